@@ -1,0 +1,280 @@
+// Package parse implements `o2c parse`: it reads payment and marketplace files
+// with the parser libraries under libs/ and prints what they understood as one
+// JSON object per file (JSON Lines), following shared/contracts/o2c-parse.md.
+//
+// Each file is read twice. The first pass computes the SHA-256, detects the
+// format and parses everything into a discarding writer, so a file that fails
+// anywhere gets a single line carrying only "error" (nothing half-printed,
+// nothing guessed). The second pass streams the JSON to standard output. Both
+// passes run in constant memory, so a 100 MB statement costs no more heap than
+// a 10 MB one.
+package parse
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Options are the command-line switches that reach the format handlers.
+type Options struct {
+	// Format is "auto" or one of the format names; see Formats.
+	Format string
+	// Encoding overrides text-encoding detection for formats that need it
+	// (MT940: e.g. "cp852"); empty means detect.
+	Encoding string
+}
+
+// Result is what a format handler reports besides the JSON it wrote.
+type Result struct {
+	// Format is the detected format and version, e.g. "camt.053.001.02".
+	Format string
+	// Warnings lists everything odd that did not stop parsing.
+	Warnings []string
+}
+
+// format is one file format family.
+type format struct {
+	// name is the value of --format that selects it.
+	name string
+	// detect reports whether head, the first bytes of a file (at most
+	// headSize), look like this format.
+	detect func(head []byte) bool
+	// emit parses r and writes the format's own members of the file's JSON
+	// object to w, each preceded by a comma (`,"statements":[…]`). It must
+	// write the same bytes for the same input on every call.
+	emit func(r io.Reader, opt Options, w *Writer) (Result, error)
+}
+
+// headSize is how much of a file detection may look at. It is generous
+// because some camt samples open with kilobytes of XML comments.
+const headSize = 64 << 10
+
+// formats lists every format in detection order: the more specific first.
+func formats() []format {
+	return []format{datevFormat, camtFormat, settlementFormat, spapiFormat, mt940Format}
+}
+
+// Names returns the accepted --format values.
+func Names() []string {
+	names := []string{"auto"}
+	for _, f := range formats() {
+		names = append(names, f.name)
+	}
+	return names
+}
+
+// Run parses every file and writes one JSON line per file to stdout, warnings
+// and progress to stderr. It returns 0 when every file parsed, 1 when any did
+// not, and 2 for a usage error.
+func Run(files []string, opt Options, stdout, stderr io.Writer) int {
+	if opt.Format == "" {
+		opt.Format = "auto"
+	}
+	if _, ok := lookup(opt.Format); !ok && opt.Format != "auto" {
+		fmt.Fprintf(stderr, "o2c parse: unknown --format %q (want one of %s)\n", opt.Format, strings.Join(Names(), ", "))
+		return 2
+	}
+	out := NewWriter(stdout)
+	status := 0
+	for _, name := range files {
+		if err := parseFile(name, opt, out, stderr); err != nil {
+			status = 1
+		}
+		if err := out.Flush(); err != nil {
+			fmt.Fprintf(stderr, "o2c parse: write output: %v\n", err)
+			return 1
+		}
+	}
+	return status
+}
+
+func lookup(name string) (format, bool) {
+	for _, f := range formats() {
+		if f.name == name {
+			return f, true
+		}
+	}
+	return format{}, false
+}
+
+// parseFile handles one file; the returned error has already been printed.
+func parseFile(name string, opt Options, out *Writer, stderr io.Writer) error {
+	fail := func(sum, detected string, err error) error {
+		line := struct {
+			File     string   `json:"file"`
+			SHA256   string   `json:"sha256"`
+			Format   string   `json:"format,omitempty"`
+			Warnings []string `json:"warnings"`
+			Error    string   `json:"error"`
+		}{File: name, SHA256: sum, Format: detected, Warnings: []string{}, Error: err.Error()}
+		out.Value(line)
+		out.WriteString("\n")
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return err
+	}
+
+	f, err := os.Open(name)
+	if err != nil {
+		return fail("", "", fmt.Errorf("cannot open file: %w", err))
+	}
+	defer f.Close()
+
+	head := make([]byte, headSize)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return fail("", "", fmt.Errorf("cannot read file: %w", err))
+	}
+	head = head[:n]
+
+	var ff format
+	if opt.Format == "auto" {
+		var ok bool
+		if ff, ok = detect(head); !ok {
+			sum, err := hashFile(f)
+			if err != nil {
+				return fail("", "", err)
+			}
+			return fail(sum, "", errors.New("unknown format: the content is none of camt, MT940/MT942, Amazon settlement report, SP-API Finances or DATEV EXTF (use --format to force one)"))
+		}
+	} else {
+		ff, _ = lookup(opt.Format)
+	}
+
+	// Pass 1: hash and validate.
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fail("", "", fmt.Errorf("cannot read file: %w", err))
+	}
+	h := sha256.New()
+	res, perr := ff.emit(io.TeeReader(f, h), opt, NewWriter(io.Discard))
+	if perr == nil {
+		// The parser may stop before EOF (trailing bytes it ignores); the
+		// hash covers the whole file regardless.
+		if _, err := io.Copy(h, f); err != nil {
+			return fail("", res.Format, fmt.Errorf("cannot read file: %w", err))
+		}
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if perr != nil {
+		if _, err := io.Copy(h, f); err == nil {
+			sum = hex.EncodeToString(h.Sum(nil))
+		}
+		return fail(sum, res.Format, perr)
+	}
+
+	// Pass 2: stream the JSON.
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fail(sum, res.Format, fmt.Errorf("cannot read file: %w", err))
+	}
+	out.WriteString(`{"file":`)
+	out.Value(name)
+	out.WriteString(`,"sha256":`)
+	out.Value(sum)
+	out.WriteString(`,"format":`)
+	out.Value(res.Format)
+	res, perr = ff.emit(bufio.NewReaderSize(f, 256<<10), opt, out)
+	if perr != nil {
+		// Only reachable if the file changed between the passes.
+		out.WriteString(`,"error":`)
+		out.Value("file changed while it was read: " + perr.Error())
+		out.WriteString("}\n")
+		return perr
+	}
+	warnings := res.Warnings
+	if warnings == nil {
+		warnings = []string{}
+	}
+	out.WriteString(`,"warnings":`)
+	out.Value(warnings)
+	out.WriteString("}\n")
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "%s: warning: %s\n", name, w)
+	}
+	return nil
+}
+
+func detect(head []byte) (format, bool) {
+	for _, f := range formats() {
+		if f.detect(head) {
+			return f, true
+		}
+	}
+	return format{}, false
+}
+
+func hashFile(f *os.File) (string, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", fmt.Errorf("cannot read file: %w", err)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("cannot read file: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Writer is a buffered JSON Lines writer. Its methods remember the first
+// error and turn later calls into no-ops, so handlers can write freely and
+// check Err (or the Flush result) once.
+type Writer struct {
+	w   *bufio.Writer
+	buf bytes.Buffer
+	enc *json.Encoder
+	err error
+}
+
+// NewWriter returns a Writer that writes to w.
+func NewWriter(w io.Writer) *Writer {
+	jw := &Writer{w: bufio.NewWriterSize(w, 64<<10)}
+	jw.enc = json.NewEncoder(&jw.buf)
+	jw.enc.SetEscapeHTML(false)
+	return jw
+}
+
+// WriteString writes raw JSON text.
+func (w *Writer) WriteString(s string) {
+	if w.err != nil {
+		return
+	}
+	_, w.err = w.w.WriteString(s)
+}
+
+// Value writes v encoded as JSON (no trailing newline, HTML not escaped).
+func (w *Writer) Value(v any) {
+	if w.err != nil {
+		return
+	}
+	w.buf.Reset()
+	if err := w.enc.Encode(v); err != nil {
+		w.err = err
+		return
+	}
+	b := w.buf.Bytes()
+	_, w.err = w.w.Write(b[:len(b)-1])
+}
+
+// Member writes `,"key":<v as JSON>`.
+func (w *Writer) Member(key string, v any) {
+	w.WriteString(",")
+	w.Value(key)
+	w.WriteString(":")
+	w.Value(v)
+}
+
+// Err returns the first error the writer met.
+func (w *Writer) Err() error { return w.err }
+
+// Flush writes buffered output to the underlying writer.
+func (w *Writer) Flush() error {
+	if w.err != nil {
+		return w.err
+	}
+	return w.w.Flush()
+}
