@@ -1,0 +1,285 @@
+// Package invoice is ingestion's domain: it validates the invoices shops
+// publish, turns them into the normalized InvoiceIngested event without
+// personal data, and derives the identities that make ingestion idempotent.
+//
+// Identity: an invoice is (tenant, invoice number). Its event id is a UUID
+// (version 5) of that pair, so a re-sent or replayed invoice maps to the same
+// event and is booked once. Its content is identified by SourceHash, the
+// SHA-256 of the deterministic protobuf encoding of the validated message, so
+// the same invoice sent as protobuf or as JSON hashes the same, while any
+// change under the same number is detected and rejected.
+package invoice
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
+
+	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
+	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
+	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
+
+	"github.com/o2c-platform/o2c/libs/money"
+)
+
+// ValidationError lists everything wrong with an invoice, each problem with
+// the field path it concerns. It is a permanent failure: sending the same
+// message again cannot succeed.
+type ValidationError struct {
+	Problems []string
+}
+
+func (e *ValidationError) Error() string {
+	return "invalid invoice: " + strings.Join(e.Problems, "; ")
+}
+
+// ErrTenantMismatch means the tenant in the subject and in the payload differ.
+var ErrTenantMismatch = errors.New("tenant in subject and payload differ")
+
+var tenantRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// ValidTenant reports whether s is a well-formed tenant id: lowercase
+// letters, digits and single dashes, at most 63 characters (it is used in
+// NATS subjects, so no dots or wildcards).
+func ValidTenant(s string) bool {
+	return len(s) <= 63 && tenantRE.MatchString(s)
+}
+
+// namespace is the UUID namespace of ingestion's derived event ids.
+var namespace = uuid.MustParse("3f4c2b1e-8a6d-5c7b-9e0f-1a2b3c4d5e6f")
+
+// EventID returns the event id of the invoice (tenant, number).
+func EventID(tenant, invoiceNumber string) uuid.UUID {
+	return uuid.NewSHA1(namespace, []byte("invoice\x00"+tenant+"\x00"+invoiceNumber))
+}
+
+// SourceHash is the hex SHA-256 of the deterministic protobuf encoding of inv.
+func SourceHash(inv *shopv1.InvoiceIssued) (string, error) {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(inv)
+	if err != nil {
+		return "", fmt.Errorf("encode invoice: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// Validate checks inv as published on a subject of subjectTenant. It returns
+// ErrTenantMismatch (wrapped) or a *ValidationError.
+func Validate(inv *shopv1.InvoiceIssued, subjectTenant string) error {
+	if inv.GetTenant() != subjectTenant {
+		return fmt.Errorf("%w: subject says %q, payload says %q", ErrTenantMismatch, subjectTenant, inv.GetTenant())
+	}
+	v := &validator{}
+	v.check(ValidTenant(inv.GetTenant()), "tenant: %q is not a tenant id (lowercase letters, digits, dashes)", inv.GetTenant())
+	n := inv.GetInvoiceNumber()
+	v.check(n != "" && len(n) <= 36 && strings.TrimSpace(n) == n, "invoice_number: must be 1 to 36 characters without surrounding spaces, got %q", n)
+	v.check(inv.GetOrderId() != "", "order_id: required")
+	switch inv.GetChannel().GetKind() {
+	case shopv1.ChannelKind_CHANNEL_KIND_OWN_SHOP:
+	case shopv1.ChannelKind_CHANNEL_KIND_MARKETPLACE:
+		v.check(inv.GetChannel().GetMarketplace() != "", "channel.marketplace: required for a marketplace order")
+	default:
+		v.problem("channel.kind: required (OWN_SHOP or MARKETPLACE)")
+	}
+	d := inv.GetDebtor()
+	v.check(d.GetCustomerId() != "", "debtor.customer_id: required")
+	v.check(d.GetName() != "", "debtor.name: required")
+	v.check(d.GetKind() != shopv1.DebtorKind_DEBTOR_KIND_UNSPECIFIED, "debtor.kind: required (CONSUMER or BUSINESS)")
+
+	issue, ok := v.date(inv.GetIssueDate(), "issue_date")
+	if inv.GetDueDate() != nil {
+		due, dok := v.date(inv.GetDueDate(), "due_date")
+		if ok && dok {
+			v.check(!due.Before(issue), "due_date: %s is before issue_date %s", due.Format(time.DateOnly), issue.Format(time.DateOnly))
+		}
+	} else if t := inv.GetPaymentTerms(); t == nil {
+		v.problem("due_date: required unless payment_terms are given")
+	}
+	if t := inv.GetPaymentTerms(); t != nil {
+		v.check(t.GetNetDays() >= 0 && t.GetNetDays() <= 3650, "payment_terms.net_days: %d out of range 0..3650", t.GetNetDays())
+		v.check(t.GetDiscountDays() >= 0 && t.GetDiscountDays() <= t.GetNetDays(), "payment_terms.discount_days: %d must be between 0 and net_days", t.GetDiscountDays())
+		v.check(t.GetDiscountBp() >= 0 && t.GetDiscountBp() < 10000, "payment_terms.discount_bp: %d out of range", t.GetDiscountBp())
+	}
+
+	cur := inv.GetCurrency()
+	if _, known := money.Exponent(cur); !known {
+		v.problem(fmt.Sprintf("currency: %q is not an ISO 4217 currency", cur))
+		return v.err()
+	}
+	v.check(len(inv.GetLines()) > 0, "lines: at least one line is required")
+	var net int64
+	type group struct{ net, lineVAT int64 }
+	byRate := map[int32]*group{}
+	for i, l := range inv.GetLines() {
+		path := fmt.Sprintf("lines[%d]", i)
+		v.check(l.GetDescription() != "", "%s.description: required", path)
+		amt, aok := v.money(l.GetNetAmount(), cur, path+".net_amount")
+		v.check(l.GetVatRateBp() >= 0 && l.GetVatRateBp() <= 10000, "%s.vat_rate_bp: %d out of range", path, l.GetVatRateBp())
+		if !aok {
+			continue
+		}
+		net += amt
+		g := byRate[l.GetVatRateBp()]
+		if g == nil {
+			g = &group{}
+			byRate[l.GetVatRateBp()] = g
+		}
+		g.net += amt
+		g.lineVAT += VAT(amt, l.GetVatRateBp())
+	}
+	tot := inv.GetTotals()
+	if tot == nil {
+		v.problem("totals: required")
+		return v.err()
+	}
+	if tn, ok := v.money(tot.GetNet(), cur, "totals.net"); ok {
+		v.check(tn == net, "totals.net: %s does not equal the sum of the lines %s", money.FormatMinor(tn, 2), money.FormatMinor(net, 2))
+	}
+	seen := map[int32]bool{}
+	vatSum := int64(0)
+	for i, vt := range tot.GetVat() {
+		path := fmt.Sprintf("totals.vat[%d]", i)
+		r := vt.GetRateBp()
+		if seen[r] {
+			v.problem(fmt.Sprintf("%s.rate_bp: rate %d listed twice", path, r))
+			continue
+		}
+		seen[r] = true
+		g := byRate[r]
+		vn, nok := v.money(vt.GetNet(), cur, path+".net")
+		vv, vok := v.money(vt.GetVat(), cur, path+".vat")
+		if g == nil {
+			v.problem(fmt.Sprintf("%s.rate_bp: no line has rate %d", path, r))
+			continue
+		}
+		if nok {
+			v.check(vn == g.net, "%s.net: %d does not equal the lines at this rate (%d)", path, vn, g.net)
+		}
+		if vok {
+			want := VAT(g.net, r)
+			v.check(vv == want || vv == g.lineVAT, "%s.vat: %d is neither the VAT on the rate's net amount (%d) nor the sum of per-line VAT (%d)", path, vv, want, g.lineVAT)
+			vatSum += vv
+		}
+	}
+	for r := range byRate {
+		v.check(seen[r], "totals.vat: rate %d of the lines has no VAT total", r)
+	}
+	if g, ok := v.money(tot.GetGross(), cur, "totals.gross"); ok {
+		v.check(g == net+vatSum, "totals.gross: %d does not equal net plus VAT (%d)", g, net+vatSum)
+		v.check(g > 0, "totals.gross: must be positive (use a credit note for negative amounts)")
+	}
+	return v.err()
+}
+
+// VAT returns the VAT on net at rateBP basis points, rounded half away from
+// zero to the minor unit (kaufmännische Rundung).
+func VAT(net int64, rateBP int32) int64 {
+	p := net * int64(rateBP)
+	q, r := p/10000, p%10000
+	if r >= 5000 {
+		q++
+	} else if r <= -5000 {
+		q--
+	}
+	return q
+}
+
+// DueDate returns the invoice's due date: the one given, else the issue date
+// plus the net days of the payment terms. inv must be valid.
+func DueDate(inv *shopv1.InvoiceIssued) *commonv1.Date {
+	if inv.GetDueDate() != nil {
+		return inv.GetDueDate()
+	}
+	d := ToTime(inv.GetIssueDate()).AddDate(0, 0, int(inv.GetPaymentTerms().GetNetDays()))
+	return FromTime(d)
+}
+
+// Normalize turns a valid invoice into the event ingestion publishes.
+func Normalize(inv *shopv1.InvoiceIssued) (*ingestionv1.InvoiceIngested, error) {
+	h, err := SourceHash(inv)
+	if err != nil {
+		return nil, err
+	}
+	vat := make([]*shopv1.VatTotal, len(inv.GetTotals().GetVat()))
+	for i, v := range inv.GetTotals().GetVat() {
+		vat[i] = proto.Clone(v).(*shopv1.VatTotal)
+	}
+	sort.Slice(vat, func(i, j int) bool { return vat[i].GetRateBp() > vat[j].GetRateBp() })
+	return &ingestionv1.InvoiceIngested{
+		Tenant:           inv.GetTenant(),
+		InvoiceNumber:    inv.GetInvoiceNumber(),
+		OrderId:          inv.GetOrderId(),
+		Channel:          inv.GetChannel(),
+		DebtorId:         inv.GetDebtor().GetCustomerId(),
+		DebtorKind:       inv.GetDebtor().GetKind(),
+		IssueDate:        inv.GetIssueDate(),
+		DueDate:          DueDate(inv),
+		PaymentTerms:     inv.GetPaymentTerms(),
+		Currency:         inv.GetCurrency(),
+		Vat:              vat,
+		Gross:            inv.GetTotals().GetGross(),
+		PaymentReference: inv.GetPaymentReference(),
+		LineCount:        int32(len(inv.GetLines())),
+		SourceHash:       h,
+	}, nil
+}
+
+// ToTime converts a Date to midnight UTC.
+func ToTime(d *commonv1.Date) time.Time {
+	return time.Date(int(d.GetYear()), time.Month(d.GetMonth()), int(d.GetDay()), 0, 0, 0, 0, time.UTC)
+}
+
+// FromTime converts the calendar date of t to a Date.
+func FromTime(t time.Time) *commonv1.Date {
+	return &commonv1.Date{Year: int32(t.Year()), Month: int32(t.Month()), Day: int32(t.Day())}
+}
+
+type validator struct{ problems []string }
+
+func (v *validator) problem(p string) { v.problems = append(v.problems, p) }
+
+func (v *validator) check(ok bool, format string, args ...any) {
+	if !ok {
+		v.problem(fmt.Sprintf(format, args...))
+	}
+}
+
+func (v *validator) date(d *commonv1.Date, path string) (time.Time, bool) {
+	if d == nil {
+		v.problem(path + ": required")
+		return time.Time{}, false
+	}
+	t := ToTime(d)
+	if d.GetYear() < 1 || d.GetYear() > 9999 || int32(t.Month()) != d.GetMonth() || int32(t.Day()) != d.GetDay() {
+		v.problem(fmt.Sprintf("%s: %04d-%02d-%02d is not a calendar date", path, d.GetYear(), d.GetMonth(), d.GetDay()))
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+func (v *validator) money(m *commonv1.Money, currency, path string) (int64, bool) {
+	if m == nil {
+		v.problem(path + ": required")
+		return 0, false
+	}
+	if m.GetCurrency() != currency {
+		v.problem(fmt.Sprintf("%s.currency: %q differs from the invoice currency %q", path, m.GetCurrency(), currency))
+		return 0, false
+	}
+	return m.GetMinorUnits(), true
+}
+
+func (v *validator) err() error {
+	if len(v.problems) == 0 {
+		return nil
+	}
+	return &ValidationError{Problems: v.problems}
+}
