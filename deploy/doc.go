@@ -1,0 +1,6 @@
+// Package deploy holds the deployment files (Dockerfile, collector and
+// PostgreSQL configuration) and the test that keeps docker-compose.yml in
+// step with the services under services/. There is no Docker engine on the
+// build machines, so the compose file is checked by loading it with
+// compose-go rather than by starting it.
+package deploy
