@@ -1,0 +1,88 @@
+// Package eventstore is the append-only event store of an o2c service on
+// PostgreSQL (pgx/v5). Package memstore is its in-memory twin for domain
+// tests; package storetest is the contract suite both pass; package relay
+// publishes stored events to NATS JetStream.
+//
+// # Model
+//
+// An Event is an Envelope plus a protobuf payload. The envelope carries the
+// event id (UUID), the type (the payload's protobuf full name), the stream
+// (tenant, stream type, stream id), the 1-based version within the stream,
+// occurred-at (business time, UTC, microseconds), recorded-at (set by the
+// store), causation and correlation ids, the actor, the W3C trace context
+// (traceparent, tracestate), the global position, the log cursor and the
+// content and chain hashes. Payloads are stored as their deterministic
+// protobuf encoding (Event.Data).
+//
+// # Schema per service
+//
+// Each service owns one PostgreSQL schema. Migrate (run as the owning
+// role, e.g. at deploy or start-up; replicas may run it concurrently)
+// creates the schema and its tables: events (the log) and checkpoints (of
+// projections and relays), with goose's version table in the same schema.
+// EnsureAppRole creates the role services connect as, "<schema>_app", with
+// SELECT and INSERT on events, SELECT, INSERT and UPDATE on checkpoints and
+// USAGE on the schema's sequences, nothing more. New opens a Store on a
+// pool and a schema; the pool may connect as the app role.
+//
+// # Guarantees
+//
+//   - Optimistic concurrency: Append takes an expected stream version
+//     (a number, NoStream or AnyVersion). (stream, version) is unique in the
+//     database, so of concurrent appends at one version exactly one wins;
+//     the others get a *ConflictError (errors.Is ErrVersionConflict) naming
+//     the stream, the expected and the actual version. AnyVersion appends
+//     retry internally.
+//   - Idempotency: an append whose event ids are all stored with the same
+//     content hash is a no-op returning the stored events; an id stored
+//     with other content fails with a *ContentMismatchError naming the id
+//     and both hashes; a batch that is only partly stored fails with
+//     ErrPartialDuplicate. A batch is one transaction (a single multi-row
+//     INSERT).
+//   - Content hash: SHA-256 over one canonical form, the type, tenant,
+//     stream type, stream id, occurred-at, causation id, correlation id,
+//     actor and the deterministic protobuf encoding of the payload (see
+//     ContentHash for the exact layout). The event id, version,
+//     recorded-at, position and trace context are excluded. A message
+//     decoded from protojson or from binary protobuf hashes the same.
+//   - Hash chain: each event's chain hash is SHA-256 over the previous
+//     event's chain hash (zeros for version 1), its content hash, its
+//     stream and its version (see ChainHash). Verify recomputes every chain
+//     and reports the first broken link of each stream: stream, version,
+//     event id, which field, expected and stored value.
+//   - Immutability is enforced by the database: row triggers reject UPDATE
+//     and DELETE on events and a statement trigger rejects TRUNCATE, for
+//     every role including the owner (SQLSTATE OE001). A superuser, or the
+//     table owner, can still bypass triggers (SET session_replication_role
+//     = replica, or ALTER TABLE ... DISABLE TRIGGER), so in production
+//     services must connect as the app role, which owns nothing and holds
+//     only the grants above, and the owner's credentials belong to the
+//     migration job alone. The hash chains make such bypasses evident to
+//     Verify.
+//   - Ordered log: ReadAll returns events in (transaction id, position)
+//     order, only from transactions below the snapshot horizon
+//     pg_snapshot_xmin(pg_current_snapshot()). Every row stores its
+//     writer's pg_current_xact_id() (xid8, no wraparound). Because every
+//     transaction below the horizon has ended, an event that commits late
+//     is never skipped: a reader that resumes at the returned Cursor sees
+//     every committed event exactly once, and an open transaction holds
+//     back events of later transactions until it ends. Within one stream
+//     the log order is version order.
+//   - Projections: CatchUp and RunProjection apply a Handler to the log
+//     after a named checkpoint, one transaction per batch holding both the
+//     read model's writes and the new checkpoint; a handler error rolls
+//     back both.
+//   - Outbox: the store is the outbox. Package relay publishes the log to
+//     JetStream with Nats-Msg-Id = event id and advances its checkpoint
+//     only after JetStream acknowledged, so delivery is at least once and
+//     effectively once with JetStream's duplicate window and consumers that
+//     dedupe by event id.
+//
+// # Performance
+//
+// Append costs two round trips whatever the batch size: one pipelined
+// batch reading the stream head and looking up the event ids, and one
+// multi-row INSERT ... SELECT FROM unnest(...) that is its own
+// transaction. Statements are prepared and cached by pgx. Append batches
+// of events to one stream where the domain allows.
+package eventstore
