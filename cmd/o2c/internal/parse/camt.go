@@ -1,15 +1,272 @@
 package parse
 
 import (
+	"bytes"
 	"errors"
 	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/o2c-platform/o2c/libs/camt"
 )
 
-// camtFormat is a placeholder until the camt parser lands.
+// camtFormat reads ISO 20022 camt.052, camt.053 and camt.054 messages with
+// libs/camt and writes them in the contract's bank-statement shape. Every
+// transaction carries an extra "fingerprint" (see camt.Entry.Fingerprint),
+// amounts rounded from more decimals than the currency has carry
+// "amount_exact", and each entry its own "fingerprint".
 var camtFormat = format{
 	name:   "camt",
-	detect: func([]byte) bool { return false },
-	emit: func(io.Reader, Options, *Writer) (Result, error) {
-		return Result{}, errors.New("camt: not implemented yet")
-	},
+	detect: detectCamt,
+	emit:   emitCamt,
+}
+
+// detectCamt looks at the first start elements of head: a camt namespace
+// on the root, or a BkToCstmr* message element as root or as the child of
+// Document.
+func detectCamt(head []byte) bool {
+	head = bytes.TrimPrefix(head, []byte{0xEF, 0xBB, 0xBF})
+	tz := camt.NewTokenizer(bytes.NewReader(head))
+	for i := 0; i < 2; {
+		tok, err := tz.Next()
+		if err != nil {
+			return false
+		}
+		if tok.Kind != camt.StartElement {
+			continue
+		}
+		i++
+		for _, a := range tok.Attrs {
+			v := string(a.Value)
+			for _, m := range []string{"052", "053", "054"} {
+				if strings.HasPrefix(v, "urn:iso:std:iso:20022:tech:xsd:camt."+m+".") {
+					return true
+				}
+			}
+		}
+		switch strings.TrimSuffix(string(tok.Name), "V01") {
+		case "BkToCstmrAcctRpt", "BkToCstmrStmt", "BkToCstmrDbtCdtNtfctn":
+			return true
+		case "Document":
+			continue
+		}
+		return false
+	}
+	return false
+}
+
+func emitCamt(r io.Reader, _ Options, w *Writer) (Result, error) {
+	cr := camt.NewReader(r)
+	var (
+		res     Result
+		buf     []byte
+		inStmt  bool
+		first   bool
+		stmtOne = true
+	)
+	w.WriteString(`,"statements":[`)
+	for {
+		kind, err := cr.Next()
+		res.Format = cr.Message()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			res.Warnings = cr.Warnings()
+			return res, err
+		}
+		s := cr.Statement()
+		buf = buf[:0]
+		switch kind {
+		case camt.KindStatement:
+			if !stmtOne {
+				buf = append(buf, ',')
+			}
+			stmtOne = false
+			buf = append(buf, `{"id":`...)
+			buf = appendString(buf, s.ID)
+			buf = append(buf, `,"sequence":`...)
+			buf = appendString(buf, s.Sequence)
+			buf = append(buf, `,"account":`...)
+			buf = appendString(buf, s.Account)
+			buf = append(buf, `,"opening_booked_minor":`...)
+			buf = appendAmountOrNull(buf, s.OpeningBooked)
+			buf = append(buf, `,"closing_booked_minor":`...)
+			buf = appendAmountOrNull(buf, s.ClosingBooked)
+			buf = append(buf, `,"entries":[`...)
+			inStmt, first = true, true
+		case camt.KindEntry:
+			if !first {
+				buf = append(buf, ',')
+			}
+			first = false
+			buf = appendEntry(buf, cr.Entry())
+		case camt.KindStatementEnd:
+			buf = append(buf, `],"currency":`...)
+			buf = appendString(buf, s.Currency)
+			buf = append(buf, `,"balance_check":`...)
+			buf = appendString(buf, s.BalanceCheck)
+			buf = append(buf, `,"entry_count":`...)
+			buf = strconv.AppendInt(buf, int64(s.Entries), 10)
+			buf = append(buf, '}')
+			inStmt = false
+		}
+		w.WriteString(string(buf))
+	}
+	if inStmt {
+		return res, errors.New("camt: statement not closed")
+	}
+	w.WriteString(`]`)
+	res.Warnings = cr.Warnings()
+	return res, w.Err()
+}
+
+func appendAmountOrNull(buf []byte, a *camt.Amount) []byte {
+	if a == nil {
+		return append(buf, "null"...)
+	}
+	return strconv.AppendInt(buf, a.Minor, 10)
+}
+
+func appendEntry(buf []byte, e *camt.Entry) []byte {
+	buf = append(buf, `{"amount_minor":`...)
+	buf = strconv.AppendInt(buf, e.Amount.Minor, 10)
+	if e.Amount.Exact != "" {
+		buf = append(buf, `,"amount_exact":`...)
+		buf = appendString(buf, e.Amount.Exact)
+	}
+	buf = append(buf, `,"currency":`...)
+	buf = appendString(buf, e.Amount.Currency)
+	buf = append(buf, `,"booking_date":`...)
+	buf = appendDate(buf, e.BookingDate)
+	buf = append(buf, `,"value_date":`...)
+	buf = appendDate(buf, e.ValueDate)
+	buf = append(buf, `,"reversal":`...)
+	buf = strconv.AppendBool(buf, e.Reversal)
+	buf = append(buf, `,"status":`...)
+	buf = appendString(buf, e.Status)
+	ref := e.AcctSvcrRef
+	if ref == "" {
+		ref = e.EntryRef
+	}
+	buf = append(buf, `,"bank_reference":`...)
+	buf = appendString(buf, ref)
+	buf = append(buf, `,"bank_tx_code":`...)
+	buf = appendString(buf, e.BankTxCode)
+	buf = append(buf, `,"booking_text":`...)
+	buf = appendString(buf, e.BookingText)
+	buf = append(buf, `,"fingerprint":`...)
+	buf = appendString(buf, e.Fingerprint())
+	buf = append(buf, `,"transactions":[`...)
+	for i := range e.Transactions {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendTransaction(buf, &e.Transactions[i])
+	}
+	return append(buf, "]}"...)
+}
+
+func appendTransaction(buf []byte, tx *camt.Transaction) []byte {
+	buf = append(buf, `{"amount_minor":`...)
+	buf = strconv.AppendInt(buf, tx.Amount.Minor, 10)
+	if tx.Amount.Exact != "" {
+		buf = append(buf, `,"amount_exact":`...)
+		buf = appendString(buf, tx.Amount.Exact)
+	}
+	fields := [...]struct{ k, v string }{
+		{"end_to_end_id", tx.EndToEndID},
+		{"mandate_id", tx.MandateID},
+		{"creditor_id", tx.CreditorID},
+		{"remittance", tx.Remittance},
+	}
+	for _, f := range fields {
+		buf = append(buf, ',', '"')
+		buf = append(buf, f.k...)
+		buf = append(buf, '"', ':')
+		buf = appendString(buf, f.v)
+	}
+	buf = append(buf, `,"creditor_references":[`...)
+	for i, ref := range tx.CreditorReferences {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendString(buf, ref)
+	}
+	buf = append(buf, ']')
+	fields2 := [...]struct{ k, v string }{
+		{"counterparty_name", tx.CounterpartyName},
+		{"counterparty_iban", tx.CounterpartyIBAN},
+		{"counterparty_bic", tx.CounterpartyBIC},
+		{"return_reason", tx.ReturnReason},
+		{"fingerprint", tx.Fingerprint()},
+	}
+	for _, f := range fields2 {
+		buf = append(buf, ',', '"')
+		buf = append(buf, f.k...)
+		buf = append(buf, '"', ':')
+		buf = appendString(buf, f.v)
+	}
+	buf = append(buf, `,"charges_minor":`...)
+	buf = strconv.AppendInt(buf, tx.Charges, 10)
+	return append(buf, '}')
+}
+
+func appendDate(buf []byte, d string) []byte {
+	if d == "" {
+		return append(buf, "null"...)
+	}
+	return appendString(buf, d)
+}
+
+// appendString appends s as a JSON string, like encoding/json without HTML
+// escaping: invalid UTF-8 becomes U+FFFD, U+2028 and U+2029 are escaped.
+func appendString(buf []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			buf = append(buf, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				buf = append(buf, '\\', c)
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			default:
+				buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	buf = append(buf, s[start:]...)
+	return append(buf, '"')
 }

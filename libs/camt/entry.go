@@ -1,0 +1,432 @@
+package camt
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// entryFrom converts the Ntry subtree in r.tree into an Entry.
+func (r *Reader) entryFrom(prefix string) (*Entry, error) {
+	t := &r.tree
+	s := r.stmt
+	const root = int32(0)
+	e := &Entry{}
+	amt, err := r.amount(prefix, t.child(root, "Amt"), "")
+	if err != nil {
+		return nil, err
+	}
+	e.CreditDebit = t.str(t.child(root, "CdtDbtInd"))
+	switch e.CreditDebit {
+	case "CRDT":
+	case "DBIT":
+		amt.Minor = -amt.Minor
+	case "":
+		e.CreditDebit = "CRDT"
+		r.warn("%s: entry has no CdtDbtInd; read as a credit", prefix)
+	default:
+		return nil, &Error{Path: prefix + "/CdtDbtInd", Err: fmt.Errorf("%q is neither CRDT nor DBIT", e.CreditDebit)}
+	}
+	e.Amount = amt
+	if rv := t.str(t.child(root, "RvslInd")); rv != "" {
+		switch rv {
+		case "true", "1":
+			e.Reversal = true
+		case "false", "0":
+		default:
+			return nil, &Error{Path: prefix + "/RvslInd", Err: fmt.Errorf("%q is not a boolean", rv)}
+		}
+	}
+	if sts := t.child(root, "Sts"); sts != none {
+		e.Status = t.str(t.child(sts, "Cd"))
+		if e.Status == "" {
+			e.Status = t.str(t.child(sts, "Prtry"))
+		}
+		if e.Status == "" {
+			e.Status = t.str(sts)
+		}
+	}
+	if e.BookingDate, err = r.date(prefix, t.child(root, "BookgDt")); err != nil {
+		return nil, err
+	}
+	if e.ValueDate, err = r.date(prefix, t.child(root, "ValDt")); err != nil {
+		return nil, err
+	}
+	e.EntryRef = t.str(t.child(root, "NtryRef"))
+	e.AcctSvcrRef = t.str(t.child(root, "AcctSvcrRef"))
+	e.BankTxCode = bankTxCode(t, t.child(root, "BkTxCd"))
+	e.BookingText = t.str(t.child(root, "AddtlNtryInf"))
+	if e.Charges, err = r.allCharges(prefix, root, amt.Currency); err != nil {
+		return nil, err
+	}
+
+	var txs []int32
+	t.each(root, "NtryDtls", func(d int32) {
+		t.each(d, "TxDtls", func(c int32) { txs = append(txs, c) })
+	})
+	if len(txs) == 0 {
+		e.Transactions = []Transaction{{
+			Amount:      e.Amount,
+			CreditDebit: e.CreditDebit,
+			Charges:     e.Charges,
+		}}
+	} else {
+		e.Transactions = make([]Transaction, 0, len(txs))
+		missing := 0
+		for _, c := range txs {
+			tx, given, err := r.transaction(prefix, c, e)
+			if err != nil {
+				return nil, err
+			}
+			if !given {
+				missing++
+			}
+			e.Transactions = append(e.Transactions, tx)
+		}
+		if missing > 0 && len(txs) > 1 {
+			r.warn("%s: %d of %d transactions give no amount; each was given the entry amount", prefix, missing, len(txs))
+		}
+		if len(txs) == 1 && e.Transactions[0].Charges == 0 {
+			e.Transactions[0].Charges = e.Charges
+		}
+	}
+	if e.BankTxCode == "" {
+		e.BankTxCode = e.Transactions[0].BankTxCode
+	}
+
+	// Statement bookkeeping.
+	s.Entries++
+	if s.Currency == "" {
+		s.Currency = amt.Currency
+	}
+	if e.Status == "" || e.Status == "BOOK" {
+		if amt.Currency != s.Currency || (s.OpeningBooked != nil && amt.Currency != s.OpeningBooked.Currency) {
+			s.mixedCcy = true
+		}
+		sum := s.BookedSum + amt.Minor
+		if (amt.Minor > 0 && sum < s.BookedSum) || (amt.Minor < 0 && sum > s.BookedSum) {
+			s.sumOverflow = true
+		}
+		s.BookedSum = sum
+	}
+	r.fingerprint(e)
+	return e, nil
+}
+
+// transaction reads one TxDtls. given reports whether it had an amount of
+// its own.
+func (r *Reader) transaction(entryPrefix string, n int32, e *Entry) (Transaction, bool, error) {
+	t := &r.tree
+	var tx Transaction
+	given := true
+	amtNode := t.child(n, "Amt")
+	if amtNode == none {
+		amtNode = t.at(n, "AmtDtls", "TxAmt", "Amt")
+	}
+	if amtNode != none {
+		a, err := r.amount(entryPrefix, amtNode, e.Amount.Currency)
+		if err != nil {
+			return tx, false, err
+		}
+		tx.Amount = a
+	} else {
+		given = false
+		tx.Amount = e.Amount
+		if tx.Amount.Minor < 0 {
+			tx.Amount.Minor = -tx.Amount.Minor
+		}
+	}
+	tx.CreditDebit = t.str(t.child(n, "CdtDbtInd"))
+	switch tx.CreditDebit {
+	case "":
+		tx.CreditDebit = e.CreditDebit
+	case "CRDT", "DBIT":
+	default:
+		return tx, false, &Error{Path: t.path(entryPrefix, t.child(n, "CdtDbtInd")), Err: fmt.Errorf("%q is neither CRDT nor DBIT", tx.CreditDebit)}
+	}
+	if tx.CreditDebit == "DBIT" {
+		tx.Amount.Minor = -tx.Amount.Minor
+	}
+
+	refs := t.child(n, "Refs")
+	tx.EndToEndID = t.str(t.child(refs, "EndToEndId"))
+	tx.MandateID = t.str(t.child(refs, "MndtId"))
+	tx.AcctSvcrRef = t.str(t.child(refs, "AcctSvcrRef"))
+	tx.TxID = t.str(t.child(refs, "TxId"))
+	tx.InstrID = t.str(t.child(refs, "InstrId"))
+	t.each(refs, "Prtry", func(p int32) {
+		tx.ProprietaryRefs = append(tx.ProprietaryRefs, ProprietaryRef{Type: t.str(t.child(p, "Tp")), Ref: t.str(t.child(p, "Ref"))})
+	})
+	tx.BankTxCode = bankTxCode(t, t.child(n, "BkTxCd"))
+
+	rmt := t.child(n, "RmtInf")
+	var ustrd strings.Builder
+	t.each(rmt, "Ustrd", func(u int32) { ustrd.WriteString(t.raw(u)) })
+	tx.Remittance = strings.TrimSpace(ustrd.String())
+	t.each(rmt, "Strd", func(s int32) {
+		t.each(s, "CdtrRefInf", func(c int32) {
+			if ref := t.str(t.child(c, "Ref")); ref != "" {
+				tx.CreditorReferences = append(tx.CreditorReferences, ref)
+			}
+		})
+	})
+
+	pties := t.child(n, "RltdPties")
+	agts := t.child(n, "RltdAgts")
+	party, acct, agt := "Dbtr", "DbtrAcct", "DbtrAgt"
+	if tx.CreditDebit == "DBIT" {
+		party, acct, agt = "Cdtr", "CdtrAcct", "CdtrAgt"
+	}
+	p := t.child(pties, party)
+	if pty := t.child(p, "Pty"); pty != none {
+		p = pty
+	}
+	tx.CounterpartyName = t.str(t.child(p, "Nm"))
+	tx.CounterpartyIBAN = t.str(t.at(pties, acct, "Id", "IBAN"))
+	fin := t.at(agts, agt, "FinInstnId")
+	tx.CounterpartyBIC = t.str(t.child(fin, "BICFI"))
+	if tx.CounterpartyBIC == "" {
+		tx.CounterpartyBIC = t.str(t.child(fin, "BIC"))
+	}
+	tx.CreditorID = creditorSchemeID(t, pties)
+
+	rsn := t.at(n, "RtrInf", "Rsn")
+	tx.ReturnReason = t.str(t.child(rsn, "Cd"))
+	if tx.ReturnReason == "" {
+		tx.ReturnReason = t.str(t.child(rsn, "Prtry"))
+	}
+	var err error
+	if tx.Charges, err = r.allCharges(entryPrefix, n, tx.Amount.Currency); err != nil {
+		return tx, false, err
+	}
+	applyKeywords(&tx)
+	return tx, given, nil
+}
+
+// allCharges sums every Chrgs child of n.
+func (r *Reader) allCharges(prefix string, n int32, ccy string) (int64, error) {
+	var (
+		sum int64
+		err error
+	)
+	r.tree.each(n, "Chrgs", func(c int32) {
+		if err != nil {
+			return
+		}
+		var v int64
+		v, err = r.charges(prefix, c, ccy)
+		sum += v
+	})
+	return sum, err
+}
+
+// charges sums a Chrgs element: its Rcrd/Amt records (001.03 and later),
+// else its own Amt (001.02), else TtlChrgsAndTaxAmt. In 001.02 Chrgs may
+// repeat; the caller handles the siblings.
+func (r *Reader) charges(prefix string, n int32, ccy string) (int64, error) {
+	if n == none {
+		return 0, nil
+	}
+	t := &r.tree
+	var (
+		sum   int64
+		err   error
+		found bool
+	)
+	t.each(n, "Rcrd", func(c int32) {
+		if err != nil {
+			return
+		}
+		a := t.child(c, "Amt")
+		if a == none {
+			return
+		}
+		found = true
+		var amt Amount
+		amt, err = r.amount(prefix, a, ccy)
+		sum += amt.Minor
+	})
+	if err != nil {
+		return 0, err
+	}
+	if found {
+		return sum, nil
+	}
+	a := t.child(n, "Amt")
+	if a == none {
+		a = t.child(n, "TtlChrgsAndTaxAmt")
+	}
+	if a == none {
+		return 0, nil
+	}
+	amt, err := r.amount(prefix, a, ccy)
+	if err != nil {
+		return 0, err
+	}
+	return amt.Minor, nil
+}
+
+func bankTxCode(t *tree, n int32) string {
+	if n == none {
+		return ""
+	}
+	if d := t.child(n, "Domn"); d != none {
+		dc := t.str(t.child(d, "Cd"))
+		f := t.child(d, "Fmly")
+		fc, sc := t.str(t.child(f, "Cd")), t.str(t.child(f, "SubFmlyCd"))
+		if dc != "" {
+			return dc + "/" + fc + "/" + sc
+		}
+	}
+	return t.str(t.at(n, "Prtry", "Cd"))
+}
+
+// creditorSchemeID finds the SEPA creditor identifier among the creditor's
+// identifications.
+func creditorSchemeID(t *tree, pties int32) string {
+	c := t.child(pties, "Cdtr")
+	if pty := t.child(c, "Pty"); pty != none {
+		c = pty
+	}
+	var id string
+	for _, kind := range []string{"PrvtId", "OrgId"} {
+		t.each(t.at(c, "Id", kind), "Othr", func(o int32) {
+			if id == "" && strings.EqualFold(t.str(t.at(o, "SchmeNm", "Prtry")), "SEPA") {
+				id = t.str(t.child(o, "Id"))
+			}
+		})
+	}
+	return id
+}
+
+// sepaKeywords are the DK keywords that may carry structured values inside
+// the unstructured remittance text.
+var sepaKeywords = [...]string{"EREF", "KREF", "MREF", "CRED", "DEBT", "IBAN", "BIC", "ABWA", "ABWE", "SVWZ", "COAM", "OAMT"}
+
+type keywordHit struct {
+	key        string
+	start, val int // start of the keyword, start of its value
+}
+
+// keywordValues splits DK-style text such as "EREF: X MREF: Y" into keyword
+// values. A keyword counts when it starts the text or follows a space and
+// is followed by ':' or '+'.
+func keywordValues(s string) map[string]string {
+	var hits []keywordHit
+	for i := 0; i < len(s); i++ {
+		if i > 0 && s[i-1] != ' ' {
+			continue
+		}
+		for _, k := range sepaKeywords {
+			if strings.HasPrefix(s[i:], k) && i+len(k) < len(s) && (s[i+len(k)] == ':' || s[i+len(k)] == '+') {
+				hits = append(hits, keywordHit{key: k, start: i, val: i + len(k) + 1})
+				break
+			}
+		}
+	}
+	if len(hits) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(hits))
+	for i, h := range hits {
+		end := len(s)
+		if i+1 < len(hits) {
+			end = hits[i+1].start
+		}
+		if _, dup := out[h.key]; !dup {
+			out[h.key] = strings.TrimSpace(s[h.val:end])
+		}
+	}
+	return out
+}
+
+// applyKeywords fills references missing from the structured elements
+// from the DK keywords in the joined remittance text.
+func applyKeywords(tx *Transaction) {
+	if !strings.ContainsAny(tx.Remittance, ":+") {
+		return
+	}
+	kv := keywordValues(tx.Remittance)
+	if kv == nil {
+		return
+	}
+	fill := func(dst *string, key string) {
+		if *dst == "" {
+			*dst = kv[key]
+		}
+	}
+	fill(&tx.EndToEndID, "EREF")
+	fill(&tx.MandateID, "MREF")
+	fill(&tx.CreditorID, "CRED")
+	fill(&tx.CounterpartyIBAN, "IBAN")
+	fill(&tx.CounterpartyBIC, "BIC")
+	if tx.CounterpartyName == "" {
+		tx.CounterpartyName = kv["ABWA"]
+	}
+}
+
+// fingerprint sets the identity of e and its transactions; see
+// Entry.Fingerprint.
+func (r *Reader) fingerprint(e *Entry) {
+	s := r.stmt
+	h := &r.h
+	h.buf = h.buf[:0]
+	h.add(s.Account)
+	h.add(e.Amount.Currency)
+	h.add(strconv.FormatInt(e.Amount.Minor, 10))
+	date := e.ValueDate
+	if date == "" {
+		date = e.BookingDate
+	}
+	h.add(date)
+	ref := e.AcctSvcrRef
+	if placeholder(ref) {
+		ref = ""
+	}
+	h.add(ref)
+	for i := range e.Transactions {
+		tx := &e.Transactions[i]
+		h.add(refOrEmpty(tx.EndToEndID))
+		h.add(tx.Remittance)
+		h.add(tx.CounterpartyIBAN)
+	}
+	sum := h.sum()
+	if ref == "" {
+		// No bank reference: number otherwise identical bookings.
+		if s.weak == nil {
+			s.weak = make(map[[32]byte]int)
+		}
+		s.weak[sum]++
+		h.add(strconv.Itoa(s.weak[sum]))
+		sum = h.sum()
+	}
+	e.fingerprint = fingerprintHex(sum)
+
+	var seen map[[32]byte]int
+	for i := range e.Transactions {
+		tx := &e.Transactions[i]
+		h.buf = h.buf[:0]
+		h.add(e.fingerprint)
+		h.add(strconv.FormatInt(tx.Amount.Minor, 10))
+		h.add(refOrEmpty(tx.AcctSvcrRef))
+		h.add(refOrEmpty(tx.EndToEndID))
+		h.add(tx.Remittance)
+		h.add(tx.CounterpartyIBAN)
+		if len(e.Transactions) > 1 {
+			base := h.sum()
+			if seen == nil {
+				seen = make(map[[32]byte]int, len(e.Transactions))
+			}
+			seen[base]++
+			h.add(strconv.Itoa(seen[base]))
+		}
+		tx.fingerprint = fingerprintHex(h.sum())
+	}
+}
+
+func refOrEmpty(s string) string {
+	if placeholder(s) {
+		return ""
+	}
+	return s
+}
