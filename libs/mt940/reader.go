@@ -1,0 +1,786 @@
+package mt940
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+)
+
+// Limits that keep memory constant on hostile input.
+const (
+	maxLine     = 1 << 20  // one physical line
+	maxField    = 64 << 10 // one tag's value over all its lines
+	maxWarnings = 200      // warnings kept; later ones are only counted
+	maxForward  = 64       // :65: balances kept per statement
+	wrapWidth   = 65       // SWIFT line width that banks wrap at
+)
+
+// Options configure a Reader.
+type Options struct {
+	// Encoding overrides text decoding: "utf-8", "windows-1252",
+	// "iso-8859-1", "iso-8859-2", "iso-8859-15", "windows-1250", "cp852",
+	// "cp850" or "cp437" (case, "-" and "_" do not matter). Empty means
+	// detect per line: a line that is valid UTF-8 is UTF-8, any other line
+	// is Windows-1252, with a warning.
+	Encoding string
+}
+
+// ErrUnknownEncoding is returned by Next when Options.Encoding names an
+// encoding the reader does not know.
+var ErrUnknownEncoding = errors.New("unknown text encoding")
+
+func lookupEncoding(name string) (encoding.Encoding, bool, error) {
+	n := strings.NewReplacer("-", "", "_", "", " ", "").Replace(strings.ToLower(name))
+	switch n {
+	case "":
+		return nil, false, nil
+	case "utf8":
+		return nil, true, nil
+	case "windows1252", "cp1252":
+		return charmap.Windows1252, false, nil
+	case "iso88591", "latin1":
+		return charmap.ISO8859_1, false, nil
+	case "iso88592", "latin2":
+		return charmap.ISO8859_2, false, nil
+	case "iso885915", "latin9":
+		return charmap.ISO8859_15, false, nil
+	case "windows1250", "cp1250":
+		return charmap.Windows1250, false, nil
+	case "cp852", "ibm852", "852":
+		return charmap.CodePage852, false, nil
+	case "cp850", "ibm850", "850":
+		return charmap.CodePage850, false, nil
+	case "cp437", "ibm437", "437":
+		return charmap.CodePage437, false, nil
+	}
+	return nil, false, fmt.Errorf("%w %q", ErrUnknownEncoding, name)
+}
+
+// Reader reads MT940/MT942 statements from a byte stream. Its memory use
+// does not grow with the file: it holds one line, one field, one pending
+// entry and, per statement, one small counter per distinct booking (for
+// Fingerprint).
+type Reader struct {
+	sc       *bufio.Scanner
+	opt      Options
+	enc      encoding.Encoding // override, nil when detecting
+	forceU8  bool
+	initDone bool
+
+	line      int
+	err       error
+	eof       bool
+	format    string
+	warnings  []string
+	dropped   int
+	cp1252    int // lines decoded as Windows-1252 by detection
+	first1252 int
+	badUTF8   int // lines with invalid UTF-8 under a forced utf-8
+
+	queue []Item
+
+	st       *Statement
+	started  bool // KindStatementStart emitted for st
+	ended    bool // end-of-message ("-") seen since st's last tag
+	closed   bool // the statement's closing balance was seen
+	reopened bool
+
+	tag      string // tag of the field being collected, "" when none
+	tagLine  int
+	fieldLen int
+	lines    []string
+
+	pending *Entry
+	occ     map[[32]byte]int
+}
+
+// NewReader returns a Reader that reads from r.
+func NewReader(r io.Reader, opt Options) *Reader {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
+	sc.Split(splitLines)
+	return &Reader{sc: sc, opt: opt, format: "mt940"}
+}
+
+// Format returns "mt942" once the input has shown itself to be an MT942
+// (a :13D: or :34F: tag, or a 942 header), else "mt940". It is final after
+// Next has returned io.EOF.
+func (r *Reader) Format() string { return r.format }
+
+// Warnings returns everything odd that did not stop reading so far: balance
+// mismatches, repaired encodings, ignored lines and tags.
+func (r *Reader) Warnings() []string {
+	w := append([]string(nil), r.warnings...)
+	if r.cp1252 > 0 {
+		w = append(w, fmt.Sprintf("%d line(s) were not valid UTF-8 and were decoded as Windows-1252 (first at line %d); use --encoding to choose another encoding", r.cp1252, r.first1252))
+	}
+	if r.badUTF8 > 0 {
+		w = append(w, fmt.Sprintf("%d line(s) were not valid UTF-8; invalid bytes were replaced by U+FFFD", r.badUTF8))
+	}
+	if r.dropped > 0 {
+		w = append(w, fmt.Sprintf("%d more warning(s) not shown", r.dropped))
+	}
+	return w
+}
+
+func (r *Reader) warnf(format string, args ...any) {
+	if len(r.warnings) >= maxWarnings {
+		r.dropped++
+		return
+	}
+	r.warnings = append(r.warnings, fmt.Sprintf(format, args...))
+}
+
+// Next returns the next item. It returns io.EOF after the last statement's
+// KindStatementEnd, a *SyntaxError when the input is not MT940/MT942, or
+// another error from the underlying reader.
+func (r *Reader) Next() (Item, error) {
+	if !r.initDone {
+		r.initDone = true
+		enc, force, err := lookupEncoding(r.opt.Encoding)
+		if err != nil {
+			r.err = err
+		}
+		r.enc, r.forceU8 = enc, force
+	}
+	for len(r.queue) == 0 {
+		if r.err != nil {
+			return Item{}, r.err
+		}
+		if r.eof {
+			return Item{}, io.EOF
+		}
+		r.step()
+	}
+	it := r.queue[0]
+	r.queue[0] = Item{}
+	r.queue = r.queue[1:]
+	if len(r.queue) == 0 {
+		r.queue = r.queue[:0:0]
+	}
+	return it, nil
+}
+
+// step reads one line and processes it, or finishes the input.
+func (r *Reader) step() {
+	if !r.sc.Scan() {
+		if err := r.sc.Err(); err != nil {
+			if errors.Is(err, bufio.ErrTooLong) {
+				r.err = syntaxErrorf(r.line+1, "line longer than %d bytes", maxLine)
+				return
+			}
+			r.err = fmt.Errorf("read line %d: %w", r.line+1, err)
+			return
+		}
+		r.finish()
+		return
+	}
+	r.line++
+	s := r.decode(r.sc.Bytes())
+	if r.line == 1 {
+		s = strings.TrimPrefix(s, "\uFEFF")
+	}
+	r.handleLine(s)
+}
+
+func (r *Reader) finish() {
+	if err := r.completeField(); err != nil {
+		r.err = err
+		return
+	}
+	if r.st == nil {
+		r.err = syntaxErrorf(r.line, "no MT940/MT942 statement found (no :20: tag)")
+		return
+	}
+	r.closeStatement()
+	r.eof = true
+}
+
+// decode turns one physical line into text: decoded, control characters
+// removed, TAB turned into a space and soft hyphens dropped.
+func (r *Reader) decode(b []byte) string {
+	var s string
+	switch {
+	case r.enc != nil:
+		d, err := r.enc.NewDecoder().Bytes(b)
+		if err != nil {
+			d = b
+		}
+		s = string(d)
+	case utf8.Valid(b):
+		s = string(b)
+	case r.forceU8:
+		r.badUTF8++
+		s = strings.ToValidUTF8(string(b), "\uFFFD")
+	default:
+		if r.cp1252 == 0 {
+			r.first1252 = r.line
+		}
+		r.cp1252++
+		d, err := charmap.Windows1252.NewDecoder().Bytes(b)
+		if err != nil {
+			d = b
+		}
+		s = string(d)
+	}
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f || (c == 0xc2 && i+1 < len(s) && s[i+1] == 0xad) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var sb strings.Builder
+	for _, c := range s {
+		switch {
+		case c == '\t':
+			sb.WriteByte(' ')
+		case c < 0x20, c == 0x7f, c == '\u00ad':
+		default:
+			sb.WriteRune(c)
+		}
+	}
+	return sb.String()
+}
+
+// splitLines is a bufio.SplitFunc for CRLF, LF and lone CR line ends.
+func splitLines(data []byte, atEOF bool) (int, []byte, error) {
+	if atEOF && len(data) == 0 {
+		return 0, nil, nil
+	}
+	if i := bytes.IndexAny(data, "\r\n"); i >= 0 {
+		if data[i] == '\n' {
+			return i + 1, data[:i], nil
+		}
+		if i+1 < len(data) {
+			if data[i+1] == '\n' {
+				return i + 2, data[:i], nil
+			}
+			return i + 1, data[:i], nil
+		}
+		if atEOF {
+			return i + 1, data[:i], nil
+		}
+		return 0, nil, nil
+	}
+	if atEOF {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
+}
+
+// handleLine processes one decoded line.
+func (r *Reader) handleLine(s string) {
+	if strings.HasPrefix(s, "{") {
+		var is942 bool
+		s, is942 = stripBlocks(s)
+		if is942 {
+			r.format = "mt942"
+		}
+	}
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return
+	}
+	if isEndOfMessage(t) {
+		if err := r.completeField(); err != nil {
+			r.err = err
+			return
+		}
+		r.ended = true
+		return
+	}
+	if r.st == nil && t == "942" {
+		r.format = "mt942"
+		return
+	}
+	tag, val, ok := splitTag(s)
+	if !ok {
+		r.continuation(s)
+		return
+	}
+	if err := r.completeField(); err != nil {
+		r.err = err
+		return
+	}
+	if tag == "20" {
+		if r.st != nil {
+			r.closeStatement()
+		}
+		r.openStatement()
+	} else if r.st == nil || r.ended {
+		if !knownTag(tag) {
+			// Header lines such as :940: before a message are not ours.
+			return
+		}
+		if r.st == nil {
+			r.warnf("line %d: tag :%s: before the first :20: ignored", r.line, tag)
+			return
+		}
+		if r.ended && !r.reopened {
+			r.warnf("line %d: tag :%s: after the end of statement %q (line %d) without a new :20:; kept in that statement", r.line, tag, r.st.Reference, r.st.Line)
+			r.reopened = true
+		}
+		r.ended = false
+	}
+	r.tag = tag
+	r.tagLine = r.line
+	r.lines = append(r.lines[:0], val)
+	r.fieldLen = len(val)
+}
+
+func (r *Reader) continuation(s string) {
+	if r.tag == "" || r.ended || r.st == nil {
+		return // header, trailer or preamble text outside a message
+	}
+	switch r.tag {
+	case "61", "86":
+	default:
+		r.warnf("line %d: text after :%s: ignored: %q", r.line, r.tag, clip(s))
+		return
+	}
+	r.fieldLen += len(s)
+	if r.fieldLen > maxField {
+		r.err = syntaxErrorf(r.line, "field :%s: starting at line %d is longer than %d bytes", r.tag, r.tagLine, maxField)
+		return
+	}
+	r.lines = append(r.lines, s)
+}
+
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
+
+// stripBlocks removes SWIFT blocks {1:…}{2:…}{3:…} and the {4: opener from
+// the start of a line and reports whether block 2 names message type 942.
+func stripBlocks(s string) (string, bool) {
+	is942 := false
+	for strings.HasPrefix(s, "{") {
+		if strings.HasPrefix(s, "{4:") {
+			return s[3:], is942
+		}
+		depth, end := 0, -1
+		for i := 0; i < len(s); i++ {
+			if s[i] == '{' {
+				depth++
+			} else if s[i] == '}' {
+				depth--
+				if depth == 0 {
+					end = i
+					break
+				}
+			}
+		}
+		if end < 0 {
+			return "", is942
+		}
+		if strings.HasPrefix(s, "{2:") && len(s) >= 7 && s[4:7] == "942" {
+			is942 = true
+		}
+		s = s[end+1:]
+	}
+	return s, is942
+}
+
+// isEndOfMessage reports whether a trimmed line ends a message: "-", "-}"
+// followed by trailer blocks, or a bank trailer such as "-XXX".
+func isEndOfMessage(t string) bool {
+	if t == "-" || strings.HasPrefix(t, "-}") {
+		return true
+	}
+	if len(t) <= 4 && t[0] == '-' {
+		for i := 1; i < len(t); i++ {
+			if t[i] < 'A' || t[i] > 'Z' {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// splitTag splits ":61:value" into "61" and "value".
+func splitTag(s string) (tag, val string, ok bool) {
+	if len(s) < 4 || s[0] != ':' || !isDigit(s[1]) || !isDigit(s[2]) {
+		return "", "", false
+	}
+	if s[3] == ':' {
+		return s[1:3], s[4:], true
+	}
+	if len(s) >= 5 && s[3] >= 'A' && s[3] <= 'Z' && s[4] == ':' {
+		return s[1:4], s[5:], true
+	}
+	return "", "", false
+}
+
+func knownTag(tag string) bool {
+	switch tag {
+	case "20", "21", "25", "28", "28C", "60F", "60M", "61", "62F", "62M", "64", "65", "86", "13D", "34F", "90D", "90C":
+		return true
+	}
+	return false
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func (r *Reader) openStatement() {
+	r.st = &Statement{Line: r.line}
+	r.started, r.ended, r.closed, r.reopened = false, false, false, false
+	clear(r.occ)
+}
+
+func (r *Reader) emitStart() {
+	if !r.started {
+		r.started = true
+		r.queue = append(r.queue, Item{Kind: KindStatementStart, Statement: *r.st})
+	}
+}
+
+func (r *Reader) closeStatement() {
+	if r.pending != nil {
+		r.finishEntry()
+	}
+	st := r.st
+	r.emitStart()
+	if st.Currency == "" && st.Closing != nil {
+		st.Currency = st.Closing.Currency
+	}
+	switch {
+	case st.Opening == nil || st.Closing == nil:
+		st.BalanceCheck = CheckIncomplete
+	case st.Opening.Currency != st.Closing.Currency:
+		st.BalanceCheck = CheckMismatch
+		r.warnf("statement %q (line %d): opening balance is in %s but closing balance in %s", st.Reference, st.Line, st.Opening.Currency, st.Closing.Currency)
+	default:
+		got, ok := addInt64(st.Opening.Amount, st.Sum)
+		if ok && got == st.Closing.Amount {
+			st.BalanceCheck = CheckOK
+		} else {
+			st.BalanceCheck = CheckMismatch
+			r.warnf("statement %q (line %d): balance mismatch: opening %s + entries %s = %s, but closing balance :%s: is %s",
+				st.Reference, st.Line, formatMinor(st.Opening.Amount, st.Currency), formatMinor(st.Sum, st.Currency),
+				formatMinor(got, st.Currency), st.Closing.Tag, formatMinor(st.Closing.Amount, st.Currency))
+		}
+	}
+	r.queue = append(r.queue, Item{Kind: KindStatementEnd, Statement: *st})
+}
+
+func addInt64(a, b int64) (int64, bool) {
+	c := a + b
+	if (b > 0 && c < a) || (b < 0 && c > a) {
+		return 0, false
+	}
+	return c, true
+}
+
+// completeField processes the field collected so far, if any.
+func (r *Reader) completeField() error {
+	tag := r.tag
+	if tag == "" {
+		return nil
+	}
+	r.tag = ""
+	line := r.tagLine
+	st := r.st
+	if tag != "86" && r.pending != nil {
+		r.finishEntry()
+	}
+	first := strings.TrimSpace(r.lines[0])
+	switch tag {
+	case "20":
+		st.Reference = first
+	case "21":
+		st.RelatedReference = first
+	case "25":
+		st.Account, st.AccountCurrency = splitAccount(first)
+		if st.Currency == "" {
+			st.Currency = st.AccountCurrency
+		}
+	case "28", "28C":
+		st.Sequence = first
+	case "60F", "60M", "62F", "62M", "64", "65":
+		b, err := r.parseBalance(tag, first, line)
+		if err != nil {
+			return err
+		}
+		switch tag[:2] {
+		case "60":
+			if st.Opening != nil {
+				r.warnf("line %d: second opening balance :%s: in statement %q ignored", line, tag, st.Reference)
+				break
+			}
+			if st.Entries > 0 {
+				r.warnf("line %d: opening balance :%s: after the first entry", line, tag)
+			}
+			st.Opening = &b
+			if st.Currency == "" || st.Currency == st.AccountCurrency {
+				st.Currency = b.Currency
+			}
+		case "62":
+			if st.Closing != nil {
+				r.warnf("line %d: second closing balance :%s: in statement %q ignored", line, tag, st.Reference)
+				break
+			}
+			st.Closing = &b
+			r.closed = true
+		case "64":
+			st.Available = &b
+		case "65":
+			if len(st.Forward) < maxForward {
+				st.Forward = append(st.Forward, b)
+			} else {
+				r.warnf("line %d: more than %d :65: balances; this one ignored", line, maxForward)
+			}
+		}
+		if st.Currency != "" && b.Currency != st.Currency {
+			r.warnf("line %d: balance :%s: is in %s but the statement is in %s", line, tag, b.Currency, st.Currency)
+		}
+	case "61":
+		e, err := r.parseEntry(line)
+		if err != nil {
+			return err
+		}
+		r.emitStart()
+		r.pending = e
+	case "86":
+		if r.pending != nil {
+			r.pending.Info, r.pending.Details = parseInfo(r.lines)
+			r.finishEntry()
+			break
+		}
+		r.emitStart()
+		text := joinFree(r.lines)
+		if st.Info != "" {
+			text = st.Info + "\n" + text
+		}
+		if len(text) <= maxField {
+			st.Info = text
+		}
+	case "13D":
+		r.format = "mt942"
+		st.DateTime = first
+	case "34F":
+		r.format = "mt942"
+		if st.FloorLimit == "" {
+			st.FloorLimit = first
+		}
+		if st.Currency == "" && len(first) >= 3 {
+			if c := first[:3]; isUpperWord(c) {
+				st.Currency = c
+			}
+		}
+	case "90D", "90C":
+		sum, err := parseSummary(first, line)
+		if err != nil {
+			return err
+		}
+		if tag == "90D" {
+			st.Debits = &sum
+		} else {
+			st.Credits = &sum
+		}
+	default:
+		r.warnf("line %d: unknown tag :%s: ignored", line, tag)
+	}
+	return nil
+}
+
+// finishEntry completes the pending entry and queues it.
+func (r *Reader) finishEntry() {
+	e := r.pending
+	r.pending = nil
+	st := r.st
+	if r.closed {
+		r.warnf("line %d: entry after the closing balance of statement %q; counted in that statement", e.Line, st.Reference)
+	}
+	charges, cur, found := findCharges(e.Supplementary)
+	if !found {
+		charges, cur, found = findCharges(e.Info)
+	}
+	if found {
+		if cur != e.Currency {
+			r.warnf("line %d: charges in %s differ from the entry currency %s; not counted", e.Line, cur, e.Currency)
+		} else if m, exact, err := parseAmount(charges, cur); err == nil {
+			if exact != "" {
+				r.warnf("line %d: charges %s%s have more decimals than %s allows; rounded half-even", e.Line, cur, charges, cur)
+			}
+			e.Charges = m
+		} else {
+			r.warnf("line %d: charges %q not understood: %v", e.Line, charges, err)
+		}
+	}
+	if e.Details.ReturnCode != "" && e.Details.ReturnReason == "" && e.Details.ReturnCode != "000" {
+		if c := e.Details.ReturnCode; len(c) == 3 && c[0] == '9' {
+			r.warnf("line %d: return code ?34 %s has no known ISO 20022 reason; return_reason left empty", e.Line, c)
+		}
+	}
+	if r.occ == nil {
+		r.occ = make(map[[32]byte]int)
+	}
+	base := fingerprintBase(normalizeAccount(st.Account), e)
+	n := r.occ[base]
+	r.occ[base] = n + 1
+	e.fingerprint = fingerprint(base, n)
+	sum, ok := addInt64(st.Sum, e.Amount)
+	if !ok {
+		r.warnf("line %d: sum of entries overflows", e.Line)
+	}
+	st.Sum = sum
+	st.Entries++
+	r.queue = append(r.queue, Item{Kind: KindEntry, Statement: *st, Entry: e})
+}
+
+func (r *Reader) parseBalance(tag, s string, line int) (Balance, error) {
+	// 1!a6!n3!a15d: mark, YYMMDD, currency, amount.
+	if len(s) < 11 {
+		return Balance{}, syntaxErrorf(line, ":%s: %q is too short for a balance (mark, YYMMDD, currency, amount)", tag, s)
+	}
+	mark := s[0]
+	if mark != 'C' && mark != 'D' {
+		return Balance{}, syntaxErrorf(line, ":%s: %q: debit/credit mark must be C or D", tag, s)
+	}
+	d, err := parseYYMMDD(s[1:7])
+	if err != nil {
+		return Balance{}, syntaxErrorf(line, ":%s: %q: %v", tag, s, err)
+	}
+	cur := s[7:10]
+	if !isUpperWord(cur) {
+		return Balance{}, syntaxErrorf(line, ":%s: %q: currency %q is not a 3-letter code", tag, s, cur)
+	}
+	amt := strings.TrimSpace(s[10:])
+	m, exact, err := parseAmount(amt, cur)
+	if err != nil {
+		return Balance{}, syntaxErrorf(line, ":%s: %q: %v", tag, s, err)
+	}
+	if exact != "" {
+		r.warnf("line %d: balance %s%s has more decimals than %s allows; rounded half-even", line, cur, amt, cur)
+	}
+	if mark == 'D' {
+		m = -m
+	}
+	return Balance{Tag: tag, Date: d, Currency: cur, Amount: m, Exact: exact}, nil
+}
+
+func parseSummary(s string, line int) (Summary, error) {
+	i := 0
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	if i == 0 || i > 9 || len(s) < i+4 {
+		return Summary{}, syntaxErrorf(line, "%q is not a number of entries, a currency and an amount", s)
+	}
+	n := 0
+	for _, c := range s[:i] {
+		n = n*10 + int(c-'0')
+	}
+	cur := s[i : i+3]
+	if !isUpperWord(cur) {
+		return Summary{}, syntaxErrorf(line, "%q: currency %q is not a 3-letter code", s, cur)
+	}
+	m, _, err := parseAmount(strings.TrimSpace(s[i+3:]), cur)
+	if err != nil {
+		return Summary{}, syntaxErrorf(line, "%q: %v", s, err)
+	}
+	return Summary{Count: n, Currency: cur, Amount: m}, nil
+}
+
+func isUpperWord(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 'A' || s[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// splitAccount separates a currency code the bank appended to :25:: after a
+// space or "/" ("NL10BUNQ2290325473 EUR", "UBRTHUHB/123…/HUF"), or directly
+// after an IBAN whose check digits only hold without it
+// ("NL69INGB0123456789EUR").
+func splitAccount(s string) (account, currency string) {
+	if len(s) > 4 {
+		tail := s[len(s)-3:]
+		sep := s[len(s)-4]
+		if isUpperWord(tail) {
+			if sep == ' ' || sep == '/' {
+				return strings.TrimSpace(s[:len(s)-4]), tail
+			}
+			if head := s[:len(s)-3]; looksLikeIBAN(head) && ibanValid(head) && !ibanValid(s) {
+				return head, tail
+			}
+		}
+	}
+	return s, ""
+}
+
+// formatMinor renders minor units as a decimal for messages.
+func formatMinor(m int64, currency string) string {
+	exp := exponent(currency)
+	neg := m < 0
+	u := uint64(m)
+	if neg {
+		u = uint64(-m)
+		if m == math.MinInt64 {
+			u = 1 << 63
+		}
+	}
+	s := fmt.Sprintf("%0*d", exp+1, u)
+	if exp > 0 {
+		s = s[:len(s)-exp] + "." + s[len(s)-exp:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+// fingerprintBase hashes what identifies a booking (see Entry.Fingerprint).
+func fingerprintBase(account string, e *Entry) [32]byte {
+	h := sha256.New()
+	d := &e.Details
+	iban := d.CounterpartyIBAN
+	if iban == "" {
+		iban = d.CounterpartyAccount
+	}
+	for _, f := range []string{
+		"mt940-fp-v1", account, e.Currency, fmt.Sprint(e.Amount), e.ValueDate.String(), e.BookingDate.String(),
+		e.BankReference, e.CustomerReference, d.EndToEndID, squeeze(d.Purpose), iban, squeeze(d.CounterpartyName),
+	} {
+		h.Write([]byte(f))
+		h.Write([]byte{0x1f})
+	}
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
+}
+
+func fingerprint(base [32]byte, n int) string {
+	h := sha256.New()
+	h.Write(base[:])
+	fmt.Fprintf(h, "#%d", n)
+	return fmt.Sprintf("%x", h.Sum(nil)[:16])
+}
+
+// squeeze removes all white space, so that a text wrapped differently in an
+// MT942 and the later MT940 still compares equal.
+func squeeze(s string) string {
+	return strings.Join(strings.Fields(s), "")
+}
