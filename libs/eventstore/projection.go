@@ -23,23 +23,75 @@ const DefaultBatchSize = 500
 // DefaultBatchSize). Each batch runs in one transaction that reads the
 // checkpoint, applies the events and writes the new checkpoint, so the read
 // model and the checkpoint always agree. Concurrent CatchUp calls for one
-// name are serialised by a transaction-level advisory lock. It returns
-// when no event is left below the horizon, with the number of events in
-// committed batches.
+// name are serialised by a transaction-level advisory lock.
+//
+// CatchUp returns once every event committed before it was called has been
+// applied, with the number of events in committed batches. Transaction ids
+// are cluster-wide, so it may wait for transactions of other databases on
+// the same server that were running when it was called.
 func (s *Store) CatchUp(ctx context.Context, name string, batchSize int, h Handler) (int, error) {
 	if batchSize <= 0 {
 		batchSize = DefaultBatchSize
 	}
+	target, err := s.snapshotXmax(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("projection %s: %w", name, err)
+	}
 	n := 0
+	wait := time.Millisecond
 	for {
 		k, err := s.catchUpBatch(ctx, name, batchSize, h)
 		n += k
 		if err != nil {
 			return n, fmt.Errorf("projection %s: %w", name, err)
 		}
-		if k == 0 {
+		if k > 0 {
+			wait = time.Millisecond
+			continue
+		}
+		ok, err := s.horizonReached(ctx, target)
+		if err != nil {
+			return n, fmt.Errorf("projection %s: %w", name, err)
+		}
+		if ok {
 			return n, nil
 		}
+		if err := sleep(ctx, wait); err != nil {
+			return n, fmt.Errorf("projection %s: %w", name, err)
+		}
+		wait = min(2*wait, 100*time.Millisecond)
+	}
+}
+
+// snapshotXmax returns the first transaction id not yet assigned: every
+// event committed so far belongs to a transaction below it.
+func (s *Store) snapshotXmax(ctx context.Context) (uint64, error) {
+	var x string
+	if err := s.pool.QueryRow(ctx, `SELECT pg_snapshot_xmax(pg_current_snapshot())::text`).Scan(&x); err != nil {
+		return 0, fmt.Errorf("read snapshot: %w", err)
+	}
+	return strconv.ParseUint(x, 10, 64)
+}
+
+// horizonReached reports whether every transaction below target has ended,
+// so that ReadAll can return all their events.
+func (s *Store) horizonReached(ctx context.Context, target uint64) (bool, error) {
+	var x string
+	if err := s.pool.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text`).Scan(&x); err != nil {
+		return false, fmt.Errorf("read snapshot: %w", err)
+	}
+	xmin, err := strconv.ParseUint(x, 10, 64)
+	return xmin >= target, err
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 

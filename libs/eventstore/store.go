@@ -145,7 +145,7 @@ func (s *Store) tryAppend(ctx context.Context, stream StreamID, expected Expecte
 	rows, err := br.Query()
 	var stored []Event
 	if err == nil {
-		stored, err = s.collect(rows, false)
+		stored, err = s.collect(rows, true)
 	}
 	if cerr := br.Close(); err == nil {
 		err = cerr
