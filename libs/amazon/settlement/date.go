@@ -1,0 +1,169 @@
+package settlement
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// stamp is a date or instant as a settlement report writes it.
+type stamp struct {
+	// date is the calendar date as written (before any offset is applied),
+	// formatted YYYY-MM-DD.
+	date string
+	// at is the instant in UTC; midnight UTC when the file gives a date only.
+	at time.Time
+}
+
+// parseStamp reads the date forms seen in settlement reports:
+//
+//	2025-08-14T22:07:18+00:00   ISO 8601 with offset (V1, XML), also Z, +0000, fractions
+//	2023-03-14 07:49:55 UTC     V2 posted-date-time and header dates
+//	14.03.2023 07:49:55 UTC     V2 German marketplace (DD.MM.YYYY)
+//	03/14/23, 03/14/2023        V2 posted-date (MM/DD/YY, US order)
+//	14.03.2023, 2023-03-14      date only
+//
+// A time without zone is taken as UTC. Two-digit years are 20YY.
+func parseStamp(text string) (stamp, error) {
+	s := strings.TrimSpace(text)
+	y, m, d, rest, err := splitDate(s)
+	if err != nil {
+		return stamp{}, err
+	}
+	if m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
+		return stamp{}, fmt.Errorf("date %q does not exist", s)
+	}
+	hh, mm, ss, ns := 0, 0, 0, 0
+	loc := time.UTC
+	if rest != "" {
+		if rest[0] != 'T' && rest[0] != ' ' {
+			return stamp{}, fmt.Errorf("date %q: unexpected %q after the date", s, rest)
+		}
+		rest = strings.TrimLeft(rest[1:], " ")
+		hh, mm, ss, ns, rest, err = splitTime(rest)
+		if err != nil {
+			return stamp{}, fmt.Errorf("date %q: %w", s, err)
+		}
+		loc, err = zone(strings.TrimSpace(rest))
+		if err != nil {
+			return stamp{}, fmt.Errorf("date %q: %w", s, err)
+		}
+	}
+	at := time.Date(y, time.Month(m), d, hh, mm, ss, ns, loc).UTC()
+	return stamp{date: fmt.Sprintf("%04d-%02d-%02d", y, m, d), at: at}, nil
+}
+
+// splitDate reads the date part of s and returns what follows it.
+func splitDate(s string) (y, m, d int, rest string, err error) {
+	bad := fmt.Errorf("date %q is in none of the forms YYYY-MM-DD, DD.MM.YYYY, MM/DD/YY", s)
+	end := strings.IndexAny(s, "T ")
+	datePart := s
+	if end >= 0 {
+		datePart, rest = s[:end], s[end:]
+	}
+	var parts []string
+	var sep byte
+	for _, c := range []byte{'-', '.', '/'} {
+		if strings.IndexByte(datePart, c) >= 0 {
+			parts = strings.Split(datePart, string(c))
+			sep = c
+			break
+		}
+	}
+	if len(parts) != 3 {
+		return 0, 0, 0, "", bad
+	}
+	n := [3]int{}
+	for i, p := range parts {
+		if p == "" || len(p) > 4 || !allDigits(p) {
+			return 0, 0, 0, "", bad
+		}
+		n[i], _ = strconv.Atoi(p)
+	}
+	switch sep {
+	case '-':
+		if len(parts[0]) != 4 || len(parts[1]) > 2 || len(parts[2]) > 2 {
+			return 0, 0, 0, "", bad
+		}
+		return n[0], n[1], n[2], rest, nil
+	case '.':
+		if len(parts[2]) != 4 || len(parts[0]) > 2 || len(parts[1]) > 2 {
+			return 0, 0, 0, "", bad
+		}
+		return n[2], n[1], n[0], rest, nil
+	default:
+		if len(parts[0]) > 2 || len(parts[1]) > 2 || (len(parts[2]) != 2 && len(parts[2]) != 4) {
+			return 0, 0, 0, "", bad
+		}
+		y = n[2]
+		if len(parts[2]) == 2 {
+			y += 2000
+		}
+		return y, n[0], n[1], rest, nil
+	}
+}
+
+// splitTime reads HH:MM[:SS[.fraction]] and returns what follows.
+func splitTime(s string) (hh, mm, ss, ns int, rest string, err error) {
+	i := 0
+	for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == ':' || s[i] == '.' || s[i] == ',') {
+		i++
+	}
+	t, rest := s[:i], s[i:]
+	frac := ""
+	if j := strings.IndexAny(t, ".,"); j >= 0 {
+		t, frac = t[:j], t[j+1:]
+	}
+	parts := strings.Split(t, ":")
+	if len(parts) < 2 || len(parts) > 3 || (frac != "" && len(parts) != 3) || len(frac) > 9 || !allDigits(frac) {
+		return 0, 0, 0, 0, "", fmt.Errorf("time %q is not HH:MM:SS", s)
+	}
+	var v [3]int
+	for k, p := range parts {
+		if len(p) != 2 || !allDigits(p) {
+			return 0, 0, 0, 0, "", fmt.Errorf("time %q is not HH:MM:SS", s)
+		}
+		v[k], _ = strconv.Atoi(p)
+	}
+	if v[0] > 23 || v[1] > 59 || v[2] > 60 {
+		return 0, 0, 0, 0, "", fmt.Errorf("time %q does not exist", s)
+	}
+	if frac != "" {
+		ns, _ = strconv.Atoi((frac + "000000000")[:9])
+	}
+	return v[0], v[1], v[2], ns, rest, nil
+}
+
+// zone reads the zone after a time: empty, Z, UTC, GMT, or a numeric offset
+// ±hh:mm, ±hhmm or ±hh.
+func zone(s string) (*time.Location, error) {
+	switch s {
+	case "", "Z", "UTC", "GMT":
+		return time.UTC, nil
+	}
+	if s[0] != '+' && s[0] != '-' {
+		return nil, fmt.Errorf("unknown time zone %q (want UTC, Z or a numeric offset)", s)
+	}
+	digits := strings.Replace(s[1:], ":", "", 1)
+	if (len(digits) != 2 && len(digits) != 4) || !allDigits(digits) {
+		return nil, fmt.Errorf("offset %q is not ±hh:mm", s)
+	}
+	h, _ := strconv.Atoi(digits[:2])
+	m := 0
+	if len(digits) == 4 {
+		m, _ = strconv.Atoi(digits[2:])
+	}
+	if h > 23 || m > 59 {
+		return nil, fmt.Errorf("offset %q is out of range", s)
+	}
+	off := h*3600 + m*60
+	if s[0] == '-' {
+		off = -off
+	}
+	return time.FixedZone("", off), nil
+}
+
+func daysIn(y, m int) int {
+	return time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
