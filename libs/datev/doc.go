@@ -31,4 +31,68 @@
 // amount with more than two decimals, a sign or a thousands separator is an
 // error. Dates are kept as written (Belegdatum TTMM, Leistungsdatum
 // TTMMJJJJ, header dates YYYYMMDD).
+//
+// # Writing
+//
+// Writer writes a Buchungsstapel of format version 13 under header version
+// 700, for which no DATEV installation is at hand to try an import. It
+// therefore enforces every rule below and refuses a value that breaks one
+// with a *FieldError naming the booking and the field (nothing of that
+// booking is written; nothing is ever replaced by '?' or cut short):
+//
+//   - Layout: line 1 the header ("EXTF";700;21;"Buchungsstapel";13;… with
+//     31 fields, laid out like DATEV's official version-13 example), line 2
+//     the 125 column names of version 13, then one line per booking with all
+//     125 fields. Columns 1 to 124 and their names are those of DATEV's
+//     version-12 sample; version 13 adds column 125 "Abw. Skontokonto" (the
+//     DATEV developer portal's Buchungsstapel page could not be read here;
+//     the addition is what independent v13 writers agree on). The writer
+//     leaves "Abw. Skontokonto" empty.
+//   - Encoding Windows-1252, every line ended by CR LF. A character that
+//     Windows-1252 cannot hold is an error.
+//   - Text fields (those DATEV's sample quotes) are always in double quotes,
+//     also when empty; a quote inside text is doubled. Numeric fields are
+//     never quoted and empty when unset. No text may contain a control
+//     character (U+0000-U+001F, U+007F-U+009F), so no line breaks.
+//   - Umsatz: positive, at most 10 digits before the decimal comma, always
+//     two decimals ("5950,00"); the direction is Soll/Haben-Kennzeichen "S"
+//     or "H", nothing else.
+//   - WKZ Umsatz: empty (the header's WKZ) or three capital letters.
+//   - Kurs, Basis-Umsatz and WKZ Basis-Umsatz come together or not at all.
+//     Kurs follows DATEV's ^[1-9]\d{0,3},\d{2,6}$, except that a rate below
+//     1 such as "0,830000" is allowed because DATEV's own sample has one;
+//     the writer writes Kurs as given.
+//   - Konto and Gegenkonto: digits only, not all zeros, at most the header's
+//     Sachkontenlänge plus one digit (personal accounts, Debitoren and
+//     Kreditoren, are one digit longer than G/L accounts).
+//   - BU-Schlüssel: empty or 1 to 4 digits, written as given. DATEV's
+//     current regex asks for exactly four digits in quotes, but its own
+//     sample writes "3", "40", "501" and "6501"; zero-padding could change a
+//     key's meaning, so the writer does not pad.
+//   - Belegdatum: TTMM (day, then month, no year), a real day (29 February
+//     allowed) that falls within the header's period "Datum vom" to "Datum
+//     bis".
+//   - Belegfeld 1: at most 36 characters from digits, A-Z, a-z and
+//     $ & % * + - / (the set DATEV names for Belegfeld 1; 36 is the length
+//     DATEV's pages give for invoice numbers). Open-item matching in DATEV
+//     compares Belegfeld 1 exactly, so it is never altered. Belegfeld 2: the
+//     same characters, at most 12.
+//   - Skonto: empty (0) or positive with at most 8 digits before the comma.
+//   - Buchungstext at most 60 characters; KOST1 and KOST2 at most 36;
+//     SEPA-Mandatsreferenz at most 35. Leistungsdatum and Fälligkeit are
+//     TTMMJJJJ dates or empty.
+//   - Festschreibung (column 114) is written as the header's Festschreibung,
+//     0 or 1, never empty (an empty value also locks the batch in DATEV);
+//     Generalumkehr is "0" or "1".
+//   - Header: Beraternummer 1001 to 9999999, Mandantennummer 1 to 99999,
+//     WJ-Beginn a date, Sachkontenlänge 4 to 8, a period that lies within
+//     the fiscal year starting at WJ-Beginn, "Erzeugt am"
+//     YYYYMMDDHHMMSSmmm, Herkunft two letters or digits, Diktatkürzel one or
+//     two letters, Buchungstyp 1 or 2, Rechnungslegungszweck 0, 30, 40, 50
+//     or 64, WKZ three capital letters, SKR empty or two digits, Bezeichnung
+//     at most 30 characters, "Exportiert von" at most 25 (an assumption),
+//     Anwendungsinformation at most 16.
+//
+// Every rule has a test, and the tests read each written file back with
+// Reader (round trip).
 package datev
