@@ -1,0 +1,110 @@
+// Package database prepares a service's PostgreSQL schema and connects to it.
+//
+// Every service owns one schema named after it. At start-up a service that is
+// given an owner URL (MIGRATE_DATABASE_URL) migrates its schema: first the
+// event store's tables, then the service's own read models and stores, each
+// under a PostgreSQL session advisory lock so replicas can start together.
+// It then makes sure the schema's app role (<schema>_app) exists with only
+// the privileges the service needs, and works through that role, which owns
+// no table. A platform team that prefers to migrate out of band leaves the
+// owner URL unset and runs `o2c migrate` instead.
+package database
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"net/url"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/o2c-platform/o2c/libs/eventstore"
+	"github.com/o2c-platform/o2c/libs/telemetry"
+)
+
+// Migrate applies the event store's migrations and then the service's own
+// migrations (files "*.sql" at the root of migrations, goose format) to
+// schema, as the owner role in ownerURL, and ensures the schema's app role.
+// The service migrations may GRANT to the app role: it exists by then. It
+// returns the app role's name.
+func Migrate(ctx context.Context, ownerURL, schema string, migrations fs.FS) (string, error) {
+	if err := eventstore.Migrate(ctx, ownerURL, schema); err != nil {
+		return "", err
+	}
+	role, err := eventstore.EnsureAppRole(ctx, ownerURL, schema)
+	if err != nil {
+		return "", err
+	}
+	if migrations == nil {
+		return role, nil
+	}
+	cfg, err := pgx.ParseConfig(ownerURL)
+	if err != nil {
+		return "", fmt.Errorf("migrate %s: parse url: %w", schema, err)
+	}
+	cfg.RuntimeParams["search_path"] = schema
+	db := stdlib.OpenDB(*cfg)
+	defer db.Close()
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(lockID(schema)), lock.WithLockTimeout(1, 600))
+	if err != nil {
+		return "", fmt.Errorf("migrate %s: %w", schema, err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations,
+		goose.WithSessionLocker(locker),
+		goose.WithTableName(schema+".goose_service_version"),
+		goose.WithDisableGlobalRegistry(true),
+	)
+	if err != nil {
+		return "", fmt.Errorf("migrate %s: %w", schema, err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return "", fmt.Errorf("migrate %s: %w", schema, err)
+	}
+	return role, nil
+}
+
+// lockID is the advisory lock key of a schema's service migrations; it
+// differs from the event store's own key.
+func lockID(schema string) int64 {
+	var h int64 = 1469598103934665603
+	for _, c := range []byte("o2c.service-migrations\x00" + schema) {
+		h = (h ^ int64(c)) * 1099511628211
+	}
+	return h
+}
+
+// AppURL returns ownerURL with the user replaced by role and the password
+// removed: the connection a development cluster with trust authentication
+// uses for the app role.
+func AppURL(ownerURL, role string) (string, error) {
+	u, err := url.Parse(ownerURL)
+	if err != nil {
+		return "", fmt.Errorf("parse database url: %w", err)
+	}
+	u.User = url.User(role)
+	return u.String(), nil
+}
+
+// Connect opens a pool on url with search_path set to schema and PostgreSQL
+// spans traced through p.
+func Connect(ctx context.Context, dbURL, schema string, p telemetry.Providers) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	cfg.ConnConfig.RuntimeParams["search_path"] = schema
+	telemetry.TracePgx(cfg.ConnConfig, p)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to database %s as %s: %w", cfg.ConnConfig.Database, cfg.ConnConfig.User, err)
+	}
+	return pool, nil
+}
