@@ -1,6 +1,7 @@
 package mt940
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -44,6 +45,7 @@ func parseStructured(s string) Details {
 	sep := s[3]
 	var purpose, name strings.Builder
 	var bank, acct, iban38 string
+	var starts []int // where each subfield begins in purpose
 	rest := s[3:]
 	for len(rest) > 0 {
 		// rest starts with a separator; find the code and the value.
@@ -71,6 +73,7 @@ func parseStructured(s string) Details {
 		case code == "10":
 			d.PrimaNota = strings.TrimSpace(val)
 		case code >= "20" && code <= "29", code >= "60" && code <= "63":
+			starts = append(starts, purpose.Len())
 			purpose.WriteString(val)
 		case code == "30":
 			bank = strings.TrimSpace(val)
@@ -84,7 +87,12 @@ func parseStructured(s string) Details {
 			iban38 = strings.TrimSpace(val)
 		}
 	}
-	d.Purpose = strings.TrimSpace(purpose.String())
+	raw := purpose.String()
+	d.Purpose = strings.TrimSpace(raw)
+	lead := len(raw) - len(strings.TrimLeft(raw, " "))
+	for i := range starts {
+		starts[i] -= lead
+	}
 	d.CounterpartyName = strings.TrimSpace(name.String())
 	if looksLikeBIC(bank) {
 		d.CounterpartyBIC = bank
@@ -102,7 +110,7 @@ func parseStructured(s string) Details {
 	case looksLikeIBAN(iban38):
 		d.CounterpartyIBAN = iban38
 	}
-	applySEPA(&d)
+	applySEPA(&d, starts)
 	d.ReturnReason = returnReason(d.ReturnCode)
 	return d
 }
@@ -120,8 +128,9 @@ func nextMarker(s string, sep byte) int {
 
 // applySEPA splits the purpose on SEPA keywords. Keyword values cross
 // subfield boundaries, which is why this runs on the joined purpose. A
-// keyword counts only where no letter precedes it.
-func applySEPA(d *Details) {
+// keyword counts where a subfield starts (starts holds those offsets) or
+// where no letter precedes it.
+func applySEPA(d *Details, starts []int) {
 	p := d.Purpose
 	type hit struct {
 		at int
@@ -129,7 +138,7 @@ func applySEPA(d *Details) {
 	}
 	var hits []hit
 	for i := 0; i < len(p); i++ {
-		if p[i] < 'A' || p[i] > 'Z' || (i > 0 && isLetter(p[i-1])) {
+		if p[i] < 'A' || p[i] > 'Z' || (i > 0 && isLetter(p[i-1]) && !slices.Contains(starts, i)) {
 			continue
 		}
 		for _, kw := range [...]string{"EREF+", "KREF+", "MREF+", "CRED+", "DEBT+", "SVWZ+", "ABWA+", "ABWE+", "IBAN+", "BIC+", "PURP+", "COAM+", "OAMT+"} {

@@ -59,6 +59,9 @@ func (r *Reader) parseEntry(line int) (*Entry, error) {
 	if j == i {
 		return nil, fail("missing amount after the mark %s%s", e.Mark, e.FundsCode)
 	}
+	if j < len(s) && s[j] == '.' {
+		return nil, fail("amount must use a decimal comma, not a point")
+	}
 	m, exact, err := parseAmount(s[i:j], e.Currency)
 	if err != nil {
 		return nil, fail("%v", err)
