@@ -307,16 +307,6 @@ func (s *flatSource) row(cells []string, no int) (item, bool, error) {
 		if err := s.lines(cells, no); err != nil {
 			return item{}, false, err
 		}
-	} else if started == nil && s.format == FlatV1 {
-		// A V1 quantity-only row: its quantity belongs to the first amount
-		// line of the same order item.
-		if q := cell(cells, s.col.quantity); q != "" {
-			if n, err := strconv.ParseInt(q, 10, 64); err == nil {
-				s.qty = pendingQuantity{set: true, order: cell(cells, s.col.orderID), item: cell(cells, s.col.orderItemCode), qty: n}
-			} else {
-				s.warns.add("line %d: quantity-purchased %q is not an integer; ignored", no, q)
-			}
-		}
 	}
 	if started != nil {
 		return item{settlement: started}, true, nil
@@ -434,6 +424,14 @@ func (s *flatSource) lines(cells []string, no int) error {
 	if s.qty.set && (s.qty.order != base.OrderID || s.qty.item != itemCode) {
 		s.qty = pendingQuantity{}
 	}
+	queued := len(s.queue)
+	defer func() {
+		// A V1 quantity-only row: its quantity belongs to the first amount
+		// line of the same order item.
+		if len(s.queue) == queued && base.HasQuantity {
+			s.qty = pendingQuantity{set: true, order: base.OrderID, item: itemCode, qty: base.Quantity}
+		}
+	}()
 	for _, f := range s.col.families {
 		text := cell(cells, f.amount)
 		if text == "" {

@@ -70,3 +70,12 @@ func readTestdata(tb testing.TB, name string) report {
 	}
 	return readAll(tb, bytes.NewReader(b))
 }
+
+func mustRead(tb testing.TB, name string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}

@@ -20,18 +20,17 @@ var cp1252 = [32]rune{
 // file in Windows-1252 both come out right; only a Windows-1252 file whose
 // high bytes happen to form valid UTF-8 sequences would be misread.
 type textReader struct {
-	r        io.Reader
-	in       []byte // undecoded bytes, in[start:end]
-	start    int
-	end      int
-	out      []byte // decoded bytes not yet returned
-	rbuf     [utf8.UTFMax]byte
-	eof      bool
-	err      error
-	begun    bool
-	line     int // 1-based line of the next input byte
-	badLine  int // line of the first byte that was not valid UTF-8; 0 if none
-	utf16BOM bool
+	r       io.Reader
+	in      []byte // undecoded bytes, in[start:end]
+	start   int
+	end     int
+	out     []byte // decoded bytes not yet returned
+	rbuf    [utf8.UTFMax]byte
+	eof     bool
+	err     error
+	begun   bool
+	line    int // 1-based line of the next input byte
+	badLine int // line of the first byte that was not valid UTF-8; 0 if none
 }
 
 func newTextReader(r io.Reader) *textReader {
@@ -77,7 +76,6 @@ func (t *textReader) Read(p []byte) (int, error) {
 			case len(b) >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF:
 				t.start += 3
 			case len(b) >= 2 && (b[0] == 0xFF && b[1] == 0xFE || b[0] == 0xFE && b[1] == 0xFF):
-				t.utf16BOM = true
 				return 0, errUTF16
 			}
 		}
