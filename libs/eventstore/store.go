@@ -115,7 +115,7 @@ func (s *Store) Append(ctx context.Context, stream StreamID, expected ExpectedVe
 		return nil, fmt.Errorf("%w: expected version %d", ErrInvalidEvent, expected)
 	}
 	for attempt := 1; ; attempt++ {
-		out, retry, err := s.tryAppend(ctx, stream, expected, prepared)
+		out, retry, err := s.appendOnce(ctx, stream, expected, prepared, attempt > 1)
 		if retry && attempt < maxAppendAttempts {
 			continue
 		}
@@ -126,7 +126,47 @@ func (s *Store) Append(ctx context.Context, stream StreamID, expected ExpectedVe
 	}
 }
 
-func (s *Store) tryAppend(ctx context.Context, stream StreamID, expected ExpectedVersion, events []Event) (_ []Event, retry bool, _ error) {
+// appendOnce makes one attempt. A retry (after losing a race) runs in an
+// explicit transaction holding an advisory lock on the stream, so that
+// retrying AnyVersion writers take turns instead of losing to each other
+// again and again.
+func (s *Store) appendOnce(ctx context.Context, stream StreamID, expected ExpectedVersion, events []Event, serialise bool) ([]Event, bool, error) {
+	if !serialise {
+		return s.tryAppend(ctx, s.pool, stream, expected, events)
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // No-op after Commit; the append's own error is the one returned.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockID("stream", s.schema+"\x00"+stream.Tenant+"\x00"+stream.Type+"\x00"+stream.ID)); err != nil {
+		return nil, false, fmt.Errorf("lock stream: %w", err)
+	}
+	out, retry, err := s.tryAppend(ctx, tx, stream, expected, events)
+	if err != nil {
+		return nil, retry, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, sqlState(err) == "23505", fmt.Errorf("commit: %w", err)
+	}
+	return out, false, nil
+}
+
+// conn is what an append needs from a pool or a transaction.
+type conn interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func sqlState(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code
+	}
+	return ""
+}
+
+func (s *Store) tryAppend(ctx context.Context, db conn, stream StreamID, expected ExpectedVersion, events []Event) (_ []Event, retry bool, _ error) {
 	ids := make([]pgtype.UUID, len(events))
 	for i, ev := range events {
 		ids[i] = pgtype.UUID{Bytes: ev.EventID, Valid: true}
@@ -134,7 +174,7 @@ func (s *Store) tryAppend(ctx context.Context, stream StreamID, expected Expecte
 	var b pgx.Batch
 	b.Queue(s.q.head, stream.Tenant, stream.Type, stream.ID)
 	b.Queue(s.q.existing, ids)
-	br := s.pool.SendBatch(ctx, &b)
+	br := db.SendBatch(ctx, &b)
 	var version int64
 	var prev []byte
 	err := br.QueryRow().Scan(&version, &prev)
@@ -176,7 +216,7 @@ func (s *Store) tryAppend(ctx context.Context, stream StreamID, expected Expecte
 		payloads[i], contents[i], chains[i] = ev.Data, ev.ContentHash, ev.ChainHash
 		out[i] = ev
 	}
-	rows, err = s.pool.Query(ctx, s.q.insert, ids, types, stream.Tenant, stream.Type, stream.ID,
+	rows, err = db.Query(ctx, s.q.insert, ids, types, stream.Tenant, stream.Type, stream.ID,
 		versions, occurred, causes, corrs, actors, tps, tss, payloads, contents, chains)
 	if err != nil {
 		return nil, false, fmt.Errorf("insert: %w", err)
