@@ -64,7 +64,7 @@ func TestFixtures(t *testing.T) {
 		{"camt053.001.03_NL_genkgo.xml", "camt.053.001.03", []stmtSummary{{"253EURNL26VAYB8060476890", 1, 1, ptr(1815), ptr(-2700), "mismatch"}}},
 		{"camt053.001.04_CH_PostFinance_reversals-returns-ESR.xml", "camt.053.001.04", []stmtSummary{{"20160430375204000008574", 13, 32, ptr(32215216), ptr(32268977), "ok"}}},
 		{"camt053.001.08_CH_multi-currency_not-reconciling.xml", "camt.053.001.08", []stmtSummary{{"R30B4SA880HMZ9XA", 3, 3, ptr(8272195), ptr(8451525), "mismatch"}}},
-		{"camt053.001.08_LT_two-statements_Bal-without-CdtDbtInd.xml", "camt.053.001.08", []stmtSummary{{"MSG38496105-GXBPHF", 14, 14, ptr(2404502950), ptr(2088858683), "ok"}, {"MSG32705315-YPSBPU", 0, 0, nil, nil, "incomplete"}}},
+		{"camt053.001.08_LT_two-statements_Bal-without-CdtDbtInd.xml", "camt.053.001.08", []stmtSummary{{"MSG38496105-GXBPHF", 14, 14, ptr(2404502950), ptr(2088858683), "ok"}, {"MSG32705315-YPSBPU", 0, 0, ptr(480155), ptr(480155), "ok"}}},
 		{"camt053.001.10_Wise_USD_datetime.xml", "camt.053.001.10", []stmtSummary{{"7301750-38631543-1688639227213", 1, 1, nil, ptr(60680), "incomplete"}}},
 		{"camt054.001.02_FI_FFFS-sample_RF-refs_returns.xml", "camt.054.001.02", []stmtSummary{{"BANKFILEID00001NTR00001", 6, 13, nil, nil, "incomplete"}}},
 		{"camt054.001.04_CH_PostFinance_ESR-batches.xml", "camt.054.001.04", []stmtSummary{{"20190424375204228750931", 2, 6, nil, nil, "incomplete"}}},

@@ -206,6 +206,7 @@ func (r *Reader) next() (Kind, error) {
 				// End of the statement.
 				if !r.headerSent {
 					r.headerSent = true
+					r.endHeader()
 					r.endNext = true
 					return KindStatement, nil
 				}
@@ -500,9 +501,6 @@ func (r *Reader) endHeader() {
 
 func (r *Reader) finishStatement() {
 	s := r.stmt
-	if !r.headerSent {
-		r.endHeader()
-	}
 	switch {
 	case s.OpeningBooked == nil || s.ClosingBooked == nil:
 		s.BalanceCheck = CheckIncomplete

@@ -199,7 +199,6 @@ func (t *Tokenizer) Next() (*Token, error) {
 				return nil, ferr
 			}
 			if !more {
-				t.pos = start
 				if t.buf[t.pos] != '<' {
 					// Text running to EOF.
 					tok, err = t.charDataEOF()
