@@ -25,7 +25,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newParseCmd())
+	root.AddCommand(newParseCmd(), newOpenItemsCmd(), newRejectedCmd(), newVerifyCmd())
 	return root
 }
 
