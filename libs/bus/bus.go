@@ -210,3 +210,24 @@ func Consume(ctx context.Context, js jetstream.JetStream, p telemetry.Providers,
 	}
 	return &Subscription{cc: cc, wg: wg}, nil
 }
+
+// EventName derives the <event> part of a subject from a protobuf full name:
+// the message name split into words, the last word (the verb) after a dot
+// and the others joined by dashes: "o2c.ingestion.v1.InvoiceIngested" ->
+// "invoice.ingested", "o2c.ledger.v1.OpenItemOpened" -> "open-item.opened".
+func EventName(fullName string) string {
+	name := fullName[strings.LastIndexByte(fullName, '.')+1:]
+	var words []string
+	start := 0
+	for i := 1; i < len(name); i++ {
+		if name[i] >= 'A' && name[i] <= 'Z' {
+			words = append(words, strings.ToLower(name[start:i]))
+			start = i
+		}
+	}
+	words = append(words, strings.ToLower(name[start:]))
+	if len(words) == 1 {
+		return words[0]
+	}
+	return strings.Join(words[:len(words)-1], "-") + "." + words[len(words)-1]
+}

@@ -23,7 +23,7 @@ const (
 )
 
 // JournalEntryPosted is a balanced journal entry in the books. Subject:
-// o2c.<tenant>.ledger.journal.posted. Legs balance per currency.
+// o2c.<tenant>.ledger.journal-entry.posted. Legs balance per currency.
 type JournalEntryPosted struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Tenant id.
