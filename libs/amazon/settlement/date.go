@@ -51,12 +51,11 @@ func parseStamp(text string) (stamp, error) {
 		}
 	}
 	at := time.Date(y, time.Month(m), d, hh, mm, ss, ns, loc).UTC()
-	return stamp{date: fmt.Sprintf("%04d-%02d-%02d", y, m, d), at: at}, nil
+	return stamp{date: isoDate(y, m, d), at: at}, nil
 }
 
 // splitDate reads the date part of s and returns what follows it.
 func splitDate(s string) (y, m, d int, rest string, err error) {
-	bad := fmt.Errorf("date %q is in none of the forms YYYY-MM-DD, DD.MM.YYYY, MM/DD/YY", s)
 	end := strings.IndexAny(s, "T ")
 	datePart := s
 	if end >= 0 {
@@ -72,29 +71,29 @@ func splitDate(s string) (y, m, d int, rest string, err error) {
 		}
 	}
 	if len(parts) != 3 {
-		return 0, 0, 0, "", bad
+		return 0, 0, 0, "", badDate(s)
 	}
 	n := [3]int{}
 	for i, p := range parts {
 		if p == "" || len(p) > 4 || !allDigits(p) {
-			return 0, 0, 0, "", bad
+			return 0, 0, 0, "", badDate(s)
 		}
 		n[i], _ = strconv.Atoi(p)
 	}
 	switch sep {
 	case '-':
 		if len(parts[0]) != 4 || len(parts[1]) > 2 || len(parts[2]) > 2 {
-			return 0, 0, 0, "", bad
+			return 0, 0, 0, "", badDate(s)
 		}
 		return n[0], n[1], n[2], rest, nil
 	case '.':
 		if len(parts[2]) != 4 || len(parts[0]) > 2 || len(parts[1]) > 2 {
-			return 0, 0, 0, "", bad
+			return 0, 0, 0, "", badDate(s)
 		}
 		return n[2], n[1], n[0], rest, nil
 	default:
 		if len(parts[0]) > 2 || len(parts[1]) > 2 || (len(parts[2]) != 2 && len(parts[2]) != 4) {
-			return 0, 0, 0, "", bad
+			return 0, 0, 0, "", badDate(s)
 		}
 		y = n[2]
 		if len(parts[2]) == 2 {
@@ -166,4 +165,15 @@ func zone(s string) (*time.Location, error) {
 
 func daysIn(y, m int) int {
 	return time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// isoDate formats a date as YYYY-MM-DD; y is at most four digits.
+func isoDate(y, m, d int) string {
+	b := [10]byte{byte('0' + y/1000%10), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-',
+		byte('0' + m/10), byte('0' + m%10), '-', byte('0' + d/10), byte('0' + d%10)}
+	return string(b[:])
+}
+
+func badDate(s string) error {
+	return fmt.Errorf("date %q is in none of the forms YYYY-MM-DD, DD.MM.YYYY, MM/DD/YY", s)
 }

@@ -53,6 +53,7 @@ type flatSource struct {
 	queue  []Line
 	qi     int
 	qty    pendingQuantity
+	cells  []string // reused row buffer
 }
 
 type physLine struct {
@@ -89,7 +90,8 @@ func (s *flatSource) next() (item, error) {
 		if strings.TrimSpace(text) == "" {
 			continue
 		}
-		cells := strings.Split(text, "\t")
+		s.cells = splitTabs(s.cells[:0], text)
+		cells := s.cells
 		if s.format == "" || strings.TrimSpace(cells[0]) == "settlement-id" {
 			if err := s.header(cells, no); err != nil {
 				return item{}, err
@@ -446,4 +448,16 @@ func (s *flatSource) lines(cells []string, no int) error {
 		}
 	}
 	return nil
+}
+
+// splitTabs appends the tab-separated cells of line to dst.
+func splitTabs(dst []string, line string) []string {
+	for {
+		i := strings.IndexByte(line, '\t')
+		if i < 0 {
+			return append(dst, line)
+		}
+		dst = append(dst, line[:i])
+		line = line[i+1:]
+	}
 }

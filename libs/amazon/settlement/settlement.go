@@ -191,6 +191,9 @@ func NewReader(r io.Reader) (*Reader, error) {
 	text := newTextReader(r)
 	br := bufio.NewReaderSize(text, 64<<10)
 	head, err := br.Peek(64 << 10)
+	if errors.Is(err, errUTF16) {
+		return nil, &ParseError{Line: 1, Err: err}
+	}
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, fmt.Errorf("read report: %w", err)
 	}
