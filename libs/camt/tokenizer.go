@@ -718,40 +718,56 @@ func (t *Tokenizer) bang(b []byte) (*Token, error) {
 		t.tok = Token{Kind: CharData, Text: text}
 		return &t.tok, nil
 	}
-	// A directive such as <!DOCTYPE ...>: skip it, honouring quotes,
-	// nested <...> and comments the way encoding/xml does.
-	depth := 0
+	// A directive such as <!DOCTYPE ...>: skip it the way encoding/xml
+	// does: the first byte after <! is taken literally, quotes hide '>',
+	// nested <...> count, and <!-- ... --> inside is skipped.
 	var quote byte
-	for i := 2; i < len(b); i++ {
+	depth := 0
+	i := 3
+	for {
+		if i >= len(b) {
+			return nil, errNeedMore
+		}
 		c := b[i]
+		i++
+		if quote == 0 && c == '>' && depth == 0 {
+			t.pos += i
+			t.started = true
+			return nil, nil
+		}
+	handle:
 		switch {
+		case c == quote:
+			quote = 0
 		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'':
+		case c == '\'' || c == '"':
 			quote = c
+		case c == '>':
+			depth--
 		case c == '<':
-			if i+3 < len(b) && b[i+1] == '!' && b[i+2] == '-' && b[i+3] == '-' {
-				j := bytes.Index(b[i+4:], []byte("-->"))
-				if j < 0 {
+			for _, want := range []byte("!--") {
+				if i >= len(b) {
 					return nil, errNeedMore
 				}
-				i += 4 + j + 2
-				continue
+				c = b[i]
+				i++
+				if c != want {
+					depth++
+					goto handle
+				}
 			}
-			if i+3 >= len(b) {
-				return nil, errNeedMore
+			var b0, b1 byte
+			for {
+				if i >= len(b) {
+					return nil, errNeedMore
+				}
+				c = b[i]
+				i++
+				if b0 == '-' && b1 == '-' && c == '>' {
+					break
+				}
+				b0, b1 = b1, c
 			}
-			depth++
-		case c == '>':
-			if depth == 0 {
-				t.pos += i + 1
-				t.started = true
-				return nil, nil
-			}
-			depth--
 		}
 	}
-	return nil, errNeedMore
 }
