@@ -198,6 +198,10 @@ func (r *Reader) finish() {
 		return
 	}
 	if r.st == nil {
+		if r.line == 0 {
+			r.err = syntaxErrorf(1, "the file is empty")
+			return
+		}
 		r.err = syntaxErrorf(r.line, "no MT940/MT942 statement found (no :20: tag)")
 		return
 	}
