@@ -1,7 +1,6 @@
 package mt940
 
 import (
-	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -137,8 +136,13 @@ func applySEPA(d *Details, starts []int) {
 		kw string
 	}
 	var hits []hit
+	next := 0 // index into starts, which is ascending
 	for i := 0; i < len(p); i++ {
-		if p[i] < 'A' || p[i] > 'Z' || (i > 0 && isLetter(p[i-1]) && !slices.Contains(starts, i)) {
+		for next < len(starts) && starts[next] < i {
+			next++
+		}
+		atStart := next < len(starts) && starts[next] == i
+		if p[i] < 'A' || p[i] > 'Z' || (i > 0 && isLetter(p[i-1]) && !atStart) {
 			continue
 		}
 		for _, kw := range [...]string{"EREF+", "KREF+", "MREF+", "CRED+", "DEBT+", "SVWZ+", "ABWA+", "ABWE+", "IBAN+", "BIC+", "PURP+", "COAM+", "OAMT+"} {

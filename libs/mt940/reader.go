@@ -569,11 +569,13 @@ func (r *Reader) completeField() error {
 		}
 		r.emitStart()
 		text := joinFree(r.lines)
-		if st.Info != "" {
-			text = st.Info + "\n" + text
-		}
-		if len(text) <= maxField {
+		switch {
+		case st.Info == "":
 			st.Info = text
+		case len(st.Info)+1+len(text) <= maxField:
+			st.Info += "\n" + text
+		default:
+			r.warnf("line %d: statement-level :86: text beyond %d bytes ignored", line, maxField)
 		}
 	case "13D":
 		r.format = "mt942"
