@@ -276,6 +276,20 @@ func tokenErr(dec *json.Decoder, path string, err error) error {
 	return &ParseError{Path: path, Offset: off, Msg: "invalid JSON: " + msg, Err: err}
 }
 
+// decodeErr turns an error of Decoder.Decode for the value at path, which
+// starts near byte off, into a ParseError.
+func decodeErr(err error, path string, off int64) error {
+	msg := err.Error()
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		off += se.Offset
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		msg = "unexpected end of file (truncated JSON)"
+	}
+	return &ParseError{Path: path, Offset: off, Msg: "invalid JSON: " + msg, Err: err}
+}
+
 // token reads the next token, turning EOF into a truncation error.
 func (p *parser) token(path string) (json.Token, error) {
 	tok, err := p.dec.Token()
@@ -478,7 +492,7 @@ func (p *parser) eachElement(path string, fn func(n *node, path string, offset i
 	for i := 0; p.dec.More(); i++ {
 		ep := fmt.Sprintf("%s[%d]", path, i)
 		off := p.dec.InputOffset()
-		n, err := readNode(p.dec, ep, 0)
+		n, err := p.readValue(ep)
 		if err != nil {
 			return err
 		}
@@ -490,8 +504,18 @@ func (p *parser) eachElement(path string, fn func(n *node, path string, offset i
 	return err
 }
 
+// readValue reads the next complete value at path into a node tree.
+func (p *parser) readValue(path string) (*node, error) {
+	off := p.dec.InputOffset()
+	var raw json.RawMessage
+	if err := p.dec.Decode(&raw); err != nil {
+		return nil, decodeErr(err, path, off)
+	}
+	return parseRaw(raw, path, off)
+}
+
 func (p *parser) apiErrors(path string) error {
-	n, err := readNode(p.dec, path, 0)
+	n, err := p.readValue(path)
 	if err != nil {
 		return err
 	}
