@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -63,6 +64,15 @@ func ServiceStreamConfig(service string) jetstream.StreamConfig {
 		// event (relay restart) is dropped by the server.
 		Duplicates: 24 * time.Hour,
 	}
+}
+
+var tenantRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// ValidTenant reports whether s is a well-formed tenant id: lowercase
+// letters, digits and single dashes, at most 63 characters. Tenants are
+// subject tokens, so dots and wildcards are never allowed.
+func ValidTenant(s string) bool {
+	return len(s) <= 63 && tenantRE.MatchString(s)
 }
 
 // TenantFromSubject returns the tenant of a shop.<tenant>.… or

@@ -30,6 +30,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/database"
 	"github.com/o2c-platform/o2c/libs/eventstore"
+	"github.com/o2c-platform/o2c/libs/eventstore/relay"
 	"github.com/o2c-platform/o2c/libs/serve"
 	"github.com/o2c-platform/o2c/libs/telemetry"
 )
@@ -205,6 +206,30 @@ func (h *Host) Go(task func(ctx context.Context) error) {
 	h.mu.Lock()
 	h.tasks = append(h.tasks, task)
 	h.mu.Unlock()
+}
+
+// Relay starts the outbox relay of the service's event store: every stored
+// event is published to JetStream on o2c.<tenant>.<service>.<event> (see
+// bus.EventName) with Nats-Msg-Id = event id, at least once.
+func (h *Host) Relay() error {
+	r, err := relay.New(h.Events, h.JetStream, relay.Config{
+		Name:    h.Spec.Name + "-relay",
+		Subject: h.Subject,
+		Poll:    RelayPoll,
+	})
+	if err != nil {
+		return err
+	}
+	h.Go(r.Run)
+	return nil
+}
+
+// RelayPoll is how often the relay looks for new events when it is idle.
+const RelayPoll = 50 * time.Millisecond
+
+// Subject is the subject of one of this service's stored events.
+func (h *Host) Subject(ev eventstore.Event) string {
+	return bus.ServiceSubject(ev.Stream.Tenant, h.Spec.Name, bus.EventName(ev.Type))
 }
 
 // Serve marks every health service SERVING, runs the gRPC server and the

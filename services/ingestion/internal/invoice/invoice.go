@@ -15,7 +15,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -27,6 +26,7 @@ import (
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
 
+	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/money"
 )
 
@@ -44,14 +44,8 @@ func (e *ValidationError) Error() string {
 // ErrTenantMismatch means the tenant in the subject and in the payload differ.
 var ErrTenantMismatch = errors.New("tenant in subject and payload differ")
 
-var tenantRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-
-// ValidTenant reports whether s is a well-formed tenant id: lowercase
-// letters, digits and single dashes, at most 63 characters (it is used in
-// NATS subjects, so no dots or wildcards).
-func ValidTenant(s string) bool {
-	return len(s) <= 63 && tenantRE.MatchString(s)
-}
+// ValidTenant reports whether s is a well-formed tenant id (see bus.ValidTenant).
+func ValidTenant(s string) bool { return bus.ValidTenant(s) }
 
 // namespace is the UUID namespace of ingestion's derived event ids.
 var namespace = uuid.MustParse("3f4c2b1e-8a6d-5c7b-9e0f-1a2b3c4d5e6f")

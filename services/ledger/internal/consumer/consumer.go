@@ -19,12 +19,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/trace"
-	"google.golang.org/protobuf/proto"
 
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/eventstore"
+	"github.com/o2c-platform/o2c/libs/eventstore/relay"
 	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 )
 
@@ -60,11 +60,15 @@ func (b *Booker) BookInvoice(ctx context.Context, sourceID uuid.UUID, inv *inges
 		return bus.Permanent(err)
 	}
 	envFor := func(kind string) eventstore.Envelope {
-		e := env
-		e.EventID = books.DerivedID(sourceID, kind)
-		e.CausationID = sourceID.String()
-		e.Actor = "service:ledger"
-		return e
+		return eventstore.Envelope{
+			EventID:       books.DerivedID(sourceID, kind),
+			OccurredAt:    env.OccurredAt,
+			CausationID:   sourceID.String(),
+			CorrelationID: env.CorrelationID,
+			Actor:         "service:ledger",
+			TraceParent:   env.TraceParent,
+			TraceState:    env.TraceState,
+		}
 	}
 	stream := eventstore.StreamID{Tenant: inv.GetTenant(), Type: "debtor", ID: inv.GetDebtorId()}
 	_, err = b.Events.Append(ctx, stream, eventstore.AnyVersion, []eventstore.Event{
@@ -93,22 +97,18 @@ func (b *Booker) InvoiceHandler() bus.Handler {
 }
 
 func (b *Booker) handleInvoice(ctx context.Context, msg jetstream.Msg) error {
-	hdr := msg.Headers()
-	id, err := uuid.Parse(hdr.Get("Nats-Msg-Id"))
+	ev, err := relay.Decode(msg, nil)
 	if err != nil {
-		return bus.Permanent(fmt.Errorf("message on %s has no event id (Nats-Msg-Id): %w", msg.Subject(), err))
+		return bus.Permanent(fmt.Errorf("message on %s: %w", msg.Subject(), err))
 	}
-	inv := &ingestionv1.InvoiceIngested{}
-	if err := proto.Unmarshal(msg.Data(), inv); err != nil {
-		return bus.Permanent(fmt.Errorf("decode InvoiceIngested %s: %w", id, err))
+	inv, ok := ev.Payload.(*ingestionv1.InvoiceIngested)
+	if !ok {
+		return bus.Permanent(fmt.Errorf("event %s on %s is a %s, not an InvoiceIngested", ev.EventID, msg.Subject(), ev.Type))
 	}
-	env, err := eventstore.EnvelopeFromHeaders(hdr)
-	if err != nil {
-		return bus.Permanent(fmt.Errorf("event %s: %w", id, err))
-	}
+	env := ev.Envelope
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		env.TraceParent = fmt.Sprintf("00-%s-%s-%s", sc.TraceID(), sc.SpanID(), sc.TraceFlags())
 		env.TraceState = sc.TraceState().String()
 	}
-	return b.BookInvoice(ctx, id, inv, env)
+	return b.BookInvoice(ctx, ev.EventID, inv, env)
 }
