@@ -31,6 +31,8 @@ func startForTest(t testing.TB, opts Options) *Cluster {
 	return c
 }
 
+// TestStartSettings starts a fast and a durable cluster, checks their
+// settings and that Stop removes them.
 func TestStartSettings(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -63,6 +65,7 @@ func TestStartSettings(t *testing.T) {
 					t.Errorf("server runs as root")
 				}
 			}
+			stopAndCheck(t, c)
 		})
 	}
 }
@@ -83,9 +86,9 @@ func processUID(t testing.TB, pid int) string {
 	return ""
 }
 
-func TestStopRemovesCluster(t *testing.T) {
-	t.Parallel()
-	c := startForTest(t, Options{})
+// stopAndCheck stops c and checks that its server and directory are gone.
+func stopAndCheck(t testing.TB, c *Cluster) {
+	t.Helper()
 	dir, pid := c.Dir(), c.cmd.Process.Pid
 	if err := c.Stop(); err != nil {
 		t.Fatal(err)
