@@ -1,0 +1,272 @@
+// Package relay publishes the events of an event store to NATS JetStream:
+// the store is the outbox, JetStream the transport.
+//
+// A Relay reads the store's ordered log (eventstore.Store.ReadAll) after its
+// checkpoint, publishes each event with Nats-Msg-Id set to the event id,
+// waits for JetStream's acknowledgements and only then advances its
+// checkpoint (kept in the store, under Config.Name). Delivery is at least
+// once: after a crash or a failed publish the unacknowledged tail is
+// published again, and JetStream's duplicate window (Duplicates in the
+// stream config, two minutes by default) drops re-publishes it has seen.
+// Consumers must still dedupe by event id, because a re-publish after the
+// window has passed is stored again.
+//
+// # Headers
+//
+// Every message carries the envelope as headers; the payload (message data)
+// is the deterministic protobuf encoding of the event's message.
+//
+//	Nats-Msg-Id          event id (UUID)
+//	Content-Type         application/protobuf
+//	O2c-Event-Type       protobuf full name of the payload
+//	O2c-Tenant           stream tenant
+//	O2c-Stream           stream as "tenant/type/id" (for people; parts may contain "/")
+//	O2c-Stream-Type      stream type
+//	O2c-Stream-Id        stream id
+//	O2c-Stream-Version   version within the stream (decimal)
+//	O2c-Occurred-At      business time, RFC 3339 with nanoseconds, UTC
+//	O2c-Recorded-At      time the store recorded the event, same format
+//	O2c-Position         global position in the store (decimal)
+//	O2c-Content-Hash     content hash, lowercase hex (see eventstore.ContentHash)
+//	O2c-Causation-Id     causation id, omitted when empty
+//	O2c-Correlation-Id   correlation id, omitted when empty
+//	O2c-Actor            actor, omitted when empty
+//	traceparent          W3C trace context, omitted when empty
+//	tracestate           W3C trace state, omitted when empty
+//
+// Decode turns a received message back into an eventstore.Event.
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/o2c-platform/o2c/libs/eventstore"
+)
+
+// Header names; see the package documentation.
+const (
+	HeaderMsgID         = jetstream.MsgIDHeader
+	HeaderContentType   = "Content-Type"
+	HeaderEventType     = "O2c-Event-Type"
+	HeaderTenant        = "O2c-Tenant"
+	HeaderStream        = "O2c-Stream"
+	HeaderStreamType    = "O2c-Stream-Type"
+	HeaderStreamID      = "O2c-Stream-Id"
+	HeaderStreamVersion = "O2c-Stream-Version"
+	HeaderOccurredAt    = "O2c-Occurred-At"
+	HeaderRecordedAt    = "O2c-Recorded-At"
+	HeaderPosition      = "O2c-Position"
+	HeaderContentHash   = "O2c-Content-Hash"
+	HeaderCausationID   = "O2c-Causation-Id"
+	HeaderCorrelationID = "O2c-Correlation-Id"
+	HeaderActor         = "O2c-Actor"
+	HeaderTraceParent   = "traceparent"
+	HeaderTraceState    = "tracestate"
+)
+
+// ContentTypeProtobuf is the Content-Type of relayed messages.
+const ContentTypeProtobuf = "application/protobuf"
+
+// Source is the part of an event store a relay reads from and keeps its
+// checkpoint in. *eventstore.Store and *memstore.Store implement it.
+type Source interface {
+	ReadAll(ctx context.Context, after eventstore.Cursor, limit int) ([]eventstore.Event, eventstore.Cursor, error)
+	Checkpoint(ctx context.Context, name string) (eventstore.Cursor, error)
+	SaveCheckpoint(ctx context.Context, name string, c eventstore.Cursor) error
+}
+
+// Publisher is the part of jetstream.JetStream a relay publishes with.
+type Publisher interface {
+	PublishMsgAsync(msg *nats.Msg, opts ...jetstream.PublishOpt) (jetstream.PubAckFuture, error)
+}
+
+// Config configures a Relay.
+type Config struct {
+	// Name keys the relay's checkpoint in the store; "relay" when empty.
+	// Two relays of one store to different JetStream servers need
+	// different names.
+	Name string
+	// Subject returns the subject of an event, e.g.
+	// "o2c.<tenant>.<service>.<event>". It must be deterministic.
+	Subject func(eventstore.Event) string
+	// BatchSize is the number of events read and published before the
+	// checkpoint advances; 500 when zero.
+	BatchSize int
+	// Poll is how long Run waits when the log has nothing new; one
+	// second when zero.
+	Poll time.Duration
+	// AckWait bounds the wait for JetStream's acknowledgements of a batch
+	// (and the checkpoint write after it), also after ctx ended; ten
+	// seconds when zero.
+	AckWait time.Duration
+}
+
+// Relay publishes a store's log to JetStream. Run at most one Relay per
+// Config.Name at a time: two would both publish (harmless within the
+// duplicate window) and race on the checkpoint.
+type Relay struct {
+	src Source
+	pub Publisher
+	cfg Config
+}
+
+// New returns a relay from src to pub.
+func New(src Source, pub Publisher, cfg Config) (*Relay, error) {
+	if src == nil || pub == nil || cfg.Subject == nil {
+		return nil, errors.New("relay: source, publisher and Config.Subject are required")
+	}
+	if cfg.Name == "" {
+		cfg.Name = "relay"
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 500
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = time.Second
+	}
+	if cfg.AckWait <= 0 {
+		cfg.AckWait = 10 * time.Second
+	}
+	return &Relay{src: src, pub: pub, cfg: cfg}, nil
+}
+
+// Run publishes until ctx ends, polling every Config.Poll when there is
+// nothing to publish. It returns ctx's error on cancellation and the first
+// publish or store error otherwise; calling Run again resumes at the
+// checkpoint.
+func (r *Relay) Run(ctx context.Context) error {
+	t := time.NewTicker(r.cfg.Poll)
+	defer t.Stop()
+	for {
+		if _, err := r.Drain(ctx); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Drain publishes batches until the log has nothing more to offer below the
+// horizon and returns the number of events acknowledged by JetStream
+// (duplicates included).
+func (r *Relay) Drain(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		k, err := r.batch(ctx)
+		n += k
+		if err != nil || k == 0 {
+			return n, err
+		}
+	}
+}
+
+// batch publishes one batch and advances the checkpoint past the longest
+// acknowledged prefix, also when a later publish failed.
+func (r *Relay) batch(ctx context.Context) (int, error) {
+	from, err := r.src.Checkpoint(ctx, r.cfg.Name)
+	if err != nil {
+		return 0, fmt.Errorf("relay %s: %w", r.cfg.Name, err)
+	}
+	evs, _, err := r.src.ReadAll(ctx, from, r.cfg.BatchSize)
+	if err != nil || len(evs) == 0 {
+		return 0, err
+	}
+	futures := make([]jetstream.PubAckFuture, 0, len(evs))
+	var pubErr error
+	for _, ev := range evs {
+		if err := ctx.Err(); err != nil {
+			pubErr = err
+			break
+		}
+		f, err := r.pub.PublishMsgAsync(Message(r.cfg.Subject(ev), ev))
+		if err != nil {
+			pubErr = fmt.Errorf("publish event %s: %w", ev.EventID, err)
+			break
+		}
+		futures = append(futures, f)
+	}
+	// Acknowledgements of what was published are awaited even when ctx
+	// has ended (a graceful stop keeps what JetStream took), but no longer
+	// than AckWait. acked counts the acknowledged prefix; the first
+	// failure ends it.
+	waitCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.AckWait)
+	defer cancel()
+	acked := 0
+	for i, f := range futures {
+		var err error
+		select {
+		case <-f.Ok():
+		case err = <-f.Err():
+			err = fmt.Errorf("publish event %s: %w", evs[i].EventID, err)
+		case <-waitCtx.Done():
+			err = fmt.Errorf("publish event %s: no acknowledgement within %s", evs[i].EventID, r.cfg.AckWait)
+		}
+		if err != nil {
+			pubErr = errors.Join(err, pubErr)
+			break
+		}
+		acked = i + 1
+	}
+	if acked > 0 {
+		// Saved even when ctx has ended: what JetStream acknowledged
+		// should not be published again.
+		if err := r.src.SaveCheckpoint(waitCtx, r.cfg.Name, evs[acked-1].Cursor); err != nil {
+			return acked, fmt.Errorf("relay %s: %w", r.cfg.Name, errors.Join(pubErr, err))
+		}
+	}
+	if pubErr != nil {
+		return acked, fmt.Errorf("relay %s: %w", r.cfg.Name, pubErr)
+	}
+	return acked, nil
+}
+
+// Message builds the NATS message of ev on subject: headers as documented
+// in the package comment, data ev.Data.
+func Message(subject string, ev eventstore.Event) *nats.Msg {
+	m := nats.NewMsg(subject)
+	h := m.Header
+	h.Set(HeaderMsgID, ev.EventID.String())
+	h.Set(HeaderContentType, ContentTypeProtobuf)
+	h.Set(HeaderEventType, ev.Type)
+	h.Set(HeaderTenant, ev.Stream.Tenant)
+	h.Set(HeaderStream, ev.Stream.String())
+	h.Set(HeaderStreamType, ev.Stream.Type)
+	h.Set(HeaderStreamID, ev.Stream.ID)
+	h.Set(HeaderStreamVersion, strconv.FormatInt(ev.Version, 10))
+	h.Set(HeaderOccurredAt, ev.OccurredAt.UTC().Format(time.RFC3339Nano))
+	h.Set(HeaderRecordedAt, ev.RecordedAt.UTC().Format(time.RFC3339Nano))
+	h.Set(HeaderPosition, strconv.FormatInt(ev.Position, 10))
+	h.Set(HeaderContentHash, fmt.Sprintf("%x", ev.ContentHash))
+	for _, kv := range [...][2]string{
+		{HeaderCausationID, ev.CausationID},
+		{HeaderCorrelationID, ev.CorrelationID},
+		{HeaderActor, ev.Actor},
+	} {
+		if kv[1] != "" {
+			h.Set(kv[0], kv[1])
+		}
+	}
+	// nats.Header.Set canonicalises keys; W3C trace context keys must stay
+	// lowercase, so they are set directly.
+	if ev.TraceParent != "" {
+		h[HeaderTraceParent] = []string{ev.TraceParent}
+	}
+	if ev.TraceState != "" {
+		h[HeaderTraceState] = []string{ev.TraceState}
+	}
+	m.Data = ev.Data
+	return m
+}
