@@ -28,7 +28,7 @@ func FuzzParse(f *testing.F) {
 			f.Add([]byte(versionDoc(msg, ver)))
 		}
 	}
-	f.Add([]byte(stmt053(bal("OPBD", "1.005", "")+ntry("1.23456", "DBIT", `<NtryDtls><TxDtls><RmtInf><Ustrd>EREF: X MR</Ustrd><Ustrd>EF: Y</Ustrd></RmtInf></TxDtls></NtryDtls>`))))
+	f.Add([]byte(stmt053(bal("OPBD", "1.005", "") + ntry("1.23456", "DBIT", `<NtryDtls><TxDtls><RmtInf><Ustrd>EREF: X MR</Ustrd><Ustrd>EF: Y</Ustrd></RmtInf></TxDtls></NtryDtls>`))))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cr := NewReader(bytes.NewReader(data))
 		for {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -92,7 +93,6 @@ type Tokenizer struct {
 	pendNm  []byte
 	tok     Token
 	decl    []byte // encoding value of the XML declaration, if seen
-	sawDecl bool
 	started bool // saw any token or markup
 }
 
@@ -614,57 +614,44 @@ func (t *Tokenizer) procInst(b []byte) error {
 		return t.syntax("expected target name after <?")
 	}
 	if string(target) == "xml" {
-		if t.started || t.sawDecl {
-			return t.syntax("XML declaration not at the start of the document")
-		}
-		t.sawDecl = true
-		if v, ok := pseudoAttr(body, "version"); ok && string(v) != "1.0" {
+		if v := pseudoAttr(body, "version"); v != "" && v != "1.0" {
 			return t.syntax("unsupported XML version %q", v)
 		}
-		if v, ok := pseudoAttr(body, "encoding"); ok {
-			t.decl = append([]byte(nil), v...)
-		}
+		t.decl = append(t.decl[:0], pseudoAttr(body, "encoding")...)
 	}
 	t.started = true
 	t.pos += 2 + j + 2
 	return nil
 }
 
-// pseudoAttr finds name="value" or name='value' in a declaration body.
-func pseudoAttr(body []byte, name string) ([]byte, bool) {
-	for i := 0; i < len(body); {
-		k := bytes.Index(body[i:], []byte(name))
-		if k < 0 {
-			return nil, false
+// pseudoAttr finds name="value" or name='value' in a declaration body,
+// with exactly the (loose) rules encoding/xml applies, so both agree on
+// which declarations they accept.
+func pseudoAttr(body []byte, name string) string {
+	s := string(body)
+	param := name + "="
+	i := 0
+	var sep byte
+	for i < len(s) {
+		sub := s[i:]
+		k := strings.Index(sub, param)
+		if k < 0 || len(param)+k >= len(sub) {
+			return ""
 		}
-		i += k
-		if i > 0 && !isSpace(body[i-1]) {
-			i += len(name)
-			continue
+		i += len(param) + k + 1
+		if c := sub[len(param)+k]; c == '\'' || c == '"' {
+			sep = c
+			break
 		}
-		j := i + len(name)
-		for j < len(body) && isSpace(body[j]) {
-			j++
-		}
-		if j >= len(body) || body[j] != '=' {
-			i += len(name)
-			continue
-		}
-		j++
-		for j < len(body) && isSpace(body[j]) {
-			j++
-		}
-		if j >= len(body) || (body[j] != '"' && body[j] != '\'') {
-			return nil, false
-		}
-		q := body[j]
-		e := bytes.IndexByte(body[j+1:], q)
-		if e < 0 {
-			return nil, false
-		}
-		return body[j+1 : j+1+e], true
 	}
-	return nil, false
+	if sep == 0 {
+		return ""
+	}
+	j := strings.IndexByte(s[i:], sep)
+	if j < 0 {
+		return ""
+	}
+	return s[i : i+j]
 }
 
 // bang handles comments, CDATA sections and directives.
