@@ -73,10 +73,14 @@
 //     allowed) that falls within the header's period "Datum vom" to "Datum
 //     bis".
 //   - Belegfeld 1: at most 36 characters from digits, A-Z, a-z and
-//     $ & % * + - / (the set DATEV names for Belegfeld 1; 36 is the length
-//     DATEV's pages give for invoice numbers). Open-item matching in DATEV
-//     compares Belegfeld 1 exactly, so it is never altered. Belegfeld 2: the
-//     same characters, at most 12.
+//     $ & % * + - /. Source: the character set is the one our brief quotes
+//     from DATEV's field description, and an independent DATEV writer
+//     (found by code search) checks the same set; 36 is the length DATEV's
+//     pages give for invoice numbers (the ledermann/datev gem still says
+//     12). Not verified against DATEV's own page, which could not be read
+//     here. Open-item matching in DATEV compares Belegfeld 1 exactly, so it
+//     is never altered. Belegfeld 2: the same characters, at most 12 (an
+//     assumption: DATEV's length for it, the character set by analogy).
 //   - Skonto: empty (0) or positive with at most 8 digits before the comma.
 //   - Buchungstext at most 60 characters; KOST1 and KOST2 at most 36;
 //     SEPA-Mandatsreferenz at most 35. Leistungsdatum and Fälligkeit are
