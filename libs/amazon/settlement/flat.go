@@ -279,6 +279,9 @@ func (s *flatSource) row(cells []string, no int) (item, bool, error) {
 		detail = detail || cell(cells, s.col.amount) != ""
 	} else {
 		for _, f := range s.col.families {
+			if f.amount >= len(cells) {
+				break // families are in column order; the rest are absent
+			}
 			if cell(cells, f.amount) != "" {
 				detail = true
 				break
@@ -435,6 +438,9 @@ func (s *flatSource) lines(cells []string, no int) error {
 		}
 	}()
 	for _, f := range s.col.families {
+		if f.amount >= len(cells) {
+			break
+		}
 		text := cell(cells, f.amount)
 		if text == "" {
 			continue
