@@ -415,3 +415,61 @@ func TestCP1252(t *testing.T) {
 		t.Errorf("encode arrow: ok=%v bad=%q", ok, bad)
 	}
 }
+
+func TestReadCategoryWithoutFormatName(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		category, want string
+	}{
+		{"48", "category 48 (Diverse Adressen) is not a booking batch"},
+		{"65", "category 65 (Wiederkehrende Buchungen) is not a booking batch"},
+		{"99", "category 99 (unknown category) is not a booking batch"},
+	} {
+		r, err := NewReader(bytes.NewReader(extf(`"EXTF";700;`+tc.category+`;"";1`, "Konto;Name", `1;"a"`, `2;"b"`)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			if _, err := r.NextRecord(); err != nil {
+				if !errors.Is(err, io.EOF) {
+					t.Fatal(err)
+				}
+				break
+			}
+		}
+		if diff := cmp.Diff([]string{tc.want}, r.Warnings()); diff != "" || r.Records() != 2 || r.Line() != 4 {
+			t.Errorf("records %d, line %d, warnings (-want +got):\n%s", r.Records(), r.Line(), diff)
+		}
+	}
+}
+
+func TestReadHeaderLockedFlag(t *testing.T) {
+	t.Parallel()
+	base := strings.Split(testHeader, ";")
+	for _, tc := range []struct {
+		value  string
+		locked bool
+		err    string
+	}{
+		{"1", true, ""},
+		{"0", false, ""},
+		{"", false, ""},
+		{"2", false, `line 1, column "Festschreibung": "2" is not 0 or 1`},
+	} {
+		f := append([]string(nil), base...)
+		f[20] = tc.value
+		r, err := NewReader(bytes.NewReader(extf(strings.Join(f, ";"), testColumns)))
+		if tc.err != "" {
+			if err == nil || err.Error() != tc.err {
+				t.Errorf("Festschreibung %q: error %v, want %q", tc.value, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Header().Locked != tc.locked {
+			t.Errorf("Festschreibung %q: locked = %v", tc.value, r.Header().Locked)
+		}
+	}
+}
