@@ -56,7 +56,7 @@ func detectPayload(dec *json.Decoder) bool {
 		if err != nil {
 			return false
 		}
-		if isResultKey(tok.(string)) {
+		if k, ok := tok.(string); ok && isResultKey(k) {
 			return true
 		}
 		if skipValue(dec, "") != nil {

@@ -65,3 +65,29 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDetect checks that sniffing arbitrary bytes never panics and that
+// every page Detect accepts is one Parse at least recognises (no "no
+// payload" error).
+func FuzzDetect(f *testing.F) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !Detect(data) {
+			return
+		}
+		_, err := Parse(bytes.NewReader(data), Handler{})
+		if err != nil && strings.Contains(err.Error(), "no payload") {
+			t.Fatalf("Detect accepted a page Parse calls foreign: %v", err)
+		}
+	})
+}
