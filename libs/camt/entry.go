@@ -303,41 +303,46 @@ func creditorSchemeID(t *tree, pties int32) string {
 // the unstructured remittance text.
 var sepaKeywords = [...]string{"EREF", "KREF", "MREF", "CRED", "DEBT", "IBAN", "BIC", "ABWA", "ABWE", "SVWZ", "COAM", "OAMT"}
 
-type keywordHit struct {
-	key        string
-	start, val int // start of the keyword, start of its value
-}
+// Indexes into sepaKeywords of the keywords applyKeywords uses.
+const (
+	kwEREF = 0
+	kwMREF = 2
+	kwCRED = 3
+	kwIBAN = 5
+	kwBIC  = 6
+	kwABWA = 7
+)
 
 // keywordValues splits DK-style text such as "EREF: X MREF: Y" into keyword
-// values. A keyword counts when it starts the text or follows a space and
-// is followed by ':' or '+'.
-func keywordValues(s string) map[string]string {
-	var hits []keywordHit
+// values, indexed like sepaKeywords (the first occurrence wins). A keyword
+// counts when it starts the text or follows a space and is followed by ':'
+// or '+'; its value runs to the next keyword.
+func keywordValues(s string) (vals [len(sepaKeywords)]string, found bool) {
+	cur, valStart := -1, 0
+	set := func(end int) {
+		if cur >= 0 && vals[cur] == "" {
+			vals[cur] = strings.TrimSpace(s[valStart:end])
+		}
+	}
 	for i := 0; i < len(s); i++ {
 		if i > 0 && s[i-1] != ' ' {
 			continue
 		}
-		for _, k := range sepaKeywords {
-			if strings.HasPrefix(s[i:], k) && i+len(k) < len(s) && (s[i+len(k)] == ':' || s[i+len(k)] == '+') {
-				hits = append(hits, keywordHit{key: k, start: i, val: i + len(k) + 1})
+		c := s[i]
+		if c < 'A' || c > 'S' {
+			continue
+		}
+		for k, kw := range sepaKeywords {
+			if strings.HasPrefix(s[i:], kw) && i+len(kw) < len(s) && (s[i+len(kw)] == ':' || s[i+len(kw)] == '+') {
+				set(i)
+				cur, valStart, found = k, i+len(kw)+1, true
+				i += len(kw)
 				break
 			}
 		}
 	}
-	if len(hits) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(hits))
-	for i, h := range hits {
-		end := len(s)
-		if i+1 < len(hits) {
-			end = hits[i+1].start
-		}
-		if _, dup := out[h.key]; !dup {
-			out[h.key] = strings.TrimSpace(s[h.val:end])
-		}
-	}
-	return out
+	set(len(s))
+	return vals, found
 }
 
 // applyKeywords fills references missing from the structured elements
@@ -346,23 +351,21 @@ func applyKeywords(tx *Transaction) {
 	if !strings.ContainsAny(tx.Remittance, ":+") {
 		return
 	}
-	kv := keywordValues(tx.Remittance)
-	if kv == nil {
+	kv, found := keywordValues(tx.Remittance)
+	if !found {
 		return
 	}
-	fill := func(dst *string, key string) {
+	fill := func(dst *string, k int) {
 		if *dst == "" {
-			*dst = kv[key]
+			*dst = kv[k]
 		}
 	}
-	fill(&tx.EndToEndID, "EREF")
-	fill(&tx.MandateID, "MREF")
-	fill(&tx.CreditorID, "CRED")
-	fill(&tx.CounterpartyIBAN, "IBAN")
-	fill(&tx.CounterpartyBIC, "BIC")
-	if tx.CounterpartyName == "" {
-		tx.CounterpartyName = kv["ABWA"]
-	}
+	fill(&tx.EndToEndID, kwEREF)
+	fill(&tx.MandateID, kwMREF)
+	fill(&tx.CreditorID, kwCRED)
+	fill(&tx.CounterpartyIBAN, kwIBAN)
+	fill(&tx.CounterpartyBIC, kwBIC)
+	fill(&tx.CounterpartyName, kwABWA)
 }
 
 // fingerprint sets the identity of e and its transactions; see

@@ -93,7 +93,6 @@ type Tokenizer struct {
 	pendNm  []byte
 	tok     Token
 	decl    []byte // encoding value of the XML declaration, if seen
-	started bool // saw any token or markup
 }
 
 // NewTokenizer returns a Tokenizer reading r.
@@ -249,7 +248,6 @@ func (t *Tokenizer) charData() (*Token, error) {
 		return nil, err
 	}
 	t.pos += i
-	t.started = true
 	t.tok = Token{Kind: CharData, Text: text}
 	return &t.tok, nil
 }
@@ -556,7 +554,6 @@ func (t *Tokenizer) startTag(b []byte) (*Token, error) {
 	}
 	t.push(name)
 	t.pos += i
-	t.started = true
 	t.tok = Token{Kind: StartElement, Name: localName(name), Attrs: t.attrs, SelfClosing: self}
 	if self {
 		t.pop()
@@ -619,7 +616,6 @@ func (t *Tokenizer) procInst(b []byte) error {
 		}
 		t.decl = append(t.decl[:0], pseudoAttr(body, "encoding")...)
 	}
-	t.started = true
 	t.pos += 2 + j + 2
 	return nil
 }
@@ -667,7 +663,6 @@ func (t *Tokenizer) bang(b []byte) (*Token, error) {
 		if j < 0 {
 			return nil, errNeedMore
 		}
-		t.started = true
 		t.pos += 4 + j + 3
 		return nil, nil
 	}
@@ -701,7 +696,6 @@ func (t *Tokenizer) bang(b []byte) (*Token, error) {
 			text = out
 		}
 		t.pos += len(open) + j + 3
-		t.started = true
 		t.tok = Token{Kind: CharData, Text: text}
 		return &t.tok, nil
 	}
@@ -719,7 +713,6 @@ func (t *Tokenizer) bang(b []byte) (*Token, error) {
 		i++
 		if quote == 0 && c == '>' && depth == 0 {
 			t.pos += i
-			t.started = true
 			return nil, nil
 		}
 	handle:
