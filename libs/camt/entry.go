@@ -310,7 +310,6 @@ const (
 	kwCRED = 3
 	kwIBAN = 5
 	kwBIC  = 6
-	kwABWA = 7
 )
 
 // keywordValues splits DK-style text such as "EREF: X MREF: Y" into keyword
@@ -346,7 +345,9 @@ func keywordValues(s string) (vals [len(sepaKeywords)]string, found bool) {
 }
 
 // applyKeywords fills references missing from the structured elements
-// from the DK keywords in the joined remittance text.
+// from the DK keywords in the joined remittance text. ABWA (the deviating
+// ultimate party) and the other keywords only end the value before them;
+// they are not the counterparty.
 func applyKeywords(tx *Transaction) {
 	if !strings.ContainsAny(tx.Remittance, ":+") {
 		return
@@ -365,7 +366,6 @@ func applyKeywords(tx *Transaction) {
 	fill(&tx.CreditorID, kwCRED)
 	fill(&tx.CounterpartyIBAN, kwIBAN)
 	fill(&tx.CounterpartyBIC, kwBIC)
-	fill(&tx.CounterpartyName, kwABWA)
 }
 
 // fingerprint sets the identity of e and its transactions; see

@@ -26,12 +26,18 @@ func (e *Error) Unwrap() error { return e.Err }
 
 const namespacePrefix = "urn:iso:std:iso:20022:tech:xsd:camt."
 
-// messages maps the root element (without a V01 suffix) to its message and
-// repeating statement element.
-var messages = map[string]struct{ msg, block string }{
-	"BkToCstmrAcctRpt":      {"052", "Rpt"},
-	"BkToCstmrStmt":         {"053", "Stmt"},
-	"BkToCstmrDbtCdtNtfctn": {"054", "Ntfctn"},
+// messageOf maps a message element (without a V01 suffix) to its message
+// number and repeating statement element.
+func messageOf(element string) (msg, block string, ok bool) {
+	switch element {
+	case "BkToCstmrAcctRpt":
+		return "052", "Rpt", true
+	case "BkToCstmrStmt":
+		return "053", "Stmt", true
+	case "BkToCstmrDbtCdtNtfctn":
+		return "054", "Ntfctn", true
+	}
+	return "", "", false
 }
 
 // maxWarnings caps the distinct warnings kept; later ones are counted.
@@ -46,7 +52,6 @@ type Reader struct {
 	done     bool
 	err      error
 	message  string
-	msgNo    string // "052", "053", "054"
 	block    string // Stmt, Rpt, Ntfctn
 	rootPath string // /Document/BkToCstmrStmt
 	level    int    // 0 before root, 1 in Document, 2 in message, 3 in statement
@@ -358,26 +363,22 @@ func parseNamespace(ns string) (string, bool) {
 
 func (r *Reader) messageElement(tok *Token, name string) error {
 	base := strings.TrimSuffix(name, "V01")
-	m, ok := messages[base]
+	msg, block, ok := messageOf(base)
 	if !ok {
 		return &Error{Path: r.rootPath + "/" + name, Err: fmt.Errorf("%w: unexpected message element <%s>", ErrNotCamt, name)}
 	}
 	if r.message == "" {
-		r.message = "camt." + m.msg
+		r.message = "camt." + msg
 		r.warn("the document has no camt namespace; read as %s of unknown version", r.message)
-	} else if r.message[5:8] != m.msg {
+	} else if r.message[5:8] != msg {
 		return &Error{Path: r.rootPath + "/" + name, Err: fmt.Errorf("message element <%s> does not match namespace %s", name, r.message)}
 	}
 	if strings.HasSuffix(name, "V01") != strings.HasSuffix(r.message, ".001.01") && len(r.message) > 8 {
 		r.warn("message element <%s> is not the one %s uses", name, r.message)
 	}
-	r.msgNo, r.block = m.msg, m.block
+	r.block = block
 	r.rootPath += "/" + name
 	r.level = 2
-	if tok.SelfClosing {
-		// An empty message: the pending end tag closes it.
-		return nil
-	}
 	return nil
 }
 

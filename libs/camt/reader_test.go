@@ -152,7 +152,7 @@ func TestEntryDetails(t *testing.T) {
 			func(t *testing.T, e Entry) {
 				tx := e.Transactions[0]
 				want := Transaction{EndToEndID: "AB72531917 B75381784", MandateID: "72531917-1", CreditorID: "DE93ZZZ00000078611",
-					CounterpartyIBAN: "DE61100100100035904101", CounterpartyBIC: "GENODEF1EK1", CounterpartyName: "Stadtwerke"}
+					CounterpartyIBAN: "DE61100100100035904101", CounterpartyBIC: "GENODEF1EK1"}
 				got := Transaction{EndToEndID: tx.EndToEndID, MandateID: tx.MandateID, CreditorID: tx.CreditorID,
 					CounterpartyIBAN: tx.CounterpartyIBAN, CounterpartyBIC: tx.CounterpartyBIC, CounterpartyName: tx.CounterpartyName}
 				if diff := cmp.Diff(want, got, cmp.AllowUnexported(Transaction{})); diff != "" {
