@@ -46,6 +46,9 @@ func TestStartSettings(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			if tt.durable && testing.Short() {
+				t.Skip("-short: one private cluster is enough")
+			}
 			var log strings.Builder
 			c := startForTest(t, Options{Durable: tt.durable, Log: &log})
 			conn := connect(t, c.URL())

@@ -35,6 +35,9 @@ func crashChild() int {
 
 func TestStartRemovesClustersOfKilledProcesses(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("-short: starts two clusters")
+	}
 	if _, err := findBinDir(); err != nil {
 		if skip, msg := unavailable(err, os.Getenv); skip {
 			t.Skip(msg)
