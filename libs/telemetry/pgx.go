@@ -3,7 +3,6 @@ package telemetry
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -105,8 +104,8 @@ func TracePgx(cfg *pgx.ConnConfig, p Providers, opts ...PgxOption) {
 
 // pgxSpanKey is the context key under which a PgxTracer keeps the span it
 // started, so that the matching end call ends that span and never one the
-// caller started.
-type pgxSpanKey struct{}
+// caller (or another PgxTracer on the same connection) started.
+type pgxSpanKey struct{ t *PgxTracer }
 
 // start starts a client span named name with the common attributes plus
 // attrs.
@@ -120,12 +119,12 @@ func (t *PgxTracer) start(ctx context.Context, name string, attrs ...attribute.K
 	ctx, span := t.tracer.Start(ctx, name,
 		trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(all...))
-	return context.WithValue(ctx, pgxSpanKey{}, span)
+	return context.WithValue(ctx, pgxSpanKey{t}, span)
 }
 
 // end ends the span that start put into ctx, recording err.
 func (t *PgxTracer) end(ctx context.Context, err error) {
-	span, ok := ctx.Value(pgxSpanKey{}).(trace.Span)
+	span, ok := ctx.Value(pgxSpanKey{t}).(trace.Span)
 	if !ok {
 		return
 	}
@@ -172,19 +171,23 @@ func (t *PgxTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, data pgx.T
 	return t.start(ctx, "BATCH", attrs...)
 }
 
-// TraceBatchQuery adds an event for one statement of a batch to the batch
-// span; a failed statement also marks the batch span as failed.
+// TraceBatchQuery adds an event "db.batch.query" for one statement of a
+// batch to the batch span, with error.type (and db.response.status_code)
+// when the statement failed. The error itself is recorded once, by
+// TraceBatchEnd, to which pgx hands the batch's first error.
 func (t *PgxTracer) TraceBatchQuery(ctx context.Context, _ *pgx.Conn, data pgx.TraceBatchQueryData) {
-	span, ok := ctx.Value(pgxSpanKey{}).(trace.Span)
-	if !ok || t == nil {
+	span, ok := ctx.Value(pgxSpanKey{t}).(trace.Span)
+	if !ok {
 		return
 	}
 	attrs := []attribute.KeyValue{semconv.DBQuerySummary(querySummary(data.SQL))}
 	if qt, ok := t.queryText(data.SQL); ok {
 		attrs = append(attrs, qt)
 	}
+	if failed(data.Err) {
+		attrs = append(attrs, errorAttrs(data.Err)...)
+	}
 	span.AddEvent("db.batch.query", trace.WithAttributes(attrs...))
-	recordDBError(span, data.Err)
 }
 
 // TraceBatchEnd ends the span of a batch.
@@ -216,17 +219,29 @@ func (t *PgxTracer) TraceCopyFromEnd(ctx context.Context, _ *pgx.Conn, data pgx.
 // recordDBError records err on span unless it is nil or pgx.ErrNoRows
 // (an empty result is not a failure of the database call).
 func recordDBError(span trace.Span, err error) {
-	if err == nil || errors.Is(err, pgx.ErrNoRows) {
+	if !failed(err) {
 		return
 	}
 	span.RecordError(err)
 	span.SetStatus(codes.Error, err.Error())
+	span.SetAttributes(errorAttrs(err)...)
+}
+
+// failed reports whether err is a failure of the database call: not nil
+// and not pgx.ErrNoRows (an empty result is an answer).
+func failed(err error) bool {
+	return err != nil && !errors.Is(err, pgx.ErrNoRows)
+}
+
+// errorAttrs describes err: for a PostgreSQL error its SQLSTATE as
+// db.response.status_code and error.type, otherwise its Go type as
+// error.type.
+func errorAttrs(err error) []attribute.KeyValue {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		span.SetAttributes(semconv.DBResponseStatusCode(pgErr.Code), semconv.ErrorTypeKey.String(pgErr.Code))
-		return
+		return []attribute.KeyValue{semconv.DBResponseStatusCode(pgErr.Code), semconv.ErrorTypeKey.String(pgErr.Code)}
 	}
-	span.SetAttributes(semconv.ErrorTypeKey.String(fmt.Sprintf("%T", err)))
+	return []attribute.KeyValue{errorType(err)}
 }
 
 // truncateUTF8 returns at most n bytes of s, cut before a rune that would
