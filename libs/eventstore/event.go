@@ -85,7 +85,8 @@ type Envelope struct {
 	// OccurredAt is business (effective) time, stored in UTC with
 	// microsecond precision.
 	OccurredAt time.Time
-	// RecordedAt is set by the store when the event is written.
+	// RecordedAt is set by the store: the start of the transaction that
+	// wrote the event (PostgreSQL now()), the same for a whole batch.
 	RecordedAt    time.Time
 	CausationID   string
 	CorrelationID string
