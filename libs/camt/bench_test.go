@@ -1,6 +1,8 @@
 package camt_test
 
 import (
+	"bufio"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -177,4 +179,27 @@ func cpuSeconds() float64 {
 		return 0
 	}
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+// BenchmarkEncodingXML tokenizes the same file with encoding/xml, for
+// comparison with BenchmarkTokenizer.
+func BenchmarkEncodingXML(b *testing.B) {
+	f := generated(b, 10<<20)
+	b.SetBytes(f.size)
+	for b.Loop() {
+		in, err := os.Open(f.path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		d := xml.NewDecoder(bufio.NewReaderSize(in, 256<<10))
+		for {
+			if _, err := d.Token(); err != nil {
+				if !errors.Is(err, io.EOF) {
+					b.Fatal(err)
+				}
+				break
+			}
+		}
+		in.Close()
+	}
 }
