@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,7 +15,7 @@ import (
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 
-	"github.com/o2c-platform/o2c/libs/money"
+	"github.com/o2c-platform/o2c/cmd/o2c/internal/table"
 )
 
 // Default service addresses, as in docker-compose.yml and `o2c demo`.
@@ -58,7 +57,7 @@ func newOpenItemsCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("ledger at %s: %w", addr, err)
 			}
-			printOpenItems(cmd.OutOrStdout(), resp.GetOpenItems())
+			table.OpenItems(cmd.OutOrStdout(), resp.GetOpenItems())
 			return nil
 		},
 	}
@@ -67,52 +66,6 @@ func newOpenItemsCmd() *cobra.Command {
 	cmd.Flags().StringVar(&addr, "ledger", envOr("O2C_LEDGER_ADDR", defaultLedgerAddr), "ledger gRPC address (env O2C_LEDGER_ADDR)")
 	_ = cmd.MarkFlagRequired("tenant")
 	return cmd
-}
-
-// printOpenItems writes a table of open items with a total per currency.
-func printOpenItems(w io.Writer, items []*ledgerv1.OpenItem) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DEBTOR\tACCOUNT\tDOCUMENT\tORDER\tDATE\tDUE\tAMOUNT\tOPEN\tCUR\t")
-	totals := map[string]int64{}
-	var curs []string
-	for _, it := range items {
-		cur := it.GetOpenAmount().GetCurrency()
-		if _, ok := totals[cur]; !ok {
-			curs = append(curs, cur)
-		}
-		totals[cur] += it.GetOpenAmount().GetMinorUnits()
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", it.GetDebtorId(), it.GetDebtorAccount(), it.GetDocumentNumber(),
-			it.GetOrderId(), fmtDate(it.GetDocumentDate()), fmtDate(it.GetDueDate()),
-			fmtMoney(it.GetAmount().GetMinorUnits(), cur), fmtMoney(it.GetOpenAmount().GetMinorUnits(), cur), cur)
-	}
-	tw.Flush()
-	parts := make([]string, 0, len(curs))
-	for _, c := range curs {
-		parts = append(parts, fmtMoney(totals[c], c)+" "+c)
-	}
-	fmt.Fprintf(w, "%d open items", len(items))
-	if len(parts) > 0 {
-		fmt.Fprintf(w, ", total %s", strings.Join(parts, ", "))
-	}
-	fmt.Fprintln(w)
-}
-
-type dated interface {
-	GetYear() int32
-	GetMonth() int32
-	GetDay() int32
-}
-
-func fmtDate(d dated) string {
-	return fmt.Sprintf("%04d-%02d-%02d", d.GetYear(), d.GetMonth(), d.GetDay())
-}
-
-func fmtMoney(minor int64, cur string) string {
-	exp, ok := money.Exponent(cur)
-	if !ok {
-		exp = 2
-	}
-	return money.FormatMinor(minor, exp)
 }
 
 func newRejectedCmd() *cobra.Command {
@@ -135,14 +88,7 @@ func newRejectedCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tTENANT\tSTATE\tWHEN\tINVOICE\tCODE\tREASON")
-				for _, r := range resp.GetRejections() {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.GetId(), r.GetTenant(), stateName(r.GetState()),
-						r.GetRejectedAt().AsTime().Format(time.RFC3339), r.GetInvoiceNumber(), r.GetReasonCode(), r.GetReason())
-				}
-				tw.Flush()
-				fmt.Fprintf(cmd.OutOrStdout(), "%d rejections\n", len(resp.GetRejections()))
+				table.Rejections(cmd.OutOrStdout(), resp.GetRejections())
 				return nil
 			})
 		},
@@ -224,13 +170,10 @@ func withRejections(cmd *cobra.Command, addr string, f func(context.Context, ing
 	return nil
 }
 
-func stateName(s ingestionv1.RejectionState) string {
-	return strings.ToLower(strings.TrimPrefix(s.String(), "REJECTION_STATE_"))
-}
 
 func printRejection(w io.Writer, r *ingestionv1.Rejection, withPayload bool) {
 	fmt.Fprintf(w, "id:         %s\ntenant:     %s\nsubject:    %s\nstate:      %s\nrejected:   %s\ninvoice:    %s\ncode:       %s\nreason:     %s\n",
-		r.GetId(), r.GetTenant(), r.GetSubject(), stateName(r.GetState()), r.GetRejectedAt().AsTime().Format(time.RFC3339),
+		r.GetId(), r.GetTenant(), r.GetSubject(), table.StateName(r.GetState()), r.GetRejectedAt().AsTime().Format(time.RFC3339),
 		r.GetInvoiceNumber(), r.GetReasonCode(), r.GetReason())
 	if r.GetClosedAt() != nil {
 		fmt.Fprintf(w, "closed:     %s by %s (%s)\n", r.GetClosedAt().AsTime().Format(time.RFC3339), r.GetClosedBy(), r.GetNote())

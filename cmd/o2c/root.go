@@ -25,7 +25,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newParseCmd(), newOpenItemsCmd(), newRejectedCmd(), newVerifyCmd())
+	root.AddCommand(newParseCmd(), newOpenItemsCmd(), newRejectedCmd(), newVerifyCmd(), newDemoCmd())
 	return root
 }
 

@@ -1,0 +1,370 @@
+// Package demo runs the whole of o2c in one process: an embedded NATS
+// JetStream server, a throwaway PostgreSQL cluster (or the one in
+// DATABASE_URL) and every service, on the same code the separate
+// deployments run. It then acts as a shop of the demo tenant, publishes a
+// handful of invoices (own shop and marketplace, 19 % and 7 % VAT, protobuf
+// and JSON, a retry and a broken one), waits until they are booked and
+// prints the open items, the rejections and the hash-chain verification.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
+
+	"github.com/o2c-platform/o2c/cmd/o2c/internal/chains"
+	"github.com/o2c-platform/o2c/cmd/o2c/internal/table"
+	"github.com/o2c-platform/o2c/libs/host"
+	"github.com/o2c-platform/o2c/libs/natsembed"
+	"github.com/o2c-platform/o2c/libs/pgtest"
+	"github.com/o2c-platform/o2c/libs/telemetry"
+	ingestion "github.com/o2c-platform/o2c/services/ingestion/service"
+	ledger "github.com/o2c-platform/o2c/services/ledger/service"
+)
+
+// Tenant is the demo merchant.
+const Tenant = "demo"
+
+// Options configure a demo run.
+type Options struct {
+	// DatabaseURL is an owner (superuser) URL of an existing PostgreSQL
+	// database; empty starts a throwaway cluster.
+	DatabaseURL string
+	// Out receives the report; Log receives progress and service logs.
+	Out, Log io.Writer
+	// Telemetry is passed to every service (tests inject recorders).
+	Telemetry telemetry.Providers
+	// KeepRunning keeps the system up after the report until ctx ends.
+	KeepRunning bool
+	// FixedPorts listens on the services' default ports (9091, 9092) so
+	// that `o2c open-items` finds them; otherwise free ports are used.
+	FixedPorts bool
+}
+
+// Service is a service started in-process.
+type Service struct {
+	Name string
+	Addr string
+}
+
+// System is the running all-in-one system.
+type System struct {
+	NATSURL     string
+	DatabaseURL string
+	Services    []Service
+	conns       map[string]*grpc.ClientConn
+	stop        func() error
+}
+
+// Conn returns a gRPC client connection to the named service.
+func (s *System) Conn(name string) *grpc.ClientConn { return s.conns[name] }
+
+// Stop stops every service, then NATS and PostgreSQL, and returns the first
+// error a service returned.
+func (s *System) Stop() error { return s.stop() }
+
+type starter struct {
+	name string
+	addr string
+	run  func(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.Logger, lis net.Listener) error
+}
+
+// services lists every service that has code, in start order.
+func services() []starter {
+	return []starter{
+		{ingestion.Name, ingestion.DefaultAddr, ingestion.Run},
+		{ledger.Name, ledger.DefaultAddr, ledger.Run},
+	}
+}
+
+// Start brings up NATS, PostgreSQL and all services and returns once every
+// service reports SERVING.
+func Start(ctx context.Context, opt Options) (_ *System, err error) {
+	logw := opt.Log
+	if logw == nil {
+		logw = io.Discard
+	}
+	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var cleanups []func() error
+	cleanup := func() error {
+		var first error
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			if err := cleanups[i](); err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
+	}
+	defer func() {
+		if err != nil {
+			_ = cleanup()
+		}
+	}()
+
+	fmt.Fprintln(logw, "starting embedded NATS JetStream")
+	ns, err := natsembed.Start(natsembed.Options{})
+	if err != nil {
+		return nil, err
+	}
+	cleanups = append(cleanups, func() error { ns.Shutdown(); return nil })
+
+	dbURL := opt.DatabaseURL
+	if dbURL == "" {
+		cluster, err := pgtest.Start(ctx, pgtest.Options{Log: logw})
+		if err != nil {
+			return nil, fmt.Errorf("start PostgreSQL (install the PostgreSQL server binaries or set DATABASE_URL): %w", err)
+		}
+		cleanups = append(cleanups, cluster.Stop)
+		if err := cluster.CreateDatabase(ctx, "o2c", ""); err != nil {
+			return nil, err
+		}
+		dbURL = cluster.DatabaseURL("o2c")
+	}
+
+	sys := &System{NATSURL: ns.ClientURL(), DatabaseURL: dbURL, conns: map[string]*grpc.ClientConn{}}
+	svcCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	errs := make(chan error, len(services()))
+	cleanups = append(cleanups, func() error {
+		cancel()
+		wg.Wait()
+		close(errs)
+		var first error
+		for err := range errs {
+			if err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
+	})
+	for _, s := range services() {
+		lis, err := listen(s.addr, opt.FixedPorts)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.name, err)
+		}
+		cfg := host.Config{
+			MigrateDatabaseURL: dbURL,
+			NATSURL:            ns.ClientURL(),
+			GRPCAddr:           lis.Addr().String(),
+			ManageStreams:      true,
+			ShutdownTimeout:    5 * time.Second,
+		}
+		sys.Services = append(sys.Services, Service{Name: s.name, Addr: lis.Addr().String()})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.run(svcCtx, cfg, opt.Telemetry, log, lis); err != nil {
+				errs <- fmt.Errorf("%s: %w", s.name, err)
+				cancel()
+			}
+		}()
+		conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			return nil, err
+		}
+		sys.conns[s.name] = conn
+		cleanups = append(cleanups, conn.Close)
+	}
+	for _, s := range sys.Services {
+		if err := waitServing(ctx, svcCtx, sys.conns[s.Name]); err != nil {
+			select {
+			case serr := <-errs:
+				return nil, serr
+			default:
+			}
+			return nil, fmt.Errorf("%s did not become ready: %w", s.Name, err)
+		}
+		fmt.Fprintf(logw, "%s serving gRPC on %s\n", s.Name, s.Addr)
+	}
+	sys.stop = cleanup
+	return sys, nil
+}
+
+func listen(addr string, fixed bool) (net.Listener, error) {
+	if fixed {
+		if lis, err := net.Listen("tcp", addr); err == nil {
+			return lis, nil
+		}
+	}
+	return net.Listen("tcp", "127.0.0.1:0")
+}
+
+func waitServing(ctx, svcCtx context.Context, conn *grpc.ClientConn) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	client := healthpb.NewHealthClient(conn)
+	for {
+		r, err := client.Check(ctx, &healthpb.HealthCheckRequest{})
+		if err == nil && r.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-svcCtx.Done():
+			return errors.New("a service stopped during start-up")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Run starts the system, runs the demo scenario, prints the report, and
+// stops (or, with KeepRunning, waits for ctx to end first).
+func Run(ctx context.Context, opt Options) (err error) {
+	out := opt.Out
+	if out == nil {
+		out = io.Discard
+	}
+	sys, err := Start(ctx, opt)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if serr := sys.Stop(); err == nil {
+			err = serr
+		}
+	}()
+	invoices, err := Publish(ctx, sys.NATSURL, opt.Telemetry)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "published %d invoice messages for tenant %q (one is a retry, one is broken)\n\n", len(invoices), Tenant)
+	items, err := WaitForOpenItems(ctx, sys.Conn(ledger.Name), ExpectedOpenItems)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "Open items (o2c open-items --tenant demo):")
+	table.OpenItems(out, items)
+	rej, err := WaitForRejections(ctx, sys.Conn(ingestion.Name), 1)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "\nRejected shop messages (o2c rejected):")
+	table.Rejections(out, rej)
+	fmt.Fprintln(out, "\nEvent store hash chains (o2c verify):")
+	ok, err := chains.Verify(ctx, sys.DatabaseURL, chains.Schemas, out)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errors.New("an event store hash chain is broken")
+	}
+	if opt.KeepRunning {
+		fmt.Fprintf(out, "\nRunning. NATS %s, PostgreSQL %s\n", sys.NATSURL, sys.DatabaseURL)
+		for _, s := range sys.Services {
+			fmt.Fprintf(out, "  %-10s %s\n", s.Name, s.Addr)
+		}
+		fmt.Fprintln(out, "Press Ctrl-C to stop.")
+		<-ctx.Done()
+	}
+	return nil
+}
+
+// WaitForOpenItems polls the ledger until the demo tenant has n open items.
+func WaitForOpenItems(ctx context.Context, conn *grpc.ClientConn, n int) ([]*ledgerv1.OpenItem, error) {
+	client := ledgerv1.NewLedgerServiceClient(conn)
+	var last int
+	err := poll(ctx, func() (bool, error) {
+		r, err := client.ListOpenItems(ctx, &ledgerv1.ListOpenItemsRequest{Tenant: Tenant})
+		if err != nil {
+			return false, err
+		}
+		last = len(r.GetOpenItems())
+		return last >= n, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("waiting for %d open items (have %d): %w", n, last, err)
+	}
+	r, err := client.ListOpenItems(ctx, &ledgerv1.ListOpenItemsRequest{Tenant: Tenant})
+	return r.GetOpenItems(), err
+}
+
+// WaitForRejections polls ingestion until the demo tenant has n open rejections.
+func WaitForRejections(ctx context.Context, conn *grpc.ClientConn, n int) ([]*ingestionv1.Rejection, error) {
+	client := ingestionv1.NewRejectionServiceClient(conn)
+	var rs []*ingestionv1.Rejection
+	err := poll(ctx, func() (bool, error) {
+		r, err := client.ListRejections(ctx, &ingestionv1.ListRejectionsRequest{Tenant: Tenant, State: ingestionv1.RejectionState_REJECTION_STATE_OPEN})
+		if err != nil {
+			return false, err
+		}
+		rs = r.GetRejections()
+		return len(rs) >= n, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("waiting for %d rejections (have %d): %w", n, len(rs), err)
+	}
+	return rs, nil
+}
+
+func poll(ctx context.Context, done func() (bool, error)) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	for {
+		ok, err := done()
+		if err == nil && ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			if err != nil {
+				return fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
+			}
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Publish publishes the demo invoices on shop.demo.invoice.issued as a shop
+// would, each message inside a producer span, and returns them.
+func Publish(ctx context.Context, natsURL string, p telemetry.Providers) ([]*shopv1.InvoiceIssued, error) {
+	nc, err := nats.Connect(natsURL)
+	if err != nil {
+		return nil, err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	invoices := Invoices()
+	for i, inv := range invoices {
+		msg := nats.NewMsg("shop." + inv.GetTenant() + ".invoice.issued")
+		asJSON := i%2 == 1
+		if asJSON {
+			msg.Data, err = protojson.Marshal(inv)
+			msg.Header.Set("Content-Type", "application/json")
+		} else {
+			msg.Data, err = proto.Marshal(inv)
+			msg.Header.Set("Content-Type", "application/protobuf")
+		}
+		if err != nil {
+			return nil, err
+		}
+		pctx, span := telemetry.StartPublish(ctx, p, msg)
+		_, err = js.PublishMsg(pctx, msg)
+		telemetry.EndSpan(span, err)
+		if err != nil {
+			return nil, fmt.Errorf("publish %s: %w", inv.GetInvoiceNumber(), err)
+		}
+	}
+	return invoices, nil
+}

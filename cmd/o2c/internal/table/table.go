@@ -1,0 +1,81 @@
+// Package table prints what the operator CLI and the demo show: open items
+// and rejections as aligned text tables, amounts in the currency's decimals.
+package table
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+
+	"github.com/o2c-platform/o2c/libs/money"
+)
+
+// OpenItems writes a table of open items followed by the total per currency.
+func OpenItems(w io.Writer, items []*ledgerv1.OpenItem) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DEBTOR\tACCOUNT\tDOCUMENT\tORDER\tDATE\tDUE\tAMOUNT\tOPEN\tCUR")
+	totals := map[string]int64{}
+	var curs []string
+	for _, it := range items {
+		cur := it.GetOpenAmount().GetCurrency()
+		if _, ok := totals[cur]; !ok {
+			curs = append(curs, cur)
+		}
+		totals[cur] += it.GetOpenAmount().GetMinorUnits()
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%12s\t%12s\t%s\n", it.GetDebtorId(), it.GetDebtorAccount(), it.GetDocumentNumber(),
+			it.GetOrderId(), Date(it.GetDocumentDate()), Date(it.GetDueDate()),
+			Money(it.GetAmount().GetMinorUnits(), cur), Money(it.GetOpenAmount().GetMinorUnits(), cur), cur)
+	}
+	tw.Flush()
+	parts := make([]string, 0, len(curs))
+	for _, c := range curs {
+		parts = append(parts, Money(totals[c], c)+" "+c)
+	}
+	fmt.Fprintf(w, "%d open items", len(items))
+	if len(parts) > 0 {
+		fmt.Fprintf(w, ", total %s", strings.Join(parts, ", "))
+	}
+	fmt.Fprintln(w)
+}
+
+// Rejections writes a table of rejections.
+func Rejections(w io.Writer, rs []*ingestionv1.Rejection) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tTENANT\tSTATE\tWHEN\tINVOICE\tCODE\tREASON")
+	for _, r := range rs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.GetId(), r.GetTenant(), StateName(r.GetState()),
+			r.GetRejectedAt().AsTime().Format(time.RFC3339), r.GetInvoiceNumber(), r.GetReasonCode(), r.GetReason())
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d rejections\n", len(rs))
+}
+
+// StateName is the lowercase name of a rejection state ("open").
+func StateName(s ingestionv1.RejectionState) string {
+	return strings.ToLower(strings.TrimPrefix(s.String(), "REJECTION_STATE_"))
+}
+
+type calendarDate interface {
+	GetYear() int32
+	GetMonth() int32
+	GetDay() int32
+}
+
+// Date formats a calendar date as YYYY-MM-DD.
+func Date(d calendarDate) string {
+	return fmt.Sprintf("%04d-%02d-%02d", d.GetYear(), d.GetMonth(), d.GetDay())
+}
+
+// Money formats minor units with the currency's decimals.
+func Money(minor int64, cur string) string {
+	exp, ok := money.Exponent(cur)
+	if !ok {
+		exp = 2
+	}
+	return money.FormatMinor(minor, exp)
+}
