@@ -170,7 +170,6 @@ func withRejections(cmd *cobra.Command, addr string, f func(context.Context, ing
 	return nil
 }
 
-
 func printRejection(w io.Writer, r *ingestionv1.Rejection, withPayload bool) {
 	fmt.Fprintf(w, "id:         %s\ntenant:     %s\nsubject:    %s\nstate:      %s\nrejected:   %s\ninvoice:    %s\ncode:       %s\nreason:     %s\n",
 		r.GetId(), r.GetTenant(), r.GetSubject(), table.StateName(r.GetState()), r.GetRejectedAt().AsTime().Format(time.RFC3339),

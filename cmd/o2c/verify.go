@@ -39,4 +39,3 @@ value). Exit status 1 when any chain is broken.`,
 	cmd.Flags().StringSliceVar(&schemas, "schema", chains.Schemas, "service schemas to verify")
 	return cmd
 }
-
