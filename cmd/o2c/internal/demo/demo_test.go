@@ -1,0 +1,141 @@
+package demo
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/o2c-platform/o2c/libs/pgtest"
+	"github.com/o2c-platform/o2c/libs/telemetry"
+	ingestion "github.com/o2c-platform/o2c/services/ingestion/service"
+	ledger "github.com/o2c-platform/o2c/services/ledger/service"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// TestEndToEnd runs every service in-process, publishes the demo shop's
+// invoices and checks what the ledger booked, what ingestion rejected, and
+// that one trace runs from the shop's publish through ingestion and the
+// ledger's consumer down to a PostgreSQL query.
+func TestEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	dbURL := pgtest.NewDB(t, pgtest.Template{Name: "o2c_demo_empty"})
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	p := telemetry.Providers{Tracer: tp, Propagator: telemetry.Propagation()}
+
+	sys, err := Start(ctx, Options{DatabaseURL: dbURL, Telemetry: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := sys.Stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	}()
+	if _, err := Publish(ctx, sys.NATSURL, p); err != nil {
+		t.Fatal(err)
+	}
+	items, err := WaitForOpenItems(ctx, sys.Conn(ledger.Name), ExpectedOpenItems)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != ExpectedOpenItems {
+		t.Fatalf("%d open items, want %d (the retry must book once)", len(items), ExpectedOpenItems)
+	}
+	byDoc := map[string]int64{}
+	for _, it := range items {
+		byDoc[it.GetDocumentNumber()] = it.GetOpenAmount().GetMinorUnits()
+	}
+	// 419.33 at 19 % and 44.85 at 7 %: 419.33 + 79.67 + 44.85 + 3.14.
+	if got := byDoc["RE-2026-1001"]; got != 54699 {
+		t.Errorf("RE-2026-1001 open amount = %d, want 54699", got)
+	}
+	if _, ok := byDoc["RE-2026-1005"]; ok {
+		t.Error("the broken invoice was booked")
+	}
+	rej, err := WaitForRejections(ctx, sys.Conn(ingestion.Name), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rej) != 1 || rej[0].GetInvoiceNumber() != "RE-2026-1005" || !strings.Contains(rej[0].GetReason(), "totals.net") {
+		t.Errorf("rejections = %v", rej)
+	}
+	if err := sys.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	sys.stop = func() error { return nil }
+	if err := tp.ForceFlush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkOneTrace(t, rec.Ended())
+}
+
+// checkOneTrace finds a trace that starts with the shop's publish and holds
+// ingestion's consumer span, the ledger's consumer span and a PostgreSQL span
+// below the ledger's consumer span.
+func checkOneTrace(t *testing.T, spans []sdktrace.ReadOnlySpan) {
+	t.Helper()
+	byID := map[trace.SpanID]sdktrace.ReadOnlySpan{}
+	for _, s := range spans {
+		byID[s.SpanContext().SpanID()] = s
+	}
+	isDB := func(s sdktrace.ReadOnlySpan) bool {
+		for _, a := range s.Attributes() {
+			if a.Key == attribute.Key("db.system") && a.Value.AsString() == "postgresql" {
+				return true
+			}
+		}
+		return false
+	}
+	below := func(s sdktrace.ReadOnlySpan, ancestor trace.SpanID) bool {
+		for seen := 0; seen < 100; seen++ {
+			pid := s.Parent().SpanID()
+			if pid == ancestor {
+				return true
+			}
+			parent, ok := byID[pid]
+			if !ok {
+				return false
+			}
+			s = parent
+		}
+		return false
+	}
+	for _, pub := range spans {
+		if pub.SpanKind() != trace.SpanKindProducer || pub.Name() != "publish shop.demo.invoice.issued" {
+			continue
+		}
+		tid := pub.SpanContext().TraceID()
+		var ingest, book sdktrace.ReadOnlySpan
+		for _, s := range spans {
+			if s.SpanContext().TraceID() != tid || s.SpanKind() != trace.SpanKindConsumer {
+				continue
+			}
+			switch s.Name() {
+			case "process shop.demo.invoice.issued":
+				ingest = s
+			case "process o2c.demo.ingestion.invoice.ingested":
+				book = s
+			}
+		}
+		if ingest == nil || book == nil {
+			continue
+		}
+		for _, s := range spans {
+			if s.SpanContext().TraceID() == tid && isDB(s) && below(s, book.SpanContext().SpanID()) {
+				return // found the whole thread in one trace
+			}
+		}
+	}
+	names := make([]string, 0, len(spans))
+	for _, s := range spans {
+		names = append(names, s.Name())
+	}
+	t.Fatalf("no trace runs from the shop's publish through ingestion and the ledger to PostgreSQL; spans: %v", names)
+}
