@@ -32,7 +32,8 @@
 //     database, so of concurrent appends at one version exactly one wins;
 //     the others get a *ConflictError (errors.Is ErrVersionConflict) naming
 //     the stream, the expected and the actual version. AnyVersion appends
-//     retry internally.
+//     retry internally; a retry takes a per-stream advisory lock so that
+//     contending writers take turns.
 //   - Idempotency: an append whose event ids are all stored with the same
 //     content hash is a no-op returning the stored events; an id stored
 //     with other content fails with a *ContentMismatchError naming the id
@@ -71,7 +72,9 @@
 //   - Projections: CatchUp and RunProjection apply a Handler to the log
 //     after a named checkpoint, one transaction per batch holding both the
 //     read model's writes and the new checkpoint; a handler error rolls
-//     back both.
+//     back both. CatchUp returns once everything committed before the call
+//     is applied; transaction ids are cluster-wide, so a long transaction
+//     in any database of the server delays it (and delays ReadAll).
 //   - Outbox: the store is the outbox. Package relay publishes the log to
 //     JetStream with Nats-Msg-Id = event id and advances its checkpoint
 //     only after JetStream acknowledged, so delivery is at least once and
