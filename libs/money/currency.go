@@ -30,3 +30,15 @@ func Exponent(code string) (int, bool) {
 	e, ok := exponents[code]
 	return e, ok
 }
+
+// ExponentOrTwo returns the exponent of code when it is a known ISO 4217
+// currency, and 2 (the exponent of almost every currency) otherwise, with
+// known reporting which. Parsers use it for files that name currencies this
+// table lacks (placeholders such as XXX, or codes newer than the table) and
+// warn about them instead of failing.
+func ExponentOrTwo(code string) (exp int, known bool) {
+	if e, ok := exponents[code]; ok {
+		return e, true
+	}
+	return 2, false
+}

@@ -1,16 +1,10 @@
 package settlement
 
-// zeroExponent and threeExponent list the ISO 4217 currencies whose minor
-// unit is not the usual hundredth. Every other well-formed code is taken to
-// have two decimals.
-var (
-	zeroExponent = [...]string{"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}
-	// threeExponent are the currencies with a thousandth as minor unit.
-	threeExponent = [...]string{"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"}
-)
+import "github.com/o2c-platform/o2c/libs/money"
 
-// exponent returns the number of decimals of the ISO 4217 currency code and
-// whether code is a well-formed code (three ASCII capital letters).
+// exponent returns the number of decimals of the ISO 4217 currency code
+// (2 for a well-formed code libs/money does not know) and whether code is a
+// well-formed code (three ASCII capital letters).
 func exponent(code string) (int, bool) {
 	if len(code) != 3 {
 		return 0, false
@@ -20,15 +14,6 @@ func exponent(code string) (int, bool) {
 			return 0, false
 		}
 	}
-	for _, c := range zeroExponent {
-		if c == code {
-			return 0, true
-		}
-	}
-	for _, c := range threeExponent {
-		if c == code {
-			return 3, true
-		}
-	}
-	return 2, true
+	exp, _ := money.ExponentOrTwo(code)
+	return exp, true
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/o2c-platform/o2c/libs/datev"
+	"github.com/o2c-platform/o2c/libs/money"
 )
 
 // datevFormat reads DATEV EXTF files: Buchungsstapel bookings in full, other
@@ -220,17 +221,12 @@ func datevMinor(hundredths int64, currency string) (minor int64, exact string, r
 	return hundredths, "", false
 }
 
-// datevExponent is the ISO 4217 minor-unit exponent of the currencies that
-// do not have two decimals; every other code has two. This small table lives
-// here because the DATEV library deliberately knows only hundredths.
+// datevExponent is the ISO 4217 minor-unit exponent of currency (2 for a
+// code libs/money does not know); the DATEV library itself knows only
+// hundredths.
 func datevExponent(currency string) int {
-	switch currency {
-	case "JPY", "KRW", "ISK", "CLP", "VND", "XOF", "XAF", "UGX", "PYG", "RWF", "KMF", "GNF", "DJF", "BIF", "VUV", "XPF":
-		return 0
-	case "BHD", "KWD", "OMR", "JOD", "IQD", "LYD", "TND":
-		return 3
-	}
-	return 2
+	exp, _ := money.ExponentOrTwo(currency)
+	return exp
 }
 
 // datevIntOrNull prints 0 (a header field the file leaves empty) as null.
