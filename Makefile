@@ -8,7 +8,7 @@ SHELL := bash
 
 GO       ?= go
 FUZZTIME ?= 30s
-BENCHTIME ?= 1x
+BENCHTIME ?= 1s
 # buf and the protoc plugins are pinned in tools/go.mod.
 BUF := GOWORK=off $(GO) tool -modfile=$(CURDIR)/tools/go.mod buf
 
