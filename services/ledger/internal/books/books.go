@@ -1,9 +1,31 @@
 // Package books is the ledger's domain: the chart of accounts and the
-// posting rules that turn business events into balanced journal entries and
-// open items. It knows nothing of storage or transport and takes no clock:
-// every date comes from the event being booked.
+// posting rules that turn commands into balanced journal entries, open items
+// and settlements. It knows nothing of storage or transport and takes no
+// clock: the recorded time and the actor come in an Origin, every other date
+// from the command.
 //
-// Accounts (SKR03, fixed so that stored events stay meaningful):
+// # Commands in, events out
+//
+// A Ledger is one tenant's books, built only by Apply from stored events.
+// Its command methods (RegisterInvoice, ApplyPayment, IssueCreditNote,
+// AssessCharge, WriteOff, RecoverWrittenOff, RecordAgencyCollection,
+// ReturnPayment, ReverseEntry, PayOutCreditBalance, RecordOpeningBalance,
+// ClosePeriod, ReopenPeriod) read the books and return the events the
+// command causes, or a typed error; they change nothing. The caller appends
+// the events and applies them. Every command's events start with
+// CommandAccepted, which records its idempotency key and ContentHash: the
+// same command again returns no events, a different one under the same key
+// fails with ErrIdempotencyConflict. Event ids (entries, items) are derived
+// from the tenant and the business document (invoice number, payment id,
+// ...), so a document is booked at most once even under two keys
+// (ErrDuplicateDocument).
+//
+// # Accounts
+//
+// The Chart maps o2c's logical accounts to SKR03 (default) or SKR04 numbers
+// and to the merchant's own numbers; see Chart and DebtorRange for the
+// numbering of debtor personal accounts. The SKR03 accounts fixed by the
+// first ledger events stay:
 //
 //	1400        receivables control account (Forderungen aus L+L); the sum of
 //	            all debtor personal accounts
@@ -12,8 +34,45 @@
 //	8400 / 8300 revenue at 19 % / 7 % VAT
 //	1776 / 1771 output VAT 19 % / 7 %
 //
+// Legs on a personal account carry the debtor id; the control account is
+// never posted directly but is the roll-up of the personal accounts
+// (ControlAccount), as in DATEV, where personal accounts are a subledger.
+// Orders a marketplace collects are receivables against the marketplace:
+// their items sit on the marketplace's debtor (MarketplaceDebtorID, one per
+// marketplace and currency) with the buyer as a reference only, and are
+// never dunned.
+//
 // Signs: a leg's amount is positive for a debit (Soll) and negative for a
-// credit (Haben); every entry sums to zero per currency.
+// credit (Haben); every entry sums to zero per currency. An open item's
+// amount is positive for a claim and negative for a credit balance.
+//
+// # Open items and settlements
+//
+// Invoices, charges and opening balances open items; payments, credit
+// notes, cash discounts, differences, write-offs and payouts clear them
+// through Settlement records, and a new claim consumes the debtor's credit
+// balances (a credit offset, no entry: both sides are on the same personal
+// account). A return, chargeback or reversal undoes exactly the settlements
+// its entry made, including offsets of a credit balance it created. Per
+// debtor and currency the open amounts always sum to the personal account
+// balance (Check, CheckOpenItems).
+//
+// # Streams
+//
+// The service is meant to keep one event stream per tenant and debtor
+// (every entry of this package has at most one debtor, so each command's
+// events go to one debtor stream and are atomic there), plus one stream per
+// tenant for period closes. Unrelated debtors post in parallel. Bank,
+// clearing, revenue and VAT accounts are not streams but projections summed
+// over all debtor streams, so a hot clearing account (one Amazon account
+// receiving every payout line) never serialises postings. A period close is
+// effective for commands decided after it is stored; the service checks the
+// period stream before deciding.
+//
+// # Limits
+//
+// Every balance and check is per currency; foreign-exchange revaluation is
+// out of scope. Periods are calendar months.
 package books
 
 import (

@@ -1,0 +1,252 @@
+package books
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// Standard is a DATEV standard chart of accounts (Standardkontenrahmen).
+type Standard int
+
+// The charts o2c knows. SKR03 is the default (the zero value) because the
+// accounts fixed by the first ledger events are SKR03 numbers.
+const (
+	SKR03 Standard = iota
+	SKR04
+)
+
+// String returns "SKR03" or "SKR04".
+func (s Standard) String() string {
+	if s == SKR04 {
+		return "SKR04"
+	}
+	return "SKR03"
+}
+
+// Logical is one of o2c's own accounts, independent of any chart. A Chart
+// maps it to the number the merchant books on.
+type Logical string
+
+// o2c's logical accounts. Suffixes 19/7 are the VAT rate in per cent;
+// TaxFree is the account used for amounts carrying no VAT.
+const (
+	ReceivablesControl    Logical = "receivables-control"
+	Revenue19             Logical = "revenue-19"
+	Revenue7              Logical = "revenue-7"
+	RevenueTaxFree        Logical = "revenue-tax-free"
+	OutputVAT19           Logical = "output-vat-19"
+	OutputVAT7            Logical = "output-vat-7"
+	CashDiscount19        Logical = "cash-discount-19"
+	CashDiscount7         Logical = "cash-discount-7"
+	CashDiscountTaxFree   Logical = "cash-discount-tax-free"
+	SalesDeduction19      Logical = "sales-deduction-19"
+	SalesDeduction7       Logical = "sales-deduction-7"
+	SalesDeductionTaxFree Logical = "sales-deduction-tax-free"
+	BadDebt19             Logical = "bad-debt-19"
+	BadDebt7              Logical = "bad-debt-7"
+	BadDebtTaxFree        Logical = "bad-debt-tax-free"
+	BadDebtRecovery       Logical = "bad-debt-recovery"
+	ChargeIncome          Logical = "charge-income"
+	InterestIncome        Logical = "interest-income"
+	PaymentFees           Logical = "payment-fees"
+	CollectionCosts       Logical = "collection-costs"
+	OpeningBalanceDebtors Logical = "opening-balance-debtors"
+	DefaultBank           Logical = "default-bank"
+	CashInTransit         Logical = "cash-in-transit"
+)
+
+// standardAccounts holds the DATEV numbers of every logical account in
+// SKR03 and SKR04 (4-digit G/L accounts, editions 2024-2026):
+//
+//	logical                  SKR03  SKR04  name
+//	receivables-control      1400   1200   Forderungen aus Lieferungen und Leistungen
+//	revenue-19 / -7          8400   4400   Erlöse 19 % USt / 8300 4300 Erlöse 7 % USt
+//	revenue-tax-free         8200   4200   Erlöse (no automatic VAT)
+//	output-vat-19 / -7       1776   3806   Umsatzsteuer 19 % / 1771 3801 Umsatzsteuer 7 %
+//	cash-discount-19/-7/free 8736   4736   Gewährte Skonti 19 % / 8731 4731 7 % / 8730 4730
+//	sales-deduction-19/-7/free 8720 4720   Erlösschmälerungen 19 % / 8710 4710 7 % / 8700 4700
+//	bad-debt-19/-7/free      2406   6936   Forderungsverluste 19 % / 2401 6931 7 % / 2400 6930
+//	bad-debt-recovery        2732   4925   Erträge aus abgeschriebenen Forderungen
+//	charge-income            2700   4830   Sonstige Erträge (dunning and returned-debit fees; not taxable, damages)
+//	interest-income          2650   7100   Sonstige Zinsen und ähnliche Erträge (default interest)
+//	payment-fees             4970   6855   Nebenkosten des Geldverkehrs
+//	collection-costs         4950   6825   Rechts- und Beratungskosten (agency commission)
+//	opening-balance-debtors  9008   9008   Saldenvorträge Debitoren
+//	default-bank             1200   1800   Bank
+//	cash-in-transit          1360   1460   Geldtransit (default clearing account)
+//
+// The SKR03 numbers of receivables, revenue and output VAT are the ones the
+// first ledger events were booked on and must not change. The SKR04 numbers
+// and the less common accounts (recovery 4925, charge income) are from
+// memory of the DATEV lists and should be checked against the merchant's
+// edition; a tenant overrides any of them through Chart.Accounts.
+var standardAccounts = [...]map[Logical]string{
+	SKR03: {
+		ReceivablesControl: "1400", Revenue19: "8400", Revenue7: "8300", RevenueTaxFree: "8200",
+		OutputVAT19: "1776", OutputVAT7: "1771",
+		CashDiscount19: "8736", CashDiscount7: "8731", CashDiscountTaxFree: "8730",
+		SalesDeduction19: "8720", SalesDeduction7: "8710", SalesDeductionTaxFree: "8700",
+		BadDebt19: "2406", BadDebt7: "2401", BadDebtTaxFree: "2400", BadDebtRecovery: "2732",
+		ChargeIncome: "2700", InterestIncome: "2650", PaymentFees: "4970", CollectionCosts: "4950",
+		OpeningBalanceDebtors: "9008", DefaultBank: "1200", CashInTransit: "1360",
+	},
+	SKR04: {
+		ReceivablesControl: "1200", Revenue19: "4400", Revenue7: "4300", RevenueTaxFree: "4200",
+		OutputVAT19: "3806", OutputVAT7: "3801",
+		CashDiscount19: "4736", CashDiscount7: "4731", CashDiscountTaxFree: "4730",
+		SalesDeduction19: "4720", SalesDeduction7: "4710", SalesDeductionTaxFree: "4700",
+		BadDebt19: "6936", BadDebt7: "6931", BadDebtTaxFree: "6930", BadDebtRecovery: "4925",
+		ChargeIncome: "4830", InterestIncome: "7100", PaymentFees: "6855", CollectionCosts: "6825",
+		OpeningBalanceDebtors: "9008", DefaultBank: "1800", CashInTransit: "1460",
+	},
+}
+
+// ErrUnknownAccount means a chart has no account for what a command names:
+// a logical account, an IBAN, a clearing account or a marketplace.
+var ErrUnknownAccount = errors.New("no such account in the chart")
+
+// ErrAccountLength means a chart's G/L account length is outside 4-8.
+var ErrAccountLength = errors.New("account length must be 4 to 8 digits")
+
+// ErrDebtorRangeFull means every debtor personal account number the account
+// length allows is taken.
+var ErrDebtorRangeFull = errors.New("debtor account range is full")
+
+// Chart is a tenant's chart of accounts: a DATEV standard plus the
+// merchant's own numbers. The zero Chart is SKR03 with 4-digit G/L accounts.
+type Chart struct {
+	// Standard is the chart the defaults come from.
+	Standard Standard
+	// AccountLength is the number of digits of G/L accounts (DATEV
+	// Sachkontenlänge), 4-8; 0 means 4. Debtor personal accounts have one
+	// digit more (see DebtorRange).
+	AccountLength int
+	// Accounts maps logical accounts to the merchant's numbers where they
+	// differ from the standard.
+	Accounts map[Logical]string
+	// Banks maps the IBANs of the merchant's bank accounts to G/L accounts.
+	// An IBAN not listed is an error: money must land on a known account.
+	Banks map[string]string
+	// Clearing maps clearing account names (marketplaces, payment providers,
+	// collection agencies: "amazon", "paypal", "agency-x") to G/L accounts,
+	// e.g. Amazon payouts clear through their own account so that each
+	// settlement report can be reconciled on its own.
+	Clearing map[string]string
+	// Marketplaces maps MarketplaceKey(marketplace, currency) to the debtor
+	// personal account that holds the receivables against that marketplace.
+	Marketplaces map[string]string
+}
+
+// Account returns the number of logical account l.
+func (c Chart) Account(l Logical) (string, error) {
+	if a, ok := c.Accounts[l]; ok && a != "" {
+		return a, nil
+	}
+	if a, ok := standardAccounts[c.standard()][l]; ok {
+		return a, nil
+	}
+	return "", fmt.Errorf("%w: logical account %q", ErrUnknownAccount, l)
+}
+
+func (c Chart) standard() Standard {
+	if c.Standard == SKR04 {
+		return SKR04
+	}
+	return SKR03
+}
+
+// Bank returns the G/L account of the bank account with the given IBAN.
+func (c Chart) Bank(iban string) (string, error) {
+	if a, ok := c.Banks[iban]; ok {
+		return a, nil
+	}
+	return "", fmt.Errorf("%w: bank account %q", ErrUnknownAccount, iban)
+}
+
+// ClearingAccount returns the G/L account of the named clearing account.
+func (c Chart) ClearingAccount(name string) (string, error) {
+	if a, ok := c.Clearing[name]; ok {
+		return a, nil
+	}
+	return "", fmt.Errorf("%w: clearing account %q", ErrUnknownAccount, name)
+}
+
+// MarketplaceKey is the key of Chart.Marketplaces: one debtor per
+// marketplace and currency.
+func MarketplaceKey(marketplace, currency string) string { return marketplace + "/" + currency }
+
+// MarketplaceDebtorID is the debtor id under which the receivables against a
+// marketplace in one currency are kept.
+func MarketplaceDebtorID(marketplace, currency string) string {
+	return "marketplace:" + marketplace + ":" + currency
+}
+
+// MarketplaceDebtor returns the personal account of the marketplace's debtor
+// for currency.
+func (c Chart) MarketplaceDebtor(marketplace, currency string) (string, error) {
+	if a, ok := c.Marketplaces[MarketplaceKey(marketplace, currency)]; ok {
+		return a, nil
+	}
+	return "", fmt.Errorf("%w: marketplace debtor %s", ErrUnknownAccount, MarketplaceKey(marketplace, currency))
+}
+
+// DebtorRange returns the first and last debtor personal account number for
+// a G/L account length of 4-8 digits. DATEV personal accounts have one digit
+// more than G/L accounts; debtors take the leading digits 1-6 and creditors
+// 7-9. So length 4 gives debtors 10000-69999 (60,000 accounts), 5 gives
+// 100000-699999 (600,000), 6 gives 6 million, 7 gives 60 million and 8 gives
+// 600 million (100000000-699999999).
+func DebtorRange(accountLength int) (first, last int64, err error) {
+	if accountLength == 0 {
+		accountLength = 4
+	}
+	if accountLength < 4 || accountLength > 8 {
+		return 0, 0, fmt.Errorf("%w: %d", ErrAccountLength, accountLength)
+	}
+	first = 1
+	for range accountLength {
+		first *= 10
+	}
+	return first, 7*first - 1, nil
+}
+
+// DebtorAccountNumber returns the personal account for the debtor numbered
+// seq (0 for the first debtor ever seen) under the chart's account length.
+// Numbers are assigned in order of first sight and never change.
+func (c Chart) DebtorAccountNumber(seq int64) (string, error) {
+	first, last, err := DebtorRange(c.AccountLength)
+	if err != nil {
+		return "", err
+	}
+	if seq < 0 || seq > last-first {
+		return "", fmt.Errorf("%w: debtor %d of %d", ErrDebtorRangeFull, seq+1, last-first+1)
+	}
+	return strconv.FormatInt(first+seq, 10), nil
+}
+
+// rateAccounts are the accounts and DATEV tax key for one VAT rate.
+type rateAccounts struct {
+	revenue, vat, discount, deduction, badDebt Logical
+	taxKey                                     string
+}
+
+// forRate returns the logical accounts for a VAT rate in basis points.
+//
+// DATEV tax keys (BU-Schlüssel) used: 3 for 19 % output VAT, 2 for 7 %
+// output VAT, none for tax-free amounts and for non-taxable charges
+// (dunning fees and default interest are damages, not consideration). The
+// key sits on the net leg (revenue, discount, deduction, bad debt, recovery);
+// the VAT leg is the split-out tax. On DATEV automatic accounts (8400, 2406,
+// ...) the export must drop the key, since DATEV then computes the tax itself.
+func forRate(bp int32) (rateAccounts, error) {
+	switch bp {
+	case 1900:
+		return rateAccounts{Revenue19, OutputVAT19, CashDiscount19, SalesDeduction19, BadDebt19, TaxKeyVAT19}, nil
+	case 700:
+		return rateAccounts{Revenue7, OutputVAT7, CashDiscount7, SalesDeduction7, BadDebt7, TaxKeyVAT7}, nil
+	case 0:
+		return rateAccounts{RevenueTaxFree, "", CashDiscountTaxFree, SalesDeductionTaxFree, BadDebtTaxFree, ""}, nil
+	}
+	return rateAccounts{}, fmt.Errorf("%w %d.%02d %%", ErrUnsupportedRate, bp/100, bp%100)
+}

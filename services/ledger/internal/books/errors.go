@@ -1,0 +1,105 @@
+package books
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrInvalidCommand means a command is malformed: a required field is
+// missing, an amount is negative, zero where it must not be or in another
+// currency, a date is not a calendar date. The wrapped *InvalidCommandError
+// names the field.
+var ErrInvalidCommand = errors.New("invalid command")
+
+// InvalidCommandError says which field of a command is wrong and why.
+type InvalidCommandError struct {
+	Field  string
+	Reason string
+}
+
+func (e *InvalidCommandError) Error() string {
+	return fmt.Sprintf("invalid command: %s: %s", e.Field, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrInvalidCommand) true.
+func (e *InvalidCommandError) Is(target error) bool { return target == ErrInvalidCommand }
+
+func invalid(field, format string, args ...any) error {
+	return &InvalidCommandError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// ErrIdempotencyConflict means a command reuses an idempotency key that
+// already booked a command with different content.
+var ErrIdempotencyConflict = errors.New("idempotency key already used for a different command")
+
+// ErrDuplicateDocument means a document (invoice, credit note, payment id,
+// write-off id, ...) was already booked under another idempotency key.
+var ErrDuplicateDocument = errors.New("document already booked")
+
+// ErrPeriodClosed means an entry is dated inside a closed period. The
+// wrapped *PeriodClosedError names the period and date.
+var ErrPeriodClosed = errors.New("period is closed")
+
+// PeriodClosedError is the typed form of ErrPeriodClosed.
+type PeriodClosedError struct {
+	Period Period
+	Date   Date
+}
+
+func (e *PeriodClosedError) Error() string {
+	return fmt.Sprintf("period %s is closed: entry dated %s rejected", e.Period, e.Date)
+}
+
+// Is makes errors.Is(err, ErrPeriodClosed) true.
+func (e *PeriodClosedError) Is(target error) bool { return target == ErrPeriodClosed }
+
+// ErrPeriodState means a period is already closed (ClosePeriod) or not
+// closed (ReopenPeriod).
+var ErrPeriodState = errors.New("period is already in that state")
+
+// ErrNotAuthorised means the actor may not close or reopen periods.
+var ErrNotAuthorised = errors.New("actor is not authorised")
+
+// ErrUnknownDebtor means a command names a debtor the books have no
+// personal account for, and the caller supplied none.
+var ErrUnknownDebtor = errors.New("unknown debtor")
+
+// ErrUnknownOpenItem means a command names an open item the books do not hold.
+var ErrUnknownOpenItem = errors.New("unknown open item")
+
+// ErrUnknownEntry means a command names a journal entry or payment the books
+// do not hold.
+var ErrUnknownEntry = errors.New("unknown journal entry")
+
+// ErrInvalidAllocation means an allocation of a payment or credit does not
+// fit: the item belongs to another debtor or currency, is a credit balance,
+// gets more than is open, or the allocations sum to more than the payment.
+// The wrapped *AllocationError names the item.
+var ErrInvalidAllocation = errors.New("invalid allocation")
+
+// AllocationError is the typed form of ErrInvalidAllocation.
+type AllocationError struct {
+	OpenItemID string
+	Reason     string
+}
+
+func (e *AllocationError) Error() string {
+	return fmt.Sprintf("invalid allocation to open item %q: %s", e.OpenItemID, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrInvalidAllocation) true.
+func (e *AllocationError) Is(target error) bool { return target == ErrInvalidAllocation }
+
+// ErrExceedsOpen means a write-off, recovery or payout is larger than what
+// is open, written off or in credit.
+var ErrExceedsOpen = errors.New("amount exceeds what is open")
+
+// ErrAlreadyReversed means an entry was reversed already, or is itself a
+// reversal (a reversal is corrected by booking the original again).
+var ErrAlreadyReversed = errors.New("entry already reversed or is a reversal")
+
+// ErrItemSettled means an entry cannot be reversed because an open item it
+// opened was settled by something other than a credit offset (reverse the
+// payment, credit note or write-off first), a credit balance it created was
+// paid out, or a written-off amount was recovered.
+var ErrItemSettled = errors.New("open item has settlements that must be reversed first")

@@ -1,0 +1,451 @@
+package books
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+)
+
+// Date is a calendar date without a time zone.
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// DateOf converts a proto date; a nil date is the zero Date.
+func DateOf(d *commonv1.Date) Date {
+	return Date{Year: int(d.GetYear()), Month: time.Month(d.GetMonth()), Day: int(d.GetDay())}
+}
+
+// DateAt returns the calendar date of t in t's location.
+func DateAt(t time.Time) Date {
+	y, m, d := t.Date()
+	return Date{y, m, d}
+}
+
+// Proto returns d as a proto date.
+func (d Date) Proto() *commonv1.Date {
+	return &commonv1.Date{Year: int32(d.Year), Month: int32(d.Month), Day: int32(d.Day)}
+}
+
+// Valid reports whether d is a real calendar date in the years 1-9999.
+func (d Date) Valid() bool {
+	if d.Year < 1 || d.Year > 9999 {
+		return false
+	}
+	t := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
+	return t.Year() == d.Year && t.Month() == d.Month && t.Day() == d.Day
+}
+
+// Compare returns -1, 0 or +1 as d is before, equal to or after e.
+func (d Date) Compare(e Date) int {
+	a, b := d.Year*10000+int(d.Month)*100+d.Day, e.Year*10000+int(e.Month)*100+e.Day
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// String formats d as YYYY-MM-DD.
+func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day) }
+
+// Period returns the accounting period (month) d falls in.
+func (d Date) Period() Period { return Period{d.Year, d.Month} }
+
+// Period is an accounting period. Periods are calendar months; a fiscal year
+// that does not start in January still closes month by month.
+type Period struct {
+	Year  int
+	Month time.Month
+}
+
+// String formats p as YYYY-MM.
+func (p Period) String() string { return fmt.Sprintf("%04d-%02d", p.Year, int(p.Month)) }
+
+// First returns the first day of p.
+func (p Period) First() Date { return Date{p.Year, p.Month, 1} }
+
+// Next returns the period after p.
+func (p Period) Next() Period {
+	if p.Month == time.December {
+		return Period{p.Year + 1, time.January}
+	}
+	return Period{p.Year, p.Month + 1}
+}
+
+// Leg is one line of a journal entry: Minor is positive for a debit (Soll)
+// and negative for a credit (Haben). DebtorID is set exactly on legs of
+// debtor personal accounts.
+type Leg struct {
+	Account  string
+	Currency string
+	Minor    int64
+	DebtorID string
+	TaxKey   string
+}
+
+// Entry is a journal entry as the ledger keeps it.
+type Entry struct {
+	ID             string
+	EffectiveDate  Date
+	RecordedAt     time.Time
+	DocumentNumber string
+	Text           string
+	IdempotencyKey string
+	Legs           []Leg
+	// Reverses is the entry this one reverses; ReversedBy the reversal of
+	// this one. At most one of them is set.
+	Reverses, ReversedBy string
+}
+
+// VAT is the part of an amount at one VAT rate.
+type VAT struct {
+	RateBP   int32
+	Net, Tax int64
+}
+
+// Settlement is one clearing record on an open item (see the proto message
+// of the same name). Amount has the sign of the item. An undone settlement
+// (reopened by a return or reversal) no longer counts.
+type Settlement struct {
+	ID           string
+	ItemID       string
+	Amount       int64
+	Kind         ledgerv1.SettlementKind
+	Document     string
+	EntryID      string
+	CreditItemID string
+	Date         Date
+	Actor        string
+	Rule         string
+	Undone       bool
+}
+
+// OpenItem is an open item (Offener Posten) with its settlement history.
+// Amount is positive for a debit item and negative for a credit balance;
+// the open amount is Amount less the live settlements.
+type OpenItem struct {
+	ID               string
+	DebtorID         string
+	DebtorAccount    string
+	Kind             string
+	DocumentNumber   string
+	OrderID          string
+	PaymentReference string
+	EntryID          string
+	Currency         string
+	Amount           int64
+	DocumentDate     Date
+	DueDate          Date
+	Claim            string
+	Component        ledgerv1.OpenItemComponent
+	VAT              []VAT
+	Marketplace      string
+	BuyerReference   string
+	Dunnable         bool
+	SourceDocument   string
+	Settlements      []Settlement
+	// Recovered is what was received on the item after it was written off.
+	Recovered int64
+}
+
+// Open returns the amount still open.
+func (it *OpenItem) Open() int64 {
+	open := it.Amount
+	for _, s := range it.Settlements {
+		if !s.Undone {
+			open -= s.Amount
+		}
+	}
+	return open
+}
+
+// WrittenOff returns the amount written off and not reopened.
+func (it *OpenItem) WrittenOff() int64 {
+	var w int64
+	for _, s := range it.Settlements {
+		if !s.Undone && s.Kind == ledgerv1.SettlementKind_SETTLEMENT_KIND_WRITE_OFF {
+			w += s.Amount
+		}
+	}
+	return w
+}
+
+// AllocationOrder is how the ledger allocates a payment or credit that comes
+// without allocations.
+type AllocationOrder int
+
+// Allocation orders. The default follows §366 (2) and §367 (1) BGB for
+// consumers and businesses alike: claims the payer named first, then claims
+// already due before those not yet due, each by due date, then the oldest
+// (document date); within a claim costs, then interest, then principal.
+const (
+	OrderBGB AllocationOrder = iota
+	// OrderDueDate clears items by due date only, ignoring named claims and
+	// components.
+	OrderDueDate
+	// OrderDocumentDate clears the oldest document first.
+	OrderDocumentDate
+)
+
+func (o AllocationOrder) rule() string {
+	switch o {
+	case OrderDueDate:
+		return "due-date"
+	case OrderDocumentDate:
+		return "document-date"
+	}
+	return "bgb366"
+}
+
+// Config is a tenant's ledger configuration.
+type Config struct {
+	// Chart is the tenant's chart of accounts.
+	Chart Chart
+	// PeriodActors are the actors allowed to close and reopen periods.
+	PeriodActors []string
+	// Order allocates payments and credits that come without allocations.
+	Order AllocationOrder
+}
+
+// Origin is who sends a command and when the ledger decides it. Now is the
+// recorded time of every entry; its calendar date (in Now's location) is the
+// recording date used to date reversals in closed periods.
+type Origin struct {
+	Actor string
+	Now   time.Time
+}
+
+// Ledger is the state of one tenant's books, built only by Apply from the
+// events the ledger emitted. Its command methods read it and return the
+// events a command causes, or an error; they never change it, so the caller
+// stores the events and then applies them. A Ledger is not safe for
+// concurrent use.
+type Ledger struct {
+	tenant  string
+	cfg     Config
+	entries map[string]*Entry
+	items   map[string]*OpenItem
+	// order of first sight, for deterministic iteration
+	itemOrder []string
+	keys      map[string]string
+	recorded  map[string]time.Time
+	closed    map[Period]bool
+	debtors   map[string]string
+	byEntry   map[string][]string
+	recovery  map[string]recovery
+}
+
+type recovery struct {
+	item   string
+	amount int64
+}
+
+// New returns the empty books of tenant.
+func New(tenant string, cfg Config) *Ledger {
+	return &Ledger{
+		tenant:   tenant,
+		cfg:      cfg,
+		entries:  map[string]*Entry{},
+		items:    map[string]*OpenItem{},
+		keys:     map[string]string{},
+		recorded: map[string]time.Time{},
+		closed:   map[Period]bool{},
+		debtors:  map[string]string{},
+		byEntry:  map[string][]string{},
+		recovery: map[string]recovery{},
+	}
+}
+
+// ErrUnknownEvent means Apply was given a message that is not a ledger event.
+var ErrUnknownEvent = errors.New("not a ledger event")
+
+// ErrInconsistentEvent means an event refers to an entry or item the books
+// do not hold, or repeats one they hold: the event stream is corrupt or out
+// of order.
+var ErrInconsistentEvent = errors.New("event does not fit the books")
+
+// Apply folds events into the books, in order.
+func (l *Ledger) Apply(events ...proto.Message) error {
+	for i, ev := range events {
+		if err := l.apply(ev); err != nil {
+			return fmt.Errorf("apply event %d (%s): %w", i, ev.ProtoReflect().Descriptor().Name(), err)
+		}
+	}
+	return nil
+}
+
+func (l *Ledger) apply(ev proto.Message) error {
+	switch e := ev.(type) {
+	case *ledgerv1.CommandAccepted:
+		l.keys[e.GetIdempotencyKey()] = e.GetContentHash()
+		for _, id := range e.GetEntryIds() {
+			l.recorded[id] = e.GetRecordedAt().AsTime()
+		}
+	case *ledgerv1.JournalEntryPosted:
+		if _, dup := l.entries[e.GetEntryId()]; dup {
+			return fmt.Errorf("%w: entry %s posted twice", ErrInconsistentEvent, e.GetEntryId())
+		}
+		en := &Entry{
+			ID: e.GetEntryId(), EffectiveDate: DateOf(e.GetEffectiveDate()), RecordedAt: l.recorded[e.GetEntryId()],
+			DocumentNumber: e.GetDocumentNumber(), Text: e.GetText(), IdempotencyKey: e.GetIdempotencyKey(),
+		}
+		for _, g := range e.GetLegs() {
+			en.Legs = append(en.Legs, Leg{Account: g.GetAccount(), Currency: g.GetAmount().GetCurrency(), Minor: g.GetAmount().GetMinorUnits(), DebtorID: g.GetDebtorId(), TaxKey: g.GetTaxKey()})
+			if g.GetDebtorId() != "" {
+				l.debtors[g.GetDebtorId()] = g.GetAccount()
+			}
+		}
+		l.entries[en.ID] = en
+	case *ledgerv1.OpenItemOpened:
+		if _, dup := l.items[e.GetOpenItemId()]; dup {
+			return fmt.Errorf("%w: open item %s opened twice", ErrInconsistentEvent, e.GetOpenItemId())
+		}
+		it := &OpenItem{
+			ID: e.GetOpenItemId(), DebtorID: e.GetDebtorId(), DebtorAccount: e.GetDebtorAccount(), Kind: e.GetKind(),
+			DocumentNumber: e.GetDocumentNumber(), OrderID: e.GetOrderId(), PaymentReference: e.GetPaymentReference(),
+			EntryID: e.GetEntryId(), Currency: e.GetAmount().GetCurrency(), Amount: e.GetAmount().GetMinorUnits(),
+			DocumentDate: DateOf(e.GetDocumentDate()), DueDate: DateOf(e.GetDueDate()),
+			Claim: e.GetOpenItemId(), Component: ledgerv1.OpenItemComponent_OPEN_ITEM_COMPONENT_PRINCIPAL, Dunnable: true,
+		}
+		l.items[it.ID] = it
+		l.itemOrder = append(l.itemOrder, it.ID)
+		l.byEntry[it.EntryID] = append(l.byEntry[it.EntryID], it.ID)
+		l.debtors[it.DebtorID] = it.DebtorAccount
+	case *ledgerv1.OpenItemClassified:
+		it, ok := l.items[e.GetOpenItemId()]
+		if !ok {
+			return fmt.Errorf("%w: classify unknown open item %s", ErrInconsistentEvent, e.GetOpenItemId())
+		}
+		if e.GetClaimOpenItemId() != "" {
+			it.Claim = e.GetClaimOpenItemId()
+		}
+		if e.GetComponent() != ledgerv1.OpenItemComponent_OPEN_ITEM_COMPONENT_UNSPECIFIED {
+			it.Component = e.GetComponent()
+		}
+		it.VAT = nil
+		for _, v := range e.GetVat() {
+			it.VAT = append(it.VAT, VAT{RateBP: v.GetRateBp(), Net: v.GetNet().GetMinorUnits(), Tax: v.GetVat().GetMinorUnits()})
+		}
+		it.Marketplace, it.BuyerReference, it.Dunnable, it.SourceDocument = e.GetMarketplace(), e.GetBuyerReference(), e.GetDunnable(), e.GetSourceDocument()
+	case *ledgerv1.OpenItemCleared:
+		it, ok := l.items[e.GetOpenItemId()]
+		if !ok {
+			return fmt.Errorf("%w: clear unknown open item %s", ErrInconsistentEvent, e.GetOpenItemId())
+		}
+		for _, s := range e.GetSettlements() {
+			it.Settlements = append(it.Settlements, Settlement{
+				ID: s.GetSettlementId(), ItemID: it.ID, Amount: s.GetAmount().GetMinorUnits(), Kind: s.GetKind(),
+				Document: s.GetDocument(), EntryID: s.GetEntryId(), CreditItemID: s.GetCreditItemId(), Date: DateOf(s.GetDate()),
+				Actor: s.GetActor(), Rule: s.GetRule(),
+			})
+		}
+	case *ledgerv1.OpenItemReopened:
+		it, ok := l.items[e.GetOpenItemId()]
+		if !ok {
+			return fmt.Errorf("%w: reopen unknown open item %s", ErrInconsistentEvent, e.GetOpenItemId())
+		}
+		for _, id := range e.GetSettlementIds() {
+			i := slices.IndexFunc(it.Settlements, func(s Settlement) bool { return s.ID == id })
+			if i < 0 {
+				return fmt.Errorf("%w: reopen unknown settlement %s on %s", ErrInconsistentEvent, id, it.ID)
+			}
+			it.Settlements[i].Undone = true
+		}
+	case *ledgerv1.JournalEntryReversed:
+		orig, ok1 := l.entries[e.GetOriginalEntryId()]
+		rev, ok2 := l.entries[e.GetReversalEntryId()]
+		if !ok1 || !ok2 {
+			return fmt.Errorf("%w: reversal %s of %s", ErrInconsistentEvent, e.GetReversalEntryId(), e.GetOriginalEntryId())
+		}
+		orig.ReversedBy, rev.Reverses = rev.ID, orig.ID
+		if r, ok := l.recovery[orig.ID]; ok {
+			l.items[r.item].Recovered -= r.amount
+		}
+	case *ledgerv1.WriteOffRecovered:
+		it, ok := l.items[e.GetOpenItemId()]
+		if !ok {
+			return fmt.Errorf("%w: recovery on unknown open item %s", ErrInconsistentEvent, e.GetOpenItemId())
+		}
+		it.Recovered += e.GetAmount().GetMinorUnits()
+		l.recovery[e.GetEntryId()] = recovery{it.ID, e.GetAmount().GetMinorUnits()}
+	case *ledgerv1.PeriodClosed:
+		l.closed[Period{int(e.GetYear()), time.Month(e.GetMonth())}] = true
+	case *ledgerv1.PeriodReopened:
+		delete(l.closed, Period{int(e.GetYear()), time.Month(e.GetMonth())})
+	default:
+		return fmt.Errorf("%w: %s", ErrUnknownEvent, ev.ProtoReflect().Descriptor().FullName())
+	}
+	return nil
+}
+
+// Item returns a copy of the open item with the given id.
+func (l *Ledger) Item(id string) (OpenItem, bool) {
+	it, ok := l.items[id]
+	if !ok {
+		return OpenItem{}, false
+	}
+	return copyItem(it), true
+}
+
+func copyItem(it *OpenItem) OpenItem {
+	c := *it
+	c.VAT = slices.Clone(it.VAT)
+	c.Settlements = slices.Clone(it.Settlements)
+	return c
+}
+
+// Items returns copies of every open item, settled or not, in order of
+// opening.
+func (l *Ledger) Items() []OpenItem {
+	out := make([]OpenItem, 0, len(l.itemOrder))
+	for _, id := range l.itemOrder {
+		out = append(out, copyItem(l.items[id]))
+	}
+	return out
+}
+
+// Entry returns a copy of the journal entry with the given id.
+func (l *Ledger) Entry(id string) (Entry, bool) {
+	e, ok := l.entries[id]
+	if !ok {
+		return Entry{}, false
+	}
+	c := *e
+	c.Legs = slices.Clone(e.Legs)
+	return c, true
+}
+
+// Entries returns copies of every journal entry, ordered by id.
+func (l *Ledger) Entries() []Entry {
+	ids := make([]string, 0, len(l.entries))
+	for id := range l.entries {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	out := make([]Entry, 0, len(ids))
+	for _, id := range ids {
+		e, _ := l.Entry(id)
+		out = append(out, e)
+	}
+	return out
+}
+
+// DebtorAccountOf returns the personal account of a debtor the books know.
+func (l *Ledger) DebtorAccountOf(debtorID string) (string, bool) {
+	a, ok := l.debtors[debtorID]
+	return a, ok
+}
+
+// Closed reports whether period p is closed.
+func (l *Ledger) Closed(p Period) bool { return l.closed[p] }
