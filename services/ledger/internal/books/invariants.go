@@ -59,7 +59,9 @@ func TrialBalance(entries []Entry) []Balance {
 	for k, v := range sums {
 		out = append(out, Balance{Account: k[0], Currency: k[1], Minor: v})
 	}
-	slices.SortFunc(out, func(a, b Balance) int { return cmp.Or(cmp.Compare(a.Account, b.Account), cmp.Compare(a.Currency, b.Currency)) })
+	slices.SortFunc(out, func(a, b Balance) int {
+		return cmp.Or(cmp.Compare(a.Account, b.Account), cmp.Compare(a.Currency, b.Currency))
+	})
 	return out
 }
 
