@@ -144,7 +144,7 @@ func TestCommands(t *testing.T) {
 			when: re1, wantErr: ErrPeriodClosed,
 		},
 		{
-			name: "a period can be booked again after it is reopened",
+			name:  "a period can be booked again after it is reopened",
 			given: []step{closePeriod(2026, time.November, cfo()), reopenPeriod(2026, time.November, cfo())},
 			when:  re1, wantOpen: map[string]int64{"invoice:RE-1": 11900},
 		},
@@ -186,9 +186,9 @@ func TestCommands(t *testing.T) {
 			wantErr: ErrInvalidAllocation,
 		},
 		{
-			name: "overpayment becomes a credit balance that the next invoice consumes",
-			given: []step{re1, pay("P-1", "C-1", 20000)},
-			when:  re2,
+			name:     "overpayment becomes a credit balance that the next invoice consumes",
+			given:    []step{re1, pay("P-1", "C-1", 20000)},
+			when:     re2,
 			wantOpen: map[string]int64{"invoice:RE-1": 0, "credit_balance:P-1": -2150, "invoice:RE-2": 0},
 			wantBal:  map[string]int64{"10000": -2150, "1200": 20000, "8400": -15000, "1776": -2850},
 		},
@@ -220,7 +220,7 @@ func TestCommands(t *testing.T) {
 			wantBal:  map[string]int64{"1200": 11662, "8736": 200, "8400": -10000, "1776": -1862},
 		},
 		{
-			name: "payment fees are an expense and the bank gets the rest",
+			name:  "payment fees are an expense and the bank gets the rest",
 			given: []step{re1},
 			when: func(l *Ledger) ([]proto.Message, error) {
 				return l.ApplyPayment(&ledgerv1.ApplyPayment{
@@ -247,7 +247,7 @@ func TestCommands(t *testing.T) {
 			wantBal:  map[string]int64{"2406": 10000, "8400": -10000},
 		},
 		{
-			name: "recovery of a written-off item reverses the VAT correction",
+			name:  "recovery of a written-off item reverses the VAT correction",
 			given: []step{re1, writeOff("W-1", "RE-1", 11900)},
 			when: func(l *Ledger) ([]proto.Message, error) {
 				return l.RecoverWrittenOff(&ledgerv1.RecoverWrittenOff{
@@ -269,14 +269,14 @@ func TestCommands(t *testing.T) {
 			wantErr: ErrExceedsOpen,
 		},
 		{
-			name: "a returned debit reopens what the payment cleared, including what its credit balance cleared since",
-			given: []step{re1, pay("P-1", "C-1", 20000), re2},
+			name:     "a returned debit reopens what the payment cleared, including what its credit balance cleared since",
+			given:    []step{re1, pay("P-1", "C-1", 20000), re2},
 			when:     returnPayment("P-1", ledgerv1.ReturnKind_RETURN_KIND_RETURNED_DEBIT),
 			wantOpen: map[string]int64{"invoice:RE-1": 11900, "invoice:RE-2": 5950, "credit_balance:P-1": 0},
 			wantBal:  map[string]int64{"10000": 17850, "8400": -15000, "1776": -2850},
 		},
 		{
-			name: "a payment returned twice is rejected",
+			name:  "a payment returned twice is rejected",
 			given: []step{re1, pay("P-1", "C-1", 100), returnPayment("P-1", ledgerv1.ReturnKind_RETURN_KIND_CHARGEBACK)},
 			when: func(l *Ledger) ([]proto.Message, error) {
 				return l.ReturnPayment(&ledgerv1.ReturnPayment{
@@ -292,19 +292,19 @@ func TestCommands(t *testing.T) {
 			wantBal:  map[string]int64{},
 		},
 		{
-			name: "reversing a paid invoice is rejected until the payment is reversed",
+			name:  "reversing a paid invoice is rejected until the payment is reversed",
 			given: []step{re1, pay("P-1", "C-1", 100)},
 			when:  reverse(entryOf("RE-1")), wantErr: ErrItemSettled,
 		},
 		{
-			name: "reversing a write-off reopens the item and restores the VAT",
-			given: []step{re1, writeOff("W-1", "RE-1", 11900)},
+			name:     "reversing a write-off reopens the item and restores the VAT",
+			given:    []step{re1, writeOff("W-1", "RE-1", 11900)},
 			when:     reverse(entryOf("W-1")),
 			wantOpen: map[string]int64{"invoice:RE-1": 11900},
 			wantBal:  map[string]int64{"10000": 11900, "8400": -10000, "1776": -1900},
 		},
 		{
-			name: "agency collection credits the debtor with what was collected, commission is a cost",
+			name:  "agency collection credits the debtor with what was collected, commission is a cost",
 			given: []step{re1},
 			when: func(l *Ledger) ([]proto.Message, error) {
 				return l.RecordAgencyCollection(&ledgerv1.RecordAgencyCollection{
