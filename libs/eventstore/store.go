@@ -49,7 +49,7 @@ type Store struct {
 }
 
 type queries struct {
-	head, existing, insert, stream, all, verify, checkpoint, saveCheckpoint string
+	head, heads, existing, insert, insertMulti, stream, all, verify, checkpoint, saveCheckpoint string
 }
 
 const eventColumns = `event_id, event_type, tenant, stream_type, stream_id, version, occurred_at, recorded_at,
@@ -76,6 +76,16 @@ func New(pool *pgxpool.Pool, schema string, opt Options) (*Store, error) {
 			u.causation_id, u.correlation_id, u.actor, u.traceparent, u.tracestate, u.payload, u.content_hash, u.chain_hash
 		FROM unnest($1::uuid[], $2::text[], $6::bigint[], $7::timestamptz[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bytea[], $14::bytea[], $15::bytea[])
 			AS u(event_id, event_type, version, occurred_at, causation_id, correlation_id, actor, traceparent, tracestate, payload, content_hash, chain_hash)
+		RETURNING event_id, position, tx_id::text, recorded_at`,
+		heads: `SELECT u.tenant, u.stream_type, u.stream_id, h.version, h.chain_hash
+		FROM unnest($1::text[], $2::text[], $3::text[]) AS u(tenant, stream_type, stream_id)
+		CROSS JOIN LATERAL (SELECT version, chain_hash FROM ` + t + ` e
+			WHERE e.tenant = u.tenant AND e.stream_type = u.stream_type AND e.stream_id = u.stream_id
+			ORDER BY version DESC LIMIT 1) h`,
+		insertMulti: `INSERT INTO ` + t + ` (event_id, event_type, tenant, stream_type, stream_id, version, occurred_at,
+			causation_id, correlation_id, actor, traceparent, tracestate, payload, content_hash, chain_hash)
+		SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::timestamptz[],
+			$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bytea[], $14::bytea[], $15::bytea[])
 		RETURNING event_id, position, tx_id::text, recorded_at`,
 		stream: `SELECT ` + eventColumns + ` FROM ` + t + ` WHERE tenant = $1 AND stream_type = $2 AND stream_id = $3 AND version >= $4 ORDER BY version LIMIT $5`,
 		all: `SELECT ` + eventColumns + ` FROM ` + t + `
