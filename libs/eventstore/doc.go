@@ -88,4 +88,13 @@
 // multi-row INSERT ... SELECT FROM unnest(...) that is its own
 // transaction. Statements are prepared and cached by pgx. Append batches
 // of events to one stream where the domain allows.
+//
+// AppendBatch is the group commit: it stores many independent AppendGroups
+// (each atomic across its streams) with one multi-row INSERT, so one commit
+// and one WAL flush serve every group, and decides each group on its own,
+// so that a replay, a conflict or a bad group never fails the others.
+// Batched projections (Projection, CatchUpProjection, RunBatchProjection)
+// hand a whole batch to the read model, which can then write it with a few
+// set-based statements, and call Committed after each commit for runtime
+// checks of the read model.
 package eventstore
