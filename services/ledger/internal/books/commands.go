@@ -96,7 +96,7 @@ func (b *batch) openOf(it *OpenItem) int64 {
 	if v, ok := b.open[it.ID]; ok {
 		return v
 	}
-	return it.Open()
+	return b.l.openAmt[it.ID]
 }
 
 func (b *batch) chart() Chart { return b.l.cfg.Chart }
@@ -212,12 +212,11 @@ func (b *batch) undoOffset(s Settlement, entryID, reason string) {
 // in the same currency, oldest first. Both sit on the same personal
 // account, so no entry is posted.
 func (b *batch) offsetCredits(debit *OpenItem, date Date) {
-	for _, id := range b.l.itemOrder {
+	for _, cr := range b.l.liveItems(debit.DebtorID) {
 		left := b.openOf(debit)
 		if left <= 0 {
 			return
 		}
-		cr := b.l.items[id]
 		if cr.DebtorID != debit.DebtorID || cr.Currency != debit.Currency {
 			continue
 		}
@@ -630,8 +629,7 @@ func (b *batch) explicitAllocations(debtor, cur string, total int64, in []*ledge
 // configured order.
 func (b *batch) autoAllocations(debtor, cur string, total int64, named []string, date Date) []allocation {
 	var cands []*OpenItem
-	for _, id := range b.l.itemOrder {
-		it := b.l.items[id]
+	for _, it := range b.l.liveItems(debtor) {
 		if it.DebtorID == debtor && it.Currency == cur && it.Amount > 0 && b.openOf(it) > 0 {
 			cands = append(cands, it)
 		}
@@ -1074,6 +1072,12 @@ func (b *batch) reverse(orig *Entry, preferred Date, reason string) error {
 	}
 	// Check first, then emit: the entry, the link, then the open items.
 	opened := b.l.byEntry[orig.ID]
+	var debtors []string
+	for _, g := range orig.Legs {
+		if g.DebtorID != "" && !slices.Contains(debtors, g.DebtorID) {
+			debtors = append(debtors, g.DebtorID)
+		}
+	}
 	for _, id := range opened {
 		it := b.l.items[id]
 		for _, s := range it.Settlements {
@@ -1082,17 +1086,16 @@ func (b *batch) reverse(orig *Entry, preferred Date, reason string) error {
 			}
 		}
 	}
-	for _, r := range b.l.recovery {
-		if it := b.l.items[r.item]; it != nil && r.amount > 0 {
-			var undone int64
-			for _, s := range it.Settlements {
-				if !s.Undone && s.EntryID == orig.ID && s.Kind == ledgerv1.SettlementKind_SETTLEMENT_KIND_WRITE_OFF {
-					undone += s.Amount
-				}
+	for _, id := range itemsOf(b.l, debtors) {
+		it := b.l.items[id]
+		var undone int64
+		for _, s := range it.Settlements {
+			if !s.Undone && s.EntryID == orig.ID && s.Kind == ledgerv1.SettlementKind_SETTLEMENT_KIND_WRITE_OFF {
+				undone += s.Amount
 			}
-			if undone > 0 && it.WrittenOff()-undone < it.Recovered {
-				return fmt.Errorf("%w: item %s was recovered after the write-off", ErrItemSettled, it.ID)
-			}
+		}
+		if undone > 0 && it.WrittenOff()-undone < it.Recovered {
+			return fmt.Errorf("%w: item %s was recovered after the write-off", ErrItemSettled, it.ID)
 		}
 	}
 	text := strings.TrimSpace("Storno " + orig.Text)
@@ -1100,7 +1103,7 @@ func (b *batch) reverse(orig *Entry, preferred Date, reason string) error {
 		return err
 	}
 	b.emit(&ledgerv1.JournalEntryReversed{Tenant: b.l.tenant, OriginalEntryId: orig.ID, ReversalEntryId: revID, Reason: reason})
-	for _, id := range b.l.itemOrder {
+	for _, id := range itemsOf(b.l, debtors) {
 		it := b.l.items[id]
 		for _, s := range it.Settlements {
 			if !s.Undone && s.EntryID == orig.ID {
@@ -1223,4 +1226,14 @@ func (l *Ledger) ReopenPeriod(cmd *ledgerv1.ReopenPeriod, o Origin) ([]proto.Mes
 		b.emit(&ledgerv1.PeriodReopened{Tenant: l.tenant, Year: cmd.GetYear(), Month: cmd.GetMonth(), Actor: o.Actor, Reason: cmd.GetReason(), ReopenedAt: timestamppb.New(o.Now)})
 		return nil
 	})
+}
+
+// itemsOf returns the ids of the items of debtors, in order of opening per
+// debtor.
+func itemsOf(l *Ledger, debtors []string) []string {
+	var ids []string
+	for _, d := range debtors {
+		ids = append(ids, l.byDebtor[d]...)
+	}
+	return ids
 }

@@ -236,14 +236,24 @@ type Ledger struct {
 	cfg     Config
 	entries map[string]*Entry
 	items   map[string]*OpenItem
-	// order of first sight, for deterministic iteration
+	// itemOrder and byDebtor list item ids in order of opening, for
+	// deterministic iteration.
 	itemOrder []string
 	keys      map[string]string
 	recorded  map[string]time.Time
 	closed    map[Period]bool
 	debtors   map[string]string
 	byEntry   map[string][]string
+	byDebtor  map[string][]string
 	recovery  map[string]recovery
+	// openAmt caches each item's open amount; live lists per debtor the
+	// items that were open when last looked at (a superset of the open
+	// ones, compacted by liveItems), inLive says who is on it, and seq is
+	// each item's position in order of opening.
+	openAmt map[string]int64
+	live    map[string][]string
+	inLive  map[string]bool
+	seq     map[string]int
 }
 
 type recovery struct {
@@ -263,6 +273,11 @@ func New(tenant string, cfg Config) *Ledger {
 		closed:   map[Period]bool{},
 		debtors:  map[string]string{},
 		byEntry:  map[string][]string{},
+		byDebtor: map[string][]string{},
+		openAmt:  map[string]int64{},
+		live:     map[string][]string{},
+		inLive:   map[string]bool{},
+		seq:      map[string]int{},
 		recovery: map[string]recovery{},
 	}
 }
@@ -321,6 +336,10 @@ func (l *Ledger) apply(ev proto.Message) error {
 		l.items[it.ID] = it
 		l.itemOrder = append(l.itemOrder, it.ID)
 		l.byEntry[it.EntryID] = append(l.byEntry[it.EntryID], it.ID)
+		l.byDebtor[it.DebtorID] = append(l.byDebtor[it.DebtorID], it.ID)
+		l.seq[it.ID] = len(l.itemOrder)
+		l.openAmt[it.ID] = it.Amount
+		l.markLive(it)
 		l.debtors[it.DebtorID] = it.DebtorAccount
 	case *ledgerv1.OpenItemClassified:
 		it, ok := l.items[e.GetOpenItemId()]
@@ -349,6 +368,7 @@ func (l *Ledger) apply(ev proto.Message) error {
 				Document: s.GetDocument(), EntryID: s.GetEntryId(), CreditItemID: s.GetCreditItemId(), Date: DateOf(s.GetDate()),
 				Actor: s.GetActor(), Rule: s.GetRule(),
 			})
+			l.openAmt[it.ID] -= s.GetAmount().GetMinorUnits()
 		}
 	case *ledgerv1.OpenItemReopened:
 		it, ok := l.items[e.GetOpenItemId()]
@@ -360,8 +380,12 @@ func (l *Ledger) apply(ev proto.Message) error {
 			if i < 0 {
 				return fmt.Errorf("%w: reopen unknown settlement %s on %s", ErrInconsistentEvent, id, it.ID)
 			}
-			it.Settlements[i].Undone = true
+			if !it.Settlements[i].Undone {
+				it.Settlements[i].Undone = true
+				l.openAmt[it.ID] += it.Settlements[i].Amount
+			}
 		}
+		l.markLive(it)
 	case *ledgerv1.JournalEntryReversed:
 		orig, ok1 := l.entries[e.GetOriginalEntryId()]
 		rev, ok2 := l.entries[e.GetReversalEntryId()]
@@ -387,6 +411,32 @@ func (l *Ledger) apply(ev proto.Message) error {
 		return fmt.Errorf("%w: %s", ErrUnknownEvent, ev.ProtoReflect().Descriptor().FullName())
 	}
 	return nil
+}
+
+func (l *Ledger) markLive(it *OpenItem) {
+	if !l.inLive[it.ID] && l.openAmt[it.ID] != 0 {
+		l.inLive[it.ID] = true
+		l.live[it.DebtorID] = append(l.live[it.DebtorID], it.ID)
+	}
+}
+
+// liveItems returns the debtor's items with a non-zero open amount in order
+// of opening, dropping settled ones from the cache as it goes.
+func (l *Ledger) liveItems(debtor string) []*OpenItem {
+	ids := l.live[debtor]
+	kept := ids[:0]
+	var out []*OpenItem
+	for _, id := range ids {
+		if l.openAmt[id] == 0 {
+			delete(l.inLive, id)
+			continue
+		}
+		kept = append(kept, id)
+		out = append(out, l.items[id])
+	}
+	l.live[debtor] = kept
+	slices.SortFunc(out, func(a, b *OpenItem) int { return l.seq[a.ID] - l.seq[b.ID] })
+	return out
 }
 
 // Item returns a copy of the open item with the given id.

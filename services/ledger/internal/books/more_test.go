@@ -262,3 +262,121 @@ func TestApplyRejectsInconsistentEvents(t *testing.T) {
 		t.Errorf("a command as event: err = %v", err)
 	}
 }
+
+// TestMoreCommands covers the commands the main table does not: opening
+// balances, return fees and guards on reversals.
+func TestMoreCommands(t *testing.T) {
+	t.Parallel()
+	due := date(2026, 11, 16)
+	re1 := invoice("RE-1", "C-1", 10000, due)
+	opening := func(doc string, amount int64) step {
+		return func(l *Ledger) ([]proto.Message, error) {
+			return l.RecordOpeningBalance(&ledgerv1.RecordOpeningBalance{
+				Tenant: tenant, IdempotencyKey: "opening:" + doc, DocumentNumber: doc, DebtorId: "C-1", Amount: eur(amount),
+				DocumentDate: date(2025, 12, 1), DueDate: date(2025, 12, 15), BookingDate: date(2026, 1, 1),
+			}, "10000", origin())
+		}
+	}
+	tests := []struct {
+		name     string
+		given    []step
+		when     step
+		wantErr  error
+		wantOpen map[string]int64
+		wantBal  map[string]int64
+	}{
+		{
+			name: "opening balance opens an item against the opening balance account", when: opening("A-7", 5000),
+			wantOpen: map[string]int64{"opening_balance:A-7": 5000},
+			wantBal:  map[string]int64{"10000": 5000, "9008": -5000},
+		},
+		{
+			name: "a negative opening balance is a credit the next invoice consumes", given: []step{opening("A-8", -500)},
+			when:     re1,
+			wantOpen: map[string]int64{"opening_balance:A-8": 0, "invoice:RE-1": 11400},
+			wantBal:  map[string]int64{"10000": 11400, "9008": 500, "8400": -10000, "1776": -1900},
+		},
+		{
+			name:  "a return fee is an expense on the account that had received the payment",
+			given: []step{re1, pay("P-1", "C-1", 11900)},
+			when: func(l *Ledger) ([]proto.Message, error) {
+				return l.ReturnPayment(&ledgerv1.ReturnPayment{
+					Tenant: tenant, IdempotencyKey: "ret", PaymentId: "P-1", Kind: ledgerv1.ReturnKind_RETURN_KIND_RETURNED_DEBIT,
+					ReturnDate: date(2026, 11, 19), BankFee: eur(350),
+				}, origin())
+			},
+			wantOpen: map[string]int64{"invoice:RE-1": 11900},
+			wantBal:  map[string]int64{"10000": 11900, "1200": -350, "4970": 350, "8400": -10000, "1776": -1900},
+		},
+		{
+			name:     "a returned-debit fee charged to the debtor is costs in the claim",
+			given:    []step{re1},
+			when:     charge("RL-1", "C-1", "RE-1", ledgerv1.ChargeKind_CHARGE_KIND_RETURNED_DEBIT_FEE, 300),
+			wantOpen: map[string]int64{"invoice:RE-1": 11900, "returned_debit_fee:RL-1": 300},
+			wantBal:  map[string]int64{"10000": 12200, "2700": -300, "8400": -10000, "1776": -1900},
+		},
+		{
+			name: "a charge on another debtor's claim is rejected", given: []step{re1, invoice("RE-2", "C-2", 100, due)},
+			when:    charge("M-1", "C-1", "RE-2", ledgerv1.ChargeKind_CHARGE_KIND_DUNNING_FEE, 500),
+			wantErr: ErrInvalidCommand,
+		},
+		{
+			name: "a write-off that was partly recovered cannot be reversed",
+			given: []step{re1, writeOff("W-1", "RE-1", 11900), func(l *Ledger) ([]proto.Message, error) {
+				return l.RecoverWrittenOff(&ledgerv1.RecoverWrittenOff{
+					Tenant: tenant, IdempotencyKey: "r", RecoveryId: "R-1", OpenItemId: itemID(l, "RE-1"), Amount: eur(100),
+					ValueDate: date(2026, 11, 25), Iban: iban,
+				}, origin())
+			}},
+			when: reverse(entryOf("W-1")), wantErr: ErrItemSettled,
+		},
+		{
+			name: "a reversal cannot be reversed", given: []step{re1, reverse(entryOf("RE-1"))},
+			when: func(l *Ledger) ([]proto.Message, error) {
+				var id string
+				for _, e := range l.Entries() {
+					if e.Reverses != "" {
+						id = e.ID
+					}
+				}
+				return l.ReverseEntry(&ledgerv1.ReverseEntry{Tenant: tenant, IdempotencyKey: "again", EntryId: id}, origin())
+			},
+			wantErr: ErrAlreadyReversed,
+		},
+		{
+			name: "a payment to an unknown IBAN is rejected", given: []step{re1},
+			when: func(l *Ledger) ([]proto.Message, error) {
+				return l.ApplyPayment(&ledgerv1.ApplyPayment{
+					Tenant: tenant, IdempotencyKey: "p", PaymentId: "P-1", DebtorId: "C-1", Amount: eur(1), ValueDate: due, Iban: "DE00",
+				}, origin())
+			},
+			wantErr: ErrUnknownAccount,
+		},
+		{
+			name: "a command for another tenant is rejected",
+			when: func(l *Ledger) ([]proto.Message, error) {
+				return l.ClosePeriod(&ledgerv1.ClosePeriod{Tenant: "other", IdempotencyKey: "c", Year: 2026, Month: 1, Reason: "x"}, cfo())
+			},
+			wantErr: ErrInvalidCommand,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			l := given(t, tt.given...)
+			_, err := run(t, l, tt.when)
+			if tt.wantErr != nil || err != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				}
+				return
+			}
+			if diff := cmp.Diff(tt.wantOpen, openByDocument(l)); diff != "" {
+				t.Errorf("open items (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantBal, balances(l)); diff != "" {
+				t.Errorf("balances (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
