@@ -1,7 +1,10 @@
 // Package service starts the ledger service: it binds the consumers of the
-// events it books, keeps its read models projected, serves the LedgerService
-// over gRPC and relays its own events to JetStream. main.go runs it as a
-// process; `o2c demo` runs it in-process beside the other services.
+// events it books, keeps its read models projected (checking the runtime
+// invariants after every batch), runs the group committer of the write
+// path, serves the LedgerService over gRPC and relays its own events to
+// JetStream. main.go runs it as a process; `o2c demo` runs it in-process
+// beside the other services, and the ledger benchmark drives its write path
+// in-process and over gRPC.
 package service
 
 import (
@@ -10,9 +13,12 @@ import (
 	"net"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 
 	"github.com/o2c-platform/o2c/libs/bus"
+	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/host"
 	"github.com/o2c-platform/o2c/libs/telemetry"
 	"github.com/o2c-platform/o2c/services/ledger/internal/consumer"
@@ -26,34 +32,79 @@ const Name = "ledger"
 // DefaultAddr is the gRPC address when GRPC_ADDR is unset.
 const DefaultAddr = "127.0.0.1:9092"
 
+// RelayName is the checkpoint name of the ledger's outbox relay.
+const RelayName = Name + "-relay"
+
 // projectionPoll is how often the read-model projection looks for new events.
 const projectionPoll = 50 * time.Millisecond
 
+// Ledger is a ledger service that has been set up and not yet served.
+type Ledger struct {
+	h      *host.Host
+	poster *postgres.Poster
+}
+
 // Run runs the ledger until ctx ends. lis may be nil (listen on cfg.GRPCAddr).
 func Run(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.Logger, lis net.Listener) error {
+	l, err := New(ctx, cfg, p, log, lis)
+	if err != nil {
+		return err
+	}
+	return l.Serve(ctx)
+}
+
+// New migrates (when configured), connects, binds the consumers and
+// registers the gRPC services and background tasks. Call Serve next.
+func New(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.Logger, lis net.Listener) (*Ledger, error) {
 	h, err := host.New(ctx, host.Spec{
 		Name:           Name,
 		Migrations:     postgres.Migrations(),
 		HealthServices: []string{ledgerv1.LedgerService_ServiceDesc.ServiceName},
 	}, cfg, p, log, lis)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	store := postgres.New(h.Pool)
+	poster := postgres.NewPoster(h.Events, postgres.PosterOptions{})
+	projector, err := postgres.NewProjector(store, p, h.Log)
+	if err != nil {
+		h.Close()
+		return nil, err
+	}
 	booker := &consumer.Booker{Events: h.Events, Accounts: store, Log: h.Log}
-	ledgerv1.RegisterLedgerServiceServer(h.GRPC, &rpc.LedgerService{Queries: store, ValidTenant: bus.ValidTenant})
+	ledgerv1.RegisterLedgerServiceServer(h.GRPC, &rpc.LedgerService{Queries: store, Poster: poster, ValidTenant: bus.ValidTenant})
 	if err := h.Consume(ctx, bus.Consumer{
 		Stream: bus.ServiceStream("ingestion"), Durable: "ledger-invoices", FilterSubjects: []string{consumer.InvoiceSubjects},
 	}, booker.InvoiceHandler()); err != nil {
 		h.Close()
-		return err
+		return nil, err
 	}
 	if err := h.Relay(); err != nil {
 		h.Close()
-		return err
+		return nil, err
 	}
+	h.Go(poster.Run)
 	h.Go(func(ctx context.Context) error {
-		return h.Events.RunProjection(ctx, postgres.ProjectionName, 0, projectionPoll, postgres.Project)
+		return h.Events.RunBatchProjection(ctx, projector.Projection(projectionPoll))
 	})
-	return h.Serve(ctx)
+	return &Ledger{h: h, poster: poster}, nil
 }
+
+// Serve runs the service until ctx ends and returns nil after a clean
+// shutdown (see host.Host.Serve).
+func (l *Ledger) Serve(ctx context.Context) error { return l.h.Serve(ctx) }
+
+// Close releases what New opened when Serve is never called.
+func (l *Ledger) Close() { l.h.Close() }
+
+// Addr returns the gRPC listen address.
+func (l *Ledger) Addr() net.Addr { return l.h.Addr() }
+
+// Poster returns the in-process write path, the one PostJournalEntry calls.
+func (l *Ledger) Poster() *postgres.Poster { return l.poster }
+
+// Events returns the ledger's event store.
+func (l *Ledger) Events() *eventstore.Store { return l.h.Events }
+
+// Pool returns the ledger's connection pool.
+func (l *Ledger) Pool() *pgxpool.Pool { return l.h.Pool }

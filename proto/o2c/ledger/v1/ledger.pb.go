@@ -10,6 +10,7 @@ import (
 	v1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -21,6 +22,348 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+// PostJournalEntryRequest is a journal entry to post.
+type PostJournalEntryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Tenant id. Required.
+	Tenant string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// Idempotency key chosen by the caller, unique per tenant (1 to 200
+	// bytes). Required. The entry id derives from it.
+	IdempotencyKey string `protobuf:"bytes,2,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	// Effective date: when the entry counts in the books. Required.
+	EffectiveDate *v1.Date `protobuf:"bytes,3,opt,name=effective_date,json=effectiveDate,proto3" json:"effective_date,omitempty"`
+	// Document number (Belegnummer).
+	DocumentNumber string `protobuf:"bytes,4,opt,name=document_number,json=documentNumber,proto3" json:"document_number,omitempty"`
+	// Posting text (Buchungstext).
+	Text string `protobuf:"bytes,5,opt,name=text,proto3" json:"text,omitempty"`
+	// Legs, at least two: amount positive for a debit, negative for a credit,
+	// never zero; they sum to zero per currency.
+	Legs          []*JournalLeg `protobuf:"bytes,6,rep,name=legs,proto3" json:"legs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PostJournalEntryRequest) Reset() {
+	*x = PostJournalEntryRequest{}
+	mi := &file_o2c_ledger_v1_ledger_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostJournalEntryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostJournalEntryRequest) ProtoMessage() {}
+
+func (x *PostJournalEntryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ledger_v1_ledger_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostJournalEntryRequest.ProtoReflect.Descriptor instead.
+func (*PostJournalEntryRequest) Descriptor() ([]byte, []int) {
+	return file_o2c_ledger_v1_ledger_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *PostJournalEntryRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *PostJournalEntryRequest) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
+func (x *PostJournalEntryRequest) GetEffectiveDate() *v1.Date {
+	if x != nil {
+		return x.EffectiveDate
+	}
+	return nil
+}
+
+func (x *PostJournalEntryRequest) GetDocumentNumber() string {
+	if x != nil {
+		return x.DocumentNumber
+	}
+	return ""
+}
+
+func (x *PostJournalEntryRequest) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *PostJournalEntryRequest) GetLegs() []*JournalLeg {
+	if x != nil {
+		return x.Legs
+	}
+	return nil
+}
+
+// PostJournalEntryResponse says what was stored.
+type PostJournalEntryResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Entry id (UUID), the same for every post with the same key.
+	EntryId string `protobuf:"bytes,1,opt,name=entry_id,json=entryId,proto3" json:"entry_id,omitempty"`
+	// When the ledger stored the entry; for a replay, the original time.
+	RecordedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=recorded_at,json=recordedAt,proto3" json:"recorded_at,omitempty"`
+	// True when the key was posted before with the same content and nothing
+	// new was stored.
+	Replayed      bool `protobuf:"varint,3,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PostJournalEntryResponse) Reset() {
+	*x = PostJournalEntryResponse{}
+	mi := &file_o2c_ledger_v1_ledger_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostJournalEntryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostJournalEntryResponse) ProtoMessage() {}
+
+func (x *PostJournalEntryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ledger_v1_ledger_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostJournalEntryResponse.ProtoReflect.Descriptor instead.
+func (*PostJournalEntryResponse) Descriptor() ([]byte, []int) {
+	return file_o2c_ledger_v1_ledger_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *PostJournalEntryResponse) GetEntryId() string {
+	if x != nil {
+		return x.EntryId
+	}
+	return ""
+}
+
+func (x *PostJournalEntryResponse) GetRecordedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RecordedAt
+	}
+	return nil
+}
+
+func (x *PostJournalEntryResponse) GetReplayed() bool {
+	if x != nil {
+		return x.Replayed
+	}
+	return false
+}
+
+// ListAccountBalancesRequest selects balances.
+type ListAccountBalancesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Tenant id. Required.
+	Tenant string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// Account number. Empty lists every account of the tenant.
+	Account       string `protobuf:"bytes,2,opt,name=account,proto3" json:"account,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAccountBalancesRequest) Reset() {
+	*x = ListAccountBalancesRequest{}
+	mi := &file_o2c_ledger_v1_ledger_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAccountBalancesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAccountBalancesRequest) ProtoMessage() {}
+
+func (x *ListAccountBalancesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ledger_v1_ledger_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAccountBalancesRequest.ProtoReflect.Descriptor instead.
+func (*ListAccountBalancesRequest) Descriptor() ([]byte, []int) {
+	return file_o2c_ledger_v1_ledger_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ListAccountBalancesRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *ListAccountBalancesRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+// ListAccountBalancesResponse lists balances by account, then currency.
+type ListAccountBalancesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Balances.
+	Balances      []*AccountBalance `protobuf:"bytes,1,rep,name=balances,proto3" json:"balances,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAccountBalancesResponse) Reset() {
+	*x = ListAccountBalancesResponse{}
+	mi := &file_o2c_ledger_v1_ledger_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAccountBalancesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAccountBalancesResponse) ProtoMessage() {}
+
+func (x *ListAccountBalancesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ledger_v1_ledger_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAccountBalancesResponse.ProtoReflect.Descriptor instead.
+func (*ListAccountBalancesResponse) Descriptor() ([]byte, []int) {
+	return file_o2c_ledger_v1_ledger_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ListAccountBalancesResponse) GetBalances() []*AccountBalance {
+	if x != nil {
+		return x.Balances
+	}
+	return nil
+}
+
+// AccountBalance is the turnover and balance of one account in one currency.
+type AccountBalance struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Account number.
+	Account string `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	// Sum of the debit legs (positive).
+	Debit *v1.Money `protobuf:"bytes,2,opt,name=debit,proto3" json:"debit,omitempty"`
+	// Sum of the credit legs, as a positive amount.
+	Credit *v1.Money `protobuf:"bytes,3,opt,name=credit,proto3" json:"credit,omitempty"`
+	// Debit minus credit: positive is a debit balance.
+	Balance *v1.Money `protobuf:"bytes,4,opt,name=balance,proto3" json:"balance,omitempty"`
+	// True for a debtor personal account (rolls up into the receivables
+	// control account).
+	Debtor        bool `protobuf:"varint,5,opt,name=debtor,proto3" json:"debtor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AccountBalance) Reset() {
+	*x = AccountBalance{}
+	mi := &file_o2c_ledger_v1_ledger_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccountBalance) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccountBalance) ProtoMessage() {}
+
+func (x *AccountBalance) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ledger_v1_ledger_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccountBalance.ProtoReflect.Descriptor instead.
+func (*AccountBalance) Descriptor() ([]byte, []int) {
+	return file_o2c_ledger_v1_ledger_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *AccountBalance) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *AccountBalance) GetDebit() *v1.Money {
+	if x != nil {
+		return x.Debit
+	}
+	return nil
+}
+
+func (x *AccountBalance) GetCredit() *v1.Money {
+	if x != nil {
+		return x.Credit
+	}
+	return nil
+}
+
+func (x *AccountBalance) GetBalance() *v1.Money {
+	if x != nil {
+		return x.Balance
+	}
+	return nil
+}
+
+func (x *AccountBalance) GetDebtor() bool {
+	if x != nil {
+		return x.Debtor
+	}
+	return false
+}
 
 // ListOpenItemsRequest names the debtor.
 type ListOpenItemsRequest struct {
@@ -35,7 +378,7 @@ type ListOpenItemsRequest struct {
 
 func (x *ListOpenItemsRequest) Reset() {
 	*x = ListOpenItemsRequest{}
-	mi := &file_o2c_ledger_v1_ledger_proto_msgTypes[0]
+	mi := &file_o2c_ledger_v1_ledger_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -47,7 +390,7 @@ func (x *ListOpenItemsRequest) String() string {
 func (*ListOpenItemsRequest) ProtoMessage() {}
 
 func (x *ListOpenItemsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_ledger_proto_msgTypes[0]
+	mi := &file_o2c_ledger_v1_ledger_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -60,7 +403,7 @@ func (x *ListOpenItemsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOpenItemsRequest.ProtoReflect.Descriptor instead.
 func (*ListOpenItemsRequest) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_ledger_proto_rawDescGZIP(), []int{0}
+	return file_o2c_ledger_v1_ledger_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListOpenItemsRequest) GetTenant() string {
@@ -88,7 +431,7 @@ type ListOpenItemsResponse struct {
 
 func (x *ListOpenItemsResponse) Reset() {
 	*x = ListOpenItemsResponse{}
-	mi := &file_o2c_ledger_v1_ledger_proto_msgTypes[1]
+	mi := &file_o2c_ledger_v1_ledger_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -100,7 +443,7 @@ func (x *ListOpenItemsResponse) String() string {
 func (*ListOpenItemsResponse) ProtoMessage() {}
 
 func (x *ListOpenItemsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_ledger_proto_msgTypes[1]
+	mi := &file_o2c_ledger_v1_ledger_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -113,7 +456,7 @@ func (x *ListOpenItemsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOpenItemsResponse.ProtoReflect.Descriptor instead.
 func (*ListOpenItemsResponse) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_ledger_proto_rawDescGZIP(), []int{1}
+	return file_o2c_ledger_v1_ledger_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListOpenItemsResponse) GetOpenItems() []*OpenItem {
@@ -152,7 +495,7 @@ type OpenItem struct {
 
 func (x *OpenItem) Reset() {
 	*x = OpenItem{}
-	mi := &file_o2c_ledger_v1_ledger_proto_msgTypes[2]
+	mi := &file_o2c_ledger_v1_ledger_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -164,7 +507,7 @@ func (x *OpenItem) String() string {
 func (*OpenItem) ProtoMessage() {}
 
 func (x *OpenItem) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_ledger_proto_msgTypes[2]
+	mi := &file_o2c_ledger_v1_ledger_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -177,7 +520,7 @@ func (x *OpenItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenItem.ProtoReflect.Descriptor instead.
 func (*OpenItem) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_ledger_proto_rawDescGZIP(), []int{2}
+	return file_o2c_ledger_v1_ledger_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *OpenItem) GetId() string {
@@ -254,7 +597,30 @@ var File_o2c_ledger_v1_ledger_proto protoreflect.FileDescriptor
 
 const file_o2c_ledger_v1_ledger_proto_rawDesc = "" +
 	"\n" +
-	"\x1ao2c/ledger/v1/ledger.proto\x12\ro2c.ledger.v1\x1a\x18o2c/common/v1/date.proto\x1a\x19o2c/common/v1/money.proto\"K\n" +
+	"\x1ao2c/ledger/v1/ledger.proto\x12\ro2c.ledger.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18o2c/common/v1/date.proto\x1a\x19o2c/common/v1/money.proto\x1a\x1ao2c/ledger/v1/events.proto\"\x82\x02\n" +
+	"\x17PostJournalEntryRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12'\n" +
+	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\x12:\n" +
+	"\x0eeffective_date\x18\x03 \x01(\v2\x13.o2c.common.v1.DateR\reffectiveDate\x12'\n" +
+	"\x0fdocument_number\x18\x04 \x01(\tR\x0edocumentNumber\x12\x12\n" +
+	"\x04text\x18\x05 \x01(\tR\x04text\x12-\n" +
+	"\x04legs\x18\x06 \x03(\v2\x19.o2c.ledger.v1.JournalLegR\x04legs\"\x8e\x01\n" +
+	"\x18PostJournalEntryResponse\x12\x19\n" +
+	"\bentry_id\x18\x01 \x01(\tR\aentryId\x12;\n" +
+	"\vrecorded_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"recordedAt\x12\x1a\n" +
+	"\breplayed\x18\x03 \x01(\bR\breplayed\"N\n" +
+	"\x1aListAccountBalancesRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x18\n" +
+	"\aaccount\x18\x02 \x01(\tR\aaccount\"X\n" +
+	"\x1bListAccountBalancesResponse\x129\n" +
+	"\bbalances\x18\x01 \x03(\v2\x1d.o2c.ledger.v1.AccountBalanceR\bbalances\"\xcc\x01\n" +
+	"\x0eAccountBalance\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\x12*\n" +
+	"\x05debit\x18\x02 \x01(\v2\x14.o2c.common.v1.MoneyR\x05debit\x12,\n" +
+	"\x06credit\x18\x03 \x01(\v2\x14.o2c.common.v1.MoneyR\x06credit\x12.\n" +
+	"\abalance\x18\x04 \x01(\v2\x14.o2c.common.v1.MoneyR\abalance\x12\x16\n" +
+	"\x06debtor\x18\x05 \x01(\bR\x06debtor\"K\n" +
 	"\x14ListOpenItemsRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1b\n" +
 	"\tdebtor_id\x18\x02 \x01(\tR\bdebtorId\"O\n" +
@@ -273,9 +639,11 @@ const file_o2c_ledger_v1_ledger_proto_rawDesc = "" +
 	"\rdocument_date\x18\b \x01(\v2\x13.o2c.common.v1.DateR\fdocumentDate\x12.\n" +
 	"\bdue_date\x18\t \x01(\v2\x13.o2c.common.v1.DateR\adueDate\x12+\n" +
 	"\x11payment_reference\x18\n" +
-	" \x01(\tR\x10paymentReference2k\n" +
+	" \x01(\tR\x10paymentReference2\xbe\x02\n" +
 	"\rLedgerService\x12Z\n" +
-	"\rListOpenItems\x12#.o2c.ledger.v1.ListOpenItemsRequest\x1a$.o2c.ledger.v1.ListOpenItemsResponseB\xb0\x01\n" +
+	"\rListOpenItems\x12#.o2c.ledger.v1.ListOpenItemsRequest\x1a$.o2c.ledger.v1.ListOpenItemsResponse\x12c\n" +
+	"\x10PostJournalEntry\x12&.o2c.ledger.v1.PostJournalEntryRequest\x1a'.o2c.ledger.v1.PostJournalEntryResponse\x12l\n" +
+	"\x13ListAccountBalances\x12).o2c.ledger.v1.ListAccountBalancesRequest\x1a*.o2c.ledger.v1.ListAccountBalancesResponseB\xb0\x01\n" +
 	"\x11com.o2c.ledger.v1B\vLedgerProtoP\x01Z8github.com/o2c-platform/o2c/proto/o2c/ledger/v1;ledgerv1\xa2\x02\x03OLX\xaa\x02\rO2c.Ledger.V1\xca\x02\rO2c\\Ledger\\V1\xe2\x02\x19O2c\\Ledger\\V1\\GPBMetadata\xea\x02\x0fO2c::Ledger::V1b\x06proto3"
 
 var (
@@ -290,27 +658,45 @@ func file_o2c_ledger_v1_ledger_proto_rawDescGZIP() []byte {
 	return file_o2c_ledger_v1_ledger_proto_rawDescData
 }
 
-var file_o2c_ledger_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_o2c_ledger_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_o2c_ledger_v1_ledger_proto_goTypes = []any{
-	(*ListOpenItemsRequest)(nil),  // 0: o2c.ledger.v1.ListOpenItemsRequest
-	(*ListOpenItemsResponse)(nil), // 1: o2c.ledger.v1.ListOpenItemsResponse
-	(*OpenItem)(nil),              // 2: o2c.ledger.v1.OpenItem
-	(*v1.Money)(nil),              // 3: o2c.common.v1.Money
-	(*v1.Date)(nil),               // 4: o2c.common.v1.Date
+	(*PostJournalEntryRequest)(nil),     // 0: o2c.ledger.v1.PostJournalEntryRequest
+	(*PostJournalEntryResponse)(nil),    // 1: o2c.ledger.v1.PostJournalEntryResponse
+	(*ListAccountBalancesRequest)(nil),  // 2: o2c.ledger.v1.ListAccountBalancesRequest
+	(*ListAccountBalancesResponse)(nil), // 3: o2c.ledger.v1.ListAccountBalancesResponse
+	(*AccountBalance)(nil),              // 4: o2c.ledger.v1.AccountBalance
+	(*ListOpenItemsRequest)(nil),        // 5: o2c.ledger.v1.ListOpenItemsRequest
+	(*ListOpenItemsResponse)(nil),       // 6: o2c.ledger.v1.ListOpenItemsResponse
+	(*OpenItem)(nil),                    // 7: o2c.ledger.v1.OpenItem
+	(*v1.Date)(nil),                     // 8: o2c.common.v1.Date
+	(*JournalLeg)(nil),                  // 9: o2c.ledger.v1.JournalLeg
+	(*timestamppb.Timestamp)(nil),       // 10: google.protobuf.Timestamp
+	(*v1.Money)(nil),                    // 11: o2c.common.v1.Money
 }
 var file_o2c_ledger_v1_ledger_proto_depIdxs = []int32{
-	2, // 0: o2c.ledger.v1.ListOpenItemsResponse.open_items:type_name -> o2c.ledger.v1.OpenItem
-	3, // 1: o2c.ledger.v1.OpenItem.amount:type_name -> o2c.common.v1.Money
-	3, // 2: o2c.ledger.v1.OpenItem.open_amount:type_name -> o2c.common.v1.Money
-	4, // 3: o2c.ledger.v1.OpenItem.document_date:type_name -> o2c.common.v1.Date
-	4, // 4: o2c.ledger.v1.OpenItem.due_date:type_name -> o2c.common.v1.Date
-	0, // 5: o2c.ledger.v1.LedgerService.ListOpenItems:input_type -> o2c.ledger.v1.ListOpenItemsRequest
-	1, // 6: o2c.ledger.v1.LedgerService.ListOpenItems:output_type -> o2c.ledger.v1.ListOpenItemsResponse
-	6, // [6:7] is the sub-list for method output_type
-	5, // [5:6] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	8,  // 0: o2c.ledger.v1.PostJournalEntryRequest.effective_date:type_name -> o2c.common.v1.Date
+	9,  // 1: o2c.ledger.v1.PostJournalEntryRequest.legs:type_name -> o2c.ledger.v1.JournalLeg
+	10, // 2: o2c.ledger.v1.PostJournalEntryResponse.recorded_at:type_name -> google.protobuf.Timestamp
+	4,  // 3: o2c.ledger.v1.ListAccountBalancesResponse.balances:type_name -> o2c.ledger.v1.AccountBalance
+	11, // 4: o2c.ledger.v1.AccountBalance.debit:type_name -> o2c.common.v1.Money
+	11, // 5: o2c.ledger.v1.AccountBalance.credit:type_name -> o2c.common.v1.Money
+	11, // 6: o2c.ledger.v1.AccountBalance.balance:type_name -> o2c.common.v1.Money
+	7,  // 7: o2c.ledger.v1.ListOpenItemsResponse.open_items:type_name -> o2c.ledger.v1.OpenItem
+	11, // 8: o2c.ledger.v1.OpenItem.amount:type_name -> o2c.common.v1.Money
+	11, // 9: o2c.ledger.v1.OpenItem.open_amount:type_name -> o2c.common.v1.Money
+	8,  // 10: o2c.ledger.v1.OpenItem.document_date:type_name -> o2c.common.v1.Date
+	8,  // 11: o2c.ledger.v1.OpenItem.due_date:type_name -> o2c.common.v1.Date
+	5,  // 12: o2c.ledger.v1.LedgerService.ListOpenItems:input_type -> o2c.ledger.v1.ListOpenItemsRequest
+	0,  // 13: o2c.ledger.v1.LedgerService.PostJournalEntry:input_type -> o2c.ledger.v1.PostJournalEntryRequest
+	2,  // 14: o2c.ledger.v1.LedgerService.ListAccountBalances:input_type -> o2c.ledger.v1.ListAccountBalancesRequest
+	6,  // 15: o2c.ledger.v1.LedgerService.ListOpenItems:output_type -> o2c.ledger.v1.ListOpenItemsResponse
+	1,  // 16: o2c.ledger.v1.LedgerService.PostJournalEntry:output_type -> o2c.ledger.v1.PostJournalEntryResponse
+	3,  // 17: o2c.ledger.v1.LedgerService.ListAccountBalances:output_type -> o2c.ledger.v1.ListAccountBalancesResponse
+	15, // [15:18] is the sub-list for method output_type
+	12, // [12:15] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_o2c_ledger_v1_ledger_proto_init() }
@@ -318,13 +704,14 @@ func file_o2c_ledger_v1_ledger_proto_init() {
 	if File_o2c_ledger_v1_ledger_proto != nil {
 		return
 	}
+	file_o2c_ledger_v1_events_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_o2c_ledger_v1_ledger_proto_rawDesc), len(file_o2c_ledger_v1_ledger_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

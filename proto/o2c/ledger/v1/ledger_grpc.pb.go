@@ -19,18 +19,36 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	LedgerService_ListOpenItems_FullMethodName = "/o2c.ledger.v1.LedgerService/ListOpenItems"
+	LedgerService_ListOpenItems_FullMethodName       = "/o2c.ledger.v1.LedgerService/ListOpenItems"
+	LedgerService_PostJournalEntry_FullMethodName    = "/o2c.ledger.v1.LedgerService/PostJournalEntry"
+	LedgerService_ListAccountBalances_FullMethodName = "/o2c.ledger.v1.LedgerService/ListAccountBalances"
 )
 
 // LedgerServiceClient is the client API for LedgerService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// LedgerService answers questions about the books.
+// LedgerService keeps the books: it posts journal entries and answers
+// questions about open items and account balances.
 type LedgerServiceClient interface {
 	// ListOpenItems returns a debtor's open items, oldest due date first.
 	// Codes: INVALID_ARGUMENT when tenant or debtor_id is missing or malformed.
 	ListOpenItems(ctx context.Context, in *ListOpenItemsRequest, opts ...grpc.CallOption) (*ListOpenItemsResponse, error)
+	// PostJournalEntry posts a balanced journal entry, idempotently by
+	// (tenant, idempotency_key): a retry with the same key and content returns
+	// the original entry with replayed = true. Concurrent posts are committed
+	// together (group commit); the call returns once the entry is durable.
+	// Codes: INVALID_ARGUMENT when the tenant, key, date, an account or a
+	// currency is malformed, there are fewer than two legs or the legs do not
+	// balance per currency; ALREADY_EXISTS when the key was used for an entry
+	// with different content; UNAVAILABLE when storage fails or the service is
+	// stopping (retry with the same key).
+	PostJournalEntry(ctx context.Context, in *PostJournalEntryRequest, opts ...grpc.CallOption) (*PostJournalEntryResponse, error)
+	// ListAccountBalances returns account balances (turnovers and balance per
+	// account and currency) as projected so far; the projection follows posts
+	// within moments. Codes: INVALID_ARGUMENT when tenant is malformed;
+	// UNAVAILABLE when storage fails.
+	ListAccountBalances(ctx context.Context, in *ListAccountBalancesRequest, opts ...grpc.CallOption) (*ListAccountBalancesResponse, error)
 }
 
 type ledgerServiceClient struct {
@@ -51,15 +69,51 @@ func (c *ledgerServiceClient) ListOpenItems(ctx context.Context, in *ListOpenIte
 	return out, nil
 }
 
+func (c *ledgerServiceClient) PostJournalEntry(ctx context.Context, in *PostJournalEntryRequest, opts ...grpc.CallOption) (*PostJournalEntryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PostJournalEntryResponse)
+	err := c.cc.Invoke(ctx, LedgerService_PostJournalEntry_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerServiceClient) ListAccountBalances(ctx context.Context, in *ListAccountBalancesRequest, opts ...grpc.CallOption) (*ListAccountBalancesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAccountBalancesResponse)
+	err := c.cc.Invoke(ctx, LedgerService_ListAccountBalances_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // LedgerServiceServer is the server API for LedgerService service.
 // All implementations must embed UnimplementedLedgerServiceServer
 // for forward compatibility.
 //
-// LedgerService answers questions about the books.
+// LedgerService keeps the books: it posts journal entries and answers
+// questions about open items and account balances.
 type LedgerServiceServer interface {
 	// ListOpenItems returns a debtor's open items, oldest due date first.
 	// Codes: INVALID_ARGUMENT when tenant or debtor_id is missing or malformed.
 	ListOpenItems(context.Context, *ListOpenItemsRequest) (*ListOpenItemsResponse, error)
+	// PostJournalEntry posts a balanced journal entry, idempotently by
+	// (tenant, idempotency_key): a retry with the same key and content returns
+	// the original entry with replayed = true. Concurrent posts are committed
+	// together (group commit); the call returns once the entry is durable.
+	// Codes: INVALID_ARGUMENT when the tenant, key, date, an account or a
+	// currency is malformed, there are fewer than two legs or the legs do not
+	// balance per currency; ALREADY_EXISTS when the key was used for an entry
+	// with different content; UNAVAILABLE when storage fails or the service is
+	// stopping (retry with the same key).
+	PostJournalEntry(context.Context, *PostJournalEntryRequest) (*PostJournalEntryResponse, error)
+	// ListAccountBalances returns account balances (turnovers and balance per
+	// account and currency) as projected so far; the projection follows posts
+	// within moments. Codes: INVALID_ARGUMENT when tenant is malformed;
+	// UNAVAILABLE when storage fails.
+	ListAccountBalances(context.Context, *ListAccountBalancesRequest) (*ListAccountBalancesResponse, error)
 	mustEmbedUnimplementedLedgerServiceServer()
 }
 
@@ -72,6 +126,12 @@ type UnimplementedLedgerServiceServer struct{}
 
 func (UnimplementedLedgerServiceServer) ListOpenItems(context.Context, *ListOpenItemsRequest) (*ListOpenItemsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListOpenItems not implemented")
+}
+func (UnimplementedLedgerServiceServer) PostJournalEntry(context.Context, *PostJournalEntryRequest) (*PostJournalEntryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PostJournalEntry not implemented")
+}
+func (UnimplementedLedgerServiceServer) ListAccountBalances(context.Context, *ListAccountBalancesRequest) (*ListAccountBalancesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAccountBalances not implemented")
 }
 func (UnimplementedLedgerServiceServer) mustEmbedUnimplementedLedgerServiceServer() {}
 func (UnimplementedLedgerServiceServer) testEmbeddedByValue()                       {}
@@ -112,6 +172,42 @@ func _LedgerService_ListOpenItems_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LedgerService_PostJournalEntry_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PostJournalEntryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).PostJournalEntry(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_PostJournalEntry_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).PostJournalEntry(ctx, req.(*PostJournalEntryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LedgerService_ListAccountBalances_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAccountBalancesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).ListAccountBalances(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_ListAccountBalances_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).ListAccountBalances(ctx, req.(*ListAccountBalancesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // LedgerService_ServiceDesc is the grpc.ServiceDesc for LedgerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -122,6 +218,14 @@ var LedgerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListOpenItems",
 			Handler:    _LedgerService_ListOpenItems_Handler,
+		},
+		{
+			MethodName: "PostJournalEntry",
+			Handler:    _LedgerService_PostJournalEntry_Handler,
+		},
+		{
+			MethodName: "ListAccountBalances",
+			Handler:    _LedgerService_ListAccountBalances_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

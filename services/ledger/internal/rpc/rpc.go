@@ -1,4 +1,6 @@
-// Package rpc is the ledger's gRPC API (o2c.ledger.v1.LedgerService).
+// Package rpc is the ledger's gRPC API (o2c.ledger.v1.LedgerService): it
+// maps protobuf to the write path and the read models and back, and turns
+// errors into gRPC codes in one table (toStatus).
 package rpc
 
 import (
@@ -7,13 +9,24 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+
+	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
 )
 
 // Queries answers read-model questions; its errors are storage failures.
 type Queries interface {
 	OpenItems(ctx context.Context, tenant, debtorID string) ([]*ledgerv1.OpenItem, error)
+	Balances(ctx context.Context, tenant, account string) ([]*ledgerv1.AccountBalance, error)
+}
+
+// Poster posts journal entries. Its errors wrap postgres.ErrInvalidEntry,
+// postgres.ErrIdempotencyConflict or postgres.ErrStopped, a context error,
+// or are storage failures.
+type Poster interface {
+	Post(ctx context.Context, e postgres.Entry) (postgres.Posted, error)
 }
 
 // TenantValid reports whether a tenant id is well formed.
@@ -23,13 +36,14 @@ type TenantValid func(string) bool
 type LedgerService struct {
 	ledgerv1.UnimplementedLedgerServiceServer
 	Queries     Queries
+	Poster      Poster
 	ValidTenant TenantValid
 }
 
 // ListOpenItems implements the RPC.
 func (s *LedgerService) ListOpenItems(ctx context.Context, req *ledgerv1.ListOpenItemsRequest) (*ledgerv1.ListOpenItemsResponse, error) {
 	if !s.ValidTenant(req.GetTenant()) {
-		return nil, status.Errorf(codes.InvalidArgument, "tenant %q is not a tenant id (lowercase letters, digits, dashes)", req.GetTenant())
+		return nil, invalidTenant(req.GetTenant())
 	}
 	items, err := s.Queries.OpenItems(ctx, req.GetTenant(), req.GetDebtorId())
 	if err != nil {
@@ -38,9 +52,51 @@ func (s *LedgerService) ListOpenItems(ctx context.Context, req *ledgerv1.ListOpe
 	return &ledgerv1.ListOpenItemsResponse{OpenItems: items}, nil
 }
 
+// PostJournalEntry implements the RPC.
+func (s *LedgerService) PostJournalEntry(ctx context.Context, req *ledgerv1.PostJournalEntryRequest) (*ledgerv1.PostJournalEntryResponse, error) {
+	p, err := s.Poster.Post(ctx, postgres.Entry{
+		Tenant:         req.GetTenant(),
+		IdempotencyKey: req.GetIdempotencyKey(),
+		EffectiveDate:  req.GetEffectiveDate(),
+		DocumentNumber: req.GetDocumentNumber(),
+		Text:           req.GetText(),
+		Legs:           req.GetLegs(),
+	})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &ledgerv1.PostJournalEntryResponse{
+		EntryId:    p.EntryID.String(),
+		RecordedAt: timestamppb.New(p.RecordedAt),
+		Replayed:   p.Replayed,
+	}, nil
+}
+
+// ListAccountBalances implements the RPC.
+func (s *LedgerService) ListAccountBalances(ctx context.Context, req *ledgerv1.ListAccountBalancesRequest) (*ledgerv1.ListAccountBalancesResponse, error) {
+	if !s.ValidTenant(req.GetTenant()) {
+		return nil, invalidTenant(req.GetTenant())
+	}
+	b, err := s.Queries.Balances(ctx, req.GetTenant(), req.GetAccount())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &ledgerv1.ListAccountBalancesResponse{Balances: b}, nil
+}
+
+func invalidTenant(t string) error {
+	return status.Errorf(codes.InvalidArgument, "tenant %q is not a tenant id (lowercase letters, digits, dashes)", t)
+}
+
 // toStatus is the one table from errors to gRPC codes.
 func toStatus(err error) error {
 	switch {
+	case errors.Is(err, postgres.ErrInvalidEntry):
+		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, postgres.ErrIdempotencyConflict):
+		return status.Error(codes.AlreadyExists, err.Error())
+	case errors.Is(err, postgres.ErrStopped):
+		return status.Error(codes.Unavailable, err.Error())
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
