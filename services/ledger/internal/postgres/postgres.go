@@ -1,8 +1,50 @@
-// Package postgres keeps the ledger's read models (journal lines, open
-// items) and its debtor account numbers in the service's PostgreSQL schema.
-// The read models are projections of the ledger's event store: they are
-// updated in the same transaction as the projection's checkpoint, so they
-// never lose or double an event.
+// Package postgres is the ledger's storage: the write path (Poster), the
+// read models (journal lines, account balances, the control account
+// roll-up, open items) and the debtor account numbers, in the service's
+// PostgreSQL schema. The read models are projections of the ledger's event
+// store: they are updated in the same transaction as the projection's
+// checkpoint, so they never lose or double an event.
+//
+// # Stream layout
+//
+// Every journal entry posted through Poster is its own stream (type
+// StreamTypeEntry, id the entry id), appended with eventstore.NoStream. The
+// entry id and the event id derive from (tenant, idempotency key), so:
+//
+//   - entries never contend with each other: unrelated debtors post in
+//     parallel, and a hot account (the Amazon clearing account that every
+//     payout line touches) serialises nothing, because no account has a
+//     stream and no post reads or locks an account;
+//   - an entry is one event, so it is atomic across all of its accounts;
+//   - a retry with the same key finds the stored event: the same content is
+//     a replay, other content a conflict (ErrIdempotencyConflict).
+//
+// Balances are not streams but projections (account_balances,
+// control_balances), written per batch of events. State that needs
+// optimistic concurrency, the open items of a debtor, lives on per-debtor
+// streams ("debtor", the debtor id); an entry that opens or clears items
+// appends to its entry stream and the debtor stream in one
+// eventstore.AppendGroup, atomically.
+//
+// # Group commit
+//
+// Poster hands validated entries to committers that collect concurrent
+// posts (up to PosterOptions.MaxBatch, waiting at most Window) and store
+// each batch with one eventstore.AppendBatch: one INSERT, one transaction,
+// one WAL flush with PostgreSQL's default durability. Each caller gets its
+// own result; replays and conflicts are decided per entry, and an entry
+// whose write fails on its own is retried alone, so it never fails the
+// others of its batch.
+//
+// # Runtime invariants
+//
+// After every committed projection batch, Projector.Check verifies that
+// every entry of the batch balances per currency, that the trial balance of
+// every tenant the batch touched sums to zero per currency, and that the
+// debtor personal accounts sum to the receivables control account's
+// roll-up. A breach increments BreachMetric with the invariant's name and
+// writes one error log line naming the invariant, tenant, currency and
+// difference.
 package postgres
 
 import (
