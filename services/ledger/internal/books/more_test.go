@@ -316,6 +316,15 @@ func TestMoreCommands(t *testing.T) {
 			wantBal:  map[string]int64{"10000": 12200, "2700": -300, "8400": -10000, "1776": -1900},
 		},
 		{
+			name:  "an accepted short payment reduces revenue and VAT like a discount",
+			given: []step{re1},
+			when: payWith("P-1", "C-1", 11800, func(l *Ledger) []*ledgerv1.Allocation {
+				return []*ledgerv1.Allocation{{OpenItemId: itemID(l, "RE-1"), Amount: eur(11800), Difference: eur(100)}}
+			}),
+			wantOpen: map[string]int64{"invoice:RE-1": 0},
+			wantBal:  map[string]int64{"1200": 11800, "8720": 84, "8400": -10000, "1776": -1884},
+		},
+		{
 			name: "a charge on another debtor's claim is rejected", given: []step{re1, invoice("RE-2", "C-2", 100, due)},
 			when:    charge("M-1", "C-1", "RE-2", ledgerv1.ChargeKind_CHARGE_KIND_DUNNING_FEE, 500),
 			wantErr: ErrInvalidCommand,
