@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/goleak"
@@ -109,6 +110,10 @@ func TestRun(t *testing.T) {
 	publish := func(inv *shopv1.InvoiceIssued, asJSON bool) {
 		t.Helper()
 		msg := nats.NewMsg("shop." + inv.GetTenant() + ".invoice.issued")
+		// Every publish is a new message, as a shop re-sending an invoice
+		// would make it: JetStream's own deduplication must not be what
+		// keeps the duplicate out.
+		msg.Header.Set("Nats-Msg-Id", uuid.NewString())
 		if asJSON {
 			msg.Data, _ = protojson.Marshal(inv)
 			msg.Header.Set("Content-Type", "application/json")

@@ -146,10 +146,13 @@ func (p *Processor) process(ctx context.Context, m Message) (Result, *rejection,
 	if inv.GetIssuedAt().IsValid() {
 		occurred = inv.GetIssuedAt().AsTime()
 	}
+	// Every envelope field that enters the content hash is derived from the
+	// invoice itself, never from the message that carried it (its
+	// Nats-Msg-Id, its arrival time): the same invoice re-sent in another
+	// message must hash the same, or it would be mistaken for a change.
 	env := eventstore.Envelope{
 		EventID:       id,
 		OccurredAt:    occurred,
-		CausationID:   m.MsgID,
 		CorrelationID: id.String(),
 		Actor:         "shop:" + tenant,
 	}
