@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 )
 
 // Options are the command-line switches that reach the format handlers.
@@ -152,8 +153,14 @@ func parseFile(name string, opt Options, out *Writer, stderr io.Writer) error {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return fail("", "", fmt.Errorf("cannot read file: %w", err))
 	}
+	size := int64(-1)
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
 	h := sha256.New()
-	res, perr := ff.emit(io.TeeReader(f, h), opt, NewWriter(io.Discard))
+	pr, done := withProgress(f, stderr, name, "checking", size)
+	res, perr := ff.emit(io.TeeReader(pr, h), opt, NewWriter(io.Discard))
+	done()
 	if perr == nil {
 		// The parser may stop before EOF (trailing bytes it ignores); the
 		// hash covers the whole file regardless.
@@ -179,7 +186,9 @@ func parseFile(name string, opt Options, out *Writer, stderr io.Writer) error {
 	out.Value(sum)
 	out.WriteString(`,"format":`)
 	out.Value(res.Format)
-	res, perr = ff.emit(bufio.NewReaderSize(f, 256<<10), opt, out)
+	pr, done = withProgress(f, stderr, name, "writing", size)
+	res, perr = ff.emit(bufio.NewReaderSize(pr, 256<<10), opt, out)
+	done()
 	if perr != nil {
 		// Only reachable if the file changed between the passes.
 		out.WriteString(`,"error":`)
@@ -198,6 +207,49 @@ func parseFile(name string, opt Options, out *Writer, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "%s: warning: %s\n", name, w)
 	}
 	return nil
+}
+
+// progressMin is the file size from which progress is shown.
+const progressMin = 32 << 20
+
+// progress reports how far a long read has come on a terminal, at most once
+// a second, overwriting its line.
+type progress struct {
+	r          io.Reader
+	w          io.Writer
+	name, step string
+	size, done int64
+	last       time.Time
+	shown      bool
+}
+
+// withProgress wraps r so that reading it reports progress on stderr, when
+// stderr is a terminal and the file is large; otherwise it returns r. Call
+// done when the read is over.
+func withProgress(r io.Reader, stderr io.Writer, name, step string, size int64) (_ io.Reader, done func()) {
+	f, ok := stderr.(*os.File)
+	if !ok || size < progressMin {
+		return r, func() {}
+	}
+	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return r, func() {}
+	}
+	p := &progress{r: r, w: stderr, name: name, step: step, size: size, last: time.Now()}
+	return p, func() {
+		if p.shown {
+			fmt.Fprintf(p.w, "\r%s: %s done (%d MB)%20s\n", p.name, p.step, p.done>>20, "")
+		}
+	}
+}
+
+func (p *progress) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.done += int64(n)
+	if now := time.Now(); now.Sub(p.last) >= time.Second {
+		p.last, p.shown = now, true
+		fmt.Fprintf(p.w, "\r%s: %s %3d%% (%d of %d MB)", p.name, p.step, p.done*100/p.size, p.done>>20, p.size>>20)
+	}
+	return n, err
 }
 
 func detect(head []byte) (format, bool) {
