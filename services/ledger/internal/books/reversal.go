@@ -70,7 +70,8 @@ func (b *batch) reverse(orig *Entry, preferred Date, reason string) error {
 		}
 	}
 	text := strings.TrimSpace("Storno " + orig.Text)
-	if err := b.post(revID, b.reversalDate(preferred), orig.DocumentNumber, text, legs); err != nil {
+	date := b.reversalDate(preferred)
+	if err := b.post(revID, date, orig.DocumentNumber, text, legs); err != nil {
 		return err
 	}
 	b.emit(&ledgerv1.JournalEntryReversed{Tenant: b.l.tenant, OriginalEntryId: orig.ID, ReversalEntryId: revID, Reason: reason})
@@ -82,7 +83,6 @@ func (b *batch) reverse(orig *Entry, preferred Date, reason string) error {
 			}
 		}
 	}
-	date := DateAt(b.o.Now)
 	for _, id := range opened {
 		it := b.l.items[id]
 		for _, s := range it.Settlements {
