@@ -59,15 +59,18 @@
 //
 // # Streams
 //
-// The service is meant to keep one event stream per tenant and debtor
-// (every entry of this package has at most one debtor, so each command's
-// events go to one debtor stream and are atomic there), plus one stream per
-// tenant for period closes. Unrelated debtors post in parallel. Bank,
-// clearing, revenue and VAT accounts are not streams but projections summed
-// over all debtor streams, so a hot clearing account (one Amazon account
-// receiving every payout line) never serialises postings. A period close is
-// effective for commands decided after it is stored; the service checks the
-// period stream before deciding.
+// Every command of this package touches at most one debtor: its entry has
+// at most one personal-account leg and its settlements are all on that
+// debtor's items. A decision reads only that debtor's items (plus the closed
+// periods), so the service can keep the events of each tenant and debtor in
+// their own stream and append with the expected version of that stream:
+// unrelated debtors post in parallel, a command and its events stay atomic,
+// and two decisions for the same debtor cannot both succeed on a stale
+// view. Bank, clearing, revenue and VAT accounts are projections summed over
+// all streams, never streams themselves, so a hot clearing account (one
+// Amazon account receiving every payout line) serialises nothing. Period
+// closes belong in one stream per tenant; a close is effective for commands
+// decided after it is stored.
 //
 // # Limits
 //
