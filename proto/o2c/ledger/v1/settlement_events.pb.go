@@ -406,11 +406,14 @@ type Settlement struct {
 	Amount *v1.Money `protobuf:"bytes,3,opt,name=amount,proto3" json:"amount,omitempty"`
 	// What cleared it.
 	Kind SettlementKind `protobuf:"varint,4,opt,name=kind,proto3,enum=o2c.ledger.v1.SettlementKind" json:"kind,omitempty"`
-	// Document that cleared it: payment id, credit note number, write-off id.
+	// Document that cleared it: payment id, credit note number, write-off id;
+	// for a credit offset an id shared by the two records of the offset.
 	Document string `protobuf:"bytes,5,opt,name=document,proto3" json:"document,omitempty"`
 	// Journal entry that booked it; empty for a credit offset.
 	EntryId string `protobuf:"bytes,6,opt,name=entry_id,json=entryId,proto3" json:"entry_id,omitempty"`
-	// For a credit offset: the credit balance item on the other side.
+	// For a credit offset: the item on the other side (on the debit item's
+	// record the credit balance, on the credit balance's record the debit item).
+	// Both records of one offset share the same document.
 	CreditItemId string `protobuf:"bytes,7,opt,name=credit_item_id,json=creditItemId,proto3" json:"credit_item_id,omitempty"`
 	// Effective date of the clearing.
 	Date *v1.Date `protobuf:"bytes,8,opt,name=date,proto3" json:"date,omitempty"`
