@@ -174,6 +174,9 @@ type streamHead struct {
 // written and the round should be decided again. Groups decided without
 // writing (replays, conflicts) get their results even then.
 func (s *Store) appendRound(ctx context.Context, groups []AppendGroup, round []int, res []GroupResult) (raced bool, _ error) {
+	if fresh, err := s.appendFresh(ctx, groups, round, res); fresh || err != nil {
+		return false, err
+	}
 	heads, stored, err := s.lookUp(ctx, groups, round)
 	if err != nil {
 		return false, err
@@ -228,6 +231,51 @@ func (s *Store) appendRound(ctx context.Context, groups []AppendGroup, round []i
 		return false, err
 	}
 	return false, nil
+}
+
+// appendFresh writes a round whose appends all expect NoStream without
+// looking anything up first: the new streams start at version 1 and the
+// unique constraints on (stream, version) and event id reject the INSERT if
+// any stream or id exists. That is the common case of a write path that
+// gives every entry its own stream, and it saves a round trip and the
+// index probes of the look-up. fresh is false, with nothing written, when
+// the round has another expectation or the INSERT hit a unique
+// constraint; the caller then decides the round with a look-up.
+func (s *Store) appendFresh(ctx context.Context, groups []AppendGroup, round []int, res []GroupResult) (fresh bool, _ error) {
+	for _, gi := range round {
+		for _, a := range groups[gi] {
+			if a.Expected != NoStream {
+				return false, nil
+			}
+		}
+	}
+	var ins insertRows
+	outs := make([][][]Event, len(round))
+	for r, gi := range round {
+		g := groups[gi]
+		outs[r] = make([][]Event, len(g))
+		for k, a := range g {
+			outs[r][k] = make([]Event, len(a.Events))
+			var prev []byte
+			for j, ev := range a.Events {
+				ev.Version = int64(j + 1)
+				ev.ChainHash = ChainHash(prev, ev.ContentHash, a.Stream, ev.Version)
+				prev = ev.ChainHash
+				outs[r][k][j] = ev
+				ins.add(&outs[r][k][j])
+			}
+		}
+	}
+	if err := s.insertRows(ctx, &ins); err != nil {
+		if sqlState(err) == "23505" {
+			return false, nil
+		}
+		return false, err
+	}
+	for r, gi := range round {
+		res[gi] = GroupResult{Events: outs[r]}
+	}
+	return true, nil
 }
 
 // lookUp reads, in one round trip, the heads of the round's streams and the
