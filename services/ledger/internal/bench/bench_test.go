@@ -1,0 +1,344 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+
+	"github.com/o2c-platform/o2c/libs/bus"
+	"github.com/o2c-platform/o2c/libs/database"
+	"github.com/o2c-platform/o2c/libs/eventstore"
+	"github.com/o2c-platform/o2c/libs/host"
+	"github.com/o2c-platform/o2c/libs/natsembed"
+	"github.com/o2c-platform/o2c/libs/pgtest"
+	"github.com/o2c-platform/o2c/libs/telemetry"
+	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
+	"github.com/o2c-platform/o2c/services/ledger/service"
+)
+
+// world is what every sub-benchmark shares: one durable PostgreSQL cluster
+// with a migrated template database, and one embedded NATS server.
+type world struct {
+	cluster  *pgtest.Cluster
+	template string
+	nats     *natsembed.Server
+	dbs      int
+}
+
+func newWorld(b *testing.B) *world {
+	b.Helper()
+	ctx := context.Background()
+	c, err := pgtest.Start(ctx, pgtest.Options{Durable: true})
+	if errors.Is(err, pgtest.ErrNoPostgres) && os.Getenv("CI") == "" {
+		b.Skip(err)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			b.Error(err)
+		}
+	})
+	w := &world{cluster: c, template: "ledger_bench_template"}
+	if err := c.CreateDatabase(ctx, w.template, ""); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := database.Migrate(ctx, c.DatabaseURL(w.template), service.Name, postgres.Migrations()); err != nil {
+		b.Fatal(err)
+	}
+	if w.nats, err = natsembed.Start(natsembed.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(w.nats.Shutdown)
+	// The ledger consumes what ingestion publishes; ingestion would
+	// declare that stream.
+	nc, err := nats.Connect(w.nats.ClientURL())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := bus.EnsureStreams(ctx, js, bus.ServiceStreamConfig("ingestion")); err != nil {
+		b.Fatal(err)
+	}
+	return w
+}
+
+// ledger is one running ledger service on its own fresh database.
+type ledger struct {
+	svc    *service.Ledger
+	client ledgerv1.LedgerServiceClient
+	stop   func()
+	posted int // entries posted in earlier rounds
+}
+
+func (w *world) startLedger(b *testing.B) *ledger {
+	b.Helper()
+	ctx := context.Background()
+	w.dbs++
+	name := fmt.Sprint("ledger_bench_", w.dbs)
+	if err := w.cluster.CreateDatabase(ctx, name, w.template); err != nil {
+		b.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := host.Config{
+		MigrateDatabaseURL: w.cluster.DatabaseURL(name),
+		NATSURL:            w.nats.ClientURL(),
+		GRPCAddr:           lis.Addr().String(),
+		ManageStreams:      true,
+		ShutdownTimeout:    10 * time.Second,
+	}
+	svc, err := service.New(ctx, cfg, telemetry.Providers{}, slog.New(slog.NewTextHandler(io.Discard, nil)), lis)
+	if err != nil {
+		b.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- svc.Serve(runCtx) }()
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &ledger{svc: svc, client: ledgerv1.NewLedgerServiceClient(conn), stop: func() {
+		conn.Close()
+		cancel()
+		if err := <-done; err != nil {
+			b.Errorf("ledger service: %v", err)
+		}
+		if err := w.cluster.DropDatabase(context.Background(), name); err != nil {
+			b.Error(err)
+		}
+	}}
+}
+
+// entry is entry i of a run: a two-leg transfer between two of the
+// accounts, different for every i.
+func entry(run string, i, accounts int) *ledgerv1.PostJournalEntryRequest {
+	a := (i * 7919) % accounts
+	c := (a + 1 + i%(accounts-1)) % accounts
+	if c == a {
+		c = (a + 1) % accounts
+	}
+	amount := int64(100 + i%10000)
+	return &ledgerv1.PostJournalEntryRequest{
+		Tenant: "bench", IdempotencyKey: run + "-" + strconv.Itoa(i),
+		EffectiveDate:  &commonv1.Date{Year: 2026, Month: 11, Day: 1 + int32(i%28)},
+		DocumentNumber: "BN-" + strconv.Itoa(i), Text: "Benchmark transfer",
+		Legs: []*ledgerv1.JournalLeg{
+			{Account: strconv.Itoa(100000 + a), Amount: &commonv1.Money{MinorUnits: amount, Currency: "EUR"}},
+			{Account: strconv.Itoa(100000 + c), Amount: &commonv1.Money{MinorUnits: -amount, Currency: "EUR"}},
+		},
+	}
+}
+
+// BenchmarkPostJournalEntry posts two-leg entries in-process and over gRPC;
+// see the package documentation for the reported metrics.
+func BenchmarkPostJournalEntry(b *testing.B) {
+	w := newWorld(b)
+	for _, mode := range []string{"inprocess", "grpc"} {
+		for _, clients := range []int{1, 4, 20} {
+			for _, accounts := range []int{10, 50, 10000} {
+				name := fmt.Sprintf("%s/clients=%d/accounts=%d", mode, clients, accounts)
+				var l *ledger
+				b.Run(name, func(b *testing.B) {
+					if l == nil {
+						l = w.startLedger(b)
+					}
+					w.round(b, l, mode, clients, accounts)
+				})
+				if l != nil {
+					l.stop()
+				}
+			}
+		}
+	}
+}
+
+// round posts b.N entries with the given number of concurrent clients and
+// reports the metrics.
+func (w *world) round(b *testing.B, l *ledger, mode string, clients, accounts int) {
+	ctx := context.Background()
+	post := func(req *ledgerv1.PostJournalEntryRequest) error {
+		if mode == "grpc" {
+			_, err := l.client.PostJournalEntry(ctx, req)
+			return err
+		}
+		_, err := l.svc.Poster().Post(ctx, postgres.Entry{
+			Tenant: req.GetTenant(), IdempotencyKey: req.GetIdempotencyKey(), EffectiveDate: req.GetEffectiveDate(),
+			DocumentNumber: req.GetDocumentNumber(), Text: req.GetText(), Legs: req.GetLegs(),
+		})
+		return err
+	}
+	// Warm up: the service is serving and the connections are open.
+	if err := post(entry("warm", l.posted, accounts)); err != nil {
+		b.Fatal(err)
+	}
+	first := l.posted + 1
+	l.posted += b.N + 1
+	run := fmt.Sprint(mode, clients, accounts)
+	latencies := make([]time.Duration, b.N)
+	var next atomic.Int64
+	var failed atomic.Value
+	goCPU, pgCPU := processCPU(), w.postgresCPU()
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= b.N {
+					return
+				}
+				t := time.Now()
+				if err := post(entry(run, first+i, accounts)); err != nil {
+					failed.Store(err)
+					return
+				}
+				latencies[i] = time.Since(t)
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	goCPU, pgCPU = processCPU()-goCPU, w.postgresCPU()-pgCPU
+	if err, ok := failed.Load().(error); ok {
+		b.Fatal(err)
+	}
+	relayLag := w.waitFor(b, l, service.RelayName)
+	w.waitFor(b, l, postgres.ProjectionName)
+	bytes, entries := storedBytes(b, l)
+
+	slices.Sort(latencies)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "entries/s")
+	b.ReportMetric(ms(latencies[b.N/2]), "p50-ms")
+	b.ReportMetric(ms(latencies[(b.N*99)/100]), "p99-ms")
+	b.ReportMetric(ms(latencies[b.N-1]), "max-ms")
+	b.ReportMetric(float64(bytes)/float64(entries), "bytes/entry")
+	b.ReportMetric(float64(l.svc.Pool().Config().MaxConns), "pool-conns")
+	b.ReportMetric(float64(l.svc.Pool().Stat().TotalConns()), "conns-used")
+	b.ReportMetric(ms(relayLag), "relay-lag-ms")
+	b.ReportMetric(float64(goCPU.Microseconds())/float64(b.N), "go-cpu-us/entry")
+	b.ReportMetric(float64(pgCPU.Microseconds())/float64(b.N), "pg-cpu-us/entry")
+}
+
+// waitFor waits until checkpoint name covers the last stored event and
+// returns how long that took.
+func (w *world) waitFor(b *testing.B, l *ledger, name string) time.Duration {
+	b.Helper()
+	ctx := context.Background()
+	start := time.Now()
+	var last eventstore.Cursor
+	var tx string
+	if err := l.svc.Pool().QueryRow(ctx, `SELECT tx_id::text, position FROM events ORDER BY tx_id DESC, position DESC LIMIT 1`).Scan(&tx, &last.Position); err != nil {
+		b.Fatal(err)
+	}
+	last.TxID, _ = strconv.ParseUint(tx, 10, 64)
+	for {
+		c, err := l.svc.Events().Checkpoint(ctx, name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !c.Less(last) {
+			return time.Since(start)
+		}
+		if time.Since(start) > time.Minute {
+			b.Fatalf("%s did not reach %v within a minute (at %v)", name, last, c)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// storedBytes returns the size of the ledger's tables and the number of
+// stored entries.
+func storedBytes(b *testing.B, l *ledger) (bytes, entries int64) {
+	b.Helper()
+	err := l.svc.Pool().QueryRow(context.Background(), `
+		SELECT pg_total_relation_size('events') + pg_total_relation_size('journal_lines')
+		     + pg_total_relation_size('account_balances') + pg_total_relation_size('control_balances'),
+		       (SELECT count(*) FROM events)`).Scan(&bytes, &entries)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return bytes, entries
+}
+
+// processCPU is the user and system CPU time this process used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// clockTicks is Linux's USER_HZ, the unit of CPU times in /proc/<pid>/stat.
+const clockTicks = 100
+
+// postgresCPU is the CPU time used so far by the cluster's postmaster and
+// its live child processes (backends, WAL writer, checkpointer, ...), read
+// from /proc; zero where /proc is not there.
+func (w *world) postgresCPU() time.Duration {
+	pidFile, err := os.ReadFile(filepath.Join(w.cluster.Dir(), "data", "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	postmaster := strings.SplitN(string(pidFile), "\n", 2)[0]
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	var ticks int64
+	for _, d := range dirs {
+		if _, err := strconv.Atoi(d.Name()); err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", d.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		s := string(stat)
+		k := strings.LastIndexByte(s, ')')
+		if k < 0 {
+			continue
+		}
+		f := strings.Fields(s[k+1:])
+		if len(f) < 13 || (d.Name() != postmaster && f[1] != postmaster) {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		ticks += u + st
+	}
+	return time.Duration(ticks) * time.Second / clockTicks
+}
