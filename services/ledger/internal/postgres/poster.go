@@ -90,10 +90,11 @@ type PosterOptions struct {
 	MaxBatch int
 	// Window is how long a committer waits for more entries after the
 	// first one of a batch when fewer than MaxBatch are queued (default
-	// 200µs). Entries queued while other commits are in flight join
-	// without waiting.
+	// 500µs). A committer whose previous batch held a single entry does
+	// not wait: a lone client pays no window, concurrent clients fill
+	// batches.
 	Window time.Duration
-	// Committers is the number of batches in flight at once (default 4):
+	// Committers is the number of batches in flight at once (default 2):
 	// while one waits for its WAL flush, the next one fills.
 	Committers int
 }
@@ -129,10 +130,10 @@ func NewPoster(events *eventstore.Store, opt PosterOptions) *Poster {
 		opt.MaxBatch = 500
 	}
 	if opt.Window <= 0 {
-		opt.Window = 200 * time.Microsecond
+		opt.Window = 500 * time.Microsecond
 	}
 	if opt.Committers <= 0 {
-		opt.Committers = 4
+		opt.Committers = 2
 	}
 	return &Poster{
 		events:  events,
@@ -276,6 +277,7 @@ func (p *Poster) commitLoop(ctx context.Context) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	batch := make([]*postCall, 0, p.opt.MaxBatch)
+	last := 0
 	for {
 		batch = batch[:0]
 		select {
@@ -284,17 +286,30 @@ func (p *Poster) commitLoop(ctx context.Context) {
 		case c := <-p.queue:
 			batch = append(batch, c)
 		}
-		timer.Reset(p.opt.Window)
-	collect:
-		for len(batch) < p.opt.MaxBatch {
-			select {
-			case c := <-p.queue:
-				batch = append(batch, c)
-			case <-timer.C:
-				break collect
+		if last > 1 {
+			timer.Reset(p.opt.Window)
+		collect:
+			for len(batch) < p.opt.MaxBatch {
+				select {
+				case c := <-p.queue:
+					batch = append(batch, c)
+				case <-timer.C:
+					break collect
+				}
+			}
+			timer.Stop()
+		} else {
+		drain:
+			for len(batch) < p.opt.MaxBatch {
+				select {
+				case c := <-p.queue:
+					batch = append(batch, c)
+				default:
+					break drain
+				}
 			}
 		}
-		timer.Stop()
+		last = len(batch)
 		p.commit(context.WithoutCancel(ctx), batch)
 	}
 }
