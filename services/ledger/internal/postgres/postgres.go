@@ -22,9 +22,10 @@
 // Balances are not streams but projections (account_balances,
 // control_balances), written per batch of events. State that needs
 // optimistic concurrency, the open items of a debtor, lives on per-debtor
-// streams ("debtor", the debtor id); an entry that opens or clears items
-// appends to its entry stream and the debtor stream in one
-// eventstore.AppendGroup, atomically.
+// streams ("debtor", the debtor id; the invoice consumer appends an
+// invoice's entry and open item there today). A write that must touch an
+// entry stream and a debtor stream together uses one
+// eventstore.AppendGroup, which is atomic across its streams.
 //
 // # Group commit
 //
