@@ -12,6 +12,8 @@ package database
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -107,4 +109,24 @@ func Connect(ctx context.Context, dbURL, schema string, p telemetry.Providers) (
 		return nil, fmt.Errorf("connect to database %s as %s: %w", cfg.ConnConfig.Database, cfg.ConnConfig.User, err)
 	}
 	return pool, nil
+}
+
+// TemplateName names a test template database holding schema migrated by
+// Migrate with migrations: the event store's template name plus a hash of
+// the service's migration files, so the name changes whenever either does.
+func TemplateName(schema string, migrations fs.FS) string {
+	h := sha256.New()
+	_ = fs.WalkDir(migrations, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		data, err := fs.ReadFile(migrations, path)
+		if err != nil {
+			return nil
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", path, len(data))
+		h.Write(data)
+		return nil
+	})
+	return eventstore.TemplateName(schema) + "_" + hex.EncodeToString(h.Sum(nil))[:8]
 }

@@ -22,7 +22,6 @@ import (
 	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
 
 	"github.com/o2c-platform/o2c/libs/database"
-	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/invoice"
@@ -32,7 +31,7 @@ import (
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 var template = pgtest.Template{
-	Name: eventstore.TemplateName("ingestion") + "_svc1",
+	Name: database.TemplateName("ingestion", postgres.Migrations()),
 	Migrate: func(ctx context.Context, url string) error {
 		_, err := database.Migrate(ctx, url, "ingestion", postgres.Migrations())
 		return err

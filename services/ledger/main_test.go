@@ -22,7 +22,6 @@ import (
 
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/database"
-	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
 	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
@@ -31,7 +30,7 @@ import (
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 var template = pgtest.Template{
-	Name: eventstore.TemplateName(postgres.Schema) + "_svc2",
+	Name: database.TemplateName(postgres.Schema, postgres.Migrations()),
 	Migrate: func(ctx context.Context, url string) error {
 		_, err := database.Migrate(ctx, url, postgres.Schema, postgres.Migrations())
 		return err

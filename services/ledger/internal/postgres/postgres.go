@@ -137,12 +137,12 @@ func Project(ctx context.Context, tx pgx.Tx, ev eventstore.Event) error {
 	case *ledgerv1.OpenItemOpened:
 		_, err := tx.Exec(ctx, `
 			INSERT INTO open_items (tenant, id, debtor_id, debtor_account, kind, document_number, order_id, currency,
-			    amount_minor, open_minor, document_date, due_date, payment_reference, entry_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13)
+			    amount_minor, open_minor, document_date, due_date, payment_reference, entry_id, recorded_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14)
 			ON CONFLICT DO NOTHING`,
 			p.GetTenant(), p.GetOpenItemId(), p.GetDebtorId(), p.GetDebtorAccount(), p.GetKind(), p.GetDocumentNumber(),
 			p.GetOrderId(), p.GetAmount().GetCurrency(), p.GetAmount().GetMinorUnits(), date(p.GetDocumentDate()),
-			date(p.GetDueDate()), p.GetPaymentReference(), p.GetEntryId())
+			date(p.GetDueDate()), p.GetPaymentReference(), p.GetEntryId(), ev.RecordedAt)
 		if err != nil {
 			return fmt.Errorf("project open item %s: %w", p.GetOpenItemId(), err)
 		}

@@ -32,7 +32,7 @@ import (
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 var template = pgtest.Template{
-	Name: eventstore.TemplateName(postgres.Schema) + "_pg2",
+	Name: database.TemplateName(postgres.Schema, postgres.Migrations()),
 	Migrate: func(ctx context.Context, url string) error {
 		_, err := database.Migrate(ctx, url, postgres.Schema, postgres.Migrations())
 		return err

@@ -88,7 +88,7 @@ func Apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
 		switch p := ev.Payload.(type) {
 		case *ledgerv1.JournalEntryPosted:
 			for i, leg := range p.GetLegs() {
-				l.add(p, i, leg, ev.Position)
+				l.add(p, i, leg, ev.Position, ev.RecordedAt)
 			}
 		case *ledgerv1.OpenItemOpened:
 			if err := Project(ctx, tx, ev); err != nil {
@@ -102,9 +102,9 @@ func Apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
 	_, err := tx.Exec(ctx, `
 		WITH ins AS (
 			INSERT INTO journal_lines (tenant, entry_id, leg_no, account, debtor_id, currency, amount_minor,
-			    effective_date, document_number, tax_key, event_position)
+			    effective_date, document_number, tax_key, event_position, recorded_at)
 			SELECT * FROM unnest($1::text[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[], $7::bigint[],
-			    $8::date[], $9::text[], $10::text[], $11::bigint[])
+			    $8::date[], $9::text[], $10::text[], $11::bigint[], $14::timestamptz[])
 			ON CONFLICT DO NOTHING
 			RETURNING tenant, account, currency, debtor_id, amount_minor
 		), bal AS (
@@ -124,7 +124,7 @@ func Apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
 		SELECT tenant, $12, currency, sum(amount_minor) FROM ins WHERE account ~ $13 GROUP BY tenant, currency
 		ON CONFLICT (tenant, account, currency) DO UPDATE SET balance_minor = c.balance_minor + EXCLUDED.balance_minor`,
 		l.tenants, l.entries, l.legNos, l.accounts, l.debtors, l.currencies, l.amounts,
-		l.dates, l.documents, l.taxKeys, l.positions, books.AccountReceivablesControl, DebtorAccountPattern)
+		l.dates, l.documents, l.taxKeys, l.positions, books.AccountReceivablesControl, DebtorAccountPattern, l.recorded)
 	if err != nil {
 		return fmt.Errorf("project %d journal lines: %w", len(l.tenants), err)
 	}
@@ -136,10 +136,11 @@ type lineRows struct {
 	tenants, entries, accounts, debtors, currencies, documents, taxKeys []string
 	legNos                                                              []int32
 	amounts, positions                                                  []int64
-	dates                                                               []time.Time
+	dates, recorded                                                     []time.Time
 }
 
-func (l *lineRows) add(p *ledgerv1.JournalEntryPosted, i int, leg *ledgerv1.JournalLeg, pos int64) {
+func (l *lineRows) add(p *ledgerv1.JournalEntryPosted, i int, leg *ledgerv1.JournalLeg, pos int64, recorded time.Time) {
+	l.recorded = append(l.recorded, recorded)
 	l.tenants = append(l.tenants, p.GetTenant())
 	l.entries = append(l.entries, p.GetEntryId())
 	l.legNos = append(l.legNos, int32(i))
