@@ -9,9 +9,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/o2c-platform/o2c/libs/database"
 	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/eventstore/storetest"
 	"github.com/o2c-platform/o2c/libs/pgtest"
+	ledger "github.com/o2c-platform/o2c/services/ledger/service"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -20,8 +22,9 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // triggers' back (as a superuser can) and expects Verify to name it.
 func TestVerifyNamesFirstBrokenLink(t *testing.T) {
 	ctx := context.Background()
-	url := pgtest.NewDB(t, pgtest.Template{Name: eventstore.TemplateName("ledger") + "_chains", Migrate: func(ctx context.Context, url string) error {
-		return eventstore.Migrate(ctx, url, "ledger")
+	url := pgtest.NewDB(t, pgtest.Template{Name: database.TemplateName("ledger", ledger.Migrations()), Migrate: func(ctx context.Context, url string) error {
+		_, err := database.Migrate(ctx, url, "ledger", ledger.Migrations())
+		return err
 	}})
 	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
@@ -45,7 +48,7 @@ func TestVerifyNamesFirstBrokenLink(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("Verify on an intact store = %v, %v\n%s", ok, err, out.String())
 	}
-	if !strings.Contains(out.String(), "ledger     ok: 1 streams, 3 events") || !strings.Contains(out.String(), "ingestion  no event store") {
+	if !strings.Contains(out.String(), "ledger     ok: read models equal a rebuild") || !strings.Contains(out.String(), "ledger     ok: 1 streams, 3 events") || !strings.Contains(out.String(), "ingestion  no event store") {
 		t.Errorf("output:\n%s", out.String())
 	}
 

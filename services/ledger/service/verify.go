@@ -1,0 +1,158 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/o2c-platform/o2c/libs/eventstore"
+	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
+)
+
+// ReadModels are the ledger's projected tables, rebuilt from events by
+// VerifyReadModels. Tables that are not projections (debtor account numbers,
+// the event store itself) are not listed.
+var ReadModels = []string{"journal_lines", "account_balances", "control_balances", "open_items", "settlements"}
+
+// Mismatch is a read-model table whose rows differ from a rebuild from the
+// events: Missing rows the rebuild has and the table lacks, Extra rows the
+// table has and the rebuild lacks.
+type Mismatch struct {
+	Table          string
+	Missing, Extra int64
+}
+
+// Breach is an accounting invariant that does not hold in the read models.
+type Breach struct {
+	Invariant, Tenant, Currency string
+	Difference                  int64
+}
+
+// ReadModelReport is what VerifyReadModels found.
+type ReadModelReport struct {
+	// Events is the number of events replayed (those up to the projection's
+	// checkpoint).
+	Events     int
+	Mismatches []Mismatch
+	Breaches   []Breach
+}
+
+// OK reports whether the read models equal the rebuild and every invariant holds.
+func (r ReadModelReport) OK() bool { return len(r.Mismatches) == 0 && len(r.Breaches) == 0 }
+
+// VerifyReadModels replays every ledger event up to the read-model
+// projection's checkpoint into temporary copies of the read models, with the
+// same projection code the service runs, and compares them row by row with
+// the live tables; then it checks the accounting invariants on the live
+// tables: the trial balance balances per tenant and currency, the control
+// account equals the sum of the debtor personal accounts, and per debtor
+// and currency the open items sum to the personal account's balance. pool
+// must have search_path set to the ledger schema. Nothing is written: the
+// temporary tables live in a transaction that is rolled back.
+func VerifyReadModels(ctx context.Context, pool *pgxpool.Pool) (ReadModelReport, error) {
+	var rep ReadModelReport
+	store, err := eventstore.New(pool, Name, eventstore.Options{})
+	if err != nil {
+		return rep, err
+	}
+	// One snapshot for the checkpoint and the live tables, so a projection
+	// batch committing meanwhile cannot make them disagree.
+	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead})
+	if err != nil {
+		return rep, fmt.Errorf("verify read models: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // always rolled back: nothing is written
+	var checkpoint eventstore.Cursor
+	var txid string
+	err = tx.QueryRow(ctx, `SELECT tx_id::text, position FROM checkpoints WHERE name = $1`, postgres.ProjectionName).Scan(&txid, &checkpoint.Position)
+	switch {
+	case err == pgx.ErrNoRows:
+	case err != nil:
+		return rep, fmt.Errorf("verify read models: read checkpoint: %w", err)
+	default:
+		if _, err := fmt.Sscan(txid, &checkpoint.TxID); err != nil {
+			return rep, fmt.Errorf("verify read models: checkpoint %q: %w", txid, err)
+		}
+	}
+	for _, t := range ReadModels {
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE `+t+` (LIKE `+Name+`.`+t+` INCLUDING ALL) ON COMMIT DROP`); err != nil {
+			return rep, fmt.Errorf("verify read models: %w", err)
+		}
+	}
+	// pg_temp comes first in the search path, so the projection writes into
+	// the temporary copies.
+	var after eventstore.Cursor
+	for {
+		evs, next, err := store.ReadAll(ctx, after, 1000)
+		if err != nil {
+			return rep, fmt.Errorf("verify read models: read events: %w", err)
+		}
+		var batch []eventstore.Event
+		for _, ev := range evs {
+			if checkpoint.Less(ev.Cursor) {
+				break
+			}
+			batch = append(batch, ev)
+		}
+		if len(batch) > 0 {
+			if err := postgres.Apply(ctx, tx, batch); err != nil {
+				return rep, fmt.Errorf("verify read models: replay: %w", err)
+			}
+			rep.Events += len(batch)
+		}
+		if len(batch) < len(evs) || len(evs) == 0 {
+			break
+		}
+		after = next
+	}
+	for _, t := range ReadModels {
+		var m Mismatch
+		m.Table = t
+		err := tx.QueryRow(ctx, `SELECT
+			(SELECT count(*) FROM (SELECT * FROM pg_temp.`+t+` EXCEPT ALL SELECT * FROM `+Name+`.`+t+`) d),
+			(SELECT count(*) FROM (SELECT * FROM `+Name+`.`+t+` EXCEPT ALL SELECT * FROM pg_temp.`+t+`) d)`).Scan(&m.Missing, &m.Extra)
+		if err != nil {
+			return rep, fmt.Errorf("verify read models: compare %s: %w", t, err)
+		}
+		if m.Missing != 0 || m.Extra != 0 {
+			rep.Mismatches = append(rep.Mismatches, m)
+		}
+	}
+	rows, err := tx.Query(ctx, `
+		SELECT 'trial balance', tenant, currency, sum(balance_minor)
+		FROM `+Name+`.account_balances GROUP BY tenant, currency HAVING sum(balance_minor) <> 0
+		UNION ALL
+		SELECT 'control account', COALESCE(c.tenant, d.tenant), COALESCE(c.currency, d.currency),
+		       COALESCE(c.balance_minor, 0) - COALESCE(d.total, 0)
+		FROM `+Name+`.control_balances c
+		FULL JOIN (SELECT tenant, currency, sum(balance_minor) AS total FROM `+Name+`.account_balances WHERE debtor GROUP BY tenant, currency) d
+		  ON c.tenant = d.tenant AND c.currency = d.currency
+		WHERE COALESCE(c.balance_minor, 0) <> COALESCE(d.total, 0)
+		UNION ALL
+		SELECT 'open items', COALESCE(o.tenant, b.tenant) || '/' || COALESCE(o.debtor_id, b.debtor_id), COALESCE(o.currency, b.currency),
+		       COALESCE(o.total, 0) - COALESCE(b.total, 0)
+		FROM (SELECT tenant, debtor_id, currency, sum(open_minor) AS total FROM `+Name+`.open_items GROUP BY 1, 2, 3) o
+		FULL JOIN (SELECT tenant, debtor_id, currency, sum(amount_minor) AS total FROM `+Name+`.journal_lines
+		           WHERE debtor_id <> '' GROUP BY 1, 2, 3) b
+		  ON o.tenant = b.tenant AND o.debtor_id = b.debtor_id AND o.currency = b.currency
+		WHERE COALESCE(o.total, 0) <> COALESCE(b.total, 0)`)
+	if err != nil {
+		return rep, fmt.Errorf("verify read models: invariants: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b Breach
+		if err := rows.Scan(&b.Invariant, &b.Tenant, &b.Currency, &b.Difference); err != nil {
+			return rep, fmt.Errorf("verify read models: invariants: %w", err)
+		}
+		rep.Breaches = append(rep.Breaches, b)
+	}
+	return rep, rows.Err()
+}
+
+// Migrations returns the ledger's own migrations (applied after the event
+// store's), for tools and tests outside the service that set up its schema.
+func Migrations() fs.FS { return postgres.Migrations() }
