@@ -256,12 +256,12 @@ func TestOpenItemsAtKeyDate(t *testing.T) {
 		date     string
 		recorded string
 	}{
-		{"RE-1", 4000, "2026-03-10", "2026-03-10T12:00:00Z"}, // partial payment
-		{"RE-1", 6000, "2026-04-05", "2026-04-05T12:00:00Z"}, // the rest, after the key date
-		{"RE-3", 2500, "2026-03-25", "2026-03-25T12:00:00Z"}, // a direct debit ...
+		{"RE-1", 4000, "2026-03-10", "2026-03-10T12:00:00Z"},  // partial payment
+		{"RE-1", 6000, "2026-04-05", "2026-04-05T12:00:00Z"},  // the rest, after the key date
+		{"RE-3", 2500, "2026-03-25", "2026-03-25T12:00:00Z"},  // a direct debit ...
 		{"RE-3", -2500, "2026-03-28", "2026-03-29T12:00:00Z"}, // ... returned: reopened
-		{"RE-2", 1000, "2026-03-30", "2026-04-10T12:00:00Z"}, // dated in March, learned in April
-		{"GS-1", -300, "2026-03-07", "2026-03-07T12:00:00Z"}, // part of a credit balance consumed
+		{"RE-2", 1000, "2026-03-30", "2026-04-10T12:00:00Z"},  // dated in March, learned in April
+		{"GS-1", -300, "2026-03-07", "2026-03-07T12:00:00Z"},  // part of a credit balance consumed
 	} {
 		_, err := db.pool.Exec(ctx, `
 			INSERT INTO settlements (tenant, id, open_item_id, debtor_id, kind, currency, amount_minor, effective_date, recorded_at, event_position)
