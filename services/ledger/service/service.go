@@ -1,10 +1,11 @@
 // Package service starts the ledger service: it binds the consumers of the
-// events it books, keeps its read models projected (checking the runtime
-// invariants after every batch), runs the group committer of the write
-// path, serves the LedgerService over gRPC and relays its own events to
-// JetStream. main.go runs it as a process; `o2c demo` runs it in-process
-// beside the other services, and the ledger benchmark drives its write path
-// in-process and over gRPC.
+// events and commands it books (see package consumer for the subjects),
+// keeps its read models projected (checking the runtime invariants after
+// every batch), runs the group committer of the write path, serves the
+// LedgerService and LedgerCommandService over gRPC and relays its own
+// events to JetStream. main.go runs it as a process; `o2c demo` runs it
+// in-process beside the other services, and the ledger benchmark drives its
+// write path in-process and over gRPC.
 package service
 
 import (
@@ -21,6 +22,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/host"
 	"github.com/o2c-platform/o2c/libs/telemetry"
+	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 	"github.com/o2c-platform/o2c/services/ledger/internal/consumer"
 	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
 	"github.com/o2c-platform/o2c/services/ledger/internal/rpc"
@@ -40,8 +42,9 @@ const projectionPoll = 50 * time.Millisecond
 
 // Ledger is a ledger service that has been set up and not yet served.
 type Ledger struct {
-	h      *host.Host
-	poster *postgres.Poster
+	h         *host.Host
+	poster    *postgres.Poster
+	commander *postgres.Commander
 }
 
 // Run runs the ledger until ctx ends. lis may be nil (listen on cfg.GRPCAddr).
@@ -53,13 +56,32 @@ func Run(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.
 	return l.Serve(ctx)
 }
 
-// New migrates (when configured), connects, binds the consumers and
-// registers the gRPC services and background tasks. Call Serve next.
+// Options are the ledger's settings beyond host.Config.
+type Options struct {
+	// Books returns a tenant's ledger configuration: chart of accounts
+	// (banks, clearing accounts, marketplace debtors), the actors allowed to
+	// close periods and the allocation order. Nil means books.Config{} for
+	// every tenant: SKR03, no banks, nobody may close periods.
+	Books func(tenant string) books.Config
+	// CommandSources are the services whose streams carry ledger commands;
+	// nil means consumer.CommandSources().
+	CommandSources []string
+}
+
+// New is NewWith with the default Options.
 func New(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.Logger, lis net.Listener) (*Ledger, error) {
+	return NewWith(ctx, cfg, Options{}, p, log, lis)
+}
+
+// NewWith migrates (when configured), connects, binds the consumers and
+// registers the gRPC services and background tasks. Call Serve next.
+func NewWith(ctx context.Context, cfg host.Config, opt Options, p telemetry.Providers, log *slog.Logger, lis net.Listener) (*Ledger, error) {
 	h, err := host.New(ctx, host.Spec{
-		Name:           Name,
-		Migrations:     postgres.Migrations(),
-		HealthServices: []string{ledgerv1.LedgerService_ServiceDesc.ServiceName},
+		Name:       Name,
+		Migrations: postgres.Migrations(),
+		HealthServices: []string{
+			ledgerv1.LedgerService_ServiceDesc.ServiceName, ledgerv1.LedgerCommandService_ServiceDesc.ServiceName,
+		},
 	}, cfg, p, log, lis)
 	if err != nil {
 		return nil, err
@@ -71,13 +93,33 @@ func New(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.
 		h.Close()
 		return nil, err
 	}
-	booker := &consumer.Booker{Events: h.Events, Accounts: store, Log: h.Log}
+	commander := postgres.NewCommander(h.Events, store, postgres.CommandOptions{Config: opt.Books})
+	booker := &consumer.Booker{Commands: commander, Log: h.Log}
 	ledgerv1.RegisterLedgerServiceServer(h.GRPC, &rpc.LedgerService{Queries: store, Poster: poster, ValidTenant: bus.ValidTenant})
+	ledgerv1.RegisterLedgerCommandServiceServer(h.GRPC, &rpc.CommandService{Commander: commander, ValidTenant: bus.ValidTenant})
 	if err := h.Consume(ctx, bus.Consumer{
 		Stream: bus.ServiceStream("ingestion"), Durable: "ledger-invoices", FilterSubjects: []string{consumer.InvoiceSubjects},
 	}, booker.InvoiceHandler()); err != nil {
 		h.Close()
 		return nil, err
+	}
+	sources := opt.CommandSources
+	if sources == nil {
+		sources = consumer.CommandSources()
+	}
+	if cfg.ManageStreams {
+		if err := consumer.EnsureCommandStreams(ctx, h.JetStream, sources); err != nil {
+			h.Close()
+			return nil, err
+		}
+	}
+	for _, src := range sources {
+		if err := h.Consume(ctx, bus.Consumer{
+			Stream: bus.ServiceStream(src), Durable: "ledger-commands-" + src, FilterSubjects: []string{consumer.CommandSubjects(src)},
+		}, booker.CommandHandler()); err != nil {
+			h.Close()
+			return nil, err
+		}
 	}
 	if err := h.Relay(); err != nil {
 		h.Close()
@@ -87,7 +129,7 @@ func New(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.
 	h.Go(func(ctx context.Context) error {
 		return h.Events.RunBatchProjection(ctx, projector.Projection(projectionPoll))
 	})
-	return &Ledger{h: h, poster: poster}, nil
+	return &Ledger{h: h, poster: poster, commander: commander}, nil
 }
 
 // Serve runs the service until ctx ends and returns nil after a clean
@@ -102,6 +144,10 @@ func (l *Ledger) Addr() net.Addr { return l.h.Addr() }
 
 // Poster returns the in-process write path, the one PostJournalEntry calls.
 func (l *Ledger) Poster() *postgres.Poster { return l.poster }
+
+// Commander returns the in-process command path, the one
+// LedgerCommandService and the consumers call.
+func (l *Ledger) Commander() *postgres.Commander { return l.commander }
 
 // Events returns the ledger's event store.
 func (l *Ledger) Events() *eventstore.Store { return l.h.Events }

@@ -22,10 +22,15 @@
 // Balances are not streams but projections (account_balances,
 // control_balances), written per batch of events. State that needs
 // optimistic concurrency, the open items of a debtor, lives on per-debtor
-// streams ("debtor", the debtor id; the invoice consumer appends an
-// invoice's entry and open item there today). A write that must touch an
-// entry stream and a debtor stream together uses one
-// eventstore.AppendGroup, which is atomic across its streams.
+// streams (StreamTypeDebtor, the debtor id): Commander executes every
+// domain command of package books (each touches at most one debtor) by
+// reading that debtor's stream and the tenant's period stream
+// (StreamTypePeriods), deciding, and appending the command's events with
+// the version it read, deciding again on a conflict. Unrelated debtors
+// commit in parallel; a hot clearing or bank account is never a stream. A
+// period close takes effect for commands decided after it is stored.
+// Commands naming only an item, entry or payment find their debtor in
+// command_routes.
 //
 // # Group commit
 //
@@ -43,7 +48,8 @@
 // every entry of the batch balances per currency, that the trial balance of
 // every tenant the batch touched sums to zero per currency, and that the
 // debtor personal accounts sum to the receivables control account's
-// roll-up. A breach increments BreachMetric with the invariant's name and
+// roll-up, and that, per debtor and currency touched, the open items sum to
+// the debtor's personal-account lines of the command path. A breach increments BreachMetric with the invariant's name and
 // writes one error log line naming the invariant, tenant, currency and
 // difference.
 package postgres

@@ -2,10 +2,13 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.opentelemetry.io/otel/attribute"
@@ -32,6 +35,12 @@ const (
 	// InvariantControlAccount: the debtor personal accounts of a tenant sum,
 	// per currency, to what the receivables control account reports.
 	InvariantControlAccount = "control_account"
+	// InvariantOpenItems: per debtor and currency, the open amounts of the
+	// debtor's open items sum to the balance of the debtor's lines on
+	// personal accounts in the entries of the debtor streams (the command
+	// path). Entries posted with PostJournalEntry have streams of their own
+	// and open no items; they are outside this invariant.
+	InvariantOpenItems = "open_items"
 )
 
 // DebtorAccountPattern matches the debtor personal accounts (DATEV: five
@@ -82,19 +91,46 @@ func (p *Projector) Projection(poll time.Duration) eventstore.Projection {
 // account balances and the control account roll-up (the lines on accounts
 // that match DebtorAccountPattern). A line already
 // projected (same tenant, entry and leg) is skipped and not added twice.
+//
+// Open items and settlements follow the events in order: OpenItemOpened
+// inserts the item, OpenItemClassified sets its part, dunning flag,
+// marketplace and buyer, OpenItemCleared inserts its settlement rows and
+// lowers the open amount, OpenItemReopened inserts a negative row per
+// undone settlement (dated on the undoing entry's effective date) and
+// raises the open amount again. Settlement rows are keyed by id, so a
+// replayed event changes nothing. PeriodClosed and PeriodReopened set the
+// periods table; the entries and items of debtor streams are recorded in
+// command_routes.
 func Apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
 	var l lineRows
+	dates := map[string]time.Time{}
 	for _, ev := range evs {
+		var err error
 		switch p := ev.Payload.(type) {
 		case *ledgerv1.JournalEntryPosted:
 			for i, leg := range p.GetLegs() {
 				l.add(p, i, leg, ev.Position, ev.RecordedAt)
 			}
+			dates[p.GetEntryId()] = date(p.GetEffectiveDate())
 		case *ledgerv1.OpenItemOpened:
-			if err := Project(ctx, tx, ev); err != nil {
-				return err
-			}
+			err = Project(ctx, tx, ev)
+		case *ledgerv1.OpenItemClassified:
+			err = classify(ctx, tx, p)
+		case *ledgerv1.OpenItemCleared:
+			err = clear(ctx, tx, ev, p)
+		case *ledgerv1.OpenItemReopened:
+			err = reopen(ctx, tx, ev, p, dates)
+		case *ledgerv1.PeriodClosed:
+			err = period(ctx, tx, ev, p.GetTenant(), p.GetYear(), p.GetMonth(), true, p.GetActor(), p.GetReason(), p.GetClosedAt().AsTime())
+		case *ledgerv1.PeriodReopened:
+			err = period(ctx, tx, ev, p.GetTenant(), p.GetYear(), p.GetMonth(), false, p.GetActor(), p.GetReason(), p.GetReopenedAt().AsTime())
 		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := saveRoutes(ctx, tx, evs); err != nil {
+		return err
 	}
 	if len(l.tenants) == 0 {
 		return nil
@@ -131,6 +167,114 @@ func Apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
 	return nil
 }
 
+// parts are the open_items.part values of the open item components.
+var parts = map[ledgerv1.OpenItemComponent]string{
+	ledgerv1.OpenItemComponent_OPEN_ITEM_COMPONENT_PRINCIPAL: "principal",
+	ledgerv1.OpenItemComponent_OPEN_ITEM_COMPONENT_INTEREST:  "interest",
+	ledgerv1.OpenItemComponent_OPEN_ITEM_COMPONENT_COSTS:     "costs",
+	ledgerv1.OpenItemComponent_OPEN_ITEM_COMPONENT_CREDIT:    "credit",
+}
+
+func classify(ctx context.Context, tx pgx.Tx, p *ledgerv1.OpenItemClassified) error {
+	part, ok := parts[p.GetComponent()]
+	if !ok {
+		part = "principal"
+	}
+	_, err := tx.Exec(ctx, `UPDATE open_items SET part = $3, dunnable = $4, marketplace = $5, buyer_id = $6
+		WHERE tenant = $1 AND id = $2`,
+		p.GetTenant(), p.GetOpenItemId(), part, p.GetDunnable(), p.GetMarketplace(), p.GetBuyerReference())
+	if err != nil {
+		return fmt.Errorf("project classification of open item %s: %w", p.GetOpenItemId(), err)
+	}
+	return nil
+}
+
+func clear(ctx context.Context, tx pgx.Tx, ev eventstore.Event, p *ledgerv1.OpenItemCleared) error {
+	for _, st := range p.GetSettlements() {
+		var entry *string
+		if e := st.GetEntryId(); e != "" {
+			entry = &e
+		}
+		_, err := tx.Exec(ctx, `
+			WITH ins AS (
+				INSERT INTO settlements (tenant, id, open_item_id, debtor_id, entry_id, kind, currency, amount_minor,
+				    effective_date, recorded_at, rule, actor, event_position)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+				ON CONFLICT DO NOTHING
+				RETURNING tenant, open_item_id, amount_minor
+			)
+			UPDATE open_items o SET open_minor = o.open_minor - ins.amount_minor
+			FROM ins WHERE o.tenant = ins.tenant AND o.id = ins.open_item_id`,
+			p.GetTenant(), st.GetSettlementId(), p.GetOpenItemId(), p.GetDebtorId(), entry, settlementKind(st.GetKind()),
+			st.GetAmount().GetCurrency(), st.GetAmount().GetMinorUnits(), date(st.GetDate()), ev.RecordedAt,
+			st.GetRule(), st.GetActor(), ev.Position)
+		if err != nil {
+			return fmt.Errorf("project settlement %s of open item %s: %w", st.GetSettlementId(), p.GetOpenItemId(), err)
+		}
+	}
+	return nil
+}
+
+// settlementKind is the settlements.kind of k: "payment", "credit_note", ...
+func settlementKind(k ledgerv1.SettlementKind) string {
+	return strings.ToLower(strings.TrimPrefix(k.String(), "SETTLEMENT_KIND_"))
+}
+
+// reopenedID is the id of the negative settlement row that undoes
+// settlement id.
+func reopenedID(id string) uuid.UUID {
+	return uuid.NewSHA1(eventNamespace, []byte("reopened\x00"+id))
+}
+
+func reopen(ctx context.Context, tx pgx.Tx, ev eventstore.Event, p *ledgerv1.OpenItemReopened, dates map[string]time.Time) error {
+	var entry *string
+	day := ev.OccurredAt.UTC().Truncate(24 * time.Hour)
+	if e := p.GetEntryId(); e != "" {
+		entry = &e
+		if d, ok := dates[e]; ok {
+			day = d
+		} else {
+			err := tx.QueryRow(ctx, `SELECT effective_date FROM journal_lines WHERE tenant = $1 AND entry_id = $2 LIMIT 1`,
+				p.GetTenant(), e).Scan(&day)
+			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("project reopening of open item %s: date of entry %s: %w", p.GetOpenItemId(), e, err)
+			}
+		}
+	}
+	for _, id := range p.GetSettlementIds() {
+		_, err := tx.Exec(ctx, `
+			WITH ins AS (
+				INSERT INTO settlements (tenant, id, open_item_id, debtor_id, entry_id, kind, currency, amount_minor,
+				    effective_date, recorded_at, rule, actor, event_position)
+				SELECT tenant, $3, open_item_id, debtor_id, $4, kind, currency, -amount_minor, $5, $6, $7, actor, $8
+				FROM settlements WHERE tenant = $1 AND id = $2
+				ON CONFLICT DO NOTHING
+				RETURNING tenant, open_item_id, amount_minor
+			)
+			UPDATE open_items o SET open_minor = o.open_minor - ins.amount_minor
+			FROM ins WHERE o.tenant = ins.tenant AND o.id = ins.open_item_id`,
+			p.GetTenant(), id, reopenedID(id).String(), entry, day, ev.RecordedAt, strings.TrimSpace("reopened "+p.GetReason()), ev.Position)
+		if err != nil {
+			return fmt.Errorf("project reopening of settlement %s of open item %s: %w", id, p.GetOpenItemId(), err)
+		}
+	}
+	return nil
+}
+
+func period(ctx context.Context, tx pgx.Tx, ev eventstore.Event, tenant string, year, month int32, closed bool, actor, reason string, at time.Time) error {
+	_, err := tx.Exec(ctx, `
+		INSERT INTO periods (tenant, year, month, closed, actor, reason, changed_at, event_position)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (tenant, year, month) DO UPDATE SET closed = EXCLUDED.closed, actor = EXCLUDED.actor,
+		    reason = EXCLUDED.reason, changed_at = EXCLUDED.changed_at, event_position = EXCLUDED.event_position
+		WHERE periods.event_position < EXCLUDED.event_position`,
+		tenant, year, month, closed, actor, reason, at, ev.Position)
+	if err != nil {
+		return fmt.Errorf("project period %04d-%02d of %s: %w", year, month, tenant, err)
+	}
+	return nil
+}
+
 // lineRows are the column arrays of a batch of journal lines.
 type lineRows struct {
 	tenants, entries, accounts, debtors, currencies, documents, taxKeys []string
@@ -163,6 +307,8 @@ type Breach struct {
 	Difference int64
 	// EntryID names the entry for InvariantEntryBalanced.
 	EntryID string
+	// DebtorID names the debtor for InvariantOpenItems.
+	DebtorID string
 }
 
 // Check runs the runtime invariants for the tenants of a committed batch
@@ -182,30 +328,57 @@ func (p *Projector) Check(ctx context.Context, evs []eventstore.Event) error {
 		if b.EntryID != "" {
 			attrs = append(attrs, "entry_id", b.EntryID)
 		}
+		if b.DebtorID != "" {
+			attrs = append(attrs, "debtor_id", b.DebtorID)
+		}
 		p.log.ErrorContext(ctx, "ledger invariant breached", attrs...)
 	}
 	return nil
 }
 
 // Breaches returns the invariant breaches visible after the batch evs: the
-// entries of the batch that do not balance, and the trial balance and
-// control account of every tenant the batch touched.
+// entries of the batch that do not balance, the trial balance and control
+// account of every tenant the batch touched, and the open items against the
+// personal account lines of every debtor it touched.
 func (p *Projector) Breaches(ctx context.Context, evs []eventstore.Event) ([]Breach, error) {
 	var out []Breach
 	seen := map[string]bool{}
 	var tenants []string
+	addTenant := func(t string) {
+		if !seen[t] {
+			seen[t] = true
+			tenants = append(tenants, t)
+		}
+	}
+	seenDebtor := map[[2]string]bool{}
+	var dTenants, debtors []string
+	addDebtor := func(t, d string) {
+		if d != "" && !seenDebtor[[2]string{t, d}] {
+			seenDebtor[[2]string{t, d}] = true
+			dTenants, debtors = append(dTenants, t), append(debtors, d)
+		}
+	}
 	for _, ev := range evs {
+		switch x := ev.Payload.(type) {
+		case *ledgerv1.OpenItemOpened:
+			addTenant(x.GetTenant())
+			addDebtor(x.GetTenant(), x.GetDebtorId())
+		case *ledgerv1.OpenItemCleared:
+			addTenant(x.GetTenant())
+			addDebtor(x.GetTenant(), x.GetDebtorId())
+		case *ledgerv1.OpenItemReopened:
+			addTenant(x.GetTenant())
+			addDebtor(x.GetTenant(), x.GetDebtorId())
+		}
 		e, ok := ev.Payload.(*ledgerv1.JournalEntryPosted)
 		if !ok {
 			continue
 		}
-		if !seen[e.GetTenant()] {
-			seen[e.GetTenant()] = true
-			tenants = append(tenants, e.GetTenant())
-		}
+		addTenant(e.GetTenant())
 		sums := map[string]int64{}
 		var order []string
 		for _, l := range e.GetLegs() {
+			addDebtor(e.GetTenant(), l.GetDebtorId())
 			c := l.GetAmount().GetCurrency()
 			if _, ok := sums[c]; !ok {
 				order = append(order, c)
@@ -235,15 +408,29 @@ func (p *Projector) Breaches(ctx context.Context, evs []eventstore.Event) ([]Bre
 		  ON c.tenant = d.tenant AND c.currency = d.currency
 		WHERE COALESCE(d.total, 0) <> COALESCE(c.balance_minor, 0)
 		ORDER BY 2, 3`, tenants, books.AccountReceivablesControl, InvariantControlAccount)
+	b.Queue(`WITH d AS (SELECT DISTINCT * FROM unnest($1::text[], $2::text[]) AS d(tenant, debtor_id)),
+		a AS (SELECT l.tenant, l.debtor_id, l.currency, sum(l.amount_minor) AS total
+		      FROM journal_lines l JOIN d ON l.tenant = d.tenant AND l.debtor_id = d.debtor_id
+		      JOIN command_routes r ON r.tenant = l.tenant AND r.kind = 'entry' AND r.ref = l.entry_id::text
+		      WHERE l.account ~ $4 GROUP BY 1, 2, 3),
+		o AS (SELECT i.tenant, i.debtor_id, i.currency, sum(i.open_minor) AS total
+		      FROM open_items i JOIN d ON i.tenant = d.tenant AND i.debtor_id = d.debtor_id GROUP BY 1, 2, 3)
+		SELECT $3::text, tenant, currency, (COALESCE(a.total, 0) - COALESCE(o.total, 0))::bigint, debtor_id
+		FROM a FULL JOIN o USING (tenant, debtor_id, currency)
+		WHERE COALESCE(a.total, 0) <> COALESCE(o.total, 0)
+		ORDER BY 2, 5, 3`, dTenants, debtors, InvariantOpenItems, DebtorAccountPattern)
 	br := p.pool.SendBatch(ctx, &b)
 	defer br.Close()
-	for range 2 {
+	for q := range 3 {
 		rows, err := br.Query()
 		if err != nil {
 			return nil, fmt.Errorf("check ledger invariants: %w", err)
 		}
 		found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Breach, error) {
 			var x Breach
+			if q == 2 {
+				return x, r.Scan(&x.Invariant, &x.Tenant, &x.Currency, &x.Difference, &x.DebtorID)
+			}
 			err := r.Scan(&x.Invariant, &x.Tenant, &x.Currency, &x.Difference)
 			return x, err
 		})

@@ -1,0 +1,205 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+
+	"github.com/o2c-platform/o2c/services/ledger/internal/books"
+	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
+)
+
+// ActorMetadata is the gRPC metadata key naming the actor of a command; it
+// is recorded on the events and decides who may close and reopen periods.
+const ActorMetadata = "o2c-actor"
+
+// DefaultActor is the actor of a command that names none.
+const DefaultActor = "grpc"
+
+// Commander executes ledger commands. Its errors wrap the typed errors of
+// package books, postgres.ErrUnsupportedCommand, postgres.ErrContended, a
+// context error, or are storage failures.
+type Commander interface {
+	Execute(ctx context.Context, cmd proto.Message, m postgres.Meta) (postgres.Result, error)
+}
+
+// CommandService implements ledgerv1.LedgerCommandServiceServer: each RPC
+// hands its command to the Commander and maps the result.
+type CommandService struct {
+	ledgerv1.UnimplementedLedgerCommandServiceServer
+	Commander   Commander
+	ValidTenant TenantValid
+}
+
+// execute runs one command and returns its result or a status error.
+func (s *CommandService) execute(ctx context.Context, cmd interface {
+	proto.Message
+	GetTenant() string
+}) (*ledgerv1.CommandResult, error) {
+	if cmd == nil || !cmd.ProtoReflect().IsValid() {
+		return nil, status.Error(codes.InvalidArgument, "command: missing")
+	}
+	if !s.ValidTenant(cmd.GetTenant()) {
+		return nil, invalidTenant(cmd.GetTenant())
+	}
+	actor := DefaultActor
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		if v := md.Get(ActorMetadata); len(v) > 0 && v[0] != "" {
+			actor = v[0]
+		}
+	}
+	r, err := s.Commander.Execute(ctx, cmd, postgres.Meta{Actor: actor})
+	if err != nil {
+		return nil, commandStatus(err)
+	}
+	return &ledgerv1.CommandResult{EntryIds: r.EntryIDs, EventIds: r.EventIDs, OpenItemIds: r.OpenItemIDs, Replayed: r.Replayed}, nil
+}
+
+// commandStatus is the one table from command errors to gRPC codes.
+func commandStatus(err error) error {
+	code := codes.Unavailable
+	switch {
+	case errors.Is(err, books.ErrInvalidCommand), errors.Is(err, books.ErrInvalidAllocation),
+		errors.Is(err, books.ErrUnsupportedRate), errors.Is(err, postgres.ErrUnsupportedCommand):
+		code = codes.InvalidArgument
+	case errors.Is(err, books.ErrIdempotencyConflict), errors.Is(err, books.ErrDuplicateDocument):
+		code = codes.AlreadyExists
+	case errors.Is(err, books.ErrNotAuthorised):
+		code = codes.PermissionDenied
+	case errors.Is(err, books.ErrUnknownDebtor), errors.Is(err, books.ErrUnknownOpenItem), errors.Is(err, books.ErrUnknownEntry):
+		code = codes.NotFound
+	case errors.Is(err, books.ErrPeriodClosed), errors.Is(err, books.ErrItemSettled), errors.Is(err, books.ErrAlreadyReversed),
+		errors.Is(err, books.ErrExceedsOpen), errors.Is(err, books.ErrPeriodState), errors.Is(err, books.ErrUnknownAccount):
+		code = codes.FailedPrecondition
+	case errors.Is(err, context.Canceled):
+		code = codes.Canceled
+	case errors.Is(err, context.DeadlineExceeded):
+		code = codes.DeadlineExceeded
+	default:
+		return status.Error(codes.Unavailable, "ledger storage: "+err.Error())
+	}
+	return status.Error(code, err.Error())
+}
+
+// RegisterInvoice implements the RPC.
+func (s *CommandService) RegisterInvoice(ctx context.Context, req *ledgerv1.RegisterInvoiceRequest) (*ledgerv1.RegisterInvoiceResponse, error) {
+	r, err := s.execute(ctx, req.GetCommand())
+	if err != nil {
+		return nil, err
+	}
+	return &ledgerv1.RegisterInvoiceResponse{Result: r}, nil
+}
+
+// RecordOpeningBalance implements the RPC.
+func (s *CommandService) RecordOpeningBalance(ctx context.Context, req *ledgerv1.RecordOpeningBalanceRequest) (*ledgerv1.RecordOpeningBalanceResponse, error) {
+	r, err := s.execute(ctx, req.GetCommand())
+	if err != nil {
+		return nil, err
+	}
+	return &ledgerv1.RecordOpeningBalanceResponse{Result: r}, nil
+}
+
+// IssueCreditNote implements the RPC.
+func (s *CommandService) IssueCreditNote(ctx context.Context, req *ledgerv1.IssueCreditNoteRequest) (*ledgerv1.IssueCreditNoteResponse, error) {
+	r, err := s.execute(ctx, req.GetCommand())
+	if err != nil {
+		return nil, err
+	}
+	return &ledgerv1.IssueCreditNoteResponse{Result: r}, nil
+}
+
+// ApplyPayment implements the RPC.
+func (s *CommandService) ApplyPayment(ctx context.Context, req *ledgerv1.ApplyPaymentRequest) (*ledgerv1.ApplyPaymentResponse, error) {
+	r, err := s.execute(ctx, req.GetCommand())
+	if err != nil {
+		return nil, err
+	}
+	return &ledgerv1.ApplyPaymentResponse{Result: r}, nil
+}
+
+// ReturnPayment implements the RPC.
+func (s *CommandService) ReturnPayment(ctx context.Context, req *ledgerv1.ReturnPaymentRequest) (*ledgerv1.ReturnPaymentResponse, error) {
+	r, err := s.execute(ctx, req.GetCommand())
+	if err != nil {
+		return nil, err
+	}
+	return &ledgerv1.ReturnPaymentResponse{Result: r}, nil
+}
+
+// AssessCharge implements the RPC.
+func (s *CommandService) AssessCharge(ctx context.Context, req *ledgerv1.AssessChargeRequest) (*ledgerv1.AssessChargeResponse, error) {
+	r, err := s.execute(ctx, req.GetCommand())
+	if err != nil {
+		return nil, err
+	}
+	return &ledgerv1.AssessChargeResponse{Result: r}, nil
+}
+
+// WriteOff implements the RPC.
+func (s *CommandService) WriteOff(ctx context.Context, req *ledgerv1.WriteOffRequest) (*ledgerv1.WriteOffResponse, error) {
+	r, err := s.execute(ctx, req.GetCommand())
+	if err != nil {
+		return nil, err
+	}
+	return &ledgerv1.WriteOffResponse{Result: r}, nil
+}
+
+// RecoverWrittenOff implements the RPC.
+func (s *CommandService) RecoverWrittenOff(ctx context.Context, req *ledgerv1.RecoverWrittenOffRequest) (*ledgerv1.RecoverWrittenOffResponse, error) {
+	r, err := s.execute(ctx, req.GetCommand())
+	if err != nil {
+		return nil, err
+	}
+	return &ledgerv1.RecoverWrittenOffResponse{Result: r}, nil
+}
+
+// RecordAgencyCollection implements the RPC.
+func (s *CommandService) RecordAgencyCollection(ctx context.Context, req *ledgerv1.RecordAgencyCollectionRequest) (*ledgerv1.RecordAgencyCollectionResponse, error) {
+	r, err := s.execute(ctx, req.GetCommand())
+	if err != nil {
+		return nil, err
+	}
+	return &ledgerv1.RecordAgencyCollectionResponse{Result: r}, nil
+}
+
+// ReverseEntry implements the RPC.
+func (s *CommandService) ReverseEntry(ctx context.Context, req *ledgerv1.ReverseEntryRequest) (*ledgerv1.ReverseEntryResponse, error) {
+	r, err := s.execute(ctx, req.GetCommand())
+	if err != nil {
+		return nil, err
+	}
+	return &ledgerv1.ReverseEntryResponse{Result: r}, nil
+}
+
+// PayOutCreditBalance implements the RPC.
+func (s *CommandService) PayOutCreditBalance(ctx context.Context, req *ledgerv1.PayOutCreditBalanceRequest) (*ledgerv1.PayOutCreditBalanceResponse, error) {
+	r, err := s.execute(ctx, req.GetCommand())
+	if err != nil {
+		return nil, err
+	}
+	return &ledgerv1.PayOutCreditBalanceResponse{Result: r}, nil
+}
+
+// ClosePeriod implements the RPC.
+func (s *CommandService) ClosePeriod(ctx context.Context, req *ledgerv1.ClosePeriodRequest) (*ledgerv1.ClosePeriodResponse, error) {
+	r, err := s.execute(ctx, req.GetCommand())
+	if err != nil {
+		return nil, err
+	}
+	return &ledgerv1.ClosePeriodResponse{Result: r}, nil
+}
+
+// ReopenPeriod implements the RPC.
+func (s *CommandService) ReopenPeriod(ctx context.Context, req *ledgerv1.ReopenPeriodRequest) (*ledgerv1.ReopenPeriodResponse, error) {
+	r, err := s.execute(ctx, req.GetCommand())
+	if err != nil {
+		return nil, err
+	}
+	return &ledgerv1.ReopenPeriodResponse{Result: r}, nil
+}
