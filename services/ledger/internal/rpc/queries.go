@@ -1,0 +1,118 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+
+	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
+)
+
+// Reports answers the report queries. Its errors wrap
+// postgres.ErrInvalidQuery, postgres.ErrInvalidPageToken or
+// postgres.ErrUnknownDebtor, a context error, or are storage failures.
+type Reports interface {
+	AccountBalance(ctx context.Context, q postgres.BalanceQuery) ([]*ledgerv1.AccountBalance, error)
+	OpenItemsAtKeyDate(ctx context.Context, q postgres.KeyDateQuery) ([]*ledgerv1.OpenItem, string, error)
+	DebtorStatement(ctx context.Context, q postgres.StatementQuery) (*ledgerv1.GetDebtorStatementResponse, error)
+	TrialBalance(ctx context.Context, q postgres.PeriodQuery) (*ledgerv1.GetTrialBalanceResponse, error)
+	JournalLines(ctx context.Context, q postgres.JournalQuery) ([]*ledgerv1.JournalListingLine, string, error)
+}
+
+// LedgerQueryService implements ledgerv1.LedgerQueryServiceServer. The
+// storage validates every argument, so the RPCs only map messages.
+type LedgerQueryService struct {
+	ledgerv1.UnimplementedLedgerQueryServiceServer
+	Reports Reports
+}
+
+// GetAccountBalance implements the RPC.
+func (s *LedgerQueryService) GetAccountBalance(ctx context.Context, req *ledgerv1.GetAccountBalanceRequest) (*ledgerv1.GetAccountBalanceResponse, error) {
+	b, err := s.Reports.AccountBalance(ctx, postgres.BalanceQuery{
+		Tenant: req.GetTenant(), Account: req.GetAccount(), Currency: req.GetCurrency(),
+		AsOf: req.GetAsOf(), KnownAt: instant(req.GetKnownAt()),
+	})
+	if err != nil {
+		return nil, queryStatus(err)
+	}
+	return &ledgerv1.GetAccountBalanceResponse{Balances: b}, nil
+}
+
+// ListOpenItemsAtKeyDate implements the RPC.
+func (s *LedgerQueryService) ListOpenItemsAtKeyDate(ctx context.Context, req *ledgerv1.ListOpenItemsAtKeyDateRequest) (*ledgerv1.ListOpenItemsAtKeyDateResponse, error) {
+	items, next, err := s.Reports.OpenItemsAtKeyDate(ctx, postgres.KeyDateQuery{
+		Tenant: req.GetTenant(), DebtorID: req.GetDebtorId(), KeyDate: req.GetKeyDate(), KnownAt: instant(req.GetKnownAt()),
+		Page: postgres.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()},
+	})
+	if err != nil {
+		return nil, queryStatus(err)
+	}
+	return &ledgerv1.ListOpenItemsAtKeyDateResponse{OpenItems: items, NextPageToken: next}, nil
+}
+
+// GetDebtorStatement implements the RPC.
+func (s *LedgerQueryService) GetDebtorStatement(ctx context.Context, req *ledgerv1.GetDebtorStatementRequest) (*ledgerv1.GetDebtorStatementResponse, error) {
+	resp, err := s.Reports.DebtorStatement(ctx, postgres.StatementQuery{
+		DebtorID: req.GetDebtorId(),
+		PeriodQuery: postgres.PeriodQuery{
+			Tenant: req.GetTenant(), From: req.GetFrom(), To: req.GetTo(), KnownAt: instant(req.GetKnownAt()),
+			Page: postgres.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()},
+		},
+	})
+	if err != nil {
+		return nil, queryStatus(err)
+	}
+	return resp, nil
+}
+
+// GetTrialBalance implements the RPC.
+func (s *LedgerQueryService) GetTrialBalance(ctx context.Context, req *ledgerv1.GetTrialBalanceRequest) (*ledgerv1.GetTrialBalanceResponse, error) {
+	resp, err := s.Reports.TrialBalance(ctx, postgres.PeriodQuery{
+		Tenant: req.GetTenant(), From: req.GetFrom(), To: req.GetTo(), KnownAt: instant(req.GetKnownAt()),
+		Page: postgres.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()},
+	})
+	if err != nil {
+		return nil, queryStatus(err)
+	}
+	return resp, nil
+}
+
+// ListJournalLines implements the RPC.
+func (s *LedgerQueryService) ListJournalLines(ctx context.Context, req *ledgerv1.ListJournalLinesRequest) (*ledgerv1.ListJournalLinesResponse, error) {
+	lines, next, err := s.Reports.JournalLines(ctx, postgres.JournalQuery{
+		Tenant: req.GetTenant(), Account: req.GetAccount(), DebtorID: req.GetDebtorId(), DocumentNumber: req.GetDocumentNumber(),
+		EffectiveFrom: req.GetEffectiveFrom(), EffectiveTo: req.GetEffectiveTo(),
+		RecordedFrom: instant(req.GetRecordedFrom()), RecordedTo: instant(req.GetRecordedTo()),
+		Page: postgres.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()},
+	})
+	if err != nil {
+		return nil, queryStatus(err)
+	}
+	return &ledgerv1.ListJournalLinesResponse{Lines: lines, NextPageToken: next}, nil
+}
+
+// instant is the time of an optional timestamp; unset is the zero time,
+// which the queries read as "no limit".
+func instant(ts *timestamppb.Timestamp) time.Time {
+	if ts == nil {
+		return time.Time{}
+	}
+	return ts.AsTime()
+}
+
+// queryStatus extends toStatus with the errors of the report queries.
+func queryStatus(err error) error {
+	switch {
+	case errors.Is(err, postgres.ErrInvalidQuery), errors.Is(err, postgres.ErrInvalidPageToken):
+		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, postgres.ErrUnknownDebtor):
+		return status.Error(codes.NotFound, err.Error())
+	}
+	return toStatus(err)
+}
