@@ -96,6 +96,7 @@ func NewWith(ctx context.Context, cfg host.Config, opt Options, p telemetry.Prov
 	commander := postgres.NewCommander(h.Events, store, postgres.CommandOptions{Config: opt.Books})
 	booker := &consumer.Booker{Commands: commander, Log: h.Log}
 	ledgerv1.RegisterLedgerServiceServer(h.GRPC, &rpc.LedgerService{Queries: store, Poster: poster, ValidTenant: bus.ValidTenant})
+	ledgerv1.RegisterLedgerQueryServiceServer(h.GRPC, &rpc.LedgerQueryService{Reports: store})
 	ledgerv1.RegisterLedgerCommandServiceServer(h.GRPC, &rpc.CommandService{Commander: commander, ValidTenant: bus.ValidTenant})
 	if err := h.Consume(ctx, bus.Consumer{
 		Stream: bus.ServiceStream("ingestion"), Durable: "ledger-invoices", FilterSubjects: []string{consumer.InvoiceSubjects},
