@@ -1,0 +1,106 @@
+package table
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+)
+
+// Balances writes an account's turnover and balance per currency.
+func Balances(w io.Writer, account string, bs []*ledgerv1.AccountBalance) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "ACCOUNT\tCUR\tDEBIT\tCREDIT\tBALANCE\t")
+	for _, b := range bs {
+		cur := b.GetBalance().GetCurrency()
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", b.GetAccount(), cur, Money(b.GetDebit().GetMinorUnits(), cur),
+			Money(b.GetCredit().GetMinorUnits(), cur), Money(b.GetBalance().GetMinorUnits(), cur))
+	}
+	tw.Flush()
+	if len(bs) == 0 {
+		fmt.Fprintf(w, "account %s has no lines\n", account)
+	}
+}
+
+// Statement writes a debtor's account statement: the opening balance per
+// currency, every line with its running balance, and the closing balance
+// per currency.
+func Statement(w io.Writer, debtor, account string, opening []*commonv1.Money, lines []*ledgerv1.StatementLine, closing []*commonv1.Money) {
+	fmt.Fprintf(w, "Debtor %s, account %s\n", debtor, account)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DATE\tDOCUMENT\tTEXT\t       DEBIT\t      CREDIT\t     BALANCE\tCUR")
+	for _, m := range opening {
+		fmt.Fprintf(tw, "\t\tOpening balance\t\t\t%12s\t%s\n", Money(m.GetMinorUnits(), m.GetCurrency()), m.GetCurrency())
+	}
+	for _, l := range lines {
+		cur := l.GetRunningBalance().GetCurrency()
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%12s\t%12s\t%12s\t%s\n", Date(l.GetEffectiveDate()), l.GetDocumentNumber(), l.GetText(),
+			blankZero(l.GetDebit()), blankZero(l.GetCredit()), Money(l.GetRunningBalance().GetMinorUnits(), cur), cur)
+	}
+	for _, m := range closing {
+		fmt.Fprintf(tw, "\t\tClosing balance\t\t\t%12s\t%s\n", Money(m.GetMinorUnits(), m.GetCurrency()), m.GetCurrency())
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d lines\n", len(lines))
+}
+
+func blankZero(m *commonv1.Money) string {
+	if m.GetMinorUnits() == 0 {
+		return ""
+	}
+	return Money(m.GetMinorUnits(), m.GetCurrency())
+}
+
+// TrialBalance writes a trial balance (Summen- und Saldenliste): the rows
+// by account and currency, then the totals per currency.
+func TrialBalance(w io.Writer, rows, totals []*ledgerv1.TrialBalanceRow) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ACCOUNT\tCUR\t     OPENING\t       DEBIT\t      CREDIT\t     CLOSING")
+	row := func(account string, r *ledgerv1.TrialBalanceRow) {
+		cur := r.GetClosing().GetCurrency()
+		fmt.Fprintf(tw, "%s\t%s\t%12s\t%12s\t%12s\t%12s\n", account, cur, Money(r.GetOpening().GetMinorUnits(), cur),
+			Money(r.GetDebit().GetMinorUnits(), cur), Money(r.GetCredit().GetMinorUnits(), cur), Money(r.GetClosing().GetMinorUnits(), cur))
+	}
+	for _, r := range rows {
+		row(r.GetAccount(), r)
+	}
+	for _, r := range totals {
+		row("Total", r)
+	}
+	tw.Flush()
+	var off []string
+	for _, r := range totals {
+		if r.GetClosing().GetMinorUnits() != 0 {
+			off = append(off, Money(r.GetClosing().GetMinorUnits(), r.GetClosing().GetCurrency())+" "+r.GetClosing().GetCurrency())
+		}
+	}
+	if len(off) > 0 {
+		fmt.Fprintf(w, "%d rows; DOES NOT BALANCE: %s\n", len(rows), strings.Join(off, ", "))
+		return
+	}
+	fmt.Fprintf(w, "%d rows; balances in every currency\n", len(rows))
+}
+
+// Journal writes journal lines, debit and credit in their own columns.
+func Journal(w io.Writer, lines []*ledgerv1.JournalListingLine) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DATE\tDOCUMENT\tTEXT\tACCOUNT\tDEBTOR\tTAX\t       DEBIT\t      CREDIT\tCUR\tRECORDED")
+	for _, l := range lines {
+		a := l.GetAmount()
+		debit, credit := "", ""
+		if a.GetMinorUnits() > 0 {
+			debit = Money(a.GetMinorUnits(), a.GetCurrency())
+		} else {
+			credit = Money(-a.GetMinorUnits(), a.GetCurrency())
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%12s\t%12s\t%s\t%s\n", Date(l.GetEffectiveDate()), l.GetDocumentNumber(), l.GetText(),
+			l.GetAccount(), l.GetDebtorId(), l.GetTaxKey(), debit, credit, a.GetCurrency(),
+			l.GetRecordedAt().AsTime().UTC().Format(time.RFC3339))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d lines\n", len(lines))
+}
