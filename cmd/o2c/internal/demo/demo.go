@@ -4,7 +4,8 @@
 // deployments run. It then acts as a shop of the demo tenant, publishes a
 // handful of invoices (own shop and marketplace, 19 % and 7 % VAT, protobuf
 // and JSON, a retry and a broken one), waits until they are booked and
-// prints the open items, the rejections and the hash-chain verification.
+// prints the open items, a debtor's account statement, the trial balance,
+// the rejections and the hash-chain verification.
 package demo
 
 import (
@@ -252,6 +253,18 @@ func Run(ctx context.Context, opt Options) (err error) {
 	}
 	fmt.Fprintln(out, "Open items (o2c open-items --tenant demo):")
 	table.OpenItems(out, items)
+	st, err := Statement(ctx, sys.Conn(ledger.Name), StatementDebtor)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nDebtor statement (o2c ledger statement --tenant demo --debtor %s):\n", StatementDebtor)
+	table.Statement(out, StatementDebtor, st.GetDebtorAccount(), st.GetOpeningBalances(), st.GetLines(), st.GetClosingBalances())
+	rows, totals, err := TrialBalance(ctx, sys.Conn(ledger.Name))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "\nTrial balance (o2c ledger trial-balance --tenant demo):")
+	table.TrialBalance(out, rows, totals)
 	rej, err := WaitForRejections(ctx, sys.Conn(ingestion.Name), 1)
 	if err != nil {
 		return err

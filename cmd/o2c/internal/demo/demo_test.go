@@ -5,10 +5,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 
 	"github.com/o2c-platform/o2c/libs/pgtest"
 	"github.com/o2c-platform/o2c/libs/telemetry"
@@ -59,6 +62,7 @@ func TestEndToEnd(t *testing.T) {
 	if _, ok := byDoc["RE-2026-1005"]; ok {
 		t.Error("the broken invoice was booked")
 	}
+	checkReports(t, sys, items)
 	rej, err := WaitForRejections(ctx, sys.Conn(ingestion.Name), 1)
 	if err != nil {
 		t.Fatal(err)
@@ -138,4 +142,60 @@ func checkOneTrace(t *testing.T, spans []sdktrace.ReadOnlySpan) {
 		names = append(names, s.Name())
 	}
 	t.Fatalf("no trace runs from the shop's publish through ingestion and the ledger to PostgreSQL; spans: %v", names)
+}
+
+// checkReports pages through the demo debtor's statement and the trial
+// balance: the statement's closing balance is what the debtor's open items
+// add up to, and the trial balance balances in every currency.
+func checkReports(t *testing.T, sys *System, items []*ledgerv1.OpenItem) {
+	t.Helper()
+	ctx := context.Background()
+	open := map[string]int64{}
+	for _, it := range items {
+		if it.GetDebtorId() == StatementDebtor {
+			open[it.GetOpenAmount().GetCurrency()] += it.GetOpenAmount().GetMinorUnits()
+		}
+	}
+	st, err := Statement(ctx, sys.Conn(ledger.Name), StatementDebtor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closing := map[string]int64{}
+	for _, m := range st.GetClosingBalances() {
+		closing[m.GetCurrency()] += m.GetMinorUnits()
+	}
+	if len(open) == 0 || !cmp.Equal(open, closing) {
+		t.Errorf("statement of %s closes at %v; its open items add up to %v", StatementDebtor, closing, open)
+	}
+	if len(st.GetLines()) <= reportPageSize {
+		t.Errorf("statement has %d lines; the demo should page (page size %d)", len(st.GetLines()), reportPageSize)
+	}
+	running := map[string]int64{}
+	for _, l := range st.GetLines() {
+		cur := l.GetRunningBalance().GetCurrency()
+		running[cur] += l.GetDebit().GetMinorUnits() - l.GetCredit().GetMinorUnits()
+		if running[cur] != l.GetRunningBalance().GetMinorUnits() {
+			t.Errorf("statement line %s: running balance %d, lines add up to %d", l.GetDocumentNumber(), l.GetRunningBalance().GetMinorUnits(), running[cur])
+		}
+	}
+	rows, totals, err := TrialBalance(ctx, sys.Conn(ledger.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) <= reportPageSize || len(totals) == 0 {
+		t.Fatalf("trial balance: %d rows, %d totals", len(rows), len(totals))
+	}
+	sums := map[string]int64{}
+	for _, r := range rows {
+		sums[r.GetClosing().GetCurrency()] += r.GetClosing().GetMinorUnits()
+	}
+	for _, tot := range totals {
+		cur := tot.GetClosing().GetCurrency()
+		if tot.GetClosing().GetMinorUnits() != 0 || sums[cur] != 0 {
+			t.Errorf("trial balance in %s does not balance: total closing %d, rows sum to %d", cur, tot.GetClosing().GetMinorUnits(), sums[cur])
+		}
+		if tot.GetDebit().GetMinorUnits() != tot.GetCredit().GetMinorUnits() {
+			t.Errorf("trial balance in %s: debit turnover %d, credit turnover %d", cur, tot.GetDebit().GetMinorUnits(), tot.GetCredit().GetMinorUnits())
+		}
+	}
 }
