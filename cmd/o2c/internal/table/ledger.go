@@ -11,8 +11,13 @@ import (
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 )
 
-// Balances writes an account's turnover and balance per currency.
+// Balances writes an account's turnover and balance per currency, or
+// that it has no lines.
 func Balances(w io.Writer, account string, bs []*ledgerv1.AccountBalance) {
+	if len(bs) == 0 {
+		fmt.Fprintf(w, "account %s has no lines\n", account)
+		return
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "ACCOUNT\tCUR\tDEBIT\tCREDIT\tBALANCE\t")
 	for _, b := range bs {
@@ -21,9 +26,6 @@ func Balances(w io.Writer, account string, bs []*ledgerv1.AccountBalance) {
 			Money(b.GetCredit().GetMinorUnits(), cur), Money(b.GetBalance().GetMinorUnits(), cur))
 	}
 	tw.Flush()
-	if len(bs) == 0 {
-		fmt.Fprintf(w, "account %s has no lines\n", account)
-	}
 }
 
 // Statement writes a debtor's account statement: the opening balance per
