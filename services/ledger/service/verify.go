@@ -15,7 +15,7 @@ import (
 // ReadModels are the ledger's projected tables, rebuilt from events by
 // VerifyReadModels. Tables that are not projections (debtor account numbers,
 // the event store itself) are not listed.
-var ReadModels = []string{"journal_lines", "account_balances", "control_balances", "open_items", "settlements"}
+var ReadModels = []string{"journal_lines", "account_balances", "control_balances", "open_items", "settlements", "periods"}
 
 // Mismatch is a read-model table whose rows differ from a rebuild from the
 // events: Missing rows the rebuild has and the table lacks, Extra rows the
