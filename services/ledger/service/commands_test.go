@@ -257,7 +257,9 @@ func (s *svc) expect(t *testing.T, step, tenant, debtor string, items, bal map[s
 func call(t *testing.T, c ledgerv1.LedgerCommandServiceClient, actor string, cmd proto.Message) (*ledgerv1.CommandResult, error) {
 	t.Helper()
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "o2c-actor", actor)
-	var res interface{ GetResult() *ledgerv1.CommandResult }
+	var res interface {
+		GetResult() *ledgerv1.CommandResult
+	}
 	var err error
 	switch x := cmd.(type) {
 	case *ledgerv1.RegisterInvoice:
@@ -467,7 +469,7 @@ func TestCommandsOverGRPC(t *testing.T) {
 	// Credit note with VAT per rate on a mixed-rate invoice.
 	mixed := &ledgerv1.RegisterInvoice{
 		Tenant: tn, IdempotencyKey: "inv:R-8", InvoiceNumber: "R-8", DebtorId: "D7", Currency: "EUR",
-		Vat: []*ledgerv1.VatAmount{{RateBp: 1900, Net: eur(10000), Vat: eur(1900)}, {RateBp: 700, Net: eur(5000), Vat: eur(350)}},
+		Vat:   []*ledgerv1.VatAmount{{RateBp: 1900, Net: eur(10000), Vat: eur(1900)}, {RateBp: 700, Net: eur(5000), Vat: eur(350)}},
 		Gross: eur(17250), IssueDate: mar1, DueDate: apr1,
 	}
 	r8 := must(t, c, mixed)
