@@ -14,8 +14,8 @@ import (
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/opening"
 )
 
-func newLoadOpeningCmd() *cobra.Command {
-	var tenant, bookingDate, addr string
+func newLoadOpeningCmd(f *ledgerFlags) *cobra.Command {
+	var bookingDate string
 	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "load-opening FILE --tenant T --booking-date YYYY-MM-DD",
@@ -36,12 +36,15 @@ interruption books only what is missing.`,
 			if err != nil {
 				return fmt.Errorf("--booking-date %q: want YYYY-MM-DD", bookingDate)
 			}
-			f, err := os.Open(args[0])
+			if f.tenant == "" {
+				return fmt.Errorf("--tenant is required")
+			}
+			file, err := os.Open(args[0])
 			if err != nil {
 				return err
 			}
-			defer f.Close()
-			cmds, err := opening.Read(f, tenant, &commonv1.Date{Year: int32(day.Year()), Month: int32(day.Month()), Day: int32(day.Day())})
+			defer file.Close()
+			cmds, err := opening.Read(file, f.tenant, &commonv1.Date{Year: int32(day.Year()), Month: int32(day.Month()), Day: int32(day.Day())})
 			if err != nil {
 				return fmt.Errorf("%s: nothing was booked:\n%w", args[0], err)
 			}
@@ -50,7 +53,7 @@ interruption books only what is missing.`,
 				fmt.Fprintf(out, "%s: %d opening items are valid; nothing booked (--dry-run)\n", args[0], len(cmds))
 				return nil
 			}
-			conn, err := dial(addr)
+			conn, err := dial(f.addr)
 			if err != nil {
 				return err
 			}
@@ -78,11 +81,8 @@ interruption books only what is missing.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&tenant, "tenant", "", "tenant id (required)")
 	cmd.Flags().StringVar(&bookingDate, "booking-date", "", "date the opening balances are booked on, usually the first day of the first period kept in o2c (required)")
-	cmd.Flags().StringVar(&addr, "ledger", envOr("O2C_LEDGER_ADDR", defaultLedgerAddr), "ledger gRPC address (env O2C_LEDGER_ADDR)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "only check the file")
-	_ = cmd.MarkFlagRequired("tenant")
 	_ = cmd.MarkFlagRequired("booking-date")
 	return cmd
 }
