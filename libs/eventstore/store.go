@@ -90,7 +90,7 @@ func New(pool *pgxpool.Pool, schema string, opt Options) (*Store, error) {
 		stream: `SELECT ` + eventColumns + ` FROM ` + t + ` WHERE tenant = $1 AND stream_type = $2 AND stream_id = $3 AND version >= $4 ORDER BY version LIMIT $5`,
 		all: `SELECT ` + eventColumns + ` FROM ` + t + `
 		WHERE (tx_id, position) > ($1::text::xid8, $2) AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-		ORDER BY tx_id, position LIMIT $3`,
+		ORDER BY tx_id::xid8, position LIMIT $3`, // not the bare tx_id: ORDER BY would take the text output column, and "1000" < "999"
 		verify:         `SELECT ` + eventColumns + ` FROM ` + t + ` ORDER BY tenant, stream_type, stream_id, version`,
 		checkpoint:     `SELECT tx_id::text, position FROM ` + c + ` WHERE name = $1`,
 		saveCheckpoint: `INSERT INTO ` + c + ` (name, tx_id, position) VALUES ($1, $2::text::xid8, $3) ON CONFLICT (name) DO UPDATE SET tx_id = EXCLUDED.tx_id, position = EXCLUDED.position, updated_at = now()`,
