@@ -37,5 +37,15 @@ func run(ctx context.Context, getenv func(string) string) error {
 	}
 	defer shutdown(context.WithoutCancel(ctx))
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	return service.Run(ctx, cfg, p, log, nil)
+	var opt service.Options
+	if path := getenv("LEDGER_SETTINGS"); path != "" {
+		if opt.Books, err = service.LoadSettingsFile(path); err != nil {
+			return err
+		}
+	}
+	l, err := service.NewWith(ctx, cfg, opt, p, log, nil)
+	if err != nil {
+		return err
+	}
+	return l.Serve(ctx)
 }

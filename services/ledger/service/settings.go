@@ -1,0 +1,128 @@
+package service
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+
+	"github.com/o2c-platform/o2c/services/ledger/internal/books"
+)
+
+// TenantSettings is one tenant's ledger configuration as written in the
+// settings file (LEDGER_SETTINGS):
+//
+//	{
+//	  "default": {"chart": "SKR03"},
+//	  "tenants": {
+//	    "acme": {
+//	      "chart": "SKR03",                     // or "SKR04"
+//	      "account_length": 4,                  // DATEV Sachkontenlänge 4-8; debtors get one digit more
+//	      "accounts": {"revenue-19": "8401"},   // logical account -> the merchant's own number
+//	      "banks": {"DE02120300000000202051": "1200"},
+//	      "clearing": {"amazon": "1361", "paypal": "1362"},
+//	      "marketplaces": {"amazon.de/EUR": "69001"},
+//	      "period_actors": ["finance:anna"],    // who may close and reopen periods
+//	      "allocation_order": "bgb"             // "bgb" (§366/§367, default), "due-date", "document-date"
+//	    }
+//	  }
+//	}
+//
+// A tenant not listed gets "default".
+type TenantSettings struct {
+	Chart           string            `json:"chart"`
+	AccountLength   int               `json:"account_length"`
+	Accounts        map[string]string `json:"accounts"`
+	Banks           map[string]string `json:"banks"`
+	Clearing        map[string]string `json:"clearing"`
+	Marketplaces    map[string]string `json:"marketplaces"`
+	PeriodActors    []string          `json:"period_actors"`
+	AllocationOrder string            `json:"allocation_order"`
+}
+
+// Settings is the whole settings file.
+type Settings struct {
+	Default TenantSettings            `json:"default"`
+	Tenants map[string]TenantSettings `json:"tenants"`
+}
+
+// Config turns one tenant's settings into the domain's configuration.
+func (t TenantSettings) Config() (books.Config, error) {
+	var c books.Config
+	switch t.Chart {
+	case "", "SKR03":
+		c.Chart.Standard = books.SKR03
+	case "SKR04":
+		c.Chart.Standard = books.SKR04
+	default:
+		return c, fmt.Errorf("chart %q: want SKR03 or SKR04", t.Chart)
+	}
+	if t.AccountLength != 0 && (t.AccountLength < 4 || t.AccountLength > 8) {
+		return c, fmt.Errorf("account_length %d: want 4 to 8", t.AccountLength)
+	}
+	c.Chart.AccountLength = t.AccountLength
+	if len(t.Accounts) > 0 {
+		c.Chart.Accounts = map[books.Logical]string{}
+		for k, v := range t.Accounts {
+			c.Chart.Accounts[books.Logical(k)] = v
+		}
+	}
+	c.Chart.Banks, c.Chart.Clearing, c.Chart.Marketplaces = t.Banks, t.Clearing, t.Marketplaces
+	c.PeriodActors = t.PeriodActors
+	switch t.AllocationOrder {
+	case "", "bgb":
+		c.Order = books.OrderBGB
+	case "due-date":
+		c.Order = books.OrderDueDate
+	case "document-date":
+		c.Order = books.OrderDocumentDate
+	default:
+		return c, fmt.Errorf("allocation_order %q: want bgb, due-date or document-date", t.AllocationOrder)
+	}
+	return c, nil
+}
+
+// LoadSettings reads a settings file and returns the function Options.Books
+// wants. Every tenant's settings are checked before the service starts.
+func LoadSettings(r io.Reader) (func(tenant string) books.Config, error) {
+	var s Settings
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("ledger settings: %w", err)
+	}
+	def, err := s.Default.Config()
+	if err != nil {
+		return nil, fmt.Errorf("ledger settings: default: %w", err)
+	}
+	names := make([]string, 0, len(s.Tenants))
+	for name := range s.Tenants {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	configs := make(map[string]books.Config, len(names))
+	for _, name := range names {
+		c, err := s.Tenants[name].Config()
+		if err != nil {
+			return nil, fmt.Errorf("ledger settings: tenant %s: %w", name, err)
+		}
+		configs[name] = c
+	}
+	return func(tenant string) books.Config {
+		if c, ok := configs[tenant]; ok {
+			return c
+		}
+		return def
+	}, nil
+}
+
+// LoadSettingsFile is LoadSettings on the file at path.
+func LoadSettingsFile(path string) (func(tenant string) books.Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("ledger settings: %w", err)
+	}
+	defer f.Close()
+	return LoadSettings(f)
+}
