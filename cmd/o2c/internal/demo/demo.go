@@ -91,7 +91,7 @@ type starter struct {
 func services() []starter {
 	return []starter{
 		{ingestion.Name, ingestion.DefaultAddr, ingestion.Run},
-		{ledger.Name, ledger.DefaultAddr, ledger.Run},
+		{ledger.Name, ledger.DefaultAddr, runLedger},
 	}
 }
 
@@ -252,6 +252,20 @@ func Run(ctx context.Context, opt Options) (err error) {
 		return err
 	}
 	fmt.Fprintln(out, "Open items (o2c open-items --tenant demo):")
+	table.OpenItems(out, items)
+	var total int64
+	for _, it := range items {
+		total += it.GetOpenAmount().GetMinorUnits()
+	}
+	if _, err := Pay(ctx, sys.Conn(ledger.Name)); err != nil {
+		return err
+	}
+	items, err = WaitForOpenAmount(ctx, sys.Conn(ledger.Name), total-PaymentAmount)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nK-1001 transfers %s EUR to %s without naming an invoice; the ledger allocates it by §366 BGB (due first):\n",
+		table.Money(PaymentAmount, "EUR"), DemoIBAN)
 	table.OpenItems(out, items)
 	st, err := Statement(ctx, sys.Conn(ledger.Name), StatementDebtor)
 	if err != nil {

@@ -63,6 +63,34 @@ func TestEndToEnd(t *testing.T) {
 		t.Error("the broken invoice was booked")
 	}
 	checkReports(t, sys, items)
+	for _, it := range items {
+		if it.GetDocumentNumber() == "RE-2026-1003" && (it.GetDebtorId() != "marketplace:amazon.de:EUR" || it.GetDebtorAccount() != "69001") {
+			t.Errorf("the Amazon order sits on %s/%s, want the marketplace's debtor account 69001", it.GetDebtorId(), it.GetDebtorAccount())
+		}
+	}
+	var total int64
+	for _, it := range items {
+		total += it.GetOpenAmount().GetMinorUnits()
+	}
+	res, err := Pay(ctx, sys.Conn(ledger.Name))
+	if err != nil || res.GetReplayed() {
+		t.Fatalf("payment = %v, %v", res, err)
+	}
+	if again, err := Pay(ctx, sys.Conn(ledger.Name)); err != nil || !again.GetReplayed() {
+		t.Errorf("a retried payment = %v, %v; want a replay", again, err)
+	}
+	paid, err := WaitForOpenAmount(ctx, sys.Conn(ledger.Name), total-PaymentAmount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := map[string]int64{}
+	for _, it := range paid {
+		open[it.GetDocumentNumber()] = it.GetOpenAmount().GetMinorUnits()
+	}
+	if _, ok := open["RE-2026-1001"]; ok || open["RE-2026-1004"] != 2490 {
+		t.Errorf("after the payment: %v; want RE-2026-1001 cleared (due first) and 24.90 left of RE-2026-1004", open)
+	}
+	checkReports(t, sys, paid)
 	rej, err := WaitForRejections(ctx, sys.Conn(ingestion.Name), 1)
 	if err != nil {
 		t.Fatal(err)

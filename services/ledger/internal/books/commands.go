@@ -1,6 +1,7 @@
 package books
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -39,6 +40,11 @@ func (l *Ledger) RegisterInvoice(cmd *ledgerv1.RegisterInvoice, debtorAccount st
 		if mp != "" {
 			buyer, debtor = debtor, MarketplaceDebtorID(mp, cur)
 			account, err = b.chart().MarketplaceDebtor(mp, cur)
+			if errors.Is(err, ErrUnknownAccount) {
+				// No account configured for this marketplace: it gets a
+				// personal account like any debtor, assigned by the caller.
+				account, err = b.debtorAccount(debtor, debtorAccount)
+			}
 		} else {
 			account, err = b.debtorAccount(debtor, debtorAccount)
 		}

@@ -51,6 +51,7 @@ import (
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
 
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/eventstore/relay"
@@ -117,6 +118,11 @@ func InvoiceCommand(inv *ingestionv1.InvoiceIngested) *ledgerv1.RegisterInvoice 
 		Tenant: inv.GetTenant(), IdempotencyKey: "invoice:" + inv.GetInvoiceNumber(), InvoiceNumber: inv.GetInvoiceNumber(),
 		DebtorId: inv.GetDebtorId(), OrderId: inv.GetOrderId(), Currency: inv.GetCurrency(), Gross: inv.GetGross(),
 		IssueDate: inv.GetIssueDate(), DueDate: inv.GetDueDate(), PaymentReference: inv.GetPaymentReference(),
+	}
+	if inv.GetChannel().GetKind() == shopv1.ChannelKind_CHANNEL_KIND_MARKETPLACE {
+		// The marketplace collects from the buyer: the receivable is against
+		// the marketplace, the buyer is a reference and is never dunned.
+		cmd.Marketplace = inv.GetChannel().GetMarketplace()
 	}
 	for _, v := range inv.GetVat() {
 		cmd.Vat = append(cmd.Vat, &ledgerv1.VatAmount{RateBp: v.GetRateBp(), Net: money(v.GetNet()), Vat: money(v.GetVat())})

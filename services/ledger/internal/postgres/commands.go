@@ -145,7 +145,10 @@ func (c *Commander) route(ctx context.Context, cmd proto.Message) (route, error)
 	switch x := cmd.(type) {
 	case *ledgerv1.RegisterInvoice:
 		if mp := x.GetMarketplace(); mp != "" {
-			return route{tenant: x.GetTenant(), debtor: books.MarketplaceDebtorID(mp, x.GetCurrency())}, nil
+			// assign: the marketplace's debtor gets a personal account of
+			// its own when the tenant's chart names none for it.
+			id := books.MarketplaceDebtorID(mp, x.GetCurrency())
+			return route{tenant: x.GetTenant(), debtor: id, assign: id}, nil
 		}
 		return route{tenant: x.GetTenant(), debtor: x.GetDebtorId(), assign: x.GetDebtorId()}, nil
 	case *ledgerv1.RecordOpeningBalance:

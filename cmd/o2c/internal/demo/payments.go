@@ -1,0 +1,92 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+
+	"google.golang.org/grpc"
+
+	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+
+	"github.com/o2c-platform/o2c/libs/host"
+	"github.com/o2c-platform/o2c/libs/telemetry"
+	ledger "github.com/o2c-platform/o2c/services/ledger/service"
+)
+
+// DemoIBAN is the demo merchant's bank account (a well-known test IBAN).
+const DemoIBAN = "DE89370400440532013000"
+
+// settings is the demo tenant's ledger configuration, as an operator would
+// write it into the file LEDGER_SETTINGS names.
+const settings = `{
+  "tenants": {
+    "demo": {
+      "chart": "SKR03",
+      "banks": {"` + DemoIBAN + `": "1200"},
+      "clearing": {"amazon": "1361"},
+      "marketplaces": {"amazon.de/EUR": "69001"},
+      "period_actors": ["finance:demo"]
+    }
+  }
+}`
+
+// runLedger starts the ledger with the demo tenant's settings.
+func runLedger(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.Logger, lis net.Listener) error {
+	books, err := ledger.LoadSettings(strings.NewReader(settings))
+	if err != nil {
+		return err
+	}
+	l, err := ledger.NewWith(ctx, cfg, ledger.Options{Books: books}, p, log, lis)
+	if err != nil {
+		return err
+	}
+	return l.Serve(ctx)
+}
+
+// PaymentAmount is what debtor K-1001 transfers without naming an invoice:
+// it pays RE-2026-1001 (546.99, due first) and 20.00 of RE-2026-1004.
+const PaymentAmount = 56699
+
+// Pay books the demo's bank payment through the LedgerCommandService, as
+// matching will once it exists, and returns what the ledger booked.
+func Pay(ctx context.Context, conn *grpc.ClientConn) (*ledgerv1.CommandResult, error) {
+	resp, err := ledgerv1.NewLedgerCommandServiceClient(conn).ApplyPayment(ctx, &ledgerv1.ApplyPaymentRequest{
+		Command: &ledgerv1.ApplyPayment{
+			Tenant: Tenant, IdempotencyKey: "bank:2026-11-18:0001", PaymentId: "BANK-2026-11-18-0001",
+			DebtorId: StatementDebtor, Amount: &commonv1.Money{MinorUnits: PaymentAmount, Currency: "EUR"},
+			ValueDate: &commonv1.Date{Year: 2026, Month: 11, Day: 18}, Iban: DemoIBAN,
+			Remittance: "Kundennummer K-1001",
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("apply the demo payment: %w", err)
+	}
+	return resp.GetResult(), nil
+}
+
+// WaitForOpenAmount polls the ledger until the demo tenant's open items sum
+// to total (the projection runs behind the command).
+func WaitForOpenAmount(ctx context.Context, conn *grpc.ClientConn, total int64) ([]*ledgerv1.OpenItem, error) {
+	client := ledgerv1.NewLedgerServiceClient(conn)
+	var items []*ledgerv1.OpenItem
+	var sum int64
+	err := poll(ctx, func() (bool, error) {
+		r, err := client.ListOpenItems(ctx, &ledgerv1.ListOpenItemsRequest{Tenant: Tenant})
+		if err != nil {
+			return false, err
+		}
+		items, sum = r.GetOpenItems(), 0
+		for _, it := range items {
+			sum += it.GetOpenAmount().GetMinorUnits()
+		}
+		return sum == total, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("waiting for open items of %d (have %d): %w", total, sum, err)
+	}
+	return items, nil
+}
