@@ -132,7 +132,9 @@ type JournalLeg struct {
 	Account string `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
 	// Amount: positive is a debit (Soll), negative a credit (Haben).
 	Amount *v1.Money `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
-	// Debtor id when the account is a debtor personal account.
+	// Debtor id when the account is a debtor personal account. Required there:
+	// only legs that name their debtor count as personal-account postings and
+	// roll up into the receivables control account.
 	DebtorId string `protobuf:"bytes,3,opt,name=debtor_id,json=debtorId,proto3" json:"debtor_id,omitempty"`
 	// DATEV tax key (BU-Schlüssel) for the export; empty when none applies.
 	TaxKey        string `protobuf:"bytes,4,opt,name=tax_key,json=taxKey,proto3" json:"tax_key,omitempty"`

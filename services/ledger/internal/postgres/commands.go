@@ -234,7 +234,7 @@ func (c *Commander) try(ctx context.Context, cmd proto.Message, r route, m Meta)
 	account := ""
 	if r.assign != "" {
 		if _, known := l.DebtorAccountOf(r.assign); !known {
-			if account, err = c.store.DebtorAccount(ctx, r.tenant, r.assign); err != nil {
+			if account, err = c.store.DebtorAccount(ctx, r.tenant, r.assign, c.opt.Config(r.tenant).Chart); err != nil {
 				return Result{}, err
 			}
 		}

@@ -248,7 +248,7 @@ func validate(e Entry) error {
 			return invalid("legs[%d]: debtor_id or tax_key too long", i)
 		}
 		if l.GetDebtorId() != "" && !debtorAccount.MatchString(l.GetAccount()) {
-			return invalid("legs[%d] names debtor %q but account %q is not a debtor personal account (10000 to 69999)", i, l.GetDebtorId(), l.GetAccount())
+			return invalid("legs[%d] names debtor %q but account %q is not a debtor personal account (5 to 9 digits, leading 1-6)", i, l.GetDebtorId(), l.GetAccount())
 		}
 	}
 	return nil

@@ -97,11 +97,17 @@ type Store struct {
 // New returns a store on pool (search_path = Schema).
 func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
-// DebtorAccount returns the personal account number of the debtor,
-// assigning the next free number (from books.FirstDebtorAccount) on first
-// sight. Concurrent first sights of different debtors retry on the unique
-// number; of one debtor, both get the same number.
-func (s *Store) DebtorAccount(ctx context.Context, tenant, debtorID string) (string, error) {
+// DebtorAccount returns the personal account of the debtor, assigning the
+// next free number of the tenant's debtor range (books.DebtorRange of the
+// chart's account length: 10000-69999 for length 4, one digit more per
+// step) on first sight. Concurrent first sights of different debtors retry
+// on the unique number; of one debtor, both get the same number. A full
+// range is an error, never a number outside it.
+func (s *Store) DebtorAccount(ctx context.Context, tenant, debtorID string, chart books.Chart) (string, error) {
+	first, last, err := books.DebtorRange(chart.AccountLength)
+	if err != nil {
+		return "", fmt.Errorf("debtor account %s: %w", debtorID, err)
+	}
 	for attempt := 0; attempt < 20; attempt++ {
 		var n int64
 		err := s.pool.QueryRow(ctx, `SELECT account_no FROM debtor_accounts WHERE tenant = $1 AND debtor_id = $2`, tenant, debtorID).Scan(&n)
@@ -111,10 +117,17 @@ func (s *Store) DebtorAccount(ctx context.Context, tenant, debtorID string) (str
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return "", fmt.Errorf("debtor account %s: %w", debtorID, err)
 		}
+		var next int64
+		if err := s.pool.QueryRow(ctx, `SELECT COALESCE(MAX(account_no) + 1, $2) FROM debtor_accounts
+			WHERE tenant = $1 AND account_no BETWEEN $2 AND $3`, tenant, first, last).Scan(&next); err != nil {
+			return "", fmt.Errorf("assign debtor account %s: %w", debtorID, err)
+		}
+		if next > last {
+			return "", fmt.Errorf("assign debtor account %s: the debtor accounts %d-%d of tenant %s are all taken; raise the account length", debtorID, first, last, tenant)
+		}
 		_, err = s.pool.Exec(ctx, `
-			INSERT INTO debtor_accounts (tenant, debtor_id, account_no)
-			SELECT $1, $2, COALESCE(MAX(account_no) + 1, $3) FROM debtor_accounts WHERE tenant = $1
-			ON CONFLICT (tenant, debtor_id) DO NOTHING`, tenant, debtorID, books.FirstDebtorAccount)
+			INSERT INTO debtor_accounts (tenant, debtor_id, account_no) VALUES ($1, $2, $3)
+			ON CONFLICT (tenant, debtor_id) DO NOTHING`, tenant, debtorID, next)
 		var pgErr *pgconn.PgError
 		if err != nil && !(errors.As(err, &pgErr) && pgErr.Code == "23505") {
 			return "", fmt.Errorf("assign debtor account %s: %w", debtorID, err)

@@ -26,6 +26,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/pgtest"
 	"github.com/o2c-platform/o2c/libs/telemetry"
+	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
 )
 
@@ -314,7 +315,9 @@ func TestInvariantBreachIsCountedAndLogged(t *testing.T) {
 	}
 	debtorEntry := transfer("INV-1", "10001", "8400", 11900)
 	debtorEntry.Legs[0].DebtorId = "C-1"
-	for _, en := range []postgres.Entry{debtorEntry, transfer("T-1", "1200", "10001", 5000)} {
+	payment := transfer("T-1", "1200", "10001", 5000)
+	payment.Legs[1].DebtorId = "C-1" // a posting on a personal account names its debtor
+	for _, en := range []postgres.Entry{debtorEntry, payment} {
 		if _, err := e.poster.Post(ctx, en); err != nil {
 			t.Fatal(err)
 		}
@@ -363,6 +366,32 @@ func TestInvariantBreachIsCountedAndLogged(t *testing.T) {
 			if !strings.Contains(lines[i], part) {
 				t.Errorf("log line %d lacks %s: %s", i, part, lines[i])
 			}
+		}
+	}
+}
+
+// TestDebtorAccountFollowsAccountLength assigns personal accounts on first
+// sight from the tenant's DATEV range: five digits for account length 4, six
+// for length 5, and the same number again for a debtor seen before.
+func TestDebtorAccountFollowsAccountLength(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, postgres.PosterOptions{})
+	ctx := context.Background()
+	for _, tc := range []struct {
+		tenant, debtor string
+		length         int
+		want           string
+	}{
+		{"acme", "K-1", 0, "10000"},
+		{"acme", "K-2", 4, "10001"},
+		{"acme", "K-1", 4, "10000"},
+		{"big", "K-1", 5, "100000"},
+		{"big", "K-2", 5, "100001"},
+		{"huge", "K-1", 8, "100000000"},
+	} {
+		got, err := e.store.DebtorAccount(ctx, tc.tenant, tc.debtor, books.Chart{AccountLength: tc.length})
+		if err != nil || got != tc.want {
+			t.Errorf("DebtorAccount(%s, %s, length %d) = %q, %v; want %q", tc.tenant, tc.debtor, tc.length, got, err, tc.want)
 		}
 	}
 }

@@ -43,12 +43,14 @@ const (
 	InvariantOpenItems = "open_items"
 )
 
-// DebtorAccountPattern matches the debtor personal accounts (DATEV: five
-// digits, 10000 to 69999, with the SKR03 default account length 4). Lines
-// on these accounts roll up into the receivables control account, whether
-// or not a leg names the debtor; a leg that names a debtor must post to one
-// of them (Poster checks).
-const DebtorAccountPattern = `^[1-6][0-9]{4}$`
+// DebtorAccountPattern matches numbers that can be debtor personal accounts
+// (DATEV: one digit more than the tenant's G/L account length of 4-8, so 5
+// to 9 digits, leading digit 1-6). A leg that names a debtor must post to
+// such an account (Poster checks). What rolls up into the receivables
+// control account, and counts as a personal account in balances, is every
+// line that names its debtor: the account length differs per tenant, so the
+// number alone cannot tell.
+const DebtorAccountPattern = `^[1-6][0-9]{4,8}$`
 
 // Projector keeps the ledger's read models (journal lines, account
 // balances, the control account roll-up, open items) and checks the
@@ -140,12 +142,12 @@ func Apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
 			INSERT INTO journal_lines (tenant, entry_id, leg_no, account, debtor_id, currency, amount_minor,
 			    effective_date, document_number, tax_key, event_position, recorded_at)
 			SELECT * FROM unnest($1::text[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[], $7::bigint[],
-			    $8::date[], $9::text[], $10::text[], $11::bigint[], $14::timestamptz[])
+			    $8::date[], $9::text[], $10::text[], $11::bigint[], $13::timestamptz[])
 			ON CONFLICT DO NOTHING
 			RETURNING tenant, account, currency, debtor_id, amount_minor
 		), bal AS (
 			INSERT INTO account_balances AS b (tenant, account, currency, debtor, debit_minor, credit_minor, balance_minor, lines)
-			SELECT tenant, account, currency, account ~ $13,
+			SELECT tenant, account, currency, bool_or(debtor_id <> ''),
 			       COALESCE(sum(amount_minor) FILTER (WHERE amount_minor > 0), 0),
 			       COALESCE(-sum(amount_minor) FILTER (WHERE amount_minor < 0), 0),
 			       sum(amount_minor), count(*)
@@ -157,10 +159,10 @@ func Apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
 			    lines = b.lines + EXCLUDED.lines
 		)
 		INSERT INTO control_balances AS c (tenant, account, currency, balance_minor)
-		SELECT tenant, $12, currency, sum(amount_minor) FROM ins WHERE account ~ $13 GROUP BY tenant, currency
+		SELECT tenant, $12, currency, sum(amount_minor) FROM ins WHERE debtor_id <> '' GROUP BY tenant, currency
 		ON CONFLICT (tenant, account, currency) DO UPDATE SET balance_minor = c.balance_minor + EXCLUDED.balance_minor`,
 		l.tenants, l.entries, l.legNos, l.accounts, l.debtors, l.currencies, l.amounts,
-		l.dates, l.documents, l.taxKeys, l.positions, books.AccountReceivablesControl, DebtorAccountPattern, l.recorded)
+		l.dates, l.documents, l.taxKeys, l.positions, books.AccountReceivablesControl, l.recorded)
 	if err != nil {
 		return fmt.Errorf("project %d journal lines: %w", len(l.tenants), err)
 	}
@@ -412,13 +414,13 @@ func (p *Projector) Breaches(ctx context.Context, evs []eventstore.Event) ([]Bre
 		a AS (SELECT l.tenant, l.debtor_id, l.currency, sum(l.amount_minor) AS total
 		      FROM journal_lines l JOIN d ON l.tenant = d.tenant AND l.debtor_id = d.debtor_id
 		      JOIN command_routes r ON r.tenant = l.tenant AND r.kind = 'entry' AND r.ref = l.entry_id::text
-		      WHERE l.account ~ $4 GROUP BY 1, 2, 3),
+		      GROUP BY 1, 2, 3),
 		o AS (SELECT i.tenant, i.debtor_id, i.currency, sum(i.open_minor) AS total
 		      FROM open_items i JOIN d ON i.tenant = d.tenant AND i.debtor_id = d.debtor_id GROUP BY 1, 2, 3)
 		SELECT $3::text, tenant, currency, (COALESCE(a.total, 0) - COALESCE(o.total, 0))::bigint, debtor_id
 		FROM a FULL JOIN o USING (tenant, debtor_id, currency)
 		WHERE COALESCE(a.total, 0) <> COALESCE(o.total, 0)
-		ORDER BY 2, 5, 3`, dTenants, debtors, InvariantOpenItems, DebtorAccountPattern)
+		ORDER BY 2, 5, 3`, dTenants, debtors, InvariantOpenItems)
 	br := p.pool.SendBatch(ctx, &b)
 	defer br.Close()
 	for q := range 3 {

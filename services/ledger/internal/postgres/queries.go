@@ -204,7 +204,7 @@ type BalanceQuery struct {
 // an account per currency (by currency) over the lines with effective date
 // <= q.AsOf and recorded time <= q.KnownAt. For the receivables control
 // account (books.AccountReceivablesControl) it counts every line on a
-// debtor personal account (DebtorAccountPattern) plus the lines on the
+// debtor personal account (the lines that carry a debtor id) plus the lines on the
 // control account itself. It returns an error wrapping ErrInvalidQuery or a
 // storage error.
 func (s *Store) AccountBalance(ctx context.Context, q BalanceQuery) ([]*ledgerv1.AccountBalance, error) {
@@ -227,11 +227,11 @@ func (s *Store) AccountBalance(ctx context.Context, q BalanceQuery) ([]*ledgerv1
 		       COALESCE(-sum(amount_minor) FILTER (WHERE amount_minor < 0), 0)::bigint,
 		       sum(amount_minor)::bigint
 		FROM journal_lines
-		WHERE tenant = $1 AND (account = $2 OR ($3 AND account ~ $4))
-		  AND ($5 = '' OR currency = $5)
-		  AND effective_date <= $6 AND ($7::timestamptz IS NULL OR recorded_at <= $7)
+		WHERE tenant = $1 AND (account = $2 OR ($3 AND debtor_id <> ''))
+		  AND ($4 = '' OR currency = $4)
+		  AND effective_date <= $5 AND ($6::timestamptz IS NULL OR recorded_at <= $6)
 		GROUP BY currency ORDER BY currency`,
-		q.Tenant, q.Account, q.Account == books.AccountReceivablesControl, DebtorAccountPattern,
+		q.Tenant, q.Account, q.Account == books.AccountReceivablesControl,
 		q.Currency, asOf, knownAt(q.KnownAt))
 	if err != nil {
 		return nil, fmt.Errorf("balance of %s/%s: %w", q.Tenant, q.Account, err)

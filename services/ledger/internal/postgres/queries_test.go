@@ -22,6 +22,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/pgtest"
 	"github.com/o2c-platform/o2c/libs/telemetry"
+	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
 )
 
@@ -309,7 +310,7 @@ func TestDebtorStatement(t *testing.T) {
 	t.Parallel()
 	db := newLedgerDB(t)
 	ctx := context.Background()
-	acct, err := db.store.DebtorAccount(ctx, "acme", "K-1")
+	acct, err := db.store.DebtorAccount(ctx, "acme", "K-1", books.Chart{})
 	if err != nil {
 		t.Fatal(err)
 	}
