@@ -86,6 +86,15 @@ func (s *Store) CatchUpProjection(ctx context.Context, p Projection) (int, error
 	n := 0
 	wait := time.Millisecond
 	for {
+		// Look at the horizon before reading, never after: an empty read
+		// proves the log is exhausted only if the horizon had already
+		// passed target when the read's snapshot was taken. (Checking
+		// after the read could see the horizon pass between the two and
+		// stop with events still unread.)
+		reached, err := s.horizonReached(ctx, target)
+		if err != nil {
+			return n, fmt.Errorf("projection %s: %w", name, err)
+		}
 		evs, err := s.catchUpBatch(ctx, name, p.BatchSize, p.Apply)
 		n += len(evs)
 		if err != nil {
@@ -100,11 +109,7 @@ func (s *Store) CatchUpProjection(ctx context.Context, p Projection) (int, error
 			wait = time.Millisecond
 			continue
 		}
-		ok, err := s.horizonReached(ctx, target)
-		if err != nil {
-			return n, fmt.Errorf("projection %s: %w", name, err)
-		}
-		if ok {
+		if reached {
 			return n, nil
 		}
 		if err := sleep(ctx, wait); err != nil {
