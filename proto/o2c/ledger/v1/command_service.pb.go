@@ -1294,6 +1294,98 @@ func (x *ReopenPeriodResponse) GetResult() *CommandResult {
 	return nil
 }
 
+// MergeDebtorRequest carries one MergeDebtor command.
+type MergeDebtorRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The command. Required.
+	Command       *MergeDebtor `protobuf:"bytes,1,opt,name=command,proto3" json:"command,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MergeDebtorRequest) Reset() {
+	*x = MergeDebtorRequest{}
+	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MergeDebtorRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MergeDebtorRequest) ProtoMessage() {}
+
+func (x *MergeDebtorRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MergeDebtorRequest.ProtoReflect.Descriptor instead.
+func (*MergeDebtorRequest) Descriptor() ([]byte, []int) {
+	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *MergeDebtorRequest) GetCommand() *MergeDebtor {
+	if x != nil {
+		return x.Command
+	}
+	return nil
+}
+
+// MergeDebtorResponse is the result of a MergeDebtor command.
+type MergeDebtorResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the command booked.
+	Result        *CommandResult `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MergeDebtorResponse) Reset() {
+	*x = MergeDebtorResponse{}
+	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MergeDebtorResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MergeDebtorResponse) ProtoMessage() {}
+
+func (x *MergeDebtorResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MergeDebtorResponse.ProtoReflect.Descriptor instead.
+func (*MergeDebtorResponse) Descriptor() ([]byte, []int) {
+	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *MergeDebtorResponse) GetResult() *CommandResult {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
 var File_o2c_ledger_v1_command_service_proto protoreflect.FileDescriptor
 
 const file_o2c_ledger_v1_command_service_proto_rawDesc = "" +
@@ -1355,7 +1447,12 @@ const file_o2c_ledger_v1_command_service_proto_rawDesc = "" +
 	"\x13ReopenPeriodRequest\x125\n" +
 	"\acommand\x18\x01 \x01(\v2\x1b.o2c.ledger.v1.ReopenPeriodR\acommand\"L\n" +
 	"\x14ReopenPeriodResponse\x124\n" +
-	"\x06result\x18\x01 \x01(\v2\x1c.o2c.ledger.v1.CommandResultR\x06result2\xfb\t\n" +
+	"\x06result\x18\x01 \x01(\v2\x1c.o2c.ledger.v1.CommandResultR\x06result\"J\n" +
+	"\x12MergeDebtorRequest\x124\n" +
+	"\acommand\x18\x01 \x01(\v2\x1a.o2c.ledger.v1.MergeDebtorR\acommand\"K\n" +
+	"\x13MergeDebtorResponse\x124\n" +
+	"\x06result\x18\x01 \x01(\v2\x1c.o2c.ledger.v1.CommandResultR\x06result2\xd1\n" +
+	"\n" +
 	"\x14LedgerCommandService\x12`\n" +
 	"\x0fRegisterInvoice\x12%.o2c.ledger.v1.RegisterInvoiceRequest\x1a&.o2c.ledger.v1.RegisterInvoiceResponse\x12o\n" +
 	"\x14RecordOpeningBalance\x12*.o2c.ledger.v1.RecordOpeningBalanceRequest\x1a+.o2c.ledger.v1.RecordOpeningBalanceResponse\x12`\n" +
@@ -1369,7 +1466,8 @@ const file_o2c_ledger_v1_command_service_proto_rawDesc = "" +
 	"\fReverseEntry\x12\".o2c.ledger.v1.ReverseEntryRequest\x1a#.o2c.ledger.v1.ReverseEntryResponse\x12l\n" +
 	"\x13PayOutCreditBalance\x12).o2c.ledger.v1.PayOutCreditBalanceRequest\x1a*.o2c.ledger.v1.PayOutCreditBalanceResponse\x12T\n" +
 	"\vClosePeriod\x12!.o2c.ledger.v1.ClosePeriodRequest\x1a\".o2c.ledger.v1.ClosePeriodResponse\x12W\n" +
-	"\fReopenPeriod\x12\".o2c.ledger.v1.ReopenPeriodRequest\x1a#.o2c.ledger.v1.ReopenPeriodResponseB\xb8\x01\n" +
+	"\fReopenPeriod\x12\".o2c.ledger.v1.ReopenPeriodRequest\x1a#.o2c.ledger.v1.ReopenPeriodResponse\x12T\n" +
+	"\vMergeDebtor\x12!.o2c.ledger.v1.MergeDebtorRequest\x1a\".o2c.ledger.v1.MergeDebtorResponseB\xb8\x01\n" +
 	"\x11com.o2c.ledger.v1B\x13CommandServiceProtoP\x01Z8github.com/o2c-platform/o2c/proto/o2c/ledger/v1;ledgerv1\xa2\x02\x03OLX\xaa\x02\rO2c.Ledger.V1\xca\x02\rO2c\\Ledger\\V1\xe2\x02\x19O2c\\Ledger\\V1\\GPBMetadata\xea\x02\x0fO2c::Ledger::V1b\x06proto3"
 
 var (
@@ -1384,7 +1482,7 @@ func file_o2c_ledger_v1_command_service_proto_rawDescGZIP() []byte {
 	return file_o2c_ledger_v1_command_service_proto_rawDescData
 }
 
-var file_o2c_ledger_v1_command_service_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_o2c_ledger_v1_command_service_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_o2c_ledger_v1_command_service_proto_goTypes = []any{
 	(*CommandResult)(nil),                  // 0: o2c.ledger.v1.CommandResult
 	(*RegisterInvoiceRequest)(nil),         // 1: o2c.ledger.v1.RegisterInvoiceRequest
@@ -1413,78 +1511,85 @@ var file_o2c_ledger_v1_command_service_proto_goTypes = []any{
 	(*ClosePeriodResponse)(nil),            // 24: o2c.ledger.v1.ClosePeriodResponse
 	(*ReopenPeriodRequest)(nil),            // 25: o2c.ledger.v1.ReopenPeriodRequest
 	(*ReopenPeriodResponse)(nil),           // 26: o2c.ledger.v1.ReopenPeriodResponse
-	(*RegisterInvoice)(nil),                // 27: o2c.ledger.v1.RegisterInvoice
-	(*RecordOpeningBalance)(nil),           // 28: o2c.ledger.v1.RecordOpeningBalance
-	(*IssueCreditNote)(nil),                // 29: o2c.ledger.v1.IssueCreditNote
-	(*ApplyPayment)(nil),                   // 30: o2c.ledger.v1.ApplyPayment
-	(*ReturnPayment)(nil),                  // 31: o2c.ledger.v1.ReturnPayment
-	(*AssessCharge)(nil),                   // 32: o2c.ledger.v1.AssessCharge
-	(*WriteOff)(nil),                       // 33: o2c.ledger.v1.WriteOff
-	(*RecoverWrittenOff)(nil),              // 34: o2c.ledger.v1.RecoverWrittenOff
-	(*RecordAgencyCollection)(nil),         // 35: o2c.ledger.v1.RecordAgencyCollection
-	(*ReverseEntry)(nil),                   // 36: o2c.ledger.v1.ReverseEntry
-	(*PayOutCreditBalance)(nil),            // 37: o2c.ledger.v1.PayOutCreditBalance
-	(*ClosePeriod)(nil),                    // 38: o2c.ledger.v1.ClosePeriod
-	(*ReopenPeriod)(nil),                   // 39: o2c.ledger.v1.ReopenPeriod
+	(*MergeDebtorRequest)(nil),             // 27: o2c.ledger.v1.MergeDebtorRequest
+	(*MergeDebtorResponse)(nil),            // 28: o2c.ledger.v1.MergeDebtorResponse
+	(*RegisterInvoice)(nil),                // 29: o2c.ledger.v1.RegisterInvoice
+	(*RecordOpeningBalance)(nil),           // 30: o2c.ledger.v1.RecordOpeningBalance
+	(*IssueCreditNote)(nil),                // 31: o2c.ledger.v1.IssueCreditNote
+	(*ApplyPayment)(nil),                   // 32: o2c.ledger.v1.ApplyPayment
+	(*ReturnPayment)(nil),                  // 33: o2c.ledger.v1.ReturnPayment
+	(*AssessCharge)(nil),                   // 34: o2c.ledger.v1.AssessCharge
+	(*WriteOff)(nil),                       // 35: o2c.ledger.v1.WriteOff
+	(*RecoverWrittenOff)(nil),              // 36: o2c.ledger.v1.RecoverWrittenOff
+	(*RecordAgencyCollection)(nil),         // 37: o2c.ledger.v1.RecordAgencyCollection
+	(*ReverseEntry)(nil),                   // 38: o2c.ledger.v1.ReverseEntry
+	(*PayOutCreditBalance)(nil),            // 39: o2c.ledger.v1.PayOutCreditBalance
+	(*ClosePeriod)(nil),                    // 40: o2c.ledger.v1.ClosePeriod
+	(*ReopenPeriod)(nil),                   // 41: o2c.ledger.v1.ReopenPeriod
+	(*MergeDebtor)(nil),                    // 42: o2c.ledger.v1.MergeDebtor
 }
 var file_o2c_ledger_v1_command_service_proto_depIdxs = []int32{
-	27, // 0: o2c.ledger.v1.RegisterInvoiceRequest.command:type_name -> o2c.ledger.v1.RegisterInvoice
+	29, // 0: o2c.ledger.v1.RegisterInvoiceRequest.command:type_name -> o2c.ledger.v1.RegisterInvoice
 	0,  // 1: o2c.ledger.v1.RegisterInvoiceResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	28, // 2: o2c.ledger.v1.RecordOpeningBalanceRequest.command:type_name -> o2c.ledger.v1.RecordOpeningBalance
+	30, // 2: o2c.ledger.v1.RecordOpeningBalanceRequest.command:type_name -> o2c.ledger.v1.RecordOpeningBalance
 	0,  // 3: o2c.ledger.v1.RecordOpeningBalanceResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	29, // 4: o2c.ledger.v1.IssueCreditNoteRequest.command:type_name -> o2c.ledger.v1.IssueCreditNote
+	31, // 4: o2c.ledger.v1.IssueCreditNoteRequest.command:type_name -> o2c.ledger.v1.IssueCreditNote
 	0,  // 5: o2c.ledger.v1.IssueCreditNoteResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	30, // 6: o2c.ledger.v1.ApplyPaymentRequest.command:type_name -> o2c.ledger.v1.ApplyPayment
+	32, // 6: o2c.ledger.v1.ApplyPaymentRequest.command:type_name -> o2c.ledger.v1.ApplyPayment
 	0,  // 7: o2c.ledger.v1.ApplyPaymentResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	31, // 8: o2c.ledger.v1.ReturnPaymentRequest.command:type_name -> o2c.ledger.v1.ReturnPayment
+	33, // 8: o2c.ledger.v1.ReturnPaymentRequest.command:type_name -> o2c.ledger.v1.ReturnPayment
 	0,  // 9: o2c.ledger.v1.ReturnPaymentResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	32, // 10: o2c.ledger.v1.AssessChargeRequest.command:type_name -> o2c.ledger.v1.AssessCharge
+	34, // 10: o2c.ledger.v1.AssessChargeRequest.command:type_name -> o2c.ledger.v1.AssessCharge
 	0,  // 11: o2c.ledger.v1.AssessChargeResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	33, // 12: o2c.ledger.v1.WriteOffRequest.command:type_name -> o2c.ledger.v1.WriteOff
+	35, // 12: o2c.ledger.v1.WriteOffRequest.command:type_name -> o2c.ledger.v1.WriteOff
 	0,  // 13: o2c.ledger.v1.WriteOffResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	34, // 14: o2c.ledger.v1.RecoverWrittenOffRequest.command:type_name -> o2c.ledger.v1.RecoverWrittenOff
+	36, // 14: o2c.ledger.v1.RecoverWrittenOffRequest.command:type_name -> o2c.ledger.v1.RecoverWrittenOff
 	0,  // 15: o2c.ledger.v1.RecoverWrittenOffResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	35, // 16: o2c.ledger.v1.RecordAgencyCollectionRequest.command:type_name -> o2c.ledger.v1.RecordAgencyCollection
+	37, // 16: o2c.ledger.v1.RecordAgencyCollectionRequest.command:type_name -> o2c.ledger.v1.RecordAgencyCollection
 	0,  // 17: o2c.ledger.v1.RecordAgencyCollectionResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	36, // 18: o2c.ledger.v1.ReverseEntryRequest.command:type_name -> o2c.ledger.v1.ReverseEntry
+	38, // 18: o2c.ledger.v1.ReverseEntryRequest.command:type_name -> o2c.ledger.v1.ReverseEntry
 	0,  // 19: o2c.ledger.v1.ReverseEntryResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	37, // 20: o2c.ledger.v1.PayOutCreditBalanceRequest.command:type_name -> o2c.ledger.v1.PayOutCreditBalance
+	39, // 20: o2c.ledger.v1.PayOutCreditBalanceRequest.command:type_name -> o2c.ledger.v1.PayOutCreditBalance
 	0,  // 21: o2c.ledger.v1.PayOutCreditBalanceResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	38, // 22: o2c.ledger.v1.ClosePeriodRequest.command:type_name -> o2c.ledger.v1.ClosePeriod
+	40, // 22: o2c.ledger.v1.ClosePeriodRequest.command:type_name -> o2c.ledger.v1.ClosePeriod
 	0,  // 23: o2c.ledger.v1.ClosePeriodResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	39, // 24: o2c.ledger.v1.ReopenPeriodRequest.command:type_name -> o2c.ledger.v1.ReopenPeriod
+	41, // 24: o2c.ledger.v1.ReopenPeriodRequest.command:type_name -> o2c.ledger.v1.ReopenPeriod
 	0,  // 25: o2c.ledger.v1.ReopenPeriodResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	1,  // 26: o2c.ledger.v1.LedgerCommandService.RegisterInvoice:input_type -> o2c.ledger.v1.RegisterInvoiceRequest
-	3,  // 27: o2c.ledger.v1.LedgerCommandService.RecordOpeningBalance:input_type -> o2c.ledger.v1.RecordOpeningBalanceRequest
-	5,  // 28: o2c.ledger.v1.LedgerCommandService.IssueCreditNote:input_type -> o2c.ledger.v1.IssueCreditNoteRequest
-	7,  // 29: o2c.ledger.v1.LedgerCommandService.ApplyPayment:input_type -> o2c.ledger.v1.ApplyPaymentRequest
-	9,  // 30: o2c.ledger.v1.LedgerCommandService.ReturnPayment:input_type -> o2c.ledger.v1.ReturnPaymentRequest
-	11, // 31: o2c.ledger.v1.LedgerCommandService.AssessCharge:input_type -> o2c.ledger.v1.AssessChargeRequest
-	13, // 32: o2c.ledger.v1.LedgerCommandService.WriteOff:input_type -> o2c.ledger.v1.WriteOffRequest
-	15, // 33: o2c.ledger.v1.LedgerCommandService.RecoverWrittenOff:input_type -> o2c.ledger.v1.RecoverWrittenOffRequest
-	17, // 34: o2c.ledger.v1.LedgerCommandService.RecordAgencyCollection:input_type -> o2c.ledger.v1.RecordAgencyCollectionRequest
-	19, // 35: o2c.ledger.v1.LedgerCommandService.ReverseEntry:input_type -> o2c.ledger.v1.ReverseEntryRequest
-	21, // 36: o2c.ledger.v1.LedgerCommandService.PayOutCreditBalance:input_type -> o2c.ledger.v1.PayOutCreditBalanceRequest
-	23, // 37: o2c.ledger.v1.LedgerCommandService.ClosePeriod:input_type -> o2c.ledger.v1.ClosePeriodRequest
-	25, // 38: o2c.ledger.v1.LedgerCommandService.ReopenPeriod:input_type -> o2c.ledger.v1.ReopenPeriodRequest
-	2,  // 39: o2c.ledger.v1.LedgerCommandService.RegisterInvoice:output_type -> o2c.ledger.v1.RegisterInvoiceResponse
-	4,  // 40: o2c.ledger.v1.LedgerCommandService.RecordOpeningBalance:output_type -> o2c.ledger.v1.RecordOpeningBalanceResponse
-	6,  // 41: o2c.ledger.v1.LedgerCommandService.IssueCreditNote:output_type -> o2c.ledger.v1.IssueCreditNoteResponse
-	8,  // 42: o2c.ledger.v1.LedgerCommandService.ApplyPayment:output_type -> o2c.ledger.v1.ApplyPaymentResponse
-	10, // 43: o2c.ledger.v1.LedgerCommandService.ReturnPayment:output_type -> o2c.ledger.v1.ReturnPaymentResponse
-	12, // 44: o2c.ledger.v1.LedgerCommandService.AssessCharge:output_type -> o2c.ledger.v1.AssessChargeResponse
-	14, // 45: o2c.ledger.v1.LedgerCommandService.WriteOff:output_type -> o2c.ledger.v1.WriteOffResponse
-	16, // 46: o2c.ledger.v1.LedgerCommandService.RecoverWrittenOff:output_type -> o2c.ledger.v1.RecoverWrittenOffResponse
-	18, // 47: o2c.ledger.v1.LedgerCommandService.RecordAgencyCollection:output_type -> o2c.ledger.v1.RecordAgencyCollectionResponse
-	20, // 48: o2c.ledger.v1.LedgerCommandService.ReverseEntry:output_type -> o2c.ledger.v1.ReverseEntryResponse
-	22, // 49: o2c.ledger.v1.LedgerCommandService.PayOutCreditBalance:output_type -> o2c.ledger.v1.PayOutCreditBalanceResponse
-	24, // 50: o2c.ledger.v1.LedgerCommandService.ClosePeriod:output_type -> o2c.ledger.v1.ClosePeriodResponse
-	26, // 51: o2c.ledger.v1.LedgerCommandService.ReopenPeriod:output_type -> o2c.ledger.v1.ReopenPeriodResponse
-	39, // [39:52] is the sub-list for method output_type
-	26, // [26:39] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	42, // 26: o2c.ledger.v1.MergeDebtorRequest.command:type_name -> o2c.ledger.v1.MergeDebtor
+	0,  // 27: o2c.ledger.v1.MergeDebtorResponse.result:type_name -> o2c.ledger.v1.CommandResult
+	1,  // 28: o2c.ledger.v1.LedgerCommandService.RegisterInvoice:input_type -> o2c.ledger.v1.RegisterInvoiceRequest
+	3,  // 29: o2c.ledger.v1.LedgerCommandService.RecordOpeningBalance:input_type -> o2c.ledger.v1.RecordOpeningBalanceRequest
+	5,  // 30: o2c.ledger.v1.LedgerCommandService.IssueCreditNote:input_type -> o2c.ledger.v1.IssueCreditNoteRequest
+	7,  // 31: o2c.ledger.v1.LedgerCommandService.ApplyPayment:input_type -> o2c.ledger.v1.ApplyPaymentRequest
+	9,  // 32: o2c.ledger.v1.LedgerCommandService.ReturnPayment:input_type -> o2c.ledger.v1.ReturnPaymentRequest
+	11, // 33: o2c.ledger.v1.LedgerCommandService.AssessCharge:input_type -> o2c.ledger.v1.AssessChargeRequest
+	13, // 34: o2c.ledger.v1.LedgerCommandService.WriteOff:input_type -> o2c.ledger.v1.WriteOffRequest
+	15, // 35: o2c.ledger.v1.LedgerCommandService.RecoverWrittenOff:input_type -> o2c.ledger.v1.RecoverWrittenOffRequest
+	17, // 36: o2c.ledger.v1.LedgerCommandService.RecordAgencyCollection:input_type -> o2c.ledger.v1.RecordAgencyCollectionRequest
+	19, // 37: o2c.ledger.v1.LedgerCommandService.ReverseEntry:input_type -> o2c.ledger.v1.ReverseEntryRequest
+	21, // 38: o2c.ledger.v1.LedgerCommandService.PayOutCreditBalance:input_type -> o2c.ledger.v1.PayOutCreditBalanceRequest
+	23, // 39: o2c.ledger.v1.LedgerCommandService.ClosePeriod:input_type -> o2c.ledger.v1.ClosePeriodRequest
+	25, // 40: o2c.ledger.v1.LedgerCommandService.ReopenPeriod:input_type -> o2c.ledger.v1.ReopenPeriodRequest
+	27, // 41: o2c.ledger.v1.LedgerCommandService.MergeDebtor:input_type -> o2c.ledger.v1.MergeDebtorRequest
+	2,  // 42: o2c.ledger.v1.LedgerCommandService.RegisterInvoice:output_type -> o2c.ledger.v1.RegisterInvoiceResponse
+	4,  // 43: o2c.ledger.v1.LedgerCommandService.RecordOpeningBalance:output_type -> o2c.ledger.v1.RecordOpeningBalanceResponse
+	6,  // 44: o2c.ledger.v1.LedgerCommandService.IssueCreditNote:output_type -> o2c.ledger.v1.IssueCreditNoteResponse
+	8,  // 45: o2c.ledger.v1.LedgerCommandService.ApplyPayment:output_type -> o2c.ledger.v1.ApplyPaymentResponse
+	10, // 46: o2c.ledger.v1.LedgerCommandService.ReturnPayment:output_type -> o2c.ledger.v1.ReturnPaymentResponse
+	12, // 47: o2c.ledger.v1.LedgerCommandService.AssessCharge:output_type -> o2c.ledger.v1.AssessChargeResponse
+	14, // 48: o2c.ledger.v1.LedgerCommandService.WriteOff:output_type -> o2c.ledger.v1.WriteOffResponse
+	16, // 49: o2c.ledger.v1.LedgerCommandService.RecoverWrittenOff:output_type -> o2c.ledger.v1.RecoverWrittenOffResponse
+	18, // 50: o2c.ledger.v1.LedgerCommandService.RecordAgencyCollection:output_type -> o2c.ledger.v1.RecordAgencyCollectionResponse
+	20, // 51: o2c.ledger.v1.LedgerCommandService.ReverseEntry:output_type -> o2c.ledger.v1.ReverseEntryResponse
+	22, // 52: o2c.ledger.v1.LedgerCommandService.PayOutCreditBalance:output_type -> o2c.ledger.v1.PayOutCreditBalanceResponse
+	24, // 53: o2c.ledger.v1.LedgerCommandService.ClosePeriod:output_type -> o2c.ledger.v1.ClosePeriodResponse
+	26, // 54: o2c.ledger.v1.LedgerCommandService.ReopenPeriod:output_type -> o2c.ledger.v1.ReopenPeriodResponse
+	28, // 55: o2c.ledger.v1.LedgerCommandService.MergeDebtor:output_type -> o2c.ledger.v1.MergeDebtorResponse
+	42, // [42:56] is the sub-list for method output_type
+	28, // [28:42] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_o2c_ledger_v1_command_service_proto_init() }
@@ -1499,7 +1604,7 @@ func file_o2c_ledger_v1_command_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_o2c_ledger_v1_command_service_proto_rawDesc), len(file_o2c_ledger_v1_command_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   27,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -32,6 +32,7 @@ const (
 	LedgerCommandService_PayOutCreditBalance_FullMethodName    = "/o2c.ledger.v1.LedgerCommandService/PayOutCreditBalance"
 	LedgerCommandService_ClosePeriod_FullMethodName            = "/o2c.ledger.v1.LedgerCommandService/ClosePeriod"
 	LedgerCommandService_ReopenPeriod_FullMethodName           = "/o2c.ledger.v1.LedgerCommandService/ReopenPeriod"
+	LedgerCommandService_MergeDebtor_FullMethodName            = "/o2c.ledger.v1.LedgerCommandService/MergeDebtor"
 )
 
 // LedgerCommandServiceClient is the client API for LedgerCommandService service.
@@ -103,6 +104,9 @@ type LedgerCommandServiceClient interface {
 	// ReopenPeriod reopens a closed month. The actor (gRPC metadata o2c-actor) must be allowed to reopen periods.
 	// Codes: INVALID_ARGUMENT when the period or reason is missing or malformed; PERMISSION_DENIED when the actor may not reopen periods; FAILED_PRECONDITION when the period is not closed; ALREADY_EXISTS as for RegisterInvoice.
 	ReopenPeriod(ctx context.Context, in *ReopenPeriodRequest, opts ...grpc.CallOption) (*ReopenPeriodResponse, error)
+	// MergeDebtor merges a duplicate debtor into the surviving one: open items and balance move, history stays.
+	// Codes: INVALID_ARGUMENT when a field is missing or both debtors are the same; NOT_FOUND when the duplicate is unknown; FAILED_PRECONDITION when the merge date lies in a closed period or the duplicate was merged already; ALREADY_EXISTS as for RegisterInvoice.
+	MergeDebtor(ctx context.Context, in *MergeDebtorRequest, opts ...grpc.CallOption) (*MergeDebtorResponse, error)
 }
 
 type ledgerCommandServiceClient struct {
@@ -243,6 +247,16 @@ func (c *ledgerCommandServiceClient) ReopenPeriod(ctx context.Context, in *Reope
 	return out, nil
 }
 
+func (c *ledgerCommandServiceClient) MergeDebtor(ctx context.Context, in *MergeDebtorRequest, opts ...grpc.CallOption) (*MergeDebtorResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MergeDebtorResponse)
+	err := c.cc.Invoke(ctx, LedgerCommandService_MergeDebtor_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // LedgerCommandServiceServer is the server API for LedgerCommandService service.
 // All implementations must embed UnimplementedLedgerCommandServiceServer
 // for forward compatibility.
@@ -312,6 +326,9 @@ type LedgerCommandServiceServer interface {
 	// ReopenPeriod reopens a closed month. The actor (gRPC metadata o2c-actor) must be allowed to reopen periods.
 	// Codes: INVALID_ARGUMENT when the period or reason is missing or malformed; PERMISSION_DENIED when the actor may not reopen periods; FAILED_PRECONDITION when the period is not closed; ALREADY_EXISTS as for RegisterInvoice.
 	ReopenPeriod(context.Context, *ReopenPeriodRequest) (*ReopenPeriodResponse, error)
+	// MergeDebtor merges a duplicate debtor into the surviving one: open items and balance move, history stays.
+	// Codes: INVALID_ARGUMENT when a field is missing or both debtors are the same; NOT_FOUND when the duplicate is unknown; FAILED_PRECONDITION when the merge date lies in a closed period or the duplicate was merged already; ALREADY_EXISTS as for RegisterInvoice.
+	MergeDebtor(context.Context, *MergeDebtorRequest) (*MergeDebtorResponse, error)
 	mustEmbedUnimplementedLedgerCommandServiceServer()
 }
 
@@ -360,6 +377,9 @@ func (UnimplementedLedgerCommandServiceServer) ClosePeriod(context.Context, *Clo
 }
 func (UnimplementedLedgerCommandServiceServer) ReopenPeriod(context.Context, *ReopenPeriodRequest) (*ReopenPeriodResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReopenPeriod not implemented")
+}
+func (UnimplementedLedgerCommandServiceServer) MergeDebtor(context.Context, *MergeDebtorRequest) (*MergeDebtorResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MergeDebtor not implemented")
 }
 func (UnimplementedLedgerCommandServiceServer) mustEmbedUnimplementedLedgerCommandServiceServer() {}
 func (UnimplementedLedgerCommandServiceServer) testEmbeddedByValue()                              {}
@@ -616,6 +636,24 @@ func _LedgerCommandService_ReopenPeriod_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LedgerCommandService_MergeDebtor_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MergeDebtorRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerCommandServiceServer).MergeDebtor(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerCommandService_MergeDebtor_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerCommandServiceServer).MergeDebtor(ctx, req.(*MergeDebtorRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // LedgerCommandService_ServiceDesc is the grpc.ServiceDesc for LedgerCommandService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -674,6 +712,10 @@ var LedgerCommandService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReopenPeriod",
 			Handler:    _LedgerCommandService_ReopenPeriod_Handler,
+		},
+		{
+			MethodName: "MergeDebtor",
+			Handler:    _LedgerCommandService_MergeDebtor_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

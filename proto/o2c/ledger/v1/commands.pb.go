@@ -1785,6 +1785,101 @@ func (x *ReopenPeriod) GetReason() string {
 	return ""
 }
 
+// MergeDebtor merges a duplicate debtor found later into the surviving one:
+// the duplicate's open items (with their due dates, claims and VAT) move to
+// the survivor and its balance moves with them, so from then on payments,
+// dunning and statements of the survivor cover both. Nothing is deleted:
+// the duplicate keeps its history, ending in the merge.
+type MergeDebtor struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Tenant id.
+	Tenant string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// Idempotency key.
+	IdempotencyKey string `protobuf:"bytes,2,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	// The duplicate debtor, merged away.
+	DebtorId string `protobuf:"bytes,3,opt,name=debtor_id,json=debtorId,proto3" json:"debtor_id,omitempty"`
+	// The surviving debtor; it gets a personal account if it has none yet.
+	IntoDebtorId string `protobuf:"bytes,4,opt,name=into_debtor_id,json=intoDebtorId,proto3" json:"into_debtor_id,omitempty"`
+	// Date of the merge entries.
+	MergeDate *v1.Date `protobuf:"bytes,5,opt,name=merge_date,json=mergeDate,proto3" json:"merge_date,omitempty"`
+	// Why (e.g. "same customer registered twice in the shop"). Required.
+	Reason        string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MergeDebtor) Reset() {
+	*x = MergeDebtor{}
+	mi := &file_o2c_ledger_v1_commands_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MergeDebtor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MergeDebtor) ProtoMessage() {}
+
+func (x *MergeDebtor) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ledger_v1_commands_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MergeDebtor.ProtoReflect.Descriptor instead.
+func (*MergeDebtor) Descriptor() ([]byte, []int) {
+	return file_o2c_ledger_v1_commands_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *MergeDebtor) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *MergeDebtor) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
+func (x *MergeDebtor) GetDebtorId() string {
+	if x != nil {
+		return x.DebtorId
+	}
+	return ""
+}
+
+func (x *MergeDebtor) GetIntoDebtorId() string {
+	if x != nil {
+		return x.IntoDebtorId
+	}
+	return ""
+}
+
+func (x *MergeDebtor) GetMergeDate() *v1.Date {
+	if x != nil {
+		return x.MergeDate
+	}
+	return nil
+}
+
+func (x *MergeDebtor) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 var File_o2c_ledger_v1_commands_proto protoreflect.FileDescriptor
 
 const file_o2c_ledger_v1_commands_proto_rawDesc = "" +
@@ -1943,7 +2038,15 @@ const file_o2c_ledger_v1_commands_proto_rawDesc = "" +
 	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\x12\x12\n" +
 	"\x04year\x18\x03 \x01(\x05R\x04year\x12\x14\n" +
 	"\x05month\x18\x04 \x01(\x05R\x05month\x12\x16\n" +
-	"\x06reason\x18\x05 \x01(\tR\x06reason*e\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"\xdd\x01\n" +
+	"\vMergeDebtor\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12'\n" +
+	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\x12\x1b\n" +
+	"\tdebtor_id\x18\x03 \x01(\tR\bdebtorId\x12$\n" +
+	"\x0einto_debtor_id\x18\x04 \x01(\tR\fintoDebtorId\x122\n" +
+	"\n" +
+	"merge_date\x18\x05 \x01(\v2\x13.o2c.common.v1.DateR\tmergeDate\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason*e\n" +
 	"\n" +
 	"ReturnKind\x12\x1b\n" +
 	"\x17RETURN_KIND_UNSPECIFIED\x10\x00\x12\x1e\n" +
@@ -1970,7 +2073,7 @@ func file_o2c_ledger_v1_commands_proto_rawDescGZIP() []byte {
 }
 
 var file_o2c_ledger_v1_commands_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_o2c_ledger_v1_commands_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_o2c_ledger_v1_commands_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_o2c_ledger_v1_commands_proto_goTypes = []any{
 	(ReturnKind)(0),                // 0: o2c.ledger.v1.ReturnKind
 	(ChargeKind)(0),                // 1: o2c.ledger.v1.ChargeKind
@@ -1990,54 +2093,56 @@ var file_o2c_ledger_v1_commands_proto_goTypes = []any{
 	(*PayOutCreditBalance)(nil),    // 15: o2c.ledger.v1.PayOutCreditBalance
 	(*ClosePeriod)(nil),            // 16: o2c.ledger.v1.ClosePeriod
 	(*ReopenPeriod)(nil),           // 17: o2c.ledger.v1.ReopenPeriod
-	(*v1.Money)(nil),               // 18: o2c.common.v1.Money
-	(*v1.Date)(nil),                // 19: o2c.common.v1.Date
+	(*MergeDebtor)(nil),            // 18: o2c.ledger.v1.MergeDebtor
+	(*v1.Money)(nil),               // 19: o2c.common.v1.Money
+	(*v1.Date)(nil),                // 20: o2c.common.v1.Date
 }
 var file_o2c_ledger_v1_commands_proto_depIdxs = []int32{
-	18, // 0: o2c.ledger.v1.VatAmount.net:type_name -> o2c.common.v1.Money
-	18, // 1: o2c.ledger.v1.VatAmount.vat:type_name -> o2c.common.v1.Money
+	19, // 0: o2c.ledger.v1.VatAmount.net:type_name -> o2c.common.v1.Money
+	19, // 1: o2c.ledger.v1.VatAmount.vat:type_name -> o2c.common.v1.Money
 	2,  // 2: o2c.ledger.v1.RegisterInvoice.vat:type_name -> o2c.ledger.v1.VatAmount
-	18, // 3: o2c.ledger.v1.RegisterInvoice.gross:type_name -> o2c.common.v1.Money
-	19, // 4: o2c.ledger.v1.RegisterInvoice.issue_date:type_name -> o2c.common.v1.Date
-	19, // 5: o2c.ledger.v1.RegisterInvoice.due_date:type_name -> o2c.common.v1.Date
-	18, // 6: o2c.ledger.v1.RecordOpeningBalance.amount:type_name -> o2c.common.v1.Money
-	19, // 7: o2c.ledger.v1.RecordOpeningBalance.document_date:type_name -> o2c.common.v1.Date
-	19, // 8: o2c.ledger.v1.RecordOpeningBalance.due_date:type_name -> o2c.common.v1.Date
-	19, // 9: o2c.ledger.v1.RecordOpeningBalance.booking_date:type_name -> o2c.common.v1.Date
+	19, // 3: o2c.ledger.v1.RegisterInvoice.gross:type_name -> o2c.common.v1.Money
+	20, // 4: o2c.ledger.v1.RegisterInvoice.issue_date:type_name -> o2c.common.v1.Date
+	20, // 5: o2c.ledger.v1.RegisterInvoice.due_date:type_name -> o2c.common.v1.Date
+	19, // 6: o2c.ledger.v1.RecordOpeningBalance.amount:type_name -> o2c.common.v1.Money
+	20, // 7: o2c.ledger.v1.RecordOpeningBalance.document_date:type_name -> o2c.common.v1.Date
+	20, // 8: o2c.ledger.v1.RecordOpeningBalance.due_date:type_name -> o2c.common.v1.Date
+	20, // 9: o2c.ledger.v1.RecordOpeningBalance.booking_date:type_name -> o2c.common.v1.Date
 	2,  // 10: o2c.ledger.v1.RecordOpeningBalance.vat:type_name -> o2c.ledger.v1.VatAmount
 	2,  // 11: o2c.ledger.v1.IssueCreditNote.vat:type_name -> o2c.ledger.v1.VatAmount
-	18, // 12: o2c.ledger.v1.IssueCreditNote.gross:type_name -> o2c.common.v1.Money
-	19, // 13: o2c.ledger.v1.IssueCreditNote.issue_date:type_name -> o2c.common.v1.Date
-	18, // 14: o2c.ledger.v1.Allocation.amount:type_name -> o2c.common.v1.Money
-	18, // 15: o2c.ledger.v1.Allocation.cash_discount:type_name -> o2c.common.v1.Money
-	18, // 16: o2c.ledger.v1.Allocation.difference:type_name -> o2c.common.v1.Money
-	18, // 17: o2c.ledger.v1.Fee.amount:type_name -> o2c.common.v1.Money
-	18, // 18: o2c.ledger.v1.ApplyPayment.amount:type_name -> o2c.common.v1.Money
-	19, // 19: o2c.ledger.v1.ApplyPayment.value_date:type_name -> o2c.common.v1.Date
+	19, // 12: o2c.ledger.v1.IssueCreditNote.gross:type_name -> o2c.common.v1.Money
+	20, // 13: o2c.ledger.v1.IssueCreditNote.issue_date:type_name -> o2c.common.v1.Date
+	19, // 14: o2c.ledger.v1.Allocation.amount:type_name -> o2c.common.v1.Money
+	19, // 15: o2c.ledger.v1.Allocation.cash_discount:type_name -> o2c.common.v1.Money
+	19, // 16: o2c.ledger.v1.Allocation.difference:type_name -> o2c.common.v1.Money
+	19, // 17: o2c.ledger.v1.Fee.amount:type_name -> o2c.common.v1.Money
+	19, // 18: o2c.ledger.v1.ApplyPayment.amount:type_name -> o2c.common.v1.Money
+	20, // 19: o2c.ledger.v1.ApplyPayment.value_date:type_name -> o2c.common.v1.Date
 	6,  // 20: o2c.ledger.v1.ApplyPayment.allocations:type_name -> o2c.ledger.v1.Allocation
 	7,  // 21: o2c.ledger.v1.ApplyPayment.fees:type_name -> o2c.ledger.v1.Fee
 	0,  // 22: o2c.ledger.v1.ReturnPayment.kind:type_name -> o2c.ledger.v1.ReturnKind
-	19, // 23: o2c.ledger.v1.ReturnPayment.return_date:type_name -> o2c.common.v1.Date
-	18, // 24: o2c.ledger.v1.ReturnPayment.bank_fee:type_name -> o2c.common.v1.Money
+	20, // 23: o2c.ledger.v1.ReturnPayment.return_date:type_name -> o2c.common.v1.Date
+	19, // 24: o2c.ledger.v1.ReturnPayment.bank_fee:type_name -> o2c.common.v1.Money
 	1,  // 25: o2c.ledger.v1.AssessCharge.kind:type_name -> o2c.ledger.v1.ChargeKind
-	18, // 26: o2c.ledger.v1.AssessCharge.amount:type_name -> o2c.common.v1.Money
-	19, // 27: o2c.ledger.v1.AssessCharge.assessed_date:type_name -> o2c.common.v1.Date
-	19, // 28: o2c.ledger.v1.AssessCharge.due_date:type_name -> o2c.common.v1.Date
-	18, // 29: o2c.ledger.v1.WriteOff.amount:type_name -> o2c.common.v1.Money
-	19, // 30: o2c.ledger.v1.WriteOff.write_off_date:type_name -> o2c.common.v1.Date
-	18, // 31: o2c.ledger.v1.RecoverWrittenOff.amount:type_name -> o2c.common.v1.Money
-	19, // 32: o2c.ledger.v1.RecoverWrittenOff.value_date:type_name -> o2c.common.v1.Date
-	18, // 33: o2c.ledger.v1.RecordAgencyCollection.collected:type_name -> o2c.common.v1.Money
-	18, // 34: o2c.ledger.v1.RecordAgencyCollection.commission:type_name -> o2c.common.v1.Money
-	19, // 35: o2c.ledger.v1.RecordAgencyCollection.collected_date:type_name -> o2c.common.v1.Date
+	19, // 26: o2c.ledger.v1.AssessCharge.amount:type_name -> o2c.common.v1.Money
+	20, // 27: o2c.ledger.v1.AssessCharge.assessed_date:type_name -> o2c.common.v1.Date
+	20, // 28: o2c.ledger.v1.AssessCharge.due_date:type_name -> o2c.common.v1.Date
+	19, // 29: o2c.ledger.v1.WriteOff.amount:type_name -> o2c.common.v1.Money
+	20, // 30: o2c.ledger.v1.WriteOff.write_off_date:type_name -> o2c.common.v1.Date
+	19, // 31: o2c.ledger.v1.RecoverWrittenOff.amount:type_name -> o2c.common.v1.Money
+	20, // 32: o2c.ledger.v1.RecoverWrittenOff.value_date:type_name -> o2c.common.v1.Date
+	19, // 33: o2c.ledger.v1.RecordAgencyCollection.collected:type_name -> o2c.common.v1.Money
+	19, // 34: o2c.ledger.v1.RecordAgencyCollection.commission:type_name -> o2c.common.v1.Money
+	20, // 35: o2c.ledger.v1.RecordAgencyCollection.collected_date:type_name -> o2c.common.v1.Date
 	6,  // 36: o2c.ledger.v1.RecordAgencyCollection.allocations:type_name -> o2c.ledger.v1.Allocation
-	18, // 37: o2c.ledger.v1.PayOutCreditBalance.amount:type_name -> o2c.common.v1.Money
-	19, // 38: o2c.ledger.v1.PayOutCreditBalance.payout_date:type_name -> o2c.common.v1.Date
-	39, // [39:39] is the sub-list for method output_type
-	39, // [39:39] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	19, // 37: o2c.ledger.v1.PayOutCreditBalance.amount:type_name -> o2c.common.v1.Money
+	20, // 38: o2c.ledger.v1.PayOutCreditBalance.payout_date:type_name -> o2c.common.v1.Date
+	20, // 39: o2c.ledger.v1.MergeDebtor.merge_date:type_name -> o2c.common.v1.Date
+	40, // [40:40] is the sub-list for method output_type
+	40, // [40:40] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_o2c_ledger_v1_commands_proto_init() }
@@ -2051,7 +2156,7 @@ func file_o2c_ledger_v1_commands_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_o2c_ledger_v1_commands_proto_rawDesc), len(file_o2c_ledger_v1_commands_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

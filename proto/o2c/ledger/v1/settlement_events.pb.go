@@ -110,21 +110,25 @@ const (
 	SettlementKind_SETTLEMENT_KIND_AGENCY_COLLECTION SettlementKind = 8
 	// A credit balance paid out.
 	SettlementKind_SETTLEMENT_KIND_PAYOUT SettlementKind = 9
+	// The debtor was merged into another: the item moved to the surviving
+	// debtor, where it is open again under a new id (see DebtorMerged).
+	SettlementKind_SETTLEMENT_KIND_MERGE SettlementKind = 10
 )
 
 // Enum value maps for SettlementKind.
 var (
 	SettlementKind_name = map[int32]string{
-		0: "SETTLEMENT_KIND_UNSPECIFIED",
-		1: "SETTLEMENT_KIND_PAYMENT",
-		2: "SETTLEMENT_KIND_CASH_DISCOUNT",
-		3: "SETTLEMENT_KIND_DIFFERENCE",
-		4: "SETTLEMENT_KIND_CREDIT_NOTE",
-		5: "SETTLEMENT_KIND_WRITE_OFF",
-		6: "SETTLEMENT_KIND_CREDIT_OFFSET",
-		7: "SETTLEMENT_KIND_REVERSAL",
-		8: "SETTLEMENT_KIND_AGENCY_COLLECTION",
-		9: "SETTLEMENT_KIND_PAYOUT",
+		0:  "SETTLEMENT_KIND_UNSPECIFIED",
+		1:  "SETTLEMENT_KIND_PAYMENT",
+		2:  "SETTLEMENT_KIND_CASH_DISCOUNT",
+		3:  "SETTLEMENT_KIND_DIFFERENCE",
+		4:  "SETTLEMENT_KIND_CREDIT_NOTE",
+		5:  "SETTLEMENT_KIND_WRITE_OFF",
+		6:  "SETTLEMENT_KIND_CREDIT_OFFSET",
+		7:  "SETTLEMENT_KIND_REVERSAL",
+		8:  "SETTLEMENT_KIND_AGENCY_COLLECTION",
+		9:  "SETTLEMENT_KIND_PAYOUT",
+		10: "SETTLEMENT_KIND_MERGE",
 	}
 	SettlementKind_value = map[string]int32{
 		"SETTLEMENT_KIND_UNSPECIFIED":       0,
@@ -137,6 +141,7 @@ var (
 		"SETTLEMENT_KIND_REVERSAL":          7,
 		"SETTLEMENT_KIND_AGENCY_COLLECTION": 8,
 		"SETTLEMENT_KIND_PAYOUT":            9,
+		"SETTLEMENT_KIND_MERGE":             10,
 	}
 )
 
@@ -1049,6 +1054,175 @@ func (x *PeriodReopened) GetReopenedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+// DebtorMerged records that a duplicate debtor was merged into a surviving
+// one. It is stored on both debtors' streams: on the duplicate's with the
+// items that left it, on the survivor's with the items that arrived. The
+// duplicate keeps its whole history; its open items are cleared with
+// SETTLEMENT_KIND_MERGE and opened again on the survivor, and the balance
+// moves through the merge clearing account in one entry on each side.
+type DebtorMerged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Tenant id.
+	Tenant string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// The duplicate debtor, merged away.
+	DebtorId string `protobuf:"bytes,2,opt,name=debtor_id,json=debtorId,proto3" json:"debtor_id,omitempty"`
+	// The surviving debtor.
+	IntoDebtorId string `protobuf:"bytes,3,opt,name=into_debtor_id,json=intoDebtorId,proto3" json:"into_debtor_id,omitempty"`
+	// Why, as the operator wrote it.
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Each item that moved: its id on the duplicate and on the survivor.
+	Items []*MergedItem `protobuf:"bytes,5,rep,name=items,proto3" json:"items,omitempty"`
+	// Journal entry on this side of the merge.
+	EntryId string `protobuf:"bytes,6,opt,name=entry_id,json=entryId,proto3" json:"entry_id,omitempty"`
+	// Who merged.
+	Actor         string `protobuf:"bytes,7,opt,name=actor,proto3" json:"actor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DebtorMerged) Reset() {
+	*x = DebtorMerged{}
+	mi := &file_o2c_ledger_v1_settlement_events_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DebtorMerged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DebtorMerged) ProtoMessage() {}
+
+func (x *DebtorMerged) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ledger_v1_settlement_events_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DebtorMerged.ProtoReflect.Descriptor instead.
+func (*DebtorMerged) Descriptor() ([]byte, []int) {
+	return file_o2c_ledger_v1_settlement_events_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *DebtorMerged) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *DebtorMerged) GetDebtorId() string {
+	if x != nil {
+		return x.DebtorId
+	}
+	return ""
+}
+
+func (x *DebtorMerged) GetIntoDebtorId() string {
+	if x != nil {
+		return x.IntoDebtorId
+	}
+	return ""
+}
+
+func (x *DebtorMerged) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *DebtorMerged) GetItems() []*MergedItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *DebtorMerged) GetEntryId() string {
+	if x != nil {
+		return x.EntryId
+	}
+	return ""
+}
+
+func (x *DebtorMerged) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+// MergedItem maps an open item of a merged debtor to its successor.
+type MergedItem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the item on the duplicate debtor.
+	FromOpenItemId string `protobuf:"bytes,1,opt,name=from_open_item_id,json=fromOpenItemId,proto3" json:"from_open_item_id,omitempty"`
+	// Id of the item on the surviving debtor.
+	ToOpenItemId string `protobuf:"bytes,2,opt,name=to_open_item_id,json=toOpenItemId,proto3" json:"to_open_item_id,omitempty"`
+	// Amount that moved (what was open).
+	Amount        *v1.Money `protobuf:"bytes,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MergedItem) Reset() {
+	*x = MergedItem{}
+	mi := &file_o2c_ledger_v1_settlement_events_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MergedItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MergedItem) ProtoMessage() {}
+
+func (x *MergedItem) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ledger_v1_settlement_events_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MergedItem.ProtoReflect.Descriptor instead.
+func (*MergedItem) Descriptor() ([]byte, []int) {
+	return file_o2c_ledger_v1_settlement_events_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *MergedItem) GetFromOpenItemId() string {
+	if x != nil {
+		return x.FromOpenItemId
+	}
+	return ""
+}
+
+func (x *MergedItem) GetToOpenItemId() string {
+	if x != nil {
+		return x.ToOpenItemId
+	}
+	return ""
+}
+
+func (x *MergedItem) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
 var File_o2c_ledger_v1_settlement_events_proto protoreflect.FileDescriptor
 
 const file_o2c_ledger_v1_settlement_events_proto_rawDesc = "" +
@@ -1132,13 +1306,26 @@ const file_o2c_ledger_v1_settlement_events_proto_rawDesc = "" +
 	"\x05actor\x18\x04 \x01(\tR\x05actor\x12\x16\n" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\x12;\n" +
 	"\vreopened_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"reopenedAt*\xbc\x01\n" +
+	"reopenedAt\"\xe3\x01\n" +
+	"\fDebtorMerged\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1b\n" +
+	"\tdebtor_id\x18\x02 \x01(\tR\bdebtorId\x12$\n" +
+	"\x0einto_debtor_id\x18\x03 \x01(\tR\fintoDebtorId\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12/\n" +
+	"\x05items\x18\x05 \x03(\v2\x19.o2c.ledger.v1.MergedItemR\x05items\x12\x19\n" +
+	"\bentry_id\x18\x06 \x01(\tR\aentryId\x12\x14\n" +
+	"\x05actor\x18\a \x01(\tR\x05actor\"\x8c\x01\n" +
+	"\n" +
+	"MergedItem\x12)\n" +
+	"\x11from_open_item_id\x18\x01 \x01(\tR\x0efromOpenItemId\x12%\n" +
+	"\x0fto_open_item_id\x18\x02 \x01(\tR\ftoOpenItemId\x12,\n" +
+	"\x06amount\x18\x03 \x01(\v2\x14.o2c.common.v1.MoneyR\x06amount*\xbc\x01\n" +
 	"\x11OpenItemComponent\x12#\n" +
 	"\x1fOPEN_ITEM_COMPONENT_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dOPEN_ITEM_COMPONENT_PRINCIPAL\x10\x01\x12\x1d\n" +
 	"\x19OPEN_ITEM_COMPONENT_COSTS\x10\x02\x12 \n" +
 	"\x1cOPEN_ITEM_COMPONENT_INTEREST\x10\x03\x12\x1e\n" +
-	"\x1aOPEN_ITEM_COMPONENT_CREDIT\x10\x04*\xd5\x02\n" +
+	"\x1aOPEN_ITEM_COMPONENT_CREDIT\x10\x04*\xf0\x02\n" +
 	"\x0eSettlementKind\x12\x1f\n" +
 	"\x1bSETTLEMENT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17SETTLEMENT_KIND_PAYMENT\x10\x01\x12!\n" +
@@ -1149,7 +1336,9 @@ const file_o2c_ledger_v1_settlement_events_proto_rawDesc = "" +
 	"\x1dSETTLEMENT_KIND_CREDIT_OFFSET\x10\x06\x12\x1c\n" +
 	"\x18SETTLEMENT_KIND_REVERSAL\x10\a\x12%\n" +
 	"!SETTLEMENT_KIND_AGENCY_COLLECTION\x10\b\x12\x1a\n" +
-	"\x16SETTLEMENT_KIND_PAYOUT\x10\tB\xba\x01\n" +
+	"\x16SETTLEMENT_KIND_PAYOUT\x10\t\x12\x19\n" +
+	"\x15SETTLEMENT_KIND_MERGE\x10\n" +
+	"B\xba\x01\n" +
 	"\x11com.o2c.ledger.v1B\x15SettlementEventsProtoP\x01Z8github.com/o2c-platform/o2c/proto/o2c/ledger/v1;ledgerv1\xa2\x02\x03OLX\xaa\x02\rO2c.Ledger.V1\xca\x02\rO2c\\Ledger\\V1\xe2\x02\x19O2c\\Ledger\\V1\\GPBMetadata\xea\x02\x0fO2c::Ledger::V1b\x06proto3"
 
 var (
@@ -1165,7 +1354,7 @@ func file_o2c_ledger_v1_settlement_events_proto_rawDescGZIP() []byte {
 }
 
 var file_o2c_ledger_v1_settlement_events_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_o2c_ledger_v1_settlement_events_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_o2c_ledger_v1_settlement_events_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_o2c_ledger_v1_settlement_events_proto_goTypes = []any{
 	(OpenItemComponent)(0),        // 0: o2c.ledger.v1.OpenItemComponent
 	(SettlementKind)(0),           // 1: o2c.ledger.v1.SettlementKind
@@ -1178,30 +1367,34 @@ var file_o2c_ledger_v1_settlement_events_proto_goTypes = []any{
 	(*WriteOffRecovered)(nil),     // 8: o2c.ledger.v1.WriteOffRecovered
 	(*PeriodClosed)(nil),          // 9: o2c.ledger.v1.PeriodClosed
 	(*PeriodReopened)(nil),        // 10: o2c.ledger.v1.PeriodReopened
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
-	(*VatAmount)(nil),             // 12: o2c.ledger.v1.VatAmount
-	(*v1.Money)(nil),              // 13: o2c.common.v1.Money
-	(*v1.Date)(nil),               // 14: o2c.common.v1.Date
+	(*DebtorMerged)(nil),          // 11: o2c.ledger.v1.DebtorMerged
+	(*MergedItem)(nil),            // 12: o2c.ledger.v1.MergedItem
+	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
+	(*VatAmount)(nil),             // 14: o2c.ledger.v1.VatAmount
+	(*v1.Money)(nil),              // 15: o2c.common.v1.Money
+	(*v1.Date)(nil),               // 16: o2c.common.v1.Date
 }
 var file_o2c_ledger_v1_settlement_events_proto_depIdxs = []int32{
-	11, // 0: o2c.ledger.v1.CommandAccepted.recorded_at:type_name -> google.protobuf.Timestamp
+	13, // 0: o2c.ledger.v1.CommandAccepted.recorded_at:type_name -> google.protobuf.Timestamp
 	0,  // 1: o2c.ledger.v1.OpenItemClassified.component:type_name -> o2c.ledger.v1.OpenItemComponent
-	12, // 2: o2c.ledger.v1.OpenItemClassified.vat:type_name -> o2c.ledger.v1.VatAmount
-	13, // 3: o2c.ledger.v1.Settlement.amount:type_name -> o2c.common.v1.Money
+	14, // 2: o2c.ledger.v1.OpenItemClassified.vat:type_name -> o2c.ledger.v1.VatAmount
+	15, // 3: o2c.ledger.v1.Settlement.amount:type_name -> o2c.common.v1.Money
 	1,  // 4: o2c.ledger.v1.Settlement.kind:type_name -> o2c.ledger.v1.SettlementKind
-	14, // 5: o2c.ledger.v1.Settlement.date:type_name -> o2c.common.v1.Date
+	16, // 5: o2c.ledger.v1.Settlement.date:type_name -> o2c.common.v1.Date
 	4,  // 6: o2c.ledger.v1.OpenItemCleared.settlements:type_name -> o2c.ledger.v1.Settlement
-	13, // 7: o2c.ledger.v1.OpenItemCleared.open_amount:type_name -> o2c.common.v1.Money
-	13, // 8: o2c.ledger.v1.OpenItemReopened.amount:type_name -> o2c.common.v1.Money
-	13, // 9: o2c.ledger.v1.OpenItemReopened.open_amount:type_name -> o2c.common.v1.Money
-	13, // 10: o2c.ledger.v1.WriteOffRecovered.amount:type_name -> o2c.common.v1.Money
-	11, // 11: o2c.ledger.v1.PeriodClosed.closed_at:type_name -> google.protobuf.Timestamp
-	11, // 12: o2c.ledger.v1.PeriodReopened.reopened_at:type_name -> google.protobuf.Timestamp
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	15, // 7: o2c.ledger.v1.OpenItemCleared.open_amount:type_name -> o2c.common.v1.Money
+	15, // 8: o2c.ledger.v1.OpenItemReopened.amount:type_name -> o2c.common.v1.Money
+	15, // 9: o2c.ledger.v1.OpenItemReopened.open_amount:type_name -> o2c.common.v1.Money
+	15, // 10: o2c.ledger.v1.WriteOffRecovered.amount:type_name -> o2c.common.v1.Money
+	13, // 11: o2c.ledger.v1.PeriodClosed.closed_at:type_name -> google.protobuf.Timestamp
+	13, // 12: o2c.ledger.v1.PeriodReopened.reopened_at:type_name -> google.protobuf.Timestamp
+	12, // 13: o2c.ledger.v1.DebtorMerged.items:type_name -> o2c.ledger.v1.MergedItem
+	15, // 14: o2c.ledger.v1.MergedItem.amount:type_name -> o2c.common.v1.Money
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_o2c_ledger_v1_settlement_events_proto_init() }
@@ -1216,7 +1409,7 @@ func file_o2c_ledger_v1_settlement_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_o2c_ledger_v1_settlement_events_proto_rawDesc), len(file_o2c_ledger_v1_settlement_events_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

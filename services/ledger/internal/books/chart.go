@@ -54,6 +54,7 @@ const (
 	OpeningBalanceDebtors Logical = "opening-balance-debtors"
 	DefaultBank           Logical = "default-bank"
 	CashInTransit         Logical = "cash-in-transit"
+	DebtorMergeClearing   Logical = "debtor-merge-clearing"
 )
 
 // standardAccounts holds the DATEV numbers of every logical account in
@@ -75,6 +76,7 @@ const (
 //	opening-balance-debtors  9008   9008   Saldenvorträge Debitoren
 //	default-bank             1200   1800   Bank
 //	cash-in-transit          1360   1460   Geldtransit (default clearing account)
+//	debtor-merge-clearing    1590   1370   Durchlaufende Posten (a debtor merge passes through; nets to zero)
 //
 // The SKR03 numbers of receivables, revenue and output VAT are the ones the
 // first ledger events were booked on and must not change. The SKR04 numbers
@@ -89,7 +91,7 @@ var standardAccounts = [...]map[Logical]string{
 		SalesDeduction19: "8720", SalesDeduction7: "8710", SalesDeductionTaxFree: "8700",
 		BadDebt19: "2406", BadDebt7: "2401", BadDebtTaxFree: "2400", BadDebtRecovery: "2732",
 		ChargeIncome: "2700", InterestIncome: "2650", PaymentFees: "4970", CollectionCosts: "4950",
-		OpeningBalanceDebtors: "9008", DefaultBank: "1200", CashInTransit: "1360",
+		OpeningBalanceDebtors: "9008", DefaultBank: "1200", CashInTransit: "1360", DebtorMergeClearing: "1590",
 	},
 	SKR04: {
 		ReceivablesControl: "1200", Revenue19: "4400", Revenue7: "4300", RevenueTaxFree: "4200",
@@ -98,7 +100,7 @@ var standardAccounts = [...]map[Logical]string{
 		SalesDeduction19: "4720", SalesDeduction7: "4710", SalesDeductionTaxFree: "4700",
 		BadDebt19: "6936", BadDebt7: "6931", BadDebtTaxFree: "6930", BadDebtRecovery: "4925",
 		ChargeIncome: "4830", InterestIncome: "7100", PaymentFees: "6855", CollectionCosts: "6825",
-		OpeningBalanceDebtors: "9008", DefaultBank: "1800", CashInTransit: "1460",
+		OpeningBalanceDebtors: "9008", DefaultBank: "1800", CashInTransit: "1460", DebtorMergeClearing: "1370",
 	},
 }
 

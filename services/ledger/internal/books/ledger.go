@@ -254,6 +254,8 @@ type Ledger struct {
 	live    map[string][]string
 	inLive  map[string]bool
 	seq     map[string]int
+	// mergedInto maps a debtor merged away to the debtor it was merged into.
+	mergedInto map[string]string
 }
 
 type recovery struct {
@@ -279,6 +281,8 @@ func New(tenant string, cfg Config) *Ledger {
 		inLive:   map[string]bool{},
 		seq:      map[string]int{},
 		recovery: map[string]recovery{},
+
+		mergedInto: map[string]string{},
 	}
 }
 
@@ -407,6 +411,10 @@ func (l *Ledger) apply(ev proto.Message) error {
 		l.closed[Period{int(e.GetYear()), time.Month(e.GetMonth())}] = true
 	case *ledgerv1.PeriodReopened:
 		delete(l.closed, Period{int(e.GetYear()), time.Month(e.GetMonth())})
+	case *ledgerv1.DebtorMerged:
+		if e.GetDebtorId() != e.GetIntoDebtorId() {
+			l.mergedInto[e.GetDebtorId()] = e.GetIntoDebtorId()
+		}
 	default:
 		return fmt.Errorf("%w: %s", ErrUnknownEvent, ev.ProtoReflect().Descriptor().FullName())
 	}

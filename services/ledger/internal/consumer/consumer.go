@@ -240,6 +240,8 @@ func newCommand(name string) (proto.Message, bool) {
 		return &ledgerv1.ClosePeriod{}, true
 	case "o2c.ledger.v1.ReopenPeriod":
 		return &ledgerv1.ReopenPeriod{}, true
+	case "o2c.ledger.v1.MergeDebtor":
+		return &ledgerv1.MergeDebtor{}, true
 	}
 	return nil, false
 }

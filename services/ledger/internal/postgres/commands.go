@@ -113,7 +113,12 @@ func (c *Commander) Execute(ctx context.Context, cmd proto.Message, m Meta) (Res
 		return Result{}, fmt.Errorf("%s: %w", cmd.ProtoReflect().Descriptor().Name(), &books.InvalidCommandError{Field: "tenant", Reason: "missing"})
 	}
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		res, err := c.try(ctx, cmd, r, m)
+		var res Result
+		if x, ok := cmd.(*ledgerv1.MergeDebtor); ok {
+			res, err = c.merge(ctx, x, m)
+		} else {
+			res, err = c.try(ctx, cmd, r, m)
+		}
 		var conflict *eventstore.ConflictError
 		if errors.As(err, &conflict) {
 			continue
@@ -143,6 +148,8 @@ func (r route) stream() eventstore.StreamID {
 
 func (c *Commander) route(ctx context.Context, cmd proto.Message) (route, error) {
 	switch x := cmd.(type) {
+	case *ledgerv1.MergeDebtor:
+		return route{tenant: x.GetTenant(), debtor: x.GetDebtorId()}, nil
 	case *ledgerv1.RegisterInvoice:
 		if mp := x.GetMarketplace(); mp != "" {
 			// assign: the marketplace's debtor gets a personal account of

@@ -74,7 +74,7 @@ func commandStatus(err error) error {
 		code = codes.PermissionDenied
 	case errors.Is(err, books.ErrUnknownDebtor), errors.Is(err, books.ErrUnknownOpenItem), errors.Is(err, books.ErrUnknownEntry):
 		code = codes.NotFound
-	case errors.Is(err, books.ErrPeriodClosed), errors.Is(err, books.ErrItemSettled), errors.Is(err, books.ErrAlreadyReversed),
+	case errors.Is(err, books.ErrPeriodClosed), errors.Is(err, books.ErrItemSettled), errors.Is(err, books.ErrAlreadyReversed), errors.Is(err, books.ErrDebtorMerged),
 		errors.Is(err, books.ErrExceedsOpen), errors.Is(err, books.ErrPeriodState), errors.Is(err, books.ErrUnknownAccount):
 		code = codes.FailedPrecondition
 	case errors.Is(err, context.Canceled):
@@ -202,4 +202,13 @@ func (s *CommandService) ReopenPeriod(ctx context.Context, req *ledgerv1.ReopenP
 		return nil, err
 	}
 	return &ledgerv1.ReopenPeriodResponse{Result: r}, nil
+}
+
+// MergeDebtor implements the RPC.
+func (s *CommandService) MergeDebtor(ctx context.Context, req *ledgerv1.MergeDebtorRequest) (*ledgerv1.MergeDebtorResponse, error) {
+	r, err := s.execute(ctx, req.GetCommand())
+	if err != nil {
+		return nil, err
+	}
+	return &ledgerv1.MergeDebtorResponse{Result: r}, nil
 }
