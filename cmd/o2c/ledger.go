@@ -86,7 +86,7 @@ tables. Every report pages through all of its rows. Dates are YYYY-MM-DD
 them at that time.`,
 	}
 	f.bind(cmd)
-	cmd.AddCommand(newLedgerBalanceCmd(&f), newLedgerStatementCmd(&f), newLedgerTrialBalanceCmd(&f), newLedgerJournalCmd(&f), newLoadOpeningCmd(&f))
+	cmd.AddCommand(newLedgerBalanceCmd(&f), newLedgerStatementCmd(&f), newLedgerTrialBalanceCmd(&f), newLedgerJournalCmd(&f), newLoadOpeningCmd(&f), newMergeDebtorCmd(&f))
 	return cmd
 }
 

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc/metadata"
+
+	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+)
+
+func newMergeDebtorCmd(f *ledgerFlags) *cobra.Command {
+	var into, date, reason, actor string
+	cmd := &cobra.Command{
+		Use:   "merge-debtor DEBTOR --into SURVIVOR --reason WHY [--date YYYY-MM-DD]",
+		Short: "Merge a duplicate debtor into the surviving one (open items and balance move, history stays)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.tenant == "" || into == "" || reason == "" {
+				return fmt.Errorf("--tenant, --into and --reason are required")
+			}
+			day := time.Now()
+			if date != "" {
+				var err error
+				if day, err = time.Parse(time.DateOnly, date); err != nil {
+					return fmt.Errorf("--date %q: want YYYY-MM-DD", date)
+				}
+			}
+			conn, err := dial(f.addr)
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
+			defer cancel()
+			ctx = metadata.AppendToOutgoingContext(ctx, "o2c-actor", actor)
+			resp, err := ledgerv1.NewLedgerCommandServiceClient(conn).MergeDebtor(ctx, &ledgerv1.MergeDebtorRequest{Command: &ledgerv1.MergeDebtor{
+				Tenant: f.tenant, IdempotencyKey: "merge:" + args[0] + ":" + into, DebtorId: args[0], IntoDebtorId: into,
+				MergeDate: &commonv1.Date{Year: int32(day.Year()), Month: int32(day.Month()), Day: int32(day.Day())}, Reason: reason,
+			}})
+			if err != nil {
+				return fmt.Errorf("ledger at %s: %w", f.addr, err)
+			}
+			r := resp.GetResult()
+			if r.GetReplayed() {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s was already merged into %s\n", args[0], into)
+				return nil
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "merged %s into %s: %d open items moved\n", args[0], into, len(r.GetOpenItemIds()))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&into, "into", "", "the surviving debtor (required)")
+	cmd.Flags().StringVar(&reason, "reason", "", "why the debtors are one (required, recorded)")
+	cmd.Flags().StringVar(&date, "date", "", "date of the merge entries; default today")
+	cmd.Flags().StringVar(&actor, "actor", envOr("USER", "operator"), "who merges (recorded)")
+	return cmd
+}
