@@ -8,8 +8,6 @@ import (
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
-
-	"github.com/o2c-platform/o2c/libs/money"
 )
 
 // ErrDebtorMerged means a debtor was already merged into another.
@@ -61,8 +59,9 @@ func (l *Ledger) MergeOut(cmd *ledgerv1.MergeDebtor, o Origin) ([]proto.Message,
 			moved := *it
 			moved.Settlements = nil
 			moved.Amount = open
-			if moved.VAT, err = scaleVAT(it.VAT, it.Amount, open, it.Currency); err != nil {
-				return err
+			if len(it.VAT) > 0 && open != it.Amount {
+				// VAT follows the money: what moves carries its share.
+				moved.VAT = splitVAT(it.VAT, open, it.Currency)
 			}
 			to := b.derive("merge", b.key, "item", it.ID)
 			m.Items = append(m.Items, moved)
@@ -168,32 +167,4 @@ func checkMerge(cmd *ledgerv1.MergeDebtor) (Date, error) {
 		return Date{}, invalid("reason", "missing")
 	}
 	return dateField("merge_date", cmd.GetMergeDate())
-}
-
-// scaleVAT scales the VAT parts of an item of amount to open, by largest
-// remainder, so that they still sum to what is open.
-func scaleVAT(parts []VAT, amount, open int64, currency string) ([]VAT, error) {
-	if len(parts) == 0 || open == amount {
-		return parts, nil
-	}
-	weights := make([]int64, 0, 2*len(parts))
-	for _, p := range parts {
-		weights = append(weights, p.Net, p.Tax)
-	}
-	var sum int64
-	for _, w := range weights {
-		sum += w
-	}
-	if sum != amount || open <= 0 || amount <= 0 {
-		return nil, nil
-	}
-	split, err := money.Amount{Minor: open, Currency: currency}.Split(weights)
-	if err != nil {
-		return nil, fmt.Errorf("scale VAT: %w", err)
-	}
-	out := make([]VAT, len(parts))
-	for i, p := range parts {
-		out[i] = VAT{RateBP: p.RateBP, Net: split[2*i].Minor, Tax: split[2*i+1].Minor}
-	}
-	return out, nil
 }
