@@ -10,7 +10,8 @@
 // Its command methods (RegisterInvoice, ApplyPayment, IssueCreditNote,
 // AssessCharge, WriteOff, RecoverWrittenOff, RecordAgencyCollection,
 // ReturnPayment, ReverseEntry, PayOutCreditBalance, RecordOpeningBalance,
-// ClosePeriod, ReopenPeriod) read the books and return the events the
+// ClosePeriod, ReopenPeriod, and MergeOut/MergeIn for the two sides of
+// MergeDebtor) read the books and return the events the
 // command causes, or a typed error; they change nothing. The caller appends
 // the events and applies them. Every command's events start with
 // CommandAccepted, which records its idempotency key and ContentHash: the
@@ -85,8 +86,6 @@ import (
 
 	"github.com/google/uuid"
 
-	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
-	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 )
 
@@ -118,83 +117,12 @@ var ErrUnbalanced = errors.New("journal entry does not balance")
 // DebtorAccount formats the personal account number n.
 func DebtorAccount(n int64) string { return strconv.FormatInt(n, 10) }
 
-// Booking is what booking one invoice produces.
-type Booking struct {
-	Entry    *ledgerv1.JournalEntryPosted
-	OpenItem *ledgerv1.OpenItemOpened
-}
-
 var namespace = uuid.MustParse("6b1d8e0c-2f4a-5d3e-8c7b-0a9f1e2d3c4b")
 
 // DerivedID returns the id of the event of the given kind that the source
 // event sourceID causes, so re-booking the same source yields the same ids.
 func DerivedID(sourceID uuid.UUID, kind string) uuid.UUID {
 	return uuid.NewSHA1(namespace, append(sourceID[:], kind...))
-}
-
-// BookInvoice posts an ingested invoice: debit the debtor's personal account
-// with the gross amount, credit revenue and output VAT per rate, and open an
-// item over the gross amount. sourceID is the id of the InvoiceIngested event.
-func BookInvoice(sourceID uuid.UUID, inv *ingestionv1.InvoiceIngested, debtorAccount string) (Booking, error) {
-	cur := inv.GetCurrency()
-	gross := inv.GetGross().GetMinorUnits()
-	entryID := DerivedID(sourceID, "journal-entry").String()
-	legs := []*ledgerv1.JournalLeg{{
-		Account:  debtorAccount,
-		Amount:   &commonv1.Money{MinorUnits: gross, Currency: cur},
-		DebtorId: inv.GetDebtorId(),
-	}}
-	for _, v := range inv.GetVat() {
-		revenue, vat, key, err := accountsForRate(v.GetRateBp())
-		if err != nil {
-			return Booking{}, fmt.Errorf("invoice %s: %w", inv.GetInvoiceNumber(), err)
-		}
-		if n := v.GetNet().GetMinorUnits(); n != 0 {
-			legs = append(legs, &ledgerv1.JournalLeg{Account: revenue, Amount: &commonv1.Money{MinorUnits: -n, Currency: cur}, TaxKey: key})
-		}
-		if t := v.GetVat().GetMinorUnits(); t != 0 {
-			legs = append(legs, &ledgerv1.JournalLeg{Account: vat, Amount: &commonv1.Money{MinorUnits: -t, Currency: cur}})
-		}
-	}
-	entry := &ledgerv1.JournalEntryPosted{
-		Tenant:         inv.GetTenant(),
-		EntryId:        entryID,
-		EffectiveDate:  inv.GetIssueDate(),
-		DocumentNumber: inv.GetInvoiceNumber(),
-		Text:           "Rechnung " + inv.GetInvoiceNumber(),
-		Legs:           legs,
-		IdempotencyKey: "invoice:" + inv.GetInvoiceNumber(),
-	}
-	if err := CheckBalanced(entry); err != nil {
-		return Booking{}, err
-	}
-	item := &ledgerv1.OpenItemOpened{
-		Tenant:           inv.GetTenant(),
-		OpenItemId:       DerivedID(sourceID, "open-item").String(),
-		DebtorId:         inv.GetDebtorId(),
-		DebtorAccount:    debtorAccount,
-		Kind:             "invoice",
-		DocumentNumber:   inv.GetInvoiceNumber(),
-		OrderId:          inv.GetOrderId(),
-		Amount:           &commonv1.Money{MinorUnits: gross, Currency: cur},
-		DocumentDate:     inv.GetIssueDate(),
-		DueDate:          inv.GetDueDate(),
-		PaymentReference: inv.GetPaymentReference(),
-		EntryId:          entryID,
-	}
-	return Booking{Entry: entry, OpenItem: item}, nil
-}
-
-func accountsForRate(bp int32) (revenue, vat, taxKey string, err error) {
-	switch bp {
-	case 1900:
-		return AccountRevenue19, AccountOutputVAT19, TaxKeyVAT19, nil
-	case 700:
-		return AccountRevenue7, AccountOutputVAT7, TaxKeyVAT7, nil
-	case 0:
-		return AccountRevenueTaxFree, "", "", nil
-	}
-	return "", "", "", fmt.Errorf("%w %d.%02d %%", ErrUnsupportedRate, bp/100, bp%100)
 }
 
 // CheckBalanced returns ErrUnbalanced (wrapped) unless e has at least two
