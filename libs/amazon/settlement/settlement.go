@@ -20,6 +20,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/o2c-platform/o2c/libs/money"
 )
 
 // Format is the kind of settlement report; its value is the format name of
@@ -321,20 +323,7 @@ func (r *Reader) finish() {
 // for messages.
 func formatMinor(v int64, currency string) string {
 	exp, _ := exponent(currency)
-	neg := v < 0
-	u := uint64(v)
-	if neg {
-		u = -u
-	}
-	digits := fmt.Sprintf("%0*d", exp+1, u)
-	s := digits
-	if exp > 0 {
-		s = digits[:len(digits)-exp] + "." + digits[len(digits)-exp:]
-	}
-	if neg {
-		s = "-" + s
-	}
-	return s + " " + currency
+	return money.FormatMinor(v, exp) + " " + currency
 }
 
 // Detect reports which settlement report format head, the first bytes of a
