@@ -6,7 +6,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/o2c-platform/o2c/libs/amazon/settlement"
+	"github.com/o2c-platform/o2c/libs/formats/amazon/settlement"
 )
 
 // settlementFormat reads Amazon settlement reports (flat file V1, flat file

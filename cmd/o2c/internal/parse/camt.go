@@ -8,11 +8,11 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/o2c-platform/o2c/libs/camt"
+	"github.com/o2c-platform/o2c/libs/formats/camt"
 )
 
 // camtFormat reads ISO 20022 camt.052, camt.053 and camt.054 messages with
-// libs/camt and writes them in the contract's bank-statement shape. Every
+// libs/formats/camt and writes them in the contract's bank-statement shape. Every
 // transaction carries an extra "fingerprint" (see camt.Entry.Fingerprint),
 // amounts rounded from more decimals than the currency has carry
 // "amount_exact", and each entry its own "fingerprint".

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/o2c-platform/o2c/libs/camt/camtgen"
+	"github.com/o2c-platform/o2c/libs/formats/camt/camtgen"
 )
 
 // camtBenchFile is a generated camt.053 statement shared by the process's

@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// camtFixtures are the camt samples kept by libs/camt.
+// camtFixtures are the camt samples kept by libs/formats/camt.
 func camtFixtures(tb testing.TB) []string {
 	tb.Helper()
 	files, err := filepath.Glob(filepath.Join("..", "..", "..", "..", "libs", "camt", "testdata", "*.xml"))

@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/o2c-platform/o2c/libs/datev"
+	"github.com/o2c-platform/o2c/libs/formats/datev"
 	"github.com/o2c-platform/o2c/libs/money"
 )
 

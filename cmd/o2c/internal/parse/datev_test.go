@@ -13,7 +13,7 @@ import (
 )
 
 // datevTestdata is the DATEV library's copy of the public samples.
-const datevTestdata = "../../../../libs/datev/testdata"
+const datevTestdata = "../../../../libs/formats/datev/testdata"
 
 // datevRun runs o2c parse over files and decodes the JSON lines.
 func datevRun(tb testing.TB, opt Options, files ...string) (int, []map[string]any) {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/o2c-platform/o2c/libs/mt940"
+	"github.com/o2c-platform/o2c/libs/formats/mt940"
 )
 
 // mt940Format handles SWIFT MT940 statements and MT942 interim reports.

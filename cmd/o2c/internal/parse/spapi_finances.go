@@ -4,11 +4,11 @@ import (
 	"io"
 	"time"
 
-	"github.com/o2c-platform/o2c/libs/amazon/finances"
+	"github.com/o2c-platform/o2c/libs/formats/amazon/finances"
 )
 
 // spapiFormat reads Amazon SP-API Finances pages (v0 financial events and
-// event groups, 2024-06-19 transactions) with libs/amazon/finances. Events
+// event groups, 2024-06-19 transactions) with libs/formats/amazon/finances. Events
 // and groups are written as they are read; next_token comes last.
 var spapiFormat = format{
 	name:   "spapi-finances",

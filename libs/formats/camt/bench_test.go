@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/o2c-platform/o2c/libs/camt"
-	"github.com/o2c-platform/o2c/libs/camt/camtgen"
+	"github.com/o2c-platform/o2c/libs/formats/camt"
+	"github.com/o2c-platform/o2c/libs/formats/camt/camtgen"
 )
 
 // benchFile is a generated statement shared by all benchmarks of the
