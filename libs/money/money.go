@@ -1,8 +1,10 @@
 // Package money represents amounts of money as int64 minor units plus an
 // ISO 4217 currency code, and nothing else: there is no floating point
-// anywhere on the path. Arithmetic refuses to mix currencies and to overflow,
-// and Split divides an amount by the largest-remainder method so that the
-// parts always sum to the whole.
+// anywhere on the path. Arithmetic refuses to mix currencies and to overflow:
+// Add, Sub, Sum, Mul and ApplyRateBP work on bare minor units and return
+// ErrOverflow instead of wrapping, and MaxAbs bounds what o2c accepts as one
+// amount. Split divides an amount by the largest-remainder method so that
+// the parts always sum to the whole.
 package money
 
 import (
@@ -65,20 +67,23 @@ func (a Amount) Add(b Amount) (Amount, error) {
 	if a.Currency != b.Currency {
 		return Amount{}, fmt.Errorf("add %s to %s: %w", b.Currency, a.Currency, ErrCurrencyMismatch)
 	}
-	s := a.Minor + b.Minor
-	if (s > a.Minor) != (b.Minor > 0) {
-		return Amount{}, fmt.Errorf("add %d to %d %s: %w", b.Minor, a.Minor, a.Currency, ErrOverflow)
+	s, err := Add(a.Minor, b.Minor)
+	if err != nil {
+		return Amount{}, fmt.Errorf("%s: %w", a.Currency, err)
 	}
 	return Amount{Minor: s, Currency: a.Currency}, nil
 }
 
 // Sub returns a-b; both must have the same currency.
 func (a Amount) Sub(b Amount) (Amount, error) {
-	nb, err := b.Neg()
-	if err != nil {
-		return Amount{}, err
+	if a.Currency != b.Currency {
+		return Amount{}, fmt.Errorf("subtract %s from %s: %w", b.Currency, a.Currency, ErrCurrencyMismatch)
 	}
-	return a.Add(nb)
+	d, err := Sub(a.Minor, b.Minor)
+	if err != nil {
+		return Amount{}, fmt.Errorf("%s: %w", a.Currency, err)
+	}
+	return Amount{Minor: d, Currency: a.Currency}, nil
 }
 
 // String formats a as a decimal with the currency's exponent and its code,
@@ -128,16 +133,16 @@ func (a Amount) Split(weights []int64) ([]Amount, error) {
 	if total.Sign() == 0 {
 		return nil, errors.New("split: weights sum to zero")
 	}
-	neg := a.Minor < 0
+	// Shares are computed on |a| and get a's sign at the end; each is at
+	// most |a|, so it fits into int64 once signed, even for the most
+	// negative amount.
 	abs := new(big.Int).Abs(big.NewInt(a.Minor))
-	parts := make([]Amount, len(weights))
+	shares := make([]*big.Int, len(weights))
 	rems := make([]*big.Int, len(weights))
 	assigned := new(big.Int)
 	for i, w := range weights {
-		q, r := new(big.Int).QuoRem(new(big.Int).Mul(abs, big.NewInt(w)), total, new(big.Int))
-		parts[i] = Amount{Minor: q.Int64(), Currency: a.Currency}
-		rems[i] = r
-		assigned.Add(assigned, q)
+		shares[i], rems[i] = new(big.Int).QuoRem(new(big.Int).Mul(abs, big.NewInt(w)), total, new(big.Int))
+		assigned.Add(assigned, shares[i])
 	}
 	left := new(big.Int).Sub(abs, assigned).Int64()
 	for ; left > 0; left-- {
@@ -147,13 +152,15 @@ func (a Amount) Split(weights []int64) ([]Amount, error) {
 				best = i
 			}
 		}
-		parts[best].Minor++
+		shares[best].Add(shares[best], big.NewInt(1))
 		rems[best].SetInt64(0)
 	}
-	if neg {
-		for i := range parts {
-			parts[i].Minor = -parts[i].Minor
+	parts := make([]Amount, len(weights))
+	for i, q := range shares {
+		if a.Minor < 0 {
+			q.Neg(q)
 		}
+		parts[i] = Amount{Minor: q.Int64(), Currency: a.Currency}
 	}
 	return parts, nil
 }
