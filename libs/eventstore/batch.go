@@ -12,34 +12,6 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-// StreamAppend is one stream's part of an AppendGroup: events to append to
-// Stream if it is at version Expected.
-type StreamAppend struct {
-	Stream   StreamID
-	Expected ExpectedVersion
-	Events   []Event
-}
-
-// AppendGroup is a set of appends to different streams that is stored
-// atomically: all of its events or none. A journal entry and the open item
-// it creates on the debtor's stream are one group.
-type AppendGroup []StreamAppend
-
-// GroupResult is the outcome of one AppendGroup of AppendBatch.
-type GroupResult struct {
-	// Events holds, per StreamAppend of the group and in its order, the
-	// stored events with version, position, cursor, recorded-at and hashes
-	// set. It is nil when Err is set.
-	Events [][]Event
-	// Replayed reports that every event of the group was stored before
-	// with the same content, so nothing was written (see Append).
-	Replayed bool
-	// Err is why the group was not stored: a *ContentMismatchError, a
-	// *ConflictError, ErrPartialDuplicate or ErrInvalidEvent (each
-	// wrapped), or the database error of a group that failed on its own.
-	Err error
-}
-
 // AppendBatch stores many independent groups with as few commits as it can:
 // the groups that pass their checks are written by one multi-row INSERT,
 // which is one transaction and one WAL flush for all of them. Each group is

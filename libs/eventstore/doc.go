@@ -1,7 +1,9 @@
 // Package eventstore is the append-only event store of an o2c service on
-// PostgreSQL (pgx/v5). Package memstore is its in-memory twin for domain
-// tests; package storetest is the contract suite both pass; package relay
-// publishes stored events to NATS JetStream.
+// PostgreSQL (pgx/v5). Package es holds the storage-free types (Event,
+// StreamID, the errors, ...), which this package re-exports as aliases, so
+// that domain code can depend on es alone; package memstore is the store's
+// in-memory twin for domain tests; package storetest is the contract suite
+// both pass; package relay publishes stored events to NATS JetStream.
 //
 // # Model
 //

@@ -79,7 +79,7 @@ func appendString(buf []byte, s string) []byte {
 // modified. Stores call it; a Store implementation outside this package
 // should too, so that all stores hash alike.
 func Prepare(stream StreamID, events []Event) ([]Event, error) {
-	if !stream.valid() {
+	if !stream.Valid() {
 		return nil, fmt.Errorf("%w: stream %q needs tenant, type and id", ErrInvalidEvent, stream)
 	}
 	if len(events) == 0 {
