@@ -53,7 +53,11 @@ type InvoiceIngested struct {
 	PaymentTerms *v1.PaymentTerms `protobuf:"bytes,9,opt,name=payment_terms,json=paymentTerms,proto3" json:"payment_terms,omitempty"`
 	// ISO 4217 code of every amount.
 	Currency string `protobuf:"bytes,10,opt,name=currency,proto3" json:"currency,omitempty"`
-	// Net amount and VAT per rate, as validated against the lines.
+	// Net amount and VAT per tax key (tax country, rate, treatment), as
+	// validated against the lines and copied from the shop's totals: a
+	// VatTotal without tax_country and tax_treatment (every event stored
+	// before they existed) is a domestic German supply. Ingestion accepted
+	// each key as mapped on issue_date, so the ledger can book it.
 	Vat []*v1.VatTotal `protobuf:"bytes,11,rep,name=vat,proto3" json:"vat,omitempty"`
 	// Gross amount the debtor owes.
 	Gross *v11.Money `protobuf:"bytes,12,opt,name=gross,proto3" json:"gross,omitempty"`

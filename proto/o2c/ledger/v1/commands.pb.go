@@ -8,6 +8,7 @@ package ledgerv1
 
 import (
 	v1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
+	v11 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -133,15 +134,29 @@ func (ChargeKind) EnumDescriptor() ([]byte, []int) {
 	return file_o2c_ledger_v1_commands_proto_rawDescGZIP(), []int{1}
 }
 
-// VatAmount is the part of a document at one VAT rate.
+// VatAmount is the part of a document with one tax key: tax country, VAT
+// rate and tax treatment. The key selects the revenue, output VAT and
+// correction accounts and the DATEV tax key (see o2c.shop.v1.TaxTreatment).
+// RegisterInvoice accepts only keys the tenant's chart maps on the issue
+// date; corrections (credit notes, opening balances, and the discounts,
+// write-offs and recoveries that split an item's VatAmounts) accept any key
+// the chart maps on some date, since they correct an earlier supply. A
+// VatAmount without tax_country and tax_treatment, as every one stored
+// before they existed, is a domestic German supply; the ledger writes
+// "DE"/DOMESTIC that way (both fields empty) in its events.
 type VatAmount struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// VAT rate in basis points: 1900 is 19 %, 700 is 7 %, 0 is tax free.
 	RateBp int32 `protobuf:"varint,1,opt,name=rate_bp,json=rateBp,proto3" json:"rate_bp,omitempty"`
-	// Net amount at this rate.
+	// Net amount at this key.
 	Net *v1.Money `protobuf:"bytes,2,opt,name=net,proto3" json:"net,omitempty"`
-	// VAT at this rate.
-	Vat           *v1.Money `protobuf:"bytes,3,opt,name=vat,proto3" json:"vat,omitempty"`
+	// VAT at this key; zero when the rate is 0.
+	Vat *v1.Money `protobuf:"bytes,3,opt,name=vat,proto3" json:"vat,omitempty"`
+	// Tax treatment; unset means TAX_TREATMENT_DOMESTIC.
+	TaxTreatment v11.TaxTreatment `protobuf:"varint,4,opt,name=tax_treatment,json=taxTreatment,proto3,enum=o2c.shop.v1.TaxTreatment" json:"tax_treatment,omitempty"`
+	// ISO 3166-1 alpha-2 code of the country whose VAT law applies (the
+	// member state of consumption for OSS); empty means "DE".
+	TaxCountry    string `protobuf:"bytes,5,opt,name=tax_country,json=taxCountry,proto3" json:"tax_country,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -195,6 +210,20 @@ func (x *VatAmount) GetVat() *v1.Money {
 		return x.Vat
 	}
 	return nil
+}
+
+func (x *VatAmount) GetTaxTreatment() v11.TaxTreatment {
+	if x != nil {
+		return x.TaxTreatment
+	}
+	return v11.TaxTreatment(0)
+}
+
+func (x *VatAmount) GetTaxCountry() string {
+	if x != nil {
+		return x.TaxCountry
+	}
+	return ""
 }
 
 // RegisterInvoice books an invoice: debit the debtor (or, for an order a
@@ -1884,11 +1913,14 @@ var File_o2c_ledger_v1_commands_proto protoreflect.FileDescriptor
 
 const file_o2c_ledger_v1_commands_proto_rawDesc = "" +
 	"\n" +
-	"\x1co2c/ledger/v1/commands.proto\x12\ro2c.ledger.v1\x1a\x18o2c/common/v1/date.proto\x1a\x19o2c/common/v1/money.proto\"t\n" +
+	"\x1co2c/ledger/v1/commands.proto\x12\ro2c.ledger.v1\x1a\x18o2c/common/v1/date.proto\x1a\x19o2c/common/v1/money.proto\x1a\x19o2c/shop/v1/invoice.proto\"\xd5\x01\n" +
 	"\tVatAmount\x12\x17\n" +
 	"\arate_bp\x18\x01 \x01(\x05R\x06rateBp\x12&\n" +
 	"\x03net\x18\x02 \x01(\v2\x14.o2c.common.v1.MoneyR\x03net\x12&\n" +
-	"\x03vat\x18\x03 \x01(\v2\x14.o2c.common.v1.MoneyR\x03vat\"\xd8\x03\n" +
+	"\x03vat\x18\x03 \x01(\v2\x14.o2c.common.v1.MoneyR\x03vat\x12>\n" +
+	"\rtax_treatment\x18\x04 \x01(\x0e2\x19.o2c.shop.v1.TaxTreatmentR\ftaxTreatment\x12\x1f\n" +
+	"\vtax_country\x18\x05 \x01(\tR\n" +
+	"taxCountry\"\xd8\x03\n" +
 	"\x0fRegisterInvoice\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12'\n" +
 	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\x12%\n" +
@@ -2095,54 +2127,56 @@ var file_o2c_ledger_v1_commands_proto_goTypes = []any{
 	(*ReopenPeriod)(nil),           // 17: o2c.ledger.v1.ReopenPeriod
 	(*MergeDebtor)(nil),            // 18: o2c.ledger.v1.MergeDebtor
 	(*v1.Money)(nil),               // 19: o2c.common.v1.Money
-	(*v1.Date)(nil),                // 20: o2c.common.v1.Date
+	(v11.TaxTreatment)(0),          // 20: o2c.shop.v1.TaxTreatment
+	(*v1.Date)(nil),                // 21: o2c.common.v1.Date
 }
 var file_o2c_ledger_v1_commands_proto_depIdxs = []int32{
 	19, // 0: o2c.ledger.v1.VatAmount.net:type_name -> o2c.common.v1.Money
 	19, // 1: o2c.ledger.v1.VatAmount.vat:type_name -> o2c.common.v1.Money
-	2,  // 2: o2c.ledger.v1.RegisterInvoice.vat:type_name -> o2c.ledger.v1.VatAmount
-	19, // 3: o2c.ledger.v1.RegisterInvoice.gross:type_name -> o2c.common.v1.Money
-	20, // 4: o2c.ledger.v1.RegisterInvoice.issue_date:type_name -> o2c.common.v1.Date
-	20, // 5: o2c.ledger.v1.RegisterInvoice.due_date:type_name -> o2c.common.v1.Date
-	19, // 6: o2c.ledger.v1.RecordOpeningBalance.amount:type_name -> o2c.common.v1.Money
-	20, // 7: o2c.ledger.v1.RecordOpeningBalance.document_date:type_name -> o2c.common.v1.Date
-	20, // 8: o2c.ledger.v1.RecordOpeningBalance.due_date:type_name -> o2c.common.v1.Date
-	20, // 9: o2c.ledger.v1.RecordOpeningBalance.booking_date:type_name -> o2c.common.v1.Date
-	2,  // 10: o2c.ledger.v1.RecordOpeningBalance.vat:type_name -> o2c.ledger.v1.VatAmount
-	2,  // 11: o2c.ledger.v1.IssueCreditNote.vat:type_name -> o2c.ledger.v1.VatAmount
-	19, // 12: o2c.ledger.v1.IssueCreditNote.gross:type_name -> o2c.common.v1.Money
-	20, // 13: o2c.ledger.v1.IssueCreditNote.issue_date:type_name -> o2c.common.v1.Date
-	19, // 14: o2c.ledger.v1.Allocation.amount:type_name -> o2c.common.v1.Money
-	19, // 15: o2c.ledger.v1.Allocation.cash_discount:type_name -> o2c.common.v1.Money
-	19, // 16: o2c.ledger.v1.Allocation.difference:type_name -> o2c.common.v1.Money
-	19, // 17: o2c.ledger.v1.Fee.amount:type_name -> o2c.common.v1.Money
-	19, // 18: o2c.ledger.v1.ApplyPayment.amount:type_name -> o2c.common.v1.Money
-	20, // 19: o2c.ledger.v1.ApplyPayment.value_date:type_name -> o2c.common.v1.Date
-	6,  // 20: o2c.ledger.v1.ApplyPayment.allocations:type_name -> o2c.ledger.v1.Allocation
-	7,  // 21: o2c.ledger.v1.ApplyPayment.fees:type_name -> o2c.ledger.v1.Fee
-	0,  // 22: o2c.ledger.v1.ReturnPayment.kind:type_name -> o2c.ledger.v1.ReturnKind
-	20, // 23: o2c.ledger.v1.ReturnPayment.return_date:type_name -> o2c.common.v1.Date
-	19, // 24: o2c.ledger.v1.ReturnPayment.bank_fee:type_name -> o2c.common.v1.Money
-	1,  // 25: o2c.ledger.v1.AssessCharge.kind:type_name -> o2c.ledger.v1.ChargeKind
-	19, // 26: o2c.ledger.v1.AssessCharge.amount:type_name -> o2c.common.v1.Money
-	20, // 27: o2c.ledger.v1.AssessCharge.assessed_date:type_name -> o2c.common.v1.Date
-	20, // 28: o2c.ledger.v1.AssessCharge.due_date:type_name -> o2c.common.v1.Date
-	19, // 29: o2c.ledger.v1.WriteOff.amount:type_name -> o2c.common.v1.Money
-	20, // 30: o2c.ledger.v1.WriteOff.write_off_date:type_name -> o2c.common.v1.Date
-	19, // 31: o2c.ledger.v1.RecoverWrittenOff.amount:type_name -> o2c.common.v1.Money
-	20, // 32: o2c.ledger.v1.RecoverWrittenOff.value_date:type_name -> o2c.common.v1.Date
-	19, // 33: o2c.ledger.v1.RecordAgencyCollection.collected:type_name -> o2c.common.v1.Money
-	19, // 34: o2c.ledger.v1.RecordAgencyCollection.commission:type_name -> o2c.common.v1.Money
-	20, // 35: o2c.ledger.v1.RecordAgencyCollection.collected_date:type_name -> o2c.common.v1.Date
-	6,  // 36: o2c.ledger.v1.RecordAgencyCollection.allocations:type_name -> o2c.ledger.v1.Allocation
-	19, // 37: o2c.ledger.v1.PayOutCreditBalance.amount:type_name -> o2c.common.v1.Money
-	20, // 38: o2c.ledger.v1.PayOutCreditBalance.payout_date:type_name -> o2c.common.v1.Date
-	20, // 39: o2c.ledger.v1.MergeDebtor.merge_date:type_name -> o2c.common.v1.Date
-	40, // [40:40] is the sub-list for method output_type
-	40, // [40:40] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	20, // 2: o2c.ledger.v1.VatAmount.tax_treatment:type_name -> o2c.shop.v1.TaxTreatment
+	2,  // 3: o2c.ledger.v1.RegisterInvoice.vat:type_name -> o2c.ledger.v1.VatAmount
+	19, // 4: o2c.ledger.v1.RegisterInvoice.gross:type_name -> o2c.common.v1.Money
+	21, // 5: o2c.ledger.v1.RegisterInvoice.issue_date:type_name -> o2c.common.v1.Date
+	21, // 6: o2c.ledger.v1.RegisterInvoice.due_date:type_name -> o2c.common.v1.Date
+	19, // 7: o2c.ledger.v1.RecordOpeningBalance.amount:type_name -> o2c.common.v1.Money
+	21, // 8: o2c.ledger.v1.RecordOpeningBalance.document_date:type_name -> o2c.common.v1.Date
+	21, // 9: o2c.ledger.v1.RecordOpeningBalance.due_date:type_name -> o2c.common.v1.Date
+	21, // 10: o2c.ledger.v1.RecordOpeningBalance.booking_date:type_name -> o2c.common.v1.Date
+	2,  // 11: o2c.ledger.v1.RecordOpeningBalance.vat:type_name -> o2c.ledger.v1.VatAmount
+	2,  // 12: o2c.ledger.v1.IssueCreditNote.vat:type_name -> o2c.ledger.v1.VatAmount
+	19, // 13: o2c.ledger.v1.IssueCreditNote.gross:type_name -> o2c.common.v1.Money
+	21, // 14: o2c.ledger.v1.IssueCreditNote.issue_date:type_name -> o2c.common.v1.Date
+	19, // 15: o2c.ledger.v1.Allocation.amount:type_name -> o2c.common.v1.Money
+	19, // 16: o2c.ledger.v1.Allocation.cash_discount:type_name -> o2c.common.v1.Money
+	19, // 17: o2c.ledger.v1.Allocation.difference:type_name -> o2c.common.v1.Money
+	19, // 18: o2c.ledger.v1.Fee.amount:type_name -> o2c.common.v1.Money
+	19, // 19: o2c.ledger.v1.ApplyPayment.amount:type_name -> o2c.common.v1.Money
+	21, // 20: o2c.ledger.v1.ApplyPayment.value_date:type_name -> o2c.common.v1.Date
+	6,  // 21: o2c.ledger.v1.ApplyPayment.allocations:type_name -> o2c.ledger.v1.Allocation
+	7,  // 22: o2c.ledger.v1.ApplyPayment.fees:type_name -> o2c.ledger.v1.Fee
+	0,  // 23: o2c.ledger.v1.ReturnPayment.kind:type_name -> o2c.ledger.v1.ReturnKind
+	21, // 24: o2c.ledger.v1.ReturnPayment.return_date:type_name -> o2c.common.v1.Date
+	19, // 25: o2c.ledger.v1.ReturnPayment.bank_fee:type_name -> o2c.common.v1.Money
+	1,  // 26: o2c.ledger.v1.AssessCharge.kind:type_name -> o2c.ledger.v1.ChargeKind
+	19, // 27: o2c.ledger.v1.AssessCharge.amount:type_name -> o2c.common.v1.Money
+	21, // 28: o2c.ledger.v1.AssessCharge.assessed_date:type_name -> o2c.common.v1.Date
+	21, // 29: o2c.ledger.v1.AssessCharge.due_date:type_name -> o2c.common.v1.Date
+	19, // 30: o2c.ledger.v1.WriteOff.amount:type_name -> o2c.common.v1.Money
+	21, // 31: o2c.ledger.v1.WriteOff.write_off_date:type_name -> o2c.common.v1.Date
+	19, // 32: o2c.ledger.v1.RecoverWrittenOff.amount:type_name -> o2c.common.v1.Money
+	21, // 33: o2c.ledger.v1.RecoverWrittenOff.value_date:type_name -> o2c.common.v1.Date
+	19, // 34: o2c.ledger.v1.RecordAgencyCollection.collected:type_name -> o2c.common.v1.Money
+	19, // 35: o2c.ledger.v1.RecordAgencyCollection.commission:type_name -> o2c.common.v1.Money
+	21, // 36: o2c.ledger.v1.RecordAgencyCollection.collected_date:type_name -> o2c.common.v1.Date
+	6,  // 37: o2c.ledger.v1.RecordAgencyCollection.allocations:type_name -> o2c.ledger.v1.Allocation
+	19, // 38: o2c.ledger.v1.PayOutCreditBalance.amount:type_name -> o2c.common.v1.Money
+	21, // 39: o2c.ledger.v1.PayOutCreditBalance.payout_date:type_name -> o2c.common.v1.Date
+	21, // 40: o2c.ledger.v1.MergeDebtor.merge_date:type_name -> o2c.common.v1.Date
+	41, // [41:41] is the sub-list for method output_type
+	41, // [41:41] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_o2c_ledger_v1_commands_proto_init() }

@@ -131,6 +131,83 @@ func (DebtorKind) EnumDescriptor() ([]byte, []int) {
 	return file_o2c_shop_v1_invoice_proto_rawDescGZIP(), []int{1}
 }
 
+// TaxTreatment says how VAT applies to a supply. Together with the tax
+// country, the rate and the date (country, rate, treatment, date) it selects
+// the revenue and output VAT accounts and the DATEV tax key the supply is
+// booked on. A combination the tenant's chart does not map is rejected at
+// ingestion with that reason.
+type TaxTreatment int32
+
+const (
+	// Not set: a domestic supply, as for every invoice published before this
+	// field existed.
+	TaxTreatment_TAX_TREATMENT_UNSPECIFIED TaxTreatment = 0
+	// A supply taxed in Germany at a German rate (19 %, 7 %, 16 %/5 % from
+	// 2020-07-01 to 2020-12-31, or 0 % for a domestic line without VAT).
+	TaxTreatment_TAX_TREATMENT_DOMESTIC TaxTreatment = 1
+	// A tax-free intra-community supply to a business in another EU member
+	// state (§ 4 Nr. 1b, § 6a UStG). Rate 0; tax country "DE".
+	TaxTreatment_TAX_TREATMENT_INTRA_EU_SUPPLY TaxTreatment = 2
+	// A tax-free export to a country outside the EU (§ 4 Nr. 1a, § 6 UStG).
+	// Rate 0; tax country "DE".
+	TaxTreatment_TAX_TREATMENT_EXPORT TaxTreatment = 3
+	// A domestic supply exempt from VAT (§ 4 Nr. 8 ff. UStG). Rate 0; tax
+	// country "DE".
+	TaxTreatment_TAX_TREATMENT_EXEMPT TaxTreatment = 4
+	// A distance sale to a consumer in another EU member state, taxed there
+	// at that state's rate and declared through the one-stop shop (OSS,
+	// § 18j UStG). The tax country is that member state; accepted only for
+	// the countries and rates the tenant configured.
+	TaxTreatment_TAX_TREATMENT_OSS TaxTreatment = 5
+)
+
+// Enum value maps for TaxTreatment.
+var (
+	TaxTreatment_name = map[int32]string{
+		0: "TAX_TREATMENT_UNSPECIFIED",
+		1: "TAX_TREATMENT_DOMESTIC",
+		2: "TAX_TREATMENT_INTRA_EU_SUPPLY",
+		3: "TAX_TREATMENT_EXPORT",
+		4: "TAX_TREATMENT_EXEMPT",
+		5: "TAX_TREATMENT_OSS",
+	}
+	TaxTreatment_value = map[string]int32{
+		"TAX_TREATMENT_UNSPECIFIED":     0,
+		"TAX_TREATMENT_DOMESTIC":        1,
+		"TAX_TREATMENT_INTRA_EU_SUPPLY": 2,
+		"TAX_TREATMENT_EXPORT":          3,
+		"TAX_TREATMENT_EXEMPT":          4,
+		"TAX_TREATMENT_OSS":             5,
+	}
+)
+
+func (x TaxTreatment) Enum() *TaxTreatment {
+	p := new(TaxTreatment)
+	*p = x
+	return p
+}
+
+func (x TaxTreatment) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TaxTreatment) Descriptor() protoreflect.EnumDescriptor {
+	return file_o2c_shop_v1_invoice_proto_enumTypes[2].Descriptor()
+}
+
+func (TaxTreatment) Type() protoreflect.EnumType {
+	return &file_o2c_shop_v1_invoice_proto_enumTypes[2]
+}
+
+func (x TaxTreatment) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TaxTreatment.Descriptor instead.
+func (TaxTreatment) EnumDescriptor() ([]byte, []int) {
+	return file_o2c_shop_v1_invoice_proto_rawDescGZIP(), []int{2}
+}
+
 // InvoiceIssued is what a shop system publishes when it issues an invoice to a
 // customer. Subject: shop.<tenant>.invoice.issued, as protobuf binary or as
 // protojson with the header Content-Type: application/json. o2c stores what
@@ -146,8 +223,10 @@ func (DebtorKind) EnumDescriptor() ([]byte, []int) {
 //
 // Validation: the totals must equal the lines (see InvoiceTotals); every
 // amount is in the invoice currency; either due_date or payment_terms is
-// given. An invoice that fails validation is kept with the reason and never
-// silently dropped.
+// given, and the due date (given or derived) is a calendar date in the
+// years 1 to 9999; every line's (tax country, rate, treatment) is mapped by
+// the tenant's chart on the issue date (see TaxTreatment). An invoice that
+// fails validation is kept with the reason and never silently dropped.
 type InvoiceIssued struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Tenant (merchant) id: lowercase letters, digits and dashes. Must equal the
@@ -609,10 +688,20 @@ type InvoiceLine struct {
 	// in the invoice currency. Negative for a discount line.
 	NetAmount *v1.Money `protobuf:"bytes,3,opt,name=net_amount,json=netAmount,proto3" json:"net_amount,omitempty"`
 	// VAT rate in basis points: 1900 = 19 %, 700 = 7 %, 0 for tax-free lines.
-	// Rates 19 % and 7 % may be mixed within one invoice.
+	// Lines at different rates and treatments may be mixed within one invoice.
+	// Which rates are accepted depends on tax_country, tax_treatment and the
+	// issue date (see TaxTreatment): 1600 and 500 only for German supplies
+	// from 2020-07-01 to 2020-12-31, 1900 and 700 outside that window.
 	VatRateBp int32 `protobuf:"varint,4,opt,name=vat_rate_bp,json=vatRateBp,proto3" json:"vat_rate_bp,omitempty"`
 	// The shop's product id (SKU); optional.
-	Sku           string `protobuf:"bytes,5,opt,name=sku,proto3" json:"sku,omitempty"`
+	Sku string `protobuf:"bytes,5,opt,name=sku,proto3" json:"sku,omitempty"`
+	// How VAT applies to the line; unset means TAX_TREATMENT_DOMESTIC.
+	TaxTreatment TaxTreatment `protobuf:"varint,6,opt,name=tax_treatment,json=taxTreatment,proto3,enum=o2c.shop.v1.TaxTreatment" json:"tax_treatment,omitempty"`
+	// ISO 3166-1 alpha-2 code (upper case) of the country whose VAT law taxes
+	// or exempts the line: "DE" for everything the merchant declares in its
+	// German VAT return (domestic, intra-EU supply, export, exempt), the EU
+	// member state of consumption for an OSS sale. Empty means "DE".
+	TaxCountry    string `protobuf:"bytes,7,opt,name=tax_country,json=taxCountry,proto3" json:"tax_country,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -682,13 +771,31 @@ func (x *InvoiceLine) GetSku() string {
 	return ""
 }
 
+func (x *InvoiceLine) GetTaxTreatment() TaxTreatment {
+	if x != nil {
+		return x.TaxTreatment
+	}
+	return TaxTreatment_TAX_TREATMENT_UNSPECIFIED
+}
+
+func (x *InvoiceLine) GetTaxCountry() string {
+	if x != nil {
+		return x.TaxCountry
+	}
+	return ""
+}
+
 // InvoiceTotals must equal the lines:
 //   - net equals the sum of the lines' net amounts;
-//   - there is exactly one VatTotal per distinct VAT rate of the lines, whose
-//     net equals the sum of the lines at that rate and whose vat equals that
-//     net times the rate rounded half up to the minor unit (or, for shops that
-//     round per line, the sum of the per-line rounded VAT);
-//   - gross equals net plus the VAT of every rate.
+//   - there is exactly one VatTotal per distinct (tax country, VAT rate, tax
+//     treatment) of the lines, whose net equals the sum of the lines with
+//     that key and whose vat equals that net times the rate rounded half up
+//     to the minor unit (or, for shops that round per line, the sum of the
+//     per-line rounded VAT);
+//   - the net and the VAT of every VatTotal are zero or positive: a negative
+//     line (a voucher, a discount) is accepted only beside positive lines of
+//     the same key that cover it; anything else is a credit note;
+//   - gross equals net plus the VAT of every key.
 type InvoiceTotals struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Sum of the lines' net amounts.
@@ -752,15 +859,22 @@ func (x *InvoiceTotals) GetGross() *v1.Money {
 	return nil
 }
 
-// VatTotal is the VAT of all lines at one rate.
+// VatTotal is the VAT of all lines with one tax key: one tax country, VAT
+// rate and tax treatment. Totals published before the key had country and
+// treatment carry neither and mean a domestic German supply.
 type VatTotal struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// VAT rate in basis points (1900 = 19 %).
 	RateBp int32 `protobuf:"varint,1,opt,name=rate_bp,json=rateBp,proto3" json:"rate_bp,omitempty"`
-	// Net amount of the lines at this rate.
+	// Net amount of the lines with this key.
 	Net *v1.Money `protobuf:"bytes,2,opt,name=net,proto3" json:"net,omitempty"`
 	// VAT on that net amount.
-	Vat           *v1.Money `protobuf:"bytes,3,opt,name=vat,proto3" json:"vat,omitempty"`
+	Vat *v1.Money `protobuf:"bytes,3,opt,name=vat,proto3" json:"vat,omitempty"`
+	// Tax treatment of the lines; unset means TAX_TREATMENT_DOMESTIC.
+	TaxTreatment TaxTreatment `protobuf:"varint,4,opt,name=tax_treatment,json=taxTreatment,proto3,enum=o2c.shop.v1.TaxTreatment" json:"tax_treatment,omitempty"`
+	// Tax country of the lines (see InvoiceLine.tax_country); empty means
+	// "DE".
+	TaxCountry    string `protobuf:"bytes,5,opt,name=tax_country,json=taxCountry,proto3" json:"tax_country,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -816,6 +930,20 @@ func (x *VatTotal) GetVat() *v1.Money {
 	return nil
 }
 
+func (x *VatTotal) GetTaxTreatment() TaxTreatment {
+	if x != nil {
+		return x.TaxTreatment
+	}
+	return TaxTreatment_TAX_TREATMENT_UNSPECIFIED
+}
+
+func (x *VatTotal) GetTaxCountry() string {
+	if x != nil {
+		return x.TaxCountry
+	}
+	return ""
+}
+
 var File_o2c_shop_v1_invoice_proto protoreflect.FileDescriptor
 
 const file_o2c_shop_v1_invoice_proto_rawDesc = "" +
@@ -858,22 +986,28 @@ const file_o2c_shop_v1_invoice_proto_rawDesc = "" +
 	"\bnet_days\x18\x01 \x01(\x05R\anetDays\x12#\n" +
 	"\rdiscount_days\x18\x02 \x01(\x05R\fdiscountDays\x12\x1f\n" +
 	"\vdiscount_bp\x18\x03 \x01(\x05R\n" +
-	"discountBp\"\xb2\x01\n" +
+	"discountBp\"\x93\x02\n" +
 	"\vInvoiceLine\x12 \n" +
 	"\vdescription\x18\x01 \x01(\tR\vdescription\x12\x1a\n" +
 	"\bquantity\x18\x02 \x01(\tR\bquantity\x123\n" +
 	"\n" +
 	"net_amount\x18\x03 \x01(\v2\x14.o2c.common.v1.MoneyR\tnetAmount\x12\x1e\n" +
 	"\vvat_rate_bp\x18\x04 \x01(\x05R\tvatRateBp\x12\x10\n" +
-	"\x03sku\x18\x05 \x01(\tR\x03sku\"\x8c\x01\n" +
+	"\x03sku\x18\x05 \x01(\tR\x03sku\x12>\n" +
+	"\rtax_treatment\x18\x06 \x01(\x0e2\x19.o2c.shop.v1.TaxTreatmentR\ftaxTreatment\x12\x1f\n" +
+	"\vtax_country\x18\a \x01(\tR\n" +
+	"taxCountry\"\x8c\x01\n" +
 	"\rInvoiceTotals\x12&\n" +
 	"\x03net\x18\x01 \x01(\v2\x14.o2c.common.v1.MoneyR\x03net\x12'\n" +
 	"\x03vat\x18\x02 \x03(\v2\x15.o2c.shop.v1.VatTotalR\x03vat\x12*\n" +
-	"\x05gross\x18\x03 \x01(\v2\x14.o2c.common.v1.MoneyR\x05gross\"s\n" +
+	"\x05gross\x18\x03 \x01(\v2\x14.o2c.common.v1.MoneyR\x05gross\"\xd4\x01\n" +
 	"\bVatTotal\x12\x17\n" +
 	"\arate_bp\x18\x01 \x01(\x05R\x06rateBp\x12&\n" +
 	"\x03net\x18\x02 \x01(\v2\x14.o2c.common.v1.MoneyR\x03net\x12&\n" +
-	"\x03vat\x18\x03 \x01(\v2\x14.o2c.common.v1.MoneyR\x03vat*d\n" +
+	"\x03vat\x18\x03 \x01(\v2\x14.o2c.common.v1.MoneyR\x03vat\x12>\n" +
+	"\rtax_treatment\x18\x04 \x01(\x0e2\x19.o2c.shop.v1.TaxTreatmentR\ftaxTreatment\x12\x1f\n" +
+	"\vtax_country\x18\x05 \x01(\tR\n" +
+	"taxCountry*d\n" +
 	"\vChannelKind\x12\x1c\n" +
 	"\x18CHANNEL_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15CHANNEL_KIND_OWN_SHOP\x10\x01\x12\x1c\n" +
@@ -882,7 +1016,14 @@ const file_o2c_shop_v1_invoice_proto_rawDesc = "" +
 	"DebtorKind\x12\x1b\n" +
 	"\x17DEBTOR_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14DEBTOR_KIND_CONSUMER\x10\x01\x12\x18\n" +
-	"\x14DEBTOR_KIND_BUSINESS\x10\x02B\xa3\x01\n" +
+	"\x14DEBTOR_KIND_BUSINESS\x10\x02*\xb7\x01\n" +
+	"\fTaxTreatment\x12\x1d\n" +
+	"\x19TAX_TREATMENT_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16TAX_TREATMENT_DOMESTIC\x10\x01\x12!\n" +
+	"\x1dTAX_TREATMENT_INTRA_EU_SUPPLY\x10\x02\x12\x18\n" +
+	"\x14TAX_TREATMENT_EXPORT\x10\x03\x12\x18\n" +
+	"\x14TAX_TREATMENT_EXEMPT\x10\x04\x12\x15\n" +
+	"\x11TAX_TREATMENT_OSS\x10\x05B\xa3\x01\n" +
 	"\x0fcom.o2c.shop.v1B\fInvoiceProtoP\x01Z4github.com/o2c-platform/o2c/proto/o2c/shop/v1;shopv1\xa2\x02\x03OSX\xaa\x02\vO2c.Shop.V1\xca\x02\vO2c\\Shop\\V1\xe2\x02\x17O2c\\Shop\\V1\\GPBMetadata\xea\x02\rO2c::Shop::V1b\x06proto3"
 
 var (
@@ -897,46 +1038,49 @@ func file_o2c_shop_v1_invoice_proto_rawDescGZIP() []byte {
 	return file_o2c_shop_v1_invoice_proto_rawDescData
 }
 
-var file_o2c_shop_v1_invoice_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_o2c_shop_v1_invoice_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
 var file_o2c_shop_v1_invoice_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_o2c_shop_v1_invoice_proto_goTypes = []any{
 	(ChannelKind)(0),              // 0: o2c.shop.v1.ChannelKind
 	(DebtorKind)(0),               // 1: o2c.shop.v1.DebtorKind
-	(*InvoiceIssued)(nil),         // 2: o2c.shop.v1.InvoiceIssued
-	(*SalesChannel)(nil),          // 3: o2c.shop.v1.SalesChannel
-	(*Debtor)(nil),                // 4: o2c.shop.v1.Debtor
-	(*Address)(nil),               // 5: o2c.shop.v1.Address
-	(*PaymentTerms)(nil),          // 6: o2c.shop.v1.PaymentTerms
-	(*InvoiceLine)(nil),           // 7: o2c.shop.v1.InvoiceLine
-	(*InvoiceTotals)(nil),         // 8: o2c.shop.v1.InvoiceTotals
-	(*VatTotal)(nil),              // 9: o2c.shop.v1.VatTotal
-	(*v1.Date)(nil),               // 10: o2c.common.v1.Date
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
-	(*v1.Money)(nil),              // 12: o2c.common.v1.Money
+	(TaxTreatment)(0),             // 2: o2c.shop.v1.TaxTreatment
+	(*InvoiceIssued)(nil),         // 3: o2c.shop.v1.InvoiceIssued
+	(*SalesChannel)(nil),          // 4: o2c.shop.v1.SalesChannel
+	(*Debtor)(nil),                // 5: o2c.shop.v1.Debtor
+	(*Address)(nil),               // 6: o2c.shop.v1.Address
+	(*PaymentTerms)(nil),          // 7: o2c.shop.v1.PaymentTerms
+	(*InvoiceLine)(nil),           // 8: o2c.shop.v1.InvoiceLine
+	(*InvoiceTotals)(nil),         // 9: o2c.shop.v1.InvoiceTotals
+	(*VatTotal)(nil),              // 10: o2c.shop.v1.VatTotal
+	(*v1.Date)(nil),               // 11: o2c.common.v1.Date
+	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
+	(*v1.Money)(nil),              // 13: o2c.common.v1.Money
 }
 var file_o2c_shop_v1_invoice_proto_depIdxs = []int32{
-	3,  // 0: o2c.shop.v1.InvoiceIssued.channel:type_name -> o2c.shop.v1.SalesChannel
-	4,  // 1: o2c.shop.v1.InvoiceIssued.debtor:type_name -> o2c.shop.v1.Debtor
-	10, // 2: o2c.shop.v1.InvoiceIssued.issue_date:type_name -> o2c.common.v1.Date
-	10, // 3: o2c.shop.v1.InvoiceIssued.due_date:type_name -> o2c.common.v1.Date
-	6,  // 4: o2c.shop.v1.InvoiceIssued.payment_terms:type_name -> o2c.shop.v1.PaymentTerms
-	7,  // 5: o2c.shop.v1.InvoiceIssued.lines:type_name -> o2c.shop.v1.InvoiceLine
-	8,  // 6: o2c.shop.v1.InvoiceIssued.totals:type_name -> o2c.shop.v1.InvoiceTotals
-	11, // 7: o2c.shop.v1.InvoiceIssued.issued_at:type_name -> google.protobuf.Timestamp
+	4,  // 0: o2c.shop.v1.InvoiceIssued.channel:type_name -> o2c.shop.v1.SalesChannel
+	5,  // 1: o2c.shop.v1.InvoiceIssued.debtor:type_name -> o2c.shop.v1.Debtor
+	11, // 2: o2c.shop.v1.InvoiceIssued.issue_date:type_name -> o2c.common.v1.Date
+	11, // 3: o2c.shop.v1.InvoiceIssued.due_date:type_name -> o2c.common.v1.Date
+	7,  // 4: o2c.shop.v1.InvoiceIssued.payment_terms:type_name -> o2c.shop.v1.PaymentTerms
+	8,  // 5: o2c.shop.v1.InvoiceIssued.lines:type_name -> o2c.shop.v1.InvoiceLine
+	9,  // 6: o2c.shop.v1.InvoiceIssued.totals:type_name -> o2c.shop.v1.InvoiceTotals
+	12, // 7: o2c.shop.v1.InvoiceIssued.issued_at:type_name -> google.protobuf.Timestamp
 	0,  // 8: o2c.shop.v1.SalesChannel.kind:type_name -> o2c.shop.v1.ChannelKind
 	1,  // 9: o2c.shop.v1.Debtor.kind:type_name -> o2c.shop.v1.DebtorKind
-	5,  // 10: o2c.shop.v1.Debtor.billing_address:type_name -> o2c.shop.v1.Address
-	12, // 11: o2c.shop.v1.InvoiceLine.net_amount:type_name -> o2c.common.v1.Money
-	12, // 12: o2c.shop.v1.InvoiceTotals.net:type_name -> o2c.common.v1.Money
-	9,  // 13: o2c.shop.v1.InvoiceTotals.vat:type_name -> o2c.shop.v1.VatTotal
-	12, // 14: o2c.shop.v1.InvoiceTotals.gross:type_name -> o2c.common.v1.Money
-	12, // 15: o2c.shop.v1.VatTotal.net:type_name -> o2c.common.v1.Money
-	12, // 16: o2c.shop.v1.VatTotal.vat:type_name -> o2c.common.v1.Money
-	17, // [17:17] is the sub-list for method output_type
-	17, // [17:17] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	6,  // 10: o2c.shop.v1.Debtor.billing_address:type_name -> o2c.shop.v1.Address
+	13, // 11: o2c.shop.v1.InvoiceLine.net_amount:type_name -> o2c.common.v1.Money
+	2,  // 12: o2c.shop.v1.InvoiceLine.tax_treatment:type_name -> o2c.shop.v1.TaxTreatment
+	13, // 13: o2c.shop.v1.InvoiceTotals.net:type_name -> o2c.common.v1.Money
+	10, // 14: o2c.shop.v1.InvoiceTotals.vat:type_name -> o2c.shop.v1.VatTotal
+	13, // 15: o2c.shop.v1.InvoiceTotals.gross:type_name -> o2c.common.v1.Money
+	13, // 16: o2c.shop.v1.VatTotal.net:type_name -> o2c.common.v1.Money
+	13, // 17: o2c.shop.v1.VatTotal.vat:type_name -> o2c.common.v1.Money
+	2,  // 18: o2c.shop.v1.VatTotal.tax_treatment:type_name -> o2c.shop.v1.TaxTreatment
+	19, // [19:19] is the sub-list for method output_type
+	19, // [19:19] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_o2c_shop_v1_invoice_proto_init() }
@@ -949,7 +1093,7 @@ func file_o2c_shop_v1_invoice_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_o2c_shop_v1_invoice_proto_rawDesc), len(file_o2c_shop_v1_invoice_proto_rawDesc)),
-			NumEnums:      2,
+			NumEnums:      3,
 			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
