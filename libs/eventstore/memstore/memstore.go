@@ -1,10 +1,11 @@
 // Package memstore is an in-memory event store for domain tests. It follows
 // the same contract as the PostgreSQL store in package eventstore (the
 // storetest suite runs against both): optimistic concurrency per stream,
-// idempotent appends by event id and content hash, hash chains, an ordered
-// log read with cursors, and checkpoints. Nothing is persisted, and a
-// projection's read model is the caller's memory, which a failing batch does
-// not roll back (only the checkpoint stays where it was).
+// idempotent appends by event id and content hash, atomic groups of appends
+// to several streams (AppendBatch), hash chains, an ordered log read with
+// cursors, and checkpoints. Nothing is persisted, and a projection's read
+// model is the caller's memory, which a failing batch does not roll back
+// (only the checkpoint stays where it was).
 package memstore
 
 import (
@@ -57,59 +58,136 @@ func (s *Store) Append(ctx context.Context, stream eventstore.StreamID, expected
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	prepared, err := eventstore.Prepare(stream, events)
+	g, err := prepareGroup(eventstore.AppendGroup{{Stream: stream, Expected: expected, Events: events}})
 	if err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	out, _, err := s.appendGroup(g)
+	if err != nil {
+		return nil, fmt.Errorf("append to %s: %w", stream, err)
+	}
+	return out[0], nil
+}
 
-	var stored []eventstore.Event
-	for _, ev := range prepared {
-		i, ok := s.byID[ev.EventID]
-		if !ok {
+// AppendBatch stores each group atomically and on its own, in order, as
+// eventstore.Store.AppendBatch does: a group's result is that of appending
+// it after every earlier group of the call, and a group that fails (its
+// GroupResult.Err) does not fail the others. The returned error is the
+// context's.
+func (s *Store) AppendBatch(ctx context.Context, groups []eventstore.AppendGroup) ([]eventstore.GroupResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("append batch: %w", err)
+	}
+	res := make([]eventstore.GroupResult, len(groups))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, g := range groups {
+		pg, err := prepareGroup(g)
+		if err != nil {
+			res[i].Err = err
 			continue
 		}
-		old := s.log[i]
-		if !bytes.Equal(old.ContentHash, ev.ContentHash) {
-			return nil, fmt.Errorf("append to %s: %w", stream, &eventstore.ContentMismatchError{EventID: ev.EventID, StoredHash: old.ContentHash, AppendedHash: ev.ContentHash})
+		out, replayed, err := s.appendGroup(pg)
+		if err != nil {
+			res[i].Err = fmt.Errorf("append batch: %w", err)
+			continue
 		}
-		stored = append(stored, clone(old))
+		res[i] = eventstore.GroupResult{Events: out, Replayed: replayed}
 	}
-	if len(stored) == len(prepared) {
-		return stored, nil
-	}
-	if len(stored) > 0 {
-		return nil, fmt.Errorf("append to %s: %w", stream, eventstore.ErrPartialDuplicate)
-	}
+	return res, nil
+}
 
-	idx := s.streams[stream]
-	version := int64(len(idx))
-	if expected != eventstore.AnyVersion && int64(expected) != version {
-		return nil, fmt.Errorf("append: %w", &eventstore.ConflictError{Stream: stream, Expected: expected, Actual: version})
+// prepareGroup validates a group and computes its events' content hashes.
+func prepareGroup(g eventstore.AppendGroup) (eventstore.AppendGroup, error) {
+	if len(g) == 0 {
+		return nil, fmt.Errorf("%w: empty append group", eventstore.ErrInvalidEvent)
 	}
-	var prev []byte
-	if version > 0 {
-		prev = s.log[idx[len(idx)-1]].ChainHash
+	out := make(eventstore.AppendGroup, len(g))
+	streams := make(map[eventstore.StreamID]bool, len(g))
+	ids := make(map[uuid.UUID]bool)
+	for i, a := range g {
+		if streams[a.Stream] {
+			return nil, fmt.Errorf("%w: stream %s appears twice in one group", eventstore.ErrInvalidEvent, a.Stream)
+		}
+		streams[a.Stream] = true
+		if a.Expected < eventstore.AnyVersion {
+			return nil, fmt.Errorf("%w: expected version %d", eventstore.ErrInvalidEvent, a.Expected)
+		}
+		evs, err := eventstore.Prepare(a.Stream, a.Events)
+		if err != nil {
+			return nil, err
+		}
+		for _, ev := range evs {
+			if ids[ev.EventID] {
+				return nil, fmt.Errorf("%w: event id %s appears twice in one group", eventstore.ErrInvalidEvent, ev.EventID)
+			}
+			ids[ev.EventID] = true
+		}
+		out[i] = eventstore.StreamAppend{Stream: a.Stream, Expected: a.Expected, Events: evs}
+	}
+	return out, nil
+}
+
+// appendGroup stores a prepared group with s.mu held: all of its events in
+// one transaction, or, when every event id is stored with the same
+// content, nothing (replayed). It returns the stored events per append.
+func (s *Store) appendGroup(g eventstore.AppendGroup) (_ [][]eventstore.Event, replayed bool, _ error) {
+	out := make([][]eventstore.Event, len(g))
+	some, all := false, true
+	for k, a := range g {
+		for _, ev := range a.Events {
+			i, ok := s.byID[ev.EventID]
+			if !ok {
+				all = false
+				continue
+			}
+			some = true
+			old := s.log[i]
+			if !bytes.Equal(old.ContentHash, ev.ContentHash) {
+				return nil, false, &eventstore.ContentMismatchError{EventID: ev.EventID, StoredHash: old.ContentHash, AppendedHash: ev.ContentHash}
+			}
+			out[k] = append(out[k], clone(old))
+		}
+	}
+	switch {
+	case some && all:
+		return out, true, nil
+	case some:
+		return nil, false, eventstore.ErrPartialDuplicate
+	}
+	for _, a := range g {
+		if v := int64(len(s.streams[a.Stream])); a.Expected != eventstore.AnyVersion && int64(a.Expected) != v {
+			return nil, false, &eventstore.ConflictError{Stream: a.Stream, Expected: a.Expected, Actual: v}
+		}
 	}
 	s.tx++
 	now := s.now().UTC().Truncate(time.Microsecond)
-	out := make([]eventstore.Event, len(prepared))
-	for i, ev := range prepared {
-		version++
-		ev.Version = version
-		ev.Position = int64(len(s.log) + 1)
-		ev.Cursor = eventstore.Cursor{TxID: s.tx, Position: ev.Position}
-		ev.RecordedAt = now
-		ev.ChainHash = eventstore.ChainHash(prev, ev.ContentHash, stream, version)
-		ev.Payload = proto.Clone(ev.Payload)
-		prev = ev.ChainHash
-		s.byID[ev.EventID] = len(s.log)
-		s.streams[stream] = append(s.streams[stream], len(s.log))
-		s.log = append(s.log, ev)
-		out[i] = clone(ev)
+	for k, a := range g {
+		idx := s.streams[a.Stream]
+		version := int64(len(idx))
+		var prev []byte
+		if version > 0 {
+			prev = s.log[idx[len(idx)-1]].ChainHash
+		}
+		out[k] = make([]eventstore.Event, len(a.Events))
+		for j, ev := range a.Events {
+			version++
+			ev.Version = version
+			ev.Position = int64(len(s.log) + 1)
+			ev.Cursor = eventstore.Cursor{TxID: s.tx, Position: ev.Position}
+			ev.RecordedAt = now
+			ev.ChainHash = eventstore.ChainHash(prev, ev.ContentHash, a.Stream, version)
+			ev.Payload = proto.Clone(ev.Payload)
+			prev = ev.ChainHash
+			s.byID[ev.EventID] = len(s.log)
+			s.streams[a.Stream] = append(s.streams[a.Stream], len(s.log))
+			s.log = append(s.log, ev)
+			out[k][j] = clone(ev)
+		}
 	}
-	return out, nil
+	return out, false, nil
 }
 
 // ReadStream returns up to limit events of stream with version >= from, by

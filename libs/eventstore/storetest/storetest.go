@@ -26,6 +26,7 @@ import (
 // Store is what the suite tests.
 type Store interface {
 	Append(ctx context.Context, stream eventstore.StreamID, expected eventstore.ExpectedVersion, events []eventstore.Event) ([]eventstore.Event, error)
+	AppendBatch(ctx context.Context, groups []eventstore.AppendGroup) ([]eventstore.GroupResult, error)
 	ReadStream(ctx context.Context, stream eventstore.StreamID, from int64, limit int) ([]eventstore.Event, error)
 	ReadAll(ctx context.Context, after eventstore.Cursor, limit int) ([]eventstore.Event, eventstore.Cursor, error)
 	Verify(ctx context.Context) (eventstore.Report, error)
@@ -59,6 +60,7 @@ func Run(t *testing.T, h Harness) {
 		{"Idempotency", testIdempotency},
 		{"IdempotencyAcrossEncodings", testIdempotencyAcrossEncodings},
 		{"InvalidEvents", testInvalid},
+		{"AppendBatchDecidesEachGroupAlone", testAppendBatch},
 		{"ReadAllPages", testReadAll},
 		{"VerifyDetectsTampering", testVerify},
 		{"Checkpoints", testCheckpoints},
@@ -541,5 +543,98 @@ func testProjection(t *testing.T, h Harness) {
 	}
 	if c, _ := s.Checkpoint(ctx, "proj"); c != all[6].Cursor {
 		t.Errorf("final checkpoint %v, want %v", c, all[6].Cursor)
+	}
+}
+
+// outcome names a GroupResult for comparison: "ok", "replay" or the
+// sentinel its error wraps.
+func outcome(r eventstore.GroupResult) string {
+	switch {
+	case r.Err == nil && r.Replayed:
+		return "replay"
+	case r.Err == nil:
+		return "ok"
+	case errors.Is(r.Err, eventstore.ErrContentMismatch):
+		return "mismatch"
+	case errors.Is(r.Err, eventstore.ErrVersionConflict):
+		return "conflict"
+	case errors.Is(r.Err, eventstore.ErrPartialDuplicate):
+		return "partial"
+	case errors.Is(r.Err, eventstore.ErrInvalidEvent):
+		return "invalid"
+	}
+	return "error: " + r.Err.Error()
+}
+
+func testAppendBatch(t *testing.T, h Harness) {
+	ctx := context.Background()
+	s := h.New(t)
+	old := mustAppend(t, s, stream("old"), eventstore.NoStream, events(1, "old"))[0]
+	again := NewEvent("old-0")
+	again.EventID = old.EventID
+	changed := NewEvent("other content")
+	changed.EventID = old.EventID
+	shared := NewEvent("shared")
+	sharedChanged := NewEvent("shared, changed")
+	sharedChanged.EventID = shared.EventID
+	partial := events(1, "partial")
+	mustAppend(t, s, stream("partial"), eventstore.NoStream, partial)
+
+	groups := []eventstore.AppendGroup{
+		// 0: an entry and an item on a debtor stream, atomically.
+		{{Stream: stream("e1"), Expected: eventstore.NoStream, Events: events(1, "e1")},
+			{Stream: stream("debtor"), Expected: eventstore.AnyVersion, Events: events(1, "item 1")}},
+		// 1: the stored event again: a replay.
+		{{Stream: stream("old"), Expected: eventstore.NoStream, Events: []eventstore.Event{again}}},
+		// 2: its id with other content.
+		{{Stream: stream("old"), Expected: eventstore.NoStream, Events: []eventstore.Event{changed}}},
+		// 3: a stream that exists already, with NoStream.
+		{{Stream: stream("old"), Expected: eventstore.NoStream, Events: events(1, "late")}},
+		// 4: the debtor stream again, after group 0.
+		{{Stream: stream("debtor"), Expected: 1, Events: events(1, "item 2")}},
+		// 5: no events.
+		{{Stream: stream("empty"), Expected: eventstore.NoStream}},
+		// 6, 7, 8: one event id three times in one batch.
+		{{Stream: stream("s"), Expected: eventstore.NoStream, Events: []eventstore.Event{shared}}},
+		{{Stream: stream("s"), Expected: eventstore.NoStream, Events: []eventstore.Event{shared}}},
+		{{Stream: stream("s"), Expected: eventstore.NoStream, Events: []eventstore.Event{sharedChanged}}},
+		// 9: a stored event and a new one.
+		{{Stream: stream("partial"), Expected: eventstore.AnyVersion, Events: append(partial, NewEvent("new"))}},
+		// 10: a good stream and a stale one: neither is stored.
+		{{Stream: stream("atomic"), Expected: eventstore.NoStream, Events: events(1, "atomic")},
+			{Stream: stream("debtor"), Expected: 0, Events: events(1, "stale")}},
+	}
+	res, err := s.AppendBatch(ctx, groups)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]string, len(res))
+	for i, r := range res {
+		got[i] = outcome(r)
+	}
+	want := []string{"ok", "replay", "mismatch", "conflict", "ok", "invalid", "ok", "replay", "mismatch", "partial", "conflict"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("outcomes (-want +got):\n%s", diff)
+	}
+	if v := res[4].Events[0][0].Version; v != 2 {
+		t.Errorf("second item has version %d, want 2", v)
+	}
+	if p := res[1].Events[0][0].Position; p != old.Position {
+		t.Errorf("replay returned position %d, want the stored %d", p, old.Position)
+	}
+	if a, b := res[0].Events[0][0].Cursor.TxID, res[0].Events[1][0].Cursor.TxID; a != b {
+		t.Errorf("the two streams of group 0 were written by transactions %d and %d, want one", a, b)
+	}
+	for _, st := range []eventstore.StreamID{stream("atomic"), stream("empty")} {
+		if evs, err := s.ReadStream(ctx, st, 1, 0); err != nil || len(evs) != 0 {
+			t.Errorf("%s has %d events, %v; want none", st, len(evs), err)
+		}
+	}
+	debtor, err := s.ReadStream(ctx, stream("debtor"), 1, 0)
+	if err != nil || len(debtor) != 2 {
+		t.Errorf("debtor stream has %d events, %v; want 2", len(debtor), err)
+	}
+	if rep, err := s.Verify(ctx); err != nil || !rep.OK() {
+		t.Errorf("Verify = %+v, %v; want intact chains", rep, err)
 	}
 }
