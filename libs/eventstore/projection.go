@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -45,6 +46,35 @@ type Projection struct {
 	Committed func(ctx context.Context, evs []Event) error
 }
 
+// ErrUndecodable means a stored event's payload does not decode as the
+// message its type names. Retrying cannot help: the stored bytes never
+// change. Projections report it inside an *EventError.
+var ErrUndecodable = errors.New("eventstore: stored payload does not decode")
+
+// EventError is the error of a projection that failed on one event: the
+// handler returned Err for it, or its payload does not decode (Err wraps
+// ErrUndecodable). The projection's checkpoint is before Event: neither it
+// nor any later event has been applied.
+//
+// Whether the failure is permanent depends on Err: a lost connection is
+// not, a value PostgreSQL rejects is (see database.IsTransient and
+// database.IsPermanent).
+type EventError struct {
+	// Projection is the projection's checkpoint name.
+	Projection string
+	// Event is the envelope of the event that failed.
+	Event Envelope
+	Err   error
+}
+
+func (e *EventError) Error() string {
+	return fmt.Sprintf("event %s (%s, stream %s version %d, position %d): %v",
+		e.Event.EventID, e.Event.Type, e.Event.Stream, e.Event.Version, e.Event.Position, e.Err)
+}
+
+// Unwrap returns Err.
+func (e *EventError) Unwrap() error { return e.Err }
+
 // CatchUp applies h to every event of the ordered log (see ReadAll) after
 // the checkpoint of projection name, in batches of batchSize (0 means
 // DefaultBatchSize). Each batch runs in one transaction that reads the
@@ -56,16 +86,22 @@ type Projection struct {
 // applied, with the number of events in committed batches. Transaction ids
 // are cluster-wide, so it may wait for transactions of other databases on
 // the same server that were running when it was called.
+//
+// When h fails, or an event's payload does not decode, CatchUp returns an
+// error wrapping an *EventError naming the event; the failed batch is
+// rolled back, so the checkpoint stays at the end of the last committed
+// batch, before the event.
 func (s *Store) CatchUp(ctx context.Context, name string, batchSize int, h Handler) (int, error) {
-	return s.CatchUpProjection(ctx, Projection{Name: name, BatchSize: batchSize, Apply: perEvent(h)})
+	return s.CatchUpProjection(ctx, Projection{Name: name, BatchSize: batchSize, Apply: perEvent(name, h)})
 }
 
-// perEvent turns a Handler into a BatchHandler.
-func perEvent(h Handler) BatchHandler {
+// perEvent turns a Handler of projection name into a BatchHandler whose
+// errors are *EventError.
+func perEvent(name string, h Handler) BatchHandler {
 	return func(ctx context.Context, tx pgx.Tx, evs []Event) error {
 		for _, ev := range evs {
 			if err := h(ctx, tx, ev); err != nil {
-				return fmt.Errorf("event %s (stream %s version %d): %w", ev.EventID, ev.Stream, ev.Version, err)
+				return &EventError{Projection: name, Event: ev.Envelope, Err: err}
 			}
 		}
 		return nil
@@ -74,6 +110,15 @@ func perEvent(h Handler) BatchHandler {
 
 // CatchUpProjection is CatchUp for a batched projection: p.Apply gets each
 // batch whole, and p.Committed, when set, runs after each commit.
+//
+// When p.Apply fails on a batch of several events, CatchUpProjection finds
+// the event it fails on by applying the batch again one event at a time,
+// in a transaction that it then rolls back, and returns an error wrapping
+// an *EventError naming that event. When every event of the batch applies
+// on its own (the batch failed as a whole, or the failure has passed), it
+// returns p.Apply's error as it was. Either way nothing of the batch is
+// committed, and the checkpoint stays at the end of the last committed
+// batch.
 func (s *Store) CatchUpProjection(ctx context.Context, p Projection) (int, error) {
 	name := p.Name
 	if p.BatchSize <= 0 {
@@ -158,25 +203,31 @@ func (s *Store) catchUpBatch(ctx context.Context, name string, batchSize int, h 
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // After Commit this is a no-op; on failure the error that matters is returned.
 
-	// The advisory lock assigns no transaction id, so this transaction does
-	// not hold back the read horizon before it writes.
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockID("projection", s.schema+"\x00"+name)); err != nil {
-		return nil, fmt.Errorf("lock: %w", err)
-	}
-	from, err := s.checkpoint(ctx, tx, name)
+	from, err := s.lockProjection(ctx, tx, name)
 	if err != nil {
 		return nil, err
 	}
-	evs, next, err := s.readAll(ctx, tx, from, batchSize)
-	if err != nil {
+	evs, err := s.readDecoded(ctx, tx, name, from, batchSize)
+	if err != nil || len(evs) == 0 {
 		return nil, err
-	}
-	if len(evs) == 0 {
-		return nil, nil
 	}
 	if err := h(ctx, tx, evs); err != nil {
+		var evErr *EventError
+		if errors.As(err, &evErr) || ctx.Err() != nil {
+			return nil, err
+		}
+		if len(evs) == 1 {
+			return nil, &EventError{Projection: name, Event: evs[0].Envelope, Err: err}
+		}
+		// The lock is held until this transaction ends; the search takes
+		// it again.
+		_ = tx.Rollback(ctx)
+		if evErr := s.failingEvent(ctx, name, from, evs, h); evErr != nil {
+			return nil, evErr
+		}
 		return nil, err
 	}
+	next := evs[len(evs)-1].Cursor
 	if _, err := tx.Exec(ctx, s.q.saveCheckpoint, name, strconv.FormatUint(next.TxID, 10), next.Position); err != nil {
 		return nil, fmt.Errorf("save checkpoint: %w", err)
 	}
@@ -188,14 +239,20 @@ func (s *Store) catchUpBatch(ctx context.Context, name string, batchSize int, h 
 
 // RunProjection keeps projection name caught up until ctx ends, polling for
 // new events every poll (0 means one second). It returns ctx's error on
-// cancellation and the first handler or database error otherwise.
+// cancellation and the first handler or database error otherwise; a
+// handler's error and an undecodable event come wrapped in an *EventError
+// naming the event. It does not retry: that is the caller's decision (see
+// package host, which retries transient errors and stops a projection on
+// others).
 func (s *Store) RunProjection(ctx context.Context, name string, batchSize int, poll time.Duration, h Handler) error {
-	return s.RunBatchProjection(ctx, Projection{Name: name, BatchSize: batchSize, Poll: poll, Apply: perEvent(h)})
+	return s.RunBatchProjection(ctx, Projection{Name: name, BatchSize: batchSize, Poll: poll, Apply: perEvent(name, h)})
 }
 
 // RunBatchProjection keeps p caught up until ctx ends, polling for new
 // events every p.Poll. It returns ctx's error on cancellation and the first
-// Apply, Committed or database error otherwise.
+// Apply, Committed or database error otherwise, an Apply error and an
+// undecodable event wrapped in an *EventError naming the event where
+// CatchUpProjection can tell which one it is.
 func (s *Store) RunBatchProjection(ctx context.Context, p Projection) error {
 	poll := p.Poll
 	if poll <= 0 {
@@ -216,4 +273,61 @@ func (s *Store) RunBatchProjection(ctx context.Context, p Projection) error {
 		case <-t.C:
 		}
 	}
+}
+
+// lockProjection takes the transaction-level advisory lock of projection
+// name in tx and returns its checkpoint. The lock assigns no transaction
+// id, so tx does not hold back the read horizon before it writes.
+func (s *Store) lockProjection(ctx context.Context, tx pgx.Tx, name string) (Cursor, error) {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockID("projection", s.schema+"\x00"+name)); err != nil {
+		return Cursor{}, fmt.Errorf("lock: %w", err)
+	}
+	return s.checkpoint(ctx, tx, name)
+}
+
+// readDecoded reads up to limit events after from in log order, like
+// readAll, and decodes their payloads. When a payload does not decode it
+// returns an *EventError naming that event and no events, so that the
+// checkpoint stays where it is, as after an Apply error.
+func (s *Store) readDecoded(ctx context.Context, q querier, name string, from Cursor, limit int) ([]Event, error) {
+	rows, err := q.Query(ctx, s.q.all, strconv.FormatUint(from.TxID, 10), from.Position, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read all after %v: %w", from, err)
+	}
+	evs, err := s.collect(rows, false)
+	if err != nil {
+		return nil, fmt.Errorf("read all after %v: %w", from, err)
+	}
+	for i := range evs {
+		if err := DecodePayload(&evs[i], s.types); err != nil {
+			return nil, &EventError{Projection: name, Event: evs[i].Envelope, Err: fmt.Errorf("%w: %w", ErrUndecodable, err)}
+		}
+	}
+	return evs, nil
+}
+
+// failingEvent applies evs, a batch h failed on, again one event at a time
+// in a transaction that it rolls back, and returns an *EventError for the
+// first event h fails on. It returns nil when every event applies on its
+// own, when another runner of the projection moved the checkpoint away
+// from from meanwhile, and when the search itself fails (the batch's error
+// then stands).
+func (s *Store) failingEvent(ctx context.Context, name string, from Cursor, evs []Event, h BatchHandler) *EventError {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // Nothing of the search is kept.
+	if at, err := s.lockProjection(ctx, tx, name); err != nil || at != from {
+		return nil
+	}
+	for i := range evs {
+		if err := h(ctx, tx, evs[i:i+1]); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return &EventError{Projection: name, Event: evs[i].Envelope, Err: err}
+		}
+	}
+	return nil
 }
