@@ -13,6 +13,10 @@ import (
 // [Health.SetNotServing] for a name that was not given to [NewHealth].
 var ErrUnknownService = errors.New("service not registered with health")
 
+// ErrDetailName is returned by [Health.SetDetail] for the empty name and
+// for a name given to [NewHealth]: a detail must not hide a service.
+var ErrDetailName = errors.New("health detail name is empty or a named service")
+
 // Health is the serving status a process reports through the gRPC health
 // service (grpc.health.v1.Health).
 //
@@ -23,6 +27,11 @@ var ErrUnknownService = errors.New("service not registered with health")
 // named service is SERVING; with no named services it follows
 // SetServing("") and SetNotServing(""). [Health.Shutdown], which [GRPC]
 // calls before it stops the server, turns everything NOT_SERVING for good.
+//
+// Details ([Health.SetDetail]) are further names whose status an operator
+// can ask for but which count towards nothing: a part of the process that
+// is degraded (a projection that stopped, say) while the named services
+// keep serving.
 //
 // A Health is safe for concurrent use.
 type Health struct {
@@ -65,6 +74,26 @@ func (h *Health) SetServing(service string) error {
 // [Health.Shutdown] it does nothing.
 func (h *Health) SetNotServing(service string) error {
 	return h.set(service, false)
+}
+
+// SetDetail reports the detail name as SERVING or NOT_SERVING. A detail is
+// reported under its own name like a service, but it never changes the
+// overall status or a named service's: it lets an operator see a degraded
+// part of a process that keeps serving, without a load balancer taking
+// the process out. It returns an error wrapping [ErrDetailName] for "" and
+// for a name given to [NewHealth]. After [Health.Shutdown] it does
+// nothing.
+func (h *Health) SetDetail(name string, serving bool) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, named := h.serving[name]; named || name == "" {
+		return fmt.Errorf("set health detail %q: %w", name, ErrDetailName)
+	}
+	if h.shutdown {
+		return nil
+	}
+	h.srv.SetServingStatus(name, servingStatus(serving))
+	return nil
 }
 
 // Shutdown marks every service and the overall status NOT_SERVING and

@@ -350,3 +350,44 @@ func TestRejectsBadArguments(t *testing.T) {
 		})
 	}
 }
+
+func TestHealthDetailsCountTowardsNothing(t *testing.T) {
+	t.Parallel()
+	const detail = "o2c.ledger.projections"
+	h := NewHealth(ledgerService)
+	r := start(t, h, time.Second)
+	client := healthpb.NewHealthClient(dial(t, r.addr))
+
+	if err := h.SetServing(""); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.SetDetail(detail, false); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"": "SERVING", ledgerService: "SERVING", detail: "NOT_SERVING"}
+	if diff := cmp.Diff(want, statuses(t, client, "", ledgerService, detail)); diff != "" {
+		t.Errorf("detail NOT_SERVING (-want +got):\n%s", diff)
+	}
+	// Setting every service leaves the detail alone.
+	if err := h.SetNotServing(""); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.SetDetail(detail, true); err != nil {
+		t.Fatal(err)
+	}
+	want = map[string]string{"": "NOT_SERVING", ledgerService: "NOT_SERVING", detail: "SERVING"}
+	if diff := cmp.Diff(want, statuses(t, client, "", ledgerService, detail)); diff != "" {
+		t.Errorf("services NOT_SERVING, detail SERVING (-want +got):\n%s", diff)
+	}
+	for _, name := range []string{"", ledgerService} {
+		if err := h.SetDetail(name, false); !errors.Is(err, ErrDetailName) {
+			t.Errorf("SetDetail(%q) = %v, want ErrDetailName", name, err)
+		}
+	}
+	if err := r.stop(); err != nil {
+		t.Errorf("GRPC after cancel = %v, want nil", err)
+	}
+	if err := h.SetDetail(detail, true); err != nil {
+		t.Errorf("SetDetail after Shutdown = %v, want nil (ignored)", err)
+	}
+}
