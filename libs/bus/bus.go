@@ -5,25 +5,39 @@
 // publishes on o2c.<tenant>.<service>.<event> (one stream per service,
 // O2C_<SERVICE>). Consumers are durable pull consumers with explicit acks.
 //
-// Failure policy (Consume): a handler returns nil to acknowledge, an error
-// wrapped with Permanent to terminate the message (the handler must have
-// recorded it where an operator can see it first), and any other error to
-// have it redelivered after a growing delay. After MaxDeliver attempts a
-// message is no longer redelivered; JetStream raises an advisory for it.
+// Commands one service sends another travel on
+// o2c.<tenant>.<sender>.<target>.<command>, inside the sender's stream
+// (CommandSubject; <command> is the message name in kebab case, e.g.
+// o2c.acme.matching.ledger.apply-payment). A service declares which of its
+// stored messages are commands for whom (Routes), and its relay publishes
+// them there; the target binds one consumer per sender with
+// CommandFilter.
+//
+// Failure policy (Consume, Decide): a handler returns nil when a message is
+// done and otherwise its error as it is. The consumer's fault classifier
+// sorts the error: a permanent class (invalid, conflict, not found,
+// precondition, forbidden) is recorded in the rejection store and the
+// message terminated; anything else is redelivered after a growing delay,
+// and when the last allowed delivery fails too, the message is recorded as
+// a rejection ("gave_up") with the errors of its deliveries. Every rejection
+// is logged once.
 package bus
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/o2c-platform/o2c/libs/fault"
 	"github.com/o2c-platform/o2c/libs/telemetry"
+	"github.com/o2c-platform/o2c/libs/tenant"
 )
 
 // ShopStream is the stream of everything shops publish.
@@ -66,23 +80,78 @@ func ServiceStreamConfig(service string) jetstream.StreamConfig {
 	}
 }
 
-var tenantRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-
-// ValidTenant reports whether s is a well-formed tenant id: lowercase
-// letters, digits and single dashes, at most 63 characters. Tenants are
-// subject tokens, so dots and wildcards are never allowed.
-func ValidTenant(s string) bool {
-	return len(s) <= 63 && tenantRE.MatchString(s)
-}
+// ValidTenant reports whether s is a well-formed tenant id. It is
+// tenant.Valid, which domain packages use instead of importing bus.
+func ValidTenant(s string) bool { return tenant.Valid(s) }
 
 // TenantFromSubject returns the tenant of a shop.<tenant>.… or
-// o2c.<tenant>.… subject.
-func TenantFromSubject(subject string) (string, bool) {
-	parts := strings.SplitN(subject, ".", 3)
-	if len(parts) < 3 || (parts[0] != "shop" && parts[0] != "o2c") || parts[1] == "" {
-		return "", false
+// o2c.<tenant>.… subject. It is tenant.FromSubject.
+func TenantFromSubject(subject string) (string, bool) { return tenant.FromSubject(subject) }
+
+// Routes says which subject a service's stored messages are relayed on: a
+// message type listed here is a command for the named target service; every
+// other type is an event of the service itself. Keys are protobuf full
+// names ("o2c.ledger.v1.ApplyPayment").
+type Routes map[string]string
+
+// CommandsFor returns Routes sending each of the full names to target.
+func CommandsFor(target string, fullNames ...string) Routes {
+	r := make(Routes, len(fullNames))
+	for _, n := range fullNames {
+		r[n] = target
 	}
-	return parts[1], true
+	return r
+}
+
+// Subject returns the subject service relays a stored message of type
+// fullName for tenant on: CommandSubject for a command in r, else
+// ServiceSubject with EventName.
+func (r Routes) Subject(tenant, service, fullName string) string {
+	if target, ok := r[fullName]; ok {
+		return CommandSubject(tenant, service, target, fullName)
+	}
+	return ServiceSubject(tenant, service, EventName(fullName))
+}
+
+// CommandSubject returns o2c.<tenant>.<sender>.<target>.<command>, where
+// <command> is CommandToken of fullName.
+func CommandSubject(tenant, sender, target, fullName string) string {
+	return ServiceSubject(tenant, sender, target+"."+CommandToken(fullName))
+}
+
+// CommandFilter is the subject filter of target's consumer of the commands
+// sender publishes: o2c.*.<sender>.<target>.>.
+func CommandFilter(sender, target string) string { return "o2c.*." + sender + "." + target + ".>" }
+
+// CommandToken returns the message name of a protobuf full name in kebab
+// case: "o2c.ledger.v1.ApplyPayment" -> "apply-payment".
+func CommandToken(fullName string) string {
+	name := fullName[strings.LastIndexByte(fullName, '.')+1:]
+	var b strings.Builder
+	for i, r := range name {
+		if r >= 'A' && r <= 'Z' {
+			if i > 0 {
+				b.WriteByte('-')
+			}
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// CommandName returns the message name of the last token of a command
+// subject: "apply-payment" -> "ApplyPayment" (the inverse of CommandToken
+// for the name).
+func CommandName(token string) string {
+	var b strings.Builder
+	for _, w := range strings.Split(token, "-") {
+		if w == "" {
+			continue
+		}
+		b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+	}
+	return b.String()
 }
 
 // EnsureStreams creates or updates the given streams. Services call it at
@@ -96,29 +165,57 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfgs ...jetstrea
 	return nil
 }
 
-// permanent marks an error that redelivery cannot fix.
-type permanent struct{ err error }
+// Permanent marks err as a failure that redelivery cannot fix, for
+// failures without a sentinel of their own (an undecodable message). It is
+// fault.Mark(err, fault.Invalid).
+func Permanent(err error) error { return fault.Mark(err, fault.Invalid) }
 
-func (p permanent) Error() string { return p.err.Error() }
-func (p permanent) Unwrap() error { return p.err }
+// IsPermanent reports whether err was marked with Permanent.
+func IsPermanent(err error) bool { return fault.Chain()(err) == fault.Invalid }
 
-// Permanent wraps err so that Consume terminates the message instead of
-// redelivering it.
-func Permanent(err error) error {
-	if err == nil {
-		return nil
-	}
-	return permanent{err}
+// Msg is one message as a handler sees it: from JetStream, or read back
+// from the rejection store for a replay (then Stream, Sequence and
+// Delivered are zero).
+type Msg struct {
+	Subject string
+	Header  nats.Header
+	Data    []byte
+	// Stream and Sequence place the message in its stream.
+	Stream   string
+	Sequence uint64
+	// Delivered counts the deliveries of the message, this one included.
+	Delivered uint64
 }
 
-// IsPermanent reports whether err was wrapped with Permanent.
-func IsPermanent(err error) bool {
-	var p permanent
-	return errors.As(err, &p)
+// Handler processes one message. It returns nil when the message is done
+// (processed, or a duplicate) and otherwise the error as it is: Consume
+// classifies it (see Consumer.Classify).
+type Handler func(ctx context.Context, msg Msg) error
+
+// Rejected is a message a consumer gives up on, handed to a Recorder.
+type Rejected struct {
+	// Consumer is the durable consumer's name.
+	Consumer string
+	Msg      Msg
+	// Class is the failure's class; a message whose last delivery failed
+	// transiently has Class Transient or Unknown.
+	Class fault.Class
+	// Code is the reason code: the fault.Detail code, the class name, or
+	// "gave_up" after the last delivery.
+	Code string
+	// Err is the last delivery's error.
+	Err error
+	// DeliveryErrors are the errors of the earlier deliveries this process
+	// saw, oldest first (at most maxDeliveryErrors).
+	DeliveryErrors []string
 }
 
-// Handler processes one message; see the package doc for what its result means.
-type Handler func(ctx context.Context, msg jetstream.Msg) error
+// Recorder keeps rejected messages where an operator can see and replay
+// them (package rejection). Its errors are transient: the message is then
+// redelivered and recorded on a later delivery.
+type Recorder interface {
+	Record(ctx context.Context, r Rejected) error
+}
 
 // Consumer describes a durable consumer to bind.
 type Consumer struct {
@@ -130,8 +227,21 @@ type Consumer struct {
 	FilterSubjects []string
 	// Manage creates or updates the consumer; otherwise it must exist.
 	Manage bool
-	// MaxDeliver bounds redeliveries; 0 means 20.
+	// MaxDeliver bounds deliveries; 0 means 20. The last one is never
+	// dropped unrecorded: if it fails, the message is rejected as gave_up.
+	// The bound is kept by Consume; a managed consumer is declared without
+	// a server-side bound, and a platform-managed one should be too
+	// (max_deliver -1), or rejections that cannot be recorded at its last
+	// delivery are lost with one error log line.
 	MaxDeliver int
+	// Classify sorts the handler's errors (the domain's fault table chained
+	// with the platform's); nil means fault.Chain() alone.
+	Classify fault.Classifier
+	// Rejections records what the consumer rejects. Required.
+	Rejections Recorder
+	// Log receives one line per rejected message and per recording failure;
+	// nil means slog.Default().
+	Log *slog.Logger
 }
 
 // Subscription is a bound consumer; Stop ends it.
@@ -157,22 +267,97 @@ func backoff(delivered uint64) time.Duration {
 	return min(d, time.Minute)
 }
 
+// Verdict is what Consume does with a message after its handler returned.
+type Verdict int
+
+const (
+	// Ack: the message is done.
+	Ack Verdict = iota + 1
+	// Redeliver later (Nak with back-off).
+	Redeliver
+	// Reject: record the message as a rejection, then terminate it.
+	Reject
+)
+
+// Decide is the one failure policy of every consumer: nil acknowledges; a
+// permanent class rejects; anything else is redelivered, except on the last
+// allowed delivery, where it is rejected too, so that nothing is dropped
+// without a record.
+func Decide(c fault.Class, err error, delivered uint64, maxDeliver int) Verdict {
+	switch {
+	case err == nil:
+		return Ack
+	case c.Permanent():
+		return Reject
+	case maxDeliver > 0 && delivered >= uint64(maxDeliver):
+		return Reject
+	}
+	return Redeliver
+}
+
+// maxDeliveryErrors bounds the delivery errors remembered per message.
+const maxDeliveryErrors = 10
+
+// attempts remembers the errors of a message's earlier deliveries, by
+// stream sequence, until it is acknowledged or terminated. It is memory
+// only: after a restart the earlier errors are not known.
+type attempts struct {
+	mu   sync.Mutex
+	errs map[uint64][]string
+}
+
+func (a *attempts) add(seq uint64, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.errs) > 10000 { // a burst of failures: forget rather than grow
+		clear(a.errs)
+	}
+	e := append(a.errs[seq], err.Error())
+	if len(e) > maxDeliveryErrors {
+		e = e[len(e)-maxDeliveryErrors:]
+	}
+	a.errs[seq] = e
+}
+
+func (a *attempts) take(seq uint64) []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	e := a.errs[seq]
+	delete(a.errs, seq)
+	return e
+}
+
 // Consume binds the consumer c (waiting, until ctx ends, for its stream to
 // exist: another service may declare it) and runs h for every message in
 // background goroutines until Stop. It returns once the consumer is bound,
 // so a service can report SERVING only after every Consume returned. The
 // handler's context carries the trace context from the message headers.
+// What happens to a message after h returns is decided by Decide.
 func Consume(ctx context.Context, js jetstream.JetStream, p telemetry.Providers, c Consumer, h Handler) (*Subscription, error) {
+	if c.Rejections == nil {
+		return nil, fmt.Errorf("consumer %s: no rejection recorder", c.Durable)
+	}
 	cfg := jetstream.ConsumerConfig{
 		Durable:        c.Durable,
 		FilterSubjects: c.FilterSubjects,
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
 		AckWait:        30 * time.Second,
-		MaxDeliver:     c.MaxDeliver,
+		// The bound is enforced by Decide, not by the server: a message
+		// whose rejection cannot be recorded must still come again.
+		MaxDeliver: -1,
 	}
-	if cfg.MaxDeliver == 0 {
-		cfg.MaxDeliver = 20
+	bound := c.MaxDeliver
+	if bound <= 0 {
+		bound = 20
+	}
+	classify := c.Classify
+	if classify == nil {
+		classify = fault.Chain()
+	}
+	log := c.Log
+	if log == nil {
+		log = slog.Default()
 	}
 	var cons jetstream.Consumer
 	for {
@@ -194,25 +379,54 @@ func Consume(ctx context.Context, js jetstream.JetStream, p telemetry.Providers,
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+	if info := cons.CachedInfo(); info != nil && info.Config.MaxDeliver > 0 && info.Config.MaxDeliver < bound {
+		// An unmanaged consumer with a server-side bound: reject on its
+		// last delivery, since the server sends no more.
+		bound = info.Config.MaxDeliver
+	}
+	seen := &attempts{errs: map[uint64][]string{}}
 	wg := &sync.WaitGroup{}
 	hctx := context.WithoutCancel(ctx)
-	cc, err := cons.Consume(func(msg jetstream.Msg) {
+	cc, err := cons.Consume(func(jm jetstream.Msg) {
 		wg.Add(1)
 		defer wg.Done()
-		mctx, span := telemetry.StartConsume(hctx, p, msg.Subject(), msg.Headers())
-		err := h(mctx, msg)
+		m := Msg{Subject: jm.Subject(), Header: jm.Headers(), Data: jm.Data(), Stream: c.Stream, Delivered: 1}
+		if md, mdErr := jm.Metadata(); mdErr == nil {
+			m.Sequence, m.Delivered = md.Sequence.Stream, md.NumDelivered
+		}
+		mctx, span := telemetry.StartConsume(hctx, p, m.Subject, m.Header)
+		err := h(mctx, m)
 		telemetry.EndSpan(span, err)
-		switch {
-		case err == nil:
-			_ = msg.Ack()
-		case IsPermanent(err):
-			_ = msg.Term()
-		default:
-			var delivered uint64 = 1
-			if md, mdErr := msg.Metadata(); mdErr == nil {
-				delivered = md.NumDelivered
+		class := classify(err)
+		switch Decide(class, err, m.Delivered, bound) {
+		case Ack:
+			seen.take(m.Sequence)
+			_ = jm.Ack()
+		case Redeliver:
+			seen.add(m.Sequence, err)
+			_ = jm.NakWithDelay(backoff(m.Delivered))
+		case Reject:
+			r := Rejected{Consumer: c.Durable, Msg: m, Class: class, Err: err, Code: fault.DetailOf(err).Code}
+			if r.Code == "" {
+				r.Code = class.String()
 			}
-			_ = msg.NakWithDelay(backoff(delivered))
+			if !class.Permanent() {
+				r.Code = "gave_up"
+				r.Err = fmt.Errorf("gave up after %d deliveries: %w", m.Delivered, err)
+			}
+			r.DeliveryErrors = seen.take(m.Sequence)
+			if rerr := c.Rejections.Record(mctx, r); rerr != nil {
+				// Not recorded: the message must come again, even past the
+				// bound, so it is never dropped without a record.
+				log.Error("cannot record rejected message; redelivering", "consumer", c.Durable,
+					"subject", m.Subject, "seq", m.Sequence, "error", err, "record_error", rerr)
+				seen.add(m.Sequence, err)
+				_ = jm.NakWithDelay(backoff(m.Delivered))
+				return
+			}
+			log.Warn("message rejected", "consumer", c.Durable, "subject", m.Subject, "seq", m.Sequence,
+				"code", r.Code, "error", r.Err)
+			_ = jm.Term()
 		}
 	})
 	if err != nil {
