@@ -2,6 +2,7 @@ package pgtest
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
 )
 
 // startForTest starts a private cluster (not the shared one), skipping or
@@ -165,5 +167,70 @@ func TestDatabaseURL(t *testing.T) {
 		if got := c.DatabaseURL(tt.db); got != tt.want {
 			t.Errorf("DatabaseURL(%q) = %q, want %q", tt.db, got, tt.want)
 		}
+	}
+}
+
+// TestStopServerAndStartAgain takes a cluster's server away under an open
+// session and brings it back at the same URL with its data.
+func TestStopServerAndStartAgain(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("-short: one private cluster is enough")
+	}
+	ctx := context.Background()
+	c := startForTest(t, Options{})
+	url := c.URL()
+	conn := connect(t, url)
+	// CHECKPOINT on its own, after the commit: synchronous_commit is off.
+	for _, sql := range []string{`CREATE TABLE kept (v text)`, `INSERT INTO kept VALUES ('before')`, `CHECKPOINT`} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	firstPID := c.cmd.Process.Pid
+
+	if err := c.StopServer(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.StopServer(); err != nil {
+		t.Errorf("second StopServer: %v", err)
+	}
+	if _, err := conn.Exec(ctx, `SELECT 1`); err == nil {
+		t.Error("query on a session of the stopped server succeeded")
+	}
+	if other, err := pgx.Connect(ctx, url+"&connect_timeout=5"); err == nil {
+		other.Close(ctx)
+		t.Error("connecting to the stopped server succeeded")
+	}
+	if (owner{pid: firstPID}).alive() {
+		t.Errorf("postmaster %d alive after StopServer", firstPID)
+	}
+
+	if err := c.StartServer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.StartServer(ctx); err == nil {
+		t.Error("StartServer of a running server: want error")
+	}
+	if c.URL() != url {
+		t.Errorf("URL after StartServer = %q, want %q", c.URL(), url)
+	}
+	if got := queryStrings(t, connect(t, url), `SELECT v FROM kept`); !cmp.Equal(got, []string{"before"}) {
+		t.Errorf("rows after the restart = %q, want [before]", got)
+	}
+	if _, err := os.Stat(filepath.Join(c.Dir(), "postgres.log")); err != nil {
+		t.Errorf("server log: %v", err)
+	}
+	stopAndCheck(t, c)
+}
+
+func TestStopServerOfExternalCluster(t *testing.T) {
+	t.Parallel()
+	c := &Cluster{url: "postgres://u@db.example:5432/postgres"}
+	if err := c.StopServer(); !errors.Is(err, ErrExternal) {
+		t.Errorf("StopServer = %v, want ErrExternal", err)
+	}
+	if err := c.StartServer(context.Background()); !errors.Is(err, ErrExternal) {
+		t.Errorf("StartServer = %v, want ErrExternal", err)
 	}
 }

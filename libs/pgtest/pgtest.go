@@ -7,8 +7,10 @@
 // earlier identical initdb, kept next to the clusters, instead of running
 // initdb each time. Clusters live under $TMPDIR/o2c-pgtest, one
 // directory each with an owner file; every Start removes the clusters of
-// processes that died without calling Stop. Open wraps an external server
-// instead.
+// processes that died without calling Stop. StopServer and StartServer
+// take a throwaway cluster's server away and bring it back at the same
+// URL, for tests of clients that must survive a database outage. Open
+// wraps an external server instead.
 //
 // In tests, NewDB is the usual entry point: it uses the server named by
 // TEST_DATABASE_URL (or DATABASE_URL), or starts one throwaway cluster per
@@ -69,11 +71,22 @@ type Cluster struct {
 	fileCopy bool
 
 	// The fields below are set only for a throwaway cluster.
-	dir     string // cluster directory: owner file, data dir, server log
-	cmd     *exec.Cmd
-	exited  chan struct{} // closed once the server process has been waited for
-	waitErr error         // the server's exit status, valid after exited is closed
-	log     io.Writer
+	dir string // cluster directory: owner file, data dir, server log
+	log io.Writer
+	// server is what StartServer needs to start the server again.
+	server struct {
+		binDir  string
+		port    int
+		durable bool
+		runAs   *syscall.Credential
+	}
+
+	// serverMu serialises StopServer, StartServer and Stop; start runs
+	// before anyone else can reach the cluster.
+	serverMu sync.Mutex
+	cmd      *exec.Cmd
+	exited   chan struct{} // closed once the server process has been waited for
+	waitErr  error         // the server's exit status, valid after exited is closed
 
 	stopOnce sync.Once
 	stopErr  error
@@ -146,7 +159,8 @@ func start(ctx context.Context, opts Options, root string) (*Cluster, error) {
 			return fail(err)
 		}
 		fmt.Fprintf(log, "pgtest: starting PostgreSQL %s in %s on 127.0.0.1:%d\n", version, dir, port)
-		err = c.startServer(ctx, binDir, port, opts.Durable, runAs)
+		c.server.binDir, c.server.port, c.server.durable, c.server.runAs = binDir, port, opts.Durable, runAs
+		err = c.startServer(ctx, false)
 		if err == nil {
 			break
 		}
@@ -266,8 +280,11 @@ func freePort() (int, error) {
 // took it after freePort chose it.
 var errPortTaken = errors.New("port already in use")
 
-// startServer runs postgres on port and waits until it accepts connections.
-func (c *Cluster) startServer(ctx context.Context, binDir string, port int, durable bool, runAs *syscall.Credential) error {
+// startServer runs postgres as c.server says and waits until it accepts
+// connections. The server log is appended to on a restart, else started
+// afresh.
+func (c *Cluster) startServer(ctx context.Context, restart bool) error {
+	binDir, port, durable, runAs := c.server.binDir, c.server.port, c.server.durable, c.server.runAs
 	dataDir := filepath.Join(c.dir, dataSubdir)
 	socketDir := c.dir
 	if len(filepath.Join(socketDir, ".s.PGSQL."+strconv.Itoa(port))) > maxSocketPath {
@@ -287,7 +304,11 @@ func (c *Cluster) startServer(ctx context.Context, binDir string, port int, dura
 		args = append(args, "-c", s)
 	}
 	logPath := filepath.Join(c.dir, "postgres.log")
-	logFile, err := os.Create(logPath)
+	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if restart {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	}
+	logFile, err := os.OpenFile(logPath, flags, 0o666)
 	if err != nil {
 		return fmt.Errorf("create server log: %w", err)
 	}
@@ -300,11 +321,11 @@ func (c *Cluster) startServer(ctx context.Context, binDir string, port int, dura
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start postgres: %w", err)
 	}
-	c.cmd = cmd
-	c.exited = make(chan struct{})
+	exited := make(chan struct{})
+	c.cmd, c.exited = cmd, exited
 	go func() {
 		c.waitErr = cmd.Wait()
-		close(c.exited)
+		close(exited)
 	}()
 	c.url = (&url.URL{
 		Scheme:   "postgres",
@@ -470,6 +491,53 @@ func (c *Cluster) Dir() string {
 	return c.dir
 }
 
+// ErrExternal is returned by StopServer and StartServer for a cluster from
+// Open: pgtest does not run its server.
+var ErrExternal = errors.New("pgtest: the server of an external cluster is not pgtest's to stop or start")
+
+// StopServer stops the server of a throwaway cluster at once, as a crash
+// or an operator's immediate shutdown would: open sessions end, and new
+// connections are refused. The cluster's directory and port stay, so that
+// StartServer can bring the server back at the same URL. Data committed
+// shortly before may be lost unless the cluster is Durable (a fast cluster
+// runs with synchronous_commit off); run CHECKPOINT first to keep it.
+// Stopping a stopped server does nothing. It returns ErrExternal for a
+// cluster from Open.
+func (c *Cluster) StopServer() error {
+	if c.dir == "" {
+		return ErrExternal
+	}
+	c.serverMu.Lock()
+	defer c.serverMu.Unlock()
+	c.kill()
+	return nil
+}
+
+// StartServer starts the server of a throwaway cluster that StopServer
+// stopped, on the same port, and returns once it accepts connections (the
+// server first recovers from the immediate shutdown). It fails when the
+// server runs, after Stop, when another process has taken the port, and
+// with ErrExternal for a cluster from Open.
+func (c *Cluster) StartServer(ctx context.Context) error {
+	if c.dir == "" {
+		return ErrExternal
+	}
+	c.serverMu.Lock()
+	defer c.serverMu.Unlock()
+	select {
+	case <-c.exited:
+	default:
+		return fmt.Errorf("pgtest: start server in %s: it is running", c.dir)
+	}
+	if _, err := os.Stat(c.dir); err != nil {
+		return fmt.Errorf("pgtest: start server: cluster removed: %w", err)
+	}
+	if err := c.startServer(ctx, true); err != nil {
+		return fmt.Errorf("pgtest: start server again on port %d: %w", c.server.port, err)
+	}
+	return nil
+}
+
 // Stop stops a throwaway cluster's server and removes its directory. It is a
 // no-op for a cluster from Open, and safe to call more than once.
 func (c *Cluster) Stop() error {
@@ -477,6 +545,8 @@ func (c *Cluster) Stop() error {
 		return nil
 	}
 	c.stopOnce.Do(func() {
+		c.serverMu.Lock()
+		defer c.serverMu.Unlock()
 		c.kill()
 		if err := os.RemoveAll(c.dir); err != nil {
 			c.stopErr = fmt.Errorf("pgtest: remove cluster %s: %w", c.dir, err)
