@@ -26,8 +26,10 @@ import (
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
 
+	"github.com/o2c-platform/o2c/libs/bus"
+	"github.com/o2c-platform/o2c/libs/debtor"
 	"github.com/o2c-platform/o2c/libs/money"
-	"github.com/o2c-platform/o2c/libs/tenant"
+	"github.com/o2c-platform/o2c/libs/storable"
 )
 
 // ValidationError lists everything wrong with an invoice, each problem with
@@ -44,8 +46,8 @@ func (e *ValidationError) Error() string {
 // ErrTenantMismatch means the tenant in the subject and in the payload differ.
 var ErrTenantMismatch = errors.New("tenant in subject and payload differ")
 
-// ValidTenant reports whether s is a well-formed tenant id (see tenant.Valid).
-func ValidTenant(s string) bool { return tenant.Valid(s) }
+// ValidTenant reports whether s is a well-formed tenant id (see bus.ValidTenant).
+func ValidTenant(s string) bool { return bus.ValidTenant(s) }
 
 // namespace is the UUID namespace of ingestion's derived event ids.
 var namespace = uuid.MustParse("3f4c2b1e-8a6d-5c7b-9e0f-1a2b3c4d5e6f")
@@ -55,9 +57,12 @@ func EventID(tenant, invoiceNumber string) uuid.UUID {
 	return uuid.NewSHA1(namespace, []byte("invoice\x00"+tenant+"\x00"+invoiceNumber))
 }
 
-// SourceHash is the hex SHA-256 of the deterministic protobuf encoding of inv.
+// SourceHash is the hex SHA-256 of the deterministic protobuf encoding of
+// inv's known fields: unknown fields (from a shop on a newer schema) are not
+// part of the content, so the same invoice as JSON and as protobuf hashes
+// the same.
 func SourceHash(inv *shopv1.InvoiceIssued) (string, error) {
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(inv)
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(known(inv))
 	if err != nil {
 		return "", fmt.Errorf("encode invoice: %w", err)
 	}
@@ -65,13 +70,21 @@ func SourceHash(inv *shopv1.InvoiceIssued) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// Validate checks inv as published on a subject of subjectTenant. It returns
-// ErrTenantMismatch (wrapped) or a *ValidationError.
+// Validate checks inv as published on a subject of subjectTenant. Besides
+// the shop contract it refuses what o2c cannot store (see package storable:
+// NUL bytes, invalid UTF-8, over-long strings, unknown enum values), a
+// customer id in the namespace reserved for marketplace debtors
+// (debtor.Reserved), any amount beyond ±money.MaxAbs minor units, and sums
+// that overflow. It returns ErrTenantMismatch (wrapped) or a
+// *ValidationError.
 func Validate(inv *shopv1.InvoiceIssued, subjectTenant string) error {
 	if inv.GetTenant() != subjectTenant {
 		return fmt.Errorf("%w: subject says %q, payload says %q", ErrTenantMismatch, subjectTenant, inv.GetTenant())
 	}
 	v := &validator{}
+	for _, p := range storable.Problems(inv) {
+		v.problem(p.Error())
+	}
 	v.check(ValidTenant(inv.GetTenant()), "tenant: %q is not a tenant id (lowercase letters, digits, dashes)", inv.GetTenant())
 	n := inv.GetInvoiceNumber()
 	v.check(n != "" && len(n) <= 36 && strings.TrimSpace(n) == n, "invoice_number: must be 1 to 36 characters without surrounding spaces, got %q", n)
@@ -85,6 +98,7 @@ func Validate(inv *shopv1.InvoiceIssued, subjectTenant string) error {
 	}
 	d := inv.GetDebtor()
 	v.check(d.GetCustomerId() != "", "debtor.customer_id: required")
+	v.check(!debtor.Reserved(d.GetCustomerId()), "debtor.customer_id: %q is reserved: ids starting with %q name o2c's own marketplace debtors", d.GetCustomerId(), debtor.MarketplacePrefix)
 	v.check(d.GetName() != "", "debtor.name: required")
 	v.check(d.GetKind() != shopv1.DebtorKind_DEBTOR_KIND_UNSPECIFIED, "debtor.kind: required (CONSUMER or BUSINESS)")
 
@@ -120,14 +134,19 @@ func Validate(inv *shopv1.InvoiceIssued, subjectTenant string) error {
 		if !aok {
 			continue
 		}
-		net += amt
+		v.add(&net, amt, "lines: the sum of net_amount")
 		g := byRate[l.GetVatRateBp()]
 		if g == nil {
 			g = &group{}
 			byRate[l.GetVatRateBp()] = g
 		}
-		g.net += amt
-		g.lineVAT += VAT(amt, l.GetVatRateBp())
+		v.add(&g.net, amt, fmt.Sprintf("lines: the sum of net_amount at rate %d", l.GetVatRateBp()))
+		lineVAT, err := VAT(amt, l.GetVatRateBp())
+		if err != nil {
+			v.problem(fmt.Sprintf("%s: VAT on net_amount: %v", path, err))
+			continue
+		}
+		v.add(&g.lineVAT, lineVAT, fmt.Sprintf("lines: the sum of VAT at rate %d", l.GetVatRateBp()))
 	}
 	tot := inv.GetTotals()
 	if tot == nil {
@@ -158,32 +177,35 @@ func Validate(inv *shopv1.InvoiceIssued, subjectTenant string) error {
 			v.check(vn == g.net, "%s.net: %d does not equal the lines at this rate (%d)", path, vn, g.net)
 		}
 		if vok {
-			want := VAT(g.net, r)
+			want, err := VAT(g.net, r)
+			if err != nil {
+				v.problem(fmt.Sprintf("%s.vat: VAT on the rate's net amount: %v", path, err))
+				continue
+			}
 			v.check(vv == want || vv == g.lineVAT, "%s.vat: %d is neither the VAT on the rate's net amount (%d) nor the sum of per-line VAT (%d)", path, vv, want, g.lineVAT)
-			vatSum += vv
+			v.add(&vatSum, vv, "totals.vat: the sum of vat")
 		}
 	}
 	for r := range byRate {
 		v.check(seen[r], "totals.vat: rate %d of the lines has no VAT total", r)
 	}
 	if g, ok := v.money(tot.GetGross(), cur, "totals.gross"); ok {
-		v.check(g == net+vatSum, "totals.gross: %d does not equal net plus VAT (%d)", g, net+vatSum)
+		if want, err := money.Add(net, vatSum); err != nil {
+			v.problem(fmt.Sprintf("totals.gross: net plus VAT: %v", err))
+		} else {
+			v.check(g == want, "totals.gross: %d does not equal net plus VAT (%d)", g, want)
+		}
 		v.check(g > 0, "totals.gross: must be positive (use a credit note for negative amounts)")
 	}
 	return v.err()
 }
 
 // VAT returns the VAT on net at rateBP basis points, rounded half away from
-// zero to the minor unit (kaufmännische Rundung).
-func VAT(net int64, rateBP int32) int64 {
-	p := net * int64(rateBP)
-	q, r := p/10000, p%10000
-	if r >= 5000 {
-		q++
-	} else if r <= -5000 {
-		q--
-	}
-	return q
+// zero to the minor unit (kaufmännische Rundung). It fails with
+// money.ErrOverflow only for a rate above 100 % whose VAT does not fit into
+// int64; net·rate itself is never formed.
+func VAT(net int64, rateBP int32) (int64, error) {
+	return money.ApplyRateBP(net, rateBP)
 }
 
 // DueDate returns the invoice's due date: the one given, else the issue date
@@ -196,8 +218,10 @@ func DueDate(inv *shopv1.InvoiceIssued) *commonv1.Date {
 	return FromTime(d)
 }
 
-// Normalize turns a valid invoice into the event ingestion publishes.
+// Normalize turns a valid invoice into the event ingestion publishes. The
+// event holds only inv's known fields (see SourceHash).
 func Normalize(inv *shopv1.InvoiceIssued) (*ingestionv1.InvoiceIngested, error) {
+	inv = known(inv)
 	h, err := SourceHash(inv)
 	if err != nil {
 		return nil, err
@@ -226,6 +250,13 @@ func Normalize(inv *shopv1.InvoiceIssued) (*ingestionv1.InvoiceIngested, error) 
 	}, nil
 }
 
+// known returns a copy of inv without unknown fields, at any depth.
+func known(inv *shopv1.InvoiceIssued) *shopv1.InvoiceIssued {
+	c := proto.Clone(inv).(*shopv1.InvoiceIssued)
+	storable.DiscardUnknown(c)
+	return c
+}
+
 // ToTime converts a Date to midnight UTC.
 func ToTime(d *commonv1.Date) time.Time {
 	return time.Date(int(d.GetYear()), time.Month(d.GetMonth()), int(d.GetDay()), 0, 0, 0, 0, time.UTC)
@@ -236,7 +267,10 @@ func FromTime(t time.Time) *commonv1.Date {
 	return &commonv1.Date{Year: int32(t.Year()), Month: int32(t.Month()), Day: int32(t.Day())}
 }
 
-type validator struct{ problems []string }
+type validator struct {
+	problems   []string
+	overflowed map[string]bool
+}
 
 func (v *validator) problem(p string) { v.problems = append(v.problems, p) }
 
@@ -268,7 +302,28 @@ func (v *validator) money(m *commonv1.Money, currency, path string) (int64, bool
 		v.problem(fmt.Sprintf("%s.currency: %q differs from the invoice currency %q", path, m.GetCurrency(), currency))
 		return 0, false
 	}
+	if !money.InBounds(m.GetMinorUnits()) {
+		v.problem(fmt.Sprintf("%s.minor_units: %d is beyond the %d minor units o2c accepts for one amount", path, m.GetMinorUnits(), money.MaxAbs))
+		return 0, false
+	}
 	return m.GetMinorUnits(), true
+}
+
+// add adds x to *total. An overflow is a problem of what, recorded once;
+// *total then keeps the last sum that fitted.
+func (v *validator) add(total *int64, x int64, what string) {
+	s, err := money.Add(*total, x)
+	if err == nil {
+		*total = s
+		return
+	}
+	if v.overflowed == nil {
+		v.overflowed = map[string]bool{}
+	}
+	if !v.overflowed[what] {
+		v.overflowed[what] = true
+		v.problem(fmt.Sprintf("%s overflows int64 minor units", what))
+	}
 }
 
 func (v *validator) err() error {
