@@ -10,6 +10,7 @@ import (
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/table"
 )
@@ -34,7 +35,7 @@ func (f *ledgerFlags) bind(cmd *cobra.Command) {
 
 // run dials the ledger and calls f with a query client; errors name the
 // ledger's address.
-func (f *ledgerFlags) run(cmd *cobra.Command, call func(context.Context, ledgerv1.LedgerQueryServiceClient) error) error {
+func (f *ledgerFlags) run(cmd *cobra.Command, call func(context.Context, ledgerv1grpc.LedgerQueryServiceClient) error) error {
 	if f.tenant == "" {
 		return fmt.Errorf("--tenant is required")
 	}
@@ -45,7 +46,7 @@ func (f *ledgerFlags) run(cmd *cobra.Command, call func(context.Context, ledgerv
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Minute)
 	defer cancel()
-	if err := call(ctx, ledgerv1.NewLedgerQueryServiceClient(conn)); err != nil {
+	if err := call(ctx, ledgerv1grpc.NewLedgerQueryServiceClient(conn)); err != nil {
 		return fmt.Errorf("ledger at %s: %w", f.addr, err)
 	}
 	return nil
@@ -105,7 +106,7 @@ func newLedgerBalanceCmd(f *ledgerFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return f.run(cmd, func(ctx context.Context, c ledgerv1.LedgerQueryServiceClient) error {
+			return f.run(cmd, func(ctx context.Context, c ledgerv1grpc.LedgerQueryServiceClient) error {
 				resp, err := c.GetAccountBalance(ctx, &ledgerv1.GetAccountBalanceRequest{
 					Tenant: f.tenant, Account: account, Currency: currency, AsOf: d, KnownAt: known,
 				})
@@ -135,7 +136,7 @@ func newLedgerStatementCmd(f *ledgerFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return f.run(cmd, func(ctx context.Context, c ledgerv1.LedgerQueryServiceClient) error {
+			return f.run(cmd, func(ctx context.Context, c ledgerv1grpc.LedgerQueryServiceClient) error {
 				st, err := fetchStatement(ctx, c, req)
 				if err != nil {
 					return err
@@ -170,7 +171,7 @@ func statementRequest(f *ledgerFlags, debtor, from, to string) (*ledgerv1.GetDeb
 
 // fetchStatement reads every page of a statement into one response: the
 // lines of all pages, the balances of the last page.
-func fetchStatement(ctx context.Context, c ledgerv1.LedgerQueryServiceClient, req *ledgerv1.GetDebtorStatementRequest) (*ledgerv1.GetDebtorStatementResponse, error) {
+func fetchStatement(ctx context.Context, c ledgerv1grpc.LedgerQueryServiceClient, req *ledgerv1.GetDebtorStatementRequest) (*ledgerv1.GetDebtorStatementResponse, error) {
 	var all []*ledgerv1.StatementLine
 	for range maxPages {
 		resp, err := c.GetDebtorStatement(ctx, req)
@@ -206,7 +207,7 @@ func newLedgerTrialBalanceCmd(f *ledgerFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return f.run(cmd, func(ctx context.Context, c ledgerv1.LedgerQueryServiceClient) error {
+			return f.run(cmd, func(ctx context.Context, c ledgerv1grpc.LedgerQueryServiceClient) error {
 				rows, totals, err := fetchTrialBalance(ctx, c, &ledgerv1.GetTrialBalanceRequest{Tenant: f.tenant, From: fd, To: td, KnownAt: known, PageSize: pageSize})
 				if err != nil {
 					return err
@@ -222,7 +223,7 @@ func newLedgerTrialBalanceCmd(f *ledgerFlags) *cobra.Command {
 }
 
 // fetchTrialBalance reads every page; the totals are those of the last page.
-func fetchTrialBalance(ctx context.Context, c ledgerv1.LedgerQueryServiceClient, req *ledgerv1.GetTrialBalanceRequest) (rows, totals []*ledgerv1.TrialBalanceRow, _ error) {
+func fetchTrialBalance(ctx context.Context, c ledgerv1grpc.LedgerQueryServiceClient, req *ledgerv1.GetTrialBalanceRequest) (rows, totals []*ledgerv1.TrialBalanceRow, _ error) {
 	for range maxPages {
 		resp, err := c.GetTrialBalance(ctx, req)
 		if err != nil {
@@ -268,7 +269,7 @@ func newLedgerJournalCmd(f *ledgerFlags) *cobra.Command {
 				}
 				*r.dst = timestamppb.New(t)
 			}
-			return f.run(cmd, func(ctx context.Context, c ledgerv1.LedgerQueryServiceClient) error {
+			return f.run(cmd, func(ctx context.Context, c ledgerv1grpc.LedgerQueryServiceClient) error {
 				var lines []*ledgerv1.JournalListingLine
 				for range maxPages {
 					resp, err := c.ListJournalLines(ctx, req)

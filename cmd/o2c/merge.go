@@ -10,6 +10,7 @@ import (
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 )
 
 func newMergeDebtorCmd(f *ledgerFlags) *cobra.Command {
@@ -37,7 +38,7 @@ func newMergeDebtorCmd(f *ledgerFlags) *cobra.Command {
 			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
 			defer cancel()
 			ctx = metadata.AppendToOutgoingContext(ctx, "o2c-actor", actor)
-			resp, err := ledgerv1.NewLedgerCommandServiceClient(conn).MergeDebtor(ctx, &ledgerv1.MergeDebtorRequest{Command: &ledgerv1.MergeDebtor{
+			resp, err := ledgerv1grpc.NewLedgerCommandServiceClient(conn).MergeDebtor(ctx, &ledgerv1.MergeDebtorRequest{Command: &ledgerv1.MergeDebtor{
 				Tenant: f.tenant, IdempotencyKey: "merge:" + args[0] + ":" + into, DebtorId: args[0], IntoDebtorId: into,
 				MergeDate: &commonv1.Date{Year: int32(day.Year()), Month: int32(day.Month()), Day: int32(day.Day())}, Reason: reason,
 			}})

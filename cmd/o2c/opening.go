@@ -10,6 +10,7 @@ import (
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/opening"
 )
@@ -58,7 +59,7 @@ interruption books only what is missing.`,
 				return err
 			}
 			defer conn.Close()
-			client := ledgerv1.NewLedgerCommandServiceClient(conn)
+			client := ledgerv1grpc.NewLedgerCommandServiceClient(conn)
 			booked, replayed := 0, 0
 			for i, c := range cmds {
 				ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)

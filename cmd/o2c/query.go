@@ -14,6 +14,7 @@ import (
 
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/table"
 )
@@ -53,7 +54,7 @@ func newOpenItemsCmd() *cobra.Command {
 			defer conn.Close()
 			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
 			defer cancel()
-			resp, err := ledgerv1.NewLedgerServiceClient(conn).ListOpenItems(ctx, &ledgerv1.ListOpenItemsRequest{Tenant: tenant, DebtorId: debtor})
+			resp, err := ledgerv1grpc.NewLedgerServiceClient(conn).ListOpenItems(ctx, &ledgerv1.ListOpenItemsRequest{Tenant: tenant, DebtorId: debtor})
 			if err != nil {
 				return fmt.Errorf("ledger at %s: %w", addr, err)
 			}

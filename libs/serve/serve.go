@@ -12,11 +12,11 @@
 //
 // Typical use in a service's run(ctx, getenv):
 //
-//	h := serve.NewHealth(ledgerv1.LedgerService_ServiceDesc.ServiceName)
+//	h := serve.NewHealth(ledgerv1grpc.LedgerService_ServiceDesc.ServiceName)
 //	srv := grpc.NewServer(telemetry.GRPCServerOption(p))
-//	ledgerv1.RegisterLedgerServiceServer(srv, api)
+//	ledgerv1grpc.RegisterLedgerServiceServer(srv, api)
 //	// ... after the JetStream consumers are bound:
-//	_ = h.SetServing(ledgerv1.LedgerService_ServiceDesc.ServiceName)
+//	_ = h.SetServing(ledgerv1grpc.LedgerService_ServiceDesc.ServiceName)
 //	return serve.GRPC(ctx, lis, srv, h, 10*time.Second)
 package serve
 

@@ -19,6 +19,7 @@ import (
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/database"
@@ -116,7 +117,7 @@ func TestRun(t *testing.T) {
 		r, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
 		return err == nil && r.GetStatus() == healthpb.HealthCheckResponse_SERVING
 	})
-	ledger := ledgerv1.NewLedgerServiceClient(conn)
+	ledger := ledgerv1grpc.NewLedgerServiceClient(conn)
 
 	first, err := ledger.PostJournalEntry(ctx, entry("PAYOUT-1", 125000))
 	if err != nil {

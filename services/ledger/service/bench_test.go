@@ -25,6 +25,7 @@ import (
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/database"
@@ -92,7 +93,7 @@ func newWorld(b *testing.B) *world {
 // ledger is one running ledger service on its own fresh database.
 type ledger struct {
 	svc    *service.Ledger
-	client ledgerv1.LedgerServiceClient
+	client ledgerv1grpc.LedgerServiceClient
 	stop   func()
 	posted int // entries posted in earlier rounds
 }
@@ -127,7 +128,7 @@ func (w *world) startLedger(b *testing.B) *ledger {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &ledger{svc: svc, client: ledgerv1.NewLedgerServiceClient(conn), stop: func() {
+	return &ledger{svc: svc, client: ledgerv1grpc.NewLedgerServiceClient(conn), stop: func() {
 		conn.Close()
 		cancel()
 		if err := <-done; err != nil {

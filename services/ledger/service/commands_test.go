@@ -26,6 +26,7 @@ import (
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/database"
@@ -86,7 +87,8 @@ func (s *syncBuffer) String() string {
 type svc struct {
 	l        *Ledger
 	ownerURL string
-	cmds     ledgerv1.LedgerCommandServiceClient
+	natsURL  string
+	cmds     ledgerv1grpc.LedgerCommandServiceClient
 	js       jetstream.JetStream
 	reader   *sdkmetric.ManualReader
 	logs     *syncBuffer
@@ -139,7 +141,7 @@ func startService(t *testing.T) *svc {
 		}
 		_ = mp.Shutdown(context.Background())
 	})
-	return &svc{l: l, ownerURL: dbURL, cmds: ledgerv1.NewLedgerCommandServiceClient(conn), js: js, reader: reader, logs: logs, store: postgres.New(l.Pool())}
+	return &svc{l: l, ownerURL: dbURL, natsURL: ns.ClientURL(), cmds: ledgerv1grpc.NewLedgerCommandServiceClient(conn), js: js, reader: reader, logs: logs, store: postgres.New(l.Pool())}
 }
 
 func eur(m int64) *commonv1.Money { return &commonv1.Money{MinorUnits: m, Currency: "EUR"} }
@@ -264,7 +266,7 @@ func (s *svc) expect(t *testing.T, step, tenant, debtor string, items, bal map[s
 }
 
 // call runs one command RPC as actor and returns its result or error.
-func call(t *testing.T, c ledgerv1.LedgerCommandServiceClient, actor string, cmd proto.Message) (*ledgerv1.CommandResult, error) {
+func call(t *testing.T, c ledgerv1grpc.LedgerCommandServiceClient, actor string, cmd proto.Message) (*ledgerv1.CommandResult, error) {
 	t.Helper()
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "o2c-actor", actor)
 	var res interface {
@@ -310,7 +312,7 @@ func call(t *testing.T, c ledgerv1.LedgerCommandServiceClient, actor string, cmd
 }
 
 // must runs a command RPC that has to succeed and book something new.
-func must(t *testing.T, c ledgerv1.LedgerCommandServiceClient, cmd proto.Message) *ledgerv1.CommandResult {
+func must(t *testing.T, c ledgerv1grpc.LedgerCommandServiceClient, cmd proto.Message) *ledgerv1.CommandResult {
 	t.Helper()
 	r, err := call(t, c, "clerk", cmd)
 	if err != nil {
@@ -607,21 +609,28 @@ func TestCommandsOverJetStream(t *testing.T) {
 	}
 	waitFor("return", map[string]int64{"R-1": 11900, "R-2": 10710})
 
-	// A write-off of more than is open is rejected for good: terminated and
-	// logged once, nothing booked.
+	// A write-off of more than is open is rejected for good: recorded in
+	// the rejection store and logged once, nothing booked.
 	id, _ := s.itemID(t, tn, "D1", "R-1")
 	wo := &ledgerv1.WriteOff{Tenant: tn, IdempotencyKey: "wo:W-1", WriteOffId: "W-1", OpenItemId: id, Amount: eur(99999), WriteOffDate: day(2026, 4, 9)}
 	data, _ = proto.Marshal(wo)
 	publish(wo, nats.Header{}, data)
 	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(s.logs.String(), "terminated") {
+	for !strings.Contains(s.logs.String(), "message rejected") {
 		if time.Now().After(deadline) {
 			t.Fatalf("rejected command not logged; log:\n%s", s.logs.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if n := strings.Count(s.logs.String(), "cannot book message"); n != 1 {
+	if n := strings.Count(s.logs.String(), "message rejected"); n != 1 {
 		t.Errorf("%d log lines for the rejected command, want 1:\n%s", n, s.logs.String())
+	}
+	recorded, err := s.l.h.Rejections.List(ctx, tn, "open", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recorded) != 1 || recorded[0].Document != "wo:W-1" || recorded[0].ReasonCode != "precondition" || len(recorded[0].Payload) == 0 {
+		t.Errorf("recorded rejections = %+v, want the write-off as a precondition failure with its message", recorded)
 	}
 	waitFor("rejected write-off", map[string]int64{"R-1": 11900, "R-2": 10710})
 }

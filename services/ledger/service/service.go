@@ -16,7 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/eventstore"
@@ -80,7 +80,7 @@ func NewWith(ctx context.Context, cfg host.Config, opt Options, p telemetry.Prov
 		Name:       Name,
 		Migrations: postgres.Migrations(),
 		HealthServices: []string{
-			ledgerv1.LedgerService_ServiceDesc.ServiceName, ledgerv1.LedgerCommandService_ServiceDesc.ServiceName,
+			ledgerv1grpc.LedgerService_ServiceDesc.ServiceName, ledgerv1grpc.LedgerCommandService_ServiceDesc.ServiceName,
 		},
 	}, cfg, p, log, lis)
 	if err != nil {
@@ -95,9 +95,9 @@ func NewWith(ctx context.Context, cfg host.Config, opt Options, p telemetry.Prov
 	}
 	commander := postgres.NewCommander(h.Events, store, postgres.CommandOptions{Config: opt.Books})
 	booker := &consumer.Booker{Commands: commander, Log: h.Log}
-	ledgerv1.RegisterLedgerServiceServer(h.GRPC, &rpc.LedgerService{Queries: store, Poster: poster, ValidTenant: bus.ValidTenant})
-	ledgerv1.RegisterLedgerQueryServiceServer(h.GRPC, &rpc.LedgerQueryService{Reports: store})
-	ledgerv1.RegisterLedgerCommandServiceServer(h.GRPC, &rpc.CommandService{Commander: commander, ValidTenant: bus.ValidTenant})
+	ledgerv1grpc.RegisterLedgerServiceServer(h.GRPC, &rpc.LedgerService{Queries: store, Poster: poster, ValidTenant: bus.ValidTenant})
+	ledgerv1grpc.RegisterLedgerQueryServiceServer(h.GRPC, &rpc.LedgerQueryService{Reports: store})
+	ledgerv1grpc.RegisterLedgerCommandServiceServer(h.GRPC, &rpc.CommandService{Commander: commander, ValidTenant: bus.ValidTenant})
 	if err := h.Consume(ctx, bus.Consumer{
 		Stream: bus.ServiceStream("ingestion"), Durable: "ledger-invoices", FilterSubjects: []string{consumer.InvoiceSubjects},
 	}, booker.InvoiceHandler()); err != nil {

@@ -28,6 +28,7 @@ import (
 
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
 
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/chains"
@@ -306,7 +307,7 @@ func Run(ctx context.Context, opt Options) (err error) {
 
 // WaitForOpenItems polls the ledger until the demo tenant has n open items.
 func WaitForOpenItems(ctx context.Context, conn *grpc.ClientConn, n int) ([]*ledgerv1.OpenItem, error) {
-	client := ledgerv1.NewLedgerServiceClient(conn)
+	client := ledgerv1grpc.NewLedgerServiceClient(conn)
 	var last int
 	err := poll(ctx, func() (bool, error) {
 		r, err := client.ListOpenItems(ctx, &ledgerv1.ListOpenItemsRequest{Tenant: Tenant})

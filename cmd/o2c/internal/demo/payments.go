@@ -11,6 +11,7 @@ import (
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
 	"github.com/o2c-platform/o2c/libs/host"
 	"github.com/o2c-platform/o2c/libs/telemetry"
@@ -54,7 +55,7 @@ const PaymentAmount = 56699
 // Pay books the demo's bank payment through the LedgerCommandService, as
 // matching will once it exists, and returns what the ledger booked.
 func Pay(ctx context.Context, conn *grpc.ClientConn) (*ledgerv1.CommandResult, error) {
-	resp, err := ledgerv1.NewLedgerCommandServiceClient(conn).ApplyPayment(ctx, &ledgerv1.ApplyPaymentRequest{
+	resp, err := ledgerv1grpc.NewLedgerCommandServiceClient(conn).ApplyPayment(ctx, &ledgerv1.ApplyPaymentRequest{
 		Command: &ledgerv1.ApplyPayment{
 			Tenant: Tenant, IdempotencyKey: "bank:2026-11-18:0001", PaymentId: "BANK-2026-11-18-0001",
 			DebtorId: StatementDebtor, Amount: &commonv1.Money{MinorUnits: PaymentAmount, Currency: "EUR"},
@@ -71,7 +72,7 @@ func Pay(ctx context.Context, conn *grpc.ClientConn) (*ledgerv1.CommandResult, e
 // WaitForOpenAmount polls the ledger until the demo tenant's open items sum
 // to total (the projection runs behind the command).
 func WaitForOpenAmount(ctx context.Context, conn *grpc.ClientConn, total int64) ([]*ledgerv1.OpenItem, error) {
-	client := ledgerv1.NewLedgerServiceClient(conn)
+	client := ledgerv1grpc.NewLedgerServiceClient(conn)
 	var items []*ledgerv1.OpenItem
 	var sum int64
 	err := poll(ctx, func() (bool, error) {

@@ -7,6 +7,7 @@ import (
 	"google.golang.org/grpc"
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 )
 
 // StatementDebtor is the debtor whose account statement the demo prints.
@@ -22,7 +23,7 @@ const maxReportPages = 10_000
 // Statement reads every page of the demo debtor's account statement over
 // all dates: the lines of every page, the balances of the last.
 func Statement(ctx context.Context, conn *grpc.ClientConn, debtor string) (*ledgerv1.GetDebtorStatementResponse, error) {
-	client := ledgerv1.NewLedgerQueryServiceClient(conn)
+	client := ledgerv1grpc.NewLedgerQueryServiceClient(conn)
 	req := &ledgerv1.GetDebtorStatementRequest{Tenant: Tenant, DebtorId: debtor, PageSize: reportPageSize}
 	var lines []*ledgerv1.StatementLine
 	for range maxReportPages {
@@ -43,7 +44,7 @@ func Statement(ctx context.Context, conn *grpc.ClientConn, debtor string) (*ledg
 // TrialBalance reads every page of the demo tenant's trial balance over
 // all dates and returns the rows and the totals of the last page.
 func TrialBalance(ctx context.Context, conn *grpc.ClientConn) (rows, totals []*ledgerv1.TrialBalanceRow, _ error) {
-	client := ledgerv1.NewLedgerQueryServiceClient(conn)
+	client := ledgerv1grpc.NewLedgerQueryServiceClient(conn)
 	req := &ledgerv1.GetTrialBalanceRequest{Tenant: Tenant, PageSize: reportPageSize}
 	for range maxReportPages {
 		resp, err := client.GetTrialBalance(ctx, req)

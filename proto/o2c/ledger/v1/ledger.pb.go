@@ -639,11 +639,7 @@ const file_o2c_ledger_v1_ledger_proto_rawDesc = "" +
 	"\rdocument_date\x18\b \x01(\v2\x13.o2c.common.v1.DateR\fdocumentDate\x12.\n" +
 	"\bdue_date\x18\t \x01(\v2\x13.o2c.common.v1.DateR\adueDate\x12+\n" +
 	"\x11payment_reference\x18\n" +
-	" \x01(\tR\x10paymentReference2\xbe\x02\n" +
-	"\rLedgerService\x12Z\n" +
-	"\rListOpenItems\x12#.o2c.ledger.v1.ListOpenItemsRequest\x1a$.o2c.ledger.v1.ListOpenItemsResponse\x12c\n" +
-	"\x10PostJournalEntry\x12&.o2c.ledger.v1.PostJournalEntryRequest\x1a'.o2c.ledger.v1.PostJournalEntryResponse\x12l\n" +
-	"\x13ListAccountBalances\x12).o2c.ledger.v1.ListAccountBalancesRequest\x1a*.o2c.ledger.v1.ListAccountBalancesResponseB\xb0\x01\n" +
+	" \x01(\tR\x10paymentReferenceB\xb0\x01\n" +
 	"\x11com.o2c.ledger.v1B\vLedgerProtoP\x01Z8github.com/o2c-platform/o2c/proto/o2c/ledger/v1;ledgerv1\xa2\x02\x03OLX\xaa\x02\rO2c.Ledger.V1\xca\x02\rO2c\\Ledger\\V1\xe2\x02\x19O2c\\Ledger\\V1\\GPBMetadata\xea\x02\x0fO2c::Ledger::V1b\x06proto3"
 
 var (
@@ -686,14 +682,8 @@ var file_o2c_ledger_v1_ledger_proto_depIdxs = []int32{
 	11, // 9: o2c.ledger.v1.OpenItem.open_amount:type_name -> o2c.common.v1.Money
 	8,  // 10: o2c.ledger.v1.OpenItem.document_date:type_name -> o2c.common.v1.Date
 	8,  // 11: o2c.ledger.v1.OpenItem.due_date:type_name -> o2c.common.v1.Date
-	5,  // 12: o2c.ledger.v1.LedgerService.ListOpenItems:input_type -> o2c.ledger.v1.ListOpenItemsRequest
-	0,  // 13: o2c.ledger.v1.LedgerService.PostJournalEntry:input_type -> o2c.ledger.v1.PostJournalEntryRequest
-	2,  // 14: o2c.ledger.v1.LedgerService.ListAccountBalances:input_type -> o2c.ledger.v1.ListAccountBalancesRequest
-	6,  // 15: o2c.ledger.v1.LedgerService.ListOpenItems:output_type -> o2c.ledger.v1.ListOpenItemsResponse
-	1,  // 16: o2c.ledger.v1.LedgerService.PostJournalEntry:output_type -> o2c.ledger.v1.PostJournalEntryResponse
-	3,  // 17: o2c.ledger.v1.LedgerService.ListAccountBalances:output_type -> o2c.ledger.v1.ListAccountBalancesResponse
-	15, // [15:18] is the sub-list for method output_type
-	12, // [12:15] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
 	12, // [12:12] is the sub-list for extension type_name
 	12, // [12:12] is the sub-list for extension extendee
 	0,  // [0:12] is the sub-list for field type_name
@@ -713,7 +703,7 @@ func file_o2c_ledger_v1_ledger_proto_init() {
 			NumEnums:      0,
 			NumMessages:   8,
 			NumExtensions: 0,
-			NumServices:   1,
+			NumServices:   0,
 		},
 		GoTypes:           file_o2c_ledger_v1_ledger_proto_goTypes,
 		DependencyIndexes: file_o2c_ledger_v1_ledger_proto_depIdxs,

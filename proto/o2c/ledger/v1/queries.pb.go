@@ -1246,13 +1246,7 @@ const file_o2c_ledger_v1_queries_proto_rawDesc = "" +
 	"\atax_key\x18\t \x01(\tR\x06taxKey\x12;\n" +
 	"\vrecorded_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"recordedAt2\xa5\x04\n" +
-	"\x12LedgerQueryService\x12f\n" +
-	"\x11GetAccountBalance\x12'.o2c.ledger.v1.GetAccountBalanceRequest\x1a(.o2c.ledger.v1.GetAccountBalanceResponse\x12u\n" +
-	"\x16ListOpenItemsAtKeyDate\x12,.o2c.ledger.v1.ListOpenItemsAtKeyDateRequest\x1a-.o2c.ledger.v1.ListOpenItemsAtKeyDateResponse\x12i\n" +
-	"\x12GetDebtorStatement\x12(.o2c.ledger.v1.GetDebtorStatementRequest\x1a).o2c.ledger.v1.GetDebtorStatementResponse\x12`\n" +
-	"\x0fGetTrialBalance\x12%.o2c.ledger.v1.GetTrialBalanceRequest\x1a&.o2c.ledger.v1.GetTrialBalanceResponse\x12c\n" +
-	"\x10ListJournalLines\x12&.o2c.ledger.v1.ListJournalLinesRequest\x1a'.o2c.ledger.v1.ListJournalLinesResponseB\xb1\x01\n" +
+	"recordedAtB\xb1\x01\n" +
 	"\x11com.o2c.ledger.v1B\fQueriesProtoP\x01Z8github.com/o2c-platform/o2c/proto/o2c/ledger/v1;ledgerv1\xa2\x02\x03OLX\xaa\x02\rO2c.Ledger.V1\xca\x02\rO2c\\Ledger\\V1\xe2\x02\x19O2c\\Ledger\\V1\\GPBMetadata\xea\x02\x0fO2c::Ledger::V1b\x06proto3"
 
 var (
@@ -1323,18 +1317,8 @@ var file_o2c_ledger_v1_queries_proto_depIdxs = []int32{
 	17, // 31: o2c.ledger.v1.JournalListingLine.amount:type_name -> o2c.common.v1.Money
 	13, // 32: o2c.ledger.v1.JournalListingLine.effective_date:type_name -> o2c.common.v1.Date
 	14, // 33: o2c.ledger.v1.JournalListingLine.recorded_at:type_name -> google.protobuf.Timestamp
-	0,  // 34: o2c.ledger.v1.LedgerQueryService.GetAccountBalance:input_type -> o2c.ledger.v1.GetAccountBalanceRequest
-	2,  // 35: o2c.ledger.v1.LedgerQueryService.ListOpenItemsAtKeyDate:input_type -> o2c.ledger.v1.ListOpenItemsAtKeyDateRequest
-	4,  // 36: o2c.ledger.v1.LedgerQueryService.GetDebtorStatement:input_type -> o2c.ledger.v1.GetDebtorStatementRequest
-	7,  // 37: o2c.ledger.v1.LedgerQueryService.GetTrialBalance:input_type -> o2c.ledger.v1.GetTrialBalanceRequest
-	10, // 38: o2c.ledger.v1.LedgerQueryService.ListJournalLines:input_type -> o2c.ledger.v1.ListJournalLinesRequest
-	1,  // 39: o2c.ledger.v1.LedgerQueryService.GetAccountBalance:output_type -> o2c.ledger.v1.GetAccountBalanceResponse
-	3,  // 40: o2c.ledger.v1.LedgerQueryService.ListOpenItemsAtKeyDate:output_type -> o2c.ledger.v1.ListOpenItemsAtKeyDateResponse
-	5,  // 41: o2c.ledger.v1.LedgerQueryService.GetDebtorStatement:output_type -> o2c.ledger.v1.GetDebtorStatementResponse
-	8,  // 42: o2c.ledger.v1.LedgerQueryService.GetTrialBalance:output_type -> o2c.ledger.v1.GetTrialBalanceResponse
-	11, // 43: o2c.ledger.v1.LedgerQueryService.ListJournalLines:output_type -> o2c.ledger.v1.ListJournalLinesResponse
-	39, // [39:44] is the sub-list for method output_type
-	34, // [34:39] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for method output_type
+	34, // [34:34] is the sub-list for method input_type
 	34, // [34:34] is the sub-list for extension type_name
 	34, // [34:34] is the sub-list for extension extendee
 	0,  // [0:34] is the sub-list for field type_name
@@ -1354,7 +1338,7 @@ func file_o2c_ledger_v1_queries_proto_init() {
 			NumEnums:      0,
 			NumMessages:   13,
 			NumExtensions: 0,
-			NumServices:   1,
+			NumServices:   0,
 		},
 		GoTypes:           file_o2c_ledger_v1_queries_proto_goTypes,
 		DependencyIndexes: file_o2c_ledger_v1_queries_proto_depIdxs,

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
 	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
@@ -29,10 +30,10 @@ type Commander interface {
 	Execute(ctx context.Context, cmd proto.Message, m postgres.Meta) (postgres.Result, error)
 }
 
-// CommandService implements ledgerv1.LedgerCommandServiceServer: each RPC
+// CommandService implements ledgerv1grpc.LedgerCommandServiceServer: each RPC
 // hands its command to the Commander and maps the result.
 type CommandService struct {
-	ledgerv1.UnimplementedLedgerCommandServiceServer
+	ledgerv1grpc.UnimplementedLedgerCommandServiceServer
 	Commander   Commander
 	ValidTenant TenantValid
 }

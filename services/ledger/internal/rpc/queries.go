@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
 	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
 )
@@ -25,10 +26,10 @@ type Reports interface {
 	JournalLines(ctx context.Context, q postgres.JournalQuery) ([]*ledgerv1.JournalListingLine, string, error)
 }
 
-// LedgerQueryService implements ledgerv1.LedgerQueryServiceServer. The
+// LedgerQueryService implements ledgerv1grpc.LedgerQueryServiceServer. The
 // storage validates every argument, so the RPCs only map messages.
 type LedgerQueryService struct {
-	ledgerv1.UnimplementedLedgerQueryServiceServer
+	ledgerv1grpc.UnimplementedLedgerQueryServiceServer
 	Reports Reports
 }
 

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
 	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
 )
@@ -32,9 +33,9 @@ type Poster interface {
 // TenantValid reports whether a tenant id is well formed.
 type TenantValid func(string) bool
 
-// LedgerService implements ledgerv1.LedgerServiceServer.
+// LedgerService implements ledgerv1grpc.LedgerServiceServer.
 type LedgerService struct {
-	ledgerv1.UnimplementedLedgerServiceServer
+	ledgerv1grpc.UnimplementedLedgerServiceServer
 	Queries     Queries
 	Poster      Poster
 	ValidTenant TenantValid

@@ -2,7 +2,7 @@
 // versions:
 // 	protoc-gen-go v1.36.12-devel
 // 	protoc        (unknown)
-// source: o2c/ledger/v1/command_service.proto
+// source: o2c/ledger/v1/command_requests.proto
 
 package ledgerv1
 
@@ -42,7 +42,7 @@ type CommandResult struct {
 
 func (x *CommandResult) Reset() {
 	*x = CommandResult{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[0]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -54,7 +54,7 @@ func (x *CommandResult) String() string {
 func (*CommandResult) ProtoMessage() {}
 
 func (x *CommandResult) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[0]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -67,7 +67,7 @@ func (x *CommandResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandResult.ProtoReflect.Descriptor instead.
 func (*CommandResult) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{0}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *CommandResult) GetEntryIds() []string {
@@ -109,7 +109,7 @@ type RegisterInvoiceRequest struct {
 
 func (x *RegisterInvoiceRequest) Reset() {
 	*x = RegisterInvoiceRequest{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[1]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -121,7 +121,7 @@ func (x *RegisterInvoiceRequest) String() string {
 func (*RegisterInvoiceRequest) ProtoMessage() {}
 
 func (x *RegisterInvoiceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[1]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -134,7 +134,7 @@ func (x *RegisterInvoiceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterInvoiceRequest.ProtoReflect.Descriptor instead.
 func (*RegisterInvoiceRequest) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{1}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *RegisterInvoiceRequest) GetCommand() *RegisterInvoice {
@@ -155,7 +155,7 @@ type RegisterInvoiceResponse struct {
 
 func (x *RegisterInvoiceResponse) Reset() {
 	*x = RegisterInvoiceResponse{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[2]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -167,7 +167,7 @@ func (x *RegisterInvoiceResponse) String() string {
 func (*RegisterInvoiceResponse) ProtoMessage() {}
 
 func (x *RegisterInvoiceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[2]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -180,7 +180,7 @@ func (x *RegisterInvoiceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterInvoiceResponse.ProtoReflect.Descriptor instead.
 func (*RegisterInvoiceResponse) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{2}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *RegisterInvoiceResponse) GetResult() *CommandResult {
@@ -201,7 +201,7 @@ type RecordOpeningBalanceRequest struct {
 
 func (x *RecordOpeningBalanceRequest) Reset() {
 	*x = RecordOpeningBalanceRequest{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[3]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -213,7 +213,7 @@ func (x *RecordOpeningBalanceRequest) String() string {
 func (*RecordOpeningBalanceRequest) ProtoMessage() {}
 
 func (x *RecordOpeningBalanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[3]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -226,7 +226,7 @@ func (x *RecordOpeningBalanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordOpeningBalanceRequest.ProtoReflect.Descriptor instead.
 func (*RecordOpeningBalanceRequest) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{3}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *RecordOpeningBalanceRequest) GetCommand() *RecordOpeningBalance {
@@ -247,7 +247,7 @@ type RecordOpeningBalanceResponse struct {
 
 func (x *RecordOpeningBalanceResponse) Reset() {
 	*x = RecordOpeningBalanceResponse{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[4]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -259,7 +259,7 @@ func (x *RecordOpeningBalanceResponse) String() string {
 func (*RecordOpeningBalanceResponse) ProtoMessage() {}
 
 func (x *RecordOpeningBalanceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[4]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -272,7 +272,7 @@ func (x *RecordOpeningBalanceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordOpeningBalanceResponse.ProtoReflect.Descriptor instead.
 func (*RecordOpeningBalanceResponse) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{4}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RecordOpeningBalanceResponse) GetResult() *CommandResult {
@@ -293,7 +293,7 @@ type IssueCreditNoteRequest struct {
 
 func (x *IssueCreditNoteRequest) Reset() {
 	*x = IssueCreditNoteRequest{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[5]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -305,7 +305,7 @@ func (x *IssueCreditNoteRequest) String() string {
 func (*IssueCreditNoteRequest) ProtoMessage() {}
 
 func (x *IssueCreditNoteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[5]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -318,7 +318,7 @@ func (x *IssueCreditNoteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueCreditNoteRequest.ProtoReflect.Descriptor instead.
 func (*IssueCreditNoteRequest) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{5}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *IssueCreditNoteRequest) GetCommand() *IssueCreditNote {
@@ -339,7 +339,7 @@ type IssueCreditNoteResponse struct {
 
 func (x *IssueCreditNoteResponse) Reset() {
 	*x = IssueCreditNoteResponse{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[6]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -351,7 +351,7 @@ func (x *IssueCreditNoteResponse) String() string {
 func (*IssueCreditNoteResponse) ProtoMessage() {}
 
 func (x *IssueCreditNoteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[6]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -364,7 +364,7 @@ func (x *IssueCreditNoteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueCreditNoteResponse.ProtoReflect.Descriptor instead.
 func (*IssueCreditNoteResponse) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{6}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *IssueCreditNoteResponse) GetResult() *CommandResult {
@@ -385,7 +385,7 @@ type ApplyPaymentRequest struct {
 
 func (x *ApplyPaymentRequest) Reset() {
 	*x = ApplyPaymentRequest{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[7]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -397,7 +397,7 @@ func (x *ApplyPaymentRequest) String() string {
 func (*ApplyPaymentRequest) ProtoMessage() {}
 
 func (x *ApplyPaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[7]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -410,7 +410,7 @@ func (x *ApplyPaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyPaymentRequest.ProtoReflect.Descriptor instead.
 func (*ApplyPaymentRequest) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{7}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ApplyPaymentRequest) GetCommand() *ApplyPayment {
@@ -431,7 +431,7 @@ type ApplyPaymentResponse struct {
 
 func (x *ApplyPaymentResponse) Reset() {
 	*x = ApplyPaymentResponse{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[8]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -443,7 +443,7 @@ func (x *ApplyPaymentResponse) String() string {
 func (*ApplyPaymentResponse) ProtoMessage() {}
 
 func (x *ApplyPaymentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[8]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -456,7 +456,7 @@ func (x *ApplyPaymentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyPaymentResponse.ProtoReflect.Descriptor instead.
 func (*ApplyPaymentResponse) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{8}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ApplyPaymentResponse) GetResult() *CommandResult {
@@ -477,7 +477,7 @@ type ReturnPaymentRequest struct {
 
 func (x *ReturnPaymentRequest) Reset() {
 	*x = ReturnPaymentRequest{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[9]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -489,7 +489,7 @@ func (x *ReturnPaymentRequest) String() string {
 func (*ReturnPaymentRequest) ProtoMessage() {}
 
 func (x *ReturnPaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[9]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -502,7 +502,7 @@ func (x *ReturnPaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReturnPaymentRequest.ProtoReflect.Descriptor instead.
 func (*ReturnPaymentRequest) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{9}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ReturnPaymentRequest) GetCommand() *ReturnPayment {
@@ -523,7 +523,7 @@ type ReturnPaymentResponse struct {
 
 func (x *ReturnPaymentResponse) Reset() {
 	*x = ReturnPaymentResponse{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[10]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -535,7 +535,7 @@ func (x *ReturnPaymentResponse) String() string {
 func (*ReturnPaymentResponse) ProtoMessage() {}
 
 func (x *ReturnPaymentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[10]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -548,7 +548,7 @@ func (x *ReturnPaymentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReturnPaymentResponse.ProtoReflect.Descriptor instead.
 func (*ReturnPaymentResponse) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{10}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ReturnPaymentResponse) GetResult() *CommandResult {
@@ -569,7 +569,7 @@ type AssessChargeRequest struct {
 
 func (x *AssessChargeRequest) Reset() {
 	*x = AssessChargeRequest{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[11]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -581,7 +581,7 @@ func (x *AssessChargeRequest) String() string {
 func (*AssessChargeRequest) ProtoMessage() {}
 
 func (x *AssessChargeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[11]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -594,7 +594,7 @@ func (x *AssessChargeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssessChargeRequest.ProtoReflect.Descriptor instead.
 func (*AssessChargeRequest) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{11}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AssessChargeRequest) GetCommand() *AssessCharge {
@@ -615,7 +615,7 @@ type AssessChargeResponse struct {
 
 func (x *AssessChargeResponse) Reset() {
 	*x = AssessChargeResponse{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[12]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -627,7 +627,7 @@ func (x *AssessChargeResponse) String() string {
 func (*AssessChargeResponse) ProtoMessage() {}
 
 func (x *AssessChargeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[12]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -640,7 +640,7 @@ func (x *AssessChargeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssessChargeResponse.ProtoReflect.Descriptor instead.
 func (*AssessChargeResponse) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{12}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *AssessChargeResponse) GetResult() *CommandResult {
@@ -661,7 +661,7 @@ type WriteOffRequest struct {
 
 func (x *WriteOffRequest) Reset() {
 	*x = WriteOffRequest{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[13]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -673,7 +673,7 @@ func (x *WriteOffRequest) String() string {
 func (*WriteOffRequest) ProtoMessage() {}
 
 func (x *WriteOffRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[13]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -686,7 +686,7 @@ func (x *WriteOffRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteOffRequest.ProtoReflect.Descriptor instead.
 func (*WriteOffRequest) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{13}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *WriteOffRequest) GetCommand() *WriteOff {
@@ -707,7 +707,7 @@ type WriteOffResponse struct {
 
 func (x *WriteOffResponse) Reset() {
 	*x = WriteOffResponse{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[14]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -719,7 +719,7 @@ func (x *WriteOffResponse) String() string {
 func (*WriteOffResponse) ProtoMessage() {}
 
 func (x *WriteOffResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[14]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -732,7 +732,7 @@ func (x *WriteOffResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteOffResponse.ProtoReflect.Descriptor instead.
 func (*WriteOffResponse) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{14}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WriteOffResponse) GetResult() *CommandResult {
@@ -753,7 +753,7 @@ type RecoverWrittenOffRequest struct {
 
 func (x *RecoverWrittenOffRequest) Reset() {
 	*x = RecoverWrittenOffRequest{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[15]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -765,7 +765,7 @@ func (x *RecoverWrittenOffRequest) String() string {
 func (*RecoverWrittenOffRequest) ProtoMessage() {}
 
 func (x *RecoverWrittenOffRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[15]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -778,7 +778,7 @@ func (x *RecoverWrittenOffRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecoverWrittenOffRequest.ProtoReflect.Descriptor instead.
 func (*RecoverWrittenOffRequest) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{15}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RecoverWrittenOffRequest) GetCommand() *RecoverWrittenOff {
@@ -799,7 +799,7 @@ type RecoverWrittenOffResponse struct {
 
 func (x *RecoverWrittenOffResponse) Reset() {
 	*x = RecoverWrittenOffResponse{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[16]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -811,7 +811,7 @@ func (x *RecoverWrittenOffResponse) String() string {
 func (*RecoverWrittenOffResponse) ProtoMessage() {}
 
 func (x *RecoverWrittenOffResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[16]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -824,7 +824,7 @@ func (x *RecoverWrittenOffResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecoverWrittenOffResponse.ProtoReflect.Descriptor instead.
 func (*RecoverWrittenOffResponse) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{16}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RecoverWrittenOffResponse) GetResult() *CommandResult {
@@ -845,7 +845,7 @@ type RecordAgencyCollectionRequest struct {
 
 func (x *RecordAgencyCollectionRequest) Reset() {
 	*x = RecordAgencyCollectionRequest{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[17]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -857,7 +857,7 @@ func (x *RecordAgencyCollectionRequest) String() string {
 func (*RecordAgencyCollectionRequest) ProtoMessage() {}
 
 func (x *RecordAgencyCollectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[17]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -870,7 +870,7 @@ func (x *RecordAgencyCollectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordAgencyCollectionRequest.ProtoReflect.Descriptor instead.
 func (*RecordAgencyCollectionRequest) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{17}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RecordAgencyCollectionRequest) GetCommand() *RecordAgencyCollection {
@@ -891,7 +891,7 @@ type RecordAgencyCollectionResponse struct {
 
 func (x *RecordAgencyCollectionResponse) Reset() {
 	*x = RecordAgencyCollectionResponse{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[18]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -903,7 +903,7 @@ func (x *RecordAgencyCollectionResponse) String() string {
 func (*RecordAgencyCollectionResponse) ProtoMessage() {}
 
 func (x *RecordAgencyCollectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[18]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -916,7 +916,7 @@ func (x *RecordAgencyCollectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordAgencyCollectionResponse.ProtoReflect.Descriptor instead.
 func (*RecordAgencyCollectionResponse) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{18}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RecordAgencyCollectionResponse) GetResult() *CommandResult {
@@ -937,7 +937,7 @@ type ReverseEntryRequest struct {
 
 func (x *ReverseEntryRequest) Reset() {
 	*x = ReverseEntryRequest{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[19]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -949,7 +949,7 @@ func (x *ReverseEntryRequest) String() string {
 func (*ReverseEntryRequest) ProtoMessage() {}
 
 func (x *ReverseEntryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[19]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -962,7 +962,7 @@ func (x *ReverseEntryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReverseEntryRequest.ProtoReflect.Descriptor instead.
 func (*ReverseEntryRequest) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{19}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ReverseEntryRequest) GetCommand() *ReverseEntry {
@@ -983,7 +983,7 @@ type ReverseEntryResponse struct {
 
 func (x *ReverseEntryResponse) Reset() {
 	*x = ReverseEntryResponse{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[20]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -995,7 +995,7 @@ func (x *ReverseEntryResponse) String() string {
 func (*ReverseEntryResponse) ProtoMessage() {}
 
 func (x *ReverseEntryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[20]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1008,7 +1008,7 @@ func (x *ReverseEntryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReverseEntryResponse.ProtoReflect.Descriptor instead.
 func (*ReverseEntryResponse) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{20}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ReverseEntryResponse) GetResult() *CommandResult {
@@ -1029,7 +1029,7 @@ type PayOutCreditBalanceRequest struct {
 
 func (x *PayOutCreditBalanceRequest) Reset() {
 	*x = PayOutCreditBalanceRequest{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[21]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1041,7 +1041,7 @@ func (x *PayOutCreditBalanceRequest) String() string {
 func (*PayOutCreditBalanceRequest) ProtoMessage() {}
 
 func (x *PayOutCreditBalanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[21]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1054,7 +1054,7 @@ func (x *PayOutCreditBalanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PayOutCreditBalanceRequest.ProtoReflect.Descriptor instead.
 func (*PayOutCreditBalanceRequest) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{21}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *PayOutCreditBalanceRequest) GetCommand() *PayOutCreditBalance {
@@ -1075,7 +1075,7 @@ type PayOutCreditBalanceResponse struct {
 
 func (x *PayOutCreditBalanceResponse) Reset() {
 	*x = PayOutCreditBalanceResponse{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[22]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1087,7 +1087,7 @@ func (x *PayOutCreditBalanceResponse) String() string {
 func (*PayOutCreditBalanceResponse) ProtoMessage() {}
 
 func (x *PayOutCreditBalanceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[22]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1100,7 +1100,7 @@ func (x *PayOutCreditBalanceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PayOutCreditBalanceResponse.ProtoReflect.Descriptor instead.
 func (*PayOutCreditBalanceResponse) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{22}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *PayOutCreditBalanceResponse) GetResult() *CommandResult {
@@ -1121,7 +1121,7 @@ type ClosePeriodRequest struct {
 
 func (x *ClosePeriodRequest) Reset() {
 	*x = ClosePeriodRequest{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[23]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1133,7 +1133,7 @@ func (x *ClosePeriodRequest) String() string {
 func (*ClosePeriodRequest) ProtoMessage() {}
 
 func (x *ClosePeriodRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[23]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1146,7 +1146,7 @@ func (x *ClosePeriodRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClosePeriodRequest.ProtoReflect.Descriptor instead.
 func (*ClosePeriodRequest) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{23}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ClosePeriodRequest) GetCommand() *ClosePeriod {
@@ -1167,7 +1167,7 @@ type ClosePeriodResponse struct {
 
 func (x *ClosePeriodResponse) Reset() {
 	*x = ClosePeriodResponse{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[24]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1179,7 +1179,7 @@ func (x *ClosePeriodResponse) String() string {
 func (*ClosePeriodResponse) ProtoMessage() {}
 
 func (x *ClosePeriodResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[24]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1192,7 +1192,7 @@ func (x *ClosePeriodResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClosePeriodResponse.ProtoReflect.Descriptor instead.
 func (*ClosePeriodResponse) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{24}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ClosePeriodResponse) GetResult() *CommandResult {
@@ -1213,7 +1213,7 @@ type ReopenPeriodRequest struct {
 
 func (x *ReopenPeriodRequest) Reset() {
 	*x = ReopenPeriodRequest{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[25]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1225,7 +1225,7 @@ func (x *ReopenPeriodRequest) String() string {
 func (*ReopenPeriodRequest) ProtoMessage() {}
 
 func (x *ReopenPeriodRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[25]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1238,7 +1238,7 @@ func (x *ReopenPeriodRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReopenPeriodRequest.ProtoReflect.Descriptor instead.
 func (*ReopenPeriodRequest) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{25}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ReopenPeriodRequest) GetCommand() *ReopenPeriod {
@@ -1259,7 +1259,7 @@ type ReopenPeriodResponse struct {
 
 func (x *ReopenPeriodResponse) Reset() {
 	*x = ReopenPeriodResponse{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[26]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1271,7 +1271,7 @@ func (x *ReopenPeriodResponse) String() string {
 func (*ReopenPeriodResponse) ProtoMessage() {}
 
 func (x *ReopenPeriodResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[26]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1284,7 +1284,7 @@ func (x *ReopenPeriodResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReopenPeriodResponse.ProtoReflect.Descriptor instead.
 func (*ReopenPeriodResponse) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{26}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ReopenPeriodResponse) GetResult() *CommandResult {
@@ -1305,7 +1305,7 @@ type MergeDebtorRequest struct {
 
 func (x *MergeDebtorRequest) Reset() {
 	*x = MergeDebtorRequest{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[27]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1317,7 +1317,7 @@ func (x *MergeDebtorRequest) String() string {
 func (*MergeDebtorRequest) ProtoMessage() {}
 
 func (x *MergeDebtorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[27]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1330,7 +1330,7 @@ func (x *MergeDebtorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeDebtorRequest.ProtoReflect.Descriptor instead.
 func (*MergeDebtorRequest) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{27}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *MergeDebtorRequest) GetCommand() *MergeDebtor {
@@ -1351,7 +1351,7 @@ type MergeDebtorResponse struct {
 
 func (x *MergeDebtorResponse) Reset() {
 	*x = MergeDebtorResponse{}
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[28]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1363,7 +1363,7 @@ func (x *MergeDebtorResponse) String() string {
 func (*MergeDebtorResponse) ProtoMessage() {}
 
 func (x *MergeDebtorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ledger_v1_command_service_proto_msgTypes[28]
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1376,7 +1376,7 @@ func (x *MergeDebtorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeDebtorResponse.ProtoReflect.Descriptor instead.
 func (*MergeDebtorResponse) Descriptor() ([]byte, []int) {
-	return file_o2c_ledger_v1_command_service_proto_rawDescGZIP(), []int{28}
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *MergeDebtorResponse) GetResult() *CommandResult {
@@ -1386,11 +1386,11 @@ func (x *MergeDebtorResponse) GetResult() *CommandResult {
 	return nil
 }
 
-var File_o2c_ledger_v1_command_service_proto protoreflect.FileDescriptor
+var File_o2c_ledger_v1_command_requests_proto protoreflect.FileDescriptor
 
-const file_o2c_ledger_v1_command_service_proto_rawDesc = "" +
+const file_o2c_ledger_v1_command_requests_proto_rawDesc = "" +
 	"\n" +
-	"#o2c/ledger/v1/command_service.proto\x12\ro2c.ledger.v1\x1a\x1co2c/ledger/v1/commands.proto\"\x89\x01\n" +
+	"$o2c/ledger/v1/command_requests.proto\x12\ro2c.ledger.v1\x1a\x1co2c/ledger/v1/commands.proto\"\x89\x01\n" +
 	"\rCommandResult\x12\x1b\n" +
 	"\tentry_ids\x18\x01 \x03(\tR\bentryIds\x12\x1b\n" +
 	"\tevent_ids\x18\x02 \x03(\tR\beventIds\x12\x1a\n" +
@@ -1451,39 +1451,23 @@ const file_o2c_ledger_v1_command_service_proto_rawDesc = "" +
 	"\x12MergeDebtorRequest\x124\n" +
 	"\acommand\x18\x01 \x01(\v2\x1a.o2c.ledger.v1.MergeDebtorR\acommand\"K\n" +
 	"\x13MergeDebtorResponse\x124\n" +
-	"\x06result\x18\x01 \x01(\v2\x1c.o2c.ledger.v1.CommandResultR\x06result2\xd1\n" +
-	"\n" +
-	"\x14LedgerCommandService\x12`\n" +
-	"\x0fRegisterInvoice\x12%.o2c.ledger.v1.RegisterInvoiceRequest\x1a&.o2c.ledger.v1.RegisterInvoiceResponse\x12o\n" +
-	"\x14RecordOpeningBalance\x12*.o2c.ledger.v1.RecordOpeningBalanceRequest\x1a+.o2c.ledger.v1.RecordOpeningBalanceResponse\x12`\n" +
-	"\x0fIssueCreditNote\x12%.o2c.ledger.v1.IssueCreditNoteRequest\x1a&.o2c.ledger.v1.IssueCreditNoteResponse\x12W\n" +
-	"\fApplyPayment\x12\".o2c.ledger.v1.ApplyPaymentRequest\x1a#.o2c.ledger.v1.ApplyPaymentResponse\x12Z\n" +
-	"\rReturnPayment\x12#.o2c.ledger.v1.ReturnPaymentRequest\x1a$.o2c.ledger.v1.ReturnPaymentResponse\x12W\n" +
-	"\fAssessCharge\x12\".o2c.ledger.v1.AssessChargeRequest\x1a#.o2c.ledger.v1.AssessChargeResponse\x12K\n" +
-	"\bWriteOff\x12\x1e.o2c.ledger.v1.WriteOffRequest\x1a\x1f.o2c.ledger.v1.WriteOffResponse\x12f\n" +
-	"\x11RecoverWrittenOff\x12'.o2c.ledger.v1.RecoverWrittenOffRequest\x1a(.o2c.ledger.v1.RecoverWrittenOffResponse\x12u\n" +
-	"\x16RecordAgencyCollection\x12,.o2c.ledger.v1.RecordAgencyCollectionRequest\x1a-.o2c.ledger.v1.RecordAgencyCollectionResponse\x12W\n" +
-	"\fReverseEntry\x12\".o2c.ledger.v1.ReverseEntryRequest\x1a#.o2c.ledger.v1.ReverseEntryResponse\x12l\n" +
-	"\x13PayOutCreditBalance\x12).o2c.ledger.v1.PayOutCreditBalanceRequest\x1a*.o2c.ledger.v1.PayOutCreditBalanceResponse\x12T\n" +
-	"\vClosePeriod\x12!.o2c.ledger.v1.ClosePeriodRequest\x1a\".o2c.ledger.v1.ClosePeriodResponse\x12W\n" +
-	"\fReopenPeriod\x12\".o2c.ledger.v1.ReopenPeriodRequest\x1a#.o2c.ledger.v1.ReopenPeriodResponse\x12T\n" +
-	"\vMergeDebtor\x12!.o2c.ledger.v1.MergeDebtorRequest\x1a\".o2c.ledger.v1.MergeDebtorResponseB\xb8\x01\n" +
-	"\x11com.o2c.ledger.v1B\x13CommandServiceProtoP\x01Z8github.com/o2c-platform/o2c/proto/o2c/ledger/v1;ledgerv1\xa2\x02\x03OLX\xaa\x02\rO2c.Ledger.V1\xca\x02\rO2c\\Ledger\\V1\xe2\x02\x19O2c\\Ledger\\V1\\GPBMetadata\xea\x02\x0fO2c::Ledger::V1b\x06proto3"
+	"\x06result\x18\x01 \x01(\v2\x1c.o2c.ledger.v1.CommandResultR\x06resultB\xb9\x01\n" +
+	"\x11com.o2c.ledger.v1B\x14CommandRequestsProtoP\x01Z8github.com/o2c-platform/o2c/proto/o2c/ledger/v1;ledgerv1\xa2\x02\x03OLX\xaa\x02\rO2c.Ledger.V1\xca\x02\rO2c\\Ledger\\V1\xe2\x02\x19O2c\\Ledger\\V1\\GPBMetadata\xea\x02\x0fO2c::Ledger::V1b\x06proto3"
 
 var (
-	file_o2c_ledger_v1_command_service_proto_rawDescOnce sync.Once
-	file_o2c_ledger_v1_command_service_proto_rawDescData []byte
+	file_o2c_ledger_v1_command_requests_proto_rawDescOnce sync.Once
+	file_o2c_ledger_v1_command_requests_proto_rawDescData []byte
 )
 
-func file_o2c_ledger_v1_command_service_proto_rawDescGZIP() []byte {
-	file_o2c_ledger_v1_command_service_proto_rawDescOnce.Do(func() {
-		file_o2c_ledger_v1_command_service_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_o2c_ledger_v1_command_service_proto_rawDesc), len(file_o2c_ledger_v1_command_service_proto_rawDesc)))
+func file_o2c_ledger_v1_command_requests_proto_rawDescGZIP() []byte {
+	file_o2c_ledger_v1_command_requests_proto_rawDescOnce.Do(func() {
+		file_o2c_ledger_v1_command_requests_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_o2c_ledger_v1_command_requests_proto_rawDesc), len(file_o2c_ledger_v1_command_requests_proto_rawDesc)))
 	})
-	return file_o2c_ledger_v1_command_service_proto_rawDescData
+	return file_o2c_ledger_v1_command_requests_proto_rawDescData
 }
 
-var file_o2c_ledger_v1_command_service_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
-var file_o2c_ledger_v1_command_service_proto_goTypes = []any{
+var file_o2c_ledger_v1_command_requests_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_o2c_ledger_v1_command_requests_proto_goTypes = []any{
 	(*CommandResult)(nil),                  // 0: o2c.ledger.v1.CommandResult
 	(*RegisterInvoiceRequest)(nil),         // 1: o2c.ledger.v1.RegisterInvoiceRequest
 	(*RegisterInvoiceResponse)(nil),        // 2: o2c.ledger.v1.RegisterInvoiceResponse
@@ -1528,7 +1512,7 @@ var file_o2c_ledger_v1_command_service_proto_goTypes = []any{
 	(*ReopenPeriod)(nil),                   // 41: o2c.ledger.v1.ReopenPeriod
 	(*MergeDebtor)(nil),                    // 42: o2c.ledger.v1.MergeDebtor
 }
-var file_o2c_ledger_v1_command_service_proto_depIdxs = []int32{
+var file_o2c_ledger_v1_command_requests_proto_depIdxs = []int32{
 	29, // 0: o2c.ledger.v1.RegisterInvoiceRequest.command:type_name -> o2c.ledger.v1.RegisterInvoice
 	0,  // 1: o2c.ledger.v1.RegisterInvoiceResponse.result:type_name -> o2c.ledger.v1.CommandResult
 	30, // 2: o2c.ledger.v1.RecordOpeningBalanceRequest.command:type_name -> o2c.ledger.v1.RecordOpeningBalance
@@ -1557,44 +1541,16 @@ var file_o2c_ledger_v1_command_service_proto_depIdxs = []int32{
 	0,  // 25: o2c.ledger.v1.ReopenPeriodResponse.result:type_name -> o2c.ledger.v1.CommandResult
 	42, // 26: o2c.ledger.v1.MergeDebtorRequest.command:type_name -> o2c.ledger.v1.MergeDebtor
 	0,  // 27: o2c.ledger.v1.MergeDebtorResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	1,  // 28: o2c.ledger.v1.LedgerCommandService.RegisterInvoice:input_type -> o2c.ledger.v1.RegisterInvoiceRequest
-	3,  // 29: o2c.ledger.v1.LedgerCommandService.RecordOpeningBalance:input_type -> o2c.ledger.v1.RecordOpeningBalanceRequest
-	5,  // 30: o2c.ledger.v1.LedgerCommandService.IssueCreditNote:input_type -> o2c.ledger.v1.IssueCreditNoteRequest
-	7,  // 31: o2c.ledger.v1.LedgerCommandService.ApplyPayment:input_type -> o2c.ledger.v1.ApplyPaymentRequest
-	9,  // 32: o2c.ledger.v1.LedgerCommandService.ReturnPayment:input_type -> o2c.ledger.v1.ReturnPaymentRequest
-	11, // 33: o2c.ledger.v1.LedgerCommandService.AssessCharge:input_type -> o2c.ledger.v1.AssessChargeRequest
-	13, // 34: o2c.ledger.v1.LedgerCommandService.WriteOff:input_type -> o2c.ledger.v1.WriteOffRequest
-	15, // 35: o2c.ledger.v1.LedgerCommandService.RecoverWrittenOff:input_type -> o2c.ledger.v1.RecoverWrittenOffRequest
-	17, // 36: o2c.ledger.v1.LedgerCommandService.RecordAgencyCollection:input_type -> o2c.ledger.v1.RecordAgencyCollectionRequest
-	19, // 37: o2c.ledger.v1.LedgerCommandService.ReverseEntry:input_type -> o2c.ledger.v1.ReverseEntryRequest
-	21, // 38: o2c.ledger.v1.LedgerCommandService.PayOutCreditBalance:input_type -> o2c.ledger.v1.PayOutCreditBalanceRequest
-	23, // 39: o2c.ledger.v1.LedgerCommandService.ClosePeriod:input_type -> o2c.ledger.v1.ClosePeriodRequest
-	25, // 40: o2c.ledger.v1.LedgerCommandService.ReopenPeriod:input_type -> o2c.ledger.v1.ReopenPeriodRequest
-	27, // 41: o2c.ledger.v1.LedgerCommandService.MergeDebtor:input_type -> o2c.ledger.v1.MergeDebtorRequest
-	2,  // 42: o2c.ledger.v1.LedgerCommandService.RegisterInvoice:output_type -> o2c.ledger.v1.RegisterInvoiceResponse
-	4,  // 43: o2c.ledger.v1.LedgerCommandService.RecordOpeningBalance:output_type -> o2c.ledger.v1.RecordOpeningBalanceResponse
-	6,  // 44: o2c.ledger.v1.LedgerCommandService.IssueCreditNote:output_type -> o2c.ledger.v1.IssueCreditNoteResponse
-	8,  // 45: o2c.ledger.v1.LedgerCommandService.ApplyPayment:output_type -> o2c.ledger.v1.ApplyPaymentResponse
-	10, // 46: o2c.ledger.v1.LedgerCommandService.ReturnPayment:output_type -> o2c.ledger.v1.ReturnPaymentResponse
-	12, // 47: o2c.ledger.v1.LedgerCommandService.AssessCharge:output_type -> o2c.ledger.v1.AssessChargeResponse
-	14, // 48: o2c.ledger.v1.LedgerCommandService.WriteOff:output_type -> o2c.ledger.v1.WriteOffResponse
-	16, // 49: o2c.ledger.v1.LedgerCommandService.RecoverWrittenOff:output_type -> o2c.ledger.v1.RecoverWrittenOffResponse
-	18, // 50: o2c.ledger.v1.LedgerCommandService.RecordAgencyCollection:output_type -> o2c.ledger.v1.RecordAgencyCollectionResponse
-	20, // 51: o2c.ledger.v1.LedgerCommandService.ReverseEntry:output_type -> o2c.ledger.v1.ReverseEntryResponse
-	22, // 52: o2c.ledger.v1.LedgerCommandService.PayOutCreditBalance:output_type -> o2c.ledger.v1.PayOutCreditBalanceResponse
-	24, // 53: o2c.ledger.v1.LedgerCommandService.ClosePeriod:output_type -> o2c.ledger.v1.ClosePeriodResponse
-	26, // 54: o2c.ledger.v1.LedgerCommandService.ReopenPeriod:output_type -> o2c.ledger.v1.ReopenPeriodResponse
-	28, // 55: o2c.ledger.v1.LedgerCommandService.MergeDebtor:output_type -> o2c.ledger.v1.MergeDebtorResponse
-	42, // [42:56] is the sub-list for method output_type
-	28, // [28:42] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for method output_type
+	28, // [28:28] is the sub-list for method input_type
 	28, // [28:28] is the sub-list for extension type_name
 	28, // [28:28] is the sub-list for extension extendee
 	0,  // [0:28] is the sub-list for field type_name
 }
 
-func init() { file_o2c_ledger_v1_command_service_proto_init() }
-func file_o2c_ledger_v1_command_service_proto_init() {
-	if File_o2c_ledger_v1_command_service_proto != nil {
+func init() { file_o2c_ledger_v1_command_requests_proto_init() }
+func file_o2c_ledger_v1_command_requests_proto_init() {
+	if File_o2c_ledger_v1_command_requests_proto != nil {
 		return
 	}
 	file_o2c_ledger_v1_commands_proto_init()
@@ -1602,17 +1558,17 @@ func file_o2c_ledger_v1_command_service_proto_init() {
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_o2c_ledger_v1_command_service_proto_rawDesc), len(file_o2c_ledger_v1_command_service_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_o2c_ledger_v1_command_requests_proto_rawDesc), len(file_o2c_ledger_v1_command_requests_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   29,
 			NumExtensions: 0,
-			NumServices:   1,
+			NumServices:   0,
 		},
-		GoTypes:           file_o2c_ledger_v1_command_service_proto_goTypes,
-		DependencyIndexes: file_o2c_ledger_v1_command_service_proto_depIdxs,
-		MessageInfos:      file_o2c_ledger_v1_command_service_proto_msgTypes,
+		GoTypes:           file_o2c_ledger_v1_command_requests_proto_goTypes,
+		DependencyIndexes: file_o2c_ledger_v1_command_requests_proto_depIdxs,
+		MessageInfos:      file_o2c_ledger_v1_command_requests_proto_msgTypes,
 	}.Build()
-	File_o2c_ledger_v1_command_service_proto = out.File
-	file_o2c_ledger_v1_command_service_proto_goTypes = nil
-	file_o2c_ledger_v1_command_service_proto_depIdxs = nil
+	File_o2c_ledger_v1_command_requests_proto = out.File
+	file_o2c_ledger_v1_command_requests_proto_goTypes = nil
+	file_o2c_ledger_v1_command_requests_proto_depIdxs = nil
 }

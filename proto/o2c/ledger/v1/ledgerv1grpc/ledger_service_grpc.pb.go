@@ -2,12 +2,13 @@
 // versions:
 // - protoc-gen-go-grpc v1.6.2
 // - protoc             (unknown)
-// source: o2c/ledger/v1/ledger.proto
+// source: o2c/ledger/v1/ledger_service.proto
 
-package ledgerv1
+package ledgerv1grpc
 
 import (
 	context "context"
+	v1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
@@ -33,7 +34,7 @@ const (
 type LedgerServiceClient interface {
 	// ListOpenItems returns a debtor's open items, oldest due date first.
 	// Codes: INVALID_ARGUMENT when tenant or debtor_id is missing or malformed.
-	ListOpenItems(ctx context.Context, in *ListOpenItemsRequest, opts ...grpc.CallOption) (*ListOpenItemsResponse, error)
+	ListOpenItems(ctx context.Context, in *v1.ListOpenItemsRequest, opts ...grpc.CallOption) (*v1.ListOpenItemsResponse, error)
 	// PostJournalEntry posts a balanced journal entry, idempotently by
 	// (tenant, idempotency_key): a retry with the same key and content returns
 	// the original entry with replayed = true. Concurrent posts are committed
@@ -43,12 +44,12 @@ type LedgerServiceClient interface {
 	// balance per currency; ALREADY_EXISTS when the key was used for an entry
 	// with different content; UNAVAILABLE when storage fails or the service is
 	// stopping (retry with the same key).
-	PostJournalEntry(ctx context.Context, in *PostJournalEntryRequest, opts ...grpc.CallOption) (*PostJournalEntryResponse, error)
+	PostJournalEntry(ctx context.Context, in *v1.PostJournalEntryRequest, opts ...grpc.CallOption) (*v1.PostJournalEntryResponse, error)
 	// ListAccountBalances returns account balances (turnovers and balance per
 	// account and currency) as projected so far; the projection follows posts
 	// within moments. Codes: INVALID_ARGUMENT when tenant is malformed;
 	// UNAVAILABLE when storage fails.
-	ListAccountBalances(ctx context.Context, in *ListAccountBalancesRequest, opts ...grpc.CallOption) (*ListAccountBalancesResponse, error)
+	ListAccountBalances(ctx context.Context, in *v1.ListAccountBalancesRequest, opts ...grpc.CallOption) (*v1.ListAccountBalancesResponse, error)
 }
 
 type ledgerServiceClient struct {
@@ -59,9 +60,9 @@ func NewLedgerServiceClient(cc grpc.ClientConnInterface) LedgerServiceClient {
 	return &ledgerServiceClient{cc}
 }
 
-func (c *ledgerServiceClient) ListOpenItems(ctx context.Context, in *ListOpenItemsRequest, opts ...grpc.CallOption) (*ListOpenItemsResponse, error) {
+func (c *ledgerServiceClient) ListOpenItems(ctx context.Context, in *v1.ListOpenItemsRequest, opts ...grpc.CallOption) (*v1.ListOpenItemsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ListOpenItemsResponse)
+	out := new(v1.ListOpenItemsResponse)
 	err := c.cc.Invoke(ctx, LedgerService_ListOpenItems_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -69,9 +70,9 @@ func (c *ledgerServiceClient) ListOpenItems(ctx context.Context, in *ListOpenIte
 	return out, nil
 }
 
-func (c *ledgerServiceClient) PostJournalEntry(ctx context.Context, in *PostJournalEntryRequest, opts ...grpc.CallOption) (*PostJournalEntryResponse, error) {
+func (c *ledgerServiceClient) PostJournalEntry(ctx context.Context, in *v1.PostJournalEntryRequest, opts ...grpc.CallOption) (*v1.PostJournalEntryResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(PostJournalEntryResponse)
+	out := new(v1.PostJournalEntryResponse)
 	err := c.cc.Invoke(ctx, LedgerService_PostJournalEntry_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -79,9 +80,9 @@ func (c *ledgerServiceClient) PostJournalEntry(ctx context.Context, in *PostJour
 	return out, nil
 }
 
-func (c *ledgerServiceClient) ListAccountBalances(ctx context.Context, in *ListAccountBalancesRequest, opts ...grpc.CallOption) (*ListAccountBalancesResponse, error) {
+func (c *ledgerServiceClient) ListAccountBalances(ctx context.Context, in *v1.ListAccountBalancesRequest, opts ...grpc.CallOption) (*v1.ListAccountBalancesResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ListAccountBalancesResponse)
+	out := new(v1.ListAccountBalancesResponse)
 	err := c.cc.Invoke(ctx, LedgerService_ListAccountBalances_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -98,7 +99,7 @@ func (c *ledgerServiceClient) ListAccountBalances(ctx context.Context, in *ListA
 type LedgerServiceServer interface {
 	// ListOpenItems returns a debtor's open items, oldest due date first.
 	// Codes: INVALID_ARGUMENT when tenant or debtor_id is missing or malformed.
-	ListOpenItems(context.Context, *ListOpenItemsRequest) (*ListOpenItemsResponse, error)
+	ListOpenItems(context.Context, *v1.ListOpenItemsRequest) (*v1.ListOpenItemsResponse, error)
 	// PostJournalEntry posts a balanced journal entry, idempotently by
 	// (tenant, idempotency_key): a retry with the same key and content returns
 	// the original entry with replayed = true. Concurrent posts are committed
@@ -108,12 +109,12 @@ type LedgerServiceServer interface {
 	// balance per currency; ALREADY_EXISTS when the key was used for an entry
 	// with different content; UNAVAILABLE when storage fails or the service is
 	// stopping (retry with the same key).
-	PostJournalEntry(context.Context, *PostJournalEntryRequest) (*PostJournalEntryResponse, error)
+	PostJournalEntry(context.Context, *v1.PostJournalEntryRequest) (*v1.PostJournalEntryResponse, error)
 	// ListAccountBalances returns account balances (turnovers and balance per
 	// account and currency) as projected so far; the projection follows posts
 	// within moments. Codes: INVALID_ARGUMENT when tenant is malformed;
 	// UNAVAILABLE when storage fails.
-	ListAccountBalances(context.Context, *ListAccountBalancesRequest) (*ListAccountBalancesResponse, error)
+	ListAccountBalances(context.Context, *v1.ListAccountBalancesRequest) (*v1.ListAccountBalancesResponse, error)
 	mustEmbedUnimplementedLedgerServiceServer()
 }
 
@@ -124,13 +125,13 @@ type LedgerServiceServer interface {
 // pointer dereference when methods are called.
 type UnimplementedLedgerServiceServer struct{}
 
-func (UnimplementedLedgerServiceServer) ListOpenItems(context.Context, *ListOpenItemsRequest) (*ListOpenItemsResponse, error) {
+func (UnimplementedLedgerServiceServer) ListOpenItems(context.Context, *v1.ListOpenItemsRequest) (*v1.ListOpenItemsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListOpenItems not implemented")
 }
-func (UnimplementedLedgerServiceServer) PostJournalEntry(context.Context, *PostJournalEntryRequest) (*PostJournalEntryResponse, error) {
+func (UnimplementedLedgerServiceServer) PostJournalEntry(context.Context, *v1.PostJournalEntryRequest) (*v1.PostJournalEntryResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PostJournalEntry not implemented")
 }
-func (UnimplementedLedgerServiceServer) ListAccountBalances(context.Context, *ListAccountBalancesRequest) (*ListAccountBalancesResponse, error) {
+func (UnimplementedLedgerServiceServer) ListAccountBalances(context.Context, *v1.ListAccountBalancesRequest) (*v1.ListAccountBalancesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListAccountBalances not implemented")
 }
 func (UnimplementedLedgerServiceServer) mustEmbedUnimplementedLedgerServiceServer() {}
@@ -155,7 +156,7 @@ func RegisterLedgerServiceServer(s grpc.ServiceRegistrar, srv LedgerServiceServe
 }
 
 func _LedgerService_ListOpenItems_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ListOpenItemsRequest)
+	in := new(v1.ListOpenItemsRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -167,13 +168,13 @@ func _LedgerService_ListOpenItems_Handler(srv interface{}, ctx context.Context, 
 		FullMethod: LedgerService_ListOpenItems_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(LedgerServiceServer).ListOpenItems(ctx, req.(*ListOpenItemsRequest))
+		return srv.(LedgerServiceServer).ListOpenItems(ctx, req.(*v1.ListOpenItemsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _LedgerService_PostJournalEntry_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(PostJournalEntryRequest)
+	in := new(v1.PostJournalEntryRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -185,13 +186,13 @@ func _LedgerService_PostJournalEntry_Handler(srv interface{}, ctx context.Contex
 		FullMethod: LedgerService_PostJournalEntry_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(LedgerServiceServer).PostJournalEntry(ctx, req.(*PostJournalEntryRequest))
+		return srv.(LedgerServiceServer).PostJournalEntry(ctx, req.(*v1.PostJournalEntryRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _LedgerService_ListAccountBalances_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ListAccountBalancesRequest)
+	in := new(v1.ListAccountBalancesRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -203,7 +204,7 @@ func _LedgerService_ListAccountBalances_Handler(srv interface{}, ctx context.Con
 		FullMethod: LedgerService_ListAccountBalances_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(LedgerServiceServer).ListAccountBalances(ctx, req.(*ListAccountBalancesRequest))
+		return srv.(LedgerServiceServer).ListAccountBalances(ctx, req.(*v1.ListAccountBalancesRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -229,5 +230,5 @@ var LedgerService_ServiceDesc = grpc.ServiceDesc{
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
-	Metadata: "o2c/ledger/v1/ledger.proto",
+	Metadata: "o2c/ledger/v1/ledger_service.proto",
 }

@@ -2,12 +2,13 @@
 // versions:
 // - protoc-gen-go-grpc v1.6.2
 // - protoc             (unknown)
-// source: o2c/ledger/v1/queries.proto
+// source: o2c/ledger/v1/ledger_query_service.proto
 
-package ledgerv1
+package ledgerv1grpc
 
 import (
 	context "context"
+	v1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
@@ -53,14 +54,14 @@ type LedgerQueryServiceClient interface {
 	// posted to 1400 itself. An account without lines returns no balances.
 	// Codes: INVALID_ARGUMENT when tenant, account, currency or as_of is
 	// malformed; UNAVAILABLE when storage fails.
-	GetAccountBalance(ctx context.Context, in *GetAccountBalanceRequest, opts ...grpc.CallOption) (*GetAccountBalanceResponse, error)
+	GetAccountBalance(ctx context.Context, in *v1.GetAccountBalanceRequest, opts ...grpc.CallOption) (*v1.GetAccountBalanceResponse, error)
 	// ListOpenItemsAtKeyDate returns the items that were open at the key
 	// date (Stichtag): documents dated on or before it whose amount minus the
 	// settlements effective on or before it is not zero, as recorded by
 	// known_at. Ordered by due date, document number, id; pages.
 	// Codes: INVALID_ARGUMENT when tenant, key_date, page_size or page_token
 	// is malformed; UNAVAILABLE when storage fails.
-	ListOpenItemsAtKeyDate(ctx context.Context, in *ListOpenItemsAtKeyDateRequest, opts ...grpc.CallOption) (*ListOpenItemsAtKeyDateResponse, error)
+	ListOpenItemsAtKeyDate(ctx context.Context, in *v1.ListOpenItemsAtKeyDateRequest, opts ...grpc.CallOption) (*v1.ListOpenItemsAtKeyDateResponse, error)
 	// GetDebtorStatement returns a debtor's account statement (Kontoauszug)
 	// for a period: the opening balance per currency (every line before
 	// from), every line of the period ordered by (effective date, position in
@@ -70,7 +71,7 @@ type LedgerQueryServiceClient interface {
 	// Codes: INVALID_ARGUMENT when tenant, debtor_id, a date (or from after
 	// to), page_size or page_token is malformed; NOT_FOUND when the debtor
 	// has no personal account; UNAVAILABLE when storage fails.
-	GetDebtorStatement(ctx context.Context, in *GetDebtorStatementRequest, opts ...grpc.CallOption) (*GetDebtorStatementResponse, error)
+	GetDebtorStatement(ctx context.Context, in *v1.GetDebtorStatementRequest, opts ...grpc.CallOption) (*v1.GetDebtorStatementResponse, error)
 	// GetTrialBalance returns the trial balance (Summen- und Saldenliste) of
 	// a period: per account and currency the opening balance (before from),
 	// the debit and credit turnover of the period and the closing balance,
@@ -80,13 +81,13 @@ type LedgerQueryServiceClient interface {
 	// again, so nothing counts twice. Pages; totals come with every page.
 	// Codes: INVALID_ARGUMENT when tenant, a date (or from after to),
 	// page_size or page_token is malformed; UNAVAILABLE when storage fails.
-	GetTrialBalance(ctx context.Context, in *GetTrialBalanceRequest, opts ...grpc.CallOption) (*GetTrialBalanceResponse, error)
+	GetTrialBalance(ctx context.Context, in *v1.GetTrialBalanceRequest, opts ...grpc.CallOption) (*v1.GetTrialBalanceResponse, error)
 	// ListJournalLines lists journal lines (one per leg) matching every
 	// filter given, ordered by (effective date, position in the event log,
 	// leg). Pages.
 	// Codes: INVALID_ARGUMENT when tenant, a date or time range, page_size or
 	// page_token is malformed; UNAVAILABLE when storage fails.
-	ListJournalLines(ctx context.Context, in *ListJournalLinesRequest, opts ...grpc.CallOption) (*ListJournalLinesResponse, error)
+	ListJournalLines(ctx context.Context, in *v1.ListJournalLinesRequest, opts ...grpc.CallOption) (*v1.ListJournalLinesResponse, error)
 }
 
 type ledgerQueryServiceClient struct {
@@ -97,9 +98,9 @@ func NewLedgerQueryServiceClient(cc grpc.ClientConnInterface) LedgerQueryService
 	return &ledgerQueryServiceClient{cc}
 }
 
-func (c *ledgerQueryServiceClient) GetAccountBalance(ctx context.Context, in *GetAccountBalanceRequest, opts ...grpc.CallOption) (*GetAccountBalanceResponse, error) {
+func (c *ledgerQueryServiceClient) GetAccountBalance(ctx context.Context, in *v1.GetAccountBalanceRequest, opts ...grpc.CallOption) (*v1.GetAccountBalanceResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(GetAccountBalanceResponse)
+	out := new(v1.GetAccountBalanceResponse)
 	err := c.cc.Invoke(ctx, LedgerQueryService_GetAccountBalance_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -107,9 +108,9 @@ func (c *ledgerQueryServiceClient) GetAccountBalance(ctx context.Context, in *Ge
 	return out, nil
 }
 
-func (c *ledgerQueryServiceClient) ListOpenItemsAtKeyDate(ctx context.Context, in *ListOpenItemsAtKeyDateRequest, opts ...grpc.CallOption) (*ListOpenItemsAtKeyDateResponse, error) {
+func (c *ledgerQueryServiceClient) ListOpenItemsAtKeyDate(ctx context.Context, in *v1.ListOpenItemsAtKeyDateRequest, opts ...grpc.CallOption) (*v1.ListOpenItemsAtKeyDateResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ListOpenItemsAtKeyDateResponse)
+	out := new(v1.ListOpenItemsAtKeyDateResponse)
 	err := c.cc.Invoke(ctx, LedgerQueryService_ListOpenItemsAtKeyDate_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -117,9 +118,9 @@ func (c *ledgerQueryServiceClient) ListOpenItemsAtKeyDate(ctx context.Context, i
 	return out, nil
 }
 
-func (c *ledgerQueryServiceClient) GetDebtorStatement(ctx context.Context, in *GetDebtorStatementRequest, opts ...grpc.CallOption) (*GetDebtorStatementResponse, error) {
+func (c *ledgerQueryServiceClient) GetDebtorStatement(ctx context.Context, in *v1.GetDebtorStatementRequest, opts ...grpc.CallOption) (*v1.GetDebtorStatementResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(GetDebtorStatementResponse)
+	out := new(v1.GetDebtorStatementResponse)
 	err := c.cc.Invoke(ctx, LedgerQueryService_GetDebtorStatement_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -127,9 +128,9 @@ func (c *ledgerQueryServiceClient) GetDebtorStatement(ctx context.Context, in *G
 	return out, nil
 }
 
-func (c *ledgerQueryServiceClient) GetTrialBalance(ctx context.Context, in *GetTrialBalanceRequest, opts ...grpc.CallOption) (*GetTrialBalanceResponse, error) {
+func (c *ledgerQueryServiceClient) GetTrialBalance(ctx context.Context, in *v1.GetTrialBalanceRequest, opts ...grpc.CallOption) (*v1.GetTrialBalanceResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(GetTrialBalanceResponse)
+	out := new(v1.GetTrialBalanceResponse)
 	err := c.cc.Invoke(ctx, LedgerQueryService_GetTrialBalance_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -137,9 +138,9 @@ func (c *ledgerQueryServiceClient) GetTrialBalance(ctx context.Context, in *GetT
 	return out, nil
 }
 
-func (c *ledgerQueryServiceClient) ListJournalLines(ctx context.Context, in *ListJournalLinesRequest, opts ...grpc.CallOption) (*ListJournalLinesResponse, error) {
+func (c *ledgerQueryServiceClient) ListJournalLines(ctx context.Context, in *v1.ListJournalLinesRequest, opts ...grpc.CallOption) (*v1.ListJournalLinesResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ListJournalLinesResponse)
+	out := new(v1.ListJournalLinesResponse)
 	err := c.cc.Invoke(ctx, LedgerQueryService_ListJournalLines_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -174,14 +175,14 @@ type LedgerQueryServiceServer interface {
 	// posted to 1400 itself. An account without lines returns no balances.
 	// Codes: INVALID_ARGUMENT when tenant, account, currency or as_of is
 	// malformed; UNAVAILABLE when storage fails.
-	GetAccountBalance(context.Context, *GetAccountBalanceRequest) (*GetAccountBalanceResponse, error)
+	GetAccountBalance(context.Context, *v1.GetAccountBalanceRequest) (*v1.GetAccountBalanceResponse, error)
 	// ListOpenItemsAtKeyDate returns the items that were open at the key
 	// date (Stichtag): documents dated on or before it whose amount minus the
 	// settlements effective on or before it is not zero, as recorded by
 	// known_at. Ordered by due date, document number, id; pages.
 	// Codes: INVALID_ARGUMENT when tenant, key_date, page_size or page_token
 	// is malformed; UNAVAILABLE when storage fails.
-	ListOpenItemsAtKeyDate(context.Context, *ListOpenItemsAtKeyDateRequest) (*ListOpenItemsAtKeyDateResponse, error)
+	ListOpenItemsAtKeyDate(context.Context, *v1.ListOpenItemsAtKeyDateRequest) (*v1.ListOpenItemsAtKeyDateResponse, error)
 	// GetDebtorStatement returns a debtor's account statement (Kontoauszug)
 	// for a period: the opening balance per currency (every line before
 	// from), every line of the period ordered by (effective date, position in
@@ -191,7 +192,7 @@ type LedgerQueryServiceServer interface {
 	// Codes: INVALID_ARGUMENT when tenant, debtor_id, a date (or from after
 	// to), page_size or page_token is malformed; NOT_FOUND when the debtor
 	// has no personal account; UNAVAILABLE when storage fails.
-	GetDebtorStatement(context.Context, *GetDebtorStatementRequest) (*GetDebtorStatementResponse, error)
+	GetDebtorStatement(context.Context, *v1.GetDebtorStatementRequest) (*v1.GetDebtorStatementResponse, error)
 	// GetTrialBalance returns the trial balance (Summen- und Saldenliste) of
 	// a period: per account and currency the opening balance (before from),
 	// the debit and credit turnover of the period and the closing balance,
@@ -201,13 +202,13 @@ type LedgerQueryServiceServer interface {
 	// again, so nothing counts twice. Pages; totals come with every page.
 	// Codes: INVALID_ARGUMENT when tenant, a date (or from after to),
 	// page_size or page_token is malformed; UNAVAILABLE when storage fails.
-	GetTrialBalance(context.Context, *GetTrialBalanceRequest) (*GetTrialBalanceResponse, error)
+	GetTrialBalance(context.Context, *v1.GetTrialBalanceRequest) (*v1.GetTrialBalanceResponse, error)
 	// ListJournalLines lists journal lines (one per leg) matching every
 	// filter given, ordered by (effective date, position in the event log,
 	// leg). Pages.
 	// Codes: INVALID_ARGUMENT when tenant, a date or time range, page_size or
 	// page_token is malformed; UNAVAILABLE when storage fails.
-	ListJournalLines(context.Context, *ListJournalLinesRequest) (*ListJournalLinesResponse, error)
+	ListJournalLines(context.Context, *v1.ListJournalLinesRequest) (*v1.ListJournalLinesResponse, error)
 	mustEmbedUnimplementedLedgerQueryServiceServer()
 }
 
@@ -218,19 +219,19 @@ type LedgerQueryServiceServer interface {
 // pointer dereference when methods are called.
 type UnimplementedLedgerQueryServiceServer struct{}
 
-func (UnimplementedLedgerQueryServiceServer) GetAccountBalance(context.Context, *GetAccountBalanceRequest) (*GetAccountBalanceResponse, error) {
+func (UnimplementedLedgerQueryServiceServer) GetAccountBalance(context.Context, *v1.GetAccountBalanceRequest) (*v1.GetAccountBalanceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetAccountBalance not implemented")
 }
-func (UnimplementedLedgerQueryServiceServer) ListOpenItemsAtKeyDate(context.Context, *ListOpenItemsAtKeyDateRequest) (*ListOpenItemsAtKeyDateResponse, error) {
+func (UnimplementedLedgerQueryServiceServer) ListOpenItemsAtKeyDate(context.Context, *v1.ListOpenItemsAtKeyDateRequest) (*v1.ListOpenItemsAtKeyDateResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListOpenItemsAtKeyDate not implemented")
 }
-func (UnimplementedLedgerQueryServiceServer) GetDebtorStatement(context.Context, *GetDebtorStatementRequest) (*GetDebtorStatementResponse, error) {
+func (UnimplementedLedgerQueryServiceServer) GetDebtorStatement(context.Context, *v1.GetDebtorStatementRequest) (*v1.GetDebtorStatementResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetDebtorStatement not implemented")
 }
-func (UnimplementedLedgerQueryServiceServer) GetTrialBalance(context.Context, *GetTrialBalanceRequest) (*GetTrialBalanceResponse, error) {
+func (UnimplementedLedgerQueryServiceServer) GetTrialBalance(context.Context, *v1.GetTrialBalanceRequest) (*v1.GetTrialBalanceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetTrialBalance not implemented")
 }
-func (UnimplementedLedgerQueryServiceServer) ListJournalLines(context.Context, *ListJournalLinesRequest) (*ListJournalLinesResponse, error) {
+func (UnimplementedLedgerQueryServiceServer) ListJournalLines(context.Context, *v1.ListJournalLinesRequest) (*v1.ListJournalLinesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListJournalLines not implemented")
 }
 func (UnimplementedLedgerQueryServiceServer) mustEmbedUnimplementedLedgerQueryServiceServer() {}
@@ -255,7 +256,7 @@ func RegisterLedgerQueryServiceServer(s grpc.ServiceRegistrar, srv LedgerQuerySe
 }
 
 func _LedgerQueryService_GetAccountBalance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(GetAccountBalanceRequest)
+	in := new(v1.GetAccountBalanceRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -267,13 +268,13 @@ func _LedgerQueryService_GetAccountBalance_Handler(srv interface{}, ctx context.
 		FullMethod: LedgerQueryService_GetAccountBalance_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(LedgerQueryServiceServer).GetAccountBalance(ctx, req.(*GetAccountBalanceRequest))
+		return srv.(LedgerQueryServiceServer).GetAccountBalance(ctx, req.(*v1.GetAccountBalanceRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _LedgerQueryService_ListOpenItemsAtKeyDate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ListOpenItemsAtKeyDateRequest)
+	in := new(v1.ListOpenItemsAtKeyDateRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -285,13 +286,13 @@ func _LedgerQueryService_ListOpenItemsAtKeyDate_Handler(srv interface{}, ctx con
 		FullMethod: LedgerQueryService_ListOpenItemsAtKeyDate_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(LedgerQueryServiceServer).ListOpenItemsAtKeyDate(ctx, req.(*ListOpenItemsAtKeyDateRequest))
+		return srv.(LedgerQueryServiceServer).ListOpenItemsAtKeyDate(ctx, req.(*v1.ListOpenItemsAtKeyDateRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _LedgerQueryService_GetDebtorStatement_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(GetDebtorStatementRequest)
+	in := new(v1.GetDebtorStatementRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -303,13 +304,13 @@ func _LedgerQueryService_GetDebtorStatement_Handler(srv interface{}, ctx context
 		FullMethod: LedgerQueryService_GetDebtorStatement_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(LedgerQueryServiceServer).GetDebtorStatement(ctx, req.(*GetDebtorStatementRequest))
+		return srv.(LedgerQueryServiceServer).GetDebtorStatement(ctx, req.(*v1.GetDebtorStatementRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _LedgerQueryService_GetTrialBalance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(GetTrialBalanceRequest)
+	in := new(v1.GetTrialBalanceRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -321,13 +322,13 @@ func _LedgerQueryService_GetTrialBalance_Handler(srv interface{}, ctx context.Co
 		FullMethod: LedgerQueryService_GetTrialBalance_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(LedgerQueryServiceServer).GetTrialBalance(ctx, req.(*GetTrialBalanceRequest))
+		return srv.(LedgerQueryServiceServer).GetTrialBalance(ctx, req.(*v1.GetTrialBalanceRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _LedgerQueryService_ListJournalLines_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ListJournalLinesRequest)
+	in := new(v1.ListJournalLinesRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -339,7 +340,7 @@ func _LedgerQueryService_ListJournalLines_Handler(srv interface{}, ctx context.C
 		FullMethod: LedgerQueryService_ListJournalLines_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(LedgerQueryServiceServer).ListJournalLines(ctx, req.(*ListJournalLinesRequest))
+		return srv.(LedgerQueryServiceServer).ListJournalLines(ctx, req.(*v1.ListJournalLinesRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -373,5 +374,5 @@ var LedgerQueryService_ServiceDesc = grpc.ServiceDesc{
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
-	Metadata: "o2c/ledger/v1/queries.proto",
+	Metadata: "o2c/ledger/v1/ledger_query_service.proto",
 }

@@ -2,12 +2,13 @@
 // versions:
 // - protoc-gen-go-grpc v1.6.2
 // - protoc             (unknown)
-// source: o2c/ledger/v1/command_service.proto
+// source: o2c/ledger/v1/ledger_command_service.proto
 
-package ledgerv1
+package ledgerv1grpc
 
 import (
 	context "context"
+	v1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
@@ -67,46 +68,46 @@ const (
 type LedgerCommandServiceClient interface {
 	// RegisterInvoice books an invoice: debits the debtor's personal account (assigned on first sight; for a marketplace order the marketplace's debtor account for the currency) with the gross amount, credits revenue and output VAT per rate and opens an item that consumes any credit balance of the debtor.
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed or a VAT rate has no accounts; FAILED_PRECONDITION when the issue date lies in a closed period or the marketplace has no debtor account; ALREADY_EXISTS when the idempotency key was used for different content or the invoice number was booked under another key.
-	RegisterInvoice(ctx context.Context, in *RegisterInvoiceRequest, opts ...grpc.CallOption) (*RegisterInvoiceResponse, error)
+	RegisterInvoice(ctx context.Context, in *v1.RegisterInvoiceRequest, opts ...grpc.CallOption) (*v1.RegisterInvoiceResponse, error)
 	// RecordOpeningBalance books an open item taken over from a previous system against the debtor opening balance account; a negative amount is a credit balance.
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed; FAILED_PRECONDITION when the booking date lies in a closed period; ALREADY_EXISTS as for RegisterInvoice.
-	RecordOpeningBalance(ctx context.Context, in *RecordOpeningBalanceRequest, opts ...grpc.CallOption) (*RecordOpeningBalanceResponse, error)
+	RecordOpeningBalance(ctx context.Context, in *v1.RecordOpeningBalanceRequest, opts ...grpc.CallOption) (*v1.RecordOpeningBalanceResponse, error)
 	// IssueCreditNote books a credit note: revenue and output VAT are reduced per rate, the debtor is credited, and the credit clears the item it names or is allocated in the configured order; what is left becomes a credit balance.
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed or the named item is not a debit item of the debtor; NOT_FOUND when the debtor or the named item is unknown; FAILED_PRECONDITION when the issue date lies in a closed period; ALREADY_EXISTS as for RegisterInvoice.
-	IssueCreditNote(ctx context.Context, in *IssueCreditNoteRequest, opts ...grpc.CallOption) (*IssueCreditNoteResponse, error)
+	IssueCreditNote(ctx context.Context, in *v1.IssueCreditNoteRequest, opts ...grpc.CallOption) (*v1.IssueCreditNoteResponse, error)
 	// ApplyPayment books a payment and clears open items with it: exactly the allocations given, or without any in the configured order (by default §366/§367 BGB); what is not allocated becomes a credit balance.
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed or an allocation does not fit (another debtor, more than is open, more than paid); NOT_FOUND when the debtor or an allocated item is unknown; FAILED_PRECONDITION when the value date lies in a closed period or the bank or clearing account is not configured; ALREADY_EXISTS as for RegisterInvoice.
-	ApplyPayment(ctx context.Context, in *ApplyPaymentRequest, opts ...grpc.CallOption) (*ApplyPaymentResponse, error)
+	ApplyPayment(ctx context.Context, in *v1.ApplyPaymentRequest, opts ...grpc.CallOption) (*v1.ApplyPaymentResponse, error)
 	// ReturnPayment books a returned direct debit or chargeback: it reverses the payment and reopens exactly what the payment cleared; a bank fee is booked as an expense.
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed; NOT_FOUND when the payment is unknown; FAILED_PRECONDITION when the payment was already returned or reversed; ALREADY_EXISTS as for RegisterInvoice.
-	ReturnPayment(ctx context.Context, in *ReturnPaymentRequest, opts ...grpc.CallOption) (*ReturnPaymentResponse, error)
+	ReturnPayment(ctx context.Context, in *v1.ReturnPaymentRequest, opts ...grpc.CallOption) (*v1.ReturnPaymentResponse, error)
 	// AssessCharge books a dunning fee, default interest or returned-debit fee and opens an item for it in the claim it names.
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed; NOT_FOUND when the debtor or the claim's item is unknown; FAILED_PRECONDITION when the assessed date lies in a closed period; ALREADY_EXISTS as for RegisterInvoice.
-	AssessCharge(ctx context.Context, in *AssessChargeRequest, opts ...grpc.CallOption) (*AssessChargeResponse, error)
+	AssessCharge(ctx context.Context, in *v1.AssessChargeRequest, opts ...grpc.CallOption) (*v1.AssessChargeResponse, error)
 	// WriteOff writes off part or all of an open item, correcting output VAT per rate (§17 UStG).
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed; NOT_FOUND when the item is unknown; FAILED_PRECONDITION when the amount exceeds what is open or the date lies in a closed period; ALREADY_EXISTS as for RegisterInvoice.
-	WriteOff(ctx context.Context, in *WriteOffRequest, opts ...grpc.CallOption) (*WriteOffResponse, error)
+	WriteOff(ctx context.Context, in *v1.WriteOffRequest, opts ...grpc.CallOption) (*v1.WriteOffResponse, error)
 	// RecoverWrittenOff books money received on a written-off item, reversing the §17 UStG correction for what was received.
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed; NOT_FOUND when the item is unknown; FAILED_PRECONDITION when the amount exceeds what was written off and not recovered, the account is not configured or the date lies in a closed period; ALREADY_EXISTS as for RegisterInvoice.
-	RecoverWrittenOff(ctx context.Context, in *RecoverWrittenOffRequest, opts ...grpc.CallOption) (*RecoverWrittenOffResponse, error)
+	RecoverWrittenOff(ctx context.Context, in *v1.RecoverWrittenOffRequest, opts ...grpc.CallOption) (*v1.RecoverWrittenOffResponse, error)
 	// RecordAgencyCollection books what a collection agency collected: the agency's clearing account receives the collection less its commission, the commission is an expense, the debtor is credited with the whole collection.
 	// Codes: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION and ALREADY_EXISTS as for ApplyPayment.
-	RecordAgencyCollection(ctx context.Context, in *RecordAgencyCollectionRequest, opts ...grpc.CallOption) (*RecordAgencyCollectionResponse, error)
+	RecordAgencyCollection(ctx context.Context, in *v1.RecordAgencyCollectionRequest, opts ...grpc.CallOption) (*v1.RecordAgencyCollectionResponse, error)
 	// ReverseEntry reverses a journal entry booked by a command (Storno): items it opened are cancelled and settlements it made are reopened. Entries posted with LedgerService.PostJournalEntry are not known here.
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed; NOT_FOUND when the entry is unknown; FAILED_PRECONDITION when the entry was already reversed or is a reversal, or items it opened were settled since; ALREADY_EXISTS as for RegisterInvoice.
-	ReverseEntry(ctx context.Context, in *ReverseEntryRequest, opts ...grpc.CallOption) (*ReverseEntryResponse, error)
+	ReverseEntry(ctx context.Context, in *v1.ReverseEntryRequest, opts ...grpc.CallOption) (*v1.ReverseEntryResponse, error)
 	// PayOutCreditBalance pays (part of) a credit balance back to the debtor.
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed; NOT_FOUND when the item is unknown; FAILED_PRECONDITION when the amount exceeds the credit, the bank account is not configured or the date lies in a closed period; ALREADY_EXISTS as for RegisterInvoice.
-	PayOutCreditBalance(ctx context.Context, in *PayOutCreditBalanceRequest, opts ...grpc.CallOption) (*PayOutCreditBalanceResponse, error)
+	PayOutCreditBalance(ctx context.Context, in *v1.PayOutCreditBalanceRequest, opts ...grpc.CallOption) (*v1.PayOutCreditBalanceResponse, error)
 	// ClosePeriod closes a month: later entries dated inside it are rejected, reversals of its entries are dated after it. The actor (gRPC metadata o2c-actor) must be allowed to close periods.
 	// Codes: INVALID_ARGUMENT when the period or reason is missing or malformed; PERMISSION_DENIED when the actor may not close periods; FAILED_PRECONDITION when the period is already closed; ALREADY_EXISTS as for RegisterInvoice.
-	ClosePeriod(ctx context.Context, in *ClosePeriodRequest, opts ...grpc.CallOption) (*ClosePeriodResponse, error)
+	ClosePeriod(ctx context.Context, in *v1.ClosePeriodRequest, opts ...grpc.CallOption) (*v1.ClosePeriodResponse, error)
 	// ReopenPeriod reopens a closed month. The actor (gRPC metadata o2c-actor) must be allowed to reopen periods.
 	// Codes: INVALID_ARGUMENT when the period or reason is missing or malformed; PERMISSION_DENIED when the actor may not reopen periods; FAILED_PRECONDITION when the period is not closed; ALREADY_EXISTS as for RegisterInvoice.
-	ReopenPeriod(ctx context.Context, in *ReopenPeriodRequest, opts ...grpc.CallOption) (*ReopenPeriodResponse, error)
+	ReopenPeriod(ctx context.Context, in *v1.ReopenPeriodRequest, opts ...grpc.CallOption) (*v1.ReopenPeriodResponse, error)
 	// MergeDebtor merges a duplicate debtor into the surviving one: open items and balance move, history stays.
 	// Codes: INVALID_ARGUMENT when a field is missing or both debtors are the same; NOT_FOUND when the duplicate is unknown; FAILED_PRECONDITION when the merge date lies in a closed period or the duplicate was merged already; ALREADY_EXISTS as for RegisterInvoice.
-	MergeDebtor(ctx context.Context, in *MergeDebtorRequest, opts ...grpc.CallOption) (*MergeDebtorResponse, error)
+	MergeDebtor(ctx context.Context, in *v1.MergeDebtorRequest, opts ...grpc.CallOption) (*v1.MergeDebtorResponse, error)
 }
 
 type ledgerCommandServiceClient struct {
@@ -117,9 +118,9 @@ func NewLedgerCommandServiceClient(cc grpc.ClientConnInterface) LedgerCommandSer
 	return &ledgerCommandServiceClient{cc}
 }
 
-func (c *ledgerCommandServiceClient) RegisterInvoice(ctx context.Context, in *RegisterInvoiceRequest, opts ...grpc.CallOption) (*RegisterInvoiceResponse, error) {
+func (c *ledgerCommandServiceClient) RegisterInvoice(ctx context.Context, in *v1.RegisterInvoiceRequest, opts ...grpc.CallOption) (*v1.RegisterInvoiceResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(RegisterInvoiceResponse)
+	out := new(v1.RegisterInvoiceResponse)
 	err := c.cc.Invoke(ctx, LedgerCommandService_RegisterInvoice_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -127,9 +128,9 @@ func (c *ledgerCommandServiceClient) RegisterInvoice(ctx context.Context, in *Re
 	return out, nil
 }
 
-func (c *ledgerCommandServiceClient) RecordOpeningBalance(ctx context.Context, in *RecordOpeningBalanceRequest, opts ...grpc.CallOption) (*RecordOpeningBalanceResponse, error) {
+func (c *ledgerCommandServiceClient) RecordOpeningBalance(ctx context.Context, in *v1.RecordOpeningBalanceRequest, opts ...grpc.CallOption) (*v1.RecordOpeningBalanceResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(RecordOpeningBalanceResponse)
+	out := new(v1.RecordOpeningBalanceResponse)
 	err := c.cc.Invoke(ctx, LedgerCommandService_RecordOpeningBalance_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -137,9 +138,9 @@ func (c *ledgerCommandServiceClient) RecordOpeningBalance(ctx context.Context, i
 	return out, nil
 }
 
-func (c *ledgerCommandServiceClient) IssueCreditNote(ctx context.Context, in *IssueCreditNoteRequest, opts ...grpc.CallOption) (*IssueCreditNoteResponse, error) {
+func (c *ledgerCommandServiceClient) IssueCreditNote(ctx context.Context, in *v1.IssueCreditNoteRequest, opts ...grpc.CallOption) (*v1.IssueCreditNoteResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(IssueCreditNoteResponse)
+	out := new(v1.IssueCreditNoteResponse)
 	err := c.cc.Invoke(ctx, LedgerCommandService_IssueCreditNote_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -147,9 +148,9 @@ func (c *ledgerCommandServiceClient) IssueCreditNote(ctx context.Context, in *Is
 	return out, nil
 }
 
-func (c *ledgerCommandServiceClient) ApplyPayment(ctx context.Context, in *ApplyPaymentRequest, opts ...grpc.CallOption) (*ApplyPaymentResponse, error) {
+func (c *ledgerCommandServiceClient) ApplyPayment(ctx context.Context, in *v1.ApplyPaymentRequest, opts ...grpc.CallOption) (*v1.ApplyPaymentResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ApplyPaymentResponse)
+	out := new(v1.ApplyPaymentResponse)
 	err := c.cc.Invoke(ctx, LedgerCommandService_ApplyPayment_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -157,9 +158,9 @@ func (c *ledgerCommandServiceClient) ApplyPayment(ctx context.Context, in *Apply
 	return out, nil
 }
 
-func (c *ledgerCommandServiceClient) ReturnPayment(ctx context.Context, in *ReturnPaymentRequest, opts ...grpc.CallOption) (*ReturnPaymentResponse, error) {
+func (c *ledgerCommandServiceClient) ReturnPayment(ctx context.Context, in *v1.ReturnPaymentRequest, opts ...grpc.CallOption) (*v1.ReturnPaymentResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ReturnPaymentResponse)
+	out := new(v1.ReturnPaymentResponse)
 	err := c.cc.Invoke(ctx, LedgerCommandService_ReturnPayment_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -167,9 +168,9 @@ func (c *ledgerCommandServiceClient) ReturnPayment(ctx context.Context, in *Retu
 	return out, nil
 }
 
-func (c *ledgerCommandServiceClient) AssessCharge(ctx context.Context, in *AssessChargeRequest, opts ...grpc.CallOption) (*AssessChargeResponse, error) {
+func (c *ledgerCommandServiceClient) AssessCharge(ctx context.Context, in *v1.AssessChargeRequest, opts ...grpc.CallOption) (*v1.AssessChargeResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(AssessChargeResponse)
+	out := new(v1.AssessChargeResponse)
 	err := c.cc.Invoke(ctx, LedgerCommandService_AssessCharge_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -177,9 +178,9 @@ func (c *ledgerCommandServiceClient) AssessCharge(ctx context.Context, in *Asses
 	return out, nil
 }
 
-func (c *ledgerCommandServiceClient) WriteOff(ctx context.Context, in *WriteOffRequest, opts ...grpc.CallOption) (*WriteOffResponse, error) {
+func (c *ledgerCommandServiceClient) WriteOff(ctx context.Context, in *v1.WriteOffRequest, opts ...grpc.CallOption) (*v1.WriteOffResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(WriteOffResponse)
+	out := new(v1.WriteOffResponse)
 	err := c.cc.Invoke(ctx, LedgerCommandService_WriteOff_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -187,9 +188,9 @@ func (c *ledgerCommandServiceClient) WriteOff(ctx context.Context, in *WriteOffR
 	return out, nil
 }
 
-func (c *ledgerCommandServiceClient) RecoverWrittenOff(ctx context.Context, in *RecoverWrittenOffRequest, opts ...grpc.CallOption) (*RecoverWrittenOffResponse, error) {
+func (c *ledgerCommandServiceClient) RecoverWrittenOff(ctx context.Context, in *v1.RecoverWrittenOffRequest, opts ...grpc.CallOption) (*v1.RecoverWrittenOffResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(RecoverWrittenOffResponse)
+	out := new(v1.RecoverWrittenOffResponse)
 	err := c.cc.Invoke(ctx, LedgerCommandService_RecoverWrittenOff_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -197,9 +198,9 @@ func (c *ledgerCommandServiceClient) RecoverWrittenOff(ctx context.Context, in *
 	return out, nil
 }
 
-func (c *ledgerCommandServiceClient) RecordAgencyCollection(ctx context.Context, in *RecordAgencyCollectionRequest, opts ...grpc.CallOption) (*RecordAgencyCollectionResponse, error) {
+func (c *ledgerCommandServiceClient) RecordAgencyCollection(ctx context.Context, in *v1.RecordAgencyCollectionRequest, opts ...grpc.CallOption) (*v1.RecordAgencyCollectionResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(RecordAgencyCollectionResponse)
+	out := new(v1.RecordAgencyCollectionResponse)
 	err := c.cc.Invoke(ctx, LedgerCommandService_RecordAgencyCollection_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -207,9 +208,9 @@ func (c *ledgerCommandServiceClient) RecordAgencyCollection(ctx context.Context,
 	return out, nil
 }
 
-func (c *ledgerCommandServiceClient) ReverseEntry(ctx context.Context, in *ReverseEntryRequest, opts ...grpc.CallOption) (*ReverseEntryResponse, error) {
+func (c *ledgerCommandServiceClient) ReverseEntry(ctx context.Context, in *v1.ReverseEntryRequest, opts ...grpc.CallOption) (*v1.ReverseEntryResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ReverseEntryResponse)
+	out := new(v1.ReverseEntryResponse)
 	err := c.cc.Invoke(ctx, LedgerCommandService_ReverseEntry_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -217,9 +218,9 @@ func (c *ledgerCommandServiceClient) ReverseEntry(ctx context.Context, in *Rever
 	return out, nil
 }
 
-func (c *ledgerCommandServiceClient) PayOutCreditBalance(ctx context.Context, in *PayOutCreditBalanceRequest, opts ...grpc.CallOption) (*PayOutCreditBalanceResponse, error) {
+func (c *ledgerCommandServiceClient) PayOutCreditBalance(ctx context.Context, in *v1.PayOutCreditBalanceRequest, opts ...grpc.CallOption) (*v1.PayOutCreditBalanceResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(PayOutCreditBalanceResponse)
+	out := new(v1.PayOutCreditBalanceResponse)
 	err := c.cc.Invoke(ctx, LedgerCommandService_PayOutCreditBalance_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -227,9 +228,9 @@ func (c *ledgerCommandServiceClient) PayOutCreditBalance(ctx context.Context, in
 	return out, nil
 }
 
-func (c *ledgerCommandServiceClient) ClosePeriod(ctx context.Context, in *ClosePeriodRequest, opts ...grpc.CallOption) (*ClosePeriodResponse, error) {
+func (c *ledgerCommandServiceClient) ClosePeriod(ctx context.Context, in *v1.ClosePeriodRequest, opts ...grpc.CallOption) (*v1.ClosePeriodResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ClosePeriodResponse)
+	out := new(v1.ClosePeriodResponse)
 	err := c.cc.Invoke(ctx, LedgerCommandService_ClosePeriod_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -237,9 +238,9 @@ func (c *ledgerCommandServiceClient) ClosePeriod(ctx context.Context, in *CloseP
 	return out, nil
 }
 
-func (c *ledgerCommandServiceClient) ReopenPeriod(ctx context.Context, in *ReopenPeriodRequest, opts ...grpc.CallOption) (*ReopenPeriodResponse, error) {
+func (c *ledgerCommandServiceClient) ReopenPeriod(ctx context.Context, in *v1.ReopenPeriodRequest, opts ...grpc.CallOption) (*v1.ReopenPeriodResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ReopenPeriodResponse)
+	out := new(v1.ReopenPeriodResponse)
 	err := c.cc.Invoke(ctx, LedgerCommandService_ReopenPeriod_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -247,9 +248,9 @@ func (c *ledgerCommandServiceClient) ReopenPeriod(ctx context.Context, in *Reope
 	return out, nil
 }
 
-func (c *ledgerCommandServiceClient) MergeDebtor(ctx context.Context, in *MergeDebtorRequest, opts ...grpc.CallOption) (*MergeDebtorResponse, error) {
+func (c *ledgerCommandServiceClient) MergeDebtor(ctx context.Context, in *v1.MergeDebtorRequest, opts ...grpc.CallOption) (*v1.MergeDebtorResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(MergeDebtorResponse)
+	out := new(v1.MergeDebtorResponse)
 	err := c.cc.Invoke(ctx, LedgerCommandService_MergeDebtor_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -289,46 +290,46 @@ func (c *ledgerCommandServiceClient) MergeDebtor(ctx context.Context, in *MergeD
 type LedgerCommandServiceServer interface {
 	// RegisterInvoice books an invoice: debits the debtor's personal account (assigned on first sight; for a marketplace order the marketplace's debtor account for the currency) with the gross amount, credits revenue and output VAT per rate and opens an item that consumes any credit balance of the debtor.
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed or a VAT rate has no accounts; FAILED_PRECONDITION when the issue date lies in a closed period or the marketplace has no debtor account; ALREADY_EXISTS when the idempotency key was used for different content or the invoice number was booked under another key.
-	RegisterInvoice(context.Context, *RegisterInvoiceRequest) (*RegisterInvoiceResponse, error)
+	RegisterInvoice(context.Context, *v1.RegisterInvoiceRequest) (*v1.RegisterInvoiceResponse, error)
 	// RecordOpeningBalance books an open item taken over from a previous system against the debtor opening balance account; a negative amount is a credit balance.
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed; FAILED_PRECONDITION when the booking date lies in a closed period; ALREADY_EXISTS as for RegisterInvoice.
-	RecordOpeningBalance(context.Context, *RecordOpeningBalanceRequest) (*RecordOpeningBalanceResponse, error)
+	RecordOpeningBalance(context.Context, *v1.RecordOpeningBalanceRequest) (*v1.RecordOpeningBalanceResponse, error)
 	// IssueCreditNote books a credit note: revenue and output VAT are reduced per rate, the debtor is credited, and the credit clears the item it names or is allocated in the configured order; what is left becomes a credit balance.
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed or the named item is not a debit item of the debtor; NOT_FOUND when the debtor or the named item is unknown; FAILED_PRECONDITION when the issue date lies in a closed period; ALREADY_EXISTS as for RegisterInvoice.
-	IssueCreditNote(context.Context, *IssueCreditNoteRequest) (*IssueCreditNoteResponse, error)
+	IssueCreditNote(context.Context, *v1.IssueCreditNoteRequest) (*v1.IssueCreditNoteResponse, error)
 	// ApplyPayment books a payment and clears open items with it: exactly the allocations given, or without any in the configured order (by default §366/§367 BGB); what is not allocated becomes a credit balance.
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed or an allocation does not fit (another debtor, more than is open, more than paid); NOT_FOUND when the debtor or an allocated item is unknown; FAILED_PRECONDITION when the value date lies in a closed period or the bank or clearing account is not configured; ALREADY_EXISTS as for RegisterInvoice.
-	ApplyPayment(context.Context, *ApplyPaymentRequest) (*ApplyPaymentResponse, error)
+	ApplyPayment(context.Context, *v1.ApplyPaymentRequest) (*v1.ApplyPaymentResponse, error)
 	// ReturnPayment books a returned direct debit or chargeback: it reverses the payment and reopens exactly what the payment cleared; a bank fee is booked as an expense.
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed; NOT_FOUND when the payment is unknown; FAILED_PRECONDITION when the payment was already returned or reversed; ALREADY_EXISTS as for RegisterInvoice.
-	ReturnPayment(context.Context, *ReturnPaymentRequest) (*ReturnPaymentResponse, error)
+	ReturnPayment(context.Context, *v1.ReturnPaymentRequest) (*v1.ReturnPaymentResponse, error)
 	// AssessCharge books a dunning fee, default interest or returned-debit fee and opens an item for it in the claim it names.
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed; NOT_FOUND when the debtor or the claim's item is unknown; FAILED_PRECONDITION when the assessed date lies in a closed period; ALREADY_EXISTS as for RegisterInvoice.
-	AssessCharge(context.Context, *AssessChargeRequest) (*AssessChargeResponse, error)
+	AssessCharge(context.Context, *v1.AssessChargeRequest) (*v1.AssessChargeResponse, error)
 	// WriteOff writes off part or all of an open item, correcting output VAT per rate (§17 UStG).
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed; NOT_FOUND when the item is unknown; FAILED_PRECONDITION when the amount exceeds what is open or the date lies in a closed period; ALREADY_EXISTS as for RegisterInvoice.
-	WriteOff(context.Context, *WriteOffRequest) (*WriteOffResponse, error)
+	WriteOff(context.Context, *v1.WriteOffRequest) (*v1.WriteOffResponse, error)
 	// RecoverWrittenOff books money received on a written-off item, reversing the §17 UStG correction for what was received.
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed; NOT_FOUND when the item is unknown; FAILED_PRECONDITION when the amount exceeds what was written off and not recovered, the account is not configured or the date lies in a closed period; ALREADY_EXISTS as for RegisterInvoice.
-	RecoverWrittenOff(context.Context, *RecoverWrittenOffRequest) (*RecoverWrittenOffResponse, error)
+	RecoverWrittenOff(context.Context, *v1.RecoverWrittenOffRequest) (*v1.RecoverWrittenOffResponse, error)
 	// RecordAgencyCollection books what a collection agency collected: the agency's clearing account receives the collection less its commission, the commission is an expense, the debtor is credited with the whole collection.
 	// Codes: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION and ALREADY_EXISTS as for ApplyPayment.
-	RecordAgencyCollection(context.Context, *RecordAgencyCollectionRequest) (*RecordAgencyCollectionResponse, error)
+	RecordAgencyCollection(context.Context, *v1.RecordAgencyCollectionRequest) (*v1.RecordAgencyCollectionResponse, error)
 	// ReverseEntry reverses a journal entry booked by a command (Storno): items it opened are cancelled and settlements it made are reopened. Entries posted with LedgerService.PostJournalEntry are not known here.
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed; NOT_FOUND when the entry is unknown; FAILED_PRECONDITION when the entry was already reversed or is a reversal, or items it opened were settled since; ALREADY_EXISTS as for RegisterInvoice.
-	ReverseEntry(context.Context, *ReverseEntryRequest) (*ReverseEntryResponse, error)
+	ReverseEntry(context.Context, *v1.ReverseEntryRequest) (*v1.ReverseEntryResponse, error)
 	// PayOutCreditBalance pays (part of) a credit balance back to the debtor.
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed; NOT_FOUND when the item is unknown; FAILED_PRECONDITION when the amount exceeds the credit, the bank account is not configured or the date lies in a closed period; ALREADY_EXISTS as for RegisterInvoice.
-	PayOutCreditBalance(context.Context, *PayOutCreditBalanceRequest) (*PayOutCreditBalanceResponse, error)
+	PayOutCreditBalance(context.Context, *v1.PayOutCreditBalanceRequest) (*v1.PayOutCreditBalanceResponse, error)
 	// ClosePeriod closes a month: later entries dated inside it are rejected, reversals of its entries are dated after it. The actor (gRPC metadata o2c-actor) must be allowed to close periods.
 	// Codes: INVALID_ARGUMENT when the period or reason is missing or malformed; PERMISSION_DENIED when the actor may not close periods; FAILED_PRECONDITION when the period is already closed; ALREADY_EXISTS as for RegisterInvoice.
-	ClosePeriod(context.Context, *ClosePeriodRequest) (*ClosePeriodResponse, error)
+	ClosePeriod(context.Context, *v1.ClosePeriodRequest) (*v1.ClosePeriodResponse, error)
 	// ReopenPeriod reopens a closed month. The actor (gRPC metadata o2c-actor) must be allowed to reopen periods.
 	// Codes: INVALID_ARGUMENT when the period or reason is missing or malformed; PERMISSION_DENIED when the actor may not reopen periods; FAILED_PRECONDITION when the period is not closed; ALREADY_EXISTS as for RegisterInvoice.
-	ReopenPeriod(context.Context, *ReopenPeriodRequest) (*ReopenPeriodResponse, error)
+	ReopenPeriod(context.Context, *v1.ReopenPeriodRequest) (*v1.ReopenPeriodResponse, error)
 	// MergeDebtor merges a duplicate debtor into the surviving one: open items and balance move, history stays.
 	// Codes: INVALID_ARGUMENT when a field is missing or both debtors are the same; NOT_FOUND when the duplicate is unknown; FAILED_PRECONDITION when the merge date lies in a closed period or the duplicate was merged already; ALREADY_EXISTS as for RegisterInvoice.
-	MergeDebtor(context.Context, *MergeDebtorRequest) (*MergeDebtorResponse, error)
+	MergeDebtor(context.Context, *v1.MergeDebtorRequest) (*v1.MergeDebtorResponse, error)
 	mustEmbedUnimplementedLedgerCommandServiceServer()
 }
 
@@ -339,46 +340,46 @@ type LedgerCommandServiceServer interface {
 // pointer dereference when methods are called.
 type UnimplementedLedgerCommandServiceServer struct{}
 
-func (UnimplementedLedgerCommandServiceServer) RegisterInvoice(context.Context, *RegisterInvoiceRequest) (*RegisterInvoiceResponse, error) {
+func (UnimplementedLedgerCommandServiceServer) RegisterInvoice(context.Context, *v1.RegisterInvoiceRequest) (*v1.RegisterInvoiceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RegisterInvoice not implemented")
 }
-func (UnimplementedLedgerCommandServiceServer) RecordOpeningBalance(context.Context, *RecordOpeningBalanceRequest) (*RecordOpeningBalanceResponse, error) {
+func (UnimplementedLedgerCommandServiceServer) RecordOpeningBalance(context.Context, *v1.RecordOpeningBalanceRequest) (*v1.RecordOpeningBalanceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecordOpeningBalance not implemented")
 }
-func (UnimplementedLedgerCommandServiceServer) IssueCreditNote(context.Context, *IssueCreditNoteRequest) (*IssueCreditNoteResponse, error) {
+func (UnimplementedLedgerCommandServiceServer) IssueCreditNote(context.Context, *v1.IssueCreditNoteRequest) (*v1.IssueCreditNoteResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method IssueCreditNote not implemented")
 }
-func (UnimplementedLedgerCommandServiceServer) ApplyPayment(context.Context, *ApplyPaymentRequest) (*ApplyPaymentResponse, error) {
+func (UnimplementedLedgerCommandServiceServer) ApplyPayment(context.Context, *v1.ApplyPaymentRequest) (*v1.ApplyPaymentResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ApplyPayment not implemented")
 }
-func (UnimplementedLedgerCommandServiceServer) ReturnPayment(context.Context, *ReturnPaymentRequest) (*ReturnPaymentResponse, error) {
+func (UnimplementedLedgerCommandServiceServer) ReturnPayment(context.Context, *v1.ReturnPaymentRequest) (*v1.ReturnPaymentResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReturnPayment not implemented")
 }
-func (UnimplementedLedgerCommandServiceServer) AssessCharge(context.Context, *AssessChargeRequest) (*AssessChargeResponse, error) {
+func (UnimplementedLedgerCommandServiceServer) AssessCharge(context.Context, *v1.AssessChargeRequest) (*v1.AssessChargeResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method AssessCharge not implemented")
 }
-func (UnimplementedLedgerCommandServiceServer) WriteOff(context.Context, *WriteOffRequest) (*WriteOffResponse, error) {
+func (UnimplementedLedgerCommandServiceServer) WriteOff(context.Context, *v1.WriteOffRequest) (*v1.WriteOffResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method WriteOff not implemented")
 }
-func (UnimplementedLedgerCommandServiceServer) RecoverWrittenOff(context.Context, *RecoverWrittenOffRequest) (*RecoverWrittenOffResponse, error) {
+func (UnimplementedLedgerCommandServiceServer) RecoverWrittenOff(context.Context, *v1.RecoverWrittenOffRequest) (*v1.RecoverWrittenOffResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecoverWrittenOff not implemented")
 }
-func (UnimplementedLedgerCommandServiceServer) RecordAgencyCollection(context.Context, *RecordAgencyCollectionRequest) (*RecordAgencyCollectionResponse, error) {
+func (UnimplementedLedgerCommandServiceServer) RecordAgencyCollection(context.Context, *v1.RecordAgencyCollectionRequest) (*v1.RecordAgencyCollectionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecordAgencyCollection not implemented")
 }
-func (UnimplementedLedgerCommandServiceServer) ReverseEntry(context.Context, *ReverseEntryRequest) (*ReverseEntryResponse, error) {
+func (UnimplementedLedgerCommandServiceServer) ReverseEntry(context.Context, *v1.ReverseEntryRequest) (*v1.ReverseEntryResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReverseEntry not implemented")
 }
-func (UnimplementedLedgerCommandServiceServer) PayOutCreditBalance(context.Context, *PayOutCreditBalanceRequest) (*PayOutCreditBalanceResponse, error) {
+func (UnimplementedLedgerCommandServiceServer) PayOutCreditBalance(context.Context, *v1.PayOutCreditBalanceRequest) (*v1.PayOutCreditBalanceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PayOutCreditBalance not implemented")
 }
-func (UnimplementedLedgerCommandServiceServer) ClosePeriod(context.Context, *ClosePeriodRequest) (*ClosePeriodResponse, error) {
+func (UnimplementedLedgerCommandServiceServer) ClosePeriod(context.Context, *v1.ClosePeriodRequest) (*v1.ClosePeriodResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ClosePeriod not implemented")
 }
-func (UnimplementedLedgerCommandServiceServer) ReopenPeriod(context.Context, *ReopenPeriodRequest) (*ReopenPeriodResponse, error) {
+func (UnimplementedLedgerCommandServiceServer) ReopenPeriod(context.Context, *v1.ReopenPeriodRequest) (*v1.ReopenPeriodResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReopenPeriod not implemented")
 }
-func (UnimplementedLedgerCommandServiceServer) MergeDebtor(context.Context, *MergeDebtorRequest) (*MergeDebtorResponse, error) {
+func (UnimplementedLedgerCommandServiceServer) MergeDebtor(context.Context, *v1.MergeDebtorRequest) (*v1.MergeDebtorResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method MergeDebtor not implemented")
 }
 func (UnimplementedLedgerCommandServiceServer) mustEmbedUnimplementedLedgerCommandServiceServer() {}
@@ -403,7 +404,7 @@ func RegisterLedgerCommandServiceServer(s grpc.ServiceRegistrar, srv LedgerComma
 }
 
 func _LedgerCommandService_RegisterInvoice_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(RegisterInvoiceRequest)
+	in := new(v1.RegisterInvoiceRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -415,13 +416,13 @@ func _LedgerCommandService_RegisterInvoice_Handler(srv interface{}, ctx context.
 		FullMethod: LedgerCommandService_RegisterInvoice_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(LedgerCommandServiceServer).RegisterInvoice(ctx, req.(*RegisterInvoiceRequest))
+		return srv.(LedgerCommandServiceServer).RegisterInvoice(ctx, req.(*v1.RegisterInvoiceRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _LedgerCommandService_RecordOpeningBalance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(RecordOpeningBalanceRequest)
+	in := new(v1.RecordOpeningBalanceRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -433,13 +434,13 @@ func _LedgerCommandService_RecordOpeningBalance_Handler(srv interface{}, ctx con
 		FullMethod: LedgerCommandService_RecordOpeningBalance_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(LedgerCommandServiceServer).RecordOpeningBalance(ctx, req.(*RecordOpeningBalanceRequest))
+		return srv.(LedgerCommandServiceServer).RecordOpeningBalance(ctx, req.(*v1.RecordOpeningBalanceRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _LedgerCommandService_IssueCreditNote_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(IssueCreditNoteRequest)
+	in := new(v1.IssueCreditNoteRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -451,13 +452,13 @@ func _LedgerCommandService_IssueCreditNote_Handler(srv interface{}, ctx context.
 		FullMethod: LedgerCommandService_IssueCreditNote_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(LedgerCommandServiceServer).IssueCreditNote(ctx, req.(*IssueCreditNoteRequest))
+		return srv.(LedgerCommandServiceServer).IssueCreditNote(ctx, req.(*v1.IssueCreditNoteRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _LedgerCommandService_ApplyPayment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ApplyPaymentRequest)
+	in := new(v1.ApplyPaymentRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -469,13 +470,13 @@ func _LedgerCommandService_ApplyPayment_Handler(srv interface{}, ctx context.Con
 		FullMethod: LedgerCommandService_ApplyPayment_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(LedgerCommandServiceServer).ApplyPayment(ctx, req.(*ApplyPaymentRequest))
+		return srv.(LedgerCommandServiceServer).ApplyPayment(ctx, req.(*v1.ApplyPaymentRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _LedgerCommandService_ReturnPayment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ReturnPaymentRequest)
+	in := new(v1.ReturnPaymentRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -487,13 +488,13 @@ func _LedgerCommandService_ReturnPayment_Handler(srv interface{}, ctx context.Co
 		FullMethod: LedgerCommandService_ReturnPayment_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(LedgerCommandServiceServer).ReturnPayment(ctx, req.(*ReturnPaymentRequest))
+		return srv.(LedgerCommandServiceServer).ReturnPayment(ctx, req.(*v1.ReturnPaymentRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _LedgerCommandService_AssessCharge_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(AssessChargeRequest)
+	in := new(v1.AssessChargeRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -505,13 +506,13 @@ func _LedgerCommandService_AssessCharge_Handler(srv interface{}, ctx context.Con
 		FullMethod: LedgerCommandService_AssessCharge_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(LedgerCommandServiceServer).AssessCharge(ctx, req.(*AssessChargeRequest))
+		return srv.(LedgerCommandServiceServer).AssessCharge(ctx, req.(*v1.AssessChargeRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _LedgerCommandService_WriteOff_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(WriteOffRequest)
+	in := new(v1.WriteOffRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -523,13 +524,13 @@ func _LedgerCommandService_WriteOff_Handler(srv interface{}, ctx context.Context
 		FullMethod: LedgerCommandService_WriteOff_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(LedgerCommandServiceServer).WriteOff(ctx, req.(*WriteOffRequest))
+		return srv.(LedgerCommandServiceServer).WriteOff(ctx, req.(*v1.WriteOffRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _LedgerCommandService_RecoverWrittenOff_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(RecoverWrittenOffRequest)
+	in := new(v1.RecoverWrittenOffRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -541,13 +542,13 @@ func _LedgerCommandService_RecoverWrittenOff_Handler(srv interface{}, ctx contex
 		FullMethod: LedgerCommandService_RecoverWrittenOff_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(LedgerCommandServiceServer).RecoverWrittenOff(ctx, req.(*RecoverWrittenOffRequest))
+		return srv.(LedgerCommandServiceServer).RecoverWrittenOff(ctx, req.(*v1.RecoverWrittenOffRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _LedgerCommandService_RecordAgencyCollection_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(RecordAgencyCollectionRequest)
+	in := new(v1.RecordAgencyCollectionRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -559,13 +560,13 @@ func _LedgerCommandService_RecordAgencyCollection_Handler(srv interface{}, ctx c
 		FullMethod: LedgerCommandService_RecordAgencyCollection_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(LedgerCommandServiceServer).RecordAgencyCollection(ctx, req.(*RecordAgencyCollectionRequest))
+		return srv.(LedgerCommandServiceServer).RecordAgencyCollection(ctx, req.(*v1.RecordAgencyCollectionRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _LedgerCommandService_ReverseEntry_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ReverseEntryRequest)
+	in := new(v1.ReverseEntryRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -577,13 +578,13 @@ func _LedgerCommandService_ReverseEntry_Handler(srv interface{}, ctx context.Con
 		FullMethod: LedgerCommandService_ReverseEntry_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(LedgerCommandServiceServer).ReverseEntry(ctx, req.(*ReverseEntryRequest))
+		return srv.(LedgerCommandServiceServer).ReverseEntry(ctx, req.(*v1.ReverseEntryRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _LedgerCommandService_PayOutCreditBalance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(PayOutCreditBalanceRequest)
+	in := new(v1.PayOutCreditBalanceRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -595,13 +596,13 @@ func _LedgerCommandService_PayOutCreditBalance_Handler(srv interface{}, ctx cont
 		FullMethod: LedgerCommandService_PayOutCreditBalance_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(LedgerCommandServiceServer).PayOutCreditBalance(ctx, req.(*PayOutCreditBalanceRequest))
+		return srv.(LedgerCommandServiceServer).PayOutCreditBalance(ctx, req.(*v1.PayOutCreditBalanceRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _LedgerCommandService_ClosePeriod_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ClosePeriodRequest)
+	in := new(v1.ClosePeriodRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -613,13 +614,13 @@ func _LedgerCommandService_ClosePeriod_Handler(srv interface{}, ctx context.Cont
 		FullMethod: LedgerCommandService_ClosePeriod_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(LedgerCommandServiceServer).ClosePeriod(ctx, req.(*ClosePeriodRequest))
+		return srv.(LedgerCommandServiceServer).ClosePeriod(ctx, req.(*v1.ClosePeriodRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _LedgerCommandService_ReopenPeriod_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ReopenPeriodRequest)
+	in := new(v1.ReopenPeriodRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -631,13 +632,13 @@ func _LedgerCommandService_ReopenPeriod_Handler(srv interface{}, ctx context.Con
 		FullMethod: LedgerCommandService_ReopenPeriod_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(LedgerCommandServiceServer).ReopenPeriod(ctx, req.(*ReopenPeriodRequest))
+		return srv.(LedgerCommandServiceServer).ReopenPeriod(ctx, req.(*v1.ReopenPeriodRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _LedgerCommandService_MergeDebtor_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(MergeDebtorRequest)
+	in := new(v1.MergeDebtorRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -649,7 +650,7 @@ func _LedgerCommandService_MergeDebtor_Handler(srv interface{}, ctx context.Cont
 		FullMethod: LedgerCommandService_MergeDebtor_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(LedgerCommandServiceServer).MergeDebtor(ctx, req.(*MergeDebtorRequest))
+		return srv.(LedgerCommandServiceServer).MergeDebtor(ctx, req.(*v1.MergeDebtorRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -719,5 +720,5 @@ var LedgerCommandService_ServiceDesc = grpc.ServiceDesc{
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
-	Metadata: "o2c/ledger/v1/command_service.proto",
+	Metadata: "o2c/ledger/v1/ledger_command_service.proto",
 }
