@@ -140,18 +140,18 @@ func (a *Anchorer) anchorOnce(ctx context.Context) (int, error) {
 			return written, err
 		}
 		for _, r := range rows {
-			c.heads.set(r.stream, r.version, r.chain)
 			if !movedSet[r.stream] {
+				if len(moved) >= a.opt.MaxHeads {
+					if err := emit(); err != nil {
+						return written, err
+					}
+				}
 				movedSet[r.stream] = true
 				moved = append(moved, r.stream)
 			}
+			c.heads.set(r.stream, r.version, r.chain)
 			cursor = r.cursor
 			events++
-			if len(moved) >= a.opt.MaxHeads {
-				if err := emit(); err != nil {
-					return written, err
-				}
-			}
 		}
 		if len(rows) < anchorPage {
 			break
