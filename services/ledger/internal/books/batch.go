@@ -15,10 +15,10 @@ import (
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 )
 
-// maxAmount bounds every amount in a command (10^15 minor units, ten
-// trillion euros) so that sums over any realistic number of legs cannot
-// overflow int64.
-const maxAmount = 1_000_000_000_000_000
+// maxAmount bounds every amount in a command: money.MaxAbs, 10^15 minor
+// units (ten trillion euros). Sums of amounts are overflow-checked all the
+// same, since the number of lines or allocations of a command is not.
+const maxAmount = money.MaxAbs
 
 // batch collects the events of one command while it is decided. open and
 // fresh track what the command itself changed, so later steps of the same
@@ -40,6 +40,12 @@ type batch struct {
 // and no error.
 func (l *Ledger) decide(cmd proto.Message, tenant, key string, o Origin, body func(*batch) error) ([]proto.Message, error) {
 	name := string(cmd.ProtoReflect().Descriptor().Name())
+	if err := CheckStorable(cmd); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := checkDebtorIDs(cmd); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	if key == "" {
 		return nil, fmt.Errorf("%s: %w", name, invalid("idempotency_key", "missing"))
 	}
@@ -303,7 +309,9 @@ func vatLines(lines []*ledgerv1.VatAmount, cur string, grossMsg *commonv1.Money)
 			return nil, 0, invalid(fmt.Sprintf("vat[%d].vat", i), "VAT at rate 0")
 		}
 		out = append(out, VAT{RateBP: v.GetRateBp(), Net: net, Tax: tax})
-		sum += net + tax
+		if sum, err = money.Sum(sum, net, tax); err != nil {
+			return nil, 0, overflow("vat", err)
+		}
 	}
 	if sum != gross {
 		return nil, 0, invalid("gross", "%d, but net and VAT sum to %d", gross, sum)
@@ -313,26 +321,45 @@ func vatLines(lines []*ledgerv1.VatAmount, cur string, grossMsg *commonv1.Money)
 
 // splitVAT divides amount of an item in proportion to its VAT lines (net and
 // tax of every rate as weights, largest remainder), so that VAT follows the
-// money. Items without VAT lines yield one tax-free part.
-func splitVAT(vat []VAT, amount int64, cur string) []VAT {
+// money. Items without VAT lines yield one tax-free part. Lines that cannot
+// carry a proportional split (a negative net or tax, lines that sum to
+// zero or beyond int64, an amount beyond maxAmount) fail with ErrVATSplit in
+// an *InvalidCommandError: the amount is never booked as tax-free instead.
+func splitVAT(vat []VAT, amount int64, cur string) ([]VAT, error) {
+	if len(vat) == 0 {
+		return []VAT{{RateBP: 0, Net: amount}}, nil
+	}
+	fail := func(format string, args ...any) ([]VAT, error) {
+		return nil, &InvalidCommandError{Field: "amount", Err: ErrVATSplit,
+			Reason: fmt.Sprintf("%d %s cannot be split over the item's VAT lines: ", amount, cur) + fmt.Sprintf(format, args...)}
+	}
+	if !money.InBounds(amount) {
+		return fail("beyond %d minor units", maxAmount)
+	}
 	weights := make([]int64, 0, 2*len(vat))
 	var total int64
-	for _, v := range vat {
+	for i, v := range vat {
+		if v.Net < 0 || v.Tax < 0 {
+			return fail("line %d (rate %d) is negative", i, v.RateBP)
+		}
 		weights = append(weights, v.Net, v.Tax)
-		total += v.Net + v.Tax
+		var err error
+		if total, err = money.Sum(total, v.Net, v.Tax); err != nil {
+			return fail("the lines sum beyond int64")
+		}
 	}
 	if total == 0 {
-		return []VAT{{RateBP: 0, Net: amount}}
+		return fail("the lines carry no amount")
 	}
 	parts, err := money.Amount{Minor: amount, Currency: cur}.Split(weights)
 	if err != nil {
-		return []VAT{{RateBP: 0, Net: amount}}
+		return fail("%v", err)
 	}
 	out := make([]VAT, len(vat))
 	for i, v := range vat {
 		out[i] = VAT{RateBP: v.RateBP, Net: parts[2*i].Minor, Tax: parts[2*i+1].Minor}
 	}
-	return out
+	return out, nil
 }
 
 // vatLegs returns, per VAT part, a net leg on the account pick chooses (with

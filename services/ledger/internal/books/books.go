@@ -87,6 +87,8 @@ import (
 	"github.com/google/uuid"
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+
+	"github.com/o2c-platform/o2c/libs/money"
 )
 
 // SKR03 account numbers.
@@ -133,7 +135,12 @@ func CheckBalanced(e *ledgerv1.JournalEntryPosted) error {
 	}
 	sums := map[string]int64{}
 	for _, l := range e.GetLegs() {
-		sums[l.GetAmount().GetCurrency()] += l.GetAmount().GetMinorUnits()
+		cur := l.GetAmount().GetCurrency()
+		s, err := money.Add(sums[cur], l.GetAmount().GetMinorUnits())
+		if err != nil {
+			return fmt.Errorf("entry %s: %w: %s legs: %w", e.GetEntryId(), ErrUnbalanced, cur, err)
+		}
+		sums[cur] = s
 	}
 	for cur, s := range sums {
 		if s != 0 {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/o2c-platform/o2c/libs/debtor"
 )
 
 // Standard is a DATEV standard chart of accounts (Standardkontenrahmen).
@@ -179,9 +181,11 @@ func (c Chart) ClearingAccount(name string) (string, error) {
 func MarketplaceKey(marketplace, currency string) string { return marketplace + "/" + currency }
 
 // MarketplaceDebtorID is the debtor id under which the receivables against a
-// marketplace in one currency are kept.
+// marketplace in one currency are kept. It lies in the namespace package
+// debtor reserves, which no command may name as a debtor of its own: only
+// RegisterInvoice's marketplace field leads there.
 func MarketplaceDebtorID(marketplace, currency string) string {
-	return "marketplace:" + marketplace + ":" + currency
+	return debtor.MarketplaceID(marketplace, currency)
 }
 
 // MarketplaceDebtor returns the personal account of the marketplace's debtor

@@ -297,7 +297,11 @@ func (l *Ledger) WriteOff(cmd *ledgerv1.WriteOff, o Origin) ([]proto.Message, er
 			return err
 		}
 		entryID := b.derive("write-off", id, "entry")
-		legs := append(b.vatLegs(splitVAT(it.VAT, amount, it.Currency), it.Currency, 1, func(r rateAccounts) Logical { return r.badDebt }, ""),
+		parts, err := splitVAT(it.VAT, amount, it.Currency)
+		if err != nil {
+			return err
+		}
+		legs := append(b.vatLegs(parts, it.Currency, 1, func(r rateAccounts) Logical { return r.badDebt }, ""),
 			Leg{Account: it.DebtorAccount, Currency: it.Currency, Minor: -amount, DebtorID: it.DebtorID})
 		if err := b.post(entryID, date, id, strings.TrimSpace("Abschreibung "+it.DocumentNumber+" "+cmd.GetReason()), legs); err != nil {
 			return err
@@ -336,8 +340,12 @@ func (l *Ledger) RecoverWrittenOff(cmd *ledgerv1.RecoverWrittenOff, o Origin) ([
 			return err
 		}
 		entryID := b.derive("recovery", id, "entry")
+		parts, err := splitVAT(it.VAT, amount, it.Currency)
+		if err != nil {
+			return err
+		}
 		legs := append([]Leg{{Account: account, Currency: it.Currency, Minor: amount}},
-			b.vatLegs(splitVAT(it.VAT, amount, it.Currency), it.Currency, -1, nil, BadDebtRecovery)...)
+			b.vatLegs(parts, it.Currency, -1, nil, BadDebtRecovery)...)
 		if err := b.post(entryID, date, id, "Eingang abgeschriebene Forderung "+it.DocumentNumber, legs); err != nil {
 			return err
 		}

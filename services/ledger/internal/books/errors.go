@@ -6,15 +6,21 @@ import (
 )
 
 // ErrInvalidCommand means a command is malformed: a required field is
-// missing, an amount is negative, zero where it must not be or in another
-// currency, a date is not a calendar date. The wrapped *InvalidCommandError
-// names the field.
+// missing, an amount is negative, zero where it must not be, in another
+// currency or beyond ±money.MaxAbs, a sum of its amounts overflows, a date
+// is not a calendar date, a value cannot be stored (storable.ErrNotStorable)
+// or a debtor id is reserved (ErrReservedDebtor). The wrapped
+// *InvalidCommandError names the field.
 var ErrInvalidCommand = errors.New("invalid command")
 
-// InvalidCommandError says which field of a command is wrong and why.
+// InvalidCommandError says which field of a command is wrong and why. Err,
+// when set, is the more specific cause (money.ErrOverflow,
+// storable.ErrNotStorable, ErrReservedDebtor, ErrVATSplit), so errors.Is
+// finds both it and ErrInvalidCommand.
 type InvalidCommandError struct {
 	Field  string
 	Reason string
+	Err    error
 }
 
 func (e *InvalidCommandError) Error() string {
@@ -23,6 +29,22 @@ func (e *InvalidCommandError) Error() string {
 
 // Is makes errors.Is(err, ErrInvalidCommand) true.
 func (e *InvalidCommandError) Is(target error) bool { return target == ErrInvalidCommand }
+
+// Unwrap returns the cause, if any.
+func (e *InvalidCommandError) Unwrap() error { return e.Err }
+
+// ErrReservedDebtor means a command names, as a debtor of its own, an id in
+// the namespace the ledger derives for marketplace debtors (debtor.Reserved):
+// only RegisterInvoice's marketplace field leads to those debtors. It comes
+// wrapped in an *InvalidCommandError.
+var ErrReservedDebtor = errors.New("debtor id is reserved for marketplace debtors")
+
+// ErrVATSplit means an amount could not be divided in proportion to an open
+// item's VAT lines (the lines are negative, carry nothing, or their sum or
+// the amount is beyond the ledger's bound), so the VAT that the amount
+// corrects cannot be determined. The command is refused rather than booked
+// without VAT. It comes wrapped in an *InvalidCommandError.
+var ErrVATSplit = errors.New("amount cannot be split over the item's VAT lines")
 
 func invalid(field, format string, args ...any) error {
 	return &InvalidCommandError{Field: field, Reason: fmt.Sprintf(format, args...)}

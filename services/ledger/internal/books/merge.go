@@ -8,6 +8,8 @@ import (
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+
+	"github.com/o2c-platform/o2c/libs/money"
 )
 
 // ErrDebtorMerged means a debtor was already merged into another.
@@ -61,7 +63,9 @@ func (l *Ledger) MergeOut(cmd *ledgerv1.MergeDebtor, o Origin) ([]proto.Message,
 			moved.Amount = open
 			if len(it.VAT) > 0 && open != it.Amount {
 				// VAT follows the money: what moves carries its share.
-				moved.VAT = splitVAT(it.VAT, open, it.Currency)
+				if moved.VAT, err = splitVAT(it.VAT, open, it.Currency); err != nil {
+					return fmt.Errorf("item %s: %w", it.ID, err)
+				}
 			}
 			to := b.derive("merge", b.key, "item", it.ID)
 			m.Items = append(m.Items, moved)
@@ -71,7 +75,9 @@ func (l *Ledger) MergeOut(cmd *ledgerv1.MergeDebtor, o Origin) ([]proto.Message,
 			if _, seen := totals[it.Currency]; !seen {
 				curs = append(curs, it.Currency)
 			}
-			totals[it.Currency] += open
+			if totals[it.Currency], err = money.Add(totals[it.Currency], open); err != nil {
+				return overflow("debtor_id", err)
+			}
 			b.settle(it, open, ledgerv1.SettlementKind_SETTLEMENT_KIND_MERGE, doc, entryID, to, date, "merge into "+cmd.GetIntoDebtorId())
 		}
 		var legs []Leg
@@ -123,7 +129,9 @@ func (l *Ledger) MergeIn(cmd *ledgerv1.MergeDebtor, m Merge, survivorAccount str
 			if _, seen := totals[it.Currency]; !seen {
 				curs = append(curs, it.Currency)
 			}
-			totals[it.Currency] += it.Amount
+			if totals[it.Currency], err = money.Add(totals[it.Currency], it.Amount); err != nil {
+				return overflow("debtor_id", err)
+			}
 			merged.Items = append(merged.Items, &ledgerv1.MergedItem{FromOpenItemId: it.ID, ToOpenItemId: m.Moved[it.ID],
 				Amount: &commonv1.Money{MinorUnits: it.Amount, Currency: it.Currency}})
 		}

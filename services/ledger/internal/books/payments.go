@@ -9,6 +9,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+
+	"github.com/o2c-platform/o2c/libs/money"
 )
 
 // allocation is the part of a payment or credit applied to one item.
@@ -47,18 +49,24 @@ func (b *batch) explicitAllocations(debtor, cur string, total int64, in []*ledge
 		if err != nil {
 			return nil, err
 		}
-		if amt+disc+diff == 0 {
+		cleared, err := money.Sum(amt, disc, diff)
+		if err != nil {
+			return nil, overflow(fmt.Sprintf("allocations[%d]", i), err)
+		}
+		if cleared == 0 {
 			return nil, &AllocationError{OpenItemID: id, Reason: "allocates nothing"}
 		}
 		open, seen := left[id]
 		if !seen {
 			open = b.openOf(it)
 		}
-		if amt+disc+diff > open {
-			return nil, &AllocationError{OpenItemID: id, Reason: fmt.Sprintf("allocates %d, only %d open", amt+disc+diff, open)}
+		if cleared > open {
+			return nil, &AllocationError{OpenItemID: id, Reason: fmt.Sprintf("allocates %d, only %d open", cleared, open)}
 		}
-		left[id] = open - amt - disc - diff
-		sum += amt
+		left[id] = open - cleared // 0 < cleared <= open
+		if sum, err = money.Add(sum, amt); err != nil {
+			return nil, overflow("allocations", err)
+		}
 		out = append(out, allocation{item: it, amount: amt, discount: disc, difference: diff, rule: "explicit"})
 	}
 	if sum > total {
@@ -181,7 +189,9 @@ func (b *batch) pay(p payment) error {
 	}
 	var fees int64
 	for _, f := range p.fees {
-		fees += f.Minor
+		if fees, err = money.Add(fees, f.Minor); err != nil {
+			return overflow("fees", err)
+		}
 	}
 	if fees > p.amount {
 		return invalid("fees", "%d, more than the %d paid", fees, p.amount)
@@ -191,12 +201,22 @@ func (b *batch) pay(p payment) error {
 	legs = append(legs, p.fees...)
 	for _, a := range allocs {
 		if a.discount > 0 {
-			legs = append(legs, b.vatLegs(splitVAT(a.item.VAT, a.discount, p.cur), p.cur, 1, func(r rateAccounts) Logical { return r.discount }, "")...)
+			parts, err := splitVAT(a.item.VAT, a.discount, p.cur)
+			if err != nil {
+				return fmt.Errorf("cash discount on %s: %w", a.item.ID, err)
+			}
+			legs = append(legs, b.vatLegs(parts, p.cur, 1, func(r rateAccounts) Logical { return r.discount }, "")...)
 		}
 		if a.difference > 0 {
-			legs = append(legs, b.vatLegs(splitVAT(a.item.VAT, a.difference, p.cur), p.cur, 1, func(r rateAccounts) Logical { return r.deduction }, "")...)
+			parts, err := splitVAT(a.item.VAT, a.difference, p.cur)
+			if err != nil {
+				return fmt.Errorf("difference on %s: %w", a.item.ID, err)
+			}
+			legs = append(legs, b.vatLegs(parts, p.cur, 1, func(r rateAccounts) Logical { return r.deduction }, "")...)
 		}
-		credited += a.discount + a.difference
+		if credited, err = money.Sum(credited, a.discount, a.difference); err != nil {
+			return overflow("allocations", err)
+		}
 	}
 	legs = append(legs, Leg{Account: account, Currency: p.cur, Minor: -credited, DebtorID: p.debtor})
 	if err := b.post(p.entryID, p.date, p.id, p.text, legs); err != nil {
