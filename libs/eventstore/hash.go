@@ -24,12 +24,19 @@ const (
 //	Stream.ID, OccurredAt (UTC Unix microseconds, 8 bytes big endian),
 //	CausationID, CorrelationID, Actor, Data
 //
-// where every string and Data is preceded by its length as a uvarint and
-// Data is the deterministic protobuf encoding of the payload
-// (proto.MarshalOptions{Deterministic: true}). The event id, version,
-// recorded-at, position and trace context are not part of the content: a
-// retry of the same event under another trace, or an AnyVersion retry that
-// lands on another version, is still the same content.
+// where every string and Data is preceded by its length as a uvarint. The
+// event id, version, recorded-at, position and trace context are not part
+// of the content: a retry of the same event under another trace, or an
+// AnyVersion retry that lands on another version, is still the same
+// content.
+//
+// ContentHash hashes ev.Data as it is and never encodes ev.Payload. On
+// append, Data is the deterministic protobuf encoding of the payload
+// (Prepare); on verification it is the stored bytes. Deterministic
+// encoding is not canonical across protobuf-go versions, so a stored
+// event must verify by its stored bytes, whatever version reads it later;
+// only the idempotency check of a repeated append compares a fresh
+// encoding.
 func ContentHash(ev *Event) []byte {
 	h := sha256.New()
 	var buf []byte
@@ -147,7 +154,9 @@ func (b BrokenLink) String() string {
 
 // Verifier recomputes hash chains from events fed to Add in stream order:
 // all events of one stream together, by increasing version. It keeps only
-// the current stream in memory.
+// the current stream in memory. It hashes each event's envelope fields and
+// Data as given (see ContentHash), so feed it events as stored, with Data
+// the stored payload bytes; it never looks at Payload.
 type Verifier struct {
 	report  Report
 	stream  StreamID

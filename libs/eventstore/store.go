@@ -370,8 +370,13 @@ func (s *Store) readAll(ctx context.Context, q querier, after Cursor, limit int)
 }
 
 // Verify recomputes the content and chain hash of every event, stream by
-// stream, and reports the first broken link of each stream. The error is
-// for failures to read, not for broken chains.
+// stream, from the stored columns and payload bytes, and reports the first
+// broken link of each stream. It does not decode payloads, so it does not
+// depend on the protobuf-go version or on the payload types being known.
+// The error is for failures to read, not for broken chains.
+//
+// Verify cannot see events missing from the end of a stream, nor a stream
+// deleted whole: see VerifyAnchors.
 func (s *Store) Verify(ctx context.Context) (Report, error) {
 	rows, err := s.pool.Query(ctx, s.q.verify)
 	if err != nil {
@@ -380,7 +385,7 @@ func (s *Store) Verify(ctx context.Context) (Report, error) {
 	defer rows.Close()
 	var v Verifier
 	for rows.Next() {
-		ev, err := s.scan(rows, false)
+		ev, err := s.scan(rows, false) // the stored bytes, never a re-encoding
 		if err != nil {
 			return Report{}, fmt.Errorf("verify: %w", err)
 		}
