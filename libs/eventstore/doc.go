@@ -51,8 +51,12 @@
 //   - Hash chain: each event's chain hash is SHA-256 over the previous
 //     event's chain hash (zeros for version 1), its content hash, its
 //     stream and its version (see ChainHash). Verify recomputes every chain
-//     and reports the first broken link of each stream: stream, version,
-//     event id, which field, expected and stored value.
+//     from the stored columns and payload bytes (never from a re-encoding
+//     of the decoded message, which another protobuf-go version may encode
+//     differently) and reports the first broken link of each stream:
+//     stream, version, event id, which field, expected and stored value. A
+//     chain cannot show that its last events, or the whole stream, were
+//     deleted: that takes anchors (below).
 //   - Immutability is enforced by the database: row triggers reject UPDATE
 //     and DELETE on events and a statement trigger rejects TRUNCATE, for
 //     every role including the owner (SQLSTATE OE001). A superuser, or the
@@ -61,7 +65,8 @@
 //     services must connect as the app role, which owns nothing and holds
 //     only the grants above, and the owner's credentials belong to the
 //     migration job alone. The hash chains make such bypasses evident to
-//     Verify.
+//     Verify, and anchors make deletions at the end of a stream evident to
+//     VerifyAnchors.
 //   - Ordered log: ReadAll returns events in (transaction id, position)
 //     order, only from transactions below the snapshot horizon
 //     pg_snapshot_xmin(pg_current_snapshot()). Every row stores its
@@ -82,6 +87,37 @@
 //     only after JetStream acknowledged, so delivery is at least once and
 //     effectively once with JetStream's duplicate window and consumers that
 //     dedupe by event id.
+//
+// # Anchors
+//
+// A superuser can delete the last events of a stream, or a whole stream,
+// and every remaining chain still verifies. An Anchorer therefore writes
+// signed anchors (see Anchor) outside PostgreSQL, to an AnchorSink: a
+// JetStream stream or an append-only file (package anchors). An anchor
+// holds the heads (version and chain hash) of the streams that moved since
+// the previous anchor, the number of events and streams up to its place in
+// the log, a digest over all stream heads, the hash of the previous anchor
+// and an Ed25519 signature by a key the database does not hold
+// (AnchorKeyFromEnv: O2C_ANCHOR_KEY or O2C_ANCHOR_KEY_FILE). Run anchors
+// every minute when the log moved. VerifyAnchors checks the signatures and
+// the sequence of the anchors, then that every anchored head is still
+// stored at its version with its chain hash and that the log up to the
+// latest anchor holds the anchored number of events; it names the stream
+// and the version of a deleted tail, a deleted stream or a rewritten
+// event.
+//
+// Anchors cannot reveal:
+//
+//   - changes after the latest anchor (at most one interval of events);
+//   - anything done by an attacker who holds the signing key: keep it out
+//     of the database and away from the database's administrators;
+//   - deletions by an attacker who also deletes the newest anchors, or
+//     the whole anchor store: keep the store under other credentials, deny
+//     deletes (the JetStream stream does), and copy it elsewhere.
+//
+// Anchors of a service belong to one database: a database restored or
+// recreated from scratch needs a fresh anchor store (or subject), since
+// its old anchors name events it no longer has.
 //
 // # Performance
 //
