@@ -18,7 +18,10 @@
 //
 // Memory is bounded by the largest single entry plus one map entry per
 // booking without a bank reference (AcctSvcrRef) in the current statement,
-// which Fingerprint needs to number otherwise identical bookings.
+// which Fingerprint needs to number otherwise identical bookings. A single
+// XML token may not exceed 16 MiB (ErrTokenTooLarge) and elements may not
+// nest deeper than MaxDepth levels (ErrTooDeep); real camt nests fewer
+// than 15.
 //
 // Speed: encoding/xml allocates per token and resolves namespaces, which
 // caps it far below the 50 MB/s goal, so the package has its own Tokenizer

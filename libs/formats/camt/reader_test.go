@@ -405,3 +405,54 @@ func TestNotCamtIsDetectable(t *testing.T) {
 		t.Errorf("err = %v, want ErrNotCamt", err)
 	}
 }
+
+// TestNestingDepth reads documents nested to MaxDepth levels, which parse,
+// and one level deeper in the places the Reader handles differently (an
+// entry's subtree, a statement element it skips or reads, the group
+// header), which fail with ErrTooDeep at the path the Reader was reading.
+func TestNestingDepth(t *testing.T) {
+	t.Parallel()
+	// <Document><BkToCstmrStmt><Stmt><Ntry><AddtlNtryInf> is level 5.
+	inEntry := func(levels int) string {
+		return stmt053(ntry("1", "CRDT", "<AddtlNtryInf>"+nested(levels-5)+"</AddtlNtryInf>"))
+	}
+	// <Document><BkToCstmrStmt><Stmt><el> is level 4.
+	inStatement := func(el string, levels int) string {
+		return stmt053(`<` + el + `>` + nested(levels-4) + `</` + el + `>` + ntry("1", "CRDT", ""))
+	}
+	inHeader := func(levels int) string {
+		return strings.Replace(stmt053(ntry("1", "CRDT", "")), "<MsgId>M</MsgId>", "<MsgId>M</MsgId>"+nested(levels-3), 1)
+	}
+	tests := []struct {
+		name     string
+		doc      string
+		wantPath string // "" for no error
+	}{
+		{"entry at the limit", inEntry(MaxDepth), ""},
+		{"statement element at the limit", inStatement("AddtlStmtInf", MaxDepth), ""},
+		{"group header at the limit", inHeader(MaxDepth), ""},
+		{"entry too deep", inEntry(MaxDepth + 1), "/Document/BkToCstmrStmt/Stmt[1]/Ntry[1]"},
+		{"skipped statement element too deep", inStatement("AddtlStmtInf", MaxDepth+1), "/Document/BkToCstmrStmt/Stmt[1]"},
+		{"statement element read as a tree too deep", inStatement("Acct", MaxDepth+1), "/Document/BkToCstmrStmt/Stmt[1]/Acct"},
+		{"group header too deep", inHeader(MaxDepth + 1), "/Document/BkToCstmrStmt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p, err := tryParseAll(strings.NewReader(tt.doc))
+			if tt.wantPath == "" {
+				if err != nil || len(p.Statements) != 1 || len(p.Statements[0].Entries) != 1 {
+					t.Fatalf("err = %v, %d statements; want one statement with one entry", err, len(p.Statements))
+				}
+				return
+			}
+			var pe *Error
+			if !errors.As(err, &pe) || !errors.Is(err, ErrTooDeep) {
+				t.Fatalf("err = %v, want an *Error wrapping ErrTooDeep", err)
+			}
+			if pe.Path != tt.wantPath || !strings.Contains(err.Error(), "would be level 65") {
+				t.Errorf("err = %q, want path %s and the level", err, tt.wantPath)
+			}
+		})
+	}
+}

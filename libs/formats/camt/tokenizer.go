@@ -50,16 +50,34 @@ type Token struct {
 // hostile input.
 var ErrTokenTooLarge = errors.New("xml token larger than 16 MiB")
 
+// MaxDepth is the deepest element nesting the Tokenizer accepts. Real camt
+// messages nest fewer than 15 levels; the bound keeps a hostile document
+// from growing the open-element stack without limit (eight million levels
+// took 1.3 GB).
+const MaxDepth = 64
+
+// ErrTooDeep means elements are nested deeper than MaxDepth levels. The
+// *SyntaxError that carries it names the line and the element path.
+var ErrTooDeep = fmt.Errorf("xml elements nested deeper than %d levels", MaxDepth)
+
 // SyntaxError is a malformed-XML error at a byte offset and line.
 type SyntaxError struct {
 	Offset int64
 	Line   int
 	Msg    string
+	// Err is the sentinel error the problem is an instance of (ErrTooDeep),
+	// or nil for plain malformed XML.
+	Err error
 }
 
 func (e *SyntaxError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("line %d: %v: %s", e.Line, e.Err, e.Msg)
+	}
 	return fmt.Sprintf("line %d: xml syntax error: %s", e.Line, e.Msg)
 }
+
+func (e *SyntaxError) Unwrap() error { return e.Err }
 
 const (
 	minRead      = 64 << 10
@@ -223,6 +241,29 @@ func (t *Tokenizer) top() []byte {
 		return nil
 	}
 	return t.stackB[t.stackO[n-1]:]
+}
+
+// tooDeep is the error for a start tag name that would open level
+// MaxDepth+1. Its path shows the outermost and innermost open elements.
+func (t *Tokenizer) tooDeep(name []byte) error {
+	names := make([]string, 0, len(t.stackO)+1)
+	for i, off := range t.stackO {
+		end := len(t.stackB)
+		if i+1 < len(t.stackO) {
+			end = t.stackO[i+1]
+		}
+		names = append(names, string(localName(t.stackB[off:end])))
+	}
+	names = append(names, string(localName(name)))
+	const head, tail = 5, 3
+	if len(names) > head+tail+1 {
+		skipped := len(names) - head - tail
+		names = append(append(names[:head:head], fmt.Sprintf("…%d more…", skipped)), names[len(names)-tail:]...)
+	}
+	return &SyntaxError{
+		Offset: t.Offset(), Line: t.Line(), Err: ErrTooDeep,
+		Msg: fmt.Sprintf("element <%s> would be level %d: /%s", localName(name), len(t.stackO)+1, strings.Join(names, "/")),
+	}
 }
 
 func (t *Tokenizer) push(name []byte) {
@@ -551,6 +592,9 @@ func (t *Tokenizer) startTag(b []byte) (*Token, error) {
 			v = t.attrBuf[ds[k].off : ds[k].off+ds[k].n]
 		}
 		t.attrs = append(t.attrs, Attr{Name: localName(b[s.ns:s.ne]), Value: v})
+	}
+	if len(t.stackO) >= MaxDepth {
+		return nil, t.tooDeep(name)
 	}
 	t.push(name)
 	t.pos += i

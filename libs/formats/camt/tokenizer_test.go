@@ -135,6 +135,18 @@ func checkTokenizer(t *testing.T, data []byte) {
 	if diff := cmp.Diff(got, got2); diff != "" || (err == nil) != (err2 == nil) {
 		t.Fatalf("%q: results depend on read sizes: %v / %v\n%s", data, err, err2, diff)
 	}
+	if errors.Is(err, ErrTooDeep) {
+		// encoding/xml has no depth limit: the one difference allowed is
+		// that the Tokenizer stops where elements nest deeper than
+		// MaxDepth, after yielding what encoding/xml yields up to there.
+		if d := depthOf(want); d <= MaxDepth {
+			t.Fatalf("%q: tokenizer says %v, but encoding/xml nests only %d levels", data, err, d)
+		}
+		if len(got) > len(want) || cmp.Diff(want[:len(got)], got) != "" {
+			t.Fatalf("%q: tokens before the depth error differ (-encoding/xml +tokenizer):\n%s", data, cmp.Diff(want, got))
+		}
+		return
+	}
 	if stdErr == nil {
 		if err != nil {
 			t.Fatalf("%q: encoding/xml accepts, tokenizer fails: %v", data, err)
@@ -149,16 +161,110 @@ func checkTokenizer(t *testing.T, data []byte) {
 	}
 }
 
+// depthOf returns the deepest nesting in tokens as stdTokens renders them.
+func depthOf(tokens []string) int {
+	depth, deepest := 0, 0
+	for _, s := range tokens {
+		switch {
+		case strings.HasPrefix(s, "</"):
+			depth--
+		case strings.HasPrefix(s, "<"):
+			depth++
+			deepest = max(deepest, depth)
+		}
+	}
+	return deepest
+}
+
 // FuzzTokenizerMatchesEncodingXML shows that on every input encoding/xml
-// accepts, the Tokenizer yields the same elements, attributes and text,
-// and that it rejects what encoding/xml rejects for broken nesting.
+// accepts, the Tokenizer yields the same elements, attributes and text
+// (up to MaxDepth levels of nesting, where it stops with ErrTooDeep), and
+// that it rejects what encoding/xml rejects for broken nesting.
 func FuzzTokenizerMatchesEncodingXML(f *testing.F) {
 	for _, s := range tokenizerSeeds {
 		f.Add([]byte(s))
 	}
 	f.Add([]byte(versionDoc("053", 2)))
 	f.Add([]byte(versionDoc("054", 8)))
+	f.Add([]byte(nested(MaxDepth)))
+	f.Add([]byte(nested(MaxDepth + 1)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkTokenizer(t, data)
 	})
+}
+
+// nested returns n elements <a> nested in each other around "x".
+func nested(n int) string {
+	return strings.Repeat("<a>", n) + "x" + strings.Repeat("</a>", n)
+}
+
+func TestTokenizerDepthLimit(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		doc      string
+		wantLine int    // 0: no error
+		wantMsg  string // part of the error message
+	}{
+		{"at the limit", nested(MaxDepth), 0, ""},
+		{"self-closing at the limit", strings.Repeat("<a>", MaxDepth-1) + "<b/>" + strings.Repeat("</a>", MaxDepth-1), 0, ""},
+		{"one too deep", nested(MaxDepth + 1), 1, "element <a> would be level 65: /a/a/a/a/a/…57 more…/a/a/a"},
+		{"self-closing one too deep", strings.Repeat("<a>", MaxDepth) + "<b/>" + strings.Repeat("</a>", MaxDepth), 1, "element <b> would be level 65"},
+		{"names the line and local names", "<p:Document xmlns:p=\"urn:x\">\n<p:Stmt>\n" + nested(MaxDepth) + "\n</p:Stmt></p:Document>", 3,
+			"line 3: xml elements nested deeper than 64 levels: element <a> would be level 65: /Document/Stmt/a/a/a/…57 more…/a/a/a"},
+		{"outermost element first", "<p:x>" + nested(MaxDepth) + "</p:x>", 1, "element <a> would be level 65: /x/a/a/a/a/…57 more…/a/a/a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := ourTokens(strings.NewReader(tt.doc))
+			if tt.wantLine == 0 {
+				if err != nil {
+					t.Fatalf("error %v, want none", err)
+				}
+				return
+			}
+			var se *SyntaxError
+			if !errors.As(err, &se) || !errors.Is(err, ErrTooDeep) {
+				t.Fatalf("error %v, want a *SyntaxError wrapping ErrTooDeep", err)
+			}
+			if se.Line != tt.wantLine || !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Errorf("error %q at line %d, want line %d and %q", err, se.Line, tt.wantLine, tt.wantMsg)
+			}
+		})
+	}
+}
+
+// deepReader yields "<a>" levels times without holding the document.
+type deepReader struct {
+	levels int // still to yield
+	read   int64
+}
+
+func (d *deepReader) Read(p []byte) (int, error) {
+	n := 0
+	for d.levels > 0 && len(p)-n >= 3 {
+		n += copy(p[n:], "<a>")
+		d.levels--
+	}
+	d.read += int64(n)
+	if n == 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// TestTokenizerStopsEarlyOnDeepDocument feeds eight million nested start
+// tags (24 MB) and checks that the tokenizer gives up at MaxDepth, having
+// read no more than its first buffer fills instead of the whole document.
+func TestTokenizerStopsEarlyOnDeepDocument(t *testing.T) {
+	t.Parallel()
+	d := &deepReader{levels: 8_000_000}
+	_, err := ourTokens(d)
+	if !errors.Is(err, ErrTooDeep) {
+		t.Fatalf("error %v, want ErrTooDeep", err)
+	}
+	if d.read > 1<<20 {
+		t.Errorf("read %d bytes of a 24 MB document before giving up, want at most 1 MiB", d.read)
+	}
 }
