@@ -7,6 +7,7 @@ import (
 	"os"
 	"sort"
 
+	"github.com/o2c-platform/o2c/libs/tax"
 	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 )
 
@@ -24,12 +25,19 @@ import (
 //	      "clearing": {"amazon": "1361", "paypal": "1362"},
 //	      "marketplaces": {"amazon.de/EUR": "69001"},
 //	      "period_actors": ["finance:anna"],    // who may close and reopen periods
-//	      "allocation_order": "bgb"             // "bgb" (§366/§367, default), "due-date", "document-date"
+//	      "allocation_order": "bgb",            // "bgb" (§366/§367, default), "due-date", "document-date"
+//	      "tax": [                              // tax treatments beyond the German defaults (tax.Setting)
+//	        {"country": "AT", "rate_bp": 2000, "treatment": "OSS", "output_vat": "output-vat-oss-at"}
+//	      ]
 //	    }
 //	  }
 //	}
 //
-// A tenant not listed gets "default".
+// A tenant not listed gets "default". Every logical account a tenant's tax
+// table names must resolve in its chart ("accounts" maps new names such as
+// "output-vat-oss-at" to numbers). Ingestion reads the "tax" sections of the
+// same file (tax.LoadTables), so it accepts exactly the tax treatments the
+// ledger can book.
 type TenantSettings struct {
 	Chart           string            `json:"chart"`
 	AccountLength   int               `json:"account_length"`
@@ -39,6 +47,7 @@ type TenantSettings struct {
 	Marketplaces    map[string]string `json:"marketplaces"`
 	PeriodActors    []string          `json:"period_actors"`
 	AllocationOrder string            `json:"allocation_order"`
+	Tax             []tax.Setting     `json:"tax"`
 }
 
 // Settings is the whole settings file.
@@ -69,6 +78,16 @@ func (t TenantSettings) Config() (books.Config, error) {
 		}
 	}
 	c.Chart.Banks, c.Chart.Clearing, c.Chart.Marketplaces = t.Banks, t.Clearing, t.Marketplaces
+	table, err := tax.TableOf(t.Tax)
+	if err != nil {
+		return c, err
+	}
+	for _, l := range table.Logicals() {
+		if _, err := c.Chart.Account(books.Logical(l)); err != nil {
+			return c, fmt.Errorf("tax: %w (name its number under \"accounts\")", err)
+		}
+	}
+	c.Chart.Tax = table
 	c.PeriodActors = t.PeriodActors
 	switch t.AllocationOrder {
 	case "", "bgb":

@@ -1,9 +1,11 @@
 package service
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/o2c-platform/o2c/libs/tax"
 	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 )
 
@@ -33,6 +35,38 @@ func TestLoadSettings(t *testing.T) {
 		`{"tenants": {"x": {"account_length": 9}}}`,
 		`{"tenants": {"x": {"allocation_order": "random"}}}`,
 		`{"tenants": {"x": {"bankz": {}}}}`,
+	} {
+		if _, err := LoadSettings(strings.NewReader(bad)); err == nil {
+			t.Errorf("accepted %s", bad)
+		}
+	}
+}
+
+func TestLoadSettingsTax(t *testing.T) {
+	t.Parallel()
+	configs, err := LoadSettings(strings.NewReader(`{
+		"tenants": {"acme": {"accounts": {"output-vat-oss-at": "1768"},
+			"tax": [{"country": "AT", "rate_bp": 2000, "treatment": "OSS", "output_vat": "output-vat-oss-at"}]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := tax.KeyOf("AT", 2000, tax.OSS)
+	on := tax.Date{Year: 2026, Month: 3, Day: 2}
+	a, err := configs("acme").Chart.Tax.Supply(at, on)
+	if err != nil {
+		t.Fatalf("acme: OSS Austria: %v", err)
+	}
+	if n, err := configs("acme").Chart.Account(books.Logical(a.OutputVAT)); err != nil || n != "1768" {
+		t.Errorf("acme: OSS Austria output VAT on %q, %v; want the merchant's 1768", n, err)
+	}
+	if _, err := configs("other").Chart.Tax.Supply(at, on); !errors.Is(err, tax.ErrUnmapped) {
+		t.Errorf("default tenant: OSS Austria = %v, want tax.ErrUnmapped", err)
+	}
+	for _, bad := range []string{
+		// A logical account the chart cannot resolve.
+		`{"tenants": {"x": {"tax": [{"country": "AT", "rate_bp": 2000, "treatment": "OSS", "output_vat": "output-vat-oss-at"}]}}}`,
+		`{"tenants": {"x": {"tax": [{"country": "AT", "rate_bp": 2000, "treatment": "DOMESTIC"}]}}}`,
+		`{"default": {"tax": [{"treatment": "SOMETIMES"}]}}`,
 	} {
 		if _, err := LoadSettings(strings.NewReader(bad)); err == nil {
 			t.Errorf("accepted %s", bad)

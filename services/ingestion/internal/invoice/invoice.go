@@ -30,6 +30,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/debtor"
 	"github.com/o2c-platform/o2c/libs/money"
 	"github.com/o2c-platform/o2c/libs/storable"
+	"github.com/o2c-platform/o2c/libs/tax"
 )
 
 // ValidationError lists everything wrong with an invoice, each problem with
@@ -75,9 +76,12 @@ func SourceHash(inv *shopv1.InvoiceIssued) (string, error) {
 // NUL bytes, invalid UTF-8, over-long strings, unknown enum values), a
 // customer id in the namespace reserved for marketplace debtors
 // (debtor.Reserved), any amount beyond ±money.MaxAbs minor units, and sums
-// that overflow. It returns ErrTenantMismatch (wrapped) or a
-// *ValidationError.
-func Validate(inv *shopv1.InvoiceIssued, subjectTenant string) error {
+// that overflow. Like the ledger it needs every line's tax key (country,
+// rate, treatment) mapped by the tenant's tax table on the issue date (see
+// WithTaxTable), the lines of each key to sum to zero or more, and the due
+// date, given or derived, in the years 1-9999. It returns ErrTenantMismatch
+// (wrapped) or a *ValidationError.
+func Validate(inv *shopv1.InvoiceIssued, subjectTenant string, opts ...Option) error {
 	if inv.GetTenant() != subjectTenant {
 		return fmt.Errorf("%w: subject says %q, payload says %q", ErrTenantMismatch, subjectTenant, inv.GetTenant())
 	}
@@ -116,6 +120,7 @@ func Validate(inv *shopv1.InvoiceIssued, subjectTenant string) error {
 		v.check(t.GetDiscountDays() >= 0 && t.GetDiscountDays() <= t.GetNetDays(), "payment_terms.discount_days: %d must be between 0 and net_days", t.GetDiscountDays())
 		v.check(t.GetDiscountBp() >= 0 && t.GetDiscountBp() < 10000, "payment_terms.discount_bp: %d out of range", t.GetDiscountBp())
 	}
+	v.dueDate(inv, issue, ok)
 
 	cur := inv.GetCurrency()
 	if _, known := money.Exponent(cur); !known {
@@ -124,8 +129,8 @@ func Validate(inv *shopv1.InvoiceIssued, subjectTenant string) error {
 	}
 	v.check(len(inv.GetLines()) > 0, "lines: at least one line is required")
 	var net int64
-	type group struct{ net, lineVAT int64 }
-	byRate := map[int32]*group{}
+	byKey := map[tax.Key]*vatGroup{}
+	var keys []tax.Key
 	for i, l := range inv.GetLines() {
 		path := fmt.Sprintf("lines[%d]", i)
 		v.check(l.GetDescription() != "", "%s.description: required", path)
@@ -135,18 +140,20 @@ func Validate(inv *shopv1.InvoiceIssued, subjectTenant string) error {
 			continue
 		}
 		v.add(&net, amt, "lines: the sum of net_amount")
-		g := byRate[l.GetVatRateBp()]
+		k := lineKey(l)
+		g := byKey[k]
 		if g == nil {
-			g = &group{}
-			byRate[l.GetVatRateBp()] = g
+			g = &vatGroup{first: i}
+			byKey[k] = g
+			keys = append(keys, k)
 		}
-		v.add(&g.net, amt, fmt.Sprintf("lines: the sum of net_amount at rate %d", l.GetVatRateBp()))
+		v.add(&g.net, amt, fmt.Sprintf("lines: the sum of net_amount at rate %d%s", l.GetVatRateBp(), qualifier(k)))
 		lineVAT, err := VAT(amt, l.GetVatRateBp())
 		if err != nil {
 			v.problem(fmt.Sprintf("%s: VAT on net_amount: %v", path, err))
 			continue
 		}
-		v.add(&g.lineVAT, lineVAT, fmt.Sprintf("lines: the sum of VAT at rate %d", l.GetVatRateBp()))
+		v.add(&g.lineVAT, lineVAT, fmt.Sprintf("lines: the sum of VAT at rate %d%s", l.GetVatRateBp(), qualifier(k)))
 	}
 	tot := inv.GetTotals()
 	if tot == nil {
@@ -156,21 +163,21 @@ func Validate(inv *shopv1.InvoiceIssued, subjectTenant string) error {
 	if tn, ok := v.money(tot.GetNet(), cur, "totals.net"); ok {
 		v.check(tn == net, "totals.net: %s does not equal the sum of the lines %s", money.FormatMinor(tn, 2), money.FormatMinor(net, 2))
 	}
-	seen := map[int32]bool{}
+	seen := map[tax.Key]bool{}
 	vatSum := int64(0)
 	for i, vt := range tot.GetVat() {
 		path := fmt.Sprintf("totals.vat[%d]", i)
-		r := vt.GetRateBp()
-		if seen[r] {
-			v.problem(fmt.Sprintf("%s.rate_bp: rate %d listed twice", path, r))
+		r, k := vt.GetRateBp(), totalKey(vt)
+		if seen[k] {
+			v.problem(fmt.Sprintf("%s.rate_bp: rate %d %s listed twice", path, r, k))
 			continue
 		}
-		seen[r] = true
-		g := byRate[r]
+		seen[k] = true
+		g := byKey[k]
 		vn, nok := v.money(vt.GetNet(), cur, path+".net")
 		vv, vok := v.money(vt.GetVat(), cur, path+".vat")
 		if g == nil {
-			v.problem(fmt.Sprintf("%s.rate_bp: no line has rate %d", path, r))
+			v.problem(fmt.Sprintf("%s.rate_bp: no line has rate %d %s", path, r, k))
 			continue
 		}
 		if nok {
@@ -183,12 +190,15 @@ func Validate(inv *shopv1.InvoiceIssued, subjectTenant string) error {
 				continue
 			}
 			v.check(vv == want || vv == g.lineVAT, "%s.vat: %d is neither the VAT on the rate's net amount (%d) nor the sum of per-line VAT (%d)", path, vv, want, g.lineVAT)
+			v.check(vv >= 0, "%s.vat: %d is negative; the books take no negative VAT in an invoice (use a credit note)", path, vv)
 			v.add(&vatSum, vv, "totals.vat: the sum of vat")
 		}
 	}
-	for r := range byRate {
-		v.check(seen[r], "totals.vat: rate %d of the lines has no VAT total", r)
+	for _, k := range keys {
+		v.check(seen[k], "totals.vat: rate %d %s of the lines has no VAT total", k.RateBP, k)
 	}
+	exp, _ := money.Exponent(cur)
+	v.taxRules(optionsOf(opts).table, keys, byKey, issue, ok, exp)
 	if g, ok := v.money(tot.GetGross(), cur, "totals.gross"); ok {
 		if want, err := money.Add(net, vatSum); err != nil {
 			v.problem(fmt.Sprintf("totals.gross: net plus VAT: %v", err))
@@ -229,8 +239,9 @@ func Normalize(inv *shopv1.InvoiceIssued) (*ingestionv1.InvoiceIngested, error) 
 	vat := make([]*shopv1.VatTotal, len(inv.GetTotals().GetVat()))
 	for i, v := range inv.GetTotals().GetVat() {
 		vat[i] = proto.Clone(v).(*shopv1.VatTotal)
+		vat[i].TaxCountry, vat[i].TaxTreatment = totalKey(v).Compact()
 	}
-	sort.Slice(vat, func(i, j int) bool { return vat[i].GetRateBp() > vat[j].GetRateBp() })
+	sort.Slice(vat, func(i, j int) bool { return vatBefore(vat[i], vat[j]) })
 	return &ingestionv1.InvoiceIngested{
 		Tenant:           inv.GetTenant(),
 		InvoiceNumber:    inv.GetInvoiceNumber(),

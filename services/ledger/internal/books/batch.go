@@ -149,7 +149,7 @@ func (b *batch) openItem(it *OpenItem) {
 		Marketplace: it.Marketplace, BuyerReference: it.BuyerReference, Dunnable: it.Dunnable, SourceDocument: it.SourceDocument,
 	}
 	for _, v := range it.VAT {
-		c.Vat = append(c.Vat, &ledgerv1.VatAmount{RateBp: v.RateBP, Net: &commonv1.Money{MinorUnits: v.Net, Currency: it.Currency}, Vat: &commonv1.Money{MinorUnits: v.Tax, Currency: it.Currency}})
+		c.Vat = append(c.Vat, v.proto(it.Currency))
 	}
 	b.emit(c)
 	b.fresh[it.ID] = it
@@ -282,8 +282,9 @@ func dateField(field string, d *commonv1.Date) (Date, error) {
 	return v, nil
 }
 
-// vatLines checks VAT lines against cur and gross and returns them.
-func vatLines(lines []*ledgerv1.VatAmount, cur string, grossMsg *commonv1.Money) ([]VAT, int64, error) {
+// vatLines checks VAT lines against cur and gross, and each line's tax key
+// with mapped (see suppliedOn and correctedOn), and returns them.
+func vatLines(lines []*ledgerv1.VatAmount, cur string, grossMsg *commonv1.Money, mapped func(VAT) error) ([]VAT, int64, error) {
 	gross, err := amountOf("gross", grossMsg, cur, false)
 	if err != nil {
 		return nil, 0, err
@@ -294,7 +295,7 @@ func vatLines(lines []*ledgerv1.VatAmount, cur string, grossMsg *commonv1.Money)
 	var out []VAT
 	var sum int64
 	for i, v := range lines {
-		if _, err := forRate(v.GetRateBp()); err != nil {
+		if err := mapped(vatOf(v, 0, 0)); err != nil {
 			return nil, 0, fmt.Errorf("vat[%d]: %w", i, err)
 		}
 		net, err := amountOf(fmt.Sprintf("vat[%d].net", i), v.GetNet(), cur, true)
@@ -308,7 +309,7 @@ func vatLines(lines []*ledgerv1.VatAmount, cur string, grossMsg *commonv1.Money)
 		if v.GetRateBp() == 0 && tax != 0 {
 			return nil, 0, invalid(fmt.Sprintf("vat[%d].vat", i), "VAT at rate 0")
 		}
-		out = append(out, VAT{RateBP: v.GetRateBp(), Net: net, Tax: tax})
+		out = append(out, vatOf(v, net, tax))
 		if sum, err = money.Sum(sum, net, tax); err != nil {
 			return nil, 0, overflow("vat", err)
 		}
@@ -357,19 +358,27 @@ func splitVAT(vat []VAT, amount int64, cur string) ([]VAT, error) {
 	}
 	out := make([]VAT, len(vat))
 	for i, v := range vat {
-		out[i] = VAT{RateBP: v.RateBP, Net: parts[2*i].Minor, Tax: parts[2*i+1].Minor}
+		out[i] = VAT{RateBP: v.RateBP, Net: parts[2*i].Minor, Tax: parts[2*i+1].Minor, Country: v.Country, Treatment: v.Treatment}
 	}
 	return out, nil
 }
 
 // vatLegs returns, per VAT part, a net leg on the account pick chooses (with
-// the rate's tax key) and a tax leg on output VAT; sign is +1 for debits.
-func (b *batch) vatLegs(parts []VAT, cur string, sign int64, pick func(rateAccounts) Logical, netAccount Logical) []Leg {
+// the key's tax key) and a tax leg on output VAT; sign is +1 for debits.
+// The accounts are those of a supply on date for an invoice (supply set),
+// else of a correction booked on date. It fails with ErrUnsupportedRate
+// when the chart does not map a part's key; keys are checked when a
+// document is accepted, so for an open item's parts only a tax table
+// changed since can cause that.
+func (b *batch) vatLegs(parts []VAT, cur string, date Date, supply bool, sign int64, pick func(rateAccounts) Logical, netAccount Logical) ([]Leg, error) {
 	var legs []Leg
 	for _, p := range parts {
-		ra, err := forRate(p.RateBP)
+		ra, err := b.chart().correction(p.Key(), date)
+		if supply {
+			ra, err = b.chart().supply(p.Key(), date)
+		}
 		if err != nil {
-			continue // rates were checked when the item was opened
+			return nil, err
 		}
 		acc := netAccount
 		if pick != nil {
@@ -380,7 +389,7 @@ func (b *batch) vatLegs(parts []VAT, cur string, sign int64, pick func(rateAccou
 			legs = append(legs, Leg{Account: b.account(ra.vat), Currency: cur, Minor: sign * p.Tax})
 		}
 	}
-	return legs
+	return legs, nil
 }
 
 // receivingAccount returns the bank (by IBAN) or clearing account.

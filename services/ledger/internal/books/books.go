@@ -109,9 +109,11 @@ const (
 	TaxKeyVAT7  = "2"
 )
 
-// ErrUnsupportedRate means an invoice uses a VAT rate the chart has no
-// revenue and output VAT accounts for.
-var ErrUnsupportedRate = errors.New("no accounts for VAT rate")
+// ErrUnsupportedRate means a document uses a tax key (country, VAT rate,
+// treatment) the chart's tax table does not map: an invoice on its issue
+// date, a correction on any date. The wrapped *tax.UnmappedError names the
+// key and the date.
+var ErrUnsupportedRate = errors.New("unsupported VAT rate or tax treatment")
 
 // ErrUnbalanced means a journal entry does not sum to zero per currency.
 var ErrUnbalanced = errors.New("journal entry does not balance")

@@ -51,11 +51,11 @@ func (l *Ledger) RegisterInvoice(cmd *ledgerv1.RegisterInvoice, debtorAccount st
 		if err != nil {
 			return err
 		}
-		vat, gross, err := vatLines(cmd.GetVat(), cur, cmd.GetGross())
+		issue, err := dateField("issue_date", cmd.GetIssueDate())
 		if err != nil {
 			return err
 		}
-		issue, err := dateField("issue_date", cmd.GetIssueDate())
+		vat, gross, err := vatLines(cmd.GetVat(), cur, cmd.GetGross(), b.suppliedOn(issue))
 		if err != nil {
 			return err
 		}
@@ -64,8 +64,11 @@ func (l *Ledger) RegisterInvoice(cmd *ledgerv1.RegisterInvoice, debtorAccount st
 			return err
 		}
 		entryID := b.derive("invoice", num, "entry")
-		legs := append([]Leg{{Account: account, Currency: cur, Minor: gross, DebtorID: debtor}},
-			b.vatLegs(vat, cur, -1, func(r rateAccounts) Logical { return r.revenue }, "")...)
+		revenue, err := b.vatLegs(vat, cur, issue, true, -1, func(r rateAccounts) Logical { return r.revenue }, "")
+		if err != nil {
+			return err
+		}
+		legs := append([]Leg{{Account: account, Currency: cur, Minor: gross, DebtorID: debtor}}, revenue...)
 		if err := b.post(entryID, issue, num, "Rechnung "+num, legs); err != nil {
 			return err
 		}
@@ -103,18 +106,18 @@ func (l *Ledger) RecordOpeningBalance(cmd *ledgerv1.RecordOpeningBalance, debtor
 		if amount == 0 || amount > maxAmount || amount < -maxAmount {
 			return invalid("amount", "%d minor units", amount)
 		}
+		docDate, err := dateField("document_date", cmd.GetDocumentDate())
+		if err != nil {
+			return err
+		}
 		var vat []VAT
 		if len(cmd.GetVat()) > 0 {
 			if amount < 0 {
 				return invalid("vat", "VAT lines on a credit balance")
 			}
-			if vat, _, err = vatLines(cmd.GetVat(), cur, cmd.GetAmount()); err != nil {
+			if vat, _, err = vatLines(cmd.GetVat(), cur, cmd.GetAmount(), b.correctedOn(docDate)); err != nil {
 				return err
 			}
-		}
-		docDate, err := dateField("document_date", cmd.GetDocumentDate())
-		if err != nil {
-			return err
 		}
 		due, err := dateField("due_date", cmd.GetDueDate())
 		if err != nil {
@@ -231,11 +234,11 @@ func (l *Ledger) IssueCreditNote(cmd *ledgerv1.IssueCreditNote, o Origin) ([]pro
 		if err != nil {
 			return err
 		}
-		vat, gross, err := vatLines(cmd.GetVat(), cur, cmd.GetGross())
+		date, err := dateField("issue_date", cmd.GetIssueDate())
 		if err != nil {
 			return err
 		}
-		date, err := dateField("issue_date", cmd.GetIssueDate())
+		vat, gross, err := vatLines(cmd.GetVat(), cur, cmd.GetGross(), b.correctedOn(date))
 		if err != nil {
 			return err
 		}
@@ -255,8 +258,11 @@ func (l *Ledger) IssueCreditNote(cmd *ledgerv1.IssueCreditNote, o Origin) ([]pro
 			allocs = b.autoAllocations(debtor, cur, gross, nil, date)
 		}
 		entryID := b.derive("credit-note", num, "entry")
-		legs := append(b.vatLegs(vat, cur, 1, func(r rateAccounts) Logical { return r.revenue }, ""),
-			Leg{Account: account, Currency: cur, Minor: -gross, DebtorID: debtor})
+		legs, err := b.vatLegs(vat, cur, date, false, 1, func(r rateAccounts) Logical { return r.revenue }, "")
+		if err != nil {
+			return err
+		}
+		legs = append(legs, Leg{Account: account, Currency: cur, Minor: -gross, DebtorID: debtor})
 		if err := b.post(entryID, date, num, "Gutschrift "+num, legs); err != nil {
 			return err
 		}
@@ -301,8 +307,11 @@ func (l *Ledger) WriteOff(cmd *ledgerv1.WriteOff, o Origin) ([]proto.Message, er
 		if err != nil {
 			return err
 		}
-		legs := append(b.vatLegs(parts, it.Currency, 1, func(r rateAccounts) Logical { return r.badDebt }, ""),
-			Leg{Account: it.DebtorAccount, Currency: it.Currency, Minor: -amount, DebtorID: it.DebtorID})
+		legs, err := b.vatLegs(parts, it.Currency, date, false, 1, func(r rateAccounts) Logical { return r.badDebt }, "")
+		if err != nil {
+			return err
+		}
+		legs = append(legs, Leg{Account: it.DebtorAccount, Currency: it.Currency, Minor: -amount, DebtorID: it.DebtorID})
 		if err := b.post(entryID, date, id, strings.TrimSpace("Abschreibung "+it.DocumentNumber+" "+cmd.GetReason()), legs); err != nil {
 			return err
 		}
@@ -344,8 +353,11 @@ func (l *Ledger) RecoverWrittenOff(cmd *ledgerv1.RecoverWrittenOff, o Origin) ([
 		if err != nil {
 			return err
 		}
-		legs := append([]Leg{{Account: account, Currency: it.Currency, Minor: amount}},
-			b.vatLegs(parts, it.Currency, -1, nil, BadDebtRecovery)...)
+		recovered, err := b.vatLegs(parts, it.Currency, date, false, -1, nil, BadDebtRecovery)
+		if err != nil {
+			return err
+		}
+		legs := append([]Leg{{Account: account, Currency: it.Currency, Minor: amount}}, recovered...)
 		if err := b.post(entryID, date, id, "Eingang abgeschriebene Forderung "+it.DocumentNumber, legs); err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
 )
 
 // Date is a calendar date without a time zone.
@@ -108,10 +109,15 @@ type Entry struct {
 	Reverses, ReversedBy string
 }
 
-// VAT is the part of an amount at one VAT rate.
+// VAT is the part of an amount with one tax key. Country and Treatment
+// complete the key in the contracts' compact form: "" is tax.Home and
+// TAX_TREATMENT_UNSPECIFIED is domestic, so a domestic German part looks as
+// it did before the key had them (use Key for the full key).
 type VAT struct {
-	RateBP   int32
-	Net, Tax int64
+	RateBP    int32
+	Net, Tax  int64
+	Country   string
+	Treatment shopv1.TaxTreatment
 }
 
 // Settlement is one clearing record on an open item (see the proto message
@@ -358,7 +364,7 @@ func (l *Ledger) apply(ev proto.Message) error {
 		}
 		it.VAT = nil
 		for _, v := range e.GetVat() {
-			it.VAT = append(it.VAT, VAT{RateBP: v.GetRateBp(), Net: v.GetNet().GetMinorUnits(), Tax: v.GetVat().GetMinorUnits()})
+			it.VAT = append(it.VAT, vatOf(v, v.GetNet().GetMinorUnits(), v.GetVat().GetMinorUnits()))
 		}
 		it.Marketplace, it.BuyerReference, it.Dunnable, it.SourceDocument = e.GetMarketplace(), e.GetBuyerReference(), e.GetDunnable(), e.GetSourceDocument()
 	case *ledgerv1.OpenItemCleared:

@@ -205,14 +205,22 @@ func (b *batch) pay(p payment) error {
 			if err != nil {
 				return fmt.Errorf("cash discount on %s: %w", a.item.ID, err)
 			}
-			legs = append(legs, b.vatLegs(parts, p.cur, 1, func(r rateAccounts) Logical { return r.discount }, "")...)
+			vl, err := b.vatLegs(parts, p.cur, p.date, false, 1, func(r rateAccounts) Logical { return r.discount }, "")
+			if err != nil {
+				return fmt.Errorf("cash discount on %s: %w", a.item.ID, err)
+			}
+			legs = append(legs, vl...)
 		}
 		if a.difference > 0 {
 			parts, err := splitVAT(a.item.VAT, a.difference, p.cur)
 			if err != nil {
 				return fmt.Errorf("difference on %s: %w", a.item.ID, err)
 			}
-			legs = append(legs, b.vatLegs(parts, p.cur, 1, func(r rateAccounts) Logical { return r.deduction }, "")...)
+			vl, err := b.vatLegs(parts, p.cur, p.date, false, 1, func(r rateAccounts) Logical { return r.deduction }, "")
+			if err != nil {
+				return fmt.Errorf("difference on %s: %w", a.item.ID, err)
+			}
+			legs = append(legs, vl...)
 		}
 		if credited, err = money.Sum(credited, a.discount, a.difference); err != nil {
 			return overflow("allocations", err)
