@@ -21,6 +21,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/pgtest"
 	"github.com/o2c-platform/o2c/libs/telemetry"
+	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
 )
 
@@ -153,7 +154,7 @@ func TestPropertyCommandsAgreeWithModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock := time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)
-	cmdr := postgres.NewCommander(events, store, postgres.CommandOptions{
+	cmdr := books.NewCommander(events, store, books.CommanderOptions{
 		Config: testBooks,
 		Now:    func() time.Time { clock = clock.Add(time.Second); return clock },
 	})
@@ -173,8 +174,8 @@ func TestPropertyCommandsAgreeWithModel(t *testing.T) {
 		tenant := fmt.Sprintf("prop-%d", run)
 		debtors := map[string]*modelDebtor{}
 		n := 0
-		exec := func(cmd proto.Message) postgres.Result {
-			r, err := cmdr.Execute(ctx, cmd, postgres.Meta{Actor: "property"})
+		exec := func(cmd proto.Message) books.Result {
+			r, err := cmdr.Execute(ctx, cmd, books.Meta{Actor: "property"})
 			if err != nil {
 				rt.Fatalf("%T: %v", cmd, err)
 			}

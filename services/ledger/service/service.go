@@ -44,7 +44,7 @@ const projectionPoll = 50 * time.Millisecond
 type Ledger struct {
 	h         *host.Host
 	poster    *postgres.Poster
-	commander *postgres.Commander
+	commander *books.Commander
 }
 
 // Run runs the ledger until ctx ends. lis may be nil (listen on cfg.GRPCAddr).
@@ -93,7 +93,7 @@ func NewWith(ctx context.Context, cfg host.Config, opt Options, p telemetry.Prov
 		h.Close()
 		return nil, err
 	}
-	commander := postgres.NewCommander(h.Events, store, postgres.CommandOptions{Config: opt.Books})
+	commander := books.NewCommander(h.Events, store, books.CommanderOptions{Config: opt.Books})
 	booker := &consumer.Booker{Commands: commander, Log: h.Log}
 	ledgerv1grpc.RegisterLedgerServiceServer(h.GRPC, &rpc.LedgerService{Queries: store, Poster: poster, ValidTenant: bus.ValidTenant})
 	ledgerv1grpc.RegisterLedgerQueryServiceServer(h.GRPC, &rpc.LedgerQueryService{Reports: store})
@@ -148,7 +148,7 @@ func (l *Ledger) Poster() *postgres.Poster { return l.poster }
 
 // Commander returns the in-process command path, the one
 // LedgerCommandService and the consumers call.
-func (l *Ledger) Commander() *postgres.Commander { return l.commander }
+func (l *Ledger) Commander() *books.Commander { return l.commander }
 
 // Events returns the ledger's event store.
 func (l *Ledger) Events() *eventstore.Store { return l.h.Events }

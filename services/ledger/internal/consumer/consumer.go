@@ -56,7 +56,6 @@ import (
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/eventstore/relay"
 	"github.com/o2c-platform/o2c/services/ledger/internal/books"
-	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
 )
 
 // InvoiceSubjects is the filter of the ledger's invoice consumer.
@@ -97,10 +96,10 @@ func EnsureCommandStreams(ctx context.Context, js jetstream.JetStream, services 
 }
 
 // Commander executes ledger commands; its errors wrap the typed errors of
-// package books, postgres.ErrUnsupportedCommand or postgres.ErrContended, a
+// package books, books.ErrUnsupportedCommand or books.ErrContended, a
 // context error, or are storage failures.
 type Commander interface {
-	Execute(ctx context.Context, cmd proto.Message, m postgres.Meta) (postgres.Result, error)
+	Execute(ctx context.Context, cmd proto.Message, m books.Meta) (books.Result, error)
 }
 
 // Booker books incoming messages through the Commander.
@@ -148,7 +147,7 @@ func (b *Booker) InvoiceHandler() bus.Handler {
 		if !ok {
 			return bus.Permanent(fmt.Errorf("event %s on %s is a %s, not an InvoiceIngested", ev.EventID, msg.Subject(), ev.Type))
 		}
-		_, err = b.Commands.Execute(ctx, InvoiceCommand(inv), withTrace(ctx, postgres.Meta{
+		_, err = b.Commands.Execute(ctx, InvoiceCommand(inv), withTrace(ctx, books.Meta{
 			Actor: "service:ledger", CausationID: ev.EventID.String(), CorrelationID: ev.CorrelationID,
 		}))
 		if err != nil {
@@ -196,14 +195,14 @@ func classify(err error) error {
 	switch {
 	case err == nil, bus.IsPermanent(err):
 		return err
-	case errors.Is(err, postgres.ErrContended), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, books.ErrContended), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
 	}
 	for _, e := range []error{
 		books.ErrInvalidCommand, books.ErrInvalidAllocation, books.ErrUnsupportedRate, books.ErrIdempotencyConflict,
 		books.ErrDuplicateDocument, books.ErrNotAuthorised, books.ErrUnknownDebtor, books.ErrUnknownOpenItem,
 		books.ErrUnknownEntry, books.ErrPeriodClosed, books.ErrItemSettled, books.ErrAlreadyReversed,
-		books.ErrExceedsOpen, books.ErrPeriodState, books.ErrUnknownAccount, postgres.ErrUnsupportedCommand,
+		books.ErrExceedsOpen, books.ErrPeriodState, books.ErrUnknownAccount, books.ErrUnsupportedCommand,
 	} {
 		if errors.Is(err, e) {
 			return bus.Permanent(err)
@@ -247,20 +246,20 @@ func newCommand(name string) (proto.Message, bool) {
 }
 
 // decodeCommand reads the command in msg (see the package comment).
-func decodeCommand(msg jetstream.Msg) (proto.Message, postgres.Meta, error) {
+func decodeCommand(msg jetstream.Msg) (proto.Message, books.Meta, error) {
 	h := msg.Headers()
 	actor := "service:" + serviceOf(msg.Subject())
 	if h.Get(relay.HeaderContentHash) != "" {
 		ev, err := relay.Decode(msg, nil)
 		if err != nil {
-			return nil, postgres.Meta{}, fmt.Errorf("message on %s: %w", msg.Subject(), err)
+			return nil, books.Meta{}, fmt.Errorf("message on %s: %w", msg.Subject(), err)
 		}
 		cmd, ok := newCommand(ev.Type)
 		if !ok || ev.Payload == nil {
-			return nil, postgres.Meta{}, fmt.Errorf("event %s on %s: %w: %s", ev.EventID, msg.Subject(), postgres.ErrUnsupportedCommand, ev.Type)
+			return nil, books.Meta{}, fmt.Errorf("event %s on %s: %w: %s", ev.EventID, msg.Subject(), books.ErrUnsupportedCommand, ev.Type)
 		}
 		proto.Merge(cmd, ev.Payload)
-		return cmd, postgres.Meta{Actor: cmpOr(ev.Actor, actor), CausationID: ev.EventID.String(), CorrelationID: ev.CorrelationID}, nil
+		return cmd, books.Meta{Actor: cmpOr(ev.Actor, actor), CausationID: ev.EventID.String(), CorrelationID: ev.CorrelationID}, nil
 	}
 	name := h.Get(relay.HeaderEventType)
 	if name == "" {
@@ -269,7 +268,7 @@ func decodeCommand(msg jetstream.Msg) (proto.Message, postgres.Meta, error) {
 	}
 	cmd, ok := newCommand(name)
 	if !ok {
-		return nil, postgres.Meta{}, fmt.Errorf("message on %s: %w: %q", msg.Subject(), postgres.ErrUnsupportedCommand, name)
+		return nil, books.Meta{}, fmt.Errorf("message on %s: %w: %q", msg.Subject(), books.ErrUnsupportedCommand, name)
 	}
 	var err error
 	if ct := h.Get(relay.HeaderContentType); strings.HasPrefix(ct, "application/json") {
@@ -278,15 +277,15 @@ func decodeCommand(msg jetstream.Msg) (proto.Message, postgres.Meta, error) {
 		err = proto.Unmarshal(msg.Data(), cmd)
 	}
 	if err != nil {
-		return nil, postgres.Meta{}, fmt.Errorf("message on %s: decode %s: %w", msg.Subject(), name, err)
+		return nil, books.Meta{}, fmt.Errorf("message on %s: decode %s: %w", msg.Subject(), name, err)
 	}
-	return cmd, postgres.Meta{
+	return cmd, books.Meta{
 		Actor: cmpOr(h.Get(relay.HeaderActor), actor), CausationID: h.Get(jetstream.MsgIDHeader), CorrelationID: h.Get(relay.HeaderCorrelationID),
 	}, nil
 }
 
 // withTrace sets the trace context of the message's span on m.
-func withTrace(ctx context.Context, m postgres.Meta) postgres.Meta {
+func withTrace(ctx context.Context, m books.Meta) books.Meta {
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		m.TraceParent = fmt.Sprintf("00-%s-%s-%s", sc.TraceID(), sc.SpanID(), sc.TraceFlags())
 		m.TraceState = sc.TraceState().String()

@@ -1,75 +1,29 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/trace"
-	"google.golang.org/protobuf/proto"
 
-	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/eventstore"
-	"github.com/o2c-platform/o2c/libs/money"
 	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 )
 
-// Errors of Poster.Post.
-var (
-	// ErrInvalidEntry means the entry was rejected before it was stored:
-	// a malformed tenant, key, date, account or currency, fewer than two
-	// legs, or legs that do not balance per currency (then it also wraps
-	// books.ErrUnbalanced). The error says which field is wrong.
-	ErrInvalidEntry = errors.New("invalid journal entry")
-	// ErrIdempotencyConflict means the idempotency key was used before for
-	// an entry with different content; the stored entry is unchanged.
-	ErrIdempotencyConflict = errors.New("idempotency key already used for a different entry")
-	// ErrStopped means the poster's committers have stopped (the service
-	// is shutting down); the entry was not stored.
-	ErrStopped = errors.New("ledger poster stopped")
-)
+// ErrStopped means the poster's committers have stopped (the service is
+// shutting down); the entry was not stored.
+var ErrStopped = errors.New("ledger poster stopped")
 
-// Limits of a posted entry.
-const (
-	maxLegs      = 1000
-	maxKeyLen    = 200
-	maxTextLen   = 1000
-	maxLegAmount = 1_000_000_000_000_000 // 10^15 minor units: maxLegs of them cannot overflow int64
-)
-
-var debtorAccount = regexp.MustCompile(DebtorAccountPattern)
-
-// StreamTypeEntry is the stream type of posted journal entries: one stream
-// per entry, its id the entry id.
-const StreamTypeEntry = "journal-entry"
-
-// entryNamespace derives entry ids from (tenant, idempotency key).
-var entryNamespace = uuid.MustParse("0f7a3c52-9d1e-5b84-a6c3-2e5d8f1b9a70")
-
-// EntryID returns the id of the entry posted under key by tenant: the same
-// key always names the same entry.
-func EntryID(tenant, key string) uuid.UUID {
-	return uuid.NewSHA1(entryNamespace, []byte(tenant+"\x00"+key))
-}
-
-// Entry is a journal entry to post. Legs are signed: a debit is positive, a
-// credit negative, in minor units of their currency.
-type Entry struct {
-	Tenant         string
-	IdempotencyKey string
-	EffectiveDate  *commonv1.Date
-	DocumentNumber string
-	Text           string
-	Legs           []*ledgerv1.JournalLeg
-}
+// Entry is a journal entry to post; see books.ManualEntry.
+type Entry = books.ManualEntry
 
 // Posted is the result of a post.
 type Posted struct {
@@ -99,18 +53,34 @@ type PosterOptions struct {
 	Committers int
 }
 
-// Poster is the ledger's write path: Post validates an entry and hands it
-// to a group committer that stores the entries of many concurrent callers
-// with one eventstore.AppendBatch, one transaction and one WAL flush. Every
-// caller gets its own result; an entry that fails (an idempotency conflict,
-// a database error of its own) does not fail the others of its batch.
-// Run must be running for posts to complete.
+// Poster is the ledger's write path for manual journal entries
+// (PostJournalEntry). Post has the books check an entry (books.JournalEntry)
+// and hands it to a group committer, which has the books check its period
+// against the tenant's period stream (Ledger.CheckOpen, so an entry dated
+// in a closed period fails with books.ErrPeriodClosed) and stores the
+// entries of many concurrent callers with one eventstore.AppendBatch, one
+// transaction and one WAL flush. Every caller gets its own result; an
+// entry that fails (a closed period, an idempotency conflict, a database
+// error of its own) does not fail the others of its batch. A period close
+// takes effect for the batches decided after it is stored, as for
+// commands. Run must be running for posts to complete.
 type Poster struct {
 	events  *eventstore.Store
 	opt     PosterOptions
 	queue   chan *postCall
 	stopped chan struct{}
 	once    sync.Once
+
+	mu      sync.Mutex
+	periods map[string]*periods
+}
+
+// periods is what a Poster knows of a tenant's period stream: the events
+// up to version, applied to books of their own.
+type periods struct {
+	mu      sync.Mutex
+	books   *books.Ledger
+	version int64
 }
 
 type postCall struct {
@@ -140,15 +110,17 @@ func NewPoster(events *eventstore.Store, opt PosterOptions) *Poster {
 		opt:     opt,
 		queue:   make(chan *postCall, opt.MaxBatch*opt.Committers),
 		stopped: make(chan struct{}),
+		periods: make(map[string]*periods),
 	}
 }
 
 // Post stores e as a journal entry, or returns the entry stored before
 // under the same tenant and idempotency key if its content is the same
-// (Replayed). It returns an error wrapping ErrInvalidEntry,
-// ErrIdempotencyConflict or ErrStopped, ctx's error, or a storage error. If
-// ctx ends while the entry is in a batch, the entry may still be stored: a
-// retry with the same key tells.
+// (Replayed). It returns an error wrapping books.ErrInvalidCommand (and
+// books.ErrUnbalanced for legs that do not balance), books.ErrPeriodClosed,
+// books.ErrIdempotencyConflict or ErrStopped, ctx's error, or a storage
+// error. If ctx ends while the entry is in a batch, the entry may still be
+// stored: a retry with the same key tells.
 func (p *Poster) Post(ctx context.Context, e Entry) (Posted, error) {
 	ev, err := entryEvent(ctx, e)
 	if err != nil {
@@ -177,30 +149,18 @@ func (p *Poster) Post(ctx context.Context, e Entry) (Posted, error) {
 	}
 }
 
-// entryEvent validates e and builds its JournalEntryPosted event.
+// entryEvent has the books check e and wraps its JournalEntryPosted event.
 func entryEvent(ctx context.Context, e Entry) (eventstore.Event, error) {
-	if err := validate(e); err != nil {
+	if !bus.ValidTenant(e.Tenant) {
+		return eventstore.Event{}, fmt.Errorf("journal entry %s: %w", e.IdempotencyKey,
+			&books.InvalidCommandError{Field: "tenant", Reason: fmt.Sprintf("%q is not a tenant id (lowercase letters, digits, dashes)", e.Tenant)})
+	}
+	posted, err := books.JournalEntry(e)
+	if err != nil {
 		return eventstore.Event{}, err
 	}
-	id := EntryID(e.Tenant, e.IdempotencyKey)
-	legs := make([]*ledgerv1.JournalLeg, len(e.Legs))
-	for i, l := range e.Legs {
-		legs[i] = proto.CloneOf(l)
-	}
-	posted := &ledgerv1.JournalEntryPosted{
-		Tenant:         e.Tenant,
-		EntryId:        id.String(),
-		EffectiveDate:  proto.CloneOf(e.EffectiveDate),
-		DocumentNumber: e.DocumentNumber,
-		Text:           e.Text,
-		Legs:           legs,
-		IdempotencyKey: e.IdempotencyKey,
-	}
-	if err := books.CheckBalanced(posted); err != nil {
-		return eventstore.Event{}, fmt.Errorf("%w: %w", ErrInvalidEntry, err)
-	}
 	env := eventstore.Envelope{
-		EventID:    books.DerivedID(id, "journal-entry-posted"),
+		EventID:    books.DerivedID(books.JournalEntryID(e.Tenant, e.IdempotencyKey), "journal-entry-posted"),
 		OccurredAt: date(e.EffectiveDate),
 		// The actor is part of the content hash, so it is fixed: a retry
 		// through another path must still be a replay.
@@ -211,47 +171,6 @@ func entryEvent(ctx context.Context, e Entry) (eventstore.Event, error) {
 		env.TraceState = sc.TraceState().String()
 	}
 	return eventstore.Event{Envelope: env, Payload: posted}, nil
-}
-
-func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalidEntry, fmt.Sprintf(format, args...))
-}
-
-func validate(e Entry) error {
-	switch {
-	case !bus.ValidTenant(e.Tenant):
-		return invalid("tenant %q is not a tenant id (lowercase letters, digits, dashes)", e.Tenant)
-	case e.IdempotencyKey == "" || len(e.IdempotencyKey) > maxKeyLen || !utf8.ValidString(e.IdempotencyKey):
-		return invalid("idempotency_key must be 1 to %d bytes of UTF-8", maxKeyLen)
-	case len(e.Text) > maxTextLen || !utf8.ValidString(e.Text) || !utf8.ValidString(e.DocumentNumber) || len(e.DocumentNumber) > maxKeyLen:
-		return invalid("text (up to %d bytes) and document_number (up to %d) must be UTF-8", maxTextLen, maxKeyLen)
-	case len(e.Legs) < 2 || len(e.Legs) > maxLegs:
-		return invalid("an entry has 2 to %d legs, this one %d", maxLegs, len(e.Legs))
-	}
-	d := e.EffectiveDate
-	if d == nil || d.GetYear() < 1900 || d.GetYear() > 9999 ||
-		date(d).Month() != time.Month(d.GetMonth()) || date(d).Day() != int(d.GetDay()) || d.GetMonth() < 1 || d.GetDay() < 1 {
-		return invalid("effective_date %v is not a calendar date", d)
-	}
-	for i, l := range e.Legs {
-		a := l.GetAmount()
-		if l.GetAccount() == "" || len(l.GetAccount()) > 20 || !utf8.ValidString(l.GetAccount()) {
-			return invalid("legs[%d].account %q must be 1 to 20 characters", i, l.GetAccount())
-		}
-		if _, ok := money.Exponent(a.GetCurrency()); !ok {
-			return invalid("legs[%d].amount.currency %q is not an ISO 4217 currency", i, a.GetCurrency())
-		}
-		if m := a.GetMinorUnits(); m == 0 || m > maxLegAmount || m < -maxLegAmount {
-			return invalid("legs[%d].amount.minor_units %d must be non-zero and at most 10^15 in size", i, m)
-		}
-		if len(l.GetDebtorId()) > maxKeyLen || len(l.GetTaxKey()) > 10 {
-			return invalid("legs[%d]: debtor_id or tax_key too long", i)
-		}
-		if l.GetDebtorId() != "" && !debtorAccount.MatchString(l.GetAccount()) {
-			return invalid("legs[%d] names debtor %q but account %q is not a debtor personal account (5 to 9 digits, leading 1-6)", i, l.GetDebtorId(), l.GetAccount())
-		}
-	}
-	return nil
 }
 
 // Run runs the committers until ctx ends; batches in flight then finish,
@@ -318,21 +237,31 @@ func (p *Poster) commitLoop(ctx context.Context) {
 // the poster is stopping.
 const commitTimeout = 30 * time.Second
 
-// commit stores one batch and answers every caller.
+// commit decides one batch against the tenants' periods, stores the
+// entries that pass and answers every caller.
 func (p *Poster) commit(ctx context.Context, batch []*postCall) {
 	ctx, cancel := context.WithTimeout(ctx, commitTimeout)
 	defer cancel()
-	groups := make([]eventstore.AppendGroup, 0, len(batch))
-	calls := batch[:0:0]
+	byTenant := map[string][]*postCall{}
+	var tenants []string
 	for _, c := range batch {
 		if err := c.ctx.Err(); err != nil {
 			c.done <- postResult{err: err}
 			continue
 		}
-		e := c.event.Payload.(*ledgerv1.JournalEntryPosted)
-		stream := eventstore.StreamID{Tenant: e.GetTenant(), Type: StreamTypeEntry, ID: e.GetEntryId()}
-		groups = append(groups, eventstore.AppendGroup{{Stream: stream, Expected: eventstore.NoStream, Events: []eventstore.Event{c.event}}})
-		calls = append(calls, c)
+		t := entryOf(c).GetTenant()
+		if byTenant[t] == nil {
+			tenants = append(tenants, t)
+		}
+		byTenant[t] = append(byTenant[t], c)
+	}
+	groups := make([]eventstore.AppendGroup, 0, len(batch))
+	calls := batch[:0:0]
+	for _, t := range tenants {
+		for _, c := range p.decide(ctx, t, byTenant[t]) {
+			groups = append(groups, eventstore.AppendGroup{{Stream: entryStream(entryOf(c)), Expected: eventstore.NoStream, Events: []eventstore.Event{c.event}}})
+			calls = append(calls, c)
+		}
 	}
 	if len(groups) == 0 {
 		return
@@ -343,8 +272,85 @@ func (p *Poster) commit(ctx context.Context, batch []*postCall) {
 			c.done <- postResult{err: fmt.Errorf("post journal entries: %w", err)}
 			continue
 		}
-		c.done <- result(res[i], c.event.Payload.(*ledgerv1.JournalEntryPosted).GetEntryId())
+		c.done <- result(res[i], entryOf(c).GetEntryId())
 	}
+}
+
+func entryOf(c *postCall) *ledgerv1.JournalEntryPosted {
+	return c.event.Payload.(*ledgerv1.JournalEntryPosted)
+}
+
+func entryStream(e *ledgerv1.JournalEntryPosted) eventstore.StreamID {
+	return eventstore.StreamID{Tenant: e.GetTenant(), Type: books.StreamTypeEntry, ID: e.GetEntryId()}
+}
+
+// decide has the tenant's books check the periods of calls' entries and
+// returns the calls to store; it answers the others. An entry dated in a
+// closed period that was stored before the close is a replay.
+func (p *Poster) decide(ctx context.Context, tenant string, calls []*postCall) []*postCall {
+	p.mu.Lock()
+	ps, ok := p.periods[tenant]
+	if !ok {
+		ps = &periods{books: books.New(tenant, books.Config{})}
+		p.periods[tenant] = ps
+	}
+	p.mu.Unlock()
+
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	evs, err := p.events.ReadStream(ctx, books.PeriodsStream(tenant), ps.version+1, 0)
+	if err == nil {
+		for _, ev := range evs {
+			if err = ps.books.Apply(ev.Payload); err != nil {
+				// The books are now unknown: start again next time.
+				p.mu.Lock()
+				delete(p.periods, tenant)
+				p.mu.Unlock()
+				break
+			}
+			ps.version = ev.Version
+		}
+	}
+	if err != nil {
+		for _, c := range calls {
+			c.done <- postResult{err: fmt.Errorf("post journal entry: periods of %s: %w", tenant, err)}
+		}
+		return nil
+	}
+	keep := calls[:0]
+	for _, c := range calls {
+		e := entryOf(c)
+		closed := ps.books.CheckOpen(books.DateOf(e.GetEffectiveDate()))
+		if closed == nil {
+			keep = append(keep, c)
+			continue
+		}
+		c.done <- p.storedBefore(ctx, c, fmt.Errorf("journal entry %s: %w", e.GetIdempotencyKey(), closed))
+	}
+	return keep
+}
+
+// storedBefore answers a call whose entry the books reject: with the entry
+// stored under the same key if it has the same content (a replay), else
+// with an idempotency conflict if another entry is, else with rejected.
+func (p *Poster) storedBefore(ctx context.Context, c *postCall, rejected error) postResult {
+	e := entryOf(c)
+	stream := entryStream(e)
+	stored, err := p.events.ReadStream(ctx, stream, 1, 1)
+	if err != nil {
+		return postResult{err: fmt.Errorf("post journal entry: look up %s: %w", stream, err)}
+	}
+	if len(stored) == 0 {
+		return postResult{err: rejected}
+	}
+	mine, err := eventstore.Prepare(stream, []eventstore.Event{c.event})
+	if err != nil {
+		return postResult{err: fmt.Errorf("post journal entry: %w", err)}
+	}
+	if stored[0].EventID != mine[0].EventID || !bytes.Equal(stored[0].ContentHash, mine[0].ContentHash) {
+		return postResult{err: fmt.Errorf("journal entry %s: %w", e.GetIdempotencyKey(), books.ErrIdempotencyConflict)}
+	}
+	return result(eventstore.GroupResult{Events: [][]eventstore.Event{stored}, Replayed: true}, e.GetEntryId())
 }
 
 func result(r eventstore.GroupResult, entryID string) postResult {
@@ -352,7 +358,7 @@ func result(r eventstore.GroupResult, entryID string) postResult {
 	case errors.Is(r.Err, eventstore.ErrContentMismatch), errors.Is(r.Err, eventstore.ErrVersionConflict):
 		// The entry's stream exists with another event: the key was used
 		// for different content.
-		return postResult{err: fmt.Errorf("%w: %w", ErrIdempotencyConflict, r.Err)}
+		return postResult{err: fmt.Errorf("%w: %w", books.ErrIdempotencyConflict, r.Err)}
 	case r.Err != nil:
 		return postResult{err: fmt.Errorf("post journal entry: %w", r.Err)}
 	}

@@ -124,8 +124,8 @@ func TestPostValidates(t *testing.T) {
 			en := transfer("V-1", "1200", "1360", 100)
 			tt.change(&en)
 			_, err := e.poster.Post(ctx, en)
-			if !errors.Is(err, postgres.ErrInvalidEntry) || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("Post = %v, want ErrInvalidEntry mentioning %q", err, tt.want)
+			if !errors.Is(err, books.ErrInvalidCommand) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Post = %v, want ErrInvalidCommand mentioning %q", err, tt.want)
 			}
 		})
 	}
@@ -149,12 +149,62 @@ func TestPostIdempotency(t *testing.T) {
 		t.Errorf("replay (-want +got):\n%s", diff)
 	}
 	_, err = e.poster.Post(ctx, transfer("K-1", "1200", "1360", 5001))
-	if !errors.Is(err, postgres.ErrIdempotencyConflict) {
+	if !errors.Is(err, books.ErrIdempotencyConflict) {
 		t.Errorf("same key, other amount: %v, want ErrIdempotencyConflict", err)
 	}
 	other, err := e.poster.Post(ctx, transfer("K-1", "1200", "1360", 5000))
 	if err != nil || other.EntryID != first.EntryID || !other.Replayed {
 		t.Errorf("replay after the conflict = %+v, %v; want the original entry", other, err)
+	}
+}
+
+// TestPostRespectsClosedPeriods closes March through the command path and
+// posts manual entries: one dated in March is rejected with
+// books.ErrPeriodClosed, one in April is stored, one stored before the
+// close is still a replay, and after the reopen March takes entries again.
+func TestPostRespectsClosedPeriods(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, postgres.PosterOptions{})
+	ctx := context.Background()
+	cmds := books.NewCommander(e.events, e.store, books.CommanderOptions{
+		Config: func(string) books.Config { return books.Config{PeriodActors: []string{"user:cfo"}} },
+	})
+	cfo := books.Meta{Actor: "user:cfo"}
+	march := func(key string, amount int64) postgres.Entry { return transfer(key, "1200", "1360", amount) }
+	april := func(key string) postgres.Entry {
+		en := transfer(key, "1200", "1360", 100)
+		en.EffectiveDate = &commonv1.Date{Year: 2026, Month: 4, Day: 1}
+		return en
+	}
+	before, err := e.poster.Post(ctx, march("P-before", 100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cmds.Execute(ctx, &ledgerv1.ClosePeriod{Tenant: "acme", IdempotencyKey: "close-2026-03", Year: 2026, Month: 3, Reason: "month end"}, cfo); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = e.poster.Post(ctx, march("P-closed", 100))
+	var closed *books.PeriodClosedError
+	if !errors.As(err, &closed) || closed.Period != (books.Period{Year: 2026, Month: time.March}) {
+		t.Errorf("entry dated in closed March: %v, want a PeriodClosedError for 2026-03", err)
+	}
+	if _, err := e.poster.Post(ctx, april("P-april")); err != nil {
+		t.Errorf("entry dated in open April: %v", err)
+	}
+	again, err := e.poster.Post(ctx, march("P-before", 100))
+	if err != nil || !again.Replayed || again.EntryID != before.EntryID {
+		t.Errorf("replay of an entry stored before the close = %+v, %v; want the stored entry", again, err)
+	}
+	if _, err := e.poster.Post(ctx, march("P-before", 200)); !errors.Is(err, books.ErrIdempotencyConflict) {
+		t.Errorf("the key of an entry stored before the close, other content: %v, want ErrIdempotencyConflict", err)
+	}
+
+	if _, err := cmds.Execute(ctx, &ledgerv1.ReopenPeriod{Tenant: "acme", IdempotencyKey: "reopen-2026-03", Year: 2026, Month: 3, Reason: "late invoice"}, cfo); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := e.poster.Post(ctx, march("P-closed", 100)); err != nil || p.Replayed {
+		t.Errorf("entry dated in reopened March = %+v, %v; want a new entry", p, err)
 	}
 }
 
@@ -211,7 +261,7 @@ func TestGroupCommit(t *testing.T) {
 		conflicts := 0
 		for _, x := range []answer{a, a2, b} {
 			switch {
-			case errors.Is(x.err, postgres.ErrIdempotencyConflict):
+			case errors.Is(x.err, books.ErrIdempotencyConflict):
 				conflicts++
 			case x.err != nil:
 				t.Errorf("post for key G-%d: %v", i, x.err)
@@ -254,7 +304,7 @@ func TestGroupCommit(t *testing.T) {
 		t.Fatalf("balances of 1200 = %v, %v", bal, err)
 	}
 	var stored int64
-	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE stream_type = $1`, postgres.StreamTypeEntry).Scan(&stored); err != nil {
+	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE stream_type = $1`, books.StreamTypeEntry).Scan(&stored); err != nil {
 		t.Fatal(err)
 	}
 	if stored != n*8/10 {

@@ -33,10 +33,10 @@ var (
 	// ErrInvalidPageToken means a page token was not issued by the same
 	// report of this ledger (or was altered).
 	ErrInvalidPageToken = errors.New("invalid page token")
-	// ErrUnknownDebtor means the debtor has no personal account: the ledger
-	// never booked anything for it.
-	ErrUnknownDebtor = errors.New("debtor has no personal account")
 )
+
+// maxKeyLen is the longest debtor id a report accepts.
+const maxKeyLen = 200
 
 // Page sizes of the paged reports.
 const (
@@ -236,7 +236,7 @@ func (s *Store) AccountBalance(ctx context.Context, q BalanceQuery) ([]*ledgerv1
 	if err != nil {
 		return nil, fmt.Errorf("balance of %s/%s: %w", q.Tenant, q.Account, err)
 	}
-	isDebtor := debtorAccount.MatchString(q.Account)
+	isDebtor := books.IsDebtorAccount(q.Account)
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*ledgerv1.AccountBalance, error) {
 		var cur string
 		var debit, credit, balance int64
@@ -379,7 +379,8 @@ type StatementQuery struct {
 // balance of its currency, and closing balances (lines up to To). The
 // running balance counts every line whose key is at or before the line's,
 // so it continues across pages. It returns an error wrapping
-// ErrInvalidQuery, ErrInvalidPageToken or ErrUnknownDebtor, or a storage
+// ErrInvalidQuery, ErrInvalidPageToken or books.ErrUnknownDebtor (the
+// ledger never booked anything for the debtor), or a storage
 // error.
 func (s *Store) DebtorStatement(ctx context.Context, q StatementQuery) (*ledgerv1.GetDebtorStatementResponse, error) {
 	if err := checkTenant(q.Tenant); err != nil {
@@ -405,7 +406,7 @@ func (s *Store) DebtorStatement(ctx context.Context, q StatementQuery) (*ledgerv
 	var n int64
 	err = s.pool.QueryRow(ctx, `SELECT account_no FROM debtor_accounts WHERE tenant = $1 AND debtor_id = $2`, q.Tenant, q.DebtorID).Scan(&n)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("statement of %s/%s: %w", q.Tenant, q.DebtorID, ErrUnknownDebtor)
+		return nil, fmt.Errorf("statement of %s/%s: %w", q.Tenant, q.DebtorID, books.ErrUnknownDebtor)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("statement of %s/%s: %w", q.Tenant, q.DebtorID, err)
@@ -582,7 +583,7 @@ func (s *Store) TrialBalance(ctx context.Context, q PeriodQuery) (*ledgerv1.GetT
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		r.Debtor = withAccount && debtorAccount.MatchString(r.Account)
+		r.Debtor = withAccount && books.IsDebtorAccount(r.Account)
 		r.Opening, r.Debit, r.Credit, r.Closing = mny(opening, cur), mny(debit, cur), mny(credit, cur), mny(closing, cur)
 		return &r, nil
 	}

@@ -378,7 +378,7 @@ func TestDebtorStatement(t *testing.T) {
 		q    postgres.StatementQuery
 		want error
 	}{
-		{postgres.StatementQuery{DebtorID: "K-404", PeriodQuery: postgres.PeriodQuery{Tenant: "acme"}}, postgres.ErrUnknownDebtor},
+		{postgres.StatementQuery{DebtorID: "K-404", PeriodQuery: postgres.PeriodQuery{Tenant: "acme"}}, books.ErrUnknownDebtor},
 		{postgres.StatementQuery{DebtorID: "K-1", PeriodQuery: postgres.PeriodQuery{Tenant: "acme", From: day(4, 1), To: day(3, 1)}}, postgres.ErrInvalidQuery},
 		{postgres.StatementQuery{PeriodQuery: postgres.PeriodQuery{Tenant: "acme"}}, postgres.ErrInvalidQuery},
 		{postgres.StatementQuery{DebtorID: "K-1", PeriodQuery: postgres.PeriodQuery{Tenant: "acme", Page: postgres.Page{Size: -1}}}, postgres.ErrInvalidQuery},
@@ -585,7 +585,7 @@ func TestJournalPagingWhilePosting(t *testing.T) {
 	}
 	for _, e := range entries {
 		for leg := range 2 {
-			existing[fmt.Sprintf("%s/%d", postgres.EntryID("acme", e.IdempotencyKey), leg)] = true
+			existing[fmt.Sprintf("%s/%d", books.JournalEntryID("acme", e.IdempotencyKey), leg)] = true
 		}
 	}
 

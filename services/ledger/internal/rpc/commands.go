@@ -13,7 +13,6 @@ import (
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
 	"github.com/o2c-platform/o2c/services/ledger/internal/books"
-	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
 )
 
 // ActorMetadata is the gRPC metadata key naming the actor of a command; it
@@ -24,10 +23,10 @@ const ActorMetadata = "o2c-actor"
 const DefaultActor = "grpc"
 
 // Commander executes ledger commands. Its errors wrap the typed errors of
-// package books, postgres.ErrUnsupportedCommand, postgres.ErrContended, a
+// package books, books.ErrUnsupportedCommand, books.ErrContended, a
 // context error, or are storage failures.
 type Commander interface {
-	Execute(ctx context.Context, cmd proto.Message, m postgres.Meta) (postgres.Result, error)
+	Execute(ctx context.Context, cmd proto.Message, m books.Meta) (books.Result, error)
 }
 
 // CommandService implements ledgerv1grpc.LedgerCommandServiceServer: each RPC
@@ -55,7 +54,7 @@ func (s *CommandService) execute(ctx context.Context, cmd interface {
 			actor = v[0]
 		}
 	}
-	r, err := s.Commander.Execute(ctx, cmd, postgres.Meta{Actor: actor})
+	r, err := s.Commander.Execute(ctx, cmd, books.Meta{Actor: actor})
 	if err != nil {
 		return nil, commandStatus(err)
 	}
@@ -67,7 +66,7 @@ func commandStatus(err error) error {
 	code := codes.Unavailable
 	switch {
 	case errors.Is(err, books.ErrInvalidCommand), errors.Is(err, books.ErrInvalidAllocation),
-		errors.Is(err, books.ErrUnsupportedRate), errors.Is(err, postgres.ErrUnsupportedCommand):
+		errors.Is(err, books.ErrUnsupportedRate), errors.Is(err, books.ErrUnsupportedCommand):
 		code = codes.InvalidArgument
 	case errors.Is(err, books.ErrIdempotencyConflict), errors.Is(err, books.ErrDuplicateDocument):
 		code = codes.AlreadyExists

@@ -12,12 +12,13 @@ import (
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
+	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
 )
 
 // Reports answers the report queries. Its errors wrap
 // postgres.ErrInvalidQuery, postgres.ErrInvalidPageToken or
-// postgres.ErrUnknownDebtor, a context error, or are storage failures.
+// books.ErrUnknownDebtor, a context error, or are storage failures.
 type Reports interface {
 	AccountBalance(ctx context.Context, q postgres.BalanceQuery) ([]*ledgerv1.AccountBalance, error)
 	OpenItemsAtKeyDate(ctx context.Context, q postgres.KeyDateQuery) ([]*ledgerv1.OpenItem, string, error)
@@ -112,7 +113,7 @@ func queryStatus(err error) error {
 	switch {
 	case errors.Is(err, postgres.ErrInvalidQuery), errors.Is(err, postgres.ErrInvalidPageToken):
 		return status.Error(codes.InvalidArgument, err.Error())
-	case errors.Is(err, postgres.ErrUnknownDebtor):
+	case errors.Is(err, books.ErrUnknownDebtor):
 		return status.Error(codes.NotFound, err.Error())
 	}
 	return toStatus(err)

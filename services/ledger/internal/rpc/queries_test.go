@@ -14,6 +14,7 @@ import (
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 
+	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
 )
 
@@ -58,7 +59,7 @@ func TestQueryStatus(t *testing.T) {
 		{nil, codes.OK},
 		{fmt.Errorf("x: %w", postgres.ErrInvalidQuery), codes.InvalidArgument},
 		{fmt.Errorf("x: %w", postgres.ErrInvalidPageToken), codes.InvalidArgument},
-		{fmt.Errorf("x: %w", postgres.ErrUnknownDebtor), codes.NotFound},
+		{fmt.Errorf("x: %w", books.ErrUnknownDebtor), codes.NotFound},
 		{fmt.Errorf("x: %w", context.DeadlineExceeded), codes.DeadlineExceeded},
 		{errors.New("connection refused"), codes.Unavailable},
 	}

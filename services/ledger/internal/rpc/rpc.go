@@ -14,6 +14,7 @@ import (
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
+	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
 )
 
@@ -23,8 +24,9 @@ type Queries interface {
 	Balances(ctx context.Context, tenant, account string) ([]*ledgerv1.AccountBalance, error)
 }
 
-// Poster posts journal entries. Its errors wrap postgres.ErrInvalidEntry,
-// postgres.ErrIdempotencyConflict or postgres.ErrStopped, a context error,
+// Poster posts journal entries. Its errors wrap books.ErrInvalidCommand,
+// books.ErrPeriodClosed, books.ErrIdempotencyConflict or
+// postgres.ErrStopped, a context error,
 // or are storage failures.
 type Poster interface {
 	Post(ctx context.Context, e postgres.Entry) (postgres.Posted, error)
@@ -92,10 +94,12 @@ func invalidTenant(t string) error {
 // toStatus is the one table from errors to gRPC codes.
 func toStatus(err error) error {
 	switch {
-	case errors.Is(err, postgres.ErrInvalidEntry):
+	case errors.Is(err, books.ErrInvalidCommand):
 		return status.Error(codes.InvalidArgument, err.Error())
-	case errors.Is(err, postgres.ErrIdempotencyConflict):
+	case errors.Is(err, books.ErrIdempotencyConflict):
 		return status.Error(codes.AlreadyExists, err.Error())
+	case errors.Is(err, books.ErrPeriodClosed):
+		return status.Error(codes.FailedPrecondition, err.Error())
 	case errors.Is(err, postgres.ErrStopped):
 		return status.Error(codes.Unavailable, err.Error())
 	case errors.Is(err, context.Canceled):

@@ -1,0 +1,167 @@
+package books
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+)
+
+// commands is the command table: every ledger command, where the Commander
+// decides it and which Ledger method decides it. Adding a command is one
+// entry here plus its decide method.
+var commands = table(
+	onNewDebtor((*Ledger).RegisterInvoice, invoiceDebtor),
+	onNewDebtor((*Ledger).RecordOpeningBalance, (*ledgerv1.RecordOpeningBalance).GetDebtorId),
+	onNewDebtor((*Ledger).AssessCharge, (*ledgerv1.AssessCharge).GetDebtorId),
+	onDebtor((*Ledger).IssueCreditNote, (*ledgerv1.IssueCreditNote).GetDebtorId),
+	onDebtor((*Ledger).ApplyPayment, (*ledgerv1.ApplyPayment).GetDebtorId),
+	onDebtor((*Ledger).RecordAgencyCollection, (*ledgerv1.RecordAgencyCollection).GetDebtorId),
+	onDebtor((*Ledger).PayOutCreditBalance, (*ledgerv1.PayOutCreditBalance).GetDebtorId),
+	onRoute((*Ledger).WriteOff, RouteItem, func(c *ledgerv1.WriteOff) (string, error) {
+		return c.GetOpenItemId(), fmt.Errorf("open_item_id: %w %q", ErrUnknownOpenItem, c.GetOpenItemId())
+	}),
+	onRoute((*Ledger).RecoverWrittenOff, RouteItem, func(c *ledgerv1.RecoverWrittenOff) (string, error) {
+		return c.GetOpenItemId(), fmt.Errorf("open_item_id: %w %q", ErrUnknownOpenItem, c.GetOpenItemId())
+	}),
+	onRoute((*Ledger).ReverseEntry, RouteEntry, func(c *ledgerv1.ReverseEntry) (string, error) {
+		return c.GetEntryId(), fmt.Errorf("%w %q", ErrUnknownEntry, c.GetEntryId())
+	}),
+	onRoute((*Ledger).ReturnPayment, RouteEntry, func(c *ledgerv1.ReturnPayment) (string, error) {
+		return PaymentEntryID(c.GetTenant(), c.GetPaymentId()), fmt.Errorf("payment %q: %w", c.GetPaymentId(), ErrUnknownEntry)
+	}),
+	onPeriods((*Ledger).ClosePeriod),
+	onPeriods((*Ledger).ReopenPeriod),
+	mergeCommand(),
+)
+
+// invoiceDebtor is the debtor of an invoice: the marketplace's debtor for
+// an order a marketplace collects (it gets a personal account of its own
+// when the chart names none for it), else the buyer.
+func invoiceDebtor(c *ledgerv1.RegisterInvoice) string {
+	if mp := c.GetMarketplace(); mp != "" {
+		return MarketplaceDebtorID(mp, c.GetCurrency())
+	}
+	return c.GetDebtorId()
+}
+
+// NewCommand returns an empty message of the ledger command with the
+// protobuf full name name (e.g. "o2c.ledger.v1.ApplyPayment"), ready to
+// decode into, or false when name is not a ledger command.
+func NewCommand(name string) (proto.Message, bool) {
+	spec, ok := commands[protoreflect.FullName(name)]
+	if !ok {
+		return nil, false
+	}
+	return spec.new(), true
+}
+
+// CommandNames returns the full names of the ledger's commands, sorted.
+func CommandNames() []string {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, string(n))
+	}
+	slices.Sort(names)
+	return names
+}
+
+// command is one row of the command table.
+type command struct {
+	name protoreflect.FullName
+	new  func() proto.Message
+	// target says where the command is decided. Its error means cmd is
+	// not of the row's Go type.
+	target func(cmd proto.Message) (target, error)
+	// execute decides the command once and stores its events; an error
+	// wrapping es.ErrVersionConflict makes Execute decide again.
+	execute func(ctx context.Context, c *Commander, cmd proto.Message, t target, m Meta) (Result, error)
+}
+
+func table(rows ...command) map[protoreflect.FullName]command {
+	m := make(map[protoreflect.FullName]command, len(rows))
+	for _, r := range rows {
+		m[r.name] = r
+	}
+	return m
+}
+
+func lookup(cmd proto.Message) (command, bool) {
+	if cmd == nil {
+		return command{}, false
+	}
+	spec, ok := commands[cmd.ProtoReflect().Descriptor().FullName()]
+	return spec, ok
+}
+
+// ledgerCommand is what every command message has.
+type ledgerCommand interface {
+	proto.Message
+	GetTenant() string
+	GetIdempotencyKey() string
+}
+
+// row returns a table row for command type C decided on one stream.
+func row[C ledgerCommand](where func(C) target, decide func(l *Ledger, cmd C, account string, o Origin) ([]proto.Message, error)) command {
+	var zero C
+	name := zero.ProtoReflect().Descriptor().FullName()
+	return command{
+		name: name,
+		new:  func() proto.Message { return zero.ProtoReflect().Type().New().Interface() },
+		target: func(cmd proto.Message) (target, error) {
+			x, ok := cmd.(C)
+			if !ok {
+				return target{}, fmt.Errorf("%w: %s is a %T", ErrUnsupportedCommand, name, cmd)
+			}
+			return where(x), nil
+		},
+		execute: func(ctx context.Context, c *Commander, cmd proto.Message, t target, m Meta) (Result, error) {
+			return c.once(ctx, cmd, t, m, func(l *Ledger, cmd proto.Message, account string, o Origin) ([]proto.Message, error) {
+				return decide(l, cmd.(C), account, o)
+			})
+		},
+	}
+}
+
+// onDebtor is a command decided on the stream of the debtor it names.
+func onDebtor[C ledgerCommand](decide func(*Ledger, C, Origin) ([]proto.Message, error), debtor func(C) string) command {
+	return row(func(c C) target { return target{tenant: c.GetTenant(), debtor: debtor(c)} },
+		func(l *Ledger, c C, _ string, o Origin) ([]proto.Message, error) { return decide(l, c, o) })
+}
+
+// onNewDebtor is a command decided on the stream of the debtor it names,
+// which may open the debtor's personal account.
+func onNewDebtor[C ledgerCommand](decide func(*Ledger, C, string, Origin) ([]proto.Message, error), debtor func(C) string) command {
+	return row(func(c C) target { return target{tenant: c.GetTenant(), debtor: debtor(c), assign: debtor(c)} }, decide)
+}
+
+// onRoute is a command decided on the stream of the debtor that holds the
+// open item or entry it names; ref returns that reference and the error
+// when no debtor holds it.
+func onRoute[C ledgerCommand](decide func(*Ledger, C, Origin) ([]proto.Message, error), kind RouteKind, ref func(C) (string, error)) command {
+	return row(func(c C) target {
+		r, missing := ref(c)
+		return target{tenant: c.GetTenant(), kind: kind, ref: r, missing: missing}
+	}, func(l *Ledger, c C, _ string, o Origin) ([]proto.Message, error) { return decide(l, c, o) })
+}
+
+// onPeriods is a command decided on the tenant's period stream.
+func onPeriods[C ledgerCommand](decide func(*Ledger, C, Origin) ([]proto.Message, error)) command {
+	return row(func(c C) target { return target{tenant: c.GetTenant(), periods: true} },
+		func(l *Ledger, c C, _ string, o Origin) ([]proto.Message, error) { return decide(l, c, o) })
+}
+
+// mergeCommand is MergeDebtor, decided on two debtors' streams at once.
+func mergeCommand() command {
+	r := row(func(c *ledgerv1.MergeDebtor) target {
+		return target{tenant: c.GetTenant(), debtor: c.GetDebtorId(), into: c.GetIntoDebtorId()}
+	}, nil)
+	r.execute = func(ctx context.Context, c *Commander, cmd proto.Message, t target, m Meta) (Result, error) {
+		return c.merge(ctx, cmd.(*ledgerv1.MergeDebtor), t, m)
+	}
+	return r
+}
