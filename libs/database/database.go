@@ -15,6 +15,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 
@@ -25,11 +26,13 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/o2c-platform/o2c/libs/eventstore"
+	"github.com/o2c-platform/o2c/libs/rejection"
 	"github.com/o2c-platform/o2c/libs/telemetry"
 )
 
-// Migrate applies the event store's migrations and then the service's own
-// migrations (files "*.sql" at the root of migrations, goose format) to
+// Migrate applies the event store's migrations, the rejection store's
+// (package rejection) and then the service's own migrations (files "*.sql"
+// at the root of migrations, goose format) to
 // schema, as the owner role in ownerURL, and ensures the schema's app role.
 // The service migrations may GRANT to the app role: it exists by then. It
 // returns the app role's name.
@@ -39,6 +42,9 @@ func Migrate(ctx context.Context, ownerURL, schema string, migrations fs.FS) (st
 	}
 	role, err := eventstore.EnsureAppRole(ctx, ownerURL, schema)
 	if err != nil {
+		return "", err
+	}
+	if err := rejection.Migrate(ctx, ownerURL, schema, role); err != nil {
 		return "", err
 	}
 	if migrations == nil {
@@ -116,11 +122,18 @@ func Connect(ctx context.Context, dbURL, schema string, p telemetry.Providers) (
 // the service's migration files, so the name changes whenever either does.
 func TemplateName(schema string, migrations fs.FS) string {
 	h := sha256.New()
-	_ = fs.WalkDir(migrations, ".", func(path string, d fs.DirEntry, err error) error {
+	hashFiles(h, rejection.Migrations())
+	hashFiles(h, migrations)
+	return eventstore.TemplateName(schema) + "_" + hex.EncodeToString(h.Sum(nil))[:8]
+}
+
+// hashFiles writes every file of fsys, with its path and length, to h.
+func hashFiles(h io.Writer, fsys fs.FS) {
+	_ = fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return nil
 		}
-		data, err := fs.ReadFile(migrations, path)
+		data, err := fs.ReadFile(fsys, path)
 		if err != nil {
 			return nil
 		}
@@ -128,5 +141,4 @@ func TemplateName(schema string, migrations fs.FS) string {
 		h.Write(data)
 		return nil
 	})
-	return eventstore.TemplateName(schema) + "_" + hex.EncodeToString(h.Sum(nil))[:8]
 }

@@ -1,14 +1,52 @@
 // Package host is the plumbing every o2c service shares: configuration from
 // the environment, schema migration, the PostgreSQL pool and event store,
 // the NATS JetStream connection and stream declarations, the gRPC server with
-// health, and an orderly shutdown. A service's run(ctx, getenv) builds a Host,
-// registers its gRPC services, binds its consumers, starts its relay and
-// projections as background tasks, marks itself SERVING and calls Serve.
+// health, background tasks that outlive a database outage, and an orderly
+// shutdown. A service's run(ctx, getenv) builds a Host, registers its gRPC
+// services, binds its consumers, registers its relay and projections as
+// background tasks and calls Serve, which marks it SERVING.
 //
-// Shutdown, when ctx ends: health goes NOT_SERVING, consumers drain,
-// background tasks return, the gRPC server stops gracefully, NATS drains,
-// the pool closes. Serve returns nil after a clean shutdown and leaves no
-// goroutine behind.
+// # Background tasks
+//
+// There are two kinds, and both are retried when they fail with a
+// transient error (database.IsTransient: the database is unreachable,
+// restarting or out of connections, a serialization failure; or NATS is
+// disconnected or JetStream did not acknowledge in time):
+//
+//   - Go registers a task the service cannot do without (the relay, the
+//     write path's committer). Any other error stops the service: Serve
+//     returns it.
+//   - GoProjection registers a projection. Any other error stops only
+//     that projection: it is stuck, the rest of the service keeps serving.
+//     Such an error is permanent (database.IsPermanent: PostgreSQL rejects
+//     the event's data, an integrity constraint or program limit, an event
+//     that does not decode) or a fault that a restart would only meet
+//     again, so retrying would loop for ever. Its checkpoint stays before
+//     the event (see eventstore.EventError).
+//
+// A task that fails transiently is run again after a back-off of
+// Config.RetryMin, doubling up to Config.RetryMax, once the database
+// answers a ping and NATS is connected. While any task is failing every
+// health status is NOT_SERVING; it is SERVING again once each restarted
+// task has run for one back-off period without failing. The host logs one
+// line when a task starts failing and one when it has recovered, not one
+// per retry, and counts retries in RetryMetric.
+//
+// A stuck projection is logged once (projection, event id, type, stream,
+// version, position, error), counted in StuckMetric, reported by Stuck,
+// and shown through gRPC health as the detail ProjectionsHealth
+// ("o2c.<service>.projections") going NOT_SERVING. That detail does not
+// count towards the overall status or the named services, which stay
+// SERVING: the gRPC APIs keep answering (from read models that fall
+// behind), and a load balancer keeps the process. It stays stuck until the
+// service restarts, after the cause is fixed.
+//
+// # Shutdown
+//
+// When ctx ends: health goes NOT_SERVING, consumers drain, background
+// tasks return, the gRPC server stops gracefully, NATS drains (for at most
+// Config.ShutdownTimeout), the pool closes. Serve returns nil after a clean
+// shutdown and leaves no goroutine behind.
 package host
 
 import (
@@ -25,12 +63,18 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/metric"
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
+
+	"github.com/o2c-platform/o2c/proto/o2c/rejection/v1/rejectionv1grpc"
 
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/database"
 	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/eventstore/relay"
+	"github.com/o2c-platform/o2c/libs/fault"
+	"github.com/o2c-platform/o2c/libs/rejection"
 	"github.com/o2c-platform/o2c/libs/serve"
 	"github.com/o2c-platform/o2c/libs/telemetry"
 )
@@ -54,9 +98,21 @@ type Config struct {
 	// CreateOrUpdate (NATS_MANAGE_STREAMS, default true). Set it to false
 	// when the platform team manages JetStream configuration.
 	ManageStreams bool
-	// ShutdownTimeout bounds the graceful gRPC stop (SHUTDOWN_TIMEOUT, default 10s).
+	// ShutdownTimeout bounds the graceful gRPC stop and the NATS drain
+	// (SHUTDOWN_TIMEOUT, default 10s).
 	ShutdownTimeout time.Duration
+	// RetryMin and RetryMax bound the back-off of a background task that
+	// failed with a transient error: the first wait is RetryMin, each
+	// further one doubles, up to RetryMax (RETRY_MIN, default 100ms;
+	// RETRY_MAX, default 10s; zero means the default).
+	RetryMin, RetryMax time.Duration
 }
+
+// Default back-off of background tasks; see Config.RetryMin.
+const (
+	DefaultRetryMin = 100 * time.Millisecond
+	DefaultRetryMax = 10 * time.Second
+)
 
 // FromEnv reads a Config through getenv; defaultAddr is the service's gRPC
 // address when GRPC_ADDR is unset.
@@ -82,12 +138,17 @@ func FromEnv(getenv func(string) string, defaultAddr string) (Config, error) {
 		}
 		c.ManageStreams = b
 	}
-	if v := getenv("SHUTDOWN_TIMEOUT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return c, fmt.Errorf("SHUTDOWN_TIMEOUT=%q: %w", v, err)
+	for _, d := range []struct {
+		name string
+		to   *time.Duration
+	}{{"SHUTDOWN_TIMEOUT", &c.ShutdownTimeout}, {"RETRY_MIN", &c.RetryMin}, {"RETRY_MAX", &c.RetryMax}} {
+		if v := getenv(d.name); v != "" {
+			dur, err := time.ParseDuration(v)
+			if err != nil {
+				return c, fmt.Errorf("%s=%q: %w", d.name, v, err)
+			}
+			*d.to = dur
 		}
-		c.ShutdownTimeout = d
 	}
 	if c.DatabaseURL == "" && c.MigrateDatabaseURL == "" {
 		return c, errors.New("DATABASE_URL (or MIGRATE_DATABASE_URL) is required")
@@ -105,8 +166,17 @@ type Spec struct {
 	Migrations fs.FS
 	// Streams the service declares (its own stream is always declared).
 	Streams []jetstream.StreamConfig
-	// HealthServices are the gRPC service names health reports on.
+	// HealthServices are the gRPC service names health reports on (the
+	// RejectionService every host serves is added).
 	HealthServices []string
+	// Errors classifies the service's domain and storage errors; the host
+	// chains it with the platform's (rejections, PostgreSQL, context) and
+	// derives from the chain both its gRPC status codes and its consumers'
+	// verdicts. Nil classifies nothing of the service's own.
+	Errors fault.Classifier
+	// Routes names the stored messages that are commands for other
+	// services; the relay publishes them on command subjects.
+	Routes bus.Routes
 }
 
 // Host holds a running service's shared resources.
@@ -121,12 +191,23 @@ type Host struct {
 	JetStream jetstream.JetStream
 	GRPC      *grpc.Server
 	Health    *serve.Health
+	// Rejections is the service's rejection store; every consumer bound
+	// with Consume records into it.
+	Rejections *rejection.Store
+	// Classify is the service's full fault chain (see Spec.Errors).
+	Classify fault.Classifier
 
 	lis    net.Listener
 	served bool
 	mu     sync.Mutex
 	subs   []*bus.Subscription
-	tasks  []func(context.Context) error
+	replay rejection.Replayers
+	tasks  []task
+
+	natsClosed chan struct{} // closed by the NATS connection's ClosedHandler
+	ready      *readiness
+	retries    metric.Int64Counter
+	stuck      metric.Int64UpDownCounter
 }
 
 // New migrates (when configured), connects and declares streams. lis, when
@@ -136,7 +217,16 @@ func New(ctx context.Context, spec Spec, cfg Config, p telemetry.Providers, log 
 	if log == nil {
 		log = slog.Default()
 	}
-	h := &Host{Spec: spec, Config: cfg, Telemetry: p, Log: log.With("service", spec.Name)}
+	if cfg.RetryMin <= 0 {
+		cfg.RetryMin = DefaultRetryMin
+	}
+	if cfg.RetryMax <= 0 {
+		cfg.RetryMax = DefaultRetryMax
+	}
+	cfg.RetryMax = max(cfg.RetryMax, cfg.RetryMin)
+	h := &Host{Spec: spec, Config: cfg, Telemetry: p, Log: log.With("service", spec.Name), replay: rejection.Replayers{}}
+	h.Classify = fault.Chain(spec.Errors, rejection.Errors.Classify, database.Classify)
+	h.natsClosed = make(chan struct{})
 	defer func() {
 		if err != nil {
 			h.close()
@@ -160,10 +250,19 @@ func New(ctx context.Context, spec Spec, cfg Config, p telemetry.Providers, log 
 	if h.Events, err = eventstore.New(h.Pool, spec.Name, eventstore.Options{}); err != nil {
 		return nil, err
 	}
-	if h.NATS, err = nats.Connect(cfg.NATSURL, nats.Name("o2c-"+spec.Name), nats.MaxReconnects(-1)); err != nil {
+	if h.retries, h.stuck, err = newMetrics(p); err != nil {
+		return nil, err
+	}
+	closed := h.natsClosed
+	if h.NATS, err = nats.Connect(cfg.NATSURL, nats.Name("o2c-"+spec.Name), nats.MaxReconnects(-1),
+		nats.ClosedHandler(func(*nats.Conn) { close(closed) })); err != nil {
 		return nil, fmt.Errorf("connect to NATS at %s: %w", cfg.NATSURL, err)
 	}
-	if h.JetStream, err = jetstream.New(h.NATS); err != nil {
+	// A missing acknowledgement fails the publish with
+	// jetstream.ErrAsyncPublishTimeout, on which the relay's task is
+	// retried, before the relay's own AckWait ends it with an error that
+	// would stop the service.
+	if h.JetStream, err = jetstream.New(h.NATS, jetstream.WithPublishAsyncTimeout(PublishAckTimeout)); err != nil {
 		return nil, fmt.Errorf("JetStream: %w", err)
 	}
 	if cfg.ManageStreams {
@@ -178,18 +277,35 @@ func New(ctx context.Context, spec Spec, cfg Config, p telemetry.Providers, log 
 		}
 	}
 	h.lis = lis
-	h.GRPC = grpc.NewServer(telemetry.GRPCServerOption(p))
-	h.Health = serve.NewHealth(spec.HealthServices...)
+	h.GRPC = grpc.NewServer(telemetry.GRPCServerOption(p), grpc.ChainUnaryInterceptor(serve.ErrorInterceptor(h.Log, h.Classify)))
+	h.Rejections = rejection.NewStore(h.Pool, spec.Name)
+	rejectionv1grpc.RegisterRejectionServiceServer(h.GRPC, &rejection.Service{Store: h.Rejections, Replay: h.replay, Classify: h.Classify})
+	h.Health = serve.NewHealth(append(spec.HealthServices, rejectionv1grpc.RejectionService_ServiceDesc.ServiceName)...)
+	h.ready = newReadiness(h.Health, ProjectionsHealth(spec.Name))
 	return h, nil
 }
+
+// PublishAckTimeout is how long a publish through Host.JetStream waits for
+// JetStream's acknowledgement before it fails with
+// jetstream.ErrAsyncPublishTimeout. It is shorter than the relay's own
+// acknowledgement wait (relay.Config.AckWait).
+const PublishAckTimeout = 5 * time.Second
 
 // Addr returns the gRPC listen address.
 func (h *Host) Addr() net.Addr { return h.lis.Addr() }
 
 // Consume binds a durable consumer (declared when ManageStreams is set) and
-// returns once it is bound.
+// returns once it is bound. Its failures are sorted by the host's fault
+// chain and its rejections recorded in the host's store, from which the
+// RejectionService replays them through handler.
 func (h *Host) Consume(ctx context.Context, c bus.Consumer, handler bus.Handler) error {
 	c.Manage = h.Config.ManageStreams
+	c.Classify = h.Classify
+	c.Rejections = h.Rejections
+	c.Log = h.Log
+	h.mu.Lock()
+	h.replay[c.Durable] = handler
+	h.mu.Unlock()
 	sub, err := bus.Consume(ctx, h.JetStream, h.Telemetry, c, handler)
 	if err != nil {
 		return err
@@ -200,17 +316,35 @@ func (h *Host) Consume(ctx context.Context, c bus.Consumer, handler bus.Handler)
 	return nil
 }
 
-// Go registers a background task (relay, projection) that Serve runs until
-// ctx ends. A task that returns an error other than ctx's stops the service.
-func (h *Host) Go(task func(ctx context.Context) error) {
+// Go registers a background task that the service cannot do without (a
+// committer), which Serve runs until ctx ends. A task that fails with a
+// transient error is run again after a back-off, with health NOT_SERVING
+// meanwhile; any other error stops the service. A task that returns nil
+// before ctx ends is done. See the package comment.
+func (h *Host) Go(run func(ctx context.Context) error) {
 	h.mu.Lock()
-	h.tasks = append(h.tasks, task)
+	h.tasks = append(h.tasks, task{name: fmt.Sprintf("task %d", len(h.tasks)+1), run: run})
+	h.mu.Unlock()
+}
+
+// GoProjection registers projection name, run until ctx ends, for example
+//
+//	h.GoProjection(p.Name, func(ctx context.Context) error { return h.Events.RunBatchProjection(ctx, p) })
+//
+// A transient error is retried as for Go. Any other error stops only this
+// projection: it is logged once, reported by Stuck and through the health
+// detail ProjectionsHealth, and counted in StuckMetric, while the service
+// keeps serving. The report names the event when the error wraps an
+// *eventstore.EventError, as the event store's projection errors do.
+func (h *Host) GoProjection(name string, run func(ctx context.Context) error) {
+	h.mu.Lock()
+	h.tasks = append(h.tasks, task{name: name, run: run, projection: true})
 	h.mu.Unlock()
 }
 
 // Relay starts the outbox relay of the service's event store: every stored
 // event is published to JetStream on o2c.<tenant>.<service>.<event> (see
-// bus.EventName) with Nats-Msg-Id = event id, at least once.
+// bus.Routes.Subject) with Nats-Msg-Id = event id, at least once.
 func (h *Host) Relay() error {
 	r, err := relay.New(h.Events, h.JetStream, relay.Config{
 		Name:    h.Spec.Name + "-relay",
@@ -220,7 +354,9 @@ func (h *Host) Relay() error {
 	if err != nil {
 		return err
 	}
-	h.Go(r.Run)
+	h.mu.Lock()
+	h.tasks = append(h.tasks, task{name: h.Spec.Name + "-relay", run: r.Run})
+	h.mu.Unlock()
 	return nil
 }
 
@@ -229,61 +365,45 @@ const RelayPoll = 50 * time.Millisecond
 
 // Subject is the subject of one of this service's stored events.
 func (h *Host) Subject(ev eventstore.Event) string {
-	return bus.ServiceSubject(ev.Stream.Tenant, h.Spec.Name, bus.EventName(ev.Type))
+	return h.Spec.Routes.Subject(ev.Stream.Tenant, h.Spec.Name, ev.Type)
 }
 
 // Serve marks every health service SERVING, runs the gRPC server and the
-// background tasks until ctx ends or one of them fails, then shuts down.
+// background tasks until ctx ends or a task registered with Go (or Relay)
+// fails with an error that is not transient, then shuts down. It returns
+// nil after a clean shutdown, else the failed task's error or the gRPC
+// server's.
 func (h *Host) Serve(ctx context.Context) error {
 	h.served = true
 	lis := h.lis
 	defer h.close()
+	// cancel ends everything when the gRPC server stops on its own.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var (
-		wg       sync.WaitGroup
-		errMu    sync.Mutex
-		firstErr error
-	)
-	fail := func(err error) {
-		errMu.Lock()
-		if firstErr == nil {
-			firstErr = err
+	g, ctx := errgroup.WithContext(ctx)
+	h.mu.Lock()
+	tasks := h.tasks
+	h.mu.Unlock()
+	for _, t := range tasks {
+		if t.projection {
+			h.stuck.Add(ctx, 0, h.projectionAttrs(t.name))
 		}
-		errMu.Unlock()
-		cancel()
+		g.Go(func() error { return h.supervise(ctx, t) })
 	}
-	for _, task := range h.tasks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := task(ctx); err != nil && ctx.Err() == nil {
-				fail(err)
-			}
-		}()
-	}
-	grpcDone := make(chan error, 1)
-	go func() { grpcDone <- serve.GRPC(ctx, lis, h.GRPC, h.Health, h.Config.ShutdownTimeout) }()
-	if err := h.Health.SetServing(""); err != nil {
-		fail(err)
-	}
+	g.Go(func() error {
+		defer cancel()
+		return serve.GRPC(ctx, lis, h.GRPC, h.Health, h.Config.ShutdownTimeout)
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		h.stopConsumers()
+		return nil
+	})
+	h.ready.start()
 	h.Log.Info("serving", "grpc", lis.Addr().String())
-	var grpcErr error
-	select {
-	case grpcErr = <-grpcDone:
-		cancel()
-	case <-ctx.Done():
-		grpcErr = <-grpcDone
-	}
-	h.stopConsumers()
-	wg.Wait()
+	err := g.Wait()
 	h.Log.Info("stopped")
-	errMu.Lock()
-	defer errMu.Unlock()
-	if firstErr != nil {
-		return firstErr
-	}
-	return grpcErr
+	return err
 }
 
 func (h *Host) stopConsumers() {
@@ -310,14 +430,40 @@ func (h *Host) close() {
 	if lis != nil && !h.served {
 		_ = lis.Close()
 	}
-	if h.NATS != nil && !h.NATS.IsClosed() {
-		_ = h.NATS.Drain()
-		for h.NATS.IsDraining() {
-			time.Sleep(10 * time.Millisecond)
-		}
-		h.NATS.Close()
+	if h.NATS != nil {
+		h.closeNATS()
 	}
 	if h.Pool != nil {
 		h.Pool.Close()
+	}
+}
+
+// closedCallbackWait bounds the wait for the NATS connection's
+// ClosedHandler after Close, which queues it at once; it guards against a
+// bug, not a slow server.
+const closedCallbackWait = 5 * time.Second
+
+// closeNATS drains the NATS connection for at most ShutdownTimeout, then
+// closes it, and returns once its ClosedHandler has run, so that none of
+// the connection's goroutines is left. Drain fails on a connection that is
+// closed or reconnecting; Drain closes the latter itself.
+func (h *Host) closeNATS() {
+	if timeout := h.Config.ShutdownTimeout; timeout > 0 && h.NATS.Drain() == nil {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		select {
+		case <-h.natsClosed:
+			return
+		case <-t.C:
+			h.Log.Warn("NATS drain did not finish in time; closing", "timeout", timeout)
+		}
+	}
+	h.NATS.Close()
+	t := time.NewTimer(closedCallbackWait)
+	defer t.Stop()
+	select {
+	case <-h.natsClosed:
+	case <-t.C:
+		h.Log.Warn("NATS connection closed without calling its closed handler")
 	}
 }

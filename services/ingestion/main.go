@@ -37,5 +37,5 @@ func run(ctx context.Context, getenv func(string) string) error {
 	}
 	defer shutdown(context.WithoutCancel(ctx))
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	return service.Run(ctx, cfg, p, log, nil)
+	return service.Run(ctx, cfg, service.Options{}, p, log, nil)
 }

@@ -18,7 +18,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
-	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
+	rejectionv1 "github.com/o2c-platform/o2c/proto/o2c/rejection/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/rejection/v1/rejectionv1grpc"
 	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
 
 	"github.com/o2c-platform/o2c/libs/database"
@@ -124,9 +125,9 @@ func TestRun(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rejections := ingestionv1.NewRejectionServiceClient(conn)
-	listOpen := func() []*ingestionv1.Rejection {
-		r, err := rejections.ListRejections(ctx, &ingestionv1.ListRejectionsRequest{Tenant: "acme", State: ingestionv1.RejectionState_REJECTION_STATE_OPEN})
+	rejections := rejectionv1grpc.NewRejectionServiceClient(conn)
+	listOpen := func() []*rejectionv1.Rejection {
+		r, err := rejections.ListRejections(ctx, &rejectionv1.ListRejectionsRequest{Tenant: "acme", State: rejectionv1.RejectionState_REJECTION_STATE_OPEN})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,11 +158,11 @@ func TestRun(t *testing.T) {
 	changed := testInvoice("RE-1", 10100)
 	publish(changed, false)
 	eventually(t, "two rejections", func() bool { return len(listOpen()) == 2 })
-	byCode := map[string]*ingestionv1.Rejection{}
+	byCode := map[string]*rejectionv1.Rejection{}
 	for _, r := range listOpen() {
 		byCode[r.GetReasonCode()] = r
 	}
-	if r := byCode["invalid"]; r == nil || !strings.Contains(r.GetReason(), "totals.net") || r.GetInvoiceNumber() != "RE-3" {
+	if r := byCode["invalid"]; r == nil || !strings.Contains(r.GetReason(), "totals.net") || r.GetDocument() != "RE-3" || r.GetService() != "ingestion" || r.GetConsumer() != "ingestion-invoices" {
 		t.Errorf("invalid rejection = %v", r)
 	}
 	if r := byCode["conflict"]; r == nil || !strings.Contains(r.GetReason(), "credit note") {
@@ -188,14 +189,14 @@ func TestRun(t *testing.T) {
 	}
 
 	// Resolving the conflict closes it.
-	res, err := rejections.ResolveRejection(ctx, &ingestionv1.ResolveRejectionRequest{Id: byCode["conflict"].GetId(), Actor: "test", Note: "shop sent a correction by mistake"})
-	if err != nil || res.GetRejection().GetState() != ingestionv1.RejectionState_REJECTION_STATE_RESOLVED {
+	res, err := rejections.ResolveRejection(ctx, &rejectionv1.ResolveRejectionRequest{Id: byCode["conflict"].GetId(), Actor: "test", Note: "shop sent a correction by mistake"})
+	if err != nil || res.GetRejection().GetState() != rejectionv1.RejectionState_REJECTION_STATE_RESOLVED {
 		t.Fatalf("resolve = %v, %v", res, err)
 	}
 	// Fix the invalid invoice's cause cannot happen in place; replaying it
 	// fails again and keeps it open.
-	rep, err := rejections.ReplayRejection(ctx, &ingestionv1.ReplayRejectionRequest{Id: byCode["invalid"].GetId(), Actor: "test"})
-	if err != nil || rep.GetRejection().GetState() != ingestionv1.RejectionState_REJECTION_STATE_OPEN {
+	rep, err := rejections.ReplayRejection(ctx, &rejectionv1.ReplayRejectionRequest{Id: byCode["invalid"].GetId(), Actor: "test"})
+	if err != nil || rep.GetRejection().GetState() != rejectionv1.RejectionState_REJECTION_STATE_OPEN {
 		t.Fatalf("replay = %v, %v", rep, err)
 	}
 	if n := len(listOpen()); n != 1 {

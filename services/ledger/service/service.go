@@ -20,6 +20,7 @@ import (
 
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/eventstore"
+	"github.com/o2c-platform/o2c/libs/fault"
 	"github.com/o2c-platform/o2c/libs/host"
 	"github.com/o2c-platform/o2c/libs/telemetry"
 	"github.com/o2c-platform/o2c/services/ledger/internal/books"
@@ -39,6 +40,10 @@ const RelayName = Name + "-relay"
 
 // projectionPoll is how often the read-model projection looks for new events.
 const projectionPoll = 50 * time.Millisecond
+
+// Errors is the ledger's classification of its own errors: the books' and
+// its storage's sentinels.
+var Errors = fault.Chain(books.Errors.Classify, postgres.Errors.Classify)
 
 // Ledger is a ledger service that has been set up and not yet served.
 type Ledger struct {
@@ -82,6 +87,7 @@ func NewWith(ctx context.Context, cfg host.Config, opt Options, p telemetry.Prov
 		HealthServices: []string{
 			ledgerv1grpc.LedgerService_ServiceDesc.ServiceName, ledgerv1grpc.LedgerCommandService_ServiceDesc.ServiceName,
 		},
+		Errors: Errors,
 	}, cfg, p, log, lis)
 	if err != nil {
 		return nil, err
@@ -94,13 +100,13 @@ func NewWith(ctx context.Context, cfg host.Config, opt Options, p telemetry.Prov
 		return nil, err
 	}
 	commander := books.NewCommander(h.Events, store, books.CommanderOptions{Config: opt.Books})
-	booker := &consumer.Booker{Commands: commander, Log: h.Log}
+	booker := &consumer.Booker{Commands: commander}
 	ledgerv1grpc.RegisterLedgerServiceServer(h.GRPC, &rpc.LedgerService{Queries: store, Poster: poster, ValidTenant: bus.ValidTenant})
 	ledgerv1grpc.RegisterLedgerQueryServiceServer(h.GRPC, &rpc.LedgerQueryService{Reports: store})
 	ledgerv1grpc.RegisterLedgerCommandServiceServer(h.GRPC, &rpc.CommandService{Commander: commander, ValidTenant: bus.ValidTenant})
 	if err := h.Consume(ctx, bus.Consumer{
 		Stream: bus.ServiceStream("ingestion"), Durable: "ledger-invoices", FilterSubjects: []string{consumer.InvoiceSubjects},
-	}, booker.InvoiceHandler()); err != nil {
+	}, booker.BookInvoice); err != nil {
 		h.Close()
 		return nil, err
 	}
@@ -117,7 +123,7 @@ func NewWith(ctx context.Context, cfg host.Config, opt Options, p telemetry.Prov
 	for _, src := range sources {
 		if err := h.Consume(ctx, bus.Consumer{
 			Stream: bus.ServiceStream(src), Durable: "ledger-commands-" + src, FilterSubjects: []string{consumer.CommandSubjects(src)},
-		}, booker.CommandHandler()); err != nil {
+		}, booker.BookCommand); err != nil {
 			h.Close()
 			return nil, err
 		}

@@ -26,9 +26,10 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
+	rejectionv1 "github.com/o2c-platform/o2c/proto/o2c/rejection/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/rejection/v1/rejectionv1grpc"
 	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
 
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/chains"
@@ -88,10 +89,15 @@ type starter struct {
 	run  func(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.Logger, lis net.Listener) error
 }
 
+// runIngestion starts ingestion with its default options.
+func runIngestion(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.Logger, lis net.Listener) error {
+	return ingestion.Run(ctx, cfg, ingestion.Options{}, p, log, lis)
+}
+
 // services lists every service that has code, in start order.
 func services() []starter {
 	return []starter{
-		{ingestion.Name, ingestion.DefaultAddr, ingestion.Run},
+		{ingestion.Name, ingestion.DefaultAddr, runIngestion},
 		{ledger.Name, ledger.DefaultAddr, runLedger},
 	}
 }
@@ -325,11 +331,11 @@ func WaitForOpenItems(ctx context.Context, conn *grpc.ClientConn, n int) ([]*led
 }
 
 // WaitForRejections polls ingestion until the demo tenant has n open rejections.
-func WaitForRejections(ctx context.Context, conn *grpc.ClientConn, n int) ([]*ingestionv1.Rejection, error) {
-	client := ingestionv1.NewRejectionServiceClient(conn)
-	var rs []*ingestionv1.Rejection
+func WaitForRejections(ctx context.Context, conn *grpc.ClientConn, n int) ([]*rejectionv1.Rejection, error) {
+	client := rejectionv1grpc.NewRejectionServiceClient(conn)
+	var rs []*rejectionv1.Rejection
 	err := poll(ctx, func() (bool, error) {
-		r, err := client.ListRejections(ctx, &ingestionv1.ListRejectionsRequest{Tenant: Tenant, State: ingestionv1.RejectionState_REJECTION_STATE_OPEN})
+		r, err := client.ListRejections(ctx, &rejectionv1.ListRejectionsRequest{Tenant: Tenant, State: rejectionv1.RejectionState_REJECTION_STATE_OPEN})
 		if err != nil {
 			return false, err
 		}

@@ -95,7 +95,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rej) != 1 || rej[0].GetInvoiceNumber() != "RE-2026-1005" || !strings.Contains(rej[0].GetReason(), "totals.net") {
+	if len(rej) != 1 || rej[0].GetDocument() != "RE-2026-1005" || !strings.Contains(rej[0].GetReason(), "totals.net") {
 		t.Errorf("rejections = %v", rej)
 	}
 	if err := sys.Stop(); err != nil {

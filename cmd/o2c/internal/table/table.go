@@ -9,8 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	rejectionv1 "github.com/o2c-platform/o2c/proto/o2c/rejection/v1"
 
 	"github.com/o2c-platform/o2c/libs/money"
 )
@@ -44,19 +44,19 @@ func OpenItems(w io.Writer, items []*ledgerv1.OpenItem) {
 }
 
 // Rejections writes a table of rejections.
-func Rejections(w io.Writer, rs []*ingestionv1.Rejection) {
+func Rejections(w io.Writer, rs []*rejectionv1.Rejection) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTENANT\tSTATE\tWHEN\tINVOICE\tCODE\tREASON")
+	fmt.Fprintln(tw, "ID\tSERVICE\tTENANT\tSTATE\tWHEN\tDOCUMENT\tCODE\tREASON")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.GetId(), r.GetTenant(), StateName(r.GetState()),
-			r.GetRejectedAt().AsTime().Format(time.RFC3339), r.GetInvoiceNumber(), r.GetReasonCode(), r.GetReason())
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.GetId(), r.GetService(), r.GetTenant(), StateName(r.GetState()),
+			r.GetRejectedAt().AsTime().Format(time.RFC3339), r.GetDocument(), r.GetReasonCode(), r.GetReason())
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "%d rejections\n", len(rs))
 }
 
 // StateName is the lowercase name of a rejection state ("open").
-func StateName(s ingestionv1.RejectionState) string {
+func StateName(s rejectionv1.RejectionState) string {
 	return strings.ToLower(strings.TrimPrefix(s.String(), "REJECTION_STATE_"))
 }
 

@@ -29,18 +29,19 @@
 // # Idempotency and failures
 //
 // Every command carries an idempotency key, so a redelivered or replayed
-// message books nothing new. Failures are sorted in one place (classify): a
-// message that cannot be decoded, or a command the books reject (invalid,
-// closed period, unknown item, key reused for other content, ...), is
-// terminated after one log line naming subject, message id and error; the
-// rest (storage, contention) is transient and redelivered with backoff.
+// message books nothing new. A message that cannot be decoded is marked
+// permanent (bus.Permanent); every other error is returned as it is and
+// sorted by the ledger's fault table in bus.Consume: what the books reject
+// (invalid, closed period, unknown item, key reused for other content, ...)
+// is recorded in the rejection store and terminated, the rest (storage,
+// contention) redelivered with back-off until the consumer gives up and
+// records it too.
 package consumer
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -55,6 +56,7 @@ import (
 
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/eventstore/relay"
+	"github.com/o2c-platform/o2c/libs/fault"
 	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 )
 
@@ -68,12 +70,13 @@ func CommandSources() []string {
 }
 
 // CommandSubjects returns the filter of the command consumer on service's
-// stream: o2c.*.<service>.ledger.>.
-func CommandSubjects(service string) string { return "o2c.*." + service + ".ledger.>" }
+// stream: o2c.*.<service>.ledger.> (bus.CommandFilter).
+func CommandSubjects(service string) string { return bus.CommandFilter(service, "ledger") }
 
-// CommandSubject returns the subject a service publishes a command on.
+// CommandSubject returns the subject a service publishes a command on
+// (bus.CommandSubject).
 func CommandSubject(tenant, service string, cmd proto.Message) string {
-	return bus.ServiceSubject(tenant, service, "ledger."+kebab(string(cmd.ProtoReflect().Descriptor().Name())))
+	return bus.CommandSubject(tenant, service, "ledger", string(cmd.ProtoReflect().Descriptor().FullName()))
 }
 
 // EnsureCommandStreams declares the stream of every service in services
@@ -102,10 +105,11 @@ type Commander interface {
 	Execute(ctx context.Context, cmd proto.Message, m books.Meta) (books.Result, error)
 }
 
-// Booker books incoming messages through the Commander.
+// Booker books incoming messages through the Commander. Its handlers
+// return the Commander's errors as they are; bus.Consume sorts them with
+// the ledger's fault table and records what it rejects.
 type Booker struct {
 	Commands Commander
-	Log      *slog.Logger
 }
 
 // InvoiceCommand returns the RegisterInvoice command of an ingested invoice.
@@ -136,79 +140,46 @@ func money(m *commonv1.Money) *commonv1.Money {
 	return &commonv1.Money{MinorUnits: m.GetMinorUnits(), Currency: m.GetCurrency()}
 }
 
-// InvoiceHandler returns the JetStream handler for ingested invoices.
-func (b *Booker) InvoiceHandler() bus.Handler {
-	return b.handler(func(ctx context.Context, msg jetstream.Msg) error {
-		ev, err := relay.Decode(msg, nil)
-		if err != nil {
-			return bus.Permanent(fmt.Errorf("message on %s: %w", msg.Subject(), err))
-		}
-		inv, ok := ev.Payload.(*ingestionv1.InvoiceIngested)
-		if !ok {
-			return bus.Permanent(fmt.Errorf("event %s on %s is a %s, not an InvoiceIngested", ev.EventID, msg.Subject(), ev.Type))
-		}
-		_, err = b.Commands.Execute(ctx, InvoiceCommand(inv), withTrace(ctx, books.Meta{
-			Actor: "service:ledger", CausationID: ev.EventID.String(), CorrelationID: ev.CorrelationID,
-		}))
-		if err != nil {
-			return fmt.Errorf("book invoice %s: %w", inv.GetInvoiceNumber(), err)
-		}
-		return nil
-	})
-}
-
-// CommandHandler returns the JetStream handler for published commands.
-func (b *Booker) CommandHandler() bus.Handler {
-	return b.handler(b.handleCommand)
-}
-
-func (b *Booker) handleCommand(ctx context.Context, msg jetstream.Msg) error {
-	cmd, m, err := decodeCommand(msg)
+// BookInvoice is the handler of ingested invoices.
+func (b *Booker) BookInvoice(ctx context.Context, msg bus.Msg) error {
+	ev, err := relay.DecodeMsg(msg.Header, msg.Data, nil)
 	if err != nil {
-		return bus.Permanent(err)
+		return bus.Permanent(fmt.Errorf("message on %s: %w", msg.Subject, err))
 	}
-	if t, ok := bus.TenantFromSubject(msg.Subject()); !ok || t != tenantOf(cmd) {
-		return bus.Permanent(fmt.Errorf("command on %s is for tenant %q", msg.Subject(), tenantOf(cmd)))
+	inv, ok := ev.Payload.(*ingestionv1.InvoiceIngested)
+	if !ok {
+		return bus.Permanent(fmt.Errorf("event %s on %s is a %s, not an InvoiceIngested", ev.EventID, msg.Subject, ev.Type))
 	}
-	if _, err := b.Commands.Execute(ctx, cmd, withTrace(ctx, m)); err != nil {
-		return fmt.Errorf("command %s on %s: %w", cmd.ProtoReflect().Descriptor().Name(), msg.Subject(), err)
+	_, err = b.Commands.Execute(ctx, InvoiceCommand(inv), withTrace(ctx, books.Meta{
+		Actor: "service:ledger", CausationID: ev.EventID.String(), CorrelationID: ev.CorrelationID,
+	}))
+	if err != nil {
+		return fault.WithDetail(fmt.Errorf("book invoice %s: %w", inv.GetInvoiceNumber(), err), fault.Detail{Document: inv.GetInvoiceNumber()})
 	}
 	return nil
 }
 
-// handler wraps h with the one failure policy of the package.
-func (b *Booker) handler(h bus.Handler) bus.Handler {
-	return func(ctx context.Context, msg jetstream.Msg) error {
-		err := classify(h(ctx, msg))
-		if err != nil && bus.IsPermanent(err) {
-			b.Log.Error("ledger: cannot book message; terminated", "subject", msg.Subject(),
-				"msg_id", msg.Headers().Get(jetstream.MsgIDHeader), "error", err)
-		}
-		return err
+// BookCommand is the handler of the commands other services publish.
+func (b *Booker) BookCommand(ctx context.Context, msg bus.Msg) error {
+	cmd, m, err := decodeCommand(msg)
+	if err != nil {
+		return bus.Permanent(err)
 	}
+	if t, ok := bus.TenantFromSubject(msg.Subject); !ok || t != tenantOf(cmd) {
+		return bus.Permanent(fmt.Errorf("command on %s is for tenant %q", msg.Subject, tenantOf(cmd)))
+	}
+	if _, err := b.Commands.Execute(ctx, cmd, withTrace(ctx, m)); err != nil {
+		return fault.WithDetail(fmt.Errorf("command %s on %s: %w", cmd.ProtoReflect().Descriptor().Name(), msg.Subject, err),
+			fault.Detail{Document: idempotencyKey(cmd)})
+	}
+	return nil
 }
 
-// classify marks as permanent what redelivery cannot fix: the books'
-// rejections. Storage failures, contention and context errors stay
-// transient.
-func classify(err error) error {
-	switch {
-	case err == nil, bus.IsPermanent(err):
-		return err
-	case errors.Is(err, books.ErrContended), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return err
+func idempotencyKey(cmd proto.Message) string {
+	if k, ok := cmd.(interface{ GetIdempotencyKey() string }); ok {
+		return k.GetIdempotencyKey()
 	}
-	for _, e := range []error{
-		books.ErrInvalidCommand, books.ErrInvalidAllocation, books.ErrUnsupportedRate, books.ErrIdempotencyConflict,
-		books.ErrDuplicateDocument, books.ErrNotAuthorised, books.ErrUnknownDebtor, books.ErrUnknownOpenItem,
-		books.ErrUnknownEntry, books.ErrPeriodClosed, books.ErrItemSettled, books.ErrAlreadyReversed,
-		books.ErrExceedsOpen, books.ErrPeriodState, books.ErrUnknownAccount, books.ErrUnsupportedCommand,
-	} {
-		if errors.Is(err, e) {
-			return bus.Permanent(err)
-		}
-	}
-	return err
+	return ""
 }
 
 func newCommand(name string) (proto.Message, bool) {
@@ -246,38 +217,38 @@ func newCommand(name string) (proto.Message, bool) {
 }
 
 // decodeCommand reads the command in msg (see the package comment).
-func decodeCommand(msg jetstream.Msg) (proto.Message, books.Meta, error) {
-	h := msg.Headers()
-	actor := "service:" + serviceOf(msg.Subject())
+func decodeCommand(msg bus.Msg) (proto.Message, books.Meta, error) {
+	h := msg.Header
+	actor := "service:" + serviceOf(msg.Subject)
 	if h.Get(relay.HeaderContentHash) != "" {
-		ev, err := relay.Decode(msg, nil)
+		ev, err := relay.DecodeMsg(h, msg.Data, nil)
 		if err != nil {
-			return nil, books.Meta{}, fmt.Errorf("message on %s: %w", msg.Subject(), err)
+			return nil, books.Meta{}, fmt.Errorf("message on %s: %w", msg.Subject, err)
 		}
 		cmd, ok := newCommand(ev.Type)
 		if !ok || ev.Payload == nil {
-			return nil, books.Meta{}, fmt.Errorf("event %s on %s: %w: %s", ev.EventID, msg.Subject(), books.ErrUnsupportedCommand, ev.Type)
+			return nil, books.Meta{}, fmt.Errorf("event %s on %s: %w: %s", ev.EventID, msg.Subject, books.ErrUnsupportedCommand, ev.Type)
 		}
 		proto.Merge(cmd, ev.Payload)
 		return cmd, books.Meta{Actor: cmpOr(ev.Actor, actor), CausationID: ev.EventID.String(), CorrelationID: ev.CorrelationID}, nil
 	}
 	name := h.Get(relay.HeaderEventType)
 	if name == "" {
-		subj := msg.Subject()
-		name = "o2c.ledger.v1." + camel(subj[strings.LastIndexByte(subj, '.')+1:])
+		subj := msg.Subject
+		name = "o2c.ledger.v1." + bus.CommandName(subj[strings.LastIndexByte(subj, '.')+1:])
 	}
 	cmd, ok := newCommand(name)
 	if !ok {
-		return nil, books.Meta{}, fmt.Errorf("message on %s: %w: %q", msg.Subject(), books.ErrUnsupportedCommand, name)
+		return nil, books.Meta{}, fmt.Errorf("message on %s: %w: %q", msg.Subject, books.ErrUnsupportedCommand, name)
 	}
 	var err error
 	if ct := h.Get(relay.HeaderContentType); strings.HasPrefix(ct, "application/json") {
-		err = protojson.Unmarshal(msg.Data(), cmd)
+		err = protojson.Unmarshal(msg.Data, cmd)
 	} else {
-		err = proto.Unmarshal(msg.Data(), cmd)
+		err = proto.Unmarshal(msg.Data, cmd)
 	}
 	if err != nil {
-		return nil, books.Meta{}, fmt.Errorf("message on %s: decode %s: %w", msg.Subject(), name, err)
+		return nil, books.Meta{}, fmt.Errorf("message on %s: decode %s: %w", msg.Subject, name, err)
 	}
 	return cmd, books.Meta{
 		Actor: cmpOr(h.Get(relay.HeaderActor), actor), CausationID: h.Get(jetstream.MsgIDHeader), CorrelationID: h.Get(relay.HeaderCorrelationID),
@@ -314,31 +285,4 @@ func serviceOf(subject string) string {
 		return "unknown"
 	}
 	return parts[2]
-}
-
-// kebab turns "ApplyPayment" into "apply-payment".
-func kebab(name string) string {
-	var b strings.Builder
-	for i, r := range name {
-		if r >= 'A' && r <= 'Z' {
-			if i > 0 {
-				b.WriteByte('-')
-			}
-			r += 'a' - 'A'
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// camel turns "apply-payment" into "ApplyPayment".
-func camel(token string) string {
-	var b strings.Builder
-	for _, w := range strings.Split(token, "-") {
-		if w == "" {
-			continue
-		}
-		b.WriteString(strings.ToUpper(w[:1]) + w[1:])
-	}
-	return b.String()
 }

@@ -2,7 +2,6 @@ package rpc
 
 import (
 	"context"
-	"errors"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -56,35 +55,9 @@ func (s *CommandService) execute(ctx context.Context, cmd interface {
 	}
 	r, err := s.Commander.Execute(ctx, cmd, books.Meta{Actor: actor})
 	if err != nil {
-		return nil, commandStatus(err)
+		return nil, err
 	}
 	return &ledgerv1.CommandResult{EntryIds: r.EntryIDs, EventIds: r.EventIDs, OpenItemIds: r.OpenItemIDs, Replayed: r.Replayed}, nil
-}
-
-// commandStatus is the one table from command errors to gRPC codes.
-func commandStatus(err error) error {
-	code := codes.Unavailable
-	switch {
-	case errors.Is(err, books.ErrInvalidCommand), errors.Is(err, books.ErrInvalidAllocation),
-		errors.Is(err, books.ErrUnsupportedRate), errors.Is(err, books.ErrUnsupportedCommand):
-		code = codes.InvalidArgument
-	case errors.Is(err, books.ErrIdempotencyConflict), errors.Is(err, books.ErrDuplicateDocument):
-		code = codes.AlreadyExists
-	case errors.Is(err, books.ErrNotAuthorised):
-		code = codes.PermissionDenied
-	case errors.Is(err, books.ErrUnknownDebtor), errors.Is(err, books.ErrUnknownOpenItem), errors.Is(err, books.ErrUnknownEntry):
-		code = codes.NotFound
-	case errors.Is(err, books.ErrPeriodClosed), errors.Is(err, books.ErrItemSettled), errors.Is(err, books.ErrAlreadyReversed), errors.Is(err, books.ErrDebtorMerged),
-		errors.Is(err, books.ErrExceedsOpen), errors.Is(err, books.ErrPeriodState), errors.Is(err, books.ErrUnknownAccount):
-		code = codes.FailedPrecondition
-	case errors.Is(err, context.Canceled):
-		code = codes.Canceled
-	case errors.Is(err, context.DeadlineExceeded):
-		code = codes.DeadlineExceeded
-	default:
-		return status.Error(codes.Unavailable, "ledger storage: "+err.Error())
-	}
-	return status.Error(code, err.Error())
 }
 
 // RegisterInvoice implements the RPC.

@@ -2,17 +2,13 @@ package rpc
 
 import (
 	"context"
-	"errors"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
-	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
 )
 
@@ -41,7 +37,7 @@ func (s *LedgerQueryService) GetAccountBalance(ctx context.Context, req *ledgerv
 		AsOf: req.GetAsOf(), KnownAt: instant(req.GetKnownAt()),
 	})
 	if err != nil {
-		return nil, queryStatus(err)
+		return nil, err
 	}
 	return &ledgerv1.GetAccountBalanceResponse{Balances: b}, nil
 }
@@ -53,7 +49,7 @@ func (s *LedgerQueryService) ListOpenItemsAtKeyDate(ctx context.Context, req *le
 		Page: postgres.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()},
 	})
 	if err != nil {
-		return nil, queryStatus(err)
+		return nil, err
 	}
 	return &ledgerv1.ListOpenItemsAtKeyDateResponse{OpenItems: items, NextPageToken: next}, nil
 }
@@ -68,7 +64,7 @@ func (s *LedgerQueryService) GetDebtorStatement(ctx context.Context, req *ledger
 		},
 	})
 	if err != nil {
-		return nil, queryStatus(err)
+		return nil, err
 	}
 	return resp, nil
 }
@@ -80,7 +76,7 @@ func (s *LedgerQueryService) GetTrialBalance(ctx context.Context, req *ledgerv1.
 		Page: postgres.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()},
 	})
 	if err != nil {
-		return nil, queryStatus(err)
+		return nil, err
 	}
 	return resp, nil
 }
@@ -94,7 +90,7 @@ func (s *LedgerQueryService) ListJournalLines(ctx context.Context, req *ledgerv1
 		Page: postgres.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()},
 	})
 	if err != nil {
-		return nil, queryStatus(err)
+		return nil, err
 	}
 	return &ledgerv1.ListJournalLinesResponse{Lines: lines, NextPageToken: next}, nil
 }
@@ -106,15 +102,4 @@ func instant(ts *timestamppb.Timestamp) time.Time {
 		return time.Time{}
 	}
 	return ts.AsTime()
-}
-
-// queryStatus extends toStatus with the errors of the report queries.
-func queryStatus(err error) error {
-	switch {
-	case errors.Is(err, postgres.ErrInvalidQuery), errors.Is(err, postgres.ErrInvalidPageToken):
-		return status.Error(codes.InvalidArgument, err.Error())
-	case errors.Is(err, books.ErrUnknownDebtor):
-		return status.Error(codes.NotFound, err.Error())
-	}
-	return toStatus(err)
 }

@@ -1,11 +1,14 @@
-// Package rpc is the ledger's gRPC API (o2c.ledger.v1.LedgerService): it
-// maps protobuf to the write path and the read models and back, and turns
-// errors into gRPC codes in one table (toStatus).
+// Package rpc is the ledger's gRPC API (o2c.ledger.v1.LedgerService,
+// LedgerQueryService and LedgerCommandService): it checks arguments and maps
+// protobuf to the write path and the read models and back. It returns
+// domain and storage errors as they are; the server's error interceptor
+// turns them into status codes through the ledger's one fault table
+// (books.Errors, postgres.Errors), so no table here can drift from the
+// consumers' verdicts.
 package rpc
 
 import (
 	"context"
-	"errors"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -14,7 +17,6 @@ import (
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
-	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
 )
 
@@ -50,7 +52,7 @@ func (s *LedgerService) ListOpenItems(ctx context.Context, req *ledgerv1.ListOpe
 	}
 	items, err := s.Queries.OpenItems(ctx, req.GetTenant(), req.GetDebtorId())
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, err
 	}
 	return &ledgerv1.ListOpenItemsResponse{OpenItems: items}, nil
 }
@@ -66,7 +68,7 @@ func (s *LedgerService) PostJournalEntry(ctx context.Context, req *ledgerv1.Post
 		Legs:           req.GetLegs(),
 	})
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, err
 	}
 	return &ledgerv1.PostJournalEntryResponse{
 		EntryId:    p.EntryID.String(),
@@ -82,30 +84,11 @@ func (s *LedgerService) ListAccountBalances(ctx context.Context, req *ledgerv1.L
 	}
 	b, err := s.Queries.Balances(ctx, req.GetTenant(), req.GetAccount())
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, err
 	}
 	return &ledgerv1.ListAccountBalancesResponse{Balances: b}, nil
 }
 
 func invalidTenant(t string) error {
 	return status.Errorf(codes.InvalidArgument, "tenant %q is not a tenant id (lowercase letters, digits, dashes)", t)
-}
-
-// toStatus is the one table from errors to gRPC codes.
-func toStatus(err error) error {
-	switch {
-	case errors.Is(err, books.ErrInvalidCommand):
-		return status.Error(codes.InvalidArgument, err.Error())
-	case errors.Is(err, books.ErrIdempotencyConflict):
-		return status.Error(codes.AlreadyExists, err.Error())
-	case errors.Is(err, books.ErrPeriodClosed):
-		return status.Error(codes.FailedPrecondition, err.Error())
-	case errors.Is(err, postgres.ErrStopped):
-		return status.Error(codes.Unavailable, err.Error())
-	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, err.Error())
-	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, err.Error())
-	}
-	return status.Error(codes.Unavailable, "ledger storage: "+err.Error())
 }

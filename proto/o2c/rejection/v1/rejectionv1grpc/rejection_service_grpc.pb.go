@@ -2,12 +2,13 @@
 // versions:
 // - protoc-gen-go-grpc v1.6.2
 // - protoc             (unknown)
-// source: o2c/ingestion/v1/rejections.proto
+// source: o2c/rejection/v1/rejection_service.proto
 
-package ingestionv1
+package rejectionv1grpc
 
 import (
 	context "context"
+	v1 "github.com/o2c-platform/o2c/proto/o2c/rejection/v1"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
@@ -19,37 +20,37 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	RejectionService_ListRejections_FullMethodName   = "/o2c.ingestion.v1.RejectionService/ListRejections"
-	RejectionService_GetRejection_FullMethodName     = "/o2c.ingestion.v1.RejectionService/GetRejection"
-	RejectionService_ReplayRejection_FullMethodName  = "/o2c.ingestion.v1.RejectionService/ReplayRejection"
-	RejectionService_ResolveRejection_FullMethodName = "/o2c.ingestion.v1.RejectionService/ResolveRejection"
+	RejectionService_ListRejections_FullMethodName   = "/o2c.rejection.v1.RejectionService/ListRejections"
+	RejectionService_GetRejection_FullMethodName     = "/o2c.rejection.v1.RejectionService/GetRejection"
+	RejectionService_ReplayRejection_FullMethodName  = "/o2c.rejection.v1.RejectionService/ReplayRejection"
+	RejectionService_ResolveRejection_FullMethodName = "/o2c.rejection.v1.RejectionService/ResolveRejection"
 )
 
 // RejectionServiceClient is the client API for RejectionService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// RejectionService lets operators see, replay and resolve messages that
-// ingestion could not accept. Nothing a shop sends is dropped: every message
-// that fails validation or conflicts with an accepted one is kept here with
-// its reason until an operator acts.
+// RejectionService lets operators see, replay and resolve the messages one
+// service could not process. Every o2c service that consumes messages serves
+// it over its own rejections; `o2c rejected` asks all of them. Nothing sent
+// to o2c is dropped: a message is either processed or kept here.
 type RejectionServiceClient interface {
-	// ListRejections returns rejections, newest first.
+	// ListRejections returns this service's rejections, newest first.
 	// Codes: INVALID_ARGUMENT for a bad filter.
-	ListRejections(ctx context.Context, in *ListRejectionsRequest, opts ...grpc.CallOption) (*ListRejectionsResponse, error)
+	ListRejections(ctx context.Context, in *v1.ListRejectionsRequest, opts ...grpc.CallOption) (*v1.ListRejectionsResponse, error)
 	// GetRejection returns one rejection with the original message bytes.
-	// Codes: NOT_FOUND.
-	GetRejection(ctx context.Context, in *GetRejectionRequest, opts ...grpc.CallOption) (*GetRejectionResponse, error)
-	// ReplayRejection runs the stored message through ingestion again (after
-	// the cause was fixed, e.g. master data corrected or a conflicting invoice
-	// cancelled). On success the rejection is marked replayed; on failure it
-	// stays open with the new reason.
-	// Codes: NOT_FOUND; FAILED_PRECONDITION when it is no longer open.
-	ReplayRejection(ctx context.Context, in *ReplayRejectionRequest, opts ...grpc.CallOption) (*ReplayRejectionResponse, error)
+	// Codes: INVALID_ARGUMENT for an id that is not a UUID; NOT_FOUND.
+	GetRejection(ctx context.Context, in *v1.GetRejectionRequest, opts ...grpc.CallOption) (*v1.GetRejectionResponse, error)
+	// ReplayRejection runs the stored message through the service again
+	// (after the cause was fixed). On success the rejection is marked
+	// replayed; when it fails again it stays open with the new reason.
+	// Codes: NOT_FOUND; FAILED_PRECONDITION when it is no longer open;
+	// UNAVAILABLE when the replay failed for a passing reason (try again).
+	ReplayRejection(ctx context.Context, in *v1.ReplayRejectionRequest, opts ...grpc.CallOption) (*v1.ReplayRejectionResponse, error)
 	// ResolveRejection closes a rejection without replaying it, recording who
 	// and why. Codes: NOT_FOUND; INVALID_ARGUMENT without actor or note;
 	// FAILED_PRECONDITION when it is no longer open.
-	ResolveRejection(ctx context.Context, in *ResolveRejectionRequest, opts ...grpc.CallOption) (*ResolveRejectionResponse, error)
+	ResolveRejection(ctx context.Context, in *v1.ResolveRejectionRequest, opts ...grpc.CallOption) (*v1.ResolveRejectionResponse, error)
 }
 
 type rejectionServiceClient struct {
@@ -60,9 +61,9 @@ func NewRejectionServiceClient(cc grpc.ClientConnInterface) RejectionServiceClie
 	return &rejectionServiceClient{cc}
 }
 
-func (c *rejectionServiceClient) ListRejections(ctx context.Context, in *ListRejectionsRequest, opts ...grpc.CallOption) (*ListRejectionsResponse, error) {
+func (c *rejectionServiceClient) ListRejections(ctx context.Context, in *v1.ListRejectionsRequest, opts ...grpc.CallOption) (*v1.ListRejectionsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ListRejectionsResponse)
+	out := new(v1.ListRejectionsResponse)
 	err := c.cc.Invoke(ctx, RejectionService_ListRejections_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -70,9 +71,9 @@ func (c *rejectionServiceClient) ListRejections(ctx context.Context, in *ListRej
 	return out, nil
 }
 
-func (c *rejectionServiceClient) GetRejection(ctx context.Context, in *GetRejectionRequest, opts ...grpc.CallOption) (*GetRejectionResponse, error) {
+func (c *rejectionServiceClient) GetRejection(ctx context.Context, in *v1.GetRejectionRequest, opts ...grpc.CallOption) (*v1.GetRejectionResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(GetRejectionResponse)
+	out := new(v1.GetRejectionResponse)
 	err := c.cc.Invoke(ctx, RejectionService_GetRejection_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -80,9 +81,9 @@ func (c *rejectionServiceClient) GetRejection(ctx context.Context, in *GetReject
 	return out, nil
 }
 
-func (c *rejectionServiceClient) ReplayRejection(ctx context.Context, in *ReplayRejectionRequest, opts ...grpc.CallOption) (*ReplayRejectionResponse, error) {
+func (c *rejectionServiceClient) ReplayRejection(ctx context.Context, in *v1.ReplayRejectionRequest, opts ...grpc.CallOption) (*v1.ReplayRejectionResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ReplayRejectionResponse)
+	out := new(v1.ReplayRejectionResponse)
 	err := c.cc.Invoke(ctx, RejectionService_ReplayRejection_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -90,9 +91,9 @@ func (c *rejectionServiceClient) ReplayRejection(ctx context.Context, in *Replay
 	return out, nil
 }
 
-func (c *rejectionServiceClient) ResolveRejection(ctx context.Context, in *ResolveRejectionRequest, opts ...grpc.CallOption) (*ResolveRejectionResponse, error) {
+func (c *rejectionServiceClient) ResolveRejection(ctx context.Context, in *v1.ResolveRejectionRequest, opts ...grpc.CallOption) (*v1.ResolveRejectionResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ResolveRejectionResponse)
+	out := new(v1.ResolveRejectionResponse)
 	err := c.cc.Invoke(ctx, RejectionService_ResolveRejection_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -104,27 +105,27 @@ func (c *rejectionServiceClient) ResolveRejection(ctx context.Context, in *Resol
 // All implementations must embed UnimplementedRejectionServiceServer
 // for forward compatibility.
 //
-// RejectionService lets operators see, replay and resolve messages that
-// ingestion could not accept. Nothing a shop sends is dropped: every message
-// that fails validation or conflicts with an accepted one is kept here with
-// its reason until an operator acts.
+// RejectionService lets operators see, replay and resolve the messages one
+// service could not process. Every o2c service that consumes messages serves
+// it over its own rejections; `o2c rejected` asks all of them. Nothing sent
+// to o2c is dropped: a message is either processed or kept here.
 type RejectionServiceServer interface {
-	// ListRejections returns rejections, newest first.
+	// ListRejections returns this service's rejections, newest first.
 	// Codes: INVALID_ARGUMENT for a bad filter.
-	ListRejections(context.Context, *ListRejectionsRequest) (*ListRejectionsResponse, error)
+	ListRejections(context.Context, *v1.ListRejectionsRequest) (*v1.ListRejectionsResponse, error)
 	// GetRejection returns one rejection with the original message bytes.
-	// Codes: NOT_FOUND.
-	GetRejection(context.Context, *GetRejectionRequest) (*GetRejectionResponse, error)
-	// ReplayRejection runs the stored message through ingestion again (after
-	// the cause was fixed, e.g. master data corrected or a conflicting invoice
-	// cancelled). On success the rejection is marked replayed; on failure it
-	// stays open with the new reason.
-	// Codes: NOT_FOUND; FAILED_PRECONDITION when it is no longer open.
-	ReplayRejection(context.Context, *ReplayRejectionRequest) (*ReplayRejectionResponse, error)
+	// Codes: INVALID_ARGUMENT for an id that is not a UUID; NOT_FOUND.
+	GetRejection(context.Context, *v1.GetRejectionRequest) (*v1.GetRejectionResponse, error)
+	// ReplayRejection runs the stored message through the service again
+	// (after the cause was fixed). On success the rejection is marked
+	// replayed; when it fails again it stays open with the new reason.
+	// Codes: NOT_FOUND; FAILED_PRECONDITION when it is no longer open;
+	// UNAVAILABLE when the replay failed for a passing reason (try again).
+	ReplayRejection(context.Context, *v1.ReplayRejectionRequest) (*v1.ReplayRejectionResponse, error)
 	// ResolveRejection closes a rejection without replaying it, recording who
 	// and why. Codes: NOT_FOUND; INVALID_ARGUMENT without actor or note;
 	// FAILED_PRECONDITION when it is no longer open.
-	ResolveRejection(context.Context, *ResolveRejectionRequest) (*ResolveRejectionResponse, error)
+	ResolveRejection(context.Context, *v1.ResolveRejectionRequest) (*v1.ResolveRejectionResponse, error)
 	mustEmbedUnimplementedRejectionServiceServer()
 }
 
@@ -135,16 +136,16 @@ type RejectionServiceServer interface {
 // pointer dereference when methods are called.
 type UnimplementedRejectionServiceServer struct{}
 
-func (UnimplementedRejectionServiceServer) ListRejections(context.Context, *ListRejectionsRequest) (*ListRejectionsResponse, error) {
+func (UnimplementedRejectionServiceServer) ListRejections(context.Context, *v1.ListRejectionsRequest) (*v1.ListRejectionsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListRejections not implemented")
 }
-func (UnimplementedRejectionServiceServer) GetRejection(context.Context, *GetRejectionRequest) (*GetRejectionResponse, error) {
+func (UnimplementedRejectionServiceServer) GetRejection(context.Context, *v1.GetRejectionRequest) (*v1.GetRejectionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetRejection not implemented")
 }
-func (UnimplementedRejectionServiceServer) ReplayRejection(context.Context, *ReplayRejectionRequest) (*ReplayRejectionResponse, error) {
+func (UnimplementedRejectionServiceServer) ReplayRejection(context.Context, *v1.ReplayRejectionRequest) (*v1.ReplayRejectionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReplayRejection not implemented")
 }
-func (UnimplementedRejectionServiceServer) ResolveRejection(context.Context, *ResolveRejectionRequest) (*ResolveRejectionResponse, error) {
+func (UnimplementedRejectionServiceServer) ResolveRejection(context.Context, *v1.ResolveRejectionRequest) (*v1.ResolveRejectionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ResolveRejection not implemented")
 }
 func (UnimplementedRejectionServiceServer) mustEmbedUnimplementedRejectionServiceServer() {}
@@ -169,7 +170,7 @@ func RegisterRejectionServiceServer(s grpc.ServiceRegistrar, srv RejectionServic
 }
 
 func _RejectionService_ListRejections_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ListRejectionsRequest)
+	in := new(v1.ListRejectionsRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -181,13 +182,13 @@ func _RejectionService_ListRejections_Handler(srv interface{}, ctx context.Conte
 		FullMethod: RejectionService_ListRejections_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(RejectionServiceServer).ListRejections(ctx, req.(*ListRejectionsRequest))
+		return srv.(RejectionServiceServer).ListRejections(ctx, req.(*v1.ListRejectionsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _RejectionService_GetRejection_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(GetRejectionRequest)
+	in := new(v1.GetRejectionRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -199,13 +200,13 @@ func _RejectionService_GetRejection_Handler(srv interface{}, ctx context.Context
 		FullMethod: RejectionService_GetRejection_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(RejectionServiceServer).GetRejection(ctx, req.(*GetRejectionRequest))
+		return srv.(RejectionServiceServer).GetRejection(ctx, req.(*v1.GetRejectionRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _RejectionService_ReplayRejection_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ReplayRejectionRequest)
+	in := new(v1.ReplayRejectionRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -217,13 +218,13 @@ func _RejectionService_ReplayRejection_Handler(srv interface{}, ctx context.Cont
 		FullMethod: RejectionService_ReplayRejection_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(RejectionServiceServer).ReplayRejection(ctx, req.(*ReplayRejectionRequest))
+		return srv.(RejectionServiceServer).ReplayRejection(ctx, req.(*v1.ReplayRejectionRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _RejectionService_ResolveRejection_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ResolveRejectionRequest)
+	in := new(v1.ResolveRejectionRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -235,7 +236,7 @@ func _RejectionService_ResolveRejection_Handler(srv interface{}, ctx context.Con
 		FullMethod: RejectionService_ResolveRejection_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(RejectionServiceServer).ResolveRejection(ctx, req.(*ResolveRejectionRequest))
+		return srv.(RejectionServiceServer).ResolveRejection(ctx, req.(*v1.ResolveRejectionRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -244,7 +245,7 @@ func _RejectionService_ResolveRejection_Handler(srv interface{}, ctx context.Con
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
 var RejectionService_ServiceDesc = grpc.ServiceDesc{
-	ServiceName: "o2c.ingestion.v1.RejectionService",
+	ServiceName: "o2c.rejection.v1.RejectionService",
 	HandlerType: (*RejectionServiceServer)(nil),
 	Methods: []grpc.MethodDesc{
 		{
@@ -265,5 +266,5 @@ var RejectionService_ServiceDesc = grpc.ServiceDesc{
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
-	Metadata: "o2c/ingestion/v1/rejections.proto",
+	Metadata: "o2c/rejection/v1/rejection_service.proto",
 }

@@ -2,9 +2,9 @@
 // versions:
 // 	protoc-gen-go v1.36.12-devel
 // 	protoc        (unknown)
-// source: o2c/ingestion/v1/rejections.proto
+// source: o2c/rejection/v1/rejection.proto
 
-package ingestionv1
+package rejectionv1
 
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -63,11 +63,11 @@ func (x RejectionState) String() string {
 }
 
 func (RejectionState) Descriptor() protoreflect.EnumDescriptor {
-	return file_o2c_ingestion_v1_rejections_proto_enumTypes[0].Descriptor()
+	return file_o2c_rejection_v1_rejection_proto_enumTypes[0].Descriptor()
 }
 
 func (RejectionState) Type() protoreflect.EnumType {
-	return &file_o2c_ingestion_v1_rejections_proto_enumTypes[0]
+	return &file_o2c_rejection_v1_rejection_proto_enumTypes[0]
 }
 
 func (x RejectionState) Number() protoreflect.EnumNumber {
@@ -76,45 +76,63 @@ func (x RejectionState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RejectionState.Descriptor instead.
 func (RejectionState) EnumDescriptor() ([]byte, []int) {
-	return file_o2c_ingestion_v1_rejections_proto_rawDescGZIP(), []int{0}
+	return file_o2c_rejection_v1_rejection_proto_rawDescGZIP(), []int{0}
 }
 
-// Rejection is a message ingestion could not accept.
+// Rejection is a message a service's consumer could not process: it failed
+// for a reason redelivery cannot fix, or it kept failing until the consumer
+// gave up. It is kept with the message exactly as received.
 type Rejection struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Rejection id.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	// Tenant taken from the subject.
+	// Tenant taken from the subject; empty when the subject names none.
 	Tenant string `protobuf:"bytes,2,opt,name=tenant,proto3" json:"tenant,omitempty"`
 	// NATS subject the message arrived on.
 	Subject string `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
 	// Content-Type header of the message ("application/json" or protobuf).
 	ContentType string `protobuf:"bytes,4,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
-	// Why it was rejected: what was wrong and where (field path).
+	// Why it was rejected: what was wrong and where (field path). Money in
+	// reasons is written as "119.00 EUR".
 	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
-	// Machine-readable reason: "invalid", "conflict", "tenant_mismatch", "decode".
+	// Machine-readable reason: "invalid", "conflict", "not_found",
+	// "precondition", "forbidden", "gave_up" (transient failures until the
+	// last delivery), or a service's own finer code ("decode",
+	// "tenant_mismatch", ...).
 	ReasonCode string `protobuf:"bytes,6,opt,name=reason_code,json=reasonCode,proto3" json:"reason_code,omitempty"`
 	// Current state.
-	State RejectionState `protobuf:"varint,7,opt,name=state,proto3,enum=o2c.ingestion.v1.RejectionState" json:"state,omitempty"`
-	// When it was rejected.
+	State RejectionState `protobuf:"varint,7,opt,name=state,proto3,enum=o2c.rejection.v1.RejectionState" json:"state,omitempty"`
+	// When it was first rejected.
 	RejectedAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=rejected_at,json=rejectedAt,proto3" json:"rejected_at,omitempty"`
 	// When it was replayed or resolved.
 	ClosedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=closed_at,json=closedAt,proto3" json:"closed_at,omitempty"`
-	// Who resolved it.
+	// Who replayed or resolved it.
 	ClosedBy string `protobuf:"bytes,10,opt,name=closed_by,json=closedBy,proto3" json:"closed_by,omitempty"`
 	// Operator's note on resolution.
 	Note string `protobuf:"bytes,11,opt,name=note,proto3" json:"note,omitempty"`
-	// The message exactly as received.
+	// The message body exactly as received. Only GetRejection returns it.
 	Payload []byte `protobuf:"bytes,12,opt,name=payload,proto3" json:"payload,omitempty"`
-	// Invoice number when the message could be decoded.
-	InvoiceNumber string `protobuf:"bytes,13,opt,name=invoice_number,json=invoiceNumber,proto3" json:"invoice_number,omitempty"`
+	// The document the message concerns when it could be decoded: an invoice
+	// number, a command's idempotency key.
+	Document string `protobuf:"bytes,13,opt,name=document,proto3" json:"document,omitempty"`
+	// The service that rejected it ("ingestion", "ledger", ...).
+	Service string `protobuf:"bytes,14,opt,name=service,proto3" json:"service,omitempty"`
+	// The durable consumer that received it.
+	Consumer string `protobuf:"bytes,15,opt,name=consumer,proto3" json:"consumer,omitempty"`
+	// How often the message was delivered before it was rejected.
+	Deliveries int32 `protobuf:"varint,16,opt,name=deliveries,proto3" json:"deliveries,omitempty"`
+	// The errors of the deliveries before the last, oldest first, as far as
+	// the consumer still knew them (at most the last ten).
+	DeliveryErrors []string `protobuf:"bytes,17,rep,name=delivery_errors,json=deliveryErrors,proto3" json:"delivery_errors,omitempty"`
+	// The message's headers (first value of each), as received.
+	Headers       map[string]string `protobuf:"bytes,18,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Rejection) Reset() {
 	*x = Rejection{}
-	mi := &file_o2c_ingestion_v1_rejections_proto_msgTypes[0]
+	mi := &file_o2c_rejection_v1_rejection_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -126,7 +144,7 @@ func (x *Rejection) String() string {
 func (*Rejection) ProtoMessage() {}
 
 func (x *Rejection) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ingestion_v1_rejections_proto_msgTypes[0]
+	mi := &file_o2c_rejection_v1_rejection_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -139,7 +157,7 @@ func (x *Rejection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rejection.ProtoReflect.Descriptor instead.
 func (*Rejection) Descriptor() ([]byte, []int) {
-	return file_o2c_ingestion_v1_rejections_proto_rawDescGZIP(), []int{0}
+	return file_o2c_rejection_v1_rejection_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *Rejection) GetId() string {
@@ -226,11 +244,46 @@ func (x *Rejection) GetPayload() []byte {
 	return nil
 }
 
-func (x *Rejection) GetInvoiceNumber() string {
+func (x *Rejection) GetDocument() string {
 	if x != nil {
-		return x.InvoiceNumber
+		return x.Document
 	}
 	return ""
+}
+
+func (x *Rejection) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *Rejection) GetConsumer() string {
+	if x != nil {
+		return x.Consumer
+	}
+	return ""
+}
+
+func (x *Rejection) GetDeliveries() int32 {
+	if x != nil {
+		return x.Deliveries
+	}
+	return 0
+}
+
+func (x *Rejection) GetDeliveryErrors() []string {
+	if x != nil {
+		return x.DeliveryErrors
+	}
+	return nil
+}
+
+func (x *Rejection) GetHeaders() map[string]string {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
 }
 
 // ListRejectionsRequest filters rejections.
@@ -239,8 +292,8 @@ type ListRejectionsRequest struct {
 	// Tenant; empty for all tenants.
 	Tenant string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
 	// State; unspecified for all.
-	State RejectionState `protobuf:"varint,2,opt,name=state,proto3,enum=o2c.ingestion.v1.RejectionState" json:"state,omitempty"`
-	// Maximum number to return; 0 means 100.
+	State RejectionState `protobuf:"varint,2,opt,name=state,proto3,enum=o2c.rejection.v1.RejectionState" json:"state,omitempty"`
+	// Maximum number to return; 0 means 100, at most 10000.
 	Limit         int32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -248,7 +301,7 @@ type ListRejectionsRequest struct {
 
 func (x *ListRejectionsRequest) Reset() {
 	*x = ListRejectionsRequest{}
-	mi := &file_o2c_ingestion_v1_rejections_proto_msgTypes[1]
+	mi := &file_o2c_rejection_v1_rejection_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -260,7 +313,7 @@ func (x *ListRejectionsRequest) String() string {
 func (*ListRejectionsRequest) ProtoMessage() {}
 
 func (x *ListRejectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ingestion_v1_rejections_proto_msgTypes[1]
+	mi := &file_o2c_rejection_v1_rejection_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -273,7 +326,7 @@ func (x *ListRejectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRejectionsRequest.ProtoReflect.Descriptor instead.
 func (*ListRejectionsRequest) Descriptor() ([]byte, []int) {
-	return file_o2c_ingestion_v1_rejections_proto_rawDescGZIP(), []int{1}
+	return file_o2c_rejection_v1_rejection_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *ListRejectionsRequest) GetTenant() string {
@@ -308,7 +361,7 @@ type ListRejectionsResponse struct {
 
 func (x *ListRejectionsResponse) Reset() {
 	*x = ListRejectionsResponse{}
-	mi := &file_o2c_ingestion_v1_rejections_proto_msgTypes[2]
+	mi := &file_o2c_rejection_v1_rejection_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -320,7 +373,7 @@ func (x *ListRejectionsResponse) String() string {
 func (*ListRejectionsResponse) ProtoMessage() {}
 
 func (x *ListRejectionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ingestion_v1_rejections_proto_msgTypes[2]
+	mi := &file_o2c_rejection_v1_rejection_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -333,7 +386,7 @@ func (x *ListRejectionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRejectionsResponse.ProtoReflect.Descriptor instead.
 func (*ListRejectionsResponse) Descriptor() ([]byte, []int) {
-	return file_o2c_ingestion_v1_rejections_proto_rawDescGZIP(), []int{2}
+	return file_o2c_rejection_v1_rejection_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ListRejectionsResponse) GetRejections() []*Rejection {
@@ -354,7 +407,7 @@ type GetRejectionRequest struct {
 
 func (x *GetRejectionRequest) Reset() {
 	*x = GetRejectionRequest{}
-	mi := &file_o2c_ingestion_v1_rejections_proto_msgTypes[3]
+	mi := &file_o2c_rejection_v1_rejection_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -366,7 +419,7 @@ func (x *GetRejectionRequest) String() string {
 func (*GetRejectionRequest) ProtoMessage() {}
 
 func (x *GetRejectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ingestion_v1_rejections_proto_msgTypes[3]
+	mi := &file_o2c_rejection_v1_rejection_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -379,7 +432,7 @@ func (x *GetRejectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRejectionRequest.ProtoReflect.Descriptor instead.
 func (*GetRejectionRequest) Descriptor() ([]byte, []int) {
-	return file_o2c_ingestion_v1_rejections_proto_rawDescGZIP(), []int{3}
+	return file_o2c_rejection_v1_rejection_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *GetRejectionRequest) GetId() string {
@@ -400,7 +453,7 @@ type GetRejectionResponse struct {
 
 func (x *GetRejectionResponse) Reset() {
 	*x = GetRejectionResponse{}
-	mi := &file_o2c_ingestion_v1_rejections_proto_msgTypes[4]
+	mi := &file_o2c_rejection_v1_rejection_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -412,7 +465,7 @@ func (x *GetRejectionResponse) String() string {
 func (*GetRejectionResponse) ProtoMessage() {}
 
 func (x *GetRejectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ingestion_v1_rejections_proto_msgTypes[4]
+	mi := &file_o2c_rejection_v1_rejection_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -425,7 +478,7 @@ func (x *GetRejectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRejectionResponse.ProtoReflect.Descriptor instead.
 func (*GetRejectionResponse) Descriptor() ([]byte, []int) {
-	return file_o2c_ingestion_v1_rejections_proto_rawDescGZIP(), []int{4}
+	return file_o2c_rejection_v1_rejection_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GetRejectionResponse) GetRejection() *Rejection {
@@ -440,7 +493,7 @@ type ReplayRejectionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Rejection id.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	// Who replays it.
+	// Who replays it; empty means "operator".
 	Actor         string `protobuf:"bytes,2,opt,name=actor,proto3" json:"actor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -448,7 +501,7 @@ type ReplayRejectionRequest struct {
 
 func (x *ReplayRejectionRequest) Reset() {
 	*x = ReplayRejectionRequest{}
-	mi := &file_o2c_ingestion_v1_rejections_proto_msgTypes[5]
+	mi := &file_o2c_rejection_v1_rejection_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -460,7 +513,7 @@ func (x *ReplayRejectionRequest) String() string {
 func (*ReplayRejectionRequest) ProtoMessage() {}
 
 func (x *ReplayRejectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ingestion_v1_rejections_proto_msgTypes[5]
+	mi := &file_o2c_rejection_v1_rejection_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -473,7 +526,7 @@ func (x *ReplayRejectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplayRejectionRequest.ProtoReflect.Descriptor instead.
 func (*ReplayRejectionRequest) Descriptor() ([]byte, []int) {
-	return file_o2c_ingestion_v1_rejections_proto_rawDescGZIP(), []int{5}
+	return file_o2c_rejection_v1_rejection_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ReplayRejectionRequest) GetId() string {
@@ -501,7 +554,7 @@ type ReplayRejectionResponse struct {
 
 func (x *ReplayRejectionResponse) Reset() {
 	*x = ReplayRejectionResponse{}
-	mi := &file_o2c_ingestion_v1_rejections_proto_msgTypes[6]
+	mi := &file_o2c_rejection_v1_rejection_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -513,7 +566,7 @@ func (x *ReplayRejectionResponse) String() string {
 func (*ReplayRejectionResponse) ProtoMessage() {}
 
 func (x *ReplayRejectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ingestion_v1_rejections_proto_msgTypes[6]
+	mi := &file_o2c_rejection_v1_rejection_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -526,7 +579,7 @@ func (x *ReplayRejectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplayRejectionResponse.ProtoReflect.Descriptor instead.
 func (*ReplayRejectionResponse) Descriptor() ([]byte, []int) {
-	return file_o2c_ingestion_v1_rejections_proto_rawDescGZIP(), []int{6}
+	return file_o2c_rejection_v1_rejection_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ReplayRejectionResponse) GetRejection() *Rejection {
@@ -551,7 +604,7 @@ type ResolveRejectionRequest struct {
 
 func (x *ResolveRejectionRequest) Reset() {
 	*x = ResolveRejectionRequest{}
-	mi := &file_o2c_ingestion_v1_rejections_proto_msgTypes[7]
+	mi := &file_o2c_rejection_v1_rejection_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -563,7 +616,7 @@ func (x *ResolveRejectionRequest) String() string {
 func (*ResolveRejectionRequest) ProtoMessage() {}
 
 func (x *ResolveRejectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ingestion_v1_rejections_proto_msgTypes[7]
+	mi := &file_o2c_rejection_v1_rejection_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -576,7 +629,7 @@ func (x *ResolveRejectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveRejectionRequest.ProtoReflect.Descriptor instead.
 func (*ResolveRejectionRequest) Descriptor() ([]byte, []int) {
-	return file_o2c_ingestion_v1_rejections_proto_rawDescGZIP(), []int{7}
+	return file_o2c_rejection_v1_rejection_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ResolveRejectionRequest) GetId() string {
@@ -611,7 +664,7 @@ type ResolveRejectionResponse struct {
 
 func (x *ResolveRejectionResponse) Reset() {
 	*x = ResolveRejectionResponse{}
-	mi := &file_o2c_ingestion_v1_rejections_proto_msgTypes[8]
+	mi := &file_o2c_rejection_v1_rejection_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -623,7 +676,7 @@ func (x *ResolveRejectionResponse) String() string {
 func (*ResolveRejectionResponse) ProtoMessage() {}
 
 func (x *ResolveRejectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ingestion_v1_rejections_proto_msgTypes[8]
+	mi := &file_o2c_rejection_v1_rejection_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -636,7 +689,7 @@ func (x *ResolveRejectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveRejectionResponse.ProtoReflect.Descriptor instead.
 func (*ResolveRejectionResponse) Descriptor() ([]byte, []int) {
-	return file_o2c_ingestion_v1_rejections_proto_rawDescGZIP(), []int{8}
+	return file_o2c_rejection_v1_rejection_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ResolveRejectionResponse) GetRejection() *Rejection {
@@ -646,11 +699,11 @@ func (x *ResolveRejectionResponse) GetRejection() *Rejection {
 	return nil
 }
 
-var File_o2c_ingestion_v1_rejections_proto protoreflect.FileDescriptor
+var File_o2c_rejection_v1_rejection_proto protoreflect.FileDescriptor
 
-const file_o2c_ingestion_v1_rejections_proto_rawDesc = "" +
+const file_o2c_rejection_v1_rejection_proto_rawDesc = "" +
 	"\n" +
-	"!o2c/ingestion/v1/rejections.proto\x12\x10o2c.ingestion.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc9\x03\n" +
+	" o2c/rejection/v1/rejection.proto\x12\x10o2c.rejection.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbd\x05\n" +
 	"\tRejection\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06tenant\x18\x02 \x01(\tR\x06tenant\x12\x18\n" +
@@ -659,122 +712,121 @@ const file_o2c_ingestion_v1_rejections_proto_rawDesc = "" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\x12\x1f\n" +
 	"\vreason_code\x18\x06 \x01(\tR\n" +
 	"reasonCode\x126\n" +
-	"\x05state\x18\a \x01(\x0e2 .o2c.ingestion.v1.RejectionStateR\x05state\x12;\n" +
+	"\x05state\x18\a \x01(\x0e2 .o2c.rejection.v1.RejectionStateR\x05state\x12;\n" +
 	"\vrejected_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"rejectedAt\x127\n" +
 	"\tclosed_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\bclosedAt\x12\x1b\n" +
 	"\tclosed_by\x18\n" +
 	" \x01(\tR\bclosedBy\x12\x12\n" +
 	"\x04note\x18\v \x01(\tR\x04note\x12\x18\n" +
-	"\apayload\x18\f \x01(\fR\apayload\x12%\n" +
-	"\x0einvoice_number\x18\r \x01(\tR\rinvoiceNumber\"}\n" +
+	"\apayload\x18\f \x01(\fR\apayload\x12\x1a\n" +
+	"\bdocument\x18\r \x01(\tR\bdocument\x12\x18\n" +
+	"\aservice\x18\x0e \x01(\tR\aservice\x12\x1a\n" +
+	"\bconsumer\x18\x0f \x01(\tR\bconsumer\x12\x1e\n" +
+	"\n" +
+	"deliveries\x18\x10 \x01(\x05R\n" +
+	"deliveries\x12'\n" +
+	"\x0fdelivery_errors\x18\x11 \x03(\tR\x0edeliveryErrors\x12B\n" +
+	"\aheaders\x18\x12 \x03(\v2(.o2c.rejection.v1.Rejection.HeadersEntryR\aheaders\x1a:\n" +
+	"\fHeadersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"}\n" +
 	"\x15ListRejectionsRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x126\n" +
-	"\x05state\x18\x02 \x01(\x0e2 .o2c.ingestion.v1.RejectionStateR\x05state\x12\x14\n" +
+	"\x05state\x18\x02 \x01(\x0e2 .o2c.rejection.v1.RejectionStateR\x05state\x12\x14\n" +
 	"\x05limit\x18\x03 \x01(\x05R\x05limit\"U\n" +
 	"\x16ListRejectionsResponse\x12;\n" +
 	"\n" +
-	"rejections\x18\x01 \x03(\v2\x1b.o2c.ingestion.v1.RejectionR\n" +
+	"rejections\x18\x01 \x03(\v2\x1b.o2c.rejection.v1.RejectionR\n" +
 	"rejections\"%\n" +
 	"\x13GetRejectionRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"Q\n" +
 	"\x14GetRejectionResponse\x129\n" +
-	"\trejection\x18\x01 \x01(\v2\x1b.o2c.ingestion.v1.RejectionR\trejection\">\n" +
+	"\trejection\x18\x01 \x01(\v2\x1b.o2c.rejection.v1.RejectionR\trejection\">\n" +
 	"\x16ReplayRejectionRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05actor\x18\x02 \x01(\tR\x05actor\"T\n" +
 	"\x17ReplayRejectionResponse\x129\n" +
-	"\trejection\x18\x01 \x01(\v2\x1b.o2c.ingestion.v1.RejectionR\trejection\"S\n" +
+	"\trejection\x18\x01 \x01(\v2\x1b.o2c.rejection.v1.RejectionR\trejection\"S\n" +
 	"\x17ResolveRejectionRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05actor\x18\x02 \x01(\tR\x05actor\x12\x12\n" +
 	"\x04note\x18\x03 \x01(\tR\x04note\"U\n" +
 	"\x18ResolveRejectionResponse\x129\n" +
-	"\trejection\x18\x01 \x01(\v2\x1b.o2c.ingestion.v1.RejectionR\trejection*\x87\x01\n" +
+	"\trejection\x18\x01 \x01(\v2\x1b.o2c.rejection.v1.RejectionR\trejection*\x87\x01\n" +
 	"\x0eRejectionState\x12\x1f\n" +
 	"\x1bREJECTION_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14REJECTION_STATE_OPEN\x10\x01\x12\x1c\n" +
 	"\x18REJECTION_STATE_REPLAYED\x10\x02\x12\x1c\n" +
-	"\x18REJECTION_STATE_RESOLVED\x10\x032\xa9\x03\n" +
-	"\x10RejectionService\x12c\n" +
-	"\x0eListRejections\x12'.o2c.ingestion.v1.ListRejectionsRequest\x1a(.o2c.ingestion.v1.ListRejectionsResponse\x12]\n" +
-	"\fGetRejection\x12%.o2c.ingestion.v1.GetRejectionRequest\x1a&.o2c.ingestion.v1.GetRejectionResponse\x12f\n" +
-	"\x0fReplayRejection\x12(.o2c.ingestion.v1.ReplayRejectionRequest\x1a).o2c.ingestion.v1.ReplayRejectionResponse\x12i\n" +
-	"\x10ResolveRejection\x12).o2c.ingestion.v1.ResolveRejectionRequest\x1a*.o2c.ingestion.v1.ResolveRejectionResponseB\xc9\x01\n" +
-	"\x14com.o2c.ingestion.v1B\x0fRejectionsProtoP\x01Z>github.com/o2c-platform/o2c/proto/o2c/ingestion/v1;ingestionv1\xa2\x02\x03OIX\xaa\x02\x10O2c.Ingestion.V1\xca\x02\x10O2c\\Ingestion\\V1\xe2\x02\x1cO2c\\Ingestion\\V1\\GPBMetadata\xea\x02\x12O2c::Ingestion::V1b\x06proto3"
+	"\x18REJECTION_STATE_RESOLVED\x10\x03B\xc8\x01\n" +
+	"\x14com.o2c.rejection.v1B\x0eRejectionProtoP\x01Z>github.com/o2c-platform/o2c/proto/o2c/rejection/v1;rejectionv1\xa2\x02\x03ORX\xaa\x02\x10O2c.Rejection.V1\xca\x02\x10O2c\\Rejection\\V1\xe2\x02\x1cO2c\\Rejection\\V1\\GPBMetadata\xea\x02\x12O2c::Rejection::V1b\x06proto3"
 
 var (
-	file_o2c_ingestion_v1_rejections_proto_rawDescOnce sync.Once
-	file_o2c_ingestion_v1_rejections_proto_rawDescData []byte
+	file_o2c_rejection_v1_rejection_proto_rawDescOnce sync.Once
+	file_o2c_rejection_v1_rejection_proto_rawDescData []byte
 )
 
-func file_o2c_ingestion_v1_rejections_proto_rawDescGZIP() []byte {
-	file_o2c_ingestion_v1_rejections_proto_rawDescOnce.Do(func() {
-		file_o2c_ingestion_v1_rejections_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_o2c_ingestion_v1_rejections_proto_rawDesc), len(file_o2c_ingestion_v1_rejections_proto_rawDesc)))
+func file_o2c_rejection_v1_rejection_proto_rawDescGZIP() []byte {
+	file_o2c_rejection_v1_rejection_proto_rawDescOnce.Do(func() {
+		file_o2c_rejection_v1_rejection_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_o2c_rejection_v1_rejection_proto_rawDesc), len(file_o2c_rejection_v1_rejection_proto_rawDesc)))
 	})
-	return file_o2c_ingestion_v1_rejections_proto_rawDescData
+	return file_o2c_rejection_v1_rejection_proto_rawDescData
 }
 
-var file_o2c_ingestion_v1_rejections_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_o2c_ingestion_v1_rejections_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
-var file_o2c_ingestion_v1_rejections_proto_goTypes = []any{
-	(RejectionState)(0),              // 0: o2c.ingestion.v1.RejectionState
-	(*Rejection)(nil),                // 1: o2c.ingestion.v1.Rejection
-	(*ListRejectionsRequest)(nil),    // 2: o2c.ingestion.v1.ListRejectionsRequest
-	(*ListRejectionsResponse)(nil),   // 3: o2c.ingestion.v1.ListRejectionsResponse
-	(*GetRejectionRequest)(nil),      // 4: o2c.ingestion.v1.GetRejectionRequest
-	(*GetRejectionResponse)(nil),     // 5: o2c.ingestion.v1.GetRejectionResponse
-	(*ReplayRejectionRequest)(nil),   // 6: o2c.ingestion.v1.ReplayRejectionRequest
-	(*ReplayRejectionResponse)(nil),  // 7: o2c.ingestion.v1.ReplayRejectionResponse
-	(*ResolveRejectionRequest)(nil),  // 8: o2c.ingestion.v1.ResolveRejectionRequest
-	(*ResolveRejectionResponse)(nil), // 9: o2c.ingestion.v1.ResolveRejectionResponse
-	(*timestamppb.Timestamp)(nil),    // 10: google.protobuf.Timestamp
+var file_o2c_rejection_v1_rejection_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_o2c_rejection_v1_rejection_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_o2c_rejection_v1_rejection_proto_goTypes = []any{
+	(RejectionState)(0),              // 0: o2c.rejection.v1.RejectionState
+	(*Rejection)(nil),                // 1: o2c.rejection.v1.Rejection
+	(*ListRejectionsRequest)(nil),    // 2: o2c.rejection.v1.ListRejectionsRequest
+	(*ListRejectionsResponse)(nil),   // 3: o2c.rejection.v1.ListRejectionsResponse
+	(*GetRejectionRequest)(nil),      // 4: o2c.rejection.v1.GetRejectionRequest
+	(*GetRejectionResponse)(nil),     // 5: o2c.rejection.v1.GetRejectionResponse
+	(*ReplayRejectionRequest)(nil),   // 6: o2c.rejection.v1.ReplayRejectionRequest
+	(*ReplayRejectionResponse)(nil),  // 7: o2c.rejection.v1.ReplayRejectionResponse
+	(*ResolveRejectionRequest)(nil),  // 8: o2c.rejection.v1.ResolveRejectionRequest
+	(*ResolveRejectionResponse)(nil), // 9: o2c.rejection.v1.ResolveRejectionResponse
+	nil,                              // 10: o2c.rejection.v1.Rejection.HeadersEntry
+	(*timestamppb.Timestamp)(nil),    // 11: google.protobuf.Timestamp
 }
-var file_o2c_ingestion_v1_rejections_proto_depIdxs = []int32{
-	0,  // 0: o2c.ingestion.v1.Rejection.state:type_name -> o2c.ingestion.v1.RejectionState
-	10, // 1: o2c.ingestion.v1.Rejection.rejected_at:type_name -> google.protobuf.Timestamp
-	10, // 2: o2c.ingestion.v1.Rejection.closed_at:type_name -> google.protobuf.Timestamp
-	0,  // 3: o2c.ingestion.v1.ListRejectionsRequest.state:type_name -> o2c.ingestion.v1.RejectionState
-	1,  // 4: o2c.ingestion.v1.ListRejectionsResponse.rejections:type_name -> o2c.ingestion.v1.Rejection
-	1,  // 5: o2c.ingestion.v1.GetRejectionResponse.rejection:type_name -> o2c.ingestion.v1.Rejection
-	1,  // 6: o2c.ingestion.v1.ReplayRejectionResponse.rejection:type_name -> o2c.ingestion.v1.Rejection
-	1,  // 7: o2c.ingestion.v1.ResolveRejectionResponse.rejection:type_name -> o2c.ingestion.v1.Rejection
-	2,  // 8: o2c.ingestion.v1.RejectionService.ListRejections:input_type -> o2c.ingestion.v1.ListRejectionsRequest
-	4,  // 9: o2c.ingestion.v1.RejectionService.GetRejection:input_type -> o2c.ingestion.v1.GetRejectionRequest
-	6,  // 10: o2c.ingestion.v1.RejectionService.ReplayRejection:input_type -> o2c.ingestion.v1.ReplayRejectionRequest
-	8,  // 11: o2c.ingestion.v1.RejectionService.ResolveRejection:input_type -> o2c.ingestion.v1.ResolveRejectionRequest
-	3,  // 12: o2c.ingestion.v1.RejectionService.ListRejections:output_type -> o2c.ingestion.v1.ListRejectionsResponse
-	5,  // 13: o2c.ingestion.v1.RejectionService.GetRejection:output_type -> o2c.ingestion.v1.GetRejectionResponse
-	7,  // 14: o2c.ingestion.v1.RejectionService.ReplayRejection:output_type -> o2c.ingestion.v1.ReplayRejectionResponse
-	9,  // 15: o2c.ingestion.v1.RejectionService.ResolveRejection:output_type -> o2c.ingestion.v1.ResolveRejectionResponse
-	12, // [12:16] is the sub-list for method output_type
-	8,  // [8:12] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+var file_o2c_rejection_v1_rejection_proto_depIdxs = []int32{
+	0,  // 0: o2c.rejection.v1.Rejection.state:type_name -> o2c.rejection.v1.RejectionState
+	11, // 1: o2c.rejection.v1.Rejection.rejected_at:type_name -> google.protobuf.Timestamp
+	11, // 2: o2c.rejection.v1.Rejection.closed_at:type_name -> google.protobuf.Timestamp
+	10, // 3: o2c.rejection.v1.Rejection.headers:type_name -> o2c.rejection.v1.Rejection.HeadersEntry
+	0,  // 4: o2c.rejection.v1.ListRejectionsRequest.state:type_name -> o2c.rejection.v1.RejectionState
+	1,  // 5: o2c.rejection.v1.ListRejectionsResponse.rejections:type_name -> o2c.rejection.v1.Rejection
+	1,  // 6: o2c.rejection.v1.GetRejectionResponse.rejection:type_name -> o2c.rejection.v1.Rejection
+	1,  // 7: o2c.rejection.v1.ReplayRejectionResponse.rejection:type_name -> o2c.rejection.v1.Rejection
+	1,  // 8: o2c.rejection.v1.ResolveRejectionResponse.rejection:type_name -> o2c.rejection.v1.Rejection
+	9,  // [9:9] is the sub-list for method output_type
+	9,  // [9:9] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
-func init() { file_o2c_ingestion_v1_rejections_proto_init() }
-func file_o2c_ingestion_v1_rejections_proto_init() {
-	if File_o2c_ingestion_v1_rejections_proto != nil {
+func init() { file_o2c_rejection_v1_rejection_proto_init() }
+func file_o2c_rejection_v1_rejection_proto_init() {
+	if File_o2c_rejection_v1_rejection_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_o2c_ingestion_v1_rejections_proto_rawDesc), len(file_o2c_ingestion_v1_rejections_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_o2c_rejection_v1_rejection_proto_rawDesc), len(file_o2c_rejection_v1_rejection_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
-			NumServices:   1,
+			NumServices:   0,
 		},
-		GoTypes:           file_o2c_ingestion_v1_rejections_proto_goTypes,
-		DependencyIndexes: file_o2c_ingestion_v1_rejections_proto_depIdxs,
-		EnumInfos:         file_o2c_ingestion_v1_rejections_proto_enumTypes,
-		MessageInfos:      file_o2c_ingestion_v1_rejections_proto_msgTypes,
+		GoTypes:           file_o2c_rejection_v1_rejection_proto_goTypes,
+		DependencyIndexes: file_o2c_rejection_v1_rejection_proto_depIdxs,
+		EnumInfos:         file_o2c_rejection_v1_rejection_proto_enumTypes,
+		MessageInfos:      file_o2c_rejection_v1_rejection_proto_msgTypes,
 	}.Build()
-	File_o2c_ingestion_v1_rejections_proto = out.File
-	file_o2c_ingestion_v1_rejections_proto_goTypes = nil
-	file_o2c_ingestion_v1_rejections_proto_depIdxs = nil
+	File_o2c_rejection_v1_rejection_proto = out.File
+	file_o2c_rejection_v1_rejection_proto_goTypes = nil
+	file_o2c_rejection_v1_rejection_proto_depIdxs = nil
 }
