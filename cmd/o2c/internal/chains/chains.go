@@ -1,11 +1,14 @@
-// Package chains verifies the hash chains of the services' event stores for
-// `o2c verify` and the demo.
+// Package chains verifies the services' event stores for `o2c verify` and
+// the demo: the hash chains of every stream, and, given anchors, that no
+// anchored event was deleted or rewritten.
 package chains
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -18,9 +21,31 @@ import (
 // Schemas are the schemas of the services that have an event store.
 var Schemas = []string{"ingestion", "ledger"}
 
+// Anchors says where the services' anchors are and which key must have
+// signed them.
+type Anchors struct {
+	Source eventstore.AnchorSource
+	// PublicKey is the trusted anchor key; anchors not signed with it are
+	// reported and ignored.
+	PublicKey ed25519.PublicKey
+	// Name describes the source in the output, e.g. "file anchors.jsonl".
+	Name string
+}
+
 // Verify verifies the hash chains of each schema and reports whether all of
 // them verified, printing a line per schema and every first broken link.
+// Without anchors it cannot see deleted tails, and says so.
 func Verify(ctx context.Context, dbURL string, schemas []string, w io.Writer) (bool, error) {
+	return VerifyAnchored(ctx, dbURL, schemas, nil, w)
+}
+
+// VerifyAnchored is Verify and, when anchors is not nil, a check of each
+// schema against its anchors (see eventstore.Store.VerifyAnchors): every
+// anchored stream head must still be stored, and the log up to the latest
+// anchor must be as long as anchored. It reports whether everything
+// verified. A schema without anchors in the source is reported but does
+// not fail the check: its service may not anchor.
+func VerifyAnchored(ctx context.Context, dbURL string, schemas []string, anchors *Anchors, w io.Writer) (bool, error) {
 	pool, err := pgxpool.New(ctx, dbURL)
 	if err != nil {
 		return false, fmt.Errorf("connect: %w", err)
@@ -53,6 +78,13 @@ func Verify(ctx context.Context, dbURL string, schemas []string, w io.Writer) (b
 				fmt.Fprintf(w, "  first broken link: %s\n", b)
 			}
 		}
+		if anchors != nil {
+			ok, err := verifyAnchors(ctx, store, anchors, w)
+			if err != nil {
+				return false, err
+			}
+			allOK = allOK && ok
+		}
 		if schema == ledger.Name {
 			ok, err := verifyLedger(ctx, dbURL, w)
 			if err != nil {
@@ -61,7 +93,37 @@ func Verify(ctx context.Context, dbURL string, schemas []string, w io.Writer) (b
 			allOK = allOK && ok
 		}
 	}
+	if anchors == nil {
+		fmt.Fprintf(w, "%-10s none given: a deleted tail (the last events of a stream) or a deleted stream cannot be detected without anchors\n", "anchors")
+	}
 	return allOK, nil
+}
+
+// verifyAnchors checks one store against its anchors.
+func verifyAnchors(ctx context.Context, store *eventstore.Store, anchors *Anchors, w io.Writer) (bool, error) {
+	schema := store.Schema()
+	rep, err := store.VerifyAnchors(ctx, anchors.Source, anchors.PublicKey)
+	if err != nil {
+		return false, fmt.Errorf("verify %s against anchors (%s): %w", schema, anchors.Name, err)
+	}
+	switch {
+	case rep.Anchors == 0:
+		fmt.Fprintf(w, "%-10s anchors: none in %s, so a deleted tail or stream cannot be detected\n", schema, anchors.Name)
+		return true, nil
+	case rep.OK():
+		l := rep.Latest
+		fmt.Fprintf(w, "%-10s anchors ok: %d anchors (key %s); the latest, #%d of %s, covers %d events in %d streams, all still stored; later changes are not covered\n",
+			schema, rep.Anchors, eventstore.KeyID(anchors.PublicKey), l.Seq, l.CreatedAt.Format(time.RFC3339), l.Events, l.Streams)
+		return true, nil
+	}
+	fmt.Fprintf(w, "%-10s ANCHORS DO NOT MATCH: %d problems (%d anchors read from %s, key %s)\n", schema, len(rep.Problems), rep.Anchors, anchors.Name, eventstore.KeyID(anchors.PublicKey))
+	if rep.Latest == nil {
+		fmt.Fprintf(w, "  no anchor verifies with the trusted key\n")
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintf(w, "  %s\n", p)
+	}
+	return false, nil
 }
 
 // verifyLedger rebuilds the ledger's read models from its events and checks
