@@ -8,6 +8,12 @@
 // of the statement with its balance check. Only one entry is held at a
 // time, so a file of any size is read in constant memory.
 //
+// Text encodings: UTF-8 (with or without a byte order mark), ISO-8859-1,
+// ISO-8859-15 and Windows-1252 as the XML declaration names them, and UTF-16
+// in either byte order when the file starts with its byte order mark.
+// Undeclared text that is not valid UTF-8 is read as Windows-1252, with a
+// warning.
+//
 // Amounts are int64 minor units of their ISO 4217 currency, parsed from the
 // decimal text without floating point; an amount with more decimals than
 // the currency has is rounded half-even and its text kept in Amount.Exact.

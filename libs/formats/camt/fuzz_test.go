@@ -29,6 +29,8 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Add([]byte(stmt053(bal("OPBD", "1.005", "") + ntry("1.23456", "DBIT", `<NtryDtls><TxDtls><RmtInf><Ustrd>EREF: X MR</Ustrd><Ustrd>EF: Y</Ustrd></RmtInf></TxDtls></NtryDtls>`))))
+	f.Add(utf16Doc(stmt053(ntry("1.00", "CRDT", "<AddtlNtryInf>Grüße</AddtlNtryInf>")), false))
+	f.Add(utf16Doc(stmt053(ntry("1.00", "DBIT", "")), true))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cr := NewReader(bytes.NewReader(data))
 		for {

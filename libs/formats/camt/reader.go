@@ -8,6 +8,9 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 )
 
 // ErrNotCamt means the document's root is not a camt.052/053/054 message.
@@ -48,6 +51,7 @@ type Reader struct {
 	br       *bufio.Reader
 	tz       *Tokenizer
 	cs       charset
+	utf16    string // "UTF-16LE" or "UTF-16BE" when a byte order mark said so
 	started  bool
 	done     bool
 	err      error
@@ -161,13 +165,45 @@ func (r *Reader) start() error {
 		}
 		return err
 	}
+	var order unicode.Endianness
 	switch {
 	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
 		_, _ = r.br.Discard(3)
-	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}), bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
-		return errors.New("UTF-16 encoded XML is not supported; convert the file to UTF-8")
+		return nil
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
+		order, r.utf16 = unicode.LittleEndian, "UTF-16LE"
+	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
+		order, r.utf16 = unicode.BigEndian, "UTF-16BE"
+	default:
+		return nil
 	}
+	// From here on everything reads the text as UTF-8. An unpaired
+	// surrogate becomes U+FFFD.
+	_, _ = r.br.Discard(2)
+	dec := unicode.UTF16(order, unicode.IgnoreBOM).NewDecoder()
+	r.br = bufio.NewReaderSize(transform.NewReader(r.br, dec), 64<<10)
+	r.tz = NewTokenizer(r.br)
 	return nil
+}
+
+// charset returns how to read the document's text, given the encoding its
+// XML declaration names. A UTF-16 byte order mark wins over the
+// declaration, which then only earns a warning when it names another
+// encoding (editors that save as "Unicode" keep the old declaration).
+func (r *Reader) charset(declared string) (charset, error) {
+	if r.utf16 == "" {
+		cs, ok := charsetByName(declared)
+		if !ok {
+			return 0, &Error{Path: "/", Err: fmt.Errorf("unsupported encoding %q in the XML declaration", declared)}
+		}
+		return cs, nil
+	}
+	switch d := strings.ToUpper(strings.TrimSpace(declared)); d {
+	case "", "UTF-16", r.utf16:
+	default:
+		r.warn("the XML declaration names encoding %q, but the file starts with a %s byte order mark; read as %s", declared, r.utf16, r.utf16)
+	}
+	return charsetUTF8, nil
 }
 
 func (r *Reader) next() (Kind, error) {
@@ -321,9 +357,9 @@ func (r *Reader) root(tok *Token, name string) error {
 			}
 		}
 	}
-	cs, ok := charsetByName(r.tz.DeclaredEncoding())
-	if !ok {
-		return &Error{Path: "/", Err: fmt.Errorf("unsupported encoding %q in the XML declaration", r.tz.DeclaredEncoding())}
+	cs, err := r.charset(r.tz.DeclaredEncoding())
+	if err != nil {
+		return err
 	}
 	r.cs = cs
 	if ns != "" {

@@ -214,6 +214,8 @@ zwei</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry></Stmt></BkToCstmrStmt></Documen
 		{"declared windows-1252 with euro sign", `<?xml version="1.0" encoding="windows-1252"?>` + strings.ReplaceAll(body, "@@", "\x80"), "Gr€e\nzwei", false},
 		{"undeclared Latin-1 is repaired", latin(body), "Grüe\nzwei", true},
 		{"comments and CDATA", strings.Replace(utf(body), "zwei", "<![CDATA[zw<ei]]>", 1), "Grüe\nzw<ei", false},
+		{"UTF-16LE with BOM", string(utf16Doc(`<?xml version="1.0" encoding="UTF-16"?>`+utf(body), false)), "Grüe\nzwei", false},
+		{"UTF-16BE with BOM, CRLF", string(utf16Doc(strings.ReplaceAll(utf(body), "\n", "\r\n"), true)), "Grüe\nzwei", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -379,7 +381,7 @@ func TestErrors(t *testing.T) {
 		{"not camt", `<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"><CstmrCdtTrfInitn/></Document>`, "not a camt.052/053/054 document"},
 		{"wrong root", `<html/>`, "not a camt"},
 		{"empty", ``, "empty file"},
-		{"UTF-16", "\xFF\xFE<\x00", "UTF-16"},
+		{"truncated UTF-16", "\xFF\xFE<\x00", "unexpected EOF inside markup"},
 		{"unknown encoding", `<?xml version="1.0" encoding="EBCDIC"?><Document xmlns="` + ns053 + `"/>`, "unsupported encoding"},
 		{"message element disagrees with namespace", `<Document xmlns="` + ns053 + `"><BkToCstmrAcctRpt/></Document>`, "does not match namespace"},
 		{"undefined entity", stmt053(ntry("1", "CRDT", "<AddtlNtryInf>&nbsp;</AddtlNtryInf>")), "invalid character entity &nbsp;"},
