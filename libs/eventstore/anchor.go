@@ -97,8 +97,11 @@ type Anchor struct {
 	// streams they belong to.
 	Events  int64
 	Streams int64
-	// Root is the digest of all stream heads (see the package
-	// documentation of anchors).
+	// Root is the digest of all stream heads: SHA-256 over
+	// "o2c.eventstore.anchor.root.v1", the number of streams (8 bytes big
+	// endian) and, by stream (tenant, type, id, byte-wise), the SHA-256 of
+	// "o2c.eventstore.anchor.head.v1", tenant, type, id, version and chain
+	// hash (strings and hashes length-prefixed as in ContentHash).
 	Root []byte
 	// Heads are the heads that moved since the previous anchor, by stream.
 	Heads []StreamHead
@@ -112,7 +115,8 @@ type Anchor struct {
 //
 //	"o2c.eventstore.anchor.v1", Service, Seq, Prev, CreatedAt (Unix
 //	microseconds), Cursor.TxID, Cursor.Position, Events, Streams, Root,
-//	SHA-256 over the leaf hash of every listed head in order
+//	SHA-256 over the number of listed heads and the leaf hash (see
+//	headLeaf) of each, in order
 //
 // with strings and byte strings preceded by their length as a uvarint and
 // numbers as 8 bytes big endian.
@@ -400,9 +404,9 @@ func (s *headSet) set(st StreamID, version int64, chain []byte) *headEntry {
 
 func (s *headSet) len() int { return len(s.heads) }
 
-// root returns SHA-256 over "o2c.eventstore.anchor.root.v1", the number
-// of heads (8 bytes big endian) and the leaf hash of every head in stream
-// order.
+// root returns SHA-256 over "o2c.eventstore.anchor.root.v1"
+// (length-prefixed), the number of heads (8 bytes big endian) and the
+// leaf hash of every head in stream order.
 func (s *headSet) root() []byte {
 	if len(s.added) > 0 {
 		slices.SortFunc(s.added, compareStreamIDs)
@@ -420,7 +424,7 @@ func (s *headSet) root() []byte {
 		s.sorted, s.added = merged, nil
 	}
 	h := sha256.New()
-	h.Write([]byte(anchorRootDomain))
+	h.Write(appendString(nil, anchorRootDomain))
 	var n [8]byte
 	binary.BigEndian.PutUint64(n[:], uint64(len(s.sorted)))
 	h.Write(n[:])

@@ -1,10 +1,13 @@
 package eventstore_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -518,5 +521,38 @@ func TestAnchorKeys(t *testing.T) {
 	pub, err := eventstore.ParseAnchorPublicKey(base64.StdEncoding.EncodeToString(devPublicKey()))
 	if err != nil || !pub.Equal(devPublicKey()) {
 		t.Errorf("ParseAnchorPublicKey = %x, %v; want %x", pub, err, devPublicKey())
+	}
+}
+
+// TestAnchorGolden pins the signed layout of an anchor: anchors are kept
+// for ever and verified by later versions of this code.
+func TestAnchorGolden(t *testing.T) {
+	t.Parallel()
+	a := &eventstore.Anchor{
+		Service:   "ledger",
+		Seq:       2,
+		Prev:      bytes.Repeat([]byte{0x11}, 32),
+		CreatedAt: time.Date(2024, 7, 1, 0, 1, 0, 0, time.UTC),
+		Cursor:    eventstore.Cursor{TxID: 1234, Position: 56},
+		Events:    56,
+		Streams:   3,
+		Root:      bytes.Repeat([]byte{0x22}, 32),
+		Heads:     []eventstore.StreamHead{{Stream: periods, Version: 7, ChainHash: bytes.Repeat([]byte{0x33}, 32)}},
+	}
+	const want = "f687d09016e86f6a61465beb6506fda31fd7b9c554f970d2beb2f6b60d79283a" // also computed by a separate implementation (Python hashlib)
+	if got := hex.EncodeToString(a.Hash()); got != want {
+		t.Errorf("anchor hash %s, golden %s: the signed layout changed, so stored anchors no longer verify", got, want)
+	}
+	a.Sign(eventstore.DevOnlyAnchorKey())
+	data, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back eventstore.Anchor
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if err := back.CheckSignature(devPublicKey()); err != nil {
+		t.Errorf("after a JSON round trip: %v\n%s", err, data)
 	}
 }

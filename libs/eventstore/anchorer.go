@@ -35,6 +35,11 @@ type AnchorerOptions struct {
 // outside PostgreSQL (see Anchor). Several anchorers of one service, one
 // per replica, may share a sink: the sink rejects all but one anchor per
 // sequence number, and the losers reload and continue.
+//
+// On its first anchor, and after a failed append, an anchorer reads and
+// verifies every anchor of its service in the sink to learn the stream
+// heads; it then reads only the events after the latest anchor. It keeps
+// every stream's head in memory, a few hundred bytes a stream.
 type Anchorer struct {
 	store *Store
 	sink  AnchorSink
