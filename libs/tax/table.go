@@ -125,7 +125,11 @@ const (
 // Accounts.TaxKeyOutside); 1 is "steuerfrei mit Vorsteuerabzug", which
 // intra-EU supplies and exports are. Exempt supplies (§ 4 Nr. 8 ff. UStG,
 // without input VAT deduction) and domestic lines without VAT carry none;
-// their accounts say what they are.
+// their accounts say what they are. The meaning of keys 2-5 before, in and
+// after 2020-H2 agrees in two accounting vendors' DATEV key tables; whether
+// DATEV wants key 1 on 8120/8125, function accounts that carry the
+// treatment themselves, is unconfirmed (the export may have to drop it, as
+// it drops keys on automatic accounts).
 var (
 	accounts19 = Accounts{revenue19, outputVAT19, discount19, deduction19, badDebt19, "3", "5"}
 	accounts7  = Accounts{revenue7, outputVAT7, discount7, deduction7, badDebt7, "2", "4"}
