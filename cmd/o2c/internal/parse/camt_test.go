@@ -14,7 +14,7 @@ import (
 // camtFixtures are the camt samples kept by libs/formats/camt.
 func camtFixtures(tb testing.TB) []string {
 	tb.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "..", "..", "..", "libs", "camt", "testdata", "*.xml"))
+	files, err := filepath.Glob(filepath.Join("..", "..", "..", "..", "libs", "formats", "camt", "testdata", "*.xml"))
 	if err != nil || len(files) < 20 {
 		tb.Fatalf("camt fixtures: %v (%d files)", err, len(files))
 	}
