@@ -17,9 +17,10 @@ import (
 // amounts rounded from more decimals than the currency has carry
 // "amount_exact", and each entry its own "fingerprint".
 var camtFormat = format{
-	name:   "camt",
-	detect: detectCamt,
-	emit:   emitCamt,
+	name:       "camt",
+	detect:     detectCamt,
+	emit:       emitCamt,
+	readsUTF16: true,
 }
 
 // detectCamt looks at the first start elements of head: a camt namespace

@@ -8,6 +8,11 @@
 // nothing guessed). The second pass streams the JSON to standard output. Both
 // passes run in constant memory, so a 100 MB statement costs no more heap than
 // a 10 MB one.
+//
+// A file that starts with a UTF-16 byte order mark is detected on its first
+// bytes converted to UTF-8. camt reads UTF-16 itself; every other format gets
+// the whole file converted to UTF-8 and a warning that says so. The hash is
+// always of the file's own bytes.
 package parse
 
 import (
@@ -52,6 +57,10 @@ type format struct {
 	// object to w, each preceded by a comma (`,"statements":[…]`). It must
 	// write the same bytes for the same input on every call.
 	emit func(r io.Reader, opt Options, w *Writer) (Result, error)
+	// readsUTF16 is true when emit reads a UTF-16 file (one that starts
+	// with its byte order mark) itself; every other format gets such a file
+	// converted to UTF-8.
+	readsUTF16 bool
 }
 
 // headSize is how much of a file detection may look at. It is generous
@@ -134,16 +143,21 @@ func parseFile(name string, opt Options, out *Writer, stderr io.Writer) error {
 		return fail("", "", fmt.Errorf("cannot read file: %w", err))
 	}
 	head = head[:n]
+	enc := utf16Of(head)
 
 	var ff format
 	if opt.Format == "auto" {
 		var ok bool
-		if ff, ok = detect(head); !ok {
+		if ff, ok = detect(detectionHead(head, enc)); !ok {
 			sum, err := hashFile(f)
 			if err != nil {
 				return fail("", "", err)
 			}
-			return fail(sum, "", errors.New("unknown format: the content is none of camt, MT940/MT942, Amazon settlement report, SP-API Finances or DATEV EXTF (use --format to force one)"))
+			content := "the content"
+			if enc != "" {
+				content += " (" + enc + ", read as UTF-8)"
+			}
+			return fail(sum, "", errors.New("unknown format: "+content+" is none of camt, MT940/MT942, Amazon settlement report, SP-API Finances or DATEV EXTF (use --format to force one)"))
 		}
 	} else {
 		ff, _ = lookup(opt.Format)
@@ -159,7 +173,7 @@ func parseFile(name string, opt Options, out *Writer, stderr io.Writer) error {
 	}
 	h := sha256.New()
 	pr, done := withProgress(f, stderr, name, "checking", size)
-	res, perr := ff.emit(io.TeeReader(pr, h), opt, NewWriter(io.Discard))
+	res, perr := ff.emit(decoded(io.TeeReader(pr, h), enc, ff), opt, NewWriter(io.Discard))
 	done()
 	if perr == nil {
 		// The parser may stop before EOF (trailing bytes it ignores); the
@@ -187,7 +201,7 @@ func parseFile(name string, opt Options, out *Writer, stderr io.Writer) error {
 	out.WriteString(`,"format":`)
 	out.Value(res.Format)
 	pr, done = withProgress(f, stderr, name, "writing", size)
-	res, perr = ff.emit(bufio.NewReaderSize(pr, 256<<10), opt, out)
+	res, perr = ff.emit(decoded(bufio.NewReaderSize(pr, 256<<10), enc, ff), opt, out)
 	done()
 	if perr != nil {
 		// Only reachable if the file changed between the passes.
@@ -199,6 +213,9 @@ func parseFile(name string, opt Options, out *Writer, stderr io.Writer) error {
 	warnings := res.Warnings
 	if warnings == nil {
 		warnings = []string{}
+	}
+	if enc != "" && !ff.readsUTF16 {
+		warnings = append(warnings, "the file is "+enc+" (byte order mark); it was read converted to UTF-8")
 	}
 	out.WriteString(`,"warnings":`)
 	out.Value(warnings)
