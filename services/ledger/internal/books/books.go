@@ -73,6 +73,22 @@
 // closes belong in one stream per tenant; a close is effective for commands
 // decided after it is stored.
 //
+// # Command service
+//
+// Commander is the load -> decide -> append loop around the Ledger: it
+// loads a command's debtor stream (StreamTypeDebtor) and the tenant's
+// period stream (StreamTypePeriods) from an EventStore, lets the Ledger
+// decide, and appends with the version it read, deciding again when
+// another command for the stream was stored first (ErrContended after
+// several losses). A Directory finds the debtor of a command that names
+// only an open item, entry or payment, and assigns debtor account numbers.
+// Which stream a command is decided on and which Ledger method decides it
+// is one table (table.go); NewCommand makes a command's message from its
+// full name. Both ports have PostgreSQL implementations elsewhere and run
+// on memstore in tests. Manual journal entries (PostJournalEntry) keep a
+// stream each (StreamTypeEntry) and go through JournalEntry and CheckOpen,
+// the same checks and the same closed periods as every other booking.
+//
 // # Limits
 //
 // Every balance and check is per currency; foreign-exchange revaluation is
