@@ -1,15 +1,19 @@
-// Package postgres is the ledger's storage: the write path (Poster), the
-// read models (journal lines, account balances, the control account
-// roll-up, open items) and the debtor account numbers, in the service's
-// PostgreSQL schema. The read models are projections of the ledger's event
-// store: they are updated in the same transaction as the projection's
-// checkpoint, so they never lose or double an event.
+// Package postgres is the ledger's storage: the group committer of manual
+// journal entries (Poster), the read models (journal lines, account
+// balances, the control account roll-up, open items), and the Directory of
+// the books' command service (command_routes and the debtor account
+// numbers), in the service's PostgreSQL schema. The read models are
+// projections of the ledger's event store: they are updated in the same
+// transaction as the projection's checkpoint, so they never lose or double
+// an event. Deciding is not done here: commands go through
+// books.Commander, and the Poster asks the books to check each entry.
 //
 // # Stream layout
 //
 // Every journal entry posted through Poster is its own stream (type
-// StreamTypeEntry, id the entry id), appended with eventstore.NoStream. The
-// entry id and the event id derive from (tenant, idempotency key), so:
+// books.StreamTypeEntry, id the entry id), appended with
+// eventstore.NoStream. The entry id and the event id derive from (tenant,
+// idempotency key), so:
 //
 //   - entries never contend with each other: unrelated debtors post in
 //     parallel, and a hot account (the Amazon clearing account that every
@@ -17,30 +21,25 @@
 //     stream and no post reads or locks an account;
 //   - an entry is one event, so it is atomic across all of its accounts;
 //   - a retry with the same key finds the stored event: the same content is
-//     a replay, other content a conflict (ErrIdempotencyConflict).
+//     a replay, other content a conflict (books.ErrIdempotencyConflict).
 //
 // Balances are not streams but projections (account_balances,
-// control_balances), written per batch of events. State that needs
-// optimistic concurrency, the open items of a debtor, lives on per-debtor
-// streams (StreamTypeDebtor, the debtor id): Commander executes every
-// domain command of package books (each touches at most one debtor) by
-// reading that debtor's stream and the tenant's period stream
-// (StreamTypePeriods), deciding, and appending the command's events with
-// the version it read, deciding again on a conflict. Unrelated debtors
-// commit in parallel; a hot clearing or bank account is never a stream. A
-// period close takes effect for commands decided after it is stored.
-// Commands naming only an item, entry or payment find their debtor in
-// command_routes.
+// control_balances), written per batch of events. The open items of a
+// debtor live on the debtor's stream (books.StreamTypeDebtor), which
+// books.Commander decides on; command_routes says which debtor's stream
+// holds an entry or item, written by the Commander after each append and
+// rebuilt by the projection.
 //
 // # Group commit
 //
-// Poster hands validated entries to committers that collect concurrent
-// posts (up to PosterOptions.MaxBatch, waiting at most Window) and store
-// each batch with one eventstore.AppendBatch: one INSERT, one transaction,
-// one WAL flush with PostgreSQL's default durability. Each caller gets its
-// own result; replays and conflicts are decided per entry, and an entry
-// whose write fails on its own is retried alone, so it never fails the
-// others of its batch.
+// Poster hands entries the books checked to committers that collect
+// concurrent posts (up to PosterOptions.MaxBatch, waiting at most Window),
+// read each tenant's period stream once per batch to reject entries dated
+// in a closed period, and store each batch with one eventstore.AppendBatch:
+// one INSERT, one transaction, one WAL flush with PostgreSQL's default
+// durability. Each caller gets its own result; replays and conflicts are
+// decided per entry, and an entry whose write fails on its own is retried
+// alone, so it never fails the others of its batch.
 //
 // # Runtime invariants
 //
