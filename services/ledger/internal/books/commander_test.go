@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,68 +17,16 @@ import (
 	"github.com/o2c-platform/o2c/libs/eventstore/memstore"
 )
 
-// memDirectory is the in-memory Directory of the command service tests.
-type memDirectory struct {
-	mu       sync.Mutex
-	routes   map[Route]bool
-	accounts map[[2]string]string
-	next     map[string]int64
-}
-
-func newMemDirectory() *memDirectory {
-	return &memDirectory{routes: map[Route]bool{}, accounts: map[[2]string]string{}, next: map[string]int64{}}
-}
-
-func (d *memDirectory) Route(_ context.Context, tenant string, kind RouteKind, ref string) (string, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for r := range d.routes {
-		if r.Tenant == tenant && r.Kind == kind && r.Ref == ref {
-			return r.DebtorID, nil
-		}
-	}
-	return "", nil
-}
-
-func (d *memDirectory) SaveRoutes(_ context.Context, routes []Route) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, r := range routes {
-		d.routes[r] = true
-	}
-	return nil
-}
-
-func (d *memDirectory) DebtorAccount(_ context.Context, tenant, debtorID string, chart Chart) (string, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if a, ok := d.accounts[[2]string{tenant, debtorID}]; ok {
-		return a, nil
-	}
-	first, last, err := DebtorRange(chart.AccountLength)
-	if err != nil {
-		return "", err
-	}
-	n := first + d.next[tenant]
-	if n > last {
-		return "", fmt.Errorf("debtor range of %s full", tenant)
-	}
-	d.next[tenant]++
-	a := DebtorAccount(n)
-	d.accounts[[2]string{tenant, debtorID}] = a
-	return a, nil
-}
-
 // world is a command service on the in-memory event store.
 type world struct {
 	events *memstore.Store
-	dir    *memDirectory
+	dir    *MemoryDirectory
 	cmds   *Commander
 }
 
 func newWorld(tb testing.TB) *world {
 	tb.Helper()
-	w := &world{events: memstore.New(func() time.Time { return recordedAt }), dir: newMemDirectory()}
+	w := &world{events: memstore.New(func() time.Time { return recordedAt }), dir: NewMemoryDirectory()}
 	w.cmds = w.commander(w.events)
 	return w
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/pgtest"
 	"github.com/o2c-platform/o2c/libs/telemetry"
 	"github.com/o2c-platform/o2c/services/ledger/internal/books"
+	"github.com/o2c-platform/o2c/services/ledger/internal/books/directorytest"
 	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
 )
 
@@ -156,6 +157,11 @@ func TestPostIdempotency(t *testing.T) {
 	if err != nil || other.EntryID != first.EntryID || !other.Replayed {
 		t.Errorf("replay after the conflict = %+v, %v; want the original entry", other, err)
 	}
+}
+
+func TestDirectoryContract(t *testing.T) {
+	t.Parallel()
+	directorytest.Run(t, func(t testing.TB) books.Directory { return newEnv(t, postgres.PosterOptions{}).store })
 }
 
 // TestPostRespectsClosedPeriods closes March through the command path and
