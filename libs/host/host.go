@@ -51,6 +51,7 @@ package host
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -72,6 +73,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/database"
 	"github.com/o2c-platform/o2c/libs/eventstore"
+	"github.com/o2c-platform/o2c/libs/eventstore/anchors"
 	"github.com/o2c-platform/o2c/libs/eventstore/relay"
 	"github.com/o2c-platform/o2c/libs/fault"
 	"github.com/o2c-platform/o2c/libs/rejection"
@@ -106,6 +108,16 @@ type Config struct {
 	// further one doubles, up to RetryMax (RETRY_MIN, default 100ms;
 	// RETRY_MAX, default 10s; zero means the default).
 	RetryMin, RetryMax time.Duration
+	// AnchorKey signs the anchors of the service's event store: every
+	// AnchorInterval the head of every stream that moved is signed and
+	// written to the JetStream stream O2C_ANCHORS, outside PostgreSQL, so
+	// that `o2c verify` notices a deleted tail (O2C_ANCHOR_KEY, a base64
+	// Ed25519 seed, or O2C_ANCHOR_KEY_FILE). Nil turns anchoring off, with
+	// one warning at start.
+	AnchorKey ed25519.PrivateKey
+	// AnchorInterval is how often anchors are written (ANCHOR_INTERVAL,
+	// default one minute): changes after the last anchor are not covered.
+	AnchorInterval time.Duration
 }
 
 // Default back-off of background tasks; see Config.RetryMin.
@@ -141,7 +153,7 @@ func FromEnv(getenv func(string) string, defaultAddr string) (Config, error) {
 	for _, d := range []struct {
 		name string
 		to   *time.Duration
-	}{{"SHUTDOWN_TIMEOUT", &c.ShutdownTimeout}, {"RETRY_MIN", &c.RetryMin}, {"RETRY_MAX", &c.RetryMax}} {
+	}{{"SHUTDOWN_TIMEOUT", &c.ShutdownTimeout}, {"RETRY_MIN", &c.RetryMin}, {"RETRY_MAX", &c.RetryMax}, {"ANCHOR_INTERVAL", &c.AnchorInterval}} {
 		if v := getenv(d.name); v != "" {
 			dur, err := time.ParseDuration(v)
 			if err != nil {
@@ -149,6 +161,13 @@ func FromEnv(getenv func(string) string, defaultAddr string) (Config, error) {
 			}
 			*d.to = dur
 		}
+	}
+	key, err := eventstore.AnchorKeyFromEnv(getenv)
+	switch {
+	case err == nil:
+		c.AnchorKey = key
+	case !errors.Is(err, eventstore.ErrNoAnchorKey):
+		return c, err
 	}
 	if c.DatabaseURL == "" && c.MigrateDatabaseURL == "" {
 		return c, errors.New("DATABASE_URL (or MIGRATE_DATABASE_URL) is required")
@@ -266,7 +285,7 @@ func New(ctx context.Context, spec Spec, cfg Config, p telemetry.Providers, log 
 		return nil, fmt.Errorf("JetStream: %w", err)
 	}
 	if cfg.ManageStreams {
-		streams := append([]jetstream.StreamConfig{bus.ServiceStreamConfig(spec.Name)}, spec.Streams...)
+		streams := append([]jetstream.StreamConfig{bus.ServiceStreamConfig(spec.Name), anchors.StreamConfig()}, spec.Streams...)
 		if err := bus.EnsureStreams(ctx, h.JetStream, streams...); err != nil {
 			return nil, err
 		}
@@ -282,6 +301,13 @@ func New(ctx context.Context, spec Spec, cfg Config, p telemetry.Providers, log 
 	rejectionv1grpc.RegisterRejectionServiceServer(h.GRPC, &rejection.Service{Store: h.Rejections, Replay: h.replay, Classify: h.Classify})
 	h.Health = serve.NewHealth(append(spec.HealthServices, rejectionv1grpc.RejectionService_ServiceDesc.ServiceName)...)
 	h.ready = newReadiness(h.Health, ProjectionsHealth(spec.Name))
+	if cfg.AnchorKey == nil {
+		h.Log.Warn("anchoring is off: without O2C_ANCHOR_KEY a deleted tail of a stream cannot be detected")
+	} else {
+		a := eventstore.NewAnchorer(h.Events, anchors.NewJetStream(h.JetStream), cfg.AnchorKey,
+			eventstore.AnchorerOptions{Interval: cfg.AnchorInterval, Log: h.Log})
+		h.Go(a.Run)
+	}
 	return h, nil
 }
 

@@ -73,10 +73,12 @@ func ErrorInterceptor(log *slog.Logger, classify fault.Classifier) grpc.UnarySer
 		if _, ok := status.FromError(err); ok {
 			return resp, err
 		}
-		switch classify(err) {
-		case fault.Unknown, fault.Internal:
+		switch c := classify(err); {
+		case errors.Is(err, context.DeadlineExceeded):
+			// The caller's deadline: nothing for the operator.
+		case c == fault.Unknown || c == fault.Internal:
 			log.Error("rpc failed", "method", info.FullMethod, "error", err)
-		case fault.Transient:
+		case c == fault.Transient:
 			log.Warn("rpc failed for now", "method", info.FullMethod, "error", err)
 		}
 		return resp, Status(classify, err)

@@ -1,6 +1,8 @@
 // Command ingestion is the o2c ingestion service: it validates and
 // deduplicates what shops publish and hands the normalized events to the
 // rest of o2c. Configuration is by environment; see libs/host.Config.
+// LEDGER_SETTINGS, the ledger's settings file, gives the tenants' tax
+// treatments, so that ingestion accepts exactly what the ledger books.
 package main
 
 import (
@@ -12,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/o2c-platform/o2c/libs/host"
+	"github.com/o2c-platform/o2c/libs/tax"
 	"github.com/o2c-platform/o2c/libs/telemetry"
 	"github.com/o2c-platform/o2c/services/ingestion/service"
 )
@@ -37,5 +40,18 @@ func run(ctx context.Context, getenv func(string) string) error {
 	}
 	defer shutdown(context.WithoutCancel(ctx))
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	return service.Run(ctx, cfg, service.Options{}, p, log, nil)
+	var opt service.Options
+	if path := getenv("LEDGER_SETTINGS"); path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("LEDGER_SETTINGS: %w", err)
+		}
+		tables, err := tax.LoadTables(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("LEDGER_SETTINGS %s: %w", path, err)
+		}
+		opt.Tax = tables.For
+	}
+	return service.Run(ctx, cfg, opt, p, log, nil)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/host"
+	"github.com/o2c-platform/o2c/libs/tax"
 	"github.com/o2c-platform/o2c/libs/telemetry"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/consumer"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/invoice"
@@ -26,7 +27,13 @@ const Name = "ingestion"
 const DefaultAddr = "127.0.0.1:9091"
 
 // Options are ingestion's settings beyond host.Config.
-type Options struct{}
+type Options struct {
+	// Tax returns a tenant's tax table: the VAT treatments the ledger books
+	// for it (tax.LoadTables on the ledger's settings file), so that
+	// ingestion accepts exactly what the ledger can book. Nil means
+	// tax.Default() for every tenant.
+	Tax func(tenant string) *tax.Table
+}
 
 // Ingestion is an ingestion service that has been set up and not yet served.
 type Ingestion struct {
@@ -45,7 +52,7 @@ func Run(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 
 // New migrates (when configured), connects, binds the consumer of shop
 // invoices and registers the relay. Call Serve next, or Close.
-func New(ctx context.Context, cfg host.Config, _ Options, p telemetry.Providers, log *slog.Logger, lis net.Listener) (*Ingestion, error) {
+func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Providers, log *slog.Logger, lis net.Listener) (*Ingestion, error) {
 	h, err := host.New(ctx, host.Spec{
 		Name:       Name,
 		Migrations: postgres.Migrations(),
@@ -55,7 +62,7 @@ func New(ctx context.Context, cfg host.Config, _ Options, p telemetry.Providers,
 	if err != nil {
 		return nil, err
 	}
-	proc := &consumer.Processor{Events: h.Events, Debtors: postgres.New(h.Pool)}
+	proc := &consumer.Processor{Events: h.Events, Debtors: postgres.New(h.Pool), Tax: opt.Tax}
 	if err := h.Consume(ctx, bus.Consumer{
 		Stream: bus.ShopStream, Durable: "ingestion-invoices", FilterSubjects: []string{consumer.InvoiceSubjects},
 	}, proc.Process); err != nil {

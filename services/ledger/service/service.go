@@ -133,9 +133,8 @@ func NewWith(ctx context.Context, cfg host.Config, opt Options, p telemetry.Prov
 		return nil, err
 	}
 	h.Go(poster.Run)
-	h.Go(func(ctx context.Context) error {
-		return h.Events.RunBatchProjection(ctx, projector.Projection(projectionPoll))
-	})
+	proj := projector.Projection(projectionPoll)
+	h.GoProjection(proj.Name, func(ctx context.Context) error { return h.Events.RunBatchProjection(ctx, proj) })
 	return &Ledger{h: h, poster: poster, commander: commander}, nil
 }
 

@@ -10,11 +10,13 @@ package demo
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,9 +36,12 @@ import (
 
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/chains"
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/table"
+	"github.com/o2c-platform/o2c/libs/eventstore"
+	"github.com/o2c-platform/o2c/libs/eventstore/anchors"
 	"github.com/o2c-platform/o2c/libs/host"
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
+	"github.com/o2c-platform/o2c/libs/tax"
 	"github.com/o2c-platform/o2c/libs/telemetry"
 	ingestion "github.com/o2c-platform/o2c/services/ingestion/service"
 	ledger "github.com/o2c-platform/o2c/services/ledger/service"
@@ -89,9 +94,14 @@ type starter struct {
 	run  func(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.Logger, lis net.Listener) error
 }
 
-// runIngestion starts ingestion with its default options.
+// runIngestion starts ingestion with the demo tenant's tax settings, the
+// ledger's.
 func runIngestion(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.Logger, lis net.Listener) error {
-	return ingestion.Run(ctx, cfg, ingestion.Options{}, p, log, lis)
+	tables, err := tax.LoadTables(strings.NewReader(settings))
+	if err != nil {
+		return err
+	}
+	return ingestion.Run(ctx, cfg, ingestion.Options{Tax: tables.For}, p, log, lis)
 }
 
 // services lists every service that has code, in start order.
@@ -173,6 +183,10 @@ func Start(ctx context.Context, opt Options) (_ *System, err error) {
 			GRPCAddr:           lis.Addr().String(),
 			ManageStreams:      true,
 			ShutdownTimeout:    5 * time.Second,
+			// The demo signs its anchors with the published development
+			// key: it shows the check, it proves nothing.
+			AnchorKey:      eventstore.DevOnlyAnchorKey(),
+			AnchorInterval: 500 * time.Millisecond,
 		}
 		sys.Services = append(sys.Services, Service{Name: s.name, Addr: lis.Addr().String()})
 		wg.Add(1)
@@ -292,8 +306,22 @@ func Run(ctx context.Context, opt Options) (err error) {
 	}
 	fmt.Fprintln(out, "\nRejected shop messages (o2c rejected):")
 	table.Rejections(out, rej)
-	fmt.Fprintln(out, "\nEvent store hash chains (o2c verify):")
-	ok, err := chains.Verify(ctx, sys.DatabaseURL, chains.Schemas, out)
+	fmt.Fprintln(out, "\nEvent store hash chains and anchors (o2c verify --anchors-nats ... --dev-anchor-key):")
+	nc, err := nats.Connect(sys.NATSURL)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	if err := waitForAnchors(ctx, js, len(chains.Schemas)); err != nil {
+		return err
+	}
+	ok, err := chains.VerifyAnchored(ctx, sys.DatabaseURL, chains.Schemas, &chains.Anchors{
+		Source: anchors.NewJetStream(js), PublicKey: eventstore.DevOnlyAnchorKey().Public().(ed25519.PublicKey), Name: "stream " + anchors.StreamName,
+	}, out)
 	if err != nil {
 		return err
 	}
@@ -401,4 +429,26 @@ func Publish(ctx context.Context, natsURL string, p telemetry.Providers) ([]*sho
 		}
 	}
 	return invoices, nil
+}
+
+// waitForAnchors waits until the anchor stream holds at least n anchors:
+// one per service once each anchored its first events.
+func waitForAnchors(ctx context.Context, js jetstream.JetStream, n int) error {
+	var have uint64
+	err := poll(ctx, func() (bool, error) {
+		st, err := js.Stream(ctx, anchors.StreamName)
+		if err != nil {
+			return false, nil // not declared yet
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			return false, err
+		}
+		have = info.State.Msgs
+		return have >= uint64(n), nil
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for %d anchors (have %d): %w", n, have, err)
+	}
+	return nil
 }

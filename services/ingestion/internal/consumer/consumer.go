@@ -29,6 +29,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/fault"
+	"github.com/o2c-platform/o2c/libs/tax"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/invoice"
 )
 
@@ -52,6 +53,9 @@ type Debtors interface {
 type Processor struct {
 	Events  EventStore
 	Debtors Debtors
+	// Tax returns a tenant's tax table, the one the ledger books by; nil
+	// means tax.Default() for every tenant.
+	Tax func(tenant string) *tax.Table
 }
 
 // Process handles one message: nil when the invoice was stored or was
@@ -76,7 +80,11 @@ func (p *Processor) Process(ctx context.Context, m bus.Msg) error {
 			invoice.ErrUndecodable, err), fault.Detail{Code: "decode"})
 	}
 	number := inv.GetInvoiceNumber()
-	if err := invoice.Validate(inv, tenant); err != nil {
+	var opts []invoice.Option
+	if p.Tax != nil {
+		opts = append(opts, invoice.WithTaxTable(p.Tax(tenant)))
+	}
+	if err := invoice.Validate(inv, tenant, opts...); err != nil {
 		code := "invalid"
 		if errors.Is(err, invoice.ErrTenantMismatch) {
 			code = "tenant_mismatch"

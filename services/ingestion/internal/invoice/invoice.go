@@ -26,11 +26,11 @@ import (
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
 
-	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/debtor"
 	"github.com/o2c-platform/o2c/libs/money"
 	"github.com/o2c-platform/o2c/libs/storable"
 	"github.com/o2c-platform/o2c/libs/tax"
+	"github.com/o2c-platform/o2c/libs/tenant"
 )
 
 // ValidationError lists everything wrong with an invoice, each problem with
@@ -47,8 +47,8 @@ func (e *ValidationError) Error() string {
 // ErrTenantMismatch means the tenant in the subject and in the payload differ.
 var ErrTenantMismatch = errors.New("tenant in subject and payload differ")
 
-// ValidTenant reports whether s is a well-formed tenant id (see bus.ValidTenant).
-func ValidTenant(s string) bool { return bus.ValidTenant(s) }
+// ValidTenant reports whether s is a well-formed tenant id (see tenant.Valid).
+func ValidTenant(s string) bool { return tenant.Valid(s) }
 
 // namespace is the UUID namespace of ingestion's derived event ids.
 var namespace = uuid.MustParse("3f4c2b1e-8a6d-5c7b-9e0f-1a2b3c4d5e6f")

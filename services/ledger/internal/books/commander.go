@@ -201,6 +201,12 @@ func (c *Commander) Execute(ctx context.Context, cmd proto.Message, m Meta) (Res
 		}
 		return Result{}, fmt.Errorf("%w: %s", ErrUnsupportedCommand, cmd.ProtoReflect().Descriptor().FullName())
 	}
+	// Before anything reaches PostgreSQL, even the route lookup: text it
+	// cannot store fails there with an error that is no answer to the
+	// caller.
+	if err := CheckStorable(cmd); err != nil {
+		return Result{}, err
+	}
 	t, err := spec.target(cmd)
 	if err != nil {
 		return Result{}, err

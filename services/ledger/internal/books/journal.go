@@ -2,6 +2,8 @@ package books
 
 import (
 	"fmt"
+	"github.com/o2c-platform/o2c/libs/debtor"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -103,12 +105,12 @@ func checkManual(e ManualEntry) error {
 	switch {
 	case e.Tenant == "":
 		return invalid("tenant", "missing")
-	case e.IdempotencyKey == "" || len(e.IdempotencyKey) > maxKeyLen || !utf8.ValidString(e.IdempotencyKey):
-		return invalid("idempotency_key", "must be 1 to %d bytes of UTF-8", maxKeyLen)
-	case len(e.Text) > maxTextLen || !utf8.ValidString(e.Text):
-		return invalid("text", "must be up to %d bytes of UTF-8", maxTextLen)
-	case len(e.DocumentNumber) > maxKeyLen || !utf8.ValidString(e.DocumentNumber):
-		return invalid("document_number", "must be up to %d bytes of UTF-8", maxKeyLen)
+	case e.IdempotencyKey == "" || len(e.IdempotencyKey) > maxKeyLen || !storableText(e.IdempotencyKey):
+		return invalid("idempotency_key", "must be 1 to %d bytes of UTF-8 without NUL bytes", maxKeyLen)
+	case len(e.Text) > maxTextLen || !storableText(e.Text):
+		return invalid("text", "must be up to %d bytes of UTF-8 without NUL bytes", maxTextLen)
+	case len(e.DocumentNumber) > maxKeyLen || !storableText(e.DocumentNumber):
+		return invalid("document_number", "must be up to %d bytes of UTF-8 without NUL bytes", maxKeyLen)
 	case len(e.Legs) < 2 || len(e.Legs) > maxLegs:
 		return invalid("legs", "an entry has 2 to %d legs, this one %d", maxLegs, len(e.Legs))
 	}
@@ -117,7 +119,7 @@ func checkManual(e ManualEntry) error {
 	}
 	for i, l := range e.Legs {
 		a := l.GetAmount()
-		if l.GetAccount() == "" || len(l.GetAccount()) > 20 || !utf8.ValidString(l.GetAccount()) {
+		if l.GetAccount() == "" || len(l.GetAccount()) > 20 || !storableText(l.GetAccount()) {
 			return invalid(fmt.Sprintf("legs[%d].account", i), "%q must be 1 to 20 characters", l.GetAccount())
 		}
 		if err := checkCurrency(a.GetCurrency()); err != nil {
@@ -126,8 +128,11 @@ func checkManual(e ManualEntry) error {
 		if m := a.GetMinorUnits(); m == 0 || m > maxAmount || m < -maxAmount {
 			return invalid(fmt.Sprintf("legs[%d].amount.minor_units", i), "%d must be non-zero and at most 10^15 in size", m)
 		}
-		if len(l.GetDebtorId()) > maxKeyLen || len(l.GetTaxKey()) > 10 {
-			return invalid(fmt.Sprintf("legs[%d]", i), "debtor_id or tax_key too long")
+		if len(l.GetDebtorId()) > maxKeyLen || len(l.GetTaxKey()) > 10 || !storableText(l.GetDebtorId()) || !storableText(l.GetTaxKey()) {
+			return invalid(fmt.Sprintf("legs[%d]", i), "debtor_id or tax_key too long, not UTF-8 or with a NUL byte")
+		}
+		if debtor.Reserved(l.GetDebtorId()) {
+			return fmt.Errorf("legs[%d].debtor_id %q: %w", i, l.GetDebtorId(), ErrReservedDebtor)
 		}
 		if l.GetDebtorId() != "" && !IsDebtorAccount(l.GetAccount()) {
 			return invalid(fmt.Sprintf("legs[%d].account", i), "names debtor %q but %q is not a debtor personal account (5 to 9 digits, leading 1-6)", l.GetDebtorId(), l.GetAccount())
@@ -149,4 +154,10 @@ func IsDebtorAccount(account string) bool {
 		}
 	}
 	return true
+}
+
+// storableText reports whether PostgreSQL can store s as text: valid UTF-8
+// without NUL bytes.
+func storableText(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }

@@ -128,7 +128,8 @@ func InvoiceCommand(inv *ingestionv1.InvoiceIngested) *ledgerv1.RegisterInvoice 
 		cmd.Marketplace = inv.GetChannel().GetMarketplace()
 	}
 	for _, v := range inv.GetVat() {
-		cmd.Vat = append(cmd.Vat, &ledgerv1.VatAmount{RateBp: v.GetRateBp(), Net: money(v.GetNet()), Vat: money(v.GetVat())})
+		cmd.Vat = append(cmd.Vat, &ledgerv1.VatAmount{RateBp: v.GetRateBp(), Net: money(v.GetNet()), Vat: money(v.GetVat()),
+			TaxCountry: v.GetTaxCountry(), TaxTreatment: v.GetTaxTreatment()})
 	}
 	return cmd
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -14,6 +17,9 @@ import (
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 
+	"github.com/o2c-platform/o2c/libs/database"
+	"github.com/o2c-platform/o2c/libs/fault"
+	"github.com/o2c-platform/o2c/libs/serve"
 	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
 )
@@ -49,7 +55,10 @@ func (f *fakeReports) JournalLines(_ context.Context, q postgres.JournalQuery) (
 	return nil, "", f.err
 }
 
-// TestQueryStatus checks the error -> code table on every RPC.
+// TestQueryStatus checks the code every report RPC's errors get through the
+// ledger's fault chain (what the server's error interceptor applies):
+// argument errors, unknown debtors, deadlines, a lost database connection,
+// and an error nobody classified, which must not leak its text.
 func TestQueryStatus(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -61,8 +70,10 @@ func TestQueryStatus(t *testing.T) {
 		{fmt.Errorf("x: %w", postgres.ErrInvalidPageToken), codes.InvalidArgument},
 		{fmt.Errorf("x: %w", books.ErrUnknownDebtor), codes.NotFound},
 		{fmt.Errorf("x: %w", context.DeadlineExceeded), codes.DeadlineExceeded},
-		{errors.New("connection refused"), codes.Unavailable},
+		{fmt.Errorf("query: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), codes.Unavailable},
+		{errors.New("relation \"secret_table\" does not exist"), codes.Internal},
 	}
+	classify := fault.Chain(books.Errors.Classify, postgres.Errors.Classify, database.Classify)
 	for _, tt := range tests {
 		t.Run(tt.want.String(), func(t *testing.T) {
 			t.Parallel()
@@ -91,8 +102,12 @@ func TestQueryStatus(t *testing.T) {
 				},
 			}
 			for name, call := range calls {
-				if got := status.Code(call()); got != tt.want {
+				err := serve.Status(classify, call())
+				if got := status.Code(err); got != tt.want {
 					t.Errorf("%s with %v: code %v, want %v", name, tt.err, got, tt.want)
+				}
+				if strings.Contains(status.Convert(err).Message(), "secret_table") {
+					t.Errorf("%s: an unclassified error's text reached the client: %v", name, err)
 				}
 			}
 		})
