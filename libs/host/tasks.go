@@ -91,8 +91,8 @@ func (h *Host) supervise(ctx context.Context, t task) error {
 		retries      int
 	)
 	recovered := func() {
-		h.ready.setFailing(t.name, false)
 		h.Log.Info("background task recovered", "task", t.name, "down", time.Since(failingSince).Round(time.Millisecond), "retries", retries)
+		h.ready.setFailing(t.name, false)
 		failingSince, retries, delay = time.Time{}, 0, h.Config.RetryMin
 	}
 	for {
@@ -119,8 +119,8 @@ func (h *Host) supervise(ctx context.Context, t task) error {
 		h.retries.Add(ctx, 1, metric.WithAttributes(attribute.String("service", h.Spec.Name), attribute.String("task", t.name)))
 		if failingSince.IsZero() {
 			failingSince = time.Now()
-			h.ready.setFailing(t.name, true)
 			h.Log.Warn("background task failing, retrying with back-off", "task", t.name, "error", err)
+			h.ready.setFailing(t.name, true)
 		}
 		for {
 			if !sleep(ctx, delay) {
