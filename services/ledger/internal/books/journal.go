@@ -2,7 +2,6 @@ package books
 
 import (
 	"fmt"
-	"github.com/o2c-platform/o2c/libs/debtor"
 	"strings"
 	"unicode/utf8"
 
@@ -11,6 +10,9 @@ import (
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+
+	"github.com/o2c-platform/o2c/libs/debtor"
+	tenantid "github.com/o2c-platform/o2c/libs/tenant"
 )
 
 // ManualEntry is a journal entry posted as it is (PostJournalEntry) rather
@@ -43,13 +45,14 @@ func JournalEntryID(tenant, key string) uuid.UUID {
 }
 
 // JournalEntry checks a manual entry and returns the event that books it,
-// with the entry id JournalEntryID. It checks what needs no books: a key,
-// text and document number within limits, a calendar date, 2 to 1000
-// legs, each on an account, in an ISO 4217 currency, non-zero and at most
-// 10^15 minor units, a debtor only on a debtor personal account, and the
-// legs balancing per currency. Its errors wrap ErrInvalidCommand (an
-// *InvalidCommandError naming the field), and also ErrUnbalanced when the
-// legs do not balance. Ledger.PostJournalEntry adds the period check.
+// with the entry id JournalEntryID. It checks what needs no books: a
+// tenant id, a key, text and document number within limits and storable,
+// a calendar date, 2 to 1000 legs, each on an account, in an ISO 4217
+// currency, non-zero and at most 10^15 minor units, a debtor only on a
+// debtor personal account, and the legs balancing per currency. Its
+// errors wrap ErrInvalidCommand (an *InvalidCommandError naming the
+// field), also ErrUnbalanced when the legs do not balance, or
+// ErrReservedDebtor. Ledger.PostJournalEntry adds the period check.
 func JournalEntry(e ManualEntry) (*ledgerv1.JournalEntryPosted, error) {
 	if err := checkManual(e); err != nil {
 		return nil, fmt.Errorf("journal entry %s: %w", e.IdempotencyKey, err)
@@ -103,8 +106,8 @@ func (l *Ledger) CheckOpen(d Date) error {
 
 func checkManual(e ManualEntry) error {
 	switch {
-	case e.Tenant == "":
-		return invalid("tenant", "missing")
+	case !tenantid.Valid(e.Tenant):
+		return invalid("tenant", "%q is not a tenant id (lowercase letters, digits, dashes)", e.Tenant)
 	case e.IdempotencyKey == "" || len(e.IdempotencyKey) > maxKeyLen || !storableText(e.IdempotencyKey):
 		return invalid("idempotency_key", "must be 1 to %d bytes of UTF-8 without NUL bytes", maxKeyLen)
 	case len(e.Text) > maxTextLen || !storableText(e.Text):

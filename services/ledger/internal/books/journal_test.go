@@ -29,6 +29,7 @@ func TestJournalEntryChecksTheEntry(t *testing.T) {
 		field  string
 	}{
 		{"no tenant", func(e *ManualEntry) { e.Tenant = "" }, "tenant"},
+		{"not a tenant id", func(e *ManualEntry) { e.Tenant = "ACME!" }, "tenant"},
 		{"no key", func(e *ManualEntry) { e.IdempotencyKey = "" }, "idempotency_key"},
 		{"key too long", func(e *ManualEntry) { e.IdempotencyKey = strings.Repeat("k", 201) }, "idempotency_key"},
 		{"text not UTF-8", func(e *ManualEntry) { e.Text = "\xff" }, "text"},

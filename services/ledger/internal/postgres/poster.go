@@ -13,7 +13,6 @@ import (
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 
-	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 )
@@ -151,10 +150,6 @@ func (p *Poster) Post(ctx context.Context, e Entry) (Posted, error) {
 
 // entryEvent has the books check e and wraps its JournalEntryPosted event.
 func entryEvent(ctx context.Context, e Entry) (eventstore.Event, error) {
-	if !bus.ValidTenant(e.Tenant) {
-		return eventstore.Event{}, fmt.Errorf("journal entry %s: %w", e.IdempotencyKey,
-			&books.InvalidCommandError{Field: "tenant", Reason: fmt.Sprintf("%q is not a tenant id (lowercase letters, digits, dashes)", e.Tenant)})
-	}
 	posted, err := books.JournalEntry(e)
 	if err != nil {
 		return eventstore.Event{}, err
