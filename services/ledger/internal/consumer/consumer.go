@@ -183,40 +183,6 @@ func idempotencyKey(cmd proto.Message) string {
 	return ""
 }
 
-func newCommand(name string) (proto.Message, bool) {
-	switch name {
-	case "o2c.ledger.v1.RegisterInvoice":
-		return &ledgerv1.RegisterInvoice{}, true
-	case "o2c.ledger.v1.RecordOpeningBalance":
-		return &ledgerv1.RecordOpeningBalance{}, true
-	case "o2c.ledger.v1.IssueCreditNote":
-		return &ledgerv1.IssueCreditNote{}, true
-	case "o2c.ledger.v1.ApplyPayment":
-		return &ledgerv1.ApplyPayment{}, true
-	case "o2c.ledger.v1.ReturnPayment":
-		return &ledgerv1.ReturnPayment{}, true
-	case "o2c.ledger.v1.AssessCharge":
-		return &ledgerv1.AssessCharge{}, true
-	case "o2c.ledger.v1.WriteOff":
-		return &ledgerv1.WriteOff{}, true
-	case "o2c.ledger.v1.RecoverWrittenOff":
-		return &ledgerv1.RecoverWrittenOff{}, true
-	case "o2c.ledger.v1.RecordAgencyCollection":
-		return &ledgerv1.RecordAgencyCollection{}, true
-	case "o2c.ledger.v1.ReverseEntry":
-		return &ledgerv1.ReverseEntry{}, true
-	case "o2c.ledger.v1.PayOutCreditBalance":
-		return &ledgerv1.PayOutCreditBalance{}, true
-	case "o2c.ledger.v1.ClosePeriod":
-		return &ledgerv1.ClosePeriod{}, true
-	case "o2c.ledger.v1.ReopenPeriod":
-		return &ledgerv1.ReopenPeriod{}, true
-	case "o2c.ledger.v1.MergeDebtor":
-		return &ledgerv1.MergeDebtor{}, true
-	}
-	return nil, false
-}
-
 // decodeCommand reads the command in msg (see the package comment).
 func decodeCommand(msg bus.Msg) (proto.Message, books.Meta, error) {
 	h := msg.Header
@@ -226,7 +192,7 @@ func decodeCommand(msg bus.Msg) (proto.Message, books.Meta, error) {
 		if err != nil {
 			return nil, books.Meta{}, fmt.Errorf("message on %s: %w", msg.Subject, err)
 		}
-		cmd, ok := newCommand(ev.Type)
+		cmd, ok := books.NewCommand(ev.Type)
 		if !ok || ev.Payload == nil {
 			return nil, books.Meta{}, fmt.Errorf("event %s on %s: %w: %s", ev.EventID, msg.Subject, books.ErrUnsupportedCommand, ev.Type)
 		}
@@ -238,7 +204,7 @@ func decodeCommand(msg bus.Msg) (proto.Message, books.Meta, error) {
 		subj := msg.Subject
 		name = "o2c.ledger.v1." + bus.CommandName(subj[strings.LastIndexByte(subj, '.')+1:])
 	}
-	cmd, ok := newCommand(name)
+	cmd, ok := books.NewCommand(name)
 	if !ok {
 		return nil, books.Meta{}, fmt.Errorf("message on %s: %w: %q", msg.Subject, books.ErrUnsupportedCommand, name)
 	}
