@@ -43,7 +43,7 @@ func run(ctx context.Context, getenv func(string) string) error {
 			return err
 		}
 	}
-	l, err := service.NewWith(ctx, cfg, opt, p, log, nil)
+	l, err := service.New(ctx, cfg, opt, p, log, nil)
 	if err != nil {
 		return err
 	}

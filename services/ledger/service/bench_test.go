@@ -117,7 +117,7 @@ func (w *world) startLedger(b *testing.B) *ledger {
 		ManageStreams:      true,
 		ShutdownTimeout:    10 * time.Second,
 	}
-	svc, err := service.New(ctx, cfg, telemetry.Providers{}, slog.New(slog.NewTextHandler(io.Discard, nil)), lis)
+	svc, err := service.New(ctx, cfg, service.Options{}, telemetry.Providers{}, slog.New(slog.NewTextHandler(io.Discard, nil)), lis)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -10,6 +10,8 @@ package service
 
 import (
 	"context"
+	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"time"
@@ -19,7 +21,6 @@ import (
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
 	"github.com/o2c-platform/o2c/libs/bus"
-	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/fault"
 	"github.com/o2c-platform/o2c/libs/host"
 	"github.com/o2c-platform/o2c/libs/telemetry"
@@ -52,9 +53,10 @@ type Ledger struct {
 	commander *books.Commander
 }
 
-// Run runs the ledger until ctx ends. lis may be nil (listen on cfg.GRPCAddr).
-func Run(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.Logger, lis net.Listener) error {
-	l, err := New(ctx, cfg, p, log, lis)
+// Run runs the ledger until ctx ends: New, then Serve. lis may be nil
+// (listen on cfg.GRPCAddr).
+func Run(ctx context.Context, cfg host.Config, opt Options, p telemetry.Providers, log *slog.Logger, lis net.Listener) error {
+	l, err := New(ctx, cfg, opt, p, log, lis)
 	if err != nil {
 		return err
 	}
@@ -73,14 +75,10 @@ type Options struct {
 	CommandSources []string
 }
 
-// New is NewWith with the default Options.
-func New(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.Logger, lis net.Listener) (*Ledger, error) {
-	return NewWith(ctx, cfg, Options{}, p, log, lis)
-}
-
-// NewWith migrates (when configured), connects, binds the consumers and
-// registers the gRPC services and background tasks. Call Serve next.
-func NewWith(ctx context.Context, cfg host.Config, opt Options, p telemetry.Providers, log *slog.Logger, lis net.Listener) (*Ledger, error) {
+// New migrates (when configured), connects, binds the consumers and
+// registers the gRPC services and background tasks. Call Serve next, or
+// Close.
+func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Providers, log *slog.Logger, lis net.Listener) (*Ledger, error) {
 	h, err := host.New(ctx, host.Spec{
 		Name:       Name,
 		Migrations: postgres.Migrations(),
@@ -148,15 +146,27 @@ func (l *Ledger) Close() { l.h.Close() }
 // Addr returns the gRPC listen address.
 func (l *Ledger) Addr() net.Addr { return l.h.Addr() }
 
-// Poster returns the in-process write path, the one PostJournalEntry calls.
-func (l *Ledger) Poster() *postgres.Poster { return l.poster }
+// LoadSettings reads a ledger settings file (books.Settings) and returns
+// the function Options.Books takes.
+func LoadSettings(r io.Reader) (func(tenant string) books.Config, error) {
+	return books.LoadSettings(r)
+}
 
-// Commander returns the in-process command path, the one
-// LedgerCommandService and the consumers call.
-func (l *Ledger) Commander() *books.Commander { return l.commander }
+// LoadSettingsFile is LoadSettings on the file at path.
+func LoadSettingsFile(path string) (func(tenant string) books.Config, error) {
+	return books.LoadSettingsFile(path)
+}
 
-// Events returns the ledger's event store.
-func (l *Ledger) Events() *eventstore.Store { return l.h.Events }
+// ReadModelReport is what VerifyReadModels found.
+type ReadModelReport = postgres.ReadModelReport
 
-// Pool returns the ledger's connection pool.
-func (l *Ledger) Pool() *pgxpool.Pool { return l.h.Pool }
+// VerifyReadModels rebuilds the ledger's read models from its events and
+// compares them, and checks the accounting invariants (see
+// postgres.VerifyReadModels); `o2c verify` runs it.
+func VerifyReadModels(ctx context.Context, pool *pgxpool.Pool) (ReadModelReport, error) {
+	return postgres.VerifyReadModels(ctx, pool)
+}
+
+// Migrations returns the ledger's own migrations (applied after the event
+// store's and the rejection store's).
+func Migrations() fs.FS { return postgres.Migrations() }

@@ -92,10 +92,10 @@ func TestVerifyReadModels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Mismatches) != 1 || rep.Mismatches[0] != (Mismatch{Table: "account_balances", Missing: 1, Extra: 1}) {
+	if len(rep.Mismatches) != 1 || rep.Mismatches[0] != (postgres.Mismatch{Table: "account_balances", Missing: 1, Extra: 1}) {
 		t.Errorf("mismatches = %+v, want account_balances 1 missing, 1 extra", rep.Mismatches)
 	}
-	if len(rep.Breaches) != 1 || rep.Breaches[0] != (Breach{Invariant: "trial balance", Tenant: "acme", Currency: "EUR", Difference: 1}) {
+	if len(rep.Breaches) != 1 || rep.Breaches[0] != (postgres.Breach{Invariant: "trial balance", Tenant: "acme", Currency: "EUR", Difference: 1}) {
 		t.Errorf("breaches = %+v, want the trial balance off by 1", rep.Breaches)
 	}
 }

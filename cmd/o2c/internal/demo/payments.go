@@ -41,7 +41,7 @@ func runLedger(ctx context.Context, cfg host.Config, p telemetry.Providers, log 
 	if err != nil {
 		return err
 	}
-	l, err := ledger.NewWith(ctx, cfg, ledger.Options{Books: books}, p, log, lis)
+	l, err := ledger.New(ctx, cfg, ledger.Options{Books: books}, p, log, lis)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package service
+package books
 
 import (
 	"encoding/json"
@@ -8,7 +8,6 @@ import (
 	"sort"
 
 	"github.com/o2c-platform/o2c/libs/tax"
-	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 )
 
 // TenantSettings is one tenant's ledger configuration as written in the
@@ -57,13 +56,13 @@ type Settings struct {
 }
 
 // Config turns one tenant's settings into the domain's configuration.
-func (t TenantSettings) Config() (books.Config, error) {
-	var c books.Config
+func (t TenantSettings) Config() (Config, error) {
+	var c Config
 	switch t.Chart {
 	case "", "SKR03":
-		c.Chart.Standard = books.SKR03
+		c.Chart.Standard = SKR03
 	case "SKR04":
-		c.Chart.Standard = books.SKR04
+		c.Chart.Standard = SKR04
 	default:
 		return c, fmt.Errorf("chart %q: want SKR03 or SKR04", t.Chart)
 	}
@@ -72,9 +71,9 @@ func (t TenantSettings) Config() (books.Config, error) {
 	}
 	c.Chart.AccountLength = t.AccountLength
 	if len(t.Accounts) > 0 {
-		c.Chart.Accounts = map[books.Logical]string{}
+		c.Chart.Accounts = map[Logical]string{}
 		for k, v := range t.Accounts {
-			c.Chart.Accounts[books.Logical(k)] = v
+			c.Chart.Accounts[Logical(k)] = v
 		}
 	}
 	c.Chart.Banks, c.Chart.Clearing, c.Chart.Marketplaces = t.Banks, t.Clearing, t.Marketplaces
@@ -83,7 +82,7 @@ func (t TenantSettings) Config() (books.Config, error) {
 		return c, err
 	}
 	for _, l := range table.Logicals() {
-		if _, err := c.Chart.Account(books.Logical(l)); err != nil {
+		if _, err := c.Chart.Account(Logical(l)); err != nil {
 			return c, fmt.Errorf("tax: %w (name its number under \"accounts\")", err)
 		}
 	}
@@ -91,11 +90,11 @@ func (t TenantSettings) Config() (books.Config, error) {
 	c.PeriodActors = t.PeriodActors
 	switch t.AllocationOrder {
 	case "", "bgb":
-		c.Order = books.OrderBGB
+		c.Order = OrderBGB
 	case "due-date":
-		c.Order = books.OrderDueDate
+		c.Order = OrderDueDate
 	case "document-date":
-		c.Order = books.OrderDocumentDate
+		c.Order = OrderDocumentDate
 	default:
 		return c, fmt.Errorf("allocation_order %q: want bgb, due-date or document-date", t.AllocationOrder)
 	}
@@ -104,7 +103,7 @@ func (t TenantSettings) Config() (books.Config, error) {
 
 // LoadSettings reads a settings file and returns the function Options.Books
 // wants. Every tenant's settings are checked before the service starts.
-func LoadSettings(r io.Reader) (func(tenant string) books.Config, error) {
+func LoadSettings(r io.Reader) (func(tenant string) Config, error) {
 	var s Settings
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
@@ -120,7 +119,7 @@ func LoadSettings(r io.Reader) (func(tenant string) books.Config, error) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	configs := make(map[string]books.Config, len(names))
+	configs := make(map[string]Config, len(names))
 	for _, name := range names {
 		c, err := s.Tenants[name].Config()
 		if err != nil {
@@ -128,7 +127,7 @@ func LoadSettings(r io.Reader) (func(tenant string) books.Config, error) {
 		}
 		configs[name] = c
 	}
-	return func(tenant string) books.Config {
+	return func(tenant string) Config {
 		if c, ok := configs[tenant]; ok {
 			return c
 		}
@@ -137,7 +136,7 @@ func LoadSettings(r io.Reader) (func(tenant string) books.Config, error) {
 }
 
 // LoadSettingsFile is LoadSettings on the file at path.
-func LoadSettingsFile(path string) (func(tenant string) books.Config, error) {
+func LoadSettingsFile(path string) (func(tenant string) Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("ledger settings: %w", err)

@@ -1,15 +1,13 @@
-package service
+package postgres
 
 import (
 	"context"
 	"fmt"
-	"io/fs"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/o2c-platform/o2c/libs/eventstore"
-	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
 )
 
 // ReadModels are the ledger's projected tables, rebuilt from events by
@@ -23,12 +21,6 @@ var ReadModels = []string{"journal_lines", "account_balances", "control_balances
 type Mismatch struct {
 	Table          string
 	Missing, Extra int64
-}
-
-// Breach is an accounting invariant that does not hold in the read models.
-type Breach struct {
-	Invariant, Tenant, Currency string
-	Difference                  int64
 }
 
 // ReadModelReport is what VerifyReadModels found.
@@ -54,7 +46,7 @@ func (r ReadModelReport) OK() bool { return len(r.Mismatches) == 0 && len(r.Brea
 // temporary tables live in a transaction that is rolled back.
 func VerifyReadModels(ctx context.Context, pool *pgxpool.Pool) (ReadModelReport, error) {
 	var rep ReadModelReport
-	store, err := eventstore.New(pool, Name, eventstore.Options{})
+	store, err := eventstore.New(pool, Schema, eventstore.Options{})
 	if err != nil {
 		return rep, err
 	}
@@ -67,7 +59,7 @@ func VerifyReadModels(ctx context.Context, pool *pgxpool.Pool) (ReadModelReport,
 	defer tx.Rollback(ctx) //nolint:errcheck // always rolled back: nothing is written
 	var checkpoint eventstore.Cursor
 	var txid string
-	err = tx.QueryRow(ctx, `SELECT tx_id::text, position FROM checkpoints WHERE name = $1`, postgres.ProjectionName).Scan(&txid, &checkpoint.Position)
+	err = tx.QueryRow(ctx, `SELECT tx_id::text, position FROM checkpoints WHERE name = $1`, ProjectionName).Scan(&txid, &checkpoint.Position)
 	switch {
 	case err == pgx.ErrNoRows:
 	case err != nil:
@@ -78,7 +70,7 @@ func VerifyReadModels(ctx context.Context, pool *pgxpool.Pool) (ReadModelReport,
 		}
 	}
 	for _, t := range ReadModels {
-		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE `+t+` (LIKE `+Name+`.`+t+` INCLUDING ALL) ON COMMIT DROP`); err != nil {
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE `+t+` (LIKE `+Schema+`.`+t+` INCLUDING ALL) ON COMMIT DROP`); err != nil {
 			return rep, fmt.Errorf("verify read models: %w", err)
 		}
 	}
@@ -98,7 +90,7 @@ func VerifyReadModels(ctx context.Context, pool *pgxpool.Pool) (ReadModelReport,
 			batch = append(batch, ev)
 		}
 		if len(batch) > 0 {
-			if err := postgres.Apply(ctx, tx, batch); err != nil {
+			if err := Apply(ctx, tx, batch); err != nil {
 				return rep, fmt.Errorf("verify read models: replay: %w", err)
 			}
 			rep.Events += len(batch)
@@ -112,8 +104,8 @@ func VerifyReadModels(ctx context.Context, pool *pgxpool.Pool) (ReadModelReport,
 		var m Mismatch
 		m.Table = t
 		err := tx.QueryRow(ctx, `SELECT
-			(SELECT count(*) FROM (SELECT * FROM pg_temp.`+t+` EXCEPT ALL SELECT * FROM `+Name+`.`+t+`) d),
-			(SELECT count(*) FROM (SELECT * FROM `+Name+`.`+t+` EXCEPT ALL SELECT * FROM pg_temp.`+t+`) d)`).Scan(&m.Missing, &m.Extra)
+			(SELECT count(*) FROM (SELECT * FROM pg_temp.`+t+` EXCEPT ALL SELECT * FROM `+Schema+`.`+t+`) d),
+			(SELECT count(*) FROM (SELECT * FROM `+Schema+`.`+t+` EXCEPT ALL SELECT * FROM pg_temp.`+t+`) d)`).Scan(&m.Missing, &m.Extra)
 		if err != nil {
 			return rep, fmt.Errorf("verify read models: compare %s: %w", t, err)
 		}
@@ -123,19 +115,19 @@ func VerifyReadModels(ctx context.Context, pool *pgxpool.Pool) (ReadModelReport,
 	}
 	rows, err := tx.Query(ctx, `
 		SELECT 'trial balance', tenant, currency, sum(balance_minor)
-		FROM `+Name+`.account_balances GROUP BY tenant, currency HAVING sum(balance_minor) <> 0
+		FROM `+Schema+`.account_balances GROUP BY tenant, currency HAVING sum(balance_minor) <> 0
 		UNION ALL
 		SELECT 'control account', COALESCE(c.tenant, d.tenant), COALESCE(c.currency, d.currency),
 		       COALESCE(c.balance_minor, 0) - COALESCE(d.total, 0)
-		FROM `+Name+`.control_balances c
-		FULL JOIN (SELECT tenant, currency, sum(balance_minor) AS total FROM `+Name+`.account_balances WHERE debtor GROUP BY tenant, currency) d
+		FROM `+Schema+`.control_balances c
+		FULL JOIN (SELECT tenant, currency, sum(balance_minor) AS total FROM `+Schema+`.account_balances WHERE debtor GROUP BY tenant, currency) d
 		  ON c.tenant = d.tenant AND c.currency = d.currency
 		WHERE COALESCE(c.balance_minor, 0) <> COALESCE(d.total, 0)
 		UNION ALL
 		SELECT 'open items', COALESCE(o.tenant, b.tenant) || '/' || COALESCE(o.debtor_id, b.debtor_id), COALESCE(o.currency, b.currency),
 		       COALESCE(o.total, 0) - COALESCE(b.total, 0)
-		FROM (SELECT tenant, debtor_id, currency, sum(open_minor) AS total FROM `+Name+`.open_items GROUP BY 1, 2, 3) o
-		FULL JOIN (SELECT tenant, debtor_id, currency, sum(amount_minor) AS total FROM `+Name+`.journal_lines
+		FROM (SELECT tenant, debtor_id, currency, sum(open_minor) AS total FROM `+Schema+`.open_items GROUP BY 1, 2, 3) o
+		FULL JOIN (SELECT tenant, debtor_id, currency, sum(amount_minor) AS total FROM `+Schema+`.journal_lines
 		           WHERE debtor_id <> '' GROUP BY 1, 2, 3) b
 		  ON o.tenant = b.tenant AND o.debtor_id = b.debtor_id AND o.currency = b.currency
 		WHERE COALESCE(o.total, 0) <> COALESCE(b.total, 0)`)
@@ -152,7 +144,3 @@ func VerifyReadModels(ctx context.Context, pool *pgxpool.Pool) (ReadModelReport,
 	}
 	return rep, rows.Err()
 }
-
-// Migrations returns the ledger's own migrations (applied after the event
-// store's), for tools and tests outside the service that set up its schema.
-func Migrations() fs.FS { return postgres.Migrations() }

@@ -1,4 +1,4 @@
-package service
+package books
 
 import (
 	"errors"
@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/o2c-platform/o2c/libs/tax"
-	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 )
 
 func TestLoadSettings(t *testing.T) {
@@ -20,14 +19,14 @@ func TestLoadSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	acme := books4("acme")
-	if acme.Chart.Standard != books.SKR04 || acme.Chart.AccountLength != 5 || acme.Order != books.OrderDueDate ||
+	if acme.Chart.Standard != SKR04 || acme.Chart.AccountLength != 5 || acme.Order != OrderDueDate ||
 		acme.Chart.Banks["DE02120300000000202051"] != "1800" || len(acme.PeriodActors) != 1 {
 		t.Errorf("acme = %+v", acme)
 	}
-	if a, err := acme.Chart.Account(books.Revenue19); err != nil || a != "4401" {
+	if a, err := acme.Chart.Account(Revenue19); err != nil || a != "4401" {
 		t.Errorf("acme revenue-19 = %q, %v; want the merchant's 4401", a, err)
 	}
-	if other := books4("other"); other.Chart.Standard != books.SKR03 || other.Order != books.OrderBGB {
+	if other := books4("other"); other.Chart.Standard != SKR03 || other.Order != OrderBGB {
 		t.Errorf("default = %+v", other)
 	}
 	for _, bad := range []string{
@@ -56,7 +55,7 @@ func TestLoadSettingsTax(t *testing.T) {
 	if err != nil {
 		t.Fatalf("acme: OSS Austria: %v", err)
 	}
-	if n, err := configs("acme").Chart.Account(books.Logical(a.OutputVAT)); err != nil || n != "1768" {
+	if n, err := configs("acme").Chart.Account(Logical(a.OutputVAT)); err != nil || n != "1768" {
 		t.Errorf("acme: OSS Austria output VAT on %q, %v; want the merchant's 1768", n, err)
 	}
 	if _, err := configs("other").Chart.Tax.Supply(at, on); !errors.Is(err, tax.ErrUnmapped) {
