@@ -68,7 +68,7 @@ func TestValidateRejectsOverflow(t *testing.T) {
 	}{
 		// MaxInt64 + MaxInt64 + 3 wraps to 1: net 1, gross 1 matched.
 		{"lines that wrap to 0.01", zeroRated([]int64{maxI, maxI, 3}, 1, 1), []string{
-			"lines[0].net_amount.minor_units: 9223372036854775807 is beyond",
+			"lines[0].net_amount.minor_units: 9223372036854775807 minor units (92233720368547758.07 EUR) are beyond",
 			"lines[1].net_amount.minor_units",
 		}},
 		// 5·10^16 · 1900 wraps; the totals below are what the wrapped
@@ -82,12 +82,12 @@ func TestValidateRejectsOverflow(t *testing.T) {
 				Net: eur(net), Vat: []*shopv1.VatTotal{{RateBp: 1900, Net: eur(net), Vat: eur(wrapped)}}, Gross: eur(net + wrapped),
 			}
 			return inv
-		}(), []string{"lines[0].net_amount.minor_units: 50000000000000000 is beyond", "totals.net.minor_units"}},
+		}(), []string{"lines[0].net_amount.minor_units: 50000000000000000 minor units (500000000000000.00 EUR) are beyond", "totals.net.minor_units"}},
 		{"a line of 2·10^15", zeroRated([]int64{2 * money.MaxAbs}, 2*money.MaxAbs, 2*money.MaxAbs), []string{
-			"lines[0].net_amount.minor_units: 2000000000000000 is beyond", "totals.gross.minor_units",
+			"lines[0].net_amount.minor_units: 2000000000000000 minor units (20000000000000.00 EUR) are beyond the 10000000000000.00 EUR", "totals.gross.minor_units",
 		}},
 		{"a negative line beyond the bound", zeroRated([]int64{-money.MaxAbs - 1, money.MaxAbs}, 1, 1), []string{
-			"lines[0].net_amount.minor_units: -1000000000000001 is beyond",
+			"lines[0].net_amount.minor_units: -1000000000000001 minor units (-10000000000000.01 EUR) are beyond",
 		}},
 		// Every line is within the bound, but there are enough of them to
 		// wrap the sum.

@@ -128,6 +128,8 @@ func Validate(inv *shopv1.InvoiceIssued, subjectTenant string, opts ...Option) e
 		return v.err()
 	}
 	v.check(len(inv.GetLines()) > 0, "lines: at least one line is required")
+	exp, _ := money.Exponent(cur)
+	amount := func(minor int64) string { return money.FormatMinor(minor, exp) + " " + cur }
 	var net int64
 	byKey := map[tax.Key]*vatGroup{}
 	var keys []tax.Key
@@ -161,7 +163,7 @@ func Validate(inv *shopv1.InvoiceIssued, subjectTenant string, opts ...Option) e
 		return v.err()
 	}
 	if tn, ok := v.money(tot.GetNet(), cur, "totals.net"); ok {
-		v.check(tn == net, "totals.net: %s does not equal the sum of the lines %s", money.FormatMinor(tn, 2), money.FormatMinor(net, 2))
+		v.check(tn == net, "totals.net: %s does not equal the sum of the lines, %s", amount(tn), amount(net))
 	}
 	seen := map[tax.Key]bool{}
 	vatSum := int64(0)
@@ -181,7 +183,7 @@ func Validate(inv *shopv1.InvoiceIssued, subjectTenant string, opts ...Option) e
 			continue
 		}
 		if nok {
-			v.check(vn == g.net, "%s.net: %d does not equal the lines at this rate (%d)", path, vn, g.net)
+			v.check(vn == g.net, "%s.net: %s does not equal the lines at this rate, %s", path, amount(vn), amount(g.net))
 		}
 		if vok {
 			want, err := VAT(g.net, r)
@@ -189,21 +191,20 @@ func Validate(inv *shopv1.InvoiceIssued, subjectTenant string, opts ...Option) e
 				v.problem(fmt.Sprintf("%s.vat: VAT on the rate's net amount: %v", path, err))
 				continue
 			}
-			v.check(vv == want || vv == g.lineVAT, "%s.vat: %d is neither the VAT on the rate's net amount (%d) nor the sum of per-line VAT (%d)", path, vv, want, g.lineVAT)
-			v.check(vv >= 0, "%s.vat: %d is negative; the books take no negative VAT in an invoice (use a credit note)", path, vv)
+			v.check(vv == want || vv == g.lineVAT, "%s.vat: %s is neither the VAT on the rate's net amount (%s) nor the sum of per-line VAT (%s)", path, amount(vv), amount(want), amount(g.lineVAT))
+			v.check(vv >= 0, "%s.vat: %s is negative; the books take no negative VAT in an invoice (use a credit note)", path, amount(vv))
 			v.add(&vatSum, vv, "totals.vat: the sum of vat")
 		}
 	}
 	for _, k := range keys {
 		v.check(seen[k], "totals.vat: rate %d %s of the lines has no VAT total", k.RateBP, k)
 	}
-	exp, _ := money.Exponent(cur)
-	v.taxRules(optionsOf(opts).table, keys, byKey, issue, ok, exp)
+	v.taxRules(optionsOf(opts).table, keys, byKey, issue, ok, exp, cur)
 	if g, ok := v.money(tot.GetGross(), cur, "totals.gross"); ok {
 		if want, err := money.Add(net, vatSum); err != nil {
 			v.problem(fmt.Sprintf("totals.gross: net plus VAT: %v", err))
 		} else {
-			v.check(g == want, "totals.gross: %d does not equal net plus VAT (%d)", g, want)
+			v.check(g == want, "totals.gross: %s does not equal net plus VAT, %s", amount(g), amount(want))
 		}
 		v.check(g > 0, "totals.gross: must be positive (use a credit note for negative amounts)")
 	}
@@ -314,7 +315,9 @@ func (v *validator) money(m *commonv1.Money, currency, path string) (int64, bool
 		return 0, false
 	}
 	if !money.InBounds(m.GetMinorUnits()) {
-		v.problem(fmt.Sprintf("%s.minor_units: %d is beyond the %d minor units o2c accepts for one amount", path, m.GetMinorUnits(), money.MaxAbs))
+		exp, _ := money.Exponent(currency)
+		v.problem(fmt.Sprintf("%s.minor_units: %d minor units (%s %s) are beyond the %s %s o2c accepts for one amount", path,
+			m.GetMinorUnits(), money.FormatMinor(m.GetMinorUnits(), exp), currency, money.FormatMinor(money.MaxAbs, exp), currency))
 		return 0, false
 	}
 	return m.GetMinorUnits(), true

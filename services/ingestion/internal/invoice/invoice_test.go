@@ -56,10 +56,11 @@ func TestValidateRejects(t *testing.T) {
 		mutate func(*shopv1.InvoiceIssued)
 		want   string
 	}{
-		{"net total off by a cent", func(i *shopv1.InvoiceIssued) { i.Totals.Net = eur(15001) }, "totals.net"},
-		{"vat of 7% wrong", func(i *shopv1.InvoiceIssued) { i.Totals.Vat[1].Vat = eur(351) }, "totals.vat[1].vat"},
+		// Amounts in reasons are written as a clerk reads them: 150.01 EUR.
+		{"net total off by a cent", func(i *shopv1.InvoiceIssued) { i.Totals.Net = eur(15001) }, "totals.net: 150.01 EUR does not equal the sum of the lines, 150.00 EUR"},
+		{"vat of 7% wrong", func(i *shopv1.InvoiceIssued) { i.Totals.Vat[1].Vat = eur(351) }, "totals.vat[1].vat: 3.51 EUR is neither"},
 		{"rate missing", func(i *shopv1.InvoiceIssued) { i.Totals.Vat = i.Totals.Vat[:1] }, "rate 700"},
-		{"gross wrong", func(i *shopv1.InvoiceIssued) { i.Totals.Gross = eur(17251) }, "totals.gross"},
+		{"gross wrong", func(i *shopv1.InvoiceIssued) { i.Totals.Gross = eur(17251) }, "totals.gross: 172.51 EUR does not equal net plus VAT"},
 		{"line currency differs", func(i *shopv1.InvoiceIssued) { i.Lines[0].NetAmount.Currency = "USD" }, "lines[0].net_amount.currency"},
 		{"no due date or terms", func(i *shopv1.InvoiceIssued) { i.PaymentTerms = nil }, "due_date"},
 		{"bad date", func(i *shopv1.InvoiceIssued) { i.IssueDate.Day = 31 }, "issue_date"},

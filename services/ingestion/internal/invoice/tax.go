@@ -80,7 +80,7 @@ func qualifier(k tax.Key) string {
 // issue date (when that is valid), and the lines of each key sum to zero or
 // more, since the ledger books revenue and VAT per key and a negative key
 // would be a credit note hidden in an invoice.
-func (v *validator) taxRules(table *tax.Table, keys []tax.Key, groups map[tax.Key]*vatGroup, issue time.Time, issueOK bool, exp int) {
+func (v *validator) taxRules(table *tax.Table, keys []tax.Key, groups map[tax.Key]*vatGroup, issue time.Time, issueOK bool, exp int, cur string) {
 	for _, k := range keys {
 		g := groups[k]
 		path := fmt.Sprintf("lines[%d]", g.first)
@@ -93,8 +93,8 @@ func (v *validator) taxRules(table *tax.Table, keys []tax.Key, groups map[tax.Ke
 				v.problem(fmt.Sprintf("%s: %v: the tenant's chart cannot book this VAT rate and tax treatment on the issue date", path, err))
 			}
 		}
-		v.check(g.net >= 0, "lines: the lines with tax key %s sum to %s net; a negative line must be covered by positive lines with the same rate, country and treatment (use a credit note otherwise)",
-			k, money.FormatMinor(g.net, exp))
+		v.check(g.net >= 0, "lines: the lines with tax key %s sum to %s %s net; a negative line must be covered by positive lines with the same rate, country and treatment (use a credit note otherwise)",
+			k, money.FormatMinor(g.net, exp), cur)
 	}
 }
 

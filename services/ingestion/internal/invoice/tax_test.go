@@ -73,10 +73,10 @@ func TestValidateRejectsWhatTheLedgerCannotBook(t *testing.T) {
 		}, "no accounts for (DE, 19.00 %, DOMESTIC) on 2020-08-15"},
 		{"a negative 0 % voucher beside a 19 % line", func(tb testing.TB) *shopv1.InvoiceIssued {
 			return withLines(tb, nov2026, taxLine(10000, 1900, "", 0), taxLine(-500, 0, "", 0))
-		}, "the lines with tax key (DE, 0.00 %, DOMESTIC) sum to -5.00 net"},
+		}, "the lines with tax key (DE, 0.00 %, DOMESTIC) sum to -5.00 EUR net"},
 		{"a line of 2·10^15 minor units", func(tb testing.TB) *shopv1.InvoiceIssued {
 			return withLines(tb, nov2026, taxLine(2_000_000_000_000_000, 1900, "", 0))
-		}, "lines[0].net_amount.minor_units: 2000000000000000 is beyond"},
+		}, "lines[0].net_amount.minor_units: 2000000000000000 minor units (20000000000000.00 EUR) are beyond the 10000000000000.00 EUR"},
 		{"issued 9999-12-31, due 14 days later", func(tb testing.TB) *shopv1.InvoiceIssued {
 			return withLines(tb, day(9999, 12, 31), taxLine(10000, 1900, "", 0))
 		}, "payment_terms.net_days: issue_date 9999-12-31 plus 14 days is 10000-01-14, after 9999-12-31"},
@@ -100,7 +100,7 @@ func TestValidateRejectsWhatTheLedgerCannotBook(t *testing.T) {
 			inv := withLines(tb, nov2026, taxLine(2, 1900, "", 0), taxLine(2, 1900, "", 0), taxLine(2, 1900, "", 0), taxLine(-3, 1900, "", 0))
 			inv.Totals.Vat[0].Vat, inv.Totals.Gross = eur(-1), eur(2)
 			return inv
-		}, "totals.vat[0].vat: -1 is negative"},
+		}, "totals.vat[0].vat: -0.01 EUR is negative"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
