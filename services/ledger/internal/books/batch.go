@@ -250,6 +250,15 @@ func checkCurrency(cur string) error {
 	return nil
 }
 
+// amountText writes minor units of cur as a clerk reads them: "119.00 EUR".
+func amountText(minor int64, cur string) string {
+	exp, ok := money.Exponent(cur)
+	if !ok {
+		return fmt.Sprintf("%d minor units of %q", minor, cur)
+	}
+	return money.FormatMinor(minor, exp) + " " + cur
+}
+
 // amountOf checks m against cur and the sign rules: positive, or zero or
 // absent when zeroOK.
 func amountOf(field string, m *commonv1.Money, cur string, zeroOK bool) (int64, error) {
@@ -315,7 +324,7 @@ func vatLines(lines []*ledgerv1.VatAmount, cur string, grossMsg *commonv1.Money,
 		}
 	}
 	if sum != gross {
-		return nil, 0, invalid("gross", "%d, but net and VAT sum to %d", gross, sum)
+		return nil, 0, invalid("gross", "%s, but net and VAT sum to %s", amountText(gross, cur), amountText(sum, cur))
 	}
 	return out, gross, nil
 }
@@ -332,7 +341,7 @@ func splitVAT(vat []VAT, amount int64, cur string) ([]VAT, error) {
 	}
 	fail := func(format string, args ...any) ([]VAT, error) {
 		return nil, &InvalidCommandError{Field: "amount", Err: ErrVATSplit,
-			Reason: fmt.Sprintf("%d %s cannot be split over the item's VAT lines: ", amount, cur) + fmt.Sprintf(format, args...)}
+			Reason: amountText(amount, cur) + " cannot be split over the item's VAT lines: " + fmt.Sprintf(format, args...)}
 	}
 	if !money.InBounds(amount) {
 		return fail("beyond %d minor units", maxAmount)

@@ -296,7 +296,7 @@ func (l *Ledger) WriteOff(cmd *ledgerv1.WriteOff, o Origin) ([]proto.Message, er
 			return err
 		}
 		if open := b.openOf(it); it.Amount < 0 || amount > open {
-			return fmt.Errorf("%w: write off %d of item %s, %d open", ErrExceedsOpen, amount, it.ID, open)
+			return fmt.Errorf("%w: write off %s of item %s, %s open", ErrExceedsOpen, amountText(amount, it.Currency), it.ID, amountText(open, it.Currency))
 		}
 		date, err := dateField("write_off_date", cmd.GetWriteOffDate())
 		if err != nil {
@@ -338,7 +338,7 @@ func (l *Ledger) RecoverWrittenOff(cmd *ledgerv1.RecoverWrittenOff, o Origin) ([
 			return err
 		}
 		if left := it.WrittenOff() - it.Recovered; amount > left {
-			return fmt.Errorf("%w: recover %d of item %s, %d written off and not recovered", ErrExceedsOpen, amount, it.ID, left)
+			return fmt.Errorf("%w: recover %s of item %s, %s written off and not recovered", ErrExceedsOpen, amountText(amount, it.Currency), it.ID, amountText(left, it.Currency))
 		}
 		date, err := dateField("value_date", cmd.GetValueDate())
 		if err != nil {
@@ -385,7 +385,7 @@ func (l *Ledger) PayOutCreditBalance(cmd *ledgerv1.PayOutCreditBalance, o Origin
 			return err
 		}
 		if credit := -b.openOf(it); amount > credit {
-			return fmt.Errorf("%w: pay out %d of item %s, credit is %d", ErrExceedsOpen, amount, it.ID, credit)
+			return fmt.Errorf("%w: pay out %s of item %s, credit is %s", ErrExceedsOpen, amountText(amount, it.Currency), it.ID, amountText(credit, it.Currency))
 		}
 		date, err := dateField("payout_date", cmd.GetPayoutDate())
 		if err != nil {

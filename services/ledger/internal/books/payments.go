@@ -61,7 +61,7 @@ func (b *batch) explicitAllocations(debtor, cur string, total int64, in []*ledge
 			open = b.openOf(it)
 		}
 		if cleared > open {
-			return nil, &AllocationError{OpenItemID: id, Reason: fmt.Sprintf("allocates %d, only %d open", cleared, open)}
+			return nil, &AllocationError{OpenItemID: id, Reason: fmt.Sprintf("allocates %s, only %s open", amountText(cleared, cur), amountText(open, cur))}
 		}
 		left[id] = open - cleared // 0 < cleared <= open
 		if sum, err = money.Add(sum, amt); err != nil {
@@ -70,7 +70,7 @@ func (b *batch) explicitAllocations(debtor, cur string, total int64, in []*ledge
 		out = append(out, allocation{item: it, amount: amt, discount: disc, difference: diff, rule: "explicit"})
 	}
 	if sum > total {
-		return nil, &AllocationError{Reason: fmt.Sprintf("allocations sum to %d, more than the %d paid", sum, total)}
+		return nil, &AllocationError{Reason: fmt.Sprintf("allocations sum to %s, more than the %s paid", amountText(sum, cur), amountText(total, cur))}
 	}
 	return out, nil
 }
@@ -194,7 +194,7 @@ func (b *batch) pay(p payment) error {
 		}
 	}
 	if fees > p.amount {
-		return invalid("fees", "%d, more than the %d paid", fees, p.amount)
+		return invalid("fees", "%s, more than the %s paid", amountText(fees, p.cur), amountText(p.amount, p.cur))
 	}
 	credited := p.amount
 	legs := []Leg{{Account: p.account, Currency: p.cur, Minor: p.amount - fees}}
