@@ -247,6 +247,32 @@ func (t *Table) Correction(k Key, d Date) (Accounts, error) {
 	return a, nil
 }
 
+// KeysWithTaxKey returns the keys whose bookings dated d carry the DATEV
+// tax key taxKey in t, in the order of their first rule: what a journal
+// line's tax key means on its date. A booking of key k dated d carries the
+// tax key Correction(k, d) gives, which is Supply's wherever k has a rule
+// covering d; so key 3 on 2026-01-01 is 19 % and on 2020-08-01 16 %, and key
+// 5 on 2026-01-01 is 16 % (a correction of a 2020-H2 sale). An empty or
+// unknown tax key gives none; keys a tenant's settings add (OSS) are found
+// only in that tenant's table.
+func (t *Table) KeysWithTaxKey(taxKey string, d Date) []Key {
+	if taxKey == "" {
+		return nil
+	}
+	seen := map[Key]bool{}
+	var out []Key
+	for _, r := range t.Rules() {
+		if seen[r.Key] {
+			continue
+		}
+		seen[r.Key] = true
+		if a, err := t.Correction(r.Key, d); err == nil && a.TaxKey == taxKey {
+			out = append(out, r.Key)
+		}
+	}
+	return out
+}
+
 // Logicals returns every logical account name the table's rules use, each
 // once, in order of first use; a chart must resolve all of them.
 func (t *Table) Logicals() []string {

@@ -240,3 +240,29 @@ func TestDefaultLogicals(t *testing.T) {
 		}
 	}
 }
+
+func TestKeysWithTaxKey(t *testing.T) {
+	t.Parallel()
+	home := func(bp int32, tr Treatment) Key { return KeyOf("", bp, tr) }
+	for _, tc := range []struct {
+		taxKey string
+		date   Date
+		want   []Key
+	}{
+		{"3", day(2026, 1, 1), []Key{home(1900, Domestic)}},
+		{"2", day(2026, 1, 1), []Key{home(700, Domestic)}},
+		{"3", day(2020, 8, 1), []Key{home(1600, Domestic)}},
+		{"2", day(2020, 12, 31), []Key{home(500, Domestic)}},
+		{"5", day(2026, 1, 1), []Key{home(1600, Domestic)}},
+		{"5", day(2020, 8, 1), []Key{home(1900, Domestic)}},
+		{"4", day(2020, 8, 1), []Key{home(700, Domestic)}},
+		{"1", day(2026, 1, 1), []Key{home(0, IntraEUSupply), home(0, Export)}},
+		{"", day(2026, 1, 1), nil},
+		{"99", day(2026, 1, 1), nil},
+	} {
+		got := Default().KeysWithTaxKey(tc.taxKey, tc.date)
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("key %q on %s (-want +got):\n%s", tc.taxKey, tc.date, diff)
+		}
+	}
+}
