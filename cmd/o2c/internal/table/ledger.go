@@ -9,6 +9,8 @@ import (
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+
+	"github.com/o2c-platform/o2c/libs/tax"
 )
 
 // Balances writes an account's turnover and balance per currency, or
@@ -47,7 +49,7 @@ func Statement(w io.Writer, debtor, account string, opening []*commonv1.Money, l
 		fmt.Fprintf(tw, "\t\tClosing balance\t\t\t%12s\t%s\n", Money(m.GetMinorUnits(), m.GetCurrency()), m.GetCurrency())
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "%d lines\n", len(lines))
+	fmt.Fprintln(w, Count(len(lines), "line"))
 }
 
 func blankZero(m *commonv1.Money) string {
@@ -81,13 +83,14 @@ func TrialBalance(w io.Writer, rows, totals []*ledgerv1.TrialBalanceRow) {
 		}
 	}
 	if len(off) > 0 {
-		fmt.Fprintf(w, "%d rows; DOES NOT BALANCE: %s\n", len(rows), strings.Join(off, ", "))
+		fmt.Fprintf(w, "%s; DOES NOT BALANCE: %s\n", Count(len(rows), "row"), strings.Join(off, ", "))
 		return
 	}
-	fmt.Fprintf(w, "%d rows; balances in every currency\n", len(rows))
+	fmt.Fprintf(w, "%s; balances in every currency\n", Count(len(rows), "row"))
 }
 
-// Journal writes journal lines, debit and credit in their own columns.
+// Journal writes journal lines, debit and credit in their own columns, the
+// DATEV tax key with its meaning on the line's date ("3 (19 % VAT)").
 func Journal(w io.Writer, lines []*ledgerv1.JournalListingLine) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "DATE\tDOCUMENT\tTEXT\tACCOUNT\tDEBTOR\tTAX\t       DEBIT\t      CREDIT\tCUR\tRECORDED")
@@ -100,9 +103,55 @@ func Journal(w io.Writer, lines []*ledgerv1.JournalListingLine) {
 			credit = Money(-a.GetMinorUnits(), a.GetCurrency())
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%12s\t%12s\t%s\t%s\n", Date(l.GetEffectiveDate()), l.GetDocumentNumber(), l.GetText(),
-			l.GetAccount(), l.GetDebtorId(), l.GetTaxKey(), debit, credit, a.GetCurrency(),
+			l.GetAccount(), l.GetDebtorId(), TaxKey(l.GetTaxKey(), l.GetEffectiveDate()), debit, credit, a.GetCurrency(),
 			l.GetRecordedAt().AsTime().UTC().Format(time.RFC3339))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "%d lines\n", len(lines))
+	fmt.Fprintln(w, Count(len(lines), "line"))
+}
+
+// TaxKey returns a DATEV tax key (BU-Schlüssel) with what it means on a
+// booking dated d in the default tax table (libs/tax): "3 (19 % VAT)",
+// "1 (tax-free intra-EU supply or export)". A key the default table does not
+// give on that date (a tenant's own OSS keys) is returned bare, and an empty
+// key stays empty.
+func TaxKey(key string, d calendarDate) string {
+	if key == "" {
+		return ""
+	}
+	keys := tax.Default().KeysWithTaxKey(key, tax.Date{Year: int(d.GetYear()), Month: time.Month(d.GetMonth()), Day: int(d.GetDay())})
+	if len(keys) == 0 {
+		return key
+	}
+	var vat, free []string
+	for _, k := range keys {
+		switch k.Treatment {
+		case tax.IntraEUSupply:
+			free = append(free, "intra-EU supply")
+		case tax.Export:
+			free = append(free, "export")
+		case tax.Exempt:
+			free = append(free, "exempt supply")
+		case tax.OSS:
+			vat = append(vat, rate(k.RateBP)+" "+k.Country+" VAT (OSS)")
+		default:
+			vat = append(vat, rate(k.RateBP)+" VAT")
+		}
+	}
+	meaning := strings.Join(vat, " or ")
+	if len(free) > 0 {
+		if meaning != "" {
+			meaning += " or "
+		}
+		meaning += "tax-free " + strings.Join(free, " or ")
+	}
+	return key + " (" + meaning + ")"
+}
+
+// rate formats basis points as a percentage without trailing zeros:
+// 1900 is "19 %", 550 "5.5 %".
+func rate(bp int32) string {
+	s := fmt.Sprintf("%d.%02d", bp/100, bp%100)
+	s = strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+	return s + " %"
 }

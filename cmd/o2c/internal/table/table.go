@@ -1,5 +1,6 @@
-// Package table prints what the operator CLI and the demo show: open items
-// and rejections as aligned text tables, amounts in the currency's decimals.
+// Package table prints what the operator CLI and the demo show: open items,
+// rejections and ledger reports as aligned text tables, amounts in the
+// currency's decimals, counts with their noun in the right number.
 package table
 
 import (
@@ -36,7 +37,7 @@ func OpenItems(w io.Writer, items []*ledgerv1.OpenItem) {
 	for _, c := range curs {
 		parts = append(parts, Money(totals[c], c)+" "+c)
 	}
-	fmt.Fprintf(w, "%d open items", len(items))
+	fmt.Fprint(w, Count(len(items), "open item"))
 	if len(parts) > 0 {
 		fmt.Fprintf(w, ", total %s", strings.Join(parts, ", "))
 	}
@@ -52,7 +53,7 @@ func Rejections(w io.Writer, rs []*rejectionv1.Rejection) {
 			r.GetRejectedAt().AsTime().Format(time.RFC3339), r.GetDocument(), r.GetReasonCode(), r.GetReason())
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "%d rejections\n", len(rs))
+	fmt.Fprintln(w, Count(len(rs), "rejection"))
 }
 
 // StateName is the lowercase name of a rejection state ("open").
@@ -78,4 +79,26 @@ func Money(minor int64, cur string) string {
 		exp = 2
 	}
 	return money.FormatMinor(minor, exp)
+}
+
+// Count returns n followed by noun, in the plural unless n is 1: "1 open
+// item", "2 open items", "0 entries". The plural is formed on the last word
+// by the regular English rules (entry, entries; box, boxes; line, lines).
+func Count(n int, noun string) string {
+	if n == 1 || n == -1 {
+		return fmt.Sprintf("%d %s", n, noun)
+	}
+	return fmt.Sprintf("%d %s", n, plural(noun))
+}
+
+func plural(noun string) string {
+	switch {
+	case noun == "":
+		return noun
+	case strings.HasSuffix(noun, "y") && len(noun) > 1 && !strings.ContainsRune("aeiou", rune(noun[len(noun)-2])):
+		return noun[:len(noun)-1] + "ies"
+	case strings.HasSuffix(noun, "s"), strings.HasSuffix(noun, "x"), strings.HasSuffix(noun, "ch"), strings.HasSuffix(noun, "sh"):
+		return noun + "es"
+	}
+	return noun + "s"
 }
