@@ -165,7 +165,7 @@ func TestRun(t *testing.T) {
 	if r := byCode["invalid"]; r == nil || !strings.Contains(r.GetReason(), "totals.net") || r.GetDocument() != "RE-3" || r.GetService() != "ingestion" || r.GetConsumer() != "ingestion-invoices" {
 		t.Errorf("invalid rejection = %v", r)
 	}
-	if r := byCode["conflict"]; r == nil || !strings.Contains(r.GetReason(), "credit note") {
+	if r := byCode["conflict"]; r == nil || !strings.Contains(r.GetReason(), "credit note") || !strings.Contains(r.GetReason(), "gross 119.00 EUR → 120.19 EUR") {
 		t.Errorf("conflict rejection = %v", r)
 	}
 	if n := ingested(); n != 2 {

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
 
 	"github.com/o2c-platform/o2c/libs/bus"
@@ -41,6 +42,9 @@ const InvoiceSubjects = "shop.*.invoice.issued"
 // content; other errors are storage failures.
 type EventStore interface {
 	Append(ctx context.Context, stream eventstore.StreamID, expected eventstore.ExpectedVersion, events []eventstore.Event) ([]eventstore.Event, error)
+	// ReadStream returns up to limit events of stream from version from
+	// on, payloads decoded; its errors are storage failures.
+	ReadStream(ctx context.Context, stream eventstore.StreamID, from int64, limit int) ([]eventstore.Event, error)
 }
 
 // Debtors keeps master data; its errors are storage failures.
@@ -117,8 +121,8 @@ func (p *Processor) Process(ctx context.Context, m bus.Msg) error {
 	stream := eventstore.StreamID{Tenant: tenant, Type: "invoice", ID: number}
 	_, err = p.Events.Append(ctx, stream, eventstore.AnyVersion, []eventstore.Event{{Envelope: env, Payload: ev}})
 	if errors.Is(err, eventstore.ErrContentMismatch) {
-		return fault.WithDetail(fmt.Errorf("invoice %s: %w; correct an issued invoice with a cancellation or a credit note under a new number (%v)",
-			number, invoice.ErrChanged, err), fault.Detail{Code: "conflict", Document: number})
+		return fault.WithDetail(fmt.Errorf("invoice %s: %w: %s; correct an issued invoice with a cancellation or a credit note under a new number\ndetails: %v",
+			number, invoice.ErrChanged, p.changes(ctx, stream, ev), err), fault.Detail{Code: "conflict", Document: number})
 	}
 	if err != nil {
 		return fmt.Errorf("store invoice %s: %w", number, err)
@@ -139,4 +143,18 @@ func isJSON(contentType string) bool {
 
 func traceparent(sc trace.SpanContext) string {
 	return fmt.Sprintf("00-%s-%s-%s", sc.TraceID(), sc.SpanID(), sc.TraceFlags())
+}
+
+// changes says what differs between the invoice stored under stream and ev,
+// or why it cannot say.
+func (p *Processor) changes(ctx context.Context, stream eventstore.StreamID, ev *ingestionv1.InvoiceIngested) string {
+	stored, err := p.Events.ReadStream(ctx, stream, 1, 1)
+	if err != nil || len(stored) == 0 {
+		return "the accepted version could not be read to compare"
+	}
+	old, ok := stored[0].Payload.(*ingestionv1.InvoiceIngested)
+	if !ok {
+		return "the accepted version is a " + stored[0].Type
+	}
+	return "differs in " + invoice.Diff(old, ev)
 }

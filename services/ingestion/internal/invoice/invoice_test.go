@@ -161,3 +161,23 @@ func TestNormalize(t *testing.T) {
 		t.Error("EventID is not a function of (tenant, number)")
 	}
 }
+
+// TestDiffNamesWhatChanged: a conflict says which fields differ, with
+// amounts as a clerk reads them.
+func TestDiffNamesWhatChanged(t *testing.T) {
+	t.Parallel()
+	a := mixedRates()
+	b := mixedRates()
+	b.Totals.Gross = eur(99999)
+	b.Lines = b.Lines[:1]
+	b.OrderId = "OTHER"
+	got := Diff(a, b)
+	for _, want := range []string{"totals.gross 172.50 EUR → 999.99 EUR", "lines: 2 → 1 entries", `order_id "WEB-1" → "OTHER"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Diff = %q, want it to contain %q", got, want)
+		}
+	}
+	if got := Diff(a, mixedRates()); got != "no field differs" {
+		t.Errorf("Diff of equal invoices = %q", got)
+	}
+}
