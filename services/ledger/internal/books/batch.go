@@ -243,6 +243,19 @@ func (b *batch) debtorAccount(debtorID, assigned string) (string, error) {
 	return assigned, nil
 }
 
+// newDebtorAccount is debtorAccount for a command that may open the
+// debtor's account: a marketplace debtor the books have not booked yet
+// takes the account the chart names for it (Ledger.PersonalAccount), so
+// that its one personal account is that one, and the caller assigns none.
+func (b *batch) newDebtorAccount(debtorID, assigned string) (string, error) {
+	if debtorID != "" {
+		if a, ok := b.l.PersonalAccount(debtorID); ok {
+			return a, nil
+		}
+	}
+	return b.debtorAccount(debtorID, assigned)
+}
+
 func checkCurrency(cur string) error {
 	if _, err := money.New(0, cur); err != nil {
 		return invalid("currency", "%v", err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/o2c-platform/o2c/libs/debtor"
 	"github.com/o2c-platform/o2c/libs/tax"
@@ -204,7 +205,11 @@ type Chart struct {
 	// settlement report can be reconciled on its own.
 	Clearing map[string]string
 	// Marketplaces maps MarketplaceKey(marketplace, currency) to the debtor
-	// personal account that holds the receivables against that marketplace.
+	// personal account that holds the receivables against that marketplace:
+	// the marketplace debtor's one personal account, on which its items and
+	// its statement are. It applies from the debtor's first booking; a
+	// marketplace debtor booked before its account was configured keeps the
+	// number it was assigned then.
 	Marketplaces map[string]string
 	// Tax maps tax treatments (country, rate, treatment, date) to logical
 	// accounts and DATEV tax keys; nil is tax.Default(). Every logical
@@ -256,6 +261,17 @@ func MarketplaceKey(marketplace, currency string) string { return marketplace + 
 // RegisterInvoice's marketplace field leads there.
 func MarketplaceDebtorID(marketplace, currency string) string {
 	return debtor.MarketplaceID(marketplace, currency)
+}
+
+// MarketplaceOf returns the marketplace and currency of a marketplace
+// debtor id as MarketplaceDebtorID derives it, or false when id is not one.
+func MarketplaceOf(id string) (marketplace, currency string, ok bool) {
+	rest, found := strings.CutPrefix(id, debtor.MarketplacePrefix)
+	i := strings.LastIndexByte(rest, ':')
+	if !found || i <= 0 || i == len(rest)-1 {
+		return "", "", false
+	}
+	return rest[:i], rest[i+1:], true
 }
 
 // MarketplaceDebtor returns the personal account of the marketplace's debtor

@@ -35,7 +35,8 @@ func CheckStorable(cmd proto.Message) error {
 // checkDebtorIDs refuses a command that names a reserved debtor id
 // (debtor.Reserved) where the id would be taken as a debtor of the
 // command's own: an invoice's buyer, the debtor of an opening balance, a
-// charge or an agency collection, either side of a merge. The ledger itself
+// charge or an agency collection. A merge that names a marketplace debtor
+// on either side is refused by CheckMergeable, which says why. The ledger itself
 // puts invoices of marketplace orders on the marketplace's debtor, from
 // RegisterInvoice's marketplace field; that is the only way in. Commands
 // that move money on a debtor the books already hold (ApplyPayment,
@@ -55,10 +56,7 @@ func checkDebtorIDs(cmd proto.Message) error {
 	case *ledgerv1.RecordAgencyCollection:
 		field, id = "debtor_id", x.GetDebtorId()
 	case *ledgerv1.MergeDebtor:
-		field, id = "debtor_id", x.GetDebtorId()
-		if !debtor.Reserved(id) {
-			field, id = "into_debtor_id", x.GetIntoDebtorId()
-		}
+		return CheckMergeable(x.GetDebtorId(), x.GetIntoDebtorId())
 	default:
 		return nil
 	}

@@ -292,7 +292,7 @@ func (c *Commander) once(ctx context.Context, cmd proto.Message, t target, m Met
 	}
 	account := ""
 	if t.assign != "" {
-		if _, known := l.DebtorAccountOf(t.assign); !known {
+		if _, known := l.PersonalAccount(t.assign); !known {
 			if account, err = c.dir.DebtorAccount(ctx, t.tenant, t.assign, cfg.Chart); err != nil {
 				return Result{}, err
 			}
@@ -365,7 +365,7 @@ func (c *Commander) merge(ctx context.Context, x *ledgerv1.MergeDebtor, t target
 		return replayed(dupEvs, key), nil
 	}
 	account := ""
-	if _, known := intoL.DebtorAccountOf(t.into); !known {
+	if _, known := intoL.PersonalAccount(t.into); !known {
 		if account, err = c.dir.DebtorAccount(ctx, t.tenant, t.into, cfg.Chart); err != nil {
 			return Result{}, err
 		}

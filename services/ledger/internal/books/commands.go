@@ -1,7 +1,6 @@
 package books
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -23,8 +22,9 @@ const (
 
 // RegisterInvoice books an invoice. debtorAccount is the personal account
 // the caller assigned to a debtor the books have not seen (ignored when they
-// know the debtor, and for marketplace orders, whose account comes from the
-// chart). The new item consumes any credit balance of the debtor.
+// know the debtor, and for a marketplace order whose marketplace the chart
+// names an account for: see Ledger.PersonalAccount). The new item consumes
+// any credit balance of the debtor.
 func (l *Ledger) RegisterInvoice(cmd *ledgerv1.RegisterInvoice, debtorAccount string, o Origin) ([]proto.Message, error) {
 	return l.decide(cmd, cmd.GetTenant(), cmd.GetIdempotencyKey(), o, func(b *batch) error {
 		cur, num := cmd.GetCurrency(), cmd.GetInvoiceNumber()
@@ -35,19 +35,12 @@ func (l *Ledger) RegisterInvoice(cmd *ledgerv1.RegisterInvoice, debtorAccount st
 			return invalid("invoice_number", "missing")
 		}
 		debtor, buyer, mp := cmd.GetDebtorId(), "", cmd.GetMarketplace()
-		var account string
-		var err error
 		if mp != "" {
 			buyer, debtor = debtor, MarketplaceDebtorID(mp, cur)
-			account, err = b.chart().MarketplaceDebtor(mp, cur)
-			if errors.Is(err, ErrUnknownAccount) {
-				// No account configured for this marketplace: it gets a
-				// personal account like any debtor, assigned by the caller.
-				account, err = b.debtorAccount(debtor, debtorAccount)
-			}
-		} else {
-			account, err = b.debtorAccount(debtor, debtorAccount)
 		}
+		// A marketplace the chart names no account for gets a personal
+		// account like any debtor, assigned by the caller.
+		account, err := b.newDebtorAccount(debtor, debtorAccount)
 		if err != nil {
 			return err
 		}
@@ -98,7 +91,7 @@ func (l *Ledger) RecordOpeningBalance(cmd *ledgerv1.RecordOpeningBalance, debtor
 		if doc == "" {
 			return invalid("document_number", "missing")
 		}
-		account, err := b.debtorAccount(cmd.GetDebtorId(), debtorAccount)
+		account, err := b.newDebtorAccount(cmd.GetDebtorId(), debtorAccount)
 		if err != nil {
 			return err
 		}
@@ -172,7 +165,7 @@ func (l *Ledger) AssessCharge(cmd *ledgerv1.AssessCharge, debtorAccount string, 
 		default:
 			return invalid("kind", "%v", cmd.GetKind())
 		}
-		account, err := b.debtorAccount(cmd.GetDebtorId(), debtorAccount)
+		account, err := b.newDebtorAccount(cmd.GetDebtorId(), debtorAccount)
 		if err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ var Errors = fault.Table{
 	{Err: ErrInvalidCommand, Class: fault.Invalid},
 	{Err: ErrInvalidAllocation, Class: fault.Invalid},
 	{Err: ErrReservedDebtor, Class: fault.Invalid},
+	{Err: ErrIncompatibleDebtors, Class: fault.Invalid},
 	{Err: ErrVATSplit, Class: fault.Invalid},
 	{Err: ErrUnsupportedRate, Class: fault.Invalid},
 	{Err: ErrUnbalanced, Class: fault.Invalid},

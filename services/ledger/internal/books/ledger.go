@@ -260,8 +260,18 @@ type Ledger struct {
 	live    map[string][]string
 	inLive  map[string]bool
 	seq     map[string]int
-	// mergedInto maps a debtor merged away to the debtor it was merged into.
-	mergedInto map[string]string
+	// mergedInto maps a debtor merged away to its merge; acceptedAt is
+	// the recorded time of the last command applied, which dates a merge
+	// that moved nothing.
+	mergedInto map[string]merger
+	acceptedAt time.Time
+}
+
+// merger is a merge as the books of either debtor remember it: the debtor
+// merged into and the merge date.
+type merger struct {
+	into string
+	date Date
 }
 
 type recovery struct {
@@ -288,7 +298,7 @@ func New(tenant string, cfg Config) *Ledger {
 		seq:      map[string]int{},
 		recovery: map[string]recovery{},
 
-		mergedInto: map[string]string{},
+		mergedInto: map[string]merger{},
 	}
 }
 
@@ -314,6 +324,7 @@ func (l *Ledger) apply(ev proto.Message) error {
 	switch e := ev.(type) {
 	case *ledgerv1.CommandAccepted:
 		l.keys[e.GetIdempotencyKey()] = e.GetContentHash()
+		l.acceptedAt = e.GetRecordedAt().AsTime()
 		for _, id := range e.GetEntryIds() {
 			l.recorded[id] = e.GetRecordedAt().AsTime()
 		}
@@ -419,7 +430,15 @@ func (l *Ledger) apply(ev proto.Message) error {
 		delete(l.closed, Period{int(e.GetYear()), time.Month(e.GetMonth())})
 	case *ledgerv1.DebtorMerged:
 		if e.GetDebtorId() != e.GetIntoDebtorId() {
-			l.mergedInto[e.GetDebtorId()] = e.GetIntoDebtorId()
+			// The merge entry is dated on the merge date; a merge that
+			// moved nothing has none and is dated when it was recorded.
+			m := merger{into: e.GetIntoDebtorId(), date: DateAt(l.acceptedAt)}
+			if en, ok := l.entries[e.GetEntryId()]; ok {
+				m.date = en.EffectiveDate
+			}
+			if _, seen := l.mergedInto[e.GetDebtorId()]; !seen {
+				l.mergedInto[e.GetDebtorId()] = m
+			}
 		}
 	default:
 		return fmt.Errorf("%w: %s", ErrUnknownEvent, ev.ProtoReflect().Descriptor().FullName())
@@ -509,6 +528,25 @@ func (l *Ledger) Entries() []Entry {
 func (l *Ledger) DebtorAccountOf(debtorID string) (string, bool) {
 	a, ok := l.debtors[debtorID]
 	return a, ok
+}
+
+// PersonalAccount returns the personal account a debtor's bookings go to:
+// the one the books hold them on, or, for a marketplace debtor they have
+// not booked yet, the one the chart names for its marketplace and currency
+// (Chart.Marketplaces). It reports false when the debtor needs a number
+// from the debtor range (Directory.DebtorAccount). A debtor has one
+// personal account for good: a marketplace debtor first booked without a
+// configured account keeps the number it got.
+func (l *Ledger) PersonalAccount(debtorID string) (string, bool) {
+	if a, ok := l.debtors[debtorID]; ok {
+		return a, true
+	}
+	if mp, cur, ok := MarketplaceOf(debtorID); ok {
+		if a, err := l.cfg.Chart.MarketplaceDebtor(mp, cur); err == nil {
+			return a, true
+		}
+	}
+	return "", false
 }
 
 // Closed reports whether period p is closed.
