@@ -1,16 +1,29 @@
 // Package natsembed runs an in-process NATS server with JetStream enabled,
 // for tests and for the all-in-one runner. The server listens on 127.0.0.1
 // only and logs nothing.
+//
+// A server without a StoreDir of its own stores in a fresh directory
+// $TMPDIR/o2c-natsembed-* with an owner file (procdir) naming this process;
+// Shutdown removes it. Every Start removes such directories whose process
+// died without Shutdown (killed, or crashed).
 package natsembed
 
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/o2c-platform/o2c/libs/procdir"
 )
 
 // readyTimeout bounds how long Start waits for the server to accept clients.
@@ -18,14 +31,30 @@ import (
 // healthy server is ready in milliseconds.
 const readyTimeout = 30 * time.Second
 
+// tempPrefix starts the name of every store directory Start creates.
+const tempPrefix = "o2c-natsembed-"
+
+// unownedGrace is how long a store directory without a readable owner file
+// is assumed to be in creation by another process (Start writes the owner
+// file right after creating the directory).
+const unownedGrace = 10 * time.Minute
+
+// ErrPortInUse means the port asked for in Options.Port is taken by another
+// process. The error Start returns wraps it and syscall.EADDRINUSE.
+var ErrPortInUse = errors.New("port in use")
+
 // Options configures Start.
 type Options struct {
 	// StoreDir is the JetStream store directory. Empty means a fresh
 	// temporary directory that Shutdown removes.
 	StoreDir string
 	// Port is the client port on 127.0.0.1. Zero means a free port chosen by
-	// the kernel.
+	// the kernel. When the port is taken, Start fails with ErrPortInUse
+	// rather than choosing another.
 	Port int
+	// Log receives a line for every abandoned store directory Start removes
+	// and for one it cannot remove; nil means silent.
+	Log io.Writer
 }
 
 // Server is a running in-process NATS server with JetStream enabled.
@@ -37,22 +66,39 @@ type Server struct {
 
 // Start runs an in-process nats-server with JetStream enabled, listening on
 // 127.0.0.1 and a free port (or opts.Port), storing in opts.StoreDir (a fresh
-// temp dir when it is empty). It returns once the server accepts clients.
+// temp dir when it is empty). It first removes the temp store directories
+// of processes that died without Shutdown. It returns once the server
+// accepts clients.
 func Start(opts Options) (*Server, error) {
+	return start(opts, os.TempDir())
+}
+
+func start(opts Options, tempRoot string) (*Server, error) {
+	log := opts.Log
+	if log == nil {
+		log = io.Discard
+	}
+	reapAbandoned(tempRoot, log)
+	port := opts.Port
+	if port == 0 {
+		port = server.RANDOM_PORT
+	} else if err := portFree(port); err != nil {
+		return nil, err
+	}
 	s := &Server{}
 	dir := opts.StoreDir
 	if dir == "" {
-		tmp, err := os.MkdirTemp("", "o2c-natsembed-")
+		tmp, err := os.MkdirTemp(tempRoot, tempPrefix)
 		if err != nil {
 			return nil, fmt.Errorf("natsembed: create store dir: %w", err)
 		}
 		dir, s.tempDir = tmp, tmp
+		if err := procdir.WriteOwner(tmp, procdir.Self()); err != nil {
+			s.removeTemp()
+			return nil, fmt.Errorf("natsembed: store dir %s: %w", tmp, err)
+		}
 	}
 	s.storeDir = dir
-	port := opts.Port
-	if port == 0 {
-		port = server.RANDOM_PORT
-	}
 	ns, err := server.NewServer(&server.Options{
 		Host:                   "127.0.0.1",
 		Port:                   port,
@@ -77,6 +123,61 @@ func Start(opts Options) (*Server, error) {
 		return nil, errors.New("natsembed: server started but JetStream is not enabled (store dir " + dir + ")")
 	}
 	return s, nil
+}
+
+// portFree checks that port on 127.0.0.1 can be listened on, so that a
+// taken port fails at once: nats-server itself would only report it by
+// never becoming ready. Another process can still take the port between
+// this check and the server's listen; Start then fails after readyTimeout.
+func portFree(port int) error {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("natsembed: %s: %w (%w)", addr, ErrPortInUse, err)
+		}
+		return fmt.Errorf("natsembed: listen on %s: %w", addr, err)
+	}
+	if err := l.Close(); err != nil {
+		return fmt.Errorf("natsembed: probe %s: %w", addr, err)
+	}
+	return nil
+}
+
+// reapAbandoned removes every store directory under root that Start
+// created for a process that has since died. Directories of other users are
+// left alone. Problems are written to log and do not stop the scan:
+// reaping is housekeeping, not a reason to fail a start.
+func reapAbandoned(root string, log io.Writer) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		fmt.Fprintf(log, "natsembed: scan %s for abandoned store dirs: %v\n", root, err)
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), tempPrefix) {
+			continue
+		}
+		dir := filepath.Join(root, e.Name())
+		if fi, err := e.Info(); err != nil || !ownedByMe(fi) {
+			continue
+		}
+		o, abandoned := procdir.Abandoned(dir, unownedGrace)
+		if !abandoned {
+			continue
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			fmt.Fprintf(log, "natsembed: remove abandoned store dir %s: %v\n", dir, err)
+			continue
+		}
+		fmt.Fprintf(log, "natsembed: removed abandoned store dir %s (owner %s gone)\n", dir, o)
+	}
+}
+
+// ownedByMe reports whether fi belongs to this process's user.
+func ownedByMe(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return !ok || int(st.Uid) == os.Geteuid()
 }
 
 // ClientURL returns the nats:// URL clients connect to.

@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/o2c-platform/o2c/libs/procdir"
 )
 
 // startForTest starts a private cluster (not the shared one), skipping or
@@ -104,7 +106,7 @@ func stopAndCheck(t testing.TB, c *Cluster) {
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("cluster dir %s after Stop: stat error %v, want not exist", dir, err)
 	}
-	if (owner{pid: pid}).alive() {
+	if (procdir.Owner{PID: pid}).Alive() {
 		t.Errorf("postmaster %d alive after Stop", pid)
 	}
 }
@@ -202,7 +204,7 @@ func TestStopServerAndStartAgain(t *testing.T) {
 		other.Close(ctx)
 		t.Error("connecting to the stopped server succeeded")
 	}
-	if (owner{pid: firstPID}).alive() {
+	if (procdir.Owner{PID: firstPID}).Alive() {
 		t.Errorf("postmaster %d alive after StopServer", firstPID)
 	}
 

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/o2c-platform/o2c/libs/procdir"
 )
 
 // crashChildEnv makes the test binary act as a process that owns a cluster
@@ -99,7 +101,7 @@ func TestStartRemovesClustersOfKilledProcesses(t *testing.T) {
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("cluster dir %s of killed child after next Start: stat error %v, want not exist", dir, err)
 	}
-	if (owner{pid: postmaster}).alive() {
+	if (procdir.Owner{PID: postmaster}).Alive() {
 		t.Errorf("postmaster %d of killed child still alive after next Start", postmaster)
 	}
 }

@@ -11,14 +11,15 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/o2c-platform/o2c/libs/procdir"
 )
 
-// Every cluster directory under the root holds an owner file naming the
-// process that started it. A directory whose owner is gone belongs to a run
-// that crashed or was killed before Stop; the next Start stops its server and
-// removes it.
+// Every cluster directory under the root holds an owner file (procdir)
+// naming the process that started it. A directory whose owner is gone
+// belongs to a run that crashed or was killed before Stop; the next Start
+// stops its server and removes it.
 const (
-	ownerFile     = "owner"
 	dataSubdir    = "data"
 	clusterPrefix = "cluster-"
 	// unownedGrace is how long a cluster directory without a readable owner
@@ -60,99 +61,6 @@ func ensureRoot(root string) error {
 	return nil
 }
 
-// owner identifies a process across pid reuse: the pid plus the process's
-// start time in clock ticks since boot (field 22 of /proc/<pid>/stat).
-type owner struct {
-	pid   int
-	start string // empty when /proc is not available
-}
-
-func (o owner) String() string {
-	return strconv.Itoa(o.pid) + " " + o.start
-}
-
-// parseOwner reads the content of an owner file: "<pid> <start time>".
-func parseOwner(s string) (owner, error) {
-	fields := strings.Fields(s)
-	if len(fields) == 0 || len(fields) > 2 {
-		return owner{}, fmt.Errorf("owner file %q: want \"<pid> <start time>\"", s)
-	}
-	pid, err := strconv.Atoi(fields[0])
-	if err != nil || pid <= 0 {
-		return owner{}, fmt.Errorf("owner file %q: bad pid", s)
-	}
-	o := owner{pid: pid}
-	if len(fields) == 2 {
-		o.start = fields[1]
-	}
-	return o, nil
-}
-
-// self returns the owner record of the current process.
-func self() owner {
-	pid := os.Getpid()
-	st, _ := readProcStat(pid) // without /proc, liveness falls back to kill(pid, 0)
-	return owner{pid: pid, start: st.start}
-}
-
-// procStat is the part of /proc/<pid>/stat this package needs.
-type procStat struct {
-	state string // R, S, D, Z, ...
-	start string // start time in clock ticks since boot
-}
-
-// readProcStat parses /proc/<pid>/stat. The command name (field 2) is in
-// parentheses and may itself contain spaces and parentheses, so fields are
-// counted from the last ')'.
-func readProcStat(pid int) (procStat, error) {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return procStat{}, err
-	}
-	return parseProcStat(string(b))
-}
-
-func parseProcStat(s string) (procStat, error) {
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return procStat{}, fmt.Errorf("proc stat %q: no command name", s)
-	}
-	// After ")": field 3 (state) is rest[0], field 22 (starttime) is rest[19].
-	rest := strings.Fields(s[i+1:])
-	if len(rest) < 20 {
-		return procStat{}, fmt.Errorf("proc stat: %d fields after the command name, want at least 20", len(rest))
-	}
-	return procStat{state: rest[0], start: rest[19]}, nil
-}
-
-// alive reports whether the process o describes still runs: its pid exists,
-// is not a zombie and, when both start times are known, started at the same
-// time (a different start time means the pid was reused).
-func (o owner) alive() bool {
-	st, err := readProcStat(o.pid)
-	if err == nil {
-		if st.state == "Z" || st.state == "X" {
-			return false
-		}
-		return o.start == "" || st.start == o.start
-	}
-	if errors.Is(err, fs.ErrNotExist) {
-		if _, statErr := os.Stat("/proc/self/stat"); statErr == nil {
-			return false // /proc works and the pid is not in it
-		}
-	}
-	// No usable /proc: ask the kernel whether the pid exists.
-	err = syscall.Kill(o.pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
-}
-
-func writeOwner(dir string, o owner) error {
-	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(o.String()+"\n"), 0o644); err != nil {
-		return fmt.Errorf("write owner file: %w", err)
-	}
-	return nil
-}
-
 // reapDead stops the server of and removes every cluster directory under
 // root whose owner process is dead. Problems with one directory are written
 // to log and do not stop the scan: reaping is housekeeping, not a reason to
@@ -168,17 +76,8 @@ func reapDead(root string, log io.Writer) {
 			continue
 		}
 		dir := filepath.Join(root, e.Name())
-		b, err := os.ReadFile(filepath.Join(dir, ownerFile))
-		var o owner
-		if err == nil {
-			o, err = parseOwner(string(b))
-		}
-		if err != nil {
-			fi, statErr := os.Stat(dir)
-			if statErr != nil || time.Since(fi.ModTime()) < unownedGrace {
-				continue // probably being created right now
-			}
-		} else if o.alive() {
+		o, abandoned := procdir.Abandoned(dir, unownedGrace)
+		if !abandoned {
 			continue
 		}
 		if err := stopPostmaster(filepath.Join(dir, dataSubdir)); err != nil {
@@ -242,9 +141,9 @@ func stopPostmaster(dataDir string) error {
 // waitGone polls until pid is gone (or a zombie) and reports whether that
 // happened within limit.
 func waitGone(pid int, limit time.Duration) bool {
-	p := owner{pid: pid}
+	p := procdir.Owner{PID: pid}
 	deadline := time.Now().Add(limit)
-	for p.alive() {
+	for p.Alive() {
 		if time.Now().After(deadline) {
 			return false
 		}
@@ -257,7 +156,7 @@ func waitGone(pid int, limit time.Duration) bool {
 // dataDir. The postmaster's working directory is its data directory; when
 // that cannot be read, the command name must be "postgres".
 func isPostmasterOf(pid int, dataDir string) bool {
-	if !(owner{pid: pid}).alive() {
+	if !(procdir.Owner{PID: pid}).Alive() {
 		return false
 	}
 	procDir := filepath.Join("/proc", strconv.Itoa(pid))

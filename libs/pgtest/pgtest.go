@@ -36,6 +36,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/o2c-platform/o2c/libs/procdir"
 )
 
 // superuser is the name of the bootstrap superuser initdb creates.
@@ -134,7 +136,7 @@ func start(ctx context.Context, opts Options, root string) (*Cluster, error) {
 		}
 		return nil, fmt.Errorf("pgtest: %w", err)
 	}
-	if err := writeOwner(dir, self()); err != nil {
+	if err := procdir.WriteOwner(dir, procdir.Self()); err != nil {
 		return fail(err)
 	}
 	if runAs != nil {
