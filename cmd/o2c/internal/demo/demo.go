@@ -16,8 +16,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -50,6 +52,10 @@ import (
 // Tenant is the demo merchant.
 const Tenant = "demo"
 
+// NATSPort is the NATS client port with FixedPorts (plus PortOffset): the
+// port NATS clients, the services' NATS_URL included, use by default.
+const NATSPort = nats.DefaultPort
+
 // Options configure a demo run.
 type Options struct {
 	// DatabaseURL is an owner (superuser) URL of an existing PostgreSQL
@@ -61,9 +67,14 @@ type Options struct {
 	Telemetry telemetry.Providers
 	// KeepRunning keeps the system up after the report until ctx ends.
 	KeepRunning bool
-	// FixedPorts listens on the services' default ports (9091, 9092) so
-	// that `o2c open-items` finds them; otherwise free ports are used.
+	// FixedPorts listens on the default ports (NATS 4222, ingestion 9091,
+	// ledger 9092, each plus PortOffset) so that `o2c open-items` and
+	// friends find the system. Start fails when one of them is taken,
+	// naming it, instead of moving elsewhere. Otherwise free ports are used.
 	FixedPorts bool
+	// PortOffset is added to every default port with FixedPorts, so that a
+	// second demo can run next to a first one.
+	PortOffset int
 }
 
 // Service is a service started in-process.
@@ -136,12 +147,45 @@ func Start(ctx context.Context, opt Options) (_ *System, err error) {
 		}
 	}()
 
+	// Every port is taken before anything slow starts, so that a port in
+	// use fails at once. A service's listener is closed by the service once
+	// it runs; closing it again here is harmless.
+	var listeners []net.Listener
+	cleanups = append(cleanups, func() error {
+		for _, lis := range listeners {
+			_ = lis.Close()
+		}
+		return nil
+	})
+	for _, s := range services() {
+		lis, err := listen(s.name+" gRPC", s.addr, opt)
+		if err != nil {
+			return nil, err
+		}
+		listeners = append(listeners, lis)
+	}
+	natsPort := 0
+	if opt.FixedPorts {
+		addr, err := offsetAddr(net.JoinHostPort("127.0.0.1", strconv.Itoa(NATSPort)), opt.PortOffset)
+		if err != nil {
+			return nil, err
+		}
+		_, port, _ := net.SplitHostPort(addr)
+		natsPort, _ = strconv.Atoi(port)
+	}
 	fmt.Fprintln(logw, "starting embedded NATS JetStream")
-	ns, err := natsembed.Start(natsembed.Options{})
+	ns, err := natsembed.Start(natsembed.Options{Port: natsPort, Log: logw})
+	if errors.Is(err, natsembed.ErrPortInUse) {
+		return nil, portInUse(net.JoinHostPort("127.0.0.1", strconv.Itoa(natsPort)), "NATS", "`o2c demo` or a NATS server", err)
+	}
 	if err != nil {
 		return nil, err
 	}
 	cleanups = append(cleanups, func() error { ns.Shutdown(); return nil })
+	fmt.Fprintf(logw, "NATS JetStream at %s (store %s)\n", ns.ClientURL(), ns.StoreDir())
+	for i, s := range services() {
+		fmt.Fprintf(logw, "%s gRPC at %s\n", s.name, listeners[i].Addr())
+	}
 
 	dbURL := opt.DatabaseURL
 	if dbURL == "" {
@@ -150,6 +194,7 @@ func Start(ctx context.Context, opt Options) (_ *System, err error) {
 			return nil, fmt.Errorf("start PostgreSQL (install the PostgreSQL server binaries or set DATABASE_URL): %w", err)
 		}
 		cleanups = append(cleanups, cluster.Stop)
+		fmt.Fprintf(logw, "PostgreSQL cluster in %s\n", cluster.Dir())
 		if err := cluster.CreateDatabase(ctx, "o2c", ""); err != nil {
 			return nil, err
 		}
@@ -172,11 +217,8 @@ func Start(ctx context.Context, opt Options) (_ *System, err error) {
 		}
 		return first
 	})
-	for _, s := range services() {
-		lis, err := listen(s.addr, opt.FixedPorts)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.name, err)
-		}
+	for i, s := range services() {
+		lis := listeners[i]
 		cfg := host.Config{
 			MigrateDatabaseURL: dbURL,
 			NATSURL:            ns.ClientURL(),
@@ -219,13 +261,49 @@ func Start(ctx context.Context, opt Options) (_ *System, err error) {
 	return sys, nil
 }
 
-func listen(addr string, fixed bool) (net.Listener, error) {
-	if fixed {
-		if lis, err := net.Listen("tcp", addr); err == nil {
-			return lis, nil
-		}
+// listen listens on addr plus opt.PortOffset with opt.FixedPorts, else on
+// a free port. A taken fixed port is an error naming what (the listener's
+// purpose) wanted it; it never moves to another port, since the other o2c
+// commands would keep talking to whatever holds the default one.
+func listen(what, addr string, opt Options) (net.Listener, error) {
+	if !opt.FixedPorts {
+		return net.Listen("tcp", "127.0.0.1:0")
 	}
-	return net.Listen("tcp", "127.0.0.1:0")
+	addr, err := offsetAddr(addr, opt.PortOffset)
+	if err != nil {
+		return nil, err
+	}
+	lis, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, portInUse(addr, what, "`o2c demo`", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: listen on %s: %w", what, addr, err)
+	}
+	return lis, nil
+}
+
+// portInUse explains that addr, wanted for what, is taken, most likely by
+// holder, and how to get around it.
+func portInUse(addr, what, holder string, err error) error {
+	return fmt.Errorf("%s (%s) is in use — is another %s running? Stop it, or start this demo with "+
+		"--ports-offset 100 (every port plus 100) or --random-ports: %w", addr, what, holder, err)
+}
+
+// offsetAddr adds offset to addr's port.
+func offsetAddr(addr string, offset int) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("address %q: %w", addr, err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return "", fmt.Errorf("address %q: port: %w", addr, err)
+	}
+	if p+offset < 1 || p+offset > 65535 {
+		return "", fmt.Errorf("port offset %d moves port %d of %s outside 1-65535", offset, p, addr)
+	}
+	return net.JoinHostPort(host, strconv.Itoa(p+offset)), nil
 }
 
 func waitServing(ctx, svcCtx context.Context, conn *grpc.ClientConn) error {
@@ -329,14 +407,29 @@ func Run(ctx context.Context, opt Options) (err error) {
 		return errors.New("an event store hash chain is broken")
 	}
 	if opt.KeepRunning {
-		fmt.Fprintf(out, "\nRunning. NATS %s, PostgreSQL %s\n", sys.NATSURL, sys.DatabaseURL)
-		for _, s := range sys.Services {
-			fmt.Fprintf(out, "  %-10s %s\n", s.Name, s.Addr)
-		}
-		fmt.Fprintln(out, "Press Ctrl-C to stop.")
+		printRunning(out, sys)
 		<-ctx.Done()
 	}
 	return nil
+}
+
+// printRunning prints where the system listens and, when that is not where
+// the other o2c commands look by default, how to point them there.
+func printRunning(out io.Writer, sys *System) {
+	fmt.Fprintf(out, "\nRunning. NATS %s, PostgreSQL %s\n", sys.NATSURL, sys.DatabaseURL)
+	var env []string
+	for _, s := range sys.Services {
+		fmt.Fprintf(out, "  %-10s %s\n", s.Name, s.Addr)
+		for _, d := range services() {
+			if d.name == s.Name && d.addr != s.Addr {
+				env = append(env, "O2C_"+strings.ToUpper(strings.ReplaceAll(s.Name, "-", "_"))+"_ADDR="+s.Addr)
+			}
+		}
+	}
+	if len(env) > 0 {
+		fmt.Fprintf(out, "Not the default ports: point the other o2c commands here with\n  export %s\n", strings.Join(env, " "))
+	}
+	fmt.Fprintln(out, "Press Ctrl-C (or send SIGTERM) to stop; PostgreSQL and the NATS store are removed on the way out.")
 }
 
 // WaitForOpenItems polls the ledger until the demo tenant has n open items.
