@@ -13,6 +13,9 @@
 // bytes converted to UTF-8. camt reads UTF-16 itself; every other format gets
 // the whole file converted to UTF-8 and a warning that says so. The hash is
 // always of the file's own bytes.
+//
+// With Options.Output "table" the same JSON is rendered as tables for people
+// instead (see tableWriter); the JSON stays the contract.
 package parse
 
 import (
@@ -36,6 +39,9 @@ type Options struct {
 	// Encoding overrides text-encoding detection for formats that need it
 	// (MT940: e.g. "cp852"); empty means detect.
 	Encoding string
+	// Output is "json" (JSON Lines, the contract; empty means json) or
+	// "table" (tables for people).
+	Output string
 }
 
 // Result is what a format handler reports besides the JSON it wrote.
@@ -92,6 +98,16 @@ func Run(files []string, opt Options, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "o2c parse: unknown --format %q (want one of %s)\n", opt.Format, strings.Join(Names(), ", "))
 		return 2
 	}
+	var tables *tableWriter
+	switch opt.Output {
+	case "", "json":
+	case "table":
+		tables = newTableWriter(stdout)
+		stdout = tables
+	default:
+		fmt.Fprintf(stderr, "o2c parse: unknown --output %q (want one of %s)\n", opt.Output, strings.Join(Outputs, ", "))
+		return 2
+	}
 	out := NewWriter(stdout)
 	status := 0
 	for _, name := range files {
@@ -100,6 +116,13 @@ func Run(files []string, opt Options, stdout, stderr io.Writer) int {
 		}
 		if err := out.Flush(); err != nil {
 			fmt.Fprintf(stderr, "o2c parse: write output: %v\n", err)
+			status = 1
+			break
+		}
+	}
+	if tables != nil {
+		if err := tables.Close(); err != nil {
+			fmt.Fprintf(stderr, "o2c parse: %v\n", err)
 			return 1
 		}
 	}
