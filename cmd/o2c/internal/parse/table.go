@@ -223,25 +223,25 @@ func firstNonEmpty(ss ...string) string {
 }
 
 type statementJSON struct {
-	ID           string      `json:"id"`
-	Sequence     string      `json:"sequence"`
-	Account      string      `json:"account"`
-	Currency     string      `json:"currency"`
-	Opening      *int64      `json:"opening_booked_minor"`
-	Closing      *int64      `json:"closing_booked_minor"`
-	BalanceCheck string      `json:"balance_check"`
+	ID           string          `json:"id"`
+	Sequence     string          `json:"sequence"`
+	Account      string          `json:"account"`
+	Currency     string          `json:"currency"`
+	Opening      *int64          `json:"opening_booked_minor"`
+	Closing      *int64          `json:"closing_booked_minor"`
+	BalanceCheck string          `json:"balance_check"`
 	Entries      []stmtEntryJSON `json:"entries"`
 }
 
 type stmtEntryJSON struct {
-	Amount       int64             `json:"amount_minor"`
-	Currency     string            `json:"currency"`
-	BookingDate  string            `json:"booking_date"`
-	ValueDate    string            `json:"value_date"`
-	Reversal     bool              `json:"reversal"`
-	Status       string            `json:"status"`
-	BankRef      string            `json:"bank_reference"`
-	BookingText  string            `json:"booking_text"`
+	Amount       int64        `json:"amount_minor"`
+	Currency     string       `json:"currency"`
+	BookingDate  string       `json:"booking_date"`
+	ValueDate    string       `json:"value_date"`
+	Reversal     bool         `json:"reversal"`
+	Status       string       `json:"status"`
+	BankRef      string       `json:"bank_reference"`
+	BookingText  string       `json:"booking_text"`
 	Transactions []stmtTxJSON `json:"transactions"`
 }
 
