@@ -1,0 +1,257 @@
+// Package tenants reads the tenants file: the one configuration every o2c
+// service reads (O2C_TENANTS), listing the tenants o2c keeps books for and
+// each tenant's sections. A tenant exists only when this file lists it:
+// services reject messages for any other tenant (ErrUnknownTenant) and
+// answer questions about one with NOT_FOUND, so a typo in a subject never
+// starts new books.
+//
+// The file is JSON and follows the JSON Schema (draft 2020-12) that Schema
+// returns and that is published as libs/tenants/tenants.schema.json:
+//
+//	{
+//	  "$schema": "https://o2c-platform.github.io/schemas/tenants.schema.json",
+//	  "tenants": {
+//	    "acme": {
+//	      "name": "ACME GmbH",
+//	      "ledger": {
+//	        "chart": "SKR03",                       // or "SKR04"
+//	        "account_length": 4,                    // DATEV Sachkontenlänge 4-8; debtors get one digit more
+//	        "accounts": {"revenue-19": "8401"},     // logical account -> the merchant's own number
+//	        "banks": {"DE02120300000000202051": "1200"},
+//	        "clearing": {"amazon": "1361", "paypal": "1362"},
+//	        "marketplaces": {"amazon.de/EUR": "69001"},
+//	        "period_actors": ["finance:anna"],      // who may close and reopen periods
+//	        "allocation_order": "bgb",              // "bgb" (§366/§367, default), "due-date", "document-date"
+//	        "tax": [                                // tax treatments beyond the German defaults (tax.Setting)
+//	          {"country": "AT", "rate_bp": 2000, "treatment": "OSS", "output_vat": "output-vat-oss-at"}
+//	        ]
+//	      }
+//	    }
+//	  },
+//	  "defaults": {"ledger": {"chart": "SKR03"}}
+//	}
+//
+// (comments are not JSON; they explain the fields here). A tenant that
+// leaves a section out gets the one under "defaults" as a whole, else the
+// section's zero value (for the ledger: SKR03, 4 digits, no banks, nobody may
+// close periods). The "ledger" section is what LEDGER_SETTINGS held per
+// tenant; ingestion reads its "tax" rules too, so that it accepts exactly
+// the tax treatments the ledger books. Later sections (bank accounts,
+// matching thresholds, seller accounts, dunning procedures, DATEV numbers)
+// join the tenant object instead of files of their own.
+//
+// Parse checks the whole file and reports every problem at once, each with
+// the file, line, tenant and field path (FileError), so that a service
+// refuses to start with a message an operator can act on. Unknown fields are
+// errors, with a suggestion when they look like a typo. The ledger checks
+// its section further (that the accounts its tax rules name exist in the
+// chart) when it starts and in `o2c tenants validate`.
+//
+// The package is pure configuration: it imports no transport and no
+// storage, so domain packages may use it.
+package tenants
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+
+	"github.com/o2c-platform/o2c/libs/tax"
+	"github.com/o2c-platform/o2c/libs/tenant"
+)
+
+// File is a parsed, valid tenants file. Its methods are safe for
+// concurrent use. A nil *File has no tenants.
+type File struct {
+	// Path is the file's path as given to Load or Parse; problems name it.
+	Path    string
+	ids     []string
+	tenants map[string]Tenant
+	tax     map[string]*tax.Table
+}
+
+// Tenant is one tenant's configuration, with the defaults it takes filled
+// in.
+type Tenant struct {
+	// ID is the tenant id, the key under "tenants".
+	ID string
+	// Name is the merchant's name, for people; may be empty.
+	Name string
+	// Ledger is the tenant's ledger section, or the default one.
+	Ledger Ledger
+	// raw is the tenant's effective configuration as JSON (see JSON).
+	raw json.RawMessage
+}
+
+// JSON returns the tenant's configuration as the services read it: its own
+// object, with every section it leaves out taken from "defaults", indented.
+func (t Tenant) JSON() []byte { return slices.Clone(t.raw) }
+
+// Ledger is the ledger section of a tenant, as written in the file. The
+// ledger turns it into its books' configuration (books.ConfigOf).
+type Ledger struct {
+	// Chart is "SKR03" (the default when empty) or "SKR04".
+	Chart string `json:"chart,omitempty"`
+	// AccountLength is the DATEV G/L account length, 4-8; 0 means 4.
+	AccountLength int `json:"account_length,omitempty"`
+	// Accounts maps logical accounts to the merchant's own numbers.
+	Accounts map[string]string `json:"accounts,omitempty"`
+	// Banks maps IBANs to G/L accounts.
+	Banks map[string]string `json:"banks,omitempty"`
+	// Clearing maps clearing account names to G/L accounts.
+	Clearing map[string]string `json:"clearing,omitempty"`
+	// Marketplaces maps "marketplace/CURRENCY" to the marketplace debtor's
+	// personal account.
+	Marketplaces map[string]string `json:"marketplaces,omitempty"`
+	// PeriodActors may close and reopen periods.
+	PeriodActors []string `json:"period_actors,omitempty"`
+	// AllocationOrder is "bgb" (the default when empty), "due-date" or
+	// "document-date".
+	AllocationOrder string `json:"allocation_order,omitempty"`
+	// Tax are the tenant's tax rules beyond the German defaults.
+	Tax []tax.Setting `json:"tax,omitempty"`
+	// Path is where the section was written, for problems found in it
+	// later: "ledger", or "defaults.ledger" when the tenant takes the
+	// default.
+	Path string `json:"-"`
+}
+
+// Load reads and checks the tenants file at path.
+func Load(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("tenants file: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse checks data as a tenants file read from path (only used to name it
+// in problems). Its error is a *FileError listing every problem found.
+func Parse(path string, data []byte) (*File, error) {
+	v := &validator{file: path, data: data}
+	root, err := readTree(data)
+	if err != nil {
+		v.add(at{}, err.at, "not JSON: %s", err.msg)
+		return nil, &FileError{Problems: v.problems}
+	}
+	v.root(root)
+	if len(v.problems) > 0 {
+		return nil, &FileError{Problems: v.problems}
+	}
+	f := &File{Path: path, tenants: map[string]Tenant{}, tax: map[string]*tax.Table{}}
+	var defaultLedger *node
+	if d, ok := root.fields["defaults"]; ok {
+		defaultLedger = d.fields["ledger"]
+	}
+	ts := root.fields["tenants"]
+	for _, id := range ts.keys {
+		t, err := f.build(id, ts.fields[id], defaultLedger, data)
+		if err != nil {
+			// The validator let through what cannot be decoded: a bug
+			// here, reported like a problem of the file.
+			v.add(at{tenant: id}, ts.keyAt[id], "%v", err)
+			continue
+		}
+		f.ids = append(f.ids, id)
+		f.tenants[id] = t
+	}
+	if len(v.problems) > 0 {
+		return nil, &FileError{Problems: v.problems}
+	}
+	slices.Sort(f.ids)
+	return f, nil
+}
+
+// build decodes tenant id from its checked node.
+func (f *File) build(id string, n, defaultLedger *node, data []byte) (Tenant, error) {
+	t := Tenant{ID: id, Ledger: Ledger{Path: "ledger"}}
+	effective := map[string]json.RawMessage{}
+	for _, k := range n.keys {
+		effective[k] = n.fields[k].raw(data)
+	}
+	if s, ok := n.fields["name"]; ok {
+		t.Name = s.str
+	}
+	ledger, path := n.fields["ledger"], "ledger"
+	if ledger == nil && defaultLedger != nil {
+		ledger, path = defaultLedger, "defaults.ledger"
+		effective["ledger"] = defaultLedger.raw(data)
+	}
+	if ledger != nil {
+		if err := strictUnmarshal(ledger.raw(data), &t.Ledger); err != nil {
+			return Tenant{}, fmt.Errorf("%s: %w", path, err)
+		}
+		t.Ledger.Path = path
+	}
+	table, err := tax.TableOf(t.Ledger.Tax)
+	if err != nil {
+		return Tenant{}, fmt.Errorf("%s.tax: %w", path, err)
+	}
+	raw, err := json.MarshalIndent(effective, "", "  ")
+	if err != nil {
+		return Tenant{}, err
+	}
+	t.raw = raw
+	f.tax[id] = table
+	return t, nil
+}
+
+// IDs returns the tenant ids in order.
+func (f *File) IDs() []string {
+	if f == nil {
+		return nil
+	}
+	return slices.Clone(f.ids)
+}
+
+// Tenants returns every tenant, ordered by id.
+func (f *File) Tenants() []Tenant {
+	if f == nil {
+		return nil
+	}
+	out := make([]Tenant, len(f.ids))
+	for i, id := range f.ids {
+		out[i] = f.tenants[id]
+	}
+	return out
+}
+
+// Tenant returns the tenant with the given id.
+func (f *File) Tenant(id string) (Tenant, bool) {
+	if f == nil {
+		return Tenant{}, false
+	}
+	t, ok := f.tenants[id]
+	return t, ok
+}
+
+// Check returns nil when id is a tenant of the file, an error wrapping
+// ErrInvalidTenantID when it is not a tenant id at all, and an
+// *UnknownTenantError (ErrUnknownTenant) when the file does not list it.
+func (f *File) Check(id string) error {
+	if !tenant.Valid(id) {
+		shown := id
+		if len(shown) > 80 {
+			shown = shown[:80] + "…"
+		}
+		return fmt.Errorf("%w: %q: want lowercase letters, digits and single dashes, at most %d characters",
+			ErrInvalidTenantID, shown, tenant.MaxLen)
+	}
+	if _, ok := f.Tenant(id); !ok {
+		return &UnknownTenantError{Tenant: id}
+	}
+	return nil
+}
+
+// Tax returns the tenant's tax table: the German defaults with its ledger
+// section's tax rules in front. A tenant the file does not list gets
+// tax.Default().
+func (f *File) Tax(id string) *tax.Table {
+	if f != nil {
+		if t, ok := f.tax[id]; ok {
+			return t
+		}
+	}
+	return tax.Default()
+}

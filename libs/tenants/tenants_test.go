@@ -1,0 +1,226 @@
+package tenants_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/o2c-platform/o2c/libs/fault/faulttest"
+	"github.com/o2c-platform/o2c/libs/tax"
+	"github.com/o2c-platform/o2c/libs/tenants"
+	"github.com/o2c-platform/o2c/libs/tenants/tenantstest"
+)
+
+func readExample(tb testing.TB) []byte {
+	tb.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "example.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
+}
+
+// TestParseExample reads the documented example: three tenants, one with
+// every ledger field, one with a name only, one empty, and defaults.
+func TestParseExample(t *testing.T) {
+	t.Parallel()
+	f, err := tenants.Parse("example.json", readExample(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"acme", "beta-shop", "gamma"}, f.IDs()); diff != "" {
+		t.Errorf("ids (-want +got):\n%s", diff)
+	}
+	acme, _ := f.Tenant("acme")
+	want := tenants.Ledger{
+		Chart: "SKR04", AccountLength: 5,
+		Accounts:     map[string]string{"revenue-19": "44010", "output-vat-oss-at": "38170"},
+		Banks:        map[string]string{"DE02120300000000202051": "18000"},
+		Clearing:     map[string]string{"amazon": "13610", "paypal": "13620"},
+		Marketplaces: map[string]string{"amazon.de/EUR": "690001"},
+		PeriodActors: []string{"finance:anna", "finance:ben"}, AllocationOrder: "due-date",
+		Tax:  []tax.Setting{{Country: "AT", RateBP: 2000, Treatment: "OSS", OutputVAT: "output-vat-oss-at"}},
+		Path: "ledger",
+	}
+	if diff := cmp.Diff(want, acme.Ledger); diff != "" {
+		t.Errorf("acme ledger (-want +got):\n%s", diff)
+	}
+	if acme.Name != "ACME GmbH" {
+		t.Errorf("acme name %q", acme.Name)
+	}
+	// A tenant without a ledger section takes the default one as a whole.
+	for _, id := range []string{"beta-shop", "gamma"} {
+		tn, ok := f.Tenant(id)
+		if !ok {
+			t.Fatalf("%s missing", id)
+		}
+		wantDefault := tenants.Ledger{Banks: map[string]string{"DE89370400440532013000": "1200"}, PeriodActors: []string{"finance:ops"}, Path: "defaults.ledger"}
+		if diff := cmp.Diff(wantDefault, tn.Ledger); diff != "" {
+			t.Errorf("%s ledger (-want +got):\n%s", id, diff)
+		}
+		if !strings.Contains(string(tn.JSON()), "DE89370400440532013000") {
+			t.Errorf("%s JSON lacks the default ledger section: %s", id, tn.JSON())
+		}
+	}
+	// Ingestion's tax table of a tenant is the ledger's: OSS Austria for
+	// acme, the German defaults for the others.
+	at := tax.KeyOf("AT", 2000, tax.OSS)
+	on := tax.Date{Year: 2026, Month: 3, Day: 2}
+	if a, err := f.Tax("acme").Supply(at, on); err != nil || a.OutputVAT != "output-vat-oss-at" {
+		t.Errorf("acme: OSS Austria = %+v, %v", a, err)
+	}
+	if _, err := f.Tax("gamma").Supply(at, on); !errors.Is(err, tax.ErrUnmapped) {
+		t.Errorf("gamma: OSS Austria = %v, want tax.ErrUnmapped", err)
+	}
+	if f.Tax("nosuch") != tax.Default() {
+		t.Error("an unknown tenant's table is not tax.Default()")
+	}
+}
+
+// TestCheck tells configured, unknown and malformed tenants apart, and a
+// nil file has no tenants.
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	f := tenantstest.File(t, "demo")
+	var none *tenants.File
+	tests := []struct {
+		name    string
+		f       *tenants.File
+		id      string
+		want    error
+		message string
+	}{
+		{"configured", f, "demo", nil, ""},
+		{"unknown", f, "acme", tenants.ErrUnknownTenant, "tenant acme does not exist (not in the tenants file)"},
+		{"malformed", f, "Not A Tenant", tenants.ErrInvalidTenantID, `not a tenant id: "Not A Tenant": want lowercase letters, digits and single dashes, at most 63 characters`},
+		{"no file", none, "demo", tenants.ErrUnknownTenant, "tenant demo does not exist (not in the tenants file)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.f.Check(tt.id)
+			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
+				t.Fatalf("Check(%q) = %v, want %v", tt.id, err, tt.want)
+			}
+			if err != nil && err.Error() != tt.message {
+				t.Errorf("message %q, want %q", err, tt.message)
+			}
+		})
+	}
+	if err := f.Check("acme"); tenants.Errors.Classify(err).String() != "not_found" {
+		t.Errorf("unknown tenant classed %v, want not_found", tenants.Errors.Classify(err))
+	}
+}
+
+// TestParseProblems checks that each problem names the file, line, tenant
+// and field, and that every problem of a file is reported at once.
+func TestParseProblems(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		data string
+		want []string
+	}{
+		{"not JSON", "{\n  \"tenants\": {\n    \"acme\": {,}\n  }\n}",
+			[]string{`t.json:3: not JSON: invalid character ','`}},
+		{"truncated", `{"tenants": {"acme": {}`, []string{`t.json:1: not JSON: unexpected end of the file`}},
+		{"two objects", `{"tenants": {"a": {}}} {}`, []string{`t.json:1: not JSON: more data after the JSON object; the file holds exactly one`}},
+		{"array", `[]`, []string{`t.json:1: the file is an array, want an object with "tenants"`}},
+		{"no tenants", `{}`, []string{`t.json: tenants: missing: list the tenants o2c keeps books for, e.g. {"tenants": {"acme": {"name": "ACME GmbH"}}}`}},
+		{"empty tenants", `{"tenants": {}}`, []string{`t.json:1: tenants: no tenants: list at least one`}},
+		{"top-level typo", `{"tenant": {"acme": {}}, "tenants": {"acme": {}}}`,
+			[]string{`t.json:1: tenant: unknown field (did you mean "tenants"?); want $schema, tenants, defaults`}},
+		{"bad tenant id", `{"tenants": {"Acme": {}}}`,
+			[]string{`t.json:1: tenant "Acme": not a tenant id (lowercase letters and digits in groups joined by single dashes, at most 63 characters)`}},
+		{"tenant twice", "{\"tenants\": {\n\"acme\": {},\n\"acme\": {\"name\": \"x\"}}}", []string{`t.json:3: tenant acme: listed twice; keep one`}},
+		{"field typo", "{\"tenants\": {\"acme\": {\n  \"legder\": {}}}}",
+			[]string{`t.json:2: tenant acme: legder: unknown field (did you mean "ledger"?); want name, ledger`}},
+		{"every problem at once", `{"tenants": {
+  "acme": {"ledger": {
+    "chart": "SKR05",
+    "account_length": 9,
+    "bankz": {},
+    "banks": {"DE02 1203 0000 0000 2020 51": "1200", "DE03120300000000202051": "12a0"},
+    "allocation_order": "random",
+    "period_actors": ["anna", "anna"]}},
+  "beta": {"name": "", "ledger": {"account_length": "4", "marketplaces": {"amazon.de": "69001"}}}}}`,
+			[]string{
+				`t.json:5: tenant acme: ledger.bankz: unknown field (did you mean "banks"?); want chart, account_length, accounts, banks, clearing, marketplaces, period_actors, allocation_order, tax`,
+				`t.json:3: tenant acme: ledger.chart: "SKR05" is not a chart; want SKR03, SKR04`,
+				`t.json:4: tenant acme: ledger.account_length: 9: want 4 to 8`,
+				`t.json:6: tenant acme: ledger.banks["DE02 1203 0000 0000 2020 51"]: "DE02 1203 0000 0000 2020 51" is not an IBAN (country code, check digits, account; upper case, no spaces)`,
+				`t.json:6: tenant acme: ledger.banks["DE03120300000000202051"]: "DE03120300000000202051" has wrong check digits: not an IBAN (a typo?)`,
+				`t.json:6: tenant acme: ledger.banks["DE03120300000000202051"]: "12a0" is not an account number (4 to 9 digits)`,
+				`t.json:8: tenant acme: ledger.period_actors[1]: "anna" is listed twice`,
+				`t.json:7: tenant acme: ledger.allocation_order: "random" is not an allocation order; want bgb, due-date, document-date`,
+				`t.json:9: tenant beta: name: 0 characters; want 1 to 200`,
+				`t.json:9: tenant beta: ledger.account_length: is a string, want a whole number from 4 to 8`,
+				`t.json:9: tenant beta: ledger.marketplaces["amazon.de"]: "amazon.de" is not a marketplace and currency (e.g. amazon.de/EUR)`,
+			}},
+		{"tax rules", `{"tenants": {"acme": {"ledger": {"tax": [
+  {"country": "AT", "rate_bp": 2000, "treatment": "SOMETIMES", "rate": 1},
+  {"from": "2026-02-30"}]}}}}`,
+			[]string{
+				`t.json:2: tenant acme: ledger.tax[0].rate: unknown field (did you mean "rate_bp"?); want country, rate_bp, treatment, from, to, revenue, output_vat, cash_discount, sales_deduction, bad_debt, tax_key, tax_key_outside`,
+				`t.json:2: tenant acme: ledger.tax[0].treatment: "SOMETIMES" is not a tax treatment; want DOMESTIC, INTRA_EU_SUPPLY, EXPORT, EXEMPT, OSS`,
+				`t.json:3: tenant acme: ledger.tax[1].from: "2026-02-30" is not a calendar date`,
+			}},
+		{"tax rule meaning", `{"tenants": {"acme": {"ledger": {"tax": [
+  {"country": "AT", "rate_bp": 2000, "treatment": "DOMESTIC"}]}}}}`,
+			[]string{`t.json:2: tenant acme: ledger.tax[0]: invalid tax key: a domestic supply is taxed in DE, not AT`}},
+		{"overlapping tax rules", `{"tenants": {"acme": {"ledger": {"tax": [
+  {"country": "AT", "rate_bp": 2000, "treatment": "OSS"},
+  {"country": "AT", "rate_bp": 2000, "treatment": "OSS", "from": "2025-01-01"}]}}}}`,
+			[]string{`t.json:1: tenant acme: ledger.tax: tax rules 0 and 1 both map (AT, 20.00 %, OSS) on some dates: (AT, 20.00 %, OSS) 2021-07-01..… and (AT, 20.00 %, OSS) 2025-01-01..…`}},
+		{"bad default", `{"tenants": {"acme": {}}, "defaults": {"ledger": {"chart": 3}, "dunning": {}}}`,
+			[]string{
+				`t.json:1: defaults.dunning: unknown field; want ledger`,
+				`t.json:1: defaults.ledger.chart: is a number, want a string`,
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := tenants.Parse("t.json", []byte(tt.data))
+			var fe *tenants.FileError
+			if !errors.As(err, &fe) || !errors.Is(err, tenants.ErrInvalidFile) {
+				t.Fatalf("Parse = %v, want a *FileError", err)
+			}
+			got := make([]string, len(fe.Problems))
+			for i, p := range fe.Problems {
+				got[i] = p.String()
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestLoad names the file when it cannot be read and in every problem.
+func TestLoad(t *testing.T) {
+	t.Parallel()
+	if _, err := tenants.Load(filepath.Join(t.TempDir(), "missing.json")); err == nil || !strings.Contains(err.Error(), "missing.json") {
+		t.Errorf("Load of a missing file = %v, want an error naming it", err)
+	}
+	path := tenantstest.Write(t, []byte(`{"tenants": {"acme": {"ledger": {"chart": "SKR99"}}}}`))
+	_, err := tenants.Load(path)
+	if err == nil || !strings.Contains(err.Error(), path+":1: tenant acme: ledger.chart:") {
+		t.Errorf("Load = %v, want a problem naming %s, the tenant and the field", err, path)
+	}
+	f, err := tenants.Load(tenantstest.Write(t, readExample(t)))
+	if err != nil || len(f.IDs()) != 3 {
+		t.Errorf("Load of the example = %v, %v", f.IDs(), err)
+	}
+}
+
+// TestErrorsClassifyEverySentinel fails when a sentinel of the package has
+// no class.
+func TestErrorsClassifyEverySentinel(t *testing.T) {
+	t.Parallel()
+	faulttest.CheckTable(t, ".", tenants.Errors)
+}
