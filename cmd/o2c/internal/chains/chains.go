@@ -138,16 +138,30 @@ func verifyLedger(ctx context.Context, dbURL string, w io.Writer) (bool, error) 
 	if err != nil {
 		return false, err
 	}
+	return printReadModels(rep, w), nil
+}
+
+// printReadModels prints what VerifyReadModels found and reports whether
+// it was all right.
+func printReadModels(rep ledger.ReadModelReport, w io.Writer) bool {
 	if rep.OK() {
-		fmt.Fprintf(w, "%-10s ok: read models equal a rebuild from %d events; trial balance, control account and open items agree\n", ledger.Name, rep.Events)
-		return true, nil
+		fmt.Fprintf(w, "%-10s ok: read models equal a rebuild from %d events; trial balance, control account and open items agree; every debtor has one personal account and every merge is sound\n", ledger.Name, rep.Events)
+		return true
 	}
-	fmt.Fprintf(w, "%-10s READ MODELS DIFFER (rebuilt from %d events)\n", ledger.Name, rep.Events)
+	if len(rep.Mismatches) > 0 {
+		fmt.Fprintf(w, "%-10s READ MODELS DIFFER (rebuilt from %d events)\n", ledger.Name, rep.Events)
+	} else {
+		fmt.Fprintf(w, "%-10s INVARIANTS BREACHED (read models equal a rebuild from %d events)\n", ledger.Name, rep.Events)
+	}
 	for _, m := range rep.Mismatches {
 		fmt.Fprintf(w, "  %s: %d rows missing, %d rows that a rebuild does not produce\n", m.Table, m.Missing, m.Extra)
 	}
 	for _, b := range rep.Breaches {
+		if b.Detail != "" {
+			fmt.Fprintf(w, "  invariant %q breached for %s: %s\n", b.Invariant, b.Tenant, b.Detail)
+			continue
+		}
 		fmt.Fprintf(w, "  invariant %q breached for %s %s: off by %d minor units\n", b.Invariant, b.Tenant, b.Currency, b.Difference)
 	}
-	return false, nil
+	return false
 }

@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/ed25519"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -189,5 +191,30 @@ func anchorAll(t testing.TB, a *eventstore.Anchorer, src eventstore.AnchorSource
 			t.Fatalf("anchors cover %d events, want %d: %v", covered, events, ctx.Err())
 		case <-time.After(5 * time.Millisecond):
 		}
+	}
+}
+
+// TestPrintReadModelsSaysWhatIsWrong expects a breach of a debtor
+// invariant to be printed with its detail, an amount breach with its
+// difference, and the header to tell breaches from differing tables.
+func TestPrintReadModelsSaysWhatIsWrong(t *testing.T) {
+	t.Parallel()
+	rep := ledger.ReadModelReport{Events: 12}
+	// The breach type lives in the ledger's internal packages; grow the
+	// slice instead of naming it.
+	rep.Breaches = slices.Grow(rep.Breaches, 2)[:2]
+	rep.Breaches[0].Invariant, rep.Breaches[0].Tenant, rep.Breaches[0].DebtorID = "merge_target", "acme", "K-5001"
+	rep.Breaches[0].Detail = "K-5001 was merged into K-5002, which had been merged into K-5001 before"
+	rep.Breaches[1].Invariant, rep.Breaches[1].Tenant, rep.Breaches[1].Currency, rep.Breaches[1].Difference = "trial balance", "acme", "EUR", 1
+	var out bytes.Buffer
+	if printReadModels(rep, &out) {
+		t.Error("printReadModels with breaches = true, want false")
+	}
+	want := `ledger     INVARIANTS BREACHED (read models equal a rebuild from 12 events)
+  invariant "merge_target" breached for acme: K-5001 was merged into K-5002, which had been merged into K-5001 before
+  invariant "trial balance" breached for acme EUR: off by 1 minor units
+`
+	if diff := cmp.Diff(want, out.String()); diff != "" {
+		t.Errorf("output (-want +got):\n%s", diff)
 	}
 }

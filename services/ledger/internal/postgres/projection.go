@@ -309,8 +309,12 @@ type Breach struct {
 	Difference int64
 	// EntryID names the entry for InvariantEntryBalanced.
 	EntryID string
-	// DebtorID names the debtor for InvariantOpenItems.
+	// DebtorID names the debtor for InvariantOpenItems and the invariants
+	// of debtors that VerifyReadModels checks.
 	DebtorID string
+	// Detail says what is wrong where no amount can (the invariants of
+	// debtors and merges that VerifyReadModels checks); "" otherwise.
+	Detail string
 }
 
 // Check runs the runtime invariants for the tenants of a committed batch

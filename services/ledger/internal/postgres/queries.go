@@ -373,15 +373,15 @@ type StatementQuery struct {
 }
 
 // DebtorStatement returns one page of a debtor's account statement
-// (Kontoauszug) over the lines of the debtor's personal account: opening
-// balances per currency (lines before From), the lines of the period
-// ordered by (effective date, event position, leg) each with the running
-// balance of its currency, and closing balances (lines up to To). The
-// running balance counts every line whose key is at or before the line's,
-// so it continues across pages. It returns an error wrapping
-// ErrInvalidQuery, ErrInvalidPageToken or books.ErrUnknownDebtor (the
-// ledger never booked anything for the debtor), or a storage
-// error.
+// (Kontoauszug) over the lines of the debtor's personal account (the one
+// its lines are on; see personalAccount): opening balances per currency
+// (lines before From), the lines of the period ordered by (effective date,
+// event position, leg) each with the running balance of its currency, and
+// closing balances (lines up to To). The running balance counts every line
+// whose key is at or before the line's, so it continues across pages. It
+// returns an error wrapping ErrInvalidQuery, ErrInvalidPageToken or
+// books.ErrUnknownDebtor (the ledger never booked anything for the debtor
+// and assigned it no number), or a storage error.
 func (s *Store) DebtorStatement(ctx context.Context, q StatementQuery) (*ledgerv1.GetDebtorStatementResponse, error) {
 	if err := checkTenant(q.Tenant); err != nil {
 		return nil, err
@@ -403,15 +403,10 @@ func (s *Store) DebtorStatement(ctx context.Context, q StatementQuery) (*ledgerv
 			return nil, err
 		}
 	}
-	var n int64
-	err = s.pool.QueryRow(ctx, `SELECT account_no FROM debtor_accounts WHERE tenant = $1 AND debtor_id = $2`, q.Tenant, q.DebtorID).Scan(&n)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("statement of %s/%s: %w", q.Tenant, q.DebtorID, books.ErrUnknownDebtor)
-	}
+	account, err := s.personalAccount(ctx, q.Tenant, q.DebtorID)
 	if err != nil {
 		return nil, fmt.Errorf("statement of %s/%s: %w", q.Tenant, q.DebtorID, err)
 	}
-	account := books.DebtorAccount(n)
 	known := knownAt(q.KnownAt)
 	resp := &ledgerv1.GetDebtorStatementResponse{DebtorAccount: account}
 
@@ -505,6 +500,28 @@ func (s *Store) DebtorStatement(ctx context.Context, q StatementQuery) (*ledgerv
 		resp.Lines[i].Text = texts[r.position]
 	}
 	return resp, nil
+}
+
+// personalAccount returns the personal account a debtor's lines are booked
+// on. That is the number assigned to the debtor in debtor_accounts, except
+// for a marketplace debtor whose account the chart names: it has no
+// number there, and its lines are on the chart's account. A debtor with
+// no lines yet has its assigned number, and one with neither is
+// books.ErrUnknownDebtor. Should a debtor's lines be on two accounts (which
+// VerifyReadModels reports), the account of its latest line counts.
+func (s *Store) personalAccount(ctx context.Context, tenant, debtorID string) (string, error) {
+	var account *string
+	err := s.pool.QueryRow(ctx, `SELECT COALESCE(
+		(SELECT account FROM journal_lines WHERE tenant = $1 AND debtor_id = $2
+		 ORDER BY effective_date DESC, event_position DESC, leg_no DESC LIMIT 1),
+		(SELECT account_no::text FROM debtor_accounts WHERE tenant = $1 AND debtor_id = $2))`, tenant, debtorID).Scan(&account)
+	if err != nil {
+		return "", err
+	}
+	if account == nil {
+		return "", books.ErrUnknownDebtor
+	}
+	return *account, nil
 }
 
 // entryTexts returns the posting texts of the journal entries stored at

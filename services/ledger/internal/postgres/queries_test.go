@@ -400,6 +400,53 @@ func TestDebtorStatement(t *testing.T) {
 	}
 }
 
+// TestDebtorStatementFollowsTheBookedAccount books a debtor on an account
+// that has no number in debtor_accounts (as a marketplace debtor is booked
+// on the account its chart names), and another whose number was assigned
+// but never used (as ledgers did for marketplace debtors before the chart's
+// account became their one account): both statements are of the account
+// the lines are on.
+func TestDebtorStatementFollowsTheBookedAccount(t *testing.T) {
+	t.Parallel()
+	db := newLedgerDB(t)
+	ctx := context.Background()
+	if _, err := db.store.DebtorAccount(ctx, "acme", "K-UNUSED", books.Chart{}); err != nil {
+		t.Fatal(err)
+	}
+	db.post(t,
+		booking("AMZ-1", day(3, 2), "69001", "8400", 1190, "EUR", "K-CHART"),
+		booking("EBAY-1", day(3, 3), "69002", "8400", 2380, "EUR", "K-UNUSED"),
+	)
+	db.catchUp(t)
+	type statement struct {
+		Account string
+		Docs    []string
+		Closing int64
+	}
+	for _, tc := range []struct {
+		debtor string
+		want   statement
+	}{
+		{"K-CHART", statement{"69001", []string{"AMZ-1"}, 1190}},
+		{"K-UNUSED", statement{"69002", []string{"EBAY-1"}, 2380}},
+	} {
+		resp, err := db.store.DebtorStatement(ctx, postgres.StatementQuery{DebtorID: tc.debtor, PeriodQuery: postgres.PeriodQuery{Tenant: "acme"}})
+		if err != nil {
+			t.Fatalf("statement of %s: %v", tc.debtor, err)
+		}
+		got := statement{Account: resp.GetDebtorAccount()}
+		for _, l := range resp.GetLines() {
+			got.Docs = append(got.Docs, l.GetDocumentNumber())
+		}
+		for _, b := range resp.GetClosingBalances() {
+			got.Closing += b.GetMinorUnits()
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("statement of %s (-want +got):\n%s", tc.debtor, diff)
+		}
+	}
+}
+
 func TestTrialBalance(t *testing.T) {
 	t.Parallel()
 	db := newLedgerDB(t)

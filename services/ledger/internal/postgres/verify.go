@@ -2,12 +2,34 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+
 	"github.com/o2c-platform/o2c/libs/eventstore"
+	"github.com/o2c-platform/o2c/services/ledger/internal/books"
+)
+
+// Invariants of debtors that VerifyReadModels checks besides the amounts.
+// Their breaches name the debtor and say in Detail what is wrong.
+const (
+	// InvariantOnePersonalAccount: every line of a debtor is on one
+	// personal account, so the debtor's statement shows all of them.
+	InvariantOnePersonalAccount = "one_personal_account"
+	// InvariantMergedOnce: no debtor is merged away twice.
+	InvariantMergedOnce = "merged_once"
+	// InvariantMergeTarget: no merge target had been merged away itself
+	// before the merge, so no merge runs backwards.
+	InvariantMergeTarget = "merge_target"
+	// InvariantMergeKinds: no merge joins debtors that must stay apart: a
+	// marketplace debtor and a personal one, two marketplaces, one
+	// marketplace in two currencies (books.CheckMergeable).
+	InvariantMergeKinds = "merge_kinds"
 )
 
 // ReadModels are the ledger's projected tables, rebuilt from events by
@@ -40,8 +62,13 @@ func (r ReadModelReport) OK() bool { return len(r.Mismatches) == 0 && len(r.Brea
 // same projection code the service runs, and compares them row by row with
 // the live tables; then it checks the accounting invariants on the live
 // tables: the trial balance balances per tenant and currency, the control
-// account equals the sum of the debtor personal accounts, and per debtor
-// and currency the open items sum to the personal account's balance. pool
+// account equals the sum of the debtor personal accounts, per debtor and
+// currency the open items sum to the personal account's balance, and each
+// debtor's lines are on one personal account (InvariantOnePersonalAccount);
+// and it checks the merges the replayed events record
+// (InvariantMergedOnce, InvariantMergeTarget, InvariantMergeKinds), each
+// merge counted once, by its event on the duplicate's stream, in the order
+// of the log. pool
 // must have search_path set to the ledger schema. Nothing is written: the
 // temporary tables live in a transaction that is rolled back.
 func VerifyReadModels(ctx context.Context, pool *pgxpool.Pool) (ReadModelReport, error) {
@@ -77,6 +104,7 @@ func VerifyReadModels(ctx context.Context, pool *pgxpool.Pool) (ReadModelReport,
 	// pg_temp comes first in the search path, so the projection writes into
 	// the temporary copies.
 	var after eventstore.Cursor
+	var merges []merge
 	for {
 		evs, next, err := store.ReadAll(ctx, after, 1000)
 		if err != nil {
@@ -88,6 +116,9 @@ func VerifyReadModels(ctx context.Context, pool *pgxpool.Pool) (ReadModelReport,
 				break
 			}
 			batch = append(batch, ev)
+			if m, ok := mergeOf(ev); ok {
+				merges = append(merges, m)
+			}
 		}
 		if len(batch) > 0 {
 			if err := Apply(ctx, tx, batch); err != nil {
@@ -113,6 +144,27 @@ func VerifyReadModels(ctx context.Context, pool *pgxpool.Pool) (ReadModelReport,
 			rep.Mismatches = append(rep.Mismatches, m)
 		}
 	}
+	rep.Breaches = append(rep.Breaches, mergeBreaches(merges)...)
+	accounts, err := tx.Query(ctx, `
+		SELECT tenant, debtor_id, string_agg(DISTINCT account, ', ' ORDER BY account), count(DISTINCT account)
+		FROM `+Schema+`.journal_lines WHERE debtor_id <> ''
+		GROUP BY tenant, debtor_id HAVING count(DISTINCT account) > 1
+		ORDER BY tenant, debtor_id`)
+	if err != nil {
+		return rep, fmt.Errorf("verify read models: personal accounts: %w", err)
+	}
+	found, err := pgx.CollectRows(accounts, func(r pgx.CollectableRow) (Breach, error) {
+		b := Breach{Invariant: InvariantOnePersonalAccount}
+		var list string
+		var n int
+		err := r.Scan(&b.Tenant, &b.DebtorID, &list, &n)
+		b.Detail = fmt.Sprintf("%s is booked on %d personal accounts: %s", b.DebtorID, n, list)
+		return b, err
+	})
+	if err != nil {
+		return rep, fmt.Errorf("verify read models: personal accounts: %w", err)
+	}
+	rep.Breaches = append(rep.Breaches, found...)
 	rows, err := tx.Query(ctx, `
 		SELECT 'trial balance', tenant, currency, sum(balance_minor)
 		FROM `+Schema+`.account_balances GROUP BY tenant, currency HAVING sum(balance_minor) <> 0
@@ -143,4 +195,50 @@ func VerifyReadModels(ctx context.Context, pool *pgxpool.Pool) (ReadModelReport,
 		rep.Breaches = append(rep.Breaches, b)
 	}
 	return rep, rows.Err()
+}
+
+// merge is a debtor merge as VerifyReadModels sees it: the DebtorMerged
+// event on the duplicate's stream.
+type merge struct {
+	tenant, debtor, into string
+	recorded             time.Time
+}
+
+// mergeOf returns the merge ev records on the duplicate's stream; the
+// survivor's copy of the same merge is not counted again.
+func mergeOf(ev eventstore.Event) (merge, bool) {
+	p, ok := ev.Payload.(*ledgerv1.DebtorMerged)
+	if !ok || ev.Stream.Type != books.StreamTypeDebtor || ev.Stream.ID != p.GetDebtorId() {
+		return merge{}, false
+	}
+	return merge{tenant: ev.Stream.Tenant, debtor: p.GetDebtorId(), into: p.GetIntoDebtorId(), recorded: ev.RecordedAt}, true
+}
+
+// mergeBreaches checks merges in the order of the log: no debtor merged
+// away twice, no target merged away before, no debtors joined that must
+// stay apart.
+func mergeBreaches(merges []merge) []Breach {
+	var out []Breach
+	away := map[[2]string]merge{}
+	when := func(m merge) string { return m.recorded.UTC().Format("2006-01-02 15:04 MST") }
+	for _, m := range merges {
+		breach := func(invariant, format string, args ...any) {
+			out = append(out, Breach{Invariant: invariant, Tenant: m.tenant, DebtorID: m.debtor, Detail: fmt.Sprintf(format, args...)})
+		}
+		var kinds *books.IncompatibleDebtorsError
+		if errors.As(books.CheckMergeable(m.debtor, m.into), &kinds) {
+			breach(InvariantMergeKinds, "%s was merged into %s (recorded %s) although %s", m.debtor, m.into, when(m), kinds.Reason)
+		}
+		if first, ok := away[[2]string{m.tenant, m.debtor}]; ok {
+			breach(InvariantMergedOnce, "%s was merged away twice: into %s (recorded %s) and into %s (recorded %s)",
+				m.debtor, first.into, when(first), m.into, when(m))
+		} else {
+			away[[2]string{m.tenant, m.debtor}] = m
+		}
+		if target, ok := away[[2]string{m.tenant, m.into}]; ok {
+			breach(InvariantMergeTarget, "%s was merged into %s (recorded %s), which had been merged into %s before (recorded %s)",
+				m.debtor, m.into, when(m), target.into, when(target))
+		}
+	}
+	return out
 }
