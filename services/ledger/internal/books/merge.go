@@ -67,9 +67,10 @@ func (e *IncompatibleDebtorsError) Is(target error) bool { return target == ErrI
 // debtor and a personal one, two marketplaces, one marketplace in two
 // currencies. An id in the reserved namespace (debtor.Reserved) counts as a
 // marketplace debtor. Ids that are equal or empty pass: they are not a
-// question of kind, and MergeDebtor refuses them as invalid. The ledger does not know whether a personal debtor is a consumer
-// or a business, so personal debtors are all of one kind, and as a merge
-// moves every currency, their currencies do not matter.
+// question of kind, and MergeDebtor refuses them as invalid. The ledger
+// does not know whether a personal debtor is a consumer or a business, so
+// personal debtors are all of one kind, and as a merge moves every
+// currency, their currencies do not matter.
 func CheckMergeable(debtorID, intoDebtorID string) error {
 	mDup, mInto := debtor.Reserved(debtorID), debtor.Reserved(intoDebtorID)
 	if debtorID == "" || intoDebtorID == "" || debtorID == intoDebtorID || !mDup && !mInto {
