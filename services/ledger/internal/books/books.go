@@ -41,7 +41,12 @@
 // Orders a marketplace collects are receivables against the marketplace:
 // their items sit on the marketplace's debtor (MarketplaceDebtorID, one per
 // marketplace and currency) with the buyer as a reference only, and are
-// never dunned.
+// never dunned. Every debtor has one personal account: a marketplace
+// debtor's is the one the chart names for it (Chart.Marketplaces), else a
+// number from the debtor range like any debtor's. A merge (MergeDebtor)
+// moves a duplicate's open items to the survivor once: a debtor merged
+// away is neither merged again nor a merge target, and a marketplace
+// debtor is never merged (CheckMergeable).
 //
 // Signs: a leg's amount is positive for a debit (Soll) and negative for a
 // credit (Haben); every entry sums to zero per currency. An open item's
