@@ -22,7 +22,9 @@ const maxPages = 1_000_000
 // pageSize is the page size the report commands ask for.
 const pageSize = 1000
 
-// ledgerFlags are the flags every `o2c ledger` command shares.
+// ledgerFlags are the flags of the `o2c ledger` commands: the address and
+// tenant every one shares, and --known-at, which only the reports have (a
+// booking cannot be made as of the past).
 type ledgerFlags struct {
 	addr, tenant, knownAt string
 }
@@ -30,26 +32,27 @@ type ledgerFlags struct {
 func (f *ledgerFlags) bind(cmd *cobra.Command) {
 	cmd.PersistentFlags().StringVar(&f.addr, "ledger", envOr("O2C_LEDGER_ADDR", defaultLedgerAddr), "ledger gRPC address (env O2C_LEDGER_ADDR)")
 	cmd.PersistentFlags().StringVar(&f.tenant, "tenant", "", "tenant id (required)")
-	cmd.PersistentFlags().StringVar(&f.knownAt, "known-at", "", "count only what the ledger had recorded by this time (RFC 3339); default now")
 }
 
-// run dials the ledger and calls f with a query client; errors name the
-// ledger's address.
+// bindKnownAt gives a report command --known-at.
+func (f *ledgerFlags) bindKnownAt(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.knownAt, "known-at", "", "count only what the ledger had recorded by this time (RFC 3339); default now")
+}
+
+// run dials the ledger and calls f with a query client; a failed call is
+// explained in the user's terms.
 func (f *ledgerFlags) run(cmd *cobra.Command, call func(context.Context, ledgerv1grpc.LedgerQueryServiceClient) error) error {
 	if f.tenant == "" {
 		return fmt.Errorf("--tenant is required")
 	}
-	conn, err := dial(f.addr)
+	conn, err := dial(ledgerAt(f.addr))
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Minute)
 	defer cancel()
-	if err := call(ctx, ledgerv1grpc.NewLedgerQueryServiceClient(conn)); err != nil {
-		return fmt.Errorf("ledger at %s: %w", f.addr, err)
-	}
-	return nil
+	return explain(ledgerAt(f.addr), call(ctx, ledgerv1grpc.NewLedgerQueryServiceClient(conn)))
 }
 
 // knownAtTS parses --known-at; empty gives nil (now).
@@ -82,9 +85,10 @@ func newLedgerCmd() *cobra.Command {
 		Use:   "ledger",
 		Short: "Ledger reports: balances, debtor statements, trial balance, journal",
 		Long: `ledger asks the ledger's LedgerQueryService for reports and prints them as
-tables. Every report pages through all of its rows. Dates are YYYY-MM-DD
-(effective dates); --known-at (RFC 3339) shows the books as the ledger knew
-them at that time.`,
+tables, and books what an operator books by hand: opening balances from the
+previous system and the merge of a duplicate debtor. Every report pages through
+all of its rows. Dates are YYYY-MM-DD (effective dates); a report's --known-at
+(RFC 3339) shows the books as the ledger knew them at that time.`,
 	}
 	f.bind(cmd)
 	cmd.AddCommand(newLedgerBalanceCmd(&f), newLedgerStatementCmd(&f), newLedgerTrialBalanceCmd(&f), newLedgerJournalCmd(&f), newLoadOpeningCmd(&f), newMergeDebtorCmd(&f))
@@ -121,6 +125,7 @@ func newLedgerBalanceCmd(f *ledgerFlags) *cobra.Command {
 	cmd.Flags().StringVar(&account, "account", "", "account number (required); 1400 sums the debtor accounts")
 	cmd.Flags().StringVar(&currency, "currency", "", "ISO 4217 currency; default every currency")
 	cmd.Flags().StringVar(&asOf, "as-of", "", "effective date YYYY-MM-DD; default every date")
+	f.bindKnownAt(cmd)
 	_ = cmd.MarkFlagRequired("account")
 	return cmd
 }
@@ -149,6 +154,7 @@ func newLedgerStatementCmd(f *ledgerFlags) *cobra.Command {
 	cmd.Flags().StringVar(&debtor, "debtor", "", "debtor id (required)")
 	cmd.Flags().StringVar(&from, "from", "", "first day YYYY-MM-DD; default the first line")
 	cmd.Flags().StringVar(&to, "to", "", "last day YYYY-MM-DD; default the last line")
+	f.bindKnownAt(cmd)
 	_ = cmd.MarkFlagRequired("debtor")
 	return cmd
 }
@@ -219,6 +225,7 @@ func newLedgerTrialBalanceCmd(f *ledgerFlags) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&from, "from", "", "first day YYYY-MM-DD; default the first line")
 	cmd.Flags().StringVar(&to, "to", "", "last day YYYY-MM-DD; default the last line")
+	f.bindKnownAt(cmd)
 	return cmd
 }
 
@@ -245,8 +252,9 @@ func newLedgerJournalCmd(f *ledgerFlags) *cobra.Command {
 		Short: "List journal lines matching every filter given",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if recordedTo == "" {
-				recordedTo = f.knownAt // as known then: recorded by then
+			recordedToFlag := "recorded-to"
+			if recordedTo == "" && f.knownAt != "" {
+				recordedTo, recordedToFlag = f.knownAt, "known-at" // as known then: recorded by then
 			}
 			req := &ledgerv1.ListJournalLinesRequest{Tenant: f.tenant, Account: account, DebtorId: debtor, DocumentNumber: document, PageSize: pageSize}
 			var err error
@@ -259,7 +267,7 @@ func newLedgerJournalCmd(f *ledgerFlags) *cobra.Command {
 			for _, r := range []struct {
 				flag, value string
 				dst         **timestamppb.Timestamp
-			}{{"recorded-from", recordedFrom, &req.RecordedFrom}, {"recorded-to", recordedTo, &req.RecordedTo}} {
+			}{{"recorded-from", recordedFrom, &req.RecordedFrom}, {recordedToFlag, recordedTo, &req.RecordedTo}} {
 				if r.value == "" {
 					continue
 				}
@@ -293,6 +301,7 @@ func newLedgerJournalCmd(f *ledgerFlags) *cobra.Command {
 	cmd.Flags().StringVar(&from, "from", "", "earliest effective date YYYY-MM-DD")
 	cmd.Flags().StringVar(&to, "to", "", "latest effective date YYYY-MM-DD")
 	cmd.Flags().StringVar(&recordedFrom, "recorded-from", "", "earliest recorded time (RFC 3339)")
-	cmd.Flags().StringVar(&recordedTo, "recorded-to", "", "latest recorded time (RFC 3339)")
+	cmd.Flags().StringVar(&recordedTo, "recorded-to", "", "latest recorded time (RFC 3339); default --known-at")
+	f.bindKnownAt(cmd)
 	return cmd
 }

@@ -11,6 +11,8 @@ import (
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
+
+	"github.com/o2c-platform/o2c/cmd/o2c/internal/table"
 )
 
 func newMergeDebtorCmd(f *ledgerFlags) *cobra.Command {
@@ -30,7 +32,7 @@ func newMergeDebtorCmd(f *ledgerFlags) *cobra.Command {
 					return fmt.Errorf("--date %q: want YYYY-MM-DD", date)
 				}
 			}
-			conn, err := dial(f.addr)
+			conn, err := dial(ledgerAt(f.addr))
 			if err != nil {
 				return err
 			}
@@ -43,14 +45,14 @@ func newMergeDebtorCmd(f *ledgerFlags) *cobra.Command {
 				MergeDate: &commonv1.Date{Year: int32(day.Year()), Month: int32(day.Month()), Day: int32(day.Day())}, Reason: reason,
 			}})
 			if err != nil {
-				return fmt.Errorf("ledger at %s: %w", f.addr, err)
+				return explain(ledgerAt(f.addr), err)
 			}
 			r := resp.GetResult()
 			if r.GetReplayed() {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s was already merged into %s\n", args[0], into)
 				return nil
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "merged %s into %s: %d open items moved\n", args[0], into, len(r.GetOpenItemIds()))
+			fmt.Fprintf(cmd.OutOrStdout(), "merged %s into %s: %s moved\n", args[0], into, table.Count(len(r.GetOpenItemIds()), "open item"))
 			return nil
 		},
 	}

@@ -29,10 +29,13 @@ func envOr(key, def string) string {
 	return def
 }
 
-func dial(addr string) (*grpc.ClientConn, error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+// dial returns a client connection to svc. It does not connect yet: a
+// service that is not running shows in the first call, which explain turns
+// into a hint to start it.
+func dial(svc service) (*grpc.ClientConn, error) {
+	conn, err := grpc.NewClient(svc.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", addr, err)
+		return nil, fmt.Errorf("%s %q is not an address host:port: %w", svc.flag, svc.addr, err)
 	}
 	return conn, nil
 }
@@ -44,7 +47,7 @@ func newOpenItemsCmd() *cobra.Command {
 		Short: "List open items (Offene Posten) from the ledger",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			conn, err := dial(addr)
+			conn, err := dial(ledgerAt(addr))
 			if err != nil {
 				return err
 			}
@@ -53,7 +56,7 @@ func newOpenItemsCmd() *cobra.Command {
 			defer cancel()
 			resp, err := ledgerv1grpc.NewLedgerServiceClient(conn).ListOpenItems(ctx, &ledgerv1.ListOpenItemsRequest{Tenant: tenant, DebtorId: debtor})
 			if err != nil {
-				return fmt.Errorf("ledger at %s: %w", addr, err)
+				return explain(ledgerAt(addr), err)
 			}
 			table.OpenItems(cmd.OutOrStdout(), resp.GetOpenItems())
 			return nil

@@ -51,7 +51,7 @@ func (s *rejectionSources) services() ([]string, error) {
 
 // each runs f against the RejectionService of every selected service. It
 // goes on past a service that cannot be reached and returns the errors
-// joined, each naming its service and address.
+// joined, each explained and naming its service.
 func (s *rejectionSources) each(ctx context.Context, f func(ctx context.Context, service string, c rejectionv1grpc.RejectionServiceClient) error) error {
 	names, err := s.services()
 	if err != nil {
@@ -59,16 +59,16 @@ func (s *rejectionSources) each(ctx context.Context, f func(ctx context.Context,
 	}
 	var errs []error
 	for _, n := range names {
-		addr := *s.addrs[n]
-		conn, err := dial(addr)
+		svc := serviceAt(n, *s.addrs[n])
+		conn, err := dial(svc)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s at %s: %w", n, addr, err))
+			errs = append(errs, err)
 			continue
 		}
 		err = f(ctx, n, rejectionv1grpc.NewRejectionServiceClient(conn))
 		conn.Close()
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s at %s: %w", n, addr, err))
+			errs = append(errs, explain(svc, err))
 		}
 	}
 	return errors.Join(errs...)

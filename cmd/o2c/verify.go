@@ -28,12 +28,26 @@ func newVerifyCmd() *cobra.Command {
 	var af anchorFlags
 	cmd := &cobra.Command{
 		Use:   "verify [--database-url URL] [--schema S]... [--anchors-file PATH | --anchors-nats URL] [--anchor-public-key KEY]",
-		Short: "Recompute every event store hash chain and check the stores against their signed anchors",
-		Long: `verify reads every event of each service schema in stream order, recomputes
-the content hash and the chain hash of each event from the stored bytes and
-compares them with the stored ones. It prints one line per schema and, for a
-stream whose chain is broken, the first broken link (stream, version, event id,
-expected and stored value).
+		Short: "Check the event stores' hash chains and anchors, rebuild the ledger's read models and check its invariants",
+		Long: `verify checks, reading the database and changing nothing, that the books are
+what their events say:
+
+  1. hash chains: for each service schema it reads every event in stream
+     order, recomputes the content hash and the chain hash from the stored
+     bytes and compares them with the stored ones;
+  2. anchors, when given a source (see below): every signed stream head is
+     still stored as signed;
+  3. the ledger's read models (journal lines, balances, open items,
+     settlements): it rebuilds them from the ledger's events in a transaction
+     that is rolled back, and compares them row by row with the stored ones;
+  4. the accounting invariants: every entry balances, the trial balance
+     balances, the receivables control account (1400) equals the sum of the
+     debtor personal accounts, and each debtor's open items equal its account.
+
+It prints one line per check and schema; a broken chain names its first
+broken link (stream, version, event id, expected and stored value), differing
+read models name the table and the rows missing or extra, and a breached
+invariant names the tenant, currency and difference.
 
 A hash chain cannot show that the last events of a stream, or a whole stream,
 were deleted. The services therefore write signed anchors (the version and
@@ -53,9 +67,9 @@ anchor once a minute when their log moved); anything done by someone holding
 the signing key; and deletions by someone who also deletes the newest anchors
 or the whole anchor store.
 
-Without anchors verify checks the chains only and says that deleted tails
-cannot be detected. Exit status 1 when any chain is broken or the anchors do
-not match.`,
+Without anchors verify says that deleted tails cannot be detected. Exit
+status 1 when any chain is broken, the anchors do not match, the read models
+differ from a rebuild or an invariant is breached.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dbURL == "" {
