@@ -26,19 +26,22 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newParseCmd(), newOpenItemsCmd(), newRejectedCmd(), newVerifyCmd(), newDemoCmd())
-	root.AddCommand(newLedgerCmd())
+	root.AddCommand(newLedgerCmd(), newPublishCmd())
 	return root
 }
 
 func newParseCmd() *cobra.Command {
 	var opt parse.Options
 	cmd := &cobra.Command{
-		Use:   "parse [--format FORMAT] FILE...",
-		Short: "Print what the importers understand of payment and marketplace files (JSON Lines)",
+		Use:   "parse [--format FORMAT] [--output json|table] FILE...",
+		Short: "Print what the importers understand of payment and marketplace files (JSON Lines or tables)",
 		Long: `parse reads bank statements (camt.052/053/054, MT940, MT942), Amazon settlement
 reports, SP-API Finances pages and DATEV EXTF files and prints one JSON object per
-file on standard output, as shared/contracts/o2c-parse.md specifies. Nothing is
-written to any database. Exit status 1 means at least one file could not be parsed.`,
+file on standard output, as shared/contracts/o2c-parse.md specifies. With
+--output table it prints the same as tables for people instead: per statement its
+balances and entries (dates, amount in the currency, counterparty, reference), per
+settlement its lines, the SP-API events, the DATEV bookings. Nothing is written to
+any database. Exit status 1 means at least one file could not be parsed.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if code := parse.Run(args, opt, cmd.OutOrStdout(), cmd.ErrOrStderr()); code != 0 {
@@ -49,5 +52,6 @@ written to any database. Exit status 1 means at least one file could not be pars
 	}
 	cmd.Flags().StringVar(&opt.Format, "format", "auto", "file format: "+strings.Join(parse.Names(), "|"))
 	cmd.Flags().StringVar(&opt.Encoding, "encoding", "", "text encoding override for MT940 (e.g. cp852, windows-1252); default: detect")
+	cmd.Flags().StringVarP(&opt.Output, "output", "o", "json", "output: "+strings.Join(parse.Outputs, "|")+" (json is the contract, table is for people)")
 	return cmd
 }

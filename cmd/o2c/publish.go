@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
+
+	"github.com/o2c-platform/o2c/libs/bus"
+)
+
+func newPublishCmd() *cobra.Command {
+	var subject, natsURL string
+	cmd := &cobra.Command{
+		Use:   "publish FILE.json [--subject shop.<tenant>.invoice.issued] [--nats URL]",
+		Short: "Publish a shop invoice from a JSON file to NATS, as a shop system would",
+		Long: `publish sends one shop event to the running system the way a shop does: the
+file is an InvoiceIssued message (proto/o2c/shop/v1/invoice.proto) in protobuf's
+JSON form, as in examples/invoice.json. It is checked to parse (an unknown field or
+a wrong type is an error naming it), then published unchanged on
+shop.<tenant>.invoice.issued with Content-Type application/json and a Nats-Msg-Id
+derived from the tenant, invoice number and content, so publishing the same file
+twice is stored once.
+
+publish does not validate the invoice itself: ingestion does, and either books it
+(o2c open-items --tenant T) or records why not (o2c rejected --tenant T). Start the
+system first with ` + "`go run ./cmd/o2c demo --keep-running`" + `.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			inv := &shopv1.InvoiceIssued{}
+			if err := protojson.Unmarshal(data, inv); err != nil {
+				return fmt.Errorf("%s is not an InvoiceIssued in JSON (see proto/o2c/shop/v1/invoice.proto and examples/invoice.json): %w", args[0], err)
+			}
+			tenant := inv.GetTenant()
+			if tenant == "" {
+				return fmt.Errorf("%s: the invoice names no tenant", args[0])
+			}
+			if subject == "" {
+				subject = "shop." + tenant + ".invoice.issued"
+			} else if st, _ := bus.TenantFromSubject(subject); st != tenant {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: the subject's tenant %q is not the invoice's %q: ingestion will reject it\n", st, tenant)
+			}
+			msg := nats.NewMsg(subject)
+			msg.Data = data
+			msg.Header.Set("Content-Type", "application/json")
+			sum := sha256.Sum256(data)
+			msg.Header.Set(jetstream.MsgIDHeader, tenant+":"+inv.GetInvoiceNumber()+":"+hex.EncodeToString(sum[:8]))
+
+			nc, err := nats.Connect(natsURL, nats.Name("o2c publish"), nats.Timeout(5*time.Second))
+			if err != nil {
+				return fmt.Errorf("cannot reach NATS at %s (%v): is it running? %s, or point --nats at it", natsURL, err, startHint)
+			}
+			defer nc.Close()
+			js, err := jetstream.New(nc)
+			if err != nil {
+				return fmt.Errorf("NATS at %s: %w", natsURL, err)
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
+			defer cancel()
+			ack, err := js.PublishMsg(ctx, msg)
+			switch {
+			case errors.Is(err, jetstream.ErrNoStreamResponse), errors.Is(err, nats.ErrNoResponders):
+				return fmt.Errorf("no JetStream stream at %s takes %s: is ingestion running? It declares the stream %s. %s", natsURL, subject, bus.ShopStream, startHint)
+			case err != nil:
+				return fmt.Errorf("publish to %s at %s: %w", subject, natsURL, err)
+			}
+			out := cmd.OutOrStdout()
+			if ack.Duplicate {
+				fmt.Fprintf(out, "%s: already published (stream %s, sequence %d); not stored again\n", subject, ack.Stream, ack.Sequence)
+			} else {
+				fmt.Fprintf(out, "published invoice %s of tenant %s on %s: stream %s, sequence %d\n", inv.GetInvoiceNumber(), tenant, subject, ack.Stream, ack.Sequence)
+			}
+			debtor := ""
+			if id := inv.GetDebtor().GetCustomerId(); id != "" {
+				debtor = " --debtor " + id
+			}
+			fmt.Fprintf(out, "Ingestion checks it within moments; then see it\n  booked:  o2c open-items --tenant %s%s\n  refused: o2c rejected --tenant %s\n", tenant, debtor, tenant)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&subject, "subject", "", "subject to publish on; default shop.<the invoice's tenant>.invoice.issued")
+	cmd.Flags().StringVar(&natsURL, "nats", envOr("O2C_NATS_URL", nats.DefaultURL), "NATS server URL (env O2C_NATS_URL)")
+	return cmd
+}
