@@ -54,10 +54,12 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -118,6 +120,67 @@ type Config struct {
 	// AnchorInterval is how often anchors are written (ANCHOR_INTERVAL,
 	// default one minute): changes after the last anchor are not covered.
 	AnchorInterval time.Duration
+	// TenantsFile is the path of the tenants file (O2C_TENANTS, required):
+	// the tenants the service works for and their configuration (package
+	// tenants). The host only carries it; the service loads and checks it
+	// before it starts.
+	TenantsFile string
+}
+
+// TenantsEnv is the variable naming the tenants file.
+const TenantsEnv = "O2C_TENANTS"
+
+// Variable is an environment variable a service reads.
+type Variable struct {
+	Name    string
+	Meaning string
+}
+
+// Variables returns the variables FromEnv reads (and the telemetry's), for
+// a service's help; defaultAddr is the service's default GRPC_ADDR.
+func Variables(defaultAddr string) []Variable {
+	return []Variable{
+		{TenantsEnv, "path of the tenants file (required): the tenants this service works for and their configuration; `o2c tenants validate FILE` checks it and `o2c tenants schema` prints its JSON Schema"},
+		{"DATABASE_URL", "PostgreSQL connection as the service's app role (<service>_app); required unless MIGRATE_DATABASE_URL is set"},
+		{"MIGRATE_DATABASE_URL", "owner connection; when set, the service migrates its schema at start and ensures its app role"},
+		{"NATS_URL", "NATS server (default " + nats.DefaultURL + ")"},
+		{"NATS_MANAGE_STREAMS", "true (default): declare streams and consumers at start; false: the platform team manages them"},
+		{"GRPC_ADDR", "gRPC listen address (default " + defaultAddr + ")"},
+		{"SHUTDOWN_TIMEOUT", "bound of the graceful stop and the NATS drain (default 10s)"},
+		{"RETRY_MIN, RETRY_MAX", "back-off of background tasks after a transient failure (default 100ms, 10s)"},
+		{eventstore.AnchorKeyEnv + ", " + eventstore.AnchorKeyFileEnv, "Ed25519 seed (base64), or a file holding it, that signs the event store's anchors; unset turns anchoring off"},
+		{"ANCHOR_INTERVAL", "how often anchors are written (default 1m)"},
+		{"OTEL_*", "standard OpenTelemetry variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_EXPORTER, OTEL_SDK_DISABLED, ...); with no exporter or endpoint set nothing is exported"},
+	}
+}
+
+// Usage writes a service's help: what it does, that it is configured by
+// its environment alone, and every variable it reads.
+func Usage(w io.Writer, name, summary, defaultAddr string) {
+	fmt.Fprintf(w, "%s: %s\n\nUsage: %s\n\nIt takes no arguments; it is configured by these environment variables:\n\n", name, summary, name)
+	for _, v := range Variables(defaultAddr) {
+		fmt.Fprintf(w, "  %s\n      %s\n", v.Name, v.Meaning)
+	}
+}
+
+// CommandLine handles a service's arguments. A service takes none: -h,
+// -help, --help and help write Usage to w and return help true (the
+// process then exits 0); any other argument is an error naming it.
+func CommandLine(args []string, w io.Writer, name, summary, defaultAddr string) (help bool, err error) {
+	if len(args) == 0 {
+		return false, nil
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		Usage(w, name, summary, defaultAddr)
+		return true, nil
+	}
+	return false, fmt.Errorf("unexpected argument %q: %s takes none and is configured by environment variables (%s --help lists them)", args[0], name, name)
+}
+
+// retired are variables no service reads any more, with what to do instead.
+var retired = []Variable{
+	{"LEDGER_SETTINGS", "is no longer read: move each tenant of that file into the tenants file (" + TenantsEnv + ") as its \"ledger\" section, and \"default\" into \"defaults\": {\"ledger\": ...}; `o2c tenants validate FILE` checks the result"},
 }
 
 // Default back-off of background tasks; see Config.RetryMin.
@@ -169,8 +232,21 @@ func FromEnv(getenv func(string) string, defaultAddr string) (Config, error) {
 	case !errors.Is(err, eventstore.ErrNoAnchorKey):
 		return c, err
 	}
+	for _, r := range retired {
+		if getenv(r.Name) != "" {
+			return c, fmt.Errorf("%s %s", r.Name, r.Meaning)
+		}
+	}
+	c.TenantsFile = getenv(TenantsEnv)
+	var missing []string
 	if c.DatabaseURL == "" && c.MigrateDatabaseURL == "" {
-		return c, errors.New("DATABASE_URL (or MIGRATE_DATABASE_URL) is required")
+		missing = append(missing, "DATABASE_URL (or MIGRATE_DATABASE_URL) is required")
+	}
+	if c.TenantsFile == "" {
+		missing = append(missing, TenantsEnv+" is required: the path of the tenants file that lists the tenants this service works for (no file, no tenants); `o2c tenants schema` prints its format")
+	}
+	if len(missing) > 0 {
+		return c, fmt.Errorf("%s (--help lists every setting)", strings.Join(missing, "; "))
 	}
 	return c, nil
 }

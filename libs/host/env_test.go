@@ -1,0 +1,82 @@
+package host_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/o2c-platform/o2c/libs/host"
+)
+
+// TestFromEnvRequiresTenants checks that a service without a tenants file,
+// or with the retired LEDGER_SETTINGS, refuses to start and says what to
+// do, and that O2C_TENANTS reaches the Config.
+func TestFromEnvRequiresTenants(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string // parts of the error; none means no error
+	}{
+		{"complete", map[string]string{"DATABASE_URL": "postgres://x", "O2C_TENANTS": "/etc/o2c/tenants.json"}, nil},
+		{"no tenants file", map[string]string{"DATABASE_URL": "postgres://x"},
+			[]string{"O2C_TENANTS is required", "no file, no tenants", "--help"}},
+		{"nothing", map[string]string{},
+			[]string{"DATABASE_URL (or MIGRATE_DATABASE_URL) is required", "O2C_TENANTS is required"}},
+		{"ledger settings", map[string]string{"DATABASE_URL": "postgres://x", "O2C_TENANTS": "t.json", "LEDGER_SETTINGS": "l.json"},
+			[]string{"LEDGER_SETTINGS is no longer read", `"ledger" section`, "o2c tenants validate"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, err := host.FromEnv(func(k string) string { return tt.env[k] }, "127.0.0.1:1")
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cfg.TenantsFile != tt.env["O2C_TENANTS"] {
+					t.Errorf("TenantsFile = %q, want %q", cfg.TenantsFile, tt.env["O2C_TENANTS"])
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("FromEnv accepted it")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestCommandLine checks that --help prints every setting a service reads
+// and that an argument is refused.
+func TestCommandLine(t *testing.T) {
+	t.Parallel()
+	for _, arg := range []string{"-h", "-help", "--help", "help"} {
+		var out bytes.Buffer
+		help, err := host.CommandLine([]string{arg}, &out, "ledger", "the book of record", "127.0.0.1:9092")
+		if !help || err != nil {
+			t.Fatalf("%s: help=%v err=%v", arg, help, err)
+		}
+		for _, v := range host.Variables("127.0.0.1:9092") {
+			if !strings.Contains(out.String(), v.Name) {
+				t.Errorf("%s: help lacks %s:\n%s", arg, v.Name, out.String())
+			}
+		}
+		for _, w := range []string{"DATABASE_URL", "O2C_TENANTS", "NATS_URL", "127.0.0.1:9092", "the book of record"} {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%s: help lacks %q", arg, w)
+			}
+		}
+	}
+	if help, err := host.CommandLine(nil, &bytes.Buffer{}, "ledger", "", ""); help || err != nil {
+		t.Errorf("no arguments: help=%v err=%v", help, err)
+	}
+	help, err := host.CommandLine([]string{"--port=1"}, &bytes.Buffer{}, "ledger", "", "")
+	if help || err == nil || !strings.Contains(err.Error(), `"--port=1"`) {
+		t.Errorf("an argument: help=%v err=%v, want an error naming it", help, err)
+	}
+}
