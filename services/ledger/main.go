@@ -1,6 +1,8 @@
 // Command ledger is the o2c ledger service: the double-entry book of
 // record. It books what other services publish and answers questions about
-// the books. Configuration is by environment; see libs/host.Config.
+// the books. Configuration is by environment (`ledger --help` lists it; see
+// libs/host.Config); the tenants file (O2C_TENANTS) names the tenants it
+// books for and gives each one's ledger section.
 package main
 
 import (
@@ -13,10 +15,21 @@ import (
 
 	"github.com/o2c-platform/o2c/libs/host"
 	"github.com/o2c-platform/o2c/libs/telemetry"
+	"github.com/o2c-platform/o2c/libs/tenants"
 	"github.com/o2c-platform/o2c/services/ledger/service"
 )
 
+// summary is the first line of --help.
+const summary = "the double-entry book of record of o2c: books invoices and the commands of other services, answers about open items, balances and reports over gRPC"
+
 func main() {
+	if help, err := host.CommandLine(os.Args[1:], os.Stdout, service.Name, summary, service.DefaultAddr); help || err != nil {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ledger:", err)
+			os.Exit(2)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Getenv)
 	stop()
@@ -31,19 +44,17 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
+	ts, err := tenants.Load(cfg.TenantsFile)
+	if err != nil {
+		return err
+	}
 	p, shutdown, err := telemetry.Setup(ctx, service.Name, getenv)
 	if err != nil {
 		return err
 	}
 	defer shutdown(context.WithoutCancel(ctx))
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	var opt service.Options
-	if path := getenv("LEDGER_SETTINGS"); path != "" {
-		if opt.Books, err = service.LoadSettingsFile(path); err != nil {
-			return err
-		}
-	}
-	l, err := service.New(ctx, cfg, opt, p, log, nil)
+	l, err := service.New(ctx, cfg, service.Options{Tenants: ts}, p, log, nil)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/database"
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
+	"github.com/o2c-platform/o2c/libs/tenants/tenantstest"
 	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
 )
 
@@ -97,7 +99,8 @@ func TestRun(t *testing.T) {
 	}
 	ignore := goleak.IgnoreCurrent()
 
-	env := map[string]string{"MIGRATE_DATABASE_URL": dbURL, "NATS_URL": ns.ClientURL(), "GRPC_ADDR": addr}
+	env := map[string]string{"MIGRATE_DATABASE_URL": dbURL, "NATS_URL": ns.ClientURL(), "GRPC_ADDR": addr,
+		"O2C_TENANTS": tenantstest.Write(t, tenantstest.JSON("acme"))}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
@@ -162,6 +165,15 @@ func TestRun(t *testing.T) {
 	if _, err := ledger.ListAccountBalances(ctx, &ledgerv1.ListAccountBalancesRequest{Tenant: "Not A Tenant"}); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("bad tenant: %v, want INVALID_ARGUMENT", err)
 	}
+	// Only the tenants of the tenants file exist.
+	if _, err := ledger.ListOpenItems(ctx, &ledgerv1.ListOpenItemsRequest{Tenant: "nosuch"}); status.Code(err) != codes.NotFound {
+		t.Errorf("unknown tenant: %v, want NOT_FOUND", err)
+	}
+	unknown := entry("PAYOUT-9", 100)
+	unknown.Tenant = "acme2"
+	if _, err := ledger.PostJournalEntry(ctx, unknown); status.Code(err) != codes.NotFound {
+		t.Errorf("entry for an unknown tenant: %v, want NOT_FOUND", err)
+	}
 
 	conn.Close()
 	cancel()
@@ -178,4 +190,42 @@ func TestRun(t *testing.T) {
 	nc.Close()
 	ns.Shutdown()
 	goleak.VerifyNone(t, ignore)
+}
+
+// TestRunRefusesWithoutGoodTenantsFile checks that the ledger does not
+// start without a tenants file, or with one it cannot use, and that the
+// error names the file, the tenant and the field.
+func TestRunRefusesWithoutGoodTenantsFile(t *testing.T) {
+	t.Parallel()
+	badField := tenantstest.Write(t, []byte(`{"tenants": {"acme": {"ledger": {"banks": {"DE02120300000000202051": "1200"}, "chart": "SKR05"}}}}`))
+	badTax := tenantstest.Write(t, []byte(`{"tenants": {"acme": {"ledger": {"tax": [{"country": "AT", "rate_bp": 2000, "treatment": "OSS", "output_vat": "output-vat-oss-at"}]}}}}`))
+	tests := []struct {
+		name  string
+		env   map[string]string
+		wants []string
+	}{
+		{"no tenants file", map[string]string{"DATABASE_URL": "postgres://nowhere"}, []string{"O2C_TENANTS is required"}},
+		{"missing file", map[string]string{"DATABASE_URL": "postgres://nowhere", "O2C_TENANTS": "/nonexistent/tenants.json"},
+			[]string{"/nonexistent/tenants.json"}},
+		{"bad field", map[string]string{"DATABASE_URL": "postgres://nowhere", "O2C_TENANTS": badField},
+			[]string{badField + ":1: tenant acme: ledger.chart: \"SKR05\" is not a chart"}},
+		{"account the chart lacks", map[string]string{"DATABASE_URL": "postgres://nowhere", "O2C_TENANTS": badTax},
+			[]string{badTax + ": tenant acme: ledger.tax: ", "output-vat-oss-at"}},
+		{"retired LEDGER_SETTINGS", map[string]string{"DATABASE_URL": "postgres://nowhere", "O2C_TENANTS": badTax, "LEDGER_SETTINGS": "/etc/ledger.json"},
+			[]string{"LEDGER_SETTINGS is no longer read"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := run(context.Background(), func(k string) string { return tt.env[k] })
+			if err == nil {
+				t.Fatal("run started")
+			}
+			for _, w := range tt.wants {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
 }

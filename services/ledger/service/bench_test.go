@@ -34,6 +34,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
 	"github.com/o2c-platform/o2c/libs/telemetry"
+	"github.com/o2c-platform/o2c/libs/tenants/tenantstest"
 	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
 	"github.com/o2c-platform/o2c/services/ledger/service"
 )
@@ -117,7 +118,7 @@ func (w *world) startLedger(b *testing.B) *ledger {
 		ManageStreams:      true,
 		ShutdownTimeout:    10 * time.Second,
 	}
-	svc, err := service.New(ctx, cfg, service.Options{}, telemetry.Providers{}, slog.New(slog.NewTextHandler(io.Discard, nil)), lis)
+	svc, err := service.New(ctx, cfg, service.Options{Tenants: tenantstest.File(b, "bench")}, telemetry.Providers{}, slog.New(slog.NewTextHandler(io.Discard, nil)), lis)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -122,7 +122,7 @@ func startService(t *testing.T) *svc {
 		t.Fatal(err)
 	}
 	cfg := host.Config{MigrateDatabaseURL: dbURL, NATSURL: ns.ClientURL(), GRPCAddr: lis.Addr().String(), ManageStreams: true, ShutdownTimeout: 5 * time.Second}
-	l, err := New(ctx, cfg, Options{Books: testBooks}, telemetry.Providers{Meter: mp}, slog.New(slog.NewJSONHandler(logs, nil)), lis)
+	l, err := New(ctx, cfg, Options{Tenants: testTenants(t), Books: testBooks}, telemetry.Providers{Meter: mp}, slog.New(slog.NewJSONHandler(logs, nil)), lis)
 	if err != nil {
 		cancel()
 		t.Fatal(err)

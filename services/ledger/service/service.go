@@ -10,7 +10,7 @@ package service
 
 import (
 	"context"
-	"io"
+	"errors"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -24,6 +24,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/fault"
 	"github.com/o2c-platform/o2c/libs/host"
 	"github.com/o2c-platform/o2c/libs/telemetry"
+	"github.com/o2c-platform/o2c/libs/tenants"
 	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 	"github.com/o2c-platform/o2c/services/ledger/internal/consumer"
 	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
@@ -42,9 +43,10 @@ const RelayName = Name + "-relay"
 // projectionPoll is how often the read-model projection looks for new events.
 const projectionPoll = 50 * time.Millisecond
 
-// Errors is the ledger's classification of its own errors: the books' and
-// its storage's sentinels.
-var Errors = fault.Chain(books.Errors.Classify, postgres.Errors.Classify)
+// Errors is the ledger's classification of its own errors: the books',
+// its storage's and the tenants file's sentinels (an unknown tenant is not
+// found).
+var Errors = fault.Chain(books.Errors.Classify, postgres.Errors.Classify, tenants.Errors.Classify)
 
 // Ledger is a ledger service that has been set up and not yet served.
 type Ledger struct {
@@ -65,20 +67,36 @@ func Run(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 
 // Options are the ledger's settings beyond host.Config.
 type Options struct {
-	// Books returns a tenant's ledger configuration: chart of accounts
-	// (banks, clearing accounts, marketplace debtors), the actors allowed to
-	// close periods and the allocation order. Nil means books.Config{} for
-	// every tenant: SKR03, no banks, nobody may close periods.
+	// Tenants is the tenants file (required): the only tenants the ledger
+	// books for and answers about, and each one's ledger section (chart of
+	// accounts with banks, clearing accounts and marketplace debtors, the
+	// actors allowed to close periods, the allocation order, tax rules).
+	// Commands, invoices and questions for any other tenant are rejected
+	// as not found.
+	Tenants *tenants.File
+	// Books, when set, replaces the configuration the ledger sections of
+	// Tenants give (tests build books.Config directly). It is asked only
+	// about tenants of Tenants.
 	Books func(tenant string) books.Config
 	// CommandSources are the services whose streams carry ledger commands;
 	// nil means consumer.CommandSources().
 	CommandSources []string
 }
 
-// New migrates (when configured), connects, binds the consumers and
-// registers the gRPC services and background tasks. Call Serve next, or
-// Close.
+// New checks the tenants file's ledger sections, migrates (when
+// configured), connects, binds the consumers and registers the gRPC
+// services and background tasks. Call Serve next, or Close.
 func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Providers, log *slog.Logger, lis net.Listener) (*Ledger, error) {
+	if opt.Tenants == nil {
+		return nil, errors.New("no tenants file: a ledger without one has no tenants to book for (set O2C_TENANTS, or Options.Tenants in process)")
+	}
+	configs := opt.Books
+	if configs == nil {
+		var err error
+		if configs, err = books.ConfigsOf(opt.Tenants); err != nil {
+			return nil, err
+		}
+	}
 	h, err := host.New(ctx, host.Spec{
 		Name:       Name,
 		Migrations: postgres.Migrations(),
@@ -97,11 +115,11 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 		h.Close()
 		return nil, err
 	}
-	commander := books.NewCommander(h.Events, store, books.CommanderOptions{Config: opt.Books})
-	booker := &consumer.Booker{Commands: commander}
-	ledgerv1grpc.RegisterLedgerServiceServer(h.GRPC, &rpc.LedgerService{Queries: store, Poster: poster, ValidTenant: bus.ValidTenant})
-	ledgerv1grpc.RegisterLedgerQueryServiceServer(h.GRPC, &rpc.LedgerQueryService{Reports: store})
-	ledgerv1grpc.RegisterLedgerCommandServiceServer(h.GRPC, &rpc.CommandService{Commander: commander, ValidTenant: bus.ValidTenant})
+	commander := books.NewCommander(h.Events, store, books.CommanderOptions{Config: configs})
+	booker := &consumer.Booker{Commands: commander, Tenants: opt.Tenants}
+	ledgerv1grpc.RegisterLedgerServiceServer(h.GRPC, &rpc.LedgerService{Queries: store, Poster: poster, Tenants: opt.Tenants})
+	ledgerv1grpc.RegisterLedgerQueryServiceServer(h.GRPC, &rpc.LedgerQueryService{Reports: store, Tenants: opt.Tenants})
+	ledgerv1grpc.RegisterLedgerCommandServiceServer(h.GRPC, &rpc.CommandService{Commander: commander, Tenants: opt.Tenants})
 	if err := h.Consume(ctx, bus.Consumer{
 		Stream: bus.ServiceStream("ingestion"), Durable: "ledger-invoices", FilterSubjects: []string{consumer.InvoiceSubjects},
 	}, booker.BookInvoice); err != nil {
@@ -146,15 +164,13 @@ func (l *Ledger) Close() { l.h.Close() }
 // Addr returns the gRPC listen address.
 func (l *Ledger) Addr() net.Addr { return l.h.Addr() }
 
-// LoadSettings reads a ledger settings file (books.Settings) and returns
-// the function Options.Books takes.
-func LoadSettings(r io.Reader) (func(tenant string) books.Config, error) {
-	return books.LoadSettings(r)
-}
-
-// LoadSettingsFile is LoadSettings on the file at path.
-func LoadSettingsFile(path string) (func(tenant string) books.Config, error) {
-	return books.LoadSettingsFile(path)
+// CheckTenants checks the ledger section of every tenant of f as New does
+// (beyond what tenants.Parse checks: that every account a tax rule names
+// is in the tenant's chart). Its error is a *tenants.FileError naming the
+// file, tenant and field of every problem; `o2c tenants validate` runs it.
+func CheckTenants(f *tenants.File) error {
+	_, err := books.ConfigsOf(f)
+	return err
 }
 
 // ReadModelReport is what VerifyReadModels found.

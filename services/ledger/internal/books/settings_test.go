@@ -2,23 +2,33 @@ package books
 
 import (
 	"errors"
-	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/o2c-platform/o2c/libs/tax"
+	"github.com/o2c-platform/o2c/libs/tenants"
+	"github.com/o2c-platform/o2c/libs/tenants/tenantstest"
 )
 
-func TestLoadSettings(t *testing.T) {
+// TestConfigsOf turns the ledger sections of a tenants file into the
+// books' configuration: a tenant's own section, the default one, and the
+// zero one.
+func TestConfigsOf(t *testing.T) {
 	t.Parallel()
-	books4, err := LoadSettings(strings.NewReader(`{
-		"default": {"chart": "SKR03"},
-		"tenants": {"acme": {"chart": "SKR04", "account_length": 5, "banks": {"DE02120300000000202051": "1800"},
-			"marketplaces": {"amazon.de/EUR": "690001"}, "period_actors": ["finance:anna"], "allocation_order": "due-date",
-			"accounts": {"revenue-19": "4401"}}}}`))
+	f := tenantstest.Parse(t, []byte(`{
+		"tenants": {
+			"acme": {"ledger": {"chart": "SKR04", "account_length": 5, "banks": {"DE02120300000000202051": "1800"},
+				"marketplaces": {"amazon.de/EUR": "690001"}, "period_actors": ["finance:anna"], "allocation_order": "due-date",
+				"accounts": {"revenue-19": "4401"}}},
+			"beta": {}
+		},
+		"defaults": {"ledger": {"period_actors": ["finance:ops"], "allocation_order": "document-date"}}}`))
+	configs, err := ConfigsOf(f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	acme := books4("acme")
+	acme := configs("acme")
 	if acme.Chart.Standard != SKR04 || acme.Chart.AccountLength != 5 || acme.Order != OrderDueDate ||
 		acme.Chart.Banks["DE02120300000000202051"] != "1800" || len(acme.PeriodActors) != 1 {
 		t.Errorf("acme = %+v", acme)
@@ -26,26 +36,24 @@ func TestLoadSettings(t *testing.T) {
 	if a, err := acme.Chart.Account(Revenue19); err != nil || a != "4401" {
 		t.Errorf("acme revenue-19 = %q, %v; want the merchant's 4401", a, err)
 	}
-	if other := books4("other"); other.Chart.Standard != SKR03 || other.Order != OrderBGB {
-		t.Errorf("default = %+v", other)
+	beta := configs("beta")
+	if beta.Chart.Standard != SKR03 || beta.Order != OrderDocumentDate || !cmp.Equal(beta.PeriodActors, []string{"finance:ops"}) {
+		t.Errorf("beta (defaults) = %+v", beta)
 	}
-	for _, bad := range []string{
-		`{"tenants": {"x": {"chart": "SKR99"}}}`,
-		`{"tenants": {"x": {"account_length": 9}}}`,
-		`{"tenants": {"x": {"allocation_order": "random"}}}`,
-		`{"tenants": {"x": {"bankz": {}}}}`,
-	} {
-		if _, err := LoadSettings(strings.NewReader(bad)); err == nil {
-			t.Errorf("accepted %s", bad)
-		}
+	if other := configs("other"); other.Chart.Standard != SKR03 || other.Order != OrderBGB || other.PeriodActors != nil {
+		t.Errorf("a tenant not in the file = %+v, want Config{}", other)
 	}
 }
 
-func TestLoadSettingsTax(t *testing.T) {
+// TestConfigsOfTax books OSS Austria on the merchant's own account, and
+// refuses a rule whose account the chart cannot resolve, naming the file,
+// tenant and field.
+func TestConfigsOfTax(t *testing.T) {
 	t.Parallel()
-	configs, err := LoadSettings(strings.NewReader(`{
-		"tenants": {"acme": {"accounts": {"output-vat-oss-at": "1768"},
-			"tax": [{"country": "AT", "rate_bp": 2000, "treatment": "OSS", "output_vat": "output-vat-oss-at"}]}}}`))
+	configs, err := ConfigsOf(tenantstest.Parse(t, []byte(`{"tenants": {
+		"acme": {"ledger": {"accounts": {"output-vat-oss-at": "1768"},
+			"tax": [{"country": "AT", "rate_bp": 2000, "treatment": "OSS", "output_vat": "output-vat-oss-at"}]}},
+		"other": {}}}`)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,16 +67,45 @@ func TestLoadSettingsTax(t *testing.T) {
 		t.Errorf("acme: OSS Austria output VAT on %q, %v; want the merchant's 1768", n, err)
 	}
 	if _, err := configs("other").Chart.Tax.Supply(at, on); !errors.Is(err, tax.ErrUnmapped) {
-		t.Errorf("default tenant: OSS Austria = %v, want tax.ErrUnmapped", err)
+		t.Errorf("other tenant: OSS Austria = %v, want tax.ErrUnmapped", err)
 	}
-	for _, bad := range []string{
-		// A logical account the chart cannot resolve.
-		`{"tenants": {"x": {"tax": [{"country": "AT", "rate_bp": 2000, "treatment": "OSS", "output_vat": "output-vat-oss-at"}]}}}`,
-		`{"tenants": {"x": {"tax": [{"country": "AT", "rate_bp": 2000, "treatment": "DOMESTIC"}]}}}`,
-		`{"default": {"tax": [{"treatment": "SOMETIMES"}]}}`,
+
+	_, err = ConfigsOf(tenantstest.Parse(t, []byte(`{"tenants": {
+		"x": {"ledger": {"tax": [{"country": "AT", "rate_bp": 2000, "treatment": "OSS", "output_vat": "output-vat-oss-at"}]}},
+		"y": {}},
+		"defaults": {"ledger": {"chart": "SKR04", "tax": [{"country": "FR", "rate_bp": 2000, "treatment": "OSS", "revenue": "revenue-oss-fr"}]}}}`)))
+	var fe *tenants.FileError
+	if !errors.As(err, &fe) {
+		t.Fatalf("ConfigsOf = %v, want a *tenants.FileError", err)
+	}
+	var got []string
+	for _, p := range fe.Problems {
+		got = append(got, p.String())
+	}
+	want := []string{
+		`test-tenants.json: tenant x: ledger.tax: a tax rule books on logical account "output-vat-oss-at", which has no number in SKR03: give it one under "accounts" (no such account in the chart)`,
+		`test-tenants.json: tenant y: defaults.ledger.tax: a tax rule books on logical account "revenue-oss-fr", which has no number in SKR04: give it one under "accounts" (no such account in the chart)`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}
+
+// TestConfigOfRefusesWhatTheFileCannotHold checks the section's values
+// for callers that build a tenants.Ledger themselves.
+func TestConfigOfRefusesWhatTheFileCannotHold(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		l    tenants.Ledger
+		want string
+	}{
+		{tenants.Ledger{Chart: "SKR99"}, `chart: "SKR99": want SKR03 or SKR04`},
+		{tenants.Ledger{AccountLength: 9}, `account_length: 9: want 4 to 8`},
+		{tenants.Ledger{AllocationOrder: "random"}, `allocation_order: "random": want bgb, due-date or document-date`},
+		{tenants.Ledger{Tax: []tax.Setting{{Treatment: "SOMETIMES"}}}, `tax: tax[0]: invalid tax key: treatment "SOMETIMES": want DOMESTIC, INTRA_EU_SUPPLY, EXPORT, EXEMPT or OSS`},
 	} {
-		if _, err := LoadSettings(strings.NewReader(bad)); err == nil {
-			t.Errorf("accepted %s", bad)
+		if _, err := ConfigOf(tt.l); err == nil || err.Error() != tt.want {
+			t.Errorf("ConfigOf(%+v) = %v, want %s", tt.l, err, tt.want)
 		}
 	}
 }

@@ -29,7 +29,9 @@
 // # Idempotency and failures
 //
 // Every command carries an idempotency key, so a redelivered or replayed
-// message books nothing new. A message that cannot be decoded is marked
+// message books nothing new. A message for a tenant the tenants file does
+// not list is rejected (unknown_tenant) before the books see it; once the
+// tenant is added and the ledger restarted, replaying it books it. A message that cannot be decoded is marked
 // permanent (bus.Permanent); every other error is returned as it is and
 // sorted by the ledger's fault table in bus.Consume: what the books reject
 // (invalid, closed period, unknown item, key reused for other content, ...)
@@ -57,6 +59,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/eventstore/relay"
 	"github.com/o2c-platform/o2c/libs/fault"
+	"github.com/o2c-platform/o2c/libs/tenants"
 	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 )
 
@@ -105,11 +108,36 @@ type Commander interface {
 	Execute(ctx context.Context, cmd proto.Message, m books.Meta) (books.Result, error)
 }
 
+// Tenants says which tenants exist: those of the tenants file. Check
+// returns nil for a configured tenant, an error wrapping
+// tenants.ErrInvalidTenantID for a string that is no tenant id, and one
+// wrapping tenants.ErrUnknownTenant for a tenant the file does not list.
+type Tenants interface {
+	Check(tenant string) error
+}
+
 // Booker books incoming messages through the Commander. Its handlers
 // return the Commander's errors as they are; bus.Consume sorts them with
-// the ledger's fault table and records what it rejects.
+// the ledger's fault table and records what it rejects. A message for a
+// tenant the tenants file does not list is rejected before it reaches the
+// books (reason code unknown_tenant), so no books are started for it.
 type Booker struct {
 	Commands Commander
+	Tenants  Tenants
+}
+
+// checkTenant returns nil for a configured tenant, else the Tenants error
+// with the rejection's reason code and document.
+func (b *Booker) checkTenant(tenant, document string) error {
+	err := b.Tenants.Check(tenant)
+	if err == nil {
+		return nil
+	}
+	code := "invalid"
+	if errors.Is(err, tenants.ErrUnknownTenant) {
+		code = "unknown_tenant"
+	}
+	return fault.WithDetail(err, fault.Detail{Code: code, Document: document})
 }
 
 // InvoiceCommand returns the RegisterInvoice command of an ingested invoice.
@@ -151,6 +179,9 @@ func (b *Booker) BookInvoice(ctx context.Context, msg bus.Msg) error {
 	if !ok {
 		return bus.Permanent(fmt.Errorf("event %s on %s is a %s, not an InvoiceIngested", ev.EventID, msg.Subject, ev.Type))
 	}
+	if err := b.checkTenant(inv.GetTenant(), inv.GetInvoiceNumber()); err != nil {
+		return fmt.Errorf("book invoice %s: %w", inv.GetInvoiceNumber(), err)
+	}
 	_, err = b.Commands.Execute(ctx, InvoiceCommand(inv), withTrace(ctx, books.Meta{
 		Actor: "service:ledger", CausationID: ev.EventID.String(), CorrelationID: ev.CorrelationID,
 	}))
@@ -168,6 +199,9 @@ func (b *Booker) BookCommand(ctx context.Context, msg bus.Msg) error {
 	}
 	if t, ok := bus.TenantFromSubject(msg.Subject); !ok || t != tenantOf(cmd) {
 		return bus.Permanent(fmt.Errorf("command on %s is for tenant %q", msg.Subject, tenantOf(cmd)))
+	}
+	if err := b.checkTenant(tenantOf(cmd), idempotencyKey(cmd)); err != nil {
+		return fmt.Errorf("command %s on %s: %w", cmd.ProtoReflect().Descriptor().Name(), msg.Subject, err)
 	}
 	if _, err := b.Commands.Execute(ctx, cmd, withTrace(ctx, m)); err != nil {
 		return fault.WithDetail(fmt.Errorf("command %s on %s: %w", cmd.ProtoReflect().Descriptor().Name(), msg.Subject, err),

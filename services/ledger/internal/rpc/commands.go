@@ -32,8 +32,8 @@ type Commander interface {
 // hands its command to the Commander and maps the result.
 type CommandService struct {
 	ledgerv1grpc.UnimplementedLedgerCommandServiceServer
-	Commander   Commander
-	ValidTenant TenantValid
+	Commander Commander
+	Tenants   Tenants
 }
 
 // execute runs one command and returns its result or a status error.
@@ -44,8 +44,8 @@ func (s *CommandService) execute(ctx context.Context, cmd interface {
 	if cmd == nil || !cmd.ProtoReflect().IsValid() {
 		return nil, status.Error(codes.InvalidArgument, "command: missing")
 	}
-	if !s.ValidTenant(cmd.GetTenant()) {
-		return nil, invalidTenant(cmd.GetTenant())
+	if err := s.Tenants.Check(cmd.GetTenant()); err != nil {
+		return nil, err
 	}
 	actor := DefaultActor
 	if md, ok := metadata.FromIncomingContext(ctx); ok {

@@ -23,15 +23,20 @@ type Reports interface {
 	JournalLines(ctx context.Context, q postgres.JournalQuery) ([]*ledgerv1.JournalListingLine, string, error)
 }
 
-// LedgerQueryService implements ledgerv1grpc.LedgerQueryServiceServer. The
-// storage validates every argument, so the RPCs only map messages.
+// LedgerQueryService implements ledgerv1grpc.LedgerQueryServiceServer. It
+// checks the tenant; the storage validates every other argument, so the
+// RPCs only map messages.
 type LedgerQueryService struct {
 	ledgerv1grpc.UnimplementedLedgerQueryServiceServer
 	Reports Reports
+	Tenants Tenants
 }
 
 // GetAccountBalance implements the RPC.
 func (s *LedgerQueryService) GetAccountBalance(ctx context.Context, req *ledgerv1.GetAccountBalanceRequest) (*ledgerv1.GetAccountBalanceResponse, error) {
+	if err := s.Tenants.Check(req.GetTenant()); err != nil {
+		return nil, err
+	}
 	b, err := s.Reports.AccountBalance(ctx, postgres.BalanceQuery{
 		Tenant: req.GetTenant(), Account: req.GetAccount(), Currency: req.GetCurrency(),
 		AsOf: req.GetAsOf(), KnownAt: instant(req.GetKnownAt()),
@@ -44,6 +49,9 @@ func (s *LedgerQueryService) GetAccountBalance(ctx context.Context, req *ledgerv
 
 // ListOpenItemsAtKeyDate implements the RPC.
 func (s *LedgerQueryService) ListOpenItemsAtKeyDate(ctx context.Context, req *ledgerv1.ListOpenItemsAtKeyDateRequest) (*ledgerv1.ListOpenItemsAtKeyDateResponse, error) {
+	if err := s.Tenants.Check(req.GetTenant()); err != nil {
+		return nil, err
+	}
 	items, next, err := s.Reports.OpenItemsAtKeyDate(ctx, postgres.KeyDateQuery{
 		Tenant: req.GetTenant(), DebtorID: req.GetDebtorId(), KeyDate: req.GetKeyDate(), KnownAt: instant(req.GetKnownAt()),
 		Page: postgres.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()},
@@ -56,6 +64,9 @@ func (s *LedgerQueryService) ListOpenItemsAtKeyDate(ctx context.Context, req *le
 
 // GetDebtorStatement implements the RPC.
 func (s *LedgerQueryService) GetDebtorStatement(ctx context.Context, req *ledgerv1.GetDebtorStatementRequest) (*ledgerv1.GetDebtorStatementResponse, error) {
+	if err := s.Tenants.Check(req.GetTenant()); err != nil {
+		return nil, err
+	}
 	resp, err := s.Reports.DebtorStatement(ctx, postgres.StatementQuery{
 		DebtorID: req.GetDebtorId(),
 		PeriodQuery: postgres.PeriodQuery{
@@ -71,6 +82,9 @@ func (s *LedgerQueryService) GetDebtorStatement(ctx context.Context, req *ledger
 
 // GetTrialBalance implements the RPC.
 func (s *LedgerQueryService) GetTrialBalance(ctx context.Context, req *ledgerv1.GetTrialBalanceRequest) (*ledgerv1.GetTrialBalanceResponse, error) {
+	if err := s.Tenants.Check(req.GetTenant()); err != nil {
+		return nil, err
+	}
 	resp, err := s.Reports.TrialBalance(ctx, postgres.PeriodQuery{
 		Tenant: req.GetTenant(), From: req.GetFrom(), To: req.GetTo(), KnownAt: instant(req.GetKnownAt()),
 		Page: postgres.Page{Size: int(req.GetPageSize()), Token: req.GetPageToken()},
@@ -83,6 +97,9 @@ func (s *LedgerQueryService) GetTrialBalance(ctx context.Context, req *ledgerv1.
 
 // ListJournalLines implements the RPC.
 func (s *LedgerQueryService) ListJournalLines(ctx context.Context, req *ledgerv1.ListJournalLinesRequest) (*ledgerv1.ListJournalLinesResponse, error) {
+	if err := s.Tenants.Check(req.GetTenant()); err != nil {
+		return nil, err
+	}
 	lines, next, err := s.Reports.JournalLines(ctx, postgres.JournalQuery{
 		Tenant: req.GetTenant(), Account: req.GetAccount(), DebtorID: req.GetDebtorId(), DocumentNumber: req.GetDocumentNumber(),
 		EffectiveFrom: req.GetEffectiveFrom(), EffectiveTo: req.GetEffectiveTo(),

@@ -20,6 +20,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/database"
 	"github.com/o2c-platform/o2c/libs/fault"
 	"github.com/o2c-platform/o2c/libs/serve"
+	"github.com/o2c-platform/o2c/libs/tenants/tenantstest"
 	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
 )
@@ -77,27 +78,27 @@ func TestQueryStatus(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.want.String(), func(t *testing.T) {
 			t.Parallel()
-			s := &LedgerQueryService{Reports: &fakeReports{err: tt.err}}
+			s := &LedgerQueryService{Reports: &fakeReports{err: tt.err}, Tenants: tenantstest.File(t, "acme")}
 			ctx := context.Background()
 			calls := map[string]func() error{
 				"GetAccountBalance": func() error {
-					_, err := s.GetAccountBalance(ctx, &ledgerv1.GetAccountBalanceRequest{})
+					_, err := s.GetAccountBalance(ctx, &ledgerv1.GetAccountBalanceRequest{Tenant: "acme"})
 					return err
 				},
 				"ListOpenItemsAtKeyDate": func() error {
-					_, err := s.ListOpenItemsAtKeyDate(ctx, &ledgerv1.ListOpenItemsAtKeyDateRequest{})
+					_, err := s.ListOpenItemsAtKeyDate(ctx, &ledgerv1.ListOpenItemsAtKeyDateRequest{Tenant: "acme"})
 					return err
 				},
 				"GetDebtorStatement": func() error {
-					_, err := s.GetDebtorStatement(ctx, &ledgerv1.GetDebtorStatementRequest{})
+					_, err := s.GetDebtorStatement(ctx, &ledgerv1.GetDebtorStatementRequest{Tenant: "acme"})
 					return err
 				},
 				"GetTrialBalance": func() error {
-					_, err := s.GetTrialBalance(ctx, &ledgerv1.GetTrialBalanceRequest{})
+					_, err := s.GetTrialBalance(ctx, &ledgerv1.GetTrialBalanceRequest{Tenant: "acme"})
 					return err
 				},
 				"ListJournalLines": func() error {
-					_, err := s.ListJournalLines(ctx, &ledgerv1.ListJournalLinesRequest{})
+					_, err := s.ListJournalLines(ctx, &ledgerv1.ListJournalLinesRequest{Tenant: "acme"})
 					return err
 				},
 			}
@@ -118,7 +119,7 @@ func TestQueryStatus(t *testing.T) {
 func TestQueryMapping(t *testing.T) {
 	t.Parallel()
 	f := &fakeReports{}
-	s := &LedgerQueryService{Reports: f}
+	s := &LedgerQueryService{Reports: f, Tenants: tenantstest.File(t, "acme")}
 	known := time.Date(2026, 4, 5, 12, 0, 0, 0, time.UTC)
 	resp, err := s.ListOpenItemsAtKeyDate(context.Background(), &ledgerv1.ListOpenItemsAtKeyDateRequest{
 		Tenant: "acme", DebtorId: "K-1", KnownAt: timestamppb.New(known), PageSize: 7, PageToken: "tok",

@@ -1,17 +1,17 @@
 // Package rpc is the ledger's gRPC API (o2c.ledger.v1.LedgerService,
 // LedgerQueryService and LedgerCommandService): it checks arguments and maps
-// protobuf to the write path and the read models and back. It returns
-// domain and storage errors as they are; the server's error interceptor
-// turns them into status codes through the ledger's one fault table
-// (books.Errors, postgres.Errors), so no table here can drift from the
-// consumers' verdicts.
+// protobuf to the write path and the read models and back. Every RPC
+// first checks its tenant against the tenants file (Tenants): a tenant not
+// listed there does not exist, and the answer is NOT_FOUND, never empty
+// books. It returns domain and storage errors as they are; the server's
+// error interceptor turns them into status codes through the ledger's one
+// fault chain (books.Errors, postgres.Errors, tenants.Errors), so no table
+// here can drift from the consumers' verdicts.
 package rpc
 
 import (
 	"context"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
@@ -34,21 +34,28 @@ type Poster interface {
 	Post(ctx context.Context, e postgres.Entry) (postgres.Posted, error)
 }
 
-// TenantValid reports whether a tenant id is well formed.
-type TenantValid func(string) bool
+// Tenants says which tenants exist: those of the tenants file. Check
+// returns nil for a configured tenant, an error wrapping
+// tenants.ErrInvalidTenantID for a string that is no tenant id, and one
+// wrapping tenants.ErrUnknownTenant for a tenant the file does not list.
+// Every RPC checks its tenant first, so a question about a tenant that does
+// not exist is answered NOT_FOUND instead of with empty books.
+type Tenants interface {
+	Check(tenant string) error
+}
 
 // LedgerService implements ledgerv1grpc.LedgerServiceServer.
 type LedgerService struct {
 	ledgerv1grpc.UnimplementedLedgerServiceServer
-	Queries     Queries
-	Poster      Poster
-	ValidTenant TenantValid
+	Queries Queries
+	Poster  Poster
+	Tenants Tenants
 }
 
 // ListOpenItems implements the RPC.
 func (s *LedgerService) ListOpenItems(ctx context.Context, req *ledgerv1.ListOpenItemsRequest) (*ledgerv1.ListOpenItemsResponse, error) {
-	if !s.ValidTenant(req.GetTenant()) {
-		return nil, invalidTenant(req.GetTenant())
+	if err := s.Tenants.Check(req.GetTenant()); err != nil {
+		return nil, err
 	}
 	items, err := s.Queries.OpenItems(ctx, req.GetTenant(), req.GetDebtorId())
 	if err != nil {
@@ -59,6 +66,9 @@ func (s *LedgerService) ListOpenItems(ctx context.Context, req *ledgerv1.ListOpe
 
 // PostJournalEntry implements the RPC.
 func (s *LedgerService) PostJournalEntry(ctx context.Context, req *ledgerv1.PostJournalEntryRequest) (*ledgerv1.PostJournalEntryResponse, error) {
+	if err := s.Tenants.Check(req.GetTenant()); err != nil {
+		return nil, err
+	}
 	p, err := s.Poster.Post(ctx, postgres.Entry{
 		Tenant:         req.GetTenant(),
 		IdempotencyKey: req.GetIdempotencyKey(),
@@ -79,16 +89,12 @@ func (s *LedgerService) PostJournalEntry(ctx context.Context, req *ledgerv1.Post
 
 // ListAccountBalances implements the RPC.
 func (s *LedgerService) ListAccountBalances(ctx context.Context, req *ledgerv1.ListAccountBalancesRequest) (*ledgerv1.ListAccountBalancesResponse, error) {
-	if !s.ValidTenant(req.GetTenant()) {
-		return nil, invalidTenant(req.GetTenant())
+	if err := s.Tenants.Check(req.GetTenant()); err != nil {
+		return nil, err
 	}
 	b, err := s.Queries.Balances(ctx, req.GetTenant(), req.GetAccount())
 	if err != nil {
 		return nil, err
 	}
 	return &ledgerv1.ListAccountBalancesResponse{Balances: b}, nil
-}
-
-func invalidTenant(t string) error {
-	return status.Errorf(codes.InvalidArgument, "tenant %q is not a tenant id (lowercase letters, digits, dashes)", t)
 }
