@@ -21,6 +21,7 @@ import (
 
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
+	"github.com/o2c-platform/o2c/libs/tenants/tenantstest"
 )
 
 // running is ingestion started by run against its own database and NATS.
@@ -44,7 +45,8 @@ func startIngestion(t *testing.T) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"MIGRATE_DATABASE_URL": dbURL, "NATS_URL": ns.ClientURL(), "GRPC_ADDR": addr}
+	env := map[string]string{"MIGRATE_DATABASE_URL": dbURL, "NATS_URL": ns.ClientURL(), "GRPC_ADDR": addr,
+		"O2C_TENANTS": tenantstest.Write(t, tenantstest.JSON("acme"))}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, func(k string) string { return env[k] }) }()

@@ -1,8 +1,9 @@
 // Command ingestion is the o2c ingestion service: it validates and
 // deduplicates what shops publish and hands the normalized events to the
-// rest of o2c. Configuration is by environment; see libs/host.Config.
-// LEDGER_SETTINGS, the ledger's settings file, gives the tenants' tax
-// treatments, so that ingestion accepts exactly what the ledger books.
+// rest of o2c. Configuration is by environment (`ingestion --help` lists
+// it; see libs/host.Config). The tenants file (O2C_TENANTS) names the
+// tenants whose messages are accepted and gives their tax rules, the
+// ledger's, so that ingestion accepts exactly what the ledger books.
 package main
 
 import (
@@ -14,12 +15,22 @@ import (
 	"syscall"
 
 	"github.com/o2c-platform/o2c/libs/host"
-	"github.com/o2c-platform/o2c/libs/tax"
 	"github.com/o2c-platform/o2c/libs/telemetry"
+	"github.com/o2c-platform/o2c/libs/tenants"
 	"github.com/o2c-platform/o2c/services/ingestion/service"
 )
 
+// summary is the first line of --help.
+const summary = "validates and deduplicates what shops publish on shop.<tenant>.> and hands the accepted invoices to the rest of o2c; rejected messages are kept with their reason"
+
 func main() {
+	if help, err := host.CommandLine(os.Args[1:], os.Stdout, service.Name, summary, service.DefaultAddr); help || err != nil {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ingestion:", err)
+			os.Exit(2)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Getenv)
 	stop()
@@ -34,24 +45,15 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
+	ts, err := tenants.Load(cfg.TenantsFile)
+	if err != nil {
+		return err
+	}
 	p, shutdown, err := telemetry.Setup(ctx, service.Name, getenv)
 	if err != nil {
 		return err
 	}
 	defer shutdown(context.WithoutCancel(ctx))
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	var opt service.Options
-	if path := getenv("LEDGER_SETTINGS"); path != "" {
-		f, err := os.Open(path)
-		if err != nil {
-			return fmt.Errorf("LEDGER_SETTINGS: %w", err)
-		}
-		tables, err := tax.LoadTables(f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("LEDGER_SETTINGS %s: %w", path, err)
-		}
-		opt.Tax = tables.For
-	}
-	return service.Run(ctx, cfg, opt, p, log, nil)
+	return service.Run(ctx, cfg, service.Options{Tenants: ts}, p, log, nil)
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/database"
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
+	"github.com/o2c-platform/o2c/libs/tenants/tenantstest"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/invoice"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/postgres"
 )
@@ -92,7 +93,8 @@ func TestRun(t *testing.T) {
 	js, _ := jetstream.New(nc)
 	ignore := goleak.IgnoreCurrent()
 
-	env := map[string]string{"MIGRATE_DATABASE_URL": dbURL, "NATS_URL": ns.ClientURL(), "GRPC_ADDR": addr}
+	env := map[string]string{"MIGRATE_DATABASE_URL": dbURL, "NATS_URL": ns.ClientURL(), "GRPC_ADDR": addr,
+		"O2C_TENANTS": tenantstest.Write(t, tenantstest.JSON("acme"))}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)

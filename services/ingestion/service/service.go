@@ -1,20 +1,23 @@
 // Package service starts the ingestion service: it binds the consumer of
-// shop invoices, serves the RejectionService (package rejection) over gRPC
-// and relays the accepted invoices from the event store to JetStream.
-// main.go runs it as a process; `o2c demo` runs it in-process beside the other services.
+// everything shops publish (it takes invoices and rejects the rest), serves
+// the RejectionService (package rejection) over gRPC and relays the
+// accepted invoices from the event store to JetStream. main.go runs it as a
+// process; `o2c demo` runs it in-process beside the other services.
 package service
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/o2c-platform/o2c/libs/bus"
+	"github.com/o2c-platform/o2c/libs/fault"
 	"github.com/o2c-platform/o2c/libs/host"
-	"github.com/o2c-platform/o2c/libs/tax"
 	"github.com/o2c-platform/o2c/libs/telemetry"
+	"github.com/o2c-platform/o2c/libs/tenants"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/consumer"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/invoice"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/postgres"
@@ -28,12 +31,28 @@ const DefaultAddr = "127.0.0.1:9091"
 
 // Options are ingestion's settings beyond host.Config.
 type Options struct {
-	// Tax returns a tenant's tax table: the VAT treatments the ledger books
-	// for it (tax.LoadTables on the ledger's settings file), so that
-	// ingestion accepts exactly what the ledger can book. Nil means
-	// tax.Default() for every tenant.
-	Tax func(tenant string) *tax.Table
+	// Tenants is the tenants file (required): the only tenants whose
+	// messages are accepted, and each one's tax rules (its ledger
+	// section's, so that ingestion accepts exactly the VAT treatments the
+	// ledger books).
+	Tenants *tenants.File
 }
+
+// Durable is the name of ingestion's consumer on the SHOP stream. It kept
+// its name when its filter widened from shop.*.invoice.issued to shop.>:
+// JetStream updates the filter of an existing durable pull consumer in
+// place and keeps its position, so a deployment that upgrades goes on
+// where it stopped, and from then on every message on a shop subject is
+// handled or rejected. Messages on other shop subjects stored before the
+// last invoice the earlier version read lie behind that position and stay
+// unread (list them with `nats stream view SHOP`); those stored after it
+// are read and rejected (see TestWidenedFilterKeepsThePosition).
+const Durable = "ingestion-invoices"
+
+// Errors is ingestion's classification of its own errors: the invoice
+// domain's and the tenants file's sentinels (an unknown tenant is not
+// found).
+var Errors = fault.Chain(invoice.Errors.Classify, tenants.Errors.Classify)
 
 // Ingestion is an ingestion service that has been set up and not yet served.
 type Ingestion struct {
@@ -53,18 +72,21 @@ func Run(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 // New migrates (when configured), connects, binds the consumer of shop
 // invoices and registers the relay. Call Serve next, or Close.
 func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Providers, log *slog.Logger, lis net.Listener) (*Ingestion, error) {
+	if opt.Tenants == nil {
+		return nil, errors.New("no tenants file: ingestion without one has no tenants to accept messages for (set O2C_TENANTS, or Options.Tenants in process)")
+	}
 	h, err := host.New(ctx, host.Spec{
 		Name:       Name,
 		Migrations: postgres.Migrations(),
 		Streams:    []jetstream.StreamConfig{bus.ShopStreamConfig()},
-		Errors:     invoice.Errors.Classify,
+		Errors:     Errors,
 	}, cfg, p, log, lis)
 	if err != nil {
 		return nil, err
 	}
-	proc := &consumer.Processor{Events: h.Events, Debtors: postgres.New(h.Pool), Tax: opt.Tax}
+	proc := &consumer.Processor{Events: h.Events, Debtors: postgres.New(h.Pool), Tenants: opt.Tenants, Tax: opt.Tenants.Tax}
 	if err := h.Consume(ctx, bus.Consumer{
-		Stream: bus.ShopStream, Durable: "ingestion-invoices", FilterSubjects: []string{consumer.InvoiceSubjects},
+		Stream: bus.ShopStream, Durable: Durable, FilterSubjects: []string{consumer.ShopSubjects},
 	}, proc.Process); err != nil {
 		h.Close()
 		return nil, err

@@ -1,17 +1,24 @@
-// Package consumer is ingestion's JetStream side: it takes the invoices shops
-// publish on shop.<tenant>.invoice.issued, decodes (protobuf, or protojson
-// with Content-Type: application/json), validates and deduplicates them,
-// keeps the debtor's personal data in master data, and appends the
-// normalized InvoiceIngested event to the event store (whose relay publishes
-// it on o2c.<tenant>.ingestion.invoice.ingested).
+// Package consumer is ingestion's JetStream side: it reads everything shops
+// publish (shop.>), takes the invoices on shop.<tenant>.invoice.issued,
+// decodes (protobuf, or protojson with Content-Type: application/json),
+// validates and deduplicates them, keeps the debtor's personal data in
+// master data, and appends the normalized InvoiceIngested event to the
+// event store (whose relay publishes it on
+// o2c.<tenant>.ingestion.invoice.ingested).
 //
 // Outcomes: a new invoice is accepted; the same invoice again (same number,
 // same content) is a duplicate and changes nothing; anything that cannot be
-// accepted — undecodable, invalid, tenant mismatch, or a changed invoice
-// under a number already accepted — fails with an error of package
-// invoice's table, and bus.Consume records it as a rejection an operator can
-// replay or resolve. Storage failures are classified by the host's fault
-// chain: passing ones are redelivered, data PostgreSQL refuses is rejected.
+// accepted fails with an error bus.Consume records as a rejection an
+// operator can replay or resolve, with its reason code: a subject that
+// names no tenant (invalid), a tenant the tenants file does not list
+// (unknown_tenant, tenants.ErrUnknownTenant), a subject no handler reads
+// (unknown_event_type, invoice.ErrUnknownEventType), an undecodable
+// message (decode), an invalid invoice (invalid, tenant_mismatch), or a
+// changed invoice under a number already accepted (conflict). These checks
+// run in that order and before anything is stored, so nothing is left
+// unread in the stream and no message of an unknown tenant changes
+// anything. Storage failures are classified by the host's fault chain:
+// passing ones are redelivered, data PostgreSQL refuses is rejected.
 package consumer
 
 import (
@@ -34,8 +41,14 @@ import (
 	"github.com/o2c-platform/o2c/services/ingestion/internal/invoice"
 )
 
-// InvoiceSubjects is the filter of ingestion's invoice consumer.
-const InvoiceSubjects = "shop.*.invoice.issued"
+// ShopSubjects is the filter of ingestion's consumer: every subject of the
+// SHOP stream, so that a message no handler reads is rejected rather than
+// left unread.
+const ShopSubjects = "shop.>"
+
+// InvoiceIssued is the event type, the part of the subject after
+// shop.<tenant>., of the invoices shops publish.
+const InvoiceIssued = "invoice.issued"
 
 // EventStore appends events. It returns *eventstore.ContentMismatchError
 // (errors.Is ErrContentMismatch) when an event id is reused with other
@@ -52,27 +65,52 @@ type Debtors interface {
 	SaveDebtor(ctx context.Context, tenant string, d *shopv1.Debtor) error
 }
 
+// Tenants says which tenants exist: those of the tenants file. Check
+// returns nil for a configured tenant and an error wrapping
+// tenants.ErrUnknownTenant for a tenant the file does not list (or
+// tenants.ErrInvalidTenantID, which Process rules out before it asks).
+type Tenants interface {
+	Check(tenant string) error
+}
+
 // Processor turns shop messages into stored events. It is the handler of
 // ingestion's consumer and of the replay of its rejections.
 type Processor struct {
 	Events  EventStore
 	Debtors Debtors
+	// Tenants are the tenants whose messages are accepted.
+	Tenants Tenants
 	// Tax returns a tenant's tax table, the one the ledger books by; nil
 	// means tax.Default() for every tenant.
 	Tax func(tenant string) *tax.Table
 }
 
-// Process handles one message: nil when the invoice was stored or was
-// stored before with the same content; otherwise an error that wraps one of
-// package invoice's sentinels (with a fault.Detail naming the reason code
-// and invoice number) or a storage failure. Nothing, master data included,
-// changes unless the invoice is accepted.
+// Process handles one message on a shop subject: nil when the invoice was
+// stored or was stored before with the same content; otherwise an error
+// with a fault.Detail naming the reason code (and invoice number) that
+// wraps one of package invoice's sentinels, tenants.ErrUnknownTenant, or a
+// storage failure. Nothing, master data included, changes unless the
+// invoice is accepted.
 func (p *Processor) Process(ctx context.Context, m bus.Msg) error {
 	tenant, ok := bus.TenantFromSubject(m.Subject)
 	if !ok || !invoice.ValidTenant(tenant) {
 		return fault.WithDetail(fmt.Errorf("%w: subject %q: the tenant is not a tenant id (lowercase letters, digits, dashes)",
 			invoice.ErrBadSubject, m.Subject), fault.Detail{Code: "invalid"})
 	}
+	if err := p.Tenants.Check(tenant); err != nil {
+		return fault.WithDetail(fmt.Errorf("message on %s: %w", m.Subject, err), fault.Detail{Code: "unknown_tenant"})
+	}
+	switch event := strings.TrimPrefix(m.Subject, "shop."+tenant+"."); event {
+	case InvoiceIssued:
+		return p.invoiceIssued(ctx, tenant, m)
+	default:
+		return fault.WithDetail(fmt.Errorf("%w %q on %s: ingestion reads only shop.<tenant>.%s", invoice.ErrUnknownEventType,
+			event, m.Subject, InvoiceIssued), fault.Detail{Code: "unknown_event_type"})
+	}
+}
+
+// invoiceIssued handles an InvoiceIssued of tenant (see Process).
+func (p *Processor) invoiceIssued(ctx context.Context, tenant string, m bus.Msg) error {
 	inv := &shopv1.InvoiceIssued{}
 	contentType := m.Header.Get("Content-Type")
 	if isJSON(contentType) {

@@ -25,8 +25,16 @@ var ErrBadSubject = errors.New("subject names no tenant")
 // credit note under a new number, never by sending it again changed.
 var ErrChanged = errors.New("invoice was already accepted with different content")
 
+// ErrUnknownEventType means a message arrived on a shop subject that no
+// handler reads: ingestion takes shop.<tenant>.invoice.issued and nothing
+// else, so a message on shop.<tenant>.invoice.paid or
+// shop.<tenant>.eu.invoice.issued is rejected with this reason instead of
+// lying unread in the stream.
+var ErrUnknownEventType = errors.New("no such event type")
+
 // Errors is ingestion's classification of its domain errors.
 var Errors = fault.Table{
+	{Err: ErrUnknownEventType, Class: fault.Invalid},
 	{Err: ErrInvalid, Class: fault.Invalid},
 	{Err: ErrTenantMismatch, Class: fault.Invalid},
 	{Err: ErrUndecodable, Class: fault.Invalid},

@@ -17,9 +17,9 @@ type options struct {
 }
 
 // WithTaxTable makes Validate accept the tax treatments of table, the
-// tenant's table as the ledger books it (tax.LoadTables on the ledger's
-// settings file, LEDGER_SETTINGS). Without it Validate uses tax.Default(),
-// the table of a tenant without tax settings.
+// tenant's table as the ledger books it (tenants.File.Tax: the tax rules of
+// the tenant's ledger section in the tenants file). Without it Validate
+// uses tax.Default(), the table of a tenant without tax rules.
 func WithTaxTable(table *tax.Table) Option {
 	return func(o *options) { o.table = table }
 }
