@@ -1,15 +1,12 @@
 package tax
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
-	"sort"
 	"time"
 )
 
-// Setting is one rule as a tenant writes it under "tax" in the ledger's
-// settings file (LEDGER_SETTINGS), which ingestion reads too:
+// Setting is one rule as a tenant writes it under "tax" in the ledger
+// section of the tenants file (package tenants), which ingestion reads too:
 //
 //	"tax": [
 //	  {"country": "AT", "rate_bp": 2000, "treatment": "OSS"},
@@ -117,59 +114,4 @@ func TableOf(settings []Setting) (*Table, error) {
 		return nil, fmt.Errorf("tax: %w", err)
 	}
 	return t, nil
-}
-
-// Tables are the tax tables of every tenant of a settings file.
-type Tables struct {
-	def     *Table
-	tenants map[string]*Table
-}
-
-// For returns tenant's table: its own when the settings list the tenant,
-// else the settings' default, else Default(). The zero Tables gives
-// Default() to everyone.
-func (ts Tables) For(tenant string) *Table {
-	if t, ok := ts.tenants[tenant]; ok {
-		return t
-	}
-	if ts.def != nil {
-		return ts.def
-	}
-	return Default()
-}
-
-// LoadTables reads the tax sections of a ledger settings file (see the
-// ledger's TenantSettings): "default" and every tenant under "tenants", as
-// the ledger reads them. Other keys are not looked at; the ledger checks
-// them, and that every account the tables name is in the tenant's chart.
-func LoadTables(r io.Reader) (Tables, error) {
-	var f struct {
-		Default struct {
-			Tax []Setting `json:"tax"`
-		} `json:"default"`
-		Tenants map[string]struct {
-			Tax []Setting `json:"tax"`
-		} `json:"tenants"`
-	}
-	if err := json.NewDecoder(r).Decode(&f); err != nil {
-		return Tables{}, fmt.Errorf("tax settings: %w", err)
-	}
-	def, err := TableOf(f.Default.Tax)
-	if err != nil {
-		return Tables{}, fmt.Errorf("tax settings: default: %w", err)
-	}
-	ts := Tables{def: def, tenants: make(map[string]*Table, len(f.Tenants))}
-	names := make([]string, 0, len(f.Tenants))
-	for name := range f.Tenants {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		t, err := TableOf(f.Tenants[name].Tax)
-		if err != nil {
-			return Tables{}, fmt.Errorf("tax settings: tenant %s: %w", name, err)
-		}
-		ts.tenants[name] = t
-	}
-	return ts, nil
 }

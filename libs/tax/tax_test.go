@@ -178,42 +178,6 @@ func TestTableOfRejects(t *testing.T) {
 	}
 }
 
-func TestLoadTables(t *testing.T) {
-	t.Parallel()
-	ts, err := LoadTables(strings.NewReader(`{
-		"default": {"chart": "SKR03", "tax": [{"country": "NL", "rate_bp": 2100, "treatment": "OSS"}]},
-		"tenants": {
-			"acme": {"chart": "SKR04", "tax": [{"country": "AT", "rate_bp": 2000, "treatment": "OSS"}]},
-			"plain": {"chart": "SKR03"}
-		}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		tenant string
-		key    Key
-		mapped bool
-	}{
-		{"acme", KeyOf("AT", 2000, OSS), true},
-		{"acme", KeyOf("NL", 2100, OSS), false}, // a listed tenant has only its own settings, as in the ledger
-		{"plain", KeyOf("NL", 2100, OSS), false},
-		{"plain", KeyOf("", 1900, 0), true},
-		{"unlisted", KeyOf("NL", 2100, OSS), true},
-		{"unlisted", KeyOf("AT", 2000, OSS), false},
-	} {
-		_, err := ts.For(tc.tenant).Supply(tc.key, day(2024, 1, 1))
-		if (err == nil) != tc.mapped {
-			t.Errorf("tenant %s key %s: error %v, want mapped=%v", tc.tenant, tc.key, err, tc.mapped)
-		}
-	}
-	if _, err := (Tables{}).For("x").Supply(KeyOf("", 1900, 0), day(2024, 1, 1)); err != nil {
-		t.Errorf("zero Tables: %v", err)
-	}
-	if _, err := LoadTables(strings.NewReader(`{"tenants": {"x": {"tax": [{"treatment": "NONE"}]}}}`)); err == nil || !strings.Contains(err.Error(), "tenant x") {
-		t.Errorf("LoadTables accepted a bad treatment or did not name the tenant: %v", err)
-	}
-}
-
 func TestKeyCompactRoundTrip(t *testing.T) {
 	t.Parallel()
 	for _, k := range []Key{KeyOf("", 1900, 0), KeyOf("DE", 0, IntraEUSupply), KeyOf("AT", 2000, OSS)} {

@@ -43,7 +43,6 @@ import (
 	"github.com/o2c-platform/o2c/libs/host"
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
-	"github.com/o2c-platform/o2c/libs/tax"
 	"github.com/o2c-platform/o2c/libs/telemetry"
 	ingestion "github.com/o2c-platform/o2c/services/ingestion/service"
 	ledger "github.com/o2c-platform/o2c/services/ledger/service"
@@ -105,14 +104,14 @@ type starter struct {
 	run  func(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.Logger, lis net.Listener) error
 }
 
-// runIngestion starts ingestion with the demo tenant's tax settings, the
-// ledger's.
+// runIngestion starts ingestion with the demo's tenants (whose tax rules
+// are the ledger's).
 func runIngestion(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.Logger, lis net.Listener) error {
-	tables, err := tax.LoadTables(strings.NewReader(settings))
+	ts, err := Tenants()
 	if err != nil {
 		return err
 	}
-	return ingestion.Run(ctx, cfg, ingestion.Options{Tax: tables.For}, p, log, lis)
+	return ingestion.Run(ctx, cfg, ingestion.Options{Tenants: ts}, p, log, lis)
 }
 
 // services lists every service that has code, in start order.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"strings"
 
 	"google.golang.org/grpc"
 
@@ -15,33 +14,43 @@ import (
 
 	"github.com/o2c-platform/o2c/libs/host"
 	"github.com/o2c-platform/o2c/libs/telemetry"
+	"github.com/o2c-platform/o2c/libs/tenants"
 	ledger "github.com/o2c-platform/o2c/services/ledger/service"
 )
 
 // DemoIBAN is the demo merchant's bank account (a well-known test IBAN).
 const DemoIBAN = "DE89370400440532013000"
 
-// settings is the demo tenant's ledger configuration, as an operator would
-// write it into the file LEDGER_SETTINGS names.
-const settings = `{
+// TenantsJSON is the demo's tenants file, as an operator would write it
+// into the file O2C_TENANTS names: the demo tenant, the only one that
+// exists, with its ledger section.
+const TenantsJSON = `{
   "tenants": {
-    "demo": {
-      "chart": "SKR03",
-      "banks": {"` + DemoIBAN + `": "1200"},
-      "clearing": {"amazon": "1361"},
-      "marketplaces": {"amazon.de/EUR": "69001"},
-      "period_actors": ["finance:demo"]
+    "` + Tenant + `": {
+      "name": "Demo shop",
+      "ledger": {
+        "chart": "SKR03",
+        "banks": {"` + DemoIBAN + `": "1200"},
+        "clearing": {"amazon": "1361"},
+        "marketplaces": {"amazon.de/EUR": "69001"},
+        "period_actors": ["finance:demo"]
+      }
     }
   }
 }`
 
-// runLedger starts the ledger with the demo tenant's settings.
+// Tenants returns the demo's tenants file, parsed.
+func Tenants() (*tenants.File, error) {
+	return tenants.Parse("the demo's tenants (cmd/o2c/internal/demo)", []byte(TenantsJSON))
+}
+
+// runLedger starts the ledger with the demo's tenants.
 func runLedger(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.Logger, lis net.Listener) error {
-	books, err := ledger.LoadSettings(strings.NewReader(settings))
+	ts, err := Tenants()
 	if err != nil {
 		return err
 	}
-	l, err := ledger.New(ctx, cfg, ledger.Options{Books: books}, p, log, lis)
+	l, err := ledger.New(ctx, cfg, ledger.Options{Tenants: ts}, p, log, lis)
 	if err != nil {
 		return err
 	}

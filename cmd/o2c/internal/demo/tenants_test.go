@@ -1,0 +1,28 @@
+package demo
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/o2c-platform/o2c/libs/tenants/tenantstest"
+	ledger "github.com/o2c-platform/o2c/services/ledger/service"
+)
+
+// TestTenantsFile checks the demo's tenants file with the published
+// schema, the tenants parser and the ledger's own check: it lists exactly
+// the demo tenant, whose bank account the demo payment goes to.
+func TestTenantsFile(t *testing.T) {
+	t.Parallel()
+	f := tenantstest.CheckBoth(t, "demo tenants", []byte(TenantsJSON))
+	if diff := cmp.Diff([]string{Tenant}, f.IDs()); diff != "" {
+		t.Errorf("tenants (-want +got):\n%s", diff)
+	}
+	if err := ledger.CheckTenants(f); err != nil {
+		t.Error(err)
+	}
+	demo, _ := f.Tenant(Tenant)
+	if demo.Ledger.Banks[DemoIBAN] == "" {
+		t.Errorf("the demo tenant has no bank account for %s: the demo payment would be refused", DemoIBAN)
+	}
+}
