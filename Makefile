@@ -9,16 +9,26 @@ SHELL := bash
 GO       ?= go
 FUZZTIME ?= 30s
 BENCHTIME ?= 1s
+# ARGS go to `o2c demo`: make demo ARGS=--keep-running
+ARGS     ?=
 
 .PHONY: help demo test bench fuzz proto proto-check lint build clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-demo: ## Run the whole system in one process on embedded NATS and a throwaway PostgreSQL, with a demo merchant
-	$(GO) run ./cmd/o2c demo
+# The demo runs as bin/o2c itself (exec), not under `go run`, which does not
+# pass SIGTERM on: a signal to make reaches o2c, which stops its PostgreSQL
+# and NATS and removes their files.
+demo: ## Run the whole system in one process with a demo merchant (make demo ARGS=--keep-running to leave it up)
+	@echo "building bin/o2c (the first build compiles for 2 minutes or more; later ones take seconds)…"
+	@$(GO) build -o bin/o2c ./cmd/o2c
+	@exec bin/o2c demo $(ARGS)
 
-test: proto-check lint ## Run every test (starts one throwaway PostgreSQL for the whole run)
+test: ## Run every test (starts one throwaway PostgreSQL for the whole run)
+	@echo "make test: building and vetting (the first run compiles for 5 minutes or more before any test starts; later ones take seconds)…"
+	@$(MAKE) --no-print-directory proto-check lint
+	@echo "make test: running the tests (packages are listed as they finish)…"
 	$(GO) run ./libs/pgtest/cmd/withpostgres -- $(GO) test -count=1 -timeout 20m ./... ./proto/...
 
 bench: ## Run the benchmarks (event store, ledger, parsers) with PostgreSQL's default durability
@@ -39,6 +49,7 @@ proto: ## Lint the .proto files and regenerate the Go code in proto/
 	GO=$(GO) proto/generate.sh
 
 proto-check: ## Fail when the .proto files do not lint or a generated Go file is stale, missing or left over
+	@echo "checking the generated protobuf code (buf)"
 	@GO=$(GO) proto/generate.sh -check
 
 lint: ## gofmt and go vet
