@@ -26,7 +26,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newParseCmd(), newOpenItemsCmd(), newRejectedCmd(), newVerifyCmd(), newDemoCmd())
-	root.AddCommand(newLedgerCmd(), newPublishCmd())
+	root.AddCommand(newLedgerCmd(), newPublishCmd(), newTenantsCmd())
 	return root
 }
 
