@@ -61,9 +61,19 @@ func TestComposeHasEveryService(t *testing.T) {
 			if arg := svc.Build.Args["SERVICE"]; arg == nil || *arg != name {
 				t.Errorf("%s: build arg SERVICE = %v, want %q", name, arg, name)
 			}
-			for _, key := range []string{"DATABASE_URL", "NATS_URL", "OTEL_EXPORTER_OTLP_ENDPOINT"} {
+			for _, key := range []string{"DATABASE_URL", "NATS_URL", "OTEL_EXPORTER_OTLP_ENDPOINT", "O2C_TENANTS"} {
 				if v := svc.Environment[key]; v == nil || *v == "" {
 					t.Errorf("%s: environment lacks %s", name, key)
+				}
+			}
+			// The tenants file must be mounted where O2C_TENANTS points.
+			if v := svc.Environment["O2C_TENANTS"]; v != nil {
+				mounted := false
+				for _, vol := range svc.Volumes {
+					mounted = mounted || (vol.Target == *v && filepath.ToSlash(vol.Source) == "./deploy/tenants.json")
+				}
+				if !mounted {
+					t.Errorf("%s: deploy/tenants.json is not mounted at O2C_TENANTS=%s", name, *v)
 				}
 			}
 			for _, dep := range []string{"postgres", "nats"} {
