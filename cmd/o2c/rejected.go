@@ -226,7 +226,7 @@ func printRejection(w io.Writer, r *rejectionv1.Rejection, withPayload bool) {
 		if strings.Contains(r.GetContentType(), "json") {
 			fmt.Fprintf(w, "payload:\n%s\n", r.GetPayload())
 		} else {
-			fmt.Fprintf(w, "payload:    %d bytes of protobuf\n", len(r.GetPayload()))
+			fmt.Fprintf(w, "payload:    %s of protobuf\n", table.Count(len(r.GetPayload()), "byte"))
 		}
 	}
 }
