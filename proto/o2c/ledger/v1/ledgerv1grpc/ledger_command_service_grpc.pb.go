@@ -63,8 +63,10 @@ const (
 // idempotency key makes redelivery harmless either way.
 //
 // Every RPC returns UNAVAILABLE when storage fails or too many concurrent
-// commands for the same debtor conflicted (retry with the same key), and
-// INVALID_ARGUMENT when the command is missing or its tenant malformed.
+// commands for the same debtor conflicted (retry with the same key),
+// INVALID_ARGUMENT when the command is missing or its tenant malformed, and
+// NOT_FOUND when its tenant is not in the tenants file (a tenant exists only
+// when configured there).
 type LedgerCommandServiceClient interface {
 	// RegisterInvoice books an invoice: debits the debtor's personal account (assigned on first sight; for a marketplace order the marketplace's debtor account for the currency) with the gross amount, credits revenue and output VAT per rate and opens an item that consumes any credit balance of the debtor.
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed or a VAT rate has no accounts; FAILED_PRECONDITION when the issue date lies in a closed period or the marketplace has no debtor account; ALREADY_EXISTS when the idempotency key was used for different content or the invoice number was booked under another key.
@@ -285,8 +287,10 @@ func (c *ledgerCommandServiceClient) MergeDebtor(ctx context.Context, in *v1.Mer
 // idempotency key makes redelivery harmless either way.
 //
 // Every RPC returns UNAVAILABLE when storage fails or too many concurrent
-// commands for the same debtor conflicted (retry with the same key), and
-// INVALID_ARGUMENT when the command is missing or its tenant malformed.
+// commands for the same debtor conflicted (retry with the same key),
+// INVALID_ARGUMENT when the command is missing or its tenant malformed, and
+// NOT_FOUND when its tenant is not in the tenants file (a tenant exists only
+// when configured there).
 type LedgerCommandServiceServer interface {
 	// RegisterInvoice books an invoice: debits the debtor's personal account (assigned on first sight; for a marketplace order the marketplace's debtor account for the currency) with the gross amount, credits revenue and output VAT per rate and opens an item that consumes any credit balance of the debtor.
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed or a VAT rate has no accounts; FAILED_PRECONDITION when the issue date lies in a closed period or the marketplace has no debtor account; ALREADY_EXISTS when the idempotency key was used for different content or the invoice number was booked under another key.

@@ -34,7 +34,9 @@ const (
 // LedgerQueryService answers the reports auditors, tax advisors and
 // operators ask of the ledger, on both of its time axes: the effective date
 // (when a line counts in the books) and the recorded time (when the ledger
-// learned it). Every amount is per currency; nothing is converted.
+// learned it). Every amount is per currency; nothing is converted. Every
+// RPC returns NOT_FOUND when the tenant is not in the tenants file (a tenant
+// exists only when configured there), never an empty report.
 //
 // Reports that can be long page with a cursor: page_size (default 100, at
 // most 1000; larger values are reduced to 1000) and the opaque
@@ -155,7 +157,9 @@ func (c *ledgerQueryServiceClient) ListJournalLines(ctx context.Context, in *v1.
 // LedgerQueryService answers the reports auditors, tax advisors and
 // operators ask of the ledger, on both of its time axes: the effective date
 // (when a line counts in the books) and the recorded time (when the ledger
-// learned it). Every amount is per currency; nothing is converted.
+// learned it). Every amount is per currency; nothing is converted. Every
+// RPC returns NOT_FOUND when the tenant is not in the tenants file (a tenant
+// exists only when configured there), never an empty report.
 //
 // Reports that can be long page with a cursor: page_size (default 100, at
 // most 1000; larger values are reduced to 1000) and the opaque

@@ -30,7 +30,9 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // LedgerService keeps the books: it posts journal entries and answers
-// questions about open items and account balances.
+// questions about open items and account balances. Every RPC returns
+// NOT_FOUND when the tenant is not in the tenants file (a tenant exists only
+// when configured there), never empty books.
 type LedgerServiceClient interface {
 	// ListOpenItems returns a debtor's open items, oldest due date first.
 	// Codes: INVALID_ARGUMENT when tenant or debtor_id is missing or malformed.
@@ -95,7 +97,9 @@ func (c *ledgerServiceClient) ListAccountBalances(ctx context.Context, in *v1.Li
 // for forward compatibility.
 //
 // LedgerService keeps the books: it posts journal entries and answers
-// questions about open items and account balances.
+// questions about open items and account balances. Every RPC returns
+// NOT_FOUND when the tenant is not in the tenants file (a tenant exists only
+// when configured there), never empty books.
 type LedgerServiceServer interface {
 	// ListOpenItems returns a debtor's open items, oldest due date first.
 	// Codes: INVALID_ARGUMENT when tenant or debtor_id is missing or malformed.
