@@ -85,7 +85,7 @@ there and says so. A document dated after --booking-date is warned about.
 			}
 			defer conn.Close()
 			lc := &ledgerCheck{
-				tenant: f.tenant, queries: ledgerv1grpc.NewLedgerQueryServiceClient(conn), ledger: ledgerv1grpc.NewLedgerServiceClient(conn),
+				svc: ledgerAt(f.addr), tenant: f.tenant, queries: ledgerv1grpc.NewLedgerQueryServiceClient(conn), ledger: ledgerv1grpc.NewLedgerServiceClient(conn),
 			}
 			check, err := lc.check(cmd.Context(), items, stderr)
 			if err != nil {
@@ -187,6 +187,7 @@ func (lc *ledgerCheck) bookingFailed(ctx context.Context, name string, it openin
 // ledgerCheck compares a file's items with what the ledger has booked under
 // their keys, through the ledger's read-only queries.
 type ledgerCheck struct {
+	svc     service
 	tenant  string
 	queries ledgerv1grpc.LedgerQueryServiceClient
 	ledger  ledgerv1grpc.LedgerServiceClient
@@ -214,7 +215,7 @@ func (lc *ledgerCheck) check(ctx context.Context, items []opening.Item, progress
 	for i, it := range items {
 		b, found, err := lc.booked(ctx, it)
 		if err != nil {
-			return res, fmt.Errorf("%s: %w", it, err)
+			return res, fmt.Errorf("%s: %w", it, explain(lc.svc, err))
 		}
 		switch {
 		case found:
