@@ -210,8 +210,11 @@ func (TaxTreatment) EnumDescriptor() ([]byte, []int) {
 
 // InvoiceIssued is what a shop system publishes when it issues an invoice to a
 // customer. Subject: shop.<tenant>.invoice.issued, as protobuf binary or as
-// protojson with the header Content-Type: application/json. o2c stores what
-// it derives from this event for ever, so every field keeps its meaning.
+// protojson with the header Content-Type: application/json. The tenant must
+// be one o2c is configured for (its tenants file); a message for any other
+// tenant, or on any other shop.<tenant>.… subject, is rejected and kept with
+// its reason. o2c stores what it derives from this event for ever, so every
+// field keeps its meaning.
 //
 // Identity and retries: an invoice is identified by (tenant, invoice_number).
 // Publishing the same invoice again, byte for byte or re-encoded, is harmless:
