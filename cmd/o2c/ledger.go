@@ -83,7 +83,7 @@ func newLedgerCmd() *cobra.Command {
 	var f ledgerFlags
 	cmd := &cobra.Command{
 		Use:   "ledger",
-		Short: "Ledger reports: balances, debtor statements, trial balance, journal",
+		Short: "Ledger reports (balances, statements, trial balance, journal) and manual bookings (opening balances, debtor merge)",
 		Long: `ledger asks the ledger's LedgerQueryService for reports and prints them as
 tables, and books what an operator books by hand: opening balances from the
 previous system and the merge of a duplicate debtor. Every report pages through
