@@ -50,10 +50,17 @@ func Rejections(w io.Writer, rs []*rejectionv1.Rejection) {
 	fmt.Fprintln(tw, "ID\tSERVICE\tTENANT\tSTATE\tWHEN\tDOCUMENT\tCODE\tREASON")
 	for _, r := range rs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.GetId(), r.GetService(), r.GetTenant(), StateName(r.GetState()),
-			r.GetRejectedAt().AsTime().Format(time.RFC3339), r.GetDocument(), r.GetReasonCode(), r.GetReason())
+			r.GetRejectedAt().AsTime().Format(time.RFC3339), r.GetDocument(), r.GetReasonCode(), Summary(r.GetReason()))
 	}
 	tw.Flush()
 	fmt.Fprintln(w, Count(len(rs), "rejection"))
+}
+
+// Summary is the first line of a rejection's reason: what went wrong in a
+// clerk's terms. Later lines carry ids and hashes for `o2c rejected show`.
+func Summary(reason string) string {
+	first, _, _ := strings.Cut(reason, "\n")
+	return first
 }
 
 // StateName is the lowercase name of a rejection state ("open").

@@ -115,3 +115,14 @@ func lastLine(s string) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return lines[len(lines)-1]
 }
+
+// TestRejectionsShowTheSummary: the list shows what went wrong; the ids and
+// hashes on the reason's later lines are left to `o2c rejected show`.
+func TestRejectionsShowTheSummary(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	Rejections(&b, []*rejectionv1.Rejection{{Id: "r-1", Reason: "invoice RE-1 differs in gross\ndetails: event 1234 stored with hash abcd"}})
+	if out := b.String(); !strings.Contains(out, "differs in gross") || strings.Contains(out, "abcd") {
+		t.Errorf("table:\n%s", out)
+	}
+}
