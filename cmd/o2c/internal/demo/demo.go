@@ -417,6 +417,9 @@ func Run(ctx context.Context, opt Options) (err error) {
 func printRunning(out io.Writer, sys *System) {
 	fmt.Fprintf(out, "\nRunning. NATS %s, PostgreSQL %s\n", sys.NATSURL, sys.DatabaseURL)
 	var env []string
+	if sys.NATSURL != nats.DefaultURL {
+		env = append(env, "O2C_NATS_URL="+sys.NATSURL)
+	}
 	for _, s := range sys.Services {
 		fmt.Fprintf(out, "  %-10s %s\n", s.Name, s.Addr)
 		for _, d := range services() {

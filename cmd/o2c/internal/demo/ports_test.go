@@ -129,3 +129,47 @@ func TestStartRefusesTakenPort(t *testing.T) {
 		t.Errorf("Start went on to start NATS:\n%s", log.String())
 	}
 }
+
+func TestPrintRunningSaysHowToReachNonDefaultPorts(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		sys        System
+		wantExport string // empty: no export line
+	}{
+		{
+			name: "default ports",
+			sys: System{NATSURL: "nats://127.0.0.1:4222", Services: []Service{
+				{Name: "ingestion", Addr: "127.0.0.1:9091"}, {Name: "ledger", Addr: "127.0.0.1:9092"},
+			}},
+		},
+		{
+			name: "ports plus 100",
+			sys: System{NATSURL: "nats://127.0.0.1:4322", Services: []Service{
+				{Name: "ingestion", Addr: "127.0.0.1:9191"}, {Name: "ledger", Addr: "127.0.0.1:9192"},
+			}},
+			wantExport: "export O2C_NATS_URL=nats://127.0.0.1:4322 O2C_INGESTION_ADDR=127.0.0.1:9191 O2C_LEDGER_ADDR=127.0.0.1:9192",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var out strings.Builder
+			printRunning(&out, &tt.sys)
+			got := ""
+			for _, l := range strings.Split(out.String(), "\n") {
+				if strings.Contains(l, "export ") {
+					got = strings.TrimSpace(l)
+				}
+			}
+			if got != tt.wantExport {
+				t.Errorf("export line = %q, want %q; output:\n%s", got, tt.wantExport, out.String())
+			}
+			for _, s := range tt.sys.Services {
+				if !strings.Contains(out.String(), s.Addr) {
+					t.Errorf("output does not name %s's address %s:\n%s", s.Name, s.Addr, out.String())
+				}
+			}
+		})
+	}
+}
