@@ -11,7 +11,7 @@ import (
 
 // startHint is how to get the services running for the commands that call
 // them.
-const startHint = "Start everything with `go run ./cmd/o2c demo --keep-running`"
+const startHint = "Start everything with `make demo ARGS=--keep-running`"
 
 // service is a service the CLI calls: its name as the user knows it, the
 // flag that sets its address and the address used.

@@ -34,7 +34,7 @@ twice is stored once.
 
 publish does not validate the invoice itself: ingestion does, and either books it
 (o2c open-items --tenant T) or records why not (o2c rejected --tenant T). Start the
-system first with ` + "`go run ./cmd/o2c demo --keep-running`" + `.`,
+system first with ` + "`make demo ARGS=--keep-running`" + `.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := os.ReadFile(args[0])
