@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/o2c-platform/o2c/libs/host"
+	"github.com/o2c-platform/o2c/libs/redact"
 	"github.com/o2c-platform/o2c/libs/telemetry"
 	"github.com/o2c-platform/o2c/libs/tenants"
 	"github.com/o2c-platform/o2c/services/ingestion/service"
@@ -35,7 +36,7 @@ func main() {
 	err := run(ctx, os.Getenv)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "ingestion:", err)
+		fmt.Fprintln(os.Stderr, "ingestion:", redact.String(err.Error()))
 		os.Exit(1)
 	}
 }
@@ -54,6 +55,6 @@ func run(ctx context.Context, getenv func(string) string) error {
 		return err
 	}
 	defer shutdown(context.WithoutCancel(ctx))
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	log := slog.New(redact.NewHandler(slog.NewJSONHandler(os.Stderr, nil)))
 	return service.Run(ctx, cfg, service.Options{Tenants: ts}, p, log, nil)
 }

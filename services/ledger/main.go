@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/o2c-platform/o2c/libs/host"
+	"github.com/o2c-platform/o2c/libs/redact"
 	"github.com/o2c-platform/o2c/libs/telemetry"
 	"github.com/o2c-platform/o2c/libs/tenants"
 	"github.com/o2c-platform/o2c/services/ledger/service"
@@ -34,7 +35,7 @@ func main() {
 	err := run(ctx, os.Getenv)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "ledger:", err)
+		fmt.Fprintln(os.Stderr, "ledger:", redact.String(err.Error()))
 		os.Exit(1)
 	}
 }
@@ -53,7 +54,7 @@ func run(ctx context.Context, getenv func(string) string) error {
 		return err
 	}
 	defer shutdown(context.WithoutCancel(ctx))
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	log := slog.New(redact.NewHandler(slog.NewJSONHandler(os.Stderr, nil)))
 	l, err := service.New(ctx, cfg, service.Options{Tenants: ts}, p, log, nil)
 	if err != nil {
 		return err

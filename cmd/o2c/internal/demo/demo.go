@@ -43,6 +43,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/host"
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
+	"github.com/o2c-platform/o2c/libs/redact"
 	"github.com/o2c-platform/o2c/libs/telemetry"
 	ingestion "github.com/o2c-platform/o2c/services/ingestion/service"
 	ledger "github.com/o2c-platform/o2c/services/ledger/service"
@@ -129,7 +130,7 @@ func Start(ctx context.Context, opt Options) (_ *System, err error) {
 	if logw == nil {
 		logw = io.Discard
 	}
-	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(redact.NewHandler(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	var cleanups []func() error
 	cleanup := func() error {
 		var first error
