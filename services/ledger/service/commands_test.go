@@ -530,9 +530,9 @@ func (s *svc) itemID(t testing.TB, tenant, debtor, doc string) (string, int64) {
 }
 
 // TestCommandsOverJetStream publishes ApplyPayment (binary, typed by
-// header), IssueCreditNote (JSON, typed by subject) and ReturnPayment (as a
-// relayed event) on the matching service's subjects, and a rejected
-// command that is terminated with one log line.
+// header) and ReturnPayment (as a relayed event) on the matching service's
+// subjects, IssueCreditNote (JSON, typed by subject) on refund import's,
+// and a rejected command that is terminated with one log line.
 func TestCommandsOverJetStream(t *testing.T) {
 	t.Parallel()
 	s := startService(t)
@@ -541,9 +541,9 @@ func TestCommandsOverJetStream(t *testing.T) {
 	must(t, s.cmds, invoice(tn, "D1", "R-1", 10000, day(2026, 3, 1), day(2026, 4, 1)))
 	must(t, s.cmds, invoice(tn, "D1", "R-2", 10000, day(2026, 3, 2), day(2026, 4, 2)))
 
-	publish := func(cmd proto.Message, header nats.Header, data []byte) {
+	publish := func(from string, cmd proto.Message, header nats.Header, data []byte) {
 		t.Helper()
-		msg := &nats.Msg{Subject: consumer.CommandSubject(tn, "matching", cmd), Header: header, Data: data}
+		msg := &nats.Msg{Subject: consumer.CommandSubject(tn, from, cmd), Header: header, Data: data}
 		if _, err := s.js.PublishMsg(ctx, msg); err != nil {
 			t.Fatal(err)
 		}
@@ -573,7 +573,7 @@ func TestCommandsOverJetStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	publish(pay, nats.Header{relay.HeaderEventType: {"o2c.ledger.v1.ApplyPayment"}, jetstream.MsgIDHeader: {"m-1"}}, data)
+	publish("matching", pay, nats.Header{relay.HeaderEventType: {"o2c.ledger.v1.ApplyPayment"}, jetstream.MsgIDHeader: {"m-1"}}, data)
 	waitFor("payment", map[string]int64{"R-2": 8800})
 
 	cn := &ledgerv1.IssueCreditNote{
@@ -584,7 +584,7 @@ func TestCommandsOverJetStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	publish(cn, nats.Header{relay.HeaderContentType: {"application/json"}}, js)
+	publish("refund-import", cn, nats.Header{relay.HeaderContentType: {"application/json"}}, js)
 	waitFor("credit note", map[string]int64{"R-2": 7610})
 
 	ret := &ledgerv1.ReturnPayment{
@@ -614,7 +614,7 @@ func TestCommandsOverJetStream(t *testing.T) {
 	id, _ := s.itemID(t, tn, "D1", "R-1")
 	wo := &ledgerv1.WriteOff{Tenant: tn, IdempotencyKey: "wo:W-1", WriteOffId: "W-1", OpenItemId: id, Amount: eur(99999), WriteOffDate: day(2026, 4, 9)}
 	data, _ = proto.Marshal(wo)
-	publish(wo, nats.Header{}, data)
+	publish("matching", wo, nats.Header{}, data)
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(s.logs.String(), "message rejected") {
 		if time.Now().After(deadline) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,11 +98,12 @@ func TestCommandFromAnotherServiceIsBookedThroughTheRelay(t *testing.T) {
 	}
 }
 
-// TestRejectedCommandIsRecordedNotRedelivered publishes, over JetStream, a
-// merge of a debtor that was merged away already (ErrDebtorMerged, which
-// the consumer's own list once lacked, so it was redelivered twenty times
-// and dropped). It must be rejected at once, recorded with its reason, and
-// replayable: the replay fails again for the same reason and stays open.
+// TestRejectedCommandIsRecordedNotRedelivered publishes, over JetStream on
+// dunning's subject, a merge of a debtor that was merged away already. No
+// service may send merges (they are taken over gRPC only), so it must be
+// rejected at once as not entitled, before the books see it, recorded with
+// its reason naming sender and command, and replayable: the replay fails
+// again for the same reason and stays open.
 func TestRejectedCommandIsRecordedNotRedelivered(t *testing.T) {
 	t.Parallel()
 	s := startService(t)
@@ -139,9 +141,10 @@ func TestRejectedCommandIsRecordedNotRedelivered(t *testing.T) {
 		got = resp.GetRejections()
 	}
 	r := got[0]
-	if len(got) != 1 || r.GetReasonCode() != "precondition" || r.GetDocument() != "merge:K-DUP-2" || r.GetService() != "ledger" ||
-		r.GetConsumer() != "ledger-commands-dunning" || r.GetDeliveries() != 1 {
-		t.Errorf("rejections = %v, want one precondition rejection of merge:K-DUP-2 after one delivery", got)
+	if len(got) != 1 || r.GetReasonCode() != "not_entitled" || r.GetDocument() != "merge:K-DUP-2" || r.GetService() != "ledger" ||
+		r.GetConsumer() != "ledger-commands-dunning" || r.GetDeliveries() != 1 ||
+		!strings.Contains(r.GetReason(), "service dunning may not send MergeDebtor") {
+		t.Errorf("rejections = %v, want one not_entitled rejection of merge:K-DUP-2 after one delivery, naming dunning and MergeDebtor", got)
 	}
 	cons, err := s.js.Consumer(ctx, bus.ServiceStream("dunning"), "ledger-commands-dunning")
 	if err != nil {
@@ -158,7 +161,7 @@ func TestRejectedCommandIsRecordedNotRedelivered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.GetRejection().GetState() != rejectionv1.RejectionState_REJECTION_STATE_OPEN || rep.GetRejection().GetReasonCode() != "precondition" {
-		t.Errorf("replay = %v, want still open as precondition", rep.GetRejection())
+	if rep.GetRejection().GetState() != rejectionv1.RejectionState_REJECTION_STATE_OPEN || rep.GetRejection().GetReasonCode() != "not_entitled" {
+		t.Errorf("replay = %v, want still open as not_entitled", rep.GetRejection())
 	}
 }

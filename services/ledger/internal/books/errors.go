@@ -3,6 +3,7 @@ package books
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrInvalidCommand means a command is malformed: a required field is
@@ -81,6 +82,34 @@ var ErrPeriodState = errors.New("period is already in that state")
 
 // ErrNotAuthorised means the actor may not close or reopen periods.
 var ErrNotAuthorised = errors.New("actor is not authorised")
+
+// ErrSenderNotEntitled means a service sent a command over JetStream that
+// the entitlement table (Senders) does not let it send: matching may apply
+// payments but not register invoices. The wrapped *SenderError names the
+// sender and the command.
+var ErrSenderNotEntitled = errors.New("sender is not entitled to send this command")
+
+// SenderError is the typed form of ErrSenderNotEntitled. Entitled lists
+// the services that may send Command; it is empty for a command that no
+// service sends.
+type SenderError struct {
+	Sender   string
+	Command  string
+	Entitled []string
+}
+
+func (e *SenderError) Error() string {
+	switch {
+	case e.Command == "RegisterInvoice":
+		return fmt.Sprintf("service %s may not send RegisterInvoice: invoices are booked only from ingestion's validated invoices", e.Sender)
+	case len(e.Entitled) == 0:
+		return fmt.Sprintf("service %s may not send %s: no service may, it is taken over gRPC only", e.Sender, e.Command)
+	}
+	return fmt.Sprintf("service %s may not send %s: only %s may", e.Sender, e.Command, strings.Join(e.Entitled, ", "))
+}
+
+// Is makes errors.Is(err, ErrSenderNotEntitled) true.
+func (e *SenderError) Is(target error) bool { return target == ErrSenderNotEntitled }
 
 // ErrUnknownDebtor means a command names a debtor the books have no
 // personal account for, and the caller supplied none.

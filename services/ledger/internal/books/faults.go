@@ -15,6 +15,7 @@ var Errors = fault.Table{
 	{Err: ErrIdempotencyConflict, Class: fault.Conflict},
 	{Err: ErrDuplicateDocument, Class: fault.Conflict},
 	{Err: ErrNotAuthorised, Class: fault.Forbidden},
+	{Err: ErrSenderNotEntitled, Class: fault.Forbidden},
 	{Err: ErrUnknownDebtor, Class: fault.NotFound},
 	{Err: ErrUnknownOpenItem, Class: fault.NotFound},
 	{Err: ErrUnknownEntry, Class: fault.NotFound},

@@ -39,6 +39,49 @@ var commands = table(
 	mergeCommand(),
 )
 
+// senders is the entitlement table: the services that may send each
+// command over JetStream, on o2c.<tenant>.<sender>.ledger.<command>. NATS
+// lets only a service's own user publish on its subjects (deploy/nats), so
+// the subject names the sender. A command not listed comes from no
+// service: RegisterInvoice only from ingestion's validated invoices
+// (o2c.<tenant>.ingestion.invoice.ingested, never as a command), the
+// others (opening balances, reversals, payouts of credit balances,
+// periods, debtor merges) only over gRPC from operators and staff.
+//
+// Matching applies and returns payments, writes off the small differences
+// it books, and recovers written-off items when their money reaches the
+// bank; it issues no credit notes, which refund import issues, exactly one
+// per refund. Dunning assesses its fees and interest. Collections books
+// what an agency collects, recovers and gives up on.
+var senders = map[protoreflect.FullName][]string{
+	fullName(&ledgerv1.ApplyPayment{}):           {"matching"},
+	fullName(&ledgerv1.ReturnPayment{}):          {"matching"},
+	fullName(&ledgerv1.WriteOff{}):               {"collections", "matching"},
+	fullName(&ledgerv1.RecoverWrittenOff{}):      {"collections", "matching"},
+	fullName(&ledgerv1.AssessCharge{}):           {"dunning"},
+	fullName(&ledgerv1.RecordAgencyCollection{}): {"collections"},
+	fullName(&ledgerv1.IssueCreditNote{}):        {"refund-import"},
+}
+
+func fullName(m proto.Message) protoreflect.FullName { return m.ProtoReflect().Descriptor().FullName() }
+
+// Senders returns the services that may send the command with the full
+// name name over JetStream (see senders), sorted; none when no service
+// may.
+func Senders(name string) []string {
+	return slices.Clone(senders[protoreflect.FullName(name)])
+}
+
+// CheckSender returns nil when service may send cmd over JetStream, else
+// a *SenderError (ErrSenderNotEntitled) naming both.
+func CheckSender(service string, cmd proto.Message) error {
+	name := fullName(cmd)
+	if slices.Contains(senders[name], service) {
+		return nil
+	}
+	return &SenderError{Sender: service, Command: string(name.Name()), Entitled: Senders(string(name))}
+}
+
 // invoiceDebtor is the debtor of an invoice: the marketplace's debtor for
 // an order a marketplace collects (it gets a personal account of its own
 // when the chart names none for it), else the buyer.

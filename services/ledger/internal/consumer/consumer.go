@@ -38,6 +38,15 @@
 // is recorded in the rejection store and terminated, the rest (storage,
 // contention) redelivered with back-off until the consumer gives up and
 // records it too.
+//
+// # Senders
+//
+// The ledger takes each command only from the services entitled to send
+// it (books.Senders): matching may apply payments but not register
+// invoices. The sender is the <service> of the subject, which only that
+// service's NATS user may publish on (deploy/nats). A command from any
+// other sender is rejected as forbidden (reason code not_entitled, naming
+// sender and command) before its tenant is looked at or the books see it.
 package consumer
 
 import (
@@ -200,6 +209,10 @@ func (b *Booker) BookCommand(ctx context.Context, msg bus.Msg) error {
 	if t, ok := bus.TenantFromSubject(msg.Subject); !ok || t != tenantOf(cmd) {
 		return bus.Permanent(fmt.Errorf("command on %s is for tenant %q", msg.Subject, tenantOf(cmd)))
 	}
+	if err := checkSender(msg, cmd); err != nil {
+		return fault.WithDetail(fmt.Errorf("command %s on %s: %w", cmd.ProtoReflect().Descriptor().Name(), msg.Subject, err),
+			fault.Detail{Code: "not_entitled", Document: idempotencyKey(cmd)})
+	}
 	if err := b.checkTenant(tenantOf(cmd), idempotencyKey(cmd)); err != nil {
 		return fmt.Errorf("command %s on %s: %w", cmd.ProtoReflect().Descriptor().Name(), msg.Subject, err)
 	}
@@ -208,6 +221,19 @@ func (b *Booker) BookCommand(ctx context.Context, msg bus.Msg) error {
 			fault.Detail{Document: idempotencyKey(cmd)})
 	}
 	return nil
+}
+
+// checkSender returns nil when the service that sent msg may send cmd
+// (books.CheckSender). The sender is the <service> of the subject, which
+// only that service's NATS user may publish on; a message read from a
+// stream (replays have none) must come from that service's own stream.
+func checkSender(msg bus.Msg, cmd proto.Message) error {
+	sender := serviceOf(msg.Subject)
+	if msg.Stream != "" && msg.Stream != bus.ServiceStream(sender) {
+		return fmt.Errorf("%w: read from stream %s, but %s's commands travel only in %s",
+			books.ErrSenderNotEntitled, msg.Stream, sender, bus.ServiceStream(sender))
+	}
+	return books.CheckSender(sender, cmd)
 }
 
 func idempotencyKey(cmd proto.Message) string {
