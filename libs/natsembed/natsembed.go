@@ -2,6 +2,11 @@
 // for tests and for the all-in-one runner. The server listens on 127.0.0.1
 // only and logs nothing.
 //
+// A server started with Options.ConfigFile takes its accounts, users,
+// permissions and JetStream limits from that nats-server configuration file
+// (deploy/nats/nats-server.conf, or one WriteConfig wrote): tests and the
+// demo then run against the permissions a deployment has.
+//
 // A server without a StoreDir of its own stores in a fresh directory
 // $TMPDIR/o2c-natsembed-* with an owner file (procdir) naming this process;
 // Shutdown removes it. Every Start removes such directories whose process
@@ -55,6 +60,13 @@ type Options struct {
 	// Log receives a line for every abandoned store directory Start removes
 	// and for one it cannot remove; nil means silent.
 	Log io.Writer
+	// ConfigFile, when set, is a nats-server configuration file whose
+	// accounts, users, permissions and JetStream limits the server takes.
+	// Its variables ($NAME) are read from the file, then the environment.
+	// What concerns the machine is Start's own: the server listens on
+	// 127.0.0.1 and Port only (no monitoring, cluster, gateway, leaf node,
+	// websocket or MQTT listener), stores in StoreDir and logs nothing.
+	ConfigFile string
 }
 
 // Server is a running in-process NATS server with JetStream enabled.
@@ -99,15 +111,15 @@ func start(opts Options, tempRoot string) (*Server, error) {
 		}
 	}
 	s.storeDir = dir
-	ns, err := server.NewServer(&server.Options{
-		Host:                   "127.0.0.1",
-		Port:                   port,
-		JetStream:              true,
-		StoreDir:               dir,
-		NoLog:                  true,
-		NoSigs:                 true,
-		DisableJetStreamBanner: true,
-	})
+	so, err := serverOptions(opts.ConfigFile)
+	if err != nil {
+		s.removeTemp()
+		return nil, err
+	}
+	so.Host, so.Port = "127.0.0.1", port
+	so.JetStream, so.StoreDir = true, dir
+	so.NoLog, so.NoSigs, so.DisableJetStreamBanner = true, true, true
+	ns, err := server.NewServer(so)
 	if err != nil {
 		s.removeTemp()
 		return nil, fmt.Errorf("natsembed: configure server: %w", err)
@@ -123,6 +135,24 @@ func start(opts Options, tempRoot string) (*Server, error) {
 		return nil, errors.New("natsembed: server started but JetStream is not enabled (store dir " + dir + ")")
 	}
 	return s, nil
+}
+
+// serverOptions returns the options of the configuration file path, with
+// every listener but the client port turned off, or empty options when path
+// is empty.
+func serverOptions(path string) (*server.Options, error) {
+	if path == "" {
+		return &server.Options{}, nil
+	}
+	o, err := server.ProcessConfigFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("natsembed: configuration %s: %w", path, err)
+	}
+	o.HTTPHost, o.HTTPPort, o.HTTPSPort, o.ProfPort = "", 0, 0, 0
+	o.Cluster, o.Routes, o.Gateway, o.LeafNode = server.ClusterOpts{}, nil, server.GatewayOpts{}, server.LeafNodeOpts{}
+	o.Websocket, o.MQTT = server.WebsocketOpts{}, server.MQTTOpts{}
+	o.LogFile, o.Syslog, o.RemoteSyslog, o.PidFile, o.PortsFileDir = "", false, "", "", ""
+	return o, nil
 }
 
 // portFree checks that port on 127.0.0.1 can be listened on, so that a
