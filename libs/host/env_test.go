@@ -80,3 +80,42 @@ func TestCommandLine(t *testing.T) {
 		t.Errorf("an argument: help=%v err=%v, want an error naming it", help, err)
 	}
 }
+
+// TestFromEnvNATSCredentials checks that NATS_USER and NATS_PASSWORD reach
+// the Config together and that one without the other is refused.
+func TestFromEnvNATSCredentials(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{"DATABASE_URL": "postgres://x", "O2C_TENANTS": "t.json", "O2C_AUTH": "dev"}
+	tests := []struct {
+		name           string
+		user, password string
+		wantErr        bool
+	}{
+		{"both", "ledger", "secret", false},
+		{"neither", "", "", false},
+		{"user without password", "ledger", "", true},
+		{"password without user", "", "secret", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := map[string]string{"NATS_USER": tt.user, "NATS_PASSWORD": tt.password}
+			for k, v := range base {
+				env[k] = v
+			}
+			cfg, err := host.FromEnv(func(k string) string { return env[k] }, "127.0.0.1:1")
+			if tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), "NATS_USER and NATS_PASSWORD go together") {
+					t.Fatalf("error %v, want one saying NATS_USER and NATS_PASSWORD go together", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.NATSUser != tt.user || cfg.NATSPassword != tt.password {
+				t.Errorf("NATSUser, NATSPassword = %q, %q, want %q, %q", cfg.NATSUser, cfg.NATSPassword, tt.user, tt.password)
+			}
+		})
+	}
+}

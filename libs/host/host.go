@@ -96,6 +96,14 @@ type Config struct {
 	MigrateDatabaseURL string
 	// NATSURL is the NATS server (NATS_URL), default nats://127.0.0.1:4222.
 	NATSURL string
+	// NATSUser and NATSPassword are the service's NATS user and password
+	// (NATS_USER, NATS_PASSWORD; both or neither): the user the server's
+	// configuration grants the service's subjects (deploy/nats). Empty
+	// connects without credentials, which only a server without users
+	// accepts. Either way the service takes replies on the inbox
+	// _INBOX.<user>.> (_INBOX.<service>.> without a user), the only one its
+	// user may subscribe to.
+	NATSUser, NATSPassword string
 	// GRPCAddr is the gRPC listen address (GRPC_ADDR).
 	GRPCAddr string
 	// ManageStreams declares streams and consumers at start with
@@ -144,6 +152,7 @@ func Variables(defaultAddr string) []Variable {
 		{"DATABASE_URL", "PostgreSQL connection as the service's app role (<service>_app); required unless MIGRATE_DATABASE_URL is set"},
 		{"MIGRATE_DATABASE_URL", "owner connection; when set, the service migrates its schema at start and ensures its app role"},
 		{"NATS_URL", "NATS server (default " + nats.DefaultURL + ")"},
+		{"NATS_USER, NATS_PASSWORD", "the service's NATS user and its password (both or neither); deploy/nats/README.md says what each user may do"},
 		{"NATS_MANAGE_STREAMS", "true (default): declare streams and consumers at start; false: the platform team manages them"},
 		{"GRPC_ADDR", "gRPC listen address (default " + defaultAddr + ")"},
 		{"SHUTDOWN_TIMEOUT", "bound of the graceful stop and the NATS drain (default 10s)"},
@@ -196,6 +205,8 @@ func FromEnv(getenv func(string) string, defaultAddr string) (Config, error) {
 		DatabaseURL:        getenv("DATABASE_URL"),
 		MigrateDatabaseURL: getenv("MIGRATE_DATABASE_URL"),
 		NATSURL:            getenv("NATS_URL"),
+		NATSUser:           getenv("NATS_USER"),
+		NATSPassword:       getenv("NATS_PASSWORD"),
 		GRPCAddr:           getenv("GRPC_ADDR"),
 		ManageStreams:      true,
 		ShutdownTimeout:    10 * time.Second,
@@ -241,6 +252,9 @@ func FromEnv(getenv func(string) string, defaultAddr string) (Config, error) {
 	var missing []string
 	if c.DatabaseURL == "" && c.MigrateDatabaseURL == "" {
 		missing = append(missing, "DATABASE_URL (or MIGRATE_DATABASE_URL) is required")
+	}
+	if (c.NATSUser == "") != (c.NATSPassword == "") {
+		missing = append(missing, "NATS_USER and NATS_PASSWORD go together: set both, or neither for a NATS server without users")
 	}
 	if c.TenantsFile == "" {
 		missing = append(missing, TenantsEnv+" is required: the path of the tenants file that lists the tenants this service works for (no file, no tenants); `o2c tenants schema` prints its format")
@@ -349,9 +363,8 @@ func New(ctx context.Context, spec Spec, cfg Config, p telemetry.Providers, log 
 		return nil, err
 	}
 	closed := h.natsClosed
-	if h.NATS, err = nats.Connect(cfg.NATSURL, nats.Name("o2c-"+spec.Name), nats.MaxReconnects(-1),
-		nats.ClosedHandler(func(*nats.Conn) { close(closed) })); err != nil {
-		return nil, fmt.Errorf("connect to NATS at %s: %w", cfg.NATSURL, err)
+	if h.NATS, err = nats.Connect(cfg.NATSURL, natsOptions(spec.Name, cfg, h.Log, closed)...); err != nil {
+		return nil, fmt.Errorf("connect to NATS at %s%s: %w", cfg.NATSURL, asUser(cfg.NATSUser), err)
 	}
 	// A missing acknowledgement fails the publish with
 	// jetstream.ErrAsyncPublishTimeout, on which the relay's task is
@@ -385,6 +398,42 @@ func New(ctx context.Context, spec Spec, cfg Config, p telemetry.Providers, log 
 		h.Go(a.Run)
 	}
 	return h, nil
+}
+
+// natsOptions are the options of the service's NATS connection: its name,
+// credentials and inbox, reconnecting for ever, logging every error the
+// server reports on the connection (a permissions violation names the
+// subject the service's user may not use), and closing closed when the
+// connection is closed.
+func natsOptions(service string, cfg Config, log *slog.Logger, closed chan struct{}) []nats.Option {
+	inbox := cfg.NATSUser
+	if inbox == "" {
+		inbox = service
+	}
+	opts := []nats.Option{
+		nats.Name("o2c-" + service), nats.MaxReconnects(-1), nats.CustomInboxPrefix("_INBOX." + inbox),
+		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			if sub != nil {
+				log.Error("NATS", "subject", sub.Subject, "err", err)
+				return
+			}
+			log.Error("NATS", "err", err)
+		}),
+	}
+	if cfg.NATSUser != "" {
+		opts = append(opts, nats.UserInfo(cfg.NATSUser, cfg.NATSPassword))
+	}
+	return opts
+}
+
+// asUser returns " as user <user>" for an error message, or "" without a
+// user.
+func asUser(user string) string {
+	if user == "" {
+		return ""
+	}
+	return " as user " + user
 }
 
 // PublishAckTimeout is how long a publish through Host.JetStream waits for
