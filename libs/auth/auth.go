@@ -198,6 +198,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	return c, c.check()
 }
 
+// DevConfig is development mode for a process that starts services
+// in-process (the demo): every caller is identity.DevPrincipal. With
+// O2C_ENV=production, read through getenv, the services refuse to start.
+func DevConfig(getenv func(string) string) Config {
+	return Config{Mode: Dev, Production: strings.EqualFold(strings.TrimSpace(getenv(EnvEnv)), productionValue)}
+}
+
 // check says what the mode lacks.
 func (c Config) check() error {
 	if c.Authenticator != nil {

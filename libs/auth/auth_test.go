@@ -71,7 +71,11 @@ func TestDevRefusedInProduction(t *testing.T) {
 	if _, err := (auth.Config{Mode: auth.Dev, Production: true}).Server(context.Background(), log); !errors.Is(err, auth.ErrDevInProduction) {
 		t.Errorf("dev in production: %v, want ErrDevInProduction", err)
 	}
-	s, err := (auth.Config{Mode: auth.Dev}).Server(context.Background(), log)
+	production := map[string]string{"O2C_ENV": "production"}
+	if _, err := auth.DevConfig(func(k string) string { return production[k] }).Server(context.Background(), log); !errors.Is(err, auth.ErrDevInProduction) {
+		t.Errorf("DevConfig with O2C_ENV=production: %v, want ErrDevInProduction", err)
+	}
+	s, err := auth.DevConfig(func(string) string { return "" }).Server(context.Background(), log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,12 +5,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/o2c-platform/o2c/libs/auth"
 	"github.com/o2c-platform/o2c/libs/host"
 )
 
 // TestFromEnvRequiresTenants checks that a service without a tenants file,
-// or with the retired LEDGER_SETTINGS, refuses to start and says what to
-// do, and that O2C_TENANTS reaches the Config.
+// without authentication, with development mode in production, or with
+// the retired LEDGER_SETTINGS, refuses to start and says what to do, and
+// that O2C_TENANTS and O2C_AUTH reach the Config.
 func TestFromEnvRequiresTenants(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -18,11 +20,15 @@ func TestFromEnvRequiresTenants(t *testing.T) {
 		env  map[string]string
 		want []string // parts of the error; none means no error
 	}{
-		{"complete", map[string]string{"DATABASE_URL": "postgres://x", "O2C_TENANTS": "/etc/o2c/tenants.json"}, nil},
+		{"complete", map[string]string{"DATABASE_URL": "postgres://x", "O2C_TENANTS": "/etc/o2c/tenants.json", "O2C_AUTH": "dev"}, nil},
 		{"no tenants file", map[string]string{"DATABASE_URL": "postgres://x"},
 			[]string{"O2C_TENANTS is required", "no file, no tenants", "--help"}},
 		{"nothing", map[string]string{},
-			[]string{"DATABASE_URL (or MIGRATE_DATABASE_URL) is required", "O2C_TENANTS is required"}},
+			[]string{"DATABASE_URL (or MIGRATE_DATABASE_URL) is required", "O2C_TENANTS is required", "set O2C_AUTH to mtls, jwt or tokens"}},
+		{"no authentication", map[string]string{"DATABASE_URL": "postgres://x", "O2C_TENANTS": "t.json"},
+			[]string{"authentication not configured: set O2C_AUTH", "--help"}},
+		{"development mode in production", map[string]string{"DATABASE_URL": "postgres://x", "O2C_TENANTS": "t.json", "O2C_AUTH": "dev", "O2C_ENV": "production"},
+			[]string{"O2C_AUTH=dev", "refused with O2C_ENV=production"}},
 		{"ledger settings", map[string]string{"DATABASE_URL": "postgres://x", "O2C_TENANTS": "t.json", "LEDGER_SETTINGS": "l.json"},
 			[]string{"LEDGER_SETTINGS is no longer read", `"ledger" section`, "o2c tenants validate"}},
 	}
@@ -36,6 +42,9 @@ func TestFromEnvRequiresTenants(t *testing.T) {
 				}
 				if cfg.TenantsFile != tt.env["O2C_TENANTS"] {
 					t.Errorf("TenantsFile = %q, want %q", cfg.TenantsFile, tt.env["O2C_TENANTS"])
+				}
+				if cfg.Auth.Mode != auth.Mode(tt.env["O2C_AUTH"]) {
+					t.Errorf("Auth.Mode = %q, want %q", cfg.Auth.Mode, tt.env["O2C_AUTH"])
 				}
 				return
 			}
@@ -66,7 +75,7 @@ func TestCommandLine(t *testing.T) {
 				t.Errorf("%s: help lacks %s:\n%s", arg, v.Name, out.String())
 			}
 		}
-		for _, w := range []string{"DATABASE_URL", "O2C_TENANTS", "NATS_URL", "127.0.0.1:9092", "the book of record"} {
+		for _, w := range []string{"DATABASE_URL", "O2C_TENANTS", "NATS_URL", "O2C_AUTH", "O2C_TLS_CLIENT_CA", "O2C_JWT_JWKS", "O2C_AUTH_TOKENS", "127.0.0.1:9092", "the book of record"} {
 			if !strings.Contains(out.String(), w) {
 				t.Errorf("%s: help lacks %q", arg, w)
 			}

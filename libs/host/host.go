@@ -1,10 +1,22 @@
 // Package host is the plumbing every o2c service shares: configuration from
 // the environment, schema migration, the PostgreSQL pool and event store,
 // the NATS JetStream connection and stream declarations, the gRPC server with
-// health, background tasks that outlive a database outage, and an orderly
-// shutdown. A service's run(ctx, getenv) builds a Host, registers its gRPC
+// authentication, authorization and health, background tasks that outlive a
+// database outage, and an orderly shutdown. A service's run(ctx, getenv) builds a Host, registers its gRPC
 // services, binds its consumers, registers its relay and projections as
 // background tasks and calls Serve, which marks it SERVING.
+//
+// # Callers
+//
+// Every call of the gRPC server passes an auth.Guard first: the caller
+// authenticates as Config.Auth says (O2C_AUTH: mtls, jwt, tokens, or dev
+// for development, refused with O2C_ENV=production), its roles must be
+// allowed by the method's rule in Host.Policy (Spec.Policy merged with
+// rejection.Policy; health and reflection are public), and the tenant
+// its request names must be one of its own. Handlers take the caller from
+// identity.FromContext, never from the request or metadata. A service
+// does not start without Config.Auth, nor with a registered method that
+// has no rule.
 //
 // # Background tasks
 //
@@ -72,12 +84,14 @@ import (
 
 	"github.com/o2c-platform/o2c/proto/o2c/rejection/v1/rejectionv1grpc"
 
+	"github.com/o2c-platform/o2c/libs/auth"
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/database"
 	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/eventstore/anchors"
 	"github.com/o2c-platform/o2c/libs/eventstore/relay"
 	"github.com/o2c-platform/o2c/libs/fault"
+	"github.com/o2c-platform/o2c/libs/identity"
 	"github.com/o2c-platform/o2c/libs/rejection"
 	"github.com/o2c-platform/o2c/libs/serve"
 	"github.com/o2c-platform/o2c/libs/telemetry"
@@ -133,6 +147,11 @@ type Config struct {
 	// tenants). The host only carries it; the service loads and checks it
 	// before it starts.
 	TenantsFile string
+	// Auth is how the gRPC server authenticates its callers (O2C_AUTH and
+	// the variables of its mode; see package auth). Required: New refuses
+	// a zero Auth. In-process callers and tests set Auth.Mode to auth.Dev,
+	// or Auth.Authenticator.
+	Auth auth.Config
 }
 
 // TenantsEnv is the variable naming the tenants file.
@@ -147,7 +166,7 @@ type Variable struct {
 // Variables returns the variables FromEnv reads (and the telemetry's), for
 // a service's help; defaultAddr is the service's default GRPC_ADDR.
 func Variables(defaultAddr string) []Variable {
-	return []Variable{
+	vars := []Variable{
 		{TenantsEnv, "path of the tenants file (required): the tenants this service works for and their configuration; `o2c tenants validate FILE` checks it and `o2c tenants schema` prints its JSON Schema"},
 		{"DATABASE_URL", "PostgreSQL connection as the service's app role (<service>_app); required unless MIGRATE_DATABASE_URL is set"},
 		{"MIGRATE_DATABASE_URL", "owner connection; when set, the service migrates its schema at start and ensures its app role"},
@@ -161,6 +180,10 @@ func Variables(defaultAddr string) []Variable {
 		{"ANCHOR_INTERVAL", "how often anchors are written (default 1m)"},
 		{"OTEL_*", "standard OpenTelemetry variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_EXPORTER, OTEL_SDK_DISABLED, ...); with no exporter or endpoint set nothing is exported"},
 	}
+	for _, v := range auth.Variables() {
+		vars = append(vars, Variable{Name: v.Name, Meaning: v.Meaning})
+	}
+	return vars
 }
 
 // Usage writes a service's help: what it does, that it is configured by
@@ -250,6 +273,14 @@ func FromEnv(getenv func(string) string, defaultAddr string) (Config, error) {
 	}
 	c.TenantsFile = getenv(TenantsEnv)
 	var missing []string
+	switch a, err := auth.ConfigFromEnv(getenv); {
+	case errors.Is(err, auth.ErrNoAuth):
+		missing = append(missing, err.Error())
+	case err != nil:
+		return c, err
+	default:
+		c.Auth = a
+	}
 	if c.DatabaseURL == "" && c.MigrateDatabaseURL == "" {
 		missing = append(missing, "DATABASE_URL (or MIGRATE_DATABASE_URL) is required")
 	}
@@ -286,6 +317,11 @@ type Spec struct {
 	// Routes names the stored messages that are commands for other
 	// services; the relay publishes them on command subjects.
 	Routes bus.Routes
+	// Policy says which roles may call each RPC of the service's own gRPC
+	// services: its one policy table. The host merges it with the
+	// RejectionService's (rejection.Policy) and with health and reflection
+	// (public). A method registered without a rule makes Serve fail.
+	Policy auth.Policy
 }
 
 // Host holds a running service's shared resources.
@@ -305,6 +341,9 @@ type Host struct {
 	Rejections *rejection.Store
 	// Classify is the service's full fault chain (see Spec.Errors).
 	Classify fault.Classifier
+	// Policy is the access policy the gRPC server enforces: Spec.Policy,
+	// rejection.Policy and the public health and reflection services.
+	Policy auth.Policy
 
 	lis    net.Listener
 	served bool
@@ -334,13 +373,20 @@ func New(ctx context.Context, spec Spec, cfg Config, p telemetry.Providers, log 
 	}
 	cfg.RetryMax = max(cfg.RetryMax, cfg.RetryMin)
 	h := &Host{Spec: spec, Config: cfg, Telemetry: p, Log: log.With("service", spec.Name), replay: rejection.Replayers{}}
-	h.Classify = fault.Chain(spec.Errors, rejection.Errors.Classify, database.Classify)
+	h.Classify = fault.Chain(spec.Errors, rejection.Errors.Classify, identity.Errors.Classify, auth.Errors.Classify, database.Classify)
 	h.natsClosed = make(chan struct{})
 	defer func() {
 		if err != nil {
 			h.close()
 		}
 	}()
+	if h.Policy, err = auth.Merge(auth.PublicPolicy(), rejection.Policy, spec.Policy); err != nil {
+		return nil, fmt.Errorf("%s: %w", spec.Name, err)
+	}
+	authn, err := cfg.Auth.Server(ctx, h.Log)
+	if err != nil {
+		return nil, fmt.Errorf("gRPC authentication: %w", err)
+	}
 	dbURL := cfg.DatabaseURL
 	if cfg.MigrateDatabaseURL != "" {
 		role, err := database.Migrate(ctx, cfg.MigrateDatabaseURL, spec.Name, spec.Migrations)
@@ -385,7 +431,16 @@ func New(ctx context.Context, spec Spec, cfg Config, p telemetry.Providers, log 
 		}
 	}
 	h.lis = lis
-	h.GRPC = grpc.NewServer(telemetry.GRPCServerOption(p), grpc.ChainUnaryInterceptor(serve.ErrorInterceptor(h.Log, h.Classify)))
+	guard := auth.NewGuard(authn.Authenticator, h.Policy, h.Log)
+	opts := []grpc.ServerOption{
+		telemetry.GRPCServerOption(p),
+		grpc.ChainUnaryInterceptor(guard.Unary(), serve.ErrorInterceptor(h.Log, h.Classify)),
+		grpc.ChainStreamInterceptor(guard.Stream()),
+	}
+	if authn.Creds != nil {
+		opts = append(opts, grpc.Creds(authn.Creds))
+	}
+	h.GRPC = grpc.NewServer(opts...)
 	h.Rejections = rejection.NewStore(h.Pool, spec.Name)
 	rejectionv1grpc.RegisterRejectionServiceServer(h.GRPC, &rejection.Service{Store: h.Rejections, Replay: h.replay, Classify: h.Classify})
 	h.Health = serve.NewHealth(append(spec.HealthServices, rejectionv1grpc.RejectionService_ServiceDesc.ServiceName)...)
@@ -415,10 +470,10 @@ func natsOptions(service string, cfg Config, log *slog.Logger, closed chan struc
 		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
 			if sub != nil {
-				log.Error("NATS", "subject", sub.Subject, "err", err)
+				log.Error("NATS server reported an error", "subscription", sub.Subject, "err", err)
 				return
 			}
-			log.Error("NATS", "err", err)
+			log.Error("NATS server reported an error", "err", err)
 		}),
 	}
 	if cfg.NATSUser != "" {
@@ -525,6 +580,10 @@ func (h *Host) Subject(ev eventstore.Event) string {
 // nil after a clean shutdown, else the failed task's error or the gRPC
 // server's.
 func (h *Host) Serve(ctx context.Context) error {
+	if missing := h.Policy.Uncovered(h.GRPC.GetServiceInfo()); len(missing) > 0 {
+		h.close()
+		return fmt.Errorf("%s: %w: %s; give each a rule in the service's policy table (host.Spec.Policy)", h.Spec.Name, auth.ErrNoPolicy, strings.Join(missing, ", "))
+	}
 	h.served = true
 	lis := h.lis
 	defer h.close()

@@ -26,6 +26,8 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/o2c-platform/o2c/libs/auth"
+	"github.com/o2c-platform/o2c/libs/auth/authztest"
 	"github.com/o2c-platform/o2c/libs/database"
 	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/eventstore/storetest"
@@ -137,7 +139,8 @@ type fixture struct {
 	reader *sdkmetric.ManualReader
 	conn   *grpc.ClientConn
 	health healthpb.HealthClient
-	done   chan error // Serve's result
+	kit    *authztest.Authenticator // the gRPC server's authenticator
+	done   chan error               // Serve's result
 	cancel context.CancelFunc
 }
 
@@ -146,12 +149,13 @@ type fixture struct {
 // serve after registering tasks.
 func newHost(t testing.TB, dbURL, natsURL string, retryMax time.Duration) *fixture {
 	t.Helper()
-	f := &fixture{log: &logRecorder{}, reader: sdkmetric.NewManualReader()}
+	f := &fixture{log: &logRecorder{}, reader: sdkmetric.NewManualReader(), kit: authztest.NewAuthenticator()}
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(f.reader))
 	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
 	cfg := host.Config{
 		MigrateDatabaseURL: dbURL, NATSURL: natsURL, GRPCAddr: "127.0.0.1:0", ManageStreams: true,
 		ShutdownTimeout: 5 * time.Second, RetryMin: 20 * time.Millisecond, RetryMax: retryMax,
+		Auth: auth.Config{Authenticator: f.kit},
 	}
 	h, err := host.New(context.Background(), host.Spec{Name: service, Migrations: migrations, HealthServices: []string{healthName}},
 		cfg, telemetry.Providers{Meter: mp}, slog.New(f.log), nil)

@@ -2,6 +2,7 @@ package rejection
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/google/uuid"
 	"google.golang.org/grpc/codes"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/fault"
+	"github.com/o2c-platform/o2c/libs/identity"
 )
 
 // Errors classifies the store's errors for the service's fault chain.
@@ -28,6 +30,15 @@ type Replayers map[string]bus.Handler
 // Service implements rejectionv1grpc.RejectionServiceServer over one service's
 // store. Its errors are domain and storage errors; the server's error
 // interceptor (serve.ErrorInterceptor with Errors in the chain) maps them.
+//
+// It serves only behind auth.Guard with Policy: every RPC takes the caller
+// from its context (identity.FromContext) and refuses without one. The
+// guard checks the tenant ListRejections names; the RPCs that name a
+// rejection by id check the tenant of the rejection they load, so a caller
+// sees, replays and resolves only its own tenants' rejections (a platform
+// admin every one, including those no tenant could be read from). The
+// actor recorded when a rejection is replayed or resolved is the caller's;
+// the requests' actor fields are ignored.
 type Service struct {
 	rejectionv1grpc.UnimplementedRejectionServiceServer
 	Store    *Store
@@ -54,6 +65,13 @@ func (s *Service) ListRejections(ctx context.Context, req *rejectionv1.ListRejec
 	if !ok && req.GetState() != rejectionv1.RejectionState_REJECTION_STATE_UNSPECIFIED {
 		return nil, status.Errorf(codes.InvalidArgument, "state %d is not a rejection state", req.GetState())
 	}
+	p, err := identity.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.CheckTenant(req.GetTenant()); err != nil {
+		return nil, err
+	}
 	rs, err := s.Store.List(ctx, req.GetTenant(), st, limit)
 	if err != nil {
 		return nil, err
@@ -73,11 +91,29 @@ func (s *Service) GetRejection(ctx context.Context, req *rejectionv1.GetRejectio
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.Store.Get(ctx, id)
+	r, _, err := s.load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	return &rejectionv1.GetRejectionResponse{Rejection: ToProto(r)}, nil
+}
+
+// load returns rejection id and the caller, when the caller may act for
+// the rejection's tenant; else an error wrapping identity.ErrForeignTenant
+// (or identity.ErrNoPrincipal) that does not name the tenant.
+func (s *Service) load(ctx context.Context, id uuid.UUID) (Rejection, identity.Principal, error) {
+	p, err := identity.Require(ctx)
+	if err != nil {
+		return Rejection{}, p, err
+	}
+	r, err := s.Store.Get(ctx, id)
+	if err != nil {
+		return Rejection{}, p, err
+	}
+	if !p.MayActFor(r.Tenant) {
+		return Rejection{}, p, fmt.Errorf("%w: rejection %s is not one of %s's tenants'", identity.ErrForeignTenant, id, p.Actor)
+	}
+	return r, p, nil
 }
 
 // ReplayRejection implements the RPC: the stored message goes through the
@@ -89,7 +125,7 @@ func (s *Service) ReplayRejection(ctx context.Context, req *rejectionv1.ReplayRe
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.Store.Get(ctx, id)
+	r, p, err := s.load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -99,10 +135,6 @@ func (s *Service) ReplayRejection(ctx context.Context, req *rejectionv1.ReplayRe
 	h, ok := s.Replay[r.Consumer]
 	if !ok {
 		return nil, status.Errorf(codes.FailedPrecondition, "rejection %s came from consumer %q, which this service no longer runs; resolve it instead", id, r.Consumer)
-	}
-	actor := req.GetActor()
-	if actor == "" {
-		actor = "operator"
 	}
 	herr := h(ctx, r.Msg())
 	if herr != nil {
@@ -122,23 +154,28 @@ func (s *Service) ReplayRejection(ctx context.Context, req *rejectionv1.ReplayRe
 		}
 		return &rejectionv1.ReplayRejectionResponse{Rejection: ToProto(r)}, nil
 	}
-	r, err = s.Store.Close(ctx, id, Replayed, actor, "replayed")
+	r, err = s.Store.Close(ctx, id, Replayed, p.Actor, "replayed")
 	if err != nil {
 		return nil, err
 	}
 	return &rejectionv1.ReplayRejectionResponse{Rejection: ToProto(r)}, nil
 }
 
-// ResolveRejection implements the RPC.
+// ResolveRejection implements the RPC: the caller closes the rejection
+// with a note saying why.
 func (s *Service) ResolveRejection(ctx context.Context, req *rejectionv1.ResolveRejectionRequest) (*rejectionv1.ResolveRejectionResponse, error) {
 	id, err := parseID(req.GetId())
 	if err != nil {
 		return nil, err
 	}
-	if req.GetActor() == "" || req.GetNote() == "" {
-		return nil, status.Error(codes.InvalidArgument, "resolving a rejection needs an actor and a note saying why")
+	if req.GetNote() == "" {
+		return nil, status.Error(codes.InvalidArgument, "resolving a rejection needs a note saying why")
 	}
-	r, err := s.Store.Close(ctx, id, Resolved, req.GetActor(), req.GetNote())
+	_, p, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.Store.Close(ctx, id, Resolved, p.Actor, req.GetNote())
 	if err != nil {
 		return nil, err
 	}
