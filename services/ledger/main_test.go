@@ -99,8 +99,11 @@ func TestRun(t *testing.T) {
 	}
 	ignore := goleak.IgnoreCurrent()
 
+	// Development mode: every call is the all-powerful dev user, logged
+	// loudly at start (the access rules have a test of their own, in
+	// package service).
 	env := map[string]string{"MIGRATE_DATABASE_URL": dbURL, "NATS_URL": ns.ClientURL(), "GRPC_ADDR": addr,
-		"O2C_TENANTS": tenantstest.Write(t, tenantstest.JSON("acme"))}
+		"O2C_TENANTS": tenantstest.Write(t, tenantstest.JSON("acme")), "O2C_AUTH": "dev"}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
@@ -194,7 +197,8 @@ func TestRun(t *testing.T) {
 
 // TestRunRefusesWithoutGoodTenantsFile checks that the ledger does not
 // start without a tenants file, or with one it cannot use, and that the
-// error names the file, the tenant and the field.
+// error names the file, the tenant and the field; nor without
+// authentication, nor in development mode with O2C_ENV=production.
 func TestRunRefusesWithoutGoodTenantsFile(t *testing.T) {
 	t.Parallel()
 	badField := tenantstest.Write(t, []byte(`{"tenants": {"acme": {"ledger": {"banks": {"DE02120300000000202051": "1200"}, "chart": "SKR05"}}}}`))
@@ -204,12 +208,16 @@ func TestRunRefusesWithoutGoodTenantsFile(t *testing.T) {
 		env   map[string]string
 		wants []string
 	}{
-		{"no tenants file", map[string]string{"DATABASE_URL": "postgres://nowhere"}, []string{"O2C_TENANTS is required"}},
-		{"missing file", map[string]string{"DATABASE_URL": "postgres://nowhere", "O2C_TENANTS": "/nonexistent/tenants.json"},
+		{"no tenants file", map[string]string{"DATABASE_URL": "postgres://nowhere", "O2C_AUTH": "dev"}, []string{"O2C_TENANTS is required"}},
+		{"missing file", map[string]string{"DATABASE_URL": "postgres://nowhere", "O2C_TENANTS": "/nonexistent/tenants.json", "O2C_AUTH": "dev"},
 			[]string{"/nonexistent/tenants.json"}},
-		{"bad field", map[string]string{"DATABASE_URL": "postgres://nowhere", "O2C_TENANTS": badField},
+		{"bad field", map[string]string{"DATABASE_URL": "postgres://nowhere", "O2C_TENANTS": badField, "O2C_AUTH": "dev"},
 			[]string{badField + ":1: tenant acme: ledger.chart: \"SKR05\" is not a chart"}},
-		{"account the chart lacks", map[string]string{"DATABASE_URL": "postgres://nowhere", "O2C_TENANTS": badTax},
+		{"no authentication", map[string]string{"DATABASE_URL": "postgres://nowhere", "O2C_TENANTS": badField},
+			[]string{"set O2C_AUTH to mtls, jwt or tokens"}},
+		{"development mode in production", map[string]string{"DATABASE_URL": "postgres://nowhere", "O2C_TENANTS": badField, "O2C_AUTH": "dev", "O2C_ENV": "production"},
+			[]string{"O2C_AUTH=dev", "refused with O2C_ENV=production"}},
+		{"account the chart lacks", map[string]string{"DATABASE_URL": "postgres://nowhere", "O2C_TENANTS": badTax, "O2C_AUTH": "dev"},
 			[]string{badTax + ": tenant acme: ledger.tax: ", "output-vat-oss-at"}},
 		{"retired LEDGER_SETTINGS", map[string]string{"DATABASE_URL": "postgres://nowhere", "O2C_TENANTS": badTax, "LEDGER_SETTINGS": "/etc/ledger.json"},
 			[]string{"LEDGER_SETTINGS is no longer read"}},

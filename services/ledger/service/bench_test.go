@@ -27,6 +27,7 @@ import (
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
+	"github.com/o2c-platform/o2c/libs/auth"
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/database"
 	"github.com/o2c-platform/o2c/libs/eventstore"
@@ -117,6 +118,7 @@ func (w *world) startLedger(b *testing.B) *ledger {
 		GRPCAddr:           lis.Addr().String(),
 		ManageStreams:      true,
 		ShutdownTimeout:    10 * time.Second,
+		Auth:               auth.Config{Mode: auth.Dev},
 	}
 	svc, err := service.New(ctx, cfg, service.Options{Tenants: tenantstest.File(b, "bench")}, telemetry.Providers{}, slog.New(slog.NewTextHandler(io.Discard, nil)), lis)
 	if err != nil {

@@ -19,7 +19,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -28,11 +27,14 @@ import (
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
+	"github.com/o2c-platform/o2c/libs/auth"
+	"github.com/o2c-platform/o2c/libs/auth/authztest"
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/database"
 	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/eventstore/relay"
 	"github.com/o2c-platform/o2c/libs/host"
+	"github.com/o2c-platform/o2c/libs/identity"
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
 	"github.com/o2c-platform/o2c/libs/telemetry"
@@ -88,6 +90,7 @@ type svc struct {
 	l        *Ledger
 	ownerURL string
 	natsURL  string
+	conn     *grpc.ClientConn // without credentials: name the caller of each call
 	cmds     ledgerv1grpc.LedgerCommandServiceClient
 	js       jetstream.JetStream
 	reader   *sdkmetric.ManualReader
@@ -121,7 +124,8 @@ func startService(t *testing.T) *svc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := host.Config{MigrateDatabaseURL: dbURL, NATSURL: ns.ClientURL(), GRPCAddr: lis.Addr().String(), ManageStreams: true, ShutdownTimeout: 5 * time.Second}
+	cfg := host.Config{MigrateDatabaseURL: dbURL, NATSURL: ns.ClientURL(), GRPCAddr: lis.Addr().String(), ManageStreams: true, ShutdownTimeout: 5 * time.Second,
+		Auth: auth.Config{Authenticator: testAuth}}
 	l, err := New(ctx, cfg, Options{Tenants: testTenants(t), Books: testBooks}, telemetry.Providers{Meter: mp}, slog.New(slog.NewJSONHandler(logs, nil)), lis)
 	if err != nil {
 		cancel()
@@ -141,7 +145,17 @@ func startService(t *testing.T) *svc {
 		}
 		_ = mp.Shutdown(context.Background())
 	})
-	return &svc{l: l, ownerURL: dbURL, natsURL: ns.ClientURL(), cmds: ledgerv1grpc.NewLedgerCommandServiceClient(conn), js: js, reader: reader, logs: logs, store: postgres.New(l.Pool())}
+	return &svc{l: l, ownerURL: dbURL, natsURL: ns.ClientURL(), conn: conn, cmds: ledgerv1grpc.NewLedgerCommandServiceClient(conn), js: js, reader: reader, logs: logs, store: postgres.New(l.Pool())}
+}
+
+// testAuth authenticates the callers of every ledger the tests start. The
+// service's connection carries no credentials: each call names its caller
+// (testAuth.As), or a connection of its own does (testAuth.DialAs).
+var testAuth = authztest.NewAuthenticator()
+
+// accountant is an accountant named actor of the tenants.
+func accountant(actor string, tenants ...string) identity.Principal {
+	return identity.Principal{Actor: actor, Tenants: tenants, Roles: []identity.Role{identity.Accountant}}
 }
 
 func eur(m int64) *commonv1.Money { return &commonv1.Money{MinorUnits: m, Currency: "EUR"} }
@@ -265,43 +279,46 @@ func (s *svc) expect(t *testing.T, step, tenant, debtor string, items, bal map[s
 	}
 }
 
-// call runs one command RPC as actor and returns its result or error.
+// call runs one command RPC as actor, an accountant of the command's
+// tenant, and returns its result or error.
 func call(t *testing.T, c ledgerv1grpc.LedgerCommandServiceClient, actor string, cmd proto.Message) (*ledgerv1.CommandResult, error) {
 	t.Helper()
-	ctx := metadata.AppendToOutgoingContext(context.Background(), "o2c-actor", actor)
+	ctx := context.Background()
+	tenants, _ := auth.TenantsOf(cmd)
+	as := testAuth.As(accountant(actor, tenants...))
 	var res interface {
 		GetResult() *ledgerv1.CommandResult
 	}
 	var err error
 	switch x := cmd.(type) {
 	case *ledgerv1.RegisterInvoice:
-		res, err = c.RegisterInvoice(ctx, &ledgerv1.RegisterInvoiceRequest{Command: x})
+		res, err = c.RegisterInvoice(ctx, &ledgerv1.RegisterInvoiceRequest{Command: x}, as)
 	case *ledgerv1.RecordOpeningBalance:
-		res, err = c.RecordOpeningBalance(ctx, &ledgerv1.RecordOpeningBalanceRequest{Command: x})
+		res, err = c.RecordOpeningBalance(ctx, &ledgerv1.RecordOpeningBalanceRequest{Command: x}, as)
 	case *ledgerv1.IssueCreditNote:
-		res, err = c.IssueCreditNote(ctx, &ledgerv1.IssueCreditNoteRequest{Command: x})
+		res, err = c.IssueCreditNote(ctx, &ledgerv1.IssueCreditNoteRequest{Command: x}, as)
 	case *ledgerv1.ApplyPayment:
-		res, err = c.ApplyPayment(ctx, &ledgerv1.ApplyPaymentRequest{Command: x})
+		res, err = c.ApplyPayment(ctx, &ledgerv1.ApplyPaymentRequest{Command: x}, as)
 	case *ledgerv1.ReturnPayment:
-		res, err = c.ReturnPayment(ctx, &ledgerv1.ReturnPaymentRequest{Command: x})
+		res, err = c.ReturnPayment(ctx, &ledgerv1.ReturnPaymentRequest{Command: x}, as)
 	case *ledgerv1.AssessCharge:
-		res, err = c.AssessCharge(ctx, &ledgerv1.AssessChargeRequest{Command: x})
+		res, err = c.AssessCharge(ctx, &ledgerv1.AssessChargeRequest{Command: x}, as)
 	case *ledgerv1.WriteOff:
-		res, err = c.WriteOff(ctx, &ledgerv1.WriteOffRequest{Command: x})
+		res, err = c.WriteOff(ctx, &ledgerv1.WriteOffRequest{Command: x}, as)
 	case *ledgerv1.RecoverWrittenOff:
-		res, err = c.RecoverWrittenOff(ctx, &ledgerv1.RecoverWrittenOffRequest{Command: x})
+		res, err = c.RecoverWrittenOff(ctx, &ledgerv1.RecoverWrittenOffRequest{Command: x}, as)
 	case *ledgerv1.RecordAgencyCollection:
-		res, err = c.RecordAgencyCollection(ctx, &ledgerv1.RecordAgencyCollectionRequest{Command: x})
+		res, err = c.RecordAgencyCollection(ctx, &ledgerv1.RecordAgencyCollectionRequest{Command: x}, as)
 	case *ledgerv1.ReverseEntry:
-		res, err = c.ReverseEntry(ctx, &ledgerv1.ReverseEntryRequest{Command: x})
+		res, err = c.ReverseEntry(ctx, &ledgerv1.ReverseEntryRequest{Command: x}, as)
 	case *ledgerv1.PayOutCreditBalance:
-		res, err = c.PayOutCreditBalance(ctx, &ledgerv1.PayOutCreditBalanceRequest{Command: x})
+		res, err = c.PayOutCreditBalance(ctx, &ledgerv1.PayOutCreditBalanceRequest{Command: x}, as)
 	case *ledgerv1.ClosePeriod:
-		res, err = c.ClosePeriod(ctx, &ledgerv1.ClosePeriodRequest{Command: x})
+		res, err = c.ClosePeriod(ctx, &ledgerv1.ClosePeriodRequest{Command: x}, as)
 	case *ledgerv1.ReopenPeriod:
-		res, err = c.ReopenPeriod(ctx, &ledgerv1.ReopenPeriodRequest{Command: x})
+		res, err = c.ReopenPeriod(ctx, &ledgerv1.ReopenPeriodRequest{Command: x}, as)
 	case *ledgerv1.MergeDebtor:
-		res, err = c.MergeDebtor(ctx, &ledgerv1.MergeDebtorRequest{Command: x})
+		res, err = c.MergeDebtor(ctx, &ledgerv1.MergeDebtorRequest{Command: x}, as)
 	default:
 		t.Fatalf("no RPC for %T", cmd)
 	}

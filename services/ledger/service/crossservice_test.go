@@ -18,9 +18,11 @@ import (
 	rejectionv1 "github.com/o2c-platform/o2c/proto/o2c/rejection/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/rejection/v1/rejectionv1grpc"
 
+	"github.com/o2c-platform/o2c/libs/auth"
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/host"
+	"github.com/o2c-platform/o2c/libs/identity"
 	"github.com/o2c-platform/o2c/libs/telemetry"
 )
 
@@ -37,7 +39,8 @@ func startSender(t *testing.T, s *svc, name string, routes bus.Routes) *sender {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := host.Config{MigrateDatabaseURL: s.ownerURL, NATSURL: s.natsURL, GRPCAddr: lis.Addr().String(), ManageStreams: true, ShutdownTimeout: 5 * time.Second}
+	cfg := host.Config{MigrateDatabaseURL: s.ownerURL, NATSURL: s.natsURL, GRPCAddr: lis.Addr().String(), ManageStreams: true, ShutdownTimeout: 5 * time.Second,
+		Auth: auth.Config{Authenticator: testAuth}}
 	ctx, cancel := context.WithCancel(context.Background())
 	h, err := host.New(ctx, host.Spec{Name: name, Routes: routes}, cfg, telemetry.Providers{}, slog.New(slog.DiscardHandler), lis)
 	if err != nil {
@@ -121,7 +124,8 @@ func TestRejectedCommandIsRecordedNotRedelivered(t *testing.T) {
 	if _, err := s.js.PublishMsg(ctx, &nats.Msg{Subject: bus.CommandSubject(tn, "dunning", "ledger", "o2c.ledger.v1.MergeDebtor"), Data: data}); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := grpc.NewClient(s.l.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	operator := identity.Principal{Actor: "user:olga", Tenants: []string{tn}, Roles: []identity.Role{identity.Operator}}
+	conn, err := grpc.NewClient(s.l.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()), testAuth.DialAs(operator))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,10 +25,12 @@ import (
 	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
 )
 
-// queries returns a client of the service's LedgerQueryService.
+// queries returns a client of the service's LedgerQueryService, an
+// accountant of every test tenant.
 func (s *svc) queries(t *testing.T) ledgerv1grpc.LedgerQueryServiceClient {
 	t.Helper()
-	conn, err := grpc.NewClient(s.l.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(s.l.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		testAuth.DialAs(accountant("clerk", testTenantIDs()...)))
 	if err != nil {
 		t.Fatal(err)
 	}

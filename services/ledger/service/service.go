@@ -104,6 +104,7 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 			ledgerv1grpc.LedgerService_ServiceDesc.ServiceName, ledgerv1grpc.LedgerCommandService_ServiceDesc.ServiceName,
 		},
 		Errors: Errors,
+		Policy: rpc.Policy,
 	}, cfg, p, log, lis)
 	if err != nil {
 		return nil, err

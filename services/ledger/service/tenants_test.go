@@ -26,6 +26,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/eventstore/relay"
 	"github.com/o2c-platform/o2c/libs/host"
+	"github.com/o2c-platform/o2c/libs/identity"
 	"github.com/o2c-platform/o2c/libs/telemetry"
 	"github.com/o2c-platform/o2c/libs/tenants"
 	"github.com/o2c-platform/o2c/libs/tenants/tenantstest"
@@ -36,7 +37,12 @@ import (
 // here, or the ledger answers NOT_FOUND.
 func testTenants(tb testing.TB) *tenants.File {
 	tb.Helper()
-	return tenantstest.File(tb, "acme", "shop-1", "shop-x", "shop-m", "shop-merge", "shop-mkt")
+	return tenantstest.File(tb, testTenantIDs()...)
+}
+
+// testTenantIDs are the tenants of testTenants.
+func testTenantIDs() []string {
+	return []string{"acme", "shop-1", "shop-x", "shop-m", "shop-merge", "shop-mkt"}
 }
 
 // TestUnknownTenantIsNotFound asks the running ledger about a tenant the
@@ -48,7 +54,10 @@ func TestUnknownTenantIsNotFound(t *testing.T) {
 	t.Parallel()
 	s := startService(t)
 	ctx := context.Background()
-	conn, err := grpc.NewClient(s.l.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	// An accountant and operator of the tenant passes the guard: only the
+	// tenants file decides that the tenant does not exist.
+	staff := identity.Principal{Actor: "user:olga", Tenants: []string{"nosuch"}, Roles: []identity.Role{identity.Accountant, identity.Operator}}
+	conn, err := grpc.NewClient(s.l.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()), testAuth.DialAs(staff))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +71,7 @@ func TestUnknownTenantIsNotFound(t *testing.T) {
 	if status.Code(err) != codes.NotFound {
 		t.Errorf("GetTrialBalance(nosuch) = %v, want NOT_FOUND", err)
 	}
-	_, err = s.cmds.RegisterInvoice(ctx, &ledgerv1.RegisterInvoiceRequest{Command: invoice("nosuch", "D1", "R-1", 100, day(2026, 3, 1), day(2026, 4, 1))})
+	_, err = s.cmds.RegisterInvoice(ctx, &ledgerv1.RegisterInvoiceRequest{Command: invoice("nosuch", "D1", "R-1", 100, day(2026, 3, 1), day(2026, 4, 1))}, testAuth.As(staff))
 	if status.Code(err) != codes.NotFound {
 		t.Errorf("RegisterInvoice(nosuch) = %v, want NOT_FOUND", err)
 	}

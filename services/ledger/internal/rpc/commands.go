@@ -4,22 +4,15 @@ import (
 	"context"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
+	"github.com/o2c-platform/o2c/libs/identity"
 	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 )
-
-// ActorMetadata is the gRPC metadata key naming the actor of a command; it
-// is recorded on the events and decides who may close and reopen periods.
-const ActorMetadata = "o2c-actor"
-
-// DefaultActor is the actor of a command that names none.
-const DefaultActor = "grpc"
 
 // Commander executes ledger commands. Its errors wrap the typed errors of
 // package books, books.ErrUnsupportedCommand, books.ErrContended, a
@@ -29,7 +22,12 @@ type Commander interface {
 }
 
 // CommandService implements ledgerv1grpc.LedgerCommandServiceServer: each RPC
-// hands its command to the Commander and maps the result.
+// hands its command to the Commander and maps the result. The actor of a
+// command, recorded on its events and checked against the tenant's
+// period_actors for ClosePeriod and ReopenPeriod, is the authenticated
+// caller's (identity.FromContext); no request field or metadata names it.
+// The guard in front (Policy) has already checked the caller's roles and
+// the command's tenant.
 type CommandService struct {
 	ledgerv1grpc.UnimplementedLedgerCommandServiceServer
 	Commander Commander
@@ -47,13 +45,14 @@ func (s *CommandService) execute(ctx context.Context, cmd interface {
 	if err := s.Tenants.Check(cmd.GetTenant()); err != nil {
 		return nil, err
 	}
-	actor := DefaultActor
-	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		if v := md.Get(ActorMetadata); len(v) > 0 && v[0] != "" {
-			actor = v[0]
-		}
+	p, err := identity.Require(ctx)
+	if err != nil {
+		return nil, err
 	}
-	r, err := s.Commander.Execute(ctx, cmd, books.Meta{Actor: actor})
+	if err := p.CheckTenant(cmd.GetTenant()); err != nil {
+		return nil, err
+	}
+	r, err := s.Commander.Execute(ctx, cmd, books.Meta{Actor: p.Actor})
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,10 @@
 // error interceptor turns them into status codes through the ledger's one
 // fault chain (books.Errors, postgres.Errors, tenants.Errors), so no table
 // here can drift from the consumers' verdicts.
+//
+// Who may call each RPC is Policy, enforced by the host's auth.Guard before
+// a handler runs; the guard also refuses a tenant outside the caller's. The
+// actor a command records is the caller's (identity.FromContext).
 package rpc
 
 import (

@@ -12,6 +12,7 @@ import (
 
 	"github.com/o2c-platform/o2c/libs/database"
 	"github.com/o2c-platform/o2c/libs/fault"
+	"github.com/o2c-platform/o2c/libs/identity"
 	"github.com/o2c-platform/o2c/libs/serve"
 	"github.com/o2c-platform/o2c/libs/tenants"
 	"github.com/o2c-platform/o2c/libs/tenants/tenantstest"
@@ -68,7 +69,7 @@ func TestUnknownTenant(t *testing.T) {
 			ledger := &LedgerService{Queries: behind, Poster: behind, Tenants: known}
 			queries := &LedgerQueryService{Reports: &fakeReports{}, Tenants: known}
 			commands := &CommandService{Commander: behind, Tenants: known}
-			ctx := context.Background()
+			ctx := identity.NewContext(context.Background(), identity.DevPrincipal())
 			tn := tt.tenant
 			rpcs := map[string]func() error{
 				"ListOpenItems": func() error {
