@@ -45,8 +45,10 @@ func startIngestion(t *testing.T) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Development mode: the test lists every tenant's rejections, as only
+	// a platform admin (and the dev user) may.
 	env := map[string]string{"MIGRATE_DATABASE_URL": dbURL, "NATS_URL": ns.ClientURL(), "GRPC_ADDR": addr,
-		"O2C_TENANTS": tenantstest.Write(t, tenantstest.JSON("acme"))}
+		"O2C_TENANTS": tenantstest.Write(t, tenantstest.JSON("acme")), "O2C_AUTH": "dev"}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, func(k string) string { return env[k] }) }()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,8 +13,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -22,7 +25,9 @@ import (
 	"github.com/o2c-platform/o2c/proto/o2c/rejection/v1/rejectionv1grpc"
 	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
 
+	"github.com/o2c-platform/o2c/libs/auth"
 	"github.com/o2c-platform/o2c/libs/database"
+	"github.com/o2c-platform/o2c/libs/identity"
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
 	"github.com/o2c-platform/o2c/libs/tenants/tenantstest"
@@ -93,14 +98,25 @@ func TestRun(t *testing.T) {
 	js, _ := jetstream.New(nc)
 	ignore := goleak.IgnoreCurrent()
 
+	// Callers authenticate with static tokens: the operator's token is in
+	// the tokens file by its hash.
+	token, err := auth.NewToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := filepath.Join(t.TempDir(), "tokens.json")
+	operator := identity.Principal{Actor: "user:olga", Tenants: []string{"acme"}, Roles: []identity.Role{identity.Operator}}
+	if err := auth.WriteTokenFile(tokens, map[string]identity.Principal{token: operator}); err != nil {
+		t.Fatal(err)
+	}
 	env := map[string]string{"MIGRATE_DATABASE_URL": dbURL, "NATS_URL": ns.ClientURL(), "GRPC_ADDR": addr,
-		"O2C_TENANTS": tenantstest.Write(t, tenantstest.JSON("acme"))}
+		"O2C_TENANTS": tenantstest.Write(t, tenantstest.JSON("acme")), "O2C_AUTH": "tokens", "O2C_AUTH_TOKENS": tokens}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, func(k string) string { return env[k] }) }()
 
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), auth.WithBearer(token, true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,10 +206,15 @@ func TestRun(t *testing.T) {
 		t.Errorf("subject = %s", m.Subject())
 	}
 
-	// Resolving the conflict closes it.
+	// Resolving the conflict closes it, recording the caller the token
+	// names, not the actor the request claims.
 	res, err := rejections.ResolveRejection(ctx, &rejectionv1.ResolveRejectionRequest{Id: byCode["conflict"].GetId(), Actor: "test", Note: "shop sent a correction by mistake"})
-	if err != nil || res.GetRejection().GetState() != rejectionv1.RejectionState_REJECTION_STATE_RESOLVED {
-		t.Fatalf("resolve = %v, %v", res, err)
+	if err != nil || res.GetRejection().GetState() != rejectionv1.RejectionState_REJECTION_STATE_RESOLVED || res.GetRejection().GetClosedBy() != "user:olga" {
+		t.Fatalf("resolve = %v, %v; want RESOLVED by user:olga", res, err)
+	}
+	// The operator of acme may not ask about every tenant.
+	if _, err := rejections.ListRejections(ctx, &rejectionv1.ListRejectionsRequest{}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("list of every tenant's rejections by acme's operator: %v, want PERMISSION_DENIED", err)
 	}
 	// Fix the invalid invoice's cause cannot happen in place; replaying it
 	// fails again and keeps it open.

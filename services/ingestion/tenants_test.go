@@ -107,8 +107,11 @@ func TestRunRefusesWithoutGoodTenantsFile(t *testing.T) {
 		env   map[string]string
 		wants []string
 	}{
-		{"no tenants file", map[string]string{"DATABASE_URL": "postgres://nowhere"}, []string{"O2C_TENANTS is required"}},
-		{"bad field", map[string]string{"DATABASE_URL": "postgres://nowhere", "O2C_TENANTS": bad},
+		{"no tenants file", map[string]string{"DATABASE_URL": "postgres://nowhere", "O2C_AUTH": "dev"}, []string{"O2C_TENANTS is required"}},
+		{"no authentication", map[string]string{"DATABASE_URL": "postgres://nowhere", "O2C_TENANTS": bad}, []string{"set O2C_AUTH to mtls, jwt or tokens"}},
+		{"development mode in production", map[string]string{"DATABASE_URL": "postgres://nowhere", "O2C_TENANTS": bad, "O2C_AUTH": "dev", "O2C_ENV": "production"},
+			[]string{"refused with O2C_ENV=production"}},
+		{"bad field", map[string]string{"DATABASE_URL": "postgres://nowhere", "O2C_TENANTS": bad, "O2C_AUTH": "dev"},
 			[]string{bad + `:2: tenant acme: ledger.tax[0].treatment: "SOMETIMES" is not a tax treatment`}},
 	}
 	for _, tt := range tests {

@@ -17,6 +17,7 @@ import (
 	rejectionv1 "github.com/o2c-platform/o2c/proto/o2c/rejection/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/rejection/v1/rejectionv1grpc"
 
+	"github.com/o2c-platform/o2c/libs/auth"
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/database"
 	"github.com/o2c-platform/o2c/libs/host"
@@ -106,7 +107,7 @@ func TestWidenedFilterKeepsThePosition(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := host.Config{MigrateDatabaseURL: pgtest.NewDB(t, template), NATSURL: ns.ClientURL(), GRPCAddr: lis.Addr().String(),
-		ManageStreams: true, ShutdownTimeout: 5 * time.Second}
+		ManageStreams: true, ShutdownTimeout: 5 * time.Second, Auth: auth.Config{Mode: auth.Dev}}
 	runCtx, cancel := context.WithCancel(ctx)
 	s, err := service.New(runCtx, cfg, service.Options{Tenants: tenantstest.File(t, "acme")}, telemetry.Providers{}, slog.New(slog.DiscardHandler), lis)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +39,7 @@ import (
 
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/chains"
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/table"
+	"github.com/o2c-platform/o2c/libs/auth"
 	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/eventstore/anchors"
 	"github.com/o2c-platform/o2c/libs/host"
@@ -229,6 +231,9 @@ func Start(ctx context.Context, opt Options) (_ *System, err error) {
 			// key: it shows the check, it proves nothing.
 			AnchorKey:      eventstore.DevOnlyAnchorKey(),
 			AnchorInterval: 500 * time.Millisecond,
+			// Development mode: every caller is the all-powerful dev
+			// user (logged at start); refused with O2C_ENV=production.
+			Auth: auth.DevConfig(os.Getenv),
 		}
 		sys.Services = append(sys.Services, Service{Name: s.name, Addr: lis.Addr().String()})
 		wg.Add(1)
