@@ -289,7 +289,7 @@ func (x *Rejection) GetHeaders() map[string]string {
 // ListRejectionsRequest filters rejections.
 type ListRejectionsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Tenant; empty for all tenants.
+	// Tenant; empty for all tenants, which only a platform admin may ask for.
 	Tenant string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
 	// State; unspecified for all.
 	State RejectionState `protobuf:"varint,2,opt,name=state,proto3,enum=o2c.rejection.v1.RejectionState" json:"state,omitempty"`
@@ -493,7 +493,8 @@ type ReplayRejectionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Rejection id.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	// Who replays it; empty means "operator".
+	// Ignored: the replay is recorded as the authenticated caller's. Kept for
+	// wire compatibility.
 	Actor         string `protobuf:"bytes,2,opt,name=actor,proto3" json:"actor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -594,7 +595,8 @@ type ResolveRejectionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Rejection id.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	// Who resolves it. Required.
+	// Ignored: the resolution is recorded as the authenticated caller's. Kept
+	// for wire compatibility.
 	Actor string `protobuf:"bytes,2,opt,name=actor,proto3" json:"actor,omitempty"`
 	// Why. Required.
 	Note          string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`

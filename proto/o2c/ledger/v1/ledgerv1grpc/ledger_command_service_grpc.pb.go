@@ -66,7 +66,12 @@ const (
 // commands for the same debtor conflicted (retry with the same key),
 // INVALID_ARGUMENT when the command is missing or its tenant malformed, and
 // NOT_FOUND when its tenant is not in the tenants file (a tenant exists only
-// when configured there).
+// when configured there).//
+// Callers authenticate (a client certificate or a bearer token; see
+// libs/auth): every RPC answers UNAUTHENTICATED without valid credentials,
+// and PERMISSION_DENIED when none of the caller's roles may call it or the
+// request names a tenant that is not one of the caller's.
+// The actor recorded on a command's events is the caller's.
 type LedgerCommandServiceClient interface {
 	// RegisterInvoice books an invoice: debits the debtor's personal account (assigned on first sight; for a marketplace order the marketplace's debtor account for the currency) with the gross amount, credits revenue and output VAT per rate and opens an item that consumes any credit balance of the debtor.
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed or a VAT rate has no accounts; FAILED_PRECONDITION when the issue date lies in a closed period or the marketplace has no debtor account; ALREADY_EXISTS when the idempotency key was used for different content or the invoice number was booked under another key.
@@ -101,11 +106,11 @@ type LedgerCommandServiceClient interface {
 	// PayOutCreditBalance pays (part of) a credit balance back to the debtor.
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed; NOT_FOUND when the item is unknown; FAILED_PRECONDITION when the amount exceeds the credit, the bank account is not configured or the date lies in a closed period; ALREADY_EXISTS as for RegisterInvoice.
 	PayOutCreditBalance(ctx context.Context, in *v1.PayOutCreditBalanceRequest, opts ...grpc.CallOption) (*v1.PayOutCreditBalanceResponse, error)
-	// ClosePeriod closes a month: later entries dated inside it are rejected, reversals of its entries are dated after it. The actor (gRPC metadata o2c-actor) must be allowed to close periods.
-	// Codes: INVALID_ARGUMENT when the period or reason is missing or malformed; PERMISSION_DENIED when the actor may not close periods; FAILED_PRECONDITION when the period is already closed; ALREADY_EXISTS as for RegisterInvoice.
+	// ClosePeriod closes a month: later entries dated inside it are rejected, reversals of its entries are dated after it. The caller must be an accountant of the tenant named in its period_actors (the tenants file); its credentials name it.
+	// Codes: INVALID_ARGUMENT when the period or reason is missing or malformed; PERMISSION_DENIED when the caller may not close periods; FAILED_PRECONDITION when the period is already closed; ALREADY_EXISTS as for RegisterInvoice.
 	ClosePeriod(ctx context.Context, in *v1.ClosePeriodRequest, opts ...grpc.CallOption) (*v1.ClosePeriodResponse, error)
-	// ReopenPeriod reopens a closed month. The actor (gRPC metadata o2c-actor) must be allowed to reopen periods.
-	// Codes: INVALID_ARGUMENT when the period or reason is missing or malformed; PERMISSION_DENIED when the actor may not reopen periods; FAILED_PRECONDITION when the period is not closed; ALREADY_EXISTS as for RegisterInvoice.
+	// ReopenPeriod reopens a closed month. The caller must be an accountant of the tenant named in its period_actors.
+	// Codes: INVALID_ARGUMENT when the period or reason is missing or malformed; PERMISSION_DENIED when the caller may not reopen periods; FAILED_PRECONDITION when the period is not closed; ALREADY_EXISTS as for RegisterInvoice.
 	ReopenPeriod(ctx context.Context, in *v1.ReopenPeriodRequest, opts ...grpc.CallOption) (*v1.ReopenPeriodResponse, error)
 	// MergeDebtor merges a duplicate debtor into the surviving one: open items and balance move, history stays.
 	// Codes: INVALID_ARGUMENT when a field is missing or both debtors are the same; NOT_FOUND when the duplicate is unknown; FAILED_PRECONDITION when the merge date lies in a closed period or the duplicate was merged already; ALREADY_EXISTS as for RegisterInvoice.
@@ -290,7 +295,12 @@ func (c *ledgerCommandServiceClient) MergeDebtor(ctx context.Context, in *v1.Mer
 // commands for the same debtor conflicted (retry with the same key),
 // INVALID_ARGUMENT when the command is missing or its tenant malformed, and
 // NOT_FOUND when its tenant is not in the tenants file (a tenant exists only
-// when configured there).
+// when configured there).//
+// Callers authenticate (a client certificate or a bearer token; see
+// libs/auth): every RPC answers UNAUTHENTICATED without valid credentials,
+// and PERMISSION_DENIED when none of the caller's roles may call it or the
+// request names a tenant that is not one of the caller's.
+// The actor recorded on a command's events is the caller's.
 type LedgerCommandServiceServer interface {
 	// RegisterInvoice books an invoice: debits the debtor's personal account (assigned on first sight; for a marketplace order the marketplace's debtor account for the currency) with the gross amount, credits revenue and output VAT per rate and opens an item that consumes any credit balance of the debtor.
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed or a VAT rate has no accounts; FAILED_PRECONDITION when the issue date lies in a closed period or the marketplace has no debtor account; ALREADY_EXISTS when the idempotency key was used for different content or the invoice number was booked under another key.
@@ -325,11 +335,11 @@ type LedgerCommandServiceServer interface {
 	// PayOutCreditBalance pays (part of) a credit balance back to the debtor.
 	// Codes: INVALID_ARGUMENT when a field is missing or malformed; NOT_FOUND when the item is unknown; FAILED_PRECONDITION when the amount exceeds the credit, the bank account is not configured or the date lies in a closed period; ALREADY_EXISTS as for RegisterInvoice.
 	PayOutCreditBalance(context.Context, *v1.PayOutCreditBalanceRequest) (*v1.PayOutCreditBalanceResponse, error)
-	// ClosePeriod closes a month: later entries dated inside it are rejected, reversals of its entries are dated after it. The actor (gRPC metadata o2c-actor) must be allowed to close periods.
-	// Codes: INVALID_ARGUMENT when the period or reason is missing or malformed; PERMISSION_DENIED when the actor may not close periods; FAILED_PRECONDITION when the period is already closed; ALREADY_EXISTS as for RegisterInvoice.
+	// ClosePeriod closes a month: later entries dated inside it are rejected, reversals of its entries are dated after it. The caller must be an accountant of the tenant named in its period_actors (the tenants file); its credentials name it.
+	// Codes: INVALID_ARGUMENT when the period or reason is missing or malformed; PERMISSION_DENIED when the caller may not close periods; FAILED_PRECONDITION when the period is already closed; ALREADY_EXISTS as for RegisterInvoice.
 	ClosePeriod(context.Context, *v1.ClosePeriodRequest) (*v1.ClosePeriodResponse, error)
-	// ReopenPeriod reopens a closed month. The actor (gRPC metadata o2c-actor) must be allowed to reopen periods.
-	// Codes: INVALID_ARGUMENT when the period or reason is missing or malformed; PERMISSION_DENIED when the actor may not reopen periods; FAILED_PRECONDITION when the period is not closed; ALREADY_EXISTS as for RegisterInvoice.
+	// ReopenPeriod reopens a closed month. The caller must be an accountant of the tenant named in its period_actors.
+	// Codes: INVALID_ARGUMENT when the period or reason is missing or malformed; PERMISSION_DENIED when the caller may not reopen periods; FAILED_PRECONDITION when the period is not closed; ALREADY_EXISTS as for RegisterInvoice.
 	ReopenPeriod(context.Context, *v1.ReopenPeriodRequest) (*v1.ReopenPeriodResponse, error)
 	// MergeDebtor merges a duplicate debtor into the surviving one: open items and balance move, history stays.
 	// Codes: INVALID_ARGUMENT when a field is missing or both debtors are the same; NOT_FOUND when the duplicate is unknown; FAILED_PRECONDITION when the merge date lies in a closed period or the duplicate was merged already; ALREADY_EXISTS as for RegisterInvoice.

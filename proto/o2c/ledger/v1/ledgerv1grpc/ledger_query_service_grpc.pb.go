@@ -36,7 +36,11 @@ const (
 // (when a line counts in the books) and the recorded time (when the ledger
 // learned it). Every amount is per currency; nothing is converted. Every
 // RPC returns NOT_FOUND when the tenant is not in the tenants file (a tenant
-// exists only when configured there), never an empty report.
+// exists only when configured there), never an empty report.//
+// Callers authenticate (a client certificate or a bearer token; see
+// libs/auth): every RPC answers UNAUTHENTICATED without valid credentials,
+// and PERMISSION_DENIED when none of the caller's roles may call it or the
+// request names a tenant that is not one of the caller's.
 //
 // Reports that can be long page with a cursor: page_size (default 100, at
 // most 1000; larger values are reduced to 1000) and the opaque
@@ -159,7 +163,11 @@ func (c *ledgerQueryServiceClient) ListJournalLines(ctx context.Context, in *v1.
 // (when a line counts in the books) and the recorded time (when the ledger
 // learned it). Every amount is per currency; nothing is converted. Every
 // RPC returns NOT_FOUND when the tenant is not in the tenants file (a tenant
-// exists only when configured there), never an empty report.
+// exists only when configured there), never an empty report.//
+// Callers authenticate (a client certificate or a bearer token; see
+// libs/auth): every RPC answers UNAUTHENTICATED without valid credentials,
+// and PERMISSION_DENIED when none of the caller's roles may call it or the
+// request names a tenant that is not one of the caller's.
 //
 // Reports that can be long page with a cursor: page_size (default 100, at
 // most 1000; larger values are reduced to 1000) and the opaque

@@ -32,7 +32,11 @@ const (
 // LedgerService keeps the books: it posts journal entries and answers
 // questions about open items and account balances. Every RPC returns
 // NOT_FOUND when the tenant is not in the tenants file (a tenant exists only
-// when configured there), never empty books.
+// when configured there), never empty books.//
+// Callers authenticate (a client certificate or a bearer token; see
+// libs/auth): every RPC answers UNAUTHENTICATED without valid credentials,
+// and PERMISSION_DENIED when none of the caller's roles may call it or the
+// request names a tenant that is not one of the caller's.
 type LedgerServiceClient interface {
 	// ListOpenItems returns a debtor's open items, oldest due date first.
 	// Codes: INVALID_ARGUMENT when tenant or debtor_id is missing or malformed.
@@ -99,7 +103,11 @@ func (c *ledgerServiceClient) ListAccountBalances(ctx context.Context, in *v1.Li
 // LedgerService keeps the books: it posts journal entries and answers
 // questions about open items and account balances. Every RPC returns
 // NOT_FOUND when the tenant is not in the tenants file (a tenant exists only
-// when configured there), never empty books.
+// when configured there), never empty books.//
+// Callers authenticate (a client certificate or a bearer token; see
+// libs/auth): every RPC answers UNAUTHENTICATED without valid credentials,
+// and PERMISSION_DENIED when none of the caller's roles may call it or the
+// request names a tenant that is not one of the caller's.
 type LedgerServiceServer interface {
 	// ListOpenItems returns a debtor's open items, oldest due date first.
 	// Codes: INVALID_ARGUMENT when tenant or debtor_id is missing or malformed.

@@ -34,6 +34,15 @@ const (
 // service could not process. Every o2c service that consumes messages serves
 // it over its own rejections; `o2c rejected` asks all of them. Nothing sent
 // to o2c is dropped: a message is either processed or kept here.
+//
+// Callers authenticate (a client certificate or a bearer token; see
+// libs/auth) and see only their own tenants' rejections: every RPC answers
+// UNAUTHENTICATED without valid credentials, and PERMISSION_DENIED when none
+// of the caller's roles may call it (listing and reading: operators,
+// accountants, shops; replaying and resolving: operators; platform admins
+// all of it), for a tenant or a rejection of a tenant that is not the
+// caller's, and for a list of all tenants by anyone but a platform admin.
+// Replays and resolutions record the caller as their actor.
 type RejectionServiceClient interface {
 	// ListRejections returns this service's rejections, newest first.
 	// Codes: INVALID_ARGUMENT for a bad filter.
@@ -48,7 +57,7 @@ type RejectionServiceClient interface {
 	// UNAVAILABLE when the replay failed for a passing reason (try again).
 	ReplayRejection(ctx context.Context, in *v1.ReplayRejectionRequest, opts ...grpc.CallOption) (*v1.ReplayRejectionResponse, error)
 	// ResolveRejection closes a rejection without replaying it, recording who
-	// and why. Codes: NOT_FOUND; INVALID_ARGUMENT without actor or note;
+	// and why. Codes: NOT_FOUND; INVALID_ARGUMENT without a note;
 	// FAILED_PRECONDITION when it is no longer open.
 	ResolveRejection(ctx context.Context, in *v1.ResolveRejectionRequest, opts ...grpc.CallOption) (*v1.ResolveRejectionResponse, error)
 }
@@ -109,6 +118,15 @@ func (c *rejectionServiceClient) ResolveRejection(ctx context.Context, in *v1.Re
 // service could not process. Every o2c service that consumes messages serves
 // it over its own rejections; `o2c rejected` asks all of them. Nothing sent
 // to o2c is dropped: a message is either processed or kept here.
+//
+// Callers authenticate (a client certificate or a bearer token; see
+// libs/auth) and see only their own tenants' rejections: every RPC answers
+// UNAUTHENTICATED without valid credentials, and PERMISSION_DENIED when none
+// of the caller's roles may call it (listing and reading: operators,
+// accountants, shops; replaying and resolving: operators; platform admins
+// all of it), for a tenant or a rejection of a tenant that is not the
+// caller's, and for a list of all tenants by anyone but a platform admin.
+// Replays and resolutions record the caller as their actor.
 type RejectionServiceServer interface {
 	// ListRejections returns this service's rejections, newest first.
 	// Codes: INVALID_ARGUMENT for a bad filter.
@@ -123,7 +141,7 @@ type RejectionServiceServer interface {
 	// UNAVAILABLE when the replay failed for a passing reason (try again).
 	ReplayRejection(context.Context, *v1.ReplayRejectionRequest) (*v1.ReplayRejectionResponse, error)
 	// ResolveRejection closes a rejection without replaying it, recording who
-	// and why. Codes: NOT_FOUND; INVALID_ARGUMENT without actor or note;
+	// and why. Codes: NOT_FOUND; INVALID_ARGUMENT without a note;
 	// FAILED_PRECONDITION when it is no longer open.
 	ResolveRejection(context.Context, *v1.ResolveRejectionRequest) (*v1.ResolveRejectionResponse, error)
 	mustEmbedUnimplementedRejectionServiceServer()
