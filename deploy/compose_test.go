@@ -61,7 +61,7 @@ func TestComposeHasEveryService(t *testing.T) {
 			if arg := svc.Build.Args["SERVICE"]; arg == nil || *arg != name {
 				t.Errorf("%s: build arg SERVICE = %v, want %q", name, arg, name)
 			}
-			for _, key := range []string{"DATABASE_URL", "NATS_URL", "OTEL_EXPORTER_OTLP_ENDPOINT", "O2C_TENANTS"} {
+			for _, key := range []string{"DATABASE_URL", "NATS_URL", "OTEL_EXPORTER_OTLP_ENDPOINT", "O2C_TENANTS", "O2C_AUTH"} {
 				if v := svc.Environment[key]; v == nil || *v == "" {
 					t.Errorf("%s: environment lacks %s", name, key)
 				}
