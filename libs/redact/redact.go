@@ -23,11 +23,16 @@
 // exits.
 //
 // Masking is a safety net, not a licence: code should not log personal data
-// or secrets in the first place. The patterns are deliberately wide (an
-// upper-case IBAN-like value is masked even when its check digits are
-// wrong, because a mistyped IBAN is still personal data); lower- or
-// mixed-case IBAN-like values are masked when their check digits are right,
-// which spares hexadecimal hashes.
+// or secrets in the first place. An IBAN-like value is two letters, two
+// digits and 11 to 30 letters or digits, alone or in groups of four; it is
+// masked when the letters are the code of a country that uses IBANs, and,
+// when written in capitals, even if its check digits are wrong, because a
+// mistyped IBAN is still personal data. A lower- or mixed-case value is
+// masked only when its check digits are right, which spares hexadecimal
+// hashes; a document number such as "RE2026000123456" is kept.
+//
+// A test of this package reads the repository's code and fails for a
+// logger built without NewHandler and for use of the global logger.
 package redact
 
 import (
