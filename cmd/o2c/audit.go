@@ -54,6 +54,9 @@ admin, and the output says so.`,
 			if q.Until, err = parseAuditTime(until, true); err != nil {
 				return fmt.Errorf("--until: %w", err)
 			}
+			if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
+				return fmt.Errorf("the period is empty: --until %s ends before --since %s begins", until, since)
+			}
 			if err := q.Check(); err != nil {
 				return err
 			}

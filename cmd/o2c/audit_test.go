@@ -22,7 +22,7 @@ func TestAuditRefusesUnclearRequests(t *testing.T) {
 		{"bad since", []string{"--database-url", db, "--tenant", "demo", "--since", "1.11.2026"},
 			`o2c: --since: "1.11.2026" is neither a date (2026-11-01) nor an RFC 3339 instant (2026-11-01T08:00:00Z)` + "\n"},
 		{"empty period", []string{"--database-url", db, "--tenant", "demo", "--since", "2026-11-02", "--until", "2026-11-01"},
-			"o2c: the period is empty: since 2026-11-02T00:00:00Z is not before until 2026-11-02T00:00:00Z\n"},
+			"o2c: the period is empty: --until 2026-11-01 ends before --since 2026-11-02 begins\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
