@@ -36,22 +36,21 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/o2c-platform/o2c/libs/fault"
+	"github.com/o2c-platform/o2c/libs/subject"
 	"github.com/o2c-platform/o2c/libs/telemetry"
 	"github.com/o2c-platform/o2c/libs/tenant"
 )
 
-// ShopStream is the stream of everything shops publish.
-const ShopStream = "SHOP"
+// ShopStream is the stream of everything shops publish (subject.ShopStream).
+const ShopStream = subject.ShopStream
 
 // ServiceStream returns the name of the stream service publishes to,
-// e.g. "O2C_INGESTION".
-func ServiceStream(service string) string {
-	return "O2C_" + strings.ToUpper(strings.ReplaceAll(service, "-", "_"))
-}
+// e.g. "O2C_INGESTION" (subject.ServiceStream).
+func ServiceStream(service string) string { return subject.ServiceStream(service) }
 
-// ServiceSubject returns o2c.<tenant>.<service>.<event>.
+// ServiceSubject returns o2c.<tenant>.<service>.<event> (subject.Service).
 func ServiceSubject(tenant, service, event string) string {
-	return "o2c." + tenant + "." + service + "." + event
+	return subject.Service(tenant, service, event)
 }
 
 // ShopStreamConfig is the declaration of the SHOP stream.

@@ -13,8 +13,8 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
-	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/eventstore/anchors"
+	"github.com/o2c-platform/o2c/libs/subject"
 )
 
 // Account is the NATS account every o2c user belongs to. Streams live in
@@ -57,11 +57,11 @@ type Service struct {
 func Services() []Service {
 	var commands []string
 	for _, s := range []string{"matching", "dunning", "collections", "refund-import"} {
-		commands = append(commands, bus.ServiceStream(s))
+		commands = append(commands, subject.ServiceStream(s))
 	}
 	return []Service{
-		{Name: "ingestion", Reads: []string{bus.ShopStream}, Declares: []string{bus.ShopStream}},
-		{Name: "ledger", Reads: append([]string{bus.ServiceStream("ingestion")}, commands...), Declares: commands},
+		{Name: "ingestion", Reads: []string{subject.ShopStream}, Declares: []string{subject.ShopStream}},
+		{Name: "ledger", Reads: append([]string{subject.ServiceStream("ingestion")}, commands...), Declares: commands},
 		{Name: "matching"},
 		{Name: "dunning"},
 		{Name: "collections"},
@@ -93,7 +93,7 @@ func ShopPermissions(tenant string) *server.Permissions {
 // place messages on another service's subjects (see deploy/nats/README.md).
 func ServicePermissions(s Service, manage bool) *server.Permissions {
 	const api = "$JS.API."
-	own := bus.ServiceStream(s.Name)
+	own := subject.ServiceStream(s.Name)
 	pub := []string{
 		"o2c.*." + s.Name + ".>",
 		anchors.Subject(s.Name),
