@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/o2c-platform/o2c/cmd/o2c/internal/credfile"
 	"github.com/o2c-platform/o2c/libs/pgtest"
 	"github.com/o2c-platform/o2c/libs/procdir"
 )
@@ -24,6 +25,10 @@ import (
 const mainChildEnv = "O2C_TEST_MAIN_ARGS"
 
 func TestMain(m *testing.M) {
+	// No test reads the credentials of a demo the developer runs: the
+	// default credentials file is in a folder that does not exist.
+	os.Setenv("XDG_CONFIG_HOME", filepath.Join(os.TempDir(), "o2c-cli-tests-have-no-config"))
+	os.Unsetenv(credfile.Env)
 	if args := os.Getenv(mainChildEnv); args != "" {
 		os.Args = append([]string{"o2c"}, strings.Fields(args)...)
 		main() // exits
@@ -64,7 +69,7 @@ func (o *output) find(re *regexp.Regexp) string {
 // TestDemoKeepRunningStopsCleanlyOnSIGTERM runs `o2c demo --keep-running`
 // as a process of its own, as `make demo` does, waits until it runs, sends
 // it SIGTERM and checks that it exits 0 having stopped PostgreSQL and
-// removed the cluster directory and the NATS store.
+// removed the cluster directory, the NATS store and the credentials.
 func TestDemoKeepRunningStopsCleanlyOnSIGTERM(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -126,6 +131,8 @@ func TestDemoKeepRunningStopsCleanlyOnSIGTERM(t *testing.T) {
 
 	storeDir := out.find(regexp.MustCompile(`^NATS JetStream at nats://\S+ \(store (\S+)\)$`))
 	clusterDir := out.find(regexp.MustCompile(`^PostgreSQL cluster in (\S+)$`))
+	runDir := out.find(regexp.MustCompile(`^credentials generated for this run in (\S+) `))
+	credsFile := out.find(regexp.MustCompile(`^  the CLI's credentials file: (\S+)$`))
 	if !strings.Contains(out.String(), "Press Ctrl-C") {
 		err := child.Wait()
 		waited = true
@@ -141,6 +148,9 @@ func TestDemoKeepRunningStopsCleanlyOnSIGTERM(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(storeDir, "jetstream")); err != nil {
 		t.Fatalf("NATS store of the running demo: %v; output:\n%s", err, out.String())
 	}
+	if _, err := credfile.Load(credsFile); err != nil || !strings.HasPrefix(credsFile, runDir+"/") {
+		t.Fatalf("credentials file %q of the running demo (run folder %q): %v; output:\n%s", credsFile, runDir, err, out.String())
+	}
 
 	if err := child.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -155,7 +165,7 @@ func TestDemoKeepRunningStopsCleanlyOnSIGTERM(t *testing.T) {
 	case err != nil:
 		t.Fatal(err)
 	}
-	for _, dir := range []string{clusterDir, storeDir} {
+	for _, dir := range []string{clusterDir, storeDir, runDir} {
 		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s after the demo stopped: stat error %v, want not exist", dir, err)
 		}

@@ -69,6 +69,11 @@ func explain(svc service, err error) error {
 		at = svc.name + " at " + svc.addr
 	}
 	var msg string
+	if st.Code() == codes.Unavailable || st.Code() == codes.Unauthenticated {
+		if m := credentialsProblem(err, at, desc, st.Code() == codes.Unauthenticated); m != "" {
+			return &userError{msg: m, err: err}
+		}
+	}
 	switch st.Code() {
 	case codes.Unavailable:
 		if cause, unreachable := connectionFailure(desc); unreachable {

@@ -45,7 +45,7 @@ func (f *ledgerFlags) run(cmd *cobra.Command, call func(context.Context, ledgerv
 	if f.tenant == "" {
 		return fmt.Errorf("--tenant is required")
 	}
-	conn, err := dial(ledgerAt(f.addr))
+	conn, err := dial(cmd, ledgerAt(f.addr))
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/grpc/metadata"
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
@@ -16,7 +15,7 @@ import (
 )
 
 func newMergeDebtorCmd(f *ledgerFlags) *cobra.Command {
-	var into, date, reason, actor string
+	var into, date, reason string
 	cmd := &cobra.Command{
 		Use:   "merge-debtor DEBTOR --into SURVIVOR --reason WHY [--date YYYY-MM-DD]",
 		Short: "Merge a duplicate debtor into the surviving one (open items and balance move, history stays)",
@@ -32,14 +31,13 @@ func newMergeDebtorCmd(f *ledgerFlags) *cobra.Command {
 					return fmt.Errorf("--date %q: want YYYY-MM-DD", date)
 				}
 			}
-			conn, err := dial(ledgerAt(f.addr))
+			conn, err := dial(cmd, ledgerAt(f.addr))
 			if err != nil {
 				return err
 			}
 			defer conn.Close()
 			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
 			defer cancel()
-			ctx = metadata.AppendToOutgoingContext(ctx, "o2c-actor", actor)
 			resp, err := ledgerv1grpc.NewLedgerCommandServiceClient(conn).MergeDebtor(ctx, &ledgerv1.MergeDebtorRequest{Command: &ledgerv1.MergeDebtor{
 				Tenant: f.tenant, IdempotencyKey: "merge:" + args[0] + ":" + into, DebtorId: args[0], IntoDebtorId: into,
 				MergeDate: &commonv1.Date{Year: int32(day.Year()), Month: int32(day.Month()), Day: int32(day.Day())}, Reason: reason,
@@ -59,6 +57,5 @@ func newMergeDebtorCmd(f *ledgerFlags) *cobra.Command {
 	cmd.Flags().StringVar(&into, "into", "", "the surviving debtor (required)")
 	cmd.Flags().StringVar(&reason, "reason", "", "why the debtors are one (required, recorded)")
 	cmd.Flags().StringVar(&date, "date", "", "date of the merge entries; default today")
-	cmd.Flags().StringVar(&actor, "actor", envOr("USER", "operator"), "who merges (recorded)")
 	return cmd
 }

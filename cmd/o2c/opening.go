@@ -79,7 +79,7 @@ there and says so. A document dated after --booking-date is warned about.
 				fmt.Fprintf(stderr, "%s: warning: %s\n", name, w)
 			}
 			items := parsed.Items
-			conn, err := dial(ledgerAt(f.addr))
+			conn, err := dial(cmd, ledgerAt(f.addr))
 			if err != nil {
 				return err
 			}

@@ -26,11 +26,15 @@ func newPublishCmd() *cobra.Command {
 		Short: "Publish a shop invoice from a JSON file to NATS, as a shop system would",
 		Long: `publish sends one shop event to the running system the way a shop does: the
 file is an InvoiceIssued message (proto/o2c/shop/v1/invoice.proto) in protobuf's
-JSON form, as in examples/invoice.json. It is checked to parse (an unknown field or
-a wrong type is an error naming it), then published unchanged on
+JSON form, as in examples/invoice.json. It is checked to parse (an unknown field
+or a wrong type is an error naming it), then published unchanged on
 shop.<tenant>.invoice.issued with Content-Type application/json and a Nats-Msg-Id
 derived from the tenant, invoice number and content, so publishing the same file
 twice is stored once.
+
+publish connects as the NATS user of the credentials file (--credentials; the
+demo's names its shop's user, shop-demo), and a shop's user may publish only
+for its own tenant.
 
 publish does not validate the invoice itself: ingestion does, and either books it
 (o2c open-items --tenant T) or records why not (o2c rejected --tenant T). Start the
@@ -60,8 +64,30 @@ system first with ` + "`make demo ARGS=--keep-running`" + `.`,
 			sum := sha256.Sum256(data)
 			msg.Header.Set(jetstream.MsgIDHeader, tenant+":"+inv.GetInvoiceNumber()+":"+hex.EncodeToString(sum[:8]))
 
-			nc, err := nats.Connect(natsURL, nats.Name("o2c publish"), nats.Timeout(5*time.Second))
+			c, err := loadCredentials(cmd)
 			if err != nil {
+				return err
+			}
+			user := c.nats().User
+			// The server refuses a publish its user may not make with an
+			// asynchronous error, not an answer: it ends the wait for the
+			// acknowledgement at once instead of letting it run out.
+			ctx, cancel := context.WithCancelCause(cmd.Context())
+			defer cancel(nil)
+			opts := append([]nats.Option{nats.Name("o2c publish"), nats.Timeout(5 * time.Second),
+				nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+					if errors.Is(err, nats.ErrPermissionViolation) {
+						cancel(err)
+					}
+				})}, c.nats().Options()...)
+			nc, err := nats.Connect(natsURL, opts...)
+			switch {
+			case errors.Is(err, nats.ErrAuthorization):
+				if user == "" {
+					return fmt.Errorf("NATS at %s wants a user, and %s", natsURL, c.missing())
+				}
+				return fmt.Errorf("NATS at %s refused user %s with the password of %s: is it the file of this system?", natsURL, user, c.what())
+			case err != nil:
 				return fmt.Errorf("cannot reach NATS at %s (%v): is it running? %s, or point --nats at it", natsURL, err, startHint)
 			}
 			defer nc.Close()
@@ -69,9 +95,13 @@ system first with ` + "`make demo ARGS=--keep-running`" + `.`,
 			if err != nil {
 				return fmt.Errorf("NATS at %s: %w", natsURL, err)
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
-			defer cancel()
+			ctx, cancelTimeout := context.WithTimeout(ctx, 10*time.Second)
+			defer cancelTimeout()
 			ack, err := js.PublishMsg(ctx, msg)
+			if cause := context.Cause(ctx); err != nil && errors.Is(cause, nats.ErrPermissionViolation) {
+				return fmt.Errorf("NATS at %s does not let user %s publish on %s: a shop's user publishes only on shop.<its tenant>.> "+
+					"(deploy/nats/README.md); publish with the credentials of the shop of tenant %s", natsURL, asUser(user), subject, tenant)
+			}
 			switch {
 			case errors.Is(err, jetstream.ErrNoStreamResponse), errors.Is(err, nats.ErrNoResponders):
 				return fmt.Errorf("no JetStream stream at %s takes %s: is ingestion running? It declares the stream %s. %s", natsURL, subject, bus.ShopStream, startHint)
@@ -95,4 +125,12 @@ system first with ` + "`make demo ARGS=--keep-running`" + `.`,
 	cmd.Flags().StringVar(&subject, "subject", "", "subject to publish on; default shop.<the invoice's tenant>.invoice.issued")
 	cmd.Flags().StringVar(&natsURL, "nats", envOr("O2C_NATS_URL", nats.DefaultURL), "NATS server URL (env O2C_NATS_URL)")
 	return cmd
+}
+
+// asUser names a NATS user for a message, "(no user)" for none.
+func asUser(user string) string {
+	if user == "" {
+		return "(no user)"
+	}
+	return user
 }

@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"time"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
@@ -29,17 +26,6 @@ func envOr(key, def string) string {
 	return def
 }
 
-// dial returns a client connection to svc. It does not connect yet: a
-// service that is not running shows in the first call, which explain turns
-// into a hint to start it.
-func dial(svc service) (*grpc.ClientConn, error) {
-	conn, err := grpc.NewClient(svc.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		return nil, fmt.Errorf("%s %q is not an address host:port: %w", svc.flag, svc.addr, err)
-	}
-	return conn, nil
-}
-
 func newOpenItemsCmd() *cobra.Command {
 	var tenant, debtor, addr string
 	cmd := &cobra.Command{
@@ -47,7 +33,7 @@ func newOpenItemsCmd() *cobra.Command {
 		Short: "List open items (Offene Posten) from the ledger",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			conn, err := dial(ledgerAt(addr))
+			conn, err := dial(cmd, ledgerAt(addr))
 			if err != nil {
 				return err
 			}

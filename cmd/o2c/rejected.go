@@ -24,9 +24,11 @@ import (
 type rejectionSources struct {
 	addrs   map[string]*string // service -> address
 	service string             // --service filter
+	cmd     *cobra.Command     // whose --credentials the calls present
 }
 
 func (s *rejectionSources) bind(cmd *cobra.Command) {
+	s.cmd = cmd
 	s.addrs = map[string]*string{"ingestion": new(string), "ledger": new(string)}
 	cmd.PersistentFlags().StringVar(s.addrs["ingestion"], "ingestion", envOr("O2C_INGESTION_ADDR", defaultIngestionAddr), "ingestion gRPC address (env O2C_INGESTION_ADDR)")
 	cmd.PersistentFlags().StringVar(s.addrs["ledger"], "ledger", envOr("O2C_LEDGER_ADDR", defaultLedgerAddr), "ledger gRPC address (env O2C_LEDGER_ADDR)")
@@ -60,7 +62,7 @@ func (s *rejectionSources) each(ctx context.Context, f func(ctx context.Context,
 	var errs []error
 	for _, n := range names {
 		svc := serviceAt(n, *s.addrs[n])
-		conn, err := dial(svc)
+		conn, err := dial(s.cmd, svc)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -164,7 +166,7 @@ are still listed.`,
 			})
 		},
 	}
-	var actor, note string
+	var note string
 	replay := &cobra.Command{
 		Use:   "replay ID",
 		Short: "Run a rejected message through the service that rejected it again",
@@ -173,7 +175,7 @@ are still listed.`,
 			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
 			defer cancel()
 			return src.find(ctx, args[0], func(ctx context.Context, c rejectionv1grpc.RejectionServiceClient) error {
-				resp, err := c.ReplayRejection(ctx, &rejectionv1.ReplayRejectionRequest{Id: args[0], Actor: actor})
+				resp, err := c.ReplayRejection(ctx, &rejectionv1.ReplayRejectionRequest{Id: args[0]})
 				if err != nil {
 					return err
 				}
@@ -193,7 +195,7 @@ are still listed.`,
 			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
 			defer cancel()
 			return src.find(ctx, args[0], func(ctx context.Context, c rejectionv1grpc.RejectionServiceClient) error {
-				resp, err := c.ResolveRejection(ctx, &rejectionv1.ResolveRejectionRequest{Id: args[0], Actor: actor, Note: note})
+				resp, err := c.ResolveRejection(ctx, &rejectionv1.ResolveRejectionRequest{Id: args[0], Note: note})
 				if err != nil {
 					return err
 				}
@@ -201,9 +203,6 @@ are still listed.`,
 				return nil
 			})
 		},
-	}
-	for _, c := range []*cobra.Command{replay, resolve} {
-		c.Flags().StringVar(&actor, "actor", envOr("USER", "operator"), "who acts (recorded)")
 	}
 	resolve.Flags().StringVar(&note, "note", "", "why the rejection is closed (required)")
 	_ = resolve.MarkFlagRequired("note")

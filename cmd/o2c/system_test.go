@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/o2c-platform/o2c/cmd/o2c/internal/credfile"
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/demo"
+	"github.com/o2c-platform/o2c/libs/auth"
 	"github.com/o2c-platform/o2c/libs/pgtest"
 )
 
@@ -70,27 +73,131 @@ func eventuallyCLI(t *testing.T, want string, args ...string) {
 }
 
 // TestAgainstTheRunningSystem runs the commands a shop team and a finance
-// clerk use against the real services: the sample invoice published with
-// `o2c publish` is booked, and load-opening's comparison with what is
-// booked reads the real ledger's reports.
+// clerk use against the real services, with the credentials file the demo
+// wrote: the sample invoice published with `o2c publish` as the demo
+// shop's NATS user is booked, a rejection resolved is recorded with the
+// certificate's actor, and load-opening's comparison with what is booked
+// reads the real ledger's reports.
 func TestAgainstTheRunningSystem(t *testing.T) {
 	sys := startSystem(t)
 	ledger := addrOf(t, sys, "ledger")
+	ingestion := addrOf(t, sys, "ingestion")
+	creds := []string{"--credentials", sys.CredentialsFile}
+	// cli runs the CLI with the demo's credentials file.
+	cli := func(args ...string) (int, string, string) { return runCLI(t, append(args, creds...)...) }
 
 	t.Run("publish the sample invoice", func(t *testing.T) {
-		if code, stdout, stderr := runCLI(t, "publish", sampleInvoice, "--nats", sys.NATSURL); code != 0 {
+		if code, stdout, stderr := cli("publish", sampleInvoice, "--nats", sys.NATSURL); code != 0 {
 			t.Fatalf("publish: exit %d\n%s%s", code, stdout, stderr)
 		}
-		eventuallyCLI(t, "RE-2026-2001", "open-items", "--tenant", "demo", "--debtor", "K-1001", "--ledger", ledger)
-		code, stdout, _ := runCLI(t, "rejected", "--tenant", "demo", "--ingestion", addrOf(t, sys, "ingestion"), "--ledger", ledger)
+		eventuallyCLI(t, "RE-2026-2001", append([]string{"open-items", "--tenant", "demo", "--debtor", "K-1001", "--ledger", ledger}, creds...)...)
+		code, stdout, _ := cli("rejected", "--tenant", "demo", "--ingestion", ingestion, "--ledger", ledger)
 		if code != 0 || !strings.Contains(stdout, "0 rejections") {
 			t.Errorf("rejections after publishing the sample: exit %d\n%s", code, stdout)
 		}
 	})
 
+	t.Run("a shop publishes only for its own tenant", func(t *testing.T) {
+		data, err := os.ReadFile(sampleInvoice)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acme := writeFile(t, "acme.json", strings.Replace(string(data), `"tenant": "demo"`, `"tenant": "acme"`, 1))
+		code, _, stderr := cli("publish", acme, "--nats", sys.NATSURL)
+		if want := "does not let user shop-demo publish on shop.acme.invoice.issued"; code != 1 || !strings.Contains(stderr, want) {
+			t.Errorf("publishing for tenant acme as shop-demo: exit %d, stderr %q; want 1 and %q", code, stderr, want)
+		}
+		code, _, stderr = cli("publish", sampleInvoice, "--nats", sys.NATSURL, "--subject", "shop.acme.invoice.issued")
+		if want := "does not let user shop-demo publish on shop.acme.invoice.issued"; code != 1 || !strings.Contains(stderr, want) {
+			t.Errorf("publishing on acme's subject as shop-demo: exit %d, stderr %q; want 1 and %q", code, stderr, want)
+		}
+	})
+
+	t.Run("a rejection is resolved as the certificate's actor", func(t *testing.T) {
+		data, err := os.ReadFile(sampleInvoice)
+		if err != nil {
+			t.Fatal(err)
+		}
+		broken := strings.Replace(string(data), `"RE-2026-2001"`, `"RE-2026-2999"`, 1)
+		broken = strings.Replace(broken, `"minorUnits": "9137"`, `"minorUnits": "9138"`, 1)
+		if broken == string(data) || !strings.Contains(broken, "9138") {
+			t.Fatalf("the sample invoice changed: cannot break its gross total:\n%s", data)
+		}
+		if code, stdout, stderr := cli("publish", writeFile(t, "broken.json", broken), "--nats", sys.NATSURL); code != 0 {
+			t.Fatalf("publish: exit %d\n%s%s", code, stdout, stderr)
+		}
+		eventuallyCLI(t, "RE-2026-2999", append([]string{"rejected", "--tenant", "demo", "--ingestion", ingestion, "--ledger", ledger}, creds...)...)
+		_, stdout, _ := cli("rejected", "--tenant", "demo", "--ingestion", ingestion, "--ledger", ledger)
+		var id string
+		for _, l := range strings.Split(stdout, "\n") {
+			if strings.Contains(l, "RE-2026-2999") {
+				id = strings.Fields(l)[0]
+			}
+		}
+		code, stdout, stderr := cli("rejected", "resolve", id, "--note", "sent again corrected", "--ingestion", ingestion, "--ledger", ledger)
+		if want := "by " + demo.CLIPrincipal().Actor + " (sent again corrected)"; code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("resolve %s: exit %d, want 0 and %q:\n%s%s", id, code, want, stdout, stderr)
+		}
+	})
+
+	t.Run("without credentials the CLI is refused and told which file to use", func(t *testing.T) {
+		// TestMain points the default path at a folder that does not exist.
+		def, err := credfile.DefaultPath()
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr := runCLI(t, "open-items", "--tenant", "demo", "--ledger", ledger)
+		for _, want := range []string{"the ledger at " + ledger, "there is no credentials file at " + def, "make demo ARGS=--keep-running", "--credentials FILE or O2C_CREDENTIALS"} {
+			if code != 1 || !strings.Contains(stderr, want) {
+				t.Errorf("open-items without credentials: exit %d, stderr %q; want 1 and %q", code, stderr, want)
+			}
+		}
+		code, _, stderr = runCLI(t, "publish", sampleInvoice, "--nats", sys.NATSURL)
+		if want := "NATS at " + sys.NATSURL + " wants a user, and this CLI has none: there is no credentials file at " + def; code != 1 || !strings.Contains(stderr, want) {
+			t.Errorf("publish without credentials: exit %d, stderr %q; want 1 and %q", code, stderr, want)
+		}
+		missing := filepath.Join(t.TempDir(), "nope.json")
+		code, _, stderr = runCLI(t, "open-items", "--tenant", "demo", "--ledger", ledger, "--credentials", missing)
+		if want := "no credentials file " + missing + " (from --credentials)"; code != 1 || !strings.Contains(stderr, want) {
+			t.Errorf("a credentials file that is not there: exit %d, stderr %q; want 1 and %q", code, stderr, want)
+		}
+	})
+
+	t.Run("credentials of another system are refused", func(t *testing.T) {
+		other, err := auth.NewDevCA("another system")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert, key, err := other.ClientCertificate(demo.CLIPrincipal())
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		for name, data := range map[string][]byte{"ca.pem": other.CertPEM(), "cli.pem": cert, "cli-key.pem": key} {
+			if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		file := filepath.Join(dir, "credentials.json")
+		if err := credfile.Write(file, &credfile.File{GRPC: credfile.GRPC{CAFile: "ca.pem", CertFile: "cli.pem", KeyFile: "cli-key.pem"}}); err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr := runCLI(t, "open-items", "--tenant", "demo", "--ledger", ledger, "--credentials", file)
+		if want := "the TLS handshake with the ledger at " + ledger + " failed"; code != 1 || !strings.Contains(stderr, want) || !strings.Contains(stderr, file) {
+			t.Errorf("another system's CA: exit %d, stderr %q; want 1, %q and the file", code, stderr, want)
+		}
+	})
+
+	t.Run("another tenant's books are refused", func(t *testing.T) {
+		code, _, stderr := cli("open-items", "--tenant", "acme", "--ledger", ledger)
+		if want := `finance:demo may not act for tenant "acme"`; code != 1 || !strings.Contains(stderr, want) {
+			t.Errorf("open-items of tenant acme: exit %d, stderr %q; want 1 and %q", code, stderr, want)
+		}
+	})
+
 	t.Run("load-opening compares with the ledger", func(t *testing.T) {
 		load := func(file string, extra ...string) (int, string, string) {
-			return runCLI(t, append([]string{"ledger", "load-opening", file, "--tenant", "demo", "--booking-date", "2026-01-01", "--ledger", ledger}, extra...)...)
+			return cli(append([]string{"ledger", "load-opening", file, "--tenant", "demo", "--booking-date", "2026-01-01", "--ledger", ledger}, extra...)...)
 		}
 		first := writeFile(t, "first.csv", openingHeader+
 			"K-7001,AR-2025-17,2025-12-01,2025-12-31,EUR,119.00,AR-2025-17,1900,19.00\n"+
@@ -99,8 +206,8 @@ func TestAgainstTheRunningSystem(t *testing.T) {
 			t.Fatalf("booking: exit %d\n%s%s", code, stdout, stderr)
 		}
 		// The read models follow the bookings within moments.
-		eventuallyCLI(t, "0 to book, 2 already booked as in the file", "ledger", "load-opening", first,
-			"--tenant", "demo", "--booking-date", "2026-01-01", "--ledger", ledger, "--dry-run")
+		eventuallyCLI(t, "0 to book, 2 already booked as in the file", append([]string{"ledger", "load-opening", first,
+			"--tenant", "demo", "--booking-date", "2026-01-01", "--ledger", ledger, "--dry-run"}, creds...)...)
 
 		changed := writeFile(t, "changed.csv", openingHeader+
 			"K-7001,AR-2025-17,2025-12-01,2025-12-31,EUR,119.00,AR-2025-17,1900,19.00\n"+

@@ -6,6 +6,15 @@
 // and JSON, a retry and a broken one), waits until they are booked and
 // prints the open items, a debtor's account statement, the trial balance,
 // the rejections and the hash-chain verification.
+//
+// The demo runs as securely as a deployment: nothing runs in development
+// mode. Each run generates its credentials (a CA that lives as long as the
+// run, the services' certificate, a client certificate for the CLI, and a
+// NATS user with a fresh password for every service, the demo shop and the
+// platform team, in the configuration deploy/nats has), the services
+// authenticate every gRPC caller by mutual TLS and NATS every client by
+// user, and the CLI finds its credentials in the file the run writes
+// (package credfile).
 package demo
 
 import (
@@ -17,6 +26,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,7 +36,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -38,11 +47,12 @@ import (
 	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
 
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/chains"
+	"github.com/o2c-platform/o2c/cmd/o2c/internal/credfile"
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/table"
-	"github.com/o2c-platform/o2c/libs/auth"
 	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/eventstore/anchors"
 	"github.com/o2c-platform/o2c/libs/host"
+	"github.com/o2c-platform/o2c/libs/identity"
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
 	"github.com/o2c-platform/o2c/libs/redact"
@@ -77,6 +87,11 @@ type Options struct {
 	// PortOffset is added to every default port with FixedPorts, so that a
 	// second demo can run next to a first one.
 	PortOffset int
+	// CredentialsFile is where the CLI's credentials file is written
+	// (and removed from when the demo stops); empty writes it into the
+	// run's credentials folder in $TMPDIR. A file there that `o2c demo`
+	// did not write is never replaced.
+	CredentialsFile string
 }
 
 // Service is a service started in-process.
@@ -90,12 +105,36 @@ type System struct {
 	NATSURL     string
 	DatabaseURL string
 	Services    []Service
-	conns       map[string]*grpc.ClientConn
-	stop        func() error
+	// CredentialsFile is the CLI's credentials file: the client
+	// certificate of CLIPrincipal and the NATS user of the demo shop.
+	CredentialsFile string
+	conns           map[string]*grpc.ClientConn
+	secrets         *secrets
+	stop            func() error
 }
 
-// Conn returns a gRPC client connection to the named service.
+// Conn returns a gRPC client connection to the named service that
+// authenticates as CLIPrincipal.
 func (s *System) Conn(name string) *grpc.ClientConn { return s.conns[name] }
+
+// Dial returns a new gRPC client connection to the named service that
+// authenticates as p, with a client certificate the run's CA issues for p.
+// The caller closes it.
+func (s *System) Dial(name string, p identity.Principal) (*grpc.ClientConn, error) {
+	for _, svc := range s.Services {
+		if svc.Name == name {
+			return s.secrets.dial(svc.Addr, p)
+		}
+	}
+	return nil, fmt.Errorf("the demo runs no service %s", name)
+}
+
+// ConnectNATS connects to the demo's NATS as user (natsembed.AdminUser, a
+// service, or natsembed.ShopUser(Tenant)) with its password and inbox
+// prefix. The caller closes the connection.
+func (s *System) ConnectNATS(user string, opts ...nats.Option) (*nats.Conn, error) {
+	return s.secrets.connectNATS(s.NATSURL, user, opts...)
+}
 
 // Stop stops every service, then NATS and PostgreSQL, and returns the first
 // error a service returned.
@@ -166,6 +205,13 @@ func Start(ctx context.Context, opt Options) (_ *System, err error) {
 		}
 		listeners = append(listeners, lis)
 	}
+	sec, err := newSecrets(opt.CredentialsFile, logw)
+	if err != nil {
+		return nil, err
+	}
+	cleanups = append(cleanups, sec.remove)
+	sec.report(logw)
+
 	natsPort := 0
 	if opt.FixedPorts {
 		addr, err := offsetAddr(net.JoinHostPort("127.0.0.1", strconv.Itoa(NATSPort)), opt.PortOffset)
@@ -176,7 +222,7 @@ func Start(ctx context.Context, opt Options) (_ *System, err error) {
 		natsPort, _ = strconv.Atoi(port)
 	}
 	fmt.Fprintln(logw, "starting embedded NATS JetStream")
-	ns, err := natsembed.Start(natsembed.Options{Port: natsPort, Log: logw})
+	ns, err := natsembed.Start(natsembed.Options{Port: natsPort, Log: logw, ConfigFile: filepath.Join(sec.dir, natsConfFile)})
 	if errors.Is(err, natsembed.ErrPortInUse) {
 		return nil, portInUse(net.JoinHostPort("127.0.0.1", strconv.Itoa(natsPort)), "NATS", "`o2c demo` or a NATS server", err)
 	}
@@ -203,7 +249,7 @@ func Start(ctx context.Context, opt Options) (_ *System, err error) {
 		dbURL = cluster.DatabaseURL("o2c")
 	}
 
-	sys := &System{NATSURL: ns.ClientURL(), DatabaseURL: dbURL, conns: map[string]*grpc.ClientConn{}}
+	sys := &System{NATSURL: ns.ClientURL(), DatabaseURL: dbURL, CredentialsFile: sec.credsPath, conns: map[string]*grpc.ClientConn{}, secrets: sec}
 	svcCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	errs := make(chan error, len(services()))
@@ -224,6 +270,8 @@ func Start(ctx context.Context, opt Options) (_ *System, err error) {
 		cfg := host.Config{
 			MigrateDatabaseURL: dbURL,
 			NATSURL:            ns.ClientURL(),
+			NATSUser:           s.name,
+			NATSPassword:       sec.nats[s.name],
 			GRPCAddr:           lis.Addr().String(),
 			ManageStreams:      true,
 			ShutdownTimeout:    5 * time.Second,
@@ -231,9 +279,8 @@ func Start(ctx context.Context, opt Options) (_ *System, err error) {
 			// key: it shows the check, it proves nothing.
 			AnchorKey:      eventstore.DevOnlyAnchorKey(),
 			AnchorInterval: 500 * time.Millisecond,
-			// Development mode: every caller is the all-powerful dev
-			// user (logged at start); refused with O2C_ENV=production.
-			Auth: auth.DevConfig(os.Getenv),
+			// Mutual TLS with the run's certificates, as a deployment.
+			Auth: sec.authConfig(),
 		}
 		sys.Services = append(sys.Services, Service{Name: s.name, Addr: lis.Addr().String()})
 		wg.Add(1)
@@ -244,7 +291,7 @@ func Start(ctx context.Context, opt Options) (_ *System, err error) {
 				cancel()
 			}
 		}()
-		conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+		conn, err := sec.dial(lis.Addr().String(), CLIPrincipal())
 		if err != nil {
 			return nil, err
 		}
@@ -346,7 +393,7 @@ func Run(ctx context.Context, opt Options) (err error) {
 			err = serr
 		}
 	}()
-	invoices, err := Publish(ctx, sys.NATSURL, opt.Telemetry)
+	invoices, err := Publish(ctx, sys, opt.Telemetry)
 	if err != nil {
 		return err
 	}
@@ -387,10 +434,10 @@ func Run(ctx context.Context, opt Options) (err error) {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(out, "\nRejected shop messages (o2c rejected):")
+	fmt.Fprintln(out, "\nRejected shop messages (o2c rejected --tenant demo):")
 	table.Rejections(out, rej)
 	fmt.Fprintln(out, "\nEvent store hash chains and anchors (o2c verify --anchors-nats ... --dev-anchor-key):")
-	nc, err := nats.Connect(sys.NATSURL)
+	nc, err := sys.ConnectNATS(natsembed.AdminUser)
 	if err != nil {
 		return err
 	}
@@ -412,17 +459,31 @@ func Run(ctx context.Context, opt Options) (err error) {
 		return errors.New("an event store hash chain is broken")
 	}
 	if opt.KeepRunning {
-		printRunning(out, sys)
+		printRunning(out, sys, cliReads())
 		<-ctx.Done()
 	}
 	return nil
 }
 
-// printRunning prints where the system listens and, when that is not where
-// the other o2c commands look by default, how to point them there.
-func printRunning(out io.Writer, sys *System) {
+// cliReads is the credentials file the CLI reads when told none:
+// O2C_CREDENTIALS, else credfile.DefaultPath ("" when there is none).
+func cliReads() string {
+	if v := os.Getenv(credfile.Env); v != "" {
+		return v
+	}
+	p, _ := credfile.DefaultPath()
+	return p
+}
+
+// printRunning prints where the system listens and which credentials file
+// the CLI uses and, when that is not where the other o2c commands look by
+// default (cliReads), how to point them there.
+func printRunning(out io.Writer, sys *System, cliReads string) {
 	fmt.Fprintf(out, "\nRunning. NATS %s, PostgreSQL %s\n", sys.NATSURL, sys.DatabaseURL)
 	var env []string
+	if sys.CredentialsFile != cliReads {
+		env = append(env, credfile.Env+"="+sys.CredentialsFile)
+	}
 	if sys.NATSURL != nats.DefaultURL {
 		env = append(env, "O2C_NATS_URL="+sys.NATSURL)
 	}
@@ -434,10 +495,12 @@ func printRunning(out io.Writer, sys *System) {
 			}
 		}
 	}
+	fmt.Fprintf(out, "The CLI authenticates as %s and publishes as NATS user %s with the credentials file\n  %s\n",
+		describe(CLIPrincipal()), natsembed.ShopUser(Tenant), sys.CredentialsFile)
 	if len(env) > 0 {
-		fmt.Fprintf(out, "Not the default ports: point the other o2c commands here with\n  export %s\n", strings.Join(env, " "))
+		fmt.Fprintf(out, "Not where the other o2c commands look by default: point them here with\n  export %s\n", strings.Join(env, " "))
 	}
-	fmt.Fprintln(out, "Press Ctrl-C (or send SIGTERM) to stop; PostgreSQL and the NATS store are removed on the way out.")
+	fmt.Fprintln(out, "Press Ctrl-C (or send SIGTERM) to stop; PostgreSQL, the NATS store and the credentials are removed on the way out.")
 }
 
 // WaitForOpenItems polls the ledger until the demo tenant has n open items.
@@ -496,10 +559,11 @@ func poll(ctx context.Context, done func() (bool, error)) error {
 	}
 }
 
-// Publish publishes the demo invoices on shop.demo.invoice.issued as a shop
-// would, each message inside a producer span, and returns them.
-func Publish(ctx context.Context, natsURL string, p telemetry.Providers) ([]*shopv1.InvoiceIssued, error) {
-	nc, err := nats.Connect(natsURL)
+// Publish publishes the demo invoices on shop.demo.invoice.issued as the
+// demo tenant's shop would, with its NATS user, each message inside a
+// producer span, and returns them.
+func Publish(ctx context.Context, sys *System, p telemetry.Providers) ([]*shopv1.InvoiceIssued, error) {
+	nc, err := sys.ConnectNATS(natsembed.ShopUser(Tenant))
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("stop: %v", err)
 		}
 	}()
-	if _, err := Publish(ctx, sys.NATSURL, p); err != nil {
+	if _, err := Publish(ctx, sys, p); err != nil {
 		t.Fatal(err)
 	}
 	items, err := WaitForOpenItems(ctx, sys.Conn(ledger.Name), ExpectedOpenItems)

@@ -26,6 +26,8 @@ import (
 	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
 
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/chains"
+	"github.com/o2c-platform/o2c/libs/identity"
+	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
 	"github.com/o2c-platform/o2c/libs/telemetry"
 	ingestion "github.com/o2c-platform/o2c/services/ingestion/service"
@@ -157,7 +159,10 @@ func TestHostileStream(t *testing.T) {
 			t.Errorf("stop: %v", err)
 		}
 	}()
-	nc, err := nats.Connect(sys.NATSURL)
+	// The platform team's user: a shop's may publish only for its own
+	// tenant, and the stream takes messages that no shop user could send
+	// to show what ingestion does with them.
+	nc, err := sys.ConnectNATS(natsembed.AdminUser)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,10 +260,12 @@ func TestHostileStream(t *testing.T) {
 }
 
 // settle returns how many open items each document has in the demo tenant
-// and every rejection of ingestion and the ledger.
+// and every rejection of ingestion and the ledger, of every tenant (as a
+// platform admin sees them).
 func settle(t *testing.T, sys *System) (map[string]int, []*rejectionv1.Rejection) {
 	t.Helper()
 	ctx := context.Background()
+	admin := identity.Principal{Actor: "user:platform", Tenants: []string{identity.AllTenants}, Roles: []identity.Role{identity.PlatformAdmin}}
 	items, err := ledgerv1grpc.NewLedgerServiceClient(sys.Conn(ledger.Name)).ListOpenItems(ctx, &ledgerv1.ListOpenItemsRequest{Tenant: Tenant})
 	if err != nil {
 		t.Fatal(err)
@@ -269,7 +276,12 @@ func settle(t *testing.T, sys *System) (map[string]int, []*rejectionv1.Rejection
 	}
 	var all []*rejectionv1.Rejection
 	for _, name := range []string{ingestion.Name, ledger.Name} {
-		r, err := rejectionv1grpc.NewRejectionServiceClient(sys.Conn(name)).ListRejections(ctx, &rejectionv1.ListRejectionsRequest{Limit: 1000})
+		conn, err := sys.Dial(name, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := rejectionv1grpc.NewRejectionServiceClient(conn).ListRejections(ctx, &rejectionv1.ListRejectionsRequest{Limit: 1000})
+		conn.Close()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -132,6 +132,10 @@ func TestStartRefusesTakenPort(t *testing.T) {
 
 func TestPrintRunningSaysHowToReachNonDefaultPorts(t *testing.T) {
 	t.Parallel()
+	const (
+		def   = "/home/anna/.config/o2c/demo-credentials.json"
+		inRun = "/tmp/o2c-demo-1/credentials.json"
+	)
 	tests := []struct {
 		name       string
 		sys        System
@@ -139,23 +143,30 @@ func TestPrintRunningSaysHowToReachNonDefaultPorts(t *testing.T) {
 	}{
 		{
 			name: "default ports",
-			sys: System{NATSURL: "nats://127.0.0.1:4222", Services: []Service{
+			sys: System{NATSURL: "nats://127.0.0.1:4222", CredentialsFile: def, Services: []Service{
 				{Name: "ingestion", Addr: "127.0.0.1:9091"}, {Name: "ledger", Addr: "127.0.0.1:9092"},
 			}},
 		},
 		{
 			name: "ports plus 100",
-			sys: System{NATSURL: "nats://127.0.0.1:4322", Services: []Service{
+			sys: System{NATSURL: "nats://127.0.0.1:4322", CredentialsFile: inRun, Services: []Service{
 				{Name: "ingestion", Addr: "127.0.0.1:9191"}, {Name: "ledger", Addr: "127.0.0.1:9192"},
 			}},
-			wantExport: "export O2C_NATS_URL=nats://127.0.0.1:4322 O2C_INGESTION_ADDR=127.0.0.1:9191 O2C_LEDGER_ADDR=127.0.0.1:9192",
+			wantExport: "export O2C_CREDENTIALS=" + inRun + " O2C_NATS_URL=nats://127.0.0.1:4322 O2C_INGESTION_ADDR=127.0.0.1:9191 O2C_LEDGER_ADDR=127.0.0.1:9192",
+		},
+		{
+			name: "default ports, credentials elsewhere",
+			sys: System{NATSURL: "nats://127.0.0.1:4222", CredentialsFile: inRun, Services: []Service{
+				{Name: "ingestion", Addr: "127.0.0.1:9091"}, {Name: "ledger", Addr: "127.0.0.1:9092"},
+			}},
+			wantExport: "export O2C_CREDENTIALS=" + inRun,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var out strings.Builder
-			printRunning(&out, &tt.sys)
+			printRunning(&out, &tt.sys, def)
 			got := ""
 			for _, l := range strings.Split(out.String(), "\n") {
 				if strings.Contains(l, "export ") {
@@ -164,6 +175,9 @@ func TestPrintRunningSaysHowToReachNonDefaultPorts(t *testing.T) {
 			}
 			if got != tt.wantExport {
 				t.Errorf("export line = %q, want %q; output:\n%s", got, tt.wantExport, out.String())
+			}
+			if !strings.Contains(out.String(), "credentials file\n  "+tt.sys.CredentialsFile+"\n") {
+				t.Errorf("output does not name the credentials file %s:\n%s", tt.sys.CredentialsFile, out.String())
 			}
 			for _, s := range tt.sys.Services {
 				if !strings.Contains(out.String(), s.Addr) {
