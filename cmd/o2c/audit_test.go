@@ -59,7 +59,7 @@ func TestParseAuditTime(t *testing.T) {
 // ledger that booked it, each under its own actor.
 func TestAuditAgainstTheRunningSystem(t *testing.T) {
 	sys := startSystem(t)
-	if code, stdout, stderr := runCLI(t, "publish", sampleInvoice, "--nats", sys.NATSURL); code != 0 {
+	if code, stdout, stderr := runCLI(t, "publish", sampleInvoice, "--nats", sys.NATSURL, "--credentials", sys.CredentialsFile); code != 0 {
 		t.Fatalf("publish: exit %d\n%s%s", code, stdout, stderr)
 	}
 	eventuallyCLI(t, "invoice RE-2026-2001 registered", "audit", "--tenant", "demo", "--database-url", sys.DatabaseURL)
