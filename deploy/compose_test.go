@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,18 +13,55 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 )
 
-func loadCompose(t *testing.T) *types.Project {
+// credentialsEnv stands for deploy/credentials/compose.env, which `o2c
+// credentials generate` writes: a password per NATS user of
+// nats-server.conf, and the uid and gid the services run as.
+func credentialsEnv(t *testing.T) []string {
 	t.Helper()
-	opts, err := cli.NewProjectOptions([]string{"../docker-compose.yml"},
-		cli.WithWorkingDirectory(".."), cli.WithName("o2c"), cli.WithResolvedPaths(false))
+	env := []string{"O2C_UID=1000", "O2C_GID=1000"}
+	for _, v := range natsPasswordVariables(t) {
+		env = append(env, v+"=secret-"+strings.ToLower(v))
+	}
+	return env
+}
+
+// natsPasswordVariables returns the password variables nats-server.conf
+// reads.
+func natsPasswordVariables(t *testing.T) []string {
+	t.Helper()
+	conf, err := os.ReadFile("nats/nats-server.conf")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := opts.LoadProject(context.Background())
+	vars := regexp.MustCompile(`\$(O2C_NATS_PASSWORD_[A-Z0-9_]+)`).FindAllStringSubmatch(string(conf), -1)
+	var names []string
+	for _, m := range vars {
+		names = append(names, m[1])
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	if len(names) == 0 {
+		t.Fatal("nats-server.conf reads no O2C_NATS_PASSWORD_ variable; the checks would be vacuous")
+	}
+	return names
+}
+
+func loadCompose(t *testing.T) *types.Project {
+	t.Helper()
+	p, err := loadComposeWith(credentialsEnv(t))
 	if err != nil {
 		t.Fatalf("docker-compose.yml does not load: %v", err)
 	}
 	return p
+}
+
+func loadComposeWith(env []string) (*types.Project, error) {
+	opts, err := cli.NewProjectOptions([]string{"../docker-compose.yml"},
+		cli.WithWorkingDirectory(".."), cli.WithName("o2c"), cli.WithResolvedPaths(false), cli.WithEnv(env))
+	if err != nil {
+		return nil, err
+	}
+	return opts.LoadProject(context.Background())
 }
 
 // serviceDirs returns the names of the folders under services/.
@@ -61,10 +100,35 @@ func TestComposeHasEveryService(t *testing.T) {
 			if arg := svc.Build.Args["SERVICE"]; arg == nil || *arg != name {
 				t.Errorf("%s: build arg SERVICE = %v, want %q", name, arg, name)
 			}
-			for _, key := range []string{"DATABASE_URL", "NATS_URL", "OTEL_EXPORTER_OTLP_ENDPOINT", "O2C_TENANTS", "O2C_AUTH"} {
+			for _, key := range []string{"DATABASE_URL", "NATS_URL", "OTEL_EXPORTER_OTLP_ENDPOINT", "O2C_TENANTS", "O2C_AUTH", "NATS_USER", "NATS_PASSWORD"} {
 				if v := svc.Environment[key]; v == nil || *v == "" {
 					t.Errorf("%s: environment lacks %s", name, key)
 				}
+			}
+			// Its own NATS user, with that user's password.
+			if v := svc.Environment["NATS_USER"]; v != nil && *v != name {
+				t.Errorf("%s: NATS_USER=%s, want its own user %s", name, *v, name)
+			}
+			want := "secret-" + strings.ToLower("O2C_NATS_PASSWORD_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_")))
+			if v := svc.Environment["NATS_PASSWORD"]; v == nil || *v != want {
+				t.Errorf("%s: NATS_PASSWORD is not the password of its user from compose.env", name)
+			}
+			// Never development mode: mutual TLS with the generated
+			// certificates, and production refuses dev.
+			if v := svc.Environment["O2C_AUTH"]; v == nil || *v != "mtls" {
+				t.Errorf("%s: O2C_AUTH=%v, want mtls", name, v)
+			}
+			if v := svc.Environment["O2C_ENV"]; v == nil || *v != "production" {
+				t.Errorf("%s: O2C_ENV=%v, want production (which refuses O2C_AUTH=dev)", name, v)
+			}
+			for _, key := range []string{"O2C_TLS_CERT", "O2C_TLS_KEY", "O2C_TLS_CLIENT_CA"} {
+				v := svc.Environment[key]
+				if v == nil || !mountedFrom(svc, "./deploy/credentials", *v) {
+					t.Errorf("%s: %s=%v is not a file of ./deploy/credentials mounted into the container", name, key, v)
+				}
+			}
+			if svc.User != "1000:1000" {
+				t.Errorf("%s: user %q, want O2C_UID:O2C_GID from compose.env (the owner of the key)", name, svc.User)
 			}
 			// The tenants file must be mounted where O2C_TENANTS points.
 			if v := svc.Environment["O2C_TENANTS"]; v != nil {
@@ -83,6 +147,83 @@ func TestComposeHasEveryService(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// mountedFrom reports whether path inside svc's container lies in a bind
+// mount of the host folder source.
+func mountedFrom(svc types.ServiceConfig, source, path string) bool {
+	for _, vol := range svc.Volumes {
+		if filepath.ToSlash(vol.Source) == source && strings.HasPrefix(path, vol.Target+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// TestComposePublishesNoUnauthenticatedPort checks that every published
+// port is on 127.0.0.1 only, and that the ports which take clients without
+// credentials (NATS monitoring, the collector's OTLP receivers) are not
+// published at all.
+func TestComposePublishesNoUnauthenticatedPort(t *testing.T) {
+	p := loadCompose(t)
+	published := 0
+	for name, svc := range p.Services {
+		for _, port := range svc.Ports {
+			if port.Published == "" {
+				continue
+			}
+			published++
+			if port.HostIP != "127.0.0.1" {
+				t.Errorf("%s publishes %s on %q; want 127.0.0.1 only", name, port.Published, port.HostIP)
+			}
+			switch {
+			case name == "nats" && port.Target == 8222:
+				t.Errorf("nats publishes its monitoring port, which shows connections and accounts to anyone")
+			case name == "otel-collector":
+				t.Errorf("otel-collector publishes %d: its receivers take telemetry from anyone", port.Target)
+			}
+		}
+	}
+	if published == 0 {
+		t.Error("no published ports found; the check would be vacuous")
+	}
+}
+
+// TestComposeNATSRunsTheDeployedConfiguration checks that NATS runs
+// deploy/nats/nats-server.conf, with its users and permissions, and has a
+// password for every user it names.
+func TestComposeNATSRunsTheDeployedConfiguration(t *testing.T) {
+	p := loadCompose(t)
+	nats, ok := p.Services["nats"]
+	if !ok {
+		t.Fatal("no nats service")
+	}
+	i := slices.Index(nats.Command, "-c")
+	if i < 0 || i+1 >= len(nats.Command) {
+		t.Fatalf("nats command %q does not name a configuration file with -c", nats.Command)
+	}
+	conf := nats.Command[i+1]
+	mounted := false
+	for _, vol := range nats.Volumes {
+		mounted = mounted || (vol.Target == conf && filepath.ToSlash(vol.Source) == "./deploy/nats/nats-server.conf")
+	}
+	if !mounted {
+		t.Errorf("deploy/nats/nats-server.conf is not mounted at %s", conf)
+	}
+	for _, v := range natsPasswordVariables(t) {
+		if got := nats.Environment[v]; got == nil || *got != "secret-"+strings.ToLower(v) {
+			t.Errorf("nats: %s is not passed on from compose.env", v)
+		}
+	}
+}
+
+// TestComposeWithoutCredentialsSaysHowToMakeThem loads the file without
+// compose.env: it fails, naming the command that writes it.
+func TestComposeWithoutCredentialsSaysHowToMakeThem(t *testing.T) {
+	_, err := loadComposeWith(nil)
+	if err == nil || !strings.Contains(err.Error(), "o2c credentials generate deploy/credentials") {
+		t.Errorf("loading without compose.env: %v; want an error naming `o2c credentials generate`", err)
 	}
 }
 

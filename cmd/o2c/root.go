@@ -28,6 +28,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newParseCmd(), newOpenItemsCmd(), newRejectedCmd(), newVerifyCmd(), newDemoCmd())
 	root.AddCommand(newLedgerCmd(), newPublishCmd(), newTenantsCmd())
 	root.AddCommand(newAuditCmd())
+	root.AddCommand(newCredentialsCmd())
 	bindCredentials(root)
 	return root
 }

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/o2c-platform/o2c/cmd/o2c/internal/credfile"
+)
+
+// TestCredentialsGenerateFitsCompose generates the credentials of the
+// compose installation and checks that docker-compose.yml loads with them,
+// that NATS gets the password the CLI's file names for the shop, and that
+// the CLI's certificate says who it is.
+func TestCredentialsGenerateFitsCompose(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "credentials")
+	code, stdout, stderr := runCLI(t, "credentials", "generate", dir, "--tenants", "../../deploy/tenants.json")
+	if code != 0 {
+		t.Fatalf("generate: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "docker compose --env-file "+filepath.Join(dir, "compose.env")+" up --build") {
+		t.Errorf("generate does not say how to start compose:\n%s", stdout)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+		if fi, err := e.Info(); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v (%v), want 0600", e.Name(), fi.Mode().Perm(), err)
+		}
+	}
+	want := []string{"ca.pem", "cli-key.pem", "cli.pem", "compose.env", "credentials.json", "server-key.pem", "server.pem"}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+
+	creds, err := credfile.Load(filepath.Join(dir, "credentials.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if creds.NATS.User != "shop-demo" || creds.GRPC.CertFile != filepath.Join(dir, "cli.pem") {
+		t.Errorf("the CLI's credentials: %+v; want the shop user shop-demo and the certificate cli.pem", creds)
+	}
+	var sans []string
+	for _, u := range certificate(t, filepath.Join(dir, "cli.pem")).URIs {
+		sans = append(sans, u.String())
+	}
+	if want := []string{"o2c:tenant:demo", "o2c:role:accountant", "o2c:role:operator"}; !cmp.Equal(want, sans) {
+		t.Errorf("CLI certificate SAN URIs %v, want %v", sans, want)
+	}
+	srv := certificate(t, filepath.Join(dir, "server.pem"))
+	for _, host := range []string{"localhost", "ingestion", "ledger"} {
+		if err := srv.VerifyHostname(host); err != nil {
+			t.Errorf("the services' certificate: %v", err)
+		}
+	}
+
+	opts, err := cli.NewProjectOptions([]string{"../../docker-compose.yml"}, cli.WithWorkingDirectory("../.."), cli.WithName("o2c"),
+		cli.WithResolvedPaths(false), cli.WithEnvFiles(filepath.Join(dir, "compose.env")), cli.WithDotEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := opts.LoadProject(context.Background())
+	if err != nil {
+		t.Fatalf("docker-compose.yml with the generated compose.env: %v", err)
+	}
+	if got := p.Services["nats"].Environment["O2C_NATS_PASSWORD_SHOP_DEMO"]; got == nil || *got != creds.NATS.Password {
+		t.Errorf("NATS's shop-demo password is not the one in the CLI's credentials file")
+	}
+	if got := p.Services["ledger"].Environment["NATS_PASSWORD"]; got == nil || *got == "" || *got == creds.NATS.Password {
+		t.Errorf("the ledger has no NATS password of its own")
+	}
+
+	code, _, stderr = runCLI(t, "credentials", "generate", dir, "--tenants", "../../deploy/tenants.json")
+	if code != 1 || !strings.Contains(stderr, "is not empty") {
+		t.Errorf("generate into a folder with credentials: exit %d, stderr %q; want 1, nothing replaced", code, stderr)
+	}
+}
+
+// certificate reads the first certificate of a PEM file.
+func certificate(t testing.TB, path string) *x509.Certificate {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		t.Fatalf("%s: no PEM", path)
+	}
+	c, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
