@@ -118,6 +118,9 @@ func dial(cmd *cobra.Command, svc service) (*grpc.ClientConn, error) {
 		return nil, err
 	}
 	opts, err := c.grpc().DialOptions()
+	if err != nil && c.file != nil && c.file.WrittenBy == credfile.DemoMarker {
+		return nil, fmt.Errorf("%s: %w: the demo that wrote it has stopped; start it again with `make demo ARGS=--keep-running`", c.what(), err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.what(), err)
 	}
