@@ -179,6 +179,17 @@ func (p Principal) CheckTenant(t string) error {
 	return fmt.Errorf("%w: %s may not act for tenant %q", ErrForeignTenant, p.Actor, t)
 }
 
+// RecordedActor is the actor a state change records for p: the actor, and
+// for a cross-tenant principal the actor marked "(platform admin, all
+// tenants)", so that the audit shows which changes were made across
+// tenants.
+func (p Principal) RecordedActor() string {
+	if p.CrossTenant() {
+		return p.Actor + " (platform admin, all tenants)"
+	}
+	return p.Actor
+}
+
 // String describes p for logs: actor, roles and tenants.
 func (p Principal) String() string {
 	s := fmt.Sprintf("%s (%s; tenants %s", p.Actor, roleList(p.Roles), strings.Join(p.Tenants, ","))

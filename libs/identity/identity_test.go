@@ -141,3 +141,17 @@ func TestPure(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordedActorMarksCrossTenantChanges: what a platform admin changes
+// is recorded as made across tenants; anyone else's under their name.
+func TestRecordedActorMarksCrossTenantChanges(t *testing.T) {
+	t.Parallel()
+	admin := identity.Principal{Actor: "ops:kim", Tenants: []string{identity.AllTenants}, Roles: []identity.Role{identity.PlatformAdmin}}
+	if got := admin.RecordedActor(); got != "ops:kim (platform admin, all tenants)" {
+		t.Errorf("admin records %q", got)
+	}
+	clerk := identity.Principal{Actor: "finance:anna", Tenants: []string{"acme"}, Roles: []identity.Role{identity.Operator}}
+	if got := clerk.RecordedActor(); got != "finance:anna" {
+		t.Errorf("clerk records %q", got)
+	}
+}

@@ -154,7 +154,7 @@ func (s *Service) ReplayRejection(ctx context.Context, req *rejectionv1.ReplayRe
 		}
 		return &rejectionv1.ReplayRejectionResponse{Rejection: ToProto(r)}, nil
 	}
-	r, err = s.Store.Close(ctx, id, Replayed, p.Actor, "replayed")
+	r, err = s.Store.Close(ctx, id, Replayed, p.RecordedActor(), "replayed")
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +175,7 @@ func (s *Service) ResolveRejection(ctx context.Context, req *rejectionv1.Resolve
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.Store.Close(ctx, id, Resolved, p.Actor, req.GetNote())
+	r, err := s.Store.Close(ctx, id, Resolved, p.RecordedActor(), req.GetNote())
 	if err != nil {
 		return nil, err
 	}
