@@ -53,30 +53,14 @@ func ServiceSubject(tenant, service, event string) string {
 	return subject.Service(tenant, service, event)
 }
 
-// ShopStreamConfig is the declaration of the SHOP stream.
-func ShopStreamConfig() jetstream.StreamConfig {
-	return jetstream.StreamConfig{
-		Name:        ShopStream,
-		Description: "Events published by shop systems: shop.<tenant>.<event>",
-		Subjects:    []string{"shop.>"},
-		Storage:     jetstream.FileStorage,
-		Retention:   jetstream.LimitsPolicy,
-		Duplicates:  24 * time.Hour,
-	}
-}
+// ShopStreamConfig is the declaration of the SHOP stream with the default
+// limits (see Limits).
+func ShopStreamConfig() jetstream.StreamConfig { return ShopStreamConfigWith(Limits{}) }
 
-// ServiceStreamConfig is the declaration of service's own stream.
+// ServiceStreamConfig is the declaration of service's own stream with the
+// default limits (see Limits).
 func ServiceStreamConfig(service string) jetstream.StreamConfig {
-	return jetstream.StreamConfig{
-		Name:        ServiceStream(service),
-		Description: "Events published by the " + service + " service: o2c.<tenant>." + service + ".<event>",
-		Subjects:    []string{"o2c.*." + service + ".>"},
-		Storage:     jetstream.FileStorage,
-		Retention:   jetstream.LimitsPolicy,
-		// Nats-Msg-Id is the event id: within this window a re-published
-		// event (relay restart) is dropped by the server.
-		Duplicates: 24 * time.Hour,
-	}
+	return ServiceStreamConfigWith(service, Limits{})
 }
 
 // ValidTenant reports whether s is a well-formed tenant id. It is
@@ -233,6 +217,12 @@ type Consumer struct {
 	// (max_deliver -1), or rejections that cannot be recorded at its last
 	// delivery are lost with one error log line.
 	MaxDeliver int
+	// MaxAckPending bounds the messages delivered and not yet acknowledged
+	// or terminated; the server delivers no more until one is. 0 means
+	// DefaultMaxAckPending. A message redelivered after a Nak waits out its
+	// back-off outside this bound's count only once it is redelivered, so
+	// a burst of failing messages slows the consumer instead of flooding it.
+	MaxAckPending int
 	// Classify sorts the handler's errors (the domain's fault table chained
 	// with the platform's); nil means fault.Chain() alone.
 	Classify fault.Classifier
@@ -344,7 +334,11 @@ func Consume(ctx context.Context, js jetstream.JetStream, p telemetry.Providers,
 		AckWait:        30 * time.Second,
 		// The bound is enforced by Decide, not by the server: a message
 		// whose rejection cannot be recorded must still come again.
-		MaxDeliver: -1,
+		MaxDeliver:    -1,
+		MaxAckPending: c.MaxAckPending,
+	}
+	if cfg.MaxAckPending <= 0 {
+		cfg.MaxAckPending = DefaultMaxAckPending
 	}
 	bound := c.MaxDeliver
 	if bound <= 0 {
