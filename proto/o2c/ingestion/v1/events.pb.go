@@ -69,7 +69,13 @@ type InvoiceIngested struct {
 	// validated InvoiceIssued. Two different shop messages under one invoice
 	// number differ here, so the second is rejected instead of being mistaken
 	// for a retry.
-	SourceHash    string `protobuf:"bytes,15,opt,name=source_hash,json=sourceHash,proto3" json:"source_hash,omitempty"`
+	SourceHash string `protobuf:"bytes,15,opt,name=source_hash,json=sourceHash,proto3" json:"source_hash,omitempty"`
+	// Whether the invoice carried the § 286 (3) BGB notice (see
+	// InvoiceIssued.consumer_default_notice).
+	ConsumerDefaultNotice bool `protobuf:"varint,16,opt,name=consumer_default_notice,json=consumerDefaultNotice,proto3" json:"consumer_default_notice,omitempty"`
+	// Date the invoice reached the customer, when the shop said; unset
+	// otherwise.
+	DeliveredOn   *v11.Date `protobuf:"bytes,17,opt,name=delivered_on,json=deliveredOn,proto3" json:"delivered_on,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -209,11 +215,25 @@ func (x *InvoiceIngested) GetSourceHash() string {
 	return ""
 }
 
+func (x *InvoiceIngested) GetConsumerDefaultNotice() bool {
+	if x != nil {
+		return x.ConsumerDefaultNotice
+	}
+	return false
+}
+
+func (x *InvoiceIngested) GetDeliveredOn() *v11.Date {
+	if x != nil {
+		return x.DeliveredOn
+	}
+	return nil
+}
+
 var File_o2c_ingestion_v1_events_proto protoreflect.FileDescriptor
 
 const file_o2c_ingestion_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1do2c/ingestion/v1/events.proto\x12\x10o2c.ingestion.v1\x1a\x18o2c/common/v1/date.proto\x1a\x19o2c/common/v1/money.proto\x1a\x19o2c/shop/v1/invoice.proto\"\xf9\x04\n" +
+	"\x1do2c/ingestion/v1/events.proto\x12\x10o2c.ingestion.v1\x1a\x18o2c/common/v1/date.proto\x1a\x19o2c/common/v1/money.proto\x1a\x19o2c/shop/v1/invoice.proto\"\xe9\x05\n" +
 	"\x0fInvoiceIngested\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12%\n" +
 	"\x0einvoice_number\x18\x02 \x01(\tR\rinvoiceNumber\x12\x19\n" +
@@ -234,7 +254,9 @@ const file_o2c_ingestion_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"line_count\x18\x0e \x01(\x05R\tlineCount\x12\x1f\n" +
 	"\vsource_hash\x18\x0f \x01(\tR\n" +
-	"sourceHashB\xc5\x01\n" +
+	"sourceHash\x126\n" +
+	"\x17consumer_default_notice\x18\x10 \x01(\bR\x15consumerDefaultNotice\x126\n" +
+	"\fdelivered_on\x18\x11 \x01(\v2\x13.o2c.common.v1.DateR\vdeliveredOnB\xc5\x01\n" +
 	"\x14com.o2c.ingestion.v1B\vEventsProtoP\x01Z>github.com/o2c-platform/o2c/proto/o2c/ingestion/v1;ingestionv1\xa2\x02\x03OIX\xaa\x02\x10O2c.Ingestion.V1\xca\x02\x10O2c\\Ingestion\\V1\xe2\x02\x1cO2c\\Ingestion\\V1\\GPBMetadata\xea\x02\x12O2c::Ingestion::V1b\x06proto3"
 
 var (
@@ -267,11 +289,12 @@ var file_o2c_ingestion_v1_events_proto_depIdxs = []int32{
 	4, // 4: o2c.ingestion.v1.InvoiceIngested.payment_terms:type_name -> o2c.shop.v1.PaymentTerms
 	5, // 5: o2c.ingestion.v1.InvoiceIngested.vat:type_name -> o2c.shop.v1.VatTotal
 	6, // 6: o2c.ingestion.v1.InvoiceIngested.gross:type_name -> o2c.common.v1.Money
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	3, // 7: o2c.ingestion.v1.InvoiceIngested.delivered_on:type_name -> o2c.common.v1.Date
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_o2c_ingestion_v1_events_proto_init() }

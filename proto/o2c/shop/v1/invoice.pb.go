@@ -263,7 +263,15 @@ type InvoiceIssued struct {
 	// creditor reference. Matching looks for it in incoming payments.
 	PaymentReference string `protobuf:"bytes,12,opt,name=payment_reference,json=paymentReference,proto3" json:"payment_reference,omitempty"`
 	// When the shop issued the invoice (informational).
-	IssuedAt      *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=issued_at,json=issuedAt,proto3" json:"issued_at,omitempty"`
+	IssuedAt *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=issued_at,json=issuedAt,proto3" json:"issued_at,omitempty"`
+	// Whether the invoice carried the notice that a consumer defaults 30 days
+	// after its due date and receipt without a reminder (§ 286 (3) BGB).
+	// Dunning needs it to count default interest for a consumer without a
+	// reminder; false for invoices published before this field existed.
+	ConsumerDefaultNotice bool `protobuf:"varint,14,opt,name=consumer_default_notice,json=consumerDefaultNotice,proto3" json:"consumer_default_notice,omitempty"`
+	// Date the invoice reached the customer, when the shop knows it (e.g. the
+	// e-mail was delivered); unset otherwise. Not before issue_date.
+	DeliveredOn   *v1.Date `protobuf:"bytes,15,opt,name=delivered_on,json=deliveredOn,proto3" json:"delivered_on,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -385,6 +393,20 @@ func (x *InvoiceIssued) GetPaymentReference() string {
 func (x *InvoiceIssued) GetIssuedAt() *timestamppb.Timestamp {
 	if x != nil {
 		return x.IssuedAt
+	}
+	return nil
+}
+
+func (x *InvoiceIssued) GetConsumerDefaultNotice() bool {
+	if x != nil {
+		return x.ConsumerDefaultNotice
+	}
+	return false
+}
+
+func (x *InvoiceIssued) GetDeliveredOn() *v1.Date {
+	if x != nil {
+		return x.DeliveredOn
 	}
 	return nil
 }
@@ -951,7 +973,7 @@ var File_o2c_shop_v1_invoice_proto protoreflect.FileDescriptor
 
 const file_o2c_shop_v1_invoice_proto_rawDesc = "" +
 	"\n" +
-	"\x19o2c/shop/v1/invoice.proto\x12\vo2c.shop.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18o2c/common/v1/date.proto\x1a\x19o2c/common/v1/money.proto\"\xd5\x04\n" +
+	"\x19o2c/shop/v1/invoice.proto\x12\vo2c.shop.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18o2c/common/v1/date.proto\x1a\x19o2c/common/v1/money.proto\"\xc5\x05\n" +
 	"\rInvoiceIssued\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12%\n" +
 	"\x0einvoice_number\x18\x02 \x01(\tR\rinvoiceNumber\x12\x19\n" +
@@ -967,7 +989,9 @@ const file_o2c_shop_v1_invoice_proto_rawDesc = "" +
 	" \x03(\v2\x18.o2c.shop.v1.InvoiceLineR\x05lines\x122\n" +
 	"\x06totals\x18\v \x01(\v2\x1a.o2c.shop.v1.InvoiceTotalsR\x06totals\x12+\n" +
 	"\x11payment_reference\x18\f \x01(\tR\x10paymentReference\x127\n" +
-	"\tissued_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\bissuedAt\"^\n" +
+	"\tissued_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\bissuedAt\x126\n" +
+	"\x17consumer_default_notice\x18\x0e \x01(\bR\x15consumerDefaultNotice\x126\n" +
+	"\fdelivered_on\x18\x0f \x01(\v2\x13.o2c.common.v1.DateR\vdeliveredOn\"^\n" +
 	"\fSalesChannel\x12,\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x18.o2c.shop.v1.ChannelKindR\x04kind\x12 \n" +
 	"\vmarketplace\x18\x02 \x01(\tR\vmarketplace\"\xd6\x01\n" +
@@ -1068,22 +1092,23 @@ var file_o2c_shop_v1_invoice_proto_depIdxs = []int32{
 	8,  // 5: o2c.shop.v1.InvoiceIssued.lines:type_name -> o2c.shop.v1.InvoiceLine
 	9,  // 6: o2c.shop.v1.InvoiceIssued.totals:type_name -> o2c.shop.v1.InvoiceTotals
 	12, // 7: o2c.shop.v1.InvoiceIssued.issued_at:type_name -> google.protobuf.Timestamp
-	0,  // 8: o2c.shop.v1.SalesChannel.kind:type_name -> o2c.shop.v1.ChannelKind
-	1,  // 9: o2c.shop.v1.Debtor.kind:type_name -> o2c.shop.v1.DebtorKind
-	6,  // 10: o2c.shop.v1.Debtor.billing_address:type_name -> o2c.shop.v1.Address
-	13, // 11: o2c.shop.v1.InvoiceLine.net_amount:type_name -> o2c.common.v1.Money
-	2,  // 12: o2c.shop.v1.InvoiceLine.tax_treatment:type_name -> o2c.shop.v1.TaxTreatment
-	13, // 13: o2c.shop.v1.InvoiceTotals.net:type_name -> o2c.common.v1.Money
-	10, // 14: o2c.shop.v1.InvoiceTotals.vat:type_name -> o2c.shop.v1.VatTotal
-	13, // 15: o2c.shop.v1.InvoiceTotals.gross:type_name -> o2c.common.v1.Money
-	13, // 16: o2c.shop.v1.VatTotal.net:type_name -> o2c.common.v1.Money
-	13, // 17: o2c.shop.v1.VatTotal.vat:type_name -> o2c.common.v1.Money
-	2,  // 18: o2c.shop.v1.VatTotal.tax_treatment:type_name -> o2c.shop.v1.TaxTreatment
-	19, // [19:19] is the sub-list for method output_type
-	19, // [19:19] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	11, // 8: o2c.shop.v1.InvoiceIssued.delivered_on:type_name -> o2c.common.v1.Date
+	0,  // 9: o2c.shop.v1.SalesChannel.kind:type_name -> o2c.shop.v1.ChannelKind
+	1,  // 10: o2c.shop.v1.Debtor.kind:type_name -> o2c.shop.v1.DebtorKind
+	6,  // 11: o2c.shop.v1.Debtor.billing_address:type_name -> o2c.shop.v1.Address
+	13, // 12: o2c.shop.v1.InvoiceLine.net_amount:type_name -> o2c.common.v1.Money
+	2,  // 13: o2c.shop.v1.InvoiceLine.tax_treatment:type_name -> o2c.shop.v1.TaxTreatment
+	13, // 14: o2c.shop.v1.InvoiceTotals.net:type_name -> o2c.common.v1.Money
+	10, // 15: o2c.shop.v1.InvoiceTotals.vat:type_name -> o2c.shop.v1.VatTotal
+	13, // 16: o2c.shop.v1.InvoiceTotals.gross:type_name -> o2c.common.v1.Money
+	13, // 17: o2c.shop.v1.VatTotal.net:type_name -> o2c.common.v1.Money
+	13, // 18: o2c.shop.v1.VatTotal.vat:type_name -> o2c.common.v1.Money
+	2,  // 19: o2c.shop.v1.VatTotal.tax_treatment:type_name -> o2c.shop.v1.TaxTreatment
+	20, // [20:20] is the sub-list for method output_type
+	20, // [20:20] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_o2c_shop_v1_invoice_proto_init() }
