@@ -121,6 +121,11 @@ func Validate(inv *shopv1.InvoiceIssued, subjectTenant string, opts ...Option) e
 		v.check(t.GetDiscountBp() >= 0 && t.GetDiscountBp() < 10000, "payment_terms.discount_bp: %d out of range", t.GetDiscountBp())
 	}
 	v.dueDate(inv, issue, ok)
+	if inv.GetDeliveredOn() != nil {
+		if del, dok := v.date(inv.GetDeliveredOn(), "delivered_on"); dok && ok {
+			v.check(!del.Before(issue), "delivered_on: %s is before issue_date %s", del.Format(time.DateOnly), issue.Format(time.DateOnly))
+		}
+	}
 
 	cur := inv.GetCurrency()
 	if _, known := money.Exponent(cur); !known {
@@ -259,6 +264,9 @@ func Normalize(inv *shopv1.InvoiceIssued) (*ingestionv1.InvoiceIngested, error) 
 		PaymentReference: inv.GetPaymentReference(),
 		LineCount:        int32(len(inv.GetLines())),
 		SourceHash:       h,
+
+		ConsumerDefaultNotice: inv.GetConsumerDefaultNotice(),
+		DeliveredOn:           inv.GetDeliveredOn(),
 	}, nil
 }
 

@@ -67,6 +67,8 @@ func TestValidateRejects(t *testing.T) {
 		{"no debtor id", func(i *shopv1.InvoiceIssued) { i.Debtor.CustomerId = "" }, "debtor.customer_id"},
 		{"bad currency", func(i *shopv1.InvoiceIssued) { i.Currency = "EURO" }, "currency"},
 		{"tenant with dot", func(i *shopv1.InvoiceIssued) { i.Tenant = "a.b" }, "tenant"},
+		{"delivered before issued", func(i *shopv1.InvoiceIssued) { i.DeliveredOn = &commonv1.Date{Year: 2026, Month: 11, Day: 1} }, "delivered_on: 2026-11-01 is before issue_date 2026-11-02"},
+		{"delivered on no date", func(i *shopv1.InvoiceIssued) { i.DeliveredOn = &commonv1.Date{Year: 2026, Month: 2, Day: 30} }, "delivered_on: 2026-02-30 is not a calendar date"},
 		{"marketplace without name", func(i *shopv1.InvoiceIssued) { i.Channel.Kind = shopv1.ChannelKind_CHANNEL_KIND_MARKETPLACE }, "channel.marketplace"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -156,6 +158,15 @@ func TestNormalize(t *testing.T) {
 	}
 	if n.GetDebtorId() != "C-1" || n.GetGross().GetMinorUnits() != 17250 || len(n.GetVat()) != 2 {
 		t.Errorf("normalized = %v", n)
+	}
+	inv := mixedRates()
+	inv.ConsumerDefaultNotice, inv.DeliveredOn = true, &commonv1.Date{Year: 2026, Month: 11, Day: 3}
+	withNotice, err := Normalize(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !withNotice.GetConsumerDefaultNotice() || withNotice.GetDeliveredOn().GetDay() != 3 {
+		t.Errorf("normalized lost the § 286 (3) BGB notice or the delivery date: %v", withNotice)
 	}
 	if EventID("acme", "RE-1") != EventID("acme", "RE-1") || EventID("acme", "RE-1") == EventID("acme2", "RE-1") {
 		t.Error("EventID is not a function of (tenant, number)")
