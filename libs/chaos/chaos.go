@@ -1,0 +1,247 @@
+// Package chaos kills and restarts the parts of a running o2c system in
+// tests: an in-process service, the embedded NATS server and the throwaway
+// PostgreSQL cluster. Each is a Target; a test starts them, kills one in
+// the middle of its work, restarts it, and checks that nothing was lost or
+// done twice.
+//
+// Each restart brings the part back where clients expect it: a service
+// runs its run function again (on the address that function listens on),
+// NATS listens on the same port with the same JetStream store, and
+// PostgreSQL on the same port with the same data directory. Clients
+// reconnect on their own; what they meet meanwhile is the fault under test.
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/o2c-platform/o2c/libs/natsembed"
+	"github.com/o2c-platform/o2c/libs/pgtest"
+)
+
+// Target is a part of the system a test can kill and restart.
+type Target interface {
+	// Name says what the target is ("ingestion", "NATS", "PostgreSQL").
+	Name() string
+	// Kill stops the target at once; killing a stopped target does
+	// nothing.
+	Kill() error
+	// Restart starts a killed target again and returns once it is up.
+	Restart(ctx context.Context) error
+}
+
+// Outage kills t, waits for down (or until ctx ends) and restarts it.
+func Outage(ctx context.Context, t Target, down time.Duration) error {
+	if err := t.Kill(); err != nil {
+		return fmt.Errorf("kill %s: %w", t.Name(), err)
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(down):
+	}
+	if err := t.Restart(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("restart %s: %w", t.Name(), err)
+	}
+	return nil
+}
+
+// Service is an in-process service run by a function that blocks until
+// its context ends, such as a service's Run. Kill cancels that context
+// (the closest an in-process service comes to a kill: whatever it has in
+// flight is abandoned) and waits for the function to return.
+type Service struct {
+	name string
+	run  func(ctx context.Context) error
+
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	done   chan struct{}
+	err    error
+}
+
+// StartService runs run in a new goroutine under the name name. The
+// caller must Kill the service before the test ends (see Cleanup).
+func StartService(name string, run func(ctx context.Context) error) *Service {
+	s := &Service{name: name, run: run}
+	s.start()
+	return s
+}
+
+func (s *Service) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	s.cancel, s.done, s.err = cancel, done, nil
+	go func() {
+		defer close(done)
+		err := s.run(ctx)
+		s.mu.Lock()
+		s.err = err
+		s.mu.Unlock()
+	}()
+}
+
+// Name returns the service's name.
+func (s *Service) Name() string { return s.name }
+
+// Err returns the error the run function returned, nil while it runs.
+func (s *Service) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// Done is closed when the current run of the service has returned.
+func (s *Service) Done() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.done
+}
+
+// Kill cancels the service's context and waits until its run function has
+// returned. It returns that function's error unless it is nil or the
+// cancellation itself.
+func (s *Service) Kill() error {
+	s.mu.Lock()
+	cancel, done := s.cancel, s.done
+	s.mu.Unlock()
+	cancel()
+	<-done
+	if err := s.Err(); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%s: %w", s.name, err)
+	}
+	return nil
+}
+
+// Restart runs the service again after Kill. It does not wait for the
+// service to be ready; that is for the caller to check as its clients
+// would.
+func (s *Service) Restart(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.done:
+	default:
+		return fmt.Errorf("restart %s: it is running", s.name)
+	}
+	s.start()
+	return nil
+}
+
+// NATS is an embedded NATS JetStream server that keeps its port and its
+// store across Kill and Restart, as a server restarted by its supervisor
+// would.
+type NATS struct {
+	opts natsembed.Options
+	mu   sync.Mutex
+	srv  *natsembed.Server
+}
+
+// StartNATS starts an embedded server on a free port, storing in a
+// directory of tb's, and shuts it down at tb's cleanup.
+func StartNATS(tb testing.TB) *NATS {
+	tb.Helper()
+	srv, err := natsembed.Start(natsembed.Options{StoreDir: tb.TempDir()})
+	if err != nil {
+		tb.Fatalf("start embedded NATS: %v", err)
+	}
+	u, err := url.Parse(srv.ClientURL())
+	if err != nil {
+		srv.Shutdown()
+		tb.Fatalf("embedded NATS URL %s: %v", srv.ClientURL(), err)
+	}
+	port, _ := strconv.Atoi(u.Port())
+	n := &NATS{opts: natsembed.Options{StoreDir: srv.StoreDir(), Port: port}, srv: srv}
+	tb.Cleanup(func() { _ = n.Kill() })
+	return n
+}
+
+// Name returns "NATS".
+func (n *NATS) Name() string { return "NATS" }
+
+// URL returns the server's client URL; it stays the same across restarts.
+func (n *NATS) URL() string { return "nats://127.0.0.1:" + strconv.Itoa(n.opts.Port) }
+
+// StoreDir returns the JetStream store directory.
+func (n *NATS) StoreDir() string { return n.opts.StoreDir }
+
+// Kill shuts the server down; its clients are disconnected and start
+// reconnecting.
+func (n *NATS) Kill() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.srv != nil {
+		n.srv.Shutdown()
+		n.srv = nil
+	}
+	return nil
+}
+
+// Restart starts the server again on the same port with the same store.
+// The port is retried for a while, since the kernel may not have released
+// it yet.
+func (n *NATS) Restart(ctx context.Context) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.srv != nil {
+		return errors.New("restart NATS: it is running")
+	}
+	for {
+		srv, err := natsembed.Start(n.opts)
+		if err == nil {
+			n.srv = srv
+			return nil
+		}
+		if !errors.Is(err, natsembed.ErrPortInUse) {
+			return fmt.Errorf("restart NATS on port %d: %w", n.opts.Port, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("restart NATS on port %d: %w (%w)", n.opts.Port, err, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Postgres is a throwaway PostgreSQL cluster of its own, with full
+// durability, so that a kill loses no committed transaction, as a real
+// server's crash would not.
+type Postgres struct {
+	Cluster *pgtest.Cluster
+}
+
+// StartPostgres starts a durable throwaway cluster and stops it at tb's
+// cleanup. Without PostgreSQL binaries it skips the test, or fails it when
+// CI is set.
+func StartPostgres(tb testing.TB) *Postgres {
+	tb.Helper()
+	c, err := pgtest.Start(tb.Context(), pgtest.Options{Durable: true})
+	if errors.Is(err, pgtest.ErrNoPostgres) && os.Getenv("CI") == "" {
+		tb.Skipf("skipping: %v", err)
+	}
+	if err != nil {
+		tb.Fatalf("start PostgreSQL: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			tb.Error(err)
+		}
+	})
+	return &Postgres{Cluster: c}
+}
+
+// Name returns "PostgreSQL".
+func (p *Postgres) Name() string { return "PostgreSQL" }
+
+// Kill stops the server immediately (pgtest.Cluster.StopServer).
+func (p *Postgres) Kill() error { return p.Cluster.StopServer() }
+
+// Restart starts the server again on the same port and data, and returns
+// once it accepts connections (after crash recovery).
+func (p *Postgres) Restart(ctx context.Context) error { return p.Cluster.StartServer(ctx) }

@@ -1,0 +1,119 @@
+package chaos_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/o2c-platform/o2c/libs/chaos"
+)
+
+// TestServiceKillAndRestart: Kill ends the run function's context and
+// waits for it; Restart runs it again; a failure other than the
+// cancellation is reported by Kill.
+func TestServiceKillAndRestart(t *testing.T) {
+	t.Parallel()
+	var starts atomic.Int32
+	fail := errors.New("lost its database")
+	s := chaos.StartService("svc", func(ctx context.Context) error {
+		n := starts.Add(1)
+		<-ctx.Done()
+		if n == 2 {
+			return fail
+		}
+		return ctx.Err()
+	})
+	if err := s.Restart(t.Context()); err == nil {
+		t.Error("Restart of a running service succeeded")
+	}
+	if err := chaos.Outage(t.Context(), s, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Kill(); !errors.Is(err, fail) {
+		t.Errorf("Kill after the second run: %v, want %v", err, fail)
+	}
+	if n := starts.Load(); n != 2 {
+		t.Errorf("run %d times, want 2", n)
+	}
+}
+
+// TestNATSKeepsItsStore: a restarted server listens on the same URL and
+// still has what was stored before the kill; a client reconnects.
+func TestNATSKeepsItsStore(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	n := chaos.StartNATS(t)
+	nc, err := nats.Connect(n.URL(), nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}, Storage: jetstream.FileStorage}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, "s.one", []byte("kept")); err != nil {
+		t.Fatal(err)
+	}
+	if err := chaos.Outage(ctx, n, 10*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	var m *jetstream.RawStreamMsg
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st, err := js.Stream(ctx, "S")
+		if err == nil {
+			if m, err = st.GetMsg(ctx, 1); err == nil {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the restart: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if string(m.Data) != "kept" {
+		t.Errorf("message 1 after the restart = %q, want kept", m.Data)
+	}
+}
+
+// TestPostgresKeepsCommittedData: a row committed before the kill is there
+// after the restart, at the same URL.
+func TestPostgresKeepsCommittedData(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	p := chaos.StartPostgres(t)
+	exec := func(sql string) {
+		t.Helper()
+		conn, err := pgx.Connect(ctx, p.Cluster.URL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec("CREATE TABLE kept (v text); INSERT INTO kept VALUES ('before the kill')")
+	if err := chaos.Outage(ctx, p, 0); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, p.Cluster.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var v string
+	if err := conn.QueryRow(ctx, "SELECT v FROM kept").Scan(&v); err != nil || v != "before the kill" {
+		t.Errorf("after the restart: %q, %v", v, err)
+	}
+}
