@@ -124,6 +124,15 @@ type Config struct {
 	// CreateOrUpdate (NATS_MANAGE_STREAMS, default true). Set it to false
 	// when the platform team manages JetStream configuration.
 	ManageStreams bool
+	// StreamLimits bound every stream the service declares (its own and
+	// Spec.Streams, not O2C_ANCHORS): a full stream refuses new messages
+	// (NATS_STREAM_MAX_MSGS, NATS_STREAM_MAX_BYTES, NATS_STREAM_MAX_AGE;
+	// zero means bus.DefaultMaxMsgs, bus.DefaultMaxBytes and
+	// bus.DefaultMaxAge, -1 unlimited). See bus.Limits.
+	StreamLimits bus.Limits
+	// MaxAckPending bounds the messages each consumer has in flight
+	// (NATS_MAX_ACK_PENDING; zero means bus.DefaultMaxAckPending).
+	MaxAckPending int
 	// ShutdownTimeout bounds the graceful gRPC stop and the NATS drain
 	// (SHUTDOWN_TIMEOUT, default 10s).
 	ShutdownTimeout time.Duration
@@ -173,6 +182,8 @@ func Variables(defaultAddr string) []Variable {
 		{"NATS_URL", "NATS server (default " + nats.DefaultURL + ")"},
 		{"NATS_USER, NATS_PASSWORD", "the service's NATS user and its password (both or neither); deploy/nats/README.md says what each user may do"},
 		{"NATS_MANAGE_STREAMS", "true (default): declare streams and consumers at start; false: the platform team manages them"},
+		{"NATS_STREAM_MAX_MSGS, NATS_STREAM_MAX_BYTES, NATS_STREAM_MAX_AGE", fmt.Sprintf("limits of the streams the service declares (default %d messages, %d bytes, %s; -1 unlimited): a full stream refuses new messages until consumers catch up, it never deletes unconsumed ones early", bus.DefaultMaxMsgs, bus.DefaultMaxBytes, bus.DefaultMaxAge)},
+		{"NATS_MAX_ACK_PENDING", fmt.Sprintf("messages each consumer has in flight at most (default %d)", bus.DefaultMaxAckPending)},
 		{"GRPC_ADDR", "gRPC listen address (default " + defaultAddr + ")"},
 		{"SHUTDOWN_TIMEOUT", "bound of the graceful stop and the NATS drain (default 10s)"},
 		{"RETRY_MIN, RETRY_MAX", "back-off of background tasks after a transient failure (default 100ms, 10s)"},
@@ -247,10 +258,29 @@ func FromEnv(getenv func(string) string, defaultAddr string) (Config, error) {
 		}
 		c.ManageStreams = b
 	}
+	for _, n := range []struct {
+		name string
+		to   *int64
+	}{{"NATS_STREAM_MAX_MSGS", &c.StreamLimits.MaxMsgs}, {"NATS_STREAM_MAX_BYTES", &c.StreamLimits.MaxBytes}} {
+		if v := getenv(n.name); v != "" {
+			i, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || i < -1 {
+				return c, fmt.Errorf("%s=%q: want a count, or -1 for unlimited", n.name, v)
+			}
+			*n.to = i
+		}
+	}
+	if v := getenv("NATS_MAX_ACK_PENDING"); v != "" {
+		i, err := strconv.Atoi(v)
+		if err != nil || i < 0 {
+			return c, fmt.Errorf("NATS_MAX_ACK_PENDING=%q: want a positive count", v)
+		}
+		c.MaxAckPending = i
+	}
 	for _, d := range []struct {
 		name string
 		to   *time.Duration
-	}{{"SHUTDOWN_TIMEOUT", &c.ShutdownTimeout}, {"RETRY_MIN", &c.RetryMin}, {"RETRY_MAX", &c.RetryMax}, {"ANCHOR_INTERVAL", &c.AnchorInterval}} {
+	}{{"NATS_STREAM_MAX_AGE", &c.StreamLimits.MaxAge}, {"SHUTDOWN_TIMEOUT", &c.ShutdownTimeout}, {"RETRY_MIN", &c.RetryMin}, {"RETRY_MAX", &c.RetryMax}, {"ANCHOR_INTERVAL", &c.AnchorInterval}} {
 		if v := getenv(d.name); v != "" {
 			dur, err := time.ParseDuration(v)
 			if err != nil {
@@ -420,7 +450,10 @@ func New(ctx context.Context, spec Spec, cfg Config, p telemetry.Providers, log 
 		return nil, fmt.Errorf("JetStream: %w", err)
 	}
 	if cfg.ManageStreams {
-		streams := append([]jetstream.StreamConfig{bus.ServiceStreamConfig(spec.Name), anchors.StreamConfig()}, spec.Streams...)
+		streams := []jetstream.StreamConfig{bus.ServiceStreamConfigWith(spec.Name, cfg.StreamLimits), anchors.StreamConfig()}
+		for _, s := range spec.Streams {
+			streams = append(streams, cfg.StreamLimits.Apply(s))
+		}
 		if err := bus.EnsureStreams(ctx, h.JetStream, streams...); err != nil {
 			return nil, err
 		}
@@ -509,6 +542,9 @@ func (h *Host) Consume(ctx context.Context, c bus.Consumer, handler bus.Handler)
 	c.Classify = h.Classify
 	c.Rejections = h.Rejections
 	c.Log = h.Log
+	if c.MaxAckPending == 0 {
+		c.MaxAckPending = h.Config.MaxAckPending
+	}
 	h.mu.Lock()
 	h.replay[c.Durable] = handler
 	h.mu.Unlock()

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/database"
 	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/serve"
@@ -188,9 +189,11 @@ var natsTransient = []error{
 }
 
 // transient reports whether a background task's error is worth waiting
-// out: database.IsTransient, or NATS unreachable or not answering.
+// out: database.IsTransient, NATS unreachable or not answering, or a full
+// stream refusing the relay's publish (bus.IsStreamFull) until its
+// consumers catch up.
 func transient(err error) bool {
-	if database.IsTransient(err) {
+	if database.IsTransient(err) || bus.IsStreamFull(err) {
 		return true
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
