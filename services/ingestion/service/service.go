@@ -1,6 +1,7 @@
 // Package service starts the ingestion service: it binds the consumer of
 // everything shops publish (it takes invoices and rejects the rest), serves
-// the RejectionService (package rejection) over gRPC and relays the
+// the RejectionService (package rejection) and the DebtorService (erasure
+// and export of a debtor's master data; package rpc) over gRPC and relays the
 // accepted invoices from the event store to JetStream. main.go runs it as a
 // process; `o2c demo` runs it in-process beside the other services.
 package service
@@ -10,8 +11,12 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/o2c-platform/o2c/proto/o2c/ingestion/v1/ingestionv1grpc"
+	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/fault"
@@ -19,8 +24,10 @@ import (
 	"github.com/o2c-platform/o2c/libs/telemetry"
 	"github.com/o2c-platform/o2c/libs/tenants"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/consumer"
+	"github.com/o2c-platform/o2c/services/ingestion/internal/erasure"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/invoice"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/postgres"
+	"github.com/o2c-platform/o2c/services/ingestion/internal/rpc"
 )
 
 // Name is the service's name, schema and subject segment.
@@ -36,6 +43,10 @@ type Options struct {
 	// section's, so that ingestion accepts exactly the VAT treatments the
 	// ledger books).
 	Tenants *tenants.File
+	// Ledger is the ledger's LedgerService, which the DebtorService asks
+	// for a debtor's open items before erasing it. Nil refuses every
+	// erasure as UNAVAILABLE, saying that no ledger is configured.
+	Ledger ledgerv1grpc.LedgerServiceClient
 }
 
 // Durable is the name of ingestion's consumer on the SHOP stream. It kept
@@ -52,7 +63,7 @@ const Durable = "ingestion-invoices"
 // Errors is ingestion's classification of its own errors: the invoice
 // domain's and the tenants file's sentinels (an unknown tenant is not
 // found).
-var Errors = fault.Chain(invoice.Errors.Classify, tenants.Errors.Classify)
+var Errors = fault.Chain(invoice.Errors.Classify, erasure.Errors.Classify, tenants.Errors.Classify)
 
 // Ingestion is an ingestion service that has been set up and not yet served.
 type Ingestion struct {
@@ -80,10 +91,14 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 		Migrations: postgres.Migrations(),
 		Streams:    []jetstream.StreamConfig{bus.ShopStreamConfig()},
 		Errors:     Errors,
+		Policy:     rpc.DebtorPolicy,
 	}, cfg, p, log, lis)
 	if err != nil {
 		return nil, err
 	}
+	ingestionv1grpc.RegisterDebtorServiceServer(h.GRPC, &rpc.DebtorService{
+		Store: postgres.New(h.Pool), OpenItems: rpc.Ledger{Client: opt.Ledger}, Tenants: opt.Tenants, Now: time.Now,
+	})
 	proc := &consumer.Processor{Events: h.Events, Debtors: postgres.New(h.Pool), Tenants: opt.Tenants, Tax: opt.Tenants.Tax}
 	if err := h.Consume(ctx, bus.Consumer{
 		Stream: bus.ShopStream, Durable: Durable, FilterSubjects: []string{consumer.ShopSubjects},
