@@ -29,6 +29,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newLedgerCmd(), newPublishCmd(), newTenantsCmd())
 	root.AddCommand(newAuditCmd())
 	root.AddCommand(newCredentialsCmd())
+	root.AddCommand(newDebtorsCmd())
 	bindCredentials(root)
 	return root
 }
