@@ -28,6 +28,7 @@ import (
 	"github.com/o2c-platform/o2c/services/ingestion/internal/invoice"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/postgres"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/rpc"
+	"github.com/o2c-platform/o2c/services/ingestion/internal/shop"
 )
 
 // Name is the service's name, schema and subject segment.
@@ -61,9 +62,9 @@ type Options struct {
 const Durable = "ingestion-invoices"
 
 // Errors is ingestion's classification of its own errors: the invoice
-// domain's and the tenants file's sentinels (an unknown tenant is not
-// found).
-var Errors = fault.Chain(invoice.Errors.Classify, erasure.Errors.Classify, tenants.Errors.Classify)
+// and shop domains' and the tenants file's sentinels (an unknown tenant
+// is not found).
+var Errors = fault.Chain(invoice.Errors.Classify, shop.Errors.Classify, erasure.Errors.Classify, tenants.Errors.Classify)
 
 // Ingestion is an ingestion service that has been set up and not yet served.
 type Ingestion struct {

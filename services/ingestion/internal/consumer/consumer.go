@@ -1,35 +1,50 @@
-// Package consumer is ingestion's JetStream side: it reads everything shops
-// publish (shop.>), takes the invoices on shop.<tenant>.invoice.issued,
-// decodes (protobuf, or protojson with Content-Type: application/json),
-// validates and deduplicates them, keeps the debtor's personal data in
-// master data, and appends the normalized InvoiceIngested event to the
-// event store (whose relay publishes it on
-// o2c.<tenant>.ingestion.invoice.ingested).
+// Package consumer is ingestion's processing of shop messages, behind
+// both doors: the JetStream consumer of everything shops publish (shop.>)
+// and the gRPC IngestionService (package rpc) call the same Handle. On
+// JetStream the event type is the part of the subject after
+// shop.<tenant>. (see EventTypes); the message is protobuf, or protojson
+// with Content-Type: application/json. Each message is validated,
+// deduplicated and stored as its normalized event in the event store
+// (whose relay publishes it on o2c.<tenant>.ingestion.…); personal data
+// (the debtor of an invoice, a customer's data) goes to master data only.
 //
-// Outcomes: a new invoice is accepted; the same invoice again (same number,
-// same content) is a duplicate and changes nothing; anything that cannot be
-// accepted fails with an error bus.Consume records as a rejection an
-// operator can replay or resolve, with its reason code: a subject that
-// names no tenant (invalid), a tenant the tenants file does not list
-// (unknown_tenant, tenants.ErrUnknownTenant), a subject no handler reads
-// (unknown_event_type, invoice.ErrUnknownEventType), an undecodable
-// message (decode), an invalid invoice (invalid, tenant_mismatch), or a
-// changed invoice under a number already accepted (conflict). These checks
-// run in that order and before anything is stored, so nothing is left
-// unread in the stream and no message of an unknown tenant changes
-// anything. Storage failures are classified by the host's fault chain:
-// passing ones are redelivered, data PostgreSQL refuses is rejected.
+// Outcomes: a new message is accepted; the same message again (same
+// natural key, same content) is a duplicate and changes nothing, as is a
+// customer version older than the one held; anything that cannot be
+// accepted fails with an error whose fault.Detail names the reason code:
+// a subject that names no tenant (invalid), a tenant the tenants file
+// does not list (unknown_tenant, tenants.ErrUnknownTenant), a subject no
+// handler reads (unknown_event_type, invoice.ErrUnknownEventType), an
+// undecodable message (decode), an invalid message (invalid,
+// tenant_mismatch), a changed message under a natural key already accepted
+// (conflict), and for cancellations and credit notes an invoice not known
+// (yet) (unknown_invoice), of another debtor (other_debtor) or currency
+// (other_currency), or taken below zero (below_zero). On JetStream,
+// bus.Consume records such a failure as a rejection an operator can replay
+// or resolve. These checks run before anything is stored, so no rejected
+// message changes anything. Storage failures are classified by the host's
+// fault chain: passing ones are redelivered, data PostgreSQL refuses is
+// rejected.
+//
+// Documents that refer to an invoice are appended to the invoice's stream
+// at the version read, so the "not below zero" check holds against
+// concurrent writers; a version conflict re-reads and checks again.
 package consumer
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
+	"time"
 
+	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
@@ -39,6 +54,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/fault"
 	"github.com/o2c-platform/o2c/libs/tax"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/invoice"
+	"github.com/o2c-platform/o2c/services/ingestion/internal/shop"
 )
 
 // ShopSubjects is the filter of ingestion's consumer: every subject of the
@@ -50,19 +66,42 @@ const ShopSubjects = "shop.>"
 // shop.<tenant>., of the invoices shops publish.
 const InvoiceIssued = "invoice.issued"
 
+// EventTypes are the event types ingestion reads, each with the message it
+// carries: the part of the subject after shop.<tenant>.
+var EventTypes = map[string]func() proto.Message{
+	InvoiceIssued:          func() proto.Message { return &shopv1.InvoiceIssued{} },
+	"invoice.cancelled":    func() proto.Message { return &shopv1.InvoiceCancelled{} },
+	"credit_note.issued":   func() proto.Message { return &shopv1.CreditNoteIssued{} },
+	"customer.registered":  func() proto.Message { return &shopv1.CustomerRegistered{} },
+	"customer.updated":     func() proto.Message { return &shopv1.CustomerUpdated{} },
+	"order.placed":         func() proto.Message { return &shopv1.OrderPlaced{} },
+	"payment.captured":     func() proto.Message { return &shopv1.PaymentCaptured{} },
+	"payment.charged_back": func() proto.Message { return &shopv1.ChargebackNotified{} },
+}
+
+// maxAttempts bounds how often an append at the version read is retried
+// after another writer moved the stream.
+const maxAttempts = 8
+
 // EventStore appends events. It returns *eventstore.ContentMismatchError
 // (errors.Is ErrContentMismatch) when an event id is reused with other
-// content; other errors are storage failures.
+// content and *eventstore.ConflictError (ErrVersionConflict) when the
+// stream is not at the expected version; other errors are storage
+// failures.
 type EventStore interface {
 	Append(ctx context.Context, stream eventstore.StreamID, expected eventstore.ExpectedVersion, events []eventstore.Event) ([]eventstore.Event, error)
-	// ReadStream returns up to limit events of stream from version from
-	// on, payloads decoded; its errors are storage failures.
+	// ReadStream returns up to limit events (limit <= 0: all) of stream
+	// from version from on, payloads decoded; its errors are storage
+	// failures.
 	ReadStream(ctx context.Context, stream eventstore.StreamID, from int64, limit int) ([]eventstore.Event, error)
 }
 
 // Debtors keeps master data; its errors are storage failures.
 type Debtors interface {
 	SaveDebtor(ctx context.Context, tenant string, d *shopv1.Debtor) error
+	// SaveCustomer records a customer's data as of updatedAt unless a
+	// later version is held; it reports whether it did.
+	SaveCustomer(ctx context.Context, tenant string, c *shopv1.Customer, updatedAt time.Time) (bool, error)
 }
 
 // Tenants says which tenants exist: those of the tenants file. Check
@@ -74,7 +113,8 @@ type Tenants interface {
 }
 
 // Processor turns shop messages into stored events. It is the handler of
-// ingestion's consumer and of the replay of its rejections.
+// ingestion's consumer, of the replay of its rejections and of the
+// IngestionService.
 type Processor struct {
 	Events  EventStore
 	Debtors Debtors
@@ -85,94 +125,272 @@ type Processor struct {
 	Tax func(tenant string) *tax.Table
 }
 
-// Process handles one message on a shop subject: nil when the invoice was
-// stored or was stored before with the same content; otherwise an error
-// with a fault.Detail naming the reason code (and invoice number) that
-// wraps one of package invoice's sentinels, tenants.ErrUnknownTenant, or a
-// storage failure. Nothing, master data included, changes unless the
-// invoice is accepted.
+// Outcome is what Handle did with an acceptable message.
+type Outcome int
+
+// The outcomes of a message that was not rejected.
+const (
+	// Accepted means the message's event was stored now.
+	Accepted Outcome = iota + 1
+	// Duplicate means the event was stored before with the same content
+	// (or the customer version is older than the one held): nothing
+	// changed.
+	Duplicate
+)
+
+// Result is the outcome of one message and the id of its event.
+type Result struct {
+	Outcome Outcome
+	EventID uuid.UUID
+}
+
+// Process handles one message on a shop subject (see Handle): nil when it
+// was accepted or was a duplicate, otherwise an error as Handle returns it
+// or, for the subject and the encoding, with reason code invalid,
+// unknown_tenant, unknown_event_type or decode.
 func (p *Processor) Process(ctx context.Context, m bus.Msg) error {
 	tenant, ok := bus.TenantFromSubject(m.Subject)
 	if !ok || !invoice.ValidTenant(tenant) {
 		return fault.WithDetail(fmt.Errorf("%w: subject %q: the tenant is not a tenant id (lowercase letters, digits, dashes)",
 			invoice.ErrBadSubject, m.Subject), fault.Detail{Code: "invalid"})
 	}
-	if err := p.Tenants.Check(tenant); err != nil {
-		return fault.WithDetail(fmt.Errorf("message on %s: %w", m.Subject, err), fault.Detail{Code: "unknown_tenant"})
+	if err := p.CheckTenant(tenant); err != nil {
+		return fmt.Errorf("message on %s: %w", m.Subject, err)
 	}
-	switch event := strings.TrimPrefix(m.Subject, "shop."+tenant+"."); event {
-	case InvoiceIssued:
-		return p.invoiceIssued(ctx, tenant, m)
-	default:
-		return fault.WithDetail(fmt.Errorf("%w %q on %s: ingestion reads only shop.<tenant>.%s", invoice.ErrUnknownEventType,
-			event, m.Subject, InvoiceIssued), fault.Detail{Code: "unknown_event_type"})
+	event := strings.TrimPrefix(m.Subject, "shop."+tenant+".")
+	newMsg, ok := EventTypes[event]
+	if !ok {
+		return fault.WithDetail(fmt.Errorf("%w %q on %s: ingestion reads shop.<tenant>.{%s}", invoice.ErrUnknownEventType,
+			event, m.Subject, strings.Join(slices.Sorted(maps.Keys(EventTypes)), ",")), fault.Detail{Code: "unknown_event_type"})
 	}
+	msg := newMsg()
+	name := msg.ProtoReflect().Descriptor().Name()
+	if isJSON(m.Header.Get("Content-Type")) {
+		if err := protojson.Unmarshal(m.Data, msg); err != nil {
+			return fault.WithDetail(fmt.Errorf("%w: JSON %s: %v", invoice.ErrUndecodable, name, err), fault.Detail{Code: "decode"})
+		}
+	} else if err := proto.Unmarshal(m.Data, msg); err != nil {
+		return fault.WithDetail(fmt.Errorf("%w: protobuf %s (send JSON with Content-Type: application/json): %v",
+			invoice.ErrUndecodable, name, err), fault.Detail{Code: "decode"})
+	}
+	_, err := p.Handle(ctx, tenant, msg)
+	return err
 }
 
-// invoiceIssued handles an InvoiceIssued of tenant (see Process).
-func (p *Processor) invoiceIssued(ctx context.Context, tenant string, m bus.Msg) error {
-	inv := &shopv1.InvoiceIssued{}
-	contentType := m.Header.Get("Content-Type")
-	if isJSON(contentType) {
-		if err := protojson.Unmarshal(m.Data, inv); err != nil {
-			return fault.WithDetail(fmt.Errorf("%w: JSON InvoiceIssued: %v", invoice.ErrUndecodable, err), fault.Detail{Code: "decode"})
-		}
-	} else if err := proto.Unmarshal(m.Data, inv); err != nil {
-		return fault.WithDetail(fmt.Errorf("%w: protobuf InvoiceIssued (send JSON with Content-Type: application/json): %v",
-			invoice.ErrUndecodable, err), fault.Detail{Code: "decode"})
+// CheckTenant returns nil for a configured tenant, else an error wrapping
+// tenants.ErrUnknownTenant with reason code unknown_tenant.
+func (p *Processor) CheckTenant(tenant string) error {
+	if err := p.Tenants.Check(tenant); err != nil {
+		return fault.WithDetail(err, fault.Detail{Code: "unknown_tenant"})
 	}
-	number := inv.GetInvoiceNumber()
+	return nil
+}
+
+// Handle validates msg, one of the shop messages of EventTypes sent for
+// tenant (a configured one: see CheckTenant), and stores its event. It
+// returns Accepted or Duplicate; otherwise an error with a fault.Detail
+// naming the reason code (see the package comment) and the document, that
+// wraps a sentinel of package invoice or shop, or a storage failure.
+// Nothing, master data included, changes unless the message is accepted.
+func (p *Processor) Handle(ctx context.Context, tenant string, msg proto.Message) (Result, error) {
 	var opts []invoice.Option
 	if p.Tax != nil {
 		opts = append(opts, invoice.WithTaxTable(p.Tax(tenant)))
 	}
+	switch m := msg.(type) {
+	case *shopv1.InvoiceIssued:
+		return p.invoiceIssued(ctx, tenant, m, opts)
+	case *shopv1.InvoiceCancelled:
+		stream := eventstore.StreamID{Tenant: tenant, Type: shop.InvoiceStream, ID: m.GetInvoiceNumber()}
+		return p.correction(ctx, stream, m.GetCancellationNumber(), func(st shop.InvoiceState) (shop.Event, error) {
+			return shop.Cancellation(m, tenant, st)
+		})
+	case *shopv1.CreditNoteIssued:
+		stream := eventstore.StreamID{Tenant: tenant, Type: shop.InvoiceStream, ID: m.GetInvoiceNumber()}
+		return p.correction(ctx, stream, m.GetCreditNoteNumber(), func(st shop.InvoiceState) (shop.Event, error) {
+			return shop.CreditNote(m, tenant, st, opts...)
+		})
+	case *shopv1.CustomerRegistered:
+		return p.customer(ctx, tenant, m.GetTenant(), m.GetCustomer(), m.GetUpdatedAt(), m)
+	case *shopv1.CustomerUpdated:
+		return p.customer(ctx, tenant, m.GetTenant(), m.GetCustomer(), m.GetUpdatedAt(), m)
+	case *shopv1.OrderPlaced:
+		e, err := shop.Order(m, tenant)
+		return p.simple(ctx, e, err)
+	case *shopv1.PaymentCaptured:
+		e, err := shop.Capture(m, tenant)
+		return p.simple(ctx, e, err)
+	case *shopv1.ChargebackNotified:
+		e, err := shop.Chargeback(m, tenant)
+		return p.simple(ctx, e, err)
+	default:
+		return Result{}, fault.WithDetail(fmt.Errorf("%w: %T", invoice.ErrUnknownEventType, msg), fault.Detail{Code: "unknown_event_type"})
+	}
+}
+
+// invoiceIssued handles an InvoiceIssued of tenant (see Handle).
+func (p *Processor) invoiceIssued(ctx context.Context, tenant string, inv *shopv1.InvoiceIssued, opts []invoice.Option) (Result, error) {
+	number := inv.GetInvoiceNumber()
 	if err := invoice.Validate(inv, tenant, opts...); err != nil {
-		code := "invalid"
-		if errors.Is(err, invoice.ErrTenantMismatch) {
-			code = "tenant_mismatch"
-		}
-		return fault.WithDetail(err, fault.Detail{Code: code, Document: number})
+		return Result{}, rejected(err, number)
 	}
 	ev, err := invoice.Normalize(inv)
 	if err != nil {
-		return fault.WithDetail(err, fault.Detail{Document: number})
+		return Result{}, fault.WithDetail(err, fault.Detail{Document: number})
 	}
-	id := invoice.EventID(tenant, number)
 	occurred := invoice.ToTime(inv.GetIssueDate())
 	if inv.GetIssuedAt().IsValid() {
 		occurred = inv.GetIssuedAt().AsTime()
 	}
-	// Every envelope field that enters the content hash is derived from the
-	// invoice itself, never from the message that carried it (its
-	// Nats-Msg-Id, its arrival time): the same invoice re-sent in another
-	// message must hash the same, or it would be mistaken for a change.
-	env := eventstore.Envelope{
-		EventID:       id,
-		OccurredAt:    occurred,
-		CorrelationID: id.String(),
-		Actor:         "shop:" + tenant,
-	}
-	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-		env.TraceParent = traceparent(sc)
-		env.TraceState = sc.TraceState().String()
-	}
-	stream := eventstore.StreamID{Tenant: tenant, Type: "invoice", ID: number}
-	_, err = p.Events.Append(ctx, stream, eventstore.AnyVersion, []eventstore.Event{{Envelope: env, Payload: ev}})
-	if errors.Is(err, eventstore.ErrContentMismatch) {
-		return fault.WithDetail(fmt.Errorf("invoice %s: %w: %s; correct an issued invoice with a cancellation or a credit note under a new number\ndetails: %v",
-			number, invoice.ErrChanged, p.changes(ctx, stream, ev), err), fault.Detail{Code: "conflict", Document: number})
+	stream := eventstore.StreamID{Tenant: tenant, Type: shop.InvoiceStream, ID: number}
+	e := shop.Event{Stream: stream, ID: invoice.EventID(tenant, number), OccurredAt: occurred, Payload: ev, Document: number}
+	res, err := p.appendOnce(ctx, e.Stream, func([]eventstore.Event) (shop.Event, error) { return e, nil })
+	var mismatch *eventstore.ContentMismatchError
+	if errors.As(err, &mismatch) {
+		return Result{}, fault.WithDetail(fmt.Errorf("invoice %s: %w: %s; correct an issued invoice with a cancellation or a credit note under a new number\ndetails: %v",
+			number, invoice.ErrChanged, p.changes(ctx, stream, ev), mismatch), fault.Detail{Code: "conflict", Document: number})
 	}
 	if err != nil {
-		return fmt.Errorf("store invoice %s: %w", number, err)
+		return res, err
 	}
 	// Master data follows the accepted invoice only: a rejected message
 	// never changes it. Should this fail, the redelivery finds the invoice
-	// stored (a no-op) and saves the debtor again.
+	// stored (a duplicate) and saves the debtor again.
 	if err := p.Debtors.SaveDebtor(ctx, tenant, inv.GetDebtor()); err != nil {
-		return fmt.Errorf("invoice %s: %w", number, err)
+		return Result{}, fmt.Errorf("invoice %s: %w", number, err)
 	}
-	return nil
+	return res, nil
 }
+
+// simple stores the event of a message that depends on nothing stored.
+func (p *Processor) simple(ctx context.Context, e shop.Event, err error) (Result, error) {
+	if err != nil {
+		return Result{}, rejected(err, "")
+	}
+	return p.appendOnce(ctx, e.Stream, func([]eventstore.Event) (shop.Event, error) { return e, nil })
+}
+
+// correction stores a cancellation or credit note numbered doc against
+// the invoice stream it refers to, built from the stream's state.
+func (p *Processor) correction(ctx context.Context, stream eventstore.StreamID, doc string, build func(shop.InvoiceState) (shop.Event, error)) (Result, error) {
+	return p.appendOnce(ctx, stream, func(history []eventstore.Event) (shop.Event, error) {
+		payloads := make([]proto.Message, len(history))
+		for i, e := range history {
+			payloads[i] = e.Payload
+		}
+		return build(shop.Fold(payloads, doc))
+	})
+}
+
+// customer stores a version of a customer's data: master data first (a
+// version older than the one held is a duplicate and stores nothing),
+// then its event.
+func (p *Processor) customer(ctx context.Context, tenant, payloadTenant string, c *shopv1.Customer, updatedAt *timestamppb.Timestamp, msg proto.Message) (Result, error) {
+	e, err := shop.Customer(payloadTenant, tenant, c, updatedAt, msg)
+	if err != nil {
+		return Result{}, rejected(err, c.GetCustomerNumber())
+	}
+	return p.appendOnce(ctx, e.Stream, func(history []eventstore.Event) (shop.Event, error) {
+		if has(history, e.ID) {
+			return e, nil
+		}
+		applied, err := p.Debtors.SaveCustomer(ctx, tenant, c, updatedAt.AsTime())
+		if err != nil {
+			return shop.Event{}, fmt.Errorf("customer %s: %w", c.GetCustomerNumber(), err)
+		}
+		if !applied {
+			return shop.Event{}, errStale
+		}
+		return e, nil
+	})
+}
+
+// errStale says a customer version is older than the one held.
+var errStale = errors.New("stale customer version")
+
+// appendOnce reads stream, builds the event from what it holds and appends
+// it at the version read: Duplicate when its id is stored with the same
+// content, an error wrapping invoice.ErrChanged (reason code conflict)
+// when with other content, Accepted otherwise. When another writer moved
+// the stream meanwhile it reads and builds again.
+func (p *Processor) appendOnce(ctx context.Context, stream eventstore.StreamID, build func([]eventstore.Event) (shop.Event, error)) (Result, error) {
+	for attempt := 1; ; attempt++ {
+		history, err := p.Events.ReadStream(ctx, stream, 1, 0)
+		if err != nil {
+			return Result{}, fmt.Errorf("read %s: %w", stream, err)
+		}
+		e, err := build(history)
+		if errors.Is(err, errStale) {
+			return Result{Outcome: Duplicate}, nil
+		}
+		if err != nil {
+			return Result{}, rejected(err, "")
+		}
+		env := eventstore.Envelope{
+			EventID:       e.ID,
+			OccurredAt:    e.OccurredAt,
+			CorrelationID: e.ID.String(),
+			Actor:         "shop:" + stream.Tenant,
+		}
+		// Every envelope field that enters the content hash is derived
+		// from the message itself, never from what carried it (a
+		// Nats-Msg-Id, an arrival time, a trace): the same message re-sent
+		// must hash the same, or it would be mistaken for a change.
+		if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+			env.TraceParent = traceparent(sc)
+			env.TraceState = sc.TraceState().String()
+		}
+		expected, outcome := eventstore.ExpectedVersion(len(history)), Accepted
+		if has(history, e.ID) {
+			expected, outcome = eventstore.AnyVersion, Duplicate
+		}
+		_, err = p.Events.Append(ctx, stream, expected, []eventstore.Event{{Envelope: env, Payload: e.Payload}})
+		switch {
+		case err == nil:
+			return Result{Outcome: outcome, EventID: e.ID}, nil
+		case errors.Is(err, eventstore.ErrVersionConflict) && attempt < maxAttempts:
+			continue
+		case errors.Is(err, eventstore.ErrContentMismatch):
+			return Result{}, fault.WithDetail(fmt.Errorf("%s %s: %w: %w", kindOf(e.Payload), e.Document, invoice.ErrChanged, err),
+				fault.Detail{Code: "conflict", Document: e.Document})
+		default:
+			return Result{}, fmt.Errorf("store %s %s: %w", kindOf(e.Payload), e.Document, err)
+		}
+	}
+}
+
+// rejected gives a domain error its reason code and document, unless it
+// has them.
+func rejected(err error, doc string) error {
+	if fault.DetailOf(err).Code != "" {
+		return err
+	}
+	code := ""
+	switch {
+	case errors.Is(err, invoice.ErrTenantMismatch):
+		code = "tenant_mismatch"
+	case errors.Is(err, invoice.ErrInvalid):
+		code = "invalid"
+	case errors.Is(err, shop.ErrUnknownInvoice):
+		code = "unknown_invoice"
+	case errors.Is(err, shop.ErrOtherDebtor):
+		code = "other_debtor"
+	case errors.Is(err, shop.ErrOtherCurrency):
+		code = "other_currency"
+	case errors.Is(err, shop.ErrBelowZero):
+		code = "below_zero"
+	default:
+		return err // a storage failure: the host's chain classifies it
+	}
+	return fault.WithDetail(err, fault.Detail{Code: code, Document: doc})
+}
+
+func has(history []eventstore.Event, id uuid.UUID) bool {
+	return slices.ContainsFunc(history, func(e eventstore.Event) bool { return e.EventID == id })
+}
+
+// kindOf names an event's payload for messages: "CreditNoteIngested".
+func kindOf(m proto.Message) string { return string(m.ProtoReflect().Descriptor().Name()) }
 
 func isJSON(contentType string) bool {
 	ct := strings.ToLower(strings.TrimSpace(strings.SplitN(contentType, ";", 2)[0]))

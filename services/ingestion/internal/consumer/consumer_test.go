@@ -3,6 +3,7 @@ package consumer
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -35,6 +36,11 @@ func (s *store) ReadStream(context.Context, eventstore.StreamID, int64, int) ([]
 func (s *store) SaveDebtor(context.Context, string, *shopv1.Debtor) error {
 	s.saved++
 	return nil
+}
+
+func (s *store) SaveCustomer(context.Context, string, *shopv1.Customer, time.Time) (bool, error) {
+	s.saved++
+	return true, nil
 }
 
 func eur(m int64) *commonv1.Money { return &commonv1.Money{MinorUnits: m, Currency: "EUR"} }
@@ -77,9 +83,9 @@ func TestProcessRejectsUnknownTenantsAndSubjects(t *testing.T) {
 		{"shop.acme.invoice.issued", "acme", "unknown_tenant", fault.NotFound,
 			"message on shop.acme.invoice.issued: tenant acme does not exist (not in the tenants file)"},
 		{"shop.demo.invoice.paid", "demo", "unknown_event_type", fault.Invalid,
-			`no such event type "invoice.paid" on shop.demo.invoice.paid: ingestion reads only shop.<tenant>.invoice.issued`},
+			`no such event type "invoice.paid" on shop.demo.invoice.paid: ingestion reads shop.<tenant>.{credit_note.issued,customer.registered,customer.updated,invoice.cancelled,invoice.issued,order.placed,payment.captured,payment.charged_back}`},
 		{"shop.demo.eu.invoice.issued", "demo", "unknown_event_type", fault.Invalid,
-			`no such event type "eu.invoice.issued" on shop.demo.eu.invoice.issued: ingestion reads only shop.<tenant>.invoice.issued`},
+			`no such event type "eu.invoice.issued" on shop.demo.eu.invoice.issued: ingestion reads shop.<tenant>.{credit_note.issued,customer.registered,customer.updated,invoice.cancelled,invoice.issued,order.placed,payment.captured,payment.charged_back}`},
 		{"shop.acme.invoice.paid", "acme", "unknown_tenant", fault.NotFound,
 			"message on shop.acme.invoice.paid: tenant acme does not exist (not in the tenants file)"},
 		{"shop.Demo.invoice.issued", "demo", "invalid", fault.Invalid,

@@ -37,11 +37,18 @@ import (
 // the field path it concerns. It is a permanent failure: sending the same
 // message again cannot succeed.
 type ValidationError struct {
+	// Document names what was invalid ("order", "credit note"); empty
+	// means "invoice".
+	Document string
 	Problems []string
 }
 
 func (e *ValidationError) Error() string {
-	return "invalid invoice: " + strings.Join(e.Problems, "; ")
+	doc := e.Document
+	if doc == "" {
+		doc = "invoice"
+	}
+	return "invalid " + doc + ": " + strings.Join(e.Problems, "; ")
 }
 
 // ErrTenantMismatch means the tenant in the subject and in the payload differ.
