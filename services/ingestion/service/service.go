@@ -1,8 +1,10 @@
 // Package service starts the ingestion service: it binds the consumer of
-// everything shops publish (it takes invoices and rejects the rest), serves
-// the RejectionService (package rejection) and the DebtorService (erasure
-// and export of a debtor's master data; package rpc) over gRPC and relays the
-// accepted invoices from the event store to JetStream. main.go runs it as a
+// everything shops publish (it takes the shop events consumer.EventTypes
+// names and rejects the rest), serves the RejectionService (package
+// rejection), the IngestionService (the same shop events in batches, each
+// answered at once) and the DebtorService (erasure and export of a
+// debtor's master data; package rpc) over gRPC and relays the accepted
+// events from the event store to JetStream. main.go runs it as a
 // process; `o2c demo` runs it in-process beside the other services.
 package service
 
@@ -18,6 +20,7 @@ import (
 	"github.com/o2c-platform/o2c/proto/o2c/ingestion/v1/ingestionv1grpc"
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
+	"github.com/o2c-platform/o2c/libs/auth"
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/fault"
 	"github.com/o2c-platform/o2c/libs/host"
@@ -87,12 +90,16 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 	if opt.Tenants == nil {
 		return nil, errors.New("no tenants file: ingestion without one has no tenants to accept messages for (set O2C_TENANTS, or Options.Tenants in process)")
 	}
+	policy, err := auth.Merge(rpc.DebtorPolicy, rpc.IngestionPolicy)
+	if err != nil {
+		return nil, err
+	}
 	h, err := host.New(ctx, host.Spec{
 		Name:       Name,
 		Migrations: postgres.Migrations(),
 		Streams:    []jetstream.StreamConfig{bus.ShopStreamConfig()},
 		Errors:     Errors,
-		Policy:     rpc.DebtorPolicy,
+		Policy:     policy,
 	}, cfg, p, log, lis)
 	if err != nil {
 		return nil, err
@@ -101,6 +108,9 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 		Store: postgres.New(h.Pool), OpenItems: rpc.Ledger{Client: opt.Ledger}, Tenants: opt.Tenants, Now: time.Now,
 	})
 	proc := &consumer.Processor{Events: h.Events, Debtors: postgres.New(h.Pool), Tenants: opt.Tenants, Tax: opt.Tenants.Tax}
+	// One code path behind both doors: the IngestionService hands each
+	// event to the consumer's processor.
+	ingestionv1grpc.RegisterIngestionServiceServer(h.GRPC, &rpc.IngestionService{Processor: proc, Classify: h.Classify})
 	if err := h.Consume(ctx, bus.Consumer{
 		Stream: bus.ShopStream, Durable: Durable, FilterSubjects: []string{consumer.ShopSubjects},
 	}, proc.Process); err != nil {

@@ -1,0 +1,112 @@
+package rpc
+
+import (
+	"context"
+	"fmt"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/ingestion/v1/ingestionv1grpc"
+
+	"github.com/o2c-platform/o2c/libs/auth"
+	"github.com/o2c-platform/o2c/libs/fault"
+	"github.com/o2c-platform/o2c/libs/identity"
+	"github.com/o2c-platform/o2c/services/ingestion/internal/consumer"
+)
+
+// MaxBatch is the most events one SubmitShopEvents call may carry.
+const MaxBatch = 500
+
+// IngestionPolicy is who may call each RPC of the IngestionService: shops
+// submit their own tenant's events, operators theirs (re-submitting what a
+// shop could not deliver); nobody else, platform admins included, since
+// what is submitted becomes the merchant's books.
+var IngestionPolicy = auth.Policy{
+	ingestionv1grpc.IngestionService_SubmitShopEvents_FullMethodName: auth.Allow(identity.Shop, identity.Operator),
+}
+
+// Processor is the processing the JetStream consumer runs
+// (consumer.Processor): the IngestionService calls the same code.
+type Processor interface {
+	CheckTenant(tenant string) error
+	Handle(ctx context.Context, tenant string, msg proto.Message) (consumer.Result, error)
+}
+
+// IngestionService serves ingestionv1grpc.IngestionService.
+type IngestionService struct {
+	ingestionv1grpc.UnimplementedIngestionServiceServer
+	Processor Processor
+	// Classify is the service's fault chain: an item whose error it deems
+	// permanent is answered as rejected, any other error fails the call.
+	Classify fault.Classifier
+}
+
+// SubmitShopEvents handles the events in order, each as the consumer
+// handles the message on its subject. A rejected event is answered, not
+// recorded as a rejection: the caller has it and the reason at once. A
+// storage failure ends the call (UNAVAILABLE through the fault chain);
+// what was stored before stays, and submitting the batch again answers it
+// as duplicates.
+func (s *IngestionService) SubmitShopEvents(ctx context.Context, req *ingestionv1.SubmitShopEventsRequest) (*ingestionv1.SubmitShopEventsResponse, error) {
+	n := len(req.GetEvents())
+	if n == 0 || n > MaxBatch {
+		return nil, status.Errorf(codes.InvalidArgument, "events: %d given, send 1 to %d", n, MaxBatch)
+	}
+	tenant := req.GetTenant()
+	if err := s.Processor.CheckTenant(tenant); err != nil {
+		return nil, err
+	}
+	resp := &ingestionv1.SubmitShopEventsResponse{Results: make([]*ingestionv1.SubmitResult, 0, n)}
+	for i, ev := range req.GetEvents() {
+		r := &ingestionv1.SubmitResult{Index: int32(i)}
+		resp.Results = append(resp.Results, r)
+		msg := message(ev)
+		if msg == nil {
+			r.Outcome, r.ReasonCode, r.Reason = ingestionv1.SubmitOutcome_SUBMIT_OUTCOME_REJECTED, "invalid", "event: no event set"
+			continue
+		}
+		res, err := s.Processor.Handle(ctx, tenant, msg)
+		if err != nil {
+			if !s.Classify(err).Permanent() {
+				return nil, fmt.Errorf("events[%d]: %w", i, err)
+			}
+			r.Outcome, r.ReasonCode, r.Reason = ingestionv1.SubmitOutcome_SUBMIT_OUTCOME_REJECTED, fault.DetailOf(err).Code, err.Error()
+			continue
+		}
+		r.EventId = res.EventID.String()
+		r.Outcome = ingestionv1.SubmitOutcome_SUBMIT_OUTCOME_ACCEPTED
+		if res.Outcome == consumer.Duplicate {
+			r.Outcome = ingestionv1.SubmitOutcome_SUBMIT_OUTCOME_DUPLICATE
+			if res.EventID == [16]byte{} {
+				r.EventId = ""
+			}
+		}
+	}
+	return resp, nil
+}
+
+// message returns the shop message ev carries, or nil.
+func message(ev *ingestionv1.ShopEvent) proto.Message {
+	switch e := ev.GetEvent().(type) {
+	case *ingestionv1.ShopEvent_InvoiceIssued:
+		return e.InvoiceIssued
+	case *ingestionv1.ShopEvent_InvoiceCancelled:
+		return e.InvoiceCancelled
+	case *ingestionv1.ShopEvent_CreditNoteIssued:
+		return e.CreditNoteIssued
+	case *ingestionv1.ShopEvent_CustomerRegistered:
+		return e.CustomerRegistered
+	case *ingestionv1.ShopEvent_CustomerUpdated:
+		return e.CustomerUpdated
+	case *ingestionv1.ShopEvent_OrderPlaced:
+		return e.OrderPlaced
+	case *ingestionv1.ShopEvent_PaymentCaptured:
+		return e.PaymentCaptured
+	case *ingestionv1.ShopEvent_ChargebackNotified:
+		return e.ChargebackNotified
+	}
+	return nil
+}
