@@ -350,11 +350,13 @@ func (p *Processor) appendOnce(ctx context.Context, stream eventstore.StreamID, 
 			return Result{Outcome: outcome, EventID: e.ID}, nil
 		case errors.Is(err, eventstore.ErrVersionConflict) && attempt < maxAttempts:
 			continue
+		case errors.Is(err, eventstore.ErrContentMismatch) && e.Kind == "":
+			return Result{}, err // an invoice: invoiceIssued says what changed
 		case errors.Is(err, eventstore.ErrContentMismatch):
-			return Result{}, fault.WithDetail(fmt.Errorf("%s %s: %w: %w", kindOf(e.Payload), e.Document, invoice.ErrChanged, err),
-				fault.Detail{Code: "conflict", Document: e.Document})
+			return Result{}, fault.WithDetail(fmt.Errorf("%s %s %w: %s\ndetails: %w", e.Kind, e.Document, shop.ErrChanged,
+				p.changed(ctx, stream, e), err), fault.Detail{Code: "conflict", Document: e.Document})
 		default:
-			return Result{}, fmt.Errorf("store %s %s: %w", kindOf(e.Payload), e.Document, err)
+			return Result{}, fmt.Errorf("store %s: %w", e.Document, err)
 		}
 	}
 }
@@ -389,8 +391,20 @@ func has(history []eventstore.Event, id uuid.UUID) bool {
 	return slices.ContainsFunc(history, func(e eventstore.Event) bool { return e.EventID == id })
 }
 
-// kindOf names an event's payload for messages: "CreditNoteIngested".
-func kindOf(m proto.Message) string { return string(m.ProtoReflect().Descriptor().Name()) }
+// changed says what differs between the event with e's id in stream and
+// e, or why it cannot say.
+func (p *Processor) changed(ctx context.Context, stream eventstore.StreamID, e shop.Event) string {
+	stored, err := p.Events.ReadStream(ctx, stream, 1, 0)
+	if err != nil {
+		return "the accepted version could not be read to compare"
+	}
+	for _, s := range stored {
+		if s.EventID == e.ID && s.Payload != nil {
+			return "differs in " + invoice.Diff(s.Payload, e.Payload)
+		}
+	}
+	return "the accepted version could not be read to compare"
+}
 
 func isJSON(contentType string) bool {
 	ct := strings.ToLower(strings.TrimSpace(strings.SplitN(contentType, ";", 2)[0]))

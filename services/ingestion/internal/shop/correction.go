@@ -112,6 +112,7 @@ func CreditNote(cn *shopv1.CreditNoteIssued, subjectTenant string, state Invoice
 	return Event{
 		Stream:     es.StreamID{Tenant: cn.GetTenant(), Type: InvoiceStream, ID: cn.GetInvoiceNumber()},
 		ID:         EventID("credit_note", cn.GetTenant(), number),
+		Kind:       "credit note",
 		OccurredAt: occurred(cn.GetIssueDate(), cn.GetIssuedAt().IsValid(), cn.GetIssuedAt().AsTime),
 		Document:   number,
 		Payload: &ingestionv1.CreditNoteIngested{
@@ -151,6 +152,7 @@ func Cancellation(c *shopv1.InvoiceCancelled, subjectTenant string, state Invoic
 	return Event{
 		Stream:     es.StreamID{Tenant: c.GetTenant(), Type: InvoiceStream, ID: c.GetInvoiceNumber()},
 		ID:         EventID("invoice.cancelled", c.GetTenant(), number),
+		Kind:       "cancellation",
 		OccurredAt: occurred(c.GetIssueDate(), c.GetIssuedAt().IsValid(), c.GetIssuedAt().AsTime),
 		Document:   number,
 		Payload: &ingestionv1.InvoiceCancellationIngested{

@@ -24,6 +24,12 @@ var ErrBelowZero = errors.New("document would take the invoice below zero")
 // invoice.
 var ErrOtherCurrency = errors.New("document is in another currency than its invoice")
 
+// ErrChanged means a document (an order, a credit note, a capture, …)
+// whose natural key was accepted before arrives with other content. A
+// document is corrected by a new one under a new key, never by sending it
+// again changed.
+var ErrChanged = errors.New("was already accepted with different content")
+
 // Errors classifies the sentinels of the shop documents that refer to
 // other documents; validation problems are invoice.ErrInvalid.
 var Errors = fault.Table{
@@ -31,4 +37,5 @@ var Errors = fault.Table{
 	{Err: ErrOtherDebtor, Class: fault.Conflict},
 	{Err: ErrBelowZero, Class: fault.Conflict},
 	{Err: ErrOtherCurrency, Class: fault.Conflict},
+	{Err: ErrChanged, Class: fault.Conflict},
 }

@@ -60,6 +60,8 @@ type Event struct {
 	// Document is the natural key a rejection names (a document number, a
 	// customer number, a provider reference).
 	Document string
+	// Kind names the document in messages: "order", "credit note".
+	Kind string
 }
 
 // namespace is the UUID namespace of the event ids of this package.
@@ -135,6 +137,7 @@ func Customer(tenant, subjectTenant string, c *shopv1.Customer, updatedAt *times
 	}
 	return Event{
 		Stream:     es.StreamID{Tenant: tenant, Type: CustomerStream, ID: n},
+		Kind:       "customer",
 		ID:         EventID("customer", tenant, n, h),
 		OccurredAt: updatedAt.AsTime(),
 		Document:   n,
@@ -190,6 +193,7 @@ func Order(o *shopv1.OrderPlaced, subjectTenant string) (Event, error) {
 	}
 	return Event{
 		Stream:     es.StreamID{Tenant: o.GetTenant(), Type: OrderStream, ID: o.GetOrderId()},
+		Kind:       "order",
 		ID:         EventID("order", o.GetTenant(), o.GetOrderId()),
 		OccurredAt: o.GetPlacedAt().AsTime(),
 		Document:   o.GetOrderId(),
@@ -228,6 +232,7 @@ func Capture(p *shopv1.PaymentCaptured, subjectTenant string) (Event, error) {
 	ref := p.GetProvider() + "/" + p.GetProviderReference()
 	return Event{
 		Stream:     es.StreamID{Tenant: p.GetTenant(), Type: PaymentStream, ID: ref},
+		Kind:       "payment capture",
 		ID:         EventID("payment.captured", p.GetTenant(), p.GetProvider(), p.GetProviderReference()),
 		OccurredAt: p.GetCapturedAt().AsTime(),
 		Document:   ref,
@@ -268,6 +273,7 @@ func Chargeback(c *shopv1.ChargebackNotified, subjectTenant string) (Event, erro
 	}
 	return Event{
 		Stream:     es.StreamID{Tenant: c.GetTenant(), Type: PaymentStream, ID: c.GetProvider() + "/" + c.GetCaptureReference()},
+		Kind:       "chargeback",
 		ID:         EventID("payment.charged_back", c.GetTenant(), c.GetProvider(), c.GetProviderReference()),
 		OccurredAt: c.GetNotifiedAt().AsTime(),
 		Document:   c.GetProvider() + "/" + c.GetProviderReference(),
