@@ -12,7 +12,7 @@ BENCHTIME ?= 1s
 # ARGS go to `o2c demo`: make demo ARGS=--keep-running
 ARGS     ?=
 
-.PHONY: help demo test bench fuzz proto proto-check lint build clean
+.PHONY: help demo test faults bench fuzz proto proto-check lint build clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,6 +30,13 @@ test: ## Run every test (starts one throwaway PostgreSQL for the whole run)
 	@$(MAKE) --no-print-directory proto-check lint
 	@echo "make test: running the tests (packages are listed as they finish)…"
 	$(GO) run ./libs/pgtest/cmd/withpostgres -- $(GO) test -count=1 -timeout 20m ./... ./proto/...
+
+# make test runs the same test with 60 invoices and one round of faults.
+FAULT_INVOICES ?= 2000
+FAULT_ROUNDS   ?= 5
+faults: ## Kill and restart ingestion, NATS and PostgreSQL in turn under a stream of invoices (FAULT_INVOICES, FAULT_ROUNDS)
+	$(GO) test -count=1 -timeout 30m -run '^TestKillAndRestartLosesNothing$$' -v ./cmd/o2c \
+	  -args -faults.invoices=$(FAULT_INVOICES) -faults.rounds=$(FAULT_ROUNDS)
 
 bench: ## Run the benchmarks (event store, ledger, parsers) with PostgreSQL's default durability
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./...

@@ -17,6 +17,7 @@ import (
 	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
 
 	"github.com/o2c-platform/o2c/libs/bus"
+	"github.com/o2c-platform/o2c/libs/shoppub"
 )
 
 func newPublishCmd() *cobra.Command {
@@ -30,7 +31,9 @@ JSON form, as in examples/invoice.json. It is checked to parse (an unknown field
 or a wrong type is an error naming it), then published unchanged on
 shop.<tenant>.invoice.issued with Content-Type application/json and a Nats-Msg-Id
 derived from the tenant, invoice number and content, so publishing the same file
-twice is stored once.
+twice is stored once. It waits for JetStream's acknowledgement; when the stream
+is full or the acknowledgement does not come, it publishes again for up to 10
+seconds (libs/shoppub).
 
 publish connects as the NATS user of the credentials file (--credentials; the
 demo's names its shop's user, shop-demo), and a shop's user may publish only
@@ -97,7 +100,19 @@ system first with ` + "`make demo ARGS=--keep-running`" + `.`,
 			}
 			ctx, cancelTimeout := context.WithTimeout(ctx, 10*time.Second)
 			defer cancelTimeout()
-			ack, err := js.PublishMsg(ctx, msg)
+			// A full stream or a lost acknowledgement is published again
+			// (the Nats-Msg-Id makes that safe) until the timeout; no
+			// stream at all is said at once.
+			ack, err := shoppub.Publish(ctx, js, msg, shoppub.Options{
+				Retry: func(err error) bool {
+					return shoppub.Retryable(err) && !errors.Is(err, jetstream.ErrNoStreamResponse) && !errors.Is(err, nats.ErrNoResponders)
+				},
+				OnRetry: func(attempt int, err error) {
+					if attempt == 1 {
+						fmt.Fprintf(cmd.ErrOrStderr(), "not stored yet (%v); publishing again until it is\n", err)
+					}
+				},
+			})
 			if cause := context.Cause(ctx); err != nil && errors.Is(cause, nats.ErrPermissionViolation) {
 				return fmt.Errorf("NATS at %s does not let user %s publish on %s: a shop's user publishes only on shop.<its tenant>.> "+
 					"(deploy/nats/README.md); publish with the credentials of the shop of tenant %s", natsURL, asUser(user), subject, tenant)

@@ -22,6 +22,10 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
 )
@@ -57,8 +61,9 @@ func Outage(ctx context.Context, t Target, down time.Duration) error {
 // (the closest an in-process service comes to a kill: whatever it has in
 // flight is abandoned) and waits for the function to return.
 type Service struct {
-	name string
-	run  func(ctx context.Context) error
+	name  string
+	run   func(ctx context.Context) error
+	ready func(ctx context.Context) error
 
 	mu     sync.Mutex
 	cancel context.CancelFunc
@@ -66,12 +71,40 @@ type Service struct {
 	err    error
 }
 
-// StartService runs run in a new goroutine under the name name. The
-// caller must Kill the service before the test ends (see Cleanup).
-func StartService(name string, run func(ctx context.Context) error) *Service {
-	s := &Service{name: name, run: run}
+// StartService runs run in a new goroutine under the name name and
+// returns once ready returns nil (see WaitReady); ready nil means at once.
+// The caller must Kill the service before the test ends.
+func StartService(ctx context.Context, name string, run, ready func(ctx context.Context) error) (*Service, error) {
+	s := &Service{name: name, run: run, ready: ready}
 	s.start()
-	return s
+	if err := s.WaitReady(ctx); err != nil {
+		_ = s.Kill()
+		return nil, err
+	}
+	return s, nil
+}
+
+// WaitReady polls the service's ready function until it returns nil. It
+// fails when ctx ends first or the run function returns meanwhile: a
+// service that stops while starting (NATS went away during its connect,
+// say) is what a supervisor would restart, and the caller decides.
+func (s *Service) WaitReady(ctx context.Context) error {
+	if s.ready == nil {
+		return nil
+	}
+	for {
+		err := s.ready(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-s.Done():
+			return fmt.Errorf("%s stopped while starting: %w", s.name, s.Err())
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready: %w (last: %v)", s.name, ctx.Err(), err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 func (s *Service) start() {
@@ -119,19 +152,19 @@ func (s *Service) Kill() error {
 	return nil
 }
 
-// Restart runs the service again after Kill. It does not wait for the
-// service to be ready; that is for the caller to check as its clients
-// would.
-func (s *Service) Restart(context.Context) error {
+// Restart runs the service again after Kill and returns once it is ready
+// (see WaitReady).
+func (s *Service) Restart(ctx context.Context) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	select {
 	case <-s.done:
 	default:
+		s.mu.Unlock()
 		return fmt.Errorf("restart %s: it is running", s.name)
 	}
 	s.start()
-	return nil
+	s.mu.Unlock()
+	return s.WaitReady(ctx)
 }
 
 // NATS is an embedded NATS JetStream server that keeps its port and its
@@ -245,3 +278,26 @@ func (p *Postgres) Kill() error { return p.Cluster.StopServer() }
 // Restart starts the server again on the same port and data, and returns
 // once it accepts connections (after crash recovery).
 func (p *Postgres) Restart(ctx context.Context) error { return p.Cluster.StartServer(ctx) }
+
+// Serving returns a ready function for StartService that asks the gRPC
+// health service at addr (without TLS, as a service with development
+// authentication serves) whether it is SERVING.
+func Serving(addr string) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		r, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+		if err != nil {
+			return err
+		}
+		if r.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			return fmt.Errorf("%s is %s", addr, r.GetStatus())
+		}
+		return nil
+	}
+}

@@ -14,26 +14,44 @@ import (
 	"github.com/o2c-platform/o2c/libs/chaos"
 )
 
-// TestServiceKillAndRestart: Kill ends the run function's context and
-// waits for it; Restart runs it again; a failure other than the
-// cancellation is reported by Kill.
+// TestServiceKillAndRestart: StartService and Restart return once the
+// service is ready; Kill ends the run function's context and waits for
+// it; a failure other than the cancellation is reported by Kill.
 func TestServiceKillAndRestart(t *testing.T) {
 	t.Parallel()
-	var starts atomic.Int32
+	var starts, running atomic.Int32
 	fail := errors.New("lost its database")
-	s := chaos.StartService("svc", func(ctx context.Context) error {
+	ready := func(context.Context) error {
+		if running.Load() == 0 {
+			return errors.New("starting")
+		}
+		return nil
+	}
+	s, err := chaos.StartService(t.Context(), "svc", func(ctx context.Context) error {
 		n := starts.Add(1)
+		time.Sleep(20 * time.Millisecond)
+		running.Store(n)
+		defer running.Store(0)
 		<-ctx.Done()
 		if n == 2 {
 			return fail
 		}
 		return ctx.Err()
-	})
+	}, ready)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if running.Load() != 1 {
+		t.Error("StartService returned before the service was ready")
+	}
 	if err := s.Restart(t.Context()); err == nil {
 		t.Error("Restart of a running service succeeded")
 	}
 	if err := chaos.Outage(t.Context(), s, time.Millisecond); err != nil {
 		t.Fatal(err)
+	}
+	if running.Load() != 2 {
+		t.Error("Restart returned before the service was ready")
 	}
 	if err := s.Kill(); !errors.Is(err, fail) {
 		t.Errorf("Kill after the second run: %v, want %v", err, fail)
