@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/google/uuid"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -80,7 +81,7 @@ func (s *IngestionService) SubmitShopEvents(ctx context.Context, req *ingestionv
 		r.Outcome = ingestionv1.SubmitOutcome_SUBMIT_OUTCOME_ACCEPTED
 		if res.Outcome == consumer.Duplicate {
 			r.Outcome = ingestionv1.SubmitOutcome_SUBMIT_OUTCOME_DUPLICATE
-			if res.EventID == [16]byte{} {
+			if res.EventID == uuid.Nil { // an older customer version: nothing was stored
 				r.EventId = ""
 			}
 		}
