@@ -22,8 +22,8 @@ import (
 
 // TestAccessMatrix calls every RPC ingestion serves as every role, and for
 // a tenant outside the caller's, and checks the answers against its policy
-// (ingestion has no RPC of its own; the RejectionService's rules are
-// rejection.Policy). An RPC added without a rule fails here.
+// (rpc.IngestionPolicy, rpc.DebtorPolicy, and rejection.Policy for the
+// RejectionService). An RPC added without a rule fails here.
 func TestAccessMatrix(t *testing.T) {
 	t.Parallel()
 	ns := natsembed.Test(t)
