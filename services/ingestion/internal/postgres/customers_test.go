@@ -65,3 +65,23 @@ func TestSaveCustomerKeepsTheLatestVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestEraseClearsTheMandate: erasing a debtor clears the IBAN and the SEPA
+// mandate a customer event brought, like the name.
+func TestEraseClearsTheMandate(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	c := &shopv1.Customer{CustomerNumber: "C9", Kind: shopv1.DebtorKind_DEBTOR_KIND_CONSUMER, Name: "Jane Roe", CustomerGroup: "retail",
+		DirectDebit: &shopv1.DirectDebitMandate{Iban: "DE89370400440532013000", MandateId: "M-9",
+			SignedOn: &commonv1.Date{Year: 2026, Month: 1, Day: 2}, SequenceType: shopv1.SequenceType_SEQUENCE_TYPE_FIRST}}
+	if _, err := e.store.SaveCustomer(ctx, "acme", c, time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.EraseDebtor(ctx, "acme", "C9", "operator:ops", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(held{Group: "retail"}, e.held(t, "C9")); diff != "" {
+		t.Errorf("after erasure (-want +got):\n%s", diff)
+	}
+}

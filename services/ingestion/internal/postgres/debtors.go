@@ -68,6 +68,7 @@ func (s *Store) EraseDebtor(ctx context.Context, tenant, id, actor string, at ti
 	_, err := s.pool.Exec(ctx, `
 		UPDATE debtors
 		SET name = '', vat_id = '', email = '', address = NULL,
+		    iban = '', mandate_id = '', mandate_signed_on = NULL, sequence_type = '',
 		    erased_at = $3, erased_by = $4, updated_at = $3
 		WHERE tenant = $1 AND debtor_id = $2 AND erased_at IS NULL`,
 		tenant, id, at, actor)
