@@ -13,6 +13,10 @@
 // them there; the target binds one consumer per sender with
 // CommandFilter.
 //
+// The status feed for shops travels on o2c.<tenant>.status.<fact> in the
+// stream O2C_STATUS (StatusSubject, StatusStreamConfig); a service routes
+// its status facts there with StatusFacts.
+//
 // Failure policy (Consume, Decide): a handler returns nil when a message is
 // done and otherwise its error as it is. The consumer's fault classifier
 // sorts the error: a permanent class (invalid, conflict, not found,
@@ -72,10 +76,61 @@ func ValidTenant(s string) bool { return tenant.Valid(s) }
 func TenantFromSubject(subject string) (string, bool) { return tenant.FromSubject(subject) }
 
 // Routes says which subject a service's stored messages are relayed on: a
-// message type listed here is a command for the named target service; every
-// other type is an event of the service itself. Keys are protobuf full
+// message type listed here is a command for the named target service, or a
+// status fact when the target is StatusTarget; every other type is an event
+// of the service itself. Keys are protobuf full
 // names ("o2c.ledger.v1.ApplyPayment").
 type Routes map[string]string
+
+// StatusArea is the subject segment of the status feed: a service
+// relays its status facts on o2c.<tenant>.status.<fact> (StatusSubject)
+// instead of its own o2c.<tenant>.<service>.…, into the stream
+// StatusStream, which every service that owns a status fact may publish
+// to and shops may read their own tenant's part of.
+const StatusArea = "status"
+
+// StatusStream is the stream of the status feed, O2C_STATUS, over
+// o2c.*.status.>.
+var StatusStream = ServiceStream(StatusArea)
+
+// StatusTarget is the Routes value of a message that is a status fact. It
+// contains a dot, so no service is ever named so.
+const StatusTarget = "o2c.status"
+
+// StatusFacts returns Routes relaying each of the full names on the status
+// feed (StatusSubject).
+func StatusFacts(fullNames ...string) Routes { return CommandsFor(StatusTarget, fullNames...) }
+
+// StatusSubject returns o2c.<tenant>.status.<fact>, where <fact> is
+// EventName of fullName: "o2c.status.v1.InvoiceStatusChanged" ->
+// o2c.<tenant>.status.invoice-status.changed.
+func StatusSubject(tenant, fullName string) string {
+	return ServiceSubject(tenant, StatusArea, EventName(fullName))
+}
+
+// StatusStreamConfig is the declaration of StatusStream with the default
+// limits.
+func StatusStreamConfig() jetstream.StreamConfig { return StatusStreamConfigWith(Limits{}) }
+
+// StatusStreamConfigWith is the declaration of StatusStream with the
+// limits l. Any service that publishes status facts may declare it.
+func StatusStreamConfigWith(l Limits) jetstream.StreamConfig {
+	c := ServiceStreamConfigWith(StatusArea, l)
+	c.Description = "The status feed: facts about invoices and customers for the shops, o2c.<tenant>.status.<fact>"
+	return c
+}
+
+// With returns the routes of r and o together (o's win on a conflict).
+func (r Routes) With(o Routes) Routes {
+	out := make(Routes, len(r)+len(o))
+	for k, v := range r {
+		out[k] = v
+	}
+	for k, v := range o {
+		out[k] = v
+	}
+	return out
+}
 
 // CommandsFor returns Routes sending each of the full names to target.
 func CommandsFor(target string, fullNames ...string) Routes {
@@ -87,10 +142,13 @@ func CommandsFor(target string, fullNames ...string) Routes {
 }
 
 // Subject returns the subject service relays a stored message of type
-// fullName for tenant on: CommandSubject for a command in r, else
-// ServiceSubject with EventName.
+// fullName for tenant on: StatusSubject for a status fact in r,
+// CommandSubject for a command in r, else ServiceSubject with EventName.
 func (r Routes) Subject(tenant, service, fullName string) string {
 	if target, ok := r[fullName]; ok {
+		if target == StatusTarget {
+			return StatusSubject(tenant, fullName)
+		}
 		return CommandSubject(tenant, service, target, fullName)
 	}
 	return ServiceSubject(tenant, service, EventName(fullName))

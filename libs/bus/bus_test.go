@@ -58,3 +58,21 @@ func TestBackoffGrowsAndIsBounded(t *testing.T) {
 		prev = d
 	}
 }
+
+func TestRoutesSubject(t *testing.T) {
+	t.Parallel()
+	r := CommandsFor("ledger", "o2c.matching.v1.ApplyPayment").With(StatusFacts("o2c.status.v1.InvoiceStatusChanged"))
+	for _, c := range []struct{ fullName, want string }{
+		{"o2c.status.v1.InvoiceStatusChanged", "o2c.acme.status.invoice-status.changed"},
+		{"o2c.matching.v1.ApplyPayment", "o2c.acme.matching.ledger.apply-payment"},
+		{"o2c.matching.v1.PaymentMatched", "o2c.acme.matching.payment.matched"},
+	} {
+		if got := r.Subject("acme", "matching", c.fullName); got != c.want {
+			t.Errorf("Subject(%q) = %q, want %q", c.fullName, got, c.want)
+		}
+	}
+	cfg := StatusStreamConfig()
+	if cfg.Name != "O2C_STATUS" || len(cfg.Subjects) != 1 || cfg.Subjects[0] != "o2c.*.status.>" {
+		t.Errorf("StatusStreamConfig = %s over %v, want O2C_STATUS over o2c.*.status.>", cfg.Name, cfg.Subjects)
+	}
+}
