@@ -1,7 +1,7 @@
 // Command ingestion is the o2c ingestion service: it validates and
 // deduplicates what shops publish and hands the normalized events to the
 // rest of o2c. Configuration is by environment (`ingestion --help` lists
-// it; see libs/host.Config). The tenants file (O2C_TENANTS) names the
+// it; see libs/host.Config and service.LedgerClient). The tenants file (O2C_TENANTS) names the
 // tenants whose messages are accepted and gives their tax rules, the
 // ledger's, so that ingestion accepts exactly what the ledger books.
 package main
@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
 	"github.com/o2c-platform/o2c/libs/host"
 	"github.com/o2c-platform/o2c/libs/redact"
@@ -30,6 +32,9 @@ func main() {
 			fmt.Fprintln(os.Stderr, "ingestion:", err)
 			os.Exit(2)
 		}
+		for _, v := range service.LedgerVariables() {
+			fmt.Fprintf(os.Stdout, "  %s\n      %s\n", v.Name, v.Meaning)
+		}
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -46,9 +51,22 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
+	lc, err := service.LedgerClientFromEnv(getenv)
+	if err != nil {
+		return err
+	}
 	ts, err := tenants.Load(cfg.TenantsFile)
 	if err != nil {
 		return err
+	}
+	opt := service.Options{Tenants: ts}
+	conn, err := lc.Dial()
+	if err != nil {
+		return err
+	}
+	if conn != nil {
+		defer conn.Close()
+		opt.Ledger = ledgerv1grpc.NewLedgerServiceClient(conn)
 	}
 	p, shutdown, err := telemetry.Setup(ctx, service.Name, getenv)
 	if err != nil {
@@ -56,5 +74,5 @@ func run(ctx context.Context, getenv func(string) string) error {
 	}
 	defer shutdown(context.WithoutCancel(ctx))
 	log := slog.New(redact.NewHandler(slog.NewJSONHandler(os.Stderr, nil)))
-	return service.Run(ctx, cfg, service.Options{Tenants: ts}, p, log, nil)
+	return service.Run(ctx, cfg, opt, p, log, nil)
 }

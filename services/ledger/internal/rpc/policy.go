@@ -13,6 +13,8 @@ import (
 //
 //   - Reports and open items (LedgerService queries, LedgerQueryService):
 //     accountants, customer service, operators and platform admins.
+//     ListOpenItems also services (the service role), for the tenants
+//     their credentials name: ingestion asks it before erasing a debtor.
 //   - Commands the other services send (RegisterInvoice, ApplyPayment,
 //     ReturnPayment, AssessCharge, WriteOff, RecoverWrittenOff,
 //     RecordAgencyCollection, IssueCreditNote): accountants, and services
@@ -31,7 +33,7 @@ var Policy = func() auth.Policy {
 	bookers := auth.Allow(identity.Accountant, identity.Service)
 	accountants := auth.Allow(identity.Accountant)
 	return auth.Policy{
-		ledgerv1grpc.LedgerService_ListOpenItems_FullMethodName:       readers,
+		ledgerv1grpc.LedgerService_ListOpenItems_FullMethodName:       auth.Allow(identity.Accountant, identity.CustomerService, identity.Operator, identity.PlatformAdmin, identity.Service),
 		ledgerv1grpc.LedgerService_ListAccountBalances_FullMethodName: readers,
 		ledgerv1grpc.LedgerService_PostJournalEntry_FullMethodName:    accountants,
 
