@@ -46,6 +46,7 @@ var (
 	accepted  = ingestionv1.SubmitOutcome_SUBMIT_OUTCOME_ACCEPTED
 	duplicate = ingestionv1.SubmitOutcome_SUBMIT_OUTCOME_DUPLICATE
 	rejected  = ingestionv1.SubmitOutcome_SUBMIT_OUTCOME_REJECTED
+	held      = ingestionv1.SubmitOutcome_SUBMIT_OUTCOME_HELD
 )
 
 func at(hour int) *timestamppb.Timestamp {
@@ -142,7 +143,7 @@ func shopEvents() []step {
 		{"credit note beyond the open amount", creditNote("GS-3", "RE-1", "C-1", 5001), rejected, "below_zero",
 			"credit note GS-3: document would take the invoice below zero: it credits 59.51 EUR, but invoice RE-1 has 59.50 EUR left of 119.00 EUR"},
 		{"credit note for another debtor's invoice", creditNote("GS-4", "RE-1", "C-2", 100), rejected, "other_debtor", `customer_id "C-2", but invoice RE-1 is for another debtor`},
-		{"credit note before its invoice", creditNote("GS-5", "RE-404", "C-1", 100), rejected, "unknown_invoice", "invoice RE-404 not known (yet)"},
+		{"credit note before its invoice", creditNote("GS-5", "RE-404", "C-1", 100), held, "", "invoice RE-404 not known (yet)"},
 
 		{"second invoice", testInvoice("RE-2", 2000), accepted, "", ""},
 		{"cancellation", st, accepted, "", ""},

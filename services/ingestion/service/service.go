@@ -54,6 +54,20 @@ type Options struct {
 	// for a debtor's open items before erasing it. Nil refuses every
 	// erasure as UNAVAILABLE, saying that no ledger is configured.
 	Ledger ledgerv1grpc.LedgerServiceClient
+	// Now is the clock of held messages (when held, when too long); nil
+	// means time.Now.
+	Now func() time.Time
+	// SweepInterval is how often held messages are swept (see
+	// consumer.Processor.Sweep); zero means a minute.
+	SweepInterval time.Duration
+}
+
+// sweepInterval is d, or a minute for zero.
+func sweepInterval(d time.Duration) time.Duration {
+	if d <= 0 {
+		return time.Minute
+	}
+	return d
 }
 
 // LedgerClient is how ingestion reaches the ledger's LedgerService as
@@ -197,7 +211,15 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 	ingestionv1grpc.RegisterDebtorServiceServer(h.GRPC, &rpc.DebtorService{
 		Store: postgres.New(h.Pool), OpenItems: rpc.Ledger{Client: opt.Ledger}, Tenants: opt.Tenants, Now: time.Now,
 	})
-	proc := &consumer.Processor{Events: h.Events, Debtors: postgres.New(h.Pool), Tenants: opt.Tenants, Tax: opt.Tenants.Tax}
+	store := postgres.New(h.Pool)
+	proc := &consumer.Processor{Events: h.Events, Debtors: store, Tenants: opt.Tenants, Tax: opt.Tenants.Tax,
+		Pending: store, Rejections: h.Rejections, Consumer: Durable, Now: opt.Now}
+	// Holds outlive their holding period only by one sweep interval.
+	h.Go(func(ctx context.Context) error {
+		return proc.SweepEvery(ctx, sweepInterval(opt.SweepInterval), func(err error) {
+			log.Warn("sweeping held shop messages failed; retried at the next sweep", "err", err)
+		})
+	})
 	// One code path behind both doors: the IngestionService hands each
 	// event to the consumer's processor.
 	ingestionv1grpc.RegisterIngestionServiceServer(h.GRPC, &rpc.IngestionService{Processor: proc, Classify: h.Classify})

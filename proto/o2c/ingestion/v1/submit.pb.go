@@ -35,6 +35,13 @@ const (
 	SubmitOutcome_SUBMIT_OUTCOME_DUPLICATE SubmitOutcome = 2
 	// Not stored; see reason_code and reason. Correct it and submit again.
 	SubmitOutcome_SUBMIT_OUTCOME_REJECTED SubmitOutcome = 3
+	// Held until what it refers to is accepted (an invoice before a credit
+	// note or cancellation of it, a capture before its chargeback, a
+	// customer's data before an invoice that names only debtor.customer_id);
+	// reason says what it waits for. It is then handled again by itself;
+	// after the tenant's holding period it ends in the rejection store
+	// (held_too_long). `o2c pending` lists what is held.
+	SubmitOutcome_SUBMIT_OUTCOME_HELD SubmitOutcome = 4
 )
 
 // Enum value maps for SubmitOutcome.
@@ -44,12 +51,14 @@ var (
 		1: "SUBMIT_OUTCOME_ACCEPTED",
 		2: "SUBMIT_OUTCOME_DUPLICATE",
 		3: "SUBMIT_OUTCOME_REJECTED",
+		4: "SUBMIT_OUTCOME_HELD",
 	}
 	SubmitOutcome_value = map[string]int32{
 		"SUBMIT_OUTCOME_UNSPECIFIED": 0,
 		"SUBMIT_OUTCOME_ACCEPTED":    1,
 		"SUBMIT_OUTCOME_DUPLICATE":   2,
 		"SUBMIT_OUTCOME_REJECTED":    3,
+		"SUBMIT_OUTCOME_HELD":        4,
 	}
 )
 
@@ -482,12 +491,13 @@ const file_o2c_ingestion_v1_submit_proto_rawDesc = "" +
 	"\vreason_code\x18\x03 \x01(\tR\n" +
 	"reasonCode\x12\x16\n" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x19\n" +
-	"\bevent_id\x18\x05 \x01(\tR\aeventId*\x87\x01\n" +
+	"\bevent_id\x18\x05 \x01(\tR\aeventId*\xa0\x01\n" +
 	"\rSubmitOutcome\x12\x1e\n" +
 	"\x1aSUBMIT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17SUBMIT_OUTCOME_ACCEPTED\x10\x01\x12\x1c\n" +
 	"\x18SUBMIT_OUTCOME_DUPLICATE\x10\x02\x12\x1b\n" +
-	"\x17SUBMIT_OUTCOME_REJECTED\x10\x03B\xc5\x01\n" +
+	"\x17SUBMIT_OUTCOME_REJECTED\x10\x03\x12\x17\n" +
+	"\x13SUBMIT_OUTCOME_HELD\x10\x04B\xc5\x01\n" +
 	"\x14com.o2c.ingestion.v1B\vSubmitProtoP\x01Z>github.com/o2c-platform/o2c/proto/o2c/ingestion/v1;ingestionv1\xa2\x02\x03OIX\xaa\x02\x10O2c.Ingestion.V1\xca\x02\x10O2c\\Ingestion\\V1\xe2\x02\x1cO2c\\Ingestion\\V1\\GPBMetadata\xea\x02\x12O2c::Ingestion::V1b\x06proto3"
 
 var (

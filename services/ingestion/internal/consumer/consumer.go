@@ -17,9 +17,9 @@
 // handler reads (unknown_event_type, invoice.ErrUnknownEventType), an
 // undecodable message (decode), an invalid message (invalid,
 // tenant_mismatch), a changed message under a natural key already accepted
-// (conflict), and for cancellations and credit notes an invoice not known
-// (yet) (unknown_invoice), of another debtor (other_debtor) or currency
-// (other_currency), or taken below zero (below_zero). On JetStream,
+// (conflict), and for cancellations and credit notes an invoice of
+// another debtor (other_debtor) or currency (other_currency), or taken
+// below zero (below_zero). On JetStream,
 // bus.Consume records such a failure as a rejection an operator can replay
 // or resolve. These checks run before anything is stored, so no rejected
 // message changes anything. Storage failures are classified by the host's
@@ -29,6 +29,16 @@
 // Documents that refer to an invoice are appended to the invoice's stream
 // at the version read, so the "not below zero" check holds against
 // concurrent writers; a version conflict re-reads and checks again.
+//
+// Out of order is normal: a credit note or cancellation before its
+// invoice, a chargeback before its capture and an invoice that names only
+// debtor.customer_id before that customer's data are held (outcome Held;
+// see Pending), and handled again through Handle when what they wait for
+// is accepted. An invoice that carries its debtor data is never held. A
+// hold that outlives the tenant's holding period is moved to the
+// rejection store by Sweep (reason code held_too_long). Without a Pending
+// store such messages are rejected (unknown_invoice, unknown_capture,
+// unknown_customer).
 package consumer
 
 import (
@@ -102,6 +112,23 @@ type Debtors interface {
 	// SaveCustomer records a customer's data as of updatedAt unless a
 	// later version is held; it reports whether it did.
 	SaveCustomer(ctx context.Context, tenant string, c *shopv1.Customer, updatedAt time.Time) (bool, error)
+	// KnownCustomer returns the data held of a customer as a debtor, and
+	// false when none is held (never received, or erased).
+	KnownCustomer(ctx context.Context, tenant, id string) (*shopv1.Debtor, bool, error)
+}
+
+// Pending keeps held messages (package postgres implements it); its
+// errors are storage failures.
+type Pending interface {
+	// Hold records h; holding a message again keeps its first HeldAt.
+	Hold(ctx context.Context, h shop.Hold) error
+	// Waiting returns tenant's holds waiting for fact, oldest first.
+	Waiting(ctx context.Context, tenant string, fact shop.Fact) ([]shop.Hold, error)
+	// Pending returns tenant's holds (every tenant's for ""), oldest
+	// first.
+	Pending(ctx context.Context, tenant string) ([]shop.Hold, error)
+	// Release deletes a hold.
+	Release(ctx context.Context, tenant, eventType, document string) error
 }
 
 // Tenants says which tenants exist: those of the tenants file. Check
@@ -123,6 +150,20 @@ type Processor struct {
 	// Tax returns a tenant's tax table, the one the ledger books by; nil
 	// means tax.Default() for every tenant.
 	Tax func(tenant string) *tax.Table
+	// Pending holds messages that wait for another; nil rejects them.
+	Pending Pending
+	// Rejections records held messages that can no longer be accepted:
+	// released and then rejected, or held too long (see Sweep). Required
+	// with Pending.
+	Rejections bus.Recorder
+	// Consumer is the durable name the rejections of held messages are
+	// recorded under, so that a replay runs them through Process again.
+	Consumer string
+	// HoldingPeriod returns how long a tenant's messages are held; nil
+	// means shop.DefaultHoldingPeriod.
+	HoldingPeriod func(tenant string) time.Duration
+	// Now is the clock of holds; nil means time.Now.
+	Now func() time.Time
 }
 
 // Outcome is what Handle did with an acceptable message.
@@ -136,12 +177,18 @@ const (
 	// (or the customer version is older than the one held): nothing
 	// changed.
 	Duplicate
+	// Held means the message waits for another (Result.WaitsFor) and is
+	// kept until it arrives: nothing was stored as an event.
+	Held
 )
 
 // Result is the outcome of one message and the id of its event.
 type Result struct {
 	Outcome Outcome
 	EventID uuid.UUID
+	// WaitsFor is what a held message waits for; Reason says so.
+	WaitsFor shop.Fact
+	Reason   string
 }
 
 // Process handles one message on a shop subject (see Handle): nil when it
@@ -193,6 +240,23 @@ func (p *Processor) CheckTenant(tenant string) error {
 // wraps a sentinel of package invoice or shop, or a storage failure.
 // Nothing, master data included, changes unless the message is accepted.
 func (p *Processor) Handle(ctx context.Context, tenant string, msg proto.Message) (Result, error) {
+	res, err := p.handle(ctx, tenant, msg)
+	if fact, ok := shop.Awaits(err); ok && p.Pending != nil {
+		return p.hold(ctx, tenant, msg, fact, err)
+	}
+	if err != nil {
+		return res, err
+	}
+	if fact, ok := provides(msg); ok {
+		if err := p.release(ctx, tenant, fact); err != nil {
+			return Result{}, err
+		}
+	}
+	return res, nil
+}
+
+// handle is Handle without holds.
+func (p *Processor) handle(ctx context.Context, tenant string, msg proto.Message) (Result, error) {
 	var opts []invoice.Option
 	if p.Tax != nil {
 		opts = append(opts, invoice.WithTaxTable(p.Tax(tenant)))
@@ -222,7 +286,15 @@ func (p *Processor) Handle(ctx context.Context, tenant string, msg proto.Message
 		return p.simple(ctx, e, err)
 	case *shopv1.ChargebackNotified:
 		e, err := shop.Chargeback(m, tenant)
-		return p.simple(ctx, e, err)
+		if err != nil {
+			return Result{}, rejected(err, "")
+		}
+		return p.appendOnce(ctx, e.Stream, func(history []eventstore.Event) (shop.Event, error) {
+			if err := shop.CheckCapture(payloads(history), m.GetProvider(), m.GetCaptureReference(), "chargeback "+e.Document); err != nil {
+				return shop.Event{}, err
+			}
+			return e, nil
+		})
 	default:
 		return Result{}, fault.WithDetail(fmt.Errorf("%w: %T", invoice.ErrUnknownEventType, msg), fault.Detail{Code: "unknown_event_type"})
 	}
@@ -231,12 +303,38 @@ func (p *Processor) Handle(ctx context.Context, tenant string, msg proto.Message
 // invoiceIssued handles an InvoiceIssued of tenant (see Handle).
 func (p *Processor) invoiceIssued(ctx context.Context, tenant string, inv *shopv1.InvoiceIssued, opts []invoice.Option) (Result, error) {
 	number := inv.GetInvoiceNumber()
+	sent := inv
+	byReference := invoice.DebtorByReference(inv)
+	if byReference {
+		id := inv.GetDebtor().GetCustomerId()
+		d, ok, err := p.Debtors.KnownCustomer(ctx, tenant, id)
+		if err != nil {
+			return Result{}, fmt.Errorf("invoice %s: %w", number, err)
+		}
+		if !ok {
+			if err := invoice.ValidateHeld(inv, tenant, opts...); err != nil {
+				return Result{}, rejected(err, number)
+			}
+			return Result{}, &shop.WaitError{Fact: shop.Fact{Kind: shop.AwaitCustomer, Key: id},
+				Err: fmt.Errorf("invoice %s: %w: it names only debtor.customer_id %q", number, shop.ErrUnknownCustomer, id)}
+		}
+		inv = proto.Clone(inv).(*shopv1.InvoiceIssued)
+		inv.Debtor = d
+	}
 	if err := invoice.Validate(inv, tenant, opts...); err != nil {
 		return Result{}, rejected(err, number)
 	}
 	ev, err := invoice.Normalize(inv)
 	if err != nil {
 		return Result{}, fault.WithDetail(err, fault.Detail{Document: number})
+	}
+	if byReference {
+		// The event stands for the message as sent, not for the
+		// customer data it was completed with: the same message sent
+		// again is a duplicate even after the customer's data changed.
+		if ev.SourceHash, err = invoice.SourceHash(sent); err != nil {
+			return Result{}, fault.WithDetail(err, fault.Detail{Document: number})
+		}
 	}
 	occurred := invoice.ToTime(inv.GetIssueDate())
 	if inv.GetIssuedAt().IsValid() {
@@ -255,7 +353,11 @@ func (p *Processor) invoiceIssued(ctx context.Context, tenant string, inv *shopv
 	}
 	// Master data follows the accepted invoice only: a rejected message
 	// never changes it. Should this fail, the redelivery finds the invoice
-	// stored (a duplicate) and saves the debtor again.
+	// stored (a duplicate) and saves the debtor again. An invoice that
+	// named only its customer brings no data of its own.
+	if byReference {
+		return res, nil
+	}
 	if err := p.Debtors.SaveDebtor(ctx, tenant, inv.GetDebtor()); err != nil {
 		return Result{}, fmt.Errorf("invoice %s: %w", number, err)
 	}
@@ -274,11 +376,7 @@ func (p *Processor) simple(ctx context.Context, e shop.Event, err error) (Result
 // the invoice stream it refers to, built from the stream's state.
 func (p *Processor) correction(ctx context.Context, stream eventstore.StreamID, doc string, build func(shop.InvoiceState) (shop.Event, error)) (Result, error) {
 	return p.appendOnce(ctx, stream, func(history []eventstore.Event) (shop.Event, error) {
-		payloads := make([]proto.Message, len(history))
-		for i, e := range history {
-			payloads[i] = e.Payload
-		}
-		return build(shop.Fold(payloads, doc))
+		return build(shop.Fold(payloads(history), doc))
 	})
 }
 
@@ -375,6 +473,10 @@ func rejected(err error, doc string) error {
 		code = "invalid"
 	case errors.Is(err, shop.ErrUnknownInvoice):
 		code = "unknown_invoice"
+	case errors.Is(err, shop.ErrUnknownCapture):
+		code = "unknown_capture"
+	case errors.Is(err, shop.ErrUnknownCustomer):
+		code = "unknown_customer"
 	case errors.Is(err, shop.ErrOtherDebtor):
 		code = "other_debtor"
 	case errors.Is(err, shop.ErrOtherCurrency):
@@ -385,6 +487,14 @@ func rejected(err error, doc string) error {
 		return err // a storage failure: the host's chain classifies it
 	}
 	return fault.WithDetail(err, fault.Detail{Code: code, Document: doc})
+}
+
+func payloads(history []eventstore.Event) []proto.Message {
+	ps := make([]proto.Message, len(history))
+	for i, e := range history {
+		ps[i] = e.Payload
+	}
+	return ps
 }
 
 func has(history []eventstore.Event, id uuid.UUID) bool {

@@ -43,6 +43,10 @@ func (s *store) SaveCustomer(context.Context, string, *shopv1.Customer, time.Tim
 	return true, nil
 }
 
+func (s *store) KnownCustomer(context.Context, string, string) (*shopv1.Debtor, bool, error) {
+	return nil, false, nil
+}
+
 func eur(m int64) *commonv1.Money { return &commonv1.Money{MinorUnits: m, Currency: "EUR"} }
 
 // jsonInvoice returns a valid invoice of tenant as JSON.

@@ -77,6 +77,10 @@ func (s *IngestionService) SubmitShopEvents(ctx context.Context, req *ingestionv
 			r.Outcome, r.ReasonCode, r.Reason = ingestionv1.SubmitOutcome_SUBMIT_OUTCOME_REJECTED, fault.DetailOf(err).Code, err.Error()
 			continue
 		}
+		if res.Outcome == consumer.Held {
+			r.Outcome, r.Reason = ingestionv1.SubmitOutcome_SUBMIT_OUTCOME_HELD, res.Reason
+			continue
+		}
 		r.EventId = res.EventID.String()
 		r.Outcome = ingestionv1.SubmitOutcome_SUBMIT_OUTCOME_ACCEPTED
 		if res.Outcome == consumer.Duplicate {

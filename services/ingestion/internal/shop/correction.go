@@ -168,7 +168,8 @@ func Cancellation(c *shopv1.InvoiceCancelled, subjectTenant string, state Invoic
 func checkAgainst(state InvoiceState, number, debtorID string, gross *commonv1.Money, doc string) error {
 	inv := state.Invoice
 	if inv == nil {
-		return fmt.Errorf("%s: %w: invoice %s not known (yet)", doc, ErrUnknownInvoice, number)
+		return &WaitError{Fact: Fact{AwaitInvoice, number},
+			Err: fmt.Errorf("%s: %w: invoice %s not known (yet)", doc, ErrUnknownInvoice, number)}
 	}
 	if inv.GetDebtorId() != debtorID {
 		return fmt.Errorf("%s: %w: customer_id %q, but invoice %s is for another debtor", doc, ErrOtherDebtor, debtorID, number)

@@ -7,10 +7,23 @@ import (
 )
 
 // ErrUnknownInvoice means a cancellation or credit note refers to an
-// invoice o2c has not accepted (yet). Out-of-order arrival is not held
-// back for now: the document is rejected, and an operator can replay it
-// once the invoice is there.
+// invoice o2c has not accepted (yet). It comes as a *WaitError: the
+// consumer holds the document until the invoice arrives.
 var ErrUnknownInvoice = errors.New("invoice not known (yet)")
+
+// ErrUnknownCapture means a chargeback refers to a payment capture o2c has
+// not accepted (yet). It comes as a *WaitError: the chargeback is held
+// until the capture arrives.
+var ErrUnknownCapture = errors.New("capture not known (yet)")
+
+// ErrUnknownCustomer means an invoice names only debtor.customer_id and
+// o2c holds no data of that customer (yet). It comes as a *WaitError: the
+// invoice is held until the customer's data arrives.
+var ErrUnknownCustomer = errors.New("customer data not known (yet)")
+
+// ErrHeldTooLong means a held message's fact did not arrive within the
+// tenant's holding period; the message goes to the rejection store.
+var ErrHeldTooLong = errors.New("held too long")
 
 // ErrOtherDebtor means a cancellation or credit note names another
 // customer than the invoice it refers to.
@@ -34,6 +47,9 @@ var ErrChanged = errors.New("was already accepted with different content")
 // other documents; validation problems are invoice.ErrInvalid.
 var Errors = fault.Table{
 	{Err: ErrUnknownInvoice, Class: fault.NotFound},
+	{Err: ErrUnknownCapture, Class: fault.NotFound},
+	{Err: ErrUnknownCustomer, Class: fault.NotFound},
+	{Err: ErrHeldTooLong, Class: fault.NotFound},
 	{Err: ErrOtherDebtor, Class: fault.Conflict},
 	{Err: ErrBelowZero, Class: fault.Conflict},
 	{Err: ErrOtherCurrency, Class: fault.Conflict},
