@@ -122,8 +122,11 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 	ledgerv1grpc.RegisterLedgerQueryServiceServer(h.GRPC, &rpc.LedgerQueryService{Reports: store, Tenants: opt.Tenants})
 	ledgerv1grpc.RegisterLedgerCommandServiceServer(h.GRPC, &rpc.CommandService{Commander: commander, Tenants: opt.Tenants})
 	if err := h.Consume(ctx, bus.Consumer{
-		Stream: bus.ServiceStream("ingestion"), Durable: "ledger-invoices", FilterSubjects: []string{consumer.InvoiceSubjects},
-	}, booker.BookInvoice); err != nil {
+		// One consumer for invoices, credit notes and cancellations, so that
+		// a credit note is booked after its invoice; its name predates the
+		// credit notes and is kept so that it resumes where it was.
+		Stream: bus.ServiceStream("ingestion"), Durable: "ledger-invoices", FilterSubjects: consumer.IngestedSubjects(),
+	}, booker.BookIngested); err != nil {
 		h.Close()
 		return nil, err
 	}

@@ -260,6 +260,13 @@ func (b *batch) openCredit(debtor, account, cur string, amount int64, doc, entry
 	b.openItem(it)
 }
 
+// InvoiceItemID returns the id of the open item that invoice number opens
+// for tenant (RegisterInvoice), so that a credit note or cancellation
+// arriving with only the invoice's number can name it.
+func InvoiceItemID(tenant, number string) string {
+	return (&batch{l: &Ledger{tenant: tenant}}).derive("invoice", number, "open-item")
+}
+
 // PaymentEntryID returns the id of the journal entry that books payment
 // paymentID of tenant, so that a return can find it.
 func PaymentEntryID(tenant, paymentID string) string {

@@ -1,7 +1,7 @@
 // Package consumer is the ledger's JetStream side. It books what other
-// services publish: the invoices ingestion accepted
-// (o2c.<tenant>.ingestion.invoice.ingested) as RegisterInvoice commands,
-// and the ledger commands of commands.proto that any service publishes on
+// services publish: the invoices, credit notes and cancellations ingestion
+// accepted (IngestedSubjects) as RegisterInvoice and IssueCreditNote
+// commands, and the ledger commands of commands.proto that any service publishes on
 // o2c.<tenant>.<service>.ledger.<command> (<command> is the message name in
 // kebab case, e.g. o2c.acme.matching.ledger.apply-payment). It never reads
 // shop.* subjects.
@@ -39,6 +39,41 @@
 // contention) redelivered with back-off until the consumer gives up and
 // records it too.
 //
+// # Credit notes and cancellations
+//
+// Ingestion accepts a credit note or cancellation only after its invoice
+// (same debtor and currency, never crediting more than the invoice's gross
+// in total, nothing after a cancellation), and its relay publishes the
+// invoice's stream in order; the ledger reads invoices, credit notes and
+// cancellations through one durable consumer, whose handler runs one
+// message at a time, so it sees them in that order too.
+//
+// A credit note is booked as IssueCreditNote with the key
+// "credit-note:<number>", allocated to the open item of the invoice it
+// names (books.InvoiceItemID) and with the VAT per rate as the shop sent
+// it; what exceeds the item's open amount (the invoice was paid) becomes a
+// credit balance.
+//
+// A cancellation (Storno) is booked as a credit note too, for the
+// invoice's gross and VAT per rate, with the key "cancellation:<number>"
+// and the cancellation's number as document number. It is not a reversal
+// of the invoice's entry (ReverseEntry): a reversal is dated on the
+// invoice's date, which moves the output VAT correction into the invoice's
+// period (possibly filed or closed) instead of the period of the
+// cancellation (§ 17 UStG), and it is refused for an invoice that was paid
+// or partly cleared. As a credit note it is dated on the cancellation's
+// issue date, corrects revenue and VAT per rate there, clears the invoice's
+// open item to zero and leaves what had been paid as a credit balance to
+// refund.
+//
+// An invoice the books do not hold (yet) when its credit note arrives was
+// either not booked yet (its own delivery failed for a passing reason and
+// comes again) or rejected; the credit note is therefore redelivered with
+// back-off (code invoice_not_booked) until the consumer gives up and
+// records it. A marketplace invoice's item belongs to the marketplace's
+// debtor, not to the buyer the shop names, so its credit note is rejected
+// by the books as an invalid allocation and recorded.
+//
 // # Senders
 //
 // The ledger takes each command only from the services entitled to send
@@ -66,14 +101,28 @@ import (
 	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
 
 	"github.com/o2c-platform/o2c/libs/bus"
+	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/eventstore/relay"
 	"github.com/o2c-platform/o2c/libs/fault"
 	"github.com/o2c-platform/o2c/libs/tenants"
 	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 )
 
-// InvoiceSubjects is the filter of the ledger's invoice consumer.
-const InvoiceSubjects = "o2c.*.ingestion.invoice.ingested"
+// The subjects of ingestion's events the ledger books (bus.EventName of
+// the message names).
+const (
+	InvoiceSubjects      = "o2c.*.ingestion.invoice.ingested"
+	CreditNoteSubjects   = "o2c.*.ingestion.credit-note.ingested"
+	CancellationSubjects = "o2c.*.ingestion.invoice-cancellation.ingested"
+)
+
+// IngestedSubjects returns the filters of the ledger's consumer of
+// ingestion's stream: invoices, credit notes and cancellations, read
+// through one consumer so that they are booked in the order ingestion
+// accepted them.
+func IngestedSubjects() []string {
+	return []string{InvoiceSubjects, CreditNoteSubjects, CancellationSubjects}
+}
 
 // CommandSources returns the services whose streams the ledger reads
 // commands from.
@@ -164,11 +213,41 @@ func InvoiceCommand(inv *ingestionv1.InvoiceIngested) *ledgerv1.RegisterInvoice 
 		// the marketplace, the buyer is a reference and is never dunned.
 		cmd.Marketplace = inv.GetChannel().GetMarketplace()
 	}
-	for _, v := range inv.GetVat() {
-		cmd.Vat = append(cmd.Vat, &ledgerv1.VatAmount{RateBp: v.GetRateBp(), Net: money(v.GetNet()), Vat: money(v.GetVat()),
+	cmd.Vat = vatAmounts(inv.GetVat())
+	return cmd
+}
+
+// CreditNoteCommand returns the IssueCreditNote command of an ingested
+// credit note: key "credit-note:" plus its number, allocated to the open
+// item of the invoice it credits, VAT per rate as sent.
+func CreditNoteCommand(cn *ingestionv1.CreditNoteIngested) *ledgerv1.IssueCreditNote {
+	return &ledgerv1.IssueCreditNote{
+		Tenant: cn.GetTenant(), IdempotencyKey: "credit-note:" + cn.GetCreditNoteNumber(), CreditNoteNumber: cn.GetCreditNoteNumber(),
+		DebtorId: cn.GetDebtorId(), OpenItemId: books.InvoiceItemID(cn.GetTenant(), cn.GetInvoiceNumber()), Currency: cn.GetCurrency(),
+		Vat: vatAmounts(cn.GetVat()), Gross: money(cn.GetGross()), IssueDate: cn.GetIssueDate(),
+	}
+}
+
+// CancellationCommand returns the IssueCreditNote command of an ingested
+// cancellation: the invoice's gross and VAT per rate credited under the
+// cancellation's number with key "cancellation:" plus that number,
+// allocated to the invoice's open item (see the package comment for why
+// not a reversal).
+func CancellationCommand(c *ingestionv1.InvoiceCancellationIngested) *ledgerv1.IssueCreditNote {
+	return &ledgerv1.IssueCreditNote{
+		Tenant: c.GetTenant(), IdempotencyKey: "cancellation:" + c.GetCancellationNumber(), CreditNoteNumber: c.GetCancellationNumber(),
+		DebtorId: c.GetDebtorId(), OpenItemId: books.InvoiceItemID(c.GetTenant(), c.GetInvoiceNumber()), Currency: c.GetCurrency(),
+		Vat: vatAmounts(c.GetVat()), Gross: money(c.GetGross()), IssueDate: c.GetIssueDate(),
+	}
+}
+
+func vatAmounts(vs []*shopv1.VatTotal) []*ledgerv1.VatAmount {
+	var out []*ledgerv1.VatAmount
+	for _, v := range vs {
+		out = append(out, &ledgerv1.VatAmount{RateBp: v.GetRateBp(), Net: money(v.GetNet()), Vat: money(v.GetVat()),
 			TaxCountry: v.GetTaxCountry(), TaxTreatment: v.GetTaxTreatment()})
 	}
-	return cmd
+	return out
 }
 
 func money(m *commonv1.Money) *commonv1.Money {
@@ -188,16 +267,61 @@ func (b *Booker) BookInvoice(ctx context.Context, msg bus.Msg) error {
 	if !ok {
 		return bus.Permanent(fmt.Errorf("event %s on %s is a %s, not an InvoiceIngested", ev.EventID, msg.Subject, ev.Type))
 	}
+	return b.bookInvoice(ctx, ev, inv)
+}
+
+// BookIngested is the handler of ingestion's events the ledger books
+// (IngestedSubjects): an invoice as RegisterInvoice, a credit note or
+// cancellation as IssueCreditNote (see the package comment). Any other
+// event is rejected as invalid.
+func (b *Booker) BookIngested(ctx context.Context, msg bus.Msg) error {
+	ev, err := relay.DecodeMsg(msg.Header, msg.Data, nil)
+	if err != nil {
+		return bus.Permanent(fmt.Errorf("message on %s: %w", msg.Subject, err))
+	}
+	switch p := ev.Payload.(type) {
+	case *ingestionv1.InvoiceIngested:
+		return b.bookInvoice(ctx, ev, p)
+	case *ingestionv1.CreditNoteIngested:
+		return b.bookCredit(ctx, ev, "credit note", p.GetCreditNoteNumber(), p.GetInvoiceNumber(), CreditNoteCommand(p))
+	case *ingestionv1.InvoiceCancellationIngested:
+		return b.bookCredit(ctx, ev, "cancellation", p.GetCancellationNumber(), p.GetInvoiceNumber(), CancellationCommand(p))
+	}
+	return bus.Permanent(fmt.Errorf("event %s on %s is a %s, which the ledger does not book", ev.EventID, msg.Subject, ev.Type))
+}
+
+func (b *Booker) bookInvoice(ctx context.Context, ev eventstore.Event, inv *ingestionv1.InvoiceIngested) error {
 	if err := b.checkTenant(inv.GetTenant(), inv.GetInvoiceNumber()); err != nil {
 		return fmt.Errorf("book invoice %s: %w", inv.GetInvoiceNumber(), err)
 	}
-	_, err = b.Commands.Execute(ctx, InvoiceCommand(inv), withTrace(ctx, books.Meta{
-		Actor: "service:ledger", CausationID: ev.EventID.String(), CorrelationID: ev.CorrelationID,
-	}))
+	_, err := b.Commands.Execute(ctx, InvoiceCommand(inv), ingestedMeta(ctx, ev))
 	if err != nil {
 		return fault.WithDetail(fmt.Errorf("book invoice %s: %w", inv.GetInvoiceNumber(), err), fault.Detail{Document: inv.GetInvoiceNumber()})
 	}
 	return nil
+}
+
+// bookCredit books cmd, the credit note or cancellation (kind) number of
+// invoice. An invoice the books do not hold is waited for (transient,
+// code invoice_not_booked); see the package comment.
+func (b *Booker) bookCredit(ctx context.Context, ev eventstore.Event, kind, number, invoice string, cmd *ledgerv1.IssueCreditNote) error {
+	if err := b.checkTenant(cmd.GetTenant(), number); err != nil {
+		return fmt.Errorf("book %s %s: %w", kind, number, err)
+	}
+	_, err := b.Commands.Execute(ctx, cmd, ingestedMeta(ctx, ev))
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, books.ErrUnknownOpenItem):
+		return fault.WithDetail(fault.Mark(fmt.Errorf("book %s %s: invoice %s is not booked (yet): %w", kind, number, invoice, err), fault.Transient),
+			fault.Detail{Code: "invoice_not_booked", Document: number})
+	}
+	return fault.WithDetail(fmt.Errorf("book %s %s of invoice %s: %w", kind, number, invoice, err), fault.Detail{Document: number})
+}
+
+// ingestedMeta is the metadata of a command booked for ingestion's event ev.
+func ingestedMeta(ctx context.Context, ev eventstore.Event) books.Meta {
+	return withTrace(ctx, books.Meta{Actor: "service:ledger", CausationID: ev.EventID.String(), CorrelationID: ev.CorrelationID})
 }
 
 // BookCommand is the handler of the commands other services publish.

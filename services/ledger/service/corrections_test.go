@@ -1,0 +1,189 @@
+package service
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
+
+	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
+	rejectionv1 "github.com/o2c-platform/o2c/proto/o2c/rejection/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/rejection/v1/rejectionv1grpc"
+	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
+
+	"github.com/o2c-platform/o2c/libs/bus"
+	"github.com/o2c-platform/o2c/libs/eventstore"
+	"github.com/o2c-platform/o2c/libs/eventstore/relay"
+	"github.com/o2c-platform/o2c/libs/identity"
+)
+
+// ingestedMsgs returns the messages ingestion's relay publishes for the
+// events of one invoice's stream (invoice, then its credit notes or
+// cancellation), in that order.
+func ingestedMsgs(t *testing.T, tenant, invoice string, payloads ...proto.Message) []*nats.Msg {
+	t.Helper()
+	var evs []eventstore.Event
+	for _, p := range payloads {
+		evs = append(evs, eventstore.Event{Envelope: eventstore.Envelope{EventID: uuid.New(), OccurredAt: time.Now()}, Payload: p})
+	}
+	prepared, err := eventstore.Prepare(eventstore.StreamID{Tenant: tenant, Type: "invoice", ID: invoice}, evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*nats.Msg
+	for i, ev := range prepared {
+		name := string(payloads[i].ProtoReflect().Descriptor().FullName())
+		out = append(out, relay.Message("o2c."+tenant+".ingestion."+bus.EventName(name), ev))
+	}
+	return out
+}
+
+// shopVAT returns the shop's VAT line of net at rate (basis points).
+func shopVAT(rateBp int32, net int64) *shopv1.VatTotal {
+	return &shopv1.VatTotal{RateBp: rateBp, Net: eur(net), Vat: eur(net * int64(rateBp) / 10000), TaxCountry: "DE"}
+}
+
+// TestShopCorrectionsAreBooked publishes, as ingestion's relay does, an
+// invoice at 19 % and 7 % with a partial credit note, and an invoice with
+// its cancellation: the first invoice's open amount is reduced by the
+// credit note and revenue and output VAT are corrected per rate as sent;
+// the cancelled invoice ends with nothing open and its revenue and VAT
+// undone. The same events published again book nothing; a credit note the
+// books refuse (a debtor they do not know) is recorded as a rejection, not
+// redelivered; and o2c verify finds the read models and invariants clean.
+func TestShopCorrectionsAreBooked(t *testing.T) {
+	t.Parallel()
+	s := startService(t)
+	ctx := context.Background()
+	const tn = "acme"
+	invoice := func(number string, vat ...*shopv1.VatTotal) *ingestionv1.InvoiceIngested {
+		inv := &ingestionv1.InvoiceIngested{Tenant: tn, InvoiceNumber: number, DebtorId: "K-1", Currency: "EUR",
+			IssueDate: day(2026, 3, 1), DueDate: day(2026, 4, 1), Vat: vat}
+		var gross int64
+		for _, v := range vat {
+			gross += v.GetNet().GetMinorUnits() + v.GetVat().GetMinorUnits()
+		}
+		inv.Gross = eur(gross)
+		return inv
+	}
+	first := []proto.Message{
+		invoice("RE-1", shopVAT(1900, 10000), shopVAT(700, 5000)), // 11900 + 5350
+		&ingestionv1.CreditNoteIngested{Tenant: tn, CreditNoteNumber: "GS-1", InvoiceNumber: "RE-1", DebtorId: "K-1",
+			IssueDate: day(2026, 3, 10), Currency: "EUR", Vat: []*shopv1.VatTotal{shopVAT(1900, 1000), shopVAT(700, 2000)}, Gross: eur(3330),
+			Reason: shopv1.CreditNoteReason_CREDIT_NOTE_REASON_RETURN, LineCount: 2},
+	}
+	second := []proto.Message{
+		invoice("RE-2", shopVAT(1900, 4000)), // 4760
+		&ingestionv1.InvoiceCancellationIngested{Tenant: tn, CancellationNumber: "ST-2", InvoiceNumber: "RE-2", DebtorId: "K-1",
+			IssueDate: day(2026, 3, 12), Currency: "EUR", Vat: []*shopv1.VatTotal{shopVAT(1900, 4000)}, Gross: eur(4760), Reason: "order cancelled"},
+	}
+	msgs := func() []*nats.Msg {
+		return append(ingestedMsgs(t, tn, "RE-1", first...), ingestedMsgs(t, tn, "RE-2", second...)...)
+	}
+	publish := func(ms []*nats.Msg) {
+		t.Helper()
+		for _, m := range ms {
+			if _, err := s.js.PublishMsg(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	publish(msgs())
+	s.waitConsumed(t, "ledger-invoices")
+
+	wantItems := map[string]int64{"RE-1": 17250 - 3330}
+	s.expect(t, "booked", tn, "K-1", wantItems, nil)
+	revenueAndVAT := func() map[string]int64 {
+		bal := s.balances(t, tn)
+		out := map[string]int64{}
+		for _, a := range []string{"8400", "8300", "1776", "1771"} {
+			out[a] = bal[a]
+		}
+		return out
+	}
+	// Revenue and VAT are credit balances (negative): RE-1 less GS-1 per
+	// rate; RE-2 and its cancellation cancel out.
+	wantRevenue := map[string]int64{"8400": -(10000 - 1000), "8300": -(5000 - 2000), "1776": -(1900 - 190), "1771": -(350 - 140)}
+	if diff := cmp.Diff(wantRevenue, revenueAndVAT()); diff != "" {
+		t.Errorf("revenue and VAT after the credit note and cancellation (-want +got):\n%s", diff)
+	}
+	count := func() int {
+		t.Helper()
+		var n int
+		if err := s.l.Pool().QueryRow(ctx, `SELECT count(*) FROM events WHERE tenant = $1`, tn).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	stored := count()
+
+	// The same events again under new event ids, so that JetStream's
+	// duplicate window does not drop them and only the ledger's
+	// idempotency keys stand between them and a second booking.
+	publish(msgs())
+	s.waitConsumed(t, "ledger-invoices")
+	if n := count(); n != stored {
+		t.Errorf("%d events after the same events again, want %d: nothing new", n, stored)
+	}
+	s.expect(t, "again", tn, "K-1", wantItems, nil)
+	if diff := cmp.Diff(wantRevenue, revenueAndVAT()); diff != "" {
+		t.Errorf("revenue and VAT after the same events again (-want +got):\n%s", diff)
+	}
+
+	// A credit note the books refuse: its debtor is not theirs.
+	publish(ingestedMsgs(t, tn, "RE-1", &ingestionv1.CreditNoteIngested{Tenant: tn, CreditNoteNumber: "GS-9", InvoiceNumber: "RE-1",
+		DebtorId: "K-9", IssueDate: day(2026, 3, 11), Currency: "EUR", Vat: []*shopv1.VatTotal{shopVAT(1900, 100)}, Gross: eur(119)}))
+	s.waitConsumed(t, "ledger-invoices")
+	operator := identity.Principal{Actor: "user:olga", Tenants: []string{tn}, Roles: []identity.Role{identity.Operator}}
+	conn, err := grpc.NewClient(s.l.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()), testAuth.DialAs(operator))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	resp, err := rejectionv1grpc.NewRejectionServiceClient(conn).ListRejections(ctx, &rejectionv1.ListRejectionsRequest{Tenant: tn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resp.GetRejections(); len(got) != 1 || got[0].GetDocument() != "GS-9" || got[0].GetConsumer() != "ledger-invoices" ||
+		got[0].GetDeliveries() != 1 {
+		t.Errorf("rejections = %v, want one of GS-9 by ledger-invoices after one delivery", got)
+	}
+	if n := count(); n != stored {
+		t.Errorf("%d events after the refused credit note, want %d", n, stored)
+	}
+	if rep := s.verify(t); !rep.OK() {
+		t.Errorf("verify: %+v", rep)
+	}
+}
+
+// waitConsumed waits until the ledger's durable consumer on ingestion's
+// stream has every message of the stream delivered and acknowledged or
+// terminated.
+func (s *svc) waitConsumed(t *testing.T, durable string) {
+	t.Helper()
+	ctx := context.Background()
+	cons, err := s.js.Consumer(ctx, bus.ServiceStream("ingestion"), durable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		info, err := cons.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.NumPending == 0 && info.NumAckPending == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("consumer %s: %d pending, %d unacknowledged after 30s", durable, info.NumPending, info.NumAckPending)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
