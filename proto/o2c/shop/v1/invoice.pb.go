@@ -471,6 +471,14 @@ func (x *SalesChannel) GetMarketplace() string {
 // personal or master data: o2c keeps them in its master data (which can be
 // erased or pseudonymised when retention ends) and refers to the debtor in
 // events by customer_id only.
+//
+// An invoice may name its debtor by customer_id alone, with every other
+// field empty: it then takes the data of the customer the shop published
+// (customer.registered / customer.updated), and when o2c holds none yet
+// the invoice is held (see `o2c pending`) until it arrives, or rejected as
+// held_too_long after the tenant's holding period. An invoice that carries
+// its debtor's data (kind and name at least) is never held for a
+// customer event.
 type Debtor struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The shop's stable customer id; o2c's debtor id. Required.
