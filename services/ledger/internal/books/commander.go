@@ -306,6 +306,13 @@ func (c *Commander) once(ctx context.Context, cmd proto.Message, t target, m Met
 	if len(out) == 0 {
 		return replayed(own, key), nil
 	}
+	if !t.periods {
+		facts, err := l.StatusFacts(out, now)
+		if err != nil {
+			return Result{}, fmt.Errorf("%s: status: %w", name, err)
+		}
+		out = append(out, facts...)
+	}
 	stream := t.stream()
 	// own holds every event of the stream, so its length is the version.
 	stored, err := c.events.Append(ctx, stream, es.ExpectedVersion(len(own)), envelopes(t.tenant, key, "", out, now, m))
@@ -374,6 +381,15 @@ func (c *Commander) merge(ctx context.Context, x *ledgerv1.MergeDebtor, t target
 	if err != nil {
 		return Result{}, err
 	}
+	outFacts, err := dupL.StatusFacts(out, now)
+	if err != nil {
+		return Result{}, fmt.Errorf("MergeDebtor: status: %w", err)
+	}
+	inFacts, err := intoL.StatusFacts(in, now)
+	if err != nil {
+		return Result{}, fmt.Errorf("MergeDebtor: status: %w", err)
+	}
+	out, in = append(out, outFacts...), append(in, inFacts...)
 	res, err := c.events.AppendBatch(ctx, []es.AppendGroup{{
 		{Stream: DebtorStream(t.tenant, t.debtor), Expected: es.ExpectedVersion(len(dupEvs)), Events: envelopes(t.tenant, key, "out", out, now, m)},
 		{Stream: DebtorStream(t.tenant, t.into), Expected: es.ExpectedVersion(len(intoEvs)), Events: envelopes(t.tenant, key, "in", in, now, m)},

@@ -120,7 +120,10 @@ func invoiceItem(num string) string {
 
 func TestCommanderGivenWhenThen(t *testing.T) {
 	t.Parallel()
-	registered := []string{"CommandAccepted", "JournalEntryPosted", "OpenItemOpened", "OpenItemClassified"}
+	// Every booking that changes an invoice or a customer's balance also
+	// appends the status facts it makes true (status.go).
+	facts := []string{"InvoiceStatusChanged", "CustomerStatusChanged"}
+	registered := []string{"CommandAccepted", "JournalEntryPosted", "OpenItemOpened", "OpenItemClassified", facts[0], facts[1]}
 	tests := []struct {
 		name  string
 		given []proto.Message
@@ -149,7 +152,7 @@ func TestCommanderGivenWhenThen(t *testing.T) {
 			name:  "apply payment clears the invoice",
 			given: []proto.Message{registerInvoice("INV-1", "C-1", 10000)},
 			when:  applyPayment("P-1", "C-1", gross19(10000)),
-			then:  map[string][]string{"C-1": {"CommandAccepted", "JournalEntryPosted", "OpenItemCleared"}},
+			then:  map[string][]string{"C-1": append([]string{"CommandAccepted", "JournalEntryPosted", "OpenItemCleared"}, facts...)},
 			check: func(t *testing.T, l *Ledger) {
 				if it, _ := l.Item(invoiceItem("INV-1")); it.Open() != 0 {
 					t.Errorf("INV-1 has %d open, want 0", it.Open())
@@ -167,7 +170,7 @@ func TestCommanderGivenWhenThen(t *testing.T) {
 			given: []proto.Message{registerInvoice("INV-1", "C-1", 10000)},
 			when: &ledgerv1.WriteOff{Tenant: tenant, IdempotencyKey: "write-off:W-1", WriteOffId: "W-1", OpenItemId: invoiceItem("INV-1"),
 				Amount: eur(gross19(10000)), WriteOffDate: date(2026, 11, 19), Reason: "insolvent"},
-			then: map[string][]string{"C-1": {"CommandAccepted", "JournalEntryPosted", "OpenItemCleared"}},
+			then: map[string][]string{"C-1": append([]string{"CommandAccepted", "JournalEntryPosted", "OpenItemCleared"}, facts...)},
 		},
 		{
 			name: "write-off of an item nobody holds",
@@ -198,8 +201,8 @@ func TestCommanderGivenWhenThen(t *testing.T) {
 			when: &ledgerv1.MergeDebtor{Tenant: tenant, IdempotencyKey: "merge:C-1", DebtorId: "C-1", IntoDebtorId: "C-2",
 				MergeDate: date(2026, 11, 19), Reason: "duplicate"},
 			then: map[string][]string{
-				"C-1": {"CommandAccepted", "OpenItemCleared", "JournalEntryPosted", "DebtorMerged"},
-				"C-2": {"CommandAccepted", "JournalEntryPosted", "OpenItemOpened", "OpenItemClassified", "DebtorMerged"},
+				"C-1": append([]string{"CommandAccepted", "OpenItemCleared", "JournalEntryPosted", "DebtorMerged"}, facts...),
+				"C-2": append([]string{"CommandAccepted", "JournalEntryPosted", "OpenItemOpened", "OpenItemClassified", "DebtorMerged"}, facts...),
 			},
 			check: func(t *testing.T, l *Ledger) {
 				open := map[string]int64{}

@@ -11,6 +11,7 @@ import (
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
+	statusv1 "github.com/o2c-platform/o2c/proto/o2c/status/v1"
 )
 
 // Date is a calendar date without a time zone.
@@ -265,6 +266,10 @@ type Ledger struct {
 	// that moved nothing.
 	mergedInto map[string]merger
 	acceptedAt time.Time
+	// invoiceStatus is the last status fact published per invoice item,
+	// customerStatus per debtor and currency (customerKey); see status.go.
+	invoiceStatus  map[string]*statusv1.InvoiceStatusChanged
+	customerStatus map[string]*statusv1.CustomerStatusChanged
 }
 
 // merger is a merge as the books of either debtor remember it: the debtor
@@ -297,6 +302,9 @@ func New(tenant string, cfg Config) *Ledger {
 		inLive:   map[string]bool{},
 		seq:      map[string]int{},
 		recovery: map[string]recovery{},
+
+		invoiceStatus:  map[string]*statusv1.InvoiceStatusChanged{},
+		customerStatus: map[string]*statusv1.CustomerStatusChanged{},
 
 		mergedInto: map[string]merger{},
 	}
@@ -440,6 +448,10 @@ func (l *Ledger) apply(ev proto.Message) error {
 				l.mergedInto[e.GetDebtorId()] = m
 			}
 		}
+	case *statusv1.InvoiceStatusChanged:
+		l.invoiceStatus[e.GetOpenItemId()] = e
+	case *statusv1.CustomerStatusChanged:
+		l.customerStatus[customerKey(e.GetDebtorId(), e.GetOpen().GetCurrency())] = e
 	default:
 		return fmt.Errorf("%w: %s", ErrUnknownEvent, ev.ProtoReflect().Descriptor().FullName())
 	}
