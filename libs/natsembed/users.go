@@ -46,7 +46,14 @@ type Service struct {
 	Name     string
 	Reads    []string
 	Declares []string
+	// Status says that the service owns facts of the shops' status feed:
+	// it also publishes on o2c.*.status.> (stream O2C_STATUS, which it
+	// declares when it manages streams).
+	Status bool
 }
+
+// statusStream is the stream of the status feed (bus.StatusStream).
+var statusStream = subject.ServiceStream("status")
 
 // Services returns o2c's services with the streams each one reads and
 // declares: ingestion reads and declares the shops' stream; the ledger
@@ -61,7 +68,7 @@ func Services() []Service {
 	}
 	return []Service{
 		{Name: "ingestion", Reads: []string{subject.ShopStream}, Declares: []string{subject.ShopStream}},
-		{Name: "ledger", Reads: append([]string{subject.ServiceStream("ingestion")}, commands...), Declares: commands},
+		{Name: "ledger", Reads: append([]string{subject.ServiceStream("ingestion")}, commands...), Declares: commands, Status: true},
 		{Name: "matching"},
 		{Name: "dunning"},
 		{Name: "collections"},
@@ -70,14 +77,19 @@ func Services() []Service {
 }
 
 // ShopPermissions are the permissions of the shop of tenant: publish on
-// shop.<tenant>.> and receive the acknowledgements on its own inbox. The
-// JetStream API ($JS.> covers $JS.API.>) is denied outright: with it a
-// shop could read every tenant's messages (a direct get on SHOP) or make
-// a consumer of them.
+// shop.<tenant>.>, receive the acknowledgements on its own inbox, and
+// subscribe (core NATS) to its own tenant's status feed,
+// o2c.<tenant>.status.>, for live updates. The JetStream API ($JS.> covers
+// $JS.API.>) is denied outright: with it a shop could read every tenant's
+// messages (a direct get on SHOP or O2C_STATUS) or make a consumer of
+// them. What a shop missed while it was not subscribed it asks the
+// ledger's StatusService for.
 func ShopPermissions(tenant string) *server.Permissions {
 	return &server.Permissions{
-		Publish:   &server.SubjectPermission{Allow: []string{"shop." + tenant + ".>"}, Deny: []string{"$JS.>"}},
-		Subscribe: &server.SubjectPermission{Allow: []string{InboxPrefix(ShopUser(tenant)) + ".>"}},
+		Publish: &server.SubjectPermission{Allow: []string{"shop." + tenant + ".>"}, Deny: []string{"$JS.>"}},
+		Subscribe: &server.SubjectPermission{Allow: []string{
+			InboxPrefix(ShopUser(tenant)) + ".>", subject.Service(tenant, "status", ">"),
+		}},
 	}
 }
 
@@ -103,11 +115,16 @@ func ServicePermissions(s Service, manage bool) *server.Permissions {
 		api + "STREAM.MSG.GET." + anchors.StreamName,
 		api + "DIRECT.GET." + anchors.StreamName + "." + anchors.Subject(s.Name),
 	}
+	declares := append([]string{own, anchors.StreamName}, s.Declares...)
+	if s.Status {
+		pub = append(pub, "o2c.*.status.>", api+"STREAM.INFO."+statusStream)
+		declares = append(declares, statusStream)
+	}
 	for _, r := range s.Reads {
 		pub = append(pub, api+"STREAM.INFO."+r, api+"CONSUMER.INFO."+r+".*", api+"CONSUMER.MSG.NEXT."+r+".*", "$JS.ACK."+r+".>")
 	}
 	if manage {
-		for _, st := range append([]string{own, anchors.StreamName}, s.Declares...) {
+		for _, st := range declares {
 			pub = append(pub, api+"STREAM.CREATE."+st, api+"STREAM.UPDATE."+st)
 		}
 		for _, r := range s.Reads {
