@@ -257,6 +257,10 @@ func TestUsersKeepToTheirSubjects(t *testing.T) {
 		{"matching", false, "o2c.demo.ingestion.invoice.ingested", false},
 		{"ledger", false, "$JS.API.CONSUMER.MSG.NEXT.O2C_MATCHING.ledger-commands-matching", true},
 		{"ledger", false, "o2c.demo.matching.ledger.apply-payment", false},
+		// The ledger's consumer of invoices, credit notes and cancellations
+		// has several filters, so it is created without a filter subject.
+		{"ledger", false, "$JS.API.CONSUMER.CREATE.O2C_INGESTION.ledger-invoices", true},
+		{"ledger", false, "$JS.API.CONSUMER.MSG.NEXT.O2C_INGESTION.ledger-invoices", true},
 	}
 	for _, tt := range tests {
 		verb, verdict := "publish", "refused"

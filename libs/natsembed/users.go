@@ -57,7 +57,8 @@ var statusStream = subject.ServiceStream("status")
 
 // Services returns o2c's services with the streams each one reads and
 // declares: ingestion reads and declares the shops' stream; the ledger
-// reads ingestion's invoices and the commands of every service that sends
+// reads ingestion's stream (invoices, credit notes and cancellations,
+// through one consumer with several filters) and the commands of every service that sends
 // it some (the ledger's consumer.CommandSources), whose streams it
 // declares so that it can start before them. A service that is not built
 // yet reads nothing until it is.
