@@ -4,6 +4,7 @@ package tenants
 // schema's.
 var (
 	FileKeys, DefaultKeys, TenantKeys, LedgerKeys, TaxKeys = fileKeys, defaultKeys, tenantKeys, ledgerKeys, taxKeys
+	IngestionKeys                                          = ingestionKeys
 	Charts, AllocationOrders, Treatments                   = charts, allocationOrders, treatments
 )
 

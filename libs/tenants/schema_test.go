@@ -28,6 +28,9 @@ var schemaCases = []struct {
 		"revenue": "revenue-oss-fr", "output_vat": "output-vat-oss-fr", "cash_discount": "cash-discount-tax-free",
 		"sales_deduction": "sales-deduction-oss", "bad_debt": "bad-debt-tax-free", "tax_key": "10", "tax_key_outside": "11"}]}}}}`, true},
 
+	{"holding period", `{"tenants": {"a": {"ingestion": {"holding_period": "168h"}}}, "defaults": {"ingestion": {"holding_period": "36h30m"}}}`, true},
+	{"empty ingestion", `{"tenants": {"a": {"ingestion": {}}}}`, true},
+
 	{"array", `[]`, false},
 	{"no tenants", `{}`, false},
 	{"empty tenants", `{"tenants": {}}`, false},
@@ -62,6 +65,11 @@ var schemaCases = []struct {
 	{"tax key", `{"tenants": {"a": {"ledger": {"tax": [{"tax_key": "A"}]}}}}`, false},
 	{"defaults typo", `{"tenants": {"a": {}}, "defaults": {"legder": {}}}`, false},
 	{"bad default", `{"tenants": {"a": {}}, "defaults": {"ledger": {"chart": 3}}}`, false},
+	{"holding period in days", `{"tenants": {"a": {"ingestion": {"holding_period": "14d"}}}}`, false},
+	{"holding period a number", `{"tenants": {"a": {"ingestion": {"holding_period": 336}}}}`, false},
+	{"holding period negative", `{"tenants": {"a": {"ingestion": {"holding_period": "-1h"}}}}`, false},
+	{"ingestion field typo", `{"tenants": {"a": {"ingestion": {"holding": "1h"}}}}`, false},
+	{"bad default ingestion", `{"tenants": {"a": {}}, "defaults": {"ingestion": {"holding_period": ""}}}`, false},
 }
 
 // goOnly are files the schema accepts and Parse rejects: what JSON Schema
@@ -74,6 +82,8 @@ var goOnly = []struct{ name, data string }{
 	{"domestic rule abroad", `{"tenants": {"a": {"ledger": {"tax": [{"country": "AT", "rate_bp": 2000, "treatment": "DOMESTIC"}]}}}}`},
 	{"overlapping rules", `{"tenants": {"a": {"ledger": {"tax": [{"country": "AT", "rate_bp": 2000, "treatment": "OSS"}, {"country": "AT", "rate_bp": 2000, "treatment": "OSS"}]}}}}`},
 	{"integer written with a fraction", `{"tenants": {"a": {"ledger": {"account_length": 4.0}}}}`},
+	{"zero holding period", `{"tenants": {"a": {"ingestion": {"holding_period": "0h"}}}}`},
+	{"holding period beyond ten years", `{"tenants": {"a": {"ingestion": {"holding_period": "87601h"}}}}`},
 }
 
 // TestSchemaAgreesWithParse runs every case through the published schema
@@ -165,6 +175,7 @@ func TestSchemaMatchesValidator(t *testing.T) {
 		{"defaults fields", props(doc["properties"].(map[string]any)["defaults"].(map[string]any)), set(tenants.DefaultKeys)},
 		{"tenant fields", props(defs["tenant"].(map[string]any)), set(tenants.TenantKeys)},
 		{"ledger fields", props(ledger), set(tenants.LedgerKeys)},
+		{"ingestion fields", props(defs["ingestion"].(map[string]any)), set(tenants.IngestionKeys)},
 		{"tax rule fields", props(defs["taxRule"].(map[string]any)), set(tenants.TaxKeys)},
 		{"charts", enum(lp["chart"]), tenants.Charts},
 		{"allocation orders", enum(lp["allocation_order"]), tenants.AllocationOrders},

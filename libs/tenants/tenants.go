@@ -25,16 +25,19 @@
 //	        "tax": [                                // tax treatments beyond the German defaults (tax.Setting)
 //	          {"country": "AT", "rate_bp": 2000, "treatment": "OSS", "output_vat": "output-vat-oss-at"}
 //	        ]
+//	      },
+//	      "ingestion": {
+//	        "holding_period": "168h"                // how long an out-of-order shop message waits; default 336h (14 days)
 //	      }
 //	    }
 //	  },
-//	  "defaults": {"ledger": {"chart": "SKR03"}}
+//	  "defaults": {"ledger": {"chart": "SKR03"}, "ingestion": {"holding_period": "336h"}}
 //	}
 //
 // (comments are not JSON; they explain the fields here). A tenant that
 // leaves a section out gets the one under "defaults" as a whole, else the
 // section's zero value (for the ledger: SKR03, 4 digits, no banks, nobody may
-// close periods). The "ledger" section is what LEDGER_SETTINGS held per
+// close periods; for ingestion: a holding period of 14 days). The "ledger" section is what LEDGER_SETTINGS held per
 // tenant; ingestion reads its "tax" rules too, so that it accepts exactly
 // the tax treatments the ledger books. Later sections (bank accounts,
 // matching thresholds, seller accounts, dunning procedures, DATEV numbers)
@@ -56,6 +59,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"time"
 
 	"github.com/o2c-platform/o2c/libs/tax"
 	"github.com/o2c-platform/o2c/libs/tenant"
@@ -80,6 +84,9 @@ type Tenant struct {
 	Name string
 	// Ledger is the tenant's ledger section, or the default one.
 	Ledger Ledger
+	// Ingestion is the tenant's ingestion section, or the default one,
+	// with DefaultHoldingPeriod filled in when neither sets one.
+	Ingestion Ingestion
 	// raw is the tenant's effective configuration as JSON (see JSON).
 	raw json.RawMessage
 }
@@ -117,6 +124,29 @@ type Ledger struct {
 	Path string `json:"-"`
 }
 
+// DefaultHoldingPeriod is the holding period of a tenant whose ingestion
+// section (its own or the default one) sets none: 14 days.
+const DefaultHoldingPeriod = 14 * 24 * time.Hour
+
+// Ingestion is the ingestion section of a tenant.
+type Ingestion struct {
+	// HoldingPeriod is how long ingestion holds a shop message that
+	// arrived before the fact it refers to (a credit note before its
+	// invoice, a chargeback before its capture, an invoice naming only
+	// its customer before the customer's data) before it gives up and
+	// records it in the rejection store as held_too_long. The file writes
+	// it as a Go duration ("336h"); it is always positive here.
+	HoldingPeriod time.Duration
+	// Path is where the section was written: "ingestion",
+	// "defaults.ingestion", or "" when neither sets one.
+	Path string
+}
+
+// ingestionJSON is the ingestion section as written in the file.
+type ingestionJSON struct {
+	HoldingPeriod string `json:"holding_period,omitempty"`
+}
+
 // Load reads and checks the tenants file at path.
 func Load(path string) (*File, error) {
 	data, err := os.ReadFile(path)
@@ -140,13 +170,13 @@ func Parse(path string, data []byte) (*File, error) {
 		return nil, &FileError{Problems: v.problems}
 	}
 	f := &File{Path: path, tenants: map[string]Tenant{}, tax: map[string]*tax.Table{}}
-	var defaultLedger *node
+	var defaultLedger, defaultIngestion *node
 	if d, ok := root.fields["defaults"]; ok {
-		defaultLedger = d.fields["ledger"]
+		defaultLedger, defaultIngestion = d.fields["ledger"], d.fields["ingestion"]
 	}
 	ts := root.fields["tenants"]
 	for _, id := range ts.keys {
-		t, err := f.build(id, ts.fields[id], defaultLedger, data)
+		t, err := f.build(id, ts.fields[id], defaultLedger, defaultIngestion, data)
 		if err != nil {
 			// The validator let through what cannot be decoded: a bug
 			// here, reported like a problem of the file.
@@ -164,8 +194,8 @@ func Parse(path string, data []byte) (*File, error) {
 }
 
 // build decodes tenant id from its checked node.
-func (f *File) build(id string, n, defaultLedger *node, data []byte) (Tenant, error) {
-	t := Tenant{ID: id, Ledger: Ledger{Path: "ledger"}}
+func (f *File) build(id string, n, defaultLedger, defaultIngestion *node, data []byte) (Tenant, error) {
+	t := Tenant{ID: id, Ledger: Ledger{Path: "ledger"}, Ingestion: Ingestion{HoldingPeriod: DefaultHoldingPeriod}}
 	effective := map[string]json.RawMessage{}
 	for _, k := range n.keys {
 		effective[k] = n.fields[k].raw(data)
@@ -183,6 +213,25 @@ func (f *File) build(id string, n, defaultLedger *node, data []byte) (Tenant, er
 			return Tenant{}, fmt.Errorf("%s: %w", path, err)
 		}
 		t.Ledger.Path = path
+	}
+	ingestion, path := n.fields["ingestion"], "ingestion"
+	if ingestion == nil && defaultIngestion != nil {
+		ingestion, path = defaultIngestion, "defaults.ingestion"
+		effective["ingestion"] = defaultIngestion.raw(data)
+	}
+	if ingestion != nil {
+		var in ingestionJSON
+		if err := strictUnmarshal(ingestion.raw(data), &in); err != nil {
+			return Tenant{}, fmt.Errorf("%s: %w", path, err)
+		}
+		if in.HoldingPeriod != "" {
+			d, err := time.ParseDuration(in.HoldingPeriod)
+			if err != nil || d <= 0 {
+				return Tenant{}, fmt.Errorf("%s.holding_period: %q is not a positive duration", path, in.HoldingPeriod)
+			}
+			t.Ingestion.HoldingPeriod = d
+		}
+		t.Ingestion.Path = path
 	}
 	table, err := tax.TableOf(t.Ledger.Tax)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -64,6 +65,18 @@ func TestParseExample(t *testing.T) {
 		}
 		if !strings.Contains(string(tn.JSON()), "DE89370400440532013000") {
 			t.Errorf("%s JSON lacks the default ledger section: %s", id, tn.JSON())
+		}
+	}
+	// The holding period: acme's own, the default section's for beta-shop
+	// and gamma.
+	for id, want := range map[string]tenants.Ingestion{
+		"acme":      {HoldingPeriod: 7 * 24 * time.Hour, Path: "ingestion"},
+		"beta-shop": {HoldingPeriod: 30 * 24 * time.Hour, Path: "defaults.ingestion"},
+		"gamma":     {HoldingPeriod: 30 * 24 * time.Hour, Path: "defaults.ingestion"},
+	} {
+		tn, _ := f.Tenant(id)
+		if diff := cmp.Diff(want, tn.Ingestion); diff != "" {
+			t.Errorf("%s ingestion (-want +got):\n%s", id, diff)
 		}
 	}
 	// Ingestion's tax table of a tenant is the ledger's: OSS Austria for
@@ -138,7 +151,7 @@ func TestParseProblems(t *testing.T) {
 			[]string{`t.json:1: tenant "Acme": not a tenant id (lowercase letters and digits in groups joined by single dashes, at most 63 characters)`}},
 		{"tenant twice", "{\"tenants\": {\n\"acme\": {},\n\"acme\": {\"name\": \"x\"}}}", []string{`t.json:3: tenant acme: listed twice; keep one`}},
 		{"field typo", "{\"tenants\": {\"acme\": {\n  \"legder\": {}}}}",
-			[]string{`t.json:2: tenant acme: legder: unknown field (did you mean "ledger"?); want name, ledger`}},
+			[]string{`t.json:2: tenant acme: legder: unknown field (did you mean "ledger"?); want name, ledger, ingestion`}},
 		{"every problem at once", `{"tenants": {
   "acme": {"ledger": {
     "chart": "SKR05",
@@ -176,9 +189,18 @@ func TestParseProblems(t *testing.T) {
   {"country": "AT", "rate_bp": 2000, "treatment": "OSS"},
   {"country": "AT", "rate_bp": 2000, "treatment": "OSS", "from": "2025-01-01"}]}}}}`,
 			[]string{`t.json:1: tenant acme: ledger.tax: tax rules 0 and 1 both map (AT, 20.00 %, OSS) on some dates: (AT, 20.00 %, OSS) 2021-07-01..… and (AT, 20.00 %, OSS) 2025-01-01..…`}},
+		{"holding periods", `{"tenants": {"acme": {"ingestion": {"holding_period": "14d"}},
+  "beta": {"ingestion": {"holding_period": "0s", "holding": "1h"}}},
+  "defaults": {"ingestion": {"holding_period": "100000h"}}}`,
+			[]string{
+				`t.json:3: defaults.ingestion.holding_period: "100000h": want at most 87600h0m0s (ten years)`,
+				`t.json:1: tenant acme: ingestion.holding_period: "14d" is not a duration in whole hours, minutes and seconds (e.g. 336h for 14 days, 36h30m)`,
+				`t.json:2: tenant beta: ingestion.holding: unknown field (did you mean "holding_period"?); want holding_period`,
+				`t.json:2: tenant beta: ingestion.holding_period: "0s": want a positive duration (the default is 336h, 14 days)`,
+			}},
 		{"bad default", `{"tenants": {"acme": {}}, "defaults": {"ledger": {"chart": 3}, "dunning": {}}}`,
 			[]string{
-				`t.json:1: defaults.dunning: unknown field; want ledger`,
+				`t.json:1: defaults.dunning: unknown field; want ledger, ingestion`,
 				`t.json:1: defaults.ledger.chart: is a number, want a string`,
 			}},
 	}
@@ -198,6 +220,23 @@ func TestParseProblems(t *testing.T) {
 				t.Errorf("problems (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestDefaultHoldingPeriod gives a tenant 14 days when neither its own
+// section nor the defaults set a holding period.
+func TestDefaultHoldingPeriod(t *testing.T) {
+	t.Parallel()
+	f := tenantstest.Parse(t, []byte(`{"tenants": {"a": {}, "b": {"ingestion": {}}, "c": {"ingestion": {"holding_period": "1h30m"}}}}`))
+	for id, want := range map[string]tenants.Ingestion{
+		"a": {HoldingPeriod: 336 * time.Hour},
+		"b": {HoldingPeriod: 336 * time.Hour, Path: "ingestion"},
+		"c": {HoldingPeriod: 90 * time.Minute, Path: "ingestion"},
+	} {
+		tn, _ := f.Tenant(id)
+		if diff := cmp.Diff(want, tn.Ingestion); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", id, diff)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/o2c-platform/o2c/libs/tax"
@@ -36,12 +37,13 @@ var (
 	countryPattern  = newPattern(`^[A-Z]{2}$`, "a country code (ISO 3166-1 alpha-2, upper case)")
 	datePattern     = newPattern(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`, "a date (YYYY-MM-DD)")
 	taxKeyPattern   = newPattern(`^[0-9]{1,4}$`, "a DATEV tax key (1 to 4 digits)")
+	durationPattern = newPattern(`^([0-9]+(h|m|s))+$`, "a duration in whole hours, minutes and seconds (e.g. 336h for 14 days, 36h30m)")
 )
 
 // patterns lists every pattern, for the test that compares them with the
 // schema's.
 var patterns = []pattern{tenantIDPattern, accountPattern, logicalPattern, ibanPattern, clearingPattern, marketPattern,
-	countryPattern, datePattern, taxKeyPattern}
+	countryPattern, datePattern, taxKeyPattern, durationPattern}
 
 // Enumerations shared with the schema.
 var (
@@ -53,11 +55,12 @@ var (
 // Keys of each object, in the order the schema lists them.
 var (
 	fileKeys    = []string{"$schema", "tenants", "defaults"}
-	defaultKeys = []string{"ledger"}
-	tenantKeys  = []string{"name", "ledger"}
+	defaultKeys = []string{"ledger", "ingestion"}
+	tenantKeys  = []string{"name", "ledger", "ingestion"}
 	ledgerKeys  = []string{"chart", "account_length", "accounts", "banks", "clearing", "marketplaces", "period_actors",
 		"allocation_order", "tax"}
-	taxKeys = []string{"country", "rate_bp", "treatment", "from", "to", "revenue", "output_vat", "cash_discount",
+	ingestionKeys = []string{"holding_period"}
+	taxKeys       = []string{"country", "rate_bp", "treatment", "from", "to", "revenue", "output_vat", "cash_discount",
 		"sales_deduction", "bad_debt", "tax_key", "tax_key_outside"}
 )
 
@@ -249,6 +252,9 @@ func (v *validator) root(n *node) {
 		if l, ok := d.fields["ledger"]; ok {
 			v.ledger(l, at{field: "defaults.ledger"})
 		}
+		if i, ok := d.fields["ingestion"]; ok {
+			v.ingestion(i, at{field: "defaults.ingestion"})
+		}
 	}
 	ts, ok := n.fields["tenants"]
 	switch {
@@ -287,7 +293,39 @@ func (v *validator) tenant(n *node, a at) {
 	if l, ok := n.fields["ledger"]; ok {
 		v.ledger(l, a.child("ledger"))
 	}
+	if i, ok := n.fields["ingestion"]; ok {
+		v.ingestion(i, a.child("ingestion"))
+	}
 }
+
+// ingestion checks an ingestion section: a holding period is a positive
+// duration of at most ten years.
+func (v *validator) ingestion(n *node, a at) {
+	if !v.object(n, a, ingestionKeys) {
+		return
+	}
+	p, ok := n.fields["holding_period"]
+	if !ok {
+		return
+	}
+	s, ok := v.match(p, a.child("holding_period"), durationPattern)
+	if !ok {
+		return
+	}
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		v.add(a.child("holding_period"), p.start, "%q: %v", s, err)
+	case d <= 0:
+		v.add(a.child("holding_period"), p.start, "%q: want a positive duration (the default is 336h, 14 days)", s)
+	case d > maxHoldingPeriod:
+		v.add(a.child("holding_period"), p.start, "%q: want at most %s (ten years)", s, maxHoldingPeriod)
+	}
+}
+
+// maxHoldingPeriod bounds a holding period: ten years, far beyond any
+// retention a shop message needs, and well inside time.Duration.
+const maxHoldingPeriod = 10 * 365 * 24 * time.Hour
 
 func (v *validator) ledger(n *node, a at) {
 	if !v.object(n, a, ledgerKeys) {

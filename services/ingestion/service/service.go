@@ -70,6 +70,18 @@ func sweepInterval(d time.Duration) time.Duration {
 	return d
 }
 
+// holdingPeriod returns each tenant's holding period from the tenants
+// file (its ingestion section's holding_period, else 14 days).
+func holdingPeriod(f *tenants.File) func(tenant string) time.Duration {
+	return func(tenant string) time.Duration {
+		t, ok := f.Tenant(tenant)
+		if !ok {
+			return tenants.DefaultHoldingPeriod
+		}
+		return t.Ingestion.HoldingPeriod
+	}
+}
+
 // LedgerClient is how ingestion reaches the ledger's LedgerService as
 // itself: the ledger's address and ingestion's own credentials, a client
 // certificate (the ledger under O2C_AUTH=mtls) or a bearer token (jwt or
@@ -213,7 +225,8 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 	})
 	store := postgres.New(h.Pool)
 	proc := &consumer.Processor{Events: h.Events, Debtors: store, Tenants: opt.Tenants, Tax: opt.Tenants.Tax,
-		Pending: store, Rejections: h.Rejections, Consumer: Durable, Now: opt.Now}
+		Pending: store, Rejections: h.Rejections, Consumer: Durable, Now: opt.Now,
+		HoldingPeriod: holdingPeriod(opt.Tenants)}
 	// Holds outlive their holding period only by one sweep interval.
 	h.Go(func(ctx context.Context) error {
 		return proc.SweepEvery(ctx, sweepInterval(opt.SweepInterval), func(err error) {
