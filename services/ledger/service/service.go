@@ -17,8 +17,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
+	statusv1 "github.com/o2c-platform/o2c/proto/o2c/status/v1"
 
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/fault"
@@ -105,6 +107,13 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 		},
 		Errors: Errors,
 		Policy: rpc.Policy,
+		// The status facts the books append with each booking go to the
+		// shops' status feed, o2c.<tenant>.status.<fact>.
+		Routes: bus.StatusFacts(
+			string((&statusv1.InvoiceStatusChanged{}).ProtoReflect().Descriptor().FullName()),
+			string((&statusv1.CustomerStatusChanged{}).ProtoReflect().Descriptor().FullName()),
+		),
+		Streams: []jetstream.StreamConfig{bus.StatusStreamConfig()},
 	}, cfg, p, log, lis)
 	if err != nil {
 		return nil, err
