@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
@@ -10,6 +12,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
 )
 
@@ -92,6 +95,22 @@ func TestOutOfOrderIsHeldAndReleased(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, r.held(t)); diff != "" {
 		t.Fatalf("held (-want +got):\n%s", diff)
+	}
+	// ListPending answers the same, over gRPC.
+	resp, err := r.ingest.ListPending(context.Background(), &ingestionv1.ListPendingRequest{Tenant: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, p := range resp.GetPending() {
+		listed = append(listed, p.GetEventType()+" "+p.GetDocument()+" waits for "+p.GetWaitsForKind()+" "+p.GetWaitsForKey())
+		if got := p.GetExpiresAt().AsTime().Sub(p.GetHeldSince().AsTime()); got != 14*24*time.Hour {
+			t.Errorf("%s %s held for %s, want the default 14 days", p.GetEventType(), p.GetDocument(), got)
+		}
+	}
+	slices.Sort(listed)
+	if diff := cmp.Diff(want, listed); diff != "" {
+		t.Errorf("ListPending (-want +got):\n%s", diff)
 	}
 	if n := r.streamLen(t, "invoice", "RE-7"); n != 0 {
 		t.Errorf("invoice RE-7 stored before its customer: %d events", n)

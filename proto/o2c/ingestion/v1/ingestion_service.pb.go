@@ -24,20 +24,25 @@ var File_o2c_ingestion_v1_ingestion_service_proto protoreflect.FileDescriptor
 
 const file_o2c_ingestion_v1_ingestion_service_proto_rawDesc = "" +
 	"\n" +
-	"(o2c/ingestion/v1/ingestion_service.proto\x12\x10o2c.ingestion.v1\x1a\x1do2c/ingestion/v1/submit.proto2}\n" +
+	"(o2c/ingestion/v1/ingestion_service.proto\x12\x10o2c.ingestion.v1\x1a\x1eo2c/ingestion/v1/pending.proto\x1a\x1do2c/ingestion/v1/submit.proto2\xd9\x01\n" +
 	"\x10IngestionService\x12i\n" +
-	"\x10SubmitShopEvents\x12).o2c.ingestion.v1.SubmitShopEventsRequest\x1a*.o2c.ingestion.v1.SubmitShopEventsResponseB\xcf\x01\n" +
+	"\x10SubmitShopEvents\x12).o2c.ingestion.v1.SubmitShopEventsRequest\x1a*.o2c.ingestion.v1.SubmitShopEventsResponse\x12Z\n" +
+	"\vListPending\x12$.o2c.ingestion.v1.ListPendingRequest\x1a%.o2c.ingestion.v1.ListPendingResponseB\xcf\x01\n" +
 	"\x14com.o2c.ingestion.v1B\x15IngestionServiceProtoP\x01Z>github.com/o2c-platform/o2c/proto/o2c/ingestion/v1;ingestionv1\xa2\x02\x03OIX\xaa\x02\x10O2c.Ingestion.V1\xca\x02\x10O2c\\Ingestion\\V1\xe2\x02\x1cO2c\\Ingestion\\V1\\GPBMetadata\xea\x02\x12O2c::Ingestion::V1b\x06proto3"
 
 var file_o2c_ingestion_v1_ingestion_service_proto_goTypes = []any{
 	(*SubmitShopEventsRequest)(nil),  // 0: o2c.ingestion.v1.SubmitShopEventsRequest
-	(*SubmitShopEventsResponse)(nil), // 1: o2c.ingestion.v1.SubmitShopEventsResponse
+	(*ListPendingRequest)(nil),       // 1: o2c.ingestion.v1.ListPendingRequest
+	(*SubmitShopEventsResponse)(nil), // 2: o2c.ingestion.v1.SubmitShopEventsResponse
+	(*ListPendingResponse)(nil),      // 3: o2c.ingestion.v1.ListPendingResponse
 }
 var file_o2c_ingestion_v1_ingestion_service_proto_depIdxs = []int32{
 	0, // 0: o2c.ingestion.v1.IngestionService.SubmitShopEvents:input_type -> o2c.ingestion.v1.SubmitShopEventsRequest
-	1, // 1: o2c.ingestion.v1.IngestionService.SubmitShopEvents:output_type -> o2c.ingestion.v1.SubmitShopEventsResponse
-	1, // [1:2] is the sub-list for method output_type
-	0, // [0:1] is the sub-list for method input_type
+	1, // 1: o2c.ingestion.v1.IngestionService.ListPending:input_type -> o2c.ingestion.v1.ListPendingRequest
+	2, // 2: o2c.ingestion.v1.IngestionService.SubmitShopEvents:output_type -> o2c.ingestion.v1.SubmitShopEventsResponse
+	3, // 3: o2c.ingestion.v1.IngestionService.ListPending:output_type -> o2c.ingestion.v1.ListPendingResponse
+	2, // [2:4] is the sub-list for method output_type
+	0, // [0:2] is the sub-list for method input_type
 	0, // [0:0] is the sub-list for extension type_name
 	0, // [0:0] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name
@@ -48,6 +53,7 @@ func file_o2c_ingestion_v1_ingestion_service_proto_init() {
 	if File_o2c_ingestion_v1_ingestion_service_proto != nil {
 		return
 	}
+	file_o2c_ingestion_v1_pending_proto_init()
 	file_o2c_ingestion_v1_submit_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -202,3 +202,29 @@ func (p *Processor) SweepEvery(ctx context.Context, interval time.Duration, fail
 		}
 	}
 }
+
+// HeldMessage is a held message as operators see it: the hold and when its
+// holding period ends.
+type HeldMessage struct {
+	shop.Hold
+	// Expires is HeldAt plus the tenant's holding period: the first sweep
+	// after it rejects the message as held_too_long.
+	Expires time.Time
+}
+
+// Held returns the messages held for tenant (every tenant's for ""),
+// the longest held first. Without a Pending store nothing is held.
+func (p *Processor) Held(ctx context.Context, tenant string) ([]HeldMessage, error) {
+	if p.Pending == nil {
+		return nil, nil
+	}
+	holds, err := p.Pending.Pending(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]HeldMessage, len(holds))
+	for i, h := range holds {
+		out[i] = HeldMessage{Hold: h, Expires: h.HeldAt.Add(p.holdingPeriod(h.Tenant))}
+	}
+	return out, nil
+}

@@ -8,32 +8,24 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/ingestion/v1/ingestionv1grpc"
 
-	"github.com/o2c-platform/o2c/libs/auth"
 	"github.com/o2c-platform/o2c/libs/fault"
-	"github.com/o2c-platform/o2c/libs/identity"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/consumer"
 )
 
 // MaxBatch is the most events one SubmitShopEvents call may carry.
 const MaxBatch = 500
 
-// IngestionPolicy is who may call each RPC of the IngestionService: shops
-// submit their own tenant's events, operators theirs (re-submitting what a
-// shop could not deliver); nobody else, platform admins included, since
-// what is submitted becomes the merchant's books.
-var IngestionPolicy = auth.Policy{
-	ingestionv1grpc.IngestionService_SubmitShopEvents_FullMethodName: auth.Allow(identity.Shop, identity.Operator),
-}
-
 // Processor is the processing the JetStream consumer runs
 // (consumer.Processor): the IngestionService calls the same code.
 type Processor interface {
 	CheckTenant(tenant string) error
 	Handle(ctx context.Context, tenant string, msg proto.Message) (consumer.Result, error)
+	Held(ctx context.Context, tenant string) ([]consumer.HeldMessage, error)
 }
 
 // IngestionService serves ingestionv1grpc.IngestionService.
@@ -88,6 +80,31 @@ func (s *IngestionService) SubmitShopEvents(ctx context.Context, req *ingestionv
 			if res.EventID == uuid.Nil { // an older customer version: nothing was stored
 				r.EventId = ""
 			}
+		}
+	}
+	return resp, nil
+}
+
+// ListPending lists the held messages of the request's tenant (every
+// tenant's when empty; the guard lets only a platform admin ask so), the
+// longest held first. A tenant the file does not list is NOT_FOUND.
+func (s *IngestionService) ListPending(ctx context.Context, req *ingestionv1.ListPendingRequest) (*ingestionv1.ListPendingResponse, error) {
+	tenant := req.GetTenant()
+	if tenant != "" {
+		if err := s.Processor.CheckTenant(tenant); err != nil {
+			return nil, err
+		}
+	}
+	held, err := s.Processor.Held(ctx, tenant)
+	if err != nil {
+		return nil, fmt.Errorf("list pending: %w", err)
+	}
+	resp := &ingestionv1.ListPendingResponse{Pending: make([]*ingestionv1.PendingMessage, len(held))}
+	for i, h := range held {
+		resp.Pending[i] = &ingestionv1.PendingMessage{
+			Tenant: h.Tenant, EventType: h.EventType, Document: h.Document,
+			WaitsForKind: h.WaitsFor.Kind, WaitsForKey: h.WaitsFor.Key, Reason: h.Reason,
+			HeldSince: timestamppb.New(h.HeldAt), ExpiresAt: timestamppb.New(h.Expires),
 		}
 	}
 	return resp, nil

@@ -21,3 +21,18 @@ var DebtorPolicy = auth.Policy{
 	ingestionv1grpc.DebtorService_EraseDebtor_FullMethodName:  auth.Allow(identity.Operator, identity.PlatformAdmin),
 	ingestionv1grpc.DebtorService_ExportDebtor_FullMethodName: auth.Allow(identity.Operator, identity.PlatformAdmin, identity.CustomerService),
 }
+
+// IngestionPolicy is who may call each RPC of the IngestionService, each
+// only for its own tenants (a platform admin for all):
+//
+//   - SubmitShopEvents: shops submit their own tenant's events, operators
+//     theirs (re-submitting what a shop could not deliver); nobody else,
+//     platform admins included, since what is submitted becomes the
+//     merchant's books.
+//   - ListPending: operators, shops and platform admins. A shop sees what
+//     of its own it sent out of order and what it still has to send; an
+//     operator watches the holds before their holding period ends.
+var IngestionPolicy = auth.Policy{
+	ingestionv1grpc.IngestionService_SubmitShopEvents_FullMethodName: auth.Allow(identity.Shop, identity.Operator),
+	ingestionv1grpc.IngestionService_ListPending_FullMethodName:      auth.Allow(identity.Shop, identity.Operator, identity.PlatformAdmin),
+}

@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	IngestionService_SubmitShopEvents_FullMethodName = "/o2c.ingestion.v1.IngestionService/SubmitShopEvents"
+	IngestionService_ListPending_FullMethodName      = "/o2c.ingestion.v1.IngestionService/ListPending"
 )
 
 // IngestionServiceClient is the client API for IngestionService service.
@@ -42,6 +43,13 @@ type IngestionServiceClient interface {
 	// (the tenant is not configured), UNAVAILABLE (storage failed; what was
 	// stored stays, so submitting the batch again is safe).
 	SubmitShopEvents(ctx context.Context, in *v1.SubmitShopEventsRequest, opts ...grpc.CallOption) (*v1.SubmitShopEventsResponse, error)
+	// ListPending lists the shop messages held until what they refer to is
+	// accepted: what waits for what, since when and until when (`o2c
+	// pending`). Codes: UNAUTHENTICATED, PERMISSION_DENIED (not an operator
+	// or shop of the tenant, nor a platform admin; or no tenant given by
+	// anyone but a platform admin), NOT_FOUND (the tenant is not
+	// configured), UNAVAILABLE (storage failed).
+	ListPending(ctx context.Context, in *v1.ListPendingRequest, opts ...grpc.CallOption) (*v1.ListPendingResponse, error)
 }
 
 type ingestionServiceClient struct {
@@ -56,6 +64,16 @@ func (c *ingestionServiceClient) SubmitShopEvents(ctx context.Context, in *v1.Su
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(v1.SubmitShopEventsResponse)
 	err := c.cc.Invoke(ctx, IngestionService_SubmitShopEvents_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ingestionServiceClient) ListPending(ctx context.Context, in *v1.ListPendingRequest, opts ...grpc.CallOption) (*v1.ListPendingResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.ListPendingResponse)
+	err := c.cc.Invoke(ctx, IngestionService_ListPending_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -81,6 +99,13 @@ type IngestionServiceServer interface {
 	// (the tenant is not configured), UNAVAILABLE (storage failed; what was
 	// stored stays, so submitting the batch again is safe).
 	SubmitShopEvents(context.Context, *v1.SubmitShopEventsRequest) (*v1.SubmitShopEventsResponse, error)
+	// ListPending lists the shop messages held until what they refer to is
+	// accepted: what waits for what, since when and until when (`o2c
+	// pending`). Codes: UNAUTHENTICATED, PERMISSION_DENIED (not an operator
+	// or shop of the tenant, nor a platform admin; or no tenant given by
+	// anyone but a platform admin), NOT_FOUND (the tenant is not
+	// configured), UNAVAILABLE (storage failed).
+	ListPending(context.Context, *v1.ListPendingRequest) (*v1.ListPendingResponse, error)
 	mustEmbedUnimplementedIngestionServiceServer()
 }
 
@@ -93,6 +118,9 @@ type UnimplementedIngestionServiceServer struct{}
 
 func (UnimplementedIngestionServiceServer) SubmitShopEvents(context.Context, *v1.SubmitShopEventsRequest) (*v1.SubmitShopEventsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SubmitShopEvents not implemented")
+}
+func (UnimplementedIngestionServiceServer) ListPending(context.Context, *v1.ListPendingRequest) (*v1.ListPendingResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListPending not implemented")
 }
 func (UnimplementedIngestionServiceServer) mustEmbedUnimplementedIngestionServiceServer() {}
 func (UnimplementedIngestionServiceServer) testEmbeddedByValue()                          {}
@@ -133,6 +161,24 @@ func _IngestionService_SubmitShopEvents_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IngestionService_ListPending_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.ListPendingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestionServiceServer).ListPending(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestionService_ListPending_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestionServiceServer).ListPending(ctx, req.(*v1.ListPendingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IngestionService_ServiceDesc is the grpc.ServiceDesc for IngestionService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -143,6 +189,10 @@ var IngestionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SubmitShopEvents",
 			Handler:    _IngestionService_SubmitShopEvents_Handler,
+		},
+		{
+			MethodName: "ListPending",
+			Handler:    _IngestionService_ListPending_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
