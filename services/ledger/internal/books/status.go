@@ -34,15 +34,21 @@ import (
 //	                credit balance (it stays so until the item changes)
 //	PAID            nothing open otherwise
 //
+// An invoice a debtor merge moved away gets no fact on the duplicate's side:
+// the survivor's books open it again (a new item, the same invoice number)
+// and publish it as the survivor's, so the shop's last word on the invoice
+// names its new debtor and its true status, never CANCELLED.
+//
 // Marketplace debtors are the ledger's own and get no customer status;
 // their invoice items do get invoice status.
 
 // customerKey keys the last customer status fact of a debtor and currency.
 func customerKey(debtorID, currency string) string { return debtorID + "\x00" + currency }
 
-// invoiceFigures are an invoice item's amounts by how they were settled.
+// invoiceFigures are an invoice item's amounts by how they were settled;
+// merged is what a debtor merge moved to the survivor.
 type invoiceFigures struct {
-	open, paid, credited, writtenOff int64
+	open, paid, credited, writtenOff, merged int64
 }
 
 func figuresOf(it *OpenItem) invoiceFigures {
@@ -59,6 +65,7 @@ func figuresOf(it *OpenItem) invoiceFigures {
 			f.credited += s.Amount
 		case ledgerv1.SettlementKind_SETTLEMENT_KIND_MERGE:
 			// Moved to another debtor: neither paid nor credited here.
+			f.merged += s.Amount
 		default:
 			f.paid += s.Amount
 		}
@@ -140,6 +147,12 @@ func (l *Ledger) StatusFacts(decided []proto.Message, now time.Time) ([]proto.Me
 			continue
 		}
 		f := figuresOf(it)
+		if f.open == 0 && f.merged != 0 {
+			// Moved away by a debtor merge: the survivor's books publish the
+			// invoice under its new debtor, and the shop must not read the
+			// move as a cancellation.
+			continue
+		}
 		prev := l.invoiceStatus[id]
 		overpaid := f.open == 0 && credit[key] > 0
 		st := invoiceStatusOf(it.Amount, f, overpaid, prev)

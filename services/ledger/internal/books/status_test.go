@@ -161,3 +161,49 @@ func TestInvoiceStatusOf(t *testing.T) {
 		}
 	}
 }
+
+// TestMergedInvoiceIsNotCancelled merges a debtor with a partly paid
+// invoice into another: the duplicate's stream gets no invoice fact (the
+// move is no cancellation) and its customer status drops to nothing open,
+// while the survivor's stream publishes the same invoice number as open
+// under the survivor with what was still open.
+func TestMergedInvoiceIsNotCancelled(t *testing.T) {
+	t.Parallel()
+	const (
+		open = statusv1.InvoiceStatus_INVOICE_STATUS_OPEN
+		none = statusv1.InvoiceStatus_INVOICE_STATUS_UNSPECIFIED
+	)
+	gross := gross19(10000)
+	w := newWorld(t)
+	w.given(t, registerInvoice("INV-1", "C-1", 10000), applyPayment("P-1", "C-1", 5000), registerInvoice("INV-2", "C-2", 10000))
+	dupBefore := len(w.stream(t, DebtorStream(tenant, "C-1")))
+	intoBefore := len(w.stream(t, DebtorStream(tenant, "C-2")))
+	if _, err := w.cmds.Execute(context.Background(), mergeDebtor("C-1", "C-2", 20), Meta{Actor: "user:cfo"}); err != nil {
+		t.Fatalf("Execute MergeDebtor: %v", err)
+	}
+	gotDup := facts(w.stream(t, DebtorStream(tenant, "C-1"))[dupBefore:])
+	wantDup := []any{customerFact{Debtor: "C-1"}}
+	if diff := cmp.Diff(wantDup, gotDup); diff != "" {
+		t.Errorf("status facts on the duplicate's stream (-want +got):\n%s", diff)
+	}
+	var into []*statusv1.InvoiceStatusChanged
+	for _, m := range w.stream(t, DebtorStream(tenant, "C-2"))[intoBefore:] {
+		if f, ok := m.(*statusv1.InvoiceStatusChanged); ok {
+			into = append(into, f)
+		}
+	}
+	if len(into) != 1 {
+		t.Fatalf("survivor's stream has %d invoice facts, want 1: %v", len(into), into)
+	}
+	got := invoiceFact{into[0].GetInvoiceNumber(), into[0].GetStatus(), into[0].GetPreviousStatus(), into[0].GetOpen().GetMinorUnits(),
+		into[0].GetPaid().GetMinorUnits(), into[0].GetCredited().GetMinorUnits(), into[0].GetWrittenOff().GetMinorUnits(), into[0].GetCreditBalance().GetMinorUnits()}
+	want := invoiceFact{Invoice: "INV-1", Status: open, Previous: none, Open: gross - 5000}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("survivor's invoice fact (-want +got):\n%s", diff)
+	}
+	if into[0].GetDebtorId() != "C-2" {
+		t.Errorf("survivor's invoice fact names debtor %q, want C-2", into[0].GetDebtorId())
+	}
+	w.books(t, "C-1")
+	w.books(t, "C-2")
+}
