@@ -150,6 +150,28 @@ func TestComposeHasEveryService(t *testing.T) {
 	}
 }
 
+// TestComposeIngestionReachesTheLedger checks that ingestion, which asks
+// the ledger for a debtor's open items before erasing it, is given the
+// ledger's address inside the compose network and its own client
+// certificate from ./deploy/credentials.
+func TestComposeIngestionReachesTheLedger(t *testing.T) {
+	p := loadCompose(t)
+	ing, ledger := p.Services["ingestion"], p.Services["ledger"]
+	addr := ing.Environment["LEDGER_ADDR"]
+	if grpc := ledger.Environment["GRPC_ADDR"]; addr == nil || grpc == nil || *addr != "ledger:"+(*grpc)[strings.LastIndex(*grpc, ":")+1:] {
+		t.Errorf("ingestion: LEDGER_ADDR=%v, want the ledger service's name and its GRPC_ADDR port (GRPC_ADDR=%v)", addr, grpc)
+	}
+	for _, key := range []string{"O2C_CLIENT_CERT", "O2C_CLIENT_KEY", "O2C_CLIENT_CA"} {
+		v := ing.Environment[key]
+		if v == nil || !mountedFrom(ing, "./deploy/credentials", *v) {
+			t.Errorf("ingestion: %s=%v is not a file of ./deploy/credentials mounted into the container", key, v)
+		}
+	}
+	if v := ing.Environment["O2C_CLIENT_CA"]; v == nil || ing.Environment["O2C_TLS_CLIENT_CA"] == nil || *v != *ing.Environment["O2C_TLS_CLIENT_CA"] {
+		t.Errorf("ingestion: O2C_CLIENT_CA=%v, want the CA that issued the services' certificates", v)
+	}
+}
+
 // mountedFrom reports whether path inside svc's container lies in a bind
 // mount of the host folder source.
 func mountedFrom(svc types.ServiceConfig, source, path string) bool {

@@ -29,6 +29,8 @@ const (
 	genServerKey  = "server-key.pem"
 	genCLICert    = "cli.pem"
 	genCLIKey     = "cli-key.pem"
+	genIngCert    = "ingestion.pem"
+	genIngKey     = "ingestion-key.pem"
 	genComposeEnv = "compose.env"
 	genCLICreds   = "credentials.json"
 )
@@ -52,6 +54,10 @@ machine (docker-compose.yml: DIR is deploy/credentials) authenticate with:
                               localhost, 127.0.0.1, the --host names and every service name
   cli.pem, cli-key.pem        the CLI's client certificate: --actor as accountant and
                               operator of every tenant of the tenants file
+  ingestion.pem, ingestion-key.pem
+                              ingestion's client certificate for the ledger
+                              (O2C_CLIENT_CERT, O2C_CLIENT_KEY): service:ingestion
+                              with the service role for every tenant
   compose.env                 a fresh password per NATS user (O2C_NATS_PASSWORD_<USER>:
                               admin, each service, shop-<tenant> per tenant) and the
                               uid and gid the services run as, so that they can read the key
@@ -131,6 +137,10 @@ func generate(out io.Writer, dir string, ids []string, actor string, hosts []str
 	if err != nil {
 		return err
 	}
+	ingCert, ingKey, err := ca.ClientCertificate(identity.Principal{Actor: "service:ingestion", Tenants: ids, Roles: []identity.Role{identity.Service}})
+	if err != nil {
+		return err
+	}
 	users := []string{natsembed.AdminUser}
 	for _, s := range natsembed.Services() {
 		users = append(users, s.Name)
@@ -149,7 +159,7 @@ func generate(out io.Writer, dir string, ids []string, actor string, hosts []str
 		passwords[u] = hex.EncodeToString(secret)
 		env += natsembed.PasswordVariable(u) + "=" + passwords[u] + "\n"
 	}
-	for name, data := range map[string][]byte{genCA: ca.CertPEM(), genServerCert: srvCert, genServerKey: srvKey, genCLICert: cliCert, genCLIKey: cliKey, genComposeEnv: []byte(env)} {
+	for name, data := range map[string][]byte{genCA: ca.CertPEM(), genServerCert: srvCert, genServerKey: srvKey, genCLICert: cliCert, genCLIKey: cliKey, genIngCert: ingCert, genIngKey: ingKey, genComposeEnv: []byte(env)} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
 			return err
 		}
@@ -168,6 +178,7 @@ func generate(out io.Writer, dir string, ids []string, actor string, hosts []str
 	fmt.Fprintf(out, "  %s                      the CA (its key is not kept)\n", genCA)
 	fmt.Fprintf(out, "  %s, %s  the services' certificate for %s\n", genServerCert, genServerKey, strings.Join(names, ", "))
 	fmt.Fprintf(out, "  %s, %s        the CLI's certificate: %s, accountant and operator of %s\n", genCLICert, genCLIKey, actor, strings.Join(ids, ", "))
+	fmt.Fprintf(out, "  %s, %s  ingestion's certificate for the ledger: service:ingestion, service of %s\n", genIngCert, genIngKey, strings.Join(ids, ", "))
 	fmt.Fprintf(out, "  %s                 NATS passwords of %s\n", genComposeEnv, strings.Join(users, ", "))
 	fmt.Fprintf(out, "  %s            the CLI's credentials file (NATS as %s)\n", genCLICreds, shop)
 	fmt.Fprintf(out, "Next:\n  docker compose --env-file %s up --build\n  export %s=%s\n  o2c open-items --tenant %s\n",

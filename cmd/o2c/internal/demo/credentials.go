@@ -22,6 +22,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/identity"
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/procdir"
+	ingestion "github.com/o2c-platform/o2c/services/ingestion/service"
 )
 
 // CLIPrincipal is who the CLI is in the demo, through the client
@@ -30,6 +31,15 @@ import (
 // the tenant's period_actors) and looks after rejections (an operator).
 func CLIPrincipal() identity.Principal {
 	return identity.Principal{Actor: "finance:" + Tenant, Tenants: []string{Tenant}, Roles: []identity.Role{identity.Accountant, identity.Operator}}
+}
+
+// ServicePrincipal is who the service name is when it calls another
+// service, through the client certificate the demo issues it: the service
+// role for the demo tenant, the only tenant the demo serves (a service
+// never holds "*", which is the platform admin's). Ingestion asks the
+// ledger for a debtor's open items as this.
+func ServicePrincipal(name string) identity.Principal {
+	return identity.Principal{Actor: "service:" + name, Tenants: []string{Tenant}, Roles: []identity.Role{identity.Service}}
 }
 
 // serverHosts are the names the services' certificate is issued for: the
@@ -51,6 +61,8 @@ const (
 	serverKeyFile  = "server-key.pem"
 	cliCertFile    = "cli.pem"
 	cliKeyFile     = "cli-key.pem"
+	ingCertFile    = "ingestion.pem"
+	ingKeyFile     = "ingestion-key.pem"
 	natsConfFile   = "nats-server.conf"
 	credsFile      = "credentials.json"
 )
@@ -109,7 +121,11 @@ func newSecrets(credsPath string, log io.Writer) (_ *secrets, err error) {
 	if err != nil {
 		return nil, err
 	}
-	for name, data := range map[string][]byte{caFile: s.ca.CertPEM(), serverCertFile: srvCert, serverKeyFile: srvKey, cliCertFile: cliCert, cliKeyFile: cliKey} {
+	ingCert, ingKey, err := s.ca.ClientCertificate(ServicePrincipal(ingestion.Name))
+	if err != nil {
+		return nil, err
+	}
+	for name, data := range map[string][]byte{caFile: s.ca.CertPEM(), serverCertFile: srvCert, serverKeyFile: srvKey, cliCertFile: cliCert, cliKeyFile: cliKey, ingCertFile: ingCert, ingKeyFile: ingKey} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
 			return nil, fmt.Errorf("demo credentials: %w", err)
 		}
@@ -159,6 +175,15 @@ func (s *secrets) authConfig() auth.Config {
 	}
 }
 
+// ledgerClient is how ingestion dials the ledger at addr: with its own
+// client certificate from the run folder, as a deployment configures it
+// (LEDGER_ADDR, O2C_CLIENT_CERT, O2C_CLIENT_KEY, O2C_CLIENT_CA).
+func (s *secrets) ledgerClient(addr string) ingestion.LedgerClient {
+	return ingestion.LedgerClient{
+		Addr: addr, CertFile: filepath.Join(s.dir, ingCertFile), KeyFile: filepath.Join(s.dir, ingKeyFile), CAFile: filepath.Join(s.dir, caFile),
+	}
+}
+
 // dial connects to addr as p, with a client certificate the run's CA
 // issues for it.
 func (s *secrets) dial(addr string, p identity.Principal) (*grpc.ClientConn, error) {
@@ -195,6 +220,7 @@ func (s *secrets) report(w io.Writer) {
 	fmt.Fprintf(w, "  gRPC: mutual TLS; a CA made for this run (%s) issued the services' certificate for %s (%s)\n",
 		caFile, strings.Join(serverHosts(), ", "), serverCertFile)
 	fmt.Fprintf(w, "  CLI:  %s, client certificate %s\n", describe(CLIPrincipal()), cliCertFile)
+	fmt.Fprintf(w, "  ingestion, asking the ledger before an erasure: %s, client certificate %s\n", describe(ServicePrincipal(ingestion.Name)), ingCertFile)
 	fmt.Fprintf(w, "  NATS: users %s with fresh passwords (%s); the services connect as their own, the demo shop as %s\n",
 		strings.Join(slices.Sorted(maps.Keys(s.nats)), ", "), natsConfFile, natsembed.ShopUser(Tenant))
 	fmt.Fprintf(w, "  the CLI's credentials file: %s\n", s.credsPath)

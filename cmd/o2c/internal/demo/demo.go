@@ -143,17 +143,31 @@ func (s *System) Stop() error { return s.stop() }
 type starter struct {
 	name string
 	addr string
-	run  func(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.Logger, lis net.Listener) error
+	run  func(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.Logger, lis net.Listener, peers peers) error
+}
+
+// peers is what a service the demo starts needs of the others: their
+// gRPC addresses by name, and the run's credentials to reach them as
+// itself.
+type peers struct {
+	addrs map[string]string
+	sec   *secrets
 }
 
 // runIngestion starts ingestion with the demo's tenants (whose tax rules
-// are the ledger's).
-func runIngestion(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.Logger, lis net.Listener) error {
+// are the ledger's) and the ledger, which it asks as itself (its own
+// client certificate) before erasing a debtor.
+func runIngestion(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.Logger, lis net.Listener, peers peers) error {
 	ts, err := Tenants()
 	if err != nil {
 		return err
 	}
-	return ingestion.Run(ctx, cfg, ingestion.Options{Tenants: ts}, p, log, lis)
+	conn, err := peers.sec.ledgerClient(peers.addrs[ledger.Name]).Dial()
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return ingestion.Run(ctx, cfg, ingestion.Options{Tenants: ts, Ledger: ledgerv1grpc.NewLedgerServiceClient(conn)}, p, log, lis)
 }
 
 // services lists every service that has code, in start order.
@@ -250,6 +264,10 @@ func Start(ctx context.Context, opt Options) (_ *System, err error) {
 	}
 
 	sys := &System{NATSURL: ns.ClientURL(), DatabaseURL: dbURL, CredentialsFile: sec.credsPath, conns: map[string]*grpc.ClientConn{}, secrets: sec}
+	peers := peers{addrs: map[string]string{}, sec: sec}
+	for i, s := range services() {
+		peers.addrs[s.name] = listeners[i].Addr().String()
+	}
 	svcCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	errs := make(chan error, len(services()))
@@ -286,7 +304,7 @@ func Start(ctx context.Context, opt Options) (_ *System, err error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.run(svcCtx, cfg, opt.Telemetry, log, lis); err != nil {
+			if err := s.run(svcCtx, cfg, opt.Telemetry, log, lis, peers); err != nil {
 				errs <- fmt.Errorf("%s: %w", s.name, err)
 				cancel()
 			}

@@ -45,7 +45,7 @@ func Tenants() (*tenants.File, error) {
 }
 
 // runLedger starts the ledger with the demo's tenants.
-func runLedger(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.Logger, lis net.Listener) error {
+func runLedger(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.Logger, lis net.Listener, _ peers) error {
 	ts, err := Tenants()
 	if err != nil {
 		return err
