@@ -30,6 +30,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newAuditCmd())
 	root.AddCommand(newCredentialsCmd())
 	root.AddCommand(newDebtorsCmd())
+	root.AddCommand(newPendingCmd())
 	bindCredentials(root)
 	return root
 }
