@@ -389,8 +389,12 @@ type SubmitResult struct {
 	// What happened to it.
 	Outcome SubmitOutcome `protobuf:"varint,2,opt,name=outcome,proto3,enum=o2c.ingestion.v1.SubmitOutcome" json:"outcome,omitempty"`
 	// For a rejected event the reason code, the same as a rejection on NATS
-	// records: invalid, tenant_mismatch, conflict, unknown_invoice,
-	// other_debtor, below_zero, decode.
+	// records: invalid, tenant_mismatch, conflict, other_debtor,
+	// other_currency, below_zero, decode; unknown_invoice, unknown_capture
+	// and unknown_customer only where ingestion keeps no pending store (it
+	// answers HELD instead). A held event whose holding period ends is not
+	// answered here but recorded in the rejection store as held_too_long,
+	// its reason naming what it waited for and since when.
 	ReasonCode string `protobuf:"bytes,3,opt,name=reason_code,json=reasonCode,proto3" json:"reason_code,omitempty"`
 	// For a rejected event, what was wrong and where (field paths).
 	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`

@@ -34,11 +34,16 @@
 // invoice, a chargeback before its capture and an invoice that names only
 // debtor.customer_id before that customer's data are held (outcome Held;
 // see Pending), and handled again through Handle when what they wait for
-// is accepted. An invoice that carries its debtor data is never held. A
-// hold that outlives the tenant's holding period is moved to the
-// rejection store by Sweep (reason code held_too_long). Without a Pending
-// store such messages are rejected (unknown_invoice, unknown_capture,
-// unknown_customer).
+// is accepted. An invoice that carries its debtor data is never held. The
+// IngestionService answers such a message HELD. A hold is kept once per
+// tenant, event type and document with the time it was first held, so a
+// redelivery does not restart its holding period (the tenants file's
+// ingestion.holding_period, default 14 days; HoldingPeriod). A hold that
+// outlives it is moved to the rejection store by Sweep, with reason code
+// held_too_long and a reason naming what it waited for and since when.
+// Held lists the holds with the end of their periods (ListPending, `o2c
+// pending`). Without a Pending store such messages are rejected
+// (unknown_invoice, unknown_capture, unknown_customer).
 package consumer
 
 import (
