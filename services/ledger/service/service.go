@@ -2,8 +2,9 @@
 // events and commands it books (see package consumer for the subjects),
 // keeps its read models projected (checking the runtime invariants after
 // every batch), runs the group committer of the write path, serves the
-// LedgerService and LedgerCommandService over gRPC and relays its own
-// events to JetStream. main.go runs it as a process; `o2c demo` runs it
+// LedgerService, LedgerQueryService, LedgerCommandService and the shops'
+// StatusService over gRPC and relays its own events to JetStream (its
+// status facts on the shops' status feed). main.go runs it as a process; `o2c demo` runs it
 // in-process beside the other services, and the ledger benchmark drives its
 // write path in-process and over gRPC.
 package service
@@ -21,6 +22,7 @@ import (
 
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 	statusv1 "github.com/o2c-platform/o2c/proto/o2c/status/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/status/v1/statusv1grpc"
 
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/fault"
@@ -104,6 +106,7 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 		Migrations: postgres.Migrations(),
 		HealthServices: []string{
 			ledgerv1grpc.LedgerService_ServiceDesc.ServiceName, ledgerv1grpc.LedgerCommandService_ServiceDesc.ServiceName,
+			statusv1grpc.StatusService_ServiceDesc.ServiceName,
 		},
 		Errors: Errors,
 		Policy: rpc.Policy,
@@ -130,6 +133,7 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 	ledgerv1grpc.RegisterLedgerServiceServer(h.GRPC, &rpc.LedgerService{Queries: store, Poster: poster, Tenants: opt.Tenants})
 	ledgerv1grpc.RegisterLedgerQueryServiceServer(h.GRPC, &rpc.LedgerQueryService{Reports: store, Tenants: opt.Tenants})
 	ledgerv1grpc.RegisterLedgerCommandServiceServer(h.GRPC, &rpc.CommandService{Commander: commander, Tenants: opt.Tenants})
+	statusv1grpc.RegisterStatusServiceServer(h.GRPC, &rpc.StatusService{Statuses: store, Tenants: opt.Tenants})
 	if err := h.Consume(ctx, bus.Consumer{
 		// One consumer for invoices, credit notes and cancellations, so that
 		// a credit note is booked after its invoice; its name predates the

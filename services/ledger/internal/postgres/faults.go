@@ -8,4 +8,5 @@ var Errors = fault.Table{
 	{Err: ErrStopped, Class: fault.Transient},
 	{Err: ErrInvalidQuery, Class: fault.Invalid},
 	{Err: ErrInvalidPageToken, Class: fault.Invalid},
+	{Err: ErrUnknownInvoice, Class: fault.NotFound},
 }

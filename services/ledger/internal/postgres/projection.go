@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	statusv1 "github.com/o2c-platform/o2c/proto/o2c/status/v1"
 
 	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/telemetry"
@@ -101,8 +102,10 @@ func (p *Projector) Projection(poll time.Duration) eventstore.Projection {
 // undone settlement (dated on the undoing entry's effective date) and
 // raises the open amount again. Settlement rows are keyed by id, so a
 // replayed event changes nothing. PeriodClosed and PeriodReopened set the
-// periods table; the entries and items of debtor streams are recorded in
-// command_routes.
+// periods table; InvoiceStatusChanged and CustomerStatusChanged replace the
+// row of their invoice item or customer and currency in invoice_status and
+// customer_status unless a later fact is there; the entries and items of
+// debtor streams are recorded in command_routes.
 func Apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
 	var l lineRows
 	dates := map[string]time.Time{}
@@ -126,6 +129,10 @@ func Apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
 			err = period(ctx, tx, ev, p.GetTenant(), p.GetYear(), p.GetMonth(), true, p.GetActor(), p.GetReason(), p.GetClosedAt().AsTime())
 		case *ledgerv1.PeriodReopened:
 			err = period(ctx, tx, ev, p.GetTenant(), p.GetYear(), p.GetMonth(), false, p.GetActor(), p.GetReason(), p.GetReopenedAt().AsTime())
+		case *statusv1.InvoiceStatusChanged:
+			err = invoiceStatus(ctx, tx, ev, p)
+		case *statusv1.CustomerStatusChanged:
+			err = customerStatus(ctx, tx, ev, p)
 		}
 		if err != nil {
 			return err

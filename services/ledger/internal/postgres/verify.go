@@ -35,7 +35,8 @@ const (
 // ReadModels are the ledger's projected tables, rebuilt from events by
 // VerifyReadModels. Tables that are not projections (debtor account numbers,
 // the event store itself) are not listed.
-var ReadModels = []string{"journal_lines", "account_balances", "control_balances", "open_items", "settlements", "periods"}
+var ReadModels = []string{"journal_lines", "account_balances", "control_balances", "open_items", "settlements", "periods",
+	"invoice_status", "customer_status"}
 
 // Mismatch is a read-model table whose rows differ from a rebuild from the
 // events: Missing rows the rebuild has and the table lacks, Extra rows the

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
+	"github.com/o2c-platform/o2c/proto/o2c/status/v1/statusv1grpc"
 
 	"github.com/o2c-platform/o2c/libs/auth"
 	"github.com/o2c-platform/o2c/libs/identity"
@@ -24,6 +25,9 @@ import (
 //     ReverseEntry, PayOutCreditBalance, MergeDebtor): accountants only.
 //   - ClosePeriod and ReopenPeriod: accountants, and of them only those the
 //     tenant's period_actors list (the books check the actor).
+//   - The StatusService (what the shops' status feed published last):
+//     shops for their own tenant, customer service, operators and
+//     accountants.
 //
 // Shops, agencies and platform admins book nothing here: shops publish
 // invoices to ingestion, agencies report to collections, and a platform
@@ -32,6 +36,7 @@ var Policy = func() auth.Policy {
 	readers := auth.Allow(identity.Accountant, identity.CustomerService, identity.Operator, identity.PlatformAdmin)
 	bookers := auth.Allow(identity.Accountant, identity.Service)
 	accountants := auth.Allow(identity.Accountant)
+	statusReaders := auth.Allow(identity.Shop, identity.CustomerService, identity.Operator, identity.Accountant)
 	return auth.Policy{
 		ledgerv1grpc.LedgerService_ListOpenItems_FullMethodName:       auth.Allow(identity.Accountant, identity.CustomerService, identity.Operator, identity.PlatformAdmin, identity.Service),
 		ledgerv1grpc.LedgerService_ListAccountBalances_FullMethodName: readers,
@@ -57,5 +62,8 @@ var Policy = func() auth.Policy {
 		ledgerv1grpc.LedgerCommandService_ClosePeriod_FullMethodName:            accountants,
 		ledgerv1grpc.LedgerCommandService_ReopenPeriod_FullMethodName:           accountants,
 		ledgerv1grpc.LedgerCommandService_MergeDebtor_FullMethodName:            accountants,
+
+		statusv1grpc.StatusService_GetInvoiceStatus_FullMethodName:  statusReaders,
+		statusv1grpc.StatusService_GetCustomerStatus_FullMethodName: statusReaders,
 	}
 }()

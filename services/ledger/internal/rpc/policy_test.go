@@ -11,6 +11,7 @@ import (
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
+	"github.com/o2c-platform/o2c/proto/o2c/status/v1/statusv1grpc"
 
 	"github.com/o2c-platform/o2c/libs/identity"
 	"github.com/o2c-platform/o2c/libs/tenants/tenantstest"
@@ -21,7 +22,8 @@ import (
 // no rule, before any server runs (the service's matrix test calls them).
 func TestPolicyCoversEveryRPC(t *testing.T) {
 	t.Parallel()
-	for _, d := range []grpc.ServiceDesc{ledgerv1grpc.LedgerService_ServiceDesc, ledgerv1grpc.LedgerQueryService_ServiceDesc, ledgerv1grpc.LedgerCommandService_ServiceDesc} {
+	for _, d := range []grpc.ServiceDesc{ledgerv1grpc.LedgerService_ServiceDesc, ledgerv1grpc.LedgerQueryService_ServiceDesc,
+		ledgerv1grpc.LedgerCommandService_ServiceDesc, statusv1grpc.StatusService_ServiceDesc} {
 		for _, m := range d.Methods {
 			full := "/" + d.ServiceName + "/" + m.MethodName
 			if r, ok := Policy[full]; !ok || len(r.Roles) == 0 || r.Public {
@@ -32,8 +34,8 @@ func TestPolicyCoversEveryRPC(t *testing.T) {
 			t.Errorf("%s has streams; give them rules and check them here", d.ServiceName)
 		}
 	}
-	if n := len(Policy); n != 3+5+14 {
-		t.Errorf("Policy has %d rules for 22 RPCs: a rule names an RPC that does not exist", n)
+	if n := len(Policy); n != 3+5+14+2 {
+		t.Errorf("Policy has %d rules for 24 RPCs: a rule names an RPC that does not exist", n)
 	}
 }
 
