@@ -184,7 +184,8 @@ type GetCustomerStatusResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// One per currency the customer was ever booked in, by currency.
 	Balances []*CustomerStatusChanged `protobuf:"bytes,1,rep,name=balances,proto3" json:"balances,omitempty"`
-	// The customer's invoices by invoice number.
+	// The customer's invoices by invoice number; an invoice a debtor merge
+	// moved to another customer is listed with that customer's only.
 	Invoices      []*InvoiceStatusChanged `protobuf:"bytes,2,rep,name=invoices,proto3" json:"invoices,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

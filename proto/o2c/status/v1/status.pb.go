@@ -100,7 +100,10 @@ func (InvoiceStatus) EnumDescriptor() ([]byte, []int) {
 // changed. Publisher: ledger. Subject:
 // o2c.<tenant>.status.invoice-status.changed. It is published in the same
 // atomic append as the booking that caused it, exactly once per booking: a
-// command replayed under its idempotency key publishes nothing.
+// command replayed under its idempotency key publishes nothing. An invoice a
+// debtor merge moves is published again under the surviving debtor (a new
+// open_item_id, the same invoice_number, previous_status UNSPECIFIED); the
+// duplicate publishes nothing for it, so the move never reads as CANCELLED.
 type InvoiceStatusChanged struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Tenant id.
