@@ -7,6 +7,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/o2c-platform/o2c/libs/tenants"
+
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 )
 
@@ -24,8 +26,8 @@ const (
 )
 
 // DefaultHoldingPeriod is how long a message is held when the tenants
-// file sets no holding period: 14 days.
-const DefaultHoldingPeriod = 14 * 24 * time.Hour
+// file sets no holding period (tenants.DefaultHoldingPeriod, 14 days).
+const DefaultHoldingPeriod = tenants.DefaultHoldingPeriod
 
 // Fact is what a held message waits for: a document of Kind (AwaitInvoice,
 // AwaitCapture, AwaitCustomer) with natural key Key.
