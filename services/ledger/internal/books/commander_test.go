@@ -201,7 +201,9 @@ func TestCommanderGivenWhenThen(t *testing.T) {
 			when: &ledgerv1.MergeDebtor{Tenant: tenant, IdempotencyKey: "merge:C-1", DebtorId: "C-1", IntoDebtorId: "C-2",
 				MergeDate: date(2026, 11, 19), Reason: "duplicate"},
 			then: map[string][]string{
-				"C-1": append([]string{"CommandAccepted", "OpenItemCleared", "JournalEntryPosted", "DebtorMerged"}, facts...),
+				// The duplicate publishes no invoice fact for what moved
+				// (the survivor does), only its customer status.
+				"C-1": {"CommandAccepted", "OpenItemCleared", "JournalEntryPosted", "DebtorMerged", "CustomerStatusChanged"},
 				"C-2": append([]string{"CommandAccepted", "JournalEntryPosted", "OpenItemOpened", "OpenItemClassified", "DebtorMerged"}, facts...),
 			},
 			check: func(t *testing.T, l *Ledger) {
