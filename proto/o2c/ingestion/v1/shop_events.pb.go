@@ -275,7 +275,8 @@ type InvoiceCancellationIngested struct {
 	CancellationNumber string `protobuf:"bytes,2,opt,name=cancellation_number,json=cancellationNumber,proto3" json:"cancellation_number,omitempty"`
 	// Number of the invoice cancelled.
 	InvoiceNumber string `protobuf:"bytes,3,opt,name=invoice_number,json=invoiceNumber,proto3" json:"invoice_number,omitempty"`
-	// Debtor id of the invoice.
+	// Debtor id of the invoice: the shop's customer id, for a marketplace
+	// invoice the buyer (see channel).
 	DebtorId string `protobuf:"bytes,4,opt,name=debtor_id,json=debtorId,proto3" json:"debtor_id,omitempty"`
 	// Date of the cancellation; the effective date of its booking.
 	IssueDate *v11.Date `protobuf:"bytes,5,opt,name=issue_date,json=issueDate,proto3" json:"issue_date,omitempty"`
@@ -288,7 +289,13 @@ type InvoiceCancellationIngested struct {
 	// Reason as printed; may be empty.
 	Reason string `protobuf:"bytes,9,opt,name=reason,proto3" json:"reason,omitempty"`
 	// See the file comment.
-	SourceHash    string `protobuf:"bytes,10,opt,name=source_hash,json=sourceHash,proto3" json:"source_hash,omitempty"`
+	SourceHash string `protobuf:"bytes,10,opt,name=source_hash,json=sourceHash,proto3" json:"source_hash,omitempty"`
+	// Sales channel of the invoice cancelled, copied from its
+	// InvoiceIngested when it is a marketplace: its open item then sits on
+	// the marketplace's debtor for the currency, not on debtor_id, and the
+	// ledger books the cancellation there. Unset for the merchant's own shop
+	// (and in every event stored before the field existed).
+	Channel       *v1.SalesChannel `protobuf:"bytes,11,opt,name=channel,proto3" json:"channel,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -393,6 +400,13 @@ func (x *InvoiceCancellationIngested) GetSourceHash() string {
 	return ""
 }
 
+func (x *InvoiceCancellationIngested) GetChannel() *v1.SalesChannel {
+	if x != nil {
+		return x.Channel
+	}
+	return nil
+}
+
 // CreditNoteIngested is an accepted CreditNoteIssued. Stream:
 // invoice/<invoice number>, after the invoice it credits.
 type CreditNoteIngested struct {
@@ -403,7 +417,8 @@ type CreditNoteIngested struct {
 	CreditNoteNumber string `protobuf:"bytes,2,opt,name=credit_note_number,json=creditNoteNumber,proto3" json:"credit_note_number,omitempty"`
 	// Number of the invoice credited.
 	InvoiceNumber string `protobuf:"bytes,3,opt,name=invoice_number,json=invoiceNumber,proto3" json:"invoice_number,omitempty"`
-	// Debtor id of the invoice.
+	// Debtor id of the invoice: the shop's customer id, for a marketplace
+	// invoice the buyer (see channel).
 	DebtorId string `protobuf:"bytes,4,opt,name=debtor_id,json=debtorId,proto3" json:"debtor_id,omitempty"`
 	// Date of the credit note; the effective date of its booking.
 	IssueDate *v11.Date `protobuf:"bytes,5,opt,name=issue_date,json=issueDate,proto3" json:"issue_date,omitempty"`
@@ -418,7 +433,13 @@ type CreditNoteIngested struct {
 	// Number of credit note lines.
 	LineCount int32 `protobuf:"varint,10,opt,name=line_count,json=lineCount,proto3" json:"line_count,omitempty"`
 	// See the file comment.
-	SourceHash    string `protobuf:"bytes,11,opt,name=source_hash,json=sourceHash,proto3" json:"source_hash,omitempty"`
+	SourceHash string `protobuf:"bytes,11,opt,name=source_hash,json=sourceHash,proto3" json:"source_hash,omitempty"`
+	// Sales channel of the invoice credited, copied from its InvoiceIngested
+	// when it is a marketplace: its open item then sits on the marketplace's
+	// debtor for the currency, not on debtor_id, and the ledger books the
+	// credit note there. Unset for the merchant's own shop (and in every
+	// event stored before the field existed).
+	Channel       *v1.SalesChannel `protobuf:"bytes,12,opt,name=channel,proto3" json:"channel,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -528,6 +549,13 @@ func (x *CreditNoteIngested) GetSourceHash() string {
 		return x.SourceHash
 	}
 	return ""
+}
+
+func (x *CreditNoteIngested) GetChannel() *v1.SalesChannel {
+	if x != nil {
+		return x.Channel
+	}
+	return nil
 }
 
 // PaymentCaptureIngested is an accepted PaymentCaptured. Stream:
@@ -807,7 +835,7 @@ const file_o2c_ingestion_v1_shop_events_proto_rawDesc = "" +
 	"line_count\x18\t \x01(\x05R\tlineCount\x12\x1f\n" +
 	"\vsource_hash\x18\n" +
 	" \x01(\tR\n" +
-	"sourceHash\"\x88\x03\n" +
+	"sourceHash\"\xbd\x03\n" +
 	"\x1bInvoiceCancellationIngested\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12/\n" +
 	"\x13cancellation_number\x18\x02 \x01(\tR\x12cancellationNumber\x12%\n" +
@@ -821,7 +849,8 @@ const file_o2c_ingestion_v1_shop_events_proto_rawDesc = "" +
 	"\x06reason\x18\t \x01(\tR\x06reason\x12\x1f\n" +
 	"\vsource_hash\x18\n" +
 	" \x01(\tR\n" +
-	"sourceHash\"\xba\x03\n" +
+	"sourceHash\x123\n" +
+	"\achannel\x18\v \x01(\v2\x19.o2c.shop.v1.SalesChannelR\achannel\"\xef\x03\n" +
 	"\x12CreditNoteIngested\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12,\n" +
 	"\x12credit_note_number\x18\x02 \x01(\tR\x10creditNoteNumber\x12%\n" +
@@ -837,7 +866,8 @@ const file_o2c_ingestion_v1_shop_events_proto_rawDesc = "" +
 	"line_count\x18\n" +
 	" \x01(\x05R\tlineCount\x12\x1f\n" +
 	"\vsource_hash\x18\v \x01(\tR\n" +
-	"sourceHash\"\xf1\x02\n" +
+	"sourceHash\x123\n" +
+	"\achannel\x18\f \x01(\v2\x19.o2c.shop.v1.SalesChannelR\achannel\"\xf1\x02\n" +
 	"\x16PaymentCaptureIngested\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1a\n" +
 	"\bprovider\x18\x02 \x01(\tR\bprovider\x12-\n" +
@@ -907,22 +937,24 @@ var file_o2c_ingestion_v1_shop_events_proto_depIdxs = []int32{
 	11, // 6: o2c.ingestion.v1.InvoiceCancellationIngested.issue_date:type_name -> o2c.common.v1.Date
 	12, // 7: o2c.ingestion.v1.InvoiceCancellationIngested.vat:type_name -> o2c.shop.v1.VatTotal
 	10, // 8: o2c.ingestion.v1.InvoiceCancellationIngested.gross:type_name -> o2c.common.v1.Money
-	11, // 9: o2c.ingestion.v1.CreditNoteIngested.issue_date:type_name -> o2c.common.v1.Date
-	12, // 10: o2c.ingestion.v1.CreditNoteIngested.vat:type_name -> o2c.shop.v1.VatTotal
-	10, // 11: o2c.ingestion.v1.CreditNoteIngested.gross:type_name -> o2c.common.v1.Money
-	13, // 12: o2c.ingestion.v1.CreditNoteIngested.reason:type_name -> o2c.shop.v1.CreditNoteReason
-	10, // 13: o2c.ingestion.v1.PaymentCaptureIngested.amount:type_name -> o2c.common.v1.Money
-	10, // 14: o2c.ingestion.v1.PaymentCaptureIngested.fee:type_name -> o2c.common.v1.Money
-	7,  // 15: o2c.ingestion.v1.PaymentCaptureIngested.captured_at:type_name -> google.protobuf.Timestamp
-	14, // 16: o2c.ingestion.v1.ChargebackIngested.kind:type_name -> o2c.shop.v1.ChargebackKind
-	10, // 17: o2c.ingestion.v1.ChargebackIngested.amount:type_name -> o2c.common.v1.Money
-	10, // 18: o2c.ingestion.v1.ChargebackIngested.fee:type_name -> o2c.common.v1.Money
-	7,  // 19: o2c.ingestion.v1.ChargebackIngested.notified_at:type_name -> google.protobuf.Timestamp
-	20, // [20:20] is the sub-list for method output_type
-	20, // [20:20] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	8,  // 9: o2c.ingestion.v1.InvoiceCancellationIngested.channel:type_name -> o2c.shop.v1.SalesChannel
+	11, // 10: o2c.ingestion.v1.CreditNoteIngested.issue_date:type_name -> o2c.common.v1.Date
+	12, // 11: o2c.ingestion.v1.CreditNoteIngested.vat:type_name -> o2c.shop.v1.VatTotal
+	10, // 12: o2c.ingestion.v1.CreditNoteIngested.gross:type_name -> o2c.common.v1.Money
+	13, // 13: o2c.ingestion.v1.CreditNoteIngested.reason:type_name -> o2c.shop.v1.CreditNoteReason
+	8,  // 14: o2c.ingestion.v1.CreditNoteIngested.channel:type_name -> o2c.shop.v1.SalesChannel
+	10, // 15: o2c.ingestion.v1.PaymentCaptureIngested.amount:type_name -> o2c.common.v1.Money
+	10, // 16: o2c.ingestion.v1.PaymentCaptureIngested.fee:type_name -> o2c.common.v1.Money
+	7,  // 17: o2c.ingestion.v1.PaymentCaptureIngested.captured_at:type_name -> google.protobuf.Timestamp
+	14, // 18: o2c.ingestion.v1.ChargebackIngested.kind:type_name -> o2c.shop.v1.ChargebackKind
+	10, // 19: o2c.ingestion.v1.ChargebackIngested.amount:type_name -> o2c.common.v1.Money
+	10, // 20: o2c.ingestion.v1.ChargebackIngested.fee:type_name -> o2c.common.v1.Money
+	7,  // 21: o2c.ingestion.v1.ChargebackIngested.notified_at:type_name -> google.protobuf.Timestamp
+	22, // [22:22] is the sub-list for method output_type
+	22, // [22:22] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_o2c_ingestion_v1_shop_events_proto_init() }

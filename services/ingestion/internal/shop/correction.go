@@ -55,7 +55,8 @@ func Fold(payloads []proto.Message, exclude string) InvoiceState {
 // (ErrUnknownInvoice), for the same debtor (ErrOtherDebtor) and currency
 // (ErrOtherCurrency), and the credit note may not take it below zero
 // (ErrBelowZero). Lines and totals are checked as for invoices, with the
-// tenant's tax table given in opts.
+// tenant's tax table given in opts. The event carries the invoice's
+// channel when a marketplace collects it.
 func CreditNote(cn *shopv1.CreditNoteIssued, subjectTenant string, state InvoiceState, opts ...invoice.Option) (Event, error) {
 	if err := checkTenant(cn.GetTenant(), subjectTenant); err != nil {
 		return Event{}, err
@@ -119,6 +120,7 @@ func CreditNote(cn *shopv1.CreditNoteIssued, subjectTenant string, state Invoice
 			Tenant: cn.GetTenant(), CreditNoteNumber: number, InvoiceNumber: cn.GetInvoiceNumber(),
 			DebtorId: cn.GetCustomerId(), IssueDate: cn.GetIssueDate(), Currency: cn.GetCurrency(),
 			Vat: vat, Gross: gross, Reason: cn.GetReason(), LineCount: int32(len(cn.GetLines())), SourceHash: h,
+			Channel: marketplaceChannel(state.Invoice),
 		},
 	}, nil
 }
@@ -126,7 +128,8 @@ func CreditNote(cn *shopv1.CreditNoteIssued, subjectTenant string, state Invoice
 // Cancellation validates a cancellation (Storno) and checks it against
 // the state of its invoice's stream as CreditNote does: it cancels the
 // invoice's whole gross amount, so anything credited or cancelled before
-// makes it ErrBelowZero. Its event carries the invoice's VAT and gross.
+// makes it ErrBelowZero. Its event carries the invoice's VAT and gross,
+// and its channel when a marketplace collects it.
 func Cancellation(c *shopv1.InvoiceCancelled, subjectTenant string, state InvoiceState) (Event, error) {
 	if err := checkTenant(c.GetTenant(), subjectTenant); err != nil {
 		return Event{}, err
@@ -159,8 +162,21 @@ func Cancellation(c *shopv1.InvoiceCancelled, subjectTenant string, state Invoic
 			Tenant: c.GetTenant(), CancellationNumber: number, InvoiceNumber: c.GetInvoiceNumber(),
 			DebtorId: c.GetCustomerId(), IssueDate: c.GetIssueDate(), Currency: inv.GetCurrency(),
 			Vat: inv.GetVat(), Gross: inv.GetGross(), Reason: c.GetReason(), SourceHash: h,
+			Channel: marketplaceChannel(inv),
 		},
 	}, nil
+}
+
+// marketplaceChannel is the sales channel a correction of inv carries: a
+// copy of inv's when a marketplace collects it (its open item sits on the
+// marketplace's debtor, which the ledger must book the correction
+// against), else nil, so that a correction of an own-shop invoice encodes
+// as it did before the field existed and a re-sent one stays a duplicate.
+func marketplaceChannel(inv *ingestionv1.InvoiceIngested) *shopv1.SalesChannel {
+	if inv.GetChannel().GetKind() != shopv1.ChannelKind_CHANNEL_KIND_MARKETPLACE {
+		return nil
+	}
+	return proto.Clone(inv.GetChannel()).(*shopv1.SalesChannel)
 }
 
 // checkAgainst checks a document of debtor crediting gross against the

@@ -114,6 +114,51 @@ func TestCancellationCancelsTheWholeInvoice(t *testing.T) {
 	}
 }
 
+// TestCorrectionsCarryTheMarketplaceOfTheirInvoice: given an invoice a
+// marketplace collects, when a credit note or cancellation of it arrives,
+// then its event names the invoice's channel (the ledger books it on the
+// marketplace's debtor); a correction of an own-shop invoice names none,
+// so it encodes as before the field existed.
+func TestCorrectionsCarryTheMarketplaceOfTheirInvoice(t *testing.T) {
+	t.Parallel()
+	amazon := &shopv1.SalesChannel{Kind: shopv1.ChannelKind_CHANNEL_KIND_MARKETPLACE, Marketplace: "amazon.de"}
+	onChannel := func(ch *shopv1.SalesChannel) *ingestionv1.InvoiceIngested {
+		inv := invoiceOf("C-1", 11900)
+		inv.Channel = ch
+		return inv
+	}
+	cancel := &shopv1.InvoiceCancelled{Tenant: "acme", CancellationNumber: "ST-1", InvoiceNumber: "RE-1", CustomerId: "C-1",
+		IssueDate: &commonv1.Date{Year: 2026, Month: 11, Day: 11}}
+	tests := []struct {
+		name    string
+		invoice *ingestionv1.InvoiceIngested
+		want    *shopv1.SalesChannel
+	}{
+		{"marketplace", onChannel(amazon), amazon},
+		{"own shop", onChannel(&shopv1.SalesChannel{Kind: shopv1.ChannelKind_CHANNEL_KIND_OWN_SHOP}), nil},
+		{"stored without a channel", onChannel(nil), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cn, err := CreditNote(creditNote("GS-1", "C-1", 5000), "acme", Fold([]proto.Message{tt.invoice}, "GS-1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, cn.Payload.(*ingestionv1.CreditNoteIngested).GetChannel(), protocmp.Transform()); diff != "" {
+				t.Errorf("credit note's channel (-want +got):\n%s", diff)
+			}
+			st, err := Cancellation(cancel, "acme", Fold([]proto.Message{tt.invoice}, "ST-1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, st.Payload.(*ingestionv1.InvoiceCancellationIngested).GetChannel(), protocmp.Transform()); diff != "" {
+				t.Errorf("cancellation's channel (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // TestCustomerEventHoldsNoPersonalData: the event of a customer carries
 // its id and non-personal attributes only, and each distinct version has
 // its own id.
