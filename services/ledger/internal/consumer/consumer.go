@@ -70,9 +70,16 @@
 // either not booked yet (its own delivery failed for a passing reason and
 // comes again) or rejected; the credit note is therefore redelivered with
 // back-off (code invoice_not_booked) until the consumer gives up and
-// records it. A marketplace invoice's item belongs to the marketplace's
-// debtor, not to the buyer the shop names, so its credit note is rejected
-// by the books as an invalid allocation and recorded.
+// records it.
+//
+// A marketplace invoice's item belongs to the marketplace's debtor
+// (books.MarketplaceDebtorID of marketplace and currency), not to the
+// buyer the shop names. Ingestion copies the invoice's channel onto its
+// credit notes and cancellations, and the ledger books them on the
+// marketplace's debtor like the invoice: the credit reduces that item
+// (what exceeds it is a credit balance of the marketplace, settled with
+// its payouts). A correction stored before ingestion copied the channel
+// names only the buyer; the books reject it as an invalid allocation.
 //
 // # Senders
 //
@@ -208,22 +215,41 @@ func InvoiceCommand(inv *ingestionv1.InvoiceIngested) *ledgerv1.RegisterInvoice 
 		DebtorId: inv.GetDebtorId(), OrderId: inv.GetOrderId(), Currency: inv.GetCurrency(), Gross: inv.GetGross(),
 		IssueDate: inv.GetIssueDate(), DueDate: inv.GetDueDate(), PaymentReference: inv.GetPaymentReference(),
 	}
-	if inv.GetChannel().GetKind() == shopv1.ChannelKind_CHANNEL_KIND_MARKETPLACE {
-		// The marketplace collects from the buyer: the receivable is against
-		// the marketplace, the buyer is a reference and is never dunned.
-		cmd.Marketplace = inv.GetChannel().GetMarketplace()
-	}
+	// The marketplace collects from the buyer: the receivable is against
+	// the marketplace, the buyer is a reference and is never dunned.
+	cmd.Marketplace = marketplaceOf(inv.GetChannel())
 	cmd.Vat = vatAmounts(inv.GetVat())
 	return cmd
 }
 
+// marketplaceOf is the marketplace that collects an invoice of channel
+// ch, or "" when the merchant collects it.
+func marketplaceOf(ch *shopv1.SalesChannel) string {
+	if ch.GetKind() != shopv1.ChannelKind_CHANNEL_KIND_MARKETPLACE {
+		return ""
+	}
+	return ch.GetMarketplace()
+}
+
+// correctedDebtor is the debtor whose item a correction of an invoice of
+// channel ch names: the marketplace's debtor (books.MarketplaceDebtorID)
+// when a marketplace collects it, as InvoiceCommand put the invoice
+// there, else the buyer.
+func correctedDebtor(buyer string, ch *shopv1.SalesChannel, currency string) string {
+	if mp := marketplaceOf(ch); mp != "" {
+		return books.MarketplaceDebtorID(mp, currency)
+	}
+	return buyer
+}
+
 // CreditNoteCommand returns the IssueCreditNote command of an ingested
 // credit note: key "credit-note:" plus its number, allocated to the open
-// item of the invoice it credits, VAT per rate as sent.
+// item of the invoice it credits, VAT per rate as sent. For a marketplace
+// invoice the debtor is the marketplace's, which holds the item.
 func CreditNoteCommand(cn *ingestionv1.CreditNoteIngested) *ledgerv1.IssueCreditNote {
 	return &ledgerv1.IssueCreditNote{
 		Tenant: cn.GetTenant(), IdempotencyKey: "credit-note:" + cn.GetCreditNoteNumber(), CreditNoteNumber: cn.GetCreditNoteNumber(),
-		DebtorId: cn.GetDebtorId(), OpenItemId: books.InvoiceItemID(cn.GetTenant(), cn.GetInvoiceNumber()), Currency: cn.GetCurrency(),
+		DebtorId: correctedDebtor(cn.GetDebtorId(), cn.GetChannel(), cn.GetCurrency()), OpenItemId: books.InvoiceItemID(cn.GetTenant(), cn.GetInvoiceNumber()), Currency: cn.GetCurrency(),
 		Vat: vatAmounts(cn.GetVat()), Gross: money(cn.GetGross()), IssueDate: cn.GetIssueDate(),
 	}
 }
@@ -232,11 +258,12 @@ func CreditNoteCommand(cn *ingestionv1.CreditNoteIngested) *ledgerv1.IssueCredit
 // cancellation: the invoice's gross and VAT per rate credited under the
 // cancellation's number with key "cancellation:" plus that number,
 // allocated to the invoice's open item (see the package comment for why
-// not a reversal).
+// not a reversal). For a marketplace invoice the debtor is the
+// marketplace's, which holds the item.
 func CancellationCommand(c *ingestionv1.InvoiceCancellationIngested) *ledgerv1.IssueCreditNote {
 	return &ledgerv1.IssueCreditNote{
 		Tenant: c.GetTenant(), IdempotencyKey: "cancellation:" + c.GetCancellationNumber(), CreditNoteNumber: c.GetCancellationNumber(),
-		DebtorId: c.GetDebtorId(), OpenItemId: books.InvoiceItemID(c.GetTenant(), c.GetInvoiceNumber()), Currency: c.GetCurrency(),
+		DebtorId: correctedDebtor(c.GetDebtorId(), c.GetChannel(), c.GetCurrency()), OpenItemId: books.InvoiceItemID(c.GetTenant(), c.GetInvoiceNumber()), Currency: c.GetCurrency(),
 		Vat: vatAmounts(c.GetVat()), Gross: money(c.GetGross()), IssueDate: c.GetIssueDate(),
 	}
 }

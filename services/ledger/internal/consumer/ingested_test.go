@@ -70,12 +70,14 @@ func TestIngestedSubjectsAreTheRelays(t *testing.T) {
 
 // TestCreditNotesAndCancellationsBecomeCreditNotes checks, given an
 // ingested credit note or cancellation, the IssueCreditNote that reaches
-// the books: its key, the invoice's open item, the VAT per rate as sent,
-// the gross and the issue date.
+// the books: its key, its debtor (the marketplace's for a marketplace
+// invoice, else the buyer), the invoice's open item, the VAT per rate as
+// sent, the gross and the issue date.
 func TestCreditNotesAndCancellationsBecomeCreditNotes(t *testing.T) {
 	t.Parallel()
 	item := books.InvoiceItemID("demo", "RE-1")
 	date := &commonv1.Date{Year: 2026, Month: 3, Day: 10}
+	amazon := &shopv1.SalesChannel{Kind: shopv1.ChannelKind_CHANNEL_KIND_MARKETPLACE, Marketplace: "amazon.de"}
 	wantVAT := []*ledgerv1.VatAmount{
 		{RateBp: 1900, Net: eur(1000), Vat: eur(190), TaxCountry: "DE"},
 		{RateBp: 700, Net: eur(500), Vat: eur(35), TaxCountry: "DE"},
@@ -94,6 +96,22 @@ func TestCreditNotesAndCancellationsBecomeCreditNotes(t *testing.T) {
 			&ingestionv1.InvoiceCancellationIngested{Tenant: "demo", CancellationNumber: "ST-1", InvoiceNumber: "RE-1", DebtorId: "K-1",
 				IssueDate: date, Currency: "EUR", Vat: twoRates(1000, 500), Gross: eur(1725), Reason: "order cancelled"},
 			&ledgerv1.IssueCreditNote{Tenant: "demo", IdempotencyKey: "cancellation:ST-1", CreditNoteNumber: "ST-1", DebtorId: "K-1",
+				OpenItemId: item, Currency: "EUR", Vat: wantVAT, Gross: eur(1725), IssueDate: date}},
+		{"credit note of a marketplace invoice, on the marketplace's debtor",
+			&ingestionv1.CreditNoteIngested{Tenant: "demo", CreditNoteNumber: "GS-1", InvoiceNumber: "RE-1", DebtorId: "K-1",
+				IssueDate: date, Currency: "EUR", Vat: twoRates(1000, 500), Gross: eur(1725), Channel: amazon},
+			&ledgerv1.IssueCreditNote{Tenant: "demo", IdempotencyKey: "credit-note:GS-1", CreditNoteNumber: "GS-1",
+				DebtorId: "marketplace:amazon.de:EUR", OpenItemId: item, Currency: "EUR", Vat: wantVAT, Gross: eur(1725), IssueDate: date}},
+		{"cancellation of a marketplace invoice, on the marketplace's debtor",
+			&ingestionv1.InvoiceCancellationIngested{Tenant: "demo", CancellationNumber: "ST-1", InvoiceNumber: "RE-1", DebtorId: "K-1",
+				IssueDate: date, Currency: "EUR", Vat: twoRates(1000, 500), Gross: eur(1725), Channel: amazon},
+			&ledgerv1.IssueCreditNote{Tenant: "demo", IdempotencyKey: "cancellation:ST-1", CreditNoteNumber: "ST-1",
+				DebtorId: "marketplace:amazon.de:EUR", OpenItemId: item, Currency: "EUR", Vat: wantVAT, Gross: eur(1725), IssueDate: date}},
+		{"credit note naming the own shop, on the buyer",
+			&ingestionv1.CreditNoteIngested{Tenant: "demo", CreditNoteNumber: "GS-1", InvoiceNumber: "RE-1", DebtorId: "K-1",
+				IssueDate: date, Currency: "EUR", Vat: twoRates(1000, 500), Gross: eur(1725),
+				Channel: &shopv1.SalesChannel{Kind: shopv1.ChannelKind_CHANNEL_KIND_OWN_SHOP}},
+			&ledgerv1.IssueCreditNote{Tenant: "demo", IdempotencyKey: "credit-note:GS-1", CreditNoteNumber: "GS-1", DebtorId: "K-1",
 				OpenItemId: item, Currency: "EUR", Vat: wantVAT, Gross: eur(1725), IssueDate: date}},
 	}
 	for _, tt := range tests {
