@@ -12,7 +12,7 @@ BENCHTIME ?= 1s
 # ARGS go to `o2c demo`: make demo ARGS=--keep-running
 ARGS     ?=
 
-.PHONY: help demo test faults bench fuzz proto proto-check lint build clean
+.PHONY: help demo test faults bench bench-shop fuzz proto proto-check lint build clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -40,6 +40,15 @@ faults: ## Kill and restart ingestion, NATS and PostgreSQL in turn under a strea
 
 bench: ## Run the benchmarks (event store, ledger, parsers) with PostgreSQL's default durability
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./...
+
+# make bench publishes 2,000 shop invoices end to end; bench-shop the full
+# stream (SHOP_EVENTS invoices from SHOP_PUBLISHERS shops; see
+# cmd/o2c/internal/loadtest).
+SHOP_EVENTS     ?= 200000
+SHOP_PUBLISHERS ?= 8
+bench-shop: ## Publish SHOP_EVENTS (200,000) shop invoices through ingestion and the ledger; report booked/s, publish->open item p50/p99 and the limiting stage
+	O2C_BENCH_SHOP_EVENTS=$(SHOP_EVENTS) O2C_BENCH_SHOP_PUBLISHERS=$(SHOP_PUBLISHERS) \
+	  $(GO) test -run '^$$' -bench '^BenchmarkShopInvoices$$' -benchtime 1x -timeout 120m -v ./cmd/o2c/internal/loadtest
 
 fuzz: ## Run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=5m)
 	@for f in $$(grep -rl --include='*_test.go' '^func Fuzz' libs cmd services 2>/dev/null); do \
