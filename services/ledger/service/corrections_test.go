@@ -54,7 +54,10 @@ func shopVAT(rateBp int32, net int64) *shopv1.VatTotal {
 // its cancellation: the first invoice's open amount is reduced by the
 // credit note and revenue and output VAT are corrected per rate as sent;
 // the cancelled invoice ends with nothing open and its revenue and VAT
-// undone. The same events published again book nothing; a credit note the
+// undone. The same for two invoices amazon.de collects: their items sit on
+// the marketplace's debtor, where the partial credit note reduces the one
+// and the cancellation clears the other, none on the buyer. The same
+// events published again book nothing; a credit note the
 // books refuse (a debtor they do not know) is recorded as a rejection, not
 // redelivered; and o2c verify finds the read models and invariants clean.
 func TestShopCorrectionsAreBooked(t *testing.T) {
@@ -83,8 +86,35 @@ func TestShopCorrectionsAreBooked(t *testing.T) {
 		&ingestionv1.InvoiceCancellationIngested{Tenant: tn, CancellationNumber: "ST-2", InvoiceNumber: "RE-2", DebtorId: "K-1",
 			IssueDate: day(2026, 3, 12), Currency: "EUR", Vat: []*shopv1.VatTotal{shopVAT(1900, 4000)}, Gross: eur(4760), Reason: "order cancelled"},
 	}
+	// Two invoices amazon.de collects from buyer K-1, one partly
+	// credited, one cancelled; the corrections name the buyer and, as
+	// ingestion copies it from the invoice, the marketplace.
+	amazon := &shopv1.SalesChannel{Kind: shopv1.ChannelKind_CHANNEL_KIND_MARKETPLACE, Marketplace: "amazon.de"}
+	onAmazon := func(inv *ingestionv1.InvoiceIngested) *ingestionv1.InvoiceIngested {
+		inv.Channel = amazon
+		return inv
+	}
+	third := []proto.Message{
+		onAmazon(invoice("RE-3", shopVAT(1900, 20000))), // 23800
+		&ingestionv1.CreditNoteIngested{Tenant: tn, CreditNoteNumber: "GS-3", InvoiceNumber: "RE-3", DebtorId: "K-1",
+			IssueDate: day(2026, 3, 14), Currency: "EUR", Vat: []*shopv1.VatTotal{shopVAT(1900, 5000)}, Gross: eur(5950),
+			Reason: shopv1.CreditNoteReason_CREDIT_NOTE_REASON_RETURN, LineCount: 1, Channel: amazon},
+	}
+	fourth := []proto.Message{
+		onAmazon(invoice("RE-4", shopVAT(700, 3000))), // 3210
+		&ingestionv1.InvoiceCancellationIngested{Tenant: tn, CancellationNumber: "ST-4", InvoiceNumber: "RE-4", DebtorId: "K-1",
+			IssueDate: day(2026, 3, 15), Currency: "EUR", Vat: []*shopv1.VatTotal{shopVAT(700, 3000)}, Gross: eur(3210), Channel: amazon},
+	}
+	const marketplace = "marketplace:amazon.de:EUR"
 	msgs := func() []*nats.Msg {
-		return append(ingestedMsgs(t, tn, "RE-1", first...), ingestedMsgs(t, tn, "RE-2", second...)...)
+		var out []*nats.Msg
+		for _, st := range []struct {
+			invoice  string
+			payloads []proto.Message
+		}{{"RE-1", first}, {"RE-2", second}, {"RE-3", third}, {"RE-4", fourth}} {
+			out = append(out, ingestedMsgs(t, tn, st.invoice, st.payloads...)...)
+		}
+		return out
 	}
 	publish := func(ms []*nats.Msg) {
 		t.Helper()
@@ -98,7 +128,9 @@ func TestShopCorrectionsAreBooked(t *testing.T) {
 	s.waitConsumed(t, "ledger-invoices")
 
 	wantItems := map[string]int64{"RE-1": 17250 - 3330}
+	wantMarketplace := map[string]int64{"RE-3": 23800 - 5950}
 	s.expect(t, "booked", tn, "K-1", wantItems, nil)
+	s.expect(t, "booked on the marketplace", tn, marketplace, wantMarketplace, nil)
 	revenueAndVAT := func() map[string]int64 {
 		bal := s.balances(t, tn)
 		out := map[string]int64{}
@@ -107,9 +139,11 @@ func TestShopCorrectionsAreBooked(t *testing.T) {
 		}
 		return out
 	}
-	// Revenue and VAT are credit balances (negative): RE-1 less GS-1 per
-	// rate; RE-2 and its cancellation cancel out.
-	wantRevenue := map[string]int64{"8400": -(10000 - 1000), "8300": -(5000 - 2000), "1776": -(1900 - 190), "1771": -(350 - 140)}
+	// Revenue and VAT are credit balances (negative): RE-1 less GS-1 and
+	// RE-3 less GS-3 per rate; RE-2 and RE-4 and their cancellations
+	// cancel out.
+	wantRevenue := map[string]int64{"8400": -(10000 - 1000 + 20000 - 5000), "8300": -(5000 - 2000),
+		"1776": -(1900 - 190 + 3800 - 950), "1771": -(350 - 140)}
 	if diff := cmp.Diff(wantRevenue, revenueAndVAT()); diff != "" {
 		t.Errorf("revenue and VAT after the credit note and cancellation (-want +got):\n%s", diff)
 	}
@@ -132,6 +166,7 @@ func TestShopCorrectionsAreBooked(t *testing.T) {
 		t.Errorf("%d events after the same events again, want %d: nothing new", n, stored)
 	}
 	s.expect(t, "again", tn, "K-1", wantItems, nil)
+	s.expect(t, "again on the marketplace", tn, marketplace, wantMarketplace, nil)
 	if diff := cmp.Diff(wantRevenue, revenueAndVAT()); diff != "" {
 		t.Errorf("revenue and VAT after the same events again (-want +got):\n%s", diff)
 	}
