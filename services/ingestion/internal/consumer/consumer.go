@@ -464,34 +464,35 @@ func (p *Processor) appendOnce(ctx context.Context, stream eventstore.StreamID, 
 	}
 }
 
+// reasonCodes are the rejection reason codes of the domain's sentinels,
+// first match wins.
+var reasonCodes = []struct {
+	err  error
+	code string
+}{
+	{invoice.ErrTenantMismatch, "tenant_mismatch"},
+	{invoice.ErrInvalid, "invalid"},
+	{shop.ErrUnknownInvoice, "unknown_invoice"},
+	{shop.ErrUnknownCapture, "unknown_capture"},
+	{shop.ErrUnknownCustomer, "unknown_customer"},
+	{shop.ErrOtherDebtor, "other_debtor"},
+	{shop.ErrOtherCurrency, "other_currency"},
+	{shop.ErrBelowZero, "below_zero"},
+}
+
 // rejected gives a domain error its reason code and document, unless it
-// has them.
+// has them. Other errors (storage failures) are returned as they are: the
+// host's chain classifies them.
 func rejected(err error, doc string) error {
 	if fault.DetailOf(err).Code != "" {
 		return err
 	}
-	code := ""
-	switch {
-	case errors.Is(err, invoice.ErrTenantMismatch):
-		code = "tenant_mismatch"
-	case errors.Is(err, invoice.ErrInvalid):
-		code = "invalid"
-	case errors.Is(err, shop.ErrUnknownInvoice):
-		code = "unknown_invoice"
-	case errors.Is(err, shop.ErrUnknownCapture):
-		code = "unknown_capture"
-	case errors.Is(err, shop.ErrUnknownCustomer):
-		code = "unknown_customer"
-	case errors.Is(err, shop.ErrOtherDebtor):
-		code = "other_debtor"
-	case errors.Is(err, shop.ErrOtherCurrency):
-		code = "other_currency"
-	case errors.Is(err, shop.ErrBelowZero):
-		code = "below_zero"
-	default:
-		return err // a storage failure: the host's chain classifies it
+	for _, r := range reasonCodes {
+		if errors.Is(err, r.err) {
+			return fault.WithDetail(err, fault.Detail{Code: r.code, Document: doc})
+		}
 	}
-	return fault.WithDetail(err, fault.Detail{Code: code, Document: doc})
+	return err
 }
 
 func payloads(history []eventstore.Event) []proto.Message {

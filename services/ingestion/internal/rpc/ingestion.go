@@ -110,25 +110,14 @@ func (s *IngestionService) ListPending(ctx context.Context, req *ingestionv1.Lis
 	return resp, nil
 }
 
-// message returns the shop message ev carries, or nil.
+// message returns the shop message ev carries, or nil. It reads whichever
+// field of the oneof is set, so a shop event added to ShopEvent needs no
+// change here.
 func message(ev *ingestionv1.ShopEvent) proto.Message {
-	switch e := ev.GetEvent().(type) {
-	case *ingestionv1.ShopEvent_InvoiceIssued:
-		return e.InvoiceIssued
-	case *ingestionv1.ShopEvent_InvoiceCancelled:
-		return e.InvoiceCancelled
-	case *ingestionv1.ShopEvent_CreditNoteIssued:
-		return e.CreditNoteIssued
-	case *ingestionv1.ShopEvent_CustomerRegistered:
-		return e.CustomerRegistered
-	case *ingestionv1.ShopEvent_CustomerUpdated:
-		return e.CustomerUpdated
-	case *ingestionv1.ShopEvent_OrderPlaced:
-		return e.OrderPlaced
-	case *ingestionv1.ShopEvent_PaymentCaptured:
-		return e.PaymentCaptured
-	case *ingestionv1.ShopEvent_ChargebackNotified:
-		return e.ChargebackNotified
+	m := ev.ProtoReflect()
+	f := m.WhichOneof(m.Descriptor().Oneofs().ByName("event"))
+	if f == nil || f.Message() == nil {
+		return nil
 	}
-	return nil
+	return m.Get(f).Message().Interface()
 }
