@@ -59,6 +59,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/o2c-platform/o2c/libs/tax"
@@ -87,6 +88,14 @@ type Tenant struct {
 	// Ingestion is the tenant's ingestion section, or the default one,
 	// with DefaultHoldingPeriod filled in when neither sets one.
 	Ingestion Ingestion
+	// Bank is the tenant's bank section (zero value when absent).
+	Bank Bank
+	// Matching is the tenant's matching section as written (the tenant's
+	// own, else the defaults'), nil when neither has one. The matching
+	// service decodes and validates it (services/matching).
+	Matching json.RawMessage
+	// MatchingPath is "matching", "defaults.matching" or "".
+	MatchingPath string
 	// raw is the tenant's effective configuration as JSON (see JSON).
 	raw json.RawMessage
 }
@@ -142,6 +151,120 @@ type Ingestion struct {
 	Path string
 }
 
+// Bank is the bank section of a tenant: its bank accounts and how debits
+// on them that are not receivables business are booked. It is per tenant
+// only; "defaults" has none, since bank accounts belong to one merchant.
+type Bank struct {
+	// Accounts are the tenant's bank accounts, each IBAN once.
+	Accounts []BankAccount `json:"accounts,omitempty"`
+	// OutgoingRules classify debits, in file order (see Classify).
+	OutgoingRules []OutgoingRule `json:"outgoing_rules,omitempty"`
+	// Path is "bank", or "" when the tenant has no bank section.
+	Path string `json:"-"`
+}
+
+// BankAccount is one bank account of a tenant.
+type BankAccount struct {
+	// IBAN is upper case without spaces, with valid check digits.
+	IBAN string `json:"iban"`
+	// Currency is the account's ISO 4217 currency: 3 upper-case letters.
+	Currency string `json:"currency"`
+	// Account is the ledger's G/L bank account, 4-9 digits. When the
+	// ledger section lists the IBAN under "banks" too, it names the same
+	// account.
+	Account string `json:"account"`
+	// Name is the account's name for people (e.g. "Hausbank"); may be
+	// empty.
+	Name string `json:"name,omitempty"`
+}
+
+// OutgoingRule classifies a debit on a tenant bank account that is not
+// receivables business (supplier, salary, tax): every condition that is
+// set must hold (AND); strings compare case-insensitively;
+// counterparty_name and remittance are substrings, bank_tx_code a prefix,
+// counterparty_iban exact. At least one condition is required.
+type OutgoingRule struct {
+	// Name is a logical-account name (e.g. "salaries"), unique within the
+	// tenant.
+	Name string `json:"name"`
+	// CounterpartyIBAN must equal the counterparty's IBAN (spaces and
+	// case ignored).
+	CounterpartyIBAN string `json:"counterparty_iban,omitempty"`
+	// CounterpartyName must occur in the counterparty's name.
+	CounterpartyName string `json:"counterparty_name,omitempty"`
+	// Remittance must occur in the remittance information.
+	Remittance string `json:"remittance,omitempty"`
+	// BankTxCode must begin the bank transaction code (e.g. "PMNT/ICDT"
+	// for every issued credit transfer).
+	BankTxCode string `json:"bank_tx_code,omitempty"`
+	// Account is the G/L account the debit is booked to, 4-9 digits.
+	Account string `json:"account"`
+}
+
+// BankAccount returns the configured account with that IBAN (compare after
+// removing spaces, upper case).
+func (t Tenant) BankAccount(iban string) (BankAccount, bool) {
+	iban = normalIBAN(iban)
+	for _, a := range t.Bank.Accounts {
+		if a.IBAN == iban {
+			return a, true
+		}
+	}
+	return BankAccount{}, false
+}
+
+// Classify returns the first outgoing rule whose conditions all hold for a
+// debit, in file order.
+func (b Bank) Classify(counterpartyIBAN, counterpartyName, remittance, bankTxCode string) (OutgoingRule, bool) {
+	iban := normalIBAN(counterpartyIBAN)
+	name, rem, code := strings.ToLower(counterpartyName), strings.ToLower(remittance), strings.ToLower(bankTxCode)
+	for _, r := range b.OutgoingRules {
+		if r.matches(iban, name, rem, code) {
+			return r, true
+		}
+	}
+	return OutgoingRule{}, false
+}
+
+// matches reports whether every condition of r that is set holds for a
+// debit whose IBAN is normalised and whose other strings are lower case.
+// A rule without conditions matches nothing: the validator refuses it,
+// and a rule built in code must not swallow every debit.
+func (r OutgoingRule) matches(iban, name, remittance, code string) bool {
+	set := false
+	if r.CounterpartyIBAN != "" {
+		if normalIBAN(r.CounterpartyIBAN) != iban {
+			return false
+		}
+		set = true
+	}
+	if r.CounterpartyName != "" {
+		if !strings.Contains(name, strings.ToLower(r.CounterpartyName)) {
+			return false
+		}
+		set = true
+	}
+	if r.Remittance != "" {
+		if !strings.Contains(remittance, strings.ToLower(r.Remittance)) {
+			return false
+		}
+		set = true
+	}
+	if r.BankTxCode != "" {
+		if !strings.HasPrefix(code, strings.ToLower(r.BankTxCode)) {
+			return false
+		}
+		set = true
+	}
+	return set
+}
+
+// normalIBAN is iban without white space, in upper case, as the file
+// writes IBANs.
+func normalIBAN(iban string) string {
+	return strings.ToUpper(strings.Join(strings.Fields(iban), ""))
+}
+
 // ingestionJSON is the ingestion section as written in the file.
 type ingestionJSON struct {
 	HoldingPeriod string `json:"holding_period,omitempty"`
@@ -170,13 +293,10 @@ func Parse(path string, data []byte) (*File, error) {
 		return nil, &FileError{Problems: v.problems}
 	}
 	f := &File{Path: path, tenants: map[string]Tenant{}, tax: map[string]*tax.Table{}}
-	var defaultLedger, defaultIngestion *node
-	if d, ok := root.fields["defaults"]; ok {
-		defaultLedger, defaultIngestion = d.fields["ledger"], d.fields["ingestion"]
-	}
+	defaults := root.fields["defaults"] // nil when absent; its fields then are too
 	ts := root.fields["tenants"]
 	for _, id := range ts.keys {
-		t, err := f.build(id, ts.fields[id], defaultLedger, defaultIngestion, data)
+		t, err := f.build(id, ts.fields[id], defaults, data)
 		if err != nil {
 			// The validator let through what cannot be decoded: a bug
 			// here, reported like a problem of the file.
@@ -193,8 +313,13 @@ func Parse(path string, data []byte) (*File, error) {
 	return f, nil
 }
 
-// build decodes tenant id from its checked node.
-func (f *File) build(id string, n, defaultLedger, defaultIngestion *node, data []byte) (Tenant, error) {
+// build decodes tenant id from its checked node and the checked defaults
+// (nil when the file has none).
+func (f *File) build(id string, n, defaults *node, data []byte) (Tenant, error) {
+	var defaultLedger, defaultIngestion, defaultMatching *node
+	if defaults != nil {
+		defaultLedger, defaultIngestion, defaultMatching = defaults.fields["ledger"], defaults.fields["ingestion"], defaults.fields["matching"]
+	}
 	t := Tenant{ID: id, Ledger: Ledger{Path: "ledger"}, Ingestion: Ingestion{HoldingPeriod: DefaultHoldingPeriod}}
 	effective := map[string]json.RawMessage{}
 	for _, k := range n.keys {
@@ -233,9 +358,23 @@ func (f *File) build(id string, n, defaultLedger, defaultIngestion *node, data [
 		}
 		t.Ingestion.Path = path
 	}
+	if bank := n.fields["bank"]; bank != nil {
+		if err := strictUnmarshal(bank.raw(data), &t.Bank); err != nil {
+			return Tenant{}, fmt.Errorf("bank: %w", err)
+		}
+		t.Bank.Path = "bank"
+	}
+	matching, path := n.fields["matching"], "matching"
+	if matching == nil && defaultMatching != nil {
+		matching, path = defaultMatching, "defaults.matching"
+		effective["matching"] = defaultMatching.raw(data)
+	}
+	if matching != nil {
+		t.Matching, t.MatchingPath = slices.Clone(matching.raw(data)), path
+	}
 	table, err := tax.TableOf(t.Ledger.Tax)
 	if err != nil {
-		return Tenant{}, fmt.Errorf("%s.tax: %w", path, err)
+		return Tenant{}, fmt.Errorf("%s.tax: %w", t.Ledger.Path, err)
 	}
 	raw, err := json.MarshalIndent(effective, "", "  ")
 	if err != nil {

@@ -151,7 +151,7 @@ func TestParseProblems(t *testing.T) {
 			[]string{`t.json:1: tenant "Acme": not a tenant id (lowercase letters and digits in groups joined by single dashes, at most 63 characters)`}},
 		{"tenant twice", "{\"tenants\": {\n\"acme\": {},\n\"acme\": {\"name\": \"x\"}}}", []string{`t.json:3: tenant acme: listed twice; keep one`}},
 		{"field typo", "{\"tenants\": {\"acme\": {\n  \"legder\": {}}}}",
-			[]string{`t.json:2: tenant acme: legder: unknown field (did you mean "ledger"?); want name, ledger, ingestion`}},
+			[]string{`t.json:2: tenant acme: legder: unknown field (did you mean "ledger"?); want name, ledger, ingestion, bank, matching`}},
 		{"every problem at once", `{"tenants": {
   "acme": {"ledger": {
     "chart": "SKR05",
@@ -200,7 +200,7 @@ func TestParseProblems(t *testing.T) {
 			}},
 		{"bad default", `{"tenants": {"acme": {}}, "defaults": {"ledger": {"chart": 3}, "dunning": {}}}`,
 			[]string{
-				`t.json:1: defaults.dunning: unknown field; want ledger, ingestion`,
+				`t.json:1: defaults.dunning: unknown field; want ledger, ingestion, matching`,
 				`t.json:1: defaults.ledger.chart: is a number, want a string`,
 			}},
 	}

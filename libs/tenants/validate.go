@@ -38,12 +38,13 @@ var (
 	datePattern     = newPattern(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`, "a date (YYYY-MM-DD)")
 	taxKeyPattern   = newPattern(`^[0-9]{1,4}$`, "a DATEV tax key (1 to 4 digits)")
 	durationPattern = newPattern(`^([0-9]+(h|m|s))+$`, "a duration in whole hours, minutes and seconds (e.g. 336h for 14 days, 36h30m)")
+	currencyPattern = newPattern(`^[A-Z]{3}$`, "a currency (ISO 4217: three upper-case letters, e.g. EUR)")
 )
 
 // patterns lists every pattern, for the test that compares them with the
 // schema's.
 var patterns = []pattern{tenantIDPattern, accountPattern, logicalPattern, ibanPattern, clearingPattern, marketPattern,
-	countryPattern, datePattern, taxKeyPattern, durationPattern}
+	countryPattern, datePattern, taxKeyPattern, durationPattern, currencyPattern}
 
 // Enumerations shared with the schema.
 var (
@@ -55,12 +56,15 @@ var (
 // Keys of each object, in the order the schema lists them.
 var (
 	fileKeys    = []string{"$schema", "tenants", "defaults"}
-	defaultKeys = []string{"ledger", "ingestion"}
-	tenantKeys  = []string{"name", "ledger", "ingestion"}
+	defaultKeys = []string{"ledger", "ingestion", "matching"}
+	tenantKeys  = []string{"name", "ledger", "ingestion", "bank", "matching"}
 	ledgerKeys  = []string{"chart", "account_length", "accounts", "banks", "clearing", "marketplaces", "period_actors",
 		"allocation_order", "tax"}
-	ingestionKeys = []string{"holding_period"}
-	taxKeys       = []string{"country", "rate_bp", "treatment", "from", "to", "revenue", "output_vat", "cash_discount",
+	ingestionKeys    = []string{"holding_period"}
+	bankKeys         = []string{"accounts", "outgoing_rules"}
+	bankAccountKeys  = []string{"iban", "currency", "account", "name"}
+	outgoingRuleKeys = []string{"name", "counterparty_iban", "counterparty_name", "remittance", "bank_tx_code", "account"}
+	taxKeys          = []string{"country", "rate_bp", "treatment", "from", "to", "revenue", "output_vat", "cash_discount",
 		"sales_deduction", "bad_debt", "tax_key", "tax_key_outside"}
 )
 
@@ -81,11 +85,38 @@ func (a at) index(i int) at { return at{a.tenant, fmt.Sprintf("%s[%d]", a.field,
 
 func (a at) key(k string) at { return at{a.tenant, fmt.Sprintf("%s[%s]", a.field, strconv.Quote(k))} }
 
+// Fields of a bank section that a value must have, with what is wanted.
+var (
+	bankAccountRequired = []field{
+		{"iban", "the account's IBAN, upper case without spaces"},
+		{"currency", "the account's currency, e.g. EUR"},
+		{"account", "the ledger's G/L account for this bank account (4 to 9 digits)"},
+	}
+	outgoingRuleRequired = []field{
+		{"name", "a logical-account name for the rule, e.g. salaries"},
+		{"account", "the G/L account the debit is booked to (4 to 9 digits)"},
+	}
+	// outgoingConditions are the fields of an outgoing rule that are
+	// conditions; a rule needs at least one.
+	outgoingConditions = []string{"counterparty_iban", "counterparty_name", "remittance", "bank_tx_code"}
+)
+
+// Length limits of the bank section's free text, in characters: a SEPA
+// remittance line holds 140, a bank transaction code (ISO 20022
+// domain/family/sub-family, or a SWIFT or GVC code) far fewer.
+const (
+	maxConditionText = 140
+	maxBankTxCode    = 35
+)
+
 // validator collects the problems of one file.
 type validator struct {
 	file     string
 	data     []byte
 	problems []Problem
+	// defaultLedger is the defaults' ledger section, nil when there is
+	// none: the ledger section of a tenant that has none of its own.
+	defaultLedger *node
 }
 
 func (v *validator) add(a at, off int64, format string, args ...any) {
@@ -255,6 +286,12 @@ func (v *validator) root(n *node) {
 		if i, ok := d.fields["ingestion"]; ok {
 			v.ingestion(i, at{field: "defaults.ingestion"})
 		}
+		if m, ok := d.fields["matching"]; ok {
+			v.matching(m, at{field: "defaults.matching"})
+		}
+		if l := d.fields["ledger"]; l != nil && l.kind == kindObject {
+			v.defaultLedger = l
+		}
 	}
 	ts, ok := n.fields["tenants"]
 	switch {
@@ -295,6 +332,167 @@ func (v *validator) tenant(n *node, a at) {
 	}
 	if i, ok := n.fields["ingestion"]; ok {
 		v.ingestion(i, a.child("ingestion"))
+	}
+	if b, ok := n.fields["bank"]; ok {
+		ledger, path := n.fields["ledger"], "ledger"
+		if ledger == nil {
+			ledger, path = v.defaultLedger, "defaults.ledger"
+		}
+		v.bank(b, a.child("bank"), ledger, path)
+	}
+	if m, ok := n.fields["matching"]; ok {
+		v.matching(m, a.child("matching"))
+	}
+}
+
+// matching checks a matching section only for being an object: the
+// matching service owns what it means and checks the rest.
+func (v *validator) matching(n *node, a at) {
+	if n.kind != kindObject {
+		v.add(a, n.start, "is %s, want an object (the matching service documents its fields)", n.kind)
+	}
+}
+
+// bank checks a bank section. ledger is the tenant's effective ledger
+// section (nil when it has none) written at ledgerPath: an IBAN it maps
+// to a G/L account must map to the same one here.
+func (v *validator) bank(n *node, a at, ledger *node, ledgerPath string) {
+	if !v.object(n, a, bankKeys) {
+		return
+	}
+	var banks *node
+	if ledger != nil && ledger.kind == kindObject {
+		if b := ledger.fields["banks"]; b != nil && b.kind == kindObject {
+			banks = b
+		}
+	}
+	if accts, ok := n.fields["accounts"]; ok {
+		if accts.kind != kindArray {
+			v.add(a.child("accounts"), accts.start, "is %s, want an array of bank accounts", accts.kind)
+		} else {
+			seen := map[string]int{}
+			for i, e := range accts.elems {
+				v.bankAccount(e, a.child("accounts").index(i), seen, i, banks, ledgerPath)
+			}
+		}
+	}
+	if rules, ok := n.fields["outgoing_rules"]; ok {
+		if rules.kind != kindArray {
+			v.add(a.child("outgoing_rules"), rules.start, "is %s, want an array of outgoing rules", rules.kind)
+		} else {
+			seen := map[string]int{}
+			for i, e := range rules.elems {
+				v.outgoingRule(e, a.child("outgoing_rules").index(i), seen, i)
+			}
+		}
+	}
+}
+
+// field is a required field and what it holds.
+type field struct{ name, what string }
+
+// required reports each of fields that object n lacks, on n's line.
+func (v *validator) required(n *node, a at, fields []field) {
+	for _, f := range fields {
+		if _, ok := n.fields[f.name]; !ok {
+			v.add(a.child(f.name), n.start, "missing; want %s", f.what)
+		}
+	}
+}
+
+// bankAccount checks accounts[i]. seen maps each IBAN met so far to its
+// index; banks is the effective ledger section's "banks" (nil when none).
+func (v *validator) bankAccount(n *node, a at, seen map[string]int, i int, banks *node, ledgerPath string) {
+	if !v.object(n, a, bankAccountKeys) {
+		return
+	}
+	v.required(n, a, bankAccountRequired)
+	iban, ibanOK := "", false
+	if e, ok := n.fields["iban"]; ok {
+		iban, ibanOK = v.iban(e, a.child("iban"))
+		if ibanOK {
+			if j, dup := seen[iban]; dup {
+				v.add(a.child("iban"), e.start, "%q is listed twice (also accounts[%d]); keep one", iban, j)
+			} else {
+				seen[iban] = i
+			}
+		}
+	}
+	if e, ok := n.fields["currency"]; ok {
+		v.match(e, a.child("currency"), currencyPattern)
+	}
+	if e, ok := n.fields["account"]; ok {
+		acct, ok := v.match(e, a.child("account"), accountPattern)
+		if ok && ibanOK && banks != nil {
+			if l, listed := banks.fields[iban]; listed && l.kind == kindString && l.str != acct {
+				v.add(a.child("account"), e.start, "%q, but %s.banks[%q] books the same IBAN to %q; give both the same G/L account",
+					acct, ledgerPath, iban, l.str)
+			}
+		}
+	}
+	if e, ok := n.fields["name"]; ok {
+		v.text(e, a.child("name"), 200)
+	}
+}
+
+// iban checks an IBAN: its shape, then its check digits.
+func (v *validator) iban(n *node, a at) (string, bool) {
+	s, ok := v.match(n, a, ibanPattern)
+	if !ok {
+		return "", false
+	}
+	if !ibanChecksumOK(s) {
+		v.add(a, n.start, "%q has wrong check digits: not an IBAN (a typo?)", s)
+		return "", false
+	}
+	return s, true
+}
+
+// text checks a string of 1 to most characters.
+func (v *validator) text(n *node, a at, most int) {
+	if s, ok := v.str(n, a); ok {
+		if c := utf8.RuneCountInString(s); c < 1 || c > most {
+			v.add(a, n.start, "%d characters; want 1 to %d", c, most)
+		}
+	}
+}
+
+// outgoingRule checks outgoing_rules[i]. seen maps each rule name met so
+// far to its index.
+func (v *validator) outgoingRule(n *node, a at, seen map[string]int, i int) {
+	if !v.object(n, a, outgoingRuleKeys) {
+		return
+	}
+	v.required(n, a, outgoingRuleRequired)
+	if !slices.ContainsFunc(outgoingConditions, func(k string) bool { _, ok := n.fields[k]; return ok }) {
+		v.add(a, n.start, "no condition: a rule without one would take every debit; want at least one of %s",
+			strings.Join(outgoingConditions, ", "))
+	}
+	for _, k := range n.keys {
+		e, ka := n.fields[k], a.child(k)
+		switch k {
+		case "name":
+			s, ok := v.match(e, ka, logicalPattern)
+			switch {
+			case !ok:
+			case len(s) > 100:
+				v.add(ka, e.start, "%d characters; want at most 100", len(s))
+			default:
+				if j, dup := seen[s]; dup {
+					v.add(ka, e.start, "%q is the name of outgoing_rules[%d] too; names are unique", s, j)
+				} else {
+					seen[s] = i
+				}
+			}
+		case "counterparty_iban":
+			v.iban(e, ka)
+		case "counterparty_name", "remittance":
+			v.text(e, ka, maxConditionText)
+		case "bank_tx_code":
+			v.text(e, ka, maxBankTxCode)
+		case "account":
+			v.match(e, ka, accountPattern)
+		}
 	}
 }
 
