@@ -651,15 +651,27 @@ type BankStatementReceived struct {
 	// The transaction ids this statement books, in file order: new ones and
 	// those already received before (from an intraday report or an earlier
 	// import of the statement), each with the id it was first booked under.
+	// Empty, with transaction_ids_omitted set, when the statement books more
+	// than 10,000 transactions (the event would not fit a message); then
+	// transaction_count and booked_sum say what it books.
 	TransactionIds []string `protobuf:"bytes,16,rep,name=transaction_ids,json=transactionIds,proto3" json:"transaction_ids,omitempty"`
 	// How many of the statement's transactions were new.
 	NewCount int32 `protobuf:"varint,17,opt,name=new_count,json=newCount,proto3" json:"new_count,omitempty"`
 	// How many of the statement's transactions had been received before.
 	DuplicateCount int32 `protobuf:"varint,18,opt,name=duplicate_count,json=duplicateCount,proto3" json:"duplicate_count,omitempty"`
 	// Where the statement was read.
-	Provenance    *Provenance `protobuf:"bytes,19,opt,name=provenance,proto3" json:"provenance,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Provenance *Provenance `protobuf:"bytes,19,opt,name=provenance,proto3" json:"provenance,omitempty"`
+	// How many transactions the statement books (new and received before):
+	// the length of the full transaction_ids list.
+	TransactionCount int32 `protobuf:"varint,20,opt,name=transaction_count,json=transactionCount,proto3" json:"transaction_count,omitempty"`
+	// Signed sum of the amounts of the transactions the statement books; for
+	// a consistent statement opening_booked + booked_sum = closing_booked.
+	BookedSum *v1.Money `protobuf:"bytes,21,opt,name=booked_sum,json=bookedSum,proto3" json:"booked_sum,omitempty"`
+	// Set when transaction_ids was left empty because the statement books
+	// more than 10,000 transactions.
+	TransactionIdsOmitted bool `protobuf:"varint,22,opt,name=transaction_ids_omitted,json=transactionIdsOmitted,proto3" json:"transaction_ids_omitted,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *BankStatementReceived) Reset() {
@@ -823,6 +835,27 @@ func (x *BankStatementReceived) GetProvenance() *Provenance {
 		return x.Provenance
 	}
 	return nil
+}
+
+func (x *BankStatementReceived) GetTransactionCount() int32 {
+	if x != nil {
+		return x.TransactionCount
+	}
+	return 0
+}
+
+func (x *BankStatementReceived) GetBookedSum() *v1.Money {
+	if x != nil {
+		return x.BookedSum
+	}
+	return nil
+}
+
+func (x *BankStatementReceived) GetTransactionIdsOmitted() bool {
+	if x != nil {
+		return x.TransactionIdsOmitted
+	}
+	return false
 }
 
 // BankNotificationLinked says that a camt.054 notification's transaction,
@@ -1416,7 +1449,7 @@ const file_o2c_ingestion_v1_bank_proto_rawDesc = "" +
 	"entryIndex\x12+\n" +
 	"\x11transaction_index\x18\a \x01(\x05R\x10transactionIndex\x12\x12\n" +
 	"\x04line\x18\b \x01(\x05R\x04line\x12 \n" +
-	"\vfingerprint\x18\t \x01(\tR\vfingerprint\"\xdc\x06\n" +
+	"\vfingerprint\x18\t \x01(\tR\vfingerprint\"\xf6\a\n" +
 	"\x15BankStatementReceived\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12#\n" +
 	"\rstatement_key\x18\x02 \x01(\tR\fstatementKey\x127\n" +
@@ -1439,7 +1472,11 @@ const file_o2c_ingestion_v1_bank_proto_rawDesc = "" +
 	"\x0fduplicate_count\x18\x12 \x01(\x05R\x0eduplicateCount\x12<\n" +
 	"\n" +
 	"provenance\x18\x13 \x01(\v2\x1c.o2c.ingestion.v1.ProvenanceR\n" +
-	"provenance\"\xd5\x01\n" +
+	"provenance\x12+\n" +
+	"\x11transaction_count\x18\x14 \x01(\x05R\x10transactionCount\x123\n" +
+	"\n" +
+	"booked_sum\x18\x15 \x01(\v2\x14.o2c.common.v1.MoneyR\tbookedSum\x126\n" +
+	"\x17transaction_ids_omitted\x18\x16 \x01(\bR\x15transactionIdsOmitted\"\xd5\x01\n" +
 	"\x16BankNotificationLinked\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12%\n" +
 	"\x0etransaction_id\x18\x02 \x01(\tR\rtransactionId\x12\x1b\n" +
@@ -1557,22 +1594,23 @@ var file_o2c_ingestion_v1_bank_proto_depIdxs = []int32{
 	9,  // 11: o2c.ingestion.v1.BankStatementReceived.closing_booked:type_name -> o2c.common.v1.Money
 	10, // 12: o2c.ingestion.v1.BankStatementReceived.closing_date:type_name -> o2c.common.v1.Date
 	3,  // 13: o2c.ingestion.v1.BankStatementReceived.provenance:type_name -> o2c.ingestion.v1.Provenance
-	3,  // 14: o2c.ingestion.v1.BankNotificationLinked.provenance:type_name -> o2c.ingestion.v1.Provenance
-	10, // 15: o2c.ingestion.v1.SettlementReportReceived.start_date:type_name -> o2c.common.v1.Date
-	10, // 16: o2c.ingestion.v1.SettlementReportReceived.end_date:type_name -> o2c.common.v1.Date
-	10, // 17: o2c.ingestion.v1.SettlementReportReceived.deposit_date:type_name -> o2c.common.v1.Date
-	9,  // 18: o2c.ingestion.v1.SettlementReportReceived.total:type_name -> o2c.common.v1.Money
-	9,  // 19: o2c.ingestion.v1.SettlementReportReceived.lines_sum:type_name -> o2c.common.v1.Money
-	3,  // 20: o2c.ingestion.v1.SettlementReportReceived.provenance:type_name -> o2c.ingestion.v1.Provenance
-	8,  // 21: o2c.ingestion.v1.SettlementLinesReceived.lines:type_name -> o2c.ingestion.v1.SettlementLine
-	3,  // 22: o2c.ingestion.v1.SettlementLinesReceived.provenance:type_name -> o2c.ingestion.v1.Provenance
-	9,  // 23: o2c.ingestion.v1.SettlementLine.amount:type_name -> o2c.common.v1.Money
-	10, // 24: o2c.ingestion.v1.SettlementLine.posted_date:type_name -> o2c.common.v1.Date
-	25, // [25:25] is the sub-list for method output_type
-	25, // [25:25] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	9,  // 14: o2c.ingestion.v1.BankStatementReceived.booked_sum:type_name -> o2c.common.v1.Money
+	3,  // 15: o2c.ingestion.v1.BankNotificationLinked.provenance:type_name -> o2c.ingestion.v1.Provenance
+	10, // 16: o2c.ingestion.v1.SettlementReportReceived.start_date:type_name -> o2c.common.v1.Date
+	10, // 17: o2c.ingestion.v1.SettlementReportReceived.end_date:type_name -> o2c.common.v1.Date
+	10, // 18: o2c.ingestion.v1.SettlementReportReceived.deposit_date:type_name -> o2c.common.v1.Date
+	9,  // 19: o2c.ingestion.v1.SettlementReportReceived.total:type_name -> o2c.common.v1.Money
+	9,  // 20: o2c.ingestion.v1.SettlementReportReceived.lines_sum:type_name -> o2c.common.v1.Money
+	3,  // 21: o2c.ingestion.v1.SettlementReportReceived.provenance:type_name -> o2c.ingestion.v1.Provenance
+	8,  // 22: o2c.ingestion.v1.SettlementLinesReceived.lines:type_name -> o2c.ingestion.v1.SettlementLine
+	3,  // 23: o2c.ingestion.v1.SettlementLinesReceived.provenance:type_name -> o2c.ingestion.v1.Provenance
+	9,  // 24: o2c.ingestion.v1.SettlementLine.amount:type_name -> o2c.common.v1.Money
+	10, // 25: o2c.ingestion.v1.SettlementLine.posted_date:type_name -> o2c.common.v1.Date
+	26, // [26:26] is the sub-list for method output_type
+	26, // [26:26] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_o2c_ingestion_v1_bank_proto_init() }
