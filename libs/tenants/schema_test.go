@@ -30,6 +30,12 @@ var schemaCases = []struct {
 
 	{"holding period", `{"tenants": {"a": {"ingestion": {"holding_period": "168h"}}}, "defaults": {"ingestion": {"holding_period": "36h30m"}}}`, true},
 	{"empty ingestion", `{"tenants": {"a": {"ingestion": {}}}}`, true},
+	{"bank", `{"tenants": {"a": {"ledger": {"banks": {"DE89370400440532013000": "1200"}}, "bank": {
+		"accounts": [{"iban": "DE89370400440532013000", "currency": "EUR", "account": "1200", "name": "Hausbank"}],
+		"outgoing_rules": [{"name": "salaries", "counterparty_iban": "CH9300762011623852957", "counterparty_name": "Lohnbüro",
+		"remittance": "LOHN", "bank_tx_code": "PMNT/ICDT", "account": "4120"}, {"name": "tax", "remittance": "Finanzamt", "account": "1780"}]}}}}`, true},
+	{"empty bank", `{"tenants": {"a": {"bank": {}}}}`, true},
+	{"matching", `{"tenants": {"a": {"matching": {"auto_threshold": 90, "anything": [1]}}, "b": {}}, "defaults": {"matching": {}}}`, true},
 
 	{"array", `[]`, false},
 	{"no tenants", `{}`, false},
@@ -70,6 +76,26 @@ var schemaCases = []struct {
 	{"holding period negative", `{"tenants": {"a": {"ingestion": {"holding_period": "-1h"}}}}`, false},
 	{"ingestion field typo", `{"tenants": {"a": {"ingestion": {"holding": "1h"}}}}`, false},
 	{"bad default ingestion", `{"tenants": {"a": {}}, "defaults": {"ingestion": {"holding_period": ""}}}`, false},
+	{"bank under defaults", `{"tenants": {"a": {}}, "defaults": {"bank": {}}}`, false},
+	{"bank field typo", `{"tenants": {"a": {"bank": {"account": []}}}}`, false},
+	{"bank accounts not an array", `{"tenants": {"a": {"bank": {"accounts": {}}}}}`, false},
+	{"bank account without IBAN", `{"tenants": {"a": {"bank": {"accounts": [{"currency": "EUR", "account": "1200"}]}}}}`, false},
+	{"bank account without currency", `{"tenants": {"a": {"bank": {"accounts": [{"iban": "DE89370400440532013000", "account": "1200"}]}}}}`, false},
+	{"bank account without account", `{"tenants": {"a": {"bank": {"accounts": [{"iban": "DE89370400440532013000", "currency": "EUR"}]}}}}`, false},
+	{"bank IBAN in lower case", `{"tenants": {"a": {"bank": {"accounts": [{"iban": "de89370400440532013000", "currency": "EUR", "account": "1200"}]}}}}`, false},
+	{"bank currency", `{"tenants": {"a": {"bank": {"accounts": [{"iban": "DE89370400440532013000", "currency": "Euro", "account": "1200"}]}}}}`, false},
+	{"bank G/L account", `{"tenants": {"a": {"bank": {"accounts": [{"iban": "DE89370400440532013000", "currency": "EUR", "account": "12"}]}}}}`, false},
+	{"bank account field typo", `{"tenants": {"a": {"bank": {"accounts": [{"iban": "DE89370400440532013000", "currency": "EUR", "account": "1200", "bic": "COBADEFFXXX"}]}}}}`, false},
+	{"bank account empty name", `{"tenants": {"a": {"bank": {"accounts": [{"iban": "DE89370400440532013000", "currency": "EUR", "account": "1200", "name": ""}]}}}}`, false},
+	{"outgoing rule without condition", `{"tenants": {"a": {"bank": {"outgoing_rules": [{"name": "salaries", "account": "4120"}]}}}}`, false},
+	{"outgoing rule without name", `{"tenants": {"a": {"bank": {"outgoing_rules": [{"remittance": "LOHN", "account": "4120"}]}}}}`, false},
+	{"outgoing rule without account", `{"tenants": {"a": {"bank": {"outgoing_rules": [{"name": "salaries", "remittance": "LOHN"}]}}}}`, false},
+	{"outgoing rule name", `{"tenants": {"a": {"bank": {"outgoing_rules": [{"name": "Salaries", "remittance": "LOHN", "account": "4120"}]}}}}`, false},
+	{"outgoing rule empty condition", `{"tenants": {"a": {"bank": {"outgoing_rules": [{"name": "salaries", "remittance": "", "account": "4120"}]}}}}`, false},
+	{"outgoing rule counterparty IBAN", `{"tenants": {"a": {"bank": {"outgoing_rules": [{"name": "tax", "counterparty_iban": "DE89 3704", "account": "1780"}]}}}}`, false},
+	{"outgoing rule field typo", `{"tenants": {"a": {"bank": {"outgoing_rules": [{"name": "tax", "remitance": "x", "account": "1780"}]}}}}`, false},
+	{"matching not an object", `{"tenants": {"a": {"matching": [90]}}}`, false},
+	{"default matching not an object", `{"tenants": {"a": {}}, "defaults": {"matching": "strict"}}`, false},
 }
 
 // goOnly are files the schema accepts and Parse rejects: what JSON Schema
@@ -84,6 +110,16 @@ var goOnly = []struct{ name, data string }{
 	{"integer written with a fraction", `{"tenants": {"a": {"ledger": {"account_length": 4.0}}}}`},
 	{"zero holding period", `{"tenants": {"a": {"ingestion": {"holding_period": "0h"}}}}`},
 	{"holding period beyond ten years", `{"tenants": {"a": {"ingestion": {"holding_period": "87601h"}}}}`},
+	{"bank IBAN check digits", `{"tenants": {"a": {"bank": {"accounts": [{"iban": "DE88370400440532013000", "currency": "EUR", "account": "1200"}]}}}}`},
+	{"bank IBAN listed twice", `{"tenants": {"a": {"bank": {"accounts": [{"iban": "DE89370400440532013000", "currency": "EUR", "account": "1200"},
+		{"iban": "DE89370400440532013000", "currency": "USD", "account": "1201"}]}}}}`},
+	{"bank account differs from the ledger's", `{"tenants": {"a": {"ledger": {"banks": {"DE89370400440532013000": "1200"}},
+		"bank": {"accounts": [{"iban": "DE89370400440532013000", "currency": "EUR", "account": "1201"}]}}}}`},
+	{"bank account differs from the default ledger's", `{"tenants": {"a": {"bank": {"accounts": [{"iban": "DE89370400440532013000", "currency": "EUR", "account": "1201"}]}}},
+		"defaults": {"ledger": {"banks": {"DE89370400440532013000": "1200"}}}}`},
+	{"outgoing rule names not unique", `{"tenants": {"a": {"bank": {"outgoing_rules": [{"name": "tax", "remittance": "a", "account": "1780"},
+		{"name": "tax", "remittance": "b", "account": "1781"}]}}}}`},
+	{"outgoing rule counterparty IBAN check digits", `{"tenants": {"a": {"bank": {"outgoing_rules": [{"name": "tax", "counterparty_iban": "DE88370400440532013000", "account": "1780"}]}}}}`},
 }
 
 // TestSchemaAgreesWithParse runs every case through the published schema

@@ -79,6 +79,41 @@ func TestParseExample(t *testing.T) {
 			t.Errorf("%s ingestion (-want +got):\n%s", id, diff)
 		}
 	}
+	// The bank section is acme's own; the others have none, since there is
+	// no default one.
+	wantBank := tenants.Bank{
+		Accounts: []tenants.BankAccount{
+			{IBAN: "DE02120300000000202051", Currency: "EUR", Account: "18000", Name: "Hausbank"},
+			{IBAN: "CH9300762011623852957", Currency: "CHF", Account: "18100"},
+		},
+		OutgoingRules: []tenants.OutgoingRule{
+			{Name: "salaries", Remittance: "LOHN", BankTxCode: "PMNT/ICDT", Account: "41200"},
+			{Name: "tax-office", CounterpartyIBAN: "DE89370400440532013000", Account: "37000"},
+		},
+		Path: "bank",
+	}
+	if diff := cmp.Diff(wantBank, acme.Bank); diff != "" {
+		t.Errorf("acme bank (-want +got):\n%s", diff)
+	}
+	// The matching section is kept as written: acme's own, the default
+	// one for the others, and in the tenant's JSON either way.
+	type section struct{ Raw, Path string }
+	for id, want := range map[string]section{
+		"acme":      {`{"auto_threshold": 95}`, "matching"},
+		"beta-shop": {`{}`, "defaults.matching"},
+		"gamma":     {`{}`, "defaults.matching"},
+	} {
+		tn, _ := f.Tenant(id)
+		if diff := cmp.Diff(want, section{string(tn.Matching), tn.MatchingPath}); diff != "" {
+			t.Errorf("%s matching (-want +got):\n%s", id, diff)
+		}
+		if id != "acme" && (tn.Bank.Path != "" || len(tn.Bank.Accounts) > 0) {
+			t.Errorf("%s has a bank section: %+v", id, tn.Bank)
+		}
+		if !strings.Contains(string(tn.JSON()), `"matching"`) {
+			t.Errorf("%s JSON lacks the matching section: %s", id, tn.JSON())
+		}
+	}
 	// Ingestion's tax table of a tenant is the ledger's: OSS Austria for
 	// acme, the German defaults for the others.
 	at := tax.KeyOf("AT", 2000, tax.OSS)
@@ -198,6 +233,50 @@ func TestParseProblems(t *testing.T) {
 				`t.json:2: tenant beta: ingestion.holding: unknown field (did you mean "holding_period"?); want holding_period`,
 				`t.json:2: tenant beta: ingestion.holding_period: "0s": want a positive duration (the default is 336h, 14 days)`,
 			}},
+		{"bank", `{"tenants": {"acme": {
+  "ledger": {"banks": {"DE89370400440532013000": "1200"}},
+  "bank": {
+    "accounts": [
+      {"iban": "DE89370400440532013000", "currency": "EUR", "account": "1201", "name": "Hausbank"},
+      {"iban": "DE89370400440532013000", "currency": "eur", "account": "1200"},
+      {"iban": "DE88370400440532013000", "currency": "EUR", "acount": "1300"},
+      {"iban": "DE89 3704 0044 0532 0130 00", "currency": "USD", "account": "1300"}],
+    "outgoing_rules": [
+      {"name": "salaries", "remittance": "LOHN", "account": "4120"},
+      {"name": "salaries", "counterparty_name": "", "account": "41x0"},
+      {"name": "Tax Office", "account": "1780"},
+      {"counterparty_iban": "DE88370400440532013000", "bank_tx_cod": "PMNT"}],
+    "rules": []}},
+  "beta": {"bank": {"accounts": [{"iban": "DE89370400440532013000", "currency": "EUR", "account": "1300"}], "outgoing_rules": {}}}},
+  "defaults": {"ledger": {"banks": {"DE89370400440532013000": "1200"}}, "bank": {}}}`,
+			[]string{
+				`t.json:16: defaults.bank: not allowed here: bank accounts belong to one tenant, so there is no default bank section; write it under each tenant`,
+				`t.json:14: tenant acme: bank.rules: unknown field; want accounts, outgoing_rules`,
+				`t.json:5: tenant acme: bank.accounts[0].account: "1201" here, but ledger.banks["DE89370400440532013000"] books this IBAN to "1200"; give both the same G/L account`,
+				`t.json:6: tenant acme: bank.accounts[1].iban: "DE89370400440532013000" is listed twice (also accounts[0]); keep one`,
+				`t.json:6: tenant acme: bank.accounts[1].currency: "eur" is not a currency (ISO 4217: three upper-case letters, e.g. EUR)`,
+				`t.json:7: tenant acme: bank.accounts[2].acount: unknown field (did you mean "account"?); want iban, currency, account, name`,
+				`t.json:7: tenant acme: bank.accounts[2].account: missing; want the ledger's G/L account for this bank account (4 to 9 digits)`,
+				`t.json:7: tenant acme: bank.accounts[2].iban: "DE88370400440532013000" has wrong check digits: not an IBAN (a typo?)`,
+				`t.json:8: tenant acme: bank.accounts[3].iban: "DE89 3704 0044 0532 0130 00" is not an IBAN (country code, check digits, account; upper case, no spaces)`,
+				`t.json:11: tenant acme: bank.outgoing_rules[1].name: "salaries" is the name of outgoing_rules[0] too; names are unique`,
+				`t.json:11: tenant acme: bank.outgoing_rules[1].counterparty_name: 0 characters; want 1 to 140`,
+				`t.json:11: tenant acme: bank.outgoing_rules[1].account: "41x0" is not an account number (4 to 9 digits)`,
+				`t.json:12: tenant acme: bank.outgoing_rules[2]: no condition: a rule without one would take every debit; want at least one of counterparty_iban, counterparty_name, remittance, bank_tx_code`,
+				`t.json:12: tenant acme: bank.outgoing_rules[2].name: "Tax Office" is not a logical account name (lowercase letters and digits joined by dashes, e.g. revenue-19)`,
+				`t.json:13: tenant acme: bank.outgoing_rules[3].bank_tx_cod: unknown field (did you mean "bank_tx_code"?); want name, counterparty_iban, counterparty_name, remittance, bank_tx_code, account`,
+				`t.json:13: tenant acme: bank.outgoing_rules[3].name: missing; want a logical-account name for the rule, e.g. salaries`,
+				`t.json:13: tenant acme: bank.outgoing_rules[3].account: missing; want the G/L account the debit is booked to (4 to 9 digits)`,
+				`t.json:13: tenant acme: bank.outgoing_rules[3].counterparty_iban: "DE88370400440532013000" has wrong check digits: not an IBAN (a typo?)`,
+				`t.json:15: tenant beta: bank.accounts[0].account: "1300" here, but defaults.ledger.banks["DE89370400440532013000"] books this IBAN to "1200"; give both the same G/L account`,
+				`t.json:15: tenant beta: bank.outgoing_rules: is an object, want an array of outgoing rules`,
+			}},
+		{"matching", `{"tenants": {"acme": {"matching": 90}, "beta": {"matching": {"anything": "goes"}}},
+  "defaults": {"matching": []}}`,
+			[]string{
+				`t.json:2: defaults.matching: is an array, want an object (the matching service documents its fields)`,
+				`t.json:1: tenant acme: matching: is a number, want an object (the matching service documents its fields)`,
+			}},
 		{"bad default", `{"tenants": {"acme": {}}, "defaults": {"ledger": {"chart": 3}, "dunning": {}}}`,
 			[]string{
 				`t.json:1: defaults.dunning: unknown field; want ledger, ingestion, matching`,
@@ -237,6 +316,106 @@ func TestDefaultHoldingPeriod(t *testing.T) {
 		if diff := cmp.Diff(want, tn.Ingestion); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", id, diff)
 		}
+	}
+}
+
+// TestNoMatchingSection leaves Matching nil when neither the tenant nor
+// the defaults have one.
+func TestNoMatchingSection(t *testing.T) {
+	t.Parallel()
+	f := tenantstest.Parse(t, []byte(`{"tenants": {"a": {}}, "defaults": {"ledger": {}}}`))
+	a, _ := f.Tenant("a")
+	if a.Matching != nil || a.MatchingPath != "" {
+		t.Errorf("Matching = %q at %q, want nil at \"\"", a.Matching, a.MatchingPath)
+	}
+	if a.Bank.Path != "" || a.Bank.Accounts != nil || a.Bank.OutgoingRules != nil {
+		t.Errorf("Bank = %+v, want the zero value", a.Bank)
+	}
+}
+
+// TestBankAccount finds a configured account by its IBAN as a bank file
+// may write it: with spaces, in lower case.
+func TestBankAccount(t *testing.T) {
+	t.Parallel()
+	f := tenantstest.Parse(t, []byte(`{"tenants": {"a": {"bank": {"accounts": [
+		{"iban": "DE89370400440532013000", "currency": "EUR", "account": "1200", "name": "Hausbank"},
+		{"iban": "CH9300762011623852957", "currency": "CHF", "account": "1210"}]}}, "b": {}}}`))
+	a, _ := f.Tenant("a")
+	b, _ := f.Tenant("b")
+	hausbank := tenants.BankAccount{IBAN: "DE89370400440532013000", Currency: "EUR", Account: "1200", Name: "Hausbank"}
+	tests := []struct {
+		name   string
+		tenant tenants.Tenant
+		iban   string
+		want   tenants.BankAccount
+		found  bool
+	}{
+		{"as written", a, "DE89370400440532013000", hausbank, true},
+		{"grouped in fours", a, "DE89 3704 0044 0532 0130 00", hausbank, true},
+		{"lower case with a tab", a, "de89 3704\t0044 0532 0130 00", hausbank, true},
+		{"second account", a, "CH9300762011623852957", tenants.BankAccount{IBAN: "CH9300762011623852957", Currency: "CHF", Account: "1210"}, true},
+		{"another IBAN", a, "DE02120300000000202051", tenants.BankAccount{}, false},
+		{"a prefix only", a, "DE8937040044", tenants.BankAccount{}, false},
+		{"empty", a, "", tenants.BankAccount{}, false},
+		{"tenant without bank section", b, "DE89370400440532013000", tenants.BankAccount{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, found := tt.tenant.BankAccount(tt.iban)
+			if found != tt.found {
+				t.Errorf("BankAccount(%q) found = %v, want %v", tt.iban, found, tt.found)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("BankAccount(%q) (-want +got):\n%s", tt.iban, diff)
+			}
+		})
+	}
+}
+
+// TestClassify picks the first rule, in file order, whose conditions all
+// hold: names and remittances as substrings, the bank transaction code as
+// a prefix, the counterparty IBAN exactly, all ignoring case.
+func TestClassify(t *testing.T) {
+	t.Parallel()
+	f := tenantstest.Parse(t, []byte(`{"tenants": {"a": {"bank": {"outgoing_rules": [
+		{"name": "tax-office", "counterparty_iban": "DE89370400440532013000", "account": "1780"},
+		{"name": "salaries", "remittance": "Lohn", "bank_tx_code": "PMNT/ICDT", "account": "4120"},
+		{"name": "supplier-acme", "counterparty_name": "ACME Lieferant", "remittance": "Rechnung", "account": "3300"},
+		{"name": "fees", "bank_tx_code": "ACMT", "account": "4970"},
+		{"name": "any-salary", "remittance": "lohn", "account": "4121"}]}}}}`))
+	a, _ := f.Tenant("a")
+	tests := []struct {
+		name                         string
+		iban, cpName, remittance, tx string
+		want                         string // rule name, "" for none
+	}{
+		{"IBAN exact", "DE89370400440532013000", "Finanzamt", "USt 03/2026", "PMNT/ICDT/ESCT", "tax-office"},
+		{"IBAN with spaces and lower case", "de89 3704 0044 0532 0130 00", "", "", "", "tax-office"},
+		{"IBAN that only starts alike", "DE8937040044053201300", "", "", "", ""},
+		{"every condition of salaries", "DE02120300000000202051", "Anna", "LOHN 03/2026", "PMNT/ICDT/ESCT", "salaries"},
+		{"bank code case-insensitive", "", "", "lohn märz", "pmnt/icdt", "salaries"},
+		{"bank code not a prefix: next rule", "", "", "Lohn März", "XPMNT/ICDT", "any-salary"},
+		{"remittance inside a longer text", "", "", "Gehalt und LOHNsteuer", "", "any-salary"},
+		{"both substrings of supplier", "", "Die ACME LIEFERANT GmbH", "rechnung 4711", "PMNT/ICDT", "supplier-acme"},
+		{"supplier name without remittance", "", "ACME Lieferant GmbH", "Gutschrift", "", ""},
+		{"prefix alone", "", "Bank", "Kontoführung", "ACMT/MDOP/CHRG", "fees"},
+		{"nothing holds", "CH9300762011623852957", "Someone", "Invoice RE-1", "PMNT/RCDT", ""},
+		{"all empty", "", "", "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r, ok := a.Bank.Classify(tt.iban, tt.cpName, tt.remittance, tt.tx)
+			if ok != (tt.want != "") || r.Name != tt.want {
+				t.Errorf("Classify = %q, %v; want %q", r.Name, ok, tt.want)
+			}
+		})
+	}
+	// A rule built in code without conditions takes nothing.
+	empty := tenants.Bank{OutgoingRules: []tenants.OutgoingRule{{Name: "all", Account: "1000"}}}
+	if r, ok := empty.Classify("DE89370400440532013000", "x", "y", "z"); ok {
+		t.Errorf("a rule without conditions classified a debit: %+v", r)
 	}
 }
 

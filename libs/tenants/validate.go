@@ -138,11 +138,22 @@ func (v *validator) object(n *node, a at, allowed []string) bool {
 		v.add(a.child(d.key), d.at, "written twice; keep one")
 	}
 	for _, k := range n.keys {
-		if !slices.Contains(allowed, k) {
-			v.add(a.child(k), n.keyAt[k], "unknown field%s; want %s", suggest(k, allowed), strings.Join(allowed, ", "))
+		if slices.Contains(allowed, k) {
+			continue
 		}
+		if why, ok := misplaced[a.child(k).field]; ok && a.tenant == "" {
+			v.add(a.child(k), n.keyAt[k], "not allowed here: %s", why)
+			continue
+		}
+		v.add(a.child(k), n.keyAt[k], "unknown field%s; want %s", suggest(k, allowed), strings.Join(allowed, ", "))
 	}
 	return true
+}
+
+// misplaced says why a field of the file's top level or defaults that is
+// valid elsewhere is not allowed where it is written.
+var misplaced = map[string]string{
+	"defaults.bank": "bank accounts belong to one tenant, so there is no default bank section; write it under each tenant",
 }
 
 // suggest returns ` (did you mean "x"?)` for the allowed key closest to k
@@ -425,7 +436,7 @@ func (v *validator) bankAccount(n *node, a at, seen map[string]int, i int, banks
 		acct, ok := v.match(e, a.child("account"), accountPattern)
 		if ok && ibanOK && banks != nil {
 			if l, listed := banks.fields[iban]; listed && l.kind == kindString && l.str != acct {
-				v.add(a.child("account"), e.start, "%q, but %s.banks[%q] books the same IBAN to %q; give both the same G/L account",
+				v.add(a.child("account"), e.start, "%q here, but %s.banks[%q] books this IBAN to %q; give both the same G/L account",
 					acct, ledgerPath, iban, l.str)
 			}
 		}
