@@ -1,14 +1,13 @@
 package parse
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/o2c-platform/o2c/libs/formats/camt"
+	"github.com/o2c-platform/o2c/libs/formats/detect"
 )
 
 // camtFormat reads ISO 20022 camt.052, camt.053 and camt.054 messages with
@@ -18,43 +17,9 @@ import (
 // "amount_exact", and each entry its own "fingerprint".
 var camtFormat = format{
 	name:       "camt",
-	detect:     detectCamt,
+	detect:     detect.IsCamt,
 	emit:       emitCamt,
 	readsUTF16: true,
-}
-
-// detectCamt looks at the first start elements of head: a camt namespace
-// on the root, or a BkToCstmr* message element as root or as the child of
-// Document.
-func detectCamt(head []byte) bool {
-	head = bytes.TrimPrefix(head, []byte{0xEF, 0xBB, 0xBF})
-	tz := camt.NewTokenizer(bytes.NewReader(head))
-	for i := 0; i < 2; {
-		tok, err := tz.Next()
-		if err != nil {
-			return false
-		}
-		if tok.Kind != camt.StartElement {
-			continue
-		}
-		i++
-		for _, a := range tok.Attrs {
-			v := string(a.Value)
-			for _, m := range []string{"052", "053", "054"} {
-				if strings.HasPrefix(v, "urn:iso:std:iso:20022:tech:xsd:camt."+m+".") {
-					return true
-				}
-			}
-		}
-		switch strings.TrimSuffix(string(tok.Name), "V01") {
-		case "BkToCstmrAcctRpt", "BkToCstmrStmt", "BkToCstmrDbtCdtNtfctn":
-			return true
-		case "Document":
-			continue
-		}
-		return false
-	}
-	return false
 }
 
 func emitCamt(r io.Reader, _ Options, w *Writer) (Result, error) {

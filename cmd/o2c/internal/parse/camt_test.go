@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/o2c-platform/o2c/libs/formats/detect"
 )
 
 // camtFixtures are the camt samples kept by libs/formats/camt.
@@ -214,7 +216,7 @@ func TestDetectCamt(t *testing.T) {
 		{"empty", ``, false},
 	}
 	for _, tt := range tests {
-		if got := detectCamt([]byte(tt.head)); got != tt.want {
+		if got := detect.IsCamt([]byte(tt.head)); got != tt.want {
 			t.Errorf("%s: detect = %v, want %v", tt.name, got, tt.want)
 		}
 	}

@@ -1,13 +1,13 @@
 package parse
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/o2c-platform/o2c/libs/formats/datev"
+	"github.com/o2c-platform/o2c/libs/formats/detect"
 	"github.com/o2c-platform/o2c/libs/money"
 )
 
@@ -15,21 +15,8 @@ import (
 // categories (master data, payment terms, …) as header plus record count.
 var datevFormat = format{
 	name:   "datev",
-	detect: datevDetect,
+	detect: detect.IsDATEV,
 	emit:   datevEmit,
-}
-
-// datevDetect accepts a file whose first line starts with the EXTF or DTVF
-// Kennzeichen, quoted or not, after an optional UTF-8 byte order mark.
-func datevDetect(head []byte) bool {
-	head = bytes.TrimPrefix(head, []byte{0xEF, 0xBB, 0xBF})
-	for _, marker := range []string{`"EXTF"`, `EXTF`, `"DTVF"`, `DTVF`} {
-		rest, ok := bytes.CutPrefix(head, []byte(marker))
-		if ok && (len(rest) == 0 || rest[0] == ';' || rest[0] == '\r' || rest[0] == '\n') {
-			return true
-		}
-	}
-	return false
 }
 
 // datevBooking is one booking as o2c parse prints it. Amounts are in the

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/o2c-platform/o2c/libs/formats/detect"
 )
 
 // datevTestdata is the DATEV library's copy of the public samples.
@@ -204,8 +206,8 @@ func TestDATEVDetect(t *testing.T) {
 		{`:20:EXTF`, false},
 		{``, false},
 	} {
-		if got := datevDetect([]byte(tc.head)); got != tc.want {
-			t.Errorf("datevDetect(%q) = %v, want %v", tc.head, got, tc.want)
+		if got := detect.IsDATEV([]byte(tc.head)); got != tc.want {
+			t.Errorf("IsDATEV(%q) = %v, want %v", tc.head, got, tc.want)
 		}
 	}
 }

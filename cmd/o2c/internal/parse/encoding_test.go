@@ -12,6 +12,8 @@ import (
 	"unicode/utf16"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/o2c-platform/o2c/libs/formats/detect"
 )
 
 // utf16File encodes s, which must be valid UTF-8, as UTF-16 with a byte
@@ -132,13 +134,13 @@ func TestDetectionHead(t *testing.T) {
 		{"camt", utf16File(camtHead, false), "UTF-16LE", "\uFEFF" + camtHead},
 	}
 	for _, tt := range tests {
-		enc := utf16Of(tt.head)
-		got := string(detectionHead(tt.head, enc))
+		enc := detect.UTF16(tt.head)
+		got := string(detect.Head(tt.head, enc))
 		if enc != tt.wantEnc || got != tt.want {
 			t.Errorf("%s: utf16Of = %q, detectionHead = %q; want %q, %q", tt.name, enc, got, tt.wantEnc, tt.want)
 		}
 	}
-	if !detectCamt(detectionHead(utf16File(camtHead, true), "UTF-16BE")) {
+	if !detect.IsCamt(detect.Head(utf16File(camtHead, true), "UTF-16BE")) {
 		t.Error("the UTF-8 form of a UTF-16 camt head is not detected as camt")
 	}
 }

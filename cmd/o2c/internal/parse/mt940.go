@@ -1,54 +1,18 @@
 package parse
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 
+	"github.com/o2c-platform/o2c/libs/formats/detect"
 	"github.com/o2c-platform/o2c/libs/formats/mt940"
 )
 
 // mt940Format handles SWIFT MT940 statements and MT942 interim reports.
 var mt940Format = format{
 	name:   "mt940",
-	detect: detectMT940,
+	detect: detect.IsMT940,
 	emit:   emitMT940,
-}
-
-// detectMT940 looks for a line that starts with the :20: tag, possibly after
-// SWIFT blocks ({1:…}{2:…}{4:) or control characters such as SOH, together
-// with a :25: account line: the two tags every MT940/MT942 message opens
-// with.
-func detectMT940(head []byte) bool {
-	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
-	has20, has25 := false, false
-	for len(head) > 0 {
-		line := head
-		if i := bytes.IndexAny(head, "\r\n"); i >= 0 {
-			line, head = head[:i], head[i+1:]
-		} else {
-			head = nil
-		}
-		line = bytes.TrimLeft(line, "\x00\x01\x02\x03\x04 \t")
-		for bytes.HasPrefix(line, []byte("{")) && !bytes.HasPrefix(line, []byte("{4:")) {
-			end := bytes.IndexByte(line, '}')
-			if end < 0 {
-				break
-			}
-			line = line[end+1:]
-		}
-		line = bytes.TrimPrefix(line, []byte("{4:"))
-		switch {
-		case bytes.HasPrefix(line, []byte(":20:")):
-			has20 = true
-		case bytes.HasPrefix(line, []byte(":25:")):
-			has25 = true
-		}
-		if has20 && has25 {
-			return true
-		}
-	}
-	return false
 }
 
 // mt940Entry is one entry of the o2c parse contract, plus the MT940 fields

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/o2c-platform/o2c/libs/formats/detect"
 )
 
 func writeTemp(tb testing.TB, name, content string) string {
@@ -52,7 +54,7 @@ func TestMT940Detect(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := detectMT940([]byte(tt.head)); got != tt.want {
+			if got := detect.IsMT940([]byte(tt.head)); got != tt.want {
 				t.Errorf("detect = %v, want %v", got, tt.want)
 			}
 		})

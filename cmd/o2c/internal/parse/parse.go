@@ -30,6 +30,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/o2c-platform/o2c/libs/formats/detect"
 )
 
 // Options are the command-line switches that reach the format handlers.
@@ -71,9 +73,10 @@ type format struct {
 
 // headSize is how much of a file detection may look at. It is generous
 // because some camt samples open with kilobytes of XML comments.
-const headSize = 64 << 10
+const headSize = detect.HeadSize
 
-// formats lists every format in detection order: the more specific first.
+// formats lists every format, named as in libs/formats/detect, which
+// decides which one a file is.
 func formats() []format {
 	return []format{datevFormat, camtFormat, settlementFormat, spapiFormat, mt940Format}
 }
@@ -166,12 +169,12 @@ func parseFile(name string, opt Options, out *Writer, stderr io.Writer) error {
 		return fail("", "", fmt.Errorf("cannot read file: %w", err))
 	}
 	head = head[:n]
-	enc := utf16Of(head)
+	enc := detect.UTF16(head)
 
 	var ff format
 	if opt.Format == "auto" {
 		var ok bool
-		if ff, ok = detect(detectionHead(head, enc)); !ok {
+		if ff, ok = detectFormat(detect.Head(head, enc)); !ok {
 			sum, err := hashFile(f)
 			if err != nil {
 				return fail("", "", err)
@@ -292,13 +295,13 @@ func (p *progress) Read(b []byte) (int, error) {
 	return n, err
 }
 
-func detect(head []byte) (format, bool) {
-	for _, f := range formats() {
-		if f.detect(head) {
-			return f, true
-		}
+// detectFormat returns the format detect.Detect finds in head.
+func detectFormat(head []byte) (format, bool) {
+	f, ok := detect.Detect(head)
+	if !ok {
+		return format{}, false
 	}
-	return format{}, false
+	return lookup(string(f))
 }
 
 func hashFile(f *os.File) (string, error) {
