@@ -129,6 +129,12 @@ func nextMarker(s string, sep byte) int {
 // subfield boundaries, which is why this runs on the joined purpose. A
 // keyword counts where a subfield starts (starts holds those offsets) or
 // where no letter precedes it.
+//
+// A reference (EREF+, KREF+, MREF+, CRED+, DEBT+) is at most 35
+// characters, so it continues into a later subfield only while it stays
+// within them (see cutReference); the subfields beyond, up to the next
+// keyword, are text the bank added without a keyword (returns write
+// "MTLG:" and a message there) and belong to the remittance.
 func applySEPA(d *Details, starts []int) {
 	p := d.Purpose
 	type hit struct {
@@ -158,16 +164,33 @@ func applySEPA(d *Details, starts []int) {
 		d.CreditorReferences = rfReference(p)
 		return
 	}
-	d.Remittance = strings.TrimSpace(p[:hits[0].at])
+	// Remittance text in the order it is written: the SVWZ+ value and the
+	// text that overran a reference; without SVWZ+, the text before the
+	// first keyword leads.
+	var remittance []string
+	svwz := false
+	for _, h := range hits {
+		svwz = svwz || h.kw == "SVWZ+"
+	}
+	if !svwz {
+		remittance = append(remittance, p[:hits[0].at])
+	}
 	for n, h := range hits {
 		end := len(p)
 		if n+1 < len(hits) {
 			end = hits[n+1].at
 		}
-		v := strings.TrimSpace(p[h.at+len(h.kw) : end])
+		from := h.at + len(h.kw)
+		raw := p[from:end]
+		if maxLen, ok := referenceLen[h.kw]; ok {
+			var over string
+			raw, over = cutReference(raw, chunkStarts(starts, from, end), maxLen)
+			remittance = append(remittance, over)
+		}
+		v := strings.TrimSpace(raw)
 		switch h.kw {
 		case "EREF+":
-			if v != "NOTPROVIDED" {
+			if v != notProvided {
 				d.EndToEndID = v
 			}
 		case "KREF+":
@@ -177,7 +200,7 @@ func applySEPA(d *Details, starts []int) {
 		case "CRED+":
 			d.CreditorID = v
 		case "SVWZ+":
-			d.Remittance = v
+			remittance = append(remittance, v)
 		case "ABWA+", "ABWE+":
 			if d.UltimateParty == "" {
 				d.UltimateParty = v
@@ -192,7 +215,64 @@ func applySEPA(d *Details, starts []int) {
 			}
 		}
 	}
+	var parts []string
+	for _, r := range remittance {
+		if r = strings.TrimSpace(r); r != "" {
+			parts = append(parts, r)
+		}
+	}
+	d.Remittance = strings.Join(parts, " ")
 	d.CreditorReferences = rfReference(d.Remittance)
+}
+
+// notProvided is the value a SEPA reference has when the payer gave none.
+const notProvided = "NOTPROVIDED"
+
+// referenceLen is the longest value of each SEPA reference keyword
+// (EPC implementation guidelines, DK Anlage 3): 35 characters.
+var referenceLen = map[string]int{"EREF+": 35, "KREF+": 35, "MREF+": 35, "CRED+": 35, "DEBT+": 35}
+
+// chunkStarts returns the offsets of starts inside (from, end), relative
+// to from: where the value of a keyword that begins at from continues in
+// a later subfield.
+func chunkStarts(starts []int, from, end int) []int {
+	var out []int
+	for _, s := range starts {
+		if s > from && s < end {
+			out = append(out, s-from)
+		}
+	}
+	return out
+}
+
+// cutReference splits the text after a reference keyword, in which later
+// subfields begin at the offsets in starts, into the reference and what
+// overran it. The subfield the keyword is in always belongs to the
+// reference; each later subfield does while the reference stays within
+// maxLen characters (spaces around it not counted) and is not already
+// NOTPROVIDED, which is complete. The first subfield that does not fit
+// begins the overrun, which runs to the end of s: a bank that fills the
+// reference to its limit, or writes text such as "MTLG:" after it, has
+// ended the reference there, whatever follows.
+func cutReference(s string, starts []int, maxLen int) (ref, over string) {
+	for _, k := range starts {
+		head := strings.TrimSpace(s[:k])
+		if head == notProvided || utf8.RuneCountInString(strings.TrimSpace(s[:nextStart(starts, k, len(s))])) > maxLen {
+			return s[:k], s[k:]
+		}
+	}
+	return s, ""
+}
+
+// nextStart returns the first offset in starts after k, else end: where
+// the subfield beginning at k ends.
+func nextStart(starts []int, k, end int) int {
+	for _, s := range starts {
+		if s > k {
+			return s
+		}
+	}
+	return end
 }
 
 func isLetter(c byte) bool { return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' }

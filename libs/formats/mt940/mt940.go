@@ -187,10 +187,14 @@ type Details struct {
 	// Purpose is ?20-?29 and ?60-?63 joined with no separator (structured),
 	// /REMI/ (slash), or the whole text (free).
 	Purpose string
-	// Remittance is the SVWZ+ value when SEPA keywords are present (else the
-	// purpose text before the first keyword), else Purpose.
+	// Remittance is, when SEPA keywords are present, the SVWZ+ value (else
+	// the purpose text before the first keyword) together with any text
+	// that overran a reference, in the order written; else Purpose.
 	Remittance string
-	// EndToEndID is EREF+ or /EREF/ ("NOTPROVIDED" is dropped).
+	// EndToEndID is EREF+ or /EREF/ ("NOTPROVIDED" is dropped). EREF+,
+	// KREF+, MREF+ and CRED+ are at most 35 characters: a later subfield
+	// continues one only while it stays within them, and text without a
+	// keyword beyond that (a return's "MTLG:" message) is remittance.
 	EndToEndID string
 	// CustomerRef is KREF+.
 	CustomerRef string

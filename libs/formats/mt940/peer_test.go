@@ -37,7 +37,11 @@ func peerView(p parsed) []peerEntry {
 //     Options.Encoding "cp852" (see TestEncodingOverride) and otherwise
 //     decode invalid UTF-8 as Windows-1252 with a warning. Amounts agree.
 //   - DE_SEPA returns: wolph's end_to_end_reference for the RETOURE entries
-//     runs on into the MTLG: text because no keyword ends it; ours too.
+//     (and customer_reference for the KREF+ entry) runs on into the
+//     "MTLG:" text of the next subfields because no keyword ends it, and its
+//     purpose is null. A SEPA reference is at most 35 characters, so ours
+//     ends where the next subfield would take it beyond, and that text is
+//     the remittance (see cutReference).
 //   - Sparkasse (mt940-rs): the peer keeps the :86: line breaks as "\n";
 //     we join wrapped lines (see joinFree), so texts differ, amounts agree.
 func TestPeerExpected(t *testing.T) {
@@ -110,7 +114,7 @@ func TestPeerWolphDetails(t *testing.T) {
 		{"TFNR 0300300004", "Strukturierter Verwendungszweck 30030004 DE", "Quentin Quast", "DE03508800500194791600", "DRESDEFF508", "GUTSCHRIFT", ""},
 		{"TFNR 0500500004", "Strukturierter Verwendungszweck 50050004 DE", "Karl Kaufmann", "DE14508800500194785000", "DRESDEFF508", "GUTSCHRIFT", ""},
 		// wolph: end_to_end_reference "TFNR 40001 00005MTLG:Grund nicht spezifiziert Reject aus …", purpose null.
-		{"TFNR 40001 00005MTLG:Grund nicht spezifiziert Reject aus SEPA-Ueberweisungsauftrag", "", "", "", "", "RETOURE", "914"},
+		{"TFNR 40001 00005", "MTLG:Grund nicht spezifiziert Reject aus SEPA-Ueberweisungsauftrag", "", "", "", "RETOURE", "914"},
 	}
 	if diff := cmp.Diff(want, have, cmp.AllowUnexported(got{})); diff != "" {
 		t.Errorf("details (-wolph +ours):\n%s", diff)
