@@ -28,10 +28,20 @@
 //	      },
 //	      "ingestion": {
 //	        "holding_period": "168h"                // how long an out-of-order shop message waits; default 336h (14 days)
-//	      }
+//	      },
+//	      "bank": {                                 // per tenant only, never under "defaults"
+//	        "accounts": [                           // each IBAN once; G/L account as in ledger.banks if listed there
+//	          {"iban": "DE02120300000000202051", "currency": "EUR", "account": "1200", "name": "Hausbank"}
+//	        ],
+//	        "outgoing_rules": [                     // debits that are not receivables business; first match wins
+//	          {"name": "salaries", "remittance": "LOHN", "bank_tx_code": "PMNT/ICDT", "account": "4120"},
+//	          {"name": "tax-office", "counterparty_iban": "DE89370400440532013000", "account": "1780"}
+//	        ]
+//	      },
+//	      "matching": {"auto_threshold": 95}        // the matching service's; it documents and checks the fields
 //	    }
 //	  },
-//	  "defaults": {"ledger": {"chart": "SKR03"}, "ingestion": {"holding_period": "336h"}}
+//	  "defaults": {"ledger": {"chart": "SKR03"}, "ingestion": {"holding_period": "336h"}, "matching": {}}
 //	}
 //
 // (comments are not JSON; they explain the fields here). A tenant that
@@ -39,9 +49,19 @@
 // section's zero value (for the ledger: SKR03, 4 digits, no banks, nobody may
 // close periods; for ingestion: a holding period of 14 days). The "ledger" section is what LEDGER_SETTINGS held per
 // tenant; ingestion reads its "tax" rules too, so that it accepts exactly
-// the tax treatments the ledger books. Later sections (bank accounts,
-// matching thresholds, seller accounts, dunning procedures, DATEV numbers)
-// join the tenant object instead of files of their own.
+// the tax treatments the ledger books.
+//
+// The "bank" section lists the tenant's bank accounts (IBAN, currency, the
+// ledger's G/L account) and the outgoing rules that book a debit which is
+// not receivables business (suppliers, salaries, tax) to a G/L account:
+// every condition a rule sets must hold, strings compare ignoring case,
+// counterparty_name and remittance as substrings, bank_tx_code as a prefix,
+// counterparty_iban exactly (see Bank.Classify). Bank accounts belong to one
+// merchant, so "defaults" has no bank section. The "matching" section
+// belongs to the matching service, which decodes and checks it; this
+// package only requires an object and keeps it as written (Tenant.Matching).
+// Later sections (seller accounts, dunning procedures, DATEV numbers) join
+// the tenant object instead of files of their own.
 //
 // Parse checks the whole file and reports every problem at once, each with
 // the file, line, tenant and field path (FileError), so that a service
