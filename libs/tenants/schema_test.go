@@ -119,6 +119,7 @@ var goOnly = []struct{ name, data string }{
 		"defaults": {"ledger": {"banks": {"DE89370400440532013000": "1200"}}}}`},
 	{"outgoing rule names not unique", `{"tenants": {"a": {"bank": {"outgoing_rules": [{"name": "tax", "remittance": "a", "account": "1780"},
 		{"name": "tax", "remittance": "b", "account": "1781"}]}}}}`},
+	{"matching key written twice", `{"tenants": {"a": {"matching": {"x": {"y": 1, "y": 2}}}}}`},
 	{"outgoing rule counterparty IBAN check digits", `{"tenants": {"a": {"bank": {"outgoing_rules": [{"name": "tax", "counterparty_iban": "DE88370400440532013000", "account": "1780"}]}}}}`},
 }
 

@@ -271,11 +271,14 @@ func TestParseProblems(t *testing.T) {
 				`t.json:15: tenant beta: bank.accounts[0].account: "1300" here, but defaults.ledger.banks["DE89370400440532013000"] books this IBAN to "1200"; give both the same G/L account`,
 				`t.json:15: tenant beta: bank.outgoing_rules: is an object, want an array of outgoing rules`,
 			}},
-		{"matching", `{"tenants": {"acme": {"matching": 90}, "beta": {"matching": {"anything": "goes"}}},
+		{"matching", `{"tenants": {"acme": {"matching": 90}, "beta": {"matching": {"anything": "goes",
+  "patterns": [{"re": "a", "re": "b"}], "anything": "else"}}},
   "defaults": {"matching": []}}`,
 			[]string{
-				`t.json:2: defaults.matching: is an array, want an object (the matching service documents its fields)`,
+				`t.json:3: defaults.matching: is an array, want an object (the matching service documents its fields)`,
 				`t.json:1: tenant acme: matching: is a number, want an object (the matching service documents its fields)`,
+				`t.json:2: tenant beta: matching.anything: written twice; keep one`,
+				`t.json:2: tenant beta: matching.patterns[0].re: written twice; keep one`,
 			}},
 		{"bad default", `{"tenants": {"acme": {}}, "defaults": {"ledger": {"chart": 3}, "dunning": {}}}`,
 			[]string{

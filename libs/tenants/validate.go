@@ -356,11 +356,28 @@ func (v *validator) tenant(n *node, a at) {
 	}
 }
 
-// matching checks a matching section only for being an object: the
-// matching service owns what it means and checks the rest.
+// matching checks a matching section only for being an object without a
+// key written twice anywhere inside (the matching service's decoder would
+// silently keep the last): the matching service owns what it means and
+// checks the rest.
 func (v *validator) matching(n *node, a at) {
 	if n.kind != kindObject {
 		v.add(a, n.start, "is %s, want an object (the matching service documents its fields)", n.kind)
+		return
+	}
+	v.noDuplicates(n, a)
+}
+
+// noDuplicates reports every key written twice in n or below it.
+func (v *validator) noDuplicates(n *node, a at) {
+	for _, d := range n.dups {
+		v.add(a.child(d.key), d.at, "written twice; keep one")
+	}
+	for _, k := range n.keys {
+		v.noDuplicates(n.fields[k], a.child(k))
+	}
+	for i, e := range n.elems {
+		v.noDuplicates(e, a.index(i))
 	}
 }
 
