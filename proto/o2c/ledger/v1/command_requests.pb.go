@@ -1386,6 +1386,191 @@ func (x *MergeDebtorResponse) GetResult() *CommandResult {
 	return nil
 }
 
+// RecordBankTransactionRequest carries one RecordBankTransaction command.
+type RecordBankTransactionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The command. Required.
+	Command       *RecordBankTransaction `protobuf:"bytes,1,opt,name=command,proto3" json:"command,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordBankTransactionRequest) Reset() {
+	*x = RecordBankTransactionRequest{}
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordBankTransactionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordBankTransactionRequest) ProtoMessage() {}
+
+func (x *RecordBankTransactionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordBankTransactionRequest.ProtoReflect.Descriptor instead.
+func (*RecordBankTransactionRequest) Descriptor() ([]byte, []int) {
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *RecordBankTransactionRequest) GetCommand() *RecordBankTransaction {
+	if x != nil {
+		return x.Command
+	}
+	return nil
+}
+
+// RecordBankTransactionResponse is the result of a RecordBankTransaction command.
+type RecordBankTransactionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the command booked.
+	Result        *CommandResult `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordBankTransactionResponse) Reset() {
+	*x = RecordBankTransactionResponse{}
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordBankTransactionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordBankTransactionResponse) ProtoMessage() {}
+
+func (x *RecordBankTransactionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordBankTransactionResponse.ProtoReflect.Descriptor instead.
+func (*RecordBankTransactionResponse) Descriptor() ([]byte, []int) {
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *RecordBankTransactionResponse) GetResult() *CommandResult {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+// RecordStatementBalanceRequest carries one RecordStatementBalance command.
+type RecordStatementBalanceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The command. Required.
+	Command       *RecordStatementBalance `protobuf:"bytes,1,opt,name=command,proto3" json:"command,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordStatementBalanceRequest) Reset() {
+	*x = RecordStatementBalanceRequest{}
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordStatementBalanceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordStatementBalanceRequest) ProtoMessage() {}
+
+func (x *RecordStatementBalanceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordStatementBalanceRequest.ProtoReflect.Descriptor instead.
+func (*RecordStatementBalanceRequest) Descriptor() ([]byte, []int) {
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *RecordStatementBalanceRequest) GetCommand() *RecordStatementBalance {
+	if x != nil {
+		return x.Command
+	}
+	return nil
+}
+
+// RecordStatementBalanceResponse is the result of a RecordStatementBalance command.
+type RecordStatementBalanceResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the command booked: the opening balance entry, when the opening
+	// balance rule booked one.
+	Result        *CommandResult `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordStatementBalanceResponse) Reset() {
+	*x = RecordStatementBalanceResponse{}
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordStatementBalanceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordStatementBalanceResponse) ProtoMessage() {}
+
+func (x *RecordStatementBalanceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ledger_v1_command_requests_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordStatementBalanceResponse.ProtoReflect.Descriptor instead.
+func (*RecordStatementBalanceResponse) Descriptor() ([]byte, []int) {
+	return file_o2c_ledger_v1_command_requests_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *RecordStatementBalanceResponse) GetResult() *CommandResult {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
 var File_o2c_ledger_v1_command_requests_proto protoreflect.FileDescriptor
 
 const file_o2c_ledger_v1_command_requests_proto_rawDesc = "" +
@@ -1451,6 +1636,14 @@ const file_o2c_ledger_v1_command_requests_proto_rawDesc = "" +
 	"\x12MergeDebtorRequest\x124\n" +
 	"\acommand\x18\x01 \x01(\v2\x1a.o2c.ledger.v1.MergeDebtorR\acommand\"K\n" +
 	"\x13MergeDebtorResponse\x124\n" +
+	"\x06result\x18\x01 \x01(\v2\x1c.o2c.ledger.v1.CommandResultR\x06result\"^\n" +
+	"\x1cRecordBankTransactionRequest\x12>\n" +
+	"\acommand\x18\x01 \x01(\v2$.o2c.ledger.v1.RecordBankTransactionR\acommand\"U\n" +
+	"\x1dRecordBankTransactionResponse\x124\n" +
+	"\x06result\x18\x01 \x01(\v2\x1c.o2c.ledger.v1.CommandResultR\x06result\"`\n" +
+	"\x1dRecordStatementBalanceRequest\x12?\n" +
+	"\acommand\x18\x01 \x01(\v2%.o2c.ledger.v1.RecordStatementBalanceR\acommand\"V\n" +
+	"\x1eRecordStatementBalanceResponse\x124\n" +
 	"\x06result\x18\x01 \x01(\v2\x1c.o2c.ledger.v1.CommandResultR\x06resultB\xb9\x01\n" +
 	"\x11com.o2c.ledger.v1B\x14CommandRequestsProtoP\x01Z8github.com/o2c-platform/o2c/proto/o2c/ledger/v1;ledgerv1\xa2\x02\x03OLX\xaa\x02\rO2c.Ledger.V1\xca\x02\rO2c\\Ledger\\V1\xe2\x02\x19O2c\\Ledger\\V1\\GPBMetadata\xea\x02\x0fO2c::Ledger::V1b\x06proto3"
 
@@ -1466,7 +1659,7 @@ func file_o2c_ledger_v1_command_requests_proto_rawDescGZIP() []byte {
 	return file_o2c_ledger_v1_command_requests_proto_rawDescData
 }
 
-var file_o2c_ledger_v1_command_requests_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_o2c_ledger_v1_command_requests_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_o2c_ledger_v1_command_requests_proto_goTypes = []any{
 	(*CommandResult)(nil),                  // 0: o2c.ledger.v1.CommandResult
 	(*RegisterInvoiceRequest)(nil),         // 1: o2c.ledger.v1.RegisterInvoiceRequest
@@ -1497,55 +1690,65 @@ var file_o2c_ledger_v1_command_requests_proto_goTypes = []any{
 	(*ReopenPeriodResponse)(nil),           // 26: o2c.ledger.v1.ReopenPeriodResponse
 	(*MergeDebtorRequest)(nil),             // 27: o2c.ledger.v1.MergeDebtorRequest
 	(*MergeDebtorResponse)(nil),            // 28: o2c.ledger.v1.MergeDebtorResponse
-	(*RegisterInvoice)(nil),                // 29: o2c.ledger.v1.RegisterInvoice
-	(*RecordOpeningBalance)(nil),           // 30: o2c.ledger.v1.RecordOpeningBalance
-	(*IssueCreditNote)(nil),                // 31: o2c.ledger.v1.IssueCreditNote
-	(*ApplyPayment)(nil),                   // 32: o2c.ledger.v1.ApplyPayment
-	(*ReturnPayment)(nil),                  // 33: o2c.ledger.v1.ReturnPayment
-	(*AssessCharge)(nil),                   // 34: o2c.ledger.v1.AssessCharge
-	(*WriteOff)(nil),                       // 35: o2c.ledger.v1.WriteOff
-	(*RecoverWrittenOff)(nil),              // 36: o2c.ledger.v1.RecoverWrittenOff
-	(*RecordAgencyCollection)(nil),         // 37: o2c.ledger.v1.RecordAgencyCollection
-	(*ReverseEntry)(nil),                   // 38: o2c.ledger.v1.ReverseEntry
-	(*PayOutCreditBalance)(nil),            // 39: o2c.ledger.v1.PayOutCreditBalance
-	(*ClosePeriod)(nil),                    // 40: o2c.ledger.v1.ClosePeriod
-	(*ReopenPeriod)(nil),                   // 41: o2c.ledger.v1.ReopenPeriod
-	(*MergeDebtor)(nil),                    // 42: o2c.ledger.v1.MergeDebtor
+	(*RecordBankTransactionRequest)(nil),   // 29: o2c.ledger.v1.RecordBankTransactionRequest
+	(*RecordBankTransactionResponse)(nil),  // 30: o2c.ledger.v1.RecordBankTransactionResponse
+	(*RecordStatementBalanceRequest)(nil),  // 31: o2c.ledger.v1.RecordStatementBalanceRequest
+	(*RecordStatementBalanceResponse)(nil), // 32: o2c.ledger.v1.RecordStatementBalanceResponse
+	(*RegisterInvoice)(nil),                // 33: o2c.ledger.v1.RegisterInvoice
+	(*RecordOpeningBalance)(nil),           // 34: o2c.ledger.v1.RecordOpeningBalance
+	(*IssueCreditNote)(nil),                // 35: o2c.ledger.v1.IssueCreditNote
+	(*ApplyPayment)(nil),                   // 36: o2c.ledger.v1.ApplyPayment
+	(*ReturnPayment)(nil),                  // 37: o2c.ledger.v1.ReturnPayment
+	(*AssessCharge)(nil),                   // 38: o2c.ledger.v1.AssessCharge
+	(*WriteOff)(nil),                       // 39: o2c.ledger.v1.WriteOff
+	(*RecoverWrittenOff)(nil),              // 40: o2c.ledger.v1.RecoverWrittenOff
+	(*RecordAgencyCollection)(nil),         // 41: o2c.ledger.v1.RecordAgencyCollection
+	(*ReverseEntry)(nil),                   // 42: o2c.ledger.v1.ReverseEntry
+	(*PayOutCreditBalance)(nil),            // 43: o2c.ledger.v1.PayOutCreditBalance
+	(*ClosePeriod)(nil),                    // 44: o2c.ledger.v1.ClosePeriod
+	(*ReopenPeriod)(nil),                   // 45: o2c.ledger.v1.ReopenPeriod
+	(*MergeDebtor)(nil),                    // 46: o2c.ledger.v1.MergeDebtor
+	(*RecordBankTransaction)(nil),          // 47: o2c.ledger.v1.RecordBankTransaction
+	(*RecordStatementBalance)(nil),         // 48: o2c.ledger.v1.RecordStatementBalance
 }
 var file_o2c_ledger_v1_command_requests_proto_depIdxs = []int32{
-	29, // 0: o2c.ledger.v1.RegisterInvoiceRequest.command:type_name -> o2c.ledger.v1.RegisterInvoice
+	33, // 0: o2c.ledger.v1.RegisterInvoiceRequest.command:type_name -> o2c.ledger.v1.RegisterInvoice
 	0,  // 1: o2c.ledger.v1.RegisterInvoiceResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	30, // 2: o2c.ledger.v1.RecordOpeningBalanceRequest.command:type_name -> o2c.ledger.v1.RecordOpeningBalance
+	34, // 2: o2c.ledger.v1.RecordOpeningBalanceRequest.command:type_name -> o2c.ledger.v1.RecordOpeningBalance
 	0,  // 3: o2c.ledger.v1.RecordOpeningBalanceResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	31, // 4: o2c.ledger.v1.IssueCreditNoteRequest.command:type_name -> o2c.ledger.v1.IssueCreditNote
+	35, // 4: o2c.ledger.v1.IssueCreditNoteRequest.command:type_name -> o2c.ledger.v1.IssueCreditNote
 	0,  // 5: o2c.ledger.v1.IssueCreditNoteResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	32, // 6: o2c.ledger.v1.ApplyPaymentRequest.command:type_name -> o2c.ledger.v1.ApplyPayment
+	36, // 6: o2c.ledger.v1.ApplyPaymentRequest.command:type_name -> o2c.ledger.v1.ApplyPayment
 	0,  // 7: o2c.ledger.v1.ApplyPaymentResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	33, // 8: o2c.ledger.v1.ReturnPaymentRequest.command:type_name -> o2c.ledger.v1.ReturnPayment
+	37, // 8: o2c.ledger.v1.ReturnPaymentRequest.command:type_name -> o2c.ledger.v1.ReturnPayment
 	0,  // 9: o2c.ledger.v1.ReturnPaymentResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	34, // 10: o2c.ledger.v1.AssessChargeRequest.command:type_name -> o2c.ledger.v1.AssessCharge
+	38, // 10: o2c.ledger.v1.AssessChargeRequest.command:type_name -> o2c.ledger.v1.AssessCharge
 	0,  // 11: o2c.ledger.v1.AssessChargeResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	35, // 12: o2c.ledger.v1.WriteOffRequest.command:type_name -> o2c.ledger.v1.WriteOff
+	39, // 12: o2c.ledger.v1.WriteOffRequest.command:type_name -> o2c.ledger.v1.WriteOff
 	0,  // 13: o2c.ledger.v1.WriteOffResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	36, // 14: o2c.ledger.v1.RecoverWrittenOffRequest.command:type_name -> o2c.ledger.v1.RecoverWrittenOff
+	40, // 14: o2c.ledger.v1.RecoverWrittenOffRequest.command:type_name -> o2c.ledger.v1.RecoverWrittenOff
 	0,  // 15: o2c.ledger.v1.RecoverWrittenOffResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	37, // 16: o2c.ledger.v1.RecordAgencyCollectionRequest.command:type_name -> o2c.ledger.v1.RecordAgencyCollection
+	41, // 16: o2c.ledger.v1.RecordAgencyCollectionRequest.command:type_name -> o2c.ledger.v1.RecordAgencyCollection
 	0,  // 17: o2c.ledger.v1.RecordAgencyCollectionResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	38, // 18: o2c.ledger.v1.ReverseEntryRequest.command:type_name -> o2c.ledger.v1.ReverseEntry
+	42, // 18: o2c.ledger.v1.ReverseEntryRequest.command:type_name -> o2c.ledger.v1.ReverseEntry
 	0,  // 19: o2c.ledger.v1.ReverseEntryResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	39, // 20: o2c.ledger.v1.PayOutCreditBalanceRequest.command:type_name -> o2c.ledger.v1.PayOutCreditBalance
+	43, // 20: o2c.ledger.v1.PayOutCreditBalanceRequest.command:type_name -> o2c.ledger.v1.PayOutCreditBalance
 	0,  // 21: o2c.ledger.v1.PayOutCreditBalanceResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	40, // 22: o2c.ledger.v1.ClosePeriodRequest.command:type_name -> o2c.ledger.v1.ClosePeriod
+	44, // 22: o2c.ledger.v1.ClosePeriodRequest.command:type_name -> o2c.ledger.v1.ClosePeriod
 	0,  // 23: o2c.ledger.v1.ClosePeriodResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	41, // 24: o2c.ledger.v1.ReopenPeriodRequest.command:type_name -> o2c.ledger.v1.ReopenPeriod
+	45, // 24: o2c.ledger.v1.ReopenPeriodRequest.command:type_name -> o2c.ledger.v1.ReopenPeriod
 	0,  // 25: o2c.ledger.v1.ReopenPeriodResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	42, // 26: o2c.ledger.v1.MergeDebtorRequest.command:type_name -> o2c.ledger.v1.MergeDebtor
+	46, // 26: o2c.ledger.v1.MergeDebtorRequest.command:type_name -> o2c.ledger.v1.MergeDebtor
 	0,  // 27: o2c.ledger.v1.MergeDebtorResponse.result:type_name -> o2c.ledger.v1.CommandResult
-	28, // [28:28] is the sub-list for method output_type
-	28, // [28:28] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	47, // 28: o2c.ledger.v1.RecordBankTransactionRequest.command:type_name -> o2c.ledger.v1.RecordBankTransaction
+	0,  // 29: o2c.ledger.v1.RecordBankTransactionResponse.result:type_name -> o2c.ledger.v1.CommandResult
+	48, // 30: o2c.ledger.v1.RecordStatementBalanceRequest.command:type_name -> o2c.ledger.v1.RecordStatementBalance
+	0,  // 31: o2c.ledger.v1.RecordStatementBalanceResponse.result:type_name -> o2c.ledger.v1.CommandResult
+	32, // [32:32] is the sub-list for method output_type
+	32, // [32:32] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_o2c_ledger_v1_command_requests_proto_init() }
@@ -1560,7 +1763,7 @@ func file_o2c_ledger_v1_command_requests_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_o2c_ledger_v1_command_requests_proto_rawDesc), len(file_o2c_ledger_v1_command_requests_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   29,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

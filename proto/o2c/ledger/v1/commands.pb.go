@@ -134,6 +134,73 @@ func (ChargeKind) EnumDescriptor() ([]byte, []int) {
 	return file_o2c_ledger_v1_commands_proto_rawDescGZIP(), []int{1}
 }
 
+// BankCounter is the account a bank transaction is booked against: the
+// clearing account where it waits for matching or the finance team, or the
+// G/L account of the tenant's outgoing rule that classified it.
+type BankCounter int32
+
+const (
+	// Unspecified; rejected.
+	BankCounter_BANK_COUNTER_UNSPECIFIED BankCounter = 0
+	// The unidentified receipts clearing account (logical account
+	// "unidentified-receipts"): receipts, and returns of receipts (returned
+	// direct debits, reversals of credits). Matching moves the amount on to
+	// the debtor with ApplyPayment (clearing_account "unidentified-receipts")
+	// and back with ReturnPayment.
+	BankCounter_BANK_COUNTER_UNIDENTIFIED_RECEIPTS BankCounter = 1
+	// The G/L account of the outgoing rule named in rule (the tenant's
+	// bank.outgoing_rules): a debit that is not receivables business
+	// (suppliers, salaries, taxes).
+	BankCounter_BANK_COUNTER_OUTGOING_RULE BankCounter = 2
+	// The unidentified payments clearing account (logical account
+	// "unidentified-payments"): a debit no rule classified, left for the
+	// finance team.
+	BankCounter_BANK_COUNTER_UNIDENTIFIED_PAYMENTS BankCounter = 3
+)
+
+// Enum value maps for BankCounter.
+var (
+	BankCounter_name = map[int32]string{
+		0: "BANK_COUNTER_UNSPECIFIED",
+		1: "BANK_COUNTER_UNIDENTIFIED_RECEIPTS",
+		2: "BANK_COUNTER_OUTGOING_RULE",
+		3: "BANK_COUNTER_UNIDENTIFIED_PAYMENTS",
+	}
+	BankCounter_value = map[string]int32{
+		"BANK_COUNTER_UNSPECIFIED":           0,
+		"BANK_COUNTER_UNIDENTIFIED_RECEIPTS": 1,
+		"BANK_COUNTER_OUTGOING_RULE":         2,
+		"BANK_COUNTER_UNIDENTIFIED_PAYMENTS": 3,
+	}
+)
+
+func (x BankCounter) Enum() *BankCounter {
+	p := new(BankCounter)
+	*p = x
+	return p
+}
+
+func (x BankCounter) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (BankCounter) Descriptor() protoreflect.EnumDescriptor {
+	return file_o2c_ledger_v1_commands_proto_enumTypes[2].Descriptor()
+}
+
+func (BankCounter) Type() protoreflect.EnumType {
+	return &file_o2c_ledger_v1_commands_proto_enumTypes[2]
+}
+
+func (x BankCounter) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use BankCounter.Descriptor instead.
+func (BankCounter) EnumDescriptor() ([]byte, []int) {
+	return file_o2c_ledger_v1_commands_proto_rawDescGZIP(), []int{2}
+}
+
 // VatAmount is the part of a document with one tax key: tax country, VAT
 // rate and tax treatment. The key selects the revenue, output VAT and
 // correction accounts and the DATEV tax key (see o2c.shop.v1.TaxTreatment).
@@ -1909,6 +1976,290 @@ func (x *MergeDebtor) GetReason() string {
 	return ""
 }
 
+// RecordBankTransaction books one transaction of a tenant's bank account as
+// the bank booked it: the bank's G/L account (found by IBAN) against the
+// counter account, effective on the booking date. A credit (amount
+// positive) debits the bank account; a debit (amount negative) credits it.
+// Ingestion's bank events are booked this way (key
+// "bank-transaction:<transaction_id>"), so that after each statement the
+// bank account's balance equals the statement's closing balance.
+type RecordBankTransaction struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Tenant id.
+	Tenant string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// Idempotency key.
+	IdempotencyKey string `protobuf:"bytes,2,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	// Transaction id, unique per tenant (ingestion's deterministic id); the
+	// document number of the entry. A second booking of the same id under
+	// another key is rejected.
+	TransactionId string `protobuf:"bytes,3,opt,name=transaction_id,json=transactionId,proto3" json:"transaction_id,omitempty"`
+	// IBAN of the tenant's bank account (upper case, no spaces); it must be
+	// configured in the tenants file (bank.accounts or ledger.banks).
+	Iban string `protobuf:"bytes,4,opt,name=iban,proto3" json:"iban,omitempty"`
+	// Amount, signed: positive for a credit (money in), negative for a debit
+	// (money out); never zero. In the bank account's currency.
+	Amount *v1.Money `protobuf:"bytes,5,opt,name=amount,proto3" json:"amount,omitempty"`
+	// Booking date (Buchungsdatum); the entry's effective date.
+	BookingDate *v1.Date `protobuf:"bytes,6,opt,name=booking_date,json=bookingDate,proto3" json:"booking_date,omitempty"`
+	// Value date (Valuta), for the record.
+	ValueDate *v1.Date `protobuf:"bytes,7,opt,name=value_date,json=valueDate,proto3" json:"value_date,omitempty"`
+	// What the transaction is booked against. A receipt counter takes either
+	// sign; the outgoing counters take debits only.
+	Counter BankCounter `protobuf:"varint,8,opt,name=counter,proto3,enum=o2c.ledger.v1.BankCounter" json:"counter,omitempty"`
+	// Name of the tenant's outgoing rule, when counter is
+	// BANK_COUNTER_OUTGOING_RULE; the ledger takes the rule's G/L account
+	// from its tenants file, never from the message. Empty otherwise.
+	Rule string `protobuf:"bytes,9,opt,name=rule,proto3" json:"rule,omitempty"`
+	// Booking text (e.g. the bank's booking text or the remittance), for the
+	// entry's text.
+	Text          string `protobuf:"bytes,10,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordBankTransaction) Reset() {
+	*x = RecordBankTransaction{}
+	mi := &file_o2c_ledger_v1_commands_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordBankTransaction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordBankTransaction) ProtoMessage() {}
+
+func (x *RecordBankTransaction) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ledger_v1_commands_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordBankTransaction.ProtoReflect.Descriptor instead.
+func (*RecordBankTransaction) Descriptor() ([]byte, []int) {
+	return file_o2c_ledger_v1_commands_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *RecordBankTransaction) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *RecordBankTransaction) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
+func (x *RecordBankTransaction) GetTransactionId() string {
+	if x != nil {
+		return x.TransactionId
+	}
+	return ""
+}
+
+func (x *RecordBankTransaction) GetIban() string {
+	if x != nil {
+		return x.Iban
+	}
+	return ""
+}
+
+func (x *RecordBankTransaction) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
+func (x *RecordBankTransaction) GetBookingDate() *v1.Date {
+	if x != nil {
+		return x.BookingDate
+	}
+	return nil
+}
+
+func (x *RecordBankTransaction) GetValueDate() *v1.Date {
+	if x != nil {
+		return x.ValueDate
+	}
+	return nil
+}
+
+func (x *RecordBankTransaction) GetCounter() BankCounter {
+	if x != nil {
+		return x.Counter
+	}
+	return BankCounter_BANK_COUNTER_UNSPECIFIED
+}
+
+func (x *RecordBankTransaction) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+func (x *RecordBankTransaction) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+// RecordStatementBalance records the closing balance a bank statement
+// reports for a tenant's bank account, against which the ledger reconciles
+// the bank account (the bank account's balance of all lines effective on or
+// before closing_date must equal closing_balance). Ingestion's final
+// statements are recorded this way (key "bank-statement:<statement_key>"),
+// after the statement's transactions.
+//
+// Opening balance rule: when this is the first statement recorded for the
+// IBAN, it carries an opening balance, and the bank's G/L account has no
+// line in the statement's currency effective before opening_date, the
+// ledger books the opening balance (bank account against the opening
+// balance account "opening-balance-accounts", Saldenvorträge Sachkonten) on
+// opening_date, as RecordOpeningBalance does for debtors, so that the books
+// start where the bank does. Otherwise the opening balance is only
+// recorded: the books already hold the account's history, and a difference
+// shows in the reconciliation.
+type RecordStatementBalance struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Tenant id.
+	Tenant string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// Idempotency key.
+	IdempotencyKey string `protobuf:"bytes,2,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	// Key of the statement (ingestion's statement_key), unique per tenant.
+	StatementKey string `protobuf:"bytes,3,opt,name=statement_key,json=statementKey,proto3" json:"statement_key,omitempty"`
+	// IBAN of the tenant's bank account, as for RecordBankTransaction.
+	Iban string `protobuf:"bytes,4,opt,name=iban,proto3" json:"iban,omitempty"`
+	// Closing booked balance (signed: positive is money in the account).
+	ClosingBalance *v1.Money `protobuf:"bytes,5,opt,name=closing_balance,json=closingBalance,proto3" json:"closing_balance,omitempty"`
+	// Date of the closing balance.
+	ClosingDate *v1.Date `protobuf:"bytes,6,opt,name=closing_date,json=closingDate,proto3" json:"closing_date,omitempty"`
+	// Opening booked balance (signed), when the statement has one.
+	OpeningBalance *v1.Money `protobuf:"bytes,7,opt,name=opening_balance,json=openingBalance,proto3" json:"opening_balance,omitempty"`
+	// Date of the opening balance; required with opening_balance, on or
+	// before closing_date.
+	OpeningDate *v1.Date `protobuf:"bytes,8,opt,name=opening_date,json=openingDate,proto3" json:"opening_date,omitempty"`
+	// Statement id as the bank wrote it (camt Stmt/Id, MT940 :20:).
+	StatementId string `protobuf:"bytes,9,opt,name=statement_id,json=statementId,proto3" json:"statement_id,omitempty"`
+	// Statement sequence (camt ElctrncSeqNb, MT940 :28C:).
+	Sequence      string `protobuf:"bytes,10,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordStatementBalance) Reset() {
+	*x = RecordStatementBalance{}
+	mi := &file_o2c_ledger_v1_commands_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordStatementBalance) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordStatementBalance) ProtoMessage() {}
+
+func (x *RecordStatementBalance) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ledger_v1_commands_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordStatementBalance.ProtoReflect.Descriptor instead.
+func (*RecordStatementBalance) Descriptor() ([]byte, []int) {
+	return file_o2c_ledger_v1_commands_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *RecordStatementBalance) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *RecordStatementBalance) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
+func (x *RecordStatementBalance) GetStatementKey() string {
+	if x != nil {
+		return x.StatementKey
+	}
+	return ""
+}
+
+func (x *RecordStatementBalance) GetIban() string {
+	if x != nil {
+		return x.Iban
+	}
+	return ""
+}
+
+func (x *RecordStatementBalance) GetClosingBalance() *v1.Money {
+	if x != nil {
+		return x.ClosingBalance
+	}
+	return nil
+}
+
+func (x *RecordStatementBalance) GetClosingDate() *v1.Date {
+	if x != nil {
+		return x.ClosingDate
+	}
+	return nil
+}
+
+func (x *RecordStatementBalance) GetOpeningBalance() *v1.Money {
+	if x != nil {
+		return x.OpeningBalance
+	}
+	return nil
+}
+
+func (x *RecordStatementBalance) GetOpeningDate() *v1.Date {
+	if x != nil {
+		return x.OpeningDate
+	}
+	return nil
+}
+
+func (x *RecordStatementBalance) GetStatementId() string {
+	if x != nil {
+		return x.StatementId
+	}
+	return ""
+}
+
+func (x *RecordStatementBalance) GetSequence() string {
+	if x != nil {
+		return x.Sequence
+	}
+	return ""
+}
+
 var File_o2c_ledger_v1_commands_proto protoreflect.FileDescriptor
 
 const file_o2c_ledger_v1_commands_proto_rawDesc = "" +
@@ -2078,7 +2429,32 @@ const file_o2c_ledger_v1_commands_proto_rawDesc = "" +
 	"\x0einto_debtor_id\x18\x04 \x01(\tR\fintoDebtorId\x122\n" +
 	"\n" +
 	"merge_date\x18\x05 \x01(\v2\x13.o2c.common.v1.DateR\tmergeDate\x12\x16\n" +
-	"\x06reason\x18\x06 \x01(\tR\x06reason*e\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\"\x8b\x03\n" +
+	"\x15RecordBankTransaction\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12'\n" +
+	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\x12%\n" +
+	"\x0etransaction_id\x18\x03 \x01(\tR\rtransactionId\x12\x12\n" +
+	"\x04iban\x18\x04 \x01(\tR\x04iban\x12,\n" +
+	"\x06amount\x18\x05 \x01(\v2\x14.o2c.common.v1.MoneyR\x06amount\x126\n" +
+	"\fbooking_date\x18\x06 \x01(\v2\x13.o2c.common.v1.DateR\vbookingDate\x122\n" +
+	"\n" +
+	"value_date\x18\a \x01(\v2\x13.o2c.common.v1.DateR\tvalueDate\x124\n" +
+	"\acounter\x18\b \x01(\x0e2\x1a.o2c.ledger.v1.BankCounterR\acounter\x12\x12\n" +
+	"\x04rule\x18\t \x01(\tR\x04rule\x12\x12\n" +
+	"\x04text\x18\n" +
+	" \x01(\tR\x04text\"\xbf\x03\n" +
+	"\x16RecordStatementBalance\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12'\n" +
+	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\x12#\n" +
+	"\rstatement_key\x18\x03 \x01(\tR\fstatementKey\x12\x12\n" +
+	"\x04iban\x18\x04 \x01(\tR\x04iban\x12=\n" +
+	"\x0fclosing_balance\x18\x05 \x01(\v2\x14.o2c.common.v1.MoneyR\x0eclosingBalance\x126\n" +
+	"\fclosing_date\x18\x06 \x01(\v2\x13.o2c.common.v1.DateR\vclosingDate\x12=\n" +
+	"\x0fopening_balance\x18\a \x01(\v2\x14.o2c.common.v1.MoneyR\x0eopeningBalance\x126\n" +
+	"\fopening_date\x18\b \x01(\v2\x13.o2c.common.v1.DateR\vopeningDate\x12!\n" +
+	"\fstatement_id\x18\t \x01(\tR\vstatementId\x12\x1a\n" +
+	"\bsequence\x18\n" +
+	" \x01(\tR\bsequence*e\n" +
 	"\n" +
 	"ReturnKind\x12\x1b\n" +
 	"\x17RETURN_KIND_UNSPECIFIED\x10\x00\x12\x1e\n" +
@@ -2089,7 +2465,12 @@ const file_o2c_ledger_v1_commands_proto_rawDesc = "" +
 	"\x17CHARGE_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17CHARGE_KIND_DUNNING_FEE\x10\x01\x12 \n" +
 	"\x1cCHARGE_KIND_DEFAULT_INTEREST\x10\x02\x12\"\n" +
-	"\x1eCHARGE_KIND_RETURNED_DEBIT_FEE\x10\x03B\xb2\x01\n" +
+	"\x1eCHARGE_KIND_RETURNED_DEBIT_FEE\x10\x03*\x9b\x01\n" +
+	"\vBankCounter\x12\x1c\n" +
+	"\x18BANK_COUNTER_UNSPECIFIED\x10\x00\x12&\n" +
+	"\"BANK_COUNTER_UNIDENTIFIED_RECEIPTS\x10\x01\x12\x1e\n" +
+	"\x1aBANK_COUNTER_OUTGOING_RULE\x10\x02\x12&\n" +
+	"\"BANK_COUNTER_UNIDENTIFIED_PAYMENTS\x10\x03B\xb2\x01\n" +
 	"\x11com.o2c.ledger.v1B\rCommandsProtoP\x01Z8github.com/o2c-platform/o2c/proto/o2c/ledger/v1;ledgerv1\xa2\x02\x03OLX\xaa\x02\rO2c.Ledger.V1\xca\x02\rO2c\\Ledger\\V1\xe2\x02\x19O2c\\Ledger\\V1\\GPBMetadata\xea\x02\x0fO2c::Ledger::V1b\x06proto3"
 
 var (
@@ -2104,79 +2485,90 @@ func file_o2c_ledger_v1_commands_proto_rawDescGZIP() []byte {
 	return file_o2c_ledger_v1_commands_proto_rawDescData
 }
 
-var file_o2c_ledger_v1_commands_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_o2c_ledger_v1_commands_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_o2c_ledger_v1_commands_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_o2c_ledger_v1_commands_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_o2c_ledger_v1_commands_proto_goTypes = []any{
 	(ReturnKind)(0),                // 0: o2c.ledger.v1.ReturnKind
 	(ChargeKind)(0),                // 1: o2c.ledger.v1.ChargeKind
-	(*VatAmount)(nil),              // 2: o2c.ledger.v1.VatAmount
-	(*RegisterInvoice)(nil),        // 3: o2c.ledger.v1.RegisterInvoice
-	(*RecordOpeningBalance)(nil),   // 4: o2c.ledger.v1.RecordOpeningBalance
-	(*IssueCreditNote)(nil),        // 5: o2c.ledger.v1.IssueCreditNote
-	(*Allocation)(nil),             // 6: o2c.ledger.v1.Allocation
-	(*Fee)(nil),                    // 7: o2c.ledger.v1.Fee
-	(*ApplyPayment)(nil),           // 8: o2c.ledger.v1.ApplyPayment
-	(*ReturnPayment)(nil),          // 9: o2c.ledger.v1.ReturnPayment
-	(*AssessCharge)(nil),           // 10: o2c.ledger.v1.AssessCharge
-	(*WriteOff)(nil),               // 11: o2c.ledger.v1.WriteOff
-	(*RecoverWrittenOff)(nil),      // 12: o2c.ledger.v1.RecoverWrittenOff
-	(*RecordAgencyCollection)(nil), // 13: o2c.ledger.v1.RecordAgencyCollection
-	(*ReverseEntry)(nil),           // 14: o2c.ledger.v1.ReverseEntry
-	(*PayOutCreditBalance)(nil),    // 15: o2c.ledger.v1.PayOutCreditBalance
-	(*ClosePeriod)(nil),            // 16: o2c.ledger.v1.ClosePeriod
-	(*ReopenPeriod)(nil),           // 17: o2c.ledger.v1.ReopenPeriod
-	(*MergeDebtor)(nil),            // 18: o2c.ledger.v1.MergeDebtor
-	(*v1.Money)(nil),               // 19: o2c.common.v1.Money
-	(v11.TaxTreatment)(0),          // 20: o2c.shop.v1.TaxTreatment
-	(*v1.Date)(nil),                // 21: o2c.common.v1.Date
+	(BankCounter)(0),               // 2: o2c.ledger.v1.BankCounter
+	(*VatAmount)(nil),              // 3: o2c.ledger.v1.VatAmount
+	(*RegisterInvoice)(nil),        // 4: o2c.ledger.v1.RegisterInvoice
+	(*RecordOpeningBalance)(nil),   // 5: o2c.ledger.v1.RecordOpeningBalance
+	(*IssueCreditNote)(nil),        // 6: o2c.ledger.v1.IssueCreditNote
+	(*Allocation)(nil),             // 7: o2c.ledger.v1.Allocation
+	(*Fee)(nil),                    // 8: o2c.ledger.v1.Fee
+	(*ApplyPayment)(nil),           // 9: o2c.ledger.v1.ApplyPayment
+	(*ReturnPayment)(nil),          // 10: o2c.ledger.v1.ReturnPayment
+	(*AssessCharge)(nil),           // 11: o2c.ledger.v1.AssessCharge
+	(*WriteOff)(nil),               // 12: o2c.ledger.v1.WriteOff
+	(*RecoverWrittenOff)(nil),      // 13: o2c.ledger.v1.RecoverWrittenOff
+	(*RecordAgencyCollection)(nil), // 14: o2c.ledger.v1.RecordAgencyCollection
+	(*ReverseEntry)(nil),           // 15: o2c.ledger.v1.ReverseEntry
+	(*PayOutCreditBalance)(nil),    // 16: o2c.ledger.v1.PayOutCreditBalance
+	(*ClosePeriod)(nil),            // 17: o2c.ledger.v1.ClosePeriod
+	(*ReopenPeriod)(nil),           // 18: o2c.ledger.v1.ReopenPeriod
+	(*MergeDebtor)(nil),            // 19: o2c.ledger.v1.MergeDebtor
+	(*RecordBankTransaction)(nil),  // 20: o2c.ledger.v1.RecordBankTransaction
+	(*RecordStatementBalance)(nil), // 21: o2c.ledger.v1.RecordStatementBalance
+	(*v1.Money)(nil),               // 22: o2c.common.v1.Money
+	(v11.TaxTreatment)(0),          // 23: o2c.shop.v1.TaxTreatment
+	(*v1.Date)(nil),                // 24: o2c.common.v1.Date
 }
 var file_o2c_ledger_v1_commands_proto_depIdxs = []int32{
-	19, // 0: o2c.ledger.v1.VatAmount.net:type_name -> o2c.common.v1.Money
-	19, // 1: o2c.ledger.v1.VatAmount.vat:type_name -> o2c.common.v1.Money
-	20, // 2: o2c.ledger.v1.VatAmount.tax_treatment:type_name -> o2c.shop.v1.TaxTreatment
-	2,  // 3: o2c.ledger.v1.RegisterInvoice.vat:type_name -> o2c.ledger.v1.VatAmount
-	19, // 4: o2c.ledger.v1.RegisterInvoice.gross:type_name -> o2c.common.v1.Money
-	21, // 5: o2c.ledger.v1.RegisterInvoice.issue_date:type_name -> o2c.common.v1.Date
-	21, // 6: o2c.ledger.v1.RegisterInvoice.due_date:type_name -> o2c.common.v1.Date
-	19, // 7: o2c.ledger.v1.RecordOpeningBalance.amount:type_name -> o2c.common.v1.Money
-	21, // 8: o2c.ledger.v1.RecordOpeningBalance.document_date:type_name -> o2c.common.v1.Date
-	21, // 9: o2c.ledger.v1.RecordOpeningBalance.due_date:type_name -> o2c.common.v1.Date
-	21, // 10: o2c.ledger.v1.RecordOpeningBalance.booking_date:type_name -> o2c.common.v1.Date
-	2,  // 11: o2c.ledger.v1.RecordOpeningBalance.vat:type_name -> o2c.ledger.v1.VatAmount
-	2,  // 12: o2c.ledger.v1.IssueCreditNote.vat:type_name -> o2c.ledger.v1.VatAmount
-	19, // 13: o2c.ledger.v1.IssueCreditNote.gross:type_name -> o2c.common.v1.Money
-	21, // 14: o2c.ledger.v1.IssueCreditNote.issue_date:type_name -> o2c.common.v1.Date
-	19, // 15: o2c.ledger.v1.Allocation.amount:type_name -> o2c.common.v1.Money
-	19, // 16: o2c.ledger.v1.Allocation.cash_discount:type_name -> o2c.common.v1.Money
-	19, // 17: o2c.ledger.v1.Allocation.difference:type_name -> o2c.common.v1.Money
-	19, // 18: o2c.ledger.v1.Fee.amount:type_name -> o2c.common.v1.Money
-	19, // 19: o2c.ledger.v1.ApplyPayment.amount:type_name -> o2c.common.v1.Money
-	21, // 20: o2c.ledger.v1.ApplyPayment.value_date:type_name -> o2c.common.v1.Date
-	6,  // 21: o2c.ledger.v1.ApplyPayment.allocations:type_name -> o2c.ledger.v1.Allocation
-	7,  // 22: o2c.ledger.v1.ApplyPayment.fees:type_name -> o2c.ledger.v1.Fee
+	22, // 0: o2c.ledger.v1.VatAmount.net:type_name -> o2c.common.v1.Money
+	22, // 1: o2c.ledger.v1.VatAmount.vat:type_name -> o2c.common.v1.Money
+	23, // 2: o2c.ledger.v1.VatAmount.tax_treatment:type_name -> o2c.shop.v1.TaxTreatment
+	3,  // 3: o2c.ledger.v1.RegisterInvoice.vat:type_name -> o2c.ledger.v1.VatAmount
+	22, // 4: o2c.ledger.v1.RegisterInvoice.gross:type_name -> o2c.common.v1.Money
+	24, // 5: o2c.ledger.v1.RegisterInvoice.issue_date:type_name -> o2c.common.v1.Date
+	24, // 6: o2c.ledger.v1.RegisterInvoice.due_date:type_name -> o2c.common.v1.Date
+	22, // 7: o2c.ledger.v1.RecordOpeningBalance.amount:type_name -> o2c.common.v1.Money
+	24, // 8: o2c.ledger.v1.RecordOpeningBalance.document_date:type_name -> o2c.common.v1.Date
+	24, // 9: o2c.ledger.v1.RecordOpeningBalance.due_date:type_name -> o2c.common.v1.Date
+	24, // 10: o2c.ledger.v1.RecordOpeningBalance.booking_date:type_name -> o2c.common.v1.Date
+	3,  // 11: o2c.ledger.v1.RecordOpeningBalance.vat:type_name -> o2c.ledger.v1.VatAmount
+	3,  // 12: o2c.ledger.v1.IssueCreditNote.vat:type_name -> o2c.ledger.v1.VatAmount
+	22, // 13: o2c.ledger.v1.IssueCreditNote.gross:type_name -> o2c.common.v1.Money
+	24, // 14: o2c.ledger.v1.IssueCreditNote.issue_date:type_name -> o2c.common.v1.Date
+	22, // 15: o2c.ledger.v1.Allocation.amount:type_name -> o2c.common.v1.Money
+	22, // 16: o2c.ledger.v1.Allocation.cash_discount:type_name -> o2c.common.v1.Money
+	22, // 17: o2c.ledger.v1.Allocation.difference:type_name -> o2c.common.v1.Money
+	22, // 18: o2c.ledger.v1.Fee.amount:type_name -> o2c.common.v1.Money
+	22, // 19: o2c.ledger.v1.ApplyPayment.amount:type_name -> o2c.common.v1.Money
+	24, // 20: o2c.ledger.v1.ApplyPayment.value_date:type_name -> o2c.common.v1.Date
+	7,  // 21: o2c.ledger.v1.ApplyPayment.allocations:type_name -> o2c.ledger.v1.Allocation
+	8,  // 22: o2c.ledger.v1.ApplyPayment.fees:type_name -> o2c.ledger.v1.Fee
 	0,  // 23: o2c.ledger.v1.ReturnPayment.kind:type_name -> o2c.ledger.v1.ReturnKind
-	21, // 24: o2c.ledger.v1.ReturnPayment.return_date:type_name -> o2c.common.v1.Date
-	19, // 25: o2c.ledger.v1.ReturnPayment.bank_fee:type_name -> o2c.common.v1.Money
+	24, // 24: o2c.ledger.v1.ReturnPayment.return_date:type_name -> o2c.common.v1.Date
+	22, // 25: o2c.ledger.v1.ReturnPayment.bank_fee:type_name -> o2c.common.v1.Money
 	1,  // 26: o2c.ledger.v1.AssessCharge.kind:type_name -> o2c.ledger.v1.ChargeKind
-	19, // 27: o2c.ledger.v1.AssessCharge.amount:type_name -> o2c.common.v1.Money
-	21, // 28: o2c.ledger.v1.AssessCharge.assessed_date:type_name -> o2c.common.v1.Date
-	21, // 29: o2c.ledger.v1.AssessCharge.due_date:type_name -> o2c.common.v1.Date
-	19, // 30: o2c.ledger.v1.WriteOff.amount:type_name -> o2c.common.v1.Money
-	21, // 31: o2c.ledger.v1.WriteOff.write_off_date:type_name -> o2c.common.v1.Date
-	19, // 32: o2c.ledger.v1.RecoverWrittenOff.amount:type_name -> o2c.common.v1.Money
-	21, // 33: o2c.ledger.v1.RecoverWrittenOff.value_date:type_name -> o2c.common.v1.Date
-	19, // 34: o2c.ledger.v1.RecordAgencyCollection.collected:type_name -> o2c.common.v1.Money
-	19, // 35: o2c.ledger.v1.RecordAgencyCollection.commission:type_name -> o2c.common.v1.Money
-	21, // 36: o2c.ledger.v1.RecordAgencyCollection.collected_date:type_name -> o2c.common.v1.Date
-	6,  // 37: o2c.ledger.v1.RecordAgencyCollection.allocations:type_name -> o2c.ledger.v1.Allocation
-	19, // 38: o2c.ledger.v1.PayOutCreditBalance.amount:type_name -> o2c.common.v1.Money
-	21, // 39: o2c.ledger.v1.PayOutCreditBalance.payout_date:type_name -> o2c.common.v1.Date
-	21, // 40: o2c.ledger.v1.MergeDebtor.merge_date:type_name -> o2c.common.v1.Date
-	41, // [41:41] is the sub-list for method output_type
-	41, // [41:41] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	22, // 27: o2c.ledger.v1.AssessCharge.amount:type_name -> o2c.common.v1.Money
+	24, // 28: o2c.ledger.v1.AssessCharge.assessed_date:type_name -> o2c.common.v1.Date
+	24, // 29: o2c.ledger.v1.AssessCharge.due_date:type_name -> o2c.common.v1.Date
+	22, // 30: o2c.ledger.v1.WriteOff.amount:type_name -> o2c.common.v1.Money
+	24, // 31: o2c.ledger.v1.WriteOff.write_off_date:type_name -> o2c.common.v1.Date
+	22, // 32: o2c.ledger.v1.RecoverWrittenOff.amount:type_name -> o2c.common.v1.Money
+	24, // 33: o2c.ledger.v1.RecoverWrittenOff.value_date:type_name -> o2c.common.v1.Date
+	22, // 34: o2c.ledger.v1.RecordAgencyCollection.collected:type_name -> o2c.common.v1.Money
+	22, // 35: o2c.ledger.v1.RecordAgencyCollection.commission:type_name -> o2c.common.v1.Money
+	24, // 36: o2c.ledger.v1.RecordAgencyCollection.collected_date:type_name -> o2c.common.v1.Date
+	7,  // 37: o2c.ledger.v1.RecordAgencyCollection.allocations:type_name -> o2c.ledger.v1.Allocation
+	22, // 38: o2c.ledger.v1.PayOutCreditBalance.amount:type_name -> o2c.common.v1.Money
+	24, // 39: o2c.ledger.v1.PayOutCreditBalance.payout_date:type_name -> o2c.common.v1.Date
+	24, // 40: o2c.ledger.v1.MergeDebtor.merge_date:type_name -> o2c.common.v1.Date
+	22, // 41: o2c.ledger.v1.RecordBankTransaction.amount:type_name -> o2c.common.v1.Money
+	24, // 42: o2c.ledger.v1.RecordBankTransaction.booking_date:type_name -> o2c.common.v1.Date
+	24, // 43: o2c.ledger.v1.RecordBankTransaction.value_date:type_name -> o2c.common.v1.Date
+	2,  // 44: o2c.ledger.v1.RecordBankTransaction.counter:type_name -> o2c.ledger.v1.BankCounter
+	22, // 45: o2c.ledger.v1.RecordStatementBalance.closing_balance:type_name -> o2c.common.v1.Money
+	24, // 46: o2c.ledger.v1.RecordStatementBalance.closing_date:type_name -> o2c.common.v1.Date
+	22, // 47: o2c.ledger.v1.RecordStatementBalance.opening_balance:type_name -> o2c.common.v1.Money
+	24, // 48: o2c.ledger.v1.RecordStatementBalance.opening_date:type_name -> o2c.common.v1.Date
+	49, // [49:49] is the sub-list for method output_type
+	49, // [49:49] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_o2c_ledger_v1_commands_proto_init() }
@@ -2189,8 +2581,8 @@ func file_o2c_ledger_v1_commands_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_o2c_ledger_v1_commands_proto_rawDesc), len(file_o2c_ledger_v1_commands_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   17,
+			NumEnums:      3,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

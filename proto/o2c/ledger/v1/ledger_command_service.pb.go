@@ -24,8 +24,7 @@ var File_o2c_ledger_v1_ledger_command_service_proto protoreflect.FileDescriptor
 
 const file_o2c_ledger_v1_ledger_command_service_proto_rawDesc = "" +
 	"\n" +
-	"*o2c/ledger/v1/ledger_command_service.proto\x12\ro2c.ledger.v1\x1a$o2c/ledger/v1/command_requests.proto2\xd1\n" +
-	"\n" +
+	"*o2c/ledger/v1/ledger_command_service.proto\x12\ro2c.ledger.v1\x1a$o2c/ledger/v1/command_requests.proto2\xbc\f\n" +
 	"\x14LedgerCommandService\x12`\n" +
 	"\x0fRegisterInvoice\x12%.o2c.ledger.v1.RegisterInvoiceRequest\x1a&.o2c.ledger.v1.RegisterInvoiceResponse\x12o\n" +
 	"\x14RecordOpeningBalance\x12*.o2c.ledger.v1.RecordOpeningBalanceRequest\x1a+.o2c.ledger.v1.RecordOpeningBalanceResponse\x12`\n" +
@@ -40,7 +39,9 @@ const file_o2c_ledger_v1_ledger_command_service_proto_rawDesc = "" +
 	"\x13PayOutCreditBalance\x12).o2c.ledger.v1.PayOutCreditBalanceRequest\x1a*.o2c.ledger.v1.PayOutCreditBalanceResponse\x12T\n" +
 	"\vClosePeriod\x12!.o2c.ledger.v1.ClosePeriodRequest\x1a\".o2c.ledger.v1.ClosePeriodResponse\x12W\n" +
 	"\fReopenPeriod\x12\".o2c.ledger.v1.ReopenPeriodRequest\x1a#.o2c.ledger.v1.ReopenPeriodResponse\x12T\n" +
-	"\vMergeDebtor\x12!.o2c.ledger.v1.MergeDebtorRequest\x1a\".o2c.ledger.v1.MergeDebtorResponseB\xbe\x01\n" +
+	"\vMergeDebtor\x12!.o2c.ledger.v1.MergeDebtorRequest\x1a\".o2c.ledger.v1.MergeDebtorResponse\x12r\n" +
+	"\x15RecordBankTransaction\x12+.o2c.ledger.v1.RecordBankTransactionRequest\x1a,.o2c.ledger.v1.RecordBankTransactionResponse\x12u\n" +
+	"\x16RecordStatementBalance\x12,.o2c.ledger.v1.RecordStatementBalanceRequest\x1a-.o2c.ledger.v1.RecordStatementBalanceResponseB\xbe\x01\n" +
 	"\x11com.o2c.ledger.v1B\x19LedgerCommandServiceProtoP\x01Z8github.com/o2c-platform/o2c/proto/o2c/ledger/v1;ledgerv1\xa2\x02\x03OLX\xaa\x02\rO2c.Ledger.V1\xca\x02\rO2c\\Ledger\\V1\xe2\x02\x19O2c\\Ledger\\V1\\GPBMetadata\xea\x02\x0fO2c::Ledger::V1b\x06proto3"
 
 var file_o2c_ledger_v1_ledger_command_service_proto_goTypes = []any{
@@ -58,20 +59,24 @@ var file_o2c_ledger_v1_ledger_command_service_proto_goTypes = []any{
 	(*ClosePeriodRequest)(nil),             // 11: o2c.ledger.v1.ClosePeriodRequest
 	(*ReopenPeriodRequest)(nil),            // 12: o2c.ledger.v1.ReopenPeriodRequest
 	(*MergeDebtorRequest)(nil),             // 13: o2c.ledger.v1.MergeDebtorRequest
-	(*RegisterInvoiceResponse)(nil),        // 14: o2c.ledger.v1.RegisterInvoiceResponse
-	(*RecordOpeningBalanceResponse)(nil),   // 15: o2c.ledger.v1.RecordOpeningBalanceResponse
-	(*IssueCreditNoteResponse)(nil),        // 16: o2c.ledger.v1.IssueCreditNoteResponse
-	(*ApplyPaymentResponse)(nil),           // 17: o2c.ledger.v1.ApplyPaymentResponse
-	(*ReturnPaymentResponse)(nil),          // 18: o2c.ledger.v1.ReturnPaymentResponse
-	(*AssessChargeResponse)(nil),           // 19: o2c.ledger.v1.AssessChargeResponse
-	(*WriteOffResponse)(nil),               // 20: o2c.ledger.v1.WriteOffResponse
-	(*RecoverWrittenOffResponse)(nil),      // 21: o2c.ledger.v1.RecoverWrittenOffResponse
-	(*RecordAgencyCollectionResponse)(nil), // 22: o2c.ledger.v1.RecordAgencyCollectionResponse
-	(*ReverseEntryResponse)(nil),           // 23: o2c.ledger.v1.ReverseEntryResponse
-	(*PayOutCreditBalanceResponse)(nil),    // 24: o2c.ledger.v1.PayOutCreditBalanceResponse
-	(*ClosePeriodResponse)(nil),            // 25: o2c.ledger.v1.ClosePeriodResponse
-	(*ReopenPeriodResponse)(nil),           // 26: o2c.ledger.v1.ReopenPeriodResponse
-	(*MergeDebtorResponse)(nil),            // 27: o2c.ledger.v1.MergeDebtorResponse
+	(*RecordBankTransactionRequest)(nil),   // 14: o2c.ledger.v1.RecordBankTransactionRequest
+	(*RecordStatementBalanceRequest)(nil),  // 15: o2c.ledger.v1.RecordStatementBalanceRequest
+	(*RegisterInvoiceResponse)(nil),        // 16: o2c.ledger.v1.RegisterInvoiceResponse
+	(*RecordOpeningBalanceResponse)(nil),   // 17: o2c.ledger.v1.RecordOpeningBalanceResponse
+	(*IssueCreditNoteResponse)(nil),        // 18: o2c.ledger.v1.IssueCreditNoteResponse
+	(*ApplyPaymentResponse)(nil),           // 19: o2c.ledger.v1.ApplyPaymentResponse
+	(*ReturnPaymentResponse)(nil),          // 20: o2c.ledger.v1.ReturnPaymentResponse
+	(*AssessChargeResponse)(nil),           // 21: o2c.ledger.v1.AssessChargeResponse
+	(*WriteOffResponse)(nil),               // 22: o2c.ledger.v1.WriteOffResponse
+	(*RecoverWrittenOffResponse)(nil),      // 23: o2c.ledger.v1.RecoverWrittenOffResponse
+	(*RecordAgencyCollectionResponse)(nil), // 24: o2c.ledger.v1.RecordAgencyCollectionResponse
+	(*ReverseEntryResponse)(nil),           // 25: o2c.ledger.v1.ReverseEntryResponse
+	(*PayOutCreditBalanceResponse)(nil),    // 26: o2c.ledger.v1.PayOutCreditBalanceResponse
+	(*ClosePeriodResponse)(nil),            // 27: o2c.ledger.v1.ClosePeriodResponse
+	(*ReopenPeriodResponse)(nil),           // 28: o2c.ledger.v1.ReopenPeriodResponse
+	(*MergeDebtorResponse)(nil),            // 29: o2c.ledger.v1.MergeDebtorResponse
+	(*RecordBankTransactionResponse)(nil),  // 30: o2c.ledger.v1.RecordBankTransactionResponse
+	(*RecordStatementBalanceResponse)(nil), // 31: o2c.ledger.v1.RecordStatementBalanceResponse
 }
 var file_o2c_ledger_v1_ledger_command_service_proto_depIdxs = []int32{
 	0,  // 0: o2c.ledger.v1.LedgerCommandService.RegisterInvoice:input_type -> o2c.ledger.v1.RegisterInvoiceRequest
@@ -88,22 +93,26 @@ var file_o2c_ledger_v1_ledger_command_service_proto_depIdxs = []int32{
 	11, // 11: o2c.ledger.v1.LedgerCommandService.ClosePeriod:input_type -> o2c.ledger.v1.ClosePeriodRequest
 	12, // 12: o2c.ledger.v1.LedgerCommandService.ReopenPeriod:input_type -> o2c.ledger.v1.ReopenPeriodRequest
 	13, // 13: o2c.ledger.v1.LedgerCommandService.MergeDebtor:input_type -> o2c.ledger.v1.MergeDebtorRequest
-	14, // 14: o2c.ledger.v1.LedgerCommandService.RegisterInvoice:output_type -> o2c.ledger.v1.RegisterInvoiceResponse
-	15, // 15: o2c.ledger.v1.LedgerCommandService.RecordOpeningBalance:output_type -> o2c.ledger.v1.RecordOpeningBalanceResponse
-	16, // 16: o2c.ledger.v1.LedgerCommandService.IssueCreditNote:output_type -> o2c.ledger.v1.IssueCreditNoteResponse
-	17, // 17: o2c.ledger.v1.LedgerCommandService.ApplyPayment:output_type -> o2c.ledger.v1.ApplyPaymentResponse
-	18, // 18: o2c.ledger.v1.LedgerCommandService.ReturnPayment:output_type -> o2c.ledger.v1.ReturnPaymentResponse
-	19, // 19: o2c.ledger.v1.LedgerCommandService.AssessCharge:output_type -> o2c.ledger.v1.AssessChargeResponse
-	20, // 20: o2c.ledger.v1.LedgerCommandService.WriteOff:output_type -> o2c.ledger.v1.WriteOffResponse
-	21, // 21: o2c.ledger.v1.LedgerCommandService.RecoverWrittenOff:output_type -> o2c.ledger.v1.RecoverWrittenOffResponse
-	22, // 22: o2c.ledger.v1.LedgerCommandService.RecordAgencyCollection:output_type -> o2c.ledger.v1.RecordAgencyCollectionResponse
-	23, // 23: o2c.ledger.v1.LedgerCommandService.ReverseEntry:output_type -> o2c.ledger.v1.ReverseEntryResponse
-	24, // 24: o2c.ledger.v1.LedgerCommandService.PayOutCreditBalance:output_type -> o2c.ledger.v1.PayOutCreditBalanceResponse
-	25, // 25: o2c.ledger.v1.LedgerCommandService.ClosePeriod:output_type -> o2c.ledger.v1.ClosePeriodResponse
-	26, // 26: o2c.ledger.v1.LedgerCommandService.ReopenPeriod:output_type -> o2c.ledger.v1.ReopenPeriodResponse
-	27, // 27: o2c.ledger.v1.LedgerCommandService.MergeDebtor:output_type -> o2c.ledger.v1.MergeDebtorResponse
-	14, // [14:28] is the sub-list for method output_type
-	0,  // [0:14] is the sub-list for method input_type
+	14, // 14: o2c.ledger.v1.LedgerCommandService.RecordBankTransaction:input_type -> o2c.ledger.v1.RecordBankTransactionRequest
+	15, // 15: o2c.ledger.v1.LedgerCommandService.RecordStatementBalance:input_type -> o2c.ledger.v1.RecordStatementBalanceRequest
+	16, // 16: o2c.ledger.v1.LedgerCommandService.RegisterInvoice:output_type -> o2c.ledger.v1.RegisterInvoiceResponse
+	17, // 17: o2c.ledger.v1.LedgerCommandService.RecordOpeningBalance:output_type -> o2c.ledger.v1.RecordOpeningBalanceResponse
+	18, // 18: o2c.ledger.v1.LedgerCommandService.IssueCreditNote:output_type -> o2c.ledger.v1.IssueCreditNoteResponse
+	19, // 19: o2c.ledger.v1.LedgerCommandService.ApplyPayment:output_type -> o2c.ledger.v1.ApplyPaymentResponse
+	20, // 20: o2c.ledger.v1.LedgerCommandService.ReturnPayment:output_type -> o2c.ledger.v1.ReturnPaymentResponse
+	21, // 21: o2c.ledger.v1.LedgerCommandService.AssessCharge:output_type -> o2c.ledger.v1.AssessChargeResponse
+	22, // 22: o2c.ledger.v1.LedgerCommandService.WriteOff:output_type -> o2c.ledger.v1.WriteOffResponse
+	23, // 23: o2c.ledger.v1.LedgerCommandService.RecoverWrittenOff:output_type -> o2c.ledger.v1.RecoverWrittenOffResponse
+	24, // 24: o2c.ledger.v1.LedgerCommandService.RecordAgencyCollection:output_type -> o2c.ledger.v1.RecordAgencyCollectionResponse
+	25, // 25: o2c.ledger.v1.LedgerCommandService.ReverseEntry:output_type -> o2c.ledger.v1.ReverseEntryResponse
+	26, // 26: o2c.ledger.v1.LedgerCommandService.PayOutCreditBalance:output_type -> o2c.ledger.v1.PayOutCreditBalanceResponse
+	27, // 27: o2c.ledger.v1.LedgerCommandService.ClosePeriod:output_type -> o2c.ledger.v1.ClosePeriodResponse
+	28, // 28: o2c.ledger.v1.LedgerCommandService.ReopenPeriod:output_type -> o2c.ledger.v1.ReopenPeriodResponse
+	29, // 29: o2c.ledger.v1.LedgerCommandService.MergeDebtor:output_type -> o2c.ledger.v1.MergeDebtorResponse
+	30, // 30: o2c.ledger.v1.LedgerCommandService.RecordBankTransaction:output_type -> o2c.ledger.v1.RecordBankTransactionResponse
+	31, // 31: o2c.ledger.v1.LedgerCommandService.RecordStatementBalance:output_type -> o2c.ledger.v1.RecordStatementBalanceResponse
+	16, // [16:32] is the sub-list for method output_type
+	0,  // [0:16] is the sub-list for method input_type
 	0,  // [0:0] is the sub-list for extension type_name
 	0,  // [0:0] is the sub-list for extension extendee
 	0,  // [0:0] is the sub-list for field type_name

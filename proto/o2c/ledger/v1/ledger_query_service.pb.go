@@ -24,43 +24,48 @@ var File_o2c_ledger_v1_ledger_query_service_proto protoreflect.FileDescriptor
 
 const file_o2c_ledger_v1_ledger_query_service_proto_rawDesc = "" +
 	"\n" +
-	"(o2c/ledger/v1/ledger_query_service.proto\x12\ro2c.ledger.v1\x1a\x1bo2c/ledger/v1/queries.proto2\xa5\x04\n" +
+	"(o2c/ledger/v1/ledger_query_service.proto\x12\ro2c.ledger.v1\x1a\x1bo2c/ledger/v1/queries.proto2\x9f\x05\n" +
 	"\x12LedgerQueryService\x12f\n" +
 	"\x11GetAccountBalance\x12'.o2c.ledger.v1.GetAccountBalanceRequest\x1a(.o2c.ledger.v1.GetAccountBalanceResponse\x12u\n" +
 	"\x16ListOpenItemsAtKeyDate\x12,.o2c.ledger.v1.ListOpenItemsAtKeyDateRequest\x1a-.o2c.ledger.v1.ListOpenItemsAtKeyDateResponse\x12i\n" +
 	"\x12GetDebtorStatement\x12(.o2c.ledger.v1.GetDebtorStatementRequest\x1a).o2c.ledger.v1.GetDebtorStatementResponse\x12`\n" +
 	"\x0fGetTrialBalance\x12%.o2c.ledger.v1.GetTrialBalanceRequest\x1a&.o2c.ledger.v1.GetTrialBalanceResponse\x12c\n" +
-	"\x10ListJournalLines\x12&.o2c.ledger.v1.ListJournalLinesRequest\x1a'.o2c.ledger.v1.ListJournalLinesResponseB\xbc\x01\n" +
+	"\x10ListJournalLines\x12&.o2c.ledger.v1.ListJournalLinesRequest\x1a'.o2c.ledger.v1.ListJournalLinesResponse\x12x\n" +
+	"\x17ListBankReconciliations\x12-.o2c.ledger.v1.ListBankReconciliationsRequest\x1a..o2c.ledger.v1.ListBankReconciliationsResponseB\xbc\x01\n" +
 	"\x11com.o2c.ledger.v1B\x17LedgerQueryServiceProtoP\x01Z8github.com/o2c-platform/o2c/proto/o2c/ledger/v1;ledgerv1\xa2\x02\x03OLX\xaa\x02\rO2c.Ledger.V1\xca\x02\rO2c\\Ledger\\V1\xe2\x02\x19O2c\\Ledger\\V1\\GPBMetadata\xea\x02\x0fO2c::Ledger::V1b\x06proto3"
 
 var file_o2c_ledger_v1_ledger_query_service_proto_goTypes = []any{
-	(*GetAccountBalanceRequest)(nil),       // 0: o2c.ledger.v1.GetAccountBalanceRequest
-	(*ListOpenItemsAtKeyDateRequest)(nil),  // 1: o2c.ledger.v1.ListOpenItemsAtKeyDateRequest
-	(*GetDebtorStatementRequest)(nil),      // 2: o2c.ledger.v1.GetDebtorStatementRequest
-	(*GetTrialBalanceRequest)(nil),         // 3: o2c.ledger.v1.GetTrialBalanceRequest
-	(*ListJournalLinesRequest)(nil),        // 4: o2c.ledger.v1.ListJournalLinesRequest
-	(*GetAccountBalanceResponse)(nil),      // 5: o2c.ledger.v1.GetAccountBalanceResponse
-	(*ListOpenItemsAtKeyDateResponse)(nil), // 6: o2c.ledger.v1.ListOpenItemsAtKeyDateResponse
-	(*GetDebtorStatementResponse)(nil),     // 7: o2c.ledger.v1.GetDebtorStatementResponse
-	(*GetTrialBalanceResponse)(nil),        // 8: o2c.ledger.v1.GetTrialBalanceResponse
-	(*ListJournalLinesResponse)(nil),       // 9: o2c.ledger.v1.ListJournalLinesResponse
+	(*GetAccountBalanceRequest)(nil),        // 0: o2c.ledger.v1.GetAccountBalanceRequest
+	(*ListOpenItemsAtKeyDateRequest)(nil),   // 1: o2c.ledger.v1.ListOpenItemsAtKeyDateRequest
+	(*GetDebtorStatementRequest)(nil),       // 2: o2c.ledger.v1.GetDebtorStatementRequest
+	(*GetTrialBalanceRequest)(nil),          // 3: o2c.ledger.v1.GetTrialBalanceRequest
+	(*ListJournalLinesRequest)(nil),         // 4: o2c.ledger.v1.ListJournalLinesRequest
+	(*ListBankReconciliationsRequest)(nil),  // 5: o2c.ledger.v1.ListBankReconciliationsRequest
+	(*GetAccountBalanceResponse)(nil),       // 6: o2c.ledger.v1.GetAccountBalanceResponse
+	(*ListOpenItemsAtKeyDateResponse)(nil),  // 7: o2c.ledger.v1.ListOpenItemsAtKeyDateResponse
+	(*GetDebtorStatementResponse)(nil),      // 8: o2c.ledger.v1.GetDebtorStatementResponse
+	(*GetTrialBalanceResponse)(nil),         // 9: o2c.ledger.v1.GetTrialBalanceResponse
+	(*ListJournalLinesResponse)(nil),        // 10: o2c.ledger.v1.ListJournalLinesResponse
+	(*ListBankReconciliationsResponse)(nil), // 11: o2c.ledger.v1.ListBankReconciliationsResponse
 }
 var file_o2c_ledger_v1_ledger_query_service_proto_depIdxs = []int32{
-	0, // 0: o2c.ledger.v1.LedgerQueryService.GetAccountBalance:input_type -> o2c.ledger.v1.GetAccountBalanceRequest
-	1, // 1: o2c.ledger.v1.LedgerQueryService.ListOpenItemsAtKeyDate:input_type -> o2c.ledger.v1.ListOpenItemsAtKeyDateRequest
-	2, // 2: o2c.ledger.v1.LedgerQueryService.GetDebtorStatement:input_type -> o2c.ledger.v1.GetDebtorStatementRequest
-	3, // 3: o2c.ledger.v1.LedgerQueryService.GetTrialBalance:input_type -> o2c.ledger.v1.GetTrialBalanceRequest
-	4, // 4: o2c.ledger.v1.LedgerQueryService.ListJournalLines:input_type -> o2c.ledger.v1.ListJournalLinesRequest
-	5, // 5: o2c.ledger.v1.LedgerQueryService.GetAccountBalance:output_type -> o2c.ledger.v1.GetAccountBalanceResponse
-	6, // 6: o2c.ledger.v1.LedgerQueryService.ListOpenItemsAtKeyDate:output_type -> o2c.ledger.v1.ListOpenItemsAtKeyDateResponse
-	7, // 7: o2c.ledger.v1.LedgerQueryService.GetDebtorStatement:output_type -> o2c.ledger.v1.GetDebtorStatementResponse
-	8, // 8: o2c.ledger.v1.LedgerQueryService.GetTrialBalance:output_type -> o2c.ledger.v1.GetTrialBalanceResponse
-	9, // 9: o2c.ledger.v1.LedgerQueryService.ListJournalLines:output_type -> o2c.ledger.v1.ListJournalLinesResponse
-	5, // [5:10] is the sub-list for method output_type
-	0, // [0:5] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	0,  // 0: o2c.ledger.v1.LedgerQueryService.GetAccountBalance:input_type -> o2c.ledger.v1.GetAccountBalanceRequest
+	1,  // 1: o2c.ledger.v1.LedgerQueryService.ListOpenItemsAtKeyDate:input_type -> o2c.ledger.v1.ListOpenItemsAtKeyDateRequest
+	2,  // 2: o2c.ledger.v1.LedgerQueryService.GetDebtorStatement:input_type -> o2c.ledger.v1.GetDebtorStatementRequest
+	3,  // 3: o2c.ledger.v1.LedgerQueryService.GetTrialBalance:input_type -> o2c.ledger.v1.GetTrialBalanceRequest
+	4,  // 4: o2c.ledger.v1.LedgerQueryService.ListJournalLines:input_type -> o2c.ledger.v1.ListJournalLinesRequest
+	5,  // 5: o2c.ledger.v1.LedgerQueryService.ListBankReconciliations:input_type -> o2c.ledger.v1.ListBankReconciliationsRequest
+	6,  // 6: o2c.ledger.v1.LedgerQueryService.GetAccountBalance:output_type -> o2c.ledger.v1.GetAccountBalanceResponse
+	7,  // 7: o2c.ledger.v1.LedgerQueryService.ListOpenItemsAtKeyDate:output_type -> o2c.ledger.v1.ListOpenItemsAtKeyDateResponse
+	8,  // 8: o2c.ledger.v1.LedgerQueryService.GetDebtorStatement:output_type -> o2c.ledger.v1.GetDebtorStatementResponse
+	9,  // 9: o2c.ledger.v1.LedgerQueryService.GetTrialBalance:output_type -> o2c.ledger.v1.GetTrialBalanceResponse
+	10, // 10: o2c.ledger.v1.LedgerQueryService.ListJournalLines:output_type -> o2c.ledger.v1.ListJournalLinesResponse
+	11, // 11: o2c.ledger.v1.LedgerQueryService.ListBankReconciliations:output_type -> o2c.ledger.v1.ListBankReconciliationsResponse
+	6,  // [6:12] is the sub-list for method output_type
+	0,  // [0:6] is the sub-list for method input_type
+	0,  // [0:0] is the sub-list for extension type_name
+	0,  // [0:0] is the sub-list for extension extendee
+	0,  // [0:0] is the sub-list for field type_name
 }
 
 func init() { file_o2c_ledger_v1_ledger_query_service_proto_init() }

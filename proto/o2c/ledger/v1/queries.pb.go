@@ -1148,6 +1148,229 @@ func (x *JournalListingLine) GetRecordedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+// ListBankReconciliationsRequest selects the statements to reconcile.
+type ListBankReconciliationsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Tenant id. Required.
+	Tenant string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// IBAN of one bank account (upper case, no spaces); empty reconciles
+	// every bank account.
+	Iban          string `protobuf:"bytes,2,opt,name=iban,proto3" json:"iban,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBankReconciliationsRequest) Reset() {
+	*x = ListBankReconciliationsRequest{}
+	mi := &file_o2c_ledger_v1_queries_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBankReconciliationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBankReconciliationsRequest) ProtoMessage() {}
+
+func (x *ListBankReconciliationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ledger_v1_queries_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBankReconciliationsRequest.ProtoReflect.Descriptor instead.
+func (*ListBankReconciliationsRequest) Descriptor() ([]byte, []int) {
+	return file_o2c_ledger_v1_queries_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListBankReconciliationsRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *ListBankReconciliationsRequest) GetIban() string {
+	if x != nil {
+		return x.Iban
+	}
+	return ""
+}
+
+// ListBankReconciliationsResponse holds one reconciliation per recorded
+// statement.
+type ListBankReconciliationsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Reconciliations, by IBAN, closing date and statement key.
+	Reconciliations []*BankReconciliation `protobuf:"bytes,1,rep,name=reconciliations,proto3" json:"reconciliations,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ListBankReconciliationsResponse) Reset() {
+	*x = ListBankReconciliationsResponse{}
+	mi := &file_o2c_ledger_v1_queries_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBankReconciliationsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBankReconciliationsResponse) ProtoMessage() {}
+
+func (x *ListBankReconciliationsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ledger_v1_queries_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBankReconciliationsResponse.ProtoReflect.Descriptor instead.
+func (*ListBankReconciliationsResponse) Descriptor() ([]byte, []int) {
+	return file_o2c_ledger_v1_queries_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ListBankReconciliationsResponse) GetReconciliations() []*BankReconciliation {
+	if x != nil {
+		return x.Reconciliations
+	}
+	return nil
+}
+
+// BankReconciliation compares one bank statement's closing balance with the
+// books.
+type BankReconciliation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Key of the statement (ingestion's statement_key).
+	StatementKey string `protobuf:"bytes,1,opt,name=statement_key,json=statementKey,proto3" json:"statement_key,omitempty"`
+	// Statement id as the bank wrote it.
+	StatementId string `protobuf:"bytes,2,opt,name=statement_id,json=statementId,proto3" json:"statement_id,omitempty"`
+	// Statement sequence.
+	Sequence string `protobuf:"bytes,3,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// IBAN of the bank account.
+	Iban string `protobuf:"bytes,4,opt,name=iban,proto3" json:"iban,omitempty"`
+	// G/L account of the bank account.
+	Account string `protobuf:"bytes,5,opt,name=account,proto3" json:"account,omitempty"`
+	// Date of the closing balance.
+	ClosingDate *v1.Date `protobuf:"bytes,6,opt,name=closing_date,json=closingDate,proto3" json:"closing_date,omitempty"`
+	// The bank's closing balance (signed: positive is money in the account).
+	Expected *v1.Money `protobuf:"bytes,7,opt,name=expected,proto3" json:"expected,omitempty"`
+	// Balance of the G/L account over every line effective on or before the
+	// closing date, in the statement's currency.
+	Booked *v1.Money `protobuf:"bytes,8,opt,name=booked,proto3" json:"booked,omitempty"`
+	// booked minus expected; zero when the statement reconciles.
+	Difference    *v1.Money `protobuf:"bytes,9,opt,name=difference,proto3" json:"difference,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BankReconciliation) Reset() {
+	*x = BankReconciliation{}
+	mi := &file_o2c_ledger_v1_queries_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BankReconciliation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BankReconciliation) ProtoMessage() {}
+
+func (x *BankReconciliation) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ledger_v1_queries_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BankReconciliation.ProtoReflect.Descriptor instead.
+func (*BankReconciliation) Descriptor() ([]byte, []int) {
+	return file_o2c_ledger_v1_queries_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *BankReconciliation) GetStatementKey() string {
+	if x != nil {
+		return x.StatementKey
+	}
+	return ""
+}
+
+func (x *BankReconciliation) GetStatementId() string {
+	if x != nil {
+		return x.StatementId
+	}
+	return ""
+}
+
+func (x *BankReconciliation) GetSequence() string {
+	if x != nil {
+		return x.Sequence
+	}
+	return ""
+}
+
+func (x *BankReconciliation) GetIban() string {
+	if x != nil {
+		return x.Iban
+	}
+	return ""
+}
+
+func (x *BankReconciliation) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *BankReconciliation) GetClosingDate() *v1.Date {
+	if x != nil {
+		return x.ClosingDate
+	}
+	return nil
+}
+
+func (x *BankReconciliation) GetExpected() *v1.Money {
+	if x != nil {
+		return x.Expected
+	}
+	return nil
+}
+
+func (x *BankReconciliation) GetBooked() *v1.Money {
+	if x != nil {
+		return x.Booked
+	}
+	return nil
+}
+
+func (x *BankReconciliation) GetDifference() *v1.Money {
+	if x != nil {
+		return x.Difference
+	}
+	return nil
+}
+
 var File_o2c_ledger_v1_queries_proto protoreflect.FileDescriptor
 
 const file_o2c_ledger_v1_queries_proto_rawDesc = "" +
@@ -1246,7 +1469,24 @@ const file_o2c_ledger_v1_queries_proto_rawDesc = "" +
 	"\atax_key\x18\t \x01(\tR\x06taxKey\x12;\n" +
 	"\vrecorded_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"recordedAtB\xb1\x01\n" +
+	"recordedAt\"L\n" +
+	"\x1eListBankReconciliationsRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x12\n" +
+	"\x04iban\x18\x02 \x01(\tR\x04iban\"n\n" +
+	"\x1fListBankReconciliationsResponse\x12K\n" +
+	"\x0freconciliations\x18\x01 \x03(\v2!.o2c.ledger.v1.BankReconciliationR\x0freconciliations\"\xf4\x02\n" +
+	"\x12BankReconciliation\x12#\n" +
+	"\rstatement_key\x18\x01 \x01(\tR\fstatementKey\x12!\n" +
+	"\fstatement_id\x18\x02 \x01(\tR\vstatementId\x12\x1a\n" +
+	"\bsequence\x18\x03 \x01(\tR\bsequence\x12\x12\n" +
+	"\x04iban\x18\x04 \x01(\tR\x04iban\x12\x18\n" +
+	"\aaccount\x18\x05 \x01(\tR\aaccount\x126\n" +
+	"\fclosing_date\x18\x06 \x01(\v2\x13.o2c.common.v1.DateR\vclosingDate\x120\n" +
+	"\bexpected\x18\a \x01(\v2\x14.o2c.common.v1.MoneyR\bexpected\x12,\n" +
+	"\x06booked\x18\b \x01(\v2\x14.o2c.common.v1.MoneyR\x06booked\x124\n" +
+	"\n" +
+	"difference\x18\t \x01(\v2\x14.o2c.common.v1.MoneyR\n" +
+	"differenceB\xb1\x01\n" +
 	"\x11com.o2c.ledger.v1B\fQueriesProtoP\x01Z8github.com/o2c-platform/o2c/proto/o2c/ledger/v1;ledgerv1\xa2\x02\x03OLX\xaa\x02\rO2c.Ledger.V1\xca\x02\rO2c\\Ledger\\V1\xe2\x02\x19O2c\\Ledger\\V1\\GPBMetadata\xea\x02\x0fO2c::Ledger::V1b\x06proto3"
 
 var (
@@ -1261,67 +1501,75 @@ func file_o2c_ledger_v1_queries_proto_rawDescGZIP() []byte {
 	return file_o2c_ledger_v1_queries_proto_rawDescData
 }
 
-var file_o2c_ledger_v1_queries_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_o2c_ledger_v1_queries_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_o2c_ledger_v1_queries_proto_goTypes = []any{
-	(*GetAccountBalanceRequest)(nil),       // 0: o2c.ledger.v1.GetAccountBalanceRequest
-	(*GetAccountBalanceResponse)(nil),      // 1: o2c.ledger.v1.GetAccountBalanceResponse
-	(*ListOpenItemsAtKeyDateRequest)(nil),  // 2: o2c.ledger.v1.ListOpenItemsAtKeyDateRequest
-	(*ListOpenItemsAtKeyDateResponse)(nil), // 3: o2c.ledger.v1.ListOpenItemsAtKeyDateResponse
-	(*GetDebtorStatementRequest)(nil),      // 4: o2c.ledger.v1.GetDebtorStatementRequest
-	(*GetDebtorStatementResponse)(nil),     // 5: o2c.ledger.v1.GetDebtorStatementResponse
-	(*StatementLine)(nil),                  // 6: o2c.ledger.v1.StatementLine
-	(*GetTrialBalanceRequest)(nil),         // 7: o2c.ledger.v1.GetTrialBalanceRequest
-	(*GetTrialBalanceResponse)(nil),        // 8: o2c.ledger.v1.GetTrialBalanceResponse
-	(*TrialBalanceRow)(nil),                // 9: o2c.ledger.v1.TrialBalanceRow
-	(*ListJournalLinesRequest)(nil),        // 10: o2c.ledger.v1.ListJournalLinesRequest
-	(*ListJournalLinesResponse)(nil),       // 11: o2c.ledger.v1.ListJournalLinesResponse
-	(*JournalListingLine)(nil),             // 12: o2c.ledger.v1.JournalListingLine
-	(*v1.Date)(nil),                        // 13: o2c.common.v1.Date
-	(*timestamppb.Timestamp)(nil),          // 14: google.protobuf.Timestamp
-	(*AccountBalance)(nil),                 // 15: o2c.ledger.v1.AccountBalance
-	(*OpenItem)(nil),                       // 16: o2c.ledger.v1.OpenItem
-	(*v1.Money)(nil),                       // 17: o2c.common.v1.Money
+	(*GetAccountBalanceRequest)(nil),        // 0: o2c.ledger.v1.GetAccountBalanceRequest
+	(*GetAccountBalanceResponse)(nil),       // 1: o2c.ledger.v1.GetAccountBalanceResponse
+	(*ListOpenItemsAtKeyDateRequest)(nil),   // 2: o2c.ledger.v1.ListOpenItemsAtKeyDateRequest
+	(*ListOpenItemsAtKeyDateResponse)(nil),  // 3: o2c.ledger.v1.ListOpenItemsAtKeyDateResponse
+	(*GetDebtorStatementRequest)(nil),       // 4: o2c.ledger.v1.GetDebtorStatementRequest
+	(*GetDebtorStatementResponse)(nil),      // 5: o2c.ledger.v1.GetDebtorStatementResponse
+	(*StatementLine)(nil),                   // 6: o2c.ledger.v1.StatementLine
+	(*GetTrialBalanceRequest)(nil),          // 7: o2c.ledger.v1.GetTrialBalanceRequest
+	(*GetTrialBalanceResponse)(nil),         // 8: o2c.ledger.v1.GetTrialBalanceResponse
+	(*TrialBalanceRow)(nil),                 // 9: o2c.ledger.v1.TrialBalanceRow
+	(*ListJournalLinesRequest)(nil),         // 10: o2c.ledger.v1.ListJournalLinesRequest
+	(*ListJournalLinesResponse)(nil),        // 11: o2c.ledger.v1.ListJournalLinesResponse
+	(*JournalListingLine)(nil),              // 12: o2c.ledger.v1.JournalListingLine
+	(*ListBankReconciliationsRequest)(nil),  // 13: o2c.ledger.v1.ListBankReconciliationsRequest
+	(*ListBankReconciliationsResponse)(nil), // 14: o2c.ledger.v1.ListBankReconciliationsResponse
+	(*BankReconciliation)(nil),              // 15: o2c.ledger.v1.BankReconciliation
+	(*v1.Date)(nil),                         // 16: o2c.common.v1.Date
+	(*timestamppb.Timestamp)(nil),           // 17: google.protobuf.Timestamp
+	(*AccountBalance)(nil),                  // 18: o2c.ledger.v1.AccountBalance
+	(*OpenItem)(nil),                        // 19: o2c.ledger.v1.OpenItem
+	(*v1.Money)(nil),                        // 20: o2c.common.v1.Money
 }
 var file_o2c_ledger_v1_queries_proto_depIdxs = []int32{
-	13, // 0: o2c.ledger.v1.GetAccountBalanceRequest.as_of:type_name -> o2c.common.v1.Date
-	14, // 1: o2c.ledger.v1.GetAccountBalanceRequest.known_at:type_name -> google.protobuf.Timestamp
-	15, // 2: o2c.ledger.v1.GetAccountBalanceResponse.balances:type_name -> o2c.ledger.v1.AccountBalance
-	13, // 3: o2c.ledger.v1.ListOpenItemsAtKeyDateRequest.key_date:type_name -> o2c.common.v1.Date
-	14, // 4: o2c.ledger.v1.ListOpenItemsAtKeyDateRequest.known_at:type_name -> google.protobuf.Timestamp
-	16, // 5: o2c.ledger.v1.ListOpenItemsAtKeyDateResponse.open_items:type_name -> o2c.ledger.v1.OpenItem
-	13, // 6: o2c.ledger.v1.GetDebtorStatementRequest.from:type_name -> o2c.common.v1.Date
-	13, // 7: o2c.ledger.v1.GetDebtorStatementRequest.to:type_name -> o2c.common.v1.Date
-	14, // 8: o2c.ledger.v1.GetDebtorStatementRequest.known_at:type_name -> google.protobuf.Timestamp
-	17, // 9: o2c.ledger.v1.GetDebtorStatementResponse.opening_balances:type_name -> o2c.common.v1.Money
+	16, // 0: o2c.ledger.v1.GetAccountBalanceRequest.as_of:type_name -> o2c.common.v1.Date
+	17, // 1: o2c.ledger.v1.GetAccountBalanceRequest.known_at:type_name -> google.protobuf.Timestamp
+	18, // 2: o2c.ledger.v1.GetAccountBalanceResponse.balances:type_name -> o2c.ledger.v1.AccountBalance
+	16, // 3: o2c.ledger.v1.ListOpenItemsAtKeyDateRequest.key_date:type_name -> o2c.common.v1.Date
+	17, // 4: o2c.ledger.v1.ListOpenItemsAtKeyDateRequest.known_at:type_name -> google.protobuf.Timestamp
+	19, // 5: o2c.ledger.v1.ListOpenItemsAtKeyDateResponse.open_items:type_name -> o2c.ledger.v1.OpenItem
+	16, // 6: o2c.ledger.v1.GetDebtorStatementRequest.from:type_name -> o2c.common.v1.Date
+	16, // 7: o2c.ledger.v1.GetDebtorStatementRequest.to:type_name -> o2c.common.v1.Date
+	17, // 8: o2c.ledger.v1.GetDebtorStatementRequest.known_at:type_name -> google.protobuf.Timestamp
+	20, // 9: o2c.ledger.v1.GetDebtorStatementResponse.opening_balances:type_name -> o2c.common.v1.Money
 	6,  // 10: o2c.ledger.v1.GetDebtorStatementResponse.lines:type_name -> o2c.ledger.v1.StatementLine
-	17, // 11: o2c.ledger.v1.GetDebtorStatementResponse.closing_balances:type_name -> o2c.common.v1.Money
-	13, // 12: o2c.ledger.v1.StatementLine.effective_date:type_name -> o2c.common.v1.Date
-	17, // 13: o2c.ledger.v1.StatementLine.debit:type_name -> o2c.common.v1.Money
-	17, // 14: o2c.ledger.v1.StatementLine.credit:type_name -> o2c.common.v1.Money
-	17, // 15: o2c.ledger.v1.StatementLine.running_balance:type_name -> o2c.common.v1.Money
-	14, // 16: o2c.ledger.v1.StatementLine.recorded_at:type_name -> google.protobuf.Timestamp
-	13, // 17: o2c.ledger.v1.GetTrialBalanceRequest.from:type_name -> o2c.common.v1.Date
-	13, // 18: o2c.ledger.v1.GetTrialBalanceRequest.to:type_name -> o2c.common.v1.Date
-	14, // 19: o2c.ledger.v1.GetTrialBalanceRequest.known_at:type_name -> google.protobuf.Timestamp
+	20, // 11: o2c.ledger.v1.GetDebtorStatementResponse.closing_balances:type_name -> o2c.common.v1.Money
+	16, // 12: o2c.ledger.v1.StatementLine.effective_date:type_name -> o2c.common.v1.Date
+	20, // 13: o2c.ledger.v1.StatementLine.debit:type_name -> o2c.common.v1.Money
+	20, // 14: o2c.ledger.v1.StatementLine.credit:type_name -> o2c.common.v1.Money
+	20, // 15: o2c.ledger.v1.StatementLine.running_balance:type_name -> o2c.common.v1.Money
+	17, // 16: o2c.ledger.v1.StatementLine.recorded_at:type_name -> google.protobuf.Timestamp
+	16, // 17: o2c.ledger.v1.GetTrialBalanceRequest.from:type_name -> o2c.common.v1.Date
+	16, // 18: o2c.ledger.v1.GetTrialBalanceRequest.to:type_name -> o2c.common.v1.Date
+	17, // 19: o2c.ledger.v1.GetTrialBalanceRequest.known_at:type_name -> google.protobuf.Timestamp
 	9,  // 20: o2c.ledger.v1.GetTrialBalanceResponse.rows:type_name -> o2c.ledger.v1.TrialBalanceRow
 	9,  // 21: o2c.ledger.v1.GetTrialBalanceResponse.totals:type_name -> o2c.ledger.v1.TrialBalanceRow
-	17, // 22: o2c.ledger.v1.TrialBalanceRow.opening:type_name -> o2c.common.v1.Money
-	17, // 23: o2c.ledger.v1.TrialBalanceRow.debit:type_name -> o2c.common.v1.Money
-	17, // 24: o2c.ledger.v1.TrialBalanceRow.credit:type_name -> o2c.common.v1.Money
-	17, // 25: o2c.ledger.v1.TrialBalanceRow.closing:type_name -> o2c.common.v1.Money
-	13, // 26: o2c.ledger.v1.ListJournalLinesRequest.effective_from:type_name -> o2c.common.v1.Date
-	13, // 27: o2c.ledger.v1.ListJournalLinesRequest.effective_to:type_name -> o2c.common.v1.Date
-	14, // 28: o2c.ledger.v1.ListJournalLinesRequest.recorded_from:type_name -> google.protobuf.Timestamp
-	14, // 29: o2c.ledger.v1.ListJournalLinesRequest.recorded_to:type_name -> google.protobuf.Timestamp
+	20, // 22: o2c.ledger.v1.TrialBalanceRow.opening:type_name -> o2c.common.v1.Money
+	20, // 23: o2c.ledger.v1.TrialBalanceRow.debit:type_name -> o2c.common.v1.Money
+	20, // 24: o2c.ledger.v1.TrialBalanceRow.credit:type_name -> o2c.common.v1.Money
+	20, // 25: o2c.ledger.v1.TrialBalanceRow.closing:type_name -> o2c.common.v1.Money
+	16, // 26: o2c.ledger.v1.ListJournalLinesRequest.effective_from:type_name -> o2c.common.v1.Date
+	16, // 27: o2c.ledger.v1.ListJournalLinesRequest.effective_to:type_name -> o2c.common.v1.Date
+	17, // 28: o2c.ledger.v1.ListJournalLinesRequest.recorded_from:type_name -> google.protobuf.Timestamp
+	17, // 29: o2c.ledger.v1.ListJournalLinesRequest.recorded_to:type_name -> google.protobuf.Timestamp
 	12, // 30: o2c.ledger.v1.ListJournalLinesResponse.lines:type_name -> o2c.ledger.v1.JournalListingLine
-	17, // 31: o2c.ledger.v1.JournalListingLine.amount:type_name -> o2c.common.v1.Money
-	13, // 32: o2c.ledger.v1.JournalListingLine.effective_date:type_name -> o2c.common.v1.Date
-	14, // 33: o2c.ledger.v1.JournalListingLine.recorded_at:type_name -> google.protobuf.Timestamp
-	34, // [34:34] is the sub-list for method output_type
-	34, // [34:34] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	20, // 31: o2c.ledger.v1.JournalListingLine.amount:type_name -> o2c.common.v1.Money
+	16, // 32: o2c.ledger.v1.JournalListingLine.effective_date:type_name -> o2c.common.v1.Date
+	17, // 33: o2c.ledger.v1.JournalListingLine.recorded_at:type_name -> google.protobuf.Timestamp
+	15, // 34: o2c.ledger.v1.ListBankReconciliationsResponse.reconciliations:type_name -> o2c.ledger.v1.BankReconciliation
+	16, // 35: o2c.ledger.v1.BankReconciliation.closing_date:type_name -> o2c.common.v1.Date
+	20, // 36: o2c.ledger.v1.BankReconciliation.expected:type_name -> o2c.common.v1.Money
+	20, // 37: o2c.ledger.v1.BankReconciliation.booked:type_name -> o2c.common.v1.Money
+	20, // 38: o2c.ledger.v1.BankReconciliation.difference:type_name -> o2c.common.v1.Money
+	39, // [39:39] is the sub-list for method output_type
+	39, // [39:39] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_o2c_ledger_v1_queries_proto_init() }
@@ -1336,7 +1584,7 @@ func file_o2c_ledger_v1_queries_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_o2c_ledger_v1_queries_proto_rawDesc), len(file_o2c_ledger_v1_queries_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

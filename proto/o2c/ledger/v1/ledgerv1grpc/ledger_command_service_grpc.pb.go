@@ -34,6 +34,8 @@ const (
 	LedgerCommandService_ClosePeriod_FullMethodName            = "/o2c.ledger.v1.LedgerCommandService/ClosePeriod"
 	LedgerCommandService_ReopenPeriod_FullMethodName           = "/o2c.ledger.v1.LedgerCommandService/ReopenPeriod"
 	LedgerCommandService_MergeDebtor_FullMethodName            = "/o2c.ledger.v1.LedgerCommandService/MergeDebtor"
+	LedgerCommandService_RecordBankTransaction_FullMethodName  = "/o2c.ledger.v1.LedgerCommandService/RecordBankTransaction"
+	LedgerCommandService_RecordStatementBalance_FullMethodName = "/o2c.ledger.v1.LedgerCommandService/RecordStatementBalance"
 )
 
 // LedgerCommandServiceClient is the client API for LedgerCommandService service.
@@ -115,6 +117,12 @@ type LedgerCommandServiceClient interface {
 	// MergeDebtor merges a duplicate debtor into the surviving one: open items and balance move, history stays.
 	// Codes: INVALID_ARGUMENT when a field is missing or both debtors are the same; NOT_FOUND when the duplicate is unknown; FAILED_PRECONDITION when the merge date lies in a closed period or the duplicate was merged already; ALREADY_EXISTS as for RegisterInvoice.
 	MergeDebtor(ctx context.Context, in *v1.MergeDebtorRequest, opts ...grpc.CallOption) (*v1.MergeDebtorResponse, error)
+	// RecordBankTransaction books a transaction of a tenant's bank account: the bank's G/L account against the unidentified receipts or payments clearing account or the G/L account of the tenant's outgoing rule it names. Ingestion's bank events are booked this way through JetStream; the RPC books one by hand.
+	// Codes: INVALID_ARGUMENT when a field is missing or malformed (a zero amount, a credit against an outgoing counter, a currency other than the bank account's); FAILED_PRECONDITION when the IBAN or the outgoing rule is not configured or the booking date lies in a closed period; ALREADY_EXISTS as for RegisterInvoice, or when the transaction id was booked under another key.
+	RecordBankTransaction(ctx context.Context, in *v1.RecordBankTransactionRequest, opts ...grpc.CallOption) (*v1.RecordBankTransactionResponse, error)
+	// RecordStatementBalance records a bank statement's closing balance for reconciliation and, for the first statement of an account without earlier lines, books its opening balance (see RecordStatementBalance in commands.proto).
+	// Codes: INVALID_ARGUMENT when a field is missing or malformed; FAILED_PRECONDITION when the IBAN is not configured or the opening date lies in a closed period; ALREADY_EXISTS as for RegisterInvoice, or when the statement key was recorded under another key.
+	RecordStatementBalance(ctx context.Context, in *v1.RecordStatementBalanceRequest, opts ...grpc.CallOption) (*v1.RecordStatementBalanceResponse, error)
 }
 
 type ledgerCommandServiceClient struct {
@@ -265,6 +273,26 @@ func (c *ledgerCommandServiceClient) MergeDebtor(ctx context.Context, in *v1.Mer
 	return out, nil
 }
 
+func (c *ledgerCommandServiceClient) RecordBankTransaction(ctx context.Context, in *v1.RecordBankTransactionRequest, opts ...grpc.CallOption) (*v1.RecordBankTransactionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.RecordBankTransactionResponse)
+	err := c.cc.Invoke(ctx, LedgerCommandService_RecordBankTransaction_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerCommandServiceClient) RecordStatementBalance(ctx context.Context, in *v1.RecordStatementBalanceRequest, opts ...grpc.CallOption) (*v1.RecordStatementBalanceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.RecordStatementBalanceResponse)
+	err := c.cc.Invoke(ctx, LedgerCommandService_RecordStatementBalance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // LedgerCommandServiceServer is the server API for LedgerCommandService service.
 // All implementations must embed UnimplementedLedgerCommandServiceServer
 // for forward compatibility.
@@ -344,6 +372,12 @@ type LedgerCommandServiceServer interface {
 	// MergeDebtor merges a duplicate debtor into the surviving one: open items and balance move, history stays.
 	// Codes: INVALID_ARGUMENT when a field is missing or both debtors are the same; NOT_FOUND when the duplicate is unknown; FAILED_PRECONDITION when the merge date lies in a closed period or the duplicate was merged already; ALREADY_EXISTS as for RegisterInvoice.
 	MergeDebtor(context.Context, *v1.MergeDebtorRequest) (*v1.MergeDebtorResponse, error)
+	// RecordBankTransaction books a transaction of a tenant's bank account: the bank's G/L account against the unidentified receipts or payments clearing account or the G/L account of the tenant's outgoing rule it names. Ingestion's bank events are booked this way through JetStream; the RPC books one by hand.
+	// Codes: INVALID_ARGUMENT when a field is missing or malformed (a zero amount, a credit against an outgoing counter, a currency other than the bank account's); FAILED_PRECONDITION when the IBAN or the outgoing rule is not configured or the booking date lies in a closed period; ALREADY_EXISTS as for RegisterInvoice, or when the transaction id was booked under another key.
+	RecordBankTransaction(context.Context, *v1.RecordBankTransactionRequest) (*v1.RecordBankTransactionResponse, error)
+	// RecordStatementBalance records a bank statement's closing balance for reconciliation and, for the first statement of an account without earlier lines, books its opening balance (see RecordStatementBalance in commands.proto).
+	// Codes: INVALID_ARGUMENT when a field is missing or malformed; FAILED_PRECONDITION when the IBAN is not configured or the opening date lies in a closed period; ALREADY_EXISTS as for RegisterInvoice, or when the statement key was recorded under another key.
+	RecordStatementBalance(context.Context, *v1.RecordStatementBalanceRequest) (*v1.RecordStatementBalanceResponse, error)
 	mustEmbedUnimplementedLedgerCommandServiceServer()
 }
 
@@ -395,6 +429,12 @@ func (UnimplementedLedgerCommandServiceServer) ReopenPeriod(context.Context, *v1
 }
 func (UnimplementedLedgerCommandServiceServer) MergeDebtor(context.Context, *v1.MergeDebtorRequest) (*v1.MergeDebtorResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method MergeDebtor not implemented")
+}
+func (UnimplementedLedgerCommandServiceServer) RecordBankTransaction(context.Context, *v1.RecordBankTransactionRequest) (*v1.RecordBankTransactionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordBankTransaction not implemented")
+}
+func (UnimplementedLedgerCommandServiceServer) RecordStatementBalance(context.Context, *v1.RecordStatementBalanceRequest) (*v1.RecordStatementBalanceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordStatementBalance not implemented")
 }
 func (UnimplementedLedgerCommandServiceServer) mustEmbedUnimplementedLedgerCommandServiceServer() {}
 func (UnimplementedLedgerCommandServiceServer) testEmbeddedByValue()                              {}
@@ -669,6 +709,42 @@ func _LedgerCommandService_MergeDebtor_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LedgerCommandService_RecordBankTransaction_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.RecordBankTransactionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerCommandServiceServer).RecordBankTransaction(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerCommandService_RecordBankTransaction_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerCommandServiceServer).RecordBankTransaction(ctx, req.(*v1.RecordBankTransactionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LedgerCommandService_RecordStatementBalance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.RecordStatementBalanceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerCommandServiceServer).RecordStatementBalance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerCommandService_RecordStatementBalance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerCommandServiceServer).RecordStatementBalance(ctx, req.(*v1.RecordStatementBalanceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // LedgerCommandService_ServiceDesc is the grpc.ServiceDesc for LedgerCommandService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -731,6 +807,14 @@ var LedgerCommandService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "MergeDebtor",
 			Handler:    _LedgerCommandService_MergeDebtor_Handler,
+		},
+		{
+			MethodName: "RecordBankTransaction",
+			Handler:    _LedgerCommandService_RecordBankTransaction_Handler,
+		},
+		{
+			MethodName: "RecordStatementBalance",
+			Handler:    _LedgerCommandService_RecordStatementBalance_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -20,11 +20,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	LedgerQueryService_GetAccountBalance_FullMethodName      = "/o2c.ledger.v1.LedgerQueryService/GetAccountBalance"
-	LedgerQueryService_ListOpenItemsAtKeyDate_FullMethodName = "/o2c.ledger.v1.LedgerQueryService/ListOpenItemsAtKeyDate"
-	LedgerQueryService_GetDebtorStatement_FullMethodName     = "/o2c.ledger.v1.LedgerQueryService/GetDebtorStatement"
-	LedgerQueryService_GetTrialBalance_FullMethodName        = "/o2c.ledger.v1.LedgerQueryService/GetTrialBalance"
-	LedgerQueryService_ListJournalLines_FullMethodName       = "/o2c.ledger.v1.LedgerQueryService/ListJournalLines"
+	LedgerQueryService_GetAccountBalance_FullMethodName       = "/o2c.ledger.v1.LedgerQueryService/GetAccountBalance"
+	LedgerQueryService_ListOpenItemsAtKeyDate_FullMethodName  = "/o2c.ledger.v1.LedgerQueryService/ListOpenItemsAtKeyDate"
+	LedgerQueryService_GetDebtorStatement_FullMethodName      = "/o2c.ledger.v1.LedgerQueryService/GetDebtorStatement"
+	LedgerQueryService_GetTrialBalance_FullMethodName         = "/o2c.ledger.v1.LedgerQueryService/GetTrialBalance"
+	LedgerQueryService_ListJournalLines_FullMethodName        = "/o2c.ledger.v1.LedgerQueryService/ListJournalLines"
+	LedgerQueryService_ListBankReconciliations_FullMethodName = "/o2c.ledger.v1.LedgerQueryService/ListBankReconciliations"
 )
 
 // LedgerQueryServiceClient is the client API for LedgerQueryService service.
@@ -94,6 +95,17 @@ type LedgerQueryServiceClient interface {
 	// Codes: INVALID_ARGUMENT when tenant, a date or time range, page_size or
 	// page_token is malformed; UNAVAILABLE when storage fails.
 	ListJournalLines(ctx context.Context, in *v1.ListJournalLinesRequest, opts ...grpc.CallOption) (*v1.ListJournalLinesResponse, error)
+	// ListBankReconciliations reconciles every bank statement whose closing
+	// balance the ledger recorded (RecordStatementBalance): per statement the
+	// bank's closing balance (expected), the balance of the bank account's
+	// G/L account in the statement's currency over every line effective on or
+	// before the closing date, as recorded now (booked), and their
+	// difference (booked minus expected), ordered by IBAN, closing date and
+	// statement key. A difference means a transaction is missing or booked
+	// twice, or a booking outside the bank import touched the bank account.
+	// Codes: INVALID_ARGUMENT when tenant or iban is malformed; UNAVAILABLE
+	// when storage fails.
+	ListBankReconciliations(ctx context.Context, in *v1.ListBankReconciliationsRequest, opts ...grpc.CallOption) (*v1.ListBankReconciliationsResponse, error)
 }
 
 type ledgerQueryServiceClient struct {
@@ -148,6 +160,16 @@ func (c *ledgerQueryServiceClient) ListJournalLines(ctx context.Context, in *v1.
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(v1.ListJournalLinesResponse)
 	err := c.cc.Invoke(ctx, LedgerQueryService_ListJournalLines_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerQueryServiceClient) ListBankReconciliations(ctx context.Context, in *v1.ListBankReconciliationsRequest, opts ...grpc.CallOption) (*v1.ListBankReconciliationsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.ListBankReconciliationsResponse)
+	err := c.cc.Invoke(ctx, LedgerQueryService_ListBankReconciliations_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -221,6 +243,17 @@ type LedgerQueryServiceServer interface {
 	// Codes: INVALID_ARGUMENT when tenant, a date or time range, page_size or
 	// page_token is malformed; UNAVAILABLE when storage fails.
 	ListJournalLines(context.Context, *v1.ListJournalLinesRequest) (*v1.ListJournalLinesResponse, error)
+	// ListBankReconciliations reconciles every bank statement whose closing
+	// balance the ledger recorded (RecordStatementBalance): per statement the
+	// bank's closing balance (expected), the balance of the bank account's
+	// G/L account in the statement's currency over every line effective on or
+	// before the closing date, as recorded now (booked), and their
+	// difference (booked minus expected), ordered by IBAN, closing date and
+	// statement key. A difference means a transaction is missing or booked
+	// twice, or a booking outside the bank import touched the bank account.
+	// Codes: INVALID_ARGUMENT when tenant or iban is malformed; UNAVAILABLE
+	// when storage fails.
+	ListBankReconciliations(context.Context, *v1.ListBankReconciliationsRequest) (*v1.ListBankReconciliationsResponse, error)
 	mustEmbedUnimplementedLedgerQueryServiceServer()
 }
 
@@ -245,6 +278,9 @@ func (UnimplementedLedgerQueryServiceServer) GetTrialBalance(context.Context, *v
 }
 func (UnimplementedLedgerQueryServiceServer) ListJournalLines(context.Context, *v1.ListJournalLinesRequest) (*v1.ListJournalLinesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListJournalLines not implemented")
+}
+func (UnimplementedLedgerQueryServiceServer) ListBankReconciliations(context.Context, *v1.ListBankReconciliationsRequest) (*v1.ListBankReconciliationsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListBankReconciliations not implemented")
 }
 func (UnimplementedLedgerQueryServiceServer) mustEmbedUnimplementedLedgerQueryServiceServer() {}
 func (UnimplementedLedgerQueryServiceServer) testEmbeddedByValue()                            {}
@@ -357,6 +393,24 @@ func _LedgerQueryService_ListJournalLines_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LedgerQueryService_ListBankReconciliations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.ListBankReconciliationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerQueryServiceServer).ListBankReconciliations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerQueryService_ListBankReconciliations_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerQueryServiceServer).ListBankReconciliations(ctx, req.(*v1.ListBankReconciliationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // LedgerQueryService_ServiceDesc is the grpc.ServiceDesc for LedgerQueryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -383,6 +437,10 @@ var LedgerQueryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListJournalLines",
 			Handler:    _LedgerQueryService_ListJournalLines_Handler,
+		},
+		{
+			MethodName: "ListBankReconciliations",
+			Handler:    _LedgerQueryService_ListBankReconciliations_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
