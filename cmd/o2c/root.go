@@ -31,6 +31,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newCredentialsCmd())
 	root.AddCommand(newDebtorsCmd())
 	root.AddCommand(newPendingCmd())
+	root.AddCommand(newBenchCmd())
 	bindCredentials(root)
 	return root
 }
