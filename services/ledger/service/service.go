@@ -128,7 +128,13 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 		h.Close()
 		return nil, err
 	}
-	commander := books.NewCommander(h.Events, store, books.CommanderOptions{Config: configs})
+	proj := projector.Projection(projectionPoll)
+	commander := books.NewCommander(h.Events, store, books.CommanderOptions{
+		Config: configs,
+		// The opening balance rule of a bank account's first statement asks
+		// the read model, caught up first, for the account's earlier lines.
+		Postings: postgres.NewPostings(store, h.Events, proj),
+	})
 	booker := &consumer.Booker{Commands: commander, Tenants: opt.Tenants}
 	ledgerv1grpc.RegisterLedgerServiceServer(h.GRPC, &rpc.LedgerService{Queries: store, Poster: poster, Tenants: opt.Tenants})
 	ledgerv1grpc.RegisterLedgerQueryServiceServer(h.GRPC, &rpc.LedgerQueryService{Reports: store, Tenants: opt.Tenants})
@@ -166,7 +172,6 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 		return nil, err
 	}
 	h.Go(poster.Run)
-	proj := projector.Projection(projectionPoll)
 	h.GoProjection(proj.Name, func(ctx context.Context) error { return h.Events.RunBatchProjection(ctx, proj) })
 	return &Ledger{h: h, poster: poster, commander: commander}, nil
 }

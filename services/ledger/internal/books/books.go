@@ -10,8 +10,8 @@
 // Its command methods (RegisterInvoice, ApplyPayment, IssueCreditNote,
 // AssessCharge, WriteOff, RecoverWrittenOff, RecordAgencyCollection,
 // ReturnPayment, ReverseEntry, PayOutCreditBalance, RecordOpeningBalance,
-// ClosePeriod, ReopenPeriod, and MergeOut/MergeIn for the two sides of
-// MergeDebtor) read the books and return the events the
+// RecordBankTransaction, RecordStatementBalance, ClosePeriod, ReopenPeriod,
+// and MergeOut/MergeIn for the two sides of MergeDebtor) read the books and return the events the
 // command causes, or a typed error; they change nothing. The caller appends
 // the events and applies them. Every command's events start with
 // CommandAccepted, which records its idempotency key and ContentHash: the
@@ -51,6 +51,21 @@
 // Signs: a leg's amount is positive for a debit (Soll) and negative for a
 // credit (Haben); every entry sums to zero per currency. An open item's
 // amount is positive for a claim and negative for a credit balance.
+//
+// # The bank side
+//
+// Every transaction of a tenant's bank account is booked as the bank booked
+// it (RecordBankTransaction): the bank account against the unidentified
+// receipts clearing account, the G/L account of one of the tenant's
+// outgoing rules, or the unidentified payments clearing account. Matching
+// moves a receipt on to the debtor with ApplyPayment from the clearing
+// account "unidentified-receipts" (and back with ReturnPayment), so the
+// bank account holds exactly the bank's transactions and reconciles with
+// each statement's closing balance (RecordStatementBalance, which also
+// books the opening balance of an account's first statement; see there).
+// Bank transactions and statements touch no debtor: each transaction has
+// a stream of its own (StreamTypeBankTransaction), each bank account one
+// for its statements (StreamTypeBankStatements).
 //
 // # Open items and settlements
 //

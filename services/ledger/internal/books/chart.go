@@ -59,6 +59,16 @@ const (
 	DefaultBank           Logical = "default-bank"
 	CashInTransit         Logical = "cash-in-transit"
 	DebtorMergeClearing   Logical = "debtor-merge-clearing"
+	// UnidentifiedReceipts is the clearing account a bank receipt (and its
+	// return) waits on until matching moves it to the debtor; its name is
+	// also the clearing account name ApplyPayment takes.
+	UnidentifiedReceipts Logical = "unidentified-receipts"
+	// UnidentifiedPayments is the clearing account of bank debits no
+	// outgoing rule classified, left for the finance team.
+	UnidentifiedPayments Logical = "unidentified-payments"
+	// OpeningBalanceAccounts is where the opening balances of G/L accounts
+	// come from (a bank account's first statement).
+	OpeningBalanceAccounts Logical = "opening-balance-accounts"
 )
 
 // Logical accounts of the tax treatments beyond domestic 19 %/7 %/0 % (see
@@ -107,6 +117,9 @@ const (
 //	default-bank             1200   1800   Bank
 //	cash-in-transit          1360   1460   Geldtransit (default clearing account)
 //	debtor-merge-clearing    1590   1370   Durchlaufende Posten (a debtor merge passes through; nets to zero)
+//	unidentified-receipts    1591   1371   ungeklärte Zahlungseingänge (bank receipts until matched)
+//	unidentified-payments    1599   1379   ungeklärte Zahlungsausgänge (unclassified bank debits)
+//	opening-balance-accounts 9000   9000   Saldenvorträge Sachkonten
 //
 // and the accounts of the other tax treatments (package tax):
 //
@@ -140,6 +153,17 @@ const (
 // SKR03-SKR04 parallel (8xxx -> 4xxx) and are unconfirmed. Whether DATEV
 // expected 1776/1771 or 1775 for the output VAT of 2020-H2 is unconfirmed
 // too; a merchant who booked 16 % apart overrides output-vat-16.
+//
+// DATEV has no standard account for unidentified bank receipts and
+// payments; bookkeepers use a clearing account of their own beside
+// Durchlaufende Posten. 1591/1371 and 1599/1379 are such numbers, chosen
+// in the range of 1590/1370 and unconfirmed: an edition or a merchant's
+// chart may use them for something else (1592 and 1374 are Fremdgeld, so
+// they were avoided). A tenant sets
+// its own under ledger.accounts ("unidentified-receipts",
+// "unidentified-payments") or ledger.clearing, which wins, as ApplyPayment
+// names the receipts account by its clearing name. 9000 (Saldenvorträge
+// Sachkonten) is the same in SKR03 and SKR04.
 var standardAccounts = [...]map[Logical]string{
 	SKR03: {
 		ReceivablesControl: "1400", Revenue19: "8400", Revenue7: "8300", RevenueTaxFree: "8200",
@@ -149,6 +173,7 @@ var standardAccounts = [...]map[Logical]string{
 		BadDebt19: "2406", BadDebt7: "2401", BadDebtTaxFree: "2400", BadDebtRecovery: "2732",
 		ChargeIncome: "2700", InterestIncome: "2650", PaymentFees: "4970", CollectionCosts: "4950",
 		OpeningBalanceDebtors: "9008", DefaultBank: "1200", CashInTransit: "1360", DebtorMergeClearing: "1590",
+		UnidentifiedReceipts: "1591", UnidentifiedPayments: "1599", OpeningBalanceAccounts: "9000",
 		Revenue16: "8400", Revenue5: "8300", OutputVAT16: "1776", OutputVAT5: "1771",
 		CashDiscount16: "8736", CashDiscount5: "8731", SalesDeduction16: "8720", SalesDeduction5: "8710",
 		BadDebt16: "2406", BadDebt5: "2401",
@@ -164,6 +189,7 @@ var standardAccounts = [...]map[Logical]string{
 		BadDebt19: "6936", BadDebt7: "6931", BadDebtTaxFree: "6930", BadDebtRecovery: "4925",
 		ChargeIncome: "4830", InterestIncome: "7100", PaymentFees: "6855", CollectionCosts: "6825",
 		OpeningBalanceDebtors: "9008", DefaultBank: "1800", CashInTransit: "1460", DebtorMergeClearing: "1370",
+		UnidentifiedReceipts: "1371", UnidentifiedPayments: "1379", OpeningBalanceAccounts: "9000",
 		Revenue16: "4400", Revenue5: "4300", OutputVAT16: "3806", OutputVAT5: "3801",
 		CashDiscount16: "4736", CashDiscount5: "4731", SalesDeduction16: "4720", SalesDeduction5: "4710",
 		BadDebt16: "6936", BadDebt5: "6931",
@@ -196,9 +222,17 @@ type Chart struct {
 	// Accounts maps logical accounts to the merchant's numbers where they
 	// differ from the standard.
 	Accounts map[Logical]string
-	// Banks maps the IBANs of the merchant's bank accounts to G/L accounts.
-	// An IBAN not listed is an error: money must land on a known account.
+	// Banks maps the IBANs of the merchant's bank accounts (upper case, no
+	// spaces) to G/L accounts. An IBAN not listed is an error: money must
+	// land on a known account.
 	Banks map[string]string
+	// BankCurrencies maps IBANs to the currency of the bank account, where
+	// the tenants file names it (bank.accounts); bank transactions and
+	// statements in another currency are refused.
+	BankCurrencies map[string]string
+	// OutgoingRules maps the names of the tenant's outgoing rules
+	// (bank.outgoing_rules) to the G/L account their debits are booked to.
+	OutgoingRules map[string]string
 	// Clearing maps clearing account names (marketplaces, payment providers,
 	// collection agencies: "amazon", "paypal", "agency-x") to G/L accounts,
 	// e.g. Amazon payouts clear through their own account so that each
@@ -235,20 +269,47 @@ func (c Chart) standard() Standard {
 	return SKR03
 }
 
-// Bank returns the G/L account of the bank account with the given IBAN.
+// Bank returns the G/L account of the bank account with the given IBAN;
+// spaces and case do not matter.
 func (c Chart) Bank(iban string) (string, error) {
 	if a, ok := c.Banks[iban]; ok {
 		return a, nil
 	}
-	return "", fmt.Errorf("%w: bank account %q", ErrUnknownAccount, iban)
+	if a, ok := c.Banks[NormalIBAN(iban)]; ok {
+		return a, nil
+	}
+	return "", fmt.Errorf("%w: bank account %q is not configured (bank.accounts or ledger.banks of the tenants file)", ErrUnknownAccount, iban)
+}
+
+// NormalIBAN returns iban in upper case without spaces, the form the chart
+// keeps IBANs in.
+func NormalIBAN(iban string) string {
+	return strings.ToUpper(strings.ReplaceAll(iban, " ", ""))
 }
 
 // ClearingAccount returns the G/L account of the named clearing account.
+// The unidentified receipts and payments accounts are clearing accounts by
+// their logical names ("unidentified-receipts", "unidentified-payments")
+// even when the tenant lists them under neither: a number under
+// Clearing wins, then one under Accounts, then the standard's.
 func (c Chart) ClearingAccount(name string) (string, error) {
 	if a, ok := c.Clearing[name]; ok {
 		return a, nil
 	}
+	switch Logical(name) {
+	case UnidentifiedReceipts, UnidentifiedPayments:
+		return c.Account(Logical(name))
+	}
 	return "", fmt.Errorf("%w: clearing account %q", ErrUnknownAccount, name)
+}
+
+// OutgoingRule returns the G/L account of the tenant's outgoing rule with
+// the given name.
+func (c Chart) OutgoingRule(name string) (string, error) {
+	if a, ok := c.OutgoingRules[name]; ok && a != "" {
+		return a, nil
+	}
+	return "", fmt.Errorf("%w: outgoing rule %q is not in the tenant's bank.outgoing_rules", ErrUnknownAccount, name)
 }
 
 // MarketplaceKey is the key of Chart.Marketplaces: one debtor per

@@ -28,11 +28,31 @@ const (
 	// StreamTypeEntry holds one manual journal entry (PostJournalEntry):
 	// one stream per entry, its id the entry id (JournalEntryID).
 	StreamTypeEntry = "journal-entry"
+	// StreamTypeBankTransaction holds one bank transaction
+	// (RecordBankTransaction): one stream per transaction, its id the
+	// transaction id, so the transactions of a busy bank account serialise
+	// nothing and no command reads the account's history.
+	StreamTypeBankTransaction = "bank-transaction"
+	// StreamTypeBankStatements holds the statements of one bank account
+	// (RecordStatementBalance; stream id: the IBAN), so the first
+	// statement of an account is known.
+	StreamTypeBankStatements = "bank-statements"
 )
 
 // DebtorStream returns the stream of a debtor of tenant.
 func DebtorStream(tenant, debtorID string) es.StreamID {
 	return es.StreamID{Tenant: tenant, Type: StreamTypeDebtor, ID: debtorID}
+}
+
+// BankTransactionStream returns the stream of a bank transaction of tenant.
+func BankTransactionStream(tenant, transactionID string) es.StreamID {
+	return es.StreamID{Tenant: tenant, Type: StreamTypeBankTransaction, ID: transactionID}
+}
+
+// BankStatementStream returns the statement stream of a bank account
+// (IBAN, upper case without spaces) of tenant.
+func BankStatementStream(tenant, iban string) es.StreamID {
+	return es.StreamID{Tenant: tenant, Type: StreamTypeBankStatements, ID: NormalIBAN(iban)}
 }
 
 // PeriodsStream returns the period stream of tenant.
@@ -156,6 +176,21 @@ type CommanderOptions struct {
 	Config func(tenant string) Config
 	// Now is the clock of the recorded time. Nil means time.Now.
 	Now func() time.Time
+	// Postings tells RecordStatementBalance whether a bank account has
+	// lines before a statement's opening date (its opening balance rule).
+	// Nil refuses RecordStatementBalance commands that carry an opening
+	// balance.
+	Postings Postings
+}
+
+// Postings knows the lines of a tenant's G/L accounts across all of its
+// streams, which no single stream does.
+type Postings interface {
+	// FirstPosting returns the earliest effective date of a line on
+	// account in currency among the entries stored before it was called,
+	// and false when there is none. Its errors are the context's or
+	// storage failures.
+	FirstPosting(ctx context.Context, tenant, account, currency string) (Date, bool, error)
 }
 
 // Commander is the ledger's command service: it executes the commands of
@@ -247,9 +282,16 @@ type target struct {
 	missing error
 	// into is the surviving debtor of MergeDebtor.
 	into string
+	// own, when set, is the stream the command is decided on when it is
+	// neither a debtor's nor the period stream (bank transactions and
+	// statements).
+	own es.StreamID
 }
 
 func (t target) stream() es.StreamID {
+	if t.own.Type != "" {
+		return t.own
+	}
 	if t.periods {
 		return PeriodsStream(t.tenant)
 	}
@@ -281,7 +323,7 @@ func (c *Commander) once(ctx context.Context, cmd proto.Message, t target, m Met
 	own := periods
 	if !t.periods {
 		own = nil
-		if t.debtor != "" {
+		if t.debtor != "" || t.own.Type != "" {
 			if own, err = c.read(ctx, t.stream()); err != nil {
 				return Result{}, err
 			}
@@ -405,6 +447,29 @@ func (c *Commander) merge(ctx context.Context, x *ledgerv1.MergeDebtor, t target
 		return Result{}, fmt.Errorf("store MergeDebtor: %w", err)
 	}
 	return resultOf(stored), nil
+}
+
+// history returns what Postings knows of the bank account a statement
+// with an opening balance names; the books need it only then. An IBAN the
+// chart does not know is left to the books, which refuse it naming the
+// IBAN.
+func (c *Commander) history(ctx context.Context, x *ledgerv1.RecordStatementBalance) (AccountHistory, error) {
+	if x.GetOpeningBalance() == nil {
+		return AccountHistory{}, nil
+	}
+	account, err := c.opt.Config(x.GetTenant()).Chart.Bank(x.GetIban())
+	if err != nil {
+		return AccountHistory{}, nil
+	}
+	if c.opt.Postings == nil {
+		return AccountHistory{}, fmt.Errorf("RecordStatementBalance %s: the ledger was started without the postings its opening balance rule needs", x.GetIdempotencyKey())
+	}
+	cur := x.GetClosingBalance().GetCurrency()
+	first, ok, err := c.opt.Postings.FirstPosting(ctx, x.GetTenant(), account, cur)
+	if err != nil {
+		return AccountHistory{}, fmt.Errorf("RecordStatementBalance %s: earlier lines on bank account %s: %w", x.GetIdempotencyKey(), account, err)
+	}
+	return AccountHistory{Posted: ok, First: first}, nil
 }
 
 // readPage is how many events one ReadStream call asks for.

@@ -102,6 +102,8 @@ func (e *SenderError) Error() string {
 	switch {
 	case e.Command == "RegisterInvoice":
 		return fmt.Sprintf("service %s may not send RegisterInvoice: invoices are booked only from ingestion's validated invoices", e.Sender)
+	case e.Command == "RecordBankTransaction" || e.Command == "RecordStatementBalance":
+		return fmt.Sprintf("service %s may not send %s: bank transactions and statements are booked only from ingestion's bank events", e.Sender, e.Command)
 	case len(e.Entitled) == 0:
 		return fmt.Sprintf("service %s may not send %s: no service may, it is taken over gRPC only", e.Sender, e.Command)
 	}

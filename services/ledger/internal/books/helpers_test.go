@@ -23,6 +23,10 @@ func testConfig() Config {
 			Banks:        map[string]string{iban: "1200"},
 			Clearing:     map[string]string{"amazon": "1361", "agency": "1362", "paypal": "1363"},
 			Marketplaces: map[string]string{MarketplaceKey("amazon", "EUR"): "69000"},
+			// The bank section of the tenants file (bank.accounts,
+			// bank.outgoing_rules).
+			BankCurrencies: map[string]string{iban: "EUR"},
+			OutgoingRules:  map[string]string{"salaries": "4120"},
 		},
 		PeriodActors: []string{"user:cfo"},
 	}

@@ -270,6 +270,11 @@ type Ledger struct {
 	// customerStatus per debtor and currency (customerKey); see status.go.
 	invoiceStatus  map[string]*statusv1.InvoiceStatusChanged
 	customerStatus map[string]*statusv1.CustomerStatusChanged
+	// statements are the bank statement balances recorded, by statement
+	// key, in statementOrder; statementsOf counts them per IBAN.
+	statements     map[string]StatementBalance
+	statementOrder []string
+	statementsOf   map[string]int
 }
 
 // merger is a merge as the books of either debtor remember it: the debtor
@@ -307,6 +312,9 @@ func New(tenant string, cfg Config) *Ledger {
 		customerStatus: map[string]*statusv1.CustomerStatusChanged{},
 
 		mergedInto: map[string]merger{},
+
+		statements:   map[string]StatementBalance{},
+		statementsOf: map[string]int{},
 	}
 }
 
@@ -448,6 +456,8 @@ func (l *Ledger) apply(ev proto.Message) error {
 				l.mergedInto[e.GetDebtorId()] = m
 			}
 		}
+	case *ledgerv1.StatementBalanceRecorded:
+		return l.applyStatement(e)
 	case *statusv1.InvoiceStatusChanged:
 		l.invoiceStatus[e.GetOpenItemId()] = e
 	case *statusv1.CustomerStatusChanged:

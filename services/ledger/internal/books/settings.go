@@ -72,6 +72,31 @@ func ConfigOf(l tenants.Ledger) (Config, error) {
 	return c, nil
 }
 
+// withBank adds the tenant's bank section to c: every bank account's IBAN
+// to the chart's banks (beside ledger.banks; package tenants refuses an
+// IBAN that both name with different accounts) with its currency, and the
+// G/L account of every outgoing rule by the rule's name.
+func withBank(c *Config, b tenants.Bank) {
+	if len(b.Accounts) > 0 {
+		banks := make(map[string]string, len(c.Chart.Banks)+len(b.Accounts))
+		for iban, account := range c.Chart.Banks {
+			banks[NormalIBAN(iban)] = account
+		}
+		c.Chart.BankCurrencies = map[string]string{}
+		for _, a := range b.Accounts {
+			iban := NormalIBAN(a.IBAN)
+			banks[iban], c.Chart.BankCurrencies[iban] = a.Account, a.Currency
+		}
+		c.Chart.Banks = banks
+	}
+	if len(b.OutgoingRules) > 0 {
+		c.Chart.OutgoingRules = make(map[string]string, len(b.OutgoingRules))
+		for _, r := range b.OutgoingRules {
+			c.Chart.OutgoingRules[r.Name] = r.Account
+		}
+	}
+}
+
 // ConfigsOf checks the ledger section of every tenant of f and returns the
 // function CommanderOptions.Config wants. A tenant f does not list gets
 // Config{}; callers reject such tenants before they reach the books
@@ -91,6 +116,7 @@ func ConfigsOf(f *tenants.File) (func(tenant string) Config, error) {
 			problems = append(problems, p)
 			continue
 		}
+		withBank(&c, t.Bank)
 		configs[t.ID] = c
 	}
 	if len(problems) > 0 {

@@ -9,6 +9,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+
+	"github.com/o2c-platform/o2c/libs/eventstore/es"
 )
 
 // commands is the command table: every ledger command, where the Commander
@@ -34,6 +36,10 @@ var commands = table(
 	onRoute((*Ledger).ReturnPayment, RouteEntry, func(c *ledgerv1.ReturnPayment) (string, error) {
 		return PaymentEntryID(c.GetTenant(), c.GetPaymentId()), fmt.Errorf("payment %q: %w", c.GetPaymentId(), ErrUnknownEntry)
 	}),
+	onStream((*Ledger).RecordBankTransaction, func(c *ledgerv1.RecordBankTransaction) es.StreamID {
+		return BankTransactionStream(c.GetTenant(), c.GetTransactionId())
+	}),
+	statementCommand(),
 	onPeriods((*Ledger).ClosePeriod),
 	onPeriods((*Ledger).ReopenPeriod),
 	mergeCommand(),
@@ -44,9 +50,13 @@ var commands = table(
 // lets only a service's own user publish on its subjects (deploy/nats), so
 // the subject names the sender. A command not listed comes from no
 // service: RegisterInvoice only from ingestion's validated invoices
-// (o2c.<tenant>.ingestion.invoice.ingested, never as a command), the
-// others (opening balances, reversals, payouts of credit balances,
-// periods, debtor merges) only over gRPC from operators and staff.
+// (o2c.<tenant>.ingestion.invoice.ingested, never as a command),
+// RecordBankTransaction and RecordStatementBalance only from ingestion's
+// bank events (o2c.<tenant>.ingestion.bank-transaction.received and
+// bank-statement.received, mapped by the ledger's consumer, never as a
+// command), the others (opening balances, reversals, payouts of credit
+// balances, periods, debtor merges) only over gRPC from operators and
+// staff.
 //
 // Matching applies and returns payments, writes off the small differences
 // it books, and recovers written-off items when their money reaches the
@@ -196,6 +206,33 @@ func onRoute[C ledgerCommand](decide func(*Ledger, C, Origin) ([]proto.Message, 
 func onPeriods[C ledgerCommand](decide func(*Ledger, C, Origin) ([]proto.Message, error)) command {
 	return row(func(c C) target { return target{tenant: c.GetTenant(), periods: true} },
 		func(l *Ledger, c C, _ string, o Origin) ([]proto.Message, error) { return decide(l, c, o) })
+}
+
+// onStream is a command decided on a stream of its own that is neither a
+// debtor's nor the period stream.
+func onStream[C ledgerCommand](decide func(*Ledger, C, Origin) ([]proto.Message, error), stream func(C) es.StreamID) command {
+	return row(func(c C) target { return target{tenant: c.GetTenant(), own: stream(c)} },
+		func(l *Ledger, c C, _ string, o Origin) ([]proto.Message, error) { return decide(l, c, o) })
+}
+
+// statementCommand is RecordStatementBalance, decided on the bank
+// account's statement stream with what the Commander's Postings knows of
+// the account's lines in every other stream (the opening balance rule).
+func statementCommand() command {
+	r := row(func(c *ledgerv1.RecordStatementBalance) target {
+		return target{tenant: c.GetTenant(), own: BankStatementStream(c.GetTenant(), c.GetIban())}
+	}, nil)
+	r.execute = func(ctx context.Context, c *Commander, cmd proto.Message, t target, m Meta) (Result, error) {
+		x := cmd.(*ledgerv1.RecordStatementBalance)
+		h, err := c.history(ctx, x)
+		if err != nil {
+			return Result{}, err
+		}
+		return c.once(ctx, cmd, t, m, func(l *Ledger, cmd proto.Message, _ string, o Origin) ([]proto.Message, error) {
+			return l.RecordStatementBalance(cmd.(*ledgerv1.RecordStatementBalance), h, o)
+		})
+	}
+	return r
 }
 
 // mergeCommand is MergeDebtor, decided on two debtors' streams at once.

@@ -104,7 +104,8 @@ func (p *Projector) Projection(poll time.Duration) eventstore.Projection {
 // replayed event changes nothing. PeriodClosed and PeriodReopened set the
 // periods table; InvoiceStatusChanged and CustomerStatusChanged replace the
 // row of their invoice item or customer and currency in invoice_status and
-// customer_status unless a later fact is there; the entries and items of
+// customer_status unless a later fact is there; StatementBalanceRecorded
+// inserts its statement into bank_statements; the entries and items of
 // debtor streams are recorded in command_routes.
 func Apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
 	var l lineRows
@@ -133,6 +134,8 @@ func Apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
 			err = invoiceStatus(ctx, tx, ev, p)
 		case *statusv1.CustomerStatusChanged:
 			err = customerStatus(ctx, tx, ev, p)
+		case *ledgerv1.StatementBalanceRecorded:
+			err = statementBalance(ctx, tx, ev, p)
 		}
 		if err != nil {
 			return err

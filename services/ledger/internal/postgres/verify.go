@@ -36,7 +36,7 @@ const (
 // VerifyReadModels. Tables that are not projections (debtor account numbers,
 // the event store itself) are not listed.
 var ReadModels = []string{"journal_lines", "account_balances", "control_balances", "open_items", "settlements", "periods",
-	"invoice_status", "customer_status"}
+	"invoice_status", "customer_status", "bank_statements"}
 
 // Mismatch is a read-model table whose rows differ from a rebuild from the
 // events: Missing rows the rebuild has and the table lacks, Extra rows the
@@ -65,7 +65,9 @@ func (r ReadModelReport) OK() bool { return len(r.Mismatches) == 0 && len(r.Brea
 // tables: the trial balance balances per tenant and currency, the control
 // account equals the sum of the debtor personal accounts, per debtor and
 // currency the open items sum to the personal account's balance, and each
-// debtor's lines are on one personal account (InvariantOnePersonalAccount);
+// debtor's lines are on one personal account (InvariantOnePersonalAccount),
+// and every recorded bank statement's closing balance equals its bank
+// account's balance as of the closing date (InvariantBankReconciliation);
 // and it checks the merges the replayed events record
 // (InvariantMergedOnce, InvariantMergeTarget, InvariantMergeKinds), each
 // merge counted once, by its event on the duplicate's stream, in the order
@@ -166,6 +168,11 @@ func VerifyReadModels(ctx context.Context, pool *pgxpool.Pool) (ReadModelReport,
 		return rep, fmt.Errorf("verify read models: personal accounts: %w", err)
 	}
 	rep.Breaches = append(rep.Breaches, found...)
+	unreconciled, err := reconciliationBreaches(ctx, tx)
+	if err != nil {
+		return rep, fmt.Errorf("verify read models: %w", err)
+	}
+	rep.Breaches = append(rep.Breaches, unreconciled...)
 	rows, err := tx.Query(ctx, `
 		SELECT 'trial balance', tenant, currency, sum(balance_minor)
 		FROM `+Schema+`.account_balances GROUP BY tenant, currency HAVING sum(balance_minor) <> 0

@@ -184,3 +184,21 @@ func (s *CommandService) MergeDebtor(ctx context.Context, req *ledgerv1.MergeDeb
 	}
 	return &ledgerv1.MergeDebtorResponse{Result: r}, nil
 }
+
+// RecordBankTransaction implements the RPC.
+func (s *CommandService) RecordBankTransaction(ctx context.Context, req *ledgerv1.RecordBankTransactionRequest) (*ledgerv1.RecordBankTransactionResponse, error) {
+	r, err := s.execute(ctx, req.GetCommand())
+	if err != nil {
+		return nil, err
+	}
+	return &ledgerv1.RecordBankTransactionResponse{Result: r}, nil
+}
+
+// RecordStatementBalance implements the RPC.
+func (s *CommandService) RecordStatementBalance(ctx context.Context, req *ledgerv1.RecordStatementBalanceRequest) (*ledgerv1.RecordStatementBalanceResponse, error) {
+	r, err := s.execute(ctx, req.GetCommand())
+	if err != nil {
+		return nil, err
+	}
+	return &ledgerv1.RecordStatementBalanceResponse{Result: r}, nil
+}

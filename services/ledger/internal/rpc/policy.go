@@ -18,9 +18,11 @@ import (
 //     their credentials name: ingestion asks it before erasing a debtor.
 //   - Commands the other services send (RegisterInvoice, ApplyPayment,
 //     ReturnPayment, AssessCharge, WriteOff, RecoverWrittenOff,
-//     RecordAgencyCollection, IssueCreditNote): accountants, and services
-//     (the service role) calling over gRPC instead of JetStream; credit
-//     notes also customer service.
+//     RecordAgencyCollection, IssueCreditNote, and the bank side,
+//     RecordBankTransaction and RecordStatementBalance, which the ledger
+//     otherwise books from ingestion's bank events): accountants, and
+//     services (the service role) calling over gRPC instead of JetStream;
+//     credit notes also customer service.
 //   - Everything else that books (PostJournalEntry, RecordOpeningBalance,
 //     ReverseEntry, PayOutCreditBalance, MergeDebtor): accountants only.
 //   - ClosePeriod and ReopenPeriod: accountants, and of them only those the
@@ -42,11 +44,12 @@ var Policy = func() auth.Policy {
 		ledgerv1grpc.LedgerService_ListAccountBalances_FullMethodName: readers,
 		ledgerv1grpc.LedgerService_PostJournalEntry_FullMethodName:    accountants,
 
-		ledgerv1grpc.LedgerQueryService_GetAccountBalance_FullMethodName:      readers,
-		ledgerv1grpc.LedgerQueryService_ListOpenItemsAtKeyDate_FullMethodName: readers,
-		ledgerv1grpc.LedgerQueryService_GetDebtorStatement_FullMethodName:     readers,
-		ledgerv1grpc.LedgerQueryService_GetTrialBalance_FullMethodName:        readers,
-		ledgerv1grpc.LedgerQueryService_ListJournalLines_FullMethodName:       readers,
+		ledgerv1grpc.LedgerQueryService_GetAccountBalance_FullMethodName:       readers,
+		ledgerv1grpc.LedgerQueryService_ListOpenItemsAtKeyDate_FullMethodName:  readers,
+		ledgerv1grpc.LedgerQueryService_GetDebtorStatement_FullMethodName:      readers,
+		ledgerv1grpc.LedgerQueryService_GetTrialBalance_FullMethodName:         readers,
+		ledgerv1grpc.LedgerQueryService_ListJournalLines_FullMethodName:        readers,
+		ledgerv1grpc.LedgerQueryService_ListBankReconciliations_FullMethodName: readers,
 
 		ledgerv1grpc.LedgerCommandService_RegisterInvoice_FullMethodName:        bookers,
 		ledgerv1grpc.LedgerCommandService_RecordOpeningBalance_FullMethodName:   accountants,
@@ -62,6 +65,8 @@ var Policy = func() auth.Policy {
 		ledgerv1grpc.LedgerCommandService_ClosePeriod_FullMethodName:            accountants,
 		ledgerv1grpc.LedgerCommandService_ReopenPeriod_FullMethodName:           accountants,
 		ledgerv1grpc.LedgerCommandService_MergeDebtor_FullMethodName:            accountants,
+		ledgerv1grpc.LedgerCommandService_RecordBankTransaction_FullMethodName:  bookers,
+		ledgerv1grpc.LedgerCommandService_RecordStatementBalance_FullMethodName: bookers,
 
 		statusv1grpc.StatusService_GetInvoiceStatus_FullMethodName:  statusReaders,
 		statusv1grpc.StatusService_GetCustomerStatus_FullMethodName: statusReaders,

@@ -21,6 +21,7 @@ type Reports interface {
 	DebtorStatement(ctx context.Context, q postgres.StatementQuery) (*ledgerv1.GetDebtorStatementResponse, error)
 	TrialBalance(ctx context.Context, q postgres.PeriodQuery) (*ledgerv1.GetTrialBalanceResponse, error)
 	JournalLines(ctx context.Context, q postgres.JournalQuery) ([]*ledgerv1.JournalListingLine, string, error)
+	BankReconciliations(ctx context.Context, tenant, iban string) ([]postgres.Reconciliation, error)
 }
 
 // LedgerQueryService implements ledgerv1grpc.LedgerQueryServiceServer. It
@@ -110,6 +111,22 @@ func (s *LedgerQueryService) ListJournalLines(ctx context.Context, req *ledgerv1
 		return nil, err
 	}
 	return &ledgerv1.ListJournalLinesResponse{Lines: lines, NextPageToken: next}, nil
+}
+
+// ListBankReconciliations implements the RPC.
+func (s *LedgerQueryService) ListBankReconciliations(ctx context.Context, req *ledgerv1.ListBankReconciliationsRequest) (*ledgerv1.ListBankReconciliationsResponse, error) {
+	if err := s.Tenants.Check(req.GetTenant()); err != nil {
+		return nil, err
+	}
+	recs, err := s.Reports.BankReconciliations(ctx, req.GetTenant(), req.GetIban())
+	if err != nil {
+		return nil, err
+	}
+	resp := &ledgerv1.ListBankReconciliationsResponse{}
+	for _, r := range recs {
+		resp.Reconciliations = append(resp.Reconciliations, r.Proto())
+	}
+	return resp, nil
 }
 
 // instant is the time of an optional timestamp; unset is the zero time,

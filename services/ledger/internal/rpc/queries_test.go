@@ -56,6 +56,11 @@ func (f *fakeReports) JournalLines(_ context.Context, q postgres.JournalQuery) (
 	return nil, "", f.err
 }
 
+func (f *fakeReports) BankReconciliations(_ context.Context, tenant, iban string) ([]postgres.Reconciliation, error) {
+	f.last = [2]string{tenant, iban}
+	return nil, f.err
+}
+
 // TestQueryStatus checks the code every report RPC's errors get through the
 // ledger's fault chain (what the server's error interceptor applies):
 // argument errors, unknown debtors, deadlines, a lost database connection,
@@ -99,6 +104,10 @@ func TestQueryStatus(t *testing.T) {
 				},
 				"ListJournalLines": func() error {
 					_, err := s.ListJournalLines(ctx, &ledgerv1.ListJournalLinesRequest{Tenant: "acme"})
+					return err
+				},
+				"ListBankReconciliations": func() error {
+					_, err := s.ListBankReconciliations(ctx, &ledgerv1.ListBankReconciliationsRequest{Tenant: "acme"})
 					return err
 				},
 			}
