@@ -1,0 +1,125 @@
+package intake
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/o2c-platform/o2c/libs/formats/detect"
+	"github.com/o2c-platform/o2c/libs/tenants"
+)
+
+// Scan is what the first pass over a file found: everything the import
+// must know before it emits anything. It holds one small value per
+// statement and settlement, never per transaction.
+type Scan struct {
+	// Family is the detected (or declared) format family.
+	Family detect.Format
+	// UTF16 is the byte order mark's encoding, "" for none.
+	UTF16 string
+	// Format is the format and version read, e.g. "camt.053.001.08",
+	// "mt942", "amazon-settlement-flat-v2".
+	Format string
+	// Statements and Settlements in file order, complete.
+	Statements  []Statement
+	Settlements []Settlement
+	// Transactions counts the bank transactions, Lines the settlement
+	// lines.
+	Transactions, Lines int
+	// Warnings are the parser's.
+	Warnings []string
+}
+
+// kind is the statement kind of an MT940 file as the whole file showed
+// it, 0 for other formats.
+func (s *Scan) kind() StatementKind {
+	if s.Family != detect.MT940 {
+		return 0
+	}
+	if s.Format == "mt942" {
+		return Intraday
+	}
+	return Final
+}
+
+// ScanFile reads the whole of r as format family f (pass 1) in constant
+// memory. A file the parser cannot read returns an error wrapping
+// ErrUnreadable and the parser's error (with its line or element path);
+// the Scan then holds what was read before it.
+func ScanFile(f detect.Format, utf16 string, r io.Reader) (*Scan, error) {
+	sc := &Scan{Family: f, UTF16: utf16}
+	src, err := newSource(f, r, utf16, 0)
+	if err != nil {
+		return sc, unreadable(f, err)
+	}
+	for {
+		it, err := src.next()
+		sc.Format = src.format()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			sc.Warnings = src.warnings()
+			return sc, unreadable(f, err)
+		}
+		switch it.kind {
+		case itemTransaction:
+			sc.Transactions++
+		case itemStatementEnd:
+			sc.Statements = append(sc.Statements, *it.stmt)
+		case itemSettlementLine:
+			sc.Lines++
+		case itemSettlementEnd:
+			sc.Settlements = append(sc.Settlements, *it.set)
+		}
+	}
+	sc.Warnings = src.warnings()
+	if k := sc.kind(); k != 0 {
+		for i := range sc.Statements {
+			sc.Statements[i].Kind = k
+		}
+	}
+	if len(sc.Statements) == 0 && len(sc.Settlements) == 0 {
+		return sc, fmt.Errorf("%w: the %s file holds no statement", ErrUnreadable, sc.Format)
+	}
+	return sc, nil
+}
+
+func unreadable(f detect.Format, err error) error {
+	if errors.Is(err, ErrUnsupportedFormat) {
+		return err
+	}
+	return fmt.Errorf("%w as %s: %w", ErrUnreadable, f, err)
+}
+
+// CheckAccounts returns an error wrapping ErrUnknownAccount for the first
+// statement whose account the tenant has not configured in bank.accounts,
+// or ErrCurrencyMismatch for one whose currency differs from the
+// configured account's; both name the account and the statement.
+func (s *Scan) CheckAccounts(t tenants.Tenant) error {
+	for i := range s.Statements {
+		st := &s.Statements[i]
+		acc, ok := t.BankAccount(st.Account)
+		if !ok {
+			return fmt.Errorf("%w: statement %s (number %d in the file) is for account %q, which is not in tenant %s's bank.accounts",
+				ErrUnknownAccount, describe(st), st.Index, st.Account, t.ID)
+		}
+		if st.Currency != "" && st.Currency != acc.Currency {
+			return fmt.Errorf("%w: statement %s (number %d in the file) for account %s is in %s, the account is configured in %s",
+				ErrCurrencyMismatch, describe(st), st.Index, st.Account, st.Currency, acc.Currency)
+		}
+	}
+	return nil
+}
+
+// describe names a statement for people: its id and sequence.
+func describe(s *Statement) string {
+	d := fmt.Sprintf("%q", s.ID)
+	if s.Sequence != "" {
+		d += " sequence " + s.Sequence
+	}
+	if s.Line > 0 {
+		d += fmt.Sprintf(" (line %d)", s.Line)
+	}
+	return d
+}
