@@ -54,6 +54,8 @@ func testBooks(string) books.Config {
 			Banks:        map[string]string{testIBAN: "1200"},
 			Clearing:     map[string]string{"paypal": "1361", "inkasso-nord": "1362"},
 			Marketplaces: map[string]string{books.MarketplaceKey("amazon", "EUR"): "69001"},
+			// bank.outgoing_rules of the tenants file.
+			OutgoingRules: map[string]string{"salaries": "4120"},
 		},
 		PeriodActors: []string{"cfo"},
 	}

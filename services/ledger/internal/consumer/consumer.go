@@ -1,7 +1,9 @@
 // Package consumer is the ledger's JetStream side. It books what other
 // services publish: the invoices, credit notes and cancellations ingestion
 // accepted (IngestedSubjects) as RegisterInvoice and IssueCreditNote
-// commands, and the ledger commands of commands.proto that any service publishes on
+// commands, the bank transactions and statements it imported as
+// RecordBankTransaction and RecordStatementBalance, and the ledger
+// commands of commands.proto that any service publishes on
 // o2c.<tenant>.<service>.ledger.<command> (<command> is the message name in
 // kebab case, e.g. o2c.acme.matching.ledger.apply-payment). It never reads
 // shop.* subjects.
@@ -81,6 +83,27 @@
 // its payouts). A correction stored before ingestion copied the channel
 // names only the buyer; the books reject it as an invalid allocation.
 //
+// # Bank transactions and statements
+//
+// Ingestion emits a BankTransactionReceived per transaction of an imported
+// bank file and, after them, a BankStatementReceived per statement. A
+// transaction with books set and status BOOK (or none) is booked as
+// RecordBankTransaction with the key "bank-transaction:<transaction_id>"
+// (BankTransactionCommand): receipts and returns against the unidentified
+// receipts clearing account, debits an outgoing rule classified against
+// that rule's account, other debits against the unidentified payments
+// clearing account. Other transactions (pending, information only,
+// notifications that detail a statement entry) book nothing. A final
+// statement with a closing booked balance is recorded as
+// RecordStatementBalance with the key "bank-statement:<statement_key>"
+// (StatementCommand), which the reconciliation compares with the bank
+// account; intraday reports and notifications record nothing. As the
+// consumer handles one message at a time in stream order, a statement's
+// balance is recorded after its transactions are booked. What the books
+// refuse (an IBAN or rule the tenant does not have, a closed period) is
+// recorded in the rejection store, and the statement's reconciliation then
+// shows the difference.
+//
 // # Senders
 //
 // The ledger takes each command only from the services entitled to send
@@ -121,14 +144,19 @@ const (
 	InvoiceSubjects      = "o2c.*.ingestion.invoice.ingested"
 	CreditNoteSubjects   = "o2c.*.ingestion.credit-note.ingested"
 	CancellationSubjects = "o2c.*.ingestion.invoice-cancellation.ingested"
+	// BankTransactionSubjects carry ingestion.v1.BankTransactionReceived.
+	BankTransactionSubjects = "o2c.*.ingestion.bank-transaction.received"
+	// BankStatementSubjects carry ingestion.v1.BankStatementReceived.
+	BankStatementSubjects = "o2c.*.ingestion.bank-statement.received"
 )
 
 // IngestedSubjects returns the filters of the ledger's consumer of
-// ingestion's stream: invoices, credit notes and cancellations, read
-// through one consumer so that they are booked in the order ingestion
-// accepted them.
+// ingestion's stream: invoices, credit notes and cancellations, bank
+// transactions and statements, read through one consumer so that they are
+// booked in the order ingestion emitted them (a statement after its
+// transactions).
 func IngestedSubjects() []string {
-	return []string{InvoiceSubjects, CreditNoteSubjects, CancellationSubjects}
+	return []string{InvoiceSubjects, CreditNoteSubjects, CancellationSubjects, BankTransactionSubjects, BankStatementSubjects}
 }
 
 // CommandSources returns the services whose streams the ledger reads
@@ -284,6 +312,63 @@ func money(m *commonv1.Money) *commonv1.Money {
 	return &commonv1.Money{MinorUnits: m.GetMinorUnits(), Currency: m.GetCurrency()}
 }
 
+// BankTransactionCommand returns the RecordBankTransaction command of a
+// bank transaction, and false when it books nothing (books unset, or a
+// status other than BOOK). The counter follows the classification; the
+// booking date is the value date when the bank gave none. The entry's text
+// is the bank's booking text only: remittance information may name
+// people, and the ledger's events are kept for good.
+func BankTransactionCommand(tx *ingestionv1.BankTransactionReceived) (*ledgerv1.RecordBankTransaction, bool) {
+	if !tx.GetBooks() || tx.GetStatus() != "" && tx.GetStatus() != "BOOK" {
+		return nil, false
+	}
+	cmd := &ledgerv1.RecordBankTransaction{
+		Tenant: tx.GetTenant(), IdempotencyKey: "bank-transaction:" + tx.GetTransactionId(), TransactionId: tx.GetTransactionId(),
+		Iban: tx.GetAccountIban(), Amount: money(tx.GetAmount()), BookingDate: tx.GetBookingDate(), ValueDate: tx.GetValueDate(),
+		Text: tx.GetBookingText(),
+	}
+	if cmd.BookingDate == nil {
+		cmd.BookingDate = tx.GetValueDate()
+	}
+	switch tx.GetClassification() {
+	case ingestionv1.BankTransactionClassification_BANK_TRANSACTION_CLASSIFICATION_RECEIPT,
+		ingestionv1.BankTransactionClassification_BANK_TRANSACTION_CLASSIFICATION_RETURN:
+		cmd.Counter = ledgerv1.BankCounter_BANK_COUNTER_UNIDENTIFIED_RECEIPTS
+	case ingestionv1.BankTransactionClassification_BANK_TRANSACTION_CLASSIFICATION_OUTGOING_CLASSIFIED:
+		cmd.Counter, cmd.Rule = ledgerv1.BankCounter_BANK_COUNTER_OUTGOING_RULE, tx.GetRule()
+	case ingestionv1.BankTransactionClassification_BANK_TRANSACTION_CLASSIFICATION_OUTGOING_UNCLASSIFIED:
+		cmd.Counter = ledgerv1.BankCounter_BANK_COUNTER_UNIDENTIFIED_PAYMENTS
+	}
+	return cmd, true
+}
+
+// StatementCommand returns the RecordStatementBalance command of a bank
+// statement, and false when it records nothing (not a final statement, or
+// no closing booked balance). The closing date is the statement's end
+// date when the bank gave no balance date; the opening balance is dated
+// on the statement's start date, else on its closing date (the event
+// carries no date of the opening balance itself).
+func StatementCommand(st *ingestionv1.BankStatementReceived) (*ledgerv1.RecordStatementBalance, bool) {
+	if st.GetKind() != ingestionv1.BankStatementKind_BANK_STATEMENT_KIND_FINAL || !st.GetHasClosingBooked() {
+		return nil, false
+	}
+	cmd := &ledgerv1.RecordStatementBalance{
+		Tenant: st.GetTenant(), IdempotencyKey: "bank-statement:" + st.GetStatementKey(), StatementKey: st.GetStatementKey(),
+		Iban: st.GetAccountIban(), ClosingBalance: money(st.GetClosingBooked()), ClosingDate: st.GetClosingDate(),
+		StatementId: st.GetStatementId(), Sequence: st.GetSequence(),
+	}
+	if cmd.ClosingDate == nil {
+		cmd.ClosingDate = st.GetToDate()
+	}
+	if st.GetHasOpeningBooked() {
+		cmd.OpeningBalance, cmd.OpeningDate = money(st.GetOpeningBooked()), st.GetFromDate()
+		if cmd.OpeningDate == nil {
+			cmd.OpeningDate = cmd.GetClosingDate()
+		}
+	}
+	return cmd, true
+}
+
 // BookInvoice is the handler of ingested invoices.
 func (b *Booker) BookInvoice(ctx context.Context, msg bus.Msg) error {
 	ev, err := relay.DecodeMsg(msg.Header, msg.Data, nil)
@@ -299,8 +384,9 @@ func (b *Booker) BookInvoice(ctx context.Context, msg bus.Msg) error {
 
 // BookIngested is the handler of ingestion's events the ledger books
 // (IngestedSubjects): an invoice as RegisterInvoice, a credit note or
-// cancellation as IssueCreditNote (see the package comment). Any other
-// event is rejected as invalid.
+// cancellation as IssueCreditNote, a bank transaction as
+// RecordBankTransaction and a final statement as RecordStatementBalance
+// (see the package comment). Any other event is rejected as invalid.
 func (b *Booker) BookIngested(ctx context.Context, msg bus.Msg) error {
 	ev, err := relay.DecodeMsg(msg.Header, msg.Data, nil)
 	if err != nil {
@@ -313,6 +399,18 @@ func (b *Booker) BookIngested(ctx context.Context, msg bus.Msg) error {
 		return b.bookCredit(ctx, ev, "credit note", p.GetCreditNoteNumber(), p.GetInvoiceNumber(), CreditNoteCommand(p))
 	case *ingestionv1.InvoiceCancellationIngested:
 		return b.bookCredit(ctx, ev, "cancellation", p.GetCancellationNumber(), p.GetInvoiceNumber(), CancellationCommand(p))
+	case *ingestionv1.BankTransactionReceived:
+		cmd, ok := BankTransactionCommand(p)
+		if !ok {
+			return nil
+		}
+		return b.bookBank(ctx, ev, "bank transaction", p.GetTransactionId(), cmd)
+	case *ingestionv1.BankStatementReceived:
+		cmd, ok := StatementCommand(p)
+		if !ok {
+			return nil
+		}
+		return b.bookBank(ctx, ev, "statement", p.GetStatementKey(), cmd)
 	}
 	return bus.Permanent(fmt.Errorf("event %s on %s is a %s, which the ledger does not book", ev.EventID, msg.Subject, ev.Type))
 }
@@ -344,6 +442,21 @@ func (b *Booker) bookCredit(ctx context.Context, ev eventstore.Event, kind, numb
 			fault.Detail{Code: "invoice_not_booked", Document: number})
 	}
 	return fault.WithDetail(fmt.Errorf("book %s %s of invoice %s: %w", kind, number, invoice, err), fault.Detail{Document: number})
+}
+
+// bookBank books cmd, the command of the bank transaction or statement
+// (kind) document.
+func (b *Booker) bookBank(ctx context.Context, ev eventstore.Event, kind, document string, cmd interface {
+	proto.Message
+	GetTenant() string
+}) error {
+	if err := b.checkTenant(cmd.GetTenant(), document); err != nil {
+		return fmt.Errorf("book %s %s: %w", kind, document, err)
+	}
+	if _, err := b.Commands.Execute(ctx, cmd, ingestedMeta(ctx, ev)); err != nil {
+		return fault.WithDetail(fmt.Errorf("book %s %s: %w", kind, document, err), fault.Detail{Document: document})
+	}
+	return nil
 }
 
 // ingestedMeta is the metadata of a command booked for ingestion's event ev.

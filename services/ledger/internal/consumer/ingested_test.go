@@ -56,11 +56,12 @@ func twoRates(net19, net7 int64) []*shopv1.VatTotal {
 }
 
 // TestIngestedSubjectsAreTheRelays checks that the consumer's filters are
-// the subjects ingestion's relay publishes the three events on.
+// the subjects ingestion's relay publishes the five events on.
 func TestIngestedSubjectsAreTheRelays(t *testing.T) {
 	t.Parallel()
 	var got []string
-	for _, m := range []proto.Message{&ingestionv1.InvoiceIngested{}, &ingestionv1.CreditNoteIngested{}, &ingestionv1.InvoiceCancellationIngested{}} {
+	for _, m := range []proto.Message{&ingestionv1.InvoiceIngested{}, &ingestionv1.CreditNoteIngested{}, &ingestionv1.InvoiceCancellationIngested{},
+		&ingestionv1.BankTransactionReceived{}, &ingestionv1.BankStatementReceived{}} {
 		got = append(got, "o2c.*.ingestion."+bus.EventName(string(m.ProtoReflect().Descriptor().FullName())))
 	}
 	if diff := cmp.Diff(got, IngestedSubjects()); diff != "" {
