@@ -94,7 +94,11 @@ type ImportRequest struct {
 	//
 	//	*ImportRequest_Header
 	//	*ImportRequest_Chunk
-	Part          isImportRequest_Part `protobuf_oneof:"part"`
+	Part isImportRequest_Part `protobuf_oneof:"part"`
+	// Tenant id, the same on every message of the stream (the server's
+	// access check reads it from each message, chunks included); must be
+	// one of the caller's tenants.
+	Tenant        string `protobuf:"bytes,3,opt,name=tenant,proto3" json:"tenant,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -154,12 +158,19 @@ func (x *ImportRequest) GetChunk() *ImportChunk {
 	return nil
 }
 
+func (x *ImportRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
 type isImportRequest_Part interface {
 	isImportRequest_Part()
 }
 
 type ImportRequest_Header struct {
-	// The first message: which file for which tenant.
+	// The first message: which file.
 	Header *ImportHeader `protobuf:"bytes,1,opt,name=header,proto3,oneof"`
 }
 
@@ -175,7 +186,7 @@ func (*ImportRequest_Chunk) isImportRequest_Part() {}
 // ImportHeader describes the file that follows.
 type ImportHeader struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Tenant id; must be one of the caller's tenants.
+	// Tenant id: empty, or the same as ImportRequest.tenant.
 	Tenant string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
 	// File name, for the import record and the events' provenance (the
 	// server keeps the base name only).
@@ -937,10 +948,11 @@ var File_o2c_ingestion_v1_import_proto protoreflect.FileDescriptor
 
 const file_o2c_ingestion_v1_import_proto_rawDesc = "" +
 	"\n" +
-	"\x1do2c/ingestion/v1/import.proto\x12\x10o2c.ingestion.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x88\x01\n" +
+	"\x1do2c/ingestion/v1/import.proto\x12\x10o2c.ingestion.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa0\x01\n" +
 	"\rImportRequest\x128\n" +
 	"\x06header\x18\x01 \x01(\v2\x1e.o2c.ingestion.v1.ImportHeaderH\x00R\x06header\x125\n" +
-	"\x05chunk\x18\x02 \x01(\v2\x1d.o2c.ingestion.v1.ImportChunkH\x00R\x05chunkB\x06\n" +
+	"\x05chunk\x18\x02 \x01(\v2\x1d.o2c.ingestion.v1.ImportChunkH\x00R\x05chunk\x12\x16\n" +
+	"\x06tenant\x18\x03 \x01(\tR\x06tenantB\x06\n" +
 	"\x04part\"o\n" +
 	"\fImportHeader\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1b\n" +
