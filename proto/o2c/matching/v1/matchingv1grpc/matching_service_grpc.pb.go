@@ -43,8 +43,8 @@ const (
 // Payments are named by tenant and payment id (the bank transaction's
 // transaction_id, or "<transaction_id>/<n>" for a part of a split). A
 // mutating request may carry the version it saw (Exception.version); when
-// the payment changed since, it fails with ABORTED instead of overwriting
-// a colleague's decision.
+// the payment changed since, it fails with FAILED_PRECONDITION instead of
+// overwriting a colleague's decision.
 //
 // Callers authenticate (a client certificate or a bearer token; see
 // libs/auth): every RPC answers UNAUTHENTICATED without valid credentials
@@ -69,40 +69,40 @@ type MatchingServiceClient interface {
 	// ConfirmProposal books one of the payment's proposals as it stands.
 	// Codes: NOT_FOUND for an unknown payment; INVALID_ARGUMENT for an index
 	// outside the proposals; FAILED_PRECONDITION when the payment is not
-	// OPEN or PARKED, or the proposal no longer fits what is open on its
-	// items; ABORTED when expected_version is stale.
+	// OPEN or PARKED or changed since expected_version, or the proposal no
+	// longer fits what is open on its items.
 	ConfirmProposal(ctx context.Context, in *v1.ConfirmProposalRequest, opts ...grpc.CallOption) (*v1.ConfirmProposalResponse, error)
 	// MatchManually books the payment on the items and amounts given, the
 	// rest as the difference kind given within the tenant's limits, or a
 	// return as the return of the payment named. Codes: NOT_FOUND for an
 	// unknown payment, item or returned payment; INVALID_ARGUMENT for an
 	// allocation that is not positive, in another currency or of another
-	// debtor, for a missing or wrongly signed difference kind; FAILED_PRECONDITION
-	// when the payment is not OPEN or PARKED, an allocation exceeds what is
-	// open, the difference exceeds the tenant's limit for its kind, or the
-	// returned payment is not booked; ABORTED when expected_version is
-	// stale.
+	// debtor, for a missing or wrongly signed difference kind;
+	// FAILED_PRECONDITION when the payment is not OPEN or PARKED or changed
+	// since expected_version, an allocation exceeds what is open, the
+	// difference exceeds the tenant's limit for its kind, or the returned
+	// payment is not booked.
 	MatchManually(ctx context.Context, in *v1.MatchManuallyRequest, opts ...grpc.CallOption) (*v1.MatchManuallyResponse, error)
 	// Split splits the payment into parts; each part gets the engine's
 	// proposals for its amount (and is booked at once when the engine is
 	// sure). Codes: NOT_FOUND for an unknown payment; INVALID_ARGUMENT when
 	// there are fewer than two or more than 100 parts, a part is zero, of
 	// the wrong sign or currency, or the parts do not sum to the payment;
-	// FAILED_PRECONDITION when the payment is not OPEN or PARKED; ABORTED
-	// when expected_version is stale.
+	// FAILED_PRECONDITION when the payment is not OPEN or PARKED or changed
+	// since expected_version.
 	Split(ctx context.Context, in *v1.SplitRequest, opts ...grpc.CallOption) (*v1.SplitResponse, error)
 	// Park sets the payment aside with a note; it stays in the queue.
 	// Codes: NOT_FOUND for an unknown payment; INVALID_ARGUMENT without a
-	// note; FAILED_PRECONDITION when the payment is not OPEN or PARKED;
-	// ABORTED when expected_version is stale.
+	// note; FAILED_PRECONDITION when the payment is not OPEN or PARKED or
+	// changed since expected_version.
 	Park(ctx context.Context, in *v1.ParkRequest, opts ...grpc.CallOption) (*v1.ParkResponse, error)
 	// Unmatch undoes the booking of a matched payment: it sends the ledger
 	// a ReverseEntry of the payment's journal entry (which reopens the items
 	// it cleared) and puts the payment back in the queue with fresh
 	// proposals. Codes: NOT_FOUND for an unknown payment; INVALID_ARGUMENT
-	// without a reason; FAILED_PRECONDITION when the payment is not MATCHED,
-	// is a return, or the ledger has not booked it yet; ABORTED when
-	// expected_version is stale.
+	// without a reason; FAILED_PRECONDITION when the payment is not MATCHED
+	// or changed since expected_version, is a return, or the ledger has not
+	// booked it yet.
 	Unmatch(ctx context.Context, in *v1.UnmatchRequest, opts ...grpc.CallOption) (*v1.UnmatchResponse, error)
 }
 
@@ -198,8 +198,8 @@ func (c *matchingServiceClient) Unmatch(ctx context.Context, in *v1.UnmatchReque
 // Payments are named by tenant and payment id (the bank transaction's
 // transaction_id, or "<transaction_id>/<n>" for a part of a split). A
 // mutating request may carry the version it saw (Exception.version); when
-// the payment changed since, it fails with ABORTED instead of overwriting
-// a colleague's decision.
+// the payment changed since, it fails with FAILED_PRECONDITION instead of
+// overwriting a colleague's decision.
 //
 // Callers authenticate (a client certificate or a bearer token; see
 // libs/auth): every RPC answers UNAUTHENTICATED without valid credentials
@@ -224,40 +224,40 @@ type MatchingServiceServer interface {
 	// ConfirmProposal books one of the payment's proposals as it stands.
 	// Codes: NOT_FOUND for an unknown payment; INVALID_ARGUMENT for an index
 	// outside the proposals; FAILED_PRECONDITION when the payment is not
-	// OPEN or PARKED, or the proposal no longer fits what is open on its
-	// items; ABORTED when expected_version is stale.
+	// OPEN or PARKED or changed since expected_version, or the proposal no
+	// longer fits what is open on its items.
 	ConfirmProposal(context.Context, *v1.ConfirmProposalRequest) (*v1.ConfirmProposalResponse, error)
 	// MatchManually books the payment on the items and amounts given, the
 	// rest as the difference kind given within the tenant's limits, or a
 	// return as the return of the payment named. Codes: NOT_FOUND for an
 	// unknown payment, item or returned payment; INVALID_ARGUMENT for an
 	// allocation that is not positive, in another currency or of another
-	// debtor, for a missing or wrongly signed difference kind; FAILED_PRECONDITION
-	// when the payment is not OPEN or PARKED, an allocation exceeds what is
-	// open, the difference exceeds the tenant's limit for its kind, or the
-	// returned payment is not booked; ABORTED when expected_version is
-	// stale.
+	// debtor, for a missing or wrongly signed difference kind;
+	// FAILED_PRECONDITION when the payment is not OPEN or PARKED or changed
+	// since expected_version, an allocation exceeds what is open, the
+	// difference exceeds the tenant's limit for its kind, or the returned
+	// payment is not booked.
 	MatchManually(context.Context, *v1.MatchManuallyRequest) (*v1.MatchManuallyResponse, error)
 	// Split splits the payment into parts; each part gets the engine's
 	// proposals for its amount (and is booked at once when the engine is
 	// sure). Codes: NOT_FOUND for an unknown payment; INVALID_ARGUMENT when
 	// there are fewer than two or more than 100 parts, a part is zero, of
 	// the wrong sign or currency, or the parts do not sum to the payment;
-	// FAILED_PRECONDITION when the payment is not OPEN or PARKED; ABORTED
-	// when expected_version is stale.
+	// FAILED_PRECONDITION when the payment is not OPEN or PARKED or changed
+	// since expected_version.
 	Split(context.Context, *v1.SplitRequest) (*v1.SplitResponse, error)
 	// Park sets the payment aside with a note; it stays in the queue.
 	// Codes: NOT_FOUND for an unknown payment; INVALID_ARGUMENT without a
-	// note; FAILED_PRECONDITION when the payment is not OPEN or PARKED;
-	// ABORTED when expected_version is stale.
+	// note; FAILED_PRECONDITION when the payment is not OPEN or PARKED or
+	// changed since expected_version.
 	Park(context.Context, *v1.ParkRequest) (*v1.ParkResponse, error)
 	// Unmatch undoes the booking of a matched payment: it sends the ledger
 	// a ReverseEntry of the payment's journal entry (which reopens the items
 	// it cleared) and puts the payment back in the queue with fresh
 	// proposals. Codes: NOT_FOUND for an unknown payment; INVALID_ARGUMENT
-	// without a reason; FAILED_PRECONDITION when the payment is not MATCHED,
-	// is a return, or the ledger has not booked it yet; ABORTED when
-	// expected_version is stale.
+	// without a reason; FAILED_PRECONDITION when the payment is not MATCHED
+	// or changed since expected_version, is a return, or the ledger has not
+	// booked it yet.
 	Unmatch(context.Context, *v1.UnmatchRequest) (*v1.UnmatchResponse, error)
 	mustEmbedUnimplementedMatchingServiceServer()
 }
