@@ -31,7 +31,9 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newCredentialsCmd())
 	root.AddCommand(newDebtorsCmd())
 	root.AddCommand(newPendingCmd())
+	root.AddCommand(newImportCmd(), newImportsCmd())
 	root.AddCommand(newBenchCmd())
+	root.AddCommand(newMatchCmd())
 	bindCredentials(root)
 	return root
 }
