@@ -1,8 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"io"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -83,7 +86,7 @@ func newLedgerCmd() *cobra.Command {
 	var f ledgerFlags
 	cmd := &cobra.Command{
 		Use:   "ledger",
-		Short: "Ledger reports (balances, statements, trial balance, journal) and manual bookings (opening balances, debtor merge)",
+		Short: "Ledger reports (balances, statements, trial balance, journal, bank reconciliation) and manual bookings (opening balances, debtor merge)",
 		Long: `ledger asks the ledger's LedgerQueryService for reports and prints them as
 tables, and books what an operator books by hand: opening balances from the
 previous system and the merge of a duplicate debtor. Every report pages through
@@ -91,7 +94,8 @@ all of its rows. Dates are YYYY-MM-DD (effective dates); a report's --known-at
 (RFC 3339) shows the books as the ledger knew them at that time.`,
 	}
 	f.bind(cmd)
-	cmd.AddCommand(newLedgerBalanceCmd(&f), newLedgerStatementCmd(&f), newLedgerTrialBalanceCmd(&f), newLedgerJournalCmd(&f), newLoadOpeningCmd(&f), newMergeDebtorCmd(&f))
+	cmd.AddCommand(newLedgerBalanceCmd(&f), newLedgerStatementCmd(&f), newLedgerTrialBalanceCmd(&f), newLedgerJournalCmd(&f),
+		newBankReconciliationCmd(&f), newLoadOpeningCmd(&f), newMergeDebtorCmd(&f))
 	return cmd
 }
 
@@ -304,4 +308,68 @@ func newLedgerJournalCmd(f *ledgerFlags) *cobra.Command {
 	cmd.Flags().StringVar(&recordedTo, "recorded-to", "", "latest recorded time (RFC 3339); default --known-at")
 	f.bindKnownAt(cmd)
 	return cmd
+}
+
+func newBankReconciliationCmd(f *ledgerFlags) *cobra.Command {
+	var iban string
+	cmd := &cobra.Command{
+		Use:   "bank-reconciliation --tenant T [--iban IBAN]",
+		Short: "Compare each bank statement's closing balance with the bank account in the books",
+		Long: `bank-reconciliation lists every bank statement whose closing balance the ledger
+recorded (the final statements ingestion imported) with the bank's closing
+balance, the balance of the bank account's G/L account over every line
+effective on or before the closing date, and the difference. A difference
+means a transaction is missing or was booked twice, or a booking outside the
+bank import touched the bank account; o2c verify fails on it too. Exit status
+1 when a statement does not reconcile.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var recs []*ledgerv1.BankReconciliation
+			err := f.run(cmd, func(ctx context.Context, c ledgerv1grpc.LedgerQueryServiceClient) error {
+				resp, err := c.ListBankReconciliations(ctx, &ledgerv1.ListBankReconciliationsRequest{Tenant: f.tenant, Iban: iban})
+				recs = resp.GetReconciliations()
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if !printBankReconciliations(cmd.OutOrStdout(), recs) {
+				return exitCode(1)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&iban, "iban", "", "IBAN of one bank account; default every bank account")
+	return cmd
+}
+
+// printBankReconciliations writes a table of bank reconciliations, one row
+// per statement, and a line saying whether they all reconcile, which it
+// reports.
+func printBankReconciliations(w io.Writer, recs []*ledgerv1.BankReconciliation) bool {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "IBAN\tACCOUNT\tSTATEMENT\tSEQ\tCLOSING DATE\tBANK SAYS\tBOOKED\tDIFFERENCE\tCUR")
+	off := 0
+	for _, r := range recs {
+		cur := r.GetExpected().GetCurrency()
+		diff := table.Money(r.GetDifference().GetMinorUnits(), cur)
+		if r.GetDifference().GetMinorUnits() != 0 {
+			off++
+			diff += " !"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%12s\t%12s\t%12s\t%s\n", r.GetIban(), r.GetAccount(), cmp.Or(r.GetStatementId(), r.GetStatementKey()),
+			r.GetSequence(), table.Date(r.GetClosingDate()), table.Money(r.GetExpected().GetMinorUnits(), cur),
+			table.Money(r.GetBooked().GetMinorUnits(), cur), diff, cur)
+	}
+	tw.Flush()
+	switch {
+	case len(recs) == 0:
+		fmt.Fprintln(w, "no bank statement recorded")
+	case off == 0:
+		fmt.Fprintf(w, "%s, all reconciled: the books equal the bank's closing balances\n", table.Count(len(recs), "statement"))
+	default:
+		fmt.Fprintf(w, "%s, %d NOT RECONCILED (marked !): a transaction is missing or booked twice, or another booking touched the bank account\n",
+			table.Count(len(recs), "statement"), off)
+	}
+	return off == 0
 }

@@ -28,7 +28,7 @@ func newVerifyCmd() *cobra.Command {
 	var af anchorFlags
 	cmd := &cobra.Command{
 		Use:   "verify [--database-url URL] [--schema S]... [--anchors-file PATH | --anchors-nats URL] [--anchor-public-key KEY]",
-		Short: "Check the event stores' hash chains and anchors, rebuild the ledger's read models and check its invariants",
+		Short: "Check the event stores' hash chains and anchors, rebuild the ledger's read models and check its invariants and bank reconciliation",
 		Long: `verify checks, reading the database and changing nothing, that the books are
 what their events say:
 
@@ -42,12 +42,17 @@ what their events say:
      that is rolled back, and compares them row by row with the stored ones;
   4. the accounting invariants: every entry balances, the trial balance
      balances, the receivables control account (1400) equals the sum of the
-     debtor personal accounts, and each debtor's open items equal its account.
+     debtor personal accounts, and each debtor's open items equal its account;
+  5. the bank reconciliation: for every bank statement whose closing balance
+     the ledger recorded, the bank account's balance as of the closing date
+     equals it (o2c ledger bank-reconciliation shows each statement).
 
 It prints one line per check and schema; a broken chain names its first
 broken link (stream, version, event id, expected and stored value), differing
-read models name the table and the rows missing or extra, and a breached
-invariant names the tenant, currency and difference.
+read models name the table and the rows missing or extra, a breached
+invariant names the tenant, currency and difference, and a statement that
+does not reconcile names the statement, IBAN, both balances and the
+difference.
 
 A hash chain cannot show that the last events of a stream, or a whole stream,
 were deleted. The services therefore write signed anchors (the version and
@@ -69,7 +74,8 @@ or the whole anchor store.
 
 Without anchors verify says that deleted tails cannot be detected. Exit
 status 1 when any chain is broken, the anchors do not match, the read models
-differ from a rebuild or an invariant is breached.`,
+differ from a rebuild, an invariant is breached or a bank statement does not
+reconcile.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dbURL == "" {
