@@ -2,9 +2,10 @@
 // everything shops publish (it takes the shop events consumer.EventTypes
 // names and rejects the rest), serves the RejectionService (package
 // rejection), the IngestionService (the same shop events in batches, each
-// answered at once) and the DebtorService (erasure and export of a
-// debtor's master data; package rpc) over gRPC and relays the accepted
-// events from the event store to JetStream. main.go runs it as a
+// answered at once), the DebtorService (erasure and export of a debtor's
+// master data) and the ImportService (bank files and settlement reports,
+// package intake; package rpc) over gRPC and relays the accepted events
+// from the event store to JetStream. main.go runs it as a
 // process; `o2c demo` runs it in-process beside the other services.
 package service
 
@@ -31,6 +32,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/tenants"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/consumer"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/erasure"
+	"github.com/o2c-platform/o2c/services/ingestion/internal/intake"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/invoice"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/postgres"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/rpc"
@@ -60,6 +62,10 @@ type Options struct {
 	// SweepInterval is how often held messages are swept (see
 	// consumer.Processor.Sweep); zero means a minute.
 	SweepInterval time.Duration
+	// MaxImportSize is the largest bank file or settlement report the
+	// ImportService takes, in bytes; zero means rpc.DefaultMaxImportSize
+	// (512 MiB).
+	MaxImportSize int64
 }
 
 // sweepInterval is d, or a minute for zero.
@@ -180,10 +186,10 @@ func (c LedgerClient) Dial() (*grpc.ClientConn, error) {
 // are read and rejected (see TestWidenedFilterKeepsThePosition).
 const Durable = "ingestion-invoices"
 
-// Errors is ingestion's classification of its own errors: the invoice
-// and shop domains' and the tenants file's sentinels (an unknown tenant
-// is not found).
-var Errors = fault.Chain(invoice.Errors.Classify, shop.Errors.Classify, erasure.Errors.Classify, tenants.Errors.Classify)
+// Errors is ingestion's classification of its own errors: the invoice,
+// shop, erasure and import (intake) domains' and the tenants file's
+// sentinels (an unknown tenant is not found).
+var Errors = fault.Chain(invoice.Errors.Classify, shop.Errors.Classify, erasure.Errors.Classify, intake.Errors.Classify, tenants.Errors.Classify)
 
 // Ingestion is an ingestion service that has been set up and not yet served.
 type Ingestion struct {
@@ -206,7 +212,7 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 	if opt.Tenants == nil {
 		return nil, errors.New("no tenants file: ingestion without one has no tenants to accept messages for (set O2C_TENANTS, or Options.Tenants in process)")
 	}
-	policy, err := auth.Merge(rpc.DebtorPolicy, rpc.IngestionPolicy)
+	policy, err := auth.Merge(rpc.DebtorPolicy, rpc.IngestionPolicy, rpc.ImportPolicy)
 	if err != nil {
 		return nil, err
 	}
@@ -236,6 +242,13 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 	// One code path behind both doors: the IngestionService hands each
 	// event to the consumer's processor.
 	ingestionv1grpc.RegisterIngestionServiceServer(h.GRPC, &rpc.IngestionService{Processor: proc, Classify: h.Classify})
+	// Bank files and settlement reports: the ImportService and the drop
+	// folder share one importer.
+	imports := postgres.NewImports(h.Pool, h.Events)
+	importer := &intake.Importer{Store: imports, Tenants: opt.Tenants}
+	ingestionv1grpc.RegisterImportServiceServer(h.GRPC, &rpc.ImportService{
+		Importer: importer, Store: imports, Tenants: opt.Tenants, Classify: h.Classify, Log: log, MaxSize: opt.MaxImportSize,
+	})
 	if err := h.Consume(ctx, bus.Consumer{
 		Stream: bus.ShopStream, Durable: Durable, FilterSubjects: []string{consumer.ShopSubjects},
 	}, proc.Process); err != nil {
