@@ -169,7 +169,9 @@ func (imp *importer) file(ctx context.Context, name string) (*ingestionv1.Import
 		return nil, err
 	}
 	header := &ingestionv1.ImportHeader{Tenant: imp.tenant, FileName: filepath.Base(name), Size: fi.Size(), Format: imp.format}
-	if err := stream.Send(&ingestionv1.ImportRequest{Part: &ingestionv1.ImportRequest_Header{Header: header}}); err != nil {
+	// Every message names the tenant: the server's access check reads it
+	// from each one.
+	if err := stream.Send(&ingestionv1.ImportRequest{Tenant: imp.tenant, Part: &ingestionv1.ImportRequest_Header{Header: header}}); err != nil {
 		return nil, closeAndRecv(stream, err)
 	}
 	p := newProgress(imp.progress, filepath.Base(name), fi.Size())
@@ -177,7 +179,7 @@ func (imp *importer) file(ctx context.Context, name string) (*ingestionv1.Import
 	for {
 		n, rerr := f.Read(buf)
 		if n > 0 {
-			chunk := &ingestionv1.ImportRequest{Part: &ingestionv1.ImportRequest_Chunk{Chunk: &ingestionv1.ImportChunk{Data: buf[:n]}}}
+			chunk := &ingestionv1.ImportRequest{Tenant: imp.tenant, Part: &ingestionv1.ImportRequest_Chunk{Chunk: &ingestionv1.ImportChunk{Data: buf[:n]}}}
 			if err := stream.Send(chunk); err != nil {
 				p.clear()
 				return nil, closeAndRecv(stream, err)

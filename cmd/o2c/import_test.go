@@ -27,9 +27,10 @@ import (
 
 // received is one file as the fake ImportService received it.
 type received struct {
-	header *ingestionv1.ImportHeader
-	data   []byte
-	chunks []int
+	header  *ingestionv1.ImportHeader
+	tenants []string // of every message
+	data    []byte
+	chunks  []int
 }
 
 // fakeImports is an ImportService that answers a file starting with
@@ -61,6 +62,10 @@ func (f *fakeImports) Import(stream grpc.ClientStreamingServer[ingestionv1.Impor
 		if err != nil {
 			return err
 		}
+		if req.GetTenant() == "" {
+			return status.Error(codes.PermissionDenied, "a message without a tenant")
+		}
+		r.tenants = append(r.tenants, req.GetTenant())
 		switch p := req.GetPart().(type) {
 		case *ingestionv1.ImportRequest_Header:
 			if r.header != nil {
@@ -153,6 +158,11 @@ func TestImportStreamsEachFileInChunks(t *testing.T) {
 	want := &ingestionv1.ImportHeader{Tenant: "acme", FileName: "big.xml", Size: int64(len(big)), Format: "camt"}
 	if got.header.GetTenant() != want.Tenant || got.header.GetFileName() != want.FileName || got.header.GetSize() != want.Size || got.header.GetFormat() != want.Format {
 		t.Errorf("header %v, want %v", got.header, want)
+	}
+	for i, tn := range got.tenants {
+		if tn != "acme" {
+			t.Errorf("message %d names tenant %q, want every message to name acme", i, tn)
+		}
 	}
 	if string(got.data) != big {
 		t.Errorf("received %d bytes that differ from the file's %d", len(got.data), len(big))
