@@ -1,0 +1,245 @@
+package engine
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// ambiguityMargin is how close (in points) another set's score may come to
+// the best one's before the best is proposed rather than booked: where
+// several item sets fit about equally, a person decides.
+const ambiguityMargin = 5
+
+// rank orders hypotheses best first: by score before capping at 100, then
+// those whose items the text names all, fewer items, older items, and
+// finally by items for a stable order.
+func rank(a, b *hyp) int {
+	if c := cmp.Compare(b.raw(), a.raw()); c != 0 {
+		return c
+	}
+	if a.allRef != b.allRef {
+		if a.allRef {
+			return -1
+		}
+		return 1
+	}
+	if c := cmp.Compare(len(a.items), len(b.items)); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.due, b.due); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.key, b.key)
+}
+
+// raw is the score before it is capped at 100. A bonus for being the only
+// fitting set counts only when the payer is identified as the debtor.
+func (h *hyp) raw() int {
+	bonus := h.bonus
+	if h.debPts <= 0 && h.market != originMarket {
+		bonus = 0
+	}
+	return h.refPts + h.debPts + h.amtPts + bonus
+}
+
+func (m *matcher) decide() Decision {
+	for _, h := range m.hyps {
+		m.score(h)
+	}
+	for _, h := range m.hyps {
+		if h.fit.kind < fitUnder || h.market == originMarket {
+			continue
+		}
+		for _, o := range m.hyps {
+			if o == h || o.debtor != h.debtor || !o.fit.kind.close() {
+				continue
+			}
+			if h.fit.kind == fitOver && subset(h.items, o.items) {
+				// More was paid than these items ask, and these items with
+				// others fit exactly: the others are what the rest pays.
+				h.amtPts -= 20
+				h.score = min(100, max(0, h.raw()))
+			}
+			if h.noAuto == "" {
+				h.noAuto = "another set of the debtor's items fits the amount"
+			}
+		}
+		if h.noAuto == "" && h.fit.kind == fitOver && !h.allRef && m.otherOpen(h) {
+			h.noAuto = "the debtor has other open items the rest may be for"
+		}
+	}
+	for _, h := range m.hyps {
+		if h.noAuto != "" {
+			continue
+		}
+		for _, a := range h.fit.allocs {
+			for _, pp := range m.e.pending[a.item] {
+				if pp.amount == m.amount {
+					h.noAuto = "payment " + pp.id + " of the same amount was proposed for " + m.itemNumber(a.item) + " (paid twice?)"
+				}
+			}
+		}
+	}
+	slices.SortStableFunc(m.hyps, rank)
+	if len(m.hyps) == 0 || m.hyps[0].score < m.e.r.ProposeThreshold {
+		return m.unmatched()
+	}
+	best := m.hyps[0]
+	rivals := 0
+	for _, h := range m.hyps[1:] {
+		if h.raw() >= best.raw()-ambiguityMargin {
+			rivals++
+		}
+	}
+	d := Decision{Payment: m.p, Kind: Proposed, Score: best.score}
+	parts := m.explain(best)
+	switch {
+	case rivals > 0:
+		d.Score = min(d.Score, m.e.r.AutoThreshold-1)
+		if rivals == 1 {
+			parts = append(parts, "but another item set fits as well")
+		} else {
+			parts = append(parts, fmt.Sprintf("but %d other item sets fit as well", rivals))
+		}
+	case best.noAuto != "":
+		d.Score = min(d.Score, m.e.r.AutoThreshold-1)
+		if !strings.Contains(best.fit.note, best.noAuto) {
+			parts = append(parts, "not automatic: "+best.noAuto)
+		}
+	case best.score >= m.e.r.AutoThreshold:
+		d.Kind = Auto
+	}
+	m.fill(&d.Debtor, &d.Allocations, &d.Difference, best)
+	d.Explanation = strings.Join(parts, ", ") + fmt.Sprintf(" → %d", d.Score)
+	if d.Kind == Auto {
+		ev := m.evidence(best.debtor)
+		d.learn = best.market == originItems && best.allRef && best.refPts >= 65 && ev.conflict == ""
+		return d
+	}
+	for _, h := range m.hyps[1:] {
+		if len(d.Alternatives) == 4 {
+			break
+		}
+		if h.score <= 0 {
+			continue
+		}
+		p := Proposal{Score: min(h.score, d.Score)}
+		m.fill(&p.Debtor, &p.Allocations, &p.Difference, h)
+		p.Explanation = strings.Join(m.explain(h), ", ") + fmt.Sprintf(" → %d", p.Score)
+		d.Alternatives = append(d.Alternatives, p)
+	}
+	return d
+}
+
+// subset reports whether every element of a is in b.
+func subset(a, b []int32) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+// otherOpen reports whether h's debtor has open items in the payment's
+// currency beyond h's.
+func (m *matcher) otherOpen(h *hyp) bool {
+	for _, idx := range m.e.debtors[h.debtor].items {
+		it := &m.e.items[idx]
+		if !it.removed && it.cur == m.cur && m.sign*it.open > 0 && !slices.Contains(h.items, idx) {
+			return true
+		}
+	}
+	return false
+}
+
+// fill sets a decision's or proposal's debtor, allocations and difference
+// from h.
+func (m *matcher) fill(debtor *string, allocs *[]Allocation, diff **Difference, h *hyp) {
+	*debtor = m.e.debtors[h.debtor].id
+	out := make([]Allocation, 0, len(h.fit.allocs))
+	for _, a := range h.fit.allocs {
+		out = append(out, Allocation{Item: m.e.items[a.item].id, Amount: a.amount})
+	}
+	*allocs = out
+	if k := h.fit.diffKind(); k != "" && h.fit.diff != 0 {
+		*diff = &Difference{Kind: k, Amount: h.fit.diff}
+	}
+}
+
+// explain lists what a clerk needs to know of h: what named the items (or
+// how they were found), how the amount fits, who the payer is.
+func (m *matcher) explain(h *hyp) []string {
+	var parts []string
+	switch {
+	case h.market != originItems:
+		parts = append(parts, h.named)
+		if h.bonusBy != "" && h.market == originDuplicate {
+			parts = append(parts, h.bonusBy)
+		}
+	case h.refPart != "":
+		parts = append(parts, h.refPart)
+	case h.label != "":
+		l := h.label
+		if h.bonusBy != "" && h.debPts > 0 {
+			l = h.bonusBy
+		}
+		if len(h.items) == 1 {
+			l += " (" + m.itemNumber(h.items[0]) + ")"
+		}
+		parts = append(parts, l)
+	}
+	parts = append(parts, h.fit.note)
+	if h.market != originMarket {
+		ev := m.evidence(h.debtor)
+		switch {
+		case ev.why != "":
+			parts = append(parts, ev.why)
+		default:
+			parts = append(parts, "payer not identified as debtor "+m.e.debtors[h.debtor].id)
+		}
+		if ev.conflict != "" {
+			parts = append(parts, ev.conflict)
+		}
+	}
+	return parts
+}
+
+// unmatched is the decision when nothing is worth proposing: it still
+// names the debtor when the payer is identified, and says why nothing fits.
+func (m *matcher) unmatched() Decision {
+	e := m.e
+	d := Decision{Payment: m.p, Kind: Unmatched}
+	var parts []string
+	amount := fmtAmount(m.amount, m.p.Amount.Currency)
+	bestDeb, bestPts := int32(-1), 24
+	for _, di := range m.candidates() {
+		if ev := m.evidence(di); ev.pts > bestPts && ev.conflict == "" {
+			bestDeb, bestPts = di, ev.pts
+		}
+	}
+	if len(m.settled) > 0 {
+		h := m.settled[0]
+		parts = append(parts, m.itemNumber(h.item)+" in "+h.source+" is already paid (paid twice?)")
+		if bestDeb < 0 {
+			bestDeb = e.items[h.item].debtor
+		}
+	}
+	if bestDeb >= 0 {
+		d.Debtor = e.debtors[bestDeb].id
+		parts = append(parts, m.evidence(bestDeb).why+", but no open item of the debtor fits "+amount)
+	}
+	if len(m.hyps) > 0 {
+		best := m.hyps[0]
+		d.Score = best.score
+		guess := strings.Join(m.explain(best), ", ")
+		parts = append(parts, fmt.Sprintf("best guess (%s) scores below %d", guess, e.r.ProposeThreshold))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "no open item named in the text or fitting "+amount+", payer not known")
+	}
+	d.Explanation = strings.Join(parts, "; ") + fmt.Sprintf(" → %d", d.Score)
+	return d
+}

@@ -1,0 +1,714 @@
+package engine
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// hyp is one way to apply the payment: a debtor and a set of its items
+// with their fit, and the points that make its score.
+type hyp struct {
+	debtor int32
+	items  []int32
+	fit    fitResult
+	// label says how a set no text named was found, for the explanation.
+	label string
+	// named is set for a marketplace settlement: "" or how the text named it.
+	market  int
+	named   string
+	bonus   int
+	bonusBy string
+	noAuto  string
+
+	refPts, debPts, amtPts int
+	refPart                string
+	allRef                 bool
+	score                  int
+	key                    string
+	due                    int64
+}
+
+// The origins of a hypothesis: a set of open items, a marketplace
+// settlement, or a payment for items already paid (kept as credit).
+const (
+	originItems = iota
+	originMarket
+	originDuplicate
+)
+
+// maxCandidates is the most items of one debtor a subset search looks at.
+const maxCandidates = 24
+
+// collect builds the hypotheses: a marketplace payout's settlements, the
+// candidate debtors' named and fitting items, and failing those the items
+// whose open amount equals the payment.
+func (m *matcher) collect() {
+	if rule := m.marketplaceRule(); rule >= 0 {
+		m.marketplaceHyps(rule)
+	}
+	tried := map[int32]bool{}
+	try := func(di int32) {
+		if !tried[di] && len(tried) < 8 {
+			tried[di] = true
+			m.buildFor(di)
+		}
+	}
+	for _, di := range m.candidates() {
+		try(di)
+	}
+	if !m.closeFit() && !m.nameDone {
+		for _, di := range m.nameSearch() {
+			try(di)
+		}
+	}
+	if !m.closeFit() {
+		m.duplicate()
+	}
+	if !m.closeFit() && len(m.hits) == 0 {
+		ids := slices.Clone(m.e.amounts.get(amountKey(m.cur, m.amount), m.one[:0]))
+		if len(ids) <= 30 {
+			for _, idx := range ids {
+				try(m.e.items[idx].debtor)
+			}
+		}
+	}
+}
+
+// duplicate adds, for a payment whose text names an item that is already
+// paid, the hypothesis that it pays it again: nothing to allocate, the
+// whole amount kept as the debtor's credit balance.
+func (m *matcher) duplicate() {
+	e := m.e
+	for _, hit := range m.settled {
+		it := &e.items[hit.item]
+		if !hit.q.strong() || m.sign < 0 || it.amount <= 0 {
+			continue
+		}
+		cur := e.currencies[m.cur]
+		h := &hyp{debtor: it.debtor, market: originDuplicate, refPts: 65, allRef: true,
+			named: m.describeHit(hit) + " in " + hit.source + " is paid already",
+			fit:   fitResult{kind: fitOver, diff: m.amount, note: fmtAmount(m.amount, cur) + " kept as credit balance (paid twice?)"}}
+		if it.amount == m.amount {
+			h.bonus, h.bonusBy = 25, "the amount it was paid with"
+			h.fit.note = "same amount as the item, " + h.fit.note
+		}
+		m.record(h)
+	}
+	if len(m.settled) > 0 || m.sign < 0 {
+		return
+	}
+	for _, i := range e.byAmt[m.amount] {
+		r := &e.paid[i]
+		if r.kind != Auto && r.kind != Confirmed || len(r.allocs) == 0 || r.reversed || r.p.Amount.Currency != e.currencies[m.cur] {
+			continue
+		}
+		di, ok := e.debIdx[r.debtor]
+		if !ok || !m.evidence(di).strong {
+			continue
+		}
+		h := &hyp{debtor: di, market: originDuplicate, refPts: 40,
+			named: "same amount as payment " + r.p.ID + " of the debtor, which paid " + r.allocs[0].Item + " already",
+			fit:   fitResult{kind: fitOver, diff: m.amount, note: fmtAmount(m.amount, e.currencies[m.cur]) + " kept as credit balance (paid twice?)"}}
+		h.bonus = 25
+		m.record(h)
+	}
+}
+
+// closeFit reports whether some hypothesis so far fits closely.
+func (m *matcher) closeFit() bool {
+	for _, h := range m.hyps {
+		if h.fit.kind.close() {
+			return true
+		}
+	}
+	return false
+}
+
+// buildFor adds the hypotheses for one debtor: the items the text names
+// (together, each alone, subsets of them, and them plus other items when
+// the payment is larger), then, unless the named items already fit, sets
+// found from the debtor's open items by amount.
+func (m *matcher) buildFor(di int32) {
+	e := m.e
+	d := &e.debtors[di]
+	var pos, neg []int32
+	big := len(d.items) > 2000
+	if !big {
+		for _, idx := range d.items {
+			it := &e.items[idx]
+			if it.removed || it.cur != m.cur || it.open == 0 {
+				continue
+			}
+			if m.sign*it.open > 0 {
+				pos = append(pos, idx)
+			} else {
+				neg = append(neg, idx)
+			}
+		}
+		slices.SortFunc(pos, func(a, b int32) int {
+			ia, ib := &e.items[a], &e.items[b]
+			if c := cmp.Compare(ia.due, ib.due); c != 0 {
+				return c
+			}
+			if c := cmp.Compare(ia.issue, ib.issue); c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
+		})
+	}
+	var refs []int32
+	for _, h := range m.hits {
+		if e.items[h.item].debtor == di {
+			refs = append(refs, h.item)
+		}
+	}
+	K := e.r.MaxSubsetSize
+	if len(refs) > 0 {
+		if len(refs) <= K {
+			m.add(di, refs, true, "")
+		}
+		if len(refs) > 1 {
+			for _, idx := range refs {
+				m.add(di, []int32{idx}, true, "")
+			}
+			var posRefs []int32
+			for _, idx := range refs {
+				if m.sign*e.items[idx].open > 0 {
+					posRefs = append(posRefs, idx)
+				}
+			}
+			if len(posRefs) > 2 {
+				m.search(di, posRefs, nil, "")
+			}
+		}
+		var sum int64
+		for _, idx := range refs {
+			sum = saturate(sum, m.sign*e.items[idx].open)
+		}
+		if sum < m.target && len(refs) < K && len(pos) > 0 {
+			var others []int32
+			for _, idx := range pos {
+				if !slices.Contains(refs, idx) {
+					others = append(others, idx)
+				}
+			}
+			m.truncated = false
+			start := len(m.hyps)
+			m.search(di, others, refs, "with other open items of the debtor")
+			var closeSets []*hyp
+			for _, h := range m.hyps[start:] {
+				if h.fit.kind.close() {
+					closeSets = append(closeSets, h)
+				}
+			}
+			if len(closeSets) == 1 && !m.truncated {
+				closeSets[0].bonus, closeSets[0].bonusBy = 20, "the only open items completing the total"
+			}
+		}
+	}
+	if m.namedFit(di) {
+		return
+	}
+	if big {
+		for _, idx := range slices.Clone(e.amounts.get(amountKey(m.cur, m.amount), m.one[:0])) {
+			if e.items[idx].debtor == di {
+				m.add(di, []int32{idx}, false, "open item of that amount")
+			}
+		}
+		return
+	}
+	m.debtorWide(di, pos, neg)
+}
+
+// namedFit reports whether a set of named items of the debtor fits closely
+// or within the tolerances.
+func (m *matcher) namedFit(di int32) bool {
+	for _, h := range m.hyps {
+		if h.debtor != di || h.market != originItems || h.fit.kind > fitFee {
+			continue
+		}
+		all := true
+		for _, idx := range h.items {
+			if i, ok := m.hitIdx[idx]; !ok || m.hits[i].q == qTypo && h.fit.kind != fitExact {
+				all = false
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+// debtorWide finds sets of the debtor's open items by amount alone: all of
+// them, the oldest ones, single items and combinations. When exactly one
+// set fits closely (and the search saw every combination), that
+// uniqueness adds to its score.
+func (m *matcher) debtorWide(di int32, pos, neg []int32) {
+	if len(pos) == 0 {
+		return
+	}
+	start := len(m.hyps)
+	K := m.e.r.MaxSubsetSize
+	all := append(slices.Clone(pos), neg...)
+	if len(all) > 1 && len(all) <= K {
+		m.add(di, all, false, fmt.Sprintf("all %d open items of the debtor", len(all)))
+	}
+	for k := 1; k < len(pos) && k <= K; k++ {
+		if r, ok := m.fit(pos[:k], false); ok && r.kind.close() {
+			label := fmt.Sprintf("the %d oldest open items", k)
+			if k == 1 {
+				label = "the oldest open item"
+			}
+			m.addFit(di, pos[:k], r, label)
+		}
+	}
+	for _, idx := range pos {
+		if r, ok := m.fit([]int32{idx}, false); ok && r.kind != fitOver {
+			m.addFit(di, []int32{idx}, r, "open item of that amount")
+		}
+	}
+	truncatedBefore := m.truncated
+	m.truncated = false
+	if len(pos) > 1 {
+		m.search(di, pos, nil, "")
+	}
+	complete := !m.truncated && len(pos) <= maxCandidates
+	m.truncated = m.truncated || truncatedBefore
+	var closeSets, discSets, feeSets []*hyp
+	for _, h := range m.hyps[start:] {
+		switch h.fit.kind {
+		case fitExact, fitRounding:
+			closeSets = append(closeSets, h)
+		case fitDiscount:
+			discSets = append(discSets, h)
+		case fitFee, fitFX, fitUnder:
+			feeSets = append(feeSets, h)
+		}
+	}
+	natural := func(h *hyp) bool {
+		return len(h.items) == 1 || strings.HasPrefix(h.label, "all ") || strings.HasPrefix(h.label, "the ")
+	}
+	switch {
+	case !complete:
+	case len(closeSets) == 1:
+		h := closeSets[0]
+		h.bonus, h.bonusBy = 15, "the only combination of that amount"
+		if natural(h) || len(pos) <= 12 {
+			h.bonus = 30
+		}
+		if natural(h) {
+			h.bonusBy = "the only fitting set"
+		}
+		if len(h.items) == 1 {
+			h.bonusBy = "the only open item of that amount"
+		}
+	case len(closeSets) > 1:
+		if h := m.earliestDue(closeSets); h != nil {
+			h.bonus = 15
+			if m.evidence(di).strong {
+				h.bonus = 30
+			}
+			h.bonusBy = fmt.Sprintf("the earliest due of %d open items of that amount (§366 BGB)", len(closeSets))
+		}
+	case len(discSets) == 1:
+		h := discSets[0]
+		h.bonus, h.bonusBy = 15, "the only fitting set"
+		if natural(h) || len(pos) <= 12 {
+			h.bonus = 25
+		}
+	case len(discSets) == 0 && len(feeSets) == 1:
+		feeSets[0].bonus, feeSets[0].bonusBy = 10, "the only fitting set"
+	}
+	if len(m.hyps) == start {
+		var total int64
+		for _, idx := range all {
+			total = saturate(total, m.sign*m.e.items[idx].open)
+		}
+		if m.target < m.sign*m.e.items[pos[0]].open {
+			label := "the oldest open item"
+			if len(pos) == 1 {
+				label = "the only open item of the debtor"
+			}
+			if h := m.add(di, pos[:1], true, label); h != nil {
+				h.noAuto = "a partial payment naming no item"
+				if len(pos) == 1 {
+					h.bonus, h.bonusBy = 30, label
+				}
+			}
+		} else if m.target > total {
+			if h := m.add(di, all, false, fmt.Sprintf("all %d open items of the debtor", len(all))); h != nil {
+				h.noAuto = "more than the debtor owes"
+			}
+		}
+	}
+}
+
+// earliestDue returns, of sets that are each one item of the same open
+// amount, the one due first (then issued first) when it is the only one:
+// without a named item §366 BGB applies a payment to the claim due first.
+// It returns nil when the sets differ otherwise or two tie.
+func (m *matcher) earliestDue(sets []*hyp) *hyp {
+	e := m.e
+	var best *hyp
+	tie := false
+	for _, h := range sets {
+		if len(h.items) != 1 || e.items[h.items[0]].open != e.items[sets[0].items[0]].open {
+			return nil
+		}
+		if best == nil {
+			best = h
+			continue
+		}
+		a, b := &e.items[h.items[0]], &e.items[best.items[0]]
+		switch {
+		case a.due < b.due || (a.due == b.due && a.issue < b.issue):
+			best, tie = h, false
+		case a.due == b.due && a.issue == b.issue:
+			tie = true
+		}
+	}
+	if tie {
+		return nil
+	}
+	return best
+}
+
+// add fits the items S and records the hypothesis; nil when they do not
+// fit or the same allocations were recorded before.
+func (m *matcher) add(di int32, S []int32, allowPartial bool, label string) *hyp {
+	r, ok := m.fit(S, allowPartial)
+	if !ok {
+		return nil
+	}
+	return m.addFit(di, S, r, label)
+}
+
+// addFit records a fitted set; nil when the same allocations were
+// recorded before.
+func (m *matcher) addFit(di int32, S []int32, r fitResult, label string) *hyp {
+	h := &hyp{debtor: di, items: slices.Clone(S), fit: r, label: label}
+	if len(S) > 1 && r.kind == fitPartial {
+		h.noAuto = "a partial payment of several items"
+	}
+	if kept, fresh := m.record(h); fresh {
+		return kept
+	}
+	return nil
+}
+
+// record keeps h unless the same allocations are already there; it
+// returns the hypothesis kept and whether it is h.
+func (m *matcher) record(h *hyp) (*hyp, bool) {
+	var b strings.Builder
+	as := slices.Clone(h.fit.allocs)
+	slices.SortFunc(as, func(a, b alloc) int { return cmp.Compare(a.item, b.item) })
+	for _, a := range as {
+		b.WriteString(strconv.Itoa(int(a.item)))
+		b.WriteByte(':')
+		b.WriteString(strconv.FormatInt(a.amount, 10))
+		b.WriteByte(' ')
+	}
+	b.WriteString(string(h.fit.diffKind()))
+	h.key = b.String()
+	for _, a := range h.fit.allocs {
+		h.due += int64(m.e.items[a.item].due)
+	}
+	if i, ok := m.keys[h.key]; ok {
+		old := m.hyps[i]
+		if h.market > old.market || (h.market == old.market && h.label == "" && old.label != "") {
+			m.hyps[i] = h
+			return h, true
+		}
+		return old, false
+	}
+	m.keys[h.key] = len(m.hyps)
+	m.hyps = append(m.hyps, h)
+	return h, true
+}
+
+// score sums a hypothesis's points: how well the text names its items, how
+// surely the payer is its debtor, how the amount fits, and whether it is
+// the only set that fits.
+func (m *matcher) score(h *hyp) {
+	if h.market != originMarket {
+		h.debPts = m.evidence(h.debtor).pts
+	}
+	if h.market == originItems {
+		h.refPts, h.refPart, h.allRef = m.refPoints(h)
+	}
+	h.amtPts = amountPoints[h.fit.kind]
+	if h.market == originDuplicate {
+		h.amtPts = 0
+	}
+	h.score = min(100, max(0, h.raw()))
+}
+
+// refPoints is how well the texts name the items of h.
+func (m *matcher) refPoints(h *hyp) (pts int, part string, all bool) {
+	covered, minQ := 0, qStructured
+	var names []string
+	for _, idx := range h.items {
+		i, ok := m.hitIdx[idx]
+		if !ok {
+			continue
+		}
+		hit := m.hits[i]
+		if hit.q == qTypo && h.fit.kind != fitExact {
+			continue
+		}
+		covered++
+		minQ = min(minQ, hit.q)
+		names = append(names, m.describeHit(hit))
+	}
+	n := len(h.items)
+	switch {
+	case covered == 0:
+	case covered == n:
+		all = true
+		switch minQ {
+		case qStructured:
+			pts = 70
+		case qExact, qNormalized:
+			pts = 65
+		case qCut, qTypo:
+			pts = 50
+		default:
+			pts = 45
+		}
+	default:
+		pts = 25
+		if minQ.strong() {
+			pts = 30
+		}
+		pts += 25 * covered / n
+	}
+	for _, hit := range m.hits {
+		if hit.q.strong() && m.e.items[hit.item].debtor == h.debtor && !slices.Contains(h.items, hit.item) {
+			pts -= 15
+			break
+		}
+	}
+	if covered > 0 {
+		src := ""
+		for _, idx := range h.items {
+			if i, ok := m.hitIdx[idx]; ok {
+				src = m.hits[i].source
+				break
+			}
+		}
+		if len(names) > 3 {
+			names = append(names[:3], fmt.Sprintf("%d more", len(names)-3))
+		}
+		part = strings.Join(names, ", ") + " in " + src
+		if covered < n {
+			part += fmt.Sprintf(" (%d of %d items named)", covered, n)
+		}
+	}
+	return pts, part, all
+}
+
+// describeHit says what the text said and which item that is.
+func (m *matcher) describeHit(h refHit) string {
+	number := m.itemNumber(h.item)
+	switch h.q {
+	case qTypo:
+		return h.text + " read as " + number + " (one digit off, amount equal)"
+	case qCut:
+		return h.text + " (cut off) = " + number
+	case qStructured, qExact:
+		if strings.EqualFold(strings.Join(strings.Fields(h.text), ""), strings.Join(strings.Fields(number), "")) {
+			return number
+		}
+	}
+	if h.text == number {
+		return number
+	}
+	return h.text + " = " + number
+}
+
+// search adds the combinations of cands (with forced always in) whose
+// total fits the payment, exactly, with a cash discount or within the
+// tolerances. It looks at no more than maxCandidates items (cands is
+// ordered by priority) and a bounded number of nodes per payment.
+func (m *matcher) search(di int32, cands, forced []int32, label string) {
+	e := m.e
+	K := e.r.MaxSubsetSize - len(forced)
+	if K <= 0 {
+		return
+	}
+	var fsum int64
+	for _, idx := range forced {
+		fsum = saturate(fsum, m.sign*e.items[idx].open)
+	}
+	a := m.target - fsum
+	if a <= 0 {
+		return
+	}
+	var c []int32
+	for _, idx := range cands {
+		if m.sign*e.items[idx].open > 0 && !slices.Contains(forced, idx) {
+			c = append(c, idx)
+		}
+	}
+	if len(c) > maxCandidates {
+		c = c[:maxCandidates]
+		m.truncated = true
+	}
+	if len(c) == 0 {
+		return
+	}
+	tol := &e.r.Tolerance
+	over := max(tol.RoundingMinor, e.r.feeLimit(a+tol.AbsoluteMinor), e.r.WriteOffLimitMinor)
+	under := tol.RoundingMinor
+	if e.currencies[m.cur] != e.r.HomeCurrency {
+		fx := e.r.fxLimit(a)
+		over, under = max(over, fx), max(under, fx)
+	}
+	vals := make([]int64, len(c))
+	for i, idx := range c {
+		vals[i] = m.sign * e.items[idx].open
+	}
+	try := func(vals []int64, lo, hi int64) {
+		sols, complete := subsetSums(vals, lo, hi, K, &m.budget, 24)
+		if !complete {
+			m.truncated = true
+		}
+		for _, mask := range sols {
+			S := slices.Clone(forced)
+			for i := range c {
+				if mask&(1<<i) != 0 {
+					S = append(S, c[i])
+				}
+			}
+			if r, ok := m.fit(S, false); ok && r.kind != fitOver {
+				l := label
+				if l == "" {
+					l = fmt.Sprintf("%d open items found by their total", len(S))
+				}
+				m.addFit(di, S, r, l)
+			}
+		}
+	}
+	try(vals, a-under, a+over)
+	disc := make([]int64, len(c))
+	hasDisc := false
+	for i, idx := range c {
+		disc[i] = vals[i]
+		it := &e.items[idx]
+		if it.discBP > 0 && it.until != noDay && m.day != noDay && m.day <= it.until+int32(e.r.CashDiscountGraceDays) {
+			if x, err := mulDiv(vals[i], int64(it.discBP)); err == nil && x > 0 {
+				disc[i] -= x
+				hasDisc = true
+			}
+		}
+	}
+	if hasDisc {
+		slack := int64(min(K, len(c)))
+		try(disc, a-slack, a+slack)
+	}
+}
+
+// mulDiv is v * bp / 10000 rounded half away from zero.
+func mulDiv(v, bp int64) (int64, error) {
+	x := v / 10000 * bp
+	r := v % 10000 * bp
+	q := r / 10000
+	if r%10000 >= 5000 {
+		q++
+	}
+	return x + q, nil
+}
+
+// subsetSums returns bit masks of subsets of vals (all positive) with at
+// most maxN members whose sum lies in [lo, hi], at most maxSols of them,
+// visiting no more nodes than *budget allows (and using them up). complete
+// is false when the budget or maxSols cut the search short. When the
+// payment is more than half of all items together it searches the
+// complement instead, which is the smaller search.
+func subsetSums(vals []int64, lo, hi int64, maxN int, budget *int, maxSols int) (sols []uint64, complete bool) {
+	n := len(vals)
+	if n == 0 || n > 64 {
+		return nil, n == 0
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(vals[b], vals[a]) })
+	var total int64
+	for _, v := range vals {
+		total = saturate(total, v)
+	}
+	complement := lo > total/2 && n > 8
+	minN := 0
+	if complement {
+		lo, hi = total-hi, total-lo
+		minN, maxN = n-maxN, n
+	}
+	sorted := make([]int64, n)
+	suffix := make([]int64, n+1)
+	for i, o := range order {
+		sorted[i] = vals[o]
+	}
+	for i := n - 1; i >= 0; i-- {
+		suffix[i] = saturate(suffix[i+1], sorted[i])
+	}
+	complete = true
+	var full uint64
+	if n == 64 {
+		full = ^uint64(0)
+	} else {
+		full = 1<<n - 1
+	}
+	var rec func(i int, sum int64, cnt int, mask uint64)
+	rec = func(i int, sum int64, cnt int, mask uint64) {
+		if !complete {
+			return
+		}
+		if *budget <= 0 {
+			complete = false
+			return
+		}
+		*budget--
+		if sum >= lo && sum <= hi && cnt >= minN && cnt > 0 {
+			var out uint64
+			for k := range n {
+				if mask&(1<<k) != 0 {
+					out |= 1 << order[k]
+				}
+			}
+			if complement {
+				out = ^out & full
+			}
+			if out != 0 {
+				sols = append(sols, out)
+				if len(sols) >= maxSols {
+					complete = false
+					return
+				}
+			}
+		}
+		if cnt == maxN {
+			return
+		}
+		for j := i; j < n; j++ {
+			if cnt+1+(n-j-1) < minN || sum+suffix[j] < lo {
+				break
+			}
+			if sum+sorted[j] > hi {
+				continue
+			}
+			rec(j+1, sum+sorted[j], cnt+1, mask|1<<j)
+		}
+	}
+	if lo <= 0 && hi >= 0 && complement && minN <= 0 {
+		// Every item: the empty complement.
+		sols = append(sols, full)
+	}
+	rec(0, 0, 0, 0)
+	return sols, complete
+}

@@ -1,0 +1,609 @@
+package engine
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/o2c-platform/o2c/libs/money"
+)
+
+// matcher is the work of one Match call.
+type matcher struct {
+	e      *Engine
+	p      Payment
+	amount int64 // signed, as paid
+	sign   int64 // 1 for money received, -1 for money out
+	target int64 // sign * amount: what the items must add up to, positive
+	cur    uint16
+	day    int32
+	payer  nameInfo
+	iban   string
+
+	hits     []refHit
+	hitIdx   map[int32]int
+	settled  []refHit
+	settle   []string // settlement ids (full forms) named in the text
+	custHits []custHit
+	ev       map[int32]*debtorEv
+
+	nameDone   bool
+	nameCands  []int32
+	nameUnique int32
+
+	hyps      []*hyp
+	keys      map[string]int
+	budget    int
+	truncated bool
+	forms     map[int32]*[3]forms
+	one       [1]int32
+}
+
+// refHit is an open item a text names.
+type refHit struct {
+	item   int32
+	q      quality
+	text   string
+	source string
+	pos    int
+}
+
+// custHit is a debtor whose customer number a text names.
+type custHit struct {
+	debtor int32
+	q      quality
+	text   string
+}
+
+// searchBudget bounds the subset-search nodes one payment may visit.
+const searchBudget = 60000
+
+// Match decides what payment p pays: the debtor, the open items and
+// amounts, the difference, a score and a one-line explanation. It changes
+// nothing; Apply books the decision, and must be called (in input order)
+// before the next payment is matched against the same items.
+func (e *Engine) Match(p Payment) Decision {
+	m := &matcher{
+		e: e, p: p, amount: p.Amount.Minor, sign: 1,
+		day: dayOf(p.date()), payer: parseName(p.CounterpartyName), iban: normIBAN(p.CounterpartyIBAN),
+		hitIdx: map[int32]int{}, ev: map[int32]*debtorEv{}, keys: map[string]int{}, budget: searchBudget,
+		forms: map[int32]*[3]forms{}, nameUnique: -1,
+	}
+	if reason := m.invalid(); reason != "" {
+		return Decision{Payment: p, Kind: Unmatched, Explanation: reason}
+	}
+	if m.amount < 0 {
+		m.sign = -1
+	}
+	m.target = m.sign * m.amount
+	cur, ok := e.curIdx[p.Amount.Currency]
+	if !ok {
+		return Decision{Payment: p, Kind: Unmatched,
+			Explanation: "no open item is in " + p.Amount.Currency + " → 0"}
+	}
+	m.cur = cur
+	if m.isReturn() {
+		return m.matchReturn()
+	}
+	m.findRefs()
+	m.collect()
+	return m.decide()
+}
+
+// invalid says why a payment cannot be matched at all, "" when it can.
+func (m *matcher) invalid() string {
+	switch {
+	case !knownCurrency(m.p.Amount.Currency):
+		return "currency " + m.p.Amount.Currency + " is not an ISO 4217 currency → 0"
+	case !money.InBounds(m.amount) || m.amount == math.MinInt64:
+		return "amount beyond what o2c books → 0"
+	case m.amount == 0:
+		return "amount zero: nothing to apply → 0"
+	}
+	return ""
+}
+
+// itemForms returns the forms of an item's document number, order id and
+// payment reference.
+func (m *matcher) itemForms(idx int32) *[3]forms {
+	if f, ok := m.forms[idx]; ok {
+		return f
+	}
+	it := &m.e.items[idx]
+	var f [3]forms
+	var buf [16]atom
+	for k, s := range [...]string{it.doc, it.order, it.ref} {
+		if s != "" {
+			f[k] = formsOf(atomize(s, buf[:0]))
+		}
+	}
+	m.forms[idx] = &f
+	return &f
+}
+
+// itemNumber is the number a clerk knows an item by.
+func (m *matcher) itemNumber(idx int32) string {
+	it := &m.e.items[idx]
+	for _, s := range [...]string{it.doc, it.order, it.ref} {
+		if s != "" {
+			return s
+		}
+	}
+	return it.id
+}
+
+type source struct {
+	name, text string
+	whole      bool
+}
+
+func (m *matcher) sources() []source {
+	src := []source{{name: "remittance", text: m.p.Remittance}}
+	if id := e2e(m.p.EndToEndID); id != "" {
+		src = append(src, source{name: "end-to-end id", text: id, whole: true})
+	}
+	for _, cr := range m.p.CreditorReferences {
+		if strings.TrimSpace(cr) != "" {
+			src = append(src, source{name: "creditor reference", text: cr, whole: true})
+		}
+	}
+	return src
+}
+
+// findRefs looks for the open items and customer numbers the payment's
+// texts name.
+func (m *matcher) findRefs() {
+	srcs := m.sources()
+	var atoms []atom
+	var texts []string
+	for _, src := range srcs {
+		if strings.TrimSpace(src.text) == "" {
+			continue
+		}
+		if src.whole {
+			f := formsOf(atomize(src.text, atoms[:0]))
+			structured := validRF(f.full) || validQRR(f.digits)
+			f.each(func(form string) { m.lookup(form, strings.TrimSpace(src.text), src.name, structured || form == f.full) })
+		}
+		texts = searchTexts(src.text, texts[:0])
+		for _, variant := range texts {
+			atoms = atomize(variant, atoms[:0])
+			starts := atomStarts(variant, atoms)
+			windows(atoms, func(w window) {
+				text := variant[starts[w.i]:atoms[w.j].end]
+				structured := (atoms[w.i].s == "RF" && validRF(w.forms.full)) || (len(w.forms.digits) == 27 && validQRR(w.forms.digits))
+				w.forms.each(func(form string) {
+					m.lookup(form, text, src.name, structured && form == w.forms.full || structured && form == w.forms.digits)
+					m.lookupCustomer(form, text)
+				})
+			})
+		}
+		for _, re := range m.e.r.numberPatterns {
+			for _, found := range re.FindAllString(strings.ToUpper(src.text), 8) {
+				formsOf(atomize(found, atoms[:0])).each(func(form string) { m.lookup(form, found, src.name, false) })
+			}
+		}
+	}
+	if !m.strongHit() {
+		m.findCut(srcs)
+		m.findTypos(srcs)
+	}
+}
+
+// atomStarts returns the byte offset where each atom starts.
+func atomStarts(s string, atoms []atom) []int {
+	out := make([]int, len(atoms))
+	for i, a := range atoms {
+		out[i] = a.end - len(a.s)
+	}
+	return out
+}
+
+func (m *matcher) strongHit() bool {
+	for _, h := range m.hits {
+		if h.q.strong() {
+			return true
+		}
+	}
+	return false
+}
+
+// bigPosting is the number of items above which a number form is no
+// longer taken as naming items, unless they form one settlement.
+const bigPosting = 40
+
+func (m *matcher) lookup(form, text, src string, structured bool) {
+	e := m.e
+	ids := e.refs.get(e.hash(form), m.one[:0])
+	if len(ids) > bigPosting {
+		if !slices.Contains(m.settle, form) {
+			m.settle = append(m.settle, form)
+		}
+		return
+	}
+	for _, idx := range ids {
+		it := &e.items[idx]
+		if it.removed {
+			continue
+		}
+		f := m.itemForms(idx)
+		q := qNone
+		for k := range f {
+			q = max(q, f[k].compare(form))
+		}
+		if q == qNone {
+			continue
+		}
+		if structured && (form == f[2].full || form == f[2].digits) {
+			q = qStructured
+		}
+		m.addHit(refHit{item: idx, q: q, text: text, source: src})
+	}
+}
+
+func (m *matcher) addHit(h refHit) {
+	it := &m.e.items[h.item]
+	if it.cur != m.cur {
+		return
+	}
+	if it.open == 0 {
+		for _, s := range m.settled {
+			if s.item == h.item {
+				return
+			}
+		}
+		m.settled = append(m.settled, h)
+		return
+	}
+	if i, ok := m.hitIdx[h.item]; ok {
+		if h.q > m.hits[i].q {
+			h.pos = m.hits[i].pos
+			m.hits[i] = h
+		}
+		return
+	}
+	h.pos = len(m.hits)
+	m.hitIdx[h.item] = len(m.hits)
+	m.hits = append(m.hits, h)
+}
+
+func (m *matcher) lookupCustomer(form, text string) {
+	e := m.e
+	var buf [1]int32
+	for _, di := range e.custs.get(e.hash(form), buf[:0]) {
+		q := formsOf(atomize(e.debtors[di].cust, nil)).compare(form)
+		if q == qNone {
+			continue
+		}
+		found := false
+		for k := range m.custHits {
+			if m.custHits[k].debtor == di {
+				found = true
+				if q > m.custHits[k].q {
+					m.custHits[k].q, m.custHits[k].text = q, text
+				}
+			}
+		}
+		if !found {
+			m.custHits = append(m.custHits, custHit{debtor: di, q: q, text: text})
+		}
+	}
+}
+
+// findCut looks for a number cut off at the end of a text the bank
+// truncated: the text's last characters as the start of an item's number.
+func (m *matcher) findCut(srcs []source) {
+	for _, src := range srcs {
+		text := strings.TrimRight(src.text, " ")
+		if !truncated(utf8.RuneCountInString(src.text)) || text == "" || !isAlnum(text[len(text)-1]) {
+			continue
+		}
+		atoms := atomize(text, nil)
+		starts := atomStarts(text, atoms)
+		last := len(atoms) - 1
+		for i := max(0, last-4); i <= last; i++ {
+			if !windowStart(atoms[i]) {
+				continue
+			}
+			f := formsOf(atoms[i:])
+			found := false
+			for _, form := range [...]string{f.full, f.digits} {
+				if len(form) < 5 {
+					continue
+				}
+				ids := m.e.prefix.query(form, 5, nil)
+				if len(ids) == 0 || len(ids) > 5 {
+					continue
+				}
+				for _, idx := range ids {
+					if m.e.items[idx].removed {
+						continue
+					}
+					fs := m.itemForms(idx)
+					for k := range fs {
+						if (len(fs[k].full) > len(form) && strings.HasPrefix(fs[k].full, form)) ||
+							(len(fs[k].digits) > len(form) && strings.HasPrefix(fs[k].digits, form)) {
+							m.addHit(refHit{item: idx, q: qCut, text: text[starts[i]:] + "…", source: src.name})
+							found = true
+							break
+						}
+					}
+				}
+			}
+			if found {
+				break
+			}
+		}
+	}
+}
+
+func isAlnum(c byte) bool { return isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'z') }
+
+// typoLengths are the digit counts of the items' document numbers common
+// enough (at least 5 % of them) to search for with one digit mistyped.
+func (m *matcher) typoLengths() map[int]bool {
+	out := map[int]bool{}
+	for n, c := range m.e.digitLens {
+		if n >= 5 && c*20 >= m.e.numbered {
+			out[n] = true
+		}
+	}
+	return out
+}
+
+// findTypos looks for numbers of the items' shape with one digit
+// substituted or two neighbouring digits swapped. Such a hit counts only
+// when the amount agrees exactly (see hypotheses).
+func (m *matcher) findTypos(srcs []source) {
+	lens := m.typoLengths()
+	tried := 0
+	for _, src := range srcs {
+		atoms := atomize(src.text, nil)
+		starts := atomStarts(src.text, atoms)
+		windows(atoms, func(w window) {
+			d := w.forms.digits
+			if tried >= 8 || (!atoms[w.i].digit && !atoms[w.i+1].digit) {
+				return
+			}
+			ok := lens[len(d)]
+			for _, re := range m.e.r.numberPatterns {
+				if loc := re.FindStringIndex(w.forms.full); loc != nil && loc[0] == 0 && loc[1] == len(w.forms.full) {
+					ok = true
+				}
+			}
+			if !ok {
+				return
+			}
+			tried++
+			text := src.text[starts[w.i]:atoms[w.j].end]
+			b := []byte(d)
+			try := func() {
+				v := string(b)
+				for _, idx := range m.e.refs.get(m.e.hash(v), m.one[:0]) {
+					if m.e.items[idx].removed {
+						continue
+					}
+					fs := m.itemForms(idx)
+					for k := range fs {
+						if fs[k].digits == v {
+							m.addHit(refHit{item: idx, q: qTypo, text: text, source: src.name})
+							break
+						}
+					}
+				}
+			}
+			for i := range b {
+				orig := b[i]
+				for c := byte('0'); c <= '9'; c++ {
+					if c != orig {
+						b[i] = c
+						try()
+					}
+				}
+				b[i] = orig
+				if i+1 < len(b) && b[i] != b[i+1] {
+					b[i], b[i+1] = b[i+1], b[i]
+					try()
+					b[i], b[i+1] = b[i+1], b[i]
+				}
+			}
+		})
+	}
+}
+
+// debtorEv is what identifies a debtor as the payer, in points.
+type debtorEv struct {
+	pts      int
+	why      string
+	strong   bool
+	conflict string
+	sim      float64
+}
+
+func (m *matcher) evidence(di int32) *debtorEv {
+	if ev, ok := m.ev[di]; ok {
+		return ev
+	}
+	e := m.e
+	d := &e.debtors[di]
+	ev := &debtorEv{}
+	strongN := 0
+	consider := func(pts int, why string, strong bool) {
+		if strong {
+			strongN++
+		}
+		if pts > ev.pts {
+			ev.pts, ev.why = pts, why
+			ev.strong = ev.strong || strong
+		}
+	}
+	if r := e.ibans[m.iban]; m.iban != "" && r != nil {
+		if ds := r.debtors(); len(ds) < 3 {
+			switch {
+			case slices.Contains(r.master, di):
+				consider(35, "payer IBAN known for debtor "+d.id, true)
+			case slices.ContainsFunc(r.learned, func(l learnedDebtor) bool { return l.debtor == di }):
+				consider(35, "payer IBAN confirmed for debtor "+d.id+" before", true)
+			case len(ds) > 0:
+				ev.conflict = "payer IBAN belongs to debtor " + e.debtors[ds[0]].id
+			}
+		}
+	}
+	if mid := strings.TrimSpace(m.p.MandateID); mid != "" && slices.Contains(e.mandates[mid], di) {
+		consider(35, "mandate "+mid+" of debtor "+d.id, true)
+	}
+	for _, c := range m.custHits {
+		if c.debtor != di {
+			continue
+		}
+		if c.q.strong() {
+			consider(35, "customer number "+c.text+" of debtor "+d.id+" in remittance", true)
+		} else {
+			consider(15, "customer number "+c.text+" of debtor "+d.id+" in remittance", false)
+		}
+	}
+	if len(m.payer.tokens) > 0 {
+		key := m.payer.key()
+		for _, a := range d.aliases {
+			if a.key() == key {
+				consider(30, "payer name confirmed for debtor "+d.id+" before", true)
+			}
+		}
+		ev.sim = nameSimilarity(m.payer, d.master, e.nameWeight)
+		for _, a := range d.aliases {
+			ev.sim = max(ev.sim, nameSimilarity(m.payer, a, e.nameWeight))
+		}
+		switch s := ev.sim; {
+		case s >= 0.95:
+			consider(30, "payer name equals debtor "+d.id+"'s", false)
+		case s >= 0.85:
+			consider(25, "payer name like debtor "+d.id+"'s", false)
+		case s >= 0.7:
+			consider(18, "payer name similar to debtor "+d.id+"'s", false)
+		case s >= 0.45:
+			consider(8, "payer name shares a name with debtor "+d.id+"'s", false)
+		}
+		if m.nameUnique == di && ev.sim >= 0.95 {
+			ev.pts += 5
+		}
+	}
+	if strongN >= 2 {
+		ev.pts += 5
+	}
+	if ev.conflict != "" {
+		if ev.sim >= 0.7 || ev.strong {
+			ev.pts -= 10
+		} else {
+			ev.pts -= 25
+		}
+	}
+	m.ev[di] = ev
+	return ev
+}
+
+// nameWeight weighs a name token by its rarity among the debtors' names.
+func (e *Engine) nameWeight(t string) float64 {
+	df := len(e.names[t])
+	return 1 + math.Log(float64(len(e.debtors)+1)/float64(df+1))
+}
+
+// nameSearch finds the debtors whose names are most like the payer's,
+// through the index of name tokens (rarest token first).
+func (m *matcher) nameSearch() []int32 {
+	if m.nameDone {
+		return m.nameCands
+	}
+	m.nameDone = true
+	e := m.e
+	var toks []string
+	for _, t := range m.payer.tokens {
+		if len(t) > 1 {
+			toks = append(toks, t)
+		}
+	}
+	slices.SortFunc(toks, func(a, b string) int { return cmp.Compare(len(e.names[a]), len(e.names[b])) })
+	seen := map[int32]bool{}
+	type cand struct {
+		d   int32
+		sim float64
+	}
+	var cands []cand
+	used := 0
+	for _, t := range toks {
+		list := e.names[t]
+		if len(list) == 0 {
+			continue
+		}
+		if len(list) > 3000 || used == 2 {
+			break
+		}
+		used++
+		for _, di := range list {
+			if seen[di] {
+				continue
+			}
+			seen[di] = true
+			d := &e.debtors[di]
+			s := nameSimilarity(m.payer, d.master, e.nameWeight)
+			for _, a := range d.aliases {
+				s = max(s, nameSimilarity(m.payer, a, e.nameWeight))
+			}
+			if s >= 0.45 {
+				cands = append(cands, cand{di, s})
+			}
+		}
+	}
+	slices.SortFunc(cands, func(a, b cand) int {
+		if c := cmp.Compare(b.sim, a.sim); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.d, b.d)
+	})
+	if len(cands) > 0 && cands[0].sim >= 0.95 && (len(cands) == 1 || cands[1].sim < 0.85) {
+		m.nameUnique = cands[0].d
+	}
+	for i := 0; i < len(cands) && i < 5; i++ {
+		m.nameCands = append(m.nameCands, cands[i].d)
+	}
+	return m.nameCands
+}
+
+// candidates returns the debtors worth trying, most evident first: by
+// payer IBAN, mandate, customer number, the named items' debtors, and by
+// name when nothing else identifies one.
+func (m *matcher) candidates() []int32 {
+	e := m.e
+	var out []int32
+	add := func(di int32) {
+		if !slices.Contains(out, di) {
+			out = append(out, di)
+		}
+	}
+	if r := e.ibans[m.iban]; m.iban != "" && r != nil {
+		if ds := r.debtors(); len(ds) < 3 {
+			for _, di := range ds {
+				add(di)
+			}
+		}
+	}
+	if mid := strings.TrimSpace(m.p.MandateID); mid != "" {
+		for _, di := range e.mandates[mid] {
+			add(di)
+		}
+	}
+	for _, c := range m.custHits {
+		add(c.debtor)
+	}
+	identified := len(out) > 0
+	for _, h := range m.hits {
+		add(e.items[h.item].debtor)
+	}
+	if !identified {
+		for _, di := range m.nameSearch() {
+			add(di)
+		}
+	}
+	return out
+}
