@@ -140,8 +140,8 @@ func (s *Imports) Keys(ctx context.Context, tenant string, keys []string) (map[s
 	if len(keys) == 0 {
 		return out, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT key, transaction_id FROM bank_transaction_keys
-		WHERE tenant = $1 AND key = ANY($2)`, tenant, keys)
+	rows, err := s.pool.Query(ctx, `SELECT k.key, t.transaction_id FROM unnest($2::text[]) AS k(key)
+		JOIN bank_transaction_keys t ON t.tenant = $1 AND t.key = k.key`, tenant, keys)
 	if err != nil {
 		return nil, fmt.Errorf("transaction keys: %w", err)
 	}
@@ -159,8 +159,12 @@ func (s *Imports) Keys(ctx context.Context, tenant string, keys []string) (map[s
 // Occurrences implements intake.Store.
 func (s *Imports) Occurrences(ctx context.Context, tenant, account string, fps []string) (map[string]int, error) {
 	out := make(map[string]int)
-	rows, err := s.pool.Query(ctx, `SELECT fingerprint, max(occurrence) FROM bank_transactions
-		WHERE tenant = $1 AND account = $2 AND books AND fingerprint = ANY($3) GROUP BY fingerprint`, tenant, account, fps)
+	// A join, not fingerprint = ANY($3): a plan made while the table was
+	// small would compare every row with every fingerprint.
+	rows, err := s.pool.Query(ctx, `SELECT f.fp, max(t.occurrence)
+		FROM unnest($3::text[]) AS f(fp)
+		JOIN bank_transactions t ON t.tenant = $1 AND t.account = $2 AND t.books AND t.fingerprint = f.fp
+		GROUP BY f.fp`, tenant, account, fps)
 	if err != nil {
 		return nil, fmt.Errorf("fingerprint counts: %w", err)
 	}
@@ -285,17 +289,26 @@ func (s *Imports) Commit(ctx context.Context, b *intake.Batch) (intake.CommitRes
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var batch pgx.Batch
-		for _, t := range b.Transactions {
+		if len(b.Transactions) > 0 {
+			var c txColumns
+			for _, t := range b.Transactions {
+				c.add(t)
+			}
 			batch.Queue(`INSERT INTO bank_transactions (tenant, transaction_id, account, fingerprint, occurrence, books,
 				notice, tx_index, link_ref, entry_amount, booking_date, entry_ref, detail_of, statement_key, file_sha256)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+				SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::bool[], $7::bool[], $8::int[],
+					$9::text[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
 				ON CONFLICT (tenant, transaction_id) DO NOTHING`,
-				b.Tenant, t.ID, t.Account, t.Fingerprint, t.Occurrence, t.Books, t.Notice, t.TxIndex, t.LinkRef,
-				t.EntryAmount, t.BookingDate, t.EntryRef, t.DetailOf, t.Statement, t.FileSHA256)
+				b.Tenant, c.id, c.account, c.fingerprint, c.occurrence, c.books, c.notice, c.txIndex, c.linkRef,
+				c.entryAmount, c.bookingDate, c.entryRef, c.detailOf, c.statement, c.file)
 		}
-		for _, k := range b.Keys {
-			batch.Queue(`INSERT INTO bank_transaction_keys (tenant, key, transaction_id) VALUES ($1, $2, $3)
-				ON CONFLICT DO NOTHING`, b.Tenant, k.Key, k.TransactionID)
+		if len(b.Keys) > 0 {
+			keys, ids := make([]string, len(b.Keys)), make([]string, len(b.Keys))
+			for i, k := range b.Keys {
+				keys[i], ids[i] = k.Key, k.TransactionID
+			}
+			batch.Queue(`INSERT INTO bank_transaction_keys (tenant, key, transaction_id)
+				SELECT $1, * FROM unnest($2::text[], $3::text[]) ON CONFLICT DO NOTHING`, b.Tenant, keys, ids)
 		}
 		for _, l := range b.Links {
 			batch.Queue(`UPDATE bank_transactions SET detail_of = $3
@@ -318,6 +331,26 @@ func (s *Imports) Commit(ctx context.Context, b *intake.Batch) (intake.CommitRes
 		return res, fmt.Errorf("store import rows: %w", err)
 	}
 	return res, nil
+}
+
+// txColumns holds stored transactions column by column, for one INSERT
+// over unnest.
+type txColumns struct {
+	id, account, fingerprint       []string
+	occurrence, txIndex            []int32
+	books, notice                  []bool
+	linkRef, bookingDate, entryRef []string
+	entryAmount                    []int64
+	detailOf, statement, file      []string
+}
+
+func (c *txColumns) add(t intake.StoredTransaction) {
+	c.id, c.account, c.fingerprint = append(c.id, t.ID), append(c.account, t.Account), append(c.fingerprint, t.Fingerprint)
+	c.occurrence, c.txIndex = append(c.occurrence, int32(t.Occurrence)), append(c.txIndex, int32(t.TxIndex))
+	c.books, c.notice = append(c.books, t.Books), append(c.notice, t.Notice)
+	c.linkRef, c.bookingDate, c.entryRef = append(c.linkRef, t.LinkRef), append(c.bookingDate, t.BookingDate), append(c.entryRef, t.EntryRef)
+	c.entryAmount = append(c.entryAmount, t.EntryAmount)
+	c.detailOf, c.statement, c.file = append(c.detailOf, t.DetailOf), append(c.statement, t.Statement), append(c.file, t.FileSHA256)
 }
 
 // Counterparties implements intake.Store.
