@@ -175,8 +175,8 @@ type BankTransactionReceived struct {
 	// is derived from (tenant, account, the parser's fingerprint, the
 	// occurrence of that fingerprint on the account), so the same booking
 	// seen in an intraday report and in the final statement has one id; for
-	// a transaction that does not book, from (tenant, account, format,
-	// statement id or sequence, entry index, transaction index).
+	// a transaction that does not book, from (tenant, statement_key, entry
+	// index, transaction index).
 	TransactionId string `protobuf:"bytes,2,opt,name=transaction_id,json=transactionId,proto3" json:"transaction_id,omitempty"`
 	// IBAN (else the account id as the bank wrote it) of the tenant's
 	// account the statement is for, upper case without spaces.
@@ -190,8 +190,9 @@ type BankTransactionReceived struct {
 	BookingDate *v1.Date `protobuf:"bytes,6,opt,name=booking_date,json=bookingDate,proto3" json:"booking_date,omitempty"`
 	// Value date; unset when the bank gave none.
 	ValueDate *v1.Date `protobuf:"bytes,7,opt,name=value_date,json=valueDate,proto3" json:"value_date,omitempty"`
-	// Entry status as the bank wrote it: BOOK, PDNG, INFO, or empty (MT940
-	// and MT942 entries, which are booked). Only booked transactions book.
+	// Entry status as the bank wrote it: BOOK, PDNG, INFO (BOOK for MT940
+	// and MT942 entries, which have no status). Only booked transactions
+	// book.
 	Status string `protobuf:"bytes,8,opt,name=status,proto3" json:"status,omitempty"`
 	// Whether the entry is a reversal (camt RvslInd, MT940 RC or RD).
 	Reversal bool `protobuf:"varint,9,opt,name=reversal,proto3" json:"reversal,omitempty"`
@@ -616,8 +617,11 @@ type BankStatementReceived struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Tenant id.
 	Tenant string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
-	// Key of the statement: kind, account, statement id and sequence, e.g.
-	// "final/DE89370400440532013000/STMT-1/00001".
+	// Key of the statement: kind (final, intraday, notification), account,
+	// statement id, sequence and date (the closing balance's, else the
+	// opening balance's, else the creation date; banks write the same id
+	// and sequence every day), each path-escaped and joined with "/", e.g.
+	// "final/DE89370400440532013000/STMT-1/00001/2026-03-02".
 	StatementKey string `protobuf:"bytes,2,opt,name=statement_key,json=statementKey,proto3" json:"statement_key,omitempty"`
 	// Final statement, intraday report or notification.
 	Kind BankStatementKind `protobuf:"varint,3,opt,name=kind,proto3,enum=o2c.ingestion.v1.BankStatementKind" json:"kind,omitempty"`
@@ -651,6 +655,7 @@ type BankStatementReceived struct {
 	// The transaction ids this statement books, in file order: new ones and
 	// those already received before (from an intraday report or an earlier
 	// import of the statement), each with the id it was first booked under.
+	// A notification books none.
 	// Empty, with transaction_ids_omitted set, when the statement books more
 	// than 10,000 transactions (the event would not fit a message); then
 	// transaction_count and booked_sum say what it books.

@@ -37,15 +37,17 @@ const (
 // key (see bank.proto). Callers authenticate (libs/auth) and act only for
 // their own tenants.
 type ImportServiceClient interface {
-	// Import reads one file: a header, then the bytes in chunks. The file is
+	// Import reads one file: a header, then the bytes in chunks, each
+	// message carrying the tenant. The file is
 	// read completely before anything is emitted; a file that cannot be read,
 	// or that names an account the tenant has not configured (or in another
 	// currency), is answered REJECTED with the reason and position and
 	// nothing is emitted. The same tenant's file with a SHA-256 imported
-	// before is answered DUPLICATE_FILE. Every call is recorded (ListImports).
+	// before is answered DUPLICATE_FILE. Every call that delivered its whole
+	// file is recorded (ListImports), rejected and duplicate files included.
 	// Retrying after an error is safe: what was stored is found again by its
 	// keys. Codes: INVALID_ARGUMENT (no header first, a second header, no
-	// tenant), UNAUTHENTICATED, PERMISSION_DENIED (not an operator or
+	// file name, a chunk for another tenant), UNAUTHENTICATED, PERMISSION_DENIED (not an operator or
 	// accountant of the tenant), NOT_FOUND (the tenant is not configured),
 	// RESOURCE_EXHAUSTED (the file is larger than the server's limit, which
 	// the message names), UNAVAILABLE (storage failed).
@@ -116,15 +118,17 @@ func (c *importServiceClient) GetCounterparties(ctx context.Context, in *v1.GetC
 // key (see bank.proto). Callers authenticate (libs/auth) and act only for
 // their own tenants.
 type ImportServiceServer interface {
-	// Import reads one file: a header, then the bytes in chunks. The file is
+	// Import reads one file: a header, then the bytes in chunks, each
+	// message carrying the tenant. The file is
 	// read completely before anything is emitted; a file that cannot be read,
 	// or that names an account the tenant has not configured (or in another
 	// currency), is answered REJECTED with the reason and position and
 	// nothing is emitted. The same tenant's file with a SHA-256 imported
-	// before is answered DUPLICATE_FILE. Every call is recorded (ListImports).
+	// before is answered DUPLICATE_FILE. Every call that delivered its whole
+	// file is recorded (ListImports), rejected and duplicate files included.
 	// Retrying after an error is safe: what was stored is found again by its
 	// keys. Codes: INVALID_ARGUMENT (no header first, a second header, no
-	// tenant), UNAUTHENTICATED, PERMISSION_DENIED (not an operator or
+	// file name, a chunk for another tenant), UNAUTHENTICATED, PERMISSION_DENIED (not an operator or
 	// accountant of the tenant), NOT_FOUND (the tenant is not configured),
 	// RESOURCE_EXHAUSTED (the file is larger than the server's limit, which
 	// the message names), UNAVAILABLE (storage failed).
