@@ -848,10 +848,15 @@ type ApplyPayment struct {
 	// Value date; the entry's effective date.
 	ValueDate *v1.Date `protobuf:"bytes,6,opt,name=value_date,json=valueDate,proto3" json:"value_date,omitempty"`
 	// IBAN of the merchant's bank account that received the money. Exactly one
-	// of iban and clearing_account is set.
+	// of iban and clearing_account is set. When the tenant's bank statements
+	// are imported, RecordBankTransaction has already booked the receipt on
+	// the bank account: apply it from clearing_account "unidentified-receipts"
+	// instead, or the money is on the bank account twice.
 	Iban string `protobuf:"bytes,7,opt,name=iban,proto3" json:"iban,omitempty"`
 	// Clearing account name (e.g. "amazon", "paypal") when a marketplace or
-	// payment provider received the money.
+	// payment provider received the money; "unidentified-receipts" for a
+	// bank receipt RecordBankTransaction booked, which matching moves on to
+	// the debtor this way.
 	ClearingAccount string `protobuf:"bytes,8,opt,name=clearing_account,json=clearingAccount,proto3" json:"clearing_account,omitempty"`
 	// Allocations to open items; empty lets the ledger allocate.
 	Allocations []*Allocation `protobuf:"bytes,9,rep,name=allocations,proto3" json:"allocations,omitempty"`
@@ -982,7 +987,12 @@ func (x *ApplyPayment) GetRemittance() string {
 
 // ReturnPayment books a returned direct debit or a chargeback: it reverses
 // the payment's entry and reopens exactly what the payment had cleared,
-// including what a credit balance it created had cleared since.
+// including what a credit balance it created had cleared since. The
+// reversal books on the account the payment was applied from: for a
+// payment applied from "unidentified-receipts", the clearing account,
+// never the bank, whose side of the return RecordBankTransaction books from
+// the statement; a bank fee is booked against the same account, so the
+// clearing account ends at zero when the bank's return includes the fee.
 type ReturnPayment struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Tenant id.
