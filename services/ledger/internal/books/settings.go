@@ -98,7 +98,8 @@ func withBank(c *Config, b tenants.Bank) {
 }
 
 // ConfigsOf checks the ledger section of every tenant of f and returns the
-// function CommanderOptions.Config wants. A tenant f does not list gets
+// function CommanderOptions.Config wants, with the tenant's bank section
+// (bank accounts and outgoing rules) in its chart. A tenant f does not list gets
 // Config{}; callers reject such tenants before they reach the books
 // (tenants.File.Check). The error is a *tenants.FileError naming the file,
 // tenant and field of every problem.

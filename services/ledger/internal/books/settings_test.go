@@ -109,3 +109,39 @@ func TestConfigOfRefusesWhatTheFileCannotHold(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigsOfTakesTheBankSection checks that the bank accounts of a
+// tenant's bank section join the chart's banks (with their currency) beside
+// ledger.banks, and that its outgoing rules give their accounts by name.
+func TestConfigsOfTakesTheBankSection(t *testing.T) {
+	t.Parallel()
+	configs, err := ConfigsOf(tenantstest.Parse(t, []byte(`{"tenants": {
+		"acme": {
+			"ledger": {"banks": {"DE02120300000000202051": "1800"}},
+			"bank": {
+				"accounts": [{"iban": "DE89370400440532013000", "currency": "EUR", "account": "1210", "name": "Hausbank"}],
+				"outgoing_rules": [{"name": "salaries", "remittance": "LOHN", "account": "4120"}]
+			}
+		},
+		"beta": {}}}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	acme := configs("acme").Chart
+	want := map[string]string{"DE02120300000000202051": "1800", "DE89370400440532013000": "1210"}
+	if diff := cmp.Diff(want, acme.Banks); diff != "" {
+		t.Errorf("banks (-want +got):\n%s", diff)
+	}
+	if a, err := acme.Bank("DE89 3704 0044 0532 0130 00"); err != nil || a != "1210" {
+		t.Errorf("bank account by IBAN with spaces = %q, %v; want 1210", a, err)
+	}
+	if cur := acme.BankCurrencies["DE89370400440532013000"]; cur != "EUR" {
+		t.Errorf("currency of the bank account %q, want EUR", cur)
+	}
+	if a, err := acme.OutgoingRule("salaries"); err != nil || a != "4120" {
+		t.Errorf("rule salaries = %q, %v; want 4120", a, err)
+	}
+	if _, err := configs("beta").Chart.OutgoingRule("salaries"); !errors.Is(err, ErrUnknownAccount) {
+		t.Errorf("beta's rule salaries: %v, want ErrUnknownAccount", err)
+	}
+}
