@@ -668,7 +668,10 @@ type Settlement struct {
 	// a reserve is never booked automatically.
 	Reserve *v1.Money `protobuf:"bytes,5,opt,name=reserve,proto3" json:"reserve,omitempty"`
 	// Lines of the report no leg explains (other transactions), summed.
-	Other         *v1.Money `protobuf:"bytes,6,opt,name=other,proto3" json:"other,omitempty"`
+	Other *v1.Money `protobuf:"bytes,6,opt,name=other,proto3" json:"other,omitempty"`
+	// The engine's allocations to the report's own items (its fee, refund,
+	// reserve and other lines, negative), which the legs above book.
+	Allocations   []*Allocation `protobuf:"bytes,7,rep,name=allocations,proto3" json:"allocations,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -741,6 +744,13 @@ func (x *Settlement) GetReserve() *v1.Money {
 func (x *Settlement) GetOther() *v1.Money {
 	if x != nil {
 		return x.Other
+	}
+	return nil
+}
+
+func (x *Settlement) GetAllocations() []*Allocation {
+	if x != nil {
+		return x.Allocations
 	}
 	return nil
 }
@@ -1490,7 +1500,7 @@ const file_o2c_matching_v1_events_proto_rawDesc = "" +
 	"\fopen_item_id\x18\x02 \x01(\tR\n" +
 	"openItemId\x12\x19\n" +
 	"\border_id\x18\x03 \x01(\tR\aorderId\x12,\n" +
-	"\x06amount\x18\x04 \x01(\v2\x14.o2c.common.v1.MoneyR\x06amount\"\xa2\x02\n" +
+	"\x06amount\x18\x04 \x01(\v2\x14.o2c.common.v1.MoneyR\x06amount\"\xe1\x02\n" +
 	"\n" +
 	"Settlement\x12#\n" +
 	"\rsettlement_id\x18\x01 \x01(\tR\fsettlementId\x12 \n" +
@@ -1498,7 +1508,8 @@ const file_o2c_matching_v1_events_proto_rawDesc = "" +
 	"\x04fees\x18\x03 \x03(\v2\x1f.o2c.matching.v1.MarketplaceFeeR\x04fees\x12<\n" +
 	"\arefunds\x18\x04 \x03(\v2\".o2c.matching.v1.MarketplaceRefundR\arefunds\x12.\n" +
 	"\areserve\x18\x05 \x01(\v2\x14.o2c.common.v1.MoneyR\areserve\x12*\n" +
-	"\x05other\x18\x06 \x01(\v2\x14.o2c.common.v1.MoneyR\x05other\"\xef\x02\n" +
+	"\x05other\x18\x06 \x01(\v2\x14.o2c.common.v1.MoneyR\x05other\x12=\n" +
+	"\vallocations\x18\a \x03(\v2\x1b.o2c.matching.v1.AllocationR\vallocations\"\xef\x02\n" +
 	"\bProposal\x12\x14\n" +
 	"\x05score\x18\x01 \x01(\x05R\x05score\x12\x1b\n" +
 	"\tdebtor_id\x18\x02 \x01(\tR\bdebtorId\x12=\n" +
@@ -1635,27 +1646,28 @@ var file_o2c_matching_v1_events_proto_depIdxs = []int32{
 	7,  // 10: o2c.matching.v1.Settlement.refunds:type_name -> o2c.matching.v1.MarketplaceRefund
 	16, // 11: o2c.matching.v1.Settlement.reserve:type_name -> o2c.common.v1.Money
 	16, // 12: o2c.matching.v1.Settlement.other:type_name -> o2c.common.v1.Money
-	4,  // 13: o2c.matching.v1.Proposal.allocations:type_name -> o2c.matching.v1.Allocation
-	5,  // 14: o2c.matching.v1.Proposal.difference:type_name -> o2c.matching.v1.Difference
-	16, // 15: o2c.matching.v1.Proposal.return_charge:type_name -> o2c.common.v1.Money
-	8,  // 16: o2c.matching.v1.Proposal.settlement:type_name -> o2c.matching.v1.Settlement
-	3,  // 17: o2c.matching.v1.PaymentDecided.payment:type_name -> o2c.matching.v1.Payment
-	0,  // 18: o2c.matching.v1.PaymentDecided.kind:type_name -> o2c.matching.v1.DecisionKind
-	9,  // 19: o2c.matching.v1.PaymentDecided.proposals:type_name -> o2c.matching.v1.Proposal
-	18, // 20: o2c.matching.v1.PaymentDecided.decided_at:type_name -> google.protobuf.Timestamp
-	2,  // 21: o2c.matching.v1.PaymentMatched.resolution:type_name -> o2c.matching.v1.Resolution
-	9,  // 22: o2c.matching.v1.PaymentMatched.match:type_name -> o2c.matching.v1.Proposal
-	18, // 23: o2c.matching.v1.PaymentMatched.matched_at:type_name -> google.protobuf.Timestamp
-	18, // 24: o2c.matching.v1.PaymentParked.parked_at:type_name -> google.protobuf.Timestamp
-	16, // 25: o2c.matching.v1.SplitPart.amount:type_name -> o2c.common.v1.Money
-	13, // 26: o2c.matching.v1.PaymentSplit.parts:type_name -> o2c.matching.v1.SplitPart
-	18, // 27: o2c.matching.v1.PaymentSplit.split_at:type_name -> google.protobuf.Timestamp
-	18, // 28: o2c.matching.v1.PaymentUnmatched.unmatched_at:type_name -> google.protobuf.Timestamp
-	29, // [29:29] is the sub-list for method output_type
-	29, // [29:29] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	4,  // 13: o2c.matching.v1.Settlement.allocations:type_name -> o2c.matching.v1.Allocation
+	4,  // 14: o2c.matching.v1.Proposal.allocations:type_name -> o2c.matching.v1.Allocation
+	5,  // 15: o2c.matching.v1.Proposal.difference:type_name -> o2c.matching.v1.Difference
+	16, // 16: o2c.matching.v1.Proposal.return_charge:type_name -> o2c.common.v1.Money
+	8,  // 17: o2c.matching.v1.Proposal.settlement:type_name -> o2c.matching.v1.Settlement
+	3,  // 18: o2c.matching.v1.PaymentDecided.payment:type_name -> o2c.matching.v1.Payment
+	0,  // 19: o2c.matching.v1.PaymentDecided.kind:type_name -> o2c.matching.v1.DecisionKind
+	9,  // 20: o2c.matching.v1.PaymentDecided.proposals:type_name -> o2c.matching.v1.Proposal
+	18, // 21: o2c.matching.v1.PaymentDecided.decided_at:type_name -> google.protobuf.Timestamp
+	2,  // 22: o2c.matching.v1.PaymentMatched.resolution:type_name -> o2c.matching.v1.Resolution
+	9,  // 23: o2c.matching.v1.PaymentMatched.match:type_name -> o2c.matching.v1.Proposal
+	18, // 24: o2c.matching.v1.PaymentMatched.matched_at:type_name -> google.protobuf.Timestamp
+	18, // 25: o2c.matching.v1.PaymentParked.parked_at:type_name -> google.protobuf.Timestamp
+	16, // 26: o2c.matching.v1.SplitPart.amount:type_name -> o2c.common.v1.Money
+	13, // 27: o2c.matching.v1.PaymentSplit.parts:type_name -> o2c.matching.v1.SplitPart
+	18, // 28: o2c.matching.v1.PaymentSplit.split_at:type_name -> google.protobuf.Timestamp
+	18, // 29: o2c.matching.v1.PaymentUnmatched.unmatched_at:type_name -> google.protobuf.Timestamp
+	30, // [30:30] is the sub-list for method output_type
+	30, // [30:30] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_o2c_matching_v1_events_proto_init() }
