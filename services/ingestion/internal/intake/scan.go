@@ -101,8 +101,12 @@ func (s *Scan) CheckAccounts(t tenants.Tenant) error {
 		st := &s.Statements[i]
 		acc, ok := t.BankAccount(st.Account)
 		if !ok {
-			return fmt.Errorf("%w: statement %s (number %d in the file) is for account %q, which is not in tenant %s's bank.accounts",
-				ErrUnknownAccount, describe(st), st.Index, st.Account, t.ID)
+			written := ""
+			if NormalizeAccount(st.Written) != st.Account {
+				written = fmt.Sprintf(" (written %q)", st.Written)
+			}
+			return fmt.Errorf("%w: statement %s (number %d in the file) is for account %q%s, which is not in tenant %s's bank.accounts",
+				ErrUnknownAccount, describe(st), st.Index, st.Account, written, t.ID)
 		}
 		if st.Currency != "" && st.Currency != acc.Currency {
 			return fmt.Errorf("%w: statement %s (number %d in the file) for account %s is in %s, the account is configured in %s",

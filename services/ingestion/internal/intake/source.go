@@ -59,8 +59,9 @@ type Statement struct {
 	ID string
 	// Sequence is camt ElctrncSeqNb else LglSeqNb, or MT940 :28C:.
 	Sequence string
-	// Account is the IBAN (else the account id) upper case without spaces.
-	Account string
+	// Account is the IBAN (else the account id) upper case without spaces
+	// (see StatementAccount); Written is the account as the file wrote it.
+	Account, Written string
 	// Currency is the statement's currency, "" when the file gives none.
 	Currency string
 	// Created is camt CreDtTm or MT942 :13D: as written.
@@ -261,7 +262,7 @@ func camtKind(message string) StatementKind {
 func camtStatement(index int, message string, st *camt.Statement) *Statement {
 	s := &Statement{
 		Index: index, Kind: camtKind(message), ID: st.ID, Sequence: st.Sequence,
-		Account: NormalizeAccount(st.Account), Currency: st.Currency, Created: st.Created,
+		Account: StatementAccount(st.Account), Written: st.Account, Currency: st.Currency, Created: st.Created,
 	}
 	if st.OpeningBooked != nil {
 		s.Opening = &Balance{Amount: st.OpeningBooked.Minor, Date: balanceDate(st.Balances, "OPBD", "PRCD")}
@@ -360,7 +361,7 @@ func (s *mt940Source) statement(st *mt940.Statement) *Statement {
 	}
 	out := &Statement{
 		Index: s.index, Kind: kind, ID: st.Reference, Sequence: st.Sequence,
-		Account: NormalizeAccount(st.Account), Currency: st.Currency, Created: st.DateTime, Line: st.Line,
+		Account: StatementAccount(st.Account), Written: st.Account, Currency: st.Currency, Created: st.DateTime, Line: st.Line,
 	}
 	if st.Opening != nil {
 		out.Opening = &Balance{Amount: st.Opening.Amount, Date: st.Opening.Date.String()}
@@ -439,6 +440,35 @@ func (s *settlementSource) next() (item, error) {
 // compares it: upper case without spaces.
 func NormalizeAccount(s string) string {
 	return strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), " ", ""))
+}
+
+// StatementAccount returns the account of a statement as the import keys
+// and configures it: NormalizeAccount, except that a German bank code and
+// account number ("BLZ/Kontonummer": 8 digits, a slash, up to 10 digits),
+// as German banks write MT940 :25:, becomes its IBAN, under which the
+// tenant configures the account.
+func StatementAccount(s string) string {
+	s = NormalizeAccount(s)
+	blz, num, ok := strings.Cut(s, "/")
+	if !ok || len(blz) != 8 || len(num) == 0 || len(num) > 10 || !digits(blz) || !digits(num) {
+		return s
+	}
+	bban := blz + strings.Repeat("0", 10-len(num)) + num
+	// ISO 13616 check digits: 98 - (BBAN + "DE00" as digits, D=13 E=14) mod 97.
+	mod := 0
+	for _, c := range bban + "131400" {
+		mod = (mod*10 + int(c-'0')) % 97
+	}
+	return fmt.Sprintf("DE%02d%s", 98-mod, bban)
+}
+
+func digits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // dateOf returns the YYYY-MM-DD date at the start of a date-time as
