@@ -38,8 +38,18 @@ faults: ## Kill and restart ingestion, NATS and PostgreSQL in turn under a strea
 	$(GO) test -count=1 -timeout 30m -run '^TestKillAndRestartLosesNothing$$' -v ./cmd/o2c \
 	  -args -faults.invoices=$(FAULT_INVOICES) -faults.rounds=$(FAULT_ROUNDS)
 
-bench: ## Run the benchmarks (event store, ledger, parsers) with PostgreSQL's default durability
+# The matching benchmark runs bin/o2c's `match` over each generated scenario
+# (scale: 100,000 payments, 1,000,000 open items) and fails on a decision
+# that breaks the contract; see `o2c bench matching --help`.
+MATCH_SCENARIOS ?= b2c-shop b2b-wholesale marketplace scale
+MATCH_SEED      ?= 1
+bench: ## Run the benchmarks (event store, ledger, parsers) with PostgreSQL's default durability, then the matching benchmark on MATCH_SCENARIOS
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./...
+	@$(GO) build -o bin/o2c ./cmd/o2c
+	@fail=0; for s in $(MATCH_SCENARIOS); do \
+	  echo "== matching benchmark: $$s (seed $(MATCH_SEED))"; \
+	  bin/o2c bench matching run --scenario $$s --seed $(MATCH_SEED) || fail=1; \
+	done; exit $$fail
 
 # make bench publishes 2,000 shop invoices end to end; bench-shop the full
 # stream (SHOP_EVENTS invoices from SHOP_PUBLISHERS shops; see

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"time"
 )
 
 // mod97 returns the ISO 7064 MOD 97-10 remainder of s, letters counting as
@@ -190,4 +191,14 @@ func mangle(r *rand.Rand, f numberFormat, num string, n Noise, amountExact bool)
 		}
 	}
 	return s, noise
+}
+
+// addDays returns the date d (YYYY-MM-DD) plus n days, or d when it is no
+// date.
+func addDays(d string, n int) string {
+	t, err := time.Parse(time.DateOnly, d)
+	if err != nil {
+		return d
+	}
+	return t.AddDate(0, 0, n).Format(time.DateOnly)
 }
