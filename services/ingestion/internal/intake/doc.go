@@ -8,7 +8,8 @@
 // # A file is read twice
 //
 // The first pass (ScanFile) parses the whole file in constant memory and
-// checks every statement's account against the tenant's bank.accounts. A
+// checks every statement's account against the tenant's bank.accounts (a
+// German "BLZ/Kontonummer" as its IBAN, see StatementAccount). A
 // file that fails to parse, or names an account that is not configured or
 // is in another currency, is rejected whole with the parser's error and
 // position (or the account and statement), and nothing from it is emitted.
