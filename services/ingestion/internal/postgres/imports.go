@@ -19,30 +19,44 @@ import (
 type Imports struct {
 	pool   *pgxpool.Pool
 	events *eventstore.Store
+	// running admits one import of this process at a time (see Lock).
+	running chan struct{}
 }
 
 // NewImports returns the import store on pool (search_path = Schema) and
 // the service's event store.
 func NewImports(pool *pgxpool.Pool, events *eventstore.Store) *Imports {
-	return &Imports{pool: pool, events: events}
+	return &Imports{pool: pool, events: events, running: make(chan struct{}, 1)}
 }
 
 var _ intake.Store = (*Imports)(nil)
 
 // Lock holds a session advisory lock on the tenant's imports on a
-// connection of its own until unlock; a crashed process loses its session
-// and with it the lock.
+// connection of its own until unlock, so that imports of one tenant run
+// one at a time across processes; a crashed process loses its session and
+// with it the lock. Within a process imports run one at a time whatever
+// their tenant: an import waiting for the advisory lock holds a pooled
+// connection, and several of them could take every connection the
+// import holding the lock needs to go on.
 func (s *Imports) Lock(ctx context.Context, tenant string) (func(), error) {
+	select {
+	case s.running <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
+		<-s.running
 		return nil, err
 	}
 	const key = `hashtextextended('o2c.ingestion.import\x00' || $1, 0)`
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(`+key+`)`, tenant); err != nil {
 		conn.Release()
+		<-s.running
 		return nil, err
 	}
 	return func() {
+		defer func() { <-s.running }()
 		// A fresh context: the import's may have ended, the lock must go.
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
