@@ -27,6 +27,8 @@ func FuzzCommands(f *testing.F) {
 		{5, &ledgerv1.AssessCharge{Tenant: tenant, IdempotencyKey: "a", DocumentNumber: "M-9", DebtorId: "C-1", Kind: ledgerv1.ChargeKind_CHARGE_KIND_DUNNING_FEE, Amount: eur(500), AssessedDate: date(2026, 11, 17), DueDate: date(2026, 11, 24)}},
 		{6, &ledgerv1.ClosePeriod{Tenant: tenant, IdempotencyKey: "cl", Year: 2026, Month: 11, Reason: "x"}},
 		{7, &ledgerv1.RecordOpeningBalance{Tenant: tenant, IdempotencyKey: "o", DocumentNumber: "A-1", DebtorId: "C-1", Amount: eur(-100), DocumentDate: date(2025, 1, 1), DueDate: date(2025, 1, 1), BookingDate: date(2026, 1, 1)}},
+		{8, receipt("T-9", -500)},
+		{9, statement("S-9", 100500, new(int64(100000)))},
 	}
 	for _, s := range seeds {
 		b, err := proto.Marshal(s.m)
@@ -45,7 +47,7 @@ func FuzzCommands(f *testing.F) {
 		before := len(l.Entries())
 		var evs []proto.Message
 		var err error
-		switch kind % 8 {
+		switch kind % 10 {
 		case 0:
 			cmd := &ledgerv1.ApplyPayment{}
 			if proto.Unmarshal(data, cmd) != nil {
@@ -97,6 +99,18 @@ func FuzzCommands(f *testing.F) {
 				return
 			}
 			evs, err = l.RecordOpeningBalance(cmd, "10004", origin())
+		case 8:
+			cmd := &ledgerv1.RecordBankTransaction{}
+			if proto.Unmarshal(data, cmd) != nil {
+				return
+			}
+			evs, err = l.RecordBankTransaction(cmd, origin())
+		case 9:
+			cmd := &ledgerv1.RecordStatementBalance{}
+			if proto.Unmarshal(data, cmd) != nil {
+				return
+			}
+			evs, err = l.RecordStatementBalance(cmd, AccountHistory{}, origin())
 		}
 		if err != nil {
 			if evs != nil {
