@@ -3,9 +3,12 @@
 // DATABASE_URL) and every service, on the same code the separate
 // deployments run. It then acts as a shop of the demo tenant, publishes a
 // handful of invoices (own shop and marketplace, 19 % and 7 % VAT, protobuf
-// and JSON, a retry and a broken one), waits until they are booked and
-// prints the open items, a debtor's account statement, the trial balance,
-// the rejections and the hash-chain verification.
+// and JSON, a retry and a broken one), waits until they are booked,
+// imports a bank statement (camt.053) and an Amazon settlement report as
+// `o2c import` does and prints the open items, the normalized bank
+// transactions, the statement reconciled in the ledger, a debtor's account
+// statement, the trial balance, the rejections and the hash-chain
+// verification.
 //
 // The demo runs as securely as a deployment: nothing runs in development
 // mode. Each run generates its credentials (a CA that lives as long as the
@@ -426,6 +429,18 @@ func Run(ctx context.Context, opt Options) (err error) {
 	for _, it := range items {
 		total += it.GetOpenAmount().GetMinorUnits()
 	}
+	nc, err := sys.ConnectNATS(natsembed.AdminUser)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	if err := importBank(ctx, out, sys, js); err != nil {
+		return err
+	}
 	if _, err := Pay(ctx, sys.Conn(ledger.Name)); err != nil {
 		return err
 	}
@@ -433,7 +448,7 @@ func Run(ctx context.Context, opt Options) (err error) {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nK-1001 transfers %s EUR to %s without naming an invoice; the ledger allocates it by §366 BGB (due first):\n",
+	fmt.Fprintf(out, "\nK-1001's transfer of %s EUR to %s names no invoice; applied from unidentified receipts (as matching will), the ledger allocates it by §366 BGB (due first):\n",
 		table.Money(PaymentAmount, "EUR"), DemoIBAN)
 	table.OpenItems(out, items)
 	st, err := Statement(ctx, sys.Conn(ledger.Name), StatementDebtor)
@@ -455,15 +470,6 @@ func Run(ctx context.Context, opt Options) (err error) {
 	fmt.Fprintln(out, "\nRejected shop messages (o2c rejected --tenant demo):")
 	table.Rejections(out, rej)
 	fmt.Fprintln(out, "\nEvent store hash chains and anchors (o2c verify --anchors-nats ... --dev-anchor-key):")
-	nc, err := sys.ConnectNATS(natsembed.AdminUser)
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
 	if err := waitForAnchors(ctx, js, len(chains.Schemas)); err != nil {
 		return err
 	}
@@ -480,6 +486,39 @@ func Run(ctx context.Context, opt Options) (err error) {
 		printRunning(out, sys, cliReads())
 		<-ctx.Done()
 	}
+	return nil
+}
+
+// importBank imports the demo's bank statement and Amazon settlement
+// report as `o2c import` does and prints the answers, the normalized bank
+// transactions as the rest of o2c reads them, and the statement
+// reconciled in the ledger.
+func importBank(ctx context.Context, out io.Writer, sys *System, js jetstream.JetStream) error {
+	resps, err := ImportBankFiles(ctx, sys.Conn(ingestion.Name))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "\nThe bank's statement of 18 November and Amazon's settlement report arrive as files (o2c import --tenant demo FILE...):")
+	PrintImports(out, BankFiles(), resps)
+	ev, err := ReadBankEvents(ctx, js, StatementTransactions, 1, 1)
+	if err != nil {
+		return err
+	}
+	names, err := Counterparties(ctx, sys.Conn(ingestion.Name), ev.Transactions)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "\nNormalized bank transactions (o2c.demo.ingestion.bank-transaction.received; the events carry counterparty ids, the names are ingestion's master data):")
+	PrintBankTransactions(out, ev.Transactions, names)
+	PrintSettlements(out, ev.Settlements)
+	fmt.Fprintln(out, "The statement's third credit is this payout. The ledger books every transaction on bank account 1200, receipts against unidentified receipts")
+	fmt.Fprintln(out, "until matching applies them, the rent against the rent rule's account 4210; the statement's opening balance opens the account.")
+	recs, err := WaitForReconciliation(ctx, sys.Conn(ledger.Name))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "\nBank reconciliation (o2c ledger bank-reconciliation --tenant demo):")
+	PrintReconciliations(out, recs)
 	return nil
 }
 

@@ -63,6 +63,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Error("the broken invoice was booked")
 	}
 	checkReports(t, sys, items)
+	checkBankImport(t, sys)
 	for _, it := range items {
 		if it.GetDocumentNumber() == "RE-2026-1003" && (it.GetDebtorId() != "marketplace:amazon.de:EUR" || it.GetDebtorAccount() != "69001") {
 			t.Errorf("the Amazon order sits on %s/%s, want the marketplace's debtor account 69001", it.GetDebtorId(), it.GetDebtorAccount())

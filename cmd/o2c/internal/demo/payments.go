@@ -23,7 +23,9 @@ const DemoIBAN = "DE89370400440532013000"
 
 // TenantsJSON is the demo's tenants file, as an operator would write it
 // into the file O2C_TENANTS names: the demo tenant, the only one that
-// exists, with its ledger section.
+// exists, with its ledger section and its bank section (the account its
+// bank statements are for, and the rule that books its rent, a debit that
+// is not receivables business, to rent expense 4210).
 const TenantsJSON = `{
   "tenants": {
     "` + Tenant + `": {
@@ -34,10 +36,17 @@ const TenantsJSON = `{
         "clearing": {"amazon": "1361"},
         "marketplaces": {"amazon.de/EUR": "69001"},
         "period_actors": ["finance:demo"]
+      },
+      "bank": {
+        "accounts": [{"iban": "` + DemoIBAN + `", "currency": "EUR", "account": "1200", "name": "Hausbank"}],
+        "outgoing_rules": [{"name": "` + RentRule + `", "remittance": "Miete", "account": "4210"}]
       }
     }
   }
 }`
+
+// RentRule is the demo tenant's outgoing rule for its rent.
+const RentRule = "rent"
 
 // Tenants returns the demo's tenants file, parsed.
 func Tenants() (*tenants.File, error) {
@@ -61,14 +70,22 @@ func runLedger(ctx context.Context, cfg host.Config, p telemetry.Providers, log 
 // it pays RE-2026-1001 (546.99, due first) and 20.00 of RE-2026-1004.
 const PaymentAmount = 56699
 
-// Pay books the demo's bank payment through the LedgerCommandService, as
-// matching will once it exists, and returns what the ledger booked.
+// UnidentifiedReceipts is the ledger's clearing account of bank receipts
+// not yet applied to a debtor.
+const UnidentifiedReceipts = "unidentified-receipts"
+
+// Pay applies K-1001's transfer through the LedgerCommandService, as
+// matching will once it exists, and returns what the ledger booked. The
+// money is in the bank already: the bank statement's import booked it to
+// the bank account against unidentified receipts, so the payment moves it
+// from there to the debtor and the bank account is touched by the
+// statement's bookings alone.
 func Pay(ctx context.Context, conn *grpc.ClientConn) (*ledgerv1.CommandResult, error) {
 	resp, err := ledgerv1grpc.NewLedgerCommandServiceClient(conn).ApplyPayment(ctx, &ledgerv1.ApplyPaymentRequest{
 		Command: &ledgerv1.ApplyPayment{
 			Tenant: Tenant, IdempotencyKey: "bank:2026-11-18:0001", PaymentId: "BANK-2026-11-18-0001",
 			DebtorId: StatementDebtor, Amount: &commonv1.Money{MinorUnits: PaymentAmount, Currency: "EUR"},
-			ValueDate: &commonv1.Date{Year: 2026, Month: 11, Day: 18}, Iban: DemoIBAN,
+			ValueDate: &commonv1.Date{Year: 2026, Month: 11, Day: 18}, ClearingAccount: UnidentifiedReceipts,
 			Remittance: "Kundennummer K-1001",
 		},
 	})
