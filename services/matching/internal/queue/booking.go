@@ -2,7 +2,6 @@ package queue
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -38,6 +37,9 @@ const ReturnChargeDueDays = 14
 // its fees as Fee legs, and for each refund an IssueCreditNote keyed
 // "amazon-refund:<adjustment id>" on the order's item, which lowers what
 // the ApplyPayment allocates to that item.
+//
+// The remittance text is not passed on: it may name people, and the
+// ledger's events are kept for good (its entry text is "Zahlung").
 //
 // A return is a ReturnPayment of the payment it undoes, with the bank's
 // charge as its bank fee (an expense on the clearing account), and, when
@@ -144,7 +146,6 @@ func Booking(tenant string, pay engine.Payment, p Proposal, ledgerPaymentID stri
 	ap := &ledgerv1.ApplyPayment{
 		Tenant: tenant, IdempotencyKey: "matching:" + ledgerPaymentID, PaymentId: ledgerPaymentID, DebtorId: p.Debtor,
 		Amount: money1(amount, cur), ValueDate: dateMsg(date), ClearingAccount: ClearingAccount, Fees: fees,
-		Remittance: truncate(strings.TrimSpace(pay.Remittance), 140),
 	}
 	if p.Settlement != nil {
 		// The payout is what the orders brought less fees and refunds; the
@@ -280,15 +281,3 @@ func dateMsg(t time.Time) *commonv1.Date {
 	return &commonv1.Date{Year: int32(t.Year()), Month: int32(t.Month()), Day: int32(t.Day())}
 }
 
-// truncate cuts s to at most n bytes at a rune boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -25,6 +25,11 @@ var ErrNotBooked = errors.New("the ledger has not booked the payment yet")
 // booked as the reversal of its payment and cannot be undone here.
 var ErrReturnUnmatch = errors.New("a return cannot be unmatched")
 
+// ErrPayoutUnmatch means an unmatch of a marketplace payout was asked for:
+// its refunds were booked as credit notes of their own, which the refund
+// import books too, so the payout is corrected in the ledger instead.
+var ErrPayoutUnmatch = errors.New("a marketplace payout cannot be unmatched")
+
 // ErrChanged means the payment changed since the version the caller saw
 // (expected_version), or a colleague's decision was stored first.
 var ErrChanged = errors.New("payment changed since")

@@ -11,6 +11,7 @@ var Errors = fault.Table{
 	{Err: ErrNotMatched, Class: fault.Precondition},
 	{Err: ErrNotBooked, Class: fault.Precondition},
 	{Err: ErrReturnUnmatch, Class: fault.Precondition},
+	{Err: ErrPayoutUnmatch, Class: fault.Precondition},
 	{Err: ErrChanged, Class: fault.Precondition},
 	{Err: ErrNoNote, Class: fault.Invalid},
 	{Err: ErrNoProposal, Class: fault.Invalid},

@@ -21,8 +21,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	matchingv1 "github.com/o2c-platform/o2c/proto/o2c/matching/v1"
 
 	"github.com/o2c-platform/o2c/libs/money"
 	"github.com/o2c-platform/o2c/services/matching/internal/engine"
@@ -46,35 +48,56 @@ const (
 // Pending reports whether a payment in state s waits for a person.
 func (s State) Pending() bool { return s == Open || s == Parked }
 
-// Entry is a payment as the queue knows it.
+// Entry is a payment as the queue knows it: the fold of its stream
+// (Fold), and what the ledger's events told about its booking.
 type Entry struct {
 	Tenant string
-	// Payment is the payment; its ID is the payment id.
+	// Payment is the payment, without its payer; its ID is the payment id.
 	Payment engine.Payment
+	// Stored is the payment as stored in its PaymentDecided event.
+	Stored *matchingv1.Payment
 	// Parent is the payment a split part was split from, "" otherwise.
 	Parent string
 	State  State
 	// Version is the version of the payment's stream: the number of
 	// events stored for it.
 	Version int64
-	// Decision is what the engine decided on arrival (or when the payment
-	// was last put back in the queue).
-	Decision engine.Kind
+	// Decision, Score and Explanation are what the engine decided on
+	// arrival (or when the payment was last put back in the queue).
+	Decision    engine.Kind
+	Score       int
+	Explanation string
 	// Proposals are the engine's, best first.
 	Proposals []Proposal
 	// Match is what was booked, for a matched payment.
 	Match *Proposal
+	// Resolution says how a person matched it (ResolutionConfirmed,
+	// ResolutionManual), "" for the engine.
+	Resolution string
 	// LedgerPaymentID is the payment id of the current booking.
 	LedgerPaymentID string
 	// Bookings counts the bookings of the payment so far (unmatched ones
 	// included); the next one is LedgerPaymentID(id, Bookings+1).
 	Bookings int
 	// EntryID is the ledger's journal entry of the current booking, once
-	// the ledger's events reported it.
+	// the ledger's events reported it (not part of the stream).
 	EntryID string
-	// Returned is set when a return of this payment was booked.
+	// Returned is set when a return of this payment was booked (not part
+	// of the stream).
 	Returned bool
+	// Parts are the payment ids of the parts of a split payment.
+	Parts []string
+	// ReceivedAt is when the payment arrived, UpdatedAt when it last
+	// changed, by Actor ("matching" for the engine), with Note.
+	ReceivedAt, UpdatedAt time.Time
+	Actor, Note           string
 }
+
+// How a person matched a payment.
+const (
+	ResolutionConfirmed = "confirmed"
+	ResolutionManual    = "manual"
+)
 
 // Return reports whether the payment is money out (a return or reversal).
 func (e Entry) Return() bool { return e.Payment.Amount.Minor < 0 }
@@ -112,6 +135,10 @@ type Settlement struct {
 	// Other is what other lines of the report add up to (positive: less
 	// paid out).
 	Other int64
+	// Items are the engine's allocations to the report's own items (fee,
+	// refund, reserve and other lines: negative), which the fields above
+	// book; the engine needs them to apply the proposal.
+	Items []engine.Allocation
 }
 
 // Fee is a marketplace fee deducted from a payout (positive).
@@ -553,6 +580,8 @@ func CheckUnmatch(e Entry, reason string) error {
 		return fmt.Errorf("payment %s is %s: %w", e.Payment.ID, e.State, ErrNotMatched)
 	case e.Return():
 		return fmt.Errorf("payment %s: %w", e.Payment.ID, ErrReturnUnmatch)
+	case e.Match != nil && e.Match.Settlement != nil:
+		return fmt.Errorf("payment %s pays settlement %s: %w", e.Payment.ID, e.Match.Settlement.ID, ErrPayoutUnmatch)
 	case e.Returned:
 		return fmt.Errorf("payment %s was returned since: %w", e.Payment.ID, ErrNotMatched)
 	case e.EntryID == "":
