@@ -280,4 +280,3 @@ func dateMsg(t time.Time) *commonv1.Date {
 	}
 	return &commonv1.Date{Year: int32(t.Year()), Month: int32(t.Month()), Day: int32(t.Day())}
 }
-

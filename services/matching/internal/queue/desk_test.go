@@ -36,7 +36,9 @@ func (l *snapshot) Load(context.Context, string) (Snapshot, error) {
 // ledger is a Ledger whose bookings a test sets.
 type ledger map[string]string
 
-func (l ledger) Booking(_ context.Context, _, id string) (string, bool, error) { return l[id], false, nil }
+func (l ledger) Booking(_ context.Context, _, id string) (string, bool, error) {
+	return l[id], false, nil
+}
 
 // payers is a Payers of fixed counterparties.
 type payers map[string]Payer

@@ -48,7 +48,9 @@ var limits = Limits{ToleranceMinor: 500, TolerancePercentBP: 100, RoundingMinor:
 // with its difference, or refused naming why.
 func TestCheckManual(t *testing.T) {
 	t.Parallel()
-	alloc := func(item string, amount int64) engine.Allocation { return engine.Allocation{Item: item, Amount: amount} }
+	alloc := func(item string, amount int64) engine.Allocation {
+		return engine.Allocation{Item: item, Amount: amount}
+	}
 	for _, tc := range []struct {
 		name     string
 		amount   int64
