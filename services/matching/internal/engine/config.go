@@ -66,7 +66,9 @@ type Tolerance struct {
 	// it must be at most AbsoluteMinor and at most PercentBP of the open
 	// amount (the lower of the two limits, as SAP tolerance groups do; a
 	// limit of 0 is no limit when the other is set). Defaults 500 and 2000
-	// (5.00, and 20 % so that a fee on a small invoice is still one).
+	// (5.00, and 20 % so that a fee on a small invoice is still one). A
+	// shortfall of 15-30 % of the item within the absolute limit may be
+	// either a fee or a partial payment: both are proposed.
 	AbsoluteMinor int64 `json:"absolute_minor"`
 	PercentBP     int32 `json:"percent_bp"`
 	// RoundingMinor is the largest difference, either way, booked as

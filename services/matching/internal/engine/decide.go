@@ -66,8 +66,17 @@ func (m *matcher) decide() Decision {
 				h.noAuto = "another set of the debtor's items fits the amount"
 			}
 		}
-		if h.noAuto == "" && h.fit.kind == fitOver && !h.allRef && m.otherOpen(h) {
-			h.noAuto = "the debtor has other open items the rest may be for"
+		if h.noAuto == "" && h.fit.kind == fitOver && h.market == originItems {
+			// More than the named items ask: the rest may be for items the
+			// text does not (or, cut off, no longer) name.
+			least := m.otherOpen(h)
+			switch {
+			case least == 0:
+			case !h.allRef:
+				h.noAuto = "the debtor has other open items the rest may be for"
+			case m.cut || len(h.items) >= 3 && least <= h.fit.diff*m.sign:
+				h.noAuto = "the rest could pay other open items of the debtor"
+			}
 		}
 	}
 	for _, h := range m.hyps {
@@ -76,7 +85,7 @@ func (m *matcher) decide() Decision {
 		}
 		for _, a := range h.fit.allocs {
 			for _, pp := range m.e.pending[a.item] {
-				if pp.amount == m.amount {
+				if pp.amount == m.amount && pp.payer == payerKey(m.p) {
 					h.noAuto = "payment " + pp.id + " of the same amount was proposed for " + m.itemNumber(a.item) + " (paid twice?)"
 				}
 			}
@@ -143,16 +152,18 @@ func subset(a, b []int32) bool {
 	return true
 }
 
-// otherOpen reports whether h's debtor has open items in the payment's
-// currency beyond h's.
-func (m *matcher) otherOpen(h *hyp) bool {
+// otherOpen returns the smallest open amount (signed like the payment) of
+// h's debtor's items in the payment's currency beyond h's, 0 when there is
+// none.
+func (m *matcher) otherOpen(h *hyp) int64 {
+	var least int64
 	for _, idx := range m.e.debtors[h.debtor].items {
 		it := &m.e.items[idx]
-		if !it.removed && it.cur == m.cur && m.sign*it.open > 0 && !slices.Contains(h.items, idx) {
-			return true
+		if v := m.sign * it.open; !it.removed && it.cur == m.cur && v > 0 && !slices.Contains(h.items, idx) && (least == 0 || v < least) {
+			least = v
 		}
 	}
-	return false
+	return least
 }
 
 // fill sets a decision's or proposal's debtor, allocations and difference

@@ -129,6 +129,7 @@ type group struct {
 type pendingPay struct {
 	id     string
 	amount int64
+	payer  string
 }
 
 // paidRec is a payment decided in this engine's life, kept so that a later
@@ -577,7 +578,7 @@ func (e *Engine) Apply(d Decision) error {
 	if d.Kind == Proposed {
 		for _, a := range d.Allocations {
 			if idx, ok := e.itemIdx[a.Item]; ok && len(e.pending[idx]) < 4 {
-				e.pending[idx] = append(e.pending[idx], pendingPay{id: p.ID, amount: p.Amount.Minor})
+				e.pending[idx] = append(e.pending[idx], pendingPay{id: p.ID, amount: p.Amount.Minor, payer: payerKey(p)})
 			}
 		}
 	}
@@ -628,6 +629,14 @@ func (e *Engine) remember(d Decision) {
 		e.byIBAN[iban] = append(e.byIBAN[iban], i)
 	}
 	e.byAmt[p.Amount.Minor] = append(e.byAmt[p.Amount.Minor], i)
+}
+
+// payerKey identifies who paid: the IBAN, else the name as parsed.
+func payerKey(p Payment) string {
+	if iban := normIBAN(p.CounterpartyIBAN); iban != "" {
+		return iban
+	}
+	return parseName(p.CounterpartyName).key()
 }
 
 // e2e returns an end-to-end id worth comparing, "" for none or

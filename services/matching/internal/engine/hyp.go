@@ -84,7 +84,7 @@ func (m *matcher) duplicate() {
 	e := m.e
 	for _, hit := range m.settled {
 		it := &e.items[hit.item]
-		if !hit.q.strong() || m.sign < 0 || it.amount <= 0 {
+		if m.sign < 0 || it.amount <= 0 || !hit.q.strong() && !(hit.q == qShort && it.amount == m.amount) {
 			continue
 		}
 		cur := e.currencies[m.cur]
@@ -100,9 +100,23 @@ func (m *matcher) duplicate() {
 	if len(m.settled) > 0 || m.sign < 0 {
 		return
 	}
+	for _, h := range m.hits {
+		if h.q.strong() {
+			return
+		}
+	}
 	for _, i := range e.byAmt[m.amount] {
 		r := &e.paid[i]
 		if r.kind != Auto && r.kind != Confirmed || len(r.allocs) == 0 || r.reversed || r.p.Amount.Currency != e.currencies[m.cur] {
+			continue
+		}
+		cleared := true
+		for _, a := range r.allocs {
+			if idx, ok := e.itemIdx[a.Item]; !ok || e.items[idx].open != 0 {
+				cleared = false
+			}
+		}
+		if !cleared {
 			continue
 		}
 		di, ok := e.debIdx[r.debtor]
@@ -135,7 +149,7 @@ func (m *matcher) buildFor(di int32) {
 	e := m.e
 	d := &e.debtors[di]
 	var pos, neg []int32
-	big := len(d.items) > 2000
+	big := len(d.items) > 200
 	if !big {
 		for _, idx := range d.items {
 			it := &e.items[idx]
@@ -204,7 +218,7 @@ func (m *matcher) buildFor(di int32) {
 					closeSets = append(closeSets, h)
 				}
 			}
-			if len(closeSets) == 1 && !m.truncated {
+			if len(closeSets) == 1 && !m.truncated && len(others) <= 12 {
 				closeSets[0].bonus, closeSets[0].bonusBy = 20, "the only open items completing the total"
 			}
 		}
@@ -296,7 +310,7 @@ func (m *matcher) debtorWide(di int32, pos, neg []int32) {
 	case !complete:
 	case len(closeSets) == 1:
 		h := closeSets[0]
-		h.bonus, h.bonusBy = 15, "the only combination of that amount"
+		h.bonus, h.bonusBy = 0, "the only combination of that amount"
 		if natural(h) || len(pos) <= 12 {
 			h.bonus = 30
 		}
@@ -307,16 +321,16 @@ func (m *matcher) debtorWide(di int32, pos, neg []int32) {
 			h.bonusBy = "the only open item of that amount"
 		}
 	case len(closeSets) > 1:
-		if h := m.earliestDue(closeSets); h != nil {
-			h.bonus = 15
-			if m.evidence(di).strong {
+		if h, dueAlone := m.earliestDue(closeSets); h != nil {
+			h.bonus = 10
+			if dueAlone && m.evidence(di).strong {
 				h.bonus = 30
 			}
 			h.bonusBy = fmt.Sprintf("the earliest due of %d open items of that amount (§366 BGB)", len(closeSets))
 		}
 	case len(discSets) == 1:
 		h := discSets[0]
-		h.bonus, h.bonusBy = 15, "the only fitting set"
+		h.bonus, h.bonusBy = 0, "the only fitting set"
 		if natural(h) || len(pos) <= 12 {
 			h.bonus = 25
 		}
@@ -349,15 +363,20 @@ func (m *matcher) debtorWide(di int32, pos, neg []int32) {
 
 // earliestDue returns, of sets that are each one item of the same open
 // amount, the one due first (then issued first) when it is the only one:
-// without a named item §366 BGB applies a payment to the claim due first.
-// It returns nil when the sets differ otherwise or two tie.
-func (m *matcher) earliestDue(sets []*hyp) *hyp {
+// without a named item §366 BGB applies a payment to the claim that is due
+// before one that is not, then to the older. dueAlone reports whether it is
+// the only one due on the booking date, the case §366 decides without
+// doubt. It returns nil when the sets differ otherwise or two tie.
+func (m *matcher) earliestDue(sets []*hyp) (best *hyp, dueAlone bool) {
 	e := m.e
-	var best *hyp
 	tie := false
+	due := 0
 	for _, h := range sets {
 		if len(h.items) != 1 || e.items[h.items[0]].open != e.items[sets[0].items[0]].open {
-			return nil
+			return nil, false
+		}
+		if d := e.items[h.items[0]].due; d != noDay && m.day != noDay && d <= m.day {
+			due++
 		}
 		if best == nil {
 			best = h
@@ -372,9 +391,9 @@ func (m *matcher) earliestDue(sets []*hyp) *hyp {
 		}
 	}
 	if tie {
-		return nil
+		return nil, false
 	}
-	return best
+	return best, due == 1
 }
 
 // add fits the items S and records the hypothesis; nil when they do not
@@ -394,10 +413,44 @@ func (m *matcher) addFit(di int32, S []int32, r fitResult, label string) *hyp {
 	if len(S) > 1 && r.kind == fitPartial {
 		h.noAuto = "a partial payment of several items"
 	}
-	if kept, fresh := m.record(h); fresh {
+	kept, fresh := m.record(h)
+	if len(S) == 1 {
+		m.otherReading(h)
+	}
+	if fresh {
 		return kept
 	}
 	return nil
+}
+
+// otherReading records the other way to read a small shortfall on one
+// item, as a proposal a person may prefer: a bank fee may be a partial
+// payment and a partial payment's small rest a bank fee. It scores below
+// the reading the tolerance gives, so it never decides a payment by itself.
+func (m *matcher) otherReading(h *hyp) {
+	e := m.e
+	idx := h.items[0]
+	short := m.sign*e.items[idx].open - m.target
+	if short <= 0 || short > max(e.r.Tolerance.AbsoluteMinor, e.r.Tolerance.RoundingMinor) {
+		return
+	}
+	cur := e.currencies[m.cur]
+	alt := &hyp{debtor: h.debtor, items: h.items, label: h.label, bonus: -25, noAuto: "another reading of the shortfall"}
+	switch h.fit.kind {
+	case fitFee:
+		alt.fit = fitResult{kind: fitPartial, open: h.fit.open, allocs: []alloc{{idx, m.amount}},
+			note: "partial payment, " + fmtAmount(short, cur) + " stays open"}
+	case fitPartial:
+		alt.fit = fitResult{kind: fitFee, open: h.fit.open, allocs: []alloc{{idx, e.items[idx].open}}, diff: -m.sign * short,
+			note: fmtAmount(short, cur) + " short, booked as bank fee"}
+	default:
+		return
+	}
+	if ratio := short * 100 / h.fit.open; ratio > 15 && ratio <= 30 {
+		// Neither reading is clearly right: both are proposed.
+		alt.bonus = amountPoints[h.fit.kind] - amountPoints[alt.fit.kind]
+	}
+	m.record(alt)
 }
 
 // record keeps h unless the same allocations are already there; it
@@ -413,6 +466,9 @@ func (m *matcher) record(h *hyp) (*hyp, bool) {
 		b.WriteByte(' ')
 	}
 	b.WriteString(string(h.fit.diffKind()))
+	if len(as) == 0 {
+		b.WriteString(" debtor:" + strconv.Itoa(int(h.debtor)))
+	}
 	h.key = b.String()
 	for _, a := range h.fit.allocs {
 		h.due += int64(m.e.items[a.item].due)
@@ -480,11 +536,11 @@ func (m *matcher) refPoints(h *hyp) (pts int, part string, all bool) {
 			pts = 45
 		}
 	default:
-		pts = 25
+		pts = 15
 		if minQ.strong() {
-			pts = 30
+			pts = 20
 		}
-		pts += 25 * covered / n
+		pts += 30 * covered / n
 	}
 	for _, hit := range m.hits {
 		if hit.q.strong() && m.e.items[hit.item].debtor == h.debtor && !slices.Contains(h.items, hit.item) {
@@ -572,6 +628,10 @@ func (m *matcher) search(di int32, cands, forced []int32, label string) {
 	for i, idx := range c {
 		vals[i] = m.sign * e.items[idx].open
 	}
+	// Among many items some combination is within a few cents of almost any
+	// amount: a combination of more than a few candidates must fit exactly
+	// or with a cash discount, not within a tolerance.
+	loose := len(c) <= 10
 	try := func(vals []int64, lo, hi int64) {
 		sols, complete := subsetSums(vals, lo, hi, K, &m.budget, 24)
 		if !complete {
@@ -584,31 +644,48 @@ func (m *matcher) search(di int32, cands, forced []int32, label string) {
 					S = append(S, c[i])
 				}
 			}
-			if r, ok := m.fit(S, false); ok && r.kind != fitOver {
-				l := label
-				if l == "" {
-					l = fmt.Sprintf("%d open items found by their total", len(S))
-				}
-				m.addFit(di, S, r, l)
+			r, ok := m.fit(S, false)
+			if !ok || r.kind == fitOver || (!loose && len(S) > 1 && r.kind != fitExact && r.kind != fitDiscount) {
+				continue
 			}
+			l := label
+			if l == "" {
+				l = fmt.Sprintf("%d open items found by their total", len(S))
+			}
+			m.addFit(di, S, r, l)
 		}
 	}
-	try(vals, a-under, a+over)
+	if loose {
+		try(vals, a-under, a+over)
+	} else {
+		try(vals, a, a)
+	}
+	discounted := func(idx int32) int64 {
+		it := &e.items[idx]
+		v := m.sign * it.open
+		if it.discBP > 0 && it.until != noDay && m.day != noDay && m.day <= it.until+int32(e.r.CashDiscountGraceDays) && v > 0 {
+			if x, err := mulDiv(v, int64(it.discBP)); err == nil && x > 0 {
+				return v - x
+			}
+		}
+		return v
+	}
 	disc := make([]int64, len(c))
 	hasDisc := false
 	for i, idx := range c {
-		disc[i] = vals[i]
-		it := &e.items[idx]
-		if it.discBP > 0 && it.until != noDay && m.day != noDay && m.day <= it.until+int32(e.r.CashDiscountGraceDays) {
-			if x, err := mulDiv(vals[i], int64(it.discBP)); err == nil && x > 0 {
-				disc[i] -= x
-				hasDisc = true
-			}
-		}
+		disc[i] = discounted(idx)
+		hasDisc = hasDisc || disc[i] != vals[i]
 	}
-	if hasDisc {
-		slack := int64(min(K, len(c)))
-		try(disc, a-slack, a+slack)
+	ad := m.target
+	for _, idx := range forced {
+		if d := discounted(idx); d != m.sign*e.items[idx].open {
+			hasDisc = true
+		}
+		ad -= discounted(idx)
+	}
+	if hasDisc && ad > 0 {
+		slack := int64(min(K, len(c)+len(forced)))
+		try(disc, ad-slack, ad+slack)
 	}
 }
 

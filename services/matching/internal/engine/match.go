@@ -33,6 +33,8 @@ type matcher struct {
 	nameCands  []int32
 	nameUnique int32
 
+	// cut is set when a text looks cut off by the bank.
+	cut       bool
 	hyps      []*hyp
 	keys      map[string]int
 	budget    int
@@ -186,6 +188,11 @@ func (m *matcher) findRefs() {
 			}
 		}
 	}
+	for _, src := range srcs {
+		if truncated(utf8.RuneCountInString(src.text)) {
+			m.cut = true
+		}
+	}
 	if !m.strongHit() {
 		m.findCut(srcs)
 		m.findTypos(srcs)
@@ -201,8 +208,14 @@ func atomStarts(s string, atoms []atom) []int {
 	return out
 }
 
+// strongHit reports whether a text names an item (open or paid) clearly.
 func (m *matcher) strongHit() bool {
 	for _, h := range m.hits {
+		if h.q.strong() {
+			return true
+		}
+	}
+	for _, h := range m.settled {
 		if h.q.strong() {
 			return true
 		}
@@ -249,8 +262,11 @@ func (m *matcher) addHit(h refHit) {
 		return
 	}
 	if it.open == 0 {
-		for _, s := range m.settled {
-			if s.item == h.item {
+		for k := range m.settled {
+			if m.settled[k].item == h.item {
+				if h.q > m.settled[k].q {
+					m.settled[k] = h
+				}
 				return
 			}
 		}
@@ -300,6 +316,7 @@ func (m *matcher) findCut(srcs []source) {
 		if !truncated(utf8.RuneCountInString(src.text)) || text == "" || !isAlnum(text[len(text)-1]) {
 			continue
 		}
+		m.cut = true
 		atoms := atomize(text, nil)
 		starts := atomStarts(text, atoms)
 		last := len(atoms) - 1
@@ -359,6 +376,15 @@ func (m *matcher) typoLengths() map[int]bool {
 func (m *matcher) findTypos(srcs []source) {
 	lens := m.typoLengths()
 	tried := 0
+	var typos []refHit
+	defer func() {
+		// Several items one digit away with the amount: none is named.
+		if len(typos) <= 2 {
+			for _, h := range typos {
+				m.addHit(h)
+			}
+		}
+	}()
 	for _, src := range srcs {
 		atoms := atomize(src.text, nil)
 		starts := atomStarts(src.text, atoms)
@@ -388,7 +414,9 @@ func (m *matcher) findTypos(srcs []source) {
 					fs := m.itemForms(idx)
 					for k := range fs {
 						if fs[k].digits == v {
-							m.addHit(refHit{item: idx, q: qTypo, text: text, source: src.name})
+							if it := &m.e.items[idx]; it.cur == m.cur && it.open == m.amount {
+								typos = append(typos, refHit{item: idx, q: qTypo, text: text, source: src.name})
+							}
 							break
 						}
 					}
@@ -477,16 +505,13 @@ func (m *matcher) evidence(di int32) *debtorEv {
 		}
 		switch s := ev.sim; {
 		case s >= 0.95:
-			consider(30, "payer name equals debtor "+d.id+"'s", false)
+			consider(35, "payer name equals debtor "+d.id+"'s", false)
 		case s >= 0.85:
 			consider(25, "payer name like debtor "+d.id+"'s", false)
 		case s >= 0.7:
 			consider(18, "payer name similar to debtor "+d.id+"'s", false)
 		case s >= 0.45:
 			consider(8, "payer name shares a name with debtor "+d.id+"'s", false)
-		}
-		if m.nameUnique == di && ev.sim >= 0.95 {
-			ev.pts += 5
 		}
 	}
 	if strongN >= 2 {

@@ -60,9 +60,10 @@ func atomize(s string, out []atom) []atom {
 //	        year: "029741" for "RE-2026-029741"
 //	lastz   the last digit group without leading zeros: "29741"
 //
-// A form shorter than minForm is not used, a groups form shorter than 6
-// neither (it would join a year and a short number), and the last group
-// only with at least 5 significant digits (not a year).
+// A form shorter than minForm is not used, a groups form only with at
+// least 7 digits and 3 in its last group (else it joins a year and a short
+// number, as a date does), and the last group only with at least 5
+// significant digits (not a year).
 type forms struct {
 	full, digits, zstrip, groups, lzero, last, lastz string
 }
@@ -72,7 +73,7 @@ const minForm = 4
 // formsOf computes the forms of a whole atom sequence.
 func formsOf(atoms []atom) forms {
 	var full, digits, groups, prefix strings.Builder
-	digitGroups, sawDigit, last := 0, false, ""
+	digitGroups, sawDigit, last, lastStripped := 0, false, "", ""
 	for _, a := range atoms {
 		full.WriteString(a.s)
 		if a.digit {
@@ -80,7 +81,7 @@ func formsOf(atoms []atom) forms {
 			digits.WriteString(a.s)
 			groups.WriteString(trimZeros(a.s))
 			digitGroups++
-			last = a.s
+			last, lastStripped = a.s, trimZeros(a.s)
 		} else if !sawDigit {
 			prefix.WriteString(a.s)
 		}
@@ -91,8 +92,8 @@ func formsOf(atoms []atom) forms {
 	}
 	f.digits = digits.String()
 	f.zstrip = trimZeros(f.digits)
-	if digitGroups > 1 {
-		if f.groups = groups.String(); len(f.groups) < 6 {
+	if digitGroups > 1 && len(lastStripped) >= 3 {
+		if f.groups = groups.String(); len(f.groups) < 7 {
 			f.groups = ""
 		}
 	}
