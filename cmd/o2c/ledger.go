@@ -1,11 +1,8 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"io"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -333,7 +330,7 @@ bank import touched the bank account; o2c verify fails on it too. Exit status
 			if err != nil {
 				return err
 			}
-			if !printBankReconciliations(cmd.OutOrStdout(), recs) {
+			if !table.BankReconciliations(cmd.OutOrStdout(), recs) {
 				return exitCode(1)
 			}
 			return nil
@@ -341,35 +338,4 @@ bank import touched the bank account; o2c verify fails on it too. Exit status
 	}
 	cmd.Flags().StringVar(&iban, "iban", "", "IBAN of one bank account; default every bank account")
 	return cmd
-}
-
-// printBankReconciliations writes a table of bank reconciliations, one row
-// per statement, and a line saying whether they all reconcile, which it
-// reports.
-func printBankReconciliations(w io.Writer, recs []*ledgerv1.BankReconciliation) bool {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "IBAN\tACCOUNT\tSTATEMENT\tSEQ\tCLOSING DATE\tBANK SAYS\tBOOKED\tDIFFERENCE\tCUR")
-	off := 0
-	for _, r := range recs {
-		cur := r.GetExpected().GetCurrency()
-		diff := table.Money(r.GetDifference().GetMinorUnits(), cur)
-		if r.GetDifference().GetMinorUnits() != 0 {
-			off++
-			diff += " !"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%12s\t%12s\t%12s\t%s\n", r.GetIban(), r.GetAccount(), cmp.Or(r.GetStatementId(), r.GetStatementKey()),
-			r.GetSequence(), table.Date(r.GetClosingDate()), table.Money(r.GetExpected().GetMinorUnits(), cur),
-			table.Money(r.GetBooked().GetMinorUnits(), cur), diff, cur)
-	}
-	tw.Flush()
-	switch {
-	case len(recs) == 0:
-		fmt.Fprintln(w, "no bank statement recorded")
-	case off == 0:
-		fmt.Fprintf(w, "%s, all reconciled: the books equal the bank's closing balances\n", table.Count(len(recs), "statement"))
-	default:
-		fmt.Fprintf(w, "%s, %d NOT RECONCILED (marked !): a transaction is missing or booked twice, or another booking touched the bank account\n",
-			table.Count(len(recs), "statement"), off)
-	}
-	return off == 0
 }

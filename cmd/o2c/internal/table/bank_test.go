@@ -1,4 +1,4 @@
-package main
+package table
 
 import (
 	"strings"
@@ -9,7 +9,7 @@ import (
 )
 
 // TestBankReconciliationTable checks the table of o2c ledger
-// bank-reconciliation: one row per statement with the bank's and the
+// bank-reconciliation and the demo: one row per statement with the bank's and the
 // books' balance and the difference, a statement that does not reconcile
 // marked and counted, and the verdict.
 func TestBankReconciliationTable(t *testing.T) {
@@ -39,7 +39,7 @@ func TestBankReconciliationTable(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var b strings.Builder
-			if ok := printBankReconciliations(&b, tt.recs); ok != tt.ok {
+			if ok := BankReconciliations(&b, tt.recs); ok != tt.ok {
 				t.Errorf("reconciled %v, want %v", ok, tt.ok)
 			}
 			out := b.String()
