@@ -1992,7 +1992,10 @@ func (x *MergeDebtor) GetReason() string {
 // positive) debits the bank account; a debit (amount negative) credits it.
 // Ingestion's bank events are booked this way (key
 // "bank-transaction:<transaction_id>"), so that after each statement the
-// bank account's balance equals the statement's closing balance.
+// bank account's balance equals the statement's closing balance. The
+// entry is the bank's fact and is not reversed with ReverseEntry: the bank
+// corrects a booking with a transaction of its own (a reversal), booked the
+// same way; the counter side is moved on by matching or the finance team.
 type RecordBankTransaction struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Tenant id.
