@@ -32,7 +32,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "ingestion:", err)
 			os.Exit(2)
 		}
-		for _, v := range service.LedgerVariables() {
+		for _, v := range append(service.DropVariables(), service.LedgerVariables()...) {
 			fmt.Fprintf(os.Stdout, "  %s\n      %s\n", v.Name, v.Meaning)
 		}
 		return
@@ -59,7 +59,7 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	opt := service.Options{Tenants: ts}
+	opt := service.Options{Tenants: ts, DropDir: getenv(service.DropDirEnv)}
 	conn, err := lc.Dial()
 	if err != nil {
 		return err

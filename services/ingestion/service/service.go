@@ -31,6 +31,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/telemetry"
 	"github.com/o2c-platform/o2c/libs/tenants"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/consumer"
+	"github.com/o2c-platform/o2c/services/ingestion/internal/dropdir"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/erasure"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/intake"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/invoice"
@@ -66,6 +67,14 @@ type Options struct {
 	// ImportService takes, in bytes; zero means rpc.DefaultMaxImportSize
 	// (512 MiB).
 	MaxImportSize int64
+	// DropDir is the drop folder (INGESTION_DROP_DIR): files delivered to
+	// DropDir/<tenant>/ are imported like the ImportService's and moved
+	// to done/ or failed/ with a report (package dropdir). Empty watches
+	// none; a folder that does not exist stops the start.
+	DropDir string
+	// DropInterval is the time between polls of the drop folder; zero
+	// means dropdir.DefaultInterval (2 s).
+	DropInterval time.Duration
 }
 
 // sweepInterval is d, or a minute for zero.
@@ -117,6 +126,18 @@ const (
 	ClientCAEnv    = "O2C_CLIENT_CA"
 	ClientTokenEnv = "O2C_CLIENT_TOKEN"
 )
+
+// DropDirEnv names the drop folder (Options.DropDir).
+const DropDirEnv = "INGESTION_DROP_DIR"
+
+// DropVariables are the drop folder's variables, for ingestion's --help.
+func DropVariables() []host.Variable {
+	return []host.Variable{
+		{Name: DropDirEnv, Meaning: "a drop folder to watch (e.g. where EBICS or SFTP clients deliver): files put into <dir>/<tenant>/ are imported " +
+			"like o2c import's, as \"" + dropdir.Actor + "\", once their size stayed the same for a poll (every 2 s) or an upload renamed them " +
+			"from .part/.tmp; then moved to <dir>/<tenant>/done/ or failed/ with <file>.report.json beside them; unset watches none"},
+	}
+}
 
 // LedgerVariables are the variables LedgerClientFromEnv reads, for
 // ingestion's --help.
@@ -189,7 +210,7 @@ const Durable = "ingestion-invoices"
 // Errors is ingestion's classification of its own errors: the invoice,
 // shop, erasure and import (intake) domains' and the tenants file's
 // sentinels (an unknown tenant is not found).
-var Errors = fault.Chain(invoice.Errors.Classify, shop.Errors.Classify, erasure.Errors.Classify, intake.Errors.Classify, tenants.Errors.Classify)
+var Errors = fault.Chain(invoice.Errors.Classify, shop.Errors.Classify, erasure.Errors.Classify, intake.Errors.Classify, dropdir.Errors.Classify, tenants.Errors.Classify)
 
 // Ingestion is an ingestion service that has been set up and not yet served.
 type Ingestion struct {
@@ -249,6 +270,15 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 	ingestionv1grpc.RegisterImportServiceServer(h.GRPC, &rpc.ImportService{
 		Importer: importer, Store: imports, Tenants: opt.Tenants, Classify: h.Classify, Log: log, MaxSize: opt.MaxImportSize,
 	})
+	if opt.DropDir != "" {
+		drop := &dropdir.Watcher{Dir: opt.DropDir, Tenants: opt.Tenants.IDs(), Importer: importer,
+			Log: log.With("component", "drop-folder"), Interval: opt.DropInterval}
+		if err := drop.Prepare(); err != nil {
+			h.Close()
+			return nil, fmt.Errorf("%s: %w", DropDirEnv, err)
+		}
+		h.Go(drop.Run)
+	}
 	if err := h.Consume(ctx, bus.Consumer{
 		Stream: bus.ShopStream, Durable: Durable, FilterSubjects: []string{consumer.ShopSubjects},
 	}, proc.Process); err != nil {
