@@ -281,26 +281,3 @@ func WaitForReconciliation(ctx context.Context, conn *grpc.ClientConn) ([]*ledge
 	}
 	return recs, nil
 }
-
-// PrintReconciliations writes the bank reconciliations as a table and
-// says whether every statement reconciles.
-func PrintReconciliations(w io.Writer, recs []*ledgerv1.BankReconciliation) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STATEMENT\tIBAN\tACCOUNT\tCLOSING DATE\t   BANK SAYS\t      BOOKED\t  DIFFERENCE\tCUR")
-	off := 0
-	for _, r := range recs {
-		cur := r.GetExpected().GetCurrency()
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%12s\t%12s\t%12s\t%s\n", r.GetStatementId(), r.GetIban(), r.GetAccount(), table.Date(r.GetClosingDate()),
-			table.Money(r.GetExpected().GetMinorUnits(), cur), table.Money(r.GetBooked().GetMinorUnits(), cur),
-			table.Money(r.GetDifference().GetMinorUnits(), cur), cur)
-		if r.GetDifference().GetMinorUnits() != 0 {
-			off++
-		}
-	}
-	tw.Flush()
-	if off > 0 {
-		fmt.Fprintf(w, "%s; %d DO NOT RECONCILE\n", table.Count(len(recs), "statement"), off)
-		return
-	}
-	fmt.Fprintf(w, "%s; the bank account's balance in the books equals each statement's closing balance\n", table.Count(len(recs), "statement"))
-}

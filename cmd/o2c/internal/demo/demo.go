@@ -518,7 +518,7 @@ func importBank(ctx context.Context, out io.Writer, sys *System, js jetstream.Je
 		return err
 	}
 	fmt.Fprintln(out, "\nBank reconciliation (o2c ledger bank-reconciliation --tenant demo):")
-	PrintReconciliations(out, recs)
+	table.BankReconciliations(out, recs)
 	return nil
 }
 
