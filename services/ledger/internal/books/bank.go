@@ -14,23 +14,6 @@ import (
 	"github.com/o2c-platform/o2c/libs/eventstore/es"
 )
 
-// The bank side of the books. Every transaction of a tenant's bank account
-// is booked as the bank booked it (RecordBankTransaction): the bank's G/L
-// account against a counter account, effective on the booking date, so
-// that after each statement the bank account equals the statement's
-// closing balance. Receipts and their returns wait on the unidentified
-// receipts clearing account until matching moves them to the debtor
-// (ApplyPayment with clearing account "unidentified-receipts", undone by
-// ReturnPayment through the same account, so the bank account is touched
-// only by the bank's own transactions); debits an outgoing rule of the
-// tenant classifies go to the rule's G/L account, the others to the
-// unidentified payments clearing account for the finance team.
-//
-// RecordStatementBalance records each final statement's closing balance,
-// against which the bank account is reconciled, and books the opening
-// balance of an account's first statement when the books hold no earlier
-// line on the account (see RecordStatementBalance).
-
 // StatementBalance is a bank statement's closing balance as the books
 // recorded it (StatementBalanceRecorded).
 type StatementBalance struct {
