@@ -12,7 +12,7 @@ BENCHTIME ?= 1s
 # ARGS go to `o2c demo`: make demo ARGS=--keep-running
 ARGS     ?=
 
-.PHONY: help demo test faults bench bench-shop fuzz proto proto-check lint build clean
+.PHONY: help demo test faults bench bench-shop bench-import fuzz proto proto-check lint build clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -31,11 +31,12 @@ test: ## Run every test (starts one throwaway PostgreSQL for the whole run)
 	@echo "make test: running the tests (packages are listed as they finish)…"
 	$(GO) run ./libs/pgtest/cmd/withpostgres -- $(GO) test -count=1 -timeout 20m ./... ./proto/...
 
-# make test runs the same test with 60 invoices and one round of faults.
+# make test runs the same tests with 60 invoices, 3 statements of 1 MiB and
+# one round of faults.
 FAULT_INVOICES ?= 2000
 FAULT_ROUNDS   ?= 5
-faults: ## Kill and restart ingestion, NATS and PostgreSQL in turn under a stream of invoices (FAULT_INVOICES, FAULT_ROUNDS)
-	$(GO) test -count=1 -timeout 30m -run '^TestKillAndRestartLosesNothing$$' -v ./cmd/o2c \
+faults: ## Kill and restart ingestion, NATS and PostgreSQL in turn under a stream of invoices and during bank file imports (FAULT_INVOICES, FAULT_ROUNDS)
+	$(GO) test -count=1 -timeout 30m -run '^(TestKillAndRestartLosesNothing|TestKillDuringImportBooksEachTransactionOnce)$$' -v ./cmd/o2c \
 	  -args -faults.invoices=$(FAULT_INVOICES) -faults.rounds=$(FAULT_ROUNDS)
 
 # The matching benchmark runs bin/o2c's `match` over each generated scenario
@@ -59,6 +60,13 @@ SHOP_PUBLISHERS ?= 8
 bench-shop: ## Publish SHOP_EVENTS (200,000) shop invoices through ingestion and the ledger; report booked/s, publish->open item p50/p99 and the limiting stage
 	O2C_BENCH_SHOP_EVENTS=$(SHOP_EVENTS) O2C_BENCH_SHOP_PUBLISHERS=$(SHOP_PUBLISHERS) \
 	  $(GO) test -run '^$$' -bench '^BenchmarkShopInvoices$$' -benchtime 1x -timeout 120m -v ./cmd/o2c/internal/loadtest
+
+# make bench imports a 10 MiB camt.053; bench-import the 100 MiB one (see
+# BenchmarkImportCamt053 in cmd/o2c/internal/loadtest).
+IMPORT_MB ?= 100
+bench-import: ## Import an IMPORT_MB (100) MiB camt.053 through ingestion and the ledger; report transactions/s until booked and peak memory
+	O2C_BENCH_IMPORT_MB=$(IMPORT_MB) \
+	  $(GO) test -run '^$$' -bench '^BenchmarkImportCamt053$$' -benchtime 1x -timeout 180m -v ./cmd/o2c/internal/loadtest
 
 fuzz: ## Run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=5m)
 	@for f in $$(grep -rl --include='*_test.go' '^func Fuzz' libs cmd services 2>/dev/null); do \
