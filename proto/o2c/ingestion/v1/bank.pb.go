@@ -675,8 +675,11 @@ type BankStatementReceived struct {
 	// Set when transaction_ids was left empty because the statement books
 	// more than 10,000 transactions.
 	TransactionIdsOmitted bool `protobuf:"varint,22,opt,name=transaction_ids_omitted,json=transactionIdsOmitted,proto3" json:"transaction_ids_omitted,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// Date of the opening booked balance (camt OPBD/PRCD Dt, MT940 :60F:
+	// date), when given: the day the books of a first statement start.
+	OpeningDate   *v1.Date `protobuf:"bytes,23,opt,name=opening_date,json=openingDate,proto3" json:"opening_date,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BankStatementReceived) Reset() {
@@ -861,6 +864,13 @@ func (x *BankStatementReceived) GetTransactionIdsOmitted() bool {
 		return x.TransactionIdsOmitted
 	}
 	return false
+}
+
+func (x *BankStatementReceived) GetOpeningDate() *v1.Date {
+	if x != nil {
+		return x.OpeningDate
+	}
+	return nil
 }
 
 // BankNotificationLinked says that a camt.054 notification's transaction,
@@ -1454,7 +1464,7 @@ const file_o2c_ingestion_v1_bank_proto_rawDesc = "" +
 	"entryIndex\x12+\n" +
 	"\x11transaction_index\x18\a \x01(\x05R\x10transactionIndex\x12\x12\n" +
 	"\x04line\x18\b \x01(\x05R\x04line\x12 \n" +
-	"\vfingerprint\x18\t \x01(\tR\vfingerprint\"\xf6\a\n" +
+	"\vfingerprint\x18\t \x01(\tR\vfingerprint\"\xae\b\n" +
 	"\x15BankStatementReceived\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12#\n" +
 	"\rstatement_key\x18\x02 \x01(\tR\fstatementKey\x127\n" +
@@ -1481,7 +1491,8 @@ const file_o2c_ingestion_v1_bank_proto_rawDesc = "" +
 	"\x11transaction_count\x18\x14 \x01(\x05R\x10transactionCount\x123\n" +
 	"\n" +
 	"booked_sum\x18\x15 \x01(\v2\x14.o2c.common.v1.MoneyR\tbookedSum\x126\n" +
-	"\x17transaction_ids_omitted\x18\x16 \x01(\bR\x15transactionIdsOmitted\"\xd5\x01\n" +
+	"\x17transaction_ids_omitted\x18\x16 \x01(\bR\x15transactionIdsOmitted\x126\n" +
+	"\fopening_date\x18\x17 \x01(\v2\x13.o2c.common.v1.DateR\vopeningDate\"\xd5\x01\n" +
 	"\x16BankNotificationLinked\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12%\n" +
 	"\x0etransaction_id\x18\x02 \x01(\tR\rtransactionId\x12\x1b\n" +
@@ -1600,22 +1611,23 @@ var file_o2c_ingestion_v1_bank_proto_depIdxs = []int32{
 	10, // 12: o2c.ingestion.v1.BankStatementReceived.closing_date:type_name -> o2c.common.v1.Date
 	3,  // 13: o2c.ingestion.v1.BankStatementReceived.provenance:type_name -> o2c.ingestion.v1.Provenance
 	9,  // 14: o2c.ingestion.v1.BankStatementReceived.booked_sum:type_name -> o2c.common.v1.Money
-	3,  // 15: o2c.ingestion.v1.BankNotificationLinked.provenance:type_name -> o2c.ingestion.v1.Provenance
-	10, // 16: o2c.ingestion.v1.SettlementReportReceived.start_date:type_name -> o2c.common.v1.Date
-	10, // 17: o2c.ingestion.v1.SettlementReportReceived.end_date:type_name -> o2c.common.v1.Date
-	10, // 18: o2c.ingestion.v1.SettlementReportReceived.deposit_date:type_name -> o2c.common.v1.Date
-	9,  // 19: o2c.ingestion.v1.SettlementReportReceived.total:type_name -> o2c.common.v1.Money
-	9,  // 20: o2c.ingestion.v1.SettlementReportReceived.lines_sum:type_name -> o2c.common.v1.Money
-	3,  // 21: o2c.ingestion.v1.SettlementReportReceived.provenance:type_name -> o2c.ingestion.v1.Provenance
-	8,  // 22: o2c.ingestion.v1.SettlementLinesReceived.lines:type_name -> o2c.ingestion.v1.SettlementLine
-	3,  // 23: o2c.ingestion.v1.SettlementLinesReceived.provenance:type_name -> o2c.ingestion.v1.Provenance
-	9,  // 24: o2c.ingestion.v1.SettlementLine.amount:type_name -> o2c.common.v1.Money
-	10, // 25: o2c.ingestion.v1.SettlementLine.posted_date:type_name -> o2c.common.v1.Date
-	26, // [26:26] is the sub-list for method output_type
-	26, // [26:26] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	10, // 15: o2c.ingestion.v1.BankStatementReceived.opening_date:type_name -> o2c.common.v1.Date
+	3,  // 16: o2c.ingestion.v1.BankNotificationLinked.provenance:type_name -> o2c.ingestion.v1.Provenance
+	10, // 17: o2c.ingestion.v1.SettlementReportReceived.start_date:type_name -> o2c.common.v1.Date
+	10, // 18: o2c.ingestion.v1.SettlementReportReceived.end_date:type_name -> o2c.common.v1.Date
+	10, // 19: o2c.ingestion.v1.SettlementReportReceived.deposit_date:type_name -> o2c.common.v1.Date
+	9,  // 20: o2c.ingestion.v1.SettlementReportReceived.total:type_name -> o2c.common.v1.Money
+	9,  // 21: o2c.ingestion.v1.SettlementReportReceived.lines_sum:type_name -> o2c.common.v1.Money
+	3,  // 22: o2c.ingestion.v1.SettlementReportReceived.provenance:type_name -> o2c.ingestion.v1.Provenance
+	8,  // 23: o2c.ingestion.v1.SettlementLinesReceived.lines:type_name -> o2c.ingestion.v1.SettlementLine
+	3,  // 24: o2c.ingestion.v1.SettlementLinesReceived.provenance:type_name -> o2c.ingestion.v1.Provenance
+	9,  // 25: o2c.ingestion.v1.SettlementLine.amount:type_name -> o2c.common.v1.Money
+	10, // 26: o2c.ingestion.v1.SettlementLine.posted_date:type_name -> o2c.common.v1.Date
+	27, // [27:27] is the sub-list for method output_type
+	27, // [27:27] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_o2c_ingestion_v1_bank_proto_init() }

@@ -147,6 +147,7 @@ func statementEvent(tenant string, f fileInfo, s *Statement, tally *statementTal
 	}
 	if s.Opening != nil {
 		ev.OpeningBooked, ev.HasOpeningBooked = money(s.Opening.Amount, s.Currency), true
+		ev.OpeningDate = date(s.Opening.Date)
 	}
 	if s.Closing != nil {
 		ev.ClosingBooked, ev.HasClosingBooked = money(s.Closing.Amount, s.Currency), true

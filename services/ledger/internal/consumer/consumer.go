@@ -346,8 +346,8 @@ func BankTransactionCommand(tx *ingestionv1.BankTransactionReceived) (*ledgerv1.
 // statement, and false when it records nothing (not a final statement, or
 // no closing booked balance). The closing date is the statement's end
 // date when the bank gave no balance date; the opening balance is dated
-// on the statement's start date, else on its closing date (the event
-// carries no date of the opening balance itself).
+// on its own balance date, else on the statement's start date, else on
+// its closing date (events stored before opening_date existed).
 func StatementCommand(st *ingestionv1.BankStatementReceived) (*ledgerv1.RecordStatementBalance, bool) {
 	if st.GetKind() != ingestionv1.BankStatementKind_BANK_STATEMENT_KIND_FINAL || !st.GetHasClosingBooked() {
 		return nil, false
@@ -361,7 +361,10 @@ func StatementCommand(st *ingestionv1.BankStatementReceived) (*ledgerv1.RecordSt
 		cmd.ClosingDate = st.GetToDate()
 	}
 	if st.GetHasOpeningBooked() {
-		cmd.OpeningBalance, cmd.OpeningDate = money(st.GetOpeningBooked()), st.GetFromDate()
+		cmd.OpeningBalance, cmd.OpeningDate = money(st.GetOpeningBooked()), st.GetOpeningDate()
+		if cmd.OpeningDate == nil {
+			cmd.OpeningDate = st.GetFromDate()
+		}
 		if cmd.OpeningDate == nil {
 			cmd.OpeningDate = cmd.GetClosingDate()
 		}
