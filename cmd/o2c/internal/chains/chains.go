@@ -145,7 +145,7 @@ func verifyLedger(ctx context.Context, dbURL string, w io.Writer) (bool, error) 
 // it was all right.
 func printReadModels(rep ledger.ReadModelReport, w io.Writer) bool {
 	if rep.OK() {
-		fmt.Fprintf(w, "%-10s ok: read models equal a rebuild from %d events; trial balance, control account and open items agree; every debtor has one personal account and every merge is sound\n", ledger.Name, rep.Events)
+		fmt.Fprintf(w, "%-10s ok: read models equal a rebuild from %d events; trial balance, control account and open items agree; every debtor has one personal account, every merge is sound and every recorded bank statement reconciles\n", ledger.Name, rep.Events)
 		return true
 	}
 	if len(rep.Mismatches) > 0 {
