@@ -101,7 +101,7 @@ not be imported.`,
 	}
 	cmd.Flags().StringVar(&addr, "ingestion", envOr("O2C_INGESTION_ADDR", defaultIngestionAddr), "ingestion gRPC address (env O2C_INGESTION_ADDR)")
 	cmd.Flags().StringVar(&tenant, "tenant", "", "tenant id (required)")
-	cmd.Flags().StringVar(&format, "format", "", "read every file as this format instead of detecting it: camt, mt940, mt942 or amazon-settlement")
+	cmd.Flags().StringVar(&format, "format", "", "read every file as this format instead of detecting it: camt, mt940 (MT942 too) or amazon-settlement")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output: "+strings.Join(importOutputs, "|")+" (json prints JSON Lines)")
 	cmd.Flags().BoolVar(&progress, "progress", false, "show bytes sent and the rate on standard error (default: when standard error is a terminal)")
 	_ = cmd.MarkFlagRequired("tenant")
