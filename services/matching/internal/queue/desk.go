@@ -176,13 +176,25 @@ func (d *Desk) Load(ctx context.Context, tenant string) error {
 
 // load builds the book from a snapshot.
 func (b *book) load(s Snapshot) error {
-	eng, err := engine.New(s.Config, s.Items, s.Debtors, s.History)
+	b.pending = map[string][]Pending{}
+	for _, p := range s.Pending {
+		b.pending[p.Item] = append(b.pending[p.Item], p)
+	}
+	// The engine holds the ledger's open amounts less what is pending; the
+	// snapshot's items are the caller's, so they are changed on a copy.
+	items := make([]engine.OpenItem, len(s.Items))
+	for i, it := range s.Items {
+		it.Open -= b.pendingOn(it.ID)
+		it.Channel = Channel(s.Config, it.Channel)
+		items[i] = it
+	}
+	eng, err := engine.New(s.Config, items, s.Debtors, s.History)
 	if err != nil {
 		return err
 	}
 	b.cfg, b.limits, b.eng = s.Config, LimitsOf(s.Config), eng
-	b.items = make(map[string]Item, len(s.Items))
-	for _, it := range s.Items {
+	b.items = make(map[string]Item, len(items))
+	for _, it := range items {
 		b.items[it.ID] = itemOf(it)
 	}
 	for _, r := range s.Recent {
@@ -192,12 +204,22 @@ func (b *book) load(s Snapshot) error {
 	for _, id := range s.Decided {
 		b.decided[id] = true
 	}
-	b.pending = map[string][]Pending{}
-	for _, p := range s.Pending {
-		b.pending[p.Item] = append(b.pending[p.Item], p)
-	}
 	b.loaded = true
 	return nil
+}
+
+// Channel is the engine's channel of an item the ledger says marketplace
+// collects ("amazon.de"): the tenant's configured marketplace whose channel
+// it is, or starts with followed by a dot ("amazon"); else marketplace as
+// it is ("" for the merchant's own items).
+func Channel(cfg engine.Config, marketplace string) string {
+	for _, m := range cfg.Marketplaces {
+		if strings.EqualFold(m.Channel, marketplace) || len(marketplace) > len(m.Channel) &&
+			strings.EqualFold(marketplace[:len(m.Channel)], m.Channel) && marketplace[len(m.Channel)] == '.' {
+			return m.Channel
+		}
+	}
+	return marketplace
 }
 
 // reset makes the book load again on its next use: an append failed after
@@ -307,7 +329,7 @@ func (d *Desk) decide(ctx context.Context, tenant string, b *book, stored *match
 			applied.Payment.ID = ledgerID
 			if err = b.eng.Apply(applied); err == nil {
 				out.commands, out.applied = cmds, &applied
-				out.pending = pendingOf(props[0], ledgerID)
+				out.pending = PendingOf(props[0], ledgerID)
 			}
 		}
 		if err != nil {
@@ -334,7 +356,7 @@ func (d *Desk) decide(ctx context.Context, tenant string, b *book, stored *match
 
 // pendingOf returns the allocations a booking of p under ledgerID leaves
 // pending until the ledger reports them.
-func pendingOf(p Proposal, ledgerID string) []Pending {
+func PendingOf(p Proposal, ledgerID string) []Pending {
 	var out []Pending
 	refunds := map[string]int64{}
 	if p.Settlement != nil {
@@ -555,7 +577,7 @@ func (d *Desk) booked(ctx context.Context, b *book, e Entry, p Proposal, resolut
 		b.reset()
 		return Entry{}, err
 	}
-	b.addPending(pendingOf(p, ledgerID))
+	b.addPending(PendingOf(p, ledgerID))
 	if p.Debtor != "" && !e.Return() {
 		b.eng.Learn(pay, p.Debtor)
 	}
@@ -777,6 +799,7 @@ func (d *Desk) PutItem(ctx context.Context, tenant string, it engine.OpenItem) e
 		return err
 	}
 	defer b.mu.Unlock()
+	it.Channel = Channel(b.cfg, it.Channel)
 	if open, ok := b.eng.Open(it.ID); ok {
 		it.Open = open
 		b.eng.RemoveItem(it.ID)

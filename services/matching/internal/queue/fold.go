@@ -2,6 +2,7 @@ package queue
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
@@ -109,3 +110,44 @@ func (e *Entry) apply(tenant string, ev es.Event) error {
 	}
 	return nil
 }
+
+// Resume returns the entry an Exception (the projection's row) shows, to
+// fold further events into with Next.
+func Resume(tenant string, ex *matchingv1.Exception) Entry {
+	e := Entry{
+		Tenant: tenant, Stored: ex.GetPayment(), Payment: PaymentOf(ex.GetPayment()), Parent: ex.GetPayment().GetParentPaymentId(),
+		State: StateOf(ex.GetState()), Version: ex.GetVersion(), Decision: KindOf(ex.GetDecision()), Score: int(ex.GetScore()),
+		Explanation: ex.GetExplanation(), LedgerPaymentID: ex.GetLedgerPaymentId(), Parts: ex.GetPartIds(),
+		ReceivedAt: ex.GetReceivedAt().AsTime(), UpdatedAt: ex.GetUpdatedAt().AsTime(), Actor: ex.GetActor(), Note: ex.GetNote(),
+	}
+	for r, m := range resolutions {
+		if m == ex.GetResolution() {
+			e.Resolution = r
+		}
+	}
+	for _, p := range ex.GetProposals() {
+		e.Proposals = append(e.Proposals, ProposalFrom(p))
+	}
+	if ex.GetMatch() != nil {
+		m := ProposalFrom(ex.GetMatch())
+		e.Match = &m
+	}
+	e.Bookings = bookingsOf(e.Payment.ID, e.LedgerPaymentID)
+	return e
+}
+
+// bookingsOf is the number of the booking ledgerID is (see
+// LedgerPaymentID); 0 for none.
+func bookingsOf(id, ledgerID string) int {
+	if ledgerID == "" {
+		return 0
+	}
+	var n int
+	if _, err := fmt.Sscanf(strings.TrimPrefix(ledgerID, id), "#%d", &n); err != nil {
+		return 1
+	}
+	return n
+}
+
+// Next folds one more event of the payment's stream into e.
+func (e *Entry) Next(tenant string, ev es.Event) error { return e.apply(tenant, ev) }

@@ -1,0 +1,415 @@
+// Package service starts the matching service: it keeps each tenant's
+// engine in memory (built at start from its read models and ingestion's
+// master data), decides every bank receipt and return ingestion reports
+// (booking the sure ones through ledger commands relayed to the ledger,
+// queueing the rest), follows the ledger's open items, serves the
+// exception queue (MatchingService) over gRPC and relays its own events
+// and commands to JetStream. main.go runs it as a process; `o2c demo` runs
+// it in-process beside the other services.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/grpc"
+
+	ingestionv1grpc "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1/ingestionv1grpc"
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/matching/v1/matchingv1grpc"
+
+	"github.com/o2c-platform/o2c/libs/auth"
+	"github.com/o2c-platform/o2c/libs/bus"
+	"github.com/o2c-platform/o2c/libs/fault"
+	"github.com/o2c-platform/o2c/libs/host"
+	"github.com/o2c-platform/o2c/libs/telemetry"
+	"github.com/o2c-platform/o2c/libs/tenants"
+	"github.com/o2c-platform/o2c/services/matching/internal/consumer"
+	"github.com/o2c-platform/o2c/services/matching/internal/engine"
+	"github.com/o2c-platform/o2c/services/matching/internal/postgres"
+	"github.com/o2c-platform/o2c/services/matching/internal/queue"
+	"github.com/o2c-platform/o2c/services/matching/internal/rpc"
+)
+
+// Name is the service's name, schema and subject segment.
+const Name = "matching"
+
+// DefaultAddr is the gRPC address when GRPC_ADDR is unset.
+const DefaultAddr = "127.0.0.1:9093"
+
+// The durable consumers of matching.
+const (
+	// BankDurable decides ingestion's bank transactions.
+	BankDurable = "matching-bank"
+	// ItemsDurable follows the ledger's open items.
+	ItemsDurable = "matching-items"
+	// IngestionDurable takes in ingestion's other events (cash discount
+	// terms, customers, settlement reports).
+	IngestionDurable = "matching-ingestion"
+)
+
+// projectionPoll is how often the payments projection looks for new
+// events.
+const projectionPoll = 50 * time.Millisecond
+
+// Errors is matching's classification of its own errors: the queue's,
+// the engine's, its storage's and API's sentinels and the tenants file's
+// (an unknown tenant is not found).
+var Errors = fault.Chain(queue.Errors.Classify, engine.Errors.Classify, postgres.Errors.Classify, rpc.Errors.Classify,
+	tenants.Errors.Classify)
+
+// Routes are the ledger commands matching stores beside its decisions;
+// its relay publishes them on o2c.<tenant>.matching.ledger.<command>.
+var Routes = bus.CommandsFor("ledger",
+	string((&ledgerv1.ApplyPayment{}).ProtoReflect().Descriptor().FullName()),
+	string((&ledgerv1.ReturnPayment{}).ProtoReflect().Descriptor().FullName()),
+	string((&ledgerv1.ReverseEntry{}).ProtoReflect().Descriptor().FullName()),
+	string((&ledgerv1.IssueCreditNote{}).ProtoReflect().Descriptor().FullName()),
+	string((&ledgerv1.AssessCharge{}).ProtoReflect().Descriptor().FullName()),
+)
+
+// Options are matching's settings beyond host.Config.
+type Options struct {
+	// Tenants is the tenants file (required): the only tenants matching
+	// works for, and each one's matching section (engine.ParseConfig;
+	// defaults where it has none).
+	Tenants *tenants.File
+	// Ingestion is a connection to ingestion as matching (its service
+	// credentials), for the payers of bank transactions and the debtors'
+	// master data. Nil matches without them: by references, amounts and
+	// what people confirmed only.
+	Ingestion grpc.ClientConnInterface
+	// Now is the clock of decisions and of the queue's age filter; nil
+	// means time.Now.
+	Now func() time.Time
+	// BankHandlers is how many bank transactions are handled at once,
+	// waiting together on one batch's commit; 0 means 64.
+	BankHandlers int
+	// ReturnsWindow is how far back a return finds the payment it undoes
+	// after a restart (payments booked within it are remembered, and items
+	// cleared within it kept); 0 means 70 days (the eight weeks a SEPA
+	// core debtor may ask for a refund, and some).
+	ReturnsWindow time.Duration
+	// RefreshInterval is how often the debtors' master data is read from
+	// ingestion again (so an erasure there leaves matching's memory); 0
+	// means one hour.
+	RefreshInterval time.Duration
+}
+
+// Matching is a matching service that has been set up and not yet served.
+type Matching struct {
+	h *host.Host
+}
+
+// Run runs matching until ctx ends: New, then Serve. lis may be nil
+// (listen on cfg.GRPCAddr).
+func Run(ctx context.Context, cfg host.Config, opt Options, p telemetry.Providers, log *slog.Logger, lis net.Listener) error {
+	m, err := New(ctx, cfg, opt, p, log, lis)
+	if err != nil {
+		return err
+	}
+	return m.Serve(ctx)
+}
+
+// Configs checks the matching section of every tenant of f
+// (engine.ParseConfig) and returns each tenant's rules. The error is a
+// *tenants.FileError naming the file, tenant and field of every problem.
+func Configs(f *tenants.File) (map[string]engine.Config, error) {
+	out := map[string]engine.Config{}
+	var problems []tenants.Problem
+	for _, t := range f.Tenants() {
+		c, err := engine.ParseConfig(t.Matching)
+		if err != nil {
+			p := tenants.Problem{File: f.Path, Tenant: t.ID, Field: t.MatchingPath, Message: err.Error()}
+			var fe *engine.FieldError
+			if errors.As(err, &fe) {
+				p.Field, p.Message = strings.TrimPrefix(t.MatchingPath+"."+fe.Field, "."), fe.Reason
+			}
+			problems = append(problems, p)
+			continue
+		}
+		out[t.ID] = c
+	}
+	if len(problems) > 0 {
+		return nil, &tenants.FileError{Problems: problems}
+	}
+	return out, nil
+}
+
+// CheckTenants checks the matching section of every tenant of f as New
+// does; `o2c tenants validate` may run it.
+func CheckTenants(f *tenants.File) error {
+	_, err := Configs(f)
+	return err
+}
+
+// New checks the tenants file's matching sections, migrates (when
+// configured), connects, builds every tenant's engine, binds the
+// consumers and registers the gRPC service and background tasks. Call
+// Serve next, or Close.
+func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Providers, log *slog.Logger, lis net.Listener) (*Matching, error) {
+	if opt.Tenants == nil {
+		return nil, errors.New("no tenants file: matching without one has no tenants to match for (set O2C_TENANTS, or Options.Tenants in process)")
+	}
+	configs, err := Configs(opt.Tenants)
+	if err != nil {
+		return nil, err
+	}
+	h, err := host.New(ctx, host.Spec{
+		Name:           Name,
+		Migrations:     postgres.Migrations(),
+		HealthServices: []string{matchingv1grpc.MatchingService_ServiceDesc.ServiceName},
+		Errors:         Errors,
+		Policy:         rpc.Policy,
+		Routes:         Routes,
+	}, cfg, p, log, lis)
+	if err != nil {
+		return nil, err
+	}
+	m, err := wire(ctx, h, cfg, opt, configs)
+	if err != nil {
+		h.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+func wire(ctx context.Context, h *host.Host, cfg host.Config, opt Options, configs map[string]engine.Config) (*Matching, error) {
+	now := opt.Now
+	if now == nil {
+		now = time.Now
+	}
+	store := postgres.New(h.Pool)
+	proj := store.Projection(projectionPoll)
+	// The queue's read model is what the engines start from: it is caught
+	// up before they are built.
+	if _, err := h.Events.CatchUpProjection(ctx, proj); err != nil {
+		return nil, fmt.Errorf("catch up %s: %w", proj.Name, err)
+	}
+	var ing rpc.Ingestion
+	if opt.Ingestion != nil {
+		ing = rpc.Ingestion{Imports: ingestionv1grpc.NewImportServiceClient(opt.Ingestion),
+			Profiles: ingestionv1grpc.NewDebtorProfileServiceClient(opt.Ingestion)}
+	}
+	window := opt.ReturnsWindow
+	if window <= 0 {
+		window = 70 * 24 * time.Hour
+	}
+	l := &loader{store: store, catchUp: func(ctx context.Context) error {
+		_, err := h.Events.CatchUpProjection(ctx, proj)
+		return err
+	}, ingestion: ing, configs: configs, window: window, now: now, log: h.Log}
+	desk := &queue.Desk{Streams: h.Events, Ledger: store, Payers: ing, VATs: store, Loader: l, Now: now}
+	for _, t := range opt.Tenants.IDs() {
+		start := time.Now()
+		if err := desk.Load(ctx, t); err != nil {
+			// Ingestion may be down: the tenant is loaded when its first
+			// payment comes.
+			h.Log.Warn("tenant's engine not built at start; built on first use", "tenant", t, "err", err)
+			continue
+		}
+		h.Log.Info("engine built", "tenant", t, "took", time.Since(start).Round(time.Millisecond))
+	}
+	batcher := &consumer.Batcher{Desk: desk, Payers: ing, Cache: &consumer.PayerCache{TTL: time.Hour, Max: 200_000}}
+	h.Go(batcher.Run)
+	if cfg.ManageStreams {
+		if err := ensureStreams(ctx, h.JetStream, "ingestion", "ledger"); err != nil {
+			return nil, err
+		}
+	}
+	items := &consumer.Items{Tenants: opt.Tenants, Store: store, Desk: desk}
+	if err := h.Consume(ctx, bus.Consumer{Stream: bus.ServiceStream("ledger"), Durable: ItemsDurable,
+		FilterSubjects: consumer.LedgerSubjects()}, items.Handle); err != nil {
+		return nil, err
+	}
+	in := &consumer.Ingestion{Tenants: opt.Tenants, Store: store, Desk: desk}
+	if opt.Ingestion != nil {
+		in.Profiles = ing
+	}
+	if err := h.Consume(ctx, bus.Consumer{Stream: bus.ServiceStream("ingestion"), Durable: IngestionDurable,
+		FilterSubjects: consumer.IngestionSubjects()}, in.Handle); err != nil {
+		return nil, err
+	}
+	bank := &consumer.Bank{Tenants: opt.Tenants, Batcher: batcher}
+	handlers := opt.BankHandlers
+	if handlers <= 0 {
+		handlers = 64
+	}
+	// Every subscription of the one durable consumer runs its handler one
+	// message at a time; several of them fill a batch.
+	for range handlers {
+		if err := h.Consume(ctx, bus.Consumer{Stream: bus.ServiceStream("ingestion"), Durable: BankDurable,
+			FilterSubjects: []string{consumer.BankTransactionSubjects}, MaxAckPending: 4 * handlers}, bank.Handle); err != nil {
+			return nil, err
+		}
+	}
+	matchingv1grpc.RegisterMatchingServiceServer(h.GRPC, &rpc.MatchingService{Desk: desk, Queue: store, Tenants: opt.Tenants, Now: now})
+	if err := h.Relay(); err != nil {
+		return nil, err
+	}
+	h.GoProjection(proj.Name, func(ctx context.Context) error { return h.Events.RunBatchProjection(ctx, proj) })
+	if opt.Ingestion != nil {
+		refresh := opt.RefreshInterval
+		if refresh <= 0 {
+			refresh = time.Hour
+		}
+		h.Go(func(ctx context.Context) error { return refreshDebtors(ctx, refresh, opt.Tenants.IDs(), ing, desk, h.Log) })
+	}
+	return &Matching{h: h}, nil
+}
+
+// ensureStreams declares the streams of services that do not exist yet,
+// with bus.ServiceStreamConfig, so matching can start before the services
+// it reads (their own declaration then updates them); it never changes a
+// stream that exists.
+func ensureStreams(ctx context.Context, js jetstream.JetStream, services ...string) error {
+	for _, s := range services {
+		_, err := js.Stream(ctx, bus.ServiceStream(s))
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return fmt.Errorf("look up stream of %s: %w", s, err)
+		}
+		if _, err := js.CreateStream(ctx, bus.ServiceStreamConfig(s)); err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return fmt.Errorf("declare stream of %s to read it: %w", s, err)
+		}
+	}
+	return nil
+}
+
+// refreshDebtors reads every tenant's debtors from ingestion every
+// interval, so that changed and erased master data reaches the engines.
+func refreshDebtors(ctx context.Context, interval time.Duration, ts []string, ing rpc.Ingestion, desk *queue.Desk, log *slog.Logger) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		for _, tenant := range ts {
+			ds, err := ing.AllDebtors(ctx, tenant)
+			if err != nil {
+				log.Warn("refreshing the debtors' master data failed; tried again at the next refresh", "tenant", tenant, "err", err)
+				continue
+			}
+			for _, d := range ds {
+				if err := desk.PutDebtor(ctx, tenant, d); err != nil {
+					log.Warn("debtor's master data refused", "tenant", tenant, "debtor", d.ID, "err", err)
+				}
+			}
+		}
+	}
+}
+
+// Serve runs the service until ctx ends and returns nil after a clean
+// shutdown (see host.Host.Serve).
+func (m *Matching) Serve(ctx context.Context) error { return m.h.Serve(ctx) }
+
+// Close releases what New opened when Serve is never called.
+func (m *Matching) Close() { m.h.Close() }
+
+// Addr returns the gRPC listen address.
+func (m *Matching) Addr() net.Addr { return m.h.Addr() }
+
+// Migrations returns matching's own migrations (applied after the event
+// store's and the rejection store's).
+func Migrations() fs.FS { return postgres.Migrations() }
+
+// IngestionClient is how matching reaches ingestion as itself: ingestion's
+// address and matching's own credentials, a client certificate (ingestion
+// under O2C_AUTH=mtls) or a bearer token (jwt or tokens). Ingestion lets
+// the service role ask for counterparties and debtor profiles for the
+// tenants the credentials name, so they must name every tenant matching
+// serves.
+type IngestionClient struct {
+	// Addr is ingestion's gRPC address (INGESTION_ADDR). Empty configures
+	// none: payments are matched without payer names and IBANs, and
+	// debtors without master data.
+	Addr string
+	// CertFile and KeyFile are matching's client certificate and key
+	// (O2C_CLIENT_CERT, O2C_CLIENT_KEY; both or neither).
+	CertFile, KeyFile string
+	// CAFile is the CA that issued ingestion's server certificate
+	// (O2C_CLIENT_CA; empty trusts the system's roots).
+	CAFile string
+	// Token is a bearer token presented on every call (O2C_CLIENT_TOKEN),
+	// instead of or beside the client certificate.
+	Token string
+}
+
+// Ingestion client variables.
+const (
+	IngestionAddrEnv = "INGESTION_ADDR"
+	ClientCertEnv    = "O2C_CLIENT_CERT"
+	ClientKeyEnv     = "O2C_CLIENT_KEY"
+	ClientCAEnv      = "O2C_CLIENT_CA"
+	ClientTokenEnv   = "O2C_CLIENT_TOKEN"
+)
+
+// IngestionVariables are the variables IngestionClientFromEnv reads, for
+// matching's --help.
+func IngestionVariables() []host.Variable {
+	return []host.Variable{
+		{Name: IngestionAddrEnv, Meaning: "ingestion's gRPC address (e.g. ingestion:9090), asked for the payers of bank transactions and the debtors' master data (kept in memory only); unset matches without them"},
+		{Name: ClientCertEnv + ", " + ClientKeyEnv, Meaning: "matching's client certificate and key for ingestion (both or neither): role service, SAN URIs o2c:tenant:<t> for every tenant it serves"},
+		{Name: ClientCAEnv, Meaning: "the CA of ingestion's server certificate (default: the system's roots)"},
+		{Name: ClientTokenEnv, Meaning: "a bearer token for ingestion (O2C_AUTH=jwt or tokens there) instead of a client certificate"},
+	}
+}
+
+// IngestionClientFromEnv reads an IngestionClient through getenv.
+// Credentials without INGESTION_ADDR, or a certificate without its key,
+// are errors.
+func IngestionClientFromEnv(getenv func(string) string) (IngestionClient, error) {
+	c := IngestionClient{
+		Addr: getenv(IngestionAddrEnv), CertFile: getenv(ClientCertEnv), KeyFile: getenv(ClientKeyEnv),
+		CAFile: getenv(ClientCAEnv), Token: getenv(ClientTokenEnv),
+	}
+	var problems []string
+	if (c.CertFile == "") != (c.KeyFile == "") {
+		problems = append(problems, ClientCertEnv+" and "+ClientKeyEnv+" go together: set both, or neither")
+	}
+	if c.Addr == "" && (c.CertFile != "" || c.KeyFile != "" || c.CAFile != "" || c.Token != "") {
+		problems = append(problems, "client credentials for ingestion are set but "+IngestionAddrEnv+" is not: set ingestion's address")
+	}
+	if c.Addr != "" && c.CertFile == "" && c.Token == "" {
+		problems = append(problems, IngestionAddrEnv+" is set without credentials: set "+ClientCertEnv+" and "+ClientKeyEnv+", or "+ClientTokenEnv)
+	}
+	if len(problems) > 0 {
+		return c, fmt.Errorf("%s (--help lists every setting)", strings.Join(problems, "; "))
+	}
+	return c, nil
+}
+
+// Dial connects to ingestion over TLS with the configured credentials. It
+// returns nil and no error when no address is configured. The connection
+// is lazy: an unreachable ingestion surfaces on the first call, and the
+// bank transaction that needed it comes again.
+func (c IngestionClient) Dial() (*grpc.ClientConn, error) {
+	if c.Addr == "" {
+		return nil, nil
+	}
+	creds, err := auth.ClientTLS(c.CertFile, c.KeyFile, c.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("ingestion client credentials: %w", err)
+	}
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
+	if c.Token != "" {
+		opts = append(opts, auth.WithBearer(c.Token, false))
+	}
+	conn, err := grpc.NewClient(c.Addr, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("ingestion at %s: %w", c.Addr, err)
+	}
+	return conn, nil
+}
