@@ -260,7 +260,9 @@ func wire(ctx context.Context, h *host.Host, cfg host.Config, opt Options, confi
 		if refresh <= 0 {
 			refresh = time.Hour
 		}
-		h.Go(func(ctx context.Context) error { return refreshDebtors(ctx, refresh, opt.Tenants.IDs(), ing, desk, h.Log) })
+		h.Go(func(ctx context.Context) error {
+			return refreshDebtors(ctx, refresh, opt.Tenants.IDs(), ing, desk, h.Log)
+		})
 	}
 	return &Matching{h: h}, nil
 }

@@ -57,7 +57,9 @@ func newStore(t testing.TB) (*Store, *eventstore.Store, *pgxpool.Pool) {
 
 func eur(m int64) *commonv1.Money { return &commonv1.Money{MinorUnits: m, Currency: "EUR"} }
 
-func date(y, m, d int) *commonv1.Date { return &commonv1.Date{Year: int32(y), Month: int32(m), Day: int32(d)} }
+func date(y, m, d int) *commonv1.Date {
+	return &commonv1.Date{Year: int32(y), Month: int32(m), Day: int32(d)}
+}
 
 func opened(id, debtor, doc string, amount int64) *ledgerv1.OpenItemOpened {
 	return &ledgerv1.OpenItemOpened{Tenant: "acme", OpenItemId: id, DebtorId: debtor, Kind: "invoice", DocumentNumber: doc,
@@ -232,4 +234,6 @@ func TestProjectionAndSnapshot(t *testing.T) {
 
 type loaderFunc func(ctx context.Context, tenant string) (queue.Snapshot, error)
 
-func (f loaderFunc) Load(ctx context.Context, tenant string) (queue.Snapshot, error) { return f(ctx, tenant) }
+func (f loaderFunc) Load(ctx context.Context, tenant string) (queue.Snapshot, error) {
+	return f(ctx, tenant)
+}
