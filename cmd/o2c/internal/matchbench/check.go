@@ -20,6 +20,11 @@ const (
 	RuleCashDiscount = "cash_discount" // a discount only on items within their period, at most their percentage
 )
 
+// discountSlack is the rounding, in minor units, a cash discount may carry
+// beyond the items' percentages: a decision has one difference, so a
+// payment a few cents off after its discount books them with it.
+const discountSlack = 5
+
 var differenceKinds = []string{"cash_discount", "bank_fee", "underpayment", "overpayment", "rounding", "fx"}
 
 // Violation is a decision line breaking a rule of the contract.
@@ -147,7 +152,7 @@ func (c *checker) proposal(p Payment, where string, allocs []Allocation, diff *D
 		switch {
 		case !discounted:
 			bad(RuleCashDiscount, "%scash discount without an item in its discount period on %s", where, p.BookingDate)
-		case diff.AmountMinor > 0 || -diff.AmountMinor > allowed:
+		case diff.AmountMinor > 0 || -diff.AmountMinor > allowed+discountSlack:
 			bad(RuleCashDiscount, "%scash discount %d, the items allow at most %d", where, -diff.AmountMinor, allowed)
 		}
 	}
