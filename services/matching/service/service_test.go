@@ -1,0 +1,426 @@
+package service
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
+
+	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
+	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/ingestion/v1/ingestionv1grpc"
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	matchingv1 "github.com/o2c-platform/o2c/proto/o2c/matching/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/matching/v1/matchingv1grpc"
+
+	"github.com/o2c-platform/o2c/libs/auth"
+	"github.com/o2c-platform/o2c/libs/auth/authztest"
+	"github.com/o2c-platform/o2c/libs/bus"
+	"github.com/o2c-platform/o2c/libs/database"
+	"github.com/o2c-platform/o2c/libs/eventstore"
+	"github.com/o2c-platform/o2c/libs/eventstore/relay"
+	"github.com/o2c-platform/o2c/libs/host"
+	"github.com/o2c-platform/o2c/libs/identity"
+	"github.com/o2c-platform/o2c/libs/natsembed"
+	"github.com/o2c-platform/o2c/libs/pgtest"
+	"github.com/o2c-platform/o2c/libs/telemetry"
+	"github.com/o2c-platform/o2c/libs/tenants/tenantstest"
+	"github.com/o2c-platform/o2c/services/matching/internal/postgres"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+var template = pgtest.Template{
+	Name: database.TemplateName("matching", postgres.Migrations()),
+	Migrate: func(ctx context.Context, url string) error {
+		_, err := database.Migrate(ctx, url, Name, postgres.Migrations())
+		return err
+	},
+}
+
+// testAuth authenticates the callers of every service the tests start.
+var testAuth = authztest.NewAuthenticator()
+
+func accountant(tenant string) identity.Principal {
+	return identity.Principal{Actor: "user:clara", Tenants: []string{tenant}, Roles: []identity.Role{identity.Accountant}}
+}
+
+// ingestion is a fake of ingestion's master data: counterparties and
+// debtor profiles.
+type ingestion struct {
+	ingestionv1grpc.UnimplementedImportServiceServer
+	ingestionv1grpc.UnimplementedDebtorProfileServiceServer
+	mu       sync.Mutex
+	payers   map[string]*ingestionv1.Counterparty
+	profiles []*ingestionv1.DebtorProfile
+}
+
+func (f *ingestion) GetCounterparties(_ context.Context, req *ingestionv1.GetCounterpartiesRequest) (*ingestionv1.GetCounterpartiesResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := &ingestionv1.GetCounterpartiesResponse{}
+	for _, id := range req.GetIds() {
+		if c, ok := f.payers[id]; ok {
+			out.Counterparties = append(out.Counterparties, c)
+		}
+	}
+	return out, nil
+}
+
+func (f *ingestion) ListDebtorProfiles(_ context.Context, req *ingestionv1.ListDebtorProfilesRequest) (*ingestionv1.ListDebtorProfilesResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := &ingestionv1.ListDebtorProfilesResponse{}
+	for _, p := range f.profiles {
+		if len(req.GetDebtorIds()) == 0 || slices.Contains(req.GetDebtorIds(), p.GetDebtorId()) {
+			out.Profiles = append(out.Profiles, p)
+		}
+	}
+	return out, nil
+}
+
+const (
+	ibanD1      = "DE89370400440532013000"
+	ibanUnknown = "DE02120300000000202051"
+)
+
+// startIngestion serves the fake on a local port and returns a client
+// connection to it.
+func startIngestion(t *testing.T) (*ingestion, *grpc.ClientConn) {
+	t.Helper()
+	f := &ingestion{
+		payers: map[string]*ingestionv1.Counterparty{
+			"CP-1": {Id: "CP-1", Name: "Beispiel GmbH", Iban: ibanD1},
+			"CP-2": {Id: "CP-2", Name: "H. Mustermann", Iban: ibanUnknown},
+		},
+		profiles: []*ingestionv1.DebtorProfile{
+			{DebtorId: "D-1", Business: true, Name: "Beispiel GmbH", Ibans: []string{ibanD1}, CustomerNumber: "D-1"},
+			{DebtorId: "D-2", Business: true, Name: "Muster AG", CustomerNumber: "D-2"},
+		},
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	ingestionv1grpc.RegisterImportServiceServer(srv, f)
+	ingestionv1grpc.RegisterDebtorProfileServiceServer(srv, f)
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return f, conn
+}
+
+// svc is a running matching service with what a test drives it through.
+type svc struct {
+	m      *Matching
+	js     jetstream.JetStream
+	conn   *grpc.ClientConn
+	queue  matchingv1grpc.MatchingServiceClient
+	dbURL  string
+	nats   string
+	ing    *grpc.ClientConn
+	fake   *ingestion
+	cancel func()
+}
+
+// env is what several services started over one database share.
+type env struct {
+	dbURL, natsURL string
+	js             jetstream.JetStream
+	fake           *ingestion
+	ing            *grpc.ClientConn
+}
+
+func newEnv(t *testing.T) env {
+	t.Helper()
+	ns := natsembed.Test(t)
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake, conn := startIngestion(t)
+	return env{dbURL: pgtest.NewDB(t, template), natsURL: ns.ClientURL(), js: js, fake: fake, ing: conn}
+}
+
+// start runs a matching service in e until stop (or the test's end).
+func (e env) start(t *testing.T) (*svc, func()) {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := host.Config{MigrateDatabaseURL: e.dbURL, NATSURL: e.natsURL, GRPCAddr: lis.Addr().String(), ManageStreams: true,
+		ShutdownTimeout: 5 * time.Second, Auth: auth.Config{Authenticator: testAuth}}
+	ctx, cancel := context.WithCancel(context.Background())
+	m, err := New(ctx, cfg, Options{Tenants: tenantstest.File(t, "acme", "beta"), Ingestion: e.ing, BankHandlers: 4},
+		telemetry.Providers{}, slog.New(slog.DiscardHandler), lis)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- m.Serve(ctx) }()
+	conn, err := grpc.NewClient(m.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			conn.Close()
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return &svc{m: m, js: e.js, conn: conn, queue: matchingv1grpc.NewMatchingServiceClient(conn), dbURL: e.dbURL, fake: e.fake}, stop
+}
+
+func startService(t *testing.T) *svc {
+	t.Helper()
+	s, _ := newEnv(t).start(t)
+	return s
+}
+
+// TestAccessMatrix calls every RPC matching serves as every role, and for
+// a tenant outside the caller's, and checks the answers against its policy
+// (rpc.Policy with rejection.Policy).
+func TestAccessMatrix(t *testing.T) {
+	t.Parallel()
+	s := startService(t)
+	authztest.CheckMatrix(t, s.m.h.GRPC, s.conn, testAuth, s.m.h.Policy, "acme", "beta")
+}
+
+func eur(m int64) *commonv1.Money { return &commonv1.Money{MinorUnits: m, Currency: "EUR"} }
+
+var (
+	nov1  = &commonv1.Date{Year: 2026, Month: 11, Day: 1}
+	dec1  = &commonv1.Date{Year: 2026, Month: 12, Day: 1}
+	nov20 = &commonv1.Date{Year: 2026, Month: 11, Day: 20}
+	nov27 = &commonv1.Date{Year: 2026, Month: 11, Day: 27}
+)
+
+// publish publishes payload as service's relay would, and returns the
+// message's stream sequence.
+func (s *svc) publish(t *testing.T, service string, payload proto.Message) uint64 {
+	t.Helper()
+	ev := eventstore.Event{Envelope: eventstore.Envelope{EventID: uuid.New(), OccurredAt: time.Now()}, Payload: payload}
+	prepared, err := eventstore.Prepare(eventstore.StreamID{Tenant: "acme", Type: "test", ID: uuid.NewString()}, []eventstore.Event{ev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := string(payload.ProtoReflect().Descriptor().FullName())
+	ack, err := s.js.PublishMsg(context.Background(), relay.Message(bus.ServiceSubject("acme", service, bus.EventName(name)), prepared[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ack.Sequence
+}
+
+// settled waits until the durable consumer acknowledged stream sequence
+// seq.
+func (s *svc) settled(t *testing.T, stream, durable string, seq uint64) {
+	t.Helper()
+	eventually(t, durable+" past "+stream+" sequence", func() bool {
+		c, err := s.js.Consumer(context.Background(), stream, durable)
+		if err != nil {
+			return false
+		}
+		info, err := c.Info(context.Background())
+		return err == nil && info.AckFloor.Stream >= seq
+	})
+}
+
+// item opens an invoice's item as the ledger does and waits until
+// matching took it in.
+func (s *svc) item(t *testing.T, id, debtor, doc string, amount int64) {
+	t.Helper()
+	seq := s.publish(t, "ledger", &ledgerv1.OpenItemOpened{Tenant: "acme", OpenItemId: id, DebtorId: debtor, Kind: "invoice",
+		DocumentNumber: doc, Amount: eur(amount), DocumentDate: nov1, DueDate: dec1, PaymentReference: doc, EntryId: "E-" + id})
+	s.settled(t, "O2C_LEDGER", ItemsDurable, seq)
+}
+
+func bankTx(id string, amount int64, remittance, counterparty string) *ingestionv1.BankTransactionReceived {
+	class := ingestionv1.BankTransactionClassification_BANK_TRANSACTION_CLASSIFICATION_RECEIPT
+	if amount < 0 {
+		class = ingestionv1.BankTransactionClassification_BANK_TRANSACTION_CLASSIFICATION_RETURN
+	}
+	return &ingestionv1.BankTransactionReceived{Tenant: "acme", TransactionId: id, AccountIban: "DE44500105175407324931",
+		Currency: "EUR", Amount: eur(amount), BookingDate: nov20, ValueDate: nov20, Status: "BOOK", Remittance: remittance,
+		CounterpartyId: counterparty, Books: true, Classification: class}
+}
+
+// commands returns the ledger commands matching relayed so far.
+func (s *svc) commands(t *testing.T) []proto.Message {
+	t.Helper()
+	ctx := context.Background()
+	st, err := s.js.Stream(ctx, "O2C_MATCHING")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter("o2c.acme.matching.ledger.>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total uint64
+	for _, n := range info.State.Subjects {
+		total += n
+	}
+	if total == 0 {
+		return nil
+	}
+	cons, err := s.js.OrderedConsumer(ctx, "O2C_MATCHING", jetstream.OrderedConsumerConfig{FilterSubjects: []string{"o2c.acme.matching.ledger.>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []proto.Message
+	for range total {
+		m, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := relay.Decode(m, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, ev.Payload)
+	}
+	return out
+}
+
+// eventually polls f until it returns true or the deadline passes.
+func eventually(t *testing.T, what string, f func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !f() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestBankTransactionBooksOnceAndItsReturnReopens: given the ledger's
+// invoice RE-1001 of 119.00 of debtor D-1, when ingestion reports a
+// receipt naming it from D-1's IBAN, then matching sends ApplyPayment keyed
+// "matching:<transaction id>" from the unidentified receipts clearing to
+// D-1; the same transaction delivered again sends nothing new; when the
+// payment comes back as a returned direct debit with a 3.00 charge after
+// the ledger booked it, matching sends the ReturnPayment of that payment
+// with the bank's fee, and passes the charge on as a returned-debit fee.
+func TestBankTransactionBooksOnceAndItsReturnReopens(t *testing.T) {
+	t.Parallel()
+	s := startService(t)
+	s.item(t, "I-1", "D-1", "RE-1001", 11900)
+	tx := bankTx("TX-1", 11900, "SVWZ+RE-1001", "CP-1")
+	tx.EndToEndId, tx.MandateId = "E2E-1", "M-1"
+	seq := s.publish(t, "ingestion", tx)
+	s.settled(t, "O2C_INGESTION", BankDurable, seq)
+	eventually(t, "the ApplyPayment", func() bool { return len(s.commands(t)) == 1 })
+	ap, ok := s.commands(t)[0].(*ledgerv1.ApplyPayment)
+	if !ok || ap.GetIdempotencyKey() != "matching:TX-1" || ap.GetPaymentId() != "TX-1" || ap.GetDebtorId() != "D-1" ||
+		ap.GetClearingAccount() != "unidentified-receipts" || ap.GetAmount().GetMinorUnits() != 11900 {
+		t.Fatalf("command %v", s.commands(t)[0])
+	}
+	seq = s.publish(t, "ingestion", tx) // a redelivery, under another message id
+	s.settled(t, "O2C_INGESTION", BankDurable, seq)
+	// A decision is stored before its transaction is acknowledged: the
+	// store says whether the duplicate sent anything.
+	var stored int
+	if err := s.m.h.Pool.QueryRow(context.Background(), `SELECT count(*) FROM events WHERE event_type = 'o2c.ledger.v1.ApplyPayment'`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored != 1 {
+		t.Errorf("after the duplicate: %d ApplyPayment stored, want 1", stored)
+	}
+	// The ledger books it.
+	seq = s.publish(t, "ledger", &ledgerv1.OpenItemCleared{Tenant: "acme", OpenItemId: "I-1", DebtorId: "D-1", OpenAmount: eur(0),
+		Settlements: []*ledgerv1.Settlement{{SettlementId: "S-1", OpenItemId: "I-1", Amount: eur(11900), Document: "TX-1", EntryId: "PE-1",
+			Kind: ledgerv1.SettlementKind_SETTLEMENT_KIND_PAYMENT}}})
+	s.settled(t, "O2C_LEDGER", ItemsDurable, seq)
+	ret := bankTx("TX-R", -12200, "RUECKLASTSCHRIFT MD06", "CP-1")
+	ret.EndToEndId, ret.MandateId, ret.ReturnReason, ret.BookingDate = "E2E-1", "M-1", "MD06", nov27
+	s.publish(t, "ingestion", ret)
+	eventually(t, "the return's commands", func() bool { return len(s.commands(t)) >= 2 })
+	cmds := s.commands(t)
+	rp, ok := cmds[1].(*ledgerv1.ReturnPayment)
+	if !ok || rp.GetPaymentId() != "TX-1" || rp.GetBankFee().GetMinorUnits() != 300 || rp.GetIdempotencyKey() != "matching:return:TX-R" {
+		got, _ := s.queue.GetException(context.Background(), &matchingv1.GetExceptionRequest{Tenant: "acme", PaymentId: "TX-R"}, testAuth.As(accountant("acme")))
+		t.Fatalf("return command %v (decision: %s)", cmds[1], got.GetException().GetExplanation())
+	}
+	eventually(t, "the charge passed on", func() bool { return len(s.commands(t)) == 3 })
+	if ac, ok := s.commands(t)[2].(*ledgerv1.AssessCharge); !ok || ac.GetAmount().GetMinorUnits() != 300 || ac.GetClaimOpenItemId() != "I-1" ||
+		ac.GetKind() != ledgerv1.ChargeKind_CHARGE_KIND_RETURNED_DEBIT_FEE {
+		t.Errorf("charge %v", s.commands(t)[2])
+	}
+}
+
+// TestConfirmedMatchTeachesThePayerAcrossRestarts: given a payment from an
+// IBAN no debtor has, when an accountant matches it to D-2's invoice by
+// hand, then the next payment from that IBAN is proposed for D-2, also
+// after matching restarted (the fact is persisted by counterparty, the
+// IBAN read from ingestion again).
+func TestConfirmedMatchTeachesThePayerAcrossRestarts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	s, stop := e.start(t)
+	ctx := context.Background()
+	as := testAuth.As(accountant("acme"))
+	for i, amount := range []int64{23800, 7140, 5355} {
+		s.item(t, []string{"I-2", "I-3", "I-4"}[i], "D-2", []string{"RE-2001", "RE-2002", "RE-2003"}[i], amount)
+	}
+	s.publish(t, "ingestion", bankTx("TX-2", 23800, "Zahlung", "CP-2"))
+	get := func(s *svc, id string) *matchingv1.Exception {
+		t.Helper()
+		var got *matchingv1.Exception
+		eventually(t, id+" decided", func() bool {
+			r, err := s.queue.GetException(ctx, &matchingv1.GetExceptionRequest{Tenant: "acme", PaymentId: id}, as)
+			got = r.GetException()
+			return err == nil
+		})
+		return got
+	}
+	first := get(s, "TX-2")
+	if first.GetPayer().GetIban() != ibanUnknown {
+		t.Errorf("payer %v, want the IBAN from ingestion", first.GetPayer())
+	}
+	if first.GetState() == matchingv1.ExceptionState_EXCEPTION_STATE_MATCHED {
+		t.Fatalf("a payment naming nothing from an unknown IBAN was booked: %s", first.GetExplanation())
+	}
+	if _, err := s.queue.MatchManually(ctx, &matchingv1.MatchManuallyRequest{Tenant: "acme", PaymentId: "TX-2", DebtorId: "D-2",
+		Allocations: []*matchingv1.ManualAllocation{{OpenItemId: "I-2", Amount: eur(23800)}}, ExpectedVersion: first.GetVersion()}, as); err != nil {
+		t.Fatal(err)
+	}
+	s.publish(t, "ingestion", bankTx("TX-3", 7140, "Zahlung", "CP-2"))
+	if p := get(s, "TX-3").GetProposals(); len(p) == 0 || p[0].GetDebtorId() != "D-2" {
+		t.Errorf("after the match: proposals %v, want D-2 first", p)
+	}
+	stop()
+	s2, _ := e.start(t)
+	s2.publish(t, "ingestion", bankTx("TX-4", 5355, "Zahlung", "CP-2"))
+	if p := get(s2, "TX-4").GetProposals(); len(p) == 0 || p[0].GetDebtorId() != "D-2" {
+		t.Errorf("after a restart: proposals %v, want D-2 first", p)
+	}
+}
