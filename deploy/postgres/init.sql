@@ -4,3 +4,4 @@
 -- triggers.
 CREATE ROLE ingestion_app LOGIN PASSWORD 'ingestion_app';
 CREATE ROLE ledger_app LOGIN PASSWORD 'ledger_app';
+CREATE ROLE matching_app LOGIN PASSWORD 'matching_app';

@@ -60,8 +60,10 @@ var statusStream = subject.ServiceStream("status")
 // reads ingestion's stream (invoices, credit notes and cancellations,
 // through one consumer with several filters) and the commands of every service that sends
 // it some (the ledger's consumer.CommandSources), whose streams it
-// declares so that it can start before them. A service that is not built
-// yet reads nothing until it is.
+// declares so that it can start before them; matching reads ingestion's
+// stream (bank transactions, invoices' terms, customers, settlement
+// reports) and the ledger's (open items), and waits for them to be
+// declared. A service that is not built yet reads nothing until it is.
 func Services() []Service {
 	var commands []string
 	for _, s := range []string{"matching", "dunning", "collections", "refund-import"} {
@@ -70,7 +72,7 @@ func Services() []Service {
 	return []Service{
 		{Name: "ingestion", Reads: []string{subject.ShopStream}, Declares: []string{subject.ShopStream}},
 		{Name: "ledger", Reads: append([]string{subject.ServiceStream("ingestion")}, commands...), Declares: commands, Status: true},
-		{Name: "matching"},
+		{Name: "matching", Reads: []string{subject.ServiceStream("ingestion"), subject.ServiceStream("ledger")}},
 		{Name: "dunning"},
 		{Name: "collections"},
 		{Name: "refund-import"},

@@ -54,23 +54,26 @@ var commands = table(
 // RecordBankTransaction and RecordStatementBalance only from ingestion's
 // bank events (o2c.<tenant>.ingestion.bank-transaction.received and
 // bank-statement.received, mapped by the ledger's consumer, never as a
-// command), the others (opening balances, reversals, payouts of credit
-// balances, periods, debtor merges) only over gRPC from operators and
-// staff.
+// command), the others (opening balances, payouts of credit balances,
+// periods, debtor merges) only over gRPC from operators and staff.
 //
 // Matching applies and returns payments, writes off the small differences
-// it books, and recovers written-off items when their money reaches the
-// bank; it issues no credit notes, which refund import issues, exactly one
-// per refund. Dunning assesses its fees and interest. Collections books
-// what an agency collects, recovers and gives up on.
+// it books, recovers written-off items when their money reaches the bank,
+// reverses the entry of a payment a person unmatched (ReverseEntry),
+// passes a returned debit's charge on (AssessCharge), and issues the credit
+// note of a marketplace refund a payout's settlement report deducts, keyed
+// "amazon-refund:<adjustment id>" as refund import keys the same refund, so
+// the ledger books it once. Dunning assesses its fees and interest.
+// Collections books what an agency collects, recovers and gives up on.
 var senders = map[protoreflect.FullName][]string{
 	fullName(&ledgerv1.ApplyPayment{}):           {"matching"},
 	fullName(&ledgerv1.ReturnPayment{}):          {"matching"},
 	fullName(&ledgerv1.WriteOff{}):               {"collections", "matching"},
 	fullName(&ledgerv1.RecoverWrittenOff{}):      {"collections", "matching"},
-	fullName(&ledgerv1.AssessCharge{}):           {"dunning"},
+	fullName(&ledgerv1.AssessCharge{}):           {"dunning", "matching"},
 	fullName(&ledgerv1.RecordAgencyCollection{}): {"collections"},
-	fullName(&ledgerv1.IssueCreditNote{}):        {"refund-import"},
+	fullName(&ledgerv1.IssueCreditNote{}):        {"matching", "refund-import"},
+	fullName(&ledgerv1.ReverseEntry{}):           {"matching"},
 }
 
 func fullName(m proto.Message) protoreflect.FullName { return m.ProtoReflect().Descriptor().FullName() }

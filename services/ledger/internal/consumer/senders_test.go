@@ -23,9 +23,10 @@ var entitled = map[string][]string{
 	"ReturnPayment":          {"matching"},
 	"WriteOff":               {"collections", "matching"},
 	"RecoverWrittenOff":      {"collections", "matching"},
-	"AssessCharge":           {"dunning"},
+	"AssessCharge":           {"dunning", "matching"},
 	"RecordAgencyCollection": {"collections"},
-	"IssueCreditNote":        {"refund-import"},
+	"IssueCreditNote":        {"matching", "refund-import"},
+	"ReverseEntry":           {"matching"},
 }
 
 // bareCommand returns the message a sender publishes for an empty command
