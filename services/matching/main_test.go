@@ -98,6 +98,11 @@ func TestRun(t *testing.T) {
 	}
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
+	// Ingestion and the ledger declare their streams; matching waits for
+	// them.
+	if err := bus.EnsureStreams(context.Background(), js, bus.ServiceStreamConfig("ingestion"), bus.ServiceStreamConfig("ledger")); err != nil {
+		t.Fatal(err)
+	}
 	ignore := goleak.IgnoreCurrent()
 
 	token, err := auth.NewToken()

@@ -18,7 +18,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 
 	ingestionv1grpc "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1/ingestionv1grpc"
@@ -219,11 +218,8 @@ func wire(ctx context.Context, h *host.Host, cfg host.Config, opt Options, confi
 	}
 	batcher := &consumer.Batcher{Desk: desk, Payers: ing, Cache: &consumer.PayerCache{TTL: time.Hour, Max: 200_000}}
 	h.Go(batcher.Run)
-	if cfg.ManageStreams {
-		if err := ensureStreams(ctx, h.JetStream, "ingestion", "ledger"); err != nil {
-			return nil, err
-		}
-	}
+	// The streams of ingestion and the ledger are theirs to declare:
+	// binding waits until they exist.
 	items := &consumer.Items{Tenants: opt.Tenants, Store: store, Desk: desk}
 	if err := h.Consume(ctx, bus.Consumer{Stream: bus.ServiceStream("ledger"), Durable: ItemsDurable,
 		FilterSubjects: consumer.LedgerSubjects()}, items.Handle); err != nil {
@@ -265,26 +261,6 @@ func wire(ctx context.Context, h *host.Host, cfg host.Config, opt Options, confi
 		})
 	}
 	return &Matching{h: h}, nil
-}
-
-// ensureStreams declares the streams of services that do not exist yet,
-// with bus.ServiceStreamConfig, so matching can start before the services
-// it reads (their own declaration then updates them); it never changes a
-// stream that exists.
-func ensureStreams(ctx context.Context, js jetstream.JetStream, services ...string) error {
-	for _, s := range services {
-		_, err := js.Stream(ctx, bus.ServiceStream(s))
-		if err == nil {
-			continue
-		}
-		if !errors.Is(err, jetstream.ErrStreamNotFound) {
-			return fmt.Errorf("look up stream of %s: %w", s, err)
-		}
-		if _, err := js.CreateStream(ctx, bus.ServiceStreamConfig(s)); err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-			return fmt.Errorf("declare stream of %s to read it: %w", s, err)
-		}
-	}
-	return nil
 }
 
 // refreshDebtors reads every tenant's debtors from ingestion every

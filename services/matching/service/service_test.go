@@ -158,6 +158,11 @@ func newEnv(t *testing.T) env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Ingestion and the ledger declare their streams; matching waits for
+	// them.
+	if err := bus.EnsureStreams(context.Background(), js, bus.ServiceStreamConfig("ingestion"), bus.ServiceStreamConfig("ledger")); err != nil {
+		t.Fatal(err)
+	}
 	fake, conn := startIngestion(t)
 	return env{dbURL: pgtest.NewDB(t, template), natsURL: ns.ClientURL(), js: js, fake: fake, ing: conn}
 }
