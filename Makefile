@@ -68,6 +68,23 @@ bench-import: ## Import an IMPORT_MB (100) MiB camt.053 through ingestion and th
 	O2C_BENCH_IMPORT_MB=$(IMPORT_MB) \
 	  $(GO) test -run '^$$' -bench '^BenchmarkImportCamt053$$' -benchtime 1x -timeout 180m -v ./cmd/o2c/internal/loadtest
 
+# profile-ledger runs the ledger benchmark's main configuration (in process,
+# 20 clients, 50 accounts, default durability) once with PROFILE_ENTRIES
+# entries and profiles it: Go CPU (pprof), PostgreSQL's statements
+# (pg_stat_statements), their plans (auto_explain), PostgreSQL's CPU by
+# function (perf, when installed) and WAL bytes per entry. The report is
+# PROFILE_DIR/inprocess_clients-20_accounts-50/report.md; docs/performance.md
+# says how to read it.
+PROFILE_DIR     ?= bin/profile-ledger
+PROFILE_ENTRIES ?= 20000
+profile-ledger: ## Profile the ledger benchmark's main configuration (Go CPU, pg_stat_statements, EXPLAIN, WAL per entry) into PROFILE_DIR
+	@mkdir -p $(PROFILE_DIR)
+	$(GO) test -c -o $(PROFILE_DIR)/ledger.test ./services/ledger/service
+	cd services/ledger/service && O2C_LEDGER_PROFILE=$(abspath $(PROFILE_DIR)) $(abspath $(PROFILE_DIR))/ledger.test \
+	  -test.run '^$$' -test.bench '^BenchmarkPostJournalEntry/inprocess/clients=20/accounts=50$$' \
+	  -test.benchtime $(PROFILE_ENTRIES)x -test.benchmem -test.timeout 30m
+	@echo "report: $(PROFILE_DIR)/inprocess_clients-20_accounts-50/report.md (Go profile: go tool pprof $(PROFILE_DIR)/ledger.test $(PROFILE_DIR)/inprocess_clients-20_accounts-50/cpu.pprof)"
+
 fuzz: ## Run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=5m)
 	@for f in $$(grep -rl --include='*_test.go' '^func Fuzz' libs cmd services 2>/dev/null); do \
 	  pkg=./$$(dirname $$f); \

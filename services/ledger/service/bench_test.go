@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
@@ -47,6 +48,12 @@ type world struct {
 	template string
 	nats     *natsembed.Server
 	dbs      int
+	// admin is a superuser pool on database postgres, for cluster-wide
+	// figures (WAL, pg_stat_statements).
+	admin *pgxpool.Pool
+	// profile is the directory O2C_LEDGER_PROFILE names, "" when the
+	// rounds do not profile themselves.
+	profile string
 }
 
 func newWorld(b *testing.B) *world {
@@ -64,7 +71,14 @@ func newWorld(b *testing.B) *world {
 			b.Error(err)
 		}
 	})
-	w := &world{cluster: c, template: "ledger_bench_template"}
+	w := &world{cluster: c, template: "ledger_bench_template", profile: os.Getenv("O2C_LEDGER_PROFILE")}
+	if w.profile != "" {
+		w.enableProfiling(b)
+	}
+	if w.admin, err = pgxpool.New(ctx, c.URL()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(w.admin.Close)
 	if err := c.CreateDatabase(ctx, w.template, ""); err != nil {
 		b.Fatal(err)
 	}
@@ -188,11 +202,19 @@ func entry(run string, i, accounts int) *ledgerv1.PostJournalEntryRequest {
 //	               JetStream)
 //	go-cpu-us/entry, pg-cpu-us/entry   CPU time of this process (client,
 //	               service and NATS alike) and of the PostgreSQL server
-//	               processes per entry
+//	               processes per entry, while the clients post
+//	cpu-us/entry   both together, counted until the relay and the
+//	               projection (with its invariant checks) have caught up,
+//	               so that work they do after the last post is not left out
+//	wal-bytes/entry   WAL written by the cluster per entry, from the first
+//	               post until the relay and the projection caught up
 //
 // Run it alone with
 //
 //	go test -run '^$' -bench . -benchtime 1s ./services/ledger/service/
+//
+// With O2C_LEDGER_PROFILE set to a directory, the rounds also profile
+// themselves (see profile_test.go and `make profile-ledger`).
 func BenchmarkPostJournalEntry(b *testing.B) {
 	w := newWorld(b)
 	for _, mode := range []string{"inprocess", "grpc"} {
@@ -239,7 +261,10 @@ func (w *world) round(b *testing.B, l *ledger, mode string, clients, accounts in
 	latencies := make([]time.Duration, b.N)
 	var next atomic.Int64
 	var failed atomic.Value
+	wal := w.walLSN(b)
+	prof := w.startProfile(b)
 	goCPU, pgCPU := processCPU(), w.postgresCPU()
+	goCPU0, pgCPU0 := goCPU, pgCPU
 	b.ResetTimer()
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -268,6 +293,9 @@ func (w *world) round(b *testing.B, l *ledger, mode string, clients, accounts in
 	}
 	relayLag := w.waitFor(b, l, service.RelayName)
 	w.waitFor(b, l, postgres.ProjectionName)
+	totalCPU := processCPU() - goCPU0 + w.postgresCPU() - pgCPU0
+	walBytes := w.walSince(b, wal)
+	prof.stop(b, b.N, walBytes)
 	bytes, entries := storedBytes(b, l)
 
 	slices.Sort(latencies)
@@ -282,6 +310,28 @@ func (w *world) round(b *testing.B, l *ledger, mode string, clients, accounts in
 	b.ReportMetric(ms(relayLag), "relay-lag-ms")
 	b.ReportMetric(float64(goCPU.Microseconds())/float64(b.N), "go-cpu-us/entry")
 	b.ReportMetric(float64(pgCPU.Microseconds())/float64(b.N), "pg-cpu-us/entry")
+	b.ReportMetric(float64(totalCPU.Microseconds())/float64(b.N), "cpu-us/entry")
+	b.ReportMetric(float64(walBytes)/float64(b.N), "wal-bytes/entry")
+}
+
+// walLSN returns the cluster's current WAL insert location.
+func (w *world) walLSN(b *testing.B) string {
+	b.Helper()
+	var lsn string
+	if err := w.admin.QueryRow(context.Background(), `SELECT pg_current_wal_lsn()::text`).Scan(&lsn); err != nil {
+		b.Fatal(err)
+	}
+	return lsn
+}
+
+// walSince returns the bytes of WAL the cluster wrote since lsn.
+func (w *world) walSince(b *testing.B, lsn string) int64 {
+	b.Helper()
+	var n int64
+	if err := w.admin.QueryRow(context.Background(), `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::text::pg_lsn)::bigint`, lsn).Scan(&n); err != nil {
+		b.Fatal(err)
+	}
+	return n
 }
 
 // waitFor waits until checkpoint name covers the last stored event and
@@ -341,18 +391,44 @@ const clockTicks = 100
 // its live child processes (backends, WAL writer, checkpointer, ...), read
 // from /proc; zero where /proc is not there.
 func (w *world) postgresCPU() time.Duration {
+	var ticks int64
+	for _, pid := range w.postgresPIDs() {
+		stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+		if err != nil {
+			continue
+		}
+		s := string(stat)
+		k := strings.LastIndexByte(s, ')')
+		if k < 0 {
+			continue
+		}
+		f := strings.Fields(s[k+1:])
+		if len(f) < 13 {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		ticks += u + st
+	}
+	return time.Duration(ticks) * time.Second / clockTicks
+}
+
+// postgresPIDs returns the cluster's postmaster and its children.
+func (w *world) postgresPIDs() []int {
 	pidFile, err := os.ReadFile(filepath.Join(w.cluster.Dir(), "data", "postmaster.pid"))
 	if err != nil {
-		return 0
+		return nil
 	}
 	postmaster := strings.SplitN(string(pidFile), "\n", 2)[0]
-	dirs, err := os.ReadDir("/proc")
+	pm, err := strconv.Atoi(postmaster)
 	if err != nil {
-		return 0
+		return nil
 	}
-	var ticks int64
+	out := []int{pm}
+	dirs, _ := os.ReadDir("/proc")
 	for _, d := range dirs {
-		if _, err := strconv.Atoi(d.Name()); err != nil {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
 			continue
 		}
 		stat, err := os.ReadFile(filepath.Join("/proc", d.Name(), "stat"))
@@ -364,13 +440,9 @@ func (w *world) postgresCPU() time.Duration {
 		if k < 0 {
 			continue
 		}
-		f := strings.Fields(s[k+1:])
-		if len(f) < 13 || (d.Name() != postmaster && f[1] != postmaster) {
-			continue
+		if f := strings.Fields(s[k+1:]); len(f) > 1 && f[1] == postmaster {
+			out = append(out, pid)
 		}
-		u, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		ticks += u + st
 	}
-	return time.Duration(ticks) * time.Second / clockTicks
+	return out
 }
