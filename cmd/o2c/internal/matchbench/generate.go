@@ -31,6 +31,8 @@ type Summary struct {
 	Items      int
 	Payments   int
 	History    int
+	// Situations counts the payment groups of each situation (a duplicate
+	// or a return is one group of two payments).
 	Situations map[Situation]int
 }
 
@@ -45,7 +47,8 @@ var (
 const (
 	windowDays = 28
 	currency   = "EUR"
-	// amazonIBAN is the account Amazon Payments Europe pays out from.
+	// amazonBBAN is the Luxembourg account Amazon Payments Europe pays out
+	// from.
 	amazonBBAN = "0191000000357800"
 	amazonName = "AMAZON PAYMENTS EUROPE S.C.A."
 )
@@ -373,8 +376,8 @@ func (g *generator) plan() {
 	}
 }
 
-// day returns the date windowStart plus n days, moved off a weekend to the
-// next Monday as banks book.
+// bankDate returns the date windowStart plus n days, moved off a weekend to
+// the next Monday as banks book.
 func bankDate(n int) time.Time {
 	t := windowStart.AddDate(0, 0, n)
 	switch t.Weekday() {
@@ -388,7 +391,8 @@ func bankDate(n int) time.Time {
 
 func ymd(t time.Time) string { return t.Format(time.DateOnly) }
 
-// amount draws an item's gross amount in cents.
+// amount draws an item's gross amount in cents. The draw goes through a
+// log-normal float; the amount itself is an integer from then on.
 func (g *generator) amount(b2b bool) int64 {
 	r := g.r
 	if b2b {
