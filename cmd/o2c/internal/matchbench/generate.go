@@ -25,12 +25,12 @@ const (
 
 // Summary says what Generate wrote.
 type Summary struct {
-	Scenario   string
-	Seed       uint64
-	Debtors    int
-	Items      int
-	Payments   int
-	History    int
+	Scenario string
+	Seed     uint64
+	Debtors  int
+	Items    int
+	Payments int
+	History  int
 	// Situations counts the payment groups of each situation (a duplicate
 	// or a return is one group of two payments).
 	Situations map[Situation]int
