@@ -233,7 +233,7 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 	if opt.Tenants == nil {
 		return nil, errors.New("no tenants file: ingestion without one has no tenants to accept messages for (set O2C_TENANTS, or Options.Tenants in process)")
 	}
-	policy, err := auth.Merge(rpc.DebtorPolicy, rpc.IngestionPolicy, rpc.ImportPolicy)
+	policy, err := auth.Merge(rpc.DebtorPolicy, rpc.IngestionPolicy, rpc.ImportPolicy, rpc.ProfilePolicy)
 	if err != nil {
 		return nil, err
 	}
@@ -247,6 +247,8 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 	if err != nil {
 		return nil, err
 	}
+	// Matching's view of the debtors (kept in its memory only).
+	ingestionv1grpc.RegisterDebtorProfileServiceServer(h.GRPC, &rpc.DebtorProfileService{Store: postgres.New(h.Pool), Tenants: opt.Tenants})
 	ingestionv1grpc.RegisterDebtorServiceServer(h.GRPC, &rpc.DebtorService{
 		Store: postgres.New(h.Pool), OpenItems: rpc.Ledger{Client: opt.Ledger}, Tenants: opt.Tenants, Now: time.Now,
 	})
