@@ -3,6 +3,8 @@ package matchbench
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -279,5 +281,40 @@ func checkTruth(tb testing.TB, items []Item, payments []Payment, debtors []Debto
 	}
 	if len(situations) < 10 {
 		tb.Errorf("only %d situations: %v", len(situations), situations)
+	}
+}
+
+// TestScenariosAreFixed pins the data of every scenario (scale at a
+// hundredth) to what it was when the noise mixes were fixed in commit
+// b590e3d: figures measured at different times must stay comparable.
+// A change of situations or noise belongs in a new scenario.
+func TestScenariosAreFixed(t *testing.T) {
+	t.Parallel()
+	want := map[string]string{
+		"b2c-shop":      "d035d8ea902c63db6a7c936adbc19caf328056d57936cf5c1515b143a0dbd8a1",
+		"b2b-wholesale": "3169cce4b94ddf017fc69668d3af8e39c213ecabfb089774364307dcfb23948b",
+		"marketplace":   "e4b007ed0e2ba246be6b08c1fe0b8d4afd18b3738b2e1c723826b1ea98a5a6a6",
+		"scale":         "5f077f5e2d2253e2acbe411b28b66c4e5200fb7a79b1e24f97fc605a14ba8a3a",
+	}
+	for _, name := range Scenarios() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			div := 1
+			if name == "scale" {
+				div = 100
+			}
+			dir, _ := generate(t, small(t, name, div), 1)
+			h := sha256.New()
+			for _, f := range []string{ItemsFile, PaymentsFile, DebtorsFile, HistoryFile, TruthFile} {
+				b, err := os.ReadFile(filepath.Join(dir, f))
+				if err != nil {
+					t.Fatal(err)
+				}
+				h.Write(b)
+			}
+			if got := hex.EncodeToString(h.Sum(nil)); got != want[name] {
+				t.Errorf("scenario %s generates other data than when its mix was fixed (sha256 %s, want %s); add a new scenario instead of changing this one", name, got, want[name])
+			}
+		})
 	}
 }
