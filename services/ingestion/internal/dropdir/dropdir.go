@@ -326,7 +326,10 @@ func (w *Watcher) take(ctx context.Context, p string) Outcome {
 	o.Report = report
 	if err := os.Rename(p, dest); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			// Another watcher of the same folder took it.
+			// Another watcher of the same folder took it, and wrote
+			// its own report.
+			_ = os.Remove(report)
+			o.Report = ""
 			return o
 		}
 		o.Err = fmt.Errorf("move %s to %s: %w", p, dest, err)
