@@ -9,3 +9,12 @@ func exponent(currency string) int {
 	exp, _ := money.ExponentOrTwo(currency)
 	return exp
 }
+
+// exponent is the package's exponent with the last lookup remembered: a
+// statement's entries are almost always in one currency.
+func (r *Reader) exponent(currency string) int {
+	if currency != r.expCur || r.expCur == "" {
+		r.expCur, r.exp = currency, exponent(currency)
+	}
+	return r.exp
+}

@@ -10,16 +10,26 @@ import (
 // a subfield marker split over two lines ("?2" + "2") is whole again, and is
 // then cut into subfields. Other fields are joined with joinFree.
 func parseInfo(lines []string) (string, Details) {
-	joined := strings.Join(lines, "")
+	var d Details
+	info := parseInfoInto(&d, lines, strings.Join(lines, ""))
+	return info, d
+}
+
+// parseInfoInto is parseInfo for a caller that has the lines joined
+// already: it sets *d, which must be zero, and returns the info text.
+func parseInfoInto(d *Details, lines []string, joined string) string {
 	if len(joined) >= 4 && allDigits(joined[:3]) && (joined[3] == '?' || joined[3] == '>') {
-		return joined, parseStructured(joined)
+		parseStructured(d, joined)
+		return joined
 	}
 	text := joinFree(lines)
-	if d, ok := parseSlash(text); ok {
-		return text, d
+	if sd, ok := parseSlash(text); ok {
+		*d = sd
+		return text
 	}
 	t := strings.TrimSpace(text)
-	return text, Details{Dialect: "free", Purpose: t, Remittance: t}
+	*d = Details{Dialect: "free", Purpose: t, Remittance: t}
+	return text
 }
 
 // joinFree joins the lines of a free-text field: a line that fills the
@@ -38,13 +48,21 @@ func joinFree(lines []string) string {
 }
 
 // parseStructured reads a German structured :86: whose subfield separator
-// is the character after the GVC.
-func parseStructured(s string) Details {
-	d := Details{Dialect: "structured", GVC: s[:3]}
+// is the character after the GVC into *d, which must be zero.
+func parseStructured(d *Details, s string) {
+	d.Dialect, d.GVC = "structured", s[:3]
 	sep := s[3]
-	var purpose, name strings.Builder
+	// The purpose subfields and then the name subfields are copied into
+	// text, which becomes one string for both.
+	var (
+		textBuf   [320]byte
+		startsBuf [16]int
+		namesBuf  [4]string
+	)
+	text := textBuf[:0]
+	starts := startsBuf[:0] // where each subfield begins in purpose
+	names := namesBuf[:0]   // the ?32 and ?33 values, substrings of s
 	var bank, acct, iban38 string
-	var starts []int // where each subfield begins in purpose
 	rest := s[3:]
 	for len(rest) > 0 {
 		// rest starts with a separator; find the code and the value.
@@ -72,27 +90,32 @@ func parseStructured(s string) Details {
 		case code == "10":
 			d.PrimaNota = strings.TrimSpace(val)
 		case code >= "20" && code <= "29", code >= "60" && code <= "63":
-			starts = append(starts, purpose.Len())
-			purpose.WriteString(val)
+			starts = append(starts, len(text))
+			text = append(text, val...)
 		case code == "30":
 			bank = strings.TrimSpace(val)
 		case code == "31":
 			acct = strings.TrimSpace(val)
 		case code == "32", code == "33":
-			name.WriteString(val)
+			names = append(names, val)
 		case code == "34":
 			d.ReturnCode = strings.TrimSpace(val)
 		case code == "38":
 			iban38 = strings.TrimSpace(val)
 		}
 	}
-	raw := purpose.String()
+	np := len(text)
+	for _, v := range names {
+		text = append(text, v...)
+	}
+	all := string(text)
+	raw := all[:np]
 	d.Purpose = strings.TrimSpace(raw)
 	lead := len(raw) - len(strings.TrimLeft(raw, " "))
 	for i := range starts {
 		starts[i] -= lead
 	}
-	d.CounterpartyName = strings.TrimSpace(name.String())
+	d.CounterpartyName = strings.TrimSpace(all[np:])
 	if looksLikeBIC(bank) {
 		d.CounterpartyBIC = bank
 	} else {
@@ -109,16 +132,20 @@ func parseStructured(s string) Details {
 	case looksLikeIBAN(iban38):
 		d.CounterpartyIBAN = iban38
 	}
-	applySEPA(&d, starts)
+	applySEPA(d, starts)
 	d.ReturnReason = returnReason(d.ReturnCode)
-	return d
 }
 
 // nextMarker returns the index in s of the next separator followed by two
 // digits, or -1.
 func nextMarker(s string, sep byte) int {
 	for i := 0; i+2 < len(s); i++ {
-		if s[i] == sep && isDigit(s[i+1]) && isDigit(s[i+2]) {
+		k := strings.IndexByte(s[i:len(s)-2], sep)
+		if k < 0 {
+			return -1
+		}
+		i += k
+		if isDigit(s[i+1]) && isDigit(s[i+2]) {
 			return i
 		}
 	}
@@ -141,23 +168,38 @@ func applySEPA(d *Details, starts []int) {
 		at int
 		kw string
 	}
-	var hits []hit
+	var hitsBuf [16]hit
+	hits := hitsBuf[:0]
+	// Every keyword ends in '+', and no keyword holds a '+' before its
+	// end, so keywords cannot overlap and each '+' ends at most one.
 	next := 0 // index into starts, which is ascending
-	for i := 0; i < len(p); i++ {
+	for j := 0; j < len(p); j++ {
+		k := strings.IndexByte(p[j:], '+')
+		if k < 0 {
+			break
+		}
+		j += k
+		var i int
+		var kw string
+		if j >= 4 {
+			i, kw = j-4, longKeyword(p[j-4:j+1])
+		}
+		if kw == "" {
+			if j < 3 || p[j-3:j+1] != "BIC+" {
+				continue
+			}
+			i, kw = j-3, "BIC+"
+		}
+		// A keyword counts where a subfield starts or where no letter
+		// precedes it.
 		for next < len(starts) && starts[next] < i {
 			next++
 		}
 		atStart := next < len(starts) && starts[next] == i
-		if p[i] < 'A' || p[i] > 'Z' || (i > 0 && isLetter(p[i-1]) && !atStart) {
+		if i > 0 && isLetter(p[i-1]) && !atStart {
 			continue
 		}
-		for _, kw := range [...]string{"EREF+", "KREF+", "MREF+", "CRED+", "DEBT+", "SVWZ+", "ABWA+", "ABWE+", "IBAN+", "BIC+", "PURP+", "COAM+", "OAMT+"} {
-			if strings.HasPrefix(p[i:], kw) {
-				hits = append(hits, hit{i, kw})
-				i += len(kw) - 1
-				break
-			}
-		}
+		hits = append(hits, hit{i, kw})
 	}
 	if len(hits) == 0 {
 		d.Remittance = p
@@ -167,7 +209,8 @@ func applySEPA(d *Details, starts []int) {
 	// Remittance text in the order it is written: the SVWZ+ value and the
 	// text that overran a reference; without SVWZ+, the text before the
 	// first keyword leads.
-	var remittance []string
+	var remBuf [8]string
+	remittance := remBuf[:0]
 	svwz := false
 	for _, h := range hits {
 		svwz = svwz || h.kw == "SVWZ+"
@@ -175,6 +218,7 @@ func applySEPA(d *Details, starts []int) {
 	if !svwz {
 		remittance = append(remittance, p[:hits[0].at])
 	}
+	var chunkBuf [16]int
 	for n, h := range hits {
 		end := len(p)
 		if n+1 < len(hits) {
@@ -182,9 +226,9 @@ func applySEPA(d *Details, starts []int) {
 		}
 		from := h.at + len(h.kw)
 		raw := p[from:end]
-		if maxLen, ok := referenceLen[h.kw]; ok {
+		if maxLen := referenceLen(h.kw); maxLen > 0 {
 			var over string
-			raw, over = cutReference(raw, chunkStarts(starts, from, end), maxLen)
+			raw, over = cutReference(raw, chunkStarts(chunkBuf[:0], starts, from, end), maxLen)
 			remittance = append(remittance, over)
 		}
 		v := strings.TrimSpace(raw)
@@ -215,28 +259,76 @@ func applySEPA(d *Details, starts []int) {
 			}
 		}
 	}
-	var parts []string
+	// The parts are joined with single spaces; one part (the usual SVWZ+
+	// value) is used as it is, without a copy.
+	parts := remittance[:0]
 	for _, r := range remittance {
 		if r = strings.TrimSpace(r); r != "" {
 			parts = append(parts, r)
 		}
 	}
-	d.Remittance = strings.Join(parts, " ")
+	switch len(parts) {
+	case 0:
+		d.Remittance = ""
+	case 1:
+		d.Remittance = parts[0]
+	default:
+		d.Remittance = strings.Join(parts, " ")
+	}
 	d.CreditorReferences = rfReference(d.Remittance)
+}
+
+// longKeyword returns s when it is one of the five-character SEPA
+// keywords (EREF+, KREF+, MREF+, CRED+, DEBT+, SVWZ+, ABWA+, ABWE+, IBAN+,
+// PURP+, COAM+, OAMT+; the other keyword is BIC+), else "".
+func longKeyword(s string) string {
+	switch s {
+	case "EREF+":
+		return "EREF+"
+	case "KREF+":
+		return "KREF+"
+	case "MREF+":
+		return "MREF+"
+	case "CRED+":
+		return "CRED+"
+	case "DEBT+":
+		return "DEBT+"
+	case "SVWZ+":
+		return "SVWZ+"
+	case "ABWA+":
+		return "ABWA+"
+	case "ABWE+":
+		return "ABWE+"
+	case "IBAN+":
+		return "IBAN+"
+	case "PURP+":
+		return "PURP+"
+	case "COAM+":
+		return "COAM+"
+	case "OAMT+":
+		return "OAMT+"
+	}
+	return ""
 }
 
 // notProvided is the value a SEPA reference has when the payer gave none.
 const notProvided = "NOTPROVIDED"
 
-// referenceLen is the longest value of each SEPA reference keyword
-// (EPC implementation guidelines, DK Anlage 3): 35 characters.
-var referenceLen = map[string]int{"EREF+": 35, "KREF+": 35, "MREF+": 35, "CRED+": 35, "DEBT+": 35}
+// referenceLen is the longest value of a SEPA reference keyword (EPC
+// implementation guidelines, DK Anlage 3): 35 characters; 0 for the
+// keywords that are not references.
+func referenceLen(kw string) int {
+	switch kw {
+	case "EREF+", "KREF+", "MREF+", "CRED+", "DEBT+":
+		return 35
+	}
+	return 0
+}
 
-// chunkStarts returns the offsets of starts inside (from, end), relative
-// to from: where the value of a keyword that begins at from continues in
-// a later subfield.
-func chunkStarts(starts []int, from, end int) []int {
-	var out []int
+// chunkStarts appends to out the offsets of starts inside (from, end),
+// relative to from: where the value of a keyword that begins at from
+// continues in a later subfield.
+func chunkStarts(out, starts []int, from, end int) []int {
 	for _, s := range starts {
 		if s > from && s < end {
 			out = append(out, s-from)
@@ -280,6 +372,24 @@ func isLetter(c byte) bool { return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
 // rfReference returns the remittance as a creditor reference when it is a
 // whole ISO 11649 reference ("RF18 5390 0754 7034"), else nil.
 func rfReference(s string) []string {
+	// Most remittance texts are no RF reference: tell without copying.
+	n, k := 0, 0
+	var head [4]byte
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' {
+			continue
+		}
+		if k < len(head) {
+			head[k] = s[i]
+			k++
+		}
+		if n++; n > 25 {
+			return nil
+		}
+	}
+	if n < 5 || head[0]|0x20 != 'r' || head[1]|0x20 != 'f' || !isDigit(head[2]) || !isDigit(head[3]) {
+		return nil
+	}
 	c := strings.ReplaceAll(s, " ", "")
 	if len(c) < 5 || len(c) > 25 || !strings.HasPrefix(strings.ToUpper(c), "RF") || !isDigit(c[2]) || !isDigit(c[3]) {
 		return nil

@@ -17,7 +17,8 @@ func (r *Reader) parseEntry(line int) (*Entry, error) {
 	if st.Currency == "" {
 		return nil, syntaxErrorf(line, ":61: before the statement currency is known (no :60F:/:60M: balance, :34F: or currency in :25:)")
 	}
-	e := &Entry{Line: line, Currency: st.Currency}
+	e := r.newEntry()
+	e.Line, e.Currency = line, st.Currency
 	if len(s) < 6 {
 		return nil, fail("too short for a value date YYMMDD")
 	}
@@ -62,7 +63,7 @@ func (r *Reader) parseEntry(line int) (*Entry, error) {
 	if j < len(s) && s[j] == '.' {
 		return nil, fail("amount must use a decimal comma, not a point")
 	}
-	m, exact, err := parseAmount(s[i:j], e.Currency)
+	m, exact, err := parseAmountExp(s[i:j], r.exponent(e.Currency))
 	if err != nil {
 		return nil, fail("%v", err)
 	}
@@ -159,6 +160,11 @@ var errAmount = errors.New("amount must be digits with an optional decimal comma
 // decimals than the currency's exponent it is rounded half-even and the text
 // is returned as exact.
 func parseAmount(s, currency string) (minor int64, exact string, err error) {
+	return parseAmountExp(s, exponent(currency))
+}
+
+// parseAmountExp is parseAmount for a currency with exp decimals.
+func parseAmountExp(s string, exp int) (minor int64, exact string, err error) {
 	intPart, frac, hasComma := strings.Cut(s, ",")
 	if intPart == "" && !hasComma || !allDigitsOrEmpty(intPart) || !allDigitsOrEmpty(frac) || (intPart == "" && frac == "") {
 		return 0, "", fmt.Errorf("%w, got %q", errAmount, s)
@@ -167,7 +173,6 @@ func parseAmount(s, currency string) (minor int64, exact string, err error) {
 	if len(intPart) > 15 {
 		return 0, "", fmt.Errorf("amount %q has more than 15 integer digits", s)
 	}
-	exp := exponent(currency)
 	var v int64
 	for i := 0; i < len(intPart); i++ {
 		v = v*10 + int64(intPart[i]-'0')

@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
@@ -94,13 +98,44 @@ type Reader struct {
 	closed   bool // the statement's closing balance was seen
 	reopened bool
 
-	tag      string // tag of the field being collected, "" when none
-	tagLine  int
-	fieldLen int
-	lines    []string
+	tag     string // tag of the field being collected, "" when none
+	tagLine int
+	// field holds the lines of the field being collected, decoded and
+	// back to back; ends holds where each line ends in it. completeField
+	// turns the field into one string and lines into substrings of it, so
+	// a field costs one allocation however many lines it has, and a
+	// structured :86: is already joined.
+	field []byte
+	ends  []int
+	lines []string
+
+	dec     []byte            // decoded line, when decoding changed it
+	decoder *encoding.Decoder // the override's decoder, reused per line
+	fp      []byte            // fingerprint input
+	acct    string            // the statement account, normalizeAccount'd as
+	acctSrc string            // of this value of Statement.Account
 
 	pending *Entry
 	occ     map[[32]byte]int
+	entries []Entry // newEntry hands these out
+	expCur  string  // the currency of the last exponent lookup
+	exp     int
+}
+
+// entryBatch is how many entries newEntry allocates at once. A caller that
+// keeps one entry keeps its batch (some 18 KB) alive.
+const entryBatch = 32
+
+// newEntry returns a zero Entry that the reader has not handed out before.
+// Entries are allocated in batches: one allocation instead of one per
+// entry.
+func (r *Reader) newEntry() *Entry {
+	if len(r.entries) == 0 {
+		r.entries = make([]Entry, entryBatch)
+	}
+	e := &r.entries[0]
+	r.entries = r.entries[1:]
+	return e
 }
 
 // NewReader returns a Reader that reads from r.
@@ -162,11 +197,11 @@ func (r *Reader) Next() (Item, error) {
 		r.step()
 	}
 	it := r.queue[0]
-	r.queue[0] = Item{}
-	r.queue = r.queue[1:]
-	if len(r.queue) == 0 {
-		r.queue = r.queue[:0:0]
-	}
+	// Shift instead of reslicing, so the queue's array is reused and never
+	// keeps a returned entry alive; it holds at most three items.
+	n := copy(r.queue, r.queue[1:])
+	r.queue[n] = Item{}
+	r.queue = r.queue[:n]
 	return it, nil
 }
 
@@ -187,7 +222,7 @@ func (r *Reader) step() {
 	r.line++
 	s := r.decode(r.sc.Bytes())
 	if r.line == 1 {
-		s = strings.TrimPrefix(s, "\uFEFF")
+		s = bytes.TrimPrefix(s, []byte("\uFEFF"))
 	}
 	r.handleLine(s)
 }
@@ -210,21 +245,28 @@ func (r *Reader) finish() {
 }
 
 // decode turns one physical line into text: decoded, control characters
-// removed, TAB turned into a space and soft hyphens dropped.
-func (r *Reader) decode(b []byte) string {
-	var s string
+// removed, TAB turned into a space and soft hyphens dropped. The result is
+// b itself when nothing changes (the common case: printable ASCII or valid
+// UTF-8), else r.dec; either is valid until the next call.
+func (r *Reader) decode(b []byte) []byte {
+	if r.enc == nil && printableASCII(b) {
+		return b
+	}
+	s := b
 	switch {
 	case r.enc != nil:
-		d, err := r.enc.NewDecoder().Bytes(b)
+		if r.decoder == nil {
+			r.decoder = r.enc.NewDecoder()
+		}
+		d, err := r.decoder.Bytes(b)
 		if err != nil {
 			d = b
 		}
-		s = string(d)
+		s = d
 	case utf8.Valid(b):
-		s = string(b)
 	case r.forceU8:
 		r.badUTF8++
-		s = strings.ToValidUTF8(string(b), "\uFFFD")
+		s = bytes.ToValidUTF8(b, []byte("\uFFFD"))
 	default:
 		if r.cp1252 == 0 {
 			r.first1252 = r.line
@@ -234,7 +276,7 @@ func (r *Reader) decode(b []byte) string {
 		if err != nil {
 			d = b
 		}
-		s = string(d)
+		s = d
 	}
 	clean := true
 	for i := 0; i < len(s); i++ {
@@ -246,17 +288,45 @@ func (r *Reader) decode(b []byte) string {
 	if clean {
 		return s
 	}
-	var sb strings.Builder
-	for _, c := range s {
+	out := r.dec[:0]
+	for i := 0; i < len(s); {
+		c, size := utf8.DecodeRune(s[i:])
+		i += size
 		switch {
 		case c == '\t':
-			sb.WriteByte(' ')
+			out = append(out, ' ')
 		case c < 0x20, c == 0x7f, c == '\u00ad':
 		default:
-			sb.WriteRune(c)
+			out = utf8.AppendRune(out, c)
 		}
 	}
-	return sb.String()
+	r.dec = out
+	return out
+}
+
+// printableASCII reports whether b holds only bytes 0x20 to 0x7e. It tests
+// eight bytes at a time: a byte below 0x20 borrows into its high bit when
+// 0x20 is subtracted, a byte of 0x7f or more has or gets its high bit set
+// when 1 is added (a carry out of 0xff only reaches higher bytes of a word
+// that is rejected anyway).
+func printableASCII(b []byte) bool {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
+		if ((x-0x20*ones)&^x|x|(x+ones))&highs != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // splitLines is a bufio.SplitFunc for CRLF, LF and lone CR line ends.
@@ -264,7 +334,7 @@ func splitLines(data []byte, atEOF bool) (int, []byte, error) {
 	if atEOF && len(data) == 0 {
 		return 0, nil, nil
 	}
-	if i := bytes.IndexAny(data, "\r\n"); i >= 0 {
+	if i := lineEnd(data); i >= 0 {
 		if data[i] == '\n' {
 			return i + 1, data[:i], nil
 		}
@@ -285,17 +355,38 @@ func splitLines(data []byte, atEOF bool) (int, []byte, error) {
 	return 0, nil, nil
 }
 
-// handleLine processes one decoded line.
-func (r *Reader) handleLine(s string) {
-	if strings.HasPrefix(s, "{") {
+// lineEnd returns the index of the first CR or LF in data, or -1. It looks
+// at windows of 512 bytes with two vectorised byte searches each, so a
+// file with lone CR line ends costs no more than one with LF.
+func lineEnd(data []byte) int {
+	const window = 512
+	for off := 0; off < len(data); off += window {
+		w := data[off:min(off+window, len(data))]
+		if i := bytes.IndexByte(w, '\n'); i >= 0 {
+			w = w[:i]
+			if j := bytes.IndexByte(w, '\r'); j >= 0 {
+				return off + j
+			}
+			return off + i
+		}
+		if j := bytes.IndexByte(w, '\r'); j >= 0 {
+			return off + j
+		}
+	}
+	return -1
+}
+
+// handleLine processes one decoded line; s is valid only during the call.
+func (r *Reader) handleLine(s []byte) {
+	if len(s) > 0 && s[0] == '{' {
 		var is942 bool
 		s, is942 = stripBlocks(s)
 		if is942 {
 			r.format = "mt942"
 		}
 	}
-	t := strings.TrimSpace(s)
-	if t == "" {
+	t := bytes.TrimSpace(s)
+	if len(t) == 0 {
 		return
 	}
 	if isEndOfMessage(t) {
@@ -306,7 +397,7 @@ func (r *Reader) handleLine(s string) {
 		r.ended = true
 		return
 	}
-	if r.st == nil && t == "942" {
+	if r.st == nil && string(t) == "942" {
 		r.format = "mt942"
 		return
 	}
@@ -341,26 +432,39 @@ func (r *Reader) handleLine(s string) {
 	}
 	r.tag = tag
 	r.tagLine = r.line
-	r.lines = append(r.lines[:0], val)
-	r.fieldLen = len(val)
+	r.field = append(r.field[:0], val...)
+	r.ends = append(r.ends[:0], len(r.field))
 }
 
-func (r *Reader) continuation(s string) {
+func (r *Reader) continuation(s []byte) {
 	if r.tag == "" || r.ended || r.st == nil {
 		return // header, trailer or preamble text outside a message
 	}
 	switch r.tag {
 	case "61", "86":
 	default:
-		r.warnf("line %d: text after :%s: ignored: %q", r.line, r.tag, clip(s))
+		r.warnf("line %d: text after :%s: ignored: %q", r.line, r.tag, clip(string(s)))
 		return
 	}
-	r.fieldLen += len(s)
-	if r.fieldLen > maxField {
+	if len(r.field)+len(s) > maxField {
 		r.err = syntaxErrorf(r.line, "field :%s: starting at line %d is longer than %d bytes", r.tag, r.tagLine, maxField)
 		return
 	}
-	r.lines = append(r.lines, s)
+	r.field = append(r.field, s...)
+	r.ends = append(r.ends, len(r.field))
+}
+
+// fieldLines turns the collected field into r.lines: substrings of one
+// string that holds the lines back to back, which it returns.
+func (r *Reader) fieldLines() string {
+	all := string(r.field)
+	r.lines = r.lines[:0]
+	start := 0
+	for _, end := range r.ends {
+		r.lines = append(r.lines, all[start:end])
+		start = end
+	}
+	return all
 }
 
 func clip(s string) string {
@@ -372,10 +476,10 @@ func clip(s string) string {
 
 // stripBlocks removes SWIFT blocks {1:…}{2:…}{3:…} and the {4: opener from
 // the start of a line and reports whether block 2 names message type 942.
-func stripBlocks(s string) (string, bool) {
+func stripBlocks(s []byte) ([]byte, bool) {
 	is942 := false
-	for strings.HasPrefix(s, "{") {
-		if strings.HasPrefix(s, "{4:") {
+	for len(s) > 0 && s[0] == '{' {
+		if bytes.HasPrefix(s, []byte("{4:")) {
 			return s[3:], is942
 		}
 		depth, end := 0, -1
@@ -391,9 +495,9 @@ func stripBlocks(s string) (string, bool) {
 			}
 		}
 		if end < 0 {
-			return "", is942
+			return nil, is942
 		}
-		if strings.HasPrefix(s, "{2:") && len(s) >= 7 && s[4:7] == "942" {
+		if bytes.HasPrefix(s, []byte("{2:")) && len(s) >= 7 && string(s[4:7]) == "942" {
 			is942 = true
 		}
 		s = s[end+1:]
@@ -403,8 +507,8 @@ func stripBlocks(s string) (string, bool) {
 
 // isEndOfMessage reports whether a trimmed line ends a message: "-", "-}"
 // followed by trailer blocks, or a bank trailer such as "-XXX".
-func isEndOfMessage(t string) bool {
-	if t == "-" || strings.HasPrefix(t, "-}") {
+func isEndOfMessage(t []byte) bool {
+	if string(t) == "-" || bytes.HasPrefix(t, []byte("-}")) {
 		return true
 	}
 	if len(t) <= 4 && t[0] == '-' {
@@ -419,17 +523,59 @@ func isEndOfMessage(t string) bool {
 }
 
 // splitTag splits ":61:value" into "61" and "value".
-func splitTag(s string) (tag, val string, ok bool) {
+func splitTag(s []byte) (tag string, val []byte, ok bool) {
 	if len(s) < 4 || s[0] != ':' || !isDigit(s[1]) || !isDigit(s[2]) {
-		return "", "", false
+		return "", nil, false
 	}
 	if s[3] == ':' {
-		return s[1:3], s[4:], true
+		return tagName(s[1:3]), s[4:], true
 	}
 	if len(s) >= 5 && s[3] >= 'A' && s[3] <= 'Z' && s[4] == ':' {
-		return s[1:4], s[5:], true
+		return tagName(s[1:4]), s[5:], true
 	}
-	return "", "", false
+	return "", nil, false
+}
+
+// tagName returns b as a string without allocating for the tags of
+// MT940/MT942.
+func tagName(b []byte) string {
+	switch string(b) {
+	case "20":
+		return "20"
+	case "21":
+		return "21"
+	case "25":
+		return "25"
+	case "28":
+		return "28"
+	case "28C":
+		return "28C"
+	case "60F":
+		return "60F"
+	case "60M":
+		return "60M"
+	case "61":
+		return "61"
+	case "62F":
+		return "62F"
+	case "62M":
+		return "62M"
+	case "64":
+		return "64"
+	case "65":
+		return "65"
+	case "86":
+		return "86"
+	case "13D":
+		return "13D"
+	case "34F":
+		return "34F"
+	case "90D":
+		return "90D"
+	case "90C":
+		return "90C"
+	}
+	return string(b)
 }
 
 func knownTag(tag string) bool {
@@ -504,6 +650,7 @@ func (r *Reader) completeField() error {
 	if tag != "86" && r.pending != nil {
 		r.finishEntry()
 	}
+	joined := r.fieldLines()
 	first := strings.TrimSpace(r.lines[0])
 	switch tag {
 	case "20":
@@ -563,7 +710,7 @@ func (r *Reader) completeField() error {
 		r.pending = e
 	case "86":
 		if r.pending != nil {
-			r.pending.Info, r.pending.Details = parseInfo(r.lines)
+			r.pending.Info = parseInfoInto(&r.pending.Details, r.lines, joined)
 			r.finishEntry()
 			break
 		}
@@ -638,7 +785,11 @@ func (r *Reader) finishEntry() {
 	if r.occ == nil {
 		r.occ = make(map[[32]byte]int)
 	}
-	base := fingerprintBase(normalizeAccount(st.Account), e)
+	if r.acct == "" || r.acctSrc != st.Account {
+		r.acctSrc, r.acct = st.Account, normalizeAccount(st.Account)
+	}
+	r.fp = appendFingerprintInput(r.fp[:0], r.acct, e)
+	base := sha256.Sum256(r.fp)
 	n := r.occ[base]
 	r.occ[base] = n + 1
 	e.fingerprint = fingerprint(base, n)
@@ -758,35 +909,90 @@ func formatMinor(m int64, currency string) string {
 	return s
 }
 
-// fingerprintBase hashes what identifies a booking (see Entry.Fingerprint).
-func fingerprintBase(account string, e *Entry) [32]byte {
-	h := sha256.New()
+// appendFingerprintInput appends what identifies a booking (see
+// Entry.Fingerprint), each field followed by 0x1f; its SHA-256 is the base
+// that fingerprint numbers. Purpose and counterparty name go in with all
+// white space removed, so that a text wrapped differently in an MT942 and
+// the later MT940 still compares equal.
+func appendFingerprintInput(b []byte, account string, e *Entry) []byte {
 	d := &e.Details
 	iban := d.CounterpartyIBAN
 	if iban == "" {
 		iban = d.CounterpartyAccount
 	}
-	for _, f := range []string{
-		"mt940-fp-v1", account, e.Currency, fmt.Sprint(e.Amount), e.ValueDate.String(), e.BookingDate.String(),
-		e.BankReference, e.CustomerReference, d.EndToEndID, squeeze(d.Purpose), iban, squeeze(d.CounterpartyName),
-	} {
-		h.Write([]byte(f))
-		h.Write([]byte{0x1f})
+	const sep = 0x1f
+	b = append(b, "mt940-fp-v1"...)
+	b = append(b, sep)
+	b = append(b, account...)
+	b = append(b, sep)
+	b = append(b, e.Currency...)
+	b = append(b, sep)
+	b = strconv.AppendInt(b, e.Amount, 10)
+	b = append(b, sep)
+	b = appendDate(b, e.ValueDate)
+	b = append(b, sep)
+	b = appendDate(b, e.BookingDate)
+	b = append(b, sep)
+	b = append(b, e.BankReference...)
+	b = append(b, sep)
+	b = append(b, e.CustomerReference...)
+	b = append(b, sep)
+	b = append(b, d.EndToEndID...)
+	b = append(b, sep)
+	b = appendSqueezed(b, d.Purpose)
+	b = append(b, sep)
+	b = append(b, iban...)
+	b = append(b, sep)
+	b = appendSqueezed(b, d.CounterpartyName)
+	return append(b, sep)
+}
+
+// appendDate appends d as Date.String formats it.
+func appendDate(b []byte, d Date) []byte {
+	if d.IsZero() {
+		return b
 	}
-	var out [32]byte
-	h.Sum(out[:0])
-	return out
+	if d.Year < 0 || d.Year > 9999 || d.Month < 0 || d.Month > 99 || d.Day < 0 || d.Day > 99 {
+		return append(b, d.String()...)
+	}
+	return append(b, byte('0'+d.Year/1000), byte('0'+d.Year/100%10), byte('0'+d.Year/10%10), byte('0'+d.Year%10), '-',
+		byte('0'+d.Month/10), byte('0'+d.Month%10), '-', byte('0'+d.Day/10), byte('0'+d.Day%10))
 }
 
 func fingerprint(base [32]byte, n int) string {
-	h := sha256.New()
-	h.Write(base[:])
-	fmt.Fprintf(h, "#%d", n)
-	return fmt.Sprintf("%x", h.Sum(nil)[:16])
+	var in [32 + 1 + 20]byte
+	b := append(append(in[:0], base[:]...), '#')
+	b = strconv.AppendInt(b, int64(n), 10)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
 }
 
-// squeeze removes all white space, so that a text wrapped differently in an
-// MT942 and the later MT940 still compares equal.
-func squeeze(s string) string {
-	return strings.Join(strings.Fields(s), "")
+// appendSqueezed appends s without its white space: every byte except the
+// runes strings.Fields splits on.
+func appendSqueezed(b []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && s[j] > ' ' && s[j] < utf8.RuneSelf {
+			j++
+		}
+		b = append(b, s[i:j]...)
+		if j == len(s) {
+			break
+		}
+		if c := s[j]; c < utf8.RuneSelf {
+			switch c {
+			case '\t', '\n', '\v', '\f', '\r', ' ':
+			default:
+				b = append(b, c)
+			}
+			i = j + 1
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[j:])
+		if !unicode.IsSpace(r) {
+			b = append(b, s[j:j+size]...)
+		}
+		i = j + size
+	}
+	return b
 }
