@@ -19,6 +19,10 @@ import (
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/table"
 )
 
+// defaultMatchingAddr is matching's address in docker-compose.yml and
+// `o2c demo`.
+const defaultMatchingAddr = "127.0.0.1:9093"
+
 // rejectionSources are the services whose RejectionService `o2c rejected`
 // asks, with their address flags.
 type rejectionSources struct {
@@ -29,10 +33,11 @@ type rejectionSources struct {
 
 func (s *rejectionSources) bind(cmd *cobra.Command) {
 	s.cmd = cmd
-	s.addrs = map[string]*string{"ingestion": new(string), "ledger": new(string)}
+	s.addrs = map[string]*string{"ingestion": new(string), "ledger": new(string), "matching": new(string)}
 	cmd.PersistentFlags().StringVar(s.addrs["ingestion"], "ingestion", envOr("O2C_INGESTION_ADDR", defaultIngestionAddr), "ingestion gRPC address (env O2C_INGESTION_ADDR)")
 	cmd.PersistentFlags().StringVar(s.addrs["ledger"], "ledger", envOr("O2C_LEDGER_ADDR", defaultLedgerAddr), "ledger gRPC address (env O2C_LEDGER_ADDR)")
-	cmd.PersistentFlags().StringVar(&s.service, "service", "", "only this service's rejections (ingestion, ledger); empty for all")
+	cmd.PersistentFlags().StringVar(s.addrs["matching"], "matching", envOr("O2C_MATCHING_ADDR", defaultMatchingAddr), "matching gRPC address (env O2C_MATCHING_ADDR)")
+	cmd.PersistentFlags().StringVar(&s.service, "service", "", "only this service's rejections (ingestion, ledger, matching); empty for all")
 }
 
 // services returns the services to ask, in a fixed order.

@@ -221,6 +221,9 @@ func wire(ctx context.Context, h *host.Host, cfg host.Config, opt Options, confi
 	// The streams of ingestion and the ledger are theirs to declare:
 	// binding waits until they exist.
 	items := &consumer.Items{Tenants: opt.Tenants, Store: store, Desk: desk}
+	if opt.Ingestion != nil {
+		items.Profiles = ing
+	}
 	if err := h.Consume(ctx, bus.Consumer{Stream: bus.ServiceStream("ledger"), Durable: ItemsDurable,
 		FilterSubjects: consumer.LedgerSubjects()}, items.Handle); err != nil {
 		return nil, err

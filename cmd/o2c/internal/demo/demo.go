@@ -178,6 +178,7 @@ func services() []starter {
 	return []starter{
 		{ingestion.Name, ingestion.DefaultAddr, runIngestion},
 		{ledger.Name, ledger.DefaultAddr, runLedger},
+		matchingStarter(),
 	}
 }
 
@@ -438,17 +439,22 @@ func Run(ctx context.Context, opt Options) (err error) {
 	if err != nil {
 		return err
 	}
+	// Matching decides the statement's receipts against the open items
+	// it has taken in.
+	if err := WaitForMatchingItems(ctx, js); err != nil {
+		return err
+	}
 	if err := importBank(ctx, out, sys, js); err != nil {
 		return err
 	}
-	if _, err := Pay(ctx, sys.Conn(ledger.Name)); err != nil {
+	if err := MatchStatement(ctx, out, sys); err != nil {
 		return err
 	}
-	items, err = WaitForOpenAmount(ctx, sys.Conn(ledger.Name), total-PaymentAmount)
+	items, err = WaitForOpenAmount(ctx, sys.Conn(ledger.Name), total-InvoicePaidByNumber-PaymentAmount)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nK-1001's transfer of %s EUR to %s names no invoice; applied from unidentified receipts (as matching will), the ledger allocates it by §366 BGB (due first):\n",
+	fmt.Fprintf(out, "\nOpen items once the ledger booked the matches (RE-2026-1002 paid by number; K-1001's %s EUR to %s cleared RE-2026-1001, due first, and part of RE-2026-1004):\n",
 		table.Money(PaymentAmount, "EUR"), DemoIBAN)
 	table.OpenItems(out, items)
 	st, err := Statement(ctx, sys.Conn(ledger.Name), StatementDebtor)

@@ -2,10 +2,12 @@ package demo
 
 import (
 	"context"
+	"io"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -13,6 +15,7 @@ import (
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 
+	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
 	"github.com/o2c-platform/o2c/libs/telemetry"
 	ingestion "github.com/o2c-platform/o2c/services/ingestion/service"
@@ -63,6 +66,20 @@ func TestEndToEnd(t *testing.T) {
 		t.Error("the broken invoice was booked")
 	}
 	checkReports(t, sys, items)
+	// Matching decides the statement's receipts against the open items it
+	// has taken in.
+	nc, err := sys.ConnectNATS(natsembed.AdminUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WaitForMatchingItems(ctx, js); err != nil {
+		t.Fatal(err)
+	}
 	checkBankImport(t, sys)
 	for _, it := range items {
 		if it.GetDocumentNumber() == "RE-2026-1003" && (it.GetDebtorId() != "marketplace:amazon.de:EUR" || it.GetDebtorAccount() != "69001") {
@@ -73,14 +90,10 @@ func TestEndToEnd(t *testing.T) {
 	for _, it := range items {
 		total += it.GetOpenAmount().GetMinorUnits()
 	}
-	res, err := Pay(ctx, sys.Conn(ledger.Name))
-	if err != nil || res.GetReplayed() {
-		t.Fatalf("payment = %v, %v", res, err)
+	if err := MatchStatement(ctx, io.Discard, sys); err != nil {
+		t.Fatal(err)
 	}
-	if again, err := Pay(ctx, sys.Conn(ledger.Name)); err != nil || !again.GetReplayed() {
-		t.Errorf("a retried payment = %v, %v; want a replay", again, err)
-	}
-	paid, err := WaitForOpenAmount(ctx, sys.Conn(ledger.Name), total-PaymentAmount)
+	paid, err := WaitForOpenAmount(ctx, sys.Conn(ledger.Name), total-InvoicePaidByNumber-PaymentAmount)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,7 @@ import (
 	matchingv1 "github.com/o2c-platform/o2c/proto/o2c/matching/v1"
 
 	"github.com/o2c-platform/o2c/libs/bus"
+	"github.com/o2c-platform/o2c/libs/debtor"
 	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/eventstore/relay"
 	"github.com/o2c-platform/o2c/libs/fault"
@@ -174,6 +175,10 @@ type Items struct {
 	Tenants Tenants
 	Store   *postgres.Store
 	Desk    *queue.Desk
+	// Profiles, when set, is asked for the master data of a debtor the
+	// engine meets for the first time on an item (a shop's invoice that
+	// carried its customer's data, with no CustomerIngested of its own).
+	Profiles Profiles
 }
 
 // Handle applies one of the ledger's item events.
@@ -186,6 +191,9 @@ func (h *Items) Handle(ctx context.Context, m bus.Msg) error {
 	case *ledgerv1.OpenItemOpened:
 		it, fresh, err := h.Store.OpenItem(ctx, ev, m.Sequence)
 		if err != nil || !fresh {
+			return err
+		}
+		if err := h.profile(ctx, tenant, it.Debtor); err != nil {
 			return err
 		}
 		return h.Desk.PutItem(ctx, tenant, it)
@@ -210,6 +218,28 @@ func (h *Items) Handle(ctx context.Context, m bus.Msg) error {
 			return err
 		}
 		return h.Desk.ItemChanged(ctx, tenant, ev.GetOpenItemId(), ch.Open, nil, ch.Undone)
+	}
+	return nil
+}
+
+// profile gives the engine the master data of a debtor it has none of.
+// Marketplace debtors have none.
+func (h *Items) profile(ctx context.Context, tenant, id string) error {
+	if h.Profiles == nil || debtor.Reserved(id) {
+		return nil
+	}
+	known, err := h.Desk.Profiled(ctx, tenant, id)
+	if err != nil || known {
+		return err
+	}
+	ds, err := h.Profiles.Debtors(ctx, tenant, []string{id})
+	if err != nil {
+		return err
+	}
+	for _, d := range ds {
+		if err := h.Desk.PutDebtor(ctx, tenant, d); err != nil {
+			return err
+		}
 	}
 	return nil
 }

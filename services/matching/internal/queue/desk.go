@@ -127,6 +127,8 @@ type book struct {
 	items   map[string]Item
 	decided map[string]bool
 	pending map[string][]Pending
+	// profiled are the debtors whose master data the engine was given.
+	profiled map[string]bool
 }
 
 func (d *Desk) now() time.Time {
@@ -199,6 +201,10 @@ func (b *book) load(s Snapshot) error {
 	}
 	for _, r := range s.Recent {
 		eng.Remember(r)
+	}
+	b.profiled = make(map[string]bool, len(s.Debtors))
+	for _, d := range s.Debtors {
+		b.profiled[d.ID] = true
 	}
 	b.decided = make(map[string]bool, len(s.Decided))
 	for _, id := range s.Decided {
@@ -863,5 +869,20 @@ func (d *Desk) PutDebtor(ctx context.Context, tenant string, db engine.Debtor) e
 		return err
 	}
 	defer b.mu.Unlock()
-	return b.eng.AddDebtor(db)
+	if err := b.eng.AddDebtor(db); err != nil {
+		return err
+	}
+	b.profiled[db.ID] = true
+	return nil
+}
+
+// Profiled reports whether the engine was given debtor's master data (at
+// start, or by PutDebtor since).
+func (d *Desk) Profiled(ctx context.Context, tenant, debtor string) (bool, error) {
+	b, err := d.tenant(ctx, tenant)
+	if err != nil {
+		return false, err
+	}
+	defer b.mu.Unlock()
+	return b.profiled[debtor], nil
 }

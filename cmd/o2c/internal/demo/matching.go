@@ -1,0 +1,173 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/grpc"
+
+	matchingv1 "github.com/o2c-platform/o2c/proto/o2c/matching/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/matching/v1/matchingv1grpc"
+
+	"github.com/o2c-platform/o2c/cmd/o2c/internal/table"
+	"github.com/o2c-platform/o2c/libs/bus"
+	"github.com/o2c-platform/o2c/libs/host"
+	"github.com/o2c-platform/o2c/libs/telemetry"
+	ingestion "github.com/o2c-platform/o2c/services/ingestion/service"
+	matching "github.com/o2c-platform/o2c/services/matching/service"
+)
+
+// matchingStarter is matching's entry of services().
+func matchingStarter() starter { return starter{matching.Name, matching.DefaultAddr, runMatching} }
+
+// runMatching starts matching with the demo's tenants and a connection to
+// ingestion as itself (service:matching, a client certificate of the
+// run's CA), from which it reads the payers of bank transactions and the
+// debtors' master data.
+func runMatching(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.Logger, lis net.Listener, peers peers) error {
+	ts, err := Tenants()
+	if err != nil {
+		return err
+	}
+	conn, err := peers.sec.dial(peers.addrs[ingestion.Name], ServicePrincipal(matching.Name))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return matching.Run(ctx, cfg, matching.Options{Tenants: ts, Ingestion: conn}, p, log, lis)
+}
+
+// StatementReceipts is how many receipts of the demo's bank statement
+// matching decides (the rent is a debit an outgoing rule classified).
+const StatementReceipts = 4
+
+// InvoicePaidByNumber is RE-2026-1002's amount, which K-2001 pays naming
+// the invoice.
+const InvoicePaidByNumber = 178381
+
+// WaitForMatchingItems waits until matching has taken in every event of
+// the ledger's stream published so far (its items consumer acknowledged
+// them), so that the bank transactions imported next are decided against
+// the open items the ledger holds.
+func WaitForMatchingItems(ctx context.Context, js jetstream.JetStream) error {
+	return poll(ctx, func() (bool, error) {
+		st, err := js.Stream(ctx, bus.ServiceStream("ledger"))
+		if err != nil {
+			return false, err
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			return false, err
+		}
+		c, err := js.Consumer(ctx, bus.ServiceStream("ledger"), matching.ItemsDurable)
+		if err != nil {
+			return false, err
+		}
+		ci, err := c.Info(ctx)
+		if err != nil {
+			return false, err
+		}
+		return ci.AckFloor.Stream >= info.State.LastSeq, nil
+	})
+}
+
+// WaitForDecisions waits until matching has decided n payments of the demo
+// tenant and returns them, oldest first.
+func WaitForDecisions(ctx context.Context, conn *grpc.ClientConn, n int) ([]*matchingv1.Exception, error) {
+	client := matchingv1grpc.NewMatchingServiceClient(conn)
+	var got []*matchingv1.Exception
+	err := poll(ctx, func() (bool, error) {
+		r, err := client.ListExceptions(ctx, &matchingv1.ListExceptionsRequest{Tenant: Tenant, States: []matchingv1.ExceptionState{
+			matchingv1.ExceptionState_EXCEPTION_STATE_OPEN, matchingv1.ExceptionState_EXCEPTION_STATE_PARKED,
+			matchingv1.ExceptionState_EXCEPTION_STATE_MATCHED,
+		}})
+		if err != nil {
+			return false, err
+		}
+		got = r.GetExceptions()
+		return len(got) >= n, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("waiting for matching to decide %d payments (have %d): %w", n, len(got), err)
+	}
+	return got, nil
+}
+
+// MatchStatement shows what matching decided about the statement's
+// receipts: what it booked by itself, and what waits in the exception
+// queue with its proposals. K-1001's transfer, which names the customer
+// number but no invoice, is booked by confirming its best proposal as a
+// clerk would (`o2c`'s queue commands do the same over MatchingService),
+// when matching did not book it by itself.
+func MatchStatement(ctx context.Context, out io.Writer, sys *System) error {
+	conn := sys.Conn(matching.Name)
+	decided, err := WaitForDecisions(ctx, conn, StatementReceipts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "\nMatching decides every receipt as it arrives; booked automatically (sent to the ledger as ApplyPayment from unidentified receipts):")
+	printDecisions(out, decided, func(e *matchingv1.Exception) bool {
+		return e.GetState() == matchingv1.ExceptionState_EXCEPTION_STATE_MATCHED
+	})
+	fmt.Fprintln(out, "\nWaiting in the exception queue with their proposals:")
+	printDecisions(out, decided, func(e *matchingv1.Exception) bool {
+		return e.GetState() != matchingv1.ExceptionState_EXCEPTION_STATE_MATCHED
+	})
+	client := matchingv1grpc.NewMatchingServiceClient(conn)
+	for _, e := range decided {
+		if e.GetPayment().GetAmount().GetMinorUnits() != PaymentAmount || e.GetState() == matchingv1.ExceptionState_EXCEPTION_STATE_MATCHED {
+			continue
+		}
+		if len(e.GetProposals()) == 0 || e.GetProposals()[0].GetDebtorId() != StatementDebtor {
+			return fmt.Errorf("K-1001's transfer waits without a proposal for %s: %s", StatementDebtor, e.GetExplanation())
+		}
+		r, err := client.ConfirmProposal(ctx, &matchingv1.ConfirmProposalRequest{Tenant: Tenant, PaymentId: e.GetPayment().GetPaymentId(),
+			ProposalIndex: 0, ExpectedVersion: e.GetVersion(), Note: "customer number K-1001 in the text"})
+		if err != nil {
+			return fmt.Errorf("confirm K-1001's transfer: %w", err)
+		}
+		fmt.Fprintf(out, "\nA clerk confirms the proposal for K-1001's transfer (MatchingService.ConfirmProposal as %s): %s\n",
+			r.GetException().GetActor(), r.GetException().GetMatch().GetExplanation())
+	}
+	return nil
+}
+
+// printDecisions prints the decisions that keep, one line each and one
+// line per proposal.
+func printDecisions(out io.Writer, decided []*matchingv1.Exception, keep func(*matchingv1.Exception) bool) {
+	n := 0
+	for _, e := range decided {
+		if !keep(e) {
+			continue
+		}
+		n++
+		p := e.GetPayment()
+		fmt.Fprintf(out, "  %10s %s  %-40s %s\n", table.Money(p.GetAmount().GetMinorUnits(), p.GetAmount().GetCurrency()),
+			p.GetAmount().GetCurrency(), truncate(p.GetRemittance(), 40), e.GetExplanation())
+		if e.GetState() == matchingv1.ExceptionState_EXCEPTION_STATE_MATCHED {
+			continue
+		}
+		for i, pr := range e.GetProposals() {
+			var items []string
+			for _, a := range pr.GetAllocations() {
+				items = append(items, a.GetOpenItemId()[:min(8, len(a.GetOpenItemId()))]+" "+table.Money(a.GetAmount().GetMinorUnits(), a.GetAmount().GetCurrency()))
+			}
+			fmt.Fprintf(out, "      proposal %d (score %d): debtor %s, %s\n", i, pr.GetScore(), pr.GetDebtorId(), strings.Join(items, ", "))
+		}
+	}
+	if n == 0 {
+		fmt.Fprintln(out, "  none")
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}
