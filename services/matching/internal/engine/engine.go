@@ -38,8 +38,12 @@ type Engine struct {
 	custs    postings // customer number forms -> debtors
 	ibans    map[string]*ibanRec
 	mandates map[string][]int32
-	names    map[string][]int32 // name token -> debtors
-	prefix   prefixIndex
+	// tokens numbers the name tokens; tokDebtors[id] are the debtors whose
+	// name (or a learned payer name) has the token, tokW its cached weight.
+	tokens     map[string]int32
+	tokDebtors [][]int32
+	tokW       []tokWeight
+	prefix     prefixIndex
 
 	// digitLens counts the items' document numbers by the length of their
 	// digits; typo search looks for numbers of the common lengths.
@@ -164,7 +168,7 @@ func New(cfg Config, items []OpenItem, debtors []Debtor, history []Confirmation)
 		custs:        newPostings(len(debtors)),
 		ibans:        make(map[string]*ibanRec, len(debtors)),
 		mandates:     map[string][]int32{},
-		names:        map[string][]int32{},
+		tokens:       map[string]int32{},
 		digitLens:    map[int]int{},
 		groups:       map[groupKey]*group{},
 		debtorGroups: map[int32][]*group{},
@@ -241,8 +245,10 @@ func (e *Engine) AddDebtor(d Debtor) error {
 	}
 	di := e.debtor(d.ID)
 	rec := &e.debtors[di]
-	for _, t := range rec.master.tokens {
-		e.names[t] = deleteID(e.names[t], di)
+	for _, id := range rec.master.ids {
+		if id >= 0 {
+			e.tokDebtors[id] = deleteID(e.tokDebtors[id], di)
+		}
 	}
 	for _, iban := range rec.ibans {
 		if r := e.ibans[iban]; r != nil {
@@ -257,7 +263,7 @@ func (e *Engine) AddDebtor(d Debtor) error {
 	}
 	rec.name, rec.master, rec.business = d.Name, parseName(d.Name), d.Business
 	rec.ibans, rec.mandates, rec.cust = nil, nil, strings.TrimSpace(d.CustomerNumber)
-	e.indexName(di, rec.master)
+	e.indexName(di, &rec.master)
 	for _, raw := range d.IBANs {
 		iban := normIBAN(raw)
 		if iban == "" || slices.Contains(rec.ibans, iban) {
@@ -285,12 +291,61 @@ func (e *Engine) AddDebtor(d Debtor) error {
 	return nil
 }
 
-func (e *Engine) indexName(di int32, n nameInfo) {
+// indexName numbers n's tokens (adding new ones) and lists debtor di
+// under each.
+func (e *Engine) indexName(di int32, n *nameInfo) {
+	n.ids = n.ids[:0]
 	for _, t := range n.tokens {
-		if len(t) > 1 && !slices.Contains(e.names[t], di) {
-			e.names[t] = append(e.names[t], di)
+		if len(t) < 2 {
+			n.ids = append(n.ids, -1)
+			continue
+		}
+		id, ok := e.tokens[t]
+		if !ok {
+			id = int32(len(e.tokDebtors))
+			e.tokens[t] = id
+			e.tokDebtors = append(e.tokDebtors, nil)
+			e.tokW = append(e.tokW, tokWeight{})
+		}
+		n.ids = append(n.ids, id)
+		list := e.tokDebtors[id]
+		if len(list) == 0 || list[len(list)-1] != di && (len(list) > 64 || !slices.Contains(list, di)) {
+			e.tokDebtors[id] = append(list, di)
 		}
 	}
+}
+
+// internName numbers a payer's name tokens without adding any.
+func (e *Engine) internName(n *nameInfo) {
+	n.ids = n.ids[:0]
+	for _, t := range n.tokens {
+		id, ok := e.tokens[t]
+		if !ok || len(t) < 2 {
+			id = -1
+		}
+		n.ids = append(n.ids, id)
+	}
+}
+
+// tokWeight is a token's weight as computed for a number of debtors.
+type tokWeight struct {
+	w float64
+	n int32
+}
+
+// nameWeight weighs a name token by its rarity among the debtors' names:
+// 1 + ln((debtors+1)/(debtors with the token+1)).
+func (e *Engine) nameWeight(id int32) float64 {
+	n := int32(len(e.debtors))
+	if id < 0 {
+		return 1 + math.Log(float64(n+1))
+	}
+	tw := &e.tokW[id]
+	if tw.n != n || tw.w == 0 {
+		tw.w = 1 + math.Log(float64(n+1)/float64(len(e.tokDebtors[id])+1))
+		tw.n = n
+	}
+	return tw.w
 }
 
 func deleteID(s []int32, v int32) []int32 {
@@ -515,8 +570,8 @@ func (e *Engine) Learn(p Payment, debtor string) {
 		}
 	}
 	if len(d.aliases) < 8 {
+		e.indexName(di, &n)
 		d.aliases = append(d.aliases, n)
-		e.indexName(di, n)
 	}
 }
 

@@ -101,8 +101,9 @@ func (r *rules) fxLimit(open int64) int64 {
 // or (when allowPartial) as a partial payment that leaves the rest open.
 // Cash discounts: each eligible item's discount is its open amount times
 // its rate, summed exactly in 1/10000 minor units and rounded once, half
-// away from zero; a payer's own rounding per item (one minor unit per
-// eligible item) is accepted. An item is eligible when the payment's
+// away from zero. A payer's own rounding is accepted: a deduction up to the
+// per-item discounts rounded up and summed, and down to one minor unit per
+// eligible item below the total. An item is eligible when the payment's
 // booking date is on or before its discount date plus the grace days.
 func (m *matcher) fit(S []int32, allowPartial bool) (fitResult, bool) {
 	e := m.e
@@ -123,7 +124,7 @@ func (m *matcher) fit(S []int32, allowPartial bool) (fitResult, bool) {
 	a := m.target
 	d := a - open
 	r := fitResult{open: open}
-	disc, discN, discUntil, discBP := m.discount(S, true)
+	disc, discMost, discN, discUntil, discBP := m.discountRange(S, true)
 	late, lateN, lateUntil, _ := m.discount(S, false)
 	cur := e.currencies[m.cur]
 	tol := &e.r.Tolerance
@@ -131,7 +132,7 @@ func (m *matcher) fit(S []int32, allowPartial bool) (fitResult, bool) {
 	switch {
 	case d == 0:
 		r.kind, r.note = fitExact, "amount equal"
-	case discN > 0 && disc > 0 && abs(d+disc) <= int64(discN):
+	case discN > 0 && disc > 0 && -d <= discMost && -d >= disc-int64(discN):
 		r.kind = fitDiscount
 		r.note = fmt.Sprintf("%s cash discount (%s until %s)", fmtAmount(-d, cur), fmtBP(discBP), dayString(discUntil))
 	case lateDiscount:
@@ -189,6 +190,13 @@ func (m *matcher) fit(S []int32, allowPartial bool) (fitResult, bool) {
 // the total, rounded once, how many items offer one, the latest discount
 // date and the rate of the first.
 func (m *matcher) discount(S []int32, eligible bool) (total int64, n int, until int32, bp int32) {
+	total, _, n, until, bp = m.discountRange(S, eligible)
+	return total, n, until, bp
+}
+
+// discountRange is discount with the most a payer's own rounding may
+// deduct: each item's discount rounded up, summed.
+func (m *matcher) discountRange(S []int32, eligible bool) (total, most int64, n int, until int32, bp int32) {
 	e := m.e
 	var exact int64
 	until = noDay
@@ -204,11 +212,12 @@ func (m *matcher) discount(S []int32, eligible bool) (total int64, n int, until 
 		}
 		x, err := money.Mul(v, int64(it.discBP))
 		if err != nil {
-			return 0, 0, noDay, 0
+			return 0, 0, 0, noDay, 0
 		}
 		if exact, err = money.Add(exact, x); err != nil {
-			return 0, 0, noDay, 0
+			return 0, 0, 0, noDay, 0
 		}
+		most += (x + 9999) / 10000
 		if n == 0 {
 			bp = it.discBP
 		}
@@ -219,7 +228,7 @@ func (m *matcher) discount(S []int32, eligible bool) (total int64, n int, until 
 	if exact%10000 >= 5000 {
 		total++
 	}
-	return total, n, until, bp
+	return total, most, n, until, bp
 }
 
 // fmtAmount formats minor units with the currency's decimals: "2.50 EUR".

@@ -59,14 +59,12 @@ func (m *matcher) collect() {
 	for _, di := range m.candidates() {
 		try(di)
 	}
-	if !m.closeFit() && !m.nameDone {
+	if !m.closeFit() && !m.nameDone && !m.strongHit() {
 		for _, di := range m.nameSearch() {
 			try(di)
 		}
 	}
-	if !m.closeFit() {
-		m.duplicate()
-	}
+	m.duplicate()
 	if !m.closeFit() && len(m.hits) == 0 {
 		ids := slices.Clone(m.e.amounts.get(amountKey(m.cur, m.amount), m.one[:0]))
 		if len(ids) <= 30 {
@@ -321,9 +319,9 @@ func (m *matcher) debtorWide(di int32, pos, neg []int32) {
 			h.bonusBy = "the only open item of that amount"
 		}
 	case len(closeSets) > 1:
-		if h, dueAlone := m.earliestDue(closeSets); h != nil {
+		if h := m.earliestDue(closeSets); h != nil {
 			h.bonus = 10
-			if dueAlone && m.evidence(di).strong {
+			if m.evidence(di).strong {
 				h.bonus = 30
 			}
 			h.bonusBy = fmt.Sprintf("the earliest due of %d open items of that amount (§366 BGB)", len(closeSets))
@@ -336,6 +334,13 @@ func (m *matcher) debtorWide(di int32, pos, neg []int32) {
 		}
 	case len(discSets) == 0 && len(feeSets) == 1:
 		feeSets[0].bonus, feeSets[0].bonusBy = 10, "the only fitting set"
+	}
+	if ev := m.evidence(di); !ev.strong && m.coincidence() > 0.01 {
+		// Known by name only, and the amount is common: a payer of that
+		// name may pay it for anything.
+		for _, h := range m.hyps[start:] {
+			h.bonus = min(h.bonus, 10)
+		}
 	}
 	if len(m.hyps) == start {
 		var total int64
@@ -363,20 +368,16 @@ func (m *matcher) debtorWide(di int32, pos, neg []int32) {
 
 // earliestDue returns, of sets that are each one item of the same open
 // amount, the one due first (then issued first) when it is the only one:
-// without a named item §366 BGB applies a payment to the claim that is due
-// before one that is not, then to the older. dueAlone reports whether it is
-// the only one due on the booking date, the case §366 decides without
-// doubt. It returns nil when the sets differ otherwise or two tie.
-func (m *matcher) earliestDue(sets []*hyp) (best *hyp, dueAlone bool) {
+// a payment that names no item pays, by §366 (2) BGB, the claim due first,
+// and of those due the older; the ledger allocates such a payment the same
+// way. It returns nil when the sets differ otherwise or two tie.
+func (m *matcher) earliestDue(sets []*hyp) *hyp {
 	e := m.e
+	var best *hyp
 	tie := false
-	due := 0
 	for _, h := range sets {
 		if len(h.items) != 1 || e.items[h.items[0]].open != e.items[sets[0].items[0]].open {
-			return nil, false
-		}
-		if d := e.items[h.items[0]].due; d != noDay && m.day != noDay && d <= m.day {
-			due++
+			return nil
 		}
 		if best == nil {
 			best = h
@@ -391,9 +392,9 @@ func (m *matcher) earliestDue(sets []*hyp) (best *hyp, dueAlone bool) {
 		}
 	}
 	if tie {
-		return nil, false
+		return nil
 	}
-	return best, due == 1
+	return best
 }
 
 // add fits the items S and records the hypothesis; nil when they do not

@@ -29,9 +29,10 @@ type matcher struct {
 	custHits []custHit
 	ev       map[int32]*debtorEv
 
-	nameDone   bool
-	nameCands  []int32
-	nameUnique int32
+	nameDone  bool
+	nameCands []int32
+	// nameTwins counts the debtors whose name equals the payer's.
+	nameTwins int
 
 	// cut is set when a text looks cut off by the bank.
 	cut       bool
@@ -71,11 +72,12 @@ func (e *Engine) Match(p Payment) Decision {
 		e: e, p: p, amount: p.Amount.Minor, sign: 1,
 		day: dayOf(p.date()), payer: parseName(p.CounterpartyName), iban: normIBAN(p.CounterpartyIBAN),
 		hitIdx: map[int32]int{}, ev: map[int32]*debtorEv{}, keys: map[string]int{}, budget: searchBudget,
-		forms: map[int32]*[3]forms{}, nameUnique: -1,
+		forms: map[int32]*[3]forms{},
 	}
 	if reason := m.invalid(); reason != "" {
 		return Decision{Payment: p, Kind: Unmatched, Explanation: reason}
 	}
+	e.internName(&m.payer)
 	if m.amount < 0 {
 		m.sign = -1
 	}
@@ -195,6 +197,8 @@ func (m *matcher) findRefs() {
 	}
 	if !m.strongHit() {
 		m.findCut(srcs)
+	}
+	if !m.strongHit() || !m.exactHit() {
 		m.findTypos(srcs)
 	}
 }
@@ -217,6 +221,17 @@ func (m *matcher) strongHit() bool {
 	}
 	for _, h := range m.settled {
 		if h.q.strong() {
+			return true
+		}
+	}
+	return false
+}
+
+// exactHit reports whether a text names an item whose open amount the
+// payment equals.
+func (m *matcher) exactHit() bool {
+	for _, h := range m.hits {
+		if m.e.items[h.item].open == m.amount {
 			return true
 		}
 	}
@@ -461,10 +476,10 @@ func (m *matcher) evidence(di int32) *debtorEv {
 	consider := func(pts int, why string, strong bool) {
 		if strong {
 			strongN++
+			ev.strong = true
 		}
 		if pts > ev.pts {
 			ev.pts, ev.why = pts, why
-			ev.strong = ev.strong || strong
 		}
 	}
 	if r := e.ibans[m.iban]; m.iban != "" && r != nil {
@@ -496,7 +511,7 @@ func (m *matcher) evidence(di int32) *debtorEv {
 		key := m.payer.key()
 		for _, a := range d.aliases {
 			if a.key() == key {
-				consider(30, "payer name confirmed for debtor "+d.id+" before", true)
+				consider(35, "payer name confirmed for debtor "+d.id+" before", false)
 			}
 		}
 		ev.sim = nameSimilarity(m.payer, d.master, e.nameWeight)
@@ -528,12 +543,6 @@ func (m *matcher) evidence(di int32) *debtorEv {
 	return ev
 }
 
-// nameWeight weighs a name token by its rarity among the debtors' names.
-func (e *Engine) nameWeight(t string) float64 {
-	df := len(e.names[t])
-	return 1 + math.Log(float64(len(e.debtors)+1)/float64(df+1))
-}
-
 // nameSearch finds the debtors whose names are most like the payer's,
 // through the index of name tokens (rarest token first).
 func (m *matcher) nameSearch() []int32 {
@@ -542,42 +551,59 @@ func (m *matcher) nameSearch() []int32 {
 	}
 	m.nameDone = true
 	e := m.e
-	var toks []string
-	for _, t := range m.payer.tokens {
-		if len(t) > 1 {
-			toks = append(toks, t)
+	var ids []int32
+	for _, id := range m.payer.ids {
+		if id >= 0 && !slices.Contains(ids, id) {
+			ids = append(ids, id)
 		}
 	}
-	slices.SortFunc(toks, func(a, b string) int { return cmp.Compare(len(e.names[a]), len(e.names[b])) })
-	seen := map[int32]bool{}
+	if len(ids) == 0 {
+		return nil
+	}
+	slices.SortFunc(ids, func(a, b int32) int { return cmp.Compare(len(e.tokDebtors[a]), len(e.tokDebtors[b])) })
+	// A rare token's debtors are all scored; for common tokens only the
+	// debtors that have the two rarest (first name and surname, say).
+	const few = 400
+	var pool []int32
+	l0 := e.tokDebtors[ids[0]]
+	switch {
+	case len(l0) <= few:
+		pool = append(pool, l0...)
+		if len(ids) > 1 && len(e.tokDebtors[ids[1]]) <= few {
+			pool = append(pool, e.tokDebtors[ids[1]]...)
+		}
+	case len(ids) > 1 && len(l0) <= 20000:
+		in := make(map[int32]bool, len(l0))
+		for _, di := range l0 {
+			in[di] = true
+		}
+		for _, di := range e.tokDebtors[ids[1]] {
+			if in[di] {
+				pool = append(pool, di)
+			}
+		}
+	}
 	type cand struct {
 		d   int32
 		sim float64
 	}
 	var cands []cand
-	used := 0
-	for _, t := range toks {
-		list := e.names[t]
-		if len(list) == 0 {
+	seen := make(map[int32]bool, len(pool))
+	for _, di := range pool {
+		if seen[di] {
 			continue
 		}
-		if len(list) > 3000 || used == 2 {
-			break
+		seen[di] = true
+		d := &e.debtors[di]
+		s := nameSimilarity(m.payer, d.master, e.nameWeight)
+		for _, a := range d.aliases {
+			s = max(s, nameSimilarity(m.payer, a, e.nameWeight))
 		}
-		used++
-		for _, di := range list {
-			if seen[di] {
-				continue
-			}
-			seen[di] = true
-			d := &e.debtors[di]
-			s := nameSimilarity(m.payer, d.master, e.nameWeight)
-			for _, a := range d.aliases {
-				s = max(s, nameSimilarity(m.payer, a, e.nameWeight))
-			}
-			if s >= 0.45 {
-				cands = append(cands, cand{di, s})
-			}
+		if s >= 0.45 {
+			cands = append(cands, cand{di, s})
+		}
+		if s >= 0.95 {
+			m.nameTwins++
 		}
 	}
 	slices.SortFunc(cands, func(a, b cand) int {
@@ -586,13 +612,20 @@ func (m *matcher) nameSearch() []int32 {
 		}
 		return cmp.Compare(a.d, b.d)
 	})
-	if len(cands) > 0 && cands[0].sim >= 0.95 && (len(cands) == 1 || cands[1].sim < 0.85) {
-		m.nameUnique = cands[0].d
-	}
 	for i := 0; i < len(cands) && i < 5; i++ {
 		m.nameCands = append(m.nameCands, cands[i].d)
 	}
 	return m.nameCands
+}
+
+// coincidence is how many debtors would, by chance, have an open item of
+// the payment's amount and a name like the payer's: the debtors with the
+// payer's name times the share of debtors with an item of that amount. A
+// payer identified by name alone is taken for the debtor without a person
+// only when that is small.
+func (m *matcher) coincidence() float64 {
+	items := len(m.e.amounts.get(amountKey(m.cur, m.amount), m.one[:0]))
+	return float64(max(1, m.nameTwins)) * float64(items) / float64(max(1, len(m.e.debtors)))
 }
 
 // candidates returns the debtors worth trying, most evident first: by
@@ -625,7 +658,7 @@ func (m *matcher) candidates() []int32 {
 	for _, h := range m.hits {
 		add(e.items[h.item].debtor)
 	}
-	if !identified {
+	if !identified && !m.strongHit() {
 		for _, di := range m.nameSearch() {
 			add(di)
 		}

@@ -15,9 +15,12 @@ import (
 // titles and connecting words ("und", "u.", "&") left out. Single letters
 // are initials.
 
-// nameInfo is a parsed name.
+// nameInfo is a parsed name. ids are the tokens' numbers in the engine's
+// token index (-1 for a token no debtor's name has), set by
+// Engine.internName.
 type nameInfo struct {
 	tokens  []string
+	ids     []int32
 	company bool
 }
 
@@ -155,20 +158,21 @@ func withinOneEdit(a, b string) bool {
 // by rarity (weight), so a shared common first name counts less than a
 // shared rare surname. A name matched only through initials scores at most
 // 0.3.
-func nameSimilarity(payer, debtor nameInfo, weight func(string) float64) float64 {
+func nameSimilarity(payer, debtor nameInfo, weight func(id int32) float64) float64 {
 	if len(payer.tokens) == 0 || len(debtor.tokens) == 0 {
 		return 0
 	}
 	var used [16]bool
+	var pwBuf [16]float64
 	var sumD, gotD, sumP, gotP float64
 	full := false
-	pw := make([]float64, len(payer.tokens))
+	pw := pwBuf[:0]
 	for i, t := range payer.tokens {
-		pw[i] = tokenWeight(t, weight)
+		pw = append(pw, tokenWeight(t, idOf(payer, i), weight))
 		sumP += pw[i]
 	}
-	for _, d := range debtor.tokens {
-		wd := tokenWeight(d, weight)
+	for k, d := range debtor.tokens {
+		wd := tokenWeight(d, idOf(debtor, k), weight)
 		sumD += wd
 		best, bestJ, bestInitial := 0.0, -1, false
 		for j, p := range payer.tokens {
@@ -199,14 +203,21 @@ func nameSimilarity(payer, debtor nameInfo, weight func(string) float64) float64
 
 // tokenWeight is a token's weight: an initial weighs little, any other
 // token by its rarity.
-func tokenWeight(t string, weight func(string) float64) float64 {
+func tokenWeight(t string, id int32, weight func(int32) float64) float64 {
 	if len(t) == 1 {
 		return 0.5
 	}
 	if weight == nil {
 		return 1
 	}
-	return weight(t)
+	return weight(id)
+}
+
+func idOf(n nameInfo, i int) int32 {
+	if i < len(n.ids) {
+		return n.ids[i]
+	}
+	return -1
 }
 
 func sortStrings(s []string) {

@@ -76,6 +76,13 @@ func formsOf(atoms []atom) forms {
 	digitGroups, sawDigit, last, lastStripped := 0, false, "", ""
 	for _, a := range atoms {
 		full.WriteString(a.s)
+	}
+	for _, a := range atoms {
+		if !a.digit && sawDigit {
+			// Letters between digit groups ("2026 Nr. RE-2026"): only the
+			// number as written.
+			return forms{full: full.String()}
+		}
 		if a.digit {
 			sawDigit = true
 			digits.WriteString(a.s)
