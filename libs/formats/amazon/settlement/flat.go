@@ -54,6 +54,14 @@ type flatSource struct {
 	qi     int
 	qty    pendingQuantity
 	cells  []string // reused row buffer
+
+	// The last posted date read and what it gave: the rows of one order
+	// share it, so most rows need no date parsing.
+	postedText string
+	posted     stamp
+	// The currency of the last row and its exponent.
+	expCur string
+	exp    int
 }
 
 type physLine struct {
@@ -377,10 +385,14 @@ func (s *flatSource) lines(cells []string, no int) error {
 	if base.Currency == "" {
 		base.Currency = s.cur.Currency
 	}
-	exp, ok := exponent(base.Currency)
-	if !ok {
-		return s.errorf(no, "column currency: %q is not an ISO 4217 currency code", base.Currency)
+	if base.Currency != s.expCur || s.expCur == "" {
+		exp, ok := exponent(base.Currency)
+		if !ok {
+			return s.errorf(no, "column currency: %q is not an ISO 4217 currency code", base.Currency)
+		}
+		s.expCur, s.exp = base.Currency, exp
 	}
+	exp := s.exp
 	if q := cell(cells, s.col.quantity); q != "" {
 		n, err := strconv.ParseInt(q, 10, 64)
 		if err != nil {
@@ -394,20 +406,25 @@ func (s *flatSource) lines(cells []string, no int) error {
 		posted, postedCol = cell(cells, s.col.postedDateTime), "posted-date-time"
 	}
 	if posted != "" {
-		t, err := parseStamp(posted)
-		if err != nil {
-			return s.errorf(no, "column %s: %w", postedCol, err)
+		if posted != s.postedText {
+			t, err := parseStampLike(posted, s.posted.date)
+			if err != nil {
+				return s.errorf(no, "column %s: %w", postedCol, err)
+			}
+			s.postedText, s.posted = posted, t
 		}
-		base.PostedDate = t.date
+		base.PostedDate = s.posted.date
 	}
 
-	add := func(col, text, typ, desc string) error {
+	// add queues the amount text of the column named family+"-amount" (V1)
+	// or "amount" (V2, family "").
+	add := func(family, text, typ, desc string) error {
 		a, err := parseAmount(text, exp)
 		if err != nil {
-			return s.errorf(no, "column %s: %w", col, err)
+			return s.errorf(no, "column %s: %w", amountColumn(family), err)
 		}
 		if a.rounded {
-			s.warns.add("line %d: %s %s has more decimals than %s; rounded half-even", no, col, a.exact, base.Currency)
+			s.warns.add("line %d: %s %s has more decimals than %s; rounded half-even", no, amountColumn(family), a.exact, base.Currency)
 		}
 		l := base
 		l.AmountType, l.AmountDescription = typ, desc
@@ -422,7 +439,7 @@ func (s *flatSource) lines(cells []string, no int) error {
 			s.warns.add("line %d: transaction row without amount; no line", no)
 			return nil
 		}
-		return add("amount", text, cell(cells, s.col.amountType), cell(cells, s.col.amountDesc))
+		return add("", text, cell(cells, s.col.amountType), cell(cells, s.col.amountDesc))
 	}
 
 	itemCode := cell(cells, s.col.orderItemCode)
@@ -445,7 +462,7 @@ func (s *flatSource) lines(cells []string, no int) error {
 		if text == "" {
 			continue
 		}
-		if err := add(f.name+"-amount", text, f.name, cell(cells, f.desc)); err != nil {
+		if err := add(f.name, text, f.name, cell(cells, f.desc)); err != nil {
 			return err
 		}
 		if l := &s.queue[len(s.queue)-1]; s.qty.set && !l.HasQuantity {
@@ -456,14 +473,24 @@ func (s *flatSource) lines(cells []string, no int) error {
 	return nil
 }
 
-// splitTabs appends the tab-separated cells of line to dst.
-func splitTabs(dst []string, line string) []string {
-	for {
-		i := strings.IndexByte(line, '\t')
-		if i < 0 {
-			return append(dst, line)
-		}
-		dst = append(dst, line[:i])
-		line = line[i+1:]
+// amountColumn names the amount column of a V1 family, or the V2 amount
+// column for "".
+func amountColumn(family string) string {
+	if family == "" {
+		return "amount"
 	}
+	return family + "-amount"
+}
+
+// splitTabs appends the tab-separated cells of line to dst. Cells are
+// short, so a byte loop beats a search call per cell.
+func splitTabs(dst []string, line string) []string {
+	start := 0
+	for i := 0; i < len(line); i++ {
+		if line[i] == '\t' {
+			dst = append(dst, line[start:i])
+			start = i + 1
+		}
+	}
+	return append(dst, line[start:])
 }

@@ -166,7 +166,8 @@ type Reader struct {
 	src      source
 	text     *textReader
 	cur      *Settlement
-	pending  *item
+	pending  item // an item read ahead, when hasPend
+	hasPend  bool
 	done     bool
 	warns    *warnings
 	reported bool // the encoding warning was added
@@ -227,9 +228,9 @@ func (r *Reader) Warnings() []string {
 }
 
 func (r *Reader) pull() (item, error) {
-	if r.pending != nil {
-		it := *r.pending
-		r.pending = nil
+	if r.hasPend {
+		it := r.pending
+		r.pending, r.hasPend = item{}, false
 		return it, nil
 	}
 	if r.done {
@@ -284,7 +285,7 @@ func (r *Reader) NextLine() (Line, error) {
 	it, err := r.pull()
 	if errors.Is(err, io.EOF) || (err == nil && it.settlement != nil) {
 		if err == nil {
-			r.pending = &it
+			r.pending, r.hasPend = it, true
 		}
 		r.finish()
 		return Line{}, io.EOF
