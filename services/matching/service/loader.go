@@ -46,6 +46,21 @@ func (l *loader) Load(ctx context.Context, tenant string) (queue.Snapshot, error
 		cfg = engine.DefaultConfig()
 	}
 	out := queue.Snapshot{Config: cfg, Items: snap.Items, Decided: snap.Decided, Pending: snap.Pending}
+	unpaid, err := l.store.UnpaidSettlements(ctx, tenant)
+	if err != nil {
+		return queue.Snapshot{}, err
+	}
+	for _, id := range unpaid {
+		r, err := l.store.Report(ctx, tenant, id)
+		if err != nil {
+			return queue.Snapshot{}, err
+		}
+		orders, err := l.store.OrderItems(ctx, tenant, queue.OrderIDs(r))
+		if err != nil {
+			return queue.Snapshot{}, err
+		}
+		out.Settlements = append(out.Settlements, queue.SettlementInput{Report: r, Orders: orders})
+	}
 	if out.Debtors, err = l.ingestion.AllDebtors(ctx, tenant); err != nil {
 		return queue.Snapshot{}, err
 	}

@@ -228,7 +228,11 @@ func wire(ctx context.Context, h *host.Host, cfg host.Config, opt Options, confi
 		FilterSubjects: consumer.LedgerSubjects()}, items.Handle); err != nil {
 		return nil, err
 	}
-	in := &consumer.Ingestion{Tenants: opt.Tenants, Store: store, Desk: desk}
+	in := &consumer.Ingestion{Tenants: opt.Tenants, Store: store, Desk: desk, Settlements: &consumer.SettlementIntake{
+		Store: store, Desk: desk, CatchUp: func(ctx context.Context) error {
+			_, err := h.Events.CatchUpProjection(ctx, proj)
+			return err
+		}}}
 	if opt.Ingestion != nil {
 		in.Profiles = ing
 	}

@@ -9,12 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
@@ -427,5 +429,68 @@ func TestConfirmedMatchTeachesThePayerAcrossRestarts(t *testing.T) {
 	s2.publish(t, "ingestion", bankTx("TX-4", 5355, "Zahlung", "CP-2"))
 	if p := get(s2, "TX-4").GetProposals(); len(p) == 0 || p[0].GetDebtorId() != "D-2" {
 		t.Errorf("after a restart: proposals %v, want D-2 first", p)
+	}
+}
+
+// TestAmazonPayoutClearsTheOrdersAndBooksTheFees: given an Amazon order's
+// item on the marketplace's debtor (29.90 at 7 %), when Amazon's payout of
+// 20.95 arrives before its settlement report (the order less commission,
+// fulfilment and storage fees), then it waits; once the report is
+// complete matching decides it again and sends the ApplyPayment on the
+// marketplace's debtor clearing the order, with each fee as a fee leg.
+func TestAmazonPayoutClearsTheOrdersAndBooksTheFees(t *testing.T) {
+	t.Parallel()
+	s := startService(t)
+	ctx := context.Background()
+	const mp = "marketplace:amazon.de:EUR"
+	s.fake.mu.Lock()
+	s.fake.payers["CP-AMZ"] = &ingestionv1.Counterparty{Id: "CP-AMZ", Name: "AMAZON PAYMENTS EUROPE S.C.A."}
+	s.fake.mu.Unlock()
+	s.publish(t, "ledger", &ledgerv1.OpenItemOpened{Tenant: "acme", OpenItemId: "I-AMZ", DebtorId: mp, Kind: "invoice",
+		DocumentNumber: "RE-2026-1003", OrderId: "302-1234567-7654321", Amount: eur(2990), DocumentDate: nov1, DueDate: nov1,
+		PaymentReference: "RE-2026-1003", EntryId: "E-AMZ"})
+	seq := s.publish(t, "ledger", &ledgerv1.OpenItemClassified{Tenant: "acme", OpenItemId: "I-AMZ", Marketplace: "amazon.de",
+		Component: ledgerv1.OpenItemComponent_OPEN_ITEM_COMPONENT_PRINCIPAL, ClaimOpenItemId: "I-AMZ",
+		Vat: []*ledgerv1.VatAmount{{RateBp: 700, Net: eur(2794), Vat: eur(196)}}})
+	s.settled(t, "O2C_LEDGER", ItemsDurable, seq)
+	payout := bankTx("TX-AMZ", 2095, "AMAZON.DE SETTLEMENT 24601357902 03.11.2026-17.11.2026", "CP-AMZ")
+	seq = s.publish(t, "ingestion", payout)
+	s.settled(t, "O2C_INGESTION", BankDurable, seq)
+	as := testAuth.As(accountant("acme"))
+	before, err := s.queue.GetException(ctx, &matchingv1.GetExceptionRequest{Tenant: "acme", PaymentId: "TX-AMZ"}, as)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := before.GetException().GetState(); st != matchingv1.ExceptionState_EXCEPTION_STATE_OPEN {
+		t.Fatalf("the payout before its report is %v (%s), want open", st, before.GetException().GetExplanation())
+	}
+	line := func(typ, amountType, desc string, amount int64) *ingestionv1.SettlementLine {
+		l := &ingestionv1.SettlementLine{TransactionType: typ, AmountType: amountType, AmountDescription: desc, Amount: eur(amount),
+			MarketplaceName: "Amazon.de", PostedDate: nov1}
+		if typ == "Order" {
+			l.OrderId, l.MerchantOrderId = "302-1234567-7654321", "RE-2026-1003"
+		}
+		return l
+	}
+	s.publish(t, "ingestion", &ingestionv1.SettlementReportReceived{Tenant: "acme", SettlementId: "24601357902", Marketplace: "amazon",
+		DepositDate: nov20, Total: eur(2095), HasTotal: true, Currency: "EUR", LineCount: 5, BatchCount: 1})
+	s.publish(t, "ingestion", &ingestionv1.SettlementLinesReceived{Tenant: "acme", SettlementId: "24601357902", Marketplace: "amazon",
+		Lines: []*ingestionv1.SettlementLine{
+			line("Order", "ItemPrice", "Principal", 2794), line("Order", "ItemPrice", "Tax", 196),
+			line("Order", "ItemFees", "Commission", -449), line("Order", "ItemFees", "FBAPerUnitFulfillmentFee", -326),
+			line("other-transaction", "other-transaction", "Storage Fee", -120),
+		}})
+	eventually(t, "the payout's ApplyPayment", func() bool { return len(s.commands(t)) == 1 })
+	ap, ok := s.commands(t)[0].(*ledgerv1.ApplyPayment)
+	if !ok {
+		t.Fatalf("command %v", s.commands(t)[0])
+	}
+	want := &ledgerv1.ApplyPayment{Tenant: "acme", IdempotencyKey: "matching:TX-AMZ", PaymentId: "TX-AMZ", DebtorId: mp,
+		Amount: eur(2990), ValueDate: nov20, ClearingAccount: "unidentified-receipts",
+		Allocations: []*ledgerv1.Allocation{{OpenItemId: "I-AMZ", Amount: eur(2990)}},
+		Fees: []*ledgerv1.Fee{{Kind: "Commission", Amount: eur(449)}, {Kind: "FBAPerUnitFulfillmentFee", Amount: eur(326)},
+			{Kind: "Storage Fee", Amount: eur(120)}}}
+	if diff := cmp.Diff(want, ap, protocmp.Transform(), protocmp.SortRepeated(func(a, b *ledgerv1.Fee) bool { return a.GetKind() < b.GetKind() })); diff != "" {
+		t.Errorf("ApplyPayment (-want +got):\n%s", diff)
 	}
 }

@@ -450,11 +450,11 @@ func Run(ctx context.Context, opt Options) (err error) {
 	if err := MatchStatement(ctx, out, sys); err != nil {
 		return err
 	}
-	items, err = WaitForOpenAmount(ctx, sys.Conn(ledger.Name), total-InvoicePaidByNumber-PaymentAmount)
+	items, err = WaitForOpenAmount(ctx, sys.Conn(ledger.Name), total-MatchedAutomatically-PaymentAmount)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nOpen items once the ledger booked the matches (RE-2026-1002 paid by number; K-1001's %s EUR to %s cleared RE-2026-1001, due first, and part of RE-2026-1004):\n",
+	fmt.Fprintf(out, "\nOpen items once the ledger booked the matches (RE-2026-1002 paid by number, the Amazon order by the payout with its fees; K-1001's %s EUR to %s cleared RE-2026-1001, due first, and part of RE-2026-1004):\n",
 		table.Money(PaymentAmount, "EUR"), DemoIBAN)
 	table.OpenItems(out, items)
 	st, err := Statement(ctx, sys.Conn(ledger.Name), StatementDebtor)

@@ -93,7 +93,7 @@ func TestEndToEnd(t *testing.T) {
 	if err := MatchStatement(ctx, io.Discard, sys); err != nil {
 		t.Fatal(err)
 	}
-	paid, err := WaitForOpenAmount(ctx, sys.Conn(ledger.Name), total-InvoicePaidByNumber-PaymentAmount)
+	paid, err := WaitForOpenAmount(ctx, sys.Conn(ledger.Name), total-MatchedAutomatically-PaymentAmount)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,9 +46,11 @@ func runMatching(ctx context.Context, cfg host.Config, p telemetry.Providers, lo
 // matching decides (the rent is a debit an outgoing rule classified).
 const StatementReceipts = 4
 
-// InvoicePaidByNumber is RE-2026-1002's amount, which K-2001 pays naming
-// the invoice.
-const InvoicePaidByNumber = 178381
+// MatchedAutomatically is what matching books of the statement by itself:
+// RE-2026-1002 (1783.81), which K-2001 pays naming it, and the Amazon
+// order RE-2026-1003 (29.90), which Amazon's payout pays with the
+// settlement report it names.
+const MatchedAutomatically = 178381 + 2990
 
 // WaitForMatchingItems waits until matching has taken in every event of
 // the ledger's stream published so far (its items consumer acknowledged

@@ -308,3 +308,64 @@ func (h *Ingestion) Handle(ctx context.Context, m bus.Msg) error {
 	}
 	return nil
 }
+
+// SettlementIntake takes in marketplace settlement reports (Settlements):
+// each is stored as it comes, header and batches of lines; once complete
+// it is given to the engine (queue.Desk.PutSettlement, with the ledger's
+// order items it names), and the open payments that may pay it out (its
+// id in the remittance, or its total) are decided again, since a payout
+// often arrives before its report.
+type SettlementIntake struct {
+	Store *postgres.Store
+	Desk  *queue.Desk
+	// CatchUp, when set, brings the queue's read model up to date before
+	// it is asked for the payments a report may settle.
+	CatchUp func(ctx context.Context) error
+}
+
+// Report takes in a report's header.
+func (s *SettlementIntake) Report(ctx context.Context, r *ingestionv1.SettlementReportReceived) error {
+	complete, err := s.Store.SaveReport(ctx, r)
+	if err != nil || !complete {
+		return err
+	}
+	return s.take(ctx, r.GetTenant(), r.GetSettlementId())
+}
+
+// Lines takes in a batch of a report's lines.
+func (s *SettlementIntake) Lines(ctx context.Context, l *ingestionv1.SettlementLinesReceived) error {
+	complete, err := s.Store.SaveLines(ctx, l)
+	if err != nil || !complete {
+		return err
+	}
+	return s.take(ctx, l.GetTenant(), l.GetSettlementId())
+}
+
+func (s *SettlementIntake) take(ctx context.Context, tenant, id string) error {
+	r, err := s.Store.Report(ctx, tenant, id)
+	if err != nil {
+		return err
+	}
+	orders, err := s.Store.OrderItems(ctx, tenant, queue.OrderIDs(r))
+	if err != nil {
+		return err
+	}
+	if err := s.Desk.PutSettlement(ctx, tenant, r, orders); err != nil {
+		return err
+	}
+	if s.CatchUp != nil {
+		if err := s.CatchUp(ctx); err != nil {
+			return err
+		}
+	}
+	ids, err := s.Store.PaymentsFor(ctx, tenant, id, r.Total, r.HasTotal)
+	if err != nil {
+		return err
+	}
+	for _, p := range ids {
+		if err := s.Desk.Redecide(ctx, tenant, p); err != nil {
+			return fmt.Errorf("settlement %s: payment %s: %w", id, p, err)
+		}
+	}
+	return nil
+}

@@ -101,13 +101,13 @@ func (s *Store) project(ctx context.Context, tx pgx.Tx, tenant, id string, evs [
 	}
 	_, err = tx.Exec(ctx, `
 		INSERT INTO payments (tenant, payment_id, transaction_id, state, currency, amount_minor, debtor_ids, ledger_payment_id,
-		                      received_at, updated_at, version, exception)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		                      received_at, updated_at, version, exception, remittance)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 		ON CONFLICT (tenant, payment_id) DO UPDATE SET state = EXCLUDED.state, debtor_ids = EXCLUDED.debtor_ids,
 		    ledger_payment_id = EXCLUDED.ledger_payment_id, updated_at = EXCLUDED.updated_at, version = EXCLUDED.version,
 		    exception = EXCLUDED.exception`,
 		tenant, id, e.Stored.GetTransactionId(), string(e.State), e.Payment.Amount.Currency, e.Payment.Amount.Minor, debtors,
-		e.LedgerPaymentID, e.ReceivedAt, e.UpdatedAt, e.Version, b)
+		e.LedgerPaymentID, e.ReceivedAt, e.UpdatedAt, e.Version, b, e.Stored.GetRemittance())
 	if err != nil {
 		return fmt.Errorf("payment %s: %w", id, err)
 	}
@@ -145,6 +145,12 @@ func (s *Store) sideEffects(ctx context.Context, tx pgx.Tx, tenant string, befor
 	if after.State == queue.Matched && after.Match != nil && after.Match.Reverses != "" && before.State != queue.Matched {
 		if _, err := tx.Exec(ctx, `INSERT INTO returns (tenant, ledger_payment_id, return_id) VALUES ($1, $2, $3)
 			ON CONFLICT (tenant, ledger_payment_id) DO NOTHING`, tenant, after.Match.Reverses, after.Payment.ID); err != nil {
+			return err
+		}
+	}
+	if after.State == queue.Matched && after.Match != nil && after.Match.Settlement != nil && before.State != queue.Matched {
+		if _, err := tx.Exec(ctx, `UPDATE settlement_reports SET paid_by = $3 WHERE tenant = $1 AND settlement_id = $2`,
+			tenant, after.Match.Settlement.ID, after.Payment.ID); err != nil {
 			return err
 		}
 	}

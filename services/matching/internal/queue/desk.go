@@ -75,6 +75,16 @@ type Snapshot struct {
 	// Pending are the allocations sent that the ledger has not reported
 	// back yet.
 	Pending []Pending
+	// Settlements are the complete settlement reports not paid out yet,
+	// with the order items they name (see PutSettlement).
+	Settlements []SettlementInput
+}
+
+// SettlementInput is a settlement report and the order items it names,
+// by order id or document number.
+type SettlementInput struct {
+	Report Report
+	Orders map[string]engine.OpenItem
 }
 
 // Pending is an allocation matching sent that the ledger has not reported
@@ -129,6 +139,9 @@ type book struct {
 	pending map[string][]Pending
 	// profiled are the debtors whose master data the engine was given.
 	profiled map[string]bool
+	// legs are the engine's items that stand for a settlement report's
+	// fees, refunds, reserve and other deductions.
+	legs map[string]settlementLeg
 }
 
 func (d *Desk) now() time.Time {
@@ -198,6 +211,12 @@ func (b *book) load(s Snapshot) error {
 	b.items = make(map[string]Item, len(items))
 	for _, it := range items {
 		b.items[it.ID] = itemOf(it)
+	}
+	b.legs = map[string]settlementLeg{}
+	for _, st := range s.Settlements {
+		if err := b.putSettlement(st.Report, st.Orders); err != nil {
+			return err
+		}
 	}
 	for _, r := range s.Recent {
 		eng.Remember(r)
@@ -317,6 +336,9 @@ func (d *Desk) decide(ctx context.Context, tenant string, b *book, stored *match
 	pay := WithPayer(PaymentOf(stored), payer)
 	dec := b.eng.Match(pay)
 	props := ProposalsOf(dec)
+	for i := range props {
+		props[i] = b.withSettlement(props[i])
+	}
 	kind := dec.Kind
 	explanation := dec.Explanation
 	out := decision{}
@@ -885,4 +907,61 @@ func (d *Desk) Profiled(ctx context.Context, tenant, debtor string) (bool, error
 	}
 	defer b.mu.Unlock()
 	return b.profiled[debtor], nil
+}
+
+// Redecide lets the engine decide an open payment again, after something
+// it may pay arrived since (a marketplace's settlement report after its
+// payout). When the engine now books it, or proposes something else, a
+// new PaymentDecided (with the commands of a booking) is stored; when
+// nothing changed, nothing is. A parked payment is left to its clerk.
+func (d *Desk) Redecide(ctx context.Context, tenant, id string) error {
+	e, err := d.load(ctx, tenant, id)
+	if err != nil {
+		return err
+	}
+	if e.State != Open {
+		return nil
+	}
+	payer, err := d.payer(ctx, tenant, e.Stored)
+	if err != nil {
+		return err
+	}
+	b, err := d.tenant(ctx, tenant)
+	if err != nil {
+		return err
+	}
+	defer b.mu.Unlock()
+	if e, err = d.load(ctx, tenant, id); err != nil || e.State != Open {
+		return err
+	}
+	at := d.now()
+	dec, err := d.decide(ctx, tenant, b, e.Stored, payer, e.Bookings+1, true, at)
+	if err != nil {
+		b.reset()
+		return err
+	}
+	if dec.applied == nil && sameProposals(e.Proposals, dec.msg.GetProposals(), e.Payment.Amount.Currency) {
+		return nil
+	}
+	msgs := append([]proto.Message{dec.msg}, dec.commands...)
+	if err := d.store(ctx, es.AppendGroup{{Stream: Stream(tenant, id), Expected: es.ExpectedVersion(e.Version),
+		Events: d.events(tenant, id, e.Version, EngineActor, at, msgs...)}}); err != nil {
+		b.reset()
+		return err
+	}
+	b.addPending(dec.pending)
+	return nil
+}
+
+// sameProposals reports whether stored proposals are those of old.
+func sameProposals(old []Proposal, stored []*matchingv1.Proposal, cur string) bool {
+	if len(old) != len(stored) {
+		return false
+	}
+	for i, p := range old {
+		if !proto.Equal(ProposalMsg(p, cur), stored[i]) {
+			return false
+		}
+	}
+	return true
 }

@@ -101,6 +101,7 @@ CREATE TABLE payments (
     received_at       timestamptz NOT NULL,
     updated_at        timestamptz NOT NULL,
     version           bigint      NOT NULL,
+    remittance        text        NOT NULL DEFAULT '',
     exception         bytea       NOT NULL,
     PRIMARY KEY (tenant, payment_id)
 );
@@ -128,11 +129,15 @@ CREATE TABLE learned_payers (
 );
 
 -- Marketplace settlement reports (ingestion's SettlementReportReceived and
--- its SettlementLinesReceived batches, kept as received).
+-- its SettlementLinesReceived batches, kept as received). A report is
+-- complete when all batch_count batches are there; paid_by is the payment
+-- that paid it out, once one was matched to it.
 CREATE TABLE settlement_reports (
     tenant        text    NOT NULL,
     settlement_id text    NOT NULL,
     report        bytea   NOT NULL,
+    batch_count   integer NOT NULL,
+    paid_by       text    NOT NULL DEFAULT '',
     PRIMARY KEY (tenant, settlement_id)
 );
 CREATE TABLE settlement_batches (
