@@ -394,3 +394,67 @@ func TestNewRejectsBadSchema(t *testing.T) {
 		}
 	}
 }
+
+// TestRunBatchProjectionContinuesWhileBatchesComeFull appends more events
+// than a batch holds and runs a projection whose poll interval never
+// elapses: the full batches must follow each other at once, and the last,
+// short one ends the run's catching up.
+func TestRunBatchProjectionContinuesWhileBatchesComeFull(t *testing.T) {
+	t.Parallel()
+	db := newTestDB(t)
+	s := newStore(t, db)
+	appendN(t, s, eventstore.StreamID{Tenant: "acme", Type: "invoice", ID: "I-b"}, 5)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// Transactions of other tests can hold the horizon back; once the
+	// events are readable they stay so.
+	readUntil(ctx, t, s, eventstore.Cursor{}, 5)
+	var sizes []int
+	err := s.RunBatchProjection(ctx, eventstore.Projection{
+		Name: "sizes", BatchSize: 2, Poll: time.Hour,
+		Apply: func(context.Context, pgx.Tx, []eventstore.Event) error { return nil },
+		Committed: func(_ context.Context, evs []eventstore.Event) error {
+			sizes = append(sizes, len(evs))
+			if len(evs) < 2 {
+				cancel()
+			}
+			return nil
+		},
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("RunBatchProjection = %v; want context.Canceled (a deadline means it waited for the poll)", err)
+	}
+	if diff := cmp.Diff([]int{2, 2, 1}, sizes); diff != "" {
+		t.Errorf("batch sizes (-want +got):\n%s", diff)
+	}
+}
+
+// TestReadAllRawKeepsStoredBytes checks that ReadAllRaw returns what
+// ReadAll does, envelope and stored bytes alike, without the decoded
+// payloads.
+func TestReadAllRawKeepsStoredBytes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := newTestDB(t)
+	s := newStore(t, db)
+	appendN(t, s, eventstore.StreamID{Tenant: "acme", Type: "invoice", ID: "I-raw"}, 3)
+	decoded := readUntil(ctx, t, s, eventstore.Cursor{}, 3)
+	next := decoded[2].Cursor
+	raw, rawNext, err := s.ReadAllRaw(ctx, eventstore.Cursor{}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) != 3 || rawNext != next {
+		t.Fatalf("ReadAllRaw = %d events up to %v; want 3 up to %v", len(raw), rawNext, next)
+	}
+	for i := range raw {
+		if raw[i].Payload != nil {
+			t.Errorf("event %d: payload %v decoded", i, raw[i].Payload)
+		}
+		want := decoded[i]
+		want.Payload = nil
+		if diff := cmp.Diff(want, raw[i]); diff != "" {
+			t.Errorf("event %d (-ReadAll +ReadAllRaw):\n%s", i, diff)
+		}
+	}
+}

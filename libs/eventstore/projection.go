@@ -151,6 +151,11 @@ func (s *Store) CatchUpProjection(ctx context.Context, p Projection) (int, error
 					return n, fmt.Errorf("projection %s: after commit: %w", name, err)
 				}
 			}
+			if reached && len(evs) < p.BatchSize {
+				// The read saw every event below target, and there was
+				// room for more: nothing is left to wait for.
+				return n, nil
+			}
 			wait = time.Millisecond
 			continue
 		}
@@ -248,24 +253,41 @@ func (s *Store) RunProjection(ctx context.Context, name string, batchSize int, p
 	return s.RunBatchProjection(ctx, Projection{Name: name, BatchSize: batchSize, Poll: poll, Apply: perEvent(name, h)})
 }
 
-// RunBatchProjection keeps p caught up until ctx ends, polling for new
-// events every p.Poll. It returns ctx's error on cancellation and the first
-// Apply, Committed or database error otherwise, an Apply error and an
-// undecodable event wrapped in an *EventError naming the event where
+// RunBatchProjection keeps p caught up until ctx ends: it applies a batch
+// of what the log holds after the checkpoint, the next batch at once while
+// batches come full (the projection is behind), and otherwise waits for the
+// next tick of p.Poll, so that a projection keeping up with a steady stream
+// of appends applies it in batches of about one poll interval's events
+// instead of many small ones, each with its own transaction, checkpoint
+// write and Committed checks. It returns ctx's error on cancellation and
+// the first Apply, Committed or database error otherwise, an Apply error
+// and an undecodable event wrapped in an *EventError naming the event where
 // CatchUpProjection can tell which one it is.
 func (s *Store) RunBatchProjection(ctx context.Context, p Projection) error {
 	poll := p.Poll
 	if poll <= 0 {
 		poll = time.Second
 	}
+	if p.BatchSize <= 0 {
+		p.BatchSize = DefaultBatchSize
+	}
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
-		if _, err := s.CatchUpProjection(ctx, p); err != nil {
+		evs, err := s.catchUpBatch(ctx, p.Name, p.BatchSize, p.Apply)
+		if err == nil && len(evs) > 0 && p.Committed != nil {
+			if err = p.Committed(ctx, evs); err != nil {
+				err = fmt.Errorf("after commit: %w", err)
+			}
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return err
+			return fmt.Errorf("projection %s: %w", p.Name, err)
+		}
+		if len(evs) == p.BatchSize {
+			continue
 		}
 		select {
 		case <-ctx.Done():

@@ -344,14 +344,21 @@ func (s *Store) ReadStream(ctx context.Context, stream StreamID, from int64, lim
 // transactions wait behind it. A reader that resumes from the last cursor
 // sees every committed event exactly once.
 func (s *Store) ReadAll(ctx context.Context, after Cursor, limit int) ([]Event, Cursor, error) {
-	return s.readAll(ctx, s.pool, after, limit)
+	return s.readAll(ctx, s.pool, after, limit, true)
+}
+
+// ReadAllRaw is ReadAll without decoding the payloads: each event has its
+// stored bytes in Data and a nil Payload. The relay reads so, since it
+// publishes the stored bytes and never looks at the message.
+func (s *Store) ReadAllRaw(ctx context.Context, after Cursor, limit int) ([]Event, Cursor, error) {
+	return s.readAll(ctx, s.pool, after, limit, false)
 }
 
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-func (s *Store) readAll(ctx context.Context, q querier, after Cursor, limit int) ([]Event, Cursor, error) {
+func (s *Store) readAll(ctx context.Context, q querier, after Cursor, limit int, decode bool) ([]Event, Cursor, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
@@ -359,7 +366,7 @@ func (s *Store) readAll(ctx context.Context, q querier, after Cursor, limit int)
 	if err != nil {
 		return nil, after, fmt.Errorf("read all after %v: %w", after, err)
 	}
-	evs, err := s.collect(rows, true)
+	evs, err := s.collect(rows, decode)
 	if err != nil {
 		return nil, after, fmt.Errorf("read all after %v: %w", after, err)
 	}

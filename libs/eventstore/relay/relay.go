@@ -39,6 +39,7 @@ package relay
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -82,6 +83,13 @@ type Source interface {
 	SaveCheckpoint(ctx context.Context, name string, c eventstore.Cursor) error
 }
 
+// rawSource is a Source that can read the log without decoding payloads
+// (*eventstore.Store can). The relay publishes Data as stored and never
+// needs the decoded message, so it reads this way where it can.
+type rawSource interface {
+	ReadAllRaw(ctx context.Context, after eventstore.Cursor, limit int) ([]eventstore.Event, eventstore.Cursor, error)
+}
+
 // Publisher is the part of jetstream.JetStream a relay publishes with.
 type Publisher interface {
 	PublishMsgAsync(msg *nats.Msg, opts ...jetstream.PublishOpt) (jetstream.PubAckFuture, error)
@@ -94,7 +102,9 @@ type Config struct {
 	// different names.
 	Name string
 	// Subject returns the subject of an event, e.g.
-	// "o2c.<tenant>.<service>.<event>". It must be deterministic.
+	// "o2c.<tenant>.<service>.<event>". It must be deterministic, and
+	// follow from the envelope: where the source reads without decoding
+	// payloads (see rawSource), the event's Payload is nil.
 	Subject func(eventstore.Event) string
 	// BatchSize is the number of events read and published before the
 	// checkpoint advances; 500 when zero.
@@ -113,6 +123,7 @@ type Config struct {
 // duplicate window) and race on the checkpoint.
 type Relay struct {
 	src Source
+	raw rawSource // src, when it reads without decoding; else nil
 	pub Publisher
 	cfg Config
 }
@@ -134,22 +145,35 @@ func New(src Source, pub Publisher, cfg Config) (*Relay, error) {
 	if cfg.AckWait <= 0 {
 		cfg.AckWait = 10 * time.Second
 	}
-	return &Relay{src: src, pub: pub, cfg: cfg}, nil
+	raw, _ := src.(rawSource)
+	return &Relay{src: src, raw: raw, pub: pub, cfg: cfg}, nil
 }
 
-// Run publishes until ctx ends, polling every Config.Poll when there is
-// nothing to publish. It returns ctx's error on cancellation and the first
-// publish or store error otherwise; calling Run again resumes at the
-// checkpoint.
+// Run publishes until ctx ends: a batch of what the log holds after the
+// checkpoint, the next batch at once while batches come full (the relay is
+// behind), and otherwise the next one at the next tick of Config.Poll, so
+// that a relay keeping up with a steady stream of appends publishes it in
+// batches of about one poll interval's events instead of many small ones,
+// each with its own reads and checkpoint write. It returns ctx's error on
+// cancellation and the first publish or store error otherwise; calling Run
+// again resumes at the checkpoint.
 func (r *Relay) Run(ctx context.Context) error {
 	t := time.NewTicker(r.cfg.Poll)
 	defer t.Stop()
+	// Run is the only writer of the checkpoint while it runs, so it reads
+	// it once and then keeps it; after a failure it is read again.
+	var at *eventstore.Cursor
 	for {
-		if _, err := r.Drain(ctx); err != nil {
+		n, next, err := r.batch(ctx, at)
+		at = next
+		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			return err
+		}
+		if n == r.cfg.BatchSize {
+			continue
 		}
 		select {
 		case <-ctx.Done():
@@ -164,25 +188,45 @@ func (r *Relay) Run(ctx context.Context) error {
 // (duplicates included).
 func (r *Relay) Drain(ctx context.Context) (int, error) {
 	n := 0
+	var at *eventstore.Cursor
 	for {
-		k, err := r.batch(ctx)
+		k, next, err := r.batch(ctx, at)
 		n += k
 		if err != nil || k == 0 {
 			return n, err
 		}
+		at = next
 	}
 }
 
-// batch publishes one batch and advances the checkpoint past the longest
-// acknowledged prefix, also when a later publish failed.
-func (r *Relay) batch(ctx context.Context) (int, error) {
-	from, err := r.src.Checkpoint(ctx, r.cfg.Name)
-	if err != nil {
-		return 0, fmt.Errorf("relay %s: %w", r.cfg.Name, err)
+// batch publishes one batch after the checkpoint, read from the store when
+// at is nil, and advances the checkpoint past the longest acknowledged
+// prefix, also when a later publish failed. It returns the number of
+// events acknowledged and the checkpoint as it now stands, nil when that is
+// not known (after an error).
+func (r *Relay) batch(ctx context.Context, at *eventstore.Cursor) (int, *eventstore.Cursor, error) {
+	from := eventstore.Cursor{}
+	if at != nil {
+		from = *at
+	} else {
+		c, err := r.src.Checkpoint(ctx, r.cfg.Name)
+		if err != nil {
+			return 0, nil, fmt.Errorf("relay %s: %w", r.cfg.Name, err)
+		}
+		from = c
 	}
-	evs, _, err := r.src.ReadAll(ctx, from, r.cfg.BatchSize)
-	if err != nil || len(evs) == 0 {
-		return 0, err
+	var evs []eventstore.Event
+	var err error
+	if r.raw != nil {
+		evs, _, err = r.raw.ReadAllRaw(ctx, from, r.cfg.BatchSize)
+	} else {
+		evs, _, err = r.src.ReadAll(ctx, from, r.cfg.BatchSize)
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(evs) == 0 {
+		return 0, &from, nil
 	}
 	futures := make([]jetstream.PubAckFuture, 0, len(evs))
 	var pubErr error
@@ -224,49 +268,50 @@ func (r *Relay) batch(ctx context.Context) (int, error) {
 		// Saved even when ctx has ended: what JetStream acknowledged
 		// should not be published again.
 		if err := r.src.SaveCheckpoint(waitCtx, r.cfg.Name, evs[acked-1].Cursor); err != nil {
-			return acked, fmt.Errorf("relay %s: %w", r.cfg.Name, errors.Join(pubErr, err))
+			return acked, nil, fmt.Errorf("relay %s: %w", r.cfg.Name, errors.Join(pubErr, err))
 		}
+		from = evs[acked-1].Cursor
 	}
 	if pubErr != nil {
-		return acked, fmt.Errorf("relay %s: %w", r.cfg.Name, pubErr)
+		return acked, nil, fmt.Errorf("relay %s: %w", r.cfg.Name, pubErr)
 	}
-	return acked, nil
+	return acked, &from, nil
 }
 
 // Message builds the NATS message of ev on subject: headers as documented
 // in the package comment, data ev.Data.
 func Message(subject string, ev eventstore.Event) *nats.Msg {
-	m := nats.NewMsg(subject)
-	h := m.Header
-	h.Set(HeaderMsgID, ev.EventID.String())
-	h.Set(HeaderContentType, ContentTypeProtobuf)
-	h.Set(HeaderEventType, ev.Type)
-	h.Set(HeaderTenant, ev.Stream.Tenant)
-	h.Set(HeaderStream, ev.Stream.String())
-	h.Set(HeaderStreamType, ev.Stream.Type)
-	h.Set(HeaderStreamID, ev.Stream.ID)
-	h.Set(HeaderStreamVersion, strconv.FormatInt(ev.Version, 10))
-	h.Set(HeaderOccurredAt, ev.OccurredAt.UTC().Format(time.RFC3339Nano))
-	h.Set(HeaderRecordedAt, ev.RecordedAt.UTC().Format(time.RFC3339Nano))
-	h.Set(HeaderPosition, strconv.FormatInt(ev.Position, 10))
-	h.Set(HeaderContentHash, fmt.Sprintf("%x", ev.ContentHash))
+	// The header names are canonical already (nats.Header.Set would
+	// canonicalise them, and W3C trace context keys must stay lowercase),
+	// so they are set directly; the values share one backing array.
+	vals := make([]string, 0, 17)
+	h := make(nats.Header, 17)
+	set := func(k, v string) {
+		vals = append(vals, v)
+		h[k] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+	set(HeaderMsgID, ev.EventID.String())
+	set(HeaderContentType, ContentTypeProtobuf)
+	set(HeaderEventType, ev.Type)
+	set(HeaderTenant, ev.Stream.Tenant)
+	set(HeaderStream, ev.Stream.String())
+	set(HeaderStreamType, ev.Stream.Type)
+	set(HeaderStreamID, ev.Stream.ID)
+	set(HeaderStreamVersion, strconv.FormatInt(ev.Version, 10))
+	set(HeaderOccurredAt, ev.OccurredAt.UTC().Format(time.RFC3339Nano))
+	set(HeaderRecordedAt, ev.RecordedAt.UTC().Format(time.RFC3339Nano))
+	set(HeaderPosition, strconv.FormatInt(ev.Position, 10))
+	set(HeaderContentHash, hex.EncodeToString(ev.ContentHash))
 	for _, kv := range [...][2]string{
 		{HeaderCausationID, ev.CausationID},
 		{HeaderCorrelationID, ev.CorrelationID},
 		{HeaderActor, ev.Actor},
+		{HeaderTraceParent, ev.TraceParent},
+		{HeaderTraceState, ev.TraceState},
 	} {
 		if kv[1] != "" {
-			h.Set(kv[0], kv[1])
+			set(kv[0], kv[1])
 		}
 	}
-	// nats.Header.Set canonicalises keys; W3C trace context keys must stay
-	// lowercase, so they are set directly.
-	if ev.TraceParent != "" {
-		h[HeaderTraceParent] = []string{ev.TraceParent}
-	}
-	if ev.TraceState != "" {
-		h[HeaderTraceState] = []string{ev.TraceState}
-	}
-	m.Data = ev.Data
-	return m
+	return &nats.Msg{Subject: subject, Header: h, Data: ev.Data}
 }
