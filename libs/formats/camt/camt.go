@@ -215,6 +215,16 @@ func (h *hasher) add(s string) {
 	h.buf = append(h.buf, s...)
 }
 
+// addInt adds the decimal text of v, as add(strconv.FormatInt(v, 10))
+// would.
+func (h *hasher) addInt(v int64) {
+	var digits [20]byte
+	d := strconv.AppendInt(digits[:0], v, 10)
+	h.buf = strconv.AppendInt(h.buf, int64(len(d)), 10)
+	h.buf = append(h.buf, ':')
+	h.buf = append(h.buf, d...)
+}
+
 func (h *hasher) sum() [32]byte { return sha256.Sum256(h.buf) }
 
 func fingerprintHex(s [32]byte) string { return hex.EncodeToString(s[:16]) }

@@ -2,7 +2,6 @@ package camt
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -54,16 +53,24 @@ func (r *Reader) entryFrom(prefix string) (*Entry, error) {
 	}
 	e.EntryRef = t.str(t.child(root, "NtryRef"))
 	e.AcctSvcrRef = t.str(t.child(root, "AcctSvcrRef"))
-	e.BankTxCode = bankTxCode(t, t.child(root, "BkTxCd"))
+	e.BankTxCode = r.bankTxCode(t.child(root, "BkTxCd"))
 	e.BookingText = t.str(t.child(root, "AddtlNtryInf"))
 	if e.Charges, err = r.allCharges(prefix, root, amt.Currency); err != nil {
 		return nil, err
 	}
 
-	var txs []int32
-	t.each(root, "NtryDtls", func(d int32) {
-		t.each(d, "TxDtls", func(c int32) { txs = append(txs, c) })
-	})
+	var txsBuf [8]int32
+	txs := txsBuf[:0]
+	for d := t.nodes[root].first; d != none; d = t.nodes[d].next {
+		if t.nodes[d].name != "NtryDtls" {
+			continue
+		}
+		for c := t.nodes[d].first; c != none; c = t.nodes[c].next {
+			if t.nodes[c].name == "TxDtls" {
+				txs = append(txs, c)
+			}
+		}
+	}
 	if len(txs) == 0 {
 		e.Transactions = []Transaction{{
 			Amount:      e.Amount,
@@ -157,19 +164,25 @@ func (r *Reader) transaction(entryPrefix string, n int32, e *Entry) (Transaction
 	t.each(refs, "Prtry", func(p int32) {
 		tx.ProprietaryRefs = append(tx.ProprietaryRefs, ProprietaryRef{Type: t.str(t.child(p, "Tp")), Ref: t.str(t.child(p, "Ref"))})
 	})
-	tx.BankTxCode = bankTxCode(t, t.child(n, "BkTxCd"))
+	tx.BankTxCode = r.bankTxCode(t.child(n, "BkTxCd"))
 
 	rmt := t.child(n, "RmtInf")
-	var ustrd strings.Builder
-	t.each(rmt, "Ustrd", func(u int32) { ustrd.WriteString(t.raw(u)) })
-	tx.Remittance = strings.TrimSpace(ustrd.String())
-	t.each(rmt, "Strd", func(s int32) {
-		t.each(s, "CdtrRefInf", func(c int32) {
-			if ref := t.str(t.child(c, "Ref")); ref != "" {
-				tx.CreditorReferences = append(tx.CreditorReferences, ref)
+	tx.Remittance = strings.TrimSpace(r.ustrd(rmt))
+	if rmt != none {
+		for s := t.nodes[rmt].first; s != none; s = t.nodes[s].next {
+			if t.nodes[s].name != "Strd" {
+				continue
 			}
-		})
-	})
+			for c := t.nodes[s].first; c != none; c = t.nodes[c].next {
+				if t.nodes[c].name != "CdtrRefInf" {
+					continue
+				}
+				if ref := t.str(t.child(c, "Ref")); ref != "" {
+					tx.CreditorReferences = append(tx.CreditorReferences, ref)
+				}
+			}
+		}
+	}
 
 	pties := t.child(n, "RltdPties")
 	agts := t.child(n, "RltdAgts")
@@ -201,6 +214,37 @@ func (r *Reader) transaction(entryPrefix string, n int32, e *Entry) (Transaction
 	}
 	applyKeywords(&tx)
 	return tx, given, nil
+}
+
+// ustrd returns the Ustrd texts of the RmtInf node n joined without
+// separator: the text itself when there is one, as there usually is.
+func (r *Reader) ustrd(n int32) string {
+	if n == none {
+		return ""
+	}
+	t := &r.tree
+	var (
+		one   string
+		count int
+		b     strings.Builder
+	)
+	for u := t.nodes[n].first; u != none; u = t.nodes[u].next {
+		if t.nodes[u].name != "Ustrd" {
+			continue
+		}
+		switch count++; count {
+		case 1:
+			one = t.raw(u)
+			continue
+		case 2:
+			b.WriteString(one)
+		}
+		b.WriteString(t.raw(u))
+	}
+	if count <= 1 {
+		return one
+	}
+	return b.String()
 }
 
 // allCharges sums every Chrgs child of n.
@@ -266,7 +310,8 @@ func (r *Reader) charges(prefix string, n int32, ccy string) (int64, error) {
 	return amt.Minor, nil
 }
 
-func bankTxCode(t *tree, n int32) string {
+func (r *Reader) bankTxCode(n int32) string {
+	t := &r.tree
 	if n == none {
 		return ""
 	}
@@ -275,10 +320,36 @@ func bankTxCode(t *tree, n int32) string {
 		f := t.child(d, "Fmly")
 		fc, sc := t.str(t.child(f, "Cd")), t.str(t.child(f, "SubFmlyCd"))
 		if dc != "" {
-			return dc + "/" + fc + "/" + sc
+			return r.codes.join(dc, fc, sc)
 		}
 	}
 	return t.str(t.at(n, "Prtry", "Cd"))
+}
+
+// codeCache holds the bank transaction codes seen so far: a file uses a
+// handful, so each is built once instead of once per entry.
+type codeCache struct {
+	m   map[string]string
+	buf []byte
+}
+
+// maxCodes bounds the cache so hostile input cannot grow it.
+const maxCodes = 256
+
+// join returns dc + "/" + fc + "/" + sc.
+func (c *codeCache) join(dc, fc, sc string) string {
+	c.buf = append(append(append(append(append(c.buf[:0], dc...), '/'), fc...), '/'), sc...)
+	if s, ok := c.m[string(c.buf)]; ok {
+		return s
+	}
+	s := string(c.buf)
+	if c.m == nil {
+		c.m = make(map[string]string)
+	}
+	if len(c.m) < maxCodes {
+		c.m[s] = s
+	}
+	return s
 }
 
 // creditorSchemeID finds the SEPA creditor identifier among the creditor's
@@ -376,7 +447,7 @@ func (r *Reader) fingerprint(e *Entry) {
 	h.buf = h.buf[:0]
 	h.add(s.Account)
 	h.add(e.Amount.Currency)
-	h.add(strconv.FormatInt(e.Amount.Minor, 10))
+	h.addInt(e.Amount.Minor)
 	date := e.ValueDate
 	if date == "" {
 		date = e.BookingDate
@@ -400,7 +471,7 @@ func (r *Reader) fingerprint(e *Entry) {
 			s.weak = make(map[[32]byte]int)
 		}
 		s.weak[sum]++
-		h.add(strconv.Itoa(s.weak[sum]))
+		h.addInt(int64(s.weak[sum]))
 		sum = h.sum()
 	}
 	e.fingerprint = fingerprintHex(sum)
@@ -410,7 +481,7 @@ func (r *Reader) fingerprint(e *Entry) {
 		tx := &e.Transactions[i]
 		h.buf = h.buf[:0]
 		h.add(e.fingerprint)
-		h.add(strconv.FormatInt(tx.Amount.Minor, 10))
+		h.addInt(tx.Amount.Minor)
 		h.add(refOrEmpty(tx.AcctSvcrRef))
 		h.add(refOrEmpty(tx.EndToEndID))
 		h.add(tx.Remittance)
@@ -421,7 +492,7 @@ func (r *Reader) fingerprint(e *Entry) {
 				seen = make(map[[32]byte]int, len(e.Transactions))
 			}
 			seen[base]++
-			h.add(strconv.Itoa(seen[base]))
+			h.addInt(int64(seen[base]))
 		}
 		tx.fingerprint = fingerprintHex(h.sum())
 	}

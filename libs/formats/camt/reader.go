@@ -74,6 +74,7 @@ type Reader struct {
 	entry *Entry
 	tree  tree
 	h     hasher
+	codes codeCache
 
 	warnings   []string
 	seenWarn   map[string]bool

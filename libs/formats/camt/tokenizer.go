@@ -183,7 +183,7 @@ var errNeedMore = errors.New("need more input")
 func (t *Tokenizer) Next() (*Token, error) {
 	if t.pendEnd {
 		t.pendEnd = false
-		t.tok = Token{Kind: EndElement, Name: localName(t.pendNm)}
+		t.setToken(EndElement, localName(t.pendNm), nil, nil, false)
 		return &t.tok, nil
 	}
 	for {
@@ -233,6 +233,15 @@ func (t *Tokenizer) Next() (*Token, error) {
 			return tok, nil
 		}
 	}
+}
+
+// setToken sets t.tok field by field: assigning a whole Token to the
+// heap-allocated tokenizer makes the runtime copy it with a bulk write
+// barrier while the garbage collector runs, which cost more than the
+// scanning.
+func (t *Tokenizer) setToken(kind TokenKind, name []byte, attrs []Attr, text []byte, self bool) {
+	t.tok.Kind, t.tok.SelfClosing = kind, self
+	t.tok.Name, t.tok.Attrs, t.tok.Text = name, attrs, text
 }
 
 func (t *Tokenizer) top() []byte {
@@ -289,7 +298,7 @@ func (t *Tokenizer) charData() (*Token, error) {
 		return nil, err
 	}
 	t.pos += i
-	t.tok = Token{Kind: CharData, Text: text}
+	t.setToken(CharData, nil, nil, text, false)
 	return &t.tok, nil
 }
 
@@ -300,7 +309,7 @@ func (t *Tokenizer) charDataEOF() (*Token, error) {
 		return nil, err
 	}
 	t.pos = t.end
-	t.tok = Token{Kind: CharData, Text: text}
+	t.setToken(CharData, nil, nil, text, false)
 	return &t.tok, nil
 }
 
@@ -435,10 +444,20 @@ func (t *Tokenizer) markup() (*Token, error) {
 	return t.startTag(b)
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+func isSpace(c byte) bool { return byteClass[c]&classSpace != 0 }
 
-func isNameEnd(c byte) bool {
-	return isSpace(c) || c == '/' || c == '>' || c == '=' || c == '<' || c == '"' || c == '\''
+func isNameEnd(c byte) bool { return byteClass[c]&classNameEnd != 0 }
+
+// Byte classes for the scanning loops: one table load per byte instead of
+// a chain of comparisons.
+const (
+	classSpace   = 1 << iota // ' ', '\t', '\n', '\r'
+	classNameEnd             // space or one of / > = < " '
+)
+
+var byteClass = [256]uint8{
+	' ': classSpace | classNameEnd, '\t': classSpace | classNameEnd, '\n': classSpace | classNameEnd, '\r': classSpace | classNameEnd,
+	'/': classNameEnd, '>': classNameEnd, '=': classNameEnd, '<': classNameEnd, '"': classNameEnd, '\'': classNameEnd,
 }
 
 // localName strips the prefix of a qualified name the way encoding/xml
@@ -480,7 +499,7 @@ func (t *Tokenizer) endTag(b []byte) (*Token, error) {
 	}
 	t.pop()
 	t.pos += i + 1
-	t.tok = Token{Kind: EndElement, Name: localName(name)}
+	t.setToken(EndElement, localName(name), nil, nil, false)
 	return &t.tok, nil
 }
 
@@ -598,7 +617,7 @@ func (t *Tokenizer) startTag(b []byte) (*Token, error) {
 	}
 	t.push(name)
 	t.pos += i
-	t.tok = Token{Kind: StartElement, Name: localName(name), Attrs: t.attrs, SelfClosing: self}
+	t.setToken(StartElement, localName(name), t.attrs, nil, self)
 	if self {
 		t.pop()
 		t.pendEnd = true
@@ -740,7 +759,7 @@ func (t *Tokenizer) bang(b []byte) (*Token, error) {
 			text = out
 		}
 		t.pos += len(open) + j + 3
-		t.tok = Token{Kind: CharData, Text: text}
+		t.setToken(CharData, nil, nil, text, false)
 		return &t.tok, nil
 	}
 	// A directive such as <!DOCTYPE ...>: skip it the way encoding/xml

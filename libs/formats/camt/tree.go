@@ -1,7 +1,6 @@
 package camt
 
 import (
-	"bytes"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -13,8 +12,15 @@ import (
 type tree struct {
 	nodes []node
 	text  []byte
-	// names interns element names so building a node does not allocate.
-	names map[string]string
+	// s is text as one string, made when the subtree is complete: the
+	// strings the reader takes from the tree are substrings of it, so an
+	// entry costs one allocation for all its text.
+	s string
+	// names interns element names so building a node does not allocate;
+	// recent is a direct-mapped cache in front of it, cheaper than the map
+	// for the few dozen names a camt file uses.
+	names  map[string]string
+	recent [256]string
 	// repaired is set when text that was not valid UTF-8 was read as
 	// Windows-1252.
 	repaired bool
@@ -34,7 +40,17 @@ const none = int32(-1)
 const maxNames = 4096
 
 func (t *tree) intern(b []byte) string {
+	var slot *string
+	if n := len(b); n > 0 {
+		slot = &t.recent[(uint(n)*31+uint(b[0])*7+uint(b[n-1])*131+uint(b[n/2]))&255]
+		if *slot == string(b) {
+			return *slot
+		}
+	}
 	if s, ok := t.names[string(b)]; ok {
+		if slot != nil {
+			*slot = s
+		}
 		return s
 	}
 	s := string(b)
@@ -44,12 +60,16 @@ func (t *tree) intern(b []byte) string {
 	if len(t.names) < maxNames {
 		t.names[s] = s
 	}
+	if slot != nil {
+		*slot = s
+	}
 	return s
 }
 
 func (t *tree) reset() {
 	t.nodes = t.nodes[:0]
 	t.text = t.text[:0]
+	t.s = ""
 }
 
 func (t *tree) appendText(b []byte, cs charset) {
@@ -91,6 +111,7 @@ func (t *tree) build(tz *Tokenizer, tok *Token, cs charset) error {
 			t.nodes[cur].te = int32(len(t.text))
 		}
 	}
+	t.s = string(t.text)
 	return nil
 }
 
@@ -159,7 +180,7 @@ func (t *tree) raw(n int32) string {
 	if n == none {
 		return ""
 	}
-	return string(t.text[t.nodes[n].ts:t.nodes[n].te])
+	return t.s[t.nodes[n].ts:t.nodes[n].te]
 }
 
 // str returns the text of n with surrounding white space removed.
@@ -167,7 +188,7 @@ func (t *tree) str(n int32) string {
 	if n == none {
 		return ""
 	}
-	return string(bytes.TrimSpace(t.text[t.nodes[n].ts:t.nodes[n].te]))
+	return strings.TrimSpace(t.s[t.nodes[n].ts:t.nodes[n].te])
 }
 
 // ccy returns the Ccy attribute of n.
@@ -175,7 +196,7 @@ func (t *tree) ccy(n int32) string {
 	if n == none {
 		return ""
 	}
-	return strings.TrimSpace(string(t.text[t.nodes[n].cs:t.nodes[n].ce]))
+	return strings.TrimSpace(t.s[t.nodes[n].cs:t.nodes[n].ce])
 }
 
 // repeated lists the element names whose position is always shown with an
