@@ -17,8 +17,15 @@
 // transactions (Importer.BatchSize), each batch committed on its own
 // (Store.Commit). A crash between batches leaves the earlier batches
 // stored; importing the file again finds them by their keys, so every
-// transaction is emitted exactly once. A file whose SHA-256 the tenant
+// transaction is emitted exactly once. A crash inside a commit, after its
+// events and before its rows, leaves events the keys do not find: the
+// retry appends them again, the event store answers a replay, and the
+// retry counts them as duplicates, as it does those found by their keys
+// (Counts, and the statement's new_count). A file whose SHA-256 the tenant
 // imported before is answered DuplicateFile without being read.
+//
+// While it runs, an import reports its progress (Request.Progress): the
+// phase, the entries read and what was emitted so far.
 //
 // # Which transaction books
 //

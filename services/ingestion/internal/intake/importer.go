@@ -52,9 +52,11 @@ func (s Status) String() string {
 // Counts counts what an import found.
 type Counts struct {
 	// New counts the transactions and settlement reports emitted for the
-	// first time; Duplicate those received before and not emitted again;
-	// Rejected the transactions of a rejected file, as far as it could be
-	// read.
+	// first time; Duplicate those received before and not emitted again,
+	// including those whose event an interrupted import of the same data
+	// had stored already (the event store answered the append as a replay,
+	// or skipped it as stored with other details); Rejected the
+	// transactions of a rejected file, as far as it could be read.
 	New, Duplicate, Rejected int
 	// Statements and Settlements count the file's statements (reports,
 	// notifications) and settlement reports.
@@ -103,8 +105,9 @@ type Request struct {
 	// FileName is the name the file came under; only its base name is
 	// kept.
 	FileName string
-	// Format overrides detection: "camt", "mt940" or "amazon-settlement";
-	// "" detects.
+	// Format overrides detection: "camt", "mt940" (an MT942 too), "mt942"
+	// (the file must read as MT942, else it is rejected) or
+	// "amazon-settlement"; "" detects.
 	Format string
 	// Actor is who imports it (identity.Principal.RecordedActor, or the
 	// drop folder's name).
@@ -116,6 +119,52 @@ type Request struct {
 	Size int64
 	// Open opens the file from its start; it is called once per pass.
 	Open func() (io.ReadCloser, error)
+	// Progress, when set, is called while the file is checked and
+	// emitted (see Progress), on the importing goroutine: it must return
+	// quickly.
+	Progress func(Progress)
+}
+
+// Phase is what an import is doing with a file.
+type Phase uint8
+
+// The phases, in the order an import goes through them.
+const (
+	// Checking reads the whole file (the first pass) and checks its
+	// accounts; nothing is emitted yet.
+	Checking Phase = iota + 1
+	// Emitting reads the file again and emits what is new.
+	Emitting
+)
+
+func (p Phase) String() string {
+	switch p {
+	case Checking:
+		return "checking"
+	case Emitting:
+		return "emitting"
+	}
+	return "unknown"
+}
+
+// ProgressEvery is how many entries an import reads between two calls of
+// Request.Progress at most; it also reports when a phase starts and ends
+// and after every commit.
+const ProgressEvery = 1000
+
+// Progress is how far an import has come.
+type Progress struct {
+	Phase Phase
+	// Entries counts the entries read so far in this phase: statement
+	// entries (a camt Ntry, an MT940/MT942 :61:) and settlement lines. It
+	// starts again at 0 when emitting begins.
+	Entries int
+	// TotalEntries is how many entries the file holds, as checking found;
+	// 0 while checking.
+	TotalEntries int
+	// New and Duplicate are Counts.New and Counts.Duplicate as they stand:
+	// what was committed so far.
+	New, Duplicate int
 }
 
 func (imp *Importer) now() time.Time {
@@ -181,9 +230,13 @@ func (imp *Importer) Import(ctx context.Context, req Request) (Record, error) {
 		}
 		return Record{}, err
 	}
-	sc, err := scan(req.Open, family, utf16)
+	sc, err := scan(req.Open, family, utf16, req.Progress)
 	rec.Format = sc.Format
 	rec.Warnings = sc.Warnings
+	if err == nil && req.Format == MT942 && sc.Format != MT942 {
+		err = fmt.Errorf("%w: declared %s, but the file is %s (no :13D: or :34F: field and no 942 header); import it as mt940 or without --format",
+			ErrUnreadable, MT942, orNone(sc.Format))
+	}
 	if err == nil {
 		err = sc.CheckAccounts(t)
 	}
@@ -199,8 +252,9 @@ func (imp *Importer) Import(ctx context.Context, req Request) (Record, error) {
 
 	em := &emitter{
 		imp: imp, ctx: ctx, tenant: t, scan: sc, now: imp.now(),
-		file: fileInfo{sha: rec.SHA256, name: rec.FileName, format: sc.Format, actor: req.Actor},
-		occ:  make(map[occKey]*occurrence),
+		file:     fileInfo{sha: rec.SHA256, name: rec.FileName, format: sc.Format, actor: req.Actor},
+		occ:      make(map[occKey]*occurrence),
+		progress: req.Progress,
 	}
 	if err := em.run(req.Open); err != nil {
 		return Record{}, err
@@ -244,9 +298,9 @@ func (imp *Importer) detectFormat(req Request) (detect.Format, string, error) {
 	head = head[:n]
 	utf16 := detect.UTF16(head)
 	if req.Format != "" {
-		family := detect.Format(req.Format)
+		family := declaredFamily(req.Format)
 		if !importable(family) {
-			return "", "", &rejection{fmt.Errorf("%w: format %q cannot be imported (want camt, mt940 or amazon-settlement)", ErrUnsupportedFormat, req.Format)}
+			return "", "", &rejection{fmt.Errorf("%w: format %q cannot be imported (want camt, mt940, mt942 or amazon-settlement)", ErrUnsupportedFormat, req.Format)}
 		}
 		return family, utf16, nil
 	}
@@ -258,6 +312,19 @@ func (imp *Importer) detectFormat(req Request) (detect.Format, string, error) {
 		return "", "", &rejection{fmt.Errorf("%w: the file is %s, which is read by o2c parse but not imported (the import takes camt.052/053/054, MT940/MT942 and Amazon settlement reports)", ErrUnsupportedFormat, family)}
 	}
 	return family, utf16, nil
+}
+
+// MT942 is the declared format (Request.Format) of an MT942 intraday
+// report: read as MT940, whose parser reads both, and rejected when the
+// file turns out to be an MT940.
+const MT942 = "mt942"
+
+// declaredFamily is the format family of a declared format.
+func declaredFamily(format string) detect.Format {
+	if format == MT942 {
+		return detect.MT940
+	}
+	return detect.Format(format)
 }
 
 // hashFile returns the hex SHA-256 and size of what open yields.
@@ -276,13 +343,21 @@ func hashFile(open func() (io.ReadCloser, error)) (string, int64, error) {
 }
 
 // scan is pass 1 over the file.
-func scan(open func() (io.ReadCloser, error), family detect.Format, utf16 string) (*Scan, error) {
+func scan(open func() (io.ReadCloser, error), family detect.Format, utf16 string, progress func(Progress)) (*Scan, error) {
 	f, err := open()
 	if err != nil {
 		return &Scan{Family: family}, fmt.Errorf("open file: %w", err)
 	}
 	defer f.Close()
-	return ScanFile(family, utf16, bufio.NewReaderSize(f, 256<<10))
+	return scanFile(family, utf16, bufio.NewReaderSize(f, 256<<10), progress)
+}
+
+// orNone is s, or "none" when it is empty.
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
 
 // occKey is an account's fingerprint, compactly: the import keeps one per
@@ -324,9 +399,13 @@ type emitter struct {
 	counts  Counts
 	skipped int
 
+	progress func(Progress) // nil: not reported
+	entries  int            // read so far in this pass
+
 	stmt    *Statement // the current statement, complete from pass 1
 	tally   *statementTally
 	pending []Transaction
+	set     *settlementRun // the settlement report being read
 }
 
 func (e *emitter) run(open func() (io.ReadCloser, error)) error {
@@ -339,52 +418,74 @@ func (e *emitter) run(open func() (io.ReadCloser, error)) error {
 	if err != nil {
 		return fmt.Errorf("%w (the file changed between the passes?)", err)
 	}
-	var set *settlementRun
+	e.report()
 	for {
 		it, err := src.next()
 		if errors.Is(err, io.EOF) {
+			e.report()
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("the file changed while it was read: %w", err)
 		}
-		switch it.kind {
-		case itemStatement:
-			if it.stmt.Index > len(e.scan.Statements) {
-				return errors.New("the file changed while it was read: more statements than in the first pass")
-			}
-			e.stmt = &e.scan.Statements[it.stmt.Index-1]
-			e.tally = &statementTally{}
-		case itemTransaction:
-			e.pending = append(e.pending, *it.tx)
-			if len(e.pending) >= e.imp.batchSize() {
-				if err := e.flush(false); err != nil {
-					return err
-				}
-			}
-		case itemStatementEnd:
-			if err := e.flush(true); err != nil {
-				return err
-			}
-			e.stmt, e.tally = nil, nil
-		case itemSettlement:
-			if it.set.Index > len(e.scan.Settlements) {
-				return errors.New("the file changed while it was read: more settlements than in the first pass")
-			}
-			set, err = e.startSettlement(&e.scan.Settlements[it.set.Index-1])
-			if err != nil {
-				return err
-			}
-		case itemSettlementLine:
-			if err := set.add(e, it.line); err != nil {
-				return err
-			}
-		case itemSettlementEnd:
-			if err := set.finish(e); err != nil {
-				return err
-			}
-			set = nil
+		counted := e.counts
+		if isEntry(it) {
+			e.entries++
 		}
+		if err := e.handle(it); err != nil {
+			return err
+		}
+		// Every ProgressEvery entries, and after each commit.
+		if (isEntry(it) && e.entries%ProgressEvery == 0) || e.counts != counted {
+			e.report()
+		}
+	}
+}
+
+// handle takes one item of pass 2.
+func (e *emitter) handle(it item) error {
+	switch it.kind {
+	case itemStatement:
+		if it.stmt.Index > len(e.scan.Statements) {
+			return errors.New("the file changed while it was read: more statements than in the first pass")
+		}
+		e.stmt = &e.scan.Statements[it.stmt.Index-1]
+		e.tally = &statementTally{}
+	case itemTransaction:
+		e.pending = append(e.pending, *it.tx)
+		if len(e.pending) >= e.imp.batchSize() {
+			return e.flush(false)
+		}
+	case itemStatementEnd:
+		if err := e.flush(true); err != nil {
+			return err
+		}
+		e.stmt, e.tally = nil, nil
+	case itemSettlement:
+		if it.set.Index > len(e.scan.Settlements) {
+			return errors.New("the file changed while it was read: more settlements than in the first pass")
+		}
+		set, err := e.startSettlement(&e.scan.Settlements[it.set.Index-1])
+		if err != nil {
+			return err
+		}
+		e.set = set
+	case itemSettlementLine:
+		return e.set.add(e, it.line)
+	case itemSettlementEnd:
+		if err := e.set.finish(e); err != nil {
+			return err
+		}
+		e.set = nil
+	}
+	return nil
+}
+
+// report calls the progress callback, if any, with where pass 2 stands.
+func (e *emitter) report() {
+	if e.progress != nil {
+		e.progress(Progress{Phase: Emitting, Entries: e.entries, TotalEntries: e.scan.Entries + e.scan.Lines,
+			New: e.counts.New, Duplicate: e.counts.Duplicate})
 	}
 }
 
@@ -503,6 +604,9 @@ func (e *emitter) flush(end bool) error {
 		b.Events = append(b.Events, transactionEvent(e.tenant.ID, e.file, s, t, id, cp, class, rule, detailOf, bk, e.now))
 	}
 
+	// The transaction events come first in b.Events.
+	txEvents := len(b.Events)
+
 	// A newly booked entry links the notifications that arrived before it.
 	if len(newTargets) > 0 {
 		var lks []LinkKey
@@ -528,11 +632,36 @@ func (e *emitter) flush(end bool) error {
 			}
 		}
 	}
-	if end {
-		b.Events = append(b.Events, statementEvent(e.tenant.ID, e.file, s, e.tally, e.now))
-	}
 	e.pending = e.pending[:0]
-	return e.commit(b)
+	if end && txEvents == 0 {
+		// Nothing in the batch can turn out to have been emitted before:
+		// the statement's counts are final.
+		b.Events = append(b.Events, statementEvent(e.tenant.ID, e.file, s, e.tally, e.now))
+		_, err := e.commit(b)
+		return err
+	}
+	before, err := e.commit(b)
+	if err != nil {
+		return err
+	}
+	// A transaction decided new whose event an interrupted import stored
+	// already was not emitted now: it counts as a duplicate, in the
+	// import's counts and in the statement's.
+	for _, i := range before {
+		if i < txEvents {
+			e.counts.New--
+			e.counts.Duplicate++
+			e.tally.newN--
+			e.tally.duplicateN++
+		}
+	}
+	if !end {
+		return nil
+	}
+	// The statement's event follows its transactions' commit, so that its
+	// counts say what this import emitted.
+	_, err = e.commit(&Batch{Tenant: e.tenant.ID, Events: []Event{statementEvent(e.tenant.ID, e.file, s, e.tally, e.now)}})
+	return err
 }
 
 // decide returns the transaction id of t and whether it is new, adding to
@@ -581,23 +710,28 @@ func targetKeys(t *Transaction) []LinkKey {
 	return out
 }
 
-func (e *emitter) commit(b *Batch) error {
+// commit stores b and returns the indexes in b.Events of the events that
+// had been stored before (CommitResult.StoredBefore).
+func (e *emitter) commit(b *Batch) ([]int, error) {
 	if b.empty() {
-		return nil
+		return nil, nil
 	}
 	res, err := e.imp.Store.Commit(e.ctx, b)
 	if err != nil {
-		return fmt.Errorf("store %d events: %w", len(b.Events), err)
+		return nil, fmt.Errorf("store %d events: %w", len(b.Events), err)
 	}
 	e.skipped += res.Skipped
-	return nil
+	return res.StoredBefore, nil
 }
 
 // settlementRun emits one new settlement report: its header, then its
 // lines in events of LinesPerEvent, committed a few events at a time.
 type settlementRun struct {
-	s      *Settlement
-	dup    bool
+	s   *Settlement
+	dup bool
+	// fresh is set once one of its events was appended now, not found
+	// stored by an interrupted import of the report.
+	fresh  bool
 	batch  *Batch
 	lines  []*ingestionv1.SettlementLine
 	index  int // of the next lines event
@@ -647,8 +781,12 @@ func (r *settlementRun) cut(e *emitter, last bool) error {
 	if last {
 		r.batch.Settlement = &StoredSettlement{Marketplace: Marketplace, ID: r.s.ID, FileSHA256: e.file.sha, Lines: r.offset}
 	}
-	if err := e.commit(r.batch); err != nil {
+	stored, err := e.commit(r.batch)
+	if err != nil {
 		return err
+	}
+	if len(stored) < len(r.batch.Events) {
+		r.fresh = true
 	}
 	r.batch = &Batch{Tenant: e.tenant.ID}
 	return nil
@@ -661,7 +799,13 @@ func (r *settlementRun) finish(e *emitter) error {
 	if err := r.cut(e, true); err != nil {
 		return err
 	}
-	e.counts.New++
+	// A report an interrupted import emitted completely, whose row it did
+	// not store, was received before.
+	if r.fresh {
+		e.counts.New++
+	} else {
+		e.counts.Duplicate++
+	}
 	return nil
 }
 

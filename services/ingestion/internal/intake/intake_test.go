@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 
+	"github.com/o2c-platform/o2c/libs/formats/amazon/settlement/settlementgen"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/intake"
 )
 
@@ -389,6 +391,12 @@ func TestRejectedFileEmitsNothing(t *testing.T) {
 	}
 }
 
+// TestCrashMidFileBooksEachTransactionOnce: an import that fails on its
+// second commit (batches of 3), before storing anything of it or after
+// its events but before its rows, is retried: every transaction is
+// emitted once, and the retry counts honestly what it emitted (new) and
+// what the failed import had (duplicate: by its keys, or because its
+// event was stored already), in the record and the statement's event.
 func TestCrashMidFileBooksEachTransactionOnce(t *testing.T) {
 	t.Parallel()
 	var entries []entry
@@ -397,6 +405,12 @@ func TestCrashMidFileBooksEachTransactionOnce(t *testing.T) {
 	}
 	data := camt("053", "S1", "1", "2026-03-02", 0, entries...)
 	for _, after := range []bool{false, true} {
+		// The first batch is stored whole; the second too when the
+		// failure comes after its events.
+		emitted := 3
+		if after {
+			emitted = 6
+		}
 		f := newFixture(t)
 		commits := 0
 		fail := func(*intake.Batch) error {
@@ -422,18 +436,196 @@ func TestCrashMidFileBooksEachTransactionOnce(t *testing.T) {
 		if rec.Status != intake.Imported {
 			t.Fatalf("retry: %s %s", rec.Status, rec.Error)
 		}
+		if want := (intake.Counts{New: 10 - emitted, Duplicate: emitted, Statements: 1}); rec.Counts != want || len(rec.Warnings) != 0 {
+			t.Errorf("after events %v: retry counted %+v (warnings %q); want %+v", after, rec.Counts, rec.Warnings, want)
+		}
 		seen := make(map[string]int)
 		for _, tx := range f.transactions(0) {
 			seen[tx.GetTransactionId()]++
 		}
 		sts := f.statements(0)
 		if len(seen) != 10 || len(sts) != 1 || len(sts[0].GetTransactionIds()) != 10 {
-			t.Errorf("after events %v: %d distinct transactions, statements %v; want 10 and one statement of 10", after, len(seen), sts)
+			t.Fatalf("after events %v: %d distinct transactions, statements %v; want 10 and one statement of 10", after, len(seen), sts)
+		}
+		if got := sts[0]; got.GetNewCount() != int32(10-emitted) || got.GetDuplicateCount() != int32(emitted) {
+			t.Errorf("after events %v: the statement counts %d new, %d duplicate; want %d, %d",
+				after, got.GetNewCount(), got.GetDuplicateCount(), 10-emitted, emitted)
 		}
 		for id, n := range seen {
 			if n != 1 {
 				t.Errorf("transaction %s emitted %d times", id, n)
 			}
+		}
+	}
+}
+
+// TestCrashMidSettlementCountsItOnce: a settlement report whose events an
+// interrupted import stored completely, without the row that records it,
+// counts as a duplicate when imported again; one whose import stopped
+// half-way counts as new, since its last lines are emitted now.
+func TestCrashMidSettlementCountsItOnce(t *testing.T) {
+	t.Parallel()
+	// Some 12,000 lines: 25 events, committed 20 and 5.
+	var buf bytes.Buffer
+	lines, err := settlementgen.WriteV2(&buf, 1<<20+600<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if events := 1 + (lines+intake.LinesPerEvent-1)/intake.LinesPerEvent; events <= 20 {
+		t.Fatalf("%d lines make %d events, want more than one commit's 20", lines, events)
+	}
+	data := buf.Bytes()
+	// The last commit of the report fails: after its events, so that
+	// every event is stored, or before, so that the first 20 are.
+	lastCommit := func(b *intake.Batch) error {
+		if b.Settlement != nil {
+			return errors.New("connection lost")
+		}
+		return nil
+	}
+	for _, tt := range []struct {
+		name        string
+		afterEvents bool
+		want        intake.Counts
+	}{
+		{"after every event", true, intake.Counts{Duplicate: 1, Settlements: 1}},
+		{"half-way", false, intake.Counts{New: 1, Settlements: 1}},
+	} {
+		f := newFixture(t)
+		if tt.afterEvents {
+			f.store.FailAfterEvents = lastCommit
+		} else {
+			f.store.FailCommit = lastCommit
+		}
+		_, err := f.imp.Import(context.Background(), intake.Request{
+			Tenant: "t1", FileName: "s.txt", Actor: "user:test",
+			Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil },
+		})
+		if err == nil {
+			t.Fatalf("%s: the import did not fail", tt.name)
+		}
+		f.store.FailAfterEvents, f.store.FailCommit = nil, nil
+		n := len(f.store.Events())
+		rec := f.importData(t, "s.txt", data)
+		if rec.Status != intake.Imported || rec.Counts != tt.want {
+			t.Errorf("%s: retry %s %+v; want imported, %+v", tt.name, rec.Status, rec.Counts, tt.want)
+		}
+		if tt.want.New == 0 && len(f.store.Events()) != n {
+			t.Errorf("%s: the retry emitted %d events again", tt.name, len(f.store.Events())-n)
+		}
+		if tt.want.New == 1 && len(f.store.Events()) <= n {
+			t.Errorf("%s: the retry did not emit the rest of the report", tt.name)
+		}
+	}
+}
+
+// TestImportReportsProgress: an import reports while it checks and while
+// it emits, counting entries (a batch entry of two transactions is one),
+// every ProgressEvery entries and at the start and end of each phase, with
+// counts that only grow and end as the record's.
+func TestImportReportsProgress(t *testing.T) {
+	t.Parallel()
+	const n = 2*intake.ProgressEvery + 500
+	var entries []entry
+	for i := range n {
+		e := entry{amount: int64(100 + i), endToEnd: fmt.Sprintf("E-%d", i)}
+		if i%5 == 0 {
+			e.txs = []entry{{amount: 40, endToEnd: fmt.Sprintf("E-%d-1", i)}, {amount: int64(60 + i), endToEnd: fmt.Sprintf("E-%d-2", i)}}
+		}
+		entries = append(entries, e)
+	}
+	data := camt("053", "S1", "1", "2026-03-02", 0, entries...)
+	f := newFixture(t)
+	f.imp.BatchSize = 1000
+	var got []intake.Progress
+	rec, err := f.imp.Import(context.Background(), intake.Request{
+		Tenant: "t1", FileName: "s.xml", Actor: "user:test",
+		Open:     func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil },
+		Progress: func(p intake.Progress) { got = append(got, p) },
+	})
+	if err != nil || rec.Status != intake.Imported {
+		t.Fatalf("import: %s %s %v", rec.Status, rec.Error, err)
+	}
+	transactions := n + n/5
+	if rec.Counts.New != transactions {
+		t.Fatalf("%d new, want %d transactions", rec.Counts.New, transactions)
+	}
+	var checking, emitting []intake.Progress
+	for _, p := range got {
+		switch p.Phase {
+		case intake.Checking:
+			if len(emitting) > 0 {
+				t.Fatalf("checking reported after emitting: %+v", got)
+			}
+			checking = append(checking, p)
+		case intake.Emitting:
+			emitting = append(emitting, p)
+		}
+	}
+	wantChecking := []intake.Progress{
+		{Phase: intake.Checking}, {Phase: intake.Checking, Entries: 1000}, {Phase: intake.Checking, Entries: 2000}, {Phase: intake.Checking, Entries: n},
+	}
+	if diff := cmp.Diff(wantChecking, checking); diff != "" {
+		t.Errorf("checking (-want +got):\n%s", diff)
+	}
+	if len(emitting) == 0 {
+		t.Fatal("nothing reported while emitting")
+	}
+	if first := emitting[0]; first != (intake.Progress{Phase: intake.Emitting, TotalEntries: n}) {
+		t.Errorf("first report while emitting %+v", first)
+	}
+	if last := emitting[len(emitting)-1]; last != (intake.Progress{Phase: intake.Emitting, Entries: n, TotalEntries: n, New: transactions}) {
+		t.Errorf("last report %+v; want every entry read and %d new", last, transactions)
+	}
+	var at1000, at2000 bool
+	for i, p := range emitting {
+		at1000, at2000 = at1000 || p.Entries == 1000, at2000 || p.Entries == 2000
+		if i > 0 && (p.Entries < emitting[i-1].Entries || p.New < emitting[i-1].New) {
+			t.Errorf("report %d went back: %+v after %+v", i, p, emitting[i-1])
+		}
+	}
+	if !at1000 || !at2000 {
+		t.Errorf("no report at 1000 or 2000 entries while emitting: %+v", emitting)
+	}
+}
+
+// TestDeclaredFormat: --format mt942 reads an MT942 and rejects an MT940,
+// mt940 reads both, and an unknown format is rejected.
+func TestDeclaredFormat(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		format string
+		data   []byte
+		status intake.Status
+		read   string   // Record.Format
+		errs   []string // in Record.Error
+	}{
+		{"mt942", mt94x("942", "260302"), intake.Imported, "mt942", nil},
+		{"mt942", mt94x("940", "260302"), intake.Rejected, "mt940", []string{"declared mt942", "the file is mt940"}},
+		{"mt940", mt94x("942", "260302"), intake.Imported, "mt942", nil},
+		{"mt940", mt94x("940", "260302"), intake.Imported, "mt940", nil},
+		{"camt", camt("053", "S1", "1", "2026-03-02", 0, entry{amount: 100, endToEnd: "X"}), intake.Imported, "camt.053.001.02", nil},
+		{"mt941", mt94x("940", "260302"), intake.Rejected, "", []string{`format "mt941" cannot be imported`, "mt942"}},
+	}
+	for _, tt := range tests {
+		f := newFixture(t)
+		rec, err := f.imp.Import(context.Background(), intake.Request{
+			Tenant: "t1", FileName: "f", Format: tt.format, Actor: "user:test",
+			Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(tt.data)), nil },
+		})
+		if err != nil {
+			t.Fatalf("--format %s: %v", tt.format, err)
+		}
+		if rec.Status != tt.status || rec.Format != tt.read {
+			t.Errorf("--format %s: %s as %q (%s); want %s as %q", tt.format, rec.Status, rec.Format, rec.Error, tt.status, tt.read)
+		}
+		for _, w := range tt.errs {
+			if !strings.Contains(rec.Error, w) {
+				t.Errorf("--format %s: error %q does not say %q", tt.format, rec.Error, w)
+			}
+		}
+		if emitted := len(f.store.Events()) > 0; emitted != (tt.status == intake.Imported) {
+			t.Errorf("--format %s: events emitted %v", tt.format, emitted)
 		}
 	}
 }

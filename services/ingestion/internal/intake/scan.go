@@ -23,9 +23,10 @@ type Scan struct {
 	// Statements and Settlements in file order, complete.
 	Statements  []Statement
 	Settlements []Settlement
-	// Transactions counts the bank transactions, Lines the settlement
-	// lines.
-	Transactions, Lines int
+	// Transactions counts the bank transactions, Entries the statement
+	// entries they belong to (a camt Ntry with all its TxDtls, an MT940
+	// :61:), Lines the settlement lines.
+	Transactions, Entries, Lines int
 	// Warnings are the parser's.
 	Warnings []string
 }
@@ -47,7 +48,19 @@ func (s *Scan) kind() StatementKind {
 // ErrUnreadable and the parser's error (with its line or element path);
 // the Scan then holds what was read before it.
 func ScanFile(f detect.Format, utf16 string, r io.Reader) (*Scan, error) {
+	return scanFile(f, utf16, r, nil)
+}
+
+// scanFile is ScanFile reporting to progress, when set, as it reads (see
+// Request.Progress).
+func scanFile(f detect.Format, utf16 string, r io.Reader, progress func(Progress)) (*Scan, error) {
 	sc := &Scan{Family: f, UTF16: utf16}
+	report := func() {
+		if progress != nil {
+			progress(Progress{Phase: Checking, Entries: sc.Entries + sc.Lines})
+		}
+	}
+	report()
 	src, err := newSource(f, r, utf16, 0)
 	if err != nil {
 		return sc, unreadable(f, err)
@@ -65,6 +78,9 @@ func ScanFile(f detect.Format, utf16 string, r io.Reader) (*Scan, error) {
 		switch it.kind {
 		case itemTransaction:
 			sc.Transactions++
+			if isEntry(it) {
+				sc.Entries++
+			}
 		case itemStatementEnd:
 			sc.Statements = append(sc.Statements, *it.stmt)
 		case itemSettlementLine:
@@ -72,7 +88,11 @@ func ScanFile(f detect.Format, utf16 string, r io.Reader) (*Scan, error) {
 		case itemSettlementEnd:
 			sc.Settlements = append(sc.Settlements, *it.set)
 		}
+		if isEntry(it) && (sc.Entries+sc.Lines)%ProgressEvery == 0 {
+			report()
+		}
 	}
+	report()
 	sc.Warnings = src.warnings()
 	if k := sc.kind(); k != 0 {
 		for i := range sc.Statements {
@@ -83,6 +103,12 @@ func ScanFile(f detect.Format, utf16 string, r io.Reader) (*Scan, error) {
 		return sc, fmt.Errorf("%w: the %s file holds no statement", ErrUnreadable, sc.Format)
 	}
 	return sc, nil
+}
+
+// isEntry reports whether it starts an entry as Progress counts them: the
+// first transaction of a statement entry, or a settlement line.
+func isEntry(it item) bool {
+	return (it.kind == itemTransaction && it.tx.TxIndex == 1) || it.kind == itemSettlementLine
 }
 
 func unreadable(f detect.Format, err error) error {

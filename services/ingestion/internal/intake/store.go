@@ -49,8 +49,9 @@ type Store interface {
 	// completely before.
 	SettlementKnown(ctx context.Context, tenant, marketplace, id string) (bool, error)
 	// Commit appends the batch's events to the event store, each once by
-	// its id (an id stored with other content is skipped and counted in
-	// Skipped), then stores its rows in one transaction.
+	// its id (an id stored with the same content is a replay, one stored
+	// with other content is skipped and counted in Skipped; both are
+	// listed in StoredBefore), then stores its rows in one transaction.
 	Commit(ctx context.Context, b *Batch) (CommitResult, error)
 	// Counterparties returns the master data of the ids that exist, in the
 	// order asked.
@@ -189,4 +190,10 @@ type CommitResult struct {
 	// (an earlier, interrupted import of the same data by another actor or
 	// from another file): they are not appended again.
 	Skipped int
+	// StoredBefore lists, in ascending order, the indexes in Batch.Events
+	// of the events whose id was stored already, with the same content (a
+	// replay: an interrupted import of the same file stored it and not its
+	// rows) or with other content (counted in Skipped). Neither was
+	// appended by this Commit.
+	StoredBefore []int
 }

@@ -271,7 +271,8 @@ func (s *Imports) SettlementKnown(ctx context.Context, tenant, marketplace, id s
 
 // Commit implements intake.Store: the events in one multi-row append (each
 // event its own group, so that one stored before does not hold up the
-// others), then every row in one transaction.
+// others), then every row in one transaction, none for a batch of events
+// alone.
 func (s *Imports) Commit(ctx context.Context, b *intake.Batch) (intake.CommitResult, error) {
 	var res intake.CommitResult
 	if len(b.Events) > 0 {
@@ -293,13 +294,19 @@ func (s *Imports) Commit(ctx context.Context, b *intake.Batch) (intake.CommitRes
 		}
 		for i, r := range results {
 			switch {
+			case r.Err == nil && r.Replayed:
+				res.StoredBefore = append(res.StoredBefore, i)
 			case r.Err == nil:
 			case errors.Is(r.Err, eventstore.ErrContentMismatch):
 				res.Skipped++
+				res.StoredBefore = append(res.StoredBefore, i)
 			default:
 				return res, fmt.Errorf("append %s: %w", b.Events[i].Stream, r.Err)
 			}
 		}
+	}
+	if len(b.Transactions) == 0 && len(b.Keys) == 0 && len(b.Links) == 0 && len(b.Counterparties) == 0 && b.Settlement == nil {
+		return res, nil
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var batch pgx.Batch

@@ -15,8 +15,9 @@ import (
 )
 
 // MemStore is an intake.Store in memory. Its events are kept in append
-// order; an event id appended again with the same payload is a no-op, with
-// another payload it is skipped and counted, as the event store does.
+// order; an event id appended again with the same payload is a replay,
+// with another payload it is skipped and counted, as the event store does;
+// both are reported in CommitResult.StoredBefore.
 type MemStore struct {
 	mu      sync.Mutex
 	lock    sync.Mutex
@@ -213,11 +214,12 @@ func (m *MemStore) Commit(_ context.Context, b *intake.Batch) (intake.CommitResu
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var res intake.CommitResult
-	for _, ev := range b.Events {
+	for n, ev := range b.Events {
 		if i, ok := m.ids[ev.ID]; ok {
 			if !proto.Equal(m.events[i].Payload, ev.Payload) || m.events[i].Actor != ev.Actor {
 				res.Skipped++
 			}
+			res.StoredBefore = append(res.StoredBefore, n)
 			continue
 		}
 		m.ids[ev.ID] = len(m.events)

@@ -85,16 +85,19 @@ func StoreSuite(t *testing.T, newStore func(testing.TB) intake.Store) {
 			Counterparties: []intake.Counterparty{{ID: "cp-1", Name: "Anna", IBAN: "DE75512108001245126199", BIC: "X", FirstSeen: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}},
 			Settlement:     &intake.StoredSettlement{Marketplace: "amazon", ID: "S-9", FileSHA256: "aa", Lines: 3},
 		}
-		if res, err := s.Commit(ctx, b); err != nil || res.Skipped != 0 {
-			t.Fatalf("Commit = %+v, %v", res, err)
+		if res, err := s.Commit(ctx, b); err != nil || res.Skipped != 0 || len(res.StoredBefore) != 0 {
+			t.Fatalf("Commit = %+v, %v; want nothing stored before", res, err)
 		}
-		// The same batch again stores nothing twice; an event id with other
-		// content is skipped.
+		// The same batch again stores nothing twice: an event id with the
+		// same content is a replay, one with other content is skipped, and
+		// an event not stored yet is appended.
 		again := *b
 		again.Events = append([]intake.Event{}, b.Events...)
 		again.Events[0].Actor = "user:other"
-		if res, err := s.Commit(ctx, &again); err != nil || res.Skipped != 1 {
-			t.Errorf("Commit again = %+v, %v; want 1 skipped", res, err)
+		again.Events = append(again.Events, ev("tx-333"))
+		want := intake.CommitResult{Skipped: 1, StoredBefore: []int{0, 1, 2}}
+		if res, err := s.Commit(ctx, &again); err != nil || !cmp.Equal(res, want) {
+			t.Errorf("Commit again = %+v, %v; want %+v", res, err, want)
 		}
 		keys, err := s.Keys(ctx, "t1", []string{"final/DE1/S/1/2026-03-02/1/1", "other"})
 		if err != nil || !cmp.Equal(keys, map[string]string{"final/DE1/S/1/2026-03-02/1/1": "tx-1"}) {
