@@ -29,11 +29,13 @@ import (
 // ledgerDB is a migrated ledger database with a running poster and a
 // projector the test catches up by hand.
 type ledgerDB struct {
-	pool   *pgxpool.Pool
-	events *eventstore.Store
-	store  *postgres.Store
-	poster *postgres.Poster
-	proj   *postgres.Projector
+	// ownerURL is the database owner's (a superuser's) URL, for tampering.
+	ownerURL string
+	pool     *pgxpool.Pool
+	events   *eventstore.Store
+	store    *postgres.Store
+	poster   *postgres.Poster
+	proj     *postgres.Projector
 }
 
 func newLedgerDB(t testing.TB) ledgerDB {
@@ -68,7 +70,7 @@ func newLedgerDB(t testing.TB) ledgerDB {
 			t.Errorf("poster.Run = %v", err)
 		}
 	})
-	return ledgerDB{pool: pool, events: events, store: store, poster: poster, proj: proj}
+	return ledgerDB{ownerURL: owner, pool: pool, events: events, store: store, poster: poster, proj: proj}
 }
 
 // post posts entries in order and returns what was stored.
