@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
+	"strconv"
 
 	"github.com/o2c-platform/o2c/libs/formats/amazon/settlement"
 )
@@ -20,24 +20,6 @@ var settlementFormat = format{
 		return ok
 	},
 	emit: emitSettlements,
-}
-
-// settlementLineJSON is one element of a settlement's "lines".
-type settlementLineJSON struct {
-	TransactionType   string  `json:"transaction_type"`
-	OrderID           string  `json:"order_id"`
-	MerchantOrderID   string  `json:"merchant_order_id"`
-	AdjustmentID      string  `json:"adjustment_id"`
-	ShipmentID        string  `json:"shipment_id"`
-	Marketplace       string  `json:"marketplace"`
-	SKU               string  `json:"sku"`
-	Quantity          *int64  `json:"quantity"`
-	AmountType        string  `json:"amount_type"`
-	AmountDescription string  `json:"amount_description"`
-	AmountMinor       int64   `json:"amount_minor"`
-	AmountExact       string  `json:"amount_exact,omitempty"`
-	Currency          string  `json:"currency"`
-	PostedDate        *string `json:"posted_date"`
 }
 
 func emitSettlements(r io.Reader, _ Options, w *Writer) (Result, error) {
@@ -62,24 +44,15 @@ func emitSettlements(r io.Reader, _ Options, w *Writer) (Result, error) {
 		if err != nil {
 			return fail(err)
 		}
-		if n > 0 {
-			w.WriteString(",")
+		if !w.discard {
+			buf := w.buffer()
+			if n > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendSettlementHeader(buf, s)
+			buf = append(buf, `,"lines":[`...)
+			w.commit(buf)
 		}
-		w.WriteString(`{"settlement_id":`)
-		w.Value(s.ID)
-		w.Member("currency", s.Currency)
-		w.Member("start", instant(s.Start))
-		w.Member("end", instant(s.End))
-		w.Member("deposit_date", optional(s.DepositDate))
-		if s.HasTotal {
-			w.Member("total_minor", s.Total)
-		} else {
-			w.Member("total_minor", nil)
-		}
-		if s.TotalExact != "" {
-			w.Member("total_exact", s.TotalExact)
-		}
-		w.WriteString(`,"lines":[`)
 		for i := 0; ; i++ {
 			l, err := rd.NextLine()
 			if errors.Is(err, io.EOF) {
@@ -88,47 +61,80 @@ func emitSettlements(r io.Reader, _ Options, w *Writer) (Result, error) {
 			if err != nil {
 				return fail(err)
 			}
+			if w.discard {
+				continue
+			}
+			buf := w.buffer()
 			if i > 0 {
-				w.WriteString(",")
+				buf = append(buf, ',')
 			}
-			j := settlementLineJSON{
-				TransactionType: l.TransactionType, OrderID: l.OrderID, MerchantOrderID: l.MerchantOrderID,
-				AdjustmentID: l.AdjustmentID, ShipmentID: l.ShipmentID, Marketplace: l.Marketplace, SKU: l.SKU,
-				AmountType: l.AmountType, AmountDescription: l.AmountDescription, AmountMinor: l.AmountMinor,
-				AmountExact: l.AmountExact, Currency: l.Currency, PostedDate: optional(l.PostedDate),
-			}
-			if l.HasQuantity {
-				q := l.Quantity
-				j.Quantity = &q
-			}
-			w.Value(j)
+			buf = appendSettlementLine(buf, &l)
+			w.commit(buf)
 		}
-		w.WriteString("]")
 		check := "mismatch"
 		if s.SumOK() {
 			check = "ok"
 		}
-		w.Member("sum_check", check)
-		w.WriteString("}")
+		if !w.discard {
+			buf := append(w.buffer(), ']')
+			buf = appendMember(buf, "sum_check", check)
+			w.commit(append(buf, '}'))
+		}
 	}
 	w.WriteString("]")
 	res.Warnings = rd.Warnings()
 	return res, w.Err()
 }
 
-// instant is t as RFC 3339 in UTC, or null when zero.
-func instant(t time.Time) *string {
-	if t.IsZero() {
-		return nil
+// appendSettlementHeader appends a settlement's members up to, not
+// including, its lines.
+func appendSettlementHeader(buf []byte, s *settlement.Settlement) []byte {
+	buf = append(buf, `{"settlement_id":`...)
+	buf = appendString(buf, s.ID)
+	buf = appendMember(buf, "currency", s.Currency)
+	buf = appendKey(buf, "start")
+	buf = appendInstant(buf, s.Start)
+	buf = appendKey(buf, "end")
+	buf = appendInstant(buf, s.End)
+	buf = appendKey(buf, "deposit_date")
+	buf = appendStringOrNull(buf, s.DepositDate)
+	buf = appendKey(buf, "total_minor")
+	if s.HasTotal {
+		buf = strconv.AppendInt(buf, s.Total, 10)
+	} else {
+		buf = append(buf, "null"...)
 	}
-	s := t.UTC().Format(time.RFC3339)
-	return &s
+	if s.TotalExact != "" {
+		buf = appendMember(buf, "total_exact", s.TotalExact)
+	}
+	return buf
 }
 
-// optional is s, or null when empty.
-func optional(s string) *string {
-	if s == "" {
-		return nil
+// appendSettlementLine appends one element of a settlement's "lines".
+func appendSettlementLine(buf []byte, l *settlement.Line) []byte {
+	buf = append(buf, `{"transaction_type":`...)
+	buf = appendString(buf, l.TransactionType)
+	buf = appendMember(buf, "order_id", l.OrderID)
+	buf = appendMember(buf, "merchant_order_id", l.MerchantOrderID)
+	buf = appendMember(buf, "adjustment_id", l.AdjustmentID)
+	buf = appendMember(buf, "shipment_id", l.ShipmentID)
+	buf = appendMember(buf, "marketplace", l.Marketplace)
+	buf = appendMember(buf, "sku", l.SKU)
+	buf = appendKey(buf, "quantity")
+	if l.HasQuantity {
+		buf = strconv.AppendInt(buf, l.Quantity, 10)
+	} else {
+		buf = append(buf, "null"...)
 	}
-	return &s
+	buf = appendMember(buf, "amount_type", l.AmountType)
+	buf = appendMember(buf, "amount_description", l.AmountDescription)
+	buf = appendKey(buf, "amount_minor")
+	buf = strconv.AppendInt(buf, l.AmountMinor, 10)
+	if l.AmountExact != "" {
+		buf = appendMember(buf, "amount_exact", l.AmountExact)
+	}
+	buf = appendMember(buf, "currency", l.Currency)
+	buf = appendKey(buf, "posted_date")
+	buf = appendStringOrNull(buf, l.PostedDate)
+	return append(buf, '}')
 }

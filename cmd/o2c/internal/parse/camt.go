@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/o2c-platform/o2c/libs/formats/camt"
 	"github.com/o2c-platform/o2c/libs/formats/detect"
@@ -26,7 +25,6 @@ func emitCamt(r io.Reader, _ Options, w *Writer) (Result, error) {
 	cr := camt.NewReader(r)
 	var (
 		res     Result
-		buf     []byte
 		inStmt  bool
 		first   bool
 		stmtOne = true
@@ -42,8 +40,17 @@ func emitCamt(r io.Reader, _ Options, w *Writer) (Result, error) {
 			res.Warnings = cr.Warnings()
 			return res, err
 		}
+		switch kind {
+		case camt.KindStatement:
+			inStmt = true
+		case camt.KindStatementEnd:
+			inStmt = false
+		}
+		if w.discard {
+			continue
+		}
 		s := cr.Statement()
-		buf = buf[:0]
+		buf := w.buffer()
 		switch kind {
 		case camt.KindStatement:
 			if !stmtOne {
@@ -61,7 +68,7 @@ func emitCamt(r io.Reader, _ Options, w *Writer) (Result, error) {
 			buf = append(buf, `,"closing_booked_minor":`...)
 			buf = appendAmountOrNull(buf, s.ClosingBooked)
 			buf = append(buf, `,"entries":[`...)
-			inStmt, first = true, true
+			first = true
 		case camt.KindEntry:
 			if !first {
 				buf = append(buf, ',')
@@ -76,9 +83,8 @@ func emitCamt(r io.Reader, _ Options, w *Writer) (Result, error) {
 			buf = append(buf, `,"entry_count":`...)
 			buf = strconv.AppendInt(buf, int64(s.Entries), 10)
 			buf = append(buf, '}')
-			inStmt = false
 		}
-		w.WriteString(string(buf))
+		w.commit(buf)
 	}
 	if inStmt {
 		return res, errors.New("camt: statement not closed")
@@ -184,55 +190,4 @@ func appendDate(buf []byte, d string) []byte {
 		return append(buf, "null"...)
 	}
 	return appendString(buf, d)
-}
-
-// appendString appends s as a JSON string, like encoding/json without HTML
-// escaping: invalid UTF-8 becomes U+FFFD, U+2028 and U+2029 are escaped.
-func appendString(buf []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	buf = append(buf, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			buf = append(buf, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				buf = append(buf, '\\', c)
-			case '\n':
-				buf = append(buf, '\\', 'n')
-			case '\r':
-				buf = append(buf, '\\', 'r')
-			case '\t':
-				buf = append(buf, '\\', 't')
-			default:
-				buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			buf = append(buf, s[start:i]...)
-			buf = append(buf, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			buf = append(buf, s[start:i]...)
-			buf = append(buf, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	buf = append(buf, s[start:]...)
-	return append(buf, '"')
 }

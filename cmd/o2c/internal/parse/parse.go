@@ -199,7 +199,7 @@ func parseFile(name string, opt Options, out *Writer, stderr io.Writer) error {
 	}
 	h := sha256.New()
 	pr, done := withProgress(f, stderr, name, "checking", size)
-	res, perr := ff.emit(decoded(io.TeeReader(pr, h), enc, ff), opt, NewWriter(io.Discard))
+	res, perr := ff.emit(decoded(io.TeeReader(pr, h), enc, ff), opt, discardWriter())
 	done()
 	if perr == nil {
 		// The parser may stop before EOF (trailing bytes it ignores); the
@@ -323,6 +323,9 @@ type Writer struct {
 	buf bytes.Buffer
 	enc *json.Encoder
 	err error
+	// discard is set for the validating pass's Writer, whose output
+	// nobody reads: handlers skip building it.
+	discard bool
 }
 
 // NewWriter returns a Writer that writes to w.
@@ -331,6 +334,36 @@ func NewWriter(w io.Writer) *Writer {
 	jw.enc = json.NewEncoder(&jw.buf)
 	jw.enc.SetEscapeHTML(false)
 	return jw
+}
+
+// discardWriter returns a Writer for the validating pass: it writes
+// nothing, and handlers need not build their JSON for it.
+func discardWriter() *Writer {
+	w := NewWriter(io.Discard)
+	w.discard = true
+	return w
+}
+
+// minAppend is the free buffer space below which buffer flushes first, so
+// that a handler appending one entry's JSON rarely outgrows it.
+const minAppend = 16 << 10
+
+// buffer returns an empty slice for a handler to append JSON to and then
+// pass to commit. It shares the free space of the output buffer, so
+// commit usually has nothing to copy.
+func (w *Writer) buffer() []byte {
+	if w.err == nil && w.w.Available() < minAppend {
+		w.err = w.w.Flush()
+	}
+	return w.w.AvailableBuffer()
+}
+
+// commit writes b, JSON text that a handler appended to buffer's slice.
+func (w *Writer) commit(b []byte) {
+	if w.err != nil {
+		return
+	}
+	_, w.err = w.w.Write(b)
 }
 
 // WriteString writes raw JSON text.
