@@ -100,6 +100,7 @@ type Reader struct {
 	badUTF8   int // lines with invalid UTF-8 under a forced utf-8
 
 	queue []Item
+	head  int // queue[head:] are the items Next has not returned yet
 
 	st       *Statement
 	started  bool // KindStatementStart emitted for st
@@ -196,7 +197,7 @@ func (r *Reader) Next() (Item, error) {
 		}
 		r.enc, r.forceU8 = enc, force
 	}
-	for len(r.queue) == 0 {
+	for r.head == len(r.queue) {
 		if r.err != nil {
 			return Item{}, r.err
 		}
@@ -205,12 +206,13 @@ func (r *Reader) Next() (Item, error) {
 		}
 		r.step()
 	}
-	it := r.queue[0]
-	// Shift instead of reslicing, so the queue's array is reused and never
-	// keeps a returned entry alive; it holds at most three items.
-	n := copy(r.queue, r.queue[1:])
-	r.queue[n] = Item{}
-	r.queue = r.queue[:n]
+	it := r.queue[r.head]
+	r.head++
+	if r.head == len(r.queue) {
+		// Reuse the array. The items left in it, at most a few, are
+		// overwritten by the next ones.
+		r.queue, r.head = r.queue[:0], 0
+	}
 	return it, nil
 }
 
