@@ -13,6 +13,15 @@
 // point), signed from the account holder's point of view: credits are
 // positive, debits negative, a reversal of a credit (RC) is negative and a
 // reversal of a debit (RD) positive.
+//
+// Speed: lines are split and checked for printable ASCII without copying,
+// and each field becomes one string that the entry's fields are substrings
+// of. What limits the Reader now is the work per entry: reading the
+// structured :86: into Details (about a third of the time), the two
+// SHA-256 hashes of the fingerprint (about a sixth), and allocating the
+// Entry itself (some 640 bytes, in batches). Options.CheckOnly skips the
+// first two for a pass that only checks a file. docs/performance.md has
+// the figures.
 package mt940
 
 import (

@@ -7,7 +7,9 @@
 // anywhere gets a single line carrying only "error" (nothing half-printed,
 // nothing guessed). The second pass streams the JSON to standard output. Both
 // passes run in constant memory, so a 100 MB statement costs no more heap than
-// a 10 MB one.
+// a 10 MB one. The first pass builds no JSON and reads MT940 with
+// mt940.Options.CheckOnly; still, reading twice is what bounds the command
+// at about half the parsers' speed (docs/performance.md).
 //
 // A file that starts with a UTF-16 byte order mark is detected on its first
 // bytes converted to UTF-8. camt reads UTF-16 itself; every other format gets
