@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"slices"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
@@ -37,6 +39,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/pgtest"
 	"github.com/o2c-platform/o2c/libs/telemetry"
 	"github.com/o2c-platform/o2c/libs/tenants/tenantstest"
+	"github.com/o2c-platform/o2c/services/matching/internal/engine"
 	"github.com/o2c-platform/o2c/services/matching/internal/postgres"
 )
 
@@ -98,7 +101,7 @@ const (
 
 // startIngestion serves the fake on a local port and returns a client
 // connection to it.
-func startIngestion(t *testing.T) (*ingestion, *grpc.ClientConn) {
+func startIngestion(t testing.TB) (*ingestion, *grpc.ClientConn) {
 	t.Helper()
 	f := &ingestion{
 		payers: map[string]*ingestionv1.Counterparty{
@@ -146,9 +149,11 @@ type env struct {
 	js             jetstream.JetStream
 	fake           *ingestion
 	ing            *grpc.ClientConn
+	// handlers is Options.BankHandlers (4 unless set).
+	handlers int
 }
 
-func newEnv(t *testing.T) env {
+func newEnv(t testing.TB) env {
 	t.Helper()
 	ns := natsembed.Test(t)
 	nc, err := nats.Connect(ns.ClientURL())
@@ -170,7 +175,7 @@ func newEnv(t *testing.T) env {
 }
 
 // start runs a matching service in e until stop (or the test's end).
-func (e env) start(t *testing.T) (*svc, func()) {
+func (e env) start(t testing.TB) (*svc, func()) {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -179,7 +184,11 @@ func (e env) start(t *testing.T) (*svc, func()) {
 	cfg := host.Config{MigrateDatabaseURL: e.dbURL, NATSURL: e.natsURL, GRPCAddr: lis.Addr().String(), ManageStreams: true,
 		ShutdownTimeout: 5 * time.Second, Auth: auth.Config{Authenticator: testAuth}}
 	ctx, cancel := context.WithCancel(context.Background())
-	m, err := New(ctx, cfg, Options{Tenants: tenantstest.File(t, "acme", "beta"), Ingestion: e.ing, BankHandlers: 4},
+	handlers := e.handlers
+	if handlers == 0 {
+		handlers = 4
+	}
+	m, err := New(ctx, cfg, Options{Tenants: tenantstest.File(t, "acme", "beta"), Ingestion: e.ing, BankHandlers: handlers},
 		telemetry.Providers{}, slog.New(slog.DiscardHandler), lis)
 	if err != nil {
 		cancel()
@@ -205,7 +214,7 @@ func (e env) start(t *testing.T) (*svc, func()) {
 	return &svc{m: m, js: e.js, conn: conn, queue: matchingv1grpc.NewMatchingServiceClient(conn), dbURL: e.dbURL, fake: e.fake}, stop
 }
 
-func startService(t *testing.T) *svc {
+func startService(t testing.TB) *svc {
 	t.Helper()
 	s, _ := newEnv(t).start(t)
 	return s
@@ -229,9 +238,8 @@ var (
 	nov27 = &commonv1.Date{Year: 2026, Month: 11, Day: 27}
 )
 
-// publish publishes payload as service's relay would, and returns the
-// message's stream sequence.
-func (s *svc) publish(t *testing.T, service string, payload proto.Message) uint64 {
+// message is the message service's relay publishes for payload.
+func (s *svc) message(t testing.TB, service string, payload proto.Message) *nats.Msg {
 	t.Helper()
 	ev := eventstore.Event{Envelope: eventstore.Envelope{EventID: uuid.New(), OccurredAt: time.Now()}, Payload: payload}
 	prepared, err := eventstore.Prepare(eventstore.StreamID{Tenant: "acme", Type: "test", ID: uuid.NewString()}, []eventstore.Event{ev})
@@ -239,7 +247,14 @@ func (s *svc) publish(t *testing.T, service string, payload proto.Message) uint6
 		t.Fatal(err)
 	}
 	name := string(payload.ProtoReflect().Descriptor().FullName())
-	ack, err := s.js.PublishMsg(context.Background(), relay.Message(bus.ServiceSubject("acme", service, bus.EventName(name)), prepared[0]))
+	return relay.Message(bus.ServiceSubject("acme", service, bus.EventName(name)), prepared[0])
+}
+
+// publish publishes payload as service's relay would, and returns the
+// message's stream sequence.
+func (s *svc) publish(t testing.TB, service string, payload proto.Message) uint64 {
+	t.Helper()
+	ack, err := s.js.PublishMsg(context.Background(), s.message(t, service, payload))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +263,7 @@ func (s *svc) publish(t *testing.T, service string, payload proto.Message) uint6
 
 // settled waits until the durable consumer acknowledged stream sequence
 // seq.
-func (s *svc) settled(t *testing.T, stream, durable string, seq uint64) {
+func (s *svc) settled(t testing.TB, stream, durable string, seq uint64) {
 	t.Helper()
 	eventually(t, durable+" past "+stream+" sequence", func() bool {
 		c, err := s.js.Consumer(context.Background(), stream, durable)
@@ -262,7 +277,7 @@ func (s *svc) settled(t *testing.T, stream, durable string, seq uint64) {
 
 // item opens an invoice's item as the ledger does and waits until
 // matching took it in.
-func (s *svc) item(t *testing.T, id, debtor, doc string, amount int64) {
+func (s *svc) item(t testing.TB, id, debtor, doc string, amount int64) {
 	t.Helper()
 	seq := s.publish(t, "ledger", &ledgerv1.OpenItemOpened{Tenant: "acme", OpenItemId: id, DebtorId: debtor, Kind: "invoice",
 		DocumentNumber: doc, Amount: eur(amount), DocumentDate: nov1, DueDate: dec1, PaymentReference: doc, EntryId: "E-" + id})
@@ -280,7 +295,7 @@ func bankTx(id string, amount int64, remittance, counterparty string) *ingestion
 }
 
 // commands returns the ledger commands matching relayed so far.
-func (s *svc) commands(t *testing.T) []proto.Message {
+func (s *svc) commands(t testing.TB) []proto.Message {
 	t.Helper()
 	ctx := context.Background()
 	st, err := s.js.Stream(ctx, "O2C_MATCHING")
@@ -318,7 +333,7 @@ func (s *svc) commands(t *testing.T) []proto.Message {
 }
 
 // eventually polls f until it returns true or the deadline passes.
-func eventually(t *testing.T, what string, f func() bool) {
+func eventually(t testing.TB, what string, f func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !f() {
@@ -492,5 +507,103 @@ func TestAmazonPayoutClearsTheOrdersAndBooksTheFees(t *testing.T) {
 			{Kind: "Storage Fee", Amount: eur(120)}}}
 	if diff := cmp.Diff(want, ap, protocmp.Transform(), protocmp.SortRepeated(func(a, b *ledgerv1.Fee) bool { return a.GetKind() < b.GetKind() })); diff != "" {
 		t.Errorf("ApplyPayment (-want +got):\n%s", diff)
+	}
+}
+
+// BenchmarkDecide measures how many bank transactions the service decides
+// per second: b.N receipts (a third naming one of 10,000 open invoices,
+// the rest naming nothing) published at once as ingestion's relay would,
+// until the bank consumer acknowledged the last. Each decision is stored
+// with its commands before its transaction is acknowledged.
+func BenchmarkDecide(b *testing.B) {
+	e := newEnv(b)
+	e.handlers = 64 // the default
+	s, stop := e.start(b)
+	defer stop()
+	ctx := context.Background()
+	var last uint64
+	for i := range 10000 {
+		last = s.publish(b, "ledger", &ledgerv1.OpenItemOpened{Tenant: "acme", OpenItemId: fmt.Sprintf("I-%d", i), DebtorId: fmt.Sprintf("D-%d", i%2000),
+			Kind: "invoice", DocumentNumber: fmt.Sprintf("RE-2026-%06d", i), Amount: eur(int64(1000 + i)), DocumentDate: nov1, DueDate: dec1,
+			PaymentReference: fmt.Sprintf("RE-2026-%06d", i), EntryId: fmt.Sprintf("E-%d", i)})
+	}
+	s.settled(b, "O2C_LEDGER", ItemsDurable, last)
+	msgs := make([]*nats.Msg, b.N)
+	for i := range b.N {
+		remittance := "Zahlung"
+		amount := int64(777 + i%500)
+		if i%3 == 0 {
+			remittance, amount = fmt.Sprintf("RE-2026-%06d", i%10000), int64(1000+i%10000)
+		}
+		msgs[i] = s.message(b, "ingestion", bankTx(fmt.Sprintf("TX-%d", i), amount, remittance, ""))
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for i, m := range msgs {
+		if _, err := s.js.PublishMsgAsync(m); err != nil {
+			b.Fatal(err)
+		}
+		if i%1000 == 999 {
+			<-s.js.PublishAsyncComplete()
+		}
+	}
+	<-s.js.PublishAsyncComplete()
+	st, err := s.js.Stream(ctx, "O2C_INGESTION")
+	if err != nil {
+		b.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.settled(b, "O2C_INGESTION", BankDurable, info.State.LastSeq)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "decided/s")
+}
+
+// BenchmarkLoad measures building a tenant's engine at start from the read
+// model: 1,000,000 open items of 200,000 debtors (ingestion's master data
+// aside), read by one query and indexed by engine.New. The items are
+// written once with COPY.
+func BenchmarkLoad(b *testing.B) {
+	ctx := context.Background()
+	owner := pgtest.NewDB(b, template)
+	if _, err := database.Migrate(ctx, owner, Name, postgres.Migrations()); err != nil {
+		b.Fatal(err)
+	}
+	pool, err := database.Connect(ctx, owner, Name, telemetry.Providers{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pool.Close()
+	const n = 1_000_000
+	rows := make([][]any, 0, n)
+	issue := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		doc := fmt.Sprintf("RE-2026-%07d", i)
+		amount := int64(1000 + i%100000)
+		rows = append(rows, []any{"acme", fmt.Sprintf("I-%07d", i), fmt.Sprintf("K-%06d", i%200000), "invoice", doc,
+			fmt.Sprintf("WEB-%07d", i), doc, "EUR", amount, amount, issue.AddDate(0, 0, i%60), issue.AddDate(0, 0, 30+i%60)})
+	}
+	if _, err := pool.CopyFrom(ctx, pgx.Identifier{"items"}, []string{"tenant", "item_id", "debtor_id", "kind", "document_number",
+		"order_id", "payment_reference", "currency", "amount_minor", "open_minor", "document_date", "due_date"}, pgx.CopyFromRows(rows)); err != nil {
+		b.Fatal(err)
+	}
+	rows = nil
+	l := &loader{store: postgres.New(pool), catchUp: func(context.Context) error { return nil },
+		configs: map[string]engine.Config{"acme": engine.DefaultConfig()}, window: 70 * 24 * time.Hour, now: time.Now}
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		snap, err := l.store.Snapshot(ctx, "acme", time.Now().Add(-l.window), time.Now())
+		if err != nil {
+			b.Fatal(err)
+		}
+		read := time.Since(start)
+		if _, err := engine.New(engine.DefaultConfig(), snap.Items, nil, nil); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(read.Seconds(), "s/read")
+		b.ReportMetric(time.Since(start).Seconds(), "s/load")
 	}
 }

@@ -49,8 +49,7 @@ func (s *Store) Snapshot(ctx context.Context, tenant string, since, decidedSince
 	var snap Snapshot
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+itemColumns+` FROM `+itemFrom+`
-			WHERE i.tenant = $1 AND i.amount_minor > 0 AND (i.open_minor <> 0 OR i.cleared_at > $2)
-			ORDER BY i.document_date, i.item_id`, tenant, since)
+			WHERE i.tenant = $1 AND i.amount_minor > 0 AND (i.open_minor <> 0 OR i.cleared_at > $2)`, tenant, since)
 		if err != nil {
 			return err
 		}
