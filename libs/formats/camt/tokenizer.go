@@ -517,6 +517,17 @@ func (t *Tokenizer) startTag(b []byte) (*Token, error) {
 	}
 	t.attrs = t.attrs[:0]
 	t.attrBuf = t.attrBuf[:0]
+	if b[i] == '>' {
+		// No attributes, as for almost every camt element: skip the
+		// attribute machinery below.
+		if len(t.stackO) >= MaxDepth {
+			return nil, t.tooDeep(name)
+		}
+		t.push(name)
+		t.pos += i + 1
+		t.setToken(StartElement, localName(name), t.attrs, nil, false)
+		return &t.tok, nil
+	}
 	type span struct{ ns, ne, vs, ve int }
 	var spans [8]span
 	sp := spans[:0]
