@@ -37,7 +37,7 @@ func (l *loader) Load(ctx context.Context, tenant string) (queue.Snapshot, error
 	now := l.now()
 	// A bank transaction older than the stream keeps messages cannot be
 	// delivered again; a day more covers clocks.
-	snap, err := l.store.Snapshot(ctx, tenant, now.Add(-l.window), now.Add(-bus.DefaultMaxAge-24*time.Hour))
+	snap, err := l.store.Snapshot(ctx, tenant, now.Add(-l.window), now.Add(-bus.DefaultMaxAge-24*time.Hour), now.Add(-queue.PendingTTL))
 	if err != nil {
 		return queue.Snapshot{}, err
 	}

@@ -595,7 +595,7 @@ func BenchmarkLoad(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		start := time.Now()
-		snap, err := l.store.Snapshot(ctx, "acme", time.Now().Add(-l.window), time.Now())
+		snap, err := l.store.Snapshot(ctx, "acme", time.Now().Add(-l.window), time.Now(), time.Now())
 		if err != nil {
 			b.Fatal(err)
 		}

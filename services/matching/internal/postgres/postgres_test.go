@@ -164,7 +164,7 @@ func TestProjectionAndSnapshot(t *testing.T) {
 		if _, err := events.CatchUpProjection(ctx, proj); err != nil {
 			t.Fatal(err)
 		}
-		snap, err := s.Snapshot(ctx, "acme", now.AddDate(0, 0, -70), now.AddDate(0, 0, -8))
+		snap, err := s.Snapshot(ctx, "acme", now.AddDate(0, 0, -70), now.AddDate(0, 0, -8), now.Add(-time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -189,7 +189,7 @@ func TestProjectionAndSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	snap := load()
-	if diff := cmp.Diff([]queue.Pending{{Item: "I-1", Document: "TX-1", Amount: 4000}}, snap.Pending); diff != "" {
+	if diff := cmp.Diff([]queue.Pending{{Item: "I-1", Document: "TX-1", Amount: 4000, Sent: now}}, snap.Pending); diff != "" {
 		t.Errorf("pending (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]Learned{{Counterparty: "CP-TX-1", Debtor: "D-1", Confirmations: 1}}, snap.Learned); diff != "" {

@@ -44,8 +44,9 @@ type Snapshot struct {
 // the payer facts learned; the payments booked after since and the ids of
 // the payments that arrived after decidedSince (a redelivery of an older
 // bank transaction is impossible: the stream keeps messages for less);
-// and the allocations sent that the ledger has not reported back.
-func (s *Store) Snapshot(ctx context.Context, tenant string, since, decidedSince time.Time) (Snapshot, error) {
+// and the allocations sent after pendingSince that the ledger has not
+// reported back (see queue.PendingTTL).
+func (s *Store) Snapshot(ctx context.Context, tenant string, since, decidedSince, pendingSince time.Time) (Snapshot, error) {
 	var snap Snapshot
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+itemColumns+` FROM `+itemFrom+`
@@ -103,15 +104,17 @@ func (s *Store) Snapshot(ctx context.Context, tenant string, since, decidedSince
 		if snap.Decided, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
 			return err
 		}
-		rows, err = tx.Query(ctx, `SELECT a.item_id, a.document, a.amount_minor FROM sent_allocations a
-			WHERE a.tenant = $1 AND NOT EXISTS (SELECT 1 FROM ledger_settlements s
-				WHERE s.tenant = a.tenant AND s.item_id = a.item_id AND s.document = a.document AND (a.amount_minor > 0 OR s.undone))`, tenant)
+		rows, err = tx.Query(ctx, `SELECT a.item_id, a.document, a.amount_minor, a.sent_at FROM sent_allocations a
+			WHERE a.tenant = $1 AND a.sent_at > $2 AND NOT EXISTS (SELECT 1 FROM ledger_settlements s
+				WHERE s.tenant = a.tenant AND s.item_id = a.item_id AND s.document = a.document AND (a.amount_minor > 0 OR s.undone))`,
+			tenant, pendingSince)
 		if err != nil {
 			return err
 		}
 		snap.Pending, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (queue.Pending, error) {
 			var p queue.Pending
-			err := r.Scan(&p.Item, &p.Document, &p.Amount)
+			err := r.Scan(&p.Item, &p.Document, &p.Amount, &p.Sent)
+			p.Sent = p.Sent.UTC()
 			return p, err
 		})
 		return err

@@ -96,7 +96,18 @@ type Pending struct {
 	Item     string
 	Document string
 	Amount   int64
+	// Sent is when the allocation was stored. One the ledger has not
+	// reported back within PendingTTL is taken to be refused (the
+	// ledger's rejection store holds the command) and no longer counts.
+	Sent time.Time
 }
+
+// PendingTTL is how long an allocation matching sent counts as pending at
+// most: the ledger books a command within moments, so one it has not
+// reported back by then it refused (see `o2c rejected`), or it was down
+// for that long and its events, when they come, set the open amounts
+// anyway.
+const PendingTTL = time.Hour
 
 // Arrival is a bank transaction to decide: the payment as it is stored,
 // and its payer.
@@ -405,9 +416,10 @@ func PendingOf(p Proposal, ledgerID string) []Pending {
 	return out
 }
 
-// addPending records allocations sent.
-func (b *book) addPending(ps []Pending) {
+// addPending records allocations sent at.
+func (b *book) addPending(ps []Pending, at time.Time) {
 	for _, p := range ps {
+		p.Sent = at
 		b.pending[p.Item] = append(b.pending[p.Item], p)
 	}
 }
@@ -490,7 +502,7 @@ func (d *Desk) decideTenant(ctx context.Context, tenant string, b *book, arrival
 		switch {
 		case r.Err == nil:
 			b.decided[id] = true
-			b.addPending(decs[k].pending)
+			b.addPending(decs[k].pending, at)
 		case errors.Is(r.Err, es.ErrVersionConflict):
 			// Decided before by someone this process did not hear of: the
 			// stream is the truth, the engine is reloaded from it.
@@ -605,7 +617,7 @@ func (d *Desk) booked(ctx context.Context, b *book, e Entry, p Proposal, resolut
 		b.reset()
 		return Entry{}, err
 	}
-	b.addPending(PendingOf(p, ledgerID))
+	b.addPending(PendingOf(p, ledgerID), at)
 	if p.Debtor != "" && !e.Return() {
 		b.eng.Learn(pay, p.Debtor)
 	}
@@ -732,7 +744,7 @@ func (d *Desk) Split(ctx context.Context, tenant, id string, amounts []int64, no
 		b.reset()
 		return Entry{}, nil, err
 	}
-	b.addPending(pending)
+	b.addPending(pending, at)
 	for _, part := range parts {
 		b.decided[part.PaymentID] = true
 	}
@@ -809,7 +821,7 @@ func (d *Desk) Unmatch(ctx context.Context, tenant, id, reason string, expected 
 		b.reset()
 		return Entry{}, err
 	}
-	b.addPending(pending)
+	b.addPending(pending, at)
 	return d.load(ctx, tenant, id)
 }
 
@@ -862,8 +874,10 @@ func (d *Desk) ItemChanged(ctx context.Context, tenant, item string, ledgerOpen 
 	defer b.mu.Unlock()
 	ps := b.pending[item]
 	kept := ps[:0]
+	stale := d.now().Add(-PendingTTL)
 	for _, p := range ps {
-		if (p.Amount > 0 && slices.Contains(settled, p.Document)) || (p.Amount < 0 && slices.Contains(undone, p.Document)) {
+		if (p.Amount > 0 && slices.Contains(settled, p.Document)) || (p.Amount < 0 && slices.Contains(undone, p.Document)) ||
+			p.Sent.Before(stale) {
 			continue
 		}
 		kept = append(kept, p)
@@ -949,7 +963,7 @@ func (d *Desk) Redecide(ctx context.Context, tenant, id string) error {
 		b.reset()
 		return err
 	}
-	b.addPending(dec.pending)
+	b.addPending(dec.pending, at)
 	return nil
 }
 

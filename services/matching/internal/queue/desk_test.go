@@ -298,3 +298,40 @@ func TestItemChanged(t *testing.T) {
 		t.Errorf("after the payment: open %d pending %v, want 5900 and none", open, b.pending["I-1"])
 	}
 }
+
+// TestPendingRefusedByTheLedgerExpires: given a partial payment sent to the
+// ledger, when the ledger reports the item again more than PendingTTL
+// later without the payment's settlement (it refused the command), then
+// the engine holds what the ledger says is open.
+func TestPendingRefusedByTheLedgerExpires(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d, _, _, _ := newDesk(t)
+	clock := day.Add(9 * time.Hour)
+	d.Now = func() time.Time { return clock }
+	a := arrival("TX-1", 5000, "RE-1001 Teilzahlung", "CP-1")
+	a.Payer = Payer{Name: "Beispiel GmbH", IBAN: ibanD1}
+	decide(t, d, a)
+	open := func() int64 {
+		b, _ := d.tenant(ctx, "acme")
+		defer b.mu.Unlock()
+		o, _ := b.eng.Open("I-1")
+		return o
+	}
+	if open() != 11900-5000 {
+		t.Skipf("the engine did not book the partial payment (open %d)", open())
+	}
+	if err := d.ItemChanged(ctx, "acme", "I-1", 11900-1000, []string{"CN-1"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := open(); got != 11900-1000-5000 {
+		t.Fatalf("within the TTL: open %d, want %d", got, 11900-1000-5000)
+	}
+	clock = clock.Add(PendingTTL + time.Minute)
+	if err := d.ItemChanged(ctx, "acme", "I-1", 11900-2000, []string{"CN-2"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := open(); got != 11900-2000 {
+		t.Errorf("after the TTL: open %d, want the ledger's %d", got, 11900-2000)
+	}
+}
