@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,14 +20,16 @@ import (
 	"github.com/o2c-platform/o2c/proto/o2c/ingestion/v1/ingestionv1grpc"
 
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/table"
+	"github.com/o2c-platform/o2c/cmd/o2c/internal/upload"
 )
 
-// importChunk is how many bytes of a file one ImportRequest carries (the
-// ImportService suggests at most 1 MiB).
-const importChunk = 1 << 20
-
-// progressEvery is how often the progress line is redrawn at most.
-const progressEvery = 200 * time.Millisecond
+// progressEvery is how often the progress line on a terminal is redrawn
+// at most; plainEvery how often a plain progress line is written at most
+// (and at every change of phase).
+const (
+	progressEvery = 200 * time.Millisecond
+	plainEvery    = 5 * time.Second
+)
 
 // importOutputs are the --output values of o2c import and o2c imports.
 var importOutputs = []string{"table", "json"}
@@ -46,9 +51,16 @@ README, "Bank statements and settlement reports").
 Per file one line: the name, the format read, the status (IMPORTED,
 DUPLICATE_FILE for a file imported before, REJECTED) and how many transactions
 were new, received before (duplicate) and rejected, with the parser's error and
-its position for a rejected file. On a terminal the bytes sent and the rate are
-shown on standard error while a file is sent. --output json prints one JSON object
-per file instead (JSON Lines).
+its position for a rejected file. --output json prints one JSON object per file
+instead (JSON Lines).
+
+While a file is imported, standard error shows how far it has come, on one line
+redrawn in place on a terminal: "a.xml: 45.2 MiB/100 MiB sent, 12,345 entries
+read, 10,000 booked" (bytes sent, the statement entries and settlement lines
+ingestion has read, while checking the file and again while emitting it, and
+the transactions emitted so far). --progress writes it as plain lines when
+standard error is not a terminal (at most one every 5 seconds, and one per
+phase); --progress=false shows nothing.
 
 Importing a file again is always safe: the same file answers DUPLICATE_FILE and
 books nothing, and a file whose import was interrupted books each transaction
@@ -72,6 +84,7 @@ not be imported.`,
 			imp := &importer{client: client, tenant: tenant, format: format, out: cmd.OutOrStdout(), json: output == "json"}
 			if progress {
 				imp.progress = cmd.ErrOrStderr()
+				imp.plain = !isTerminal(imp.progress)
 			}
 			var failed int
 			for _, name := range args {
@@ -101,9 +114,9 @@ not be imported.`,
 	}
 	cmd.Flags().StringVar(&addr, "ingestion", envOr("O2C_INGESTION_ADDR", defaultIngestionAddr), "ingestion gRPC address (env O2C_INGESTION_ADDR)")
 	cmd.Flags().StringVar(&tenant, "tenant", "", "tenant id (required)")
-	cmd.Flags().StringVar(&format, "format", "", "read every file as this format instead of detecting it: camt, mt940 (MT942 too) or amazon-settlement")
+	cmd.Flags().StringVar(&format, "format", "", "read every file as this format instead of detecting it: camt, mt940 (MT942 too), mt942 (must be an MT942) or amazon-settlement")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output: "+strings.Join(importOutputs, "|")+" (json prints JSON Lines)")
-	cmd.Flags().BoolVar(&progress, "progress", false, "show bytes sent and the rate on standard error (default: when standard error is a terminal)")
+	cmd.Flags().BoolVar(&progress, "progress", false, "show bytes sent, entries read and transactions booked on standard error, as plain lines when it is not a terminal (default: when standard error is a terminal)")
 	_ = cmd.MarkFlagRequired("tenant")
 	return cmd
 }
@@ -144,11 +157,12 @@ type importer struct {
 	out      io.Writer
 	json     bool
 	progress io.Writer // nil: no progress
+	plain    bool      // progress as plain lines, not redrawn in place
 
 	imported, duplicate, rejected int
 }
 
-// file streams the file name: a header, then its bytes in chunks.
+// file streams the file name (upload.Send) and shows its progress.
 func (imp *importer) file(ctx context.Context, name string) (*ingestionv1.ImportResponse, error) {
 	f, err := os.Open(name)
 	if err != nil {
@@ -162,56 +176,20 @@ func (imp *importer) file(ctx context.Context, name string) (*ingestionv1.Import
 	if !fi.Mode().IsRegular() {
 		return nil, &localError{fmt.Errorf("%s is not a file", name)}
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stream, err := imp.client.Import(ctx)
-	if err != nil {
-		return nil, err
-	}
-	header := &ingestionv1.ImportHeader{Tenant: imp.tenant, FileName: filepath.Base(name), Size: fi.Size(), Format: imp.format}
-	// Every message names the tenant: the server's access check reads it
-	// from each one.
-	if err := stream.Send(&ingestionv1.ImportRequest{Tenant: imp.tenant, Part: &ingestionv1.ImportRequest_Header{Header: header}}); err != nil {
-		return nil, closeAndRecv(stream, err)
-	}
-	p := newProgress(imp.progress, filepath.Base(name), fi.Size())
-	buf := make([]byte, importChunk)
-	for {
-		n, rerr := f.Read(buf)
-		if n > 0 {
-			chunk := &ingestionv1.ImportRequest{Tenant: imp.tenant, Part: &ingestionv1.ImportRequest_Chunk{Chunk: &ingestionv1.ImportChunk{Data: buf[:n]}}}
-			if err := stream.Send(chunk); err != nil {
-				p.clear()
-				return nil, closeAndRecv(stream, err)
-			}
-			p.sent(int64(n))
-		}
-		if errors.Is(rerr, io.EOF) {
-			break
-		}
-		if rerr != nil {
-			p.clear()
-			return nil, &localError{fmt.Errorf("read %s: %w", name, rerr)}
-		}
-	}
-	p.waiting()
-	resp, err := stream.CloseAndRecv()
+	p := newProgress(imp.progress, imp.plain, filepath.Base(name), fi.Size(), time.Now)
+	resp, err := upload.Send(ctx, imp.client, upload.File{
+		Tenant:   imp.tenant,
+		Header:   &ingestionv1.ImportHeader{FileName: filepath.Base(name), Size: fi.Size(), Format: imp.format},
+		Data:     f,
+		Sent:     p.sent,
+		Progress: p.server,
+	})
 	p.clear()
+	var read *upload.ReadError
+	if errors.As(err, &read) {
+		return nil, &localError{fmt.Errorf("%s: %w", name, read.Err)}
+	}
 	return resp, err
-}
-
-// closeAndRecv returns the status a failed Send stands for: Send reports
-// io.EOF when the server ended the stream, and the reason comes with
-// CloseAndRecv.
-func closeAndRecv(stream ingestionv1grpc.ImportService_ImportClient, err error) error {
-	if !errors.Is(err, io.EOF) {
-		return err
-	}
-	_, rerr := stream.CloseAndRecv()
-	if rerr != nil {
-		return rerr
-	}
-	return err
 }
 
 // importLine is a file's JSON line with --output json.
@@ -278,49 +256,130 @@ func (imp *importer) summary() string {
 		imp.imported, imp.duplicate, imp.rejected)
 }
 
-// progress draws "NAME: 12.0 of 100.0 MiB sent (12 %), 40.2 MiB/s" on
-// one line of a terminal, redrawn at most every progressEvery.
+// progress shows how far the import of one file has come: on a terminal
+// one line redrawn in place at most every progressEvery, "a.xml: 45.2
+// MiB/100 MiB sent, 12,345 entries read, 10,000 booked"; as plain lines
+// (plain) one at each change of phase and at most one every plainEvery
+// between. The sending and the receiving goroutine both report to it.
 type progress struct {
-	w           io.Writer
-	name        string
-	size, done  int64
-	start, last time.Time
-	drawn       bool
+	w     io.Writer // nil: nothing is shown
+	plain bool
+	name  string
+	size  int64
+	now   func() time.Time
+
+	mu     sync.Mutex
+	done   int64                       // bytes sent
+	status *ingestionv1.ImportProgress // the server's latest, nil before the first
+	start  time.Time
+	last   time.Time // of the last line drawn
+	shown  string    // the phase of the last line drawn
+	drawn  bool      // a line on a terminal is to be cleared
 }
 
-func newProgress(w io.Writer, name string, size int64) *progress {
-	now := time.Now()
-	return &progress{w: w, name: name, size: size, start: now, last: now}
+func newProgress(w io.Writer, plain bool, name string, size int64, now func() time.Time) *progress {
+	return &progress{w: w, plain: plain, name: name, size: size, now: now, start: now()}
 }
 
-func mib(n int64) string { return fmt.Sprintf("%.1f", float64(n)/(1<<20)) }
+// sent counts n more bytes sent.
+func (p *progress) sent(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done += int64(n)
+	p.draw(p.done >= p.size)
+}
 
-func (p *progress) sent(n int64) {
-	p.done += n
-	if p.w == nil || (time.Since(p.last) < progressEvery && p.done < p.size) {
-		return
+// server takes the server's progress.
+func (p *progress) server(s *ingestionv1.ImportProgress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.status = s
+	p.draw(false)
+}
+
+// phase names what is going on: "sending" until the server checks or
+// emits.
+func (p *progress) phase() string {
+	switch p.status.GetPhase() {
+	case ingestionv1.ImportPhase_IMPORT_PHASE_CHECKING:
+		return "checking"
+	case ingestionv1.ImportPhase_IMPORT_PHASE_EMITTING:
+		return "emitting"
 	}
-	p.last = time.Now()
-	rate := float64(p.done) / (1 << 20) / max(time.Since(p.start).Seconds(), 1e-3)
-	pct := int64(100)
-	if p.size > 0 {
-		pct = p.done * 100 / p.size
-	}
-	fmt.Fprintf(p.w, "\r\033[K%s: %s of %s MiB sent (%d %%), %.1f MiB/s", p.name, mib(p.done), mib(p.size), pct, rate)
-	p.drawn = true
+	return "sending"
 }
 
-// waiting says that the file is sent and ingestion is reading it.
-func (p *progress) waiting() {
+// draw writes the line when its time has come or the phase changed (or
+// now is set, for the last chunk sent).
+func (p *progress) draw(now bool) {
 	if p.w == nil {
 		return
 	}
-	fmt.Fprintf(p.w, "\r\033[K%s: %s MiB sent in %s; ingestion is reading it…", p.name, mib(p.done), time.Since(p.start).Round(100*time.Millisecond))
+	at, phase := p.now(), p.phase()
+	every := progressEvery
+	if p.plain {
+		every = plainEvery
+	}
+	if !now && phase == p.shown && at.Sub(p.last) < every {
+		return
+	}
+	p.last, p.shown = at, phase
+	line := p.line(at)
+	if p.plain {
+		fmt.Fprintln(p.w, line)
+		return
+	}
+	fmt.Fprintf(p.w, "\r\033[K%s", line)
 	p.drawn = true
 }
 
-// clear removes the progress line before the file's result is printed.
+// line is the progress line as it stands at time at.
+func (p *progress) line(at time.Time) string {
+	line := fmt.Sprintf("%s: %s/%s sent", p.name, mib(p.done), mib(p.size))
+	s := p.status
+	switch p.phase() {
+	case "sending":
+		rate := float64(p.done) / (1 << 20) / max(at.Sub(p.start).Seconds(), 1e-3)
+		line += fmt.Sprintf(", %.1f MiB/s", rate)
+	case "checking":
+		line += fmt.Sprintf(", checking: %s entries read", grouped(int64(s.GetEntriesRead())))
+	case "emitting":
+		line += fmt.Sprintf(", %s entries read, %s booked", grouped(int64(s.GetEntriesRead())), grouped(int64(s.GetEmitted())))
+		if d := s.GetDuplicate(); d > 0 {
+			line += fmt.Sprintf(", %s received before", grouped(int64(d)))
+		}
+	}
+	return line
+}
+
+// mib writes n bytes in MiB with at most one decimal: "45.2 MiB", "100 MiB".
+func mib(n int64) string {
+	return strconv.FormatFloat(math.Round(float64(n)/(1<<20)*10)/10, 'f', -1, 64) + " MiB"
+}
+
+// grouped writes n with thousands separators: "12,345".
+func grouped(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// clear removes the progress line of a terminal before the file's result
+// is printed.
 func (p *progress) clear() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.w != nil && p.drawn {
 		fmt.Fprint(p.w, "\r\033[K")
 		p.drawn = false

@@ -25,6 +25,7 @@ import (
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/chains"
+	"github.com/o2c-platform/o2c/cmd/o2c/internal/upload"
 	"github.com/o2c-platform/o2c/libs/auth"
 	"github.com/o2c-platform/o2c/libs/chaos"
 	"github.com/o2c-platform/o2c/libs/formats/camt/camtgen"
@@ -299,22 +300,8 @@ func importStatement(ctx context.Context, c ingestionv1grpc.ImportServiceClient,
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	stream, err := c.Import(ctx)
-	if err != nil {
-		return nil, err
-	}
-	msgs := []*ingestionv1.ImportRequest{{Tenant: faultTenant, Part: &ingestionv1.ImportRequest_Header{
-		Header: &ingestionv1.ImportHeader{Tenant: faultTenant, FileName: filepath.Base(path), Size: int64(len(data))}}}}
-	for off := 0; off < len(data); off += importChunk {
-		msgs = append(msgs, &ingestionv1.ImportRequest{Tenant: faultTenant, Part: &ingestionv1.ImportRequest_Chunk{
-			Chunk: &ingestionv1.ImportChunk{Data: data[off:min(off+importChunk, len(data))]}}})
-	}
-	for _, m := range msgs {
-		if err := stream.Send(m); err != nil {
-			return nil, closeAndRecv(stream, err)
-		}
-	}
-	return stream.CloseAndRecv()
+	return upload.Send(ctx, c, upload.File{Tenant: faultTenant, Data: bytes.NewReader(data),
+		Header: &ingestionv1.ImportHeader{FileName: filepath.Base(path), Size: int64(len(data))}})
 }
 
 // countBankEvents counts the bank transactions ingestion stored.

@@ -23,6 +23,8 @@ import (
 
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/ingestion/v1/ingestionv1grpc"
+
+	"github.com/o2c-platform/o2c/cmd/o2c/internal/upload"
 )
 
 // received is one file as the fake ImportService received it.
@@ -36,10 +38,13 @@ type received struct {
 // fakeImports is an ImportService that answers a file starting with
 // "BROKEN" as rejected, a file whose SHA-256 it saw before as a duplicate
 // and any other as imported with one new transaction per line; it refuses
-// every call with err when set and keeps what it received.
+// every call with err when set and keeps what it received. It sends the
+// bytes received as progress after every chunk and progress after the
+// file (when set) before the outcome.
 type fakeImports struct {
 	ingestionv1grpc.UnimplementedImportServiceServer
-	err error
+	err      error
+	progress []*ingestionv1.ImportProgress
 
 	mu       sync.Mutex
 	files    []received
@@ -49,7 +54,7 @@ type fakeImports struct {
 	more     bool
 }
 
-func (f *fakeImports) Import(stream grpc.ClientStreamingServer[ingestionv1.ImportRequest, ingestionv1.ImportResponse]) error {
+func (f *fakeImports) Import(stream grpc.BidiStreamingServer[ingestionv1.ImportRequest, ingestionv1.ImportResponse]) error {
 	if f.err != nil {
 		return f.err
 	}
@@ -78,6 +83,15 @@ func (f *fakeImports) Import(stream grpc.ClientStreamingServer[ingestionv1.Impor
 			}
 			r.data = append(r.data, p.Chunk.GetData()...)
 			r.chunks = append(r.chunks, len(p.Chunk.GetData()))
+			if err := stream.Send(&ingestionv1.ImportResponse{Progress: &ingestionv1.ImportProgress{
+				Phase: ingestionv1.ImportPhase_IMPORT_PHASE_RECEIVING, BytesReceived: int64(len(r.data))}}); err != nil {
+				return err
+			}
+		}
+	}
+	for _, p := range f.progress {
+		if err := stream.Send(&ingestionv1.ImportResponse{Progress: p}); err != nil {
+			return err
 		}
 	}
 	sum := sha256.Sum256(r.data)
@@ -104,7 +118,7 @@ func (f *fakeImports) Import(stream grpc.ClientStreamingServer[ingestionv1.Impor
 			resp.Warnings = []string{"statement 1: opening + entries != closing"}
 		}
 	}
-	return stream.SendAndClose(resp)
+	return stream.Send(resp)
 }
 
 func (f *fakeImports) ListImports(_ context.Context, req *ingestionv1.ListImportsRequest) (*ingestionv1.ListImportsResponse, error) {
@@ -171,8 +185,8 @@ func TestImportStreamsEachFileInChunks(t *testing.T) {
 		t.Errorf("%d chunks, want the file in several", len(got.chunks))
 	}
 	for i, n := range got.chunks {
-		if n > importChunk {
-			t.Errorf("chunk %d has %d bytes, more than %d", i, n, importChunk)
+		if n > upload.ChunkSize {
+			t.Errorf("chunk %d has %d bytes, more than %d", i, n, upload.ChunkSize)
 		}
 	}
 	if stderr != "" {
@@ -219,13 +233,14 @@ func TestImportPrintsOneLinePerFile(t *testing.T) {
 	}
 }
 
-// TestImportJSONLines prints one JSON object per file with --output json.
+// TestImportJSONLines prints one JSON object per file with --output json,
+// and nothing else on standard output with --progress.
 func TestImportJSONLines(t *testing.T) {
 	t.Parallel()
 	addr := serveImports(t, &fakeImports{})
 	a := writeFile(t, "a.xml", "1\n")
 	broken := writeFile(t, "broken.xml", "BROKEN\n")
-	code, stdout, stderr := runCLI(t, "import", a, broken, "--tenant", "acme", "--output", "json", "--ingestion", addr)
+	code, stdout, stderr := runCLI(t, "import", a, broken, "--tenant", "acme", "--output", "json", "--progress", "--ingestion", addr)
 	if code != 1 {
 		t.Errorf("exit %d, want 1 (a file was rejected)\n%s", code, stderr)
 	}
@@ -246,25 +261,96 @@ func TestImportJSONLines(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("JSON lines (-want +got):\n%s", diff)
 	}
+	if !strings.Contains(stderr, "a.xml: 0 MiB/0 MiB sent") {
+		t.Errorf("stderr %q; want the progress there", stderr)
+	}
 }
 
-// TestImportShowsProgress draws the bytes sent on stderr with --progress
-// (on by default on a terminal) and clears the line before the result.
+// TestImportShowsProgress: with --progress and standard error not a
+// terminal, progress comes as plain lines: the bytes sent, then a line for
+// each phase ingestion reports (checking, emitting) with entries read and
+// transactions booked; the result is on standard output as ever.
 func TestImportShowsProgress(t *testing.T) {
 	t.Parallel()
-	addr := serveImports(t, &fakeImports{})
+	addr := serveImports(t, &fakeImports{progress: []*ingestionv1.ImportProgress{
+		{Phase: ingestionv1.ImportPhase_IMPORT_PHASE_CHECKING, BytesReceived: 3<<20 + 1, EntriesRead: 12_345},
+		{Phase: ingestionv1.ImportPhase_IMPORT_PHASE_EMITTING, BytesReceived: 3<<20 + 1, EntriesRead: 12_345, EntriesTotal: 12_345, Emitted: 10_000},
+		{Phase: ingestionv1.ImportPhase_IMPORT_PHASE_EMITTING, BytesReceived: 3<<20 + 1, EntriesRead: 12_345, EntriesTotal: 12_345, Emitted: 10_001, Duplicate: 2},
+	}})
 	path := writeFile(t, "stmt.xml", strings.Repeat("x", 3<<20)+"\n")
 	code, stdout, stderr := runCLI(t, "import", path, "--tenant", "acme", "--progress", "--ingestion", addr)
-	if code != 0 || !strings.Contains(stdout, "IMPORTED") {
+	if code != 0 || stdout != path+"  camt.053.001.02  IMPORTED  1 new, 0 duplicate, 0 rejected\n" {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	for _, want := range []string{"stmt.xml: 3.0 of 3.0 MiB sent (100 %)", "MiB/s", "ingestion is reading it", "\r\033[K"} {
-		if !strings.Contains(stderr, want) {
-			t.Errorf("stderr %q does not show %q", stderr, want)
+	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+	if len(lines) != 4 || strings.Contains(stderr, "\r") {
+		t.Fatalf("stderr %q; want four plain lines: the first chunk, the last, checking, emitting", stderr)
+	}
+	for i, prefix := range []string{"stmt.xml: 1 MiB/3 MiB sent, ", "stmt.xml: 3 MiB/3 MiB sent, "} {
+		if !strings.HasPrefix(lines[i], prefix) || !strings.HasSuffix(lines[i], " MiB/s") {
+			t.Errorf("line %d %q; want %q with the rate", i+1, lines[i], prefix)
 		}
 	}
-	if !strings.HasSuffix(stderr, "\r\033[K") {
-		t.Errorf("stderr %q: the progress line is not cleared at the end", stderr)
+	want := []string{"stmt.xml: 3 MiB/3 MiB sent, checking: 12,345 entries read", "stmt.xml: 3 MiB/3 MiB sent, 12,345 entries read, 10,000 booked"}
+	if diff := cmp.Diff(want, lines[2:]); diff != "" {
+		t.Errorf("lines of the phases (-want +got):\n%s", diff)
+	}
+}
+
+// TestProgressLine draws the progress of a 100 MiB file on a terminal (one
+// line redrawn in place, at most every progressEvery unless the phase
+// changes, cleared at the end) and as plain lines (at most every
+// plainEvery, and at each phase), on a clock the test moves.
+func TestProgressLine(t *testing.T) {
+	t.Parallel()
+	checking := &ingestionv1.ImportProgress{Phase: ingestionv1.ImportPhase_IMPORT_PHASE_CHECKING, EntriesRead: 40_000}
+	emitting := &ingestionv1.ImportProgress{Phase: ingestionv1.ImportPhase_IMPORT_PHASE_EMITTING, EntriesRead: 12_345, EntriesTotal: 93_471, Emitted: 10_000}
+	emitted := &ingestionv1.ImportProgress{Phase: ingestionv1.ImportPhase_IMPORT_PHASE_EMITTING, EntriesRead: 93_471, EntriesTotal: 93_471, Emitted: 116_000, Duplicate: 838}
+	const part = 47_395_635 // 45.2 MiB
+	tests := []struct {
+		plain bool
+		want  string
+	}{
+		{false, "\r\033[Ka.xml: 45.2 MiB/100 MiB sent, 22.6 MiB/s" +
+			"\r\033[Ka.xml: 100 MiB/100 MiB sent, 25.0 MiB/s" +
+			"\r\033[Ka.xml: 100 MiB/100 MiB sent, checking: 40,000 entries read" +
+			"\r\033[Ka.xml: 100 MiB/100 MiB sent, 12,345 entries read, 10,000 booked" +
+			"\r\033[Ka.xml: 100 MiB/100 MiB sent, 93,471 entries read, 116,000 booked, 838 received before" +
+			"\r\033[K"},
+		{true, "a.xml: 45.2 MiB/100 MiB sent, 22.6 MiB/s\n" +
+			"a.xml: 100 MiB/100 MiB sent, 25.0 MiB/s\n" +
+			"a.xml: 100 MiB/100 MiB sent, checking: 40,000 entries read\n" +
+			"a.xml: 100 MiB/100 MiB sent, 12,345 entries read, 10,000 booked\n"},
+	}
+	for _, tt := range tests {
+		var out strings.Builder
+		at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		p := newProgress(&out, tt.plain, "a.xml", 100<<20, func() time.Time { return at })
+		at = at.Add(2 * time.Second)
+		p.sent(part)
+		at = at.Add(progressEvery / 2)
+		p.sent(1000) // too soon: not drawn
+		at = at.Add(2*time.Second - progressEvery/2)
+		p.sent(100<<20 - part - 1000) // the last chunk is always drawn
+		p.server(checking)            // a new phase is drawn at once
+		at = at.Add(time.Second)
+		p.server(emitting)
+		at = at.Add(time.Second) // a redraw on a terminal, too soon for a plain line
+		p.server(emitted)
+		p.clear()
+		if diff := cmp.Diff(tt.want, out.String()); diff != "" {
+			t.Errorf("plain %v (-want +got):\n%s", tt.plain, diff)
+		}
+	}
+}
+
+// TestGrouped writes counts with thousands separators.
+func TestGrouped(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 12_345: "12,345", 1_234_567: "1,234,567", -4321: "-4,321"} {
+		if got := grouped(n); got != want {
+			t.Errorf("grouped(%d) = %q, want %q", n, got, want)
+		}
 	}
 }
 

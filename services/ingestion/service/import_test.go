@@ -81,13 +81,24 @@ func newImportEnv(t *testing.T, maxSize int64) importEnv {
 }
 
 // send streams data as file name in chunks of chunk bytes, as an operator
-// of acme unless as says otherwise.
+// of acme unless as says otherwise, and returns the outcome.
 func (e importEnv) send(t *testing.T, name string, data []byte, chunk int, as ...grpc.CallOption) (*ingestionv1.ImportResponse, error) {
+	t.Helper()
+	resp, _, err := e.sendWithProgress(t, name, data, chunk, as...)
+	return resp, err
+}
+
+// sendWithProgress is send that also returns the progress received before
+// the outcome. It sends the whole file before it reads: the server must
+// not wait for it to read progress.
+func (e importEnv) sendWithProgress(t *testing.T, name string, data []byte, chunk int, as ...grpc.CallOption) (*ingestionv1.ImportResponse, []*ingestionv1.ImportProgress, error) {
 	t.Helper()
 	if len(as) == 0 {
 		as = []grpc.CallOption{e.operator}
 	}
-	stream, err := e.client.Import(context.Background(), as...)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stream, err := e.client.Import(ctx, as...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,17 +110,34 @@ func (e importEnv) send(t *testing.T, name string, data []byte, chunk int, as ..
 		n := min(chunk, len(data))
 		if err := stream.Send(&ingestionv1.ImportRequest{Tenant: "acme", Part: &ingestionv1.ImportRequest_Chunk{
 			Chunk: &ingestionv1.ImportChunk{Data: data[:n]}}}); err != nil {
-			break // the server answered early; CloseAndRecv says why
+			break // the server answered early; its answers say why
 		}
 		data = data[n:]
 	}
-	return stream.CloseAndRecv()
+	if err := stream.CloseSend(); err != nil {
+		t.Fatal(err)
+	}
+	var progress []*ingestionv1.ImportProgress
+	for {
+		m, err := stream.Recv()
+		if err != nil {
+			return nil, progress, err
+		}
+		if p := m.GetProgress(); p != nil {
+			progress = append(progress, p)
+			continue
+		}
+		return m, progress, nil
+	}
 }
 
-// bankEvents counts the stored events by type name.
-func (e importEnv) bankEvents(t *testing.T) map[string]int {
+// storedEvents returns every event stored, in log order. The log shows an
+// event only once every transaction that started before it ended,
+// anywhere in the cluster (the event store's horizon), so a read right
+// after an import may see less: waitStored polls.
+func (e importEnv) storedEvents(t *testing.T) []eventstore.Event {
 	t.Helper()
-	out := make(map[string]int)
+	var out []eventstore.Event
 	var after eventstore.Cursor
 	for {
 		evs, next, err := e.events.ReadAll(context.Background(), after, 1000)
@@ -119,27 +147,47 @@ func (e importEnv) bankEvents(t *testing.T) map[string]int {
 		if len(evs) == 0 {
 			return out
 		}
-		for _, ev := range evs {
-			out[ev.Type[strings.LastIndexByte(ev.Type, '.')+1:]]++
-		}
+		out = append(out, evs...)
 		after = next
 	}
 }
 
-// waitEvents returns the stored events by type name once they are want,
-// or what is stored after half a minute. The log shows an event only once
-// every transaction that started before it ended (the event store's
-// horizon), so a read right after an import may see less.
-func (e importEnv) waitEvents(t *testing.T, want map[string]int) map[string]int {
+// byType counts events by type name.
+func byType(evs []eventstore.Event) map[string]int {
+	out := make(map[string]int)
+	for _, ev := range evs {
+		out[ev.Type[strings.LastIndexByte(ev.Type, '.')+1:]]++
+	}
+	return out
+}
+
+// bankEvents counts the stored events by type name.
+func (e importEnv) bankEvents(t *testing.T) map[string]int {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	return byType(e.storedEvents(t))
+}
+
+// waitStored reads the stored events until done accepts them, and
+// returns them; after two minutes (a machine busy with a long transaction
+// somewhere in the cluster) it returns what it read last, for the caller
+// to report.
+func (e importEnv) waitStored(t *testing.T, done func([]eventstore.Event) bool) []eventstore.Event {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		got := e.bankEvents(t)
-		if cmp.Equal(got, want) || time.Now().After(deadline) {
-			return got
+		evs := e.storedEvents(t)
+		if done(evs) || time.Now().After(deadline) {
+			return evs
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// waitEvents returns the stored events by type name once they are want,
+// or what is stored when waitStored gives up.
+func (e importEnv) waitEvents(t *testing.T, want map[string]int) map[string]int {
+	t.Helper()
+	return byType(e.waitStored(t, func(evs []eventstore.Event) bool { return cmp.Equal(byType(evs), want) }))
 }
 
 // statement is a camt message of kind 052 or 053 on importIBAN with the
@@ -171,18 +219,19 @@ func statement(kind, id string, amounts ...int64) []byte {
 }
 
 // TestImportThroughTheRPC streams files through ImportService.Import into
-// PostgreSQL and checks the answers, the import records and what was
-// stored: a camt.053 once, again as a duplicate file, then a camt.052 and
-// the day's camt.053 that overlaps it.
+// PostgreSQL and checks the answers, the progress before them, the import
+// records and what was stored (polling the log until it shows them): a
+// camt.053 once, again as a duplicate file, then a camt.052 and the day's
+// camt.053 that overlaps it.
 func TestImportThroughTheRPC(t *testing.T) {
 	t.Parallel()
 	e := newImportEnv(t, 0)
 	day1 := statement("053", "S-1", 10000, 2500)
-	first, err := e.send(t, "day1.xml", day1, 100)
+	first, firstProgress, err := e.sendWithProgress(t, "day1.xml", day1, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := e.send(t, "day1-copy.xml", day1, 1<<20)
+	again, againProgress, err := e.sendWithProgress(t, "day1-copy.xml", day1, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,9 +239,29 @@ func TestImportThroughTheRPC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	final, err := e.send(t, "day2.xml", statement("053", "S-2", 700, 900), 1<<20)
+	day2 := statement("053", "S-2", 700, 900)
+	final, finalProgress, err := e.sendWithProgress(t, "day2.xml", day2, 1<<20)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The last progress before the outcome is where the import ended: every
+	// entry read and what was emitted, or for the duplicate file, which is
+	// not read, every byte received.
+	last := func(ps []*ingestionv1.ImportProgress) *ingestionv1.ImportProgress {
+		if len(ps) == 0 {
+			return nil
+		}
+		return ps[len(ps)-1]
+	}
+	emitting, receiving := ingestionv1.ImportPhase_IMPORT_PHASE_EMITTING, ingestionv1.ImportPhase_IMPORT_PHASE_RECEIVING
+	wantProgress := []*ingestionv1.ImportProgress{
+		{Phase: emitting, BytesReceived: int64(len(day1)), EntriesRead: 2, EntriesTotal: 2, Emitted: 2},
+		{Phase: receiving, BytesReceived: int64(len(day1))},
+		{Phase: emitting, BytesReceived: int64(len(day2)), EntriesRead: 2, EntriesTotal: 2, Emitted: 1, Duplicate: 1},
+	}
+	gotProgress := []*ingestionv1.ImportProgress{last(firstProgress), last(againProgress), last(finalProgress)}
+	if diff := cmp.Diff(wantProgress, gotProgress, protocmp.Transform()); diff != "" {
+		t.Errorf("last progress of day1, its copy and day2 (-want +got):\n%s", diff)
 	}
 	got := []*ingestionv1.ImportResponse{first, again, intraday, final}
 	imported, duplicate := ingestionv1.ImportStatus_IMPORT_STATUS_IMPORTED, ingestionv1.ImportStatus_IMPORT_STATUS_DUPLICATE_FILE
@@ -242,20 +311,23 @@ func TestImportThroughTheRPC(t *testing.T) {
 	}
 }
 
-// counterpartyOf returns the counterparty id of a stored transaction.
+// counterpartyOf returns the counterparty id of a stored transaction,
+// once one shows in the log.
 func counterpartyOf(t *testing.T, e importEnv) string {
 	t.Helper()
-	evs, _, err := e.events.ReadAll(context.Background(), eventstore.Cursor{}, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ev := range evs {
-		if tx, ok := ev.Payload.(*ingestionv1.BankTransactionReceived); ok && tx.GetCounterpartyId() != "" {
-			return tx.GetCounterpartyId()
+	find := func(evs []eventstore.Event) string {
+		for _, ev := range evs {
+			if tx, ok := ev.Payload.(*ingestionv1.BankTransactionReceived); ok && tx.GetCounterpartyId() != "" {
+				return tx.GetCounterpartyId()
+			}
 		}
+		return ""
 	}
-	t.Fatal("no transaction with a counterparty stored")
-	return ""
+	id := find(e.waitStored(t, func(evs []eventstore.Event) bool { return find(evs) != "" }))
+	if id == "" {
+		t.Fatal("no transaction with a counterparty stored")
+	}
+	return id
 }
 
 // TestImportRefusals checks what Import refuses and how: an unreadable
@@ -284,7 +356,10 @@ func TestImportRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := stream.CloseAndRecv(); status.Code(err) != codes.InvalidArgument {
+	if err := stream.CloseSend(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("no header: %v, want INVALID_ARGUMENT", err)
 	}
 	_, err = e.send(t, "shop.xml", statement("053", "S-9", 100), 1000, e.kit.As(authztest.Principal(identity.Shop, "acme")))

@@ -20,6 +20,7 @@ import (
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/table"
+	"github.com/o2c-platform/o2c/cmd/o2c/internal/upload"
 	"github.com/o2c-platform/o2c/libs/bus"
 	ingestion "github.com/o2c-platform/o2c/services/ingestion/service"
 )
@@ -98,12 +99,12 @@ func importFile(ctx context.Context, client ingestionv1grpc.ImportServiceClient,
 	for _, m := range msgs {
 		if err := stream.Send(m); err != nil {
 			if errors.Is(err, io.EOF) {
-				break // the server ended the stream; CloseAndRecv says why
+				break // the server ended the stream; Finish says why
 			}
 			return nil, err
 		}
 	}
-	return stream.CloseAndRecv()
+	return upload.Finish(stream, nil)
 }
 
 // PrintImports writes one line per imported file, as `o2c import` does.

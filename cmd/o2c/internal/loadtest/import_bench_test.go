@@ -28,6 +28,7 @@ import (
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
+	"github.com/o2c-platform/o2c/cmd/o2c/internal/upload"
 	"github.com/o2c-platform/o2c/libs/auth"
 	"github.com/o2c-platform/o2c/libs/chaos"
 	"github.com/o2c-platform/o2c/libs/formats/camt/camtgen"
@@ -330,7 +331,7 @@ func (s *importSystem) importFile(ctx context.Context, path string) (*ingestionv
 			return nil, rerr
 		}
 	}
-	return stream.CloseAndRecv()
+	return upload.Finish(stream, nil)
 }
 
 // sendError returns the server's status when a Send failed because the
@@ -339,7 +340,7 @@ func sendError(stream ingestionv1grpc.ImportService_ImportClient, err error) err
 	if !errors.Is(err, io.EOF) {
 		return err
 	}
-	if _, rerr := stream.CloseAndRecv(); rerr != nil {
+	if _, rerr := upload.Finish(stream, nil); rerr != nil {
 		return rerr
 	}
 	return err

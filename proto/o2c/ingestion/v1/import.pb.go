@@ -83,6 +83,64 @@ func (ImportStatus) EnumDescriptor() ([]byte, []int) {
 	return file_o2c_ingestion_v1_import_proto_rawDescGZIP(), []int{0}
 }
 
+// ImportPhase is what the server is doing with a file.
+type ImportPhase int32
+
+const (
+	// Not set.
+	ImportPhase_IMPORT_PHASE_UNSPECIFIED ImportPhase = 0
+	// Receiving the file's bytes.
+	ImportPhase_IMPORT_PHASE_RECEIVING ImportPhase = 1
+	// Reading the whole file and checking it (its format and accounts);
+	// nothing is emitted yet.
+	ImportPhase_IMPORT_PHASE_CHECKING ImportPhase = 2
+	// Reading the file again and emitting what is new, batch by batch.
+	ImportPhase_IMPORT_PHASE_EMITTING ImportPhase = 3
+)
+
+// Enum value maps for ImportPhase.
+var (
+	ImportPhase_name = map[int32]string{
+		0: "IMPORT_PHASE_UNSPECIFIED",
+		1: "IMPORT_PHASE_RECEIVING",
+		2: "IMPORT_PHASE_CHECKING",
+		3: "IMPORT_PHASE_EMITTING",
+	}
+	ImportPhase_value = map[string]int32{
+		"IMPORT_PHASE_UNSPECIFIED": 0,
+		"IMPORT_PHASE_RECEIVING":   1,
+		"IMPORT_PHASE_CHECKING":    2,
+		"IMPORT_PHASE_EMITTING":    3,
+	}
+)
+
+func (x ImportPhase) Enum() *ImportPhase {
+	p := new(ImportPhase)
+	*p = x
+	return p
+}
+
+func (x ImportPhase) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ImportPhase) Descriptor() protoreflect.EnumDescriptor {
+	return file_o2c_ingestion_v1_import_proto_enumTypes[1].Descriptor()
+}
+
+func (ImportPhase) Type() protoreflect.EnumType {
+	return &file_o2c_ingestion_v1_import_proto_enumTypes[1]
+}
+
+func (x ImportPhase) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ImportPhase.Descriptor instead.
+func (ImportPhase) EnumDescriptor() ([]byte, []int) {
+	return file_o2c_ingestion_v1_import_proto_rawDescGZIP(), []int{1}
+}
+
 // ImportRequest is one message of an Import stream: first a header, then
 // the file's bytes in chunks (at most 1 MiB each is suggested; the server
 // accepts up to 4 MiB per message).
@@ -194,9 +252,9 @@ type ImportHeader struct {
 	// Size in bytes when known, else 0; a file larger than the server's
 	// limit is refused before its bytes are sent.
 	Size int64 `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
-	// Format to read the file as, overriding detection: camt, mt940, mt942
-	// or amazon-settlement (see o2c parse). Empty detects it from the
-	// content.
+	// Format to read the file as, overriding detection: camt, mt940 (an
+	// MT942 too), mt942 (the file must read as MT942, else it is rejected)
+	// or amazon-settlement. Empty detects it from the content.
 	Format        string `protobuf:"bytes,4,opt,name=format,proto3" json:"format,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -389,7 +447,105 @@ func (x *ImportCounts) GetSettlements() int32 {
 	return 0
 }
 
-// ImportResponse is the outcome of an Import.
+// ImportProgress says how far an Import has come. Every count only grows
+// within a phase; entries_read starts again at 0 when emitting begins,
+// because the file is read a second time.
+type ImportProgress struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the server is doing.
+	Phase ImportPhase `protobuf:"varint,1,opt,name=phase,proto3,enum=o2c.ingestion.v1.ImportPhase" json:"phase,omitempty"`
+	// Bytes of the file received so far.
+	BytesReceived int64 `protobuf:"varint,2,opt,name=bytes_received,json=bytesReceived,proto3" json:"bytes_received,omitempty"`
+	// Entries read so far in this phase: statement entries (a camt Ntry,
+	// an MT940/MT942 :61:) and settlement report lines.
+	EntriesRead int32 `protobuf:"varint,3,opt,name=entries_read,json=entriesRead,proto3" json:"entries_read,omitempty"`
+	// Entries in the file, as checking found; 0 before emitting.
+	EntriesTotal int32 `protobuf:"varint,4,opt,name=entries_total,json=entriesTotal,proto3" json:"entries_total,omitempty"`
+	// Transactions (and settlement reports) emitted so far, stored in the
+	// event store: ImportCounts.new as it stands.
+	Emitted int32 `protobuf:"varint,5,opt,name=emitted,proto3" json:"emitted,omitempty"`
+	// Transactions (and settlement reports) found received before so far:
+	// ImportCounts.duplicate as it stands.
+	Duplicate     int32 `protobuf:"varint,6,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportProgress) Reset() {
+	*x = ImportProgress{}
+	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportProgress) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportProgress) ProtoMessage() {}
+
+func (x *ImportProgress) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportProgress.ProtoReflect.Descriptor instead.
+func (*ImportProgress) Descriptor() ([]byte, []int) {
+	return file_o2c_ingestion_v1_import_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ImportProgress) GetPhase() ImportPhase {
+	if x != nil {
+		return x.Phase
+	}
+	return ImportPhase_IMPORT_PHASE_UNSPECIFIED
+}
+
+func (x *ImportProgress) GetBytesReceived() int64 {
+	if x != nil {
+		return x.BytesReceived
+	}
+	return 0
+}
+
+func (x *ImportProgress) GetEntriesRead() int32 {
+	if x != nil {
+		return x.EntriesRead
+	}
+	return 0
+}
+
+func (x *ImportProgress) GetEntriesTotal() int32 {
+	if x != nil {
+		return x.EntriesTotal
+	}
+	return 0
+}
+
+func (x *ImportProgress) GetEmitted() int32 {
+	if x != nil {
+		return x.Emitted
+	}
+	return 0
+}
+
+func (x *ImportProgress) GetDuplicate() int32 {
+	if x != nil {
+		return x.Duplicate
+	}
+	return 0
+}
+
+// ImportResponse is one answer of an Import stream: progress while the
+// file is received and imported, then the outcome. The last message of
+// the stream is the outcome, the only one without progress.
 type ImportResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Id of the import record (a UUID).
@@ -406,14 +562,17 @@ type ImportResponse struct {
 	// line or element path, or the unknown account and statement).
 	Error string `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
 	// What was odd but did not stop the import (the parsers' warnings).
-	Warnings      []string `protobuf:"bytes,7,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	Warnings []string `protobuf:"bytes,7,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	// Set on every message but the last: how far the import has come. A
+	// message with progress carries nothing else.
+	Progress      *ImportProgress `protobuf:"bytes,8,opt,name=progress,proto3" json:"progress,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ImportResponse) Reset() {
 	*x = ImportResponse{}
-	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[4]
+	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -425,7 +584,7 @@ func (x *ImportResponse) String() string {
 func (*ImportResponse) ProtoMessage() {}
 
 func (x *ImportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[4]
+	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -438,7 +597,7 @@ func (x *ImportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportResponse.ProtoReflect.Descriptor instead.
 func (*ImportResponse) Descriptor() ([]byte, []int) {
-	return file_o2c_ingestion_v1_import_proto_rawDescGZIP(), []int{4}
+	return file_o2c_ingestion_v1_import_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ImportResponse) GetImportId() string {
@@ -490,6 +649,13 @@ func (x *ImportResponse) GetWarnings() []string {
 	return nil
 }
 
+func (x *ImportResponse) GetProgress() *ImportProgress {
+	if x != nil {
+		return x.Progress
+	}
+	return nil
+}
+
 // ListImportsRequest asks for a tenant's imports, newest first.
 type ListImportsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -506,7 +672,7 @@ type ListImportsRequest struct {
 
 func (x *ListImportsRequest) Reset() {
 	*x = ListImportsRequest{}
-	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[5]
+	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -518,7 +684,7 @@ func (x *ListImportsRequest) String() string {
 func (*ListImportsRequest) ProtoMessage() {}
 
 func (x *ListImportsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[5]
+	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -531,7 +697,7 @@ func (x *ListImportsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListImportsRequest.ProtoReflect.Descriptor instead.
 func (*ListImportsRequest) Descriptor() ([]byte, []int) {
-	return file_o2c_ingestion_v1_import_proto_rawDescGZIP(), []int{5}
+	return file_o2c_ingestion_v1_import_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListImportsRequest) GetTenant() string {
@@ -568,7 +734,7 @@ type ListImportsResponse struct {
 
 func (x *ListImportsResponse) Reset() {
 	*x = ListImportsResponse{}
-	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[6]
+	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -580,7 +746,7 @@ func (x *ListImportsResponse) String() string {
 func (*ListImportsResponse) ProtoMessage() {}
 
 func (x *ListImportsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[6]
+	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -593,7 +759,7 @@ func (x *ListImportsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListImportsResponse.ProtoReflect.Descriptor instead.
 func (*ListImportsResponse) Descriptor() ([]byte, []int) {
-	return file_o2c_ingestion_v1_import_proto_rawDescGZIP(), []int{6}
+	return file_o2c_ingestion_v1_import_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListImportsResponse) GetImports() []*ImportRecord {
@@ -642,7 +808,7 @@ type ImportRecord struct {
 
 func (x *ImportRecord) Reset() {
 	*x = ImportRecord{}
-	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[7]
+	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -654,7 +820,7 @@ func (x *ImportRecord) String() string {
 func (*ImportRecord) ProtoMessage() {}
 
 func (x *ImportRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[7]
+	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -667,7 +833,7 @@ func (x *ImportRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportRecord.ProtoReflect.Descriptor instead.
 func (*ImportRecord) Descriptor() ([]byte, []int) {
-	return file_o2c_ingestion_v1_import_proto_rawDescGZIP(), []int{7}
+	return file_o2c_ingestion_v1_import_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ImportRecord) GetImportId() string {
@@ -762,7 +928,7 @@ type GetCounterpartiesRequest struct {
 
 func (x *GetCounterpartiesRequest) Reset() {
 	*x = GetCounterpartiesRequest{}
-	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[8]
+	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -774,7 +940,7 @@ func (x *GetCounterpartiesRequest) String() string {
 func (*GetCounterpartiesRequest) ProtoMessage() {}
 
 func (x *GetCounterpartiesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[8]
+	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -787,7 +953,7 @@ func (x *GetCounterpartiesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCounterpartiesRequest.ProtoReflect.Descriptor instead.
 func (*GetCounterpartiesRequest) Descriptor() ([]byte, []int) {
-	return file_o2c_ingestion_v1_import_proto_rawDescGZIP(), []int{8}
+	return file_o2c_ingestion_v1_import_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetCounterpartiesRequest) GetTenant() string {
@@ -816,7 +982,7 @@ type GetCounterpartiesResponse struct {
 
 func (x *GetCounterpartiesResponse) Reset() {
 	*x = GetCounterpartiesResponse{}
-	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[9]
+	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -828,7 +994,7 @@ func (x *GetCounterpartiesResponse) String() string {
 func (*GetCounterpartiesResponse) ProtoMessage() {}
 
 func (x *GetCounterpartiesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[9]
+	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -841,7 +1007,7 @@ func (x *GetCounterpartiesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCounterpartiesResponse.ProtoReflect.Descriptor instead.
 func (*GetCounterpartiesResponse) Descriptor() ([]byte, []int) {
-	return file_o2c_ingestion_v1_import_proto_rawDescGZIP(), []int{9}
+	return file_o2c_ingestion_v1_import_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetCounterpartiesResponse) GetCounterparties() []*Counterparty {
@@ -874,7 +1040,7 @@ type Counterparty struct {
 
 func (x *Counterparty) Reset() {
 	*x = Counterparty{}
-	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[10]
+	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -886,7 +1052,7 @@ func (x *Counterparty) String() string {
 func (*Counterparty) ProtoMessage() {}
 
 func (x *Counterparty) ProtoReflect() protoreflect.Message {
-	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[10]
+	mi := &file_o2c_ingestion_v1_import_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -899,7 +1065,7 @@ func (x *Counterparty) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Counterparty.ProtoReflect.Descriptor instead.
 func (*Counterparty) Descriptor() ([]byte, []int) {
-	return file_o2c_ingestion_v1_import_proto_rawDescGZIP(), []int{10}
+	return file_o2c_ingestion_v1_import_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Counterparty) GetId() string {
@@ -968,7 +1134,14 @@ const file_o2c_ingestion_v1_import_proto_rawDesc = "" +
 	"\n" +
 	"statements\x18\x04 \x01(\x05R\n" +
 	"statements\x12 \n" +
-	"\vsettlements\x18\x05 \x01(\x05R\vsettlements\"\x88\x02\n" +
+	"\vsettlements\x18\x05 \x01(\x05R\vsettlements\"\xec\x01\n" +
+	"\x0eImportProgress\x123\n" +
+	"\x05phase\x18\x01 \x01(\x0e2\x1d.o2c.ingestion.v1.ImportPhaseR\x05phase\x12%\n" +
+	"\x0ebytes_received\x18\x02 \x01(\x03R\rbytesReceived\x12!\n" +
+	"\fentries_read\x18\x03 \x01(\x05R\ventriesRead\x12#\n" +
+	"\rentries_total\x18\x04 \x01(\x05R\fentriesTotal\x12\x18\n" +
+	"\aemitted\x18\x05 \x01(\x05R\aemitted\x12\x1c\n" +
+	"\tduplicate\x18\x06 \x01(\x05R\tduplicate\"\xc6\x02\n" +
 	"\x0eImportResponse\x12\x1b\n" +
 	"\timport_id\x18\x01 \x01(\tR\bimportId\x12\x1f\n" +
 	"\vfile_sha256\x18\x02 \x01(\tR\n" +
@@ -977,7 +1150,8 @@ const file_o2c_ingestion_v1_import_proto_rawDesc = "" +
 	"\x06status\x18\x04 \x01(\x0e2\x1e.o2c.ingestion.v1.ImportStatusR\x06status\x126\n" +
 	"\x06counts\x18\x05 \x01(\v2\x1e.o2c.ingestion.v1.ImportCountsR\x06counts\x12\x14\n" +
 	"\x05error\x18\x06 \x01(\tR\x05error\x12\x1a\n" +
-	"\bwarnings\x18\a \x03(\tR\bwarnings\"a\n" +
+	"\bwarnings\x18\a \x03(\tR\bwarnings\x12<\n" +
+	"\bprogress\x18\b \x01(\v2 .o2c.ingestion.v1.ImportProgressR\bprogress\"a\n" +
 	"\x12ListImportsRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\x05R\x05limit\x12\x1d\n" +
@@ -1017,7 +1191,12 @@ const file_o2c_ingestion_v1_import_proto_rawDesc = "" +
 	"\x19IMPORT_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16IMPORT_STATUS_IMPORTED\x10\x01\x12 \n" +
 	"\x1cIMPORT_STATUS_DUPLICATE_FILE\x10\x02\x12\x1a\n" +
-	"\x16IMPORT_STATUS_REJECTED\x10\x03B\xc5\x01\n" +
+	"\x16IMPORT_STATUS_REJECTED\x10\x03*}\n" +
+	"\vImportPhase\x12\x1c\n" +
+	"\x18IMPORT_PHASE_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16IMPORT_PHASE_RECEIVING\x10\x01\x12\x19\n" +
+	"\x15IMPORT_PHASE_CHECKING\x10\x02\x12\x19\n" +
+	"\x15IMPORT_PHASE_EMITTING\x10\x03B\xc5\x01\n" +
 	"\x14com.o2c.ingestion.v1B\vImportProtoP\x01Z>github.com/o2c-platform/o2c/proto/o2c/ingestion/v1;ingestionv1\xa2\x02\x03OIX\xaa\x02\x10O2c.Ingestion.V1\xca\x02\x10O2c\\Ingestion\\V1\xe2\x02\x1cO2c\\Ingestion\\V1\\GPBMetadata\xea\x02\x12O2c::Ingestion::V1b\x06proto3"
 
 var (
@@ -1032,39 +1211,43 @@ func file_o2c_ingestion_v1_import_proto_rawDescGZIP() []byte {
 	return file_o2c_ingestion_v1_import_proto_rawDescData
 }
 
-var file_o2c_ingestion_v1_import_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_o2c_ingestion_v1_import_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_o2c_ingestion_v1_import_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_o2c_ingestion_v1_import_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_o2c_ingestion_v1_import_proto_goTypes = []any{
 	(ImportStatus)(0),                 // 0: o2c.ingestion.v1.ImportStatus
-	(*ImportRequest)(nil),             // 1: o2c.ingestion.v1.ImportRequest
-	(*ImportHeader)(nil),              // 2: o2c.ingestion.v1.ImportHeader
-	(*ImportChunk)(nil),               // 3: o2c.ingestion.v1.ImportChunk
-	(*ImportCounts)(nil),              // 4: o2c.ingestion.v1.ImportCounts
-	(*ImportResponse)(nil),            // 5: o2c.ingestion.v1.ImportResponse
-	(*ListImportsRequest)(nil),        // 6: o2c.ingestion.v1.ListImportsRequest
-	(*ListImportsResponse)(nil),       // 7: o2c.ingestion.v1.ListImportsResponse
-	(*ImportRecord)(nil),              // 8: o2c.ingestion.v1.ImportRecord
-	(*GetCounterpartiesRequest)(nil),  // 9: o2c.ingestion.v1.GetCounterpartiesRequest
-	(*GetCounterpartiesResponse)(nil), // 10: o2c.ingestion.v1.GetCounterpartiesResponse
-	(*Counterparty)(nil),              // 11: o2c.ingestion.v1.Counterparty
-	(*timestamppb.Timestamp)(nil),     // 12: google.protobuf.Timestamp
+	(ImportPhase)(0),                  // 1: o2c.ingestion.v1.ImportPhase
+	(*ImportRequest)(nil),             // 2: o2c.ingestion.v1.ImportRequest
+	(*ImportHeader)(nil),              // 3: o2c.ingestion.v1.ImportHeader
+	(*ImportChunk)(nil),               // 4: o2c.ingestion.v1.ImportChunk
+	(*ImportCounts)(nil),              // 5: o2c.ingestion.v1.ImportCounts
+	(*ImportProgress)(nil),            // 6: o2c.ingestion.v1.ImportProgress
+	(*ImportResponse)(nil),            // 7: o2c.ingestion.v1.ImportResponse
+	(*ListImportsRequest)(nil),        // 8: o2c.ingestion.v1.ListImportsRequest
+	(*ListImportsResponse)(nil),       // 9: o2c.ingestion.v1.ListImportsResponse
+	(*ImportRecord)(nil),              // 10: o2c.ingestion.v1.ImportRecord
+	(*GetCounterpartiesRequest)(nil),  // 11: o2c.ingestion.v1.GetCounterpartiesRequest
+	(*GetCounterpartiesResponse)(nil), // 12: o2c.ingestion.v1.GetCounterpartiesResponse
+	(*Counterparty)(nil),              // 13: o2c.ingestion.v1.Counterparty
+	(*timestamppb.Timestamp)(nil),     // 14: google.protobuf.Timestamp
 }
 var file_o2c_ingestion_v1_import_proto_depIdxs = []int32{
-	2,  // 0: o2c.ingestion.v1.ImportRequest.header:type_name -> o2c.ingestion.v1.ImportHeader
-	3,  // 1: o2c.ingestion.v1.ImportRequest.chunk:type_name -> o2c.ingestion.v1.ImportChunk
-	0,  // 2: o2c.ingestion.v1.ImportResponse.status:type_name -> o2c.ingestion.v1.ImportStatus
-	4,  // 3: o2c.ingestion.v1.ImportResponse.counts:type_name -> o2c.ingestion.v1.ImportCounts
-	8,  // 4: o2c.ingestion.v1.ListImportsResponse.imports:type_name -> o2c.ingestion.v1.ImportRecord
-	0,  // 5: o2c.ingestion.v1.ImportRecord.status:type_name -> o2c.ingestion.v1.ImportStatus
-	4,  // 6: o2c.ingestion.v1.ImportRecord.counts:type_name -> o2c.ingestion.v1.ImportCounts
-	12, // 7: o2c.ingestion.v1.ImportRecord.imported_at:type_name -> google.protobuf.Timestamp
-	11, // 8: o2c.ingestion.v1.GetCounterpartiesResponse.counterparties:type_name -> o2c.ingestion.v1.Counterparty
-	12, // 9: o2c.ingestion.v1.Counterparty.first_seen:type_name -> google.protobuf.Timestamp
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	3,  // 0: o2c.ingestion.v1.ImportRequest.header:type_name -> o2c.ingestion.v1.ImportHeader
+	4,  // 1: o2c.ingestion.v1.ImportRequest.chunk:type_name -> o2c.ingestion.v1.ImportChunk
+	1,  // 2: o2c.ingestion.v1.ImportProgress.phase:type_name -> o2c.ingestion.v1.ImportPhase
+	0,  // 3: o2c.ingestion.v1.ImportResponse.status:type_name -> o2c.ingestion.v1.ImportStatus
+	5,  // 4: o2c.ingestion.v1.ImportResponse.counts:type_name -> o2c.ingestion.v1.ImportCounts
+	6,  // 5: o2c.ingestion.v1.ImportResponse.progress:type_name -> o2c.ingestion.v1.ImportProgress
+	10, // 6: o2c.ingestion.v1.ListImportsResponse.imports:type_name -> o2c.ingestion.v1.ImportRecord
+	0,  // 7: o2c.ingestion.v1.ImportRecord.status:type_name -> o2c.ingestion.v1.ImportStatus
+	5,  // 8: o2c.ingestion.v1.ImportRecord.counts:type_name -> o2c.ingestion.v1.ImportCounts
+	14, // 9: o2c.ingestion.v1.ImportRecord.imported_at:type_name -> google.protobuf.Timestamp
+	13, // 10: o2c.ingestion.v1.GetCounterpartiesResponse.counterparties:type_name -> o2c.ingestion.v1.Counterparty
+	14, // 11: o2c.ingestion.v1.Counterparty.first_seen:type_name -> google.protobuf.Timestamp
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_o2c_ingestion_v1_import_proto_init() }
@@ -1081,8 +1264,8 @@ func file_o2c_ingestion_v1_import_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_o2c_ingestion_v1_import_proto_rawDesc), len(file_o2c_ingestion_v1_import_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   11,
+			NumEnums:      2,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

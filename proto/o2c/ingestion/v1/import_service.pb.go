@@ -24,9 +24,9 @@ var File_o2c_ingestion_v1_import_service_proto protoreflect.FileDescriptor
 
 const file_o2c_ingestion_v1_import_service_proto_rawDesc = "" +
 	"\n" +
-	"%o2c/ingestion/v1/import_service.proto\x12\x10o2c.ingestion.v1\x1a\x1do2c/ingestion/v1/import.proto2\xa8\x02\n" +
-	"\rImportService\x12M\n" +
-	"\x06Import\x12\x1f.o2c.ingestion.v1.ImportRequest\x1a .o2c.ingestion.v1.ImportResponse(\x01\x12Z\n" +
+	"%o2c/ingestion/v1/import_service.proto\x12\x10o2c.ingestion.v1\x1a\x1do2c/ingestion/v1/import.proto2\xaa\x02\n" +
+	"\rImportService\x12O\n" +
+	"\x06Import\x12\x1f.o2c.ingestion.v1.ImportRequest\x1a .o2c.ingestion.v1.ImportResponse(\x010\x01\x12Z\n" +
 	"\vListImports\x12$.o2c.ingestion.v1.ListImportsRequest\x1a%.o2c.ingestion.v1.ListImportsResponse\x12l\n" +
 	"\x11GetCounterparties\x12*.o2c.ingestion.v1.GetCounterpartiesRequest\x1a+.o2c.ingestion.v1.GetCounterpartiesResponseB\xcc\x01\n" +
 	"\x14com.o2c.ingestion.v1B\x12ImportServiceProtoP\x01Z>github.com/o2c-platform/o2c/proto/o2c/ingestion/v1;ingestionv1\xa2\x02\x03OIX\xaa\x02\x10O2c.Ingestion.V1\xca\x02\x10O2c\\Ingestion\\V1\xe2\x02\x1cO2c\\Ingestion\\V1\\GPBMetadata\xea\x02\x12O2c::Ingestion::V1b\x06proto3"

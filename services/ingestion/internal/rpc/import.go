@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -46,9 +47,14 @@ type TenantChecker interface {
 	Check(tenant string) error
 }
 
+// DefaultProgressInterval is how often at most Import sends progress when
+// ImportService.ProgressInterval is zero.
+const DefaultProgressInterval = 250 * time.Millisecond
+
 // ImportService serves ingestionv1grpc.ImportService: bank files and
 // settlement reports streamed in, spooled to a temporary file, then
-// imported by the same code as the drop folder.
+// imported by the same code as the drop folder, with progress streamed
+// back while that runs.
 type ImportService struct {
 	ingestionv1grpc.UnimplementedImportServiceServer
 	Importer Importer
@@ -65,6 +71,9 @@ type ImportService struct {
 	MaxSize int64
 	// TempDir is where uploads are spooled ("": os.TempDir()).
 	TempDir string
+	// ProgressInterval is how often at most Import sends progress (0:
+	// DefaultProgressInterval).
+	ProgressInterval time.Duration
 }
 
 func (s *ImportService) maxSize() int64 {
@@ -75,8 +84,9 @@ func (s *ImportService) maxSize() int64 {
 }
 
 // Import receives a header and the file's chunks, spools them to a
-// temporary file while hashing them, and imports the file. A rejected or
-// duplicate file is an answer, not an error.
+// temporary file while hashing them, and imports the file, sending
+// progress while it receives, checks and emits and the outcome last. A
+// rejected or duplicate file is an answer, not an error.
 func (s *ImportService) Import(stream ingestionv1grpc.ImportService_ImportServer) error {
 	err := s.importStream(stream)
 	if err == nil {
@@ -123,6 +133,8 @@ func (s *ImportService) importStream(stream ingestionv1grpc.ImportService_Import
 		return err
 	}
 
+	prog := startProgress(stream, s.progressInterval())
+	defer prog.stop()
 	tmp, err := os.CreateTemp(s.TempDir, "o2c-import-*")
 	if err != nil {
 		return fmt.Errorf("spool %s: %w", hdr.GetFileName(), err)
@@ -154,6 +166,7 @@ func (s *ImportService) importStream(stream ingestionv1grpc.ImportService_Import
 		if _, err := tmp.Write(c.GetData()); err != nil {
 			return fmt.Errorf("spool %s: %w", hdr.GetFileName(), err)
 		}
+		prog.report(&ingestionv1.ImportProgress{Phase: ingestionv1.ImportPhase_IMPORT_PHASE_RECEIVING, BytesReceived: size})
 	}
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("spool %s: %w", hdr.GetFileName(), err)
@@ -161,15 +174,131 @@ func (s *ImportService) importStream(stream ingestionv1grpc.ImportService_Import
 	rec, err := s.Importer.Import(ctx, intake.Request{
 		Tenant: tenant, FileName: hdr.GetFileName(), Format: hdr.GetFormat(), Actor: p.RecordedActor(),
 		SHA256: hex.EncodeToString(h.Sum(nil)), Size: size,
-		Open: func() (io.ReadCloser, error) { return os.Open(tmp.Name()) },
+		Open:     func() (io.ReadCloser, error) { return os.Open(tmp.Name()) },
+		Progress: func(p intake.Progress) { prog.report(importProgress(p, size)) },
 	})
 	if err != nil {
 		return err
 	}
-	return stream.SendAndClose(&ingestionv1.ImportResponse{
+	if err := prog.stop(); err != nil {
+		return err
+	}
+	return stream.Send(&ingestionv1.ImportResponse{
 		ImportId: rec.ID, FileSha256: rec.SHA256, Format: rec.Format, Status: importStatus(rec.Status),
 		Counts: counts(rec.Counts), Error: rec.Error, Warnings: rec.Warnings,
 	})
+}
+
+func (s *ImportService) progressInterval() time.Duration {
+	if s.ProgressInterval > 0 {
+		return s.ProgressInterval
+	}
+	return DefaultProgressInterval
+}
+
+// importProgress is p of a file of size bytes, received completely.
+func importProgress(p intake.Progress, size int64) *ingestionv1.ImportProgress {
+	phase := ingestionv1.ImportPhase_IMPORT_PHASE_CHECKING
+	if p.Phase == intake.Emitting {
+		phase = ingestionv1.ImportPhase_IMPORT_PHASE_EMITTING
+	}
+	return &ingestionv1.ImportProgress{
+		Phase: phase, BytesReceived: size, EntriesRead: int32(p.Entries), EntriesTotal: int32(p.TotalEntries),
+		Emitted: int32(p.New), Duplicate: int32(p.Duplicate),
+	}
+}
+
+// progressSender sends an Import's progress from a goroutine of its own,
+// so that neither receiving nor importing waits for a client that does not
+// read yet: report keeps only the latest progress, and the goroutine sends
+// it at most once every interval. It is the only sender on the stream
+// until stop returns.
+type progressSender struct {
+	stream   ingestionv1grpc.ImportService_ImportServer
+	interval time.Duration
+
+	mu      sync.Mutex
+	latest  *ingestionv1.ImportProgress // not sent yet; nil when none
+	wake    chan struct{}               // one token: latest is set
+	done    chan struct{}               // closed by stop
+	stopped chan struct{}               // closed when the goroutine ended
+	err     error                       // of the last Send
+	once    sync.Once
+}
+
+func startProgress(stream ingestionv1grpc.ImportService_ImportServer, interval time.Duration) *progressSender {
+	p := &progressSender{stream: stream, interval: interval, wake: make(chan struct{}, 1),
+		done: make(chan struct{}), stopped: make(chan struct{})}
+	go p.run()
+	return p
+}
+
+// report makes pr the progress to send next.
+func (p *progressSender) report(pr *ingestionv1.ImportProgress) {
+	p.mu.Lock()
+	p.latest = pr
+	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (p *progressSender) run() {
+	defer close(p.stopped)
+	var last time.Time
+	for {
+		select {
+		case <-p.wake:
+		case <-p.done:
+			p.send() // what was reported last, before the outcome
+			return
+		}
+		if wait := p.interval - time.Since(last); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-p.done:
+				t.Stop()
+				p.send()
+				return
+			}
+		}
+		if !p.send() {
+			return
+		}
+		last = time.Now()
+	}
+}
+
+// send sends the latest progress, if any, and reports whether the stream
+// still takes messages.
+func (p *progressSender) send() bool {
+	p.mu.Lock()
+	pr := p.latest
+	p.latest = nil
+	p.mu.Unlock()
+	if pr == nil {
+		return true
+	}
+	if err := p.stream.Send(&ingestionv1.ImportResponse{Progress: pr}); err != nil {
+		p.mu.Lock()
+		p.err = err
+		p.mu.Unlock()
+		return false
+	}
+	return true
+}
+
+// stop sends what was reported last, ends the goroutine and returns the
+// error that ended the stream, if any; after it the caller may send. It
+// may be called more than once.
+func (p *progressSender) stop() error {
+	p.once.Do(func() { close(p.done) })
+	<-p.stopped
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
 }
 
 // tooLarge is the error for a file over the limit: RESOURCE_EXHAUSTED,

@@ -37,8 +37,14 @@ const (
 // key (see bank.proto). Callers authenticate (libs/auth) and act only for
 // their own tenants.
 type ImportServiceClient interface {
-	// Import reads one file: a header, then the bytes in chunks, each
-	// message carrying the tenant. The file is
+	// Import reads one file: the client sends a header, then the bytes in
+	// chunks, each message carrying the tenant, and closes its side of the
+	// stream. The server answers with a stream of ImportResponse: while it
+	// receives, checks and emits the file, messages with only progress set
+	// (at most about one every 250 ms), and last the result, the one
+	// message without progress, after which the stream ends. A client
+	// reads the answers while it sends (or at least after it has sent):
+	// the server never waits for a client to read progress. The file is
 	// read completely before anything is emitted; a file that cannot be read,
 	// or that names an account the tenant has not configured (or in another
 	// currency), is answered REJECTED with the reason and position and
@@ -51,7 +57,7 @@ type ImportServiceClient interface {
 	// accountant of the tenant), NOT_FOUND (the tenant is not configured),
 	// RESOURCE_EXHAUSTED (the file is larger than the server's limit, which
 	// the message names), UNAVAILABLE (storage failed).
-	Import(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[v1.ImportRequest, v1.ImportResponse], error)
+	Import(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[v1.ImportRequest, v1.ImportResponse], error)
 	// ListImports lists a tenant's imports, newest first. Codes:
 	// INVALID_ARGUMENT (no tenant, a bad page token), UNAUTHENTICATED,
 	// PERMISSION_DENIED (not an operator or accountant of the tenant),
@@ -73,7 +79,7 @@ func NewImportServiceClient(cc grpc.ClientConnInterface) ImportServiceClient {
 	return &importServiceClient{cc}
 }
 
-func (c *importServiceClient) Import(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[v1.ImportRequest, v1.ImportResponse], error) {
+func (c *importServiceClient) Import(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[v1.ImportRequest, v1.ImportResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &ImportService_ServiceDesc.Streams[0], ImportService_Import_FullMethodName, cOpts...)
 	if err != nil {
@@ -84,7 +90,7 @@ func (c *importServiceClient) Import(ctx context.Context, opts ...grpc.CallOptio
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type ImportService_ImportClient = grpc.ClientStreamingClient[v1.ImportRequest, v1.ImportResponse]
+type ImportService_ImportClient = grpc.BidiStreamingClient[v1.ImportRequest, v1.ImportResponse]
 
 func (c *importServiceClient) ListImports(ctx context.Context, in *v1.ListImportsRequest, opts ...grpc.CallOption) (*v1.ListImportsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -118,8 +124,14 @@ func (c *importServiceClient) GetCounterparties(ctx context.Context, in *v1.GetC
 // key (see bank.proto). Callers authenticate (libs/auth) and act only for
 // their own tenants.
 type ImportServiceServer interface {
-	// Import reads one file: a header, then the bytes in chunks, each
-	// message carrying the tenant. The file is
+	// Import reads one file: the client sends a header, then the bytes in
+	// chunks, each message carrying the tenant, and closes its side of the
+	// stream. The server answers with a stream of ImportResponse: while it
+	// receives, checks and emits the file, messages with only progress set
+	// (at most about one every 250 ms), and last the result, the one
+	// message without progress, after which the stream ends. A client
+	// reads the answers while it sends (or at least after it has sent):
+	// the server never waits for a client to read progress. The file is
 	// read completely before anything is emitted; a file that cannot be read,
 	// or that names an account the tenant has not configured (or in another
 	// currency), is answered REJECTED with the reason and position and
@@ -132,7 +144,7 @@ type ImportServiceServer interface {
 	// accountant of the tenant), NOT_FOUND (the tenant is not configured),
 	// RESOURCE_EXHAUSTED (the file is larger than the server's limit, which
 	// the message names), UNAVAILABLE (storage failed).
-	Import(grpc.ClientStreamingServer[v1.ImportRequest, v1.ImportResponse]) error
+	Import(grpc.BidiStreamingServer[v1.ImportRequest, v1.ImportResponse]) error
 	// ListImports lists a tenant's imports, newest first. Codes:
 	// INVALID_ARGUMENT (no tenant, a bad page token), UNAUTHENTICATED,
 	// PERMISSION_DENIED (not an operator or accountant of the tenant),
@@ -154,7 +166,7 @@ type ImportServiceServer interface {
 // pointer dereference when methods are called.
 type UnimplementedImportServiceServer struct{}
 
-func (UnimplementedImportServiceServer) Import(grpc.ClientStreamingServer[v1.ImportRequest, v1.ImportResponse]) error {
+func (UnimplementedImportServiceServer) Import(grpc.BidiStreamingServer[v1.ImportRequest, v1.ImportResponse]) error {
 	return status.Error(codes.Unimplemented, "method Import not implemented")
 }
 func (UnimplementedImportServiceServer) ListImports(context.Context, *v1.ListImportsRequest) (*v1.ListImportsResponse, error) {
@@ -189,7 +201,7 @@ func _ImportService_Import_Handler(srv interface{}, stream grpc.ServerStream) er
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type ImportService_ImportServer = grpc.ClientStreamingServer[v1.ImportRequest, v1.ImportResponse]
+type ImportService_ImportServer = grpc.BidiStreamingServer[v1.ImportRequest, v1.ImportResponse]
 
 func _ImportService_ListImports_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(v1.ListImportsRequest)
@@ -247,6 +259,7 @@ var ImportService_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "Import",
 			Handler:       _ImportService_Import_Handler,
+			ServerStreams: true,
 			ClientStreams: true,
 		},
 	},
