@@ -6,6 +6,20 @@
 // exception queue (MatchingService) over gRPC and relays its own events
 // and commands to JetStream. main.go runs it as a process; `o2c demo` runs
 // it in-process beside the other services.
+//
+// Personal data: payers' and debtors' names, IBANs and mandate ids are read
+// from ingestion (GetCounterparties, DebtorProfileService) and held in
+// memory only; matching's database and events name counterparties and
+// debtors by id. Debtors' master data is read again at start, when a
+// debtor's CustomerIngested arrives, when an item names a debtor not seen
+// yet, and every RefreshInterval; payers are cached for an hour. So an
+// erasure in ingestion leaves matching's memory within the hour, and its
+// disk never held the data.
+//
+// One matching process serves a tenant: each tenant's engine lives in its
+// memory, and its decisions are stored with optimistic concurrency on each
+// payment's stream, so a second process would find its appends refused
+// and reload, not book twice.
 package service
 
 import (
