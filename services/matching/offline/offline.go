@@ -115,6 +115,9 @@ func Run(ctx context.Context, opt Options, out io.Writer) (Summary, error) {
 	if opt.Items == "" {
 		return sum, &InputError{File: "--open-items", Err: errors.New("no open items file given")}
 	}
+	if n, err := countLines(opt.Items); err == nil {
+		eng.Grow(n)
+	}
 	if err := readParallel(ctx, opt.Items, decodeItem, func(it engine.OpenItem) error {
 		sum.Items++
 		return eng.AddItem(it)
@@ -176,6 +179,27 @@ func Run(ctx context.Context, opt Options, out io.Writer) (Summary, error) {
 	}
 	sum.Match = time.Since(start)
 	return sum, err
+}
+
+// countLines counts the lines of a file quickly, to size the indexes.
+func countLines(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	n := 0
+	for {
+		k, err := f.Read(buf)
+		n += bytes.Count(buf[:k], []byte{'\n'})
+		if err == io.EOF {
+			return n + 1, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
 }
 
 // readLines calls fn for each non-empty line of the file, with its number;

@@ -49,7 +49,7 @@ func (m *matcher) decide() Decision {
 		m.score(h)
 	}
 	for _, h := range m.hyps {
-		if h.fit.kind < fitUnder || h.market == originMarket {
+		if h.fit.kind < fitUnder || h.market != originItems {
 			continue
 		}
 		for _, o := range m.hyps {
@@ -170,7 +170,7 @@ func (m *matcher) otherOpen(h *hyp) int64 {
 // from h.
 func (m *matcher) fill(debtor *string, allocs *[]Allocation, diff **Difference, h *hyp) {
 	*debtor = m.e.debtors[h.debtor].id
-	out := make([]Allocation, 0, len(h.fit.allocs))
+	var out []Allocation
 	for _, a := range h.fit.allocs {
 		out = append(out, Allocation{Item: m.e.items[a.item].id, Amount: a.amount})
 	}

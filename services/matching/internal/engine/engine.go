@@ -163,7 +163,7 @@ func New(cfg Config, items []OpenItem, debtors []Debtor, history []Confirmation)
 		curIdx:       map[string]uint16{},
 		chanIdx:      map[string]uint16{},
 		mpDebtors:    make([][]int32, len(r.marketplaces)),
-		refs:         newPostings(len(items) * 3),
+		refs:         newPostings(len(items) * 7),
 		amounts:      newPostings(len(items)),
 		custs:        newPostings(len(debtors)),
 		ibans:        make(map[string]*ibanRec, len(debtors)),
@@ -198,6 +198,20 @@ func New(cfg Config, items []OpenItem, debtors []Debtor, history []Confirmation)
 }
 
 func (e *Engine) hash(s string) uint64 { return maphash.String(e.seed, s) }
+
+// Grow makes room for about items more open items, so that adding them one
+// by one (as `o2c match` streams its file) does not rebuild the indexes as
+// they grow. It is only a hint; it changes nothing that Match sees.
+func (e *Engine) Grow(items int) {
+	if items <= 0 || len(e.items) > 0 {
+		return
+	}
+	e.items = make([]itemRec, 0, items)
+	e.itemIdx = make(map[string]int32, items)
+	e.refs = newPostings(items * 7)
+	e.amounts = newPostings(items)
+	e.prefix.entries = make([]prefixEntry, 0, items*2)
+}
 
 func (e *Engine) currency(code string) uint16 {
 	if i, ok := e.curIdx[code]; ok {

@@ -341,9 +341,19 @@ func (m *matcher) findCut(srcs []source) {
 			}
 			f := formsOf(atoms[i:])
 			found := false
-			for _, form := range [...]string{f.full, f.digits} {
+			for k, form := range [...]string{f.full, f.digits} {
 				if len(form) < 5 {
 					continue
+				}
+				from := starts[i]
+				if k == 1 {
+					// The digits matched: quote them from the first digit.
+					for j := i; j <= last; j++ {
+						if atoms[j].digit {
+							from = starts[j]
+							break
+						}
+					}
 				}
 				ids := m.e.prefix.query(form, 5, nil)
 				if len(ids) == 0 || len(ids) > 5 {
@@ -357,7 +367,7 @@ func (m *matcher) findCut(srcs []source) {
 					for k := range fs {
 						if (len(fs[k].full) > len(form) && strings.HasPrefix(fs[k].full, form)) ||
 							(len(fs[k].digits) > len(form) && strings.HasPrefix(fs[k].digits, form)) {
-							m.addHit(refHit{item: idx, q: qCut, text: text[starts[i]:] + "…", source: src.name})
+							m.addHit(refHit{item: idx, q: qCut, text: text[from:] + "…", source: src.name})
 							found = true
 							break
 						}

@@ -178,7 +178,9 @@ func (q quality) strong() bool { return q >= qNormalized }
 // whose forms are f, qNone when it does not.
 func (f forms) compare(s string) quality {
 	grade := func(q quality) quality {
-		if len(s) < 6 {
+		if len(s) < 6 && isDigit(s[0]) && isDigit(s[len(s)-1]) {
+			// A short run of digits: post codes, quantities and dates
+			// have those too.
 			return qShort
 		}
 		return q
@@ -195,8 +197,11 @@ func (f forms) compare(s string) quality {
 }
 
 // windowStart reports whether a reference may start at a: a digit run or a
-// short letter prefix ("RE", "INV", "RF").
-func windowStart(a atom) bool { return a.digit || len(a.s) <= 6 }
+// short letter prefix ("RE", "INV", "RF"), but not a bank's keyword.
+func windowStart(a atom) bool { return a.digit || len(a.s) <= 6 && !bankKeywords[a.s] }
+
+var bankKeywords = map[string]bool{"SVWZ": true, "EREF": true, "KREF": true, "MREF": true, "CRED": true, "DEBT": true,
+	"ABWA": true, "ABWE": true, "IBAN": true, "BIC": true, "COAM": true, "OAMT": true, "SQTP": true, "PURP": true, "REMI": true}
 
 // windowInner reports whether a may continue a reference: digits or a short
 // letter group.

@@ -1,0 +1,376 @@
+package engine
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/o2c-platform/o2c/libs/money"
+)
+
+// ruleCase is one hand-made case: given these items, debtors and history,
+// when these payments arrive in order, then the last one is decided so.
+type ruleCase struct {
+	name     string
+	cfg      func(*Config)
+	items    []OpenItem
+	debtors  []Debtor
+	history  []Confirmation
+	payments []Payment
+	want     outcome
+}
+
+func one(item string, minor int64) []Allocation { return []Allocation{{Item: item, Amount: minor}} }
+
+func diffOf(kind DifferenceKind, minor int64) *Difference {
+	return &Difference{Kind: kind, Amount: minor}
+}
+
+func with(p Payment, f func(*Payment)) Payment {
+	f(&p)
+	return p
+}
+
+func withItem(it OpenItem, f func(*OpenItem)) OpenItem {
+	f(&it)
+	return it
+}
+
+const (
+	ibanAnna  = "DE89 3704 0044 0532 0130 00"
+	ibanOther = "DE02120300000000202051"
+)
+
+var anna = Debtor{ID: "D1", Name: "Anna Müller", IBANs: []string{ibanAnna}, CustomerNumber: "K-4711", MandateIDs: []string{"MANDATE-1"}}
+
+func fromAnna(p Payment) Payment {
+	p.CounterpartyName, p.CounterpartyIBAN = "Anna Müller", ibanAnna
+	return p
+}
+
+func runCases(t *testing.T, cases []ruleCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := DefaultConfig()
+			if tc.cfg != nil {
+				tc.cfg(&cfg)
+			}
+			e := newEngine(t, cfg, tc.items, tc.debtors, tc.history)
+			ds := run(t, e, tc.payments...)
+			got := ds[len(ds)-1]
+			if diff := cmp.Diff(tc.want, outcomeOf(got)); diff != "" {
+				t.Errorf("decision (-want +got):\n%s\nexplanation: %s", diff, got.Explanation)
+			}
+			if got.Explanation == "" {
+				t.Error("no explanation")
+			}
+		})
+	}
+}
+
+// TestDebtorIdentification: a payment naming no item is matched to the one
+// open item of its amount of the debtor the payer is: by IBAN from master
+// data or from confirmed history, by mandate, by customer number in the
+// text. A name alone is proposed; an IBAN of another debtor is no proof.
+func TestDebtorIdentification(t *testing.T) {
+	t.Parallel()
+	items := []OpenItem{inv("I1", "D1", "RE-2026-0001", 11900), inv("I2", "D1", "RE-2026-0002", 5000), inv("I3", "D2", "RE-2026-0003", 11900)}
+	debtors := []Debtor{anna, {ID: "D2", Name: "Bernd Schulz"}}
+	runCases(t, []ruleCase{
+		{name: "IBAN from master data", items: items, debtors: debtors,
+			payments: []Payment{fromAnna(pay("P1", 11900, "Danke"))},
+			want:     outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 11900)}},
+		{name: "IBAN learned from history", items: items, debtors: []Debtor{{ID: "D1", Name: "Anna Müller"}, debtors[1]},
+			history:  []Confirmation{{Payment: with(pay("H1", 100, ""), func(p *Payment) { p.CounterpartyIBAN = ibanOther }), Debtor: "D2"}},
+			payments: []Payment{with(pay("P1", 11900, "Danke"), func(p *Payment) { p.CounterpartyIBAN = ibanOther })},
+			want:     outcome{Kind: Auto, Debtor: "D2", Allocations: one("I3", 11900)}},
+		{name: "mandate", items: items, debtors: debtors,
+			payments: []Payment{with(pay("P1", 11900, ""), func(p *Payment) { p.MandateID = "MANDATE-1" })},
+			want:     outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 11900)}},
+		{name: "customer number in the text", items: items, debtors: debtors,
+			payments: []Payment{pay("P1", 11900, "Kundennr K-4711 Danke")},
+			want:     outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 11900)}},
+		{name: "customer number without its prefix", items: items, debtors: []Debtor{{ID: "D1", CustomerNumber: "K-104711"}, debtors[1]},
+			payments: []Payment{pay("P1", 11900, "Kd 104711")},
+			want:     outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 11900)}},
+		{name: "name alone is proposed", items: items, debtors: debtors,
+			payments: []Payment{with(pay("P1", 11900, "Danke"), func(p *Payment) { p.CounterpartyName = "MUELLER, ANNA" })},
+			want:     outcome{Kind: Proposed, Debtor: "D1", Allocations: one("I1", 11900)}},
+		{name: "IBAN of another debtor is no proof", items: items, debtors: debtors,
+			payments: []Payment{with(pay("P1", 5000, "Danke"), func(p *Payment) { p.CounterpartyIBAN = ibanAnna; p.CounterpartyName = "Bernd Schulz" })},
+			want:     outcome{Kind: Auto, Debtor: "D1", Allocations: one("I2", 5000)}},
+		{name: "nobody", items: items, debtors: debtors,
+			payments: []Payment{with(pay("P1", 4242, "Spende"), func(p *Payment) { p.CounterpartyName = "Xaver Unbekannt" })},
+			want:     outcome{Kind: Unmatched}},
+	})
+}
+
+// TestReferences: the item the text names is found whatever payers and
+// banks do to its number.
+func TestReferences(t *testing.T) {
+	t.Parallel()
+	items := []OpenItem{
+		inv("I1", "D1", "RE-2024-0042", 11900),
+		withItem(inv("I2", "D2", "INV-000123", 5000), func(it *OpenItem) { it.OrderID = "302-1234567-1234567" }),
+		withItem(inv("I3", "D3", "RE-2026-029741", 8988), func(it *OpenItem) { it.PaymentReference = "RF18539007547034" }),
+		withItem(inv("I4", "D4", "R-77", 2500), func(it *OpenItem) { it.PaymentReference = "210000000003139471430009017" }),
+		inv("I5", "D5", "RE-2026-012566", 8534),
+		inv("I6", "D6", "RE-2026-012569", 9900),
+		inv("I7", "D7", "RE-2026-035723", 4000),
+	}
+	p := func(minor int64, text string) []Payment { return []Payment{pay("P1", minor, text)} }
+	exact := func(item string, minor int64, debtor string) outcome {
+		return outcome{Kind: Auto, Debtor: debtor, Allocations: one(item, minor)}
+	}
+	runCases(t, []ruleCase{
+		{name: "as printed", items: items, payments: p(11900, "Rechnung RE-2024-0042"), want: exact("I1", 11900, "D1")},
+		{name: "missing prefix", items: items, payments: p(11900, "Rechnung 20240042"), want: exact("I1", 11900, "D1")},
+		{name: "prefix and year missing", items: items, payments: p(8988, "029741 Lena"), want: exact("I3", 8988, "D3")},
+		{name: "separators and spaces", items: items, payments: p(11900, "re 2024 / 0042"), want: exact("I1", 11900, "D1")},
+		{name: "leading zeros dropped", items: items, payments: p(5000, "INV-123"), want: exact("I2", 5000, "D2")},
+		{name: "leading zeros added", items: items, payments: p(11900, "0020240042"), want: exact("I1", 11900, "D1")},
+		{name: "leading zeros added to a group", items: []OpenItem{inv("I1", "D1", "RE-2024-0421", 11900)}, payments: p(11900, "RE-2024-000421"), want: exact("I1", 11900, "D1")},
+		{name: "SVWZ wrapper glued", items: items, payments: p(11900, "EREF+NOTPROVIDED SVWZ+RE-2024-0042"), want: exact("I1", 11900, "D1")},
+		{name: "Verwendungszweck", items: items, payments: p(11900, "Verwendungszweck:RE-2024-0042"), want: exact("I1", 11900, "D1")},
+		{name: "date glued with separators", items: items, payments: p(11900, "RE-2024-004201.03.2024"), want: exact("I1", 11900, "D1")},
+		{name: "date glued as digits", items: items, payments: p(8988, "RE2026029741 20261103"), want: exact("I3", 8988, "D3")},
+		{name: "date glued into the number", items: items, payments: p(8988, "RE202602974120261103"), want: exact("I3", 8988, "D3")},
+		{name: "order id", items: items, payments: p(5000, "Order 302-1234567-1234567"), want: exact("I2", 5000, "D2")},
+		{name: "RF creditor reference printed in groups", items: items, payments: p(8988, "RF18 5390 0754 7034"), want: exact("I3", 8988, "D3")},
+		{name: "QR reference", items: items, payments: p(2500, "21 00000 00003 13947 14300 09017"), want: exact("I4", 2500, "D4")},
+		{name: "creditor reference field", items: items,
+			payments: []Payment{with(pay("P1", 8988, ""), func(p *Payment) { p.CreditorReferences = []string{"RF18539007547034"} })},
+			want:     exact("I3", 8988, "D3")},
+		{name: "end-to-end id", items: items,
+			payments: []Payment{with(pay("P1", 11900, ""), func(p *Payment) { p.EndToEndID = "RE-2024-0042" })},
+			want:     exact("I1", 11900, "D1")},
+		{name: "cut at 35 characters", items: items, payments: p(4000, "Danke fuer Ihre Ware: RE-2026-03572"),
+			want: outcome{Kind: Proposed, Debtor: "D7", Allocations: one("I7", 4000)}},
+		{name: "cut at 35 characters, payer known", items: items, debtors: []Debtor{{ID: "D7", Name: "Jörg Weiß"}},
+			payments: []Payment{with(pay("P1", 4000, "Danke fuer Ihre Ware: RE-2026-03572"), func(p *Payment) { p.CounterpartyName = "Joerg Weiss" })},
+			want:     exact("I7", 4000, "D7")},
+		{name: "one digit mistyped, amount equal", items: items, payments: p(8534, "RE-2026-012565"), want: outcome{Kind: Proposed, Debtor: "D5", Allocations: one("I5", 8534)}},
+		{name: "one digit mistyped, amount differs", items: items, payments: p(8000, "RE-2026-012565"), want: outcome{Kind: Unmatched}},
+	})
+}
+
+// TestAmounts: exact, cash discount in and after its period, tolerance as
+// bank fee, rounding or FX, partial payment, overpayment, and underpayment
+// only within the write-off limit.
+func TestAmounts(t *testing.T) {
+	t.Parallel()
+	disc := withItem(inv("I1", "D1", "RE-1001", 10000), func(it *OpenItem) {
+		it.CashDiscount = &CashDiscount{Until: day0, PercentBP: 200}
+	})
+	late := withItem(disc, func(it *OpenItem) { it.CashDiscount = &CashDiscount{Until: day0.AddDate(0, 0, -3), PercentBP: 200} })
+	usd := withItem(inv("I1", "D1", "RE-1001", 10000), func(it *OpenItem) { it.Amount = money.MustNew(10000, "USD") })
+	plain := []OpenItem{inv("I1", "D1", "RE-1001", 10000)}
+	p := func(minor int64) []Payment { return []Payment{fromAnna(pay("P1", minor, "RE-1001"))} }
+	deb := []Debtor{anna}
+	runCases(t, []ruleCase{
+		{name: "exact", items: plain, debtors: deb, payments: p(10000),
+			want: outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 10000)}},
+		{name: "cash discount in its period", items: []OpenItem{disc}, debtors: deb, payments: p(9800),
+			want: outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 10000), Difference: diffOf(DiffCashDiscount, -200)}},
+		{name: "cash discount within the grace days", items: []OpenItem{late}, debtors: deb, payments: p(9800),
+			cfg:  func(c *Config) { c.CashDiscountGraceDays = 3 },
+			want: outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 10000), Difference: diffOf(DiffCashDiscount, -200)}},
+		{name: "cash discount after its period is a partial payment", items: []OpenItem{late}, debtors: deb, payments: p(9800),
+			want: outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 9800)}},
+		{name: "bank fee within the tolerance", items: plain, debtors: deb, payments: p(9750),
+			want: outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 10000), Difference: diffOf(DiffBankFee, -250)}},
+		{name: "rounding", items: plain, debtors: deb, payments: p(9998),
+			want: outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 10000), Difference: diffOf(DiffRounding, -2)}},
+		{name: "fx difference on a foreign-currency item",
+			items: []OpenItem{usd}, debtors: deb,
+			payments: []Payment{with(fromAnna(pay("P1", 0, "RE-1001")), func(p *Payment) { p.Amount = money.MustNew(9900, "USD") })},
+			want:     outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 10000), Difference: diffOf(DiffFX, -100)}},
+		{name: "partial payment", items: plain, debtors: deb, payments: p(4000),
+			want: outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 4000)}},
+		{name: "overpayment kept as credit", items: plain, debtors: deb, payments: p(12000),
+			want: outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 10000), Difference: diffOf(DiffOverpayment, 2000)}},
+		{name: "underpayment within the write-off limit", items: plain, debtors: deb, payments: p(9000),
+			cfg:  func(c *Config) { c.WriteOffLimitMinor = 1000 },
+			want: outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 10000), Difference: diffOf(DiffUnderpayment, -1000)}},
+		{name: "underpayment beyond the write-off limit is partial", items: plain, debtors: deb, payments: p(9000),
+			cfg:  func(c *Config) { c.WriteOffLimitMinor = 500 },
+			want: outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 9000)}},
+	})
+}
+
+// TestCombinations: one payment for several items, found by the numbers in
+// the text or by their total; several payments for one item.
+func TestCombinations(t *testing.T) {
+	t.Parallel()
+	items := []OpenItem{
+		inv("I1", "D1", "RE-5001", 12345), inv("I2", "D1", "RE-5002", 23456), inv("I3", "D1", "RE-5003", 34567),
+		inv("I4", "D1", "RE-5004", 45678),
+	}
+	deb := []Debtor{anna}
+	both := []Allocation{{Item: "I1", Amount: 12345}, {Item: "I3", Amount: 34567}}
+	runCases(t, []ruleCase{
+		{name: "several items named", items: items, debtors: deb,
+			payments: []Payment{fromAnna(pay("P1", 46912, "RE-5001 RE-5003"))},
+			want:     outcome{Kind: Auto, Debtor: "D1", Allocations: both}},
+		{name: "several items found by their total", items: items, debtors: deb,
+			payments: []Payment{fromAnna(pay("P1", 46912, "Sammelzahlung"))},
+			want:     outcome{Kind: Auto, Debtor: "D1", Allocations: both}},
+		{name: "named items and one more", items: items, debtors: deb,
+			payments: []Payment{fromAnna(pay("P1", 12345+34567+45678, "RE-5001 RE-5003"))},
+			want:     outcome{Kind: Auto, Debtor: "D1", Allocations: []Allocation{{Item: "I1", Amount: 12345}, {Item: "I3", Amount: 34567}, {Item: "I4", Amount: 45678}}}},
+		{name: "several items with cash discount", debtors: deb,
+			items: []OpenItem{
+				withItem(items[0], func(it *OpenItem) { it.CashDiscount = &CashDiscount{Until: day0, PercentBP: 300} }),
+				withItem(items[2], func(it *OpenItem) { it.CashDiscount = &CashDiscount{Until: day0, PercentBP: 300} }),
+			},
+			payments: []Payment{fromAnna(pay("P1", 46912-1407, "RE-5001, RE-5003 abzgl. 3 % Skonto"))},
+			want:     outcome{Kind: Auto, Debtor: "D1", Allocations: both, Difference: diffOf(DiffCashDiscount, -1407)}},
+		{name: "several payments for one item add up", items: items, debtors: deb,
+			payments: []Payment{fromAnna(pay("P1", 10000, "RE-5004 Rate 1")), fromAnna(pay("P2", 35678, "RE-5004 Rate 2"))},
+			want:     outcome{Kind: Auto, Debtor: "D1", Allocations: one("I4", 35678)}},
+		{name: "a combination among equal amounts is proposed", debtors: deb,
+			items:    []OpenItem{inv("I1", "D1", "RE-1", 1000), inv("I2", "D1", "RE-2", 1000), inv("I3", "D1", "RE-3", 2000)},
+			payments: []Payment{fromAnna(pay("P1", 3000, "Danke"))},
+			want:     outcome{Kind: Proposed, Debtor: "D1", Allocations: []Allocation{{Item: "I1", Amount: 1000}, {Item: "I3", Amount: 2000}}}},
+	})
+}
+
+// TestEqualAmounts: without a named item a payment pays the item due first
+// (§366 BGB) when the payer is known; two items due alike are proposed.
+func TestEqualAmounts(t *testing.T) {
+	t.Parallel()
+	older := withItem(inv("I1", "D1", "RE-1", 5000), func(it *OpenItem) { it.DueDate = day0.AddDate(0, 0, -30) })
+	newer := withItem(inv("I2", "D1", "RE-2", 5000), func(it *OpenItem) { it.DueDate = day0.AddDate(0, 0, -10) })
+	twin := withItem(newer, func(it *OpenItem) { it.DueDate, it.IssueDate = older.DueDate, older.IssueDate })
+	runCases(t, []ruleCase{
+		{name: "the earliest due", items: []OpenItem{newer, older}, debtors: []Debtor{anna},
+			payments: []Payment{fromAnna(pay("P1", 5000, ""))},
+			want:     outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 5000)}},
+		{name: "due alike", items: []OpenItem{twin, older}, debtors: []Debtor{anna},
+			payments: []Payment{fromAnna(pay("P1", 5000, ""))},
+			want:     outcome{Kind: Proposed, Debtor: "D1", Allocations: one("I2", 5000)}},
+	})
+}
+
+// TestDuplicatePayment: a payment naming an item paid already is kept as
+// the debtor's credit balance, not applied to another item.
+func TestDuplicatePayment(t *testing.T) {
+	t.Parallel()
+	runCases(t, []ruleCase{{
+		name:     "paid twice",
+		items:    []OpenItem{inv("I1", "D1", "RE-7001", 5000), inv("I2", "D1", "RE-7002", 5000)},
+		debtors:  []Debtor{anna},
+		payments: []Payment{fromAnna(pay("P1", 5000, "RE-7001")), fromAnna(pay("P2", 5000, "RE-7001"))},
+		want:     outcome{Kind: Auto, Debtor: "D1", Difference: diffOf(DiffOverpayment, 5000)},
+	}})
+}
+
+// TestReturns: a returned direct debit reverses the payment it undoes:
+// the negative of what it cleared, and the bank's netted charge as
+// bank_fee; a return of a payment not booked reopens nothing.
+func TestReturns(t *testing.T) {
+	t.Parallel()
+	items := []OpenItem{inv("I1", "D1", "RE-9001", 10000)}
+	debit := func(id string) Payment {
+		return with(fromAnna(pay(id, 10000, "RE-9001")), func(p *Payment) {
+			p.MandateID, p.EndToEndID, p.BankTxCode = "MANDATE-1", "E2E-9001", "PMNT/IDDT/ESDD"
+		})
+	}
+	ret := func(minor int64, reason, code string) Payment {
+		return with(fromAnna(pay("R1", minor, "RUECKLASTSCHRIFT")), func(p *Payment) {
+			p.BookingDate = day0.AddDate(0, 0, 5)
+			p.MandateID, p.EndToEndID, p.ReturnReason, p.BankTxCode = "MANDATE-1", "E2E-9001", reason, code
+		})
+	}
+	runCases(t, []ruleCase{
+		{name: "returned with a charge", items: items, debtors: []Debtor{anna},
+			payments: []Payment{debit("P1"), ret(-10350, "MD06", "PMNT/IDDT/UPDD")},
+			want:     outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", -10000), Difference: diffOf(DiffBankFee, -350), Reverses: "P1"}},
+		{name: "reversal by bank code", items: items, debtors: []Debtor{anna},
+			payments: []Payment{debit("P1"), ret(-10000, "", "PMNT/IDDT/UPDD")},
+			want:     outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", -10000), Reverses: "P1"}},
+		{name: "return of a payment not booked", items: items, debtors: []Debtor{anna},
+			payments: []Payment{with(debit("P1"), func(p *Payment) { p.Remittance, p.CounterpartyName, p.CounterpartyIBAN, p.MandateID = "", "", "", "" }),
+				with(ret(-10000, "MD06", ""), func(p *Payment) { p.MandateID, p.CounterpartyIBAN, p.CounterpartyName = "", "", "" })},
+			want: outcome{Kind: Proposed, Debtor: "D1", Reverses: "P1"}},
+		{name: "return of nothing known", items: items, debtors: []Debtor{anna},
+			payments: []Payment{ret(-10000, "AC04", "")},
+			want:     outcome{Kind: Unmatched, Debtor: "D1"}},
+	})
+}
+
+// TestReturnCharge: the charge passed on to a consumer never exceeds what
+// the bank took (§309 No. 5 BGB); a business pays the tenant's fixed fee.
+func TestReturnCharge(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		business bool
+		rule     Returns
+		want     int64
+	}{
+		{"bank charge passed on", false, Returns{MaxBankChargeMinor: 2500, ChargeDebtor: ChargeBankCharge}, 350},
+		{"fixed fee capped for a consumer", false, Returns{MaxBankChargeMinor: 2500, ChargeDebtor: ChargeFixed, FixedChargeMinor: 900}, 350},
+		{"fixed fee for a business", true, Returns{MaxBankChargeMinor: 2500, ChargeDebtor: ChargeFixed, FixedChargeMinor: 900}, 900},
+		{"nothing passed on", false, Returns{MaxBankChargeMinor: 2500, ChargeDebtor: ChargeNone}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := DefaultConfig()
+			cfg.Returns = tc.rule
+			d := anna
+			d.Business = tc.business
+			e := newEngine(t, cfg, []OpenItem{inv("I1", "D1", "RE-9001", 10000)}, []Debtor{d}, nil)
+			debit := with(fromAnna(pay("P1", 10000, "RE-9001")), func(p *Payment) { p.MandateID, p.EndToEndID = "MANDATE-1", "E2E-1" })
+			ret := with(fromAnna(pay("R1", -10350, "")), func(p *Payment) {
+				p.MandateID, p.EndToEndID, p.ReturnReason, p.BookingDate = "MANDATE-1", "E2E-1", "MD06", day0.AddDate(0, 0, 3)
+			})
+			ds := run(t, e, debit, ret)
+			if got := ds[1].ReturnCharge; got != tc.want {
+				t.Errorf("charge passed on = %d, want %d (%s)", got, tc.want, ds[1].Explanation)
+			}
+		})
+	}
+}
+
+// TestMarketplacePayout: an Amazon payout pays the open items of the
+// marketplace's debtor with the settlement id it names, or else the one
+// settlement whose items total the payout.
+func TestMarketplacePayout(t *testing.T) {
+	t.Parallel()
+	mp := func(id, ref string, kind ItemKind, minor int64) OpenItem {
+		it := inv(id, "marketplace:amazon", "", minor)
+		it.Kind, it.PaymentReference, it.Channel, it.OrderID = kind, ref, "amazon", "302-000000"+id
+		return it
+	}
+	items := []OpenItem{
+		mp("O1", "12345678901", ItemInvoice, 5000), mp("O2", "12345678901", ItemInvoice, 7000), mp("F1", "12345678901", ItemCredit, -1500),
+		mp("O3", "22345678902", ItemInvoice, 9000), mp("F2", "22345678902", ItemCredit, -500),
+	}
+	first := []Allocation{{Item: "O1", Amount: 5000}, {Item: "O2", Amount: 7000}, {Item: "F1", Amount: -1500}}
+	amazon := func(text string, minor int64) []Payment {
+		return []Payment{with(pay("P1", minor, text), func(p *Payment) { p.CounterpartyName = "AMAZON EU S.A R.L., NIEDERLASSUNG DEUTSCHLAND" })}
+	}
+	runCases(t, []ruleCase{
+		{name: "settlement named", items: items, payments: amazon("Amazon Settlement 12345678901", 10500),
+			want: outcome{Kind: Auto, Debtor: "marketplace:amazon", Allocations: first}},
+		{name: "settlement by its total", items: items, payments: amazon("AMAZON PAYMENTS EUROPE", 8500),
+			want: outcome{Kind: Auto, Debtor: "marketplace:amazon", Allocations: []Allocation{{Item: "O3", Amount: 9000}, {Item: "F2", Amount: -500}}}},
+	})
+}
+
+// TestConfigThresholds: the tenant's auto threshold decides auto or
+// proposed for the same evidence.
+func TestConfigThresholds(t *testing.T) {
+	t.Parallel()
+	items := []OpenItem{inv("I1", "D1", "RE-1001", 10000)}
+	runCases(t, []ruleCase{
+		{name: "default threshold", items: items, payments: []Payment{pay("P1", 10000, "RE-1001")},
+			want: outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 10000)}},
+		{name: "stricter threshold", items: items, payments: []Payment{pay("P1", 10000, "RE-1001")},
+			cfg:  func(c *Config) { c.AutoThreshold = 99 },
+			want: outcome{Kind: Proposed, Debtor: "D1", Allocations: one("I1", 10000)}},
+	})
+}
