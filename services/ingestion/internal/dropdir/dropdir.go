@@ -60,6 +60,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/o2c-platform/o2c/libs/redact"
+
 	"github.com/o2c-platform/o2c/services/ingestion/internal/intake"
 )
 
@@ -140,7 +142,7 @@ type Outcome struct {
 
 func (w *Watcher) log() *slog.Logger {
 	if w.Log == nil {
-		return slog.New(slog.DiscardHandler)
+		return slog.New(redact.NewHandler(slog.DiscardHandler))
 	}
 	return w.Log
 }
