@@ -61,7 +61,6 @@ import (
 	"time"
 
 	"github.com/o2c-platform/o2c/libs/redact"
-
 	"github.com/o2c-platform/o2c/services/ingestion/internal/intake"
 )
 
