@@ -504,7 +504,7 @@ func splitTabs(dst []string, line string) []string {
 		x := uint64(line[i]) | uint64(line[i+1])<<8 | uint64(line[i+2])<<16 | uint64(line[i+3])<<24 |
 			uint64(line[i+4])<<32 | uint64(line[i+5])<<40 | uint64(line[i+6])<<48 | uint64(line[i+7])<<56
 		v := x ^ tabs
-		for zeros := ^((v&low7)+low7 | v) & highs; zeros != 0; zeros &= zeros - 1 {
+		for zeros := ^((v & low7) + low7 | v) & highs; zeros != 0; zeros &= zeros - 1 {
 			k := i + bits.TrailingZeros64(zeros)/8
 			dst = append(dst, line[start:k])
 			start = k + 1
