@@ -64,6 +64,13 @@ type Engine struct {
 	byE2E   map[string][]int32
 	byIBAN  map[string][]int32
 	byAmt   map[int64][]int32
+	// byDebtorAmt lists the payments booked for a debtor by amount.
+	byDebtorAmt map[debtorAmount][]int32
+}
+
+type debtorAmount struct {
+	debtor int32
+	amount int64
 }
 
 type itemRec struct {
@@ -178,6 +185,7 @@ func New(cfg Config, items []OpenItem, debtors []Debtor, history []Confirmation)
 		byE2E:        map[string][]int32{},
 		byIBAN:       map[string][]int32{},
 		byAmt:        map[int64][]int32{},
+		byDebtorAmt:  map[debtorAmount][]int32{},
 	}
 	e.items = make([]itemRec, 0, len(items))
 	e.debtors = make([]debtorRec, 0, len(debtors))
@@ -698,6 +706,10 @@ func (e *Engine) remember(d Decision) {
 		e.byIBAN[iban] = append(e.byIBAN[iban], i)
 	}
 	e.byAmt[p.Amount.Minor] = append(e.byAmt[p.Amount.Minor], i)
+	if di, ok := e.debIdx[d.Debtor]; ok && len(rec.allocs) > 0 {
+		k := debtorAmount{di, p.Amount.Minor}
+		e.byDebtorAmt[k] = append(e.byDebtorAmt[k], i)
+	}
 }
 
 // payerKey identifies who paid: the IBAN, else the name as parsed.

@@ -95,7 +95,9 @@ func (m *matcher) duplicate() {
 		}
 		m.record(h)
 	}
-	if len(m.settled) > 0 || m.sign < 0 {
+	if len(m.settled) > 0 || m.sign < 0 || m.closeFit() {
+		// An open item of the debtor fitting the amount is likelier paid
+		// than an earlier payment repeated.
 		return
 	}
 	for _, h := range m.hits {
@@ -103,29 +105,30 @@ func (m *matcher) duplicate() {
 			return
 		}
 	}
-	for _, i := range e.byAmt[m.amount] {
-		r := &e.paid[i]
-		if r.kind != Auto && r.kind != Confirmed || len(r.allocs) == 0 || r.reversed || r.p.Amount.Currency != e.currencies[m.cur] {
+	for _, di := range m.candidates() {
+		if !m.evidence(di).strong {
 			continue
 		}
-		cleared := true
-		for _, a := range r.allocs {
-			if idx, ok := e.itemIdx[a.Item]; !ok || e.items[idx].open != 0 {
-				cleared = false
+		for _, i := range e.byDebtorAmt[debtorAmount{di, m.amount}] {
+			r := &e.paid[i]
+			if r.kind != Auto && r.kind != Confirmed || r.reversed || r.p.Amount.Currency != e.currencies[m.cur] {
+				continue
 			}
+			cleared := true
+			for _, a := range r.allocs {
+				if idx, ok := e.itemIdx[a.Item]; !ok || e.items[idx].open != 0 {
+					cleared = false
+				}
+			}
+			if !cleared {
+				continue
+			}
+			h := &hyp{debtor: di, market: originDuplicate, refPts: 40,
+				named: "same amount as payment " + r.p.ID + " of the debtor, which paid " + r.allocs[0].Item + " already",
+				fit:   fitResult{kind: fitOver, diff: m.amount, note: fmtAmount(m.amount, e.currencies[m.cur]) + " kept as credit balance (paid twice?)"}}
+			h.bonus = 25
+			m.record(h)
 		}
-		if !cleared {
-			continue
-		}
-		di, ok := e.debIdx[r.debtor]
-		if !ok || !m.evidence(di).strong {
-			continue
-		}
-		h := &hyp{debtor: di, market: originDuplicate, refPts: 40,
-			named: "same amount as payment " + r.p.ID + " of the debtor, which paid " + r.allocs[0].Item + " already",
-			fit:   fitResult{kind: fitOver, diff: m.amount, note: fmtAmount(m.amount, e.currencies[m.cur]) + " kept as credit balance (paid twice?)"}}
-		h.bonus = 25
-		m.record(h)
 	}
 }
 

@@ -31,6 +31,7 @@ type matcher struct {
 
 	nameDone  bool
 	nameCands []int32
+	cands     []int32
 	// nameTwins counts the debtors whose name equals the payer's.
 	nameTwins int
 
@@ -642,8 +643,15 @@ func (m *matcher) coincidence() float64 {
 // payer IBAN, mandate, customer number, the named items' debtors, and by
 // name when nothing else identifies one.
 func (m *matcher) candidates() []int32 {
+	if m.cands == nil {
+		m.cands = m.findCandidates()
+	}
+	return m.cands
+}
+
+func (m *matcher) findCandidates() []int32 {
 	e := m.e
-	var out []int32
+	out := []int32{}
 	add := func(di int32) {
 		if !slices.Contains(out, di) {
 			out = append(out, di)
