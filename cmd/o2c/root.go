@@ -34,6 +34,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newImportCmd(), newImportsCmd())
 	root.AddCommand(newBenchCmd())
 	root.AddCommand(newMatchCmd())
+	root.AddCommand(newQueueCmd())
 	bindCredentials(root)
 	return root
 }
