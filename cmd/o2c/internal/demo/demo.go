@@ -6,7 +6,9 @@
 // and JSON, a retry and a broken one), waits until they are booked,
 // imports a bank statement (camt.053) and an Amazon settlement report as
 // `o2c import` does and prints the open items, the normalized bank
-// transactions, the statement reconciled in the ledger, a debtor's account
+// transactions, what matching booked by itself and what waits in its
+// exception queue with the engine's proposals (as `o2c queue` prints
+// them), the statement reconciled in the ledger, a debtor's account
 // statement, the trial balance, the rejections and the hash-chain
 // verification.
 //
@@ -447,7 +449,7 @@ func Run(ctx context.Context, opt Options) (err error) {
 	if err := importBank(ctx, out, sys, js); err != nil {
 		return err
 	}
-	if err := MatchStatement(ctx, out, sys); err != nil {
+	if err := MatchStatement(ctx, out, sys, items); err != nil {
 		return err
 	}
 	items, err = WaitForOpenAmount(ctx, sys.Conn(ledger.Name), total-MatchedAutomatically-PaymentAmount)

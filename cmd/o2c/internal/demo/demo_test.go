@@ -90,7 +90,7 @@ func TestEndToEnd(t *testing.T) {
 	for _, it := range items {
 		total += it.GetOpenAmount().GetMinorUnits()
 	}
-	if err := MatchStatement(ctx, io.Discard, sys); err != nil {
+	if err := MatchStatement(ctx, io.Discard, sys, items); err != nil {
 		t.Fatal(err)
 	}
 	paid, err := WaitForOpenAmount(ctx, sys.Conn(ledger.Name), total-MatchedAutomatically-PaymentAmount)

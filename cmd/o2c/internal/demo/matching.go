@@ -6,11 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	matchingv1 "github.com/o2c-platform/o2c/proto/o2c/matching/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/matching/v1/matchingv1grpc"
 
@@ -101,28 +101,36 @@ func WaitForDecisions(ctx context.Context, conn *grpc.ClientConn, n int) ([]*mat
 }
 
 // MatchStatement shows what matching decided about the statement's
-// receipts: what it booked by itself, and what waits in the exception
-// queue with its proposals. K-1001's transfer, which names the customer
-// number but no invoice, is booked by confirming its best proposal as a
-// clerk would (`o2c`'s queue commands do the same over MatchingService),
-// when matching did not book it by itself.
-func MatchStatement(ctx context.Context, out io.Writer, sys *System) error {
+// receipts, with the tables `o2c queue` prints: what it booked by itself,
+// and what waits in the exception queue with the engine's ranked
+// proposals. items are the ledger's open items before the statement, by
+// which the tables name the items by their document numbers. K-1001's
+// transfer, which names the customer number but no invoice, is booked by
+// confirming its best proposal as a clerk would (`o2c queue confirm` does
+// the same over MatchingService), when matching did not book it by
+// itself.
+func MatchStatement(ctx context.Context, out io.Writer, sys *System, items []*ledgerv1.OpenItem) error {
 	conn := sys.Conn(matching.Name)
 	decided, err := WaitForDecisions(ctx, conn, StatementReceipts)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(out, "\nMatching decides every receipt as it arrives; booked automatically (sent to the ledger as ApplyPayment from unidentified receipts):")
-	printDecisions(out, decided, func(e *matchingv1.Exception) bool {
+	docs := map[string]string{}
+	for _, it := range items {
+		docs[it.GetId()] = it.GetDocumentNumber()
+	}
+	matched := func(e *matchingv1.Exception) bool {
 		return e.GetState() == matchingv1.ExceptionState_EXCEPTION_STATE_MATCHED
-	})
-	fmt.Fprintln(out, "\nWaiting in the exception queue with their proposals:")
-	printDecisions(out, decided, func(e *matchingv1.Exception) bool {
-		return e.GetState() != matchingv1.ExceptionState_EXCEPTION_STATE_MATCHED
-	})
+	}
+	fmt.Fprintln(out, "\nMatching decides every receipt as it arrives (o2c queue list --tenant demo --state all):")
+	table.Exceptions(out, decided)
+	fmt.Fprintln(out, "\nBooked automatically, sent to the ledger as ApplyPayment from unidentified receipts:")
+	printEach(out, decided, matched, func(e *matchingv1.Exception) { table.Booked(out, e, docs) })
+	fmt.Fprintln(out, "\nWaiting in the exception queue with the engine's proposals, best first (o2c queue show PAYMENT --tenant demo):")
+	printEach(out, decided, func(e *matchingv1.Exception) bool { return !matched(e) }, func(e *matchingv1.Exception) { table.Proposals(out, e, docs) })
 	client := matchingv1grpc.NewMatchingServiceClient(conn)
 	for _, e := range decided {
-		if e.GetPayment().GetAmount().GetMinorUnits() != PaymentAmount || e.GetState() == matchingv1.ExceptionState_EXCEPTION_STATE_MATCHED {
+		if e.GetPayment().GetAmount().GetMinorUnits() != PaymentAmount || matched(e) {
 			continue
 		}
 		if len(e.GetProposals()) == 0 || e.GetProposals()[0].GetDebtorId() != StatementDebtor {
@@ -133,43 +141,30 @@ func MatchStatement(ctx context.Context, out io.Writer, sys *System) error {
 		if err != nil {
 			return fmt.Errorf("confirm K-1001's transfer: %w", err)
 		}
-		fmt.Fprintf(out, "\nA clerk confirms the proposal for K-1001's transfer (MatchingService.ConfirmProposal as %s): %s\n",
-			r.GetException().GetActor(), r.GetException().GetMatch().GetExplanation())
+		fmt.Fprintf(out, "\nA clerk confirms proposal 0 for K-1001's transfer as %s (o2c queue confirm %s --tenant demo).\n",
+			r.GetException().GetActor(), e.GetPayment().GetPaymentId())
 	}
 	return nil
 }
 
-// printDecisions prints the decisions that keep, one line each and one
-// line per proposal.
-func printDecisions(out io.Writer, decided []*matchingv1.Exception, keep func(*matchingv1.Exception) bool) {
+// printEach writes, for each decided payment that keep holds, a line
+// naming it and its amount and text, then what show writes about it, a
+// blank line between payments.
+func printEach(out io.Writer, decided []*matchingv1.Exception, keep func(*matchingv1.Exception) bool, show func(*matchingv1.Exception)) {
 	n := 0
 	for _, e := range decided {
 		if !keep(e) {
 			continue
 		}
-		n++
+		if n++; n > 1 {
+			fmt.Fprintln(out)
+		}
 		p := e.GetPayment()
-		fmt.Fprintf(out, "  %10s %s  %-40s %s\n", table.Money(p.GetAmount().GetMinorUnits(), p.GetAmount().GetCurrency()),
-			p.GetAmount().GetCurrency(), truncate(p.GetRemittance(), 40), e.GetExplanation())
-		if e.GetState() == matchingv1.ExceptionState_EXCEPTION_STATE_MATCHED {
-			continue
-		}
-		for i, pr := range e.GetProposals() {
-			var items []string
-			for _, a := range pr.GetAllocations() {
-				items = append(items, a.GetOpenItemId()[:min(8, len(a.GetOpenItemId()))]+" "+table.Money(a.GetAmount().GetMinorUnits(), a.GetAmount().GetCurrency()))
-			}
-			fmt.Fprintf(out, "      proposal %d (score %d): debtor %s, %s\n", i, pr.GetScore(), pr.GetDebtorId(), strings.Join(items, ", "))
-		}
+		fmt.Fprintf(out, "%s  %s %s  %q\n", p.GetPaymentId(), table.Money(p.GetAmount().GetMinorUnits(), p.GetAmount().GetCurrency()),
+			p.GetAmount().GetCurrency(), p.GetRemittance())
+		show(e)
 	}
 	if n == 0 {
-		fmt.Fprintln(out, "  none")
+		fmt.Fprintln(out, "none")
 	}
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-1] + "…"
 }

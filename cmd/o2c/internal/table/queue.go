@@ -155,9 +155,7 @@ func Exception(w io.Writer, e *matchingv1.Exception, docs map[string]string) {
 			fmt.Fprint(w, "; the ledger has not reported its journal entry yet")
 		}
 		fmt.Fprintln(w, "):")
-		if e.GetMatch() != nil {
-			proposals(w, []*matchingv1.Proposal{e.GetMatch()}, false, docs)
-		}
+		Booked(w, e, docs)
 	case matchingv1.ExceptionState_EXCEPTION_STATE_SPLIT:
 		fmt.Fprintf(w, "\nSplit into %s: %s\n", Count(len(e.GetPartIds()), "part"), strings.Join(e.GetPartIds(), ", "))
 	default:
@@ -177,6 +175,15 @@ func Proposals(w io.Writer, e *matchingv1.Exception, docs map[string]string) {
 		return
 	}
 	proposals(w, e.GetProposals(), true, docs)
+}
+
+// Booked writes what was booked for a matched payment as Proposals
+// writes a proposal, unnumbered; nothing for a payment not matched.
+func Booked(w io.Writer, e *matchingv1.Exception, docs map[string]string) {
+	if e.GetState() != matchingv1.ExceptionState_EXCEPTION_STATE_MATCHED || e.GetMatch() == nil {
+		return
+	}
+	proposals(w, []*matchingv1.Proposal{e.GetMatch()}, false, docs)
 }
 
 // proposals writes ps as a table, numbered or not, with each proposal's
