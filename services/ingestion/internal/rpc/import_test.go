@@ -22,12 +22,14 @@ import (
 // importStream is an Import stream on the server's side: it hands out in
 // order, then io.EOF, and records what the handler sends. While block is
 // open, a Send of progress waits for it to close, as Send does for a
-// client that does not read.
+// client that does not read. received is closed once progress of the
+// receiving phase was sent.
 type importStream struct {
 	grpc.ServerStream
-	ctx   context.Context
-	in    []*ingestionv1.ImportRequest
-	block chan struct{}
+	ctx      context.Context
+	in       []*ingestionv1.ImportRequest
+	block    chan struct{}
+	received chan struct{}
 
 	mu   sync.Mutex
 	sent []*ingestionv1.ImportResponse
@@ -50,6 +52,9 @@ func (s *importStream) Send(m *ingestionv1.ImportResponse) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if m.GetProgress().GetPhase() == ingestionv1.ImportPhase_IMPORT_PHASE_RECEIVING && s.sent == nil {
+		close(s.received)
+	}
 	s.sent = append(s.sent, m)
 	return nil
 }
@@ -64,17 +69,22 @@ func newImportStream(chunks ...string) *importStream {
 		in = append(in, &ingestionv1.ImportRequest{Tenant: "acme", Part: &ingestionv1.ImportRequest_Chunk{
 			Chunk: &ingestionv1.ImportChunk{Data: []byte(c)}}})
 	}
-	return &importStream{ctx: identity.NewContext(context.Background(), p), in: in}
+	return &importStream{ctx: identity.NewContext(context.Background(), p), in: in, received: make(chan struct{})}
 }
 
-// reportingImporter reports reports in order, then answers an import of
-// two new transactions and one duplicate; done is closed when it has.
+// reportingImporter reports reports in order, once wait is closed when it
+// is set, then answers an import of two new transactions and one
+// duplicate; done is closed when it has.
 type reportingImporter struct {
 	reports []intake.Progress
+	wait    <-chan struct{}
 	done    chan struct{}
 }
 
 func (r *reportingImporter) Import(_ context.Context, req intake.Request) (intake.Record, error) {
+	if r.wait != nil {
+		<-r.wait
+	}
 	for _, p := range r.reports {
 		req.Progress(p)
 	}
@@ -107,8 +117,10 @@ var importReports = []intake.Progress{
 // message is the outcome, the only one without progress.
 func TestImportStreamsProgressThenTheOutcome(t *testing.T) {
 	t.Parallel()
-	s := newImportService(&reportingImporter{reports: importReports})
 	stream := newImportStream("<Document>", "…", "</Document>\n")
+	// The import starts reporting once the bytes received were sent, so
+	// that they are not replaced by what it reports before they are.
+	s := newImportService(&reportingImporter{reports: importReports, wait: stream.received})
 	if err := s.Import(stream); err != nil {
 		t.Fatal(err)
 	}
