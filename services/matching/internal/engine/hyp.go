@@ -322,12 +322,18 @@ func (m *matcher) debtorWide(di int32, pos, neg []int32) {
 			h.bonusBy = "the only open item of that amount"
 		}
 	case len(closeSets) > 1:
-		if h := m.earliestDue(closeSets); h != nil {
+		if h, alone := m.earliestDue(closeSets); h != nil && alone {
 			h.bonus = 10
 			if m.evidence(di).strong {
 				h.bonus = 30
 			}
-			h.bonusBy = fmt.Sprintf("the earliest due of %d open items of that amount (§366 BGB)", len(closeSets))
+			h.bonusBy = fmt.Sprintf("the only one due of %d open items of that amount (§366 BGB)", len(closeSets))
+		} else if h != nil {
+			// Several are due (or none is): §366 would take the earliest
+			// due, but which one the payer meant is a guess, so a person
+			// decides. The earliest due is proposed first.
+			h.bonus, h.bonusBy = 3, fmt.Sprintf("the earliest due of %d open items of that amount (§366 BGB)", len(closeSets))
+			h.noAuto = fmt.Sprintf("%d open items of that amount, %s", len(closeSets), m.dueCount(closeSets))
 		}
 	case len(discSets) == 1:
 		h := discSets[0]
@@ -370,17 +376,22 @@ func (m *matcher) debtorWide(di int32, pos, neg []int32) {
 }
 
 // earliestDue returns, of sets that are each one item of the same open
-// amount, the one due first (then issued first) when it is the only one:
-// a payment that names no item pays, by §366 (2) BGB, the claim due first,
-// and of those due the older; the ledger allocates such a payment the same
-// way. It returns nil when the sets differ otherwise or two tie.
-func (m *matcher) earliestDue(sets []*hyp) *hyp {
+// amount, the one due first (then issued first), nil when the sets differ
+// otherwise or two tie. alone reports whether it is the only one due on
+// the payment's date while the others are not due yet: a payment that
+// names no item pays, by §366 (2) BGB, the claim due first, which is then
+// no guess; the ledger allocates such a payment the same way. When several
+// are due (or none is) the payer may have meant any of them.
+func (m *matcher) earliestDue(sets []*hyp) (best *hyp, alone bool) {
 	e := m.e
-	var best *hyp
 	tie := false
+	due := 0
 	for _, h := range sets {
 		if len(h.items) != 1 || e.items[h.items[0]].open != e.items[sets[0].items[0]].open {
-			return nil
+			return nil, false
+		}
+		if it := &e.items[h.items[0]]; it.due != noDay && m.day != noDay && it.due <= m.day {
+			due++
 		}
 		if best == nil {
 			best = h
@@ -395,9 +406,27 @@ func (m *matcher) earliestDue(sets []*hyp) *hyp {
 		}
 	}
 	if tie {
-		return nil
+		return nil, false
 	}
-	return best
+	return best, due == 1
+}
+
+// dueCount says how many of the one-item sets are due on the payment's
+// date.
+func (m *matcher) dueCount(sets []*hyp) string {
+	due := 0
+	for _, h := range sets {
+		if it := &m.e.items[h.items[0]]; it.due != noDay && m.day != noDay && it.due <= m.day {
+			due++
+		}
+	}
+	switch due {
+	case 0:
+		return "none of them due yet"
+	case len(sets):
+		return "all of them due"
+	}
+	return fmt.Sprintf("%d of them due", due)
 }
 
 // add fits the items S and records the hypothesis; nil when they do not

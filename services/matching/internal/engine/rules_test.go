@@ -237,17 +237,32 @@ func TestCombinations(t *testing.T) {
 	})
 }
 
-// TestEqualAmounts: without a named item a payment pays the item due first
-// (§366 BGB) when the payer is known; two items due alike are proposed.
+// TestEqualAmounts: without a named item a payment of a known payer pays
+// the one item of its amount that is due when the others are not yet due
+// (§366 BGB); when several are due, or none, or two are due alike, it is
+// proposed with the earliest due first.
 func TestEqualAmounts(t *testing.T) {
 	t.Parallel()
-	older := withItem(inv("I1", "D1", "RE-1", 5000), func(it *OpenItem) { it.DueDate = day0.AddDate(0, 0, -30) })
-	newer := withItem(inv("I2", "D1", "RE-2", 5000), func(it *OpenItem) { it.DueDate = day0.AddDate(0, 0, -10) })
+	due := func(id, doc string, days int) OpenItem {
+		return withItem(inv(id, "D1", doc, 5000), func(it *OpenItem) { it.DueDate = day0.AddDate(0, 0, days) })
+	}
+	older, newer := due("I1", "RE-1", -30), due("I2", "RE-2", -10)
+	notYet, later := due("I2", "RE-2", 5), due("I3", "RE-3", 12)
+	today := due("I1", "RE-1", 0)
 	twin := withItem(newer, func(it *OpenItem) { it.DueDate, it.IssueDate = older.DueDate, older.IssueDate })
 	runCases(t, []ruleCase{
-		{name: "the earliest due", items: []OpenItem{newer, older}, debtors: []Debtor{anna},
+		{name: "the only one due", items: []OpenItem{notYet, older, later}, debtors: []Debtor{anna},
 			payments: []Payment{fromAnna(pay("P1", 5000, ""))},
 			want:     outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 5000)}},
+		{name: "due on the payment's date", items: []OpenItem{notYet, today}, debtors: []Debtor{anna},
+			payments: []Payment{fromAnna(pay("P1", 5000, ""))},
+			want:     outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 5000)}},
+		{name: "both due: the earliest due proposed", items: []OpenItem{newer, older}, debtors: []Debtor{anna},
+			payments: []Payment{fromAnna(pay("P1", 5000, ""))},
+			want:     outcome{Kind: Proposed, Debtor: "D1", Allocations: one("I1", 5000)}},
+		{name: "none due yet: the earliest due proposed", items: []OpenItem{later, notYet}, debtors: []Debtor{anna},
+			payments: []Payment{fromAnna(pay("P1", 5000, ""))},
+			want:     outcome{Kind: Proposed, Debtor: "D1", Allocations: one("I2", 5000)}},
 		{name: "due alike", items: []OpenItem{twin, older}, debtors: []Debtor{anna},
 			payments: []Payment{fromAnna(pay("P1", 5000, ""))},
 			want:     outcome{Kind: Proposed, Debtor: "D1", Allocations: one("I2", 5000)}},
