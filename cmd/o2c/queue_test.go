@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -23,6 +26,10 @@ import (
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 	matchingv1 "github.com/o2c-platform/o2c/proto/o2c/matching/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/matching/v1/matchingv1grpc"
+
+	"github.com/o2c-platform/o2c/cmd/o2c/internal/demo"
+	"github.com/o2c-platform/o2c/libs/natsembed"
+	"github.com/o2c-platform/o2c/libs/telemetry"
 )
 
 func eurMoney(minor int64) *commonv1.Money {
@@ -611,4 +618,132 @@ func TestParseAge(t *testing.T) {
 			t.Errorf("parseAge(%q) = %v, %v; want %v (ok %v)", tc.in, got, err, tc.want, tc.ok)
 		}
 	}
+}
+
+// TestQueueAgainstTheRunningSystem works the demo's exception queue with
+// the CLI against the real services, as a clerk with the demo's
+// credentials: the day's statement leaves K-1001's transfer and an unknown
+// payer's 50.00 in the queue; confirming the first and matching the second
+// by hand to what K-1001 still owes (the rest kept as credit) leaves the
+// queue and K-1001's open items empty; unmatching the second reopens the
+// item in the ledger and puts the payment back.
+func TestQueueAgainstTheRunningSystem(t *testing.T) {
+	sys := startSystem(t)
+	ctx := context.Background()
+	queue := []string{"--tenant", "demo", "--matching", addrOf(t, sys, "matching"), "--ledger", addrOf(t, sys, "ledger"), "--credentials", sys.CredentialsFile}
+	cli := func(args ...string) (int, string, string) {
+		t.Helper()
+		return runCLI(t, append(append([]string{"queue"}, args...), queue...)...)
+	}
+	if _, err := demo.Publish(ctx, sys, telemetry.Providers{}); err != nil {
+		t.Fatal(err)
+	}
+	items, err := demo.WaitForOpenItems(ctx, sys.Conn("ledger"), demo.ExpectedOpenItems)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := sys.ConnectNATS(natsembed.AdminUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.WaitForMatchingItems(ctx, js); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.ImportBankFiles(ctx, sys.Conn("ingestion")); err != nil {
+		t.Fatal(err)
+	}
+	decided, err := demo.WaitForDecisions(ctx, sys.Conn("matching"), demo.StatementReceipts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byAmount := map[int64]string{}
+	for _, e := range decided {
+		byAmount[e.GetPayment().GetAmount().GetMinorUnits()] = e.GetPayment().GetPaymentId()
+	}
+	transfer, unknown := byAmount[demo.PaymentAmount], byAmount[5000]
+
+	// The Amazon payout waits until its settlement report is complete,
+	// then is booked by itself.
+	want := []string{transfer, unknown}
+	var waitingIDs []string
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		code, stdout, stderr := cli("list", "--output", "json")
+		if code != 0 {
+			t.Fatalf("list: exit %d\n%s%s", code, stdout, stderr)
+		}
+		waitingIDs = nil
+		for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
+			var e struct{ Payment string }
+			if err := json.Unmarshal([]byte(l), &e); err != nil {
+				t.Fatalf("list --output json: %v: %q", err, l)
+			}
+			waitingIDs = append(waitingIDs, e.Payment)
+		}
+		if cmp.Equal(waitingIDs, want, cmpopts.SortSlices(func(a, b string) bool { return a < b })) || time.Now().After(deadline) {
+			break
+		}
+	}
+	if !cmp.Equal(waitingIDs, want, cmpopts.SortSlices(func(a, b string) bool { return a < b })) {
+		t.Fatalf("waiting %v, want K-1001's transfer %s and the unknown payer's %s", waitingIDs, transfer, unknown)
+	}
+	code, stdout, stderr := cli("show", transfer)
+	if code != 0 || !strings.Contains(stdout, "payer:       Erika Mustermann, DE75512108001245126199") || !regexp.MustCompile(`(?m)^0\s+\d+\s+K-1001\s`).MatchString(stdout) {
+		t.Errorf("show %s: exit %d\n%s%s", transfer, code, stdout, stderr)
+	}
+	if code, stdout, stderr := cli("confirm", transfer, "--note", "customer number in the text"); code != 0 ||
+		!strings.Contains(stdout, "Confirmed proposal 0 of payment "+transfer+" as finance:demo") {
+		t.Fatalf("confirm: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, err := demo.WaitForOpenAmount(ctx, sys.Conn("ledger"), total(items)-demo.MatchedAutomatically-demo.PaymentAmount); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := cli("match", unknown, "--debtor", "K-1001", "--item", "RE-2026-1004=24.90", "--difference", "overpayment=25.10",
+		"--note", "her neighbour paid for her"); code != 0 || !strings.Contains(stdout, "state:       matched (manual)") {
+		t.Fatalf("match: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// RE-2026-1004 is cleared and 25.10 is K-1001's credit balance, an
+	// open item of its own.
+	if _, err := demo.WaitForOpenAmount(ctx, sys.Conn("ledger"), total(items)-demo.MatchedAutomatically-demo.PaymentAmount-5000); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, _ := cli("list"); code != 0 || stdout != "0 payments\n" {
+		t.Errorf("the queue after both decisions: exit %d\n%s", code, stdout)
+	}
+	// Unmatch needs the ledger's journal entry of the booking, which
+	// matching learns from the ledger's events a moment later.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		code, stdout, stderr = cli("unmatch", unknown, "--reason", "the neighbour paid for himself")
+		if code == 0 || time.Now().After(deadline) || !strings.Contains(stderr, "cannot do this now") {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code != 0 || !strings.Contains(stdout, "state:       open") {
+		t.Fatalf("unmatch: exit %d\n%s%s", code, stdout, stderr)
+	}
+	open, err := demo.WaitForOpenAmount(ctx, sys.Conn("ledger"), total(items)-demo.MatchedAutomatically-demo.PaymentAmount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(open) != 1 || open[0].GetDocumentNumber() != "RE-2026-1004" || open[0].GetOpenAmount().GetMinorUnits() != 2490 {
+		t.Errorf("after unmatching: open items %v, want RE-2026-1004 with 24.90 again", open)
+	}
+	if code, stdout, _ := cli("list"); code != 0 || !strings.Contains(stdout, unknown) || !strings.HasSuffix(stdout, "1 payment\n") {
+		t.Errorf("the queue after unmatching: exit %d\n%s", code, stdout)
+	}
+}
+
+// total is what items leave open.
+func total(items []*ledgerv1.OpenItem) int64 {
+	var sum int64
+	for _, it := range items {
+		sum += it.GetOpenAmount().GetMinorUnits()
+	}
+	return sum
 }
