@@ -150,25 +150,37 @@ func TestComposeHasEveryService(t *testing.T) {
 	}
 }
 
-// TestComposeIngestionReachesTheLedger checks that ingestion, which asks
-// the ledger for a debtor's open items before erasing it, is given the
-// ledger's address inside the compose network and its own client
-// certificate from ./deploy/credentials.
-func TestComposeIngestionReachesTheLedger(t *testing.T) {
+// TestComposeServicesReachTheirPeers checks that each service that calls
+// another is given that service's address inside the compose network and
+// a client certificate of its own from ./deploy/credentials: ingestion
+// asks the ledger for a debtor's open items before erasing it, matching
+// asks ingestion for payers and debtors' master data.
+func TestComposeServicesReachTheirPeers(t *testing.T) {
 	p := loadCompose(t)
-	ing, ledger := p.Services["ingestion"], p.Services["ledger"]
-	addr := ing.Environment["LEDGER_ADDR"]
-	if grpc := ledger.Environment["GRPC_ADDR"]; addr == nil || grpc == nil || *addr != "ledger:"+(*grpc)[strings.LastIndex(*grpc, ":")+1:] {
-		t.Errorf("ingestion: LEDGER_ADDR=%v, want the ledger service's name and its GRPC_ADDR port (GRPC_ADDR=%v)", addr, grpc)
-	}
-	for _, key := range []string{"O2C_CLIENT_CERT", "O2C_CLIENT_KEY", "O2C_CLIENT_CA"} {
-		v := ing.Environment[key]
-		if v == nil || !mountedFrom(ing, "./deploy/credentials", *v) {
-			t.Errorf("ingestion: %s=%v is not a file of ./deploy/credentials mounted into the container", key, v)
-		}
-	}
-	if v := ing.Environment["O2C_CLIENT_CA"]; v == nil || ing.Environment["O2C_TLS_CLIENT_CA"] == nil || *v != *ing.Environment["O2C_TLS_CLIENT_CA"] {
-		t.Errorf("ingestion: O2C_CLIENT_CA=%v, want the CA that issued the services' certificates", v)
+	for _, tc := range []struct{ caller, variable, callee, cert string }{
+		{"ingestion", "LEDGER_ADDR", "ledger", "ingestion.pem"},
+		{"matching", "INGESTION_ADDR", "ingestion", "matching.pem"},
+	} {
+		t.Run(tc.caller, func(t *testing.T) {
+			caller, callee := p.Services[tc.caller], p.Services[tc.callee]
+			addr := caller.Environment[tc.variable]
+			if grpc := callee.Environment["GRPC_ADDR"]; addr == nil || grpc == nil || *addr != tc.callee+":"+(*grpc)[strings.LastIndex(*grpc, ":")+1:] {
+				t.Errorf("%s: %s=%v, want the %s service's name and its GRPC_ADDR port (GRPC_ADDR=%v)", tc.caller, tc.variable, addr, tc.callee, grpc)
+			}
+			for _, key := range []string{"O2C_CLIENT_CERT", "O2C_CLIENT_KEY", "O2C_CLIENT_CA"} {
+				v := caller.Environment[key]
+				if v == nil || !mountedFrom(caller, "./deploy/credentials", *v) {
+					t.Errorf("%s: %s=%v is not a file of ./deploy/credentials mounted into the container", tc.caller, key, v)
+				}
+			}
+			// Its own certificate, not another service's.
+			if v := caller.Environment["O2C_CLIENT_CERT"]; v == nil || filepath.Base(*v) != tc.cert {
+				t.Errorf("%s: O2C_CLIENT_CERT=%v, want its own certificate %s", tc.caller, v, tc.cert)
+			}
+			if v := caller.Environment["O2C_CLIENT_CA"]; v == nil || caller.Environment["O2C_TLS_CLIENT_CA"] == nil || *v != *caller.Environment["O2C_TLS_CLIENT_CA"] {
+				t.Errorf("%s: O2C_CLIENT_CA=%v, want the CA that issued the services' certificates", tc.caller, v)
+			}
+		})
 	}
 }
 

@@ -40,7 +40,7 @@ func TestCredentialsGenerateFitsCompose(t *testing.T) {
 			t.Errorf("%s: mode %v (%v), want 0600", e.Name(), fi.Mode().Perm(), err)
 		}
 	}
-	want := []string{"ca.pem", "cli-key.pem", "cli.pem", "compose.env", "credentials.json", "ingestion-key.pem", "ingestion.pem", "server-key.pem", "server.pem"}
+	want := []string{"ca.pem", "cli-key.pem", "cli.pem", "compose.env", "credentials.json", "ingestion-key.pem", "ingestion.pem", "matching-key.pem", "matching.pem", "server-key.pem", "server.pem"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("files (-want +got):\n%s", diff)
 	}
@@ -59,12 +59,18 @@ func TestCredentialsGenerateFitsCompose(t *testing.T) {
 	if want := []string{"o2c:tenant:demo", "o2c:role:accountant", "o2c:role:operator"}; !cmp.Equal(want, sans) {
 		t.Errorf("CLI certificate SAN URIs %v, want %v", sans, want)
 	}
-	sans = nil
-	for _, u := range certificate(t, filepath.Join(dir, "ingestion.pem")).URIs {
-		sans = append(sans, u.String())
-	}
-	if want := []string{"o2c:tenant:demo", "o2c:role:service"}; !cmp.Equal(want, sans) {
-		t.Errorf("ingestion's certificate SAN URIs %v, want %v", sans, want)
+	for _, svc := range []string{"ingestion", "matching"} {
+		c := certificate(t, filepath.Join(dir, svc+".pem"))
+		sans = nil
+		for _, u := range c.URIs {
+			sans = append(sans, u.String())
+		}
+		if want := []string{"o2c:tenant:demo", "o2c:role:service"}; !cmp.Equal(want, sans) {
+			t.Errorf("%s's certificate SAN URIs %v, want %v", svc, sans, want)
+		}
+		if c.Subject.CommonName != "service:"+svc {
+			t.Errorf("%s's certificate is for %q, want service:%s", svc, c.Subject.CommonName, svc)
+		}
 	}
 	srv := certificate(t, filepath.Join(dir, "server.pem"))
 	for _, host := range []string{"localhost", "ingestion", "ledger"} {
@@ -88,15 +94,18 @@ func TestCredentialsGenerateFitsCompose(t *testing.T) {
 	if got := p.Services["ledger"].Environment["NATS_PASSWORD"]; got == nil || *got == "" || *got == creds.NATS.Password {
 		t.Errorf("the ledger has no NATS password of its own")
 	}
-	// Ingestion's ledger client credentials are files generate wrote.
-	for _, key := range []string{"O2C_CLIENT_CERT", "O2C_CLIENT_KEY", "O2C_CLIENT_CA"} {
-		v := p.Services["ingestion"].Environment[key]
-		if v == nil || !strings.HasPrefix(*v, "/etc/o2c/credentials/") {
-			t.Errorf("ingestion's %s=%v is not in the mounted credentials folder", key, v)
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(dir, strings.TrimPrefix(*v, "/etc/o2c/credentials/"))); err != nil {
-			t.Errorf("ingestion's %s: generate did not write it: %v", key, err)
+	// Ingestion's ledger client credentials and matching's ingestion
+	// client credentials are files generate wrote.
+	for _, svc := range []string{"ingestion", "matching"} {
+		for _, key := range []string{"O2C_CLIENT_CERT", "O2C_CLIENT_KEY", "O2C_CLIENT_CA"} {
+			v := p.Services[svc].Environment[key]
+			if v == nil || !strings.HasPrefix(*v, "/etc/o2c/credentials/") {
+				t.Errorf("%s's %s=%v is not in the mounted credentials folder", svc, key, v)
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(dir, strings.TrimPrefix(*v, "/etc/o2c/credentials/"))); err != nil {
+				t.Errorf("%s's %s: generate did not write it: %v", svc, key, err)
+			}
 		}
 	}
 
