@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -95,7 +96,16 @@ func Names() []string {
 // Run parses every file and writes one JSON line per file to stdout, warnings
 // and progress to stderr. It returns 0 when every file parsed, 1 when any did
 // not, and 2 for a usage error.
+//
+// While it runs, Run sets the garbage collector's target to gcPercent
+// (unless the GOGC environment variable sets one): the parsers keep a heap
+// of a few MB but allocate the size of the file several times over, and
+// with the default target the collector ran every 4 MB, a fifth of the
+// time. The heap then peaks at some 20 MB, whatever the size of the file.
 func Run(files []string, opt Options, stdout, stderr io.Writer) int {
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
+	}
 	if opt.Format == "" {
 		opt.Format = "auto"
 	}
@@ -253,6 +263,9 @@ func parseFile(name string, opt Options, out *Writer, stderr io.Writer) error {
 	}
 	return nil
 }
+
+// gcPercent is the garbage collector's target while Run runs; see Run.
+const gcPercent = 400
 
 // progressMin is the file size from which progress is shown.
 const progressMin = 32 << 20
