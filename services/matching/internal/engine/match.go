@@ -170,24 +170,33 @@ func (m *matcher) findRefs() {
 		if src.whole {
 			f := formsOf(atomize(src.text, atoms[:0]))
 			structured := validRF(f.full) || validQRR(f.digits)
-			f.each(func(form string) { m.lookup(form, strings.TrimSpace(src.text), src.name, structured || form == f.full) })
+			f.each(func(form string) {
+				m.lookup(form, f.joined(form), strings.TrimSpace(src.text), src.name, structured || form == f.full)
+			})
 		}
-		texts = searchTexts(src.text, texts[:0])
+		// A machine-made id (end-to-end id, creditor reference) has no
+		// date glued to it: its digits are not split.
+		texts = searchTexts(src.text, !src.whole, texts[:0])
 		for _, variant := range texts {
 			atoms = atomize(variant, atoms[:0])
 			starts := atomStarts(variant, atoms)
+			dates := dateSpans(variant)
 			windows(atoms, func(w window) {
+				if inSpans(dates, starts[w.i], atoms[w.j].end) {
+					return
+				}
 				text := variant[starts[w.i]:atoms[w.j].end]
 				structured := (atoms[w.i].s == "RF" && validRF(w.forms.full)) || (len(w.forms.digits) == 27 && validQRR(w.forms.digits))
 				w.forms.each(func(form string) {
-					m.lookup(form, text, src.name, structured && form == w.forms.full || structured && form == w.forms.digits)
+					m.lookup(form, w.forms.joined(form), text, src.name, structured && form == w.forms.full || structured && form == w.forms.digits)
 					m.lookupCustomer(form, text)
 				})
 			})
 		}
 		for _, re := range m.e.r.numberPatterns {
 			for _, found := range re.FindAllString(strings.ToUpper(src.text), 8) {
-				formsOf(atomize(found, atoms[:0])).each(func(form string) { m.lookup(form, found, src.name, false) })
+				f := formsOf(atomize(found, atoms[:0]))
+				f.each(func(form string) { m.lookup(form, f.joined(form), found, src.name, false) })
 			}
 		}
 	}
@@ -243,7 +252,7 @@ func (m *matcher) exactHit() bool {
 // longer taken as naming items, unless they form one settlement.
 const bigPosting = 40
 
-func (m *matcher) lookup(form, text, src string, structured bool) {
+func (m *matcher) lookup(form string, joined bool, text, src string, structured bool) {
 	e := m.e
 	ids := e.refs.get(e.hash(form), m.one[:0])
 	if len(ids) > bigPosting {
@@ -260,7 +269,7 @@ func (m *matcher) lookup(form, text, src string, structured bool) {
 		f := m.itemForms(idx)
 		q := qNone
 		for k := range f {
-			q = max(q, f[k].compare(form))
+			q = max(q, f[k].compare(form, joined))
 		}
 		if q == qNone {
 			continue
@@ -305,7 +314,7 @@ func (m *matcher) lookupCustomer(form, text string) {
 	e := m.e
 	var buf [1]int32
 	for _, di := range e.custs.get(e.hash(form), buf[:0]) {
-		q := formsOf(atomize(e.debtors[di].cust, nil)).compare(form)
+		q := formsOf(atomize(e.debtors[di].cust, nil)).compare(form, false)
 		if q == qNone {
 			continue
 		}

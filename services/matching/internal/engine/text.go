@@ -66,6 +66,15 @@ func atomize(s string, out []atom) []atom {
 // significant digits (not a year).
 type forms struct {
 	full, digits, zstrip, groups, lzero, last, lastz string
+	// nGroups is the number of digit groups.
+	nGroups int
+}
+
+// joined reports whether form, one of f's, joins several digit groups of
+// the text: it then names a number whole, never only a number's last
+// group ("2026-07" is not the "202607" of "RE-2026-0202607").
+func (f forms) joined(form string) bool {
+	return f.nGroups > 1 && form != f.last && form != f.lastz
 }
 
 const minForm = 4
@@ -93,7 +102,7 @@ func formsOf(atoms []atom) forms {
 			prefix.WriteString(a.s)
 		}
 	}
-	f := forms{full: full.String()}
+	f := forms{full: full.String(), nGroups: digitGroups}
 	if !sawDigit {
 		return forms{full: f.full}
 	}
@@ -175,8 +184,9 @@ const (
 func (q quality) strong() bool { return q >= qNormalized }
 
 // compare returns the quality with which a searched form s names a number
-// whose forms are f, qNone when it does not.
-func (f forms) compare(s string) quality {
+// whose forms are f, qNone when it does not. A form joining several digit
+// groups of the text (joined) does not name a number by its last group.
+func (f forms) compare(s string, joined bool) quality {
 	grade := func(q quality) quality {
 		if len(s) < 6 && isDigit(s[0]) && isDigit(s[len(s)-1]) {
 			// A short run of digits: post codes, quantities and dates
@@ -190,8 +200,12 @@ func (f forms) compare(s string) quality {
 		return qNone
 	case f.full:
 		return grade(qExact)
-	case f.lzero, f.digits, f.zstrip, f.groups, f.last, f.lastz:
+	case f.lzero, f.digits, f.zstrip, f.groups:
 		return grade(qNormalized)
+	case f.last, f.lastz:
+		if !joined {
+			return grade(qNormalized)
+		}
 	}
 	return qNone
 }
@@ -251,13 +265,31 @@ func windows(atoms []atom, fn func(w window)) {
 var wrappers = regexp.MustCompile(`(?i)\b(?:SVWZ|EREF|KREF|MREF|CRED|DEBT|ABWA|ABWE|IBAN|BIC|COAM|OAMT|SQTP|PURP)[+:]|/(?:EREF|REMI|ROC|RFB|INV|ORDP|BENM|CDTRREFINF|PURP|MARF|CSID|SVWZ)/|verwendungszweck:?|\bverw\.?zweck:?`)
 
 // dateTime matches dates and times with separators, which payers and banks
-// glue to numbers: 01.03.2024, 2024-03-01, 1.3.24, 14:35, 14:35:07.
-var dateTime = regexp.MustCompile(`\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}(?::\d{2})?`)
+// glue to numbers or write next to them: 01.03.2024, 2024-03-01, 1.3.24,
+// 14:35, 14:35:07, "14.35 Uhr".
+var dateTime = regexp.MustCompile(`(?i:\d{1,2}[.:]\d{2}\s*uhr\b)|\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}(?::\d{2})?`)
+
+// dateSpans returns the byte ranges of the dates and times in s.
+func dateSpans(s string) [][]int {
+	return dateTime.FindAllStringIndex(s, -1)
+}
+
+// inSpans reports whether the text from..to overlaps one of spans: a
+// number read across a date ("11.2026" of "02.11.2026") is no number.
+func inSpans(spans [][]int, from, to int) bool {
+	for _, sp := range spans {
+		if from < sp[1] && sp[0] < to {
+			return true
+		}
+	}
+	return false
+}
 
 // searchTexts returns s and the variants of it worth searching: wrappers
-// removed, dates and times cut out, and digit runs split where a date or
-// time was glued to a number. The first is s itself.
-func searchTexts(s string, out []string) []string {
+// removed, dates and times cut out, and (when glued is set, for a text a
+// person typed) digit runs split where a date or time was glued to a
+// number. The first is s itself.
+func searchTexts(s string, glued bool, out []string) []string {
 	out = append(out, s)
 	clean := wrappers.ReplaceAllString(s, " ")
 	if clean != s {
@@ -266,6 +298,9 @@ func searchTexts(s string, out []string) []string {
 	if dt := dateTime.ReplaceAllString(clean, " "); dt != clean {
 		out = append(out, dt)
 		clean = dt
+	}
+	if !glued {
+		return out
 	}
 	if split, ok := splitGluedDates(clean); ok {
 		out = append(out, split)

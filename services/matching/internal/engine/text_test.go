@@ -49,7 +49,7 @@ func TestValidQRR(t *testing.T) {
 func TestForms(t *testing.T) {
 	t.Parallel()
 	f := formsOf(atomize("RE-2026-000123", nil))
-	want := forms{full: "RE2026000123", digits: "2026000123", zstrip: "2026000123", groups: "2026123", lzero: "RE2026000123"}
+	want := forms{full: "RE2026000123", digits: "2026000123", zstrip: "2026000123", groups: "2026123", lzero: "RE2026000123", nGroups: 2}
 	if diff := cmp.Diff(want, f, cmp.AllowUnexported(forms{})); diff != "" {
 		t.Errorf("forms (-want +got):\n%s", diff)
 	}
@@ -63,9 +63,12 @@ func TestForms(t *testing.T) {
 		{"029741", qNormalized},
 		{"29741", qShort},
 		{"2026", qNone},
+		{"02-9741", qNone}, // two groups joined are not the last group
+		{"Nr 029741", qNormalized},
 	} {
 		got := qNone
-		formsOf(atomize(tc.text, nil)).each(func(s string) { got = max(got, g.compare(s)) })
+		f := formsOf(atomize(tc.text, nil))
+		f.each(func(s string) { got = max(got, g.compare(s, f.joined(s))) })
 		if got != tc.want {
 			t.Errorf("%q names RE-2026-029741 with quality %d, want %d", tc.text, got, tc.want)
 		}
@@ -88,7 +91,7 @@ func TestSearchTexts(t *testing.T) {
 		{"RG 12345678 14:35", "RG 12345678  "},
 		{"RE2026029741202611031435", "RE2026029741202611 031435"},
 	} {
-		got := searchTexts(tc.text, nil)
+		got := searchTexts(tc.text, true, nil)
 		if last := got[len(got)-1]; last != tc.want {
 			t.Errorf("searchTexts(%q) ends with %q, want %q (all %q)", tc.text, last, tc.want, got)
 		}
