@@ -47,8 +47,12 @@ type PosterOptions struct {
 	// not wait: a lone client pays no window, concurrent clients fill
 	// batches.
 	Window time.Duration
-	// Committers is the number of batches in flight at once (default 2):
-	// while one waits for its WAL flush, the next one fills.
+	// Committers is the number of batches in flight at once (default 1;
+	// the next batch fills in the queue while one commits). More
+	// committers overlap commits, which helps throughput when a WAL flush
+	// is slow, but split the concurrent posts into smaller batches: every
+	// commit costs the server a WAL flush, about 150 µs of CPU on the
+	// development machine, whatever the batch's size.
 	Committers int
 }
 
@@ -102,7 +106,7 @@ func NewPoster(events *eventstore.Store, opt PosterOptions) *Poster {
 		opt.Window = 500 * time.Microsecond
 	}
 	if opt.Committers <= 0 {
-		opt.Committers = 2
+		opt.Committers = 1
 	}
 	return &Poster{
 		events:  events,
