@@ -604,8 +604,10 @@ func (m *matcher) nameSearch() []int32 {
 		}
 	}
 	type cand struct {
-		d   int32
-		sim float64
+		d    int32
+		sim  float64
+		tier int
+		owes bool
 	}
 	var cands []cand
 	seen := make(map[int32]bool, len(pool))
@@ -620,13 +622,25 @@ func (m *matcher) nameSearch() []int32 {
 			s = max(s, nameSimilarity(m.payer, a, e.nameWeight))
 		}
 		if s >= 0.45 {
-			cands = append(cands, cand{di, s})
+			cands = append(cands, cand{d: di, sim: s, tier: nameTier(s), owes: m.owes(di)})
 		}
 		if s >= 0.95 {
 			m.nameTwins++
 		}
 	}
+	// Of debtors whose names are alike as far as the evidence goes (the
+	// same tier of points), those with an item the amount pays come
+	// first: among many people of one name, the one who owes it.
 	slices.SortFunc(cands, func(a, b cand) int {
+		if c := cmp.Compare(b.tier, a.tier); c != 0 {
+			return c
+		}
+		if a.owes != b.owes {
+			if a.owes {
+				return -1
+			}
+			return 1
+		}
 		if c := cmp.Compare(b.sim, a.sim); c != 0 {
 			return c
 		}
@@ -636,6 +650,42 @@ func (m *matcher) nameSearch() []int32 {
 		m.nameCands = append(m.nameCands, cands[i].d)
 	}
 	return m.nameCands
+}
+
+// nameTier is the tier of points a name similarity earns in evidence.
+func nameTier(sim float64) int {
+	switch {
+	case sim >= 0.95:
+		return 4
+	case sim >= 0.85:
+		return 3
+	case sim >= 0.7:
+		return 2
+	case sim >= 0.45:
+		return 1
+	}
+	return 0
+}
+
+// owes reports whether debtor di has an open item in the payment's
+// currency that the payment pays exactly or within the bank-fee
+// tolerance.
+func (m *matcher) owes(di int32) bool {
+	e := m.e
+	d := &e.debtors[di]
+	if len(d.items) > 200 {
+		return false
+	}
+	for _, idx := range d.items {
+		it := &e.items[idx]
+		if it.removed || it.cur != m.cur {
+			continue
+		}
+		if v := m.sign * it.open; v == m.target || v > m.target && v-m.target <= e.r.feeLimit(v) {
+			return true
+		}
+	}
+	return false
 }
 
 // coincidence is how many debtors would, by chance, have an open item of
