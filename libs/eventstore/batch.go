@@ -75,6 +75,20 @@ func prepareGroup(g AppendGroup) (AppendGroup, error) {
 		return nil, fmt.Errorf("%w: empty append group", ErrInvalidEvent)
 	}
 	out := make(AppendGroup, len(g))
+	if len(g) == 1 {
+		// One stream: Prepare checks its event ids (the common case of a
+		// write path that gives each entry a stream of its own).
+		a := g[0]
+		if a.Expected < AnyVersion {
+			return nil, fmt.Errorf("%w: expected version %d", ErrInvalidEvent, a.Expected)
+		}
+		evs, err := Prepare(a.Stream, a.Events)
+		if err != nil {
+			return nil, err
+		}
+		out[0] = StreamAppend{Stream: a.Stream, Expected: a.Expected, Events: evs}
+		return out, nil
+	}
 	streams := make(map[StreamID]bool, len(g))
 	ids := make(map[uuid.UUID]bool)
 	for i, a := range g {
@@ -107,8 +121,8 @@ func splitRound(groups []AppendGroup, pending []int, isolate bool) (round, defer
 	if isolate {
 		return pending[:1], pending[1:]
 	}
-	streams := make(map[StreamID]bool)
-	ids := make(map[uuid.UUID]bool)
+	streams := make(map[StreamID]bool, len(pending))
+	ids := make(map[uuid.UUID]bool, len(pending))
 	for _, i := range pending {
 		clash := false
 		for _, a := range groups[i] {
@@ -153,7 +167,7 @@ func (s *Store) appendRound(ctx context.Context, groups []AppendGroup, round []i
 	if err != nil {
 		return false, err
 	}
-	var ins insertRows
+	ins := newInsertRows(countEvents(groups, round))
 	var writing []int
 	for _, gi := range round {
 		g := groups[gi]
@@ -193,7 +207,7 @@ func (s *Store) appendRound(ctx context.Context, groups []AppendGroup, round []i
 	if len(writing) == 0 {
 		return false, nil
 	}
-	if err := s.insertRows(ctx, &ins); err != nil {
+	if err := s.insertRows(ctx, ins); err != nil {
 		for _, gi := range writing {
 			res[gi] = GroupResult{}
 		}
@@ -221,7 +235,7 @@ func (s *Store) appendFresh(ctx context.Context, groups []AppendGroup, round []i
 			}
 		}
 	}
-	var ins insertRows
+	ins := newInsertRows(countEvents(groups, round))
 	outs := make([][][]Event, len(round))
 	for r, gi := range round {
 		g := groups[gi]
@@ -238,7 +252,7 @@ func (s *Store) appendFresh(ctx context.Context, groups []AppendGroup, round []i
 			}
 		}
 	}
-	if err := s.insertRows(ctx, &ins); err != nil {
+	if err := s.insertRows(ctx, ins); err != nil {
 		if sqlState(err) == "23505" {
 			return false, nil
 		}
@@ -349,6 +363,28 @@ type insertRows struct {
 	versions                                                           []int64
 	occurred                                                           []time.Time
 	payloads, contents, chains                                         [][]byte
+}
+
+// countEvents returns the number of events of the round's groups.
+func countEvents(groups []AppendGroup, round []int) int {
+	n := 0
+	for _, gi := range round {
+		for _, a := range groups[gi] {
+			n += len(a.Events)
+		}
+	}
+	return n
+}
+
+// newInsertRows returns rows with room for n events.
+func newInsertRows(n int) *insertRows {
+	return &insertRows{
+		evs: make([]*Event, 0, n), ids: make([]pgtype.UUID, 0, n),
+		types: make([]string, 0, n), tenants: make([]string, 0, n), streamTypes: make([]string, 0, n), streamIDs: make([]string, 0, n),
+		causes: make([]string, 0, n), corrs: make([]string, 0, n), actors: make([]string, 0, n), tps: make([]string, 0, n), tss: make([]string, 0, n),
+		versions: make([]int64, 0, n), occurred: make([]time.Time, 0, n),
+		payloads: make([][]byte, 0, n), contents: make([][]byte, 0, n), chains: make([][]byte, 0, n),
+	}
 }
 
 func (r *insertRows) add(ev *Event) {

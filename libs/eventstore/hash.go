@@ -38,8 +38,15 @@ const (
 // only the idempotency check of a repeated append compares a fresh
 // encoding.
 func ContentHash(ev *Event) []byte {
-	h := sha256.New()
-	var buf []byte
+	// One buffer, on the stack when it fits, hashed at once: the same
+	// bytes as writing the fields and then Data to a hash.
+	need := 8 + len(ev.Data) + 9*binary.MaxVarintLen64 + len(contentDomain) + len(ev.Type) + len(ev.Stream.Tenant) +
+		len(ev.Stream.Type) + len(ev.Stream.ID) + len(ev.CausationID) + len(ev.CorrelationID) + len(ev.Actor)
+	var arr [1024]byte
+	buf := arr[:0]
+	if need > len(arr) {
+		buf = make([]byte, 0, need)
+	}
 	buf = appendString(buf, contentDomain)
 	buf = appendString(buf, ev.Type)
 	buf = appendString(buf, ev.Stream.Tenant)
@@ -50,9 +57,9 @@ func ContentHash(ev *Event) []byte {
 	buf = appendString(buf, ev.CorrelationID)
 	buf = appendString(buf, ev.Actor)
 	buf = binary.AppendUvarint(buf, uint64(len(ev.Data)))
-	h.Write(buf)
-	h.Write(ev.Data)
-	return h.Sum(nil)
+	buf = append(buf, ev.Data...)
+	sum := sha256.Sum256(buf)
+	return sum[:]
 }
 
 // ChainHash returns the SHA-256 over "o2c.eventstore.chain.v1", prev (the
@@ -60,12 +67,18 @@ func ContentHash(ev *Event) []byte {
 // hash, the stream (three length-prefixed strings) and the version (8 bytes
 // big endian).
 func ChainHash(prev, content []byte, stream StreamID, version int64) []byte {
-	var buf []byte
+	var arr [512]byte
+	buf := arr[:0]
+	if need := 4*binary.MaxVarintLen64 + len(chainDomain) + 2*sha256.Size + len(stream.Tenant) + len(stream.Type) + len(stream.ID) + 8; need > len(arr) {
+		buf = make([]byte, 0, need)
+	}
 	buf = appendString(buf, chainDomain)
 	if prev == nil {
-		prev = make([]byte, sha256.Size)
+		var zero [sha256.Size]byte
+		buf = append(buf, zero[:]...)
+	} else {
+		buf = append(buf, prev...)
 	}
-	buf = append(buf, prev...)
 	buf = append(buf, content...)
 	buf = appendString(buf, stream.Tenant)
 	buf = appendString(buf, stream.Type)
@@ -93,7 +106,10 @@ func Prepare(stream StreamID, events []Event) ([]Event, error) {
 		return nil, fmt.Errorf("%w: append to %s without events", ErrInvalidEvent, stream)
 	}
 	out := make([]Event, len(events))
-	seen := make(map[uuid.UUID]bool, len(events))
+	var seen map[uuid.UUID]bool
+	if len(events) > 1 {
+		seen = make(map[uuid.UUID]bool, len(events))
+	}
 	for i, ev := range events {
 		switch {
 		case ev.EventID == uuid.Nil:
@@ -105,7 +121,9 @@ func Prepare(stream StreamID, events []Event) ([]Event, error) {
 		case ev.OccurredAt.IsZero():
 			return nil, fmt.Errorf("%w: event %s has no occurred-at", ErrInvalidEvent, ev.EventID)
 		}
-		seen[ev.EventID] = true
+		if seen != nil {
+			seen[ev.EventID] = true
+		}
 		data, err := proto.MarshalOptions{Deterministic: true}.Marshal(ev.Payload)
 		if err != nil {
 			return nil, fmt.Errorf("%w: event %s: encode payload: %v", ErrInvalidEvent, ev.EventID, err)

@@ -120,12 +120,16 @@ type Config struct {
 
 // Relay publishes a store's log to JetStream. Run at most one Relay per
 // Config.Name at a time: two would both publish (harmless within the
-// duplicate window) and race on the checkpoint.
+// duplicate window) and race on the checkpoint. A Relay's methods must not
+// run concurrently.
 type Relay struct {
 	src Source
 	raw rawSource // src, when it reads without decoding; else nil
 	pub Publisher
 	cfg Config
+	// free holds the headers of messages JetStream acknowledged, for the
+	// next batch to fill again instead of allocating new ones.
+	free []*headers
 }
 
 // New returns a relay from src to pub.
@@ -229,13 +233,21 @@ func (r *Relay) batch(ctx context.Context, at *eventstore.Cursor) (int, *eventst
 		return 0, &from, nil
 	}
 	futures := make([]jetstream.PubAckFuture, 0, len(evs))
+	used := make([]*headers, 0, len(evs))
 	var pubErr error
 	for _, ev := range evs {
 		if err := ctx.Err(); err != nil {
 			pubErr = err
 			break
 		}
-		f, err := r.pub.PublishMsgAsync(Message(r.cfg.Subject(ev), ev))
+		var hs *headers
+		if n := len(r.free); n > 0 {
+			hs, r.free = r.free[n-1], r.free[:n-1]
+		} else {
+			hs = newHeaders()
+		}
+		used = append(used, hs)
+		f, err := r.pub.PublishMsgAsync(hs.message(r.cfg.Subject(ev), ev))
 		if err != nil {
 			pubErr = fmt.Errorf("publish event %s: %w", ev.EventID, err)
 			break
@@ -264,6 +276,12 @@ func (r *Relay) batch(ctx context.Context, at *eventstore.Cursor) (int, *eventst
 		}
 		acked = i + 1
 	}
+	if pubErr == nil && acked == len(used) {
+		// Every message is acknowledged, so the client will not send any
+		// of them again: their headers can be filled anew. After a
+		// failure they are left to the garbage collector.
+		r.free = append(r.free, used...)
+	}
 	if acked > 0 {
 		// Saved even when ctx has ended: what JetStream acknowledged
 		// should not be published again.
@@ -281,14 +299,36 @@ func (r *Relay) batch(ctx context.Context, at *eventstore.Cursor) (int, *eventst
 // Message builds the NATS message of ev on subject: headers as documented
 // in the package comment, data ev.Data.
 func Message(subject string, ev eventstore.Event) *nats.Msg {
+	return newHeaders().message(subject, ev)
+}
+
+// headers are the header map of one message and the backing array of its
+// values, which a relay fills again once JetStream acknowledged the
+// message.
+type headers struct {
+	h    nats.Header
+	vals []string
+}
+
+// maxHeaders is the number of headers a message can have.
+const maxHeaders = 17
+
+func newHeaders() *headers {
+	return &headers{h: make(nats.Header, maxHeaders), vals: make([]string, 0, maxHeaders)}
+}
+
+// message fills hs with ev's headers and returns the message of ev on
+// subject with them.
+func (hs *headers) message(subject string, ev eventstore.Event) *nats.Msg {
 	// The header names are canonical already (nats.Header.Set would
 	// canonicalise them, and W3C trace context keys must stay lowercase),
 	// so they are set directly; the values share one backing array.
-	vals := make([]string, 0, 17)
-	h := make(nats.Header, 17)
+	clear(hs.h)
+	hs.vals = hs.vals[:0]
 	set := func(k, v string) {
-		vals = append(vals, v)
-		h[k] = vals[len(vals)-1 : len(vals) : len(vals)]
+		hs.vals = append(hs.vals, v)
+		n := len(hs.vals)
+		hs.h[k] = hs.vals[n-1 : n : n]
 	}
 	set(HeaderMsgID, ev.EventID.String())
 	set(HeaderContentType, ContentTypeProtobuf)
@@ -313,5 +353,5 @@ func Message(subject string, ev eventstore.Event) *nats.Msg {
 			set(kv[0], kv[1])
 		}
 	}
-	return &nats.Msg{Subject: subject, Header: h, Data: ev.Data}
+	return &nats.Msg{Subject: subject, Header: hs.h, Data: ev.Data}
 }

@@ -112,6 +112,7 @@ func (p *Projector) Projection(poll time.Duration) eventstore.Projection {
 // debtor streams are recorded in command_routes.
 func Apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
 	var l lineRows
+	l.grow(evs)
 	dates := map[string]time.Time{}
 	for _, ev := range evs {
 		var err error
@@ -296,6 +297,20 @@ type lineRows struct {
 	legNos                                                              []int32
 	amounts, positions                                                  []int64
 	dates, recorded                                                     []time.Time
+}
+
+// grow makes room for the legs of the journal entries of evs.
+func (l *lineRows) grow(evs []eventstore.Event) {
+	n := 0
+	for _, ev := range evs {
+		if p, ok := ev.Payload.(*ledgerv1.JournalEntryPosted); ok {
+			n += len(p.GetLegs())
+		}
+	}
+	l.tenants, l.entries, l.accounts, l.debtors = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+	l.currencies, l.documents, l.taxKeys = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+	l.legNos, l.amounts, l.positions = make([]int32, 0, n), make([]int64, 0, n), make([]int64, 0, n)
+	l.dates, l.recorded = make([]time.Time, 0, n), make([]time.Time, 0, n)
 }
 
 func (l *lineRows) add(p *ledgerv1.JournalEntryPosted, i int, leg *ledgerv1.JournalLeg, pos int64, recorded time.Time) {
