@@ -41,10 +41,34 @@ func (h *hyp) raw() int {
 	if h.debPts <= 0 && h.market != originMarket {
 		bonus = 0
 	}
-	return h.refPts + h.debPts + h.amtPts + bonus
+	return h.refPts + h.debPts + h.amtPts + bonus + h.adjust
+}
+
+// trail ranks h, another reading of h.follow, right after it (gap+1
+// points below).
+func (m *matcher) trail(h *hyp, depth int) {
+	f := h.follow
+	if f.follow != nil && depth < 4 {
+		m.trail(f, depth+1)
+	}
+	h.adjust = 0
+	h.adjust = f.raw() - 1 - h.gap - h.raw()
+	h.score = min(100, max(0, h.raw()))
 }
 
 func (m *matcher) decide() Decision {
+	if m.partialHint() {
+		// The text says it is a partial payment: a shortfall is no bank
+		// fee, nor is the money more than the items ask.
+		for _, h := range m.hyps {
+			if h.fit.kind == fitFee || h.fit.kind == fitUnder {
+				h.adjust = amountPoints[fitPartial] - amountPoints[h.fit.kind] - 2*ambiguityMargin
+				if h.noAuto == "" {
+					h.noAuto = "the text speaks of a partial payment"
+				}
+			}
+		}
+	}
 	for _, h := range m.hyps {
 		m.score(h)
 	}
@@ -79,16 +103,37 @@ func (m *matcher) decide() Decision {
 			}
 		}
 	}
+	var twice []*hyp
+	payer := payerKey(m.p)
 	for _, h := range m.hyps {
-		if h.noAuto != "" {
+		if h.market != originItems {
 			continue
 		}
 		for _, a := range h.fit.allocs {
 			for _, pp := range m.e.pending[a.item] {
-				if pp.amount == m.amount && pp.payer == payerKey(m.p) {
-					h.noAuto = "payment " + pp.id + " of the same amount was proposed for " + m.itemNumber(a.item) + " (paid twice?)"
+				if pp.amount != m.amount || pp.payer != payer {
+					continue
 				}
+				what := "payment " + pp.id + " of the same amount was proposed for " + m.itemNumber(a.item)
+				if h.noAuto == "" {
+					h.noAuto = what + " (paid twice?)"
+				}
+				// Or it is that payment made twice: then it is the
+				// debtor's credit balance.
+				twice = append(twice, &hyp{debtor: h.debtor, market: originDuplicate, follow: h, refPts: h.refPts,
+					named: "the same payer's " + what + ": paid twice?",
+					fit:   fitResult{kind: fitOver, diff: m.amount, note: fmtAmount(m.amount, m.e.currencies[m.cur]) + " kept as credit balance"}})
 			}
+		}
+	}
+	for _, t := range twice {
+		if kept, fresh := m.record(t); fresh {
+			m.score(kept)
+		}
+	}
+	for _, h := range m.hyps {
+		if h.follow != nil {
+			m.trail(h, 0)
 		}
 	}
 	slices.SortStableFunc(m.hyps, rank)

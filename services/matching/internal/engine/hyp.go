@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +23,12 @@ type hyp struct {
 	bonus   int
 	bonusBy string
 	noAuto  string
+
+	// follow, when set, is the hypothesis this one is another reading of:
+	// it is ranked gap+1 points below it (adjust makes it so).
+	follow *hyp
+	gap    int
+	adjust int
 
 	refPts, debPts, amtPts int
 	refPart                string
@@ -351,28 +358,198 @@ func (m *matcher) debtorWide(di int32, pos, neg []int32) {
 			h.bonus = min(h.bonus, 10)
 		}
 	}
-	if len(m.hyps) == start {
-		var total int64
-		for _, idx := range all {
-			total = saturate(total, m.sign*m.e.items[idx].open)
-		}
-		if m.target < m.sign*m.e.items[pos[0]].open {
-			label := "the oldest open item"
-			if len(pos) == 1 {
-				label = "the only open item of the debtor"
+	if len(closeSets) == 0 && len(discSets) == 0 {
+		// A single item within the tolerances ranks above the readings;
+		// a combination of several within them is as likely chance.
+		var anchor *hyp
+		for _, h := range feeSets {
+			if m.partialHint() {
+				// The text says partial: the readings are no second best.
+				break
 			}
-			if h := m.add(di, pos[:1], true, label); h != nil {
-				h.noAuto = "a partial payment naming no item"
-				if len(pos) == 1 {
-					h.bonus, h.bonusBy = 30, label
+			if len(h.items) == 1 && (anchor == nil || h.raw() > anchor.raw()) {
+				anchor = h
+			}
+		}
+		m.readings(di, pos, all, anchor)
+	}
+}
+
+// partialWords are what payers write on a partial payment or instalment.
+var partialWords = regexp.MustCompile(`(?i)\b(?:teilzahlung|teilbetrag|anzahlung|abschlag\w*|akonto|a\s?conto|rate|ratenzahlung|partial|part\s+payment|instal+ment)\b`)
+
+// partialHint reports whether the remittance says the payment is a
+// partial one.
+func (m *matcher) partialHint() bool {
+	return partialWords.MatchString(m.p.Remittance)
+}
+
+// Readings are what a clerk would look at when the payer is known but no
+// set of its items fits the amount: the payment applied by §366 (2) BGB
+// (the items due first, the last partly, or all of them and the rest kept
+// as credit), an item whose cash discount was deducted after its period
+// (a partial payment), and single items paid in part or overpaid. They
+// are proposals only, ranked below a single item that fits within the
+// tolerances: a person decides.
+const (
+	// maxReadings is the most single-item readings of each kind (partial,
+	// overpaid) one debtor gets.
+	maxReadings = 4
+	// readingBonus is the bonus of the first reading; the others get less.
+	readingBonus = 20
+	// hintPoints is what a text speaking of a partial payment adds to the
+	// partial readings and takes from the overpaid ones.
+	hintPoints = 6
+	// partShare is the least share of an item's open amount a partial
+	// payment is taken to pay without other evidence: instalments and
+	// payments short by a disputed part pay a good share of an item.
+	partShare = 0.1
+)
+
+// readings records the readings of debtor di's open items pos (ordered by
+// due date) and all (with its credit items). anchor, when set, is the
+// best single item that fits within the tolerances: the readings then
+// rank right below it, in their order.
+func (m *matcher) readings(di int32, pos, all []int32, anchor *hyp) {
+	e := m.e
+	if len(pos) == 0 {
+		return
+	}
+	type reading struct {
+		h     *hyp
+		bonus int
+	}
+	var got []reading
+	add := func(S []int32, partial bool, label string, bonus int, noAuto string) {
+		h := m.reading(di, S, partial, label, noAuto)
+		if h == nil {
+			return
+		}
+		for i := range got {
+			if got[i].h == h {
+				got[i].bonus = max(got[i].bonus, bonus)
+				return
+			}
+		}
+		got = append(got, reading{h, bonus})
+	}
+	const noAuto = "no set of the debtor's items fits the amount"
+	var sum int64
+	k := 0
+	for k < len(pos) && sum < m.target {
+		sum = saturate(sum, m.sign*e.items[pos[k]].open)
+		k++
+	}
+	if sum > m.target {
+		label := "the open items due first (§366 BGB)"
+		if k == 1 {
+			label = "the open item due first (§366 BGB)"
+		}
+		if len(pos) == 1 {
+			label = "the only open item of the debtor"
+		}
+		add(pos[:k], true, label, readingBonus, noAuto)
+	} else if sum < m.target {
+		label := fmt.Sprintf("all %d open items of the debtor", len(all))
+		if len(all) == 1 {
+			label = "the only open item of the debtor"
+		}
+		add(all, false, label, readingBonus, "more than the debtor owes")
+	}
+	type single struct {
+		idx   int32
+		close float64
+		prior int
+	}
+	var over, part []single
+	payer := payerKey(m.p)
+	for _, idx := range pos {
+		it := &e.items[idx]
+		v := m.sign * it.open
+		switch {
+		case v < m.target:
+			over = append(over, single{idx: idx, close: float64(m.target-v) / float64(m.target)})
+		case v > m.target:
+			if late, n, _, _ := m.discount([]int32{idx}, false); n > 0 && abs(m.target+late-v) <= 1 {
+				// The item's cash discount deducted after its period.
+				add([]int32{idx}, true, "open item paid less its cash discount", readingBonus+2, "the cash discount period is over")
+				continue
+			}
+			// An item the payer's earlier payment was proposed for, or one
+			// paid in part already, is likelier paid on; so is one of which
+			// the payment is a good share.
+			s := single{idx: idx}
+			for _, pp := range e.pending[idx] {
+				if pp.payer == payer {
+					s.prior += 4
 				}
 			}
-		} else if m.target > total {
-			if h := m.add(di, all, false, fmt.Sprintf("all %d open items of the debtor", len(all))); h != nil {
-				h.noAuto = "more than the debtor owes"
+			if it.open != it.amount {
+				s.prior += 2
 			}
+			if float64(m.target) >= partShare*float64(v) {
+				s.prior++
+			}
+			part = append(part, s)
 		}
 	}
+	if len(pos) > 1 {
+		slices.SortStableFunc(over, func(a, b single) int { return cmp.Compare(a.close, b.close) })
+		slices.SortStableFunc(part, func(a, b single) int { return cmp.Compare(b.prior, a.prior) })
+		hint := 0
+		if m.partialHint() {
+			hint = hintPoints
+		}
+		for i, s := range over[:min(len(over), maxReadings)] {
+			add([]int32{s.idx}, false, "open item paid more than it asks", readingBonus-2-2*i-2*hint, noAuto)
+		}
+		for i, s := range part[:min(len(part), maxReadings)] {
+			add([]int32{s.idx}, true, "open item paid in part", readingBonus-4-2*i+hint, noAuto)
+		}
+	}
+	// The first ranks where a partial payment with readingBonus would,
+	// the others right below it (or all below the anchor), in order.
+	slices.SortStableFunc(got, func(a, b reading) int { return cmp.Compare(b.bonus, a.bonus) })
+	for i, r := range got {
+		r.h.bonus = 0
+		switch {
+		case anchor != nil:
+			r.h.follow, r.h.gap = anchor, i
+		case i == 0:
+			r.h.bonus = readingBonus + amountPoints[fitPartial] - amountPoints[r.h.fit.kind]
+		default:
+			r.h.follow, r.h.gap = got[0].h, i-1
+		}
+	}
+}
+
+// reading records one reading and returns it, or returns nil when the
+// amount fits its items otherwise than as a partial payment or an
+// overpayment (then another rule has weighed it) or when the same
+// allocations are recorded already with an item a text names.
+func (m *matcher) reading(di int32, S []int32, allowPartial bool, label string, noAuto string) *hyp {
+	r, ok := m.fit(S, allowPartial)
+	if !ok || r.kind != fitPartial && r.kind != fitOver {
+		return nil
+	}
+	kept, fresh := m.record(&hyp{debtor: di, items: slices.Clone(S), fit: r, label: label, bonusBy: label, noAuto: noAuto})
+	if fresh {
+		if len(S) == 1 {
+			m.otherReading(kept)
+		}
+		return kept
+	}
+	for _, idx := range S {
+		if _, named := m.hitIdx[idx]; named {
+			// A named item's reading is weighed by its reference.
+			return nil
+		}
+	}
+	kept.label, kept.bonusBy, kept.follow = label, label, nil
+	if kept.noAuto == "" {
+		kept.noAuto = noAuto
+	}
+	return kept
 }
 
 // earliestDue returns, of sets that are each one item of the same open
@@ -479,9 +656,14 @@ func (m *matcher) otherReading(h *hyp) {
 	default:
 		return
 	}
-	if ratio := short * 100 / h.fit.open; ratio > 15 && ratio <= 30 {
+	switch ratio := short * 100 / h.fit.open; {
+	case m.partialHint() && h.fit.kind == fitFee:
+		// The text says it is a partial payment: that reading, and the fee
+		// only proposed below it (see decide).
+		alt.bonus, alt.noAuto = 0, ""
+	case ratio > 15 && ratio <= 30:
 		// Neither reading is clearly right: both are proposed.
-		alt.bonus = amountPoints[h.fit.kind] - amountPoints[alt.fit.kind]
+		alt.follow = h
 	}
 	m.record(alt)
 }

@@ -269,6 +269,60 @@ func TestEqualAmounts(t *testing.T) {
 	})
 }
 
+// TestReadings: when the payer is known but no set of its items fits the
+// amount, the engine proposes (never books) the payment applied by §366
+// BGB, the due first and the last in part, or the item overpaid; a cash
+// discount deducted after its period is a partial payment of that item;
+// a text speaking of a partial payment makes a shortfall no bank fee.
+func TestReadings(t *testing.T) {
+	t.Parallel()
+	due := func(id string, minor int64, days int) OpenItem {
+		return withItem(inv(id, "D1", "RE-"+id, minor), func(it *OpenItem) { it.DueDate = day0.AddDate(0, 0, days) })
+	}
+	late := withItem(due("I3", 10000, -3), func(it *OpenItem) {
+		it.CashDiscount = &CashDiscount{Until: day0.AddDate(0, 0, -5), PercentBP: 200}
+	})
+	runCases(t, []ruleCase{
+		{name: "§366: the due first, the next in part", items: []OpenItem{due("I2", 8000, -10), due("I1", 5000, -30)},
+			debtors: []Debtor{anna}, payments: []Payment{fromAnna(pay("P1", 6000, "Danke"))},
+			want: outcome{Kind: Proposed, Debtor: "D1", Allocations: []Allocation{{Item: "I1", Amount: 5000}, {Item: "I2", Amount: 1000}}}},
+		{name: "the only item overpaid", items: []OpenItem{due("I1", 1989, -3)},
+			debtors: []Debtor{anna}, payments: []Payment{fromAnna(pay("P1", 2000, ""))},
+			want: outcome{Kind: Proposed, Debtor: "D1", Allocations: one("I1", 1989), Difference: diffOf(DiffOverpayment, 11)}},
+		{name: "a cash discount deducted too late", items: []OpenItem{due("I1", 30000, -20), late},
+			debtors: []Debtor{anna}, payments: []Payment{fromAnna(pay("P1", 9800, ""))},
+			want: outcome{Kind: Proposed, Debtor: "D1", Allocations: one("I3", 9800)}},
+		{name: "a partial payment is no bank fee", items: []OpenItem{due("I1", 10000, -30), due("I2", 3000, -5)},
+			debtors: []Debtor{anna}, payments: []Payment{fromAnna(pay("P1", 2500, "Teilzahlung"))},
+			want: outcome{Kind: Proposed, Debtor: "D1", Allocations: one("I1", 2500)}},
+		{name: "without that text the shortfall is a fee", items: []OpenItem{due("I1", 10000, -30), due("I2", 3000, -5)},
+			debtors: []Debtor{anna}, payments: []Payment{fromAnna(pay("P1", 2500, "Danke"))},
+			want: outcome{Kind: Proposed, Debtor: "D1", Allocations: one("I2", 3000), Difference: diffOf(DiffBankFee, -500)}},
+	})
+}
+
+// TestPaidTwiceProposal: a payment of the amount and payer of one still
+// waiting for a person, proposed for the same item, is proposed for it
+// too, and next as that payment made twice: the debtor's credit balance.
+func TestPaidTwiceProposal(t *testing.T) {
+	t.Parallel()
+	items := []OpenItem{
+		withItem(inv("I1", "D1", "RE-1", 5000), func(it *OpenItem) { it.DueDate = day0.AddDate(0, 0, -20) }),
+		withItem(inv("I2", "D1", "RE-2", 5000), func(it *OpenItem) { it.DueDate = day0.AddDate(0, 0, -10) }),
+	}
+	e := newEngine(t, DefaultConfig(), items, []Debtor{anna}, nil)
+	ds := run(t, e, fromAnna(pay("P1", 5000, "Danke")), fromAnna(pay("P2", 5000, "Danke")))
+	got := ds[1]
+	if got.Kind != Proposed || len(got.Alternatives) == 0 {
+		t.Fatalf("P2: %s with %d alternatives, want proposed with alternatives (%s)", got.Kind, len(got.Alternatives), got.Explanation)
+	}
+	want := Proposal{Debtor: "D1", Difference: diffOf(DiffOverpayment, 5000)}
+	first := got.Alternatives[0]
+	if diff := cmp.Diff(want, Proposal{Debtor: first.Debtor, Allocations: first.Allocations, Difference: first.Difference}); diff != "" {
+		t.Errorf("P2's first alternative (-want +got):\n%s\nexplanation: %s", diff, first.Explanation)
+	}
+}
+
 // TestDuplicatePayment: a payment naming an item paid already is kept as
 // the debtor's credit balance, not applied to another item.
 func TestDuplicatePayment(t *testing.T) {
