@@ -33,9 +33,9 @@
 // caps it far below the 50 MB/s goal, so the package has its own Tokenizer
 // (checked against encoding/xml by a differential fuzz test). What limits
 // the Reader now is not scanning (bytes.IndexByte over a large buffer) but
-// the work per element, some 60 per entry: the tokenizer's tag scanning
-// (about half the time) and building the small per-entry tree (a cached
-// name lookup per element). An entry's text becomes one string, its fields
+// the work per element, some 60 per entry: the tokenizer (about two
+// fifths of the time, most of it start and end tags) and building the
+// small per-entry tree (a cached name lookup per element). An entry's text becomes one string, its fields
 // substrings of it, so an entry costs about nine allocations; its two
 // SHA-256 fingerprints cost about a tenth of the time.
 // docs/performance.md has the figures.

@@ -17,11 +17,11 @@
 // Speed: lines are split and checked for printable ASCII without copying,
 // and each field becomes one string that the entry's fields are substrings
 // of. What limits the Reader now is the work per entry: reading the
-// structured :86: into Details (about a third of the time), the two
-// SHA-256 hashes of the fingerprint (about a sixth), and allocating the
-// Entry itself (some 640 bytes, in batches). Options.CheckOnly skips the
-// first two for a pass that only checks a file. docs/performance.md has
-// the figures.
+// structured :86: into Details (about a third of the time), the
+// fingerprint (about a fifth, half of it its two SHA-256 hashes), and
+// allocating the Entry itself (some 640 bytes, in batches).
+// Options.CheckOnly skips the first two for a pass that only checks a
+// file. docs/performance.md has the figures.
 package mt940
 
 import (
