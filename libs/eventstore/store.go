@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -438,7 +439,7 @@ const pgEpoch = 946684800
 // eventColumnFormats are the binary formats rowScanner decodes, per
 // column of eventColumns: 'u' uuid, 's' text, 'i' int8, 't' timestamptz,
 // 'b' bytea; tx_id::text comes as text.
-const eventColumnFormats = "usssiittsssssisbbb"
+const eventColumnFormats = "ussssittsssssisbbb"
 
 func (sc *rowScanner) scan(s *Store, rows pgx.Rows, decode bool) (Event, error) {
 	if !sc.checked {
@@ -486,10 +487,11 @@ func (sc *rowScanner) scan(s *Store, rows pgx.Rows, decode bool) (Event, error) 
 	ev.Position = i64(v[13])
 	var tx uint64
 	for _, c := range v[14] {
-		if c < '0' || c > '9' || tx > (1<<64-1-9)/10 {
+		d := uint64(c - '0')
+		if c < '0' || c > '9' || tx > (math.MaxUint64-d)/10 {
 			return ev, fmt.Errorf("event %s: transaction id %q", ev.EventID, v[14])
 		}
-		tx = tx*10 + uint64(c-'0')
+		tx = tx*10 + d
 	}
 	if len(v[14]) == 0 {
 		return ev, fmt.Errorf("event %s: empty transaction id", ev.EventID)
