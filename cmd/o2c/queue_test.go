@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -695,8 +697,16 @@ func TestQueueAgainstTheRunningSystem(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "payer:       Erika Mustermann, DE75512108001245126199") || !regexp.MustCompile(`(?m)^0\s+\d+\s+K-1001\s`).MatchString(stdout) {
 		t.Errorf("show %s: exit %d\n%s%s", transfer, code, stdout, stderr)
 	}
-	if code, stdout, stderr := cli("confirm", transfer, "--note", "customer number in the text"); code != 0 ||
-		!strings.Contains(stdout, "Confirmed proposal 0 of payment "+transfer+" as finance:demo") {
+	// The clerk confirms the proposal that applies the whole transfer to
+	// K-1001's items, as the demo does.
+	var index int
+	for _, e := range decided {
+		if e.GetPayment().GetPaymentId() == transfer {
+			index = demo.WholeTransfer(e)
+		}
+	}
+	if code, stdout, stderr := cli("confirm", transfer, "--proposal", strconv.Itoa(index), "--note", "customer number in the text"); code != 0 ||
+		!strings.Contains(stdout, fmt.Sprintf("Confirmed proposal %d of payment %s as finance:demo", index, transfer)) {
 		t.Fatalf("confirm: exit %d\n%s%s", code, stdout, stderr)
 	}
 	if _, err := demo.WaitForOpenAmount(ctx, sys.Conn("ledger"), total(items)-demo.MatchedAutomatically-demo.PaymentAmount); err != nil {

@@ -133,18 +133,44 @@ func MatchStatement(ctx context.Context, out io.Writer, sys *System, items []*le
 		if e.GetPayment().GetAmount().GetMinorUnits() != PaymentAmount || matched(e) {
 			continue
 		}
-		if len(e.GetProposals()) == 0 || e.GetProposals()[0].GetDebtorId() != StatementDebtor {
+		index := WholeTransfer(e)
+		if index < 0 {
 			return fmt.Errorf("K-1001's transfer waits without a proposal for %s: %s", StatementDebtor, e.GetExplanation())
 		}
 		r, err := client.ConfirmProposal(ctx, &matchingv1.ConfirmProposalRequest{Tenant: Tenant, PaymentId: e.GetPayment().GetPaymentId(),
-			ProposalIndex: 0, ExpectedVersion: e.GetVersion(), Note: "customer number K-1001 in the text"})
+			ProposalIndex: int32(index), ExpectedVersion: e.GetVersion(), Note: "customer number K-1001 in the text"})
 		if err != nil {
 			return fmt.Errorf("confirm K-1001's transfer: %w", err)
 		}
-		fmt.Fprintf(out, "\nA clerk confirms proposal 0 for K-1001's transfer as %s (o2c queue confirm %s --tenant demo).\n",
-			r.GetException().GetActor(), e.GetPayment().GetPaymentId())
+		fmt.Fprintf(out, "\nA clerk confirms proposal %d for K-1001's transfer as %s (o2c queue confirm %s --tenant demo --proposal %d).\n",
+			index, r.GetException().GetActor(), e.GetPayment().GetPaymentId(), index)
 	}
 	return nil
+}
+
+// WholeTransfer returns the index of the proposal a clerk confirms for
+// K-1001's transfer: the first for K-1001 that applies the whole amount to
+// its items without a difference (the items due first, §366 BGB), else
+// the first for K-1001, which the ledger then allocates by §366 BGB
+// itself; -1 when no proposal names K-1001.
+func WholeTransfer(e *matchingv1.Exception) int {
+	first := -1
+	for i, p := range e.GetProposals() {
+		if p.GetDebtorId() != StatementDebtor {
+			continue
+		}
+		if first < 0 {
+			first = i
+		}
+		var sum int64
+		for _, a := range p.GetAllocations() {
+			sum += a.GetAmount().GetMinorUnits()
+		}
+		if p.GetDifference().GetKind() == matchingv1.DifferenceKind_DIFFERENCE_KIND_UNSPECIFIED && sum == e.GetPayment().GetAmount().GetMinorUnits() {
+			return i
+		}
+	}
+	return first
 }
 
 // printEach writes, for each decided payment that keep holds, a line
