@@ -116,8 +116,10 @@
 package books
 
 import (
+	"crypto/sha1"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/google/uuid"
@@ -162,7 +164,24 @@ var namespace = uuid.MustParse("6b1d8e0c-2f4a-5d3e-8c7b-0a9f1e2d3c4b")
 // DerivedID returns the id of the event of the given kind that the source
 // event sourceID causes, so re-booking the same source yields the same ids.
 func DerivedID(sourceID uuid.UUID, kind string) uuid.UUID {
-	return uuid.NewSHA1(namespace, append(sourceID[:], kind...))
+	return nameID(namespace, string(sourceID[:]), kind)
+}
+
+// nameID returns uuid.NewSHA1(space, the concatenation of parts), hashed
+// from one buffer on the stack instead of a hash object and its sum on the
+// heap (ids are derived for every entry and event).
+func nameID(space uuid.UUID, parts ...string) uuid.UUID {
+	var arr [256]byte
+	buf := append(arr[:0], space[:]...)
+	for _, p := range parts {
+		buf = append(buf, p...)
+	}
+	sum := sha1.Sum(buf)
+	var id uuid.UUID
+	copy(id[:], sum[:])
+	id[6] = (id[6] & 0x0f) | 0x50 // version 5
+	id[8] = (id[8] & 0x3f) | 0x80 // RFC 4122 variant
+	return id
 }
 
 // CheckBalanced returns ErrUnbalanced (wrapped) unless e has at least two
@@ -171,18 +190,28 @@ func CheckBalanced(e *ledgerv1.JournalEntryPosted) error {
 	if len(e.GetLegs()) < 2 {
 		return fmt.Errorf("entry %s: %w: %d legs", e.GetEntryId(), ErrUnbalanced, len(e.GetLegs()))
 	}
-	sums := map[string]int64{}
+	// An entry has few currencies: a short list, not a map.
+	type sum struct {
+		cur string
+		s   int64
+	}
+	var arr [4]sum
+	sums := arr[:0]
 	for _, l := range e.GetLegs() {
 		cur := l.GetAmount().GetCurrency()
-		s, err := money.Add(sums[cur], l.GetAmount().GetMinorUnits())
+		i := slices.IndexFunc(sums, func(x sum) bool { return x.cur == cur })
+		if i < 0 {
+			sums, i = append(sums, sum{cur: cur}), len(sums)
+		}
+		s, err := money.Add(sums[i].s, l.GetAmount().GetMinorUnits())
 		if err != nil {
 			return fmt.Errorf("entry %s: %w: %s legs: %w", e.GetEntryId(), ErrUnbalanced, cur, err)
 		}
-		sums[cur] = s
+		sums[i].s = s
 	}
-	for cur, s := range sums {
-		if s != 0 {
-			return fmt.Errorf("entry %s: %w: %s legs sum to %d", e.GetEntryId(), ErrUnbalanced, cur, s)
+	for _, x := range sums {
+		if x.s != 0 {
+			return fmt.Errorf("entry %s: %w: %s legs sum to %d", e.GetEntryId(), ErrUnbalanced, x.cur, x.s)
 		}
 	}
 	return nil

@@ -41,7 +41,7 @@ var entryNamespace = uuid.MustParse("0f7a3c52-9d1e-5b84-a6c3-2e5d8f1b9a70")
 // JournalEntryID returns the id of the manual entry posted under key by
 // tenant: the same key always names the same entry.
 func JournalEntryID(tenant, key string) uuid.UUID {
-	return uuid.NewSHA1(entryNamespace, []byte(tenant+"\x00"+key))
+	return nameID(entryNamespace, tenant, "\x00", key)
 }
 
 // JournalEntry checks a manual entry and returns the event that books it,

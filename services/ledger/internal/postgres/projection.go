@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -113,7 +114,12 @@ func (p *Projector) Projection(poll time.Duration) eventstore.Projection {
 func Apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
 	var l lineRows
 	l.grow(evs)
-	dates := map[string]time.Time{}
+	// The effective dates of the batch's entries, for reopenings of the
+	// same batch; kept only when the batch has any.
+	var dates map[string]time.Time
+	if slices.ContainsFunc(evs, func(ev eventstore.Event) bool { _, ok := ev.Payload.(*ledgerv1.OpenItemReopened); return ok }) {
+		dates = map[string]time.Time{}
+	}
 	for _, ev := range evs {
 		var err error
 		switch p := ev.Payload.(type) {
@@ -121,7 +127,9 @@ func Apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
 			for i, leg := range p.GetLegs() {
 				l.add(p, i, leg, ev.Position, ev.RecordedAt)
 			}
-			dates[p.GetEntryId()] = date(p.GetEffectiveDate())
+			if dates != nil {
+				dates[p.GetEntryId()] = date(p.GetEffectiveDate())
+			}
 		case *ledgerv1.OpenItemOpened:
 			err = Project(ctx, tx, ev)
 		case *ledgerv1.OpenItemClassified:
@@ -370,6 +378,12 @@ func (p *Projector) Check(ctx context.Context, evs []eventstore.Event) error {
 	return nil
 }
 
+// currencySum is the sum of an entry's legs in one currency.
+type currencySum struct {
+	currency string
+	sum      int64
+}
+
 // Breaches returns the invariant breaches visible after the batch evs: the
 // entries of the batch that do not balance, the trial balance and control
 // account of every tenant the batch touched, and the open items against the
@@ -409,19 +423,22 @@ func (p *Projector) Breaches(ctx context.Context, evs []eventstore.Event) ([]Bre
 			continue
 		}
 		addTenant(e.GetTenant())
-		sums := map[string]int64{}
-		var order []string
+		// An entry has few currencies: a short list in order of first
+		// appearance, not a map.
+		var arr [4]currencySum
+		sums := arr[:0]
 		for _, l := range e.GetLegs() {
 			addDebtor(e.GetTenant(), l.GetDebtorId())
 			c := l.GetAmount().GetCurrency()
-			if _, ok := sums[c]; !ok {
-				order = append(order, c)
+			i := slices.IndexFunc(sums, func(x currencySum) bool { return x.currency == c })
+			if i < 0 {
+				sums, i = append(sums, currencySum{currency: c}), len(sums)
 			}
-			sums[c] += l.GetAmount().GetMinorUnits()
+			sums[i].sum += l.GetAmount().GetMinorUnits()
 		}
-		for _, c := range order {
-			if sums[c] != 0 {
-				out = append(out, Breach{Invariant: InvariantEntryBalanced, Tenant: e.GetTenant(), Currency: c, Difference: sums[c], EntryID: e.GetEntryId()})
+		for _, x := range sums {
+			if x.sum != 0 {
+				out = append(out, Breach{Invariant: InvariantEntryBalanced, Tenant: e.GetTenant(), Currency: x.currency, Difference: x.sum, EntryID: e.GetEntryId()})
 			}
 		}
 	}
