@@ -104,6 +104,46 @@ type profile struct {
 	logStart int64
 	goCPU    time.Duration
 	pgCPU    time.Duration
+	procs    map[int]procCPU
+}
+
+// procCPU is a PostgreSQL process's kind and CPU time so far.
+type procCPU struct {
+	kind string
+	cpu  time.Duration
+}
+
+// postgresProcs returns the CPU time of each of the cluster's processes,
+// with its kind: "backend" for client sessions, else the process title
+// ("walwriter", "autovacuum worker", ...).
+func (w *world) postgresProcs() map[int]procCPU {
+	out := map[int]procCPU{}
+	for _, pid := range w.postgresPIDs() {
+		stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+		if err != nil {
+			continue
+		}
+		st := string(stat)
+		k := strings.LastIndexByte(st, ')')
+		f := strings.Fields(st[k+1:])
+		if k < 0 || len(f) < 13 {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		sy, _ := strconv.ParseInt(f[12], 10, 64)
+		kind := "postmaster"
+		if cmd, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline")); err == nil {
+			title := strings.TrimSpace(strings.ReplaceAll(string(cmd), "\x00", " "))
+			if t, ok := strings.CutPrefix(title, "postgres: "); ok {
+				kind = t
+				if fs := strings.Fields(t); len(fs) > 2 && strings.Contains(t, "127.0.0.1") {
+					kind = "backends (client sessions)"
+				}
+			}
+		}
+		out[pid] = procCPU{kind: kind, cpu: time.Duration(u+sy) * time.Second / clockTicks}
+	}
+	return out
 }
 
 // startProfile resets pg_stat_statements and starts the Go CPU profile and
@@ -144,7 +184,7 @@ func (w *world) startProfile(b *testing.B) *profile {
 		b.Fatal(err)
 	}
 	p.cpu = f
-	p.goCPU, p.pgCPU = processCPU(), w.postgresCPU()
+	p.goCPU, p.pgCPU, p.procs = processCPU(), w.postgresCPU(), w.postgresProcs()
 	return p
 }
 
@@ -170,6 +210,7 @@ func (p *profile) stop(b *testing.B, n int, walBytes int64) {
 	fmt.Fprintf(&r, "%d entries. From the first post until the relay and the projection caught up: "+
 		"Go %.0f µs, PostgreSQL %.0f µs, together %.0f µs of CPU per entry; %.0f bytes of WAL per entry.\n\n",
 		n, us(goCPU), us(pgCPU), us(goCPU+pgCPU), float64(walBytes)/float64(n))
+	p.procReport(&r, n)
 	if err := p.goReport(&r, n); err != nil {
 		b.Error(err)
 	}
@@ -186,6 +227,30 @@ func (p *profile) stop(b *testing.B, n int, walBytes int64) {
 	b.Logf("profile written to %s", p.dir)
 }
 
+// procReport writes PostgreSQL's CPU per entry by kind of process. A
+// process that ended during the round (an autovacuum worker) is not
+// counted, as the benchmark does not count it either.
+func (p *profile) procReport(w io.Writer, n int) {
+	byKind := map[string]time.Duration{}
+	for pid, now := range p.w.postgresProcs() {
+		byKind[now.kind] += now.cpu - p.procs[pid].cpu
+	}
+	type row struct {
+		kind string
+		cpu  time.Duration
+	}
+	var rows []row
+	for k, v := range byKind {
+		rows = append(rows, row{k, v})
+	}
+	slices.SortFunc(rows, func(a, b row) int { return cmp.Compare(b.cpu, a.cpu) })
+	fmt.Fprintf(w, "## PostgreSQL CPU by process\n\n| process | µs per entry |\n|---|---:|\n")
+	for _, r := range rows {
+		fmt.Fprintf(w, "| %s | %.1f |\n", r.kind, float64(r.cpu.Microseconds())/float64(n))
+	}
+	fmt.Fprintln(w)
+}
+
 // stages sort the Go CPU samples by what the work was for: the first rule
 // any frame of a sample's stack matches decides, checked from the first
 // rule down.
@@ -193,6 +258,7 @@ var stages = []struct{ name, frame string }{
 	{"GC background marking", "runtime.gcBgMarkWorker"},
 	{"benchmark clients (build requests)", "service_test.(*world).round"},
 	{"relay (read, build messages, publish, acks)", "eventstore/relay.(*Relay)"},
+	{"projection (read, apply, invariant checks)", "eventstore.(*Store).RunBatchProjection"},
 	{"projection (read, apply, invariant checks)", "eventstore.(*Store).CatchUpProjection"},
 	{"group commit: periods check", "postgres.(*Poster).decide"},
 	{"group commit: append (encode, hash, insert)", "eventstore.(*Store).AppendBatch"},
