@@ -181,6 +181,15 @@ func (m *matcher) buildFor(di int32) {
 			return cmp.Compare(a, b)
 		})
 	}
+	// An item issued after the payment's date is not what a payment
+	// naming no item pays (the service does not know it yet then); it
+	// stays a candidate only alone or named.
+	issued := make([]int32, 0, len(pos))
+	for _, idx := range pos {
+		if it := &e.items[idx]; it.issue == noDay || m.day == noDay || it.issue <= m.day {
+			issued = append(issued, idx)
+		}
+	}
 	var refs []int32
 	for _, h := range m.hits {
 		if e.items[h.item].debtor == di {
@@ -210,9 +219,9 @@ func (m *matcher) buildFor(di int32) {
 		for _, idx := range refs {
 			sum = saturate(sum, m.sign*e.items[idx].open)
 		}
-		if sum < m.target && len(refs) < K && len(pos) > 0 {
+		if sum < m.target && len(refs) < K && len(issued) > 0 {
 			var others []int32
-			for _, idx := range pos {
+			for _, idx := range issued {
 				if !slices.Contains(refs, idx) {
 					others = append(others, idx)
 				}
@@ -242,7 +251,7 @@ func (m *matcher) buildFor(di int32) {
 		}
 		return
 	}
-	m.debtorWide(di, pos, neg)
+	m.debtorWide(di, pos, issued, neg)
 }
 
 // namedFit reports whether a set of named items of the debtor fits closely
@@ -269,23 +278,23 @@ func (m *matcher) namedFit(di int32) bool {
 // them, the oldest ones, single items and combinations. When exactly one
 // set fits closely (and the search saw every combination), that
 // uniqueness adds to its score.
-func (m *matcher) debtorWide(di int32, pos, neg []int32) {
+func (m *matcher) debtorWide(di int32, pos, issued, neg []int32) {
 	if len(pos) == 0 {
 		return
 	}
 	start := len(m.hyps)
 	K := m.e.r.MaxSubsetSize
-	all := append(slices.Clone(pos), neg...)
+	all := append(slices.Clone(issued), neg...)
 	if len(all) > 1 && len(all) <= K {
 		m.add(di, all, false, fmt.Sprintf("all %d open items of the debtor", len(all)))
 	}
-	for k := 1; k < len(pos) && k <= K; k++ {
-		if r, ok := m.fit(pos[:k], false); ok && r.kind.close() {
+	for k := 1; k < len(issued) && k <= K; k++ {
+		if r, ok := m.fit(issued[:k], false); ok && r.kind.close() {
 			label := fmt.Sprintf("the %d oldest open items", k)
 			if k == 1 {
 				label = "the oldest open item"
 			}
-			m.addFit(di, pos[:k], r, label)
+			m.addFit(di, issued[:k], r, label)
 		}
 	}
 	for _, idx := range pos {
@@ -295,10 +304,10 @@ func (m *matcher) debtorWide(di int32, pos, neg []int32) {
 	}
 	truncatedBefore := m.truncated
 	m.truncated = false
-	if len(pos) > 1 {
-		m.search(di, pos, nil, "")
+	if len(issued) > 1 {
+		m.search(di, issued, nil, "")
 	}
-	complete := !m.truncated && len(pos) <= maxCandidates
+	complete := !m.truncated && len(issued) <= maxCandidates
 	m.truncated = m.truncated || truncatedBefore
 	var closeSets, discSets, feeSets []*hyp
 	for _, h := range m.hyps[start:] {
@@ -319,7 +328,7 @@ func (m *matcher) debtorWide(di int32, pos, neg []int32) {
 	case len(closeSets) == 1:
 		h := closeSets[0]
 		h.bonus, h.bonusBy = 0, "the only combination of that amount"
-		if natural(h) || len(pos) <= 12 {
+		if natural(h) || len(issued) <= 12 {
 			h.bonus = 30
 		}
 		if natural(h) {
@@ -345,7 +354,7 @@ func (m *matcher) debtorWide(di int32, pos, neg []int32) {
 	case len(discSets) == 1:
 		h := discSets[0]
 		h.bonus, h.bonusBy = 0, "the only fitting set"
-		if natural(h) || len(pos) <= 12 {
+		if natural(h) || len(issued) <= 12 {
 			h.bonus = 25
 		}
 	case len(discSets) == 0 && len(feeSets) == 1:
@@ -371,7 +380,7 @@ func (m *matcher) debtorWide(di int32, pos, neg []int32) {
 				anchor = h
 			}
 		}
-		m.readings(di, pos, all, anchor)
+		m.readings(di, issued, all, anchor)
 	}
 }
 

@@ -604,10 +604,11 @@ func (m *matcher) nameSearch() []int32 {
 		}
 	}
 	type cand struct {
-		d    int32
-		sim  float64
-		tier int
-		owes bool
+		d     int32
+		sim   float64
+		tier  int
+		owes  int
+		legal bool
 	}
 	var cands []cand
 	seen := make(map[int32]bool, len(pool))
@@ -622,21 +623,37 @@ func (m *matcher) nameSearch() []int32 {
 			s = max(s, nameSimilarity(m.payer, a, e.nameWeight))
 		}
 		if s >= 0.45 {
-			cands = append(cands, cand{d: di, sim: s, tier: nameTier(s), owes: m.owes(di)})
+			cands = append(cands, cand{d: di, sim: s, tier: nameTier(s), owes: m.owes(di, false),
+				legal: m.payer.legal != 0 && m.payer.legal == d.master.legal})
 		}
 		if s >= 0.95 {
 			m.nameTwins++
 		}
 	}
 	// Of debtors whose names are alike as far as the evidence goes (the
-	// same tier of points), those with an item the amount pays come
-	// first: among many people of one name, the one who owes it.
+	// same tier of points), those with an item (or, for the best tier,
+	// a few items) the amount pays come first: among many people of one
+	// name, the one who owes it; then a company of the payer's legal form.
+	top := 0
+	for _, c := range cands {
+		top = max(top, c.tier)
+	}
+	searched := 0
+	for i := range cands {
+		if c := &cands[i]; c.tier == top && c.owes == 0 && searched < maxOwesSearch {
+			searched++
+			c.owes = m.owes(c.d, true)
+		}
+	}
 	slices.SortFunc(cands, func(a, b cand) int {
 		if c := cmp.Compare(b.tier, a.tier); c != 0 {
 			return c
 		}
-		if a.owes != b.owes {
-			if a.owes {
+		if c := cmp.Compare(b.owes, a.owes); c != 0 {
+			return c
+		}
+		if a.legal != b.legal {
+			if a.legal {
 				return -1
 			}
 			return 1
@@ -667,25 +684,69 @@ func nameTier(sim float64) int {
 	return 0
 }
 
-// owes reports whether debtor di has an open item in the payment's
-// currency that the payment pays exactly or within the bank-fee
-// tolerance.
-func (m *matcher) owes(di int32) bool {
+// maxOwesSearch is the most namesakes per payment whose open items are
+// searched for a combination of the amount, and owesBudget the nodes of
+// each search.
+const (
+	maxOwesSearch = 24
+	owesBudget    = 3000
+)
+
+// owes says whether debtor di owes what the payment pays: 3 when an open
+// item in its currency takes the amount exactly, 2 when one takes it
+// within the bank-fee tolerance, 1 when (combos set) a few of its items
+// add up to it exactly or less their cash discounts, 0 otherwise.
+func (m *matcher) owes(di int32, combos bool) int {
 	e := m.e
 	d := &e.debtors[di]
 	if len(d.items) > 200 {
-		return false
+		return 0
 	}
+	var vals, disc []int64
+	level := 0
 	for _, idx := range d.items {
 		it := &e.items[idx]
 		if it.removed || it.cur != m.cur {
 			continue
 		}
-		if v := m.sign * it.open; v == m.target || v > m.target && v-m.target <= e.r.feeLimit(v) {
-			return true
+		v := m.sign * it.open
+		if v == m.target {
+			return 3
+		}
+		if v > m.target && v-m.target <= e.r.feeLimit(v) {
+			level = 2
+		}
+		if combos && v > 0 && v < m.target && len(vals) < maxCandidates {
+			vals = append(vals, v)
+			disc = append(disc, v-m.discountOf(idx))
 		}
 	}
-	return false
+	if level > 0 || len(vals) < 2 {
+		return level
+	}
+	budget := owesBudget
+	if sols, _ := subsetSums(vals, m.target, m.target, e.r.MaxSubsetSize, &budget, 1); len(sols) > 0 {
+		return 1
+	}
+	slack := int64(min(e.r.MaxSubsetSize, len(vals)))
+	if sols, _ := subsetSums(disc, m.target-slack, m.target+slack, e.r.MaxSubsetSize, &budget, 1); len(sols) > 0 {
+		return 1
+	}
+	return 0
+}
+
+// discountOf is the cash discount an item offers a payment on its date, 0
+// when none.
+func (m *matcher) discountOf(idx int32) int64 {
+	e := m.e
+	it := &e.items[idx]
+	v := m.sign * it.open
+	if it.discBP > 0 && it.until != noDay && m.day != noDay && m.day <= it.until+int32(e.r.CashDiscountGraceDays) && v > 0 {
+		if x, err := mulDiv(v, int64(it.discBP)); err == nil && x > 0 {
+			return x
+		}
+	}
+	return 0
 }
 
 // coincidence is how many debtors would, by chance, have an open item of

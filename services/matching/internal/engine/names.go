@@ -22,6 +22,10 @@ type nameInfo struct {
 	tokens  []string
 	ids     []int32
 	company bool
+	// legal identifies the legal-form words ("GmbH & Co. KG" and "GmbH u.
+	// Co KG" alike), 0 for none: two companies of one name and different
+	// legal forms are different companies.
+	legal uint32
 }
 
 // key is the name's tokens joined in sorted order: equal for the same name
@@ -38,7 +42,8 @@ var legalForms = toSet("gmbh", "mbh", "ggmbh", "gesmbh", "ag", "ug", "haftungsbe
 	"kft", "sro", "spzoo", "zoo", "og", "company", "gesellschaft", "mbb", "ohg", "kdg")
 
 var nameNoise = toSet("und", "u", "and", "et", "y", "herr", "herrn", "frau", "hr", "fr", "dr", "prof", "dipl", "ing",
-	"mr", "mrs", "ms", "miss", "mme", "familie", "fam", "eheleute", "ehel", "firma", "fa", "zhd", "von", "van", "der", "den", "de")
+	"mr", "mrs", "ms", "miss", "mme", "familie", "fam", "eheleute", "ehel", "firma", "fa", "zhd", "von", "van", "der", "den", "de",
+	"zu", "zum", "zur", "vom", "ten", "ter", "del", "della", "dos", "du")
 
 func toSet(words ...string) map[string]bool {
 	m := make(map[string]bool, len(words))
@@ -71,6 +76,7 @@ func parseName(s string) nameInfo {
 		}
 		if legalForms[w] {
 			n.company = true
+			n.legal = n.legal*31 + fnv32(w)
 			continue
 		}
 		if nameNoise[w] {
@@ -226,4 +232,13 @@ func sortStrings(s []string) {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
+}
+
+// fnv32 is the FNV-1a hash of s.
+func fnv32(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return h
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -230,6 +231,12 @@ func TestCombinations(t *testing.T) {
 		{name: "several payments for one item add up", items: items, debtors: deb,
 			payments: []Payment{fromAnna(pay("P1", 10000, "RE-5004 Rate 1")), fromAnna(pay("P2", 35678, "RE-5004 Rate 2"))},
 			want:     outcome{Kind: Auto, Debtor: "D1", Allocations: one("I4", 35678)}},
+		{name: "items issued after the payment are no part of a combination", debtors: deb,
+			items: append(slices.Clone(items[:2]),
+				withItem(inv("I5", "D1", "RE-5005", 20000), func(it *OpenItem) { it.IssueDate = day0.AddDate(0, 0, 3) }),
+				withItem(inv("I6", "D1", "RE-5006", 15801), func(it *OpenItem) { it.IssueDate = day0.AddDate(0, 0, 3) })),
+			payments: []Payment{fromAnna(pay("P1", 35801, "Sammelzahlung"))},
+			want:     outcome{Kind: Auto, Debtor: "D1", Allocations: []Allocation{{Item: "I1", Amount: 12345}, {Item: "I2", Amount: 23456}}}},
 		{name: "a combination among equal amounts is proposed", debtors: deb,
 			items:    []OpenItem{inv("I1", "D1", "RE-1", 1000), inv("I2", "D1", "RE-2", 1000), inv("I3", "D1", "RE-3", 2000)},
 			payments: []Payment{fromAnna(pay("P1", 3000, "Danke"))},
