@@ -46,6 +46,17 @@ type fitResult struct {
 	// open is what the items have open together (signed like the payment).
 	open int64
 	note string
+	// termsExact is set for a cash discount equal to the items' terms to
+	// the minor unit: the amount then fits as surely as an exact one.
+	termsExact bool
+}
+
+// points is what the fit adds to a score.
+func (r fitResult) points() int {
+	if r.kind == fitDiscount && r.termsExact {
+		return amountPoints[fitExact]
+	}
+	return amountPoints[r.kind]
 }
 
 // diffKind is the contract's name of the difference kind, "" for none.
@@ -133,7 +144,7 @@ func (m *matcher) fit(S []int32, allowPartial bool) (fitResult, bool) {
 	case d == 0:
 		r.kind, r.note = fitExact, "amount equal"
 	case discN > 0 && disc > 0 && -d <= discMost && -d >= disc-int64(discN):
-		r.kind = fitDiscount
+		r.kind, r.termsExact = fitDiscount, -d == disc
 		r.note = fmt.Sprintf("%s cash discount (%s until %s)", fmtAmount(-d, cur), fmtBP(discBP), dayString(discUntil))
 	case lateDiscount:
 		// A cash discount taken after its period is not granted: the

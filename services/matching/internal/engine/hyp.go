@@ -720,7 +720,7 @@ func (m *matcher) score(h *hyp) {
 	if h.market == originItems {
 		h.refPts, h.refPart, h.allRef = m.refPoints(h)
 	}
-	h.amtPts = amountPoints[h.fit.kind]
+	h.amtPts = h.fit.points()
 	if h.market == originDuplicate {
 		h.amtPts = 0
 	}
