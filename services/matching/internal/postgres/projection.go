@@ -141,6 +141,14 @@ func (s *Store) sideEffects(ctx context.Context, tx pgx.Tx, tenant string, befor
 				sent = append(sent, queue.Pending{Item: a.Item, Document: m.GetLedgerPaymentId(), Amount: -a.Amount})
 			}
 		}
+		// Take back the confirmation the person's match taught (above);
+		// the fact stays while another standing match confirms it.
+		if cp := before.Stored.GetCounterpartyId(); cp != "" && before.Match != nil && before.Match.Debtor != "" &&
+			before.Resolution != "" && !before.Return() {
+			if err := forgetPayer(ctx, tx, tenant, cp, before.Match.Debtor); err != nil {
+				return err
+			}
+		}
 	}
 	if after.State == queue.Matched && after.Match != nil && after.Match.Reverses != "" && before.State != queue.Matched {
 		if _, err := tx.Exec(ctx, `INSERT INTO returns (tenant, ledger_payment_id, return_id) VALUES ($1, $2, $3)
@@ -159,6 +167,21 @@ func (s *Store) sideEffects(ctx context.Context, tx pgx.Tx, tenant string, befor
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, tenant, p.Document, p.Item, p.Amount, ev.OccurredAt); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// forgetPayer takes one confirmation of counterparty cp for debtor back
+// and deletes the fact when none is left.
+func forgetPayer(ctx context.Context, tx pgx.Tx, tenant, cp, debtor string) error {
+	_, err := tx.Exec(ctx, `UPDATE learned_payers SET confirmations = confirmations - 1
+		WHERE tenant = $1 AND counterparty_id = $2 AND debtor_id = $3`, tenant, cp, debtor)
+	if err == nil {
+		_, err = tx.Exec(ctx, `DELETE FROM learned_payers
+			WHERE tenant = $1 AND counterparty_id = $2 AND debtor_id = $3 AND confirmations <= 0`, tenant, cp, debtor)
+	}
+	if err != nil {
+		return fmt.Errorf("forget payer %s of debtor %s: %w", cp, debtor, err)
 	}
 	return nil
 }

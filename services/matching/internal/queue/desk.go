@@ -810,6 +810,13 @@ func (d *Desk) Unmatch(ctx context.Context, tenant, id, reason string, expected 
 			return Entry{}, fmt.Errorf("%w: reopen in the engine: %v", ErrProposalStale, err)
 		}
 	}
+	// A person's match taught the engine the payer (booked): take back
+	// exactly that lesson before deciding afresh, so that neither this
+	// payment's new proposals nor the payer's next payment rest on a match
+	// that no longer stands. A failure below resets the engine.
+	if e.Match.Debtor != "" && e.Resolution != "" && !e.Return() {
+		b.eng.Forget(WithPayer(e.Payment, payer), e.Match.Debtor)
+	}
 	dec, err := d.decide(ctx, tenant, b, e.Stored, payer, e.Bookings+1, false, at)
 	if err != nil {
 		b.reset()
