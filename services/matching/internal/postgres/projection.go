@@ -2,7 +2,7 @@ package postgres
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -29,7 +29,10 @@ func (s *Store) Projection(poll time.Duration) eventstore.Projection {
 }
 
 // apply projects a batch: the events of each payment stream are folded
-// into its row in order.
+// into its row in order. The rows are read (and locked) with one
+// statement and written with one each for payments and sent_allocations,
+// so the transaction, which holds back the event-store relay of every
+// service while it is open, stays short.
 func (s *Store) apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
 	type key struct{ tenant, id string }
 	byStream := map[key][]eventstore.Event{}
@@ -44,24 +47,109 @@ func (s *Store) apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) er
 		}
 		byStream[k] = append(byStream[k], ev)
 	}
+	if len(order) == 0 {
+		return nil
+	}
+	tenants, ids := make([]string, len(order)), make([]string, len(order))
+	for i, k := range order {
+		tenants[i], ids[i] = k.tenant, k.id
+	}
+	rows, err := tx.Query(ctx, `SELECT p.tenant, p.payment_id, p.exception FROM payments p
+		JOIN unnest($1::text[], $2::text[]) AS k(tenant, payment_id) USING (tenant, payment_id)
+		ORDER BY p.tenant, p.payment_id FOR UPDATE OF p`, tenants, ids)
+	if err != nil {
+		return fmt.Errorf("payments: %w", err)
+	}
+	stored := map[key][]byte{}
+	for rows.Next() {
+		var k key
+		var raw []byte
+		if err := rows.Scan(&k.tenant, &k.id, &raw); err != nil {
+			rows.Close()
+			return fmt.Errorf("payments: %w", err)
+		}
+		stored[k] = raw
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("payments: %w", err)
+	}
+	var w batchWrite
 	for _, k := range order {
-		if err := s.project(ctx, tx, k.tenant, k.id, byStream[k]); err != nil {
+		if err := s.project(ctx, tx, &w, k.tenant, k.id, stored[k], byStream[k]); err != nil {
 			return err
 		}
+	}
+	return w.flush(ctx, tx)
+}
+
+// batchWrite gathers a batch's rows of payments and sent_allocations, one
+// column array each, to write with one statement per table.
+type batchWrite struct {
+	// payments, one row per payment stream of the batch.
+	tenant, id, tx, state, currency, ledgerID, remittance []string
+	amount, version                                       []int64
+	debtors                                               [][]string
+	received, updated                                     []time.Time
+	exception                                             [][]byte
+	// sent_allocations.
+	sTenant, sDoc, sItem []string
+	sAmount              []int64
+	sAt                  []time.Time
+}
+
+func (w *batchWrite) sent(tenant string, p queue.Pending, at time.Time) {
+	w.sTenant, w.sDoc, w.sItem = append(w.sTenant, tenant), append(w.sDoc, p.Document), append(w.sItem, p.Item)
+	w.sAmount, w.sAt = append(w.sAmount, p.Amount), append(w.sAt, at)
+}
+
+// flush writes the gathered rows. A payment's debtors travel as one JSON
+// array per row: PostgreSQL's unnest cannot take an array of arrays of
+// different lengths apart.
+func (w *batchWrite) flush(ctx context.Context, tx pgx.Tx) error {
+	if len(w.sTenant) > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO sent_allocations (tenant, document, item_id, amount_minor, sent_at)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[])
+			ON CONFLICT DO NOTHING`, w.sTenant, w.sDoc, w.sItem, w.sAmount, w.sAt); err != nil {
+			return fmt.Errorf("sent allocations: %w", err)
+		}
+	}
+	if len(w.id) == 0 {
+		return nil
+	}
+	debtors := make([]string, len(w.debtors))
+	for i, d := range w.debtors {
+		b, err := json.Marshal(d)
+		if err != nil {
+			return fmt.Errorf("payment %s: %w", w.id[i], err)
+		}
+		debtors[i] = string(b)
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO payments (tenant, payment_id, transaction_id, state, currency, amount_minor, debtor_ids, ledger_payment_id,
+		                      received_at, updated_at, version, exception, remittance)
+		SELECT r.tenant, r.payment_id, r.transaction_id, r.state, r.currency, r.amount_minor,
+		       ARRAY(SELECT jsonb_array_elements_text(r.debtors)), r.ledger_payment_id, r.received_at, r.updated_at, r.version,
+		       r.exception, r.remittance
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::jsonb[], $8::text[],
+		            $9::timestamptz[], $10::timestamptz[], $11::bigint[], $12::bytea[], $13::text[])
+		     AS r(tenant, payment_id, transaction_id, state, currency, amount_minor, debtors, ledger_payment_id,
+		          received_at, updated_at, version, exception, remittance)
+		ON CONFLICT (tenant, payment_id) DO UPDATE SET state = EXCLUDED.state, debtor_ids = EXCLUDED.debtor_ids,
+		    ledger_payment_id = EXCLUDED.ledger_payment_id, updated_at = EXCLUDED.updated_at, version = EXCLUDED.version,
+		    exception = EXCLUDED.exception`,
+		w.tenant, w.id, w.tx, w.state, w.currency, w.amount, debtors, w.ledgerID, w.received, w.updated, w.version,
+		w.exception, w.remittance)
+	if err != nil {
+		return fmt.Errorf("payments: %w", err)
 	}
 	return nil
 }
 
-// project folds a payment's new events into its row.
-func (s *Store) project(ctx context.Context, tx pgx.Tx, tenant, id string, evs []eventstore.Event) error {
-	var raw []byte
-	err := tx.QueryRow(ctx, `SELECT exception FROM payments WHERE tenant = $1 AND payment_id = $2 FOR UPDATE`, tenant, id).Scan(&raw)
+// project folds a payment's new events into its row (raw, nil for a new
+// payment) and adds the row to w.
+func (s *Store) project(ctx context.Context, tx pgx.Tx, w *batchWrite, tenant, id string, raw []byte, evs []eventstore.Event) error {
 	var e queue.Entry
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-	case err != nil:
-		return fmt.Errorf("payment %s: %w", id, err)
-	default:
+	if raw != nil {
 		var ex matchingv1.Exception
 		if err := proto.Unmarshal(raw, &ex); err != nil {
 			return fmt.Errorf("payment %s: %w", id, err)
@@ -76,7 +164,7 @@ func (s *Store) project(ctx context.Context, tx pgx.Tx, tenant, id string, evs [
 		if err := e.Next(tenant, ev); err != nil {
 			return fmt.Errorf("payment %s: %w", id, err)
 		}
-		if err := s.sideEffects(ctx, tx, tenant, before, e, ev); err != nil {
+		if err := s.sideEffects(ctx, tx, w, tenant, before, e, ev); err != nil {
 			return fmt.Errorf("payment %s version %d: %w", id, ev.Version, err)
 		}
 	}
@@ -87,7 +175,7 @@ func (s *Store) project(ctx context.Context, tx pgx.Tx, tenant, id string, evs [
 	if err != nil {
 		return fmt.Errorf("payment %s: %w", id, err)
 	}
-	var debtors []string
+	debtors := []string{}
 	for _, p := range e.Proposals {
 		if p.Debtor != "" && !slices.Contains(debtors, p.Debtor) {
 			debtors = append(debtors, p.Debtor)
@@ -96,28 +184,19 @@ func (s *Store) project(ctx context.Context, tx pgx.Tx, tenant, id string, evs [
 	if e.Match != nil && e.Match.Debtor != "" && !slices.Contains(debtors, e.Match.Debtor) {
 		debtors = append(debtors, e.Match.Debtor)
 	}
-	if debtors == nil {
-		debtors = []string{}
-	}
-	_, err = tx.Exec(ctx, `
-		INSERT INTO payments (tenant, payment_id, transaction_id, state, currency, amount_minor, debtor_ids, ledger_payment_id,
-		                      received_at, updated_at, version, exception, remittance)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-		ON CONFLICT (tenant, payment_id) DO UPDATE SET state = EXCLUDED.state, debtor_ids = EXCLUDED.debtor_ids,
-		    ledger_payment_id = EXCLUDED.ledger_payment_id, updated_at = EXCLUDED.updated_at, version = EXCLUDED.version,
-		    exception = EXCLUDED.exception`,
-		tenant, id, e.Stored.GetTransactionId(), string(e.State), e.Payment.Amount.Currency, e.Payment.Amount.Minor, debtors,
-		e.LedgerPaymentID, e.ReceivedAt, e.UpdatedAt, e.Version, b, e.Stored.GetRemittance())
-	if err != nil {
-		return fmt.Errorf("payment %s: %w", id, err)
-	}
+	w.tenant, w.id, w.tx = append(w.tenant, tenant), append(w.id, id), append(w.tx, e.Stored.GetTransactionId())
+	w.state, w.currency = append(w.state, string(e.State)), append(w.currency, e.Payment.Amount.Currency)
+	w.amount, w.debtors = append(w.amount, e.Payment.Amount.Minor), append(w.debtors, debtors)
+	w.ledgerID, w.received, w.updated = append(w.ledgerID, e.LedgerPaymentID), append(w.received, e.ReceivedAt), append(w.updated, e.UpdatedAt)
+	w.version, w.exception = append(w.version, e.Version), append(w.exception, b)
+	w.remittance = append(w.remittance, e.Stored.GetRemittance())
 	return nil
 }
 
 // sideEffects records what a decision sent beyond the payment's row: the
-// allocations it leaves pending, the return it books, the payer it
-// teaches.
-func (s *Store) sideEffects(ctx context.Context, tx pgx.Tx, tenant string, before, after queue.Entry, ev eventstore.Event) error {
+// allocations it leaves pending (gathered in w), the return it books, the
+// payer it teaches or forgets.
+func (s *Store) sideEffects(ctx context.Context, tx pgx.Tx, w *batchWrite, tenant string, before, after queue.Entry, ev eventstore.Event) error {
 	var sent []queue.Pending
 	switch m := ev.Payload.(type) {
 	case *matchingv1.PaymentDecided:
@@ -163,10 +242,7 @@ func (s *Store) sideEffects(ctx context.Context, tx pgx.Tx, tenant string, befor
 		}
 	}
 	for _, p := range sent {
-		if _, err := tx.Exec(ctx, `INSERT INTO sent_allocations (tenant, document, item_id, amount_minor, sent_at)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, tenant, p.Document, p.Item, p.Amount, ev.OccurredAt); err != nil {
-			return err
-		}
+		w.sent(tenant, p, ev.OccurredAt)
 	}
 	return nil
 }
