@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -808,7 +809,7 @@ func proposalOf(p *matchingv1.Proposal, docs map[string]string) proposalLine {
 	l := proposalLine{Score: p.GetScore(), Debtor: nullable(p.GetDebtorId()), Allocations: []allocLine{}, Reverses: p.GetReverses(),
 		ReturnChargeMinor: p.GetReturnCharge().GetMinorUnits(), Explanation: p.GetExplanation()}
 	for _, a := range p.GetAllocations() {
-		l.Allocations = append(l.Allocations, allocLine{OpenItem: a.GetOpenItemId(), DocumentNumber: docs[a.GetOpenItemId()], AmountMinor: a.GetAmount().GetMinorUnits()})
+		l.Allocations = append(l.Allocations, allocLine{OpenItem: a.GetOpenItemId(), DocumentNumber: cmp.Or(a.GetDocumentNumber(), docs[a.GetOpenItemId()]), AmountMinor: a.GetAmount().GetMinorUnits()})
 	}
 	if d := p.GetDifference(); d != nil && d.GetKind() != matchingv1.DifferenceKind_DIFFERENCE_KIND_UNSPECIFIED {
 		l.Difference = &differenceLine{Kind: table.DifferenceWord(d.GetKind()), AmountMinor: d.GetAmount().GetMinorUnits()}

@@ -267,7 +267,7 @@ func wire(ctx context.Context, h *host.Host, cfg host.Config, opt Options, confi
 			return nil, err
 		}
 	}
-	matchingv1grpc.RegisterMatchingServiceServer(h.GRPC, &rpc.MatchingService{Desk: desk, Queue: store, Tenants: opt.Tenants, Now: now})
+	matchingv1grpc.RegisterMatchingServiceServer(h.GRPC, &rpc.MatchingService{Desk: desk, Queue: store, Documents: store, Tenants: opt.Tenants, Now: now})
 	if err := h.Relay(); err != nil {
 		return nil, err
 	}

@@ -244,7 +244,7 @@ func proposalRows(pr *matchingv1.Proposal, docs map[string]string) []row {
 		rows = append(rows, row{label: "reverses payment " + pr.GetReverses()})
 	}
 	for _, a := range pr.GetAllocations() {
-		money(cmp.Or(docs[a.GetOpenItemId()], a.GetOpenItemId()), a.GetAmount().GetMinorUnits(), a.GetAmount().GetCurrency())
+		money(cmp.Or(a.GetDocumentNumber(), docs[a.GetOpenItemId()], a.GetOpenItemId()), a.GetAmount().GetMinorUnits(), a.GetAmount().GetCurrency())
 	}
 	if s := pr.GetSettlement(); s != nil {
 		for _, f := range s.GetFees() {

@@ -79,6 +79,12 @@ func TestExceptionSaysWhereThePaymentStands(t *testing.T) {
 		Decision: matchingv1.DecisionKind_DECISION_KIND_UNMATCHED, Payment: pay("TX-1", 2490), UpdatedAt: at, Actor: "user:clara", Note: "called her",
 		LedgerPaymentId: "TX-1", Version: 2, Payer: &matchingv1.Payer{Erased: true},
 		Match: &matchingv1.Proposal{Score: 100, DebtorId: "K-1001", Allocations: []*matchingv1.Allocation{{OpenItemId: "I-1", Amount: eurQ(2490)}}}}
+	// The item was cleared: the CLI's open items do not know it, the
+	// allocation served carries its document number.
+	cleared := &matchingv1.Exception{State: matchingv1.ExceptionState_EXCEPTION_STATE_MATCHED, Payment: pay("TX-2", 1190),
+		LedgerPaymentId: "TX-2", EntryId: "PE-2",
+		Match: &matchingv1.Proposal{Score: 100, DebtorId: "K-1002", Allocations: []*matchingv1.Allocation{
+			{OpenItemId: "I-9", DocumentNumber: "RE-2026-1009", Amount: eurQ(1190)}}}}
 	ret := &matchingv1.Exception{State: matchingv1.ExceptionState_EXCEPTION_STATE_SPLIT, PartIds: []string{"TX-R/1", "TX-R/2"}, Payment: pay("TX-R", -2840)}
 	ret.Payment.ReturnReason, ret.Payment.Charges = "AM04", eurQ(350)
 	tests := []struct {
@@ -93,6 +99,7 @@ func TestExceptionSaysWhereThePaymentStands(t *testing.T) {
 			"note:        called her\n", "Booked (ledger payment TX-1; the ledger has not reported its journal entry yet):\n",
 			"-  100    K-1001  RE-2026-1004", "24.90  EUR",
 		}, []string{"return:", "received:"}},
+		{"matched to a cleared item", cleared, []string{"K-1002  RE-2026-1009"}, []string{"I-9"}},
 		{"a return split in two", ret, []string{"amount:      -28.40 EUR\n", "return:      reason AM04, bank charges 3.50 EUR\n",
 			"Split into 2 parts: TX-R/1, TX-R/2\n"}, []string{"#  SCORE"}},
 	}

@@ -414,9 +414,13 @@ type Allocation struct {
 	// Open item id (the ledger's).
 	OpenItemId string `protobuf:"bytes,1,opt,name=open_item_id,json=openItemId,proto3" json:"open_item_id,omitempty"`
 	// Amount, in the payment's currency.
-	Amount        *v1.Money `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Amount *v1.Money `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	// Document number of the open item (the invoice or credit note number
+	// the debtor knows), as the read model holds it when the allocation is
+	// served; empty in stored events and when the item is not known.
+	DocumentNumber string `protobuf:"bytes,3,opt,name=document_number,json=documentNumber,proto3" json:"document_number,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Allocation) Reset() {
@@ -461,6 +465,13 @@ func (x *Allocation) GetAmount() *v1.Money {
 		return x.Amount
 	}
 	return nil
+}
+
+func (x *Allocation) GetDocumentNumber() string {
+	if x != nil {
+		return x.DocumentNumber
+	}
+	return ""
 }
 
 // Difference is the money of a payment not allocated to items. The
@@ -1482,12 +1493,13 @@ const file_o2c_matching_v1_events_proto_rawDesc = "" +
 	"\acharges\x18\x0e \x01(\v2\x14.o2c.common.v1.MoneyR\acharges\x12\x1a\n" +
 	"\breversal\x18\x0f \x01(\bR\breversal\x12#\n" +
 	"\rstatement_key\x18\x10 \x01(\tR\fstatementKey\x12*\n" +
-	"\x11parent_payment_id\x18\x11 \x01(\tR\x0fparentPaymentId\"\\\n" +
+	"\x11parent_payment_id\x18\x11 \x01(\tR\x0fparentPaymentId\"\x85\x01\n" +
 	"\n" +
 	"Allocation\x12 \n" +
 	"\fopen_item_id\x18\x01 \x01(\tR\n" +
 	"openItemId\x12,\n" +
-	"\x06amount\x18\x02 \x01(\v2\x14.o2c.common.v1.MoneyR\x06amount\"o\n" +
+	"\x06amount\x18\x02 \x01(\v2\x14.o2c.common.v1.MoneyR\x06amount\x12'\n" +
+	"\x0fdocument_number\x18\x03 \x01(\tR\x0edocumentNumber\"o\n" +
 	"\n" +
 	"Difference\x123\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1f.o2c.matching.v1.DifferenceKindR\x04kind\x12,\n" +

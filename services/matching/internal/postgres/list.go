@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -140,4 +141,46 @@ func (s *Store) Payment(ctx context.Context, tenant, id string) (*matchingv1.Exc
 		return nil, false, fmt.Errorf("payment %s: %w", id, err)
 	}
 	return ex, true, nil
+}
+
+// FillDocumentNumbers sets the document number of every allocation of the
+// exceptions (their proposals, match and settlements) from the items the
+// read model holds, with one query; an item it does not hold keeps "".
+func (s *Store) FillDocumentNumbers(ctx context.Context, tenant string, exs ...*matchingv1.Exception) error {
+	var allocs []*matchingv1.Allocation
+	for _, ex := range exs {
+		for _, p := range append(slices.Clone(ex.GetProposals()), ex.GetMatch()) {
+			allocs = append(allocs, p.GetAllocations()...)
+			allocs = append(allocs, p.GetSettlement().GetAllocations()...)
+		}
+	}
+	var ids []string
+	for _, a := range allocs {
+		if id := a.GetOpenItemId(); id != "" && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT item_id, document_number FROM items WHERE tenant = $1 AND item_id = ANY($2)`, tenant, ids)
+	if err != nil {
+		return fmt.Errorf("document numbers: %w", err)
+	}
+	docs := map[string]string{}
+	for rows.Next() {
+		var id, doc string
+		if err := rows.Scan(&id, &doc); err != nil {
+			rows.Close()
+			return fmt.Errorf("document numbers: %w", err)
+		}
+		docs[id] = doc
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("document numbers: %w", err)
+	}
+	for _, a := range allocs {
+		a.DocumentNumber = docs[a.GetOpenItemId()]
+	}
+	return nil
 }

@@ -215,6 +215,12 @@ func TestProjectionAndSnapshot(t *testing.T) {
 	if err != nil || len(matched) != 1 || matched[0].GetActor() != "user:clara" || matched[0].GetMatch().GetDebtorId() != "D-1" {
 		t.Errorf("matched for D-1 = %v, %v", matched, err)
 	}
+	if err := s.FillDocumentNumbers(ctx, "acme", matched...); err != nil {
+		t.Fatal(err)
+	}
+	if got := matched[0].GetMatch().GetAllocations(); len(got) != 1 || got[0].GetDocumentNumber() != "RE-1" {
+		t.Errorf("allocations of TX-1 with their documents = %v, want I-1 as RE-1", got)
+	}
 	min := int64(1000)
 	if big, _, err := s.List(ctx, "acme", Filter{MinAmount: &min, Currency: "EUR"}); err != nil || len(big) != 0 {
 		t.Errorf("open from 10.00 EUR = %v, %v; want none", big, err)
@@ -229,6 +235,18 @@ func TestProjectionAndSnapshot(t *testing.T) {
 	}
 	if _, _, err := s.List(ctx, "acme", Filter{PageToken: "garbage!"}); err == nil {
 		t.Error("a bad page token was accepted")
+	}
+	// Unmatched, the match no longer teaches the payer, and the reversal
+	// is pending until the ledger reports it.
+	if _, err := desk.Unmatch(ctx, "acme", "TX-1", "wrong customer", 0, "user:clara"); err != nil {
+		t.Fatal(err)
+	}
+	snap = load()
+	if len(snap.Learned) != 0 {
+		t.Errorf("learned after the unmatch: %v, want nothing", snap.Learned)
+	}
+	if diff := cmp.Diff([]queue.Pending{{Item: "I-1", Document: "TX-1", Amount: -4000, Sent: now}}, snap.Pending); diff != "" {
+		t.Errorf("pending after the unmatch (-want +got):\n%s", diff)
 	}
 }
 

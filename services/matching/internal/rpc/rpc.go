@@ -55,6 +55,13 @@ type Lister interface {
 	List(ctx context.Context, tenant string, f postgres.Filter) ([]*matchingv1.Exception, string, error)
 }
 
+// Documents fills in the document numbers of exceptions' allocations from
+// the read model (postgres.Store.FillDocumentNumbers); its errors are
+// storage failures.
+type Documents interface {
+	FillDocumentNumbers(ctx context.Context, tenant string, exs ...*matchingv1.Exception) error
+}
+
 // MatchingService implements matchingv1grpc.MatchingServiceServer over
 // the queue's Desk (decisions, read from the payments' streams) and the
 // queue's read model (listing).
@@ -63,6 +70,9 @@ type MatchingService struct {
 	Desk    *queue.Desk
 	Queue   Lister
 	Tenants Tenants
+	// Documents, when set, adds the items' document numbers to the
+	// allocations served.
+	Documents Documents
 	// Now is the clock the age filters count from; nil means time.Now.
 	Now func() time.Time
 }
@@ -144,6 +154,9 @@ func (s *MatchingService) ListExceptions(ctx context.Context, req *matchingv1.Li
 	if err != nil {
 		return nil, err
 	}
+	if err := s.documents(ctx, req.GetTenant(), list...); err != nil {
+		return nil, err
+	}
 	return &matchingv1.ListExceptionsResponse{Exceptions: list, NextPageToken: next}, nil
 }
 
@@ -159,7 +172,19 @@ func (s *MatchingService) exception(ctx context.Context, e queue.Entry, withPaye
 			m.Payer = &matchingv1.Payer{Name: p.Name, Iban: p.IBAN, Erased: p.Erased}
 		}
 	}
+	if err := s.documents(ctx, e.Tenant, m); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+// documents fills in the allocations' document numbers when s.Documents
+// is set.
+func (s *MatchingService) documents(ctx context.Context, tenant string, exs ...*matchingv1.Exception) error {
+	if s.Documents == nil || len(exs) == 0 {
+		return nil
+	}
+	return s.Documents.FillDocumentNumbers(ctx, tenant, exs...)
 }
 
 // GetException implements the RPC.

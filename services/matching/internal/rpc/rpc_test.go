@@ -86,3 +86,43 @@ func TestDecisionsNeedACaller(t *testing.T) {
 		t.Errorf("without a payment id: %v, want %v", err, ErrInvalidArgument)
 	}
 }
+
+// documents is a Documents naming every item DOC-<id>.
+type documents struct{}
+
+func (documents) FillDocumentNumbers(_ context.Context, _ string, exs ...*matchingv1.Exception) error {
+	for _, ex := range exs {
+		for _, a := range ex.GetMatch().GetAllocations() {
+			a.DocumentNumber = "DOC-" + a.GetOpenItemId()
+		}
+	}
+	return nil
+}
+
+// listed is a Lister of fixed exceptions.
+type listed []*matchingv1.Exception
+
+func (l listed) List(context.Context, string, postgres.Filter) ([]*matchingv1.Exception, string, error) {
+	return l, "", nil
+}
+
+// TestListExceptionsNamesDocuments: the exceptions listed carry their
+// allocations' document numbers from the read model.
+func TestListExceptionsNamesDocuments(t *testing.T) {
+	t.Parallel()
+	ex := &matchingv1.Exception{Match: &matchingv1.Proposal{Allocations: []*matchingv1.Allocation{{OpenItemId: "I-1", Amount: eur(100)}}}}
+	s := &MatchingService{Queue: listed{ex}, Documents: documents{}, Tenants: tenantstest.File(t, "acme")}
+	res, err := s.ListExceptions(context.Background(), &matchingv1.ListExceptionsRequest{Tenant: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range res.GetExceptions() {
+		for _, a := range e.GetMatch().GetAllocations() {
+			got = append(got, a.GetDocumentNumber())
+		}
+	}
+	if diff := cmp.Diff([]string{"DOC-I-1"}, got); diff != "" {
+		t.Errorf("document numbers (-want +got):\n%s", diff)
+	}
+}
