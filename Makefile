@@ -42,10 +42,16 @@ faults: ## Kill and restart ingestion, NATS and PostgreSQL in turn under a strea
 # The matching benchmark runs bin/o2c's `match` over each generated scenario
 # (scale: 100,000 payments, 1,000,000 open items) and fails on a decision
 # that breaks the contract; see `o2c bench matching --help`.
+#
+# The Go benchmarks' output is kept in bin/bench.txt, the previous run's in
+# bin/bench.old.txt; `$(BENCHSTAT) bin/bench.old.txt bin/bench.txt` compares
+# them (docs/performance.md, "Comparing runs").
 MATCH_SCENARIOS ?= b2c-shop b2b-wholesale marketplace scale
 MATCH_SEED      ?= 1
+BENCHSTAT       ?= $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 bench: ## Run the benchmarks (event store, ledger, parsers) with PostgreSQL's default durability, then the matching benchmark on MATCH_SCENARIOS
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./...
+	@mkdir -p bin; if [ -f bin/bench.txt ]; then mv bin/bench.txt bin/bench.old.txt; fi
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./... | tee bin/bench.txt
 	@$(GO) build -o bin/o2c ./cmd/o2c
 	@fail=0; for s in $(MATCH_SCENARIOS); do \
 	  echo "== matching benchmark: $$s (seed $(MATCH_SEED))"; \
