@@ -183,7 +183,12 @@ each arrived, its amount, where it stands, what the engine decided with which
 score, the debtor of its best proposal and its remittance text. By default the
 open and parked ones; --state matched lists booked payments (to unmatch one),
 --state all everything. The amount bounds are of the absolute amount, in
---currency.`,
+--currency.
+
+The list is read from the queue's read model, which follows decisions a
+moment behind: right after a split, match or park the payment can still be
+listed as it was (a split payment as open). o2c queue show reads the
+payment itself and is always current.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			req := &matchingv1.ListExceptionsRequest{Tenant: q.tenant, DebtorId: debtor}

@@ -103,7 +103,10 @@ func (s *MatchingService) caller(ctx context.Context, tenant, paymentID string) 
 	return p.Actor, nil
 }
 
-// ListExceptions implements the RPC.
+// ListExceptions implements the RPC. It reads the queue's projection,
+// which can be briefly stale: a payment just split, matched or parked may
+// still be listed as it was until the projection has caught up
+// (GetException reads the payment's stream and is current).
 func (s *MatchingService) ListExceptions(ctx context.Context, req *matchingv1.ListExceptionsRequest) (*matchingv1.ListExceptionsResponse, error) {
 	if err := s.Tenants.Check(req.GetTenant()); err != nil {
 		return nil, err

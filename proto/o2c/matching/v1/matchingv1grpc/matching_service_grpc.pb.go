@@ -58,6 +58,11 @@ const (
 type MatchingServiceClient interface {
 	// ListExceptions lists a tenant's payments in the given states (default
 	// OPEN and PARKED), oldest first, filtered by age, amount and debtor.
+	// It reads the queue's projection, which follows the payments' events a
+	// moment behind: right after a decision (a split, a match, a park) a
+	// payment can still be listed as it was (a split parent as OPEN) until
+	// the projection catches up. GetException reads the payment's events and
+	// is always current; every decision checks the version it was given.
 	// Codes: INVALID_ARGUMENT for a negative age, a page size beyond 1000,
 	// an amount filter in another currency than the other or a bad page
 	// token.
@@ -213,6 +218,11 @@ func (c *matchingServiceClient) Unmatch(ctx context.Context, in *v1.UnmatchReque
 type MatchingServiceServer interface {
 	// ListExceptions lists a tenant's payments in the given states (default
 	// OPEN and PARKED), oldest first, filtered by age, amount and debtor.
+	// It reads the queue's projection, which follows the payments' events a
+	// moment behind: right after a decision (a split, a match, a park) a
+	// payment can still be listed as it was (a split parent as OPEN) until
+	// the projection catches up. GetException reads the payment's events and
+	// is always current; every decision checks the version it was given.
 	// Codes: INVALID_ARGUMENT for a negative age, a page size beyond 1000,
 	// an amount filter in another currency than the other or a bad page
 	// token.
