@@ -11,28 +11,38 @@ import (
 )
 
 // TestUnmatchForgetsThePayer: given a payment from an unknown IBAN matched
-// by hand to D-2, when the match is unmatched, then the next payment from
+// to D-2 by a person (a proposal confirmed, or by hand), when the match is unmatched, then the next payment from
 // that IBAN paying D-2's other invoice is neither booked nor proposed to
 // D-2 on the strength of the IBAN; without the unmatch it is (the control).
 func TestUnmatchForgetsThePayer(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name    string
+		confirm bool
 		unmatch bool
-	}{{"kept", false}, {"unmatched", true}} {
+	}{{"kept", false, false}, {"confirmed and kept", true, false}, {"unmatched", false, true}, {"confirmed and unmatched", true, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			d, store, l, _ := newDesk(t)
-			a := arrival("TX-1", 23800, "Zahlung", "CP-2")
+			// Paid short of RE-2001 (naming it): proposed, not booked.
+			a := arrival("TX-1", 23000, "RE-2001", "CP-2")
 			a.Payer = Payer{Name: "Max Mustermann", IBAN: ibanOther}
 			decide(t, d, a)
 			e, err := d.Get(ctx, "acme", "TX-1")
 			if err != nil {
 				t.Fatal(err)
 			}
-			matched, err := d.MatchManually(ctx, "acme", "TX-1", Manual{Debtor: "D-2", Allocations: []engine.Allocation{{Item: "I-3", Amount: 23800}}},
-				"", "pays for Muster AG", e.Version, "user:clara")
+			var matched Entry
+			if tc.confirm {
+				if len(e.Proposals) == 0 || e.Proposals[0].Debtor != "D-2" {
+					t.Fatalf("proposals %+v (%s %s), want D-2's RE-2001 first", e.Proposals, e.Decision, e.Explanation)
+				}
+				matched, err = d.Confirm(ctx, "acme", "TX-1", 0, "", e.Version, "user:clara")
+			} else {
+				matched, err = d.MatchManually(ctx, "acme", "TX-1", Manual{Debtor: "D-2", Allocations: []engine.Allocation{{Item: "I-3", Amount: 23000}}},
+					"", "pays for Muster AG", e.Version, "user:clara")
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
