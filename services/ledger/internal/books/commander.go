@@ -181,6 +181,13 @@ type CommanderOptions struct {
 	// Nil refuses RecordStatementBalance commands that carry an opening
 	// balance.
 	Postings Postings
+	// CachedDebtors is how many debtors' books the Commander keeps in
+	// memory between commands (zero means DefaultCachedDebtors, negative
+	// none). A command on a cached debtor reads only the events stored
+	// since the last one, on the debtor's stream and the period stream,
+	// instead of both streams whole; the books of a debtor with a long
+	// history take some kilobytes per invoice.
+	CachedDebtors int
 }
 
 // Postings knows the lines of a tenant's G/L accounts across all of its
@@ -197,7 +204,10 @@ type Postings interface {
 // the command table (see NewCommand) by loading the one stream a command
 // touches (a debtor's, or the tenant's period stream) plus the tenant's
 // period stream, letting the Ledger decide, and appending the events with
-// the version it read. When another command for the stream was stored
+// the version it read. A debtor's books stay cached between commands
+// (CommanderOptions.CachedDebtors): a command then reads only what was
+// stored on the two streams since, by this process or any other, and the
+// commands of one process for one debtor take turns. When another command for the stream was stored
 // first, it decides again, up to maxAttempts times. Commands that name
 // only an open item, entry or payment find their debtor through the
 // Directory's routes, which the Commander records after every append.
@@ -207,6 +217,7 @@ type Commander struct {
 	events EventStore
 	dir    Directory
 	opt    CommanderOptions
+	cache  *booksCache // nil: every command loads its streams whole
 }
 
 // NewCommander returns a Commander storing into events and routing and
@@ -218,7 +229,14 @@ func NewCommander(events EventStore, dir Directory, opt CommanderOptions) *Comma
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Commander{events: events, dir: dir, opt: opt}
+	c := &Commander{events: events, dir: dir, opt: opt}
+	switch {
+	case opt.CachedDebtors == 0:
+		c.cache = newBooksCache(DefaultCachedDebtors)
+	case opt.CachedDebtors > 0:
+		c.cache = newBooksCache(opt.CachedDebtors)
+	}
+	return c
 }
 
 // Execute decides and stores one command (a pointer to one of the command
@@ -311,6 +329,9 @@ func (c *Commander) once(ctx context.Context, cmd proto.Message, t target, m Met
 	name := cmd.ProtoReflect().Descriptor().Name()
 	if t.debtor == "" && !t.periods && t.missing != nil {
 		return Result{}, fmt.Errorf("%s: %w", name, t.missing)
+	}
+	if c.cache != nil && t.debtor != "" && !t.periods && t.own.Type == "" {
+		return c.onceCached(ctx, cmd, t, m, decide)
 	}
 	periods, err := c.read(ctx, PeriodsStream(t.tenant))
 	if err != nil {
@@ -477,9 +498,14 @@ const readPage = 10000
 
 // read returns every event of stream.
 func (c *Commander) read(ctx context.Context, s es.StreamID) ([]es.Event, error) {
+	return c.readFrom(ctx, s, 1)
+}
+
+// readFrom returns the events of stream from version from on.
+func (c *Commander) readFrom(ctx context.Context, s es.StreamID, from int64) ([]es.Event, error) {
 	var all []es.Event
 	for {
-		evs, err := c.events.ReadStream(ctx, s, int64(len(all))+1, readPage)
+		evs, err := c.events.ReadStream(ctx, s, from+int64(len(all)), readPage)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", s, err)
 		}
