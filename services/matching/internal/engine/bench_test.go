@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -66,9 +67,10 @@ func generate(n int) benchData {
 		if r.IntN(3) == 0 {
 			minor = []int64{1989, 2480, 4489, 9990, 14990}[r.IntN(5)]
 		}
+		doc := fmt.Sprintf("RE-2026-%07d", i)
 		it := OpenItem{
 			ID: fmt.Sprintf("I%07d", i), Debtor: fmt.Sprintf("D%06d", i%nd), Kind: ItemInvoice,
-			DocumentNumber: fmt.Sprintf("RE-2026-%07d", i), OrderID: fmt.Sprintf("30%07d", i),
+			DocumentNumber: doc, OrderID: fmt.Sprintf("30%07d", i), PaymentReference: doc,
 			Amount: money.MustNew(minor, "EUR"), Open: minor, IssueDate: due.AddDate(0, 0, -14), DueDate: due.AddDate(0, 0, r.IntN(60)),
 			Channel: "shop",
 		}
@@ -78,14 +80,11 @@ func generate(n int) benchData {
 		d.items = append(d.items, it)
 	}
 	for k := range max(1, n/10) {
-		it := d.items[r.IntN(n)]
-		deb := d.debtors[r.IntN(nd)]
-		for _, x := range d.debtors {
-			if x.ID == it.Debtor {
-				deb = x
-				break
-			}
-		}
+		j := r.IntN(n)
+		it := d.items[j]
+		r.IntN(nd)
+		// Item j belongs to debtor j%nd.
+		deb := d.debtors[j%nd]
 		p := Payment{ID: fmt.Sprintf("P%07d", k), Amount: money.MustNew(it.Open, "EUR"), BookingDate: due.AddDate(0, 1, 0),
 			CounterpartyName: deb.Name, CounterpartyIBAN: deb.IBANs[0], EndToEndID: "NOTPROVIDED"}
 		switch r.IntN(10) {
@@ -129,6 +128,42 @@ func BenchmarkMatch(b *testing.B) {
 		e.Match(d.payments[i%len(d.payments)])
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "payments/s")
+}
+
+// BenchmarkNew builds the engine over the generated set, as the service
+// does at start (O2C_BENCH_MATCH_ITEMS=1000000 for the issue's scale):
+// with the debtors' master data, and from the items alone as the
+// service's BenchmarkLoad does. It reports the heap the engine holds
+// after a collection, the input aside.
+func BenchmarkNew(b *testing.B) {
+	benchOnce.Do(func() { benchSet = generate(benchSize(b)) })
+	d := benchSet
+	for _, bc := range []struct {
+		name    string
+		debtors []Debtor
+	}{{"debtors", d.debtors}, {"items-only", nil}} {
+		b.Run(bc.name, func(b *testing.B) {
+			runtime.GC()
+			var before runtime.MemStats
+			runtime.ReadMemStats(&before)
+			b.ReportAllocs()
+			b.ResetTimer()
+			var e *Engine
+			for range b.N {
+				e = nil
+				var err error
+				if e, err = New(DefaultConfig(), d.items, bc.debtors, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			runtime.GC()
+			var after runtime.MemStats
+			runtime.ReadMemStats(&after)
+			b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/(1<<20), "MiB-held")
+			runtime.KeepAlive(e)
+		})
+	}
 }
 
 // BenchmarkMatchRun builds the engine and decides and applies every

@@ -33,9 +33,9 @@ type Engine struct {
 	// mpDebtors[rule] are the debtors with items of that marketplace.
 	mpDebtors [][]int32
 
-	refs     postings // number forms -> items
-	amounts  postings // (currency, open amount) -> items
-	custs    postings // customer number forms -> debtors
+	refs     bulkIndex // number forms -> items
+	amounts  bulkIndex // (currency, open amount) -> items
+	custs    postings  // customer number forms -> debtors
 	ibans    map[string]*ibanRec
 	mandates map[string][]int32
 	// tokens numbers the name tokens; tokDebtors[id] are the debtors whose
@@ -63,7 +63,6 @@ type Engine struct {
 	byMand  map[string][]int32
 	byE2E   map[string][]int32
 	byIBAN  map[string][]int32
-	byAmt   map[int64][]int32
 	// byDebtorAmt lists the payments booked for a debtor by amount.
 	byDebtorAmt map[debtorAmount][]int32
 }
@@ -162,16 +161,19 @@ func New(cfg Config, items []OpenItem, debtors []Debtor, history []Confirmation)
 	if err != nil {
 		return nil, err
 	}
+	// A debtor has a few items: without master data, about a fifth as
+	// many debtors as items are made room for.
+	nDebtors := max(len(debtors), len(items)/5)
 	e := &Engine{
 		r:            r,
 		seed:         maphash.MakeSeed(),
 		itemIdx:      make(map[string]int32, len(items)),
-		debIdx:       make(map[string]int32, len(debtors)),
+		debIdx:       make(map[string]int32, nDebtors),
 		curIdx:       map[string]uint16{},
 		chanIdx:      map[string]uint16{},
 		mpDebtors:    make([][]int32, len(r.marketplaces)),
-		refs:         newPostings(len(items) * 7),
-		amounts:      newPostings(len(items)),
+		refs:         newBulkIndex(len(items) * formsPerItem),
+		amounts:      newBulkIndex(len(items)),
 		custs:        newPostings(len(debtors)),
 		ibans:        make(map[string]*ibanRec, len(debtors)),
 		mandates:     map[string][]int32{},
@@ -184,21 +186,46 @@ func New(cfg Config, items []OpenItem, debtors []Debtor, history []Confirmation)
 		byMand:       map[string][]int32{},
 		byE2E:        map[string][]int32{},
 		byIBAN:       map[string][]int32{},
-		byAmt:        map[int64][]int32{},
 		byDebtorAmt:  map[debtorAmount][]int32{},
 	}
 	e.items = make([]itemRec, 0, len(items))
-	e.debtors = make([]debtorRec, 0, len(debtors))
+	e.debtors = make([]debtorRec, 0, nDebtors)
+	e.prefix.entries = make([]prefixEntry, 0, len(items)*2)
 	for i, d := range debtors {
 		if err := e.AddDebtor(d); err != nil {
 			return nil, fmt.Errorf("debtor %d (%s): %w", i+1, d.ID, err)
 		}
 	}
+	// Each debtor's item list is cut from one array, sized by a first
+	// pass, instead of growing a small slice per debtor.
+	dis := make([]int32, len(items))
 	for i, it := range items {
-		if err := e.AddItem(it); err != nil {
+		dis[i] = -1
+		if strings.TrimSpace(it.Debtor) != "" {
+			dis[i] = e.debtor(it.Debtor)
+		}
+	}
+	counts := make([]int32, len(e.debtors))
+	for _, di := range dis {
+		if di >= 0 {
+			counts[di]++
+		}
+	}
+	backing := make([]int32, len(items))
+	off := int32(0)
+	for di, c := range counts {
+		if d := &e.debtors[di]; c > 0 && len(d.items) == 0 {
+			d.items = backing[off:off:min(off+c, int32(len(backing)))]
+			off += c
+		}
+	}
+	for i, it := range items {
+		if err := e.addItem(it, dis[i]); err != nil {
 			return nil, fmt.Errorf("open item %d (%s): %w", i+1, it.ID, err)
 		}
 	}
+	e.refs.build()
+	e.amounts.build()
 	for _, h := range history {
 		e.Learn(h.Payment, h.Debtor)
 	}
@@ -206,6 +233,10 @@ func New(cfg Config, items []OpenItem, debtors []Debtor, history []Confirmation)
 }
 
 func (e *Engine) hash(s string) uint64 { return maphash.String(e.seed, s) }
+
+// formsPerItem is about how many distinct number forms an item is indexed
+// under (document number, order id and payment reference together).
+const formsPerItem = 4
 
 // Grow makes room for about items more open items, so that adding them one
 // by one (as `o2c match` streams its file) does not rebuild the indexes as
@@ -216,8 +247,8 @@ func (e *Engine) Grow(items int) {
 	}
 	e.items = make([]itemRec, 0, items)
 	e.itemIdx = make(map[string]int32, items)
-	e.refs = newPostings(items * 7)
-	e.amounts = newPostings(items)
+	e.refs = newBulkIndex(items * formsPerItem)
+	e.amounts = newBulkIndex(items)
 	e.prefix.entries = make([]prefixEntry, 0, items*2)
 }
 
@@ -385,6 +416,11 @@ func normIBAN(s string) string {
 // AddItem adds an open item. Its numbers, amount and debtor are indexed at
 // once.
 func (e *Engine) AddItem(it OpenItem) error {
+	return e.addItem(it, -1)
+}
+
+// addItem is AddItem with the item's debtor index when known (di >= 0).
+func (e *Engine) addItem(it OpenItem, di int32) error {
 	switch {
 	case strings.TrimSpace(it.ID) == "":
 		return fieldErr(ErrInvalidItem, "id", "empty")
@@ -411,11 +447,22 @@ func (e *Engine) AddItem(it OpenItem) error {
 	if _, dup := e.itemIdx[it.ID]; dup {
 		return fmt.Errorf("%w: %s", ErrDuplicateItem, it.ID)
 	}
+	if di < 0 {
+		di = e.debtor(it.Debtor)
+	}
 	rec := itemRec{
 		id: it.ID, doc: strings.TrimSpace(it.DocumentNumber), order: strings.TrimSpace(it.OrderID),
 		ref: strings.TrimSpace(it.PaymentReference), amount: it.Amount.Minor, open: it.Open, initialOpen: it.Open,
-		debtor: e.debtor(it.Debtor), issue: dayOf(it.IssueDate), due: dayOf(it.DueDate), until: noDay,
+		debtor: di, issue: dayOf(it.IssueDate), due: dayOf(it.DueDate), until: noDay,
 		cur: e.currency(it.Amount.Currency), channel: e.channel(it.Channel), kind: kind,
+	}
+	// Equal numbers share their bytes (a reference printed as the
+	// document number is common).
+	if rec.ref == rec.doc {
+		rec.ref = rec.doc
+	}
+	if rec.order == rec.doc {
+		rec.order = rec.doc
 	}
 	if it.CashDiscount != nil && it.CashDiscount.PercentBP > 0 && !it.CashDiscount.Until.IsZero() {
 		rec.until, rec.discBP = dayOf(it.CashDiscount.Until), it.CashDiscount.PercentBP
@@ -441,16 +488,28 @@ func (e *Engine) AddItem(it OpenItem) error {
 }
 
 // indexNumbers adds (or removes) the item's number forms to the reference
-// and prefix indexes.
+// and prefix indexes. A form two of its numbers share (a payment reference
+// equal to the document number) is indexed once.
 func (e *Engine) indexNumbers(idx int32, add bool) {
 	it := &e.items[idx]
 	var buf [16]atom
+	var seen [21]string
+	n := 0
 	for k, s := range [...]string{it.doc, it.order, it.ref} {
-		if s == "" {
+		if s == "" || k > 0 && s == it.doc || k == 2 && s == it.order {
 			continue
 		}
 		f := formsOf(atomize(s, buf[:0]))
 		f.each(func(form string) {
+			for _, x := range seen[:n] {
+				if x == form {
+					return
+				}
+			}
+			if n < len(seen) {
+				seen[n] = form
+				n++
+			}
 			if add {
 				e.refs.add(e.hash(form), idx)
 			} else {
@@ -705,7 +764,6 @@ func (e *Engine) remember(d Decision) {
 	if iban := normIBAN(p.CounterpartyIBAN); iban != "" {
 		e.byIBAN[iban] = append(e.byIBAN[iban], i)
 	}
-	e.byAmt[p.Amount.Minor] = append(e.byAmt[p.Amount.Minor], i)
 	if di, ok := e.debIdx[d.Debtor]; ok && len(rec.allocs) > 0 {
 		k := debtorAmount{di, p.Amount.Minor}
 		e.byDebtorAmt[k] = append(e.byDebtorAmt[k], i)
@@ -728,6 +786,19 @@ func e2e(s string) string {
 		return ""
 	}
 	return s
+}
+
+// ofAmount appends to buf[:0] the items in currency cur with open amount
+// minor.
+func (e *Engine) ofAmount(cur uint16, minor int64, buf []int32) []int32 {
+	got := e.amounts.get(amountKey(cur, minor), buf)
+	out := got[:0]
+	for _, idx := range got {
+		if it := &e.items[idx]; !it.removed && it.cur == cur && it.open == minor {
+			out = append(out, idx)
+		}
+	}
+	return out
 }
 
 // Open returns what is still open on an item, and whether the engine holds

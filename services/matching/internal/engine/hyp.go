@@ -73,9 +73,8 @@ func (m *matcher) collect() {
 	}
 	m.duplicate()
 	if !m.closeFit() && len(m.hits) == 0 {
-		ids := slices.Clone(m.e.amounts.get(amountKey(m.cur, m.amount), m.one[:0]))
-		if len(ids) <= 30 {
-			for _, idx := range ids {
+		if m.amountCount() <= 30 {
+			for _, idx := range m.e.ofAmount(m.cur, m.amount, nil) {
 				try(m.e.items[idx].debtor)
 			}
 		}
@@ -244,7 +243,7 @@ func (m *matcher) buildFor(di int32) {
 		return
 	}
 	if big {
-		for _, idx := range slices.Clone(e.amounts.get(amountKey(m.cur, m.amount), m.one[:0])) {
+		for _, idx := range e.ofAmount(m.cur, m.amount, nil) {
 			if e.items[idx].debtor == di {
 				m.add(di, []int32{idx}, false, "open item of that amount")
 			}
@@ -390,7 +389,13 @@ var partialWords = regexp.MustCompile(`(?i)\b(?:teilzahlung|teilbetrag|anzahlung
 // partialHint reports whether the remittance says the payment is a
 // partial one.
 func (m *matcher) partialHint() bool {
-	return partialWords.MatchString(m.p.Remittance)
+	if m.hint == 0 {
+		m.hint = 1
+		if partialWords.MatchString(m.p.Remittance) {
+			m.hint = 2
+		}
+	}
+	return m.hint == 2
 }
 
 // Readings are what a clerk would look at when the payer is known but no

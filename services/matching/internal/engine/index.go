@@ -89,6 +89,112 @@ func (p *postings) get(k uint64, buf []int32) []int32 {
 	return p.lists[cur&^multiBit]
 }
 
+// bulkIndex maps 64-bit keys (hashes of number forms, open amounts) to
+// items. The entries added before the first lookup (a whole tenant's items
+// at start, or a streamed file) are laid out once in one array bucketed by
+// a mix of the key, in two passes, with 32 more bits of the mix kept per
+// entry: inserting millions of keys into a map one by one took seconds and
+// twice the memory. Entries added later go to a map. Entries stay in the
+// array when their item is removed or its key changes, and two keys may
+// share bucket and fragment: a lookup returns candidates, and every caller
+// checks the item (removed, its numbers, its open amount) before taking it.
+type bulkIndex struct {
+	pending []uint64 // mixed key, then item, pairwise
+	start   []uint32
+	laid    []laidEntry
+	shift   uint
+	built   bool
+	later   postings
+}
+
+type laidEntry struct {
+	frag uint32
+	item int32
+}
+
+func newBulkIndex(n int) bulkIndex {
+	return bulkIndex{pending: make([]uint64, 0, 2*n), later: newPostings(0)}
+}
+
+// mix scrambles a key so that its top bits choose a bucket evenly (an
+// open amount's key is far from uniform).
+func mix(k uint64) uint64 {
+	k ^= k >> 33
+	k *= 0xff51afd7ed558ccd
+	k ^= k >> 33
+	k *= 0xc4ceb9fe1a85ec53
+	k ^= k >> 33
+	return k
+}
+
+// add indexes item under key k.
+func (x *bulkIndex) add(k uint64, item int32) {
+	if x.built {
+		x.later.add(k, item)
+		return
+	}
+	x.pending = append(x.pending, mix(k), uint64(uint32(item)))
+}
+
+// remove takes item off key k where it can; see bulkIndex.
+func (x *bulkIndex) remove(k uint64, item int32) {
+	if x.built {
+		x.later.remove(k, item)
+	}
+}
+
+// build lays out the pending entries: a counting sort by the top bits of
+// the mixed key, about two entries a bucket.
+func (x *bulkIndex) build() {
+	if x.built || len(x.pending) == 0 {
+		return
+	}
+	x.built = true
+	n := len(x.pending) / 2
+	bits := uint(1)
+	for 1<<bits < n/2 && bits < 31 {
+		bits++
+	}
+	x.shift = 64 - bits
+	x.start = make([]uint32, 1<<bits+1)
+	for i := 0; i < len(x.pending); i += 2 {
+		x.start[x.pending[i]>>x.shift+1]++
+	}
+	for b := 1; b < len(x.start); b++ {
+		x.start[b] += x.start[b-1]
+	}
+	x.laid = make([]laidEntry, n)
+	next := slices.Clone(x.start[:len(x.start)-1])
+	for i := 0; i < len(x.pending); i += 2 {
+		h := x.pending[i]
+		b := h >> x.shift
+		x.laid[next[b]] = laidEntry{frag: uint32(h), item: int32(uint32(x.pending[i+1]))}
+		next[b]++
+	}
+	x.pending = nil
+}
+
+// get appends the items under k (and perhaps a few others, see bulkIndex)
+// to buf[:0].
+func (x *bulkIndex) get(k uint64, buf []int32) []int32 {
+	x.build()
+	buf = buf[:0]
+	if x.built {
+		h := mix(k)
+		b := h >> x.shift
+		for _, en := range x.laid[x.start[b]:x.start[b+1]] {
+			if en.frag == uint32(h) {
+				buf = append(buf, en.item)
+			}
+		}
+	}
+	if len(x.later.m) > 0 {
+		var one [1]int32
+		buf = append(buf, x.later.get(k, one[:0])...)
+	}
+	return buf
+}
+
 // noDay is the day number of an unknown date.
 const noDay = math.MinInt32
 

@@ -34,6 +34,10 @@ type matcher struct {
 	cands     []int32
 	// nameTwins counts the debtors whose name equals the payer's.
 	nameTwins int
+	// nAmount caches amountCount, -1 until asked; hint caches partialHint
+	// (0 unknown, 1 no, 2 yes).
+	nAmount int
+	hint    uint8
 
 	// cut is set when a text looks cut off by the bank.
 	cut       bool
@@ -73,7 +77,7 @@ func (e *Engine) Match(p Payment) Decision {
 		e: e, p: p, amount: p.Amount.Minor, sign: 1,
 		day: dayOf(p.date()), payer: parseName(p.CounterpartyName), iban: normIBAN(p.CounterpartyIBAN),
 		hitIdx: map[int32]int{}, ev: map[int32]*debtorEv{}, keys: map[string]int{}, budget: searchBudget,
-		forms: map[int32]*[3]forms{},
+		forms: map[int32]*[3]forms{}, nAmount: -1,
 	}
 	if reason := m.invalid(); reason != "" {
 		return Decision{Payment: p, Kind: Unmatched, Explanation: reason}
@@ -755,8 +759,17 @@ func (m *matcher) discountOf(idx int32) int64 {
 // payer identified by name alone is taken for the debtor without a person
 // only when that is small.
 func (m *matcher) coincidence() float64 {
-	items := len(m.e.amounts.get(amountKey(m.cur, m.amount), m.one[:0]))
-	return float64(max(1, m.nameTwins)) * float64(items) / float64(max(1, len(m.e.debtors)))
+	return float64(max(1, m.nameTwins)) * float64(m.amountCount()) / float64(max(1, len(m.e.debtors)))
+}
+
+// amountCount is about how many items are open with the payment's amount:
+// the index's count, which may include a few items whose open amount has
+// changed since.
+func (m *matcher) amountCount() int {
+	if m.nAmount < 0 {
+		m.nAmount = len(m.e.amounts.get(amountKey(m.cur, m.amount), m.one[:0]))
+	}
+	return m.nAmount
 }
 
 // candidates returns the debtors worth trying, most evident first: by

@@ -79,45 +79,68 @@ func (f forms) joined(form string) bool {
 
 const minForm = 4
 
-// formsOf computes the forms of a whole atom sequence.
+// formsOf computes the forms of a whole atom sequence. They are
+// substrings of one string: one allocation per number.
 func formsOf(atoms []atom) forms {
-	var full, digits, groups, prefix strings.Builder
-	digitGroups, sawDigit, last, lastStripped := 0, false, "", ""
+	var arr [192]byte
+	buf := arr[:0]
+	sawDigit, digitGroups, prefixEnd := false, 0, 0
+	lastLen, lastStripped := 0, 0
 	for _, a := range atoms {
-		full.WriteString(a.s)
+		buf = append(buf, a.s...)
 	}
+	nFull := len(buf)
 	for _, a := range atoms {
 		if !a.digit && sawDigit {
 			// Letters between digit groups ("2026 Nr. RE-2026"): only the
 			// number as written.
-			return forms{full: full.String()}
+			return forms{full: string(buf)}
 		}
 		if a.digit {
 			sawDigit = true
-			digits.WriteString(a.s)
-			groups.WriteString(trimZeros(a.s))
 			digitGroups++
-			last, lastStripped = a.s, trimZeros(a.s)
 		} else if !sawDigit {
-			prefix.WriteString(a.s)
+			prefixEnd += len(a.s)
 		}
 	}
-	f := forms{full: full.String(), nGroups: digitGroups}
 	if !sawDigit {
-		return forms{full: f.full}
+		return forms{full: string(buf)}
 	}
-	f.digits = digits.String()
-	f.zstrip = trimZeros(f.digits)
-	if digitGroups > 1 && len(lastStripped) >= 3 {
-		if f.groups = groups.String(); len(f.groups) < 7 {
-			f.groups = ""
+	// digits
+	for _, a := range atoms {
+		if a.digit {
+			buf = append(buf, a.s...)
+			lastLen, lastStripped = len(a.s), len(trimZeros(a.s))
 		}
 	}
-	if prefix.Len() > 0 {
-		f.lzero = prefix.String() + f.zstrip
+	nDigits := len(buf)
+	// groups: each digit group without its leading zeros
+	for _, a := range atoms {
+		if a.digit {
+			buf = append(buf, trimZeros(a.s)...)
+		}
 	}
-	if digitGroups > 1 || prefix.Len() > 0 {
-		if f.last, f.lastz = last, trimZeros(last); len(f.lastz) < 5 {
+	nGroups := len(buf)
+	// lzero: the letter prefix and the digits without leading zeros
+	z := nFull
+	for z < nDigits-1 && buf[z] == '0' {
+		z++
+	}
+	if prefixEnd > 0 {
+		buf = append(buf, buf[:prefixEnd]...)
+		buf = append(buf, buf[z:nDigits]...)
+	}
+	all := string(buf)
+	f := forms{full: all[:nFull], digits: all[nFull:nDigits], zstrip: all[z:nDigits], nGroups: digitGroups}
+	if digitGroups > 1 && lastStripped >= 3 && nGroups-nDigits >= 7 {
+		f.groups = all[nDigits:nGroups]
+	}
+	if prefixEnd > 0 {
+		f.lzero = all[nGroups:]
+	}
+	if digitGroups > 1 || prefixEnd > 0 {
+		f.last = all[nDigits-lastLen : nDigits]
+		if f.lastz = trimZeros(f.last); len(f.lastz) < 5 {
 			f.last, f.lastz = "", ""
 		}
 	}
@@ -271,6 +294,10 @@ var dateTime = regexp.MustCompile(`(?i:\d{1,2}[.:]\d{2}\s*uhr\b)|\d{1,2}\.\d{1,2
 
 // dateSpans returns the byte ranges of the dates and times in s.
 func dateSpans(s string) [][]int {
+	if !strings.ContainsAny(s, ".:-") {
+		// Every date and time pattern has one of these.
+		return nil
+	}
 	return dateTime.FindAllStringIndex(s, -1)
 }
 
@@ -291,13 +318,18 @@ func inSpans(spans [][]int, from, to int) bool {
 // number. The first is s itself.
 func searchTexts(s string, glued bool, out []string) []string {
 	out = append(out, s)
-	clean := wrappers.ReplaceAllString(s, " ")
-	if clean != s {
-		out = append(out, clean)
+	clean := s
+	// Every wrapper has one of these (Verwendungszweck, Verw.zweck).
+	if strings.ContainsAny(s, "+:/") || strings.Contains(s, "erw") || strings.Contains(s, "ERW") {
+		if clean = wrappers.ReplaceAllString(s, " "); clean != s {
+			out = append(out, clean)
+		}
 	}
-	if dt := dateTime.ReplaceAllString(clean, " "); dt != clean {
-		out = append(out, dt)
-		clean = dt
+	if strings.ContainsAny(clean, ".:-") {
+		if dt := dateTime.ReplaceAllString(clean, " "); dt != clean {
+			out = append(out, dt)
+			clean = dt
+		}
 	}
 	if !glued {
 		return out
