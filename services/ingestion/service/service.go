@@ -15,11 +15,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"google.golang.org/grpc"
 
 	"github.com/o2c-platform/o2c/proto/o2c/ingestion/v1/ingestionv1grpc"
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
@@ -98,34 +96,14 @@ func holdingPeriod(f *tenants.File) func(tenant string) time.Duration {
 }
 
 // LedgerClient is how ingestion reaches the ledger's LedgerService as
-// itself: the ledger's address and ingestion's own credentials, a client
-// certificate (the ledger under O2C_AUTH=mtls) or a bearer token (jwt or
-// tokens). The ledger lets the service role call ListOpenItems for the
-// tenants the credentials name, so they must name every tenant ingestion
-// serves.
-type LedgerClient struct {
-	// Addr is the ledger's gRPC address (LEDGER_ADDR). Empty configures
-	// no ledger: every erasure is refused as UNAVAILABLE.
-	Addr string
-	// CertFile and KeyFile are ingestion's client certificate and key
-	// (O2C_CLIENT_CERT, O2C_CLIENT_KEY; both or neither).
-	CertFile, KeyFile string
-	// CAFile is the CA that issued the ledger's server certificate
-	// (O2C_CLIENT_CA; empty trusts the system's roots).
-	CAFile string
-	// Token is a bearer token presented on every call (O2C_CLIENT_TOKEN),
-	// instead of or beside the client certificate.
-	Token string
-}
+// itself (host.Peer): the ledger lets the service role call ListOpenItems
+// for the tenants the credentials name, so they must name every tenant
+// ingestion serves. No address configures no ledger: every erasure is
+// refused as UNAVAILABLE.
+type LedgerClient = host.Peer
 
-// Ledger client variables.
-const (
-	LedgerAddrEnv  = "LEDGER_ADDR"
-	ClientCertEnv  = "O2C_CLIENT_CERT"
-	ClientKeyEnv   = "O2C_CLIENT_KEY"
-	ClientCAEnv    = "O2C_CLIENT_CA"
-	ClientTokenEnv = "O2C_CLIENT_TOKEN"
-)
+// LedgerAddrEnv is the ledger's address.
+const LedgerAddrEnv = "LEDGER_ADDR"
 
 // DropDirEnv names the drop folder (Options.DropDir).
 const DropDirEnv = "INGESTION_DROP_DIR"
@@ -142,58 +120,14 @@ func DropVariables() []host.Variable {
 // LedgerVariables are the variables LedgerClientFromEnv reads, for
 // ingestion's --help.
 func LedgerVariables() []host.Variable {
-	return []host.Variable{
-		{Name: LedgerAddrEnv, Meaning: "the ledger's gRPC address (e.g. ledger:9090), asked for a debtor's open items before erasing it; unset refuses every erasure"},
-		{Name: ClientCertEnv + ", " + ClientKeyEnv, Meaning: "ingestion's client certificate and key for the ledger (both or neither): role service, SAN URIs o2c:tenant:<t> for every tenant it serves"},
-		{Name: ClientCAEnv, Meaning: "the CA of the ledger's server certificate (default: the system's roots)"},
-		{Name: ClientTokenEnv, Meaning: "a bearer token for the ledger (O2C_AUTH=jwt or tokens there) instead of a client certificate"},
-	}
+	return host.PeerVariables("ingestion", "the ledger", LedgerAddrEnv,
+		"the ledger's gRPC address (e.g. ledger:9090), asked for a debtor's open items before erasing it; unset refuses every erasure")
 }
 
-// LedgerClientFromEnv reads a LedgerClient through getenv. Credentials
-// without LEDGER_ADDR, or a certificate without its key, are errors.
+// LedgerClientFromEnv reads a LedgerClient through getenv (see
+// host.PeerFromEnv).
 func LedgerClientFromEnv(getenv func(string) string) (LedgerClient, error) {
-	c := LedgerClient{
-		Addr: getenv(LedgerAddrEnv), CertFile: getenv(ClientCertEnv), KeyFile: getenv(ClientKeyEnv),
-		CAFile: getenv(ClientCAEnv), Token: getenv(ClientTokenEnv),
-	}
-	var problems []string
-	if (c.CertFile == "") != (c.KeyFile == "") {
-		problems = append(problems, ClientCertEnv+" and "+ClientKeyEnv+" go together: set both, or neither")
-	}
-	if c.Addr == "" && (c.CertFile != "" || c.KeyFile != "" || c.CAFile != "" || c.Token != "") {
-		problems = append(problems, "client credentials for the ledger are set but "+LedgerAddrEnv+" is not: set the ledger's address")
-	}
-	if c.Addr != "" && c.CertFile == "" && c.Token == "" {
-		problems = append(problems, LedgerAddrEnv+" is set without credentials: set "+ClientCertEnv+" and "+ClientKeyEnv+", or "+ClientTokenEnv)
-	}
-	if len(problems) > 0 {
-		return c, fmt.Errorf("%s (--help lists every setting)", strings.Join(problems, "; "))
-	}
-	return c, nil
-}
-
-// Dial connects to the ledger over TLS with the configured credentials.
-// It returns nil and no error when no address is configured. The
-// connection is lazy: an unreachable ledger surfaces on the first call,
-// as an erasure refused as UNAVAILABLE.
-func (c LedgerClient) Dial() (*grpc.ClientConn, error) {
-	if c.Addr == "" {
-		return nil, nil
-	}
-	creds, err := auth.ClientTLS(c.CertFile, c.KeyFile, c.CAFile)
-	if err != nil {
-		return nil, fmt.Errorf("ledger client credentials: %w", err)
-	}
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
-	if c.Token != "" {
-		opts = append(opts, auth.WithBearer(c.Token, false))
-	}
-	conn, err := grpc.NewClient(c.Addr, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("ledger at %s: %w", c.Addr, err)
-	}
-	return conn, nil
+	return host.PeerFromEnv("the ledger", LedgerAddrEnv, getenv)
 }
 
 // Durable is the name of ingestion's consumer on the SHOP stream. It kept

@@ -38,7 +38,6 @@ import (
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/matching/v1/matchingv1grpc"
 
-	"github.com/o2c-platform/o2c/libs/auth"
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/fault"
 	"github.com/o2c-platform/o2c/libs/host"
@@ -324,91 +323,27 @@ func (m *Matching) Addr() net.Addr { return m.h.Addr() }
 // store's and the rejection store's).
 func Migrations() fs.FS { return postgres.Migrations() }
 
-// IngestionClient is how matching reaches ingestion as itself: ingestion's
-// address and matching's own credentials, a client certificate (ingestion
-// under O2C_AUTH=mtls) or a bearer token (jwt or tokens). Ingestion lets
-// the service role ask for counterparties and debtor profiles for the
-// tenants the credentials name, so they must name every tenant matching
-// serves.
-type IngestionClient struct {
-	// Addr is ingestion's gRPC address (INGESTION_ADDR). Empty configures
-	// none: payments are matched without payer names and IBANs, and
-	// debtors without master data.
-	Addr string
-	// CertFile and KeyFile are matching's client certificate and key
-	// (O2C_CLIENT_CERT, O2C_CLIENT_KEY; both or neither).
-	CertFile, KeyFile string
-	// CAFile is the CA that issued ingestion's server certificate
-	// (O2C_CLIENT_CA; empty trusts the system's roots).
-	CAFile string
-	// Token is a bearer token presented on every call (O2C_CLIENT_TOKEN),
-	// instead of or beside the client certificate.
-	Token string
-}
+// IngestionClient is how matching reaches ingestion as itself
+// (host.Peer): ingestion lets the service role ask for counterparties and
+// debtor profiles for the tenants the credentials name, so they must name
+// every tenant matching serves. No address configures none: payments are
+// matched without payer names and IBANs, and debtors without master data;
+// an unreachable ingestion surfaces on the first call, and the bank
+// transaction that needed it comes again.
+type IngestionClient = host.Peer
 
-// Ingestion client variables.
-const (
-	IngestionAddrEnv = "INGESTION_ADDR"
-	ClientCertEnv    = "O2C_CLIENT_CERT"
-	ClientKeyEnv     = "O2C_CLIENT_KEY"
-	ClientCAEnv      = "O2C_CLIENT_CA"
-	ClientTokenEnv   = "O2C_CLIENT_TOKEN"
-)
+// IngestionAddrEnv is ingestion's address.
+const IngestionAddrEnv = "INGESTION_ADDR"
 
 // IngestionVariables are the variables IngestionClientFromEnv reads, for
 // matching's --help.
 func IngestionVariables() []host.Variable {
-	return []host.Variable{
-		{Name: IngestionAddrEnv, Meaning: "ingestion's gRPC address (e.g. ingestion:9090), asked for the payers of bank transactions and the debtors' master data (kept in memory only); unset matches without them"},
-		{Name: ClientCertEnv + ", " + ClientKeyEnv, Meaning: "matching's client certificate and key for ingestion (both or neither): role service, SAN URIs o2c:tenant:<t> for every tenant it serves"},
-		{Name: ClientCAEnv, Meaning: "the CA of ingestion's server certificate (default: the system's roots)"},
-		{Name: ClientTokenEnv, Meaning: "a bearer token for ingestion (O2C_AUTH=jwt or tokens there) instead of a client certificate"},
-	}
+	return host.PeerVariables("matching", "ingestion", IngestionAddrEnv,
+		"ingestion's gRPC address (e.g. ingestion:9090), asked for the payers of bank transactions and the debtors' master data (kept in memory only); unset matches without them")
 }
 
-// IngestionClientFromEnv reads an IngestionClient through getenv.
-// Credentials without INGESTION_ADDR, or a certificate without its key,
-// are errors.
+// IngestionClientFromEnv reads an IngestionClient through getenv (see
+// host.PeerFromEnv).
 func IngestionClientFromEnv(getenv func(string) string) (IngestionClient, error) {
-	c := IngestionClient{
-		Addr: getenv(IngestionAddrEnv), CertFile: getenv(ClientCertEnv), KeyFile: getenv(ClientKeyEnv),
-		CAFile: getenv(ClientCAEnv), Token: getenv(ClientTokenEnv),
-	}
-	var problems []string
-	if (c.CertFile == "") != (c.KeyFile == "") {
-		problems = append(problems, ClientCertEnv+" and "+ClientKeyEnv+" go together: set both, or neither")
-	}
-	if c.Addr == "" && (c.CertFile != "" || c.KeyFile != "" || c.CAFile != "" || c.Token != "") {
-		problems = append(problems, "client credentials for ingestion are set but "+IngestionAddrEnv+" is not: set ingestion's address")
-	}
-	if c.Addr != "" && c.CertFile == "" && c.Token == "" {
-		problems = append(problems, IngestionAddrEnv+" is set without credentials: set "+ClientCertEnv+" and "+ClientKeyEnv+", or "+ClientTokenEnv)
-	}
-	if len(problems) > 0 {
-		return c, fmt.Errorf("%s (--help lists every setting)", strings.Join(problems, "; "))
-	}
-	return c, nil
-}
-
-// Dial connects to ingestion over TLS with the configured credentials. It
-// returns nil and no error when no address is configured. The connection
-// is lazy: an unreachable ingestion surfaces on the first call, and the
-// bank transaction that needed it comes again.
-func (c IngestionClient) Dial() (*grpc.ClientConn, error) {
-	if c.Addr == "" {
-		return nil, nil
-	}
-	creds, err := auth.ClientTLS(c.CertFile, c.KeyFile, c.CAFile)
-	if err != nil {
-		return nil, fmt.Errorf("ingestion client credentials: %w", err)
-	}
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
-	if c.Token != "" {
-		opts = append(opts, auth.WithBearer(c.Token, false))
-	}
-	conn, err := grpc.NewClient(c.Addr, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("ingestion at %s: %w", c.Addr, err)
-	}
-	return conn, nil
+	return host.PeerFromEnv("ingestion", IngestionAddrEnv, getenv)
 }
