@@ -169,7 +169,10 @@ func (m *matcher) decide() Decision {
 	d.Explanation = strings.Join(parts, ", ") + fmt.Sprintf(" → %d", d.Score)
 	if d.Kind == Auto {
 		ev := m.evidence(best.debtor)
-		d.learn = best.market == originItems && best.allRef && best.refPts >= 65 && ev.conflict == ""
+		name := strings.TrimSpace(m.p.CounterpartyName)
+		if best.market == originItems && best.allRef && best.refPts >= 65 && ev.conflict == "" && (m.iban != "" || name != "") {
+			d.Learned = &Learned{Debtor: d.Debtor, IBAN: m.iban, Name: name}
+		}
 		return d
 	}
 	for _, h := range m.hyps[1:] {

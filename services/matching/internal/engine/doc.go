@@ -8,14 +8,16 @@
 // # State
 //
 // An Engine holds one tenant's open items, debtors and what it learned from
-// confirmed payments, indexed by debtor, by every normalised spelling of
+// confirmed payments and from its own automatic decisions for named items
+// (Decision.Learned), indexed by debtor, by every normalised spelling of
 // the items' numbers (document number, order id, payment reference), by
 // payer IBAN, mandate, customer number, name token and open amount, so that
 // the work per payment does not grow with the number of items. Match
 // changes nothing; Apply books a decision: an automatic (or, in the
 // service, a person's confirmed) decision consumes the open amounts it
-// allocates, and every decided payment is remembered for a later return.
-// Payments must be matched and applied in the order they are booked.
+// allocates, an automatic one teaches its payer fact, and every decided
+// payment is remembered for a later return. Payments must be matched and
+// applied in the order they are booked.
 //
 // # Evidence and score
 //
@@ -43,7 +45,13 @@
 // a marketplace payout pays the settlement it names or whose items total
 // it. A decision is automatic only when its score reaches the tenant's
 // threshold and no other set of items fits about as well: where several
-// fit equally it is proposed, with up to four alternatives.
+// fit equally it is proposed, with up to four alternatives. Of several
+// items of the payment's amount, a known payer's payment naming none is
+// booked to the one due on its date only when the others are not due yet
+// (§366 BGB); otherwise the earliest due is proposed first. When the payer
+// is known but no set of its items fits, readings are proposed for a
+// person: the payment applied by §366 BGB (due first, the last in part),
+// single items overpaid or paid in part, a cash discount deducted too late.
 //
 // # Money
 //

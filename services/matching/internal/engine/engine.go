@@ -658,10 +658,10 @@ func (e *Engine) Learn(p Payment, debtor string) {
 
 // Apply books a decision into the engine's state: an automatic or
 // confirmed decision consumes (or, for a return, reopens) the open amounts
-// it allocates, and every decided payment is remembered so that a later
-// return can find it. A decision that does not add up (ErrUnbalanced) or
-// does not fit the open amounts (ErrExceedsOpen, ErrUnknownItem) changes
-// nothing.
+// it allocates, an automatic one teaches what its Learned says, and every
+// decided payment is remembered so that a later return can find it. A
+// decision that does not add up (ErrUnbalanced) or does not fit the open
+// amounts (ErrExceedsOpen, ErrUnknownItem) changes nothing.
 func (e *Engine) Apply(d Decision) error {
 	p := d.Payment
 	if len(d.Allocations) > 0 {
@@ -707,8 +707,8 @@ func (e *Engine) Apply(d Decision) error {
 				e.paid[i].reversed = true
 			}
 		}
-		if d.Kind == Auto && d.learn && d.Debtor != "" {
-			e.Learn(p, d.Debtor)
+		if l := d.Learned; d.Kind == Auto && l != nil && l.Debtor != "" {
+			e.Learn(Payment{CounterpartyIBAN: l.IBAN, CounterpartyName: l.Name}, l.Debtor)
 		}
 	}
 	if d.Kind == Proposed {

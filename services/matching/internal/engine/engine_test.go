@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/o2c-platform/o2c/libs/money"
 )
 
@@ -112,6 +114,35 @@ func TestLearnFromConfirmed(t *testing.T) {
 	d := e.Match(second)
 	if d.Kind != Auto || d.Debtor != "D1" || len(d.Allocations) != 1 || d.Allocations[0].Item != "I2" {
 		t.Errorf("after learning: %s %s %v (%s)", d.Kind, d.Debtor, d.Allocations, d.Explanation)
+	}
+}
+
+// TestLearnedFromAutomatic: an automatic decision for items the text names
+// says what it teaches (Decision.Learned) and teaches it when applied, so
+// that the payer's next payment without a reference is booked too; a
+// decision found by amount, or proposed, teaches nothing.
+func TestLearnedFromAutomatic(t *testing.T) {
+	t.Parallel()
+	items := []OpenItem{inv("I1", "D1", "RE-1001", 4200), inv("I2", "D1", "RE-1002", 5300), inv("I3", "D1", "RE-1003", 6100)}
+	e := newEngine(t, DefaultConfig(), items, []Debtor{{ID: "D1", Name: "Beispiel GmbH"}}, nil)
+	from := func(p Payment) Payment {
+		p.CounterpartyIBAN, p.CounterpartyName = "de02 1203 0000 0000 2020 51", "Beispiel GmbH Einkauf"
+		return p
+	}
+	if d := e.Match(from(pay("P0", 5300, "Danke"))); d.Kind == Auto || d.Learned != nil {
+		t.Fatalf("before: %s, learned %+v (%s)", d.Kind, d.Learned, d.Explanation)
+	}
+	ds := run(t, e, from(pay("P1", 4200, "Rechnung RE-1001")), from(pay("P2", 5300, "Danke")), from(pay("P3", 9999, "Danke")))
+	want := []*Learned{{Debtor: "D1", IBAN: ibanOther, Name: "Beispiel GmbH Einkauf"}, nil, nil}
+	var got []*Learned
+	for _, d := range ds {
+		got = append(got, d.Learned)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("learned (-want +got):\n%s", diff)
+	}
+	if ds[1].Kind != Auto || ds[1].Debtor != "D1" {
+		t.Errorf("after learning: %s %s (%s)", ds[1].Kind, ds[1].Debtor, ds[1].Explanation)
 	}
 }
 

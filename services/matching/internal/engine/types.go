@@ -191,7 +191,28 @@ type Decision struct {
 	// that charge the tenant's rule passes on to the debtor (never more
 	// than the bank's charge for a consumer); 0 otherwise.
 	ReturnCharge int64
-	// learn is set by Match on an automatic decision whose items the text
-	// named: Apply then learns the payer's IBAN and name for the debtor.
-	learn bool
+	// Learned is what this decision teaches the engine when it is applied
+	// as an automatic one, nil when nothing. See Learned.
+	Learned *Learned
+}
+
+// Learned is a payer fact an automatic decision teaches: payments from
+// this payer (IBAN, name) are the debtor's. Match sets it only on an
+// automatic decision whose items the texts name, all of them, by a
+// validated creditor reference or their number as printed or normalised
+// (not a cut or mistyped one), for a payer whose IBAN is no other
+// debtor's; and only when the payment has a payer IBAN or name. Apply of
+// that decision learns it, as Learn does for a payment a person confirmed:
+// later payments from that IBAN or name without a reference are the
+// debtor's. An engine built again from its open items does not know it
+// unless it is given as a Confirmation (history) or taught through Learn;
+// an automatic decision that is undone (unmatched, returned) should be
+// forgotten as a confirmed one is.
+type Learned struct {
+	Debtor string
+	// IBAN is the payer's IBAN, upper case without spaces, "" when the
+	// payment has none.
+	IBAN string
+	// Name is the payer's name as the bank gave it, "" when none.
+	Name string
 }
