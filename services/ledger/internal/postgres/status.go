@@ -24,8 +24,19 @@ func factBytes(m proto.Message) ([]byte, error) {
 	return proto.MarshalOptions{Deterministic: true}.Marshal(m)
 }
 
+// storedFact returns the fact's deterministic encoding: the bytes the
+// event store holds for ev when it carries them (the encoding made when it
+// was appended; no need to encode the payload again), else a fresh
+// encoding of p.
+func storedFact(ev eventstore.Event, p proto.Message) ([]byte, error) {
+	if len(ev.Data) > 0 {
+		return ev.Data, nil
+	}
+	return factBytes(p)
+}
+
 func invoiceStatus(ctx context.Context, tx pgx.Tx, ev eventstore.Event, p *statusv1.InvoiceStatusChanged) error {
-	b, err := factBytes(p)
+	b, err := storedFact(ev, p)
 	if err != nil {
 		return fmt.Errorf("project status of invoice %s: %w", p.GetInvoiceNumber(), err)
 	}
@@ -44,7 +55,7 @@ func invoiceStatus(ctx context.Context, tx pgx.Tx, ev eventstore.Event, p *statu
 }
 
 func customerStatus(ctx context.Context, tx pgx.Tx, ev eventstore.Event, p *statusv1.CustomerStatusChanged) error {
-	b, err := factBytes(p)
+	b, err := storedFact(ev, p)
 	if err != nil {
 		return fmt.Errorf("project status of customer %s: %w", p.GetDebtorId(), err)
 	}
