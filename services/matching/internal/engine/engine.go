@@ -81,7 +81,6 @@ type itemRec struct {
 	issue, due, until int32
 	discBP            int32
 	cur, channel      uint16
-	kind              ItemKind
 	removed           bool
 }
 
@@ -433,11 +432,8 @@ func (e *Engine) addItem(it OpenItem, di int32) error {
 	case !money.InBounds(it.Open):
 		return fieldErr(ErrInvalidItem, "open_minor", "%d is beyond ±%d", it.Open, money.MaxAbs)
 	}
-	kind := it.Kind
-	switch kind {
-	case "":
-		kind = ItemInvoice
-	case ItemInvoice, ItemFee, ItemInterest, ItemCredit:
+	switch it.Kind {
+	case "", ItemInvoice, ItemFee, ItemInterest, ItemCredit:
 	default:
 		return fieldErr(ErrInvalidItem, "kind", "%q is not one of invoice, fee, interest, credit", it.Kind)
 	}
@@ -451,25 +447,18 @@ func (e *Engine) addItem(it OpenItem, di int32) error {
 		di = e.debtor(it.Debtor)
 	}
 	rec := itemRec{
-		id: it.ID, doc: strings.TrimSpace(it.DocumentNumber), order: strings.TrimSpace(it.OrderID),
-		ref: strings.TrimSpace(it.PaymentReference), amount: it.Amount.Minor, open: it.Open, initialOpen: it.Open,
+		amount: it.Amount.Minor, open: it.Open, initialOpen: it.Open,
 		debtor: di, issue: dayOf(it.IssueDate), due: dayOf(it.DueDate), until: noDay,
-		cur: e.currency(it.Amount.Currency), channel: e.channel(it.Channel), kind: kind,
+		cur: e.currency(it.Amount.Currency), channel: e.channel(it.Channel),
 	}
-	// Equal numbers share their bytes (a reference printed as the
-	// document number is common).
-	if rec.ref == rec.doc {
-		rec.ref = rec.doc
-	}
-	if rec.order == rec.doc {
-		rec.order = rec.doc
-	}
+	rec.id, rec.doc, rec.order, rec.ref = packNumbers(it.ID, strings.TrimSpace(it.DocumentNumber),
+		strings.TrimSpace(it.OrderID), strings.TrimSpace(it.PaymentReference))
 	if it.CashDiscount != nil && it.CashDiscount.PercentBP > 0 && !it.CashDiscount.Until.IsZero() {
 		rec.until, rec.discBP = dayOf(it.CashDiscount.Until), it.CashDiscount.PercentBP
 	}
 	idx := int32(len(e.items))
 	e.items = append(e.items, rec)
-	e.itemIdx[it.ID] = idx
+	e.itemIdx[rec.id] = idx
 	d := &e.debtors[rec.debtor]
 	d.items = append(d.items, idx)
 	e.indexNumbers(idx, true)
@@ -485,6 +474,49 @@ func (e *Engine) addItem(it OpenItem, di int32) error {
 		}
 	}
 	return nil
+}
+
+// packNumbers copies an item's id and numbers into one string (one
+// allocation a million items do not each need four of) and returns them as
+// parts of it; equal numbers (a reference printed as the document number)
+// share their bytes.
+func packNumbers(id, doc, order, ref string) (string, string, string, string) {
+	n := len(id) + len(doc)
+	if order != doc {
+		n += len(order)
+	}
+	if ref != doc && ref != order {
+		n += len(ref)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(id)
+	b.WriteString(doc)
+	if order != doc {
+		b.WriteString(order)
+	}
+	if ref != doc && ref != order {
+		b.WriteString(ref)
+	}
+	all := b.String()
+	at := len(id)
+	id, doc = all[:at], all[at:at+len(doc)]
+	at += len(doc)
+	if order == doc {
+		order = doc
+	} else {
+		order = all[at : at+len(order)]
+		at += len(order)
+	}
+	switch ref {
+	case doc:
+		ref = doc
+	case order:
+		ref = order
+	default:
+		ref = all[at : at+len(ref)]
+	}
+	return id, doc, order, ref
 }
 
 // indexNumbers adds (or removes) the item's number forms to the reference

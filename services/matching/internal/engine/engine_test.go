@@ -191,3 +191,22 @@ func TestExplanationIsOneLine(t *testing.T) {
 		t.Errorf("explanation %q, want %q", d.Explanation, want)
 	}
 }
+
+// TestPackNumbers: an item's id and numbers come back unchanged from the
+// one string they are packed into, whichever of them are equal or empty.
+func TestPackNumbers(t *testing.T) {
+	t.Parallel()
+	for _, tc := range [][4]string{
+		{"I1", "RE-1", "W-9", "RF18539007547034"},
+		{"I2", "RE-2", "RE-2", "RE-2"},
+		{"I3", "RE-3", "", "RE-3"},
+		{"I4", "", "O-4", "O-4"},
+		{"I5", "", "", ""},
+		{"I6", "RE-6", "O-6", "O-6"},
+	} {
+		id, doc, order, ref := packNumbers(tc[0], tc[1], tc[2], tc[3])
+		if got := [4]string{id, doc, order, ref}; got != tc {
+			t.Errorf("packNumbers(%q) = %q", tc, got)
+		}
+	}
+}
