@@ -76,13 +76,16 @@ func (m *matcher) decide() Decision {
 		if h.fit.kind < fitUnder || h.market != originItems {
 			continue
 		}
+		within := false
 		for _, o := range m.hyps {
 			if o == h || o.debtor != h.debtor || !o.fit.kind.close() {
 				continue
 			}
-			if h.fit.kind == fitOver && subset(h.items, o.items) {
+			if h.fit.kind == fitOver && !within && subset(h.items, o.items) {
 				// More was paid than these items ask, and these items with
-				// others fit exactly: the others are what the rest pays.
+				// others fit exactly: the others are what the rest pays
+				// (counted once, however many such sets there are).
+				within = true
 				h.amtPts -= 20
 				h.score = min(100, max(0, h.raw()))
 			}
@@ -175,17 +178,35 @@ func (m *matcher) decide() Decision {
 		}
 		return d
 	}
+	alt := func(h *hyp) Proposal {
+		p := Proposal{Score: min(h.score, d.Score)}
+		m.fill(&p.Debtor, &p.Allocations, &p.Difference, h)
+		p.Explanation = strings.Join(m.explain(h), ", ") + fmt.Sprintf(" → %d", p.Score)
+		return p
+	}
+	var named *hyp
 	for _, h := range m.hyps[1:] {
+		if named == nil && h.namedOnly && h.debtor == best.debtor && !best.namedOnly && h.score > 0 {
+			named = h
+		}
 		if len(d.Alternatives) == 4 {
-			break
+			continue
 		}
 		if h.score <= 0 {
 			continue
 		}
-		p := Proposal{Score: min(h.score, d.Score)}
-		m.fill(&p.Debtor, &p.Allocations, &p.Difference, h)
-		p.Explanation = strings.Join(m.explain(h), ", ") + fmt.Sprintf(" → %d", p.Score)
-		d.Alternatives = append(d.Alternatives, p)
+		if h == named {
+			named = nil
+		}
+		d.Alternatives = append(d.Alternatives, alt(h))
+	}
+	if named != nil {
+		// The items the text names, alone, are always offered: where the
+		// rest of a lump sum is a guess, a person may book what is sure.
+		if len(d.Alternatives) == 4 {
+			d.Alternatives = d.Alternatives[:3]
+		}
+		d.Alternatives = append(d.Alternatives, alt(named))
 	}
 	return d
 }

@@ -24,6 +24,10 @@ type hyp struct {
 	bonusBy string
 	noAuto  string
 
+	// namedOnly marks the items the texts name, alone: when they are part
+	// of a larger set the amount fits, this is the proposal that leaves
+	// the rest to a person (kept as credit, or the items paid in part).
+	namedOnly bool
 	// follow, when set, is the hypothesis this one is another reading of:
 	// it is ranked gap+1 points below it (adjust makes it so).
 	follow *hyp
@@ -198,7 +202,9 @@ func (m *matcher) buildFor(di int32) {
 	K := e.r.MaxSubsetSize
 	if len(refs) > 0 {
 		if len(refs) <= K {
-			m.add(di, refs, true, "")
+			if h := m.add(di, refs, true, ""); h != nil {
+				h.namedOnly = true
+			}
 		}
 		if len(refs) > 1 {
 			for _, idx := range refs {

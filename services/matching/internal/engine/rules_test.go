@@ -250,6 +250,30 @@ func TestCombinations(t *testing.T) {
 	})
 }
 
+// TestNamedItemsAlone: when a lump sum names some of its items and the
+// rest fits several other sets, it is proposed, and the named items alone,
+// the rest kept as credit, are among the alternatives.
+func TestNamedItemsAlone(t *testing.T) {
+	t.Parallel()
+	items := []OpenItem{inv("I1", "D1", "RE-6001", 10000), inv("I2", "D1", "RE-6002", 20000), inv("I3", "D1", "RE-6003", 5000),
+		inv("I4", "D1", "RE-6004", 5000), inv("I5", "D1", "RE-6005", 3000), inv("I6", "D1", "RE-6006", 2000),
+		inv("I7", "D1", "RE-6007", 5000), inv("I8", "D1", "RE-6008", 5000)}
+	e := newEngine(t, DefaultConfig(), items, []Debtor{anna}, nil)
+	d := run(t, e, fromAnna(pay("P1", 35000, "RE-6001 RE-6002")))[0]
+	if d.Kind != Proposed {
+		t.Fatalf("%s, want proposed (%s)", d.Kind, d.Explanation)
+	}
+	want := Proposal{Debtor: "D1", Allocations: []Allocation{{Item: "I1", Amount: 10000}, {Item: "I2", Amount: 20000}},
+		Difference: diffOf(DiffOverpayment, 5000)}
+	found := false
+	for _, a := range d.Alternatives {
+		found = found || cmp.Equal(want, Proposal{Debtor: a.Debtor, Allocations: a.Allocations, Difference: a.Difference})
+	}
+	if !found {
+		t.Errorf("the named items alone are not among the alternatives: %+v", d.Alternatives)
+	}
+}
+
 // TestEqualAmounts: without a named item a payment of a known payer pays
 // the one item of its amount that is due when the others are not yet due
 // (§366 BGB); when several are due, or none, or two are due alike, it is
