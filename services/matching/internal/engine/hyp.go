@@ -74,6 +74,9 @@ func (m *matcher) collect() {
 		for _, di := range m.nameSearch() {
 			try(di)
 		}
+		for _, di := range m.remittanceSearch() {
+			try(di)
+		}
 	}
 	m.duplicate()
 	if !m.closeFit() && len(m.hits) == 0 {

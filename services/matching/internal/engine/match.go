@@ -31,7 +31,11 @@ type matcher struct {
 
 	nameDone  bool
 	nameCands []int32
-	cands     []int32
+	// remName is a name the remittance gives (see remittanceName).
+	remParsed, remDone bool
+	remName            nameInfo
+	remCands           []int32
+	cands              []int32
 	// nameTwins counts the debtors whose name equals the payer's.
 	nameTwins int
 	// nAmount caches amountCount, -1 until asked; hint caches partialHint
@@ -553,6 +557,17 @@ func (m *matcher) evidence(di int32) *debtorEv {
 			consider(8, "payer name shares a name with debtor "+d.id+"'s", false)
 		}
 	}
+	if rn := m.remittanceName(); len(rn.tokens) > 0 && !ev.strong {
+		// A name in the remittance is the debtor's: someone paying for
+		// the debtor, or the debtor from another account. It counts a
+		// little less than the payer's own name.
+		switch s := nameSimilarity(rn, d.master, e.nameWeight); {
+		case s >= 0.95:
+			consider(30, "name "+strings.Join(rn.tokens, " ")+" in the remittance is debtor "+d.id+"'s", false)
+		case s >= 0.85:
+			consider(22, "name "+strings.Join(rn.tokens, " ")+" in the remittance like debtor "+d.id+"'s", false)
+		}
+	}
 	if strongN >= 2 {
 		ev.pts += 5
 	}
@@ -567,16 +582,71 @@ func (m *matcher) evidence(di int32) *debtorEv {
 	return ev
 }
 
-// nameSearch finds the debtors whose names are most like the payer's,
-// through the index of name tokens (rarest token first).
+// nameSearch finds the debtors whose names are most like the payer's.
 func (m *matcher) nameSearch() []int32 {
 	if m.nameDone {
 		return m.nameCands
 	}
 	m.nameDone = true
+	m.nameCands = m.searchNames(m.payer, &m.nameTwins)
+	return m.nameCands
+}
+
+// remittanceSearch finds the debtors whose names are most like a name the
+// remittance gives (a spouse, parent or company paying for the debtor
+// often writes the debtor's name there).
+func (m *matcher) remittanceSearch() []int32 {
+	if m.remDone {
+		return m.remCands
+	}
+	m.remDone = true
+	if n := m.remittanceName(); len(n.tokens) > 0 {
+		m.remCands = m.searchNames(n, nil)
+	}
+	return m.remCands
+}
+
+// remittanceName is the longest run of words in the remittance that are
+// all words of debtors' names (and no word payers write anyway), when it
+// has at least two; empty otherwise.
+func (m *matcher) remittanceName() nameInfo {
+	if m.remParsed {
+		return m.remName
+	}
+	m.remParsed = true
+	words := parseName(m.p.Remittance).tokens
+	best, run := []string(nil), []string(nil)
+	for _, w := range words {
+		if _, known := m.e.tokens[w]; known && len(w) >= 2 && !remittanceWords[w] && !isDigit(w[0]) {
+			run = append(run, w)
+			if len(run) > len(best) {
+				best = run
+			}
+			continue
+		}
+		run = nil
+	}
+	if len(best) >= 2 {
+		m.remName = nameInfo{tokens: best}
+		m.e.internName(&m.remName)
+	}
+	return m.remName
+}
+
+// remittanceWords are words of remittance texts that a company's name may
+// have too; they do not make a name.
+var remittanceWords = toSet("rechnung", "rechnungen", "rg", "re", "nr", "zahlung", "danke", "kunde", "kd", "kundennr",
+	"bestellung", "online", "ueberweisung", "uberweisung", "avis", "ausgleich", "offener", "posten", "sammelzahlung",
+	"rate", "teilzahlung", "vom", "ihre", "ihr", "an", "order", "auftrag", "beleg", "referenz", "datum", "uhr", "abzgl",
+	"skonto", "verwendungszweck", "gutschrift", "miete", "mieter", "invoice", "payment", "for", "fur", "the", "service")
+
+// searchNames finds the debtors whose names are most like n, through the
+// index of name tokens (rarest token first); twins, when set, counts the
+// debtors whose name equals n.
+func (m *matcher) searchNames(n nameInfo, twins *int) []int32 {
 	e := m.e
 	var ids []int32
-	for _, id := range m.payer.ids {
+	for _, id := range n.ids {
 		if id >= 0 && !slices.Contains(ids, id) {
 			ids = append(ids, id)
 		}
@@ -622,16 +692,16 @@ func (m *matcher) nameSearch() []int32 {
 		}
 		seen[di] = true
 		d := &e.debtors[di]
-		s := nameSimilarity(m.payer, d.master, e.nameWeight)
+		s := nameSimilarity(n, d.master, e.nameWeight)
 		for _, a := range d.aliases {
-			s = max(s, nameSimilarity(m.payer, a, e.nameWeight))
+			s = max(s, nameSimilarity(n, a, e.nameWeight))
 		}
 		if s >= 0.45 {
 			cands = append(cands, cand{d: di, sim: s, tier: nameTier(s), owes: m.owes(di, false),
-				legal: m.payer.legal != 0 && m.payer.legal == d.master.legal})
+				legal: n.legal != 0 && n.legal == d.master.legal})
 		}
-		if s >= 0.95 {
-			m.nameTwins++
+		if s >= 0.95 && twins != nil {
+			*twins++
 		}
 	}
 	// Of debtors whose names are alike as far as the evidence goes (the
@@ -667,10 +737,11 @@ func (m *matcher) nameSearch() []int32 {
 		}
 		return cmp.Compare(a.d, b.d)
 	})
+	var out []int32
 	for i := 0; i < len(cands) && i < 5; i++ {
-		m.nameCands = append(m.nameCands, cands[i].d)
+		out = append(out, cands[i].d)
 	}
-	return m.nameCands
+	return out
 }
 
 // nameTier is the tier of points a name similarity earns in evidence.
@@ -811,6 +882,9 @@ func (m *matcher) findCandidates() []int32 {
 	}
 	if !identified && !m.strongHit() {
 		for _, di := range m.nameSearch() {
+			add(di)
+		}
+		for _, di := range m.remittanceSearch() {
 			add(di)
 		}
 	}

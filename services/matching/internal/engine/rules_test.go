@@ -105,6 +105,10 @@ func TestDebtorIdentification(t *testing.T) {
 		{name: "nobody", items: items, debtors: debtors,
 			payments: []Payment{with(pay("P1", 4242, "Spende"), func(p *Payment) { p.CounterpartyName = "Xaver Unbekannt" })},
 			want:     outcome{Kind: Unmatched}},
+		{name: "the debtor's name in the remittance is proposed", items: items,
+			debtors:  append(slices.Clone(debtors), Debtor{ID: "D3", Name: "Bernadette Schulz"}),
+			payments: []Payment{with(pay("P1", 11900, "Bernd Schulz"), func(p *Payment) { p.CounterpartyName = "Bernadette Schulz" })},
+			want:     outcome{Kind: Proposed, Debtor: "D2", Allocations: one("I3", 11900)}},
 	})
 }
 
