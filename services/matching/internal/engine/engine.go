@@ -33,9 +33,11 @@ type Engine struct {
 	// mpDebtors[rule] are the debtors with items of that marketplace.
 	mpDebtors [][]int32
 
-	refs     bulkIndex // number forms -> items
-	amounts  bulkIndex // (currency, open amount) -> items
-	custs    postings  // customer number forms -> debtors
+	refs    bulkIndex // number forms -> items
+	amounts bulkIndex // (currency, open amount) -> items
+	// amountN counts the items open with each (currency, amount) key.
+	amountN  map[uint64]int32
+	custs    postings // customer number forms -> debtors
 	ibans    map[string]*ibanRec
 	mandates map[string][]int32
 	// tokens numbers the name tokens; tokDebtors[id] are the debtors whose
@@ -173,6 +175,7 @@ func New(cfg Config, items []OpenItem, debtors []Debtor, history []Confirmation)
 		mpDebtors:    make([][]int32, len(r.marketplaces)),
 		refs:         newBulkIndex(len(items) * formsPerItem),
 		amounts:      newBulkIndex(len(items)),
+		amountN:      make(map[uint64]int32, len(items)/8),
 		custs:        newPostings(len(debtors)),
 		ibans:        make(map[string]*ibanRec, len(debtors)),
 		mandates:     map[string][]int32{},
@@ -463,7 +466,7 @@ func (e *Engine) addItem(it OpenItem, di int32) error {
 	d.items = append(d.items, idx)
 	e.indexNumbers(idx, true)
 	if rec.open != 0 {
-		e.amounts.add(amountKey(rec.cur, rec.open), idx)
+		e.addAmount(rec.cur, rec.open, idx)
 	}
 	if rule := e.mpChannel[rec.channel]; rule >= 0 {
 		if !slices.Contains(e.mpDebtors[rule], rec.debtor) {
@@ -612,7 +615,7 @@ func (e *Engine) RemoveItem(id string) {
 	}
 	e.indexNumbers(idx, false)
 	if it.open != 0 {
-		e.amounts.remove(amountKey(it.cur, it.open), idx)
+		e.removeAmount(it.cur, it.open, idx)
 	}
 	if g := e.groupOf(idx); g != nil {
 		g.items = deleteID(g.items, idx)
@@ -631,14 +634,14 @@ func (e *Engine) setOpen(idx int32, open int64) {
 		return
 	}
 	if it.open != 0 {
-		e.amounts.remove(amountKey(it.cur, it.open), idx)
+		e.removeAmount(it.cur, it.open, idx)
 	}
 	if g := e.groupOf(idx); g != nil {
 		g.open = saturate(g.open, open-it.open)
 	}
 	it.open = open
 	if open != 0 {
-		e.amounts.add(amountKey(it.cur, open), idx)
+		e.addAmount(it.cur, open, idx)
 	}
 }
 
@@ -818,6 +821,22 @@ func e2e(s string) string {
 		return ""
 	}
 	return s
+}
+
+// addAmount indexes item idx as open with minor in currency cur.
+func (e *Engine) addAmount(cur uint16, minor int64, idx int32) {
+	k := amountKey(cur, minor)
+	e.amounts.add(k, idx)
+	e.amountN[k]++
+}
+
+// removeAmount takes item idx off the open amount minor in cur.
+func (e *Engine) removeAmount(cur uint16, minor int64, idx int32) {
+	k := amountKey(cur, minor)
+	e.amounts.remove(k, idx)
+	if e.amountN[k]--; e.amountN[k] <= 0 {
+		delete(e.amountN, k)
+	}
 }
 
 // ofAmount appends to buf[:0] the items in currency cur with open amount

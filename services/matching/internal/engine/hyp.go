@@ -108,9 +108,7 @@ func (m *matcher) duplicate() {
 		}
 		m.record(h)
 	}
-	if len(m.settled) > 0 || m.sign < 0 || m.closeFit() {
-		// An open item of the debtor fitting the amount is likelier paid
-		// than an earlier payment repeated.
+	if len(m.settled) > 0 || m.sign < 0 {
 		return
 	}
 	for _, h := range m.hits {
@@ -119,7 +117,9 @@ func (m *matcher) duplicate() {
 		}
 	}
 	for _, di := range m.candidates() {
-		if !m.evidence(di).strong {
+		if !m.evidence(di).strong || m.closeFitOf(di) {
+			// An open item of the debtor fitting the amount is likelier
+			// paid than an earlier payment repeated.
 			continue
 		}
 		for _, i := range e.byDebtorAmt[debtorAmount{di, m.amount}] {
@@ -143,6 +143,17 @@ func (m *matcher) duplicate() {
 			m.record(h)
 		}
 	}
+}
+
+// closeFitOf reports whether a hypothesis so far for debtor di fits
+// closely.
+func (m *matcher) closeFitOf(di int32) bool {
+	for _, h := range m.hyps {
+		if h.debtor == di && h.fit.kind.close() {
+			return true
+		}
+	}
+	return false
 }
 
 // closeFit reports whether some hypothesis so far fits closely.

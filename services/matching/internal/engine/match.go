@@ -38,10 +38,8 @@ type matcher struct {
 	cands              []int32
 	// nameTwins counts the debtors whose name equals the payer's.
 	nameTwins int
-	// nAmount caches amountCount, -1 until asked; hint caches partialHint
-	// (0 unknown, 1 no, 2 yes).
-	nAmount int
-	hint    uint8
+	// hint caches partialHint (0 unknown, 1 no, 2 yes).
+	hint uint8
 
 	// cut is set when a text looks cut off by the bank.
 	cut       bool
@@ -81,7 +79,7 @@ func (e *Engine) Match(p Payment) Decision {
 		e: e, p: p, amount: p.Amount.Minor, sign: 1,
 		day: dayOf(p.date()), payer: parseName(p.CounterpartyName), iban: normIBAN(p.CounterpartyIBAN),
 		hitIdx: map[int32]int{}, ev: map[int32]*debtorEv{}, keys: map[string]int{}, budget: searchBudget,
-		forms: map[int32]*[3]forms{}, nAmount: -1,
+		forms: map[int32]*[3]forms{},
 	}
 	if reason := m.invalid(); reason != "" {
 		return Decision{Payment: p, Kind: Unmatched, Explanation: reason}
@@ -196,7 +194,8 @@ func (m *matcher) findRefs() {
 				text := variant[starts[w.i]:atoms[w.j].end]
 				structured := (atoms[w.i].s == "RF" && validRF(w.forms.full)) || (len(w.forms.digits) == 27 && validQRR(w.forms.digits))
 				w.forms.each(func(form string) {
-					m.lookup(form, w.forms.joined(form), text, src.name, structured && form == w.forms.full || structured && form == w.forms.digits)
+					joined := w.forms.joined(form) && !spacedDigits(variant, atoms[w.i:w.j+1])
+					m.lookup(form, joined, text, src.name, structured && form == w.forms.full || structured && form == w.forms.digits)
 					m.lookupCustomer(form, text)
 				})
 			})
@@ -833,14 +832,9 @@ func (m *matcher) coincidence() float64 {
 	return float64(max(1, m.nameTwins)) * float64(m.amountCount()) / float64(max(1, len(m.e.debtors)))
 }
 
-// amountCount is about how many items are open with the payment's amount:
-// the index's count, which may include a few items whose open amount has
-// changed since.
+// amountCount is how many items are open with the payment's amount.
 func (m *matcher) amountCount() int {
-	if m.nAmount < 0 {
-		m.nAmount = len(m.e.amounts.get(amountKey(m.cur, m.amount), m.one[:0]))
-	}
-	return m.nAmount
+	return int(m.e.amountN[amountKey(m.cur, m.amount)])
 }
 
 // candidates returns the debtors worth trying, most evident first: by

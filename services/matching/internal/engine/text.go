@@ -147,6 +147,24 @@ func formsOf(atoms []atom) forms {
 	return f
 }
 
+// spacedDigits reports whether the digit groups of atoms (a window of
+// text) are apart by spaces only, "0303 33": one number a payer or bank
+// wrote with a space in it, whose last group it may be, unlike parts such
+// as a year and a number ("2026-07", "2026, 07").
+func spacedDigits(text string, atoms []atom) bool {
+	prev := -1
+	for _, a := range atoms {
+		if !a.digit {
+			continue
+		}
+		if start := a.end - len(a.s); prev >= 0 && strings.Trim(text[prev:start], " ") != "" {
+			return false
+		}
+		prev = a.end
+	}
+	return true
+}
+
 // trimZeros drops leading zeros, keeping one digit.
 func trimZeros(s string) string {
 	t := strings.TrimLeft(s, "0")
