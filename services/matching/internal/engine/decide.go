@@ -78,7 +78,9 @@ func (m *matcher) decide() Decision {
 		}
 		within := false
 		for _, o := range m.hyps {
-			if o == h || o.debtor != h.debtor || !o.fit.kind.close() {
+			if o == h || o.debtor != h.debtor || !o.fit.kind.close() || h.allRef && m.leavesOutNamed(o) {
+				// A set leaving out an item the text names clearly does
+				// not stand against the named items.
 				continue
 			}
 			if h.fit.kind == fitOver && !within && subset(h.items, o.items) {
@@ -114,7 +116,8 @@ func (m *matcher) decide() Decision {
 		}
 		for _, a := range h.fit.allocs {
 			for _, pp := range m.e.pending[a.item] {
-				if pp.amount != m.amount || pp.payer != payer {
+				if pp.amount != m.amount || pp.payer != payer || pp.amount+a.amount <= m.e.items[a.item].open {
+					// The item has room for both: an instalment, say.
 					continue
 				}
 				what := "payment " + pp.id + " of the same amount was proposed for " + m.itemNumber(a.item)
@@ -209,6 +212,17 @@ func (m *matcher) decide() Decision {
 		d.Alternatives = append(d.Alternatives, alt(named))
 	}
 	return d
+}
+
+// leavesOutNamed reports whether h leaves out an open item of its debtor
+// that a text names clearly.
+func (m *matcher) leavesOutNamed(h *hyp) bool {
+	for _, hit := range m.hits {
+		if hit.q.strong() && m.e.items[hit.item].debtor == h.debtor && !slices.Contains(h.items, hit.item) {
+			return true
+		}
+	}
+	return false
 }
 
 // subset reports whether every element of a is in b.
