@@ -431,6 +431,9 @@ const (
 	maxReadings = 4
 	// readingBonus is the bonus of the first reading; the others get less.
 	readingBonus = 20
+	// nameOnlyReading is what the readings of a debtor known by name alone
+	// score less: below the threshold of proposals.
+	nameOnlyReading = 10
 	// hintPoints is what a text speaking of a partial payment adds to the
 	// partial readings and takes from the overpaid ones.
 	hintPoints = 6
@@ -551,6 +554,11 @@ func (m *matcher) readings(di int32, pos, all []int32, anchor *hyp) {
 			r.h.follow, r.h.gap = anchor, i
 		case i == 0:
 			r.h.bonus = readingBonus + amountPoints[fitPartial] - amountPoints[r.h.fit.kind]
+			if !m.evidence(di).strong {
+				// Known by name alone: many share a name, and nothing of
+				// theirs fits; shown only next to better proposals.
+				r.h.bonus -= nameOnlyReading
+			}
 		default:
 			r.h.follow, r.h.gap = got[0].h, i-1
 		}

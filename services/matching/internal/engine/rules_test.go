@@ -322,9 +322,10 @@ func TestEqualAmounts(t *testing.T) {
 	})
 }
 
-// TestReadings: when the payer is known but no set of its items fits the
-// amount, the engine proposes (never books) the payment applied by §366
-// BGB, the due first and the last in part, or the item overpaid; a cash
+// TestReadings: when the payer is known (by IBAN, mandate or customer
+// number) but no set of its items fits the amount, the engine proposes
+// (never books) the payment applied by §366 BGB, the due first and the
+// last in part, or the item overpaid; a cash
 // discount deducted after its period is a partial payment of that item;
 // a text speaking of a partial payment makes a shortfall no bank fee.
 func TestReadings(t *testing.T) {
@@ -339,6 +340,9 @@ func TestReadings(t *testing.T) {
 		{name: "§366: the due first, the next in part", items: []OpenItem{due("I2", 8000, -10), due("I1", 5000, -30)},
 			debtors: []Debtor{anna}, payments: []Payment{fromAnna(pay("P1", 6000, "Danke"))},
 			want: outcome{Kind: Proposed, Debtor: "D1", Allocations: []Allocation{{Item: "I1", Amount: 5000}, {Item: "I2", Amount: 1000}}}},
+		{name: "a payer known by name alone gets none", items: []OpenItem{due("I2", 8000, -10), due("I1", 5000, -30)},
+			debtors: []Debtor{anna}, payments: []Payment{with(pay("P1", 6000, "Danke"), func(p *Payment) { p.CounterpartyName = "Anna Müller" })},
+			want: outcome{Kind: Unmatched, Debtor: "D1"}},
 		{name: "the only item overpaid", items: []OpenItem{due("I1", 1989, -3)},
 			debtors: []Debtor{anna}, payments: []Payment{fromAnna(pay("P1", 2000, ""))},
 			want: outcome{Kind: Proposed, Debtor: "D1", Allocations: one("I1", 1989), Difference: diffOf(DiffOverpayment, 11)}},
