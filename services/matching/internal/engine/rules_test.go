@@ -325,9 +325,10 @@ func TestEqualAmounts(t *testing.T) {
 // TestReadings: when the payer is known (by IBAN, mandate or customer
 // number) but no set of its items fits the amount, the engine proposes
 // (never books) the payment applied by §366 BGB, the due first and the
-// last in part, or the item overpaid; a cash
-// discount deducted after its period is a partial payment of that item;
-// a text speaking of a partial payment makes a shortfall no bank fee.
+// last in part, or the item overpaid; a cash discount deducted after its
+// period is a partial payment of that item; a text speaking of a partial
+// payment makes a shortfall no bank fee. A payer known by name alone gets
+// no such proposal.
 func TestReadings(t *testing.T) {
 	t.Parallel()
 	due := func(id string, minor int64, days int) OpenItem {
