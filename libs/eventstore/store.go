@@ -51,7 +51,7 @@ type Store struct {
 }
 
 type queries struct {
-	head, heads, existing, insert, insertMulti, stream, all, verify, checkpoint, saveCheckpoint string
+	head, heads, existing, existingOne, insert, insertMulti, stream, all, verify, checkpoint, saveCheckpoint string
 }
 
 const eventColumns = `event_id, event_type, tenant, stream_type, stream_id, version, occurred_at, recorded_at,
@@ -70,8 +70,9 @@ func New(pool *pgxpool.Pool, schema string, opt Options) (*Store, error) {
 	t := pgx.Identifier{schema, "events"}.Sanitize()
 	c := pgx.Identifier{schema, "checkpoints"}.Sanitize()
 	return &Store{pool: pool, schema: schema, types: types, q: queries{
-		head:     `SELECT version, chain_hash FROM ` + t + ` WHERE tenant = $1 AND stream_type = $2 AND stream_id = $3 ORDER BY version DESC LIMIT 1`,
-		existing: `SELECT ` + eventColumns + ` FROM ` + t + ` WHERE event_id = ANY($1::uuid[])`,
+		head:        `SELECT version, chain_hash FROM ` + t + ` WHERE tenant = $1 AND stream_type = $2 AND stream_id = $3 ORDER BY version DESC LIMIT 1`,
+		existing:    `SELECT ` + eventColumns + ` FROM ` + t + ` WHERE event_id = ANY($1::uuid[])`,
+		existingOne: `SELECT ` + eventColumns + ` FROM ` + t + ` WHERE event_id = $1`,
 		insert: `INSERT INTO ` + t + ` (event_id, event_type, tenant, stream_type, stream_id, version, occurred_at,
 			causation_id, correlation_id, actor, traceparent, tracestate, payload, content_hash, chain_hash)
 		SELECT u.event_id, u.event_type, $3, $4, $5, u.version, u.occurred_at,
@@ -144,7 +145,7 @@ func (s *Store) Append(ctx context.Context, stream StreamID, expected ExpectedVe
 // again and again.
 func (s *Store) appendOnce(ctx context.Context, stream StreamID, expected ExpectedVersion, events []Event, serialise bool) ([]Event, bool, error) {
 	if !serialise {
-		return s.tryAppend(ctx, s.pool, stream, expected, events)
+		return s.tryAppend(ctx, s.pool, stream, expected, events, false)
 	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -154,7 +155,7 @@ func (s *Store) appendOnce(ctx context.Context, stream StreamID, expected Expect
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockID("stream", s.schema+"\x00"+stream.Tenant+"\x00"+stream.Type+"\x00"+stream.ID)); err != nil {
 		return nil, false, fmt.Errorf("lock stream: %w", err)
 	}
-	out, retry, err := s.tryAppend(ctx, tx, stream, expected, events)
+	out, retry, err := s.tryAppend(ctx, tx, stream, expected, events, true)
 	if err != nil {
 		return nil, retry, err
 	}
@@ -178,14 +179,25 @@ func sqlState(err error) string {
 	return ""
 }
 
-func (s *Store) tryAppend(ctx context.Context, db conn, stream StreamID, expected ExpectedVersion, events []Event) (_ []Event, retry bool, _ error) {
+// tryAppend makes one attempt. Unless full is set (a retry), it looks up
+// only the first event id in the round trip that reads the head: a
+// statement on one id keeps an index lookup as its cached generic plan,
+// while PostgreSQL caches a sequential scan for the lookup of an id array
+// when it plans it on a small table, and keeps it as the table grows until
+// the next ANALYZE. Another id already stored makes the INSERT fail on the
+// event id constraint, and the retry looks all of them up.
+func (s *Store) tryAppend(ctx context.Context, db conn, stream StreamID, expected ExpectedVersion, events []Event, full bool) (_ []Event, retry bool, _ error) {
 	ids := make([]pgtype.UUID, len(events))
 	for i, ev := range events {
 		ids[i] = pgtype.UUID{Bytes: ev.EventID, Valid: true}
 	}
 	var b pgx.Batch
 	b.Queue(s.q.head, stream.Tenant, stream.Type, stream.ID)
-	b.Queue(s.q.existing, ids)
+	if full {
+		b.Queue(s.q.existing, ids)
+	} else {
+		b.Queue(s.q.existingOne, ids[0])
+	}
 	br := db.SendBatch(ctx, &b)
 	var version int64
 	var prev []byte
@@ -204,6 +216,17 @@ func (s *Store) tryAppend(ctx context.Context, db conn, stream StreamID, expecte
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("look up event ids: %w", err)
+	}
+	if len(stored) > 0 && !full && len(events) > 1 {
+		// The first id is stored: a replay, whole or partial. Which
+		// needs all of them.
+		rows, err := db.Query(ctx, s.q.existing, ids)
+		if err == nil {
+			stored, err = s.collect(rows, true)
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("look up event ids: %w", err)
+		}
 	}
 	if len(stored) > 0 {
 		out, err := replay(events, stored)

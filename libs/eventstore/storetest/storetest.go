@@ -334,10 +334,14 @@ func testIdempotency(t *testing.T, h Harness) {
 		t.Errorf("same event in another stream: %v, want ErrContentMismatch", err)
 	}
 
-	// Some stored, some new.
+	// Some stored, some new, in either order.
 	_, err = s.Append(ctx, st, eventstore.AnyVersion, []eventstore.Event{in[0], NewEvent("new")})
 	if !errors.Is(err, eventstore.ErrPartialDuplicate) {
 		t.Errorf("partly stored batch: %v, want ErrPartialDuplicate", err)
+	}
+	_, err = s.Append(ctx, st, eventstore.AnyVersion, []eventstore.Event{NewEvent("new"), in[0]})
+	if !errors.Is(err, eventstore.ErrPartialDuplicate) {
+		t.Errorf("partly stored batch, the stored event last: %v, want ErrPartialDuplicate", err)
 	}
 	if got, _ := s.ReadStream(ctx, st, 1, 0); len(got) != 2 {
 		t.Errorf("stream has %d events after rejected appends, want 2", len(got))
