@@ -906,8 +906,15 @@ type PaymentDecided struct {
 	// payment id, with "#<n>" appended when it is booked for the n-th time
 	// after being unmatched). Empty otherwise.
 	LedgerPaymentId string `protobuf:"bytes,8,opt,name=ledger_payment_id,json=ledgerPaymentId,proto3" json:"ledger_payment_id,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// For an AUTO decision that taught the engine its payer (the items it
+	// books were named in the texts): the payment's counterparty id, whose
+	// payments are from then on taken to be the debtor of proposals[0]'s,
+	// as after a person's match (PaymentMatched.counterparty_id). Empty when
+	// it taught nothing. Never the IBAN or name themselves: those stay with
+	// ingestion.
+	LearnedCounterpartyId string `protobuf:"bytes,9,opt,name=learned_counterparty_id,json=learnedCounterpartyId,proto3" json:"learned_counterparty_id,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *PaymentDecided) Reset() {
@@ -992,6 +999,13 @@ func (x *PaymentDecided) GetDecidedAt() *timestamppb.Timestamp {
 func (x *PaymentDecided) GetLedgerPaymentId() string {
 	if x != nil {
 		return x.LedgerPaymentId
+	}
+	return ""
+}
+
+func (x *PaymentDecided) GetLearnedCounterpartyId() string {
+	if x != nil {
+		return x.LearnedCounterpartyId
 	}
 	return ""
 }
@@ -1534,7 +1548,7 @@ const file_o2c_matching_v1_events_proto_rawDesc = "" +
 	"\rreturn_charge\x18\a \x01(\v2\x14.o2c.common.v1.MoneyR\freturnCharge\x12;\n" +
 	"\n" +
 	"settlement\x18\b \x01(\v2\x1b.o2c.matching.v1.SettlementR\n" +
-	"settlement\"\xe7\x02\n" +
+	"settlement\"\x9f\x03\n" +
 	"\x0ePaymentDecided\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x122\n" +
 	"\apayment\x18\x02 \x01(\v2\x18.o2c.matching.v1.PaymentR\apayment\x121\n" +
@@ -1544,7 +1558,8 @@ const file_o2c_matching_v1_events_proto_rawDesc = "" +
 	"\vexplanation\x18\x06 \x01(\tR\vexplanation\x129\n" +
 	"\n" +
 	"decided_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tdecidedAt\x12*\n" +
-	"\x11ledger_payment_id\x18\b \x01(\tR\x0fledgerPaymentId\"\x96\x03\n" +
+	"\x11ledger_payment_id\x18\b \x01(\tR\x0fledgerPaymentId\x126\n" +
+	"\x17learned_counterparty_id\x18\t \x01(\tR\x15learnedCounterpartyId\"\x96\x03\n" +
 	"\x0ePaymentMatched\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1d\n" +
 	"\n" +

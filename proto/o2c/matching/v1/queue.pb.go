@@ -194,9 +194,13 @@ type Exception struct {
 	// expected_version to fail instead of overwriting a colleague's change.
 	Version int64 `protobuf:"varint,17,opt,name=version,proto3" json:"version,omitempty"`
 	// The payer, from ingestion (GetException only).
-	Payer         *Payer `protobuf:"bytes,18,opt,name=payer,proto3" json:"payer,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Payer *Payer `protobuf:"bytes,18,opt,name=payer,proto3" json:"payer,omitempty"`
+	// For MATCHED automatically: the counterparty id the decision taught the
+	// engine for the match's debtor (PaymentDecided.learned_counterparty_id);
+	// an unmatch takes it back. Empty otherwise.
+	LearnedCounterpartyId string `protobuf:"bytes,19,opt,name=learned_counterparty_id,json=learnedCounterpartyId,proto3" json:"learned_counterparty_id,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *Exception) Reset() {
@@ -353,6 +357,13 @@ func (x *Exception) GetPayer() *Payer {
 		return x.Payer
 	}
 	return nil
+}
+
+func (x *Exception) GetLearnedCounterpartyId() string {
+	if x != nil {
+		return x.LearnedCounterpartyId
+	}
+	return ""
 }
 
 // ListExceptionsRequest filters the exception queue of one tenant. Every
@@ -1364,7 +1375,7 @@ const file_o2c_matching_v1_queue_proto_rawDesc = "" +
 	"\x05Payer\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04iban\x18\x02 \x01(\tR\x04iban\x12\x16\n" +
-	"\x06erased\x18\x03 \x01(\bR\x06erased\"\xf4\x05\n" +
+	"\x06erased\x18\x03 \x01(\bR\x06erased\"\xac\x06\n" +
 	"\tException\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x122\n" +
 	"\apayment\x18\x02 \x01(\v2\x18.o2c.matching.v1.PaymentR\apayment\x125\n" +
@@ -1388,7 +1399,8 @@ const file_o2c_matching_v1_queue_proto_rawDesc = "" +
 	"\bentry_id\x18\x0f \x01(\tR\aentryId\x12\x19\n" +
 	"\bpart_ids\x18\x10 \x03(\tR\apartIds\x12\x18\n" +
 	"\aversion\x18\x11 \x01(\x03R\aversion\x12,\n" +
-	"\x05payer\x18\x12 \x01(\v2\x16.o2c.matching.v1.PayerR\x05payer\"\x93\x03\n" +
+	"\x05payer\x18\x12 \x01(\v2\x16.o2c.matching.v1.PayerR\x05payer\x126\n" +
+	"\x17learned_counterparty_id\x18\x13 \x01(\tR\x15learnedCounterpartyId\"\x93\x03\n" +
 	"\x15ListExceptionsRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x127\n" +
 	"\x06states\x18\x02 \x03(\x0e2\x1f.o2c.matching.v1.ExceptionStateR\x06states\x122\n" +

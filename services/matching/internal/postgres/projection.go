@@ -202,15 +202,18 @@ func (s *Store) sideEffects(ctx context.Context, tx pgx.Tx, w *batchWrite, tenan
 	case *matchingv1.PaymentDecided:
 		if after.State == queue.Matched && after.Match != nil {
 			sent = queue.PendingOf(*after.Match, after.LedgerPaymentID)
+			// What an automatic decision taught counts like a person's
+			// confirmation (below).
+			if cp := m.GetLearnedCounterpartyId(); cp != "" && after.Match.Debtor != "" && !after.Return() {
+				if err := learnPayer(ctx, tx, tenant, cp, after.Match.Debtor, ev.OccurredAt); err != nil {
+					return err
+				}
+			}
 		}
 	case *matchingv1.PaymentMatched:
 		sent = queue.PendingOf(*after.Match, after.LedgerPaymentID)
 		if cp := m.GetCounterpartyId(); cp != "" && after.Match.Debtor != "" && !after.Return() {
-			if _, err := tx.Exec(ctx, `
-				INSERT INTO learned_payers (tenant, counterparty_id, debtor_id, confirmations, last_at) VALUES ($1, $2, $3, 1, $4)
-				ON CONFLICT (tenant, counterparty_id, debtor_id) DO UPDATE
-				SET confirmations = learned_payers.confirmations + 1, last_at = EXCLUDED.last_at`,
-				tenant, cp, after.Match.Debtor, ev.OccurredAt); err != nil {
+			if err := learnPayer(ctx, tx, tenant, cp, after.Match.Debtor, ev.OccurredAt); err != nil {
 				return err
 			}
 		}
@@ -220,10 +223,14 @@ func (s *Store) sideEffects(ctx context.Context, tx pgx.Tx, w *batchWrite, tenan
 				sent = append(sent, queue.Pending{Item: a.Item, Document: m.GetLedgerPaymentId(), Amount: -a.Amount})
 			}
 		}
-		// Take back the confirmation the person's match taught (above);
-		// the fact stays while another standing match confirms it.
-		if cp := before.Stored.GetCounterpartyId(); cp != "" && before.Match != nil && before.Match.Debtor != "" &&
-			before.Resolution != "" && !before.Return() {
+		// Take back the confirmation the person's match or the automatic
+		// decision taught (above); the fact stays while another standing
+		// match confirms it.
+		cp := before.Learned
+		if before.Resolution != "" {
+			cp = before.Stored.GetCounterpartyId()
+		}
+		if cp != "" && before.Match != nil && before.Match.Debtor != "" && !before.Return() {
 			if err := forgetPayer(ctx, tx, tenant, cp, before.Match.Debtor); err != nil {
 				return err
 			}
@@ -243,6 +250,18 @@ func (s *Store) sideEffects(ctx context.Context, tx pgx.Tx, w *batchWrite, tenan
 	}
 	for _, p := range sent {
 		w.sent(tenant, p, ev.OccurredAt)
+	}
+	return nil
+}
+
+// learnPayer adds one confirmation of counterparty cp for debtor at.
+func learnPayer(ctx context.Context, tx pgx.Tx, tenant, cp, debtor string, at time.Time) error {
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO learned_payers (tenant, counterparty_id, debtor_id, confirmations, last_at) VALUES ($1, $2, $3, 1, $4)
+		ON CONFLICT (tenant, counterparty_id, debtor_id) DO UPDATE
+		SET confirmations = learned_payers.confirmations + 1, last_at = EXCLUDED.last_at`,
+		tenant, cp, debtor, at); err != nil {
+		return fmt.Errorf("learn payer %s of debtor %s: %w", cp, debtor, err)
 	}
 	return nil
 }

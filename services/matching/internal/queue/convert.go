@@ -178,6 +178,7 @@ func ExceptionMsg(e Entry) *matchingv1.Exception {
 		Tenant: e.Tenant, Payment: e.Stored, State: StateMsg(e.State), Decision: KindMsg(e.Decision), Score: int32(e.Score),
 		Explanation: e.Explanation, Actor: e.Actor, Note: e.Note, Resolution: resolutions[e.Resolution],
 		LedgerPaymentId: e.LedgerPaymentID, EntryId: e.EntryID, PartIds: e.Parts, Version: e.Version,
+		LearnedCounterpartyId: e.Learned,
 	}
 	if !e.ReceivedAt.IsZero() {
 		m.ReceivedAt = timestamppb.New(e.ReceivedAt)

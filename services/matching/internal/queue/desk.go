@@ -385,6 +385,14 @@ func (d *Desk) decide(ctx context.Context, tenant string, b *book, stored *match
 	}
 	if kind == engine.Auto {
 		out.msg.LedgerPaymentId = LedgerPaymentID(stored.GetPaymentId(), n)
+		// Apply taught the engine what the decision's Learned says; store
+		// it (as the counterparty id, never the IBAN or name) so that the
+		// projection keeps it with people's confirmations, a restart
+		// teaches it again and an unmatch takes it back.
+		if out.applied != nil && out.applied.Learned != nil && out.applied.Learned.Debtor != "" &&
+			out.applied.Learned.Debtor == props[0].Debtor && pay.Amount.Minor > 0 {
+			out.msg.LearnedCounterpartyId = stored.GetCounterpartyId()
+		}
 	}
 	cur := stored.GetAmount().GetCurrency()
 	for _, p := range props {
@@ -810,11 +818,12 @@ func (d *Desk) Unmatch(ctx context.Context, tenant, id, reason string, expected 
 			return Entry{}, fmt.Errorf("%w: reopen in the engine: %v", ErrProposalStale, err)
 		}
 	}
-	// A person's match taught the engine the payer (booked): take back
-	// exactly that lesson before deciding afresh, so that neither this
-	// payment's new proposals nor the payer's next payment rest on a match
-	// that no longer stands. A failure below resets the engine.
-	if e.Match.Debtor != "" && e.Resolution != "" && !e.Return() {
+	// A person's match taught the engine the payer (booked), and so did
+	// an automatic decision that stored what it learned (decide): take
+	// back exactly that lesson before deciding afresh, so that neither
+	// this payment's new proposals nor the payer's next payment rest on a
+	// match that no longer stands. A failure below resets the engine.
+	if e.Match.Debtor != "" && (e.Resolution != "" || e.Learned != "") && !e.Return() {
 		b.eng.Forget(WithPayer(e.Payment, payer), e.Match.Debtor)
 	}
 	dec, err := d.decide(ctx, tenant, b, e.Stored, payer, e.Bookings+1, false, at)

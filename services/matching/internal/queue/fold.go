@@ -69,12 +69,13 @@ func (e *Entry) apply(tenant string, ev es.Event) error {
 		for _, p := range m.GetProposals() {
 			e.Proposals = append(e.Proposals, ProposalFrom(p))
 		}
-		e.Match, e.Resolution = nil, ""
+		e.Match, e.Resolution, e.Learned = nil, "", ""
 		e.State = Open
 		if m.GetKind() == matchingv1.DecisionKind_DECISION_KIND_AUTO && len(e.Proposals) > 0 {
 			e.State = Matched
 			match := e.Proposals[0]
 			e.Match = &match
+			e.Learned = m.GetLearnedCounterpartyId()
 			e.Bookings++
 			e.LedgerPaymentID = m.GetLedgerPaymentId()
 		}
@@ -85,7 +86,7 @@ func (e *Entry) apply(tenant string, ev es.Event) error {
 		e.UpdatedAt = m.GetDecidedAt().AsTime()
 	case *matchingv1.PaymentMatched:
 		p := ProposalFrom(m.GetMatch())
-		e.State, e.Match = Matched, &p
+		e.State, e.Match, e.Learned = Matched, &p, ""
 		e.Resolution = ResolutionManual
 		if m.GetResolution() == matchingv1.Resolution_RESOLUTION_CONFIRMED {
 			e.Resolution = ResolutionConfirmed
@@ -105,7 +106,7 @@ func (e *Entry) apply(tenant string, ev es.Event) error {
 		e.Actor, e.Note, e.UpdatedAt = m.GetActor(), m.GetNote(), m.GetSplitAt().AsTime()
 	case *matchingv1.PaymentUnmatched:
 		// The next event (a PaymentDecided) puts it back in the queue.
-		e.State, e.Match, e.Resolution, e.EntryID = Open, nil, "", ""
+		e.State, e.Match, e.Resolution, e.EntryID, e.Learned = Open, nil, "", "", ""
 		e.Actor, e.Note, e.UpdatedAt = m.GetActor(), m.GetReason(), m.GetUnmatchedAt().AsTime()
 	}
 	return nil
@@ -119,6 +120,7 @@ func Resume(tenant string, ex *matchingv1.Exception) Entry {
 		State: StateOf(ex.GetState()), Version: ex.GetVersion(), Decision: KindOf(ex.GetDecision()), Score: int(ex.GetScore()),
 		Explanation: ex.GetExplanation(), LedgerPaymentID: ex.GetLedgerPaymentId(), Parts: ex.GetPartIds(),
 		ReceivedAt: ex.GetReceivedAt().AsTime(), UpdatedAt: ex.GetUpdatedAt().AsTime(), Actor: ex.GetActor(), Note: ex.GetNote(),
+		Learned: ex.GetLearnedCounterpartyId(),
 	}
 	for r, m := range resolutions {
 		if m == ex.GetResolution() {

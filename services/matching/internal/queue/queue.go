@@ -74,6 +74,11 @@ type Entry struct {
 	// Resolution says how a person matched it (ResolutionConfirmed,
 	// ResolutionManual), "" for the engine.
 	Resolution string
+	// Learned is, for a payment the engine matched, the counterparty id
+	// its decision taught the engine for Match.Debtor
+	// (PaymentDecided.learned_counterparty_id); "" when it taught nothing
+	// or a person matched it (Stored's counterparty then).
+	Learned string
 	// LedgerPaymentID is the payment id of the current booking.
 	LedgerPaymentID string
 	// Bookings counts the bookings of the payment so far (unmatched ones
