@@ -208,7 +208,7 @@ func (m *matcher) findRefs() {
 		}
 	}
 	for _, src := range srcs {
-		if truncated(utf8.RuneCountInString(src.text)) {
+		if truncated(utf8.RuneCountInString(src.text)) && !m.endsWithHit(src.text) {
 			m.cut = true
 		}
 	}
@@ -218,6 +218,23 @@ func (m *matcher) findRefs() {
 	if !m.strongHit() || !m.exactHit() {
 		m.findTypos(srcs)
 	}
+}
+
+// endsWithHit reports whether text ends with a number a text names
+// clearly: then a text of a length banks cut at is whole all the same.
+func (m *matcher) endsWithHit(text string) bool {
+	text = strings.TrimSpace(text)
+	for _, h := range m.hits {
+		if h.q.strong() && strings.HasSuffix(text, h.text) {
+			return true
+		}
+	}
+	for _, h := range m.settled {
+		if h.q.strong() && strings.HasSuffix(text, h.text) {
+			return true
+		}
+	}
+	return false
 }
 
 // atomStarts returns the byte offset where each atom starts.

@@ -63,7 +63,8 @@ func atomize(s string, out []atom) []atom {
 // A form shorter than minForm is not used, a groups form only with at
 // least 7 digits and 3 in its last group (else it joins a year and a short
 // number, as a date does), and the last group only with at least 5
-// significant digits (not a year).
+// significant digits or, as printed with its leading zeros, at least 6
+// characters ("008550" of "RE-2026-008550"; not a year).
 type forms struct {
 	full, digits, zstrip, groups, lzero, last, lastz string
 	// nGroups is the number of digit groups.
@@ -141,7 +142,10 @@ func formsOf(atoms []atom) forms {
 	if digitGroups > 1 || prefixEnd > 0 {
 		f.last = all[nDigits-lastLen : nDigits]
 		if f.lastz = trimZeros(f.last); len(f.lastz) < 5 {
-			f.last, f.lastz = "", ""
+			f.lastz = ""
+			if len(f.last) < 6 {
+				f.last = ""
+			}
 		}
 	}
 	return f

@@ -49,7 +49,7 @@ func TestValidQRR(t *testing.T) {
 func TestForms(t *testing.T) {
 	t.Parallel()
 	f := formsOf(atomize("RE-2026-000123", nil))
-	want := forms{full: "RE2026000123", digits: "2026000123", zstrip: "2026000123", groups: "2026123", lzero: "RE2026000123", nGroups: 2}
+	want := forms{full: "RE2026000123", digits: "2026000123", zstrip: "2026000123", groups: "2026123", lzero: "RE2026000123", last: "000123", nGroups: 2}
 	if diff := cmp.Diff(want, f, cmp.AllowUnexported(forms{})); diff != "" {
 		t.Errorf("forms (-want +got):\n%s", diff)
 	}
