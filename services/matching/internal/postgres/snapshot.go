@@ -14,8 +14,10 @@ import (
 	"github.com/o2c-platform/o2c/services/matching/internal/queue"
 )
 
-// Learned is a payer fact people confirmed: payments from Counterparty are
-// Debtor's, Confirmations times.
+// Learned is a payer fact people confirmed or automatic decisions taught
+// (PaymentDecided.learned_counterparty_id): payments from Counterparty are
+// Debtor's, Confirmations times (both kinds counted alike, less the
+// unmatched ones).
 type Learned struct {
 	Counterparty, Debtor string
 	Confirmations        int
