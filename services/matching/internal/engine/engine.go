@@ -175,7 +175,7 @@ func New(cfg Config, items []OpenItem, debtors []Debtor, history []Confirmation)
 		mpDebtors:    make([][]int32, len(r.marketplaces)),
 		refs:         newBulkIndex(len(items) * formsPerItem),
 		amounts:      newBulkIndex(len(items)),
-		amountN:      make(map[uint64]int32, len(items)/8),
+		amountN:      make(map[uint64]int32, len(items)/2),
 		custs:        newPostings(len(debtors)),
 		ibans:        make(map[string]*ibanRec, len(debtors)),
 		mandates:     map[string][]int32{},
@@ -238,7 +238,7 @@ func (e *Engine) hash(s string) uint64 { return maphash.String(e.seed, s) }
 
 // formsPerItem is about how many distinct number forms an item is indexed
 // under (document number, order id and payment reference together).
-const formsPerItem = 4
+const formsPerItem = 5
 
 // Grow makes room for about items more open items, so that adding them one
 // by one (as `o2c match` streams its file) does not rebuild the indexes as
@@ -251,6 +251,7 @@ func (e *Engine) Grow(items int) {
 	e.itemIdx = make(map[string]int32, items)
 	e.refs = newBulkIndex(items * formsPerItem)
 	e.amounts = newBulkIndex(items)
+	e.amountN = make(map[uint64]int32, items/2)
 	e.prefix.entries = make([]prefixEntry, 0, items*2)
 }
 
