@@ -69,6 +69,10 @@ const (
 	// OpeningBalanceAccounts is where the opening balances of G/L accounts
 	// come from (a bank account's first statement).
 	OpeningBalanceAccounts Logical = "opening-balance-accounts"
+	// MarketplaceReserve is the receivable from a marketplace for money it
+	// holds back from a payout (Amazon's reserve): debited when withheld,
+	// credited when released. ApplyPayment books a Fee of this kind here.
+	MarketplaceReserve Logical = "marketplace-reserve"
 )
 
 // Logical accounts of the tax treatments beyond domestic 19 %/7 %/0 % (see
@@ -120,6 +124,7 @@ const (
 //	unidentified-receipts    1591   1371   ungeklärte Zahlungseingänge (bank receipts until matched)
 //	unidentified-payments    1599   1379   ungeklärte Zahlungsausgänge (unclassified bank debits)
 //	opening-balance-accounts 9000   9000   Saldenvorträge Sachkonten
+//	marketplace-reserve      1369   1479   Sonstige Vermögensgegenstände (reserve a marketplace holds back)
 //
 // and the accounts of the other tax treatments (package tax):
 //
@@ -164,6 +169,11 @@ const (
 // "unidentified-payments") or ledger.clearing, which wins, as ApplyPayment
 // names the receipts account by its clearing name. 9000 (Saldenvorträge
 // Sachkonten) is the same in SKR03 and SKR04.
+//
+// DATEV has no standard account for a marketplace's reserve either: it is a
+// receivable from the marketplace beside the Geldtransit of 1360/1460.
+// 1369/1479 are chosen for it and unconfirmed; a tenant sets its own under
+// ledger.accounts ("marketplace-reserve").
 var standardAccounts = [...]map[Logical]string{
 	SKR03: {
 		ReceivablesControl: "1400", Revenue19: "8400", Revenue7: "8300", RevenueTaxFree: "8200",
@@ -174,6 +184,7 @@ var standardAccounts = [...]map[Logical]string{
 		ChargeIncome: "2700", InterestIncome: "2650", PaymentFees: "4970", CollectionCosts: "4950",
 		OpeningBalanceDebtors: "9008", DefaultBank: "1200", CashInTransit: "1360", DebtorMergeClearing: "1590",
 		UnidentifiedReceipts: "1591", UnidentifiedPayments: "1599", OpeningBalanceAccounts: "9000",
+		MarketplaceReserve: "1369",
 		Revenue16: "8400", Revenue5: "8300", OutputVAT16: "1776", OutputVAT5: "1771",
 		CashDiscount16: "8736", CashDiscount5: "8731", SalesDeduction16: "8720", SalesDeduction5: "8710",
 		BadDebt16: "2406", BadDebt5: "2401",
@@ -190,6 +201,7 @@ var standardAccounts = [...]map[Logical]string{
 		ChargeIncome: "4830", InterestIncome: "7100", PaymentFees: "6855", CollectionCosts: "6825",
 		OpeningBalanceDebtors: "9008", DefaultBank: "1800", CashInTransit: "1460", DebtorMergeClearing: "1370",
 		UnidentifiedReceipts: "1371", UnidentifiedPayments: "1379", OpeningBalanceAccounts: "9000",
+		MarketplaceReserve: "1479",
 		Revenue16: "4400", Revenue5: "4300", OutputVAT16: "3806", OutputVAT5: "3801",
 		CashDiscount16: "4736", CashDiscount5: "4731", SalesDeduction16: "4720", SalesDeduction5: "4710",
 		BadDebt16: "6936", BadDebt5: "6931",

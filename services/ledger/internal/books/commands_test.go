@@ -232,6 +232,44 @@ func TestCommands(t *testing.T) {
 			wantBal:  map[string]int64{"1363": 11600, "4970": 300, "8400": -10000, "1776": -1900},
 		},
 		{
+			name:  "a marketplace reserve withheld is a receivable, one released lowers it, and the entry balances",
+			given: []step{re1},
+			when: func(l *Ledger) ([]proto.Message, error) {
+				return l.ApplyPayment(&ledgerv1.ApplyPayment{
+					Tenant: tenant, IdempotencyKey: "p", PaymentId: "P-1", DebtorId: "C-1", Amount: eur(11900),
+					ValueDate: date(2026, 11, 18), ClearingAccount: "paypal", Fees: []*ledgerv1.Fee{
+						{Kind: "Commission", Amount: eur(1500)},
+						{Kind: FeeKindMarketplaceReserve, Amount: eur(1000)},
+						{Kind: FeeKindMarketplaceReserve, Amount: eur(-305)},
+					},
+				}, origin())
+			},
+			wantOpen: map[string]int64{"invoice:RE-1": 0},
+			wantBal:  map[string]int64{"1363": 9705, "4970": 1500, "1369": 695, "8400": -10000, "1776": -1900},
+		},
+		{
+			name:  "a negative amount of an ordinary fee kind is still refused",
+			given: []step{re1},
+			when: func(l *Ledger) ([]proto.Message, error) {
+				return l.ApplyPayment(&ledgerv1.ApplyPayment{
+					Tenant: tenant, IdempotencyKey: "p", PaymentId: "P-1", DebtorId: "C-1", Amount: eur(11900),
+					ValueDate: date(2026, 11, 18), ClearingAccount: "paypal", Fees: []*ledgerv1.Fee{{Kind: "reserve", Amount: eur(-305)}},
+				}, origin())
+			},
+			wantErr: ErrInvalidCommand,
+		},
+		{
+			name:  "a marketplace reserve of zero is refused",
+			given: []step{re1},
+			when: func(l *Ledger) ([]proto.Message, error) {
+				return l.ApplyPayment(&ledgerv1.ApplyPayment{
+					Tenant: tenant, IdempotencyKey: "p", PaymentId: "P-1", DebtorId: "C-1", Amount: eur(11900),
+					ValueDate: date(2026, 11, 18), ClearingAccount: "paypal", Fees: []*ledgerv1.Fee{{Kind: FeeKindMarketplaceReserve, Amount: eur(0)}},
+				}, origin())
+			},
+			wantErr: ErrInvalidCommand,
+		},
+		{
 			name: "credit note reverses revenue and VAT and clears the invoice; the excess is a credit balance",
 			given: []step{re1, payWith("P-1", "C-1", 10000, func(l *Ledger) []*ledgerv1.Allocation {
 				return []*ledgerv1.Allocation{alloc(l, "RE-1", 10000)}

@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 
 	"github.com/o2c-platform/o2c/libs/money"
@@ -171,6 +172,17 @@ type payment struct {
 	entryID               string
 }
 
+// signedAmountOf is amountOf for an amount that may be negative but not
+// zero.
+func signedAmountOf(field string, m *commonv1.Money, cur string) (int64, error) {
+	if m.GetMinorUnits() >= 0 {
+		return amountOf(field, m, cur, false)
+	}
+	neg := &commonv1.Money{MinorUnits: -m.GetMinorUnits(), Currency: m.GetCurrency()}
+	v, err := amountOf(field, neg, cur, false)
+	return -v, err
+}
+
 func (b *batch) pay(p payment) error {
 	if p.id == "" {
 		return invalid("payment id", "missing")
@@ -273,6 +285,13 @@ func PaymentEntryID(tenant, paymentID string) string {
 	return (&batch{l: &Ledger{tenant: tenant}}).derive("payment", paymentID, "entry")
 }
 
+// FeeKindMarketplaceReserve is the Fee kind of a marketplace's reserve in
+// ApplyPayment: positive when the marketplace holds money back from the
+// payout (debit MarketplaceReserve), negative when it releases a reserve
+// held before (credit it). Every other kind is a positive charge on
+// PaymentFees.
+const FeeKindMarketplaceReserve = "marketplace-reserve"
+
 // ApplyPayment books a payment and clears open items with it: exactly the
 // allocations given, or, without any, in the configured order. What is not
 // allocated becomes a credit balance.
@@ -296,7 +315,16 @@ func (l *Ledger) ApplyPayment(cmd *ledgerv1.ApplyPayment, o Origin) ([]proto.Mes
 		}
 		var fees []Leg
 		for i, f := range cmd.GetFees() {
-			v, err := amountOf(fmt.Sprintf("fees[%d].amount", i), f.GetAmount(), cur, false)
+			field := fmt.Sprintf("fees[%d].amount", i)
+			if f.GetKind() == FeeKindMarketplaceReserve {
+				v, err := signedAmountOf(field, f.GetAmount(), cur)
+				if err != nil {
+					return err
+				}
+				fees = append(fees, Leg{Account: b.account(MarketplaceReserve), Currency: cur, Minor: v})
+				continue
+			}
+			v, err := amountOf(field, f.GetAmount(), cur, false)
 			if err != nil {
 				return err
 			}
