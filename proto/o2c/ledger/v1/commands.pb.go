@@ -774,11 +774,19 @@ func (x *Allocation) GetDifference() *v1.Money {
 // Fee is a charge deducted from a payment before it reached the merchant
 // (payment provider or bank fee). The debtor is credited with the whole
 // payment; the bank or clearing account receives the payment less the fees.
+//
+// The kind "marketplace-reserve" is not a charge but a marketplace's reserve
+// (e.g. Amazon's "Current Reserve Amount" withheld, "Previous Reserve Amount
+// Balance" released): it is booked on the reserve account, a receivable from
+// the marketplace (ledger.accounts "marketplace-reserve"), positive when the
+// marketplace holds money back from the payout (debit), negative when it
+// releases a reserve held before (credit).
 type Fee struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// What the fee is for, e.g. "paypal", "bank".
+	// What the fee is for, e.g. "paypal", "bank", or "marketplace-reserve".
 	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
-	// Fee amount (positive), in the payment's currency.
+	// Fee amount in the payment's currency: positive, except for a
+	// "marketplace-reserve", which is non-zero of either sign.
 	Amount        *v1.Money `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
