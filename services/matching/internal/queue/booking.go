@@ -18,6 +18,12 @@ import (
 // to the debtor and a return back.
 const ClearingAccount = "unidentified-receipts"
 
+// ReserveFeeKind is the ledger's Fee kind of a marketplace's reserve
+// (ApplyPayment books it on the reserve account, a receivable from the
+// marketplace): positive when held back from the payout, negative when
+// released.
+const ReserveFeeKind = "marketplace-reserve"
+
 // ReturnChargeDueDays is how long after a return the charge passed on to
 // the debtor is due.
 const ReturnChargeDueDays = 14
@@ -34,7 +40,9 @@ const ReturnChargeDueDays = 14
 // shortfall, a negative rounding or FX difference as Allocation.difference
 // spread the same way, and a surplus left to become a credit balance. A
 // marketplace payout is the ApplyPayment on the marketplace's debtor with
-// its fees as Fee legs, and for each refund an IssueCreditNote keyed
+// its fees as Fee legs and its reserve as a Fee of kind ReserveFeeKind
+// (held back positive, released negative; a payout with other lines is
+// refused), and for each refund an IssueCreditNote keyed
 // "amazon-refund:<adjustment id>" on the order's item, which lowers what
 // the ApplyPayment allocates to that item.
 //
@@ -66,15 +74,23 @@ func Booking(tenant string, pay engine.Payment, p Proposal, ledgerPaymentID stri
 	var fees []*ledgerv1.Fee
 	var msgs []proto.Message
 	if s := p.Settlement; s != nil {
-		if s.Reserve != 0 || s.Other != 0 {
-			return nil, fmt.Errorf("%w: settlement %s holds %s the ledger has no account for (reserve or other lines)",
-				ErrProposalStale, s.ID, amountText(s.Reserve+s.Other, cur))
+		if s.Other != 0 {
+			return nil, fmt.Errorf("%w: settlement %s holds %s in other lines the ledger has no account for",
+				ErrProposalStale, s.ID, amountText(s.Other, cur))
 		}
 		for _, f := range s.Fees {
 			if f.Amount <= 0 {
 				return nil, fmt.Errorf("%w: settlement %s: fee %s is %s, not a charge", ErrProposalStale, s.ID, f.Kind, amountText(f.Amount, cur))
 			}
+			if f.Kind == ReserveFeeKind {
+				return nil, fmt.Errorf("%w: settlement %s: a fee is named %q, the ledger's kind of a reserve", ErrProposalStale, s.ID, f.Kind)
+			}
 			fees = append(fees, &ledgerv1.Fee{Kind: f.Kind, Amount: money1(f.Amount, cur)})
+		}
+		if s.Reserve != 0 {
+			// Held back (positive) is money the marketplace still owes: the
+			// ledger debits its reserve account; released (negative) credits it.
+			fees = append(fees, &ledgerv1.Fee{Kind: ReserveFeeKind, Amount: money1(s.Reserve, cur)})
 		}
 		for _, r := range s.Refunds {
 			idx := -1
@@ -148,9 +164,10 @@ func Booking(tenant string, pay engine.Payment, p Proposal, ledgerPaymentID stri
 		Amount: money1(amount, cur), ValueDate: dateMsg(date), ClearingAccount: ClearingAccount, Fees: fees,
 	}
 	if p.Settlement != nil {
-		// The payout is what the orders brought less fees and refunds; the
-		// refunds are booked by their credit notes, so the debtor is
-		// credited with the payout plus the fees.
+		// The payout is what the orders brought less fees, refunds and the
+		// reserve held back (plus a reserve released); the refunds are
+		// booked by their credit notes, so the debtor is credited with the
+		// payout plus the fees and the reserve.
 		total, err := money.Add(amount, sumFees(p.Settlement))
 		if err != nil || total <= 0 {
 			return nil, fmt.Errorf("%w: settlement %s pays nothing for its orders", ErrProposalStale, p.Settlement.ID)
@@ -176,8 +193,10 @@ func Booking(tenant string, pay engine.Payment, p Proposal, ledgerPaymentID stri
 	return append(msgs, ap), nil
 }
 
+// sumFees is what the ApplyPayment books as Fee legs of a settlement: its
+// fees and its reserve (negative when released).
 func sumFees(s *Settlement) int64 {
-	var n int64
+	n := s.Reserve
 	for _, f := range s.Fees {
 		n += f.Amount
 	}

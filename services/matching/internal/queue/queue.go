@@ -305,10 +305,6 @@ func Confirm(e Entry, index int, items Items) (Proposal, error) {
 	if e.Return() && p.Reverses == "" {
 		return Proposal{}, fmt.Errorf("proposal %d names no payment the return undoes: %w", index, ErrProposalStale)
 	}
-	if p.Settlement != nil && p.Settlement.Reserve != 0 {
-		return Proposal{}, fmt.Errorf("proposal %d holds a reserve of %s, which the ledger has no account for: %w",
-			index, amountText(p.Settlement.Reserve, e.Payment.Amount.Currency), ErrProposalStale)
-	}
 	left := map[string]int64{}
 	for _, a := range p.Allocations {
 		it, ok := items.Item(a.Item)

@@ -374,9 +374,57 @@ func TestSettlementBooking(t *testing.T) {
 	if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
 		t.Errorf("commands (-want +got):\n%s", diff)
 	}
-	p.Settlement.Reserve = 500
+	p.Settlement.Other = 500
 	if _, err := Booking("acme", receipt(14600, Open).Payment, p, "TX-1", shelf); !errors.Is(err, ErrProposalStale) {
-		t.Errorf("a payout with a reserve: %v, want %v", err, ErrProposalStale)
+		t.Errorf("a payout with other lines: %v, want %v", err, ErrProposalStale)
+	}
+}
+
+// TestSettlementBookingReserve: given an Amazon payout of 93.00 for an
+// order of 119.00, less 15.00 commission and 10.00 reserve held back plus
+// 3.05 of an earlier reserve released, when it is confirmed and booked,
+// then the ApplyPayment credits the marketplace debtor with the whole
+// order, the commission as a fee and the reserve as a Fee of kind
+// marketplace-reserve of the net 6.95 held back; held back and released
+// alike keep the sign the ledger expects.
+func TestSettlementBookingReserve(t *testing.T) {
+	t.Parallel()
+	mp := "marketplace:amazon.de:EUR"
+	shelf := withItems{items{"O-1": {ID: "O-1", Debtor: mp, Currency: "EUR", Open: 11900}}}
+	date := &commonv1.Date{Year: 2026, Month: 11, Day: 20}
+	tests := []struct {
+		name    string
+		reserve int64
+		payout  int64
+		want    []*ledgerv1.Fee
+	}{
+		{name: "held back", reserve: 695, payout: 9705,
+			want: []*ledgerv1.Fee{{Kind: "Commission", Amount: eurMsg(1500)}, {Kind: ReserveFeeKind, Amount: eurMsg(695)}}},
+		{name: "released", reserve: -305, payout: 10705,
+			want: []*ledgerv1.Fee{{Kind: "Commission", Amount: eurMsg(1500)}, {Kind: ReserveFeeKind, Amount: eurMsg(-305)}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := Proposal{Debtor: mp, Allocations: []engine.Allocation{{Item: "O-1", Amount: 11900}},
+				Settlement: &Settlement{ID: "S-1", Marketplace: "amazon", Fees: []Fee{{Kind: "Commission", Amount: 1500}}, Reserve: tt.reserve}}
+			e := receipt(tt.payout, Open)
+			e.Proposals = []Proposal{p}
+			confirmed, err := Confirm(e, 0, shelf)
+			if err != nil {
+				t.Fatalf("confirm a payout with a reserve: %v", err)
+			}
+			got, err := Booking("acme", e.Payment, confirmed, "TX-1", shelf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []proto.Message{&ledgerv1.ApplyPayment{Tenant: "acme", IdempotencyKey: "matching:TX-1", PaymentId: "TX-1", DebtorId: mp,
+				Amount: eurMsg(11900), ValueDate: date, ClearingAccount: "unidentified-receipts",
+				Allocations: []*ledgerv1.Allocation{{OpenItemId: "O-1", Amount: eurMsg(11900)}}, Fees: tt.want}}
+			if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
+				t.Errorf("commands (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
