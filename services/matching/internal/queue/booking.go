@@ -168,7 +168,11 @@ func Booking(tenant string, pay engine.Payment, p Proposal, ledgerPaymentID stri
 		// reserve held back (plus a reserve released); the refunds are
 		// booked by their credit notes, so the debtor is credited with the
 		// payout plus the fees and the reserve.
-		total, err := money.Add(amount, sumFees(p.Settlement))
+		fees, err := sumFees(p.Settlement)
+		if err != nil {
+			return nil, fmt.Errorf("settlement %s: %w", p.Settlement.ID, err)
+		}
+		total, err := money.Add(amount, fees)
 		if err != nil || total <= 0 {
 			return nil, fmt.Errorf("%w: settlement %s pays nothing for its orders", ErrProposalStale, p.Settlement.ID)
 		}
@@ -195,12 +199,12 @@ func Booking(tenant string, pay engine.Payment, p Proposal, ledgerPaymentID stri
 
 // sumFees is what the ApplyPayment books as Fee legs of a settlement: its
 // fees and its reserve (negative when released).
-func sumFees(s *Settlement) int64 {
-	n := s.Reserve
+func sumFees(s *Settlement) (int64, error) {
+	parts := []int64{s.Reserve}
 	for _, f := range s.Fees {
-		n += f.Amount
+		parts = append(parts, f.Amount)
 	}
-	return n
+	return money.Sum(parts...)
 }
 
 func sum(xs []int64) int64 {
