@@ -57,11 +57,12 @@
 // every condition a rule sets must hold, strings compare ignoring case,
 // counterparty_name and remittance as substrings, bank_tx_code as a prefix,
 // counterparty_iban exactly (see Bank.Classify). Bank accounts belong to one
-// merchant, so "defaults" has no bank section. The "matching" section
-// belongs to the matching service, which decodes and checks it; this
-// package only requires an object and keeps it as written (Tenant.Matching).
-// Later sections (seller accounts, dunning procedures, DATEV numbers) join
-// the tenant object instead of files of their own.
+// merchant, so "defaults" has no bank section. The sections "matching",
+// "dunning", "refunds", "sepa", "collections" and "reports" belong to
+// the service of that name (ServiceSections), which decodes and checks
+// them; this package only requires an object and keeps it as written
+// (Tenant.Section). Later configuration joins the tenant object instead of
+// files of their own.
 //
 // Parse checks the whole file and reports every problem at once, each with
 // the file, line, tenant and field path (FileError), so that a service
@@ -116,8 +117,44 @@ type Tenant struct {
 	Matching json.RawMessage
 	// MatchingPath is "matching", "defaults.matching" or "".
 	MatchingPath string
+	// sections holds every service-owned section (ServiceSections) as
+	// written, the tenant's own else the defaults'; see Section.
+	sections map[string]section
 	// raw is the tenant's effective configuration as JSON (see JSON).
 	raw json.RawMessage
+}
+
+// ServiceSections are the sections of a tenant (and of "defaults") that a
+// service owns: this package requires each to be an object without a key
+// written twice and keeps it as written; the service decodes and checks
+// its fields. A tenant that leaves one out gets the defaults' as a whole.
+var ServiceSections = []string{"matching", "dunning", "refunds", "sepa", "collections", "reports"}
+
+// sectionOwner names the service that documents a service section.
+func sectionOwner(name string) string {
+	if name == "refunds" {
+		return "refund-import"
+	}
+	return name
+}
+
+// section is a service-owned section as written and where it came from.
+type section struct {
+	raw  json.RawMessage
+	path string
+}
+
+// Section returns the service-owned section name (one of ServiceSections)
+// as written, the tenant's own else the defaults', and its path in the
+// file ("dunning" or "defaults.dunning"); nil and "" when neither has one.
+// The service that owns the section decodes it and reports problems with
+// the path.
+func (t Tenant) Section(name string) (json.RawMessage, string) {
+	s, ok := t.sections[name]
+	if !ok {
+		return nil, ""
+	}
+	return slices.Clone(s.raw), s.path
 }
 
 // JSON returns the tenant's configuration as the services read it: its own
@@ -336,9 +373,9 @@ func Parse(path string, data []byte) (*File, error) {
 // build decodes tenant id from its checked node and the checked defaults
 // (nil when the file has none).
 func (f *File) build(id string, n, defaults *node, data []byte) (Tenant, error) {
-	var defaultLedger, defaultIngestion, defaultMatching *node
+	var defaultLedger, defaultIngestion *node
 	if defaults != nil {
-		defaultLedger, defaultIngestion, defaultMatching = defaults.fields["ledger"], defaults.fields["ingestion"], defaults.fields["matching"]
+		defaultLedger, defaultIngestion = defaults.fields["ledger"], defaults.fields["ingestion"]
 	}
 	t := Tenant{ID: id, Ledger: Ledger{Path: "ledger"}, Ingestion: Ingestion{HoldingPeriod: DefaultHoldingPeriod}}
 	effective := map[string]json.RawMessage{}
@@ -384,14 +421,21 @@ func (f *File) build(id string, n, defaults *node, data []byte) (Tenant, error) 
 		}
 		t.Bank.Path = "bank"
 	}
-	matching, path := n.fields["matching"], "matching"
-	if matching == nil && defaultMatching != nil {
-		matching, path = defaultMatching, "defaults.matching"
-		effective["matching"] = defaultMatching.raw(data)
+	for _, name := range ServiceSections {
+		sec, path := n.fields[name], name
+		if sec == nil && defaults != nil && defaults.fields[name] != nil {
+			sec, path = defaults.fields[name], "defaults."+name
+			effective[name] = sec.raw(data)
+		}
+		if sec == nil {
+			continue
+		}
+		if t.sections == nil {
+			t.sections = map[string]section{}
+		}
+		t.sections[name] = section{raw: slices.Clone(sec.raw(data)), path: path}
 	}
-	if matching != nil {
-		t.Matching, t.MatchingPath = slices.Clone(matching.raw(data)), path
-	}
+	t.Matching, t.MatchingPath = t.Section("matching")
 	table, err := tax.TableOf(t.Ledger.Tax)
 	if err != nil {
 		return Tenant{}, fmt.Errorf("%s.tax: %w", t.Ledger.Path, err)

@@ -186,7 +186,7 @@ func TestParseProblems(t *testing.T) {
 			[]string{`t.json:1: tenant "Acme": not a tenant id (lowercase letters and digits in groups joined by single dashes, at most 63 characters)`}},
 		{"tenant twice", "{\"tenants\": {\n\"acme\": {},\n\"acme\": {\"name\": \"x\"}}}", []string{`t.json:3: tenant acme: listed twice; keep one`}},
 		{"field typo", "{\"tenants\": {\"acme\": {\n  \"legder\": {}}}}",
-			[]string{`t.json:2: tenant acme: legder: unknown field (did you mean "ledger"?); want name, ledger, ingestion, bank, matching`}},
+			[]string{`t.json:2: tenant acme: legder: unknown field (did you mean "ledger"?); want name, ledger, ingestion, bank, matching, dunning, refunds, sepa, collections, reports`}},
 		{"every problem at once", `{"tenants": {
   "acme": {"ledger": {
     "chart": "SKR05",
@@ -280,10 +280,11 @@ func TestParseProblems(t *testing.T) {
 				`t.json:2: tenant beta: matching.anything: written twice; keep one`,
 				`t.json:2: tenant beta: matching.patterns[0].re: written twice; keep one`,
 			}},
-		{"bad default", `{"tenants": {"acme": {}}, "defaults": {"ledger": {"chart": 3}, "dunning": {}}}`,
+		{"bad default", `{"tenants": {"acme": {}}, "defaults": {"ledger": {"chart": 3}, "dunnig": {}, "refunds": []}}`,
 			[]string{
-				`t.json:1: defaults.dunning: unknown field; want ledger, ingestion, matching`,
+				`t.json:1: defaults.dunnig: unknown field (did you mean "dunning"?); want ledger, ingestion, matching, dunning, refunds, sepa, collections, reports`,
 				`t.json:1: defaults.ledger.chart: is a number, want a string`,
+				`t.json:1: defaults.refunds: is an array, want an object (the refund-import service documents its fields)`,
 			}},
 	}
 	for _, tt := range tests {
@@ -444,4 +445,30 @@ func TestLoad(t *testing.T) {
 func TestErrorsClassifyEverySentinel(t *testing.T) {
 	t.Parallel()
 	faulttest.CheckTable(t, ".", tenants.Errors)
+}
+
+func TestServiceSections(t *testing.T) {
+	t.Parallel()
+	f, err := tenants.Parse("t.json", []byte(`{"tenants": {"acme": {"dunning": {"procedures": [1]}}, "beta": {"refunds": {}}},
+  "defaults": {"dunning": {"x": true}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type section struct{ Raw, Path string }
+	for _, tt := range []struct {
+		tenant, name string
+		want         section
+	}{
+		{"acme", "dunning", section{`{"procedures": [1]}`, "dunning"}},
+		{"beta", "dunning", section{`{"x": true}`, "defaults.dunning"}},
+		{"beta", "refunds", section{`{}`, "refunds"}},
+		{"acme", "refunds", section{}},
+		{"acme", "no-such-section", section{}},
+	} {
+		tn, _ := f.Tenant(tt.tenant)
+		raw, path := tn.Section(tt.name)
+		if diff := cmp.Diff(tt.want, section{string(raw), path}); diff != "" {
+			t.Errorf("%s %s (-want +got):\n%s", tt.tenant, tt.name, diff)
+		}
+	}
 }

@@ -56,9 +56,10 @@ var (
 // Keys of each object, in the order the schema lists them.
 var (
 	fileKeys    = []string{"$schema", "tenants", "defaults"}
-	defaultKeys = []string{"ledger", "ingestion", "matching"}
-	tenantKeys  = []string{"name", "ledger", "ingestion", "bank", "matching"}
-	ledgerKeys  = []string{"chart", "account_length", "accounts", "banks", "clearing", "marketplaces", "period_actors",
+	defaultKeys = []string{"ledger", "ingestion", "matching", "dunning", "refunds", "sepa", "collections", "reports"}
+	tenantKeys  = []string{"name", "ledger", "ingestion", "bank", "matching", "dunning", "refunds", "sepa", "collections",
+		"reports"}
+	ledgerKeys = []string{"chart", "account_length", "accounts", "banks", "clearing", "marketplaces", "period_actors",
 		"allocation_order", "tax"}
 	ingestionKeys    = []string{"holding_period"}
 	bankKeys         = []string{"accounts", "outgoing_rules"}
@@ -297,8 +298,10 @@ func (v *validator) root(n *node) {
 		if i, ok := d.fields["ingestion"]; ok {
 			v.ingestion(i, at{field: "defaults.ingestion"})
 		}
-		if m, ok := d.fields["matching"]; ok {
-			v.matching(m, at{field: "defaults.matching"})
+		for _, name := range ServiceSections {
+			if m, ok := d.fields[name]; ok {
+				v.serviceSection(m, at{field: "defaults." + name}, name)
+			}
 		}
 		if l := d.fields["ledger"]; l != nil && l.kind == kindObject {
 			v.defaultLedger = l
@@ -351,18 +354,20 @@ func (v *validator) tenant(n *node, a at) {
 		}
 		v.bank(b, a.child("bank"), ledger, path)
 	}
-	if m, ok := n.fields["matching"]; ok {
-		v.matching(m, a.child("matching"))
+	for _, name := range ServiceSections {
+		if m, ok := n.fields[name]; ok {
+			v.serviceSection(m, a.child(name), name)
+		}
 	}
 }
 
-// matching checks a matching section only for being an object without a
-// key written twice anywhere inside (the matching service's decoder would
-// silently keep the last): the matching service owns what it means and
-// checks the rest.
-func (v *validator) matching(n *node, a at) {
+// serviceSection checks a section a service owns (ServiceSections) only
+// for being an object without a key written twice anywhere inside (the
+// service's decoder would silently keep the last): the service owns what
+// it means and checks the rest.
+func (v *validator) serviceSection(n *node, a at, name string) {
 	if n.kind != kindObject {
-		v.add(a, n.start, "is %s, want an object (the matching service documents its fields)", n.kind)
+		v.add(a, n.start, "is %s, want an object (the %s service documents its fields)", n.kind, sectionOwner(name))
 		return
 	}
 	v.noDuplicates(n, a)
