@@ -289,7 +289,34 @@ type Consumer struct {
 	// Log receives one line per rejected message and per recording failure;
 	// nil means slog.Default().
 	Log *slog.Logger
+	// Batch, when set, handles the live messages instead of the Handler
+	// given to Consume, several at a time: the messages delivered while
+	// the previous batch was handled, up to MaxBatch, in stream order, so
+	// that a batch can be stored with one commit. It must decide each
+	// message as the Handler would on its own, in the batch's order; the
+	// Handler still serves replays of rejected messages (package host).
+	Batch BatchHandler
+	// MaxBatch bounds a batch; 0 means DefaultMaxBatch.
+	MaxBatch int
 }
+
+// DefaultMaxBatch is how many messages a batch handler gets at most when
+// Consumer.MaxBatch is zero.
+const DefaultMaxBatch = 256
+
+// Delivery is one message of a batch with the context of its own span
+// (trace context from its headers).
+type Delivery struct {
+	Ctx context.Context
+	Msg Msg
+}
+
+// BatchHandler handles the messages of a batch in their order and returns
+// one error per message, as a Handler would (nil when it is done); each
+// error is classified on its own, so a message that fails does not fail
+// the others. A nil or short slice counts as nil for the missing
+// messages.
+type BatchHandler func(ctx context.Context, batch []Delivery) []error
 
 // Subscription is a bound consumer; Stop ends it.
 type Subscription struct {
@@ -435,55 +462,148 @@ func Consume(ctx context.Context, js jetstream.JetStream, p telemetry.Providers,
 		// last delivery, since the server sends no more.
 		bound = info.Config.MaxDeliver
 	}
-	seen := &attempts{errs: map[uint64][]string{}}
+	v := &verdicts{c: c, classify: classify, bound: bound, log: log, seen: &attempts{errs: map[uint64][]string{}}}
 	wg := &sync.WaitGroup{}
 	hctx := context.WithoutCancel(ctx)
+	if c.Batch != nil {
+		return consumeBatches(hctx, cons, p, c, v, wg)
+	}
 	cc, err := cons.Consume(func(jm jetstream.Msg) {
 		wg.Add(1)
 		defer wg.Done()
-		m := Msg{Subject: jm.Subject(), Header: jm.Headers(), Data: jm.Data(), Stream: c.Stream, Delivered: 1}
-		if md, mdErr := jm.Metadata(); mdErr == nil {
-			m.Sequence, m.Delivered = md.Sequence.Stream, md.NumDelivered
-		}
+		m := msgOf(jm, c.Stream)
 		mctx, span := telemetry.StartConsume(hctx, p, m.Subject, m.Header)
 		err := h(mctx, m)
 		telemetry.EndSpan(span, err)
-		class := classify(err)
-		switch Decide(class, err, m.Delivered, bound) {
-		case Ack:
-			seen.take(m.Sequence)
-			_ = jm.Ack()
-		case Redeliver:
-			seen.add(m.Sequence, err)
-			_ = jm.NakWithDelay(backoff(m.Delivered))
-		case Reject:
-			r := Rejected{Consumer: c.Durable, Msg: m, Class: class, Err: err, Code: fault.DetailOf(err).Code}
-			if r.Code == "" {
-				r.Code = class.String()
-			}
-			if !class.Permanent() {
-				r.Code = "gave_up"
-				r.Err = fmt.Errorf("gave up after %d deliveries: %w", m.Delivered, err)
-			}
-			r.DeliveryErrors = seen.take(m.Sequence)
-			if rerr := c.Rejections.Record(mctx, r); rerr != nil {
-				// Not recorded: the message must come again, even past the
-				// bound, so it is never dropped without a record.
-				log.Error("cannot record rejected message; redelivering", "consumer", c.Durable,
-					"subject", m.Subject, "seq", m.Sequence, "error", err, "record_error", rerr)
-				seen.add(m.Sequence, err)
-				_ = jm.NakWithDelay(backoff(m.Delivered))
-				return
-			}
-			log.Warn("message rejected", "consumer", c.Durable, "subject", m.Subject, "seq", m.Sequence,
-				"code", r.Code, "error", r.Err)
-			_ = jm.Term()
-		}
+		v.settle(mctx, jm, m, err)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("consume %s on %s: %w", c.Durable, c.Stream, err)
 	}
 	return &Subscription{cc: cc, wg: wg}, nil
+}
+
+// msgOf is the Msg of a JetStream message of stream.
+func msgOf(jm jetstream.Msg, stream string) Msg {
+	m := Msg{Subject: jm.Subject(), Header: jm.Headers(), Data: jm.Data(), Stream: stream, Delivered: 1}
+	if md, mdErr := jm.Metadata(); mdErr == nil {
+		m.Sequence, m.Delivered = md.Sequence.Stream, md.NumDelivered
+	}
+	return m
+}
+
+// verdicts carries out Decide for one consumer.
+type verdicts struct {
+	c        Consumer
+	classify fault.Classifier
+	bound    int
+	log      *slog.Logger
+	seen     *attempts
+}
+
+// settle acknowledges, redelivers or rejects jm after its handler returned
+// err.
+func (v *verdicts) settle(ctx context.Context, jm jetstream.Msg, m Msg, err error) {
+	c, log, seen := v.c, v.log, v.seen
+	class := v.classify(err)
+	switch Decide(class, err, m.Delivered, v.bound) {
+	case Ack:
+		seen.take(m.Sequence)
+		_ = jm.Ack()
+	case Redeliver:
+		seen.add(m.Sequence, err)
+		_ = jm.NakWithDelay(backoff(m.Delivered))
+	case Reject:
+		r := Rejected{Consumer: c.Durable, Msg: m, Class: class, Err: err, Code: fault.DetailOf(err).Code}
+		if r.Code == "" {
+			r.Code = class.String()
+		}
+		if !class.Permanent() {
+			r.Code = "gave_up"
+			r.Err = fmt.Errorf("gave up after %d deliveries: %w", m.Delivered, err)
+		}
+		r.DeliveryErrors = seen.take(m.Sequence)
+		if rerr := c.Rejections.Record(ctx, r); rerr != nil {
+			// Not recorded: the message must come again, even past the
+			// bound, so it is never dropped without a record.
+			log.Error("cannot record rejected message; redelivering", "consumer", c.Durable,
+				"subject", m.Subject, "seq", m.Sequence, "error", err, "record_error", rerr)
+			seen.add(m.Sequence, err)
+			_ = jm.NakWithDelay(backoff(m.Delivered))
+			return
+		}
+		log.Warn("message rejected", "consumer", c.Durable, "subject", m.Subject, "seq", m.Sequence,
+			"code", r.Code, "error", r.Err)
+		_ = jm.Term()
+	}
+}
+
+// consumeBatches is Consume with c.Batch: the subscription's callback
+// queues each message (in stream order, as JetStream calls it one message
+// at a time) and one goroutine hands what is queued to c.Batch, at most
+// c.MaxBatch at a time. Stop drains the subscription and waits until the
+// queued messages are handled.
+func consumeBatches(ctx context.Context, cons jetstream.Consumer, p telemetry.Providers, c Consumer, v *verdicts, wg *sync.WaitGroup) (*Subscription, error) {
+	max := c.MaxBatch
+	if max <= 0 {
+		max = DefaultMaxBatch
+	}
+	queue := make(chan jetstream.Msg, max)
+	cc, err := cons.Consume(func(jm jetstream.Msg) { queue <- jm })
+	if err != nil {
+		return nil, fmt.Errorf("consume %s on %s: %w", c.Durable, c.Stream, err)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			var jms []jetstream.Msg
+			select {
+			case jm := <-queue:
+				jms = append(jms, jm)
+			case <-cc.Closed():
+				// Drained: no callback runs any more; handle what is queued.
+				select {
+				case jm := <-queue:
+					jms = append(jms, jm)
+				default:
+					return
+				}
+			}
+		fill:
+			for len(jms) < max {
+				select {
+				case jm := <-queue:
+					jms = append(jms, jm)
+				default:
+					break fill
+				}
+			}
+			handleBatch(ctx, p, c, v, jms)
+		}
+	}()
+	return &Subscription{cc: cc, wg: wg}, nil
+}
+
+// handleBatch runs c.Batch on jms and settles each message.
+func handleBatch(ctx context.Context, p telemetry.Providers, c Consumer, v *verdicts, jms []jetstream.Msg) {
+	batch := make([]Delivery, len(jms))
+	spans := make([]func(error), len(jms))
+	for i, jm := range jms {
+		m := msgOf(jm, c.Stream)
+		mctx, span := telemetry.StartConsume(ctx, p, m.Subject, m.Header)
+		batch[i] = Delivery{Ctx: mctx, Msg: m}
+		spans[i] = func(err error) { telemetry.EndSpan(span, err) }
+	}
+	errs := c.Batch(ctx, batch)
+	for i, jm := range jms {
+		var err error
+		if i < len(errs) {
+			err = errs[i]
+		}
+		spans[i](err)
+		v.settle(batch[i].Ctx, jm, batch[i].Msg, err)
+	}
 }
 
 // EventName derives the <event> part of a subject from a protobuf full name:
