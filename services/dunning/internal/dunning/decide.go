@@ -1,0 +1,155 @@
+package dunning
+
+import "errors"
+
+// Debtor is the customer master data a decision needs.
+type Debtor struct {
+	ID string
+	// Kind is "b2c" (consumer, §13 BGB) or "b2b" (business, §14 BGB).
+	Kind     string
+	Group    string
+	Language string
+	Channel  string
+}
+
+// Item is an open item of the debtor as the ledger classified it.
+type Item struct {
+	ID, Debtor, Claim string
+	// Component is "principal", "fee" or "interest": only principal bears
+	// interest and only principal items reach levels on their own.
+	Component string
+	Currency  string
+	// Amount is the item's original amount, Open what is still owed.
+	Amount, Open                        int64
+	DocumentDate, DueDate, DeliveryDate Date
+	// ConsumerDefaultNotice says the invoice pointed the consumer to the
+	// 30-day rule of §286 (3) BGB.
+	ConsumerDefaultNotice bool
+	// Marketplace is the marketplace that collects the item, "" for the
+	// merchant's own: marketplace items are never dunned.
+	Marketplace string
+	// Dunnable is the ledger's classification (OpenItemClassified).
+	Dunnable bool
+	// PartPayments and Acknowledgements restart limitation (§212 BGB).
+	PartPayments, Acknowledgements []Date
+	// SuspendedFrom[i] to SuspendedTo[i] are periods of negotiation or
+	// court dunning that suspend limitation (§§203, 204 BGB); a zero To is
+	// still running.
+	SuspendedFrom, SuspendedTo []Date
+	// Reopened says a payment of the item was returned (a returned direct
+	// debit): it goes back to the level it had.
+	Reopened bool
+}
+
+// Block is a dunning block (Mahnsperre) on a debtor (Item "") or an item.
+type Block struct {
+	ID, Debtor, Item string
+	// Reason is "dispute", "promise-to-pay", "marketplace", "insolvency",
+	// "customer-service" or "deceased".
+	Reason, SetBy, Source string
+	// Set is the day it was set; Expires, when not zero, the last day it
+	// holds.
+	Set, Expires Date
+	Lifted       bool
+}
+
+// State is what earlier decisions left for a debtor.
+type State struct {
+	// Levels maps an item to the level of its last notice.
+	Levels map[string]int
+	// LastNotice is the date of the debtor's last notice.
+	LastNotice Date
+	// LumpSumCharged records the claims charged the §288 (5) lump sum.
+	LumpSumCharged map[string]bool
+	// DefaultSince maps an item to the fact of its default.
+	DefaultSince map[string]DefaultFact
+	// InterestUntil maps an item to the last day interest was charged.
+	InterestUntil map[string]Date
+	// Released records the items released to collections.
+	Released map[string]bool
+	// Ended says the procedure ended because the debtor settled everything.
+	Ended bool
+	// Suspended maps an item settled or reopened to the level it had.
+	Suspended map[string]int
+}
+
+// DefaultFact is when and why an item went into default.
+type DefaultFact struct {
+	Item string
+	Date Date
+	// Basis is "reminder", "calendar", "30-day" or "refusal".
+	Basis string
+}
+
+// Input is everything one decision for one debtor on one date needs.
+type Input struct {
+	Debtor Debtor
+	Items  []Item
+	Blocks []Block
+	State  State
+	Date   Date
+}
+
+// Decision is what the engine decided for one debtor on one date, with the
+// inputs and rules that led to it.
+type Decision struct {
+	Debtor       string
+	Date         Date
+	Procedure    string
+	Version      int
+	Level        int
+	Notice       *Notice
+	Charges      []Charge
+	Released     []string
+	Skipped      []Skip
+	LiftedBlocks []string
+	Defaults     []DefaultFact
+	Warnings     []string
+	Rules        []string
+}
+
+// Notice is a reminder to send.
+type Notice struct {
+	Level    int
+	Template string
+	Items    []NoticeItem
+	Fees     []Charge
+	Interest []InterestPart
+	Total    int64
+	Currency string
+}
+
+// NoticeItem is an item a notice lists.
+type NoticeItem struct {
+	Item        string
+	Open        int64
+	DaysOverdue int
+	Level       int
+	Default     *DefaultFact
+}
+
+// Charge is a fee, interest or lump sum to book in the ledger as an open
+// item of its own.
+type Charge struct {
+	// Kind is "fee", "interest" or "lump-sum".
+	Kind   string
+	Claim  string
+	Amount int64
+	// Key is the idempotency key, stable for debtor, date, claim and kind;
+	// the service prefixes the tenant.
+	Key string
+}
+
+// Skip says why an item was not dunned.
+type Skip struct {
+	Item string
+	// Reason is "blocked:<reason>", "marketplace", "time-barred",
+	// "not-due", "below-minimum", "interval", "not-dunnable", "released"
+	// or "settled".
+	Reason string
+}
+
+// Decide decides for one debtor on in.Date.
+func Decide(cfg Config, rates BaseRates, in Input) (Decision, error) {
+	return Decision{}, errors.New("not implemented")
+}
