@@ -42,9 +42,9 @@ func generate(b *testing.B, name string, size int64, write func(io.Writer, int64
 	return path, st.Size(), n
 }
 
-// benchRun measures `o2c parse` on one file: both passes (validation and
-// JSON output to io.Discard), so MB/s counts the file once while it is read
-// twice. It reports items/s for count items of the given unit per run,
+// benchRun measures `o2c parse` on one file, its JSON written to
+// io.Discard (through the spool, in a temporary file for these sizes). It
+// reports items/s for count items of the given unit per run,
 // peak-heap-MB (the largest heap seen, garbage not yet collected included)
 // and MB/cpu-s.
 func benchRun(b *testing.B, path string, size int64, count int, unit string, opt Options) {

@@ -2,14 +2,19 @@
 // with the parser libraries under libs/ and prints what they understood as one
 // JSON object per file (JSON Lines), following shared/contracts/o2c-parse.md.
 //
-// Each file is read twice. The first pass computes the SHA-256, detects the
-// format and parses everything into a discarding writer, so a file that fails
-// anywhere gets a single line carrying only "error" (nothing half-printed,
-// nothing guessed). The second pass streams the JSON to standard output. Both
-// passes run in constant memory, so a 100 MB statement costs no more heap than
-// a 10 MB one. The first pass builds no JSON and reads MT940 with
-// mt940.Options.CheckOnly; still, reading twice is what bounds the command
-// at about half the parsers' speed (docs/performance.md).
+// A file's line starts with the SHA-256 of the whole file, and a file that
+// fails anywhere gets a single line carrying only "error" (nothing
+// half-printed, nothing guessed), so nothing of a line can be written before
+// the file has been read to its end. Each file is read and parsed once, hashed
+// on the way, and its JSON held back in a spool (the first MB in memory, the
+// rest in a temporary file that has no name in the file system while it is
+// used) until the file has parsed; then the line is written from the spool, or
+// the error line instead. Memory stays the same for a 100 MB statement as for
+// a 10 MB one. When the spool cannot be written (no temporary directory, no
+// space left), the file is read twice instead: once to hash and validate it
+// into a discarding writer (building no JSON, MT940 with
+// mt940.Options.CheckOnly), once to stream the JSON; that gives the same
+// output at about half the speed (docs/performance.md).
 //
 // A file that starts with a UTF-16 byte order mark is detected on its first
 // bytes converted to UTF-8. camt reads UTF-16 itself; every other format gets
@@ -103,6 +108,12 @@ func Names() []string {
 // with the default target the collector ran every 4 MB, a fifth of the
 // time. The heap then peaks at some 20 MB, whatever the size of the file.
 func Run(files []string, opt Options, stdout, stderr io.Writer) int {
+	return run(files, opt, stdout, stderr, newSpool("", spoolMemory))
+}
+
+// run is Run with the spool that holds each file's JSON back until the file
+// has parsed; with a nil spool it reads every file twice.
+func run(files []string, opt Options, stdout, stderr io.Writer, sp *spool) int {
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
 	}
@@ -123,10 +134,15 @@ func Run(files []string, opt Options, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "o2c parse: unknown --output %q (want one of %s)\n", opt.Output, strings.Join(Outputs, ", "))
 		return 2
 	}
-	out := NewWriter(stdout)
+	p := &parser{opt: opt, out: NewWriter(stdout), stderr: stderr, spool: sp}
+	if sp != nil {
+		defer sp.Close()
+		p.held = NewWriter(sp)
+	}
+	out := p.out
 	status := 0
 	for _, name := range files {
-		if err := parseFile(name, opt, out, stderr); err != nil {
+		if err := p.parseFile(name); err != nil {
 			status = 1
 		}
 		if err := out.Flush(); err != nil {
@@ -153,71 +169,142 @@ func lookup(name string) (format, bool) {
 	return format{}, false
 }
 
-// parseFile handles one file; the returned error has already been printed.
-func parseFile(name string, opt Options, out *Writer, stderr io.Writer) error {
-	fail := func(sum, detected string, err error) error {
-		line := struct {
-			File     string   `json:"file"`
-			SHA256   string   `json:"sha256"`
-			Format   string   `json:"format,omitempty"`
-			Warnings []string `json:"warnings"`
-			Error    string   `json:"error"`
-		}{File: name, SHA256: sum, Format: detected, Warnings: []string{}, Error: err.Error()}
-		out.Value(line)
-		out.WriteString("\n")
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		return err
-	}
+// parser reads the files of one Run.
+type parser struct {
+	opt    Options
+	out    *Writer
+	stderr io.Writer
+	// spool holds a file's JSON until the file has parsed; nil, or
+	// broken, means read every file twice.
+	spool *spool
+	// held is the Writer the format handlers write to spool with.
+	held *Writer
+}
 
+// fail writes the error line of file name, with its hash and detected
+// format when known, and says so on stderr; it returns err.
+func (p *parser) fail(name, sum, detected string, err error) error {
+	line := struct {
+		File     string   `json:"file"`
+		SHA256   string   `json:"sha256"`
+		Format   string   `json:"format,omitempty"`
+		Warnings []string `json:"warnings"`
+		Error    string   `json:"error"`
+	}{File: name, SHA256: sum, Format: detected, Warnings: []string{}, Error: err.Error()}
+	p.out.Value(line)
+	p.out.WriteString("\n")
+	fmt.Fprintf(p.stderr, "%s: %v\n", name, err)
+	return err
+}
+
+// parseFile handles one file; the returned error has already been printed.
+func (p *parser) parseFile(name string) error {
 	f, err := os.Open(name)
 	if err != nil {
-		return fail("", "", fmt.Errorf("cannot open file: %w", err))
+		return p.fail(name, "", "", fmt.Errorf("cannot open file: %w", err))
 	}
 	defer f.Close()
 
 	head := make([]byte, headSize)
 	n, err := io.ReadFull(f, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return fail("", "", fmt.Errorf("cannot read file: %w", err))
+		return p.fail(name, "", "", fmt.Errorf("cannot read file: %w", err))
 	}
 	head = head[:n]
 	enc := detect.UTF16(head)
 
 	var ff format
-	if opt.Format == "auto" {
+	if p.opt.Format == "auto" {
 		var ok bool
 		if ff, ok = detectFormat(detect.Head(head, enc)); !ok {
 			sum, err := hashFile(f)
 			if err != nil {
-				return fail("", "", err)
+				return p.fail(name, "", "", err)
 			}
 			content := "the content"
 			if enc != "" {
 				content += " (" + enc + ", read as UTF-8)"
 			}
-			return fail(sum, "", errors.New("unknown format: "+content+" is none of camt, MT940/MT942, Amazon settlement report, SP-API Finances or DATEV EXTF (use --format to force one)"))
+			return p.fail(name, sum, "", errors.New("unknown format: "+content+" is none of camt, MT940/MT942, Amazon settlement report, SP-API Finances or DATEV EXTF (use --format to force one)"))
 		}
 	} else {
-		ff, _ = lookup(opt.Format)
+		ff, _ = lookup(p.opt.Format)
 	}
 
-	// Pass 1: hash and validate.
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return fail("", "", fmt.Errorf("cannot read file: %w", err))
-	}
 	size := int64(-1)
 	if fi, err := f.Stat(); err == nil {
 		size = fi.Size()
 	}
+	if p.spool != nil && p.spool.err == nil {
+		if err, ok := p.readOnce(f, name, ff, enc, size); ok {
+			return err
+		}
+	}
+	return p.readTwice(f, name, ff, enc, size)
+}
+
+// readOnce reads f from its start once: it hashes it, parses it with ff
+// into the spool and then writes the file's line from the spool, or its
+// error line. It reports false, having written nothing, when the spool
+// failed; f must then be read again.
+func (p *parser) readOnce(f *os.File, name string, ff format, enc string, size int64) (_ error, ok bool) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return p.fail(name, "", "", fmt.Errorf("cannot read file: %w", err)), true
+	}
+	p.spool.reset()
+	p.held.reset(p.spool)
 	h := sha256.New()
-	pr, done := withProgress(f, stderr, name, "checking", size)
-	res, perr := ff.emit(decoded(io.TeeReader(pr, h), enc, ff), opt, discardWriter())
+	pr, done := withProgress(f, p.stderr, name, "reading", size)
+	res, perr := ff.emit(decoded(io.TeeReader(pr, h), enc, ff), p.opt, p.held)
+	done()
+	if p.held.Flush() != nil {
+		// The spool's error, which the handler may also have returned.
+		return nil, false
+	}
+	// The parser may stop before EOF (trailing bytes it ignores); the hash
+	// covers the whole file regardless.
+	// A failed file whose rest cannot be read is named by the hash of what
+	// the parser read, as readTwice does.
+	sum := hex.EncodeToString(h.Sum(nil))
+	_, rerr := io.Copy(h, f)
+	if perr != nil {
+		if rerr == nil {
+			sum = hex.EncodeToString(h.Sum(nil))
+		}
+		return p.fail(name, sum, res.Format, perr), true
+	}
+	if rerr != nil {
+		return p.fail(name, "", res.Format, fmt.Errorf("cannot read file: %w", rerr)), true
+	}
+	sum = hex.EncodeToString(h.Sum(nil))
+	p.out.WriteString(`{"file":`)
+	p.out.Value(name)
+	p.out.WriteString(`,"sha256":`)
+	p.out.Value(sum)
+	p.out.WriteString(`,"format":`)
+	p.out.Value(res.Format)
+	p.out.copyFrom(p.spool)
+	p.finish(name, ff, enc, res)
+	return nil, true
+}
+
+// readTwice reads f from its start twice: once to hash it and parse it
+// into a discarding writer, and, when that succeeded, once more to write
+// the JSON.
+func (p *parser) readTwice(f *os.File, name string, ff format, enc string, size int64) error {
+	// Pass 1: hash and validate.
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return p.fail(name, "", "", fmt.Errorf("cannot read file: %w", err))
+	}
+	h := sha256.New()
+	pr, done := withProgress(f, p.stderr, name, "checking", size)
+	res, perr := ff.emit(decoded(io.TeeReader(pr, h), enc, ff), p.opt, discardWriter())
 	done()
 	if perr == nil {
 		// The parser may stop before EOF (trailing bytes it ignores); the
 		// hash covers the whole file regardless.
 		if _, err := io.Copy(h, f); err != nil {
-			return fail("", res.Format, fmt.Errorf("cannot read file: %w", err))
+			return p.fail(name, "", res.Format, fmt.Errorf("cannot read file: %w", err))
 		}
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
@@ -225,21 +312,22 @@ func parseFile(name string, opt Options, out *Writer, stderr io.Writer) error {
 		if _, err := io.Copy(h, f); err == nil {
 			sum = hex.EncodeToString(h.Sum(nil))
 		}
-		return fail(sum, res.Format, perr)
+		return p.fail(name, sum, res.Format, perr)
 	}
 
 	// Pass 2: stream the JSON.
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return fail(sum, res.Format, fmt.Errorf("cannot read file: %w", err))
+		return p.fail(name, sum, res.Format, fmt.Errorf("cannot read file: %w", err))
 	}
+	out := p.out
 	out.WriteString(`{"file":`)
 	out.Value(name)
 	out.WriteString(`,"sha256":`)
 	out.Value(sum)
 	out.WriteString(`,"format":`)
 	out.Value(res.Format)
-	pr, done = withProgress(f, stderr, name, "writing", size)
-	res, perr = ff.emit(decoded(bufio.NewReaderSize(pr, 256<<10), enc, ff), opt, out)
+	pr, done = withProgress(f, p.stderr, name, "writing", size)
+	res, perr = ff.emit(decoded(bufio.NewReaderSize(pr, 256<<10), enc, ff), p.opt, out)
 	done()
 	if perr != nil {
 		// Only reachable if the file changed between the passes.
@@ -248,6 +336,13 @@ func parseFile(name string, opt Options, out *Writer, stderr io.Writer) error {
 		out.WriteString("}\n")
 		return perr
 	}
+	p.finish(name, ff, enc, res)
+	return nil
+}
+
+// finish writes the warnings that end a parsed file's line, and the line's
+// end, and repeats the warnings on stderr.
+func (p *parser) finish(name string, ff format, enc string, res Result) {
 	warnings := res.Warnings
 	if warnings == nil {
 		warnings = []string{}
@@ -255,13 +350,12 @@ func parseFile(name string, opt Options, out *Writer, stderr io.Writer) error {
 	if enc != "" && !ff.readsUTF16 {
 		warnings = append(warnings, "the file is "+enc+" (byte order mark); it was read converted to UTF-8")
 	}
-	out.WriteString(`,"warnings":`)
-	out.Value(warnings)
-	out.WriteString("}\n")
+	p.out.WriteString(`,"warnings":`)
+	p.out.Value(warnings)
+	p.out.WriteString("}\n")
 	for _, w := range warnings {
-		fmt.Fprintf(stderr, "%s: warning: %s\n", name, w)
+		fmt.Fprintf(p.stderr, "%s: warning: %s\n", name, w)
 	}
-	return nil
 }
 
 // gcPercent is the garbage collector's target while Run runs; see Run.
@@ -357,6 +451,20 @@ func discardWriter() *Writer {
 	w := NewWriter(io.Discard)
 	w.discard = true
 	return w
+}
+
+// reset makes w an empty Writer to dst, keeping its buffers.
+func (w *Writer) reset(dst io.Writer) {
+	w.w.Reset(dst)
+	w.err = nil
+}
+
+// copyFrom writes everything r holds.
+func (w *Writer) copyFrom(r io.WriterTo) {
+	if w.err != nil {
+		return
+	}
+	_, w.err = r.WriteTo(w.w)
 }
 
 // minAppend is the free buffer space below which buffer flushes first, so
