@@ -63,7 +63,10 @@ var statusStream = subject.ServiceStream("status")
 // declares so that it can start before them; matching reads ingestion's
 // stream (bank transactions, invoices' terms, customers, settlement
 // reports) and the ledger's (open items), and waits for them to be
-// declared. A service that is not built yet reads nothing until it is.
+// declared; refund-import reads ingestion's stream (the shops' credit
+// notes, which it links refunds to) and the ledger's (open items: orders,
+// VAT lines, what cleared them) and waits for them too. A service that is
+// not built yet reads nothing until it is.
 func Services() []Service {
 	var commands []string
 	for _, s := range []string{"matching", "dunning", "collections", "refund-import"} {
@@ -75,7 +78,7 @@ func Services() []Service {
 		{Name: "matching", Reads: []string{subject.ServiceStream("ingestion"), subject.ServiceStream("ledger")}},
 		{Name: "dunning"},
 		{Name: "collections"},
-		{Name: "refund-import"},
+		{Name: "refund-import", Reads: []string{subject.ServiceStream("ingestion"), subject.ServiceStream("ledger")}},
 	}
 }
 
