@@ -63,7 +63,9 @@ var commands = table(
 // passes a returned debit's charge on (AssessCharge), and issues the credit
 // note of a marketplace refund a payout's settlement report deducts, keyed
 // "amazon-refund:<adjustment id>" as refund import keys the same refund, so
-// the ledger books it once. Dunning assesses its fees and interest.
+// the ledger books it once; refund import issues those credit notes too and
+// reverses one (ReverseEntry) when the marketplace takes its refund back.
+// Dunning assesses its fees and interest.
 // Collections books what an agency collects, recovers and gives up on.
 var senders = map[protoreflect.FullName][]string{
 	fullName(&ledgerv1.ApplyPayment{}):           {"matching"},
@@ -73,7 +75,7 @@ var senders = map[protoreflect.FullName][]string{
 	fullName(&ledgerv1.AssessCharge{}):           {"dunning", "matching"},
 	fullName(&ledgerv1.RecordAgencyCollection{}): {"collections"},
 	fullName(&ledgerv1.IssueCreditNote{}):        {"matching", "refund-import"},
-	fullName(&ledgerv1.ReverseEntry{}):           {"matching"},
+	fullName(&ledgerv1.ReverseEntry{}):           {"matching", "refund-import"},
 }
 
 func fullName(m proto.Message) protoreflect.FullName { return m.ProtoReflect().Descriptor().FullName() }
