@@ -26,7 +26,7 @@ var entitled = map[string][]string{
 	"AssessCharge":           {"dunning", "matching"},
 	"RecordAgencyCollection": {"collections"},
 	"IssueCreditNote":        {"matching", "refund-import"},
-	"ReverseEntry":           {"matching"},
+	"ReverseEntry":           {"matching", "refund-import"},
 }
 
 // bareCommand returns the message a sender publishes for an empty command
