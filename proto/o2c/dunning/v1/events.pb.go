@@ -987,7 +987,15 @@ type DunningDecisionRecorded struct {
 	// Procedure configuration as JSON (the tenant's dunning section the
 	// procedure came from), so a replay needs nothing else; empty when the
 	// tenant uses the defaults.
-	Config        []byte `protobuf:"bytes,19,opt,name=config,proto3" json:"config,omitempty"`
+	Config []byte `protobuf:"bytes,19,opt,name=config,proto3" json:"config,omitempty"`
+	// The engine's state before the decision (levels per item, last notice,
+	// lump sums charged, defaults, interest charged until, releases), as the
+	// JSON of the engine's State: with the items and blocks above it is the
+	// whole input of the decision.
+	StateBefore []byte `protobuf:"bytes,20,opt,name=state_before,json=stateBefore,proto3" json:"state_before,omitempty"`
+	// The engine's state the decision leaves, as JSON like state_before;
+	// the next decision of the debtor starts from it.
+	StateAfter    []byte `protobuf:"bytes,21,opt,name=state_after,json=stateAfter,proto3" json:"state_after,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1151,6 +1159,20 @@ func (x *DunningDecisionRecorded) GetLastNoticeBefore() *v1.Date {
 func (x *DunningDecisionRecorded) GetConfig() []byte {
 	if x != nil {
 		return x.Config
+	}
+	return nil
+}
+
+func (x *DunningDecisionRecorded) GetStateBefore() []byte {
+	if x != nil {
+		return x.StateBefore
+	}
+	return nil
+}
+
+func (x *DunningDecisionRecorded) GetStateAfter() []byte {
+	if x != nil {
+		return x.StateAfter
 	}
 	return nil
 }
@@ -1664,7 +1686,7 @@ const file_o2c_dunning_v1_events_proto_rawDesc = "" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x14\n" +
 	"\x05group\x18\x03 \x01(\tR\x05group\x12\x1a\n" +
 	"\blanguage\x18\x04 \x01(\tR\blanguage\x12\x18\n" +
-	"\achannel\x18\x05 \x01(\tR\achannel\"\x96\x06\n" +
+	"\achannel\x18\x05 \x01(\tR\achannel\"\xda\x06\n" +
 	"\x17DunningDecisionRecorded\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1b\n" +
 	"\tdebtor_id\x18\x02 \x01(\tR\bdebtorId\x12'\n" +
@@ -1686,7 +1708,10 @@ const file_o2c_dunning_v1_events_proto_rawDesc = "" +
 	"\bwarnings\x18\x10 \x03(\tR\bwarnings\x12\x14\n" +
 	"\x05rules\x18\x11 \x03(\tR\x05rules\x12A\n" +
 	"\x12last_notice_before\x18\x12 \x01(\v2\x13.o2c.common.v1.DateR\x10lastNoticeBefore\x12\x16\n" +
-	"\x06config\x18\x13 \x01(\fR\x06config\"\xb2\x01\n" +
+	"\x06config\x18\x13 \x01(\fR\x06config\x12!\n" +
+	"\fstate_before\x18\x14 \x01(\fR\vstateBefore\x12\x1f\n" +
+	"\vstate_after\x18\x15 \x01(\fR\n" +
+	"stateAfter\"\xb2\x01\n" +
 	"\fNoticeIssued\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1b\n" +
 	"\tdebtor_id\x18\x02 \x01(\tR\bdebtorId\x12'\n" +
