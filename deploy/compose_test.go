@@ -154,12 +154,14 @@ func TestComposeHasEveryService(t *testing.T) {
 // another is given that service's address inside the compose network and
 // a client certificate of its own from ./deploy/credentials: ingestion
 // asks the ledger for a debtor's open items before erasing it, matching
-// asks ingestion for payers and debtors' master data.
+// asks ingestion for payers and debtors' master data, refund import hands
+// ingestion the settlement reports it fetches.
 func TestComposeServicesReachTheirPeers(t *testing.T) {
 	p := loadCompose(t)
 	for _, tc := range []struct{ caller, variable, callee, cert string }{
 		{"ingestion", "LEDGER_ADDR", "ledger", "ingestion.pem"},
 		{"matching", "INGESTION_ADDR", "ingestion", "matching.pem"},
+		{"refund-import", "INGESTION_ADDR", "ingestion", "refund-import.pem"},
 	} {
 		t.Run(tc.caller, func(t *testing.T) {
 			caller, callee := p.Services[tc.caller], p.Services[tc.callee]
