@@ -241,7 +241,9 @@ type Block struct {
 	// Date it expires (lifted on that day); unset when it does not.
 	Expires *v1.Date `protobuf:"bytes,8,opt,name=expires,proto3" json:"expires,omitempty"`
 	// Whether it has been lifted.
-	Lifted        bool `protobuf:"varint,9,opt,name=lifted,proto3" json:"lifted,omitempty"`
+	Lifted bool `protobuf:"varint,9,opt,name=lifted,proto3" json:"lifted,omitempty"`
+	// Date it was lifted; unset while it holds.
+	LiftedOn      *v1.Date `protobuf:"bytes,10,opt,name=lifted_on,json=liftedOn,proto3" json:"lifted_on,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -337,6 +339,13 @@ func (x *Block) GetLifted() bool {
 		return x.Lifted
 	}
 	return false
+}
+
+func (x *Block) GetLiftedOn() *v1.Date {
+	if x != nil {
+		return x.LiftedOn
+	}
+	return nil
 }
 
 // Charge is a fee or interest a decision books in the ledger through an
@@ -1626,7 +1635,7 @@ const file_o2c_dunning_v1_events_proto_rawDesc = "" +
 	"\vlevel_after\x18\x0f \x01(\x05R\n" +
 	"levelAfter\x128\n" +
 	"\rpart_payments\x18\x10 \x03(\v2\x13.o2c.common.v1.DateR\fpartPayments\x12\x1a\n" +
-	"\breopened\x18\x11 \x01(\bR\breopened\"\x9f\x02\n" +
+	"\breopened\x18\x11 \x01(\bR\breopened\"\xd1\x02\n" +
 	"\x05Block\x12\x19\n" +
 	"\bblock_id\x18\x01 \x01(\tR\ablockId\x12\x1b\n" +
 	"\tdebtor_id\x18\x02 \x01(\tR\bdebtorId\x12 \n" +
@@ -1637,7 +1646,9 @@ const file_o2c_dunning_v1_events_proto_rawDesc = "" +
 	"\x06source\x18\x06 \x01(\tR\x06source\x12.\n" +
 	"\bset_date\x18\a \x01(\v2\x13.o2c.common.v1.DateR\asetDate\x12-\n" +
 	"\aexpires\x18\b \x01(\v2\x13.o2c.common.v1.DateR\aexpires\x12\x16\n" +
-	"\x06lifted\x18\t \x01(\bR\x06lifted\"\xa0\x01\n" +
+	"\x06lifted\x18\t \x01(\bR\x06lifted\x120\n" +
+	"\tlifted_on\x18\n" +
+	" \x01(\v2\x13.o2c.common.v1.DateR\bliftedOn\"\xa0\x01\n" +
 	"\x06Charge\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12+\n" +
 	"\x12claim_open_item_id\x18\x02 \x01(\tR\x0fclaimOpenItemId\x12,\n" +
@@ -1788,41 +1799,42 @@ var file_o2c_dunning_v1_events_proto_depIdxs = []int32{
 	16, // 5: o2c.dunning.v1.DunningItem.part_payments:type_name -> o2c.common.v1.Date
 	16, // 6: o2c.dunning.v1.Block.set_date:type_name -> o2c.common.v1.Date
 	16, // 7: o2c.dunning.v1.Block.expires:type_name -> o2c.common.v1.Date
-	15, // 8: o2c.dunning.v1.Charge.amount:type_name -> o2c.common.v1.Money
-	16, // 9: o2c.dunning.v1.InterestPart.from:type_name -> o2c.common.v1.Date
-	16, // 10: o2c.dunning.v1.InterestPart.to:type_name -> o2c.common.v1.Date
-	15, // 11: o2c.dunning.v1.InterestPart.principal:type_name -> o2c.common.v1.Money
-	15, // 12: o2c.dunning.v1.InterestPart.amount:type_name -> o2c.common.v1.Money
-	16, // 13: o2c.dunning.v1.DefaultFact.date:type_name -> o2c.common.v1.Date
-	7,  // 14: o2c.dunning.v1.Notice.items:type_name -> o2c.dunning.v1.NoticeItem
-	2,  // 15: o2c.dunning.v1.Notice.fees:type_name -> o2c.dunning.v1.Charge
-	3,  // 16: o2c.dunning.v1.Notice.interest:type_name -> o2c.dunning.v1.InterestPart
-	15, // 17: o2c.dunning.v1.Notice.total:type_name -> o2c.common.v1.Money
-	16, // 18: o2c.dunning.v1.Notice.pay_by:type_name -> o2c.common.v1.Date
-	15, // 19: o2c.dunning.v1.NoticeItem.open:type_name -> o2c.common.v1.Money
-	5,  // 20: o2c.dunning.v1.NoticeItem.default:type_name -> o2c.dunning.v1.DefaultFact
-	16, // 21: o2c.dunning.v1.DunningDecisionRecorded.date:type_name -> o2c.common.v1.Date
-	8,  // 22: o2c.dunning.v1.DunningDecisionRecorded.debtor:type_name -> o2c.dunning.v1.DebtorFacts
-	0,  // 23: o2c.dunning.v1.DunningDecisionRecorded.items:type_name -> o2c.dunning.v1.DunningItem
-	1,  // 24: o2c.dunning.v1.DunningDecisionRecorded.blocks_seen:type_name -> o2c.dunning.v1.Block
-	6,  // 25: o2c.dunning.v1.DunningDecisionRecorded.notice:type_name -> o2c.dunning.v1.Notice
-	2,  // 26: o2c.dunning.v1.DunningDecisionRecorded.charges:type_name -> o2c.dunning.v1.Charge
-	4,  // 27: o2c.dunning.v1.DunningDecisionRecorded.skipped:type_name -> o2c.dunning.v1.Skip
-	5,  // 28: o2c.dunning.v1.DunningDecisionRecorded.defaults:type_name -> o2c.dunning.v1.DefaultFact
-	16, // 29: o2c.dunning.v1.DunningDecisionRecorded.last_notice_before:type_name -> o2c.common.v1.Date
-	16, // 30: o2c.dunning.v1.NoticeIssued.date:type_name -> o2c.common.v1.Date
-	6,  // 31: o2c.dunning.v1.NoticeIssued.notice:type_name -> o2c.dunning.v1.Notice
-	1,  // 32: o2c.dunning.v1.BlockSet.block:type_name -> o2c.dunning.v1.Block
-	16, // 33: o2c.dunning.v1.BlockLifted.date:type_name -> o2c.common.v1.Date
-	15, // 34: o2c.dunning.v1.ReleasedItem.open:type_name -> o2c.common.v1.Money
-	16, // 35: o2c.dunning.v1.ReleasedItem.due_date:type_name -> o2c.common.v1.Date
-	16, // 36: o2c.dunning.v1.ReleasedToCollections.date:type_name -> o2c.common.v1.Date
-	13, // 37: o2c.dunning.v1.ReleasedToCollections.items:type_name -> o2c.dunning.v1.ReleasedItem
-	38, // [38:38] is the sub-list for method output_type
-	38, // [38:38] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	16, // 8: o2c.dunning.v1.Block.lifted_on:type_name -> o2c.common.v1.Date
+	15, // 9: o2c.dunning.v1.Charge.amount:type_name -> o2c.common.v1.Money
+	16, // 10: o2c.dunning.v1.InterestPart.from:type_name -> o2c.common.v1.Date
+	16, // 11: o2c.dunning.v1.InterestPart.to:type_name -> o2c.common.v1.Date
+	15, // 12: o2c.dunning.v1.InterestPart.principal:type_name -> o2c.common.v1.Money
+	15, // 13: o2c.dunning.v1.InterestPart.amount:type_name -> o2c.common.v1.Money
+	16, // 14: o2c.dunning.v1.DefaultFact.date:type_name -> o2c.common.v1.Date
+	7,  // 15: o2c.dunning.v1.Notice.items:type_name -> o2c.dunning.v1.NoticeItem
+	2,  // 16: o2c.dunning.v1.Notice.fees:type_name -> o2c.dunning.v1.Charge
+	3,  // 17: o2c.dunning.v1.Notice.interest:type_name -> o2c.dunning.v1.InterestPart
+	15, // 18: o2c.dunning.v1.Notice.total:type_name -> o2c.common.v1.Money
+	16, // 19: o2c.dunning.v1.Notice.pay_by:type_name -> o2c.common.v1.Date
+	15, // 20: o2c.dunning.v1.NoticeItem.open:type_name -> o2c.common.v1.Money
+	5,  // 21: o2c.dunning.v1.NoticeItem.default:type_name -> o2c.dunning.v1.DefaultFact
+	16, // 22: o2c.dunning.v1.DunningDecisionRecorded.date:type_name -> o2c.common.v1.Date
+	8,  // 23: o2c.dunning.v1.DunningDecisionRecorded.debtor:type_name -> o2c.dunning.v1.DebtorFacts
+	0,  // 24: o2c.dunning.v1.DunningDecisionRecorded.items:type_name -> o2c.dunning.v1.DunningItem
+	1,  // 25: o2c.dunning.v1.DunningDecisionRecorded.blocks_seen:type_name -> o2c.dunning.v1.Block
+	6,  // 26: o2c.dunning.v1.DunningDecisionRecorded.notice:type_name -> o2c.dunning.v1.Notice
+	2,  // 27: o2c.dunning.v1.DunningDecisionRecorded.charges:type_name -> o2c.dunning.v1.Charge
+	4,  // 28: o2c.dunning.v1.DunningDecisionRecorded.skipped:type_name -> o2c.dunning.v1.Skip
+	5,  // 29: o2c.dunning.v1.DunningDecisionRecorded.defaults:type_name -> o2c.dunning.v1.DefaultFact
+	16, // 30: o2c.dunning.v1.DunningDecisionRecorded.last_notice_before:type_name -> o2c.common.v1.Date
+	16, // 31: o2c.dunning.v1.NoticeIssued.date:type_name -> o2c.common.v1.Date
+	6,  // 32: o2c.dunning.v1.NoticeIssued.notice:type_name -> o2c.dunning.v1.Notice
+	1,  // 33: o2c.dunning.v1.BlockSet.block:type_name -> o2c.dunning.v1.Block
+	16, // 34: o2c.dunning.v1.BlockLifted.date:type_name -> o2c.common.v1.Date
+	15, // 35: o2c.dunning.v1.ReleasedItem.open:type_name -> o2c.common.v1.Money
+	16, // 36: o2c.dunning.v1.ReleasedItem.due_date:type_name -> o2c.common.v1.Date
+	16, // 37: o2c.dunning.v1.ReleasedToCollections.date:type_name -> o2c.common.v1.Date
+	13, // 38: o2c.dunning.v1.ReleasedToCollections.items:type_name -> o2c.dunning.v1.ReleasedItem
+	39, // [39:39] is the sub-list for method output_type
+	39, // [39:39] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_o2c_dunning_v1_events_proto_init() }
