@@ -136,3 +136,7 @@ func fromDays(z int64) Date {
 	}
 	return Date{Year: int(y), Month: time.Month(m), Day: int(d)}
 }
+
+// timeMonth converts 1..13 to a month (13 is January of the next year, as
+// MakeDate normalizes it).
+func timeMonth(m int) time.Month { return time.Month(m) }

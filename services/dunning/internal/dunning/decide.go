@@ -1,7 +1,5 @@
 package dunning
 
-import "errors"
-
 // Debtor is the customer master data a decision needs.
 type Debtor struct {
 	ID string
@@ -39,6 +37,10 @@ type Item struct {
 	// Reopened says a payment of the item was returned (a returned direct
 	// debit): it goes back to the level it had.
 	Reopened bool
+	// Refused, when set, is the day the debtor seriously and finally
+	// refused to pay: default from then without a reminder (§286 (2)
+	// Nr. 3 BGB).
+	Refused Date
 }
 
 // Block is a dunning block (Mahnsperre) on a debtor (Item "") or an item.
@@ -106,6 +108,11 @@ type Decision struct {
 	Defaults     []DefaultFact
 	Warnings     []string
 	Rules        []string
+	// Settled lists items that had a level and are no longer open: Apply
+	// keeps their level for a reopening (returned debit).
+	Settled []string
+	// Ended says the debtor owes nothing any more: the procedure ends.
+	Ended bool
 }
 
 // Notice is a reminder to send.
@@ -143,13 +150,12 @@ type Charge struct {
 // Skip says why an item was not dunned.
 type Skip struct {
 	Item string
-	// Reason is "blocked:<reason>", "marketplace", "time-barred",
-	// "not-due", "below-minimum", "interval", "not-dunnable", "released"
-	// or "settled".
+	// Reason is "blocked:<reason>" (a block's reason), "marketplace",
+	// "not-dunnable", "currency" (not the tenant's), "released" (with
+	// collections already), "time-barred", "final-level" (at the last
+	// level already), "not-due" (before the due date and the first
+	// level), "level-not-reached" (the next level's day is still ahead),
+	// "interval" (too soon after the last notice, or noticed today) or
+	// "below-minimum" (the notice's open amount or share is too small).
 	Reason string
-}
-
-// Decide decides for one debtor on in.Date.
-func Decide(cfg Config, rates BaseRates, in Input) (Decision, error) {
-	return Decision{}, errors.New("not implemented")
 }
