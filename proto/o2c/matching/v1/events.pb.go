@@ -599,7 +599,11 @@ type MarketplaceRefund struct {
 	// The marketplace order id.
 	OrderId string `protobuf:"bytes,3,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
 	// Positive amount refunded.
-	Amount        *v1.Money `protobuf:"bytes,4,opt,name=amount,proto3" json:"amount,omitempty"`
+	Amount *v1.Money `protobuf:"bytes,4,opt,name=amount,proto3" json:"amount,omitempty"`
+	// The day the marketplace posted the refund (the report's posted date),
+	// the credit note's issue date; unset in decisions stored before it was
+	// recorded, whose credit notes are issued on the payout's booking date.
+	PostedDate    *v1.Date `protobuf:"bytes,5,opt,name=posted_date,json=postedDate,proto3" json:"posted_date,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -658,6 +662,13 @@ func (x *MarketplaceRefund) GetOrderId() string {
 func (x *MarketplaceRefund) GetAmount() *v1.Money {
 	if x != nil {
 		return x.Amount
+	}
+	return nil
+}
+
+func (x *MarketplaceRefund) GetPostedDate() *v1.Date {
+	if x != nil {
+		return x.PostedDate
 	}
 	return nil
 }
@@ -1520,13 +1531,15 @@ const file_o2c_matching_v1_events_proto_rawDesc = "" +
 	"\x06amount\x18\x02 \x01(\v2\x14.o2c.common.v1.MoneyR\x06amount\"R\n" +
 	"\x0eMarketplaceFee\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12,\n" +
-	"\x06amount\x18\x02 \x01(\v2\x14.o2c.common.v1.MoneyR\x06amount\"\xa3\x01\n" +
+	"\x06amount\x18\x02 \x01(\v2\x14.o2c.common.v1.MoneyR\x06amount\"\xd9\x01\n" +
 	"\x11MarketplaceRefund\x12#\n" +
 	"\radjustment_id\x18\x01 \x01(\tR\fadjustmentId\x12 \n" +
 	"\fopen_item_id\x18\x02 \x01(\tR\n" +
 	"openItemId\x12\x19\n" +
 	"\border_id\x18\x03 \x01(\tR\aorderId\x12,\n" +
-	"\x06amount\x18\x04 \x01(\v2\x14.o2c.common.v1.MoneyR\x06amount\"\xe1\x02\n" +
+	"\x06amount\x18\x04 \x01(\v2\x14.o2c.common.v1.MoneyR\x06amount\x124\n" +
+	"\vposted_date\x18\x05 \x01(\v2\x13.o2c.common.v1.DateR\n" +
+	"postedDate\"\xe1\x02\n" +
 	"\n" +
 	"Settlement\x12#\n" +
 	"\rsettlement_id\x18\x01 \x01(\tR\fsettlementId\x12 \n" +
@@ -1669,32 +1682,33 @@ var file_o2c_matching_v1_events_proto_depIdxs = []int32{
 	16, // 6: o2c.matching.v1.Difference.amount:type_name -> o2c.common.v1.Money
 	16, // 7: o2c.matching.v1.MarketplaceFee.amount:type_name -> o2c.common.v1.Money
 	16, // 8: o2c.matching.v1.MarketplaceRefund.amount:type_name -> o2c.common.v1.Money
-	6,  // 9: o2c.matching.v1.Settlement.fees:type_name -> o2c.matching.v1.MarketplaceFee
-	7,  // 10: o2c.matching.v1.Settlement.refunds:type_name -> o2c.matching.v1.MarketplaceRefund
-	16, // 11: o2c.matching.v1.Settlement.reserve:type_name -> o2c.common.v1.Money
-	16, // 12: o2c.matching.v1.Settlement.other:type_name -> o2c.common.v1.Money
-	4,  // 13: o2c.matching.v1.Settlement.allocations:type_name -> o2c.matching.v1.Allocation
-	4,  // 14: o2c.matching.v1.Proposal.allocations:type_name -> o2c.matching.v1.Allocation
-	5,  // 15: o2c.matching.v1.Proposal.difference:type_name -> o2c.matching.v1.Difference
-	16, // 16: o2c.matching.v1.Proposal.return_charge:type_name -> o2c.common.v1.Money
-	8,  // 17: o2c.matching.v1.Proposal.settlement:type_name -> o2c.matching.v1.Settlement
-	3,  // 18: o2c.matching.v1.PaymentDecided.payment:type_name -> o2c.matching.v1.Payment
-	0,  // 19: o2c.matching.v1.PaymentDecided.kind:type_name -> o2c.matching.v1.DecisionKind
-	9,  // 20: o2c.matching.v1.PaymentDecided.proposals:type_name -> o2c.matching.v1.Proposal
-	18, // 21: o2c.matching.v1.PaymentDecided.decided_at:type_name -> google.protobuf.Timestamp
-	2,  // 22: o2c.matching.v1.PaymentMatched.resolution:type_name -> o2c.matching.v1.Resolution
-	9,  // 23: o2c.matching.v1.PaymentMatched.match:type_name -> o2c.matching.v1.Proposal
-	18, // 24: o2c.matching.v1.PaymentMatched.matched_at:type_name -> google.protobuf.Timestamp
-	18, // 25: o2c.matching.v1.PaymentParked.parked_at:type_name -> google.protobuf.Timestamp
-	16, // 26: o2c.matching.v1.SplitPart.amount:type_name -> o2c.common.v1.Money
-	13, // 27: o2c.matching.v1.PaymentSplit.parts:type_name -> o2c.matching.v1.SplitPart
-	18, // 28: o2c.matching.v1.PaymentSplit.split_at:type_name -> google.protobuf.Timestamp
-	18, // 29: o2c.matching.v1.PaymentUnmatched.unmatched_at:type_name -> google.protobuf.Timestamp
-	30, // [30:30] is the sub-list for method output_type
-	30, // [30:30] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	17, // 9: o2c.matching.v1.MarketplaceRefund.posted_date:type_name -> o2c.common.v1.Date
+	6,  // 10: o2c.matching.v1.Settlement.fees:type_name -> o2c.matching.v1.MarketplaceFee
+	7,  // 11: o2c.matching.v1.Settlement.refunds:type_name -> o2c.matching.v1.MarketplaceRefund
+	16, // 12: o2c.matching.v1.Settlement.reserve:type_name -> o2c.common.v1.Money
+	16, // 13: o2c.matching.v1.Settlement.other:type_name -> o2c.common.v1.Money
+	4,  // 14: o2c.matching.v1.Settlement.allocations:type_name -> o2c.matching.v1.Allocation
+	4,  // 15: o2c.matching.v1.Proposal.allocations:type_name -> o2c.matching.v1.Allocation
+	5,  // 16: o2c.matching.v1.Proposal.difference:type_name -> o2c.matching.v1.Difference
+	16, // 17: o2c.matching.v1.Proposal.return_charge:type_name -> o2c.common.v1.Money
+	8,  // 18: o2c.matching.v1.Proposal.settlement:type_name -> o2c.matching.v1.Settlement
+	3,  // 19: o2c.matching.v1.PaymentDecided.payment:type_name -> o2c.matching.v1.Payment
+	0,  // 20: o2c.matching.v1.PaymentDecided.kind:type_name -> o2c.matching.v1.DecisionKind
+	9,  // 21: o2c.matching.v1.PaymentDecided.proposals:type_name -> o2c.matching.v1.Proposal
+	18, // 22: o2c.matching.v1.PaymentDecided.decided_at:type_name -> google.protobuf.Timestamp
+	2,  // 23: o2c.matching.v1.PaymentMatched.resolution:type_name -> o2c.matching.v1.Resolution
+	9,  // 24: o2c.matching.v1.PaymentMatched.match:type_name -> o2c.matching.v1.Proposal
+	18, // 25: o2c.matching.v1.PaymentMatched.matched_at:type_name -> google.protobuf.Timestamp
+	18, // 26: o2c.matching.v1.PaymentParked.parked_at:type_name -> google.protobuf.Timestamp
+	16, // 27: o2c.matching.v1.SplitPart.amount:type_name -> o2c.common.v1.Money
+	13, // 28: o2c.matching.v1.PaymentSplit.parts:type_name -> o2c.matching.v1.SplitPart
+	18, // 29: o2c.matching.v1.PaymentSplit.split_at:type_name -> google.protobuf.Timestamp
+	18, // 30: o2c.matching.v1.PaymentUnmatched.unmatched_at:type_name -> google.protobuf.Timestamp
+	31, // [31:31] is the sub-list for method output_type
+	31, // [31:31] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_o2c_matching_v1_events_proto_init() }

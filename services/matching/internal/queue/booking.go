@@ -9,6 +9,7 @@ import (
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 
+	"github.com/o2c-platform/o2c/libs/creditnote"
 	"github.com/o2c-platform/o2c/libs/money"
 	"github.com/o2c-platform/o2c/services/matching/internal/engine"
 )
@@ -249,36 +250,21 @@ func returnBooking(tenant string, pay engine.Payment, p Proposal, ledgerPaymentI
 	return msgs, nil
 }
 
-// RefundCreditNote is the credit note of a marketplace refund: number and
-// idempotency key "amazon-refund:<adjustment id>", on the marketplace's
-// debtor, crediting the order's item, its gross split over the item's VAT
-// lines (net and tax of every rate as weights, largest remainder), issued
-// on the day the payout is booked. The refund import builds the same
-// command from the same refund, so the ledger books it once, whichever
-// comes first.
+// RefundCreditNote is the credit note of a marketplace refund
+// (creditnote.ForRefund): number and idempotency key
+// "amazon-refund:<adjustment id>", on the marketplace's debtor, crediting
+// the order's item, its gross split over the item's VAT lines, issued on
+// the day the marketplace posted the refund (in UTC), or on date (the
+// payout's booking date) for a refund whose posted date is not known. The
+// refund import builds the same command from the same refund, so the
+// ledger books it once, whichever comes first.
 func RefundCreditNote(tenant, debtor string, r Refund, it Item, date time.Time) (*ledgerv1.IssueCreditNote, error) {
-	key := "amazon-refund:" + r.AdjustmentID
-	cn := &ledgerv1.IssueCreditNote{
-		Tenant: tenant, IdempotencyKey: key, CreditNoteNumber: key, DebtorId: debtor, OpenItemId: it.ID,
-		Currency: it.Currency, Gross: money1(r.Amount, it.Currency), IssueDate: dateMsg(date),
+	if !r.Posted.IsZero() {
+		date = r.Posted
 	}
-	var weights []int64
-	for _, v := range it.VAT {
-		weights = append(weights, v.GetNet().GetMinorUnits(), v.GetVat().GetMinorUnits())
-	}
-	if len(it.VAT) == 0 || sum(weights) <= 0 {
-		cn.Vat = []*ledgerv1.VatAmount{{RateBp: 0, Net: money1(r.Amount, it.Currency), Vat: money1(0, it.Currency)}}
-		return cn, nil
-	}
-	parts, err := money.Amount{Minor: r.Amount, Currency: it.Currency}.Split(weights)
+	cn, err := creditnote.ForRefund(tenant, debtor, r.AdjustmentID, r.Amount, creditnote.Item{ID: it.ID, Currency: it.Currency, VAT: it.VAT}, date)
 	if err != nil {
 		return nil, fmt.Errorf("refund %s: %w: %v", r.AdjustmentID, ErrProposalStale, err)
-	}
-	for i, v := range it.VAT {
-		cn.Vat = append(cn.Vat, &ledgerv1.VatAmount{
-			RateBp: v.GetRateBp(), Net: money1(parts[2*i].Minor, it.Currency), Vat: money1(parts[2*i+1].Minor, it.Currency),
-			TaxTreatment: v.GetTaxTreatment(), TaxCountry: v.GetTaxCountry(),
-		})
 	}
 	return cn, nil
 }

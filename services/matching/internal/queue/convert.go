@@ -107,7 +107,8 @@ func ProposalMsg(p Proposal, cur string) *matchingv1.Proposal {
 			ms.Fees = append(ms.Fees, &matchingv1.MarketplaceFee{Kind: f.Kind, Amount: moneyMsg(f.Amount, cur)})
 		}
 		for _, r := range s.Refunds {
-			ms.Refunds = append(ms.Refunds, &matchingv1.MarketplaceRefund{AdjustmentId: r.AdjustmentID, OpenItemId: r.Item, OrderId: r.OrderID, Amount: moneyMsg(r.Amount, cur)})
+			ms.Refunds = append(ms.Refunds, &matchingv1.MarketplaceRefund{AdjustmentId: r.AdjustmentID, OpenItemId: r.Item, OrderId: r.OrderID, Amount: moneyMsg(r.Amount, cur),
+				PostedDate: dateMsg(r.Posted)})
 		}
 		if s.Reserve != 0 {
 			ms.Reserve = moneyMsg(s.Reserve, cur)
@@ -139,7 +140,8 @@ func ProposalFrom(m *matchingv1.Proposal) Proposal {
 			ps.Fees = append(ps.Fees, Fee{Kind: f.GetKind(), Amount: f.GetAmount().GetMinorUnits()})
 		}
 		for _, r := range s.GetRefunds() {
-			ps.Refunds = append(ps.Refunds, Refund{AdjustmentID: r.GetAdjustmentId(), Item: r.GetOpenItemId(), OrderID: r.GetOrderId(), Amount: r.GetAmount().GetMinorUnits()})
+			ps.Refunds = append(ps.Refunds, Refund{AdjustmentID: r.GetAdjustmentId(), Item: r.GetOpenItemId(), OrderID: r.GetOrderId(), Amount: r.GetAmount().GetMinorUnits(),
+				Posted: timeOf(r.GetPostedDate())})
 		}
 		for _, a := range s.GetAllocations() {
 			ps.Items = append(ps.Items, engine.Allocation{Item: a.GetOpenItemId(), Amount: a.GetAmount().GetMinorUnits()})

@@ -159,6 +159,10 @@ type Refund struct {
 	Item    string
 	OrderID string
 	Amount  int64
+	// Posted is the day the marketplace posted the refund, the credit
+	// note's issue date; zero when not known (then the payout's booking
+	// date).
+	Posted time.Time
 }
 
 // deducted is what the settlement takes from the payout beyond the order

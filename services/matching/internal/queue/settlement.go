@@ -11,6 +11,7 @@ import (
 
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 
+	"github.com/o2c-platform/o2c/libs/creditnote"
 	"github.com/o2c-platform/o2c/libs/debtor"
 	"github.com/o2c-platform/o2c/libs/money"
 	"github.com/o2c-platform/o2c/services/matching/internal/engine"
@@ -57,17 +58,16 @@ type OrderPrice struct {
 type RefundLine struct {
 	AdjustmentID, OrderID, MerchantOrderID string
 	Amount                                 int64
+	// Posted is the posted date of the refund's first line (zero when the
+	// report gives none): its credit note's issue date.
+	Posted time.Time
 }
 
 // price reports whether an order or refund line's amount type is what the
-// buyer pays (price, tax, shipping, gift wrap, promotions).
-func price(amountType string) bool {
-	switch strings.ToLower(amountType) {
-	case "itemprice", "promotion":
-		return true
-	}
-	return false
-}
+// buyer pays (price, tax, shipping, gift wrap, promotions): the one
+// classification refund import shares (creditnote.Buyer), so that both
+// credit a refund with the same amount.
+func price(amountType string) bool { return creditnote.Buyer(amountType) }
 
 // Breakdown sorts a report's lines (Amazon's flat file V2 and XML
 // vocabulary): Order lines of amount type ItemPrice or Promotion are what
@@ -105,7 +105,8 @@ func BreakdownOf(lines []*ingestionv1.SettlementLine) Breakdown {
 			if !ok {
 				i = len(b.Refunds)
 				refunds[key] = i
-				b.Refunds = append(b.Refunds, RefundLine{AdjustmentID: l.GetAdjustmentId(), OrderID: l.GetOrderId(), MerchantOrderID: l.GetMerchantOrderId()})
+				b.Refunds = append(b.Refunds, RefundLine{AdjustmentID: l.GetAdjustmentId(), OrderID: l.GetOrderId(), MerchantOrderID: l.GetMerchantOrderId(),
+					Posted: timeOf(l.GetPostedDate())})
 			}
 			b.Refunds[i].Amount -= amt
 		case strings.EqualFold(l.GetAmountType(), "ItemFees") || amt < 0:
@@ -199,7 +200,7 @@ func SettlementItems(r Report, orders map[string]engine.OpenItem) ([]engine.Open
 			}
 		}
 		credit(settlementPrefix+r.ID+":refund:"+cmp.Or(f.AdjustmentID, f.OrderID), f.Amount,
-			settlementLeg{kind: "refund", refund: Refund{AdjustmentID: f.AdjustmentID, Item: item, OrderID: f.OrderID}})
+			settlementLeg{kind: "refund", refund: Refund{AdjustmentID: f.AdjustmentID, Item: item, OrderID: f.OrderID, Posted: f.Posted}})
 	}
 	credit(settlementPrefix+r.ID+":reserve", b.Reserve, settlementLeg{kind: "reserve"})
 	credit(settlementPrefix+r.ID+":other", b.Other, settlementLeg{kind: "other"})

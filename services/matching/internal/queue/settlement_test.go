@@ -2,9 +2,12 @@ package queue
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/testing/protocmp"
 
+	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 
 	"github.com/o2c-platform/o2c/libs/money"
@@ -85,5 +88,43 @@ func TestSettlementItems(t *testing.T) {
 			Items:   []engine.Allocation{{Item: "settlement:S-1:fee:Commission", Amount: -1785}, {Item: "settlement:S-1:refund:ADJ-1", Amount: -5450}}}}
 	if diff := cmp.Diff(wantP, p); diff != "" {
 		t.Errorf("proposal (-want +got):\n%s", diff)
+	}
+}
+
+// TestRefundCreditNoteIssuedOnPostedDate: a refund line's posted date
+// reaches its credit note as the issue date (as refund import issues the
+// same refund's credit note), and only a refund without one is issued on
+// the payout's booking date.
+func TestRefundCreditNoteIssuedOnPostedDate(t *testing.T) {
+	t.Parallel()
+	posted := time.Date(2026, 2, 3, 0, 0, 0, 0, time.UTC)
+	lines := []*ingestionv1.SettlementLine{
+		sline("Refund", "O-2", "ADJ-1", "ItemPrice", "Principal", -4580), sline("Refund", "O-2", "ADJ-1", "ItemPrice", "Tax", -870),
+	}
+	for _, l := range lines {
+		l.PostedDate = &commonv1.Date{Year: 2026, Month: 2, Day: 3}
+	}
+	b := BreakdownOf(lines)
+	if len(b.Refunds) != 1 || !b.Refunds[0].Posted.Equal(posted) {
+		t.Fatalf("refunds %+v, want one posted on %s", b.Refunds, posted.Format(time.DateOnly))
+	}
+	it := Item{ID: "I-2", Currency: "EUR"}
+	payout := time.Date(2026, 2, 10, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		posted time.Time
+		want   *commonv1.Date
+	}{
+		{"posted date known", b.Refunds[0].Posted, &commonv1.Date{Year: 2026, Month: 2, Day: 3}},
+		{"posted date unknown", time.Time{}, &commonv1.Date{Year: 2026, Month: 2, Day: 10}},
+	}
+	for _, tt := range tests {
+		cn, err := RefundCreditNote("t", "mp", Refund{AdjustmentID: "ADJ-1", Item: "I-2", OrderID: "O-2", Amount: 5450, Posted: tt.posted}, it, payout)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if diff := cmp.Diff(tt.want, cn.GetIssueDate(), protocmp.Transform()); diff != "" {
+			t.Errorf("%s: issue date (-want +got):\n%s", tt.name, diff)
+		}
 	}
 }
