@@ -27,6 +27,29 @@ import (
 // The returned error is for the call as a whole (the context ended or a
 // round could not be read); it leaves the results unset.
 func (s *Store) AppendBatch(ctx context.Context, groups []AppendGroup) ([]GroupResult, error) {
+	return s.appendBatch(ctx, groups, nil)
+}
+
+// With queues, into b, statements that belong with the groups of
+// AppendBatchWith that a round writes (their indexes in the call's
+// groups, in order). They run after the round's INSERT in its
+// transaction: they commit with those groups' events or not at all. They
+// must not fail with a unique violation (use ON CONFLICT), which the
+// round would take for a lost race; any other failure is one of the
+// round's INSERT (the groups are then retried one by one). With may be
+// called more than once for a group, once per attempt to write it.
+type With func(written []int, b *pgx.Batch)
+
+// AppendBatchWith is AppendBatch that also runs the statements with
+// queues for the groups each round writes, in the same transaction (one
+// round trip and one commit for the events and, say, a read model the
+// caller keeps beside them). Groups decided without writing (replays,
+// conflicts) get no statements.
+func (s *Store) AppendBatchWith(ctx context.Context, groups []AppendGroup, with With) ([]GroupResult, error) {
+	return s.appendBatch(ctx, groups, with)
+}
+
+func (s *Store) appendBatch(ctx context.Context, groups []AppendGroup, with With) ([]GroupResult, error) {
 	res := make([]GroupResult, len(groups))
 	prepared := make([]AppendGroup, len(groups))
 	var pending []int
@@ -46,7 +69,7 @@ func (s *Store) AppendBatch(ctx context.Context, groups []AppendGroup) ([]GroupR
 			return nil, fmt.Errorf("append batch: %w", err)
 		}
 		round, deferred := splitRound(prepared, pending, isolate)
-		raced, err := s.appendRound(ctx, prepared, round, res)
+		raced, err := s.appendRound(ctx, prepared, round, res, with)
 		switch {
 		case err != nil && len(round) > 1:
 			// Find the group that fails by retrying one at a time.
@@ -159,8 +182,8 @@ type streamHead struct {
 // lost a race with a concurrent writer (a unique violation): nothing was
 // written and the round should be decided again. Groups decided without
 // writing (replays, conflicts) get their results even then.
-func (s *Store) appendRound(ctx context.Context, groups []AppendGroup, round []int, res []GroupResult) (raced bool, _ error) {
-	if fresh, err := s.appendFresh(ctx, groups, round, res); fresh || err != nil {
+func (s *Store) appendRound(ctx context.Context, groups []AppendGroup, round []int, res []GroupResult, with With) (raced bool, _ error) {
+	if fresh, err := s.appendFresh(ctx, groups, round, res, with); fresh || err != nil {
 		return false, err
 	}
 	heads, stored, err := s.lookUp(ctx, groups, round)
@@ -207,7 +230,7 @@ func (s *Store) appendRound(ctx context.Context, groups []AppendGroup, round []i
 	if len(writing) == 0 {
 		return false, nil
 	}
-	if err := s.insertRows(ctx, ins); err != nil {
+	if err := s.insertRows(ctx, ins, writing, with); err != nil {
 		for _, gi := range writing {
 			res[gi] = GroupResult{}
 		}
@@ -227,7 +250,7 @@ func (s *Store) appendRound(ctx context.Context, groups []AppendGroup, round []i
 // index probes of the look-up. fresh is false, with nothing written, when
 // the round has another expectation or the INSERT hit a unique
 // constraint; the caller then decides the round with a look-up.
-func (s *Store) appendFresh(ctx context.Context, groups []AppendGroup, round []int, res []GroupResult) (fresh bool, _ error) {
+func (s *Store) appendFresh(ctx context.Context, groups []AppendGroup, round []int, res []GroupResult, with With) (fresh bool, _ error) {
 	for _, gi := range round {
 		for _, a := range groups[gi] {
 			if a.Expected != NoStream {
@@ -252,7 +275,7 @@ func (s *Store) appendFresh(ctx context.Context, groups []AppendGroup, round []i
 			}
 		}
 	}
-	if err := s.insertRows(ctx, ins); err != nil {
+	if err := s.insertRows(ctx, ins, round, with); err != nil {
 		if sqlState(err) == "23505" {
 			return false, nil
 		}
@@ -407,13 +430,55 @@ func (r *insertRows) add(ev *Event) {
 }
 
 // insertRows writes r in one statement (one transaction) and sets the
-// store-assigned fields of its events.
-func (s *Store) insertRows(ctx context.Context, r *insertRows) error {
+// store-assigned fields of its events. With with, the statements it
+// queues for the groups written run after it, in the same implicit
+// transaction of one pipelined batch.
+func (s *Store) insertRows(ctx context.Context, r *insertRows, written []int, with With) error {
+	if with != nil {
+		return s.insertRowsWith(ctx, r, written, with)
+	}
 	rows, err := s.pool.Query(ctx, s.q.insertMulti, r.ids, r.types, r.tenants, r.streamTypes, r.streamIDs,
 		r.versions, r.occurred, r.causes, r.corrs, r.actors, r.tps, r.tss, r.payloads, r.contents, r.chains)
 	if err != nil {
 		return fmt.Errorf("insert: %w", err)
 	}
+	return r.scanInserted(rows)
+}
+
+// insertRowsWith is insertRows followed by the statements with queues. A
+// batch sent without BEGIN runs in one implicit transaction up to its
+// Sync: when any statement fails, none of it is kept.
+func (s *Store) insertRowsWith(ctx context.Context, r *insertRows, written []int, with With) error {
+	var b pgx.Batch
+	b.Queue(s.q.insertMulti, r.ids, r.types, r.tenants, r.streamTypes, r.streamIDs,
+		r.versions, r.occurred, r.causes, r.corrs, r.actors, r.tps, r.tss, r.payloads, r.contents, r.chains)
+	with(written, &b)
+	br := s.pool.SendBatch(ctx, &b)
+	rows, err := br.Query()
+	if err != nil {
+		br.Close()
+		return fmt.Errorf("insert: %w", err)
+	}
+	if err := r.scanInserted(rows); err != nil {
+		br.Close()
+		return err
+	}
+	for i := 1; i < b.Len(); i++ {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return fmt.Errorf("insert: statement %d with the events: %w", i, err)
+		}
+	}
+	if err := br.Close(); err != nil {
+		return fmt.Errorf("insert: %w", err)
+	}
+	return nil
+}
+
+// scanInserted sets the store-assigned fields of r's events from the rows
+// the INSERT returned, and closes rows.
+func (r *insertRows) scanInserted(rows pgx.Rows) error {
+	var err error
 	byID := make(map[uuid.UUID]*Event, len(r.evs))
 	for _, ev := range r.evs {
 		byID[ev.EventID] = ev

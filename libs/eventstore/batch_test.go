@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/o2c-platform/o2c/libs/eventstore"
@@ -146,5 +148,76 @@ func TestBatchProjectionCallsCommittedAfterEachBatch(t *testing.T) {
 	}
 	if fmt.Sprint(applied) != "[2 2 1]" || fmt.Sprint(committed) != "[2 2 1]" {
 		t.Errorf("applied %v, committed %v; want batches [2 2 1] for both", applied, committed)
+	}
+}
+
+// TestAppendBatchWithCommitsTogether: the statements queued for the groups
+// a round writes commit in the round's transaction; one that fails keeps
+// its group's events out and leaves the other groups written with theirs;
+// a replayed group gets none.
+func TestAppendBatchWithCommitsTogether(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := newTestDB(t)
+	owner := connect(t, db.ownerURL)
+	if _, err := owner.Exec(ctx, `CREATE TABLE billing.sidecar (id text PRIMARY KEY CHECK (id <> 'bad'), tx text NOT NULL);
+		GRANT SELECT, INSERT ON billing.sidecar TO PUBLIC`); err != nil {
+		t.Fatal(err)
+	}
+	s := newStore(t, db)
+	st := func(id string) eventstore.StreamID { return eventstore.StreamID{Tenant: "acme", Type: "entry", ID: id} }
+	old := appendN(t, s, st("old"), 1)[0]
+	again := old
+	again.Envelope = eventstore.Envelope{EventID: old.EventID, OccurredAt: old.OccurredAt}
+	ids := []string{"a", "bad", "c", "old"}
+	groups := []eventstore.AppendGroup{
+		{{Stream: st("a"), Expected: eventstore.NoStream, Events: []eventstore.Event{storetest.NewEvent("a")}}},
+		{{Stream: st("bad"), Expected: eventstore.NoStream, Events: []eventstore.Event{storetest.NewEvent("bad")}}},
+		{{Stream: st("c"), Expected: eventstore.NoStream, Events: []eventstore.Event{storetest.NewEvent("c")}}},
+		{{Stream: st("old"), Expected: eventstore.NoStream, Events: []eventstore.Event{again}}},
+	}
+	res, err := s.AppendBatchWith(ctx, groups, func(written []int, b *pgx.Batch) {
+		for _, i := range written {
+			b.Queue(`INSERT INTO billing.sidecar (id, tx) VALUES ($1, pg_current_xact_id()::text)`, ids[i])
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range res {
+		o := outcome(r)
+		if strings.HasPrefix(o, "error: ") {
+			o = "error"
+		}
+		got = append(got, o)
+	}
+	if diff := cmp.Diff([]string{"ok", "error", "ok", "replay"}, got); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	rows, err := owner.Query(ctx, `SELECT id, tx FROM billing.sidecar ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	side := map[string]string{}
+	for rows.Next() {
+		var id, tx string
+		if err := rows.Scan(&id, &tx); err != nil {
+			t.Fatal(err)
+		}
+		side[id] = tx
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"a": fmt.Sprint(res[0].Events[0][0].Cursor.TxID),
+		"c": fmt.Sprint(res[2].Events[0][0].Cursor.TxID),
+	}
+	if diff := cmp.Diff(want, side); diff != "" {
+		t.Errorf("sidecar rows by transaction (-want +got):\n%s", diff)
+	}
+	if evs, err := s.ReadStream(ctx, st("bad"), 1, 0); err != nil || len(evs) != 0 {
+		t.Errorf("stream bad holds %d events (%v), want none: its statement failed", len(evs), err)
 	}
 }
