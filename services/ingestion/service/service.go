@@ -188,7 +188,7 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 	})
 	store := postgres.New(h.Pool)
 	proc := &consumer.Processor{Events: h.Events, Debtors: store, Tenants: opt.Tenants, Tax: opt.Tenants.Tax,
-		Pending: store, Rejections: h.Rejections, Consumer: Durable, Now: opt.Now,
+		Invoices: postgres.NewInvoices(h.Events), Pending: store, Rejections: h.Rejections, Consumer: Durable, Now: opt.Now,
 		HoldingPeriod: holdingPeriod(opt.Tenants)}
 	// Holds outlive their holding period only by one sweep interval.
 	h.Go(func(ctx context.Context) error {
@@ -217,6 +217,9 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 	}
 	if err := h.Consume(ctx, bus.Consumer{
 		Stream: bus.ShopStream, Durable: Durable, FilterSubjects: []string{consumer.ShopSubjects},
+		// The invoices delivered together are stored with one commit, in
+		// stream order; Process serves the replays.
+		Batch: proc.ProcessBatch,
 	}, proc.Process); err != nil {
 		h.Close()
 		return nil, err

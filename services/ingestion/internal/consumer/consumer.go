@@ -155,6 +155,9 @@ type Processor struct {
 	// Tax returns a tenant's tax table, the one the ledger books by; nil
 	// means tax.Default() for every tenant.
 	Tax func(tenant string) *tax.Table
+	// Invoices, when set, stores the invoices of a batch (ProcessBatch)
+	// with one commit; nil stores each message on its own.
+	Invoices Invoices
 	// Pending holds messages that wait for another; nil rejects them.
 	Pending Pending
 	// Rejections records held messages that can no longer be accepted:
@@ -201,32 +204,42 @@ type Result struct {
 // or, for the subject and the encoding, with reason code invalid,
 // unknown_tenant, unknown_event_type or decode.
 func (p *Processor) Process(ctx context.Context, m bus.Msg) error {
+	tenant, msg, err := p.decode(m)
+	if err != nil {
+		return err
+	}
+	_, err = p.Handle(ctx, tenant, msg)
+	return err
+}
+
+// decode returns the tenant and message of m, or the error Process
+// returns for its subject or encoding.
+func (p *Processor) decode(m bus.Msg) (string, proto.Message, error) {
 	tenant, ok := bus.TenantFromSubject(m.Subject)
 	if !ok || !invoice.ValidTenant(tenant) {
-		return fault.WithDetail(fmt.Errorf("%w: subject %q: the tenant is not a tenant id (lowercase letters, digits, dashes)",
+		return "", nil, fault.WithDetail(fmt.Errorf("%w: subject %q: the tenant is not a tenant id (lowercase letters, digits, dashes)",
 			invoice.ErrBadSubject, m.Subject), fault.Detail{Code: "invalid"})
 	}
 	if err := p.CheckTenant(tenant); err != nil {
-		return fmt.Errorf("message on %s: %w", m.Subject, err)
+		return "", nil, fmt.Errorf("message on %s: %w", m.Subject, err)
 	}
 	event := strings.TrimPrefix(m.Subject, "shop."+tenant+".")
 	newMsg, ok := EventTypes[event]
 	if !ok {
-		return fault.WithDetail(fmt.Errorf("%w %q on %s: ingestion reads shop.<tenant>.{%s}", invoice.ErrUnknownEventType,
+		return "", nil, fault.WithDetail(fmt.Errorf("%w %q on %s: ingestion reads shop.<tenant>.{%s}", invoice.ErrUnknownEventType,
 			event, m.Subject, strings.Join(slices.Sorted(maps.Keys(EventTypes)), ",")), fault.Detail{Code: "unknown_event_type"})
 	}
 	msg := newMsg()
 	name := msg.ProtoReflect().Descriptor().Name()
 	if isJSON(m.Header.Get("Content-Type")) {
 		if err := protojson.Unmarshal(m.Data, msg); err != nil {
-			return fault.WithDetail(fmt.Errorf("%w: JSON %s: %v", invoice.ErrUndecodable, name, err), fault.Detail{Code: "decode"})
+			return "", nil, fault.WithDetail(fmt.Errorf("%w: JSON %s: %v", invoice.ErrUndecodable, name, err), fault.Detail{Code: "decode"})
 		}
 	} else if err := proto.Unmarshal(m.Data, msg); err != nil {
-		return fault.WithDetail(fmt.Errorf("%w: protobuf %s (send JSON with Content-Type: application/json): %v",
+		return "", nil, fault.WithDetail(fmt.Errorf("%w: protobuf %s (send JSON with Content-Type: application/json): %v",
 			invoice.ErrUndecodable, name, err), fault.Detail{Code: "decode"})
 	}
-	_, err := p.Handle(ctx, tenant, msg)
-	return err
+	return tenant, msg, nil
 }
 
 // CheckTenant returns nil for a configured tenant, else an error wrapping
@@ -326,35 +339,13 @@ func (p *Processor) invoiceIssued(ctx context.Context, tenant string, inv *shopv
 		inv = proto.Clone(inv).(*shopv1.InvoiceIssued)
 		inv.Debtor = d
 	}
-	if err := invoice.Validate(inv, tenant, opts...); err != nil {
-		return Result{}, rejected(err, number)
-	}
-	ev, err := invoice.Normalize(inv)
+	e, err := invoiceEvent(tenant, inv, sent, byReference, opts)
 	if err != nil {
-		return Result{}, fault.WithDetail(err, fault.Detail{Document: number})
+		return Result{}, err
 	}
-	if byReference {
-		// The event stands for the message as sent, not for the
-		// customer data it was completed with: the same message sent
-		// again is a duplicate even after the customer's data changed.
-		if ev.SourceHash, err = invoice.SourceHash(sent); err != nil {
-			return Result{}, fault.WithDetail(err, fault.Detail{Document: number})
-		}
-	}
-	occurred := invoice.ToTime(inv.GetIssueDate())
-	if inv.GetIssuedAt().IsValid() {
-		occurred = inv.GetIssuedAt().AsTime()
-	}
-	stream := eventstore.StreamID{Tenant: tenant, Type: shop.InvoiceStream, ID: number}
-	e := shop.Event{Stream: stream, ID: invoice.EventID(tenant, number), OccurredAt: occurred, Payload: ev, Document: number}
 	res, err := p.appendOnce(ctx, e.Stream, func([]eventstore.Event) (shop.Event, error) { return e, nil })
-	var mismatch *eventstore.ContentMismatchError
-	if errors.As(err, &mismatch) {
-		return Result{}, fault.WithDetail(fmt.Errorf("invoice %s: %w: %s; correct an issued invoice with a cancellation or a credit note under a new number\ndetails: %v",
-			number, invoice.ErrChanged, p.changes(ctx, stream, ev), mismatch), fault.Detail{Code: "conflict", Document: number})
-	}
 	if err != nil {
-		return res, err
+		return res, p.invoiceConflict(ctx, e, err)
 	}
 	// Master data follows the accepted invoice only: a rejected message
 	// never changes it. Should this fail, the redelivery finds the invoice
@@ -367,6 +358,47 @@ func (p *Processor) invoiceIssued(ctx context.Context, tenant string, inv *shopv
 		return Result{}, fmt.Errorf("invoice %s: %w", number, err)
 	}
 	return res, nil
+}
+
+// invoiceEvent validates inv, an InvoiceIssued of tenant completed with
+// the customer's data when byReference (sent is the message as sent), and
+// returns its event.
+func invoiceEvent(tenant string, inv, sent *shopv1.InvoiceIssued, byReference bool, opts []invoice.Option) (shop.Event, error) {
+	number := inv.GetInvoiceNumber()
+	if err := invoice.Validate(inv, tenant, opts...); err != nil {
+		return shop.Event{}, rejected(err, number)
+	}
+	ev, err := invoice.Normalize(inv)
+	if err != nil {
+		return shop.Event{}, fault.WithDetail(err, fault.Detail{Document: number})
+	}
+	if byReference {
+		// The event stands for the message as sent, not for the
+		// customer data it was completed with: the same message sent
+		// again is a duplicate even after the customer's data changed.
+		if ev.SourceHash, err = invoice.SourceHash(sent); err != nil {
+			return shop.Event{}, fault.WithDetail(err, fault.Detail{Document: number})
+		}
+	}
+	occurred := invoice.ToTime(inv.GetIssueDate())
+	if inv.GetIssuedAt().IsValid() {
+		occurred = inv.GetIssuedAt().AsTime()
+	}
+	stream := eventstore.StreamID{Tenant: tenant, Type: shop.InvoiceStream, ID: number}
+	return shop.Event{Stream: stream, ID: invoice.EventID(tenant, number), OccurredAt: occurred, Payload: ev, Document: number}, nil
+}
+
+// invoiceConflict returns err, the failure to store the invoice event e,
+// as the conflict it is (reason code conflict, saying what changed) when
+// it is a content mismatch.
+func (p *Processor) invoiceConflict(ctx context.Context, e shop.Event, err error) error {
+	var mismatch *eventstore.ContentMismatchError
+	if !errors.As(err, &mismatch) {
+		return err
+	}
+	ev, _ := e.Payload.(*ingestionv1.InvoiceIngested)
+	return fault.WithDetail(fmt.Errorf("invoice %s: %w: %s; correct an issued invoice with a cancellation or a credit note under a new number\ndetails: %v",
+		e.Document, invoice.ErrChanged, p.changes(ctx, e.Stream, ev), mismatch), fault.Detail{Code: "conflict", Document: e.Document})
 }
 
 // simple stores the event of a message that depends on nothing stored.
@@ -429,20 +461,7 @@ func (p *Processor) appendOnce(ctx context.Context, stream eventstore.StreamID, 
 		if err != nil {
 			return Result{}, rejected(err, "")
 		}
-		env := eventstore.Envelope{
-			EventID:       e.ID,
-			OccurredAt:    e.OccurredAt,
-			CorrelationID: e.ID.String(),
-			Actor:         "shop:" + stream.Tenant,
-		}
-		// Every envelope field that enters the content hash is derived
-		// from the message itself, never from what carried it (a
-		// Nats-Msg-Id, an arrival time, a trace): the same message re-sent
-		// must hash the same, or it would be mistaken for a change.
-		if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-			env.TraceParent = traceparent(sc)
-			env.TraceState = sc.TraceState().String()
-		}
+		env := envelope(ctx, stream, e)
 		expected, outcome := eventstore.ExpectedVersion(len(history)), Accepted
 		if has(history, e.ID) {
 			expected, outcome = eventstore.AnyVersion, Duplicate
@@ -462,6 +481,25 @@ func (p *Processor) appendOnce(ctx context.Context, stream eventstore.StreamID, 
 			return Result{}, fmt.Errorf("store %s: %w", e.Document, err)
 		}
 	}
+}
+
+// envelope is the envelope of e, stored on stream, handled with ctx.
+func envelope(ctx context.Context, stream eventstore.StreamID, e shop.Event) eventstore.Envelope {
+	env := eventstore.Envelope{
+		EventID:       e.ID,
+		OccurredAt:    e.OccurredAt,
+		CorrelationID: e.ID.String(),
+		Actor:         "shop:" + stream.Tenant,
+	}
+	// Every envelope field that enters the content hash is derived from
+	// the message itself, never from what carried it (a Nats-Msg-Id, an
+	// arrival time, a trace): the same message re-sent must hash the
+	// same, or it would be mistaken for a change.
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		env.TraceParent = traceparent(sc)
+		env.TraceState = sc.TraceState().String()
+	}
+	return env
 }
 
 // reasonCodes are the rejection reason codes of the domain's sentinels,
