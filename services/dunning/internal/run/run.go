@@ -1,0 +1,930 @@
+// Package run is the dunning service's daily run and what it answers
+// afterwards: per tenant and date it loads each debtor's open items,
+// blocks and the state its last decision left, lets the engine decide
+// (dunning.Decide), and stores the decision event with its inputs, the
+// AssessCharge commands of its fees and interest, the notice and the
+// release to collections in one append to the debtor's stream; then it
+// puts the rendered notice in the outbox. It also sets and lifts blocks,
+// answers a debtor's state on a date from the stored decisions (Status)
+// and replays the stored inputs under another procedure (Simulate).
+//
+// Idempotency: there is one decision per tenant, debtor and date. A debtor
+// already decided for the date is not decided again (its notice is put in
+// the outbox again, which changes nothing when it is there), and every
+// event of a decision has an id derived from tenant, debtor, date and
+// position, so an append repeated after a crash stores nothing twice; the
+// AssessCharge commands carry the engine's keys, so the ledger books each
+// charge once.
+//
+// The package is pure of storage and transport: it reaches the event
+// store through Journal (es types only), the read model through Store and
+// ingestion through Profiles.
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
+
+	dunningv1 "github.com/o2c-platform/o2c/proto/o2c/dunning/v1"
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+
+	"github.com/o2c-platform/o2c/libs/eventstore/es"
+	"github.com/o2c-platform/o2c/services/dunning/internal/dunning"
+	"github.com/o2c-platform/o2c/services/dunning/internal/notice"
+)
+
+// StreamType is the type of a debtor's stream of dunning events; its id
+// is the debtor id.
+const StreamType = "debtor"
+
+// Actor is who the run's own events name: the service.
+const Actor = "service:dunning"
+
+// Item is an open item as the run loads it: the engine's item, its
+// document number and the day a settlement of it was last undone.
+type Item struct {
+	dunning.Item
+	Document   string
+	ReopenedOn dunning.Date
+}
+
+// Debtor is what the read model holds about one debtor for a date.
+type Debtor struct {
+	Facts  dunning.Debtor
+	Items  []Item
+	Blocks []dunning.Block
+	// Last is the debtor's latest decision before the date; nil for none.
+	Last *dunningv1.DunningDecisionRecorded
+	// Today is the decision already stored for the date; nil for none.
+	Today *dunningv1.DunningDecisionRecorded
+}
+
+// Store is the read model the run reads. Its errors are storage errors
+// (transient) unless a method says otherwise.
+type Store interface {
+	// Debtors returns up to limit debtors of tenant with ids after after,
+	// in id order, that have open items or whose latest decision left a
+	// procedure running, each with its open items, blocks not lifted and
+	// its decisions before and on date.
+	Debtors(ctx context.Context, tenant, after string, limit int, date dunning.Date) ([]Debtor, error)
+	// CountDebtors returns how many debtors Debtors lists in all.
+	CountDebtors(ctx context.Context, tenant string) (int, error)
+	// Decisions returns the stored decisions of tenant (of debtor, or of
+	// every debtor when it is empty) dated from from to to inclusive (a
+	// zero from: since the first), by date and debtor.
+	Decisions(ctx context.Context, tenant, debtor string, from, to dunning.Date) ([]*dunningv1.DunningDecisionRecorded, error)
+	// Blocks returns tenant's blocks (of debtor, or of every debtor when
+	// it is empty), lifted ones only when lifted is set.
+	Blocks(ctx context.Context, tenant, debtor string, lifted bool) ([]*dunningv1.Block, error)
+	// Block returns one block, or an error wrapping ErrBlockNotFound.
+	Block(ctx context.Context, tenant, id string) (*dunningv1.Block, error)
+	// Notices returns tenant's notices (of debtor, or of every debtor),
+	// newest first, at most limit.
+	Notices(ctx context.Context, tenant, debtor string, limit int) ([]*dunningv1.NoticeIssued, error)
+	// Notice returns one notice, or an error wrapping ErrNoticeNotFound.
+	Notice(ctx context.Context, tenant, id string) (*dunningv1.NoticeIssued, error)
+}
+
+// Journal appends to the event store (eventstore.Store.AppendBatch).
+type Journal interface {
+	AppendBatch(ctx context.Context, groups []es.AppendGroup) ([]es.GroupResult, error)
+}
+
+// Profile is what a notice needs of a debtor's master data: the name, the
+// postal address (when ingestion has one) and the customer number the
+// payment reference quotes.
+type Profile struct {
+	Name           string
+	Address        []string
+	Email          string
+	CustomerNumber string
+}
+
+// Profiles reads debtors' master data from ingestion, in memory only.
+// Errors mean ingestion could not be asked (transient); an unknown debtor
+// is a zero Profile.
+type Profiles interface {
+	Profile(ctx context.Context, tenant, debtor string) (Profile, error)
+}
+
+// Tenant is a tenant's dunning configuration and what its notices say of
+// the merchant.
+type Tenant struct {
+	Config dunning.Config
+	// Raw is the tenant's dunning section as written (nil for the
+	// defaults); it is stored with every decision.
+	Raw []byte
+	// Merchant is the sender of the notices (name and bank details).
+	Merchant notice.Party
+	// Language is the notices' language when the debtor has none: "de"
+	// or "en".
+	Language string
+}
+
+// Runner runs dunning. Its fields are set before first use.
+type Runner struct {
+	Store   Store
+	Journal Journal
+	// CatchUp brings the read model up to date with the event store (the
+	// projection of decisions, notices and blocks).
+	CatchUp  func(ctx context.Context) error
+	Outbox   *notice.Outbox
+	Profiles Profiles // nil: notices name the debtor by id
+	Tenants  map[string]Tenant
+	Rates    dunning.BaseRates
+	// Now is the clock; Zone the time zone a "today" is taken in.
+	Now  func() time.Time
+	Zone *time.Location
+	// PayByDays is the days a notice gives to pay; 0 means 14.
+	PayByDays int
+	// BatchSize is how many debtors are decided and stored together; 0
+	// means 500.
+	BatchSize int
+	Log       *slog.Logger
+}
+
+// Progress is how far a run got.
+type Progress struct {
+	Total, Done, Notices, Charges, Releases, Already int
+	// Decisions are the decisions of the last batch that issue a notice,
+	// charge or release something (in a dry run: that would).
+	Decisions []*dunningv1.DunningDecisionRecorded
+}
+
+// Today returns the date in the runner's zone.
+func (r *Runner) Today() dunning.Date {
+	z := r.Zone
+	if z == nil {
+		z = time.UTC
+	}
+	return dunning.DateOf(r.Now().In(z))
+}
+
+func (r *Runner) tenant(id string) (Tenant, error) {
+	t, ok := r.Tenants[id]
+	if !ok {
+		return Tenant{}, fmt.Errorf("%w: tenant %q has no dunning configuration", ErrInvalidRequest, id)
+	}
+	return t, nil
+}
+
+// eventID derives the id of a run's event from its natural key, so that
+// an append repeated after a crash is recognised as a replay.
+func eventID(parts ...string) uuid.UUID {
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("o2c:dunning:"+strings.Join(parts, "\x00")))
+}
+
+// NoticeID is the number of the notice of debtor on date: one notice per
+// debtor and day.
+func NoticeID(debtor string, date dunning.Date) string {
+	return fmt.Sprintf("M-%04d%02d%02d-%s", date.Year, int(date.Month), date.Day, debtor)
+}
+
+// decided is one debtor's decision ready to store.
+type decided struct {
+	debtor   string
+	ev       *dunningv1.DunningDecisionRecorded
+	group    es.AppendGroup
+	rendered *notice.Rendered
+	noticeID string
+}
+
+// Run decides every debtor of tenant on date. progress, when set, is
+// called after every batch. A dry run stores and sends nothing. The error
+// wraps ErrRunFailed when some debtors could not be decided or stored
+// (the others are), with each debtor's error joined.
+func (r *Runner) Run(ctx context.Context, tenant string, date dunning.Date, dry bool, progress func(Progress) error) (Progress, error) {
+	t, err := r.tenant(tenant)
+	if err != nil {
+		return Progress{}, err
+	}
+	if date.IsZero() {
+		date = r.Today()
+	}
+	if err := r.CatchUp(ctx); err != nil {
+		return Progress{}, err
+	}
+	var p Progress
+	if p.Total, err = r.Store.CountDebtors(ctx, tenant); err != nil {
+		return p, err
+	}
+	size := r.BatchSize
+	if size <= 0 {
+		size = 500
+	}
+	var failed []error
+	after := ""
+	for {
+		ds, err := r.Store.Debtors(ctx, tenant, after, size, date)
+		if err != nil {
+			return p, err
+		}
+		if len(ds) == 0 {
+			break
+		}
+		after = ds[len(ds)-1].Facts.ID
+		p.Decisions = nil
+		var batch []decided
+		for _, d := range ds {
+			if d.Today != nil {
+				p.Already++
+				p.Done++
+				if !dry {
+					if err := r.reissue(ctx, tenant, t, d); err != nil {
+						failed = append(failed, fmt.Errorf("debtor %s: %w", d.Facts.ID, err))
+					}
+				}
+				continue
+			}
+			x, err := r.decide(ctx, tenant, t, d, date, dry)
+			if err != nil {
+				failed = append(failed, fmt.Errorf("debtor %s: %w", d.Facts.ID, err))
+				p.Done++
+				continue
+			}
+			batch = append(batch, x)
+		}
+		if !dry && len(batch) > 0 {
+			groups := make([]es.AppendGroup, len(batch))
+			for i, x := range batch {
+				groups[i] = x.group
+			}
+			res, err := r.Journal.AppendBatch(ctx, groups)
+			if err != nil {
+				return p, fmt.Errorf("store decisions of %s on %s: %w", tenant, date, err)
+			}
+			for i, x := range batch {
+				if res[i].Err != nil {
+					failed = append(failed, fmt.Errorf("debtor %s: store decision: %w", x.debtor, res[i].Err))
+					batch[i].ev = nil
+					continue
+				}
+				if x.rendered != nil {
+					if _, err := r.Outbox.Put(tenant, x.debtor, x.noticeID, *x.rendered); err != nil {
+						failed = append(failed, fmt.Errorf("debtor %s: notice %s to the outbox: %w", x.debtor, x.noticeID, err))
+					}
+				}
+			}
+		}
+		for _, x := range batch {
+			p.Done++
+			if x.ev == nil {
+				continue
+			}
+			if x.ev.GetNotice() != nil {
+				p.Notices++
+			}
+			p.Charges += len(x.ev.GetCharges())
+			if len(x.ev.GetReleased()) > 0 {
+				p.Releases++
+			}
+			if x.ev.GetNotice() != nil || len(x.ev.GetCharges()) > 0 || len(x.ev.GetReleased()) > 0 {
+				p.Decisions = append(p.Decisions, x.ev)
+			}
+		}
+		if progress != nil {
+			if err := progress(p); err != nil {
+				return p, err
+			}
+		}
+	}
+	if !dry {
+		if err := r.CatchUp(ctx); err != nil {
+			return p, err
+		}
+	}
+	p.Decisions = nil
+	if len(failed) > 0 {
+		return p, fmt.Errorf("%w: %d of %d debtors of %s on %s: %w", ErrRunFailed, len(failed), p.Done, tenant, date, errors.Join(failed...))
+	}
+	return p, nil
+}
+
+// Input returns the engine's input for d on date: the state the last
+// decision left, with the items settled since taken off their levels and
+// the items reopened since (a returned debit) put back on theirs.
+func Input(d Debtor, date dunning.Date) (dunning.Input, map[string]string, error) {
+	st, err := stateOf(d.Last.GetStateAfter())
+	if err != nil {
+		return dunning.Input{}, nil, err
+	}
+	last := DateOf(d.Last.GetDate())
+	in := dunning.Input{Debtor: d.Facts, Blocks: d.Blocks, Date: date}
+	docs := map[string]string{}
+	open := map[string]bool{}
+	for _, it := range d.Items {
+		x := it.Item
+		if !it.ReopenedOn.IsZero() && (last.IsZero() || !it.ReopenedOn.Before(last)) && d.Last != nil {
+			x.Reopened = true
+			st = st.Reopen(x.ID)
+		}
+		in.Items = append(in.Items, x)
+		docs[x.ID] = it.Document
+		open[x.ID] = true
+	}
+	for _, id := range sortedKeys(st.Levels) {
+		if !open[id] {
+			st = st.Settle(id)
+		}
+	}
+	in.State = st
+	return in, docs, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// decide decides one debtor and builds its append group and notice.
+func (r *Runner) decide(ctx context.Context, tenant string, t Tenant, d Debtor, date dunning.Date, dry bool) (decided, error) {
+	in, docs, err := Input(d, date)
+	if err != nil {
+		return decided{}, err
+	}
+	if in.Debtor.Language == "" {
+		in.Debtor.Language = t.Language
+	}
+	dec, err := dunning.Decide(t.Config, r.Rates, in)
+	if err != nil {
+		return decided{}, err
+	}
+	after := in.State.Apply(dec)
+	cur := t.Config.Currency
+	x := decided{debtor: d.Facts.ID}
+	var n *dunningv1.Notice
+	if dec.Notice != nil {
+		x.noticeID = NoticeID(d.Facts.ID, date)
+		n = r.noticeProto(x.noticeID, in, docs, dec, t)
+		if !dry {
+			rendered, err := r.render(ctx, tenant, t, in, docs, n, date)
+			if err != nil {
+				return decided{}, err
+			}
+			x.rendered = &rendered
+		}
+	}
+	ev, err := decisionEvent(tenant, t.Raw, in, docs, dec, n, in.State, after)
+	if err != nil {
+		return decided{}, err
+	}
+	x.ev = ev
+	if dry {
+		return x, nil
+	}
+	key := func(kind string, i int) uuid.UUID {
+		return eventID(tenant, d.Facts.ID, date.String(), kind, fmt.Sprint(i))
+	}
+	occurred := date.Time()
+	events := []es.Event{{Envelope: es.Envelope{EventID: key("decision", 0), OccurredAt: occurred, Actor: Actor}, Payload: ev}}
+	add := func(kind string, i int, m proto.Message) {
+		events = append(events, es.Event{Envelope: es.Envelope{EventID: key(kind, i), OccurredAt: occurred, Actor: Actor,
+			CausationID: events[0].EventID.String(), CorrelationID: events[0].EventID.String()}, Payload: m})
+	}
+	payBy := date.AddDays(r.payByDays())
+	for i, c := range dec.Charges {
+		add("charge", i, &ledgerv1.AssessCharge{Tenant: tenant, IdempotencyKey: "dunning:" + c.Key, DocumentNumber: firstNonEmpty(x.noticeID, "dunning-"+date.String()),
+			DebtorId: d.Facts.ID, ClaimOpenItemId: c.Claim, Kind: chargeKind(c.Kind), Amount: money(c.Amount, cur),
+			AssessedDate: DateProto(date), DueDate: DateProto(payBy)})
+	}
+	for i, id := range dec.LiftedBlocks {
+		reason := "source-resolved"
+		for _, b := range in.Blocks {
+			if b.ID == id && !b.Expires.IsZero() && !b.Expires.After(date) {
+				reason = "expired"
+			}
+		}
+		add("lifted", i, &dunningv1.BlockLifted{Tenant: tenant, DebtorId: d.Facts.ID, BlockId: id, Date: DateProto(date), Reason: reason, Actor: Actor})
+	}
+	if n != nil {
+		var files []string
+		for _, ext := range []string{"pdf", "txt", "html", "json"} {
+			files = append(files, tenant+"/"+d.Facts.ID+"/"+x.noticeID+"."+ext)
+		}
+		add("notice", 0, &dunningv1.NoticeIssued{Tenant: tenant, DebtorId: d.Facts.ID, Date: DateProto(date), Notice: n, Files: files})
+	}
+	if len(dec.Released) > 0 {
+		add("released", 0, released(tenant, in, docs, dec, r.Store, ctx, date))
+	}
+	x.group = es.AppendGroup{{Stream: es.StreamID{Tenant: tenant, Type: StreamType, ID: d.Facts.ID}, Expected: es.AnyVersion, Events: events}}
+	return x, nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func (r *Runner) payByDays() int {
+	if r.PayByDays > 0 {
+		return r.PayByDays
+	}
+	return 14
+}
+
+// chargeKind maps the engine's charge kinds to the ledger's: fees and the
+// §288 (5) lump sum are costs, interest is interest (§367 BGB orders
+// them so).
+func chargeKind(kind string) ledgerv1.ChargeKind {
+	if kind == "interest" {
+		return ledgerv1.ChargeKind_CHARGE_KIND_DEFAULT_INTEREST
+	}
+	return ledgerv1.ChargeKind_CHARGE_KIND_DUNNING_FEE
+}
+
+// released builds the event the collections service consumes: the items
+// released with their open amounts and the notices the debtor was sent.
+func released(tenant string, in dunning.Input, docs map[string]string, dec dunning.Decision, s Store, ctx context.Context,
+	date dunning.Date) *dunningv1.ReleasedToCollections {
+	ev := &dunningv1.ReleasedToCollections{Tenant: tenant, DebtorId: in.Debtor.ID, Date: DateProto(date), ProcedureId: dec.Procedure,
+		ProcedureVersion: int32(dec.Version)}
+	byID := map[string]dunning.Item{}
+	for _, it := range in.Items {
+		byID[it.ID] = it
+	}
+	for _, id := range dec.Released {
+		it := byID[id]
+		ev.Items = append(ev.Items, &dunningv1.ReleasedItem{OpenItemId: id, ClaimOpenItemId: it.Claim, DocumentNumber: docs[id],
+			Component: it.Component, Open: money(it.Open, it.Currency), DueDate: DateProto(it.DueDate)})
+	}
+	// The notices sent before, oldest first; the decision's own, if any,
+	// last. A read error leaves them out rather than holding the release.
+	if ns, err := s.Notices(ctx, tenant, in.Debtor.ID, 1000); err == nil {
+		for i := len(ns) - 1; i >= 0; i-- {
+			ev.NoticeIds = append(ev.NoticeIds, ns[i].GetNotice().GetNoticeId())
+		}
+	}
+	if dec.Notice != nil {
+		ev.NoticeIds = append(ev.NoticeIds, NoticeID(in.Debtor.ID, date))
+	}
+	return ev
+}
+
+// noticeProto is the notice of a decision as its events carry it.
+func (r *Runner) noticeProto(id string, in dunning.Input, docs map[string]string, dec dunning.Decision, t Tenant) *dunningv1.Notice {
+	nt := dec.Notice
+	cur := firstNonEmpty(nt.Currency, t.Config.Currency)
+	n := &dunningv1.Notice{NoticeId: id, Level: int32(nt.Level), Template: nt.Template, Total: money(nt.Total, cur),
+		Language: firstNonEmpty(in.Debtor.Language, t.Language, "de"), PayBy: DateProto(in.Date.AddDays(r.payByDays()))}
+	var documents []string
+	for _, it := range nt.Items {
+		n.Items = append(n.Items, &dunningv1.NoticeItem{OpenItemId: it.Item, DocumentNumber: docs[it.Item], Open: money(it.Open, cur),
+			DaysOverdue: int32(it.DaysOverdue), Level: int32(it.Level), Default: defaultProto(it.Default)})
+		documents = append(documents, docs[it.Item])
+	}
+	for _, f := range nt.Fees {
+		n.Fees = append(n.Fees, chargeProto(f, cur))
+	}
+	claims := interestClaims(nt.Interest, dec.Charges)
+	for i, part := range nt.Interest {
+		n.Interest = append(n.Interest, &dunningv1.InterestPart{ClaimOpenItemId: claims[i], From: DateProto(part.From), To: DateProto(part.To),
+			Days: int32(part.Days), RateBp: int32(part.RateBP), Principal: money(part.Principal, cur), Amount: money(part.Amount, cur)})
+	}
+	n.PaymentReference = notice.Reference(in.Debtor.ID, documents)
+	return n
+}
+
+// render renders a notice with the debtor's name and address from
+// ingestion (never stored by dunning).
+func (r *Runner) render(ctx context.Context, tenant string, t Tenant, in dunning.Input, docs map[string]string, n *dunningv1.Notice,
+	date dunning.Date) (notice.Rendered, error) {
+	prof := Profile{Name: in.Debtor.ID, CustomerNumber: in.Debtor.ID}
+	if r.Profiles != nil {
+		got, err := r.Profiles.Profile(ctx, tenant, in.Debtor.ID)
+		if err != nil {
+			return notice.Rendered{}, fmt.Errorf("debtor's master data: %w", err)
+		}
+		if got.Name != "" {
+			prof.Name = got.Name
+		}
+		prof.Address, prof.Email = got.Address, got.Email
+		if got.CustomerNumber != "" {
+			prof.CustomerNumber = got.CustomerNumber
+		}
+	}
+	var documents []string
+	for _, it := range n.GetItems() {
+		documents = append(documents, it.GetDocumentNumber())
+	}
+	n.PaymentReference = notice.Reference(prof.CustomerNumber, documents)
+	cur := n.GetTotal().GetCurrency()
+	l := notice.Letter{Language: n.GetLanguage(), Merchant: t.Merchant,
+		Debtor: notice.Party{Name: prof.Name, Address: prof.Address, Email: prof.Email}, Number: n.GetNoticeId(),
+		Date: date.Time(), PayBy: DateOf(n.GetPayBy()).Time(), Level: int(n.GetLevel()), Template: n.GetTemplate(),
+		DayCount: firstNonEmpty(t.Config.DayCount, "act/365"), Currency: cur, Total: n.GetTotal().GetMinorUnits(),
+		PaymentReference: n.GetPaymentReference()}
+	items := map[string]dunning.Item{}
+	for _, it := range in.Items {
+		items[it.ID] = it
+	}
+	interest := map[string]int64{}
+	for _, part := range n.GetInterest() {
+		interest[part.GetClaimOpenItemId()] += part.GetAmount().GetMinorUnits()
+		l.Interest = append(l.Interest, notice.InterestLine{Document: docs[part.GetClaimOpenItemId()], From: DateOf(part.GetFrom()).Time(),
+			To: DateOf(part.GetTo()).Time(), Days: int(part.GetDays()), RateBP: int(part.GetRateBp()),
+			Principal: part.GetPrincipal().GetMinorUnits(), Amount: part.GetAmount().GetMinorUnits()})
+	}
+	for _, it := range n.GetItems() {
+		src := items[it.GetOpenItemId()]
+		l.Lines = append(l.Lines, notice.Line{Document: it.GetDocumentNumber(), DocumentDate: src.DocumentDate.Time(), DueDate: src.DueDate.Time(),
+			DaysOverdue: int(it.GetDaysOverdue()), Open: it.GetOpen().GetMinorUnits(), Interest: interest[it.GetOpenItemId()],
+			Level: int(it.GetLevel())})
+	}
+	for _, f := range n.GetFees() {
+		l.Fees = append(l.Fees, notice.FeeLine{Label: feeLabel(f.GetKind(), l.Language), Amount: f.GetAmount().GetMinorUnits()})
+	}
+	rendered, err := notice.Render(l)
+	if err != nil {
+		return notice.Rendered{}, fmt.Errorf("render notice %s: %w", n.GetNoticeId(), err)
+	}
+	return rendered, nil
+}
+
+func feeLabel(kind, lang string) string {
+	de := map[string]string{"fee": "Mahngebühr", "lump-sum": "Verzugspauschale (§ 288 Abs. 5 BGB)", "interest": "Verzugszinsen"}
+	en := map[string]string{"fee": "Dunning fee", "lump-sum": "Late payment lump sum (§ 288 (5) BGB)", "interest": "Default interest"}
+	m := de
+	if lang == "en" {
+		m = en
+	}
+	if s, ok := m[kind]; ok {
+		return s
+	}
+	return kind
+}
+
+// reissue puts the notice of a decision already stored in the outbox
+// again when it is missing there (the run stopped between storing and
+// putting): the outbox changes nothing when the notice is there.
+func (r *Runner) reissue(ctx context.Context, tenant string, t Tenant, d Debtor) error {
+	n := d.Today.GetNotice()
+	if n == nil {
+		return nil
+	}
+	if _, err := r.Outbox.Get(tenant, d.Facts.ID, n.GetNoticeId()); err == nil {
+		return nil
+	} else if !errors.Is(err, notice.ErrNoticeNotFound) {
+		return err
+	}
+	in, err := InputOf(d.Today)
+	if err != nil {
+		return err
+	}
+	docs := map[string]string{}
+	for _, it := range d.Today.GetItems() {
+		docs[it.GetOpenItemId()] = it.GetDocumentNumber()
+	}
+	rendered, err := r.render(ctx, tenant, t, in, docs, proto.Clone(n).(*dunningv1.Notice), in.Date)
+	if err != nil {
+		return err
+	}
+	_, err = r.Outbox.Put(tenant, d.Facts.ID, n.GetNoticeId(), rendered)
+	return err
+}
+
+// Reasons are the reasons a block may have.
+var Reasons = []string{"dispute", "promise-to-pay", "marketplace-claim", "insolvency", "customer-service", "deceased"}
+
+// SetBlock sets a block on debtor (on item when it is not empty) as actor
+// and returns it once the read model lists it.
+func (r *Runner) SetBlock(ctx context.Context, tenant, actor string, b dunning.Block) (*dunningv1.Block, error) {
+	if _, err := r.tenant(tenant); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(b.Debtor) == "" {
+		return nil, fmt.Errorf("%w: debtor_id: required", ErrInvalidRequest)
+	}
+	if !slices.Contains(Reasons, b.Reason) {
+		return nil, fmt.Errorf("%w: reason: %q is none of %s", ErrInvalidRequest, b.Reason, strings.Join(Reasons, ", "))
+	}
+	today := r.Today()
+	if !b.Expires.IsZero() && b.Expires.Before(today) {
+		return nil, fmt.Errorf("%w: expires: %s is before today (%s)", ErrInvalidRequest, b.Expires, today)
+	}
+	b.ID, b.SetBy, b.Set, b.Lifted = uuid.NewString(), actor, today, false
+	pb := BlockProto(b)
+	if err := r.append(ctx, tenant, b.Debtor, actor, &dunningv1.BlockSet{Tenant: tenant, Block: pb}); err != nil {
+		return nil, err
+	}
+	return pb, nil
+}
+
+// LiftBlock lifts a block of debtor as actor.
+func (r *Runner) LiftBlock(ctx context.Context, tenant, debtor, id, actor string) (*dunningv1.Block, error) {
+	if _, err := r.tenant(tenant); err != nil {
+		return nil, err
+	}
+	b, err := r.Store.Block(ctx, tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	if debtor != "" && b.GetDebtorId() != debtor {
+		return nil, fmt.Errorf("%w: block %s is not one of debtor %s's", ErrBlockNotFound, id, debtor)
+	}
+	if b.GetLifted() {
+		return nil, fmt.Errorf("%w: block %s on %s", ErrBlockLifted, id, DateOf(b.GetLiftedOn()))
+	}
+	today := r.Today()
+	if err := r.append(ctx, tenant, b.GetDebtorId(), actor, &dunningv1.BlockLifted{Tenant: tenant, DebtorId: b.GetDebtorId(), BlockId: id,
+		Date: DateProto(today), Reason: "manual", Actor: actor}); err != nil {
+		return nil, err
+	}
+	b = proto.Clone(b).(*dunningv1.Block)
+	b.Lifted, b.LiftedOn = true, DateProto(today)
+	return b, nil
+}
+
+func (r *Runner) append(ctx context.Context, tenant, debtor, actor string, m proto.Message) error {
+	ev := es.Event{Envelope: es.Envelope{EventID: uuid.New(), OccurredAt: r.Now(), Actor: actor}, Payload: m}
+	res, err := r.Journal.AppendBatch(ctx, []es.AppendGroup{{{Stream: es.StreamID{Tenant: tenant, Type: StreamType, ID: debtor},
+		Expected: es.AnyVersion, Events: []es.Event{ev}}}})
+	if err != nil {
+		return err
+	}
+	if res[0].Err != nil {
+		return res[0].Err
+	}
+	return r.CatchUp(ctx)
+}
+
+// Status returns debtor's state on asOf (today when zero) from the stored
+// decisions, with the decisions that led there and the blocks that held.
+func (r *Runner) Status(ctx context.Context, tenant, debtor string, asOf dunning.Date) (*dunningv1.StatusResponse, error) {
+	if _, err := r.tenant(tenant); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(debtor) == "" {
+		return nil, fmt.Errorf("%w: debtor_id: required", ErrInvalidRequest)
+	}
+	if asOf.IsZero() {
+		asOf = r.Today()
+	}
+	ds, err := r.Store.Decisions(ctx, tenant, debtor, dunning.Date{}, asOf)
+	if err != nil {
+		return nil, err
+	}
+	out := &dunningv1.StatusResponse{DebtorId: debtor, AsOf: DateProto(asOf), Decisions: ds}
+	if len(ds) > 0 {
+		last := ds[len(ds)-1]
+		out.LastDecision = last
+		st, err := stateOf(last.GetStateAfter())
+		if err != nil {
+			return nil, err
+		}
+		out.LastNotice = DateProto(st.LastNotice)
+		seen := map[string]bool{}
+		for _, it := range last.GetItems() {
+			seen[it.GetOpenItemId()] = true
+			is := &dunningv1.ItemStatus{OpenItemId: it.GetOpenItemId(), DocumentNumber: it.GetDocumentNumber(),
+				Level: int32(st.Levels[it.GetOpenItemId()]), Open: it.GetOpen(), Released: st.Released[it.GetOpenItemId()]}
+			if f, ok := st.DefaultSince[it.GetOpenItemId()]; ok {
+				is.Default = defaultProto(&f)
+			}
+			out.Items = append(out.Items, is)
+		}
+		for _, id := range sortedKeys(st.Levels) {
+			if !seen[id] {
+				out.Items = append(out.Items, &dunningv1.ItemStatus{OpenItemId: id, Level: int32(st.Levels[id]), Released: st.Released[id]})
+			}
+		}
+	}
+	bs, err := r.Store.Blocks(ctx, tenant, debtor, true)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range bs {
+		set, exp, lifted := DateOf(b.GetSetDate()), DateOf(b.GetExpires()), DateOf(b.GetLiftedOn())
+		if set.After(asOf) || (!exp.IsZero() && exp.Before(asOf)) || (b.GetLifted() && !lifted.After(asOf)) {
+			continue
+		}
+		out.Blocks = append(out.Blocks, b)
+	}
+	return out, nil
+}
+
+// Simulate replays the stored decisions of tenant from from to to under
+// the dunning section raw and returns where the replay decides
+// otherwise.
+func (r *Runner) Simulate(ctx context.Context, tenant string, raw []byte, from, to dunning.Date) (*dunningv1.SimulateResponse, error) {
+	t, err := r.tenant(tenant)
+	if err != nil {
+		return nil, err
+	}
+	if to.Before(from) {
+		return nil, fmt.Errorf("%w: to: %s is before from (%s)", ErrInvalidRequest, to, from)
+	}
+	cfg, err := dunning.ParseConfig(raw, "procedure", t.Config.Currency)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := r.Store.Decisions(ctx, tenant, "", from, to)
+	if err != nil {
+		return nil, err
+	}
+	type key struct {
+		debtor string
+		date   dunning.Date
+	}
+	was := map[key]*dunningv1.DunningDecisionRecorded{}
+	var days []dunning.Day
+	docs := map[string]string{}
+	for _, ev := range stored {
+		in, err := InputOf(ev)
+		if err != nil {
+			return nil, fmt.Errorf("decision of %s on %s: %w", ev.GetDebtorId(), DateOf(ev.GetDate()), err)
+		}
+		for _, it := range ev.GetItems() {
+			docs[it.GetOpenItemId()] = it.GetDocumentNumber()
+		}
+		was[key{in.Debtor.ID, in.Date}] = ev
+		if len(days) == 0 || days[len(days)-1].Date != in.Date {
+			days = append(days, dunning.Day{Date: in.Date})
+		}
+		days[len(days)-1].Inputs = append(days[len(days)-1].Inputs, in)
+	}
+	would, err := dunning.Simulate(cfg, r.Rates, days)
+	if err != nil {
+		return nil, err
+	}
+	cur := t.Config.Currency
+	out := &dunningv1.SimulateResponse{Decisions: int32(len(stored)), ChargedWas: money(0, cur), ChargedWould: money(0, cur)}
+	for _, ev := range stored {
+		if ev.GetNotice() != nil {
+			out.NoticesWas++
+		}
+		if len(ev.GetReleased()) > 0 {
+			out.ReleasesWas++
+		}
+		for _, c := range ev.GetCharges() {
+			out.ChargedWas.MinorUnits += c.GetAmount().GetMinorUnits()
+		}
+	}
+	inputs := map[key]dunning.Input{}
+	for _, d := range days {
+		for _, in := range d.Inputs {
+			inputs[key{in.Debtor.ID, in.Date}] = in
+		}
+	}
+	for _, d := range would {
+		if d.Notice != nil {
+			out.NoticesWould++
+		}
+		if len(d.Released) > 0 {
+			out.ReleasesWould++
+		}
+		var sum int64
+		for _, c := range d.Charges {
+			sum += c.Amount
+		}
+		out.ChargedWould.MinorUnits += sum
+		k := key{d.Debtor, d.Date}
+		w := was[k]
+		what := differences(w, d, cur)
+		if len(what) == 0 {
+			continue
+		}
+		in := inputs[k]
+		var n *dunningv1.Notice
+		if d.Notice != nil {
+			n = r.noticeProto(NoticeID(d.Debtor, d.Date), in, docs, d, t)
+		}
+		wev, err := decisionEvent(tenant, raw, in, docs, d, n, in.State, in.State.Apply(d))
+		if err != nil {
+			return nil, err
+		}
+		out.Differences = append(out.Differences, &dunningv1.Difference{DebtorId: d.Debtor, Date: DateProto(d.Date), What: what, Was: w, Would: wev})
+	}
+	return out, nil
+}
+
+// differences says in words where decision d differs from the stored
+// decision w: notice and level, fees and interest, releases.
+func differences(w *dunningv1.DunningDecisionRecorded, d dunning.Decision, cur string) []string {
+	var what []string
+	wl, dl := int32(0), int32(0)
+	if w.GetNotice() != nil {
+		wl = w.GetNotice().GetLevel()
+	}
+	if d.Notice != nil {
+		dl = int32(d.Notice.Level)
+	}
+	if wl != dl {
+		what = append(what, fmt.Sprintf("notice: level %d, would be level %d (0: none)", wl, dl))
+	}
+	var ws, ds int64
+	for _, c := range w.GetCharges() {
+		ws += c.GetAmount().GetMinorUnits()
+	}
+	for _, c := range d.Charges {
+		ds += c.Amount
+	}
+	if ws != ds {
+		what = append(what, fmt.Sprintf("charges: %d, would be %d (%s minor units)", ws, ds, cur))
+	}
+	wr, dr := slices.Clone(w.GetReleased()), slices.Clone(d.Released)
+	slices.Sort(wr)
+	slices.Sort(dr)
+	if !slices.Equal(wr, dr) {
+		what = append(what, fmt.Sprintf("released: [%s], would be [%s]", strings.Join(wr, " "), strings.Join(dr, " ")))
+	}
+	return what
+}
+
+// Procedures lists tenant's procedures and settings.
+func (r *Runner) Procedures(tenant string) (*dunningv1.ListProceduresResponse, error) {
+	t, err := r.tenant(tenant)
+	if err != nil {
+		return nil, err
+	}
+	out := &dunningv1.ListProceduresResponse{DayCount: t.Config.DayCount, WarnTimeBarredWithin: int32(t.Config.WarnTimeBarredWithin),
+		DisputeBlocksDebtor: t.Config.DisputeBlocksDebtor}
+	for _, p := range t.Config.Procedures {
+		out.Procedures = append(out.Procedures, ProcedureProto(p, t.Config.Currency))
+	}
+	return out, nil
+}
+
+// GetNotice returns a notice with its files from the outbox.
+func (r *Runner) GetNotice(ctx context.Context, tenant, id string) (*dunningv1.GetNoticeResponse, error) {
+	if _, err := r.tenant(tenant); err != nil {
+		return nil, err
+	}
+	n, err := r.Store.Notice(ctx, tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	got, err := r.Outbox.Get(tenant, n.GetDebtorId(), id)
+	if errors.Is(err, notice.ErrNoticeNotFound) {
+		return nil, fmt.Errorf("%w: notice %s is no longer in the outbox", ErrNoticeNotFound, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &dunningv1.GetNoticeResponse{Notice: n, Subject: got.Subject, Text: got.Text, Html: got.HTML, Pdf: got.PDF}, nil
+}
+
+// Due reports whether the scheduled run of a day is due at now: at or
+// after the time of day at (hours and minutes since midnight) in zone,
+// and the last scheduled run was on an earlier day.
+func Due(now time.Time, zone *time.Location, at time.Duration, last dunning.Date) (dunning.Date, bool) {
+	local := now.In(zone)
+	day := dunning.DateOf(local)
+	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, zone)
+	if local.Before(midnight.Add(at)) || !last.Before(day) {
+		return day, false
+	}
+	return day, true
+}
+
+// Schedule runs every tenant's run once a day at the time at in the
+// runner's zone until ctx ends, checking every poll. A failed run is
+// logged and tried again at the next poll.
+func (r *Runner) Schedule(ctx context.Context, tenants []string, at, poll time.Duration) error {
+	zone := r.Zone
+	if zone == nil {
+		zone = time.UTC
+	}
+	last := map[string]dunning.Date{}
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+	for {
+		for _, t := range tenants {
+			day, due := Due(r.Now(), zone, at, last[t])
+			if !due {
+				continue
+			}
+			p, err := r.Run(ctx, t, day, false, nil)
+			if ctx.Err() != nil {
+				return nil
+			}
+			if err != nil {
+				r.Log.Warn("scheduled dunning run failed; tried again", "tenant", t, "date", day.String(), "err", err)
+				continue
+			}
+			last[t] = day
+			r.Log.Info("dunning run", "tenant", t, "date", day.String(), "debtors", p.Done, "notices", p.Notices, "charges", p.Charges,
+				"releases", p.Releases, "already", p.Already)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
