@@ -35,6 +35,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newBenchCmd())
 	root.AddCommand(newMatchCmd())
 	root.AddCommand(newQueueCmd())
+	root.AddCommand(newRefundsCmd())
 	bindCredentials(root)
 	return root
 }
