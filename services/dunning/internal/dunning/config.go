@@ -183,10 +183,10 @@ func ParseConfig(raw json.RawMessage, path string, currency string) (Config, err
 		}
 	}
 	cfg := Config{Currency: currency}
-	cfg.WarnTimeBarredWithin = *or(own.WarnTimeBarredWithin, def.WarnTimeBarredWithin)
-	cfg.DisputeBlocksDebtor = *or(own.DisputeBlocksDebtor, def.DisputeBlocksDebtor)
-	cfg.DayCount = *or(own.DayCount, def.DayCount)
-	cfg.MaterialCostFee = *or(own.MaterialCostFee, def.MaterialCostFee)
+	cfg.WarnTimeBarredWithin = *firstSet(own.WarnTimeBarredWithin, def.WarnTimeBarredWithin)
+	cfg.DisputeBlocksDebtor = *firstSet(own.DisputeBlocksDebtor, def.DisputeBlocksDebtor)
+	cfg.DayCount = *firstSet(own.DayCount, def.DayCount)
+	cfg.MaterialCostFee = *firstSet(own.MaterialCostFee, def.MaterialCostFee)
 	if cfg.WarnTimeBarredWithin < 0 {
 		return Config{}, &ConfigError{Path: path + ".warn_time_barred_within_days", Reason: "must not be negative"}
 	}
@@ -223,7 +223,7 @@ func ParseConfig(raw json.RawMessage, path string, currency string) (Config, err
 // dunning fee, far below any overflow.
 const maxFee = 1_000_000_000_000
 
-func or[T any](a, b *T) *T {
+func firstSet[T any](a, b *T) *T {
 	if a != nil {
 		return a
 	}
@@ -272,7 +272,6 @@ func parseProcedure(raw json.RawMessage, path string, cfg Config) (Procedure, er
 	if len(f.Levels) == 0 {
 		return Procedure{}, &ConfigError{Path: path + ".levels", Reason: "at least one level is required"}
 	}
-	defaulted := false
 	for i, rawLevel := range f.Levels {
 		lp := fmt.Sprintf("%s.levels[%d]", path, i)
 		l, err := parseLevel(rawLevel, lp, cfg, business)
@@ -289,25 +288,22 @@ func parseProcedure(raw json.RawMessage, path string, cfg Config) (Procedure, er
 		if l.CreatesDefault && l.DaysPastDue <= 0 {
 			return Procedure{}, &ConfigError{Path: lp + ".creates_default", Reason: "a reminder creates default only after the due date (days_past_due > 0)"}
 		}
-		if !defaulted && l.Fee.Kind != FeeNone {
-			// Dunning costs are damages for delay (§§280 (2), 286 BGB):
-			// owed only for letters sent once the debtor is in default.
-			return Procedure{}, &ConfigError{Path: lp + ".fee.kind", Reason: fmt.Sprintf("%q: a level before default or the reminder that creates default costs nothing", l.Fee.Kind)}
-		}
-		if l.CreatesDefault {
-			defaulted = true
-		}
 		p.Levels = append(p.Levels, l)
 	}
-	if !defaulted {
-		// Without a level that creates default the debtor defaults by the
-		// calendar or the 30-day rule; fees before are refused above
-		// unless a level says so, so the first level after due counts.
-		for i := range p.Levels {
-			if p.Levels[i].DaysPastDue > 0 {
-				p.Levels[i].CreatesDefault = true
-				break
-			}
+	// The reminder that creates default is the level that says so, else
+	// the first after the due date.
+	first := slices.IndexFunc(p.Levels, func(l Level) bool { return l.CreatesDefault })
+	if first < 0 {
+		first = slices.IndexFunc(p.Levels, func(l Level) bool { return l.DaysPastDue > 0 })
+		if first >= 0 {
+			p.Levels[first].CreatesDefault = true
+		}
+	}
+	for i, l := range p.Levels {
+		if (first < 0 || i <= first) && l.Fee.Kind != FeeNone {
+			// Dunning costs are damages for delay (§§280 (2), 286 BGB):
+			// owed only for letters sent once the debtor is in default.
+			return Procedure{}, &ConfigError{Path: fmt.Sprintf("%s.levels[%d].fee.kind", path, i), Reason: fmt.Sprintf("%q: a level before default or the reminder that creates default costs nothing", l.Fee.Kind)}
 		}
 	}
 	return p, nil
