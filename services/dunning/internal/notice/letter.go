@@ -1,9 +1,6 @@
 package notice
 
-import (
-	"errors"
-	"time"
-)
+import "time"
 
 // Party is the merchant sending a notice or the debtor receiving it. The
 // bank fields (IBAN, BIC, Bank), CreditorID and VATID matter for the
@@ -88,11 +85,4 @@ type Rendered struct {
 	Text    string
 	HTML    string
 	PDF     []byte
-}
-
-// Render renders l as subject, text, HTML and PDF. It returns
-// ErrInvalidLetter when l cannot be rendered. The result depends on l
-// alone: rendering the same letter twice gives the same bytes.
-func Render(l Letter) (Rendered, error) {
-	return Rendered{}, errors.New("not implemented")
 }
