@@ -137,7 +137,7 @@ func run(files []string, opt Options, stdout, stderr io.Writer, sp *spool) int {
 	p := &parser{opt: opt, out: NewWriter(stdout), stderr: stderr, spool: sp}
 	if sp != nil {
 		defer sp.Close()
-		p.held = NewWriter(sp)
+		p.held = newWriterSize(sp, heldBuffer)
 	}
 	out := p.out
 	status := 0
@@ -168,6 +168,10 @@ func lookup(name string) (format, bool) {
 	}
 	return format{}, false
 }
+
+// heldBuffer is the size of the buffer in front of a spool: the spool
+// gets the JSON in writes of about this size.
+const heldBuffer = 256 << 10
 
 // parser reads the files of one Run.
 type parser struct {
@@ -439,7 +443,12 @@ type Writer struct {
 
 // NewWriter returns a Writer that writes to w.
 func NewWriter(w io.Writer) *Writer {
-	jw := &Writer{w: bufio.NewWriterSize(w, 64<<10)}
+	return newWriterSize(w, 64<<10)
+}
+
+// newWriterSize returns a Writer to w with a buffer of size bytes.
+func newWriterSize(w io.Writer, size int) *Writer {
+	jw := &Writer{w: bufio.NewWriterSize(w, size)}
 	jw.enc = json.NewEncoder(&jw.buf)
 	jw.enc.SetEscapeHTML(false)
 	return jw

@@ -96,12 +96,23 @@ func (s *spool) WriteTo(w io.Writer) (int64, error) {
 	if _, err := s.file.Seek(0, io.SeekStart); err != nil {
 		return written, fmt.Errorf("read the spooled JSON: %w", err)
 	}
-	m, err := io.Copy(w, io.LimitReader(s.file, s.size))
-	written += m
-	if err == nil && m != s.size {
-		err = fmt.Errorf("read the spooled JSON: %w", io.ErrUnexpectedEOF)
+	// The memory part, written out, is the buffer for the rest: large
+	// reads and writes, where io.Copy into a bufio.Writer would read 8 KB
+	// at a time into some writers.
+	buf := s.mem[:cap(s.mem)]
+	for left := s.size; left > 0; {
+		n, err := io.ReadFull(s.file, buf[:min(int64(len(buf)), left)])
+		left -= int64(n)
+		if err != nil {
+			return written, fmt.Errorf("read the spooled JSON: %w", err)
+		}
+		n, err = w.Write(buf[:n])
+		written += int64(n)
+		if err != nil {
+			return written, err
+		}
 	}
-	return written, err
+	return written, nil
 }
 
 // reset empties the spool for the next file, keeping its memory and its
