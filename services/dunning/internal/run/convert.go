@@ -88,33 +88,6 @@ func chargeProto(c dunning.Charge, currency string) *dunningv1.Charge {
 	return &dunningv1.Charge{Kind: c.Kind, ClaimOpenItemId: c.Claim, Amount: money(c.Amount, currency), IdempotencyKey: c.Key}
 }
 
-// interestClaims attributes the interest parts of a notice to the claims
-// of its interest charges: the engine lists the parts claim by claim, in
-// the order of the charges, so each charge takes the parts that sum to it.
-// A part left over is attributed to no claim.
-func interestClaims(parts []dunning.InterestPart, charges []dunning.Charge) []string {
-	out := make([]string, len(parts))
-	i := 0
-	for _, c := range charges {
-		if c.Kind != "interest" {
-			continue
-		}
-		var sum int64
-		for i < len(parts) && sum < c.Amount {
-			out[i] = c.Claim
-			sum += parts[i].Amount
-			i++
-		}
-		// Parts of zero interest (a negative rate) after the sum is reached
-		// belong to the same claim.
-		for i < len(parts) && parts[i].Amount == 0 && sum == c.Amount && c.Amount > 0 {
-			out[i] = c.Claim
-			i++
-		}
-	}
-	return out
-}
-
 // decisionEvent builds the event of decision d made from in: every input
 // (items with open amounts and days overdue, blocks, state) and what the
 // engine decided.

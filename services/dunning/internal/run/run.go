@@ -309,33 +309,23 @@ func (r *Runner) Run(ctx context.Context, tenant string, date dunning.Date, dry 
 }
 
 // Input returns the engine's input for d on date: the state the last
-// decision left, with the items settled since taken off their levels and
-// the items reopened since (a returned debit) put back on theirs.
+// decision left, the items open now (an item a settlement of which was
+// undone, a returned debit, marked Reopened, so that it goes back to the
+// level it had) and the blocks that hold. The engine finds the items
+// settled since itself.
 func Input(d Debtor, date dunning.Date) (dunning.Input, map[string]string, error) {
 	st, err := stateOf(d.Last.GetStateAfter())
 	if err != nil {
 		return dunning.Input{}, nil, err
 	}
-	last := DateOf(d.Last.GetDate())
-	in := dunning.Input{Debtor: d.Facts, Blocks: d.Blocks, Date: date}
+	in := dunning.Input{Debtor: d.Facts, Blocks: d.Blocks, Date: date, State: st}
 	docs := map[string]string{}
-	open := map[string]bool{}
 	for _, it := range d.Items {
 		x := it.Item
-		if !it.ReopenedOn.IsZero() && (last.IsZero() || !it.ReopenedOn.Before(last)) && d.Last != nil {
-			x.Reopened = true
-			st = st.Reopen(x.ID)
-		}
+		x.Reopened = !it.ReopenedOn.IsZero()
 		in.Items = append(in.Items, x)
 		docs[x.ID] = it.Document
-		open[x.ID] = true
 	}
-	for _, id := range sortedKeys(st.Levels) {
-		if !open[id] {
-			st = st.Settle(id)
-		}
-	}
-	in.State = st
 	return in, docs, nil
 }
 
@@ -491,9 +481,8 @@ func (r *Runner) noticeProto(id string, in dunning.Input, docs map[string]string
 	for _, f := range nt.Fees {
 		n.Fees = append(n.Fees, chargeProto(f, cur))
 	}
-	claims := interestClaims(nt.Interest, dec.Charges)
-	for i, part := range nt.Interest {
-		n.Interest = append(n.Interest, &dunningv1.InterestPart{ClaimOpenItemId: claims[i], From: DateProto(part.From), To: DateProto(part.To),
+	for _, part := range nt.Interest {
+		n.Interest = append(n.Interest, &dunningv1.InterestPart{ClaimOpenItemId: part.Item, From: DateProto(part.From), To: DateProto(part.To),
 			Days: int32(part.Days), RateBp: int32(part.RateBP), Principal: money(part.Principal, cur), Amount: money(part.Amount, cur)})
 	}
 	n.PaymentReference = notice.Reference(in.Debtor.ID, documents)
@@ -526,7 +515,7 @@ func (r *Runner) render(ctx context.Context, tenant string, t Tenant, in dunning
 	cur := n.GetTotal().GetCurrency()
 	l := notice.Letter{Language: n.GetLanguage(), Merchant: t.Merchant,
 		Debtor: notice.Party{Name: prof.Name, Address: prof.Address, Email: prof.Email}, Number: n.GetNoticeId(),
-		Date: date.Time(), PayBy: DateOf(n.GetPayBy()).Time(), Level: int(n.GetLevel()), Template: n.GetTemplate(),
+		Date: date.Time(), PayBy: DateOf(n.GetPayBy()).Time(), Level: int(n.GetLevel()), Template: letterTemplate(n.GetTemplate(), int(n.GetLevel())),
 		DayCount: firstNonEmpty(t.Config.DayCount, "act/365"), Currency: cur, Total: n.GetTotal().GetMinorUnits(),
 		PaymentReference: n.GetPaymentReference()}
 	items := map[string]dunning.Item{}
@@ -554,6 +543,34 @@ func (r *Runner) render(ctx context.Context, tenant string, t Tenant, in dunning
 		return notice.Rendered{}, fmt.Errorf("render notice %s: %w", n.GetNoticeId(), err)
 	}
 	return rendered, nil
+}
+
+// templates maps the template names of the engine's default procedures
+// to the notice texts of the same purpose.
+var templates = map[string]string{"reminder-1": "reminder", "reminder-2": "dunning-1", "reminder-3": "dunning-2", "collections": "final"}
+
+// letterTemplate returns the notice text for a level's template: the
+// template itself when the notices know it, the text of the same purpose
+// for the engine's default names, else one by level (1: a reminder, 2
+// and 3: dunning letters, beyond: the final notice).
+func letterTemplate(t string, level int) string {
+	if notice.KnownTemplate(t) {
+		return t
+	}
+	if m, ok := templates[t]; ok {
+		return m
+	}
+	switch {
+	case level <= 0:
+		return "friendly"
+	case level == 1:
+		return "reminder"
+	case level == 2:
+		return "dunning-1"
+	case level == 3:
+		return "dunning-2"
+	}
+	return "final"
 }
 
 func feeLabel(kind, lang string) string {
@@ -781,6 +798,7 @@ func (r *Runner) Simulate(ctx context.Context, tenant string, raw []byte, from, 
 			inputs[key{in.Debtor.ID, in.Date}] = in
 		}
 	}
+	byKey := map[key]dunning.Decision{}
 	for _, d := range would {
 		if d.Notice != nil {
 			out.NoticesWould++
@@ -788,27 +806,36 @@ func (r *Runner) Simulate(ctx context.Context, tenant string, raw []byte, from, 
 		if len(d.Released) > 0 {
 			out.ReleasesWould++
 		}
-		var sum int64
 		for _, c := range d.Charges {
-			sum += c.Amount
+			out.ChargedWould.MinorUnits += c.Amount
 		}
-		out.ChargedWould.MinorUnits += sum
-		k := key{d.Debtor, d.Date}
-		w := was[k]
+		byKey[key{d.Debtor, d.Date}] = d
+	}
+	// Every replayed decision has a stored one (the replay's inputs are
+	// the stored decisions'); a replay that does nothing is a zero
+	// Decision.
+	for _, w := range stored {
+		k := key{w.GetDebtorId(), DateOf(w.GetDate())}
+		d, ok := byKey[k]
+		if !ok {
+			d = dunning.Decision{Debtor: k.debtor, Date: k.date}
+		}
 		what := differences(w, d, cur)
 		if len(what) == 0 {
 			continue
 		}
-		in := inputs[k]
-		var n *dunningv1.Notice
-		if d.Notice != nil {
-			n = r.noticeProto(NoticeID(d.Debtor, d.Date), in, docs, d, t)
+		diff := &dunningv1.Difference{DebtorId: k.debtor, Date: DateProto(k.date), What: what, Was: w}
+		if ok {
+			in := inputs[k]
+			var n *dunningv1.Notice
+			if d.Notice != nil {
+				n = r.noticeProto(NoticeID(d.Debtor, d.Date), in, docs, d, t)
+			}
+			if diff.Would, err = decisionEvent(tenant, raw, in, docs, d, n, in.State, in.State.Apply(d)); err != nil {
+				return nil, err
+			}
 		}
-		wev, err := decisionEvent(tenant, raw, in, docs, d, n, in.State, in.State.Apply(d))
-		if err != nil {
-			return nil, err
-		}
-		out.Differences = append(out.Differences, &dunningv1.Difference{DebtorId: d.Debtor, Date: DateProto(d.Date), What: what, Was: w, Would: wev})
+		out.Differences = append(out.Differences, diff)
 	}
 	return out, nil
 }
