@@ -73,17 +73,23 @@ func Buyer(amountType string) bool {
 // AmountType is the settlement report's amount type of an amount of a
 // Finances API event: list is the name of the event's list the amount
 // stands in (e.g. "ItemChargeAdjustmentList", "ItemFeeAdjustmentList",
-// "PromotionAdjustmentList", "ItemTaxWithheldList"; the element path of
-// finances.Component.Source does too), kind its charge, fee or promotion
-// type.
+// "PromotionAdjustmentList", "ItemTaxWithheldList"; the path of
+// finances.Component.Source, e.g.
+// "ShipmentItemAdjustmentList[0].ItemFeeAdjustmentList[1].FeeAmount", does
+// too: its innermost list counts), kind its charge, fee or promotion type.
 func AmountType(list, kind string) string {
-	l := strings.ToLower(list)
-	if i := strings.LastIndexByte(l, '.'); i >= 0 {
-		l = l[i+1:]
+	// A path names its innermost list last: take the last segment that is
+	// a list ("…ItemFeeAdjustmentList[0].FeeAmount" -> the fee list).
+	segs := strings.Split(strings.ToLower(list), ".")
+	l := segs[len(segs)-1]
+	for i := len(segs) - 1; i >= 0; i-- {
+		name, _, _ := strings.Cut(segs[i], "[")
+		if strings.HasSuffix(name, "list") {
+			l = name
+			break
+		}
 	}
-	if i := strings.IndexByte(l, '['); i >= 0 {
-		l = l[:i]
-	}
+	l, _, _ = strings.Cut(l, "[")
 	k := strings.ToLower(kind)
 	switch {
 	case strings.Contains(l, "taxwithheld"), strings.HasPrefix(k, "marketplacefacilitator"):

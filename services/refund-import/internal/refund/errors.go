@@ -1,0 +1,58 @@
+package refund
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/o2c-platform/o2c/libs/fault"
+)
+
+// ErrInvalidConfig means a tenant's refunds section cannot be used: a
+// seller account without id or with an id given twice, a region other than
+// eu, na and fe, no marketplaces, a credentials_ref that is neither
+// "env:NAME" nor "secret:NAME/KEY", a schedule or overlap that is not a
+// positive duration, a start that is not a date. The wrapped *FieldError
+// names the field.
+var ErrInvalidConfig = errors.New("invalid refunds configuration")
+
+// ErrUnknownSellerAccount means a request names a seller account the
+// tenant's refunds section does not list.
+var ErrUnknownSellerAccount = errors.New("unknown seller account")
+
+// ErrNotConfigured means a tenant has no refunds section, so there is
+// nothing to import for it.
+var ErrNotConfigured = errors.New("refund import not configured for the tenant")
+
+// ErrInvalidPage means a page of the Finances API or a settlement report
+// cannot be read (the parser's error is wrapped).
+var ErrInvalidPage = errors.New("unreadable financial events")
+
+// ErrInvalidRefund means a refund cannot be decided: no order id, no
+// adjustment id, no currency, or amounts beyond ±money.MaxAbs.
+var ErrInvalidRefund = errors.New("invalid refund")
+
+// ErrInvalidSince means an import was asked to start in the future.
+var ErrInvalidSince = errors.New("import start in the future")
+
+// Errors classifies the domain's sentinels.
+var Errors = fault.Table{
+	{Err: ErrInvalidConfig, Class: fault.Invalid},
+	{Err: ErrUnknownSellerAccount, Class: fault.NotFound},
+	{Err: ErrNotConfigured, Class: fault.Precondition},
+	{Err: ErrInvalidPage, Class: fault.Invalid},
+	{Err: ErrInvalidRefund, Class: fault.Invalid},
+	{Err: ErrInvalidSince, Class: fault.Invalid},
+}
+
+// FieldError says which field of a refunds section is wrong and why; it
+// is an ErrInvalidConfig.
+type FieldError struct {
+	// Field is the path within the section, e.g. "seller_accounts[0].region".
+	Field  string
+	Reason string
+}
+
+func (e *FieldError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Reason) }
+
+// Is makes errors.Is(err, ErrInvalidConfig) true.
+func (e *FieldError) Is(target error) bool { return target == ErrInvalidConfig }
