@@ -82,3 +82,19 @@ func TestReference(t *testing.T) {
 		t.Errorf("Reference %q does not start with the customer and the first invoice", got)
 	}
 }
+
+// TestFeeLabel names the fee kinds in each language.
+func TestFeeLabel(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ lang, kind, want string }{
+		{"de", "fee", "Mahnkosten"},
+		{"de-DE", "lump-sum", "Verzugspauschale (§ 288 Abs. 5 BGB)"},
+		{"en", "fee", "Dunning fee"},
+		{"fr", "lump-sum", "Lump sum for late payment (§ 288 (5) BGB)"},
+		{"de", "other", "other"},
+	} {
+		if got := FeeLabel(tt.lang, tt.kind); got != tt.want {
+			t.Errorf("FeeLabel(%s, %s) = %q, want %q", tt.lang, tt.kind, got, tt.want)
+		}
+	}
+}

@@ -71,8 +71,8 @@ func invalid(field, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: %s", ErrInvalidLetter, field, fmt.Sprintf(format, args...))
 }
 
-// language returns "de" or "en" for a language tag, or "".
-func language(tag string) string {
+// languageOf returns "de" or "en" for a language tag, or "".
+func languageOf(tag string) string {
 	tag = strings.ToLower(strings.TrimSpace(tag))
 	if i := strings.IndexAny(tag, "-_"); i >= 0 {
 		tag = tag[:i]
@@ -142,7 +142,7 @@ func sums(l Letter) (open, interest int64, byDoc map[string]int64, err error) {
 }
 
 func newView(l Letter) (*view, error) {
-	lang := language(l.Language)
+	lang := languageOf(l.Language)
 	if lang == "" {
 		return nil, invalid("language", "%q is neither de nor en", l.Language)
 	}

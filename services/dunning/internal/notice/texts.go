@@ -25,7 +25,7 @@ type texts struct {
 	// Overdue cells: days past due, due in days, due today.
 	days, day, inDays, inDay, today string
 	// Sums.
-	sumOpen, sumInterest, defaultFee, total string
+	sumOpen, sumInterest, defaultFee, lumpSum, total string
 	// Interest explanation: heading, one line per period, the day count.
 	interestHeading, interestLine, dayCountLabel string
 	dayCounts                                    map[string]string
@@ -65,7 +65,7 @@ var catalog = map[string]*texts{
 		date:     "Datum", number: "Schreiben Nr.", payBy: "Zahlbar bis", page: "Seite", of: "von", continued: "Fortsetzung",
 		document: "Rechnung", docDate: "vom", due: "fällig am", overdue: "überfällig", level: "Stufe", open: "offen", interest: "Zinsen",
 		days: "{n} Tage", day: "1 Tag", inDays: "fällig in {n} Tagen", inDay: "fällig in 1 Tag", today: "heute fällig",
-		sumOpen: "Offene Rechnungsbeträge", sumInterest: "Verzugszinsen", defaultFee: "Mahnkosten", total: "Gesamtbetrag",
+		sumOpen: "Offene Rechnungsbeträge", sumInterest: "Verzugszinsen", defaultFee: "Mahnkosten", lumpSum: "Verzugspauschale (§ 288 Abs. 5 BGB)", total: "Gesamtbetrag",
 		interestHeading: "Berechnung der Verzugszinsen (§ 288 BGB)",
 		interestLine:    "{document}: {days} Tage vom {from} bis {to} zu {rate} p. a. auf {principal} = {amount}",
 		dayCountLabel:   "Zinsmethode",
@@ -110,7 +110,7 @@ var catalog = map[string]*texts{
 		date:     "Date", number: "Letter no.", payBy: "Pay by", page: "Page", of: "of", continued: "continued",
 		document: "Invoice", docDate: "Date", due: "Due", overdue: "Overdue", level: "Level", open: "Open", interest: "Interest",
 		days: "{n} days", day: "1 day", inDays: "due in {n} days", inDay: "due in 1 day", today: "due today",
-		sumOpen: "Open invoice amounts", sumInterest: "Default interest", defaultFee: "Dunning fee", total: "Total",
+		sumOpen: "Open invoice amounts", sumInterest: "Default interest", defaultFee: "Dunning fee", lumpSum: "Lump sum for late payment (§ 288 (5) BGB)", total: "Total",
 		interestHeading: "How the default interest was computed (§ 288 BGB)",
 		interestLine:    "{document}: {days} days from {from} to {to} at {rate} a year on {principal} = {amount}",
 		dayCountLabel:   "Day count",
@@ -127,6 +127,24 @@ var catalog = map[string]*texts{
 		regards:       "Yours sincerely",
 		vatID:         "VAT ID", creditorID: "Creditor ID",
 	},
+}
+
+// FeeLabel returns the label of a fee on a notice in language (a tag as
+// Render takes it; English for an unknown one): for kind "fee" a dunning
+// fee, for "lump-sum" the lump sum of §288 (5) BGB; any other kind is
+// returned as it is.
+func FeeLabel(language, kind string) string {
+	t := catalog["en"]
+	if lang := languageOf(language); lang != "" {
+		t = catalog[lang]
+	}
+	switch kind {
+	case "fee":
+		return t.defaultFee
+	case "lump-sum":
+		return t.lumpSum
+	}
+	return kind
 }
 
 // expand replaces each {key} in s by its value in kv (pairs of key and
