@@ -68,7 +68,7 @@ func checkKey(what, s string) error {
 		return fmt.Errorf("%w: %s is longer than 200 bytes", ErrInvalidKey, what)
 	case strings.HasPrefix(s, "."):
 		return fmt.Errorf("%w: %s %q starts with a dot", ErrInvalidKey, what, s)
-	case strings.ContainsAny(s, `/\:`):
+	case strings.ContainsAny(s, `/\`):
 		return fmt.Errorf("%w: %s %q contains a path separator", ErrInvalidKey, what, s)
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
 		return fmt.Errorf("%w: %s %q contains a control character", ErrInvalidKey, what, s)

@@ -181,6 +181,9 @@ func TestOutboxRejectsInvalidKeys(t *testing.T) {
 	if err != nil || len(entries) != 0 {
 		t.Errorf("outbox holds %d entries after invalid keys (%v)", len(entries), err)
 	}
+	if _, err := o.Put("t", "marketplace:amazon", "N-1", r); err != nil {
+		t.Errorf("Put for a debtor id with a colon: %v", err)
+	}
 	if _, err := o.Get("t", "d", "never"); !errors.Is(err, ErrNoticeNotFound) {
 		t.Errorf("Get of a notice never put = %v, want ErrNoticeNotFound", err)
 	}
