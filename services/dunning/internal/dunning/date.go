@@ -1,6 +1,7 @@
 package dunning
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 )
@@ -8,8 +9,9 @@ import (
 // Date is a calendar date without a time of day or a zone, as the law
 // counts periods: a due date, the day a reminder is sent, the first day of
 // a base-rate period. The zero Date means "not set". Dates compare with
-// Compare, Before and After, or with == since the fields are normalized by
-// MakeDate, DateOf and ParseDate.
+// Compare, Before and After, or with ==, for dates made by MakeDate,
+// DateOf, ParseDate or AddDays, whose fields are normalized (a literal
+// must be a valid date). DS and DN convert with Time and DateOf.
 type Date struct {
 	Year  int
 	Month time.Month
@@ -78,13 +80,7 @@ func (d Date) DaysSince(o Date) int { return int(d.days() - o.days()) }
 
 // Compare returns -1, 0 or +1 as d is before, equal to or after o.
 func (d Date) Compare(o Date) int {
-	switch a, b := d.days(), o.days(); {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Or(cmp.Compare(d.Year, o.Year), cmp.Compare(d.Month, o.Month), cmp.Compare(d.Day, o.Day))
 }
 
 // Before reports whether d is before o.
