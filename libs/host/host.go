@@ -326,10 +326,16 @@ func FromEnv(getenv func(string) string, defaultAddr string) (Config, error) {
 	return c, nil
 }
 
+// Schema is the PostgreSQL schema of the service name: the name with its
+// dashes as underscores ("refund-import" -> "refund_import"), as schema
+// and role names take no dashes; the service's app role is Schema(name) +
+// "_app". Subjects and streams keep the name as it is.
+func Schema(name string) string { return strings.ReplaceAll(name, "-", "_") }
+
 // Spec says what a service is.
 type Spec struct {
-	// Name is the service name ("ingestion"); also its schema and the
-	// <name> in o2c.<tenant>.<name>.<event>.
+	// Name is the service name ("ingestion"); also its schema (Schema) and
+	// the <name> in o2c.<tenant>.<name>.<event>.
 	Name string
 	// Migrations are the service's own migrations, applied after the event
 	// store's.
@@ -419,7 +425,7 @@ func New(ctx context.Context, spec Spec, cfg Config, p telemetry.Providers, log 
 	}
 	dbURL := cfg.DatabaseURL
 	if cfg.MigrateDatabaseURL != "" {
-		role, err := database.Migrate(ctx, cfg.MigrateDatabaseURL, spec.Name, spec.Migrations)
+		role, err := database.Migrate(ctx, cfg.MigrateDatabaseURL, Schema(spec.Name), spec.Migrations)
 		if err != nil {
 			return nil, err
 		}
@@ -429,10 +435,10 @@ func New(ctx context.Context, spec Spec, cfg Config, p telemetry.Providers, log 
 			}
 		}
 	}
-	if h.Pool, err = database.Connect(ctx, dbURL, spec.Name, p); err != nil {
+	if h.Pool, err = database.Connect(ctx, dbURL, Schema(spec.Name), p); err != nil {
 		return nil, err
 	}
-	if h.Events, err = eventstore.New(h.Pool, spec.Name, eventstore.Options{}); err != nil {
+	if h.Events, err = eventstore.New(h.Pool, Schema(spec.Name), eventstore.Options{}); err != nil {
 		return nil, err
 	}
 	if h.retries, h.stuck, err = newMetrics(p); err != nil {
@@ -474,7 +480,7 @@ func New(ctx context.Context, spec Spec, cfg Config, p telemetry.Providers, log 
 		opts = append(opts, grpc.Creds(authn.Creds))
 	}
 	h.GRPC = grpc.NewServer(opts...)
-	h.Rejections = rejection.NewStore(h.Pool, spec.Name)
+	h.Rejections = rejection.NewStore(h.Pool, Schema(spec.Name))
 	rejectionv1grpc.RegisterRejectionServiceServer(h.GRPC, &rejection.Service{Store: h.Rejections, Replay: h.replay, Classify: h.Classify})
 	h.Health = serve.NewHealth(append(spec.HealthServices, rejectionv1grpc.RejectionService_ServiceDesc.ServiceName)...)
 	h.ready = newReadiness(h.Health, ProjectionsHealth(spec.Name))
