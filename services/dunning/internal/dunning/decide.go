@@ -13,8 +13,10 @@ type Debtor struct {
 // Item is an open item of the debtor as the ledger classified it.
 type Item struct {
 	ID, Debtor, Claim string
-	// Component is "principal", "fee" or "interest": only principal bears
-	// interest and only principal items reach levels on their own.
+	// Component is "principal", "fee" (costs), "interest" or "credit" (a
+	// credit balance, negative): only principal bears interest and reaches
+	// levels on its own; fees and interest are listed with their claim;
+	// credits are never dunned.
 	Component string
 	Currency  string
 	// Amount is the item's original amount, Open what is still owed.
@@ -150,7 +152,8 @@ type Charge struct {
 // Skip says why an item was not dunned.
 type Skip struct {
 	Item string
-	// Reason is "blocked:<reason>" (a block's reason), "marketplace",
+	// Reason is "blocked:<reason>" (a block's reason), "credit" (a credit
+	// balance, owed to the debtor), "marketplace",
 	// "not-dunnable", "currency" (not the tenant's), "released" (with
 	// collections already), "time-barred", "final-level" (at the last
 	// level already), "not-due" (before the due date and the first

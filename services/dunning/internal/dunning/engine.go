@@ -13,6 +13,8 @@ const (
 	ComponentPrincipal = "principal"
 	ComponentFee       = "fee"
 	ComponentInterest  = "interest"
+	// ComponentCredit is a credit balance of the debtor (negative).
+	ComponentCredit = "credit"
 )
 
 // Charge kinds.
@@ -100,8 +102,16 @@ func Decide(cfg Config, rates BaseRates, in Input) (Decision, error) {
 		if it.Debtor != in.Debtor.ID {
 			return Decision{}, fmt.Errorf("decide for debtor %s: %w: item %s belongs to debtor %s", in.Debtor.ID, ErrInvalidInput, it.ID, it.Debtor)
 		}
-		if it.ID == "" || it.Open < 0 || it.Amount < 0 || !money.InBounds(it.Open) || !money.InBounds(it.Amount) {
+		if it.ID == "" || !money.InBounds(it.Open) || !money.InBounds(it.Amount) {
 			return Decision{}, fmt.Errorf("decide for debtor %s: %w: item %q with amount %d, open %d", in.Debtor.ID, ErrInvalidInput, it.ID, it.Amount, it.Open)
+		}
+		if it.Component == ComponentCredit || it.Amount < 0 || it.Open < 0 {
+			// A credit balance is owed to the debtor: never dunned, and
+			// not counted in what the debtor owes (the ledger offsets it).
+			if it.Open != 0 {
+				d.skip(it.ID, "credit")
+			}
+			continue
 		}
 		if it.Open > 0 {
 			items = append(items, it)

@@ -255,6 +255,13 @@ func TestDecideExclusions(t *testing.T) {
 			skipped: map[string]string{"i2": "not-dunnable", "i3": "currency", "i4": "released"},
 		},
 		{
+			name:    "a credit balance is never dunned and the debtor's debts are",
+			cfg:     cfg,
+			in:      Input{Debtor: consumer, Items: []Item{invoice("i1", due), credit("c1")}, Date: level1},
+			noticed: map[string]int{"i1": 1},
+			skipped: map[string]string{"c1": "credit"},
+		},
+		{
 			name:    "too soon after the last notice",
 			cfg:     cfg,
 			in:      Input{Debtor: consumer, Items: []Item{invoice("i1", due)}, State: func() State { s := atLevel1("i1"); s.LastNotice = day(2026, 1, 30); return s }(), Date: level2},
@@ -296,6 +303,12 @@ func TestDecideExclusions(t *testing.T) {
 func notDunnable(id string) Item {
 	it := invoice(id, due)
 	it.Dunnable = false
+	return it
+}
+
+func credit(id string) Item {
+	it := invoice(id, due)
+	it.Component, it.Amount, it.Open = ComponentCredit, -5000, -5000
 	return it
 }
 
