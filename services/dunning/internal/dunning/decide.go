@@ -153,7 +153,8 @@ type Charge struct {
 type Skip struct {
 	Item string
 	// Reason is "blocked:<reason>" (a block's reason), "credit" (a credit
-	// balance, owed to the debtor), "marketplace",
+	// balance, owed to the debtor), "no-due-date" (neither a due date nor
+	// a document date), "marketplace",
 	// "not-dunnable", "currency" (not the tenant's), "released" (with
 	// collections already), "time-barred", "final-level" (at the last
 	// level already), "not-due" (before the due date and the first

@@ -7,7 +7,20 @@
 // a run can be replayed (Simulate) and explained afterwards.
 //
 // The legal numbers (the base rate of §247 BGB and its history, the
-// surcharges of §288 (1) and (2) BGB, the lump sum of §288 (5) BGB, the
-// limitation periods of §§195, 199 BGB) are data in legal.json, embedded
-// with their sources; the code holds none of them.
+// surcharges of §288 (1) and (2) BGB, the lump sum of §288 (5) BGB, the 30
+// days of §286 (3) BGB, the limitation periods of §§195, 199, 203 BGB) are
+// data in legal.json, embedded with their sources; the code holds none of
+// them. The defaults a tenant gets without a dunning section are
+// defaults.json, read by ParseConfig like a tenant's own.
+//
+// Fees, lump sums and interest leave the engine as charges, one per kind
+// and claim, which the service books as open items of the claim (the
+// ledger's AssessCharge, without VAT). The ledger allocates a partial
+// payment without instructions by §§366, 367 BGB when the tenant's
+// allocation_order is "bgb" (the default): within a claim costs first,
+// then interest, then the principal (books.sortForAllocation). Interest is
+// charged with each notice that charges it, up to the notice's date, on the
+// principal open then; a part payment between two notices lowers the
+// principal for the whole next period, which charges less than the law
+// allows, never more.
 package dunning

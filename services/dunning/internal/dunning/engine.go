@@ -113,9 +113,20 @@ func Decide(cfg Config, rates BaseRates, in Input) (Decision, error) {
 			}
 			continue
 		}
-		if it.Open > 0 {
-			items = append(items, it)
+		if it.Open <= 0 {
+			continue
 		}
+		if it.DueDate.IsZero() {
+			if it.DocumentDate.IsZero() {
+				d.skip(it.ID, "no-due-date")
+				continue
+			}
+			// Without a time for payment it is due at once (§271 (1) BGB).
+			c := *it
+			c.DueDate = c.DocumentDate
+			it = &c
+		}
+		items = append(items, it)
 	}
 	slices.SortFunc(items, func(a, b *Item) int {
 		return cmp.Or(a.DueDate.Compare(b.DueDate), a.DocumentDate.Compare(b.DocumentDate), cmp.Compare(a.ID, b.ID))

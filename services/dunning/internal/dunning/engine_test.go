@@ -262,6 +262,16 @@ func TestDecideExclusions(t *testing.T) {
 			skipped: map[string]string{"c1": "credit"},
 		},
 		{
+			name: "without a due date it is due on its document date (§271 BGB); without either it is skipped",
+			cfg:  cfg,
+			in: Input{Debtor: consumer, Items: []Item{
+				{ID: "i1", Debtor: "d1", Component: ComponentPrincipal, Currency: "EUR", Amount: 100, Open: 100, DocumentDate: due, Dunnable: true},
+				{ID: "i2", Debtor: "d1", Component: ComponentPrincipal, Currency: "EUR", Amount: 100, Open: 100, Dunnable: true},
+			}, Date: level1},
+			noticed: map[string]int{"i1": 1},
+			skipped: map[string]string{"i2": "no-due-date"},
+		},
+		{
 			name:    "too soon after the last notice",
 			cfg:     cfg,
 			in:      Input{Debtor: consumer, Items: []Item{invoice("i1", due)}, State: func() State { s := atLevel1("i1"); s.LastNotice = day(2026, 1, 30); return s }(), Date: level2},
