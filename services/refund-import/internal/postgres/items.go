@@ -1,0 +1,163 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/proto"
+
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+
+	"github.com/o2c-platform/o2c/services/refund-import/internal/spapi"
+)
+
+func vatOf(raw []byte) ([]*ledgerv1.VatAmount, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	var m ledgerv1.OpenItemClassified
+	if err := proto.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("stored VAT lines: %w", err)
+	}
+	return m.GetVat(), nil
+}
+
+// OpenItem records an item the ledger opened: an order's invoice (a debit
+// item with an order id) as an item refunds may credit, and the journal
+// entry of a credit balance (what a credit note credited beyond the open
+// amount) under its document number.
+func (s *Store) OpenItem(ctx context.Context, ev *ledgerv1.OpenItemOpened) error {
+	amount := ev.GetAmount().GetMinorUnits()
+	if amount < 0 && ev.GetEntryId() != "" && ev.GetDocumentNumber() != "" {
+		_, err := s.pool.Exec(ctx, `INSERT INTO ledger_entries (tenant, document, entry_id) VALUES ($1, $2, $3)
+			ON CONFLICT (tenant, document) DO NOTHING`, ev.GetTenant(), ev.GetDocumentNumber(), ev.GetEntryId())
+		if err != nil {
+			return fmt.Errorf("credit balance %s: %w", ev.GetOpenItemId(), err)
+		}
+		return nil
+	}
+	if amount <= 0 || ev.GetOrderId() == "" {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO items (tenant, item_id, order_id, debtor_id, currency, amount_minor)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, item_id) DO NOTHING`,
+		ev.GetTenant(), ev.GetOpenItemId(), ev.GetOrderId(), ev.GetDebtorId(), ev.GetAmount().GetCurrency(), amount)
+	if err != nil {
+		return fmt.Errorf("open item %s: %w", ev.GetOpenItemId(), err)
+	}
+	return nil
+}
+
+// ClassifyItem records an item's VAT lines and marketplace, after which
+// refunds of its order can be booked; it returns the item's order id, or
+// "" for an item that is no order's invoice (or a charge on one).
+func (s *Store) ClassifyItem(ctx context.Context, ev *ledgerv1.OpenItemClassified) (string, error) {
+	if c := ev.GetClaimOpenItemId(); c != "" && c != ev.GetOpenItemId() {
+		return "", nil // a charge assessed on a claim
+	}
+	vat, err := proto.MarshalOptions{Deterministic: true}.Marshal(&ledgerv1.OpenItemClassified{Vat: ev.GetVat()})
+	if err != nil {
+		return "", fmt.Errorf("classify item %s: %w", ev.GetOpenItemId(), err)
+	}
+	var order string
+	err = s.pool.QueryRow(ctx, `UPDATE items SET vat = $3, marketplace = $4, classified = true
+		WHERE tenant = $1 AND item_id = $2 RETURNING order_id`,
+		ev.GetTenant(), ev.GetOpenItemId(), vat, ev.GetMarketplace()).Scan(&order)
+	if err == pgx.ErrNoRows {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("classify item %s: %w", ev.GetOpenItemId(), err)
+	}
+	return order, nil
+}
+
+// SettleItem records the credit notes among an item's settlements and
+// their journal entries; it returns the orders whose refunds may now be
+// decided (the item's, and those of the refunds whose credit notes it
+// names).
+func (s *Store) SettleItem(ctx context.Context, ev *ledgerv1.OpenItemCleared) ([]string, error) {
+	var orders []string
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for _, st := range ev.GetSettlements() {
+			if st.GetKind() != ledgerv1.SettlementKind_SETTLEMENT_KIND_CREDIT_NOTE {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO credit_notes (tenant, settlement_id, item_id, number, amount_minor, entry_id)
+				VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, settlement_id) DO NOTHING`,
+				ev.GetTenant(), st.GetSettlementId(), ev.GetOpenItemId(), st.GetDocument(), st.GetAmount().GetMinorUnits(), st.GetEntryId()); err != nil {
+				return err
+			}
+			if st.GetEntryId() != "" {
+				if _, err := tx.Exec(ctx, `INSERT INTO ledger_entries (tenant, document, entry_id) VALUES ($1, $2, $3)
+					ON CONFLICT (tenant, document) DO NOTHING`, ev.GetTenant(), st.GetDocument(), st.GetEntryId()); err != nil {
+					return err
+				}
+			}
+		}
+		rows, err := tx.Query(ctx, `SELECT DISTINCT order_id FROM items WHERE tenant = $1 AND item_id = $2
+			UNION SELECT DISTINCT r.order_id FROM refunds r WHERE r.tenant = $1 AND r.credit_note_number = ANY($3)`,
+			ev.GetTenant(), ev.GetOpenItemId(), documents(ev))
+		if err != nil {
+			return err
+		}
+		orders, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("settle item %s: %w", ev.GetOpenItemId(), err)
+	}
+	return orders, nil
+}
+
+func documents(ev *ledgerv1.OpenItemCleared) []string {
+	var out []string
+	for _, st := range ev.GetSettlements() {
+		if strings.TrimSpace(st.GetDocument()) != "" {
+			out = append(out, st.GetDocument())
+		}
+	}
+	return out
+}
+
+// ReopenItem marks the credit notes whose settlements a reopening undid
+// (a reversal of a credit note): they no longer count as credited.
+func (s *Store) ReopenItem(ctx context.Context, ev *ledgerv1.OpenItemReopened) error {
+	if len(ev.GetSettlementIds()) == 0 {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE credit_notes SET undone = true WHERE tenant = $1 AND settlement_id = ANY($2)`,
+		ev.GetTenant(), ev.GetSettlementIds())
+	if err != nil {
+		return fmt.Errorf("reopen item %s: %w", ev.GetOpenItemId(), err)
+	}
+	return nil
+}
+
+// Audit keeps one SP-API exchange of a seller account (secrets already
+// redacted by the client).
+func (s *Store) Audit(ctx context.Context, tenant, account string, x spapi.Exchange) error {
+	headers, err := json.Marshal(x.RequestHeaders)
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", x.Operation, err)
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO exchanges (tenant, seller_account, operation, method, url, request_headers, status,
+		response_body, started, duration_ms, attempt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		tenant, account, x.Operation, x.Method, x.URL, headers, x.Status, x.ResponseBody, x.Started, x.Duration.Milliseconds(), x.Attempt)
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", x.Operation, err)
+	}
+	return nil
+}
+
+// Exchanges counts a seller account's audited exchanges of an operation
+// (all operations when op is empty).
+func (s *Store) Exchanges(ctx context.Context, tenant, account, op string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM exchanges WHERE tenant = $1 AND seller_account = $2 AND ($3 = '' OR operation = $3)`,
+		tenant, account, op).Scan(&n)
+	return n, err
+}
