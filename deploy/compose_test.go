@@ -155,13 +155,15 @@ func TestComposeHasEveryService(t *testing.T) {
 // a client certificate of its own from ./deploy/credentials: ingestion
 // asks the ledger for a debtor's open items before erasing it, matching
 // asks ingestion for payers and debtors' master data, refund import hands
-// ingestion the settlement reports it fetches.
+// ingestion the settlement reports it fetches, dunning asks ingestion for
+// the debtor's name and address on a notice.
 func TestComposeServicesReachTheirPeers(t *testing.T) {
 	p := loadCompose(t)
 	for _, tc := range []struct{ caller, variable, callee, cert string }{
 		{"ingestion", "LEDGER_ADDR", "ledger", "ingestion.pem"},
 		{"matching", "INGESTION_ADDR", "ingestion", "matching.pem"},
 		{"refund-import", "INGESTION_ADDR", "ingestion", "refund-import.pem"},
+		{"dunning", "INGESTION_ADDR", "ingestion", "dunning.pem"},
 	} {
 		t.Run(tc.caller, func(t *testing.T) {
 			caller, callee := p.Services[tc.caller], p.Services[tc.callee]
@@ -183,6 +185,37 @@ func TestComposeServicesReachTheirPeers(t *testing.T) {
 				t.Errorf("%s: O2C_CLIENT_CA=%v, want the CA that issued the services' certificates", tc.caller, v)
 			}
 		})
+	}
+}
+
+// TestComposeDunningOutboxIsOnTheHost checks that dunning's notice outbox
+// (DUNNING_OUTBOX) is the bind mount of deploy/outbox, a folder of the
+// repository, so that the notices outlive the container and a mailer or
+// print service on the host picks them up, and that the folder is there
+// to be mounted (Docker would create a missing one as root, which the
+// service, running as O2C_UID, could not write).
+func TestComposeDunningOutboxIsOnTheHost(t *testing.T) {
+	t.Parallel()
+	p := loadCompose(t)
+	svc := p.Services["dunning"]
+	dir := svc.Environment["DUNNING_OUTBOX"]
+	if dir == nil || *dir == "" {
+		t.Fatal("dunning: DUNNING_OUTBOX is not set")
+	}
+	found := false
+	for _, vol := range svc.Volumes {
+		if vol.Target == *dir {
+			found = true
+			if filepath.ToSlash(vol.Source) != "./deploy/outbox" || vol.ReadOnly {
+				t.Errorf("dunning: %s is mounted from %s (read-only %v), want ./deploy/outbox writable", *dir, vol.Source, vol.ReadOnly)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("dunning: nothing is mounted at DUNNING_OUTBOX=%s: the notices would stay in the container", *dir)
+	}
+	if fi, err := os.Stat("outbox/.gitignore"); err != nil || fi.IsDir() {
+		t.Errorf("deploy/outbox/.gitignore: %v; the folder must be in the repository", err)
 	}
 }
 

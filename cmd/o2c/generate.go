@@ -35,6 +35,8 @@ const (
 	genMatchKey   = "matching-key.pem"
 	genRefundCert = "refund-import.pem"
 	genRefundKey  = "refund-import-key.pem"
+	genDunCert    = "dunning.pem"
+	genDunKey     = "dunning-key.pem"
 	genComposeEnv = "compose.env"
 	genCLICreds   = "credentials.json"
 )
@@ -71,6 +73,11 @@ machine (docker-compose.yml: DIR is deploy/credentials) authenticate with:
                               refund import's client certificate for ingestion, to
                               which it hands the settlement reports it fetches
                               (O2C_CLIENT_CERT, O2C_CLIENT_KEY): service:refund-import
+                              with the service role for every tenant
+  dunning.pem, dunning-key.pem
+                              dunning's client certificate for ingestion, which it
+                              asks for the debtor's name and address on a notice
+                              (O2C_CLIENT_CERT, O2C_CLIENT_KEY): service:dunning
                               with the service role for every tenant
   compose.env                 a fresh password per NATS user (O2C_NATS_PASSWORD_<USER>:
                               admin, each service, shop-<tenant> per tenant) and the
@@ -163,6 +170,10 @@ func generate(out io.Writer, dir string, ids []string, actor string, hosts []str
 	if err != nil {
 		return err
 	}
+	dunCert, dunKey, err := ca.ClientCertificate(identity.Principal{Actor: "service:dunning", Tenants: ids, Roles: []identity.Role{identity.Service}})
+	if err != nil {
+		return err
+	}
 	users := []string{natsembed.AdminUser}
 	for _, s := range natsembed.Services() {
 		users = append(users, s.Name)
@@ -181,7 +192,7 @@ func generate(out io.Writer, dir string, ids []string, actor string, hosts []str
 		passwords[u] = hex.EncodeToString(secret)
 		env += natsembed.PasswordVariable(u) + "=" + passwords[u] + "\n"
 	}
-	for name, data := range map[string][]byte{genCA: ca.CertPEM(), genServerCert: srvCert, genServerKey: srvKey, genCLICert: cliCert, genCLIKey: cliKey, genIngCert: ingCert, genIngKey: ingKey, genMatchCert: matchCert, genMatchKey: matchKey, genRefundCert: refundCert, genRefundKey: refundKey, genComposeEnv: []byte(env)} {
+	for name, data := range map[string][]byte{genCA: ca.CertPEM(), genServerCert: srvCert, genServerKey: srvKey, genCLICert: cliCert, genCLIKey: cliKey, genIngCert: ingCert, genIngKey: ingKey, genMatchCert: matchCert, genMatchKey: matchKey, genRefundCert: refundCert, genRefundKey: refundKey, genDunCert: dunCert, genDunKey: dunKey, genComposeEnv: []byte(env)} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
 			return err
 		}
@@ -203,6 +214,7 @@ func generate(out io.Writer, dir string, ids []string, actor string, hosts []str
 	fmt.Fprintf(out, "  %s, %s  ingestion's certificate for the ledger: service:ingestion, service of %s\n", genIngCert, genIngKey, strings.Join(ids, ", "))
 	fmt.Fprintf(out, "  %s, %s    matching's certificate for ingestion: service:matching, service of %s\n", genMatchCert, genMatchKey, strings.Join(ids, ", "))
 	fmt.Fprintf(out, "  %s, %s  refund import's certificate for ingestion: service:refund-import, service of %s\n", genRefundCert, genRefundKey, strings.Join(ids, ", "))
+	fmt.Fprintf(out, "  %s, %s              dunning's certificate for ingestion: service:dunning, service of %s\n", genDunCert, genDunKey, strings.Join(ids, ", "))
 	fmt.Fprintf(out, "  %s                 NATS passwords of %s\n", genComposeEnv, strings.Join(users, ", "))
 	fmt.Fprintf(out, "  %s            the CLI's credentials file (NATS as %s)\n", genCLICreds, shop)
 	fmt.Fprintf(out, "Next:\n  docker compose --env-file %s up --build\n  export %s=%s\n  o2c open-items --tenant %s\n",

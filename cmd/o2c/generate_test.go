@@ -40,7 +40,7 @@ func TestCredentialsGenerateFitsCompose(t *testing.T) {
 			t.Errorf("%s: mode %v (%v), want 0600", e.Name(), fi.Mode().Perm(), err)
 		}
 	}
-	want := []string{"ca.pem", "cli-key.pem", "cli.pem", "compose.env", "credentials.json", "ingestion-key.pem", "ingestion.pem", "matching-key.pem", "matching.pem", "refund-import-key.pem", "refund-import.pem", "server-key.pem", "server.pem"}
+	want := []string{"ca.pem", "cli-key.pem", "cli.pem", "compose.env", "credentials.json", "dunning-key.pem", "dunning.pem", "ingestion-key.pem", "ingestion.pem", "matching-key.pem", "matching.pem", "refund-import-key.pem", "refund-import.pem", "server-key.pem", "server.pem"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("files (-want +got):\n%s", diff)
 	}
@@ -59,7 +59,7 @@ func TestCredentialsGenerateFitsCompose(t *testing.T) {
 	if want := []string{"o2c:tenant:demo", "o2c:role:accountant", "o2c:role:operator"}; !cmp.Equal(want, sans) {
 		t.Errorf("CLI certificate SAN URIs %v, want %v", sans, want)
 	}
-	for _, svc := range []string{"ingestion", "matching", "refund-import"} {
+	for _, svc := range []string{"ingestion", "matching", "refund-import", "dunning"} {
 		c := certificate(t, filepath.Join(dir, svc+".pem"))
 		sans = nil
 		for _, u := range c.URIs {
@@ -94,9 +94,10 @@ func TestCredentialsGenerateFitsCompose(t *testing.T) {
 	if got := p.Services["ledger"].Environment["NATS_PASSWORD"]; got == nil || *got == "" || *got == creds.NATS.Password {
 		t.Errorf("the ledger has no NATS password of its own")
 	}
-	// Ingestion's ledger client credentials and matching's and refund
-	// import's ingestion client credentials are files generate wrote.
-	for _, svc := range []string{"ingestion", "matching", "refund-import"} {
+	// Ingestion's ledger client credentials and matching's, refund
+	// import's and dunning's ingestion client credentials are files
+	// generate wrote.
+	for _, svc := range []string{"ingestion", "matching", "refund-import", "dunning"} {
 		for _, key := range []string{"O2C_CLIENT_CERT", "O2C_CLIENT_KEY", "O2C_CLIENT_CA"} {
 			v := p.Services[svc].Environment[key]
 			if v == nil || !strings.HasPrefix(*v, "/etc/o2c/credentials/") {

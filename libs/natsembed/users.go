@@ -65,7 +65,10 @@ var statusStream = subject.ServiceStream("status")
 // reports) and the ledger's (open items), and waits for them to be
 // declared; refund-import reads ingestion's stream (the shops' credit
 // notes, which it links refunds to) and the ledger's (open items: orders,
-// VAT lines, what cleared them) and waits for them too. A service that is
+// VAT lines, what cleared them) and waits for them too; dunning reads
+// ingestion's stream (invoices' §286 notice and delivery date, customers'
+// kind, group and language) and the ledger's (open items, their
+// settlements and reopenings) and waits for them too. A service that is
 // not built yet reads nothing until it is.
 func Services() []Service {
 	var commands []string
@@ -76,7 +79,7 @@ func Services() []Service {
 		{Name: "ingestion", Reads: []string{subject.ShopStream}, Declares: []string{subject.ShopStream}},
 		{Name: "ledger", Reads: append([]string{subject.ServiceStream("ingestion")}, commands...), Declares: commands, Status: true},
 		{Name: "matching", Reads: []string{subject.ServiceStream("ingestion"), subject.ServiceStream("ledger")}},
-		{Name: "dunning"},
+		{Name: "dunning", Reads: []string{subject.ServiceStream("ingestion"), subject.ServiceStream("ledger")}},
 		{Name: "collections"},
 		{Name: "refund-import", Reads: []string{subject.ServiceStream("ingestion"), subject.ServiceStream("ledger")}},
 	}
