@@ -131,6 +131,9 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 	proj := projector.Projection(projectionPoll)
 	commander := books.NewCommander(h.Events, store, books.CommanderOptions{
 		Config: configs,
+		// A batch's commands are stored with their routes in one
+		// transaction.
+		Appender: postgres.NewAppender(h.Events),
 		// The opening balance rule of a bank account's first statement asks
 		// the read model, caught up first, for the account's earlier lines.
 		Postings: postgres.NewPostings(store, h.Events, proj),
@@ -145,6 +148,9 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 		// a credit note is booked after its invoice; its name predates the
 		// credit notes and is kept so that it resumes where it was.
 		Stream: bus.ServiceStream("ingestion"), Durable: "ledger-invoices", FilterSubjects: consumer.IngestedSubjects(),
+		// The messages delivered together are booked in stream order and
+		// stored with one commit; BookIngested serves the replays.
+		Batch: booker.BookIngestedBatch,
 	}, booker.BookIngested); err != nil {
 		h.Close()
 		return nil, err
@@ -162,6 +168,7 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 	for _, src := range sources {
 		if err := h.Consume(ctx, bus.Consumer{
 			Stream: bus.ServiceStream(src), Durable: "ledger-commands-" + src, FilterSubjects: []string{consumer.CommandSubjects(src)},
+			Batch: booker.BookCommandBatch,
 		}, booker.BookCommand); err != nil {
 			h.Close()
 			return nil, err

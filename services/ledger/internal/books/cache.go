@@ -47,6 +47,21 @@ func newBooksCache(max int) *booksCache {
 // acquire returns the locked books of stream, new and empty when they are
 // not cached.
 func (c *booksCache) acquire(stream es.StreamID) *cachedBooks {
+	b := c.entry(stream)
+	b.mu.Lock()
+	return b
+}
+
+// tryAcquire is acquire when the books are not locked; false when they
+// are (another command decides on them).
+func (c *booksCache) tryAcquire(stream es.StreamID) (*cachedBooks, bool) {
+	b := c.entry(stream)
+	return b, b.mu.TryLock()
+}
+
+// entry returns the books of stream, new and empty when they are not
+// cached, most recently used now.
+func (c *booksCache) entry(stream es.StreamID) *cachedBooks {
 	c.mu.Lock()
 	e, ok := c.byName[stream]
 	if ok {
@@ -64,7 +79,6 @@ func (c *booksCache) acquire(stream es.StreamID) *cachedBooks {
 	}
 	b := e.Value.(*cachedBooks)
 	c.mu.Unlock()
-	b.mu.Lock()
 	return b
 }
 

@@ -188,6 +188,10 @@ type CommanderOptions struct {
 	// instead of both streams whole; the books of a debtor with a long
 	// history take some kilobytes per invoice.
 	CachedDebtors int
+	// Appender, when set, stores the commands of a batch (ExecuteBatch)
+	// with their routes in one transaction; nil stores the events with
+	// the EventStore's AppendBatch and the routes after them.
+	Appender RoutedAppender
 }
 
 // Postings knows the lines of a tenant's G/L accounts across all of its
@@ -247,32 +251,48 @@ func NewCommander(events EventStore, dir Directory, opt CommanderOptions) *Comma
 // idempotency key stores nothing and returns the first booking's ids with
 // Replayed set.
 func (c *Commander) Execute(ctx context.Context, cmd proto.Message, m Meta) (Result, error) {
+	spec, t, err := c.resolve(ctx, cmd)
+	if err != nil {
+		return Result{}, err
+	}
+	return c.execute(ctx, spec, cmd, t, m)
+}
+
+// resolve finds cmd's row of the command table and its target, the
+// debtor looked up by route when the command names only an item or entry.
+func (c *Commander) resolve(ctx context.Context, cmd proto.Message) (command, target, error) {
 	spec, ok := lookup(cmd)
 	if !ok {
 		if cmd == nil {
-			return Result{}, fmt.Errorf("%w: no command", ErrUnsupportedCommand)
+			return command{}, target{}, fmt.Errorf("%w: no command", ErrUnsupportedCommand)
 		}
-		return Result{}, fmt.Errorf("%w: %s", ErrUnsupportedCommand, cmd.ProtoReflect().Descriptor().FullName())
+		return command{}, target{}, fmt.Errorf("%w: %s", ErrUnsupportedCommand, cmd.ProtoReflect().Descriptor().FullName())
 	}
 	// Before anything reaches PostgreSQL, even the route lookup: text it
 	// cannot store fails there with an error that is no answer to the
 	// caller.
 	if err := CheckStorable(cmd); err != nil {
-		return Result{}, err
+		return command{}, target{}, err
 	}
 	t, err := spec.target(cmd)
 	if err != nil {
-		return Result{}, err
+		return command{}, target{}, err
 	}
 	name := cmd.ProtoReflect().Descriptor().Name()
 	if t.tenant == "" {
-		return Result{}, fmt.Errorf("%s: %w", name, &InvalidCommandError{Field: "tenant", Reason: "missing"})
+		return command{}, target{}, fmt.Errorf("%s: %w", name, &InvalidCommandError{Field: "tenant", Reason: "missing"})
 	}
 	if t.kind != "" && t.ref != "" {
 		if t.debtor, err = c.dir.Route(ctx, t.tenant, t.kind, t.ref); err != nil {
-			return Result{}, fmt.Errorf("find the debtor of %s %s: %w", t.kind, t.ref, err)
+			return command{}, target{}, fmt.Errorf("find the debtor of %s %s: %w", t.kind, t.ref, err)
 		}
 	}
+	return spec, t, nil
+}
+
+// execute decides and stores cmd on t, deciding again after a lost race.
+func (c *Commander) execute(ctx context.Context, spec command, cmd proto.Message, t target, m Meta) (Result, error) {
+	name := cmd.ProtoReflect().Descriptor().Name()
 	for range maxAttempts {
 		res, err := spec.execute(ctx, c, cmd, t, m)
 		if errors.Is(err, es.ErrVersionConflict) {

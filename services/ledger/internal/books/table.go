@@ -138,6 +138,11 @@ type command struct {
 	// execute decides the command once and stores its events; an error
 	// wrapping es.ErrVersionConflict makes Execute decide again.
 	execute func(ctx context.Context, c *Commander, cmd proto.Message, t target, m Meta) (Result, error)
+	// decide, when set, is how execute decides the command on the books
+	// of its one stream; ExecuteBatch decides such commands together. Nil
+	// for commands that need more (a statement's account history, a
+	// merge's two streams).
+	decide decideFunc
 }
 
 func table(rows ...command) map[protoreflect.FullName]command {
@@ -167,9 +172,13 @@ type ledgerCommand interface {
 func row[C ledgerCommand](where func(C) target, decide func(l *Ledger, cmd C, account string, o Origin) ([]proto.Message, error)) command {
 	var zero C
 	name := zero.ProtoReflect().Descriptor().FullName()
+	d := func(l *Ledger, cmd proto.Message, account string, o Origin) ([]proto.Message, error) {
+		return decide(l, cmd.(C), account, o)
+	}
 	return command{
-		name: name,
-		new:  func() proto.Message { return zero.ProtoReflect().Type().New().Interface() },
+		name:   name,
+		decide: d,
+		new:    func() proto.Message { return zero.ProtoReflect().Type().New().Interface() },
 		target: func(cmd proto.Message) (target, error) {
 			x, ok := cmd.(C)
 			if !ok {
@@ -178,9 +187,7 @@ func row[C ledgerCommand](where func(C) target, decide func(l *Ledger, cmd C, ac
 			return where(x), nil
 		},
 		execute: func(ctx context.Context, c *Commander, cmd proto.Message, t target, m Meta) (Result, error) {
-			return c.once(ctx, cmd, t, m, func(l *Ledger, cmd proto.Message, account string, o Origin) ([]proto.Message, error) {
-				return decide(l, cmd.(C), account, o)
-			})
+			return c.once(ctx, cmd, t, m, d)
 		},
 	}
 }
@@ -227,6 +234,7 @@ func statementCommand() command {
 	r := row(func(c *ledgerv1.RecordStatementBalance) target {
 		return target{tenant: c.GetTenant(), own: BankStatementStream(c.GetTenant(), c.GetIban())}
 	}, nil)
+	r.decide = nil
 	r.execute = func(ctx context.Context, c *Commander, cmd proto.Message, t target, m Meta) (Result, error) {
 		x := cmd.(*ledgerv1.RecordStatementBalance)
 		h, err := c.history(ctx, x)
@@ -245,6 +253,7 @@ func mergeCommand() command {
 	r := row(func(c *ledgerv1.MergeDebtor) target {
 		return target{tenant: c.GetTenant(), debtor: c.GetDebtorId(), into: c.GetIntoDebtorId()}
 	}, nil)
+	r.decide = nil
 	r.execute = func(ctx context.Context, c *Commander, cmd proto.Message, t target, m Meta) (Result, error) {
 		return c.merge(ctx, cmd.(*ledgerv1.MergeDebtor), t, m)
 	}

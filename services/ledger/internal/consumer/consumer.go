@@ -382,7 +382,12 @@ func (b *Booker) BookInvoice(ctx context.Context, msg bus.Msg) error {
 	if !ok {
 		return bus.Permanent(fmt.Errorf("event %s on %s is a %s, not an InvoiceIngested", ev.EventID, msg.Subject, ev.Type))
 	}
-	return b.bookInvoice(ctx, ev, inv)
+	j, err := b.invoiceJob(ctx, ev, inv)
+	if err != nil {
+		return err
+	}
+	_, err = b.Commands.Execute(ctx, j.cmd, j.meta)
+	return j.wrap(err)
 }
 
 // BookIngested is the handler of ingestion's events the ledger books
@@ -391,75 +396,148 @@ func (b *Booker) BookInvoice(ctx context.Context, msg bus.Msg) error {
 // RecordBankTransaction and a final statement as RecordStatementBalance
 // (see the package comment). Any other event is rejected as invalid.
 func (b *Booker) BookIngested(ctx context.Context, msg bus.Msg) error {
+	j, err := b.ingested(ctx, msg)
+	if err != nil || j.cmd == nil {
+		return err
+	}
+	_, err = b.Commands.Execute(ctx, j.cmd, j.meta)
+	return j.wrap(err)
+}
+
+// BookIngestedBatch is BookIngested for the messages of a batch
+// (bus.BatchHandler): their commands are executed in order with one
+// ExecuteBatch when the Commander is a BatchCommander, so that those on
+// debtors' streams are stored with one commit, and each message gets the
+// error BookIngested would give it.
+func (b *Booker) BookIngestedBatch(_ context.Context, batch []bus.Delivery) []error {
+	errs := make([]error, len(batch))
+	jobs := make([]job, len(batch))
+	for i, d := range batch {
+		jobs[i], errs[i] = b.ingested(d.Ctx, d.Msg)
+	}
+	b.execute(batch, jobs, errs)
+	return errs
+}
+
+// BatchCommander executes many commands as Commander.Execute would one
+// after another (books.Commander.ExecuteBatch): one result and one error
+// per command, in order.
+type BatchCommander interface {
+	ExecuteBatch(ctx context.Context, cmds []books.Command) ([]books.Result, []error)
+}
+
+// job is the command a message asks for, with its metadata and how its
+// error is reported; cmd is nil when the message books nothing.
+type job struct {
+	cmd  proto.Message
+	meta books.Meta
+	wrap func(error) error
+}
+
+// execute executes the commands of jobs whose errs are nil, in order,
+// and sets their errors in errs.
+func (b *Booker) execute(batch []bus.Delivery, jobs []job, errs []error) {
+	var cmds []books.Command
+	var idx []int
+	for i, j := range jobs {
+		if errs[i] == nil && j.cmd != nil {
+			cmds = append(cmds, books.Command{Msg: j.cmd, Meta: j.meta})
+			idx = append(idx, i)
+		}
+	}
+	if len(cmds) == 0 {
+		return
+	}
+	bc, ok := b.Commands.(BatchCommander)
+	if !ok {
+		for _, i := range idx {
+			_, err := b.Commands.Execute(batch[i].Ctx, jobs[i].cmd, jobs[i].meta)
+			errs[i] = jobs[i].wrap(err)
+		}
+		return
+	}
+	_, cerrs := bc.ExecuteBatch(context.WithoutCancel(batch[idx[0]].Ctx), cmds)
+	for k, i := range idx {
+		errs[i] = jobs[i].wrap(cerrs[k])
+	}
+}
+
+// ingested returns the job of one of ingestion's events (see
+// BookIngested), or the error BookIngested returns without booking.
+func (b *Booker) ingested(ctx context.Context, msg bus.Msg) (job, error) {
 	ev, err := relay.DecodeMsg(msg.Header, msg.Data, nil)
 	if err != nil {
-		return bus.Permanent(fmt.Errorf("message on %s: %w", msg.Subject, err))
+		return job{}, bus.Permanent(fmt.Errorf("message on %s: %w", msg.Subject, err))
 	}
 	switch p := ev.Payload.(type) {
 	case *ingestionv1.InvoiceIngested:
-		return b.bookInvoice(ctx, ev, p)
+		return b.invoiceJob(ctx, ev, p)
 	case *ingestionv1.CreditNoteIngested:
-		return b.bookCredit(ctx, ev, "credit note", p.GetCreditNoteNumber(), p.GetInvoiceNumber(), CreditNoteCommand(p))
+		return b.creditJob(ctx, ev, "credit note", p.GetCreditNoteNumber(), p.GetInvoiceNumber(), CreditNoteCommand(p))
 	case *ingestionv1.InvoiceCancellationIngested:
-		return b.bookCredit(ctx, ev, "cancellation", p.GetCancellationNumber(), p.GetInvoiceNumber(), CancellationCommand(p))
+		return b.creditJob(ctx, ev, "cancellation", p.GetCancellationNumber(), p.GetInvoiceNumber(), CancellationCommand(p))
 	case *ingestionv1.BankTransactionReceived:
 		cmd, ok := BankTransactionCommand(p)
 		if !ok {
-			return nil
+			return job{}, nil
 		}
-		return b.bookBank(ctx, ev, "bank transaction", p.GetTransactionId(), cmd)
+		return b.bankJob(ctx, ev, "bank transaction", p.GetTransactionId(), cmd)
 	case *ingestionv1.BankStatementReceived:
 		cmd, ok := StatementCommand(p)
 		if !ok {
-			return nil
+			return job{}, nil
 		}
-		return b.bookBank(ctx, ev, "statement", p.GetStatementKey(), cmd)
+		return b.bankJob(ctx, ev, "statement", p.GetStatementKey(), cmd)
 	}
-	return bus.Permanent(fmt.Errorf("event %s on %s is a %s, which the ledger does not book", ev.EventID, msg.Subject, ev.Type))
+	return job{}, bus.Permanent(fmt.Errorf("event %s on %s is a %s, which the ledger does not book", ev.EventID, msg.Subject, ev.Type))
 }
 
-func (b *Booker) bookInvoice(ctx context.Context, ev eventstore.Event, inv *ingestionv1.InvoiceIngested) error {
+func (b *Booker) invoiceJob(ctx context.Context, ev eventstore.Event, inv *ingestionv1.InvoiceIngested) (job, error) {
 	if err := b.checkTenant(inv.GetTenant(), inv.GetInvoiceNumber()); err != nil {
-		return fmt.Errorf("book invoice %s: %w", inv.GetInvoiceNumber(), err)
+		return job{}, fmt.Errorf("book invoice %s: %w", inv.GetInvoiceNumber(), err)
 	}
-	_, err := b.Commands.Execute(ctx, InvoiceCommand(inv), ingestedMeta(ctx, ev))
-	if err != nil {
-		return fault.WithDetail(fmt.Errorf("book invoice %s: %w", inv.GetInvoiceNumber(), err), fault.Detail{Document: inv.GetInvoiceNumber()})
-	}
-	return nil
+	return job{cmd: InvoiceCommand(inv), meta: ingestedMeta(ctx, ev), wrap: func(err error) error {
+		if err != nil {
+			return fault.WithDetail(fmt.Errorf("book invoice %s: %w", inv.GetInvoiceNumber(), err), fault.Detail{Document: inv.GetInvoiceNumber()})
+		}
+		return nil
+	}}, nil
 }
 
-// bookCredit books cmd, the credit note or cancellation (kind) number of
+// creditJob books cmd, the credit note or cancellation (kind) number of
 // invoice. An invoice the books do not hold is waited for (transient,
 // code invoice_not_booked); see the package comment.
-func (b *Booker) bookCredit(ctx context.Context, ev eventstore.Event, kind, number, invoice string, cmd *ledgerv1.IssueCreditNote) error {
+func (b *Booker) creditJob(ctx context.Context, ev eventstore.Event, kind, number, invoice string, cmd *ledgerv1.IssueCreditNote) (job, error) {
 	if err := b.checkTenant(cmd.GetTenant(), number); err != nil {
-		return fmt.Errorf("book %s %s: %w", kind, number, err)
+		return job{}, fmt.Errorf("book %s %s: %w", kind, number, err)
 	}
-	_, err := b.Commands.Execute(ctx, cmd, ingestedMeta(ctx, ev))
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, books.ErrUnknownOpenItem):
-		return fault.WithDetail(fault.Mark(fmt.Errorf("book %s %s: invoice %s is not booked (yet): %w", kind, number, invoice, err), fault.Transient),
-			fault.Detail{Code: "invoice_not_booked", Document: number})
-	}
-	return fault.WithDetail(fmt.Errorf("book %s %s of invoice %s: %w", kind, number, invoice, err), fault.Detail{Document: number})
+	return job{cmd: cmd, meta: ingestedMeta(ctx, ev), wrap: func(err error) error {
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, books.ErrUnknownOpenItem):
+			return fault.WithDetail(fault.Mark(fmt.Errorf("book %s %s: invoice %s is not booked (yet): %w", kind, number, invoice, err), fault.Transient),
+				fault.Detail{Code: "invoice_not_booked", Document: number})
+		}
+		return fault.WithDetail(fmt.Errorf("book %s %s of invoice %s: %w", kind, number, invoice, err), fault.Detail{Document: number})
+	}}, nil
 }
 
-// bookBank books cmd, the command of the bank transaction or statement
+// bankJob books cmd, the command of the bank transaction or statement
 // (kind) document.
-func (b *Booker) bookBank(ctx context.Context, ev eventstore.Event, kind, document string, cmd interface {
+func (b *Booker) bankJob(ctx context.Context, ev eventstore.Event, kind, document string, cmd interface {
 	proto.Message
 	GetTenant() string
-}) error {
+}) (job, error) {
 	if err := b.checkTenant(cmd.GetTenant(), document); err != nil {
-		return fmt.Errorf("book %s %s: %w", kind, document, err)
+		return job{}, fmt.Errorf("book %s %s: %w", kind, document, err)
 	}
-	if _, err := b.Commands.Execute(ctx, cmd, ingestedMeta(ctx, ev)); err != nil {
-		return fault.WithDetail(fmt.Errorf("book %s %s: %w", kind, document, err), fault.Detail{Document: document})
-	}
-	return nil
+	return job{cmd: cmd, meta: ingestedMeta(ctx, ev), wrap: func(err error) error {
+		if err != nil {
+			return fault.WithDetail(fmt.Errorf("book %s %s: %w", kind, document, err), fault.Detail{Document: document})
+		}
+		return nil
+	}}, nil
 }
 
 // ingestedMeta is the metadata of a command booked for ingestion's event ev.
@@ -469,25 +547,51 @@ func ingestedMeta(ctx context.Context, ev eventstore.Event) books.Meta {
 
 // BookCommand is the handler of the commands other services publish.
 func (b *Booker) BookCommand(ctx context.Context, msg bus.Msg) error {
+	j, err := b.command(ctx, msg)
+	if err != nil {
+		return err
+	}
+	_, err = b.Commands.Execute(ctx, j.cmd, j.meta)
+	return j.wrap(err)
+}
+
+// BookCommandBatch is BookCommand for the messages of a batch
+// (bus.BatchHandler), executed as BookIngestedBatch executes its
+// messages.
+func (b *Booker) BookCommandBatch(_ context.Context, batch []bus.Delivery) []error {
+	errs := make([]error, len(batch))
+	jobs := make([]job, len(batch))
+	for i, d := range batch {
+		jobs[i], errs[i] = b.command(d.Ctx, d.Msg)
+	}
+	b.execute(batch, jobs, errs)
+	return errs
+}
+
+// command returns the job of a command message (see BookCommand), or the
+// error BookCommand returns without executing it.
+func (b *Booker) command(ctx context.Context, msg bus.Msg) (job, error) {
 	cmd, m, err := decodeCommand(msg)
 	if err != nil {
-		return bus.Permanent(err)
+		return job{}, bus.Permanent(err)
 	}
 	if t, ok := bus.TenantFromSubject(msg.Subject); !ok || t != tenantOf(cmd) {
-		return bus.Permanent(fmt.Errorf("command on %s is for tenant %q", msg.Subject, tenantOf(cmd)))
+		return job{}, bus.Permanent(fmt.Errorf("command on %s is for tenant %q", msg.Subject, tenantOf(cmd)))
 	}
 	if err := checkSender(msg, cmd); err != nil {
-		return fault.WithDetail(fmt.Errorf("command %s on %s: %w", cmd.ProtoReflect().Descriptor().Name(), msg.Subject, err),
+		return job{}, fault.WithDetail(fmt.Errorf("command %s on %s: %w", cmd.ProtoReflect().Descriptor().Name(), msg.Subject, err),
 			fault.Detail{Code: "not_entitled", Document: idempotencyKey(cmd)})
 	}
 	if err := b.checkTenant(tenantOf(cmd), idempotencyKey(cmd)); err != nil {
-		return fmt.Errorf("command %s on %s: %w", cmd.ProtoReflect().Descriptor().Name(), msg.Subject, err)
+		return job{}, fmt.Errorf("command %s on %s: %w", cmd.ProtoReflect().Descriptor().Name(), msg.Subject, err)
 	}
-	if _, err := b.Commands.Execute(ctx, cmd, withTrace(ctx, m)); err != nil {
-		return fault.WithDetail(fmt.Errorf("command %s on %s: %w", cmd.ProtoReflect().Descriptor().Name(), msg.Subject, err),
-			fault.Detail{Document: idempotencyKey(cmd)})
-	}
-	return nil
+	return job{cmd: cmd, meta: withTrace(ctx, m), wrap: func(err error) error {
+		if err != nil {
+			return fault.WithDetail(fmt.Errorf("command %s on %s: %w", cmd.ProtoReflect().Descriptor().Name(), msg.Subject, err),
+				fault.Detail{Document: idempotencyKey(cmd)})
+		}
+		return nil
+	}}, nil
 }
 
 // checkSender returns nil when the service that sent msg may send cmd

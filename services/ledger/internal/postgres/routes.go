@@ -53,19 +53,51 @@ func saveRoutes(ctx context.Context, db execer, evs []eventstore.Event) error {
 	return writeRoutes(ctx, db, books.RoutesOf(evs))
 }
 
-func writeRoutes(ctx context.Context, db execer, routes []books.Route) error {
-	if len(routes) == 0 {
-		return nil
-	}
+// insertRoutes records routes; a route recorded before is kept.
+const insertRoutes = `INSERT INTO command_routes (tenant, kind, ref, debtor_id)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING`
+
+// routeColumns returns the arguments of insertRoutes.
+func routeColumns(routes []books.Route) []any {
 	tenants, kinds, refs, debtors := make([]string, len(routes)), make([]string, len(routes)), make([]string, len(routes)), make([]string, len(routes))
 	for i, r := range routes {
 		tenants[i], kinds[i], refs[i], debtors[i] = r.Tenant, string(r.Kind), r.Ref, r.DebtorID
 	}
-	_, err := db.Exec(ctx, `INSERT INTO command_routes (tenant, kind, ref, debtor_id)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING`,
-		tenants, kinds, refs, debtors)
-	if err != nil {
+	return []any{tenants, kinds, refs, debtors}
+}
+
+func writeRoutes(ctx context.Context, db execer, routes []books.Route) error {
+	if len(routes) == 0 {
+		return nil
+	}
+	if _, err := db.Exec(ctx, insertRoutes, routeColumns(routes)...); err != nil {
 		return fmt.Errorf("record the debtors of %d entries and items: %w", len(routes), err)
 	}
 	return nil
+}
+
+// Appender stores the commands of a books.Commander batch with the routes
+// they record in one transaction per round (books.RoutedAppender).
+type Appender struct {
+	events *eventstore.Store
+}
+
+var _ books.RoutedAppender = (*Appender)(nil)
+
+// NewAppender returns an Appender on the ledger's event store, whose pool
+// is connected with the ledger's schema as search_path.
+func NewAppender(events *eventstore.Store) *Appender { return &Appender{events: events} }
+
+// AppendBatchRouted appends groups with eventstore.Store.AppendBatchWith
+// and records routes[i] in the transaction that writes groups[i].
+func (a *Appender) AppendBatchRouted(ctx context.Context, groups []eventstore.AppendGroup, routes [][]books.Route) ([]eventstore.GroupResult, error) {
+	return a.events.AppendBatchWith(ctx, groups, func(written []int, b *pgx.Batch) {
+		var all []books.Route
+		for _, i := range written {
+			all = append(all, routes[i]...)
+		}
+		if len(all) > 0 {
+			b.Queue(insertRoutes, routeColumns(all)...)
+		}
+	})
 }
