@@ -36,6 +36,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newMatchCmd())
 	root.AddCommand(newQueueCmd())
 	root.AddCommand(newRefundsCmd())
+	root.AddCommand(newDunningCmd())
 	bindCredentials(root)
 	return root
 }
