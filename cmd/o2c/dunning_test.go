@@ -62,7 +62,7 @@ func (f *dunningServer) Run(req *dunningv1.RunRequest, stream dunningv1grpc.Dunn
 func (f *dunningServer) Status(_ context.Context, req *dunningv1.StatusRequest) (*dunningv1.StatusResponse, error) {
 	f.record(req)
 	return &dunningv1.StatusResponse{DebtorId: req.GetDebtorId(), AsOf: req.GetAsOf(), LastDecision: dunningDecision,
-		Items: []*dunningv1.ItemStatus{{OpenItemId: "I-1", DocumentNumber: "RE-1", Level: 2, Open: eurMoney(11900)}},
+		Items:     []*dunningv1.ItemStatus{{OpenItemId: "I-1", DocumentNumber: "RE-1", Level: 2, Open: eurMoney(11900)}},
 		Decisions: []*dunningv1.DunningDecisionRecorded{dunningDecision}}, nil
 }
 
