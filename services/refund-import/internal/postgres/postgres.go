@@ -25,6 +25,7 @@ import (
 
 	refundv1 "github.com/o2c-platform/o2c/proto/o2c/refund/v1"
 
+	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/eventstore/es"
 	"github.com/o2c-platform/o2c/libs/fault"
 	"github.com/o2c-platform/o2c/services/refund-import/internal/refund"
@@ -144,7 +145,7 @@ func FetchWrite(ev *refundv1.SettlementReportFetched, events []es.Event) (Write,
 // queued for the groups it writes in the same transaction
 // (eventstore.Store.AppendBatchWith).
 type Appender interface {
-	AppendBatchWith(ctx context.Context, groups []es.AppendGroup, with func(written []int, b *pgx.Batch)) ([]es.GroupResult, error)
+	AppendBatchWith(ctx context.Context, groups []es.AppendGroup, with eventstore.With) ([]es.GroupResult, error)
 }
 
 // Save stores each group of writes atomically: the events of every write

@@ -1,0 +1,109 @@
+// Package consumer is refund import's JetStream handler of the ledger's
+// item events (OpenItemOpened, OpenItemClassified, OpenItemCleared,
+// OpenItemReopened): the open items of orders a refund credits, with
+// their VAT lines and the credit notes that cleared them (a shop's credit
+// note a refund is linked to, the journal entry a reversal reverses). A
+// refund waiting for its order is decided again when the order's item is
+// classified, a reversal waiting for its refund's credit note when the
+// ledger reports it. The handler checks the tenant (reason code
+// unknown_tenant), decodes the relayed event (undecodable: bus.Permanent)
+// and returns the domain's error as it is: bus.Consume sorts it with the
+// service's fault chain and records what it rejects. Every write is
+// idempotent, so a redelivered event changes nothing.
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+
+	"github.com/o2c-platform/o2c/libs/bus"
+	"github.com/o2c-platform/o2c/libs/eventstore"
+	"github.com/o2c-platform/o2c/libs/eventstore/relay"
+	"github.com/o2c-platform/o2c/libs/fault"
+	"github.com/o2c-platform/o2c/libs/tenants"
+	"github.com/o2c-platform/o2c/services/refund-import/internal/postgres"
+)
+
+// LedgerSubjects are the ledger's item events refund import reads.
+func LedgerSubjects() []string {
+	return []string{"o2c.*.ledger.open-item.opened", "o2c.*.ledger.open-item.classified", "o2c.*.ledger.open-item.cleared",
+		"o2c.*.ledger.open-item.reopened"}
+}
+
+// Tenants says which tenants exist (tenants.File): Check returns nil for a
+// configured tenant and an error wrapping tenants.ErrUnknownTenant or
+// tenants.ErrInvalidTenantID otherwise.
+type Tenants interface {
+	Check(tenant string) error
+}
+
+// Redecider decides the waiting refunds of an order again (job.Importer).
+type Redecider interface {
+	Redecide(ctx context.Context, tenant, orderID string) error
+}
+
+// Items applies the ledger's item events.
+type Items struct {
+	Tenants Tenants
+	Store   *postgres.Store
+	Refunds Redecider
+}
+
+// Handle applies one of the ledger's item events.
+func (h *Items) Handle(ctx context.Context, m bus.Msg) error {
+	tenant, msg, err := decode(h.Tenants, m)
+	if err != nil {
+		return err
+	}
+	var orders []string
+	switch ev := msg.(type) {
+	case *ledgerv1.OpenItemOpened:
+		return h.Store.OpenItem(ctx, ev)
+	case *ledgerv1.OpenItemClassified:
+		o, err := h.Store.ClassifyItem(ctx, ev)
+		if err != nil || o == "" {
+			return err
+		}
+		orders = []string{o}
+	case *ledgerv1.OpenItemCleared:
+		if orders, err = h.Store.SettleItem(ctx, ev); err != nil {
+			return err
+		}
+	case *ledgerv1.OpenItemReopened:
+		return h.Store.ReopenItem(ctx, ev)
+	}
+	for _, o := range orders {
+		if err := h.Refunds.Redecide(ctx, tenant, o); err != nil {
+			return fmt.Errorf("refunds of order %s: %w", o, err)
+		}
+	}
+	return nil
+}
+
+// decode checks the message's tenant and decodes the relayed event.
+func decode(ts Tenants, m bus.Msg) (string, proto.Message, error) {
+	ev, err := relay.DecodeMsg(m.Header, m.Data, nil)
+	if err != nil {
+		return "", nil, bus.Permanent(fmt.Errorf("message on %s: %w", m.Subject, err))
+	}
+	tenant := ev.Stream.Tenant
+	if t, ok := bus.TenantFromSubject(m.Subject); ok && t != tenant {
+		return "", nil, bus.Permanent(fmt.Errorf("message on %s is of tenant %q", m.Subject, tenant))
+	}
+	if err := ts.Check(tenant); err != nil {
+		code := "invalid"
+		if errors.Is(err, tenants.ErrUnknownTenant) {
+			code = "unknown_tenant"
+		}
+		return "", nil, fault.WithDetail(fmt.Errorf("message on %s: %w", m.Subject, err), fault.Detail{Code: code, Document: ev.EventID.String()})
+	}
+	if ev.Payload == nil {
+		return "", nil, bus.Permanent(fmt.Errorf("message on %s: %s: %w", m.Subject, ev.Type, eventstore.ErrUndecodable))
+	}
+	return tenant, ev.Payload, nil
+}

@@ -1,0 +1,129 @@
+// Package rpc is refund import's gRPC surface: RefundService (run an
+// import now, list what was imported and the settlement reports fetched)
+// and its client of ingestion (settlement reports handed over). Handlers
+// check the tenant and the arguments and return domain errors as they
+// are: the host's interceptor maps them through the service's fault
+// chain. Who may call each RPC is Policy.
+package rpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	refundv1 "github.com/o2c-platform/o2c/proto/o2c/refund/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/refund/v1/refundv1grpc"
+
+	"github.com/o2c-platform/o2c/libs/fault"
+	"github.com/o2c-platform/o2c/services/refund-import/internal/job"
+	"github.com/o2c-platform/o2c/services/refund-import/internal/postgres"
+	"github.com/o2c-platform/o2c/services/refund-import/internal/refund"
+)
+
+// ErrInvalidArgument means a request's field is malformed; the message
+// names it.
+var ErrInvalidArgument = errors.New("invalid argument")
+
+// Errors classifies the package's sentinels.
+var Errors = fault.Table{
+	{Err: ErrInvalidArgument, Class: fault.Invalid},
+}
+
+func invalid(field, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrInvalidArgument, field, fmt.Sprintf(format, args...))
+}
+
+// Tenants says which tenants exist (tenants.File): Check returns nil for
+// a configured tenant and an error wrapping tenants.ErrUnknownTenant or
+// tenants.ErrInvalidTenantID otherwise.
+type Tenants interface {
+	Check(tenant string) error
+}
+
+// RefundService implements refundv1grpc.RefundServiceServer.
+type RefundService struct {
+	refundv1grpc.UnimplementedRefundServiceServer
+	Tenants  Tenants
+	Importer *job.Importer
+	Store    *postgres.Store
+}
+
+func checkPage(size int32) error {
+	if size < 0 || size > postgres.MaxPageSize {
+		return invalid("page_size", "%d is not between 0 and %d", size, postgres.MaxPageSize)
+	}
+	return nil
+}
+
+// RunImport implements the RPC: it runs the import and streams the
+// progress per seller account.
+func (s *RefundService) RunImport(req *refundv1.RunImportRequest, stream refundv1grpc.RefundService_RunImportServer) error {
+	if err := s.Tenants.Check(req.GetTenant()); err != nil {
+		return err
+	}
+	var since time.Time
+	if req.GetSince() != nil {
+		if err := req.GetSince().CheckValid(); err != nil {
+			return invalid("since", "%v", err)
+		}
+		since = req.GetSince().AsTime()
+		if since.After(time.Now()) {
+			return fmt.Errorf("%w: since %s", refund.ErrInvalidSince, since.Format(time.RFC3339))
+		}
+	}
+	if _, err := s.Importer.Accounts(req.GetTenant(), req.GetSellerAccount()); err != nil {
+		return err
+	}
+	var sendErr error
+	last := time.Time{}
+	err := s.Importer.RunTenant(stream.Context(), req.GetTenant(), req.GetSellerAccount(), since, func(c job.Counts) {
+		if sendErr != nil {
+			return
+		}
+		// Progress at most every 100 ms, and always the last of an account.
+		if !c.Done && time.Since(last) < 100*time.Millisecond {
+			return
+		}
+		last = time.Now()
+		sendErr = stream.Send(c.Proto())
+	})
+	if sendErr != nil {
+		return sendErr
+	}
+	if err != nil && errors.Is(err, context.Canceled) {
+		return err
+	}
+	// A failed seller account was reported in its last message.
+	return nil
+}
+
+// ListRefunds implements the RPC.
+func (s *RefundService) ListRefunds(ctx context.Context, req *refundv1.ListRefundsRequest) (*refundv1.ListRefundsResponse, error) {
+	if err := s.Tenants.Check(req.GetTenant()); err != nil {
+		return nil, err
+	}
+	if err := checkPage(req.GetPageSize()); err != nil {
+		return nil, err
+	}
+	rs, next, err := s.Store.Refunds(ctx, req.GetTenant(), req.GetOrderId(), int(req.GetPageSize()), req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	return &refundv1.ListRefundsResponse{Refunds: rs, NextPageToken: next}, nil
+}
+
+// ListSettlementFetches implements the RPC.
+func (s *RefundService) ListSettlementFetches(ctx context.Context, req *refundv1.ListSettlementFetchesRequest) (*refundv1.ListSettlementFetchesResponse, error) {
+	if err := s.Tenants.Check(req.GetTenant()); err != nil {
+		return nil, err
+	}
+	if err := checkPage(req.GetPageSize()); err != nil {
+		return nil, err
+	}
+	fs, next, err := s.Store.Fetches(ctx, req.GetTenant(), req.GetSellerAccount(), int(req.GetPageSize()), req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	return &refundv1.ListSettlementFetchesResponse{Fetches: fs, NextPageToken: next}, nil
+}
