@@ -219,6 +219,13 @@ func TestDecideExclusions(t *testing.T) {
 			skipped: map[string]string{"i1": "blocked:customer-service"},
 		},
 		{
+			name: "a block set for a later day does not hold yet",
+			cfg:  cfg,
+			in: Input{Debtor: consumer, Items: []Item{invoice("i1", due)}, Date: level1, Blocks: []Block{
+				{ID: "b1", Debtor: "d1", Reason: "insolvency", Set: level1.AddDays(1)}}},
+			noticed: map[string]int{"i1": 1},
+		},
+		{
 			name: "an expired block is lifted",
 			cfg:  cfg,
 			in: Input{Debtor: consumer, Items: []Item{invoice("i1", due)}, Date: day(2026, 2, 1), Blocks: []Block{
@@ -282,6 +289,12 @@ func TestDecideExclusions(t *testing.T) {
 			cfg:     cfg,
 			in:      Input{Debtor: consumer, Items: []Item{invoice("i1", day(2026, 2, 1)), invoice("i2", day(2026, 1, 20))}, Date: day(2026, 1, 25)},
 			skipped: map[string]string{"i1": "not-due", "i2": "level-not-reached"},
+		},
+		{
+			name:    "a level that always duns ignores the minimum",
+			cfg:     config(t, `{"procedures": [{"id": "p", "version": 1, "valid_from": "2020-01-01", "groups": ["b2c"], "levels": [{"days_past_due": 7, "template": "t", "min_open_minor": 100001, "always_dun": true}]}]}`),
+			in:      Input{Debtor: consumer, Items: []Item{invoice("i1", due)}, Date: level1},
+			noticed: map[string]int{"i1": 1},
 		},
 		{
 			name:    "below the level's minimum",
@@ -440,6 +453,25 @@ func TestDecideIsDeterministic(t *testing.T) {
 	second := decide(t, cfg, again)
 	if second.Notice != nil || len(second.Charges) != 0 {
 		t.Errorf("a second run on %s sends notice %v and charges %v, want nothing", level2, second.Notice, second.Charges)
+	}
+}
+
+// TestDecideOncePerDay runs a procedure without intervals twice on one
+// day: the second run sends nothing, though the next level's day has come.
+func TestDecideOncePerDay(t *testing.T) {
+	t.Parallel()
+	cfg := config(t, `{"procedures": [{"id": "p", "version": 1, "valid_from": "2020-01-01", "groups": ["b2c"],
+		"levels": [{"days_past_due": 7, "template": "a"}, {"days_past_due": 8, "template": "b"}]}]}`)
+	in := Input{Debtor: consumer, Items: []Item{invoice("i1", due)}, Date: due.AddDays(10)}
+	first := decide(t, cfg, in)
+	in.State = State{}.Apply(first)
+	second := decide(t, cfg, in)
+	if first.Level != 1 || second.Notice != nil || skipped(second)["i1"] != "interval" {
+		t.Errorf("first level %d, second notice %v skipped %v; want level 1, then nothing (interval)", first.Level, second.Notice, second.Skipped)
+	}
+	in.Date = in.Date.AddDays(1)
+	if next := decide(t, cfg, in); next.Level != 2 {
+		t.Errorf("next day level %d, want 2 (rules %q)", next.Level, next.Rules)
 	}
 }
 

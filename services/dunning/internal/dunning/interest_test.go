@@ -51,6 +51,13 @@ func TestInterest(t *testing.T) {
 			total: 164,
 		},
 		{
+			name: "half a cent rounds away from zero", principal: 1825,
+			from: day(2020, 1, 1), to: day(2020, 1, 1), rates: NewBaseRates("half", []RatePeriod{{From: day(2020, 1, 1), BP: 500}}), points: 500, dayCount: "act/365",
+			// 18.25 · 10 % · 1/365 = 0.005
+			want:  []InterestPart{{From: day(2020, 1, 1), To: day(2020, 1, 1), Days: 1, RateBP: 1000, Principal: 1825, Amount: 1}},
+			total: 1,
+		},
+		{
 			name: "act/360", principal: 100000, from: day(2023, 1, 1), to: day(2023, 1, 30), rates: german, points: 500, dayCount: "act/360",
 			want:  []InterestPart{{From: day(2023, 1, 1), To: day(2023, 1, 30), Days: 30, RateBP: 662, Principal: 100000, Amount: 552}},
 			total: 552,
