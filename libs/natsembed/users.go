@@ -63,9 +63,9 @@ var statusStream = subject.ServiceStream("status")
 // declares so that it can start before them; matching reads ingestion's
 // stream (bank transactions, invoices' terms, customers, settlement
 // reports) and the ledger's (open items), and waits for them to be
-// declared; refund-import reads ingestion's stream (the shops' credit
-// notes, which it links refunds to) and the ledger's (open items: orders,
-// VAT lines, what cleared them) and waits for them too; dunning reads
+// declared; refund-import reads the ledger's stream (open items: the
+// orders refunds credit, and the credit notes, the shops' among them,
+// that cleared them) and waits for it too; dunning reads
 // ingestion's stream (invoices' §286 notice and delivery date, customers'
 // kind, group and language) and the ledger's (open items, their
 // settlements and reopenings) and waits for them too. A service that is
@@ -81,7 +81,7 @@ func Services() []Service {
 		{Name: "matching", Reads: []string{subject.ServiceStream("ingestion"), subject.ServiceStream("ledger")}},
 		{Name: "dunning", Reads: []string{subject.ServiceStream("ingestion"), subject.ServiceStream("ledger")}},
 		{Name: "collections"},
-		{Name: "refund-import", Reads: []string{subject.ServiceStream("ingestion"), subject.ServiceStream("ledger")}},
+		{Name: "refund-import", Reads: []string{subject.ServiceStream("ledger")}},
 	}
 }
 
