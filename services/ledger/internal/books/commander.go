@@ -261,6 +261,21 @@ func (c *Commander) Execute(ctx context.Context, cmd proto.Message, m Meta) (Res
 // resolve finds cmd's row of the command table and its target, the
 // debtor looked up by route when the command names only an item or entry.
 func (c *Commander) resolve(ctx context.Context, cmd proto.Message) (command, target, error) {
+	spec, t, err := c.targetOf(cmd)
+	if err != nil {
+		return command{}, target{}, err
+	}
+	if t.kind != "" && t.ref != "" {
+		if t.debtor, err = c.dir.Route(ctx, t.tenant, t.kind, t.ref); err != nil {
+			return command{}, target{}, fmt.Errorf("find the debtor of %s %s: %w", t.kind, t.ref, err)
+		}
+	}
+	return spec, t, nil
+}
+
+// targetOf finds cmd's row of the command table and its target, without
+// the debtor of a command that names only an item or entry.
+func (c *Commander) targetOf(cmd proto.Message) (command, target, error) {
 	spec, ok := lookup(cmd)
 	if !ok {
 		if cmd == nil {
@@ -281,11 +296,6 @@ func (c *Commander) resolve(ctx context.Context, cmd proto.Message) (command, ta
 	name := cmd.ProtoReflect().Descriptor().Name()
 	if t.tenant == "" {
 		return command{}, target{}, fmt.Errorf("%s: %w", name, &InvalidCommandError{Field: "tenant", Reason: "missing"})
-	}
-	if t.kind != "" && t.ref != "" {
-		if t.debtor, err = c.dir.Route(ctx, t.tenant, t.kind, t.ref); err != nil {
-			return command{}, target{}, fmt.Errorf("find the debtor of %s %s: %w", t.kind, t.ref, err)
-		}
 	}
 	return spec, t, nil
 }

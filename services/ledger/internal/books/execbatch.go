@@ -48,13 +48,22 @@ func (c *Commander) ExecuteBatch(ctx context.Context, cmds []Command) ([]Result,
 		}
 		return results, errs
 	}
-	g := &group{c: c, held: map[es.StreamID]*heldBooks{}, results: results, errs: errs}
+	g := &group{c: c, held: map[es.StreamID]*heldBooks{}, routes: map[routeKey]string{}, results: results, errs: errs}
 	defer g.release()
 	for i, x := range cmds {
-		spec, t, err := c.resolve(ctx, x.Msg)
+		spec, t, err := c.targetOf(x.Msg)
 		if err != nil {
 			errs[i] = err
 			continue
+		}
+		if t.kind != "" && t.ref != "" {
+			// The route may be one a command of this batch records.
+			if d, ok := g.routes[routeKey{t.tenant, t.kind, t.ref}]; ok {
+				t.debtor = d
+			} else if t.debtor, err = c.dir.Route(ctx, t.tenant, t.kind, t.ref); err != nil {
+				errs[i] = fmt.Errorf("find the debtor of %s %s: %w", t.kind, t.ref, err)
+				continue
+			}
 		}
 		if spec.decide == nil || t.periods || t.own.Type != "" || t.into != "" || t.debtor == "" {
 			g.flush(ctx)
@@ -73,6 +82,8 @@ type group struct {
 	c       *Commander
 	held    map[es.StreamID]*heldBooks
 	pending []decided
+	// routes are the routes the pending commands record.
+	routes  map[routeKey]string
 	results []Result
 	errs    []error
 }
@@ -170,7 +181,11 @@ func (g *group) decide(ctx context.Context, i int, x Command, spec command, t ta
 		routed[k] = ev
 		routed[k].Stream = stream
 	}
-	g.pending = append(g.pending, decided{i: i, cmd: x, h: h, stream: stream, expected: h.next, events: evs, routes: RoutesOf(routed)})
+	rs := RoutesOf(routed)
+	for _, r := range rs {
+		g.routes[routeKey{r.Tenant, r.Kind, r.Ref}] = r.DebtorID
+	}
+	g.pending = append(g.pending, decided{i: i, cmd: x, h: h, stream: stream, expected: h.next, events: evs, routes: rs})
 	h.next += int64(len(evs))
 }
 
@@ -181,6 +196,7 @@ func (g *group) decide(ctx context.Context, i int, x Command, spec command, t ta
 func (g *group) flush(ctx context.Context) {
 	pending := g.pending
 	g.pending = nil
+	clear(g.routes)
 	var again []decided
 	if len(pending) > 0 {
 		groups := make([]es.AppendGroup, len(pending))

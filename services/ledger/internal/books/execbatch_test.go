@@ -9,6 +9,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+
 	"github.com/o2c-platform/o2c/libs/eventstore/es"
 	"github.com/o2c-platform/o2c/libs/eventstore/memstore"
 )
@@ -31,6 +33,7 @@ func TestExecuteBatchEqualsOneAtATime(t *testing.T) {
 		registerInvoice("INV-2", "C-2", 2000),
 		registerInvoice("INV-3", "C-1", 500),
 		applyPayment("P-1", "C-1", 5000),
+		writeOffCmd("W-1", "INV-3", 200),       // found by the route INV-3 records in this batch
 		registerInvoice("INV-1", "C-1", 10000), // a replay of the first
 		changed,                                // the first's key with other content
 		applyPayment("P-2", "C-2", 1000),
@@ -72,6 +75,12 @@ func TestExecuteBatchEqualsOneAtATime(t *testing.T) {
 			}
 		}
 	}
+}
+
+// writeOffCmd writes amount of invoice num's item off.
+func writeOffCmd(id, num string, amount int64) *ledgerv1.WriteOff {
+	return &ledgerv1.WriteOff{Tenant: tenant, IdempotencyKey: "write-off:" + id, WriteOffId: id, OpenItemId: invoiceItem(num),
+		Amount: eur(amount), WriteOffDate: date(2026, 11, 19), Reason: "insolvent"}
 }
 
 // countingStore counts the calls that store events and runs before (when
