@@ -52,7 +52,10 @@ file on standard output, as shared/contracts/o2c-parse.md specifies. With
 --output table it prints the same as tables for people instead: per statement its
 balances and entries (dates, amount in the currency, counterparty, reference), per
 settlement its lines, the SP-API events, the DATEV bookings. Nothing is written to
-any database. Exit status 1 means at least one file could not be parsed.`,
+any database. Each file is read once; its output is held back until the file has
+parsed (the first MB in memory, the rest in a temporary file in $TMPDIR that has no
+name while it is used), so that a file that fails prints its error line and nothing
+else. Exit status 1 means at least one file could not be parsed.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if code := parse.Run(args, opt, cmd.OutOrStdout(), cmd.ErrOrStderr()); code != 0 {

@@ -42,8 +42,9 @@ type Options struct {
 	// Fingerprint, and no Charges taken from :86:. Next returns the same
 	// items otherwise and the same errors, and Format the same format,
 	// as without it; there may be fewer warnings. It is for a pass that
-	// only decides whether a file can be read, such as the first of
-	// o2c parse's two, at about twice the speed.
+	// only decides whether a file can be read, such as the first of the
+	// two that o2c parse falls back to when it cannot spool its output,
+	// at about twice the speed.
 	CheckOnly bool
 }
 
