@@ -48,7 +48,8 @@ func (c *Commander) ExecuteBatch(ctx context.Context, cmds []Command) ([]Result,
 		}
 		return results, errs
 	}
-	g := &group{c: c, held: map[es.StreamID]*heldBooks{}, routes: map[routeKey]string{}, results: results, errs: errs}
+	g := &group{c: c, held: map[es.StreamID]*heldBooks{}, routes: map[routeKey]string{},
+		periods: map[string]periodEvents{}, results: results, errs: errs}
 	defer g.release()
 	for i, x := range cmds {
 		spec, t, err := c.targetOf(x.Msg)
@@ -83,7 +84,9 @@ type group struct {
 	held    map[es.StreamID]*heldBooks
 	pending []decided
 	// routes are the routes the pending commands record.
-	routes  map[routeKey]string
+	routes map[routeKey]string
+	// periods are the period streams read in this batch, by tenant.
+	periods map[string]periodEvents
 	results []Result
 	errs    []error
 }
@@ -130,7 +133,7 @@ func (g *group) decide(ctx context.Context, i int, x Command, spec command, t ta
 			g.flush(ctx)
 			b = c.cache.acquire(stream)
 		}
-		if err := c.refresh(ctx, b, t.tenant, stream); err != nil {
+		if err := g.refresh(ctx, b, t.tenant, stream); err != nil {
 			b.mu.Unlock()
 			g.errs[i] = err
 			return
@@ -189,6 +192,56 @@ func (g *group) decide(ctx context.Context, i int, x Command, spec command, t ta
 	h.next += int64(len(evs))
 }
 
+// refresh brings b up to the period stream's current version, reading it
+// once per tenant and batch. Books not cached are loaded whole. Cached
+// books are not brought up to their debtor stream's version: the append
+// at the version they hold fails when another process stored anything on
+// the stream since, and the command is then executed again alone, on
+// books refreshed from the stream (Execute's refresh), so a decision
+// never rests on events it did not see.
+func (g *group) refresh(ctx context.Context, b *cachedBooks, tenant string, stream es.StreamID) error {
+	if b.l == nil {
+		return g.c.refresh(ctx, b, tenant, stream)
+	}
+	evs, err := g.periodsSince(ctx, tenant, b.periods+1)
+	if err == nil {
+		err = load(b.l, evs)
+	}
+	if err != nil {
+		b.l = nil
+		return err
+	}
+	if n := len(evs); n > 0 {
+		b.periods = evs[n-1].Version
+	}
+	return nil
+}
+
+// periodsSince returns the events of tenant's period stream from version
+// from on, read at most once per batch and tenant (again only for books
+// that hold an older version than the first read).
+func (g *group) periodsSince(ctx context.Context, tenant string, from int64) ([]es.Event, error) {
+	if p, ok := g.periods[tenant]; ok && from >= p.from {
+		evs := p.evs
+		for len(evs) > 0 && evs[0].Version < from {
+			evs = evs[1:]
+		}
+		return evs, nil
+	}
+	evs, err := g.c.readFrom(ctx, PeriodsStream(tenant), from)
+	if err != nil {
+		return nil, err
+	}
+	g.periods[tenant] = periodEvents{from: from, evs: evs}
+	return evs, nil
+}
+
+// periodEvents are a period stream's events from version from on.
+type periodEvents struct {
+	from int64
+	evs  []es.Event
+}
+
 // flush stores the queued commands with one AppendBatch, sets their
 // results, lets go of the books the batch holds (keeping them cached when
 // they equal what is stored) and executes again, alone, each command whose
@@ -197,6 +250,9 @@ func (g *group) flush(ctx context.Context) {
 	pending := g.pending
 	g.pending = nil
 	clear(g.routes)
+	// A command executed alone after the flush may change a period
+	// stream (ClosePeriod): read them again.
+	clear(g.periods)
 	var again []decided
 	if len(pending) > 0 {
 		groups := make([]es.AppendGroup, len(pending))

@@ -143,3 +143,40 @@ func TestExecuteBatchDecidesAgainWhenOvertaken(t *testing.T) {
 		t.Errorf("C-2 holds %v after %d single appends; want INV-2 stored with the batch and only P-2 appended alone", got, counting.appends)
 	}
 }
+
+// TestExecuteBatchSeesWhatAnotherReplicaStored: given books of C-1 cached
+// by one replica and a payment and an invoice stored for C-1 by another,
+// when the first replica executes a batch with the same invoice and a
+// second payment of the whole invoice, then the invoice is a replay and
+// the payment pays INV-2 (INV-1 was paid) and leaves the rest as a credit
+// balance, as one at a time on fresh books.
+func TestExecuteBatchSeesWhatAnotherReplicaStored(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newWorld(t)
+	other := w.commander(w.events)
+	gross := gross19(10000)
+	w.given(t, registerInvoice("INV-1", "C-1", 10000)) // cached by w.cmds
+	for _, c := range []proto.Message{applyPayment("P-1", "C-1", gross), registerInvoice("INV-2", "C-1", 100)} {
+		if _, err := other.Execute(ctx, c, Meta{Actor: "service:other"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	results, errs := w.cmds.ExecuteBatch(ctx, []Command{
+		{Msg: registerInvoice("INV-2", "C-1", 100), Meta: Meta{Actor: "service:test"}},
+		{Msg: applyPayment("P-2", "C-1", gross), Meta: Meta{Actor: "service:test"}},
+	})
+	if errs[0] != nil || !results[0].Replayed {
+		t.Errorf("INV-2 again: %+v, %v; want a replay", results[0], errs[0])
+	}
+	if errs[1] != nil || results[1].Replayed {
+		t.Errorf("P-2: %+v, %v; want a new booking", results[1], errs[1])
+	}
+	open := map[string]int64{}
+	for _, it := range w.books(t, "C-1").Items() {
+		open[it.Kind] += it.Open()
+	}
+	if diff := cmp.Diff(map[string]int64{KindInvoice: 0, KindCreditBalance: gross19(100) - gross}, open); diff != "" {
+		t.Errorf("C-1 open per kind (-want +got):\n%s", diff)
+	}
+}
