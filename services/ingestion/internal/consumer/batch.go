@@ -101,6 +101,7 @@ func (p *Processor) storeInvoices(pending []batched, errs []error) {
 	}
 	ctx := context.WithoutCancel(pending[0].ctx)
 	res, err := p.Invoices.StoreInvoices(ctx, streams, events, debtors)
+	var stored []batched
 	for k, b := range pending {
 		switch {
 		case err != nil:
@@ -109,24 +110,71 @@ func (p *Processor) storeInvoices(pending []batched, errs []error) {
 			errs[b.i] = p.invoiceConflict(b.ctx, b.e, res[k].Err)
 		case res[k].Err != nil:
 			_, errs[b.i] = p.Handle(b.ctx, b.tenant, b.msg)
+		case res[k].Replayed:
+			// A delivery that stored the event may have failed before it
+			// saved the debtor's data.
+			if err := p.Debtors.SaveDebtor(b.ctx, b.tenant, b.msg.GetDebtor()); err != nil {
+				errs[b.i] = fmt.Errorf("invoice %s: %w", b.e.Document, err)
+				continue
+			}
+			stored = append(stored, b)
 		default:
-			errs[b.i] = p.afterInvoice(b, res[k].Replayed)
+			stored = append(stored, b)
 		}
 	}
+	p.releaseAll(ctx, stored, errs)
 }
 
-// afterInvoice does what Handle does after an invoice's event is stored:
-// a duplicate records the debtor's data again (a delivery that stored the
-// event may have failed before it did), and the messages held for the
-// invoice are released.
-func (p *Processor) afterInvoice(b batched, replayed bool) error {
-	if replayed {
-		if err := p.Debtors.SaveDebtor(b.ctx, b.tenant, b.msg.GetDebtor()); err != nil {
-			return fmt.Errorf("invoice %s: %w", b.e.Document, err)
+// WaitingAny is a Pending that finds the holds waiting for many facts with
+// one look-up (package postgres implements it): tenant's holds waiting
+// for any of facts, oldest first. Its errors are storage failures.
+type WaitingAny interface {
+	WaitingAny(ctx context.Context, tenant string, facts []shop.Fact) ([]shop.Hold, error)
+}
+
+// releaseAll releases the messages held for the stored invoices, as
+// Handle does after each: with one look-up per tenant when Pending is a
+// WaitingAny, and release for the invoices something waits for. A
+// failure is the error of the invoices it concerns, which come again.
+func (p *Processor) releaseAll(ctx context.Context, stored []batched, errs []error) {
+	if p.Pending == nil || len(stored) == 0 {
+		return
+	}
+	wa, ok := p.Pending.(WaitingAny)
+	if !ok {
+		for _, b := range stored {
+			if fact, ok := provides(b.msg); ok {
+				errs[b.i] = p.release(b.ctx, b.tenant, fact)
+			}
+		}
+		return
+	}
+	byTenant := map[string][]batched{}
+	for _, b := range stored {
+		byTenant[b.tenant] = append(byTenant[b.tenant], b)
+	}
+	for tenant, bs := range byTenant {
+		facts := make([]shop.Fact, 0, len(bs))
+		for _, b := range bs {
+			if fact, ok := provides(b.msg); ok {
+				facts = append(facts, fact)
+			}
+		}
+		holds, err := wa.WaitingAny(ctx, tenant, facts)
+		if err != nil {
+			for _, b := range bs {
+				errs[b.i] = fmt.Errorf("release holds waiting for invoice %s: %w", b.e.Document, err)
+			}
+			continue
+		}
+		waited := map[shop.Fact]bool{}
+		for _, h := range holds {
+			waited[h.WaitsFor] = true
+		}
+		for _, b := range bs {
+			if fact, ok := provides(b.msg); ok && waited[fact] {
+				errs[b.i] = p.release(b.ctx, b.tenant, fact)
+			}
 		}
 	}
-	if fact, ok := provides(b.msg); ok {
-		return p.release(b.ctx, b.tenant, fact)
-	}
-	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/fault"
 	"github.com/o2c-platform/o2c/libs/tenants/tenantstest"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/invoice"
+	"github.com/o2c-platform/o2c/services/ingestion/internal/shop"
 )
 
 // memInvoices is Invoices on a memstore: each call one AppendBatch, the
@@ -143,4 +144,105 @@ func TestProcessBatch(t *testing.T) {
 	if _, ok := stored[0].Payload.(*ingestionv1.InvoiceIngested); !ok {
 		t.Errorf("RE-1 starts with %T", stored[0].Payload)
 	}
+}
+
+// memPending keeps holds in memory and counts its look-ups.
+type memPending struct {
+	holds          []shop.Hold
+	waiting, anyOf int
+}
+
+func (m *memPending) Hold(_ context.Context, h shop.Hold) error {
+	for _, o := range m.holds {
+		if o.Tenant == h.Tenant && o.EventType == h.EventType && o.Document == h.Document {
+			return nil
+		}
+	}
+	m.holds = append(m.holds, h)
+	return nil
+}
+
+func (m *memPending) Waiting(_ context.Context, tenant string, fact shop.Fact) ([]shop.Hold, error) {
+	m.waiting++
+	var out []shop.Hold
+	for _, h := range m.holds {
+		if h.Tenant == tenant && h.WaitsFor == fact {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+func (m *memPending) WaitingAny(ctx context.Context, tenant string, facts []shop.Fact) ([]shop.Hold, error) {
+	m.anyOf++
+	var out []shop.Hold
+	for _, f := range facts {
+		hs, _ := m.Waiting(ctx, tenant, f)
+		m.waiting--
+		out = append(out, hs...)
+	}
+	return out, nil
+}
+
+func (m *memPending) Pending(context.Context, string) ([]shop.Hold, error) { return m.holds, nil }
+
+func (m *memPending) Release(_ context.Context, tenant, eventType, document string) error {
+	for i, h := range m.holds {
+		if h.Tenant == tenant && h.EventType == eventType && h.Document == document {
+			m.holds = append(m.holds[:i], m.holds[i+1:]...)
+			return nil
+		}
+	}
+	return nil
+}
+
+// TestProcessBatchReleasesHolds: given a credit note held for its
+// invoice, when a batch stores that invoice and two others, then the
+// holds of all three are looked up at once, and the credit note is
+// released and stored.
+func TestProcessBatchReleasesHolds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	events := memstore.New(nil)
+	f := tenantstest.File(t, "acme")
+	pending := &memPending{}
+	p := &Processor{Events: events, Debtors: &store{}, Tenants: f, Tax: f.Tax, Invoices: &memInvoices{events: events}, Pending: pending,
+		Rejections: &rejections{}}
+	cn := &shopv1.CreditNoteIssued{Tenant: "acme", CreditNoteNumber: "GS-1", InvoiceNumber: "RE-2", CustomerId: "C-2",
+		IssueDate: &commonv1.Date{Year: 2026, Month: 11, Day: 10}, Currency: "EUR",
+		Lines: []*shopv1.InvoiceLine{{Description: "Retoure", Quantity: "1", NetAmount: eur(2000), VatRateBp: 1900}},
+		Totals: &shopv1.InvoiceTotals{Net: eur(2000), Vat: []*shopv1.VatTotal{{RateBp: 1900, Net: eur(2000), Vat: eur(380)}},
+			Gross: eur(2380)},
+		Reason: shopv1.CreditNoteReason_CREDIT_NOTE_REASON_RETURN}
+	if res, err := p.Handle(ctx, "acme", cn); err != nil || res.Outcome != Held {
+		t.Fatalf("credit note before its invoice: %+v, %v; want it held", res, err)
+	}
+	var batch []bus.Delivery
+	for _, n := range []string{"RE-1", "RE-2", "RE-3"} {
+		data, err := proto.Marshal(batchInvoice(n, "C-2", 10000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, bus.Delivery{Ctx: ctx, Msg: bus.Msg{Subject: "shop.acme.invoice.issued", Data: data}})
+	}
+	for i, err := range p.ProcessBatch(ctx, batch) {
+		if err != nil {
+			t.Errorf("invoice %d: %v", i, err)
+		}
+	}
+	if pending.anyOf != 1 || len(pending.holds) != 0 {
+		t.Errorf("%d look-ups for many facts, %d holds left; want 1 and none", pending.anyOf, len(pending.holds))
+	}
+	stored, err := events.ReadStream(ctx, eventstore.StreamID{Tenant: "acme", Type: "invoice", ID: "RE-2"}, 1, 0)
+	if err != nil || len(stored) != 2 {
+		t.Fatalf("RE-2 holds %d events (%v), want the invoice and its released credit note", len(stored), err)
+	}
+}
+
+// rejections is a bus.Recorder that keeps what it is given.
+type rejections struct{ got []bus.Rejected }
+
+func (r *rejections) Record(_ context.Context, rej bus.Rejected) error {
+	r.got = append(r.got, rej)
+	return nil
 }

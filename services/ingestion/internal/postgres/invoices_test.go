@@ -14,6 +14,7 @@ import (
 
 	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/postgres"
+	"github.com/o2c-platform/o2c/services/ingestion/internal/shop"
 )
 
 // TestStoreInvoicesSavesDebtorsWithTheirEvents: given an erased debtor and
@@ -83,5 +84,35 @@ func TestStoreInvoicesSavesDebtorsWithTheirEvents(t *testing.T) {
 	}
 	if _, err := e.store.Debtor(ctx, "acme", "C0"); err == nil {
 		t.Error("the replayed invoice's debtor C0 was saved")
+	}
+}
+
+// TestWaitingAny: given holds waiting for two invoices of acme and one of
+// another tenant, WaitingAny for one of those invoices and a third finds
+// the hold waiting for it alone.
+func TestWaitingAny(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t)
+	at := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	for _, h := range []shop.Hold{
+		{Tenant: "acme", EventType: "credit_note.issued", Document: "GS-1", WaitsFor: shop.Fact{Kind: shop.AwaitInvoice, Key: "RE-1"}, Message: []byte{1}, HeldAt: at},
+		{Tenant: "acme", EventType: "credit_note.issued", Document: "GS-2", WaitsFor: shop.Fact{Kind: shop.AwaitInvoice, Key: "RE-2"}, Message: []byte{2}, HeldAt: at},
+		{Tenant: "beta", EventType: "credit_note.issued", Document: "GS-1", WaitsFor: shop.Fact{Kind: shop.AwaitInvoice, Key: "RE-1"}, Message: []byte{3}, HeldAt: at},
+	} {
+		if err := e.store.Hold(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := e.store.WaitingAny(ctx, "acme", []shop.Fact{{Kind: shop.AwaitInvoice, Key: "RE-1"}, {Kind: shop.AwaitInvoice, Key: "RE-3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []string
+	for _, h := range got {
+		docs = append(docs, h.Tenant+"/"+h.Document)
+	}
+	if diff := cmp.Diff([]string{"acme/GS-1"}, docs); diff != "" {
+		t.Errorf("holds (-want +got):\n%s", diff)
 	}
 }

@@ -35,6 +35,17 @@ func (s *Store) Waiting(ctx context.Context, tenant string, fact shop.Fact) ([]s
 	return s.holds(ctx, `WHERE tenant = $1 AND waits_kind = $2 AND waits_key = $3`, tenant, fact.Kind, fact.Key)
 }
 
+// WaitingAny returns tenant's holds waiting for any of facts, oldest
+// first: Waiting for many facts with one query.
+func (s *Store) WaitingAny(ctx context.Context, tenant string, facts []shop.Fact) ([]shop.Hold, error) {
+	kinds, keys := make([]string, len(facts)), make([]string, len(facts))
+	for i, f := range facts {
+		kinds[i], keys[i] = f.Kind, f.Key
+	}
+	return s.holds(ctx, `WHERE tenant = $1 AND (waits_kind, waits_key) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
+		tenant, kinds, keys)
+}
+
 // Pending returns the holds of tenant (every tenant's for ""), oldest
 // first.
 func (s *Store) Pending(ctx context.Context, tenant string) ([]shop.Hold, error) {
