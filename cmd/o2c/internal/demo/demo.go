@@ -97,6 +97,10 @@ type Options struct {
 	// run's credentials folder in $TMPDIR. A file there that `o2c demo`
 	// did not write is never replaced.
 	CredentialsFile string
+	// Outbox is dunning's notice outbox; empty puts it in the run's
+	// credentials folder, removed when the demo stops (Run makes one in
+	// $TMPDIR that stays, for the reader to open the PDFs).
+	Outbox string
 }
 
 // Service is a service started in-process.
@@ -113,9 +117,12 @@ type System struct {
 	// CredentialsFile is the CLI's credentials file: the client
 	// certificate of CLIPrincipal and the NATS user of the demo shop.
 	CredentialsFile string
-	conns           map[string]*grpc.ClientConn
-	secrets         *secrets
-	stop            func() error
+	// Outbox is the directory dunning puts its notices in.
+	Outbox  string
+	clock   *demoClock
+	conns   map[string]*grpc.ClientConn
+	secrets *secrets
+	stop    func() error
 }
 
 // Conn returns a gRPC client connection to the named service that
@@ -157,6 +164,9 @@ type starter struct {
 type peers struct {
 	addrs map[string]string
 	sec   *secrets
+	// outbox and clock are dunning's notice outbox and clock.
+	outbox string
+	clock  *demoClock
 }
 
 // runIngestion starts ingestion with the demo's tenants (whose tax rules
@@ -181,6 +191,7 @@ func services() []starter {
 		{ingestion.Name, ingestion.DefaultAddr, runIngestion},
 		{ledger.Name, ledger.DefaultAddr, runLedger},
 		matchingStarter(),
+		dunningStarter(),
 	}
 }
 
@@ -269,8 +280,13 @@ func Start(ctx context.Context, opt Options) (_ *System, err error) {
 		dbURL = cluster.DatabaseURL("o2c")
 	}
 
-	sys := &System{NATSURL: ns.ClientURL(), DatabaseURL: dbURL, CredentialsFile: sec.credsPath, conns: map[string]*grpc.ClientConn{}, secrets: sec}
-	peers := peers{addrs: map[string]string{}, sec: sec}
+	outbox := opt.Outbox
+	if outbox == "" {
+		outbox = filepath.Join(sec.dir, "dunning-outbox")
+	}
+	sys := &System{NATSURL: ns.ClientURL(), DatabaseURL: dbURL, CredentialsFile: sec.credsPath, Outbox: outbox, clock: &demoClock{},
+		conns: map[string]*grpc.ClientConn{}, secrets: sec}
+	peers := peers{addrs: map[string]string{}, sec: sec, outbox: outbox, clock: sys.clock}
 	for i, s := range services() {
 		peers.addrs[s.name] = listeners[i].Addr().String()
 	}
@@ -408,6 +424,12 @@ func Run(ctx context.Context, opt Options) (err error) {
 	if out == nil {
 		out = io.Discard
 	}
+	if opt.Outbox == "" {
+		// The notices outlive the run, for the reader to open.
+		if opt.Outbox, err = os.MkdirTemp("", "o2c-demo-outbox-"); err != nil {
+			return err
+		}
+	}
 	sys, err := Start(ctx, opt)
 	if err != nil {
 		return err
@@ -477,6 +499,9 @@ func Run(ctx context.Context, opt Options) (err error) {
 	}
 	fmt.Fprintln(out, "\nRejected shop messages (o2c rejected --tenant demo):")
 	table.Rejections(out, rej)
+	if _, err := Dunning(ctx, out, sys, js); err != nil {
+		return err
+	}
 	fmt.Fprintln(out, "\nEvent store hash chains and anchors (o2c verify --anchors-nats ... --dev-anchor-key):")
 	if err := waitForAnchors(ctx, js, len(chains.Schemas)); err != nil {
 		return err

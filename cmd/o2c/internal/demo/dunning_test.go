@@ -1,0 +1,123 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/o2c-platform/o2c/libs/natsembed"
+	"github.com/o2c-platform/o2c/libs/pgtest"
+)
+
+// TestDunningStory runs the demo's dunning story against every service:
+// the late consumer gets the three levels of the default procedure, the
+// second and third with the 2.50 EUR material costs and default interest,
+// and is released to collections on the fourth day; the consumer who
+// disputes gets the first reminder only, her item skipped as disputed
+// while the block holds; running the last day again sends nothing; the
+// notice's PDF lies in the outbox.
+func TestDunningStory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts every service with PostgreSQL and NATS")
+	}
+	ctx := context.Background()
+	dbURL := pgtest.NewDB(t, pgtest.Template{Name: "o2c_demo_empty"})
+	outbox := t.TempDir()
+	sys, err := Start(ctx, Options{DatabaseURL: dbURL, Outbox: outbox})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := sys.Stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	}()
+	nc, err := sys.ConnectNATS(natsembed.AdminUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	res, err := Dunning(ctx, &out, sys, js)
+	if err != nil {
+		t.Fatalf("%v\noutput so far:\n%s", err, out.String())
+	}
+
+	type step struct {
+		Debtor          string
+		Level           int32
+		Fees            int64
+		Interest        bool
+		Released        int
+		NoticeForLevels bool
+	}
+	var got []step
+	for _, r := range res.Runs {
+		for _, d := range r.Decisions {
+			s := step{Debtor: d.GetDebtorId(), Level: d.GetLevel(), Released: len(d.GetReleased())}
+			if n := d.GetNotice(); n != nil {
+				s.NoticeForLevels = n.GetLevel() == d.GetLevel()
+				for _, f := range n.GetFees() {
+					s.Fees += f.GetAmount().GetMinorUnits()
+				}
+				for _, p := range n.GetInterest() {
+					s.Interest = s.Interest || p.GetAmount().GetMinorUnits() > 0
+				}
+			}
+			got = append(got, s)
+		}
+	}
+	want := []step{
+		{Debtor: LateDebtor, Level: 1, NoticeForLevels: true},
+		{Debtor: DisputingDebtor, Level: 1, NoticeForLevels: true},
+		{Debtor: LateDebtor, Level: 2, Fees: 250, Interest: true, NoticeForLevels: true},
+		{Debtor: LateDebtor, Level: 3, Fees: 250, Interest: true, NoticeForLevels: true},
+		{Debtor: LateDebtor, Released: 1},
+	}
+	// The release may come with a final notice; that it releases is what
+	// counts.
+	for i := range got {
+		if got[i].Released > 0 {
+			got[i] = step{Debtor: got[i].Debtor, Released: 1}
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("decisions that did something (-want +got):\n%s\noutput:\n%s", diff, out.String())
+	}
+
+	if a := res.Again; a.GetNotices() != 0 || a.GetCharges() != 0 || a.GetReleases() != 0 || a.GetAlreadyDecided() == 0 {
+		t.Errorf("the same day again: %v; want nothing sent and every debtor already decided", a)
+	}
+
+	if res.Block.GetReason() != "dispute" || res.Block.GetSource() != DisputeTicket {
+		t.Errorf("block = %v", res.Block)
+	}
+	skipped := false
+	for _, s := range res.Disputed.GetLastDecision().GetSkipped() {
+		skipped = skipped || strings.HasPrefix(s.GetReason(), "blocked:dispute")
+	}
+	if !skipped || len(res.Disputed.GetBlocks()) != 1 {
+		t.Errorf("%s on the last day: skipped %v, blocks %v; want the item skipped as disputed under one block",
+			DisputingDebtor, res.Disputed.GetLastDecision().GetSkipped(), res.Disputed.GetBlocks())
+	}
+
+	pdf, err := os.ReadFile(res.PDF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(pdf, []byte("%PDF-")) || !strings.HasPrefix(res.PDF, outbox) {
+		t.Errorf("%s is no PDF in the outbox %s", res.PDF, outbox)
+	}
+	if !strings.Contains(out.String(), res.PDF) || !strings.Contains(res.Final.GetText(), LateInvoice) {
+		t.Errorf("the story does not say where the PDF is, or the notice does not name %s:\n%s", LateInvoice, out.String())
+	}
+}
