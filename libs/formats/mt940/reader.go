@@ -341,6 +341,20 @@ func printableASCII(b []byte) bool {
 	return true
 }
 
+// graphicASCII8 reports whether the first eight bytes of s are all ASCII
+// above the space, tested as one word: a byte below 0x21 gets its high bit
+// set when 0x21 is subtracted, one of 0x80 or more has it (a borrow only
+// spreads above a byte that has the property, so the answer is exact).
+func graphicASCII8(s string) bool {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	return ((x-0x21*ones)&^x|x)&highs == 0
+}
+
 // splitLines is a bufio.SplitFunc for CRLF, LF and lone CR line ends.
 func splitLines(data []byte, atEOF bool) (int, []byte, error) {
 	if atEOF && len(data) == 0 {
@@ -990,6 +1004,9 @@ func fingerprint(base [32]byte, n int) string {
 func appendSqueezed(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		j := i
+		for j+8 <= len(s) && graphicASCII8(s[j:j+8]) {
+			j += 8
+		}
 		for j < len(s) && s[j] > ' ' && s[j] < utf8.RuneSelf {
 			j++
 		}
