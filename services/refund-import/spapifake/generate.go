@@ -113,9 +113,9 @@ func shipmentEvent(g RefundSpec, sign int64) json.RawMessage {
 // Refunds returns n generated refunds of distinct orders posted evenly over
 // [from, to), the same for the same seed: order ids in Amazon's 3-7-7 form,
 // adjustment ids "amzn1:crow:gen-<seed>-<i>", EUR amounts between 5.00
-// and 500.00 with 19 % tax, on Amazon.de. Every tenth is a guarantee
-// claim and every twenty-fifth a chargeback; list says which event list each
-// belongs to. The demo and the benchmark feed them with AddFinancialEvents.
+// and 500.00 with 19 % tax, on Amazon.de. Every twenty-fifth is a
+// chargeback and of the others every tenth a guarantee claim; lists says
+// which event list each belongs to. The demo and the benchmark feed them with AddFinancialEvents.
 func Refunds(seed int64, n int, from, to time.Time) (specs []RefundSpec, lists []string) {
 	specs = make([]RefundSpec, n)
 	lists = make([]string, n)

@@ -115,7 +115,7 @@ func (s *Server) finance(w http.ResponseWriter, r *http.Request, now time.Time, 
 	case !win.before.After(win.after):
 		bad("%s must be later than %s.", beforeKey, afterKey)
 		return
-	case now.Sub(win.before) <= spapi.MinAge:
+	case q.Get(beforeKey) != "" && now.Sub(win.before) <= spapi.MinAge:
 		bad("%s must be more than two minutes before the time of the request.", beforeKey)
 		return
 	case tok != "" && (cur.After != win.after.UnixNano() || cur.Before != win.before.UnixNano() || cur.Market != win.market):

@@ -193,10 +193,14 @@ func (c *Client) send(req *http.Request) (int, http.Header, []byte, error) {
 		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n <= maxBody {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxBody+1)); err != nil {
 		return 0, nil, nil, fmt.Errorf("read answer: %w", err)
 	}
+	body := buf.Bytes()
 	if len(body) > maxBody {
 		return 0, nil, nil, fmt.Errorf("answer larger than %d bytes", maxBody)
 	}

@@ -110,6 +110,9 @@ func (c *Client) pages(ctx context.Context, op, path string, first url.Values, t
 // payload.nextToken (2024-06-19) or nextToken at the top (Reports).
 // encoding/json matches the key without regard to case.
 func nextToken(body []byte) (string, error) {
+	if tok, err := scanNextToken(body); err == nil {
+		return tok, nil
+	}
 	var v struct {
 		Payload *struct {
 			NextToken string `json:"NextToken"`
