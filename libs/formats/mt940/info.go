@@ -372,22 +372,33 @@ func isLetter(c byte) bool { return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
 // rfReference returns the remittance as a creditor reference when it is a
 // whole ISO 11649 reference ("RF18 5390 0754 7034"), else nil.
 func rfReference(s string) []string {
-	// Most remittance texts are no RF reference: tell without copying.
-	n, k := 0, 0
-	var head [4]byte
+	// Most remittance texts are no RF reference: tell without copying,
+	// mostly from the first character.
+	n := 0
 	for i := 0; i < len(s); i++ {
-		if s[i] == ' ' {
+		c := s[i]
+		if c == ' ' {
 			continue
 		}
-		if k < len(head) {
-			head[k] = s[i]
-			k++
+		switch n {
+		case 0:
+			if c|0x20 != 'r' {
+				return nil
+			}
+		case 1:
+			if c|0x20 != 'f' {
+				return nil
+			}
+		case 2, 3:
+			if !isDigit(c) {
+				return nil
+			}
 		}
 		if n++; n > 25 {
 			return nil
 		}
 	}
-	if n < 5 || head[0]|0x20 != 'r' || head[1]|0x20 != 'f' || !isDigit(head[2]) || !isDigit(head[3]) {
+	if n < 5 {
 		return nil
 	}
 	c := strings.ReplaceAll(s, " ", "")
