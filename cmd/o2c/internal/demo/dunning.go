@@ -284,7 +284,7 @@ func Dunning(ctx context.Context, out io.Writer, sys *System, js jetstream.JetSt
 	if _, err := os.Stat(res.PDF); err != nil {
 		return res, fmt.Errorf("the PDF of notice %s is not in the outbox: %w", final.GetNoticeId(), err)
 	}
-	fmt.Fprintf(out, "\nNotice %s as e-mail (o2c dunning notices show %s --tenant demo), subject %q:\n\n", final.GetNoticeId(), final.GetNoticeId(), res.Final.GetSubject())
+	fmt.Fprintf(out, "\nNotice %s as e-mail (o2c dunning notices --tenant demo --get %s --out -), subject %q:\n\n", final.GetNoticeId(), final.GetNoticeId(), res.Final.GetSubject())
 	for _, l := range strings.Split(strings.TrimRight(res.Final.GetText(), "\n"), "\n") {
 		fmt.Fprintf(out, "    %s\n", l)
 	}
