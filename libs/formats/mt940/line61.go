@@ -88,7 +88,7 @@ func (r *Reader) parseEntry(line int) (*Entry, error) {
 	default:
 		r.warnf("line %d: :61: has no transaction type", line)
 	}
-	if e.TypeCode != "" && !strings.ContainsRune("NFS", rune(e.TypeCode[0])) {
+	if e.TypeCode != "" && e.TypeCode[0] != 'N' && e.TypeCode[0] != 'F' && e.TypeCode[0] != 'S' {
 		r.warnf("line %d: transaction type %q does not start with N, F or S", line, e.TypeCode)
 	}
 	if k := strings.Index(rest, "//"); k >= 0 {
