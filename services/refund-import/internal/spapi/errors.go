@@ -1,10 +1,6 @@
 package spapi
 
-import (
-	"errors"
-
-	"github.com/o2c-platform/o2c/libs/fault"
-)
+import "errors"
 
 // ErrInvalidWindow means a posted window breaks SP-API's rules (empty or
 // reversed, longer than 180 days, or ending less than two minutes before
@@ -30,13 +26,3 @@ var ErrBadRequest = errors.New("SP-API refused the request")
 // ErrConfig means the client's configuration is incomplete: no endpoint
 // for the region, or missing credentials.
 var ErrConfig = errors.New("invalid SP-API client configuration")
-
-// Errors is the classification of the client's errors.
-var Errors = fault.Table{
-	{Err: ErrInvalidWindow, Class: fault.Invalid},
-	{Err: ErrThrottled, Class: fault.Transient},
-	{Err: ErrUnauthorized, Class: fault.Forbidden},
-	{Err: ErrUpstream, Class: fault.Transient},
-	{Err: ErrBadRequest, Class: fault.Invalid},
-	{Err: ErrConfig, Class: fault.Invalid},
-}
