@@ -70,8 +70,8 @@ func ChargebackEvent(g RefundSpec) json.RawMessage { return shipmentEvent(g, -1)
 // charged again), to be added to the list the original came in. g is the
 // original's spec with the reversal's own AdjustmentID and Posted date.
 //
-// The models in ../shared/specs have no event type of its own for a refund
-// taken back: ShipmentEvent is "a shipment, refund, guarantee claim, or
+// Amazon's Finances models (v0 and 2024-06-19) have no event type of its
+// own for a refund taken back: ShipmentEvent is "a shipment, refund, guarantee claim, or
 // chargeback" and its amounts are signed; the reversals the v0 model names
 // (RetrochargeReversal, AffordabilityExpenseReversalEventList, the Easy Ship
 // ReimbursementClawback adjustment) are not refunds to a buyer, and the

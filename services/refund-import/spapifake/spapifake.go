@@ -7,7 +7,8 @@
 // URL).
 //
 // It serves what it was given, oldest first, and keeps SP-API's rules as
-// the models in ../shared/specs state them: a posted window must end more
+// Amazon's models (financesV0, finances_2024-06-19, reports_2021-06-30)
+// state them: a posted window must end more
 // than two minutes before the request and after its start (else 400 with
 // SP-API's error body, code InvalidInput); a window longer than 180 days
 // gets an empty answer; NextToken pages repeat the first request's

@@ -20,6 +20,10 @@ const SettlementReportType = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
 // ReportsPageSize is the pageSize the client asks getReports for, its most.
 const ReportsPageSize = 100
 
+// maxDocument is the largest decompressed report document accepted; a
+// settlement report covers two weeks and is far smaller.
+const maxDocument = 1 << 30
+
 // Report is a report as the Reports API lists it.
 type Report struct {
 	ID, Type, DocumentID, ProcessingStatus string
@@ -123,7 +127,10 @@ func (c *Client) ReportDocument(ctx context.Context, documentID string) (io.Read
 		if err != nil {
 			return nil, fmt.Errorf("report document %s: %w: not gzip: %v", documentID, ErrUpstream, err)
 		}
-		plain, err := io.ReadAll(zr)
+		plain, err := io.ReadAll(io.LimitReader(zr, maxDocument+1))
+		if err == nil && len(plain) > maxDocument {
+			err = fmt.Errorf("decompressed content above %d bytes", maxDocument)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("report document %s: %w: broken gzip: %v", documentID, ErrUpstream, err)
 		}
