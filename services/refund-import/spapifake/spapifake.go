@@ -123,11 +123,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 
 // Start serves s on 127.0.0.1 at a free port and returns its base URL; the
 // token endpoint is url+"/auth/o2/token". stop closes the listener and
-// every connection and waits for the server to end.
+// every connection and waits for the server to end. Like
+// httptest.NewServer it panics when no port can be had; Listen returns the
+// error instead.
 func (s *Server) Start() (url string, stop func()) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	url, stop, err := s.Listen("127.0.0.1:0")
 	if err != nil {
-		panic(fmt.Sprintf("spapifake: listen: %v", err)) // a test cannot go on without it
+		panic(fmt.Sprintf("spapifake: %v", err)) // a test cannot go on without it
+	}
+	return url, stop
+}
+
+// Listen serves s on addr (host:port, port 0 for a free one) and returns
+// its base URL and the function that stops it, as Start does.
+func (s *Server) Listen(addr string) (url string, stop func(), err error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
@@ -145,7 +157,7 @@ func (s *Server) Start() (url string, stop func()) {
 			}
 			<-done
 		})
-	}
+	}, nil
 }
 
 // Credentials returns the credentials the server accepts, the same for

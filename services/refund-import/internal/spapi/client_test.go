@@ -651,3 +651,45 @@ func TestNewRefusesIncompleteConfig(t *testing.T) {
 		t.Errorf("Endpoint(fe) = %q", got)
 	}
 }
+
+// TestConcurrentCalls pages one window from several goroutines at once
+// while the tokens expire: every call sees every event, and the client
+// fetches one token for all of them and one more after the expiry.
+func TestConcurrentCalls(t *testing.T) {
+	t.Parallel()
+	f := setup(t, spapifake.Options{Limits: spapi.NoLimits(), PageSize: 5}, spapi.Config{Limits: spapi.NoLimits()})
+	w := lastMonth(f.clock)
+	want := addRefunds(t, f.srv, 40, w.PostedAfter)
+	const callers = 4
+	logs := make([]pageLog, callers)
+	errs := make(chan error, callers)
+	// The first token is fetched before the callers start, so that they
+	// share it; the expiry then hits them all in the middle of their pages.
+	if err := f.client.FinancialEvents(context.Background(), w, func([]byte) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for i := range callers {
+		parse := logs[i].page(t)
+		go func() {
+			errs <- f.client.FinancialEvents(context.Background(), w, func(body []byte) error {
+				if len(logs[i].sizes) == 3 && i == 0 {
+					f.srv.ExpireTokens()
+				}
+				return parse(body)
+			})
+		}()
+	}
+	for range callers {
+		if err := <-errs; err != nil {
+			t.Errorf("FinancialEvents: %v", err)
+		}
+	}
+	for i := range callers {
+		if diff := cmp.Diff(want, logs[i].ids); diff != "" {
+			t.Errorf("caller %d events (-want +got):\n%s", i, diff)
+		}
+	}
+	if got := f.srv.Requests(spapi.OpToken); got != 2 {
+		t.Errorf("token requests = %d, want 2: one before the expiry, one shared refresh after it", got)
+	}
+}
