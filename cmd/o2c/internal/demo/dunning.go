@@ -190,6 +190,7 @@ func Dunning(ctx context.Context, out io.Writer, sys *System, js jetstream.JetSt
 		DisputingDebtor, DisputedInvoice, table.Money(disputed[0].GetOpenAmount().GetMinorUnits(), "EUR"))
 	client := dunningv1grpc.NewDunningServiceClient(sys.Conn(dunning.Name))
 	charges := 0
+	told := map[string]bool{} // the ledger's refusals printed
 	for i, day := range DunningDays {
 		if proto.Equal(day, DunningDays[1]) {
 			sys.clock.Set(DisputeDay)
@@ -225,8 +226,11 @@ func Dunning(ctx context.Context, out io.Writer, sys *System, js jetstream.JetSt
 		if err != nil {
 			return res, err
 		}
-		for _, r := range refused[res.Refused:] {
-			fmt.Fprintf(out, "  the ledger refused a charge: %s\n", r)
+		for _, r := range refused {
+			if !told[r] {
+				told[r] = true
+				fmt.Fprintf(out, "  the ledger refused a charge: %s\n", r)
+			}
 		}
 		res.Booked, res.Refused = booked, len(refused)
 		if err := WaitForDunningInput(ctx, js, opened+booked); err != nil {
