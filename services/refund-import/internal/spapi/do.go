@@ -29,6 +29,10 @@ const (
 	backoffCap  = 30 * time.Second
 )
 
+// userAgent identifies the client to SP-API in the form Amazon asks for
+// (application/version, then the language).
+const userAgent = "o2c-refund-import/1 (Language=Go)"
+
 // APIError is an error answer of SP-API: its status and error list.
 type APIError struct {
 	Status int
@@ -92,6 +96,7 @@ func (c *Client) get(ctx context.Context, op, path string, query url.Values) ([]
 			return nil, err
 		}
 		req.Header.Set("Accept", "application/json")
+		req.Header.Set("User-Agent", userAgent)
 		req.Header.Set("x-amz-access-token", token)
 		return req, nil
 	}
