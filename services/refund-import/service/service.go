@@ -204,8 +204,16 @@ func wire(ctx context.Context, h *host.Host, opt Options, configs map[string]ref
 	if creds == nil {
 		creds = CredentialsFromEnv(osGetenv, DefaultSecretsDir)
 	}
+	sp := opt.SPAPI
+	var idle *http.Transport
+	if sp.HTTP == nil {
+		// A transport of its own, whose idle connections are closed when
+		// the service stops.
+		idle = http.DefaultTransport.(*http.Transport).Clone()
+		sp.HTTP = &http.Client{Transport: idle, Timeout: time.Minute}
+	}
 	im := &job.Importer{Store: store, Events: h.Events, Configs: configs, Now: opt.Now, Log: h.Log,
-		Clients: clients(store, creds, opt.SPAPI)}
+		Clients: clients(store, creds, sp)}
 	if opt.Ingestion != nil {
 		im.Ingestion = rpc.Ingestion{Imports: ingestionv1grpc.NewImportServiceClient(opt.Ingestion)}
 	}
@@ -220,9 +228,17 @@ func wire(ctx context.Context, h *host.Host, opt Options, configs map[string]ref
 	if err := h.Relay(); err != nil {
 		return nil, err
 	}
-	if !opt.NoSchedule {
-		h.Go(im.Schedule)
-	}
+	h.Go(func(ctx context.Context) error {
+		if !opt.NoSchedule {
+			im.Schedule(ctx)
+		} else {
+			<-ctx.Done()
+		}
+		if idle != nil {
+			idle.CloseIdleConnections()
+		}
+		return nil
+	})
 	return &RefundImport{h: h}, nil
 }
 
