@@ -371,33 +371,37 @@ func TestTokenRefreshedBeforeExpiry(t *testing.T) {
 	}
 }
 
-// TestUnauthorized fails with ErrUnauthorized when Login with Amazon
-// refuses the credentials or SP-API keeps refusing the token.
+// TestUnauthorized fails with ErrUnauthorized, without a refresh, when
+// Login with Amazon refuses the credentials or SP-API answers a 403 that
+// does not say the token expired.
 func TestUnauthorized(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name  string
-		creds func(spapi.Credentials) spapi.Credentials
-		fail  int // 403 "expired" answers SP-API gives
+		name    string
+		creds   func(spapi.Credentials) spapi.Credentials
+		refused int // 403 answers SP-API gives
 	}{
 		{"wrong refresh token", func(c spapi.Credentials) spapi.Credentials { c.RefreshToken = "Atzr|wrong"; return c }, 0},
 		{"wrong client secret", func(c spapi.Credentials) spapi.Credentials { c.ClientSecret = "wrong"; return c }, 0},
-		{"expired twice", func(c spapi.Credentials) spapi.Credentials { return c }, 2},
+		{"403 that is not an expired token", func(c spapi.Credentials) spapi.Credentials { return c }, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := spapifake.New(spapifake.Options{Limits: spapi.NoLimits()})
-			f := setup(t, spapifake.Options{Limits: spapi.NoLimits()}, spapi.Config{Limits: spapi.NoLimits(), Credentials: tc.creds(srv.Credentials())})
-			_ = f
-			// setup made its own server; the credentials of srv are foreign to
-			// it, so use f's own when only the expiry is tested.
-			if tc.fail > 0 {
-				f = setup(t, spapifake.Options{Limits: spapi.NoLimits()}, spapi.Config{Limits: spapi.NoLimits()})
-				f.srv.FailNext(spapi.OpListFinancialEvents, http.StatusForbidden, tc.fail)
+			f := setup(t, spapifake.Options{Limits: spapi.NoLimits()}, spapi.Config{Limits: spapi.NoLimits()})
+			c, err := spapi.New(spapi.Config{
+				Endpoint: f.url, TokenURL: f.url + "/auth/o2/token", Credentials: tc.creds(f.srv.Credentials()),
+				Limits: spapi.NoLimits(), Now: f.clock.Now, Sleep: f.clock.Sleep,
+			})
+			if err != nil {
+				t.Fatal(err)
 			}
-			err := f.client.FinancialEvents(context.Background(), lastMonth(f.clock), func([]byte) error { return nil })
+			f.srv.FailNext(spapi.OpListFinancialEvents, http.StatusForbidden, tc.refused)
+			err = c.FinancialEvents(context.Background(), lastMonth(f.clock), func([]byte) error { return nil })
 			if !errors.Is(err, spapi.ErrUnauthorized) {
 				t.Fatalf("error = %v, want ErrUnauthorized", err)
+			}
+			if n := f.srv.Requests(spapi.OpToken); n != 1 {
+				t.Errorf("token requests = %d, want 1", n)
 			}
 		})
 	}
