@@ -385,7 +385,10 @@ func (r *Runner) decide(ctx context.Context, tenant string, t Tenant, d Debtor, 
 	}
 	payBy := date.AddDays(r.payByDays())
 	for i, c := range dec.Charges {
-		add("charge", i, &ledgerv1.AssessCharge{Tenant: tenant, IdempotencyKey: "dunning:" + c.Key, DocumentNumber: firstNonEmpty(x.noticeID, "dunning-"+date.String()),
+		// The ledger books each charge under a document number of its own:
+		// the notice's, numbered.
+		doc := fmt.Sprintf("%s-%d", firstNonEmpty(x.noticeID, NoticeID(d.Facts.ID, date)), i+1)
+		add("charge", i, &ledgerv1.AssessCharge{Tenant: tenant, IdempotencyKey: "dunning:" + c.Key, DocumentNumber: doc,
 			DebtorId: d.Facts.ID, ClaimOpenItemId: c.Claim, Kind: chargeKind(c.Kind), Amount: money(c.Amount, cur),
 			AssessedDate: DateProto(date), DueDate: DateProto(payBy)})
 	}

@@ -2,6 +2,7 @@ package run_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -331,16 +332,20 @@ func TestFeesAreBookedAsAssessCharge(t *testing.T) {
 	f.runOn(t, day(2026, 10, 23))
 	cs := charges(f.stream(t, "D-1"))
 	kinds := map[ledgerv1.ChargeKind]int64{}
-	keys := map[string]bool{}
+	keys, docs := map[string]bool{}, map[string]bool{}
 	for _, c := range cs {
 		kinds[c.GetKind()] += c.GetAmount().GetMinorUnits()
 		if keys[c.GetIdempotencyKey()] {
 			t.Errorf("idempotency key %s sent twice", c.GetIdempotencyKey())
 		}
 		keys[c.GetIdempotencyKey()] = true
-		if c.GetClaimOpenItemId() != "I-1" || c.GetDebtorId() != "D-1" || c.GetDocumentNumber() != run.NoticeID("D-1", day(2026, 10, 23)) {
+		if c.GetClaimOpenItemId() != "I-1" || c.GetDebtorId() != "D-1" || !strings.HasPrefix(c.GetDocumentNumber(), run.NoticeID("D-1", day(2026, 10, 23))+"-") {
 			t.Errorf("charge %v: want claim I-1 of D-1 on the notice of 2026-10-23", c)
 		}
+		if docs[c.GetDocumentNumber()] {
+			t.Errorf("document number %s used twice", c.GetDocumentNumber())
+		}
+		docs[c.GetDocumentNumber()] = true
 	}
 	if kinds[ledgerv1.ChargeKind_CHARGE_KIND_DUNNING_FEE] != 250 {
 		t.Errorf("fees %d, want the material costs of 250", kinds[ledgerv1.ChargeKind_CHARGE_KIND_DUNNING_FEE])
