@@ -115,14 +115,17 @@ func ShopPermissions(tenant string) *server.Permissions {
 func ServicePermissions(s Service, manage bool) *server.Permissions {
 	const api = "$JS.API."
 	own := subject.ServiceStream(s.Name)
+	// The anchorer names its anchors by the event store's schema
+	// (host.Schema: refund-import's is refund_import).
+	anchor := anchors.Subject(strings.ReplaceAll(s.Name, "-", "_"))
 	pub := []string{
 		"o2c.*." + s.Name + ".>",
-		anchors.Subject(s.Name),
+		anchor,
 		api + "STREAM.INFO." + own,
 		api + "STREAM.INFO." + anchors.StreamName,
 		// The anchorer reads the last anchor of its own subject.
 		api + "STREAM.MSG.GET." + anchors.StreamName,
-		api + "DIRECT.GET." + anchors.StreamName + "." + anchors.Subject(s.Name),
+		api + "DIRECT.GET." + anchors.StreamName + "." + anchor,
 	}
 	declares := append([]string{own, anchors.StreamName}, s.Declares...)
 	if s.Status {

@@ -178,3 +178,26 @@ func TestPasswordVariable(t *testing.T) {
 		}
 	}
 }
+
+// TestServiceAnchorsUnderItsSchema checks that a service may publish its
+// anchors where the anchorer puts them, under the event store's schema
+// name (refund-import's anchors are o2c.anchors.refund_import), and not
+// another service's.
+func TestServiceAnchorsUnderItsSchema(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		service, anchor string
+	}{
+		{"ledger", "o2c.anchors.ledger"},
+		{"refund-import", "o2c.anchors.refund_import"},
+	} {
+		p := natsembed.ServicePermissions(natsembed.Service{Name: tc.service}, false)
+		allowed := strings.Join(p.Publish.Allow, " ")
+		if !strings.Contains(" "+allowed+" ", " "+tc.anchor+" ") || !strings.Contains(allowed, "DIRECT.GET.O2C_ANCHORS."+tc.anchor) {
+			t.Errorf("%s may not publish or read back its anchors on %s: %v", tc.service, tc.anchor, p.Publish.Allow)
+		}
+		if strings.Contains(allowed, "o2c.anchors.matching") {
+			t.Errorf("%s may publish matching's anchors: %v", tc.service, p.Publish.Allow)
+		}
+	}
+}
