@@ -16,8 +16,6 @@ package xsd
 
 import (
 	"fmt"
-	"io"
-	"io/fs"
 )
 
 // MaxProblems is the number of problems after which Validate stops reading.
@@ -45,18 +43,6 @@ func (p Problem) String() string {
 
 // Schema is a loaded schema, safe for concurrent use by many Validate
 // calls.
-type Schema struct{}
-
-// Load reads the schema document name from fsys, together with the files
-// its xs:include and xs:import elements name (relative to it, in fsys).
-func Load(fsys fs.FS, name string) (*Schema, error) {
-	return nil, fmt.Errorf("load %s: %w", name, ErrUnsupported)
-}
-
-// Validate reads the document from r and returns every problem it finds
-// in document order, at most MaxProblems; none means the document is
-// valid. A document that is not well-formed XML yields a problem at the
-// place it breaks, and nothing after it is checked.
-func (s *Schema) Validate(r io.Reader) []Problem {
-	return nil
+type Schema struct {
+	elements map[qname]*elemDecl
 }
