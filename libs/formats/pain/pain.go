@@ -1,0 +1,140 @@
+// Package pain writes the ISO 20022 customer payment initiation messages a
+// merchant sends its bank under the SEPA rulebooks of the EPC, in the form
+// the German banks' DFÜ agreement (Anlage 3) describes: pain.008.001.08
+// direct debits (SEPA Core and B2B) and pain.001.001.09 credit transfers.
+//
+// The writers check their input before they write a byte: every amount
+// positive and at most 999,999,999.99 EUR, every sum and count without
+// overflow, IBANs, BICs and the creditor identifier by package sepa,
+// identifiers of at most 35 characters of the SEPA set, a mandate and its
+// signature date on every debit. An error names the debit or transfer by
+// its end-to-end identification and the field (see FieldError). Free text
+// (names, addresses, remittance) is transliterated into the EPC's basic
+// Latin set with sepa.Latin and cut to the field's length; identifiers are
+// not changed but refused.
+//
+// Output is streamed: the checking pass computes the counts and control
+// sums the headers carry, the writing pass writes each transaction to a
+// buffered writer as it goes, so neither holds the document in memory.
+//
+// Amounts are int64 euro cents; SEPA knows no other currency. Dates are
+// written as the calendar date of the time.Time in its own location,
+// instants (CreDtTm) in UTC to the second.
+package pain
+
+import "time"
+
+// Party is a creditor, debtor or payee: a name and an account.
+type Party struct {
+	// Name is transliterated and cut to 70 characters, the EPC's limit.
+	Name string
+	// IBAN is the account; BIC its bank, empty for IBAN only (the file
+	// then says NOTPROVIDED).
+	IBAN, BIC string
+	// Address holds at most two unstructured lines of 70 characters,
+	// written only together with Country.
+	Address []string
+	// Country is the ISO 3166 code of the address.
+	Country string
+}
+
+// Sequence types of a direct debit (SeqTp).
+const (
+	SeqFirst     = "FRST"
+	SeqRecurrent = "RCUR"
+	SeqOneOff    = "OOFF"
+	SeqFinal     = "FNAL"
+)
+
+// Schemes of a direct debit (LclInstrm/Cd).
+const (
+	SchemeCore = "CORE"
+	SchemeB2B  = "B2B"
+)
+
+// DirectDebit is one collection from a debtor's account under a mandate.
+type DirectDebit struct {
+	// EndToEndID is returned with the collection on the bank statement and
+	// with any return; matching clears the item by it.
+	EndToEndID string
+	// MandateID is the mandate reference, MandateSigned its date of
+	// signature.
+	MandateID     string
+	MandateSigned time.Time
+	// Amendment is set when the mandate changed since the last collection.
+	Amendment *Amendment
+	// Sequence is FRST, RCUR, OOFF or FNAL; it must equal the batch's.
+	Sequence string
+	// Amount is in euro cents, positive.
+	Amount int64
+	// Debtor is the payer and their account.
+	Debtor Party
+	// Remittance is the unstructured remittance information, transliterated
+	// and cut to 140 characters.
+	Remittance string
+}
+
+// Amendment says what changed in a mandate since the last collection, as
+// the rulebook requires it to travel with the next one (AmdmntInd true and
+// AmdmntInfDtls). Fields left empty did not change.
+type Amendment struct {
+	// OriginalMandateID is the mandate reference before it changed.
+	OriginalMandateID string
+	// OriginalCreditorID is the creditor identifier before it changed.
+	OriginalCreditorID string
+	// OriginalDebtorIBAN is the debtor's IBAN before it changed.
+	OriginalDebtorIBAN string
+	// SameBankChanged marks the change of account to another bank (the
+	// debtor agent changed): the file says SMNDA ("same mandate, new
+	// debtor agent") in the original debtor agent, and OriginalDebtorIBAN
+	// is not written.
+	SameBankChanged bool
+}
+
+// Collection is one pain.008 message: direct debits of one creditor under
+// one scheme, in batches per sequence type and collection date.
+type Collection struct {
+	// MessageID must be unique per creditor (sepa.MessageID).
+	MessageID string
+	Created   time.Time
+	// Scheme is CORE or B2B.
+	Scheme string
+	// Creditor is the tenant and the account the money goes to.
+	Creditor Party
+	// CreditorID is the SEPA creditor identifier.
+	CreditorID string
+	Batches    []DebitBatch
+}
+
+// DebitBatch is one payment information block: debits of one sequence type
+// collected on one date.
+type DebitBatch struct {
+	PaymentInfoID string
+	Sequence      string
+	// Collection is the requested collection date (ReqdColltnDt).
+	Collection time.Time
+	Debits     []DirectDebit
+}
+
+// Transfer is one credit transfer to a payee.
+type Transfer struct {
+	// EndToEndID comes back on the payee's and the tenant's statements.
+	EndToEndID string
+	// Amount is in euro cents, positive.
+	Amount int64
+	// Creditor is the payee and their account.
+	Creditor Party
+	// Remittance is transliterated and cut to 140 characters.
+	Remittance string
+}
+
+// Payout is one pain.001 message with one payment information block:
+// transfers from the tenant's account on one execution date.
+type Payout struct {
+	MessageID          string
+	Created, Execution time.Time
+	// Debtor is the tenant and the account the money leaves.
+	Debtor        Party
+	PaymentInfoID string
+	Transfers     []Transfer
+}
