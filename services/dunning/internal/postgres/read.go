@@ -49,9 +49,12 @@ func (s *Store) CountDebtors(ctx context.Context, tenant string) (int, error) {
 // have open items or a running procedure, with their input for date (see
 // run.Store).
 func (s *Store) Debtors(ctx context.Context, tenant, after string, limit int, date dunning.Date) ([]run.Debtor, error) {
+	// Each side is read in index order up to the limit, so a page costs
+	// the page, not the tenant's items.
 	rows, err := s.pool.Query(ctx, `SELECT debtor_id FROM (
-		SELECT debtor_id FROM items WHERE tenant = $1 AND open_minor > 0 AND amount_minor > 0 AND debtor_id > $2
-		UNION SELECT debtor_id FROM debtor_state WHERE tenant = $1 AND active AND debtor_id > $2) d
+		(SELECT DISTINCT debtor_id FROM items WHERE tenant = $1 AND open_minor > 0 AND amount_minor > 0 AND debtor_id > $2
+			ORDER BY debtor_id LIMIT $3)
+		UNION (SELECT debtor_id FROM debtor_state WHERE tenant = $1 AND active AND debtor_id > $2 ORDER BY debtor_id LIMIT $3)) d
 		ORDER BY debtor_id LIMIT $3`, tenant, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("debtors of %s: %w", tenant, err)

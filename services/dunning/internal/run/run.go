@@ -250,6 +250,10 @@ func (r *Runner) Run(ctx context.Context, tenant string, date dunning.Date, dry 
 				p.Done++
 				continue
 			}
+			if x.ev == nil {
+				p.Done++ // nothing due and nothing done: nothing to store
+				continue
+			}
 			batch = append(batch, x)
 		}
 		if !dry && len(batch) > 0 {
@@ -351,9 +355,12 @@ func (r *Runner) decide(ctx context.Context, tenant string, t Tenant, d Debtor, 
 	if err != nil {
 		return decided{}, err
 	}
+	x := decided{debtor: d.Facts.ID}
+	if !worthStoring(in, dec) {
+		return x, nil
+	}
 	after := in.State.Apply(dec)
 	cur := t.Config.Currency
-	x := decided{debtor: d.Facts.ID}
 	var n *dunningv1.Notice
 	if dec.Notice != nil {
 		x.noticeID = NoticeID(d.Facts.ID, date)
@@ -413,6 +420,26 @@ func (r *Runner) decide(ctx context.Context, tenant string, t Tenant, d Debtor, 
 	}
 	x.group = es.AppendGroup{{Stream: es.StreamID{Tenant: tenant, Type: StreamType, ID: d.Facts.ID}, Expected: es.AnyVersion, Events: events}}
 	return x, nil
+}
+
+// worthStoring reports whether a decision is stored: when it does
+// something (a notice, a charge, a release, a lifted block, a default, a
+// settlement, the end) or the debtor has an item past its due date or a
+// block, so that Simulate can replay every day on which another
+// procedure might have acted. A debtor with nothing overdue and nothing
+// done leaves no event: a day of a healthy debtor is not history worth
+// keeping, and a second run decides it again, to the same nothing.
+func worthStoring(in dunning.Input, d dunning.Decision) bool {
+	if d.Notice != nil || len(d.Charges) > 0 || len(d.Released) > 0 || len(d.LiftedBlocks) > 0 || len(d.Defaults) > 0 ||
+		len(d.Settled) > 0 || d.Ended || len(in.Blocks) > 0 {
+		return true
+	}
+	for _, it := range in.Items {
+		if !it.DueDate.IsZero() && it.DueDate.Before(in.Date) {
+			return true
+		}
+	}
+	return false
 }
 
 func firstNonEmpty(s ...string) string {

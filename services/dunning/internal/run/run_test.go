@@ -436,3 +436,23 @@ func TestSimulateListsWhatWouldDiffer(t *testing.T) {
 			diff.GetDifferences())
 	}
 }
+
+// TestNothingDueStoresNothing: a debtor whose items are not due yet is
+// decided and leaves no event; once an item is overdue the decision is
+// stored with its inputs even before a notice is due.
+func TestNothingDueStoresNothing(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.open(t, "I-1", "D-1", 11900, day(2026, 10, 1))
+	if p := f.runOn(t, day(2026, 9, 20)); p.Done != 1 || p.Notices != 0 {
+		t.Errorf("run before the due date: %+v, want one debtor decided, no notice", p)
+	}
+	if n := len(f.stream(t, "D-1")); n != 0 {
+		t.Errorf("%d events stored for a debtor with nothing due", n)
+	}
+	f.runOn(t, day(2026, 10, 3))
+	ds := decisions(f.stream(t, "D-1"))
+	if len(ds) != 1 || ds[0].GetNotice() != nil || len(ds[0].GetItems()) != 1 || ds[0].GetItems()[0].GetDaysOverdue() != 2 {
+		t.Errorf("decision two days past due: %v, want one without a notice, its item 2 days overdue", ds)
+	}
+}
