@@ -199,7 +199,7 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 }
 
 func wire(ctx context.Context, h *host.Host, opt Options, configs map[string]refund.Config) (*RefundImport, error) {
-	store := postgres.New(h.Pool)
+	store := postgres.New(h.Pool, h.Events)
 	creds := opt.Credentials
 	if creds == nil {
 		creds = CredentialsFromEnv(osGetenv, DefaultSecretsDir)
@@ -212,7 +212,7 @@ func wire(ctx context.Context, h *host.Host, opt Options, configs map[string]ref
 		idle = http.DefaultTransport.(*http.Transport).Clone()
 		sp.HTTP = &http.Client{Transport: idle, Timeout: time.Minute}
 	}
-	im := &job.Importer{Store: store, Events: h.Events, Configs: configs, Now: opt.Now, Log: h.Log,
+	im := &job.Importer{Store: store, Configs: configs, Now: opt.Now, Log: h.Log,
 		Clients: clients(store, creds, sp)}
 	if opt.Ingestion != nil {
 		im.Ingestion = rpc.Ingestion{Imports: ingestionv1grpc.NewImportServiceClient(opt.Ingestion)}

@@ -40,13 +40,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	refundv1 "github.com/o2c-platform/o2c/proto/o2c/refund/v1"
 
 	"github.com/o2c-platform/o2c/libs/eventstore/es"
-	"github.com/o2c-platform/o2c/services/refund-import/internal/postgres"
 	"github.com/o2c-platform/o2c/services/refund-import/internal/refund"
 	"github.com/o2c-platform/o2c/services/refund-import/internal/spapi"
 )
@@ -115,10 +115,71 @@ func (c Counts) Proto() *refundv1.RunImportResponse {
 	return m
 }
 
+// The stream types of refund import's events.
+const (
+	// RefundStream is a refund's stream (id: refund.Refund.Key).
+	RefundStream = "refund"
+	// FetchStream is a fetched settlement report's stream (id:
+	// "<seller account>/<report id>").
+	FetchStream = "settlement-report"
+)
+
+var namespace = uuid.MustParse("5b0e4c1e-8a0f-4c55-9a57-1f6f0e3c9a21")
+
+// EventID derives the id of the i-th event appended to stream at version
+// (the version before the append), so an append repeated after a crash
+// yields the same ids and is recognised.
+func EventID(stream es.StreamID, version int64, i int) uuid.UUID {
+	return uuid.NewSHA1(namespace, fmt.Appendf(nil, "%s\x00%s\x00%s\x00%d\x00%d", stream.Tenant, stream.Type, stream.ID, version, i))
+}
+
+// events wraps messages as the events of one append to stream at version.
+func events(stream es.StreamID, version int64, at time.Time, msgs ...proto.Message) []es.Event {
+	out := make([]es.Event, len(msgs))
+	for i, m := range msgs {
+		out[i] = es.Event{Envelope: es.Envelope{EventID: EventID(stream, version, i), OccurredAt: at, Actor: Actor, CorrelationID: stream.ID},
+			Payload: m}
+	}
+	return out
+}
+
+// Write is one stream's part of an atomic save, with the row it records:
+// a refund's decision (Refund, made At) or a fetched settlement report
+// (Fetch).
+type Write struct {
+	Stream   es.StreamID
+	Expected es.ExpectedVersion
+	Events   []es.Event
+	Refund   *refund.Decided
+	At       time.Time
+	Fetch    *refundv1.SettlementReportFetched
+}
+
+// Store is the import's storage (postgres.Store). Errors other than
+// Save's per-group ones mean storage failed.
+type Store interface {
+	// Situation is what is known when a refund is decided.
+	Situation(ctx context.Context, tenant string, r refund.Refund) (refund.Situation, error)
+	// Waiting are the waiting refunds of an order.
+	Waiting(ctx context.Context, tenant, orderID string) ([]refund.Decided, error)
+	// WaitingOrders are the orders of a tenant with waiting refunds.
+	WaitingOrders(ctx context.Context, tenant string) ([]string, error)
+	// Progress is how far a seller account's import got.
+	Progress(ctx context.Context, tenant, account string) (completed, reportsSince time.Time, err error)
+	// Completed records a window imported completely.
+	Completed(ctx context.Context, tenant, account string, before time.Time) error
+	// ReportsFetched records the settlement reports fetched up to since.
+	ReportsFetched(ctx context.Context, tenant, account string, since time.Time) error
+	// Fetched reports whether a settlement report was fetched.
+	Fetched(ctx context.Context, tenant, account, reportID string) (bool, error)
+	// Save stores each group atomically; one error per group, wrapping
+	// es.ErrVersionConflict when a stream moved on.
+	Save(ctx context.Context, groups [][]Write) ([]error, error)
+}
+
 // Importer runs imports and decides refunds.
 type Importer struct {
-	Store  *postgres.Store
-	Events postgres.Appender
+	Store Store
 	// Configs are the tenants' refunds sections.
 	Configs map[string]refund.Config
 	Clients Clients
@@ -316,12 +377,9 @@ func (im *Importer) settlements(ctx context.Context, tenant string, a refund.Sel
 		if !r.DataEnd.IsZero() {
 			ev.DataEnd = timestamppb.New(r.DataEnd)
 		}
-		stream := es.StreamID{Tenant: tenant, Type: postgres.FetchStream, ID: a.ID + "/" + r.ID}
-		w, err := postgres.FetchWrite(ev, postgres.Events(stream, 0, im.now(), Actor, ev))
-		if err != nil {
-			return err
-		}
-		errs, err := im.Store.Save(ctx, im.Events, [][]postgres.Write{{w}})
+		stream := es.StreamID{Tenant: tenant, Type: FetchStream, ID: a.ID + "/" + r.ID}
+		w := Write{Stream: stream, Expected: es.NoStream, Events: events(stream, 0, im.now(), ev), Fetch: ev}
+		errs, err := im.Store.Save(ctx, [][]Write{{w}})
 		if err != nil {
 			return err
 		}
@@ -406,7 +464,7 @@ func (im *Importer) batch(rs []refund.Refund) (batch, rest []refund.Refund) {
 // transaction; it returns those to decide again (their streams moved on).
 func (im *Importer) decideBatch(ctx context.Context, tenant string, rs []refund.Refund, c *Counts) ([]refund.Refund, error) {
 	at := im.now()
-	var groups [][]postgres.Write
+	var groups [][]Write
 	var which []refund.Refund
 	var states []refund.State
 	for _, r := range rs {
@@ -429,7 +487,7 @@ func (im *Importer) decideBatch(ctx context.Context, tenant string, rs []refund.
 	if len(groups) == 0 {
 		return nil, nil
 	}
-	errs, err := im.Store.Save(ctx, im.Events, groups)
+	errs, err := im.Store.Save(ctx, groups)
 	if err != nil {
 		return nil, err
 	}
@@ -449,7 +507,7 @@ func (im *Importer) decideBatch(ctx context.Context, tenant string, rs []refund.
 
 // writes is what deciding r in situation s stores (nothing for a
 // duplicate or an unchanged waiting refund), and the state decided.
-func (im *Importer) writes(tenant string, r refund.Refund, s refund.Situation, at time.Time) ([]postgres.Write, refund.State, error) {
+func (im *Importer) writes(tenant string, r refund.Refund, s refund.Situation, at time.Time) ([]Write, refund.State, error) {
 	d, err := refund.Decide(tenant, r, s)
 	if err != nil {
 		return nil, 0, err
@@ -458,21 +516,13 @@ func (im *Importer) writes(tenant string, r refund.Refund, s refund.Situation, a
 		return nil, d.State, nil
 	}
 	dec := d.Apply(r, s.Prior)
-	w, err := write(tenant, dec, at, d.Command)
-	if err != nil {
-		return nil, 0, err
-	}
-	g := []postgres.Write{w}
+	g := []Write{write(tenant, dec, at, d.Command)}
 	if d.State == refund.Reversed && d.Command != nil {
 		// The refund taken back is reversed in the same append.
 		for _, o := range s.Others {
 			if o.AdjustmentID == d.ReversedAdjustmentID && o.Kind != refund.KindReversal && o.OrderID == r.OrderID && o.Item() == r.Item() {
 				after := refund.AfterReversal(o, r).Apply(o.Refund, &o)
-				tw, err := write(tenant, after, at, nil)
-				if err != nil {
-					return nil, 0, err
-				}
-				g = append(g, tw)
+				g = append(g, write(tenant, after, at, nil))
 				break
 			}
 		}
@@ -482,13 +532,13 @@ func (im *Importer) writes(tenant string, r refund.Refund, s refund.Situation, a
 
 // write is the append of decision d on its refund's stream: its
 // RefundDecided and the command it sends.
-func write(tenant string, d refund.Decided, at time.Time, cmd proto.Message) (postgres.Write, error) {
-	stream := es.StreamID{Tenant: tenant, Type: postgres.RefundStream, ID: d.Key()}
+func write(tenant string, d refund.Decided, at time.Time, cmd proto.Message) Write {
+	stream := es.StreamID{Tenant: tenant, Type: RefundStream, ID: d.Key()}
 	msgs := []proto.Message{&refundv1.RefundDecided{Tenant: tenant, Refund: d.Proto(at)}}
 	if cmd != nil {
 		msgs = append(msgs, cmd)
 	}
-	return postgres.RefundWrite(tenant, d, at, postgres.Events(stream, d.Version, at, Actor, msgs...))
+	return Write{Stream: stream, Expected: es.ExpectedVersion(d.Version), Events: events(stream, d.Version, at, msgs...), Refund: &d, At: at}
 }
 
 // Redecide decides the waiting refunds of an order again (its item

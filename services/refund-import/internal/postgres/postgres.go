@@ -18,7 +18,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/protobuf/proto"
@@ -28,6 +27,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/eventstore/es"
 	"github.com/o2c-platform/o2c/libs/fault"
+	"github.com/o2c-platform/o2c/services/refund-import/internal/job"
 	"github.com/o2c-platform/o2c/services/refund-import/internal/refund"
 )
 
@@ -54,92 +54,14 @@ var Errors = fault.Table{
 
 // Store is refund import's storage.
 type Store struct {
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	events Appender
 }
 
-// New returns a store on pool (connected with search_path = Schema).
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
-
-// The stream types of refund import's events.
-const (
-	// RefundStream is a refund's stream (id: refund.Refund.Key).
-	RefundStream = "refund"
-	// FetchStream is a fetched settlement report's stream (id:
-	// "<seller account>/<report id>").
-	FetchStream = "settlement-report"
-)
-
-var namespace = uuid.MustParse("5b0e4c1e-8a0f-4c55-9a57-1f6f0e3c9a21")
-
-// EventID derives the id of the i-th event appended to stream at version
-// (the version before the append), so an append repeated after a crash
-// yields the same ids and is recognised.
-func EventID(stream es.StreamID, version int64, i int) uuid.UUID {
-	return uuid.NewSHA1(namespace, fmt.Appendf(nil, "%s\x00%s\x00%s\x00%d\x00%d", stream.Tenant, stream.Type, stream.ID, version, i))
-}
-
-// Events wraps messages as the events of one append to stream at version.
-func Events(stream es.StreamID, version int64, at time.Time, actor string, msgs ...proto.Message) []es.Event {
-	out := make([]es.Event, len(msgs))
-	for i, m := range msgs {
-		out[i] = es.Event{Envelope: es.Envelope{EventID: EventID(stream, version, i), OccurredAt: at, Actor: actor, CorrelationID: stream.ID},
-			Payload: m}
-	}
-	return out
-}
-
-// Write is one stream's part of an atomic save, with the rows that go
-// with it.
-type Write struct {
-	Stream   es.StreamID
-	Expected es.ExpectedVersion
-	Events   []es.Event
-	rows     func(b *pgx.Batch)
-}
-
-// RefundWrite stores decision d (made at at) on its refund's stream, at
-// the version it was loaded at, with the events given (its RefundDecided
-// and the ledger command it sends), and its row.
-func RefundWrite(tenant string, d refund.Decided, at time.Time, events []es.Event) (Write, error) {
-	stream := es.StreamID{Tenant: tenant, Type: RefundStream, ID: d.Key()}
-	msg := d.Proto(at)
-	raw, err := proto.MarshalOptions{Deterministic: true}.Marshal(msg)
-	if err != nil {
-		return Write{}, fmt.Errorf("refund %s: %w", d.Key(), err)
-	}
-	version := d.Version + int64(len(events))
-	var posted *time.Time
-	if !d.Posted.IsZero() {
-		p := d.Posted
-		posted = &p
-	}
-	return Write{Stream: stream, Expected: es.ExpectedVersion(d.Version), Events: events, rows: func(b *pgx.Batch) {
-		b.Queue(`
-			INSERT INTO refunds (tenant, key, adjustment_id, order_id, item, reversal, state, seller_account, open_item_id,
-			                     credit_note_number, posted, version, refund, decided_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-			ON CONFLICT (tenant, key) DO UPDATE SET state = excluded.state, open_item_id = excluded.open_item_id,
-				credit_note_number = excluded.credit_note_number, version = excluded.version, refund = excluded.refund,
-				decided_at = excluded.decided_at
-			WHERE refunds.version < excluded.version`,
-			tenant, d.Key(), d.AdjustmentID, d.OrderID, d.Item(), d.Kind == refund.KindReversal, int16(d.State), d.SellerAccount,
-			d.OpenItemID, d.CreditNoteNumber, posted, version, raw, at)
-	}}, nil
-}
-
-// FetchWrite stores a fetched settlement report's event and row.
-func FetchWrite(ev *refundv1.SettlementReportFetched, events []es.Event) (Write, error) {
-	raw, err := proto.MarshalOptions{Deterministic: true}.Marshal(ev)
-	if err != nil {
-		return Write{}, err
-	}
-	stream := es.StreamID{Tenant: ev.GetTenant(), Type: FetchStream, ID: ev.GetSellerAccount() + "/" + ev.GetReportId()}
-	return Write{Stream: stream, Expected: es.NoStream, Events: events, rows: func(b *pgx.Batch) {
-		b.Queue(`INSERT INTO settlement_fetches (tenant, seller_account, report_id, created, fetched) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (tenant, seller_account, report_id) DO NOTHING`,
-			ev.GetTenant(), ev.GetSellerAccount(), ev.GetReportId(), ev.GetCreated().AsTime(), raw)
-	}}, nil
-}
+// New returns a store on pool (connected with search_path = Schema) that
+// appends decisions to events (the service's event store, in the same
+// database).
+func New(pool *pgxpool.Pool, events Appender) *Store { return &Store{pool: pool, events: events} }
 
 // Appender appends groups of events atomically and runs the statements
 // queued for the groups it writes in the same transaction
@@ -148,24 +70,34 @@ type Appender interface {
 	AppendBatchWith(ctx context.Context, groups []es.AppendGroup, with eventstore.With) ([]es.GroupResult, error)
 }
 
-// Save stores each group of writes atomically: the events of every write
-// of a group, and their rows, or nothing. It returns one error per group:
-// nil when stored (or stored before with the same events), one wrapping
+// Save stores each group of writes atomically (job.Store): the events of
+// every write of a group with their rows (a refund's decision, a fetched
+// settlement report), or nothing. It returns one error per group: nil
+// when stored (or stored before with the same events), one wrapping
 // es.ErrVersionConflict when a stream moved on since it was loaded. The
 // second result is an error of the whole call.
-func (s *Store) Save(ctx context.Context, events Appender, groups [][]Write) ([]error, error) {
+func (s *Store) Save(ctx context.Context, groups [][]job.Write) ([]error, error) {
+	if s.events == nil {
+		return nil, errors.New("store decisions: no event store")
+	}
 	gs := make([]es.AppendGroup, len(groups))
+	rows := make([][]func(*pgx.Batch), len(groups))
 	for i, g := range groups {
 		for _, w := range g {
 			gs[i] = append(gs[i], es.StreamAppend{Stream: w.Stream, Expected: w.Expected, Events: w.Events})
+			r, err := rowsOf(w)
+			if err != nil {
+				return nil, err
+			}
+			if r != nil {
+				rows[i] = append(rows[i], r)
+			}
 		}
 	}
-	res, err := events.AppendBatchWith(ctx, gs, func(written []int, b *pgx.Batch) {
+	res, err := s.events.AppendBatchWith(ctx, gs, func(written []int, b *pgx.Batch) {
 		for _, i := range written {
-			for _, w := range groups[i] {
-				if w.rows != nil {
-					w.rows(b)
-				}
+			for _, r := range rows[i] {
+				r(b)
 			}
 		}
 	})
@@ -177,6 +109,49 @@ func (s *Store) Save(ctx context.Context, events Appender, groups [][]Write) ([]
 		errs[i] = r.Err
 	}
 	return errs, nil
+}
+
+// rowsOf is the statement that records a write's row.
+func rowsOf(w job.Write) (func(*pgx.Batch), error) {
+	switch {
+	case w.Refund != nil:
+		d := *w.Refund
+		tenant, at := w.Stream.Tenant, w.At
+		raw, err := proto.MarshalOptions{Deterministic: true}.Marshal(d.Proto(at))
+		if err != nil {
+			return nil, fmt.Errorf("refund %s: %w", d.Key(), err)
+		}
+		version := int64(w.Expected) + int64(len(w.Events))
+		var posted *time.Time
+		if !d.Posted.IsZero() {
+			p := d.Posted
+			posted = &p
+		}
+		return func(b *pgx.Batch) {
+			b.Queue(`
+				INSERT INTO refunds (tenant, key, adjustment_id, order_id, item, reversal, state, seller_account, open_item_id,
+				                     credit_note_number, posted, version, refund, decided_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+				ON CONFLICT (tenant, key) DO UPDATE SET state = excluded.state, open_item_id = excluded.open_item_id,
+					credit_note_number = excluded.credit_note_number, version = excluded.version, refund = excluded.refund,
+					decided_at = excluded.decided_at
+				WHERE refunds.version < excluded.version`,
+				tenant, d.Key(), d.AdjustmentID, d.OrderID, d.Item(), d.Kind == refund.KindReversal, int16(d.State), d.SellerAccount,
+				d.OpenItemID, d.CreditNoteNumber, posted, version, raw, at)
+		}, nil
+	case w.Fetch != nil:
+		ev := w.Fetch
+		raw, err := proto.MarshalOptions{Deterministic: true}.Marshal(ev)
+		if err != nil {
+			return nil, err
+		}
+		return func(b *pgx.Batch) {
+			b.Queue(`INSERT INTO settlement_fetches (tenant, seller_account, report_id, created, fetched) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (tenant, seller_account, report_id) DO NOTHING`,
+				ev.GetTenant(), ev.GetSellerAccount(), ev.GetReportId(), ev.GetCreated().AsTime(), raw)
+		}, nil
+	}
+	return nil, nil
 }
 
 // Prior returns what was decided under the refund's key, or nil.
