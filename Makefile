@@ -12,7 +12,7 @@ BENCHTIME ?= 1s
 # ARGS go to `o2c demo`: make demo ARGS=--keep-running
 ARGS     ?=
 
-.PHONY: help demo test faults bench bench-shop bench-import fuzz proto proto-check lint build clean
+.PHONY: help demo test faults bench bench-shop bench-import bench-dunning fuzz proto proto-check lint build clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -73,6 +73,13 @@ IMPORT_MB ?= 100
 bench-import: ## Import an IMPORT_MB (100) MiB camt.053 through ingestion and the ledger; report transactions/s until booked and peak memory
 	O2C_BENCH_IMPORT_MB=$(IMPORT_MB) \
 	  $(GO) test -run '^$$' -bench '^BenchmarkImportCamt053$$' -benchtime 1x -timeout 180m -v ./cmd/o2c/internal/loadtest
+
+# make bench runs dunning over 20,000 open items; bench-dunning over
+# DUNNING_ITEMS (see BenchmarkDunningRun in cmd/o2c/internal/loadtest).
+DUNNING_ITEMS ?= 1000000
+bench-dunning: ## Run dunning's daily run over DUNNING_ITEMS (1,000,000) open items of a fifth as many debtors; report items/s and peak memory
+	O2C_BENCH_DUNNING_ITEMS=$(DUNNING_ITEMS) \
+	  $(GO) test -run '^$$' -bench '^BenchmarkDunningRun$$' -benchtime 1x -timeout 120m -v ./cmd/o2c/internal/loadtest
 
 # profile-ledger runs the ledger benchmark's main configuration (in process,
 # 20 clients, 50 accounts, default durability) once with PROFILE_ENTRIES
