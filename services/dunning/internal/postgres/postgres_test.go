@@ -57,7 +57,9 @@ func newStore(t testing.TB) (*Store, *eventstore.Store) {
 
 func eur(m int64) *commonv1.Money { return &commonv1.Money{MinorUnits: m, Currency: "EUR"} }
 
-func pdate(y, m, d int) *commonv1.Date { return &commonv1.Date{Year: int32(y), Month: int32(m), Day: int32(d)} }
+func pdate(y, m, d int) *commonv1.Date {
+	return &commonv1.Date{Year: int32(y), Month: int32(m), Day: int32(d)}
+}
 
 // TestItemsFollowTheLedgerAndIngestion: given the ledger's events of an
 // item and ingestion's invoice and customer, the debtor's input holds what
