@@ -173,7 +173,8 @@ type Store interface {
 	// Fetched reports whether a settlement report was fetched.
 	Fetched(ctx context.Context, tenant, account, reportID string) (bool, error)
 	// Save stores each group atomically; one error per group, wrapping
-	// es.ErrVersionConflict when a stream moved on.
+	// es.ErrVersionConflict when a stream moved on, or es.ErrContentMismatch
+	// when another decision was stored at the same version.
 	Save(ctx context.Context, groups [][]Write) ([]error, error)
 }
 
@@ -496,7 +497,9 @@ func (im *Importer) decideBatch(ctx context.Context, tenant string, rs []refund.
 		switch {
 		case e == nil:
 			c.count(states[i])
-		case errors.Is(e, es.ErrVersionConflict):
+		case errors.Is(e, es.ErrVersionConflict), errors.Is(e, es.ErrContentMismatch):
+			// Decided meanwhile (the events of a version have ids of their
+			// own, so another decision on the same version is a mismatch).
 			retry = append(retry, which[i])
 		default:
 			return nil, fmt.Errorf("store refund %s: %w", which[i].Key(), e)

@@ -74,8 +74,10 @@ type Appender interface {
 // every write of a group with their rows (a refund's decision, a fetched
 // settlement report), or nothing. It returns one error per group: nil
 // when stored (or stored before with the same events), one wrapping
-// es.ErrVersionConflict when a stream moved on since it was loaded. The
-// second result is an error of the whole call.
+// es.ErrVersionConflict when a stream moved on since it was loaded, or
+// es.ErrContentMismatch when another decision was stored at the same
+// version (its events have the same ids). The second result is an error
+// of the whole call.
 func (s *Store) Save(ctx context.Context, groups [][]job.Write) ([]error, error) {
 	if s.events == nil {
 		return nil, errors.New("store decisions: no event store")
