@@ -456,3 +456,65 @@ func TestNothingDueStoresNothing(t *testing.T) {
 		t.Errorf("decision two days past due: %v, want one without a notice, its item 2 days overdue", ds)
 	}
 }
+
+// TestExpiredBlockIsLiftedByTheRun: a debtor block that expired before
+// the run is lifted by it (a BlockLifted "expired" in the decision's
+// append), the debtor is dunned, and the block no longer holds.
+func TestExpiredBlockIsLiftedByTheRun(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.open(t, "I-1", "D-1", 11900, day(2026, 10, 1))
+	f.today = day(2026, 10, 2).Time()
+	b, err := f.r.SetBlock(context.Background(), "acme", "user:clara", dunning.Block{Debtor: "D-1", Reason: "promise-to-pay",
+		Expires: day(2026, 10, 6)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.runOn(t, day(2026, 10, 9))
+	var lifted *dunningv1.BlockLifted
+	for _, m := range f.stream(t, "D-1") {
+		if l, ok := m.(*dunningv1.BlockLifted); ok {
+			lifted = l
+		}
+	}
+	if lifted == nil || lifted.GetBlockId() != b.GetBlockId() || lifted.GetReason() != "expired" || lifted.GetActor() != run.Actor {
+		t.Fatalf("block lifted: %v, want %s lifted as expired by the run", lifted, b.GetBlockId())
+	}
+	if ds := decisions(f.stream(t, "D-1")); ds[0].GetNotice() == nil {
+		t.Errorf("no notice once the block expired; rules %v", ds[0].GetRules())
+	}
+	held, err := f.store.Blocks(context.Background(), "acme", "D-1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(held) != 0 {
+		t.Errorf("blocks still holding: %v", held)
+	}
+}
+
+// TestMarketplaceItemIsNeverDunned: an item a marketplace collects is
+// skipped while the debtor's own item is dunned.
+func TestMarketplaceItemIsNeverDunned(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.open(t, "I-1", "D-1", 11900, day(2026, 10, 1))
+	f.open(t, "I-2", "D-1", 5000, day(2026, 10, 1))
+	if err := f.store.ClassifyItem(context.Background(), &ledgerv1.OpenItemClassified{Tenant: "acme", OpenItemId: "I-2", ClaimOpenItemId: "I-2",
+		Component: ledgerv1.OpenItemComponent_OPEN_ITEM_COMPONENT_PRINCIPAL, Marketplace: "amazon", Dunnable: false}); err != nil {
+		t.Fatal(err)
+	}
+	f.runOn(t, day(2026, 10, 9))
+	d := decisions(f.stream(t, "D-1"))[0]
+	if diff := cmp.Diff([]string{"I-1"}, noticeItems(d)); diff != "" {
+		t.Errorf("notice items (-want +got):\n%s", diff)
+	}
+	reason := ""
+	for _, s := range d.GetSkipped() {
+		if s.GetOpenItemId() == "I-2" {
+			reason = s.GetReason()
+		}
+	}
+	if reason != "marketplace" {
+		t.Errorf("I-2 skipped as %q, want marketplace", reason)
+	}
+}
