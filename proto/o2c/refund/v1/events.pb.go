@@ -222,10 +222,9 @@ type RefundCharge struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The component's type as the marketplace names it.
 	Type string `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
-	// Amount refunded to the buyer (positive) or, for a fee, given back to
-	// the merchant (positive) or charged (negative), in the report's sign
-	// turned so that positive is money the merchant gives up for a buyer's
-	// component.
+	// Amount signed as the marketplace wrote it: money to the merchant
+	// positive (a refunded principal is negative, a commission given back
+	// positive).
 	Amount *v1.Money `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
 	// Whether the component is a fee (commission and the like), which
 	// matching books with the payout, rather than the buyer's money.
@@ -287,8 +286,10 @@ func (x *RefundCharge) GetFee() bool {
 
 // Refund is one refund of one order item as imported, and what was
 // decided about it. It identifies a refund by (adjustment_id, order_id,
-// order_item_id or sku): the key, which a second sight of the same refund
-// (another window, the settlement report) yields again.
+// sku or else order_item_id): the key, which a second sight of the same
+// refund (another window, the settlement report) yields again. One
+// adjustment id is one item's (Amazon's OrderAdjustmentItemId), so the
+// credit note keyed by it is the item's.
 type Refund struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The marketplace's adjustment id (the credit note number's suffix).
@@ -300,9 +301,11 @@ type Refund struct {
 	// Refund, guarantee claim, chargeback or reversal.
 	Kind RefundKind `protobuf:"varint,4,opt,name=kind,proto3,enum=o2c.refund.v1.RefundKind" json:"kind,omitempty"`
 	// What the buyer was paid back (positive; for a reversal, what was taken
-	// back, positive): the buyer's components (principal, tax, shipping,
-	// gift wrap and their promotions), fees excluded. The credit note's
-	// gross.
+	// back, positive): the buyer's components (the settlement report's
+	// amount types ItemPrice and Promotion: principal, tax, shipping, gift
+	// wrap and their promotions; libs/creditnote.Buyer), fees and withheld
+	// tax excluded. The credit note's gross. A refund's commission and fees
+	// are booked by matching with the payout (Fee legs), never here.
 	Amount *v1.Money `protobuf:"bytes,5,opt,name=amount,proto3" json:"amount,omitempty"`
 	// When the marketplace posted it.
 	Posted *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=posted,proto3" json:"posted,omitempty"`
@@ -330,7 +333,8 @@ type Refund struct {
 	Charges []*RefundCharge `protobuf:"bytes,15,rep,name=charges,proto3" json:"charges,omitempty"`
 	// For a reversal: the adjustment id of the refund it takes back.
 	ReversedAdjustmentId string `protobuf:"bytes,16,opt,name=reversed_adjustment_id,json=reversedAdjustmentId,proto3" json:"reversed_adjustment_id,omitempty"`
-	// The key: "<adjustment_id>|<order_id>|<order_item_id or sku>".
+	// The key: "<adjustment_id>|<order_id>|<sku, else order_item_id>",
+	// prefixed "reversal:" for a reversal.
 	Key string `protobuf:"bytes,17,opt,name=key,proto3" json:"key,omitempty"`
 	// When it was decided.
 	DecidedAt *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=decided_at,json=decidedAt,proto3" json:"decided_at,omitempty"`
