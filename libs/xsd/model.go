@@ -181,8 +181,16 @@ func (m *matcher) feed(s *state, name qname) *particle {
 			return e
 		}
 		if !p.canTakeMore(s.n) {
+			// Would another occurrence of a repeating group take it?
+			if p.max > 1 && m.inOccurrence(newState(p), name) != nil {
+				m.full = p
+			}
+			m.missing = m.missing[:mark]
 			return nil
 		}
+		// The name may begin another occurrence: an element that is
+		// full in this one is not too many yet.
+		m.full = nil
 		if !m.occurrenceDone(s) {
 			if !m.lenient {
 				return nil
@@ -386,19 +394,20 @@ func describe(p *particle) string {
 	return "(" + strings.Join(parts, sep) + ")"
 }
 
-// expected lists the element names s accepts next, in model order.
-func (m *matcher) expected(s *state, out *[]string) {
+// expected lists the element and wildcard particles s accepts next, in
+// model order.
+func (m *matcher) expected(s *state, out *[]*particle) {
 	m.firsts(s, out)
 }
 
 // firsts adds what s accepts next and reports whether s is satisfied, so
 // that the caller goes on to the following particles.
-func (m *matcher) firsts(s *state, out *[]string) bool {
+func (m *matcher) firsts(s *state, out *[]*particle) bool {
 	p := s.p
 	switch p.kind {
 	case pElement, pAny:
 		if p.canTakeMore(s.n) {
-			addName(out, describe(p))
+			addParticle(out, p)
 		}
 		return s.n >= p.min
 	}
@@ -413,7 +422,7 @@ func (m *matcher) firsts(s *state, out *[]string) bool {
 	return m.satisfied(s)
 }
 
-func (m *matcher) occurrenceFirsts(s *state, out *[]string) bool {
+func (m *matcher) occurrenceFirsts(s *state, out *[]*particle) bool {
 	p := s.p
 	if p.kind == pChoice {
 		if s.pos >= 0 {
@@ -439,13 +448,13 @@ func (m *matcher) occurrenceFirsts(s *state, out *[]string) bool {
 	return true
 }
 
-func addName(out *[]string, n string) {
+func addParticle(out *[]*particle, p *particle) {
 	for _, x := range *out {
-		if x == n {
+		if x == p || (x.kind == pElement && p.kind == pElement && x.name == p.name) {
 			return
 		}
 	}
-	*out = append(*out, n)
+	*out = append(*out, p)
 }
 
 func occursText(max int) string {

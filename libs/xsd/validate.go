@@ -174,18 +174,27 @@ func (v *validation) start(t xml.StartElement, line int) {
 // and goes on inside it with its declaration, when the model has one for
 // its name, so that problems within it are found too.
 func (v *validation) misplaced(parent *frame, q qname, full *particle, t xml.StartElement, line int) {
-	var exp []string
+	var exp []*particle
 	v.m = matcher{}
 	v.m.expected(parent.st, &exp)
 	want := "no more elements"
 	if len(exp) > 0 {
-		want = listSome(exp, 8)
+		names := make([]string, len(exp))
+		for i, p := range exp {
+			names[i] = "any element"
+			if p.kind == pElement {
+				names[i] = v.display(p.name)
+			}
+		}
+		want = listSome(names, 8)
 	}
 	known := parent.typ.names[q]
 	var msg string
 	switch {
-	case full != nil:
+	case full != nil && full.kind == pElement:
 		msg = fmt.Sprintf("too many %s elements: at most %s (expected here: %s)", v.display(q), occursText(full.max), want)
+	case full != nil:
+		msg = fmt.Sprintf("too many %s elements: the group %s occurs at most %s (expected here: %s)", v.display(q), describe(full), occursText(full.max), want)
 	case known != nil:
 		msg = fmt.Sprintf("element %s is out of order (expected here: %s)", v.display(q), want)
 	default:
