@@ -1,7 +1,11 @@
 package refund
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -146,3 +150,52 @@ func TestSettlementAndAPIGiveTheSameCreditNote(t *testing.T) {
 }
 
 func dateOf(y, m, d int32) *commonv1.Date { return &commonv1.Date{Year: y, Month: m, Day: d} }
+
+// FuzzFromEvents: whatever a page holds, reading it ends in refunds that
+// pass their checks or an ErrInvalidPage/ErrInvalidRefund, never a panic;
+// every refund has a positive or zero amount and a key with its order.
+func FuzzFromEvents(f *testing.F) {
+	f.Add([]byte(page))
+	f.Add([]byte(`{"payload":{"FinancialEvents":{}}}`))
+	if entries, err := os.ReadDir("../../../../libs/formats/amazon/finances/testdata"); err == nil {
+		for _, e := range entries {
+			if b, err := os.ReadFile(filepath.Join("../../../../libs/formats/amazon/finances/testdata", e.Name())); err == nil && json.Valid(b) {
+				f.Add(b)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		p, err := FromEvents(body, "eu")
+		if err != nil {
+			if !errors.Is(err, ErrInvalidPage) && !errors.Is(err, ErrInvalidRefund) {
+				t.Fatalf("error %v is neither ErrInvalidPage nor ErrInvalidRefund", err)
+			}
+			return
+		}
+		for _, r := range p.Refunds {
+			if r.Amount < 0 || r.OrderID == "" || !strings.Contains(r.Key(), r.OrderID) {
+				t.Fatalf("refund %+v", r)
+			}
+		}
+	})
+}
+
+// FuzzFromSettlement: a settlement report reads into checked refunds or
+// an ErrInvalidPage/ErrInvalidRefund, never a panic.
+func FuzzFromSettlement(f *testing.F) {
+	f.Add([]byte(flatV2))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rs, err := FromSettlement(bytes.NewReader(data), "eu")
+		if err != nil {
+			if !errors.Is(err, ErrInvalidPage) && !errors.Is(err, ErrInvalidRefund) {
+				t.Fatalf("error %v is neither ErrInvalidPage nor ErrInvalidRefund", err)
+			}
+			return
+		}
+		for _, r := range rs {
+			if r.Amount < 0 || r.OrderID == "" {
+				t.Fatalf("refund %+v", r)
+			}
+		}
+	})
+}
