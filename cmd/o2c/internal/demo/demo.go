@@ -117,6 +117,8 @@ type System struct {
 	// CredentialsFile is the CLI's credentials file: the client
 	// certificate of CLIPrincipal and the NATS user of the demo shop.
 	CredentialsFile string
+	// SPAPI is the fake of Amazon's SP-API that refund import reads.
+	SPAPI *SPAPI
 	// Outbox is the directory dunning puts its notices in.
 	Outbox  string
 	clock   *demoClock
@@ -164,6 +166,8 @@ type starter struct {
 type peers struct {
 	addrs map[string]string
 	sec   *secrets
+	// spapi is the fake SP-API refund import reads.
+	spapi *SPAPI
 	// outbox and clock are dunning's notice outbox and clock.
 	outbox string
 	clock  *demoClock
@@ -191,6 +195,7 @@ func services() []starter {
 		{ingestion.Name, ingestion.DefaultAddr, runIngestion},
 		{ledger.Name, ledger.DefaultAddr, runLedger},
 		matchingStarter(),
+		refundImportStarter(),
 		dunningStarter(),
 	}
 }
@@ -290,6 +295,9 @@ func Start(ctx context.Context, opt Options) (_ *System, err error) {
 	for i, s := range services() {
 		peers.addrs[s.name] = listeners[i].Addr().String()
 	}
+	spapi, stopSPAPI := startSPAPI()
+	cleanups = append(cleanups, stopSPAPI)
+	sys.SPAPI, peers.spapi = spapi, spapi
 	svcCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	errs := make(chan error, len(services()))
@@ -481,6 +489,9 @@ func Run(ctx context.Context, opt Options) (err error) {
 	fmt.Fprintf(out, "\nOpen items once the ledger booked the matches (RE-2026-1002 paid by number, the Amazon order by the payout with its fees; K-1001's %s EUR to %s cleared RE-2026-1001, due first, and part of RE-2026-1004):\n",
 		table.Money(PaymentAmount, "EUR"), DemoIBAN)
 	table.OpenItems(out, items)
+	if err := Refunds(ctx, out, sys, js); err != nil {
+		return err
+	}
 	st, err := Statement(ctx, sys.Conn(ledger.Name), StatementDebtor)
 	if err != nil {
 		return err

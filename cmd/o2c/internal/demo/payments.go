@@ -25,7 +25,9 @@ const DemoIBAN = "DE89370400440532013000"
 // into the file O2C_TENANTS names: the demo tenant, the only one that
 // exists, with its ledger section and its bank section (the account its
 // bank statements are for, and the rule that books its rent, a debit that
-// is not receivables business, to rent expense 4210).
+// is not receivables business, to rent expense 4210), and its refunds
+// section (its Amazon seller account, whose credentials refund import
+// reads from the environment variables credentials_ref names).
 const TenantsJSON = `{
   "tenants": {
     "` + Tenant + `": {
@@ -40,6 +42,10 @@ const TenantsJSON = `{
       "bank": {
         "accounts": [{"iban": "` + DemoIBAN + `", "currency": "EUR", "account": "1200", "name": "Hausbank"}],
         "outgoing_rules": [{"name": "` + RentRule + `", "remittance": "Miete", "account": "4210"}]
+      },
+      "refunds": {
+        "seller_accounts": [{"id": "` + RefundSeller + `", "region": "eu", "marketplaces": ["` + AmazonDE + `"],
+          "credentials_ref": "env:` + RefundCredentialsEnv + `", "start": "2026-11-01"}]
       }
     }
   }

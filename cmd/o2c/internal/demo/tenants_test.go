@@ -7,6 +7,7 @@ import (
 
 	"github.com/o2c-platform/o2c/libs/tenants/tenantstest"
 	ledger "github.com/o2c-platform/o2c/services/ledger/service"
+	refundimport "github.com/o2c-platform/o2c/services/refund-import/service"
 )
 
 // TestTenantsFile checks the demo's tenants file with the published
@@ -21,6 +22,9 @@ func TestTenantsFile(t *testing.T) {
 	}
 	if err := ledger.CheckTenants(f); err != nil {
 		t.Error(err)
+	}
+	if err := refundimport.CheckTenants(f); err != nil {
+		t.Errorf("refund import refuses the demo's refunds section: %v", err)
 	}
 	demo, _ := f.Tenant(Tenant)
 	if demo.Ledger.Banks[DemoIBAN] == "" {
