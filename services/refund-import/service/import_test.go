@@ -317,3 +317,26 @@ func TestDecisionsThroughTheLedgersItems(t *testing.T) {
 		t.Errorf("%d reversals stored, want 1", n)
 	}
 }
+
+// TestTwoRefundsOfOneOrderOnOnePage: two refunds of one order on the same
+// page are decided one after the other, so the second sees the first:
+// together they exceed the invoice, and the second is held.
+func TestTwoRefundsOfOneOrderOnOnePage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, spapifake.Options{})
+	s := e.start(t)
+	s.order(t, "I-O-1", "O-1", 10000)
+	first, second := refundSpec("O-1", "ADJ-1", march), refundSpec("O-1", "ADJ-2", march.Add(time.Hour))
+	second.SKU = "SKU-other"
+	e.amazon.AddFinancialEvents(first.Posted, spapifake.RefundEventList, spapifake.RefundEvent(first))
+	e.amazon.AddFinancialEvents(second.Posted, spapifake.RefundEventList, spapifake.RefundEvent(second))
+	got := s.run(t, &refundv1.RunImportRequest{})
+	if got.GetEvents() != 2 || got.GetRefundsNew() != 1 || got.GetHeld() != 1 {
+		t.Fatalf("run %v; want one refund booked and the other held", got)
+	}
+	for _, r := range s.refunds(t, "O-1") {
+		if r.GetAdjustmentId() == "ADJ-2" && (r.GetState() != refundv1.RefundState_REFUND_STATE_HELD || !strings.Contains(r.GetReason(), "59.50 EUR credited already")) {
+			t.Errorf("ADJ-2: %v (%s); want held, the first refund counted as credited", r.GetState(), r.GetReason())
+		}
+	}
+}
