@@ -334,3 +334,26 @@ func FuzzCheckIBAN(f *testing.F) {
 		}
 	})
 }
+
+func TestCountries(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		country   string
+		sepa, eea bool
+	}{
+		{"DE", true, true}, {"NO", true, true}, {"CH", true, false}, {"GB", true, false},
+		{"MK", true, false}, {"US", false, false}, {"TR", false, false}, {"", false, false},
+	} {
+		if InSEPA(tc.country) != tc.sepa || InEEA(tc.country) != tc.eea {
+			t.Errorf("%q: InSEPA %v InEEA %v, want %v %v", tc.country, InSEPA(tc.country), InEEA(tc.country), tc.sepa, tc.eea)
+		}
+		if tc.eea && !tc.sepa {
+			t.Errorf("%q in the EEA but not in SEPA", tc.country)
+		}
+	}
+	for c := range sepaCountries {
+		if _, ok := ibanLength[c]; !ok {
+			t.Errorf("SEPA country %s has no IBAN length", c)
+		}
+	}
+}

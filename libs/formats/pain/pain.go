@@ -31,11 +31,18 @@ type Party struct {
 	// IBAN is the account; BIC its bank, empty for IBAN only (the file
 	// then says NOTPROVIDED).
 	IBAN, BIC string
-	// Address holds at most two unstructured lines of 70 characters,
-	// written only together with Country.
+	// Address holds at most two lines of 70 characters (street and
+	// building, or a post box) of the hybrid address format; Town and
+	// Country are required with it. Since 15 November 2026 the EPC
+	// rulebooks no longer permit an address of free lines alone.
 	Address []string
 	// Country is the ISO 3166 code of the address.
 	Country string
+	// PostCode (16 characters) and Town (35) are the structured part of the
+	// address. A party has an address when any address field is set; the
+	// address is required for a debtor (pain.008) or payer (pain.001)
+	// whenever the other side's account is outside the EEA.
+	PostCode, Town string
 }
 
 // Sequence types of a direct debit (SeqTp).
