@@ -12,7 +12,7 @@ BENCHTIME ?= 1s
 # ARGS go to `o2c demo`: make demo ARGS=--keep-running
 ARGS     ?=
 
-.PHONY: help demo test faults bench bench-shop bench-import bench-dunning fuzz proto proto-check lint build clean
+.PHONY: help demo test faults bench bench-shop bench-import bench-refunds bench-dunning fuzz proto proto-check lint build clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -73,6 +73,13 @@ IMPORT_MB ?= 100
 bench-import: ## Import an IMPORT_MB (100) MiB camt.053 through ingestion and the ledger; report transactions/s until booked and peak memory
 	O2C_BENCH_IMPORT_MB=$(IMPORT_MB) \
 	  $(GO) test -run '^$$' -bench '^BenchmarkImportCamt053$$' -benchtime 1x -timeout 180m -v ./cmd/o2c/internal/loadtest
+
+# make bench imports 20,000 refund events; bench-refunds REFUND_EVENTS (see
+# BenchmarkRefundImport in cmd/o2c/internal/loadtest).
+REFUND_EVENTS ?= 1000000
+bench-refunds: ## Import REFUND_EVENTS (1,000,000) refund events from the fake SP-API, rate limits off, through refund import and the ledger; report events/s until booked
+	O2C_BENCH_REFUND_EVENTS=$(REFUND_EVENTS) \
+	  $(GO) test -run '^$$' -bench '^BenchmarkRefundImport$$' -benchtime 1x -timeout 1440m -v ./cmd/o2c/internal/loadtest
 
 # make bench runs dunning over 20,000 open items; bench-dunning over
 # DUNNING_ITEMS (see BenchmarkDunningRun in cmd/o2c/internal/loadtest).
