@@ -77,6 +77,13 @@ func (c *demoClock) Now() time.Time {
 	return c.at
 }
 
+// Reset puts the clock back on real time.
+func (c *demoClock) Reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at = time.Time{}
+}
+
 // Set moves the clock to noon UTC of d.
 func (c *demoClock) Set(d *commonv1.Date) {
 	c.mu.Lock()
@@ -163,6 +170,9 @@ type DunningOutcome struct {
 // days in between.
 func Dunning(ctx context.Context, out io.Writer, sys *System, js jetstream.JetStream) (DunningOutcome, error) {
 	var res DunningOutcome
+	// After the story dunning's days are real ones again, for the
+	// commands run against a demo kept running.
+	defer sys.clock.Reset()
 	opened, err := OpenedItems(ctx, js)
 	if err != nil {
 		return res, err
