@@ -357,3 +357,21 @@ func TestCountries(t *testing.T) {
 		}
 	}
 }
+
+func FuzzLatin(f *testing.F) {
+	for _, s := range []string{"Jörg Müller & Söhne", "🎉", "\xff", "a\tb"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := Latin(s)
+		if !IsLatin(got) {
+			t.Fatalf("Latin(%q) = %q outside the set", s, got)
+		}
+		if Latin(got) != got {
+			t.Fatalf("Latin(%q) = %q is not stable", s, got)
+		}
+		if len(got) > 4*len(s) {
+			t.Fatalf("Latin(%q) = %q grew more than four times", s, got)
+		}
+	})
+}

@@ -50,19 +50,22 @@ func coreCollection() Collection {
 				Debits: []DirectDebit{
 					{
 						EndToEndID: "INV-2026-0001", MandateID: "MNDT-K3001-1", MandateSigned: date(2026, 11, 30),
-						Amount: 11900, Debtor: Party{Name: "Jan Schmidt", IBAN: "DE02120300000000202051", BIC: "BYLADEM1001"},
+						Amount:     11900,
+						Debtor:     Party{Name: "Jan Schmidt", IBAN: "DE02120300000000202051", BIC: "BYLADEM1001"},
 						Remittance: "Rechnung INV-2026-0001 vom 30.11.2026",
 					},
 					{
 						EndToEndID: "INV-2026-0002", MandateID: "MNDT-K3002-2", MandateSigned: date(2025, 3, 1),
-						Amendment: &Amendment{OriginalMandateID: "MNDT-K3002-1"},
-						Amount:    4250, Debtor: Party{Name: "Sabine Weber", IBAN: "DE02500105170137075030"},
+						Amendment:  &Amendment{OriginalMandateID: "MNDT-K3002-1"},
+						Amount:     4250,
+						Debtor:     Party{Name: "Sabine Weber", IBAN: "DE02500105170137075030"},
 						Remittance: "Rechnung INV-2026-0002",
 					},
 					{
 						EndToEndID: "INV-2026-0003", MandateID: "MNDT-K3003-1", MandateSigned: date(2024, 6, 15),
 						Amendment: &Amendment{OriginalDebtorIBAN: "DE12500105170648489890"},
-						Amount:    1, Debtor: Party{Name: "Ömer Yılmaz", IBAN: "DE44500105175407324931"},
+						Amount:    1,
+						Debtor:    Party{Name: "Ömer Yılmaz", IBAN: "DE44500105175407324931"},
 					},
 				},
 			},
@@ -71,13 +74,15 @@ func coreCollection() Collection {
 				Debits: []DirectDebit{
 					{
 						EndToEndID: "INV-2026-0004", MandateID: "MNDT-K3004-1", MandateSigned: date(2023, 1, 2), Sequence: SeqRecurrent,
-						Amendment: &Amendment{SameBankChanged: true},
-						Amount:    99_999_999_999, Debtor: Party{Name: "Jörg Müller-Lüdenscheidt", IBAN: "DE75512108001245126199"},
+						Amendment:  &Amendment{SameBankChanged: true},
+						Amount:     99_999_999_999,
+						Debtor:     Party{Name: "Jörg Müller-Lüdenscheidt", IBAN: "DE75512108001245126199"},
 						Remittance: "Abo Dezember – Straße & Hausnr. <egal> 🎉 " + strings.Repeat("x", 200),
 					},
 					{
 						EndToEndID: "INV-2026-0005", MandateID: "MNDT-K3005-1", MandateSigned: date(2026, 1, 5),
-						Amount: 2999, Debtor: Party{
+						Amount: 2999,
+						Debtor: Party{
 							Name: "Zoë Brändli", IBAN: "CH9300762011623852957",
 							Address: []string{"Bahnhofstrasse 1"}, PostCode: "8001", Town: "Zürich", Country: "CH",
 						},
