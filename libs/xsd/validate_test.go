@@ -17,11 +17,24 @@ const (
 	pmtInf  = "/Document/CstmrDrctDbtInitn/PmtInf[1]"
 )
 
-func TestValidDocument(t *testing.T) {
+// TestValidDocuments: hand-written documents of the two messages SEPA
+// files use, filled as the EPC implementation guidelines fill them, are
+// valid, and each with one stray element has exactly that problem.
+func TestValidDocuments(t *testing.T) {
 	t.Parallel()
-	s := load(t, "pain.008.001.08")
-	if got := validate(s, readFile(t, pain008)); len(got) != 0 {
-		t.Errorf("the valid pain.008 has problems: %v", got)
+	for _, tt := range []struct{ message, file string }{
+		{"pain.008.001.08", pain008},
+		{"pain.001.001.09", "testdata/pain.001.001.09_valid.xml"},
+	} {
+		s := load(t, tt.message)
+		doc := readFile(t, tt.file)
+		if got := validate(s, doc); len(got) != 0 {
+			t.Errorf("%s has problems: %v", tt.file, got)
+		}
+		broken := strings.Replace(doc, "<GrpHdr>", "<GrpHdr><Envlp/>", 1)
+		if got := validate(s, broken); len(got) != 1 || !strings.HasPrefix(got[0].Msg, "unexpected element Envlp") {
+			t.Errorf("%s with an Envlp in GrpHdr: %v", tt.file, got)
+		}
 	}
 }
 
