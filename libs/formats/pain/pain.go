@@ -7,8 +7,11 @@
 // positive and at most 999,999,999.99 EUR, every sum and count without
 // overflow, IBANs, BICs and the creditor identifier by package sepa,
 // identifiers of at most 35 characters of the SEPA set, a mandate and its
-// signature date on every debit. An error names the debit or transfer by
-// its end-to-end identification and the field (see FieldError). Free text
+// signature date on every debit, an address (town and country, with at
+// most two further lines) where an account lies outside the EEA. An error
+// joins one FieldError per fault, naming the debit or transfer by its
+// end-to-end identification and the element path (FieldErrors lists them,
+// so a caller can hold those items back and write the rest). Free text
 // (names, addresses, remittance) is transliterated into the EPC's basic
 // Latin set with sepa.Latin and cut to the field's length; identifiers are
 // not changed but refused.

@@ -44,6 +44,9 @@ func TestWriteCollectionGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			validate(t, "pain.008.001.08.xsd", buf.Bytes())
+			if want := "<Cd>" + tt.c.Scheme + "</Cd>"; !bytes.Contains(buf.Bytes(), []byte(want)) {
+				t.Errorf("no %s in the file", want)
+			}
 			golden(t, tt.name, buf.Bytes())
 		})
 	}
@@ -214,6 +217,7 @@ func TestWriteCollectionRefuses(t *testing.T) {
 		{"batch sequence", func(c *Collection) { c.Batches[0].Sequence = "RPRE" }, ErrSequence, "", "PmtTpInf/SeqTp"},
 		{"duplicate batch id", func(c *Collection) { c.Batches[1].PaymentInfoID = c.Batches[0].PaymentInfoID }, ErrDuplicate, "", "PmtInfId"},
 		{"no collection date", func(c *Collection) { c.Batches[0].Collection = time.Time{} }, ErrDate, "", "ReqdColltnDt"},
+		{"collection date in the past", func(c *Collection) { c.Batches[1].Collection = date(2026, 12, 6) }, ErrDate, "", "ReqdColltnDt"},
 		{"debit sequence differs", func(c *Collection) { c.Batches[1].Debits[0].Sequence = SeqFirst }, ErrSequence, "INV-2026-0004", "PmtTpInf/SeqTp"},
 		{"end-to-end id too long", func(c *Collection) { c.Batches[0].Debits[0].EndToEndID = strings.Repeat("E", 36) }, ErrIdentifier, strings.Repeat("E", 36), "PmtId/EndToEndId"},
 		{"end-to-end id with //", func(c *Collection) { c.Batches[0].Debits[0].EndToEndID = "INV//1" }, ErrIdentifier, "INV//1", "PmtId/EndToEndId"},
@@ -324,6 +328,7 @@ func TestWritePayoutRefuses(t *testing.T) {
 		{"message id", func(p *Payout) { p.MessageID = "" }, ErrMissing, "", "GrpHdr/MsgId"},
 		{"payment information id", func(p *Payout) { p.PaymentInfoID = strings.Repeat("P", 36) }, ErrIdentifier, "", "PmtInfId"},
 		{"no execution date", func(p *Payout) { p.Execution = time.Time{} }, ErrDate, "", "ReqdExctnDt/Dt"},
+		{"execution date in the past", func(p *Payout) { p.Execution = date(2026, 12, 6) }, ErrDate, "", "ReqdExctnDt/Dt"},
 		{"no transfers", func(p *Payout) { p.Transfers = nil }, ErrEmpty, "", "CdtTrfTxInf"},
 		{"debtor IBAN", func(p *Payout) { p.Debtor.IBAN = "DE89370400440532013001" }, sepa.ErrIBANChecksum, "", "DbtrAcct/Id/IBAN"},
 		{"payee IBAN", func(p *Payout) { p.Transfers[1].Creditor.IBAN = "FR1420041010050500013M02607" }, sepa.ErrIBANChecksum, "CB-K3002-20261207", "CdtrAcct/Id/IBAN"},

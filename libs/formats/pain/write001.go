@@ -95,8 +95,11 @@ func checkPayout(p *Payout) (total, error) {
 	}
 	at := where{batch: p.PaymentInfoID}
 	ck.id(at, "PmtInfId", p.PaymentInfoID)
-	if p.Execution.IsZero() {
+	switch {
+	case p.Execution.IsZero():
 		ck.fail(at, "ReqdExctnDt/Dt", fmt.Errorf("execution date: %w", ErrDate))
+	case !p.Created.IsZero() && day(p.Execution) < day(p.Created.In(p.Execution.Location())):
+		ck.fail(at, "ReqdExctnDt/Dt", fmt.Errorf("execution date %s before the message was created: %w", day(p.Execution), ErrDate))
 	}
 	if len(p.Transfers) == 0 {
 		ck.fail(at, "CdtTrfTxInf", ErrEmpty)

@@ -153,8 +153,11 @@ func checkCollection(c *Collection) ([]total, total, error) {
 		if !validSequence(b.Sequence) {
 			ck.fail(at, "PmtTpInf/SeqTp", fmt.Errorf("%q: %w", b.Sequence, ErrSequence))
 		}
-		if b.Collection.IsZero() {
+		switch {
+		case b.Collection.IsZero():
 			ck.fail(at, "ReqdColltnDt", fmt.Errorf("collection date: %w", ErrDate))
+		case !c.Created.IsZero() && day(b.Collection) < day(c.Created.In(b.Collection.Location())):
+			ck.fail(at, "ReqdColltnDt", fmt.Errorf("collection date %s before the message was created: %w", day(b.Collection), ErrDate))
 		}
 		if len(b.Debits) == 0 {
 			ck.fail(at, "DrctDbtTxInf", ErrEmpty)
