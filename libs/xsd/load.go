@@ -352,6 +352,9 @@ func (l *loader) elementType(n *node) (*typeDef, error) {
 func (l *loader) typ(q qname, from *node) (*typeDef, error) {
 	if t, ok := l.types[q]; ok {
 		if !t.ready && !t.complex {
+			if from == nil {
+				return nil, fmt.Errorf("type %s is derived from itself: %w", q.local, ErrSchema)
+			}
 			return nil, from.errorf(ErrSchema, "type %s is derived from itself", q.local)
 		}
 		return t, nil

@@ -2,6 +2,7 @@ package xsd
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -77,15 +78,10 @@ func (w wildcard) allows(ns string) bool {
 	switch {
 	case w.any:
 		return true
-	case w.other != "" || (w.list == nil && !w.any):
+	case w.other != "":
 		return ns != "" && ns != w.other
 	}
-	for _, x := range w.list {
-		if x == ns {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(w.list, ns)
 }
 
 func (p *particle) computeEmptiable() bool {
@@ -394,14 +390,9 @@ func describe(p *particle) string {
 	return "(" + strings.Join(parts, sep) + ")"
 }
 
-// expected lists the element and wildcard particles s accepts next, in
-// model order.
-func (m *matcher) expected(s *state, out *[]*particle) {
-	m.firsts(s, out)
-}
-
-// firsts adds what s accepts next and reports whether s is satisfied, so
-// that the caller goes on to the following particles.
+// firsts adds the element and wildcard particles s accepts next, in model
+// order, and reports whether s is satisfied, so that the caller goes on to
+// the following particles.
 func (m *matcher) firsts(s *state, out *[]*particle) bool {
 	p := s.p
 	switch p.kind {

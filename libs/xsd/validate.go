@@ -176,7 +176,7 @@ func (v *validation) start(t xml.StartElement, line int) {
 func (v *validation) misplaced(parent *frame, q qname, full *particle, t xml.StartElement, line int) {
 	var exp []*particle
 	v.m = matcher{}
-	v.m.expected(parent.st, &exp)
+	v.m.firsts(parent.st, &exp)
 	want := "no more elements"
 	if len(exp) > 0 {
 		names := make([]string, len(exp))
