@@ -34,8 +34,8 @@ var creditor = Party{Name: "Müller & Söhne Versand GmbH", IBAN: "DE89 3704 004
 const creditorID = "DE98ZZZ09999999999"
 
 // coreCollection returns a SEPA Core collection with a FRST batch (a new
-// mandate, an amended mandate reference, an amended IBAN at the same bank,
-// a debtor who moved bank) and a RCUR batch (umlauts, a Swiss debtor with
+// mandate, an amended mandate reference, a new IBAN with the old one
+// stated) and a RCUR batch (a new IBAN marked SMNDA, umlauts, a Swiss debtor with
 // address, IBAN only).
 func coreCollection() Collection {
 	return Collection{
@@ -175,6 +175,7 @@ type (
 				OrgnlMndt  string `xml:"DrctDbtTx>MndtRltdInf>AmdmntInfDtls>OrgnlMndtId"`
 				OrgnlCdtr  string `xml:"DrctDbtTx>MndtRltdInf>AmdmntInfDtls>OrgnlCdtrSchmeId>Id>PrvtId>Othr>Id"`
 				OrgnlIBAN  string `xml:"DrctDbtTx>MndtRltdInf>AmdmntInfDtls>OrgnlDbtrAcct>Id>IBAN"`
+				OrgnlAcct  string `xml:"DrctDbtTx>MndtRltdInf>AmdmntInfDtls>OrgnlDbtrAcct>Id>Othr>Id"`
 				OrgnlAgt   string `xml:"DrctDbtTx>MndtRltdInf>AmdmntInfDtls>OrgnlDbtrAgt>FinInstnId>Othr>Id"`
 				DbtrBIC    string `xml:"DbtrAgt>FinInstnId>BICFI"`
 				DbtrAgtID  string `xml:"DbtrAgt>FinInstnId>Othr>Id"`

@@ -92,12 +92,17 @@ type Amendment struct {
 	OriginalMandateID string
 	// OriginalCreditorID is the creditor identifier before it changed.
 	OriginalCreditorID string
-	// OriginalDebtorIBAN is the debtor's IBAN before it changed.
+	// OriginalDebtorIBAN is the debtor's IBAN before it changed, written
+	// as OrgnlDbtrAcct/Id/IBAN. It excludes SameBankChanged: the element
+	// occurs once.
 	OriginalDebtorIBAN string
-	// SameBankChanged marks the change of account to another bank (the
-	// debtor agent changed): the file says SMNDA ("same mandate, new
-	// debtor agent") in the original debtor agent, and OriginalDebtorIBAN
-	// is not written.
+	// SameBankChanged marks a new debtor account, at the same bank or
+	// another: the file says SMNDA in OrgnlDbtrAcct/Id/Othr/Id. Since the
+	// rulebooks of November 2016 SMNDA means "same mandate with a new
+	// debtor account" (before, "new debtor agent", in OrgnlDbtrAgt): with
+	// IBAN only, the creditor cannot tell whether the bank changed, and the
+	// DK recommends SMNDA for any new account. The sequence type stays as
+	// it was (RCUR after a first collection); FRST is no longer required.
 	SameBankChanged bool
 }
 

@@ -120,16 +120,16 @@ func TestCollectionReadBack(t *testing.T) {
 	}
 
 	frst, rcur := d.PmtInf[0].Tx, d.PmtInf[1].Tx
-	type amendment struct{ Ind, Mandate, Creditor, IBAN, Agent string }
+	type amendment struct{ Ind, Mandate, Creditor, IBAN, Account, Agent string }
 	gotAm := []amendment{}
 	for _, tx := range append(append(frst[:0:0], frst...), rcur...) {
-		gotAm = append(gotAm, amendment{tx.AmdmntInd, tx.OrgnlMndt, tx.OrgnlCdtr, tx.OrgnlIBAN, tx.OrgnlAgt})
+		gotAm = append(gotAm, amendment{tx.AmdmntInd, tx.OrgnlMndt, tx.OrgnlCdtr, tx.OrgnlIBAN, tx.OrgnlAcct, tx.OrgnlAgt})
 	}
 	wantAm := []amendment{
 		{},
 		{Ind: "true", Mandate: "MNDT-K3002-1"}, // new mandate reference: the original one
-		{Ind: "true", IBAN: "DE12500105170648489890"}, // new IBAN at the same bank: the original IBAN
-		{Ind: "true", Agent: "SMNDA"},                 // moved to another bank: SMNDA
+		{Ind: "true", IBAN: "DE12500105170648489890"}, // new IBAN, the old one stated
+		{Ind: "true", Account: "SMNDA"},               // new IBAN at the same bank: SMNDA
 		{},
 	}
 	if diff := cmp.Diff(wantAm, gotAm); diff != "" {

@@ -18,8 +18,8 @@ const namespace008 = "urn:iso:std:iso:20022:tech:xsd:pain.008.001.08"
 // instrument, the sequence type, charge bearer SLEV and the creditor
 // identifier with the scheme name SEPA; per debit the mandate with its
 // signature date and, for an amended mandate, AmdmntInd true with the
-// original mandate identification, creditor identifier, debtor account
-// (same bank) or SMNDA in the original debtor agent (another bank).
+// original mandate identification, creditor identifier and debtor IBAN,
+// or SMNDA for a new debtor account (see Amendment).
 func WriteCollection(w io.Writer, c Collection) error {
 	sums, total, err := checkCollection(&c)
 	if err != nil {
@@ -101,13 +101,13 @@ func writeDebit(e *encoder, d *DirectDebit) {
 			e.account("OrgnlDbtrAcct", mustIBAN(a.OriginalDebtorIBAN))
 		}
 		if a.SameBankChanged {
-			e.open("OrgnlDbtrAgt")
-			e.open("FinInstnId")
+			e.open("OrgnlDbtrAcct")
+			e.open("Id")
 			e.open("Othr")
 			e.leaf("Id", "SMNDA")
 			e.close("Othr")
-			e.close("FinInstnId")
-			e.close("OrgnlDbtrAgt")
+			e.close("Id")
+			e.close("OrgnlDbtrAcct")
 		}
 		e.close("AmdmntInfDtls")
 	}
@@ -229,7 +229,7 @@ func checkAmendment(ck *checker, at where, d *DirectDebit, a *Amendment) {
 	}
 	if a.OriginalDebtorIBAN != "" {
 		if a.SameBankChanged {
-			ck.fail(at, base+"/OrgnlDbtrAcct", fmt.Errorf("the original IBAN is given for a change within the same bank, SMNDA for a change of bank, not both: %w", ErrAmendment))
+			ck.fail(at, base+"/OrgnlDbtrAcct", fmt.Errorf("either the original IBAN or SMNDA (SameBankChanged), not both: %w", ErrAmendment))
 		}
 		n, err := sepa.CheckIBAN(a.OriginalDebtorIBAN)
 		switch {
