@@ -73,6 +73,8 @@ func TestLoadRefuses(t *testing.T) {
 		{"unassigned category", schema(str(`<xs:pattern value="\p{Cn}"/>`)), xsd.ErrUnsupported, `\p{Cn}`},
 		{"huge repetition", schema(str(`<xs:pattern value="a{1,2000}"/>`)), xsd.ErrUnsupported, "repetition count above 1000"},
 		{"bounds on dates", schema(`<xs:complexType name="Doc"/><xs:simpleType name="D"><xs:restriction base="xs:date"><xs:minInclusive value="2000-01-01"/></xs:restriction></xs:simpleType>`), xsd.ErrUnsupported, "xs:minInclusive on the non-numeric D"},
+		{"identity constraint", schema(`<xs:complexType name="Doc"><xs:sequence><xs:element name="A" type="xs:string"><xs:unique name="u"><xs:selector xpath="."/><xs:field xpath="."/></xs:unique></xs:element></xs:sequence></xs:complexType>`), xsd.ErrUnsupported, "xs:unique: inside xs:element"},
+		{"global attribute", schema(`<xs:complexType name="Doc"/><xs:attribute name="a" type="xs:string"/>`), xsd.ErrUnsupported, "top-level xs:attribute"},
 		{"remote import", schema(`<xs:import namespace="urn:x" schemaLocation="http://example.com/x.xsd"/><xs:complexType name="Doc"/>`), xsd.ErrUnsupported, "not a file beside the schema"},
 
 		{"undefined type", schema(`<xs:complexType name="Doc"><xs:sequence><xs:element name="A" type="Nope"/></xs:sequence></xs:complexType>`), xsd.ErrSchema, "type {urn:t}Nope is not defined"},

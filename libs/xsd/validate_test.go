@@ -282,3 +282,35 @@ func TestProblemString(t *testing.T) {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
 }
+
+// TestDocumentForms: encodings a document may declare, and the xsi
+// attributes.
+func TestDocumentForms(t *testing.T) {
+	t.Parallel()
+	s := load(t, "pain.008.001.08")
+	valid := readFile(t, pain008)
+	latin1 := strings.Replace(valid, `encoding="UTF-8"`, `encoding="ISO-8859-1"`, 1)
+	latin1 = strings.Replace(latin1, "<Nm>Jan Schmidt</Nm>", "<Nm>J\xe4n Schmidt</Nm>", 1)
+	tests := []struct {
+		name string
+		doc  string
+		want []xsd.Problem
+	}{
+		{"ISO-8859-1", latin1, nil},
+		{"schemaLocation", strings.Replace(valid, "<Document ", `<Document xsi:schemaLocation="urn:iso:std:iso:20022:tech:xsd:pain.008.001.08 pain.008.001.08.xsd" `, 1), nil},
+		{"UTF-16 declared", strings.Replace(valid, `encoding="UTF-8"`, `encoding="UTF-16"`, 1), []xsd.Problem{
+			{Line: 1, Path: "/", Msg: `cannot read the document: xml: opening charset "UTF-16": encoding "UTF-16" is not supported (UTF-8, US-ASCII or ISO-8859-1)`},
+		}},
+		{"xsi:type", strings.Replace(valid, "<Nm>Jan Schmidt</Nm>", `<Nm xsi:type="Max70Text">Jan Schmidt</Nm>`, 1), []xsd.Problem{
+			{Line: 72, Path: pmtInf + "/DrctDbtTxInf[1]/Dbtr/Nm", Msg: "attribute xsi:type is not supported"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if diff := cmp.Diff(tt.want, validate(s, tt.doc)); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
