@@ -111,24 +111,30 @@ type Amendment struct {
 type Collection struct {
 	// MessageID must be unique per creditor (sepa.MessageID).
 	MessageID string
-	Created   time.Time
+	// Created is when the message was made (CreDtTm).
+	Created time.Time
 	// Scheme is CORE or B2B.
 	Scheme string
 	// Creditor is the tenant and the account the money goes to.
 	Creditor Party
 	// CreditorID is the SEPA creditor identifier.
 	CreditorID string
-	Batches    []DebitBatch
+	// Batches are written in order, one PmtInf each.
+	Batches []DebitBatch
 }
 
 // DebitBatch is one payment information block: debits of one sequence type
 // collected on one date.
 type DebitBatch struct {
+	// PaymentInfoID is unique within the message (PmtInfId).
 	PaymentInfoID string
-	Sequence      string
+	// Sequence is FRST, RCUR, OOFF or FNAL.
+	Sequence string
 	// Collection is the requested collection date (ReqdColltnDt).
 	Collection time.Time
-	Debits     []DirectDebit
+	// Debits are written in order; their end-to-end identifications are
+	// unique within the message.
+	Debits []DirectDebit
 }
 
 // Transfer is one credit transfer to a payee.
@@ -146,10 +152,16 @@ type Transfer struct {
 // Payout is one pain.001 message with one payment information block:
 // transfers from the tenant's account on one execution date.
 type Payout struct {
-	MessageID          string
+	// MessageID must be unique per debtor account (sepa.MessageID).
+	MessageID string
+	// Created is when the message was made (CreDtTm), Execution the
+	// requested execution date (ReqdExctnDt).
 	Created, Execution time.Time
 	// Debtor is the tenant and the account the money leaves.
-	Debtor        Party
+	Debtor Party
+	// PaymentInfoID identifies the one payment information block.
 	PaymentInfoID string
-	Transfers     []Transfer
+	// Transfers are written in order; their end-to-end identifications
+	// are unique within the message.
+	Transfers []Transfer
 }
