@@ -2,7 +2,10 @@ package xsd_test
 
 import (
 	"bytes"
+	"encoding/xml"
+	"errors"
 	"fmt"
+	"io"
 	"testing"
 )
 
@@ -109,6 +112,25 @@ func BenchmarkValidate(b *testing.B) {
 	for b.Loop() {
 		if p := s.Validate(bytes.NewReader(doc)); len(p) != 0 {
 			b.Fatalf("the generated statement has problems: %v", p[:min(len(p), 5)])
+		}
+	}
+}
+
+// BenchmarkDecode reads the same statement with encoding/xml alone, the
+// floor under BenchmarkValidate: the difference is the validation's cost.
+func BenchmarkDecode(b *testing.B) {
+	doc := camt053(10 << 20)
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		d := xml.NewDecoder(bytes.NewReader(doc))
+		for {
+			if _, err := d.Token(); err != nil {
+				if !errors.Is(err, io.EOF) {
+					b.Fatal(err)
+				}
+				break
+			}
 		}
 	}
 }

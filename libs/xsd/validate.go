@@ -116,7 +116,7 @@ func (v *validation) start(t xml.StartElement, line int) {
 	}
 	parent := &v.stack[len(v.stack)-1]
 	if parent.typ == nil {
-		v.stack = append(v.stack, frame{seg: v.display(q), line: line})
+		v.open(frame{seg: v.display(q), line: line})
 		return
 	}
 	if parent.st == nil {
@@ -125,7 +125,7 @@ func (v *validation) start(t xml.StartElement, line int) {
 			what = "has a simple value, no child elements"
 		}
 		v.add(line, v.path(), fmt.Sprintf("unexpected element %s: %s %s", v.display(q), parent.typ.name, what))
-		v.stack = append(v.stack, frame{seg: v.display(q), line: line})
+		v.open(frame{seg: v.display(q), line: line})
 		return
 	}
 	v.m = matcher{}
@@ -155,18 +155,18 @@ func (v *validation) start(t xml.StartElement, line int) {
 	case p.kind == pElement:
 		v.push(p.decl.typ, seg, line, t.Attr)
 	case p.process == processSkip:
-		v.stack = append(v.stack, frame{seg: seg, line: line})
+		v.open(frame{seg: seg, line: line})
 	default:
 		if d := v.s.elements[q]; d != nil {
 			v.push(d.typ, seg, line, t.Attr)
 			return
 		}
 		if p.process == processStrict {
-			v.stack = append(v.stack, frame{seg: seg, line: line})
+			v.open(frame{seg: seg, line: line})
 			v.add(line, v.path(), fmt.Sprintf("no declaration for %s, which the wildcard requires (processContents strict)", v.display(q)))
 			return
 		}
-		v.stack = append(v.stack, frame{seg: seg, line: line})
+		v.open(frame{seg: seg, line: line})
 	}
 }
 
@@ -206,7 +206,7 @@ func (v *validation) misplaced(parent *frame, q qname, full *particle, t xml.Sta
 		v.push(known.decl.typ, seg, line, t.Attr)
 		return
 	}
-	v.stack = append(v.stack, frame{seg: seg, line: line})
+	v.open(frame{seg: seg, line: line})
 }
 
 func (v *validation) root(q qname, t xml.StartElement, line int) {
@@ -239,13 +239,22 @@ func (v *validation) root(q qname, t xml.StartElement, line int) {
 	v.push(d.typ, q.local, line, t.Attr)
 }
 
+// open pushes f, giving it the text buffer the last frame at its depth
+// had, so that values are collected without an allocation each.
+func (v *validation) open(f frame) {
+	if n := len(v.stack); n < cap(v.stack) {
+		f.text = v.stack[:n+1][n].text[:0]
+	}
+	v.stack = append(v.stack, f)
+}
+
 // push opens an element of type typ and checks its attributes.
 func (v *validation) push(typ *typeDef, seg string, line int, attrs []xml.Attr) {
 	f := frame{typ: typ, seg: seg, line: line}
 	if typ.content != nil {
 		f.st = newState(typ.content)
 	}
-	v.stack = append(v.stack, f)
+	v.open(f)
 	var seen uint64 // bit i: typ.attrs[i] present (types have few attributes)
 	for _, a := range attrs {
 		if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
