@@ -158,8 +158,8 @@ type Write struct {
 // Store is the import's storage (postgres.Store). Errors other than
 // Save's per-group ones mean storage failed.
 type Store interface {
-	// Situation is what is known when a refund is decided.
-	Situation(ctx context.Context, tenant string, r refund.Refund) (refund.Situation, error)
+	// Situations is what is known when each refund is decided, as stored.
+	Situations(ctx context.Context, tenant string, rs []refund.Refund) ([]refund.Situation, error)
 	// Waiting are the waiting refunds of an order.
 	Waiting(ctx context.Context, tenant, orderID string) ([]refund.Decided, error)
 	// WaitingOrders are the orders of a tenant with waiting refunds.
@@ -421,9 +421,10 @@ func download(ctx context.Context, cl Client, documentID string) ([]byte, error)
 const maxAttempts = 5
 
 // Decide decides refunds of tenant in order and stores what is to be
-// stored: refunds of different orders together in one transaction, a
-// refund of an order already in the batch after the batch is stored (so
-// it sees what was decided about its order). c, when set, counts.
+// stored, in batches of at most batchSize refunds, each batch in one
+// transaction. Within a batch every refund sees what was decided before
+// it (a second refund of the same order counts the first as credited; the
+// same refund seen twice is a duplicate). c, when set, counts.
 func (im *Importer) Decide(ctx context.Context, tenant string, rs []refund.Refund, c *Counts) error {
 	if c == nil {
 		c = &Counts{}
@@ -435,12 +436,12 @@ func (im *Importer) Decide(ctx context.Context, tenant string, rs []refund.Refun
 		}
 		var retry []refund.Refund
 		for len(pending) > 0 {
-			batch, rest := im.batch(pending)
-			pending = rest
-			again, err := im.decideBatch(ctx, tenant, batch, c)
+			n := min(len(pending), batchSize)
+			again, err := im.decideBatch(ctx, tenant, pending[:n], c)
 			if err != nil {
 				return err
 			}
+			pending = pending[n:]
 			retry = append(retry, again...)
 		}
 		pending = retry
@@ -448,38 +449,70 @@ func (im *Importer) Decide(ctx context.Context, tenant string, rs []refund.Refun
 	return nil
 }
 
-// batch takes refunds of distinct orders from the front of rs.
-func (im *Importer) batch(rs []refund.Refund) (batch, rest []refund.Refund) {
-	orders := map[string]bool{}
-	keys := map[string]bool{}
-	for i, r := range rs {
-		if orders[r.OrderID] || keys[r.Key()] || i >= 500 {
-			return rs[:i], rs[i:]
-		}
-		orders[r.OrderID], keys[r.Key()] = true, true
-	}
-	return rs, nil
+// batchSize bounds the refunds decided and stored together.
+const batchSize = 500
+
+// overlay is what a batch decided so far, by key and by order.
+type overlay struct {
+	byKey   map[string]refund.Decided
+	byOrder map[string][]string
 }
 
-// decideBatch decides refunds of distinct orders and stores them in one
-// transaction; it returns those to decide again (their streams moved on).
+// situation is s with the batch's decisions laid over it.
+func (o *overlay) situation(r refund.Refund, s refund.Situation) refund.Situation {
+	if d, ok := o.byKey[r.Key()]; ok {
+		s.Prior = &d
+	}
+	keys := o.byOrder[r.OrderID]
+	if len(keys) == 0 {
+		return s
+	}
+	var others []refund.Decided
+	for _, d := range s.Others {
+		if _, ok := o.byKey[d.Key()]; !ok {
+			others = append(others, d)
+		}
+	}
+	for _, k := range keys {
+		if k != r.Key() {
+			others = append(others, o.byKey[k])
+		}
+	}
+	s.Others = others
+	return s
+}
+
+func (o *overlay) put(d refund.Decided) {
+	k := d.Key()
+	if _, ok := o.byKey[k]; !ok {
+		o.byOrder[d.OrderID] = append(o.byOrder[d.OrderID], k)
+	}
+	o.byKey[k] = d
+}
+
+// decideBatch decides refunds and stores them in one transaction; it
+// returns those to decide again (their streams moved on meanwhile).
 func (im *Importer) decideBatch(ctx context.Context, tenant string, rs []refund.Refund, c *Counts) ([]refund.Refund, error) {
 	at := im.now()
+	sits, err := im.Store.Situations(ctx, tenant, rs)
+	if err != nil {
+		return nil, err
+	}
+	ov := &overlay{byKey: map[string]refund.Decided{}, byOrder: map[string][]string{}}
 	var groups [][]Write
 	var which []refund.Refund
 	var states []refund.State
-	for _, r := range rs {
-		s, err := im.Store.Situation(ctx, tenant, r)
-		if err != nil {
-			return nil, err
-		}
-		g, state, err := im.writes(tenant, r, s, at)
+	for i, r := range rs {
+		g, state, after, err := im.writes(tenant, r, ov.situation(r, sits[i]), at)
 		if err != nil {
 			return nil, err
 		}
 		if len(g) == 0 {
 			c.count(state)
 			continue
+		}
+		for _, d := range after {
+			ov.put(d)
 		}
 		groups = append(groups, g)
 		which = append(which, r)
@@ -509,28 +542,33 @@ func (im *Importer) decideBatch(ctx context.Context, tenant string, rs []refund.
 }
 
 // writes is what deciding r in situation s stores (nothing for a
-// duplicate or an unchanged waiting refund), and the state decided.
-func (im *Importer) writes(tenant string, r refund.Refund, s refund.Situation, at time.Time) ([]Write, refund.State, error) {
+// duplicate or an unchanged waiting refund), the state decided, and the
+// decisions as they stand after it (at their new stream versions).
+func (im *Importer) writes(tenant string, r refund.Refund, s refund.Situation, at time.Time) ([]Write, refund.State, []refund.Decided, error) {
 	d, err := refund.Decide(tenant, r, s)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	if !d.Store {
-		return nil, d.State, nil
+		return nil, d.State, nil, nil
 	}
 	dec := d.Apply(r, s.Prior)
-	g := []Write{write(tenant, dec, at, d.Command)}
+	w := write(tenant, dec, at, d.Command)
+	dec.Version += int64(len(w.Events))
+	g, after := []Write{w}, []refund.Decided{dec}
 	if d.State == refund.Reversed && d.Command != nil {
 		// The refund taken back is reversed in the same append.
 		for _, o := range s.Others {
 			if o.AdjustmentID == d.ReversedAdjustmentID && o.Kind != refund.KindReversal && o.OrderID == r.OrderID && o.Item() == r.Item() {
-				after := refund.AfterReversal(o, r).Apply(o.Refund, &o)
-				g = append(g, write(tenant, after, at, nil))
+				t := refund.AfterReversal(o, r).Apply(o.Refund, &o)
+				tw := write(tenant, t, at, nil)
+				t.Version += int64(len(tw.Events))
+				g, after = append(g, tw), append(after, t)
 				break
 			}
 		}
 	}
-	return g, d.State, nil
+	return g, d.State, after, nil
 }
 
 // write is the append of decision d on its refund's stream: its

@@ -156,21 +156,6 @@ func rowsOf(w job.Write) (func(*pgx.Batch), error) {
 	return nil, nil
 }
 
-// Prior returns what was decided under the refund's key, or nil.
-func (s *Store) Prior(ctx context.Context, tenant, key string) (*refund.Decided, error) {
-	rows, err := s.pool.Query(ctx, `SELECT r.refund, r.version, coalesce(e.entry_id, '') FROM refunds r
-		LEFT JOIN ledger_entries e ON e.tenant = r.tenant AND e.document = r.credit_note_number
-		WHERE r.tenant = $1 AND r.key = $2`, tenant, key)
-	if err != nil {
-		return nil, fmt.Errorf("refund %s: %w", key, err)
-	}
-	ds, err := scanDecided(rows)
-	if err != nil || len(ds) == 0 {
-		return nil, err
-	}
-	return &ds[0], nil
-}
-
 func scanDecided(rows pgx.Rows) ([]refund.Decided, error) {
 	var out []refund.Decided
 	for rows.Next() {
@@ -193,73 +178,143 @@ func scanDecided(rows pgx.Rows) ([]refund.Decided, error) {
 	return out, rows.Err()
 }
 
-// Situation returns what is known when refund r of tenant is decided.
-func (s *Store) Situation(ctx context.Context, tenant string, r refund.Refund) (refund.Situation, error) {
-	var out refund.Situation
-	prior, err := s.Prior(ctx, tenant, r.Key())
-	if err != nil {
-		return out, err
+// Situations returns what is known when each of the refunds of tenant is
+// decided, as stored: its prior decision, its order's classified item
+// (the one in its currency when there are several) with the credit notes
+// that cleared it, and the other refunds of its order. Three queries for
+// all of them.
+func (s *Store) Situations(ctx context.Context, tenant string, rs []refund.Refund) ([]refund.Situation, error) {
+	out := make([]refund.Situation, len(rs))
+	if len(rs) == 0 {
+		return out, nil
 	}
-	out.Prior = prior
-	if out.Item, err = s.OrderItem(ctx, tenant, r.OrderID, r.Currency); err != nil {
-		return out, err
+	keys := make([]string, 0, len(rs))
+	orders := make([]string, 0, len(rs))
+	seen := map[string]bool{}
+	for _, r := range rs {
+		keys = append(keys, r.Key())
+		if !seen[r.OrderID] {
+			seen[r.OrderID] = true
+			orders = append(orders, r.OrderID)
+		}
 	}
+	// The stored refunds of the orders (every key among them).
 	rows, err := s.pool.Query(ctx, `SELECT r.refund, r.version, coalesce(e.entry_id, '') FROM refunds r
 		LEFT JOIN ledger_entries e ON e.tenant = r.tenant AND e.document = r.credit_note_number
-		WHERE r.tenant = $1 AND r.order_id = $2 AND r.key <> $3 ORDER BY r.posted, r.key`, tenant, r.OrderID, r.Key())
+		WHERE r.tenant = $1 AND r.order_id = ANY($2) ORDER BY r.posted, r.key`, tenant, orders)
 	if err != nil {
-		return out, fmt.Errorf("refunds of order %s: %w", r.OrderID, err)
+		return nil, fmt.Errorf("refunds of %d orders: %w", len(orders), err)
 	}
-	if out.Others, err = scanDecided(rows); err != nil {
-		return out, fmt.Errorf("refunds of order %s: %w", r.OrderID, err)
+	stored, err := scanDecided(rows)
+	if err != nil {
+		return nil, fmt.Errorf("refunds of %d orders: %w", len(orders), err)
+	}
+	byOrder := map[string][]refund.Decided{}
+	for _, d := range stored {
+		byOrder[d.OrderID] = append(byOrder[d.OrderID], d)
+	}
+	items, err := s.orderItems(ctx, tenant, orders)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range rs {
+		k := r.Key()
+		for _, d := range byOrder[r.OrderID] {
+			if d.Key() == k {
+				p := d
+				out[i].Prior = &p
+			} else {
+				out[i].Others = append(out[i].Others, d)
+			}
+		}
+		var pick *refund.Item
+		for _, it := range items[r.OrderID] {
+			if pick == nil || it.Currency == r.Currency && pick.Currency != r.Currency {
+				pick = it
+			}
+		}
+		if pick != nil {
+			c := *pick
+			out[i].Item = &c
+		}
 	}
 	return out, nil
+}
+
+// orderItems returns the classified items of orders, by order id, each
+// with the credit notes that cleared it and were not undone.
+func (s *Store) orderItems(ctx context.Context, tenant string, orders []string) (map[string][]*refund.Item, error) {
+	rows, err := s.pool.Query(ctx, `SELECT item_id, order_id, debtor_id, currency, amount_minor, marketplace, vat FROM items
+		WHERE tenant = $1 AND order_id = ANY($2) AND classified ORDER BY order_id, item_id`, tenant, orders)
+	if err != nil {
+		return nil, fmt.Errorf("items of %d orders: %w", len(orders), err)
+	}
+	defer rows.Close()
+	out := map[string][]*refund.Item{}
+	byID := map[string]*refund.Item{}
+	var ids []string
+	for rows.Next() {
+		it := &refund.Item{}
+		var vat []byte
+		if err := rows.Scan(&it.ID, &it.OrderID, &it.Debtor, &it.Currency, &it.Amount, &it.Marketplace, &vat); err != nil {
+			return nil, fmt.Errorf("items of %d orders: %w", len(orders), err)
+		}
+		if it.VAT, err = vatOf(vat); err != nil {
+			return nil, fmt.Errorf("item %s: %w", it.ID, err)
+		}
+		out[it.OrderID] = append(out[it.OrderID], it)
+		byID[it.ID] = it
+		ids = append(ids, it.ID)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("items of %d orders: %w", len(orders), err)
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	cns, err := s.pool.Query(ctx, `SELECT item_id, number, amount_minor, entry_id FROM credit_notes
+		WHERE tenant = $1 AND item_id = ANY($2) AND NOT undone ORDER BY item_id, settlement_id`, tenant, ids)
+	if err != nil {
+		return nil, fmt.Errorf("credit notes of %d items: %w", len(ids), err)
+	}
+	defer cns.Close()
+	for cns.Next() {
+		var id string
+		var cn refund.CreditNote
+		if err := cns.Scan(&id, &cn.Number, &cn.Amount, &cn.EntryID); err != nil {
+			return nil, fmt.Errorf("credit notes of %d items: %w", len(ids), err)
+		}
+		it := byID[id]
+		// One credit note may clear the item in several settlements.
+		merged := false
+		for j := range it.CreditNotes {
+			if it.CreditNotes[j].Number == cn.Number {
+				it.CreditNotes[j].Amount += cn.Amount
+				merged = true
+			}
+		}
+		if !merged {
+			it.CreditNotes = append(it.CreditNotes, cn)
+		}
+	}
+	return out, cns.Err()
 }
 
 // OrderItem returns the ledger's classified open item of an order (the
 // one in currency when there are several), with the credit notes that
 // cleared it and were not undone; nil when there is none.
 func (s *Store) OrderItem(ctx context.Context, tenant, orderID, currency string) (*refund.Item, error) {
-	var it refund.Item
-	var vat []byte
-	err := s.pool.QueryRow(ctx, `SELECT item_id, order_id, debtor_id, currency, amount_minor, marketplace, vat FROM items
-		WHERE tenant = $1 AND order_id = $2 AND classified ORDER BY currency = $3 DESC, item_id LIMIT 1`,
-		tenant, orderID, currency).Scan(&it.ID, &it.OrderID, &it.Debtor, &it.Currency, &it.Amount, &it.Marketplace, &vat)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
+	items, err := s.orderItems(ctx, tenant, []string{orderID})
 	if err != nil {
-		return nil, fmt.Errorf("item of order %s: %w", orderID, err)
+		return nil, err
 	}
-	if it.VAT, err = vatOf(vat); err != nil {
-		return nil, fmt.Errorf("item %s: %w", it.ID, err)
-	}
-	rows, err := s.pool.Query(ctx, `SELECT number, amount_minor, entry_id FROM credit_notes
-		WHERE tenant = $1 AND item_id = $2 AND NOT undone ORDER BY settlement_id`, tenant, it.ID)
-	if err != nil {
-		return nil, fmt.Errorf("credit notes of item %s: %w", it.ID, err)
-	}
-	it.CreditNotes, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (refund.CreditNote, error) {
-		var cn refund.CreditNote
-		err := r.Scan(&cn.Number, &cn.Amount, &cn.EntryID)
-		return cn, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("credit notes of item %s: %w", it.ID, err)
-	}
-	// One credit note may clear the item in several settlements.
-	merged := it.CreditNotes[:0]
-	at := map[string]int{}
-	for _, cn := range it.CreditNotes {
-		if i, ok := at[cn.Number]; ok {
-			merged[i].Amount += cn.Amount
-			continue
+	var pick *refund.Item
+	for _, it := range items[orderID] {
+		if pick == nil || it.Currency == currency && pick.Currency != currency {
+			pick = it
 		}
-		at[cn.Number] = len(merged)
-		merged = append(merged, cn)
 	}
-	it.CreditNotes = merged
-	return &it, nil
+	return pick, nil
 }
 
 // Waiting returns the refunds of an order that wait (for the order's item

@@ -109,7 +109,7 @@ func TestDecisionsAreStoredOnceByVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := booked.Refund
-	if sit, err := s.Situation(ctx, "acme", r); err != nil || sit.Item != nil {
+	if sit, err := situation(s, r); err != nil || sit.Item != nil {
 		t.Fatalf("situation before classification: item %v, %v; want none (no VAT lines yet)", sit.Item, err)
 	}
 	vat := []*ledgerv1.VatAmount{{RateBp: 1900, Net: eur(10000), Vat: eur(1900)}}
@@ -124,7 +124,7 @@ func TestDecisionsAreStoredOnceByVersion(t *testing.T) {
 	if err != nil || !cmp.Equal(orders, []string{"O-1"}) {
 		t.Fatalf("settle: orders %v, %v; want O-1", orders, err)
 	}
-	sit, err := s.Situation(ctx, "acme", r)
+	sit, err := situation(s, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,4 +211,12 @@ func TestProgressOnlyMovesForward(t *testing.T) {
 	if c, r, err := s.Progress(ctx, "acme", "other"); err != nil || !c.IsZero() || !r.IsZero() {
 		t.Errorf("progress of an account never run: %s, %s, %v; want none", c, r, err)
 	}
+}
+
+func situation(s *Store, r refund.Refund) (refund.Situation, error) {
+	sits, err := s.Situations(context.Background(), "acme", []refund.Refund{r})
+	if err != nil {
+		return refund.Situation{}, err
+	}
+	return sits[0], nil
 }
