@@ -73,9 +73,10 @@ func runWith(files []string, opt Options, sp *spool) runOutput {
 
 // TestOnePassMatchesTwoPasses runs every test input, in one run, through
 // the one-pass reading with its JSON spooled (in memory; almost all of it
-// in the temporary file; with a temporary directory that does not exist, so
-// that it falls back) and through the two passes: standard output, standard
-// error and exit status must be the same, and no temporary file is left.
+// in the temporary file; with a temporary directory that does not exist and
+// with a file that fails every write, so that it falls back) and through the
+// two passes: standard output, standard error and exit status must be the
+// same, and no temporary file is left.
 func TestOnePassMatchesTwoPasses(t *testing.T) {
 	t.Parallel()
 	files := onePassFiles(t)
@@ -105,15 +106,24 @@ func TestOnePassMatchesTwoPasses(t *testing.T) {
 			{"memory", spoolMemory, ""},
 			{"file", 64, ""},
 			{"broken", 64, "missing"},
+			{"unwritable", 64, ""},
 		} {
 			dir := t.TempDir()
 			sp := newSpool(filepath.Join(dir, tt.dir), tt.memory)
+			if tt.name == "unwritable" {
+				// A spool whose file fails every write, as on a full disk.
+				ro, err := os.Open(files[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				sp.file = ro
+			}
 			got := runWith(files, opt, sp)
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("%+v, spool %s: one pass differs from two (-two +one):\n%.3000s", opt, tt.name, diff)
 			}
-			if tt.name == "broken" && sp.err == nil {
-				t.Errorf("%+v: a spool in a missing directory worked", opt)
+			if (tt.name == "broken" || tt.name == "unwritable") && sp.err == nil {
+				t.Errorf("%+v: spool %s worked", opt, tt.name)
 			}
 			if left, err := os.ReadDir(dir); err != nil || len(left) > 0 {
 				t.Errorf("%+v, spool %s: left behind %v (%v)", opt, tt.name, left, err)
