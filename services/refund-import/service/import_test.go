@@ -54,16 +54,44 @@ func TestAccessMatrix(t *testing.T) {
 	authztest.CheckMatrix(t, s.r.h.GRPC, s.conn, testAuth, s.r.h.Policy, "acme", "beta")
 }
 
+// expiring is an HTTP transport that expires the fake's access tokens
+// once, after the first page of the Finances API, and counts the token
+// requests.
+type expiring struct {
+	amazon *spapifake.Server
+	mu     sync.Mutex
+	pages  int
+	tokens int
+}
+
+func (x *expiring) RoundTrip(r *http.Request) (*http.Response, error) {
+	res, err := http.DefaultTransport.RoundTrip(r)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	switch {
+	case strings.Contains(r.URL.Path, "/auth/o2/token"):
+		x.tokens++
+	case strings.Contains(r.URL.Path, "/finances/") && err == nil && res.StatusCode == http.StatusOK:
+		x.pages++
+		if x.pages == 1 {
+			x.amazon.ExpireTokens()
+		}
+	}
+	return res, err
+}
+
 // TestImportBooksEachRefundOnce: given three orders in the ledger and
 // their refund, guarantee claim and chargeback in the Finances API, one
 // event a page with empty pages between them, the first requests
-// throttled, when the import runs, then each is booked as a credit note
-// on its order's item; when the access token then expires and the import
-// runs again over the same days, the client refreshes it and books
-// nothing twice.
+// throttled and the access token expiring after the first page, when the
+// import runs, then the client refreshes the token and each refund is
+// booked as a credit note on its order's item; when the import runs again
+// over the same days, it books nothing twice.
 func TestImportBooksEachRefundOnce(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, spapifake.Options{PageSize: 1})
+	x := &expiring{amazon: e.amazon}
+	e.http = &http.Client{Transport: x}
 	s := e.start(t)
 	for _, o := range []string{"O-1", "O-2", "O-3"} {
 		s.order(t, "I-"+o, o, 11900)
@@ -83,6 +111,12 @@ func TestImportBooksEachRefundOnce(t *testing.T) {
 	if n := e.amazon.Requests("listFinancialEvents"); n < int(got.GetPages())+2 {
 		t.Errorf("%d requests for %d pages; want the two throttled ones repeated", n, got.GetPages())
 	}
+	x.mu.Lock()
+	tokens := x.tokens
+	x.mu.Unlock()
+	if tokens != 2 {
+		t.Errorf("%d token requests; want the first and one refresh after the token expired mid-run", tokens)
+	}
 	cmds := s.commands(t, 3)
 	want := map[string]bool{"amazon-refund:ADJ-1": true, "amazon-refund:ADJ-2": true, "amazon-refund:ADJ-3": true}
 	for _, c := range cmds {
@@ -96,7 +130,6 @@ func TestImportBooksEachRefundOnce(t *testing.T) {
 		t.Errorf("no credit note for %v", want)
 	}
 
-	e.amazon.ExpireTokens()
 	again := s.run(t, &refundv1.RunImportRequest{SellerAccount: "eu", Since: timestamppb.New(march.Add(-24 * time.Hour))})
 	if again.GetError() != "" || again.GetRefundsNew() != 0 || again.GetRefundsDuplicate() != 3 {
 		t.Errorf("second run %v; want the three refunds seen again as duplicates, nothing new, no error", again)
