@@ -47,8 +47,11 @@
 // (same debtor and currency, never crediting more than the invoice's gross
 // in total, nothing after a cancellation), and its relay publishes the
 // invoice's stream in order; the ledger reads invoices, credit notes and
-// cancellations through one durable consumer, whose handler runs one
-// message at a time, so it sees them in that order too.
+// cancellations through one durable consumer, whose messages are booked in
+// stream order (in batches, BookIngestedBatch: each command decided after
+// the ones before it, a command on a period, bank or statement stream
+// only after those before it are stored), so it sees them in that order
+// too.
 //
 // A credit note is booked as IssueCreditNote with the key
 // "credit-note:<number>", allocated to the open item of the invoice it
@@ -98,8 +101,8 @@
 // RecordStatementBalance with the key "bank-statement:<statement_key>"
 // (StatementCommand), which the reconciliation compares with the bank
 // account; intraday reports and notifications record nothing. As the
-// consumer handles one message at a time in stream order, a statement's
-// balance is recorded after its transactions are booked. What the books
+// consumer books its messages in stream order, a statement's balance is
+// recorded after its transactions are booked. What the books
 // refuse (an IBAN or rule the tenant does not have, a closed period) is
 // recorded in the rejection store, and the statement's reconciliation then
 // shows the difference.
