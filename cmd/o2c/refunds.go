@@ -251,6 +251,8 @@ func refundCounts(p *refundv1.RunImportResponse) string {
 		table.Count(int(p.GetSettlementReports()), "settlement report"))
 }
 
+// eventsNoun is "event" for one, else "events" (the count itself is
+// written with thousands separators, which table.Count does not).
 func eventsNoun(n int32) string {
 	if n == 1 {
 		return "event"
