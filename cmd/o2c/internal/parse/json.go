@@ -20,9 +20,14 @@ func appendString(buf []byte, s string) []byte {
 	buf = append(buf, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		if i+8 <= len(s) && plain8(s[i:i+8]) {
-			i += 8
-			continue
+		if i+8 <= len(s) {
+			if plainWord(word(s[i:])) {
+				i += 8
+				continue
+			}
+		} else if len(s) >= 8 && plainWord(word(s[len(s)-8:])) {
+			// Fewer than eight bytes are left, all among the last eight.
+			break
 		}
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -72,19 +77,24 @@ func appendString(buf []byte, s string) []byte {
 	return append(buf, '"')
 }
 
-// plain8 reports whether the eight bytes of s need no escaping: none is a
-// control character, '"', '\\' or part of a multi-byte rune. It tests them
-// as one word: a zero byte of v borrows into its high bit when 1 is
+// word returns the first eight bytes of s as a little-endian word.
+func word(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// plainWord reports whether the eight bytes of x need no escaping: none
+// is a control character, '"', '\\' or part of a multi-byte rune. It tests
+// them as one word: a zero byte of x borrows into its high bit when 1 is
 // subtracted from every byte, and so does a byte below 0x20 when 0x20 is.
 // A borrow only spreads above a byte that has the property, so the answer
 // is exact.
-func plain8(s string) bool {
+func plainWord(x uint64) bool {
 	const (
 		ones  = 0x0101010101010101
 		highs = 0x8080808080808080
 	)
-	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 	quote, backslash := x^('"'*ones), x^('\\'*ones)
 	return (x|(x-0x20*ones)&^x|(quote-ones)&^quote|(backslash-ones)&^backslash)&highs == 0
 }
