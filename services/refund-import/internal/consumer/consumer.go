@@ -63,7 +63,9 @@ func (h *Items) Handle(ctx context.Context, m bus.Msg) error {
 	var orders []string
 	switch ev := msg.(type) {
 	case *ledgerv1.OpenItemOpened:
-		return h.Store.OpenItem(ctx, ev)
+		if orders, err = h.Store.OpenItem(ctx, ev); err != nil {
+			return err
+		}
 	case *ledgerv1.OpenItemClassified:
 		o, err := h.Store.ClassifyItem(ctx, ev)
 		if err != nil || o == "" {

@@ -28,27 +28,38 @@ func vatOf(raw []byte) ([]*ledgerv1.VatAmount, error) {
 // OpenItem records an item the ledger opened: an order's invoice (a debit
 // item with an order id) as an item refunds may credit, and the journal
 // entry of a credit balance (what a credit note credited beyond the open
-// amount) under its document number.
-func (s *Store) OpenItem(ctx context.Context, ev *ledgerv1.OpenItemOpened) error {
+// amount) under its document number. It returns the orders of the
+// refunds whose credit note that entry books (their waiting reversals can
+// now be decided).
+func (s *Store) OpenItem(ctx context.Context, ev *ledgerv1.OpenItemOpened) ([]string, error) {
 	amount := ev.GetAmount().GetMinorUnits()
 	if amount < 0 && ev.GetEntryId() != "" && ev.GetDocumentNumber() != "" {
 		_, err := s.pool.Exec(ctx, `INSERT INTO ledger_entries (tenant, document, entry_id) VALUES ($1, $2, $3)
 			ON CONFLICT (tenant, document) DO NOTHING`, ev.GetTenant(), ev.GetDocumentNumber(), ev.GetEntryId())
 		if err != nil {
-			return fmt.Errorf("credit balance %s: %w", ev.GetOpenItemId(), err)
+			return nil, fmt.Errorf("credit balance %s: %w", ev.GetOpenItemId(), err)
 		}
-		return nil
+		rows, err := s.pool.Query(ctx, `SELECT DISTINCT order_id FROM refunds WHERE tenant = $1 AND credit_note_number = $2`,
+			ev.GetTenant(), ev.GetDocumentNumber())
+		if err != nil {
+			return nil, fmt.Errorf("credit balance %s: %w", ev.GetOpenItemId(), err)
+		}
+		orders, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return nil, fmt.Errorf("credit balance %s: %w", ev.GetOpenItemId(), err)
+		}
+		return orders, nil
 	}
 	if amount <= 0 || ev.GetOrderId() == "" {
-		return nil
+		return nil, nil
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO items (tenant, item_id, order_id, debtor_id, currency, amount_minor)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, item_id) DO NOTHING`,
 		ev.GetTenant(), ev.GetOpenItemId(), ev.GetOrderId(), ev.GetDebtorId(), ev.GetAmount().GetCurrency(), amount)
 	if err != nil {
-		return fmt.Errorf("open item %s: %w", ev.GetOpenItemId(), err)
+		return nil, fmt.Errorf("open item %s: %w", ev.GetOpenItemId(), err)
 	}
-	return nil
+	return nil, nil
 }
 
 // ClassifyItem records an item's VAT lines and marketplace, after which

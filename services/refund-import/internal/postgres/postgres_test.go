@@ -104,7 +104,7 @@ func TestDecisionsAreStoredOnceByVersion(t *testing.T) {
 		t.Fatalf("a decision on version 0 again: %v, want it refused", err)
 	}
 
-	if err := s.OpenItem(ctx, &ledgerv1.OpenItemOpened{Tenant: "acme", OpenItemId: "I-O-1", DebtorId: "mp", Kind: "invoice",
+	if _, err := s.OpenItem(ctx, &ledgerv1.OpenItemOpened{Tenant: "acme", OpenItemId: "I-O-1", DebtorId: "mp", Kind: "invoice",
 		OrderId: "O-1", Amount: eur(11900)}); err != nil {
 		t.Fatal(err)
 	}
@@ -144,6 +144,12 @@ func TestDecisionsAreStoredOnceByVersion(t *testing.T) {
 	}
 	if it, err := s.OrderItem(ctx, "acme", "O-1", "EUR"); err != nil || len(it.CreditNotes) != 0 {
 		t.Errorf("credit notes after the reopening: %v, %v; want none", it.CreditNotes, err)
+	}
+	// A credit note booked as a credit balance names the refund's order.
+	orders, err = s.OpenItem(ctx, &ledgerv1.OpenItemOpened{Tenant: "acme", OpenItemId: "CB-1", DebtorId: "mp", Kind: "credit_balance",
+		DocumentNumber: "amazon-refund:ADJ-1", Amount: eur(-5950), EntryId: "E-1"})
+	if err != nil || !cmp.Equal(orders, []string{"O-1"}) {
+		t.Errorf("credit balance: orders %v, %v; want O-1", orders, err)
 	}
 }
 
