@@ -325,20 +325,28 @@ func (im *Importer) run(ctx context.Context, tenant string, a refund.SellerAccou
 	if im.Ingestion == nil {
 		return nil
 	}
-	if reportsSince.IsZero() || !since.IsZero() && since.Before(reportsSince) {
-		reportsSince = from
+	// Reports are listed from the overlap before the newest one handed
+	// over (those seen before are known by id), from the account's start
+	// when none was, or from since when given.
+	list := a.Start
+	if !reportsSince.IsZero() && reportsSince.Add(-a.Overlap).After(a.Start) {
+		list = reportsSince.Add(-a.Overlap)
 	}
-	return im.settlements(ctx, tenant, a, cl, reportsSince, c, report)
+	if !since.IsZero() {
+		list = since
+	}
+	return im.settlements(ctx, tenant, a, cl, list, reportsSince, c, report)
 }
 
 // settlements fetches the settlement reports created since, hands each
-// new one to ingestion, records it and decides its refunds.
-func (im *Importer) settlements(ctx context.Context, tenant string, a refund.SellerAccount, cl Client, since time.Time, c *Counts, report func()) error {
+// new one to ingestion, records it and decides its refunds; then it moves
+// the mark of the newest report handed over (mark) forward.
+func (im *Importer) settlements(ctx context.Context, tenant string, a refund.SellerAccount, cl Client, since, mark time.Time, c *Counts, report func()) error {
 	rs, err := cl.SettlementReports(ctx, since)
 	if err != nil {
 		return fmt.Errorf("seller account %s: settlement reports: %w", a.ID, err)
 	}
-	newest := since
+	newest := mark
 	for _, r := range rs {
 		if r.Created.After(newest) {
 			newest = r.Created
@@ -390,7 +398,7 @@ func (im *Importer) settlements(ctx context.Context, tenant string, a refund.Sel
 		c.Settlements++
 		report()
 	}
-	if newest.After(since) {
+	if newest.After(mark) {
 		return im.Store.ReportsFetched(ctx, tenant, a.ID, newest)
 	}
 	return nil
