@@ -20,7 +20,7 @@ import (
 // and is released to collections on the fourth day; the consumer who
 // disputes gets the first reminder only, her item skipped as disputed
 // while the block holds; running the last day again sends nothing; the
-// notice's PDF lies in the outbox.
+// notice's PDF lies in the outbox; the ledger books every charge.
 func TestDunningStory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: starts every service with PostgreSQL and NATS")
@@ -92,6 +92,12 @@ func TestDunningStory(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("decisions that did something (-want +got):\n%s\noutput:\n%s", diff, out.String())
+	}
+
+	// The fee and the interest of levels 2 and 3, each booked by the
+	// ledger as an item of its own.
+	if res.Booked != 4 || res.Refused != 0 {
+		t.Errorf("the ledger booked %d charges and refused %d; want 4 booked", res.Booked, res.Refused)
 	}
 
 	if a := res.Again; a.GetNotices() != 0 || a.GetCharges() != 0 || a.GetReleases() != 0 || a.GetAlreadyDecided() == 0 {
