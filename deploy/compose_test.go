@@ -156,7 +156,8 @@ func TestComposeHasEveryService(t *testing.T) {
 // asks the ledger for a debtor's open items before erasing it, matching
 // asks ingestion for payers and debtors' master data, refund import hands
 // ingestion the settlement reports it fetches, dunning asks ingestion for
-// the debtor's name and address on a notice.
+// the debtor's name and address on a notice, collections asks ingestion
+// for the debtor's master data on an agency's case.
 func TestComposeServicesReachTheirPeers(t *testing.T) {
 	p := loadCompose(t)
 	for _, tc := range []struct{ caller, variable, callee, cert string }{
@@ -164,6 +165,7 @@ func TestComposeServicesReachTheirPeers(t *testing.T) {
 		{"matching", "INGESTION_ADDR", "ingestion", "matching.pem"},
 		{"refund-import", "INGESTION_ADDR", "ingestion", "refund-import.pem"},
 		{"dunning", "INGESTION_ADDR", "ingestion", "dunning.pem"},
+		{"collections", "INGESTION_ADDR", "ingestion", "collections.pem"},
 	} {
 		t.Run(tc.caller, func(t *testing.T) {
 			caller, callee := p.Services[tc.caller], p.Services[tc.callee]

@@ -37,6 +37,10 @@ const (
 	genRefundKey  = "refund-import-key.pem"
 	genDunCert    = "dunning.pem"
 	genDunKey     = "dunning-key.pem"
+	genCollCert   = "collections.pem"
+	genCollKey    = "collections-key.pem"
+	genAgencyCert = "agency-sim.pem"
+	genAgencyKey  = "agency-sim-key.pem"
 	genComposeEnv = "compose.env"
 	genCLICreds   = "credentials.json"
 )
@@ -79,6 +83,15 @@ machine (docker-compose.yml: DIR is deploy/credentials) authenticate with:
                               asks for the debtor's name and address on a notice
                               (O2C_CLIENT_CERT, O2C_CLIENT_KEY): service:dunning
                               with the service role for every tenant
+  collections.pem, collections-key.pem
+                              collections' client certificate for ingestion, which it
+                              asks for the debtor's master data on an agency's case
+                              (O2C_CLIENT_CERT, O2C_CLIENT_KEY): service:collections
+                              with the service role for every tenant
+  agency-sim.pem, agency-sim-key.pem
+                              the reference agency's client certificate (cmd/agency-sim)
+                              for collections' AgencyService: agency:agency-sim with
+                              the agency role for agency agency-sim of every tenant
   compose.env                 a fresh password per NATS user (O2C_NATS_PASSWORD_<USER>:
                               admin, each service, shop-<tenant> per tenant) and the
                               uid and gid the services run as, so that they can read the key
@@ -174,6 +187,14 @@ func generate(out io.Writer, dir string, ids []string, actor string, hosts []str
 	if err != nil {
 		return err
 	}
+	collCert, collKey, err := ca.ClientCertificate(identity.Principal{Actor: "service:collections", Tenants: ids, Roles: []identity.Role{identity.Service}})
+	if err != nil {
+		return err
+	}
+	agencyCert, agencyKey, err := ca.ClientCertificate(referenceAgency(ids))
+	if err != nil {
+		return err
+	}
 	users := []string{natsembed.AdminUser}
 	for _, s := range natsembed.Services() {
 		users = append(users, s.Name)
@@ -192,7 +213,7 @@ func generate(out io.Writer, dir string, ids []string, actor string, hosts []str
 		passwords[u] = hex.EncodeToString(secret)
 		env += natsembed.PasswordVariable(u) + "=" + passwords[u] + "\n"
 	}
-	for name, data := range map[string][]byte{genCA: ca.CertPEM(), genServerCert: srvCert, genServerKey: srvKey, genCLICert: cliCert, genCLIKey: cliKey, genIngCert: ingCert, genIngKey: ingKey, genMatchCert: matchCert, genMatchKey: matchKey, genRefundCert: refundCert, genRefundKey: refundKey, genDunCert: dunCert, genDunKey: dunKey, genComposeEnv: []byte(env)} {
+	for name, data := range map[string][]byte{genCA: ca.CertPEM(), genServerCert: srvCert, genServerKey: srvKey, genCLICert: cliCert, genCLIKey: cliKey, genIngCert: ingCert, genIngKey: ingKey, genMatchCert: matchCert, genMatchKey: matchKey, genRefundCert: refundCert, genRefundKey: refundKey, genDunCert: dunCert, genDunKey: dunKey, genCollCert: collCert, genCollKey: collKey, genAgencyCert: agencyCert, genAgencyKey: agencyKey, genComposeEnv: []byte(env)} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
 			return err
 		}
@@ -215,11 +236,25 @@ func generate(out io.Writer, dir string, ids []string, actor string, hosts []str
 	fmt.Fprintf(out, "  %s, %s    matching's certificate for ingestion: service:matching, service of %s\n", genMatchCert, genMatchKey, strings.Join(ids, ", "))
 	fmt.Fprintf(out, "  %s, %s  refund import's certificate for ingestion: service:refund-import, service of %s\n", genRefundCert, genRefundKey, strings.Join(ids, ", "))
 	fmt.Fprintf(out, "  %s, %s              dunning's certificate for ingestion: service:dunning, service of %s\n", genDunCert, genDunKey, strings.Join(ids, ", "))
+	fmt.Fprintf(out, "  %s, %s      collections' certificate for ingestion: service:collections, service of %s\n", genCollCert, genCollKey, strings.Join(ids, ", "))
+	fmt.Fprintf(out, "  %s, %s        the reference agency's certificate for collections: agency:%s, agency of %s\n", genAgencyCert, genAgencyKey, referenceAgencyID, strings.Join(ids, ", "))
 	fmt.Fprintf(out, "  %s                 NATS passwords of %s\n", genComposeEnv, strings.Join(users, ", "))
 	fmt.Fprintf(out, "  %s            the CLI's credentials file (NATS as %s)\n", genCLICreds, shop)
 	fmt.Fprintf(out, "Next:\n  docker compose --env-file %s up --build\n  export %s=%s\n  o2c open-items --tenant %s\n",
 		filepath.Join(dir, genComposeEnv), credfile.Env, absOr(filepath.Join(dir, genCLICreds)), ids[0])
 	return nil
+}
+
+// referenceAgencyID is the agency id of the reference agency
+// (cmd/agency-sim) in the credentials `o2c credentials generate` writes; a
+// tenant's collections section names it to hand it cases.
+const referenceAgencyID = "agency-sim"
+
+// referenceAgency is the principal of the reference agency's client
+// certificate: the agency role for agency referenceAgencyID of the tenants
+// ids, and nothing else.
+func referenceAgency(ids []string) identity.Principal {
+	return identity.Principal{Actor: "agency:" + referenceAgencyID, Tenants: ids, Roles: []identity.Role{identity.Agency}, Agency: referenceAgencyID}
 }
 
 // absOr returns p as an absolute path, or p when that fails.

@@ -40,7 +40,7 @@ func TestCredentialsGenerateFitsCompose(t *testing.T) {
 			t.Errorf("%s: mode %v (%v), want 0600", e.Name(), fi.Mode().Perm(), err)
 		}
 	}
-	want := []string{"ca.pem", "cli-key.pem", "cli.pem", "compose.env", "credentials.json", "dunning-key.pem", "dunning.pem", "ingestion-key.pem", "ingestion.pem", "matching-key.pem", "matching.pem", "refund-import-key.pem", "refund-import.pem", "server-key.pem", "server.pem"}
+	want := []string{"agency-sim-key.pem", "agency-sim.pem", "ca.pem", "cli-key.pem", "cli.pem", "collections-key.pem", "collections.pem", "compose.env", "credentials.json", "dunning-key.pem", "dunning.pem", "ingestion-key.pem", "ingestion.pem", "matching-key.pem", "matching.pem", "refund-import-key.pem", "refund-import.pem", "server-key.pem", "server.pem"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("files (-want +got):\n%s", diff)
 	}
@@ -59,7 +59,7 @@ func TestCredentialsGenerateFitsCompose(t *testing.T) {
 	if want := []string{"o2c:tenant:demo", "o2c:role:accountant", "o2c:role:operator"}; !cmp.Equal(want, sans) {
 		t.Errorf("CLI certificate SAN URIs %v, want %v", sans, want)
 	}
-	for _, svc := range []string{"ingestion", "matching", "refund-import", "dunning"} {
+	for _, svc := range []string{"ingestion", "matching", "refund-import", "dunning", "collections"} {
 		c := certificate(t, filepath.Join(dir, svc+".pem"))
 		sans = nil
 		for _, u := range c.URIs {
@@ -71,6 +71,16 @@ func TestCredentialsGenerateFitsCompose(t *testing.T) {
 		if c.Subject.CommonName != "service:"+svc {
 			t.Errorf("%s's certificate is for %q, want service:%s", svc, c.Subject.CommonName, svc)
 		}
+	}
+	// The reference agency's certificate is an agency's and nothing more:
+	// collections takes tenant and agency from it.
+	agency := certificate(t, filepath.Join(dir, "agency-sim.pem"))
+	sans = nil
+	for _, u := range agency.URIs {
+		sans = append(sans, u.String())
+	}
+	if want := []string{"o2c:tenant:demo", "o2c:role:agency", "o2c:agency:agency-sim"}; !cmp.Equal(want, sans) || agency.Subject.CommonName != "agency:agency-sim" {
+		t.Errorf("the reference agency's certificate: %s with SAN URIs %v, want agency:agency-sim with %v", agency.Subject.CommonName, sans, want)
 	}
 	srv := certificate(t, filepath.Join(dir, "server.pem"))
 	for _, host := range []string{"localhost", "ingestion", "ledger"} {
@@ -97,7 +107,7 @@ func TestCredentialsGenerateFitsCompose(t *testing.T) {
 	// Ingestion's ledger client credentials and matching's, refund
 	// import's and dunning's ingestion client credentials are files
 	// generate wrote.
-	for _, svc := range []string{"ingestion", "matching", "refund-import", "dunning"} {
+	for _, svc := range []string{"ingestion", "matching", "refund-import", "dunning", "collections"} {
 		for _, key := range []string{"O2C_CLIENT_CERT", "O2C_CLIENT_KEY", "O2C_CLIENT_CA"} {
 			v := p.Services[svc].Environment[key]
 			if v == nil || !strings.HasPrefix(*v, "/etc/o2c/credentials/") {

@@ -7,3 +7,4 @@ CREATE ROLE ledger_app LOGIN PASSWORD 'ledger_app';
 CREATE ROLE matching_app LOGIN PASSWORD 'matching_app';
 CREATE ROLE refund_import_app LOGIN PASSWORD 'refund_import_app';
 CREATE ROLE dunning_app LOGIN PASSWORD 'dunning_app';
+CREATE ROLE collections_app LOGIN PASSWORD 'collections_app';
