@@ -1428,7 +1428,9 @@ func (x *RecoverWrittenOff) GetClearingAccount() string {
 
 // RecordAgencyCollection books what a collection agency collected from a
 // debtor: debit the agency's clearing account with what it forwards, debit
-// its commission as expense, credit the debtor and clear the items.
+// its commission as expense and the VAT on it as input VAT, credit costs
+// and interest the agency recovered beyond the debtor's items as income
+// without VAT, credit the debtor with the rest and clear the items.
 type RecordAgencyCollection struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Tenant id.
@@ -1448,9 +1450,21 @@ type RecordAgencyCollection struct {
 	// Date of the collection; the entry's effective date.
 	CollectedDate *v1.Date `protobuf:"bytes,8,opt,name=collected_date,json=collectedDate,proto3" json:"collected_date,omitempty"`
 	// Allocations to open items; empty lets the ledger allocate.
-	Allocations   []*Allocation `protobuf:"bytes,9,rep,name=allocations,proto3" json:"allocations,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Allocations []*Allocation `protobuf:"bytes,9,rep,name=allocations,proto3" json:"allocations,omitempty"`
+	// VAT the agency charges on its commission: deductible input VAT
+	// (Vorsteuer), kept back by the agency like the commission. Absent for
+	// none; commission and it together are at most collected.
+	CommissionInputVat *v1.Money `protobuf:"bytes,10,opt,name=commission_input_vat,json=commissionInputVat,proto3" json:"commission_input_vat,omitempty"`
+	// Costs the agency recovered from the debtor beyond the debtor's open
+	// items (its collection costs as damages), part of collected: charge
+	// income without VAT, never credited to the debtor. Absent for none.
+	RecoveredCosts *v1.Money `protobuf:"bytes,11,opt,name=recovered_costs,json=recoveredCosts,proto3" json:"recovered_costs,omitempty"`
+	// Interest the agency recovered from the debtor beyond the debtor's open
+	// items, part of collected: interest income without VAT, never credited
+	// to the debtor. Absent for none.
+	RecoveredInterest *v1.Money `protobuf:"bytes,12,opt,name=recovered_interest,json=recoveredInterest,proto3" json:"recovered_interest,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *RecordAgencyCollection) Reset() {
@@ -1542,6 +1556,27 @@ func (x *RecordAgencyCollection) GetCollectedDate() *v1.Date {
 func (x *RecordAgencyCollection) GetAllocations() []*Allocation {
 	if x != nil {
 		return x.Allocations
+	}
+	return nil
+}
+
+func (x *RecordAgencyCollection) GetCommissionInputVat() *v1.Money {
+	if x != nil {
+		return x.CommissionInputVat
+	}
+	return nil
+}
+
+func (x *RecordAgencyCollection) GetRecoveredCosts() *v1.Money {
+	if x != nil {
+		return x.RecoveredCosts
+	}
+	return nil
+}
+
+func (x *RecordAgencyCollection) GetRecoveredInterest() *v1.Money {
+	if x != nil {
+		return x.RecoveredInterest
 	}
 	return nil
 }
@@ -2402,7 +2437,7 @@ const file_o2c_ledger_v1_commands_proto_rawDesc = "" +
 	"\n" +
 	"value_date\x18\x06 \x01(\v2\x13.o2c.common.v1.DateR\tvalueDate\x12\x12\n" +
 	"\x04iban\x18\a \x01(\tR\x04iban\x12)\n" +
-	"\x10clearing_account\x18\b \x01(\tR\x0fclearingAccount\"\x96\x03\n" +
+	"\x10clearing_account\x18\b \x01(\tR\x0fclearingAccount\"\xe2\x04\n" +
 	"\x16RecordAgencyCollection\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12'\n" +
 	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\x12#\n" +
@@ -2414,7 +2449,11 @@ const file_o2c_ledger_v1_commands_proto_rawDesc = "" +
 	"commission\x18\a \x01(\v2\x14.o2c.common.v1.MoneyR\n" +
 	"commission\x12:\n" +
 	"\x0ecollected_date\x18\b \x01(\v2\x13.o2c.common.v1.DateR\rcollectedDate\x12;\n" +
-	"\vallocations\x18\t \x03(\v2\x19.o2c.ledger.v1.AllocationR\vallocations\"\x82\x01\n" +
+	"\vallocations\x18\t \x03(\v2\x19.o2c.ledger.v1.AllocationR\vallocations\x12F\n" +
+	"\x14commission_input_vat\x18\n" +
+	" \x01(\v2\x14.o2c.common.v1.MoneyR\x12commissionInputVat\x12=\n" +
+	"\x0frecovered_costs\x18\v \x01(\v2\x14.o2c.common.v1.MoneyR\x0erecoveredCosts\x12C\n" +
+	"\x12recovered_interest\x18\f \x01(\v2\x14.o2c.common.v1.MoneyR\x11recoveredInterest\"\x82\x01\n" +
 	"\fReverseEntry\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12'\n" +
 	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\x12\x19\n" +
@@ -2574,22 +2613,25 @@ var file_o2c_ledger_v1_commands_proto_depIdxs = []int32{
 	22, // 35: o2c.ledger.v1.RecordAgencyCollection.commission:type_name -> o2c.common.v1.Money
 	24, // 36: o2c.ledger.v1.RecordAgencyCollection.collected_date:type_name -> o2c.common.v1.Date
 	7,  // 37: o2c.ledger.v1.RecordAgencyCollection.allocations:type_name -> o2c.ledger.v1.Allocation
-	22, // 38: o2c.ledger.v1.PayOutCreditBalance.amount:type_name -> o2c.common.v1.Money
-	24, // 39: o2c.ledger.v1.PayOutCreditBalance.payout_date:type_name -> o2c.common.v1.Date
-	24, // 40: o2c.ledger.v1.MergeDebtor.merge_date:type_name -> o2c.common.v1.Date
-	22, // 41: o2c.ledger.v1.RecordBankTransaction.amount:type_name -> o2c.common.v1.Money
-	24, // 42: o2c.ledger.v1.RecordBankTransaction.booking_date:type_name -> o2c.common.v1.Date
-	24, // 43: o2c.ledger.v1.RecordBankTransaction.value_date:type_name -> o2c.common.v1.Date
-	2,  // 44: o2c.ledger.v1.RecordBankTransaction.counter:type_name -> o2c.ledger.v1.BankCounter
-	22, // 45: o2c.ledger.v1.RecordStatementBalance.closing_balance:type_name -> o2c.common.v1.Money
-	24, // 46: o2c.ledger.v1.RecordStatementBalance.closing_date:type_name -> o2c.common.v1.Date
-	22, // 47: o2c.ledger.v1.RecordStatementBalance.opening_balance:type_name -> o2c.common.v1.Money
-	24, // 48: o2c.ledger.v1.RecordStatementBalance.opening_date:type_name -> o2c.common.v1.Date
-	49, // [49:49] is the sub-list for method output_type
-	49, // [49:49] is the sub-list for method input_type
-	49, // [49:49] is the sub-list for extension type_name
-	49, // [49:49] is the sub-list for extension extendee
-	0,  // [0:49] is the sub-list for field type_name
+	22, // 38: o2c.ledger.v1.RecordAgencyCollection.commission_input_vat:type_name -> o2c.common.v1.Money
+	22, // 39: o2c.ledger.v1.RecordAgencyCollection.recovered_costs:type_name -> o2c.common.v1.Money
+	22, // 40: o2c.ledger.v1.RecordAgencyCollection.recovered_interest:type_name -> o2c.common.v1.Money
+	22, // 41: o2c.ledger.v1.PayOutCreditBalance.amount:type_name -> o2c.common.v1.Money
+	24, // 42: o2c.ledger.v1.PayOutCreditBalance.payout_date:type_name -> o2c.common.v1.Date
+	24, // 43: o2c.ledger.v1.MergeDebtor.merge_date:type_name -> o2c.common.v1.Date
+	22, // 44: o2c.ledger.v1.RecordBankTransaction.amount:type_name -> o2c.common.v1.Money
+	24, // 45: o2c.ledger.v1.RecordBankTransaction.booking_date:type_name -> o2c.common.v1.Date
+	24, // 46: o2c.ledger.v1.RecordBankTransaction.value_date:type_name -> o2c.common.v1.Date
+	2,  // 47: o2c.ledger.v1.RecordBankTransaction.counter:type_name -> o2c.ledger.v1.BankCounter
+	22, // 48: o2c.ledger.v1.RecordStatementBalance.closing_balance:type_name -> o2c.common.v1.Money
+	24, // 49: o2c.ledger.v1.RecordStatementBalance.closing_date:type_name -> o2c.common.v1.Date
+	22, // 50: o2c.ledger.v1.RecordStatementBalance.opening_balance:type_name -> o2c.common.v1.Money
+	24, // 51: o2c.ledger.v1.RecordStatementBalance.opening_date:type_name -> o2c.common.v1.Date
+	52, // [52:52] is the sub-list for method output_type
+	52, // [52:52] is the sub-list for method input_type
+	52, // [52:52] is the sub-list for extension type_name
+	52, // [52:52] is the sub-list for extension extendee
+	0,  // [0:52] is the sub-list for field type_name
 }
 
 func init() { file_o2c_ledger_v1_commands_proto_init() }

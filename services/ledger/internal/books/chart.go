@@ -73,6 +73,10 @@ const (
 	// holds back from a payout (Amazon's reserve): debited when withheld,
 	// credited when released. ApplyPayment books a Fee of this kind here.
 	MarketplaceReserve Logical = "marketplace-reserve"
+	// InputVAT is deductible input VAT (Vorsteuer) at the standard rate:
+	// what a collection agency charges on its commission
+	// (RecordAgencyCollection).
+	InputVAT Logical = "input-vat"
 )
 
 // Logical accounts of the tax treatments beyond domestic 19 %/7 %/0 % (see
@@ -125,6 +129,7 @@ const (
 //	unidentified-payments    1599   1379   ungeklärte Zahlungsausgänge (unclassified bank debits)
 //	opening-balance-accounts 9000   9000   Saldenvorträge Sachkonten
 //	marketplace-reserve      1369   1479   Sonstige Vermögensgegenstände (reserve a marketplace holds back)
+//	input-vat                1576   1406   Abziehbare Vorsteuer 19 % (on an agency's commission)
 //
 // and the accounts of the other tax treatments (package tax):
 //
@@ -184,6 +189,7 @@ var standardAccounts = [...]map[Logical]string{
 		ChargeIncome: "2700", InterestIncome: "2650", PaymentFees: "4970", CollectionCosts: "4950",
 		OpeningBalanceDebtors: "9008", DefaultBank: "1200", CashInTransit: "1360", DebtorMergeClearing: "1590",
 		UnidentifiedReceipts: "1591", UnidentifiedPayments: "1599", OpeningBalanceAccounts: "9000", MarketplaceReserve: "1369",
+		InputVAT:  "1576",
 		Revenue16: "8400", Revenue5: "8300", OutputVAT16: "1776", OutputVAT5: "1771",
 		CashDiscount16: "8736", CashDiscount5: "8731", SalesDeduction16: "8720", SalesDeduction5: "8710",
 		BadDebt16: "2406", BadDebt5: "2401",
@@ -200,6 +206,7 @@ var standardAccounts = [...]map[Logical]string{
 		ChargeIncome: "4830", InterestIncome: "7100", PaymentFees: "6855", CollectionCosts: "6825",
 		OpeningBalanceDebtors: "9008", DefaultBank: "1800", CashInTransit: "1460", DebtorMergeClearing: "1370",
 		UnidentifiedReceipts: "1371", UnidentifiedPayments: "1379", OpeningBalanceAccounts: "9000", MarketplaceReserve: "1479",
+		InputVAT:  "1406",
 		Revenue16: "4400", Revenue5: "4300", OutputVAT16: "3806", OutputVAT5: "3801",
 		CashDiscount16: "4736", CashDiscount5: "4731", SalesDeduction16: "4720", SalesDeduction5: "4710",
 		BadDebt16: "6936", BadDebt5: "6931",

@@ -354,6 +354,31 @@ func TestCommands(t *testing.T) {
 			wantBal:  map[string]int64{"1362": 10900, "4950": 1000, "8400": -10000, "1776": -1900},
 		},
 		{
+			name:  "agency collection: input VAT on the commission is deductible, recovered costs and interest are income without VAT",
+			given: []step{re1},
+			when: func(l *Ledger) ([]proto.Message, error) {
+				return l.RecordAgencyCollection(&ledgerv1.RecordAgencyCollection{
+					Tenant: tenant, IdempotencyKey: "a", CollectionId: "I-1", Agency: "agency", DebtorId: "C-1",
+					Collected: eur(12400), Commission: eur(1000), CommissionInputVat: eur(190), RecoveredCosts: eur(300),
+					RecoveredInterest: eur(200), CollectedDate: date(2026, 11, 25),
+				}, origin())
+			},
+			wantOpen: map[string]int64{"invoice:RE-1": 0},
+			wantBal: map[string]int64{"1362": 11210, "4950": 1000, "1576": 190, "2700": -300, "2650": -200, "8400": -10000,
+				"1776": -1900},
+		},
+		{
+			name:  "agency collection: commission with its input VAT beyond what was collected is rejected",
+			given: []step{re1},
+			when: func(l *Ledger) ([]proto.Message, error) {
+				return l.RecordAgencyCollection(&ledgerv1.RecordAgencyCollection{
+					Tenant: tenant, IdempotencyKey: "a", CollectionId: "I-1", Agency: "agency", DebtorId: "C-1",
+					Collected: eur(1000), Commission: eur(900), CommissionInputVat: eur(171), CollectedDate: date(2026, 11, 25),
+				}, origin())
+			},
+			wantErr: ErrInvalidCommand,
+		},
+		{
 			name:  "a credit balance is paid out",
 			given: []step{re1, pay("P-1", "C-1", 12000)},
 			when: func(l *Ledger) ([]proto.Message, error) {

@@ -340,9 +340,11 @@ func (l *Ledger) ApplyPayment(cmd *ledgerv1.ApplyPayment, o Origin) ([]proto.Mes
 }
 
 // RecordAgencyCollection books what a collection agency collected: the
-// agency's clearing account receives the collection less its commission,
-// the commission is an expense, the debtor is credited with the whole
-// collection.
+// agency's clearing account (the receivable against the agency until its
+// payout) receives the collection less its commission and the input VAT on
+// it, the commission is an expense and the VAT deductible input VAT, costs
+// and interest the agency recovered beyond the debtor's items are income
+// without VAT, and the debtor is credited with the rest of the collection.
 func (l *Ledger) RecordAgencyCollection(cmd *ledgerv1.RecordAgencyCollection, o Origin) ([]proto.Message, error) {
 	return l.decide(cmd, cmd.GetTenant(), cmd.GetIdempotencyKey(), o, func(b *batch) error {
 		cur := cmd.GetCollected().GetCurrency()
@@ -357,6 +359,32 @@ func (l *Ledger) RecordAgencyCollection(cmd *ledgerv1.RecordAgencyCollection, o 
 		if err != nil {
 			return err
 		}
+		inputVAT, err := amountOf("commission_input_vat", cmd.GetCommissionInputVat(), cur, true)
+		if err != nil {
+			return err
+		}
+		costs, err := amountOf("recovered_costs", cmd.GetRecoveredCosts(), cur, true)
+		if err != nil {
+			return err
+		}
+		interest, err := amountOf("recovered_interest", cmd.GetRecoveredInterest(), cur, true)
+		if err != nil {
+			return err
+		}
+		kept, err := money.Add(commission, inputVAT)
+		if err != nil {
+			return overflow("commission", err)
+		}
+		income, err := money.Add(costs, interest)
+		if err != nil {
+			return overflow("recovered", err)
+		}
+		if kept > amount {
+			return invalid("commission", "%s with its input VAT, more than the %s collected", amountText(kept, cur), amountText(amount, cur))
+		}
+		if income > amount {
+			return invalid("recovered_costs", "%s with recovered_interest, more than the %s collected", amountText(income, cur), amountText(amount, cur))
+		}
 		date, err := dateField("collected_date", cmd.GetCollectedDate())
 		if err != nil {
 			return err
@@ -365,9 +393,23 @@ func (l *Ledger) RecordAgencyCollection(cmd *ledgerv1.RecordAgencyCollection, o 
 		if err != nil {
 			return err
 		}
+		// The debtor is credited with amount less the income; the clearing
+		// account receives amount less commission and VAT. pay debits the
+		// account with its amount less the fees, so the income goes in as
+		// negative fees (credits) and the account's leg comes out right.
+		fees := []Leg{{Account: b.account(CollectionCosts), Currency: cur, Minor: commission}}
+		if inputVAT > 0 {
+			fees = append(fees, Leg{Account: b.account(InputVAT), Currency: cur, Minor: inputVAT})
+		}
+		if costs > 0 {
+			fees = append(fees, Leg{Account: b.account(ChargeIncome), Currency: cur, Minor: -costs})
+		}
+		if interest > 0 {
+			fees = append(fees, Leg{Account: b.account(InterestIncome), Currency: cur, Minor: -interest})
+		}
 		return b.pay(payment{
-			id: cmd.GetCollectionId(), debtor: cmd.GetDebtorId(), cur: cur, amount: amount, date: date, account: account,
-			fees: []Leg{{Account: b.account(CollectionCosts), Currency: cur, Minor: commission}}, allocs: cmd.GetAllocations(),
+			id: cmd.GetCollectionId(), debtor: cmd.GetDebtorId(), cur: cur, amount: amount - income, date: date, account: account,
+			fees: fees, allocs: cmd.GetAllocations(),
 			kind: ledgerv1.SettlementKind_SETTLEMENT_KIND_AGENCY_COLLECTION, text: "Inkasso " + cmd.GetAgency(),
 			entryID: b.derive("agency", cmd.GetCollectionId(), "entry"),
 		})
