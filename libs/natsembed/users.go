@@ -68,8 +68,10 @@ var statusStream = subject.ServiceStream("status")
 // that cleared them) and waits for it too; dunning reads
 // ingestion's stream (invoices' §286 notice and delivery date, customers'
 // kind, group and language) and the ledger's (open items, their
-// settlements and reopenings) and waits for them too. A service that is
-// not built yet reads nothing until it is.
+// settlements and reopenings) and waits for them too; collections reads
+// dunning's stream (final-level releases, ReleasedToCollections) and the
+// ledger's (open items: payments that reach the merchant directly during
+// collection) and waits for them too.
 func Services() []Service {
 	var commands []string
 	for _, s := range []string{"matching", "dunning", "collections", "refund-import"} {
@@ -80,7 +82,7 @@ func Services() []Service {
 		{Name: "ledger", Reads: append([]string{subject.ServiceStream("ingestion")}, commands...), Declares: commands, Status: true},
 		{Name: "matching", Reads: []string{subject.ServiceStream("ingestion"), subject.ServiceStream("ledger")}},
 		{Name: "dunning", Reads: []string{subject.ServiceStream("ingestion"), subject.ServiceStream("ledger")}},
-		{Name: "collections"},
+		{Name: "collections", Reads: []string{subject.ServiceStream("dunning"), subject.ServiceStream("ledger")}},
 		{Name: "refund-import", Reads: []string{subject.ServiceStream("ledger")}},
 	}
 }
