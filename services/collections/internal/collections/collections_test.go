@@ -406,12 +406,18 @@ func TestLifecycle(t *testing.T) {
 		},
 		{
 			name: "the merchant recalls one item", given: accepted,
-			when: func(c *Case) ([]proto.Message, error) { evs, _, err := c.RequestRecall([]string{"i2"}, "paid by cheque", "jane"); return evs, err },
+			when: func(c *Case) ([]proto.Message, error) {
+				evs, _, err := c.RequestRecall([]string{"i2"}, "paid by cheque", "jane")
+				return evs, err
+			},
 			want: []proto.Message{&collectionsv1.RecallRequested{Ref: ref, RecallId: "recall-1", OpenItemIds: []string{"i2"}, Reason: "paid by cheque", Actor: "jane"}},
 		},
 		{
 			name: "recalling an item not in the case is not found", given: accepted,
-			when:    func(c *Case) ([]proto.Message, error) { evs, _, err := c.RequestRecall([]string{"nope"}, "", "jane"); return evs, err },
+			when: func(c *Case) ([]proto.Message, error) {
+				evs, _, err := c.RequestRecall([]string{"nope"}, "", "jane")
+				return evs, err
+			},
 			wantErr: ErrUnknownItem,
 		},
 		{
@@ -431,13 +437,17 @@ func TestLifecycle(t *testing.T) {
 		},
 		{
 			name: "a direct payment on an item of the case is reported", given: accepted,
-			when: func(c *Case) ([]proto.Message, error) { return c.DirectPayment("i2", 1000, day(2026, 11, 10), "s-1"), nil },
+			when: func(c *Case) ([]proto.Message, error) {
+				return c.DirectPayment("i2", 1000, day(2026, 11, 10), "s-1"), nil
+			},
 			want: []proto.Message{&collectionsv1.DirectPaymentReported{Ref: ref, SettlementId: "s-1",
 				Payment: &collectionsv1.DirectPayment{OpenItemId: "i2", Amount: eur(1000), Date: DateProto(day(2026, 11, 10))}}},
 		},
 		{
 			name: "a direct payment on an item outside the case reports nothing", given: accepted,
-			when: func(c *Case) ([]proto.Message, error) { return c.DirectPayment("other", 1000, day(2026, 11, 10), "s-1"), nil },
+			when: func(c *Case) ([]proto.Message, error) {
+				return c.DirectPayment("other", 1000, day(2026, 11, 10), "s-1"), nil
+			},
 		},
 	}
 	for _, tt := range tests {
