@@ -40,15 +40,17 @@ var IngestionPolicy = auth.Policy{
 // ImportPolicy is who may call each RPC of the ImportService, each only
 // for its own tenants:
 //
-//   - Import and ListImports: operators and accountants, who receive the
-//     bank's files and answer for the books they become. Not the service
-//     role: the drop folder imports in-process, without an RPC.
+//   - Import: operators and accountants, who receive the bank's files and
+//     answer for the books they become, and the service role: the refund
+//     import hands over the settlement reports it fetches from Amazon's
+//     Reports API (the drop folder imports in-process, without an RPC).
+//   - ListImports: operators and accountants.
 //   - GetCounterparties: the service role (matching resolves the payer of
 //     a receipt), operators and accountants. Not customer service or
 //     shops: bank counterparties are personal data of people who are not
 //     necessarily the shop's customers.
 var ImportPolicy = auth.Policy{
-	ingestionv1grpc.ImportService_Import_FullMethodName:            auth.Allow(identity.Operator, identity.Accountant),
+	ingestionv1grpc.ImportService_Import_FullMethodName:            auth.Allow(identity.Service, identity.Operator, identity.Accountant),
 	ingestionv1grpc.ImportService_ListImports_FullMethodName:       auth.Allow(identity.Operator, identity.Accountant),
 	ingestionv1grpc.ImportService_GetCounterparties_FullMethodName: auth.Allow(identity.Service, identity.Operator, identity.Accountant),
 }
