@@ -26,8 +26,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -148,7 +150,11 @@ type Runner struct {
 	// BatchSize is how many debtors are decided and stored together; 0
 	// means 500.
 	BatchSize int
-	Log       *slog.Logger
+	// Workers is how many debtors of a batch are decided and rendered at
+	// once; 0 means GOMAXPROCS. Profiles must be safe for that many
+	// goroutines.
+	Workers int
+	Log     *slog.Logger
 }
 
 // Progress is how far a run got.
@@ -232,29 +238,39 @@ func (r *Runner) Run(ctx context.Context, tenant string, date dunning.Date, dry 
 		}
 		after = ds[len(ds)-1].Facts.ID
 		p.Decisions = nil
-		var batch []decided
-		for _, d := range ds {
+		// Deciding and rendering take the CPU, putting notices in the
+		// outbox waits on the disk (a sync per file): both run in
+		// parallel, each result in its debtor's slot, so the order of
+		// the batch and of its errors stays the debtors'.
+		xs := make([]decided, len(ds))
+		errs := make([]error, len(ds))
+		forEach(len(ds), r.workers(), func(i int) {
+			d := ds[i]
 			if d.Today != nil {
+				if !dry {
+					errs[i] = r.reissue(ctx, tenant, t, d)
+				}
+				return
+			}
+			xs[i], errs[i] = r.decide(ctx, tenant, t, d, date, dry)
+		})
+		var batch []decided
+		for i, d := range ds {
+			switch {
+			case d.Today != nil:
 				p.Already++
 				p.Done++
-				if !dry {
-					if err := r.reissue(ctx, tenant, t, d); err != nil {
-						failed = append(failed, fmt.Errorf("debtor %s: %w", d.Facts.ID, err))
-					}
+				if errs[i] != nil {
+					failed = append(failed, fmt.Errorf("debtor %s: %w", d.Facts.ID, errs[i]))
 				}
-				continue
-			}
-			x, err := r.decide(ctx, tenant, t, d, date, dry)
-			if err != nil {
-				failed = append(failed, fmt.Errorf("debtor %s: %w", d.Facts.ID, err))
+			case errs[i] != nil:
+				failed = append(failed, fmt.Errorf("debtor %s: %w", d.Facts.ID, errs[i]))
 				p.Done++
-				continue
-			}
-			if x.ev == nil {
+			case xs[i].ev == nil:
 				p.Done++ // nothing due and nothing done: nothing to store
-				continue
+			default:
+				batch = append(batch, xs[i])
 			}
-			batch = append(batch, x)
 		}
 		if !dry && len(batch) > 0 {
 			groups := make([]es.AppendGroup, len(batch))
@@ -265,16 +281,24 @@ func (r *Runner) Run(ctx context.Context, tenant string, date dunning.Date, dry 
 			if err != nil {
 				return p, fmt.Errorf("store decisions of %s on %s: %w", tenant, date, err)
 			}
+			putErrs := make([]error, len(batch))
+			forEach(len(batch), outboxWorkers, func(i int) {
+				x := batch[i]
+				if res[i].Err != nil || x.rendered == nil {
+					return
+				}
+				if _, err := r.Outbox.Put(tenant, x.debtor, x.noticeID, *x.rendered); err != nil {
+					putErrs[i] = fmt.Errorf("debtor %s: notice %s to the outbox: %w", x.debtor, x.noticeID, err)
+				}
+			})
 			for i, x := range batch {
 				if res[i].Err != nil {
 					failed = append(failed, fmt.Errorf("debtor %s: store decision: %w", x.debtor, res[i].Err))
 					batch[i].ev = nil
 					continue
 				}
-				if x.rendered != nil {
-					if _, err := r.Outbox.Put(tenant, x.debtor, x.noticeID, *x.rendered); err != nil {
-						failed = append(failed, fmt.Errorf("debtor %s: notice %s to the outbox: %w", x.debtor, x.noticeID, err))
-					}
+				if putErrs[i] != nil {
+					failed = append(failed, putErrs[i])
 				}
 			}
 		}
@@ -310,6 +334,45 @@ func (r *Runner) Run(ctx context.Context, tenant string, date dunning.Date, dry 
 		return p, fmt.Errorf("%w: %d of %d debtors of %s on %s: %w", ErrRunFailed, len(failed), p.Done, tenant, date, errors.Join(failed...))
 	}
 	return p, nil
+}
+
+// outboxWorkers is how many notices are put in the outbox at once: each
+// file is synced to disk, and syncs in parallel share the disk's flushes.
+const outboxWorkers = 128
+
+func (r *Runner) workers() int {
+	if r.Workers > 0 {
+		return r.Workers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// forEach calls f(0) to f(n-1) on at most workers goroutines and returns
+// when all have returned.
+func forEach(n, workers int, f func(i int)) {
+	if workers > n {
+		workers = n
+	}
+	if workers <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				f(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 // Input returns the engine's input for d on date: the state the last
