@@ -31,7 +31,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "matching:", err)
 			os.Exit(2)
 		}
-		for _, v := range service.IngestionVariables() {
+		for _, v := range append(service.IngestionVariables(), service.SepaVariables()...) {
 			fmt.Fprintf(os.Stdout, "  %s\n      %s\n", v.Name, v.Meaning)
 		}
 		return
@@ -58,7 +58,7 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	opt := service.Options{Tenants: ts}
+	opt := service.Options{Tenants: ts, SepaDir: getenv(service.SepaOutputDirEnv)}
 	conn, err := ic.Dial()
 	if err != nil {
 		return err

@@ -40,6 +40,7 @@ import (
 
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/fault"
+	"github.com/o2c-platform/o2c/libs/formats/pain"
 	"github.com/o2c-platform/o2c/libs/host"
 	"github.com/o2c-platform/o2c/libs/telemetry"
 	"github.com/o2c-platform/o2c/libs/tenants"
@@ -48,6 +49,7 @@ import (
 	"github.com/o2c-platform/o2c/services/matching/internal/postgres"
 	"github.com/o2c-platform/o2c/services/matching/internal/queue"
 	"github.com/o2c-platform/o2c/services/matching/internal/rpc"
+	"github.com/o2c-platform/o2c/services/matching/internal/sepa"
 )
 
 // Name is the service's name, schema and subject segment.
@@ -65,7 +67,15 @@ const (
 	// IngestionDurable takes in ingestion's other events (cash discount
 	// terms, customers, settlement reports).
 	IngestionDurable = "matching-ingestion"
+	// SepaDurable takes in orders' and customers' payment methods and
+	// mandates for SEPA collections.
+	SepaDurable = "matching-sepa"
 )
+
+// SepaOutputDirEnv names the directory the SEPA files and
+// pre-notification texts are written below (one directory per tenant),
+// unless a tenant's sepa.output_dir names another.
+const SepaOutputDirEnv = "SEPA_OUTPUT_DIR"
 
 // projectionPoll is how often the payments projection looks for new
 // events.
@@ -75,7 +85,7 @@ const projectionPoll = 50 * time.Millisecond
 // the engine's, its storage's and API's sentinels and the tenants file's
 // (an unknown tenant is not found).
 var Errors = fault.Chain(queue.Errors.Classify, engine.Errors.Classify, postgres.Errors.Classify, rpc.Errors.Classify,
-	tenants.Errors.Classify)
+	sepa.Errors.Classify, pain.Errors.Classify, tenants.Errors.Classify)
 
 // Routes are the ledger commands matching stores beside its decisions;
 // its relay publishes them on o2c.<tenant>.matching.ledger.<command>.
@@ -113,6 +123,10 @@ type Options struct {
 	// ingestion again (so an erasure there leaves matching's memory); 0
 	// means one hour.
 	RefreshInterval time.Duration
+	// SepaDir is the directory SEPA files and pre-notifications go below
+	// (SEPA_OUTPUT_DIR); empty means $TMPDIR/o2c-sepa, unless a tenant's
+	// sepa.output_dir names one.
+	SepaDir string
 }
 
 // Matching is a matching service that has been set up and not yet served.
@@ -155,10 +169,34 @@ func Configs(f *tenants.File) (map[string]engine.Config, error) {
 	return out, nil
 }
 
-// CheckTenants checks the matching section of every tenant of f as New
-// does; `o2c tenants validate` may run it.
+// SepaConfigs checks the sepa section of every tenant of f
+// (sepa.ParseConfig) and returns each tenant's. The error is a
+// *tenants.FileError naming the file, tenant and section of every problem.
+func SepaConfigs(f *tenants.File) (map[string]sepa.Config, error) {
+	out := map[string]sepa.Config{}
+	var problems []tenants.Problem
+	for _, t := range f.Tenants() {
+		raw, path := t.Section("sepa")
+		c, err := sepa.ParseConfig(raw)
+		if err != nil {
+			problems = append(problems, tenants.Problem{File: f.Path, Tenant: t.ID, Field: path, Message: err.Error()})
+			continue
+		}
+		out[t.ID] = c
+	}
+	if len(problems) > 0 {
+		return nil, &tenants.FileError{Problems: problems}
+	}
+	return out, nil
+}
+
+// CheckTenants checks the matching and sepa sections of every tenant of f
+// as New does; `o2c tenants validate` may run it.
 func CheckTenants(f *tenants.File) error {
-	_, err := Configs(f)
+	if _, err := Configs(f); err != nil {
+		return err
+	}
+	_, err := SepaConfigs(f)
 	return err
 }
 
@@ -174,13 +212,17 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 	if err != nil {
 		return nil, err
 	}
+	if _, err := SepaConfigs(opt.Tenants); err != nil {
+		return nil, err
+	}
 	h, err := host.New(ctx, host.Spec{
-		Name:           Name,
-		Migrations:     postgres.Migrations(),
-		HealthServices: []string{matchingv1grpc.MatchingService_ServiceDesc.ServiceName},
-		Errors:         Errors,
-		Policy:         rpc.Policy,
-		Routes:         Routes,
+		Name:       Name,
+		Migrations: postgres.Migrations(),
+		HealthServices: []string{matchingv1grpc.MatchingService_ServiceDesc.ServiceName,
+			matchingv1grpc.SepaService_ServiceDesc.ServiceName},
+		Errors: Errors,
+		Policy: rpc.Policy,
+		Routes: Routes,
 	}, cfg, p, log, lis)
 	if err != nil {
 		return nil, err
@@ -199,6 +241,26 @@ func wire(ctx context.Context, h *host.Host, cfg host.Config, opt Options, confi
 		now = time.Now
 	}
 	store := postgres.New(h.Pool)
+	sepaConfigs, err := SepaConfigs(opt.Tenants)
+	if err != nil {
+		return nil, err
+	}
+	// The engines clear an item by the end-to-end id of its direct debit:
+	// they learn the debits submitted from storage now and from every run.
+	registry := &sepa.Registry{}
+	for _, t := range opt.Tenants.IDs() {
+		ds, err := store.Debits(ctx, t, sepa.Submitted, "")
+		if err != nil {
+			return nil, err
+		}
+		registry.Add(t, ds)
+		c, ok := configs[t]
+		if !ok {
+			c = engine.DefaultConfig()
+		}
+		c.Collections = registry.Tenant(t)
+		configs[t] = c
+	}
 	proj := store.Projection(projectionPoll)
 	// The queue's read model is what the engines start from: it is caught
 	// up before they are built.
@@ -253,6 +315,14 @@ func wire(ctx context.Context, h *host.Host, cfg host.Config, opt Options, confi
 		FilterSubjects: consumer.IngestionSubjects()}, in.Handle); err != nil {
 		return nil, err
 	}
+	sepaIn := &consumer.Sepa{Tenants: opt.Tenants, Store: store, Now: now}
+	if opt.Ingestion != nil {
+		sepaIn.Profiles = ing
+	}
+	if err := h.Consume(ctx, bus.Consumer{Stream: bus.ServiceStream("ingestion"), Durable: SepaDurable,
+		FilterSubjects: consumer.SepaSubjects()}, sepaIn.Handle); err != nil {
+		return nil, err
+	}
 	bank := &consumer.Bank{Tenants: opt.Tenants, Batcher: batcher}
 	handlers := opt.BankHandlers
 	if handlers <= 0 {
@@ -267,6 +337,8 @@ func wire(ctx context.Context, h *host.Host, cfg host.Config, opt Options, confi
 		}
 	}
 	matchingv1grpc.RegisterMatchingServiceServer(h.GRPC, &rpc.MatchingService{Desk: desk, Queue: store, Documents: store, Tenants: opt.Tenants, Now: now})
+	runner := &sepa.Runner{Store: store, Configs: sepaConfigs, Dir: opt.SepaDir, Now: now, Registry: registry}
+	matchingv1grpc.RegisterSepaServiceServer(h.GRPC, &rpc.SepaService{Runner: runner, Store: store, Tenants: opt.Tenants, Now: now})
 	if err := h.Relay(); err != nil {
 		return nil, err
 	}
@@ -340,6 +412,12 @@ const IngestionAddrEnv = "INGESTION_ADDR"
 func IngestionVariables() []host.Variable {
 	return host.PeerVariables("matching", "ingestion", IngestionAddrEnv,
 		"ingestion's gRPC address (e.g. ingestion:9090), asked for the payers of bank transactions and the debtors' master data (kept in memory only); unset matches without them")
+}
+
+// SepaVariables are the variables of the SEPA part, for matching's --help.
+func SepaVariables() []host.Variable {
+	return []host.Variable{{Name: SepaOutputDirEnv,
+		Meaning: "directory the SEPA files (pain.008, pain.001) and pre-notification texts are written below, one directory per tenant; default $TMPDIR/o2c-sepa (a tenant's sepa.output_dir wins)"}}
 }
 
 // IngestionClientFromEnv reads an IngestionClient through getenv (see

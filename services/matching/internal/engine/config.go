@@ -58,6 +58,11 @@ type Config struct {
 	// a return reason. Default: the ISO 20022 reversal subfamilies RRTN,
 	// UPDD, PRDD, RPCR, ARET and the German GVCs 108, 109, 159.
 	ReversalCodes []string `json:"reversal_codes"`
+	// Collections, when set, names the tenant's own direct debits by
+	// end-to-end id: a receipt with one clears the item it collects
+	// exactly (Score 100). Not part of the tenants file; the service sets
+	// it.
+	Collections Collections `json:"-"`
 }
 
 // Tolerance bounds the differences booked away.

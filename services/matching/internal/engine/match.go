@@ -95,6 +95,9 @@ func (e *Engine) Match(p Payment) Decision {
 			Explanation: "no open item is in " + p.Amount.Currency + " → 0"}
 	}
 	m.cur = cur
+	if d, ok := m.collection(); ok {
+		return d
+	}
 	if m.isReturn() {
 		return m.matchReturn()
 	}

@@ -3,6 +3,8 @@ package rpc
 import (
 	"testing"
 
+	"google.golang.org/grpc"
+
 	"github.com/o2c-platform/o2c/proto/o2c/matching/v1/matchingv1grpc"
 )
 
@@ -11,17 +13,20 @@ import (
 // service's matrix test calls them).
 func TestPolicyCoversEveryRPC(t *testing.T) {
 	t.Parallel()
-	d := matchingv1grpc.MatchingService_ServiceDesc
-	for _, m := range d.Methods {
-		full := "/" + d.ServiceName + "/" + m.MethodName
-		if r, ok := Policy[full]; !ok || len(r.Roles) == 0 || r.Public {
-			t.Errorf("%s: rule %+v; every RPC of matching needs roles", full, r)
+	methods := 0
+	for _, d := range []grpc.ServiceDesc{matchingv1grpc.MatchingService_ServiceDesc, matchingv1grpc.SepaService_ServiceDesc} {
+		for _, m := range d.Methods {
+			full := "/" + d.ServiceName + "/" + m.MethodName
+			if r, ok := Policy[full]; !ok || len(r.Roles) == 0 || r.Public {
+				t.Errorf("%s: rule %+v; every RPC of matching needs roles", full, r)
+			}
 		}
+		if len(d.Streams) > 0 {
+			t.Errorf("%s has streams; give them rules and check them here", d.ServiceName)
+		}
+		methods += len(d.Methods)
 	}
-	if len(d.Streams) > 0 {
-		t.Errorf("%s has streams; give them rules and check them here", d.ServiceName)
-	}
-	if len(Policy) != len(d.Methods) {
-		t.Errorf("Policy has %d rules for %d RPCs: a rule names an RPC that does not exist", len(Policy), len(d.Methods))
+	if len(Policy) != methods {
+		t.Errorf("Policy has %d rules for %d RPCs: a rule names an RPC that does not exist", len(Policy), methods)
 	}
 }

@@ -32,3 +32,11 @@ var ErrInvalidRun = errors.New("invalid run")
 
 // ErrUnknownFile means no file of the tenant has the name.
 var ErrUnknownFile = errors.New("unknown file")
+
+// ErrStaleMandate means the mandate changed since the version the caller
+// saw.
+var ErrStaleMandate = errors.New("mandate changed since it was read")
+
+// ErrRunConflict means another run of the tenant submitted the same debits
+// at the same time; the run stored nothing and may be run again.
+var ErrRunConflict = errors.New("a concurrent run submitted these debits")

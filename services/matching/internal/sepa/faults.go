@@ -13,4 +13,6 @@ var Errors = fault.Table{
 	{Err: ErrMandateConflict, Class: fault.Conflict},
 	{Err: ErrInvalidRun, Class: fault.Invalid},
 	{Err: ErrUnknownFile, Class: fault.NotFound},
+	{Err: ErrStaleMandate, Class: fault.Precondition},
+	{Err: ErrRunConflict, Class: fault.Conflict},
 }

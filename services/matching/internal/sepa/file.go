@@ -153,7 +153,6 @@ func holdBack(err error, held *[]Held) (map[string]bool, bool) {
 	return out, true
 }
 
-
 // PreNotification is the text telling a debtor of the collections planned
 // under one mandate: amounts, dates, mandate reference and creditor
 // identifier, as the rulebook requires, in German and English.

@@ -1,0 +1,78 @@
+package consumer
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
+	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
+
+	"github.com/o2c-platform/o2c/libs/bus"
+	"github.com/o2c-platform/o2c/services/matching/internal/postgres"
+)
+
+// OrderSubjects carry ingestion.v1.OrderIngested (how an order is paid).
+const OrderSubjects = "o2c.*.ingestion.order.ingested"
+
+// SepaSubjects are ingestion's events the SEPA part of matching reads:
+// orders (payment method) and customers (direct debit and the mandate in
+// the master data).
+func SepaSubjects() []string { return []string{OrderSubjects, CustomerSubjects} }
+
+// Sepa takes in what collections need of ingestion's events: whether an
+// order is paid by direct debit, whether a customer pays by direct debit,
+// and the customer's mandate from the master data (ingestion's profile:
+// reference and IBAN; the signature date is not in it, so a shop's
+// mandate waits for an operator to set it).
+type Sepa struct {
+	Tenants Tenants
+	Store   *postgres.Store
+	// Profiles, when set, reads the customer's mandates from ingestion.
+	Profiles Profiles
+	// Now is the clock of mandate changes; nil means time.Now.
+	Now func() time.Time
+}
+
+// Handle applies one OrderIngested or CustomerIngested.
+func (h *Sepa) Handle(ctx context.Context, m bus.Msg) error {
+	tenant, msg, err := decode(h.Tenants, m)
+	if err != nil {
+		return err
+	}
+	now := time.Now
+	if h.Now != nil {
+		now = h.Now
+	}
+	switch ev := msg.(type) {
+	case *ingestionv1.OrderIngested:
+		if strings.TrimSpace(ev.GetOrderId()) == "" {
+			return nil
+		}
+		return h.Store.SetOrderDirectDebit(ctx, tenant, ev.GetOrderId(),
+			ev.GetPaymentMethod() == shopv1.PaymentMethod_PAYMENT_METHOD_DIRECT_DEBIT)
+	case *ingestionv1.CustomerIngested:
+		if strings.TrimSpace(ev.GetDebtorId()) == "" {
+			return nil
+		}
+		if err := h.Store.SetCustomerDirectDebit(ctx, tenant, ev.GetDebtorId(), ev.GetDirectDebit()); err != nil {
+			return err
+		}
+		if h.Profiles == nil {
+			return nil
+		}
+		ds, err := h.Profiles.Debtors(ctx, tenant, []string{ev.GetDebtorId()})
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			if !ev.GetDirectDebit() {
+				d.MandateIDs = nil
+			}
+			if err := h.Store.ShopMandates(ctx, tenant, d, now()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

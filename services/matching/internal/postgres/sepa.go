@@ -1,0 +1,712 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/proto"
+
+	matchingv1 "github.com/o2c-platform/o2c/proto/o2c/matching/v1"
+
+	"github.com/o2c-platform/o2c/services/matching/internal/engine"
+	"github.com/o2c-platform/o2c/services/matching/internal/sepa"
+)
+
+// The SEPA storage (sepa_* tables, migration 00002): mandates, the
+// payment methods of orders and customers, blocks, debits, files and
+// payouts. Store implements sepa.Store.
+
+const mandateColumns = `tenant, reference, debtor_id, name, iban, bic, country, post_code, town, street, signed_on, scheme,
+	one_off, account, source, first_booked, last_collected, amended, amend_original_reference, amend_original_creditor,
+	amend_new_account, revoked_at, unusable, note, version`
+
+func scanMandate(row pgx.Row) (sepa.Mandate, error) {
+	var m sepa.Mandate
+	var signed, last, revoked *time.Time
+	var amended, newAcct bool
+	var origRef, origCred string
+	err := row.Scan(&m.Tenant, &m.Reference, &m.Debtor, &m.Name, &m.IBAN, &m.BIC, &m.Country, &m.PostCode, &m.Town, &m.Street,
+		&signed, &m.Scheme, &m.OneOff, &m.Account, &m.Source, &m.FirstBooked, &last, &amended, &origRef, &origCred,
+		&newAcct, &revoked, &m.Unusable, &m.Note, &m.Version)
+	if err != nil {
+		return sepa.Mandate{}, err
+	}
+	if signed != nil {
+		m.SignedOn = sepa.Day(*signed)
+	}
+	if last != nil {
+		m.LastCollected = sepa.Day(*last)
+	}
+	if revoked != nil {
+		m.Revoked = revoked.UTC()
+	}
+	if amended {
+		m.Amendment = &sepa.Amendment{OriginalReference: origRef, OriginalCreditorID: origCred, NewAccount: newAcct}
+	}
+	return m, nil
+}
+
+func optDate(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	d := sepa.Day(t)
+	return &d
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// Mandates returns the tenant's mandates, of one debtor when debtor is
+// not empty, by debtor and reference.
+func (s *Store) Mandates(ctx context.Context, tenant, debtor string) ([]sepa.Mandate, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+mandateColumns+` FROM sepa_mandates
+		WHERE tenant = $1 AND ($2 = '' OR debtor_id = $2) ORDER BY debtor_id, reference`, tenant, debtor)
+	if err != nil {
+		return nil, fmt.Errorf("mandates: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (sepa.Mandate, error) { return scanMandate(r) })
+	if err != nil {
+		return nil, fmt.Errorf("mandates: %w", err)
+	}
+	return out, nil
+}
+
+func mandate(ctx context.Context, q pgx.Tx, tenant, ref string) (sepa.Mandate, bool, error) {
+	m, err := scanMandate(q.QueryRow(ctx, `SELECT `+mandateColumns+` FROM sepa_mandates WHERE tenant = $1 AND reference = $2 FOR UPDATE`,
+		tenant, ref))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return sepa.Mandate{}, false, nil
+	}
+	return m, err == nil, err
+}
+
+func saveMandate(ctx context.Context, tx pgx.Tx, m sepa.Mandate, now time.Time) error {
+	a := m.Amendment
+	if a == nil {
+		a = &sepa.Amendment{}
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO sepa_mandates (`+mandateColumns+`, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)
+		ON CONFLICT (tenant, reference) DO UPDATE SET debtor_id = EXCLUDED.debtor_id, name = EXCLUDED.name, iban = EXCLUDED.iban,
+		    bic = EXCLUDED.bic, country = EXCLUDED.country, post_code = EXCLUDED.post_code, town = EXCLUDED.town,
+		    street = EXCLUDED.street, signed_on = EXCLUDED.signed_on, scheme = EXCLUDED.scheme, one_off = EXCLUDED.one_off,
+		    account = EXCLUDED.account, source = EXCLUDED.source, first_booked = EXCLUDED.first_booked,
+		    last_collected = EXCLUDED.last_collected, amended = EXCLUDED.amended,
+		    amend_original_reference = EXCLUDED.amend_original_reference, amend_original_creditor = EXCLUDED.amend_original_creditor,
+		    amend_new_account = EXCLUDED.amend_new_account, revoked_at = EXCLUDED.revoked_at, unusable = EXCLUDED.unusable,
+		    note = EXCLUDED.note, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at`,
+		m.Tenant, m.Reference, m.Debtor, m.Name, m.IBAN, m.BIC, m.Country, m.PostCode, m.Town, m.Street, optDate(m.SignedOn),
+		m.Scheme, m.OneOff, m.Account, m.Source, m.FirstBooked, optDate(m.LastCollected), m.Amendment != nil,
+		a.OriginalReference, a.OriginalCreditorID, a.NewAccount, optTime(m.Revoked), m.Unusable, m.Note, m.Version, now)
+	return err
+}
+
+// PutMandate creates or amends the mandate m (checked by the caller). With
+// original set to another reference, the mandate under original is renamed
+// to m.Reference and the next collection carries the original reference.
+// expected > 0 must equal the stored version. Errors: sepa.ErrUnknownMandate
+// (original), sepa.ErrMandateConflict (the reference is another debtor's),
+// sepa.ErrMandateRevoked, sepa.ErrStaleMandate.
+func (s *Store) PutMandate(ctx context.Context, m sepa.Mandate, original string, expected int64, now time.Time) (sepa.Mandate, error) {
+	var out sepa.Mandate
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		cur, exists, err := mandate(ctx, tx, m.Tenant, m.Reference)
+		if err != nil {
+			return err
+		}
+		if exists && cur.Debtor != m.Debtor {
+			return fmt.Errorf("mandate %s of debtor %s: %w", m.Reference, cur.Debtor, sepa.ErrMandateConflict)
+		}
+		prev, had := cur, exists
+		if original != "" && original != m.Reference {
+			if exists {
+				return fmt.Errorf("mandate %s exists already; cannot rename %s to it: %w", m.Reference, original, sepa.ErrMandateConflict)
+			}
+			if prev, had, err = mandate(ctx, tx, m.Tenant, original); err != nil {
+				return err
+			}
+			if !had || prev.Debtor != m.Debtor {
+				return fmt.Errorf("original mandate %s of debtor %s: %w", original, m.Debtor, sepa.ErrUnknownMandate)
+			}
+		}
+		if had && !prev.Revoked.IsZero() {
+			return fmt.Errorf("mandate %s: %w", prev.Reference, sepa.ErrMandateRevoked)
+		}
+		if had && expected > 0 && prev.Version != expected {
+			return fmt.Errorf("mandate %s is at version %d, not %d: %w", prev.Reference, prev.Version, expected, sepa.ErrStaleMandate)
+		}
+		next := m
+		if had {
+			next = sepa.Amend(prev, m)
+		}
+		next.Version++
+		if had && prev.Reference != next.Reference {
+			if _, err := tx.Exec(ctx, `DELETE FROM sepa_mandates WHERE tenant = $1 AND reference = $2`, m.Tenant, prev.Reference); err != nil {
+				return err
+			}
+		}
+		out = next
+		return saveMandate(ctx, tx, next, now)
+	})
+	if err != nil {
+		return sepa.Mandate{}, fmt.Errorf("put mandate %s: %w", m.Reference, err)
+	}
+	return out, nil
+}
+
+// RevokeMandate revokes a mandate (idempotent: a revoked one stays as it
+// was). Errors: sepa.ErrUnknownMandate.
+func (s *Store) RevokeMandate(ctx context.Context, tenant, ref, note string, now time.Time) (sepa.Mandate, error) {
+	var out sepa.Mandate
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		m, ok, err := mandate(ctx, tx, tenant, ref)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return sepa.ErrUnknownMandate
+		}
+		if m.Revoked.IsZero() {
+			m.Revoked, m.Note, m.Version = now.UTC(), note, m.Version+1
+			if err := saveMandate(ctx, tx, m, now); err != nil {
+				return err
+			}
+		}
+		out = m
+		return nil
+	})
+	if err != nil {
+		return sepa.Mandate{}, fmt.Errorf("revoke mandate %s: %w", ref, err)
+	}
+	return out, nil
+}
+
+// ShopMandates takes in a debtor's mandates from the shop's master data
+// (ingestion's profile: its references and IBANs, the i-th IBAN the i-th
+// mandate's when the counts agree, else the first): new references are
+// stored without a signature date, a changed IBAN is an amendment, and
+// the debtor's shop mandates no longer listed are revoked. Mandates an
+// operator entered are left alone.
+func (s *Store) ShopMandates(ctx context.Context, tenant string, d engine.Debtor, now time.Time) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		listed := map[string]bool{}
+		for i, ref := range d.MandateIDs {
+			iban := ""
+			switch {
+			case len(d.IBANs) == len(d.MandateIDs):
+				iban = d.IBANs[i]
+			case len(d.IBANs) > 0:
+				iban = d.IBANs[0]
+			}
+			m := sepa.Mandate{Tenant: tenant, Reference: ref, Debtor: d.ID, Name: d.Name, IBAN: iban, Source: sepa.SourceShop}
+			m, err := m.Check(now)
+			if err != nil {
+				// Ingestion checked it; what it still refuses is not
+				// collected.
+				continue
+			}
+			listed[m.Reference] = true
+			cur, ok, err := mandate(ctx, tx, tenant, m.Reference)
+			if err != nil {
+				return err
+			}
+			if ok && (cur.Source != sepa.SourceShop || cur.Debtor != d.ID || !cur.Revoked.IsZero()) {
+				continue
+			}
+			if ok {
+				if cur.IBAN == m.IBAN && cur.Name == m.Name {
+					continue
+				}
+				m.SignedOn, m.Scheme, m.OneOff, m.Account = cur.SignedOn, cur.Scheme, cur.OneOff, cur.Account
+				m.Country, m.PostCode, m.Town, m.Street, m.BIC = cur.Country, cur.PostCode, cur.Town, cur.Street, cur.BIC
+				m = sepa.Amend(cur, m)
+			}
+			m.Version++
+			if err := saveMandate(ctx, tx, m, now); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.Query(ctx, `SELECT reference FROM sepa_mandates WHERE tenant = $1 AND debtor_id = $2 AND source = 'shop'
+			AND revoked_at IS NULL`, tenant, d.ID)
+		if err != nil {
+			return err
+		}
+		refs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		for _, ref := range refs {
+			if listed[ref] {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `UPDATE sepa_mandates SET revoked_at = $3, note = 'dropped from the shop''s master data',
+				version = version + 1, updated_at = $3 WHERE tenant = $1 AND reference = $2`, tenant, ref, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("shop mandates of %s: %w", d.ID, err)
+	}
+	return nil
+}
+
+// SetOrderDirectDebit records whether an order is paid by direct debit.
+func (s *Store) SetOrderDirectDebit(ctx context.Context, tenant, order string, dd bool) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO sepa_orders (tenant, order_id, direct_debit) VALUES ($1, $2, $3)
+		ON CONFLICT (tenant, order_id) DO UPDATE SET direct_debit = EXCLUDED.direct_debit`, tenant, order, dd)
+	if err != nil {
+		return fmt.Errorf("order %s payment method: %w", order, err)
+	}
+	return nil
+}
+
+// SetCustomerDirectDebit records whether a customer pays by direct debit.
+func (s *Store) SetCustomerDirectDebit(ctx context.Context, tenant, debtor string, dd bool) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO sepa_customers (tenant, debtor_id, direct_debit) VALUES ($1, $2, $3)
+		ON CONFLICT (tenant, debtor_id) DO UPDATE SET direct_debit = EXCLUDED.direct_debit`, tenant, debtor, dd)
+	if err != nil {
+		return fmt.Errorf("customer %s payment method: %w", debtor, err)
+	}
+	return nil
+}
+
+// PutBlock records a dunning block (a dispute among them) on a debtor or
+// item (target).
+func (s *Store) PutBlock(ctx context.Context, tenant, id, target, reason string) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO sepa_blocks (tenant, block_id, target, reason) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (tenant, block_id) DO UPDATE SET target = EXCLUDED.target, reason = EXCLUDED.reason`, tenant, id, target, reason)
+	if err != nil {
+		return fmt.Errorf("block %s: %w", id, err)
+	}
+	return nil
+}
+
+// LiftBlock removes a block.
+func (s *Store) LiftBlock(ctx context.Context, tenant, id string) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM sepa_blocks WHERE tenant = $1 AND block_id = $2`, tenant, id); err != nil {
+		return fmt.Errorf("lift block %s: %w", id, err)
+	}
+	return nil
+}
+
+func (s *Store) blocks(ctx context.Context, tenant string) (map[string]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT target, reason FROM sepa_blocks WHERE tenant = $1 ORDER BY block_id`, tenant)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	var target, reason string
+	_, err = pgx.ForEachRow(rows, []any{&target, &reason}, func() error {
+		if _, ok := out[target]; !ok {
+			out[target] = reason
+		}
+		return nil
+	})
+	return out, err
+}
+
+const debitColumns = `item_id, debtor_id, document_number, attempt, end_to_end_id, mandate, amount_minor, sequence, scheme, account,
+	collection_date, pre_notified, state, file, reason`
+
+func scanDebit(row pgx.Row) (sepa.Debit, error) {
+	var d sepa.Debit
+	var attempt int32
+	err := row.Scan(&d.Item, &d.Debtor, &d.Document, &attempt, &d.EndToEndID, &d.Mandate, &d.Amount, &d.Sequence, &d.Scheme,
+		&d.Account, &d.Collection, &d.PreNotified, &d.State, &d.File, &d.Reason)
+	d.Attempt = int(attempt)
+	d.Collection, d.PreNotified = sepa.Day(d.Collection), sepa.Day(d.PreNotified)
+	return d, err
+}
+
+// RunState reads what a collection run decides on: the open invoices paid
+// by direct debit (and every item with a pre-notified debit, which may be
+// cancelled), the mandates, blocks and each item's latest debit.
+func (s *Store) RunState(ctx context.Context, tenant string) (sepa.RunState, error) {
+	var st sepa.RunState
+	rows, err := s.pool.Query(ctx, `
+		SELECT i.item_id, i.debtor_id, i.document_number, i.currency, i.open_minor, COALESCE(i.due_date, i.document_date),
+		       COALESCE(o.direct_debit, c.direct_debit, false)
+		FROM items i
+		LEFT JOIN sepa_orders o ON o.tenant = i.tenant AND o.order_id = i.order_id AND i.order_id <> ''
+		LEFT JOIN sepa_customers c ON c.tenant = i.tenant AND c.debtor_id = i.debtor_id
+		WHERE i.tenant = $1 AND (
+		    i.open_minor > 0 AND i.kind IN ('invoice', 'opening_balance') AND COALESCE(o.direct_debit, c.direct_debit, false)
+		    OR EXISTS (SELECT 1 FROM sepa_debits d WHERE d.tenant = i.tenant AND d.item_id = i.item_id AND d.state = 'prenotified'))
+		ORDER BY i.item_id`, tenant)
+	if err != nil {
+		return st, fmt.Errorf("collection items: %w", err)
+	}
+	st.Items, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (sepa.Item, error) {
+		var it sepa.Item
+		var due *time.Time
+		err := r.Scan(&it.ID, &it.Debtor, &it.Document, &it.Currency, &it.Open, &due, &it.DirectDebit)
+		if due != nil {
+			it.DueDate = sepa.Day(*due)
+		}
+		return it, err
+	})
+	if err != nil {
+		return st, fmt.Errorf("collection items: %w", err)
+	}
+	if st.Mandates, err = s.Mandates(ctx, tenant, ""); err != nil {
+		return st, err
+	}
+	if st.Blocks, err = s.blocks(ctx, tenant); err != nil {
+		return st, fmt.Errorf("blocks: %w", err)
+	}
+	rows, err = s.pool.Query(ctx, `SELECT DISTINCT ON (item_id) `+debitColumns+` FROM sepa_debits WHERE tenant = $1
+		ORDER BY item_id, attempt DESC`, tenant)
+	if err != nil {
+		return st, fmt.Errorf("debits: %w", err)
+	}
+	if st.Debits, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (sepa.Debit, error) { return scanDebit(r) }); err != nil {
+		return st, fmt.Errorf("debits: %w", err)
+	}
+	return st, nil
+}
+
+// Debits lists the tenant's debits, newest first, filtered by state and
+// debtor when given.
+func (s *Store) Debits(ctx context.Context, tenant, state, debtor string) ([]sepa.Debit, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+debitColumns+` FROM sepa_debits WHERE tenant = $1
+		AND ($2 = '' OR state = $2) AND ($3 = '' OR debtor_id = $3) ORDER BY updated_at DESC, item_id, attempt DESC LIMIT 10000`,
+		tenant, state, debtor)
+	if err != nil {
+		return nil, fmt.Errorf("debits: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (sepa.Debit, error) { return scanDebit(r) })
+	if err != nil {
+		return nil, fmt.Errorf("debits: %w", err)
+	}
+	return out, nil
+}
+
+func insertFile(ctx context.Context, tx pgx.Tx, f sepa.File) error {
+	_, err := tx.Exec(ctx, `INSERT INTO sepa_files (tenant, name, message_type, message_id, account, scheme, file_date, run_date,
+		tx_count, total_minor, end_to_end_ids, path, content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		f.Tenant, f.Name, f.MessageType, f.MessageID, f.Account, f.Scheme, sepa.Day(f.Date), sepa.Day(f.RunDate), f.Count, f.Total,
+		f.EndToEndIDs, f.Path, f.Content, f.Created)
+	if err != nil {
+		return fmt.Errorf("file %s: %w", f.Name, err)
+	}
+	return nil
+}
+
+// SaveRun stores a collection run in one transaction: new pre-notified
+// debits, cancellations, submissions (only of debits still pre-notified:
+// else sepa.ErrRunConflict and nothing is stored), the files, and the
+// mandates' last collection (their amendment cleared).
+func (s *Store) SaveRun(ctx context.Context, r sepa.Saved) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for _, d := range r.PreNotify {
+			if _, err := tx.Exec(ctx, `INSERT INTO sepa_debits (tenant, item_id, attempt, end_to_end_id, debtor_id, document_number,
+				mandate, amount_minor, sequence, scheme, account, collection_date, pre_notified, state)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'prenotified')
+				ON CONFLICT (tenant, item_id, attempt) DO NOTHING`,
+				r.Tenant, d.Item, d.Attempt, d.EndToEndID, d.Debtor, d.Document, d.Mandate, d.Amount, d.Sequence, d.Scheme,
+				d.Account, sepa.Day(d.Collection), sepa.Day(d.PreNotified)); err != nil {
+				return fmt.Errorf("debit %s: %w", d.EndToEndID, err)
+			}
+		}
+		for _, d := range r.Cancel {
+			if _, err := tx.Exec(ctx, `UPDATE sepa_debits SET state = 'cancelled', reason = $4, updated_at = now()
+				WHERE tenant = $1 AND item_id = $2 AND attempt = $3 AND state = 'prenotified'`,
+				r.Tenant, d.Item, d.Attempt, d.Reason); err != nil {
+				return fmt.Errorf("debit %s: %w", d.EndToEndID, err)
+			}
+		}
+		for _, d := range r.Submit {
+			tag, err := tx.Exec(ctx, `UPDATE sepa_debits SET state = 'submitted', file = $4, sequence = $5, scheme = $6, account = $7,
+				collection_date = $8, updated_at = now()
+				WHERE tenant = $1 AND item_id = $2 AND attempt = $3 AND state = 'prenotified'`,
+				r.Tenant, d.Item, d.Attempt, d.File, d.Sequence, d.Scheme, d.Account, sepa.Day(d.Collection))
+			if err != nil {
+				return fmt.Errorf("debit %s: %w", d.EndToEndID, err)
+			}
+			if tag.RowsAffected() != 1 {
+				return fmt.Errorf("debit %s: %w", d.EndToEndID, sepa.ErrRunConflict)
+			}
+		}
+		for _, f := range r.Files {
+			if err := insertFile(ctx, tx, f); err != nil {
+				return err
+			}
+		}
+		for ref, day := range r.Collected {
+			if _, err := tx.Exec(ctx, `UPDATE sepa_mandates SET last_collected = GREATEST(COALESCE(last_collected, $3), $3),
+				amended = false, amend_original_reference = '', amend_original_creditor = '', amend_new_account = false,
+				version = version + 1, updated_at = now() WHERE tenant = $1 AND reference = $2`, r.Tenant, ref, day); err != nil {
+				return fmt.Errorf("mandate %s: %w", ref, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save run %s %s: %w", r.Tenant, r.RunDate.Format(time.DateOnly), err)
+	}
+	return nil
+}
+
+const fileColumns = `tenant, name, message_type, message_id, account, scheme, file_date, run_date, tx_count, total_minor,
+	end_to_end_ids, path, content, created_at`
+
+func scanFile(row pgx.Row) (sepa.File, error) {
+	var f sepa.File
+	var n int32
+	err := row.Scan(&f.Tenant, &f.Name, &f.MessageType, &f.MessageID, &f.Account, &f.Scheme, &f.Date, &f.RunDate, &n, &f.Total,
+		&f.EndToEndIDs, &f.Path, &f.Content, &f.Created)
+	f.Count = int(n)
+	f.Date, f.RunDate = sepa.Day(f.Date), sepa.Day(f.RunDate)
+	return f, err
+}
+
+// Files lists the tenant's files of a message type (all types when
+// empty) written by runs of runDate (every day when zero), oldest first.
+func (s *Store) Files(ctx context.Context, tenant, messageType string, runDate time.Time) ([]sepa.File, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+fileColumns+` FROM sepa_files WHERE tenant = $1 AND ($2 = '' OR message_type = $2)
+		AND ($3::date IS NULL OR run_date = $3) ORDER BY created_at, name`, tenant, messageType, optDate(runDate))
+	if err != nil {
+		return nil, fmt.Errorf("files: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (sepa.File, error) { return scanFile(r) })
+	if err != nil {
+		return nil, fmt.Errorf("files: %w", err)
+	}
+	return out, nil
+}
+
+// File returns a file with its content. Errors: sepa.ErrUnknownFile.
+func (s *Store) File(ctx context.Context, tenant, name string) (sepa.File, error) {
+	f, err := scanFile(s.pool.QueryRow(ctx, `SELECT `+fileColumns+` FROM sepa_files WHERE tenant = $1 AND name = $2`, tenant, name))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return sepa.File{}, fmt.Errorf("file %q: %w", name, sepa.ErrUnknownFile)
+	}
+	if err != nil {
+		return sepa.File{}, fmt.Errorf("file %q: %w", name, err)
+	}
+	return f, nil
+}
+
+// PayoutState reads what a payout run decides on: the credit balance
+// items, the debtors' open receivables, blocks, mandates (the IBANs on
+// file) and the credit items already paid out.
+func (s *Store) PayoutState(ctx context.Context, tenant string) (sepa.PayoutState, error) {
+	st := sepa.PayoutState{OpenReceivables: map[string]int{}, PaidOut: map[string]bool{}}
+	rows, err := s.pool.Query(ctx, `SELECT item_id, debtor_id, document_number, currency, open_minor, COALESCE(document_date, updated_at::date)
+		FROM items WHERE tenant = $1 AND open_minor < 0 ORDER BY item_id`, tenant)
+	if err != nil {
+		return st, fmt.Errorf("credit balances: %w", err)
+	}
+	if st.Credits, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (sepa.Credit, error) {
+		var c sepa.Credit
+		err := r.Scan(&c.Item, &c.Debtor, &c.Document, &c.Currency, &c.Open, &c.IssueDate)
+		c.IssueDate = sepa.Day(c.IssueDate)
+		return c, err
+	}); err != nil {
+		return st, fmt.Errorf("credit balances: %w", err)
+	}
+	rows, err = s.pool.Query(ctx, `SELECT debtor_id, count(*) FROM items WHERE tenant = $1 AND open_minor > 0 GROUP BY debtor_id`, tenant)
+	if err != nil {
+		return st, fmt.Errorf("open receivables: %w", err)
+	}
+	var debtor string
+	var n int
+	if _, err := pgx.ForEachRow(rows, []any{&debtor, &n}, func() error { st.OpenReceivables[debtor] = n; return nil }); err != nil {
+		return st, fmt.Errorf("open receivables: %w", err)
+	}
+	if st.Blocks, err = s.blocks(ctx, tenant); err != nil {
+		return st, fmt.Errorf("blocks: %w", err)
+	}
+	if st.Mandates, err = s.Mandates(ctx, tenant, ""); err != nil {
+		return st, err
+	}
+	rows, err = s.pool.Query(ctx, `SELECT item_id FROM sepa_payouts WHERE tenant = $1`, tenant)
+	if err != nil {
+		return st, fmt.Errorf("payouts: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return st, fmt.Errorf("payouts: %w", err)
+	}
+	for _, id := range ids {
+		st.PaidOut[id] = true
+	}
+	return st, nil
+}
+
+// SavePayout stores a payout file and its credit items in one
+// transaction; an item already paid out makes it fail with
+// sepa.ErrRunConflict.
+func (s *Store) SavePayout(ctx context.Context, f sepa.File, dues []sepa.PayoutDue) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := insertFile(ctx, tx, f); err != nil {
+			return err
+		}
+		for _, d := range dues {
+			for _, c := range d.Credits {
+				tag, err := tx.Exec(ctx, `INSERT INTO sepa_payouts (tenant, item_id, debtor_id, end_to_end_id, amount_minor, file)
+					VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, item_id) DO NOTHING`,
+					f.Tenant, c.Item, d.Debtor, d.EndToEndID, -c.Open, f.Name)
+				if err != nil {
+					return fmt.Errorf("payout of %s: %w", c.Item, err)
+				}
+				if tag.RowsAffected() != 1 {
+					return fmt.Errorf("payout of %s: %w", c.Item, sepa.ErrRunConflict)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save payout %s: %w", f.Name, err)
+	}
+	return nil
+}
+
+// Payout is a credit item paid out: its transfer and whether the
+// statement showed it.
+type Payout struct {
+	Item, Debtor, EndToEndID, File string
+	Amount                         int64
+	Debited                        bool
+}
+
+// Payouts lists the tenant's paid-out credit items.
+func (s *Store) Payouts(ctx context.Context, tenant string) ([]Payout, error) {
+	rows, err := s.pool.Query(ctx, `SELECT item_id, debtor_id, end_to_end_id, file, amount_minor, debited FROM sepa_payouts
+		WHERE tenant = $1 ORDER BY created_at, item_id`, tenant)
+	if err != nil {
+		return nil, fmt.Errorf("payouts: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Payout, error) {
+		var p Payout
+		return p, r.Scan(&p.Item, &p.Debtor, &p.EndToEndID, &p.File, &p.Amount, &p.Debited)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("payouts: %w", err)
+	}
+	return out, nil
+}
+
+// syncLookback is how far before its cursor SyncStatement reads the
+// payments again: the projection's updated_at is the event's time, and
+// a payment committed late may carry an earlier one. Every effect is
+// idempotent.
+const syncLookback = time.Hour
+
+// SyncStatement takes in what the statements showed since the last call,
+// reading matching's payments: a booked receipt with a submitted debit's
+// end-to-end id books the debit (its mandate is past FRST); a return
+// (negative amount) with a debit's end-to-end id returns it with its
+// reason and makes the mandate unusable when sepa.MakesUnusable; a debit
+// with a payout's end-to-end id marks the payout debited.
+func (s *Store) SyncStatement(ctx context.Context, tenant string) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var since time.Time
+		var lastID string
+		err := tx.QueryRow(ctx, `SELECT updated_at, payment_id FROM sepa_sync WHERE tenant = $1 FOR UPDATE`, tenant).Scan(&since, &lastID)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if !since.IsZero() {
+			since = since.Add(-syncLookback)
+		}
+		rows, err := tx.Query(ctx, `SELECT payment_id, state, updated_at, exception FROM payments
+			WHERE tenant = $1 AND updated_at >= $2 AND state IN ('matched', 'open', 'parked')
+			ORDER BY updated_at, payment_id`, tenant, since)
+		if err != nil {
+			return err
+		}
+		type shown struct {
+			id, state, e2e, reason string
+			amount                 int64
+		}
+		var all []shown
+		var last time.Time
+		var id, state string
+		var at time.Time
+		var raw []byte
+		if _, err := pgx.ForEachRow(rows, []any{&id, &state, &at, &raw}, func() error {
+			if at.After(last) || at.Equal(last) {
+				last, lastID = at, id
+			}
+			var ex matchingv1.Exception
+			if err := proto.Unmarshal(raw, &ex); err != nil {
+				return fmt.Errorf("payment %s: %w", id, err)
+			}
+			p := ex.GetPayment()
+			if p.GetEndToEndId() == "" {
+				return nil
+			}
+			all = append(all, shown{id: id, state: state, e2e: p.GetEndToEndId(), reason: p.GetReturnReason(),
+				amount: p.GetAmount().GetMinorUnits()})
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, p := range all {
+			switch {
+			case p.amount > 0 && p.state == "matched":
+				var ref string
+				err := tx.QueryRow(ctx, `UPDATE sepa_debits SET state = 'booked', updated_at = now()
+					WHERE tenant = $1 AND end_to_end_id = $2 AND state = 'submitted' RETURNING mandate`, tenant, p.e2e).Scan(&ref)
+				if errors.Is(err, pgx.ErrNoRows) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if _, err := tx.Exec(ctx, `UPDATE sepa_mandates SET first_booked = true, version = version + 1, updated_at = now()
+					WHERE tenant = $1 AND reference = $2 AND NOT first_booked`, tenant, ref); err != nil {
+					return err
+				}
+			case p.amount < 0:
+				var ref string
+				err := tx.QueryRow(ctx, `UPDATE sepa_debits SET state = 'returned', reason = $3, updated_at = now()
+					WHERE tenant = $1 AND end_to_end_id = $2 AND state IN ('submitted', 'booked') RETURNING mandate`,
+					tenant, p.e2e, p.reason).Scan(&ref)
+				if err == nil {
+					if sepa.MakesUnusable(p.reason) {
+						if _, err := tx.Exec(ctx, `UPDATE sepa_mandates SET unusable = $3, version = version + 1, updated_at = now()
+							WHERE tenant = $1 AND reference = $2`, tenant, ref, p.reason); err != nil {
+							return err
+						}
+					}
+					continue
+				}
+				if !errors.Is(err, pgx.ErrNoRows) {
+					return err
+				}
+				if _, err := tx.Exec(ctx, `UPDATE sepa_payouts SET debited = true WHERE tenant = $1 AND end_to_end_id = $2`,
+					tenant, p.e2e); err != nil {
+					return err
+				}
+			}
+		}
+		if last.IsZero() {
+			return nil
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO sepa_sync (tenant, updated_at, payment_id) VALUES ($1, $2, $3)
+			ON CONFLICT (tenant) DO UPDATE SET updated_at = GREATEST(sepa_sync.updated_at, EXCLUDED.updated_at),
+			payment_id = EXCLUDED.payment_id`, tenant, last, lastID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sepa statements of %s: %w", tenant, err)
+	}
+	return nil
+}
+
+var _ sepa.Store = (*Store)(nil)
+

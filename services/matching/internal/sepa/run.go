@@ -1,0 +1,383 @@
+package sepa
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/o2c-platform/o2c/libs/sepa"
+)
+
+// The message types of the files.
+const (
+	Pain008 = "pain.008.001.08"
+	Pain001 = "pain.001.001.09"
+)
+
+// File is a pain file a run wrote.
+type File struct {
+	Tenant, Name, MessageType, MessageID string
+	// Account is the creditor account (collections) or the account paid
+	// from (payouts); Scheme CORE or B2B, empty for a payout.
+	Account, Scheme string
+	// Date is the collection or execution date, RunDate the run's day.
+	Date, RunDate time.Time
+	Count         int
+	Total         int64
+	EndToEndIDs   []string
+	Created       time.Time
+	// Path is where it was written.
+	Path    string
+	Content []byte
+}
+
+// RunState is what a collection run reads from storage.
+type RunState struct {
+	// Items are the tenant's open receivables with their payment method.
+	Items    []Item
+	Mandates []Mandate
+	Blocks   map[string]string
+	Debits   []Debit
+}
+
+// PayoutState is what a payout run reads from storage.
+type PayoutState struct {
+	Credits         []Credit
+	OpenReceivables map[string]int
+	Blocks          map[string]string
+	Mandates        []Mandate
+	PaidOut         map[string]bool
+}
+
+// Saved is what a collection run stores in one transaction.
+type Saved struct {
+	Tenant    string
+	RunDate   time.Time
+	PreNotify []Debit
+	Submit    []Debit
+	Cancel    []Debit
+	Files     []File
+	// Mandates submitted under now: their amendment is cleared and their
+	// last collection set.
+	Collected map[string]time.Time
+}
+
+// Store is the storage a Runner uses (postgres.Store). Its errors are
+// storage failures, or ErrUnknownFile from File.
+type Store interface {
+	// SyncStatement takes in what the bank statements showed since the
+	// last call: a collection booked (the debit booked, its mandate past
+	// FRST), a collection returned (the debit returned with its reason,
+	// the mandate unusable when MakesUnusable), a payout debited.
+	SyncStatement(ctx context.Context, tenant string) error
+	RunState(ctx context.Context, tenant string) (RunState, error)
+	// SaveRun stores a run's decisions and files; a debit already
+	// submitted by a concurrent run makes it fail with a conflict.
+	SaveRun(ctx context.Context, s Saved) error
+	// Files lists the tenant's files of a message type written by runs of
+	// runDate (zero: of every day).
+	Files(ctx context.Context, tenant, messageType string, runDate time.Time) ([]File, error)
+	File(ctx context.Context, tenant, name string) (File, error)
+	PayoutState(ctx context.Context, tenant string) (PayoutState, error)
+	// SavePayout stores a payout file and the credit items it pays out.
+	SavePayout(ctx context.Context, f File, dues []PayoutDue) error
+}
+
+// Runner runs collections and payouts for the tenants: it reads storage,
+// decides (PlanRun, PlanPayouts), writes the files and pre-notifications
+// below Dir and stores what it did.
+type Runner struct {
+	Store   Store
+	Configs map[string]Config
+	// Dir is the output directory when a tenant's config names none; each
+	// tenant writes below Dir/<tenant>.
+	Dir string
+	Now func() time.Time
+	// Registry, when set, learns the end-to-end ids of every debit
+	// submitted, for the engine.
+	Registry *Registry
+}
+
+// CollectResult is what a collection run did.
+type CollectResult struct {
+	Plan             Plan
+	Files            []File
+	Held             []Debit
+	PreNotifications []string
+}
+
+// Config returns the tenant's sepa configuration.
+func (r *Runner) Config(tenant string) Config {
+	if c, ok := r.Configs[tenant]; ok {
+		return c
+	}
+	return DefaultConfig()
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// dir is the tenant's output directory.
+func (r *Runner) dir(tenant string) string {
+	base := r.Config(tenant).OutputDir
+	if base == "" {
+		base = r.Dir
+	}
+	if base == "" {
+		base = filepath.Join(os.TempDir(), "o2c-sepa")
+	}
+	return filepath.Join(base, tenant)
+}
+
+// Collect runs the tenant's collection for day. A dry run decides and
+// returns the plan without writing or storing anything. Otherwise the
+// files of the debits due are written and stored with the pre-notified
+// debits in one transaction; files of earlier runs of the same day are
+// returned again (and written again when they are missing on disk).
+func (r *Runner) Collect(ctx context.Context, tenant string, day time.Time, dry bool) (CollectResult, error) {
+	cfg := r.Config(tenant)
+	if len(cfg.CreditorAccounts) == 0 {
+		return CollectResult{}, fmt.Errorf("tenant %s: %w", tenant, ErrNoCreditorAccount)
+	}
+	day = Day(day)
+	if err := r.Store.SyncStatement(ctx, tenant); err != nil {
+		return CollectResult{}, fmt.Errorf("take in statements: %w", err)
+	}
+	st, err := r.Store.RunState(ctx, tenant)
+	if err != nil {
+		return CollectResult{}, err
+	}
+	plan := PlanRun(RunInput{Tenant: tenant, Date: day, Config: cfg, Items: st.Items, Mandates: st.Mandates,
+		Blocks: st.Blocks, Debits: st.Debits})
+	res := CollectResult{Plan: plan}
+	if dry {
+		return res, nil
+	}
+	mandates := map[string]Mandate{}
+	for _, m := range st.Mandates {
+		mandates[m.Reference] = m
+	}
+	created := r.now().UTC().Truncate(time.Second)
+	earlier, err := r.Store.Files(ctx, tenant, Pain008, day)
+	if err != nil {
+		return res, err
+	}
+	keys, groups := Group(plan.Submit)
+	var submit []Debit
+	collected := map[string]time.Time{}
+	for i, k := range keys {
+		acct, err := cfg.Account(k.Account)
+		if err != nil {
+			return res, err
+		}
+		seq := len(earlier) + i + 1
+		msgID := sepa.MessageID(tenant, created, seq)
+		c := Collection(k, msgID, created, acct, groups[k], mandates)
+		content, held, err := WriteCollection(c)
+		heldIDs := map[string]string{}
+		for _, h := range held {
+			heldIDs[h.EndToEndID] = h.Reason
+		}
+		for _, d := range groups[k] {
+			if why, ok := heldIDs[d.EndToEndID]; ok || err != nil {
+				if err != nil && !ok {
+					why = err.Error()
+				}
+				d.Reason = why
+				res.Held = append(res.Held, d)
+			}
+		}
+		if err != nil {
+			continue
+		}
+		f := File{Tenant: tenant, Name: k.Name(tenant, seq), MessageType: Pain008, MessageID: msgID, Account: k.Account,
+			Scheme: k.Scheme, Date: k.Collection, RunDate: day, Created: created, Content: content}
+		for _, d := range groups[k] {
+			if _, ok := heldIDs[d.EndToEndID]; ok {
+				continue
+			}
+			d.State, d.File = Submitted, f.Name
+			submit = append(submit, d)
+			f.Count++
+			f.Total += d.Amount
+			f.EndToEndIDs = append(f.EndToEndIDs, d.EndToEndID)
+			if c := collected[d.Mandate]; Day(d.Collection).After(c) {
+				collected[d.Mandate] = Day(d.Collection)
+			}
+		}
+		f.Path = filepath.Join(r.dir(tenant), f.Name)
+		res.Files = append(res.Files, f)
+	}
+	res.Plan.Submit = submit
+	if err := r.Store.SaveRun(ctx, Saved{Tenant: tenant, RunDate: day, PreNotify: plan.PreNotify, Submit: submit,
+		Cancel: plan.Cancel, Files: res.Files, Collected: collected}); err != nil {
+		return res, err
+	}
+	if r.Registry != nil {
+		r.Registry.Add(tenant, submit)
+	}
+	for _, f := range res.Files {
+		if err := writeFile(f.Path, f.Content); err != nil {
+			return res, err
+		}
+	}
+	if res.PreNotifications, err = r.preNotify(tenant, cfg, day, plan.PreNotify, mandates); err != nil {
+		return res, err
+	}
+	for _, f := range earlier {
+		if _, err := os.Stat(f.Path); err != nil {
+			if err := writeFile(f.Path, f.Content); err != nil {
+				return res, err
+			}
+		}
+	}
+	res.Files = append(earlier, res.Files...)
+	return res, nil
+}
+
+// preNotify writes one text per debtor and mandate into the outbox
+// directory (<dir>/prenotifications/<day>-<debtor>-<mandate>.txt).
+func (r *Runner) preNotify(tenant string, cfg Config, day time.Time, ds []Debit, mandates map[string]Mandate) ([]string, error) {
+	type key struct{ debtor, mandate string }
+	per := map[key][]Debit{}
+	var keys []key
+	for _, d := range ds {
+		k := key{d.Debtor, d.Mandate}
+		if _, ok := per[k]; !ok {
+			keys = append(keys, k)
+		}
+		per[k] = append(per[k], d)
+	}
+	var paths []string
+	for _, k := range keys {
+		m := mandates[k.mandate]
+		acct, err := cfg.Account(m.Account)
+		if err != nil {
+			return paths, err
+		}
+		name := fmt.Sprintf("%s-%s-%s.txt", day.Format("20060102"), safe(k.debtor), safe(k.mandate))
+		p := filepath.Join(r.dir(tenant), "prenotifications", name)
+		if err := writeFile(p, []byte(PreNotification(acct, m, per[k]))); err != nil {
+			return paths, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
+// safe keeps a name a file name.
+func safe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+func writeFile(path string, content []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return fmt.Errorf("output directory: %w", err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, content, 0o640); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// PayoutResult is what a payout run found and did.
+type PayoutResult struct {
+	Due  []PayoutDue
+	File *File
+	Held []Held
+}
+
+// Payouts runs the tenant's payouts for day: every credit balance with
+// the rules' verdict, and (unless dry) one pain.001 of the released ones
+// from the tenant's first account. A credit item in a file is never paid
+// out again; a rerun of the day returns the day's file.
+func (r *Runner) Payouts(ctx context.Context, tenant string, day time.Time, dry bool) (PayoutResult, error) {
+	cfg := r.Config(tenant)
+	acct, err := cfg.Account("")
+	if err != nil {
+		return PayoutResult{}, fmt.Errorf("tenant %s: %w", tenant, err)
+	}
+	day = Day(day)
+	if err := r.Store.SyncStatement(ctx, tenant); err != nil {
+		return PayoutResult{}, fmt.Errorf("take in statements: %w", err)
+	}
+	st, err := r.Store.PayoutState(ctx, tenant)
+	if err != nil {
+		return PayoutResult{}, err
+	}
+	res := PayoutResult{Due: PlanPayouts(PayoutInput{Tenant: tenant, Date: day, Config: cfg, Credits: st.Credits,
+		OpenReceivables: st.OpenReceivables, Blocks: st.Blocks, Mandates: st.Mandates, PaidOut: st.PaidOut})}
+	if dry {
+		return res, nil
+	}
+	earlier, err := r.Store.Files(ctx, tenant, Pain001, day)
+	if err != nil {
+		return res, err
+	}
+	released := slices.ContainsFunc(res.Due, func(d PayoutDue) bool { return d.Released })
+	if !released {
+		if len(earlier) > 0 {
+			res.File = &earlier[len(earlier)-1]
+		}
+		return res, nil
+	}
+	created := r.now().UTC().Truncate(time.Second)
+	seq := len(earlier) + 1
+	msgID := sepa.MessageID(tenant+"P", created, seq)
+	p := Payout(msgID, created, AddBusinessDays(day, cfg.Payouts.ExecutionDays), acct, res.Due)
+	content, held, err := WritePayout(p)
+	res.Held = held
+	if err != nil {
+		return res, err
+	}
+	heldIDs := map[string]bool{}
+	for _, h := range held {
+		heldIDs[h.EndToEndID] = true
+	}
+	f := File{Tenant: tenant, Name: fmt.Sprintf("pain001-%s-%s-%d.xml", tenant, day.Format("20060102"), seq),
+		MessageType: Pain001, MessageID: msgID, Account: acct.IBAN, Date: p.Execution, RunDate: day, Created: created,
+		Content: content}
+	var paid []PayoutDue
+	for i := range res.Due {
+		d := &res.Due[i]
+		if !d.Released {
+			continue
+		}
+		if heldIDs[d.EndToEndID] {
+			d.Released = false
+			d.Why = "held back: the file writer refused it"
+			continue
+		}
+		f.Count++
+		f.Total += d.Amount
+		f.EndToEndIDs = append(f.EndToEndIDs, d.EndToEndID)
+		paid = append(paid, *d)
+	}
+	f.Path = filepath.Join(r.dir(tenant), f.Name)
+	if err := r.Store.SavePayout(ctx, f, paid); err != nil {
+		return res, err
+	}
+	if err := writeFile(f.Path, f.Content); err != nil {
+		return res, err
+	}
+	res.File = &f
+	return res, nil
+}
