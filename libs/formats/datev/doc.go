@@ -99,4 +99,17 @@
 //
 // Every rule has a test, and the tests read each written file back with
 // Reader (round trip).
+//
+// # Debtor master data
+//
+// DebtorWriter writes a Debitoren/Kreditoren file (format category 16,
+// format version 5 under header version 700) with the 254 column names of
+// DATEV's own version-5 sample, Windows-1252 and CR LF like the
+// Buchungsstapel; its header has no period, booking type, currency or lock.
+// Each Debtor is one personal account: Konto exactly the Sachkontenlänge
+// plus one digit, names by Adressattyp, address, VAT id, first bank
+// account, customer number and language, each checked against DATEV's
+// field lengths (those the ledermann/datev gem quotes) and values. Reader
+// reads such a file with NextDebtor, finding the columns by name (DATEV's
+// and the gem's spellings).
 package datev

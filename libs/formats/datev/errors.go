@@ -10,6 +10,10 @@ import (
 // its records can still be read with Reader.NextRecord.
 var ErrNotBookingBatch = errors.New("not a booking batch (format category 21)")
 
+// ErrNotMasterData is returned by Reader.NextDebtor when the file is a
+// valid EXTF file of another format category than 16 (Debitoren/Kreditoren).
+var ErrNotMasterData = errors.New("not a Debitoren/Kreditoren file (format category 16)")
+
 // ParseError is a reader error: the file cannot be read as DATEV EXTF at
 // Line. Column names the column (from line 2) or header field involved, when
 // there is one.

@@ -169,21 +169,23 @@ const (
 // so every format version reads (7 to 13 are known; others are read by name
 // with a warning). Empty lines are skipped.
 type Reader struct {
-	br       *bufio.Reader
-	line     int
-	enc      Encoding
-	decided  bool
-	header   Header
-	columns  []string
-	index    [numBookingFields]int
-	warnings []string
-	dropped  int
-	records  int
-	buf      []byte
-	fields   []string
-	repaired []int
-	lfWarned bool
-	wideWarn bool
+	br      *bufio.Reader
+	line    int
+	enc     Encoding
+	decided bool
+	header  Header
+	columns []string
+	index   [numBookingFields]int
+	// debtorIndex locates the Debtor fields of a category 16 file.
+	debtorIndex [numDebtorFields]int
+	warnings    []string
+	dropped     int
+	records     int
+	buf         []byte
+	fields      []string
+	repaired    []int
+	lfWarned    bool
+	wideWarn    bool
 }
 
 // NewReader reads the header and the column names from r and returns a
@@ -230,6 +232,9 @@ func NewReader(r io.Reader) (*Reader, error) {
 	}
 	rd.columns = append([]string(nil), cols...)
 
+	if h.Category == 16 {
+		rd.debtorIndex = indexDebtorColumns(rd.columns)
+	}
 	if h.Category != 21 {
 		name := h.FormatName
 		if name == "" {
