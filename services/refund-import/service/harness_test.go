@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/proto"
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
@@ -210,6 +211,12 @@ func (e *env) start(t testing.TB) *svc {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Serve registers the health service as it starts: wait for it, so
+	// that nothing reads the server's services while they are registered.
+	eventually(t, "health SERVING", func() bool {
+		r, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{})
+		return err == nil && r.GetStatus() == healthpb.HealthCheckResponse_SERVING
+	})
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
