@@ -229,7 +229,7 @@ func wire(ctx context.Context, h *host.Host, opt Options, configs map[string]run
 	runner := &run.Runner{Store: store, Journal: h.Events, CatchUp: catchUp, Outbox: outbox, Tenants: configs, Rates: rates,
 		Now: now, Zone: zone, Log: h.Log}
 	if opt.Ingestion != nil {
-		runner.Profiles = rpc.Ingestion{Profiles: ingestionv1grpc.NewDebtorProfileServiceClient(opt.Ingestion)}
+		runner.Profiles = rpc.Ingestion{Client: ingestionv1grpc.NewDebtorProfileServiceClient(opt.Ingestion)}
 	}
 	// The streams of ingestion and the ledger are theirs to declare:
 	// binding waits until they exist.

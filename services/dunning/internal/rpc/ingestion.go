@@ -16,35 +16,37 @@ import (
 
 // Ingestion is dunning's client of ingestion's DebtorProfileService: the
 // debtor's name and customer number for a notice, personal data dunning
-// holds in memory only while it renders. Every failure to ask is
-// transient (fault.Transient): the run fails for the debtor and a second
-// run on the same date decides it. An ingestion that does not serve the
-// profiles (UNIMPLEMENTED) answers a zero Profile.
+// holds in memory only while it renders: one call per batch of a run.
+// Every failure to ask is transient (fault.Transient): the run stops
+// before storing the batch, and a second run on the same date decides
+// what is left. An ingestion that does not serve the profiles
+// (UNIMPLEMENTED) answers none: the notices name the debtors by id.
 //
 // What is missing: ingestion's DebtorProfile carries no postal address
 // and no e-mail address, so notices are rendered with the name alone
 // until it does.
 type Ingestion struct {
-	Profiles ingestionv1grpc.DebtorProfileServiceClient
+	Client ingestionv1grpc.DebtorProfileServiceClient
 }
 
-// Profile returns debtor's master data; an unknown or erased debtor is a
-// zero Profile.
-func (c Ingestion) Profile(ctx context.Context, tenant, debtor string) (run.Profile, error) {
-	if c.Profiles == nil {
-		return run.Profile{}, nil
+// Profiles returns the master data of the debtors named (at most 1000,
+// a run's batch) by debtor id; an unknown or erased debtor is left out.
+func (c Ingestion) Profiles(ctx context.Context, tenant string, debtors []string) (map[string]run.Profile, error) {
+	out := map[string]run.Profile{}
+	if c.Client == nil || len(debtors) == 0 {
+		return out, nil
 	}
-	res, err := c.Profiles.ListDebtorProfiles(ctx, &ingestionv1.ListDebtorProfilesRequest{Tenant: tenant, DebtorIds: []string{debtor}})
+	res, err := c.Client.ListDebtorProfiles(ctx, &ingestionv1.ListDebtorProfilesRequest{Tenant: tenant, DebtorIds: debtors})
 	if status.Code(err) == codes.Unimplemented {
-		return run.Profile{}, nil
+		return out, nil
 	}
 	if err != nil {
-		return run.Profile{}, fault.Mark(fmt.Errorf("ask ingestion for debtor %s: %w", debtor, err), fault.Transient)
+		return nil, fault.Mark(fmt.Errorf("ask ingestion for %d debtors' profiles: %w", len(debtors), err), fault.Transient)
 	}
 	for _, p := range res.GetProfiles() {
-		if p.GetDebtorId() == debtor && !p.GetErased() {
-			return run.Profile{Name: p.GetName(), CustomerNumber: p.GetCustomerNumber()}, nil
+		if !p.GetErased() {
+			out[p.GetDebtorId()] = run.Profile{Name: p.GetName(), CustomerNumber: p.GetCustomerNumber()}
 		}
 	}
-	return run.Profile{}, nil
+	return out, nil
 }

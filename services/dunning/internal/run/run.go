@@ -110,11 +110,12 @@ type Profile struct {
 	CustomerNumber string
 }
 
-// Profiles reads debtors' master data from ingestion, in memory only.
-// Errors mean ingestion could not be asked (transient); an unknown debtor
-// is a zero Profile.
+// Profiles reads debtors' master data from ingestion, in memory only: the
+// profiles of the debtors named (at most 1000) by debtor id; an unknown
+// or erased debtor is left out. Errors mean ingestion could not be asked
+// (transient).
 type Profiles interface {
-	Profile(ctx context.Context, tenant, debtor string) (Profile, error)
+	Profiles(ctx context.Context, tenant string, debtors []string) (map[string]Profile, error)
 }
 
 // Tenant is a tenant's dunning configuration and what its notices say of
@@ -242,17 +243,37 @@ func (r *Runner) Run(ctx context.Context, tenant string, date dunning.Date, dry 
 		// outbox waits on the disk (a sync per file): both run in
 		// parallel, each result in its debtor's slot, so the order of
 		// the batch and of its errors stays the debtors'.
-		xs := make([]decided, len(ds))
+		js := make([]judged, len(ds))
 		errs := make([]error, len(ds))
 		forEach(len(ds), r.workers(), func(i int) {
+			if ds[i].Today == nil {
+				js[i], errs[i] = r.judge(t, ds[i], date)
+			}
+		})
+		// The names of the debtors who get a notice, asked for at once.
+		var noticed []string
+		for i := range ds {
+			if errs[i] == nil && ds[i].Today == nil && js[i].dec.Notice != nil {
+				noticed = append(noticed, ds[i].Facts.ID)
+			}
+		}
+		var profs map[string]Profile
+		if !dry && len(noticed) > 0 {
+			if profs, err = r.profiles(ctx, tenant, noticed); err != nil {
+				return p, err
+			}
+		}
+		xs := make([]decided, len(ds))
+		forEach(len(ds), r.workers(), func(i int) {
 			d := ds[i]
-			if d.Today != nil {
+			switch {
+			case d.Today != nil:
 				if !dry {
 					errs[i] = r.reissue(ctx, tenant, t, d)
 				}
-				return
+			case errs[i] == nil:
+				xs[i], errs[i] = r.decide(ctx, tenant, t, d, date, dry, js[i], profs[d.Facts.ID])
 			}
-			xs[i], errs[i] = r.decide(ctx, tenant, t, d, date, dry)
 		})
 		var batch []decided
 		for i, d := range ds {
@@ -405,19 +426,45 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// decide decides one debtor and builds its append group and notice.
-func (r *Runner) decide(ctx context.Context, tenant string, t Tenant, d Debtor, date dunning.Date, dry bool) (decided, error) {
+// profiles returns the profiles of debtors; without Profiles none.
+func (r *Runner) profiles(ctx context.Context, tenant string, debtors []string) (map[string]Profile, error) {
+	if r.Profiles == nil {
+		return nil, nil
+	}
+	out, err := r.Profiles.Profiles(ctx, tenant, debtors)
+	if err != nil {
+		return nil, fmt.Errorf("debtors' master data: %w", err)
+	}
+	return out, nil
+}
+
+// judged is the engine's decision for one debtor with its input.
+type judged struct {
+	in   dunning.Input
+	docs map[string]string
+	dec  dunning.Decision
+}
+
+// judge lets the engine decide for d on date.
+func (r *Runner) judge(t Tenant, d Debtor, date dunning.Date) (judged, error) {
 	in, docs, err := Input(d, date)
 	if err != nil {
-		return decided{}, err
+		return judged{}, err
 	}
 	if in.Debtor.Language == "" {
 		in.Debtor.Language = t.Language
 	}
 	dec, err := dunning.Decide(t.Config, r.Rates, in)
 	if err != nil {
-		return decided{}, err
+		return judged{}, err
 	}
+	return judged{in: in, docs: docs, dec: dec}, nil
+}
+
+// decide builds the events of the engine's decision j for d and renders
+// its notice for the debtor of profile prof.
+func (r *Runner) decide(ctx context.Context, tenant string, t Tenant, d Debtor, date dunning.Date, dry bool, j judged, prof Profile) (decided, error) {
+	in, docs, dec := j.in, j.docs, j.dec
 	x := decided{debtor: d.Facts.ID}
 	if !worthStoring(in, dec) {
 		return x, nil
@@ -429,7 +476,7 @@ func (r *Runner) decide(ctx context.Context, tenant string, t Tenant, d Debtor, 
 		x.noticeID = NoticeID(d.Facts.ID, date)
 		n = r.noticeProto(x.noticeID, in, docs, dec, t)
 		if !dry {
-			rendered, err := r.render(ctx, tenant, t, in, docs, n, date)
+			rendered, err := r.render(t, in, docs, n, date, prof)
 			if err != nil {
 				return decided{}, err
 			}
@@ -583,22 +630,16 @@ func (r *Runner) noticeProto(id string, in dunning.Input, docs map[string]string
 }
 
 // render renders a notice with the debtor's name and address from
-// ingestion (never stored by dunning).
-func (r *Runner) render(ctx context.Context, tenant string, t Tenant, in dunning.Input, docs map[string]string, n *dunningv1.Notice,
-	date dunning.Date) (notice.Rendered, error) {
-	prof := Profile{Name: in.Debtor.ID, CustomerNumber: in.Debtor.ID}
-	if r.Profiles != nil {
-		got, err := r.Profiles.Profile(ctx, tenant, in.Debtor.ID)
-		if err != nil {
-			return notice.Rendered{}, fmt.Errorf("debtor's master data: %w", err)
-		}
-		if got.Name != "" {
-			prof.Name = got.Name
-		}
-		prof.Address, prof.Email = got.Address, got.Email
-		if got.CustomerNumber != "" {
-			prof.CustomerNumber = got.CustomerNumber
-		}
+// ingestion, prof (never stored by dunning); a zero Profile names the
+// debtor by id.
+func (r *Runner) render(t Tenant, in dunning.Input, docs map[string]string, n *dunningv1.Notice, date dunning.Date,
+	got Profile) (notice.Rendered, error) {
+	prof := Profile{Name: in.Debtor.ID, CustomerNumber: in.Debtor.ID, Address: got.Address, Email: got.Email}
+	if got.Name != "" {
+		prof.Name = got.Name
+	}
+	if got.CustomerNumber != "" {
+		prof.CustomerNumber = got.CustomerNumber
 	}
 	var documents []string
 	for _, it := range n.GetItems() {
@@ -700,7 +741,11 @@ func (r *Runner) reissue(ctx context.Context, tenant string, t Tenant, d Debtor)
 	for _, it := range d.Today.GetItems() {
 		docs[it.GetOpenItemId()] = it.GetDocumentNumber()
 	}
-	rendered, err := r.render(ctx, tenant, t, in, docs, proto.Clone(n).(*dunningv1.Notice), in.Date)
+	profs, err := r.profiles(ctx, tenant, []string{d.Facts.ID})
+	if err != nil {
+		return err
+	}
+	rendered, err := r.render(t, in, docs, proto.Clone(n).(*dunningv1.Notice), in.Date, profs[d.Facts.ID])
 	if err != nil {
 		return err
 	}

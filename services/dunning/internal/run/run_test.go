@@ -518,3 +518,54 @@ func TestMarketplaceItemIsNeverDunned(t *testing.T) {
 		t.Errorf("I-2 skipped as %q, want marketplace", reason)
 	}
 }
+
+// profiles is a fake of ingestion's profiles that counts its calls.
+type profiles struct {
+	byID  map[string]run.Profile
+	calls int
+}
+
+func (p *profiles) Profiles(_ context.Context, _ string, ids []string) (map[string]run.Profile, error) {
+	p.calls++
+	out := map[string]run.Profile{}
+	for _, id := range ids {
+		if pr, ok := p.byID[id]; ok {
+			out[id] = pr
+		}
+	}
+	return out, nil
+}
+
+// TestNoticeNamesTheDebtorFromIngestion: the notices of a batch ask
+// ingestion once for the debtors' names, which the notice prints and the
+// events never carry; its payment reference quotes the customer number.
+func TestNoticeNamesTheDebtorFromIngestion(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	fake := &profiles{byID: map[string]run.Profile{"D-1": {Name: "Erika Mustermann", CustomerNumber: "K-1001"},
+		"D-2": {Name: "Max Muster", CustomerNumber: "K-1002"}}}
+	f.r.Profiles = fake
+	f.open(t, "I-1", "D-1", 11900, day(2026, 10, 1))
+	f.open(t, "I-2", "D-2", 5000, day(2026, 10, 1))
+	if p := f.runOn(t, day(2026, 10, 9)); p.Notices != 2 {
+		t.Fatalf("run: %+v, want two notices", p)
+	}
+	if fake.calls != 1 {
+		t.Errorf("ingestion asked %d times, want once for the batch", fake.calls)
+	}
+	got, err := f.r.GetNotice(context.Background(), "acme", run.NoticeID("D-1", day(2026, 10, 9)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got.GetText(), "Erika Mustermann") {
+		t.Errorf("the notice does not name the debtor:\n%s", got.GetText())
+	}
+	if ref := got.GetNotice().GetNotice().GetPaymentReference(); !strings.Contains(ref, "K-1001") || !strings.Contains(ref, "RE-I-1") {
+		t.Errorf("payment reference %q, want the customer number and the invoice", ref)
+	}
+	for _, m := range f.stream(t, "D-1") {
+		if b, err := proto.Marshal(m); err != nil || strings.Contains(string(b), "Mustermann") {
+			t.Errorf("event %T carries the debtor's name (or does not encode: %v)", m, err)
+		}
+	}
+}
