@@ -380,12 +380,12 @@ func decideStored(g AppendGroup, stored map[uuid.UUID]Event) (GroupResult, bool)
 // insertRows are the column arrays of one multi-stream INSERT.
 type insertRows struct {
 	evs                                                                []*Event
-	ids                                                                []pgtype.UUID
-	types, tenants, streamTypes, streamIDs, causes, corrs, actors, tps []string
-	tss                                                                []string
-	versions                                                           []int64
-	occurred                                                           []time.Time
-	payloads, contents, chains                                         [][]byte
+	ids                                                                UUIDArray
+	types, tenants, streamTypes, streamIDs, causes, corrs, actors, tps TextArray
+	tss                                                                TextArray
+	versions                                                           Int64Array
+	occurred                                                           TimeArray
+	payloads, contents, chains                                         BytesArray
 }
 
 // countEvents returns the number of events of the round's groups.
@@ -402,17 +402,17 @@ func countEvents(groups []AppendGroup, round []int) int {
 // newInsertRows returns rows with room for n events.
 func newInsertRows(n int) *insertRows {
 	return &insertRows{
-		evs: make([]*Event, 0, n), ids: make([]pgtype.UUID, 0, n),
-		types: make([]string, 0, n), tenants: make([]string, 0, n), streamTypes: make([]string, 0, n), streamIDs: make([]string, 0, n),
-		causes: make([]string, 0, n), corrs: make([]string, 0, n), actors: make([]string, 0, n), tps: make([]string, 0, n), tss: make([]string, 0, n),
-		versions: make([]int64, 0, n), occurred: make([]time.Time, 0, n),
-		payloads: make([][]byte, 0, n), contents: make([][]byte, 0, n), chains: make([][]byte, 0, n),
+		evs: make([]*Event, 0, n), ids: make(UUIDArray, 0, n),
+		types: make(TextArray, 0, n), tenants: make(TextArray, 0, n), streamTypes: make(TextArray, 0, n), streamIDs: make(TextArray, 0, n),
+		causes: make(TextArray, 0, n), corrs: make(TextArray, 0, n), actors: make(TextArray, 0, n), tps: make(TextArray, 0, n), tss: make(TextArray, 0, n),
+		versions: make(Int64Array, 0, n), occurred: make(TimeArray, 0, n),
+		payloads: make(BytesArray, 0, n), contents: make(BytesArray, 0, n), chains: make(BytesArray, 0, n),
 	}
 }
 
 func (r *insertRows) add(ev *Event) {
 	r.evs = append(r.evs, ev)
-	r.ids = append(r.ids, pgtype.UUID{Bytes: ev.EventID, Valid: true})
+	r.ids = append(r.ids, ev.EventID)
 	r.types = append(r.types, ev.Type)
 	r.tenants = append(r.tenants, ev.Stream.Tenant)
 	r.streamTypes = append(r.streamTypes, ev.Stream.Type)

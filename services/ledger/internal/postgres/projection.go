@@ -125,7 +125,9 @@ func Apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
 		switch p := ev.Payload.(type) {
 		case *ledgerv1.JournalEntryPosted:
 			for i, leg := range p.GetLegs() {
-				l.add(p, i, leg, ev.Position, ev.RecordedAt)
+				if err = l.add(p, i, leg, ev.Position, ev.RecordedAt); err != nil {
+					break
+				}
 			}
 			if dates != nil {
 				dates[p.GetEntryId()] = date(p.GetEffectiveDate())
@@ -309,11 +311,14 @@ func period(ctx context.Context, tx pgx.Tx, ev eventstore.Event, tenant string, 
 }
 
 // lineRows are the column arrays of a batch of journal lines.
+// lineRows are the column arrays of the journal lines of a batch, as
+// parameters that pgx encodes without copying each element to the heap.
 type lineRows struct {
-	tenants, entries, accounts, debtors, currencies, documents, taxKeys []string
-	legNos                                                              []int32
-	amounts, positions                                                  []int64
-	dates, recorded                                                     []time.Time
+	tenants, accounts, debtors, currencies, documents, taxKeys eventstore.TextArray
+	entries                                                    eventstore.UUIDArray
+	legNos, amounts, positions                                 eventstore.Int64Array
+	dates                                                      eventstore.DateArray
+	recorded                                                   eventstore.TimeArray
 }
 
 // grow makes room for the legs of the journal entries of evs.
@@ -324,17 +329,24 @@ func (l *lineRows) grow(evs []eventstore.Event) {
 			n += len(p.GetLegs())
 		}
 	}
-	l.tenants, l.entries, l.accounts, l.debtors = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
-	l.currencies, l.documents, l.taxKeys = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
-	l.legNos, l.amounts, l.positions = make([]int32, 0, n), make([]int64, 0, n), make([]int64, 0, n)
-	l.dates, l.recorded = make([]time.Time, 0, n), make([]time.Time, 0, n)
+	l.tenants, l.accounts, l.debtors = make(eventstore.TextArray, 0, n), make(eventstore.TextArray, 0, n), make(eventstore.TextArray, 0, n)
+	l.currencies, l.documents, l.taxKeys = make(eventstore.TextArray, 0, n), make(eventstore.TextArray, 0, n), make(eventstore.TextArray, 0, n)
+	l.entries = make(eventstore.UUIDArray, 0, n)
+	l.legNos, l.amounts, l.positions = make(eventstore.Int64Array, 0, n), make(eventstore.Int64Array, 0, n), make(eventstore.Int64Array, 0, n)
+	l.dates, l.recorded = make(eventstore.DateArray, 0, n), make(eventstore.TimeArray, 0, n)
 }
 
-func (l *lineRows) add(p *ledgerv1.JournalEntryPosted, i int, leg *ledgerv1.JournalLeg, pos int64, recorded time.Time) {
+// add adds leg i of p; it fails when p's entry id is not a UUID, as the
+// INSERT would.
+func (l *lineRows) add(p *ledgerv1.JournalEntryPosted, i int, leg *ledgerv1.JournalLeg, pos int64, recorded time.Time) error {
+	id, err := uuid.Parse(p.GetEntryId())
+	if err != nil {
+		return fmt.Errorf("project journal entry %q: entry id: %w", p.GetEntryId(), err)
+	}
 	l.recorded = append(l.recorded, recorded)
 	l.tenants = append(l.tenants, p.GetTenant())
-	l.entries = append(l.entries, p.GetEntryId())
-	l.legNos = append(l.legNos, int32(i))
+	l.entries = append(l.entries, id)
+	l.legNos = append(l.legNos, int64(i))
 	l.accounts = append(l.accounts, leg.GetAccount())
 	l.debtors = append(l.debtors, leg.GetDebtorId())
 	l.currencies = append(l.currencies, leg.GetAmount().GetCurrency())
@@ -343,6 +355,7 @@ func (l *lineRows) add(p *ledgerv1.JournalEntryPosted, i int, leg *ledgerv1.Jour
 	l.documents = append(l.documents, p.GetDocumentNumber())
 	l.taxKeys = append(l.taxKeys, leg.GetTaxKey())
 	l.positions = append(l.positions, pos)
+	return nil
 }
 
 // Breach is one violated invariant: Difference is the amount (minor units
