@@ -17,8 +17,11 @@ import (
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	refundv1 "github.com/o2c-platform/o2c/proto/o2c/refund/v1"
+	rejectionv1 "github.com/o2c-platform/o2c/proto/o2c/rejection/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/rejection/v1/rejectionv1grpc"
 
 	"github.com/o2c-platform/o2c/libs/auth/authztest"
+	"github.com/o2c-platform/o2c/libs/identity"
 	"github.com/o2c-platform/o2c/services/refund-import/spapifake"
 )
 
@@ -372,4 +375,29 @@ func TestTwoRefundsOfOneOrderOnOnePage(t *testing.T) {
 			t.Errorf("ADJ-2: %v (%s); want held, the first refund counted as credited", r.GetState(), r.GetReason())
 		}
 	}
+}
+
+// TestLedgerMessageThatCannotBeReadIsRejected: a message on the ledger's
+// item subjects that does not decode is recorded as a rejection the
+// operator sees, and the consumer goes on with the next one.
+func TestLedgerMessageThatCannotBeReadIsRejected(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, spapifake.Options{})
+	s := e.start(t)
+	ctx := context.Background()
+	if _, err := e.js.Publish(ctx, "o2c.acme.ledger.open-item.opened", []byte("not a relayed event")); err != nil {
+		t.Fatal(err)
+	}
+	s.order(t, "I-O-1", "O-1", 11900)
+	e.amazon.AddFinancialEvents(march, spapifake.RefundEventList, spapifake.RefundEvent(refundSpec("O-1", "ADJ-1", march)))
+	if got := s.run(t, &refundv1.RunImportRequest{}); got.GetRefundsNew() != 1 {
+		t.Errorf("run %v; want the refund of the order that came after the bad message booked", got)
+	}
+	operator := identity.Principal{Actor: "user:olga", Tenants: []string{"acme"}, Roles: []identity.Role{identity.Operator}}
+	rejections := rejectionv1grpc.NewRejectionServiceClient(s.conn)
+	eventually(t, "the rejection", func() bool {
+		r, err := rejections.ListRejections(ctx, &rejectionv1.ListRejectionsRequest{Tenant: "acme",
+			State: rejectionv1.RejectionState_REJECTION_STATE_OPEN}, testAuth.As(operator))
+		return err == nil && len(r.GetRejections()) == 1 && r.GetRejections()[0].GetSubject() == "o2c.acme.ledger.open-item.opened"
+	})
 }
