@@ -166,10 +166,11 @@ func (r *Runner) Collect(ctx context.Context, tenant string, day time.Time, dry 
 		mandates[m.Reference] = m
 	}
 	created := r.now().UTC().Truncate(time.Second)
-	earlier, err := r.Store.Files(ctx, tenant, Pain008, day)
+	all, err := r.Store.Files(ctx, tenant, Pain008, time.Time{})
 	if err != nil {
 		return res, err
 	}
+	earlier := ofDay(all, day)
 	keys, groups := Group(plan.Submit)
 	var submit []Debit
 	collected := map[string]time.Time{}
@@ -178,7 +179,9 @@ func (r *Runner) Collect(ctx context.Context, tenant string, day time.Time, dry 
 		if err != nil {
 			return res, err
 		}
-		seq := len(earlier) + i + 1
+		// Numbered across the tenant's files, so message ids stay unique
+		// when runs of several days start in the same second.
+		seq := len(all) + i + 1
 		msgID := sepa.MessageID(tenant, created, seq)
 		c := Collection(k, msgID, created, acct, groups[k], mandates)
 		content, held, err := WriteCollection(c)
@@ -328,10 +331,11 @@ func (r *Runner) Payouts(ctx context.Context, tenant string, day time.Time, dry 
 	if dry {
 		return res, nil
 	}
-	earlier, err := r.Store.Files(ctx, tenant, Pain001, day)
+	all, err := r.Store.Files(ctx, tenant, Pain001, time.Time{})
 	if err != nil {
 		return res, err
 	}
+	earlier := ofDay(all, day)
 	released := slices.ContainsFunc(res.Due, func(d PayoutDue) bool { return d.Released })
 	if !released {
 		if len(earlier) > 0 {
@@ -340,7 +344,7 @@ func (r *Runner) Payouts(ctx context.Context, tenant string, day time.Time, dry 
 		return res, nil
 	}
 	created := r.now().UTC().Truncate(time.Second)
-	seq := len(earlier) + 1
+	seq := len(all) + 1
 	msgID := sepa.MessageID(tenant+"P", created, seq)
 	p := Payout(msgID, created, AddBusinessDays(day, cfg.Payouts.ExecutionDays), acct, res.Due)
 	content, held, err := WritePayout(p)
@@ -380,4 +384,15 @@ func (r *Runner) Payouts(ctx context.Context, tenant string, day time.Time, dry 
 	}
 	res.File = &f
 	return res, nil
+}
+
+// ofDay returns the files written by runs of day.
+func ofDay(fs []File, day time.Time) []File {
+	var out []File
+	for _, f := range fs {
+		if f.RunDate.Equal(day) {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -1,0 +1,319 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
+	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	matchingv1 "github.com/o2c-platform/o2c/proto/o2c/matching/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/matching/v1/matchingv1grpc"
+	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
+
+	"github.com/o2c-platform/o2c/libs/auth"
+	"github.com/o2c-platform/o2c/libs/host"
+	"github.com/o2c-platform/o2c/libs/identity"
+	"github.com/o2c-platform/o2c/libs/telemetry"
+	"github.com/o2c-platform/o2c/libs/tenants/tenantstest"
+	"github.com/o2c-platform/o2c/libs/xsd"
+)
+
+// The tenant's creditor account in the SEPA tests (the Bundesbank's test
+// creditor identifier).
+const (
+	creditorIBAN = "DE44500105175407324931"
+	creditorID   = "DE98ZZZ09999999999"
+	ibanNew      = "DE75512108001245126199"
+)
+
+// sepaSvc is a matching service whose tenant acme has a sepa section, with
+// a SepaService client and the output directory.
+type sepaSvc struct {
+	*svc
+	sepa matchingv1grpc.SepaServiceClient
+	dir  string
+}
+
+// startSepa starts matching for acme (and beta) with a sepa section for
+// acme: one creditor account, 14 days' pre-notification, D-1, payouts from
+// 10.00 after 14 days.
+func startSepa(t testing.TB) *sepaSvc {
+	t.Helper()
+	e := newEnv(t)
+	section := map[string]any{
+		"creditor_accounts":     []map[string]any{{"iban": creditorIBAN, "bic": "INGDDEFFXXX", "creditor_id": creditorID, "name": "Acme Versand GmbH"}},
+		"pre_notification_days": 14,
+		"payouts":               map[string]any{"threshold_minor": 1000, "min_age_days": 14},
+	}
+	data, err := json.Marshal(map[string]any{"tenants": map[string]any{
+		"acme": map[string]any{"name": "Acme", "sepa": section},
+		"beta": map[string]any{"name": "Beta"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := host.Config{MigrateDatabaseURL: e.dbURL, NATSURL: e.natsURL, GRPCAddr: lis.Addr().String(), ManageStreams: true,
+		ShutdownTimeout: 5 * time.Second, Auth: auth.Config{Authenticator: testAuth}}
+	ctx, cancel := context.WithCancel(context.Background())
+	dir := t.TempDir()
+	m, err := New(ctx, cfg, Options{Tenants: tenantstest.Parse(t, data), Ingestion: e.ing, BankHandlers: 4, SepaDir: dir},
+		telemetry.Providers{}, slog.New(slog.DiscardHandler), lis)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- m.Serve(ctx) }()
+	conn, err := grpc.NewClient(m.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	t.Cleanup(func() {
+		once.Do(func() {
+			conn.Close()
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		})
+	})
+	s := &svc{m: m, js: e.js, conn: conn, queue: matchingv1grpc.NewMatchingServiceClient(conn), dbURL: e.dbURL, fake: e.fake}
+	return &sepaSvc{svc: s, sepa: matchingv1grpc.NewSepaServiceClient(conn), dir: dir}
+}
+
+func operator(tenant string) identity.Principal {
+	return identity.Principal{Actor: "user:olga", Tenants: []string{tenant}, Roles: []identity.Role{identity.Operator}}
+}
+
+func day(y, m, d int) *commonv1.Date { return &commonv1.Date{Year: int32(y), Month: int32(m), Day: int32(d)} }
+
+// directDebitItem opens an invoice item whose order is paid by direct
+// debit, due on due, and waits until matching took both in.
+func (s *sepaSvc) directDebitItem(t testing.TB, id, debtor, doc string, amount int64, due *commonv1.Date) {
+	t.Helper()
+	seq := s.publish(t, "ingestion", &ingestionv1.OrderIngested{Tenant: "acme", OrderId: "O-" + id, DebtorId: debtor,
+		PaymentMethod: shopv1.PaymentMethod_PAYMENT_METHOD_DIRECT_DEBIT, ExpectedAmount: eur(amount)})
+	s.settled(t, "O2C_INGESTION", SepaDurable, seq)
+	seq = s.publish(t, "ledger", &ledgerv1.OpenItemOpened{Tenant: "acme", OpenItemId: id, DebtorId: debtor, Kind: "invoice",
+		DocumentNumber: doc, OrderId: "O-" + id, Amount: eur(amount), DocumentDate: nov1, DueDate: due, EntryId: "E-" + id})
+	s.settled(t, "O2C_LEDGER", ItemsDurable, seq)
+}
+
+func (s *sepaSvc) putMandate(t testing.TB, req *matchingv1.PutMandateRequest) *matchingv1.Mandate {
+	t.Helper()
+	req.GetMandate().Tenant = "acme"
+	res, err := s.sepa.PutMandate(context.Background(), req, testAuth.As(operator("acme")))
+	if err != nil {
+		t.Fatalf("put mandate: %v", err)
+	}
+	return res.GetMandate()
+}
+
+func (s *sepaSvc) collect(t testing.TB, date *commonv1.Date, dry bool) *matchingv1.CollectResponse {
+	t.Helper()
+	res, err := s.sepa.Collect(context.Background(), &matchingv1.CollectRequest{Tenant: "acme", Date: date, DryRun: dry},
+		testAuth.As(accountant("acme")))
+	if err != nil {
+		t.Fatalf("collect %v: %v", date, err)
+	}
+	return res
+}
+
+func (s *sepaSvc) mandates(t testing.TB) map[string]*matchingv1.Mandate {
+	t.Helper()
+	res, err := s.sepa.ListMandates(context.Background(), &matchingv1.ListMandatesRequest{Tenant: "acme"}, testAuth.As(accountant("acme")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*matchingv1.Mandate{}
+	for _, m := range res.GetMandates() {
+		out[m.GetReference()] = m
+	}
+	return out
+}
+
+// validate checks a file against its official schema (the copies in
+// libs/formats/pain/testdata) with libs/xsd.
+func validate(t testing.TB, name string, doc []byte) {
+	t.Helper()
+	s, err := xsd.Load(os.DirFS("../../../libs/formats/pain/testdata"), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if problems := s.Validate(bytes.NewReader(doc)); len(problems) > 0 {
+		t.Errorf("%s: %v", name, problems)
+	}
+}
+
+func ids(ds []*matchingv1.Debit) []string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, d.GetOpenItemId()+" "+d.GetSequence()+" "+civil(d.GetCollectionDate()))
+	}
+	return out
+}
+
+func civil(d *commonv1.Date) string {
+	if d == nil {
+		return ""
+	}
+	return time.Date(int(d.GetYear()), time.Month(d.GetMonth()), int(d.GetDay()), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+}
+
+// TestSepaPreNotificationFirstRecurringAndClearing: given D-1's mandate
+// and a direct-debit invoice due on 1 December 2026, when the run of 1
+// December pre-notifies it for the 15th (14 days' notice, a business day)
+// and writes the debtor's pre-notification, then runs before the lead
+// time submit nothing, the run of the 14th (D-1) submits it as FRST in a
+// pain.008 that validates against the XSD, and the same run again, or the
+// next day's, gives the same file back and no second; when the statement
+// shows the collection with its end-to-end id, the engine clears the item
+// by it (score 100, ApplyPayment); the next invoice is then pre-notified
+// and collected as RCUR.
+func TestSepaPreNotificationFirstRecurringAndClearing(t *testing.T) {
+	t.Parallel()
+	s := startSepa(t)
+	s.putMandate(t, &matchingv1.PutMandateRequest{Mandate: &matchingv1.Mandate{Reference: "M-1", DebtorId: "D-1",
+		Name: "Beispiel GmbH", Iban: ibanD1, SignedOn: day(2026, 1, 10)}})
+	s.directDebitItem(t, "I-1", "D-1", "RE-1001", 11900, dec1)
+
+	first := s.collect(t, day(2026, 12, 1), false)
+	if diff := cmp.Diff([]string{"I-1 FRST 2026-12-15"}, ids(first.GetPreNotified())); diff != "" {
+		t.Errorf("pre-notified on 1 Dec (-want +got):\n%s", diff)
+	}
+	if len(first.GetFiles()) != 0 || len(first.GetSubmitted()) != 0 {
+		t.Errorf("1 Dec wrote %v, submitted %v; nothing is collected in the run that pre-notifies", first.GetFiles(), first.GetSubmitted())
+	}
+	if len(first.GetPreNotifications()) != 1 {
+		t.Fatalf("pre-notification texts %v, want one", first.GetPreNotifications())
+	}
+	text, err := os.ReadFile(first.GetPreNotifications()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"M-1", creditorID, "RE-1001", "119.00 EUR", "2026-12-15"} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("pre-notification lacks %q:\n%s", want, text)
+		}
+	}
+	if !strings.HasPrefix(first.GetPreNotifications()[0], filepath.Join(s.dir, "acme", "prenotifications")) {
+		t.Errorf("pre-notification at %s, want below %s", first.GetPreNotifications()[0], s.dir)
+	}
+
+	for _, d := range []*commonv1.Date{day(2026, 12, 2), day(2026, 12, 11)} {
+		if r := s.collect(t, d, false); len(r.GetSubmitted()) != 0 || len(r.GetPreNotified()) != 0 || len(r.GetFiles()) != 0 {
+			t.Errorf("run of %s: submitted %v, pre-notified %v; the lead time before the 15th is not reached", civil(d), ids(r.GetSubmitted()), ids(r.GetPreNotified()))
+		}
+	}
+
+	sub := s.collect(t, day(2026, 12, 14), false)
+	if diff := cmp.Diff([]string{"I-1 FRST 2026-12-15"}, ids(sub.GetSubmitted())); diff != "" {
+		t.Fatalf("submitted on 14 Dec (-want +got):\n%s", diff)
+	}
+	if len(sub.GetFiles()) != 1 {
+		t.Fatalf("files %v, want one", sub.GetFiles())
+	}
+	file := sub.GetFiles()[0]
+	content, err := os.ReadFile(file.GetPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	validate(t, "pain.008.001.08.xsd", content)
+	e2e := sub.GetSubmitted()[0].GetEndToEndId()
+	for _, want := range []string{"<SeqTp>FRST</SeqTp>", "<EndToEndId>" + e2e + "</EndToEndId>", "<MndtId>M-1</MndtId>",
+		"<ReqdColltnDt>2026-12-15</ReqdColltnDt>", "<Id>" + creditorID + "</Id>", `<InstdAmt Ccy="EUR">119.00</InstdAmt>`} {
+		if !bytes.Contains(content, []byte(want)) {
+			t.Errorf("file lacks %s", want)
+		}
+	}
+
+	// Nothing is collected twice: the same run again and the next day's
+	// give the file back and write no other.
+	for _, d := range []*commonv1.Date{day(2026, 12, 14), day(2026, 12, 15)} {
+		again := s.collect(t, d, false)
+		if len(again.GetSubmitted()) != 0 || len(again.GetPreNotified()) != 0 {
+			t.Errorf("rerun %s submitted %v, pre-notified %v", civil(d), ids(again.GetSubmitted()), ids(again.GetPreNotified()))
+		}
+		if civil(d) == "2026-12-14" && (len(again.GetFiles()) != 1 || again.GetFiles()[0].GetName() != file.GetName()) {
+			t.Errorf("rerun of the 14th gave files %v, want %s back", again.GetFiles(), file.GetName())
+		}
+	}
+	list, err := s.sepa.ListCollections(context.Background(), &matchingv1.ListCollectionsRequest{Tenant: "acme"}, testAuth.As(accountant("acme")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.GetFiles()) != 1 || len(list.GetDebits()) != 1 || list.GetDebits()[0].GetState() != "submitted" {
+		t.Errorf("after the reruns: files %v, debits %v; want one file, one submitted debit", list.GetFiles(), list.GetDebits())
+	}
+	got, err := s.sepa.GetFile(context.Background(), &matchingv1.GetFileRequest{Tenant: "acme", Name: file.GetName()}, testAuth.As(accountant("acme")))
+	if err != nil || !bytes.Equal(got.GetContent(), content) {
+		t.Errorf("GetFile %s: %v, same content %v", file.GetName(), err, bytes.Equal(got.GetContent(), content))
+	}
+
+	// The statement shows the collection (as ingestion reports a camt.053
+	// entry's transaction): the engine clears I-1 by its end-to-end id,
+	// though the text names nothing.
+	tx := bankTx("TX-C1", 11900, "SEPA-LASTSCHRIFT", "")
+	tx.EndToEndId, tx.MandateId, tx.BookingDate = e2e, "M-1", day(2026, 12, 15)
+	seq := s.publish(t, "ingestion", tx)
+	s.settled(t, "O2C_INGESTION", BankDurable, seq)
+	eventually(t, "the ApplyPayment", func() bool { return len(s.commands(t)) == 1 })
+	ap, ok := s.commands(t)[0].(*ledgerv1.ApplyPayment)
+	if !ok || len(ap.GetAllocations()) != 1 || ap.GetAllocations()[0].GetOpenItemId() != "I-1" ||
+		ap.GetAllocations()[0].GetAmount().GetMinorUnits() != 11900 || ap.GetDebtorId() != "D-1" {
+		t.Fatalf("command %v, want ApplyPayment of I-1", s.commands(t)[0])
+	}
+	ex, err := s.queue.GetException(context.Background(), &matchingv1.GetExceptionRequest{Tenant: "acme", PaymentId: "TX-C1"}, testAuth.As(accountant("acme")))
+	if err != nil || ex.GetException().GetScore() != 100 {
+		t.Errorf("decision %v (%v), want score 100", ex.GetException(), err)
+	}
+	seq = s.publish(t, "ledger", &ledgerv1.OpenItemCleared{Tenant: "acme", OpenItemId: "I-1", DebtorId: "D-1", OpenAmount: eur(0),
+		Settlements: []*ledgerv1.Settlement{{SettlementId: "S-1", OpenItemId: "I-1", Amount: eur(11900), Document: "TX-C1", EntryId: "PE-1",
+			Kind: ledgerv1.SettlementKind_SETTLEMENT_KIND_PAYMENT}}})
+	s.settled(t, "O2C_LEDGER", ItemsDurable, seq)
+
+	// Booked: the mandate's next collection is RCUR.
+	s.directDebitItem(t, "I-2", "D-1", "RE-1002", 5000, day(2026, 12, 20))
+	eventually(t, "the booked collection taken in", func() bool {
+		s.collect(t, day(2026, 12, 21), true) // takes in what the statements showed
+		return s.mandates(t)["M-1"].GetNextSequence() == "RCUR"
+	})
+	next := s.collect(t, day(2026, 12, 21), false)
+	if diff := cmp.Diff([]string{"I-2 RCUR 2027-01-04"}, ids(next.GetPreNotified())); diff != "" {
+		t.Errorf("pre-notified on 21 Dec (-want +got):\n%s", diff)
+	}
+	rcur := s.collect(t, day(2026, 12, 31), false)
+	if diff := cmp.Diff([]string{"I-2 RCUR 2027-01-04"}, ids(rcur.GetSubmitted())); diff != "" {
+		t.Errorf("submitted on 31 Dec (-want +got):\n%s", diff)
+	}
+	if len(rcur.GetFiles()) != 1 {
+		t.Fatalf("files %v", rcur.GetFiles())
+	}
+	content, err = os.ReadFile(rcur.GetFiles()[0].GetPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	validate(t, "pain.008.001.08.xsd", content)
+	if !bytes.Contains(content, []byte("<SeqTp>RCUR</SeqTp>")) {
+		t.Errorf("second file is not RCUR")
+	}
+}
