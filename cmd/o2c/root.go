@@ -37,6 +37,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newQueueCmd())
 	root.AddCommand(newRefundsCmd())
 	root.AddCommand(newDunningCmd())
+	root.AddCommand(newCollectionsCmd())
 	root.AddCommand(newSepaCmd())
 	bindCredentials(root)
 	return root
