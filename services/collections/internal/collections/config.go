@@ -102,8 +102,8 @@ type Profile struct {
 	// CaseID makes the share choice deterministic: the same case always
 	// goes to the same agency.
 	CaseID string
-	// Country is the debtor's country; empty matches only agencies without
-	// a country list.
+	// Country is the debtor's country; empty (o2c does not know the
+	// debtor's address) is taken as "DE", the merchants' home.
 	Country string
 	// Group is the debtor's customer group.
 	Group string
@@ -115,6 +115,9 @@ type Profile struct {
 
 // fits returns why a does not take p, or "" when it does.
 func (a Agency) fits(p Profile) string {
+	if p.Country == "" {
+		p.Country = "DE"
+	}
 	switch {
 	case len(a.Countries) > 0 && !slices.ContainsFunc(a.Countries, func(c string) bool { return strings.EqualFold(c, p.Country) }):
 		return fmt.Sprintf("country %q not among %v", p.Country, a.Countries)

@@ -1,0 +1,14 @@
+package rpc
+
+import (
+	"testing"
+
+	"github.com/o2c-platform/o2c/libs/fault/faulttest"
+)
+
+// TestErrorsClassifyEverySentinel fails when a sentinel error of the
+// package has no class.
+func TestErrorsClassifyEverySentinel(t *testing.T) {
+	t.Parallel()
+	faulttest.CheckTable(t, ".", Errors)
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/goleak"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	collectionsv1 "github.com/o2c-platform/o2c/proto/o2c/collections/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/collections/v1/collectionsv1grpc"
+	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
+	dunningv1 "github.com/o2c-platform/o2c/proto/o2c/dunning/v1"
+
+	"github.com/o2c-platform/o2c/libs/auth"
+	"github.com/o2c-platform/o2c/libs/bus"
+	"github.com/o2c-platform/o2c/libs/database"
+	"github.com/o2c-platform/o2c/libs/eventstore"
+	"github.com/o2c-platform/o2c/libs/eventstore/relay"
+	"github.com/o2c-platform/o2c/libs/identity"
+	"github.com/o2c-platform/o2c/libs/natsembed"
+	"github.com/o2c-platform/o2c/libs/pgtest"
+	"github.com/o2c-platform/o2c/libs/tenants/tenantstest"
+	"github.com/o2c-platform/o2c/services/collections/internal/postgres"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+var template = pgtest.Template{
+	Name: database.TemplateName("collections", postgres.Migrations()),
+	Migrate: func(ctx context.Context, url string) error {
+		_, err := database.Migrate(ctx, url, "collections", postgres.Migrations())
+		return err
+	},
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// eventually polls f until it returns true or the deadline passes.
+func eventually(t *testing.T, what string, f func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !f() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// relayed returns the message a service's relay publishes for payload.
+func relayed(t *testing.T, tenant, service, streamType string, payload proto.Message) *nats.Msg {
+	t.Helper()
+	ev := eventstore.Event{Envelope: eventstore.Envelope{EventID: uuid.New(), OccurredAt: time.Now()}, Payload: payload}
+	prepared, err := eventstore.Prepare(eventstore.StreamID{Tenant: tenant, Type: streamType, ID: uuid.NewString()}, []eventstore.Event{ev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := string(payload.ProtoReflect().Descriptor().FullName())
+	return relay.Message(bus.ServiceSubject(tenant, service, bus.EventName(name)), prepared[0])
+}
+
+// TestRun starts the service as main does, hands it a release of dunning's
+// final level through NATS, lets the agency the rules choose accept the
+// case over gRPC with its own token, cancels it and checks that run
+// returns nil and leaves no goroutine behind.
+func TestRun(t *testing.T) {
+	ns := natsembed.Test(t)
+	dbURL := pgtest.NewDB(t, template)
+	addr := freeAddr(t)
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if err := bus.EnsureStreams(context.Background(), js, bus.ServiceStreamConfig("dunning"), bus.ServiceStreamConfig("ledger"),
+		bus.ServiceStreamConfig("ingestion")); err != nil {
+		t.Fatal(err)
+	}
+	ignore := goleak.IgnoreCurrent()
+
+	agencyToken, _ := auth.NewToken()
+	otherToken, _ := auth.NewToken()
+	tokens := filepath.Join(t.TempDir(), "tokens.json")
+	if err := auth.WriteTokenFile(tokens, map[string]identity.Principal{
+		agencyToken: {Actor: "agency:nord", Tenants: []string{"acme"}, Roles: []identity.Role{identity.Agency}, Agency: "nord"},
+		otherToken:  {Actor: "agency:sued", Tenants: []string{"acme"}, Roles: []identity.Role{identity.Agency}, Agency: "sued"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tenantsFile := tenantstest.Write(t, []byte(`{"tenants": {"acme": {"name": "Acme", "collections": {
+		"min_release_amount_minor": 1000, "agencies": [{"id": "nord", "countries": ["DE"], "commission_bp": 1500, "vat_rate_bp": 1900},
+		{"id": "sued", "countries": ["AT"]}]}}}}`))
+	env := map[string]string{"MIGRATE_DATABASE_URL": dbURL, "NATS_URL": ns.ClientURL(), "GRPC_ADDR": addr,
+		"O2C_TENANTS": tenantsFile, "O2C_AUTH": "tokens", "O2C_AUTH_TOKENS": tokens}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, func(k string) string { return env[k] }) }()
+
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), auth.WithBearer(agencyToken, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	eventually(t, "health SERVING", func() bool {
+		r, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+		return err == nil && r.GetStatus() == healthpb.HealthCheckResponse_SERVING
+	})
+	release := &dunningv1.ReleasedToCollections{Tenant: "acme", DebtorId: "D-1", Date: &commonv1.Date{Year: 2026, Month: 11, Day: 1},
+		Items: []*dunningv1.ReleasedItem{{OpenItemId: "I-1", ClaimOpenItemId: "I-1", DocumentNumber: "RE-1", Component: "principal",
+			Open: &commonv1.Money{MinorUnits: 11900, Currency: "EUR"}, DueDate: &commonv1.Date{Year: 2026, Month: 8, Day: 1}}},
+		NoticeIds: []string{"M-1", "M-2", "M-3"}, ProcedureId: "standard", ProcedureVersion: 1}
+	if _, err := js.PublishMsg(ctx, relayed(t, "acme", "dunning", "debtor", release)); err != nil {
+		t.Fatal(err)
+	}
+	agency := collectionsv1grpc.NewAgencyServiceClient(conn)
+	var cases []*collectionsv1.Case
+	eventually(t, "the case in the agency's list", func() bool {
+		r, err := agency.ListCases(ctx, &collectionsv1.AgencyServiceListCasesRequest{Tenant: "acme"})
+		cases = r.GetCases()
+		return err == nil && len(cases) == 1
+	})
+	if c := cases[0]; c.GetAgency() != "nord" || c.GetStatus() != collectionsv1.CaseStatus_CASE_STATUS_SUBMITTED ||
+		c.GetTotals().GetHandedOver().GetMinorUnits() != 11900 || len(c.GetDunningHistory()) != 3 {
+		t.Errorf("case = %v, want nord's, submitted, 119.00 handed over, three notices", c)
+	}
+	accepted, err := agency.AcceptCase(ctx, &collectionsv1.AcceptCaseRequest{Tenant: "acme", CaseId: cases[0].GetCaseId(),
+		IdempotencyKey: "accept-1", AgencyReference: "NORD-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := accepted.GetCase(); got.GetStatus() != collectionsv1.CaseStatus_CASE_STATUS_ACCEPTED || got.GetAgencyReference() != "NORD-1" {
+		t.Errorf("accepted case = %v", got)
+	}
+	other, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), auth.WithBearer(otherToken, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := collectionsv1grpc.NewAgencyServiceClient(other).GetCase(ctx, &collectionsv1.AgencyServiceGetCaseRequest{Tenant: "acme",
+		CaseId: cases[0].GetCaseId()}); status.Code(err) != codes.NotFound {
+		t.Errorf("another agency reading the case: %v, want NOT_FOUND", err)
+	}
+
+	conn.Close()
+	other.Close()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run returned %v, want nil", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not return after cancel")
+	}
+	nc.Close()
+	ns.Shutdown()
+	goleak.VerifyNone(t, ignore)
+}
