@@ -69,9 +69,10 @@ var statusStream = subject.ServiceStream("status")
 // ingestion's stream (invoices' §286 notice and delivery date, customers'
 // kind, group and language) and the ledger's (open items, their
 // settlements and reopenings) and waits for them too; collections reads
-// dunning's stream (final-level releases, ReleasedToCollections) and the
-// ledger's (open items: payments that reach the merchant directly during
-// collection) and waits for them too.
+// dunning's stream (final-level releases, ReleasedToCollections, and
+// blocks), the ledger's (open items: payments that reach the merchant
+// directly during collection) and ingestion's (customers' kind, group and
+// country, for the agency rules) and waits for them too.
 func Services() []Service {
 	var commands []string
 	for _, s := range []string{"matching", "dunning", "collections", "refund-import"} {
@@ -82,7 +83,7 @@ func Services() []Service {
 		{Name: "ledger", Reads: append([]string{subject.ServiceStream("ingestion")}, commands...), Declares: commands, Status: true},
 		{Name: "matching", Reads: []string{subject.ServiceStream("ingestion"), subject.ServiceStream("ledger")}},
 		{Name: "dunning", Reads: []string{subject.ServiceStream("ingestion"), subject.ServiceStream("ledger")}},
-		{Name: "collections", Reads: []string{subject.ServiceStream("dunning"), subject.ServiceStream("ledger")}},
+		{Name: "collections", Reads: []string{subject.ServiceStream("dunning"), subject.ServiceStream("ledger"), subject.ServiceStream("ingestion")}},
 		{Name: "refund-import", Reads: []string{subject.ServiceStream("ledger")}},
 	}
 }
