@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/testing/protocmp"
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
@@ -44,8 +45,29 @@ const (
 // a SepaService client and the output directory.
 type sepaSvc struct {
 	*svc
-	sepa matchingv1grpc.SepaServiceClient
-	dir  string
+	sepa  matchingv1grpc.SepaServiceClient
+	dir   string
+	clock *clock
+}
+
+// clock is the service's clock, set to each run's day: a file's dates may
+// not lie before the instant it is made.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// at sets the clock to 09:00 UTC of d.
+func (c *clock) at(d *commonv1.Date) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = time.Date(int(d.GetYear()), time.Month(d.GetMonth()), int(d.GetDay()), 9, 0, 0, 0, time.UTC)
 }
 
 // startSepa starts matching for acme (and beta) with a sepa section for
@@ -74,7 +96,9 @@ func startSepa(t testing.TB) *sepaSvc {
 		ShutdownTimeout: 5 * time.Second, Auth: auth.Config{Authenticator: testAuth}}
 	ctx, cancel := context.WithCancel(context.Background())
 	dir := t.TempDir()
-	m, err := New(ctx, cfg, Options{Tenants: tenantstest.Parse(t, data), Ingestion: e.ing, BankHandlers: 4, SepaDir: dir},
+	clk := &clock{}
+	clk.at(dec1)
+	m, err := New(ctx, cfg, Options{Tenants: tenantstest.Parse(t, data), Ingestion: e.ing, BankHandlers: 4, SepaDir: dir, Now: clk.Now},
 		telemetry.Providers{}, slog.New(slog.DiscardHandler), lis)
 	if err != nil {
 		cancel()
@@ -97,7 +121,7 @@ func startSepa(t testing.TB) *sepaSvc {
 		})
 	})
 	s := &svc{m: m, js: e.js, conn: conn, queue: matchingv1grpc.NewMatchingServiceClient(conn), dbURL: e.dbURL, fake: e.fake}
-	return &sepaSvc{svc: s, sepa: matchingv1grpc.NewSepaServiceClient(conn), dir: dir}
+	return &sepaSvc{svc: s, sepa: matchingv1grpc.NewSepaServiceClient(conn), dir: dir, clock: clk}
 }
 
 func operator(tenant string) identity.Principal {
@@ -130,6 +154,7 @@ func (s *sepaSvc) putMandate(t testing.TB, req *matchingv1.PutMandateRequest) *m
 
 func (s *sepaSvc) collect(t testing.TB, date *commonv1.Date, dry bool) *matchingv1.CollectResponse {
 	t.Helper()
+	s.clock.at(date)
 	res, err := s.sepa.Collect(context.Background(), &matchingv1.CollectRequest{Tenant: "acme", Date: date, DryRun: dry},
 		testAuth.As(accountant("acme")))
 	if err != nil {
@@ -315,5 +340,179 @@ func TestSepaPreNotificationFirstRecurringAndClearing(t *testing.T) {
 	validate(t, "pain.008.001.08.xsd", content)
 	if !bytes.Contains(content, []byte("<SeqTp>RCUR</SeqTp>")) {
 		t.Errorf("second file is not RCUR")
+	}
+}
+
+// TestSepaAmendmentCarriedIntoNextCollection: given mandate M-A collected
+// from once, when the operator amends it to the reference M-A2 and a new
+// IBAN, then the next collection carries the amendment (AmdmntInd, the
+// original mandate id, SMNDA for the new account) in an XSD-valid file,
+// and the amendment is cleared once that collection was submitted.
+func TestSepaAmendmentCarriedIntoNextCollection(t *testing.T) {
+	t.Parallel()
+	s := startSepa(t)
+	s.putMandate(t, &matchingv1.PutMandateRequest{Mandate: &matchingv1.Mandate{Reference: "M-A", DebtorId: "D-1",
+		Name: "Beispiel GmbH", Iban: ibanD1, SignedOn: day(2026, 1, 10)}})
+	s.directDebitItem(t, "I-1", "D-1", "RE-1001", 11900, dec1)
+	s.collect(t, day(2026, 12, 1), false)
+	if r := s.collect(t, day(2026, 12, 14), false); len(r.GetSubmitted()) != 1 {
+		t.Fatalf("first collection: %v", ids(r.GetSubmitted()))
+	}
+	amended := s.putMandate(t, &matchingv1.PutMandateRequest{OriginalReference: "M-A", Mandate: &matchingv1.Mandate{Reference: "M-A2",
+		DebtorId: "D-1", Name: "Beispiel GmbH", Iban: ibanNew, SignedOn: day(2026, 1, 10)}})
+	want := &matchingv1.MandateAmendment{OriginalReference: "M-A", NewAccount: true}
+	if diff := cmp.Diff(want, amended.GetAmendment(), protocmp.Transform()); diff != "" {
+		t.Errorf("amendment (-want +got):\n%s", diff)
+	}
+	if ms := s.mandates(t); len(ms) != 1 || ms["M-A2"] == nil {
+		t.Errorf("mandates after the renaming: %v, want M-A2 only", ms)
+	}
+	s.directDebitItem(t, "I-2", "D-1", "RE-1002", 5000, dec1)
+	if r := s.collect(t, day(2026, 12, 2), false); len(r.GetPreNotified()) != 1 || r.GetPreNotified()[0].GetMandate() != "M-A2" {
+		t.Fatalf("pre-notified %v", r.GetPreNotified())
+	}
+	r := s.collect(t, day(2026, 12, 15), false)
+	if diff := cmp.Diff([]string{"I-2 FRST 2026-12-16"}, ids(r.GetSubmitted())); diff != "" {
+		t.Fatalf("submitted (-want +got):\n%s", diff)
+	}
+	content, err := os.ReadFile(r.GetFiles()[0].GetPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	validate(t, "pain.008.001.08.xsd", content)
+	for _, want := range []string{"<AmdmntInd>true</AmdmntInd>", "<OrgnlMndtId>M-A</OrgnlMndtId>", "<Id>SMNDA</Id>", "<MndtId>M-A2</MndtId>", ibanNew} {
+		if !bytes.Contains(content, []byte(want)) {
+			t.Errorf("file lacks %s:\n%s", want, content)
+		}
+	}
+	if a := s.mandates(t)["M-A2"].GetAmendment(); a != nil {
+		t.Errorf("amendment %v still pending after the collection that carried it", a)
+	}
+}
+
+// TestSepaReturnReopensTheItemAndFlagsTheMandate: given I-1 collected
+// under M-R and cleared by the statement, when the collection comes back
+// with AC04 (account closed), then matching sends the ledger the
+// ReturnPayment that reopens the item, the debit is returned with the
+// reason, the mandate is unusable, and the reopened item is not collected
+// again under it.
+func TestSepaReturnReopensTheItemAndFlagsTheMandate(t *testing.T) {
+	t.Parallel()
+	s := startSepa(t)
+	s.putMandate(t, &matchingv1.PutMandateRequest{Mandate: &matchingv1.Mandate{Reference: "M-R", DebtorId: "D-1",
+		Name: "Beispiel GmbH", Iban: ibanD1, SignedOn: day(2026, 1, 10)}})
+	s.directDebitItem(t, "I-1", "D-1", "RE-1001", 11900, dec1)
+	s.collect(t, day(2026, 12, 1), false)
+	sub := s.collect(t, day(2026, 12, 14), false)
+	if len(sub.GetSubmitted()) != 1 {
+		t.Fatalf("submitted %v", ids(sub.GetSubmitted()))
+	}
+	e2e := sub.GetSubmitted()[0].GetEndToEndId()
+	tx := bankTx("TX-C1", 11900, "SEPA-LASTSCHRIFT", "")
+	tx.EndToEndId, tx.MandateId, tx.BookingDate = e2e, "M-R", day(2026, 12, 15)
+	s.publish(t, "ingestion", tx)
+	eventually(t, "the ApplyPayment", func() bool { return len(s.commands(t)) == 1 })
+	seq := s.publish(t, "ledger", &ledgerv1.OpenItemCleared{Tenant: "acme", OpenItemId: "I-1", DebtorId: "D-1", OpenAmount: eur(0),
+		Settlements: []*ledgerv1.Settlement{{SettlementId: "S-1", OpenItemId: "I-1", Amount: eur(11900), Document: "TX-C1", EntryId: "PE-1",
+			Kind: ledgerv1.SettlementKind_SETTLEMENT_KIND_PAYMENT}}})
+	s.settled(t, "O2C_LEDGER", ItemsDurable, seq)
+
+	ret := bankTx("TX-R", -11900, "RUECKLASTSCHRIFT AC04 KONTO ERLOSCHEN", "")
+	ret.EndToEndId, ret.MandateId, ret.ReturnReason, ret.BookingDate = e2e, "M-R", "AC04", day(2026, 12, 18)
+	s.publish(t, "ingestion", ret)
+	eventually(t, "the return's command", func() bool { return len(s.commands(t)) >= 2 })
+	if rp, ok := s.commands(t)[1].(*ledgerv1.ReturnPayment); !ok || rp.GetPaymentId() != "TX-C1" {
+		t.Fatalf("command %v, want the ReturnPayment of TX-C1", s.commands(t)[1])
+	}
+	// The ledger reopens the item.
+	seq = s.publish(t, "ledger", &ledgerv1.OpenItemReopened{Tenant: "acme", OpenItemId: "I-1", OpenAmount: eur(11900), SettlementIds: []string{"S-1"}})
+	s.settled(t, "O2C_LEDGER", ItemsDurable, seq)
+
+	eventually(t, "the mandate flagged", func() bool {
+		s.collect(t, day(2026, 12, 21), true)
+		return s.mandates(t)["M-R"].GetUnusableReason() == "AC04"
+	})
+	if m := s.mandates(t)["M-R"]; !strings.Contains(m.GetNotUsable(), "AC04") {
+		t.Errorf("mandate says %q, want unusable after AC04", m.GetNotUsable())
+	}
+	r := s.collect(t, day(2026, 12, 21), false)
+	if len(r.GetPreNotified()) != 0 || len(r.GetSubmitted()) != 0 || len(r.GetSkipped()) != 1 ||
+		!strings.Contains(r.GetSkipped()[0].GetReason(), "AC04") {
+		t.Errorf("after the return: pre-notified %v, submitted %v, skipped %v; want I-1 skipped for AC04", ids(r.GetPreNotified()), ids(r.GetSubmitted()), r.GetSkipped())
+	}
+	list, err := s.sepa.ListCollections(context.Background(), &matchingv1.ListCollectionsRequest{Tenant: "acme", State: "returned"}, testAuth.As(accountant("acme")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.GetDebits()) != 1 || list.GetDebits()[0].GetReason() != "AC04" || list.GetDebits()[0].GetEndToEndId() != e2e {
+		t.Errorf("returned debits %v", list.GetDebits())
+	}
+}
+
+// TestSepaPayoutFileForReleasedCreditBalance: given D-9's credit balance of
+// 25.00 from 1 November with an IBAN on file, D-8's with an open invoice
+// and D-7's of 5.00, when the payouts of 1 December run, then D-9's is
+// released into an XSD-valid pain.001 and the others are listed with why
+// not; a rerun pays nothing twice and gives the file back.
+func TestSepaPayoutFileForReleasedCreditBalance(t *testing.T) {
+	t.Parallel()
+	s := startSepa(t)
+	s.putMandate(t, &matchingv1.PutMandateRequest{Mandate: &matchingv1.Mandate{Reference: "M-9", DebtorId: "D-9",
+		Name: "Erika Mustermann", Iban: ibanNew, SignedOn: day(2026, 1, 10)}})
+	var seq uint64
+	for _, c := range []struct {
+		id, debtor, kind string
+		amount           int64
+	}{{"C-9", "D-9", "credit_balance", -2500}, {"C-8", "D-8", "credit_balance", -3000}, {"I-8", "D-8", "invoice", 1000},
+		{"C-7", "D-7", "credit_balance", -500}} {
+		seq = s.publish(t, "ledger", &ledgerv1.OpenItemOpened{Tenant: "acme", OpenItemId: c.id, DebtorId: c.debtor, Kind: c.kind,
+			DocumentNumber: "GS-" + c.id, Amount: eur(c.amount), DocumentDate: nov1, DueDate: nov1})
+	}
+	s.settled(t, "O2C_LEDGER", ItemsDurable, seq)
+	call := func(dry bool) *matchingv1.PayoutsResponse {
+		t.Helper()
+		s.clock.at(dec1)
+		r, err := s.sepa.Payouts(context.Background(), &matchingv1.PayoutsRequest{Tenant: "acme", Date: dec1, DryRun: dry}, testAuth.As(accountant("acme")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	preview := call(true)
+	if preview.GetFile() != nil {
+		t.Errorf("dry run wrote %v", preview.GetFile())
+	}
+	why := map[string]string{}
+	for _, d := range preview.GetDue() {
+		why[d.GetDebtorId()] = d.GetWhy()
+		if d.GetReleased() != (d.GetDebtorId() == "D-9") {
+			t.Errorf("%s released %v: %s", d.GetDebtorId(), d.GetReleased(), d.GetWhy())
+		}
+	}
+	if !strings.Contains(why["D-8"], "open receivable") || !strings.Contains(why["D-7"], "below the threshold") {
+		t.Errorf("why: %v", why)
+	}
+	r := call(false)
+	if r.GetFile() == nil || r.GetFile().GetCount() != 1 || r.GetFile().GetTotal().GetMinorUnits() != 2500 {
+		t.Fatalf("file %v", r.GetFile())
+	}
+	content, err := os.ReadFile(r.GetFile().GetPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	validate(t, "pain.001.001.09.xsd", content)
+	for _, want := range []string{`<InstdAmt Ccy="EUR">25.00</InstdAmt>`, ibanNew, creditorIBAN, "GS-C-9"} {
+		if !bytes.Contains(content, []byte(want)) {
+			t.Errorf("payout file lacks %s", want)
+		}
+	}
+	again := call(false)
+	if again.GetFile().GetName() != r.GetFile().GetName() {
+		t.Errorf("rerun gave file %v, want %s back", again.GetFile(), r.GetFile().GetName())
+	}
+	for _, d := range again.GetDue() {
+		if d.GetDebtorId() == "D-9" {
+			t.Errorf("D-9 due again after its payout: %v", d)
+		}
 	}
 }
