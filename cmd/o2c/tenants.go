@@ -13,8 +13,18 @@ import (
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/table"
 	"github.com/o2c-platform/o2c/libs/host"
 	"github.com/o2c-platform/o2c/libs/tenants"
+	dunning "github.com/o2c-platform/o2c/services/dunning/service"
 	ledger "github.com/o2c-platform/o2c/services/ledger/service"
+	matching "github.com/o2c-platform/o2c/services/matching/service"
+	refundimport "github.com/o2c-platform/o2c/services/refund-import/service"
 )
+
+// sectionChecks are the services' own checks of their sections of a
+// tenants file, run by validate in this order, as each service runs its
+// own when it starts.
+var sectionChecks = []func(*tenants.File) error{
+	ledger.CheckTenants, matching.CheckTenants, dunning.CheckTenants, refundimport.CheckTenants,
+}
 
 func newTenantsCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -37,8 +47,9 @@ questions about one are answered "does not exist". The commands read the file na
 		Use:   "validate [FILE...]",
 		Short: "Check tenants files as the services do at start; print OK or every problem",
 		Long: `validate checks each FILE (default: --file, else $` + host.TenantsEnv + `) as the services do
-when they start: its JSON against the schema's rules, and each tenant's ledger section
-against its chart. It prints "FILE: OK" or one line per problem, naming the file, line,
+when they start: its JSON against the schema's rules, each tenant's ledger section
+against its chart, and the sections the other services own (matching, dunning,
+refunds) as those services read them. It prints "FILE: OK" or one line per problem, naming the file, line,
 tenant and field. Exit status 1 means at least one file has a problem.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -106,22 +117,33 @@ tenant and field. Exit status 1 means at least one file has a problem.`,
 // is valid.
 func validate(w io.Writer, path string) bool {
 	f, err := tenants.Load(path)
-	if err == nil {
-		err = ledger.CheckTenants(f)
+	if err != nil {
+		printProblems(w, path, err)
+		return false
 	}
-	var fe *tenants.FileError
-	switch {
-	case err == nil:
+	ok := true
+	for _, check := range sectionChecks {
+		if err := check(f); err != nil {
+			printProblems(w, path, err)
+			ok = false
+		}
+	}
+	if ok {
 		fmt.Fprintf(w, "%s: OK, %s: %s\n", path, table.Count(len(f.IDs()), "tenant"), strings.Join(f.IDs(), ", "))
-		return true
-	case errors.As(err, &fe):
+	}
+	return ok
+}
+
+// printProblems writes a tenants file's problems one per line.
+func printProblems(w io.Writer, path string, err error) {
+	var fe *tenants.FileError
+	if errors.As(err, &fe) {
 		for _, p := range fe.Problems {
 			fmt.Fprintln(w, p.String())
 		}
-	default:
-		fmt.Fprintf(w, "%s: %v\n", path, err)
+		return
 	}
-	return false
+	fmt.Fprintf(w, "%s: %v\n", path, err)
 }
 
 // listTenants writes a table of the tenants of f.

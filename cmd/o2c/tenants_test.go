@@ -49,6 +49,16 @@ func TestTenantsValidate(t *testing.T) {
 		t.Errorf("validate two files: exit %d, stdout:\n%s", code, stdout)
 	}
 
+	// What only the services that own a section check: a dunning fee kind
+	// and a refunds section without seller accounts' required fields.
+	servicesBad := tenantstest.Write(t, []byte(`{"tenants": {"acme": {
+  "dunning": {"procedures": [{"id": "p", "levels": [{"fee": {"kind": "bribe"}}]}]},
+  "refunds": {"seller_accounts": [{"id": ""}]}}}}`))
+	code, stdout, _ = runCLI(t, "tenants", "validate", servicesBad)
+	if code != 1 || strings.Contains(stdout, ": OK") || !strings.Contains(stdout, "dunning") || !strings.Contains(stdout, "refunds") {
+		t.Errorf("validate service sections: exit %d, stdout:\n%s", code, stdout)
+	}
+
 	code, stdout, _ = runCLI(t, "tenants", "validate", "/nonexistent/tenants.json")
 	if code != 1 || !strings.Contains(stdout, "/nonexistent/tenants.json") {
 		t.Errorf("validate a missing file: exit %d, stdout %q", code, stdout)
