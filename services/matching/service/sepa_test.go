@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
+	dunningv1 "github.com/o2c-platform/o2c/proto/o2c/dunning/v1"
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	matchingv1 "github.com/o2c-platform/o2c/proto/o2c/matching/v1"
@@ -26,6 +27,7 @@ import (
 	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
 
 	"github.com/o2c-platform/o2c/libs/auth"
+	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/host"
 	"github.com/o2c-platform/o2c/libs/identity"
 	"github.com/o2c-platform/o2c/libs/telemetry"
@@ -73,7 +75,7 @@ func (c *clock) at(d *commonv1.Date) {
 // startSepa starts matching for acme (and beta) with a sepa section for
 // acme: one creditor account, 14 days' pre-notification, D-1, payouts from
 // 10.00 after 14 days.
-func startSepa(t testing.TB) *sepaSvc {
+func startSepa(t testing.TB, opts ...func(*Options)) *sepaSvc {
 	t.Helper()
 	e := newEnv(t)
 	section := map[string]any{
@@ -98,8 +100,16 @@ func startSepa(t testing.TB) *sepaSvc {
 	dir := t.TempDir()
 	clk := &clock{}
 	clk.at(dec1)
-	m, err := New(ctx, cfg, Options{Tenants: tenantstest.Parse(t, data), Ingestion: e.ing, BankHandlers: 4, SepaDir: dir, Now: clk.Now},
-		telemetry.Providers{}, slog.New(slog.DiscardHandler), lis)
+	opt := Options{Tenants: tenantstest.Parse(t, data), Ingestion: e.ing, BankHandlers: 4, SepaDir: dir, Now: clk.Now}
+	for _, o := range opts {
+		o(&opt)
+	}
+	if opt.DunningBlocks {
+		if err := bus.EnsureStreams(context.Background(), e.js, bus.ServiceStreamConfig("dunning")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := New(ctx, cfg, opt, telemetry.Providers{}, slog.New(slog.DiscardHandler), lis)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -128,7 +138,9 @@ func operator(tenant string) identity.Principal {
 	return identity.Principal{Actor: "user:olga", Tenants: []string{tenant}, Roles: []identity.Role{identity.Operator}}
 }
 
-func day(y, m, d int) *commonv1.Date { return &commonv1.Date{Year: int32(y), Month: int32(m), Day: int32(d)} }
+func day(y, m, d int) *commonv1.Date {
+	return &commonv1.Date{Year: int32(y), Month: int32(m), Day: int32(d)}
+}
 
 // directDebitItem opens an invoice item whose order is paid by direct
 // debit, due on due, and waits until matching took both in.
@@ -514,5 +526,32 @@ func TestSepaPayoutFileForReleasedCreditBalance(t *testing.T) {
 		if d.GetDebtorId() == "D-9" {
 			t.Errorf("D-9 due again after its payout: %v", d)
 		}
+	}
+}
+
+// TestSepaBlockedItemIsNotCollected: given a pre-notified item, when
+// dunning blocks it for a dispute (BlockSet on O2C_DUNNING), then the run
+// cancels its pre-notification and collects nothing; once the block is
+// lifted the item is pre-notified again.
+func TestSepaBlockedItemIsNotCollected(t *testing.T) {
+	t.Parallel()
+	s := startSepa(t, func(o *Options) { o.DunningBlocks = true })
+	s.putMandate(t, &matchingv1.PutMandateRequest{Mandate: &matchingv1.Mandate{Reference: "M-1", DebtorId: "D-1",
+		Name: "Beispiel GmbH", Iban: ibanD1, SignedOn: day(2026, 1, 10)}})
+	s.directDebitItem(t, "I-1", "D-1", "RE-1001", 11900, dec1)
+	if r := s.collect(t, dec1, false); len(r.GetPreNotified()) != 1 {
+		t.Fatalf("pre-notified %v", ids(r.GetPreNotified()))
+	}
+	seq := s.publish(t, "dunning", &dunningv1.BlockSet{Tenant: "acme", Block: &dunningv1.Block{BlockId: "B-1", DebtorId: "D-1",
+		OpenItemId: "I-1", Reason: "dispute"}})
+	s.settled(t, "O2C_DUNNING", BlocksDurable, seq)
+	r := s.collect(t, day(2026, 12, 14), false)
+	if len(r.GetSubmitted()) != 0 || len(r.GetCancelled()) != 1 || !strings.Contains(r.GetCancelled()[0].GetReason(), "dispute") {
+		t.Errorf("blocked: submitted %v, cancelled %v", ids(r.GetSubmitted()), r.GetCancelled())
+	}
+	seq = s.publish(t, "dunning", &dunningv1.BlockLifted{Tenant: "acme", DebtorId: "D-1", BlockId: "B-1"})
+	s.settled(t, "O2C_DUNNING", BlocksDurable, seq)
+	if r := s.collect(t, day(2026, 12, 15), false); len(r.GetPreNotified()) != 1 || r.GetPreNotified()[0].GetAttempt() != 2 {
+		t.Errorf("after the block: pre-notified %v", r.GetPreNotified())
 	}
 }

@@ -70,6 +70,9 @@ const (
 	// SepaDurable takes in orders' and customers' payment methods and
 	// mandates for SEPA collections.
 	SepaDurable = "matching-sepa"
+	// BlocksDurable takes in dunning's blocks for SEPA runs (bound only
+	// with Options.DunningBlocks).
+	BlocksDurable = "matching-sepa-blocks"
 )
 
 // SepaOutputDirEnv names the directory the SEPA files and
@@ -127,6 +130,12 @@ type Options struct {
 	// (SEPA_OUTPUT_DIR); empty means $TMPDIR/o2c-sepa, unless a tenant's
 	// sepa.output_dir names one.
 	SepaDir string
+	// DunningBlocks binds a consumer of dunning's BlockSet and BlockLifted
+	// (stream O2C_DUNNING): a blocked or disputed debtor or item is then
+	// neither collected nor paid out. Off, SEPA runs know no blocks. It
+	// needs matching's NATS user to read O2C_DUNNING, and matching then
+	// waits at start until dunning declared its stream.
+	DunningBlocks bool
 }
 
 // Matching is a matching service that has been set up and not yet served.
@@ -322,6 +331,13 @@ func wire(ctx context.Context, h *host.Host, cfg host.Config, opt Options, confi
 	if err := h.Consume(ctx, bus.Consumer{Stream: bus.ServiceStream("ingestion"), Durable: SepaDurable,
 		FilterSubjects: consumer.SepaSubjects()}, sepaIn.Handle); err != nil {
 		return nil, err
+	}
+	if opt.DunningBlocks {
+		blocks := &consumer.Blocks{Tenants: opt.Tenants, Store: store}
+		if err := h.Consume(ctx, bus.Consumer{Stream: bus.ServiceStream("dunning"), Durable: BlocksDurable,
+			FilterSubjects: consumer.BlockSubjects()}, blocks.Handle); err != nil {
+			return nil, err
+		}
 	}
 	bank := &consumer.Bank{Tenants: opt.Tenants, Batcher: batcher}
 	handlers := opt.BankHandlers

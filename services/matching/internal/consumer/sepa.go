@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	dunningv1 "github.com/o2c-platform/o2c/proto/o2c/dunning/v1"
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
 
@@ -73,6 +74,41 @@ func (h *Sepa) Handle(ctx context.Context, m bus.Msg) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// BlockSubjects carry dunning.v1.BlockSet and BlockLifted: dunning blocks
+// (disputes among them) that hold back collections and payouts.
+func BlockSubjects() []string {
+	return []string{"o2c.*.dunning.block.set", "o2c.*.dunning.block.lifted"}
+}
+
+// Blocks takes in dunning's blocks for the SEPA runs.
+type Blocks struct {
+	Tenants Tenants
+	Store   *postgres.Store
+}
+
+// Handle applies one BlockSet or BlockLifted.
+func (h *Blocks) Handle(ctx context.Context, m bus.Msg) error {
+	tenant, msg, err := decode(h.Tenants, m)
+	if err != nil {
+		return err
+	}
+	switch ev := msg.(type) {
+	case *dunningv1.BlockSet:
+		b := ev.GetBlock()
+		if b.GetLifted() {
+			return h.Store.LiftBlock(ctx, tenant, b.GetBlockId())
+		}
+		target := b.GetOpenItemId()
+		if target == "" {
+			target = b.GetDebtorId()
+		}
+		return h.Store.PutBlock(ctx, tenant, b.GetBlockId(), target, b.GetReason())
+	case *dunningv1.BlockLifted:
+		return h.Store.LiftBlock(ctx, tenant, ev.GetBlockId())
 	}
 	return nil
 }
