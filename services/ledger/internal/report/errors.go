@@ -1,0 +1,27 @@
+// Package report computes the ledger's month-end reports from rows the
+// read models stream: the aging of receivables (buckets of days overdue x
+// dunning level x channel x customer group x currency), days overdue, and
+// the DSO family (count-back DSO, DSO, best possible DSO, average days
+// delinquent, time to cash). It is pure: no storage, no clock (every
+// function takes its key date), and every amount is int64 minor units of
+// one currency; nothing is converted or added across currencies.
+//
+// The dunning level, dunning block, collection status and customer group of
+// an item are carried as given: the ledger does not learn them yet (dunning,
+// collections and ingestion's customers do not feed the ledger), so they
+// are empty and the aging groups every item under the empty value.
+package report
+
+import "errors"
+
+// ErrInvalidBuckets means aging bucket limits that are not positive and
+// strictly increasing, or more than MaxBuckets of them.
+var ErrInvalidBuckets = errors.New("invalid aging buckets")
+
+// ErrInvalidDimension means a dimension a report cannot group by: an
+// unknown one, one given twice, or the dunning level for the DSO.
+var ErrInvalidDimension = errors.New("invalid report dimension")
+
+// ErrInvalidPeriod means a report period whose first day lies after its
+// last, or a DSO series longer than MaxMonths.
+var ErrInvalidPeriod = errors.New("invalid report period")
