@@ -14,6 +14,9 @@ import (
 //
 //   - Reports and open items (LedgerService queries, LedgerQueryService):
 //     accountants, customer service, operators and platform admins.
+//   - The DATEV export (ExportService): accountants, operators and
+//     platform admins; it hands over the whole books, so not customer
+//     service.
 //     ListOpenItems also services (the service role), for the tenants
 //     their credentials name: ingestion asks it before erasing a debtor.
 //   - Commands the other services send (RegisterInvoice, ApplyPayment,
@@ -50,6 +53,8 @@ var Policy = func() auth.Policy {
 		ledgerv1grpc.LedgerQueryService_GetTrialBalance_FullMethodName:         readers,
 		ledgerv1grpc.LedgerQueryService_ListJournalLines_FullMethodName:        readers,
 		ledgerv1grpc.LedgerQueryService_ListBankReconciliations_FullMethodName: readers,
+
+		ledgerv1grpc.ExportService_ExportDATEV_FullMethodName: auth.Allow(identity.Accountant, identity.Operator, identity.PlatformAdmin),
 
 		ledgerv1grpc.LedgerCommandService_RegisterInvoice_FullMethodName:        bookers,
 		ledgerv1grpc.LedgerCommandService_RecordOpeningBalance_FullMethodName:   accountants,
