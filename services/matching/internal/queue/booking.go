@@ -45,7 +45,11 @@ const ReturnChargeDueDays = 14
 // (held back positive, released negative; a payout with other lines is
 // refused), and for each refund an IssueCreditNote keyed
 // "amazon-refund:<adjustment id>" on the order's item, which lowers what
-// the ApplyPayment allocates to that item.
+// the ApplyPayment allocates to that item. A refund refund import linked
+// to the shop's own credit note (Refund.Decision) lowers the allocation
+// the same way but gets no credit note: the shop's already credited the
+// item. A refund refund import held refuses the booking with a
+// HeldRefundError: a person decides.
 //
 // The remittance text is not passed on: it may name people, and the
 // ledger's events are kept for good (its entry text is "Zahlung").
@@ -102,6 +106,16 @@ func Booking(tenant string, pay engine.Payment, p Proposal, ledgerPaymentID stri
 			}
 			if idx < 0 || legs[idx].amount < r.Amount {
 				return nil, fmt.Errorf("%w: refund %s of order %s does not lie on an item this payout clears", ErrProposalStale, r.AdjustmentID, r.OrderID)
+			}
+			switch r.Decision.State {
+			case RefundHeld:
+				return nil, &HeldRefundError{AdjustmentID: r.AdjustmentID, Reason: r.Decision.Reason}
+			case RefundLinked:
+				// The shop's credit note credited the item already: the
+				// deduction clears against it, and no second credit note
+				// is issued.
+				legs[idx].amount -= r.Amount
+				continue
 			}
 			it, ok := items.Item(r.Item)
 			if !ok {

@@ -131,6 +131,10 @@ type Desk struct {
 	Payers  Payers
 	VATs    VATs
 	Loader  Loader
+	// Refunds reads refund import's decisions about marketplace refunds
+	// (linked and held refunds are not credited with a payout); nil means
+	// none are known.
+	Refunds RefundDecisions
 	// Now is the clock of decisions; nil means time.Now.
 	Now func() time.Time
 
@@ -153,6 +157,8 @@ type book struct {
 	// legs are the engine's items that stand for a settlement report's
 	// fees, refunds, reserve and other deductions.
 	legs map[string]settlementLeg
+	// refunds are refund import's decisions by adjustment id.
+	refunds map[string]RefundDecision
 }
 
 func (d *Desk) now() time.Time {
@@ -178,6 +184,10 @@ func (d *Desk) tenant(ctx context.Context, tenant string) (*book, error) {
 	if !b.loaded {
 		s, err := d.Loader.Load(ctx, tenant)
 		if err != nil {
+			b.mu.Unlock()
+			return nil, fmt.Errorf("load tenant %s: %w", tenant, err)
+		}
+		if err := d.loadRefunds(ctx, tenant, b); err != nil {
 			b.mu.Unlock()
 			return nil, fmt.Errorf("load tenant %s: %w", tenant, err)
 		}
@@ -348,7 +358,7 @@ func (d *Desk) decide(ctx context.Context, tenant string, b *book, stored *match
 	dec := b.eng.Match(pay)
 	props := ProposalsOf(dec)
 	for i := range props {
-		props[i] = b.withSettlement(props[i])
+		props[i] = b.withRefunds(b.withSettlement(props[i]))
 	}
 	kind := dec.Kind
 	explanation := dec.Explanation
@@ -408,7 +418,9 @@ func PendingOf(p Proposal, ledgerID string) []Pending {
 	refunds := map[string]int64{}
 	if p.Settlement != nil {
 		for _, r := range p.Settlement.Refunds {
-			out = append(out, Pending{Item: r.Item, Document: "amazon-refund:" + r.AdjustmentID, Amount: r.Amount})
+			if r.Decision.State != RefundLinked {
+				out = append(out, Pending{Item: r.Item, Document: "amazon-refund:" + r.AdjustmentID, Amount: r.Amount})
+			}
 			refunds[r.Item] += r.Amount
 		}
 	}
@@ -594,6 +606,7 @@ func (d *Desk) booked(ctx context.Context, b *book, e Entry, p Proposal, resolut
 	tenant, id := e.Tenant, e.Payment.ID
 	ledgerID := LedgerPaymentID(id, e.Bookings+1)
 	pay := WithPayer(e.Payment, payer)
+	p = b.withRefunds(p)
 	items, err := d.itemsFor(ctx, tenant, b, p)
 	if err != nil {
 		return Entry{}, err

@@ -74,3 +74,9 @@ var ErrInvalidSplit = errors.New("invalid split")
 // booked receipt, is in another currency, or was returned already, or the
 // return is smaller than the payment it undoes.
 var ErrInvalidReturn = errors.New("invalid return")
+
+// ErrRefundHeld means a payout's settlement deducts a refund that refund
+// import held for a person to decide (an over-refund, a currency that
+// differs from the order's): matching does not credit it, and the payout
+// waits in the queue (see HeldRefundError).
+var ErrRefundHeld = errors.New("refund held by refund import")

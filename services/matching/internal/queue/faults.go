@@ -22,4 +22,5 @@ var Errors = fault.Table{
 	{Err: ErrBeyondLimit, Class: fault.Precondition},
 	{Err: ErrInvalidSplit, Class: fault.Invalid},
 	{Err: ErrInvalidReturn, Class: fault.Precondition},
+	{Err: ErrRefundHeld, Class: fault.Precondition},
 }

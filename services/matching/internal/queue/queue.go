@@ -163,6 +163,9 @@ type Refund struct {
 	// note's issue date; zero when not known (then the payout's booking
 	// date).
 	Posted time.Time
+	// Decision is what refund import decided about the refund, when that
+	// keeps matching from crediting it (linked, held).
+	Decision RefundDecision
 }
 
 // deducted is what the settlement takes from the payout beyond the order

@@ -1,0 +1,136 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+)
+
+// RefundState is what refund import decided about a marketplace refund, as
+// far as matching's booking of a payout depends on it.
+type RefundState int
+
+// The refund states matching tells apart. Every other decision of refund
+// import (booked, waiting, reversed, a duplicate sight) or none at all
+// leaves the refund to be credited by matching with the payout, under the
+// credit note key both services share, so the ledger books it once.
+const (
+	// RefundUndecided: refund import decided nothing that keeps matching
+	// from crediting the refund.
+	RefundUndecided RefundState = iota
+	// RefundLinked: the shop had credited the order with a credit note of
+	// the same amount, which refund import linked the refund to. The
+	// shop's credit note already lowered the order's item, so matching
+	// books no credit note of its own; the payout's deduction clears
+	// against the lowered item.
+	RefundLinked
+	// RefundHeld: refund import held the refund for a person to decide
+	// (an over-refund, another currency). Matching credits nothing and
+	// books the payout only once a person decided.
+	RefundHeld
+)
+
+// RefundDecision is refund import's decision about the refund with a
+// marketplace adjustment id.
+type RefundDecision struct {
+	AdjustmentID string
+	State        RefundState
+	// Reason is refund import's reason, in one line.
+	Reason string
+	// CreditNote is, for a linked refund, the shop's credit note number.
+	CreditNote string
+}
+
+// RefundDecisions reads refund import's decisions that matching keeps
+// (linked and held refunds) of a tenant. Errors are storage failures.
+type RefundDecisions interface {
+	RefundDecisions(ctx context.Context, tenant string) ([]RefundDecision, error)
+}
+
+// HeldRefundError says which refund of a payout refund import held and
+// why. It wraps ErrRefundHeld; its text is the reason the payout waits in
+// the queue.
+type HeldRefundError struct {
+	AdjustmentID string
+	Reason       string
+}
+
+func (e *HeldRefundError) Error() string {
+	return fmt.Sprintf("refund %s held by refund import: %s", e.AdjustmentID, e.Reason)
+}
+
+// Unwrap returns ErrRefundHeld.
+func (e *HeldRefundError) Unwrap() error { return ErrRefundHeld }
+
+// loadRefunds reads tenant's refund decisions into b before its
+// settlements are taken in.
+func (d *Desk) loadRefunds(ctx context.Context, tenant string, b *book) error {
+	b.refunds = map[string]RefundDecision{}
+	if d.Refunds == nil {
+		return nil
+	}
+	ds, err := d.Refunds.RefundDecisions(ctx, tenant)
+	if err != nil {
+		return fmt.Errorf("refund decisions: %w", err)
+	}
+	for _, r := range ds {
+		b.refunds[r.AdjustmentID] = r
+	}
+	return nil
+}
+
+// RefundDecided takes in refund import's decision r about a refund of
+// tenant, which the caller stored before (RefundDecisions returns it on
+// the next load). A linked refund's deduction in a settlement not paid out
+// yet is taken out of the engine: the shop's credit note lowered the
+// order's item already, so the settlement's remaining items add up to its
+// payout again.
+func (d *Desk) RefundDecided(ctx context.Context, tenant string, r RefundDecision) error {
+	b, err := d.tenant(ctx, tenant)
+	if err != nil {
+		return err
+	}
+	defer b.mu.Unlock()
+	if r.State == RefundUndecided {
+		delete(b.refunds, r.AdjustmentID)
+		return nil
+	}
+	b.refunds[r.AdjustmentID] = r
+	if r.State != RefundLinked {
+		return nil
+	}
+	for id, leg := range b.legs {
+		if leg.kind != "refund" || leg.refund.AdjustmentID != r.AdjustmentID {
+			continue
+		}
+		if open, ok := b.eng.Open(id); ok && open != 0 {
+			b.eng.RemoveItem(id)
+			delete(b.legs, id)
+		}
+	}
+	return nil
+}
+
+// linkedLeg reports whether leg is the deduction of a refund refund import
+// linked to the shop's credit note.
+func (b *book) linkedLeg(leg settlementLeg) bool {
+	return leg.kind == "refund" && leg.refund.AdjustmentID != "" && b.refunds[leg.refund.AdjustmentID].State == RefundLinked
+}
+
+// withRefunds returns p with refund import's decisions on its settlement's
+// refunds, which Booking and PendingOf go by.
+func (b *book) withRefunds(p Proposal) Proposal {
+	if p.Settlement == nil || len(p.Settlement.Refunds) == 0 {
+		return p
+	}
+	s := *p.Settlement
+	s.Refunds = make([]Refund, len(p.Settlement.Refunds))
+	for i, r := range p.Settlement.Refunds {
+		r.Decision = b.refunds[r.AdjustmentID]
+		if r.AdjustmentID == "" {
+			r.Decision = RefundDecision{}
+		}
+		s.Refunds[i] = r
+	}
+	p.Settlement = &s
+	return p
+}
