@@ -465,7 +465,9 @@ func TestSepaReturnReopensTheItemAndFlagsTheMandate(t *testing.T) {
 // 25.00 from 1 November with an IBAN on file, D-8's with an open invoice
 // and D-7's of 5.00, when the payouts of 1 December run, then D-9's is
 // released into an XSD-valid pain.001 and the others are listed with why
-// not; a rerun pays nothing twice and gives the file back.
+// not; a rerun pays nothing twice and gives the file back; nothing is
+// booked until the statement shows the transfer, then PayOutCreditBalance
+// once.
 func TestSepaPayoutFileForReleasedCreditBalance(t *testing.T) {
 	t.Parallel()
 	s := startSepa(t)
@@ -526,6 +528,29 @@ func TestSepaPayoutFileForReleasedCreditBalance(t *testing.T) {
 		if d.GetDebtorId() == "D-9" {
 			t.Errorf("D-9 due again after its payout: %v", d)
 		}
+	}
+	if len(s.commands(t)) != 0 {
+		t.Fatalf("commands %v before the statement showed the transfer; nothing is booked at file creation", s.commands(t))
+	}
+
+	// The statement shows the transfer (an outgoing debit with its
+	// end-to-end id): the payout is booked with PayOutCreditBalance.
+	e2e := r.GetFile().GetEndToEndIds()[0]
+	debit := bankTx("TX-P", -2500, "GUTSCHRIFT AUSZAHLUNG", "")
+	debit.EndToEndId, debit.BookingDate = e2e, day(2026, 12, 2)
+	debit.Classification = ingestionv1.BankTransactionClassification_BANK_TRANSACTION_CLASSIFICATION_OUTGOING_CLASSIFIED
+	seq = s.publish(t, "ingestion", debit)
+	s.settled(t, "O2C_INGESTION", SepaDurable, seq)
+	call(true) // takes in the statements and books what they showed
+	eventually(t, "the PayOutCreditBalance", func() bool { return len(s.commands(t)) == 1 })
+	want := &ledgerv1.PayOutCreditBalance{Tenant: "acme", IdempotencyKey: "matching:payout:" + e2e + ":C-9", PayoutId: e2e + "-1",
+		DebtorId: "D-9", OpenItemId: "C-9", Amount: eur(2500), PayoutDate: day(2026, 12, 2), Iban: creditorIBAN}
+	if diff := cmp.Diff(want, s.commands(t)[0], protocmp.Transform()); diff != "" {
+		t.Errorf("booking (-want +got):\n%s", diff)
+	}
+	call(true)
+	if n := len(s.commands(t)); n != 1 {
+		t.Errorf("%d commands after a second sync, want the one booking", n)
 	}
 }
 

@@ -98,6 +98,7 @@ var Routes = bus.CommandsFor("ledger",
 	string((&ledgerv1.ReverseEntry{}).ProtoReflect().Descriptor().FullName()),
 	string((&ledgerv1.IssueCreditNote{}).ProtoReflect().Descriptor().FullName()),
 	string((&ledgerv1.AssessCharge{}).ProtoReflect().Descriptor().FullName()),
+	string((&ledgerv1.PayOutCreditBalance{}).ProtoReflect().Descriptor().FullName()),
 )
 
 // Options are matching's settings beyond host.Config.
@@ -353,8 +354,10 @@ func wire(ctx context.Context, h *host.Host, cfg host.Config, opt Options, confi
 		}
 	}
 	matchingv1grpc.RegisterMatchingServiceServer(h.GRPC, &rpc.MatchingService{Desk: desk, Queue: store, Documents: store, Tenants: opt.Tenants, Now: now})
-	runner := &sepa.Runner{Store: store, Configs: sepaConfigs, Dir: opt.SepaDir, Now: now, Registry: registry}
+	runner := &sepa.Runner{Store: store, Configs: sepaConfigs, Dir: opt.SepaDir, Now: now, Registry: registry,
+		Ledger: payoutLedger{events: h.Events, now: now}}
 	matchingv1grpc.RegisterSepaServiceServer(h.GRPC, &rpc.SepaService{Runner: runner, Store: store, Tenants: opt.Tenants, Now: now})
+	h.Go(func(ctx context.Context) error { return syncSepa(ctx, time.Minute, opt.Tenants.IDs(), runner, h.Log) })
 	if err := h.Relay(); err != nil {
 		return nil, err
 	}

@@ -17,9 +17,10 @@ import (
 const OrderSubjects = "o2c.*.ingestion.order.ingested"
 
 // SepaSubjects are ingestion's events the SEPA part of matching reads:
-// orders (payment method) and customers (direct debit and the mandate in
-// the master data).
-func SepaSubjects() []string { return []string{OrderSubjects, CustomerSubjects} }
+// orders (payment method), customers (direct debit and the mandate in
+// the master data) and bank transactions (the debits of payouts, which
+// matching's bank consumer leaves alone as outgoing).
+func SepaSubjects() []string { return []string{OrderSubjects, CustomerSubjects, BankTransactionSubjects} }
 
 // Sepa takes in what collections need of ingestion's events: whether an
 // order is paid by direct debit, whether a customer pays by direct debit,
@@ -46,6 +47,22 @@ func (h *Sepa) Handle(ctx context.Context, m bus.Msg) error {
 		now = h.Now
 	}
 	switch ev := msg.(type) {
+	case *ingestionv1.BankTransactionReceived:
+		// A payout's transfer shows as a booked debit with its end-to-end
+		// id; every other transaction is matching's bank consumer's.
+		if ev.GetAmount().GetMinorUnits() >= 0 || strings.TrimSpace(ev.GetEndToEndId()) == "" || !ev.GetBooks() ||
+			ev.GetStatus() != "" && ev.GetStatus() != "BOOK" {
+			return nil
+		}
+		on := ev.GetBookingDate()
+		if on.GetYear() == 0 {
+			on = ev.GetValueDate()
+		}
+		day := now()
+		if on.GetYear() != 0 {
+			day = time.Date(int(on.GetYear()), time.Month(on.GetMonth()), int(on.GetDay()), 0, 0, 0, 0, time.UTC)
+		}
+		return h.Store.PayoutDebited(ctx, tenant, strings.TrimSpace(ev.GetEndToEndId()), day)
 	case *ingestionv1.OrderIngested:
 		if strings.TrimSpace(ev.GetOrderId()) == "" {
 			return nil

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/proto"
 
+	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	matchingv1 "github.com/o2c-platform/o2c/proto/o2c/matching/v1"
 
 	"github.com/o2c-platform/o2c/services/matching/internal/engine"
@@ -555,9 +556,9 @@ func (s *Store) SavePayout(ctx context.Context, f sepa.File, dues []sepa.PayoutD
 		}
 		for _, d := range dues {
 			for _, c := range d.Credits {
-				tag, err := tx.Exec(ctx, `INSERT INTO sepa_payouts (tenant, item_id, debtor_id, end_to_end_id, amount_minor, file)
-					VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, item_id) DO NOTHING`,
-					f.Tenant, c.Item, d.Debtor, d.EndToEndID, -c.Open, f.Name)
+				tag, err := tx.Exec(ctx, `INSERT INTO sepa_payouts (tenant, item_id, debtor_id, end_to_end_id, amount_minor, file, account)
+					VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant, item_id) DO NOTHING`,
+					f.Tenant, c.Item, d.Debtor, d.EndToEndID, -c.Open, f.Name, f.Account)
 				if err != nil {
 					return fmt.Errorf("payout of %s: %w", c.Item, err)
 				}
@@ -631,6 +632,7 @@ func (s *Store) SyncStatement(ctx context.Context, tenant string) error {
 		type shown struct {
 			id, state, e2e, reason string
 			amount                 int64
+			booked                 *time.Time
 		}
 		var all []shown
 		var last time.Time
@@ -649,8 +651,17 @@ func (s *Store) SyncStatement(ctx context.Context, tenant string) error {
 			if p.GetEndToEndId() == "" {
 				return nil
 			}
-			all = append(all, shown{id: id, state: state, e2e: p.GetEndToEndId(), reason: p.GetReturnReason(),
-				amount: p.GetAmount().GetMinorUnits()})
+			sh := shown{id: id, state: state, e2e: p.GetEndToEndId(), reason: p.GetReturnReason(),
+				amount: p.GetAmount().GetMinorUnits()}
+			for _, d := range []*commonv1.Date{p.GetBookingDate(), p.GetValueDate()} {
+				if sh.booked == nil && d.GetYear() != 0 {
+					sh.booked = dateOf(d)
+				}
+			}
+			if sh.booked == nil {
+				sh.booked = &at
+			}
+			all = append(all, sh)
 			return nil
 		}); err != nil {
 			return err
@@ -688,8 +699,8 @@ func (s *Store) SyncStatement(ctx context.Context, tenant string) error {
 				if !errors.Is(err, pgx.ErrNoRows) {
 					return err
 				}
-				if _, err := tx.Exec(ctx, `UPDATE sepa_payouts SET debited = true WHERE tenant = $1 AND end_to_end_id = $2`,
-					tenant, p.e2e); err != nil {
+				if _, err := tx.Exec(ctx, `UPDATE sepa_payouts SET debited = true, debited_on = $3
+					WHERE tenant = $1 AND end_to_end_id = $2 AND NOT debited`, tenant, p.e2e, sepa.Day(*p.booked)); err != nil {
 					return err
 				}
 			}
@@ -708,5 +719,45 @@ func (s *Store) SyncStatement(ctx context.Context, tenant string) error {
 	return nil
 }
 
-var _ sepa.Store = (*Store)(nil)
+// PayoutDebited records that the statement showed the transfer with the
+// end-to-end id (a debit on day); nothing when it is none of the tenant's
+// payouts or was recorded before.
+func (s *Store) PayoutDebited(ctx context.Context, tenant, e2e string, day time.Time) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE sepa_payouts SET debited = true, debited_on = $3
+		WHERE tenant = $1 AND end_to_end_id = $2 AND NOT debited`, tenant, e2e, sepa.Day(day)); err != nil {
+		return fmt.Errorf("payout %s debited: %w", e2e, err)
+	}
+	return nil
+}
 
+// DebitedPayouts returns the paid-out credit items the statement showed
+// and the ledger was not told of yet, by transfer.
+func (s *Store) DebitedPayouts(ctx context.Context, tenant string) ([]sepa.PayoutBooking, error) {
+	rows, err := s.pool.Query(ctx, `SELECT item_id, debtor_id, end_to_end_id, account, amount_minor, debited_on FROM sepa_payouts
+		WHERE tenant = $1 AND debited AND NOT booked ORDER BY end_to_end_id, item_id`, tenant)
+	if err != nil {
+		return nil, fmt.Errorf("debited payouts: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (sepa.PayoutBooking, error) {
+		var b sepa.PayoutBooking
+		err := r.Scan(&b.Item, &b.Debtor, &b.EndToEndID, &b.Account, &b.Amount, &b.Date)
+		b.Date = sepa.Day(b.Date)
+		return b, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("debited payouts: %w", err)
+	}
+	return out, nil
+}
+
+// MarkPayoutsBooked records that the ledger was told of the transfers'
+// payouts.
+func (s *Store) MarkPayoutsBooked(ctx context.Context, tenant string, e2es []string) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE sepa_payouts SET booked = true WHERE tenant = $1 AND end_to_end_id = ANY($2)`,
+		tenant, e2es); err != nil {
+		return fmt.Errorf("payouts booked: %w", err)
+	}
+	return nil
+}
+
+var _ sepa.Store = (*Store)(nil)

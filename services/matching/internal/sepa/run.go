@@ -83,6 +83,10 @@ type Store interface {
 	Files(ctx context.Context, tenant, messageType string, runDate time.Time) ([]File, error)
 	File(ctx context.Context, tenant, name string) (File, error)
 	PayoutState(ctx context.Context, tenant string) (PayoutState, error)
+	// DebitedPayouts returns the payouts the statement showed and the
+	// ledger was not told of; MarkPayoutsBooked records that it was.
+	DebitedPayouts(ctx context.Context, tenant string) ([]PayoutBooking, error)
+	MarkPayoutsBooked(ctx context.Context, tenant string, e2es []string) error
 	// SavePayout stores a payout file and the credit items it pays out.
 	SavePayout(ctx context.Context, f File, dues []PayoutDue) error
 }
@@ -100,6 +104,53 @@ type Runner struct {
 	// Registry, when set, learns the end-to-end ids of every debit
 	// submitted, for the engine.
 	Registry *Registry
+	// Ledger, when set, books the payouts the statements showed; without
+	// one they stay debited and unbooked.
+	Ledger Ledger
+}
+
+// PayoutBooking is a credit item's payout the statement showed: the
+// ledger books it with PayOutCreditBalance (debit the debtor, credit the
+// bank account, clear the credit item) on Date, the statement's booking
+// date.
+type PayoutBooking struct {
+	Item, Debtor, EndToEndID string
+	// Account is the tenant's account the money left.
+	Account string
+	Amount  int64
+	Date    time.Time
+}
+
+// Ledger books payouts in the ledger. BookPayouts is idempotent per
+// transfer (end-to-end id): booking one again sends nothing twice.
+type Ledger interface {
+	BookPayouts(ctx context.Context, tenant string, bs []PayoutBooking) error
+}
+
+// Sync takes in what the tenant's statements showed (collections booked
+// and returned, payouts debited) and books the payouts debited. Collect
+// and Payouts call it first; the service also runs it periodically.
+func (r *Runner) Sync(ctx context.Context, tenant string) error {
+	if err := r.Store.SyncStatement(ctx, tenant); err != nil {
+		return fmt.Errorf("take in statements: %w", err)
+	}
+	if r.Ledger == nil {
+		return nil
+	}
+	bs, err := r.Store.DebitedPayouts(ctx, tenant)
+	if err != nil || len(bs) == 0 {
+		return err
+	}
+	if err := r.Ledger.BookPayouts(ctx, tenant, bs); err != nil {
+		return fmt.Errorf("book payouts: %w", err)
+	}
+	var e2es []string
+	for _, b := range bs {
+		if !slices.Contains(e2es, b.EndToEndID) {
+			e2es = append(e2es, b.EndToEndID)
+		}
+	}
+	return r.Store.MarkPayoutsBooked(ctx, tenant, e2es)
 }
 
 // CollectResult is what a collection run did.
@@ -148,8 +199,8 @@ func (r *Runner) Collect(ctx context.Context, tenant string, day time.Time, dry 
 		return CollectResult{}, fmt.Errorf("tenant %s: %w", tenant, ErrNoCreditorAccount)
 	}
 	day = Day(day)
-	if err := r.Store.SyncStatement(ctx, tenant); err != nil {
-		return CollectResult{}, fmt.Errorf("take in statements: %w", err)
+	if err := r.Sync(ctx, tenant); err != nil {
+		return CollectResult{}, err
 	}
 	st, err := r.Store.RunState(ctx, tenant)
 	if err != nil {
@@ -319,8 +370,8 @@ func (r *Runner) Payouts(ctx context.Context, tenant string, day time.Time, dry 
 		return PayoutResult{}, fmt.Errorf("tenant %s: %w", tenant, err)
 	}
 	day = Day(day)
-	if err := r.Store.SyncStatement(ctx, tenant); err != nil {
-		return PayoutResult{}, fmt.Errorf("take in statements: %w", err)
+	if err := r.Sync(ctx, tenant); err != nil {
+		return PayoutResult{}, err
 	}
 	st, err := r.Store.PayoutState(ctx, tenant)
 	if err != nil {

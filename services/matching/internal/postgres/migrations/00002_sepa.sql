@@ -112,8 +112,9 @@ CREATE TABLE sepa_files (
 );
 CREATE INDEX sepa_files_run ON sepa_files (tenant, message_type, run_date);
 
--- Credit balance items paid out, by the transfer (end_to_end_id) and file;
--- debited once the statement showed the transfer.
+-- Credit balance items paid out, by the transfer (end_to_end_id) and file
+-- from account; debited (on debited_on) once the statement showed the
+-- transfer, booked once the PayOutCreditBalance commands were stored.
 CREATE TABLE sepa_payouts (
     tenant        text        NOT NULL,
     item_id       text        NOT NULL,
@@ -121,7 +122,10 @@ CREATE TABLE sepa_payouts (
     end_to_end_id text        NOT NULL,
     amount_minor  bigint      NOT NULL,
     file          text        NOT NULL,
+    account       text        NOT NULL DEFAULT '',
     debited       boolean     NOT NULL DEFAULT false,
+    debited_on    date,
+    booked        boolean     NOT NULL DEFAULT false,
     created_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant, item_id)
 );
