@@ -101,6 +101,11 @@ type Options struct {
 	// credentials folder, removed when the demo stops (Run makes one in
 	// $TMPDIR that stays, for the reader to open the PDFs).
 	Outbox string
+	// SepaDir is where matching writes the SEPA files and
+	// pre-notifications (below SepaDir/<tenant>); empty puts them in the
+	// run's credentials folder, removed when the demo stops (Run makes one
+	// in $TMPDIR that stays).
+	SepaDir string
 }
 
 // Service is a service started in-process.
@@ -120,7 +125,9 @@ type System struct {
 	// SPAPI is the fake of Amazon's SP-API that refund import reads.
 	SPAPI *SPAPI
 	// Outbox is the directory dunning puts its notices in.
-	Outbox  string
+	Outbox string
+	// SepaDir is the directory matching writes SEPA files below.
+	SepaDir string
 	clock   *demoClock
 	conns   map[string]*grpc.ClientConn
 	secrets *secrets
@@ -171,6 +178,8 @@ type peers struct {
 	// outbox and clock are dunning's notice outbox and clock.
 	outbox string
 	clock  *demoClock
+	// sepaDir is matching's SEPA output directory.
+	sepaDir string
 }
 
 // runIngestion starts ingestion with the demo's tenants (whose tax rules
@@ -289,9 +298,13 @@ func Start(ctx context.Context, opt Options) (_ *System, err error) {
 	if outbox == "" {
 		outbox = filepath.Join(sec.dir, "dunning-outbox")
 	}
-	sys := &System{NATSURL: ns.ClientURL(), DatabaseURL: dbURL, CredentialsFile: sec.credsPath, Outbox: outbox, clock: &demoClock{},
+	sepaDir := opt.SepaDir
+	if sepaDir == "" {
+		sepaDir = filepath.Join(sec.dir, "sepa")
+	}
+	sys := &System{NATSURL: ns.ClientURL(), DatabaseURL: dbURL, CredentialsFile: sec.credsPath, Outbox: outbox, SepaDir: sepaDir, clock: &demoClock{},
 		conns: map[string]*grpc.ClientConn{}, secrets: sec}
-	peers := peers{addrs: map[string]string{}, sec: sec, outbox: outbox, clock: sys.clock}
+	peers := peers{addrs: map[string]string{}, sec: sec, outbox: outbox, clock: sys.clock, sepaDir: sepaDir}
 	for i, s := range services() {
 		peers.addrs[s.name] = listeners[i].Addr().String()
 	}
@@ -438,6 +451,12 @@ func Run(ctx context.Context, opt Options) (err error) {
 			return err
 		}
 	}
+	if opt.SepaDir == "" {
+		// The SEPA files outlive the run too, for the reader to open.
+		if opt.SepaDir, err = os.MkdirTemp("", "o2c-demo-sepa-"); err != nil {
+			return err
+		}
+	}
 	sys, err := Start(ctx, opt)
 	if err != nil {
 		return err
@@ -511,6 +530,9 @@ func Run(ctx context.Context, opt Options) (err error) {
 	fmt.Fprintln(out, "\nRejected shop messages (o2c rejected --tenant demo):")
 	table.Rejections(out, rej)
 	if _, err := Dunning(ctx, out, sys, js); err != nil {
+		return err
+	}
+	if _, err := Sepa(ctx, out, sys, js); err != nil {
 		return err
 	}
 	fmt.Fprintln(out, "\nEvent store hash chains and anchors (o2c verify --anchors-nats ... --dev-anchor-key):")

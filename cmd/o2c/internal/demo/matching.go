@@ -28,7 +28,8 @@ func matchingStarter() starter { return starter{matching.Name, matching.DefaultA
 // runMatching starts matching with the demo's tenants and a connection to
 // ingestion as itself (service:matching, a client certificate of the
 // run's CA), from which it reads the payers of bank transactions and the
-// debtors' master data.
+// debtors' master data; its SEPA files go to the run's SEPA directory,
+// and its clock is the demo's (the SEPA story's days).
 func runMatching(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.Logger, lis net.Listener, peers peers) error {
 	ts, err := Tenants()
 	if err != nil {
@@ -39,7 +40,7 @@ func runMatching(ctx context.Context, cfg host.Config, p telemetry.Providers, lo
 		return err
 	}
 	defer conn.Close()
-	return matching.Run(ctx, cfg, matching.Options{Tenants: ts, Ingestion: conn}, p, log, lis)
+	return matching.Run(ctx, cfg, matching.Options{Tenants: ts, Ingestion: conn, Now: peers.clock.Now, SepaDir: peers.sepaDir}, p, log, lis)
 }
 
 // StatementReceipts is how many receipts of the demo's bank statement

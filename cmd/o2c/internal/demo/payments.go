@@ -27,7 +27,10 @@ const DemoIBAN = "DE89370400440532013000"
 // bank statements are for, and the rule that books its rent, a debit that
 // is not receivables business, to rent expense 4210), and its refunds
 // section (its Amazon seller account, whose credentials refund import
-// reads from the environment variables credentials_ref names).
+// reads from the environment variables credentials_ref names), and its
+// sepa section (the account direct debits are collected to and payouts
+// leave from, with the creditor identifier; credit balances a week old
+// are paid out).
 const TenantsJSON = `{
   "tenants": {
     "` + Tenant + `": {
@@ -46,6 +49,11 @@ const TenantsJSON = `{
       "refunds": {
         "seller_accounts": [{"id": "` + RefundSeller + `", "region": "eu", "marketplaces": ["` + AmazonDE + `"],
           "credentials_ref": "env:` + RefundCredentialsEnv + `", "start": "2026-11-01"}]
+      },
+      "sepa": {
+        "creditor_accounts": [{"iban": "` + DemoIBAN + `", "bic": "COBADEFFXXX", "creditor_id": "` + SepaCreditorID + `", "name": "Demo Shop GmbH"}],
+        "pre_notification_days": 14,
+        "payouts": {"threshold_minor": 100, "min_age_days": 7}
       }
     }
   }

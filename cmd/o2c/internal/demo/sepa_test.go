@@ -1,0 +1,158 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/nats-io/nats.go/jetstream"
+
+	matchingv1 "github.com/o2c-platform/o2c/proto/o2c/matching/v1"
+
+	"github.com/o2c-platform/o2c/cmd/o2c/internal/table"
+	"github.com/o2c-platform/o2c/libs/natsembed"
+	"github.com/o2c-platform/o2c/libs/pgtest"
+	"github.com/o2c-platform/o2c/libs/xsd"
+)
+
+// The official schemas: pain in libs/formats/pain/testdata, camt in
+// libs/xsd/testdata/schemas.
+var (
+	painSchemas = os.DirFS("../../../../libs/formats/pain/testdata")
+	camtSchemas = os.DirFS("../../../../libs/xsd/testdata/schemas")
+)
+
+// checkXSD validates doc against the official schema name in schemas.
+func checkXSD(t testing.TB, schemas fs.FS, name string, doc []byte) {
+	t.Helper()
+	s, err := xsd.Load(schemas, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if problems := s.Validate(bytes.NewReader(doc)); len(problems) > 0 {
+		t.Errorf("%s: %v", name, problems)
+	}
+}
+
+// TestSepaStory runs the demo's SEPA story against every service: the
+// direct-debit invoice is pre-notified on its issue day for its due date
+// (FRST, 14 days ahead) and submitted one business day before it in a
+// pain.008 that validates against the XSD, a rerun submits nothing and
+// gives the same file back, the statement's collection clears the item
+// by its end-to-end id and the next run books the debit (the mandate
+// goes on to RCUR); the credit balance of the return is released and
+// paid out in a pain.001 that validates, to the mandate's IBAN.
+func TestSepaStory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts every service with PostgreSQL and NATS")
+	}
+	ctx := context.Background()
+	dbURL := pgtest.NewDB(t, pgtest.Template{Name: "o2c_demo_empty"})
+	dir := t.TempDir()
+	sys, err := Start(ctx, Options{DatabaseURL: dbURL, Outbox: t.TempDir(), SepaDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := sys.Stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	}()
+	nc, err := sys.ConnectNATS(natsembed.AdminUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	res, err := Sepa(ctx, &out, sys, js)
+	if err != nil {
+		t.Fatalf("%v\noutput so far:\n%s", err, out.String())
+	}
+	t.Logf("the demo's SEPA story:\n%s", out.String())
+
+	debits := func(ds []*matchingv1.Debit) []string {
+		var s []string
+		for _, d := range ds {
+			s = append(s, strings.Join([]string{d.GetDebtorId(), d.GetDocumentNumber(), d.GetSequence(), table.Date(d.GetCollectionDate()),
+				table.Money(d.GetAmount().GetMinorUnits(), "EUR"), d.GetState()}, " "))
+		}
+		return s
+	}
+	if diff := cmp.Diff([]string{"K-4001 RE-2026-1010 FRST 2026-11-23 93.90 prenotified"}, debits(res.PreNotify.GetPreNotified())); diff != "" {
+		t.Errorf("pre-notified on %s (-want +got):\n%s", table.Date(SepaInvoiceDay), diff)
+	}
+	if len(res.PreNotify.GetFiles()) != 0 || len(res.PreNotify.GetSubmitted()) != 0 {
+		t.Errorf("the pre-notifying run wrote %v: nothing is collected before the debtor was told", res.PreNotify.GetFiles())
+	}
+	for _, want := range []string{SepaMandate, SepaCreditorID, SepaInvoice, "93.90", "2026-11-23"} {
+		if !strings.Contains(res.PreNotification, want) {
+			t.Errorf("the pre-notification does not say %q:\n%s", want, res.PreNotification)
+		}
+	}
+	if diff := cmp.Diff([]string{"K-4001 RE-2026-1010 FRST 2026-11-23 93.90 submitted"}, debits(res.Submit.GetSubmitted())); diff != "" {
+		t.Errorf("submitted on %s (-want +got):\n%s", table.Date(SepaSubmitDay), diff)
+	}
+	file := res.Submit.GetFiles()[0]
+	if filepath.Dir(file.GetPath()) != filepath.Join(dir, Tenant) {
+		t.Errorf("pain.008 at %s, want in %s", file.GetPath(), filepath.Join(dir, Tenant))
+	}
+	content, err := os.ReadFile(file.GetPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkXSD(t, painSchemas, "pain.008.001.08.xsd", content)
+	e2e := res.Submit.GetSubmitted()[0].GetEndToEndId()
+	for _, want := range []string{"<SeqTp>FRST</SeqTp>", "<EndToEndId>" + e2e + "</EndToEndId>", "<MndtId>" + SepaMandate + "</MndtId>",
+		"<ReqdColltnDt>2026-11-23</ReqdColltnDt>", "<Id>" + SepaCreditorID + "</Id>", "<IBAN>" + SepaDebtorIBAN + "</IBAN>",
+		`<InstdAmt Ccy="EUR">93.90</InstdAmt>`} {
+		if !bytes.Contains(content, []byte(want)) {
+			t.Errorf("the pain.008 lacks %s", want)
+		}
+	}
+	if len(res.Again.GetSubmitted()) != 0 || len(res.Again.GetFiles()) != 1 || res.Again.GetFiles()[0].GetName() != file.GetName() {
+		t.Errorf("the rerun submitted %v and gave files %v; want nothing submitted and %s back", debits(res.Again.GetSubmitted()),
+			fileNames(res.Again.GetFiles()), file.GetName())
+	}
+	checkXSD(t, camtSchemas, "camt.053.001.08.xsd", res.Statement)
+	if diff := cmp.Diff([]string{"K-4001 RE-2026-1010 FRST 2026-11-23 93.90 booked"}, debits(res.Debits)); diff != "" {
+		t.Errorf("debits once the statement was taken in (-want +got):\n%s", diff)
+	}
+	if res.MandateAfter.GetNextSequence() != "RCUR" {
+		t.Errorf("the mandate's next collection is %q after the booked FRST, want RCUR", res.MandateAfter.GetNextSequence())
+	}
+
+	var paid []string
+	for _, d := range res.Payouts.GetDue() {
+		if d.GetReleased() {
+			paid = append(paid, d.GetDebtorId()+" "+table.Money(d.GetAmount().GetMinorUnits(), "EUR"))
+		}
+	}
+	if diff := cmp.Diff([]string{"K-4001 59.90"}, paid); diff != "" {
+		t.Errorf("released on %s (-want +got):\n%s", table.Date(SepaPayoutDay), diff)
+	}
+	pf := res.Payouts.GetFile()
+	payout, err := os.ReadFile(pf.GetPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkXSD(t, painSchemas, "pain.001.001.09.xsd", payout)
+	for _, want := range []string{"<IBAN>" + SepaDebtorIBAN + "</IBAN>", "<IBAN>" + DemoIBAN + "</IBAN>", `<InstdAmt Ccy="EUR">59.90</InstdAmt>`} {
+		if !bytes.Contains(payout, []byte(want)) {
+			t.Errorf("the pain.001 lacks %s", want)
+		}
+	}
+	for _, want := range []string{file.GetPath(), pf.GetPath(), res.PreNotify.GetPreNotifications()[0]} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the demo does not say where %s is:\n%s", filepath.Base(want), out.String())
+		}
+	}
+}
