@@ -1495,10 +1495,14 @@ type DSORow struct {
 	// payment, weighted by amount.
 	TimeToCashHundredths int64 `protobuf:"varint,14,opt,name=time_to_cash_hundredths,json=timeToCashHundredths,proto3" json:"time_to_cash_hundredths,omitempty"`
 	// Match rate: the share of the cleared amount that matching cleared
-	// automatically (by a rule), in basis points.
+	// automatically, in basis points. Not computed yet and always 0: which
+	// clearings matching decided without a clerk is matching's knowledge and
+	// does not reach the ledger; has_match_rate stays false until it does.
 	MatchRateBasisPoints int64 `protobuf:"varint,15,opt,name=match_rate_basis_points,json=matchRateBasisPoints,proto3" json:"match_rate_basis_points,omitempty"`
-	// Whether the month had payments (time to cash and match rate defined).
-	HasPayments   bool `protobuf:"varint,16,opt,name=has_payments,json=hasPayments,proto3" json:"has_payments,omitempty"`
+	// Whether the month had payments (time to cash defined).
+	HasPayments bool `protobuf:"varint,16,opt,name=has_payments,json=hasPayments,proto3" json:"has_payments,omitempty"`
+	// Whether match_rate_basis_points is computed.
+	HasMatchRate  bool `protobuf:"varint,17,opt,name=has_match_rate,json=hasMatchRate,proto3" json:"has_match_rate,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1641,6 +1645,13 @@ func (x *DSORow) GetMatchRateBasisPoints() int64 {
 func (x *DSORow) GetHasPayments() bool {
 	if x != nil {
 		return x.HasPayments
+	}
+	return false
+}
+
+func (x *DSORow) GetHasMatchRate() bool {
+	if x != nil {
+		return x.HasMatchRate
 	}
 	return false
 }
@@ -2543,7 +2554,7 @@ const file_o2c_ledger_v1_report_proto_rawDesc = "" +
 	"\bgroup_by\x18\x05 \x03(\x0e2\x1e.o2c.ledger.v1.ReportDimensionR\agroupBy\"m\n" +
 	"\vDSOResponse\x123\n" +
 	"\x06header\x18\x01 \x01(\v2\x1b.o2c.ledger.v1.ReportHeaderR\x06header\x12)\n" +
-	"\x04rows\x18\x02 \x03(\v2\x15.o2c.ledger.v1.DSORowR\x04rows\"\x8e\x06\n" +
+	"\x04rows\x18\x02 \x03(\v2\x15.o2c.ledger.v1.DSORowR\x04rows\"\xb4\x06\n" +
 	"\x06DSORow\x12.\n" +
 	"\bkey_date\x18\x01 \x01(\v2\x13.o2c.common.v1.DateR\akeyDate\x12\x18\n" +
 	"\achannel\x18\x02 \x01(\tR\achannel\x12%\n" +
@@ -2561,7 +2572,8 @@ const file_o2c_ledger_v1_report_proto_rawDesc = "" +
 	"\acleared\x18\r \x01(\v2\x14.o2c.common.v1.MoneyR\acleared\x125\n" +
 	"\x17time_to_cash_hundredths\x18\x0e \x01(\x03R\x14timeToCashHundredths\x125\n" +
 	"\x17match_rate_basis_points\x18\x0f \x01(\x03R\x14matchRateBasisPoints\x12!\n" +
-	"\fhas_payments\x18\x10 \x01(\bR\vhasPayments\"\xad\x03\n" +
+	"\fhas_payments\x18\x10 \x01(\bR\vhasPayments\x12$\n" +
+	"\x0ehas_match_rate\x18\x11 \x01(\bR\fhasMatchRate\"\xad\x03\n" +
 	"\x12IssueReportRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12@\n" +
 	"\n" +
