@@ -3,8 +3,10 @@
 // master data), decides every bank receipt and return ingestion reports
 // (booking the sure ones through ledger commands relayed to the ledger,
 // queueing the rest), follows the ledger's open items, serves the
-// exception queue (MatchingService) over gRPC and relays its own events
-// and commands to JetStream. main.go runs it as a process; `o2c demo` runs
+// exception queue (MatchingService) and SEPA direct debits and payouts
+// (SepaService: mandates, collection runs writing pain.008 files and
+// pre-notifications below SEPA_OUTPUT_DIR, payouts in pain.001) over gRPC
+// and relays its own events and commands to JetStream. main.go runs it as a process; `o2c demo` runs
 // it in-process beside the other services.
 //
 // Personal data: payers' and debtors' names, IBANs and mandate ids are read
@@ -14,7 +16,10 @@
 // debtor's CustomerIngested arrives, when an item names a debtor not seen
 // yet, and every RefreshInterval; payers are cached for an hour. So an
 // erasure in ingestion leaves matching's memory within the hour, and its
-// disk never held the data.
+// disk never held the data. The exception is SEPA: a mandate (the account
+// holder's name, IBAN and address) is stored in sepa_mandates, and the
+// files and pre-notifications written hold them, because a collection
+// file needs the whole mandate and ingestion's profile does not carry it.
 //
 // One matching process serves a tenant: each tenant's engine lives in its
 // memory, and its decisions are stored with optimistic concurrency on each
@@ -73,6 +78,9 @@ const (
 	// BlocksDurable takes in dunning's blocks for SEPA runs (bound only
 	// with Options.DunningBlocks).
 	BlocksDurable = "matching-sepa-blocks"
+	// RefundsDurable takes in refund import's decisions about marketplace
+	// refunds (bound only with Options.RefundDecisions).
+	RefundsDurable = "matching-refunds"
 )
 
 // SepaOutputDirEnv names the directory the SEPA files and
@@ -137,6 +145,14 @@ type Options struct {
 	// needs matching's NATS user to read O2C_DUNNING, and matching then
 	// waits at start until dunning declared its stream.
 	DunningBlocks bool
+	// RefundDecisions binds a consumer of refund import's RefundDecided
+	// (stream O2C_REFUND_IMPORT): a refund refund import linked to the
+	// shop's own credit note is then not credited a second time with its
+	// payout, and a payout whose refund it held waits in the queue. Off,
+	// matching credits every refund a settlement deducts (issue #16). It
+	// needs matching's NATS user to read O2C_REFUND_IMPORT, and matching
+	// then waits at start until refund import declared its stream.
+	RefundDecisions bool
 }
 
 // Matching is a matching service that has been set up and not yet served.
@@ -290,7 +306,7 @@ func wire(ctx context.Context, h *host.Host, cfg host.Config, opt Options, confi
 		_, err := h.Events.CatchUpProjection(ctx, proj)
 		return err
 	}, ingestion: ing, configs: configs, window: window, now: now, log: h.Log}
-	desk := &queue.Desk{Streams: h.Events, Ledger: store, Payers: ing, VATs: store, Loader: l, Now: now}
+	desk := &queue.Desk{Streams: h.Events, Ledger: store, Payers: ing, VATs: store, Loader: l, Refunds: store, Now: now}
 	for _, t := range opt.Tenants.IDs() {
 		start := time.Now()
 		if err := desk.Load(ctx, t); err != nil {
@@ -337,6 +353,13 @@ func wire(ctx context.Context, h *host.Host, cfg host.Config, opt Options, confi
 		blocks := &consumer.Blocks{Tenants: opt.Tenants, Store: store}
 		if err := h.Consume(ctx, bus.Consumer{Stream: bus.ServiceStream("dunning"), Durable: BlocksDurable,
 			FilterSubjects: consumer.BlockSubjects()}, blocks.Handle); err != nil {
+			return nil, err
+		}
+	}
+	if opt.RefundDecisions {
+		refunds := &consumer.Refunds{Tenants: opt.Tenants, Store: store, Desk: desk}
+		if err := h.Consume(ctx, bus.Consumer{Stream: bus.ServiceStream("refund-import"), Durable: RefundsDurable,
+			FilterSubjects: []string{consumer.RefundDecidedSubjects}}, refunds.Handle); err != nil {
 			return nil, err
 		}
 	}

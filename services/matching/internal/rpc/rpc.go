@@ -1,6 +1,7 @@
 // Package rpc is matching's gRPC API, the exception queue
-// (o2c.matching.v1.MatchingService), and its client of ingestion (payers
-// and debtors' master data, Ingestion). Every RPC first checks its tenant
+// (o2c.matching.v1.MatchingService) and SEPA direct debits and payouts
+// (o2c.matching.v1.SepaService, sepa.go), and its client of ingestion
+// (payers and debtors' master data, Ingestion). Every RPC first checks its tenant
 // against the tenants file (a tenant not listed is NOT_FOUND) and its
 // arguments, maps protobuf to the queue's domain and back, and returns
 // domain and storage errors as they are: the server's error interceptor
