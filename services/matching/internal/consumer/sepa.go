@@ -20,7 +20,9 @@ const OrderSubjects = "o2c.*.ingestion.order.ingested"
 // orders (payment method), customers (direct debit and the mandate in
 // the master data) and bank transactions (the debits of payouts, which
 // matching's bank consumer leaves alone as outgoing).
-func SepaSubjects() []string { return []string{OrderSubjects, CustomerSubjects, BankTransactionSubjects} }
+func SepaSubjects() []string {
+	return []string{OrderSubjects, CustomerSubjects, BankTransactionSubjects}
+}
 
 // Sepa takes in what collections need of ingestion's events: whether an
 // order is paid by direct debit, whether a customer pays by direct debit,
