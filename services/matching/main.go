@@ -58,7 +58,11 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	opt := service.Options{Tenants: ts, SepaDir: getenv(service.SepaOutputDirEnv)}
+	runAt, err := service.SepaRunAt(getenv(service.SepaRunAtEnv))
+	if err != nil {
+		return err
+	}
+	opt := service.Options{Tenants: ts, SepaDir: getenv(service.SepaOutputDirEnv), SepaRunAt: runAt}
 	conn, err := ic.Dial()
 	if err != nil {
 		return err

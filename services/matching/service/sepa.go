@@ -87,3 +87,55 @@ func syncSepa(ctx context.Context, interval time.Duration, ts []string, r *sepa.
 		}
 	}
 }
+
+// sepaDue returns the day a scheduled collection run is due for at now:
+// today in zone once the time of day at has come, unless last (the day of
+// the last scheduled run) is today already.
+func sepaDue(now time.Time, zone *time.Location, at time.Duration, last time.Time) (time.Time, bool) {
+	local := now.In(zone)
+	y, m, d := local.Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	midnight := time.Date(y, m, d, 0, 0, 0, 0, zone)
+	if local.Sub(midnight) < at || !last.Before(today) {
+		return today, false
+	}
+	return today, true
+}
+
+// scheduleSepa runs every tenant's collection once a day at the time of
+// day at in zone (checked every poll). A run after a restart on the same
+// day is harmless: a rerun gives the day's files back and submits nothing
+// twice.
+func scheduleSepa(ctx context.Context, poll, at time.Duration, zone *time.Location, ts []string, r *sepa.Runner,
+	now func() time.Time, log *slog.Logger) error {
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	var last time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		day, due := sepaDue(now(), zone, at, last)
+		if !due {
+			continue
+		}
+		last = day
+		for _, tenant := range ts {
+			if len(r.Config(tenant).CreditorAccounts) == 0 {
+				continue
+			}
+			res, err := r.Collect(ctx, tenant, day, false)
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Warn("scheduled SEPA collection failed; run it with o2c sepa collect", "tenant", tenant,
+						"date", day.Format(time.DateOnly), "err", err)
+				}
+				continue
+			}
+			log.Info("scheduled SEPA collection", "tenant", tenant, "date", day.Format(time.DateOnly), "files", len(res.Files),
+				"submitted", len(res.Plan.Submit), "pre_notified", len(res.Plan.PreNotify), "held", len(res.Held))
+		}
+	}
+}

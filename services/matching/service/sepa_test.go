@@ -580,3 +580,67 @@ func TestSepaBlockedItemIsNotCollected(t *testing.T) {
 		t.Errorf("after the block: pre-notified %v", r.GetPreNotified())
 	}
 }
+
+// TestSepaSchedule: the daily collection run is due once a day from its
+// time of day in the tenants' zone, and SEPA_RUN_AT parses HH:MM or off.
+func TestSepaSchedule(t *testing.T) {
+	t.Parallel()
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := 6 * time.Hour
+	today := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name string
+		now  time.Time
+		last time.Time
+		due  bool
+	}{
+		{"before 06:00 Berlin (04:59 UTC)", time.Date(2026, 12, 1, 4, 59, 0, 0, time.UTC), time.Time{}, false},
+		{"at 06:00 Berlin (05:00 UTC)", time.Date(2026, 12, 1, 5, 0, 0, 0, time.UTC), time.Time{}, true},
+		{"ran today already", time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), today, false},
+		{"ran yesterday", time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), today.AddDate(0, 0, -1), true},
+		{"late evening UTC is the next day in Berlin", time.Date(2026, 11, 30, 23, 30, 0, 0, time.UTC), today.AddDate(0, 0, -1), false},
+	} {
+		day, due := sepaDue(c.now, berlin, at, c.last)
+		if due != c.due || due && !day.Equal(today) {
+			t.Errorf("%s: due %v for %s, want %v", c.name, due, day.Format(time.DateOnly), c.due)
+		}
+	}
+	for in, want := range map[string]time.Duration{"": 0, "off": 0, "06:30": 6*time.Hour + 30*time.Minute} {
+		if got, err := SepaRunAt(in); err != nil || got != want {
+			t.Errorf("SepaRunAt(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"6", "25:00", "00:00"} {
+		if _, err := SepaRunAt(bad); err == nil {
+			t.Errorf("SepaRunAt(%q) accepted", bad)
+		}
+	}
+}
+
+// TestSepaMandateFromShopMasterData: when ingestion reports a customer
+// paying by direct debit, matching takes the mandate reference and IBAN
+// from the customer's profile as a shop mandate, not usable until an
+// operator sets its signature date (the profile has none); when the shop
+// drops the direct debit, the shop's mandate is revoked.
+func TestSepaMandateFromShopMasterData(t *testing.T) {
+	t.Parallel()
+	s := startSepa(t)
+	s.fake.mu.Lock()
+	s.fake.profiles = append(s.fake.profiles, &ingestionv1.DebtorProfile{DebtorId: "D-5", Name: "Erika Mustermann",
+		Ibans: []string{ibanNew}, MandateIds: []string{"SHOP-M-5"}, CustomerNumber: "D-5"})
+	s.fake.mu.Unlock()
+	seq := s.publish(t, "ingestion", &ingestionv1.CustomerIngested{Tenant: "acme", DebtorId: "D-5", DirectDebit: true})
+	s.settled(t, "O2C_INGESTION", SepaDurable, seq)
+	m := s.mandates(t)["SHOP-M-5"]
+	if m.GetSource() != "shop" || m.GetIban() != ibanNew || m.GetDebtorId() != "D-5" || !strings.Contains(m.GetNotUsable(), "signature date unknown") {
+		t.Fatalf("shop mandate %v", m)
+	}
+	seq = s.publish(t, "ingestion", &ingestionv1.CustomerIngested{Tenant: "acme", DebtorId: "D-5", DirectDebit: false})
+	s.settled(t, "O2C_INGESTION", SepaDurable, seq)
+	if m := s.mandates(t)["SHOP-M-5"]; m.GetRevokedAt() == nil {
+		t.Errorf("shop mandate %v not revoked after the shop dropped the direct debit", m)
+	}
+}

@@ -88,6 +88,10 @@ const (
 // unless a tenant's sepa.output_dir names another.
 const SepaOutputDirEnv = "SEPA_OUTPUT_DIR"
 
+// SepaRunAtEnv is the time of the daily scheduled collection run, HH:MM
+// in Europe/Berlin; unset or "off" schedules none.
+const SepaRunAtEnv = "SEPA_RUN_AT"
+
 // projectionPoll is how often the payments projection looks for new
 // events.
 const projectionPoll = 50 * time.Millisecond
@@ -145,6 +149,14 @@ type Options struct {
 	// needs matching's NATS user to read O2C_DUNNING, and matching then
 	// waits at start until dunning declared its stream.
 	DunningBlocks bool
+	// SepaRunAt is the time of day (since midnight in SepaZone) of the
+	// daily scheduled collection run of every tenant with a creditor
+	// account (SEPA_RUN_AT); 0 schedules none (only SepaService.Collect
+	// runs).
+	SepaRunAt time.Duration
+	// SepaZone is the zone of SepaRunAt and of the scheduled run's day;
+	// nil means Europe/Berlin.
+	SepaZone *time.Location
 	// RefundDecisions binds a consumer of refund import's RefundDecided
 	// (stream O2C_REFUND_IMPORT): a refund refund import linked to the
 	// shop's own credit note is then not credited a second time with its
@@ -381,6 +393,17 @@ func wire(ctx context.Context, h *host.Host, cfg host.Config, opt Options, confi
 		Ledger: payoutLedger{events: h.Events, now: now}}
 	matchingv1grpc.RegisterSepaServiceServer(h.GRPC, &rpc.SepaService{Runner: runner, Store: store, Tenants: opt.Tenants, Now: now})
 	h.Go(func(ctx context.Context) error { return syncSepa(ctx, time.Minute, opt.Tenants.IDs(), runner, h.Log) })
+	if opt.SepaRunAt > 0 {
+		zone := opt.SepaZone
+		if zone == nil {
+			if zone, err = time.LoadLocation("Europe/Berlin"); err != nil {
+				return nil, fmt.Errorf("SEPA schedule: %w", err)
+			}
+		}
+		h.Go(func(ctx context.Context) error {
+			return scheduleSepa(ctx, time.Minute, opt.SepaRunAt, zone, opt.Tenants.IDs(), runner, now, h.Log)
+		})
+	}
 	if err := h.Relay(); err != nil {
 		return nil, err
 	}
@@ -459,7 +482,22 @@ func IngestionVariables() []host.Variable {
 // SepaVariables are the variables of the SEPA part, for matching's --help.
 func SepaVariables() []host.Variable {
 	return []host.Variable{{Name: SepaOutputDirEnv,
-		Meaning: "directory the SEPA files (pain.008, pain.001) and pre-notification texts are written below, one directory per tenant; default $TMPDIR/o2c-sepa (a tenant's sepa.output_dir wins)"}}
+		Meaning: "directory the SEPA files (pain.008, pain.001) and pre-notification texts are written below, one directory per tenant; default $TMPDIR/o2c-sepa (a tenant's sepa.output_dir wins)"},
+		{Name: SepaRunAtEnv, Meaning: "time of the daily SEPA collection run, HH:MM in Europe/Berlin; unset or off: runs only on request (o2c sepa collect)"}}
+}
+
+// SepaRunAt parses SEPA_RUN_AT: HH:MM since midnight, 0 for unset or
+// "off".
+func SepaRunAt(v string) (time.Duration, error) {
+	switch v = strings.TrimSpace(v); v {
+	case "", "off":
+		return 0, nil
+	}
+	t, err := time.Parse("15:04", v)
+	if err != nil || t.Hour() == 0 && t.Minute() == 0 {
+		return 0, fmt.Errorf("%s: %q: want HH:MM after 00:00, or off", SepaRunAtEnv, v)
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
 }
 
 // IngestionClientFromEnv reads an IngestionClient through getenv (see
