@@ -30,17 +30,26 @@ func (r refundDecisions) RefundDecisions(context.Context, string) ([]RefundDecis
 // The marketplace debtor of the payout tests.
 const amazonDE = "marketplace:amazon.de:EUR"
 
+// refundPosted is the day Amazon posted refund ADJ-1.
+var refundPosted = time.Date(2026, 11, 12, 0, 0, 0, 0, time.UTC)
+
 // refundReport is a settlement of orders O-1 (119.00) and O-2 (59.50),
-// their commissions (26.78) and a refund ADJ-1 of 20.00 on O-2: it pays
-// out 131.72.
+// their commissions (26.78) and a refund ADJ-1 of 20.00 on O-2, posted on
+// refundPosted: it pays out 131.72.
 var refundReport = Report{ID: "S-7", Marketplace: "amazon", Currency: "EUR", Total: 13172, HasTotal: true, Deposit: day,
 	Lines: []*ingestionv1.SettlementLine{
 		sline("Order", "O-1", "", "ItemPrice", "Principal", 10000), sline("Order", "O-1", "", "ItemPrice", "Tax", 1900),
 		sline("Order", "O-1", "", "ItemFees", "Commission", -1785),
 		sline("Order", "O-2", "", "ItemPrice", "Principal", 5000), sline("Order", "O-2", "", "ItemPrice", "Tax", 950),
 		sline("Order", "O-2", "", "ItemFees", "Commission", -893),
-		sline("Refund", "O-2", "ADJ-1", "ItemPrice", "Principal", -1681), sline("Refund", "O-2", "ADJ-1", "ItemPrice", "Tax", -319),
+		posted(sline("Refund", "O-2", "ADJ-1", "ItemPrice", "Principal", -1681)), posted(sline("Refund", "O-2", "ADJ-1", "ItemPrice", "Tax", -319)),
 	}}
+
+// posted gives l refundPosted as its posted date.
+func posted(l *ingestionv1.SettlementLine) *ingestionv1.SettlementLine {
+	l.PostedDate = dateMsg(refundPosted)
+	return l
+}
 
 // payoutDesk returns a desk whose marketplace debtor has the items of
 // orders O-1 and O-2, with open2 open on O-2 (less than 59.50 when the
@@ -194,9 +203,9 @@ func TestUndecidedRefundCreditNoteIsRefundImports(t *testing.T) {
 	if len(cns) != 1 {
 		t.Fatalf("%d credit notes, want 1", len(cns))
 	}
-	// Refund import's, for the refund as the Finances API reports it:
-	// posted on the payout's booking date, as the report gives no date.
-	want, err := creditnote.ForRefund("acme", amazonDE, "ADJ-1", 2000, creditnote.Item{ID: "I-2", Currency: "EUR"}, day)
+	// Refund import's, for the refund as the Finances API reports it
+	// (posted a few hours into the day the report names).
+	want, err := creditnote.ForRefund("acme", amazonDE, "ADJ-1", 2000, creditnote.Item{ID: "I-2", Currency: "EUR"}, refundPosted.Add(7*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
