@@ -359,7 +359,9 @@ func TestSepaPreNotificationFirstRecurringAndClearing(t *testing.T) {
 // from once, when the operator amends it to the reference M-A2 and a new
 // IBAN, then the next collection carries the amendment (AmdmntInd, the
 // original mandate id, SMNDA for the new account) in an XSD-valid file,
-// and the amendment is cleared once that collection was submitted.
+// the booking of the collection made under the old reference counts for
+// the renamed mandate (RCUR next), and the amendment is cleared once the
+// collection that carried it was submitted.
 func TestSepaAmendmentCarriedIntoNextCollection(t *testing.T) {
 	t.Parallel()
 	s := startSepa(t)
@@ -367,8 +369,9 @@ func TestSepaAmendmentCarriedIntoNextCollection(t *testing.T) {
 		Name: "Beispiel GmbH", Iban: ibanD1, SignedOn: day(2026, 1, 10)}})
 	s.directDebitItem(t, "I-1", "D-1", "RE-1001", 11900, dec1)
 	s.collect(t, day(2026, 12, 1), false)
-	if r := s.collect(t, day(2026, 12, 14), false); len(r.GetSubmitted()) != 1 {
-		t.Fatalf("first collection: %v", ids(r.GetSubmitted()))
+	firstRun := s.collect(t, day(2026, 12, 14), false)
+	if len(firstRun.GetSubmitted()) != 1 {
+		t.Fatalf("first collection: %v", ids(firstRun.GetSubmitted()))
 	}
 	amended := s.putMandate(t, &matchingv1.PutMandateRequest{OriginalReference: "M-A", Mandate: &matchingv1.Mandate{Reference: "M-A2",
 		DebtorId: "D-1", Name: "Beispiel GmbH", Iban: ibanNew, SignedOn: day(2026, 1, 10)}})
@@ -379,12 +382,21 @@ func TestSepaAmendmentCarriedIntoNextCollection(t *testing.T) {
 	if ms := s.mandates(t); len(ms) != 1 || ms["M-A2"] == nil {
 		t.Errorf("mandates after the renaming: %v, want M-A2 only", ms)
 	}
+	// The statement shows the collection made under the old reference:
+	// it counts for the renamed mandate, whose next collection is RCUR.
+	tx := bankTx("TX-C1", 11900, "", "")
+	tx.EndToEndId, tx.BookingDate = firstRun.GetSubmitted()[0].GetEndToEndId(), day(2026, 12, 15)
+	s.publish(t, "ingestion", tx)
+	eventually(t, "the renamed mandate past FRST", func() bool {
+		s.collect(t, day(2026, 12, 2), true)
+		return s.mandates(t)["M-A2"].GetNextSequence() == "RCUR"
+	})
 	s.directDebitItem(t, "I-2", "D-1", "RE-1002", 5000, dec1)
 	if r := s.collect(t, day(2026, 12, 2), false); len(r.GetPreNotified()) != 1 || r.GetPreNotified()[0].GetMandate() != "M-A2" {
 		t.Fatalf("pre-notified %v", r.GetPreNotified())
 	}
 	r := s.collect(t, day(2026, 12, 15), false)
-	if diff := cmp.Diff([]string{"I-2 FRST 2026-12-16"}, ids(r.GetSubmitted())); diff != "" {
+	if diff := cmp.Diff([]string{"I-2 RCUR 2026-12-16"}, ids(r.GetSubmitted())); diff != "" {
 		t.Fatalf("submitted (-want +got):\n%s", diff)
 	}
 	content, err := os.ReadFile(r.GetFiles()[0].GetPath())

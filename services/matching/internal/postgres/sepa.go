@@ -154,6 +154,13 @@ func (s *Store) PutMandate(ctx context.Context, m sepa.Mandate, original string,
 			if _, err := tx.Exec(ctx, `DELETE FROM sepa_mandates WHERE tenant = $1 AND reference = $2`, m.Tenant, prev.Reference); err != nil {
 				return err
 			}
+			// The debits pending under the old reference go on under the
+			// new one: their booking or return reaches the mandate.
+			if _, err := tx.Exec(ctx, `UPDATE sepa_debits SET mandate = $3, updated_at = now()
+				WHERE tenant = $1 AND mandate = $2 AND state IN ('prenotified', 'submitted')`,
+				m.Tenant, prev.Reference, next.Reference); err != nil {
+				return err
+			}
 		}
 		out = next
 		return saveMandate(ctx, tx, next, now)

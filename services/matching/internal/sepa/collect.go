@@ -181,6 +181,10 @@ func PlanRun(in RunInput) Plan {
 			p.Skipped = append(p.Skipped, Skip{Item: it.ID, Debtor: it.Debtor, Reason: reason})
 		}
 		if !it.DirectDebit {
+			if had && prev.State == Prenotified {
+				prev.State, prev.Reason = Cancelled, "no longer paid by direct debit"
+				p.Cancel = append(p.Cancel, prev)
+			}
 			continue
 		}
 		if had && (prev.State == Submitted || prev.State == Booked) {

@@ -271,6 +271,12 @@ func (r *Runner) Collect(ctx context.Context, tenant string, day time.Time, dry 
 		res.Files = append(res.Files, f)
 	}
 	res.Plan.Submit = submit
+	// The debtors are told before the debits are stored as pre-notified:
+	// a debit is never collected without its text in the outbox (a run
+	// failing in between writes the same texts again).
+	if res.PreNotifications, err = r.preNotify(tenant, cfg, day, plan.PreNotify, mandates); err != nil {
+		return res, err
+	}
 	if err := r.Store.SaveRun(ctx, Saved{Tenant: tenant, RunDate: day, PreNotify: plan.PreNotify, Submit: submit,
 		Cancel: plan.Cancel, Files: res.Files, Collected: collected}); err != nil {
 		return res, err
@@ -278,13 +284,12 @@ func (r *Runner) Collect(ctx context.Context, tenant string, day time.Time, dry 
 	if r.Registry != nil {
 		r.Registry.Add(tenant, submit)
 	}
+	// A pain file is written once it is stored: a file on disk is always
+	// one the run recorded (else it could be sent and collected twice).
 	for _, f := range res.Files {
 		if err := writeFile(f.Path, f.Content); err != nil {
 			return res, err
 		}
-	}
-	if res.PreNotifications, err = r.preNotify(tenant, cfg, day, plan.PreNotify, mandates); err != nil {
-		return res, err
 	}
 	for _, f := range earlier {
 		if _, err := os.Stat(f.Path); err != nil {
