@@ -34,13 +34,14 @@ type rejectionSources struct {
 
 func (s *rejectionSources) bind(cmd *cobra.Command) {
 	s.cmd = cmd
-	s.addrs = map[string]*string{"ingestion": new(string), "ledger": new(string), "matching": new(string), "dunning": new(string), "refund-import": new(string)}
+	s.addrs = map[string]*string{"ingestion": new(string), "ledger": new(string), "matching": new(string), "dunning": new(string), "collections": new(string), "refund-import": new(string)}
 	cmd.PersistentFlags().StringVar(s.addrs["ingestion"], "ingestion", envOr("O2C_INGESTION_ADDR", defaultIngestionAddr), "ingestion gRPC address (env O2C_INGESTION_ADDR)")
 	cmd.PersistentFlags().StringVar(s.addrs["ledger"], "ledger", envOr("O2C_LEDGER_ADDR", defaultLedgerAddr), "ledger gRPC address (env O2C_LEDGER_ADDR)")
 	cmd.PersistentFlags().StringVar(s.addrs["matching"], "matching", envOr("O2C_MATCHING_ADDR", defaultMatchingAddr), "matching gRPC address (env O2C_MATCHING_ADDR)")
 	cmd.PersistentFlags().StringVar(s.addrs["dunning"], "dunning", envOr("O2C_DUNNING_ADDR", dunning.DefaultAddr), "dunning gRPC address (env O2C_DUNNING_ADDR)")
+	cmd.PersistentFlags().StringVar(s.addrs["collections"], "collections", envOr("O2C_COLLECTIONS_ADDR", defaultCollectionsAddr), "collections' gRPC address (env O2C_COLLECTIONS_ADDR)")
 	cmd.PersistentFlags().StringVar(s.addrs["refund-import"], "refund-import", envOr("O2C_REFUND_IMPORT_ADDR", defaultRefundImportAddr), "refund import's gRPC address (env O2C_REFUND_IMPORT_ADDR)")
-	cmd.PersistentFlags().StringVar(&s.service, "service", "", "only this service's rejections (dunning, ingestion, ledger, matching, refund-import); empty for all")
+	cmd.PersistentFlags().StringVar(&s.service, "service", "", "only this service's rejections (collections, dunning, ingestion, ledger, matching, refund-import); empty for all")
 }
 
 // services returns the services to ask, in a fixed order.

@@ -85,6 +85,7 @@ func TestAgainstTheRunningSystem(t *testing.T) {
 	matching := addrOf(t, sys, "matching")
 	dunning := addrOf(t, sys, "dunning")
 	refunds := addrOf(t, sys, "refund-import")
+	collections := addrOf(t, sys, "collections")
 	creds := []string{"--credentials", sys.CredentialsFile}
 	// cli runs the CLI with the demo's credentials file.
 	cli := func(args ...string) (int, string, string) { return runCLI(t, append(args, creds...)...) }
@@ -94,7 +95,7 @@ func TestAgainstTheRunningSystem(t *testing.T) {
 			t.Fatalf("publish: exit %d\n%s%s", code, stdout, stderr)
 		}
 		eventuallyCLI(t, "RE-2026-2001", append([]string{"open-items", "--tenant", "demo", "--debtor", "K-1001", "--ledger", ledger}, creds...)...)
-		code, stdout, _ := cli("rejected", "--tenant", "demo", "--ingestion", ingestion, "--ledger", ledger, "--matching", matching, "--dunning", dunning, "--refund-import", refunds)
+		code, stdout, _ := cli("rejected", "--tenant", "demo", "--ingestion", ingestion, "--ledger", ledger, "--matching", matching, "--dunning", dunning, "--refund-import", refunds, "--collections", collections)
 		if code != 0 || !strings.Contains(stdout, "0 rejections") {
 			t.Errorf("rejections after publishing the sample: exit %d\n%s", code, stdout)
 		}
@@ -129,15 +130,15 @@ func TestAgainstTheRunningSystem(t *testing.T) {
 		if code, stdout, stderr := cli("publish", writeFile(t, "broken.json", broken), "--nats", sys.NATSURL); code != 0 {
 			t.Fatalf("publish: exit %d\n%s%s", code, stdout, stderr)
 		}
-		eventuallyCLI(t, "RE-2026-2999", append([]string{"rejected", "--tenant", "demo", "--ingestion", ingestion, "--ledger", ledger, "--matching", matching, "--dunning", dunning, "--refund-import", refunds}, creds...)...)
-		_, stdout, _ := cli("rejected", "--tenant", "demo", "--ingestion", ingestion, "--ledger", ledger, "--matching", matching, "--dunning", dunning, "--refund-import", refunds)
+		eventuallyCLI(t, "RE-2026-2999", append([]string{"rejected", "--tenant", "demo", "--ingestion", ingestion, "--ledger", ledger, "--matching", matching, "--dunning", dunning, "--refund-import", refunds, "--collections", collections}, creds...)...)
+		_, stdout, _ := cli("rejected", "--tenant", "demo", "--ingestion", ingestion, "--ledger", ledger, "--matching", matching, "--dunning", dunning, "--refund-import", refunds, "--collections", collections)
 		var id string
 		for _, l := range strings.Split(stdout, "\n") {
 			if strings.Contains(l, "RE-2026-2999") {
 				id = strings.Fields(l)[0]
 			}
 		}
-		code, stdout, stderr := cli("rejected", "resolve", id, "--note", "sent again corrected", "--ingestion", ingestion, "--ledger", ledger, "--matching", matching, "--dunning", dunning, "--refund-import", refunds)
+		code, stdout, stderr := cli("rejected", "resolve", id, "--note", "sent again corrected", "--ingestion", ingestion, "--ledger", ledger, "--matching", matching, "--dunning", dunning, "--refund-import", refunds, "--collections", collections)
 		if want := "by " + demo.CLIPrincipal().Actor + " (sent again corrected)"; code != 0 || !strings.Contains(stdout, want) {
 			t.Errorf("resolve %s: exit %d, want 0 and %q:\n%s%s", id, code, want, stdout, stderr)
 		}

@@ -206,6 +206,7 @@ func services() []starter {
 		matchingStarter(),
 		refundImportStarter(),
 		dunningStarter(),
+		collectionsStarter(),
 	}
 }
 

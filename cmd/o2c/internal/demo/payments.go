@@ -27,7 +27,10 @@ const DemoIBAN = "DE89370400440532013000"
 // bank statements are for, and the rule that books its rent, a debit that
 // is not receivables business, to rent expense 4210), and its refunds
 // section (its Amazon seller account, whose credentials refund import
-// reads from the environment variables credentials_ref names), and its
+// reads from the environment variables credentials_ref names), its
+// collections section (the reference agency, cmd/agency-sim, takes every
+// case; Inkasso Nord only debtors in Austria, whom the demo has none of)
+// with the agencies' clearing accounts in its ledger section, and its
 // sepa section (the account direct debits are collected to and payouts
 // leave from, with the creditor identifier; credit balances a week old
 // are paid out).
@@ -38,7 +41,7 @@ const TenantsJSON = `{
       "ledger": {
         "chart": "SKR03",
         "banks": {"` + DemoIBAN + `": "1200"},
-        "clearing": {"amazon": "1361"},
+        "clearing": {"amazon": "1361", "` + ReferenceAgency + `": "` + AgencyAccount + `", "` + OtherAgency + `": "1363"},
         "marketplaces": {"amazon.de/EUR": "69001"},
         "period_actors": ["finance:demo"]
       },
@@ -49,6 +52,13 @@ const TenantsJSON = `{
       "refunds": {
         "seller_accounts": [{"id": "` + RefundSeller + `", "region": "eu", "marketplaces": ["` + AmazonDE + `"],
           "credentials_ref": "env:` + RefundCredentialsEnv + `", "start": "2026-11-01"}]
+      },
+      "collections": {
+        "agencies": [
+          {"id": "` + ReferenceAgency + `", "name": "Reference agency (cmd/agency-sim)", "commission_bp": 1500, "vat_rate_bp": 1900},
+          {"id": "` + OtherAgency + `", "name": "Inkasso Nord (debtors in Austria)", "countries": ["AT"], "commission_bp": 2000, "vat_rate_bp": 1900}
+        ],
+        "min_release_amount_minor": 5000
       },
       "sepa": {
         "creditor_accounts": [{"iban": "` + DemoIBAN + `", "bic": "COBADEFFXXX", "creditor_id": "` + SepaCreditorID + `", "name": "Demo Shop GmbH"}],
