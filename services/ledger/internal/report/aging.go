@@ -143,7 +143,9 @@ type Group struct {
 	Currency      string
 }
 
-func (g Group) compare(o Group) int {
+// Compare orders groups by currency, channel, customer group and dunning
+// level.
+func (g Group) Compare(o Group) int {
 	return cmp.Or(cmp.Compare(g.Currency, o.Currency), cmp.Compare(g.Channel, o.Channel),
 		cmp.Compare(g.CustomerGroup, o.CustomerGroup), cmp.Compare(g.DunningLevel, o.DunningLevel))
 }
@@ -217,7 +219,7 @@ func (a *Aging) Rows() []AgingRow {
 	for _, r := range a.rows {
 		out = append(out, AgingRow{Group: r.Group, Buckets: slices.Clone(r.Buckets), Total: r.Total, Items: r.Items})
 	}
-	slices.SortFunc(out, func(x, y AgingRow) int { return x.Group.compare(y.Group) })
+	slices.SortFunc(out, func(x, y AgingRow) int { return x.Group.Compare(y.Group) })
 	return out
 }
 
@@ -241,6 +243,6 @@ func (a *Aging) Totals() []AgingRow {
 	for _, t := range by {
 		out = append(out, *t)
 	}
-	slices.SortFunc(out, func(x, y AgingRow) int { return x.Group.compare(y.Group) })
+	slices.SortFunc(out, func(x, y AgingRow) int { return x.Group.Compare(y.Group) })
 	return out
 }

@@ -25,3 +25,12 @@ var ErrInvalidDimension = errors.New("invalid report dimension")
 // ErrInvalidPeriod means a report period whose first day lies after its
 // last, or a DSO series longer than MaxMonths.
 var ErrInvalidPeriod = errors.New("invalid report period")
+
+// ErrUnknownReport means the tenant issued no report with the id asked
+// for.
+var ErrUnknownReport = errors.New("no such issued report")
+
+// ErrFutureKnownAt means a recorded-time cut that lies in the future: a
+// report cannot count what the ledger has not recorded yet, and the same
+// report asked again later would show other figures.
+var ErrFutureKnownAt = errors.New("known_at lies in the future")
