@@ -252,3 +252,55 @@ func TestSepaRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestSepaAgainstTheRunningSystem runs `o2c sepa` against the real
+// matching service with the demo's credentials file (an operator and
+// accountant of the demo tenant): a mandate entered is listed with its
+// next sequence, an invalid IBAN is refused with the field named, a dry
+// run collects nothing and writes nothing, a revoked mandate says so.
+func TestSepaAgainstTheRunningSystem(t *testing.T) {
+	sys := startSystem(t)
+	matching := addrOf(t, sys, "matching")
+	cli := func(args ...string) (int, string, string) {
+		return runCLI(t, append(append([]string{"sepa"}, args...), "--tenant", "demo", "--matching", matching, "--credentials", sys.CredentialsFile)...)
+	}
+	put := []string{"mandate", "put", "--reference", "MNDT-T-1", "--debtor", "K-9001", "--name", "Jörg Müller & Söhne",
+		"--iban", "DE12 5001 0517 0648 4898 90", "--signed", "2026-10-01"}
+	code, stdout, stderr := cli(put...)
+	if code != 0 || !strings.Contains(stdout, "mandate MNDT-T-1 of K-9001 stored (version 1), next collection FRST: usable") {
+		t.Fatalf("mandate put: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = cli("mandates", "--debtor", "K-9001")
+	if code != 0 || !strings.Contains(stdout, "MNDT-T-1") || !strings.Contains(stdout, "DE12500105170648489890") || !strings.Contains(stdout, "2029-10-01") {
+		t.Errorf("mandates: exit %d, want MNDT-T-1 with its normal IBAN and its expiry 36 months after signature:\n%s%s", code, stdout, stderr)
+	}
+	bad := append([]string(nil), put...)
+	bad[9] = "DE13500105170648489890" // one check digit off
+	code, _, stderr = cli(bad...)
+	if code == 0 || !strings.Contains(stderr, "refused the request") || !strings.Contains(strings.ToLower(stderr), "iban") {
+		t.Errorf("mandate put with a wrong check digit: exit %d, stderr %q; want it refused naming the IBAN", code, stderr)
+	}
+	code, stdout, stderr = cli("collect", "--date", "2026-11-20", "--dry-run")
+	if code != 0 || !strings.Contains(stdout, "dry run") || !strings.Contains(stdout, "0 files, 0 debits submitted") {
+		t.Errorf("collect --dry-run: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if entries, err := os.ReadDir(sys.SepaDir); err == nil && len(entries) > 0 {
+		t.Errorf("a dry run wrote into %s: %v", sys.SepaDir, entries)
+	}
+	code, stdout, stderr = cli("payouts", "--date", "2026-12-01", "--dry-run")
+	if code != 0 || !strings.Contains(stdout, "payouts of 2026-12-01 (dry run") {
+		t.Errorf("payouts --dry-run: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = cli("mandate", "revoke", "MNDT-T-1", "--note", "customer's letter")
+	if code != 0 || !strings.Contains(stdout, "mandate MNDT-T-1 of K-9001 revoked") {
+		t.Errorf("mandate revoke: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, _ = cli("mandates")
+	if code != 0 || !strings.Contains(stdout, "revoked ") {
+		t.Errorf("mandates after the revocation: exit %d, want it shown revoked:\n%s", code, stdout)
+	}
+	code, _, stderr = cli("mandate", "revoke", "MNDT-NONE")
+	if code == 0 || strings.Contains(stderr, "rpc error") || !strings.Contains(stderr, "MNDT-NONE") {
+		t.Errorf("revoking an unknown mandate: exit %d, stderr %q; want it refused naming the reference", code, stderr)
+	}
+}
