@@ -13,14 +13,19 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/o2c-platform/o2c/proto/o2c/ingestion/v1/ingestionv1grpc"
+	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 	matchingv1 "github.com/o2c-platform/o2c/proto/o2c/matching/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/matching/v1/matchingv1grpc"
 
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/table"
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
 	"github.com/o2c-platform/o2c/libs/telemetry"
 	"github.com/o2c-platform/o2c/libs/xsd"
+	ingestion "github.com/o2c-platform/o2c/services/ingestion/service"
 	ledger "github.com/o2c-platform/o2c/services/ledger/service"
+	matching "github.com/o2c-platform/o2c/services/matching/service"
 )
 
 // The official schemas: pain in libs/formats/pain/testdata, camt in
@@ -50,7 +55,9 @@ func checkXSD(t testing.TB, schemas fs.FS, name string, doc []byte) {
 // gives the same file back, the statement's collection clears the item
 // by its end-to-end id and the next run books the debit (the mandate
 // goes on to RCUR); the credit balance of the return is released and
-// paid out in a pain.001 that validates, to the mandate's IBAN.
+// paid out in a pain.001 that validates, to the mandate's IBAN. Then the
+// collection is returned (AC04): the ledger reopens the invoice, the debit
+// is returned and the mandate unusable.
 func TestSepaStory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: starts every service with PostgreSQL and NATS")
@@ -177,4 +184,90 @@ func TestSepaStory(t *testing.T) {
 			t.Errorf("the demo does not say where %s is:\n%s", filepath.Base(want), out.String())
 		}
 	}
+
+	// The collection comes back: the account is closed (AC04). Matching
+	// books the return of the payment with the end-to-end id, the ledger
+	// reopens the invoice, and the next run marks the debit returned and
+	// the mandate unusable.
+	ret := sepaReturnStatement(e2e, SepaInvoiceAmount, "AC04")
+	checkXSD(t, camtSchemas, "camt.053.001.08.xsd", ret)
+	resp, err := importFile(ctx, ingestionv1grpc.NewImportServiceClient(sys.Conn(ingestion.Name)), BankFile{Name: "camt053_demo_2026-12-03.xml", Data: ret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.GetCounts().GetNew() != 1 {
+		t.Fatalf("the return's statement: %v", resp)
+	}
+	reopened, err := waitForDebtorItems(ctx, ledgerv1grpc.NewLedgerServiceClient(sys.Conn(ledger.Name)), SepaDebtor, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := map[string]int64{}
+	for _, it := range reopened {
+		open[it.GetDocumentNumber()] = it.GetOpenAmount().GetMinorUnits()
+	}
+	if open[SepaInvoice] != SepaInvoiceAmount {
+		t.Errorf("after the return the ledger has %v open of %s; want %s open again with %d", open, SepaDebtor, SepaInvoice, SepaInvoiceAmount)
+	}
+	client := matchingv1grpc.NewSepaServiceClient(sys.Conn(matching.Name))
+	if _, err := client.Collect(ctx, &matchingv1.CollectRequest{Tenant: Tenant, Date: date(2026, 12, 3)}); err != nil {
+		t.Fatal(err)
+	}
+	lc, err := client.ListCollections(ctx, &matchingv1.ListCollectionsRequest{Tenant: Tenant, DebtorId: SepaDebtor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var states []string
+	for _, d := range lc.GetDebits() {
+		states = append(states, d.GetEndToEndId()+" "+d.GetState()+" "+d.GetReason())
+	}
+	if diff := cmp.Diff([]string{e2e + " returned AC04"}, states); diff != "" {
+		t.Errorf("debits after the return (-want +got):\n%s", diff)
+	}
+	lm, err := client.ListMandates(ctx, &matchingv1.ListMandatesRequest{Tenant: Tenant, DebtorId: SepaDebtor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lm.GetMandates()) != 1 || lm.GetMandates()[0].GetUnusableReason() != "AC04" {
+		t.Errorf("the mandate after an AC04 return: %v; want it unusable (AC04)", lm.GetMandates())
+	}
+}
+
+// sepaReturnStatement is the bank's camt.053 of 3 December: the collection
+// of amount cents with the end-to-end id comes back with the reason code
+// (PMNT/IDDT/UPDD, an unpaid direct debit), after the statement of the
+// collection.
+func sepaReturnStatement(e2e string, amount int64, reason string) []byte {
+	opening := int64(StatementClosing + SepaInvoiceAmount)
+	r := strings.NewReplacer("{E2E}", e2e, "{AMT}", table.Money(amount, "EUR"), "{OPEN}", table.Money(opening, "EUR"),
+		"{CLOSE}", table.Money(opening-amount, "EUR"), "{IBAN}", DemoIBAN, "{DEBTOR}", SepaDebtorName, "{DEBTOR_IBAN}", SepaDebtorIBAN,
+		"{MANDATE}", SepaMandate, "{REASON}", reason, "{INVOICE}", SepaInvoice)
+	return []byte(r.Replace(`<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
+  <BkToCstmrStmt>
+    <GrpHdr><MsgId>DEMO-053-20261203</MsgId><CreDtTm>2026-12-03T22:05:00+01:00</CreDtTm></GrpHdr>
+    <Stmt>
+      <Id>DEMO-STMT-2026-12-03</Id><ElctrncSeqNb>240</ElctrncSeqNb><LglSeqNb>240</LglSeqNb>
+      <CreDtTm>2026-12-03T22:05:00+01:00</CreDtTm>
+      <FrToDt><FrDtTm>2026-12-03T00:00:00+01:00</FrDtTm><ToDtTm>2026-12-03T23:59:59+01:00</ToDtTm></FrToDt>
+      <Acct><Id><IBAN>{IBAN}</IBAN></Id><Ccy>EUR</Ccy><Ownr><Nm>Demo Shop GmbH</Nm></Ownr></Acct>
+      <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">{OPEN}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-12-03</Dt></Dt></Bal>
+      <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">{CLOSE}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-12-03</Dt></Dt></Bal>
+      <Ntry>
+        <NtryRef>1</NtryRef><Amt Ccy="EUR">{AMT}</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+        <BookgDt><Dt>2026-12-03</Dt></BookgDt><ValDt><Dt>2026-12-03</Dt></ValDt><AcctSvcrRef>2026120300001</AcctSvcrRef>
+        <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>IDDT</Cd><SubFmlyCd>UPDD</SubFmlyCd></Fmly></Domn></BkTxCd>
+        <NtryDtls><TxDtls>
+          <Refs><EndToEndId>{E2E}</EndToEndId><MndtId>{MANDATE}</MndtId></Refs>
+          <Amt Ccy="EUR">{AMT}</Amt><CdtDbtInd>DBIT</CdtDbtInd>
+          <RltdPties><Dbtr><Pty><Nm>{DEBTOR}</Nm></Pty></Dbtr><DbtrAcct><Id><IBAN>{DEBTOR_IBAN}</IBAN></Id></DbtrAcct></RltdPties>
+          <RmtInf><Ustrd>{INVOICE}</Ustrd></RmtInf>
+          <RtrInf><Rsn><Cd>{REASON}</Cd></Rsn></RtrInf>
+        </TxDtls></NtryDtls>
+        <AddtlNtryInf>SEPA-Lastschrift Rueckgabe</AddtlNtryInf>
+      </Ntry>
+    </Stmt>
+  </BkToCstmrStmt>
+</Document>
+`))
 }
