@@ -291,7 +291,7 @@ func Sepa(ctx context.Context, out io.Writer, sys *System, js jetstream.JetStrea
 	}
 	fmt.Fprintf(out, "  %s: %s, %s %s EUR from %s, executed %s\n  written to %s\n", pf.GetName(), pf.GetMessageType(),
 		table.Count(int(pf.GetCount()), "transfer"), table.Money(pf.GetTotal().GetMinorUnits(), "EUR"), pf.GetAccount(), table.Date(pf.GetDate()), pf.GetPath())
-	fmt.Fprintf(out, "The payout is booked when the statement shows the transfer; the files are for the bank (EBICS or its portal), o2c sends nothing itself.\n")
+	fmt.Fprintf(out, "When a statement shows the transfer, matching sends the ledger its booking (PayOutCreditBalance). The files are for the bank (EBICS or its portal): o2c sends nothing itself.\n")
 	fmt.Fprintf(out, "\nThe SEPA files and pre-notifications are in %s: pain008-*.xml (collections), pain001-*.xml (payouts), prenotifications/*.txt (for the mailer).\n",
 		filepath.Dir(file.GetPath()))
 	return res, nil
