@@ -32,6 +32,7 @@ import (
 	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 	"github.com/o2c-platform/o2c/services/ledger/internal/consumer"
 	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
+	"github.com/o2c-platform/o2c/services/ledger/internal/report"
 	"github.com/o2c-platform/o2c/services/ledger/internal/rpc"
 )
 
@@ -50,7 +51,7 @@ const projectionPoll = 50 * time.Millisecond
 // Errors is the ledger's classification of its own errors: the books',
 // its storage's and the tenants file's sentinels (an unknown tenant is not
 // found).
-var Errors = fault.Chain(books.Errors.Classify, postgres.Errors.Classify, tenants.Errors.Classify)
+var Errors = fault.Chain(books.Errors.Classify, postgres.Errors.Classify, tenants.Errors.Classify, report.Errors.Classify)
 
 // Ledger is a ledger service that has been set up and not yet served.
 type Ledger struct {
@@ -141,6 +142,8 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 	booker := &consumer.Booker{Commands: commander, Tenants: opt.Tenants}
 	ledgerv1grpc.RegisterLedgerServiceServer(h.GRPC, &rpc.LedgerService{Queries: store, Poster: poster, Tenants: opt.Tenants})
 	ledgerv1grpc.RegisterLedgerQueryServiceServer(h.GRPC, &rpc.LedgerQueryService{Reports: store, Tenants: opt.Tenants})
+	ledgerv1grpc.RegisterReportServiceServer(h.GRPC, &rpc.ReportService{Store: postgres.NewReporter(store, h.Events, proj), Tenants: opt.Tenants,
+		Classify: Errors, Log: h.Log})
 	ledgerv1grpc.RegisterLedgerCommandServiceServer(h.GRPC, &rpc.CommandService{Commander: commander, Tenants: opt.Tenants})
 	statusv1grpc.RegisterStatusServiceServer(h.GRPC, &rpc.StatusService{Statuses: store, Tenants: opt.Tenants})
 	if err := h.Consume(ctx, bus.Consumer{

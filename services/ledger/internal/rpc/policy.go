@@ -19,6 +19,9 @@ import (
 //     service.
 //     ListOpenItems also services (the service role), for the tenants
 //     their credentials name: ingestion asks it before erasing a debtor.
+//   - The month-end reports (ReportService): reading, reproducing and
+//     fetching issued reports as the other reports; issuing one (which
+//     records it for the retention period) accountants and operators.
 //   - Commands the other services send (RegisterInvoice, ApplyPayment,
 //     ReturnPayment, AssessCharge, WriteOff, RecoverWrittenOff,
 //     RecordAgencyCollection, IssueCreditNote, and the bank side,
@@ -55,6 +58,16 @@ var Policy = func() auth.Policy {
 		ledgerv1grpc.LedgerQueryService_ListBankReconciliations_FullMethodName: readers,
 
 		ledgerv1grpc.ExportService_ExportDATEV_FullMethodName: auth.Allow(identity.Accountant, identity.Operator, identity.PlatformAdmin),
+
+		ledgerv1grpc.ReportService_OpenItems_FullMethodName:         readers,
+		ledgerv1grpc.ReportService_Aging_FullMethodName:             readers,
+		ledgerv1grpc.ReportService_TrialBalance_FullMethodName:      readers,
+		ledgerv1grpc.ReportService_DebtorBalances_FullMethodName:    readers,
+		ledgerv1grpc.ReportService_DSO_FullMethodName:               readers,
+		ledgerv1grpc.ReportService_IssueReport_FullMethodName:       auth.Allow(identity.Accountant, identity.Operator),
+		ledgerv1grpc.ReportService_ReproduceReport_FullMethodName:   readers,
+		ledgerv1grpc.ReportService_GetIssuedReport_FullMethodName:   readers,
+		ledgerv1grpc.ReportService_ListIssuedReports_FullMethodName: readers,
 
 		ledgerv1grpc.LedgerCommandService_RegisterInvoice_FullMethodName:        bookers,
 		ledgerv1grpc.LedgerCommandService_RecordOpeningBalance_FullMethodName:   accountants,

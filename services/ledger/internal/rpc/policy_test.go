@@ -34,15 +34,24 @@ func TestPolicyCoversEveryRPC(t *testing.T) {
 			t.Errorf("%s has streams; give them rules and check them here", d.ServiceName)
 		}
 	}
-	// The ExportService's one RPC streams.
-	for _, m := range ledgerv1grpc.ExportService_ServiceDesc.Streams {
-		full := "/" + ledgerv1grpc.ExportService_ServiceDesc.ServiceName + "/" + m.StreamName
+	// The ExportService's one RPC streams, and so do most of the
+	// ReportService's.
+	for _, d := range []grpc.ServiceDesc{ledgerv1grpc.ExportService_ServiceDesc, ledgerv1grpc.ReportService_ServiceDesc} {
+		for _, m := range d.Streams {
+			full := "/" + d.ServiceName + "/" + m.StreamName
+			if r, ok := Policy[full]; !ok || len(r.Roles) == 0 || r.Public {
+				t.Errorf("%s: rule %+v; every RPC of the ledger needs roles", full, r)
+			}
+		}
+	}
+	for _, m := range ledgerv1grpc.ReportService_ServiceDesc.Methods {
+		full := "/" + ledgerv1grpc.ReportService_ServiceDesc.ServiceName + "/" + m.MethodName
 		if r, ok := Policy[full]; !ok || len(r.Roles) == 0 || r.Public {
 			t.Errorf("%s: rule %+v; every RPC of the ledger needs roles", full, r)
 		}
 	}
-	if n := len(Policy); n != 3+6+16+2+1 {
-		t.Errorf("Policy has %d rules for 28 RPCs: a rule names an RPC that does not exist", n)
+	if n := len(Policy); n != 3+6+16+2+1+9 {
+		t.Errorf("Policy has %d rules for 37 RPCs: a rule names an RPC that does not exist", n)
 	}
 }
 

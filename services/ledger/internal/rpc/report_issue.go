@@ -1,0 +1,449 @@
+package rpc
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
+
+	"github.com/o2c-platform/o2c/libs/identity"
+	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
+	"github.com/o2c-platform/o2c/services/ledger/internal/report"
+)
+
+// reportChunk is the most file bytes one response carries.
+const reportChunk = 64 << 10
+
+// IssueReport implements the RPC.
+func (s *ReportService) IssueReport(req *ledgerv1.IssueReportRequest, stream ledgerv1grpc.ReportService_IssueReportServer) error {
+	return s.status("IssueReport", s.issueReport(req, stream))
+}
+
+func (s *ReportService) issueReport(req *ledgerv1.IssueReportRequest, stream ledgerv1grpc.ReportService_IssueReportServer) error {
+	ctx := stream.Context()
+	if err := s.Tenants.Check(req.GetTenant()); err != nil {
+		return err
+	}
+	if _, ok := ledgerv1.ReportFormat_name[int32(req.GetFormat())]; !ok || req.GetFormat() == ledgerv1.ReportFormat_REPORT_FORMAT_UNSPECIFIED {
+		return fmt.Errorf("%w: format %v is not a report format", postgres.ErrInvalidQuery, req.GetFormat())
+	}
+	resolved, err := s.resolve(ctx, req)
+	if err != nil {
+		return err
+	}
+	p, _ := identity.FromContext(ctx)
+	rec := &ledgerv1.IssuedReport{
+		Id: uuid.NewString(), Tenant: req.GetTenant(), Kind: reportKindOf(resolved), Format: req.GetFormat(), Request: resolved,
+		// Stored in PostgreSQL with microseconds; the file shows what is stored.
+		IssuedAt: timestamppb.New(time.Now().UTC().Truncate(time.Microsecond)), IssuedBy: p.Actor,
+	}
+	file, hash, rows, err := s.render(ctx, rec)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(file)
+	rec.FileName, rec.ContentHash, rec.FileHash, rec.FileSize, rec.Rows = reportFileName(rec), hash, sum[:], int64(len(file)), rows
+	if err := s.Store.InsertIssuedReport(ctx, rec, file); err != nil {
+		return err
+	}
+	if err := stream.Send(&ledgerv1.IssueReportResponse{Report: rec}); err != nil {
+		return err
+	}
+	return reportChunks(file, func(b []byte) error { return stream.Send(&ledgerv1.IssueReportResponse{Data: b}) })
+}
+
+// ReproduceReport implements the RPC.
+func (s *ReportService) ReproduceReport(req *ledgerv1.ReproduceReportRequest, stream ledgerv1grpc.ReportService_ReproduceReportServer) error {
+	return s.status("ReproduceReport", s.reproduceReport(req, stream))
+}
+
+func (s *ReportService) reproduceReport(req *ledgerv1.ReproduceReportRequest, stream ledgerv1grpc.ReportService_ReproduceReportServer) error {
+	ctx := stream.Context()
+	if err := s.Tenants.Check(req.GetTenant()); err != nil {
+		return err
+	}
+	rec, issued, err := s.Store.IssuedReport(ctx, req.GetTenant(), req.GetId())
+	if err != nil {
+		return err
+	}
+	file, hash, _, err := s.render(ctx, rec)
+	if err != nil {
+		return err
+	}
+	if err := stream.Send(&ledgerv1.ReproduceReportResponse{Report: rec}); err != nil {
+		return err
+	}
+	if err := reportChunks(file, func(b []byte) error { return stream.Send(&ledgerv1.ReproduceReportResponse{Data: b}) }); err != nil {
+		return err
+	}
+	sum := sha256.Sum256(file)
+	v := &ledgerv1.Reproduction{ContentHash: hash, FileHash: sum[:], ByteForByte: reportByteExact(rec.GetFormat())}
+	if v.ByteForByte {
+		v.Identical = bytes.Equal(file, issued)
+	} else {
+		v.Identical = bytes.Equal(hash, rec.GetContentHash())
+	}
+	return stream.Send(&ledgerv1.ReproduceReportResponse{Reproduction: v})
+}
+
+// GetIssuedReport implements the RPC.
+func (s *ReportService) GetIssuedReport(req *ledgerv1.GetIssuedReportRequest, stream ledgerv1grpc.ReportService_GetIssuedReportServer) error {
+	return s.status("GetIssuedReport", s.getIssuedReport(req, stream))
+}
+
+func (s *ReportService) getIssuedReport(req *ledgerv1.GetIssuedReportRequest, stream ledgerv1grpc.ReportService_GetIssuedReportServer) error {
+	if err := s.Tenants.Check(req.GetTenant()); err != nil {
+		return err
+	}
+	rec, file, err := s.Store.IssuedReport(stream.Context(), req.GetTenant(), req.GetId())
+	if err != nil {
+		return err
+	}
+	if err := stream.Send(&ledgerv1.GetIssuedReportResponse{Report: rec}); err != nil {
+		return err
+	}
+	return reportChunks(file, func(b []byte) error { return stream.Send(&ledgerv1.GetIssuedReportResponse{Data: b}) })
+}
+
+func reportChunks(file []byte, send func([]byte) error) error {
+	for len(file) > 0 {
+		n := min(len(file), reportChunk)
+		if err := send(file[:n]); err != nil {
+			return err
+		}
+		file = file[n:]
+	}
+	return nil
+}
+
+// reportByteExact says whether a format's files are compared byte for byte: CSV
+// is; XLSX and PDF containers carry their own timestamps, so their figures
+// are compared.
+func reportByteExact(f ledgerv1.ReportFormat) bool {
+	return f == ledgerv1.ReportFormat_REPORT_FORMAT_CSV || f == ledgerv1.ReportFormat_REPORT_FORMAT_CSV_PLAIN
+}
+
+func reportKindOf(r *ledgerv1.IssueReportRequest) ledgerv1.ReportKind {
+	switch r.GetReport().(type) {
+	case *ledgerv1.IssueReportRequest_OpenItems:
+		return ledgerv1.ReportKind_REPORT_KIND_OPEN_ITEMS
+	case *ledgerv1.IssueReportRequest_Aging:
+		return ledgerv1.ReportKind_REPORT_KIND_AGING
+	case *ledgerv1.IssueReportRequest_TrialBalance:
+		return ledgerv1.ReportKind_REPORT_KIND_TRIAL_BALANCE
+	case *ledgerv1.IssueReportRequest_DebtorBalances:
+		return ledgerv1.ReportKind_REPORT_KIND_DEBTOR_BALANCES
+	case *ledgerv1.IssueReportRequest_Dso:
+		return ledgerv1.ReportKind_REPORT_KIND_DSO
+	}
+	return ledgerv1.ReportKind_REPORT_KIND_UNSPECIFIED
+}
+
+// resolve returns a copy of req whose report names the tenant and has
+// as_of, known_at (and for the DSO from) set, paging cleared: issuing the
+// copy again at any later time reads the same figures.
+func (s *ReportService) resolve(ctx context.Context, req *ledgerv1.IssueReportRequest) (*ledgerv1.IssueReportRequest, error) {
+	out := rclone(req)
+	type axes interface {
+		GetTenant() string
+		GetAsOf() *commonv1.Date
+		GetKnownAt() *timestamppb.Timestamp
+	}
+	var r axes
+	switch x := out.GetReport().(type) {
+	case *ledgerv1.IssueReportRequest_OpenItems:
+		r = x.OpenItems
+	case *ledgerv1.IssueReportRequest_Aging:
+		r = x.Aging
+	case *ledgerv1.IssueReportRequest_TrialBalance:
+		r = x.TrialBalance
+	case *ledgerv1.IssueReportRequest_DebtorBalances:
+		r = x.DebtorBalances
+	case *ledgerv1.IssueReportRequest_Dso:
+		r = x.Dso
+	}
+	if r == nil {
+		return nil, fmt.Errorf("%w: no report to issue", postgres.ErrInvalidQuery)
+	}
+	if t := r.GetTenant(); t != "" && t != req.GetTenant() {
+		return nil, fmt.Errorf("%w: the report's tenant %q is not the request's %q", postgres.ErrInvalidQuery, t, req.GetTenant())
+	}
+	asOf, known, err := s.times(ctx, r.GetAsOf(), r.GetKnownAt())
+	if err != nil {
+		return nil, err
+	}
+	a, k := rpbDate(asOf), timestamppb.New(known)
+	switch x := out.GetReport().(type) {
+	case *ledgerv1.IssueReportRequest_OpenItems:
+		x.OpenItems.Tenant, x.OpenItems.AsOf, x.OpenItems.KnownAt, x.OpenItems.PageSize, x.OpenItems.PageToken = req.GetTenant(), a, k, 0, ""
+	case *ledgerv1.IssueReportRequest_Aging:
+		x.Aging.Tenant, x.Aging.AsOf, x.Aging.KnownAt = req.GetTenant(), a, k
+		if len(x.Aging.BucketLimits) == 0 {
+			for _, l := range report.DefaultLimits {
+				x.Aging.BucketLimits = append(x.Aging.BucketLimits, int32(l))
+			}
+		}
+	case *ledgerv1.IssueReportRequest_TrialBalance:
+		x.TrialBalance.Tenant, x.TrialBalance.AsOf, x.TrialBalance.KnownAt, x.TrialBalance.PageSize, x.TrialBalance.PageToken = req.GetTenant(), a, k, 0, ""
+	case *ledgerv1.IssueReportRequest_DebtorBalances:
+		x.DebtorBalances.Tenant, x.DebtorBalances.AsOf, x.DebtorBalances.KnownAt, x.DebtorBalances.PageSize, x.DebtorBalances.PageToken = req.GetTenant(), a, k, 0, ""
+	case *ledgerv1.IssueReportRequest_Dso:
+		x.Dso.Tenant, x.Dso.AsOf, x.Dso.KnownAt = req.GetTenant(), a, k
+		if x.Dso.From == nil {
+			x.Dso.From = rpbDate(time.Date(asOf.Year(), asOf.Month()-11, 1, 0, 0, 0, 0, time.UTC))
+		}
+	}
+	return out, nil
+}
+
+// render computes the report rec.Request asks for and writes it in
+// rec.Format, returning the file, the hash of its figures and its rows.
+func (s *ReportService) render(ctx context.Context, rec *ledgerv1.IssuedReport) ([]byte, []byte, int64, error) {
+	t, err := s.tableOf(ctx, rec.GetRequest())
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	t.params = append(t.params,
+		[2]string{"issued", rec.GetIssuedAt().AsTime().UTC().Format(time.RFC3339Nano)},
+		[2]string{"issued by", rec.GetIssuedBy()})
+	t, sum := hashing(t)
+	var buf bytes.Buffer
+	var rows int64
+	switch rec.GetFormat() {
+	case ledgerv1.ReportFormat_REPORT_FORMAT_CSV:
+		rows, err = writeCSV(&buf, t, germanCSV)
+	case ledgerv1.ReportFormat_REPORT_FORMAT_CSV_PLAIN:
+		rows, err = writeCSV(&buf, t, plainCSV)
+	default:
+		return nil, nil, 0, fmt.Errorf("%w: format %v cannot be issued yet (CSV can)", postgres.ErrInvalidQuery, rec.GetFormat())
+	}
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("write report %s: %w", rec.GetId(), err)
+	}
+	hash, err := sum()
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("hash report %s: %w", rec.GetId(), err)
+	}
+	return buf.Bytes(), hash, rows, nil
+}
+
+func reportFileName(rec *ledgerv1.IssuedReport) string {
+	kind := strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(rec.GetKind().String(), "REPORT_KIND_")), "_", "-")
+	ext := map[ledgerv1.ReportFormat]string{
+		ledgerv1.ReportFormat_REPORT_FORMAT_CSV: "csv", ledgerv1.ReportFormat_REPORT_FORMAT_CSV_PLAIN: "csv",
+		ledgerv1.ReportFormat_REPORT_FORMAT_XLSX: "xlsx", ledgerv1.ReportFormat_REPORT_FORMAT_PDF: "pdf",
+	}[rec.GetFormat()]
+	return fmt.Sprintf("%s_%s_%s.%s", rec.GetTenant(), kind, rdate(reportAsOf(rec.GetRequest())).Format(time.DateOnly), ext)
+}
+
+func reportAsOf(r *ledgerv1.IssueReportRequest) *commonv1.Date {
+	switch x := r.GetReport().(type) {
+	case *ledgerv1.IssueReportRequest_OpenItems:
+		return x.OpenItems.GetAsOf()
+	case *ledgerv1.IssueReportRequest_Aging:
+		return x.Aging.GetAsOf()
+	case *ledgerv1.IssueReportRequest_TrialBalance:
+		return x.TrialBalance.GetAsOf()
+	case *ledgerv1.IssueReportRequest_DebtorBalances:
+		return x.DebtorBalances.GetAsOf()
+	case *ledgerv1.IssueReportRequest_Dso:
+		return x.Dso.GetAsOf()
+	}
+	return nil
+}
+
+func cText(s string) cell               { return cell{text: s} }
+func cMoney(m *commonv1.Money) cell     { return cell{num: m.GetMinorUnits(), currency: m.GetCurrency()} }
+func cInt(n int64) cell                 { return cell{num: n} }
+func cDate(d *commonv1.Date) cell       { return cell{date: rdate(d)} }
+func cHundredths(n int64, ok bool) cell { return cell{num: n, empty: !ok} }
+
+func reportDateParam(d *commonv1.Date) string {
+	if d == nil {
+		return ""
+	}
+	return rdate(d).Format(time.DateOnly)
+}
+
+// tableOf is the table of the report r (resolved) asks for: its columns,
+// parameters and a function that computes its rows as they are written.
+func (s *ReportService) tableOf(ctx context.Context, r *ledgerv1.IssueReportRequest) (table, error) {
+	money := func(name string) column { return column{name, kindMoney} }
+	base := func(title string, known *timestamppb.Timestamp, asOf *commonv1.Date) table {
+		return table{title: title, params: [][2]string{
+			{"tenant", r.GetTenant()}, {"as of", reportDateParam(asOf)},
+			{"known at", known.AsTime().UTC().Format(time.RFC3339Nano)},
+		}}
+	}
+	switch x := r.GetReport().(type) {
+	case *ledgerv1.IssueReportRequest_OpenItems:
+		q := x.OpenItems
+		t := base("Open items (Einzel-OP-Liste)", q.GetKnownAt(), q.GetAsOf())
+		if q.GetDebtorId() != "" {
+			t.params = append(t.params, [2]string{"debtor", q.GetDebtorId()})
+		}
+		t.columns = []column{{"Debtor", kindText}, {"Account", kindText}, {"Document", kindText}, {"Kind", kindText},
+			{"Document date", kindDate}, {"Due date", kindDate}, {"Days overdue", kindInt}, {"Currency", kindText},
+			money("Amount"), money("Open"), {"Channel", kindText}, {"Customer group", kindText}, {"Dunning level", kindText},
+			{"Dunning block", kindText}, {"Collection status", kindText}, {"Payment reference", kindText}}
+		t.rows = func(yield func([]cell) error) error {
+			return s.openItems(ctx, q, func(resp *ledgerv1.OpenItemsResponse) error {
+				for _, o := range resp.GetRows() {
+					err := yield([]cell{cText(o.GetDebtorId()), cText(o.GetDebtorAccount()), cText(o.GetDocumentNumber()),
+						cText(o.GetItemKind()), cDate(o.GetDocumentDate()), cDate(o.GetDueDate()), cInt(int64(o.GetDaysOverdue())),
+						cText(o.GetOpenAmount().GetCurrency()), cMoney(o.GetAmount()), cMoney(o.GetOpenAmount()), cText(o.GetChannel()),
+						cText(o.GetCustomerGroup()), cText(o.GetDunningLevel()), cText(o.GetDunningBlock()), cText(o.GetCollectionStatus()),
+						cText(o.GetPaymentReference())})
+					if err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+		return t, nil
+	case *ledgerv1.IssueReportRequest_Aging:
+		q := x.Aging
+		t := base("Aging of receivables", q.GetKnownAt(), q.GetAsOf())
+		limits := make([]int, len(q.GetBucketLimits()))
+		var ls []string
+		for i, l := range q.GetBucketLimits() {
+			limits[i] = int(l)
+			ls = append(ls, strconv.Itoa(int(l)))
+		}
+		b, err := report.NewBuckets(limits)
+		if err != nil {
+			return table{}, err
+		}
+		var by []string
+		for _, d := range q.GetGroupBy() {
+			by = append(by, strings.ToLower(strings.TrimPrefix(d.String(), "REPORT_DIMENSION_")))
+		}
+		t.params = append(t.params, [2]string{"bucket limits", strings.Join(ls, ",")}, [2]string{"group by", strings.Join(by, ",")})
+		t.columns = []column{{"Currency", kindText}, {"Channel", kindText}, {"Customer group", kindText}, {"Dunning level", kindText}}
+		for _, title := range b.Titles() {
+			t.columns = append(t.columns, money(title))
+		}
+		t.columns = append(t.columns, money("Total"), column{"Items", kindInt})
+		t.rows = func(yield func([]cell) error) error {
+			row := func(r *ledgerv1.AgingRow, label string) error {
+				cells := []cell{cText(r.GetCurrency()), cText(r.GetChannel() + label), cText(r.GetCustomerGroup()), cText(r.GetDunningLevel())}
+				for _, m := range r.GetBuckets() {
+					cells = append(cells, cMoney(m))
+				}
+				return yield(append(cells, cMoney(r.GetTotal()), cInt(r.GetItems())))
+			}
+			return s.aging(ctx, q, func(resp *ledgerv1.AgingResponse) error {
+				for _, r := range resp.GetRows() {
+					if err := row(r, ""); err != nil {
+						return err
+					}
+				}
+				for _, r := range resp.GetTotals() {
+					if err := row(r, "Total"); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+		return t, nil
+	case *ledgerv1.IssueReportRequest_TrialBalance:
+		q := x.TrialBalance
+		t := base("Trial balance (Summen- und Saldenliste)", q.GetKnownAt(), q.GetAsOf())
+		t.params = append(t.params, [2]string{"from", reportDateParam(q.GetFrom())})
+		t.columns = []column{{"Account", kindText}, {"Debtor account", kindText}, {"Currency", kindText},
+			money("Opening"), money("Debit"), money("Credit"), money("Closing")}
+		t.rows = func(yield func([]cell) error) error {
+			row := func(r *ledgerv1.TrialBalanceRow, account string) error {
+				debtor := ""
+				if r.GetDebtor() {
+					debtor = "yes"
+				}
+				return yield([]cell{cText(account), cText(debtor), cText(r.GetClosing().GetCurrency()),
+					cMoney(r.GetOpening()), cMoney(r.GetDebit()), cMoney(r.GetCredit()), cMoney(r.GetClosing())})
+			}
+			return s.trialBalance(ctx, q, func(resp *ledgerv1.TrialBalanceResponse) error {
+				for _, r := range resp.GetRows() {
+					if err := row(r, r.GetAccount()); err != nil {
+						return err
+					}
+				}
+				for _, r := range resp.GetTotals() {
+					if err := row(r, "Total"); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+		return t, nil
+	case *ledgerv1.IssueReportRequest_DebtorBalances:
+		q := x.DebtorBalances
+		t := base("Debtor balances (Debitorensaldenliste)", q.GetKnownAt(), q.GetAsOf())
+		t.params = append(t.params, [2]string{"from", reportDateParam(q.GetFrom())})
+		t.columns = []column{{"Account", kindText}, {"Debtor", kindText}, {"Currency", kindText},
+			money("Opening"), money("Debit"), money("Credit"), money("Closing")}
+		t.rows = func(yield func([]cell) error) error {
+			row := func(r *ledgerv1.DebtorBalanceRow, account string) error {
+				return yield([]cell{cText(account), cText(r.GetDebtorId()), cText(r.GetClosing().GetCurrency()),
+					cMoney(r.GetOpening()), cMoney(r.GetDebit()), cMoney(r.GetCredit()), cMoney(r.GetClosing())})
+			}
+			return s.debtorBalances(ctx, q, func(resp *ledgerv1.DebtorBalancesResponse) error {
+				for _, r := range resp.GetRows() {
+					if err := row(r, r.GetDebtorAccount()); err != nil {
+						return err
+					}
+				}
+				for _, r := range resp.GetTotals() {
+					if err := row(r, "Total"); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+		return t, nil
+	case *ledgerv1.IssueReportRequest_Dso:
+		q := x.Dso
+		t := base("DSO", q.GetKnownAt(), q.GetAsOf())
+		var by []string
+		for _, d := range q.GetGroupBy() {
+			by = append(by, strings.ToLower(strings.TrimPrefix(d.String(), "REPORT_DIMENSION_")))
+		}
+		t.params = append(t.params, [2]string{"from", reportDateParam(q.GetFrom())}, [2]string{"group by", strings.Join(by, ",")})
+		t.columns = []column{{"Key date", kindDate}, {"Currency", kindText}, {"Channel", kindText}, {"Customer group", kindText},
+			money("Receivables"), money("Current receivables"), money("Sales"), {"Count-back DSO", kindHundredths},
+			{"DSO", kindHundredths}, {"Best possible DSO", kindHundredths}, {"Average days delinquent", kindHundredths},
+			money("Cleared"), {"Time to cash", kindHundredths}, {"Match rate %", kindHundredths}}
+		t.rows = func(yield func([]cell) error) error {
+			return s.dso(ctx, q, func(resp *ledgerv1.DSOResponse) error {
+				for _, r := range resp.GetRows() {
+					err := yield([]cell{cDate(r.GetKeyDate()), cText(r.GetCurrency()), cText(r.GetChannel()), cText(r.GetCustomerGroup()),
+						cMoney(r.GetReceivables()), cMoney(r.GetCurrentReceivables()), cMoney(r.GetSales()),
+						cHundredths(r.GetCountBackDsoHundredths(), true), cHundredths(r.GetDsoHundredths(), r.GetHasSales()),
+						cHundredths(r.GetBestPossibleDsoHundredths(), r.GetHasSales()),
+						cHundredths(r.GetAverageDaysDelinquentHundredths(), r.GetHasSales()), cMoney(r.GetCleared()),
+						cHundredths(r.GetTimeToCashHundredths(), r.GetHasPayments()),
+						cHundredths(r.GetMatchRateBasisPoints(), r.GetHasMatchRate())})
+					if err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+		return t, nil
+	}
+	return table{}, fmt.Errorf("%w: no report to issue", postgres.ErrInvalidQuery)
+}
