@@ -71,7 +71,9 @@ func startWithRefunds(t testing.TB) *svc {
 // report deducting the refund and its payout of 20.95 arrive, then a
 // linked refund is not credited again (the ApplyPayment clears the 24.90
 // left on the item, no IssueCreditNote is sent) and a held one keeps the
-// payout in the exception queue with refund import's reason.
+// payout in the exception queue with refund import's reason. A payout that
+// waited in the queue for the decision is booked once the refund is
+// linked.
 func TestPayoutHonoursRefundImportsDecisions(t *testing.T) {
 	t.Parallel()
 	const (
@@ -86,9 +88,12 @@ func TestPayoutHonoursRefundImportsDecisions(t *testing.T) {
 		state    refundv1.RefundState
 		why      string
 		shopCN   string // the shop's credit note on the item, "" for none
+		late     bool   // decided after the payout came
 		wantAuto bool
 	}{
 		{name: "linked", state: refundv1.RefundState_REFUND_STATE_LINKED, why: linkWhy, shopCN: "GS-7", wantAuto: true},
+		{name: "linked after the payout waited", state: refundv1.RefundState_REFUND_STATE_LINKED, why: linkWhy, shopCN: "GS-7", late: true,
+			wantAuto: true},
 		{name: "held", state: refundv1.RefundState_REFUND_STATE_HELD, why: heldWhy},
 	}
 	for _, tt := range tests {
@@ -111,12 +116,18 @@ func TestPayoutHonoursRefundImportsDecisions(t *testing.T) {
 						EntryId: "E-GS7", Kind: ledgerv1.SettlementKind_SETTLEMENT_KIND_CREDIT_NOTE}}})
 			}
 			s.settled(t, "O2C_LEDGER", ItemsDurable, seq)
-			seq = s.publish(t, "refund-import", &refundv1.RefundDecided{Tenant: "acme", Refund: &refundv1.Refund{
-				AdjustmentId: "ADJ-1", OrderId: order, Kind: refundv1.RefundKind_REFUND_KIND_REFUND, Amount: eur(500),
-				Source: refundv1.RefundSource_REFUND_SOURCE_API, State: tt.state, Reason: tt.why, OpenItemId: "I-AMZ",
-				CreditNoteNumber: tt.shopCN, Key: "ADJ-1|" + order + "|SKU-1",
-				DecidedAt: timestamppb.New(time.Date(2026, 11, 10, 8, 0, 0, 0, time.UTC))}})
-			s.settled(t, "O2C_REFUND_IMPORT", RefundsDurable, seq)
+			decided := func() {
+				t.Helper()
+				seq := s.publish(t, "refund-import", &refundv1.RefundDecided{Tenant: "acme", Refund: &refundv1.Refund{
+					AdjustmentId: "ADJ-1", OrderId: order, Kind: refundv1.RefundKind_REFUND_KIND_REFUND, Amount: eur(500),
+					Source: refundv1.RefundSource_REFUND_SOURCE_API, State: tt.state, Reason: tt.why, OpenItemId: "I-AMZ",
+					CreditNoteNumber: tt.shopCN, Key: "ADJ-1|" + order + "|SKU-1",
+					DecidedAt: timestamppb.New(time.Date(2026, 11, 10, 8, 0, 0, 0, time.UTC))}})
+				s.settled(t, "O2C_REFUND_IMPORT", RefundsDurable, seq)
+			}
+			if !tt.late {
+				decided()
+			}
 			line := func(typ, adj, amountType, desc string, amount int64) *ingestionv1.SettlementLine {
 				l := &ingestionv1.SettlementLine{TransactionType: typ, AmountType: amountType, AmountDescription: desc, Amount: eur(amount),
 					MarketplaceName: "Amazon.de", PostedDate: nov1, AdjustmentId: adj}
@@ -137,6 +148,12 @@ func TestPayoutHonoursRefundImportsDecisions(t *testing.T) {
 			s.settled(t, "O2C_INGESTION", IngestionDurable, seq)
 			seq = s.publish(t, "ingestion", bankTx("TX-AMZ", 1921, "AMAZON.DE SETTLEMENT "+settleID, "CP-AMZ"))
 			s.settled(t, "O2C_INGESTION", BankDurable, seq)
+			if tt.late {
+				if cmds := s.commands(t); len(cmds) != 0 {
+					t.Fatalf("before refund import's decision the payout sent %v, want it waiting", cmds)
+				}
+				decided()
+			}
 			got, err := s.queue.GetException(ctx, &matchingv1.GetExceptionRequest{Tenant: "acme", PaymentId: "TX-AMZ"}, testAuth.As(accountant("acme")))
 			if err != nil {
 				t.Fatal(err)

@@ -369,7 +369,13 @@ func wire(ctx context.Context, h *host.Host, cfg host.Config, opt Options, confi
 		}
 	}
 	if opt.RefundDecisions {
-		refunds := &consumer.Refunds{Tenants: opt.Tenants, Store: store, Desk: desk}
+		// A refund linked or released lets its settlement's payout be
+		// booked: the settlement's open payments are decided again.
+		refunds := &consumer.Refunds{Tenants: opt.Tenants, Store: store, Desk: desk, Settlements: &consumer.SettlementIntake{
+			Store: store, Desk: desk, CatchUp: func(ctx context.Context) error {
+				_, err := h.Events.CatchUpProjection(ctx, proj)
+				return err
+			}}}
 		if err := h.Consume(ctx, bus.Consumer{Stream: bus.ServiceStream("refund-import"), Durable: RefundsDurable,
 			FilterSubjects: []string{consumer.RefundDecidedSubjects}}, refunds.Handle); err != nil {
 			return nil, err

@@ -18,13 +18,18 @@ const RefundDecidedSubjects = "o2c.*.refund-import.refund.decided"
 // credit with a payout a refund the shop credited itself (linked) or one
 // refund import held for a person: each decision is stored
 // (postgres.Store.PutRefundDecision, the latest per adjustment id wins)
-// and then given to the tenant's engine (queue.Desk.RefundDecided). A
-// reversal's decision is not about a refund a settlement deducts and is
-// left alone.
+// and then given to the tenant's engine (queue.Desk.RefundDecided); when
+// that lets a settlement's payout be booked (its refund linked, or no
+// longer held), the settlement is taken in again and its open payments are
+// decided again, as when its report came. A reversal's decision is not
+// about a refund a settlement deducts and is left alone.
 type Refunds struct {
 	Tenants Tenants
 	Store   *postgres.Store
 	Desk    *queue.Desk
+	// Settlements, when set, decides again the payouts of a settlement
+	// whose refund was linked or released.
+	Settlements *SettlementIntake
 }
 
 // Handle applies one RefundDecided.
@@ -47,7 +52,16 @@ func (h *Refunds) Handle(ctx context.Context, m bus.Msg) error {
 	if err := h.Store.PutRefundDecision(ctx, tenant, d, r.GetDecidedAt().AsTime()); err != nil {
 		return err
 	}
-	return h.Desk.RefundDecided(ctx, tenant, d)
+	settlements, err := h.Desk.RefundDecided(ctx, tenant, d)
+	if err != nil || h.Settlements == nil {
+		return err
+	}
+	for _, id := range settlements {
+		if err := h.Settlements.take(ctx, tenant, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // RefundDecisionOf is what matching keeps of refund import's decision r:

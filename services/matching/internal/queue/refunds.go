@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"fmt"
+	"slices"
 )
 
 // RefundState is what refund import decided about a marketplace refund, as
@@ -83,31 +84,41 @@ func (d *Desk) loadRefunds(ctx context.Context, tenant string, b *book) error {
 // the next load). A linked refund's deduction in a settlement not paid out
 // yet is taken out of the engine: the shop's credit note lowered the
 // order's item already, so the settlement's remaining items add up to its
-// payout again.
-func (d *Desk) RefundDecided(ctx context.Context, tenant string, r RefundDecision) error {
+// payout again. It returns the settlements not paid out yet whose payout
+// may be booked now (a refund linked, or released from being held): the
+// caller decides their open payments again (Redecide).
+func (d *Desk) RefundDecided(ctx context.Context, tenant string, r RefundDecision) ([]string, error) {
 	b, err := d.tenant(ctx, tenant)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer b.mu.Unlock()
+	prev := b.refunds[r.AdjustmentID]
 	if r.State == RefundUndecided {
 		delete(b.refunds, r.AdjustmentID)
-		return nil
+	} else {
+		b.refunds[r.AdjustmentID] = r
 	}
-	b.refunds[r.AdjustmentID] = r
-	if r.State != RefundLinked {
-		return nil
-	}
+	freed := r.State == RefundLinked || prev.State == RefundHeld && r.State != RefundHeld
+	var settlements []string
 	for id, leg := range b.legs {
 		if leg.kind != "refund" || leg.refund.AdjustmentID != r.AdjustmentID {
 			continue
 		}
-		if open, ok := b.eng.Open(id); ok && open != 0 {
+		open, ok := b.eng.Open(id)
+		if !ok || open == 0 {
+			continue // paid out already
+		}
+		if r.State == RefundLinked {
 			b.eng.RemoveItem(id)
 			delete(b.legs, id)
 		}
+		if freed && !slices.Contains(settlements, leg.settlement) {
+			settlements = append(settlements, leg.settlement)
+		}
 	}
-	return nil
+	slices.Sort(settlements)
+	return settlements, nil
 }
 
 // linkedLeg reports whether leg is the deduction of a refund refund import

@@ -141,7 +141,7 @@ func TestPayoutRefundDecisions(t *testing.T) {
 			ctx := context.Background()
 			d, store := payoutDesk(t, tt.open2, tt.decisions, tt.late.State != RefundUndecided)
 			if tt.late.State != RefundUndecided {
-				if err := d.RefundDecided(ctx, "acme", tt.late); err != nil {
+				if _, err := d.RefundDecided(ctx, "acme", tt.late); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -214,5 +214,67 @@ func TestUndecidedRefundCreditNoteIsRefundImports(t *testing.T) {
 	}
 	if got := cns[0].GetIdempotencyKey(); got != creditnote.Key("ADJ-1") {
 		t.Errorf("idempotency key %q, want %q", got, creditnote.Key("ADJ-1"))
+	}
+}
+
+// TestRefundDecidedFreesAWaitingPayout reads as: given a payout waiting in
+// the queue because of its settlement's refund (the shop's credit note
+// lowered the order's item and refund import had not linked the refund
+// yet; or refund import held it), when refund import links the refund (or
+// books it after all), then RefundDecided names the settlement, and the
+// payout decided again is booked: without a credit note of the linked
+// refund, with one of the released refund.
+func TestRefundDecidedFreesAWaitingPayout(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		open2     int64
+		before    refundDecisions
+		after     RefundDecision
+		wantCNs   []string
+		wantAlloc map[string]int64
+	}{
+		{name: "linked", open2: 3950, after: RefundDecision{AdjustmentID: "ADJ-1", State: RefundLinked, CreditNote: "GS-7"},
+			wantAlloc: map[string]int64{"I-1": 11900, "I-2": 3950}},
+		{name: "released", open2: 5950, before: refundDecisions{{AdjustmentID: "ADJ-1", State: RefundHeld, Reason: "over-refund"}},
+			after: RefundDecision{AdjustmentID: "ADJ-1"}, wantCNs: []string{"amazon-refund:ADJ-1"}, wantAlloc: map[string]int64{"I-1": 11900, "I-2": 3950}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			d, store := payoutDesk(t, tt.open2, tt.before, false)
+			decide(t, d, arrival("TX-P", 13172, "Amazon Payments Europe S-7", "CP-A"))
+			if k := streamOf(t, store, "TX-P")[0].(*matchingv1.PaymentDecided).GetKind(); k == matchingv1.DecisionKind_DECISION_KIND_AUTO {
+				t.Fatalf("before the decision the payout is %v, want it waiting in the queue", k)
+			}
+			settlements, err := d.RefundDecided(ctx, "acme", tt.after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]string{"S-7"}, settlements); diff != "" {
+				t.Fatalf("settlements to decide again (-want +got):\n%s", diff)
+			}
+			if err := d.Redecide(ctx, "acme", "TX-P"); err != nil {
+				t.Fatal(err)
+			}
+			msgs := streamOf(t, store, "TX-P")[1:]
+			if len(msgs) == 0 {
+				t.Fatal("nothing decided again")
+			}
+			if k := msgs[0].(*matchingv1.PaymentDecided).GetKind(); k != matchingv1.DecisionKind_DECISION_KIND_AUTO {
+				t.Fatalf("decided again %v (%s), want auto", k, msgs[0].(*matchingv1.PaymentDecided).GetExplanation())
+			}
+			var cns []string
+			for _, cn := range creditNotes(msgs) {
+				cns = append(cns, cn.GetIdempotencyKey())
+			}
+			if diff := cmp.Diff(tt.wantCNs, cns); diff != "" {
+				t.Errorf("credit notes (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantAlloc, applied(msgs)); diff != "" {
+				t.Errorf("allocations (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
