@@ -235,14 +235,24 @@ func Sepa(ctx context.Context, out io.Writer, sys *System, js jetstream.JetStrea
 		return res, err
 	}
 	fmt.Fprintf(out, "Matching clears %s by the end-to-end id (score 100, ApplyPayment); the ledger has no open item of %s left.\n", SepaInvoice, SepaDebtor)
-	if _, err := collect(SepaCollectionDay); err != nil {
-		return res, err
-	}
-	lc, err := client.ListCollections(ctx, &matchingv1.ListCollectionsRequest{Tenant: Tenant, DebtorId: SepaDebtor})
+	// A run takes in the payments matching's read model holds, which may
+	// show the decision a little after the ledger cleared the item: the
+	// run of the day is repeated (it is idempotent) until the debit is
+	// booked.
+	err = poll(ctx, func() (bool, error) {
+		if _, err := collect(SepaCollectionDay); err != nil {
+			return false, err
+		}
+		lc, err := client.ListCollections(ctx, &matchingv1.ListCollectionsRequest{Tenant: Tenant, DebtorId: SepaDebtor})
+		if err != nil {
+			return false, fmt.Errorf("list collections: %w", err)
+		}
+		res.Debits = lc.GetDebits()
+		return len(res.Debits) == 1 && res.Debits[0].GetState() == "booked", nil
+	})
 	if err != nil {
-		return res, fmt.Errorf("list collections: %w", err)
+		return res, fmt.Errorf("waiting for the run of %s to book the collection (debits %v): %w", table.Date(SepaCollectionDay), res.Debits, err)
 	}
-	res.Debits = lc.GetDebits()
 	lm, err := client.ListMandates(ctx, &matchingv1.ListMandatesRequest{Tenant: Tenant, DebtorId: SepaDebtor})
 	if err != nil {
 		return res, fmt.Errorf("list mandates: %w", err)
