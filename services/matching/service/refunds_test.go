@@ -66,12 +66,13 @@ func startWithRefunds(t testing.TB) *svc {
 
 // TestPayoutHonoursRefundImportsDecisions reads as: given an Amazon
 // order's item of 29.90 and refund import's decision about its refund
-// ADJ-1 of 5.00 (linked to the shop's credit note GS-7, which the ledger
-// booked on the item; or held as an over-refund), when the settlement
-// report deducting the refund and its payout of 20.95 arrive, then a
-// linked refund is not credited again (the ApplyPayment clears the 24.90
-// left on the item, no IssueCreditNote is sent) and a held one keeps the
-// payout in the exception queue with refund import's reason. A payout that
+// ADJ-1 of 5.00 (linked to the shop's credit note GS-7, or booked by
+// refund import, either credit note booked on the item by the ledger; or
+// held as an over-refund), when the settlement report deducting the refund
+// and its payout of 19.21 arrive, then a linked or booked refund is not
+// credited again (the ApplyPayment clears the 24.90 left on the item, no
+// IssueCreditNote is sent) and a held one keeps the payout in the
+// exception queue with refund import's reason. A payout that
 // waited in the queue for the decision is booked once the refund is
 // linked.
 func TestPayoutHonoursRefundImportsDecisions(t *testing.T) {
@@ -87,11 +88,13 @@ func TestPayoutHonoursRefundImportsDecisions(t *testing.T) {
 		name     string
 		state    refundv1.RefundState
 		why      string
-		shopCN   string // the shop's credit note on the item, "" for none
+		shopCN   string // the credit note on the item (the shop's, refund import's), "" for none
 		late     bool   // decided after the payout came
 		wantAuto bool
 	}{
 		{name: "linked", state: refundv1.RefundState_REFUND_STATE_LINKED, why: linkWhy, shopCN: "GS-7", wantAuto: true},
+		{name: "booked by refund import first", state: refundv1.RefundState_REFUND_STATE_BOOKED,
+			why: "credit note amazon-refund:ADJ-1 on order " + order + "'s item", shopCN: "amazon-refund:ADJ-1", wantAuto: true},
 		{name: "linked after the payout waited", state: refundv1.RefundState_REFUND_STATE_LINKED, why: linkWhy, shopCN: "GS-7", late: true,
 			wantAuto: true},
 		{name: "held", state: refundv1.RefundState_REFUND_STATE_HELD, why: heldWhy},
@@ -112,8 +115,8 @@ func TestPayoutHonoursRefundImportsDecisions(t *testing.T) {
 				Vat: []*ledgerv1.VatAmount{{RateBp: 700, Net: eur(2794), Vat: eur(196)}}})
 			if tt.shopCN != "" {
 				seq = s.publish(t, "ledger", &ledgerv1.OpenItemCleared{Tenant: "acme", OpenItemId: "I-AMZ", DebtorId: mp, OpenAmount: eur(2490),
-					Settlements: []*ledgerv1.Settlement{{SettlementId: "S-GS7", OpenItemId: "I-AMZ", Amount: eur(500), Document: "GS-7",
-						EntryId: "E-GS7", Kind: ledgerv1.SettlementKind_SETTLEMENT_KIND_CREDIT_NOTE}}})
+					Settlements: []*ledgerv1.Settlement{{SettlementId: "S-CN", OpenItemId: "I-AMZ", Amount: eur(500), Document: tt.shopCN,
+						EntryId: "E-CN", Kind: ledgerv1.SettlementKind_SETTLEMENT_KIND_CREDIT_NOTE}}})
 			}
 			s.settled(t, "O2C_LEDGER", ItemsDurable, seq)
 			decided := func() {

@@ -15,12 +15,13 @@ import (
 const RefundDecidedSubjects = "o2c.*.refund-import.refund.decided"
 
 // Refunds takes in refund import's decisions, so that matching does not
-// credit with a payout a refund the shop credited itself (linked) or one
-// refund import held for a person: each decision is stored
+// credit with a payout a refund the shop credited itself (linked) or
+// refund import did (booked), or one refund import held for a person: each
+// decision is stored
 // (postgres.Store.PutRefundDecision, the latest per adjustment id wins)
 // and then given to the tenant's engine (queue.Desk.RefundDecided); when
-// that lets a settlement's payout be booked (its refund linked, or no
-// longer held), the settlement is taken in again and its open payments are
+// that lets a settlement's payout be booked (its refund credited
+// otherwise, or no longer held), the settlement is taken in again and its open payments are
 // decided again, as when its report came. A reversal's decision is not
 // about a refund a settlement deducts and is left alone.
 type Refunds struct {
@@ -28,7 +29,7 @@ type Refunds struct {
 	Store   *postgres.Store
 	Desk    *queue.Desk
 	// Settlements, when set, decides again the payouts of a settlement
-	// whose refund was linked or released.
+	// whose refund was credited otherwise or released.
 	Settlements *SettlementIntake
 }
 
@@ -65,8 +66,9 @@ func (h *Refunds) Handle(ctx context.Context, m bus.Msg) error {
 }
 
 // RefundDecisionOf is what matching keeps of refund import's decision r:
-// linked and held refunds; every other state is RefundUndecided (matching
-// credits the refund with its payout under the shared credit note key).
+// linked, held and booked refunds; every other state is RefundUndecided
+// (matching credits the refund with its payout under the shared credit
+// note key).
 func RefundDecisionOf(r *refundv1.Refund) queue.RefundDecision {
 	d := queue.RefundDecision{AdjustmentID: r.GetAdjustmentId()}
 	switch r.GetState() {
@@ -74,6 +76,8 @@ func RefundDecisionOf(r *refundv1.Refund) queue.RefundDecision {
 		d.State, d.Reason, d.CreditNote = queue.RefundLinked, r.GetReason(), r.GetCreditNoteNumber()
 	case refundv1.RefundState_REFUND_STATE_HELD:
 		d.State, d.Reason = queue.RefundHeld, r.GetReason()
+	case refundv1.RefundState_REFUND_STATE_BOOKED:
+		d.State, d.Reason, d.CreditNote = queue.RefundBooked, r.GetReason(), r.GetCreditNoteNumber()
 	}
 	return d
 }

@@ -11,9 +11,9 @@ import (
 )
 
 // TestRefundDecisionOf: of refund import's states, linked (with the
-// shop's credit note) and held (with the reason) keep matching from
-// crediting a refund; booked, waiting and reversed refunds are credited by
-// matching as before.
+// shop's credit note), booked (with refund import's) and held (with the
+// reason) keep matching from crediting a refund; waiting and reversed
+// refunds are credited by matching as before.
 func TestRefundDecisionOf(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -22,7 +22,7 @@ func TestRefundDecisionOf(t *testing.T) {
 	}{
 		{refundv1.RefundState_REFUND_STATE_LINKED, queue.RefundDecision{AdjustmentID: "ADJ-1", State: queue.RefundLinked, Reason: "why", CreditNote: "GS-7"}},
 		{refundv1.RefundState_REFUND_STATE_HELD, queue.RefundDecision{AdjustmentID: "ADJ-1", State: queue.RefundHeld, Reason: "why"}},
-		{refundv1.RefundState_REFUND_STATE_BOOKED, queue.RefundDecision{AdjustmentID: "ADJ-1"}},
+		{refundv1.RefundState_REFUND_STATE_BOOKED, queue.RefundDecision{AdjustmentID: "ADJ-1", State: queue.RefundBooked, Reason: "why", CreditNote: "GS-7"}},
 		{refundv1.RefundState_REFUND_STATE_WAITING, queue.RefundDecision{AdjustmentID: "ADJ-1"}},
 		{refundv1.RefundState_REFUND_STATE_REVERSED, queue.RefundDecision{AdjustmentID: "ADJ-1"}},
 	}

@@ -9,12 +9,12 @@ import (
 )
 
 // refundStates are the refund_decisions.state values.
-var refundStates = map[queue.RefundState]string{queue.RefundLinked: "linked", queue.RefundHeld: "held"}
+var refundStates = map[queue.RefundState]string{queue.RefundLinked: "linked", queue.RefundHeld: "held", queue.RefundBooked: "booked"}
 
 // PutRefundDecision records refund import's decision d, made at, about a
-// refund of tenant: a linked or held refund is kept (replacing an earlier
-// decision), any other decision removes what was kept, so that matching
-// credits the refund with its payout. A decision older than the one kept
+// refund of tenant: a linked, held or booked refund is kept (replacing an
+// earlier decision), any other decision removes what was kept, so that
+// matching credits the refund with its payout. A decision older than the one kept
 // (a redelivery) changes nothing.
 func (s *Store) PutRefundDecision(ctx context.Context, tenant string, d queue.RefundDecision, at time.Time) error {
 	state, keep := refundStates[d.State]
@@ -36,7 +36,7 @@ func (s *Store) PutRefundDecision(ctx context.Context, tenant string, d queue.Re
 	return nil
 }
 
-// RefundDecisions returns tenant's linked and held refunds
+// RefundDecisions returns tenant's linked, held and booked refunds
 // (queue.RefundDecisions).
 func (s *Store) RefundDecisions(ctx context.Context, tenant string) ([]queue.RefundDecision, error) {
 	rows, err := s.pool.Query(ctx, `SELECT adjustment_id, state, reason, credit_note FROM refund_decisions

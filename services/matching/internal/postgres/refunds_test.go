@@ -12,8 +12,8 @@ import (
 
 // TestRefundDecisions: given refund import's decisions in the order they
 // come (a redelivered older one among them), the store keeps the latest
-// linked or held decision per adjustment id, and a later decision to book
-// takes a held refund off.
+// linked, held or booked decision per adjustment id, and a later decision
+// matching does not keep (waiting, reversed) takes a held refund off.
 func TestRefundDecisions(t *testing.T) {
 	t.Parallel()
 	s, _, _ := newStore(t)
@@ -27,18 +27,20 @@ func TestRefundDecisions(t *testing.T) {
 	}
 	linked := queue.RefundDecision{AdjustmentID: "ADJ-1", State: queue.RefundLinked, Reason: "the shop credited order O-1", CreditNote: "GS-7"}
 	held := queue.RefundDecision{AdjustmentID: "ADJ-2", State: queue.RefundHeld, Reason: "over-refund"}
+	booked := queue.RefundDecision{AdjustmentID: "ADJ-5", State: queue.RefundBooked, CreditNote: "amazon-refund:ADJ-5"}
 	put("acme", linked, t0)
 	put("acme", held, t0)
+	put("acme", booked, t0)
 	put("acme", queue.RefundDecision{AdjustmentID: "ADJ-3", State: queue.RefundHeld, Reason: "other currency"}, t0)
-	put("acme", queue.RefundDecision{AdjustmentID: "ADJ-3"}, t0.Add(time.Hour))            // booked later
+	put("acme", queue.RefundDecision{AdjustmentID: "ADJ-3"}, t0.Add(time.Hour))            // waiting (undecided) later
 	put("acme", queue.RefundDecision{AdjustmentID: "ADJ-2"}, t0.Add(-time.Hour))           // an older decision redelivered
-	put("acme", queue.RefundDecision{AdjustmentID: "ADJ-4"}, t0)                           // booked: nothing kept
+	put("acme", queue.RefundDecision{AdjustmentID: "ADJ-4"}, t0)                           // waiting: nothing kept
 	put("other", queue.RefundDecision{AdjustmentID: "ADJ-1", State: queue.RefundHeld}, t0) // another tenant's
 	got, err := s.RefundDecisions(ctx, "acme")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]queue.RefundDecision{linked, held}, got); diff != "" {
+	if diff := cmp.Diff([]queue.RefundDecision{linked, held, booked}, got); diff != "" {
 		t.Errorf("RefundDecisions (-want +got):\n%s", diff)
 	}
 }

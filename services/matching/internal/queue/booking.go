@@ -46,9 +46,9 @@ const ReturnChargeDueDays = 14
 // refused), and for each refund an IssueCreditNote keyed
 // "amazon-refund:<adjustment id>" on the order's item, which lowers what
 // the ApplyPayment allocates to that item. A refund refund import linked
-// to the shop's own credit note (Refund.Decision) lowers the allocation
-// the same way but gets no credit note: the shop's already credited the
-// item. A refund refund import held refuses the booking with a
+// to the shop's own credit note or booked itself (Refund.Decision) lowers
+// the allocation the same way but gets no credit note: that one credited
+// the item already. A refund refund import held refuses the booking with a
 // HeldRefundError: a person decides.
 //
 // The remittance text is not passed on: it may name people, and the
@@ -110,10 +110,10 @@ func Booking(tenant string, pay engine.Payment, p Proposal, ledgerPaymentID stri
 			switch r.Decision.State {
 			case RefundHeld:
 				return nil, &HeldRefundError{AdjustmentID: r.AdjustmentID, Reason: r.Decision.Reason}
-			case RefundLinked:
-				// The shop's credit note credited the item already: the
-				// deduction clears against it, and no second credit note
-				// is issued.
+			case RefundLinked, RefundBooked:
+				// Its credit note (the shop's, or refund import's)
+				// credited the item already: the deduction clears against
+				// it, and no second credit note is issued.
 				legs[idx].amount -= r.Amount
 				continue
 			}

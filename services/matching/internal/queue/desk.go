@@ -418,7 +418,7 @@ func PendingOf(p Proposal, ledgerID string) []Pending {
 	refunds := map[string]int64{}
 	if p.Settlement != nil {
 		for _, r := range p.Settlement.Refunds {
-			if r.Decision.State != RefundLinked {
+			if !r.Decision.State.Credited() {
 				out = append(out, Pending{Item: r.Item, Document: "amazon-refund:" + r.AdjustmentID, Amount: r.Amount})
 			}
 			refunds[r.Item] += r.Amount

@@ -164,7 +164,7 @@ type Refund struct {
 	// date).
 	Posted time.Time
 	// Decision is what refund import decided about the refund, when that
-	// keeps matching from crediting it (linked, held).
+	// keeps matching from crediting it (linked, held, booked).
 	Decision RefundDecision
 }
 

@@ -11,9 +11,9 @@ import (
 type RefundState int
 
 // The refund states matching tells apart. Every other decision of refund
-// import (booked, waiting, reversed, a duplicate sight) or none at all
-// leaves the refund to be credited by matching with the payout, under the
-// credit note key both services share, so the ledger books it once.
+// import (waiting, reversed, a duplicate sight) or none at all leaves the
+// refund to be credited by matching with the payout, under the credit note
+// key both services share, so the ledger books it once.
 const (
 	// RefundUndecided: refund import decided nothing that keeps matching
 	// from crediting the refund.
@@ -28,7 +28,16 @@ const (
 	// (an over-refund, another currency). Matching credits nothing and
 	// books the payout only once a person decided.
 	RefundHeld
+	// RefundBooked: refund import sent the refund's credit note (the
+	// command and key matching would send) when it saw the refund first.
+	// Like a linked refund's, that credit note lowers the order's item, so
+	// matching sends none and the deduction clears against the item.
+	RefundBooked
 )
+
+// Credited reports whether a credit note other than matching's own
+// credits the refund (linked to the shop's, or booked by refund import).
+func (s RefundState) Credited() bool { return s == RefundLinked || s == RefundBooked }
 
 // RefundDecision is refund import's decision about the refund with a
 // marketplace adjustment id.
@@ -37,12 +46,13 @@ type RefundDecision struct {
 	State        RefundState
 	// Reason is refund import's reason, in one line.
 	Reason string
-	// CreditNote is, for a linked refund, the shop's credit note number.
+	// CreditNote is the credit note that credits the refund: for a
+	// linked refund the shop's, for a booked one refund import's.
 	CreditNote string
 }
 
 // RefundDecisions reads refund import's decisions that matching keeps
-// (linked and held refunds) of a tenant. Errors are storage failures.
+// (linked, held and booked refunds) of a tenant. Errors are storage failures.
 type RefundDecisions interface {
 	RefundDecisions(ctx context.Context, tenant string) ([]RefundDecision, error)
 }
@@ -81,12 +91,13 @@ func (d *Desk) loadRefunds(ctx context.Context, tenant string, b *book) error {
 
 // RefundDecided takes in refund import's decision r about a refund of
 // tenant, which the caller stored before (RefundDecisions returns it on
-// the next load). A linked refund's deduction in a settlement not paid out
-// yet is taken out of the engine: the shop's credit note lowered the
-// order's item already, so the settlement's remaining items add up to its
-// payout again. It returns the settlements not paid out yet whose payout
-// may be booked now (a refund linked, or released from being held): the
-// caller decides their open payments again (Redecide).
+// the next load). The deduction of a refund credited otherwise (linked or
+// booked) in a settlement not paid out yet is taken out of the engine: the
+// credit note lowered the order's item already, so the settlement's
+// remaining items add up to its payout again. It returns the settlements
+// not paid out yet whose payout may be booked now (a refund credited
+// otherwise, or released from being held): the caller decides their open
+// payments again (Redecide).
 func (d *Desk) RefundDecided(ctx context.Context, tenant string, r RefundDecision) ([]string, error) {
 	b, err := d.tenant(ctx, tenant)
 	if err != nil {
@@ -99,7 +110,7 @@ func (d *Desk) RefundDecided(ctx context.Context, tenant string, r RefundDecisio
 	} else {
 		b.refunds[r.AdjustmentID] = r
 	}
-	freed := r.State == RefundLinked || prev.State == RefundHeld && r.State != RefundHeld
+	freed := r.State.Credited() || prev.State == RefundHeld && r.State != RefundHeld
 	var settlements []string
 	for id, leg := range b.legs {
 		if leg.kind != "refund" || leg.refund.AdjustmentID != r.AdjustmentID {
@@ -109,7 +120,7 @@ func (d *Desk) RefundDecided(ctx context.Context, tenant string, r RefundDecisio
 		if !ok || open == 0 {
 			continue // paid out already
 		}
-		if r.State == RefundLinked {
+		if r.State.Credited() {
 			b.eng.RemoveItem(id)
 			delete(b.legs, id)
 		}
@@ -121,10 +132,10 @@ func (d *Desk) RefundDecided(ctx context.Context, tenant string, r RefundDecisio
 	return settlements, nil
 }
 
-// linkedLeg reports whether leg is the deduction of a refund refund import
-// linked to the shop's credit note.
-func (b *book) linkedLeg(leg settlementLeg) bool {
-	return leg.kind == "refund" && leg.refund.AdjustmentID != "" && b.refunds[leg.refund.AdjustmentID].State == RefundLinked
+// creditedLeg reports whether leg is the deduction of a refund a credit
+// note other than matching's credits (RefundState.Credited).
+func (b *book) creditedLeg(leg settlementLeg) bool {
+	return leg.kind == "refund" && leg.refund.AdjustmentID != "" && b.refunds[leg.refund.AdjustmentID].State.Credited()
 }
 
 // withRefunds returns p with refund import's decisions on its settlement's

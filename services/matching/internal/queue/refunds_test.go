@@ -105,10 +105,11 @@ func applied(msgs []proto.Message) map[string]int64 {
 
 // TestPayoutRefundDecisions reads as: given refund import's decision about
 // the refund a settlement deducts (none, linked to the shop's credit note
-// before or after the settlement came, held), when the payout naming the
-// settlement arrives, then matching books it with one credit note of the
-// refund, without any, or not at all (the payout waits in the queue with
-// refund import's reason).
+// before or after the settlement came, booked by refund import, held),
+// when the payout naming the settlement arrives, then matching books it
+// with one credit note of the refund, without any (the other credit note
+// lowered the item: the payout clears what is left), or not at all (the
+// payout waits in the queue with refund import's reason).
 func TestPayoutRefundDecisions(t *testing.T) {
 	t.Parallel()
 	linked := RefundDecision{AdjustmentID: "ADJ-1", State: RefundLinked, CreditNote: "GS-7",
@@ -131,6 +132,9 @@ func TestPayoutRefundDecisions(t *testing.T) {
 			wantKind: matchingv1.DecisionKind_DECISION_KIND_AUTO, wantAlloc: map[string]int64{"I-1": 11900, "I-2": 3950}},
 		{name: "refund linked after the settlement came gets no second credit note", open2: 3950, late: linked,
 			wantKind: matchingv1.DecisionKind_DECISION_KIND_AUTO, wantAlloc: map[string]int64{"I-1": 11900, "I-2": 3950}},
+		{name: "refund booked by refund import first gets no second credit note", open2: 3950,
+			decisions: refundDecisions{{AdjustmentID: "ADJ-1", State: RefundBooked, CreditNote: "amazon-refund:ADJ-1"}},
+			wantKind:  matchingv1.DecisionKind_DECISION_KIND_AUTO, wantAlloc: map[string]int64{"I-1": 11900, "I-2": 3950}},
 		{name: "held refund keeps the payout in the queue", open2: 5950, decisions: refundDecisions{held},
 			wantKind: matchingv1.DecisionKind_DECISION_KIND_PROPOSED, wantAlloc: map[string]int64{},
 			wantWhy: "refund ADJ-1 held by refund import: " + held.Reason},

@@ -289,8 +289,8 @@ func (d *Desk) PutSettlement(ctx context.Context, tenant string, r Report, order
 func (b *book) putSettlement(r Report, orders map[string]engine.OpenItem) error {
 	items, legs := SettlementItems(r, orders)
 	for _, it := range items {
-		if leg, synthetic := legs[it.ID]; synthetic && b.linkedLeg(leg) {
-			// The shop's credit note lowered the order's item already.
+		if leg, synthetic := legs[it.ID]; synthetic && b.creditedLeg(leg) {
+			// The refund's credit note lowered the order's item already.
 			delete(legs, it.ID)
 			continue
 		}
