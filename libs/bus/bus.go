@@ -35,6 +35,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -612,6 +613,35 @@ func handleBatch(ctx context.Context, p telemetry.Providers, c Consumer, v *verd
 // "invoice.ingested", "o2c.ledger.v1.OpenItemOpened" -> "open-item.opened".
 func EventName(fullName string) string {
 	name := fullName[strings.LastIndexByte(fullName, '.')+1:]
+	// Protobuf names are ASCII: one pass into one buffer (the relays call
+	// this for every event they publish). Anything else takes the words.
+	last, ascii := 0, true
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c >= utf8.RuneSelf:
+			ascii = false
+		case i > 0 && c >= 'A' && c <= 'Z':
+			last = i
+		}
+	}
+	if ascii {
+		b := make([]byte, 0, len(name)+4)
+		for i := 0; i < len(name); i++ {
+			c := name[i]
+			if i > 0 && c >= 'A' && c <= 'Z' {
+				if i == last {
+					b = append(b, '.')
+				} else {
+					b = append(b, '-')
+				}
+			}
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b = append(b, c)
+		}
+		return string(b)
+	}
 	var words []string
 	start := 0
 	for i := 1; i < len(name); i++ {

@@ -2,8 +2,12 @@ package bus
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
 func TestEventName(t *testing.T) {
@@ -16,6 +20,43 @@ func TestEventName(t *testing.T) {
 	} {
 		if got := EventName(in); got != want {
 			t.Errorf("EventName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// eventNameByWords is EventName as it was first written (split into
+// words, lower-cased, joined), the reference for its one-pass form.
+func eventNameByWords(fullName string) string {
+	name := fullName[strings.LastIndexByte(fullName, '.')+1:]
+	var words []string
+	start := 0
+	for i := 1; i < len(name); i++ {
+		if name[i] >= 'A' && name[i] <= 'Z' {
+			words = append(words, strings.ToLower(name[start:i]))
+			start = i
+		}
+	}
+	words = append(words, strings.ToLower(name[start:]))
+	if len(words) == 1 {
+		return words[0]
+	}
+	return strings.Join(words[:len(words)-1], "-") + "." + words[len(words)-1]
+}
+
+func TestEventNameAsByWords(t *testing.T) {
+	t.Parallel()
+	names := []string{"", ".", "x.", "A", "a", "ABC", "aBc", "o2c.v1.HTTPRequest", "o2c.v1.Vat19Posted",
+		"o2c.v1.Snake_Case", "o2c.v1.ÜberweisungEingegangen", "o2c.v1.KontoÄnderung"}
+	protoregistry.GlobalTypes.RangeMessages(func(mt protoreflect.MessageType) bool {
+		names = append(names, string(mt.Descriptor().FullName()))
+		return true
+	})
+	if len(names) < 50 {
+		t.Fatalf("only %d names: the registry holds no generated messages", len(names))
+	}
+	for _, n := range names {
+		if got, want := EventName(n), eventNameByWords(n); got != want {
+			t.Errorf("EventName(%q) = %q, want %q", n, got, want)
 		}
 	}
 }

@@ -483,11 +483,12 @@ func (r *insertRows) scanInserted(rows pgx.Rows) error {
 	for _, ev := range r.evs {
 		byID[ev.EventID] = ev
 	}
+	// The scan's targets are declared once: each escapes to the heap.
+	var id pgtype.UUID
+	var pos int64
+	var tx string
+	var recorded time.Time
 	for rows.Next() {
-		var id pgtype.UUID
-		var pos int64
-		var tx string
-		var recorded time.Time
 		if err := rows.Scan(&id, &pos, &tx, &recorded); err != nil {
 			rows.Close()
 			return fmt.Errorf("insert: %w", err)

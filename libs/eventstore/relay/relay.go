@@ -45,6 +45,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -308,6 +309,9 @@ func Message(subject string, ev eventstore.Event) *nats.Msg {
 type headers struct {
 	h    nats.Header
 	vals []string
+	// buf is where the values that are formatted (ids, versions, times,
+	// hashes) are written before they become one string.
+	buf []byte
 }
 
 // maxHeaders is the number of headers a message can have.
@@ -330,18 +334,45 @@ func (hs *headers) message(subject string, ev eventstore.Event) *nats.Msg {
 		n := len(hs.vals)
 		hs.h[k] = hs.vals[n-1 : n : n]
 	}
-	set(HeaderMsgID, ev.EventID.String())
+	// The formatted values are appended to one buffer and converted to
+	// one string, which the values then slice: one allocation for the
+	// seven of them instead of one each.
+	b := hs.buf[:0]
+	var ends [7]int
+	b = appendUUID(b, ev.EventID)
+	ends[0] = len(b)
+	b = append(append(append(append(append(b, ev.Stream.Tenant...), '/'), ev.Stream.Type...), '/'), ev.Stream.ID...) // Stream.String()
+	ends[1] = len(b)
+	b = strconv.AppendInt(b, ev.Version, 10)
+	ends[2] = len(b)
+	b = ev.OccurredAt.UTC().AppendFormat(b, time.RFC3339Nano)
+	ends[3] = len(b)
+	b = ev.RecordedAt.UTC().AppendFormat(b, time.RFC3339Nano)
+	ends[4] = len(b)
+	b = strconv.AppendInt(b, ev.Position, 10)
+	ends[5] = len(b)
+	b = hex.AppendEncode(b, ev.ContentHash)
+	ends[6] = len(b)
+	hs.buf = b
+	all := string(b)
+	val := func(i int) string {
+		if i == 0 {
+			return all[:ends[0]]
+		}
+		return all[ends[i-1]:ends[i]]
+	}
+	set(HeaderMsgID, val(0))
 	set(HeaderContentType, ContentTypeProtobuf)
 	set(HeaderEventType, ev.Type)
 	set(HeaderTenant, ev.Stream.Tenant)
-	set(HeaderStream, ev.Stream.String())
+	set(HeaderStream, val(1))
 	set(HeaderStreamType, ev.Stream.Type)
 	set(HeaderStreamID, ev.Stream.ID)
-	set(HeaderStreamVersion, strconv.FormatInt(ev.Version, 10))
-	set(HeaderOccurredAt, ev.OccurredAt.UTC().Format(time.RFC3339Nano))
-	set(HeaderRecordedAt, ev.RecordedAt.UTC().Format(time.RFC3339Nano))
-	set(HeaderPosition, strconv.FormatInt(ev.Position, 10))
-	set(HeaderContentHash, hex.EncodeToString(ev.ContentHash))
+	set(HeaderStreamVersion, val(2))
+	set(HeaderOccurredAt, val(3))
+	set(HeaderRecordedAt, val(4))
+	set(HeaderPosition, val(5))
+	set(HeaderContentHash, val(6))
 	for _, kv := range [...][2]string{
 		{HeaderCausationID, ev.CausationID},
 		{HeaderCorrelationID, ev.CorrelationID},
@@ -354,4 +385,19 @@ func (hs *headers) message(subject string, ev eventstore.Event) *nats.Msg {
 		}
 	}
 	return &nats.Msg{Subject: subject, Header: hs.h, Data: ev.Data}
+}
+
+// appendUUID appends id in its canonical form, as id.String() returns it.
+func appendUUID(b []byte, id uuid.UUID) []byte {
+	var s [36]byte
+	hex.Encode(s[0:8], id[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], id[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], id[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], id[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], id[10:])
+	return append(b, s[:]...)
 }
