@@ -40,8 +40,10 @@ type batch struct {
 // and no error.
 func (l *Ledger) decide(cmd proto.Message, tenant, key string, o Origin, body func(*batch) error) ([]proto.Message, error) {
 	name := string(cmd.ProtoReflect().Descriptor().Name())
-	if err := CheckStorable(cmd); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	if cmd != l.checked {
+		if err := CheckStorable(cmd); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
 	}
 	if err := checkDebtorIDs(cmd); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -206,6 +208,20 @@ func (b *batch) undoOffset(s Settlement, entryID, reason string) {
 // in the same currency, oldest first. Both sit on the same personal
 // account, so no entry is posted.
 func (b *batch) offsetCredits(debit *OpenItem, date Date) {
+	// Most debtors have no credit open: finding that out needs neither
+	// liveItems' sorted list nor its allocations, only a look at each
+	// live item's open amount (the loop below skips every item that is
+	// not a credit).
+	credit := false
+	for _, id := range b.l.live[debit.DebtorID] {
+		if it := b.l.items[id]; it != nil && b.openOf(it) < 0 {
+			credit = true
+			break
+		}
+	}
+	if !credit {
+		return
+	}
 	for _, cr := range b.l.liveItems(debit.DebtorID) {
 		left := b.openOf(debit)
 		if left <= 0 {

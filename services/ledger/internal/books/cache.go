@@ -133,7 +133,7 @@ func (c *Commander) onceCached(ctx context.Context, cmd proto.Message, t target,
 	}
 	// Deciding reads the books and changes nothing; StatusFacts then
 	// applies the decided events.
-	out, err := decide(l, cmd, account, Origin{Actor: m.Actor, Now: now})
+	out, err := decideChecked(decide, l, cmd, account, Origin{Actor: m.Actor, Now: now})
 	if err != nil {
 		return Result{}, err
 	}

@@ -152,7 +152,7 @@ func (g *group) decide(ctx context.Context, i int, x Command, spec command, t ta
 			}
 		}
 	}
-	out, err := spec.decide(l, x.Msg, account, Origin{Actor: x.Meta.Actor, Now: now})
+	out, err := decideChecked(spec.decide, l, x.Msg, account, Origin{Actor: x.Meta.Actor, Now: now})
 	if err != nil {
 		g.errs[i] = err
 		return

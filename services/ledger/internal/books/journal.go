@@ -59,12 +59,12 @@ func JournalEntry(e ManualEntry) (*ledgerv1.JournalEntryPosted, error) {
 	}
 	legs := make([]*ledgerv1.JournalLeg, len(e.Legs))
 	for i, l := range e.Legs {
-		legs[i] = proto.CloneOf(l)
+		legs[i] = cloneLeg(l)
 	}
 	posted := &ledgerv1.JournalEntryPosted{
 		Tenant:         e.Tenant,
 		EntryId:        JournalEntryID(e.Tenant, e.IdempotencyKey).String(),
-		EffectiveDate:  proto.CloneOf(e.EffectiveDate),
+		EffectiveDate:  cloneDate(e.EffectiveDate),
 		DocumentNumber: e.DocumentNumber,
 		Text:           e.Text,
 		Legs:           legs,
@@ -74,6 +74,29 @@ func JournalEntry(e ManualEntry) (*ledgerv1.JournalEntryPosted, error) {
 		return nil, fmt.Errorf("journal entry %s: %w: %w", e.IdempotencyKey, invalid("legs", "do not balance"), err)
 	}
 	return posted, nil
+}
+
+// cloneLeg returns what proto.CloneOf(l) returns, copying the fields
+// directly when neither l nor its amount carries unknown fields (the
+// reflective clone was a tenth of the allocations of a manual entry's
+// post). TestCloneLegCopiesEveryField sets every field the message has.
+func cloneLeg(l *ledgerv1.JournalLeg) *ledgerv1.JournalLeg {
+	if l == nil || len(l.ProtoReflect().GetUnknown()) > 0 || (l.Amount != nil && len(l.Amount.ProtoReflect().GetUnknown()) > 0) {
+		return proto.CloneOf(l)
+	}
+	c := &ledgerv1.JournalLeg{Account: l.Account, DebtorId: l.DebtorId, TaxKey: l.TaxKey}
+	if l.Amount != nil {
+		c.Amount = &commonv1.Money{MinorUnits: l.Amount.MinorUnits, Currency: l.Amount.Currency}
+	}
+	return c
+}
+
+// cloneDate returns what proto.CloneOf(d) returns, as cloneLeg does.
+func cloneDate(d *commonv1.Date) *commonv1.Date {
+	if d == nil || len(d.ProtoReflect().GetUnknown()) > 0 {
+		return proto.CloneOf(d)
+	}
+	return &commonv1.Date{Year: d.Year, Month: d.Month, Day: d.Day}
 }
 
 // PostJournalEntry decides a manual entry on the books: the checks of

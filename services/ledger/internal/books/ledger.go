@@ -275,6 +275,10 @@ type Ledger struct {
 	statements     map[string]StatementBalance
 	statementOrder []string
 	statementsOf   map[string]int
+	// checked is the command a Commander ran CheckStorable on and is
+	// deciding now (see decideChecked): the command method does not check
+	// it a second time. It is nil outside such a call.
+	checked proto.Message
 }
 
 // merger is a merge as the books of either debtor remember it: the debtor
@@ -492,6 +496,22 @@ func (l *Ledger) liveItems(debtor string) []*OpenItem {
 	l.live[debtor] = kept
 	slices.SortFunc(out, func(a, b *OpenItem) int { return l.seq[a.ID] - l.seq[b.ID] })
 	return out
+}
+
+// eachLive calls fn with each open item of debtor, in no particular
+// order, and compacts the debtor's live list as liveItems does.
+func (l *Ledger) eachLive(debtor string, fn func(*OpenItem)) {
+	ids := l.live[debtor]
+	kept := ids[:0]
+	for _, id := range ids {
+		if l.openAmt[id] == 0 {
+			delete(l.inLive, id)
+			continue
+		}
+		kept = append(kept, id)
+		fn(l.items[id])
+	}
+	l.live[debtor] = kept
 }
 
 // Item returns a copy of the open item with the given id.
