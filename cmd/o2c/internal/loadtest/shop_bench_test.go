@@ -109,6 +109,10 @@ func BenchmarkShopInvoices(b *testing.B) {
 		b.ReportMetric(last.percentile(last.bookAt, 99), "p99-ms")
 		b.ReportMetric(last.percentile(last.ingAt, 50), "ingest-p50-ms")
 		last.cpu.report(b)
+		// The figure to compare between runs: CPU of o2c and PostgreSQL
+		// per booked invoice, which the other load on the machine moves
+		// far less than the rates.
+		b.ReportMetric((last.cpu.o2c+last.cpu.postgres)/last.rate(last.bookAt)*1000, "cpu-ms/invoice")
 		b.Logf("pipeline: %d invoices in %v: %.0f booked/s, %.0f acked/s; publish->open item p50 %.0f ms p99 %.0f ms; publish->ingested p50 %.0f ms p99 %.0f ms; %s",
 			n, last.span(last.bookAt).Round(time.Millisecond), last.rate(last.bookAt), last.rate(last.ackAt),
 			last.percentile(last.bookAt, 50), last.percentile(last.bookAt, 99),
