@@ -656,3 +656,38 @@ func TestSepaMandateFromShopMasterData(t *testing.T) {
 		t.Errorf("shop mandate %v not revoked after the shop dropped the direct debit", m)
 	}
 }
+
+// TestSepaCollectionTakenInWhateverTheClock: the statement's collection is
+// taken in as the bank transaction arrives, not by the time matching
+// decided it: a payment decided "later" (a clock set back in between, as
+// the demo's is) does not hide it.
+func TestSepaCollectionTakenInWhateverTheClock(t *testing.T) {
+	t.Parallel()
+	s := startSepa(t)
+	s.putMandate(t, &matchingv1.PutMandateRequest{Mandate: &matchingv1.Mandate{Reference: "M-1", DebtorId: "D-1",
+		Name: "Beispiel GmbH", Iban: ibanD1, SignedOn: day(2026, 1, 10)}})
+	s.directDebitItem(t, "I-1", "D-1", "RE-1001", 11900, dec1)
+	s.collect(t, dec1, false)
+	sub := s.collect(t, day(2026, 12, 14), false)
+	if len(sub.GetSubmitted()) != 1 {
+		t.Fatalf("submitted %v", ids(sub.GetSubmitted()))
+	}
+	s.clock.at(day(2026, 12, 31))
+	seq := s.publish(t, "ingestion", bankTx("TX-X", 777, "UNKNOWN", ""))
+	s.settled(t, "O2C_INGESTION", BankDurable, seq)
+	s.collect(t, day(2026, 12, 31), true) // reads the payments up to 31 December
+	s.clock.at(day(2026, 12, 15))
+	tx := bankTx("TX-C1", 11900, "", "")
+	tx.EndToEndId, tx.BookingDate = sub.GetSubmitted()[0].GetEndToEndId(), day(2026, 12, 15)
+	seq = s.publish(t, "ingestion", tx)
+	s.settled(t, "O2C_INGESTION", SepaDurable, seq)
+	s.settled(t, "O2C_INGESTION", BankDurable, seq)
+	s.collect(t, day(2026, 12, 16), true)
+	if m := s.mandates(t)["M-1"]; m.GetNextSequence() != "RCUR" {
+		t.Errorf("mandate %s next %s, want RCUR after the booked collection", m.GetReference(), m.GetNextSequence())
+	}
+	list, err := s.sepa.ListCollections(context.Background(), &matchingv1.ListCollectionsRequest{Tenant: "acme", State: "booked"}, testAuth.As(accountant("acme")))
+	if err != nil || len(list.GetDebits()) != 1 {
+		t.Errorf("booked debits %v (%v), want I-1's", list.GetDebits(), err)
+	}
+}

@@ -18,8 +18,8 @@ const OrderSubjects = "o2c.*.ingestion.order.ingested"
 
 // SepaSubjects are ingestion's events the SEPA part of matching reads:
 // orders (payment method), customers (direct debit and the mandate in
-// the master data) and bank transactions (the debits of payouts, which
-// matching's bank consumer leaves alone as outgoing).
+// the master data) and bank transactions (collections, their returns and
+// payouts' transfers, by end-to-end id).
 func SepaSubjects() []string {
 	return []string{OrderSubjects, CustomerSubjects, BankTransactionSubjects}
 }
@@ -50,9 +50,10 @@ func (h *Sepa) Handle(ctx context.Context, m bus.Msg) error {
 	}
 	switch ev := msg.(type) {
 	case *ingestionv1.BankTransactionReceived:
-		// A payout's transfer shows as a booked debit with its end-to-end
-		// id; every other transaction is matching's bank consumer's.
-		if ev.GetAmount().GetMinorUnits() >= 0 || strings.TrimSpace(ev.GetEndToEndId()) == "" || !ev.GetBooks() ||
+		// The statement shows a collection (receipt), its return or a
+		// payout's transfer (debits) by the end-to-end id; matching's bank
+		// consumer decides the same transaction for the ledger.
+		if ev.GetAmount().GetMinorUnits() == 0 || strings.TrimSpace(ev.GetEndToEndId()) == "" || !ev.GetBooks() ||
 			ev.GetStatus() != "" && ev.GetStatus() != "BOOK" {
 			return nil
 		}
@@ -64,7 +65,8 @@ func (h *Sepa) Handle(ctx context.Context, m bus.Msg) error {
 		if on.GetYear() != 0 {
 			day = time.Date(int(on.GetYear()), time.Month(on.GetMonth()), int(on.GetDay()), 0, 0, 0, 0, time.UTC)
 		}
-		return h.Store.PayoutDebited(ctx, tenant, strings.TrimSpace(ev.GetEndToEndId()), day)
+		return h.Store.StatementShowed(ctx, tenant, strings.TrimSpace(ev.GetEndToEndId()), ev.GetAmount().GetMinorUnits(),
+			ev.GetReturnReason(), day)
 	case *ingestionv1.OrderIngested:
 		if strings.TrimSpace(ev.GetOrderId()) == "" {
 			return nil

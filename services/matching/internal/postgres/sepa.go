@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -613,12 +614,12 @@ func (s *Store) Payouts(ctx context.Context, tenant string) ([]Payout, error) {
 // idempotent.
 const syncLookback = time.Hour
 
-// SyncStatement takes in what the statements showed since the last call,
-// reading matching's payments: a booked receipt with a submitted debit's
-// end-to-end id books the debit (its mandate is past FRST); a return
-// (negative amount) with a debit's end-to-end id returns it with its
-// reason and makes the mandate unusable when sepa.MakesUnusable; a debit
-// with a payout's end-to-end id marks the payout debited.
+// SyncStatement takes in what the statements showed, reading matching's
+// payments decided since the last call (by their decision time, less an
+// hour): a booked receipt with a submitted debit's end-to-end id books the
+// debit, a return returns it, a debit marks a payout debited (see showed).
+// It is the backstop of StatementShowed, which matching-sepa applies to
+// every bank transaction as it arrives; both are idempotent.
 func (s *Store) SyncStatement(ctx context.Context, tenant string) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var since time.Time
@@ -674,42 +675,8 @@ func (s *Store) SyncStatement(ctx context.Context, tenant string) error {
 			return err
 		}
 		for _, p := range all {
-			switch {
-			case p.amount > 0 && p.state == "matched":
-				var ref string
-				err := tx.QueryRow(ctx, `UPDATE sepa_debits SET state = 'booked', updated_at = now()
-					WHERE tenant = $1 AND end_to_end_id = $2 AND state = 'submitted' RETURNING mandate`, tenant, p.e2e).Scan(&ref)
-				if errors.Is(err, pgx.ErrNoRows) {
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				if _, err := tx.Exec(ctx, `UPDATE sepa_mandates SET first_booked = true, version = version + 1, updated_at = now()
-					WHERE tenant = $1 AND reference = $2 AND NOT first_booked`, tenant, ref); err != nil {
-					return err
-				}
-			case p.amount < 0:
-				var ref string
-				err := tx.QueryRow(ctx, `UPDATE sepa_debits SET state = 'returned', reason = $3, updated_at = now()
-					WHERE tenant = $1 AND end_to_end_id = $2 AND state IN ('submitted', 'booked') RETURNING mandate`,
-					tenant, p.e2e, p.reason).Scan(&ref)
-				if err == nil {
-					if sepa.MakesUnusable(p.reason) {
-						if _, err := tx.Exec(ctx, `UPDATE sepa_mandates SET unusable = $3, version = version + 1, updated_at = now()
-							WHERE tenant = $1 AND reference = $2`, tenant, ref, p.reason); err != nil {
-							return err
-						}
-					}
-					continue
-				}
-				if !errors.Is(err, pgx.ErrNoRows) {
-					return err
-				}
-				if _, err := tx.Exec(ctx, `UPDATE sepa_payouts SET debited = true, debited_on = $3
-					WHERE tenant = $1 AND end_to_end_id = $2 AND NOT debited`, tenant, p.e2e, sepa.Day(*p.booked)); err != nil {
-					return err
-				}
+			if err := showed(ctx, tx, tenant, p.e2e, p.amount, p.state == "matched", p.reason, *p.booked); err != nil {
+				return err
 			}
 		}
 		if last.IsZero() {
@@ -726,13 +693,61 @@ func (s *Store) SyncStatement(ctx context.Context, tenant string) error {
 	return nil
 }
 
-// PayoutDebited records that the statement showed the transfer with the
-// end-to-end id (a debit on day); nothing when it is none of the tenant's
-// payouts or was recorded before.
-func (s *Store) PayoutDebited(ctx context.Context, tenant, e2e string, day time.Time) error {
-	if _, err := s.pool.Exec(ctx, `UPDATE sepa_payouts SET debited = true, debited_on = $3
-		WHERE tenant = $1 AND end_to_end_id = $2 AND NOT debited`, tenant, e2e, sepa.Day(day)); err != nil {
-		return fmt.Errorf("payout %s debited: %w", e2e, err)
+// StatementShowed takes in a booked bank transaction with an end-to-end
+// id as the statement showed it (matching-sepa reads every one): a
+// receipt of a submitted debit's amount books the debit, a debit (a
+// return) returns it, or marks a payout's transfer debited. Idempotent;
+// nothing for an id that is none of the tenant's.
+func (s *Store) StatementShowed(ctx context.Context, tenant, e2e string, amount int64, reason string, day time.Time) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return showed(ctx, tx, tenant, e2e, amount, false, reason, day)
+	})
+	if err != nil {
+		return fmt.Errorf("statement showed %s: %w", e2e, err)
+	}
+	return nil
+}
+
+// showed applies what a statement showed of the end-to-end id e2e: a
+// receipt (amount > 0) books the submitted debit, when sure (matching
+// booked it) or of the debit's amount, and moves its mandate past FRST; a
+// debit (amount < 0) returns a submitted or booked debit with reason and
+// makes its mandate unusable for the codes that say so, or marks a
+// payout's transfer debited on day.
+func showed(ctx context.Context, tx pgx.Tx, tenant, e2e string, amount int64, sure bool, reason string, day time.Time) error {
+	switch {
+	case amount > 0:
+		var ref string
+		err := tx.QueryRow(ctx, `UPDATE sepa_debits SET state = 'booked', updated_at = now()
+			WHERE tenant = $1 AND end_to_end_id = $2 AND state = 'submitted' AND ($3 OR amount_minor = $4) RETURNING mandate`,
+			tenant, e2e, sure, amount).Scan(&ref)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE sepa_mandates SET first_booked = true, version = version + 1, updated_at = now()
+			WHERE tenant = $1 AND reference = $2 AND NOT first_booked`, tenant, ref)
+		return err
+	case amount < 0:
+		var ref string
+		err := tx.QueryRow(ctx, `UPDATE sepa_debits SET state = 'returned', reason = $3, updated_at = now()
+			WHERE tenant = $1 AND end_to_end_id = $2 AND state IN ('submitted', 'booked') RETURNING mandate`,
+			tenant, e2e, strings.ToUpper(strings.TrimSpace(reason))).Scan(&ref)
+		if err == nil {
+			if sepa.MakesUnusable(reason) {
+				_, err = tx.Exec(ctx, `UPDATE sepa_mandates SET unusable = $3, version = version + 1, updated_at = now()
+					WHERE tenant = $1 AND reference = $2`, tenant, ref, strings.ToUpper(strings.TrimSpace(reason)))
+			}
+			return err
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE sepa_payouts SET debited = true, debited_on = $3
+			WHERE tenant = $1 AND end_to_end_id = $2 AND NOT debited`, tenant, e2e, sepa.Day(day))
+		return err
 	}
 	return nil
 }
