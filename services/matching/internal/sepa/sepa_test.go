@@ -288,3 +288,27 @@ func TestWriteCollectionHoldsBackRefusedDebits(t *testing.T) {
 		t.Errorf("file carries the wrong debits:\n%s", out)
 	}
 }
+
+// TestGroupOneFilePerAccountSchemeAndDate: debits of two accounts, both
+// schemes and two dates make one file each, batches by sequence type.
+func TestGroupOneFilePerAccountSchemeAndDate(t *testing.T) {
+	t.Parallel()
+	d := func(item, acct, scheme, seq string, day int) Debit {
+		return Debit{Item: item, Account: acct, Scheme: scheme, Sequence: seq, Collection: date(2026, 12, day)}
+	}
+	keys, groups := Group([]Debit{d("I-1", "A", SchemeCore, SeqRecurring, 15), d("I-2", "A", SchemeCore, SeqFirst, 15),
+		d("I-3", "A", SchemeB2B, SeqFirst, 15), d("I-4", "B", SchemeCore, SeqFirst, 15), d("I-5", "A", SchemeCore, SeqFirst, 16)})
+	var got []string
+	for _, k := range keys {
+		line := k.Account + " " + k.Scheme + " " + k.Collection.Format(time.DateOnly) + ":"
+		for _, x := range groups[k] {
+			line += " " + x.Item + "/" + x.Sequence
+		}
+		got = append(got, line)
+	}
+	want := []string{"A B2B 2026-12-15: I-3/FRST", "A CORE 2026-12-15: I-2/FRST I-1/RCUR", "A CORE 2026-12-16: I-5/FRST",
+		"B CORE 2026-12-15: I-4/FRST"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+}
