@@ -23,6 +23,12 @@
 // tenant's rules hold: threshold, age, no open receivable, no block, an
 // IBAN on file.
 //
+// Runner ties the decisions to storage (Store) and the output directory:
+// it writes the pain files and the pre-notification texts, and books the
+// payouts the statements showed through a Ledger. Registry tells the
+// engine the end-to-end ids of the debits submitted, so a receipt with one
+// clears its item with full confidence.
+//
 // Dates are calendar days at midnight UTC (Day); business days are TARGET
 // days. Amounts are euro cents.
 package sepa
