@@ -2,11 +2,12 @@
 // events and commands it books (see package consumer for the subjects),
 // keeps its read models projected (checking the runtime invariants after
 // every batch), runs the group committer of the write path, serves the
-// LedgerService, LedgerQueryService, LedgerCommandService and the shops'
-// StatusService over gRPC and relays its own events to JetStream (its
-// status facts on the shops' status feed). main.go runs it as a process; `o2c demo` runs it
-// in-process beside the other services, and the ledger benchmark drives its
-// write path in-process and over gRPC.
+// LedgerService, LedgerQueryService, LedgerCommandService, the DATEV
+// ExportService and the shops' StatusService over gRPC and relays its own
+// events to JetStream (its status facts on the shops' status feed). main.go
+// runs it as a process; `o2c demo` runs it in-process beside the other
+// services, and the ledger benchmark drives its write path in-process and
+// over gRPC.
 package service
 
 import (
@@ -31,6 +32,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/tenants"
 	"github.com/o2c-platform/o2c/services/ledger/internal/books"
 	"github.com/o2c-platform/o2c/services/ledger/internal/consumer"
+	"github.com/o2c-platform/o2c/services/ledger/internal/datev"
 	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
 	"github.com/o2c-platform/o2c/services/ledger/internal/report"
 	"github.com/o2c-platform/o2c/services/ledger/internal/rpc"
@@ -51,7 +53,7 @@ const projectionPoll = 50 * time.Millisecond
 // Errors is the ledger's classification of its own errors: the books',
 // its storage's and the tenants file's sentinels (an unknown tenant is not
 // found).
-var Errors = fault.Chain(books.Errors.Classify, postgres.Errors.Classify, tenants.Errors.Classify, report.Errors.Classify)
+var Errors = fault.Chain(books.Errors.Classify, postgres.Errors.Classify, tenants.Errors.Classify, datev.Errors.Classify, report.Errors.Classify)
 
 // Ledger is a ledger service that has been set up and not yet served.
 type Ledger struct {
@@ -146,6 +148,13 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 		Classify: Errors, Log: h.Log})
 	ledgerv1grpc.RegisterLedgerCommandServiceServer(h.GRPC, &rpc.CommandService{Commander: commander, Tenants: opt.Tenants})
 	statusv1grpc.RegisterStatusServiceServer(h.GRPC, &rpc.StatusService{Statuses: store, Tenants: opt.Tenants})
+	ledgerv1grpc.RegisterExportServiceServer(h.GRPC, &rpc.ExportService{Store: store, Tenants: opt.Tenants,
+		Config: func(tenant string) (datev.Config, error) {
+			t, _ := opt.Tenants.Tenant(tenant)
+			raw, path := t.Section("reports")
+			return datev.ConfigOf(raw, path, configs(tenant).Chart)
+		},
+		Classify: Errors, Log: h.Log})
 	if err := h.Consume(ctx, bus.Consumer{
 		// One consumer for invoices, credit notes and cancellations, so that
 		// a credit note is booked after its invoice; its name predates the

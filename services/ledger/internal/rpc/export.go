@@ -3,14 +3,18 @@ package rpc
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
+	"github.com/o2c-platform/o2c/libs/fault"
+	"github.com/o2c-platform/o2c/libs/serve"
 	"github.com/o2c-platform/o2c/services/ledger/internal/datev"
 	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
 )
@@ -38,12 +42,32 @@ type ExportService struct {
 	// Now is the clock of an open period's default cut; nil means
 	// time.Now.
 	Now func() time.Time
+	// Classify sorts the RPC's errors into status codes: a streaming RPC
+	// maps its own, since the server's error interceptor sees unary calls
+	// only. Nil returns errors as they are (tests of the handler).
+	Classify fault.Classifier
+	// Log receives, once, the errors that are no caller's fault.
+	Log *slog.Logger
 }
 
 // ExportDATEV implements the RPC: it streams the Buchungsstapel, then the
 // debtor master data of the debtors it names, each in chunks of at most
 // 256 KiB. A closed period is read as recorded when it was closed.
 func (s *ExportService) ExportDATEV(req *ledgerv1.ExportDATEVRequest, stream grpc.ServerStreamingServer[ledgerv1.ExportDATEVResponse]) error {
+	err := s.exportDATEV(req, stream)
+	if err == nil || s.Classify == nil {
+		return err
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	if c := s.Classify(err); (c == fault.Unknown || c == fault.Internal || c == fault.Transient) && s.Log != nil {
+		s.Log.Error("DATEV export failed", "tenant", req.GetTenant(), "year", req.GetYear(), "month", req.GetMonth(), "error", err)
+	}
+	return serve.Status(s.Classify, err)
+}
+
+func (s *ExportService) exportDATEV(req *ledgerv1.ExportDATEVRequest, stream grpc.ServerStreamingServer[ledgerv1.ExportDATEVResponse]) error {
 	ctx := stream.Context()
 	if err := s.Tenants.Check(req.GetTenant()); err != nil {
 		return err
