@@ -1,0 +1,134 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	collectionsv1 "github.com/o2c-platform/o2c/proto/o2c/collections/v1"
+
+	"github.com/o2c-platform/o2c/cmd/o2c/internal/chains"
+	"github.com/o2c-platform/o2c/libs/natsembed"
+	"github.com/o2c-platform/o2c/libs/pgtest"
+)
+
+// startWithDunning starts the demo's system on a fresh database and tells
+// the dunning story, whose final level releases LateDebtor's items to
+// collections. The system stops when the test ends.
+func startWithDunning(t testing.TB) *System {
+	t.Helper()
+	ctx := context.Background()
+	dbURL := pgtest.NewDB(t, pgtest.Template{Name: "o2c_demo_empty"})
+	// The services' warnings and errors are shown when the test fails.
+	logs := &syncBuffer{}
+	sys, err := Start(ctx, Options{DatabaseURL: dbURL, Outbox: t.TempDir(), Log: logs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := sys.Stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("the services' log:\n%s", logs.String())
+		}
+	})
+	nc, err := sys.ConnectNATS(natsembed.AdminUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, err := Dunning(ctx, &out, sys, js); err != nil {
+		t.Fatalf("dunning: %v\noutput so far:\n%s", err, out.String())
+	}
+	return sys
+}
+
+// syncBuffer is a bytes.Buffer the services write their logs to from
+// many goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// verifyLedger runs `o2c verify`'s ledger checks (read models rebuilt
+// from the events, every entry and the trial balance balanced, the
+// receivables control account equal to the debtor accounts, each debtor's
+// open items equal to its account) and fails the test when one fails.
+func verifyLedger(t testing.TB, sys *System, after string) {
+	t.Helper()
+	var out bytes.Buffer
+	ok, err := chains.Verify(context.Background(), sys.DatabaseURL, []string{"ledger"}, &out)
+	if err != nil || !ok {
+		t.Fatalf("o2c verify after %s: ok %v, %v\n%s", after, ok, err, out.String())
+	}
+}
+
+// TestCollectionsStory runs the demo's collections step after its dunning
+// story: the final-level debtor's case goes to the reference agency,
+// which collects everything in three instalments with its costs and
+// commission and closes it paid in full; the ledger shows the agency's
+// receivable (collected less what it keeps) and nothing open for the
+// debtor, and its invariants hold.
+func TestCollectionsStory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts every service with PostgreSQL and NATS")
+	}
+	sys := startWithDunning(t)
+	var out bytes.Buffer
+	res, err := Collections(context.Background(), &out, sys)
+	if err != nil {
+		t.Fatalf("%v\noutput so far:\n%s", err, out.String())
+	}
+	if res.Released.GetAgency() != ReferenceAgency || res.Released.GetStatus() != collectionsv1.CaseStatus_CASE_STATUS_SUBMITTED {
+		t.Errorf("released case: agency %q, %s; want submitted to %s", res.Released.GetAgency(), res.Released.GetStatus(), ReferenceAgency)
+	}
+	var principal bool
+	for _, it := range res.Released.GetItems() {
+		principal = principal || (it.GetDocumentNumber() == LateInvoice && it.GetComponent() == "principal")
+	}
+	if !principal {
+		t.Errorf("the released case lacks %s as principal: %v", LateInvoice, res.Released.GetItems())
+	}
+	if len(res.Payments) != 3 {
+		t.Errorf("%d instalments reported, want 3", len(res.Payments))
+	}
+	if res.Closed.GetStatus() != collectionsv1.CaseStatus_CASE_STATUS_CLOSED || res.Closed.GetClosingCode() != collectionsv1.ClosingCode_CLOSING_CODE_PAID_IN_FULL {
+		t.Errorf("case after the agency: %s %s, want closed paid in full", res.Closed.GetStatus(), res.Closed.GetClosingCode())
+	}
+	if want := res.DebtorOpenBefore - res.Released.GetTotals().GetHandedOver().GetMinorUnits(); res.DebtorOpen != want {
+		t.Errorf("%s owes %d in the ledger after the case was paid in full, %d before; want %d (what was handed over cleared)", LateDebtor,
+			res.DebtorOpen, res.DebtorOpenBefore, want)
+	}
+	if res.AgencyBalance <= 0 || res.AgencyBalance >= res.Closed.GetTotals().GetCollected().GetMinorUnits() {
+		t.Errorf("the agency's clearing account holds %d of the %d collected; want what it collected less what it keeps", res.AgencyBalance,
+			res.Closed.GetTotals().GetCollected().GetMinorUnits())
+	}
+	for _, want := range []string{"accepted as SIM-", "reported contacted", "reported payment-plan", "instalment 3", "closed: paid-in-full", "Recovery per agency"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the story does not say %q:\n%s", want, out.String())
+		}
+	}
+	verifyLedger(t, sys, "the collections story")
+}
