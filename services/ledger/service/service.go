@@ -51,8 +51,8 @@ const RelayName = Name + "-relay"
 const projectionPoll = 50 * time.Millisecond
 
 // Errors is the ledger's classification of its own errors: the books',
-// its storage's and the tenants file's sentinels (an unknown tenant is not
-// found).
+// its storage's, the tenants file's (an unknown tenant is not found), the
+// DATEV export's and the reports' sentinels.
 var Errors = fault.Chain(books.Errors.Classify, postgres.Errors.Classify, tenants.Errors.Classify, datev.Errors.Classify, report.Errors.Classify)
 
 // Ledger is a ledger service that has been set up and not yet served.
