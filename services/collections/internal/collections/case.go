@@ -126,7 +126,7 @@ func Fold(events []proto.Message, at []time.Time) *Case {
 
 // Apply applies one event of the case's stream, which occurred at at.
 // Ledger commands stored in the stream and unknown messages change
-// nothing.
+// nothing but the version, which counts every message of the stream.
 func (c *Case) Apply(ev proto.Message, at time.Time) {
 	var ref *collectionsv1.CaseRef
 	var w *collectionsv1.AgencyWrite
@@ -222,6 +222,9 @@ func (c *Case) Apply(ev proto.Message, at time.Time) {
 			}
 		}
 	default:
+		// A ledger command stored with a step: it changes nothing but
+		// counts in the stream's version.
+		c.Version++
 		return
 	}
 	if ref != nil {

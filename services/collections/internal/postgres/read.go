@@ -21,6 +21,9 @@ import (
 // every open item of the debtor, with their blocks and the active case
 // holding each.
 func (s *Store) Candidates(ctx context.Context, tenant, debtorID string, itemIDs []string) ([]collections.Candidate, error) {
+	if itemIDs == nil {
+		itemIDs = []string{} // nil would be NULL, which no cardinality equals
+	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT i.item_id, i.claim_id, i.component, i.document_number, i.currency, i.open_minor, i.document_date, i.due_date, i.tax_rate_bp,
 		       EXISTS (SELECT 1 FROM blocks b WHERE b.tenant = i.tenant AND b.debtor_id = i.debtor_id AND NOT b.lifted
@@ -94,6 +97,9 @@ func (s *Store) ActiveCase(ctx context.Context, tenant, itemID string) (string, 
 // empty; in statuses, when any), by agency, release date and id, as the
 // projection last folded them.
 func (s *Store) ListCases(ctx context.Context, tenant, agency string, statuses []string, limit int) ([]*collectionsv1.Case, error) {
+	if statuses == nil {
+		statuses = []string{} // nil would be NULL, which no cardinality equals
+	}
 	rows, err := s.pool.Query(ctx, `SELECT snapshot FROM cases WHERE tenant = $1 AND ($2 = '' OR agency = $2)
 		AND (cardinality($3::text[]) = 0 OR status = ANY($3::text[])) ORDER BY agency, released_on, case_id LIMIT $4`,
 		tenant, agency, statuses, limit)
