@@ -167,6 +167,21 @@ func decide(tenant string, r Refund, s Situation) Decision {
 	if r.Amount <= 0 {
 		return Decision{State: Held, OpenItemID: it.ID, Store: true, Reason: "refunds nothing to the buyer (fees only)"}
 	}
+	for _, cn := range it.CreditNotes {
+		if cn.Number == creditnote.Key(r.AdjustmentID) {
+			// Matching credited it with the settlement's payout before the
+			// API showed it. Counting that credit note as credited would
+			// call the refund an over-refund of itself; the command is the
+			// same under the same key (libs/creditnote), so the ledger
+			// answers it with what it booked then and books nothing.
+			cmd, err := creditnote.ForRefund(tenant, it.Debtor, r.AdjustmentID, r.Amount, creditnote.Item{ID: it.ID, Currency: it.Currency, VAT: it.VAT}, r.Posted)
+			if err != nil {
+				return Decision{State: Held, OpenItemID: it.ID, Store: true, Reason: err.Error()}
+			}
+			return Decision{State: Booked, OpenItemID: it.ID, CreditNoteNumber: cn.Number, Command: cmd, Store: true,
+				Reason: fmt.Sprintf("credit note %s on order %s's item, booked with the settlement's payout", cn.Number, r.OrderID)}
+		}
+	}
 	linked := map[string]bool{}
 	booked := map[string]int64{} // credit note number -> amount, this import's
 	for _, o := range s.Others {
