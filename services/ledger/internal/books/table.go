@@ -65,6 +65,8 @@ var commands = table(
 // "amazon-refund:<adjustment id>" as refund import keys the same refund, so
 // the ledger books it once; refund import issues those credit notes too and
 // reverses one (ReverseEntry) when the marketplace takes its refund back.
+// Matching also pays out credit balances (PayOutCreditBalance) once the
+// bank statement shows the SEPA transfer of its payout file leave.
 // Dunning assesses its fees and interest.
 // Collections books what an agency collects, recovers and gives up on.
 var senders = map[protoreflect.FullName][]string{
@@ -76,6 +78,7 @@ var senders = map[protoreflect.FullName][]string{
 	fullName(&ledgerv1.RecordAgencyCollection{}): {"collections"},
 	fullName(&ledgerv1.IssueCreditNote{}):        {"matching", "refund-import"},
 	fullName(&ledgerv1.ReverseEntry{}):           {"matching", "refund-import"},
+	fullName(&ledgerv1.PayOutCreditBalance{}):    {"matching"},
 }
 
 func fullName(m proto.Message) protoreflect.FullName { return m.ProtoReflect().Descriptor().FullName() }

@@ -27,6 +27,7 @@ var entitled = map[string][]string{
 	"RecordAgencyCollection": {"collections"},
 	"IssueCreditNote":        {"matching", "refund-import"},
 	"ReverseEntry":           {"matching", "refund-import"},
+	"PayOutCreditBalance":    {"matching"},
 }
 
 // bareCommand returns the message a sender publishes for an empty command
