@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"io"
 	"testing"
 	"time"
 
@@ -306,5 +305,4 @@ func TestLifecycleBookedByTheLedger(t *testing.T) {
 		a.GetCases()["closed"] != 1 {
 		t.Errorf("report %v, want nord's recovery rate %d bp and one closed case", a, want)
 	}
-	var _ = io.EOF
 }

@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -238,4 +237,3 @@ func TestConfigsNameTheFieldOfABadAgency(t *testing.T) {
 	}
 }
 
-var _ = io.EOF

@@ -16,11 +16,12 @@ import (
 	"fmt"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	collectionsv1 "github.com/o2c-platform/o2c/proto/o2c/collections/v1"
 	dunningv1 "github.com/o2c-platform/o2c/proto/o2c/dunning/v1"
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/eventstore"
