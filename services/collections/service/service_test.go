@@ -236,4 +236,3 @@ func TestConfigsNameTheFieldOfABadAgency(t *testing.T) {
 		t.Fatalf("Configs: %v, want one problem naming tenant acme and share_bp", err)
 	}
 }
-
