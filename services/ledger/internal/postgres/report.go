@@ -73,10 +73,10 @@ func (s *Store) ReportOpenItems(ctx context.Context, q ReportQuery) ([]*ledgerv1
 	if err != nil {
 		return nil, "", err
 	}
-	after := false
-	var afterDebtor, afterDoc string
-	var afterDue time.Time
-	var afterID uuid.UUID
+	// The first page starts after a key below every row (debtor ids are
+	// never empty), so that the keyset condition is always the index's
+	// range and never an OR a generic plan could not use.
+	afterDebtor, afterDoc, afterDue, afterID := "", "", firstDate.AddDate(0, 0, -1), uuid.Nil
 	if q.Page.Token != "" {
 		parts, err := decodeToken(q.Page.Token, tokenReportItems, 4)
 		if err != nil {
@@ -89,7 +89,7 @@ func (s *Store) ReportOpenItems(ctx context.Context, q ReportQuery) ([]*ledgerv1
 		if err != nil {
 			return nil, "", fmt.Errorf("%w: malformed %s page token", ErrInvalidPageToken, tokenReportItems)
 		}
-		after, afterDebtor, afterDoc = true, parts[0], parts[2]
+		afterDebtor, afterDoc = parts[0], parts[2]
 	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT o.id, o.debtor_id, o.debtor_account, o.kind, o.document_number, o.currency, o.amount_minor,
@@ -103,10 +103,10 @@ func (s *Store) ReportOpenItems(ctx context.Context, q ReportQuery) ([]*ledgerv1
 		WHERE o.tenant = $1 AND ($2 = '' OR o.debtor_id = $2) AND o.document_date <= $3
 		  AND ($4::timestamptz IS NULL OR o.recorded_at <= $4)
 		  AND o.amount_minor - COALESCE(st.settled, 0) <> 0
-		  AND (NOT $5 OR (o.debtor_id, o.due_date, o.document_number, o.id) > ($6, $7, $8, $9))
+		  AND (o.debtor_id, o.due_date, o.document_number, o.id) > ($5, $6, $7, $8)
 		ORDER BY o.debtor_id, o.due_date, o.document_number, o.id
-		LIMIT $10`,
-		q.Tenant, q.DebtorID, q.AsOf, knownAt(q.KnownAt), after, afterDebtor, afterDue, afterDoc, afterID, limit+1)
+		LIMIT $9`,
+		q.Tenant, q.DebtorID, q.AsOf, knownAt(q.KnownAt), afterDebtor, afterDue, afterDoc, afterID, limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("open-item list of %s at %s: %w", q.Tenant, q.AsOf.Format(time.DateOnly), err)
 	}
@@ -165,21 +165,21 @@ func (s *Store) ReportBalances(ctx context.Context, q ReportQuery, debtors bool)
 	if debtors {
 		name = tokenReportDebtors
 	}
-	after := false
+	// The first page starts after ("", ""), below every account.
 	var afterAccount, afterCurrency string
 	if q.Page.Token != "" {
 		parts, err := decodeToken(q.Page.Token, name, 2)
 		if err != nil {
 			return nil, "", err
 		}
-		after, afterAccount, afterCurrency = true, parts[0], parts[1]
+		afterAccount, afterCurrency = parts[0], parts[1]
 	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT account, currency, min(debtor_id), `+balanceSums+`
 		  AND (NOT $5 OR debtor_id <> '')
-		  AND (NOT $6 OR (account, currency) > ($7, $8))
-		GROUP BY account, currency ORDER BY account, currency LIMIT $9`,
-		q.Tenant, from, q.AsOf, knownAt(q.KnownAt), debtors, after, afterAccount, afterCurrency, limit+1)
+		  AND (account, currency) > ($6, $7)
+		GROUP BY account, currency ORDER BY account, currency LIMIT $8`,
+		q.Tenant, from, q.AsOf, knownAt(q.KnownAt), debtors, afterAccount, afterCurrency, limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s of %s: %w", name, q.Tenant, err)
 	}
