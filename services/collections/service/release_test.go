@@ -10,6 +10,8 @@ import (
 	"github.com/o2c-platform/o2c/proto/o2c/collections/v1/collectionsv1grpc"
 	dunningv1 "github.com/o2c-platform/o2c/proto/o2c/dunning/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	rejectionv1 "github.com/o2c-platform/o2c/proto/o2c/rejection/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/rejection/v1/rejectionv1grpc"
 
 	"github.com/o2c-platform/o2c/libs/bus"
 )
@@ -71,5 +73,34 @@ func TestManualRelease(t *testing.T) {
 		Statuses: []collectionsv1.CaseStatus{collectionsv1.CaseStatus_CASE_STATUS_SUBMITTED}})
 	if err != nil || len(list.GetCases()) != 1 {
 		t.Errorf("nord's submitted cases: %v (%v), want the one", list.GetCases(), err)
+	}
+}
+
+// TestAReleaseNoAgencyTakesIsARejection: dunning's release of less than the
+// tenant's minimum opens no case; it is recorded as a rejection (reason
+// code not_released) the operator sees and can replay.
+func TestAReleaseNoAgencyTakesIsARejection(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	if err := bus.EnsureStreams(e.ctx, e.js, bus.ServiceStreamConfig("ledger")); err != nil {
+		t.Fatal(err)
+	}
+	c := e.startCollections(t)
+	e.publish(t, "acme", "dunning", &dunningv1.ReleasedToCollections{Tenant: "acme", DebtorId: "D-9", Date: pday(2026, 11, 2),
+		Items: []*dunningv1.ReleasedItem{{OpenItemId: "I-9", ClaimOpenItemId: "I-9", DocumentNumber: "RE-9", Component: "principal",
+			Open: eur(999), DueDate: pday(2026, 8, 1)}}})
+	rejections := rejectionv1grpc.NewRejectionServiceClient(dial(t, c.Addr(), clara))
+	var got []*rejectionv1.Rejection
+	eventually(t, "the rejection", func() bool {
+		r, err := rejections.ListRejections(e.ctx, &rejectionv1.ListRejectionsRequest{Tenant: "acme"})
+		got = r.GetRejections()
+		return err == nil && len(got) == 1
+	})
+	if got[0].GetReasonCode() != "not_released" {
+		t.Errorf("rejection %v, want reason code not_released", got[0])
+	}
+	var n int
+	if err := c.h.Pool.QueryRow(e.ctx, `SELECT count(*) FROM cases`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d cases (%v), want none", n, err)
 	}
 }
