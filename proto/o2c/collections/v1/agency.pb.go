@@ -233,7 +233,8 @@ func (x *AgencyServiceGetCaseResponse) GetCase() *Case {
 	return nil
 }
 
-// StreamCasesRequest follows the calling agency's cases.
+// StreamCasesRequest follows the calling agency's cases. The feed follows
+// the service's projection of the cases, a moment behind the writes.
 type StreamCasesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Tenant id.
@@ -295,7 +296,9 @@ type StreamCasesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The case as it is now.
 	Case *Case `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
-	// What changed: the event type's short name, e.g. "CaseSubmitted".
+	// What changed: the event type's short name, e.g. "CaseSubmitted",
+	// "RecallRequested", "QuestionAnswered", "DirectPaymentReported"; or
+	// "Snapshot" for a case as it stood when the stream began (after 0).
 	Change string `protobuf:"bytes,2,opt,name=change,proto3" json:"change,omitempty"`
 	// Position of the change; resume with it as StreamCasesRequest.after.
 	Position      int64 `protobuf:"varint,3,opt,name=position,proto3" json:"position,omitempty"`
