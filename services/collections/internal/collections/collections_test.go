@@ -498,7 +498,13 @@ func TestStory(t *testing.T) {
 		if err != nil {
 			t.Fatalf("step %d: %v", i, err)
 		}
+		before := c.Version
 		apply(t, c, evs, nil)
+		// The version counts every message the store appends, ledger
+		// commands too: the next append expects it.
+		if c.Version != before+int64(len(evs)) {
+			t.Errorf("step %d: version %d after %d messages on %d", i, c.Version, len(evs), before)
+		}
 	}
 	got := c.Proto()
 	want := &collectionsv1.Totals{
