@@ -62,8 +62,9 @@ var statusStream = subject.ServiceStream("status")
 // it some (the ledger's consumer.CommandSources), whose streams it
 // declares so that it can start before them; matching reads ingestion's
 // stream (bank transactions, invoices' terms, customers, settlement
-// reports), the ledger's (open items) and refund import's (its decisions
-// about marketplace refunds, so that a refund is not credited twice), and
+// reports), the ledger's (open items), refund import's (its decisions
+// about marketplace refunds, so that a refund is not credited twice) and
+// dunning's (blocks and disputes, which no SEPA run collects), and
 // waits for them to be declared; refund-import reads the ledger's stream (open items: the
 // orders refunds credit, and the credit notes, the shops' among them,
 // that cleared them) and waits for it too; dunning reads
@@ -82,7 +83,8 @@ func Services() []Service {
 	return []Service{
 		{Name: "ingestion", Reads: []string{subject.ShopStream}, Declares: []string{subject.ShopStream}},
 		{Name: "ledger", Reads: append([]string{subject.ServiceStream("ingestion")}, commands...), Declares: commands, Status: true},
-		{Name: "matching", Reads: []string{subject.ServiceStream("ingestion"), subject.ServiceStream("ledger"), subject.ServiceStream("refund-import")}},
+		{Name: "matching", Reads: []string{subject.ServiceStream("ingestion"), subject.ServiceStream("ledger"), subject.ServiceStream("refund-import"),
+			subject.ServiceStream("dunning")}},
 		{Name: "dunning", Reads: []string{subject.ServiceStream("ingestion"), subject.ServiceStream("ledger")}},
 		{Name: "collections", Reads: []string{subject.ServiceStream("dunning"), subject.ServiceStream("ledger"), subject.ServiceStream("ingestion")}},
 		{Name: "refund-import", Reads: []string{subject.ServiceStream("ledger")}},

@@ -31,7 +31,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "matching:", err)
 			os.Exit(2)
 		}
-		for _, v := range append(service.IngestionVariables(), service.SepaVariables()...) {
+		for _, v := range append(append(service.IngestionVariables(), service.SepaVariables()...), followVariables...) {
 			fmt.Fprintf(os.Stdout, "  %s\n      %s\n", v.Name, v.Meaning)
 		}
 		return
@@ -42,6 +42,32 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "matching:", redact.String(err.Error()))
 		os.Exit(1)
+	}
+}
+
+// The streams of other services matching follows unless told not to. The
+// ledger declares both (they carry commands for it), so matching does not
+// wait for refund import or dunning to start; a deployment without one of
+// them may still switch its consumer off.
+const (
+	refundDecisionsEnv = "MATCHING_REFUND_DECISIONS"
+	dunningBlocksEnv   = "MATCHING_DUNNING_BLOCKS"
+)
+
+var followVariables = []host.Variable{
+	{Name: refundDecisionsEnv, Meaning: "on (default) or off: follow refund import's decisions, so a refund it linked to the shop's own credit note or held is not credited again with its payout"},
+	{Name: dunningBlocksEnv, Meaning: "on (default) or off: follow dunning's blocks, so a blocked or disputed debtor or item is neither collected by SEPA direct debit nor paid out"},
+}
+
+// follow reads an on/off variable that defaults to on.
+func follow(getenv func(string) string, name string) (bool, error) {
+	switch v := getenv(name); v {
+	case "", "on":
+		return true, nil
+	case "off":
+		return false, nil
+	default:
+		return false, fmt.Errorf("%s: %q: want on or off", name, v)
 	}
 }
 
@@ -63,6 +89,12 @@ func run(ctx context.Context, getenv func(string) string) error {
 		return err
 	}
 	opt := service.Options{Tenants: ts, SepaDir: getenv(service.SepaOutputDirEnv), SepaRunAt: runAt}
+	if opt.RefundDecisions, err = follow(getenv, refundDecisionsEnv); err != nil {
+		return err
+	}
+	if opt.DunningBlocks, err = follow(getenv, dunningBlocksEnv); err != nil {
+		return err
+	}
 	conn, err := ic.Dial()
 	if err != nil {
 		return err

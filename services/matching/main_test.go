@@ -100,7 +100,8 @@ func TestRun(t *testing.T) {
 	js, _ := jetstream.New(nc)
 	// Ingestion and the ledger declare their streams; matching waits for
 	// them.
-	if err := bus.EnsureStreams(context.Background(), js, bus.ServiceStreamConfig("ingestion"), bus.ServiceStreamConfig("ledger")); err != nil {
+	if err := bus.EnsureStreams(context.Background(), js, bus.ServiceStreamConfig("ingestion"), bus.ServiceStreamConfig("ledger"),
+		bus.ServiceStreamConfig("refund-import"), bus.ServiceStreamConfig("dunning")); err != nil {
 		t.Fatal(err)
 	}
 	ignore := goleak.IgnoreCurrent()
@@ -237,4 +238,20 @@ func TestRun(t *testing.T) {
 	nc.Close()
 	ns.Shutdown()
 	goleak.VerifyNone(t, ignore)
+}
+
+// TestFollow: matching follows refund import's decisions and dunning's
+// blocks unless a variable says off, and refuses anything else.
+func TestFollow(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		value   string
+		want    bool
+		wantErr bool
+	}{{"", true, false}, {"on", true, false}, {"off", false, false}, {"no", false, true}} {
+		got, err := follow(func(string) string { return tt.value }, refundDecisionsEnv)
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("follow(%q) = %v, %v; want %v, error %v", tt.value, got, err, tt.want, tt.wantErr)
+		}
+	}
 }
