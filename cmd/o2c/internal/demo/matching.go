@@ -40,7 +40,8 @@ func runMatching(ctx context.Context, cfg host.Config, p telemetry.Providers, lo
 		return err
 	}
 	defer conn.Close()
-	return matching.Run(ctx, cfg, matching.Options{Tenants: ts, Ingestion: conn, Now: peers.clock.Now, SepaDir: peers.sepaDir}, p, log, lis)
+	return matching.Run(ctx, cfg, matching.Options{Tenants: ts, Ingestion: conn, Now: peers.clock.Now, SepaDir: peers.sepaDir,
+		RefundDecisions: true, DunningBlocks: true}, p, log, lis)
 }
 
 // StatementReceipts is how many receipts of the demo's bank statement
