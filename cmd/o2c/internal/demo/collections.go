@@ -125,10 +125,13 @@ func Collections(ctx context.Context, out io.Writer, sys *System) (CollectionsOu
 		return res, err
 	}
 	res.Released = c
-	fmt.Fprintf(out, "\nCollections (the demo tenant's collections section: one agency, %s, the reference agency cmd/agency-sim).\n", ReferenceAgency)
+	fmt.Fprintf(out, "\nCollections (the demo tenant's collections section: the reference agency %s, cmd/agency-sim, for every debtor; %s for debtors in Austria).\n",
+		ReferenceAgency, OtherAgency)
 	fmt.Fprintf(out, "Dunning's final level released Jan Schmidt's items on %s; collections opened case %s with %s (o2c collections cases --tenant demo):\n",
 		table.Date(c.GetReleasedOn()), c.GetCaseId(), c.GetAgency())
+	docs := map[string]string{}
 	for _, it := range c.GetItems() {
+		docs[it.GetOpenItemId()] = it.GetDocumentNumber()
 		fmt.Fprintf(out, "  %-24s %-9s %10s EUR\n", firstOf(it.GetDocumentNumber(), it.GetOpenItemId()), it.GetComponent(), table.Money(it.GetHandedOver().GetMinorUnits(), "EUR"))
 	}
 	fmt.Fprintf(out, "  handed over %s EUR; the items stay on the books, in collection, and dunning leaves them alone.\n",
@@ -176,7 +179,8 @@ func Collections(ctx context.Context, out io.Writer, sys *System) (CollectionsOu
 			table.Money(int64(terms.CommissionBP), ""), table.Money(in.InputVAT, "EUR"))
 		var parts []string
 		for _, al := range p.GetAllocations() {
-			parts = append(parts, fmt.Sprintf("%s %s %s", al.GetComponent(), al.GetOpenItemId(), table.Money(al.GetAmount().GetMinorUnits(), "EUR")))
+			parts = append(parts, fmt.Sprintf("%s %s %s EUR", al.GetComponent(), firstOf(docs[al.GetOpenItemId()], al.GetOpenItemId()),
+				table.Money(al.GetAmount().GetMinorUnits(), "EUR")))
 		}
 		fmt.Fprintf(out, "      cleared (§367 BGB: costs, interest, principal): %s\n", strings.Join(parts, ", "))
 	}

@@ -533,6 +533,9 @@ func Run(ctx context.Context, opt Options) (err error) {
 	if _, err := Dunning(ctx, out, sys, js); err != nil {
 		return err
 	}
+	if _, err := Collections(ctx, out, sys); err != nil {
+		return err
+	}
 	if _, err := Sepa(ctx, out, sys, js); err != nil {
 		return err
 	}
