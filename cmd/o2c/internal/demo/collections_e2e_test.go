@@ -154,6 +154,11 @@ func TestCollectionsLifecycle(t *testing.T) {
 	case len(released.GetDunningHistory()) == 0:
 		t.Error("the released case carries no dunning history (the dates that prove default)")
 	}
+	for _, st := range released.GetDunningHistory() {
+		if st.GetDate() == nil || st.GetLevel() == 0 {
+			t.Errorf("dunning history step %s without its date or level (%v, %d): the agency needs the dates that prove default", st.GetNoticeId(), st.GetDate(), st.GetLevel())
+		}
+	}
 	openBefore := debtorOpen(t, l, LateDebtor)
 	verifyLedger(t, sys, "the release")
 
