@@ -47,8 +47,9 @@ type CollectionsServiceClient interface {
 	// ReleaseItems hands a debtor's open items to an agency (chosen by the
 	// tenant's rules unless named). Codes: INVALID_ARGUMENT without debtor
 	// or reason; FAILED_PRECONDITION when no item is eligible (below the
-	// minimum, blocked, disputed, time-barred or already in collection) or
-	// no agency's rules fit; NOT_FOUND for an unknown item or agency.
+	// minimum, blocked, disputed, time-barred or already in collection), no
+	// agency's rules fit or the agency named is not configured; NOT_FOUND
+	// for an item that is not the debtor's.
 	ReleaseItems(ctx context.Context, in *v1.ReleaseItemsRequest, opts ...grpc.CallOption) (*v1.ReleaseItemsResponse, error)
 	// ListCases lists cases per agency and status.
 	ListCases(ctx context.Context, in *v1.ListCasesRequest, opts ...grpc.CallOption) (*v1.ListCasesResponse, error)
@@ -152,8 +153,9 @@ type CollectionsServiceServer interface {
 	// ReleaseItems hands a debtor's open items to an agency (chosen by the
 	// tenant's rules unless named). Codes: INVALID_ARGUMENT without debtor
 	// or reason; FAILED_PRECONDITION when no item is eligible (below the
-	// minimum, blocked, disputed, time-barred or already in collection) or
-	// no agency's rules fit; NOT_FOUND for an unknown item or agency.
+	// minimum, blocked, disputed, time-barred or already in collection), no
+	// agency's rules fit or the agency named is not configured; NOT_FOUND
+	// for an item that is not the debtor's.
 	ReleaseItems(context.Context, *v1.ReleaseItemsRequest) (*v1.ReleaseItemsResponse, error)
 	// ListCases lists cases per agency and status.
 	ListCases(context.Context, *v1.ListCasesRequest) (*v1.ListCasesResponse, error)
