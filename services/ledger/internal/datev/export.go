@@ -10,9 +10,14 @@
 // Config.Automatic) or from the line's BU-Schlüssel. So every entry becomes
 // one line per counter account and tax key (one line per document and tax
 // rate): the ledger's VAT legs are folded into the gross amount of the net
-// leg they belong to (the leg before them with a tax key, on the same
-// side) and are never exported on their own; the BU-Schlüssel is written
-// only where the account is not automatic. A commission with input VAT
+// leg they belong to (on the same side, carrying the rate that gives that
+// VAT, the nearest before the VAT leg in case of doubt: the books write
+// each net leg followed by its VAT, a manual entry may not) and are never
+// exported on their own; the BU-Schlüssel is written only where the
+// account is not automatic. A VAT leg with no net leg to fold into is
+// booked on the VAT account as it is, and a line on an automatic account
+// on which the ledger booked no VAT gets key 40 (Aufhebung der Automatik),
+// so that DATEV computes none either. A commission with input VAT
 // (Vorsteuer) becomes one gross line with key 9. Each line books the
 // entry's anchor against a counter account: the anchor is the debtor's
 // personal account where the entry has one (the largest such leg), else
@@ -200,6 +205,7 @@ func VATOf(gross int64, rate int32) int64 {
 
 // part is one leg of an entry on its way to a DATEV line, its VAT folded in.
 type part struct {
+	pos        int
 	account    string
 	debtorID   string
 	key        string
@@ -220,33 +226,44 @@ func (c Config) Convert(e Entry) (lines []extf.Booking, debtors []Debtor, skippe
 			return nil, nil, true, nil
 		}
 	}
+	// First the legs that are no VAT, then each VAT leg folded into the
+	// part it belongs to, wherever the entry put it.
 	parts := make([]part, 0, len(e.Lines))
-	for _, l := range e.Lines {
-		acc := l.Account
-		inputKey, isInput := c.InputVAT[acc]
-		if c.OutputVAT[acc] || isInput {
-			if j := c.vatTarget(parts, l.Minor, isInput); j >= 0 {
-				p := &parts[j]
-				if isInput && p.key == "" {
-					p.key = inputKey
-					p.rate, p.hasRate = c.RateOf(p.account, p.key, e.Date)
-				}
-				p.minor += l.Minor
-				p.vat += l.Minor
-				p.vatAccount = acc
-				continue
-			}
+	for i, l := range e.Lines {
+		_, isInput := c.InputVAT[l.Account]
+		if c.OutputVAT[l.Account] || isInput {
+			continue
 		}
+		acc := l.Account
 		if c.Banks[acc] {
 			acc = c.Transit
 		}
-		p := part{account: acc, debtorID: l.DebtorID, key: l.TaxKey, minor: l.Minor,
+		p := part{pos: i, account: acc, debtorID: l.DebtorID, key: l.TaxKey, minor: l.Minor,
 			personal: l.DebtorID != "" || len(acc) == c.AccountLength+1}
-		if !c.OutputVAT[l.Account] && !isInput {
-			p.rate, p.hasRate = c.RateOf(acc, l.TaxKey, e.Date)
-		}
+		p.rate, p.hasRate = c.RateOf(acc, l.TaxKey, e.Date)
 		parts = append(parts, p)
 	}
+	for i, l := range e.Lines {
+		inputKey, isInput := c.InputVAT[l.Account]
+		if !c.OutputVAT[l.Account] && !isInput {
+			continue
+		}
+		j := c.vatTarget(parts, i, l.Minor, isInput)
+		if j < 0 {
+			// No part to fold into: DATEV books it on the VAT account as it is.
+			parts = append(parts, part{pos: i, account: l.Account, minor: l.Minor})
+			continue
+		}
+		p := &parts[j]
+		if isInput && p.key == "" {
+			p.key = inputKey
+			p.rate, p.hasRate = c.RateOf(p.account, p.key, e.Date)
+		}
+		p.minor += l.Minor
+		p.vat += l.Minor
+		p.vatAccount = l.Account
+	}
+	slices.SortStableFunc(parts, func(x, y part) int { return cmp.Compare(x.pos, y.pos) })
 	anchor := chooseAnchor(parts, c.Transit)
 	if anchor < 0 {
 		return nil, nil, false, nil
@@ -319,8 +336,15 @@ func (c Config) Convert(e Entry) (lines []extf.Booking, debtors []Debtor, skippe
 		// the gross whose DATEV net is the ledger's net, and the rest on
 		// the VAT account without a key.
 		if g.vatAccount == "" {
-			return nil, nil, false, fmt.Errorf("%w: document %s, account %s: DATEV computes VAT %s at %s %% on %s, the ledger booked none",
-				ErrNotExportable, e.Document, g.account, money(VATOf(gross, g.rate)), percent(g.rate), money(gross))
+			// The ledger booked no VAT on this line: DATEV must compute
+			// none either. Key 40 lifts an automatic account's automatic
+			// VAT (Aufhebung der Automatik); elsewhere the key is dropped.
+			key := ""
+			if _, auto := c.Automatic[g.account]; auto {
+				key = "40"
+			}
+			add(g.account, gross, key)
+			continue
 		}
 		adjusted, ok := grossFor(gross-vat, g.rate)
 		if !ok {
@@ -333,22 +357,36 @@ func (c Config) Convert(e Entry) (lines []extf.Booking, debtors []Debtor, skippe
 	return lines, debtors, false, nil
 }
 
-// vatTarget returns the part a VAT leg of amount minor folds into: the
-// last part before it on the same side, not personal, not transit and
-// without VAT folded in yet, that carries a rate (output VAT) or carries
-// neither key nor rate (input VAT, whose key the fold gives the part);
-// -1 when there is none.
-func (c Config) vatTarget(parts []part, minor int64, input bool) int {
-	for j := len(parts) - 1; j >= 0; j-- {
-		p := parts[j]
+// vatTarget returns the part the VAT leg at position pos of amount minor
+// folds into, among the parts on the same side, not personal, not transit
+// and without VAT folded in yet, that carry a rate (output VAT) or carry
+// neither key nor rate (input VAT, whose key the fold gives the part): for
+// output VAT the one whose rate gives that VAT from the gross (nearest
+// DATEV's computation), then the nearest before the leg, then the nearest
+// after it; -1 when there is none.
+func (c Config) vatTarget(parts []part, pos int, minor int64, input bool) int {
+	best, bestScore, bestDist := -1, int64(0), 0
+	for j, p := range parts {
 		if p.vatAccount != "" || (p.minor < 0) != (minor < 0) || p.personal || p.account == c.Transit {
 			continue
 		}
-		if input && p.key == "" && !p.hasRate || !input && p.hasRate {
-			return j
+		var score int64
+		switch {
+		case input && p.key == "" && !p.hasRate:
+		case !input && p.hasRate:
+			score = abs(VATOf(p.minor+minor, p.rate) - minor)
+		default:
+			continue
+		}
+		dist := pos - p.pos
+		if dist < 0 {
+			dist = 1<<30 - dist // after the leg: only when none is before
+		}
+		if best < 0 || score < bestScore || score == bestScore && dist < bestDist {
+			best, bestScore, bestDist = j, score, dist
 		}
 	}
-	return -1
+	return best
 }
 
 // chooseAnchor returns the index of the part every other part is booked
