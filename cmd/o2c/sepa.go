@@ -368,8 +368,9 @@ func newSepaMandatePutCmd(f *sepaFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "put --tenant T --reference R --debtor D --name N --iban IBAN --signed DATE [flags]",
 		Short: "Create a mandate, or amend one (new IBAN, new reference: the next collection carries the amendment)",
-		Long: `put stores the mandate --reference of --debtor as given. A mandate that exists is
-amended: a new --iban, or a new reference with --original-reference naming the old
+		Long: `put stores the mandate --reference of --debtor as given: the mandate becomes what
+the flags say, so an amendment names every field again (o2c sepa mandates shows
+them). A mandate that exists is amended: a new --iban, or a new reference with --original-reference naming the old
 one, is carried into the next collection as the rulebook requires (the file names
 the original mandate id or says SMNDA for a new account). --signed is the date the
 debtor signed; a mandate without it is not used. --scheme B2B for a business
@@ -410,7 +411,7 @@ shows the version). The debtor's address (--country, --post-code, --town,
 	fl.StringVar(&m.Iban, "iban", "", "IBAN of the account debited (required)")
 	fl.StringVar(&m.Bic, "bic", "", "BIC of the debtor's bank (optional: IBAN only)")
 	fl.StringVar(&signed, "signed", "", "date the debtor signed, YYYY-MM-DD")
-	fl.StringVar(&m.Scheme, "scheme", "CORE", "CORE or B2B")
+	fl.StringVar(&m.Scheme, "scheme", "", "CORE (default) or B2B")
 	fl.BoolVar(&m.OneOff, "one-off", false, "a mandate for a single collection (OOFF)")
 	fl.StringVar(&m.CreditorAccount, "creditor-account", "", "IBAN of the tenant's creditor account to collect to (default: the first of its sepa section)")
 	fl.StringVar(&original, "original-reference", "", "the mandate's reference before this change, when the reference changes")
