@@ -316,6 +316,69 @@ func TestCollectionsLifecycle(t *testing.T) {
 	}
 
 	t.Run("security", func(t *testing.T) { agencySecurity(t, l, id) })
+	t.Run("the reference agency follows its stream", func(t *testing.T) { agencyStream(t, l) })
+}
+
+// agencyStream runs the reference agency as cmd/agency-sim does (Run:
+// StreamCases, each new case worked to its end) while a new case is
+// released to it, and checks that it works that case, and only that one,
+// to paid in full, and that the ledger books the three instalments.
+func agencyStream(t *testing.T, l *lifecycle) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, closeAgency, err := l.sys.Agency(AgencyPrincipal(ReferenceAgency, Tenant), agency.DefaultTerms(), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAgency()
+	before := l.balance(t, AgencyAccount)
+	worked := make(chan *collectionsv1.Case, 16)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, func(c *collectionsv1.Case) { worked <- c }) }()
+
+	d := &shopv1.Debtor{CustomerId: "K-3005", Kind: shopv1.DebtorKind_DEBTOR_KIND_CONSUMER, Name: "Tim Vogel", Email: "tim@example.org"}
+	if err := publishInvoices(ctx, l.sys, []*shopv1.InvoiceIssued{invoice("RE-2026-0906", "WEB-40906", &shopv1.SalesChannel{Kind: shopv1.ChannelKind_CHANNEL_KIND_OWN_SHOP},
+		d, date(2026, 7, 4), &shopv1.PaymentTerms{NetDays: 14}, line{"Espressotassen", "6", 9000, 1900})}); err != nil {
+		t.Fatal(err)
+	}
+	var rel *collectionsv1.ReleaseItemsResponse
+	if err := poll(ctx, func() (bool, error) {
+		rel, err = l.merchant.ReleaseItems(ctx, &collectionsv1.ReleaseItemsRequest{Tenant: Tenant, DebtorId: "K-3005", Reason: "Mahnungen unbeantwortet", Agency: ReferenceAgency})
+		return err == nil, err
+	}); err != nil {
+		t.Fatalf("release of K-3005: %v", err)
+	}
+	id := rel.GetCase().GetCaseId()
+	var got *collectionsv1.Case
+	for got == nil {
+		select {
+		case c := <-worked:
+			if c.GetCaseId() != id {
+				t.Errorf("the agency worked case %s (%s), want only the new %s", c.GetCaseId(), c.GetStatus(), id)
+				continue
+			}
+			got = c
+		case err := <-done:
+			t.Fatalf("the agency's Run ended before it worked %s: %v", id, err)
+		}
+	}
+	if got.GetStatus() != collectionsv1.CaseStatus_CASE_STATUS_CLOSED || got.GetClosingCode() != collectionsv1.ClosingCode_CLOSING_CODE_PAID_IN_FULL {
+		t.Errorf("case %s after the agency's Run: %s %s, want closed paid in full", id, got.GetStatus(), got.GetClosingCode())
+	}
+	plan, err := a.Plan(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var net int64
+	for _, in := range plan {
+		net += netOf(in)
+	}
+	l.waitBalance(t, AgencyAccount, before+net, "the streamed case's instalments")
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run after its context ended: %v, want nil", err)
+	}
+	verifyLedger(t, l.sys, "the streamed case")
 }
 
 // debtorOpen is debtor's open total in the ledger.
