@@ -5,9 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
 
 	collectionsv1 "github.com/o2c-platform/o2c/proto/o2c/collections/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/collections/v1/collectionsv1grpc"
@@ -126,14 +128,26 @@ func TestLifecycleBookedByTheLedger(t *testing.T) {
 		return err == nil && len(ids) == 3
 	})
 	e.verify(t, "invoices")
+	eventually(t, "collections to see the items' VAT rates", func() bool {
+		var n int
+		err := c.h.Pool.QueryRow(ctx, `SELECT count(*) FROM items WHERE tax_rate_bp = 1900`).Scan(&n)
+		return err == nil && n == 3
+	})
+	e.publish(t, "acme", "dunning", &dunningv1.NoticeIssued{Tenant: "acme", DebtorId: "D-1", Date: pday(2026, 9, 1),
+		Notice: &dunningv1.Notice{NoticeId: "M-20260901-D-1", Level: 1}})
 
 	// Dunning's final level releases the three invoices.
 	release := &dunningv1.ReleasedToCollections{Tenant: "acme", DebtorId: "D-1", Date: pday(2026, 11, 2),
-		NoticeIds: []string{"M-1", "M-2", "M-3"}, ProcedureId: "standard", ProcedureVersion: 1}
+		NoticeIds: []string{"M-20260901-D-1", "M-20261001-D-1", "M-20261101-D-1"}, ProcedureId: "standard", ProcedureVersion: 1}
 	for _, inv := range invoices {
 		release.Items = append(release.Items, &dunningv1.ReleasedItem{OpenItemId: ids[inv.number], ClaimOpenItemId: ids[inv.number],
 			DocumentNumber: inv.number, Component: "principal", Open: eur(inv.gross), DueDate: pday(2026, 8, inv.due)})
 	}
+	eventually(t, "the first notice taken in", func() bool {
+		var n int
+		err := c.h.Pool.QueryRow(ctx, `SELECT count(*) FROM notices`).Scan(&n)
+		return err == nil && n == 1
+	})
 	e.publish(t, "acme", "dunning", release)
 	var caseID string
 	eventually(t, "the case in nord's list", func() bool {
@@ -177,8 +191,23 @@ func TestLifecycleBookedByTheLedger(t *testing.T) {
 			}
 		}
 	}
-	if got := waitChange("Snapshot"); got.GetCaseId() != caseID {
-		t.Fatalf("snapshot of %s, want %s", got.GetCaseId(), caseID)
+	snap := waitChange("Snapshot")
+	if snap.GetCaseId() != caseID {
+		t.Fatalf("snapshot of %s, want %s", snap.GetCaseId(), caseID)
+	}
+	wantHistory := []*collectionsv1.DunningStep{
+		{NoticeId: "M-20260901-D-1", Date: pday(2026, 9, 1), Level: 1},
+		{NoticeId: "M-20261001-D-1", Date: pday(2026, 10, 1), Level: 2},
+		{NoticeId: "M-20261101-D-1", Date: pday(2026, 11, 1), Level: 3},
+	}
+	if diff := cmp.Diff(wantHistory, snap.GetDunningHistory(), protocmp.Transform()); diff != "" {
+		t.Errorf("dunning history (-want +got):\n%s", diff)
+	}
+	for _, it := range snap.GetItems() {
+		if it.GetTaxRateBp() != 1900 || it.GetDocumentDate() == nil {
+			t.Errorf("case item %s: tax rate %d, document date %v; want 19 %% and the invoice's date", it.GetDocumentNumber(),
+				it.GetTaxRateBp(), it.GetDocumentDate())
+		}
 	}
 
 	must := func(_ any, err error) {

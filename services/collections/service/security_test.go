@@ -126,6 +126,12 @@ func TestAnAgencySeesOnlyItsOwnCases(t *testing.T) {
 		t.Errorf("the case changed under the intruders' calls: version %d -> %d, status %v", before.GetCase().GetVersion(),
 			after.GetCase().GetVersion(), after.GetCase().GetStatus())
 	}
+	// A tenant the tenants file does not list is NOT_FOUND, on the stream
+	// as on unary calls.
+	ghost := collectionsv1grpc.NewAgencyServiceClient(dial(t, c.Addr(), agent("nord", "gamma")))
+	if got := agencyCalls(t, ctx, ghost, "gamma", caseID); got["StreamCases"] != codes.NotFound || got["GetCase"] != codes.NotFound {
+		t.Errorf("a tenant not in the tenants file: %v, want NOT_FOUND", got)
+	}
 	// The merchant's API is closed to agencies.
 	asAgency := collectionsv1grpc.NewCollectionsServiceClient(dial(t, c.Addr(), agent("nord", "acme")))
 	if _, err := asAgency.GetCase(ctx, &collectionsv1.GetCaseRequest{Tenant: "acme", CaseId: caseID}); status.Code(err) != codes.PermissionDenied {

@@ -187,7 +187,7 @@ func wire(ctx context.Context, h *host.Host, opt Options, configs map[string]col
 		FilterSubjects: consumer.IngestionSubjects()}, in.Handle); err != nil {
 		return nil, err
 	}
-	svc := &rpc.Service{Store: store, Tenants: opt.Tenants, Configs: configs, Now: now, Poll: opt.Poll}
+	svc := &rpc.Service{Store: store, Tenants: opt.Tenants, Configs: configs, Now: now, Poll: opt.Poll, Classify: h.Classify}
 	if opt.Ingestion != nil {
 		svc.Profiles = rpc.Ingestion{Client: ingestionv1grpc.NewDebtorProfileServiceClient(opt.Ingestion)}
 	}

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -35,7 +36,7 @@ import (
 // DunningSubjects are the events of dunning collections reads.
 func DunningSubjects() []string {
 	return []string{"o2c.*.dunning." + bus.EventName("o2c.dunning.v1.ReleasedToCollections"), "o2c.*.dunning.block.set",
-		"o2c.*.dunning.block.lifted"}
+		"o2c.*.dunning.block.lifted", "o2c.*.dunning.notice.issued"}
 }
 
 // LedgerSubjects are the ledger's item events collections reads.
@@ -109,6 +110,8 @@ func (h *Dunning) Handle(ctx context.Context, m bus.Msg) error {
 		return h.Store.Block(ctx, p)
 	case *dunningv1.BlockLifted:
 		return h.Store.LiftBlock(ctx, p)
+	case *dunningv1.NoticeIssued:
+		return h.Store.Notice(ctx, p)
 	}
 	return nil
 }
@@ -127,8 +130,20 @@ func (h *Dunning) release(ctx context.Context, ev eventstore.Event, p *dunningv1
 		Tenant: ev.Stream.Tenant, CaseID: caseID, DebtorID: p.GetDebtorId(), Debtor: debtor, Date: date, Source: "dunning",
 		Reason: fmt.Sprintf("final dunning level (procedure %s v%d)", p.GetProcedureId(), p.GetProcedureVersion()), Actor: "dunning",
 	}
-	for _, n := range p.GetNoticeIds() {
-		r.History = append(r.History, &collectionsv1.DunningStep{NoticeId: n})
+	notices, err := h.Store.Notices(ctx, ev.Stream.Tenant, p.GetNoticeIds())
+	if err != nil {
+		return err
+	}
+	for i, n := range p.GetNoticeIds() {
+		r.History = append(r.History, step(n, i, notices[n]))
+	}
+	var ids []string
+	for _, it := range p.GetItems() {
+		ids = append(ids, it.GetOpenItemId())
+	}
+	facts, err := h.Store.Facts(ctx, ev.Stream.Tenant, ids)
+	if err != nil {
+		return err
 	}
 	for _, it := range p.GetItems() {
 		inCase, err := h.Store.ActiveCase(ctx, ev.Stream.Tenant, it.GetOpenItemId())
@@ -145,6 +160,7 @@ func (h *Dunning) release(ctx context.Context, ev eventstore.Event, p *dunningv1
 		r.Items = append(r.Items, collections.Candidate{Currency: it.GetOpen().GetCurrency(), InCase: inCase, Item: collections.Item{
 			ID: it.GetOpenItemId(), Claim: it.GetClaimOpenItemId(), Document: it.GetDocumentNumber(), Component: component,
 			Open: it.GetOpen().GetMinorUnits(), DueDate: collections.DateOf(it.GetDueDate()),
+			TaxRateBP: facts[it.GetOpenItemId()].TaxRateBP, DocumentDate: facts[it.GetOpenItemId()].DocumentDate,
 		}})
 	}
 	now := time.Now
@@ -156,6 +172,23 @@ func (h *Dunning) release(ctx context.Context, ev eventstore.Event, p *dunningv1
 		return fault.WithDetail(err, fault.Detail{Code: "not_released", Document: caseID})
 	}
 	return err
+}
+
+// step is the dunning history entry of the i-th (from 0, oldest first)
+// notice of a release: its date and level as dunning's NoticeIssued said;
+// without it, the date its id carries (dunning's ids are
+// "M-YYYYMMDD-<debtor>") and the level its place in the release's list.
+func step(id string, i int, known *collectionsv1.DunningStep) *collectionsv1.DunningStep {
+	if known != nil {
+		return known
+	}
+	s := &collectionsv1.DunningStep{NoticeId: id, Level: int32(i + 1)}
+	if len(id) >= 10 && strings.HasPrefix(id, "M-") {
+		if d, err := time.Parse("20060102", id[2:10]); err == nil {
+			s.Date = collections.DateProto(d)
+		}
+	}
+	return s
 }
 
 // Ledger follows the ledger's items and reports direct payments on items

@@ -3,7 +3,9 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
+	collectionsv1 "github.com/o2c-platform/o2c/proto/o2c/collections/v1"
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	dunningv1 "github.com/o2c-platform/o2c/proto/o2c/dunning/v1"
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
@@ -125,4 +127,69 @@ func (s *Store) Customer(ctx context.Context, ev *ingestionv1.CustomerIngested) 
 		return fmt.Errorf("customer %s: %w", ev.GetDebtorId(), err)
 	}
 	return nil
+}
+
+// Notice records a dunning notice's date and level.
+func (s *Store) Notice(ctx context.Context, ev *dunningv1.NoticeIssued) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO notices (tenant, notice_id, debtor_id, day, level) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (tenant, notice_id) DO NOTHING`, ev.GetTenant(), ev.GetNotice().GetNoticeId(), ev.GetDebtorId(),
+		collections.DateOf(ev.GetDate()), ev.GetNotice().GetLevel())
+	if err != nil {
+		return fmt.Errorf("notice %s: %w", ev.GetNotice().GetNoticeId(), err)
+	}
+	return nil
+}
+
+// Notices returns the date and level of the notices named that dunning
+// reported (NoticeIssued), by id.
+func (s *Store) Notices(ctx context.Context, tenant string, ids []string) (map[string]*collectionsv1.DunningStep, error) {
+	out := map[string]*collectionsv1.DunningStep{}
+	rows, err := s.pool.Query(ctx, `SELECT notice_id, day, level FROM notices WHERE tenant = $1 AND notice_id = ANY($2::text[])`,
+		tenant, append([]string{}, ids...))
+	if err != nil {
+		return nil, fmt.Errorf("notices: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var day time.Time
+		var level int32
+		if err := rows.Scan(&id, &day, &level); err != nil {
+			return nil, fmt.Errorf("notices: %w", err)
+		}
+		out[id] = &collectionsv1.DunningStep{NoticeId: id, Date: collections.DateProto(day), Level: level}
+	}
+	return out, rows.Err()
+}
+
+// ItemFacts are what the ledger said of an item beyond what a release
+// carries.
+type ItemFacts struct {
+	TaxRateBP    int
+	DocumentDate time.Time
+}
+
+// Facts returns the facts of the items named that the ledger's events
+// described, by id.
+func (s *Store) Facts(ctx context.Context, tenant string, ids []string) (map[string]ItemFacts, error) {
+	out := map[string]ItemFacts{}
+	rows, err := s.pool.Query(ctx, `SELECT item_id, tax_rate_bp, document_date FROM items WHERE tenant = $1 AND item_id = ANY($2::text[])`,
+		tenant, append([]string{}, ids...))
+	if err != nil {
+		return nil, fmt.Errorf("item facts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var f ItemFacts
+		var doc *time.Time
+		if err := rows.Scan(&id, &f.TaxRateBP, &doc); err != nil {
+			return nil, fmt.Errorf("item facts: %w", err)
+		}
+		if doc != nil {
+			f.DocumentDate = *doc
+		}
+		out[id] = f
+	}
+	return out, rows.Err()
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/o2c-platform/o2c/proto/o2c/collections/v1/collectionsv1grpc"
 
 	"github.com/o2c-platform/o2c/libs/identity"
+	"github.com/o2c-platform/o2c/libs/serve"
 	"github.com/o2c-platform/o2c/services/collections/internal/collections"
 	"github.com/o2c-platform/o2c/services/collections/internal/postgres"
 )
@@ -151,8 +152,17 @@ func (s *AgencyService) load(ctx context.Context, tenant, caseID string) (*colle
 }
 
 // StreamCases implements the RPC: the agency's cases as they are, then
-// each change as the projection records it.
+// each change as the projection records it. Its errors go through the
+// service's fault chain here, as no interceptor maps a stream's.
 func (s *AgencyService) StreamCases(req *collectionsv1.StreamCasesRequest, stream collectionsv1grpc.AgencyService_StreamCasesServer) error {
+	err := s.streamCases(req, stream)
+	if err == nil || s.Classify == nil {
+		return err
+	}
+	return serve.Status(s.Classify, err)
+}
+
+func (s *AgencyService) streamCases(req *collectionsv1.StreamCasesRequest, stream collectionsv1grpc.AgencyService_StreamCasesServer) error {
 	ctx := stream.Context()
 	p, err := s.agency(ctx, req.GetTenant())
 	if err != nil {

@@ -75,6 +75,10 @@ type Service struct {
 	Now func() time.Time
 	// Poll is how often StreamCases looks for changes; 0 means 200 ms.
 	Poll time.Duration
+	// Classify is the service's fault chain: StreamCases maps its errors
+	// through it (the host's error interceptor maps unary calls only).
+	// Nil leaves them as they are.
+	Classify fault.Classifier
 }
 
 func (s *Service) now() time.Time {
