@@ -52,6 +52,7 @@ var Errors = fault.Table{
 	{Err: ErrCurrency, Class: fault.Invalid},
 	{Err: ErrDialect, Class: fault.Invalid},
 	{Err: ErrChart, Class: fault.Invalid},
+	{Err: ErrTooLarge, Class: fault.Invalid},
 }
 
 // Kind is what a column holds and so how its cells are written.
