@@ -22,6 +22,7 @@ import (
 	"github.com/o2c-platform/o2c/proto/o2c/collections/v1/collectionsv1grpc"
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	dunningv1 "github.com/o2c-platform/o2c/proto/o2c/dunning/v1"
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 
 	"github.com/o2c-platform/o2c/libs/auth"
 	"github.com/o2c-platform/o2c/libs/bus"
@@ -131,6 +132,11 @@ func TestRun(t *testing.T) {
 		Items: []*dunningv1.ReleasedItem{{OpenItemId: "I-1", ClaimOpenItemId: "I-1", DocumentNumber: "RE-1", Component: "principal",
 			Open: &commonv1.Money{MinorUnits: 11900, Currency: "EUR"}, DueDate: &commonv1.Date{Year: 2026, Month: 8, Day: 1}}},
 		NoticeIds: []string{"M-1", "M-2", "M-3"}, ProcedureId: "standard", ProcedureVersion: 1}
+	if _, err := js.PublishMsg(ctx, relayed(t, "acme", "ledger", "debtor", &ledgerv1.OpenItemOpened{Tenant: "acme", OpenItemId: "I-1",
+		DebtorId: "D-1", Kind: "invoice", DocumentNumber: "RE-1", Amount: &commonv1.Money{MinorUnits: 11900, Currency: "EUR"},
+		DocumentDate: &commonv1.Date{Year: 2026, Month: 7, Day: 1}, DueDate: &commonv1.Date{Year: 2026, Month: 8, Day: 1}})); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := js.PublishMsg(ctx, relayed(t, "acme", "dunning", "debtor", release)); err != nil {
 		t.Fatal(err)
 	}

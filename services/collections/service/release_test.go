@@ -86,6 +86,8 @@ func TestAReleaseNoAgencyTakesIsARejection(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := e.startCollections(t)
+	e.publish(t, "acme", "ledger", &ledgerv1.OpenItemOpened{Tenant: "acme", OpenItemId: "I-9", DebtorId: "D-9", Kind: "invoice",
+		DocumentNumber: "RE-9", Amount: eur(999), DocumentDate: pday(2026, 7, 1), DueDate: pday(2026, 8, 1)})
 	e.publish(t, "acme", "dunning", &dunningv1.ReleasedToCollections{Tenant: "acme", DebtorId: "D-9", Date: pday(2026, 11, 2),
 		Items: []*dunningv1.ReleasedItem{{OpenItemId: "I-9", ClaimOpenItemId: "I-9", DocumentNumber: "RE-9", Component: "principal",
 			Open: eur(999), DueDate: pday(2026, 8, 1)}}})

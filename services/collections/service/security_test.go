@@ -11,6 +11,7 @@ import (
 	collectionsv1 "github.com/o2c-platform/o2c/proto/o2c/collections/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/collections/v1/collectionsv1grpc"
 	dunningv1 "github.com/o2c-platform/o2c/proto/o2c/dunning/v1"
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 
 	"github.com/o2c-platform/o2c/libs/bus"
 )
@@ -78,6 +79,8 @@ func TestAnAgencySeesOnlyItsOwnCases(t *testing.T) {
 	}
 	c := e.startCollections(t)
 	ctx := e.ctx
+	e.publish(t, "acme", "ledger", &ledgerv1.OpenItemOpened{Tenant: "acme", OpenItemId: "I-1", DebtorId: "D-1", Kind: "invoice",
+		DocumentNumber: "RE-1", Amount: eur(11900), DocumentDate: pday(2026, 7, 1), DueDate: pday(2026, 8, 1)})
 	e.publish(t, "acme", "dunning", &dunningv1.ReleasedToCollections{Tenant: "acme", DebtorId: "D-1", Date: pday(2026, 11, 2),
 		Items: []*dunningv1.ReleasedItem{{OpenItemId: "I-1", ClaimOpenItemId: "I-1", DocumentNumber: "RE-1", Component: "principal",
 			Open: eur(11900), DueDate: pday(2026, 8, 1)}}})

@@ -145,6 +145,15 @@ func (h *Dunning) release(ctx context.Context, ev eventstore.Event, p *dunningv1
 	if err != nil {
 		return err
 	}
+	// The items' VAT rates and dates come from the ledger's events, which
+	// another consumer follows: a release that overtook them waits for
+	// them (redelivered with back-off; a rejection the operator can replay
+	// if they never come).
+	for _, id := range ids {
+		if _, ok := facts[id]; !ok {
+			return fault.Mark(fmt.Errorf("release of debtor %s: the ledger's item %s not seen yet", p.GetDebtorId(), id), fault.Transient)
+		}
+	}
 	for _, it := range p.GetItems() {
 		inCase, err := h.Store.ActiveCase(ctx, ev.Stream.Tenant, it.GetOpenItemId())
 		if err != nil {
