@@ -1,158 +1,72 @@
 package rpc
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/csv"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/o2c-platform/o2c/libs/money"
+	"github.com/o2c-platform/o2c/libs/reportfile"
 )
 
-// cellKind says how a report cell is written.
-type cellKind int
-
-const (
-	kindText cellKind = iota
-	// kindMoney is minor units of the cell's currency.
-	kindMoney
-	kindInt
-	kindDate
-	// kindHundredths is a figure in hundredths (days, percent).
-	kindHundredths
-)
-
-// column is a report table's column.
-type column struct {
-	name string
-	kind cellKind
-}
-
-// cell is one value of a row; an empty cell is written as nothing.
-type cell struct {
-	text     string
-	num      int64
-	currency string
-	date     time.Time
-	empty    bool
-}
-
-// table is a report as the file writers take it: its title, parameters,
-// columns and a function that yields its rows one at a time, so no writer
-// needs the whole report at once.
-type table struct {
-	title   string
-	params  [][2]string
-	columns []column
-	rows    func(yield func([]cell) error) error
-}
-
-// formatCell writes a cell as text: amounts with the currency's decimals
-// and the given decimal separator, dates as ISO 8601.
-func formatCell(k cellKind, c cell, comma bool) string {
-	if c.empty {
+// canonical writes a cell the one way the figures hash reads it: amounts
+// and fixed-point figures with a decimal point and their decimals, dates
+// as ISO 8601, a null cell as nothing. It does not depend on the format or
+// the CSV dialect a report is issued in.
+func canonical(c reportfile.Column, v reportfile.Cell) string {
+	if v.Null {
 		return ""
 	}
-	var s string
-	switch k {
-	case kindMoney:
-		exp, _ := money.ExponentOrTwo(c.currency)
-		s = money.FormatMinor(c.num, exp)
-	case kindHundredths:
-		s = money.FormatMinor(c.num, 2)
-	case kindInt:
-		return strconv.FormatInt(c.num, 10)
-	case kindDate:
-		return c.date.Format(time.DateOnly)
-	default:
-		return c.text
-	}
-	if comma {
-		s = strings.Replace(s, ".", ",", 1)
-	}
-	return s
-}
-
-// csvDialect is how a CSV file is written.
-type csvDialect struct {
-	bom   bool
-	comma rune
-	// decimalComma writes amounts with a decimal comma.
-	decimalComma bool
-}
-
-var (
-	// germanCSV is for German Excel: UTF-8 with byte order mark, semicolons,
-	// decimal comma.
-	germanCSV = csvDialect{bom: true, comma: ';', decimalComma: true}
-	// plainCSV is RFC 4180: commas, decimal point, no byte order mark.
-	plainCSV = csvDialect{comma: ','}
-)
-
-// writeCSV writes t's header row and rows (not its title and parameters)
-// to buf and returns the number of rows. The same table gives the same
-// bytes. Every row is also written to each of tee's dialect writers.
-func writeCSV(buf *bytes.Buffer, t table, d csvDialect) (int64, error) {
-	if d.bom {
-		buf.WriteString("\uFEFF")
-	}
-	w := csv.NewWriter(buf)
-	w.Comma = d.comma
-	w.UseCRLF = true
-	head := make([]string, len(t.columns))
-	for i, c := range t.columns {
-		head[i] = c.name
-	}
-	if err := w.Write(head); err != nil {
-		return 0, err
-	}
-	var n int64
-	rec := make([]string, len(t.columns))
-	err := t.rows(func(cells []cell) error {
-		if len(cells) != len(t.columns) {
-			return fmt.Errorf("report row of %d cells for %d columns", len(cells), len(t.columns))
+	switch c.Kind {
+	case reportfile.KindText:
+		return v.Text
+	case reportfile.KindInt:
+		return strconv.FormatInt(v.Num, 10)
+	case reportfile.KindDate:
+		return v.Date.Format(time.DateOnly)
+	case reportfile.KindMoney:
+		cur := v.Currency
+		if cur == "" {
+			cur = c.Currency
 		}
-		for i, c := range t.columns {
-			rec[i] = formatCell(c.kind, cells[i], d.decimalComma)
-		}
-		n++
-		return w.Write(rec)
-	})
-	if err != nil {
-		return 0, err
+		exp, _ := money.ExponentOrTwo(cur)
+		return money.FormatMinor(v.Num, exp) + " " + cur
+	case reportfile.KindPercent:
+		return money.FormatMinor(v.Num, 2)
+	case reportfile.KindDecimal:
+		return money.FormatMinor(v.Num, max(c.Decimals, 0))
 	}
-	w.Flush()
-	return n, w.Error()
+	return fmt.Sprint(v)
 }
 
-// hashing returns t with rows that also go to a plain CSV rendering hashed
-// with its parameters (the figures hash: whatever the format a report is
-// issued in, two renderings with the same hash show the same figures), and
-// the function that returns that hash once the rows have been read.
-func hashing(t table) (table, func() ([]byte, error)) {
+// hashing returns t with rows that are also written, canonically, to the
+// figures hash: SHA-256 over the parameters, the header and every row.
+// Whatever the format a report is issued in, two renderings with the same
+// hash show the same figures. The second result returns the hash once the
+// rows have been read.
+func hashing(t reportfile.Table) (reportfile.Table, func() ([]byte, error)) {
 	h := sha256.New()
-	for _, p := range t.params {
+	for _, p := range t.Params {
 		fmt.Fprintf(h, "%s=%s\n", p[0], p[1])
 	}
 	w := csv.NewWriter(h)
 	w.UseCRLF = true
-	head := make([]string, len(t.columns))
-	for i, c := range t.columns {
-		head[i] = c.name
+	head := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		head[i] = c.Name
 	}
 	werr := w.Write(head)
-	inner := t.rows
-	t.rows = func(yield func([]cell) error) error {
-		rec := make([]string, len(t.columns))
-		return inner(func(cells []cell) error {
-			if len(cells) != len(t.columns) {
-				return fmt.Errorf("report row of %d cells for %d columns", len(cells), len(t.columns))
+	inner := t.Rows
+	t.Rows = func(yield func([]reportfile.Cell) error) error {
+		rec := make([]string, len(t.Columns))
+		return inner(func(cells []reportfile.Cell) error {
+			if len(cells) != len(t.Columns) {
+				return fmt.Errorf("report row of %d cells for %d columns: %w", len(cells), len(t.Columns), reportfile.ErrRowWidth)
 			}
-			for i, c := range t.columns {
-				rec[i] = formatCell(c.kind, cells[i], false)
+			for i, c := range t.Columns {
+				rec[i] = canonical(c, cells[i])
 			}
 			if err := w.Write(rec); err != nil {
 				return err

@@ -17,6 +17,7 @@ import (
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
 	"github.com/o2c-platform/o2c/libs/identity"
+	"github.com/o2c-platform/o2c/libs/reportfile"
 	"github.com/o2c-platform/o2c/services/ledger/internal/postgres"
 	"github.com/o2c-platform/o2c/services/ledger/internal/report"
 )
@@ -213,17 +214,19 @@ func (s *ReportService) render(ctx context.Context, rec *ledgerv1.IssuedReport) 
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	t.params = append(t.params,
+	// The figures hash covers what the report shows, not when or by whom
+	// it was issued: the same report issued twice has the same hash.
+	t, sum := hashing(t)
+	t.Params = append(t.Params,
 		[2]string{"issued", rec.GetIssuedAt().AsTime().UTC().Format(time.RFC3339Nano)},
 		[2]string{"issued by", rec.GetIssuedBy()})
-	t, sum := hashing(t)
 	var buf bytes.Buffer
 	var rows int64
 	switch rec.GetFormat() {
 	case ledgerv1.ReportFormat_REPORT_FORMAT_CSV:
-		rows, err = writeCSV(&buf, t, germanCSV)
+		rows, err = reportfile.WriteCSV(&buf, t, reportfile.German)
 	case ledgerv1.ReportFormat_REPORT_FORMAT_CSV_PLAIN:
-		rows, err = writeCSV(&buf, t, plainCSV)
+		rows, err = reportfile.WriteCSV(&buf, t, reportfile.Plain)
 	default:
 		return nil, nil, 0, fmt.Errorf("%w: format %v cannot be issued yet (CSV can)", postgres.ErrInvalidQuery, rec.GetFormat())
 	}
@@ -262,11 +265,22 @@ func reportAsOf(r *ledgerv1.IssueReportRequest) *commonv1.Date {
 	return nil
 }
 
-func cText(s string) cell               { return cell{text: s} }
-func cMoney(m *commonv1.Money) cell     { return cell{num: m.GetMinorUnits(), currency: m.GetCurrency()} }
-func cInt(n int64) cell                 { return cell{num: n} }
-func cDate(d *commonv1.Date) cell       { return cell{date: rdate(d)} }
-func cHundredths(n int64, ok bool) cell { return cell{num: n, empty: !ok} }
+func cText(s string) reportfile.Cell { return reportfile.Text(s) }
+func cInt(n int64) reportfile.Cell   { return reportfile.Int(n) }
+
+func cMoney(m *commonv1.Money) reportfile.Cell {
+	return reportfile.Money(m.GetMinorUnits(), m.GetCurrency())
+}
+
+func cDate(d *commonv1.Date) reportfile.Cell { return reportfile.Date(rdate(d)) }
+
+// cHundredths is a figure in hundredths, or null where it is not defined.
+func cHundredths(n int64, ok bool) reportfile.Cell {
+	if !ok {
+		return reportfile.Null()
+	}
+	return reportfile.Decimal(n)
+}
 
 func reportDateParam(d *commonv1.Date) string {
 	if d == nil {
@@ -277,10 +291,14 @@ func reportDateParam(d *commonv1.Date) string {
 
 // tableOf is the table of the report r (resolved) asks for: its columns,
 // parameters and a function that computes its rows as they are written.
-func (s *ReportService) tableOf(ctx context.Context, r *ledgerv1.IssueReportRequest) (table, error) {
-	money := func(name string) column { return column{name, kindMoney} }
-	base := func(title string, known *timestamppb.Timestamp, asOf *commonv1.Date) table {
-		return table{title: title, params: [][2]string{
+func (s *ReportService) tableOf(ctx context.Context, r *ledgerv1.IssueReportRequest) (reportfile.Table, error) {
+	money := func(name string) reportfile.Column { return reportfile.Column{Name: name, Kind: reportfile.KindMoney} }
+	textCol := func(name string) reportfile.Column { return reportfile.Column{Name: name, Kind: reportfile.KindText} }
+	days := func(name string) reportfile.Column {
+		return reportfile.Column{Name: name, Kind: reportfile.KindDecimal, Decimals: 2}
+	}
+	base := func(title string, known *timestamppb.Timestamp, asOf *commonv1.Date) reportfile.Table {
+		return reportfile.Table{Title: title, Params: [][2]string{
 			{"tenant", r.GetTenant()}, {"as of", reportDateParam(asOf)},
 			{"known at", known.AsTime().UTC().Format(time.RFC3339Nano)},
 		}}
@@ -290,16 +308,16 @@ func (s *ReportService) tableOf(ctx context.Context, r *ledgerv1.IssueReportRequ
 		q := x.OpenItems
 		t := base("Open items (Einzel-OP-Liste)", q.GetKnownAt(), q.GetAsOf())
 		if q.GetDebtorId() != "" {
-			t.params = append(t.params, [2]string{"debtor", q.GetDebtorId()})
+			t.Params = append(t.Params, [2]string{"debtor", q.GetDebtorId()})
 		}
-		t.columns = []column{{"Debtor", kindText}, {"Account", kindText}, {"Document", kindText}, {"Kind", kindText},
-			{"Document date", kindDate}, {"Due date", kindDate}, {"Days overdue", kindInt}, {"Currency", kindText},
-			money("Amount"), money("Open"), {"Channel", kindText}, {"Customer group", kindText}, {"Dunning level", kindText},
-			{"Dunning block", kindText}, {"Collection status", kindText}, {"Payment reference", kindText}}
-		t.rows = func(yield func([]cell) error) error {
+		t.Columns = []reportfile.Column{textCol("Debtor"), textCol("Account"), textCol("Document"), textCol("Kind"),
+			{Name: "Document date", Kind: reportfile.KindDate}, {Name: "Due date", Kind: reportfile.KindDate}, {Name: "Days overdue", Kind: reportfile.KindInt}, textCol("Currency"),
+			money("Amount"), money("Open"), textCol("Channel"), textCol("Customer group"), textCol("Dunning level"),
+			textCol("Dunning block"), textCol("Collection status"), textCol("Payment reference")}
+		t.Rows = func(yield func([]reportfile.Cell) error) error {
 			return s.openItems(ctx, q, func(resp *ledgerv1.OpenItemsResponse) error {
 				for _, o := range resp.GetRows() {
-					err := yield([]cell{cText(o.GetDebtorId()), cText(o.GetDebtorAccount()), cText(o.GetDocumentNumber()),
+					err := yield([]reportfile.Cell{cText(o.GetDebtorId()), cText(o.GetDebtorAccount()), cText(o.GetDocumentNumber()),
 						cText(o.GetItemKind()), cDate(o.GetDocumentDate()), cDate(o.GetDueDate()), cInt(int64(o.GetDaysOverdue())),
 						cText(o.GetOpenAmount().GetCurrency()), cMoney(o.GetAmount()), cMoney(o.GetOpenAmount()), cText(o.GetChannel()),
 						cText(o.GetCustomerGroup()), cText(o.GetDunningLevel()), cText(o.GetDunningBlock()), cText(o.GetCollectionStatus()),
@@ -323,21 +341,21 @@ func (s *ReportService) tableOf(ctx context.Context, r *ledgerv1.IssueReportRequ
 		}
 		b, err := report.NewBuckets(limits)
 		if err != nil {
-			return table{}, err
+			return reportfile.Table{}, err
 		}
 		var by []string
 		for _, d := range q.GetGroupBy() {
 			by = append(by, strings.ToLower(strings.TrimPrefix(d.String(), "REPORT_DIMENSION_")))
 		}
-		t.params = append(t.params, [2]string{"bucket limits", strings.Join(ls, ",")}, [2]string{"group by", strings.Join(by, ",")})
-		t.columns = []column{{"Currency", kindText}, {"Channel", kindText}, {"Customer group", kindText}, {"Dunning level", kindText}}
+		t.Params = append(t.Params, [2]string{"bucket limits", strings.Join(ls, ",")}, [2]string{"group by", strings.Join(by, ",")})
+		t.Columns = []reportfile.Column{textCol("Currency"), textCol("Channel"), textCol("Customer group"), textCol("Dunning level")}
 		for _, title := range b.Titles() {
-			t.columns = append(t.columns, money(title))
+			t.Columns = append(t.Columns, money(title))
 		}
-		t.columns = append(t.columns, money("Total"), column{"Items", kindInt})
-		t.rows = func(yield func([]cell) error) error {
+		t.Columns = append(t.Columns, money("Total"), reportfile.Column{Name: "Items", Kind: reportfile.KindInt})
+		t.Rows = func(yield func([]reportfile.Cell) error) error {
 			row := func(r *ledgerv1.AgingRow, label string) error {
-				cells := []cell{cText(r.GetCurrency()), cText(r.GetChannel() + label), cText(r.GetCustomerGroup()), cText(r.GetDunningLevel())}
+				cells := []reportfile.Cell{cText(r.GetCurrency()), cText(r.GetChannel() + label), cText(r.GetCustomerGroup()), cText(r.GetDunningLevel())}
 				for _, m := range r.GetBuckets() {
 					cells = append(cells, cMoney(m))
 				}
@@ -361,16 +379,16 @@ func (s *ReportService) tableOf(ctx context.Context, r *ledgerv1.IssueReportRequ
 	case *ledgerv1.IssueReportRequest_TrialBalance:
 		q := x.TrialBalance
 		t := base("Trial balance (Summen- und Saldenliste)", q.GetKnownAt(), q.GetAsOf())
-		t.params = append(t.params, [2]string{"from", reportDateParam(q.GetFrom())})
-		t.columns = []column{{"Account", kindText}, {"Debtor account", kindText}, {"Currency", kindText},
+		t.Params = append(t.Params, [2]string{"from", reportDateParam(q.GetFrom())})
+		t.Columns = []reportfile.Column{textCol("Account"), textCol("Debtor account"), textCol("Currency"),
 			money("Opening"), money("Debit"), money("Credit"), money("Closing")}
-		t.rows = func(yield func([]cell) error) error {
+		t.Rows = func(yield func([]reportfile.Cell) error) error {
 			row := func(r *ledgerv1.TrialBalanceRow, account string) error {
 				debtor := ""
 				if r.GetDebtor() {
 					debtor = "yes"
 				}
-				return yield([]cell{cText(account), cText(debtor), cText(r.GetClosing().GetCurrency()),
+				return yield([]reportfile.Cell{cText(account), cText(debtor), cText(r.GetClosing().GetCurrency()),
 					cMoney(r.GetOpening()), cMoney(r.GetDebit()), cMoney(r.GetCredit()), cMoney(r.GetClosing())})
 			}
 			return s.trialBalance(ctx, q, func(resp *ledgerv1.TrialBalanceResponse) error {
@@ -391,12 +409,12 @@ func (s *ReportService) tableOf(ctx context.Context, r *ledgerv1.IssueReportRequ
 	case *ledgerv1.IssueReportRequest_DebtorBalances:
 		q := x.DebtorBalances
 		t := base("Debtor balances (Debitorensaldenliste)", q.GetKnownAt(), q.GetAsOf())
-		t.params = append(t.params, [2]string{"from", reportDateParam(q.GetFrom())})
-		t.columns = []column{{"Account", kindText}, {"Debtor", kindText}, {"Currency", kindText},
+		t.Params = append(t.Params, [2]string{"from", reportDateParam(q.GetFrom())})
+		t.Columns = []reportfile.Column{textCol("Account"), textCol("Debtor"), textCol("Currency"),
 			money("Opening"), money("Debit"), money("Credit"), money("Closing")}
-		t.rows = func(yield func([]cell) error) error {
+		t.Rows = func(yield func([]reportfile.Cell) error) error {
 			row := func(r *ledgerv1.DebtorBalanceRow, account string) error {
-				return yield([]cell{cText(account), cText(r.GetDebtorId()), cText(r.GetClosing().GetCurrency()),
+				return yield([]reportfile.Cell{cText(account), cText(r.GetDebtorId()), cText(r.GetClosing().GetCurrency()),
 					cMoney(r.GetOpening()), cMoney(r.GetDebit()), cMoney(r.GetCredit()), cMoney(r.GetClosing())})
 			}
 			return s.debtorBalances(ctx, q, func(resp *ledgerv1.DebtorBalancesResponse) error {
@@ -421,15 +439,15 @@ func (s *ReportService) tableOf(ctx context.Context, r *ledgerv1.IssueReportRequ
 		for _, d := range q.GetGroupBy() {
 			by = append(by, strings.ToLower(strings.TrimPrefix(d.String(), "REPORT_DIMENSION_")))
 		}
-		t.params = append(t.params, [2]string{"from", reportDateParam(q.GetFrom())}, [2]string{"group by", strings.Join(by, ",")})
-		t.columns = []column{{"Key date", kindDate}, {"Currency", kindText}, {"Channel", kindText}, {"Customer group", kindText},
-			money("Receivables"), money("Current receivables"), money("Sales"), {"Count-back DSO", kindHundredths},
-			{"DSO", kindHundredths}, {"Best possible DSO", kindHundredths}, {"Average days delinquent", kindHundredths},
-			money("Cleared"), {"Time to cash", kindHundredths}, {"Match rate %", kindHundredths}}
-		t.rows = func(yield func([]cell) error) error {
+		t.Params = append(t.Params, [2]string{"from", reportDateParam(q.GetFrom())}, [2]string{"group by", strings.Join(by, ",")})
+		t.Columns = []reportfile.Column{{Name: "Key date", Kind: reportfile.KindDate}, textCol("Currency"), textCol("Channel"), textCol("Customer group"),
+			money("Receivables"), money("Current receivables"), money("Sales"), days("Count-back DSO"),
+			days("DSO"), days("Best possible DSO"), days("Average days delinquent"),
+			money("Cleared"), days("Time to cash"), days("Match rate %")}
+		t.Rows = func(yield func([]reportfile.Cell) error) error {
 			return s.dso(ctx, q, func(resp *ledgerv1.DSOResponse) error {
 				for _, r := range resp.GetRows() {
-					err := yield([]cell{cDate(r.GetKeyDate()), cText(r.GetCurrency()), cText(r.GetChannel()), cText(r.GetCustomerGroup()),
+					err := yield([]reportfile.Cell{cDate(r.GetKeyDate()), cText(r.GetCurrency()), cText(r.GetChannel()), cText(r.GetCustomerGroup()),
 						cMoney(r.GetReceivables()), cMoney(r.GetCurrentReceivables()), cMoney(r.GetSales()),
 						cHundredths(r.GetCountBackDsoHundredths(), true), cHundredths(r.GetDsoHundredths(), r.GetHasSales()),
 						cHundredths(r.GetBestPossibleDsoHundredths(), r.GetHasSales()),
@@ -445,5 +463,5 @@ func (s *ReportService) tableOf(ctx context.Context, r *ledgerv1.IssueReportRequ
 		}
 		return t, nil
 	}
-	return table{}, fmt.Errorf("%w: no report to issue", postgres.ErrInvalidQuery)
+	return reportfile.Table{}, fmt.Errorf("%w: no report to issue", postgres.ErrInvalidQuery)
 }
