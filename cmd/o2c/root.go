@@ -39,6 +39,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newDunningCmd())
 	root.AddCommand(newCollectionsCmd())
 	root.AddCommand(newSepaCmd())
+	root.AddCommand(newReportCmd(), newExportCmd())
 	bindCredentials(root)
 	return root
 }
