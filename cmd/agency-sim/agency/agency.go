@@ -180,13 +180,9 @@ func (a *Agency) Plan(c *collectionsv1.Case) ([]Instalment, error) {
 	return plan, nil
 }
 
-// Instalment returns the n-th instalment of a debtor paying claim (the
+// instalment returns the n-th instalment of a debtor paying claim (the
 // case's own money) plus the agency's costs, with the agency's commission
 // on claim and the VAT on fees and commission.
-func (a *Agency) Instalment(n int, claim, costs int64, currency string) (Instalment, error) {
-	return a.instalment(n, claim, costs, currency)
-}
-
 func (a *Agency) instalment(n int, claim, costs int64, currency string) (Instalment, error) {
 	commission, err := money.ApplyRateBP(claim, a.terms.CommissionBP)
 	if err != nil {
