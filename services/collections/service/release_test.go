@@ -74,6 +74,15 @@ func TestManualRelease(t *testing.T) {
 	if err != nil || len(list.GetCases()) != 1 {
 		t.Errorf("nord's submitted cases: %v (%v), want the one", list.GetCases(), err)
 	}
+	rep, err := merchant.Report(ctx, &collectionsv1.ReportRequest{Tenant: "acme"})
+	if err != nil || len(rep.GetAgencies()) != 1 {
+		t.Fatalf("report %v (%v), want nord's", rep, err)
+	}
+	a := rep.GetAgencies()[0]
+	if b := a.GetAgeing()[0]; b.GetBand() != "0-30" || b.GetCases() != 1 || b.GetOpen().GetMinorUnits() != 4000 ||
+		a.GetRecoveryRateBp() != 0 || a.GetCases()["submitted"] != 1 {
+		t.Errorf("report %v, want one submitted case of 40.00 released today in band 0-30, nothing recovered", a)
+	}
 }
 
 // TestAReleaseNoAgencyTakesIsARejection: dunning's release of less than the
