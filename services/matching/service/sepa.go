@@ -52,7 +52,10 @@ func (l payoutLedger) BookPayouts(ctx context.Context, tenant string, bs []sepa.
 			cmd := &ledgerv1.PayOutCreditBalance{Tenant: tenant, IdempotencyKey: key, PayoutId: fmt.Sprintf("%s-%d", e2e, i+1),
 				DebtorId: b.Debtor, OpenItemId: b.Item, Amount: &commonv1.Money{MinorUnits: b.Amount, Currency: "EUR"},
 				PayoutDate: &commonv1.Date{Year: int32(b.Date.Year()), Month: int32(b.Date.Month()), Day: int32(b.Date.Day())},
-				Iban:       b.Account}
+				// The statement's debit is on unidentified payments already
+				// (the ledger's RecordBankTransaction): the payout clears it
+				// from there, not from the bank a second time.
+				ClearingAccount: "unidentified-payments"}
 			evs = append(evs, eventstore.Event{Envelope: eventstore.Envelope{
 				EventID: uuid.NewSHA1(payoutNamespace, []byte(tenant+"\x00"+key)), OccurredAt: l.now(), Actor: "matching",
 				CorrelationID: e2e}, Payload: cmd})

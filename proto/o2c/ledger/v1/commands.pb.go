@@ -1675,10 +1675,18 @@ type PayOutCreditBalance struct {
 	Amount *v1.Money `protobuf:"bytes,6,opt,name=amount,proto3" json:"amount,omitempty"`
 	// Payout date; the entry's effective date.
 	PayoutDate *v1.Date `protobuf:"bytes,7,opt,name=payout_date,json=payoutDate,proto3" json:"payout_date,omitempty"`
-	// IBAN of the merchant's bank account the money leaves from.
-	Iban          string `protobuf:"bytes,8,opt,name=iban,proto3" json:"iban,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// IBAN of the merchant's bank account the money leaves from. Exactly one
+	// of iban and clearing_account is set. When the tenant's bank statements
+	// are booked (RecordBankTransaction), the statement's debit has already
+	// left the bank account: pay out from clearing_account
+	// "unidentified-payments" instead, or the money leaves the bank twice.
+	Iban string `protobuf:"bytes,8,opt,name=iban,proto3" json:"iban,omitempty"`
+	// Clearing account name the payout is taken from instead of a bank
+	// account, e.g. "unidentified-payments" (where the ledger booked the
+	// statement's debit) or a payment provider's clearing account.
+	ClearingAccount string `protobuf:"bytes,9,opt,name=clearing_account,json=clearingAccount,proto3" json:"clearing_account,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *PayOutCreditBalance) Reset() {
@@ -1763,6 +1771,13 @@ func (x *PayOutCreditBalance) GetPayoutDate() *v1.Date {
 func (x *PayOutCreditBalance) GetIban() string {
 	if x != nil {
 		return x.Iban
+	}
+	return ""
+}
+
+func (x *PayOutCreditBalance) GetClearingAccount() string {
+	if x != nil {
+		return x.ClearingAccount
 	}
 	return ""
 }
@@ -2458,7 +2473,7 @@ const file_o2c_ledger_v1_commands_proto_rawDesc = "" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12'\n" +
 	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\x12\x19\n" +
 	"\bentry_id\x18\x03 \x01(\tR\aentryId\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\"\xaa\x02\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\xd5\x02\n" +
 	"\x13PayOutCreditBalance\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12'\n" +
 	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\x12\x1b\n" +
@@ -2469,7 +2484,8 @@ const file_o2c_ledger_v1_commands_proto_rawDesc = "" +
 	"\x06amount\x18\x06 \x01(\v2\x14.o2c.common.v1.MoneyR\x06amount\x124\n" +
 	"\vpayout_date\x18\a \x01(\v2\x13.o2c.common.v1.DateR\n" +
 	"payoutDate\x12\x12\n" +
-	"\x04iban\x18\b \x01(\tR\x04iban\"\x90\x01\n" +
+	"\x04iban\x18\b \x01(\tR\x04iban\x12)\n" +
+	"\x10clearing_account\x18\t \x01(\tR\x0fclearingAccount\"\x90\x01\n" +
 	"\vClosePeriod\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12'\n" +
 	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\x12\x12\n" +

@@ -384,7 +384,7 @@ func (l *Ledger) PayOutCreditBalance(cmd *ledgerv1.PayOutCreditBalance, o Origin
 		if err != nil {
 			return err
 		}
-		bank, err := b.chart().Bank(cmd.GetIban())
+		bank, err := b.receivingAccount(cmd.GetIban(), cmd.GetClearingAccount())
 		if err != nil {
 			return err
 		}

@@ -391,6 +391,29 @@ func TestCommands(t *testing.T) {
 			wantBal:  map[string]int64{"1200": 11900, "8400": -10000, "1776": -1900},
 		},
 		{
+			name:  "a credit balance whose transfer the statement booked is paid out from unidentified payments",
+			given: []step{re1, pay("P-1", "C-1", 12000)},
+			when: func(l *Ledger) ([]proto.Message, error) {
+				return l.PayOutCreditBalance(&ledgerv1.PayOutCreditBalance{
+					Tenant: tenant, IdempotencyKey: "o", PayoutId: "O-1", DebtorId: "C-1", OpenItemId: itemID(l, "P-1"),
+					Amount: eur(100), PayoutDate: date(2026, 11, 26), ClearingAccount: "unidentified-payments",
+				}, origin())
+			},
+			wantOpen: map[string]int64{"invoice:RE-1": 0, "credit_balance:P-1": 0},
+			wantBal:  map[string]int64{"1200": 12000, "1599": -100, "8400": -10000, "1776": -1900},
+		},
+		{
+			name:  "a payout naming both a bank and a clearing account is refused",
+			given: []step{re1, pay("P-1", "C-1", 12000)},
+			when: func(l *Ledger) ([]proto.Message, error) {
+				return l.PayOutCreditBalance(&ledgerv1.PayOutCreditBalance{
+					Tenant: tenant, IdempotencyKey: "o", PayoutId: "O-1", DebtorId: "C-1", OpenItemId: itemID(l, "P-1"),
+					Amount: eur(100), PayoutDate: date(2026, 11, 26), Iban: iban, ClearingAccount: "unidentified-payments",
+				}, origin())
+			},
+			wantErr: ErrInvalidCommand,
+		},
+		{
 			name: "a marketplace order is a receivable against the marketplace, not dunned",
 			when: func(l *Ledger) ([]proto.Message, error) {
 				return l.RegisterInvoice(&ledgerv1.RegisterInvoice{
