@@ -106,6 +106,9 @@ type Options struct {
 	// run's credentials folder, removed when the demo stops (Run makes one
 	// in $TMPDIR that stays).
 	SepaDir string
+	// PackDir is where Run writes the month-end pack (MonthEndPack); empty
+	// makes a folder in $TMPDIR that stays, for the reader to open.
+	PackDir string
 }
 
 // Service is a service started in-process.
@@ -539,6 +542,16 @@ func Run(ctx context.Context, opt Options) (err error) {
 	if _, err := Sepa(ctx, out, sys, js); err != nil {
 		return err
 	}
+	if opt.PackDir == "" {
+		if opt.PackDir, err = os.MkdirTemp("", "o2c-demo-month-end-"); err != nil {
+			return err
+		}
+	}
+	pack, err := MonthEndPack(ctx, out, sys.Conn(ledger.Name), opt.PackDir)
+	if err != nil {
+		return err
+	}
+	PrintPack(out, pack)
 	fmt.Fprintln(out, "\nEvent store hash chains and anchors (o2c verify --anchors-nats ... --dev-anchor-key):")
 	if err := waitForAnchors(ctx, js, len(chains.Schemas)); err != nil {
 		return err

@@ -33,7 +33,9 @@ const DemoIBAN = "DE89370400440532013000"
 // with the agencies' clearing accounts in its ledger section, and its
 // sepa section (the account direct debits are collected to and payouts
 // leave from, with the creditor identifier; credit balances a week old
-// are paid out).
+// are paid out), and its reports section (the DATEV consultant and client
+// numbers the month-end pack's DATEV files carry, bank-side lines against
+// Geldtransit 1360).
 const TenantsJSON = `{
   "tenants": {
     "` + Tenant + `": {
@@ -64,6 +66,9 @@ const TenantsJSON = `{
         "creditor_accounts": [{"iban": "` + DemoIBAN + `", "bic": "COBADEFFXXX", "creditor_id": "` + SepaCreditorID + `", "name": "Demo Shop GmbH"}],
         "pre_notification_days": 14,
         "payouts": {"threshold_minor": 100, "min_age_days": 7}
+      },
+      "reports": {
+        "datev": {"consultant": 29098, "client": 55003, "fiscal_year_start": "01-01", "transit_account": "1360"}
       }
     }
   }
