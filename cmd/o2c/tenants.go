@@ -13,6 +13,7 @@ import (
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/table"
 	"github.com/o2c-platform/o2c/libs/host"
 	"github.com/o2c-platform/o2c/libs/tenants"
+	collections "github.com/o2c-platform/o2c/services/collections/service"
 	dunning "github.com/o2c-platform/o2c/services/dunning/service"
 	ledger "github.com/o2c-platform/o2c/services/ledger/service"
 	matching "github.com/o2c-platform/o2c/services/matching/service"
@@ -23,7 +24,7 @@ import (
 // tenants file, run by validate in this order, as each service runs its
 // own when it starts.
 var sectionChecks = []func(*tenants.File) error{
-	ledger.CheckTenants, matching.CheckTenants, dunning.CheckTenants, refundimport.CheckTenants,
+	ledger.CheckTenants, matching.CheckTenants, dunning.CheckTenants, refundimport.CheckTenants, collections.CheckTenants,
 }
 
 func newTenantsCmd() *cobra.Command {
@@ -49,7 +50,7 @@ questions about one are answered "does not exist". The commands read the file na
 		Long: `validate checks each FILE (default: --file, else $` + host.TenantsEnv + `) as the services do
 when they start: its JSON against the schema's rules, each tenant's ledger section
 against its chart, and the sections the other services own (matching, dunning,
-refunds) as those services read them. It prints "FILE: OK" or one line per problem, naming the file, line,
+refunds, collections) as those services read them. It prints "FILE: OK" or one line per problem, naming the file, line,
 tenant and field. Exit status 1 means at least one file has a problem.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
