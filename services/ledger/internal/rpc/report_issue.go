@@ -227,8 +227,10 @@ func (s *ReportService) render(ctx context.Context, rec *ledgerv1.IssuedReport) 
 		rows, err = reportfile.WriteCSV(&buf, t, reportfile.German)
 	case ledgerv1.ReportFormat_REPORT_FORMAT_CSV_PLAIN:
 		rows, err = reportfile.WriteCSV(&buf, t, reportfile.Plain)
+	case ledgerv1.ReportFormat_REPORT_FORMAT_XLSX:
+		rows, err = reportfile.WriteXLSX(&buf, t, reportfile.XLSXOptions{Issued: rec.GetIssuedAt().AsTime()})
 	default:
-		return nil, nil, 0, fmt.Errorf("%w: format %v cannot be issued yet (CSV can)", postgres.ErrInvalidQuery, rec.GetFormat())
+		return nil, nil, 0, fmt.Errorf("%w: format %v cannot be issued yet (CSV and XLSX can)", postgres.ErrInvalidQuery, rec.GetFormat())
 	}
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("write report %s: %w", rec.GetId(), err)
