@@ -50,14 +50,13 @@ func (d Dialect) String() string {
 // same table gives the same bytes. On an error the output is incomplete;
 // what was written before it may or may not have reached w.
 func WriteCSV(w io.Writer, t Table, d Dialect) (int64, error) {
-	german := d != Plain
-	if german {
+	if d != Plain {
 		if _, err := io.WriteString(w, "\uFEFF"); err != nil {
 			return 0, fmt.Errorf("write CSV of %q: %w", t.Title, err)
 		}
 	}
 	cw := csv.NewWriter(w)
-	if german {
+	if d != Plain {
 		cw.Comma = ';'
 	}
 	cw.UseCRLF = true
@@ -75,12 +74,9 @@ func WriteCSV(w io.Writer, t Table, d Dialect) (int64, error) {
 			return err
 		}
 		for i, c := range t.Columns {
-			s, err := format(c, cells[i], german)
+			s, err := c.Format(cells[i], d)
 			if err != nil {
 				return fmt.Errorf("row %d: %w", n, err)
-			}
-			if german && c.Kind == KindText && formulaLike(s) {
-				s = "'" + s
 			}
 			rec[i] = s
 		}

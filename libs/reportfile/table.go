@@ -204,6 +204,20 @@ func decimalsOf(c Column, v Cell) (int, bool, error) {
 	return 0, false, nil
 }
 
+// Format returns v, a cell of column c, as WriteCSV writes it in dialect
+// d before quoting: for a figures hash that is the same whatever format a
+// report is issued in, or for a writer of another format.
+func (c Column) Format(v Cell, d Dialect) (string, error) {
+	s, err := format(c, v, d != Plain)
+	if err != nil {
+		return "", err
+	}
+	if d != Plain && c.Kind == KindText && formulaLike(s) {
+		s = "'" + s
+	}
+	return s, nil
+}
+
 // format writes a cell of column c as text: numbers with a decimal point
 // or, with comma, a decimal comma and no thousands separator, dates as ISO
 // 8601 (YYYY-MM-DD), which German Excel reads as dates too. Percentages
