@@ -11,12 +11,14 @@
 //
 // Amounts are int64 minor units with a currency and are never turned into
 // floating point: CSV and PDF write them with the currency's decimals,
-// XLSX as exact decimal numbers. The same table written twice as CSV gives
-// the same bytes; XLSX and PDF carry creation timestamps in their
-// containers, so only their figures repeat.
+// XLSX as exact decimal numbers. The same table written twice as CSV, and
+// the same chart as SVG, gives the same bytes; a PDF carries its issue
+// time and gives the same bytes for the same one; an XLSX container
+// differs from run to run (excelize's part order), its figures do not.
 //
-// The package is pure: it reads no clock (the issue time is a parameter),
-// no files and no network.
+// The package reads no clock (the issue time is a parameter) and no
+// network; the only files it touches are excelize's temporary files for a
+// large sheet.
 package reportfile
 
 import (

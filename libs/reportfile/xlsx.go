@@ -24,7 +24,9 @@ const xlsxParamsSheet = "Parameter"
 // XLSXOptions are what an XLSX file needs beyond its table.
 type XLSXOptions struct {
 	// Issued is recorded as the workbook's creation and modification time;
-	// zero leaves excelize's fixed template times.
+	// zero leaves excelize's fixed template time (2006-09-16). The clock
+	// is never read, but excelize orders some parts of the container
+	// differently from run to run: only the figures repeat.
 	Issued time.Time
 }
 
@@ -63,11 +65,13 @@ func fillXLSX(f *excelize.File, t Table, o XLSXOptions) (int64, error) {
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
 		return 0, err
 	}
+	props := &excelize.DocProperties{Title: t.Title, Creator: "o2c", LastModifiedBy: "o2c"}
 	if !o.Issued.IsZero() {
-		ts := o.Issued.UTC().Format(time.RFC3339)
-		if err := f.SetDocProps(&excelize.DocProperties{Title: t.Title, Created: ts, Modified: ts, Creator: "o2c"}); err != nil {
-			return 0, err
-		}
+		props.Created = o.Issued.UTC().Format(time.RFC3339)
+		props.Modified = props.Created
+	}
+	if err := f.SetDocProps(props); err != nil {
+		return 0, err
 	}
 	st, err := newXLSXStyles(f)
 	if err != nil {

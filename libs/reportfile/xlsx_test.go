@@ -127,8 +127,8 @@ func TestWriteXLSX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if props.Created != "2026-04-05T10:00:00Z" {
-		t.Errorf("created = %q, want the issue time", props.Created)
+	if props.Created != "2026-04-05T10:00:00Z" || props.Title != "Offene-Posten-Liste" || props.Creator != "o2c" {
+		t.Errorf("document properties %+v, want the issue time, the title and o2c", props)
 	}
 }
 
