@@ -101,6 +101,20 @@ func TestAgainstTheRunningSystem(t *testing.T) {
 		}
 	})
 
+	t.Run("collections: a manual release, the cases and the report", func(t *testing.T) {
+		// Collections takes the ledger's items in from its stream: until it
+		// has the sample invoice the release finds nothing to hand over.
+		eventuallyCLI(t, "handed to agency-sim", append([]string{"collections", "release", "--tenant", "demo", "--debtor", "K-1001",
+			"--reason", "Adresse unbekannt", "--collections", collections}, creds...)...)
+		// The lists are read models, a moment behind the case's events.
+		eventuallyCLI(t, "K-1001", append([]string{"collections", "cases", "--tenant", "demo", "--agency", "agency-sim", "--collections", collections}, creds...)...)
+		code, stdout, stderr := cli("collections", "cases", "--tenant", "demo", "--agency", "agency-sim", "--collections", collections)
+		if code != 0 || !strings.Contains(stdout, "submitted") || !strings.Contains(stdout, "91.37 EUR") {
+			t.Errorf("collections cases: exit %d\n%s%s\nwant K-1001's case of 91.37 EUR, submitted", code, stdout, stderr)
+		}
+		eventuallyCLI(t, "1 submitted", append([]string{"collections", "report", "--tenant", "demo", "--collections", collections}, creds...)...)
+	})
+
 	t.Run("a shop publishes only for its own tenant", func(t *testing.T) {
 		data, err := os.ReadFile(sampleInvoice)
 		if err != nil {
