@@ -9,9 +9,10 @@
 // its buffer); PDF keeps the document's pages in memory until it is
 // written, as fpdf does.
 //
-// Amounts are int64 minor units with a currency and are never turned into
-// floating point: CSV and PDF write them with the currency's decimals,
-// XLSX as exact decimal numbers. The same table written twice as CSV, and
+// Amounts are int64 minor units with a currency: CSV and PDF write them
+// with the currency's decimals, XLSX as numbers that are exactly the
+// amount (excelize takes a float64, handed over only when it writes back
+// as exactly the amount's decimal). The same table written twice as CSV, and
 // the same chart as SVG, gives the same bytes; a PDF carries its issue
 // time and gives the same bytes for the same one; an XLSX container
 // differs from run to run (excelize's part order), its figures do not.
