@@ -461,32 +461,48 @@ func TestReportsAgainstTheEvents(t *testing.T) {
 	if bytes.Equal(rec2.GetContentHash(), rec.GetContentHash()) || !bytes.Contains(today2, []byte("RE-LATE")) {
 		t.Errorf("a report issued after the late posting has the figures of the first:\n%s", today2)
 	}
-	// An XLSX report reproduces by its figures: its container carries
-	// timestamps.
-	xs, err := reports.IssueReport(ctx, &ledgerv1.IssueReportRequest{Tenant: tn, Format: ledgerv1.ReportFormat_REPORT_FORMAT_XLSX,
-		Report: &ledgerv1.IssueReportRequest_Aging{Aging: &ledgerv1.AgingRequest{AsOf: day(2026, 3, 31),
-			GroupBy: []ledgerv1.ReportDimension{ledgerv1.ReportDimension_REPORT_DIMENSION_CHANNEL}}}}, anna)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// XLSX and PDF reports reproduce by their figures: their containers
+	// carry timestamps. The PDFs of the aging and the DSO carry charts.
 	var xrec *ledgerv1.IssuedReport
-	var xfile []byte
-	for i, resp := range recvAll[*ledgerv1.IssueReportResponse](t, xs) {
-		if i == 0 {
-			xrec = resp.GetReport()
+	for _, tt := range []struct {
+		format ledgerv1.ReportFormat
+		req    *ledgerv1.IssueReportRequest
+		magic  string
+	}{
+		{ledgerv1.ReportFormat_REPORT_FORMAT_XLSX, &ledgerv1.IssueReportRequest{Report: &ledgerv1.IssueReportRequest_Aging{Aging: &ledgerv1.AgingRequest{
+			AsOf: day(2026, 3, 31), GroupBy: []ledgerv1.ReportDimension{ledgerv1.ReportDimension_REPORT_DIMENSION_CHANNEL}}}}, "PK"},
+		{ledgerv1.ReportFormat_REPORT_FORMAT_PDF, &ledgerv1.IssueReportRequest{Report: &ledgerv1.IssueReportRequest_Aging{Aging: &ledgerv1.AgingRequest{
+			AsOf: day(2026, 3, 31), GroupBy: []ledgerv1.ReportDimension{ledgerv1.ReportDimension_REPORT_DIMENSION_CHANNEL}}}}, "%PDF"},
+		{ledgerv1.ReportFormat_REPORT_FORMAT_PDF, &ledgerv1.IssueReportRequest{Report: &ledgerv1.IssueReportRequest_Dso{Dso: &ledgerv1.DSORequest{
+			From: day(2026, 1, 1), AsOf: day(2026, 3, 31)}}}, "%PDF"},
+	} {
+		tt.req.Tenant, tt.req.Format = tn, tt.format
+		xs, err := reports.IssueReport(ctx, tt.req, anna)
+		if err != nil {
+			t.Fatal(err)
 		}
-		xfile = append(xfile, resp.GetData()...)
-	}
-	if !bytes.HasPrefix(xfile, []byte("PK")) || !strings.HasSuffix(xrec.GetFileName(), ".xlsx") {
-		t.Errorf("XLSX report %v is no workbook: % x", xrec, xfile[:min(len(xfile), 8)])
-	}
-	xr, err := reports.ReproduceReport(ctx, &ledgerv1.ReproduceReportRequest{Tenant: tn, Id: xrec.GetId()}, anna)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, resp := range recvAll[*ledgerv1.ReproduceReportResponse](t, xr) {
-		if v := resp.GetReproduction(); v != nil && (!v.GetIdentical() || v.GetByteForByte()) {
-			t.Errorf("XLSX reproduction %v, want identical figures", v)
+		var file []byte
+		for i, resp := range recvAll[*ledgerv1.IssueReportResponse](t, xs) {
+			if i == 0 {
+				xrec = resp.GetReport()
+			}
+			file = append(file, resp.GetData()...)
+		}
+		if !bytes.HasPrefix(file, []byte(tt.magic)) || xrec.GetFileSize() != int64(len(file)) {
+			t.Errorf("%v report %v does not start with %q: % x", tt.format, xrec, tt.magic, file[:min(len(file), 8)])
+		}
+		xr, err := reports.ReproduceReport(ctx, &ledgerv1.ReproduceReportRequest{Tenant: tn, Id: xrec.GetId()}, anna)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var verdict *ledgerv1.Reproduction
+		for _, resp := range recvAll[*ledgerv1.ReproduceReportResponse](t, xr) {
+			if v := resp.GetReproduction(); v != nil {
+				verdict = v
+			}
+		}
+		if !verdict.GetIdentical() || verdict.GetByteForByte() || !bytes.Equal(verdict.GetContentHash(), xrec.GetContentHash()) {
+			t.Errorf("%v reproduction %v, want identical figures", tt.format, verdict)
 		}
 	}
 
@@ -502,8 +518,8 @@ func TestReportsAgainstTheEvents(t *testing.T) {
 		t.Errorf("stored file differs from the issued one")
 	}
 	list, err := reports.ListIssuedReports(ctx, &ledgerv1.ListIssuedReportsRequest{Tenant: tn}, anna)
-	if err != nil || len(list.GetReports()) != 3 || list.GetReports()[0].GetId() != xrec.GetId() || list.GetReports()[1].GetId() != rec2.GetId() {
-		t.Errorf("issued reports %v, %v; want the three, newest first", list, err)
+	if err != nil || len(list.GetReports()) != 5 || list.GetReports()[0].GetId() != xrec.GetId() || list.GetReports()[3].GetId() != rec2.GetId() {
+		t.Errorf("issued reports %v, %v; want the five, newest first", list, err)
 	}
 
 	// Refusals.

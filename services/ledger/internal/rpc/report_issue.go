@@ -229,8 +229,14 @@ func (s *ReportService) render(ctx context.Context, rec *ledgerv1.IssuedReport) 
 		rows, err = reportfile.WriteCSV(&buf, t, reportfile.Plain)
 	case ledgerv1.ReportFormat_REPORT_FORMAT_XLSX:
 		rows, err = reportfile.WriteXLSX(&buf, t, reportfile.XLSXOptions{Issued: rec.GetIssuedAt().AsTime()})
+	case ledgerv1.ReportFormat_REPORT_FORMAT_PDF:
+		var charts []reportfile.Chart
+		if charts, err = s.chartsOf(ctx, rec.GetRequest()); err != nil {
+			return nil, nil, 0, err
+		}
+		rows, err = reportfile.WritePDF(&buf, t, reportfile.PDFOptions{Issued: rec.GetIssuedAt().AsTime(), Charts: charts})
 	default:
-		return nil, nil, 0, fmt.Errorf("%w: format %v cannot be issued yet (CSV and XLSX can)", postgres.ErrInvalidQuery, rec.GetFormat())
+		return nil, nil, 0, fmt.Errorf("%w: format %v is not a report format", postgres.ErrInvalidQuery, rec.GetFormat())
 	}
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("write report %s: %w", rec.GetId(), err)
