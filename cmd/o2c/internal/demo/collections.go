@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -86,6 +88,40 @@ func (s *System) Agency(p identity.Principal, terms agency.Terms, today func() t
 		return nil, nil, err
 	}
 	return a, conn.Close, nil
+}
+
+// The reference agency's client certificate and key in the run's
+// credentials folder.
+const (
+	agencyCertFile = "agency-sim.pem"
+	agencyKeyFile  = "agency-sim-key.pem"
+)
+
+// printAgencySim writes the reference agency's client certificate (agency
+// role, agency ReferenceAgency of the demo tenant) into the run's
+// credentials folder, removed with it, and prints how to run
+// cmd/agency-sim against the system kept running.
+func printAgencySim(out io.Writer, sys *System) error {
+	cert, key, err := sys.secrets.ca.ClientCertificate(AgencyPrincipal(ReferenceAgency, Tenant))
+	if err != nil {
+		return err
+	}
+	for name, data := range map[string][]byte{agencyCertFile: cert, agencyKeyFile: key} {
+		if err := os.WriteFile(filepath.Join(sys.secrets.dir, name), data, 0o600); err != nil {
+			return err
+		}
+	}
+	addr := ""
+	for _, s := range sys.Services {
+		if s.Name == collections.Name {
+			addr = s.Addr
+		}
+	}
+	fmt.Fprintf(out, "\nThe reference collection agency works the cases released to %s with its own certificate (agency role, agency %s):\n"+
+		"  COLLECTIONS_ADDR=%s O2C_CLIENT_CERT=%s O2C_CLIENT_KEY=%s O2C_CLIENT_CA=%s go run ./cmd/agency-sim --tenant %s\n",
+		ReferenceAgency, ReferenceAgency, addr, filepath.Join(sys.secrets.dir, agencyCertFile), filepath.Join(sys.secrets.dir, agencyKeyFile),
+		filepath.Join(sys.secrets.dir, caFile), Tenant)
+	return nil
 }
 
 // CollectionsOutcome is what the demo's collections step did, for its

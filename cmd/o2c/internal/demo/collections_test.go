@@ -10,8 +10,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	collectionsv1 "github.com/o2c-platform/o2c/proto/o2c/collections/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/collections/v1/collectionsv1grpc"
 
+	"github.com/o2c-platform/o2c/cmd/agency-sim/agency"
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/chains"
+	"github.com/o2c-platform/o2c/libs/host"
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
 )
@@ -131,4 +134,37 @@ func TestCollectionsStory(t *testing.T) {
 		}
 	}
 	verifyLedger(t, sys, "the collections story")
+
+	// What a demo kept running prints for cmd/agency-sim works: its
+	// variables reach collections as the reference agency.
+	var hint bytes.Buffer
+	if err := printAgencySim(&hint, sys); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, f := range strings.Fields(hint.String()) {
+		if k, v, ok := strings.Cut(f, "="); ok {
+			env[k] = v
+		}
+	}
+	peer, err := host.PeerFromEnv("collections", "COLLECTIONS_ADDR", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("the printed variables: %v\n%s", err, hint.String())
+	}
+	conn, err := peer.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	a, err := agency.New(collectionsv1grpc.NewAgencyServiceClient(conn), Tenant, agency.DefaultTerms(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, err := a.Cases(context.Background())
+	if err != nil {
+		t.Fatalf("the reference agency with the printed credentials: %v", err)
+	}
+	if len(cases) != 1 || cases[0].GetCaseId() != res.Closed.GetCaseId() {
+		t.Errorf("the reference agency with the printed credentials sees %v, want its case %s", cases, res.Closed.GetCaseId())
+	}
 }

@@ -566,6 +566,9 @@ func Run(ctx context.Context, opt Options) (err error) {
 		return errors.New("an event store hash chain is broken")
 	}
 	if opt.KeepRunning {
+		if err := printAgencySim(out, sys); err != nil {
+			return err
+		}
 		printRunning(out, sys, cliReads())
 		<-ctx.Done()
 	}
