@@ -474,7 +474,7 @@ func New(ctx context.Context, spec Spec, cfg Config, p telemetry.Providers, log 
 	opts := []grpc.ServerOption{
 		telemetry.GRPCServerOption(p),
 		grpc.ChainUnaryInterceptor(guard.Unary(), serve.ErrorInterceptor(h.Log, h.Classify)),
-		grpc.ChainStreamInterceptor(guard.Stream()),
+		grpc.ChainStreamInterceptor(guard.Stream(), serve.StreamErrorInterceptor(h.Log, h.Classify)),
 	}
 	if authn.Creds != nil {
 		opts = append(opts, grpc.Creds(authn.Creds))

@@ -70,17 +70,36 @@ func ErrorInterceptor(log *slog.Logger, classify fault.Classifier) grpc.UnarySer
 		if err == nil {
 			return resp, nil
 		}
-		if _, ok := status.FromError(err); ok {
-			return resp, err
-		}
-		switch c := classify(err); {
-		case errors.Is(err, context.DeadlineExceeded):
-			// The caller's deadline: nothing for the operator.
-		case c == fault.Unknown || c == fault.Internal:
-			log.Error("rpc failed", "method", info.FullMethod, "error", err)
-		case c == fault.Transient:
-			log.Warn("rpc failed for now", "method", info.FullMethod, "error", err)
-		}
-		return resp, Status(classify, err)
+		return resp, statusOf(log, classify, info.FullMethod, err)
 	}
+}
+
+// StreamErrorInterceptor is ErrorInterceptor for streaming RPCs: the error
+// a stream handler returns reaches the client with the code and message
+// its class gives, and unclassified errors are logged, not shown.
+func StreamErrorInterceptor(log *slog.Logger, classify fault.Classifier) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		err := handler(srv, ss)
+		if err == nil {
+			return nil
+		}
+		return statusOf(log, classify, info.FullMethod, err)
+	}
+}
+
+// statusOf is the status an RPC's error is answered with: a status the
+// handler built as it is, else the class's, logged as the class says.
+func statusOf(log *slog.Logger, classify fault.Classifier, method string, err error) error {
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	switch c := classify(err); {
+	case errors.Is(err, context.DeadlineExceeded):
+		// The caller's deadline: nothing for the operator.
+	case c == fault.Unknown || c == fault.Internal:
+		log.Error("rpc failed", "method", method, "error", err)
+	case c == fault.Transient:
+		log.Warn("rpc failed for now", "method", method, "error", err)
+	}
+	return Status(classify, err)
 }

@@ -51,18 +51,24 @@ func TestErrorInterceptor(t *testing.T) {
 		t.Run(tt.code.String(), func(t *testing.T) {
 			t.Parallel()
 			var logs bytes.Buffer
-			icpt := ErrorInterceptor(slog.New(slog.NewTextHandler(&logs, nil)), fault.Chain(table.Classify))
-			_, err := icpt(context.Background(), nil, &grpc.UnaryServerInfo{FullMethod: "/x.v1.S/M"},
+			log := slog.New(slog.NewTextHandler(&logs, nil))
+			unary := ErrorInterceptor(log, fault.Chain(table.Classify))
+			_, uerr := unary(context.Background(), nil, &grpc.UnaryServerInfo{FullMethod: "/x.v1.S/M"},
 				func(context.Context, any) (any, error) { return nil, tt.err })
-			st := status.Convert(err)
-			if st.Code() != tt.code || !strings.Contains(st.Message(), tt.inMsg) {
-				t.Errorf("status = %v %q, want %v containing %q", st.Code(), st.Message(), tt.code, tt.inMsg)
+			stream := StreamErrorInterceptor(log, fault.Chain(table.Classify))
+			serr := stream(nil, nil, &grpc.StreamServerInfo{FullMethod: "/x.v1.S/Stream"},
+				func(any, grpc.ServerStream) error { return tt.err })
+			for _, err := range []error{uerr, serr} {
+				st := status.Convert(err)
+				if st.Code() != tt.code || !strings.Contains(st.Message(), tt.inMsg) {
+					t.Errorf("status = %v %q, want %v containing %q", st.Code(), st.Message(), tt.code, tt.inMsg)
+				}
+				if strings.Contains(st.Message(), "secret") {
+					t.Errorf("unclassified error text reached the client: %q", st.Message())
+				}
 			}
-			if strings.Contains(st.Message(), "secret") {
-				t.Errorf("unclassified error text reached the client: %q", st.Message())
-			}
-			if n := strings.Count(logs.String(), "\n"); n != tt.logLines {
-				t.Errorf("%d log lines, want %d:\n%s", n, tt.logLines, logs.String())
+			if n := strings.Count(logs.String(), "\n"); n != 2*tt.logLines {
+				t.Errorf("%d log lines, want %d (once per RPC):\n%s", n, 2*tt.logLines, logs.String())
 			}
 		})
 	}
