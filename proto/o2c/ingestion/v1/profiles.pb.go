@@ -7,6 +7,8 @@
 package ingestionv1
 
 import (
+	v11 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
+	v1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -155,10 +157,13 @@ func (x *ListDebtorProfilesResponse) GetNextPageToken() string {
 	return ""
 }
 
-// DebtorProfile is what payment matching needs of a debtor's master data
-// to recognise its payments. It is personal data: the receiver keeps it
-// in memory only. After an erasure name, ibans and mandate_ids are empty
-// and erased is set.
+// DebtorProfile is what the other services need of a debtor's master data:
+// matching to recognise its payments and collect under its mandates,
+// dunning to address its notices, collections to brief an agency. It is
+// personal data: the receiver keeps it in memory only (matching's mandate
+// table excepted, which the collection files need) and never logs it or
+// puts it into events. After an erasure name, ibans, mandate_ids,
+// billing_address, email and mandates are empty and erased is set.
 type DebtorProfile struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Debtor id, which is the shop's customer number.
@@ -176,7 +181,18 @@ type DebtorProfile struct {
 	// Whether the personal data was erased.
 	Erased bool `protobuf:"varint,7,opt,name=erased,proto3" json:"erased,omitempty"`
 	// When the master data last changed.
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// Billing address from the shop's customer data; unset when the shop
+	// gave none.
+	BillingAddress *v1.Address `protobuf:"bytes,9,opt,name=billing_address,json=billingAddress,proto3" json:"billing_address,omitempty"`
+	// E-mail address for invoices and reminders; empty when unknown.
+	Email string `protobuf:"bytes,10,opt,name=email,proto3" json:"email,omitempty"`
+	// Preferred language for documents as an ISO 639-1 code, e.g. "de";
+	// empty for the tenant's default.
+	PreferredLanguage string `protobuf:"bytes,11,opt,name=preferred_language,json=preferredLanguage,proto3" json:"preferred_language,omitempty"`
+	// The debtor's SEPA direct-debit mandates, each with the IBAN it
+	// debits; the same references as mandate_ids.
+	Mandates      []*Mandate `protobuf:"bytes,12,rep,name=mandates,proto3" json:"mandates,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -267,11 +283,113 @@ func (x *DebtorProfile) GetUpdatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *DebtorProfile) GetBillingAddress() *v1.Address {
+	if x != nil {
+		return x.BillingAddress
+	}
+	return nil
+}
+
+func (x *DebtorProfile) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *DebtorProfile) GetPreferredLanguage() string {
+	if x != nil {
+		return x.PreferredLanguage
+	}
+	return ""
+}
+
+func (x *DebtorProfile) GetMandates() []*Mandate {
+	if x != nil {
+		return x.Mandates
+	}
+	return nil
+}
+
+// Mandate is a SEPA direct-debit mandate the debtor signed, as the shop's
+// customer data holds it.
+type Mandate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Mandate reference (Mandatsreferenz), unique per creditor.
+	MandateId string `protobuf:"bytes,1,opt,name=mandate_id,json=mandateId,proto3" json:"mandate_id,omitempty"`
+	// IBAN of the account to debit, without spaces.
+	Iban string `protobuf:"bytes,2,opt,name=iban,proto3" json:"iban,omitempty"`
+	// Date the debtor signed the mandate; unset when not known.
+	SignedOn *v11.Date `protobuf:"bytes,3,opt,name=signed_on,json=signedOn,proto3" json:"signed_on,omitempty"`
+	// Sequence type of the next collection as the shop published it.
+	SequenceType  v1.SequenceType `protobuf:"varint,4,opt,name=sequence_type,json=sequenceType,proto3,enum=o2c.shop.v1.SequenceType" json:"sequence_type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Mandate) Reset() {
+	*x = Mandate{}
+	mi := &file_o2c_ingestion_v1_profiles_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Mandate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Mandate) ProtoMessage() {}
+
+func (x *Mandate) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ingestion_v1_profiles_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Mandate.ProtoReflect.Descriptor instead.
+func (*Mandate) Descriptor() ([]byte, []int) {
+	return file_o2c_ingestion_v1_profiles_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Mandate) GetMandateId() string {
+	if x != nil {
+		return x.MandateId
+	}
+	return ""
+}
+
+func (x *Mandate) GetIban() string {
+	if x != nil {
+		return x.Iban
+	}
+	return ""
+}
+
+func (x *Mandate) GetSignedOn() *v11.Date {
+	if x != nil {
+		return x.SignedOn
+	}
+	return nil
+}
+
+func (x *Mandate) GetSequenceType() v1.SequenceType {
+	if x != nil {
+		return x.SequenceType
+	}
+	return v1.SequenceType(0)
+}
+
 var File_o2c_ingestion_v1_profiles_proto protoreflect.FileDescriptor
 
 const file_o2c_ingestion_v1_profiles_proto_rawDesc = "" +
 	"\n" +
-	"\x1fo2c/ingestion/v1/profiles.proto\x12\x10o2c.ingestion.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8e\x01\n" +
+	"\x1fo2c/ingestion/v1/profiles.proto\x12\x10o2c.ingestion.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18o2c/common/v1/date.proto\x1a\x1ao2c/shop/v1/customer.proto\x1a\x19o2c/shop/v1/invoice.proto\"\x8e\x01\n" +
 	"\x19ListDebtorProfilesRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1d\n" +
 	"\n" +
@@ -281,7 +399,7 @@ const file_o2c_ingestion_v1_profiles_proto_rawDesc = "" +
 	"page_token\x18\x04 \x01(\tR\tpageToken\"\x81\x01\n" +
 	"\x1aListDebtorProfilesResponse\x12;\n" +
 	"\bprofiles\x18\x01 \x03(\v2\x1f.o2c.ingestion.v1.DebtorProfileR\bprofiles\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8f\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xca\x03\n" +
 	"\rDebtorProfile\x12\x1b\n" +
 	"\tdebtor_id\x18\x01 \x01(\tR\bdebtorId\x12\x1a\n" +
 	"\bbusiness\x18\x02 \x01(\bR\bbusiness\x12\x12\n" +
@@ -292,7 +410,18 @@ const file_o2c_ingestion_v1_profiles_proto_rawDesc = "" +
 	"\x0fcustomer_number\x18\x06 \x01(\tR\x0ecustomerNumber\x12\x16\n" +
 	"\x06erased\x18\a \x01(\bR\x06erased\x129\n" +
 	"\n" +
-	"updated_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAtB\xc7\x01\n" +
+	"updated_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12=\n" +
+	"\x0fbilling_address\x18\t \x01(\v2\x14.o2c.shop.v1.AddressR\x0ebillingAddress\x12\x14\n" +
+	"\x05email\x18\n" +
+	" \x01(\tR\x05email\x12-\n" +
+	"\x12preferred_language\x18\v \x01(\tR\x11preferredLanguage\x125\n" +
+	"\bmandates\x18\f \x03(\v2\x19.o2c.ingestion.v1.MandateR\bmandates\"\xae\x01\n" +
+	"\aMandate\x12\x1d\n" +
+	"\n" +
+	"mandate_id\x18\x01 \x01(\tR\tmandateId\x12\x12\n" +
+	"\x04iban\x18\x02 \x01(\tR\x04iban\x120\n" +
+	"\tsigned_on\x18\x03 \x01(\v2\x13.o2c.common.v1.DateR\bsignedOn\x12>\n" +
+	"\rsequence_type\x18\x04 \x01(\x0e2\x19.o2c.shop.v1.SequenceTypeR\fsequenceTypeB\xc7\x01\n" +
 	"\x14com.o2c.ingestion.v1B\rProfilesProtoP\x01Z>github.com/o2c-platform/o2c/proto/o2c/ingestion/v1;ingestionv1\xa2\x02\x03OIX\xaa\x02\x10O2c.Ingestion.V1\xca\x02\x10O2c\\Ingestion\\V1\xe2\x02\x1cO2c\\Ingestion\\V1\\GPBMetadata\xea\x02\x12O2c::Ingestion::V1b\x06proto3"
 
 var (
@@ -307,21 +436,29 @@ func file_o2c_ingestion_v1_profiles_proto_rawDescGZIP() []byte {
 	return file_o2c_ingestion_v1_profiles_proto_rawDescData
 }
 
-var file_o2c_ingestion_v1_profiles_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_o2c_ingestion_v1_profiles_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_o2c_ingestion_v1_profiles_proto_goTypes = []any{
 	(*ListDebtorProfilesRequest)(nil),  // 0: o2c.ingestion.v1.ListDebtorProfilesRequest
 	(*ListDebtorProfilesResponse)(nil), // 1: o2c.ingestion.v1.ListDebtorProfilesResponse
 	(*DebtorProfile)(nil),              // 2: o2c.ingestion.v1.DebtorProfile
-	(*timestamppb.Timestamp)(nil),      // 3: google.protobuf.Timestamp
+	(*Mandate)(nil),                    // 3: o2c.ingestion.v1.Mandate
+	(*timestamppb.Timestamp)(nil),      // 4: google.protobuf.Timestamp
+	(*v1.Address)(nil),                 // 5: o2c.shop.v1.Address
+	(*v11.Date)(nil),                   // 6: o2c.common.v1.Date
+	(v1.SequenceType)(0),               // 7: o2c.shop.v1.SequenceType
 }
 var file_o2c_ingestion_v1_profiles_proto_depIdxs = []int32{
 	2, // 0: o2c.ingestion.v1.ListDebtorProfilesResponse.profiles:type_name -> o2c.ingestion.v1.DebtorProfile
-	3, // 1: o2c.ingestion.v1.DebtorProfile.updated_at:type_name -> google.protobuf.Timestamp
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	4, // 1: o2c.ingestion.v1.DebtorProfile.updated_at:type_name -> google.protobuf.Timestamp
+	5, // 2: o2c.ingestion.v1.DebtorProfile.billing_address:type_name -> o2c.shop.v1.Address
+	3, // 3: o2c.ingestion.v1.DebtorProfile.mandates:type_name -> o2c.ingestion.v1.Mandate
+	6, // 4: o2c.ingestion.v1.Mandate.signed_on:type_name -> o2c.common.v1.Date
+	7, // 5: o2c.ingestion.v1.Mandate.sequence_type:type_name -> o2c.shop.v1.SequenceType
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_o2c_ingestion_v1_profiles_proto_init() }
@@ -335,7 +472,7 @@ func file_o2c_ingestion_v1_profiles_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_o2c_ingestion_v1_profiles_proto_rawDesc), len(file_o2c_ingestion_v1_profiles_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"google.golang.org/protobuf/testing/protocmp"
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
@@ -15,8 +16,9 @@ import (
 )
 
 // TestProfiles: given three customers, one with a direct-debit mandate and
-// one erased, the profiles come by id or page by page in debtor id order,
-// and the erased one has no personal data left.
+// one erased, the profiles come by id or page by page in debtor id order
+// with address, e-mail, language and the mandate's signature date, and the
+// erased one has no personal data left.
 func TestProfiles(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -25,9 +27,14 @@ func TestProfiles(t *testing.T) {
 	for _, c := range []*shopv1.Customer{
 		{CustomerNumber: "C-1", Kind: shopv1.DebtorKind_DEBTOR_KIND_BUSINESS, Name: "Beispiel GmbH"},
 		{CustomerNumber: "C-2", Kind: shopv1.DebtorKind_DEBTOR_KIND_CONSUMER, Name: "Erika Mustermann",
+			Email: "erika@example.org", PreferredLanguage: "de",
+			BillingAddress: &shopv1.Address{Lines: []string{"Heidestraße 17"}, PostalCode: "51147", City: "Köln", Country: "DE"},
 			DirectDebit: &shopv1.DirectDebitMandate{Iban: "DE89370400440532013000", MandateId: "M-2",
 				SignedOn: &commonv1.Date{Year: 2026, Month: 1, Day: 5}, SequenceType: shopv1.SequenceType_SEQUENCE_TYPE_RECURRING}},
-		{CustomerNumber: "C-3", Kind: shopv1.DebtorKind_DEBTOR_KIND_CONSUMER, Name: "Max Muster"},
+		{CustomerNumber: "C-3", Kind: shopv1.DebtorKind_DEBTOR_KIND_CONSUMER, Name: "Max Muster", Email: "max@example.org",
+			PreferredLanguage: "en", BillingAddress: &shopv1.Address{Lines: []string{"Weg 1"}, PostalCode: "10115", City: "Berlin", Country: "DE"},
+			DirectDebit: &shopv1.DirectDebitMandate{Iban: "DE02120300000000202051", MandateId: "M-3",
+				SignedOn: &commonv1.Date{Year: 2025, Month: 3, Day: 1}, SequenceType: shopv1.SequenceType_SEQUENCE_TYPE_FIRST}},
 	} {
 		if _, err := e.store.SaveCustomer(ctx, "acme", c, at); err != nil {
 			t.Fatal(err)
@@ -38,10 +45,13 @@ func TestProfiles(t *testing.T) {
 	}
 	want := []postgres.Profile{
 		{DebtorID: "C-1", Kind: "DEBTOR_KIND_BUSINESS", Name: "Beispiel GmbH"},
-		{DebtorID: "C-2", Kind: "DEBTOR_KIND_CONSUMER", Name: "Erika Mustermann", IBAN: "DE89370400440532013000", MandateID: "M-2"},
+		{DebtorID: "C-2", Kind: "DEBTOR_KIND_CONSUMER", Name: "Erika Mustermann", Email: "erika@example.org",
+			Address:  &shopv1.Address{Lines: []string{"Heidestraße 17"}, PostalCode: "51147", City: "Köln", Country: "DE"},
+			Language: "de", IBAN: "DE89370400440532013000", MandateID: "M-2",
+			SignedOn: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), Sequence: "SEQUENCE_TYPE_RECURRING"},
 		{DebtorID: "C-3", Kind: "DEBTOR_KIND_CONSUMER", Erased: true},
 	}
-	ignore := cmpopts.IgnoreFields(postgres.Profile{}, "UpdatedAt")
+	ignore := cmp.Options{cmpopts.IgnoreFields(postgres.Profile{}, "UpdatedAt"), protocmp.Transform()}
 	first, err := e.store.Profiles(ctx, "acme", nil, "", 2)
 	if err != nil {
 		t.Fatal(err)

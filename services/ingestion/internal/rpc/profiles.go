@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/ingestion/v1/ingestionv1grpc"
 	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
@@ -72,11 +73,20 @@ func (s *DebtorProfileService) ListDebtorProfiles(ctx context.Context, req *inge
 			DebtorId: p.DebtorID, Business: p.Kind == shopv1.DebtorKind_DEBTOR_KIND_BUSINESS.String(), Name: p.Name,
 			CustomerNumber: p.DebtorID, Erased: p.Erased, UpdatedAt: timestamppb.New(p.UpdatedAt),
 		}
+		if !p.Erased {
+			m.Email, m.PreferredLanguage, m.BillingAddress = p.Email, p.Language, p.Address
+		}
 		if p.IBAN != "" {
 			m.Ibans = []string{p.IBAN}
 		}
 		if p.MandateID != "" {
 			m.MandateIds = []string{p.MandateID}
+			md := &ingestionv1.Mandate{MandateId: p.MandateID, Iban: p.IBAN,
+				SequenceType: shopv1.SequenceType(shopv1.SequenceType_value[p.Sequence])}
+			if !p.SignedOn.IsZero() {
+				md.SignedOn = &commonv1.Date{Year: int32(p.SignedOn.Year()), Month: int32(p.SignedOn.Month()), Day: int32(p.SignedOn.Day())}
+			}
+			m.Mandates = []*ingestionv1.Mandate{md}
 		}
 		out.Profiles = append(out.Profiles, m)
 	}
