@@ -24,14 +24,18 @@ import (
 // outbox once its JSON file is, and a reader should wait for it.
 //
 // Every file is written atomically (a temporary file, synced, renamed into
-// place), and Put is idempotent, so a dunning run repeated for a date
-// writes nothing new. An Outbox may be used by several goroutines; one
+// place) and is on disk, its directory entry included, when Put returns;
+// Put is idempotent, so a dunning run repeated for a date writes nothing
+// new. An Outbox may be used by several goroutines, and Puts of different
+// notices run in parallel (their syncs share the disk's flushes); one
 // process should own a directory (two processes putting different content
 // under the same number at the same moment could mix their files, which Get
 // then reports as a conflict instead of returning them).
 type Outbox struct {
 	dir string
-	mu  sync.Mutex // serialises Put, so that comparing and writing a notice is one step
+	// locks serialise the Puts of one notice (striped by its path), so
+	// that comparing and writing a notice is one step.
+	locks [64]sync.Mutex
 }
 
 // manifest is the JSON file of a notice.
@@ -124,8 +128,9 @@ func (o *Outbox) Put(tenant, debtor, number string, r Rendered) (paths []string,
 	}
 	paths = append(paths, base+".json")
 
-	o.mu.Lock()
-	defer o.mu.Unlock()
+	mu := &o.locks[stripe(base, len(o.locks))]
+	mu.Lock()
+	defer mu.Unlock()
 	old, err := os.ReadFile(base + ".json")
 	switch {
 	case err == nil:
@@ -140,20 +145,58 @@ func (o *Outbox) Put(tenant, debtor, number string, r Rendered) (paths []string,
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("put notice %s/%s/%s: %w", tenant, debtor, number, err)
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := o.mkdir(tenant, dir); err != nil {
 		return nil, fmt.Errorf("put notice %s/%s/%s: %w", tenant, debtor, number, err)
 	}
-	// The manifest goes last: files left by a Put that failed half-way are
-	// not a notice yet, and are replaced.
+	// The manifest goes last, and only once the other three files are on
+	// disk under their names (one directory sync for the three): files
+	// left by a Put that failed half-way are not a notice yet, and are
+	// replaced.
 	for _, k := range kinds {
-		if err := writeAtomic(base+"."+k, files[k]); err != nil {
+		if err := writeSynced(base+"."+k, files[k]); err != nil {
 			return nil, fmt.Errorf("put notice %s/%s/%s: %w", tenant, debtor, number, err)
 		}
 	}
-	if err := writeAtomic(base+".json", js); err != nil {
+	if err := syncDir(dir); err != nil {
+		return nil, fmt.Errorf("put notice %s/%s/%s: %w", tenant, debtor, number, err)
+	}
+	if err := writeSynced(base+".json", js); err != nil {
+		return nil, fmt.Errorf("put notice %s/%s/%s: %w", tenant, debtor, number, err)
+	}
+	if err := syncDir(dir); err != nil {
 		return nil, fmt.Errorf("put notice %s/%s/%s: %w", tenant, debtor, number, err)
 	}
 	return paths, nil
+}
+
+// mkdir creates the debtor's directory dir under tenant's if it is not
+// there yet, and syncs the directories it was added to, so that a notice
+// put is found after a crash.
+func (o *Outbox) mkdir(tenant, dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	tdir := filepath.Join(o.dir, tenant)
+	_, err := os.Stat(tdir)
+	newTenant := errors.Is(err, fs.ErrNotExist)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	if newTenant {
+		if err := syncDir(o.dir); err != nil {
+			return err
+		}
+	}
+	return syncDir(tdir)
+}
+
+// stripe returns which of n locks guards the notice at base (FNV-1a).
+func stripe(base string, n int) int {
+	h := uint32(2166136261)
+	for i := range len(base) {
+		h = (h ^ uint32(base[i])) * 16777619
+	}
+	return int(h % uint32(n))
 }
 
 // Get returns the notice stored under tenant, debtor and number, or
@@ -225,10 +268,11 @@ func (o *Outbox) read(base string, js []byte) (Rendered, error) {
 	return Rendered{Subject: m.Subject, Text: string(got["txt"]), HTML: string(got["html"]), PDF: got["pdf"]}, nil
 }
 
-// writeAtomic writes b to path through a temporary file in the same
-// directory that is synced and renamed into place, then syncs the
-// directory, so that path holds either its old content or b.
-func writeAtomic(path string, b []byte) (err error) {
+// writeSynced writes b to path through a temporary file in the same
+// directory that is synced and renamed into place, so that path holds
+// either its old content or b. The rename is durable once the caller
+// syncs the directory (syncDir).
+func writeSynced(path string, b []byte) (err error) {
 	var rnd [8]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return err
@@ -255,9 +299,11 @@ func writeAtomic(path string, b []byte) (err error) {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
+	return os.Rename(tmp, path)
+}
+
+// syncDir syncs directory dir, making the renames into it durable.
+func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -186,5 +188,40 @@ func TestOutboxRejectsInvalidKeys(t *testing.T) {
 	}
 	if _, err := o.Get("t", "d", "never"); !errors.Is(err, ErrNoticeNotFound) {
 		t.Errorf("Get of a notice never put = %v, want ErrNoticeNotFound", err)
+	}
+}
+
+// BenchmarkOutboxPut puts one new notice per debtor (as a dunning run
+// does) from 1, 8, 32 and 128 goroutines; each op is one notice, synced
+// to disk. Puts of different notices must not wait for each other.
+func BenchmarkOutboxPut(b *testing.B) {
+	r := render(b, sampleLetter(b, "de"))
+	for _, workers := range []int{1, 8, 32, 128} {
+		b.Run("workers="+strconv.Itoa(workers), func(b *testing.B) {
+			o, _ := newOutbox(b)
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			errs := make(chan error, workers)
+			b.ResetTimer()
+			for range workers {
+				wg.Go(func() {
+					for {
+						n := next.Add(1)
+						if n > int64(b.N) {
+							return
+						}
+						if _, err := o.Put("bench", "D-"+strconv.FormatInt(n, 10), "MA-1", r); err != nil {
+							errs <- err
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				b.Fatal(err)
+			}
+		})
 	}
 }
