@@ -151,7 +151,9 @@ const (
 	// "amazon-refund:<adjustment_id>".
 	RefundState_REFUND_STATE_BOOKED RefundState = 1
 	// The shop had already credited the order with a credit note of the
-	// same amount; linked to it, nothing booked.
+	// same amount; linked to it, nothing booked. Also a held refund a
+	// reviewer dismissed (Refund.reviewed_by set, credit_note_number empty):
+	// nothing booked, its deduction stays with the marketplace's debtor.
 	RefundState_REFUND_STATE_LINKED RefundState = 2
 	// Held for review: booking it would credit more than was invoiced
 	// (Refund.reason says by how much).
@@ -340,7 +342,10 @@ type Refund struct {
 	DecidedAt *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=decided_at,json=decidedAt,proto3" json:"decided_at,omitempty"`
 	// For a booked refund: the ledger's journal entry id of its credit note
 	// (what a reversal reverses).
-	EntryId       string `protobuf:"bytes,19,opt,name=entry_id,json=entryId,proto3" json:"entry_id,omitempty"`
+	EntryId string `protobuf:"bytes,19,opt,name=entry_id,json=entryId,proto3" json:"entry_id,omitempty"`
+	// The actor who reviewed the held refund (ReviewRefund), e.g.
+	// "user:clara"; empty for the import's own decisions.
+	ReviewedBy    string `protobuf:"bytes,20,opt,name=reviewed_by,json=reviewedBy,proto3" json:"reviewed_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -504,6 +509,13 @@ func (x *Refund) GetDecidedAt() *timestamppb.Timestamp {
 func (x *Refund) GetEntryId() string {
 	if x != nil {
 		return x.EntryId
+	}
+	return ""
+}
+
+func (x *Refund) GetReviewedBy() string {
+	if x != nil {
+		return x.ReviewedBy
 	}
 	return ""
 }
@@ -724,7 +736,7 @@ const file_o2c_refund_v1_events_proto_rawDesc = "" +
 	"\fRefundCharge\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12,\n" +
 	"\x06amount\x18\x02 \x01(\v2\x14.o2c.common.v1.MoneyR\x06amount\x12\x10\n" +
-	"\x03fee\x18\x03 \x01(\bR\x03fee\"\x81\x06\n" +
+	"\x03fee\x18\x03 \x01(\bR\x03fee\"\xa2\x06\n" +
 	"\x06Refund\x12#\n" +
 	"\radjustment_id\x18\x01 \x01(\tR\fadjustmentId\x12\x19\n" +
 	"\border_id\x18\x02 \x01(\tR\aorderId\x12\x10\n" +
@@ -747,7 +759,9 @@ const file_o2c_refund_v1_events_proto_rawDesc = "" +
 	"\x03key\x18\x11 \x01(\tR\x03key\x129\n" +
 	"\n" +
 	"decided_at\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\tdecidedAt\x12\x19\n" +
-	"\bentry_id\x18\x13 \x01(\tR\aentryId\"V\n" +
+	"\bentry_id\x18\x13 \x01(\tR\aentryId\x12\x1f\n" +
+	"\vreviewed_by\x18\x14 \x01(\tR\n" +
+	"reviewedBy\"V\n" +
 	"\rRefundDecided\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12-\n" +
 	"\x06refund\x18\x02 \x01(\v2\x15.o2c.refund.v1.RefundR\x06refund\"\xe5\x03\n" +

@@ -24,30 +24,35 @@ var File_o2c_refund_v1_refund_service_proto protoreflect.FileDescriptor
 
 const file_o2c_refund_v1_refund_service_proto_rawDesc = "" +
 	"\n" +
-	"\"o2c/refund/v1/refund_service.proto\x12\ro2c.refund.v1\x1a\x1bo2c/refund/v1/refunds.proto2\xab\x02\n" +
+	"\"o2c/refund/v1/refund_service.proto\x12\ro2c.refund.v1\x1a\x1bo2c/refund/v1/refunds.proto2\x84\x03\n" +
 	"\rRefundService\x12P\n" +
 	"\tRunImport\x12\x1f.o2c.refund.v1.RunImportRequest\x1a .o2c.refund.v1.RunImportResponse0\x01\x12T\n" +
 	"\vListRefunds\x12!.o2c.refund.v1.ListRefundsRequest\x1a\".o2c.refund.v1.ListRefundsResponse\x12r\n" +
-	"\x15ListSettlementFetches\x12+.o2c.refund.v1.ListSettlementFetchesRequest\x1a,.o2c.refund.v1.ListSettlementFetchesResponseB\xb7\x01\n" +
+	"\x15ListSettlementFetches\x12+.o2c.refund.v1.ListSettlementFetchesRequest\x1a,.o2c.refund.v1.ListSettlementFetchesResponse\x12W\n" +
+	"\fReviewRefund\x12\".o2c.refund.v1.ReviewRefundRequest\x1a#.o2c.refund.v1.ReviewRefundResponseB\xb7\x01\n" +
 	"\x11com.o2c.refund.v1B\x12RefundServiceProtoP\x01Z8github.com/o2c-platform/o2c/proto/o2c/refund/v1;refundv1\xa2\x02\x03ORX\xaa\x02\rO2c.Refund.V1\xca\x02\rO2c\\Refund\\V1\xe2\x02\x19O2c\\Refund\\V1\\GPBMetadata\xea\x02\x0fO2c::Refund::V1b\x06proto3"
 
 var file_o2c_refund_v1_refund_service_proto_goTypes = []any{
 	(*RunImportRequest)(nil),              // 0: o2c.refund.v1.RunImportRequest
 	(*ListRefundsRequest)(nil),            // 1: o2c.refund.v1.ListRefundsRequest
 	(*ListSettlementFetchesRequest)(nil),  // 2: o2c.refund.v1.ListSettlementFetchesRequest
-	(*RunImportResponse)(nil),             // 3: o2c.refund.v1.RunImportResponse
-	(*ListRefundsResponse)(nil),           // 4: o2c.refund.v1.ListRefundsResponse
-	(*ListSettlementFetchesResponse)(nil), // 5: o2c.refund.v1.ListSettlementFetchesResponse
+	(*ReviewRefundRequest)(nil),           // 3: o2c.refund.v1.ReviewRefundRequest
+	(*RunImportResponse)(nil),             // 4: o2c.refund.v1.RunImportResponse
+	(*ListRefundsResponse)(nil),           // 5: o2c.refund.v1.ListRefundsResponse
+	(*ListSettlementFetchesResponse)(nil), // 6: o2c.refund.v1.ListSettlementFetchesResponse
+	(*ReviewRefundResponse)(nil),          // 7: o2c.refund.v1.ReviewRefundResponse
 }
 var file_o2c_refund_v1_refund_service_proto_depIdxs = []int32{
 	0, // 0: o2c.refund.v1.RefundService.RunImport:input_type -> o2c.refund.v1.RunImportRequest
 	1, // 1: o2c.refund.v1.RefundService.ListRefunds:input_type -> o2c.refund.v1.ListRefundsRequest
 	2, // 2: o2c.refund.v1.RefundService.ListSettlementFetches:input_type -> o2c.refund.v1.ListSettlementFetchesRequest
-	3, // 3: o2c.refund.v1.RefundService.RunImport:output_type -> o2c.refund.v1.RunImportResponse
-	4, // 4: o2c.refund.v1.RefundService.ListRefunds:output_type -> o2c.refund.v1.ListRefundsResponse
-	5, // 5: o2c.refund.v1.RefundService.ListSettlementFetches:output_type -> o2c.refund.v1.ListSettlementFetchesResponse
-	3, // [3:6] is the sub-list for method output_type
-	0, // [0:3] is the sub-list for method input_type
+	3, // 3: o2c.refund.v1.RefundService.ReviewRefund:input_type -> o2c.refund.v1.ReviewRefundRequest
+	4, // 4: o2c.refund.v1.RefundService.RunImport:output_type -> o2c.refund.v1.RunImportResponse
+	5, // 5: o2c.refund.v1.RefundService.ListRefunds:output_type -> o2c.refund.v1.ListRefundsResponse
+	6, // 6: o2c.refund.v1.RefundService.ListSettlementFetches:output_type -> o2c.refund.v1.ListSettlementFetchesResponse
+	7, // 7: o2c.refund.v1.RefundService.ReviewRefund:output_type -> o2c.refund.v1.ReviewRefundResponse
+	4, // [4:8] is the sub-list for method output_type
+	0, // [0:4] is the sub-list for method input_type
 	0, // [0:0] is the sub-list for extension type_name
 	0, // [0:0] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name

@@ -22,6 +22,60 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// ReviewAction is what a reviewer decides about a held refund.
+type ReviewAction int32
+
+const (
+	// Not set; refused.
+	ReviewAction_REVIEW_ACTION_UNSPECIFIED ReviewAction = 0
+	// Book the refund's credit note as decided.
+	ReviewAction_REVIEW_ACTION_BOOK ReviewAction = 1
+	// Book no credit note: the refund's deduction stays with the
+	// marketplace's debtor.
+	ReviewAction_REVIEW_ACTION_DISMISS ReviewAction = 2
+)
+
+// Enum value maps for ReviewAction.
+var (
+	ReviewAction_name = map[int32]string{
+		0: "REVIEW_ACTION_UNSPECIFIED",
+		1: "REVIEW_ACTION_BOOK",
+		2: "REVIEW_ACTION_DISMISS",
+	}
+	ReviewAction_value = map[string]int32{
+		"REVIEW_ACTION_UNSPECIFIED": 0,
+		"REVIEW_ACTION_BOOK":        1,
+		"REVIEW_ACTION_DISMISS":     2,
+	}
+)
+
+func (x ReviewAction) Enum() *ReviewAction {
+	p := new(ReviewAction)
+	*p = x
+	return p
+}
+
+func (x ReviewAction) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReviewAction) Descriptor() protoreflect.EnumDescriptor {
+	return file_o2c_refund_v1_refunds_proto_enumTypes[0].Descriptor()
+}
+
+func (ReviewAction) Type() protoreflect.EnumType {
+	return &file_o2c_refund_v1_refunds_proto_enumTypes[0]
+}
+
+func (x ReviewAction) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReviewAction.Descriptor instead.
+func (ReviewAction) EnumDescriptor() ([]byte, []int) {
+	return file_o2c_refund_v1_refunds_proto_rawDescGZIP(), []int{0}
+}
+
 // RunImportRequest asks for an import run now.
 type RunImportRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -495,6 +549,146 @@ func (x *ListSettlementFetchesResponse) GetNextPageToken() string {
 	return ""
 }
 
+// ReviewRefundRequest decides a held refund.
+type ReviewRefundRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Tenant id. Required.
+	Tenant string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// The marketplace's adjustment id. Required.
+	AdjustmentId string `protobuf:"bytes,2,opt,name=adjustment_id,json=adjustmentId,proto3" json:"adjustment_id,omitempty"`
+	// The marketplace order id; needed only when the adjustment id is
+	// another order's too.
+	OrderId string `protobuf:"bytes,3,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+	// The seller SKU (else the order item id); needed only when the
+	// adjustment id and order name several items.
+	Sku string `protobuf:"bytes,4,opt,name=sku,proto3" json:"sku,omitempty"`
+	// Book or dismiss. Required.
+	Action ReviewAction `protobuf:"varint,5,opt,name=action,proto3,enum=o2c.refund.v1.ReviewAction" json:"action,omitempty"`
+	// Why, in the reviewer's words (stored with the decision). Required.
+	Reason        string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReviewRefundRequest) Reset() {
+	*x = ReviewRefundRequest{}
+	mi := &file_o2c_refund_v1_refunds_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReviewRefundRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReviewRefundRequest) ProtoMessage() {}
+
+func (x *ReviewRefundRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_refund_v1_refunds_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReviewRefundRequest.ProtoReflect.Descriptor instead.
+func (*ReviewRefundRequest) Descriptor() ([]byte, []int) {
+	return file_o2c_refund_v1_refunds_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ReviewRefundRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *ReviewRefundRequest) GetAdjustmentId() string {
+	if x != nil {
+		return x.AdjustmentId
+	}
+	return ""
+}
+
+func (x *ReviewRefundRequest) GetOrderId() string {
+	if x != nil {
+		return x.OrderId
+	}
+	return ""
+}
+
+func (x *ReviewRefundRequest) GetSku() string {
+	if x != nil {
+		return x.Sku
+	}
+	return ""
+}
+
+func (x *ReviewRefundRequest) GetAction() ReviewAction {
+	if x != nil {
+		return x.Action
+	}
+	return ReviewAction_REVIEW_ACTION_UNSPECIFIED
+}
+
+func (x *ReviewRefundRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// ReviewRefundResponse is the refund as decided by the review.
+type ReviewRefundResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The refund with its new state (BOOKED or LINKED), reviewed_by and
+	// reason.
+	Refund        *Refund `protobuf:"bytes,1,opt,name=refund,proto3" json:"refund,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReviewRefundResponse) Reset() {
+	*x = ReviewRefundResponse{}
+	mi := &file_o2c_refund_v1_refunds_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReviewRefundResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReviewRefundResponse) ProtoMessage() {}
+
+func (x *ReviewRefundResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_refund_v1_refunds_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReviewRefundResponse.ProtoReflect.Descriptor instead.
+func (*ReviewRefundResponse) Descriptor() ([]byte, []int) {
+	return file_o2c_refund_v1_refunds_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ReviewRefundResponse) GetRefund() *Refund {
+	if x != nil {
+		return x.Refund
+	}
+	return nil
+}
+
 var File_o2c_refund_v1_refunds_proto protoreflect.FileDescriptor
 
 const file_o2c_refund_v1_refunds_proto_rawDesc = "" +
@@ -536,7 +730,20 @@ const file_o2c_refund_v1_refunds_proto_rawDesc = "" +
 	"page_token\x18\x04 \x01(\tR\tpageToken\"\x89\x01\n" +
 	"\x1dListSettlementFetchesResponse\x12@\n" +
 	"\afetches\x18\x01 \x03(\v2&.o2c.refund.v1.SettlementReportFetchedR\afetches\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageTokenB\xb1\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xcc\x01\n" +
+	"\x13ReviewRefundRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12#\n" +
+	"\radjustment_id\x18\x02 \x01(\tR\fadjustmentId\x12\x19\n" +
+	"\border_id\x18\x03 \x01(\tR\aorderId\x12\x10\n" +
+	"\x03sku\x18\x04 \x01(\tR\x03sku\x123\n" +
+	"\x06action\x18\x05 \x01(\x0e2\x1b.o2c.refund.v1.ReviewActionR\x06action\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\"E\n" +
+	"\x14ReviewRefundResponse\x12-\n" +
+	"\x06refund\x18\x01 \x01(\v2\x15.o2c.refund.v1.RefundR\x06refund*`\n" +
+	"\fReviewAction\x12\x1d\n" +
+	"\x19REVIEW_ACTION_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12REVIEW_ACTION_BOOK\x10\x01\x12\x19\n" +
+	"\x15REVIEW_ACTION_DISMISS\x10\x02B\xb1\x01\n" +
 	"\x11com.o2c.refund.v1B\fRefundsProtoP\x01Z8github.com/o2c-platform/o2c/proto/o2c/refund/v1;refundv1\xa2\x02\x03ORX\xaa\x02\rO2c.Refund.V1\xca\x02\rO2c\\Refund\\V1\xe2\x02\x19O2c\\Refund\\V1\\GPBMetadata\xea\x02\x0fO2c::Refund::V1b\x06proto3"
 
 var (
@@ -551,27 +758,33 @@ func file_o2c_refund_v1_refunds_proto_rawDescGZIP() []byte {
 	return file_o2c_refund_v1_refunds_proto_rawDescData
 }
 
-var file_o2c_refund_v1_refunds_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_o2c_refund_v1_refunds_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_o2c_refund_v1_refunds_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_o2c_refund_v1_refunds_proto_goTypes = []any{
-	(*RunImportRequest)(nil),              // 0: o2c.refund.v1.RunImportRequest
-	(*RunImportResponse)(nil),             // 1: o2c.refund.v1.RunImportResponse
-	(*ListRefundsRequest)(nil),            // 2: o2c.refund.v1.ListRefundsRequest
-	(*ListRefundsResponse)(nil),           // 3: o2c.refund.v1.ListRefundsResponse
-	(*ListSettlementFetchesRequest)(nil),  // 4: o2c.refund.v1.ListSettlementFetchesRequest
-	(*ListSettlementFetchesResponse)(nil), // 5: o2c.refund.v1.ListSettlementFetchesResponse
-	(*timestamppb.Timestamp)(nil),         // 6: google.protobuf.Timestamp
-	(*Refund)(nil),                        // 7: o2c.refund.v1.Refund
-	(*SettlementReportFetched)(nil),       // 8: o2c.refund.v1.SettlementReportFetched
+	(ReviewAction)(0),                     // 0: o2c.refund.v1.ReviewAction
+	(*RunImportRequest)(nil),              // 1: o2c.refund.v1.RunImportRequest
+	(*RunImportResponse)(nil),             // 2: o2c.refund.v1.RunImportResponse
+	(*ListRefundsRequest)(nil),            // 3: o2c.refund.v1.ListRefundsRequest
+	(*ListRefundsResponse)(nil),           // 4: o2c.refund.v1.ListRefundsResponse
+	(*ListSettlementFetchesRequest)(nil),  // 5: o2c.refund.v1.ListSettlementFetchesRequest
+	(*ListSettlementFetchesResponse)(nil), // 6: o2c.refund.v1.ListSettlementFetchesResponse
+	(*ReviewRefundRequest)(nil),           // 7: o2c.refund.v1.ReviewRefundRequest
+	(*ReviewRefundResponse)(nil),          // 8: o2c.refund.v1.ReviewRefundResponse
+	(*timestamppb.Timestamp)(nil),         // 9: google.protobuf.Timestamp
+	(*Refund)(nil),                        // 10: o2c.refund.v1.Refund
+	(*SettlementReportFetched)(nil),       // 11: o2c.refund.v1.SettlementReportFetched
 }
 var file_o2c_refund_v1_refunds_proto_depIdxs = []int32{
-	6, // 0: o2c.refund.v1.RunImportRequest.since:type_name -> google.protobuf.Timestamp
-	7, // 1: o2c.refund.v1.ListRefundsResponse.refunds:type_name -> o2c.refund.v1.Refund
-	8, // 2: o2c.refund.v1.ListSettlementFetchesResponse.fetches:type_name -> o2c.refund.v1.SettlementReportFetched
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	9,  // 0: o2c.refund.v1.RunImportRequest.since:type_name -> google.protobuf.Timestamp
+	10, // 1: o2c.refund.v1.ListRefundsResponse.refunds:type_name -> o2c.refund.v1.Refund
+	11, // 2: o2c.refund.v1.ListSettlementFetchesResponse.fetches:type_name -> o2c.refund.v1.SettlementReportFetched
+	0,  // 3: o2c.refund.v1.ReviewRefundRequest.action:type_name -> o2c.refund.v1.ReviewAction
+	10, // 4: o2c.refund.v1.ReviewRefundResponse.refund:type_name -> o2c.refund.v1.Refund
+	5,  // [5:5] is the sub-list for method output_type
+	5,  // [5:5] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_o2c_refund_v1_refunds_proto_init() }
@@ -585,13 +798,14 @@ func file_o2c_refund_v1_refunds_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_o2c_refund_v1_refunds_proto_rawDesc), len(file_o2c_refund_v1_refunds_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   6,
+			NumEnums:      1,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_o2c_refund_v1_refunds_proto_goTypes,
 		DependencyIndexes: file_o2c_refund_v1_refunds_proto_depIdxs,
+		EnumInfos:         file_o2c_refund_v1_refunds_proto_enumTypes,
 		MessageInfos:      file_o2c_refund_v1_refunds_proto_msgTypes,
 	}.Build()
 	File_o2c_refund_v1_refunds_proto = out.File

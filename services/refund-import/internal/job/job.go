@@ -134,10 +134,14 @@ func EventID(stream es.StreamID, version int64, i int) uuid.UUID {
 }
 
 // events wraps messages as the events of one append to stream at version.
-func events(stream es.StreamID, version int64, at time.Time, msgs ...proto.Message) []es.Event {
+// Their actor is the import's (Actor) unless a reviewer's is given.
+func events(stream es.StreamID, version int64, at time.Time, actor string, msgs ...proto.Message) []es.Event {
+	if actor == "" {
+		actor = Actor
+	}
 	out := make([]es.Event, len(msgs))
 	for i, m := range msgs {
-		out[i] = es.Event{Envelope: es.Envelope{EventID: EventID(stream, version, i), OccurredAt: at, Actor: Actor, CorrelationID: stream.ID},
+		out[i] = es.Event{Envelope: es.Envelope{EventID: EventID(stream, version, i), OccurredAt: at, Actor: actor, CorrelationID: stream.ID},
 			Payload: m}
 	}
 	return out
@@ -387,7 +391,7 @@ func (im *Importer) settlements(ctx context.Context, tenant string, a refund.Sel
 			ev.DataEnd = timestamppb.New(r.DataEnd)
 		}
 		stream := es.StreamID{Tenant: tenant, Type: FetchStream, ID: a.ID + "/" + r.ID}
-		w := Write{Stream: stream, Expected: es.NoStream, Events: events(stream, 0, im.now(), ev), Fetch: ev}
+		w := Write{Stream: stream, Expected: es.NoStream, Events: events(stream, 0, im.now(), "", ev), Fetch: ev}
 		errs, err := im.Store.Save(ctx, [][]Write{{w}})
 		if err != nil {
 			return err
@@ -580,14 +584,52 @@ func (im *Importer) writes(tenant string, r refund.Refund, s refund.Situation, a
 }
 
 // write is the append of decision d on its refund's stream: its
-// RefundDecided and the command it sends.
+// RefundDecided and the command it sends, by the import, or by the
+// reviewer of a decision made on review (d.ReviewedBy).
 func write(tenant string, d refund.Decided, at time.Time, cmd proto.Message) Write {
 	stream := es.StreamID{Tenant: tenant, Type: RefundStream, ID: d.Key()}
 	msgs := []proto.Message{&refundv1.RefundDecided{Tenant: tenant, Refund: d.Proto(at)}}
 	if cmd != nil {
 		msgs = append(msgs, cmd)
 	}
-	return Write{Stream: stream, Expected: es.ExpectedVersion(d.Version), Events: events(stream, d.Version, at, msgs...), Refund: &d, At: at}
+	return Write{Stream: stream, Expected: es.ExpectedVersion(d.Version), Events: events(stream, d.Version, at, d.ReviewedBy, msgs...), Refund: &d, At: at}
+}
+
+// Review decides held refund r of tenant on a reviewer's word
+// (refund.Review) and stores the decision with the credit note it books,
+// by the reviewer (actor). It returns the refund as decided. A refund
+// decided meanwhile is loaded again and reviewed anew, so a second review
+// of the same refund finds it no longer held. Errors: refund.ErrNotHeld,
+// ErrNotBookable, ErrInvalidReview, or storage's.
+func (im *Importer) Review(ctx context.Context, tenant string, r refund.Refund, a refund.Action, actor, reason string) (refund.Decided, error) {
+	for range maxAttempts {
+		sits, err := im.Store.Situations(ctx, tenant, []refund.Refund{r})
+		if err != nil {
+			return refund.Decided{}, err
+		}
+		s := sits[0]
+		d, err := refund.Review(tenant, s, a, actor, reason)
+		if err != nil {
+			return refund.Decided{}, err
+		}
+		at := im.now()
+		dec := d.Apply(s.Prior.Refund, s.Prior)
+		w := write(tenant, dec, at, d.Command)
+		errs, err := im.Store.Save(ctx, [][]Write{{w}})
+		if err != nil {
+			return refund.Decided{}, err
+		}
+		switch e := errs[0]; {
+		case e == nil:
+			dec.Version += int64(len(w.Events))
+			return dec, nil
+		case errors.Is(e, es.ErrVersionConflict), errors.Is(e, es.ErrContentMismatch):
+			continue // decided meanwhile: load it again
+		default:
+			return refund.Decided{}, fmt.Errorf("store review of refund %s: %w", r.Key(), e)
+		}
+	}
+	return refund.Decided{}, fmt.Errorf("review of refund %s: decided elsewhere %d times in a row", r.Key(), maxAttempts)
 }
 
 // Redecide decides the waiting refunds of an order again (its item

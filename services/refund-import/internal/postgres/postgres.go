@@ -332,6 +332,22 @@ func (s *Store) Waiting(ctx context.Context, tenant, orderID string) ([]refund.D
 	return ds, nil
 }
 
+// RefundsOf returns the refunds of tenant with an adjustment id, of the
+// order and item (SKU, else order item id) when those are given.
+func (s *Store) RefundsOf(ctx context.Context, tenant, adjustmentID, orderID, item string) ([]refund.Decided, error) {
+	rows, err := s.pool.Query(ctx, `SELECT r.refund, r.version, '' FROM refunds r
+		WHERE r.tenant = $1 AND r.adjustment_id = $2 AND ($3 = '' OR r.order_id = $3) AND ($4 = '' OR r.item = $4)
+		ORDER BY r.posted, r.key`, tenant, adjustmentID, orderID, item)
+	if err != nil {
+		return nil, fmt.Errorf("refunds of adjustment %s: %w", adjustmentID, err)
+	}
+	ds, err := scanDecided(rows)
+	if err != nil {
+		return nil, fmt.Errorf("refunds of adjustment %s: %w", adjustmentID, err)
+	}
+	return ds, nil
+}
+
 // WaitingOrders returns the orders of a tenant with waiting refunds.
 func (s *Store) WaitingOrders(ctx context.Context, tenant string) ([]string, error) {
 	rows, err := s.pool.Query(ctx, `SELECT DISTINCT order_id FROM refunds WHERE tenant = $1 AND state = $2 ORDER BY order_id`,

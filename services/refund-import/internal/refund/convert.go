@@ -19,7 +19,7 @@ func (d Decided) Proto(decidedAt time.Time) *refundv1.Refund {
 		Amount: &commonv1.Money{MinorUnits: r.Amount, Currency: r.Currency}, Source: refundv1.RefundSource(r.Source),
 		State: refundv1.RefundState(d.State), Reason: d.Reason, CreditNoteNumber: d.CreditNoteNumber, OpenItemId: d.OpenItemID,
 		SellerAccount: r.SellerAccount, MarketplaceId: r.Marketplace, OrderItemId: r.OrderItemID,
-		ReversedAdjustmentId: d.ReversedAdjustmentID, Key: r.Key(), EntryId: d.EntryID,
+		ReversedAdjustmentId: d.ReversedAdjustmentID, Key: r.Key(), EntryId: d.EntryID, ReviewedBy: d.ReviewedBy,
 	}
 	if !r.Posted.IsZero() {
 		m.Posted = timestamppb.New(r.Posted)
@@ -52,14 +52,14 @@ func DecidedOf(m *refundv1.Refund, version int64) Decided {
 		r.Charges = append(r.Charges, Charge{Type: c.GetType(), AmountType: at, Minor: c.GetAmount().GetMinorUnits()})
 	}
 	return Decided{Refund: r, State: State(m.GetState()), Version: version, Reason: m.GetReason(), OpenItemID: m.GetOpenItemId(),
-		CreditNoteNumber: m.GetCreditNoteNumber(), EntryID: m.GetEntryId(), ReversedAdjustmentID: m.GetReversedAdjustmentId()}
+		CreditNoteNumber: m.GetCreditNoteNumber(), EntryID: m.GetEntryId(), ReversedAdjustmentID: m.GetReversedAdjustmentId(), ReviewedBy: m.GetReviewedBy()}
 }
 
 // Apply is the decision d made about r, on top of what was decided before
 // (prior, nil for none).
 func (d Decision) Apply(r Refund, prior *Decided) Decided {
 	out := Decided{Refund: r, State: d.State, Reason: d.Reason, OpenItemID: d.OpenItemID, CreditNoteNumber: d.CreditNoteNumber,
-		EntryID: d.EntryID, ReversedAdjustmentID: d.ReversedAdjustmentID}
+		EntryID: d.EntryID, ReversedAdjustmentID: d.ReversedAdjustmentID, ReviewedBy: d.ReviewedBy}
 	if prior != nil {
 		out.Version = prior.Version
 		out.Source = prior.Source // where it was seen first

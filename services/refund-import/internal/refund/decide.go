@@ -99,6 +99,9 @@ type Decided struct {
 	EntryID string
 	// ReversedAdjustmentID is, for a reversal, the refund it takes back.
 	ReversedAdjustmentID string
+	// ReviewedBy is the actor who decided the held refund on review;
+	// empty for the import's own decisions.
+	ReviewedBy string
 }
 
 // Situation is what is known when a refund is decided.
@@ -125,6 +128,8 @@ type Decision struct {
 	EntryID              string
 	ReversedAdjustmentID string
 	Command              proto.Message
+	// ReviewedBy is the reviewer of a decision made by Review.
+	ReviewedBy string
 	// Store is false when nothing changed (a duplicate, a refund still
 	// waiting or held): nothing is stored.
 	Store bool

@@ -34,6 +34,27 @@ var ErrInvalidRefund = errors.New("invalid refund")
 // ErrInvalidSince means an import was asked to start in the future.
 var ErrInvalidSince = errors.New("import start in the future")
 
+// ErrNotHeld means a review names a refund that is not held for review:
+// never held, or decided (on review or otherwise) since.
+var ErrNotHeld = errors.New("refund not held for review")
+
+// ErrNotBookable means a review asks to book a held refund that has no
+// credit note to book: refunded in another currency than its order was
+// invoiced in, nothing refunded to the buyer (fees only), a reversal, or
+// an order the ledger does not know. Such a refund can only be dismissed.
+var ErrNotBookable = errors.New("held refund cannot be booked")
+
+// ErrInvalidReview means a review lacks its action, reviewer or reason.
+var ErrInvalidReview = errors.New("invalid review")
+
+// ErrUnknownRefund means a review names a refund the import never saw.
+var ErrUnknownRefund = errors.New("unknown refund")
+
+// ErrAmbiguousRefund means a review's adjustment id (with the order id
+// and SKU given) names more than one refund; the order id and SKU single
+// it out.
+var ErrAmbiguousRefund = errors.New("refund not singled out")
+
 // Errors classifies the domain's sentinels.
 var Errors = fault.Table{
 	{Err: ErrInvalidConfig, Class: fault.Invalid},
@@ -42,6 +63,11 @@ var Errors = fault.Table{
 	{Err: ErrInvalidPage, Class: fault.Invalid},
 	{Err: ErrInvalidRefund, Class: fault.Invalid},
 	{Err: ErrInvalidSince, Class: fault.Invalid},
+	{Err: ErrNotHeld, Class: fault.Precondition},
+	{Err: ErrNotBookable, Class: fault.Precondition},
+	{Err: ErrInvalidReview, Class: fault.Invalid},
+	{Err: ErrUnknownRefund, Class: fault.NotFound},
+	{Err: ErrAmbiguousRefund, Class: fault.Precondition},
 }
 
 // FieldError says which field of a refunds section is wrong and why; it

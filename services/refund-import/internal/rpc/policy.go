@@ -13,6 +13,8 @@ import (
 //
 //   - RunImport (books credit notes in the ledger): accountants and
 //     operators.
+//   - ReviewRefund (books a held refund's credit note, or dismisses it):
+//     accountants and operators.
 //   - ListRefunds and ListSettlementFetches (what was imported and why):
 //     accountants, operators and customer service, who answer a buyer's
 //     question about a refund but start nothing.
@@ -21,6 +23,7 @@ var Policy = func() auth.Policy {
 	runners := auth.Allow(identity.Accountant, identity.Operator)
 	return auth.Policy{
 		refundv1grpc.RefundService_RunImport_FullMethodName:             runners,
+		refundv1grpc.RefundService_ReviewRefund_FullMethodName:          runners,
 		refundv1grpc.RefundService_ListRefunds_FullMethodName:           readers,
 		refundv1grpc.RefundService_ListSettlementFetches_FullMethodName: readers,
 	}

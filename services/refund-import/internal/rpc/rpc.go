@@ -10,12 +10,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	refundv1 "github.com/o2c-platform/o2c/proto/o2c/refund/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/refund/v1/refundv1grpc"
 
 	"github.com/o2c-platform/o2c/libs/fault"
+	"github.com/o2c-platform/o2c/libs/identity"
 	"github.com/o2c-platform/o2c/services/refund-import/internal/job"
 	"github.com/o2c-platform/o2c/services/refund-import/internal/postgres"
 	"github.com/o2c-platform/o2c/services/refund-import/internal/refund"
@@ -111,6 +113,48 @@ func (s *RefundService) ListRefunds(ctx context.Context, req *refundv1.ListRefun
 		return nil, err
 	}
 	return &refundv1.ListRefundsResponse{Refunds: rs, NextPageToken: next}, nil
+}
+
+// ReviewRefund implements the RPC: the caller (identity.FromContext) is
+// the reviewer recorded with the decision.
+func (s *RefundService) ReviewRefund(ctx context.Context, req *refundv1.ReviewRefundRequest) (*refundv1.ReviewRefundResponse, error) {
+	if err := s.Tenants.Check(req.GetTenant()); err != nil {
+		return nil, err
+	}
+	var a refund.Action
+	switch req.GetAction() {
+	case refundv1.ReviewAction_REVIEW_ACTION_BOOK:
+		a = refund.Book
+	case refundv1.ReviewAction_REVIEW_ACTION_DISMISS:
+		a = refund.Dismiss
+	default:
+		return nil, invalid("action", "%s is neither BOOK nor DISMISS", req.GetAction())
+	}
+	if req.GetAdjustmentId() == "" {
+		return nil, invalid("adjustment_id", "required")
+	}
+	if strings.TrimSpace(req.GetReason()) == "" {
+		return nil, invalid("reason", "required: say why the refund is booked or dismissed")
+	}
+	p, err := identity.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := s.Store.RefundsOf(ctx, req.GetTenant(), req.GetAdjustmentId(), req.GetOrderId(), req.GetSku())
+	if err != nil {
+		return nil, err
+	}
+	d, err := refund.Pick(req.GetAdjustmentId(), ds)
+	if err != nil {
+		return nil, err
+	}
+	dec, err := s.Importer.Review(ctx, req.GetTenant(), d.Refund, a, p.Actor, strings.TrimSpace(req.GetReason()))
+	if err != nil {
+		return nil, err
+	}
+	m := dec.Proto(time.Time{})
+	m.EntryId = ""
+	return &refundv1.ReviewRefundResponse{Refund: m}, nil
 }
 
 // ListSettlementFetches implements the RPC.

@@ -23,6 +23,7 @@ const (
 	RefundService_RunImport_FullMethodName             = "/o2c.refund.v1.RefundService/RunImport"
 	RefundService_ListRefunds_FullMethodName           = "/o2c.refund.v1.RefundService/ListRefunds"
 	RefundService_ListSettlementFetches_FullMethodName = "/o2c.refund.v1.RefundService/ListSettlementFetches"
+	RefundService_ReviewRefund_FullMethodName          = "/o2c.refund.v1.RefundService/ReviewRefund"
 )
 
 // RefundServiceClient is the client API for RefundService service.
@@ -61,6 +62,22 @@ type RefundServiceClient interface {
 	// Reports API and what ingestion answered. Codes: INVALID_ARGUMENT for a
 	// page size beyond 1000 or a bad page token.
 	ListSettlementFetches(ctx context.Context, in *v1.ListSettlementFetchesRequest, opts ...grpc.CallOption) (*v1.ListSettlementFetchesResponse, error)
+	// ReviewRefund decides a refund the import held for review (state
+	// HELD): BOOK books its credit note as the import would have (the same
+	// command under the same key "amazon-refund:<adjustment_id>", so the
+	// ledger books it once whoever sends it), DISMISS books none and records
+	// the refund as LINKED without a credit note: its deduction stays with
+	// the marketplace's debtor, and matching books the payout that waited
+	// for it. Either stores a RefundDecided with the reviewer as its actor
+	// and Refund.reviewed_by, and the reason in Refund.reason. Operators and
+	// accountants only. Codes: INVALID_ARGUMENT without adjustment_id,
+	// action or reason; NOT_FOUND for a refund the import does not know;
+	// FAILED_PRECONDITION for a refund that is not held (reviewed before, or
+	// never held), for one the order id and SKU do not single out, and for
+	// BOOK of a refund that cannot be booked (another currency than its
+	// order's, nothing refunded to the buyer, a reversal, an order the
+	// ledger does not know).
+	ReviewRefund(ctx context.Context, in *v1.ReviewRefundRequest, opts ...grpc.CallOption) (*v1.ReviewRefundResponse, error)
 }
 
 type refundServiceClient struct {
@@ -110,6 +127,16 @@ func (c *refundServiceClient) ListSettlementFetches(ctx context.Context, in *v1.
 	return out, nil
 }
 
+func (c *refundServiceClient) ReviewRefund(ctx context.Context, in *v1.ReviewRefundRequest, opts ...grpc.CallOption) (*v1.ReviewRefundResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.ReviewRefundResponse)
+	err := c.cc.Invoke(ctx, RefundService_ReviewRefund_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RefundServiceServer is the server API for RefundService service.
 // All implementations must embed UnimplementedRefundServiceServer
 // for forward compatibility.
@@ -146,6 +173,22 @@ type RefundServiceServer interface {
 	// Reports API and what ingestion answered. Codes: INVALID_ARGUMENT for a
 	// page size beyond 1000 or a bad page token.
 	ListSettlementFetches(context.Context, *v1.ListSettlementFetchesRequest) (*v1.ListSettlementFetchesResponse, error)
+	// ReviewRefund decides a refund the import held for review (state
+	// HELD): BOOK books its credit note as the import would have (the same
+	// command under the same key "amazon-refund:<adjustment_id>", so the
+	// ledger books it once whoever sends it), DISMISS books none and records
+	// the refund as LINKED without a credit note: its deduction stays with
+	// the marketplace's debtor, and matching books the payout that waited
+	// for it. Either stores a RefundDecided with the reviewer as its actor
+	// and Refund.reviewed_by, and the reason in Refund.reason. Operators and
+	// accountants only. Codes: INVALID_ARGUMENT without adjustment_id,
+	// action or reason; NOT_FOUND for a refund the import does not know;
+	// FAILED_PRECONDITION for a refund that is not held (reviewed before, or
+	// never held), for one the order id and SKU do not single out, and for
+	// BOOK of a refund that cannot be booked (another currency than its
+	// order's, nothing refunded to the buyer, a reversal, an order the
+	// ledger does not know).
+	ReviewRefund(context.Context, *v1.ReviewRefundRequest) (*v1.ReviewRefundResponse, error)
 	mustEmbedUnimplementedRefundServiceServer()
 }
 
@@ -164,6 +207,9 @@ func (UnimplementedRefundServiceServer) ListRefunds(context.Context, *v1.ListRef
 }
 func (UnimplementedRefundServiceServer) ListSettlementFetches(context.Context, *v1.ListSettlementFetchesRequest) (*v1.ListSettlementFetchesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListSettlementFetches not implemented")
+}
+func (UnimplementedRefundServiceServer) ReviewRefund(context.Context, *v1.ReviewRefundRequest) (*v1.ReviewRefundResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReviewRefund not implemented")
 }
 func (UnimplementedRefundServiceServer) mustEmbedUnimplementedRefundServiceServer() {}
 func (UnimplementedRefundServiceServer) testEmbeddedByValue()                       {}
@@ -233,6 +279,24 @@ func _RefundService_ListSettlementFetches_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RefundService_ReviewRefund_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.ReviewRefundRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RefundServiceServer).ReviewRefund(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RefundService_ReviewRefund_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RefundServiceServer).ReviewRefund(ctx, req.(*v1.ReviewRefundRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // RefundService_ServiceDesc is the grpc.ServiceDesc for RefundService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -247,6 +311,10 @@ var RefundService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListSettlementFetches",
 			Handler:    _RefundService_ListSettlementFetches_Handler,
+		},
+		{
+			MethodName: "ReviewRefund",
+			Handler:    _RefundService_ReviewRefund_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
