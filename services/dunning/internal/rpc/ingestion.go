@@ -15,16 +15,13 @@ import (
 )
 
 // Ingestion is dunning's client of ingestion's DebtorProfileService: the
-// debtor's name and customer number for a notice, personal data dunning
-// holds in memory only while it renders: one call per batch of a run.
+// debtor's name, postal address, e-mail and customer number for a notice,
+// personal data dunning holds in memory only while it renders: one call
+// per batch of a run.
 // Every failure to ask is transient (fault.Transient): the run stops
 // before storing the batch, and a second run on the same date decides
 // what is left. An ingestion that does not serve the profiles
 // (UNIMPLEMENTED) answers none: the notices name the debtors by id.
-//
-// What is missing: ingestion's DebtorProfile carries no postal address
-// and no e-mail address, so notices are rendered with the name alone
-// until it does.
 type Ingestion struct {
 	Client ingestionv1grpc.DebtorProfileServiceClient
 }
@@ -45,7 +42,9 @@ func (c Ingestion) Profiles(ctx context.Context, tenant string, debtors []string
 	}
 	for _, p := range res.GetProfiles() {
 		if !p.GetErased() {
-			out[p.GetDebtorId()] = run.Profile{Name: p.GetName(), CustomerNumber: p.GetCustomerNumber()}
+			a := p.GetBillingAddress()
+			out[p.GetDebtorId()] = run.Profile{Name: p.GetName(), CustomerNumber: p.GetCustomerNumber(), Email: p.GetEmail(),
+				Address: run.AddressLines(a.GetLines(), a.GetPostalCode(), a.GetCity(), a.GetCountry())}
 		}
 	}
 	return out, nil

@@ -110,6 +110,26 @@ type Profile struct {
 	CustomerNumber string
 }
 
+// AddressLines returns a postal address as a letter's address block
+// prints it: the street lines, then postal code and town, then the
+// country (ISO 3166-1 alpha-2) when given. Empty parts are left out; nil
+// when nothing is left.
+func AddressLines(street []string, postalCode, town, country string) []string {
+	var out []string
+	for _, l := range street {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	if l := strings.TrimSpace(strings.TrimSpace(postalCode) + " " + strings.TrimSpace(town)); l != "" {
+		out = append(out, l)
+	}
+	if c := strings.TrimSpace(country); c != "" {
+		out = append(out, c)
+	}
+	return out
+}
+
 // Profiles reads debtors' master data from ingestion, in memory only: the
 // profiles of the debtors named (at most 1000) by debtor id; an unknown
 // or erased debtor is left out. Errors mean ingestion could not be asked

@@ -569,3 +569,62 @@ func TestNoticeNamesTheDebtorFromIngestion(t *testing.T) {
 		}
 	}
 }
+
+// TestNoticeIsAddressedFromIngestion: given a debtor whose master data
+// holds a billing address and an e-mail, the notice's PDF prints the
+// address block (street, postal code and town, country) under the name,
+// and no event carries the address or the e-mail.
+func TestNoticeIsAddressedFromIngestion(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.r.Profiles = &profiles{byID: map[string]run.Profile{"D-1": {Name: "Erika Mustermann", CustomerNumber: "K-1001",
+		Email: "erika@example.org", Address: run.AddressLines([]string{"Heidestrasse 17"}, "51147", "Koeln", "DE")}}}
+	f.open(t, "I-1", "D-1", 11900, day(2026, 10, 1))
+	if p := f.runOn(t, day(2026, 10, 9)); p.Notices != 1 {
+		t.Fatalf("run: %+v, want one notice", p)
+	}
+	got, err := f.r.GetNotice(context.Background(), "acme", run.NoticeID("D-1", day(2026, 10, 9)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The PDF's content stream is not compressed: each line of the
+	// address block is one string shown with Tj, in this order.
+	pdf := string(got.GetPdf())
+	at := 0
+	for _, line := range []string{"Erika Mustermann", "Heidestrasse 17", "51147 Koeln", "DE"} {
+		i := strings.Index(pdf[at:], "("+line+") Tj")
+		if i < 0 {
+			t.Fatalf("the notice's PDF does not print %q after the lines before it in the address block", line)
+		}
+		at += i
+	}
+	for _, m := range f.stream(t, "D-1") {
+		if b, err := proto.Marshal(m); err != nil || strings.Contains(string(b), "Heidestrasse") || strings.Contains(string(b), "erika@") {
+			t.Errorf("event %T carries the debtor's address or e-mail (or does not encode: %v)", m, err)
+		}
+	}
+}
+
+func TestAddressLines(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name                string
+		street              []string
+		postal, town, cntry string
+		want                []string
+	}{
+		{name: "full", street: []string{"c/o Beispiel GmbH", "Heidestraße 17"}, postal: "51147", town: "Köln", cntry: "DE",
+			want: []string{"c/o Beispiel GmbH", "Heidestraße 17", "51147 Köln", "DE"}},
+		{name: "town without postal code", street: []string{" Weg 1 ", ""}, town: "Vaduz", cntry: "LI",
+			want: []string{"Weg 1", "Vaduz", "LI"}},
+		{name: "nothing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if diff := cmp.Diff(tt.want, run.AddressLines(tt.street, tt.postal, tt.town, tt.cntry)); diff != "" {
+				t.Errorf("AddressLines (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
