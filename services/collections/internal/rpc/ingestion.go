@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -15,18 +16,18 @@ import (
 )
 
 // Ingestion is collections' client of ingestion's DebtorProfileService:
-// the debtor's name and kind for an agency, personal data collections
-// holds in memory only while it answers. A failure to ask is transient
-// (fault.Transient: UNAVAILABLE); an ingestion that does not serve the
-// profiles (UNIMPLEMENTED) and an erased debtor leave the name empty.
-//
-// What is missing: ingestion's DebtorProfile carries no postal address
-// and no e-mail address, so Debtor.addresses stays empty until it does.
+// the debtor's name, kind, billing address and e-mail for an agency,
+// personal data collections holds in memory only while it answers. A
+// failure to ask is transient (fault.Transient: UNAVAILABLE); an
+// ingestion that does not serve the profiles (UNIMPLEMENTED) and an
+// erased debtor leave them empty.
 type Ingestion struct {
 	Client ingestionv1grpc.DebtorProfileServiceClient
 }
 
-// Fill adds the debtor's name and kind to d.
+// Fill adds the debtor's name, kind, e-mail and billing address (first
+// of d's addresses, its street lines joined by ", ") to d; d's country
+// becomes the billing address's when d has none.
 func (c Ingestion) Fill(ctx context.Context, tenant string, d *collectionsv1.Debtor) error {
 	if c.Client == nil || d == nil || d.GetDebtorId() == "" {
 		return nil
@@ -45,6 +46,14 @@ func (c Ingestion) Fill(ctx context.Context, tenant string, d *collectionsv1.Deb
 		d.Name = p.GetName()
 		if p.GetBusiness() {
 			d.Kind = "b2b"
+		}
+		d.Email = p.GetEmail()
+		if a := p.GetBillingAddress(); a != nil {
+			d.Addresses = append([]*collectionsv1.Address{{Street: strings.Join(a.GetLines(), ", "), PostalCode: a.GetPostalCode(),
+				City: a.GetCity(), Country: a.GetCountry()}}, d.GetAddresses()...)
+			if d.GetCountry() == "" {
+				d.Country = a.GetCountry()
+			}
 		}
 	}
 	return nil
