@@ -248,6 +248,17 @@ func (r *Runner) Run(ctx context.Context, tenant string, date dunning.Date, dry 
 		size = 500
 	}
 	var failed []error
+	// finish, when set, waits for the previous batch's notices to be in
+	// the outbox, counts the batch and reports progress: the outbox waits
+	// on the disk while the next batch is read, decided and rendered, and
+	// a batch is reported done only once its notices are on disk.
+	var finish func() error
+	var putting chan struct{} // closed when the last batch's puts have returned
+	defer func() {
+		if putting != nil {
+			<-putting // a run that fails leaves no put behind
+		}
+	}()
 	after := ""
 	for {
 		ds, err := r.Store.Debtors(ctx, tenant, after, size, date)
@@ -258,7 +269,6 @@ func (r *Runner) Run(ctx context.Context, tenant string, date dunning.Date, dry 
 			break
 		}
 		after = ds[len(ds)-1].Facts.ID
-		p.Decisions = nil
 		// Deciding and rendering take the CPU, putting notices in the
 		// outbox waits on the disk (a sync per file): both run in
 		// parallel, each result in its debtor's slot, so the order of
@@ -295,6 +305,14 @@ func (r *Runner) Run(ctx context.Context, tenant string, date dunning.Date, dry 
 				xs[i], errs[i] = r.decide(ctx, tenant, t, d, date, dry, js[i], profs[d.Facts.ID])
 			}
 		})
+		if finish != nil {
+			err := finish()
+			finish = nil
+			if err != nil {
+				return p, err
+			}
+		}
+		p.Decisions = nil
 		var batch []decided
 		for i, d := range ds {
 			switch {
@@ -323,46 +341,45 @@ func (r *Runner) Run(ctx context.Context, tenant string, date dunning.Date, dry 
 				return p, fmt.Errorf("store decisions of %s on %s: %w", tenant, date, err)
 			}
 			putErrs := make([]error, len(batch))
-			forEach(len(batch), outboxWorkers, func(i int) {
-				x := batch[i]
-				if res[i].Err != nil || x.rendered == nil {
-					return
+			put := make(chan struct{})
+			putting = put
+			go func() {
+				defer close(put)
+				forEach(len(batch), outboxWorkers, func(i int) {
+					x := batch[i]
+					if res[i].Err != nil || x.rendered == nil {
+						return
+					}
+					if _, err := r.Outbox.Put(tenant, x.debtor, x.noticeID, *x.rendered); err != nil {
+						putErrs[i] = fmt.Errorf("debtor %s: notice %s to the outbox: %w", x.debtor, x.noticeID, err)
+					}
+				})
+			}()
+			finish = func() error {
+				<-put
+				for i, x := range batch {
+					if res[i].Err != nil {
+						failed = append(failed, fmt.Errorf("debtor %s: store decision: %w", x.debtor, res[i].Err))
+						batch[i].ev = nil
+						continue
+					}
+					if putErrs[i] != nil {
+						failed = append(failed, putErrs[i])
+					}
 				}
-				if _, err := r.Outbox.Put(tenant, x.debtor, x.noticeID, *x.rendered); err != nil {
-					putErrs[i] = fmt.Errorf("debtor %s: notice %s to the outbox: %w", x.debtor, x.noticeID, err)
-				}
-			})
-			for i, x := range batch {
-				if res[i].Err != nil {
-					failed = append(failed, fmt.Errorf("debtor %s: store decision: %w", x.debtor, res[i].Err))
-					batch[i].ev = nil
-					continue
-				}
-				if putErrs[i] != nil {
-					failed = append(failed, putErrs[i])
-				}
+				return count(&p, batch, progress)
 			}
+			continue
 		}
-		for _, x := range batch {
-			p.Done++
-			if x.ev == nil {
-				continue
-			}
-			if x.ev.GetNotice() != nil {
-				p.Notices++
-			}
-			p.Charges += len(x.ev.GetCharges())
-			if len(x.ev.GetReleased()) > 0 {
-				p.Releases++
-			}
-			if x.ev.GetNotice() != nil || len(x.ev.GetCharges()) > 0 || len(x.ev.GetReleased()) > 0 {
-				p.Decisions = append(p.Decisions, x.ev)
-			}
+		if err := count(&p, batch, progress); err != nil {
+			return p, err
 		}
-		if progress != nil {
-			if err := progress(p); err != nil {
-				return p, err
-			}
+	}
+	if finish != nil {
+		err := finish()
+		finish = nil
+		if err != nil {
+			return p, err
 		}
 	}
 	if !dry {
@@ -375,6 +392,30 @@ func (r *Runner) Run(ctx context.Context, tenant string, date dunning.Date, dry 
 		return p, fmt.Errorf("%w: %d of %d debtors of %s on %s: %w", ErrRunFailed, len(failed), p.Done, tenant, date, errors.Join(failed...))
 	}
 	return p, nil
+}
+
+// count adds a batch's stored decisions to p and reports progress.
+func count(p *Progress, batch []decided, progress func(Progress) error) error {
+	for _, x := range batch {
+		p.Done++
+		if x.ev == nil {
+			continue
+		}
+		if x.ev.GetNotice() != nil {
+			p.Notices++
+		}
+		p.Charges += len(x.ev.GetCharges())
+		if len(x.ev.GetReleased()) > 0 {
+			p.Releases++
+		}
+		if x.ev.GetNotice() != nil || len(x.ev.GetCharges()) > 0 || len(x.ev.GetReleased()) > 0 {
+			p.Decisions = append(p.Decisions, x.ev)
+		}
+	}
+	if progress != nil {
+		return progress(*p)
+	}
+	return nil
 }
 
 // outboxWorkers is how many notices are put in the outbox at once: each
