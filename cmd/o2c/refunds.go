@@ -69,13 +69,14 @@ refunds section (tenants file) from Amazon's SP-API by itself every four hours
 (refunds.seller_accounts[].schedule) and books each as a credit note against its
 order's open item, once by its adjustment id, order and item. A refund the shop
 already credited is linked to the shop's credit note instead; one that would
-credit more than was invoiced is held with the reason; one for an order the
+credit more than was invoiced is held with the reason (review decides it:
+booked or dismissed); one for an order the
 ledger does not know yet waits for it; a reversal reverses the credit note. The
 settlement reports of the seller account are fetched with the same run and
 handed to ingestion.`,
 	}
 	f.bind(cmd)
-	cmd.AddCommand(newRefundsImportCmd(&f), newRefundsListCmd(&f), newRefundsFetchesCmd(&f))
+	cmd.AddCommand(newRefundsImportCmd(&f), newRefundsListCmd(&f), newRefundsFetchesCmd(&f), newRefundsReviewCmd(&f))
 	return cmd
 }
 
@@ -399,6 +400,71 @@ func newRefundsFetchesCmd(f *refundFlags) *cobra.Command {
 	return cmd
 }
 
+func newRefundsReviewCmd(f *refundFlags) *cobra.Command {
+	var adjustment, order, sku, reason string
+	var book, dismiss bool
+	cmd := &cobra.Command{
+		Use:   "review --tenant T --adjustment ID [--order ID] [--sku SKU] --book|--dismiss --reason TEXT",
+		Short: "Decide a refund held for review: book its credit note, or dismiss it",
+		Long: `review decides a refund refund import held for review (state held: an
+over-refund, a refund in another currency than its order, fees only; list
+shows why). --book books its credit note as the import would have
+(amazon-refund:<adjustment id>, once whoever sends it); --dismiss books none
+and records it as linked without a credit note: its deduction stays with the
+marketplace's debtor, and matching books the payout that waited for it. Both
+record you as the reviewer and --reason with the decision. --order and --sku
+are needed only when the adjustment id names several refunds. A refund that is
+not held (decided already, or reviewed before) is refused. Accountants and
+operators only.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if adjustment == "" {
+				return errors.New("--adjustment is required: the marketplace's adjustment id of the held refund (o2c refunds list)")
+			}
+			if book == dismiss {
+				return errors.New("give exactly one of --book and --dismiss")
+			}
+			if strings.TrimSpace(reason) == "" {
+				return errors.New("--reason is required: say why the refund is booked or dismissed")
+			}
+			req := &refundv1.ReviewRefundRequest{Tenant: f.tenant, AdjustmentId: adjustment, OrderId: order, Sku: sku, Reason: reason,
+				Action: refundv1.ReviewAction_REVIEW_ACTION_BOOK}
+			if dismiss {
+				req.Action = refundv1.ReviewAction_REVIEW_ACTION_DISMISS
+			}
+			client, closeConn, err := f.connect(cmd)
+			if err != nil {
+				return err
+			}
+			defer closeConn()
+			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
+			defer cancel()
+			resp, err := client.ReviewRefund(ctx, req)
+			if err != nil {
+				return explain(f.svc(), err)
+			}
+			r := resp.GetRefund()
+			if f.output == "json" {
+				return writeRefundsJSON(cmd.OutOrStdout(), []*refundv1.Refund{r})
+			}
+			what := "dismissed: no credit note, the deduction stays with the marketplace's debtor"
+			if r.GetState() == refundv1.RefundState_REFUND_STATE_BOOKED {
+				what = "booked as credit note " + r.GetCreditNoteNumber()
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "refund %s of order %s (%s) %s, reviewed by %s\n", r.GetAdjustmentId(), r.GetOrderId(),
+				r.GetSku(), what, r.GetReviewedBy())
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&adjustment, "adjustment", "", "the held refund's adjustment id (required)")
+	cmd.Flags().StringVar(&order, "order", "", "its marketplace order id, when the adjustment id names several refunds")
+	cmd.Flags().StringVar(&sku, "sku", "", "its SKU, when the adjustment id and order name several refunds")
+	cmd.Flags().BoolVar(&book, "book", false, "book the refund's credit note")
+	cmd.Flags().BoolVar(&dismiss, "dismiss", false, "book no credit note; the deduction stays with the marketplace's debtor")
+	cmd.Flags().StringVar(&reason, "reason", "", "why, recorded with the decision (required)")
+	return cmd
+}
+
 // importedRefundLine is an imported refund's JSON line with --output json: amounts in minor
 // units, instants in RFC 3339.
 type importedRefundLine struct {
@@ -419,6 +485,7 @@ type importedRefundLine struct {
 	OpenItemID       string `json:"open_item_id,omitempty"`
 	EntryID          string `json:"entry_id,omitempty"`
 	ReversedAdjustID string `json:"reversed_adjustment_id,omitempty"`
+	ReviewedBy       string `json:"reviewed_by,omitempty"`
 }
 
 // writeRefundsJSON writes one JSON line per refund.
@@ -429,7 +496,7 @@ func writeRefundsJSON(w io.Writer, rs []*refundv1.Refund) error {
 			SellerAccount: r.GetSellerAccount(), MarketplaceID: r.GetMarketplaceId(), Kind: table.RefundKindWord(r.GetKind()),
 			AmountMinor: r.GetAmount().GetMinorUnits(), Currency: r.GetAmount().GetCurrency(), Source: table.RefundSourceWord(r.GetSource()),
 			State: table.RefundStateWord(r.GetState()), Reason: r.GetReason(), CreditNoteNumber: r.GetCreditNoteNumber(),
-			OpenItemID: r.GetOpenItemId(), EntryID: r.GetEntryId(), ReversedAdjustID: r.GetReversedAdjustmentId()}
+			OpenItemID: r.GetOpenItemId(), EntryID: r.GetEntryId(), ReversedAdjustID: r.GetReversedAdjustmentId(), ReviewedBy: r.GetReviewedBy()}
 		if r.GetPosted() != nil {
 			l.Posted = r.GetPosted().AsTime().UTC().Format(time.RFC3339)
 		}

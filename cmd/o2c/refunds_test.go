@@ -64,6 +64,23 @@ func (s *refundServer) ListRefunds(_ context.Context, req *refundv1.ListRefundsR
 	return p, nil
 }
 
+// ReviewRefund answers with the refund as a review would leave it:
+// booked or linked without credit note, reviewed by user:clara.
+func (s *refundServer) ReviewRefund(_ context.Context, req *refundv1.ReviewRefundRequest) (*refundv1.ReviewRefundResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reqs = append(s.reqs, req)
+	if s.err != nil {
+		return nil, s.err
+	}
+	r := &refundv1.Refund{AdjustmentId: req.GetAdjustmentId(), OrderId: "302-1", Sku: "SKU-1", State: refundv1.RefundState_REFUND_STATE_LINKED,
+		ReviewedBy: "user:clara", Reason: "dismissed on review by user:clara: " + req.GetReason()}
+	if req.GetAction() == refundv1.ReviewAction_REVIEW_ACTION_BOOK {
+		r.State, r.CreditNoteNumber = refundv1.RefundState_REFUND_STATE_BOOKED, "amazon-refund:"+req.GetAdjustmentId()
+	}
+	return &refundv1.ReviewRefundResponse{Refund: r}, nil
+}
+
 func (s *refundServer) requests() []proto.Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -153,6 +170,13 @@ func TestRefundsRefusesBadArguments(t *testing.T) {
 		{"unknown seller", []string{"import", "--tenant", "acme", "--seller", "xx"}, status.Error(codes.NotFound, "seller account xx is not in tenant acme's refunds section"),
 			"seller account xx is not in tenant acme's refunds section"},
 		{"unknown tenant", []string{"list", "--tenant", "acme2", "--order", "302-1"}, status.Error(codes.NotFound, "tenant acme2 does not exist"), "tenant acme2 does not exist"},
+		{"review without adjustment", []string{"review", "--tenant", "acme", "--book", "--reason", "x"}, nil, "--adjustment is required"},
+		{"review without action", []string{"review", "--tenant", "acme", "--adjustment", "adj-1", "--reason", "x"}, nil, "exactly one of --book and --dismiss"},
+		{"review with both actions", []string{"review", "--tenant", "acme", "--adjustment", "adj-1", "--book", "--dismiss", "--reason", "x"}, nil,
+			"exactly one of --book and --dismiss"},
+		{"review without reason", []string{"review", "--tenant", "acme", "--adjustment", "adj-1", "--dismiss"}, nil, "--reason is required"},
+		{"review of a refund not held", []string{"review", "--tenant", "acme", "--adjustment", "adj-1", "--book", "--reason", "x"},
+			status.Error(codes.FailedPrecondition, "refund not held for review: refund adj-1|302-1|SKU-1 is booked"), "refund adj-1|302-1|SKU-1 is booked"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -203,5 +227,51 @@ func TestRefundsListShowsAnOrdersRefunds(t *testing.T) {
 	code, stdout, _ = refundsCLI(t, &refundServer{}, "list", "--tenant", "acme", "--order", "302-9")
 	if code != 0 || stdout != "no refund imported for order 302-9\n" {
 		t.Errorf("an order without refunds: exit %d, stdout %q", code, stdout)
+	}
+}
+
+// TestRefundsReview books one held refund and dismisses another: the
+// request carries the adjustment, order, SKU, action and reason as given,
+// and the answer says what became of the refund and who reviewed it.
+func TestRefundsReview(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		args    []string
+		wantReq *refundv1.ReviewRefundRequest
+		want    string
+	}{
+		{name: "book", args: []string{"--adjustment", "adj-1", "--book", "--reason", "goodwill agreed"},
+			wantReq: &refundv1.ReviewRefundRequest{Tenant: "acme", AdjustmentId: "adj-1", Action: refundv1.ReviewAction_REVIEW_ACTION_BOOK,
+				Reason: "goodwill agreed"},
+			want: "refund adj-1 of order 302-1 (SKU-1) booked as credit note amazon-refund:adj-1, reviewed by user:clara\n"},
+		{name: "dismiss", args: []string{"--adjustment", "adj-2", "--order", "302-1", "--sku", "SKU-1", "--dismiss", "--reason", "Amazon pays it back"},
+			wantReq: &refundv1.ReviewRefundRequest{Tenant: "acme", AdjustmentId: "adj-2", OrderId: "302-1", Sku: "SKU-1",
+				Action: refundv1.ReviewAction_REVIEW_ACTION_DISMISS, Reason: "Amazon pays it back"},
+			want: "refund adj-2 of order 302-1 (SKU-1) dismissed: no credit note, the deduction stays with the marketplace's debtor, reviewed by user:clara\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := &refundServer{}
+			code, stdout, stderr := refundsCLI(t, f, append([]string{"review", "--tenant", "acme"}, tt.args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if diff := cmp.Diff(tt.want, stdout); diff != "" {
+				t.Errorf("stdout (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]proto.Message{tt.wantReq}, f.requests(), protocmp.Transform()); diff != "" {
+				t.Errorf("requests (-want +got):\n%s", diff)
+			}
+		})
+	}
+	code, stdout, stderr := refundsCLI(t, &refundServer{}, "review", "--tenant", "acme", "--adjustment", "adj-1", "--book", "--reason", "x", "-o", "json")
+	var got importedRefundLine
+	if err := json.Unmarshal([]byte(stdout), &got); code != 0 || err != nil {
+		t.Fatalf("exit %d, %v: %s %s", code, err, stdout, stderr)
+	}
+	if got.State != "booked" || got.ReviewedBy != "user:clara" || got.CreditNoteNumber != "amazon-refund:adj-1" {
+		t.Errorf("JSON line %+v; want booked as amazon-refund:adj-1 by user:clara", got)
 	}
 }
