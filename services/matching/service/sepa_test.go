@@ -632,25 +632,58 @@ func TestSepaSchedule(t *testing.T) {
 	}
 }
 
-// TestSepaMandateFromShopMasterData: when ingestion reports a customer
-// paying by direct debit, matching takes the mandate reference and IBAN
-// from the customer's profile as a shop mandate, not usable until an
-// operator sets its signature date (the profile has none); when the shop
-// drops the direct debit, the shop's mandate is revoked.
+// TestSepaMandateFromShopMasterData: given D-5's mandate in the shop's
+// master data with its IBAN and signature date (ingestion's profile), when
+// ingestion says the customer pays by direct debit, the mandate is taken
+// in usable, without an operator, and D-5's direct-debit invoice is
+// pre-notified and collected under it (FRST, the profile's IBAN in the
+// pain.008); an ingestion that lists only the reference and the IBAN (no
+// signature date) leaves D-6's mandate waiting for an operator; and when
+// the shop drops the direct debit the mandate is revoked.
 func TestSepaMandateFromShopMasterData(t *testing.T) {
 	t.Parallel()
 	s := startSepa(t)
 	s.fake.mu.Lock()
-	s.fake.profiles = append(s.fake.profiles, &ingestionv1.DebtorProfile{DebtorId: "D-5", Name: "Erika Mustermann",
-		Ibans: []string{ibanNew}, MandateIds: []string{"SHOP-M-5"}, CustomerNumber: "D-5"})
+	s.fake.profiles = append(s.fake.profiles,
+		&ingestionv1.DebtorProfile{DebtorId: "D-5", Name: "Erika Mustermann", Ibans: []string{ibanNew}, MandateIds: []string{"SHOP-M-5"},
+			CustomerNumber: "D-5", BillingAddress: &shopv1.Address{Lines: []string{"Heidestraße 17"}, PostalCode: "51147", City: "Köln", Country: "DE"},
+			Mandates: []*ingestionv1.Mandate{{MandateId: "SHOP-M-5", Iban: ibanNew, SignedOn: day(2026, 1, 5),
+				SequenceType: shopv1.SequenceType_SEQUENCE_TYPE_FIRST}}},
+		&ingestionv1.DebtorProfile{DebtorId: "D-6", Name: "Max Muster", Ibans: []string{ibanD1}, MandateIds: []string{"SHOP-M-6"},
+			CustomerNumber: "D-6"})
 	s.fake.mu.Unlock()
-	seq := s.publish(t, "ingestion", &ingestionv1.CustomerIngested{Tenant: "acme", DebtorId: "D-5", DirectDebit: true})
-	s.settled(t, "O2C_INGESTION", SepaDurable, seq)
-	m := s.mandates(t)["SHOP-M-5"]
-	if m.GetSource() != "shop" || m.GetIban() != ibanNew || m.GetDebtorId() != "D-5" || !strings.Contains(m.GetNotUsable(), "signature date unknown") {
-		t.Fatalf("shop mandate %v", m)
+	for _, d := range []string{"D-5", "D-6"} {
+		seq := s.publish(t, "ingestion", &ingestionv1.CustomerIngested{Tenant: "acme", DebtorId: d, DirectDebit: true})
+		s.settled(t, "O2C_INGESTION", SepaDurable, seq)
 	}
-	seq = s.publish(t, "ingestion", &ingestionv1.CustomerIngested{Tenant: "acme", DebtorId: "D-5", DirectDebit: false})
+	ms := s.mandates(t)
+	if m := ms["SHOP-M-5"]; m.GetSource() != "shop" || m.GetIban() != ibanNew || m.GetDebtorId() != "D-5" || m.GetNotUsable() != "" ||
+		civil(m.GetSignedOn()) != "2026-01-05" {
+		t.Fatalf("shop mandate with its signature date %v, want usable", m)
+	}
+	if m := ms["SHOP-M-6"]; m.GetIban() != ibanD1 || !strings.Contains(m.GetNotUsable(), "signature date unknown") {
+		t.Errorf("shop mandate without a signature date %v, want it waiting for one", m)
+	}
+	s.directDebitItem(t, "I-5", "D-5", "RE-1005", 4990, dec1)
+	if r := s.collect(t, dec1, false); len(r.GetPreNotified()) != 1 || r.GetPreNotified()[0].GetMandate() != "SHOP-M-5" {
+		t.Fatalf("pre-notified %v, want I-5 under SHOP-M-5", ids(r.GetPreNotified()))
+	}
+	sub := s.collect(t, day(2026, 12, 14), false)
+	if got := ids(sub.GetSubmitted()); len(got) != 1 || got[0] != "I-5 FRST 2026-12-15" {
+		t.Fatalf("submitted %v, want I-5 FRST on 2026-12-15", got)
+	}
+	if len(sub.GetFiles()) != 1 {
+		t.Fatalf("files %v, want the pain.008", sub.GetFiles())
+	}
+	doc, err := os.ReadFile(sub.GetFiles()[0].GetPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	validate(t, "pain.008.001.08.xsd", doc)
+	if !bytes.Contains(doc, []byte("<IBAN>"+ibanNew+"</IBAN>")) || !bytes.Contains(doc, []byte("<MndtId>SHOP-M-5</MndtId>")) {
+		t.Errorf("the pain.008 does not debit the profile's IBAN under SHOP-M-5:\n%s", doc)
+	}
+	seq := s.publish(t, "ingestion", &ingestionv1.CustomerIngested{Tenant: "acme", DebtorId: "D-5", DirectDebit: false})
 	s.settled(t, "O2C_INGESTION", SepaDurable, seq)
 	if m := s.mandates(t)["SHOP-M-5"]; m.GetRevokedAt() == nil {
 		t.Errorf("shop mandate %v not revoked after the shop dropped the direct debit", m)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/services/matching/internal/postgres"
+	"github.com/o2c-platform/o2c/services/matching/internal/sepa"
 )
 
 // OrderSubjects carry ingestion.v1.OrderIngested (how an order is paid).
@@ -24,16 +25,25 @@ func SepaSubjects() []string {
 	return []string{OrderSubjects, CustomerSubjects, BankTransactionSubjects}
 }
 
+// ShopDebtors reads what debtors' master data says for their direct
+// debits from ingestion (rpc.Ingestion): a debtor ingestion does not know
+// is left out. Its errors are transient.
+type ShopDebtors interface {
+	ShopDebtors(ctx context.Context, tenant string, ids []string) (map[string]sepa.ShopDebtor, error)
+}
+
 // Sepa takes in what collections need of ingestion's events: whether an
 // order is paid by direct debit, whether a customer pays by direct debit,
-// and the customer's mandate from the master data (ingestion's profile:
-// reference and IBAN; the signature date is not in it, so a shop's
-// mandate waits for an operator to set it).
+// and the customer's mandates from the master data (ingestion's profile:
+// reference, IBAN and signature date, so a shop's mandate is usable
+// without an operator; one without a signature date waits for an
+// operator to set it). The mandates are personal data: they go into the
+// mandate table, never into a log line or an event.
 type Sepa struct {
 	Tenants Tenants
 	Store   *postgres.Store
 	// Profiles, when set, reads the customer's mandates from ingestion.
-	Profiles Profiles
+	Profiles ShopDebtors
 	// Now is the clock of mandate changes; nil means time.Now.
 	Now func() time.Time
 }
@@ -83,18 +93,19 @@ func (h *Sepa) Handle(ctx context.Context, m bus.Msg) error {
 		if h.Profiles == nil {
 			return nil
 		}
-		ds, err := h.Profiles.Debtors(ctx, tenant, []string{ev.GetDebtorId()})
+		ds, err := h.Profiles.ShopDebtors(ctx, tenant, []string{ev.GetDebtorId()})
 		if err != nil {
 			return err
 		}
-		for _, d := range ds {
-			if !ev.GetDirectDebit() {
-				d.MandateIDs = nil
-			}
-			if err := h.Store.ShopMandates(ctx, tenant, d, now()); err != nil {
-				return err
-			}
+		d, ok := ds[ev.GetDebtorId()]
+		if !ok {
+			return nil
 		}
+		var ms []sepa.Mandate
+		if ev.GetDirectDebit() {
+			ms = d.MandatesOf(tenant, ev.GetDebtorId())
+		}
+		return h.Store.ShopMandates(ctx, tenant, ev.GetDebtorId(), ms, now())
 	}
 	return nil
 }

@@ -13,7 +13,6 @@ import (
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	matchingv1 "github.com/o2c-platform/o2c/proto/o2c/matching/v1"
 
-	"github.com/o2c-platform/o2c/services/matching/internal/engine"
 	"github.com/o2c-platform/o2c/services/matching/internal/sepa"
 )
 
@@ -199,24 +198,17 @@ func (s *Store) RevokeMandate(ctx context.Context, tenant, ref, note string, now
 	return out, nil
 }
 
-// ShopMandates takes in a debtor's mandates from the shop's master data
-// (ingestion's profile: its references and IBANs, the i-th IBAN the i-th
-// mandate's when the counts agree, else the first): new references are
-// stored without a signature date, a changed IBAN is an amendment, and
-// the debtor's shop mandates no longer listed are revoked. Mandates an
-// operator entered are left alone.
-func (s *Store) ShopMandates(ctx context.Context, tenant string, d engine.Debtor, now time.Time) error {
+// ShopMandates takes in tenant's debtor's mandates from the shop's master
+// data (sepa.ShopDebtor.MandatesOf: ingestion's profile): new references
+// are stored as they come, usable at once when they carry the signature
+// date; a changed IBAN is an amendment; a signature date the shop adds
+// later is taken, one it leaves out keeps what was set; and the debtor's
+// shop mandates no longer listed are revoked. Mandates an operator
+// entered are left alone.
+func (s *Store) ShopMandates(ctx context.Context, tenant, debtor string, ms []sepa.Mandate, now time.Time) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		listed := map[string]bool{}
-		for i, ref := range d.MandateIDs {
-			iban := ""
-			switch {
-			case len(d.IBANs) == len(d.MandateIDs):
-				iban = d.IBANs[i]
-			case len(d.IBANs) > 0:
-				iban = d.IBANs[0]
-			}
-			m := sepa.Mandate{Tenant: tenant, Reference: ref, Debtor: d.ID, Name: d.Name, IBAN: iban, Source: sepa.SourceShop}
+		for _, m := range ms {
 			m, err := m.Check(now)
 			if err != nil {
 				// Ingestion checked it; what it still refuses is not
@@ -228,15 +220,21 @@ func (s *Store) ShopMandates(ctx context.Context, tenant string, d engine.Debtor
 			if err != nil {
 				return err
 			}
-			if ok && (cur.Source != sepa.SourceShop || cur.Debtor != d.ID || !cur.Revoked.IsZero()) {
+			if ok && (cur.Source != sepa.SourceShop || cur.Debtor != debtor || !cur.Revoked.IsZero()) {
 				continue
 			}
 			if ok {
-				if cur.IBAN == m.IBAN && cur.Name == m.Name {
+				if m.SignedOn.IsZero() {
+					m.SignedOn = cur.SignedOn
+				}
+				if m.Country == "" {
+					m.Country, m.PostCode, m.Town, m.Street = cur.Country, cur.PostCode, cur.Town, cur.Street
+				}
+				if cur.IBAN == m.IBAN && cur.Name == m.Name && cur.SignedOn.Equal(m.SignedOn) && (cur.OneOff || !m.OneOff) &&
+					cur.Country == m.Country && cur.PostCode == m.PostCode && cur.Town == m.Town && cur.Street == m.Street {
 					continue
 				}
-				m.SignedOn, m.Scheme, m.OneOff, m.Account = cur.SignedOn, cur.Scheme, cur.OneOff, cur.Account
-				m.Country, m.PostCode, m.Town, m.Street, m.BIC = cur.Country, cur.PostCode, cur.Town, cur.Street, cur.BIC
+				m.Scheme, m.OneOff, m.Account, m.BIC = cur.Scheme, m.OneOff || cur.OneOff, cur.Account, cur.BIC
 				m = sepa.Amend(cur, m)
 			}
 			m.Version++
@@ -245,7 +243,7 @@ func (s *Store) ShopMandates(ctx context.Context, tenant string, d engine.Debtor
 			}
 		}
 		rows, err := tx.Query(ctx, `SELECT reference FROM sepa_mandates WHERE tenant = $1 AND debtor_id = $2 AND source = 'shop'
-			AND revoked_at IS NULL`, tenant, d.ID)
+			AND revoked_at IS NULL`, tenant, debtor)
 		if err != nil {
 			return err
 		}
@@ -265,7 +263,7 @@ func (s *Store) ShopMandates(ctx context.Context, tenant string, d engine.Debtor
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("shop mandates of %s: %w", d.ID, err)
+		return fmt.Errorf("shop mandates of %s: %w", debtor, err)
 	}
 	return nil
 }

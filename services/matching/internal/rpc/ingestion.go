@@ -3,16 +3,20 @@ package rpc
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/ingestion/v1/ingestionv1grpc"
+	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
 
 	"github.com/o2c-platform/o2c/libs/fault"
 	"github.com/o2c-platform/o2c/services/matching/internal/engine"
 	"github.com/o2c-platform/o2c/services/matching/internal/queue"
+	"github.com/o2c-platform/o2c/services/matching/internal/sepa"
 )
 
 // Ingestion is matching's client of ingestion: the payers of bank
@@ -101,4 +105,46 @@ func (c Ingestion) profiles(ctx context.Context, req *ingestionv1.ListDebtorProf
 		})
 	}
 	return out, res.GetNextPageToken(), nil
+}
+
+// ShopDebtors returns what the master data of the debtors named (at most
+// 1000) says for their direct debits: name, billing address and mandates,
+// each with its IBAN, signature date and whether it is one-off. A debtor
+// ingestion does not know is left out; an erased one has no mandates. An
+// ingestion that lists only references and IBANs gives the mandates
+// paired by position (sepa.PairByPosition), without signature dates.
+func (c Ingestion) ShopDebtors(ctx context.Context, tenant string, ids []string) (map[string]sepa.ShopDebtor, error) {
+	out := map[string]sepa.ShopDebtor{}
+	if c.Profiles == nil || len(ids) == 0 {
+		return out, nil
+	}
+	res, err := c.Profiles.ListDebtorProfiles(ctx, &ingestionv1.ListDebtorProfilesRequest{Tenant: tenant, DebtorIds: ids})
+	if status.Code(err) == codes.Unimplemented {
+		return out, nil
+	}
+	if err != nil {
+		return nil, ask("debtor profiles", err)
+	}
+	for _, p := range res.GetProfiles() {
+		if p.GetErased() {
+			out[p.GetDebtorId()] = sepa.ShopDebtor{}
+			continue
+		}
+		a := p.GetBillingAddress()
+		d := sepa.ShopDebtor{Name: p.GetName(), Country: a.GetCountry(), PostCode: a.GetPostalCode(), Town: a.GetCity(),
+			Street: strings.Join(a.GetLines(), ", ")}
+		for _, m := range p.GetMandates() {
+			sm := sepa.ShopMandate{Reference: m.GetMandateId(), IBAN: m.GetIban(),
+				OneOff: m.GetSequenceType() == shopv1.SequenceType_SEQUENCE_TYPE_ONE_OFF}
+			if on := m.GetSignedOn(); on.GetYear() != 0 {
+				sm.SignedOn = time.Date(int(on.GetYear()), time.Month(on.GetMonth()), int(on.GetDay()), 0, 0, 0, 0, time.UTC)
+			}
+			d.Mandates = append(d.Mandates, sm)
+		}
+		if len(p.GetMandates()) == 0 {
+			d.Mandates = sepa.PairByPosition(p.GetMandateIds(), p.GetIbans())
+		}
+		out[p.GetDebtorId()] = d
+	}
+	return out, nil
 }
