@@ -47,8 +47,21 @@ type RefundDecision struct {
 	// Reason is refund import's reason, in one line.
 	Reason string
 	// CreditNote is the credit note that credits the refund: for a
-	// linked refund the shop's, for a booked one refund import's.
+	// linked refund the shop's, for a booked one refund import's. A linked
+	// decision without one is a held refund a person dismissed in refund
+	// import (ReviewRefund): no credit note credits it, and its deduction
+	// stays open on the order's item with the marketplace's debtor.
 	CreditNote string
+}
+
+// LowersItem reports whether a credit note other than matching's lowers
+// the order's item by the refund (linked to the shop's, or booked by
+// refund import), so that the settlement's deduction of it is left out of
+// the engine. A dismissed refund (RefundLinked without a credit note) is
+// credited by no one: its deduction stays in the engine, so the payout
+// clears the item less the refund and the rest stays open.
+func (r RefundDecision) LowersItem() bool {
+	return r.State.Credited() && (r.State != RefundLinked || r.CreditNote != "")
 }
 
 // RefundDecisions reads refund import's decisions that matching keeps
@@ -94,7 +107,10 @@ func (d *Desk) loadRefunds(ctx context.Context, tenant string, b *book) error {
 // the next load). The deduction of a refund credited otherwise (linked or
 // booked) in a settlement not paid out yet is taken out of the engine: the
 // credit note lowered the order's item already, so the settlement's
-// remaining items add up to its payout again. It returns the settlements
+// remaining items add up to its payout again. The deduction of a refund
+// dismissed on review (linked without a credit note) stays: nothing
+// lowered the item, and the payout is booked without a credit note,
+// leaving the refund open on the item. It returns the settlements
 // not paid out yet whose payout may be booked now (a refund credited
 // otherwise, or released from being held): the caller decides their open
 // payments again (Redecide).
@@ -120,7 +136,7 @@ func (d *Desk) RefundDecided(ctx context.Context, tenant string, r RefundDecisio
 		if !ok || open == 0 {
 			continue // paid out already
 		}
-		if r.State.Credited() {
+		if r.LowersItem() {
 			b.eng.RemoveItem(id)
 			delete(b.legs, id)
 		}
@@ -133,9 +149,10 @@ func (d *Desk) RefundDecided(ctx context.Context, tenant string, r RefundDecisio
 }
 
 // creditedLeg reports whether leg is the deduction of a refund a credit
-// note other than matching's credits (RefundState.Credited).
+// note other than matching's credits and lowered the item with
+// (RefundDecision.LowersItem).
 func (b *book) creditedLeg(leg settlementLeg) bool {
-	return leg.kind == "refund" && leg.refund.AdjustmentID != "" && b.refunds[leg.refund.AdjustmentID].State.Credited()
+	return leg.kind == "refund" && leg.refund.AdjustmentID != "" && b.refunds[leg.refund.AdjustmentID].LowersItem()
 }
 
 // withRefunds returns p with refund import's decisions on its settlement's

@@ -135,6 +135,9 @@ func TestPayoutRefundDecisions(t *testing.T) {
 		{name: "refund booked by refund import first gets no second credit note", open2: 3950,
 			decisions: refundDecisions{{AdjustmentID: "ADJ-1", State: RefundBooked, CreditNote: "amazon-refund:ADJ-1"}},
 			wantKind:  matchingv1.DecisionKind_DECISION_KIND_AUTO, wantAlloc: map[string]int64{"I-1": 11900, "I-2": 3950}},
+		{name: "refund dismissed on review gets no credit note; the deduction stays open on the item", open2: 5950,
+			decisions: refundDecisions{{AdjustmentID: "ADJ-1", State: RefundLinked, Reason: "dismissed on review by user:clara"}},
+			wantKind:  matchingv1.DecisionKind_DECISION_KIND_AUTO, wantAlloc: map[string]int64{"I-1": 11900, "I-2": 3950}},
 		{name: "held refund keeps the payout in the queue", open2: 5950, decisions: refundDecisions{held},
 			wantKind: matchingv1.DecisionKind_DECISION_KIND_PROPOSED, wantAlloc: map[string]int64{},
 			wantWhy: "refund ADJ-1 held by refund import: " + held.Reason},
@@ -242,6 +245,16 @@ func TestRefundDecidedFreesAWaitingPayout(t *testing.T) {
 			wantAlloc: map[string]int64{"I-1": 11900, "I-2": 3950}},
 		{name: "released", open2: 5950, before: refundDecisions{{AdjustmentID: "ADJ-1", State: RefundHeld, Reason: "over-refund"}},
 			after: RefundDecision{AdjustmentID: "ADJ-1"}, wantCNs: []string{"amazon-refund:ADJ-1"}, wantAlloc: map[string]int64{"I-1": 11900, "I-2": 3950}},
+		// A held refund reviewed in refund import (ReviewRefund): booked,
+		// its credit note is refund import's; dismissed, it is linked
+		// without a credit note and the deduction stays open on the
+		// order's item (20.00 of the marketplace's debtor).
+		{name: "booked on review", open2: 3950, before: refundDecisions{{AdjustmentID: "ADJ-1", State: RefundHeld, Reason: "over-refund"}},
+			after:     RefundDecision{AdjustmentID: "ADJ-1", State: RefundBooked, CreditNote: "amazon-refund:ADJ-1", Reason: "booked on review by user:clara"},
+			wantAlloc: map[string]int64{"I-1": 11900, "I-2": 3950}},
+		{name: "dismissed on review", open2: 5950, before: refundDecisions{{AdjustmentID: "ADJ-1", State: RefundHeld, Reason: "over-refund"}},
+			after:     RefundDecision{AdjustmentID: "ADJ-1", State: RefundLinked, Reason: "dismissed on review by user:clara"},
+			wantAlloc: map[string]int64{"I-1": 11900, "I-2": 3950}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
