@@ -24,6 +24,12 @@
 // with a ledger ReverseEntry, and waits while that credit note is not
 // booked yet.
 //
+// Review decides a held refund on a person's word: booked with the same
+// credit note, or dismissed (Linked without a credit note, so nothing is
+// booked and the refund stays open on the order's item with the
+// marketplace's debtor). A refund seen again after its review is a
+// duplicate like any other.
+//
 // Windows plans the PostedAfter/PostedBefore windows of an import: from
 // the overlap before where the last import of the seller account got to.
 package refund

@@ -1,5 +1,6 @@
 // Package rpc is refund import's gRPC surface: RefundService (run an
-// import now, list what was imported and the settlement reports fetched)
+// import now, list what was imported and the settlement reports fetched,
+// book or dismiss a held refund on review)
 // and its client of ingestion (settlement reports handed over). Handlers
 // check the tenant and the arguments and return domain errors as they
 // are: the host's interceptor maps them through the service's fault
