@@ -259,16 +259,26 @@ func (r *Runner) Run(ctx context.Context, tenant string, date dunning.Date, dry 
 			<-putting // a run that fails leaves no put behind
 		}
 	}()
-	after := ""
+	// The next page is read while this one is decided: a page holds
+	// other debtors than the one before, whose decisions do not change
+	// it.
+	next := r.page(ctx, tenant, "", size, date)
+	defer func() {
+		if next != nil {
+			<-next // a run that fails leaves no read behind
+		}
+	}()
 	for {
-		ds, err := r.Store.Debtors(ctx, tenant, after, size, date)
+		pg := <-next
+		next = nil
+		ds, err := pg.ds, pg.err
 		if err != nil {
 			return p, err
 		}
 		if len(ds) == 0 {
 			break
 		}
-		after = ds[len(ds)-1].Facts.ID
+		next = r.page(ctx, tenant, ds[len(ds)-1].Facts.ID, size, date)
 		// Deciding and rendering take the CPU, putting notices in the
 		// outbox waits on the disk (a sync per file): both run in
 		// parallel, each result in its debtor's slot, so the order of
@@ -392,6 +402,22 @@ func (r *Runner) Run(ctx context.Context, tenant string, date dunning.Date, dry 
 		return p, fmt.Errorf("%w: %d of %d debtors of %s on %s: %w", ErrRunFailed, len(failed), p.Done, tenant, date, errors.Join(failed...))
 	}
 	return p, nil
+}
+
+// page is a page of debtors read ahead.
+type page struct {
+	ds  []Debtor
+	err error
+}
+
+// page reads the page of debtors after after in the background.
+func (r *Runner) page(ctx context.Context, tenant, after string, size int, date dunning.Date) chan page {
+	ch := make(chan page, 1)
+	go func() {
+		ds, err := r.Store.Debtors(ctx, tenant, after, size, date)
+		ch <- page{ds, err}
+	}()
+	return ch
 }
 
 // count adds a batch's stored decisions to p and reports progress.
