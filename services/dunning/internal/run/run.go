@@ -169,7 +169,8 @@ type Runner struct {
 	// PayByDays is the days a notice gives to pay; 0 means 14.
 	PayByDays int
 	// BatchSize is how many debtors are decided and stored together; 0
-	// means 500.
+	// means 2,000 (a page's reads and its append cost PostgreSQL about
+	// the same whether they carry 500 debtors or 2,000).
 	BatchSize int
 	// Workers is how many debtors of a batch are decided and rendered at
 	// once; 0 means GOMAXPROCS. Profiles must be safe for that many
@@ -245,7 +246,7 @@ func (r *Runner) Run(ctx context.Context, tenant string, date dunning.Date, dry 
 	}
 	size := r.BatchSize
 	if size <= 0 {
-		size = 500
+		size = 2000
 	}
 	var failed []error
 	// finish, when set, waits for the previous batch's notices to be in
