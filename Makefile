@@ -12,7 +12,7 @@ BENCHTIME ?= 1s
 # ARGS go to `o2c demo`: make demo ARGS=--keep-running
 ARGS     ?=
 
-.PHONY: help demo test faults bench bench-shop bench-import bench-refunds bench-dunning fuzz proto proto-check lint build clean
+.PHONY: help demo test faults bench bench-shop bench-import bench-refunds bench-dunning bench-reports fuzz proto proto-check lint build clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -87,6 +87,14 @@ DUNNING_ITEMS ?= 1000000
 bench-dunning: ## Run dunning's daily run over DUNNING_ITEMS (1,000,000) open items of a fifth as many debtors; report items/s and peak memory
 	O2C_BENCH_DUNNING_ITEMS=$(DUNNING_ITEMS) \
 	  $(GO) test -run '^$$' -bench '^BenchmarkDunningRun$$' -benchtime 1x -timeout 120m -v ./cmd/o2c/internal/loadtest
+
+# make bench runs the month-end reports over 100,000 journal lines;
+# bench-reports over REPORT_LINES (see BenchmarkReports in
+# cmd/o2c/internal/loadtest).
+REPORT_LINES ?= 10000000
+bench-reports: ## Run each month-end report over REPORT_LINES (10,000,000) generated journal lines and a tenth as many open items; report each one's run time and peak memory
+	O2C_BENCH_REPORT_LINES=$(REPORT_LINES) \
+	  $(GO) test -run '^$$' -bench '^BenchmarkReports$$' -benchtime 1x -timeout 180m -v ./cmd/o2c/internal/loadtest
 
 # profile-ledger runs the ledger benchmark's main configuration (in process,
 # 20 clients, 50 accounts, default durability) once with PROFILE_ENTRIES
