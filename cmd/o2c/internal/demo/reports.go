@@ -146,7 +146,7 @@ func MonthEndPack(ctx context.Context, out io.Writer, conn *grpc.ClientConn, dir
 			file, err := IssueReport(ctx, reports, req, dir)
 			if i > 0 && status.Code(err) == codes.InvalidArgument && strings.Contains(status.Convert(err).Message(), "cannot be issued yet") {
 				// XLSX and PDF come as the ledger learns to write them.
-				fmt.Fprintf(out, "  (%s: the ledger does not issue %s yet)\n", r.what, f)
+				fmt.Fprintf(out, "  (%s: the ledger does not issue %s yet)\n", r.what, strings.ToUpper(strings.TrimPrefix(f.String(), "REPORT_FORMAT_")))
 				continue
 			}
 			if err != nil {
