@@ -270,10 +270,10 @@ func seedReports(b *testing.B, dbURL string, lines int) seeded {
 		// days later, gross a multiple of 1.19 EUR (net and VAT exact),
 		// recorded an hour after its date.
 		{"invoices", `CREATE TEMP TABLE gen AS
-			SELECT i, i % $2::int AS d, date '2025-01-01' + (i % 365) AS doc, 119 * (10 + (i * 7919) % 5000)::bigint AS gross,
+			SELECT i, i % $2::int AS d, date '2025-01-01' + (i % 365)::int AS doc, 119 * (10 + (i * 7919) % 5000) AS gross,
 			       md5('entry' || i)::uuid AS entry, md5('item' || i)::uuid AS item, md5('pay' || i)::uuid AS pay,
 			       i % 12 >= 5 AS paid, CASE WHEN i % 20 = 19 THEN 'amazon.de' ELSE '' END AS market
-			FROM generate_series(0, $1::int - 1) i`, []any{invoices, debtors}},
+			FROM generate_series(0, $1::bigint - 1) i`, []any{invoices, debtors}},
 		{"journal_lines of the invoices", `INSERT INTO journal_lines (tenant, entry_id, leg_no, account, debtor_id, currency, amount_minor,
 				effective_date, document_number, tax_key, event_position, recorded_at)
 			SELECT $1::text, entry, leg, CASE leg WHEN 0 THEN (10000 + d)::text WHEN 1 THEN '8400' ELSE '1776' END,
