@@ -136,11 +136,17 @@ func (s *Store) load(ctx context.Context, tenant string, ids []string, date dunn
 		}
 		return rows.Err()
 	})
-	b.Queue(`SELECT DISTINCT ON (debtor_id) debtor_id, decision FROM decisions WHERE tenant = $1 AND debtor_id = ANY($2) AND day < $3
-		ORDER BY debtor_id, day DESC`, tenant, ids, date.Time()).Query(func(rows pgx.Rows) error {
+	// The decisions are looked up debtor by debtor on the primary key:
+	// with debtor_id = ANY($2) PostgreSQL may scan the day's index
+	// instead, every decision stored so far that day for each page, so a
+	// run's reads grew with the square of its debtors.
+	b.Queue(`SELECT u.id, d.decision FROM unnest($2::text[]) AS u(id)
+		CROSS JOIN LATERAL (SELECT decision FROM decisions WHERE tenant = $1 AND debtor_id = u.id AND day < $3
+			ORDER BY day DESC LIMIT 1) d`, tenant, ids, date.Time()).Query(func(rows pgx.Rows) error {
 		return scanDecisions(rows, func(id string, ev *dunningv1.DunningDecisionRecorded) { byID[id].Last = ev })
 	})
-	b.Queue(`SELECT debtor_id, decision FROM decisions WHERE tenant = $1 AND debtor_id = ANY($2) AND day = $3`, tenant, ids, date.Time()).
+	b.Queue(`SELECT u.id, d.decision FROM unnest($2::text[]) AS u(id)
+		CROSS JOIN LATERAL (SELECT decision FROM decisions WHERE tenant = $1 AND debtor_id = u.id AND day = $3) d`, tenant, ids, date.Time()).
 		Query(func(rows pgx.Rows) error {
 			return scanDecisions(rows, func(id string, ev *dunningv1.DunningDecisionRecorded) { byID[id].Today = ev })
 		})
