@@ -21,6 +21,7 @@ import (
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
 	"github.com/o2c-platform/o2c/libs/money"
+	"github.com/o2c-platform/o2c/libs/reportfile"
 )
 
 // reportFlags are the flags every `o2c report` report shares: where the
@@ -325,18 +326,22 @@ func newReportDSOCmd(lf *ledgerFlags) *cobra.Command {
 
 // newReportStatementCmd is `o2c ledger statement` under report, so that
 // every report people ask for is found in one place. The ledger does not
-// issue statements as files yet: only the table is printed.
+// issue statements: --format pdf renders the statement here (libs/reportfile's
+// DIN 5008 letter) from what the ledger answers, and it is not recorded.
 func newReportStatementCmd(lf *ledgerFlags) *cobra.Command {
 	f := &reportFlags{}
 	var debtor, from string
 	cmd := &cobra.Command{
-		Use:   "statement --tenant T --debtor D [--from D] [--as-of D] [--known-at TIME]",
-		Short: "A debtor's account statement (Kontoauszug) with running balance (table only: the ledger does not issue it as a file yet)",
+		Use:   "statement --tenant T --debtor D [--from D] [--as-of D] [--known-at TIME] [--format table|pdf] [--out FILE]",
+		Short: "A debtor's account statement (Kontoauszug) with running balance, as a table or a PDF letter (not recorded)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.ledger.addr, f.ledger.tenant = lf.addr, lf.tenant
-			if f.format != formatTable {
-				return fmt.Errorf("--format %s: the ledger does not issue the statement as a file yet (the PDF statement is not served); use --format table", f.format)
+			if f.format != formatTable && f.format != formatPDF {
+				return fmt.Errorf("--format %s: the statement is a table or a PDF", f.format)
+			}
+			if f.format == formatTable && f.out != "" {
+				return fmt.Errorf("--out needs --format pdf (a table is printed)")
 			}
 			req, err := statementRequest(&f.ledger, debtor, from, f.asOf)
 			if err != nil {
@@ -347,7 +352,21 @@ func newReportStatementCmd(lf *ledgerFlags) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				printStatement(cmd.OutOrStdout(), debtor, st)
+				if f.format == formatTable {
+					printStatement(cmd.OutOrStdout(), debtor, st)
+					return nil
+				}
+				out := f.out
+				if out == "" {
+					out = fmt.Sprintf("%s_statement_%s.pdf", f.ledger.tenant, debtor)
+				}
+				n, err := writeStatementPDF(out, cmd.OutOrStdout(), f.ledger.tenant, debtor, from, f.asOf, f.ledger.knownAt, st, time.Now())
+				if err != nil {
+					return err
+				}
+				if out != "-" {
+					fmt.Fprintf(cmd.ErrOrStderr(), "statement of %s: %d lines written to %s (rendered here, not recorded by the ledger)\n", debtor, n, out)
+				}
 				return nil
 			})
 		},
@@ -357,6 +376,81 @@ func newReportStatementCmd(lf *ledgerFlags) *cobra.Command {
 	cmd.Flags().StringVar(&from, "from", "", "first day YYYY-MM-DD; default the first line")
 	_ = cmd.MarkFlagRequired("debtor")
 	return cmd
+}
+
+// writeStatementPDF renders st as a PDF letter to path ("-": w) and
+// returns its lines. The ledger holds no names or addresses: the letter
+// is addressed to the debtor id.
+func writeStatementPDF(path string, w io.Writer, tenant, debtor, from, asOf, knownAt string, st *ledgerv1.GetDebtorStatementResponse, now time.Time) (int64, error) {
+	orDash := func(s string) string {
+		if s == "" {
+			return "-"
+		}
+		return s
+	}
+	amounts := func(ms []*commonv1.Money) []money.Amount {
+		var out []money.Amount
+		for _, m := range ms {
+			out = append(out, money.Amount{Minor: m.GetMinorUnits(), Currency: m.GetCurrency()})
+		}
+		return out
+	}
+	lines := st.GetLines()
+	doc := reportfile.Statement{
+		Title:     "Kontoauszug",
+		Sender:    []string{tenant},
+		Recipient: []string{"Debitor " + debtor, "Konto " + st.GetDebtorAccount()},
+		Params: [][2]string{{"Debitor", debtor}, {"Konto", st.GetDebtorAccount()}, {"von", orDash(from)}, {"bis", orDash(asOf)},
+			{"Stand (known at)", orDash(knownAt)}, {"erstellt", now.UTC().Format(time.RFC3339)}},
+		Opening: amounts(st.GetOpeningBalances()),
+		Closing: amounts(st.GetClosingBalances()),
+		Lines: reportfile.Table{
+			Title: "Kontoauszug " + debtor,
+			Columns: []reportfile.Column{{Name: "Datum", Kind: reportfile.KindDate}, {Name: "Beleg"}, {Name: "Text"},
+				{Name: "Soll", Kind: reportfile.KindMoney}, {Name: "Haben", Kind: reportfile.KindMoney}, {Name: "Saldo", Kind: reportfile.KindMoney}},
+			Rows: func(yield func([]reportfile.Cell) error) error {
+				for _, l := range lines {
+					d := l.GetEffectiveDate()
+					row := []reportfile.Cell{reportfile.Date(time.Date(int(d.GetYear()), time.Month(d.GetMonth()), int(d.GetDay()), 0, 0, 0, 0, time.UTC)),
+						reportfile.Text(l.GetDocumentNumber()), reportfile.Text(l.GetText()), moneyCell(l.GetDebit()), moneyCell(l.GetCredit()),
+						reportfile.Money(l.GetRunningBalance().GetMinorUnits(), l.GetRunningBalance().GetCurrency())}
+					if err := yield(row); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+		},
+	}
+	var dst io.Writer = w
+	var file *os.File
+	if path != "-" {
+		var err error
+		if file, err = os.Create(path); err != nil {
+			return 0, fmt.Errorf("write the statement: %w", err)
+		}
+		defer file.Close()
+		dst = file
+	}
+	n, err := reportfile.WriteStatementPDF(dst, doc, reportfile.PDFOptions{Issued: now})
+	if err != nil {
+		return n, fmt.Errorf("write the statement to %s: %w", path, err)
+	}
+	if file != nil {
+		if err := file.Close(); err != nil {
+			return n, fmt.Errorf("write the statement to %s: %w", path, err)
+		}
+	}
+	return n, nil
+}
+
+// moneyCell is a debit or credit as a report cell; unset or zero is
+// empty, as on a printed statement.
+func moneyCell(m *commonv1.Money) reportfile.Cell {
+	if m.GetMinorUnits() == 0 {
+		return reportfile.Null()
+	}
+	return reportfile.Money(m.GetMinorUnits(), m.GetCurrency())
 }
 
 // deliver prints the report as a table (print) or issues it in the file

@@ -316,7 +316,7 @@ func TestReportRefusesBadFlags(t *testing.T) {
 		{"format", []string{"report", "trial-balance", "--format", "ods"}, "--format \"ods\""},
 		{"dialect", []string{"report", "debtor-balances", "--format", "csv", "--csv-dialect", "excel"}, "--csv-dialect \"excel\""},
 		{"out without file", []string{"report", "aging", "--out", "x.csv"}, "--out needs --format"},
-		{"statement file", []string{"report", "statement", "--debtor", "K-1", "--format", "pdf"}, "does not issue the statement as a file yet"},
+		{"statement format", []string{"report", "statement", "--debtor", "K-1", "--format", "csv"}, "the statement is a table or a PDF"},
 		{"kind", []string{"report", "list", "--kind", "balance"}, "--kind \"balance\""},
 		{"period", []string{"export", "datev", "--period", "10/2026"}, "--period \"10/2026\": want a month YYYY-MM"},
 	}
@@ -376,5 +376,59 @@ func TestExportDATEVWritesFiles(t *testing.T) {
 		if !strings.Contains(stdout, mark) {
 			t.Errorf("closed=%v: output lacks %q:\n%s", closed, mark, stdout)
 		}
+	}
+}
+
+// statementServer is a fake of the ledger's LedgerQueryService that
+// answers one statement.
+type statementServer struct {
+	ledgerv1grpc.UnimplementedLedgerQueryServiceServer
+	reportServer
+}
+
+func (f *statementServer) GetDebtorStatement(_ context.Context, req *ledgerv1.GetDebtorStatementRequest) (*ledgerv1.GetDebtorStatementResponse, error) {
+	f.record(req)
+	day := &commonv1.Date{Year: 2026, Month: 3, Day: 2}
+	return &ledgerv1.GetDebtorStatementResponse{DebtorAccount: "10001", OpeningBalances: []*commonv1.Money{eurMoney(0)},
+		Lines: []*ledgerv1.StatementLine{
+			{EffectiveDate: day, DocumentNumber: "RE-1", Text: "Rechnung", Debit: eurMoney(11900), Credit: eurMoney(0), RunningBalance: eurMoney(11900)},
+			{EffectiveDate: day, DocumentNumber: "ZE-1", Text: "Zahlung", Debit: eurMoney(0), Credit: eurMoney(5000), RunningBalance: eurMoney(6900)},
+		},
+		ClosingBalances: []*commonv1.Money{eurMoney(6900)}}, nil
+}
+
+// TestReportStatementPDF renders a statement as a PDF letter from what the
+// ledger answers and checks the request (as-of is the statement's last
+// day) and that the file is a whole PDF.
+func TestReportStatementPDF(t *testing.T) {
+	t.Parallel()
+	f := &statementServer{}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := grpc.NewServer()
+	ledgerv1grpc.RegisterLedgerQueryServiceServer(s, f)
+	go func() { _ = s.Serve(lis) }()
+	t.Cleanup(s.Stop)
+	out := filepath.Join(t.TempDir(), "statement.pdf")
+	code, _, stderr := runCLI(t, "report", "statement", "--tenant", "acme", "--ledger", lis.Addr().String(), "--debtor", "K-1",
+		"--as-of", "2026-03-31", "--format", "pdf", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want := &ledgerv1.GetDebtorStatementRequest{Tenant: "acme", DebtorId: "K-1", To: reportAsOf, PageSize: pageSize}
+	if diff := cmp.Diff([]proto.Message{want}, f.requests(), protocmp.Transform()); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+	pdf, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(pdf, []byte("%PDF-")) || !bytes.Contains(pdf[max(0, len(pdf)-32):], []byte("%%EOF")) {
+		t.Errorf("%s is not a whole PDF: %q ... %q", out, pdf[:min(16, len(pdf))], pdf[max(0, len(pdf)-16):])
+	}
+	if !strings.Contains(stderr, "2 lines written to "+out) {
+		t.Errorf("stderr %q does not say what was written", stderr)
 	}
 }
