@@ -2,6 +2,7 @@ package run_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -626,5 +627,45 @@ func TestAddressLines(t *testing.T) {
 				t.Errorf("AddressLines (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestProgressComesOnceTheNoticesAreInTheOutbox: given five debtors due a
+// reminder and batches of two, when the run reports a batch, then every
+// notice it reports is already in the outbox, and the batches come in the
+// debtors' order.
+func TestProgressComesOnceTheNoticesAreInTheOutbox(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.r.BatchSize = 2
+	for i := range 5 {
+		f.open(t, "I-"+strconv.Itoa(i), "D-"+strconv.Itoa(i), 11900, day(2026, 10, 1))
+	}
+	date := day(2026, 10, 9)
+	f.today = date.Time().Add(6 * time.Hour)
+	var done []int
+	var reported []string
+	p, err := f.r.Run(context.Background(), "acme", date, false, func(p run.Progress) error {
+		done = append(done, p.Done)
+		for _, d := range p.Decisions {
+			id := d.GetNotice().GetNoticeId()
+			if _, err := f.r.Outbox.Get("acme", d.GetDebtorId(), id); err != nil {
+				t.Errorf("notice %s reported before it was in the outbox: %v", id, err)
+			}
+			reported = append(reported, d.GetDebtorId())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Notices != 5 {
+		t.Errorf("%d notices, want 5", p.Notices)
+	}
+	if diff := cmp.Diff([]int{2, 4, 5}, done); diff != "" {
+		t.Errorf("debtors done per report (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"D-0", "D-1", "D-2", "D-3", "D-4"}, reported); diff != "" {
+		t.Errorf("debtors reported (-want +got):\n%s", diff)
 	}
 }
