@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -114,9 +115,29 @@ func waitOpen(ctx context.Context, t *testing.T, sys *System, debtor, what strin
 		return err == nil && want(last), err
 	})
 	if err != nil {
-		t.Fatalf("waiting until %s: %v; %s's open items: %v", what, err, debtor, last)
+		t.Fatalf("waiting until %s: %v; %s's open items: %v; matching's decisions:\n%s", what, err, debtor, last, decisionsText(sys))
 	}
 	return last
+}
+
+// decisionsText lists matching's decisions of the demo tenant, one line
+// each, for a failure message: what a payment that did not book became.
+func decisionsText(sys *System) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r, err := matchingv1grpc.NewMatchingServiceClient(sys.Conn(matching.Name)).ListExceptions(ctx, &matchingv1.ListExceptionsRequest{
+		Tenant: Tenant, States: []matchingv1.ExceptionState{matchingv1.ExceptionState_EXCEPTION_STATE_OPEN,
+			matchingv1.ExceptionState_EXCEPTION_STATE_PARKED, matchingv1.ExceptionState_EXCEPTION_STATE_MATCHED,
+			matchingv1.ExceptionState_EXCEPTION_STATE_SPLIT}})
+	if err != nil {
+		return "  (cannot list: " + err.Error() + ")"
+	}
+	var b strings.Builder
+	for _, e := range r.GetExceptions() {
+		fmt.Fprintf(&b, "  %s %s %q: %s %s score %d: %s\n", e.GetPayment().GetPaymentId(), e.GetPayment().GetAmount(),
+			e.GetPayment().GetRemittance(), e.GetState(), e.GetDecision(), e.GetScore(), e.GetExplanation())
+	}
+	return b.String()
 }
 
 // paymentsFee returns the balance of the ledger's payment fees account
