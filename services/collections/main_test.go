@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"net"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/goleak"
@@ -16,7 +14,6 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 
 	collectionsv1 "github.com/o2c-platform/o2c/proto/o2c/collections/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/collections/v1/collectionsv1grpc"
@@ -26,9 +23,7 @@ import (
 
 	"github.com/o2c-platform/o2c/libs/auth"
 	"github.com/o2c-platform/o2c/libs/bus"
-	"github.com/o2c-platform/o2c/libs/database"
-	"github.com/o2c-platform/o2c/libs/eventstore"
-	"github.com/o2c-platform/o2c/libs/eventstore/relay"
+	"github.com/o2c-platform/o2c/libs/host/hosttest"
 	"github.com/o2c-platform/o2c/libs/identity"
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
@@ -38,47 +33,7 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-var template = pgtest.Template{
-	Name: database.TemplateName("collections", postgres.Migrations()),
-	Migrate: func(ctx context.Context, url string) error {
-		_, err := database.Migrate(ctx, url, "collections", postgres.Migrations())
-		return err
-	},
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// eventually polls f until it returns true or the deadline passes.
-func eventually(t *testing.T, what string, f func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !f() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// relayed returns the message a service's relay publishes for payload.
-func relayed(t *testing.T, tenant, service, streamType string, payload proto.Message) *nats.Msg {
-	t.Helper()
-	ev := eventstore.Event{Envelope: eventstore.Envelope{EventID: uuid.New(), OccurredAt: time.Now()}, Payload: payload}
-	prepared, err := eventstore.Prepare(eventstore.StreamID{Tenant: tenant, Type: streamType, ID: uuid.NewString()}, []eventstore.Event{ev})
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := string(payload.ProtoReflect().Descriptor().FullName())
-	return relay.Message(bus.ServiceSubject(tenant, service, bus.EventName(name)), prepared[0])
-}
+var template = hosttest.Template("collections", postgres.Migrations())
 
 // TestRun starts the service as main does, hands it a release of dunning's
 // final level through NATS, lets the agency the rules choose accept the
@@ -87,7 +42,7 @@ func relayed(t *testing.T, tenant, service, streamType string, payload proto.Mes
 func TestRun(t *testing.T) {
 	ns := natsembed.Test(t)
 	dbURL := pgtest.NewDB(t, template)
-	addr := freeAddr(t)
+	addr := hosttest.FreeAddr(t)
 	nc, err := nats.Connect(ns.ClientURL())
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +79,7 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	eventually(t, "health SERVING", func() bool {
+	hosttest.Eventually(t, "health SERVING", func() bool {
 		r, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
 		return err == nil && r.GetStatus() == healthpb.HealthCheckResponse_SERVING
 	})
@@ -132,17 +87,17 @@ func TestRun(t *testing.T) {
 		Items: []*dunningv1.ReleasedItem{{OpenItemId: "I-1", ClaimOpenItemId: "I-1", DocumentNumber: "RE-1", Component: "principal",
 			Open: &commonv1.Money{MinorUnits: 11900, Currency: "EUR"}, DueDate: &commonv1.Date{Year: 2026, Month: 8, Day: 1}}},
 		NoticeIds: []string{"M-1", "M-2", "M-3"}, ProcedureId: "standard", ProcedureVersion: 1}
-	if _, err := js.PublishMsg(ctx, relayed(t, "acme", "ledger", "debtor", &ledgerv1.OpenItemOpened{Tenant: "acme", OpenItemId: "I-1",
+	if _, err := js.PublishMsg(ctx, hosttest.Relayed(t, "acme", "ledger", "debtor", &ledgerv1.OpenItemOpened{Tenant: "acme", OpenItemId: "I-1",
 		DebtorId: "D-1", Kind: "invoice", DocumentNumber: "RE-1", Amount: &commonv1.Money{MinorUnits: 11900, Currency: "EUR"},
 		DocumentDate: &commonv1.Date{Year: 2026, Month: 7, Day: 1}, DueDate: &commonv1.Date{Year: 2026, Month: 8, Day: 1}})); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := js.PublishMsg(ctx, relayed(t, "acme", "dunning", "debtor", release)); err != nil {
+	if _, err := js.PublishMsg(ctx, hosttest.Relayed(t, "acme", "dunning", "debtor", release)); err != nil {
 		t.Fatal(err)
 	}
 	agency := collectionsv1grpc.NewAgencyServiceClient(conn)
 	var cases []*collectionsv1.Case
-	eventually(t, "the case in the agency's list", func() bool {
+	hosttest.Eventually(t, "the case in the agency's list", func() bool {
 		r, err := agency.ListCases(ctx, &collectionsv1.AgencyServiceListCasesRequest{Tenant: "acme"})
 		cases = r.GetCases()
 		return err == nil && len(cases) == 1

@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/goleak"
@@ -18,7 +16,6 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	dunningv1 "github.com/o2c-platform/o2c/proto/o2c/dunning/v1"
@@ -27,9 +24,7 @@ import (
 
 	"github.com/o2c-platform/o2c/libs/auth"
 	"github.com/o2c-platform/o2c/libs/bus"
-	"github.com/o2c-platform/o2c/libs/database"
-	"github.com/o2c-platform/o2c/libs/eventstore"
-	"github.com/o2c-platform/o2c/libs/eventstore/relay"
+	"github.com/o2c-platform/o2c/libs/host/hosttest"
 	"github.com/o2c-platform/o2c/libs/identity"
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
@@ -39,47 +34,7 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-var template = pgtest.Template{
-	Name: database.TemplateName("dunning", postgres.Migrations()),
-	Migrate: func(ctx context.Context, url string) error {
-		_, err := database.Migrate(ctx, url, "dunning", postgres.Migrations())
-		return err
-	},
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// eventually polls f until it returns true or the deadline passes.
-func eventually(t *testing.T, what string, f func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !f() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// relayed returns the message a service's relay publishes for payload.
-func relayed(t *testing.T, tenant, service, streamType string, payload proto.Message) *nats.Msg {
-	t.Helper()
-	ev := eventstore.Event{Envelope: eventstore.Envelope{EventID: uuid.New(), OccurredAt: time.Now()}, Payload: payload}
-	prepared, err := eventstore.Prepare(eventstore.StreamID{Tenant: tenant, Type: streamType, ID: uuid.NewString()}, []eventstore.Event{ev})
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := string(payload.ProtoReflect().Descriptor().FullName())
-	return relay.Message(bus.ServiceSubject(tenant, service, bus.EventName(name)), prepared[0])
-}
+var template = hosttest.Template("dunning", postgres.Migrations())
 
 func date(y, m, d int32) *commonv1.Date { return &commonv1.Date{Year: y, Month: m, Day: d} }
 
@@ -114,7 +69,7 @@ func runAll(t *testing.T, ctx context.Context, c dunningv1grpc.DunningServiceCli
 func TestRun(t *testing.T) {
 	ns := natsembed.Test(t)
 	dbURL := pgtest.NewDB(t, template)
-	addr := freeAddr(t)
+	addr := hosttest.FreeAddr(t)
 	outbox := t.TempDir()
 	nc, err := nats.Connect(ns.ClientURL())
 	if err != nil {
@@ -149,18 +104,18 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	eventually(t, "health SERVING", func() bool {
+	hosttest.Eventually(t, "health SERVING", func() bool {
 		r, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
 		return err == nil && r.GetStatus() == healthpb.HealthCheckResponse_SERVING
 	})
-	if _, err := js.PublishMsg(ctx, relayed(t, "acme", "ledger", "debtor", &ledgerv1.OpenItemOpened{
+	if _, err := js.PublishMsg(ctx, hosttest.Relayed(t, "acme", "ledger", "debtor", &ledgerv1.OpenItemOpened{
 		Tenant: "acme", OpenItemId: "I-1", DebtorId: "D-1", Kind: "invoice", DocumentNumber: "RE-2026-1001",
 		Amount: &commonv1.Money{MinorUnits: 11900, Currency: "EUR"}, DocumentDate: date(2026, 10, 1), DueDate: date(2026, 10, 15),
 		PaymentReference: "RE-2026-1001", EntryId: "E-1",
 	})); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the open item taken in", func() bool {
+	hosttest.Eventually(t, "the open item taken in", func() bool {
 		c, err := js.Consumer(ctx, "O2C_LEDGER", "dunning-items")
 		if err != nil {
 			return false

@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/goleak"
@@ -17,7 +15,6 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
@@ -27,9 +24,8 @@ import (
 
 	"github.com/o2c-platform/o2c/libs/auth"
 	"github.com/o2c-platform/o2c/libs/bus"
-	"github.com/o2c-platform/o2c/libs/database"
-	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/eventstore/relay"
+	"github.com/o2c-platform/o2c/libs/host/hosttest"
 	"github.com/o2c-platform/o2c/libs/identity"
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
@@ -39,48 +35,7 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-var template = pgtest.Template{
-	Name: database.TemplateName("matching", postgres.Migrations()),
-	Migrate: func(ctx context.Context, url string) error {
-		_, err := database.Migrate(ctx, url, "matching", postgres.Migrations())
-		return err
-	},
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// eventually polls f until it returns true or the deadline passes.
-func eventually(t *testing.T, what string, f func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !f() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// relayed returns the message a service's relay publishes for payload on
-// o2c.<tenant>.<service>.<event>.
-func relayed(t *testing.T, tenant, service, streamType string, payload proto.Message) *nats.Msg {
-	t.Helper()
-	ev := eventstore.Event{Envelope: eventstore.Envelope{EventID: uuid.New(), OccurredAt: time.Now()}, Payload: payload}
-	prepared, err := eventstore.Prepare(eventstore.StreamID{Tenant: tenant, Type: streamType, ID: uuid.NewString()}, []eventstore.Event{ev})
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := string(payload.ProtoReflect().Descriptor().FullName())
-	return relay.Message(bus.ServiceSubject(tenant, service, bus.EventName(name)), prepared[0])
-}
+var template = hosttest.Template("matching", postgres.Migrations())
 
 func eur(m int64) *commonv1.Money { return &commonv1.Money{MinorUnits: m, Currency: "EUR"} }
 
@@ -91,7 +46,7 @@ func eur(m int64) *commonv1.Money { return &commonv1.Money{MinorUnits: m, Curren
 func TestRun(t *testing.T) {
 	ns := natsembed.Test(t)
 	dbURL := pgtest.NewDB(t, template)
-	addr := freeAddr(t)
+	addr := hosttest.FreeAddr(t)
 	nc, err := nats.Connect(ns.ClientURL())
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +82,7 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	eventually(t, "health SERVING", func() bool {
+	hosttest.Eventually(t, "health SERVING", func() bool {
 		r, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
 		return err == nil && r.GetStatus() == healthpb.HealthCheckResponse_SERVING
 	})
@@ -138,13 +93,13 @@ func TestRun(t *testing.T) {
 		}
 	}
 	day := &commonv1.Date{Year: 2026, Month: 11, Day: 20}
-	publish(relayed(t, "acme", "ledger", "debtor", &ledgerv1.OpenItemOpened{
+	publish(hosttest.Relayed(t, "acme", "ledger", "debtor", &ledgerv1.OpenItemOpened{
 		Tenant: "acme", OpenItemId: "I-1", DebtorId: "D-1", Kind: "invoice", DocumentNumber: "RE-2026-1001", Amount: eur(11900),
 		DocumentDate: &commonv1.Date{Year: 2026, Month: 11, Day: 1}, DueDate: &commonv1.Date{Year: 2026, Month: 12, Day: 1},
 		PaymentReference: "RE-2026-1001", EntryId: "E-1",
 	}))
 	receipt := func(id string, amount int64, remittance string) *nats.Msg {
-		return relayed(t, "acme", "ingestion", "bank-file", &ingestionv1.BankTransactionReceived{
+		return hosttest.Relayed(t, "acme", "ingestion", "bank-file", &ingestionv1.BankTransactionReceived{
 			Tenant: "acme", TransactionId: id, AccountIban: "DE44500105175407324931", Currency: "EUR", Amount: eur(amount),
 			BookingDate: day, ValueDate: day, Status: "BOOK", Remittance: remittance, Books: true,
 			Classification: ingestionv1.BankTransactionClassification_BANK_TRANSACTION_CLASSIFICATION_RECEIPT,
@@ -163,7 +118,7 @@ func TestRun(t *testing.T) {
 	}
 	// The item must be in the engine before its payment arrives: wait until
 	// matching acknowledged the ledger's event.
-	eventually(t, "the open item taken in", func() bool {
+	hosttest.Eventually(t, "the open item taken in", func() bool {
 		c, err := js.Consumer(ctx, "O2C_LEDGER", "matching-items")
 		if err != nil {
 			return false
@@ -173,13 +128,13 @@ func TestRun(t *testing.T) {
 	})
 	publish(receipt("TX-1", 11900, "SVWZ+RE-2026-1001 Rechnung"))
 	publish(receipt("TX-2", 4242, "Spende"))
-	eventually(t, "both payments decided", func() bool { return get("TX-1") != nil && get("TX-2") != nil })
+	hosttest.Eventually(t, "both payments decided", func() bool { return get("TX-1") != nil && get("TX-2") != nil })
 
 	// TX-2 names nothing: it waits in the queue; the accountant parks it.
 	if e := get("TX-2"); e.GetState() != matchingv1.ExceptionState_EXCEPTION_STATE_OPEN {
 		t.Fatalf("TX-2 is %v (%s), want open", e.GetState(), e.GetExplanation())
 	}
-	eventually(t, "TX-2 listed", func() bool {
+	hosttest.Eventually(t, "TX-2 listed", func() bool {
 		r, err := queue.ListExceptions(ctx, &matchingv1.ListExceptionsRequest{Tenant: "acme"})
 		return err == nil && len(r.GetExceptions()) > 0 && r.GetExceptions()[len(r.GetExceptions())-1].GetPayment().GetPaymentId() == "TX-2"
 	})
