@@ -23,28 +23,18 @@ const defaultCollectionsAddr = "127.0.0.1:9095"
 
 // collectionsFlags are what every `o2c collections` command shares: where
 // collections is, the tenant and the output form.
-type collectionsFlags struct {
-	addr, tenant, output string
-}
+type collectionsFlags struct{ serviceFlags }
 
 func (f *collectionsFlags) bind(cmd *cobra.Command) {
-	cmd.PersistentFlags().StringVar(&f.addr, "collections", envOr("O2C_COLLECTIONS_ADDR", defaultCollectionsAddr), "collections' gRPC address (env O2C_COLLECTIONS_ADDR)")
-	cmd.PersistentFlags().StringVar(&f.tenant, "tenant", "", "tenant id (required)")
-	cmd.PersistentFlags().StringVarP(&f.output, "output", "o", "table", "output: table|json (json prints JSON Lines)")
+	f.serviceFlags = serviceFlags{name: "collections", flag: "collections", env: "O2C_COLLECTIONS_ADDR", defaultAddr: defaultCollectionsAddr,
+		addrHelp: "collections' gRPC address", tenantWhy: "collections keeps each tenant's cases apart"}
+	f.serviceFlags.bind(cmd)
 }
-
-func (f *collectionsFlags) svc() service { return serviceAt("collections", f.addr) }
 
 // connect checks the shared flags and returns a client of collections and
 // a function that closes its connection.
 func (f *collectionsFlags) connect(cmd *cobra.Command) (collectionsv1grpc.CollectionsServiceClient, func(), error) {
-	if f.tenant == "" {
-		return nil, nil, errors.New("--tenant is required: collections keeps each tenant's cases apart")
-	}
-	if f.output != "table" && f.output != "json" {
-		return nil, nil, fmt.Errorf("unknown --output %q (want one of table, json)", f.output)
-	}
-	conn, err := dial(cmd, f.svc())
+	conn, err := f.dial(cmd)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -25,33 +25,20 @@ import (
 // demo` (service.DefaultAddr of services/dunning).
 const defaultDunningAddr = "127.0.0.1:9094"
 
-// dunningOutputs are the forms `o2c dunning` prints in.
-var dunningOutputs = []string{"table", "json"}
-
 // dunningFlags are what every `o2c dunning` command shares: where dunning
 // is, the tenant and the output form.
-type dunningFlags struct {
-	addr, tenant, output string
-}
+type dunningFlags struct{ serviceFlags }
 
 func (f *dunningFlags) bind(cmd *cobra.Command) {
-	cmd.PersistentFlags().StringVar(&f.addr, "dunning", envOr("O2C_DUNNING_ADDR", defaultDunningAddr), "dunning's gRPC address (env O2C_DUNNING_ADDR)")
-	cmd.PersistentFlags().StringVar(&f.tenant, "tenant", "", "tenant id (required)")
-	cmd.PersistentFlags().StringVarP(&f.output, "output", "o", "table", "output: "+strings.Join(dunningOutputs, "|")+" (json prints JSON Lines)")
+	f.serviceFlags = serviceFlags{name: "dunning", flag: "dunning", env: "O2C_DUNNING_ADDR", defaultAddr: defaultDunningAddr,
+		addrHelp: "dunning's gRPC address", tenantWhy: "dunning runs per tenant"}
+	f.serviceFlags.bind(cmd)
 }
-
-func (f *dunningFlags) svc() service { return serviceAt("dunning", f.addr) }
 
 // connect checks the shared flags and returns a client of dunning and a
 // function that closes its connection.
 func (f *dunningFlags) connect(cmd *cobra.Command) (dunningv1grpc.DunningServiceClient, func(), error) {
-	if f.tenant == "" {
-		return nil, nil, errors.New("--tenant is required: dunning runs per tenant")
-	}
-	if f.output != "table" && f.output != "json" {
-		return nil, nil, fmt.Errorf("unknown --output %q (want one of %s)", f.output, strings.Join(dunningOutputs, ", "))
-	}
-	conn, err := dial(cmd, f.svc())
+	conn, err := f.dial(cmd)
 	if err != nil {
 		return nil, nil, err
 	}

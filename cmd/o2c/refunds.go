@@ -23,33 +23,20 @@ import (
 // docker-compose.yml and `o2c demo`.
 const defaultRefundImportAddr = "127.0.0.1:9096"
 
-// refundOutputs are the forms `o2c refunds` prints in.
-var refundOutputs = []string{"table", "json"}
-
 // refundFlags are what every `o2c refunds` command shares: where refund
 // import is, the tenant and the output form.
-type refundFlags struct {
-	addr, tenant, output string
-}
+type refundFlags struct{ serviceFlags }
 
 func (f *refundFlags) bind(cmd *cobra.Command) {
-	cmd.PersistentFlags().StringVar(&f.addr, "refund-import", envOr("O2C_REFUND_IMPORT_ADDR", defaultRefundImportAddr), "refund import's gRPC address (env O2C_REFUND_IMPORT_ADDR)")
-	cmd.PersistentFlags().StringVar(&f.tenant, "tenant", "", "tenant id (required)")
-	cmd.PersistentFlags().StringVarP(&f.output, "output", "o", "table", "output: "+strings.Join(refundOutputs, "|")+" (json prints JSON Lines)")
+	f.serviceFlags = serviceFlags{name: "refund-import", flag: "refund-import", env: "O2C_REFUND_IMPORT_ADDR", defaultAddr: defaultRefundImportAddr,
+		addrHelp: "refund import's gRPC address", tenantWhy: "refunds are imported per tenant"}
+	f.serviceFlags.bind(cmd)
 }
-
-func (f *refundFlags) svc() service { return serviceAt("refund-import", f.addr) }
 
 // connect checks the shared flags and returns a client of refund import
 // and a function that closes its connection.
 func (f *refundFlags) connect(cmd *cobra.Command) (refundv1grpc.RefundServiceClient, func(), error) {
-	if f.tenant == "" {
-		return nil, nil, errors.New("--tenant is required: refunds are imported per tenant")
-	}
-	if f.output != "table" && f.output != "json" {
-		return nil, nil, fmt.Errorf("unknown --output %q (want one of %s)", f.output, strings.Join(refundOutputs, ", "))
-	}
-	conn, err := dial(cmd, f.svc())
+	conn, err := f.dial(cmd)
 	if err != nil {
 		return nil, nil, err
 	}

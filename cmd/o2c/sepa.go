@@ -19,33 +19,20 @@ import (
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/table"
 )
 
-// sepaOutputs are the forms `o2c sepa` prints in.
-var sepaOutputs = []string{"table", "json"}
-
 // sepaFlags are what every `o2c sepa` command shares: where matching (which
 // serves SepaService) is, the tenant and the output form.
-type sepaFlags struct {
-	addr, tenant, output string
-}
+type sepaFlags struct{ serviceFlags }
 
 func (f *sepaFlags) bind(cmd *cobra.Command) {
-	cmd.PersistentFlags().StringVar(&f.addr, "matching", envOr("O2C_MATCHING_ADDR", defaultMatchingAddr), "matching gRPC address, which serves SEPA (env O2C_MATCHING_ADDR)")
-	cmd.PersistentFlags().StringVar(&f.tenant, "tenant", "", "tenant id (required)")
-	cmd.PersistentFlags().StringVarP(&f.output, "output", "o", "table", "output: "+strings.Join(sepaOutputs, "|")+" (json prints JSON Lines)")
+	f.serviceFlags = serviceFlags{name: "matching", flag: "matching", env: "O2C_MATCHING_ADDR", defaultAddr: defaultMatchingAddr,
+		addrHelp: "matching gRPC address, which serves SEPA", tenantWhy: "mandates, collections and payouts are a tenant's"}
+	f.serviceFlags.bind(cmd)
 }
-
-func (f *sepaFlags) svc() service { return serviceAt("matching", f.addr) }
 
 // call checks the shared flags, connects to matching and runs do with a
 // deadline; a failed call is explained in the user's terms.
 func (f *sepaFlags) call(cmd *cobra.Command, do func(context.Context, matchingv1grpc.SepaServiceClient) error) error {
-	if f.tenant == "" {
-		return errors.New("--tenant is required: mandates, collections and payouts are a tenant's")
-	}
-	if f.output != "table" && f.output != "json" {
-		return fmt.Errorf("unknown --output %q (want one of %s)", f.output, strings.Join(sepaOutputs, ", "))
-	}
-	conn, err := dial(cmd, f.svc())
+	conn, err := f.dial(cmd)
 	if err != nil {
 		return err
 	}
