@@ -58,7 +58,7 @@
 // counterparty_name and remittance as substrings, bank_tx_code as a prefix,
 // counterparty_iban exactly (see Bank.Classify). Bank accounts belong to one
 // merchant, so "defaults" has no bank section. The sections "matching",
-// "dunning", "refunds", "sepa", "collections" and "reports" belong to
+// "dunning", "refunds", "sepa", "collections", "reports" and "console" belong to
 // the service of that name (ServiceSections), which decodes and checks
 // them; this package only requires an object and keeps it as written
 // (Tenant.Section). Later configuration joins the tenant object instead of
@@ -128,7 +128,7 @@ type Tenant struct {
 // service owns: this package requires each to be an object without a key
 // written twice and keeps it as written; the service decodes and checks
 // its fields. A tenant that leaves one out gets the defaults' as a whole.
-var ServiceSections = []string{"matching", "dunning", "refunds", "sepa", "collections", "reports"}
+var ServiceSections = []string{"matching", "dunning", "refunds", "sepa", "collections", "reports", "console"}
 
 // sectionOwner names the service that documents a service section.
 func sectionOwner(name string) string {

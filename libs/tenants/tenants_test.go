@@ -186,7 +186,7 @@ func TestParseProblems(t *testing.T) {
 			[]string{`t.json:1: tenant "Acme": not a tenant id (lowercase letters and digits in groups joined by single dashes, at most 63 characters)`}},
 		{"tenant twice", "{\"tenants\": {\n\"acme\": {},\n\"acme\": {\"name\": \"x\"}}}", []string{`t.json:3: tenant acme: listed twice; keep one`}},
 		{"field typo", "{\"tenants\": {\"acme\": {\n  \"legder\": {}}}}",
-			[]string{`t.json:2: tenant acme: legder: unknown field (did you mean "ledger"?); want name, ledger, ingestion, bank, matching, dunning, refunds, sepa, collections, reports`}},
+			[]string{`t.json:2: tenant acme: legder: unknown field (did you mean "ledger"?); want name, ledger, ingestion, bank, matching, dunning, refunds, sepa, collections, reports, console`}},
 		{"every problem at once", `{"tenants": {
   "acme": {"ledger": {
     "chart": "SKR05",
@@ -282,7 +282,7 @@ func TestParseProblems(t *testing.T) {
 			}},
 		{"bad default", `{"tenants": {"acme": {}}, "defaults": {"ledger": {"chart": 3}, "dunnig": {}, "refunds": []}}`,
 			[]string{
-				`t.json:1: defaults.dunnig: unknown field (did you mean "dunning"?); want ledger, ingestion, matching, dunning, refunds, sepa, collections, reports`,
+				`t.json:1: defaults.dunnig: unknown field (did you mean "dunning"?); want ledger, ingestion, matching, dunning, refunds, sepa, collections, reports, console`,
 				`t.json:1: defaults.ledger.chart: is a number, want a string`,
 				`t.json:1: defaults.refunds: is an array, want an object (the refund-import service documents its fields)`,
 			}},

@@ -56,9 +56,9 @@ var (
 // Keys of each object, in the order the schema lists them.
 var (
 	fileKeys    = []string{"$schema", "tenants", "defaults"}
-	defaultKeys = []string{"ledger", "ingestion", "matching", "dunning", "refunds", "sepa", "collections", "reports"}
+	defaultKeys = []string{"ledger", "ingestion", "matching", "dunning", "refunds", "sepa", "collections", "reports", "console"}
 	tenantKeys  = []string{"name", "ledger", "ingestion", "bank", "matching", "dunning", "refunds", "sepa", "collections",
-		"reports"}
+		"reports", "console"}
 	ledgerKeys = []string{"chart", "account_length", "accounts", "banks", "clearing", "marketplaces", "period_actors",
 		"allocation_order", "tax"}
 	ingestionKeys    = []string{"holding_period"}
