@@ -38,15 +38,28 @@ const duplicateWindow = 24 * time.Hour
 //
 // A zero field means its default (DefaultMaxMsgs, DefaultMaxBytes,
 // DefaultMaxAge); a negative one means unlimited.
+//
+// Replicas is not a limit but travels with them, since it too applies to
+// every stream a service declares: how many servers of a NATS cluster keep
+// each stream (R1, R3, R5). Zero means 1, a single server. A stream of
+// three replicas keeps accepting and delivering messages while one of its
+// servers is down; with one replica, losing that server's store loses
+// whatever the stream held that no event store has (the SHOP stream's
+// unconsumed messages, see docs/operations.md).
 type Limits struct {
 	MaxMsgs  int64
 	MaxBytes int64
 	MaxAge   time.Duration
+	Replicas int
 }
 
-// Apply returns c with the limits l and DiscardNew.
+// StreamReplicas returns l.Replicas, or 1 when it is zero.
+func (l Limits) StreamReplicas() int { return max(l.Replicas, 1) }
+
+// Apply returns c with the limits l, DiscardNew and l's replicas.
 func (l Limits) Apply(c jetstream.StreamConfig) jetstream.StreamConfig {
 	c.Discard = jetstream.DiscardNew
+	c.Replicas = l.StreamReplicas()
 	c.MaxMsgs = limit(l.MaxMsgs, DefaultMaxMsgs)
 	c.MaxBytes = limit(l.MaxBytes, DefaultMaxBytes)
 	switch {

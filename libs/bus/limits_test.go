@@ -26,20 +26,22 @@ func TestLimitsApply(t *testing.T) {
 		MaxBytes   int64
 		MaxAge     time.Duration
 		Duplicates time.Duration
+		Replicas   int
 	}
 	for _, tt := range []struct {
 		name string
 		l    bus.Limits
 		want limits
 	}{
-		{"defaults", bus.Limits{}, limits{jetstream.DiscardNew, bus.DefaultMaxMsgs, bus.DefaultMaxBytes, bus.DefaultMaxAge, 24 * time.Hour}},
-		{"unlimited", bus.Limits{MaxMsgs: -1, MaxBytes: -1, MaxAge: -1}, limits{jetstream.DiscardNew, -1, -1, 0, 24 * time.Hour}},
-		{"short age shortens the duplicate window", bus.Limits{MaxMsgs: 5, MaxBytes: 1000, MaxAge: time.Hour}, limits{jetstream.DiscardNew, 5, 1000, time.Hour, time.Hour}},
+		{"defaults", bus.Limits{}, limits{jetstream.DiscardNew, bus.DefaultMaxMsgs, bus.DefaultMaxBytes, bus.DefaultMaxAge, 24 * time.Hour, 1}},
+		{"unlimited", bus.Limits{MaxMsgs: -1, MaxBytes: -1, MaxAge: -1}, limits{jetstream.DiscardNew, -1, -1, 0, 24 * time.Hour, 1}},
+		{"short age shortens the duplicate window", bus.Limits{MaxMsgs: 5, MaxBytes: 1000, MaxAge: time.Hour}, limits{jetstream.DiscardNew, 5, 1000, time.Hour, time.Hour, 1}},
+		{"three replicas", bus.Limits{Replicas: 3}, limits{jetstream.DiscardNew, bus.DefaultMaxMsgs, bus.DefaultMaxBytes, bus.DefaultMaxAge, 24 * time.Hour, 3}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			for _, c := range []jetstream.StreamConfig{bus.ShopStreamConfigWith(tt.l), bus.ServiceStreamConfigWith("ingestion", tt.l)} {
-				got := limits{c.Discard, c.MaxMsgs, c.MaxBytes, c.MaxAge, c.Duplicates}
+				got := limits{c.Discard, c.MaxMsgs, c.MaxBytes, c.MaxAge, c.Duplicates, c.Replicas}
 				if diff := cmp.Diff(tt.want, got); diff != "" {
 					t.Errorf("%s (-want +got):\n%s", c.Name, diff)
 				}

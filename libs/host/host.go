@@ -128,7 +128,10 @@ type Config struct {
 	// Spec.Streams, not O2C_ANCHORS): a full stream refuses new messages
 	// (NATS_STREAM_MAX_MSGS, NATS_STREAM_MAX_BYTES, NATS_STREAM_MAX_AGE;
 	// zero means bus.DefaultMaxMsgs, bus.DefaultMaxBytes and
-	// bus.DefaultMaxAge, -1 unlimited). See bus.Limits.
+	// bus.DefaultMaxAge, -1 unlimited). See bus.Limits. Its Replicas is
+	// how many servers of the NATS cluster keep each stream the service
+	// declares, O2C_ANCHORS included (NATS_STREAM_REPLICAS, default 1;
+	// production runs 3).
 	StreamLimits bus.Limits
 	// MaxAckPending bounds the messages each consumer has in flight
 	// (NATS_MAX_ACK_PENDING; zero means bus.DefaultMaxAckPending).
@@ -183,6 +186,7 @@ func Variables(defaultAddr string) []Variable {
 		{"NATS_USER, NATS_PASSWORD", "the service's NATS user and its password (both or neither); deploy/nats/README.md says what each user may do"},
 		{"NATS_MANAGE_STREAMS", "true (default): declare streams and consumers at start; false: the platform team manages them"},
 		{"NATS_STREAM_MAX_MSGS, NATS_STREAM_MAX_BYTES, NATS_STREAM_MAX_AGE", fmt.Sprintf("limits of the streams the service declares (default %d messages, %d bytes, %s; -1 unlimited): a full stream refuses new messages until consumers catch up, it never deletes unconsumed ones early", bus.DefaultMaxMsgs, bus.DefaultMaxBytes, bus.DefaultMaxAge)},
+		{"NATS_STREAM_REPLICAS", "how many servers of the NATS cluster keep each stream the service declares (default 1; 3 in production, so that a stream survives the loss of a server)"},
 		{"NATS_MAX_ACK_PENDING", fmt.Sprintf("messages each consumer has in flight at most (default %d)", bus.DefaultMaxAckPending)},
 		{"GRPC_ADDR", "gRPC listen address (default " + defaultAddr + ")"},
 		{"SHUTDOWN_TIMEOUT", "bound of the graceful stop and the NATS drain (default 10s)"},
@@ -269,6 +273,13 @@ func FromEnv(getenv func(string) string, defaultAddr string) (Config, error) {
 			}
 			*n.to = i
 		}
+	}
+	if v := getenv("NATS_STREAM_REPLICAS"); v != "" {
+		i, err := strconv.Atoi(v)
+		if err != nil || i < 1 || i > 5 {
+			return c, fmt.Errorf("NATS_STREAM_REPLICAS=%q: want 1 to 5 (JetStream keeps at most five replicas)", v)
+		}
+		c.StreamLimits.Replicas = i
 	}
 	if v := getenv("NATS_MAX_ACK_PENDING"); v != "" {
 		i, err := strconv.Atoi(v)
@@ -456,7 +467,9 @@ func New(ctx context.Context, spec Spec, cfg Config, p telemetry.Providers, log 
 		return nil, fmt.Errorf("JetStream: %w", err)
 	}
 	if cfg.ManageStreams {
-		streams := []jetstream.StreamConfig{bus.ServiceStreamConfigWith(spec.Name, cfg.StreamLimits), anchors.StreamConfig()}
+		anchorStream := anchors.StreamConfig()
+		anchorStream.Replicas = cfg.StreamLimits.StreamReplicas()
+		streams := []jetstream.StreamConfig{bus.ServiceStreamConfigWith(spec.Name, cfg.StreamLimits), anchorStream}
 		for _, s := range spec.Streams {
 			streams = append(streams, cfg.StreamLimits.Apply(s))
 		}

@@ -29,6 +29,8 @@ func TestFromEnvStreamLimits(t *testing.T) {
 		{"unset", nil, got{}, ""},
 		{"set", map[string]string{"NATS_STREAM_MAX_MSGS": "5000", "NATS_STREAM_MAX_BYTES": "-1", "NATS_STREAM_MAX_AGE": "72h", "NATS_MAX_ACK_PENDING": "64"},
 			got{bus.Limits{MaxMsgs: 5000, MaxBytes: -1, MaxAge: 72 * time.Hour}, 64}, ""},
+		{"three replicas", map[string]string{"NATS_STREAM_REPLICAS": "3"}, got{bus.Limits{Replicas: 3}, 0}, ""},
+		{"six replicas", map[string]string{"NATS_STREAM_REPLICAS": "6"}, got{}, `NATS_STREAM_REPLICAS="6": want 1 to 5 (JetStream keeps at most five replicas)`},
 		{"not a count", map[string]string{"NATS_STREAM_MAX_MSGS": "lots"}, got{}, `NATS_STREAM_MAX_MSGS="lots": want a count, or -1 for unlimited`},
 		{"negative in flight", map[string]string{"NATS_MAX_ACK_PENDING": "-3"}, got{}, `NATS_MAX_ACK_PENDING="-3": want a positive count`},
 	} {
