@@ -26,6 +26,9 @@ import (
 //
 // The returned error is for the call as a whole (the context ended or a
 // round could not be read); it leaves the results unset.
+//
+// Events without TraceParent get the trace context of the span in ctx, as
+// with Append.
 func (s *Store) AppendBatch(ctx context.Context, groups []AppendGroup) ([]GroupResult, error) {
 	return s.appendBatch(ctx, groups, nil)
 }
@@ -58,6 +61,9 @@ func (s *Store) appendBatch(ctx context.Context, groups []AppendGroup, with With
 		if err != nil {
 			res[i].Err = err
 			continue
+		}
+		for _, a := range pg {
+			stampTrace(ctx, a.Events)
 		}
 		prepared[i] = pg
 		pending = append(pending, i)

@@ -119,11 +119,16 @@ const maxAppendAttempts = 20
 // ErrPartialDuplicate if only some ids are stored, a *ConflictError if the
 // stream is at another version, and ErrInvalidEvent for malformed input.
 // Of concurrent appends at one expected version exactly one succeeds.
+//
+// An event without TraceParent is stored with the trace context of the
+// span in ctx, if there is one, so that it is relayed within the trace
+// that produced it.
 func (s *Store) Append(ctx context.Context, stream StreamID, expected ExpectedVersion, events []Event) ([]Event, error) {
 	prepared, err := Prepare(stream, events)
 	if err != nil {
 		return nil, err
 	}
+	stampTrace(ctx, prepared)
 	if expected < AnyVersion {
 		return nil, fmt.Errorf("%w: expected version %d", ErrInvalidEvent, expected)
 	}
