@@ -439,7 +439,10 @@ type CreditNoteIngested struct {
 	// debtor for the currency, not on debtor_id, and the ledger books the
 	// credit note there. Unset for the merchant's own shop (and in every
 	// event stored before the field existed).
-	Channel       *v1.SalesChannel `protobuf:"bytes,12,opt,name=channel,proto3" json:"channel,omitempty"`
+	Channel *v1.SalesChannel `protobuf:"bytes,12,opt,name=channel,proto3" json:"channel,omitempty"`
+	// The console's credit note request it answers or issues (see
+	// CreditNoteService); empty for a shop's own credit note.
+	RequestId     string `protobuf:"bytes,13,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -556,6 +559,13 @@ func (x *CreditNoteIngested) GetChannel() *v1.SalesChannel {
 		return x.Channel
 	}
 	return nil
+}
+
+func (x *CreditNoteIngested) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 // PaymentCaptureIngested is an accepted PaymentCaptured. Stream:
@@ -850,7 +860,7 @@ const file_o2c_ingestion_v1_shop_events_proto_rawDesc = "" +
 	"\vsource_hash\x18\n" +
 	" \x01(\tR\n" +
 	"sourceHash\x123\n" +
-	"\achannel\x18\v \x01(\v2\x19.o2c.shop.v1.SalesChannelR\achannel\"\xef\x03\n" +
+	"\achannel\x18\v \x01(\v2\x19.o2c.shop.v1.SalesChannelR\achannel\"\x8e\x04\n" +
 	"\x12CreditNoteIngested\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12,\n" +
 	"\x12credit_note_number\x18\x02 \x01(\tR\x10creditNoteNumber\x12%\n" +
@@ -867,7 +877,9 @@ const file_o2c_ingestion_v1_shop_events_proto_rawDesc = "" +
 	" \x01(\x05R\tlineCount\x12\x1f\n" +
 	"\vsource_hash\x18\v \x01(\tR\n" +
 	"sourceHash\x123\n" +
-	"\achannel\x18\f \x01(\v2\x19.o2c.shop.v1.SalesChannelR\achannel\"\xf1\x02\n" +
+	"\achannel\x18\f \x01(\v2\x19.o2c.shop.v1.SalesChannelR\achannel\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\r \x01(\tR\trequestId\"\xf1\x02\n" +
 	"\x16PaymentCaptureIngested\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1a\n" +
 	"\bprovider\x18\x02 \x01(\tR\bprovider\x12-\n" +

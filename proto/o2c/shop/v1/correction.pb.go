@@ -238,7 +238,12 @@ type CreditNoteIssued struct {
 	// Why the customer is credited. Required.
 	Reason CreditNoteReason `protobuf:"varint,9,opt,name=reason,proto3,enum=o2c.shop.v1.CreditNoteReason" json:"reason,omitempty"`
 	// When the shop issued the credit note (informational).
-	IssuedAt      *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=issued_at,json=issuedAt,proto3" json:"issued_at,omitempty"`
+	IssuedAt *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=issued_at,json=issuedAt,proto3" json:"issued_at,omitempty"`
+	// The request id of o2c's ShopCreditNoteRequested this credit note
+	// answers (status feed), when the merchant's console asked for it;
+	// empty for the shop's own credit notes. Must name a request approved
+	// for this invoice.
+	RequestId     string `protobuf:"bytes,11,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -343,6 +348,13 @@ func (x *CreditNoteIssued) GetIssuedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *CreditNoteIssued) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
 var File_o2c_shop_v1_correction_proto protoreflect.FileDescriptor
 
 const file_o2c_shop_v1_correction_proto_rawDesc = "" +
@@ -357,7 +369,7 @@ const file_o2c_shop_v1_correction_proto_rawDesc = "" +
 	"\n" +
 	"issue_date\x18\x05 \x01(\v2\x13.o2c.common.v1.DateR\tissueDate\x12\x16\n" +
 	"\x06reason\x18\x06 \x01(\tR\x06reason\x127\n" +
-	"\tissued_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\bissuedAt\"\xc4\x03\n" +
+	"\tissued_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\bissuedAt\"\xe3\x03\n" +
 	"\x10CreditNoteIssued\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12,\n" +
 	"\x12credit_note_number\x18\x02 \x01(\tR\x10creditNoteNumber\x12%\n" +
@@ -371,7 +383,9 @@ const file_o2c_shop_v1_correction_proto_rawDesc = "" +
 	"\x06totals\x18\b \x01(\v2\x1a.o2c.shop.v1.InvoiceTotalsR\x06totals\x125\n" +
 	"\x06reason\x18\t \x01(\x0e2\x1d.o2c.shop.v1.CreditNoteReasonR\x06reason\x127\n" +
 	"\tissued_at\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\bissuedAt*\x9f\x01\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\bissuedAt\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\v \x01(\tR\trequestId*\x9f\x01\n" +
 	"\x10CreditNoteReason\x12\"\n" +
 	"\x1eCREDIT_NOTE_REASON_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19CREDIT_NOTE_REASON_RETURN\x10\x01\x12\x1f\n" +

@@ -661,6 +661,318 @@ func (x *HandedToCollections) GetHandedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+// CreditNoteAnnounced says that o2c issued a credit note on an invoice
+// (requested in the console, numbered from the tenant's range). Publisher:
+// ingestion. Subject: o2c.<tenant>.status.credit-note.announced. Published
+// once, in the same atomic append that numbers it; the ledger books it
+// like a shop's credit note, and its InvoiceStatusChanged follows. The shop
+// shows it to its customer; its PDF is ingestion's
+// CreditNoteService.GetCreditNoteDocument.
+type CreditNoteAnnounced struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Tenant id.
+	Tenant string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// Credit note number from the tenant's range, e.g. "GS-000001".
+	CreditNoteNumber string `protobuf:"bytes,2,opt,name=credit_note_number,json=creditNoteNumber,proto3" json:"credit_note_number,omitempty"`
+	// Invoice credited.
+	InvoiceNumber string `protobuf:"bytes,3,opt,name=invoice_number,json=invoiceNumber,proto3" json:"invoice_number,omitempty"`
+	// Debtor (customer) id.
+	DebtorId string `protobuf:"bytes,4,opt,name=debtor_id,json=debtorId,proto3" json:"debtor_id,omitempty"`
+	// Gross amount credited.
+	Gross *v1.Money `protobuf:"bytes,5,opt,name=gross,proto3" json:"gross,omitempty"`
+	// Issue date.
+	IssueDate *v1.Date `protobuf:"bytes,6,opt,name=issue_date,json=issueDate,proto3" json:"issue_date,omitempty"`
+	// Why, as the shop's CreditNoteReason names it ("RETURN", "GOODWILL",
+	// "PRICE_CORRECTION").
+	Reason string `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The console's request id.
+	RequestId string `protobuf:"bytes,8,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// When it was issued.
+	IssuedAt      *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=issued_at,json=issuedAt,proto3" json:"issued_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreditNoteAnnounced) Reset() {
+	*x = CreditNoteAnnounced{}
+	mi := &file_o2c_status_v1_status_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreditNoteAnnounced) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreditNoteAnnounced) ProtoMessage() {}
+
+func (x *CreditNoteAnnounced) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_status_v1_status_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreditNoteAnnounced.ProtoReflect.Descriptor instead.
+func (*CreditNoteAnnounced) Descriptor() ([]byte, []int) {
+	return file_o2c_status_v1_status_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *CreditNoteAnnounced) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *CreditNoteAnnounced) GetCreditNoteNumber() string {
+	if x != nil {
+		return x.CreditNoteNumber
+	}
+	return ""
+}
+
+func (x *CreditNoteAnnounced) GetInvoiceNumber() string {
+	if x != nil {
+		return x.InvoiceNumber
+	}
+	return ""
+}
+
+func (x *CreditNoteAnnounced) GetDebtorId() string {
+	if x != nil {
+		return x.DebtorId
+	}
+	return ""
+}
+
+func (x *CreditNoteAnnounced) GetGross() *v1.Money {
+	if x != nil {
+		return x.Gross
+	}
+	return nil
+}
+
+func (x *CreditNoteAnnounced) GetIssueDate() *v1.Date {
+	if x != nil {
+		return x.IssueDate
+	}
+	return nil
+}
+
+func (x *CreditNoteAnnounced) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *CreditNoteAnnounced) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CreditNoteAnnounced) GetIssuedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.IssuedAt
+	}
+	return nil
+}
+
+// ShopCreditNoteRequested asks the shop to issue its own credit note,
+// because the tenant's shop issues credit notes ("issued_by": "shop" in
+// the tenant's console section). Publisher: ingestion. Subject:
+// o2c.<tenant>.status.shop-credit-note.requested. The shop answers with a
+// CreditNoteIssued whose request_id is this request_id; only then is it
+// booked.
+type ShopCreditNoteRequested struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Tenant id.
+	Tenant string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// The request id the shop's credit note must name.
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Invoice to credit.
+	InvoiceNumber string `protobuf:"bytes,3,opt,name=invoice_number,json=invoiceNumber,proto3" json:"invoice_number,omitempty"`
+	// Debtor (customer) id.
+	DebtorId string `protobuf:"bytes,4,opt,name=debtor_id,json=debtorId,proto3" json:"debtor_id,omitempty"`
+	// Gross amount approved.
+	Gross *v1.Money `protobuf:"bytes,5,opt,name=gross,proto3" json:"gross,omitempty"`
+	// Net and VAT per rate approved.
+	Vat []*VatCredit `protobuf:"bytes,6,rep,name=vat,proto3" json:"vat,omitempty"`
+	// Why, as the shop's CreditNoteReason names it.
+	Reason string `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The requester's explanation.
+	Note string `protobuf:"bytes,8,opt,name=note,proto3" json:"note,omitempty"`
+	// When it was approved.
+	RequestedAt   *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=requested_at,json=requestedAt,proto3" json:"requested_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShopCreditNoteRequested) Reset() {
+	*x = ShopCreditNoteRequested{}
+	mi := &file_o2c_status_v1_status_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShopCreditNoteRequested) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShopCreditNoteRequested) ProtoMessage() {}
+
+func (x *ShopCreditNoteRequested) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_status_v1_status_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShopCreditNoteRequested.ProtoReflect.Descriptor instead.
+func (*ShopCreditNoteRequested) Descriptor() ([]byte, []int) {
+	return file_o2c_status_v1_status_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ShopCreditNoteRequested) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *ShopCreditNoteRequested) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ShopCreditNoteRequested) GetInvoiceNumber() string {
+	if x != nil {
+		return x.InvoiceNumber
+	}
+	return ""
+}
+
+func (x *ShopCreditNoteRequested) GetDebtorId() string {
+	if x != nil {
+		return x.DebtorId
+	}
+	return ""
+}
+
+func (x *ShopCreditNoteRequested) GetGross() *v1.Money {
+	if x != nil {
+		return x.Gross
+	}
+	return nil
+}
+
+func (x *ShopCreditNoteRequested) GetVat() []*VatCredit {
+	if x != nil {
+		return x.Vat
+	}
+	return nil
+}
+
+func (x *ShopCreditNoteRequested) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ShopCreditNoteRequested) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *ShopCreditNoteRequested) GetRequestedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RequestedAt
+	}
+	return nil
+}
+
+// VatCredit is the net amount and VAT credited at one rate.
+type VatCredit struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// VAT rate in basis points.
+	RateBp int32 `protobuf:"varint,1,opt,name=rate_bp,json=rateBp,proto3" json:"rate_bp,omitempty"`
+	// Net amount.
+	Net *v1.Money `protobuf:"bytes,2,opt,name=net,proto3" json:"net,omitempty"`
+	// VAT.
+	Vat           *v1.Money `protobuf:"bytes,3,opt,name=vat,proto3" json:"vat,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VatCredit) Reset() {
+	*x = VatCredit{}
+	mi := &file_o2c_status_v1_status_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VatCredit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VatCredit) ProtoMessage() {}
+
+func (x *VatCredit) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_status_v1_status_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VatCredit.ProtoReflect.Descriptor instead.
+func (*VatCredit) Descriptor() ([]byte, []int) {
+	return file_o2c_status_v1_status_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *VatCredit) GetRateBp() int32 {
+	if x != nil {
+		return x.RateBp
+	}
+	return 0
+}
+
+func (x *VatCredit) GetNet() *v1.Money {
+	if x != nil {
+		return x.Net
+	}
+	return nil
+}
+
+func (x *VatCredit) GetVat() *v1.Money {
+	if x != nil {
+		return x.Vat
+	}
+	return nil
+}
+
 var File_o2c_status_v1_status_proto protoreflect.FileDescriptor
 
 const file_o2c_status_v1_status_proto_rawDesc = "" +
@@ -717,7 +1029,34 @@ const file_o2c_status_v1_status_proto_rawDesc = "" +
 	"\tdebtor_id\x18\x03 \x01(\tR\bdebtorId\x12\x16\n" +
 	"\x06agency\x18\x04 \x01(\tR\x06agency\x12,\n" +
 	"\x06amount\x18\x05 \x01(\v2\x14.o2c.common.v1.MoneyR\x06amount\x127\n" +
-	"\thanded_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\bhandedAt*\xe2\x01\n" +
+	"\thanded_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\bhandedAt\"\xef\x02\n" +
+	"\x13CreditNoteAnnounced\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12,\n" +
+	"\x12credit_note_number\x18\x02 \x01(\tR\x10creditNoteNumber\x12%\n" +
+	"\x0einvoice_number\x18\x03 \x01(\tR\rinvoiceNumber\x12\x1b\n" +
+	"\tdebtor_id\x18\x04 \x01(\tR\bdebtorId\x12*\n" +
+	"\x05gross\x18\x05 \x01(\v2\x14.o2c.common.v1.MoneyR\x05gross\x122\n" +
+	"\n" +
+	"issue_date\x18\x06 \x01(\v2\x13.o2c.common.v1.DateR\tissueDate\x12\x16\n" +
+	"\x06reason\x18\a \x01(\tR\x06reason\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\b \x01(\tR\trequestId\x127\n" +
+	"\tissued_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\bissuedAt\"\xd7\x02\n" +
+	"\x17ShopCreditNoteRequested\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12%\n" +
+	"\x0einvoice_number\x18\x03 \x01(\tR\rinvoiceNumber\x12\x1b\n" +
+	"\tdebtor_id\x18\x04 \x01(\tR\bdebtorId\x12*\n" +
+	"\x05gross\x18\x05 \x01(\v2\x14.o2c.common.v1.MoneyR\x05gross\x12*\n" +
+	"\x03vat\x18\x06 \x03(\v2\x18.o2c.status.v1.VatCreditR\x03vat\x12\x16\n" +
+	"\x06reason\x18\a \x01(\tR\x06reason\x12\x12\n" +
+	"\x04note\x18\b \x01(\tR\x04note\x12=\n" +
+	"\frequested_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\vrequestedAt\"t\n" +
+	"\tVatCredit\x12\x17\n" +
+	"\arate_bp\x18\x01 \x01(\x05R\x06rateBp\x12&\n" +
+	"\x03net\x18\x02 \x01(\v2\x14.o2c.common.v1.MoneyR\x03net\x12&\n" +
+	"\x03vat\x18\x03 \x01(\v2\x14.o2c.common.v1.MoneyR\x03vat*\xe2\x01\n" +
 	"\rInvoiceStatus\x12\x1e\n" +
 	"\x1aINVOICE_STATUS_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13INVOICE_STATUS_OPEN\x10\x01\x12\x1e\n" +
@@ -741,43 +1080,54 @@ func file_o2c_status_v1_status_proto_rawDescGZIP() []byte {
 }
 
 var file_o2c_status_v1_status_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_o2c_status_v1_status_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_o2c_status_v1_status_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_o2c_status_v1_status_proto_goTypes = []any{
-	(InvoiceStatus)(0),            // 0: o2c.status.v1.InvoiceStatus
-	(*InvoiceStatusChanged)(nil),  // 1: o2c.status.v1.InvoiceStatusChanged
-	(*CustomerStatusChanged)(nil), // 2: o2c.status.v1.CustomerStatusChanged
-	(*DunningLevelChanged)(nil),   // 3: o2c.status.v1.DunningLevelChanged
-	(*DunningBlockChanged)(nil),   // 4: o2c.status.v1.DunningBlockChanged
-	(*HandedToCollections)(nil),   // 5: o2c.status.v1.HandedToCollections
-	(*v1.Money)(nil),              // 6: o2c.common.v1.Money
-	(*v1.Date)(nil),               // 7: o2c.common.v1.Date
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
+	(InvoiceStatus)(0),              // 0: o2c.status.v1.InvoiceStatus
+	(*InvoiceStatusChanged)(nil),    // 1: o2c.status.v1.InvoiceStatusChanged
+	(*CustomerStatusChanged)(nil),   // 2: o2c.status.v1.CustomerStatusChanged
+	(*DunningLevelChanged)(nil),     // 3: o2c.status.v1.DunningLevelChanged
+	(*DunningBlockChanged)(nil),     // 4: o2c.status.v1.DunningBlockChanged
+	(*HandedToCollections)(nil),     // 5: o2c.status.v1.HandedToCollections
+	(*CreditNoteAnnounced)(nil),     // 6: o2c.status.v1.CreditNoteAnnounced
+	(*ShopCreditNoteRequested)(nil), // 7: o2c.status.v1.ShopCreditNoteRequested
+	(*VatCredit)(nil),               // 8: o2c.status.v1.VatCredit
+	(*v1.Money)(nil),                // 9: o2c.common.v1.Money
+	(*v1.Date)(nil),                 // 10: o2c.common.v1.Date
+	(*timestamppb.Timestamp)(nil),   // 11: google.protobuf.Timestamp
 }
 var file_o2c_status_v1_status_proto_depIdxs = []int32{
 	0,  // 0: o2c.status.v1.InvoiceStatusChanged.status:type_name -> o2c.status.v1.InvoiceStatus
 	0,  // 1: o2c.status.v1.InvoiceStatusChanged.previous_status:type_name -> o2c.status.v1.InvoiceStatus
-	6,  // 2: o2c.status.v1.InvoiceStatusChanged.amount:type_name -> o2c.common.v1.Money
-	6,  // 3: o2c.status.v1.InvoiceStatusChanged.open:type_name -> o2c.common.v1.Money
-	6,  // 4: o2c.status.v1.InvoiceStatusChanged.paid:type_name -> o2c.common.v1.Money
-	6,  // 5: o2c.status.v1.InvoiceStatusChanged.credited:type_name -> o2c.common.v1.Money
-	6,  // 6: o2c.status.v1.InvoiceStatusChanged.written_off:type_name -> o2c.common.v1.Money
-	6,  // 7: o2c.status.v1.InvoiceStatusChanged.credit_balance:type_name -> o2c.common.v1.Money
-	7,  // 8: o2c.status.v1.InvoiceStatusChanged.due_date:type_name -> o2c.common.v1.Date
-	8,  // 9: o2c.status.v1.InvoiceStatusChanged.changed_at:type_name -> google.protobuf.Timestamp
-	6,  // 10: o2c.status.v1.CustomerStatusChanged.open:type_name -> o2c.common.v1.Money
-	6,  // 11: o2c.status.v1.CustomerStatusChanged.credit_balance:type_name -> o2c.common.v1.Money
-	8,  // 12: o2c.status.v1.CustomerStatusChanged.changed_at:type_name -> google.protobuf.Timestamp
-	6,  // 13: o2c.status.v1.DunningLevelChanged.fee:type_name -> o2c.common.v1.Money
-	8,  // 14: o2c.status.v1.DunningLevelChanged.changed_at:type_name -> google.protobuf.Timestamp
-	7,  // 15: o2c.status.v1.DunningBlockChanged.until:type_name -> o2c.common.v1.Date
-	8,  // 16: o2c.status.v1.DunningBlockChanged.changed_at:type_name -> google.protobuf.Timestamp
-	6,  // 17: o2c.status.v1.HandedToCollections.amount:type_name -> o2c.common.v1.Money
-	8,  // 18: o2c.status.v1.HandedToCollections.handed_at:type_name -> google.protobuf.Timestamp
-	19, // [19:19] is the sub-list for method output_type
-	19, // [19:19] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	9,  // 2: o2c.status.v1.InvoiceStatusChanged.amount:type_name -> o2c.common.v1.Money
+	9,  // 3: o2c.status.v1.InvoiceStatusChanged.open:type_name -> o2c.common.v1.Money
+	9,  // 4: o2c.status.v1.InvoiceStatusChanged.paid:type_name -> o2c.common.v1.Money
+	9,  // 5: o2c.status.v1.InvoiceStatusChanged.credited:type_name -> o2c.common.v1.Money
+	9,  // 6: o2c.status.v1.InvoiceStatusChanged.written_off:type_name -> o2c.common.v1.Money
+	9,  // 7: o2c.status.v1.InvoiceStatusChanged.credit_balance:type_name -> o2c.common.v1.Money
+	10, // 8: o2c.status.v1.InvoiceStatusChanged.due_date:type_name -> o2c.common.v1.Date
+	11, // 9: o2c.status.v1.InvoiceStatusChanged.changed_at:type_name -> google.protobuf.Timestamp
+	9,  // 10: o2c.status.v1.CustomerStatusChanged.open:type_name -> o2c.common.v1.Money
+	9,  // 11: o2c.status.v1.CustomerStatusChanged.credit_balance:type_name -> o2c.common.v1.Money
+	11, // 12: o2c.status.v1.CustomerStatusChanged.changed_at:type_name -> google.protobuf.Timestamp
+	9,  // 13: o2c.status.v1.DunningLevelChanged.fee:type_name -> o2c.common.v1.Money
+	11, // 14: o2c.status.v1.DunningLevelChanged.changed_at:type_name -> google.protobuf.Timestamp
+	10, // 15: o2c.status.v1.DunningBlockChanged.until:type_name -> o2c.common.v1.Date
+	11, // 16: o2c.status.v1.DunningBlockChanged.changed_at:type_name -> google.protobuf.Timestamp
+	9,  // 17: o2c.status.v1.HandedToCollections.amount:type_name -> o2c.common.v1.Money
+	11, // 18: o2c.status.v1.HandedToCollections.handed_at:type_name -> google.protobuf.Timestamp
+	9,  // 19: o2c.status.v1.CreditNoteAnnounced.gross:type_name -> o2c.common.v1.Money
+	10, // 20: o2c.status.v1.CreditNoteAnnounced.issue_date:type_name -> o2c.common.v1.Date
+	11, // 21: o2c.status.v1.CreditNoteAnnounced.issued_at:type_name -> google.protobuf.Timestamp
+	9,  // 22: o2c.status.v1.ShopCreditNoteRequested.gross:type_name -> o2c.common.v1.Money
+	8,  // 23: o2c.status.v1.ShopCreditNoteRequested.vat:type_name -> o2c.status.v1.VatCredit
+	11, // 24: o2c.status.v1.ShopCreditNoteRequested.requested_at:type_name -> google.protobuf.Timestamp
+	9,  // 25: o2c.status.v1.VatCredit.net:type_name -> o2c.common.v1.Money
+	9,  // 26: o2c.status.v1.VatCredit.vat:type_name -> o2c.common.v1.Money
+	27, // [27:27] is the sub-list for method output_type
+	27, // [27:27] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_o2c_status_v1_status_proto_init() }
@@ -791,7 +1141,7 @@ func file_o2c_status_v1_status_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_o2c_status_v1_status_proto_rawDesc), len(file_o2c_status_v1_status_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   5,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
