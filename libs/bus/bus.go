@@ -321,9 +321,10 @@ type BatchHandler func(ctx context.Context, batch []Delivery) []error
 
 // Subscription is a bound consumer; Stop ends it.
 type Subscription struct {
-	cc   jetstream.ConsumeContext
-	wg   *sync.WaitGroup
-	once sync.Once
+	cc      jetstream.ConsumeContext
+	wg      *sync.WaitGroup
+	metrics *consumerMetrics
+	once    sync.Once
 }
 
 // Stop drains the subscription: no new messages are fetched, handlers in
@@ -333,6 +334,7 @@ func (s *Subscription) Stop() {
 		s.cc.Drain()
 		<-s.cc.Closed()
 		s.wg.Wait()
+		_ = s.metrics.stop() // fails only for a registration already gone
 	})
 }
 
@@ -463,25 +465,36 @@ func Consume(ctx context.Context, js jetstream.JetStream, p telemetry.Providers,
 		// last delivery, since the server sends no more.
 		bound = info.Config.MaxDeliver
 	}
-	v := &verdicts{c: c, classify: classify, bound: bound, log: log, seen: &attempts{errs: map[uint64][]string{}}}
+	metrics, err := newConsumerMetrics(p, c, cons)
+	if err != nil {
+		return nil, fmt.Errorf("consumer %s: %w", c.Durable, err)
+	}
+	v := &verdicts{c: c, classify: classify, bound: bound, log: log, seen: &attempts{errs: map[uint64][]string{}}, metrics: metrics}
 	wg := &sync.WaitGroup{}
 	hctx := context.WithoutCancel(ctx)
 	if c.Batch != nil {
-		return consumeBatches(hctx, cons, p, c, v, wg)
+		sub, err := consumeBatches(hctx, cons, p, c, v, wg)
+		if err != nil {
+			_ = metrics.stop()
+			return nil, err
+		}
+		return sub, nil
 	}
 	cc, err := cons.Consume(func(jm jetstream.Msg) {
 		wg.Add(1)
 		defer wg.Done()
+		start := time.Now()
 		m := msgOf(jm, c.Stream)
 		mctx, span := telemetry.StartConsume(hctx, p, m.Subject, m.Header)
 		err := h(mctx, m)
 		telemetry.EndSpan(span, err)
-		v.settle(mctx, jm, m, err)
+		v.settle(mctx, jm, m, err, start)
 	})
 	if err != nil {
+		_ = metrics.stop()
 		return nil, fmt.Errorf("consume %s on %s: %w", c.Durable, c.Stream, err)
 	}
-	return &Subscription{cc: cc, wg: wg}, nil
+	return &Subscription{cc: cc, wg: wg, metrics: metrics}, nil
 }
 
 // msgOf is the Msg of a JetStream message of stream.
@@ -500,14 +513,17 @@ type verdicts struct {
 	bound    int
 	log      *slog.Logger
 	seen     *attempts
+	metrics  *consumerMetrics
 }
 
-// settle acknowledges, redelivers or rejects jm after its handler returned
-// err.
-func (v *verdicts) settle(ctx context.Context, jm jetstream.Msg, m Msg, err error) {
+// settle acknowledges, redelivers or rejects jm after its handler, handed
+// the message at start, returned err, and records the outcome in the
+// consumer's metrics. Its log lines carry ctx's trace context.
+func (v *verdicts) settle(ctx context.Context, jm jetstream.Msg, m Msg, err error, start time.Time) {
 	c, log, seen := v.c, v.log, v.seen
 	class := v.classify(err)
-	switch Decide(class, err, m.Delivered, v.bound) {
+	verdict := Decide(class, err, m.Delivered, v.bound)
+	switch verdict {
 	case Ack:
 		seen.take(m.Sequence)
 		_ = jm.Ack()
@@ -527,16 +543,19 @@ func (v *verdicts) settle(ctx context.Context, jm jetstream.Msg, m Msg, err erro
 		if rerr := c.Rejections.Record(ctx, r); rerr != nil {
 			// Not recorded: the message must come again, even past the
 			// bound, so it is never dropped without a record.
-			log.Error("cannot record rejected message; redelivering", "consumer", c.Durable,
+			log.ErrorContext(ctx, "cannot record rejected message; redelivering", "consumer", c.Durable,
 				"subject", m.Subject, "seq", m.Sequence, "error", err, "record_error", rerr)
 			seen.add(m.Sequence, err)
 			_ = jm.NakWithDelay(backoff(m.Delivered))
+			v.metrics.settled(ctx, Redeliver, class, err, start)
 			return
 		}
-		log.Warn("message rejected", "consumer", c.Durable, "subject", m.Subject, "seq", m.Sequence,
+		log.WarnContext(ctx, "message rejected", "consumer", c.Durable, "subject", m.Subject, "seq", m.Sequence,
 			"code", r.Code, "error", r.Err)
 		_ = jm.Term()
+		v.metrics.rejected(ctx, r.Code)
 	}
+	v.metrics.settled(ctx, verdict, class, err, start)
 }
 
 // consumeBatches is Consume with c.Batch: the subscription's callback
@@ -583,11 +602,12 @@ func consumeBatches(ctx context.Context, cons jetstream.Consumer, p telemetry.Pr
 			handleBatch(ctx, p, c, v, jms)
 		}
 	}()
-	return &Subscription{cc: cc, wg: wg}, nil
+	return &Subscription{cc: cc, wg: wg, metrics: v.metrics}, nil
 }
 
 // handleBatch runs c.Batch on jms and settles each message.
 func handleBatch(ctx context.Context, p telemetry.Providers, c Consumer, v *verdicts, jms []jetstream.Msg) {
+	start := time.Now()
 	batch := make([]Delivery, len(jms))
 	spans := make([]func(error), len(jms))
 	for i, jm := range jms {
@@ -603,7 +623,7 @@ func handleBatch(ctx context.Context, p telemetry.Providers, c Consumer, v *verd
 			err = errs[i]
 		}
 		spans[i](err)
-		v.settle(batch[i].Ctx, jm, batch[i].Msg, err)
+		v.settle(batch[i].Ctx, jm, batch[i].Msg, err, start)
 	}
 }
 

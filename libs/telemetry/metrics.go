@@ -63,6 +63,29 @@ func (m Meter) Histogram(name, description, unit string, bounds ...float64) (met
 	return h, nil
 }
 
+// Gauge returns the asynchronous int64 gauge name, whose values are
+// observed by a callback registered with [Meter.RegisterCallback] each
+// time metrics are collected (e.g. a consumer's lag read from JetStream).
+func (m Meter) Gauge(name, description, unit string) (metric.Int64ObservableGauge, error) {
+	g, err := m.metric().Int64ObservableGauge(name, metric.WithDescription(description), metric.WithUnit(unit))
+	if err != nil {
+		return nil, fmt.Errorf("create gauge %s: %w", name, err)
+	}
+	return g, nil
+}
+
+// RegisterCallback registers f to observe instruments each time metrics
+// are collected, until the returned registration is unregistered. f runs
+// on the collector's goroutine (a Prometheus scrape) and should bound its
+// own work.
+func (m Meter) RegisterCallback(f metric.Callback, instruments ...metric.Observable) (metric.Registration, error) {
+	r, err := m.metric().RegisterCallback(f, instruments...)
+	if err != nil {
+		return nil, fmt.Errorf("register metric callback: %w", err)
+	}
+	return r, nil
+}
+
 // metric returns the underlying meter, a no-op one for the zero Meter.
 func (m Meter) metric() metric.Meter {
 	if m.meter == nil {
