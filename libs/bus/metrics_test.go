@@ -92,7 +92,7 @@ func TestConsumerMetrics(t *testing.T) {
 	}
 	want := map[string]map[string]int64{
 		bus.MessagesMetric: {
-			key + ",outcome=ack,class=ok":          2,
+			key + ",outcome=ack,class=ok":         2,
 			key + ",outcome=reject,class=invalid": 1,
 		},
 		bus.RejectionsMetric: {key + ",reason=invalid": 1},
@@ -163,4 +163,3 @@ func collect(t testing.TB, reader sdkmetric.Reader) map[string]map[string]int64 
 	}
 	return out
 }
-
