@@ -101,6 +101,40 @@ func GRPC(ctx context.Context, lis net.Listener, srv *grpc.Server, h *Health, sh
 	return nil
 }
 
+// HealthOnly serves the health service of h, and nothing else, on lis
+// until ctx is cancelled, then stops at once; lis is closed when it
+// returns. It is for probes that speak neither TLS nor credentials, such
+// as the kubelet's native gRPC probes, beside a server that requires both
+// ([GRPC]): health is public, every other service stays behind the main
+// listener. It returns nil once ctx ends, else the serve error.
+func HealthOnly(ctx context.Context, lis net.Listener, h *Health) error {
+	switch {
+	case lis == nil:
+		return errors.New("serve health: nil listener")
+	case h == nil:
+		return errors.New("serve health: nil health")
+	}
+	addr := lis.Addr().String()
+	srv := grpc.NewServer()
+	healthpb.RegisterHealthServer(srv, h.srv)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(lis) }()
+	select {
+	case err := <-served:
+		srv.Stop()
+		if err == nil {
+			return nil
+		}
+		return fmt.Errorf("serve health on %s: %w", addr, err)
+	case <-ctx.Done():
+	}
+	srv.Stop()
+	if err := <-served; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+		return fmt.Errorf("serve health on %s: %w", addr, err)
+	}
+	return nil
+}
+
 // stop stops srv gracefully, cutting it off with Stop after timeout, and
 // reports whether it had to. It returns once srv is fully stopped.
 func stop(srv *grpc.Server, timeout time.Duration) (forced bool) {

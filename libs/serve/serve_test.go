@@ -391,3 +391,67 @@ func TestHealthDetailsCountTowardsNothing(t *testing.T) {
 		t.Errorf("SetDetail after Shutdown = %v, want nil (ignored)", err)
 	}
 }
+
+// TestHealthOnlyServesHealthAlone serves a Health on a second, plain-text
+// listener, as a kubelet probe reaches it: it reports the same statuses as
+// the main server, follows changes, offers no other service (reflection
+// included), and returns nil once cancelled.
+func TestHealthOnlyServesHealthAlone(t *testing.T) {
+	t.Parallel()
+	h := NewHealth(ledgerService)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- HealthOnly(ctx, lis, h) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	conn := dial(t, lis.Addr().String())
+	client := healthpb.NewHealthClient(conn)
+
+	want := map[string]string{"": "NOT_SERVING", ledgerService: "NOT_SERVING", dunningService: "NotFound"}
+	if diff := cmp.Diff(want, statuses(t, client, "", ledgerService, dunningService)); diff != "" {
+		t.Errorf("before SetServing (-want +got):\n%s", diff)
+	}
+	if err := h.SetServing(ledgerService); err != nil {
+		t.Fatal(err)
+	}
+	want = map[string]string{"": "SERVING", ledgerService: "SERVING"}
+	if diff := cmp.Diff(want, statuses(t, client, "", ledgerService)); diff != "" {
+		t.Errorf("after SetServing (-want +got):\n%s", diff)
+	}
+	stream, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(context.Background())
+	if err == nil {
+		err = stream.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}})
+	}
+	if err == nil {
+		_, err = stream.Recv()
+	}
+	if status.Code(err) != codes.Unimplemented {
+		t.Errorf("reflection on the health listener: %v, want Unimplemented", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("HealthOnly after cancel = %v, want nil", err)
+	}
+	done <- nil // for the cleanup
+}
+
+func TestHealthOnlyRejectsBadArguments(t *testing.T) {
+	t.Parallel()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close()
+	if err := HealthOnly(context.Background(), nil, NewHealth()); err == nil {
+		t.Error("HealthOnly with a nil listener: nil error")
+	}
+	if err := HealthOnly(context.Background(), lis, nil); err == nil {
+		t.Error("HealthOnly with a nil health: nil error")
+	}
+}
