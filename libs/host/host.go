@@ -403,6 +403,7 @@ type Host struct {
 	ready      *readiness
 	retries    metric.Int64Counter
 	stuck      metric.Int64UpDownCounter
+	metricRegs []metric.Registration // unregistered by close
 }
 
 // New migrates (when configured), connects and declares streams. lis, when
@@ -615,6 +616,9 @@ func (h *Host) Relay() error {
 	if err != nil {
 		return err
 	}
+	if err := h.watchRelay(h.Spec.Name + "-relay"); err != nil {
+		return err
+	}
 	h.mu.Lock()
 	h.tasks = append(h.tasks, task{name: h.Spec.Name + "-relay", run: r.Run})
 	h.mu.Unlock()
@@ -688,6 +692,7 @@ func (h *Host) Close() { h.close() }
 
 func (h *Host) close() {
 	h.stopConsumers()
+	h.unwatch()
 	h.mu.Lock()
 	lis := h.lis
 	h.lis = nil
