@@ -20,7 +20,10 @@
 //     handler bound to the given providers.
 //   - [PgxTracer] makes a client span per PostgreSQL query, batch and
 //     COPY FROM; [TracePgx] installs it on a pgx connection config.
-//   - [Meter] creates named counters and histograms.
+//   - [Meter] creates named counters, histograms and observable gauges.
+//   - [NewLogger] is a service's JSON logger: the trace_id and span_id of
+//     the record's span on every line logged inside one ([NewLogHandler]),
+//     IBANs, e-mail addresses and secrets masked (package redact).
 //
 // A zero or partly filled Providers is valid: missing parts fall back to
 // no-op implementations, so code under test never needs nil checks.
