@@ -53,8 +53,8 @@ func TestLoggerLinksTracesAndMasksPersonalData(t *testing.T) {
 		{
 			"level": "INFO", "msg": "payment from DE89 **** 3000 booked",
 			"payer": "e***@example.org", "iban": "DE89 **** 3000",
-			"debtor": map[string]any{"email": "m***@example.com", "id": "K-1001"},
-			"error":  "mandate of DE89 **** 3000 expired",
+			"debtor":   map[string]any{"email": "m***@example.com", "id": "K-1001"},
+			"error":    "mandate of DE89 **** 3000 expired",
 			"trace_id": sc.TraceID().String(), "span_id": sc.SpanID().String(),
 		},
 		{"level": "WARN", "msg": "no context", "payer": "e***@example.org", "email": "m***@example.com"},
