@@ -1,6 +1,7 @@
 // Package purity keeps the services' domain packages free of transport and
 // storage. A domain package is any services/<svc>/internal/<dir> except
-// postgres, rpc and consumer; it must not depend, even transitively, on
+// postgres, rpc and consumer (and the console's web and browsertest, an
+// adapter and a test harness); it must not depend, even transitively, on
 // PostgreSQL (github.com/jackc/pgx), NATS (github.com/nats-io) or gRPC
 // (google.golang.org/grpc). The check is a test that runs `go list -deps`;
 // this file only holds the graph search it uses.
@@ -14,10 +15,12 @@ import (
 
 // isDomainDir reports whether dir, the last element of
 // services/<svc>/internal/<dir>, holds a domain package: every directory
-// there but the adapters to the outside world (postgres, rpc, consumer).
+// there but the adapters to the outside world (postgres, rpc, consumer,
+// and the console's web UI, whose pages are gRPC clients of the other
+// services) and the console's browser-test harness.
 func isDomainDir(dir string) bool {
 	switch dir {
-	case "postgres", "rpc", "consumer":
+	case "postgres", "rpc", "consumer", "web", "browsertest":
 		return false
 	}
 	return true

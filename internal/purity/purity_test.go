@@ -81,7 +81,7 @@ func TestChains(t *testing.T) {
 
 func TestIsDomainDir(t *testing.T) {
 	t.Parallel()
-	for dir, want := range map[string]bool{"books": true, "invoice": true, "postgres": false, "rpc": false, "consumer": false} {
+	for dir, want := range map[string]bool{"books": true, "invoice": true, "postgres": false, "rpc": false, "consumer": false, "web": false, "browsertest": false} {
 		if got := isDomainDir(dir); got != want {
 			t.Errorf("isDomainDir(%q) = %v, want %v", dir, got, want)
 		}

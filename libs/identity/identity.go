@@ -55,11 +55,15 @@ const (
 	// PlatformAdmin operates the platform across tenants: the only
 	// cross-tenant role. Its tenants are AllTenants.
 	PlatformAdmin Role = "platform-admin"
+	// Viewer is staff of a tenant who may look but not act: it reads what
+	// customer service reads (open items, statements, dunning state,
+	// collection cases, the console's pages) and changes nothing.
+	Viewer Role = "viewer"
 )
 
 // Roles returns every role, in a fixed order.
 func Roles() []Role {
-	return []Role{Shop, Operator, Accountant, CustomerService, Agency, Service, PlatformAdmin}
+	return []Role{Shop, Operator, Accountant, CustomerService, Agency, Service, PlatformAdmin, Viewer}
 }
 
 // ParseRole returns the role named s, or an error wrapping ErrUnknownRole.
