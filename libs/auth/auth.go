@@ -15,7 +15,10 @@
 //   - mtls: mutual TLS. The server presents O2C_TLS_CERT/O2C_TLS_KEY and
 //     verifies client certificates against O2C_TLS_CLIENT_CA (PEM, one or
 //     more CA certificates). A call without a verified client certificate
-//     reaches only health and reflection.
+//     reaches only health and reflection. With O2C_JWT_JWKS set as well,
+//     a call that also bears a JWT acts as the token's principal: the
+//     certificate admits the caller (the console), the token says whose
+//     behalf it acts on (the signed-in user), verified as for jwt.
 //   - jwt: bearer JWTs ("authorization: Bearer <jwt>" metadata) verified
 //     against the keys of O2C_JWT_JWKS, a JWKS file path or an https URL
 //     (fetched at start, refreshed every O2C_JWT_JWKS_REFRESH, default 5m,
@@ -78,6 +81,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -276,6 +280,13 @@ func (c Config) Server(ctx context.Context, log *slog.Logger) (Server, error) {
 			return Server{}, err
 		}
 		s.Authenticator = ClientCertificates{}
+		if c.JWKS != "" {
+			v, err := NewJWTVerifier(ctx, JWTOptions{JWKS: c.JWKS, Refresh: c.JWKSRefresh, Issuer: c.Issuer, Audience: c.Audience, Log: log})
+			if err != nil {
+				return Server{}, err
+			}
+			s.Authenticator = OnBehalf{Bearer: v}
+		}
 		return s, nil
 	case JWT:
 		if s.Authenticator, err = NewJWTVerifier(ctx, JWTOptions{JWKS: c.JWKS, Refresh: c.JWKSRefresh, Issuer: c.Issuer, Audience: c.Audience, Log: log}); err != nil {
@@ -307,4 +318,33 @@ type DevAuthenticator struct{}
 // Authenticate implements Authenticator.
 func (DevAuthenticator) Authenticate(context.Context) (identity.Principal, error) {
 	return identity.DevPrincipal(), nil
+}
+
+// OnBehalf authenticates a call by its verified client certificate and,
+// when the call also bears a token, as the token's principal: a client
+// (the console) admitted by its certificate acting for the user whose
+// token it forwards. A call without a token is its certificate's
+// principal, as with ClientCertificates; a token without a verified
+// certificate is refused.
+type OnBehalf struct {
+	// Bearer verifies the forwarded tokens (a JWTVerifier).
+	Bearer interface {
+		Verify(ctx context.Context, token string) (identity.Principal, error)
+	}
+}
+
+// Authenticate implements Authenticator.
+func (o OnBehalf) Authenticate(ctx context.Context) (identity.Principal, error) {
+	client, err := ClientCertificates{}.Authenticate(ctx)
+	if err != nil {
+		return identity.Principal{}, err
+	}
+	tok, err := BearerToken(ctx)
+	switch {
+	case errors.Is(err, ErrNoCredentials):
+		return client, nil
+	case err != nil:
+		return identity.Principal{}, err
+	}
+	return o.Bearer.Verify(ctx, tok)
 }
