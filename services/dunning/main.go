@@ -10,7 +10,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -75,6 +74,6 @@ func run(ctx context.Context, getenv func(string) string) error {
 		return err
 	}
 	defer shutdown(context.WithoutCancel(ctx))
-	log := slog.New(redact.NewHandler(slog.NewJSONHandler(os.Stderr, nil)))
+	log := telemetry.NewLogger(os.Stderr, nil)
 	return service.Run(ctx, cfg, opt, p, log, nil)
 }

@@ -9,7 +9,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -73,6 +72,6 @@ func run(ctx context.Context, getenv func(string) string) error {
 		return err
 	}
 	defer shutdown(context.WithoutCancel(ctx))
-	log := slog.New(redact.NewHandler(slog.NewJSONHandler(os.Stderr, nil)))
+	log := telemetry.NewLogger(os.Stderr, nil)
 	return service.Run(ctx, cfg, opt, p, log, nil)
 }

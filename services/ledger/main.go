@@ -8,7 +8,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -54,7 +53,7 @@ func run(ctx context.Context, getenv func(string) string) error {
 		return err
 	}
 	defer shutdown(context.WithoutCancel(ctx))
-	log := slog.New(redact.NewHandler(slog.NewJSONHandler(os.Stderr, nil)))
+	log := telemetry.NewLogger(os.Stderr, nil)
 	l, err := service.New(ctx, cfg, service.Options{Tenants: ts}, p, log, nil)
 	if err != nil {
 		return err
