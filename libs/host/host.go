@@ -154,6 +154,19 @@ type Config struct {
 	// AnchorInterval is how often anchors are written (ANCHOR_INTERVAL,
 	// default one minute): changes after the last anchor are not covered.
 	AnchorInterval time.Duration
+	// HealthAddr, when set, is a second listen address that serves the
+	// gRPC health service alone, in clear text and without credentials
+	// (HEALTH_ADDR): for probes that speak neither TLS nor credentials,
+	// such as the kubelet's native gRPC probes, beside a GRPCAddr that
+	// requires mutual TLS. It reports what the main listener reports,
+	// LivenessHealth included.
+	HealthAddr string
+	// MigrateOnly makes New migrate the schema through MigrateDatabaseURL
+	// and return ErrMigrated without connecting to anything else
+	// (O2C_MIGRATE_ONLY=true): the service binary as a migration job run
+	// before its new version starts (Helm's pre-install and pre-upgrade
+	// hook).
+	MigrateOnly bool
 	// TenantsFile is the path of the tenants file (O2C_TENANTS, required):
 	// the tenants the service works for and their configuration (package
 	// tenants). The host only carries it; the service loads and checks it
@@ -168,6 +181,23 @@ type Config struct {
 
 // TenantsEnv is the variable naming the tenants file.
 const TenantsEnv = "O2C_TENANTS"
+
+// MigrateOnlyEnv is the variable that makes a service migrate its schema
+// and exit (Config.MigrateOnly).
+const MigrateOnlyEnv = "O2C_MIGRATE_ONLY"
+
+// ErrMigrated is returned by New with Config.MigrateOnly once the schema
+// is migrated: nothing else was started, and the process should exit
+// with status 0.
+var ErrMigrated = errors.New("schema migrated; exiting as " + MigrateOnlyEnv + " asks")
+
+// LivenessHealth is the gRPC health name a liveness probe asks for: SERVING
+// from Serve's start until shutdown, whatever the service's dependencies
+// do. The overall status (the empty name) is the readiness: NOT_SERVING
+// while NATS or PostgreSQL is unreachable or a background task fails, so
+// that an orchestrator takes the process out of rotation without
+// restarting it (a restart would not bring the database back).
+const LivenessHealth = "o2c.liveness"
 
 // Variable is an environment variable a service reads.
 type Variable struct {
@@ -189,6 +219,8 @@ func Variables(defaultAddr string) []Variable {
 		{"NATS_STREAM_REPLICAS", "how many servers of the NATS cluster keep each stream the service declares (default 1; 3 in production, so that a stream survives the loss of a server)"},
 		{"NATS_MAX_ACK_PENDING", fmt.Sprintf("messages each consumer has in flight at most (default %d)", bus.DefaultMaxAckPending)},
 		{"GRPC_ADDR", "gRPC listen address (default " + defaultAddr + ")"},
+		{"HEALTH_ADDR", "a second listen address serving only the gRPC health service, in clear text without credentials, for the kubelet's gRPC probes (unset: none); readiness is the overall status, liveness the name " + LivenessHealth},
+		{MigrateOnlyEnv, "true: migrate the schema through MIGRATE_DATABASE_URL and exit 0 without serving (a migration job)"},
 		{"SHUTDOWN_TIMEOUT", "bound of the graceful stop and the NATS drain (default 10s)"},
 		{"RETRY_MIN, RETRY_MAX", "back-off of background tasks after a transient failure (default 100ms, 10s)"},
 		{eventstore.AnchorKeyEnv + ", " + eventstore.AnchorKeyFileEnv, "Ed25519 seed (base64), or a file holding it, that signs the event store's anchors; unset turns anchoring off"},
@@ -246,6 +278,7 @@ func FromEnv(getenv func(string) string, defaultAddr string) (Config, error) {
 		NATSUser:           getenv("NATS_USER"),
 		NATSPassword:       getenv("NATS_PASSWORD"),
 		GRPCAddr:           getenv("GRPC_ADDR"),
+		HealthAddr:         getenv("HEALTH_ADDR"),
 		ManageStreams:      true,
 		ShutdownTimeout:    10 * time.Second,
 	}
@@ -254,6 +287,13 @@ func FromEnv(getenv func(string) string, defaultAddr string) (Config, error) {
 	}
 	if c.GRPCAddr == "" {
 		c.GRPCAddr = defaultAddr
+	}
+	if v := getenv(MigrateOnlyEnv); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("%s=%q: want true or false", MigrateOnlyEnv, v)
+		}
+		c.MigrateOnly = b
 	}
 	if v := getenv("NATS_MANAGE_STREAMS"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -325,6 +365,9 @@ func FromEnv(getenv func(string) string, defaultAddr string) (Config, error) {
 	if c.DatabaseURL == "" && c.MigrateDatabaseURL == "" {
 		missing = append(missing, "DATABASE_URL (or MIGRATE_DATABASE_URL) is required")
 	}
+	if c.MigrateOnly && c.MigrateDatabaseURL == "" {
+		missing = append(missing, MigrateOnlyEnv+"=true needs MIGRATE_DATABASE_URL, the owner connection that migrates")
+	}
 	if (c.NATSUser == "") != (c.NATSPassword == "") {
 		missing = append(missing, "NATS_USER and NATS_PASSWORD go together: set both, or neither for a NATS server without users")
 	}
@@ -392,12 +435,13 @@ type Host struct {
 	// rejection.Policy and the public health and reflection services.
 	Policy auth.Policy
 
-	lis    net.Listener
-	served bool
-	mu     sync.Mutex
-	subs   []*bus.Subscription
-	replay rejection.Replayers
-	tasks  []task
+	lis       net.Listener
+	healthLis net.Listener // Config.HealthAddr's, nil without one
+	served    bool
+	mu        sync.Mutex
+	subs      []*bus.Subscription
+	replay    rejection.Replayers
+	tasks     []task
 
 	natsClosed chan struct{} // closed by the NATS connection's ClosedHandler
 	ready      *readiness
@@ -430,6 +474,19 @@ func New(ctx context.Context, spec Spec, cfg Config, p telemetry.Providers, log 
 	}()
 	if h.Policy, err = auth.Merge(auth.PublicPolicy(), rejection.Policy, spec.Policy); err != nil {
 		return nil, fmt.Errorf("%s: %w", spec.Name, err)
+	}
+	if cfg.MigrateOnly {
+		// Before anything else: a migration job reads no credentials and
+		// reaches nothing but PostgreSQL.
+		if cfg.MigrateDatabaseURL == "" {
+			return nil, fmt.Errorf("%s: %s=true needs MIGRATE_DATABASE_URL", spec.Name, MigrateOnlyEnv)
+		}
+		role, err := database.Migrate(ctx, cfg.MigrateDatabaseURL, Schema(spec.Name), spec.Migrations)
+		if err != nil {
+			return nil, err
+		}
+		h.Log.Info("schema migrated", "schema", Schema(spec.Name), "app_role", role)
+		return nil, fmt.Errorf("%s: %w", spec.Name, ErrMigrated)
 	}
 	authn, err := cfg.Auth.Server(ctx, h.Log)
 	if err != nil {
@@ -484,6 +541,11 @@ func New(ctx context.Context, spec Spec, cfg Config, p telemetry.Providers, log 
 		}
 	}
 	h.lis = lis
+	if cfg.HealthAddr != "" {
+		if h.healthLis, err = net.Listen("tcp", cfg.HealthAddr); err != nil {
+			return nil, fmt.Errorf("listen for health on %s: %w", cfg.HealthAddr, err)
+		}
+	}
 	guard := auth.NewGuard(authn.Authenticator, h.Policy, h.Log)
 	opts := []grpc.ServerOption{
 		telemetry.GRPCServerOption(p),
@@ -607,20 +669,34 @@ func (h *Host) GoProjection(name string, run func(ctx context.Context) error) {
 // Relay starts the outbox relay of the service's event store: every stored
 // event is published to JetStream on o2c.<tenant>.<service>.<event> (see
 // bus.Routes.Subject) with Nats-Msg-Id = event id, at least once.
+//
+// When the relay starts and finds that JetStream lost the service's
+// stream (the NATS data directory was lost: the stream is new and empty
+// while the relay's checkpoint is not at the start), it re-drives: it
+// publishes every event of the store again, from the first, so that the
+// consumers rebuild their state (see redriveIfLost and
+// docs/operations.md).
 func (h *Host) Relay() error {
+	name := h.Spec.Name + "-relay"
 	r, err := relay.New(h.Events, h.JetStream, relay.Config{
-		Name:    h.Spec.Name + "-relay",
+		Name:    name,
 		Subject: h.Subject,
 		Poll:    RelayPoll,
 	})
 	if err != nil {
 		return err
 	}
-	if err := h.watchRelay(h.Spec.Name + "-relay"); err != nil {
+	if err := h.watchRelay(name); err != nil {
 		return err
 	}
+	run := func(ctx context.Context) error {
+		if _, err := h.redriveIfLost(ctx, name); err != nil {
+			return err
+		}
+		return r.Run(ctx)
+	}
 	h.mu.Lock()
-	h.tasks = append(h.tasks, task{name: h.Spec.Name + "-relay", run: r.Run})
+	h.tasks = append(h.tasks, task{name: name, run: run})
 	h.mu.Unlock()
 	return nil
 }
@@ -663,6 +739,13 @@ func (h *Host) Serve(ctx context.Context) error {
 		defer cancel()
 		return serve.GRPC(ctx, lis, h.GRPC, h.Health, h.Config.ShutdownTimeout)
 	})
+	if hl := h.healthLis; hl != nil {
+		g.Go(func() error { return serve.HealthOnly(ctx, hl, h.Health) })
+	}
+	g.Go(func() error {
+		h.watchDependencies(ctx)
+		return nil
+	})
 	g.Go(func() error {
 		<-ctx.Done()
 		h.stopConsumers()
@@ -694,11 +777,14 @@ func (h *Host) close() {
 	h.stopConsumers()
 	h.unwatch()
 	h.mu.Lock()
-	lis := h.lis
-	h.lis = nil
+	lis, healthLis := h.lis, h.healthLis
+	h.lis, h.healthLis = nil, nil
 	h.mu.Unlock()
 	if lis != nil && !h.served {
 		_ = lis.Close()
+	}
+	if healthLis != nil && !h.served {
+		_ = healthLis.Close()
 	}
 	if h.NATS != nil {
 		h.closeNATS()

@@ -547,6 +547,9 @@ func TestServeSurvivesDatabaseOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "health NOT_SERVING", func() bool { return f.status("") == "NOT_SERVING" })
+	if got := f.status(host.LivenessHealth); got != "SERVING" {
+		t.Errorf("liveness with PostgreSQL down = %s, want SERVING: a restart would not bring the database back", got)
+	}
 	f.running(t)
 
 	if err := c.StartServer(ctx); err != nil {

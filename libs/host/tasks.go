@@ -265,6 +265,7 @@ func (r *readiness) start() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.started = true
+	_ = r.health.SetDetail(LivenessHealth, true)
 	r.report()
 }
 
@@ -307,4 +308,45 @@ func (r *readiness) report() {
 		_ = r.health.SetNotServing("")
 	}
 	_ = r.health.SetDetail(r.detail, len(r.stuck) == 0)
+}
+
+// DependencyCheckInterval is how often a serving host checks that NATS is
+// connected and PostgreSQL answers a ping; the overall health status is
+// NOT_SERVING while either is not (see LivenessHealth).
+const DependencyCheckInterval = 2 * time.Second
+
+// dependenciesTask is the name under which a lost dependency counts as a
+// failing task in the readiness.
+const dependenciesTask = "dependencies (NATS, PostgreSQL)"
+
+// watchDependencies checks the dependencies every DependencyCheckInterval
+// until ctx ends, reporting them as a failing task while one is lost, so
+// that readiness does not wait for a task to run into the outage (the
+// relay of an idle service publishes nothing and would not notice NATS is
+// gone). It logs one line when they are lost and one when they are back.
+func (h *Host) watchDependencies(ctx context.Context) {
+	lost := false
+	t := time.NewTicker(DependencyCheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		ok := h.probe(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if ok == !lost {
+			continue
+		}
+		lost = !ok
+		if lost {
+			h.Log.Warn("a dependency is unreachable; not ready until it is back", "nats_connected", h.NATS == nil || h.NATS.IsConnected())
+		} else {
+			h.Log.Info("dependencies reachable again; ready")
+		}
+		h.ready.setFailing(dependenciesTask, lost)
+	}
 }
