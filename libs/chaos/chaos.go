@@ -15,13 +15,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -171,6 +175,7 @@ func (s *Service) Restart(ctx context.Context) error {
 // store across Kill and Restart, as a server restarted by its supervisor
 // would.
 type NATS struct {
+	name string
 	opts natsembed.Options
 	mu   sync.Mutex
 	srv  *natsembed.Server
@@ -190,13 +195,13 @@ func StartNATS(tb testing.TB) *NATS {
 		tb.Fatalf("embedded NATS URL %s: %v", srv.ClientURL(), err)
 	}
 	port, _ := strconv.Atoi(u.Port())
-	n := &NATS{opts: natsembed.Options{StoreDir: srv.StoreDir(), Port: port}, srv: srv}
+	n := &NATS{name: "NATS", opts: natsembed.Options{StoreDir: srv.StoreDir(), Port: port}, srv: srv}
 	tb.Cleanup(func() { _ = n.Kill() })
 	return n
 }
 
-// Name returns "NATS".
-func (n *NATS) Name() string { return "NATS" }
+// Name returns "NATS", or "NATS node <i>" for a node of a cluster.
+func (n *NATS) Name() string { return n.name }
 
 // URL returns the server's client URL; it stays the same across restarts.
 func (n *NATS) URL() string { return "nats://127.0.0.1:" + strconv.Itoa(n.opts.Port) }
@@ -240,6 +245,162 @@ func (n *NATS) Restart(ctx context.Context) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// NATSCluster is a cluster of embedded NATS JetStream servers on loopback,
+// each with its own store; each node is a Target that keeps its ports,
+// name and store across Kill and Restart, as a pod of a StatefulSet would.
+// A stream declared with as many replicas as there are nodes keeps
+// accepting and delivering messages while one node is down (a majority
+// is up), and the restarted node catches up from the others.
+type NATSCluster struct {
+	nodes []*NATS
+}
+
+// clusterReadyTimeout bounds the wait for the cluster's JetStream to elect
+// a leader. It is a safety net for a broken environment: a healthy cluster
+// elects within seconds.
+const clusterReadyTimeout = time.Minute
+
+// StartNATSCluster starts a cluster of n nodes on free ports of 127.0.0.1,
+// storing in directories of tb's, waits until its JetStream has a
+// leader, and shuts every node down at tb's cleanup.
+func StartNATSCluster(tb testing.TB, n int) *NATSCluster {
+	tb.Helper()
+	ports, err := freePorts(2 * n)
+	if err != nil {
+		tb.Fatalf("NATS cluster: %v", err)
+	}
+	routes := make([]string, n)
+	for i := range n {
+		routes[i] = "127.0.0.1:" + strconv.Itoa(ports[n+i])
+	}
+	c := &NATSCluster{nodes: make([]*NATS, n)}
+	for i := range n {
+		others := make([]string, 0, n-1)
+		for j, r := range routes {
+			if j != i {
+				others = append(others, r)
+			}
+		}
+		c.nodes[i] = &NATS{name: fmt.Sprintf("NATS node %d", i+1), opts: natsembed.Options{
+			StoreDir: tb.TempDir(),
+			Port:     ports[i],
+			Cluster:  &natsembed.Cluster{Name: "o2c", ServerName: fmt.Sprintf("n%d", i+1), Port: ports[n+i], Routes: others},
+		}}
+	}
+	tb.Cleanup(func() {
+		for _, node := range c.nodes {
+			_ = node.Kill()
+		}
+	})
+	// Started together: a node's JetStream waits for its peers.
+	errs := make(chan error, n)
+	for _, node := range c.nodes {
+		go func() { errs <- node.Restart(tb.Context()) }()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			tb.Fatalf("start NATS cluster: %v", err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(tb.Context(), clusterReadyTimeout)
+	defer cancel()
+	if err := c.WaitJetStream(ctx); err != nil {
+		tb.Fatalf("NATS cluster: %v", err)
+	}
+	return c
+}
+
+// freePorts returns n distinct ports of 127.0.0.1 that were free a moment
+// ago.
+func freePorts(n int) ([]int, error) {
+	ls := make([]net.Listener, 0, n)
+	defer func() {
+		for _, l := range ls {
+			_ = l.Close()
+		}
+	}()
+	ports := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// Node returns node i (from 0), a Target.
+func (c *NATSCluster) Node(i int) *NATS { return c.nodes[i] }
+
+// Nodes returns the number of nodes.
+func (c *NATSCluster) Nodes() int { return len(c.nodes) }
+
+// URL returns the client URLs of every node, comma-separated, as
+// nats.Connect and NATS_URL take them: a client reconnects to another node
+// when its own goes away.
+func (c *NATSCluster) URL() string {
+	urls := make([]string, len(c.nodes))
+	for i, n := range c.nodes {
+		urls[i] = n.URL()
+	}
+	return strings.Join(urls, ",")
+}
+
+// WaitJetStream waits until the cluster's JetStream has a leader that
+// knows every running node as online (so a stream of as many replicas as
+// running nodes can be placed) and answers a request, or ctx ends.
+func (c *NATSCluster) WaitJetStream(ctx context.Context) error {
+	for !c.allPeersOnline() {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("JetStream of the cluster has no leader that knows every node: %w", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	nc, err := nats.Connect(c.URL(), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true))
+	if err != nil {
+		return fmt.Errorf("connect to %s: %w", c.URL(), err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	for {
+		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err := js.AccountInfo(actx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("JetStream of the cluster not ready: %w (last: %v)", ctx.Err(), err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// allPeersOnline reports whether a running node leads the cluster's
+// JetStream and sees every running node online.
+func (c *NATSCluster) allPeersOnline() bool {
+	running := 0
+	var peers []string
+	for _, n := range c.nodes {
+		n.mu.Lock()
+		if n.srv != nil {
+			running++
+			if p := n.srv.JetStreamPeers(); p != nil {
+				peers = p
+			}
+		}
+		n.mu.Unlock()
+	}
+	return running > 0 && len(peers) == running
 }
 
 // Postgres is a throwaway PostgreSQL cluster of its own, with full

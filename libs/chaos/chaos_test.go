@@ -3,6 +3,7 @@ package chaos_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -133,5 +134,72 @@ func TestPostgresKeepsCommittedData(t *testing.T) {
 	var v string
 	if err := conn.QueryRow(ctx, "SELECT v FROM kept").Scan(&v); err != nil || v != "before the kill" {
 		t.Errorf("after the restart: %q, %v", v, err)
+	}
+}
+
+// TestNATSClusterKeepsAStreamThroughANode: a stream of three replicas on a
+// three-node cluster takes publishes while one node is down; the node
+// restarted catches up, and every message is there once.
+func TestNATSClusterKeepsAStreamThroughANode(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	cl := chaos.StartNATSCluster(t, 3)
+	nc, err := nats.Connect(cl.URL(), nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}, Storage: jetstream.FileStorage, Replicas: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish := func(from, to int) {
+		t.Helper()
+		for i := from; i < to; i++ {
+			for {
+				_, err := js.Publish(ctx, "s.one", []byte{byte(i)}, jetstream.WithMsgID(strconv.Itoa(i)))
+				if err == nil {
+					break
+				}
+				if ctx.Err() != nil {
+					t.Fatalf("publish %d: %v", i, err)
+				}
+				time.Sleep(20 * time.Millisecond) // a new leader is being elected
+			}
+		}
+	}
+	publish(0, 10)
+	leader := st.CachedInfo().Cluster.Leader
+	var down *chaos.NATS
+	for i := range cl.Nodes() {
+		if "n"+strconv.Itoa(i+1) == leader {
+			down = cl.Node(i)
+		}
+	}
+	if down == nil {
+		t.Fatalf("leader %q is none of the nodes", leader)
+	}
+	if err := down.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	publish(10, 20)
+	if err := down.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	publish(20, 30)
+	info, err := st.Info(ctx)
+	for err == nil && info.State.Msgs != 30 && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+		info, err = st.Info(ctx)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 30 || info.Config.Replicas != 3 {
+		t.Errorf("stream holds %d messages in %d replicas, want 30 in 3", info.State.Msgs, info.Config.Replicas)
 	}
 }

@@ -7,6 +7,11 @@
 // (deploy/nats/nats-server.conf, or one WriteConfig wrote): tests and the
 // demo then run against the permissions a deployment has.
 //
+// A server with Options.Cluster is one node of a cluster on loopback: it
+// listens for routes on its cluster port, connects to the routes it is
+// given, and runs JetStream clustered, so that a stream of several replicas
+// survives the loss of a node (package chaos starts three and kills one).
+//
 // A server without a StoreDir of its own stores in a fresh directory
 // $TMPDIR/o2c-natsembed-* with an owner file (procdir) naming this process;
 // Shutdown removes it. Every Start removes such directories whose process
@@ -67,6 +72,23 @@ type Options struct {
 	// 127.0.0.1 and Port only (no monitoring, cluster, gateway, leaf node,
 	// websocket or MQTT listener), stores in StoreDir and logs nothing.
 	ConfigFile string
+	// Cluster, when set, makes the server a node of a cluster; nil means a
+	// single server.
+	Cluster *Cluster
+}
+
+// Cluster places a server in a NATS cluster on 127.0.0.1.
+type Cluster struct {
+	// Name is the cluster's name, the same on every node.
+	Name string
+	// ServerName is this node's name, unique in the cluster and the same
+	// across its restarts (JetStream knows its peers by name).
+	ServerName string
+	// Port is this node's route port on 127.0.0.1. It must be given: the
+	// other nodes' Routes name it. A taken port fails with ErrPortInUse.
+	Port int
+	// Routes are the other nodes' route addresses, host:port.
+	Routes []string
 }
 
 // Server is a running in-process NATS server with JetStream enabled.
@@ -117,6 +139,23 @@ func start(opts Options, tempRoot string) (*Server, error) {
 		return nil, err
 	}
 	so.Host, so.Port = "127.0.0.1", port
+	if c := opts.Cluster; c != nil {
+		if c.Port == 0 || c.Name == "" || c.ServerName == "" {
+			s.removeTemp()
+			return nil, errors.New("natsembed: a cluster node needs a cluster name, a server name and a route port")
+		}
+		if err := portFree(c.Port); err != nil {
+			s.removeTemp()
+			return nil, err
+		}
+		so.ServerName = c.ServerName
+		so.Cluster.Name, so.Cluster.Host, so.Cluster.Port = c.Name, "127.0.0.1", c.Port
+		routes := make([]string, len(c.Routes))
+		for i, r := range c.Routes {
+			routes[i] = "nats-route://" + r
+		}
+		so.Routes = server.RoutesFromStr(strings.Join(routes, ","))
+	}
 	so.JetStream, so.StoreDir = true, dir
 	so.NoLog, so.NoSigs, so.DisableJetStreamBanner = true, true, true
 	ns, err := server.NewServer(so)
@@ -213,6 +252,14 @@ func ownedByMe(fi os.FileInfo) bool {
 // ClientURL returns the nats:// URL clients connect to.
 func (s *Server) ClientURL() string {
 	return s.ns.ClientURL()
+}
+
+// JetStreamPeers returns the names of the cluster's nodes whose JetStream
+// is online, as this server knows them while it leads the cluster's
+// JetStream; nil when it does not lead (or is not clustered). A stream of
+// R replicas can be placed once R nodes are listed.
+func (s *Server) JetStreamPeers() []string {
+	return s.ns.JetStreamClusterPeers()
 }
 
 // StoreDir returns the JetStream store directory: Options.StoreDir, or the

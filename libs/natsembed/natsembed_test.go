@@ -129,3 +129,29 @@ func TestPortOption(t *testing.T) {
 		t.Errorf("ClientURL() = %q, want %q", got, want)
 	}
 }
+
+// TestClusterNodeNeedsItsNames: a cluster node without a cluster name, a
+// server name or a route port is refused before anything starts.
+func TestClusterNodeNeedsItsNames(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		c    natsembed.Cluster
+	}{
+		{"no cluster name", natsembed.Cluster{ServerName: "n1", Port: 1}},
+		{"no server name", natsembed.Cluster{Name: "o2c", Port: 1}},
+		{"no route port", natsembed.Cluster{Name: "o2c", ServerName: "n1"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := natsembed.Start(natsembed.Options{StoreDir: t.TempDir(), Cluster: &tt.c})
+			if err == nil {
+				s.Shutdown()
+				t.Fatal("Start succeeded")
+			}
+			if want := "natsembed: a cluster node needs a cluster name, a server name and a route port"; err.Error() != want {
+				t.Errorf("Start: %v, want %q", err, want)
+			}
+		})
+	}
+}
