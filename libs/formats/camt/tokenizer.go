@@ -293,6 +293,9 @@ func (t *Tokenizer) charData() (*Token, error) {
 		return nil, errNeedMore
 	}
 	raw := t.buf[t.pos : t.pos+i]
+	if err := t.checkChars(raw); err != nil {
+		return nil, err
+	}
 	text, err := t.unescape(raw, false)
 	if err != nil {
 		return nil, err
@@ -304,6 +307,9 @@ func (t *Tokenizer) charData() (*Token, error) {
 
 func (t *Tokenizer) charDataEOF() (*Token, error) {
 	raw := t.buf[t.pos:t.end]
+	if err := t.checkChars(raw); err != nil {
+		return nil, err
+	}
 	text, err := t.unescape(raw, false)
 	if err != nil {
 		return nil, err
@@ -311,6 +317,19 @@ func (t *Tokenizer) charDataEOF() (*Token, error) {
 	t.pos = t.end
 	t.setToken(CharData, nil, nil, text, false)
 	return &t.tok, nil
+}
+
+// checkChars refuses a control character in text, which XML does not
+// allow (only TAB, LF and CR are), as encoding/xml does: a NUL or an
+// escape in a remittance text would otherwise travel in the events to
+// every read model, and PostgreSQL cannot store a NUL in text.
+func (t *Tokenizer) checkChars(raw []byte) error {
+	for _, c := range raw {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+			return t.syntax("illegal character code U+%04X", c)
+		}
+	}
+	return nil
 }
 
 // unescape resolves entities and line ends in raw. It returns raw itself
