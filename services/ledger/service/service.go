@@ -1,5 +1,6 @@
 // Package service starts the ledger service: it binds the consumers of the
-// events and commands it books (see package consumer for the subjects),
+// events and commands it books (see package consumer for the subjects) and
+// of the report feeds (dunning, collections, matching, customer groups),
 // keeps its read models projected (checking the runtime invariants after
 // every batch), runs the group committer of the write path, serves the
 // LedgerService, LedgerQueryService, LedgerCommandService, the DATEV
@@ -16,6 +17,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -182,6 +184,25 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 			Stream: bus.ServiceStream(src), Durable: "ledger-commands-" + src, FilterSubjects: []string{consumer.CommandSubjects(src)},
 			Batch: booker.BookCommandBatch,
 		}, booker.BookCommand); err != nil {
+			h.Close()
+			return nil, err
+		}
+	}
+	// The report feeds (consumer.FeedSubjects): dunning levels and blocks,
+	// collection statuses, matching's decisions and customer groups, each
+	// stored beside the read models on both time axes. A feed is read from
+	// a commanding service's stream only when the ledger reads that
+	// stream's commands, so it never waits for a stream nobody declares.
+	feeds := &consumer.Feeds{Store: store, Tenants: opt.Tenants}
+	for _, f := range []struct{ service, durable string }{
+		{"ingestion", consumer.CustomersFeedDurable}, {"dunning", consumer.DunningFeedDurable},
+		{"collections", consumer.CollectionsFeedDurable}, {"matching", consumer.MatchingFeedDurable},
+	} {
+		if f.service != "ingestion" && !slices.Contains(sources, f.service) {
+			continue
+		}
+		if err := h.Consume(ctx, bus.Consumer{Stream: bus.ServiceStream(f.service), Durable: f.durable,
+			FilterSubjects: consumer.FeedSubjects(f.service)}, feeds.Handle); err != nil {
 			h.Close()
 			return nil, err
 		}

@@ -64,9 +64,14 @@ func (q ReportQuery) check() (from time.Time, limit int, err error) {
 // debtor: the items dated on or before AsOf whose amount less their
 // settlements effective on or before AsOf (as recorded by KnownAt) is not
 // zero, ordered by debtor id, due date, document number and id, and the
-// token of the next page (empty on the last). The dunning, collection and
-// customer group columns stay empty: the ledger does not learn them yet.
-// It returns an error wrapping ErrInvalidQuery or ErrInvalidPageToken, or a
+// token of the next page (empty on the last). The feeds' columns are read
+// on the same two axes (see feeds.go): the dunning level of the latest
+// dunning decision dated by AsOf that listed the item; the reasons of the
+// dunning blocks on the item or its debtor set by AsOf and neither expired
+// nor lifted by then, sorted and comma-separated; the latest step of the
+// collection case holding the item; the debtor's customer group in the
+// latest version of its data changed by AsOf. Each counts only as recorded
+// by KnownAt, and is empty when nothing is known. It returns an error wrapping ErrInvalidQuery or ErrInvalidPageToken, or a
 // storage error.
 func (s *Store) ReportOpenItems(ctx context.Context, q ReportQuery) ([]*ledgerv1.OpenItemRow, string, error) {
 	_, limit, err := q.check()
@@ -93,7 +98,9 @@ func (s *Store) ReportOpenItems(ctx context.Context, q ReportQuery) ([]*ledgerv1
 	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT o.id, o.debtor_id, o.debtor_account, o.kind, o.document_number, o.currency, o.amount_minor,
-		       o.amount_minor - COALESCE(st.settled, 0), o.document_date, o.due_date, o.payment_reference, o.marketplace
+		       o.amount_minor - COALESCE(st.settled, 0), o.document_date, o.due_date, o.payment_reference, o.marketplace,
+		       COALESCE(`+sqlDunningLevel+`, ''), COALESCE(`+sqlDunningBlock+`, ''), COALESCE(`+sqlCollectionStatus+`, ''),
+		       `+sqlCustomerGroup("$3", "$4")+`
 		FROM open_items o
 		LEFT JOIN LATERAL (
 			SELECT sum(s.amount_minor)::bigint AS settled FROM settlements s
@@ -119,7 +126,7 @@ func (s *Store) ReportOpenItems(ctx context.Context, q ReportQuery) ([]*ledgerv1
 			doc, due     time.Time
 		)
 		if err := r.Scan(&id, &it.DebtorId, &it.DebtorAccount, &it.ItemKind, &it.DocumentNumber, &cur, &amount, &open,
-			&doc, &due, &it.PaymentReference, &mkt); err != nil {
+			&doc, &due, &it.PaymentReference, &mkt, &it.DunningLevel, &it.DunningBlock, &it.CollectionStatus, &it.CustomerGroup); err != nil {
 			return nil, err
 		}
 		it.OpenItemId = id.String()
@@ -244,14 +251,18 @@ type DSORow struct {
 }
 
 // ReportDSO returns the DSO family of q.Tenant at every key date (one per
-// month, report.KeyDates) per group of dims (the customer group is always
-// empty: the ledger does not learn it yet), as recorded by q.KnownAt,
+// month, report.KeyDates) per group of dims, as recorded by q.KnownAt,
 // ordered by key date then group. Receivables are the open amounts of
 // every item at the key date, sales the amounts of the invoices (open
 // items of kind invoice) dated in the key date's month up to it, cleared
 // the payment settlements effective in that month up to it; the count-back
-// looks back over the sales of the 24 months before. Memory grows with
-// months x groups, never with items. It returns an error wrapping
+// looks back over the sales of the 24 months before. A debtor counts in
+// the customer group its data had at the last key date (as recorded by
+// KnownAt), in every month of the series, so that a group's months add
+// up. Of the cleared amount, the part matching decided (its PaymentDecided
+// AUTO or PaymentMatched on the settling payment recorded by KnownAt) and
+// the part it decided without a person give the match rate. Memory grows
+// with months x groups, never with items. It returns an error wrapping
 // ErrInvalidQuery, or a storage error.
 func (s *Store) ReportDSO(ctx context.Context, q ReportQuery, keyDates []time.Time, dims []report.Dimension) ([]DSORow, error) {
 	if err := checkTenant(q.Tenant); err != nil {
@@ -266,33 +277,49 @@ func (s *Store) ReportDSO(ctx context.Context, q ReportQuery, keyDates []time.Ti
 		month time.Time // first day
 	}
 	monthOf := func(d time.Time) time.Time { return time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, time.UTC) }
-	groupOf := func(cur, mkt string) report.Group {
-		return report.GroupOf(dims, cur, report.Channel(mkt), "", "")
+	groupOf := func(cur, mkt, grp string) report.Group {
+		return report.GroupOf(dims, cur, report.Channel(mkt), grp, "")
 	}
 	first := monthOf(keyDates[0]).AddDate(0, -salesHistoryMonths, 0)
 	last := keyDates[len(keyDates)-1]
+	// The customer group is looked up only when grouped by: at the
+	// parameter at (the last key date, passed as the extra argument only
+	// then) as recorded by the parameter known.
+	byGroup := slices.Contains(dims, report.ByCustomerGroup)
+	group := func(at, known string) string {
+		if !byGroup {
+			return "''"
+		}
+		return sqlCustomerGroup(at, known)
+	}
+	withLast := func(args ...any) []any {
+		if byGroup {
+			return append(args, last)
+		}
+		return args
+	}
 
 	// Sales per calendar month and group, up to the last key date. A key
 	// date inside its month (the last) counts that month up to it.
 	sales := map[gkey]int64{}
 	rows, err := s.pool.Query(ctx, `
-		SELECT date_trunc('month', document_date)::date, currency, marketplace, sum(amount_minor)::bigint
-		FROM open_items
-		WHERE tenant = $1 AND kind = 'invoice' AND document_date >= $2 AND document_date <= $3
-		  AND ($4::timestamptz IS NULL OR recorded_at <= $4)
-		GROUP BY 1, 2, 3`, q.Tenant, first, last, known)
+		SELECT date_trunc('month', o.document_date)::date, o.currency, o.marketplace, `+group("$3", "$4")+`, sum(o.amount_minor)::bigint
+		FROM open_items o
+		WHERE o.tenant = $1 AND o.kind = 'invoice' AND o.document_date >= $2 AND o.document_date <= $3
+		  AND ($4::timestamptz IS NULL OR o.recorded_at <= $4)
+		GROUP BY 1, 2, 3, 4`, q.Tenant, first, last, known)
 	if err != nil {
 		return nil, fmt.Errorf("sales of %s: %w", q.Tenant, err)
 	}
 	groups := map[report.Group]bool{}
 	err = forEachRow(rows, func(r pgx.Rows) error {
 		var m time.Time
-		var cur, mkt string
+		var cur, mkt, grp string
 		var v int64
-		if err := r.Scan(&m, &cur, &mkt, &v); err != nil {
+		if err := r.Scan(&m, &cur, &mkt, &grp, &v); err != nil {
 			return err
 		}
-		g := groupOf(cur, mkt)
+		g := groupOf(cur, mkt, grp)
 		sales[gkey{g, monthOf(m)}] += v
 		groups[g] = true
 		return nil
@@ -315,7 +342,7 @@ func (s *Store) ReportDSO(ctx context.Context, q ReportQuery, keyDates []time.Ti
 		}
 		var b pgx.Batch
 		b.Queue(`
-			SELECT o.currency, o.marketplace, sum(o.amount_minor - COALESCE(st.settled, 0))::bigint,
+			SELECT o.currency, o.marketplace, `+group("$4::date", "$3")+`, sum(o.amount_minor - COALESCE(st.settled, 0))::bigint,
 			       COALESCE(sum(o.amount_minor - COALESCE(st.settled, 0)) FILTER (WHERE o.due_date >= $2), 0)::bigint
 			FROM open_items o
 			LEFT JOIN LATERAL (
@@ -324,37 +351,45 @@ func (s *Store) ReportDSO(ctx context.Context, q ReportQuery, keyDates []time.Ti
 				  AND ($3::timestamptz IS NULL OR s.recorded_at <= $3)
 			) st ON true
 			WHERE o.tenant = $1 AND o.document_date <= $2 AND ($3::timestamptz IS NULL OR o.recorded_at <= $3)
-			GROUP BY 1, 2`, q.Tenant, key, known).
+			GROUP BY 1, 2, 3`, withLast(q.Tenant, key, known)...).
 			Query(func(rows pgx.Rows) error {
 				return forEachRow(rows, func(r pgx.Rows) error {
-					var cur, mkt string
+					var cur, mkt, grp string
 					var rec, current int64
-					if err := r.Scan(&cur, &mkt, &rec, &current); err != nil {
+					if err := r.Scan(&cur, &mkt, &grp, &rec, &current); err != nil {
 						return err
 					}
-					m := at(groupOf(cur, mkt))
+					m := at(groupOf(cur, mkt, grp))
 					m.Receivables += rec
 					m.Current += current
 					return nil
 				})
 			})
 		b.Queue(`
-			SELECT o.currency, o.marketplace, sum(s.amount_minor)::bigint,
-			       sum(s.amount_minor * (s.effective_date - o.document_date))::bigint
+			SELECT o.currency, o.marketplace, `+group("$5::date", "$4")+`, sum(s.amount_minor)::bigint,
+			       sum(s.amount_minor * (s.effective_date - o.document_date))::bigint,
+			       COALESCE(sum(s.amount_minor) FILTER (WHERE pd.auto IS NOT NULL), 0)::bigint,
+			       COALESCE(sum(s.amount_minor) FILTER (WHERE pd.auto), 0)::bigint
 			FROM settlements s JOIN open_items o ON o.tenant = s.tenant AND o.id = s.open_item_id
+			LEFT JOIN LATERAL (
+				SELECT bool_or(d.auto) AS auto FROM report_payment_decisions d
+				WHERE d.tenant = s.tenant AND d.entry_id = s.entry_id AND ($4::timestamptz IS NULL OR d.recorded_at <= $4)
+			) pd ON true
 			WHERE s.tenant = $1 AND s.kind = 'payment' AND s.effective_date >= $2 AND s.effective_date <= $3
 			  AND ($4::timestamptz IS NULL OR (s.recorded_at <= $4 AND o.recorded_at <= $4))
-			GROUP BY 1, 2`, q.Tenant, month, key, known).
+			GROUP BY 1, 2, 3`, withLast(q.Tenant, month, key, known)...).
 			Query(func(rows pgx.Rows) error {
 				return forEachRow(rows, func(r pgx.Rows) error {
-					var cur, mkt string
-					var cleared, days int64
-					if err := r.Scan(&cur, &mkt, &cleared, &days); err != nil {
+					var cur, mkt, grp string
+					var cleared, days, decided, auto int64
+					if err := r.Scan(&cur, &mkt, &grp, &cleared, &days, &decided, &auto); err != nil {
 						return err
 					}
-					m := at(groupOf(cur, mkt))
+					m := at(groupOf(cur, mkt, grp))
 					m.Cleared += cleared
 					m.ClearedDays += days
+					m.Decided += decided
+					m.Auto += auto
 					return nil
 				})
 			})

@@ -56,6 +56,10 @@ type Month struct {
 	// date, and ClearedDays the sum over those clearings of amount x days
 	// from the item's document date to the payment's date.
 	Cleared, ClearedDays int64
+	// Decided is the part of Cleared whose payments matching decided (its
+	// decision reached the ledger), and Auto the part of Decided matching
+	// cleared without a person.
+	Decided, Auto int64
 }
 
 // Figures is the DSO family of one month. Day figures are hundredths of a
@@ -79,6 +83,13 @@ type Figures struct {
 	// HasPayments says payments cleared something in the month; without
 	// them TimeToCash is undefined and zero.
 	HasPayments bool
+	// MatchRate is Auto / Decided in basis points (10000 is 100 %): the
+	// share of the cleared amount matching decided that it cleared without
+	// a person.
+	MatchRate int64
+	// HasMatchRate says matching decided some of the cleared amount;
+	// without that MatchRate is undefined and zero.
+	HasMatchRate bool
 }
 
 // ComputeDSO returns the DSO family of m. earlier is the credit sales of
@@ -97,6 +108,10 @@ func ComputeDSO(m Month, earlier []MonthSales) Figures {
 	if m.Cleared != 0 {
 		f.HasPayments = true
 		f.TimeToCash = ratio(m.ClearedDays, 100, m.Cleared)
+	}
+	if m.Decided != 0 {
+		f.HasMatchRate = true
+		f.MatchRate = ratio(m.Auto, 10000, m.Decided)
 	}
 	return f
 }

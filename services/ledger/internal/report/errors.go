@@ -2,14 +2,14 @@
 // read models stream: the aging of receivables (buckets of days overdue x
 // dunning level x channel x customer group x currency), days overdue, and
 // the DSO family (count-back DSO, DSO, best possible DSO, average days
-// delinquent, time to cash). It is pure: no storage, no clock (every
-// function takes its key date), and every amount is int64 minor units of
-// one currency; nothing is converted or added across currencies.
+// delinquent, time to cash, match rate). It is pure: no storage, no clock
+// (every function takes its key date), and every amount is int64 minor
+// units of one currency; nothing is converted or added across currencies.
 //
 // The dunning level, dunning block, collection status and customer group of
-// an item are carried as given: the ledger does not learn them yet (dunning,
-// collections and ingestion's customers do not feed the ledger), so they
-// are empty and the aging groups every item under the empty value.
+// an item are carried as the read models give them (fed by dunning's,
+// collections' and ingestion's events, on both time axes); an item nothing
+// is known about has the empty value, and the aging groups it there.
 package report
 
 import "errors"

@@ -407,6 +407,7 @@ func (s *ReportService) dso(ctx context.Context, req *ledgerv1.DSORequest, send 
 			CountBackDsoHundredths: r.CountBack, DsoHundredths: r.DSO, BestPossibleDsoHundredths: r.BestPossible,
 			AverageDaysDelinquentHundredths: r.AverageDaysDelinquent, HasSales: r.HasSales,
 			Cleared: rmoney(r.Month.Cleared, cur), TimeToCashHundredths: r.TimeToCash, HasPayments: r.HasPayments,
+			MatchRateBasisPoints: r.MatchRate, HasMatchRate: r.HasMatchRate,
 		})
 	}
 	return send(resp)
