@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -39,6 +40,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Getenv)
 	stop()
+	if errors.Is(err, host.ErrMigrated) {
+		return // a migration job (O2C_MIGRATE_ONLY=true): the schema is up to date
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ingestion:", redact.String(err.Error()))
 		os.Exit(1)

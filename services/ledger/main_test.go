@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/goleak"
@@ -24,6 +26,7 @@ import (
 
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/database"
+	"github.com/o2c-platform/o2c/libs/host"
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
 	"github.com/o2c-platform/o2c/libs/tenants/tenantstest"
@@ -235,5 +238,31 @@ func TestRunRefusesWithoutGoodTenantsFile(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRunMigrateOnly runs the ledger as the chart's migration job does
+// (O2C_MIGRATE_ONLY=true, an owner connection, no NATS): run returns
+// host.ErrMigrated, on which main exits 0, and the ledger's tables exist.
+func TestRunMigrateOnly(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.NewDB(t, pgtest.Template{Name: "ledger-main-empty"})
+	env := map[string]string{"MIGRATE_DATABASE_URL": dbURL, "O2C_MIGRATE_ONLY": "true", "NATS_URL": "nats://127.0.0.1:1",
+		"O2C_TENANTS": tenantstest.Write(t, tenantstest.JSON("acme")), "O2C_AUTH": "dev"}
+	err := run(context.Background(), func(k string) string { return env[k] })
+	if !errors.Is(err, host.ErrMigrated) {
+		t.Fatalf("run = %v, want host.ErrMigrated", err)
+	}
+	conn, err := pgx.Connect(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var schemaTables int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM information_schema.tables WHERE table_schema = $1`, postgres.Schema).Scan(&schemaTables); err != nil {
+		t.Fatal(err)
+	}
+	if schemaTables == 0 {
+		t.Errorf("schema %s has no tables after the migration job", postgres.Schema)
 	}
 }
