@@ -160,9 +160,11 @@ const (
 	// The sales channel: "shop" for the tenant's own shop, else the
 	// marketplace (such as "amazon").
 	ReportDimension_REPORT_DIMENSION_CHANNEL ReportDimension = 1
-	// The debtor's customer group. Empty until the ledger learns the group.
+	// The debtor's customer group, from ingestion's customer data (empty
+	// for a debtor without one, such as a marketplace).
 	ReportDimension_REPORT_DIMENSION_CUSTOMER_GROUP ReportDimension = 2
-	// The item's dunning level. Empty until dunning feeds it to the ledger.
+	// The item's dunning level, from dunning's decisions (empty for an item
+	// no decision listed).
 	ReportDimension_REPORT_DIMENSION_DUNNING_LEVEL ReportDimension = 3
 )
 
@@ -461,7 +463,10 @@ func (x *OpenItemsResponse) GetResumeToken() string {
 	return ""
 }
 
-// OpenItemRow is one item open at the key date.
+// OpenItemRow is one item open at the key date. The dunning, collection and
+// customer group columns are what dunning, collections and ingestion told
+// the ledger, read on the report's two time axes like the amounts: as of
+// the key date, as recorded by known_at.
 type OpenItemRow struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Open item id.
@@ -485,16 +490,26 @@ type OpenItemRow struct {
 	// Days from the due date to the key date; zero or negative when not yet
 	// due.
 	DaysOverdue int32 `protobuf:"varint,10,opt,name=days_overdue,json=daysOverdue,proto3" json:"days_overdue,omitempty"`
-	// Sales channel: "shop" or the marketplace.
+	// Sales channel: "shop" or the marketplace that collects the item.
 	Channel string `protobuf:"bytes,11,opt,name=channel,proto3" json:"channel,omitempty"`
-	// Customer group; empty until the ledger learns it.
+	// The debtor's customer group in the latest version of its data
+	// (ingestion's CustomerIngested) the shop changed by the key date; empty
+	// when none is known.
 	CustomerGroup string `protobuf:"bytes,12,opt,name=customer_group,json=customerGroup,proto3" json:"customer_group,omitempty"`
-	// Dunning level; empty until dunning feeds it to the ledger.
+	// Dunning level ("0" for an item dunning saw but did not remind, "1",
+	// "2", ...) after the latest dunning decision dated by the key date that
+	// listed the item; empty when no decision did.
 	DunningLevel string `protobuf:"bytes,13,opt,name=dunning_level,json=dunningLevel,proto3" json:"dunning_level,omitempty"`
-	// Dunning block reason; empty when none is known (dunning does not feed
-	// the ledger yet).
+	// Reasons of the dunning blocks holding on the key date on the item or
+	// its debtor (set by then, neither expired nor lifted), sorted and
+	// comma-separated, such as "dispute"; empty when none holds.
 	DunningBlock string `protobuf:"bytes,14,opt,name=dunning_block,json=dunningBlock,proto3" json:"dunning_block,omitempty"`
-	// Collection status; empty until collections feeds it to the ledger.
+	// The latest step, dated by the key date, of the collection case holding
+	// the item: "released", "submitted", "accepted", "rejected", the
+	// agency's status ("contacted", "payment-plan", "court-dunning",
+	// "enforcement", "on-hold", "disputed", "uncollectable"),
+	// "recall-requested", "recalled" or "closed:<code>" (such as
+	// "closed:paid-in-full"); empty when the item was never handed over.
 	CollectionStatus string `protobuf:"bytes,15,opt,name=collection_status,json=collectionStatus,proto3" json:"collection_status,omitempty"`
 	// Payment reference.
 	PaymentReference string `protobuf:"bytes,16,opt,name=payment_reference,json=paymentReference,proto3" json:"payment_reference,omitempty"`
@@ -1330,7 +1345,8 @@ type DSORequest struct {
 	// Recorded-time cut; unset means when the report starts.
 	KnownAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=known_at,json=knownAt,proto3" json:"known_at,omitempty"`
 	// Dimensions to group by besides the currency (channel, customer group);
-	// the dunning level is refused.
+	// the dunning level is refused. A debtor counts in every month in the
+	// customer group its data has at as_of.
 	GroupBy       []ReportDimension `protobuf:"varint,5,rep,packed,name=group_by,json=groupBy,proto3,enum=o2c.ledger.v1.ReportDimension" json:"group_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1494,14 +1510,15 @@ type DSORow struct {
 	// Time to cash: the cleared amount's average days from document date to
 	// payment, weighted by amount.
 	TimeToCashHundredths int64 `protobuf:"varint,14,opt,name=time_to_cash_hundredths,json=timeToCashHundredths,proto3" json:"time_to_cash_hundredths,omitempty"`
-	// Match rate: the share of the cleared amount that matching cleared
-	// automatically, in basis points. Not computed yet and always 0: which
-	// clearings matching decided without a clerk is matching's knowledge and
-	// does not reach the ledger; has_match_rate stays false until it does.
+	// Match rate: of the cleared amount whose payments matching decided
+	// (its PaymentDecided AUTO or PaymentMatched recorded by known_at), the
+	// share it cleared without a person, in basis points. A payment no
+	// decision of matching reached the ledger for does not count.
 	MatchRateBasisPoints int64 `protobuf:"varint,15,opt,name=match_rate_basis_points,json=matchRateBasisPoints,proto3" json:"match_rate_basis_points,omitempty"`
 	// Whether the month had payments (time to cash defined).
 	HasPayments bool `protobuf:"varint,16,opt,name=has_payments,json=hasPayments,proto3" json:"has_payments,omitempty"`
-	// Whether match_rate_basis_points is computed.
+	// Whether match_rate_basis_points is defined: matching decided some of
+	// the month's cleared amount.
 	HasMatchRate  bool `protobuf:"varint,17,opt,name=has_match_rate,json=hasMatchRate,proto3" json:"has_match_rate,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
