@@ -245,3 +245,24 @@ func TestComputeDSO(t *testing.T) {
 		t.Errorf("no sales, no payments: %+v", got)
 	}
 }
+
+func TestMatchRate(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name           string
+		decided, auto  int64
+		wantRate       int64
+		wantHasMatched bool
+	}{
+		{"no decision reached the ledger", 0, 0, 0, false},
+		{"every decided payment by matching alone", 4000, 4000, 10000, true},
+		{"none by matching alone", 4000, 0, 0, true},
+		{"two thirds, rounded half away from zero", 3000, 2000, 6667, true},
+	} {
+		m := Month{KeyDate: date(t, "2026-03-31"), Cleared: 4000, ClearedDays: 4000, Decided: tt.decided, Auto: tt.auto}
+		got := ComputeDSO(m, nil)
+		if got.MatchRate != tt.wantRate || got.HasMatchRate != tt.wantHasMatched {
+			t.Errorf("%s: match rate %d (%v), want %d (%v)", tt.name, got.MatchRate, got.HasMatchRate, tt.wantRate, tt.wantHasMatched)
+		}
+	}
+}
