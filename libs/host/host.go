@@ -355,6 +355,8 @@ func FromEnv(getenv func(string) string, defaultAddr string) (Config, error) {
 	c.TenantsFile = getenv(TenantsEnv)
 	var missing []string
 	switch a, err := auth.ConfigFromEnv(getenv); {
+	case errors.Is(err, auth.ErrNoAuth) && c.MigrateOnly:
+		// A migration job serves nothing and needs no authentication.
 	case errors.Is(err, auth.ErrNoAuth):
 		missing = append(missing, err.Error())
 	case err != nil:

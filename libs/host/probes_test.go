@@ -121,8 +121,9 @@ func TestMigrateOnly(t *testing.T) {
 }
 
 // TestFromEnvProbesAndMigrateOnly checks HEALTH_ADDR and O2C_MIGRATE_ONLY:
-// both reach the Config, a migration job needs MIGRATE_DATABASE_URL, and a
-// value that is not a boolean is refused naming the variable.
+// both reach the Config, a migration job needs MIGRATE_DATABASE_URL but no
+// authentication (it serves nothing), a serving service still needs it,
+// and a value that is not a boolean is refused naming the variable.
 func TestFromEnvProbesAndMigrateOnly(t *testing.T) {
 	t.Parallel()
 	base := map[string]string{"O2C_TENANTS": "t.json", "O2C_AUTH": "dev", "HEALTH_ADDR": "0.0.0.0:8086"}
@@ -134,6 +135,8 @@ func TestFromEnvProbesAndMigrateOnly(t *testing.T) {
 	}{
 		{"serving", map[string]string{"DATABASE_URL": "postgres://app"}, false, ""},
 		{"migration job", map[string]string{"MIGRATE_DATABASE_URL": "postgres://owner", "O2C_MIGRATE_ONLY": "true"}, true, ""},
+		{"migration job without authentication", map[string]string{"MIGRATE_DATABASE_URL": "postgres://owner", "O2C_MIGRATE_ONLY": "true", "O2C_AUTH": ""}, true, ""},
+		{"serving without authentication", map[string]string{"DATABASE_URL": "postgres://app", "O2C_AUTH": ""}, false, "authentication not configured"},
 		{"migration job without owner", map[string]string{"DATABASE_URL": "postgres://app", "O2C_MIGRATE_ONLY": "true"}, false, "O2C_MIGRATE_ONLY=true needs MIGRATE_DATABASE_URL"},
 		{"not a boolean", map[string]string{"MIGRATE_DATABASE_URL": "postgres://owner", "O2C_MIGRATE_ONLY": "yes please"}, false, `O2C_MIGRATE_ONLY="yes please"`},
 	}
