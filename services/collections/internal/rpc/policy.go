@@ -15,7 +15,7 @@ import (
 //     to the agency its credentials name (checked by the handlers).
 //   - CollectionsService ListCases, GetCase and Report: accountants,
 //     operators and customer service, who answer a customer asking about
-//     a case but decide nothing.
+//     a case but decide nothing, and viewers.
 //   - CollectionsService ReleaseItems, RecallCase and AnswerQuestion
 //     (what hands receivables over and takes them back): accountants and
 //     operators.
@@ -25,7 +25,7 @@ import (
 // the merchant's books may.
 var Policy = func() auth.Policy {
 	agency := auth.Allow(identity.Agency)
-	readers := auth.Allow(identity.Accountant, identity.Operator, identity.CustomerService)
+	readers := auth.Allow(identity.Accountant, identity.Operator, identity.CustomerService, identity.Viewer)
 	deciders := auth.Allow(identity.Accountant, identity.Operator)
 	return auth.Policy{
 		collectionsv1grpc.AgencyService_ListCases_FullMethodName:     agency,

@@ -13,7 +13,8 @@ import (
 // its own tenants; a platform admin for all of them.
 //
 //   - Reports and open items (LedgerService queries, LedgerQueryService):
-//     accountants, customer service, operators and platform admins.
+//     accountants, customer service, viewers, operators and platform
+//     admins.
 //   - The DATEV export (ExportService): accountants, operators and
 //     platform admins; it hands over the whole books, so not customer
 //     service.
@@ -34,19 +35,19 @@ import (
 //   - ClosePeriod and ReopenPeriod: accountants, and of them only those the
 //     tenant's period_actors list (the books check the actor).
 //   - The StatusService (what the shops' status feed published last):
-//     shops for their own tenant, customer service, operators and
+//     shops for their own tenant, customer service, viewers, operators and
 //     accountants.
 //
 // Shops, agencies and platform admins book nothing here: shops publish
 // invoices to ingestion, agencies report to collections, and a platform
 // admin runs the platform, not a merchant's books.
 var Policy = func() auth.Policy {
-	readers := auth.Allow(identity.Accountant, identity.CustomerService, identity.Operator, identity.PlatformAdmin)
+	readers := auth.Allow(identity.Accountant, identity.CustomerService, identity.Operator, identity.PlatformAdmin, identity.Viewer)
 	bookers := auth.Allow(identity.Accountant, identity.Service)
 	accountants := auth.Allow(identity.Accountant)
-	statusReaders := auth.Allow(identity.Shop, identity.CustomerService, identity.Operator, identity.Accountant)
+	statusReaders := auth.Allow(identity.Shop, identity.CustomerService, identity.Operator, identity.Accountant, identity.Viewer)
 	return auth.Policy{
-		ledgerv1grpc.LedgerService_ListOpenItems_FullMethodName:       auth.Allow(identity.Accountant, identity.CustomerService, identity.Operator, identity.PlatformAdmin, identity.Service),
+		ledgerv1grpc.LedgerService_ListOpenItems_FullMethodName:       auth.Allow(identity.Accountant, identity.CustomerService, identity.Viewer, identity.Operator, identity.PlatformAdmin, identity.Service),
 		ledgerv1grpc.LedgerService_ListAccountBalances_FullMethodName: readers,
 		ledgerv1grpc.LedgerService_PostJournalEntry_FullMethodName:    accountants,
 

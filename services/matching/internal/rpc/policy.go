@@ -14,7 +14,7 @@ import (
 //   - ListExceptions and GetException (reading the queue, with the payer
 //     from ingestion's master data): accountants and operators, who work
 //     the queue, and customer service, who answer a customer asking about
-//     a payment but decide nothing.
+//     a payment but decide nothing, and viewers.
 //   - ConfirmProposal, MatchManually, Split, Park and Unmatch (decisions
 //     that book, or undo a booking, in the ledger): accountants and
 //     operators.
@@ -23,7 +23,7 @@ import (
 // merchant's cash application: a platform admin runs the platform, not the
 // books, and no other service calls the queue.
 var Policy = func() auth.Policy {
-	readers := auth.Allow(identity.Accountant, identity.Operator, identity.CustomerService)
+	readers := auth.Allow(identity.Accountant, identity.Operator, identity.CustomerService, identity.Viewer)
 	deciders := auth.Allow(identity.Accountant, identity.Operator)
 	return auth.Policy{
 		matchingv1grpc.MatchingService_ListExceptions_FullMethodName:  readers,

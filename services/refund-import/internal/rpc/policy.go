@@ -17,9 +17,9 @@ import (
 //     accountants and operators.
 //   - ListRefunds and ListSettlementFetches (what was imported and why):
 //     accountants, operators and customer service, who answer a buyer's
-//     question about a refund but start nothing.
+//     question about a refund but start nothing, and viewers.
 var Policy = func() auth.Policy {
-	readers := auth.Allow(identity.Accountant, identity.Operator, identity.CustomerService)
+	readers := auth.Allow(identity.Accountant, identity.Operator, identity.CustomerService, identity.Viewer)
 	runners := auth.Allow(identity.Accountant, identity.Operator)
 	return auth.Policy{
 		refundv1grpc.RefundService_RunImport_FullMethodName:             runners,
