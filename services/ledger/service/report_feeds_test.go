@@ -383,6 +383,26 @@ func TestReportFeedsAgainstTheEvents(t *testing.T) {
 			t.Errorf("aging by %v known at the first cut (-events +report):\n%s", f.dim, diff)
 		}
 	}
+	// The DSO per customer group: a debtor's receivables and sales in the
+	// group its data has at the key date.
+	st, err := reports.DSO(ctx, &ledgerv1.DSORequest{Tenant: tn, From: day(2026, 3, 1), AsOf: day(2026, 3, 31),
+		GroupBy: []ledgerv1.ReportDimension{ledgerv1.ReportDimension_REPORT_DIMENSION_CUSTOMER_GROUP}}, anna)
+	if err != nil {
+		t.Fatal(err)
+	}
+	receivables, sales := map[string]int64{}, map[string]int64{}
+	for _, resp := range recvAll[*ledgerv1.DSOResponse](t, st) {
+		for _, r := range resp.GetRows() {
+			receivables[r.GetCustomerGroup()] += r.GetReceivables().GetMinorUnits()
+			sales[r.GetCustomerGroup()] += r.GetSales().GetMinorUnits()
+		}
+	}
+	if diff := cmp.Diff(agingModel(2, 3), receivables); diff != "" {
+		t.Errorf("DSO receivables per customer group (-events +report):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]int64{"vip": 5950, "wholesale": 23800, "": 0}, sales); diff != "" {
+		t.Errorf("DSO sales of March per customer group (-want +report):\n%s", diff)
+	}
 	// P-3's late decision: 5000 + 2000 of 10000 decided; P-4 never was.
 	if rate, ok := matchRate(k2); !ok || rate != 7000 {
 		t.Errorf("match rate after the second batch %d (%v), want 7000 basis points", rate, ok)
