@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -195,7 +197,7 @@ func (imp *Importer) Import(ctx context.Context, req Request) (Record, error) {
 		return Record{}, &tenants.UnknownTenantError{Tenant: req.Tenant}
 	}
 	rec := Record{
-		ID: uuid.NewString(), Tenant: req.Tenant, FileName: path.Base(strings.ReplaceAll(req.FileName, `\`, "/")),
+		ID: uuid.NewString(), Tenant: req.Tenant, FileName: fileLabel(req.FileName),
 		SHA256: req.SHA256, Size: req.Size, Actor: req.Actor,
 	}
 	if rec.SHA256 == "" {
@@ -266,6 +268,21 @@ func (imp *Importer) Import(ctx context.Context, req Request) (Record, error) {
 		rec.Warnings = append(rec.Warnings, fmt.Sprintf("%d events had been stored before by an interrupted import with other details and were not emitted again", em.skipped))
 	}
 	return imp.save(ctx, rec)
+}
+
+// fileLabel is the name an import is recorded under: the base name of
+// name (either kind of slash), with invalid UTF-8 and control characters
+// replaced by U+FFFD. A drop folder's file may be named in any bytes, and
+// PostgreSQL refuses a NUL or invalid UTF-8 in text: the record of an
+// import whose events were stored must not fail on its name.
+func fileLabel(name string) string {
+	base := path.Base(strings.ReplaceAll(name, `\`, "/"))
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return utf8.RuneError
+		}
+		return r
+	}, strings.ToValidUTF8(base, string(utf8.RuneError)))
 }
 
 func (imp *Importer) save(ctx context.Context, rec Record) (Record, error) {

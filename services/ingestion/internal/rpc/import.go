@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -123,6 +125,10 @@ func (s *ImportService) importStream(stream ingestionv1grpc.ImportService_Import
 	}
 	if hdr.GetFileName() == "" {
 		return status.Error(codes.InvalidArgument, "header.file_name: empty; name the file")
+	}
+	if i := strings.IndexFunc(hdr.GetFileName(), unicode.IsControl); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(hdr.GetFileName()[i:])
+		return status.Errorf(codes.InvalidArgument, "header.file_name: control character %U at byte %d; name the file without it", r, i)
 	}
 	limit := s.maxSize()
 	if hdr.GetSize() > limit {
