@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/o2c-platform/o2c/libs/eventstore/es"
 	"github.com/o2c-platform/o2c/services/matching/internal/queue"
 )
 
@@ -133,6 +134,7 @@ func (b *Batcher) decide(ctx context.Context, batch []request) {
 	arrivals := make([]queue.Arrival, len(batch))
 	for i, r := range batch {
 		arrivals[i] = r.a
+		arrivals[i].TraceParent, arrivals[i].TraceState = es.TraceContext(r.ctx)
 	}
 	if err := b.resolve(ctx, arrivals); err != nil {
 		for _, r := range batch {

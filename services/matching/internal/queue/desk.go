@@ -115,6 +115,11 @@ type Arrival struct {
 	Tenant  string
 	Payment *matchingv1.Payment
 	Payer   Payer
+	// TraceParent and TraceState are the W3C trace context of the message
+	// the payment arrived in (es.TraceContext); the events and commands of
+	// its decision carry them, so that its trace goes on to the ledger
+	// although a batch of payments is decided and stored together.
+	TraceParent, TraceState string
 }
 
 // Desk keeps a tenant's engine in memory and decides payments with it:
@@ -500,8 +505,11 @@ func (d *Desk) decideTenant(ctx context.Context, tenant string, b *book, arrival
 			return
 		}
 		msgs := append([]proto.Message{dec.msg}, dec.commands...)
-		groups = append(groups, es.AppendGroup{{Stream: Stream(tenant, id), Expected: es.NoStream,
-			Events: d.events(tenant, id, 0, EngineActor, at, msgs...)}})
+		evs := d.events(tenant, id, 0, EngineActor, at, msgs...)
+		for k := range evs {
+			evs[k].TraceParent, evs[k].TraceState = a.TraceParent, a.TraceState
+		}
+		groups = append(groups, es.AppendGroup{{Stream: Stream(tenant, id), Expected: es.NoStream, Events: evs}})
 		decs = append(decs, dec)
 		which = append(which, i)
 	}
