@@ -15,6 +15,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/tenants"
 	collections "github.com/o2c-platform/o2c/services/collections/service"
 	dunning "github.com/o2c-platform/o2c/services/dunning/service"
+	ingestion "github.com/o2c-platform/o2c/services/ingestion/service"
 	ledger "github.com/o2c-platform/o2c/services/ledger/service"
 	matching "github.com/o2c-platform/o2c/services/matching/service"
 	refundimport "github.com/o2c-platform/o2c/services/refund-import/service"
@@ -25,6 +26,7 @@ import (
 // own when it starts.
 var sectionChecks = []func(*tenants.File) error{
 	ledger.CheckTenants, matching.CheckTenants, dunning.CheckTenants, refundimport.CheckTenants, collections.CheckTenants,
+	ingestion.CheckTenants,
 }
 
 func newTenantsCmd() *cobra.Command {

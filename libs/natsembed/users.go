@@ -56,7 +56,8 @@ type Service struct {
 var statusStream = subject.ServiceStream("status")
 
 // Services returns o2c's services with the streams each one reads and
-// declares: ingestion reads and declares the shops' stream; the ledger
+// declares: ingestion reads and declares the shops' stream (and announces
+// the console's credit notes on the status feed); the ledger
 // reads ingestion's stream (invoices, credit notes and cancellations,
 // through one consumer with several filters) and the commands of every service that sends
 // it some (the ledger's consumer.CommandSources), whose streams it
@@ -81,7 +82,7 @@ func Services() []Service {
 		commands = append(commands, subject.ServiceStream(s))
 	}
 	return []Service{
-		{Name: "ingestion", Reads: []string{subject.ShopStream}, Declares: []string{subject.ShopStream}},
+		{Name: "ingestion", Reads: []string{subject.ShopStream}, Declares: []string{subject.ShopStream}, Status: true},
 		{Name: "ledger", Reads: append([]string{subject.ServiceStream("ingestion")}, commands...), Declares: commands, Status: true},
 		{Name: "matching", Reads: []string{subject.ServiceStream("ingestion"), subject.ServiceStream("ledger"), subject.ServiceStream("refund-import"),
 			subject.ServiceStream("dunning")}},

@@ -21,6 +21,7 @@ import (
 
 	"github.com/o2c-platform/o2c/proto/o2c/ingestion/v1/ingestionv1grpc"
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
+	statusv1 "github.com/o2c-platform/o2c/proto/o2c/status/v1"
 
 	"github.com/o2c-platform/o2c/libs/auth"
 	"github.com/o2c-platform/o2c/libs/bus"
@@ -29,6 +30,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/telemetry"
 	"github.com/o2c-platform/o2c/libs/tenants"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/consumer"
+	"github.com/o2c-platform/o2c/services/ingestion/internal/credit"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/dropdir"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/erasure"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/intake"
@@ -73,6 +75,9 @@ type Options struct {
 	// DropInterval is the time between polls of the drop folder; zero
 	// means dropdir.DefaultInterval (2 s).
 	DropInterval time.Duration
+	// ProjectionPoll is how often the credit notes read model looks for
+	// new events; zero means a second.
+	ProjectionPoll time.Duration
 }
 
 // sweepInterval is d, or a minute for zero.
@@ -144,7 +149,50 @@ const Durable = "ingestion-invoices"
 // Errors is ingestion's classification of its own errors: the invoice,
 // shop, erasure and import (intake) domains' and the tenants file's
 // sentinels (an unknown tenant is not found).
-var Errors = fault.Chain(invoice.Errors.Classify, shop.Errors.Classify, erasure.Errors.Classify, intake.Errors.Classify, dropdir.Errors.Classify, tenants.Errors.Classify)
+var Errors = fault.Chain(invoice.Errors.Classify, shop.Errors.Classify, erasure.Errors.Classify, intake.Errors.Classify, dropdir.Errors.Classify,
+	credit.Errors.Classify, tenants.Errors.Classify)
+
+// Routes sends the console's credit notes to the shops' status feed,
+// o2c.<tenant>.status.<fact>: CreditNoteAnnounced for one o2c issued,
+// ShopCreditNoteRequested for one the shop is to issue.
+var Routes = bus.StatusFacts(
+	string((&statusv1.CreditNoteAnnounced{}).ProtoReflect().Descriptor().FullName()),
+	string((&statusv1.ShopCreditNoteRequested{}).ProtoReflect().Descriptor().FullName()),
+)
+
+// CreditConfigs checks the credit_notes object of every tenant's console
+// section (credit.ParseConfig) and returns each tenant's rules. The error
+// is a *tenants.FileError naming the file, tenant and field of every
+// problem.
+func CreditConfigs(f *tenants.File) (map[string]credit.Config, error) {
+	out := map[string]credit.Config{}
+	var problems []tenants.Problem
+	for _, t := range f.Tenants() {
+		raw, path := t.Section(credit.Section)
+		c, err := credit.ParseConfig(raw, path)
+		if err != nil {
+			p := tenants.Problem{File: f.Path, Tenant: t.ID, Field: path, Message: err.Error()}
+			var ce *credit.ConfigError
+			if errors.As(err, &ce) {
+				p.Field, p.Message = ce.Path, ce.Reason
+			}
+			problems = append(problems, p)
+			continue
+		}
+		out[t.ID] = c
+	}
+	if len(problems) > 0 {
+		return nil, &tenants.FileError{Problems: problems}
+	}
+	return out, nil
+}
+
+// CheckTenants checks the credit note rules in every tenant's console
+// section as New does; `o2c tenants validate` runs it.
+func CheckTenants(f *tenants.File) error {
+	_, err := CreditConfigs(f)
+	return err
+}
 
 // Ingestion is an ingestion service that has been set up and not yet served.
 type Ingestion struct {
@@ -167,16 +215,21 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 	if opt.Tenants == nil {
 		return nil, errors.New("no tenants file: ingestion without one has no tenants to accept messages for (set O2C_TENANTS, or Options.Tenants in process)")
 	}
-	policy, err := auth.Merge(rpc.DebtorPolicy, rpc.IngestionPolicy, rpc.ImportPolicy, rpc.ProfilePolicy)
+	credits, err := CreditConfigs(opt.Tenants)
+	if err != nil {
+		return nil, err
+	}
+	policy, err := auth.Merge(rpc.DebtorPolicy, rpc.IngestionPolicy, rpc.ImportPolicy, rpc.ProfilePolicy, rpc.CreditNotePolicy)
 	if err != nil {
 		return nil, err
 	}
 	h, err := host.New(ctx, host.Spec{
 		Name:       Name,
 		Migrations: postgres.Migrations(),
-		Streams:    []jetstream.StreamConfig{bus.ShopStreamConfig()},
+		Streams:    []jetstream.StreamConfig{bus.ShopStreamConfig(), bus.StatusStreamConfig()},
 		Errors:     Errors,
 		Policy:     policy,
+		Routes:     Routes,
 	}, cfg, p, log, lis)
 	if err != nil {
 		return nil, err
@@ -224,6 +277,17 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 		h.Close()
 		return nil, err
 	}
+	// Credit notes requested in the console (package credit).
+	creditNotes := postgres.NewCreditNotes(h.Pool)
+	names := map[string]string{}
+	for _, t := range opt.Tenants.Tenants() {
+		names[t.ID] = t.Name
+	}
+	ingestionv1grpc.RegisterCreditNoteServiceServer(h.GRPC, &rpc.CreditNoteService{
+		Events: h.Events, List: creditNotes, Debtors: store, Tenants: opt.Tenants, Configs: credits, Names: names, Now: opt.Now,
+	})
+	proj := creditNotes.Projection(opt.ProjectionPoll)
+	h.GoProjection(proj.Name, func(ctx context.Context) error { return h.Events.RunBatchProjection(ctx, proj) })
 	if err := h.Relay(); err != nil {
 		h.Close()
 		return nil, err

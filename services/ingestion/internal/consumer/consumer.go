@@ -68,6 +68,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/fault"
 	"github.com/o2c-platform/o2c/libs/tax"
+	"github.com/o2c-platform/o2c/services/ingestion/internal/credit"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/invoice"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/shop"
 )
@@ -289,6 +290,19 @@ func (p *Processor) handle(ctx context.Context, tenant string, msg proto.Message
 		})
 	case *shopv1.CreditNoteIssued:
 		stream := eventstore.StreamID{Tenant: tenant, Type: shop.InvoiceStream, ID: m.GetInvoiceNumber()}
+		if id := m.GetRequestId(); id != "" {
+			// The shop's answer to a credit note the console requested
+			// ("issued_by": "shop"): it must name a request sent to it
+			// for this invoice and credit no more than was approved.
+			req := eventstore.StreamID{Tenant: tenant, Type: credit.RequestStream, ID: id}
+			evs, err := p.Events.ReadStream(ctx, req, 1, 0)
+			if err != nil {
+				return Result{}, fmt.Errorf("read %s: %w", req, err)
+			}
+			if err := credit.CheckShopAnswer(credit.Fold(evs), m.GetInvoiceNumber(), m.GetTotals().GetGross().GetMinorUnits()); err != nil {
+				return Result{}, rejected(fmt.Errorf("credit note %s: %w", m.GetCreditNoteNumber(), err), m.GetCreditNoteNumber())
+			}
+		}
 		return p.correction(ctx, stream, m.GetCreditNoteNumber(), func(st shop.InvoiceState) (shop.Event, error) {
 			return shop.CreditNote(m, tenant, st, opts...)
 		})

@@ -239,6 +239,11 @@ func Request(cfg Config, inv shop.InvoiceState, in Input, p identity.Principal) 
 	}, nil
 }
 
+// SourcePrefix starts the source_hash of the CreditNoteIngested of a
+// credit note o2c issued, followed by the request id: no shop's credit
+// note has it (theirs is a hash of the message).
+const SourcePrefix = "console:"
+
 // Same reports whether a stored request is the one in asks for again (the
 // same idempotency key with the same content), so a retried request
 // answers what the first one did.
@@ -340,7 +345,7 @@ func Issue(cfg Config, r *ingestionv1.CreditNoteRequested, inv shop.InvoiceState
 		Ingested: &ingestionv1.CreditNoteIngested{
 			Tenant: r.GetTenant(), CreditNoteNumber: number, InvoiceNumber: r.GetInvoiceNumber(), DebtorId: r.GetDebtorId(),
 			IssueDate: day, Currency: r.GetCurrency(), Vat: r.GetVat(), Gross: r.GetGross(), Reason: r.GetReason(),
-			LineCount: int32(len(r.GetVat())), SourceHash: "console:" + r.GetRequestId(), Channel: r.GetChannel(), RequestId: r.GetRequestId(),
+			LineCount: int32(len(r.GetVat())), SourceHash: SourcePrefix + r.GetRequestId(), Channel: r.GetChannel(), RequestId: r.GetRequestId(),
 		},
 		Announced: &statusv1.CreditNoteAnnounced{
 			Tenant: r.GetTenant(), CreditNoteNumber: number, InvoiceNumber: r.GetInvoiceNumber(), DebtorId: r.GetDebtorId(),

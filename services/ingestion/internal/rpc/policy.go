@@ -54,3 +54,24 @@ var ImportPolicy = auth.Policy{
 	ingestionv1grpc.ImportService_ListImports_FullMethodName:       auth.Allow(identity.Operator, identity.Accountant),
 	ingestionv1grpc.ImportService_GetCounterparties_FullMethodName: auth.Allow(identity.Service, identity.Operator, identity.Accountant),
 }
+
+// CreditNotePolicy is who may call each RPC of the CreditNoteService, each
+// only for its own tenants (a platform admin for all). The amounts each
+// person may credit or approve are the tenant's console section's limits
+// per role (package credit), checked by the handlers:
+//
+//   - RequestCreditNote: customer service, accountants and platform
+//     admins, the roles a tenant may give a limit.
+//   - ApproveCreditNote, RejectCreditNote: accountants and platform
+//     admins (four eyes: never the requester, package credit).
+//   - ListCreditNotes, GetCreditNoteDocument: those, and operators, who
+//     read what o2c sent.
+var CreditNotePolicy = auth.Policy{
+	ingestionv1grpc.CreditNoteService_RequestCreditNote_FullMethodName: auth.Allow(identity.CustomerService, identity.Accountant, identity.PlatformAdmin),
+	ingestionv1grpc.CreditNoteService_ApproveCreditNote_FullMethodName: auth.Allow(identity.Accountant, identity.PlatformAdmin),
+	ingestionv1grpc.CreditNoteService_RejectCreditNote_FullMethodName:  auth.Allow(identity.Accountant, identity.PlatformAdmin),
+	ingestionv1grpc.CreditNoteService_ListCreditNotes_FullMethodName: auth.Allow(identity.CustomerService, identity.Accountant,
+		identity.PlatformAdmin, identity.Operator),
+	ingestionv1grpc.CreditNoteService_GetCreditNoteDocument_FullMethodName: auth.Allow(identity.CustomerService, identity.Accountant,
+		identity.PlatformAdmin, identity.Operator),
+}

@@ -120,7 +120,7 @@ func CreditNote(cn *shopv1.CreditNoteIssued, subjectTenant string, state Invoice
 			Tenant: cn.GetTenant(), CreditNoteNumber: number, InvoiceNumber: cn.GetInvoiceNumber(),
 			DebtorId: cn.GetCustomerId(), IssueDate: cn.GetIssueDate(), Currency: cn.GetCurrency(),
 			Vat: vat, Gross: gross, Reason: cn.GetReason(), LineCount: int32(len(cn.GetLines())), SourceHash: h,
-			Channel: marketplaceChannel(state.Invoice),
+			Channel: marketplaceChannel(state.Invoice), RequestId: cn.GetRequestId(),
 		},
 	}, nil
 }
