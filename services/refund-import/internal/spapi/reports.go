@@ -20,9 +20,10 @@ const SettlementReportType = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
 // ReportsPageSize is the pageSize the client asks getReports for, its most.
 const ReportsPageSize = 100
 
-// maxDocument is the largest decompressed report document accepted; a
-// settlement report covers two weeks and is far smaller.
-const maxDocument = 1 << 30
+// DefaultMaxDocument is the largest decompressed report document accepted
+// unless Config.MaxDocument says otherwise; a settlement report covers two
+// weeks and is far smaller.
+const DefaultMaxDocument = 1 << 30
 
 // Report is a report as the Reports API lists it.
 type Report struct {
@@ -127,9 +128,9 @@ func (c *Client) ReportDocument(ctx context.Context, documentID string) (io.Read
 		if err != nil {
 			return nil, fmt.Errorf("report document %s: %w: not gzip: %v", documentID, ErrUpstream, err)
 		}
-		plain, err := io.ReadAll(io.LimitReader(zr, maxDocument+1))
-		if err == nil && len(plain) > maxDocument {
-			err = fmt.Errorf("decompressed content above %d bytes", maxDocument)
+		plain, err := io.ReadAll(io.LimitReader(zr, int64(c.maxDoc)+1))
+		if err == nil && len(plain) > c.maxDoc {
+			err = fmt.Errorf("decompressed content above %d bytes", c.maxDoc)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("report document %s: %w: broken gzip: %v", documentID, ErrUpstream, err)

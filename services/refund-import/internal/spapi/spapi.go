@@ -156,6 +156,12 @@ type Config struct {
 	// a network error; 0 means DefaultMaxRetries, a negative value none.
 	// The refresh after an expired token is not counted.
 	MaxRetries int
+
+	// MaxDocument is the largest report document accepted once
+	// decompressed, in bytes; 0 means DefaultMaxDocument. A document that
+	// decompresses to more (a gzip bomb) is refused with ErrUpstream after
+	// reading at most MaxDocument+1 bytes of it.
+	MaxDocument int
 }
 
 // Client calls SP-API for one seller account. It is safe for concurrent use.
@@ -167,6 +173,7 @@ type Client struct {
 	now            func() time.Time
 	sleep          func(context.Context, time.Duration) error
 	maxRetries     int
+	maxDoc         int
 
 	buckets map[string]*bucket // fixed after New; each bucket locks itself
 
@@ -210,7 +217,11 @@ func New(cfg Config) (*Client, error) {
 		now:        cfg.Now,
 		sleep:      cfg.Sleep,
 		maxRetries: cfg.MaxRetries,
+		maxDoc:     cfg.MaxDocument,
 		buckets:    map[string]*bucket{},
+	}
+	if c.maxDoc <= 0 {
+		c.maxDoc = DefaultMaxDocument
 	}
 	if c.tokenURL == "" {
 		c.tokenURL = DefaultTokenURL
