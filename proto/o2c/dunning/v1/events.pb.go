@@ -243,7 +243,11 @@ type Block struct {
 	// Whether it has been lifted.
 	Lifted bool `protobuf:"varint,9,opt,name=lifted,proto3" json:"lifted,omitempty"`
 	// Date it was lifted; unset while it holds.
-	LiftedOn      *v1.Date `protobuf:"bytes,10,opt,name=lifted_on,json=liftedOn,proto3" json:"lifted_on,omitempty"`
+	LiftedOn *v1.Date `protobuf:"bytes,10,opt,name=lifted_on,json=liftedOn,proto3" json:"lifted_on,omitempty"`
+	// Who lifted it: the authenticated actor, or "dunning" when it expired
+	// or its source resolved (BlockLifted's actor). Empty while it holds, and
+	// in answers for blocks lifted before dunning kept it.
+	LiftedBy      string `protobuf:"bytes,11,opt,name=lifted_by,json=liftedBy,proto3" json:"lifted_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -346,6 +350,13 @@ func (x *Block) GetLiftedOn() *v1.Date {
 		return x.LiftedOn
 	}
 	return nil
+}
+
+func (x *Block) GetLiftedBy() string {
+	if x != nil {
+		return x.LiftedBy
+	}
+	return ""
 }
 
 // Charge is a fee or interest a decision books in the ledger through an
@@ -1635,7 +1646,7 @@ const file_o2c_dunning_v1_events_proto_rawDesc = "" +
 	"\vlevel_after\x18\x0f \x01(\x05R\n" +
 	"levelAfter\x128\n" +
 	"\rpart_payments\x18\x10 \x03(\v2\x13.o2c.common.v1.DateR\fpartPayments\x12\x1a\n" +
-	"\breopened\x18\x11 \x01(\bR\breopened\"\xd1\x02\n" +
+	"\breopened\x18\x11 \x01(\bR\breopened\"\xee\x02\n" +
 	"\x05Block\x12\x19\n" +
 	"\bblock_id\x18\x01 \x01(\tR\ablockId\x12\x1b\n" +
 	"\tdebtor_id\x18\x02 \x01(\tR\bdebtorId\x12 \n" +
@@ -1648,7 +1659,8 @@ const file_o2c_dunning_v1_events_proto_rawDesc = "" +
 	"\aexpires\x18\b \x01(\v2\x13.o2c.common.v1.DateR\aexpires\x12\x16\n" +
 	"\x06lifted\x18\t \x01(\bR\x06lifted\x120\n" +
 	"\tlifted_on\x18\n" +
-	" \x01(\v2\x13.o2c.common.v1.DateR\bliftedOn\"\xa0\x01\n" +
+	" \x01(\v2\x13.o2c.common.v1.DateR\bliftedOn\x12\x1b\n" +
+	"\tlifted_by\x18\v \x01(\tR\bliftedBy\"\xa0\x01\n" +
 	"\x06Charge\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12+\n" +
 	"\x12claim_open_item_id\x18\x02 \x01(\tR\x0fclaimOpenItemId\x12,\n" +

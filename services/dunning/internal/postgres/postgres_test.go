@@ -136,7 +136,7 @@ func TestProjectionKeepsOneDecisionPerDebtorAndDay(t *testing.T) {
 			DebtorId: "D-1", Date: day, Notice: first.GetNotice()}},
 		{Envelope: eventstore.Envelope{EventID: uuid.New(), OccurredAt: time.Now()}, Payload: &dunningv1.BlockSet{Tenant: "acme", Block: block}},
 		{Envelope: eventstore.Envelope{EventID: uuid.New(), OccurredAt: time.Now()}, Payload: &dunningv1.BlockLifted{Tenant: "acme",
-			DebtorId: "D-1", BlockId: "B-1", Date: pdate(2026, 10, 12), Reason: "manual"}},
+			DebtorId: "D-1", BlockId: "B-1", Date: pdate(2026, 10, 12), Reason: "manual", Actor: "user:cs"}},
 		{Envelope: eventstore.Envelope{EventID: uuid.New(), OccurredAt: time.Now()}, Payload: second},
 	}
 	if _, err := events.Append(ctx, stream, eventstore.AnyVersion, msgs); err != nil {
@@ -176,8 +176,8 @@ func TestProjectionKeepsOneDecisionPerDebtorAndDay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !b.GetLifted() || run.DateOf(b.GetLiftedOn()) != dunning.MakeDate(2026, 10, 12) {
-		t.Errorf("block %v, want lifted on 2026-10-12", b)
+	if !b.GetLifted() || run.DateOf(b.GetLiftedOn()) != dunning.MakeDate(2026, 10, 12) || b.GetLiftedBy() != "user:cs" {
+		t.Errorf("block %v, want lifted on 2026-10-12 by user:cs", b)
 	}
 	if _, err := s.Block(ctx, "acme", "B-9"); !errors.Is(err, run.ErrBlockNotFound) {
 		t.Errorf("an unknown block: %v, want run.ErrBlockNotFound", err)

@@ -83,8 +83,8 @@ func queue(b *pgx.Batch, ev eventstore.Event) error {
 			m.GetTenant(), bl.GetBlockId(), bl.GetDebtorId(), bl.GetOpenItemId(), bl.GetReason(), bl.GetSetBy(), bl.GetSource(),
 			run.DateOf(bl.GetSetDate()).Time(), sqlDate(run.DateOf(bl.GetExpires())))
 	case *dunningv1.BlockLifted:
-		b.Queue(`UPDATE blocks SET lifted = true, lifted_on = $3 WHERE tenant = $1 AND block_id = $2 AND NOT lifted`,
-			m.GetTenant(), m.GetBlockId(), run.DateOf(m.GetDate()).Time())
+		b.Queue(`UPDATE blocks SET lifted = true, lifted_on = $3, lifted_by = $4 WHERE tenant = $1 AND block_id = $2 AND NOT lifted`,
+			m.GetTenant(), m.GetBlockId(), run.DateOf(m.GetDate()).Time(), m.GetActor())
 	}
 	return nil
 }

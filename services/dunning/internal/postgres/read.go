@@ -189,13 +189,13 @@ func (s *Store) Decisions(ctx context.Context, tenant, debtor string, from, to d
 	return out, nil
 }
 
-const blockColumns = `block_id, debtor_id, item_id, reason, set_by, source, set_date, expires, lifted, lifted_on`
+const blockColumns = `block_id, debtor_id, item_id, reason, set_by, source, set_date, expires, lifted, lifted_on, lifted_by`
 
 func scanBlock(row pgx.Row) (*dunningv1.Block, error) {
 	var b dunningv1.Block
 	var set time.Time
 	var expires, lifted *time.Time
-	if err := row.Scan(&b.BlockId, &b.DebtorId, &b.OpenItemId, &b.Reason, &b.SetBy, &b.Source, &set, &expires, &b.Lifted, &lifted); err != nil {
+	if err := row.Scan(&b.BlockId, &b.DebtorId, &b.OpenItemId, &b.Reason, &b.SetBy, &b.Source, &set, &expires, &b.Lifted, &lifted, &b.LiftedBy); err != nil {
 		return nil, err
 	}
 	b.SetDate, b.Expires, b.LiftedOn = dayProto(&set), dayProto(expires), dayProto(lifted)
