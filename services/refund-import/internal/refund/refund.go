@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/o2c-platform/o2c/libs/creditnote"
 	"github.com/o2c-platform/o2c/libs/formats/amazon/finances"
@@ -129,7 +130,34 @@ func (r Refund) check() error {
 	case !money.InBounds(r.Amount):
 		return fmt.Errorf("%w: %s %s of order %s: amount beyond the bounds of money", ErrInvalidRefund, r.Kind, r.AdjustmentID, r.OrderID)
 	}
+	for _, f := range []struct{ name, value string }{{"order id", r.OrderID}, {"adjustment id", r.AdjustmentID}, {"SKU", r.SKU},
+		{"order item id", r.OrderItemID}, {"currency", r.Currency}, {"marketplace", r.Marketplace}} {
+		if p := textProblem(f.value); p != "" {
+			return fmt.Errorf("%w: a %s whose %s %s", ErrInvalidRefund, r.Kind, f.name, p)
+		}
+	}
 	return nil
+}
+
+// maxText is the longest id or name a refund may carry, in bytes: far
+// above Amazon's (an order id has 19 characters, a SKU at most 40), and
+// what every store and message header of o2c takes (storable.MaxStringBytes).
+const maxText = 1000
+
+// textProblem says what keeps s from being stored and sent on, or "": a
+// NUL byte or invalid UTF-8 (PostgreSQL's text refuses both) or more than
+// maxText bytes (an id that long does not fit a NATS header). The value
+// itself is not repeated, so that the error stays printable.
+func textProblem(s string) string {
+	switch {
+	case strings.IndexByte(s, 0) >= 0:
+		return "contains a NUL byte"
+	case !utf8.ValidString(s):
+		return "is not UTF-8"
+	case len(s) > maxText:
+		return fmt.Sprintf("has %d bytes, more than %d", len(s), maxText)
+	}
+	return ""
 }
 
 // refundLists maps the v0 event lists that carry refunds to their kind.
