@@ -223,6 +223,9 @@ func (s *svc) breaches(t fataler) map[string]int64 {
 				continue
 			}
 			for _, dp := range md.Data.(metricdata.Sum[int64]).DataPoints {
+				if dp.Value == 0 {
+					continue // every invariant's series starts at 0
+				}
 				v, _ := dp.Attributes.Value("invariant")
 				out[v.AsString()] += dp.Value
 			}

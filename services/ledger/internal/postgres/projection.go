@@ -75,6 +75,12 @@ func NewProjector(store *Store, p telemetry.Providers, log *slog.Logger) (*Proje
 	if err != nil {
 		return nil, err
 	}
+	// Every invariant's series exists from the start at 0, so that the
+	// metric is exported before the first breach and a rate over it sees
+	// the first one.
+	for _, inv := range []string{InvariantEntryBalanced, InvariantTrialBalance, InvariantControlAccount, InvariantOpenItems} {
+		c.Add(context.Background(), 0, metric.WithAttributes(attribute.String("invariant", inv)))
+	}
 	if log == nil {
 		log = slog.Default()
 	}
