@@ -70,7 +70,7 @@ func ErrorInterceptor(log *slog.Logger, classify fault.Classifier) grpc.UnarySer
 		if err == nil {
 			return resp, nil
 		}
-		return resp, statusOf(log, classify, info.FullMethod, err)
+		return resp, statusOf(ctx, log, classify, info.FullMethod, err)
 	}
 }
 
@@ -83,13 +83,14 @@ func StreamErrorInterceptor(log *slog.Logger, classify fault.Classifier) grpc.St
 		if err == nil {
 			return nil
 		}
-		return statusOf(log, classify, info.FullMethod, err)
+		return statusOf(ss.Context(), log, classify, info.FullMethod, err)
 	}
 }
 
 // statusOf is the status an RPC's error is answered with: a status the
-// handler built as it is, else the class's, logged as the class says.
-func statusOf(log *slog.Logger, classify fault.Classifier, method string, err error) error {
+// handler built as it is, else the class's, logged as the class says with
+// the call's context (so the line carries the call's trace).
+func statusOf(ctx context.Context, log *slog.Logger, classify fault.Classifier, method string, err error) error {
 	if _, ok := status.FromError(err); ok {
 		return err
 	}
@@ -97,9 +98,9 @@ func statusOf(log *slog.Logger, classify fault.Classifier, method string, err er
 	case errors.Is(err, context.DeadlineExceeded):
 		// The caller's deadline: nothing for the operator.
 	case c == fault.Unknown || c == fault.Internal:
-		log.Error("rpc failed", "method", method, "error", err)
+		log.ErrorContext(ctx, "rpc failed", "method", method, "error", err)
 	case c == fault.Transient:
-		log.Warn("rpc failed for now", "method", method, "error", err)
+		log.WarnContext(ctx, "rpc failed for now", "method", method, "error", err)
 	}
 	return Status(classify, err)
 }

@@ -56,7 +56,7 @@ func TestErrorInterceptor(t *testing.T) {
 			_, uerr := unary(context.Background(), nil, &grpc.UnaryServerInfo{FullMethod: "/x.v1.S/M"},
 				func(context.Context, any) (any, error) { return nil, tt.err })
 			stream := StreamErrorInterceptor(log, fault.Chain(table.Classify))
-			serr := stream(nil, nil, &grpc.StreamServerInfo{FullMethod: "/x.v1.S/Stream"},
+			serr := stream(nil, bareStream{}, &grpc.StreamServerInfo{FullMethod: "/x.v1.S/Stream"},
 				func(any, grpc.ServerStream) error { return tt.err })
 			for _, err := range []error{uerr, serr} {
 				st := status.Convert(err)
@@ -73,3 +73,9 @@ func TestErrorInterceptor(t *testing.T) {
 		})
 	}
 }
+
+// bareStream is a server stream with a background context and nothing
+// else: the interceptor reads only its context.
+type bareStream struct{ grpc.ServerStream }
+
+func (bareStream) Context() context.Context { return context.Background() }
