@@ -69,6 +69,10 @@ const TenantsJSON = `{
       },
       "reports": {
         "datev": {"consultant": 29098, "client": 55003, "fiscal_year_start": "01-01", "transit_account": "1360"}
+      },
+      "console": {
+        "credit_notes": {"number_range": {"prefix": "GS-", "next": 1, "width": 6}, "approval_threshold": {"EUR": 10000},
+          "limits": {"customer-service": {"EUR": 20000}, "accountant": {"EUR": 500000}}, "issued_by": "o2c"}
       }
     }
   }

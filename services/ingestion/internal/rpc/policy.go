@@ -64,14 +64,14 @@ var ImportPolicy = auth.Policy{
 //     admins, the roles a tenant may give a limit.
 //   - ApproveCreditNote, RejectCreditNote: accountants and platform
 //     admins (four eyes: never the requester, package credit).
-//   - ListCreditNotes, GetCreditNoteDocument: those, and operators, who
-//     read what o2c sent.
+//   - ListCreditNotes, GetCreditNoteDocument: those, operators, who read
+//     what o2c sent, and viewers, who read what customer service reads.
 var CreditNotePolicy = auth.Policy{
 	ingestionv1grpc.CreditNoteService_RequestCreditNote_FullMethodName: auth.Allow(identity.CustomerService, identity.Accountant, identity.PlatformAdmin),
 	ingestionv1grpc.CreditNoteService_ApproveCreditNote_FullMethodName: auth.Allow(identity.Accountant, identity.PlatformAdmin),
 	ingestionv1grpc.CreditNoteService_RejectCreditNote_FullMethodName:  auth.Allow(identity.Accountant, identity.PlatformAdmin),
 	ingestionv1grpc.CreditNoteService_ListCreditNotes_FullMethodName: auth.Allow(identity.CustomerService, identity.Accountant,
-		identity.PlatformAdmin, identity.Operator),
+		identity.PlatformAdmin, identity.Operator, identity.Viewer),
 	ingestionv1grpc.CreditNoteService_GetCreditNoteDocument_FullMethodName: auth.Allow(identity.CustomerService, identity.Accountant,
-		identity.PlatformAdmin, identity.Operator),
+		identity.PlatformAdmin, identity.Operator, identity.Viewer),
 }
