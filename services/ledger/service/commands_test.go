@@ -104,6 +104,13 @@ type svc struct {
 // NATS until the test ends.
 func startService(t *testing.T) *svc {
 	t.Helper()
+	return startServiceWith(t, nil)
+}
+
+// startServiceWith is startService with the options changed by with (nil:
+// the defaults).
+func startServiceWith(t *testing.T, with func(*Options)) *svc {
+	t.Helper()
 	ns := natsembed.Test(t)
 	dbURL := pgtest.NewDB(t, ledgerTemplate)
 	nc, err := nats.Connect(ns.ClientURL())
@@ -128,7 +135,11 @@ func startService(t *testing.T) *svc {
 	}
 	cfg := host.Config{MigrateDatabaseURL: dbURL, NATSURL: ns.ClientURL(), GRPCAddr: lis.Addr().String(), ManageStreams: true, ShutdownTimeout: 5 * time.Second,
 		Auth: auth.Config{Authenticator: testAuth}}
-	l, err := New(ctx, cfg, Options{Tenants: testTenants(t), Books: testBooks}, telemetry.Providers{Meter: mp}, slog.New(slog.NewJSONHandler(logs, nil)), lis)
+	opt := Options{Tenants: testTenants(t), Books: testBooks}
+	if with != nil {
+		with(&opt)
+	}
+	l, err := New(ctx, cfg, opt, telemetry.Providers{Meter: mp}, slog.New(slog.NewJSONHandler(logs, nil)), lis)
 	if err != nil {
 		cancel()
 		t.Fatal(err)

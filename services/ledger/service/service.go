@@ -22,7 +22,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/grpc"
 
+	"github.com/o2c-platform/o2c/proto/o2c/ingestion/v1/ingestionv1grpc"
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 	statusv1 "github.com/o2c-platform/o2c/proto/o2c/status/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/status/v1/statusv1grpc"
@@ -90,6 +92,11 @@ type Options struct {
 	// CommandSources are the services whose streams carry ledger commands;
 	// nil means consumer.CommandSources().
 	CommandSources []string
+	// Ingestion is a connection to ingestion as the ledger (the service
+	// role), from which the open-item and debtor balance lists read the
+	// debtors' names (DebtorProfileService), never storing them beyond an
+	// issued report; nil leaves the name columns empty.
+	Ingestion grpc.ClientConnInterface
 }
 
 // New checks the tenants file's ledger sections, migrates (when
@@ -146,8 +153,11 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 	booker := &consumer.Booker{Commands: commander, Tenants: opt.Tenants}
 	ledgerv1grpc.RegisterLedgerServiceServer(h.GRPC, &rpc.LedgerService{Queries: store, Poster: poster, Tenants: opt.Tenants})
 	ledgerv1grpc.RegisterLedgerQueryServiceServer(h.GRPC, &rpc.LedgerQueryService{Reports: store, Tenants: opt.Tenants})
-	ledgerv1grpc.RegisterReportServiceServer(h.GRPC, &rpc.ReportService{Store: postgres.NewReporter(store, h.Events, proj), Tenants: opt.Tenants,
-		Classify: Errors, Log: h.Log})
+	reports := &rpc.ReportService{Store: postgres.NewReporter(store, h.Events, proj), Tenants: opt.Tenants, Classify: Errors, Log: h.Log}
+	if opt.Ingestion != nil {
+		reports.Names = rpc.IngestionNames{Client: ingestionv1grpc.NewDebtorProfileServiceClient(opt.Ingestion)}
+	}
+	ledgerv1grpc.RegisterReportServiceServer(h.GRPC, reports)
 	ledgerv1grpc.RegisterLedgerCommandServiceServer(h.GRPC, &rpc.CommandService{Commander: commander, Tenants: opt.Tenants})
 	statusv1grpc.RegisterStatusServiceServer(h.GRPC, &rpc.StatusService{Statuses: store, Tenants: opt.Tenants})
 	ledgerv1grpc.RegisterExportServiceServer(h.GRPC, &rpc.ExportService{Store: store, Tenants: opt.Tenants,

@@ -513,8 +513,13 @@ type OpenItemRow struct {
 	CollectionStatus string `protobuf:"bytes,15,opt,name=collection_status,json=collectionStatus,proto3" json:"collection_status,omitempty"`
 	// Payment reference.
 	PaymentReference string `protobuf:"bytes,16,opt,name=payment_reference,json=paymentReference,proto3" json:"payment_reference,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The debtor's name from ingestion's master data (DebtorProfileService)
+	// when the ledger is connected to ingestion, else empty. A debtor whose
+	// personal data was erased is named "[erased]": it stays known by its
+	// id, which carries no personal data.
+	DebtorName    string `protobuf:"bytes,17,opt,name=debtor_name,json=debtorName,proto3" json:"debtor_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *OpenItemRow) Reset() {
@@ -655,6 +660,13 @@ func (x *OpenItemRow) GetCollectionStatus() string {
 func (x *OpenItemRow) GetPaymentReference() string {
 	if x != nil {
 		return x.PaymentReference
+	}
+	return ""
+}
+
+func (x *OpenItemRow) GetDebtorName() string {
+	if x != nil {
+		return x.DebtorName
 	}
 	return ""
 }
@@ -1254,7 +1266,9 @@ type DebtorBalanceRow struct {
 	// Credit turnover of the period, as a positive number.
 	Credit *v1.Money `protobuf:"bytes,5,opt,name=credit,proto3" json:"credit,omitempty"`
 	// Balance at the end of the period: opening + debit - credit.
-	Closing       *v1.Money `protobuf:"bytes,6,opt,name=closing,proto3" json:"closing,omitempty"`
+	Closing *v1.Money `protobuf:"bytes,6,opt,name=closing,proto3" json:"closing,omitempty"`
+	// The debtor's name, as in OpenItemRow.debtor_name; empty in the totals.
+	DebtorName    string `protobuf:"bytes,7,opt,name=debtor_name,json=debtorName,proto3" json:"debtor_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1329,6 +1343,13 @@ func (x *DebtorBalanceRow) GetClosing() *v1.Money {
 		return x.Closing
 	}
 	return nil
+}
+
+func (x *DebtorBalanceRow) GetDebtorName() string {
+	if x != nil {
+		return x.DebtorName
+	}
+	return ""
 }
 
 // DSORequest asks for the DSO time series.
@@ -1690,7 +1711,13 @@ type IssueReportRequest struct {
 	//	*IssueReportRequest_Dso
 	Report isIssueReportRequest_Report `protobuf_oneof:"report"`
 	// File format. Required.
-	Format        ReportFormat `protobuf:"varint,7,opt,name=format,proto3,enum=o2c.ledger.v1.ReportFormat" json:"format,omitempty"`
+	Format ReportFormat `protobuf:"varint,7,opt,name=format,proto3,enum=o2c.ledger.v1.ReportFormat" json:"format,omitempty"`
+	// Layout of the file's columns, set when the report is issued (any value
+	// asked for is replaced): 0 for the reports issued before the debtor's
+	// name was a column, 1 with a Name column after the debtor in the
+	// open-item and the debtor balance lists. A reproduction renders the
+	// layout the report was issued in.
+	Layout        int32 `protobuf:"varint,8,opt,name=layout,proto3" json:"layout,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1789,6 +1816,13 @@ func (x *IssueReportRequest) GetFormat() ReportFormat {
 		return x.Format
 	}
 	return ReportFormat_REPORT_FORMAT_UNSPECIFIED
+}
+
+func (x *IssueReportRequest) GetLayout() int32 {
+	if x != nil {
+		return x.Layout
+	}
+	return 0
 }
 
 type isIssueReportRequest_Report interface {
@@ -2165,7 +2199,12 @@ type Reproduction struct {
 	FileHash []byte `protobuf:"bytes,3,opt,name=file_hash,json=fileHash,proto3" json:"file_hash,omitempty"`
 	// Whether the comparison was of the file's bytes (CSV) rather than of
 	// the figures.
-	ByteForByte   bool `protobuf:"varint,4,opt,name=byte_for_byte,json=byteForByte,proto3" json:"byte_for_byte,omitempty"`
+	ByteForByte bool `protobuf:"varint,4,opt,name=byte_for_byte,json=byteForByte,proto3" json:"byte_for_byte,omitempty"`
+	// Debtors of the report whose personal data was erased since it was
+	// issued. The comparison renders them under the names recorded with the
+	// issued report; the file this reproduction returns names them
+	// "[erased]".
+	Pseudonymised int64 `protobuf:"varint,5,opt,name=pseudonymised,proto3" json:"pseudonymised,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2226,6 +2265,13 @@ func (x *Reproduction) GetByteForByte() bool {
 		return x.ByteForByte
 	}
 	return false
+}
+
+func (x *Reproduction) GetPseudonymised() int64 {
+	if x != nil {
+		return x.Pseudonymised
+	}
+	return 0
 }
 
 // GetIssuedReportRequest names an issued report.
@@ -2490,7 +2536,7 @@ const file_o2c_ledger_v1_report_proto_rawDesc = "" +
 	"\x11OpenItemsResponse\x123\n" +
 	"\x06header\x18\x01 \x01(\v2\x1b.o2c.ledger.v1.ReportHeaderR\x06header\x12.\n" +
 	"\x04rows\x18\x02 \x03(\v2\x1a.o2c.ledger.v1.OpenItemRowR\x04rows\x12!\n" +
-	"\fresume_token\x18\x03 \x01(\tR\vresumeToken\"\x90\x05\n" +
+	"\fresume_token\x18\x03 \x01(\tR\vresumeToken\"\xb1\x05\n" +
 	"\vOpenItemRow\x12 \n" +
 	"\fopen_item_id\x18\x01 \x01(\tR\n" +
 	"openItemId\x12\x1b\n" +
@@ -2510,7 +2556,9 @@ const file_o2c_ledger_v1_report_proto_rawDesc = "" +
 	"\rdunning_level\x18\r \x01(\tR\fdunningLevel\x12#\n" +
 	"\rdunning_block\x18\x0e \x01(\tR\fdunningBlock\x12+\n" +
 	"\x11collection_status\x18\x0f \x01(\tR\x10collectionStatus\x12+\n" +
-	"\x11payment_reference\x18\x10 \x01(\tR\x10paymentReference\"\xe7\x01\n" +
+	"\x11payment_reference\x18\x10 \x01(\tR\x10paymentReference\x12\x1f\n" +
+	"\vdebtor_name\x18\x11 \x01(\tR\n" +
+	"debtorName\"\xe7\x01\n" +
 	"\fAgingRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12(\n" +
 	"\x05as_of\x18\x02 \x01(\v2\x13.o2c.common.v1.DateR\x04asOf\x125\n" +
@@ -2554,14 +2602,16 @@ const file_o2c_ledger_v1_report_proto_rawDesc = "" +
 	"\x06header\x18\x01 \x01(\v2\x1b.o2c.ledger.v1.ReportHeaderR\x06header\x123\n" +
 	"\x04rows\x18\x02 \x03(\v2\x1f.o2c.ledger.v1.DebtorBalanceRowR\x04rows\x127\n" +
 	"\x06totals\x18\x03 \x03(\v2\x1f.o2c.ledger.v1.DebtorBalanceRowR\x06totals\x12!\n" +
-	"\fresume_token\x18\x04 \x01(\tR\vresumeToken\"\x90\x02\n" +
+	"\fresume_token\x18\x04 \x01(\tR\vresumeToken\"\xb1\x02\n" +
 	"\x10DebtorBalanceRow\x12%\n" +
 	"\x0edebtor_account\x18\x01 \x01(\tR\rdebtorAccount\x12\x1b\n" +
 	"\tdebtor_id\x18\x02 \x01(\tR\bdebtorId\x12.\n" +
 	"\aopening\x18\x03 \x01(\v2\x14.o2c.common.v1.MoneyR\aopening\x12*\n" +
 	"\x05debit\x18\x04 \x01(\v2\x14.o2c.common.v1.MoneyR\x05debit\x12,\n" +
 	"\x06credit\x18\x05 \x01(\v2\x14.o2c.common.v1.MoneyR\x06credit\x12.\n" +
-	"\aclosing\x18\x06 \x01(\v2\x14.o2c.common.v1.MoneyR\aclosing\"\xe9\x01\n" +
+	"\aclosing\x18\x06 \x01(\v2\x14.o2c.common.v1.MoneyR\aclosing\x12\x1f\n" +
+	"\vdebtor_name\x18\a \x01(\tR\n" +
+	"debtorName\"\xe9\x01\n" +
 	"\n" +
 	"DSORequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12'\n" +
@@ -2590,7 +2640,7 @@ const file_o2c_ledger_v1_report_proto_rawDesc = "" +
 	"\x17time_to_cash_hundredths\x18\x0e \x01(\x03R\x14timeToCashHundredths\x125\n" +
 	"\x17match_rate_basis_points\x18\x0f \x01(\x03R\x14matchRateBasisPoints\x12!\n" +
 	"\fhas_payments\x18\x10 \x01(\bR\vhasPayments\x12$\n" +
-	"\x0ehas_match_rate\x18\x11 \x01(\bR\fhasMatchRate\"\xad\x03\n" +
+	"\x0ehas_match_rate\x18\x11 \x01(\bR\fhasMatchRate\"\xc5\x03\n" +
 	"\x12IssueReportRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12@\n" +
 	"\n" +
@@ -2599,7 +2649,8 @@ const file_o2c_ledger_v1_report_proto_rawDesc = "" +
 	"\rtrial_balance\x18\x04 \x01(\v2\".o2c.ledger.v1.TrialBalanceRequestH\x00R\ftrialBalance\x12O\n" +
 	"\x0fdebtor_balances\x18\x05 \x01(\v2$.o2c.ledger.v1.DebtorBalancesRequestH\x00R\x0edebtorBalances\x12-\n" +
 	"\x03dso\x18\x06 \x01(\v2\x19.o2c.ledger.v1.DSORequestH\x00R\x03dso\x123\n" +
-	"\x06format\x18\a \x01(\x0e2\x1b.o2c.ledger.v1.ReportFormatR\x06formatB\b\n" +
+	"\x06format\x18\a \x01(\x0e2\x1b.o2c.ledger.v1.ReportFormatR\x06format\x12\x16\n" +
+	"\x06layout\x18\b \x01(\x05R\x06layoutB\b\n" +
 	"\x06report\"^\n" +
 	"\x13IssueReportResponse\x123\n" +
 	"\x06report\x18\x01 \x01(\v2\x1b.o2c.ledger.v1.IssuedReportR\x06report\x12\x12\n" +
@@ -2624,12 +2675,13 @@ const file_o2c_ledger_v1_report_proto_rawDesc = "" +
 	"\x17ReproduceReportResponse\x123\n" +
 	"\x06report\x18\x01 \x01(\v2\x1b.o2c.ledger.v1.IssuedReportR\x06report\x12\x12\n" +
 	"\x04data\x18\x02 \x01(\fR\x04data\x12?\n" +
-	"\freproduction\x18\x03 \x01(\v2\x1b.o2c.ledger.v1.ReproductionR\freproduction\"\x90\x01\n" +
+	"\freproduction\x18\x03 \x01(\v2\x1b.o2c.ledger.v1.ReproductionR\freproduction\"\xb6\x01\n" +
 	"\fReproduction\x12\x1c\n" +
 	"\tidentical\x18\x01 \x01(\bR\tidentical\x12!\n" +
 	"\fcontent_hash\x18\x02 \x01(\fR\vcontentHash\x12\x1b\n" +
 	"\tfile_hash\x18\x03 \x01(\fR\bfileHash\x12\"\n" +
-	"\rbyte_for_byte\x18\x04 \x01(\bR\vbyteForByte\"@\n" +
+	"\rbyte_for_byte\x18\x04 \x01(\bR\vbyteForByte\x12$\n" +
+	"\rpseudonymised\x18\x05 \x01(\x03R\rpseudonymised\"@\n" +
 	"\x16GetIssuedReportRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\"b\n" +

@@ -19,10 +19,11 @@ import (
 const tokenIssued = "issued-reports"
 
 // InsertIssuedReport records an issued report: rec (its id a UUID, its
-// request with as_of and known_at resolved) and the file's bytes. Records
+// request with as_of and known_at resolved), the file's bytes and the
+// debtors' names the file shows by debtor id, in one transaction. Records
 // are only ever added. It returns an error wrapping ErrInvalidQuery for a
 // record without a valid id or tenant, or a storage error.
-func (s *Store) InsertIssuedReport(ctx context.Context, rec *ledgerv1.IssuedReport, file []byte) error {
+func (s *Store) InsertIssuedReport(ctx context.Context, rec *ledgerv1.IssuedReport, file []byte, names map[string]string) error {
 	if err := checkTenant(rec.GetTenant()); err != nil {
 		return err
 	}
@@ -34,17 +35,62 @@ func (s *Store) InsertIssuedReport(ctx context.Context, rec *ledgerv1.IssuedRepo
 	if err != nil {
 		return fmt.Errorf("record report %s: encode the request: %w", id, err)
 	}
-	_, err = s.pool.Exec(ctx, `
-		INSERT INTO issued_reports (tenant, id, kind, format, request, as_of, known_at, issued_at, issued_by,
-		    file_name, content_hash, file_hash, rows, file)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-		rec.GetTenant(), id, int32(rec.GetKind()), int32(rec.GetFormat()), req, reportAsOf(rec.GetRequest()),
-		reportKnownAt(rec.GetRequest()), rec.GetIssuedAt().AsTime(), rec.GetIssuedBy(), rec.GetFileName(),
-		rec.GetContentHash(), rec.GetFileHash(), rec.GetRows(), file)
+	debtors := make([]string, 0, len(names))
+	ns := make([]string, 0, len(names))
+	for d, n := range names {
+		debtors, ns = append(debtors, d), append(ns, n)
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `
+			INSERT INTO issued_reports (tenant, id, kind, format, request, as_of, known_at, issued_at, issued_by,
+			    file_name, content_hash, file_hash, rows, file)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			rec.GetTenant(), id, int32(rec.GetKind()), int32(rec.GetFormat()), req, reportAsOf(rec.GetRequest()),
+			reportKnownAt(rec.GetRequest()), rec.GetIssuedAt().AsTime(), rec.GetIssuedBy(), rec.GetFileName(),
+			rec.GetContentHash(), rec.GetFileHash(), rec.GetRows(), file)
+		if err != nil || len(names) == 0 {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO issued_report_names (tenant, report_id, debtor_id, name)
+			SELECT $1, $2, d, n FROM unnest($3::text[], $4::text[]) AS x(d, n)`, rec.GetTenant(), id, debtors, ns)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("record report %s of %s: %w", id, rec.GetTenant(), err)
 	}
 	return nil
+}
+
+// IssuedReportNames returns the names issued report id of tenant showed
+// for the debtors asked for, by debtor id; a debtor it did not name is
+// left out. It returns an error wrapping ErrInvalidQuery, or a storage
+// error.
+func (s *Store) IssuedReportNames(ctx context.Context, tenant, id string, debtors []string) (map[string]string, error) {
+	if err := checkTenant(tenant); err != nil {
+		return nil, err
+	}
+	uid, err := uuid.Parse(id)
+	if err != nil {
+		return nil, invalidQuery("report id %q is not a UUID", id)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT debtor_id, name FROM issued_report_names
+		WHERE tenant = $1 AND report_id = $2 AND debtor_id = ANY($3)`, tenant, uid, debtors)
+	if err != nil {
+		return nil, fmt.Errorf("names of report %s: %w", id, err)
+	}
+	out := map[string]string{}
+	err = forEachRow(rows, func(r pgx.Rows) error {
+		var d, n string
+		if err := r.Scan(&d, &n); err != nil {
+			return err
+		}
+		out[d] = n
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("names of report %s: %w", id, err)
+	}
+	return out, nil
 }
 
 // reportAsOf and reportKnownAt are the resolved as_of and known_at of an

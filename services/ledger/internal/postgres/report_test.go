@@ -397,7 +397,7 @@ func TestIssuedReports(t *testing.T) {
 		if i == 1 {
 			rec.Kind = ledgerv1.ReportKind_REPORT_KIND_OPEN_ITEMS
 		}
-		if err := db.store.InsertIssuedReport(ctx, rec, []byte("a;b\r\n")); err != nil {
+		if err := db.store.InsertIssuedReport(ctx, rec, []byte("a;b\r\n"), nil); err != nil {
 			t.Fatal(err)
 		}
 		recs = append(recs, rec)

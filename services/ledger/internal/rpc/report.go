@@ -33,7 +33,8 @@ type ReportStore interface {
 	ReportBalances(ctx context.Context, q postgres.ReportQuery, debtors bool) ([]postgres.BalanceRow, string, error)
 	ReportBalanceTotals(ctx context.Context, q postgres.ReportQuery, debtors bool) ([]postgres.BalanceRow, error)
 	ReportDSO(ctx context.Context, q postgres.ReportQuery, keyDates []time.Time, dims []report.Dimension) ([]postgres.DSORow, error)
-	InsertIssuedReport(ctx context.Context, rec *ledgerv1.IssuedReport, file []byte) error
+	InsertIssuedReport(ctx context.Context, rec *ledgerv1.IssuedReport, file []byte, names map[string]string) error
+	IssuedReportNames(ctx context.Context, tenant, id string, debtors []string) (map[string]string, error)
 	IssuedReport(ctx context.Context, tenant, id string) (*ledgerv1.IssuedReport, []byte, error)
 	ListIssuedReports(ctx context.Context, tenant string, kind ledgerv1.ReportKind, page postgres.Page) ([]*ledgerv1.IssuedReport, string, error)
 }
@@ -41,7 +42,9 @@ type ReportStore interface {
 // ReportService implements ledgerv1grpc.ReportServiceServer: it resolves
 // each report's time axes (as_of today, known_at the database's clock after
 // the read model caught up), streams the rows the store reads page by page,
-// and issues, keeps and reproduces report files.
+// and issues, keeps and reproduces report files. The open-item and debtor
+// balance lists name the debtors when Names is set (nil: the name columns
+// stay empty).
 //
 // The host's error interceptor sees unary RPCs only, so the streaming
 // RPCs map their errors to status codes themselves, through Classify (the
@@ -51,6 +54,7 @@ type ReportService struct {
 	ledgerv1grpc.UnimplementedReportServiceServer
 	Store    ReportStore
 	Tenants  Tenants
+	Names    DebtorNames
 	Classify fault.Classifier
 	Log      *slog.Logger
 }
@@ -166,10 +170,10 @@ func rmoney(minor int64, cur string) *commonv1.Money {
 
 // OpenItems implements the RPC.
 func (s *ReportService) OpenItems(req *ledgerv1.OpenItemsRequest, stream ledgerv1grpc.ReportService_OpenItemsServer) error {
-	return s.status("OpenItems", s.openItems(stream.Context(), req, stream.Send))
+	return s.status("OpenItems", s.openItems(stream.Context(), req, s.liveNames(), stream.Send))
 }
 
-func (s *ReportService) openItems(ctx context.Context, req *ledgerv1.OpenItemsRequest, send func(*ledgerv1.OpenItemsResponse) error) error {
+func (s *ReportService) openItems(ctx context.Context, req *ledgerv1.OpenItemsRequest, names namer, send func(*ledgerv1.OpenItemsResponse) error) error {
 	if err := s.Tenants.Check(req.GetTenant()); err != nil {
 		return err
 	}
@@ -182,6 +186,11 @@ func (s *ReportService) openItems(ctx context.Context, req *ledgerv1.OpenItemsRe
 	first := true
 	for {
 		rows, next, err := s.Store.ReportOpenItems(ctx, q)
+		if err != nil {
+			return err
+		}
+		err = nameRows(ctx, names, req.GetTenant(), rows, (*ledgerv1.OpenItemRow).GetDebtorId,
+			func(r *ledgerv1.OpenItemRow, n string) { r.DebtorName = n })
 		if err != nil {
 			return err
 		}
@@ -296,10 +305,10 @@ func (s *ReportService) trialBalance(ctx context.Context, req *ledgerv1.TrialBal
 
 // DebtorBalances implements the RPC.
 func (s *ReportService) DebtorBalances(req *ledgerv1.DebtorBalancesRequest, stream ledgerv1grpc.ReportService_DebtorBalancesServer) error {
-	return s.status("DebtorBalances", s.debtorBalances(stream.Context(), req, stream.Send))
+	return s.status("DebtorBalances", s.debtorBalances(stream.Context(), req, s.liveNames(), stream.Send))
 }
 
-func (s *ReportService) debtorBalances(ctx context.Context, req *ledgerv1.DebtorBalancesRequest, send func(*ledgerv1.DebtorBalancesResponse) error) error {
+func (s *ReportService) debtorBalances(ctx context.Context, req *ledgerv1.DebtorBalancesRequest, names namer, send func(*ledgerv1.DebtorBalancesResponse) error) error {
 	debtor := func(b postgres.BalanceRow) *ledgerv1.DebtorBalanceRow {
 		return &ledgerv1.DebtorBalanceRow{DebtorAccount: b.Account, DebtorId: b.DebtorID, Opening: rmoney(b.Opening, b.Currency),
 			Debit: rmoney(b.Debit, b.Currency), Credit: rmoney(b.Credit, b.Currency), Closing: rmoney(b.Closing, b.Currency)}
@@ -309,6 +318,11 @@ func (s *ReportService) debtorBalances(ctx context.Context, req *ledgerv1.Debtor
 			resp := &ledgerv1.DebtorBalancesResponse{Header: h, ResumeToken: next}
 			for _, r := range rows {
 				resp.Rows = append(resp.Rows, debtor(r))
+			}
+			err := nameRows(ctx, names, req.GetTenant(), resp.Rows, (*ledgerv1.DebtorBalanceRow).GetDebtorId,
+				func(r *ledgerv1.DebtorBalanceRow, n string) { r.DebtorName = n })
+			if err != nil {
+				return err
 			}
 			for _, r := range totals {
 				resp.Totals = append(resp.Totals, debtor(r))

@@ -48,13 +48,16 @@ func (s *ReportService) issueReport(req *ledgerv1.IssueReportRequest, stream led
 		// Stored in PostgreSQL with microseconds; the file shows what is stored.
 		IssuedAt: timestamppb.New(time.Now().UTC().Truncate(time.Microsecond)), IssuedBy: p.Actor,
 	}
-	file, hash, rows, err := s.render(ctx, rec)
+	// The names the file shows are recorded with it, so that a
+	// reproduction shows them again (see reproduceReport).
+	names := map[string]string{}
+	file, hash, rows, err := s.render(ctx, rec, recording(s.liveNames(), names))
 	if err != nil {
 		return err
 	}
 	sum := sha256.Sum256(file)
 	rec.FileName, rec.ContentHash, rec.FileHash, rec.FileSize, rec.Rows = reportFileName(rec), hash, sum[:], int64(len(file)), rows
-	if err := s.Store.InsertIssuedReport(ctx, rec, file); err != nil {
+	if err := s.Store.InsertIssuedReport(ctx, rec, file, names); err != nil {
 		return err
 	}
 	if err := stream.Send(&ledgerv1.IssueReportResponse{Report: rec}); err != nil {
@@ -77,22 +80,37 @@ func (s *ReportService) reproduceReport(req *ledgerv1.ReproduceReportRequest, st
 	if err != nil {
 		return err
 	}
-	file, hash, _, err := s.render(ctx, rec)
+	// The figures are recomputed; the names are those recorded with the
+	// report, so a name changed since does not change it. A debtor erased
+	// since is compared under its recorded name, and the file returned
+	// names it ErasedName (a second rendering, only then).
+	erased := map[string]bool{}
+	var names namer
+	if rec.GetRequest().GetLayout() >= 1 {
+		names = s.issuedNames(rec.GetId(), false, erased)
+	}
+	file, hash, _, err := s.render(ctx, rec, names)
 	if err != nil {
 		return err
 	}
+	v := &ledgerv1.Reproduction{ContentHash: hash, ByteForByte: reportByteExact(rec.GetFormat()), Pseudonymised: int64(len(erased))}
+	if v.ByteForByte {
+		v.Identical = bytes.Equal(file, issued)
+	} else {
+		v.Identical = bytes.Equal(hash, rec.GetContentHash())
+	}
+	if len(erased) > 0 {
+		if file, _, _, err = s.render(ctx, rec, s.issuedNames(rec.GetId(), true, map[string]bool{})); err != nil {
+			return err
+		}
+	}
+	sum := sha256.Sum256(file)
+	v.FileHash = sum[:]
 	if err := stream.Send(&ledgerv1.ReproduceReportResponse{Report: rec}); err != nil {
 		return err
 	}
 	if err := reportChunks(file, func(b []byte) error { return stream.Send(&ledgerv1.ReproduceReportResponse{Data: b}) }); err != nil {
 		return err
-	}
-	sum := sha256.Sum256(file)
-	v := &ledgerv1.Reproduction{ContentHash: hash, FileHash: sum[:], ByteForByte: reportByteExact(rec.GetFormat())}
-	if v.ByteForByte {
-		v.Identical = bytes.Equal(file, issued)
-	} else {
-		v.Identical = bytes.Equal(hash, rec.GetContentHash())
 	}
 	return stream.Send(&ledgerv1.ReproduceReportResponse{Reproduction: v})
 }
@@ -151,10 +169,12 @@ func reportKindOf(r *ledgerv1.IssueReportRequest) ledgerv1.ReportKind {
 }
 
 // resolve returns a copy of req whose report names the tenant and has
-// as_of, known_at (and for the DSO from) set, paging cleared: issuing the
-// copy again at any later time reads the same figures.
+// as_of, known_at (and for the DSO from) set, paging cleared, and the
+// layout of today's files: issuing the copy again at any later time reads
+// the same figures into the same columns.
 func (s *ReportService) resolve(ctx context.Context, req *ledgerv1.IssueReportRequest) (*ledgerv1.IssueReportRequest, error) {
 	out := rclone(req)
+	out.Layout = reportLayout
 	type axes interface {
 		GetTenant() string
 		GetAsOf() *commonv1.Date
@@ -208,9 +228,10 @@ func (s *ReportService) resolve(ctx context.Context, req *ledgerv1.IssueReportRe
 }
 
 // render computes the report rec.Request asks for and writes it in
-// rec.Format, returning the file, the hash of its figures and its rows.
-func (s *ReportService) render(ctx context.Context, rec *ledgerv1.IssuedReport) ([]byte, []byte, int64, error) {
-	t, err := s.tableOf(ctx, rec.GetRequest())
+// rec.Format, returning the file, the hash of its figures and its rows;
+// names names the debtors of a layout with names.
+func (s *ReportService) render(ctx context.Context, rec *ledgerv1.IssuedReport, names namer) ([]byte, []byte, int64, error) {
+	t, err := s.tableOf(ctx, rec.GetRequest(), names)
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -297,9 +318,28 @@ func reportDateParam(d *commonv1.Date) string {
 	return rdate(d).Format(time.DateOnly)
 }
 
-// tableOf is the table of the report r (resolved) asks for: its columns,
-// parameters and a function that computes its rows as they are written.
-func (s *ReportService) tableOf(ctx context.Context, r *ledgerv1.IssueReportRequest) (reportfile.Table, error) {
+// tableOf is the table of the report r (resolved) asks for in its layout:
+// its columns, parameters and a function that computes its rows as they
+// are written, the debtors named by names.
+func (s *ReportService) tableOf(ctx context.Context, r *ledgerv1.IssueReportRequest, names namer) (reportfile.Table, error) {
+	named := r.GetLayout() >= 1
+	if !named {
+		names = nil
+	}
+	// withName puts the name column or cell after the debtor's (the
+	// first) in a layout with names.
+	withName := func(cells []reportfile.Cell, name string) []reportfile.Cell {
+		if !named {
+			return cells
+		}
+		return append(append([]reportfile.Cell{cells[0]}, reportfile.Text(name)), cells[1:]...)
+	}
+	withNameColumn := func(cols []reportfile.Column) []reportfile.Column {
+		if !named {
+			return cols
+		}
+		return append(append([]reportfile.Column{cols[0]}, reportfile.Column{Name: "Name", Kind: reportfile.KindText}), cols[1:]...)
+	}
 	money := func(name string) reportfile.Column { return reportfile.Column{Name: name, Kind: reportfile.KindMoney} }
 	textCol := func(name string) reportfile.Column { return reportfile.Column{Name: name, Kind: reportfile.KindText} }
 	days := func(name string) reportfile.Column {
@@ -318,18 +358,18 @@ func (s *ReportService) tableOf(ctx context.Context, r *ledgerv1.IssueReportRequ
 		if q.GetDebtorId() != "" {
 			t.Params = append(t.Params, [2]string{"debtor", q.GetDebtorId()})
 		}
-		t.Columns = []reportfile.Column{textCol("Debtor"), textCol("Account"), textCol("Document"), textCol("Kind"),
+		t.Columns = withNameColumn([]reportfile.Column{textCol("Debtor"), textCol("Account"), textCol("Document"), textCol("Kind"),
 			{Name: "Document date", Kind: reportfile.KindDate}, {Name: "Due date", Kind: reportfile.KindDate}, {Name: "Days overdue", Kind: reportfile.KindInt}, textCol("Currency"),
 			money("Amount"), money("Open"), textCol("Channel"), textCol("Customer group"), textCol("Dunning level"),
-			textCol("Dunning block"), textCol("Collection status"), textCol("Payment reference")}
+			textCol("Dunning block"), textCol("Collection status"), textCol("Payment reference")})
 		t.Rows = func(yield func([]reportfile.Cell) error) error {
-			return s.openItems(ctx, q, func(resp *ledgerv1.OpenItemsResponse) error {
+			return s.openItems(ctx, q, names, func(resp *ledgerv1.OpenItemsResponse) error {
 				for _, o := range resp.GetRows() {
-					err := yield([]reportfile.Cell{cText(o.GetDebtorId()), cText(o.GetDebtorAccount()), cText(o.GetDocumentNumber()),
+					err := yield(withName([]reportfile.Cell{cText(o.GetDebtorId()), cText(o.GetDebtorAccount()), cText(o.GetDocumentNumber()),
 						cText(o.GetItemKind()), cDate(o.GetDocumentDate()), cDate(o.GetDueDate()), cInt(int64(o.GetDaysOverdue())),
 						cText(o.GetOpenAmount().GetCurrency()), cMoney(o.GetAmount()), cMoney(o.GetOpenAmount()), cText(o.GetChannel()),
 						cText(o.GetCustomerGroup()), cText(o.GetDunningLevel()), cText(o.GetDunningBlock()), cText(o.GetCollectionStatus()),
-						cText(o.GetPaymentReference())})
+						cText(o.GetPaymentReference())}, o.GetDebtorName()))
 					if err != nil {
 						return err
 					}
@@ -418,14 +458,16 @@ func (s *ReportService) tableOf(ctx context.Context, r *ledgerv1.IssueReportRequ
 		q := x.DebtorBalances
 		t := base("Debtor balances (Debitorensaldenliste)", q.GetKnownAt(), q.GetAsOf())
 		t.Params = append(t.Params, [2]string{"from", reportDateParam(q.GetFrom())})
-		t.Columns = []reportfile.Column{textCol("Account"), textCol("Debtor"), textCol("Currency"),
+		// The name follows the debtor, the second column.
+		cols := []reportfile.Column{textCol("Debtor"), textCol("Currency"),
 			money("Opening"), money("Debit"), money("Credit"), money("Closing")}
+		t.Columns = append([]reportfile.Column{textCol("Account")}, withNameColumn(cols)...)
 		t.Rows = func(yield func([]reportfile.Cell) error) error {
 			row := func(r *ledgerv1.DebtorBalanceRow, account string) error {
-				return yield([]reportfile.Cell{cText(account), cText(r.GetDebtorId()), cText(r.GetClosing().GetCurrency()),
-					cMoney(r.GetOpening()), cMoney(r.GetDebit()), cMoney(r.GetCredit()), cMoney(r.GetClosing())})
+				return yield(append([]reportfile.Cell{cText(account)}, withName([]reportfile.Cell{cText(r.GetDebtorId()), cText(r.GetClosing().GetCurrency()),
+					cMoney(r.GetOpening()), cMoney(r.GetDebit()), cMoney(r.GetCredit()), cMoney(r.GetClosing())}, r.GetDebtorName())...))
 			}
-			return s.debtorBalances(ctx, q, func(resp *ledgerv1.DebtorBalancesResponse) error {
+			return s.debtorBalances(ctx, q, names, func(resp *ledgerv1.DebtorBalancesResponse) error {
 				for _, r := range resp.GetRows() {
 					if err := row(r, r.GetDebtorAccount()); err != nil {
 						return err
