@@ -123,6 +123,12 @@ const (
 // the telemetry.sdk.* attributes and any attributes listed in
 // OTEL_RESOURCE_ATTRIBUTES read through getenv.
 //
+// With OTEL_METRICS_EXPORTER=prometheus the service serves its metrics in
+// the Prometheus text format at /metrics on OTEL_EXPORTER_PROMETHEUS_HOST
+// (default localhost: set 0.0.0.0 in a container, so that Prometheus can
+// scrape it) and OTEL_EXPORTER_PROMETHEUS_PORT (default 9464), until the
+// shutdown function runs. docs/observability.md lists the metrics.
+//
 // Setup sets no otel globals. Calling it more than once in a process is
 // fine except with OTEL_METRICS_EXPORTER=prometheus, whose HTTP listener
 // can be bound only once.
