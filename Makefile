@@ -12,7 +12,7 @@ BENCHTIME ?= 1s
 # ARGS go to `o2c demo`: make demo ARGS=--keep-running
 ARGS     ?=
 
-.PHONY: help demo test faults bench bench-shop bench-import bench-refunds bench-dunning bench-reports fuzz proto proto-check lint vulncheck build clean
+.PHONY: help demo test faults faults-broken bench bench-shop bench-import bench-refunds bench-dunning bench-reports fuzz proto proto-check lint vulncheck build clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -32,12 +32,25 @@ test: ## Run every test (starts one throwaway PostgreSQL for the whole run)
 	$(GO) run ./libs/pgtest/cmd/withpostgres -- $(GO) test -count=1 -timeout 20m ./... ./proto/...
 
 # make test runs the same tests with 60 invoices, 3 statements of 1 MiB and
-# one round of faults.
-FAULT_INVOICES ?= 2000
-FAULT_ROUNDS   ?= 5
-faults: ## Kill and restart ingestion, NATS and PostgreSQL in turn under a stream of invoices and during bank file imports (FAULT_INVOICES, FAULT_ROUNDS)
+# one round of faults, and the whole-system harness (cmd/o2c/internal/faults)
+# with 2 rounds. FAULT_SEED repeats a harness run (it prints its seed).
+FAULT_INVOICES      ?= 2000
+FAULT_STREAM_ROUNDS ?= 5
+FAULT_ROUNDS        ?= 50
+FAULT_SEED          ?=
+faults: ## Kill ingestion, NATS and PostgreSQL under invoices and imports (FAULT_INVOICES, FAULT_STREAM_ROUNDS), then the whole system as processes, a part a round (FAULT_ROUNDS, FAULT_SEED)
 	$(GO) test -count=1 -timeout 30m -run '^(TestKillAndRestartLosesNothing|TestKillDuringImportBooksEachTransactionOnce)$$' -v ./cmd/o2c \
-	  -args -faults.invoices=$(FAULT_INVOICES) -faults.rounds=$(FAULT_ROUNDS)
+	  -args -faults.invoices=$(FAULT_INVOICES) -faults.rounds=$(FAULT_STREAM_ROUNDS)
+	FAULT_ROUNDS=$(FAULT_ROUNDS) FAULT_SEED=$(FAULT_SEED) \
+	  $(GO) test -count=1 -timeout 120m -run '^TestWholeSystemUnderFaults$$' -v ./cmd/o2c/internal/faults
+
+# faults-broken builds the services with the tag o2c_fault_ackfirst (libs/bus:
+# consumers acknowledge before their handler commits) and passes only when
+# the harness catches the lost work.
+FAULT_BROKEN_ROUNDS ?= 3
+faults-broken: ## Show the fault harness failing a broken build: consumers that acknowledge before committing (FAULT_BROKEN_ROUNDS, FAULT_SEED)
+	FAULT_BROKEN=1 FAULT_ROUNDS=$(FAULT_BROKEN_ROUNDS) FAULT_SEED=$(FAULT_SEED) \
+	  $(GO) test -count=1 -timeout 30m -run '^TestAckBeforeCommitLosesWork$$' -v ./cmd/o2c/internal/faults
 
 # The matching benchmark runs bin/o2c's `match` over each generated scenario
 # (scale: 100,000 payments, 1,000,000 open items) and fails on a decision

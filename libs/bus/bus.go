@@ -485,6 +485,9 @@ func Consume(ctx context.Context, js jetstream.JetStream, p telemetry.Providers,
 		defer wg.Done()
 		start := time.Now()
 		m := msgOf(jm, c.Stream)
+		if ackFirst {
+			_ = jm.Ack() // the fault harness's broken build only
+		}
 		mctx, span := telemetry.StartConsume(hctx, p, m.Subject, m.Header)
 		err := h(mctx, m)
 		telemetry.EndSpan(span, err)
@@ -615,6 +618,11 @@ func handleBatch(ctx context.Context, p telemetry.Providers, c Consumer, v *verd
 		mctx, span := telemetry.StartConsume(ctx, p, m.Subject, m.Header)
 		batch[i] = Delivery{Ctx: mctx, Msg: m}
 		spans[i] = func(err error) { telemetry.EndSpan(span, err) }
+	}
+	if ackFirst {
+		for _, jm := range jms {
+			_ = jm.Ack() // the fault harness's broken build only
+		}
 	}
 	errs := c.Batch(ctx, batch)
 	for i, jm := range jms {
