@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -11,9 +12,12 @@ import (
 
 	collectionsv1 "github.com/o2c-platform/o2c/proto/o2c/collections/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/collections/v1/collectionsv1grpc"
+	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 
 	"github.com/o2c-platform/o2c/libs/identity"
+	"github.com/o2c-platform/o2c/libs/money"
 	"github.com/o2c-platform/o2c/libs/serve"
+	"github.com/o2c-platform/o2c/libs/storable"
 	"github.com/o2c-platform/o2c/services/collections/internal/collections"
 	"github.com/o2c-platform/o2c/services/collections/internal/postgres"
 )
@@ -74,6 +78,9 @@ func (s *AgencyService) write(ctx context.Context, req keyed, decide func(*colle
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := storableArgs(req); err != nil {
+		return nil, nil, err
+	}
 	if req.GetCaseId() == "" {
 		return nil, nil, invalid("case_id", "missing")
 	}
@@ -122,6 +129,9 @@ func (s *AgencyService) ListCases(ctx context.Context, req *collectionsv1.Agency
 
 // GetCase implements the RPC.
 func (s *AgencyService) GetCase(ctx context.Context, req *collectionsv1.AgencyServiceGetCaseRequest) (*collectionsv1.AgencyServiceGetCaseResponse, error) {
+	if err := storableArgs(req); err != nil {
+		return nil, err
+	}
 	c, err := s.load(ctx, req.GetTenant(), req.GetCaseId())
 	if err != nil {
 		return nil, err
@@ -262,7 +272,10 @@ func (s *AgencyService) ReportStatus(ctx context.Context, req *collectionsv1.Rep
 	if req.GetStatus() == collectionsv1.ProgressStatus_PROGRESS_STATUS_UNSPECIFIED {
 		return nil, invalid("status", "missing")
 	}
-	date := collections.DateOf(req.GetDate())
+	date, err := dateOf("date", req.GetDate())
+	if err != nil {
+		return nil, err
+	}
 	if date.IsZero() {
 		date = today(s.now())
 	}
@@ -282,9 +295,18 @@ func (s *AgencyService) ReportPayment(ctx context.Context, req *collectionsv1.Re
 	if req.GetCollected().GetMinorUnits() <= 0 {
 		return nil, invalid("collected", "must be positive")
 	}
-	date := collections.DateOf(req.GetCollectedDate())
+	date, err := dateOf("collected_date", req.GetCollectedDate())
+	if err != nil {
+		return nil, err
+	}
 	if date.IsZero() {
 		return nil, invalid("collected_date", "missing")
+	}
+	for field, m := range map[string]interface{ GetMinorUnits() int64 }{"collected": req.GetCollected(), "new_costs": req.GetNewCosts(),
+		"new_interest": req.GetNewInterest(), "fees": req.GetFees(), "commission": req.GetCommission(), "input_vat": req.GetInputVat()} {
+		if !money.InBounds(m.GetMinorUnits()) {
+			return nil, invalid(field, "%d minor units, beyond the bounds of money (±%d)", m.GetMinorUnits(), money.MaxAbs)
+		}
 	}
 	cur := req.GetCollected().GetCurrency()
 	for field, m := range map[string]interface{ GetCurrency() string }{"new_costs": req.GetNewCosts(), "new_interest": req.GetNewInterest(),
@@ -345,6 +367,9 @@ func (s *AgencyService) AskQuestion(ctx context.Context, req *collectionsv1.AskQ
 
 // GetAnswers implements the RPC.
 func (s *AgencyService) GetAnswers(ctx context.Context, req *collectionsv1.GetAnswersRequest) (*collectionsv1.GetAnswersResponse, error) {
+	if err := storableArgs(req); err != nil {
+		return nil, err
+	}
 	c, err := s.load(ctx, req.GetTenant(), req.GetCaseId())
 	if err != nil {
 		return nil, err
@@ -376,7 +401,10 @@ func (s *AgencyService) CloseCase(ctx context.Context, req *collectionsv1.CloseC
 	if req.GetCode() == collectionsv1.ClosingCode_CLOSING_CODE_UNSPECIFIED {
 		return nil, invalid("code", "missing")
 	}
-	date := collections.DateOf(req.GetDate())
+	date, err := dateOf("date", req.GetDate())
+	if err != nil {
+		return nil, err
+	}
 	if date.IsZero() {
 		date = today(s.now())
 	}
@@ -388,6 +416,42 @@ func (s *AgencyService) CloseCase(ctx context.Context, req *collectionsv1.CloseC
 	}
 	v, err := s.answer(ctx, c)
 	return &collectionsv1.CloseCaseResponse{Case: v}, err
+}
+
+// storableArgs refuses, as INVALID_ARGUMENT naming the field, a request
+// holding text that cannot be stored or sent on (a NUL, invalid UTF-8, more
+// than storable.MaxStringBytes bytes) or an enum value the schema lacks:
+// an agency's write becomes an event, and an event the relay cannot
+// publish (NATS refuses messages above its payload limit) stops the
+// service.
+func storableArgs(m proto.Message) error {
+	err := storable.Check(m)
+	var fe *storable.FieldError
+	if errors.As(err, &fe) {
+		return invalid(fe.Path, "%s", fe.Problem)
+	}
+	if err != nil {
+		return invalid("request", "%v", err)
+	}
+	return nil
+}
+
+// dateOf is d as a time at midnight UTC, the zero time when d is unset,
+// or an INVALID_ARGUMENT naming field when d is no date of the calendar
+// (2026-02-30, month 13, year 0 or beyond 9999), which time.Date would
+// otherwise quietly move to another day.
+func dateOf(field string, d *commonv1.Date) (time.Time, error) {
+	t := collections.DateOf(d)
+	if t.IsZero() {
+		if d.GetMonth() != 0 || d.GetDay() != 0 {
+			return time.Time{}, invalid(field, "year %d is no year", d.GetYear())
+		}
+		return t, nil
+	}
+	if d.GetYear() < 1 || d.GetYear() > 9999 || t.Year() != int(d.GetYear()) || int32(t.Month()) != d.GetMonth() || int32(t.Day()) != d.GetDay() {
+		return time.Time{}, invalid(field, "%04d-%02d-%02d is no date", d.GetYear(), d.GetMonth(), d.GetDay())
+	}
+	return t, nil
 }
 
 // maxPage is the most cases one list returns.
