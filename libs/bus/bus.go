@@ -556,7 +556,6 @@ func (v *verdicts) settle(ctx context.Context, jm jetstream.Msg, m Msg, err erro
 		log.WarnContext(ctx, "message rejected", "consumer", c.Durable, "subject", m.Subject, "seq", m.Sequence,
 			"code", r.Code, "error", r.Err)
 		_ = jm.Term()
-		v.metrics.rejected(ctx, r.Code)
 	}
 	v.metrics.settled(ctx, verdict, class, err, start)
 }

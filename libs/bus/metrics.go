@@ -15,7 +15,8 @@ import (
 // The metrics every consumer bound with Consume records (OpenTelemetry
 // names; Prometheus adds _total to counters and _seconds, _bucket, _sum and
 // _count to the histogram). docs/observability.md lists them with their
-// labels.
+// labels. Rejections are counted by the rejection store (package
+// rejection), which records them.
 const (
 	// MessagesMetric counts messages settled, with the attributes
 	// consumer, stream, outcome (ack, redeliver or reject) and class (the
@@ -25,10 +26,6 @@ const (
 	// handed to the handler to being settled, with consumer, stream and
 	// outcome; in a batched consumer, the whole batch's time.
 	DurationMetric = "o2c.consumer.duration"
-	// RejectionsMetric counts messages recorded as rejections, with
-	// consumer, stream and reason (the rejection's code: a fault.Detail
-	// code, the class name, or "gave_up").
-	RejectionsMetric = "o2c.rejections"
 	// PendingMetric is an observable gauge of the messages of the
 	// consumer's stream and filter not yet delivered to it (JetStream's
 	// num_pending), with consumer and stream: the consumer's lag.
@@ -51,11 +48,10 @@ const lagTimeout = 2 * time.Second
 
 // consumerMetrics are the instruments of one bound consumer.
 type consumerMetrics struct {
-	messages   metric.Int64Counter
-	duration   metric.Float64Histogram
-	rejections metric.Int64Counter
-	attrs      []attribute.KeyValue
-	lag        metric.Registration // nil when not registered
+	messages metric.Int64Counter
+	duration metric.Float64Histogram
+	attrs    []attribute.KeyValue
+	lag      metric.Registration // nil when not registered
 }
 
 // newConsumerMetrics creates the instruments of consumer c on p's meter
@@ -69,9 +65,6 @@ func newConsumerMetrics(p telemetry.Providers, c Consumer, cons jetstream.Consum
 		return nil, err
 	}
 	if cm.duration, err = m.Histogram(DurationMetric, "Time from handing a message to its handler to settling it.", "s", durationBounds...); err != nil {
-		return nil, err
-	}
-	if cm.rejections, err = m.Counter(RejectionsMetric, "Messages recorded as rejections, by reason.", "{message}"); err != nil {
 		return nil, err
 	}
 	pending, err := m.Gauge(PendingMetric, "Messages of the consumer's stream and filter not yet delivered to it (JetStream num_pending).", "{message}")
@@ -119,14 +112,6 @@ func (cm *consumerMetrics) settled(ctx context.Context, v Verdict, class fault.C
 	}
 	cm.messages.Add(ctx, 1, cm.with(attribute.String("outcome", outcome), attribute.String("class", cls)))
 	cm.duration.Record(ctx, time.Since(start).Seconds(), cm.with(attribute.String("outcome", outcome)))
-}
-
-// rejected counts a recorded rejection under its reason.
-func (cm *consumerMetrics) rejected(ctx context.Context, reason string) {
-	if cm == nil {
-		return
-	}
-	cm.rejections.Add(ctx, 1, cm.with(attribute.String("reason", reason)))
 }
 
 // with is the consumer's attributes and kvs as a measurement option.

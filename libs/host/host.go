@@ -559,6 +559,9 @@ func New(ctx context.Context, spec Spec, cfg Config, p telemetry.Providers, log 
 	}
 	h.GRPC = grpc.NewServer(opts...)
 	h.Rejections = rejection.NewStore(h.Pool, Schema(spec.Name))
+	if err := h.Rejections.Instrument(p); err != nil {
+		return nil, err
+	}
 	rejectionv1grpc.RegisterRejectionServiceServer(h.GRPC, &rejection.Service{Store: h.Rejections, Replay: h.replay, Classify: h.Classify})
 	h.Health = serve.NewHealth(append(spec.HealthServices, rejectionv1grpc.RejectionService_ServiceDesc.ServiceName)...)
 	h.ready = newReadiness(h.Health, ProjectionsHealth(spec.Name))

@@ -2,15 +2,20 @@ package host_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/o2c-platform/o2c/libs/bus"
+	"github.com/o2c-platform/o2c/libs/fault"
 	"github.com/o2c-platform/o2c/libs/host"
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
+	"github.com/o2c-platform/o2c/libs/rejection"
 )
 
 // TestRelayLag: events appended before the relay runs are its backlog,
@@ -61,4 +66,30 @@ func (f *fixture) gauge(t testing.TB, name, key, value string) (int64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// TestRejectionsCounted: the host's rejection store counts each rejection
+// it records once, by consumer and reason; the same message recorded again
+// while its rejection is open is not counted again.
+func TestRejectionsCounted(t *testing.T) {
+	t.Parallel()
+	f := newHost(t, pgtest.NewDB(t, template), natsembed.Test(t).ClientURL(), time.Second)
+	t.Cleanup(f.h.Close)
+	ctx := context.Background()
+	rejected := func(data, code string) bus.Rejected {
+		return bus.Rejected{Consumer: "notes", Msg: bus.Msg{Subject: "o2c.acme.hosttest.note.added", Data: []byte(data), Delivered: 1},
+			Class: fault.Invalid, Code: code, Err: errors.New("bad note")}
+	}
+	for _, r := range []bus.Rejected{rejected("a", "invalid"), rejected("a", "invalid"), rejected("b", "invalid"), rejected("c", "gave_up")} {
+		if err := f.h.Rejections.Record(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]int64{}
+	for _, reason := range []string{"invalid", "gave_up"} {
+		got[reason] = f.metricSum(t, rejection.Metric, "reason", reason)
+	}
+	if diff := cmp.Diff(map[string]int64{"invalid": 2, "gave_up": 1}, got); diff != "" {
+		t.Errorf("%s by reason (-want +got):\n%s", rejection.Metric, diff)
+	}
 }

@@ -28,6 +28,8 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/fault"
@@ -129,8 +131,9 @@ func (r Rejection) Msg() bus.Msg {
 // Store keeps one service's rejections in its schema. Its errors, other
 // than ErrNotFound and ErrNotOpen, are storage failures.
 type Store struct {
-	pool    *pgxpool.Pool
-	service string
+	pool     *pgxpool.Pool
+	service  string
+	recorded metric.Int64Counter // nil until Instrument
 }
 
 // NewStore returns the store of service on pool (search_path = its schema).
@@ -218,6 +221,7 @@ func (s *Store) Insert(ctx context.Context, r Rejection) (uuid.UUID, error) {
 	}
 	seq := int64(min(r.StreamSeq, 1<<63-1))
 	var id uuid.UUID
+	var inserted bool // false for a repeat of an open rejection (ON CONFLICT ... DO UPDATE)
 	err = s.pool.QueryRow(ctx, `
 		INSERT INTO rejections (id, service, consumer, tenant, subject, content_type, msg_id, headers, payload,
 			document, reason_code, reason, deliveries, delivery_errors, stream, stream_seq)
@@ -225,13 +229,17 @@ func (s *Store) Insert(ctx context.Context, r Rejection) (uuid.UUID, error) {
 		ON CONFLICT (consumer, subject, sha256(payload), reason_code) WHERE state = 'open'
 		DO UPDATE SET reason = EXCLUDED.reason, deliveries = EXCLUDED.deliveries,
 			delivery_errors = EXCLUDED.delivery_errors, document = EXCLUDED.document
-		RETURNING id`,
+		RETURNING id, xmax = 0`,
 		uuid.New(), s.service, storable(r.Consumer, maxSubject), storable(r.Tenant, 63), storable(r.Subject, maxSubject),
 		storable(r.ContentType, maxHeader), storable(r.MsgID, maxHeader), hdrJSON, r.Payload,
 		storable(r.Document, maxHeader), storable(r.ReasonCode, 64), storable(r.Reason, maxText),
-		r.Deliveries, errsJSON, storable(r.Stream, maxSubject), seq).Scan(&id)
+		r.Deliveries, errsJSON, storable(r.Stream, maxSubject), seq).Scan(&id, &inserted)
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("record rejection: %w", err)
+	}
+	if inserted && s.recorded != nil {
+		s.recorded.Add(ctx, 1, metric.WithAttributes(attribute.String("service", s.service),
+			attribute.String("consumer", r.Consumer), attribute.String("reason", r.ReasonCode)))
 	}
 	return id, nil
 }
