@@ -29,6 +29,9 @@ func main() {
 			fmt.Fprintln(os.Stderr, "ledger:", err)
 			os.Exit(2)
 		}
+		for _, v := range service.IngestionVariables() {
+			fmt.Fprintf(os.Stdout, "  %s\n      %s\n", v.Name, v.Meaning)
+		}
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -52,13 +55,26 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
+	opt := service.Options{Tenants: ts}
+	ic, err := service.IngestionClientFromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	conn, err := ic.Dial()
+	if err != nil {
+		return err
+	}
+	if conn != nil {
+		defer conn.Close()
+		opt.Ingestion = conn
+	}
 	p, shutdown, err := telemetry.Setup(ctx, service.Name, getenv)
 	if err != nil {
 		return err
 	}
 	defer shutdown(context.WithoutCancel(ctx))
 	log := telemetry.NewLogger(os.Stderr, nil)
-	l, err := service.New(ctx, cfg, service.Options{Tenants: ts}, p, log, nil)
+	l, err := service.New(ctx, cfg, opt, p, log, nil)
 	if err != nil {
 		return err
 	}

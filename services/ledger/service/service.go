@@ -255,6 +255,28 @@ func VerifyReadModels(ctx context.Context, pool *pgxpool.Pool) (ReadModelReport,
 	return postgres.VerifyReadModels(ctx, pool)
 }
 
+// IngestionClient is how the ledger reaches ingestion as itself
+// (host.Peer): ingestion lets the service role ask for debtor profiles for
+// the tenants the credentials name. No address configures none: the
+// reports' name columns stay empty.
+type IngestionClient = host.Peer
+
+// IngestionAddrEnv is ingestion's address.
+const IngestionAddrEnv = "INGESTION_ADDR"
+
+// IngestionVariables are the variables IngestionClientFromEnv reads, for
+// the ledger's --help.
+func IngestionVariables() []host.Variable {
+	return host.PeerVariables(Name, "ingestion", IngestionAddrEnv,
+		"ingestion's gRPC address (e.g. ingestion:9090), asked for the debtors' names in the open-item and debtor balance lists (read per report, recorded only with an issued one); unset leaves the names empty")
+}
+
+// IngestionClientFromEnv reads an IngestionClient through getenv (see
+// host.PeerFromEnv).
+func IngestionClientFromEnv(getenv func(string) string) (IngestionClient, error) {
+	return host.PeerFromEnv("ingestion", IngestionAddrEnv, getenv)
+}
+
 // Migrations returns the ledger's own migrations (applied after the event
 // store's and the rejection store's).
 func Migrations() fs.FS { return postgres.Migrations() }

@@ -15,6 +15,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/host"
 	"github.com/o2c-platform/o2c/libs/telemetry"
 	"github.com/o2c-platform/o2c/libs/tenants"
+	ingestion "github.com/o2c-platform/o2c/services/ingestion/service"
 	ledger "github.com/o2c-platform/o2c/services/ledger/service"
 )
 
@@ -86,13 +87,20 @@ func Tenants() (*tenants.File, error) {
 	return tenants.Parse("the demo's tenants (cmd/o2c/internal/demo)", []byte(TenantsJSON))
 }
 
-// runLedger starts the ledger with the demo's tenants.
-func runLedger(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.Logger, lis net.Listener, _ peers) error {
+// runLedger starts the ledger with the demo's tenants and a connection to
+// ingestion as itself (service:ledger), from which its reports read the
+// debtors' names.
+func runLedger(ctx context.Context, cfg host.Config, p telemetry.Providers, log *slog.Logger, lis net.Listener, peers peers) error {
 	ts, err := Tenants()
 	if err != nil {
 		return err
 	}
-	l, err := ledger.New(ctx, cfg, ledger.Options{Tenants: ts}, p, log, lis)
+	conn, err := peers.sec.dial(peers.addrs[ingestion.Name], ServicePrincipal(ledger.Name))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	l, err := ledger.New(ctx, cfg, ledger.Options{Tenants: ts, Ingestion: conn}, p, log, lis)
 	if err != nil {
 		return err
 	}

@@ -133,6 +133,8 @@ func MonthEndPack(ctx context.Context, out io.Writer, conn *grpc.ClientConn, dir
 			OpenItems: &ledgerv1.OpenItemsRequest{Tenant: Tenant, AsOf: PackKeyDate}}}, nil},
 		{"aging of receivables by channel", &ledgerv1.IssueReportRequest{Report: &ledgerv1.IssueReportRequest_Aging{Aging: aging}},
 			[]ledgerv1.ReportFormat{ledgerv1.ReportFormat_REPORT_FORMAT_XLSX, ledgerv1.ReportFormat_REPORT_FORMAT_PDF}},
+		{"aging of receivables by dunning level", &ledgerv1.IssueReportRequest{Report: &ledgerv1.IssueReportRequest_Aging{Aging: &ledgerv1.AgingRequest{
+			Tenant: Tenant, AsOf: PackKeyDate, GroupBy: []ledgerv1.ReportDimension{ledgerv1.ReportDimension_REPORT_DIMENSION_DUNNING_LEVEL}}}}, nil},
 		{"trial balance of the month (Summen- und Saldenliste)", &ledgerv1.IssueReportRequest{Report: &ledgerv1.IssueReportRequest_TrialBalance{
 			TrialBalance: &ledgerv1.TrialBalanceRequest{Tenant: Tenant, From: PackPeriodStart, AsOf: PackKeyDate}}}, nil},
 		{"debtor balance list of the month (Debitorensaldenliste)", &ledgerv1.IssueReportRequest{Report: &ledgerv1.IssueReportRequest_DebtorBalances{

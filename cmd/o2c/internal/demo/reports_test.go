@@ -99,6 +99,16 @@ func TestMonthEndPack(t *testing.T) {
 		if len(recs)-1 != len(items) {
 			t.Errorf("%s has %d rows, the ledger lists %d open items", f.Path, len(recs)-1, len(items))
 		}
+		// The shop's debtors are named as ingestion knows them; the
+		// marketplace's debtor has no master data.
+		if len(recs) == 0 || len(recs[0]) < 2 || recs[0][1] != "Name" {
+			t.Fatalf("%s: header %v, want Debtor then Name", f.Path, recs[:min(len(recs), 1)])
+		}
+		for _, rec := range recs[1:] {
+			if strings.HasPrefix(rec[0], "K-") && rec[1] == "" {
+				t.Errorf("%s: debtor %s has no name", f.Path, rec[0])
+			}
+		}
 	}
 
 	// The aging: totals are the open items' sum; the chart is SVG with a

@@ -269,8 +269,25 @@ func (s *ReportService) render(ctx context.Context, rec *ledgerv1.IssuedReport, 
 	return buf.Bytes(), hash, rows, nil
 }
 
+// reportFileName is "<tenant>_<kind>_<as of>.<ext>"; an aging or DSO
+// grouped by dimensions names them after its kind ("aging-by-channel"), so
+// that two groupings of one day do not share a name.
 func reportFileName(rec *ledgerv1.IssuedReport) string {
 	kind := strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(rec.GetKind().String(), "REPORT_KIND_")), "_", "-")
+	var dims []ledgerv1.ReportDimension
+	switch x := rec.GetRequest().GetReport().(type) {
+	case *ledgerv1.IssueReportRequest_Aging:
+		dims = x.Aging.GetGroupBy()
+	case *ledgerv1.IssueReportRequest_Dso:
+		dims = x.Dso.GetGroupBy()
+	}
+	for i, d := range dims {
+		sep := "-and-"
+		if i == 0 {
+			sep = "-by-"
+		}
+		kind += sep + strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(d.String(), "REPORT_DIMENSION_")), "_", "-")
+	}
 	ext := map[ledgerv1.ReportFormat]string{
 		ledgerv1.ReportFormat_REPORT_FORMAT_CSV: "csv", ledgerv1.ReportFormat_REPORT_FORMAT_CSV_PLAIN: "csv",
 		ledgerv1.ReportFormat_REPORT_FORMAT_XLSX: "xlsx", ledgerv1.ReportFormat_REPORT_FORMAT_PDF: "pdf",
