@@ -100,6 +100,10 @@ func TestComposeHasEveryService(t *testing.T) {
 			if arg := svc.Build.Args["SERVICE"]; arg == nil || *arg != name {
 				t.Errorf("%s: build arg SERVICE = %v, want %q", name, arg, name)
 			}
+			if name == "console" {
+				checkConsole(t, svc)
+				return
+			}
 			for _, key := range []string{"DATABASE_URL", "NATS_URL", "OTEL_EXPORTER_OTLP_ENDPOINT", "O2C_TENANTS", "O2C_AUTH", "NATS_USER", "NATS_PASSWORD"} {
 				if v := svc.Environment[key]; v == nil || *v == "" {
 					t.Errorf("%s: environment lacks %s", name, key)
@@ -147,6 +151,44 @@ func TestComposeHasEveryService(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkConsole checks the console's service: it keeps no state (no
+// database, no NATS user), refuses the development login
+// (O2C_PRODUCTION=true), reaches every backend at its compose name and
+// GRPC_ADDR port with a client certificate of its own from
+// ./deploy/credentials, and runs as the owner of the credentials.
+func checkConsole(t *testing.T, svc types.ServiceConfig) {
+	t.Helper()
+	for _, key := range []string{"DATABASE_URL", "MIGRATE_DATABASE_URL", "NATS_USER", "NATS_PASSWORD"} {
+		if v := svc.Environment[key]; v != nil {
+			t.Errorf("console: %s is set; the console keeps no state of its own", key)
+		}
+	}
+	if v := svc.Environment["O2C_PRODUCTION"]; v == nil || *v != "true" {
+		t.Errorf("console: O2C_PRODUCTION=%v, want true (which refuses the development login)", v)
+	}
+	if v := svc.Environment["CONSOLE_DEV_LOGIN"]; v != nil && *v != "" && *v != "false" {
+		t.Errorf("console: CONSOLE_DEV_LOGIN=%s; the development login has no place here", *v)
+	}
+	for _, backend := range []string{"ingestion", "ledger", "matching", "dunning", "collections", "refund-import"} {
+		key := strings.ToUpper(strings.ReplaceAll(backend, "-", "_")) + "_ADDR"
+		if v := svc.Environment[key]; v == nil || *v != backend+":9090" {
+			t.Errorf("console: %s=%v, want %s:9090", key, v, backend)
+		}
+	}
+	for _, key := range []string{"O2C_CLIENT_CERT", "O2C_CLIENT_KEY", "O2C_CLIENT_CA", "O2C_OIDC_CLIENT_SECRET_FILE"} {
+		v := svc.Environment[key]
+		if v == nil || !mountedFrom(svc, "./deploy/credentials", *v) {
+			t.Errorf("console: %s=%v is not a file of ./deploy/credentials mounted into the container", key, v)
+		}
+	}
+	if v := svc.Environment["O2C_CLIENT_CERT"]; v == nil || filepath.Base(*v) != "console.pem" {
+		t.Errorf("console: O2C_CLIENT_CERT=%v, want its own certificate console.pem", v)
+	}
+	if svc.User != "1000:1000" {
+		t.Errorf("console: user %q, want O2C_UID:O2C_GID from compose.env (the owner of the key)", svc.User)
 	}
 }
 
