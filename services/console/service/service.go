@@ -50,6 +50,16 @@ type Backends = web.Backends
 // DevUser is a user of the development login (see web.DevUser).
 type DevUser = web.DevUser
 
+// DevLogin is the development login (see web.DevLogin).
+type DevLogin = web.DevLogin
+
+// The iss and aud of the development login's tokens: what the services
+// that trust its JWKS check.
+const (
+	DevIssuer   = web.DevIssuer
+	DevAudience = web.DevAudience
+)
+
 // Options are the console's settings.
 type Options struct {
 	// Backends are the services the console shows.

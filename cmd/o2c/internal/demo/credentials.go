@@ -22,6 +22,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/identity"
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/procdir"
+	console "github.com/o2c-platform/o2c/services/console/service"
 	ingestion "github.com/o2c-platform/o2c/services/ingestion/service"
 )
 
@@ -78,6 +79,9 @@ type secrets struct {
 	nats      natsembed.Passwords
 	credsPath string // the CLI's credentials file
 	cliTLS    *tls.Config
+	// console is the console's development login, whose JWKS the
+	// services trust (jwksFile).
+	console *console.DevLogin
 }
 
 // newSecrets makes a run folder in $TMPDIR (first removing those of demos
@@ -111,6 +115,9 @@ func newSecrets(credsPath string, log io.Writer) (_ *secrets, err error) {
 	s.credsPath = credsPath
 
 	if s.ca, err = auth.NewDevCA("o2c demo CA"); err != nil {
+		return nil, err
+	}
+	if err := s.writeConsoleJWKS(); err != nil {
 		return nil, err
 	}
 	srvCert, srvKey, err := s.ca.ServerCertificate(serverHosts()...)
@@ -165,13 +172,18 @@ func (s *secrets) remove() error {
 }
 
 // authConfig is how the services authenticate their callers: mutual TLS
-// with the run's certificates.
+// with the run's certificates, and the tokens of the console's users
+// (signed by its development login) forwarded on top of the console's
+// certificate (auth.OnBehalf).
 func (s *secrets) authConfig() auth.Config {
 	return auth.Config{
 		Mode:     auth.MTLS,
 		TLSCert:  filepath.Join(s.dir, serverCertFile),
 		TLSKey:   filepath.Join(s.dir, serverKeyFile),
 		ClientCA: filepath.Join(s.dir, caFile),
+		JWKS:     filepath.Join(s.dir, jwksFile),
+		Issuer:   console.DevIssuer,
+		Audience: console.DevAudience,
 	}
 }
 

@@ -62,6 +62,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/pgtest"
 	"github.com/o2c-platform/o2c/libs/redact"
 	"github.com/o2c-platform/o2c/libs/telemetry"
+	console "github.com/o2c-platform/o2c/services/console/service"
 	ingestion "github.com/o2c-platform/o2c/services/ingestion/service"
 	ledger "github.com/o2c-platform/o2c/services/ledger/service"
 )
@@ -131,7 +132,9 @@ type System struct {
 	Outbox string
 	// SepaDir is the directory matching writes SEPA files below.
 	SepaDir string
-	clock   *demoClock
+	// ConsoleURL is the console's web UI ("http://127.0.0.1:8080").
+	ConsoleURL string
+	clock      *demoClock
 	conns   map[string]*grpc.ClientConn
 	secrets *secrets
 	stop    func() error
@@ -183,6 +186,8 @@ type peers struct {
 	clock  *demoClock
 	// sepaDir is matching's SEPA output directory.
 	sepaDir string
+	// consoleHTTP is the console's web listener.
+	consoleHTTP net.Listener
 }
 
 // runIngestion starts ingestion with the demo's tenants (whose tax rules
@@ -210,6 +215,7 @@ func services() []starter {
 		refundImportStarter(),
 		dunningStarter(),
 		collectionsStarter(),
+		consoleStarter(),
 	}
 }
 
@@ -254,6 +260,11 @@ func Start(ctx context.Context, opt Options) (_ *System, err error) {
 		}
 		listeners = append(listeners, lis)
 	}
+	consoleLis, err := listen("console HTTP", net.JoinHostPort("127.0.0.1", strconv.Itoa(ConsoleHTTPPort)), opt)
+	if err != nil {
+		return nil, err
+	}
+	listeners = append(listeners, consoleLis)
 	sec, err := newSecrets(opt.CredentialsFile, logw)
 	if err != nil {
 		return nil, err
@@ -308,7 +319,8 @@ func Start(ctx context.Context, opt Options) (_ *System, err error) {
 	}
 	sys := &System{NATSURL: ns.ClientURL(), DatabaseURL: dbURL, CredentialsFile: sec.credsPath, Outbox: outbox, SepaDir: sepaDir, clock: &demoClock{},
 		conns: map[string]*grpc.ClientConn{}, secrets: sec}
-	peers := peers{addrs: map[string]string{}, sec: sec, outbox: outbox, clock: sys.clock, sepaDir: sepaDir}
+	sys.ConsoleURL = "http://" + consoleLis.Addr().String()
+	peers := peers{addrs: map[string]string{}, sec: sec, outbox: outbox, clock: sys.clock, sepaDir: sepaDir, consoleHTTP: consoleLis}
 	for i, s := range services() {
 		peers.addrs[s.name] = listeners[i].Addr().String()
 	}
@@ -633,7 +645,7 @@ func printRunning(out io.Writer, sys *System, cliReads string) {
 	for _, s := range sys.Services {
 		fmt.Fprintf(out, "  %-10s %s\n", s.Name, s.Addr)
 		for _, d := range services() {
-			if d.name == s.Name && d.addr != s.Addr {
+			if d.name == s.Name && d.addr != s.Addr && d.name != console.Name {
 				env = append(env, "O2C_"+strings.ToUpper(strings.ReplaceAll(s.Name, "-", "_"))+"_ADDR="+s.Addr)
 			}
 		}
@@ -643,6 +655,7 @@ func printRunning(out io.Writer, sys *System, cliReads string) {
 	if len(env) > 0 {
 		fmt.Fprintf(out, "Not where the other o2c commands look by default: point them here with\n  export %s\n", strings.Join(env, " "))
 	}
+	printConsole(out, sys.ConsoleURL)
 	fmt.Fprintln(out, "Press Ctrl-C (or send SIGTERM) to stop; PostgreSQL, the NATS store and the credentials are removed on the way out.")
 }
 

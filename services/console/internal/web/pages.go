@@ -12,26 +12,6 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, rc *Request) (*V
 	return &View{Template: "search.html", Data: nil}, nil
 }
 
-// account is a debtor's account view.
-func (s *Server) account(w http.ResponseWriter, r *http.Request, rc *Request) (*View, error) {
-	return nil, notConfigured("the account view")
-}
-
-// setBlock sets a dunning block on a debtor.
-func (s *Server) setBlock(w http.ResponseWriter, r *http.Request, rc *Request) (*View, error) {
-	return nil, notConfigured("dunning")
-}
-
-// liftBlock lifts a dunning block.
-func (s *Server) liftBlock(w http.ResponseWriter, r *http.Request, rc *Request) (*View, error) {
-	return nil, notConfigured("dunning")
-}
-
-// noticeCopy serves a copy of a dunning notice.
-func (s *Server) noticeCopy(w http.ResponseWriter, r *http.Request, rc *Request) (*View, error) {
-	return nil, notConfigured("dunning")
-}
-
 // statementPDF serves a debtor's statement as a PDF.
 func (s *Server) statementPDF(w http.ResponseWriter, r *http.Request, rc *Request) (*View, error) {
 	return nil, notConfigured("the ledger")

@@ -1,0 +1,163 @@
+package browsertest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
+	dunningv1 "github.com/o2c-platform/o2c/proto/o2c/dunning/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/dunning/v1/dunningv1grpc"
+
+	"github.com/o2c-platform/o2c/cmd/o2c/internal/demo"
+)
+
+// TestSignIn signs in with the development login: a wrong password is
+// refused with a message, the right one shows the user and the roles.
+func TestSignIn(t *testing.T) {
+	env := Shared(t)
+	p := env.Open(t)
+	p.Go("/login")
+	p.Do("wrong password", chromedpLogin("cs", "wrong")...)
+	if got := p.Text(".error"); got == "" {
+		t.Error("a wrong password shows no message")
+	}
+	p.Shot("login-refused")
+	p.Login("cs")
+	if got := p.Text(`[data-testid="actor"]`); got != "user:cs" {
+		t.Errorf("signed in as %q, want user:cs", got)
+	}
+	p.Shot("search")
+}
+
+// TestDunningStopSkipsTheDebtor: customer service sets a dunning stop on
+// the late payer's account in the console; the next dunning run (its gRPC
+// Run, as the accountant who runs it) sends the other late payer a notice
+// and this one none; the account shows the block and who set it.
+func TestDunningStopSkipsTheDebtor(t *testing.T) {
+	env := Shared(t)
+	p := env.Open(t)
+	p.Login("cs")
+	p.Go("/debtors/" + demo.LateDebtor)
+	if n := p.Count(`[data-testid="open-item"]`); n != 1 {
+		t.Errorf("%s's account shows %d open items, want 1", demo.LateDebtor, n)
+	}
+	p.Shot("account-before-stop")
+	p.Do("fill the stop", chromedpFill("#source", "CS-4712")...)
+	p.Submit(`[data-testid="set-block"]`)
+	if got := p.Text(`[data-testid="block-state"]`); !strings.Contains(got, "1") {
+		t.Errorf("after the stop the block state reads %q, want one active block", got)
+	}
+	if got := p.Text(`[data-testid="audit"]`); !strings.Contains(got, "user:cs") {
+		t.Errorf("the audit does not show user:cs setting the block:\n%s", got)
+	}
+	p.Shot("account-stopped")
+
+	ctx := context.Background()
+	client := dunningv1grpc.NewDunningServiceClient(env.Sys.Conn("dunning"))
+	decided := runDunning(t, ctx, client, today())
+	if !decided[demo.DisputingDebtor] {
+		t.Fatalf("the run sent %s no notice either: it proves nothing (decisions with notices: %v)", demo.DisputingDebtor, decided)
+	}
+	if decided[demo.LateDebtor] {
+		t.Errorf("the run sent %s a notice despite the stop", demo.LateDebtor)
+	}
+	ns, err := client.ListNotices(ctx, &dunningv1.ListNoticesRequest{Tenant: demo.Tenant, DebtorId: demo.LateDebtor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ns.GetNotices()) != 0 {
+		t.Errorf("%s has notices %v, want none", demo.LateDebtor, ns.GetNotices())
+	}
+	p.Go("/debtors/" + demo.LateDebtor)
+	if n := p.Count(`[data-testid="notices"] tbody tr`); n != 0 {
+		t.Errorf("the console shows %d notices for %s, want none", n, demo.LateDebtor)
+	}
+	p.Shot("account-after-run")
+	p.Go("/debtors/" + demo.DisputingDebtor)
+	if n := p.Count(`[data-testid="notices"] tbody tr`); n != 1 {
+		t.Errorf("the console shows %d notices for %s, want the run's one", n, demo.DisputingDebtor)
+	}
+	p.Shot("account-with-notice")
+}
+
+// TestViewerCannotStopDunning: a viewer sees an account but no stop
+// button, and a forged POST of the stop form (with the viewer's own valid
+// session and CSRF token) is refused by dunning itself, which names the
+// viewer and its role; no block is set.
+func TestViewerCannotStopDunning(t *testing.T) {
+	env := Shared(t)
+	p := env.Open(t)
+	p.Login("viewer")
+	p.Go("/debtors/" + demo.DisputingDebtor)
+	if n := p.Count(`[data-testid="open-item"]`); n == 0 {
+		t.Error("the viewer sees no open items")
+	}
+	if n := p.Count(`[data-testid="block-form"], [data-testid="set-block"], [data-testid="lift-block"]`); n != 0 {
+		t.Errorf("the viewer sees %d block controls, want none", n)
+	}
+	p.Shot("viewer-account")
+	before := blocks(t, env, demo.DisputingDebtor)
+	p.Do("forge the stop form", chromedpForge("/debtors/"+demo.DisputingDebtor+"/blocks", map[string]string{"reason": "dispute", "source": "forged"})...)
+	p.Do("wait for the answer", chromedpWaitFor(`[data-testid="error-message"]`)...)
+	msg := p.Text(`[data-testid="error-message"]`)
+	if !strings.Contains(msg, "SetBlock") || !strings.Contains(msg, "user:viewer holds viewer") {
+		t.Errorf("the forged stop was not refused by dunning for the viewer; the page says %q", msg)
+	}
+	if h := p.Text("h1"); !strings.Contains(h, "403") {
+		t.Errorf("the refusal page's heading is %q, want status 403", h)
+	}
+	p.Shot("viewer-forged-stop-refused")
+	if after := blocks(t, env, demo.DisputingDebtor); after != before {
+		t.Errorf("%s has %d blocks after the forged stop, had %d", demo.DisputingDebtor, after, before)
+	}
+}
+
+// today is today's date in the merchants' time zone.
+func today() *commonv1.Date {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		loc = time.UTC
+	}
+	n := time.Now().In(loc)
+	return &commonv1.Date{Year: int32(n.Year()), Month: int32(n.Month()), Day: int32(n.Day())}
+}
+
+// runDunning runs dunning for day and returns the debtors that got a
+// notice.
+func runDunning(t *testing.T, ctx context.Context, c dunningv1grpc.DunningServiceClient, day *commonv1.Date) map[string]bool {
+	t.Helper()
+	stream, err := c.Run(ctx, &dunningv1.RunRequest{Tenant: demo.Tenant, Date: day})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for {
+		r, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return got
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range r.GetDecisions() {
+			if d.GetNotice() != nil {
+				got[d.GetDebtorId()] = true
+			}
+		}
+	}
+}
+
+// blocks counts debtor's blocks, lifted ones too.
+func blocks(t *testing.T, env *Env, debtor string) int {
+	t.Helper()
+	r, err := dunningv1grpc.NewDunningServiceClient(env.Sys.Conn("dunning")).ListBlocks(context.Background(),
+		&dunningv1.ListBlocksRequest{Tenant: demo.Tenant, DebtorId: debtor, IncludeLifted: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(r.GetBlocks())
+}
