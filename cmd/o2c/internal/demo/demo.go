@@ -135,9 +135,9 @@ type System struct {
 	// ConsoleURL is the console's web UI ("http://127.0.0.1:8080").
 	ConsoleURL string
 	clock      *demoClock
-	conns   map[string]*grpc.ClientConn
-	secrets *secrets
-	stop    func() error
+	conns      map[string]*grpc.ClientConn
+	secrets    *secrets
+	stop       func() error
 }
 
 // Conn returns a gRPC client connection to the named service that
