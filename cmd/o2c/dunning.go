@@ -320,7 +320,7 @@ before a change. Nothing is stored or sent.`,
 			if file == "" {
 				return errors.New("--procedure is required: the dunning section to try, as a JSON file")
 			}
-			raw, err := os.ReadFile(file)
+			raw, err := readSmallFile(file, maxProcedureFile)
 			if err != nil {
 				return err
 			}
@@ -612,3 +612,7 @@ func levelFlags(l *dunningv1.Level) string {
 	}
 	return orElse(strings.Join(fs, ","), "-")
 }
+
+// maxProcedureFile is the largest dunning procedure file the backtest
+// reads; a tenant's dunning section is a few kilobytes.
+const maxProcedureFile = 16 << 20

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -44,7 +45,7 @@ publish does not validate the invoice itself: ingestion does, and either books i
 system first with ` + "`make demo ARGS=--keep-running`" + `.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := os.ReadFile(args[0])
+			data, err := readSmallFile(args[0], maxInvoiceFile)
 			if err != nil {
 				return err
 			}
@@ -148,4 +149,39 @@ func asUser(user string) string {
 		return "(no user)"
 	}
 	return user
+}
+
+// maxInvoiceFile is the largest invoice file publish reads: NATS carries
+// messages of at most 1 MiB unless configured otherwise (8 MiB at most is
+// advised), and an invoice is a few kilobytes.
+const maxInvoiceFile = 8 << 20
+
+// readSmallFile reads the regular file name whole, refusing one of more
+// than limit bytes before reading it (or when it grows past limit while
+// read), so that a wrong argument (a disk image, /dev/zero) is an error
+// rather than the machine's memory.
+func readSmallFile(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("%s is a directory, not a file", name)
+	}
+	if fi.Mode().IsRegular() && fi.Size() > limit {
+		return nil, fmt.Errorf("%s has %d bytes, more than the %d this command reads", name, fi.Size(), limit)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s has more than the %d bytes this command reads", name, limit)
+	}
+	return data, nil
 }
