@@ -78,7 +78,9 @@ func TestConsumerMetrics(t *testing.T) {
 	var after map[string]map[string]int64
 	for {
 		after = collect(t, reader)
-		if after[bus.MessagesMetric]["consumer=metered,stream=O2C_TEST,outcome=ack,class=ok"] == 2 || time.Now().After(deadline) {
+		settled := after[bus.MessagesMetric]
+		if settled["consumer=metered,stream=O2C_TEST,outcome=ack,class=ok"]+settled["consumer=metered,stream=O2C_TEST,outcome=reject,class=invalid"] >= 3 ||
+			time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -96,6 +96,9 @@ func (h *Host) supervise(ctx context.Context, t task) error {
 		h.ready.setFailing(t.name, false)
 		failingSince, retries, delay = time.Time{}, 0, h.Config.RetryMin
 	}
+	// The task's series exists from the start at 0, so that it is
+	// exported before the first retry.
+	h.retries.Add(ctx, 0, metric.WithAttributes(attribute.String("service", h.Spec.Name), attribute.String("task", t.name)))
 	for {
 		err := h.runOnce(ctx, t, !failingSince.IsZero(), delay, recovered)
 		switch {
