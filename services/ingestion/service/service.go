@@ -237,7 +237,7 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 	// Matching's view of the debtors (kept in its memory only).
 	ingestionv1grpc.RegisterDebtorProfileServiceServer(h.GRPC, &rpc.DebtorProfileService{Store: postgres.New(h.Pool), Tenants: opt.Tenants})
 	ingestionv1grpc.RegisterDebtorServiceServer(h.GRPC, &rpc.DebtorService{
-		Store: postgres.New(h.Pool), OpenItems: rpc.Ledger{Client: opt.Ledger}, Tenants: opt.Tenants, Now: time.Now,
+		Store: postgres.New(h.Pool), Search: postgres.New(h.Pool), OpenItems: rpc.Ledger{Client: opt.Ledger}, Tenants: opt.Tenants, Now: time.Now,
 	})
 	store := postgres.New(h.Pool)
 	proc := &consumer.Processor{Events: h.Events, Debtors: store, Tenants: opt.Tenants, Tax: opt.Tenants.Tax,

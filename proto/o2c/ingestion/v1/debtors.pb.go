@@ -518,6 +518,227 @@ func (x *DebtorRejection) GetRejectedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+// SearchDebtorsRequest is a search of a tenant's debtors.
+type SearchDebtorsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Tenant id. Required.
+	Tenant string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// What to look for: a name or part of one, a customer number, an
+	// invoice number or an IBAN. At least two characters.
+	Query string `protobuf:"bytes,2,opt,name=query,proto3" json:"query,omitempty"`
+	// Most debtors returned; 0 means 25, at most 100.
+	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// next_page_token of the previous page; empty for the first page.
+	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchDebtorsRequest) Reset() {
+	*x = SearchDebtorsRequest{}
+	mi := &file_o2c_ingestion_v1_debtors_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchDebtorsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchDebtorsRequest) ProtoMessage() {}
+
+func (x *SearchDebtorsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ingestion_v1_debtors_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchDebtorsRequest.ProtoReflect.Descriptor instead.
+func (*SearchDebtorsRequest) Descriptor() ([]byte, []int) {
+	return file_o2c_ingestion_v1_debtors_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *SearchDebtorsRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *SearchDebtorsRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *SearchDebtorsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *SearchDebtorsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// DebtorMatch is a debtor a search found.
+type DebtorMatch struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Debtor id (the shop's customer number).
+	DebtorId string `protobuf:"bytes,1,opt,name=debtor_id,json=debtorId,proto3" json:"debtor_id,omitempty"`
+	// Name; empty for an erased debtor.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// Kind: DEBTOR_KIND_CONSUMER or DEBTOR_KIND_BUSINESS.
+	Kind string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	// What matched: "name", "customer_number", "invoice_number" or "iban".
+	MatchedBy string `protobuf:"bytes,4,opt,name=matched_by,json=matchedBy,proto3" json:"matched_by,omitempty"`
+	// The invoice number that matched, for matched_by "invoice_number".
+	InvoiceNumber string `protobuf:"bytes,5,opt,name=invoice_number,json=invoiceNumber,proto3" json:"invoice_number,omitempty"`
+	// Whether the debtor's personal data was erased.
+	Erased        bool `protobuf:"varint,6,opt,name=erased,proto3" json:"erased,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DebtorMatch) Reset() {
+	*x = DebtorMatch{}
+	mi := &file_o2c_ingestion_v1_debtors_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DebtorMatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DebtorMatch) ProtoMessage() {}
+
+func (x *DebtorMatch) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ingestion_v1_debtors_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DebtorMatch.ProtoReflect.Descriptor instead.
+func (*DebtorMatch) Descriptor() ([]byte, []int) {
+	return file_o2c_ingestion_v1_debtors_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *DebtorMatch) GetDebtorId() string {
+	if x != nil {
+		return x.DebtorId
+	}
+	return ""
+}
+
+func (x *DebtorMatch) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DebtorMatch) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *DebtorMatch) GetMatchedBy() string {
+	if x != nil {
+		return x.MatchedBy
+	}
+	return ""
+}
+
+func (x *DebtorMatch) GetInvoiceNumber() string {
+	if x != nil {
+		return x.InvoiceNumber
+	}
+	return ""
+}
+
+func (x *DebtorMatch) GetErased() bool {
+	if x != nil {
+		return x.Erased
+	}
+	return false
+}
+
+// SearchDebtorsResponse is one page of matches: customer-number matches
+// first, then invoice numbers, IBANs and names, each by name and id.
+type SearchDebtorsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The debtors of this page, each once.
+	Debtors []*DebtorMatch `protobuf:"bytes,1,rep,name=debtors,proto3" json:"debtors,omitempty"`
+	// Cursor of the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchDebtorsResponse) Reset() {
+	*x = SearchDebtorsResponse{}
+	mi := &file_o2c_ingestion_v1_debtors_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchDebtorsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchDebtorsResponse) ProtoMessage() {}
+
+func (x *SearchDebtorsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ingestion_v1_debtors_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchDebtorsResponse.ProtoReflect.Descriptor instead.
+func (*SearchDebtorsResponse) Descriptor() ([]byte, []int) {
+	return file_o2c_ingestion_v1_debtors_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *SearchDebtorsResponse) GetDebtors() []*DebtorMatch {
+	if x != nil {
+		return x.Debtors
+	}
+	return nil
+}
+
+func (x *SearchDebtorsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_o2c_ingestion_v1_debtors_proto protoreflect.FileDescriptor
 
 const file_o2c_ingestion_v1_debtors_proto_rawDesc = "" +
@@ -561,7 +782,24 @@ const file_o2c_ingestion_v1_debtors_proto_rawDesc = "" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x14\n" +
 	"\x05state\x18\x04 \x01(\tR\x05state\x12;\n" +
 	"\vrejected_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"rejectedAtB\xc6\x01\n" +
+	"rejectedAt\"\x80\x01\n" +
+	"\x14SearchDebtorsRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x14\n" +
+	"\x05query\x18\x02 \x01(\tR\x05query\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"\xb0\x01\n" +
+	"\vDebtorMatch\x12\x1b\n" +
+	"\tdebtor_id\x18\x01 \x01(\tR\bdebtorId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x1d\n" +
+	"\n" +
+	"matched_by\x18\x04 \x01(\tR\tmatchedBy\x12%\n" +
+	"\x0einvoice_number\x18\x05 \x01(\tR\rinvoiceNumber\x12\x16\n" +
+	"\x06erased\x18\x06 \x01(\bR\x06erased\"x\n" +
+	"\x15SearchDebtorsResponse\x127\n" +
+	"\adebtors\x18\x01 \x03(\v2\x1d.o2c.ingestion.v1.DebtorMatchR\adebtors\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageTokenB\xc6\x01\n" +
 	"\x14com.o2c.ingestion.v1B\fDebtorsProtoP\x01Z>github.com/o2c-platform/o2c/proto/o2c/ingestion/v1;ingestionv1\xa2\x02\x03OIX\xaa\x02\x10O2c.Ingestion.V1\xca\x02\x10O2c\\Ingestion\\V1\xe2\x02\x1cO2c\\Ingestion\\V1\\GPBMetadata\xea\x02\x12O2c::Ingestion::V1b\x06proto3"
 
 var (
@@ -576,7 +814,7 @@ func file_o2c_ingestion_v1_debtors_proto_rawDescGZIP() []byte {
 	return file_o2c_ingestion_v1_debtors_proto_rawDescData
 }
 
-var file_o2c_ingestion_v1_debtors_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_o2c_ingestion_v1_debtors_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_o2c_ingestion_v1_debtors_proto_goTypes = []any{
 	(*EraseDebtorRequest)(nil),    // 0: o2c.ingestion.v1.EraseDebtorRequest
 	(*EraseDebtorResponse)(nil),   // 1: o2c.ingestion.v1.EraseDebtorResponse
@@ -585,23 +823,27 @@ var file_o2c_ingestion_v1_debtors_proto_goTypes = []any{
 	(*DebtorRecord)(nil),          // 4: o2c.ingestion.v1.DebtorRecord
 	(*DebtorInvoice)(nil),         // 5: o2c.ingestion.v1.DebtorInvoice
 	(*DebtorRejection)(nil),       // 6: o2c.ingestion.v1.DebtorRejection
-	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
-	(*v1.Date)(nil),               // 8: o2c.common.v1.Date
+	(*SearchDebtorsRequest)(nil),  // 7: o2c.ingestion.v1.SearchDebtorsRequest
+	(*DebtorMatch)(nil),           // 8: o2c.ingestion.v1.DebtorMatch
+	(*SearchDebtorsResponse)(nil), // 9: o2c.ingestion.v1.SearchDebtorsResponse
+	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
+	(*v1.Date)(nil),               // 11: o2c.common.v1.Date
 }
 var file_o2c_ingestion_v1_debtors_proto_depIdxs = []int32{
-	4, // 0: o2c.ingestion.v1.EraseDebtorResponse.debtor:type_name -> o2c.ingestion.v1.DebtorRecord
-	4, // 1: o2c.ingestion.v1.ExportDebtorResponse.debtor:type_name -> o2c.ingestion.v1.DebtorRecord
-	5, // 2: o2c.ingestion.v1.ExportDebtorResponse.invoices:type_name -> o2c.ingestion.v1.DebtorInvoice
-	6, // 3: o2c.ingestion.v1.ExportDebtorResponse.rejections:type_name -> o2c.ingestion.v1.DebtorRejection
-	7, // 4: o2c.ingestion.v1.DebtorRecord.updated_at:type_name -> google.protobuf.Timestamp
-	7, // 5: o2c.ingestion.v1.DebtorRecord.erased_at:type_name -> google.protobuf.Timestamp
-	8, // 6: o2c.ingestion.v1.DebtorInvoice.issue_date:type_name -> o2c.common.v1.Date
-	7, // 7: o2c.ingestion.v1.DebtorRejection.rejected_at:type_name -> google.protobuf.Timestamp
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	4,  // 0: o2c.ingestion.v1.EraseDebtorResponse.debtor:type_name -> o2c.ingestion.v1.DebtorRecord
+	4,  // 1: o2c.ingestion.v1.ExportDebtorResponse.debtor:type_name -> o2c.ingestion.v1.DebtorRecord
+	5,  // 2: o2c.ingestion.v1.ExportDebtorResponse.invoices:type_name -> o2c.ingestion.v1.DebtorInvoice
+	6,  // 3: o2c.ingestion.v1.ExportDebtorResponse.rejections:type_name -> o2c.ingestion.v1.DebtorRejection
+	10, // 4: o2c.ingestion.v1.DebtorRecord.updated_at:type_name -> google.protobuf.Timestamp
+	10, // 5: o2c.ingestion.v1.DebtorRecord.erased_at:type_name -> google.protobuf.Timestamp
+	11, // 6: o2c.ingestion.v1.DebtorInvoice.issue_date:type_name -> o2c.common.v1.Date
+	10, // 7: o2c.ingestion.v1.DebtorRejection.rejected_at:type_name -> google.protobuf.Timestamp
+	8,  // 8: o2c.ingestion.v1.SearchDebtorsResponse.debtors:type_name -> o2c.ingestion.v1.DebtorMatch
+	9,  // [9:9] is the sub-list for method output_type
+	9,  // [9:9] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_o2c_ingestion_v1_debtors_proto_init() }
@@ -615,7 +857,7 @@ func file_o2c_ingestion_v1_debtors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_o2c_ingestion_v1_debtors_proto_rawDesc), len(file_o2c_ingestion_v1_debtors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

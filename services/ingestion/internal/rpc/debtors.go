@@ -48,7 +48,9 @@ type Tenants interface {
 // DebtorService serves ingestionv1grpc.DebtorService.
 type DebtorService struct {
 	ingestionv1grpc.UnimplementedDebtorServiceServer
-	Store     MasterData
+	Store MasterData
+	// Search finds debtors for SearchDebtors.
+	Search    DebtorSearch
 	OpenItems OpenItems
 	Tenants   Tenants
 	Now       func() time.Time

@@ -16,10 +16,16 @@ import (
 //   - ExportDebtor: operators, platform admins and customer service, who
 //     answer subject-access requests and see this data in their work
 //     anyway. Accountants and shops neither: the export is a person's whole
-//     record, not bookkeeping.
+//     record, not bookkeeping. Not viewers: it is an act with legal
+//     weight, not a look at an account.
+//   - SearchDebtors (finding a debtor by name, number or IBAN, the
+//     console's start page): customer service, viewers, accountants,
+//     operators and platform admins.
 var DebtorPolicy = auth.Policy{
 	ingestionv1grpc.DebtorService_EraseDebtor_FullMethodName:  auth.Allow(identity.Operator, identity.PlatformAdmin),
 	ingestionv1grpc.DebtorService_ExportDebtor_FullMethodName: auth.Allow(identity.Operator, identity.PlatformAdmin, identity.CustomerService),
+	ingestionv1grpc.DebtorService_SearchDebtors_FullMethodName: auth.Allow(identity.CustomerService, identity.Viewer, identity.Accountant,
+		identity.Operator, identity.PlatformAdmin),
 }
 
 // IngestionPolicy is who may call each RPC of the IngestionService, each

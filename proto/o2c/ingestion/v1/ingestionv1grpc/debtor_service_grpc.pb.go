@@ -20,8 +20,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	DebtorService_EraseDebtor_FullMethodName  = "/o2c.ingestion.v1.DebtorService/EraseDebtor"
-	DebtorService_ExportDebtor_FullMethodName = "/o2c.ingestion.v1.DebtorService/ExportDebtor"
+	DebtorService_EraseDebtor_FullMethodName   = "/o2c.ingestion.v1.DebtorService/EraseDebtor"
+	DebtorService_ExportDebtor_FullMethodName  = "/o2c.ingestion.v1.DebtorService/ExportDebtor"
+	DebtorService_SearchDebtors_FullMethodName = "/o2c.ingestion.v1.DebtorService/SearchDebtors"
 )
 
 // DebtorServiceClient is the client API for DebtorService service.
@@ -37,7 +38,8 @@ const (
 // every RPC answers UNAUTHENTICATED without valid credentials and
 // PERMISSION_DENIED when none of the caller's roles may call it
 // (EraseDebtor: operators and platform admins; ExportDebtor: also customer
-// service) or the tenant is not the caller's.
+// service; SearchDebtors: customer service, viewers, accountants, operators
+// and platform admins) or the tenant is not the caller's.
 type DebtorServiceClient interface {
 	// EraseDebtor overwrites the debtor's name, e-mail, VAT id and address
 	// and records the caller and the time. Erasing an erased debtor changes
@@ -51,6 +53,15 @@ type DebtorServiceClient interface {
 	// Codes: INVALID_ARGUMENT without tenant or debtor_id; NOT_FOUND for an
 	// unknown debtor.
 	ExportDebtor(ctx context.Context, in *v1.ExportDebtorRequest, opts ...grpc.CallOption) (*v1.ExportDebtorResponse, error)
+	// SearchDebtors finds the tenant's debtors by name (any part, any
+	// case), customer number (its start), invoice number (its start, among
+	// the invoices ingestion accepted) or IBAN (the whole IBAN, spaces and
+	// case ignored, from the customer data the shop sent with the mandate).
+	// Erased debtors are found by customer and invoice number only, without
+	// a name. Codes: INVALID_ARGUMENT without tenant, with a query shorter
+	// than two characters, a page size beyond 100 or a page token this RPC
+	// did not return.
+	SearchDebtors(ctx context.Context, in *v1.SearchDebtorsRequest, opts ...grpc.CallOption) (*v1.SearchDebtorsResponse, error)
 }
 
 type debtorServiceClient struct {
@@ -81,6 +92,16 @@ func (c *debtorServiceClient) ExportDebtor(ctx context.Context, in *v1.ExportDeb
 	return out, nil
 }
 
+func (c *debtorServiceClient) SearchDebtors(ctx context.Context, in *v1.SearchDebtorsRequest, opts ...grpc.CallOption) (*v1.SearchDebtorsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.SearchDebtorsResponse)
+	err := c.cc.Invoke(ctx, DebtorService_SearchDebtors_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DebtorServiceServer is the server API for DebtorService service.
 // All implementations must embed UnimplementedDebtorServiceServer
 // for forward compatibility.
@@ -94,7 +115,8 @@ func (c *debtorServiceClient) ExportDebtor(ctx context.Context, in *v1.ExportDeb
 // every RPC answers UNAUTHENTICATED without valid credentials and
 // PERMISSION_DENIED when none of the caller's roles may call it
 // (EraseDebtor: operators and platform admins; ExportDebtor: also customer
-// service) or the tenant is not the caller's.
+// service; SearchDebtors: customer service, viewers, accountants, operators
+// and platform admins) or the tenant is not the caller's.
 type DebtorServiceServer interface {
 	// EraseDebtor overwrites the debtor's name, e-mail, VAT id and address
 	// and records the caller and the time. Erasing an erased debtor changes
@@ -108,6 +130,15 @@ type DebtorServiceServer interface {
 	// Codes: INVALID_ARGUMENT without tenant or debtor_id; NOT_FOUND for an
 	// unknown debtor.
 	ExportDebtor(context.Context, *v1.ExportDebtorRequest) (*v1.ExportDebtorResponse, error)
+	// SearchDebtors finds the tenant's debtors by name (any part, any
+	// case), customer number (its start), invoice number (its start, among
+	// the invoices ingestion accepted) or IBAN (the whole IBAN, spaces and
+	// case ignored, from the customer data the shop sent with the mandate).
+	// Erased debtors are found by customer and invoice number only, without
+	// a name. Codes: INVALID_ARGUMENT without tenant, with a query shorter
+	// than two characters, a page size beyond 100 or a page token this RPC
+	// did not return.
+	SearchDebtors(context.Context, *v1.SearchDebtorsRequest) (*v1.SearchDebtorsResponse, error)
 	mustEmbedUnimplementedDebtorServiceServer()
 }
 
@@ -123,6 +154,9 @@ func (UnimplementedDebtorServiceServer) EraseDebtor(context.Context, *v1.EraseDe
 }
 func (UnimplementedDebtorServiceServer) ExportDebtor(context.Context, *v1.ExportDebtorRequest) (*v1.ExportDebtorResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ExportDebtor not implemented")
+}
+func (UnimplementedDebtorServiceServer) SearchDebtors(context.Context, *v1.SearchDebtorsRequest) (*v1.SearchDebtorsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SearchDebtors not implemented")
 }
 func (UnimplementedDebtorServiceServer) mustEmbedUnimplementedDebtorServiceServer() {}
 func (UnimplementedDebtorServiceServer) testEmbeddedByValue()                       {}
@@ -181,6 +215,24 @@ func _DebtorService_ExportDebtor_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DebtorService_SearchDebtors_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.SearchDebtorsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DebtorServiceServer).SearchDebtors(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DebtorService_SearchDebtors_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DebtorServiceServer).SearchDebtors(ctx, req.(*v1.SearchDebtorsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DebtorService_ServiceDesc is the grpc.ServiceDesc for DebtorService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -195,6 +247,10 @@ var DebtorService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ExportDebtor",
 			Handler:    _DebtorService_ExportDebtor_Handler,
+		},
+		{
+			MethodName: "SearchDebtors",
+			Handler:    _DebtorService_SearchDebtors_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
