@@ -12,7 +12,7 @@ BENCHTIME ?= 1s
 # ARGS go to `o2c demo`: make demo ARGS=--keep-running
 ARGS     ?=
 
-.PHONY: help demo test faults faults-broken bench bench-shop bench-import bench-refunds bench-dunning bench-reports fuzz proto proto-check lint vulncheck build clean
+.PHONY: image helm-lint help demo test faults faults-broken bench bench-shop bench-import bench-refunds bench-dunning bench-reports fuzz proto proto-check lint vulncheck build clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -173,6 +173,28 @@ vulncheck: ## Check the modules and the Go toolchain for known vulnerabilities (
 
 build: ## Build the o2c CLI and every service into bin/
 	$(GO) build -o bin/ ./cmd/o2c ./services/...
+
+# The one image of deploy/Dockerfile, tagged with the chart's appVersion
+# (the tag the chart runs by default), reproducibly: SOURCE_DATE_EPOCH is
+# the last commit's time and the layers' timestamps are rewritten to it.
+IMAGE     ?= o2c
+IMAGE_TAG ?= $(shell awk '/^appVersion:/ {gsub(/"/, "", $$2); print $$2}' deploy/helm/o2c/Chart.yaml)
+image: ## Build the one o2c image (every service, o2c, agency-sim) as IMAGE:IMAGE_TAG where a Docker engine runs
+	@if ! command -v docker >/dev/null 2>&1 || ! docker info >/dev/null 2>&1; then \
+	  echo "make image: no Docker engine here (docker is missing or not running), so no image was built;"; \
+	  echo "  on a machine with one: make image (or docker buildx build -f deploy/Dockerfile .)"; \
+	  exit 0; \
+	fi; \
+	epoch=$$(git log -1 --format=%ct); \
+	SOURCE_DATE_EPOCH=$$epoch docker buildx build -f deploy/Dockerfile --build-arg SOURCE_DATE_EPOCH=$$epoch \
+	  --output type=docker,name=$(IMAGE):$(IMAGE_TAG),rewrite-timestamp=true .
+
+# helm builds from its module (pinned here); deploy/helm's Go test renders
+# the chart and checks it on every make test, this adds helm's own lint.
+HELM ?= $(GO) run helm.sh/helm/v3/cmd/helm@v3.22.1
+helm-lint: ## Run helm lint --strict on deploy/helm/o2c with the default and the production values
+	$(HELM) lint --strict deploy/helm/o2c
+	$(HELM) lint --strict deploy/helm/o2c -f deploy/helm/o2c/values-production.yaml
 
 clean: ## Remove build output
 	rm -rf bin

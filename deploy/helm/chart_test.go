@@ -842,3 +842,101 @@ func TestChartHasNoDependencies(t *testing.T) {
 		t.Error("deploy/helm/o2c/charts exists; the chart must not vendor others")
 	}
 }
+
+// TestEveryValueIsDocumented checks that docs/kubernetes.md names every
+// value of values.yaml, by its path or, for a service's value, as
+// services.<name>.<value>; a row may list further values of the same
+// parent by their last name.
+func TestEveryValueIsDocumented(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("../../docs/kubernetes.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, err := chartutil.ReadValuesFile(filepath.Join(chartDir, "values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := valuePaths("", vals.AsMap())
+	if len(paths) < 50 {
+		t.Fatalf("only %d values found; the check would be vacuous", len(paths))
+	}
+	for _, p := range paths {
+		if !documented(string(doc), p) {
+			t.Errorf("value %s is not described in docs/kubernetes.md", p)
+		}
+	}
+}
+
+// opaqueValues are values documented as a whole, not by their fields.
+var opaqueValues = map[string]bool{"tenants": true, "resources": true, "env": true, "podSecurityContext": true, "containerSecurityContext": true}
+
+// valuePaths returns the dotted paths of the leaves of m.
+func valuePaths(prefix string, m map[string]any) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		p := k
+		if prefix != "" {
+			p = prefix + "." + k
+		}
+		if sub, ok := m[k].(map[string]any); ok && len(sub) > 0 && !opaqueValues[k] {
+			out = append(out, valuePaths(p, sub)...)
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// documented reports whether doc names the value at path p.
+func documented(doc, p string) bool {
+	variants := []string{p}
+	if parts := strings.SplitN(p, ".", 3); len(parts) == 3 && parts[0] == "services" {
+		variants = append(variants, "services.<name>."+parts[2])
+	}
+	for _, v := range variants {
+		if strings.Contains(doc, "`"+v+"`") {
+			return true
+		}
+		i := strings.LastIndex(v, ".")
+		if i < 0 {
+			continue
+		}
+		parent, leaf := v[:i], v[i+1:]
+		for _, line := range strings.Split(doc, "\n") {
+			if strings.Contains(line, "`"+parent+".") && strings.Contains(line, "`"+leaf+"`") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TestImageHoldsWhatTheChartRuns checks deploy/Dockerfile against the
+// chart: the image builds every folder under services/ into
+// /usr/local/bin, which is where each Deployment's command points, from a
+// static, reproducible build, and runs as non-root on distroless.
+func TestImageHoldsWhatTheChartRuns(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dockerfile := string(b)
+	for _, want := range []string{
+		"for dir in services/*/", "COPY --from=build /out/bin/ /usr/local/bin/",
+		"CGO_ENABLED=0", "-trimpath", "-buildvcs=false", "-buildid=", "ARG SOURCE_DATE_EPOCH",
+		"FROM gcr.io/distroless/static-debian12:nonroot", "USER nonroot:nonroot",
+	} {
+		if !strings.Contains(dockerfile, want) {
+			t.Errorf("deploy/Dockerfile lacks %q", want)
+		}
+	}
+	dirs := serviceDirs(t)
+	for name, d := range ofKind[*appsv1.Deployment](rendered(t, nil, nil)) {
+		cmd := d.Spec.Template.Spec.Containers[0].Command
+		if len(cmd) != 1 || !strings.HasPrefix(cmd[0], "/usr/local/bin/") || !slices.Contains(dirs, strings.TrimPrefix(cmd[0], "/usr/local/bin/")) {
+			t.Errorf("%s runs %q, not a service binary of the image (/usr/local/bin/<folder under services/>)", name, cmd)
+		}
+	}
+}
