@@ -76,11 +76,11 @@ func printOpenItems(ctx context.Context, c ledgerv1grpc.ReportServiceClient, req
 		b := newBatch(w)
 		if r.GetHeader() != nil {
 			printHeader(w, "Open items (Einzel-OP-Liste)", r.GetHeader())
-			b.row("DEBTOR", "ACCOUNT", "DOCUMENT", "KIND", "DATE", "DUE", "DAYS OVERDUE", "AMOUNT", "OPEN", "CHANNEL", "GROUP",
+			b.row("DEBTOR", "NAME", "ACCOUNT", "DOCUMENT", "KIND", "DATE", "DUE", "DAYS OVERDUE", "AMOUNT", "OPEN", "CHANNEL", "GROUP",
 				"DUNNING LEVEL", "BLOCK", "COLLECTION")
 		}
 		for _, it := range r.GetRows() {
-			b.row(it.GetDebtorId(), it.GetDebtorAccount(), it.GetDocumentNumber(), it.GetItemKind(), dateWord(it.GetDocumentDate()),
+			b.row(it.GetDebtorId(), it.GetDebtorName(), it.GetDebtorAccount(), it.GetDocumentNumber(), it.GetItemKind(), dateWord(it.GetDocumentDate()),
 				dateWord(it.GetDueDate()), fmt.Sprint(it.GetDaysOverdue()), amount(it.GetAmount()), amount(it.GetOpenAmount()),
 				it.GetChannel(), it.GetCustomerGroup(), it.GetDunningLevel(), it.GetDunningBlock(), it.GetCollectionStatus())
 			cur := it.GetOpenAmount().GetCurrency()
@@ -100,7 +100,6 @@ func printOpenItems(ctx context.Context, c ledgerv1grpc.ReportServiceClient, req
 		fmt.Fprintf(w, "; open %s", amount(moneyOf(totals[cur], cur)))
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "(dunning level, block and collection status stay empty until dunning and collections feed them to the ledger)")
 	return nil
 }
 
@@ -171,13 +170,13 @@ func printDebtorBalances(ctx context.Context, c ledgerv1grpc.ReportServiceClient
 		b := newBatch(w)
 		if r.GetHeader() != nil {
 			printHeader(w, "Debtor balances (Debitorensaldenliste)", r.GetHeader())
-			b.row("ACCOUNT", "DEBTOR", "OPENING", "DEBIT", "CREDIT", "CLOSING")
+			b.row("ACCOUNT", "DEBTOR", "NAME", "OPENING", "DEBIT", "CREDIT", "CLOSING")
 		}
 		for _, row := range r.GetRows() {
-			b.row(row.GetDebtorAccount(), row.GetDebtorId(), amount(row.GetOpening()), amount(row.GetDebit()), amount(row.GetCredit()), amount(row.GetClosing()))
+			b.row(row.GetDebtorAccount(), row.GetDebtorId(), row.GetDebtorName(), amount(row.GetOpening()), amount(row.GetDebit()), amount(row.GetCredit()), amount(row.GetClosing()))
 		}
 		for _, t := range r.GetTotals() {
-			b.row("total", "", amount(t.GetOpening()), amount(t.GetDebit()), amount(t.GetCredit()), amount(t.GetClosing()))
+			b.row("total", "", "", amount(t.GetOpening()), amount(t.GetDebit()), amount(t.GetCredit()), amount(t.GetClosing()))
 		}
 		return b.flush()
 	})
@@ -211,7 +210,7 @@ func printDSO(ctx context.Context, c ledgerv1grpc.ReportServiceClient, req *ledg
 		return err
 	}
 	fmt.Fprintln(w, "\nDays; ADD is the average days delinquent (DSO - best possible DSO); - where a month had no sales or payments.")
-	fmt.Fprintln(w, "The match rate is not computed: matching's automatic decisions do not reach the ledger.")
+	fmt.Fprintln(w, "The match rate is the share of the cleared amount matching decided that it cleared without a person; - where no decision of matching reached the ledger.")
 	return nil
 }
 

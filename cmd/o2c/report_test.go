@@ -65,9 +65,9 @@ var (
 
 func (f *reportServer) OpenItems(req *ledgerv1.OpenItemsRequest, s ledgerv1grpc.ReportService_OpenItemsServer) error {
 	f.record(req)
-	if err := s.Send(&ledgerv1.OpenItemsResponse{Header: reportHdr, Rows: []*ledgerv1.OpenItemRow{{DebtorId: "K-1", DebtorAccount: "10001",
+	if err := s.Send(&ledgerv1.OpenItemsResponse{Header: reportHdr, Rows: []*ledgerv1.OpenItemRow{{DebtorId: "K-1", DebtorName: "Erika Mustermann", DebtorAccount: "10001",
 		DocumentNumber: "RE-1", ItemKind: "invoice", DueDate: &commonv1.Date{Year: 2026, Month: 3, Day: 1}, DaysOverdue: 30,
-		Amount: eurMoney(11900), OpenAmount: eurMoney(11900), Channel: "shop"}}, ResumeToken: "t1"}); err != nil {
+		Amount: eurMoney(11900), OpenAmount: eurMoney(11900), Channel: "shop", DunningLevel: "2", DunningBlock: "dispute"}}, ResumeToken: "t1"}); err != nil {
 		return err
 	}
 	return s.Send(&ledgerv1.OpenItemsResponse{Rows: []*ledgerv1.OpenItemRow{{DebtorId: "K-2", DebtorAccount: "10002", DocumentNumber: "RE-2",
@@ -171,7 +171,7 @@ func TestReportCommandsAsk(t *testing.T) {
 		{"open items", []string{"report", "open-items", "--as-of", "2026-03-31", "--known-at", "2026-04-05T12:00:00Z", "--debtor", "K-1"},
 			&ledgerv1.OpenItemsRequest{Tenant: "acme", AsOf: reportAsOf, KnownAt: reportKnown, DebtorId: "K-1", PageSize: pageSize},
 			[]string{"Open items (Einzel-OP-Liste) of tenant acme, as of 2026-03-31, as the ledger knew it at 2026-04-05T12:00:00Z",
-				"RE-1", "119.00 EUR", "RE-2", "25.00 EUR", "2 open items; open 144.00 EUR", "stay empty until dunning and collections"}},
+				"RE-1", "Erika Mustermann", "dispute", "119.00 EUR", "RE-2", "25.00 EUR", "2 open items; open 144.00 EUR"}},
 		{"aging", []string{"report", "aging", "--as-of", "2026-03-31", "--buckets", "30, 60,90", "--group-by", "channel,dunning-level"},
 			&ledgerv1.AgingRequest{Tenant: "acme", AsOf: reportAsOf, BucketLimits: []int32{30, 60, 90}, GroupBy: []ledgerv1.ReportDimension{
 				ledgerv1.ReportDimension_REPORT_DIMENSION_CHANNEL, ledgerv1.ReportDimension_REPORT_DIMENSION_DUNNING_LEVEL}},
@@ -179,7 +179,7 @@ func TestReportCommandsAsk(t *testing.T) {
 		{"dso", []string{"report", "dso", "--from", "2025-04-01", "--group-by", "customer-group"},
 			&ledgerv1.DSORequest{Tenant: "acme", From: &commonv1.Date{Year: 2025, Month: 4, Day: 1},
 				GroupBy: []ledgerv1.ReportDimension{ledgerv1.ReportDimension_REPORT_DIMENSION_CUSTOMER_GROUP}},
-			[]string{"DSO (days sales outstanding)", "26.41", "The match rate is not computed"}},
+			[]string{"DSO (days sales outstanding)", "26.41", "MATCH RATE", "cleared without a person"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
