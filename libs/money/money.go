@@ -214,12 +214,19 @@ func ParseDecimalExp(s string, exp int) (minor int64, rounded bool, err error) {
 		case first == '5' && v%2 == 1:
 			v++
 		}
+		if v > maxDigits18 { // 999…9.995 rounded up to 19 digits
+			return 0, false, fmt.Errorf("%q: %w", orig, ErrOverflow)
+		}
 	}
 	if neg {
 		v = -v
 	}
 	return v, rounded, nil
 }
+
+// maxDigits18 is the largest number of 18 digits, the most ParseDecimalExp
+// reads, so that every amount it returns it also reads back.
+const maxDigits18 = 999_999_999_999_999_999
 
 func allDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
