@@ -932,6 +932,13 @@ func TestImageHoldsWhatTheChartRuns(t *testing.T) {
 			t.Errorf("deploy/Dockerfile lacks %q", want)
 		}
 	}
+	ignore, err := os.ReadFile("../../.dockerignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(strings.Split(string(ignore), "\n"), "deploy/credentials") {
+		t.Error(".dockerignore does not keep deploy/credentials (private keys) out of the build context")
+	}
 	dirs := serviceDirs(t)
 	for name, d := range ofKind[*appsv1.Deployment](rendered(t, nil, nil)) {
 		cmd := d.Spec.Template.Spec.Containers[0].Command
