@@ -200,8 +200,17 @@ func (h *harness) checkBooked(ctx context.Context) Check {
 		fail("%v", err)
 		return c
 	}
-	txs, err := count(ctx, h, conn, "ingestion", "BankTransactionReceived", func() *ingestionv1.BankTransactionReceived { return &ingestionv1.BankTransactionReceived{} },
-		func(m *ingestionv1.BankTransactionReceived) string { return m.GetTransactionId() })
+	txs := map[string]int{}
+	byRef := map[string][]string{} // bank reference -> transaction ids
+	err = h.events(ctx, conn, "ingestion", "BankTransactionReceived", func(p []byte) error {
+		var m ingestionv1.BankTransactionReceived
+		if err := proto.Unmarshal(p, &m); err != nil {
+			return err
+		}
+		txs[m.GetTransactionId()]++
+		byRef[m.GetBankReference()] = append(byRef[m.GetBankReference()], m.GetTransactionId())
+		return nil
+	})
 	if err != nil {
 		fail("%v", err)
 		return c
@@ -258,6 +267,16 @@ func (h *harness) checkBooked(ctx context.Context) Check {
 	for id, n := range txs {
 		if n > 1 {
 			fail("bank transaction %s emitted %d times by ingestion", id, n)
+		}
+	}
+	for _, ref := range w.bankRefs {
+		ids := byRef[ref]
+		if len(ids) != 1 || keys["bank-transaction:"+ids[0]] != 1 {
+			booked := 0
+			if len(ids) > 0 {
+				booked = keys["bank-transaction:"+ids[0]]
+			}
+			fail("bank transaction %s: emitted %d times by ingestion (%v), booked %d times; want 1 each", ref, len(ids), ids, booked)
 		}
 	}
 	if len(txs) != w.transactions || bankBooked != w.transactions {

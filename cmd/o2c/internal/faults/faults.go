@@ -333,7 +333,12 @@ func (h *harness) start(ctx context.Context) error {
 	if h.pki, err = newPKI(creds); err != nil {
 		return err
 	}
-	h.spapi = spapifake.New(spapifake.Options{})
+	// The fake without Amazon's rate limits, and refund import without
+	// its own (REFUND_IMPORT_RATE_LIMITS=off): a run per round would
+	// otherwise wait 45 s for the Reports API.
+	spOpt := spapifake.Options{}
+	spOpt.Limits = unlimited(spOpt.Limits)
+	h.spapi = spapifake.New(spOpt)
 	spURL, stopSP := h.spapi.Start()
 	h.tb.Cleanup(stopSP)
 	tenantsFile := filepath.Join(h.dir, "tenants.json")
@@ -356,7 +361,7 @@ func (h *harness) start(ctx context.Context) error {
 		"dunning":  {"DUNNING_OUTBOX=" + filepath.Join(h.dir, "outbox"), "DUNNING_RUN_AT=off", "O2C_DATA_DIR=" + filepath.Join(h.dir, "dunning-data")},
 		"matching": {"SEPA_OUTPUT_DIR=" + filepath.Join(h.dir, "sepa"), "SEPA_RUN_AT=off"},
 		"refund-import": {"REFUND_IMPORT_SPAPI_ENDPOINT=" + spURL, "REFUND_IMPORT_LWA_TOKEN_URL=" + spURL + "/auth/o2/token",
-			"REFUND_IMPORT_SCHEDULE=off", "REFUND_IMPORT_SECRETS_DIR=" + filepath.Join(h.dir, "secrets"),
+			"REFUND_IMPORT_SCHEDULE=off", "REFUND_IMPORT_RATE_LIMITS=off", "REFUND_IMPORT_SECRETS_DIR=" + filepath.Join(h.dir, "secrets"),
 			demo.RefundCredentialsEnv + "_CLIENT_ID=" + fake.ClientID, demo.RefundCredentialsEnv + "_CLIENT_SECRET=" + fake.ClientSecret,
 			demo.RefundCredentialsEnv + "_REFRESH_TOKEN=" + fake.RefreshToken},
 	}
@@ -461,6 +466,11 @@ func serving(conn *grpc.ClientConn) func(ctx context.Context) error {
 		return nil
 	}
 }
+
+// unlimited returns an empty map of the type of limits: the fake's "no
+// rate limits" (spapi.NoLimits, which this package cannot name: spapi is
+// internal to refund import).
+func unlimited[M ~map[string]V, V any](M) M { return M{} }
 
 // freeAddr returns a loopback address whose port is free now.
 func freeAddr() (string, error) {

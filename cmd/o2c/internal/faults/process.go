@@ -67,8 +67,9 @@ func (p *Process) startLocked() error {
 	cmd.Env = p.env
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Its own process group: a signal to the test (Ctrl-C) does not reach
-	// it; Stop ends it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// it; Stop ends it. Should the harness die first, the kernel kills it
+	// (Linux).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return fmt.Errorf("start %s: %w", p.name, err)

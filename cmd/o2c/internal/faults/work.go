@@ -43,6 +43,7 @@ type ledgerOfWork struct {
 	creditNotes  map[string]string                // number -> invoice number
 	customers    map[string]string                // "debtor/group" of each accepted registration or update
 	transactions int                              // bank transactions in accepted statements
+	bankRefs     []string                         // their bank references
 	statements   []statement
 	settlements  []string           // settlement report ids accepted
 	refunds      map[string]string  // adjustment id -> order id, refunds the SP-API listed before an answered import
@@ -364,7 +365,8 @@ func (h *harness) importSettlement(ctx context.Context) error {
 	return nil
 }
 
-// importStatement imports round r's camt.053: receipts paying round r-1's
+// importStatement imports round r's bank statement, camt.053 or MT940:
+// receipts paying round r-1's
 // first two own-shop invoices by number, a payer nobody knows, and in
 // round 1 the Amazon payout of the settlement report.
 func (h *harness) importStatement(ctx context.Context, r int) error {
@@ -388,13 +390,22 @@ func (h *harness) importStatement(ctx context.Context, r int) error {
 	h.work.mu.Unlock()
 	date := day(statementBase, r)
 	id := fmt.Sprintf("FH-STMT-%03d", r)
+	// camt.053 in odd rounds, MT940 in even ones.
 	data, closing := camt053(id, r, date, opening, txs)
-	if _, err := h.importFile(ctx, "camt053_"+id+".xml", data); err != nil {
+	name := "camt053_" + id + ".xml"
+	if r%2 == 0 {
+		data, closing = mt940(id, r, date, opening, txs)
+		name = "mt940_" + id + ".sta"
+	}
+	if _, err := h.importFile(ctx, name, data); err != nil {
 		return err
 	}
 	h.work.mu.Lock()
 	h.work.statements = append(h.work.statements, statement{id: id, closing: closing, date: date, txs: len(txs)})
 	h.work.transactions += len(txs)
+	for i := range txs {
+		h.work.bankRefs = append(h.work.bankRefs, fmt.Sprintf("%s-%d", id, i+1))
+	}
 	h.work.mu.Unlock()
 	return nil
 }
@@ -521,6 +532,10 @@ func (h *harness) release(ctx context.Context, r int) error {
 	return nil
 }
 
+// stepTimeout bounds a step of a round, retries included: a step that
+// cannot finish in it fails the run rather than hang it.
+const stepTimeout = 3 * time.Minute
+
 // rounds runs the rounds, each with its fault.
 func (h *harness) rounds(ctx context.Context, rep *Report) error {
 	for r := range h.opt.Rounds {
@@ -539,7 +554,10 @@ func (h *harness) rounds(ctx context.Context, rep *Report) error {
 					faultDone <- h.outage(ctx, target, down)
 				}()
 			}
-			if err := s.do(ctx); err != nil {
+			sctx, cancel := context.WithTimeout(ctx, stepTimeout)
+			err := s.do(sctx)
+			cancel()
+			if err != nil {
 				return fmt.Errorf("round %d: %s: %w", r+1, s.name, err)
 			}
 		}
