@@ -50,3 +50,8 @@ func chromedpForge(action string, fields map[string]string) []chromedp.Action[ch
 		},
 	}
 }
+
+// chromedpClick clicks the element sel selects.
+func chromedpClick(sel string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS(sel))}
+}

@@ -33,6 +33,30 @@ func TestSignIn(t *testing.T) {
 	p.Shot("search")
 }
 
+// TestFindDebtorByInvoiceNumber: customer service types the invoice
+// number from the customer's letter into the search and opens the
+// account it belongs to.
+func TestFindDebtorByInvoiceNumber(t *testing.T) {
+	env := Shared(t)
+	p := env.Open(t)
+	p.Login("cs")
+	p.Do("search", chromedpFill("#q", demo.LateInvoice)...)
+	p.Submit("#q")
+	if got := p.Text(`[data-testid="result"]`); got != demo.LateDebtor {
+		t.Fatalf("searching %s finds %q, want %s", demo.LateInvoice, got, demo.LateDebtor)
+	}
+	if n := p.Count(`[data-testid="result"]`); n != 1 {
+		t.Errorf("searching %s finds %d debtors, want 1", demo.LateInvoice, n)
+	}
+	p.Shot("search-by-invoice")
+	p.Do("open the account", chromedpClick(`[data-testid="result"]`)...)
+	p.Do("wait for the account", chromedpWaitFor(`[data-testid="summary"]`)...)
+	if h := p.Text("h1"); !strings.Contains(h, demo.LateDebtor) || !strings.Contains(h, "Jan Schmidt") {
+		t.Errorf("the account's heading is %q, want %s and Jan Schmidt", h, demo.LateDebtor)
+	}
+	p.Shot("account")
+}
+
 // TestDunningStopSkipsTheDebtor: customer service sets a dunning stop on
 // the late payer's account in the console; the next dunning run (its gRPC
 // Run, as the accountant who runs it) sends the other late payer a notice

@@ -17,6 +17,7 @@ import (
 	collectionsv1 "github.com/o2c-platform/o2c/proto/o2c/collections/v1"
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	dunningv1 "github.com/o2c-platform/o2c/proto/o2c/dunning/v1"
+	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 
 	"github.com/o2c-platform/o2c/libs/identity"
@@ -247,6 +248,22 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request, rc *Request) (*
 		for _, c := range resp.GetCases() {
 			if c.GetDebtor().GetDebtorId() == debtor {
 				d.Cases = append(d.Cases, c)
+			}
+		}
+	})
+	wg.Go(func() {
+		if s.debtors == nil {
+			return
+		}
+		// The name is ingestion's master data; the account is shown
+		// without it when it cannot be read.
+		resp, err := s.debtors.SearchDebtors(rc.Ctx, &ingestionv1.SearchDebtorsRequest{Tenant: rc.Tenant, Query: debtor, PageSize: 5})
+		if err != nil {
+			return
+		}
+		for _, m := range resp.GetDebtors() {
+			if m.GetDebtorId() == debtor {
+				d.Name = m.GetName()
 			}
 		}
 	})

@@ -164,3 +164,17 @@ var consoleZone = func() *time.Location {
 	}
 	return loc
 }()
+
+// formatHundredths writes a figure in hundredths (days of DSO) with two
+// decimals in lang.
+func formatHundredths(lang string, h int64) string {
+	l, ok := locales[lang]
+	if !ok {
+		l = locales["de"]
+	}
+	sign := ""
+	if h < 0 {
+		sign, h = "-", -h
+	}
+	return fmt.Sprintf("%s%s%s%02d", sign, formatInt(lang, h/100), l.decimal, h%100)
+}

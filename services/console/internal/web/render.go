@@ -33,6 +33,7 @@ func placeholderFuncs(cat *i18n.Catalog) template.FuncMap {
 //	date X               a *commonv1.Date, time.Time or timestamp
 //	datetime X           an instant with hours and minutes
 //	int N                a count with digit grouping
+//	days H               hundredths of a day as days ("12,34")
 //	query K V ...        a URL query ("?page=2&q=x") of key/value pairs
 //	neg MONEY            whether an amount is below zero
 func funcsFor(cat *i18n.Catalog, lang string) template.FuncMap {
@@ -43,6 +44,7 @@ func funcsFor(cat *i18n.Catalog, lang string) template.FuncMap {
 		"date":     func(v any) string { return formatDate(lang, v) },
 		"datetime": func(v any) string { return formatDateTime(lang, v) },
 		"int":      func(n any) string { return formatInt(lang, toInt64(n)) },
+		"days":     func(hundredths int64) string { return formatHundredths(lang, hundredths) },
 		"neg":      func(m *commonv1.Money) bool { return m.GetMinorUnits() < 0 },
 		"query":    queryOf,
 		"lang":     func() string { return lang },
