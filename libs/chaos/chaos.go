@@ -8,7 +8,7 @@
 // runs its run function again (on the address that function listens on),
 // NATS listens on the same port with the same JetStream store, and
 // PostgreSQL on the same port with the same data directory. A NATS cluster
-// (StartNATSCluster) is three such servers joined by routes, each node a
+// (StartNATSCluster) is several such servers joined by routes, each node a
 // Target of its own. Clients
 // reconnect on their own; what they meet meanwhile is the fault under test.
 package chaos
