@@ -23,6 +23,19 @@ func (s *Server) routes() {
 	s.handle("GET /rejected", s.rejected)
 	s.handle("POST /rejected/{service}/{id}/replay", s.replay)
 	s.handle("GET /held", s.held)
+	s.handle("GET /queue", s.queue)
+	s.handle("GET /queue/{payment}", s.exception)
+	s.handle("POST /queue/{payment}/confirm", s.confirmProposal)
+	s.handle("POST /queue/{payment}/match", s.matchManually)
+	s.handle("POST /queue/{payment}/split", s.split)
+	s.handle("POST /queue/{payment}/park", s.park)
+	s.handle("POST /queue/{payment}/unmatch", s.unmatch)
+	s.handle("GET /debtors/{debtor}/credit-notes", s.creditNoteForm)
+	s.handle("POST /debtors/{debtor}/credit-notes", s.requestCreditNote)
+	s.handle("GET /credit-notes", s.creditNoteList)
+	s.handle("POST /credit-notes/{id}/approve", s.approveCreditNote)
+	s.handle("POST /credit-notes/{id}/reject", s.rejectCreditNote)
+	s.handle("GET /credit-notes/{id}/pdf", s.creditNotePDF)
 }
 
 // navigation lists the entries of the navigation bar: the path, the
@@ -36,6 +49,8 @@ var navigation = []struct {
 	{"/reports", "nav.reports", []identity.Role{identity.Accountant, identity.Operator, identity.Viewer, identity.CustomerService}},
 	{"/rejected", "nav.rejected", []identity.Role{identity.Operator, identity.Accountant}},
 	{"/held", "nav.held", []identity.Role{identity.Operator, identity.Accountant}},
+	{"/queue", "nav.queue", []identity.Role{identity.Accountant, identity.Operator, identity.CustomerService, identity.Viewer}},
+	{"/credit-notes", "nav.creditnotes", []identity.Role{identity.Accountant, identity.CustomerService, identity.PlatformAdmin, identity.Operator, identity.Viewer}},
 }
 
 // nav returns the navigation entries rc's user may see.

@@ -1,0 +1,192 @@
+package browsertest_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/nats-io/nats.go/jetstream"
+
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
+	matchingv1 "github.com/o2c-platform/o2c/proto/o2c/matching/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/matching/v1/matchingv1grpc"
+
+	"github.com/o2c-platform/o2c/cmd/o2c/internal/browsertest"
+	"github.com/o2c-platform/o2c/cmd/o2c/internal/demo"
+	"github.com/o2c-platform/o2c/libs/natsembed"
+	ingestion "github.com/o2c-platform/o2c/services/ingestion/service"
+	ledger "github.com/o2c-platform/o2c/services/ledger/service"
+	matching "github.com/o2c-platform/o2c/services/matching/service"
+)
+
+// bank is the demo's bank statement imported once per test binary, after
+// matching took in the ledger's open items: its receipts are what waits
+// in the matching queue.
+var bank struct {
+	once      sync.Once
+	decisions []*matchingv1.Exception
+	err       error
+}
+
+// importStatement imports the demo's bank files and returns matching's
+// decisions about the statement's receipts.
+func importStatement(t *testing.T, env *browsertest.Env) []*matchingv1.Exception {
+	t.Helper()
+	bank.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		nc, err := env.Sys.ConnectNATS(natsembed.AdminUser)
+		if err != nil {
+			bank.err = err
+			return
+		}
+		defer nc.Close()
+		js, err := jetstream.New(nc)
+		if err != nil {
+			bank.err = err
+			return
+		}
+		if bank.err = demo.WaitForMatchingItems(ctx, js); bank.err != nil {
+			return
+		}
+		if _, bank.err = demo.ImportBankFiles(ctx, env.Sys.Conn(ingestion.Name)); bank.err != nil {
+			return
+		}
+		bank.decisions, bank.err = demo.WaitForDecisions(ctx, env.Sys.Conn(matching.Name), demo.StatementReceipts)
+	})
+	if bank.err != nil {
+		t.Fatalf("import the demo's bank statement: %v", bank.err)
+	}
+	return bank.decisions
+}
+
+// transfer is K-1001's transfer that names no invoice: it waits in the
+// queue with proposals.
+func transfer(t *testing.T, decided []*matchingv1.Exception) *matchingv1.Exception {
+	t.Helper()
+	for _, e := range decided {
+		if e.GetPayment().GetAmount().GetMinorUnits() == demo.PaymentAmount {
+			return e
+		}
+	}
+	t.Fatalf("no payment of %d among matching's decisions", demo.PaymentAmount)
+	return nil
+}
+
+// exceptionState asks matching where the payment stands now.
+func exceptionState(t *testing.T, env *browsertest.Env, id string) matchingv1.ExceptionState {
+	t.Helper()
+	resp, err := matchingv1grpc.NewMatchingServiceClient(env.Sys.Conn(matching.Name)).GetException(context.Background(),
+		&matchingv1.GetExceptionRequest{Tenant: demo.Tenant, PaymentId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.GetException().GetState()
+}
+
+// eventually polls cond every 100 ms until it holds or a minute passed.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// openItems are the ledger's items of debtor with an open amount, by
+// document number.
+func openItems(t *testing.T, env *browsertest.Env, debtor string) map[string]*ledgerv1.OpenItem {
+	t.Helper()
+	resp, err := ledgerv1grpc.NewLedgerServiceClient(env.Sys.Conn(ledger.Name)).ListOpenItems(context.Background(),
+		&ledgerv1.ListOpenItemsRequest{Tenant: demo.Tenant, DebtorId: debtor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*ledgerv1.OpenItem{}
+	for _, it := range resp.GetOpenItems() {
+		if it.GetOpenAmount().GetMinorUnits() != 0 {
+			out[it.GetDocumentNumber()] = it
+		}
+	}
+	return out
+}
+
+// TestConfirmAMatchingProposal: finance opens the matching queue, sees
+// K-1001's transfer with the engine's ranked proposals and their
+// explanations, moves to it with the keyboard (j) and confirms the
+// proposal that pays RE-2026-1001 with Enter; the payment leaves the open
+// queue, is matched, and RE-2026-1001 is cleared in the ledger.
+func TestConfirmAMatchingProposal(t *testing.T) {
+	env := browsertest.Shared(t)
+	e := transfer(t, importStatement(t, env))
+	id := e.GetPayment().GetPaymentId()
+	if e.GetState() == matchingv1.ExceptionState_EXCEPTION_STATE_MATCHED {
+		t.Fatalf("K-1001's transfer was matched automatically; the queue test needs it waiting")
+	}
+	index := demo.WholeTransfer(e)
+	if index < 0 {
+		t.Fatalf("K-1001's transfer has no proposal for %s: %s", demo.StatementDebtor, e.GetExplanation())
+	}
+	if _, ok := openItems(t, env, demo.StatementDebtor)["RE-2026-1001"]; !ok {
+		t.Fatal("RE-2026-1001 is not open before the confirmation")
+	}
+
+	p := env.Open(t)
+	p.Login("finance")
+	p.Go("/queue")
+	row := fmt.Sprintf(`tr[data-testid="payment-%s"]`, id)
+	p.Do("wait for the payment's row", chromedp.WaitVisible(chromedp.CSS(row)))
+	p.Shot("queue")
+	if n := p.Count(row + ` [data-testid="proposal"]`); n == 0 {
+		t.Fatalf("the row of %s shows no proposal", id)
+	}
+	if txt := p.Text(row); !strings.Contains(txt, demo.StatementDebtor) {
+		t.Errorf("the row of %s does not name %s: %q", id, demo.StatementDebtor, txt)
+	}
+	if keys := p.Text("#queue-keys"); !strings.Contains(keys, "j") || !strings.Contains(keys, "Enter") {
+		t.Errorf("the page does not document its keys: %q", keys)
+	}
+	if index == 0 {
+		// Keyboard: select the row with j (the first press selects the
+		// first row; move on until the transfer's row has the focus) and
+		// confirm its best proposal with Enter.
+		for i := 0; i < 50 && !browsertest.Eval[bool](p, fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, row)); i++ {
+			p.Do("press j", chromedp.KeyEvent("j"))
+		}
+		p.Shot("queue-selected")
+		p.Do("press Enter", chromedp.KeyEvent("\r"))
+		p.Do("wait for the queue again", chromedp.WaitVisible(chromedp.CSS(".flash")))
+	} else {
+		p.Submit(fmt.Sprintf(`%s [data-testid="proposal"]:nth-of-type(%d) form`, row, index+1))
+	}
+	p.Shot("queue-confirmed")
+	if flash := p.Text(".flash"); !strings.Contains(flash, id) {
+		t.Errorf("after confirming, the page says %q; want the payment %s named", flash, id)
+	}
+	if st := exceptionState(t, env, id); st != matchingv1.ExceptionState_EXCEPTION_STATE_MATCHED {
+		t.Errorf("matching has %s as %v; want MATCHED", id, st)
+	}
+	eventually(t, "RE-2026-1001 cleared in the ledger", func() bool {
+		_, open := openItems(t, env, demo.StatementDebtor)["RE-2026-1001"]
+		return !open
+	})
+	// The queue lists from matching's read model, which follows the
+	// decision within moments.
+	eventually(t, id+" gone from the open queue", func() bool {
+		p.Go("/queue")
+		return p.Count(row) == 0
+	})
+	p.Go("/queue?state=matched")
+	p.Do("wait for the matched payment", chromedp.WaitVisible(chromedp.CSS(row)))
+	p.Shot("queue-matched")
+	p.Go("/debtors/" + demo.StatementDebtor)
+	p.Shot("account-after-match")
+}
