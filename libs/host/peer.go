@@ -74,10 +74,12 @@ func PeerFromEnv(peer, addrEnv string, getenv func(string) string) (Peer, error)
 	return p, nil
 }
 
-// Dial connects to the peer over TLS with the configured credentials. It
-// returns nil and no error when no address is configured. The connection
-// is lazy: an unreachable peer surfaces on the first call.
-func (p Peer) Dial() (*grpc.ClientConn, error) {
+// Dial connects to the peer over TLS with the configured credentials and
+// opts (telemetry.GRPCDialOption, so that a call carries the caller's
+// trace to the peer). It returns nil and no error when no address is
+// configured. The connection is lazy: an unreachable peer surfaces on the
+// first call.
+func (p Peer) Dial(opts ...grpc.DialOption) (*grpc.ClientConn, error) {
 	if p.Addr == "" {
 		return nil, nil
 	}
@@ -85,7 +87,7 @@ func (p Peer) Dial() (*grpc.ClientConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client credentials for %s: %w", p.Addr, err)
 	}
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
+	opts = append([]grpc.DialOption{grpc.WithTransportCredentials(creds)}, opts...)
 	if p.Token != "" {
 		opts = append(opts, auth.WithBearer(p.Token, false))
 	}

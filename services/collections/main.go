@@ -64,7 +64,12 @@ func run(ctx context.Context, getenv func(string) string) error {
 		return err
 	}
 	opt := service.Options{Tenants: ts}
-	conn, err := ic.Dial()
+	p, shutdown, err := telemetry.Setup(ctx, service.Name, getenv)
+	if err != nil {
+		return err
+	}
+	defer shutdown(context.WithoutCancel(ctx))
+	conn, err := ic.Dial(telemetry.GRPCDialOption(p))
 	if err != nil {
 		return err
 	}
@@ -72,11 +77,6 @@ func run(ctx context.Context, getenv func(string) string) error {
 		defer conn.Close()
 		opt.Ingestion = conn
 	}
-	p, shutdown, err := telemetry.Setup(ctx, service.Name, getenv)
-	if err != nil {
-		return err
-	}
-	defer shutdown(context.WithoutCancel(ctx))
 	log := telemetry.NewLogger(os.Stderr, nil)
 	return service.Run(ctx, cfg, opt, p, log, nil)
 }

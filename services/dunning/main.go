@@ -65,7 +65,12 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	conn, err := ic.Dial()
+	p, shutdown, err := telemetry.Setup(ctx, service.Name, getenv)
+	if err != nil {
+		return err
+	}
+	defer shutdown(context.WithoutCancel(ctx))
+	conn, err := ic.Dial(telemetry.GRPCDialOption(p))
 	if err != nil {
 		return err
 	}
@@ -73,11 +78,6 @@ func run(ctx context.Context, getenv func(string) string) error {
 		defer conn.Close()
 		opt.Ingestion = conn
 	}
-	p, shutdown, err := telemetry.Setup(ctx, service.Name, getenv)
-	if err != nil {
-		return err
-	}
-	defer shutdown(context.WithoutCancel(ctx))
 	log := telemetry.NewLogger(os.Stderr, nil)
 	return service.Run(ctx, cfg, opt, p, log, nil)
 }

@@ -63,7 +63,12 @@ func run(ctx context.Context, getenv func(string) string) error {
 		return err
 	}
 	opt := service.Options{Tenants: ts, DropDir: getenv(service.DropDirEnv)}
-	conn, err := lc.Dial()
+	p, shutdown, err := telemetry.Setup(ctx, service.Name, getenv)
+	if err != nil {
+		return err
+	}
+	defer shutdown(context.WithoutCancel(ctx))
+	conn, err := lc.Dial(telemetry.GRPCDialOption(p))
 	if err != nil {
 		return err
 	}
@@ -71,11 +76,6 @@ func run(ctx context.Context, getenv func(string) string) error {
 		defer conn.Close()
 		opt.Ledger = ledgerv1grpc.NewLedgerServiceClient(conn)
 	}
-	p, shutdown, err := telemetry.Setup(ctx, service.Name, getenv)
-	if err != nil {
-		return err
-	}
-	defer shutdown(context.WithoutCancel(ctx))
 	log := telemetry.NewLogger(os.Stderr, nil)
 	return service.Run(ctx, cfg, opt, p, log, nil)
 }

@@ -60,7 +60,12 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	conn, err := ic.Dial()
+	p, shutdown, err := telemetry.Setup(ctx, service.Name, getenv)
+	if err != nil {
+		return err
+	}
+	defer shutdown(context.WithoutCancel(ctx))
+	conn, err := ic.Dial(telemetry.GRPCDialOption(p))
 	if err != nil {
 		return err
 	}
@@ -68,11 +73,6 @@ func run(ctx context.Context, getenv func(string) string) error {
 		defer conn.Close()
 		opt.Ingestion = conn
 	}
-	p, shutdown, err := telemetry.Setup(ctx, service.Name, getenv)
-	if err != nil {
-		return err
-	}
-	defer shutdown(context.WithoutCancel(ctx))
 	log := telemetry.NewLogger(os.Stderr, nil)
 	l, err := service.New(ctx, cfg, opt, p, log, nil)
 	if err != nil {

@@ -98,7 +98,12 @@ func run(ctx context.Context, getenv func(string) string) error {
 	if opt.DunningBlocks, err = follow(getenv, dunningBlocksEnv); err != nil {
 		return err
 	}
-	conn, err := ic.Dial()
+	p, shutdown, err := telemetry.Setup(ctx, service.Name, getenv)
+	if err != nil {
+		return err
+	}
+	defer shutdown(context.WithoutCancel(ctx))
+	conn, err := ic.Dial(telemetry.GRPCDialOption(p))
 	if err != nil {
 		return err
 	}
@@ -106,11 +111,6 @@ func run(ctx context.Context, getenv func(string) string) error {
 		defer conn.Close()
 		opt.Ingestion = conn
 	}
-	p, shutdown, err := telemetry.Setup(ctx, service.Name, getenv)
-	if err != nil {
-		return err
-	}
-	defer shutdown(context.WithoutCancel(ctx))
 	log := telemetry.NewLogger(os.Stderr, nil)
 	return service.Run(ctx, cfg, opt, p, log, nil)
 }

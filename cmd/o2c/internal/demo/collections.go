@@ -55,7 +55,7 @@ func runCollections(ctx context.Context, cfg host.Config, p telemetry.Providers,
 	if err != nil {
 		return err
 	}
-	conn, err := peers.sec.dial(peers.addrs[ingestion.Name], ServicePrincipal(collections.Name))
+	conn, err := peers.sec.dial(peers.addrs[ingestion.Name], ServicePrincipal(collections.Name), telemetry.GRPCDialOption(p))
 	if err != nil {
 		return err
 	}

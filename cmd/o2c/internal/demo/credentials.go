@@ -197,8 +197,8 @@ func (s *secrets) ledgerClient(addr string) ingestion.LedgerClient {
 }
 
 // dial connects to addr as p, with a client certificate the run's CA
-// issues for it.
-func (s *secrets) dial(addr string, p identity.Principal) (*grpc.ClientConn, error) {
+// issues for it, and opts (a service passes telemetry.GRPCDialOption).
+func (s *secrets) dial(addr string, p identity.Principal, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
 	cfg := s.cliTLS
 	if p.Actor != CLIPrincipal().Actor || !slices.Equal(p.Roles, CLIPrincipal().Roles) || !slices.Equal(p.Tenants, CLIPrincipal().Tenants) || p.Agency != "" {
 		cert, key, err := s.ca.ClientCertificate(p)
@@ -209,7 +209,7 @@ func (s *secrets) dial(addr string, p identity.Principal) (*grpc.ClientConn, err
 			return nil, err
 		}
 	}
-	return grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
+	return grpc.NewClient(addr, append([]grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(cfg))}, opts...)...)
 }
 
 // connectNATS connects to url as user with its password and inbox.

@@ -198,7 +198,7 @@ func runIngestion(ctx context.Context, cfg host.Config, p telemetry.Providers, l
 	if err != nil {
 		return err
 	}
-	conn, err := peers.sec.ledgerClient(peers.addrs[ledger.Name]).Dial()
+	conn, err := peers.sec.ledgerClient(peers.addrs[ledger.Name]).Dial(telemetry.GRPCDialOption(p))
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func runDunning(ctx context.Context, cfg host.Config, p telemetry.Providers, log
 	if err != nil {
 		return err
 	}
-	conn, err := peers.sec.dial(peers.addrs[ingestion.Name], ServicePrincipal(dunning.Name))
+	conn, err := peers.sec.dial(peers.addrs[ingestion.Name], ServicePrincipal(dunning.Name), telemetry.GRPCDialOption(p))
 	if err != nil {
 		return err
 	}

@@ -35,7 +35,7 @@ func runMatching(ctx context.Context, cfg host.Config, p telemetry.Providers, lo
 	if err != nil {
 		return err
 	}
-	conn, err := peers.sec.dial(peers.addrs[ingestion.Name], ServicePrincipal(matching.Name))
+	conn, err := peers.sec.dial(peers.addrs[ingestion.Name], ServicePrincipal(matching.Name), telemetry.GRPCDialOption(p))
 	if err != nil {
 		return err
 	}

@@ -39,6 +39,8 @@ const dashboard = "../../../../deploy/grafana/o2c-dashboard.json"
 //     ledger to the open item the ledger relays (taken in by matching),
 //   - one trace runs from the bank import through matching's decision to
 //     the ledger's booking of it and the cleared open item,
+//   - a service's call to another, made while handling a message, is in
+//     the message's trace,
 //   - every metric the Grafana dashboard queries is exported.
 func TestTracesAndMetrics(t *testing.T) {
 	ctx := context.Background()
@@ -120,6 +122,32 @@ func TestTracesAndMetrics(t *testing.T) {
 		hop{trace.SpanKindConsumer, "process o2c.demo.matching.ledger.apply-payment"},
 		hop{trace.SpanKindConsumer, "process o2c.demo.ledger.open-item.cleared"},
 	)
+	checkPeerCall(t, spans)
+}
+
+// checkPeerCall fails unless a service, handling a message, called
+// ingestion within the message's trace: an ingestion server span whose
+// parent is the caller's client span of the same RPC, itself below a
+// consumer span (matching asks ingestion for debtors and payers).
+func checkPeerCall(t *testing.T, spans []sdktrace.ReadOnlySpan) {
+	t.Helper()
+	byID := map[trace.SpanID]sdktrace.ReadOnlySpan{}
+	for _, s := range spans {
+		byID[s.SpanContext().SpanID()] = s
+	}
+	for _, s := range spans {
+		if s.SpanKind() != trace.SpanKindServer || !strings.HasPrefix(s.Name(), "o2c.ingestion.v1.") {
+			continue
+		}
+		client, ok := byID[s.Parent().SpanID()]
+		if !ok || client.SpanKind() != trace.SpanKindClient || client.Name() != s.Name() {
+			continue
+		}
+		if handler, ok := byID[client.Parent().SpanID()]; ok && handler.SpanKind() == trace.SpanKindConsumer {
+			return
+		}
+	}
+	t.Error("no call of a service to ingestion continues the trace of the message it handles (client span, then ingestion's server span)")
 }
 
 // hop is a span a trace must hold: its kind and name.

@@ -95,7 +95,7 @@ func runLedger(ctx context.Context, cfg host.Config, p telemetry.Providers, log 
 	if err != nil {
 		return err
 	}
-	conn, err := peers.sec.dial(peers.addrs[ingestion.Name], ServicePrincipal(ledger.Name))
+	conn, err := peers.sec.dial(peers.addrs[ingestion.Name], ServicePrincipal(ledger.Name), telemetry.GRPCDialOption(p))
 	if err != nil {
 		return err
 	}

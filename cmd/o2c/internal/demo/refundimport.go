@@ -170,7 +170,7 @@ func runRefundImport(ctx context.Context, cfg host.Config, p telemetry.Providers
 	if err != nil {
 		return err
 	}
-	conn, err := peers.sec.dial(peers.addrs[ingestion.Name], ServicePrincipal(refundimport.Name))
+	conn, err := peers.sec.dial(peers.addrs[ingestion.Name], ServicePrincipal(refundimport.Name), telemetry.GRPCDialOption(p))
 	if err != nil {
 		return err
 	}
