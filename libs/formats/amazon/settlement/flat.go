@@ -2,6 +2,7 @@ package settlement
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -157,6 +158,14 @@ func (s *flatSource) readLine() (string, int, error) {
 	}
 	if n := len(b); n > 0 && b[n-1] == '\r' {
 		b = b[:n-1]
+	}
+	// A control character other than TAB is in no report Amazon writes;
+	// a NUL would travel in the settlement's events to read models whose
+	// text PostgreSQL cannot store.
+	for i, c := range b {
+		if c < 0x20 && c != '\t' {
+			return "", s.lineNo, s.errorf(s.lineNo, "control character U+%04X in column %d", c, bytes.Count(b[:i], []byte{'\t'})+1)
+		}
 	}
 	return string(b), s.lineNo, nil
 }
