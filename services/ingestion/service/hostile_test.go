@@ -62,6 +62,14 @@ func camtWith(prolog, inner string) []byte {
 	return []byte(strings.Replace(doc, "<Refs>", "<RmtInf><Ustrd>"+inner+"</Ustrd></RmtInf><Refs>", 1))
 }
 
+// settlementFlat is an Amazon V2 settlement flat file whose refund's
+// principal (line 3) is amount.
+func settlementFlat(amount string) []byte {
+	return []byte("settlement-id\tsettlement-start-date\tsettlement-end-date\tdeposit-date\ttotal-amount\tcurrency\ttransaction-type\torder-id\tmerchant-order-id\tadjustment-id\tshipment-id\tmarketplace-name\tamount-type\tamount-description\tamount\tfulfillment-id\tposted-date\tposted-date-time\torder-item-code\tmerchant-order-item-id\tmerchant-adjustment-item-id\tsku\tquantity-purchased\tpromotion-id\n" +
+		"S-1\t2026-03-01 00:00:00 UTC\t2026-03-15 00:00:00 UTC\t2026-03-17 00:00:00 UTC\t-52.32\tEUR\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\n" +
+		"S-1\t\t\t\t\t\tRefund\tO-1\t\tADJ-1\t\tAmazon.de\tItemPrice\tPrincipal\t" + amount + "\tMFN\t2026-03-02\t\t\t\t\tSKU-1\t\t\n")
+}
+
 // gzipOf is data compressed with gzip.
 func gzipOf(data []byte) []byte {
 	var b bytes.Buffer
@@ -121,6 +129,11 @@ func TestImportRejectsHostileFiles(t *testing.T) {
 		{"not a bank file", "passwd", []byte("root:x:0:0:root:/root:/bin/bash\n"), nil},
 		{"empty", "empty.xml", nil, nil},
 		{"MT940 amount beyond int64", "huge.sta", mt940("92233720368547758,08"), []string{"92233720368547758,08"}},
+		{"settlement amount beyond int64", "huge.txt", settlementFlat("-92233720368547758.08"), []string{"line 3", "92233720368547758.08"}},
+		{"settlement amount in exponent notation", "exp.txt", settlementFlat("-1e400"), []string{"line 3", "1e400"}},
+		{"settlement with a NUL in an amount", "nul.txt", settlementFlat("-50.00\x00"), []string{"line 3"}},
+		{"settlement with a NUL in a SKU", "nulsku.txt", bytes.Replace(settlementFlat("-50.00"), []byte("SKU-1"), []byte("SK\x00U"), 1), []string{"line 3", "control character U+0000 in column 22"}},
+		{"DATEV export", "EXTF_Buchungsstapel.csv", []byte("\"EXTF\";700;21;\"Buchungsstapel\";13;20260101000000000;;;;;1000;2000;20260101;4;20260101;20260131;\"\";;1;0;0;\"EUR\";;;;;;\n"), nil},
 	} {
 		var resp *ingestionv1.ImportResponse
 		var err error
