@@ -51,9 +51,13 @@ func TestCreditNoteWithFourEyes(t *testing.T) {
 
 	cs := env.Open(t)
 	cs.Login("cs")
-	cs.Go(fmt.Sprintf("/debtors/%s/credit-notes?invoice=%s", creditDebtor, creditInvoice))
+	// From the account view to its credit notes.
+	cs.Go("/debtors/" + creditDebtor)
+	cs.Do("follow the account's credit notes link", chromedp.Click(chromedp.CSS(`a[data-testid="credit-notes"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="credit-form"]`)))
 	cs.Shot("creditnote-form")
 	cs.Do("fill in the credit note",
+		chromedp.SetValue(chromedp.CSS("#cn-invoice"), creditInvoice),
 		chromedp.SendKeys(chromedp.CSS("#cn-amount"), "150,00"),
 		chromedp.SetValue(chromedp.CSS("#cn-rate"), "1900"),
 		chromedp.SetValue(chromedp.CSS("#cn-reason"), "GOODWILL"),
