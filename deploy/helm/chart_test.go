@@ -947,3 +947,18 @@ func TestImageHoldsWhatTheChartRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestServiceEnv checks that services.<name>.env reaches that service's
+// container after the chart's variables, and no other service's.
+func TestServiceEnv(t *testing.T) {
+	t.Parallel()
+	objs := rendered(t, nil, map[string]any{"services": map[string]any{"ledger": map[string]any{"env": map[string]any{"RETRY_MAX": "30s", "ANCHOR_INTERVAL": "5m"}}}})
+	deps := ofKind[*appsv1.Deployment](objs)
+	l := deps["o2c-ledger"].Spec.Template.Spec.Containers[0].Env
+	if got := l[len(l)-2:]; !cmp.Equal(got, []corev1.EnvVar{{Name: "ANCHOR_INTERVAL", Value: "5m"}, {Name: "RETRY_MAX", Value: "30s"}}) {
+		t.Errorf("the ledger's last variables = %v, want ANCHOR_INTERVAL and RETRY_MAX", got)
+	}
+	if e := env(deps["o2c-ingestion"].Spec.Template.Spec.Containers[0]); e["RETRY_MAX"] != "" {
+		t.Errorf("ingestion got the ledger's RETRY_MAX=%s", e["RETRY_MAX"])
+	}
+}
