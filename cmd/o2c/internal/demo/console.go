@@ -97,19 +97,26 @@ func (s *secrets) writeConsoleJWKS() error {
 	return nil
 }
 
-// printConsole says where the console is and who may sign in.
-func printConsole(out io.Writer, url string) {
+// printConsole says where the console is and who may sign in; kept says
+// whether it stays up after the report (--keep-running).
+func printConsole(out io.Writer, url string, kept bool) {
 	if url == "" {
 		return
 	}
-	fmt.Fprintf(out, "\nConsole: %s (development login; refused with O2C_PRODUCTION=true)\n", url)
+	stays := "until the report is done; run with --keep-running (make demo ARGS=--keep-running) to keep it up"
+	if kept {
+		stays = "until you stop the demo"
+	}
+	fmt.Fprintf(out, "The console (the web UI for customer service and finance) runs at %s %s.\n", url, stays)
+	fmt.Fprintln(out, "Sign in with the development login, refused with O2C_PRODUCTION=true:")
 	for _, u := range DemoUsers() {
 		roles := make([]string, len(u.Roles))
 		for i, r := range u.Roles {
 			roles[i] = string(r)
 		}
-		fmt.Fprintf(out, "  %-8s password %s  (%s)\n", u.Name, u.Password, strings.Join(roles, ", "))
+		fmt.Fprintf(out, "  %-8s password %s  (%s)  %s/login?user=%s\n", u.Name, u.Password, strings.Join(roles, ", "), url, u.Name)
 	}
+	fmt.Fprintln(out)
 }
 
 // ConsoleScenario gives the console something to show on a freshly

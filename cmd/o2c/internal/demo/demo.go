@@ -482,6 +482,7 @@ func Run(ctx context.Context, opt Options) (err error) {
 			err = serr
 		}
 	}()
+	printConsole(out, sys.ConsoleURL, opt.KeepRunning)
 	invoices, err := Publish(ctx, sys, opt.Telemetry)
 	if err != nil {
 		return err
@@ -655,7 +656,9 @@ func printRunning(out io.Writer, sys *System, cliReads string) {
 	if len(env) > 0 {
 		fmt.Fprintf(out, "Not where the other o2c commands look by default: point them here with\n  export %s\n", strings.Join(env, " "))
 	}
-	printConsole(out, sys.ConsoleURL)
+	if sys.ConsoleURL != "" {
+		fmt.Fprintf(out, "The console: %s (users cs, finance, viewer and admin, password demo)\n", sys.ConsoleURL)
+	}
 	fmt.Fprintln(out, "Press Ctrl-C (or send SIGTERM) to stop; PostgreSQL, the NATS store and the credentials are removed on the way out.")
 }
 

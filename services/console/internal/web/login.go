@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -58,6 +59,8 @@ type loginData struct {
 	Kind  string
 	Next  string
 	Error string
+	// User prefills the user field (the demo's login links, /login?user=cs).
+	User string
 	// Users are the demo users the development login offers.
 	Users []DevUser
 }
@@ -65,7 +68,7 @@ type loginData struct {
 // loginPage shows the sign-in form (or the button to the identity
 // provider).
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
-	d := loginData{Kind: s.opt.Login.Kind(), Next: safeNext(r.URL.Query().Get("next"))}
+	d := loginData{Kind: s.opt.Login.Kind(), Next: safeNext(r.URL.Query().Get("next")), User: r.URL.Query().Get("user")}
 	if dl, ok := s.opt.Login.(*DevLogin); ok {
 		d.Users = dl.Users()
 	}
@@ -165,9 +168,16 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 // safeNext returns next when it is a path on this console, else "/": the
-// sign-in never sends the browser elsewhere.
+// sign-in never sends the browser elsewhere. Browsers drop tabs and line
+// breaks from a URL and read a backslash as a slash, so "/\t/evil" and
+// "/\\evil" would lead off the console: any control character or
+// backslash is refused, as is anything with a scheme or host.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
 		return "/"
 	}
 	return next

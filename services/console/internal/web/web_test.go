@@ -269,3 +269,16 @@ func writeFile(name string, data []byte) error { return os.WriteFile(name, data,
 
 // loadCatalog loads the embedded catalogues.
 func loadCatalog() (*i18n.Catalog, error) { return i18n.Load() }
+
+func TestSafeNext(t *testing.T) {
+	t.Parallel()
+	for next, want := range map[string]string{
+		"": "/", "/": "/", "/debtors/K-1?op=2": "/debtors/K-1?op=2", "//evil.example": "/", "/\\evil.example": "/",
+		"/\t/evil.example": "/", "/\n/evil.example": "/", "https://evil.example/": "/", "evil.example": "/", "javascript:alert(1)": "/",
+		"/%2F/evil.example": "/%2F/evil.example",
+	} {
+		if got := safeNext(next); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", next, got, want)
+		}
+	}
+}
