@@ -20,6 +20,7 @@ func (s *Server) routes() {
 	s.handle("GET /notices/{notice}", s.noticeCopy)
 	s.handle("GET /debtors/{debtor}/statement.pdf", s.statementPDF)
 	s.handle("GET /reports", s.reportsPage)
+	s.handle("GET /reports/issued/{id}", s.issuedReport)
 	s.handle("GET /rejected", s.rejected)
 	s.handle("POST /rejected/{service}/{id}/replay", s.replay)
 	s.handle("GET /held", s.held)
@@ -48,7 +49,7 @@ var navigation = []struct {
 	{"/", "nav.search", nil},
 	{"/reports", "nav.reports", []identity.Role{identity.Accountant, identity.Operator, identity.Viewer, identity.CustomerService}},
 	{"/rejected", "nav.rejected", []identity.Role{identity.Operator, identity.Accountant}},
-	{"/held", "nav.held", []identity.Role{identity.Operator, identity.Accountant}},
+	{"/held", "nav.held", []identity.Role{identity.Operator, identity.PlatformAdmin}},
 	{"/queue", "nav.queue", []identity.Role{identity.Accountant, identity.Operator, identity.CustomerService, identity.Viewer}},
 	{"/credit-notes", "nav.creditnotes", []identity.Role{identity.Accountant, identity.CustomerService, identity.PlatformAdmin, identity.Operator, identity.Viewer}},
 }
