@@ -3,8 +3,6 @@ package eventstore
 import (
 	"context"
 
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/o2c-platform/o2c/libs/eventstore/es"
 )
 
@@ -30,7 +28,3 @@ func stampTrace(ctx context.Context, evs []Event) {
 		evs[i].TraceParent, evs[i].TraceState = parent, state
 	}
 }
-
-// TraceParent formats sc as a W3C traceparent header value (version 00);
-// see es.TraceParent.
-func TraceParent(sc trace.SpanContext) string { return es.TraceParent(sc) }

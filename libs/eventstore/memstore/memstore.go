@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/o2c-platform/o2c/libs/eventstore"
+	"github.com/o2c-platform/o2c/libs/eventstore/es"
 )
 
 // Store is an in-memory event store. The zero value is not usable; call New.
@@ -62,6 +63,7 @@ func (s *Store) Append(ctx context.Context, stream eventstore.StreamID, expected
 	if err != nil {
 		return nil, err
 	}
+	stampTrace(ctx, g)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out, _, err := s.appendGroup(g)
@@ -89,6 +91,7 @@ func (s *Store) AppendBatch(ctx context.Context, groups []eventstore.AppendGroup
 			res[i].Err = err
 			continue
 		}
+		stampTrace(ctx, pg)
 		out, replayed, err := s.appendGroup(pg)
 		if err != nil {
 			res[i].Err = fmt.Errorf("append batch: %w", err)
@@ -332,4 +335,20 @@ func clone(ev eventstore.Event) eventstore.Event {
 
 func compareStreams(a, b eventstore.StreamID) int {
 	return cmp.Or(cmp.Compare(a.Tenant, b.Tenant), cmp.Compare(a.Type, b.Type), cmp.Compare(a.ID, b.ID))
+}
+
+// stampTrace gives the events of g that carry no trace context the W3C
+// trace context of the span in ctx, as eventstore.Store.Append does.
+func stampTrace(ctx context.Context, g eventstore.AppendGroup) {
+	parent, state := es.TraceContext(ctx)
+	if parent == "" {
+		return
+	}
+	for _, a := range g {
+		for i := range a.Events {
+			if a.Events[i].TraceParent == "" {
+				a.Events[i].TraceParent, a.Events[i].TraceState = parent, state
+			}
+		}
+	}
 }

@@ -65,6 +65,7 @@ func Run(t *testing.T, h Harness) {
 		{"VerifyDetectsTampering", testVerify},
 		{"Checkpoints", testCheckpoints},
 		{"ProjectionFailureKeepsCheckpoint", testProjection},
+		{"TraceContextOfTheAppend", testTraceContext},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-package eventstore_test
+package storetest
 
 import (
 	"context"
@@ -8,16 +8,14 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/o2c-platform/o2c/libs/eventstore"
-	"github.com/o2c-platform/o2c/libs/eventstore/storetest"
 )
 
-// TestAppendKeepsTheTraceOfItsCaller appends inside a span, through Append
-// and AppendBatch: an event without trace context is stored with the
-// span's, so that the relay publishes it within the producing trace; one
-// that names its own keeps it; outside a span nothing is stamped.
-func TestAppendKeepsTheTraceOfItsCaller(t *testing.T) {
-	t.Parallel()
-	s := newStore(t, newTestDB(t))
+// testTraceContext appends inside a span, through Append and AppendBatch:
+// an event without trace context is stored with the span's, so that the
+// relay publishes it within the producing trace; one that names its own
+// keeps it; outside a span nothing is stamped.
+func testTraceContext(t *testing.T, h Harness) {
+	s := h.New(t)
 	ts, err := trace.ParseTraceState("o2c=1")
 	if err != nil {
 		t.Fatal(err)
@@ -30,24 +28,20 @@ func TestAppendKeepsTheTraceOfItsCaller(t *testing.T) {
 	})
 	inSpan := trace.ContextWithSpanContext(context.Background(), sc)
 	const want = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-	own := "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	const own = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
-	single := eventstore.StreamID{Tenant: "acme", Type: "invoice", ID: "T-1"}
-	evs := []eventstore.Event{storetest.NewEvent("a"), storetest.NewEvent("b")}
+	single, batched, outside := stream("T-1"), stream("T-2"), stream("T-3")
+	evs := []eventstore.Event{NewEvent("a"), NewEvent("b")}
 	evs[1].TraceParent = own
 	if _, err := s.Append(inSpan, single, eventstore.NoStream, evs); err != nil {
 		t.Fatal(err)
 	}
-	batched := eventstore.StreamID{Tenant: "acme", Type: "invoice", ID: "T-2"}
 	res, err := s.AppendBatch(inSpan, []eventstore.AppendGroup{{{Stream: batched, Expected: eventstore.NoStream,
-		Events: []eventstore.Event{storetest.NewEvent("c")}}}})
+		Events: []eventstore.Event{NewEvent("c")}}}})
 	if err != nil || res[0].Err != nil {
 		t.Fatal(err, res)
 	}
-	outside := eventstore.StreamID{Tenant: "acme", Type: "invoice", ID: "T-3"}
-	if _, err := s.Append(context.Background(), outside, eventstore.NoStream, []eventstore.Event{storetest.NewEvent("d")}); err != nil {
-		t.Fatal(err)
-	}
+	mustAppend(t, s, outside, eventstore.NoStream, []eventstore.Event{NewEvent("d")})
 
 	type traced struct{ Parent, State string }
 	got := map[string][]traced{}
@@ -67,8 +61,5 @@ func TestAppendKeepsTheTraceOfItsCaller(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantAll, got); diff != "" {
 		t.Errorf("stored trace context (-want +got):\n%s", diff)
-	}
-	if got := eventstore.TraceParent(sc); got != want {
-		t.Errorf("TraceParent = %q, want %q", got, want)
 	}
 }
