@@ -37,6 +37,39 @@ type ReportQuery struct {
 	AsOf    time.Time
 	KnownAt time.Time
 	Page    Page
+	// Skip leaves these feed columns of the open-item list empty without
+	// reading them (the aging reads only those it groups by); zero reads
+	// every one.
+	Skip FeedColumns
+}
+
+// FeedColumns names columns of the open-item list that come from the
+// feeds (see feeds.go).
+type FeedColumns uint8
+
+// The feed columns.
+const (
+	FeedDunningLevel FeedColumns = 1 << iota
+	FeedDunningBlock
+	FeedCollectionStatus
+	FeedCustomerGroup
+	// AllFeedColumns is every feed column.
+	AllFeedColumns = FeedDunningLevel | FeedDunningBlock | FeedCollectionStatus | FeedCustomerGroup
+)
+
+// feedSQL is the SQL of the feed columns of the open-item list: each one's
+// expression, or '' where skipped.
+func (c FeedColumns) feedSQL() string {
+	pick := func(col FeedColumns, expr string) string {
+		if c&col != 0 {
+			return "''"
+		}
+		return expr
+	}
+	return pick(FeedDunningLevel, "COALESCE("+sqlDunningLevel+", '')") + ", " +
+		pick(FeedDunningBlock, "COALESCE("+sqlDunningBlock+", '')") + ", " +
+		pick(FeedCollectionStatus, "COALESCE("+sqlCollectionStatus+", '')") + ", " +
+		pick(FeedCustomerGroup, sqlCustomerGroup("$3", "$4"))
 }
 
 func (q ReportQuery) check() (from time.Time, limit int, err error) {
@@ -99,8 +132,7 @@ func (s *Store) ReportOpenItems(ctx context.Context, q ReportQuery) ([]*ledgerv1
 	rows, err := s.pool.Query(ctx, `
 		SELECT o.id, o.debtor_id, o.debtor_account, o.kind, o.document_number, o.currency, o.amount_minor,
 		       o.amount_minor - COALESCE(st.settled, 0), o.document_date, o.due_date, o.payment_reference, o.marketplace,
-		       COALESCE(`+sqlDunningLevel+`, ''), COALESCE(`+sqlDunningBlock+`, ''), COALESCE(`+sqlCollectionStatus+`, ''),
-		       `+sqlCustomerGroup("$3", "$4")+`
+		       `+q.Skip.feedSQL()+`
 		FROM open_items o
 		LEFT JOIN LATERAL (
 			SELECT sum(s.amount_minor)::bigint AS settled FROM settlements s
@@ -285,13 +317,22 @@ func (s *Store) ReportDSO(ctx context.Context, q ReportQuery, keyDates []time.Ti
 	// The customer group is looked up only when grouped by: at the
 	// parameter at (the last key date, passed as the extra argument only
 	// then) as recorded by the parameter known.
+	// Each debtor's group is read once per query (grp, a hash join), not
+	// per item.
 	byGroup := slices.Contains(dims, report.ByCustomerGroup)
-	group := func(at, known string) string {
+	group := func(at, known string) (with, join, col string) {
 		if !byGroup {
-			return "''"
+			return "", "", "''"
 		}
-		return sqlCustomerGroup(at, known)
+		return `WITH grp AS (
+				SELECT DISTINCT ON (debtor_id) debtor_id, customer_group FROM report_customer_groups
+				WHERE tenant = $1 AND effective_date <= ` + at + ` AND (` + known + `::timestamptz IS NULL OR recorded_at <= ` + known + `)
+				ORDER BY debtor_id, effective_date DESC, updated_at DESC, seq DESC)`,
+			`LEFT JOIN grp g ON g.debtor_id = o.debtor_id`, `COALESCE(g.customer_group, '')`
 	}
+	salesWith, salesJoin, salesGroup := group("$3", "$4")
+	recWith, recJoin, recGroup := group("$4::date", "$3")
+	clrWith, clrJoin, clrGroup := group("$5::date", "$4")
 	withLast := func(args ...any) []any {
 		if byGroup {
 			return append(args, last)
@@ -302,9 +343,9 @@ func (s *Store) ReportDSO(ctx context.Context, q ReportQuery, keyDates []time.Ti
 	// Sales per calendar month and group, up to the last key date. A key
 	// date inside its month (the last) counts that month up to it.
 	sales := map[gkey]int64{}
-	rows, err := s.pool.Query(ctx, `
-		SELECT date_trunc('month', o.document_date)::date, o.currency, o.marketplace, `+group("$3", "$4")+`, sum(o.amount_minor)::bigint
-		FROM open_items o
+	rows, err := s.pool.Query(ctx, salesWith+`
+		SELECT date_trunc('month', o.document_date)::date, o.currency, o.marketplace, `+salesGroup+`, sum(o.amount_minor)::bigint
+		FROM open_items o `+salesJoin+`
 		WHERE o.tenant = $1 AND o.kind = 'invoice' AND o.document_date >= $2 AND o.document_date <= $3
 		  AND ($4::timestamptz IS NULL OR o.recorded_at <= $4)
 		GROUP BY 1, 2, 3, 4`, q.Tenant, first, last, known)
@@ -341,10 +382,10 @@ func (s *Store) ReportDSO(ctx context.Context, q ReportQuery, keyDates []time.Ti
 			return m
 		}
 		var b pgx.Batch
-		b.Queue(`
-			SELECT o.currency, o.marketplace, `+group("$4::date", "$3")+`, sum(o.amount_minor - COALESCE(st.settled, 0))::bigint,
+		b.Queue(recWith+`
+			SELECT o.currency, o.marketplace, `+recGroup+`, sum(o.amount_minor - COALESCE(st.settled, 0))::bigint,
 			       COALESCE(sum(o.amount_minor - COALESCE(st.settled, 0)) FILTER (WHERE o.due_date >= $2), 0)::bigint
-			FROM open_items o
+			FROM open_items o `+recJoin+`
 			LEFT JOIN LATERAL (
 				SELECT sum(s.amount_minor)::bigint AS settled FROM settlements s
 				WHERE s.tenant = o.tenant AND s.open_item_id = o.id AND s.effective_date <= $2
@@ -365,12 +406,12 @@ func (s *Store) ReportDSO(ctx context.Context, q ReportQuery, keyDates []time.Ti
 					return nil
 				})
 			})
-		b.Queue(`
-			SELECT o.currency, o.marketplace, `+group("$5::date", "$4")+`, sum(s.amount_minor)::bigint,
+		b.Queue(clrWith+`
+			SELECT o.currency, o.marketplace, `+clrGroup+`, sum(s.amount_minor)::bigint,
 			       sum(s.amount_minor * (s.effective_date - o.document_date))::bigint,
 			       COALESCE(sum(s.amount_minor) FILTER (WHERE pd.auto IS NOT NULL), 0)::bigint,
 			       COALESCE(sum(s.amount_minor) FILTER (WHERE pd.auto), 0)::bigint
-			FROM settlements s JOIN open_items o ON o.tenant = s.tenant AND o.id = s.open_item_id
+			FROM settlements s JOIN open_items o ON o.tenant = s.tenant AND o.id = s.open_item_id `+clrJoin+`
 			LEFT JOIN LATERAL (
 				SELECT bool_or(d.auto) AS auto FROM report_payment_decisions d
 				WHERE d.tenant = s.tenant AND d.entry_id = s.entry_id AND ($4::timestamptz IS NULL OR d.recorded_at <= $4)

@@ -234,7 +234,17 @@ func (s *ReportService) aging(ctx context.Context, req *ledgerv1.AgingRequest, s
 	if err != nil {
 		return err
 	}
-	q := postgres.ReportQuery{Tenant: req.GetTenant(), AsOf: asOf, KnownAt: known, Page: postgres.Page{Size: postgres.MaxPageSize}}
+	// The aging reads only the feed columns it groups by.
+	skip := postgres.AllFeedColumns
+	for _, d := range rdimensions(req.GetGroupBy()) {
+		switch d {
+		case report.ByDunningLevel:
+			skip &^= postgres.FeedDunningLevel
+		case report.ByCustomerGroup:
+			skip &^= postgres.FeedCustomerGroup
+		}
+	}
+	q := postgres.ReportQuery{Tenant: req.GetTenant(), AsOf: asOf, KnownAt: known, Page: postgres.Page{Size: postgres.MaxPageSize}, Skip: skip}
 	for {
 		rows, next, err := s.Store.ReportOpenItems(ctx, q)
 		if err != nil {
