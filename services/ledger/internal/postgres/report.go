@@ -58,7 +58,7 @@ const (
 )
 
 // feedSQL is the SQL of the feed columns of the open-item list: each one's
-// expression, or '' where skipped.
+// expression, or the empty string where skipped.
 func (c FeedColumns) feedSQL() string {
 	pick := func(col FeedColumns, expr string) string {
 		if c&col != 0 {
