@@ -104,7 +104,8 @@ func (q ReportQuery) check() (from time.Time, limit int, err error) {
 // nor lifted by then, sorted and comma-separated; the latest step of the
 // collection case holding the item; the debtor's customer group in the
 // latest version of its data changed by AsOf. Each counts only as recorded
-// by KnownAt, and is empty when nothing is known. It returns an error wrapping ErrInvalidQuery or ErrInvalidPageToken, or a
+// by KnownAt, and is empty when nothing is known or q.Skip names it. It
+// returns an error wrapping ErrInvalidQuery or ErrInvalidPageToken, or a
 // storage error.
 func (s *Store) ReportOpenItems(ctx context.Context, q ReportQuery) ([]*ledgerv1.OpenItemRow, string, error) {
 	_, limit, err := q.check()
