@@ -11,15 +11,16 @@ import (
 // then cut into subfields. Other fields are joined with joinFree.
 func parseInfo(lines []string) (string, Details) {
 	var d Details
-	info := parseInfoInto(&d, lines, strings.Join(lines, ""))
+	info := parseInfoInto(&d, lines, strings.Join(lines, ""), nil)
 	return info, d
 }
 
 // parseInfoInto is parseInfo for a caller that has the lines joined
-// already: it sets *d, which must be zero, and returns the info text.
-func parseInfoInto(d *Details, lines []string, joined string) string {
+// already: it sets *d, which must be zero, and returns the info text. The
+// strings it makes come from a (which may be nil).
+func parseInfoInto(d *Details, lines []string, joined string, a *arena) string {
 	if len(joined) >= 4 && allDigits(joined[:3]) && (joined[3] == '?' || joined[3] == '>') {
-		parseStructured(d, joined)
+		parseStructured(d, joined, a)
 		return joined
 	}
 	text := joinFree(lines)
@@ -48,8 +49,10 @@ func joinFree(lines []string) string {
 }
 
 // parseStructured reads a German structured :86: whose subfield separator
-// is the character after the GVC into *d, which must be zero.
-func parseStructured(d *Details, s string) {
+// is the character after the GVC into *d, which must be zero. The one
+// string it makes, for the purpose and the name, comes from a (which may be
+// nil).
+func parseStructured(d *Details, s string, a *arena) {
 	d.Dialect, d.GVC = "structured", s[:3]
 	sep := s[3]
 	// The purpose subfields and then the name subfields are copied into
@@ -75,7 +78,7 @@ func parseStructured(d *Details, s string) {
 			rest = rest[1+k:]
 			continue
 		}
-		code := rest[1:3]
+		code := int(rest[1]-'0')*10 + int(rest[2]-'0')
 		body := rest[3:]
 		k := nextMarker(body, sep)
 		val := body
@@ -85,22 +88,22 @@ func parseStructured(d *Details, s string) {
 			rest = ""
 		}
 		switch {
-		case code == "00":
+		case code == 0:
 			d.BookingText = strings.TrimSpace(val)
-		case code == "10":
+		case code == 10:
 			d.PrimaNota = strings.TrimSpace(val)
-		case code >= "20" && code <= "29", code >= "60" && code <= "63":
+		case code >= 20 && code <= 29, code >= 60 && code <= 63:
 			starts = append(starts, len(text))
 			text = append(text, val...)
-		case code == "30":
+		case code == 30:
 			bank = strings.TrimSpace(val)
-		case code == "31":
+		case code == 31:
 			acct = strings.TrimSpace(val)
-		case code == "32", code == "33":
+		case code == 32, code == 33:
 			names = append(names, val)
-		case code == "34":
+		case code == 34:
 			d.ReturnCode = strings.TrimSpace(val)
-		case code == "38":
+		case code == 38:
 			iban38 = strings.TrimSpace(val)
 		}
 	}
@@ -108,7 +111,7 @@ func parseStructured(d *Details, s string) {
 	for _, v := range names {
 		text = append(text, v...)
 	}
-	all := string(text)
+	all := a.string(text)
 	raw := all[:np]
 	d.Purpose = strings.TrimSpace(raw)
 	lead := len(raw) - len(strings.TrimLeft(raw, " "))
@@ -137,15 +140,11 @@ func parseStructured(d *Details, s string) {
 }
 
 // nextMarker returns the index in s of the next separator followed by two
-// digits, or -1.
+// digits, or -1. Subfields are short (27 characters at most as written), so
+// a plain loop beats a vectorised search's call and set-up.
 func nextMarker(s string, sep byte) int {
 	for i := 0; i+2 < len(s); i++ {
-		k := strings.IndexByte(s[i:len(s)-2], sep)
-		if k < 0 {
-			return -1
-		}
-		i += k
-		if isDigit(s[i+1]) && isDigit(s[i+2]) {
+		if s[i] == sep && isDigit(s[i+1]) && isDigit(s[i+2]) {
 			return i
 		}
 	}

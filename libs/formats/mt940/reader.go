@@ -127,6 +127,7 @@ type Reader struct {
 	acctSrc string            // of this value of Statement.Account
 
 	pending *Entry
+	strs    arena // the strings of fields, purposes and fingerprints
 	occ     map[[32]byte]int
 	entries []Entry // newEntry hands these out
 	expCur  string  // the currency of the last exponent lookup
@@ -483,7 +484,7 @@ func (r *Reader) continuation(s []byte) {
 // fieldLines turns the collected field into r.lines: substrings of one
 // string that holds the lines back to back, which it returns.
 func (r *Reader) fieldLines() string {
-	all := string(r.field)
+	all := r.strs.string(r.field)
 	r.lines = r.lines[:0]
 	start := 0
 	for _, end := range r.ends {
@@ -740,7 +741,7 @@ func (r *Reader) completeField() error {
 		r.pending = e
 	case "86":
 		if r.pending != nil {
-			r.pending.Info = parseInfoInto(&r.pending.Details, r.lines, joined)
+			r.pending.Info = parseInfoInto(&r.pending.Details, r.lines, joined, &r.strs)
 			r.finishEntry()
 			break
 		}
@@ -823,7 +824,7 @@ func (r *Reader) finishEntry() {
 		base := sha256.Sum256(r.fp)
 		n := r.occ[base]
 		r.occ[base] = n + 1
-		e.fingerprint = fingerprint(base, n)
+		e.fingerprint = r.fingerprint(base, n)
 	}
 	sum, ok := addInt64(st.Sum, e.Amount)
 	if !ok {
@@ -991,12 +992,17 @@ func appendDate(b []byte, d Date) []byte {
 		byte('0'+d.Month/10), byte('0'+d.Month%10), '-', byte('0'+d.Day/10), byte('0'+d.Day%10))
 }
 
-func fingerprint(base [32]byte, n int) string {
+// fingerprint returns the fingerprint of the n-th booking (from 0) whose
+// fingerprint input hashes to base: the first 16 bytes of the SHA-256 of
+// base, '#' and n in decimal, in lower-case hex.
+func (r *Reader) fingerprint(base [32]byte, n int) string {
 	var in [32 + 1 + 20]byte
 	b := append(append(in[:0], base[:]...), '#')
 	b = strconv.AppendInt(b, int64(n), 10)
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:16])
+	var out [32]byte
+	hex.Encode(out[:], sum[:16])
+	return r.strs.string(out[:])
 }
 
 // appendSqueezed appends s without its white space: every byte except the
