@@ -123,9 +123,15 @@ func TestViewerCannotConfirmOrCredit(t *testing.T) {
 	env := browsertest.Shared(t)
 	decided := importStatement(t, env)
 	var waiting *matchingv1.Exception
+	tab := "open"
 	for _, e := range decided {
-		if exceptionState(t, env, e.GetPayment().GetPaymentId()) != matchingv1.ExceptionState_EXCEPTION_STATE_MATCHED {
+		switch exceptionState(t, env, e.GetPayment().GetPaymentId()) {
+		case matchingv1.ExceptionState_EXCEPTION_STATE_OPEN:
 			waiting = e
+		case matchingv1.ExceptionState_EXCEPTION_STATE_PARKED:
+			waiting, tab = e, "parked"
+		}
+		if waiting != nil {
 			break
 		}
 	}
@@ -136,7 +142,7 @@ func TestViewerCannotConfirmOrCredit(t *testing.T) {
 
 	p := env.Open(t)
 	p.Login("viewer")
-	p.Go("/queue")
+	p.Go("/queue?state=" + tab)
 	p.Do("wait for the waiting payment", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`tr[data-testid="payment-%s"]`, id))))
 	p.Shot("queue-viewer")
 	if n := p.Count(`[data-testid="confirm"]`); n != 0 {

@@ -189,4 +189,28 @@ func TestConfirmAMatchingProposal(t *testing.T) {
 	p.Shot("queue-matched")
 	p.Go("/debtors/" + demo.StatementDebtor)
 	p.Shot("account-after-match")
+	// A payment without candidates: its page offers matching by hand,
+	// splitting and parking.
+	for _, o := range bank.decisions {
+		if oid := o.GetPayment().GetPaymentId(); oid != id && exceptionState(t, env, oid) == matchingv1.ExceptionState_EXCEPTION_STATE_OPEN {
+			p.Go("/queue/" + oid)
+			for _, form := range []string{"match", "split", "park"} {
+				if p.Count(fmt.Sprintf(`[data-testid=%q]`, form)) != 1 {
+					t.Errorf("the page of %s has no %s button", oid, form)
+				}
+			}
+			p.Shot("exception")
+			p.Do("give the reason to park it", chromedp.SendKeys(chromedp.CSS("#p-note"), "Zahler unbekannt, Bank fragt nach"))
+			p.Submit(`[data-testid="park"]`)
+			if st := exceptionState(t, env, oid); st != matchingv1.ExceptionState_EXCEPTION_STATE_PARKED {
+				t.Errorf("after parking, matching has %s as %v; want PARKED", oid, st)
+			}
+			eventually(t, oid+" on the parked tab", func() bool {
+				p.Go("/queue?state=parked")
+				return p.Count(fmt.Sprintf(`tr[data-testid="payment-%s"]`, oid)) == 1
+			})
+			p.Shot("queue-parked")
+			break
+		}
+	}
 }

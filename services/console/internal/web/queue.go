@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	matchingv1 "github.com/o2c-platform/o2c/proto/o2c/matching/v1"
 
 	"github.com/o2c-platform/o2c/libs/identity"
@@ -136,7 +137,8 @@ func (s *Server) confirmProposal(w http.ResponseWriter, r *http.Request, rc *Req
 }
 
 // matchManually books the payment to the items and amounts the user
-// entered (one "item amount" pair a line).
+// entered (one "item amount" pair a line, the item by its ledger id or
+// its document number).
 func (s *Server) matchManually(w http.ResponseWriter, r *http.Request, rc *Request) (*View, error) {
 	if s.matching == nil {
 		return nil, notConfigured("matching")
@@ -146,19 +148,35 @@ func (s *Server) matchManually(w http.ResponseWriter, r *http.Request, rc *Reque
 	req := &matchingv1.MatchManuallyRequest{Tenant: rc.Tenant, PaymentId: id, DebtorId: strings.TrimSpace(r.PostFormValue("debtor")),
 		ReversesPaymentId: strings.TrimSpace(r.PostFormValue("reverses")), Note: strings.TrimSpace(r.PostFormValue("note")),
 		ExpectedVersion: formVersion(r)}
+	// People know items by their document numbers: a line may name one
+	// of the debtor's open items by its number instead of its id.
+	byNumber := map[string]string{}
+	if s.ledger != nil && req.GetDebtorId() != "" {
+		items, err := s.ledger.ListOpenItems(rc.Ctx, &ledgerv1.ListOpenItemsRequest{Tenant: rc.Tenant, DebtorId: req.GetDebtorId()})
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items.GetOpenItems() {
+			byNumber[it.GetDocumentNumber()] = it.GetId()
+		}
+	}
 	for i, line := range strings.Split(r.PostFormValue("allocations"), "\n") {
 		f := strings.Fields(line)
 		if len(f) == 0 {
 			continue
 		}
 		if len(f) != 2 {
-			return nil, fmt.Errorf("%w: allocation line %d: want an open item and an amount", errBadForm, i+1)
+			return nil, fmt.Errorf("%w: allocation line %d: want an open item (id or document number) and an amount", errBadForm, i+1)
 		}
 		m, err := parseAmount(f[1], cur)
 		if err != nil {
 			return nil, fmt.Errorf("%w: allocation line %d: %v", errBadForm, i+1, err)
 		}
-		req.Allocations = append(req.Allocations, &matchingv1.ManualAllocation{OpenItemId: f[0], Amount: m})
+		item := f[0]
+		if id, ok := byNumber[item]; ok {
+			item = id
+		}
+		req.Allocations = append(req.Allocations, &matchingv1.ManualAllocation{OpenItemId: item, Amount: m})
 	}
 	if k := r.PostFormValue("difference"); k != "" {
 		v, ok := matchingv1.DifferenceKind_value["DIFFERENCE_KIND_"+k]
