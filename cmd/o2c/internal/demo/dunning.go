@@ -108,15 +108,23 @@ const (
 	DisputeTicket = "CS-4711"
 )
 
+// LateInvoiceDocument is where the demo shop keeps LateInvoice's PDF: the
+// invoice carries the link (document_url), which the console offers as
+// the invoice's copy.
+const LateInvoiceDocument = "https://shop.example/invoices/" + LateInvoice + ".pdf"
+
 // DunningInvoices are LateDebtor's and DisputingDebtor's invoices, issued
-// on 20 July 2026 with 14 days net (due 3 August).
+// on 20 July 2026 with 14 days net (due 3 August); the first with a link
+// to the shop's copy.
 func DunningInvoices() []*shopv1.InvoiceIssued {
 	own := &shopv1.SalesChannel{Kind: shopv1.ChannelKind_CHANNEL_KIND_OWN_SHOP}
 	jan := &shopv1.Debtor{CustomerId: LateDebtor, Kind: shopv1.DebtorKind_DEBTOR_KIND_CONSUMER, Name: "Jan Schmidt", Email: "jan@example.org"}
 	sabine := &shopv1.Debtor{CustomerId: DisputingDebtor, Kind: shopv1.DebtorKind_DEBTOR_KIND_CONSUMER, Name: "Sabine Weber", Email: "sabine@example.org"}
 	net14 := &shopv1.PaymentTerms{NetDays: 14}
+	late := invoice(LateInvoice, "WEB-40901", own, jan, date(2026, 7, 20), net14, line{"Siebträgermaschine Classic", "1", 33529, 1900})
+	late.DocumentUrl = LateInvoiceDocument
 	return []*shopv1.InvoiceIssued{
-		invoice(LateInvoice, "WEB-40901", own, jan, date(2026, 7, 20), net14, line{"Siebträgermaschine Classic", "1", 33529, 1900}),
+		late,
 		invoice(DisputedInvoice, "WEB-40902", own, sabine, date(2026, 7, 20), net14, line{"Kaffeemühle Präzision", "1", 12521, 1900}),
 	}
 }

@@ -24,30 +24,35 @@ var File_o2c_ingestion_v1_debtor_service_proto protoreflect.FileDescriptor
 
 const file_o2c_ingestion_v1_debtor_service_proto_rawDesc = "" +
 	"\n" +
-	"%o2c/ingestion/v1/debtor_service.proto\x12\x10o2c.ingestion.v1\x1a\x1eo2c/ingestion/v1/debtors.proto2\xac\x02\n" +
+	"%o2c/ingestion/v1/debtor_service.proto\x12\x10o2c.ingestion.v1\x1a\x1eo2c/ingestion/v1/debtors.proto2\x8b\x03\n" +
 	"\rDebtorService\x12Z\n" +
 	"\vEraseDebtor\x12$.o2c.ingestion.v1.EraseDebtorRequest\x1a%.o2c.ingestion.v1.EraseDebtorResponse\x12]\n" +
 	"\fExportDebtor\x12%.o2c.ingestion.v1.ExportDebtorRequest\x1a&.o2c.ingestion.v1.ExportDebtorResponse\x12`\n" +
-	"\rSearchDebtors\x12&.o2c.ingestion.v1.SearchDebtorsRequest\x1a'.o2c.ingestion.v1.SearchDebtorsResponseB\xcc\x01\n" +
+	"\rSearchDebtors\x12&.o2c.ingestion.v1.SearchDebtorsRequest\x1a'.o2c.ingestion.v1.SearchDebtorsResponse\x12]\n" +
+	"\fListInvoices\x12%.o2c.ingestion.v1.ListInvoicesRequest\x1a&.o2c.ingestion.v1.ListInvoicesResponseB\xcc\x01\n" +
 	"\x14com.o2c.ingestion.v1B\x12DebtorServiceProtoP\x01Z>github.com/o2c-platform/o2c/proto/o2c/ingestion/v1;ingestionv1\xa2\x02\x03OIX\xaa\x02\x10O2c.Ingestion.V1\xca\x02\x10O2c\\Ingestion\\V1\xe2\x02\x1cO2c\\Ingestion\\V1\\GPBMetadata\xea\x02\x12O2c::Ingestion::V1b\x06proto3"
 
 var file_o2c_ingestion_v1_debtor_service_proto_goTypes = []any{
 	(*EraseDebtorRequest)(nil),    // 0: o2c.ingestion.v1.EraseDebtorRequest
 	(*ExportDebtorRequest)(nil),   // 1: o2c.ingestion.v1.ExportDebtorRequest
 	(*SearchDebtorsRequest)(nil),  // 2: o2c.ingestion.v1.SearchDebtorsRequest
-	(*EraseDebtorResponse)(nil),   // 3: o2c.ingestion.v1.EraseDebtorResponse
-	(*ExportDebtorResponse)(nil),  // 4: o2c.ingestion.v1.ExportDebtorResponse
-	(*SearchDebtorsResponse)(nil), // 5: o2c.ingestion.v1.SearchDebtorsResponse
+	(*ListInvoicesRequest)(nil),   // 3: o2c.ingestion.v1.ListInvoicesRequest
+	(*EraseDebtorResponse)(nil),   // 4: o2c.ingestion.v1.EraseDebtorResponse
+	(*ExportDebtorResponse)(nil),  // 5: o2c.ingestion.v1.ExportDebtorResponse
+	(*SearchDebtorsResponse)(nil), // 6: o2c.ingestion.v1.SearchDebtorsResponse
+	(*ListInvoicesResponse)(nil),  // 7: o2c.ingestion.v1.ListInvoicesResponse
 }
 var file_o2c_ingestion_v1_debtor_service_proto_depIdxs = []int32{
 	0, // 0: o2c.ingestion.v1.DebtorService.EraseDebtor:input_type -> o2c.ingestion.v1.EraseDebtorRequest
 	1, // 1: o2c.ingestion.v1.DebtorService.ExportDebtor:input_type -> o2c.ingestion.v1.ExportDebtorRequest
 	2, // 2: o2c.ingestion.v1.DebtorService.SearchDebtors:input_type -> o2c.ingestion.v1.SearchDebtorsRequest
-	3, // 3: o2c.ingestion.v1.DebtorService.EraseDebtor:output_type -> o2c.ingestion.v1.EraseDebtorResponse
-	4, // 4: o2c.ingestion.v1.DebtorService.ExportDebtor:output_type -> o2c.ingestion.v1.ExportDebtorResponse
-	5, // 5: o2c.ingestion.v1.DebtorService.SearchDebtors:output_type -> o2c.ingestion.v1.SearchDebtorsResponse
-	3, // [3:6] is the sub-list for method output_type
-	0, // [0:3] is the sub-list for method input_type
+	3, // 3: o2c.ingestion.v1.DebtorService.ListInvoices:input_type -> o2c.ingestion.v1.ListInvoicesRequest
+	4, // 4: o2c.ingestion.v1.DebtorService.EraseDebtor:output_type -> o2c.ingestion.v1.EraseDebtorResponse
+	5, // 5: o2c.ingestion.v1.DebtorService.ExportDebtor:output_type -> o2c.ingestion.v1.ExportDebtorResponse
+	6, // 6: o2c.ingestion.v1.DebtorService.SearchDebtors:output_type -> o2c.ingestion.v1.SearchDebtorsResponse
+	7, // 7: o2c.ingestion.v1.DebtorService.ListInvoices:output_type -> o2c.ingestion.v1.ListInvoicesResponse
+	4, // [4:8] is the sub-list for method output_type
+	0, // [0:4] is the sub-list for method input_type
 	0, // [0:0] is the sub-list for extension type_name
 	0, // [0:0] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name

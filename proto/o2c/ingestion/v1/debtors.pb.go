@@ -739,6 +739,173 @@ func (x *SearchDebtorsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// ListInvoicesRequest names the debtor whose invoices are listed.
+type ListInvoicesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Tenant id. Required.
+	Tenant string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// Debtor id. Required.
+	DebtorId      string `protobuf:"bytes,2,opt,name=debtor_id,json=debtorId,proto3" json:"debtor_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListInvoicesRequest) Reset() {
+	*x = ListInvoicesRequest{}
+	mi := &file_o2c_ingestion_v1_debtors_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListInvoicesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListInvoicesRequest) ProtoMessage() {}
+
+func (x *ListInvoicesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ingestion_v1_debtors_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListInvoicesRequest.ProtoReflect.Descriptor instead.
+func (*ListInvoicesRequest) Descriptor() ([]byte, []int) {
+	return file_o2c_ingestion_v1_debtors_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ListInvoicesRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *ListInvoicesRequest) GetDebtorId() string {
+	if x != nil {
+		return x.DebtorId
+	}
+	return ""
+}
+
+// InvoiceDocument is an accepted invoice and where the shop keeps its
+// document.
+type InvoiceDocument struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Invoice number.
+	InvoiceNumber string `protobuf:"bytes,1,opt,name=invoice_number,json=invoiceNumber,proto3" json:"invoice_number,omitempty"`
+	// Issue date.
+	IssueDate *v1.Date `protobuf:"bytes,2,opt,name=issue_date,json=issueDate,proto3" json:"issue_date,omitempty"`
+	// The shop's link to the document (InvoiceIssued.document_url); empty
+	// when it sent none.
+	DocumentUrl   string `protobuf:"bytes,3,opt,name=document_url,json=documentUrl,proto3" json:"document_url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InvoiceDocument) Reset() {
+	*x = InvoiceDocument{}
+	mi := &file_o2c_ingestion_v1_debtors_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InvoiceDocument) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InvoiceDocument) ProtoMessage() {}
+
+func (x *InvoiceDocument) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ingestion_v1_debtors_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InvoiceDocument.ProtoReflect.Descriptor instead.
+func (*InvoiceDocument) Descriptor() ([]byte, []int) {
+	return file_o2c_ingestion_v1_debtors_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *InvoiceDocument) GetInvoiceNumber() string {
+	if x != nil {
+		return x.InvoiceNumber
+	}
+	return ""
+}
+
+func (x *InvoiceDocument) GetIssueDate() *v1.Date {
+	if x != nil {
+		return x.IssueDate
+	}
+	return nil
+}
+
+func (x *InvoiceDocument) GetDocumentUrl() string {
+	if x != nil {
+		return x.DocumentUrl
+	}
+	return ""
+}
+
+// ListInvoicesResponse lists a debtor's invoices, newest first.
+type ListInvoicesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The invoices.
+	Invoices      []*InvoiceDocument `protobuf:"bytes,1,rep,name=invoices,proto3" json:"invoices,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListInvoicesResponse) Reset() {
+	*x = ListInvoicesResponse{}
+	mi := &file_o2c_ingestion_v1_debtors_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListInvoicesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListInvoicesResponse) ProtoMessage() {}
+
+func (x *ListInvoicesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_ingestion_v1_debtors_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListInvoicesResponse.ProtoReflect.Descriptor instead.
+func (*ListInvoicesResponse) Descriptor() ([]byte, []int) {
+	return file_o2c_ingestion_v1_debtors_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListInvoicesResponse) GetInvoices() []*InvoiceDocument {
+	if x != nil {
+		return x.Invoices
+	}
+	return nil
+}
+
 var File_o2c_ingestion_v1_debtors_proto protoreflect.FileDescriptor
 
 const file_o2c_ingestion_v1_debtors_proto_rawDesc = "" +
@@ -799,7 +966,17 @@ const file_o2c_ingestion_v1_debtors_proto_rawDesc = "" +
 	"\x06erased\x18\x06 \x01(\bR\x06erased\"x\n" +
 	"\x15SearchDebtorsResponse\x127\n" +
 	"\adebtors\x18\x01 \x03(\v2\x1d.o2c.ingestion.v1.DebtorMatchR\adebtors\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageTokenB\xc6\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"J\n" +
+	"\x13ListInvoicesRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1b\n" +
+	"\tdebtor_id\x18\x02 \x01(\tR\bdebtorId\"\x8f\x01\n" +
+	"\x0fInvoiceDocument\x12%\n" +
+	"\x0einvoice_number\x18\x01 \x01(\tR\rinvoiceNumber\x122\n" +
+	"\n" +
+	"issue_date\x18\x02 \x01(\v2\x13.o2c.common.v1.DateR\tissueDate\x12!\n" +
+	"\fdocument_url\x18\x03 \x01(\tR\vdocumentUrl\"U\n" +
+	"\x14ListInvoicesResponse\x12=\n" +
+	"\binvoices\x18\x01 \x03(\v2!.o2c.ingestion.v1.InvoiceDocumentR\binvoicesB\xc6\x01\n" +
 	"\x14com.o2c.ingestion.v1B\fDebtorsProtoP\x01Z>github.com/o2c-platform/o2c/proto/o2c/ingestion/v1;ingestionv1\xa2\x02\x03OIX\xaa\x02\x10O2c.Ingestion.V1\xca\x02\x10O2c\\Ingestion\\V1\xe2\x02\x1cO2c\\Ingestion\\V1\\GPBMetadata\xea\x02\x12O2c::Ingestion::V1b\x06proto3"
 
 var (
@@ -814,7 +991,7 @@ func file_o2c_ingestion_v1_debtors_proto_rawDescGZIP() []byte {
 	return file_o2c_ingestion_v1_debtors_proto_rawDescData
 }
 
-var file_o2c_ingestion_v1_debtors_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_o2c_ingestion_v1_debtors_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_o2c_ingestion_v1_debtors_proto_goTypes = []any{
 	(*EraseDebtorRequest)(nil),    // 0: o2c.ingestion.v1.EraseDebtorRequest
 	(*EraseDebtorResponse)(nil),   // 1: o2c.ingestion.v1.EraseDebtorResponse
@@ -826,24 +1003,29 @@ var file_o2c_ingestion_v1_debtors_proto_goTypes = []any{
 	(*SearchDebtorsRequest)(nil),  // 7: o2c.ingestion.v1.SearchDebtorsRequest
 	(*DebtorMatch)(nil),           // 8: o2c.ingestion.v1.DebtorMatch
 	(*SearchDebtorsResponse)(nil), // 9: o2c.ingestion.v1.SearchDebtorsResponse
-	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
-	(*v1.Date)(nil),               // 11: o2c.common.v1.Date
+	(*ListInvoicesRequest)(nil),   // 10: o2c.ingestion.v1.ListInvoicesRequest
+	(*InvoiceDocument)(nil),       // 11: o2c.ingestion.v1.InvoiceDocument
+	(*ListInvoicesResponse)(nil),  // 12: o2c.ingestion.v1.ListInvoicesResponse
+	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
+	(*v1.Date)(nil),               // 14: o2c.common.v1.Date
 }
 var file_o2c_ingestion_v1_debtors_proto_depIdxs = []int32{
 	4,  // 0: o2c.ingestion.v1.EraseDebtorResponse.debtor:type_name -> o2c.ingestion.v1.DebtorRecord
 	4,  // 1: o2c.ingestion.v1.ExportDebtorResponse.debtor:type_name -> o2c.ingestion.v1.DebtorRecord
 	5,  // 2: o2c.ingestion.v1.ExportDebtorResponse.invoices:type_name -> o2c.ingestion.v1.DebtorInvoice
 	6,  // 3: o2c.ingestion.v1.ExportDebtorResponse.rejections:type_name -> o2c.ingestion.v1.DebtorRejection
-	10, // 4: o2c.ingestion.v1.DebtorRecord.updated_at:type_name -> google.protobuf.Timestamp
-	10, // 5: o2c.ingestion.v1.DebtorRecord.erased_at:type_name -> google.protobuf.Timestamp
-	11, // 6: o2c.ingestion.v1.DebtorInvoice.issue_date:type_name -> o2c.common.v1.Date
-	10, // 7: o2c.ingestion.v1.DebtorRejection.rejected_at:type_name -> google.protobuf.Timestamp
+	13, // 4: o2c.ingestion.v1.DebtorRecord.updated_at:type_name -> google.protobuf.Timestamp
+	13, // 5: o2c.ingestion.v1.DebtorRecord.erased_at:type_name -> google.protobuf.Timestamp
+	14, // 6: o2c.ingestion.v1.DebtorInvoice.issue_date:type_name -> o2c.common.v1.Date
+	13, // 7: o2c.ingestion.v1.DebtorRejection.rejected_at:type_name -> google.protobuf.Timestamp
 	8,  // 8: o2c.ingestion.v1.SearchDebtorsResponse.debtors:type_name -> o2c.ingestion.v1.DebtorMatch
-	9,  // [9:9] is the sub-list for method output_type
-	9,  // [9:9] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	14, // 9: o2c.ingestion.v1.InvoiceDocument.issue_date:type_name -> o2c.common.v1.Date
+	11, // 10: o2c.ingestion.v1.ListInvoicesResponse.invoices:type_name -> o2c.ingestion.v1.InvoiceDocument
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_o2c_ingestion_v1_debtors_proto_init() }
@@ -857,7 +1039,7 @@ func file_o2c_ingestion_v1_debtors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_o2c_ingestion_v1_debtors_proto_rawDesc), len(file_o2c_ingestion_v1_debtors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -75,7 +75,10 @@ type InvoiceIngested struct {
 	ConsumerDefaultNotice bool `protobuf:"varint,16,opt,name=consumer_default_notice,json=consumerDefaultNotice,proto3" json:"consumer_default_notice,omitempty"`
 	// Date the invoice reached the customer, when the shop said; unset
 	// otherwise.
-	DeliveredOn   *v11.Date `protobuf:"bytes,17,opt,name=delivered_on,json=deliveredOn,proto3" json:"delivered_on,omitempty"`
+	DeliveredOn *v11.Date `protobuf:"bytes,17,opt,name=delivered_on,json=deliveredOn,proto3" json:"delivered_on,omitempty"`
+	// The shop's link to its copy of the invoice document
+	// (InvoiceIssued.document_url); empty when it sent none.
+	DocumentUrl   string `protobuf:"bytes,18,opt,name=document_url,json=documentUrl,proto3" json:"document_url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -229,11 +232,18 @@ func (x *InvoiceIngested) GetDeliveredOn() *v11.Date {
 	return nil
 }
 
+func (x *InvoiceIngested) GetDocumentUrl() string {
+	if x != nil {
+		return x.DocumentUrl
+	}
+	return ""
+}
+
 var File_o2c_ingestion_v1_events_proto protoreflect.FileDescriptor
 
 const file_o2c_ingestion_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1do2c/ingestion/v1/events.proto\x12\x10o2c.ingestion.v1\x1a\x18o2c/common/v1/date.proto\x1a\x19o2c/common/v1/money.proto\x1a\x19o2c/shop/v1/invoice.proto\"\xe9\x05\n" +
+	"\x1do2c/ingestion/v1/events.proto\x12\x10o2c.ingestion.v1\x1a\x18o2c/common/v1/date.proto\x1a\x19o2c/common/v1/money.proto\x1a\x19o2c/shop/v1/invoice.proto\"\x8c\x06\n" +
 	"\x0fInvoiceIngested\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12%\n" +
 	"\x0einvoice_number\x18\x02 \x01(\tR\rinvoiceNumber\x12\x19\n" +
@@ -256,7 +266,8 @@ const file_o2c_ingestion_v1_events_proto_rawDesc = "" +
 	"\vsource_hash\x18\x0f \x01(\tR\n" +
 	"sourceHash\x126\n" +
 	"\x17consumer_default_notice\x18\x10 \x01(\bR\x15consumerDefaultNotice\x126\n" +
-	"\fdelivered_on\x18\x11 \x01(\v2\x13.o2c.common.v1.DateR\vdeliveredOnB\xc5\x01\n" +
+	"\fdelivered_on\x18\x11 \x01(\v2\x13.o2c.common.v1.DateR\vdeliveredOn\x12!\n" +
+	"\fdocument_url\x18\x12 \x01(\tR\vdocumentUrlB\xc5\x01\n" +
 	"\x14com.o2c.ingestion.v1B\vEventsProtoP\x01Z>github.com/o2c-platform/o2c/proto/o2c/ingestion/v1;ingestionv1\xa2\x02\x03OIX\xaa\x02\x10O2c.Ingestion.V1\xca\x02\x10O2c\\Ingestion\\V1\xe2\x02\x1cO2c\\Ingestion\\V1\\GPBMetadata\xea\x02\x12O2c::Ingestion::V1b\x06proto3"
 
 var (

@@ -271,7 +271,13 @@ type InvoiceIssued struct {
 	ConsumerDefaultNotice bool `protobuf:"varint,14,opt,name=consumer_default_notice,json=consumerDefaultNotice,proto3" json:"consumer_default_notice,omitempty"`
 	// Date the invoice reached the customer, when the shop knows it (e.g. the
 	// e-mail was delivered); unset otherwise. Not before issue_date.
-	DeliveredOn   *v1.Date `protobuf:"bytes,15,opt,name=delivered_on,json=deliveredOn,proto3" json:"delivered_on,omitempty"`
+	DeliveredOn *v1.Date `protobuf:"bytes,15,opt,name=delivered_on,json=deliveredOn,proto3" json:"delivered_on,omitempty"`
+	// Optional link to the shop's own copy of the invoice document (its
+	// PDF), an https URL without user or password, at most 1,000 bytes.
+	// Customer service opens it from the console to send the customer a
+	// copy; o2c keeps the link, never the document, and never fetches it.
+	// Empty when the shop keeps no document to link to.
+	DocumentUrl   string `protobuf:"bytes,16,opt,name=document_url,json=documentUrl,proto3" json:"document_url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -409,6 +415,13 @@ func (x *InvoiceIssued) GetDeliveredOn() *v1.Date {
 		return x.DeliveredOn
 	}
 	return nil
+}
+
+func (x *InvoiceIssued) GetDocumentUrl() string {
+	if x != nil {
+		return x.DocumentUrl
+	}
+	return ""
 }
 
 // SalesChannel says where an order was placed and who collects the money.
@@ -981,7 +994,7 @@ var File_o2c_shop_v1_invoice_proto protoreflect.FileDescriptor
 
 const file_o2c_shop_v1_invoice_proto_rawDesc = "" +
 	"\n" +
-	"\x19o2c/shop/v1/invoice.proto\x12\vo2c.shop.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18o2c/common/v1/date.proto\x1a\x19o2c/common/v1/money.proto\"\xc5\x05\n" +
+	"\x19o2c/shop/v1/invoice.proto\x12\vo2c.shop.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18o2c/common/v1/date.proto\x1a\x19o2c/common/v1/money.proto\"\xe8\x05\n" +
 	"\rInvoiceIssued\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12%\n" +
 	"\x0einvoice_number\x18\x02 \x01(\tR\rinvoiceNumber\x12\x19\n" +
@@ -999,7 +1012,8 @@ const file_o2c_shop_v1_invoice_proto_rawDesc = "" +
 	"\x11payment_reference\x18\f \x01(\tR\x10paymentReference\x127\n" +
 	"\tissued_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\bissuedAt\x126\n" +
 	"\x17consumer_default_notice\x18\x0e \x01(\bR\x15consumerDefaultNotice\x126\n" +
-	"\fdelivered_on\x18\x0f \x01(\v2\x13.o2c.common.v1.DateR\vdeliveredOn\"^\n" +
+	"\fdelivered_on\x18\x0f \x01(\v2\x13.o2c.common.v1.DateR\vdeliveredOn\x12!\n" +
+	"\fdocument_url\x18\x10 \x01(\tR\vdocumentUrl\"^\n" +
 	"\fSalesChannel\x12,\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x18.o2c.shop.v1.ChannelKindR\x04kind\x12 \n" +
 	"\vmarketplace\x18\x02 \x01(\tR\vmarketplace\"\xd6\x01\n" +

@@ -152,6 +152,11 @@ type accountData struct {
 	ActiveBlocks   int
 	Notices        []*dunningv1.NoticeSummary
 	Cases          []*collectionsv1.Case
+	// Invoices are the debtor's invoices ingestion accepted, with the
+	// shop's document links; Documents maps an invoice number to its link.
+	Invoices     []*ingestionv1.InvoiceDocument
+	InvoicePager Pager
+	Documents    map[string]string
 	Audit          []AuditEntry
 	// Unavailable are the sections a backend did not answer, with why.
 	Unavailable map[string]string
@@ -255,6 +260,17 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request, rc *Request) (*
 		if s.debtors == nil {
 			return
 		}
+		resp, err := s.debtors.ListInvoices(rc.Ctx, &ingestionv1.ListInvoicesRequest{Tenant: rc.Tenant, DebtorId: debtor})
+		if err != nil {
+			unavailable("invoices", err)
+			return
+		}
+		d.Invoices = resp.GetInvoices()
+	})
+	wg.Go(func() {
+		if s.debtors == nil {
+			return
+		}
 		// The name is ingestion's master data; the account is shown
 		// without it when it cannot be read.
 		resp, err := s.debtors.SearchDebtors(rc.Ctx, &ingestionv1.SearchDebtorsRequest{Tenant: rc.Tenant, Query: debtor, PageSize: 5})
@@ -268,7 +284,7 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request, rc *Request) (*
 		}
 	})
 	wg.Wait()
-	if len(d.Unavailable) == 4 {
+	if len(d.Unavailable) >= 4 {
 		// Nothing answered: say why once, as an error page.
 		for _, sec := range []string{"open", "statement", "dunning", "collections"} {
 			if strings.HasPrefix(d.Unavailable[sec], "!") {
@@ -276,6 +292,13 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request, rc *Request) (*
 			}
 		}
 	}
+	d.Documents = map[string]string{}
+	for _, inv := range d.Invoices {
+		if inv.GetDocumentUrl() != "" {
+			d.Documents[inv.GetInvoiceNumber()] = inv.GetDocumentUrl()
+		}
+	}
+	d.Invoices, d.InvoicePager = slicePage(r, "ip", d.Invoices)
 	d.OpenItems, d.OpenPager = slicePage(r, "op", open)
 	d.OpenTotal = totals(open)
 	d.Aging = aging(open, today)

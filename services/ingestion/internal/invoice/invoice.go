@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -132,6 +133,10 @@ func Validate(inv *shopv1.InvoiceIssued, subjectTenant string, opts ...Option) e
 		if del, dok := v.date(inv.GetDeliveredOn(), "delivered_on"); dok && ok {
 			v.check(!del.Before(issue), "delivered_on: %s is before issue_date %s", del.Format(time.DateOnly), issue.Format(time.DateOnly))
 		}
+	}
+
+	if u := inv.GetDocumentUrl(); u != "" {
+		v.check(documentURL(u), "document_url: %q is not an https URL (https://host/path, without user or password)", u)
 	}
 
 	cur := inv.GetCurrency()
@@ -274,7 +279,15 @@ func Normalize(inv *shopv1.InvoiceIssued) (*ingestionv1.InvoiceIngested, error) 
 
 		ConsumerDefaultNotice: inv.GetConsumerDefaultNotice(),
 		DeliveredOn:           inv.GetDeliveredOn(),
+		DocumentUrl:           inv.GetDocumentUrl(),
 	}, nil
+}
+
+// documentURL reports whether u is a link the console may offer: an
+// absolute https URL with a host and without user or password.
+func documentURL(u string) bool {
+	p, err := url.Parse(u)
+	return err == nil && p.Scheme == "https" && p.Host != "" && p.User == nil
 }
 
 // known returns a copy of inv without unknown fields, at any depth.

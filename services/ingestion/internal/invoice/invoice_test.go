@@ -70,6 +70,9 @@ func TestValidateRejects(t *testing.T) {
 		{"delivered before issued", func(i *shopv1.InvoiceIssued) { i.DeliveredOn = &commonv1.Date{Year: 2026, Month: 11, Day: 1} }, "delivered_on: 2026-11-01 is before issue_date 2026-11-02"},
 		{"delivered on no date", func(i *shopv1.InvoiceIssued) { i.DeliveredOn = &commonv1.Date{Year: 2026, Month: 2, Day: 30} }, "delivered_on: 2026-02-30 is not a calendar date"},
 		{"marketplace without name", func(i *shopv1.InvoiceIssued) { i.Channel.Kind = shopv1.ChannelKind_CHANNEL_KIND_MARKETPLACE }, "channel.marketplace"},
+		{"document over http", func(i *shopv1.InvoiceIssued) { i.DocumentUrl = "http://shop.example/re-1.pdf" }, "document_url"},
+		{"document with password", func(i *shopv1.InvoiceIssued) { i.DocumentUrl = "https://u:p@shop.example/re-1.pdf" }, "document_url"},
+		{"document as javascript", func(i *shopv1.InvoiceIssued) { i.DocumentUrl = "javascript:alert(1)" }, "document_url"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -161,12 +164,16 @@ func TestNormalize(t *testing.T) {
 	}
 	inv := mixedRates()
 	inv.ConsumerDefaultNotice, inv.DeliveredOn = true, &commonv1.Date{Year: 2026, Month: 11, Day: 3}
+	inv.DocumentUrl = "https://shop.example/invoices/RE-1.pdf"
+	if err := Validate(inv, inv.Tenant); err != nil {
+		t.Fatalf("an invoice with a document link: %v", err)
+	}
 	withNotice, err := Normalize(inv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !withNotice.GetConsumerDefaultNotice() || withNotice.GetDeliveredOn().GetDay() != 3 {
-		t.Errorf("normalized lost the § 286 (3) BGB notice or the delivery date: %v", withNotice)
+	if !withNotice.GetConsumerDefaultNotice() || withNotice.GetDeliveredOn().GetDay() != 3 || withNotice.GetDocumentUrl() != inv.DocumentUrl {
+		t.Errorf("normalized lost the § 286 (3) BGB notice, the delivery date or the document link: %v", withNotice)
 	}
 	if EventID("acme", "RE-1") != EventID("acme", "RE-1") || EventID("acme", "RE-1") == EventID("acme2", "RE-1") {
 		t.Error("EventID is not a function of (tenant, number)")

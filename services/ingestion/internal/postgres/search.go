@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/proto"
 
+	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 )
 
@@ -135,4 +136,51 @@ func (s *Store) SearchDebtors(ctx context.Context, tenant, query string, limit i
 // literally.
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// InvoiceDocument is an accepted invoice of a debtor with the shop's link
+// to its document.
+type InvoiceDocument struct {
+	Number      string
+	IssueDate   *commonv1.Date
+	DocumentURL string
+}
+
+// InvoiceDocuments returns the invoices ingestion accepted for tenant's
+// debtor, newest first (by acceptance), from their InvoiceIngested events.
+func (s *Store) InvoiceDocuments(ctx context.Context, tenant, debtor string) ([]InvoiceDocument, error) {
+	refs, err := s.DebtorInvoices(ctx, tenant, debtor)
+	if err != nil {
+		return nil, err
+	}
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	numbers := make([]string, len(refs))
+	for i, r := range refs {
+		numbers[i] = r.Number
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT stream_id, payload FROM events
+		WHERE tenant = $1 AND stream_type = 'invoice' AND version = 1 AND event_type = $2 AND stream_id = ANY($3)
+		ORDER BY position DESC`, tenant, invoiceType, numbers)
+	if err != nil {
+		return nil, fmt.Errorf("invoice documents of %s of %s: %w", debtor, tenant, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (InvoiceDocument, error) {
+		var number string
+		var payload []byte
+		if err := r.Scan(&number, &payload); err != nil {
+			return InvoiceDocument{}, err
+		}
+		var ev ingestionv1.InvoiceIngested
+		if err := proto.Unmarshal(payload, &ev); err != nil {
+			return InvoiceDocument{}, fmt.Errorf("invoice %s: %w", number, err)
+		}
+		return InvoiceDocument{Number: number, IssueDate: ev.GetIssueDate(), DocumentURL: ev.GetDocumentUrl()}, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("invoice documents of %s of %s: %w", debtor, tenant, err)
+	}
+	return out, nil
 }

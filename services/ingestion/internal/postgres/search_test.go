@@ -6,10 +6,14 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/testing/protocmp"
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
+	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 	shopv1 "github.com/o2c-platform/o2c/proto/o2c/shop/v1"
 
+	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/postgres"
 )
 
@@ -79,5 +83,35 @@ func TestSearchDebtors(t *testing.T) {
 	}
 	if got, err := e.store.SearchDebtors(ctx, "other", "K-1", 10); err != nil || len(got) != 0 {
 		t.Errorf("another tenant's search: %v, %v; want nothing", got, err)
+	}
+}
+
+// TestInvoiceDocuments lists a debtor's accepted invoices, newest first,
+// with the shop's document link where it sent one.
+func TestInvoiceDocuments(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, inv := range []*ingestionv1.InvoiceIngested{
+		{Tenant: "acme", InvoiceNumber: "RE-1", DebtorId: "K-1", Currency: "EUR", IssueDate: &commonv1.Date{Year: 2026, Month: 7, Day: 1},
+			DocumentUrl: "https://shop.example/RE-1.pdf"},
+		{Tenant: "acme", InvoiceNumber: "RE-2", DebtorId: "K-2", Currency: "EUR", IssueDate: &commonv1.Date{Year: 2026, Month: 7, Day: 2}},
+		{Tenant: "acme", InvoiceNumber: "RE-3", DebtorId: "K-1", Currency: "EUR", IssueDate: &commonv1.Date{Year: 2026, Month: 7, Day: 3}},
+	} {
+		if _, err := e.events.Append(ctx, eventstore.StreamID{Tenant: "acme", Type: "invoice", ID: inv.GetInvoiceNumber()}, eventstore.AnyVersion,
+			[]eventstore.Event{{Envelope: eventstore.Envelope{EventID: uuid.New(), OccurredAt: time.Now(), Actor: "shop:acme"}, Payload: inv}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := e.store.InvoiceDocuments(ctx, "acme", "K-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []postgres.InvoiceDocument{
+		{Number: "RE-3", IssueDate: &commonv1.Date{Year: 2026, Month: 7, Day: 3}},
+		{Number: "RE-1", IssueDate: &commonv1.Date{Year: 2026, Month: 7, Day: 1}, DocumentURL: "https://shop.example/RE-1.pdf"},
+	}
+	if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
+		t.Errorf("InvoiceDocuments (-want +got):\n%s", diff)
 	}
 }

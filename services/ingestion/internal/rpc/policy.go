@@ -18,13 +18,16 @@ import (
 //     anyway. Accountants and shops neither: the export is a person's whole
 //     record, not bookkeeping. Not viewers: it is an act with legal
 //     weight, not a look at an account.
-//   - SearchDebtors (finding a debtor by name, number or IBAN, the
-//     console's start page): customer service, viewers, accountants,
-//     operators and platform admins.
+//   - SearchDebtors and ListInvoices (finding a debtor by name, number or
+//     IBAN, the console's start page, and the links to its invoices'
+//     copies): customer service, viewers, accountants, operators and
+//     platform admins.
 var DebtorPolicy = auth.Policy{
 	ingestionv1grpc.DebtorService_EraseDebtor_FullMethodName:  auth.Allow(identity.Operator, identity.PlatformAdmin),
 	ingestionv1grpc.DebtorService_ExportDebtor_FullMethodName: auth.Allow(identity.Operator, identity.PlatformAdmin, identity.CustomerService),
 	ingestionv1grpc.DebtorService_SearchDebtors_FullMethodName: auth.Allow(identity.CustomerService, identity.Viewer, identity.Accountant,
+		identity.Operator, identity.PlatformAdmin),
+	ingestionv1grpc.DebtorService_ListInvoices_FullMethodName: auth.Allow(identity.CustomerService, identity.Viewer, identity.Accountant,
 		identity.Operator, identity.PlatformAdmin),
 }
 

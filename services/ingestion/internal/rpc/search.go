@@ -15,9 +15,10 @@ import (
 	"github.com/o2c-platform/o2c/services/ingestion/internal/postgres"
 )
 
-// DebtorSearch finds debtors (postgres.Store).
+// DebtorSearch finds debtors and their invoices (postgres.Store).
 type DebtorSearch interface {
 	SearchDebtors(ctx context.Context, tenant, query string, limit int) ([]postgres.DebtorMatch, error)
+	InvoiceDocuments(ctx context.Context, tenant, debtor string) ([]postgres.InvoiceDocument, error)
 }
 
 // The page sizes of SearchDebtors, and how far it pages.
@@ -65,6 +66,25 @@ func (s *DebtorService) SearchDebtors(ctx context.Context, req *ingestionv1.Sear
 	}
 	if len(ms) > offset+size && offset+size < maxSearchResults {
 		resp.NextPageToken = strconv.Itoa(offset + size)
+	}
+	return resp, nil
+}
+
+// ListInvoices serves DebtorService.ListInvoices.
+func (s *DebtorService) ListInvoices(ctx context.Context, req *ingestionv1.ListInvoicesRequest) (*ingestionv1.ListInvoicesResponse, error) {
+	if err := s.Tenants.Check(req.GetTenant()); err != nil {
+		return nil, err
+	}
+	if req.GetDebtorId() == "" {
+		return nil, status.Error(codes.InvalidArgument, "debtor_id: required")
+	}
+	docs, err := s.Search.InvoiceDocuments(ctx, req.GetTenant(), req.GetDebtorId())
+	if err != nil {
+		return nil, fmt.Errorf("invoices of %s: %w", req.GetDebtorId(), err)
+	}
+	resp := &ingestionv1.ListInvoicesResponse{}
+	for _, d := range docs {
+		resp.Invoices = append(resp.Invoices, &ingestionv1.InvoiceDocument{InvoiceNumber: d.Number, IssueDate: d.IssueDate, DocumentUrl: d.DocumentURL})
 	}
 	return resp, nil
 }

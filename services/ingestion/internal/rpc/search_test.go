@@ -26,6 +26,10 @@ func (s search) SearchDebtors(_ context.Context, _, _ string, limit int) ([]post
 	return out, nil
 }
 
+func (search) InvoiceDocuments(context.Context, string, string) ([]postgres.InvoiceDocument, error) {
+	return nil, nil
+}
+
 // TestSearchDebtorsPages walks the pages of 60 matches by their tokens and
 // refuses queries and page arguments it cannot serve.
 func TestSearchDebtorsPages(t *testing.T) {

@@ -23,6 +23,7 @@ const (
 	DebtorService_EraseDebtor_FullMethodName   = "/o2c.ingestion.v1.DebtorService/EraseDebtor"
 	DebtorService_ExportDebtor_FullMethodName  = "/o2c.ingestion.v1.DebtorService/ExportDebtor"
 	DebtorService_SearchDebtors_FullMethodName = "/o2c.ingestion.v1.DebtorService/SearchDebtors"
+	DebtorService_ListInvoices_FullMethodName  = "/o2c.ingestion.v1.DebtorService/ListInvoices"
 )
 
 // DebtorServiceClient is the client API for DebtorService service.
@@ -62,6 +63,11 @@ type DebtorServiceClient interface {
 	// than two characters, a page size beyond 100 or a page token this RPC
 	// did not return.
 	SearchDebtors(ctx context.Context, in *v1.SearchDebtorsRequest, opts ...grpc.CallOption) (*v1.SearchDebtorsResponse, error)
+	// ListInvoices lists the invoices ingestion accepted for a debtor, with
+	// the link to the shop's copy of each where the shop sent one, newest
+	// first. Same callers as SearchDebtors. Codes: INVALID_ARGUMENT without
+	// tenant or debtor_id.
+	ListInvoices(ctx context.Context, in *v1.ListInvoicesRequest, opts ...grpc.CallOption) (*v1.ListInvoicesResponse, error)
 }
 
 type debtorServiceClient struct {
@@ -96,6 +102,16 @@ func (c *debtorServiceClient) SearchDebtors(ctx context.Context, in *v1.SearchDe
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(v1.SearchDebtorsResponse)
 	err := c.cc.Invoke(ctx, DebtorService_SearchDebtors_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *debtorServiceClient) ListInvoices(ctx context.Context, in *v1.ListInvoicesRequest, opts ...grpc.CallOption) (*v1.ListInvoicesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.ListInvoicesResponse)
+	err := c.cc.Invoke(ctx, DebtorService_ListInvoices_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +155,11 @@ type DebtorServiceServer interface {
 	// than two characters, a page size beyond 100 or a page token this RPC
 	// did not return.
 	SearchDebtors(context.Context, *v1.SearchDebtorsRequest) (*v1.SearchDebtorsResponse, error)
+	// ListInvoices lists the invoices ingestion accepted for a debtor, with
+	// the link to the shop's copy of each where the shop sent one, newest
+	// first. Same callers as SearchDebtors. Codes: INVALID_ARGUMENT without
+	// tenant or debtor_id.
+	ListInvoices(context.Context, *v1.ListInvoicesRequest) (*v1.ListInvoicesResponse, error)
 	mustEmbedUnimplementedDebtorServiceServer()
 }
 
@@ -157,6 +178,9 @@ func (UnimplementedDebtorServiceServer) ExportDebtor(context.Context, *v1.Export
 }
 func (UnimplementedDebtorServiceServer) SearchDebtors(context.Context, *v1.SearchDebtorsRequest) (*v1.SearchDebtorsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SearchDebtors not implemented")
+}
+func (UnimplementedDebtorServiceServer) ListInvoices(context.Context, *v1.ListInvoicesRequest) (*v1.ListInvoicesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListInvoices not implemented")
 }
 func (UnimplementedDebtorServiceServer) mustEmbedUnimplementedDebtorServiceServer() {}
 func (UnimplementedDebtorServiceServer) testEmbeddedByValue()                       {}
@@ -233,6 +257,24 @@ func _DebtorService_SearchDebtors_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DebtorService_ListInvoices_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.ListInvoicesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DebtorServiceServer).ListInvoices(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DebtorService_ListInvoices_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DebtorServiceServer).ListInvoices(ctx, req.(*v1.ListInvoicesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DebtorService_ServiceDesc is the grpc.ServiceDesc for DebtorService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -251,6 +293,10 @@ var DebtorService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SearchDebtors",
 			Handler:    _DebtorService_SearchDebtors_Handler,
+		},
+		{
+			MethodName: "ListInvoices",
+			Handler:    _DebtorService_ListInvoices_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
