@@ -157,7 +157,7 @@ type accountData struct {
 	Invoices     []*ingestionv1.InvoiceDocument
 	InvoicePager Pager
 	Documents    map[string]string
-	Audit          []AuditEntry
+	Audit        []AuditEntry
 	// Unavailable are the sections a backend did not answer, with why.
 	Unavailable map[string]string
 	// CanBlock says whether the user may set and lift blocks (the
