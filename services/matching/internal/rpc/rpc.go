@@ -19,12 +19,15 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	matchingv1 "github.com/o2c-platform/o2c/proto/o2c/matching/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/matching/v1/matchingv1grpc"
 
 	"github.com/o2c-platform/o2c/libs/fault"
 	"github.com/o2c-platform/o2c/libs/identity"
+	"github.com/o2c-platform/o2c/libs/storable"
 	"github.com/o2c-platform/o2c/services/matching/internal/engine"
 	"github.com/o2c-platform/o2c/services/matching/internal/postgres"
 	"github.com/o2c-platform/o2c/services/matching/internal/queue"
@@ -41,6 +44,24 @@ var Errors = fault.Table{
 
 func invalid(field, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: %s", ErrInvalidArgument, field, fmt.Sprintf(format, args...))
+}
+
+// storableArgs refuses, as ErrInvalidArgument naming the field, a request
+// holding text that cannot be stored or sent on (a NUL, invalid UTF-8,
+// more than storable.MaxStringBytes bytes) or an enum value the schema
+// lacks: a note becomes part of an event, and an event the relay cannot
+// publish (NATS refuses messages above its payload limit) stops the
+// service; a NUL fails PostgreSQL's text.
+func storableArgs(m proto.Message) error {
+	err := storable.Check(m)
+	var fe *storable.FieldError
+	if errors.As(err, &fe) {
+		return invalid(fe.Path, "%s", fe.Problem)
+	}
+	if err != nil {
+		return invalid("request", "%v", err)
+	}
+	return nil
 }
 
 // Tenants says which tenants exist: those of the tenants file. Check
@@ -85,10 +106,21 @@ func (s *MatchingService) now() time.Time {
 	return time.Now()
 }
 
-// caller checks the request's tenant and payment id and returns the
+// paymentRequest is a write on one payment.
+type paymentRequest interface {
+	proto.Message
+	GetTenant() string
+	GetPaymentId() string
+}
+
+// caller checks the request's tenant, payment id and text and returns the
 // authenticated actor.
-func (s *MatchingService) caller(ctx context.Context, tenant, paymentID string) (string, error) {
+func (s *MatchingService) caller(ctx context.Context, req paymentRequest) (string, error) {
+	tenant, paymentID := req.GetTenant(), req.GetPaymentId()
 	if err := s.Tenants.Check(tenant); err != nil {
+		return "", err
+	}
+	if err := storableArgs(req); err != nil {
 		return "", err
 	}
 	if strings.TrimSpace(paymentID) == "" {
@@ -199,6 +231,9 @@ func (s *MatchingService) GetException(ctx context.Context, req *matchingv1.GetE
 	if strings.TrimSpace(req.GetPaymentId()) == "" {
 		return nil, invalid("payment_id", "missing")
 	}
+	if err := storableArgs(req); err != nil {
+		return nil, err
+	}
 	e, err := s.Desk.Get(ctx, req.GetTenant(), req.GetPaymentId())
 	if err != nil {
 		return nil, err
@@ -212,7 +247,7 @@ func (s *MatchingService) GetException(ctx context.Context, req *matchingv1.GetE
 
 // ConfirmProposal implements the RPC.
 func (s *MatchingService) ConfirmProposal(ctx context.Context, req *matchingv1.ConfirmProposalRequest) (*matchingv1.ConfirmProposalResponse, error) {
-	actor, err := s.caller(ctx, req.GetTenant(), req.GetPaymentId())
+	actor, err := s.caller(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +264,7 @@ func (s *MatchingService) ConfirmProposal(ctx context.Context, req *matchingv1.C
 
 // MatchManually implements the RPC.
 func (s *MatchingService) MatchManually(ctx context.Context, req *matchingv1.MatchManuallyRequest) (*matchingv1.MatchManuallyResponse, error) {
-	actor, err := s.caller(ctx, req.GetTenant(), req.GetPaymentId())
+	actor, err := s.caller(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -274,7 +309,7 @@ func (s *MatchingService) MatchManually(ctx context.Context, req *matchingv1.Mat
 
 // Split implements the RPC.
 func (s *MatchingService) Split(ctx context.Context, req *matchingv1.SplitRequest) (*matchingv1.SplitResponse, error) {
-	actor, err := s.caller(ctx, req.GetTenant(), req.GetPaymentId())
+	actor, err := s.caller(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -309,7 +344,7 @@ func (s *MatchingService) Split(ctx context.Context, req *matchingv1.SplitReques
 
 // Park implements the RPC.
 func (s *MatchingService) Park(ctx context.Context, req *matchingv1.ParkRequest) (*matchingv1.ParkResponse, error) {
-	actor, err := s.caller(ctx, req.GetTenant(), req.GetPaymentId())
+	actor, err := s.caller(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +361,7 @@ func (s *MatchingService) Park(ctx context.Context, req *matchingv1.ParkRequest)
 
 // Unmatch implements the RPC.
 func (s *MatchingService) Unmatch(ctx context.Context, req *matchingv1.UnmatchRequest) (*matchingv1.UnmatchResponse, error) {
-	actor, err := s.caller(ctx, req.GetTenant(), req.GetPaymentId())
+	actor, err := s.caller(ctx, req)
 	if err != nil {
 		return nil, err
 	}

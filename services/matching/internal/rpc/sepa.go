@@ -155,6 +155,9 @@ func (s *SepaService) PutMandate(ctx context.Context, req *matchingv1.PutMandate
 	if err != nil {
 		return nil, err
 	}
+	if err := storableArgs(req); err != nil {
+		return nil, err
+	}
 	m := sepa.Mandate{Tenant: in.GetTenant(), Reference: in.GetReference(), Debtor: in.GetDebtorId(), Name: in.GetName(),
 		IBAN: in.GetIban(), BIC: in.GetBic(), SignedOn: dateOf(in.GetSignedOn()), Scheme: in.GetScheme(), OneOff: in.GetOneOff(),
 		Account: in.GetCreditorAccount(), Source: sepa.SourceOperator, Country: strings.ToUpper(in.GetCountry()),
@@ -185,6 +188,9 @@ func (s *SepaService) RevokeMandate(ctx context.Context, req *matchingv1.RevokeM
 	}
 	if strings.TrimSpace(req.GetReference()) == "" {
 		return nil, invalid("reference", "missing")
+	}
+	if err := storableArgs(req); err != nil {
+		return nil, err
 	}
 	m, err := s.Store.RevokeMandate(ctx, req.GetTenant(), req.GetReference(), strings.TrimSpace(actor+": "+req.GetNote()), s.now())
 	if err != nil {
