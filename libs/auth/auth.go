@@ -170,7 +170,7 @@ func Variables() []Variable {
 		{EnvEnv, "production refuses O2C_AUTH=dev"},
 		{TLSCertEnv + ", " + TLSKeyEnv, "the server's TLS certificate and key (PEM files); required for mtls, turn on TLS for jwt and tokens"},
 		{ClientCAEnv, "PEM file of the CAs that issue client certificates (mtls); the subject CN is the actor, SAN URIs o2c:tenant:<t>, o2c:role:<r>, o2c:agency:<a> the rest"},
-		{JWKSEnv, "JWKS file path or https URL whose keys sign the JWTs (jwt); claims sub, o2c_tenants, o2c_roles, o2c_agency; exp required"},
+		{JWKSEnv, "JWKS file path or https URL whose keys sign the JWTs (jwt; with mtls, the users' JWTs a client such as the console forwards on top of its certificate); claims sub, o2c_tenants, o2c_roles, o2c_agency; exp required"},
 		{JWKSRefreshEnv, "how often a JWKS URL is fetched again (default 5m)"},
 		{JWTIssuerEnv + ", " + JWTAudienceEnv, "required iss and aud of JWTs (jwt; unset: not checked)"},
 		{TokensFileEnv, "static tokens file (tokens): JSON {\"tokens\": {\"<sha256 hex of token>\": {\"actor\", \"tenants\", \"roles\", \"agency\"}}}"},
