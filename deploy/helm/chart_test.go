@@ -518,7 +518,7 @@ func composeServices(tb testing.TB) []string {
 	return slices.Sorted(maps.Keys(f.Services))
 }
 
-// TestScalingOut checks that only ingestion and matching get a
+// TestScalingOut checks that only ingestion gets a
 // HorizontalPodAutoscaler (production turns theirs on), that they then
 // leave replicas to it, and that asking for one for the ledger fails the
 // render, saying why.
@@ -526,7 +526,7 @@ func TestScalingOut(t *testing.T) {
 	t.Parallel()
 	objs := rendered(t, valueSets["production"], nil)
 	hpas := slices.Sorted(maps.Keys(ofKind[*autoscalingv2.HorizontalPodAutoscaler](objs)))
-	if diff := cmp.Diff([]string{"o2c-ingestion", "o2c-matching"}, hpas); diff != "" {
+	if diff := cmp.Diff([]string{"o2c-ingestion"}, hpas); diff != "" {
 		t.Errorf("HorizontalPodAutoscalers (-want +got):\n%s", diff)
 	}
 	deps := ofKind[*appsv1.Deployment](objs)
@@ -536,12 +536,14 @@ func TestScalingOut(t *testing.T) {
 			t.Errorf("%s: replicas %v with autoscaler %v; an autoscaled Deployment leaves replicas to it", name, d.Spec.Replicas, scaled)
 		}
 	}
-	if d := deps["o2c-ledger"]; d == nil || d.Spec.Replicas == nil || *d.Spec.Replicas != 1 || d.Spec.Strategy.Type != appsv1.RecreateDeploymentStrategyType {
-		t.Errorf("ledger: want one replica, replaced by Recreate (one writer); got %+v", d)
-	}
-	_, err := render(t, nil, map[string]any{"services": map[string]any{"ledger": map[string]any{"autoscaling": map[string]any{"enabled": true}}}})
-	if err == nil || !strings.Contains(err.Error(), "only ingestion, matching scale out") {
-		t.Errorf("render with an autoscaled ledger: %v, want an error saying only ingestion and matching scale out", err)
+	for _, one := range []string{"ledger", "matching"} {
+		if d := deps["o2c-"+one]; d == nil || d.Spec.Replicas == nil || *d.Spec.Replicas != 1 || d.Spec.Strategy.Type != appsv1.RecreateDeploymentStrategyType {
+			t.Errorf("%s: want one replica, replaced by Recreate (one process); got %+v", one, d)
+		}
+		_, err := render(t, nil, map[string]any{"services": map[string]any{one: map[string]any{"autoscaling": map[string]any{"enabled": true}}}})
+		if err == nil || !strings.Contains(err.Error(), "only these services scale out by JetStream consumer groups: ingestion;") {
+			t.Errorf("render with an autoscaled %s: %v, want an error saying only ingestion scales out", one, err)
+		}
 	}
 }
 

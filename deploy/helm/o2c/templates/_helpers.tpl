@@ -61,10 +61,12 @@ console: [ingestion, ledger, matching, dunning, collections, refund-import]
 
 {{/*
 o2c.scalesOut names the services that scale out by JetStream consumer
-groups: only they get a HorizontalPodAutoscaler.
+groups: only they get a HorizontalPodAutoscaler. Matching does not (yet):
+its engine keeps a tenant's open items in memory, fed by durable consumers
+that replicas would split, so each would decide on a part of the changes.
 */}}
 {{- define "o2c.scalesOut" -}}
-[ingestion, matching]
+[ingestion]
 {{- end -}}
 
 {{/*
