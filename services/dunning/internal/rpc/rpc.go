@@ -17,11 +17,14 @@ import (
 	"fmt"
 	"strings"
 
+	"google.golang.org/protobuf/proto"
+
 	dunningv1 "github.com/o2c-platform/o2c/proto/o2c/dunning/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/dunning/v1/dunningv1grpc"
 
 	"github.com/o2c-platform/o2c/libs/fault"
 	"github.com/o2c-platform/o2c/libs/identity"
+	"github.com/o2c-platform/o2c/libs/storable"
 	"github.com/o2c-platform/o2c/services/dunning/internal/dunning"
 	"github.com/o2c-platform/o2c/services/dunning/internal/run"
 )
@@ -37,6 +40,24 @@ var Errors = fault.Table{
 
 func invalid(field, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: %s", ErrInvalidArgument, field, fmt.Sprintf(format, args...))
+}
+
+// storableArgs refuses, as ErrInvalidArgument naming the field, a request
+// holding text that cannot be stored or sent on (a NUL, invalid UTF-8,
+// more than storable.MaxStringBytes bytes) or an enum value the schema
+// lacks: a block's reason becomes part of an event, and an event the
+// relay cannot publish (NATS refuses messages above its payload limit)
+// stops the service.
+func storableArgs(m proto.Message) error {
+	err := storable.Check(m)
+	var fe *storable.FieldError
+	if errors.As(err, &fe) {
+		return invalid(fe.Path, "%s", fe.Problem)
+	}
+	if err != nil {
+		return invalid("request", "%v", err)
+	}
+	return nil
 }
 
 // Tenants says which tenants exist: those of the tenants file. Check
@@ -120,6 +141,9 @@ func (s *DunningService) SetBlock(ctx context.Context, req *dunningv1.SetBlockRe
 	if err != nil {
 		return nil, err
 	}
+	if err := storableArgs(req); err != nil {
+		return nil, err
+	}
 	if strings.TrimSpace(req.GetDebtorId()) == "" {
 		return nil, invalid("debtor_id", "missing")
 	}
@@ -144,6 +168,9 @@ func (s *DunningService) LiftBlock(ctx context.Context, req *dunningv1.LiftBlock
 	}
 	if strings.TrimSpace(req.GetBlockId()) == "" {
 		return nil, invalid("block_id", "missing")
+	}
+	if err := storableArgs(req); err != nil {
+		return nil, err
 	}
 	b, err := s.Runner.LiftBlock(ctx, req.GetTenant(), req.GetDebtorId(), req.GetBlockId(), actor)
 	if err != nil {
