@@ -22,6 +22,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -237,5 +238,35 @@ func setTenant(m protoreflect.Message, tenant string) {
 			continue
 		}
 		m.Mutable(f).Message().Set(tf, protoreflect.ValueOfString(tenant))
+	}
+}
+
+// readPrefixes start the names of the RPCs that only read: List, Get,
+// Search, Status. Reports are named otherwise and listed by the caller.
+var readPrefixes = []string{"List", "Get", "Search", "Status"}
+
+// CheckViewer fails for every method of policy that a viewer may call
+// and customer service may not (a viewer reads what customer service
+// reads, nothing more), and for every read that customer service may
+// call and a viewer may not: the methods whose names start with List,
+// Get, Search or Status, and those named in reads (full method names),
+// less those in exceptions (full method names, each a read customer
+// service keeps for itself, such as a subject-access export).
+func CheckViewer(t testing.TB, policy auth.Policy, reads, exceptions []string) {
+	t.Helper()
+	viewer := Principal(identity.Viewer, "acme")
+	cs := Principal(identity.CustomerService, "acme")
+	for method, rule := range policy {
+		if rule.Public {
+			continue
+		}
+		if rule.Allows(viewer) && !rule.Allows(cs) {
+			t.Errorf("%s: viewers may call it, customer service may not; a viewer reads what customer service reads, nothing more", method)
+		}
+		name := method[strings.LastIndexByte(method, '/')+1:]
+		read := slices.Contains(reads, method) || slices.ContainsFunc(readPrefixes, func(p string) bool { return strings.HasPrefix(name, p) })
+		if read && rule.Allows(cs) && !rule.Allows(viewer) && !slices.Contains(exceptions, method) {
+			t.Errorf("%s: customer service may read it, viewers may not", method)
+		}
 	}
 }
