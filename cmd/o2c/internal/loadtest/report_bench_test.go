@@ -61,10 +61,15 @@ var reportKeyDate = &commonv1.Date{Year: 2025, Month: 12, Day: 31}
 // many debtors (at most 50,000 personal accounts), one in twenty a
 // marketplace's; seven in twelve paid 20 days after their date (bank 1200
 // against the debtor), the rest open, about a tenth of the lines' count.
+// The report feeds' tables are filled beside them: two dunning levels per
+// unpaid item, a dispute on every hundredth debtor, every fiftieth unpaid
+// item with collections, a customer group per debtor and matching's
+// decision on every payment.
 //
 // Sub-benchmarks, one per report: open-items (the whole Einzel-OP-Liste),
-// aging (by channel), trial-balance and debtor-balances (the year), dso
-// (twelve months by channel), and issue-aging-csv (IssueReport: computed,
+// aging (by channel), aging-by-dunning-level-and-group, trial-balance and
+// debtor-balances (the year), dso (twelve months by channel),
+// dso-by-customer-group, and issue-aging-csv (IssueReport: computed,
 // rendered, recorded).
 //
 // Metrics per report:
@@ -103,6 +108,11 @@ func BenchmarkReports(b *testing.B) {
 			s, err := client.Aging(ctx, &ledgerv1.AgingRequest{Tenant: demo.Tenant, AsOf: reportKeyDate, GroupBy: byChannel})
 			return countRows(s, err, func(r *ledgerv1.AgingResponse) int { return len(r.GetRows()) })
 		}, 2},
+		{"aging-by-dunning-level-and-group", func(ctx context.Context) (int64, error) {
+			s, err := client.Aging(ctx, &ledgerv1.AgingRequest{Tenant: demo.Tenant, AsOf: reportKeyDate, GroupBy: []ledgerv1.ReportDimension{
+				ledgerv1.ReportDimension_REPORT_DIMENSION_DUNNING_LEVEL, ledgerv1.ReportDimension_REPORT_DIMENSION_CUSTOMER_GROUP}})
+			return countRows(s, err, func(r *ledgerv1.AgingResponse) int { return len(r.GetRows()) })
+		}, 9},
 		{"trial-balance", func(ctx context.Context) (int64, error) {
 			s, err := client.TrialBalance(ctx, &ledgerv1.TrialBalanceRequest{Tenant: demo.Tenant, From: from, AsOf: reportKeyDate, PageSize: 1000})
 			return countRows(s, err, func(r *ledgerv1.TrialBalanceResponse) int { return len(r.GetRows()) })
@@ -115,6 +125,11 @@ func BenchmarkReports(b *testing.B) {
 			s, err := client.DSO(ctx, &ledgerv1.DSORequest{Tenant: demo.Tenant, From: from, AsOf: reportKeyDate, GroupBy: byChannel})
 			return countRows(s, err, func(r *ledgerv1.DSOResponse) int { return len(r.GetRows()) })
 		}, 24},
+		{"dso-by-customer-group", func(ctx context.Context) (int64, error) {
+			s, err := client.DSO(ctx, &ledgerv1.DSORequest{Tenant: demo.Tenant, From: from, AsOf: reportKeyDate,
+				GroupBy: []ledgerv1.ReportDimension{ledgerv1.ReportDimension_REPORT_DIMENSION_CUSTOMER_GROUP}})
+			return countRows(s, err, func(r *ledgerv1.DSOResponse) int { return len(r.GetRows()) })
+		}, 36},
 		{"issue-aging-csv", func(ctx context.Context) (int64, error) {
 			s, err := client.IssueReport(ctx, &ledgerv1.IssueReportRequest{Tenant: demo.Tenant, Format: ledgerv1.ReportFormat_REPORT_FORMAT_CSV,
 				Report: &ledgerv1.IssueReportRequest_Aging{Aging: &ledgerv1.AgingRequest{AsOf: reportKeyDate, GroupBy: byChannel}}})
@@ -296,7 +311,31 @@ func seedReports(b *testing.B, dbURL string, lines int) seeded {
 				recorded_at, event_position)
 			SELECT $1::text, pay, item, 'K-' || lpad(d::text, 6, '0'), pay, 'payment', 'EUR', gross, doc + 20, doc + 20 + interval '1 hour', 2 * i + 2
 			FROM gen WHERE paid`, all},
-		{"analyze", `DROP TABLE gen; ANALYZE debtor_accounts; ANALYZE journal_lines; ANALYZE open_items; ANALYZE settlements`, nil},
+		// The report feeds: every unpaid item reminded twice (level 1 ten
+		// days after its due date, level 2 two weeks later), a dispute on
+		// every hundredth debtor, every fiftieth unpaid item released to
+		// collections, a customer group for every debtor, and matching's
+		// decision on every payment (four in five without a person).
+		{"report_dunning_levels", `INSERT INTO report_dunning_levels (tenant, open_item_id, event_id, debtor_id, level, effective_date, recorded_at, seq)
+			SELECT $1::text, item, md5('dun' || i || '-' || l)::uuid, 'K-' || lpad(d::text, 6, '0'), l, doc + 10 + 14 * l,
+			       doc + 10 + 14 * l + interval '2 hours', 2 * i + l
+			FROM gen, generate_series(1, 2) l WHERE NOT paid`, all},
+		{"report_dunning_blocks", `INSERT INTO report_dunning_blocks (tenant, block_id, debtor_id, reason, set_date, set_recorded_at)
+			SELECT $1::text, 'B-' || d, 'K-' || lpad(d::text, 6, '0'), 'dispute', date '2025-06-01', timestamptz '2025-06-01 01:00Z'
+			FROM generate_series(0, $2::int - 1) d WHERE d % 100 = 0`, []any{demo.Tenant, debtors}},
+		{"report_collection_statuses", `INSERT INTO report_collection_statuses (tenant, open_item_id, event_id, case_id, status, effective_date, recorded_at, seq)
+			SELECT $1::text, item, md5('col' || i)::uuid, 'C-' || i, 'released', doc + 60, doc + 60 + interval '1 hour', i
+			FROM gen WHERE NOT paid AND i % 50 = 0`, all},
+		{"report_customer_groups", `INSERT INTO report_customer_groups (tenant, debtor_id, event_id, customer_group, updated_at, effective_date, recorded_at, seq)
+			SELECT $1::text, 'K-' || lpad(d::text, 6, '0'), md5('cust' || d)::uuid, (ARRAY['retail', 'wholesale', 'key-accounts'])[d % 3 + 1],
+			       timestamptz '2024-12-01 00:00Z', date '2024-12-01', timestamptz '2024-12-01 01:00Z', d
+			FROM generate_series(0, $2::int - 1) d`, []any{demo.Tenant, debtors}},
+		{"report_payment_decisions", `INSERT INTO report_payment_decisions (tenant, entry_id, event_id, payment_id, auto, recorded_at)
+			SELECT $1::text, pay, md5('dec' || i)::uuid, 'P-' || i, i % 5 <> 0, doc + 20 + interval '30 minutes'
+			FROM gen WHERE paid`, all},
+		{"analyze", `DROP TABLE gen; ANALYZE debtor_accounts; ANALYZE journal_lines; ANALYZE open_items; ANALYZE settlements;
+			ANALYZE report_dunning_levels; ANALYZE report_dunning_blocks; ANALYZE report_collection_statuses; ANALYZE report_customer_groups;
+			ANALYZE report_payment_decisions`, nil},
 	}
 	for _, s := range steps {
 		start := time.Now()
