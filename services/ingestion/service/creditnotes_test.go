@@ -3,6 +3,7 @@ package service_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"sync"
@@ -31,6 +32,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
 	"github.com/o2c-platform/o2c/libs/telemetry"
+	"github.com/o2c-platform/o2c/libs/tenants"
 	"github.com/o2c-platform/o2c/libs/tenants/tenantstest"
 	"github.com/o2c-platform/o2c/services/ingestion/service"
 )
@@ -361,4 +363,20 @@ func TestShopIssuedCreditNotes(t *testing.T) {
 		cns := list.GetCreditNotes()
 		return len(cns) == 1 && cns[0].GetState() == ingestionv1.CreditNoteState_CREDIT_NOTE_STATE_ISSUED_BY_SHOP && cns[0].GetCreditNoteNumber() == "SHOP-CN-1"
 	})
+}
+
+// TestCheckTenantsNamesTheCreditNoteField: `o2c tenants validate` (and
+// ingestion's start) name the tenant and field of a bad credit_notes
+// object and pass the example rules.
+func TestCheckTenantsNamesTheCreditNoteField(t *testing.T) {
+	t.Parallel()
+	if err := service.CheckTenants(tenantstest.Parse(t, []byte(creditTenants))); err != nil {
+		t.Errorf("CheckTenants(the example rules) = %v", err)
+	}
+	bad := `{"tenants": {"acme": {"console": {"theme": "dark", "credit_notes": {"limits": {"intern": {"EUR": 1}}}}}}}`
+	err := service.CheckTenants(tenantstest.Parse(t, []byte(bad)))
+	var fe *tenants.FileError
+	if !errors.As(err, &fe) || len(fe.Problems) != 1 || fe.Problems[0].Tenant != "acme" || fe.Problems[0].Field != "console.credit_notes.limits.intern" {
+		t.Errorf("CheckTenants(an unknown role) = %v; want one problem of acme at console.credit_notes.limits.intern", err)
+	}
 }
