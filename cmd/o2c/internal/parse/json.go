@@ -16,6 +16,48 @@ import (
 // (\b, \f, \n, \r and \t by name), invalid UTF-8 replaced by U+FFFD, and
 // U+2028 and U+2029 escaped.
 func appendString(buf []byte, s string) []byte {
+	if plain(s) {
+		// The common case: one copy, no byte looked at twice.
+		buf = append(buf, '"')
+		buf = append(buf, s...)
+		return append(buf, '"')
+	}
+	return appendEscaped(buf, s)
+}
+
+// plain reports whether s needs no escaping, sixteen bytes at a time
+// while it can, then eight, and a short string byte by byte.
+func plain(s string) bool {
+	i := 0
+	for ; i+16 <= len(s); i += 16 {
+		if !plainWord(word(s[i:])) || !plainWord(word(s[i+8:])) {
+			return false
+		}
+	}
+	if i+8 <= len(s) {
+		if !plainWord(word(s[i:])) {
+			return false
+		}
+		i += 8
+	}
+	if i == len(s) {
+		return true
+	}
+	if len(s) >= 8 {
+		// Fewer than eight bytes are left, all among the last eight.
+		return plainWord(word(s[len(s)-8:]))
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// appendEscaped is appendString for a string that needs escaping, or
+// holds multi-byte runes.
+func appendEscaped(buf []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	buf = append(buf, '"')
 	start := 0
@@ -105,6 +147,14 @@ func appendMember(buf []byte, key, s string) []byte {
 	buf = append(buf, ',', '"')
 	buf = append(buf, key...)
 	buf = append(buf, '"', ':')
+	return appendString(buf, s)
+}
+
+// appendField appends member, a member's start `,"key":` written out,
+// and s as a JSON string: appendMember with the key's punctuation joined
+// at compile time, for handlers that write many members per entry.
+func appendField(buf []byte, member, s string) []byte {
+	buf = append(buf, member...)
 	return appendString(buf, s)
 }
 

@@ -149,10 +149,14 @@ func TestJSONEscaping(t *testing.T) {
 	odd := "q\"b\\ c\x01\b\f\n\r\t ü \xff \u2028\u2029 <&>"
 	strs := []string{"plain", odd, "", "\x7f\x00"}
 	// Every character that needs care at every position of a string that
-	// appendString reads eight bytes at a time.
+	// appendString reads sixteen and eight bytes at a time, and at either
+	// end of every short one.
 	for _, c := range []string{"\"", "\\", "\x00", "\x1f", " ", "\x7f", "\u00e9", "\u20ac", "\U0001F600", "\u2028", "\xff", "\xc3"} {
-		for at := 0; at <= 17; at++ {
-			strs = append(strs, strings.Repeat("a", at)+c+strings.Repeat("b", 17-at))
+		for at := 0; at <= 40; at++ {
+			strs = append(strs, strings.Repeat("a", at)+c+strings.Repeat("b", 40-at))
+		}
+		for n := 0; n <= 17; n++ {
+			strs = append(strs, strings.Repeat("a", n)+c, c+strings.Repeat("b", n))
 		}
 	}
 	for _, s := range strs {
