@@ -27,6 +27,9 @@ func (s *CollectionsService) ReleaseItems(ctx context.Context, req *collectionsv
 	if err != nil {
 		return nil, err
 	}
+	if err := storableArgs(req); err != nil {
+		return nil, err
+	}
 	switch {
 	case req.GetDebtorId() == "":
 		return nil, invalid("debtor_id", "missing")
@@ -92,6 +95,9 @@ func (s *CollectionsService) load(ctx context.Context, tenant, caseID string) (*
 
 // GetCase implements the RPC.
 func (s *CollectionsService) GetCase(ctx context.Context, req *collectionsv1.GetCaseRequest) (*collectionsv1.GetCaseResponse, error) {
+	if err := storableArgs(req); err != nil {
+		return nil, err
+	}
 	c, err := s.load(ctx, req.GetTenant(), req.GetCaseId())
 	if err != nil {
 		return nil, err
@@ -101,6 +107,9 @@ func (s *CollectionsService) GetCase(ctx context.Context, req *collectionsv1.Get
 
 // RecallCase implements the RPC.
 func (s *CollectionsService) RecallCase(ctx context.Context, req *collectionsv1.RecallCaseRequest) (*collectionsv1.RecallCaseResponse, error) {
+	if err := storableArgs(req); err != nil {
+		return nil, err
+	}
 	if _, err := s.load(ctx, req.GetTenant(), req.GetCaseId()); err != nil {
 		return nil, err
 	}
@@ -123,6 +132,9 @@ func (s *CollectionsService) RecallCase(ctx context.Context, req *collectionsv1.
 
 // AnswerQuestion implements the RPC.
 func (s *CollectionsService) AnswerQuestion(ctx context.Context, req *collectionsv1.AnswerQuestionRequest) (*collectionsv1.AnswerQuestionResponse, error) {
+	if err := storableArgs(req); err != nil {
+		return nil, err
+	}
 	if _, err := s.load(ctx, req.GetTenant(), req.GetCaseId()); err != nil {
 		return nil, err
 	}
