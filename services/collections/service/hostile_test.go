@@ -23,7 +23,8 @@ import (
 // beyond money's bounds or of the wrong sign or currency, dates that are
 // not in the calendar, and text that cannot be stored or published (a
 // NUL, a key of 100,000 bytes, a note of 1 MiB that NATS
-// would refuse to carry and so stop collections' relay). Each is refused
+// would refuse to carry and so stop collections' relay), and the
+// merchant's recall, answer and release with such text. Each is refused
 // with INVALID_ARGUMENT naming the field, and the case is unchanged.
 func TestHostileAgencyRequests(t *testing.T) {
 	t.Parallel()
@@ -69,6 +70,8 @@ func TestHostileAgencyRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	merchant := collectionsv1grpc.NewCollectionsServiceClient(dial(t, c.Addr(), clara))
+	call := func(_ any, err error) error { return err }
 	ask := func(key, text string) error {
 		_, err := nord.AskQuestion(ctx, &collectionsv1.AskQuestionRequest{Tenant: "acme", CaseId: caseID, IdempotencyKey: key, Text: text})
 		return err
@@ -98,6 +101,13 @@ func TestHostileAgencyRequests(t *testing.T) {
 		{"1 MiB note", report("s3", strings.Repeat("n", 1<<20), nil), "note: is 1048576 bytes long"},
 		{"NUL in a question", ask("q2", "a\x00b"), "text: contains a NUL byte"},
 		{"NUL in the case id", get("x\x00y"), "case_id: contains a NUL byte"},
+		{"merchant: 1 MiB recall reason", call(merchant.RecallCase(ctx, &collectionsv1.RecallCaseRequest{Tenant: "acme", CaseId: caseID,
+			OpenItemIds: []string{"I-1"}, Reason: strings.Repeat("r", 1<<20)})), "reason: is 1048576 bytes long"},
+		{"merchant: NUL in an answer", call(merchant.AnswerQuestion(ctx, &collectionsv1.AnswerQuestionRequest{Tenant: "acme", CaseId: caseID,
+			QuestionId: "q", Answer: "a\x00"})), "answer: contains a NUL byte"},
+		{"merchant: NUL in a release reason", call(merchant.ReleaseItems(ctx, &collectionsv1.ReleaseItemsRequest{Tenant: "acme", DebtorId: "D-1",
+			Reason: "\x00"})), "reason: contains a NUL byte"},
+		{"merchant: NUL in the case id", call(merchant.GetCase(ctx, &collectionsv1.GetCaseRequest{Tenant: "acme", CaseId: "x\x00"})), "case_id: contains a NUL byte"},
 	} {
 		if status.Code(tt.err) != codes.InvalidArgument || !strings.Contains(status.Convert(tt.err).Message(), tt.says) {
 			t.Errorf("%s: %v, want INVALID_ARGUMENT saying %q", tt.name, tt.err, tt.says)
