@@ -438,7 +438,11 @@ func (h *harness) checkHeld(ctx context.Context) Check {
 		}
 		for _, r := range rs {
 			rejected++
-			codes = append(codes, s+":"+r.GetReasonCode()+" "+r.GetDocument())
+			reason := r.GetReason()
+			if len(reason) > 240 {
+				reason = "…" + reason[len(reason)-240:] // the cause is at the end
+			}
+			codes = append(codes, fmt.Sprintf("%s %s %s: %s", s, r.GetReasonCode(), r.GetDocument(), reason))
 			if r.GetReason() == "" || r.GetReasonCode() == "" {
 				fail("%s rejected %s (%s) without a reason", s, r.GetSubject(), r.GetId())
 			}
@@ -461,8 +465,8 @@ func (h *harness) checkHeld(ctx context.Context) Check {
 	}
 	c.OK = len(c.Details) == 0
 	c.Summary = fmt.Sprintf("%d pending in ingestion, %d open rejections, %d open exceptions in matching's queue", len(pending), rejected, len(open))
-	if rejected > 0 {
-		c.Details = append(c.Details, "open rejections: "+strings.Join(codes, ", "))
+	for _, code := range codes {
+		c.Details = append(c.Details, "open rejection: "+code)
 	}
 	return c
 }

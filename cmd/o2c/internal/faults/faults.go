@@ -243,6 +243,10 @@ func Run(tb testing.TB, opt Options) (*Report, error) {
 		for name, p := range h.procs {
 			rep.Exits[name] = p.Exits()
 		}
+		if h.agency != nil {
+			rep.Exits["agency-sim"] = h.agency.Exits()
+		}
+		rep.Accepted = h.work.accepted()
 		rep.Took = time.Since(start)
 	}()
 	if err := h.start(ctx); err != nil {
@@ -255,7 +259,6 @@ func Run(tb testing.TB, opt Options) (*Report, error) {
 		return rep, err
 	}
 	h.check(ctx, rep)
-	rep.Accepted = h.work.accepted()
 	if !rep.OK() {
 		h.dumpLogs()
 	}

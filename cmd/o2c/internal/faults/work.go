@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"strings"
 	"sync"
 	"time"
@@ -365,6 +366,14 @@ func (h *harness) importSettlement(ctx context.Context) error {
 	return nil
 }
 
+// payerIBAN is the German IBAN debtor k pays from, one per debtor.
+func payerIBAN(k int) string {
+	blz, number := "12030000", fmt.Sprintf("%010d", 7_000_000+k%debtors)
+	n, _ := new(big.Int).SetString(blz+number+"131400", 10) // "DE" is 13 14
+	check := 98 - new(big.Int).Mod(n, big.NewInt(97)).Int64()
+	return fmt.Sprintf("DE%02d%s%s", check, blz, number)
+}
+
 // importStatement imports round r's bank statement, camt.053 or MT940:
 // receipts paying round r-1's
 // first two own-shop invoices by number, a payer nobody knows, and in
@@ -375,7 +384,7 @@ func (h *harness) importStatement(ctx context.Context, r int) error {
 	for i := range 2 {
 		inv := prev[i]
 		txs = append(txs, camtTx{amount: inv.GetTotals().GetGross().GetMinorUnits(), name: inv.GetDebtor().GetName(),
-			iban: "DE75512108001245126199", remittance: inv.GetInvoiceNumber() + " Danke", e2e: inv.GetInvoiceNumber()})
+			iban: payerIBAN((r-1)*ownInvoices + i), remittance: inv.GetInvoiceNumber() + " Danke", e2e: inv.GetInvoiceNumber()})
 	}
 	txs = append(txs, camtTx{amount: 5000 + int64(r), name: "J. Unbekannt", iban: "NL91ABNA0417164300", remittance: "Zahlung", e2e: "NOTPROVIDED"})
 	if r == 1 {
@@ -511,17 +520,25 @@ func (h *harness) release(ctx context.Context, r int) error {
 	}
 	reason := releaseReason(r)
 	client := collectionsv1grpc.NewCollectionsServiceClient(h.conn("collections"))
+	// Collections learns of the items from the ledger's events: an item
+	// it does not know yet (NotFound) is asked about again for a while.
+	unknownUntil := time.Now().Add(30 * time.Second)
 	err = retry(ctx, "release "+debtor, func(ctx context.Context) error {
 		_, err := client.ReleaseItems(ctx, &collectionsv1.ReleaseItemsRequest{Tenant: demo.Tenant, DebtorId: debtor, OpenItemIds: items,
 			Reason: reason, Agency: demo.ReferenceAgency})
+		if status.Code(err) == codes.NotFound && time.Now().Before(unknownUntil) {
+			return status.Error(codes.Unavailable, err.Error())
+		}
 		return err
 	})
 	h.work.mu.Lock()
 	defer h.work.mu.Unlock()
 	if err != nil {
-		if s, ok := status.FromError(err); ok && (s.Code() == codes.FailedPrecondition || s.Code() == codes.InvalidArgument || s.Code() == codes.AlreadyExists) {
-			// Items already in a case, or paid meanwhile: a refusal with
-			// its reason, not accepted work.
+		switch status.Code(err) {
+		case codes.FailedPrecondition, codes.InvalidArgument, codes.AlreadyExists, codes.NotFound:
+			// Items already in a case, paid meanwhile or not known to
+			// collections yet: a refusal with its reason, not accepted
+			// work.
 			h.work.refused["releases"]++
 			h.logf("round %d: collections refused the release of %s: %v", r, debtor, err)
 			return nil
