@@ -3,6 +3,9 @@ package demo
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -10,8 +13,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/nats-io/nats.go/jetstream"
 
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
+
+	"github.com/o2c-platform/o2c/libs/host/hosttest"
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
+	ledger "github.com/o2c-platform/o2c/services/ledger/service"
 )
 
 // TestDunningStory runs the demo's dunning story against every service:
@@ -20,7 +28,10 @@ import (
 // and is released to collections on the fourth day; the consumer who
 // disputes gets the first reminder only, her item skipped as disputed
 // while the block holds; running the last day again sends nothing; the
-// notice's PDF lies in the outbox; the ledger books every charge.
+// notice's PDF lies in the outbox; the ledger books every charge, and its
+// open-item list on the last day shows the dunning levels, the dispute
+// block and the collection status dunning's and collections' events fed
+// it.
 func TestDunningStory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: starts every service with PostgreSQL and NATS")
@@ -125,5 +136,50 @@ func TestDunningStory(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), res.PDF) || !strings.Contains(res.Final.GetText(), LateInvoice) {
 		t.Errorf("the story does not say where the PDF is, or the notice does not name %s:\n%s", LateInvoice, out.String())
+	}
+
+	// The ledger's open-item list on the last day shows what dunning and
+	// collections published: the late invoice at the level of the last
+	// decision that listed it and handed to collections, the disputed one
+	// blocked.
+	last := res.Runs[len(res.Runs)-1].Date
+	wantLevel := ""
+	for _, r := range res.Runs {
+		for _, d := range r.Decisions {
+			for _, it := range d.GetItems() {
+				if it.GetDocumentNumber() == LateInvoice {
+					wantLevel = fmt.Sprint(it.GetLevelAfter())
+				}
+			}
+		}
+	}
+	reports := ledgerv1grpc.NewReportServiceClient(sys.Conn(ledger.Name))
+	var rows map[string]*ledgerv1.OpenItemRow
+	hosttest.Eventually(t, "the ledger's open-item list with dunning's and collections' columns", func() bool {
+		rows = map[string]*ledgerv1.OpenItemRow{}
+		for _, debtor := range []string{LateDebtor, DisputingDebtor} {
+			st, err := reports.OpenItems(ctx, &ledgerv1.OpenItemsRequest{Tenant: Tenant, AsOf: last, DebtorId: debtor})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for {
+				resp, err := st.Recv()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range resp.GetRows() {
+					rows[r.GetDocumentNumber()] = r
+				}
+			}
+		}
+		late, disputed := rows[LateInvoice], rows[DisputedInvoice]
+		return late.GetDunningLevel() == wantLevel && late.GetCollectionStatus() != "" && disputed.GetDunningBlock() == "dispute"
+	})
+	if wantLevel == "" || rows[DisputedInvoice].GetDunningLevel() != "1" {
+		t.Errorf("dunning levels: %s %q, %s %q; want the late one's last decision's and 1", LateInvoice, wantLevel,
+			DisputedInvoice, rows[DisputedInvoice].GetDunningLevel())
 	}
 }
