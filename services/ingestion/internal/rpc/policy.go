@@ -74,13 +74,15 @@ var ImportPolicy = auth.Policy{
 //   - ApproveCreditNote, RejectCreditNote: accountants and platform
 //     admins (four eyes: never the requester, package credit).
 //   - ListCreditNotes, GetCreditNoteDocument: those, operators, who read
-//     what o2c sent, and viewers, who read what customer service reads.
+//     what o2c sent, viewers, who read what customer service reads, and
+//     the tenant's shop, which fetches the PDF of a credit note announced
+//     on the status feed and lists what it missed while disconnected.
 var CreditNotePolicy = auth.Policy{
 	ingestionv1grpc.CreditNoteService_RequestCreditNote_FullMethodName: auth.Allow(identity.CustomerService, identity.Accountant, identity.PlatformAdmin),
 	ingestionv1grpc.CreditNoteService_ApproveCreditNote_FullMethodName: auth.Allow(identity.Accountant, identity.PlatformAdmin),
 	ingestionv1grpc.CreditNoteService_RejectCreditNote_FullMethodName:  auth.Allow(identity.Accountant, identity.PlatformAdmin),
 	ingestionv1grpc.CreditNoteService_ListCreditNotes_FullMethodName: auth.Allow(identity.CustomerService, identity.Accountant,
-		identity.PlatformAdmin, identity.Operator, identity.Viewer),
+		identity.PlatformAdmin, identity.Operator, identity.Viewer, identity.Shop),
 	ingestionv1grpc.CreditNoteService_GetCreditNoteDocument_FullMethodName: auth.Allow(identity.CustomerService, identity.Accountant,
-		identity.PlatformAdmin, identity.Operator, identity.Viewer),
+		identity.PlatformAdmin, identity.Operator, identity.Viewer, identity.Shop),
 }
