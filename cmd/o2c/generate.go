@@ -41,6 +41,9 @@ const (
 	genCollKey    = "collections-key.pem"
 	genAgencyCert = "agency-sim.pem"
 	genAgencyKey  = "agency-sim-key.pem"
+	genConsCert   = "console.pem"
+	genConsKey    = "console-key.pem"
+	genOIDCSecret = "oidc-client-secret"
 	genComposeEnv = "compose.env"
 	genCLICreds   = "credentials.json"
 )
@@ -92,6 +95,12 @@ machine (docker-compose.yml: DIR is deploy/credentials) authenticate with:
                               the reference agency's client certificate (cmd/agency-sim)
                               for collections' AgencyService: agency:agency-sim with
                               the agency role for agency agency-sim of every tenant
+  console.pem, console-key.pem
+                              the console's client certificate for every backend
+                              (O2C_CLIENT_CERT, O2C_CLIENT_KEY): service:console with
+                              the viewer role for every tenant; it acts as the signed-in
+                              user whose token it forwards (O2C_JWT_JWKS on the backends)
+  oidc-client-secret          empty: put the console's OIDC client secret here
   compose.env                 a fresh password per NATS user (O2C_NATS_PASSWORD_<USER>:
                               admin, each service, shop-<tenant> per tenant) and the
                               uid and gid the services run as, so that they can read the key
@@ -195,6 +204,10 @@ func generate(out io.Writer, dir string, ids []string, actor string, hosts []str
 	if err != nil {
 		return err
 	}
+	consCert, consKey, err := ca.ClientCertificate(identity.Principal{Actor: "service:console", Tenants: ids, Roles: []identity.Role{identity.Viewer}})
+	if err != nil {
+		return err
+	}
 	users := []string{natsembed.AdminUser}
 	for _, s := range natsembed.Services() {
 		users = append(users, s.Name)
@@ -213,7 +226,7 @@ func generate(out io.Writer, dir string, ids []string, actor string, hosts []str
 		passwords[u] = hex.EncodeToString(secret)
 		env += natsembed.PasswordVariable(u) + "=" + passwords[u] + "\n"
 	}
-	for name, data := range map[string][]byte{genCA: ca.CertPEM(), genServerCert: srvCert, genServerKey: srvKey, genCLICert: cliCert, genCLIKey: cliKey, genIngCert: ingCert, genIngKey: ingKey, genMatchCert: matchCert, genMatchKey: matchKey, genRefundCert: refundCert, genRefundKey: refundKey, genDunCert: dunCert, genDunKey: dunKey, genCollCert: collCert, genCollKey: collKey, genAgencyCert: agencyCert, genAgencyKey: agencyKey, genComposeEnv: []byte(env)} {
+	for name, data := range map[string][]byte{genCA: ca.CertPEM(), genServerCert: srvCert, genServerKey: srvKey, genCLICert: cliCert, genCLIKey: cliKey, genIngCert: ingCert, genIngKey: ingKey, genMatchCert: matchCert, genMatchKey: matchKey, genRefundCert: refundCert, genRefundKey: refundKey, genDunCert: dunCert, genDunKey: dunKey, genCollCert: collCert, genCollKey: collKey, genAgencyCert: agencyCert, genAgencyKey: agencyKey, genConsCert: consCert, genConsKey: consKey, genOIDCSecret: nil, genComposeEnv: []byte(env)} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
 			return err
 		}
@@ -238,6 +251,8 @@ func generate(out io.Writer, dir string, ids []string, actor string, hosts []str
 	fmt.Fprintf(out, "  %s, %s              dunning's certificate for ingestion: service:dunning, service of %s\n", genDunCert, genDunKey, strings.Join(ids, ", "))
 	fmt.Fprintf(out, "  %s, %s      collections' certificate for ingestion: service:collections, service of %s\n", genCollCert, genCollKey, strings.Join(ids, ", "))
 	fmt.Fprintf(out, "  %s, %s        the reference agency's certificate for collections: agency:%s, agency of %s\n", genAgencyCert, genAgencyKey, referenceAgencyID, strings.Join(ids, ", "))
+	fmt.Fprintf(out, "  %s, %s            the console's certificate for every backend: service:console, viewer of %s\n", genConsCert, genConsKey, strings.Join(ids, ", "))
+	fmt.Fprintf(out, "  %s          empty: the console's OIDC client secret goes here\n", genOIDCSecret)
 	fmt.Fprintf(out, "  %s                 NATS passwords of %s\n", genComposeEnv, strings.Join(users, ", "))
 	fmt.Fprintf(out, "  %s            the CLI's credentials file (NATS as %s)\n", genCLICreds, shop)
 	fmt.Fprintf(out, "Next:\n  docker compose --env-file %s up --build\n  export %s=%s\n  o2c open-items --tenant %s\n",

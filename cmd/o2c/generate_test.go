@@ -40,7 +40,7 @@ func TestCredentialsGenerateFitsCompose(t *testing.T) {
 			t.Errorf("%s: mode %v (%v), want 0600", e.Name(), fi.Mode().Perm(), err)
 		}
 	}
-	want := []string{"agency-sim-key.pem", "agency-sim.pem", "ca.pem", "cli-key.pem", "cli.pem", "collections-key.pem", "collections.pem", "compose.env", "credentials.json", "dunning-key.pem", "dunning.pem", "ingestion-key.pem", "ingestion.pem", "matching-key.pem", "matching.pem", "refund-import-key.pem", "refund-import.pem", "server-key.pem", "server.pem"}
+	want := []string{"agency-sim-key.pem", "agency-sim.pem", "ca.pem", "cli-key.pem", "cli.pem", "collections-key.pem", "collections.pem", "compose.env", "console-key.pem", "console.pem", "credentials.json", "dunning-key.pem", "dunning.pem", "ingestion-key.pem", "ingestion.pem", "matching-key.pem", "matching.pem", "oidc-client-secret", "refund-import-key.pem", "refund-import.pem", "server-key.pem", "server.pem"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("files (-want +got):\n%s", diff)
 	}
@@ -82,6 +82,16 @@ func TestCredentialsGenerateFitsCompose(t *testing.T) {
 	if want := []string{"o2c:tenant:demo", "o2c:role:agency", "o2c:agency:agency-sim"}; !cmp.Equal(want, sans) || agency.Subject.CommonName != "agency:agency-sim" {
 		t.Errorf("the reference agency's certificate: %s with SAN URIs %v, want agency:agency-sim with %v", agency.Subject.CommonName, sans, want)
 	}
+	// The console's certificate reads and nothing more: its users' own
+	// tokens carry what they may change.
+	cons := certificate(t, filepath.Join(dir, "console.pem"))
+	sans = nil
+	for _, u := range cons.URIs {
+		sans = append(sans, u.String())
+	}
+	if want := []string{"o2c:tenant:demo", "o2c:role:viewer"}; !cmp.Equal(want, sans) || cons.Subject.CommonName != "service:console" {
+		t.Errorf("the console's certificate: %s with SAN URIs %v, want service:console with %v", cons.Subject.CommonName, sans, want)
+	}
 	srv := certificate(t, filepath.Join(dir, "server.pem"))
 	for _, host := range []string{"localhost", "ingestion", "ledger"} {
 		if err := srv.VerifyHostname(host); err != nil {
@@ -107,7 +117,7 @@ func TestCredentialsGenerateFitsCompose(t *testing.T) {
 	// Ingestion's ledger client credentials and matching's, refund
 	// import's and dunning's ingestion client credentials are files
 	// generate wrote.
-	for _, svc := range []string{"ingestion", "matching", "refund-import", "dunning", "collections"} {
+	for _, svc := range []string{"ingestion", "matching", "refund-import", "dunning", "collections", "console"} {
 		for _, key := range []string{"O2C_CLIENT_CERT", "O2C_CLIENT_KEY", "O2C_CLIENT_CA"} {
 			v := p.Services[svc].Environment[key]
 			if v == nil || !strings.HasPrefix(*v, "/etc/o2c/credentials/") {
