@@ -21,12 +21,15 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/grpc"
 
 	"github.com/o2c-platform/o2c/libs/auth"
+	"github.com/o2c-platform/o2c/libs/database"
 	"github.com/o2c-platform/o2c/libs/host"
 	"github.com/o2c-platform/o2c/libs/redact"
 	"github.com/o2c-platform/o2c/libs/telemetry"
+	"github.com/o2c-platform/o2c/services/console/internal/postgres"
 	"github.com/o2c-platform/o2c/services/console/internal/web"
 	"github.com/o2c-platform/o2c/services/console/service"
 )
@@ -66,6 +69,7 @@ func variables() []host.Variable {
 		{Name: redirectEnv, Meaning: "the console's callback URL registered at the provider (https://<console>/auth/callback); unset derives it from the request"},
 		{Name: audienceEnv, Meaning: "the aud the access tokens must carry: the backends' " + auth.JWTAudienceEnv + " (unset: not checked)"},
 		{Name: productionEnv, Meaning: "true refuses the development login and marks cookies Secure"},
+		{Name: "DATABASE_URL, MIGRATE_DATABASE_URL", Meaning: "PostgreSQL for the sessions, shared by every console replica (schema console, app role console_app; the owner URL migrates it at start); unset keeps them in this process's memory"},
 		{Name: secureEnv, Meaning: "true marks the cookies HTTPS-only (default: the value of " + productionEnv + ")"},
 		{Name: devLoginEnv + ", " + devKeyEnv + ", " + devTenantEnv, Meaning: "development only: true offers the demo users (cs, finance, viewer, admin; password demo) of tenant " + devTenantEnv + " (default demo), their tokens signed with the Ed25519 seed " + devKeyEnv + " (base64) whose JWKS the backends must trust; refused with " + productionEnv + "=true"},
 	}
@@ -128,6 +132,13 @@ func options(ctx context.Context, getenv func(string) string, log *slog.Logger) 
 		}
 	}()
 	opt := service.Options{HTTPAddr: getenv(httpAddrEnv), GRPCAddr: getenv("GRPC_ADDR")}
+	if pool, err := sessionPool(ctx, getenv); err != nil {
+		return opt, closeConns, err
+	} else if pool != nil {
+		conns := closeConns
+		closeConns = func() { conns(); pool.Close() }
+		opt.Sessions = postgres.NewSessions(pool)
+	}
 	if opt.Production, err = boolEnv(getenv, productionEnv, false); err != nil {
 		return opt, closeConns, err
 	}
@@ -193,6 +204,28 @@ func options(ctx context.Context, getenv func(string) string, log *slog.Logger) 
 		return opt, closeConns, errors.New("no login configured: set " + issuerEnv + " and " + clientIDEnv + " (--help lists every setting)")
 	}
 	return opt, closeConns, nil
+}
+
+// sessionPool connects to the console's schema when DATABASE_URL or
+// MIGRATE_DATABASE_URL is set (migrating it with the latter), for
+// sessions every replica shares; nil keeps them in memory.
+func sessionPool(ctx context.Context, getenv func(string) string) (*pgxpool.Pool, error) {
+	dbURL, owner := getenv("DATABASE_URL"), getenv("MIGRATE_DATABASE_URL")
+	if dbURL == "" && owner == "" {
+		return nil, nil
+	}
+	if owner != "" {
+		role, err := database.Migrate(ctx, owner, postgres.Schema, postgres.Migrations())
+		if err != nil {
+			return nil, err
+		}
+		if dbURL == "" {
+			if dbURL, err = database.AppURL(owner, role); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return database.Connect(ctx, dbURL, postgres.Schema, telemetry.Providers{})
 }
 
 // boolEnv reads a true/false variable, def when unset.

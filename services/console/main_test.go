@@ -6,14 +6,20 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/o2c-platform/o2c/libs/pgtest"
 	"github.com/o2c-platform/o2c/libs/telemetry"
 	"github.com/o2c-platform/o2c/services/console/service"
 )
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // env returns a getenv over vars.
 func env(vars map[string]string) func(string) string {
@@ -58,6 +64,46 @@ func TestRun(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("run returned %v after cancel, want nil", err)
+	}
+}
+
+// TestSessionsInPostgreSQL runs the console with its sessions in
+// PostgreSQL (migrated at start): a user who signs in is known on the next
+// request.
+func TestSessionsInPostgreSQL(t *testing.T) {
+	owner := pgtest.NewDB(t, pgtest.Template{Name: "o2c_console_empty"})
+	httpAddr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, env(map[string]string{"CONSOLE_DEV_LOGIN": "true", "CONSOLE_HTTP_ADDR": httpAddr, "GRPC_ADDR": freeAddr(t),
+			"MIGRATE_DATABASE_URL": owner, "OTEL_SDK_DISABLED": "true"}), io.Discard)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Jar: jar}
+	var resp *http.Response
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if resp, err = c.PostForm("http://"+httpAddr+"/login", url.Values{"user": {"cs"}, "password": {"demo"}, "next": {"/"}}); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	defer c.CloseIdleConnections()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "user:cs") {
+		t.Errorf("after signing in: %d, page without user:cs", resp.StatusCode)
 	}
 }
 

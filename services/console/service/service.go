@@ -8,9 +8,10 @@
 // with its development login.
 //
 // It does not build a host.Host: it has no events, no streams and no
-// consumers, so it needs neither PostgreSQL nor NATS; it takes the
-// shared conventions from libs/host (help, peers' variables) and serves
-// health with libs/serve.
+// consumers, so it needs no NATS, and PostgreSQL only to share sessions
+// between replicas (package postgres; in memory otherwise); it takes the
+// shared conventions from libs/host (help, peers) and serves health with
+// libs/serve.
 package service
 
 import (
@@ -69,8 +70,9 @@ type Options struct {
 	Login web.Login
 	// Production refuses the development login (O2C_PRODUCTION=true).
 	Production bool
-	// Sessions keeps the sessions; nil keeps them in memory (one console
-	// process; a restart signs everybody out).
+	// Sessions keeps the sessions: PostgreSQL (main.go, with
+	// DATABASE_URL) for replicas that share them; nil keeps them in
+	// memory (one console process; a restart signs everybody out).
 	Sessions web.Sessions
 	// SecureCookies marks the cookies HTTPS-only; set behind HTTPS.
 	SecureCookies bool

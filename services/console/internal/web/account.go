@@ -158,6 +158,8 @@ type accountData struct {
 	InvoicePager Pager
 	Documents    map[string]string
 	Audit        []AuditEntry
+	// The pagers of the blocks, notices and audit lists.
+	BlockPager, NoticePager, AuditPager Pager
 	// Unavailable are the sections a backend did not answer, with why.
 	Unavailable map[string]string
 	// CanBlock says whether the user may set and lift blocks (the
@@ -314,7 +316,9 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request, rc *Request) (*
 			d.ActiveBlocks++
 		}
 	}
-	d.Audit = auditOf(d.Blocks, d.Notices)
+	d.Audit, d.AuditPager = slicePage(r, "ap", auditOf(d.Blocks, d.Notices))
+	d.Blocks, d.BlockPager = slicePage(r, "bp", d.Blocks)
+	d.Notices, d.NoticePager = slicePage(r, "np", d.Notices)
 	return &View{Template: "account.html", Data: d}, nil
 }
 
