@@ -14,11 +14,14 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	refundv1 "github.com/o2c-platform/o2c/proto/o2c/refund/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/refund/v1/refundv1grpc"
 
 	"github.com/o2c-platform/o2c/libs/fault"
 	"github.com/o2c-platform/o2c/libs/identity"
+	"github.com/o2c-platform/o2c/libs/storable"
 	"github.com/o2c-platform/o2c/services/refund-import/internal/job"
 	"github.com/o2c-platform/o2c/services/refund-import/internal/postgres"
 	"github.com/o2c-platform/o2c/services/refund-import/internal/refund"
@@ -35,6 +38,24 @@ var Errors = fault.Table{
 
 func invalid(field, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: %s", ErrInvalidArgument, field, fmt.Sprintf(format, args...))
+}
+
+// storableArgs refuses, as ErrInvalidArgument naming the field, a request
+// holding text that cannot be stored or sent on (a NUL, invalid UTF-8,
+// more than storable.MaxStringBytes bytes) or an enum value the schema
+// lacks: a review's reason becomes part of an event, and an event the
+// relay cannot publish (NATS refuses messages above its payload limit)
+// stops the service.
+func storableArgs(m proto.Message) error {
+	err := storable.Check(m)
+	var fe *storable.FieldError
+	if errors.As(err, &fe) {
+		return invalid(fe.Path, "%s", fe.Problem)
+	}
+	if err != nil {
+		return invalid("request", "%v", err)
+	}
+	return nil
 }
 
 // Tenants says which tenants exist (tenants.File): Check returns nil for
@@ -136,6 +157,9 @@ func (s *RefundService) ReviewRefund(ctx context.Context, req *refundv1.ReviewRe
 	}
 	if strings.TrimSpace(req.GetReason()) == "" {
 		return nil, invalid("reason", "required: say why the refund is booked or dismissed")
+	}
+	if err := storableArgs(req); err != nil {
+		return nil, err
 	}
 	p, err := identity.Require(ctx)
 	if err != nil {
