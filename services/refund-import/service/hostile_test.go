@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	refundv1 "github.com/o2c-platform/o2c/proto/o2c/refund/v1"
 
 	"github.com/o2c-platform/o2c/services/refund-import/spapifake"
@@ -78,5 +81,37 @@ func TestHostileFinancialEvents(t *testing.T) {
 				t.Errorf("second run %.300q; want the same refusal", again.GetError())
 			}
 		})
+	}
+}
+
+// TestHostileReview reviews a refund, as the console and o2c refunds do,
+// with a reason that cannot be stored or published (a NUL, 1 MiB that NATS
+// would refuse to carry) or a NUL in the adjustment id: each is
+// INVALID_ARGUMENT naming the field, and no decision is stored.
+func TestHostileReview(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, spapifake.Options{})
+	s := e.start(t)
+	s.order(t, "I-O-1", "O-1", 11900)
+	e.amazon.AddFinancialEvents(march, spapifake.RefundEventList, spapifake.RefundEvent(refundSpec("O-1", "ADJ-1", march)))
+	if got := s.run(t, &refundv1.RunImportRequest{}); got.GetRefundsNew() != 1 {
+		t.Fatalf("run %v; want the refund booked", got)
+	}
+	dismiss := refundv1.ReviewAction_REVIEW_ACTION_DISMISS
+	for _, tt := range []struct {
+		name, says string
+		req        *refundv1.ReviewRefundRequest
+	}{
+		{"NUL in the reason", "reason: contains a NUL byte", &refundv1.ReviewRefundRequest{AdjustmentId: "ADJ-1", Action: dismiss, Reason: "a\x00b"}},
+		{"1 MiB reason", "reason: is 1048576 bytes long", &refundv1.ReviewRefundRequest{AdjustmentId: "ADJ-1", Action: dismiss, Reason: strings.Repeat("r", 1<<20)}},
+		{"NUL in the adjustment id", "adjustment_id: contains a NUL byte", &refundv1.ReviewRefundRequest{AdjustmentId: "ADJ-\x001", Action: dismiss, Reason: "x"}},
+	} {
+		_, err := s.review(tt.req)
+		if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), tt.says) {
+			t.Errorf("%s: %v, want INVALID_ARGUMENT saying %q", tt.name, err, tt.says)
+		}
+	}
+	if n := s.stored(t, "o2c.refund.v1.RefundDecided"); n != 1 {
+		t.Errorf("%d RefundDecided stored, want only the import's", n)
 	}
 }
