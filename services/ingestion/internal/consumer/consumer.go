@@ -294,6 +294,9 @@ func (p *Processor) handle(ctx context.Context, tenant string, msg proto.Message
 			// The shop's answer to a credit note the console requested
 			// ("issued_by": "shop"): it must name a request sent to it
 			// for this invoice and credit no more than was approved.
+			if err := credit.CheckKey("request_id", id, 64); err != nil {
+				return Result{}, rejected(fmt.Errorf("credit note %s: %w: %v", m.GetCreditNoteNumber(), invoice.ErrInvalid, err), m.GetCreditNoteNumber())
+			}
 			req := eventstore.StreamID{Tenant: tenant, Type: credit.RequestStream, ID: id}
 			evs, err := p.Events.ReadStream(ctx, req, 1, 0)
 			if err != nil {

@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -157,17 +158,17 @@ func Request(cfg Config, inv shop.InvoiceState, in Input, p identity.Principal) 
 	if !requestIDRe.MatchString(in.RequestID) {
 		problems = append(problems, fmt.Sprintf("request_id %q: want 1 to 64 letters, digits, '.', '_' or '-'", in.RequestID))
 	}
-	if in.DebtorID == "" {
-		problems = append(problems, "debtor_id: required")
+	if err := CheckKey("debtor_id", in.DebtorID, 64); err != nil {
+		problems = append(problems, err.Error())
 	}
-	if in.InvoiceNumber == "" {
-		problems = append(problems, "invoice_number: required")
+	if err := CheckKey("invoice_number", in.InvoiceNumber, 36); err != nil {
+		problems = append(problems, err.Error())
 	}
 	if in.Reason == shopv1.CreditNoteReason_CREDIT_NOTE_REASON_UNSPECIFIED || shopv1.CreditNoteReason_name[int32(in.Reason)] == "" {
 		problems = append(problems, "reason: required (RETURN, GOODWILL or PRICE_CORRECTION)")
 	}
-	if n := utf8.RuneCountInString(strings.TrimSpace(in.Note)); n == 0 || n > 500 {
-		problems = append(problems, "note: say why, in 1 to 500 characters")
+	if err := checkText("note", in.Note); err != nil {
+		problems = append(problems, err.Error())
 	}
 	switch {
 	case in.Full && len(in.Amounts) > 0:
@@ -287,10 +288,37 @@ func Approve(cfg Config, s State, p identity.Principal) error {
 // Reject checks that p may reject the pending request s (as Approve,
 // without the limit) with reason.
 func Reject(s State, p identity.Principal, reason string) error {
-	if n := utf8.RuneCountInString(strings.TrimSpace(reason)); n == 0 || n > 500 {
-		return fmt.Errorf("%w: reason: say why, in 1 to 500 characters", ErrInvalid)
+	if err := checkText("reason", reason); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	return decider(s, p)
+}
+
+// CheckKey checks a document number or id a person typed: 1 to max
+// characters of valid UTF-8 without control characters (it names a
+// stream and travels to the shop).
+func CheckKey(field, v string, max int) error {
+	switch {
+	case v == "":
+		return fmt.Errorf("%s: required", field)
+	case !utf8.ValidString(v) || utf8.RuneCountInString(v) > max:
+		return fmt.Errorf("%s: want at most %d characters of UTF-8", field, max)
+	case strings.IndexFunc(v, unicode.IsControl) >= 0:
+		return fmt.Errorf("%s: %q holds a control character", field, v)
+	}
+	return nil
+}
+
+// checkText checks a person's explanation: 1 to 500 characters of valid
+// UTF-8 without control characters other than line breaks and tabs.
+func checkText(field, v string) error {
+	if n := utf8.RuneCountInString(strings.TrimSpace(v)); n == 0 || n > 500 || !utf8.ValidString(v) {
+		return fmt.Errorf("%s: say why, in 1 to 500 characters", field)
+	}
+	if strings.IndexFunc(v, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) >= 0 {
+		return fmt.Errorf("%s: holds a control character", field)
+	}
+	return nil
 }
 
 func decider(s State, p identity.Principal) error {

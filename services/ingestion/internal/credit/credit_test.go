@@ -2,6 +2,7 @@ package credit
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,6 +148,9 @@ func TestRequest(t *testing.T) {
 		{"no reason", invoice(0), func() Input { in := input(Amount{1900, 1}); in.Reason = 0; return in }(), anna, ErrInvalid, false, 0},
 		{"no note", invoice(0), func() Input { in := input(Amount{1900, 1}); in.Note = " "; return in }(), anna, ErrInvalid, false, 0},
 		{"bad request id", invoice(0), func() Input { in := input(Amount{1900, 1}); in.RequestID = "a b"; return in }(), anna, ErrInvalid, false, 0},
+		{"NUL in the invoice number", invoice(0), func() Input { in := input(Amount{1900, 1}); in.InvoiceNumber = "R-1\x00"; return in }(), anna, ErrInvalid, false, 0},
+		{"control character in the note", invoice(0), func() Input { in := input(Amount{1900, 1}); in.Note = "a\x1b[2Jb"; return in }(), anna, ErrInvalid, false, 0},
+		{"a 100,000-character debtor id", invoice(0), func() Input { in := input(Amount{1900, 1}); in.DebtorID = strings.Repeat("k", 100000); return in }(), anna, ErrInvalid, false, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

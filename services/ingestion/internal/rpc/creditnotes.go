@@ -296,8 +296,8 @@ func (s *CreditNoteService) begin(ctx context.Context, tenant string) (identity.
 }
 
 func (s *CreditNoteService) state(ctx context.Context, tenant, id string) (credit.State, error) {
-	if id == "" {
-		return credit.State{}, fmt.Errorf("%w: request_id: required", credit.ErrInvalid)
+	if err := credit.CheckKey("request_id", id, 64); err != nil {
+		return credit.State{}, fmt.Errorf("%w: %v", credit.ErrInvalid, err)
 	}
 	stream := eventstore.StreamID{Tenant: tenant, Type: credit.RequestStream, ID: id}
 	evs, err := s.Events.ReadStream(ctx, stream, 1, 0)
@@ -308,8 +308,8 @@ func (s *CreditNoteService) state(ctx context.Context, tenant, id string) (credi
 }
 
 func (s *CreditNoteService) invoice(ctx context.Context, tenant, number string) (shop.InvoiceState, int64, error) {
-	if number == "" {
-		return shop.InvoiceState{}, 0, fmt.Errorf("%w: invoice_number: required", credit.ErrInvalid)
+	if err := credit.CheckKey("invoice_number", number, 36); err != nil {
+		return shop.InvoiceState{}, 0, fmt.Errorf("%w: %v", credit.ErrInvalid, err)
 	}
 	stream := eventstore.StreamID{Tenant: tenant, Type: shop.InvoiceStream, ID: number}
 	evs, err := s.Events.ReadStream(ctx, stream, 1, 0)
