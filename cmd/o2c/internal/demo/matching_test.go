@@ -163,7 +163,8 @@ func paymentsFee(ctx context.Context, t *testing.T, sys *System) int64 {
 // direct debit collecting a new invoice by its mandate. On the 20th: the
 // direct debit comes back (AM04, 3.50 charged by the bank). The ledger
 // then holds the invoice open again, the charge passed on to K-1001 as an
-// item of its own, and the bank's fee booked as an expense.
+// item of its own, and the bank's fee booked as an expense; and its DSO
+// report of November has a match rate from matching's decisions.
 func TestReturnedDirectDebitReopensTheItem(t *testing.T) {
 	ctx := context.Background()
 	sys, err := Start(ctx, Options{DatabaseURL: pgtest.NewDB(t, pgtest.Template{Name: "o2c_demo_empty"})})
@@ -276,6 +277,28 @@ func TestReturnedDirectDebitReopensTheItem(t *testing.T) {
 	if err != nil {
 		t.Errorf("the statement of the 20th does not reconcile: %v (%v)", recs, err)
 	}
+
+	// The ledger's DSO of November knows who decided the month's
+	// payments: a clerk K-1001's first transfer, matching the 19th's by
+	// itself, so the match rate lies strictly between none and all.
+	var row *ledgerv1.DSORow
+	err = poll(ctx, func() (bool, error) {
+		st, err := ledgerv1grpc.NewReportServiceClient(sys.Conn(ledger.Name)).DSO(ctx, &ledgerv1.DSORequest{Tenant: Tenant,
+			From: date(2026, 11, 1), AsOf: date(2026, 11, 30)})
+		if err != nil {
+			return false, err
+		}
+		resp, err := st.Recv()
+		if err != nil || len(resp.GetRows()) != 1 {
+			return false, err
+		}
+		row = resp.GetRows()[0]
+		return row.GetHasMatchRate() && row.GetMatchRateBasisPoints() > 0 && row.GetMatchRateBasisPoints() < 10000, nil
+	})
+	if err != nil {
+		t.Errorf("November's DSO %v (%v): want a match rate between 0 and 100 %%", row, err)
+	}
+	t.Logf("November's match rate: %d basis points; cleared %d", row.GetMatchRateBasisPoints(), row.GetCleared().GetMinorUnits())
 }
 
 // publishInvoice publishes inv on shop.demo.invoice.issued as the demo
