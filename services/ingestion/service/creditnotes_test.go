@@ -56,7 +56,7 @@ type creditEnv struct {
 	status  map[string][]proto.Message // by subject
 }
 
-func startCredits(t *testing.T) *creditEnv {
+func startCredits(t testing.TB) *creditEnv {
 	t.Helper()
 	ns := natsembed.Test(t)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
@@ -126,7 +126,7 @@ func (e *creditEnv) as(actor, tenant string, roles ...identity.Role) grpc.CallOp
 
 // invoice stores tenant's invoice number of debtor K-1 over 1,000.00 EUR
 // net plus 19 % VAT (1,190.00 gross), as its shop submits it.
-func (e *creditEnv) invoice(t *testing.T, tenant, number string) {
+func (e *creditEnv) invoice(t testing.TB, tenant, number string) {
 	t.Helper()
 	eur := func(m int64) *commonv1.Money { return &commonv1.Money{MinorUnits: m, Currency: "EUR"} }
 	inv := &shopv1.InvoiceIssued{
@@ -158,7 +158,7 @@ func request(tenant, id string, gross int64) *ingestionv1.RequestCreditNoteReque
 
 // creditsOnInvoice counts the credit notes stored on tenant's invoice
 // R-1's stream, which the ledger books.
-func (e *creditEnv) creditsOnInvoice(t *testing.T, tenant string) []string {
+func (e *creditEnv) creditsOnInvoice(t testing.TB, tenant string) []string {
 	t.Helper()
 	evs, err := e.events.ReadStream(context.Background(), eventstore.StreamID{Tenant: tenant, Type: "invoice", ID: "R-1"}, 1, 0)
 	if err != nil {

@@ -27,7 +27,7 @@ const (
 
 // booked reports whether the ledger's statement of debtor holds a line of
 // the document number.
-func booked(t *testing.T, env *browsertest.Env, debtor, number string) bool {
+func booked(t testing.TB, env *browsertest.Env, debtor, number string) bool {
 	t.Helper()
 	st, err := demo.Statement(context.Background(), env.Sys.Conn(ledger.Name), debtor)
 	if err != nil {
@@ -177,7 +177,7 @@ func TestViewerCannotConfirmOrCredit(t *testing.T) {
 
 // listCredits are the demo tenant's credit notes as ingestion lists them
 // to an operator.
-func listCredits(t *testing.T, env *browsertest.Env) []*ingestionv1.CreditNote {
+func listCredits(t testing.TB, env *browsertest.Env) []*ingestionv1.CreditNote {
 	t.Helper()
 	resp, err := ingestionv1grpc.NewCreditNoteServiceClient(env.Sys.Conn(ingestion.Name)).ListCreditNotes(context.Background(), &ingestionv1.ListCreditNotesRequest{Tenant: demo.Tenant, PageSize: 200})
 	if err != nil {

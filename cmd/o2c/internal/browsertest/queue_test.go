@@ -35,7 +35,7 @@ var bank struct {
 
 // importStatement imports the demo's bank files and returns matching's
 // decisions about the statement's receipts.
-func importStatement(t *testing.T, env *browsertest.Env) []*matchingv1.Exception {
+func importStatement(t testing.TB, env *browsertest.Env) []*matchingv1.Exception {
 	t.Helper()
 	bank.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -67,7 +67,7 @@ func importStatement(t *testing.T, env *browsertest.Env) []*matchingv1.Exception
 
 // transfer is K-1001's transfer that names no invoice: it waits in the
 // queue with proposals.
-func transfer(t *testing.T, decided []*matchingv1.Exception) *matchingv1.Exception {
+func transfer(t testing.TB, decided []*matchingv1.Exception) *matchingv1.Exception {
 	t.Helper()
 	for _, e := range decided {
 		if e.GetPayment().GetAmount().GetMinorUnits() == demo.PaymentAmount {
@@ -79,7 +79,7 @@ func transfer(t *testing.T, decided []*matchingv1.Exception) *matchingv1.Excepti
 }
 
 // exceptionState asks matching where the payment stands now.
-func exceptionState(t *testing.T, env *browsertest.Env, id string) matchingv1.ExceptionState {
+func exceptionState(t testing.TB, env *browsertest.Env, id string) matchingv1.ExceptionState {
 	t.Helper()
 	resp, err := matchingv1grpc.NewMatchingServiceClient(env.Sys.Conn(matching.Name)).GetException(context.Background(),
 		&matchingv1.GetExceptionRequest{Tenant: demo.Tenant, PaymentId: id})
@@ -90,7 +90,7 @@ func exceptionState(t *testing.T, env *browsertest.Env, id string) matchingv1.Ex
 }
 
 // eventually polls cond every 100 ms until it holds or a minute passed.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for !cond() {
@@ -103,7 +103,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 // openItems are the ledger's items of debtor with an open amount, by
 // document number.
-func openItems(t *testing.T, env *browsertest.Env, debtor string) map[string]*ledgerv1.OpenItem {
+func openItems(t testing.TB, env *browsertest.Env, debtor string) map[string]*ledgerv1.OpenItem {
 	t.Helper()
 	resp, err := ledgerv1grpc.NewLedgerServiceClient(env.Sys.Conn(ledger.Name)).ListOpenItems(context.Background(),
 		&ledgerv1.ListOpenItemsRequest{Tenant: demo.Tenant, DebtorId: debtor})

@@ -190,7 +190,7 @@ func TestVATSplitOfAPartialCredit(t *testing.T) {
 }
 
 // pending is anna's request of 150.00 EUR, waiting for approval.
-func pending(t *testing.T) State {
+func pending(t testing.TB) State {
 	t.Helper()
 	r, err := Request(config(t, rules), invoice(0), input(Amount{1900, 15000}), anna)
 	if err != nil {
