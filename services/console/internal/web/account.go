@@ -13,6 +13,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	collectionsv1 "github.com/o2c-platform/o2c/proto/o2c/collections/v1"
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
@@ -285,6 +286,20 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request, rc *Request) (*
 			}
 		}
 	})
+	var credits []*ingestionv1.CreditNote
+	wg.Go(func() {
+		cn, err := s.creditNotes()
+		if err != nil {
+			return
+		}
+		// Who requested and who decided each credit note, for the audit;
+		// a role that may not list them sees the rest of the account.
+		resp, err := cn.ListCreditNotes(rc.Ctx, &ingestionv1.ListCreditNotesRequest{Tenant: rc.Tenant, DebtorId: debtor, PageSize: 100})
+		if err != nil {
+			return
+		}
+		credits = resp.GetCreditNotes()
+	})
 	wg.Wait()
 	if len(d.Unavailable) >= 4 {
 		// Nothing answered: say why once, as an error page.
@@ -316,7 +331,7 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request, rc *Request) (*
 			d.ActiveBlocks++
 		}
 	}
-	d.Audit, d.AuditPager = slicePage(r, "ap", auditOf(d.Blocks, d.Notices))
+	d.Audit, d.AuditPager = slicePage(r, "ap", auditOf(d.Blocks, d.Notices, credits))
 	d.Blocks, d.BlockPager = slicePage(r, "bp", d.Blocks)
 	d.Notices, d.NoticePager = slicePage(r, "np", d.Notices)
 	return &View{Template: "account.html", Data: d}, nil
@@ -392,10 +407,28 @@ func totals(items []*ledgerv1.OpenItem) []*commonv1.Money {
 }
 
 // auditOf lists what was done on the account, newest first: blocks set
-// and lifted (with the actor dunning recorded) and notices sent (by the
-// dunning run).
-func auditOf(blocks []*dunningv1.Block, notices []*dunningv1.NoticeSummary) []AuditEntry {
+// and lifted (with the actor dunning recorded), notices sent (by the
+// dunning run), and credit notes requested and decided (with the actors
+// ingestion recorded).
+func auditOf(blocks []*dunningv1.Block, notices []*dunningv1.NoticeSummary, credits []*ingestionv1.CreditNote) []AuditEntry {
 	var out []AuditEntry
+	for _, c := range credits {
+		what := c.GetInvoiceNumber()
+		if n := c.GetCreditNoteNumber(); n != "" {
+			what = n + " · " + what
+		}
+		// A decided request waited for approval first; one within the
+		// requester's limit went straight to its state.
+		after := "audit.credit." + c.GetState().String()
+		if c.GetDecidedBy() != "" {
+			after = "audit.credit.CREDIT_NOTE_STATE_PENDING_APPROVAL"
+		}
+		out = append(out, AuditEntry{When: dayOf(c.GetRequestedAt()), Actor: c.GetRequestedBy(), What: "audit.credit-requested", Detail: what, After: after})
+		if c.GetDecidedBy() != "" {
+			out = append(out, AuditEntry{When: dayOf(c.GetDecidedAt()), Actor: c.GetDecidedBy(), What: "audit.credit-decided", Detail: what,
+				Before: "audit.credit.CREDIT_NOTE_STATE_PENDING_APPROVAL", After: "audit.credit." + c.GetState().String()})
+		}
+	}
 	for _, b := range blocks {
 		what := b.GetReason()
 		if b.GetOpenItemId() != "" {
@@ -412,6 +445,15 @@ func auditOf(blocks []*dunningv1.Block, notices []*dunningv1.NoticeSummary) []Au
 	}
 	slices.SortStableFunc(out, func(a, b AuditEntry) int { return -compareDates(a.When, b.When) })
 	return out
+}
+
+// dayOf is an instant's calendar day in the console's time zone.
+func dayOf(ts *timestamppb.Timestamp) *commonv1.Date {
+	if ts == nil {
+		return nil
+	}
+	t := ts.AsTime().In(consoleZone)
+	return &commonv1.Date{Year: int32(t.Year()), Month: int32(t.Month()), Day: int32(t.Day())}
 }
 
 // compareDates orders dates, unset first.
