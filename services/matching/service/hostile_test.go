@@ -12,14 +12,18 @@ import (
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	matchingv1 "github.com/o2c-platform/o2c/proto/o2c/matching/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/matching/v1/matchingv1grpc"
+
+	"github.com/o2c-platform/o2c/libs/identity"
 )
 
 // TestHostileQueueRequests sends the matching queue's writes, as the
 // console's forms and o2c queue do, with text that cannot be stored or
 // published: a NUL in a note, reason or id, a note of 1 MiB (before: stored,
 // and then NATS refused the event and matching stopped for good), a
-// 100,000-byte note. Each is INVALID_ARGUMENT naming the field, the payment
-// is unchanged, and the service keeps serving.
+// 100,000-byte note; and mandate writes with such a name or note. Each is
+// INVALID_ARGUMENT naming the field, the payment is unchanged, and the
+// service keeps serving.
 func TestHostileQueueRequests(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -35,6 +39,8 @@ func TestHostileQueueRequests(t *testing.T) {
 		return err == nil
 	})
 	big := strings.Repeat("n", 1<<20)
+	sepa := matchingv1grpc.NewSepaServiceClient(s.conn)
+	op := testAuth.As(identity.Principal{Actor: "user:otto", Tenants: []string{"acme"}, Roles: []identity.Role{identity.Operator}})
 	call := func(_ any, err error) error { return err }
 	for _, tt := range []struct {
 		name, says string
@@ -56,6 +62,14 @@ func TestHostileQueueRequests(t *testing.T) {
 			call(s.queue.Unmatch(ctx, &matchingv1.UnmatchRequest{Tenant: "acme", PaymentId: "TX-2", Reason: "\x00"}, as))},
 		{"NUL in the payment id", "payment_id: contains a NUL byte",
 			call(s.queue.GetException(ctx, &matchingv1.GetExceptionRequest{Tenant: "acme", PaymentId: "TX-\x002"}, as))},
+		{"1 MiB mandate name", "mandate.name: is 1048576 bytes long",
+			call(sepa.PutMandate(ctx, &matchingv1.PutMandateRequest{Mandate: &matchingv1.Mandate{Tenant: "acme", Reference: "M-1", DebtorId: "D-2",
+				Name: big, Iban: "DE02120300000000202051", SignedOn: &commonv1.Date{Year: 2026, Month: 1, Day: 2}}}, op))},
+		{"NUL in a mandate note", "note: contains a NUL byte",
+			call(sepa.PutMandate(ctx, &matchingv1.PutMandateRequest{Mandate: &matchingv1.Mandate{Tenant: "acme", Reference: "M-1", DebtorId: "D-2",
+				Name: "Erika", Iban: "DE02120300000000202051", SignedOn: &commonv1.Date{Year: 2026, Month: 1, Day: 2}}, Note: "\x00"}, op))},
+		{"NUL in a revocation note", "note: contains a NUL byte",
+			call(sepa.RevokeMandate(ctx, &matchingv1.RevokeMandateRequest{Tenant: "acme", Reference: "M-1", Note: "a\x00"}, op))},
 	} {
 		if status.Code(tt.err) != codes.InvalidArgument || !strings.Contains(status.Convert(tt.err).Message(), tt.says) {
 			t.Errorf("%s: %v, want INVALID_ARGUMENT saying %q", tt.name, tt.err, tt.says)
