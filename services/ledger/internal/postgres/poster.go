@@ -5,10 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"go.opentelemetry.io/otel/trace"
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
@@ -79,11 +82,14 @@ type Poster struct {
 }
 
 // periods is what a Poster knows of a tenant's period stream: the events
-// up to version, applied to books of their own.
+// up to version, applied to books of their own. It is read again only when
+// stale: at first, and after a group commit's guard found the stream past
+// version (see periodsGuard).
 type periods struct {
 	mu      sync.Mutex
 	books   *books.Ledger
 	version int64
+	stale   bool
 }
 
 type postCall struct {
@@ -236,42 +242,122 @@ func (p *Poster) commitLoop(ctx context.Context) {
 // the poster is stopping.
 const commitTimeout = 30 * time.Second
 
+// maxPeriodAttempts bounds how often a batch's entries are decided again
+// because a period event was stored while they were being stored.
+const maxPeriodAttempts = 3
+
 // commit decides one batch against the tenants' periods, stores the
 // entries that pass and answers every caller.
+//
+// The periods are decided on the books the poster keeps of each tenant's
+// period stream, without reading the stream for every batch: the batch's
+// transaction runs a guard per tenant (periodsGuard) that fails it when
+// the stream holds an event past the version the decision read, in the
+// same round trip and commit as the INSERT. The entries of a failed guard
+// are then decided again on the stream read anew, so an entry is stored
+// only if its period was open in a version of the stream that was the
+// latest when its transaction ran, as when the stream was read before
+// every batch.
 func (p *Poster) commit(ctx context.Context, batch []*postCall) {
 	ctx, cancel := context.WithTimeout(ctx, commitTimeout)
 	defer cancel()
-	byTenant := map[string][]*postCall{}
-	var tenants []string
+	pending := batch[:0:0]
 	for _, c := range batch {
 		if err := c.ctx.Err(); err != nil {
 			c.done <- postResult{err: err}
 			continue
 		}
+		pending = append(pending, c)
+	}
+	for attempt := 1; len(pending) > 0; attempt++ {
+		pending = p.commitOnce(ctx, pending, attempt == maxPeriodAttempts)
+	}
+}
+
+// guard is the period stream version one tenant's entries were decided on.
+type guard struct {
+	tenant  string
+	version int64
+}
+
+// commitOnce decides and stores calls, answers them, and returns those
+// whose period guard failed, to be decided again; with last it answers
+// those too, with the error.
+func (p *Poster) commitOnce(ctx context.Context, calls []*postCall, last bool) []*postCall {
+	byTenant := map[string][]*postCall{}
+	var tenants []string
+	for _, c := range calls {
 		t := entryOf(c).GetTenant()
 		if byTenant[t] == nil {
 			tenants = append(tenants, t)
 		}
 		byTenant[t] = append(byTenant[t], c)
 	}
-	groups := make([]eventstore.AppendGroup, 0, len(batch))
-	calls := batch[:0:0]
+	groups := make([]eventstore.AppendGroup, 0, len(calls))
+	stored := calls[:0:0]
+	guards := make([]guard, 0, len(tenants))
 	for _, t := range tenants {
-		for _, c := range p.decide(ctx, t, byTenant[t]) {
+		keep, version := p.decide(ctx, t, byTenant[t])
+		if len(keep) == 0 {
+			continue
+		}
+		guards = append(guards, guard{tenant: t, version: version})
+		for _, c := range keep {
 			groups = append(groups, eventstore.AppendGroup{{Stream: entryStream(entryOf(c)), Expected: eventstore.NoStream, Events: []eventstore.Event{c.event}}})
-			calls = append(calls, c)
+			stored = append(stored, c)
 		}
 	}
 	if len(groups) == 0 {
-		return
+		return nil
 	}
-	res, err := p.events.AppendBatch(ctx, groups)
-	for i, c := range calls {
+	guardSQL := periodsGuard(p.events.Schema())
+	res, err := p.events.AppendBatchWith(ctx, groups, func(_ []int, b *pgx.Batch) {
+		for _, g := range guards {
+			ps := books.PeriodsStream(g.tenant)
+			b.Queue(guardSQL, ps.Tenant, ps.Type, ps.ID, g.version)
+		}
+	})
+	var again []*postCall
+	for i, c := range stored {
 		if err != nil {
 			c.done <- postResult{err: fmt.Errorf("post journal entries: %w", err)}
 			continue
 		}
+		if periodsMoved(res[i].Err) {
+			p.stale(entryOf(c).GetTenant())
+			if !last {
+				again = append(again, c)
+				continue
+			}
+		}
 		c.done <- result(res[i], entryOf(c).GetEntryId())
+	}
+	return again
+}
+
+// periodsGuard is the statement that fails a group commit's transaction
+// with a division by zero (SQLSTATE 22012) when the period stream ($1,
+// $2, $3) holds an event past version $4.
+func periodsGuard(schema string) string {
+	return `SELECT 1 / (NOT EXISTS (SELECT FROM ` + pgx.Identifier{schema, "events"}.Sanitize() + `
+		WHERE tenant = $1 AND stream_type = $2 AND stream_id = $3 AND version > $4))::int`
+}
+
+// periodsMoved reports whether err is a failed periodsGuard.
+func periodsMoved(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "22012"
+}
+
+// stale has the next decision for tenant read its period stream.
+func (p *Poster) stale(tenant string) {
+	p.mu.Lock()
+	ps := p.periods[tenant]
+	p.mu.Unlock()
+	if ps != nil {
+		ps.mu.Lock()
+		ps.stale = true
+		ps.mu.Unlock()
 	}
 }
 
@@ -284,37 +370,38 @@ func entryStream(e *ledgerv1.JournalEntryPosted) eventstore.StreamID {
 }
 
 // decide has the tenant's books check the periods of calls' entries and
-// returns the calls to store; it answers the others. An entry dated in a
-// closed period that was stored before the close is a replay.
-func (p *Poster) decide(ctx context.Context, tenant string, calls []*postCall) []*postCall {
+// returns the calls to store and the version of the period stream the
+// books were at; it answers the others. It reads the period stream when
+// the books are stale, and before it rejects an entry for a closed period
+// (the period may have been reopened since). An entry dated in a closed
+// period that was stored before the close is a replay.
+func (p *Poster) decide(ctx context.Context, tenant string, calls []*postCall) ([]*postCall, int64) {
 	p.mu.Lock()
 	ps, ok := p.periods[tenant]
 	if !ok {
-		ps = &periods{books: books.New(tenant, books.Config{})}
+		ps = &periods{books: books.New(tenant, books.Config{}), stale: true}
 		p.periods[tenant] = ps
 	}
 	p.mu.Unlock()
 
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
-	evs, err := p.events.ReadStream(ctx, books.PeriodsStream(tenant), ps.version+1, 0)
-	if err == nil {
-		for _, ev := range evs {
-			if err = ps.books.Apply(ev.Payload); err != nil {
-				// The books are now unknown: start again next time.
-				p.mu.Lock()
-				delete(p.periods, tenant)
-				p.mu.Unlock()
-				break
-			}
-			ps.version = ev.Version
-		}
-	}
-	if err != nil {
+	fail := func(err error) ([]*postCall, int64) {
 		for _, c := range calls {
 			c.done <- postResult{err: fmt.Errorf("post journal entry: periods of %s: %w", tenant, err)}
 		}
-		return nil
+		return nil, 0
+	}
+	if ps.stale {
+		if err := p.readPeriods(ctx, tenant, ps); err != nil {
+			return fail(err)
+		}
+	} else if slices.ContainsFunc(calls, func(c *postCall) bool {
+		return ps.books.CheckOpen(books.DateOf(entryOf(c).GetEffectiveDate())) != nil
+	}) {
+		if err := p.readPeriods(ctx, tenant, ps); err != nil {
+			return fail(err)
+		}
 	}
 	keep := calls[:0]
 	for _, c := range calls {
@@ -326,7 +413,28 @@ func (p *Poster) decide(ctx context.Context, tenant string, calls []*postCall) [
 		}
 		c.done <- p.storedBefore(ctx, c, fmt.Errorf("journal entry %s: %w", e.GetIdempotencyKey(), closed))
 	}
-	return keep
+	return keep, ps.version
+}
+
+// readPeriods applies what the tenant's period stream holds after
+// ps.version to ps's books. The caller holds ps.mu.
+func (p *Poster) readPeriods(ctx context.Context, tenant string, ps *periods) error {
+	evs, err := p.events.ReadStream(ctx, books.PeriodsStream(tenant), ps.version+1, 0)
+	if err != nil {
+		return err
+	}
+	for _, ev := range evs {
+		if err := ps.books.Apply(ev.Payload); err != nil {
+			// The books are now unknown: start again next time.
+			p.mu.Lock()
+			delete(p.periods, tenant)
+			p.mu.Unlock()
+			return err
+		}
+		ps.version = ev.Version
+	}
+	ps.stale = false
+	return nil
 }
 
 // storedBefore answers a call whose entry the books reject: with the entry

@@ -214,6 +214,60 @@ func TestPostRespectsClosedPeriods(t *testing.T) {
 	}
 }
 
+// TestPostSeesCloseBehindItsBooks closes March through the command path
+// after the poster has read the period stream, then posts March and April
+// entries concurrently so that they share group commits: the poster's
+// books still have March open, so the batches' period guards fail, and
+// the entries are decided again on the stream as stored. Every March entry
+// is rejected with a PeriodClosedError and nothing of March is stored;
+// every April entry is stored once.
+func TestPostSeesCloseBehindItsBooks(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, postgres.PosterOptions{Window: 5 * time.Millisecond})
+	ctx := context.Background()
+	cmds := books.NewCommander(e.events, e.store, books.CommanderOptions{
+		Config: func(string) books.Config { return books.Config{PeriodActors: []string{"user:cfo"}} },
+	})
+	if _, err := e.poster.Post(ctx, transfer("warm-up", "1200", "1360", 100)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cmds.Execute(ctx, &ledgerv1.ClosePeriod{Tenant: "acme", IdempotencyKey: "close-2026-03", Year: 2026, Month: 3, Reason: "month end"}, books.Meta{Actor: "user:cfo"}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			en := transfer(fmt.Sprintf("E-%02d", i), "1200", "1360", 100)
+			if i%2 == 1 {
+				en.EffectiveDate = &commonv1.Date{Year: 2026, Month: 4, Day: 1}
+			}
+			_, errs[i] = e.poster.Post(ctx, en)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		var closed *books.PeriodClosedError
+		switch {
+		case i%2 == 0 && !errors.As(err, &closed):
+			t.Errorf("entry %d dated in closed March: %v, want a PeriodClosedError", i, err)
+		case i%2 == 1 && err != nil:
+			t.Errorf("entry %d dated in open April: %v", i, err)
+		}
+	}
+	var march, april int
+	err := e.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE stream_type = $1 AND occurred_at < '2026-04-01'),
+		    count(*) FILTER (WHERE stream_type = $1 AND occurred_at >= '2026-04-01')
+		FROM events`, books.StreamTypeEntry).Scan(&march, &april)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if march != 1 || april != n/2 {
+		t.Errorf("stored entries: %d dated in March, %d in April; want 1 (the warm-up) and %d", march, april, n/2)
+	}
+}
+
 // TestGroupCommit posts concurrently, with duplicates and conflicts among
 // the entries, and checks that every caller gets its own answer, that
 // batches carried many entries per transaction, and that the projected
