@@ -111,6 +111,18 @@ func TestDunningStopSkipsTheDebtor(t *testing.T) {
 		t.Errorf("the console shows %d notices for %s, want the run's one", n, demo.DisputingDebtor)
 	}
 	p.Shot("account-with-notice")
+
+	// The customer paid after all: customer service lifts the stop, and the
+	// account says who did.
+	p.Go("/debtors/" + demo.LateDebtor)
+	p.Submit(`[data-testid="lift-block"]`)
+	if got := p.Text(`[data-testid="block-state"]`); strings.Contains(got, "1") {
+		t.Errorf("after lifting, the block state reads %q, want none active", got)
+	}
+	if got := p.Text(`[data-testid="blocks"]`); !strings.Contains(got, "user:cs") || !strings.Contains(got, "lifted") {
+		t.Errorf("the blocks do not show the stop lifted by user:cs:\n%s", got)
+	}
+	p.Shot("account-stop-lifted")
 }
 
 // TestViewerCannotStopDunning: a viewer sees an account but no stop
