@@ -15,6 +15,12 @@ import (
 // maxLineBytes bounds one line of a flat file.
 const maxLineBytes = 1 << 20
 
+// maxCellBytes bounds one cell of a data row. Amazon's longest cells (an
+// amount description, a SKU of 40 characters) are far shorter; a row of
+// cells of 100 KiB each would make events of settlement lines larger than
+// NATS carries, and the relay would stop on them.
+const maxCellBytes = 1000
+
 // maxJoins bounds how many following lines a broken row may be joined with.
 const maxJoins = 3
 
@@ -112,6 +118,11 @@ func (s *flatSource) next() (item, error) {
 		cells, err = s.complete(cells, no)
 		if err != nil {
 			return item{}, err
+		}
+		for i, c := range cells {
+			if len(c) > maxCellBytes {
+				return item{}, s.errorf(no, "column %d: %d bytes, more than the %d a cell may hold", i+1, len(c), maxCellBytes)
+			}
 		}
 		it, ok, err := s.row(cells, no)
 		if err != nil {
