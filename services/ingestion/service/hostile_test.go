@@ -70,6 +70,21 @@ func settlementFlat(amount string) []byte {
 		"S-1\t\t\t\t\t\tRefund\tO-1\t\tADJ-1\t\tAmazon.de\tItemPrice\tPrincipal\t" + amount + "\tMFN\t2026-03-02\t\t\t\t\tSKU-1\t\t\n")
 }
 
+// longCells is a settlement report of n refund lines whose SKUs have
+// 100,000 bytes each: imported, its lines would make one event of 2 MB,
+// which NATS does not carry.
+func longCells(n int) []byte {
+	f := settlementFlat("-50.00")
+	line := f[bytes.LastIndexByte(f[:len(f)-1], '\n')+1:]
+	var b bytes.Buffer
+	b.Write(f[:len(f)-len(line)])
+	for i := range n {
+		l := bytes.Replace(line, []byte("SKU-1"), bytes.Repeat([]byte("S"), 100000), 1)
+		b.Write(bytes.Replace(l, []byte("ADJ-1"), fmt.Appendf(nil, "ADJ-%d", i), 1))
+	}
+	return b.Bytes()
+}
+
 // gzipOf is data compressed with gzip.
 func gzipOf(data []byte) []byte {
 	var b bytes.Buffer
@@ -133,6 +148,7 @@ func TestImportRejectsHostileFiles(t *testing.T) {
 		{"settlement amount in exponent notation", "exp.txt", settlementFlat("-1e400"), []string{"line 3", "1e400"}},
 		{"settlement with a NUL in an amount", "nul.txt", settlementFlat("-50.00\x00"), []string{"line 3"}},
 		{"settlement with a NUL in a SKU", "nulsku.txt", bytes.Replace(settlementFlat("-50.00"), []byte("SKU-1"), []byte("SK\x00U"), 1), []string{"line 3", "control character U+0000 in column 22"}},
+		{"settlement with SKUs of 100,000 bytes", "long.txt", longCells(21), []string{"line 3", "column 22: 100000 bytes"}},
 		{"DATEV export", "EXTF_Buchungsstapel.csv", []byte("\"EXTF\";700;21;\"Buchungsstapel\";13;20260101000000000;;;;;1000;2000;20260101;4;20260101;20260131;\"\";;1;0;0;\"EUR\";;;;;;\n"), nil},
 	} {
 		var resp *ingestionv1.ImportResponse
