@@ -189,6 +189,7 @@ func TestConfirmAMatchingProposal(t *testing.T) {
 	p.Shot("queue-matched")
 	p.Go("/debtors/" + demo.StatementDebtor)
 	p.Shot("account-after-match")
+	unmatch(t, env, p, id)
 	// A payment without candidates: its page offers matching by hand,
 	// splitting and parking.
 	for _, o := range bank.decisions {
@@ -213,4 +214,34 @@ func TestConfirmAMatchingProposal(t *testing.T) {
 			break
 		}
 	}
+}
+
+// unmatch undoes the confirmed booking of payment id from its page, once
+// matching knows the ledger's entry: the payment waits in the queue again
+// and RE-2026-1001 is open again.
+func unmatch(t *testing.T, env *browsertest.Env, p *browsertest.Page, id string) {
+	t.Helper()
+	client := matchingv1grpc.NewMatchingServiceClient(env.Sys.Conn(matching.Name))
+	eventually(t, "matching to learn the ledger's entry of "+id, func() bool {
+		resp, err := client.GetException(context.Background(), &matchingv1.GetExceptionRequest{Tenant: demo.Tenant, PaymentId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.GetException().GetEntryId() != ""
+	})
+	p.Go("/queue/" + id)
+	p.Do("give the reason to unmatch", chromedp.SendKeys(chromedp.CSS("#unmatch-reason"), "falsch zugeordnet"))
+	p.Shot("exception-matched")
+	// form.submit() sends the form without the page's confirmation
+	// dialog, which a person answers.
+	browsertest.Eval[bool](p, `(document.querySelector("#unmatch").submit(), true)`)
+	p.Do("wait for the queue", chromedp.WaitVisible(chromedp.CSS(".flash")))
+	p.Shot("unmatched")
+	if st := exceptionState(t, env, id); st != matchingv1.ExceptionState_EXCEPTION_STATE_OPEN {
+		t.Errorf("after unmatching, matching has %s as %v; want OPEN", id, st)
+	}
+	eventually(t, "RE-2026-1001 open again", func() bool {
+		_, open := openItems(t, env, demo.StatementDebtor)["RE-2026-1001"]
+		return open
+	})
 }
