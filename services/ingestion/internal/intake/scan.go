@@ -77,6 +77,10 @@ func scanFile(f detect.Format, utf16 string, r io.Reader, progress func(Progress
 		}
 		switch it.kind {
 		case itemTransaction:
+			if err := checkText(it.tx); err != nil {
+				sc.Warnings = src.warnings()
+				return sc, unreadable(f, err)
+			}
 			sc.Transactions++
 			if isEntry(it) {
 				sc.Entries++
@@ -103,6 +107,33 @@ func scanFile(f detect.Format, utf16 string, r io.Reader, progress func(Progress
 		return sc, fmt.Errorf("%w: the %s file holds no statement", ErrUnreadable, sc.Format)
 	}
 	return sc, nil
+}
+
+// MaxTransactionText is the most bytes of text (references, remittance,
+// names, codes) one transaction may carry. A SEPA remittance has 140
+// characters, a camt entry's additional information 500; a transaction
+// with megabytes of text would become an event NATS does not carry, and
+// the relay would stop on it.
+const MaxTransactionText = 64 << 10
+
+// checkText refuses a transaction whose text is longer than
+// MaxTransactionText, naming its entry and where it is.
+func checkText(t *Transaction) error {
+	n := len(t.Currency) + len(t.BookingDate) + len(t.ValueDate) + len(t.Status) + len(t.EndToEndID) + len(t.MandateID) +
+		len(t.CreditorID) + len(t.BankReference) + len(t.EntryReference) + len(t.TxID) + len(t.InstructionID) + len(t.Remittance) +
+		len(t.CounterpartyName) + len(t.CounterpartyIBAN) + len(t.CounterpartyBIC) + len(t.ReturnReason) + len(t.BankTxCode) +
+		len(t.BookingText) + len(t.Fingerprint) + len(t.EntryBankReference)
+	for _, r := range t.CreditorReferences {
+		n += len(r)
+	}
+	if n <= MaxTransactionText {
+		return nil
+	}
+	where := fmt.Sprintf("entry %d, transaction %d", t.EntryIndex, t.TxIndex)
+	if t.Line > 0 {
+		where = fmt.Sprintf("line %d", t.Line)
+	}
+	return fmt.Errorf("%s: %d bytes of text (remittance %d), more than the %d a transaction may carry", where, n, len(t.Remittance), MaxTransactionText)
 }
 
 // isEntry reports whether it starts an entry as Progress counts them: the
