@@ -148,6 +148,8 @@ func TestImportRejectsHostileFiles(t *testing.T) {
 		{"settlement amount in exponent notation", "exp.txt", settlementFlat("-1e400"), []string{"line 3", "1e400"}},
 		{"settlement with a NUL in an amount", "nul.txt", settlementFlat("-50.00\x00"), []string{"line 3"}},
 		{"settlement with a NUL in a SKU", "nulsku.txt", bytes.Replace(settlementFlat("-50.00"), []byte("SKU-1"), []byte("SK\x00U"), 1), []string{"line 3", "control character U+0000 in column 22"}},
+		{"camt remittance of 2 MiB", "long.xml", camtWith(decl, strings.Repeat("u", 2<<20)), []string{"entry 1, transaction 1: 2097", "more than the 65536"}},
+		{"MT940 :86: of 900 KiB", "long.sta", []byte(strings.Replace(string(mt940("1,00")), "?20INV-1", "?20"+strings.Repeat("x", 900<<10), 1)), []string{"line 5: 92", "more than the 65536"}},
 		{"settlement with SKUs of 100,000 bytes", "long.txt", longCells(21), []string{"line 3", "column 22: 100000 bytes"}},
 		{"DATEV export", "EXTF_Buchungsstapel.csv", []byte("\"EXTF\";700;21;\"Buchungsstapel\";13;20260101000000000;;;;;1000;2000;20260101;4;20260101;20260131;\"\";;1;0;0;\"EUR\";;;;;;\n"), nil},
 	} {
