@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -237,17 +238,17 @@ func (h *harness) checkBooked(ctx context.Context) Check {
 	w := h.work
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, n := range slices.Sorted(mapsKeys(w.invoices)) {
+	for _, n := range slices.Sorted(maps.Keys(w.invoices)) {
 		if ingested[n] != 1 || keys["invoice:"+n] != 1 || opened[n] != 1 {
 			fail("invoice %s: ingested %d times, booked %d times, %d open items opened; want 1 each", n, ingested[n], keys["invoice:"+n], opened[n])
 		}
 	}
-	for _, n := range slices.Sorted(mapsKeys(w.creditNotes)) {
+	for _, n := range slices.Sorted(maps.Keys(w.creditNotes)) {
 		if credits[n] != 1 || keys["credit-note:"+n] != 1 {
 			fail("credit note %s: ingested %d times, booked %d times; want 1 each", n, credits[n], keys["credit-note:"+n])
 		}
 	}
-	for _, k := range slices.Sorted(mapsKeys(w.customers)) {
+	for _, k := range slices.Sorted(maps.Keys(w.customers)) {
 		// A registration overtaken by the later update may leave no event
 		// of its own (the newer data won); none may come twice.
 		debtor, group, _ := strings.Cut(k, "/")
@@ -291,16 +292,6 @@ func (h *harness) checkBooked(ctx context.Context) Check {
 	c.Summary = fmt.Sprintf("%d invoices, %d credit notes, %d customer changes, %d bank transactions in %d statements, %d settlement reports; no ledger command twice (%d commands)",
 		len(w.invoices), len(w.creditNotes), len(w.customers), w.transactions, len(w.statements), len(w.settlements), len(keys))
 	return c
-}
-
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // checkRefunds checks that each refund Amazon listed was decided once, a
@@ -348,7 +339,7 @@ func (h *harness) checkRefunds(ctx context.Context) Check {
 	h.work.mu.Lock()
 	defer h.work.mu.Unlock()
 	states := map[string]int{}
-	for _, adj := range slices.Sorted(mapsKeys(h.work.refunds)) {
+	for _, adj := range slices.Sorted(maps.Keys(h.work.refunds)) {
 		rs := seen[adj]
 		if len(rs) != 1 {
 			c.Details = append(c.Details, fmt.Sprintf("refund %s listed %d times by refund import; want 1", adj, len(rs)))
@@ -374,7 +365,7 @@ func (h *harness) checkRefunds(ctx context.Context) Check {
 
 // checkReleases checks that each accepted release opened exactly one case.
 func (h *harness) checkReleases(ctx context.Context) Check {
-	c := Check{Name: "every accepted release to collections opened one case"}
+	c := Check{Name: "every accepted release to collections opened one case with the released items"}
 	var cases []*collectionsv1.Case
 	err := retry(ctx, "list cases", func(ctx context.Context) error {
 		resp, err := collectionsv1grpc.NewCollectionsServiceClient(h.conn("collections")).ListCases(ctx, &collectionsv1.ListCasesRequest{Tenant: demo.Tenant, PageSize: 1000})
@@ -385,17 +376,29 @@ func (h *harness) checkReleases(ctx context.Context) Check {
 		c.Details = append(c.Details, err.Error())
 		return c
 	}
-	byReason := map[string]int{}
+	byReason := map[string][]*collectionsv1.Case{}
 	statuses := map[string]int{}
 	for _, cs := range cases {
-		byReason[cs.GetReleaseReason()]++
+		byReason[cs.GetReleaseReason()] = append(byReason[cs.GetReleaseReason()], cs)
 		statuses[strings.TrimPrefix(cs.GetStatus().String(), "CASE_STATUS_")]++
 	}
 	h.work.mu.Lock()
 	defer h.work.mu.Unlock()
-	for _, reason := range slices.Sorted(mapsKeys(h.work.releases)) {
-		if n := byReason[reason]; n != 1 {
-			c.Details = append(c.Details, fmt.Sprintf("release %q of %s: %d cases; want 1", reason, h.work.releases[reason].debtor, n))
+	for _, reason := range slices.Sorted(maps.Keys(h.work.releases)) {
+		rel := h.work.releases[reason]
+		cs := byReason[reason]
+		if len(cs) != 1 {
+			c.Details = append(c.Details, fmt.Sprintf("release %q of %s: %d cases; want 1", reason, rel.debtor, len(cs)))
+			continue
+		}
+		items := map[string]bool{}
+		for _, it := range cs[0].GetItems() {
+			items[it.GetOpenItemId()] = true
+		}
+		missing := slices.DeleteFunc(slices.Clone(rel.items), func(id string) bool { return items[id] })
+		if len(missing) > 0 || cs[0].GetDebtor().GetDebtorId() != rel.debtor {
+			c.Details = append(c.Details, fmt.Sprintf("release %q: case %s of %s holds items %v; released %v of %s", reason, cs[0].GetCaseId(),
+				cs[0].GetDebtor().GetDebtorId(), slices.Sorted(maps.Keys(items)), rel.items, rel.debtor))
 		}
 	}
 	c.OK = len(c.Details) == 0

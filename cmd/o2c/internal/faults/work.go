@@ -56,8 +56,7 @@ type ledgerOfWork struct {
 
 type statement struct {
 	id      string
-	closing int64
-	date    *commonv1.Date
+	closing int64 // cents
 	txs     int
 }
 
@@ -410,7 +409,7 @@ func (h *harness) importStatement(ctx context.Context, r int) error {
 		return err
 	}
 	h.work.mu.Lock()
-	h.work.statements = append(h.work.statements, statement{id: id, closing: closing, date: date, txs: len(txs)})
+	h.work.statements = append(h.work.statements, statement{id: id, closing: closing, txs: len(txs)})
 	h.work.transactions += len(txs)
 	for i := range txs {
 		h.work.bankRefs = append(h.work.bankRefs, fmt.Sprintf("%s-%d", id, i+1))
