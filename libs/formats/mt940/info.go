@@ -1,6 +1,7 @@
 package mt940
 
 import (
+	"math/bits"
 	"strings"
 	"unicode/utf8"
 )
@@ -140,15 +141,39 @@ func parseStructured(d *Details, s string, a *arena) {
 }
 
 // nextMarker returns the index in s of the next separator followed by two
-// digits, or -1. Subfields are short (27 characters at most as written), so
-// a plain loop beats a vectorised search's call and set-up.
+// digits, or -1. It looks for the separator eight bytes at a time: a byte
+// of x that is zero (the separator, after the exclusive or) borrows into
+// its high bit when 1 is subtracted from every byte. A borrow can also mark
+// bytes above a zero one, so every candidate is checked.
 func nextMarker(s string, sep byte) int {
-	for i := 0; i+2 < len(s); i++ {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	seps := uint64(sep) * ones
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := le64(s[i:]) ^ seps
+		for m := (x - ones) &^ x & highs; m != 0; m &= m - 1 {
+			k := i + bits.TrailingZeros64(m)/8
+			if s[k] == sep && k+2 < len(s) && isDigit(s[k+1]) && isDigit(s[k+2]) {
+				return k
+			}
+		}
+	}
+	for ; i+2 < len(s); i++ {
 		if s[i] == sep && isDigit(s[i+1]) && isDigit(s[i+2]) {
 			return i
 		}
 	}
 	return -1
+}
+
+// le64 returns the first eight bytes of s as a little-endian word.
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // applySEPA splits the purpose on SEPA keywords. Keyword values cross
