@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/o2c-platform/o2c/libs/formats/amazon/settlement"
 	"github.com/o2c-platform/o2c/libs/formats/detect"
 	"github.com/o2c-platform/o2c/libs/tenants"
 )
@@ -88,6 +89,10 @@ func scanFile(f detect.Format, utf16 string, r io.Reader, progress func(Progress
 		case itemStatementEnd:
 			sc.Statements = append(sc.Statements, *it.stmt)
 		case itemSettlementLine:
+			if err := checkLineText(it.line); err != nil {
+				sc.Warnings = src.warnings()
+				return sc, unreadable(f, err)
+			}
 			sc.Lines++
 		case itemSettlementEnd:
 			sc.Settlements = append(sc.Settlements, *it.set)
@@ -134,6 +139,23 @@ func checkText(t *Transaction) error {
 		where = fmt.Sprintf("line %d", t.Line)
 	}
 	return fmt.Errorf("%s: %d bytes of text (remittance %d), more than the %d a transaction may carry", where, n, len(t.Remittance), MaxTransactionText)
+}
+
+// MaxSettlementLineText is the most bytes of text one settlement line may
+// carry. LinesPerEvent lines travel in one event, which must stay below
+// NATS's 1 MiB; Amazon's lines carry a few hundred bytes.
+const MaxSettlementLineText = 1500
+
+// checkLineText refuses a settlement line with more than
+// MaxSettlementLineText bytes of text, naming its line.
+func checkLineText(l *settlement.Line) error {
+	n := len(l.TransactionType) + len(l.OrderID) + len(l.MerchantOrderID) + len(l.AdjustmentID) + len(l.ShipmentID) +
+		len(l.Marketplace) + len(l.SKU) + len(l.AmountType) + len(l.AmountDescription) + len(l.Currency) + len(l.AmountExact) +
+		len(l.PostedDate)
+	if n <= MaxSettlementLineText {
+		return nil
+	}
+	return fmt.Errorf("line %d: %d bytes of text, more than the %d a settlement line may carry", l.Line, n, MaxSettlementLineText)
 }
 
 // isEntry reports whether it starts an entry as Progress counts them: the
