@@ -85,6 +85,17 @@ func longCells(n int) []byte {
 	return b.Bytes()
 }
 
+// wideCells is a settlement report whose refund line has six text cells
+// of 999 bytes each, every cell within the parser's bound: 500 such
+// lines would make one event of 3 MB.
+func wideCells() []byte {
+	f := string(settlementFlat("-50.00"))
+	for _, v := range []string{"O-1", "ADJ-1", "Amazon.de", "ItemPrice", "Principal", "SKU-1"} {
+		f = strings.Replace(f, "\t"+v+"\t", "\t"+v+strings.Repeat("w", 999-len(v))+"\t", 1)
+	}
+	return []byte(f)
+}
+
 // gzipOf is data compressed with gzip.
 func gzipOf(data []byte) []byte {
 	var b bytes.Buffer
@@ -150,6 +161,7 @@ func TestImportRejectsHostileFiles(t *testing.T) {
 		{"settlement with a NUL in a SKU", "nulsku.txt", bytes.Replace(settlementFlat("-50.00"), []byte("SKU-1"), []byte("SK\x00U"), 1), []string{"line 3", "control character U+0000 in column 22"}},
 		{"camt remittance of 2 MiB", "long.xml", camtWith(decl, strings.Repeat("u", 2<<20)), []string{"entry 1, transaction 1: 2097", "more than the 65536"}},
 		{"MT940 :86: of 900 KiB", "long.sta", []byte(strings.Replace(string(mt940("1,00")), "?20INV-1", "?20"+strings.Repeat("x", 900<<10), 1)), []string{"line 5: 92", "more than the 65536"}},
+		{"settlement lines of 6,000 bytes", "wide.txt", wideCells(), []string{"line 3: 6", "more than the 1500 a settlement line may carry"}},
 		{"settlement with SKUs of 100,000 bytes", "long.txt", longCells(21), []string{"line 3", "column 22: 100000 bytes"}},
 		{"DATEV export", "EXTF_Buchungsstapel.csv", []byte("\"EXTF\";700;21;\"Buchungsstapel\";13;20260101000000000;;;;;1000;2000;20260101;4;20260101;20260131;\"\";;1;0;0;\"EUR\";;;;;;\n"), nil},
 	} {
