@@ -22,7 +22,7 @@ import (
 // difference.
 const InvariantBankReconciliation = "bank_reconciliation"
 
-func statementBalance(ctx context.Context, tx pgx.Tx, ev eventstore.Event, p *ledgerv1.StatementBalanceRecorded) error {
+func statementBalance(q *pipeline, ev eventstore.Event, p *ledgerv1.StatementBalanceRecorded) {
 	var opening *int64
 	var openingDate *time.Time
 	if m := p.GetOpeningBalance(); m != nil {
@@ -33,7 +33,7 @@ func statementBalance(ctx context.Context, tx pgx.Tx, ev eventstore.Event, p *le
 	if e := p.GetOpeningEntryId(); e != "" {
 		entry = &e
 	}
-	_, err := tx.Exec(ctx, `
+	q.queue("project statement balance "+p.GetStatementKey(), `
 		INSERT INTO bank_statements (tenant, statement_key, iban, account, currency, closing_minor, closing_date,
 		    opening_minor, opening_date, statement_id, sequence, opening_entry_id, recorded_at, event_position)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
@@ -41,10 +41,6 @@ func statementBalance(ctx context.Context, tx pgx.Tx, ev eventstore.Event, p *le
 		p.GetTenant(), p.GetStatementKey(), p.GetIban(), p.GetAccount(), p.GetClosingBalance().GetCurrency(),
 		p.GetClosingBalance().GetMinorUnits(), date(p.GetClosingDate()), opening, openingDate, p.GetStatementId(),
 		p.GetSequence(), entry, ev.RecordedAt, ev.Position)
-	if err != nil {
-		return fmt.Errorf("project statement balance %s: %w", p.GetStatementKey(), err)
-	}
-	return nil
 }
 
 // Postings is the books.Postings of the service. It reads the journal

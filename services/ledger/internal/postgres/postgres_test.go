@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
@@ -507,5 +508,82 @@ func TestDebtorAccountFollowsAccountLength(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("DebtorAccount(%s, %s, length %d) = %q, %v; want %q", tc.tenant, tc.debtor, tc.length, got, err, tc.want)
 		}
+	}
+}
+
+// TestApplyClassifiesItems projects open items and their classifications
+// through Apply: in the batch that opens the item (written with the
+// item's INSERT), in a later batch (an UPDATE), and again for an item
+// stored before (a replay: the item keeps its columns and takes the
+// classification). Each item's row must be what one statement per event
+// would have left.
+func TestApplyClassifiesItems(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, postgres.PosterOptions{})
+	ctx := context.Background()
+	day := &commonv1.Date{Year: 2026, Month: 3, Day: 31}
+	opened := func(id, doc string, amount int64) *ledgerv1.OpenItemOpened {
+		return &ledgerv1.OpenItemOpened{Tenant: "acme", OpenItemId: id, DebtorId: "D-1", DebtorAccount: "10001", Kind: "invoice",
+			DocumentNumber: doc, Amount: eur(amount), DocumentDate: day, DueDate: day, EntryId: "00000000-0000-0000-0000-0000000000e1"}
+	}
+	const a, b, c = "00000000-0000-0000-0000-00000000000a", "00000000-0000-0000-0000-00000000000b", "00000000-0000-0000-0000-00000000000c"
+	pos := int64(0)
+	apply := func(payloads ...proto.Message) {
+		t.Helper()
+		evs := make([]eventstore.Event, len(payloads))
+		for i, p := range payloads {
+			pos++
+			evs[i] = eventstore.Event{Payload: p, Envelope: eventstore.Envelope{Position: pos, RecordedAt: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)}}
+		}
+		tx, err := e.pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx)
+		if err := postgres.Apply(ctx, tx, evs); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply(
+		opened(a, "R-A", 100),
+		&ledgerv1.OpenItemClassified{Tenant: "acme", OpenItemId: a, Component: ledgerv1.OpenItemComponent_OPEN_ITEM_COMPONENT_INTEREST, Marketplace: "amazon.de", BuyerReference: "buyer-1"},
+		opened(b, "R-B", 200),
+		opened(c, "R-C", 300),
+		&ledgerv1.OpenItemClassified{Tenant: "acme", OpenItemId: c, Component: ledgerv1.OpenItemComponent_OPEN_ITEM_COMPONENT_COSTS, Dunnable: true},
+		&ledgerv1.OpenItemClassified{Tenant: "acme", OpenItemId: c, Component: ledgerv1.OpenItemComponent_OPEN_ITEM_COMPONENT_PRINCIPAL, Dunnable: true, Marketplace: "ebay"},
+	)
+	apply(&ledgerv1.OpenItemClassified{Tenant: "acme", OpenItemId: b, Component: ledgerv1.OpenItemComponent_OPEN_ITEM_COMPONENT_CREDIT, Dunnable: true})
+	// A replay of a's events with another amount and classification: the
+	// stored item keeps its amount and takes the classification.
+	apply(opened(a, "R-A", 999),
+		&ledgerv1.OpenItemClassified{Tenant: "acme", OpenItemId: a, Component: ledgerv1.OpenItemComponent_OPEN_ITEM_COMPONENT_PRINCIPAL, Dunnable: true, BuyerReference: "buyer-2"})
+
+	type row struct {
+		ID, Doc, Part, Marketplace, Buyer string
+		Amount, Open                      int64
+		Dunnable                          bool
+	}
+	rows, err := e.pool.Query(ctx, `SELECT id::text, document_number, part, marketplace, buyer_id, amount_minor, open_minor, dunnable
+		FROM open_items WHERE tenant = 'acme' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		return x, r.Scan(&x.ID, &x.Doc, &x.Part, &x.Marketplace, &x.Buyer, &x.Amount, &x.Open, &x.Dunnable)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []row{
+		{ID: a, Doc: "R-A", Part: "principal", Buyer: "buyer-2", Amount: 100, Open: 100, Dunnable: true},
+		{ID: b, Doc: "R-B", Part: "credit", Amount: 200, Open: 200, Dunnable: true},
+		{ID: c, Doc: "R-C", Part: "principal", Marketplace: "ebay", Amount: 300, Open: 300, Dunnable: true},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("open items (-want +got):\n%s", diff)
 	}
 }

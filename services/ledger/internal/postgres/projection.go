@@ -117,6 +117,13 @@ func (p *Projector) Projection(poll time.Duration) eventstore.Projection {
 // customer_status unless a later fact is there; StatementBalanceRecorded
 // inserts its statement into bank_statements; the entries and items of
 // debtor streams are recorded in command_routes.
+//
+// The statements are sent to the server together, in the events' order (a
+// pipeline; see pipeline), and the classification of an item opened in the
+// same batch is written by the item's INSERT: a new invoice's events cost
+// the projection no round trip of their own. Settlements and reopenings,
+// whose statements are planned for their arguments (planFresh), run on
+// their own after the statements before them.
 func Apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
 	var l lineRows
 	l.grow(evs)
@@ -126,6 +133,7 @@ func Apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
 	if slices.ContainsFunc(evs, func(ev eventstore.Event) bool { _, ok := ev.Payload.(*ledgerv1.OpenItemReopened); return ok }) {
 		dates = map[string]time.Time{}
 	}
+	var q pipeline
 	for _, ev := range evs {
 		var err error
 		switch p := ev.Payload.(type) {
@@ -139,35 +147,41 @@ func Apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
 				dates[p.GetEntryId()] = date(p.GetEffectiveDate())
 			}
 		case *ledgerv1.OpenItemOpened:
-			err = Project(ctx, tx, ev)
+			q.openItem(ev, p)
 		case *ledgerv1.OpenItemClassified:
-			err = classify(ctx, tx, p)
+			if !q.classifyQueued(p) {
+				if err = q.flush(ctx, tx); err == nil {
+					err = classify(ctx, tx, p)
+				}
+			}
 		case *ledgerv1.OpenItemCleared:
-			err = clear(ctx, tx, ev, p)
+			if err = q.flush(ctx, tx); err == nil {
+				err = clear(ctx, tx, ev, p)
+			}
 		case *ledgerv1.OpenItemReopened:
-			err = reopen(ctx, tx, ev, p, dates)
+			if err = q.flush(ctx, tx); err == nil {
+				err = reopen(ctx, tx, ev, p, dates)
+			}
 		case *ledgerv1.PeriodClosed:
-			err = period(ctx, tx, ev, p.GetTenant(), p.GetYear(), p.GetMonth(), true, p.GetActor(), p.GetReason(), p.GetClosedAt().AsTime())
+			period(&q, ev, p.GetTenant(), p.GetYear(), p.GetMonth(), true, p.GetActor(), p.GetReason(), p.GetClosedAt().AsTime())
 		case *ledgerv1.PeriodReopened:
-			err = period(ctx, tx, ev, p.GetTenant(), p.GetYear(), p.GetMonth(), false, p.GetActor(), p.GetReason(), p.GetReopenedAt().AsTime())
+			period(&q, ev, p.GetTenant(), p.GetYear(), p.GetMonth(), false, p.GetActor(), p.GetReason(), p.GetReopenedAt().AsTime())
 		case *statusv1.InvoiceStatusChanged:
-			err = invoiceStatus(ctx, tx, ev, p)
+			err = invoiceStatus(&q, ev, p)
 		case *statusv1.CustomerStatusChanged:
-			err = customerStatus(ctx, tx, ev, p)
+			err = customerStatus(&q, ev, p)
 		case *ledgerv1.StatementBalanceRecorded:
-			err = statementBalance(ctx, tx, ev, p)
+			statementBalance(&q, ev, p)
 		}
 		if err != nil {
 			return err
 		}
 	}
-	if err := saveRoutes(ctx, tx, evs); err != nil {
-		return err
+	if routes := books.RoutesOf(evs); len(routes) > 0 {
+		q.queue(fmt.Sprintf("record the debtors of %d entries and items", len(routes)), insertRoutes, routeColumns(routes)...)
 	}
-	if len(l.tenants) == 0 {
-		return nil
-	}
-	_, err := tx.Exec(ctx, `
+	if len(l.tenants) > 0 {
+		q.queue(fmt.Sprintf("project %d journal lines", len(l.tenants)), `
 		WITH ins AS (
 			INSERT INTO journal_lines (tenant, entry_id, leg_no, account, debtor_id, currency, amount_minor,
 			    effective_date, document_number, tax_key, event_position, recorded_at)
@@ -191,12 +205,89 @@ func Apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
 		INSERT INTO control_balances AS c (tenant, account, currency, balance_minor)
 		SELECT tenant, $12, currency, sum(amount_minor) FROM ins WHERE debtor_id <> '' GROUP BY tenant, currency
 		ON CONFLICT (tenant, account, currency) DO UPDATE SET balance_minor = c.balance_minor + EXCLUDED.balance_minor`,
-		l.tenants, l.entries, l.legNos, l.accounts, l.debtors, l.currencies, l.amounts,
-		l.dates, l.documents, l.taxKeys, l.positions, books.AccountReceivablesControl, l.recorded)
-	if err != nil {
-		return fmt.Errorf("project %d journal lines: %w", len(l.tenants), err)
+			l.tenants, l.entries, l.legNos, l.accounts, l.debtors, l.currencies, l.amounts,
+			l.dates, l.documents, l.taxKeys, l.positions, books.AccountReceivablesControl, l.recorded)
 	}
-	return nil
+	return q.flush(ctx, tx)
+}
+
+// pipeline collects the statements of a projection batch, in the events'
+// order, and sends them to the server together (pgx.Batch within the
+// projection's transaction): one round trip for all of them instead of one
+// each. A statement's error is returned when the pipeline is flushed,
+// prefixed with what the statement projects; the transaction then fails as
+// it would have at that statement.
+type pipeline struct {
+	b    pgx.Batch
+	what []string
+	// items are the queued INSERTs of open items, by tenant and id, so
+	// that a classification of the same batch is written with the item.
+	items map[[2]string]*pgx.QueuedQuery
+}
+
+func (q *pipeline) queue(what, sql string, args ...any) *pgx.QueuedQuery {
+	q.what = append(q.what, what)
+	return q.b.Queue(sql, args...)
+}
+
+// flush sends what is queued and reads every result.
+func (q *pipeline) flush(ctx context.Context, tx pgx.Tx) error {
+	if len(q.what) == 0 {
+		return nil
+	}
+	// The results are read from the batch sent, so the pipeline starts a
+	// new one.
+	b, what := q.b, q.what
+	q.b, q.what, q.items = pgx.Batch{}, nil, nil
+	br := tx.SendBatch(ctx, &b)
+	for _, w := range what {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return fmt.Errorf("%s: %w", w, err)
+		}
+	}
+	return br.Close()
+}
+
+// insertOpenItem inserts an open item; an item stored before is kept as it
+// is. insertClassifiedItem inserts an item with its classification
+// ($15-$18: part, dunning flag, marketplace, buyer); an item stored before
+// keeps its columns but takes the classification, as OpenItemClassified's
+// UPDATE after insertOpenItem would set it.
+const (
+	openItemColumns = `INSERT INTO open_items (tenant, id, debtor_id, debtor_account, kind, document_number, order_id, currency,
+		    amount_minor, open_minor, document_date, due_date, payment_reference, entry_id, recorded_at`
+	insertOpenItem = openItemColumns + `)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14)
+		ON CONFLICT DO NOTHING`
+	insertClassifiedItem = openItemColumns + `, part, dunnable, marketplace, buyer_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+		ON CONFLICT (tenant, id) DO UPDATE SET part = EXCLUDED.part, dunnable = EXCLUDED.dunnable,
+		    marketplace = EXCLUDED.marketplace, buyer_id = EXCLUDED.buyer_id`
+)
+
+// openItem queues the INSERT of p's item.
+func (q *pipeline) openItem(ev eventstore.Event, p *ledgerv1.OpenItemOpened) {
+	qq := q.queue("project open item "+p.GetOpenItemId(), insertOpenItem,
+		p.GetTenant(), p.GetOpenItemId(), p.GetDebtorId(), p.GetDebtorAccount(), p.GetKind(), p.GetDocumentNumber(),
+		p.GetOrderId(), p.GetAmount().GetCurrency(), p.GetAmount().GetMinorUnits(), date(p.GetDocumentDate()),
+		date(p.GetDueDate()), p.GetPaymentReference(), p.GetEntryId(), ev.RecordedAt)
+	if q.items == nil {
+		q.items = map[[2]string]*pgx.QueuedQuery{}
+	}
+	q.items[[2]string{p.GetTenant(), p.GetOpenItemId()}] = qq
+}
+
+// classifyQueued writes p into the queued INSERT of its item and reports
+// whether there was one.
+func (q *pipeline) classifyQueued(p *ledgerv1.OpenItemClassified) bool {
+	qq := q.items[[2]string{p.GetTenant(), p.GetOpenItemId()}]
+	if qq == nil {
+		return false
+	}
+	qq.SQL = insertClassifiedItem
+	qq.Arguments = append(qq.Arguments[:14:14], partOf(p), p.GetDunnable(), p.GetMarketplace(), p.GetBuyerReference())
+	return true
 }
 
 // planFresh, as a statement's first argument, has pgx send it as an
@@ -216,14 +307,18 @@ var parts = map[ledgerv1.OpenItemComponent]string{
 	ledgerv1.OpenItemComponent_OPEN_ITEM_COMPONENT_CREDIT:    "credit",
 }
 
-func classify(ctx context.Context, tx pgx.Tx, p *ledgerv1.OpenItemClassified) error {
-	part, ok := parts[p.GetComponent()]
-	if !ok {
-		part = "principal"
+// partOf is the open_items.part of p's component.
+func partOf(p *ledgerv1.OpenItemClassified) string {
+	if part, ok := parts[p.GetComponent()]; ok {
+		return part
 	}
+	return "principal"
+}
+
+func classify(ctx context.Context, tx pgx.Tx, p *ledgerv1.OpenItemClassified) error {
 	_, err := tx.Exec(ctx, `UPDATE open_items SET part = $3, dunnable = $4, marketplace = $5, buyer_id = $6
 		WHERE tenant = $1 AND id = $2`, planFresh,
-		p.GetTenant(), p.GetOpenItemId(), part, p.GetDunnable(), p.GetMarketplace(), p.GetBuyerReference())
+		p.GetTenant(), p.GetOpenItemId(), partOf(p), p.GetDunnable(), p.GetMarketplace(), p.GetBuyerReference())
 	if err != nil {
 		return fmt.Errorf("project classification of open item %s: %w", p.GetOpenItemId(), err)
 	}
@@ -302,18 +397,14 @@ func reopen(ctx context.Context, tx pgx.Tx, ev eventstore.Event, p *ledgerv1.Ope
 	return nil
 }
 
-func period(ctx context.Context, tx pgx.Tx, ev eventstore.Event, tenant string, year, month int32, closed bool, actor, reason string, at time.Time) error {
-	_, err := tx.Exec(ctx, `
+func period(q *pipeline, ev eventstore.Event, tenant string, year, month int32, closed bool, actor, reason string, at time.Time) {
+	q.queue(fmt.Sprintf("project period %04d-%02d of %s", year, month, tenant), `
 		INSERT INTO periods (tenant, year, month, closed, actor, reason, changed_at, event_position)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (tenant, year, month) DO UPDATE SET closed = EXCLUDED.closed, actor = EXCLUDED.actor,
 		    reason = EXCLUDED.reason, changed_at = EXCLUDED.changed_at, event_position = EXCLUDED.event_position
 		WHERE periods.event_position < EXCLUDED.event_position`,
 		tenant, year, month, closed, actor, reason, at, ev.Position)
-	if err != nil {
-		return fmt.Errorf("project period %04d-%02d of %s: %w", year, month, tenant, err)
-	}
-	return nil
 }
 
 // lineRows are the column arrays of a batch of journal lines.

@@ -47,12 +47,6 @@ type execer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
-// saveRoutes records the routes of evs (books.RoutesOf) with db; the
-// projection rebuilds command_routes with it inside its transaction.
-func saveRoutes(ctx context.Context, db execer, evs []eventstore.Event) error {
-	return writeRoutes(ctx, db, books.RoutesOf(evs))
-}
-
 // insertRoutes records routes; a route recorded before is kept.
 const insertRoutes = `INSERT INTO command_routes (tenant, kind, ref, debtor_id)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING`

@@ -35,12 +35,12 @@ func storedFact(ev eventstore.Event, p proto.Message) ([]byte, error) {
 	return factBytes(p)
 }
 
-func invoiceStatus(ctx context.Context, tx pgx.Tx, ev eventstore.Event, p *statusv1.InvoiceStatusChanged) error {
+func invoiceStatus(q *pipeline, ev eventstore.Event, p *statusv1.InvoiceStatusChanged) error {
 	b, err := storedFact(ev, p)
 	if err != nil {
 		return fmt.Errorf("project status of invoice %s: %w", p.GetInvoiceNumber(), err)
 	}
-	_, err = tx.Exec(ctx, `
+	q.queue("project status of invoice "+p.GetInvoiceNumber(), `
 		INSERT INTO invoice_status (tenant, open_item_id, invoice_number, debtor_id, status, fact, event_position)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (tenant, open_item_id) DO UPDATE SET invoice_number = EXCLUDED.invoice_number,
@@ -48,26 +48,20 @@ func invoiceStatus(ctx context.Context, tx pgx.Tx, ev eventstore.Event, p *statu
 		    event_position = EXCLUDED.event_position
 		WHERE invoice_status.event_position < EXCLUDED.event_position`,
 		p.GetTenant(), p.GetOpenItemId(), p.GetInvoiceNumber(), p.GetDebtorId(), p.GetStatus().String(), b, ev.Position)
-	if err != nil {
-		return fmt.Errorf("project status of invoice %s: %w", p.GetInvoiceNumber(), err)
-	}
 	return nil
 }
 
-func customerStatus(ctx context.Context, tx pgx.Tx, ev eventstore.Event, p *statusv1.CustomerStatusChanged) error {
+func customerStatus(q *pipeline, ev eventstore.Event, p *statusv1.CustomerStatusChanged) error {
 	b, err := storedFact(ev, p)
 	if err != nil {
 		return fmt.Errorf("project status of customer %s: %w", p.GetDebtorId(), err)
 	}
-	_, err = tx.Exec(ctx, `
+	q.queue("project status of customer "+p.GetDebtorId(), `
 		INSERT INTO customer_status (tenant, debtor_id, currency, fact, event_position)
 		VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (tenant, debtor_id, currency) DO UPDATE SET fact = EXCLUDED.fact, event_position = EXCLUDED.event_position
 		WHERE customer_status.event_position < EXCLUDED.event_position`,
 		p.GetTenant(), p.GetDebtorId(), p.GetOpen().GetCurrency(), b, ev.Position)
-	if err != nil {
-		return fmt.Errorf("project status of customer %s: %w", p.GetDebtorId(), err)
-	}
 	return nil
 }
 
