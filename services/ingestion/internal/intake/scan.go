@@ -87,6 +87,10 @@ func scanFile(f detect.Format, utf16 string, r io.Reader, progress func(Progress
 				sc.Entries++
 			}
 		case itemStatementEnd:
+			if err := checkStatementText(it.stmt); err != nil {
+				sc.Warnings = src.warnings()
+				return sc, unreadable(f, err)
+			}
 			sc.Statements = append(sc.Statements, *it.stmt)
 		case itemSettlementLine:
 			if err := checkLineText(it.line); err != nil {
@@ -131,14 +135,52 @@ func checkText(t *Transaction) error {
 	for _, r := range t.CreditorReferences {
 		n += len(r)
 	}
-	if n <= MaxTransactionText {
-		return nil
-	}
 	where := fmt.Sprintf("entry %d, transaction %d", t.EntryIndex, t.TxIndex)
 	if t.Line > 0 {
 		where = fmt.Sprintf("line %d", t.Line)
 	}
-	return fmt.Errorf("%s: %d bytes of text (remittance %d), more than the %d a transaction may carry", where, n, len(t.Remittance), MaxTransactionText)
+	if n > MaxTransactionText {
+		return fmt.Errorf("%s: %d bytes of text (remittance %d), more than the %d a transaction may carry", where, n, len(t.Remittance), MaxTransactionText)
+	}
+	fields := []struct{ name, v string }{{"end-to-end id", t.EndToEndID}, {"mandate id", t.MandateID}, {"creditor id", t.CreditorID},
+		{"bank reference", t.BankReference}, {"entry reference", t.EntryReference}, {"transaction id", t.TxID},
+		{"instruction id", t.InstructionID}, {"counterparty name", t.CounterpartyName}, {"counterparty IBAN", t.CounterpartyIBAN},
+		{"counterparty BIC", t.CounterpartyBIC}, {"return reason", t.ReturnReason}, {"bank transaction code", t.BankTxCode},
+		{"booking text", t.BookingText}, {"entry's bank reference", t.EntryBankReference}}
+	for _, r := range t.CreditorReferences {
+		fields = append(fields, struct{ name, v string }{"creditor reference", r})
+	}
+	for _, f := range fields {
+		if len(f.v) > MaxReferenceText {
+			return fmt.Errorf("%s: %s of %d bytes, more than the %d a reference or name may have", where, f.name, len(f.v), MaxReferenceText)
+		}
+	}
+	return nil
+}
+
+// MaxReferenceText is the most bytes one reference, code or name of a
+// transaction may have (a SEPA reference has 35 characters, a name 140):
+// they are matched on and indexed, and PostgreSQL's index rows hold 8 KiB.
+const MaxReferenceText = 1000
+
+// MaxStatementText is the most bytes a statement's identification (id,
+// sequence, account, currency, creation time) may have together: they
+// key the import's rows and travel in every event of the statement; a
+// camt Stmt/Id has at most 35 characters.
+const MaxStatementText = 1000
+
+// checkStatementText refuses a statement whose identification is longer
+// than MaxStatementText, naming the statement by its position.
+func checkStatementText(st *Statement) error {
+	n := len(st.ID) + len(st.Sequence) + len(st.Account) + len(st.Written) + len(st.Currency) + len(st.Created)
+	if n <= MaxStatementText {
+		return nil
+	}
+	where := fmt.Sprintf("statement %d", st.Index)
+	if st.Line > 0 {
+		where += fmt.Sprintf(" (line %d)", st.Line)
+	}
+	return fmt.Errorf("%s: identification of %d bytes (id %d), more than the %d a statement may have", where, n, len(st.ID), MaxStatementText)
 }
 
 // MaxSettlementLineText is the most bytes of text one settlement line may
