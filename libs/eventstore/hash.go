@@ -93,6 +93,18 @@ func appendString(buf []byte, s string) []byte {
 	return append(buf, s...)
 }
 
+// MaxEventBytes is the largest encoded payload an event may have. The
+// relay publishes each event as one NATS message, NATS carries messages of
+// at most 1 MiB with their headers (its default max_payload, which o2c
+// does not raise), and an event it refuses would stop the relay on every
+// start: such an event is refused before it is stored.
+const MaxEventBytes = 1<<20 - 32<<10
+
+// MaxStreamIDBytes is the longest tenant, type or id of a stream, in
+// bytes: the stream id travels in every message's headers, which NATS
+// limits to 64 KiB.
+const MaxStreamIDBytes = 1000
+
 // Prepare validates the events of one append to stream and fills what the
 // store derives from them: Type, Stream, Data, OccurredAt (UTC, truncated to
 // microseconds) and ContentHash. It returns copies; the input is not
@@ -101,6 +113,9 @@ func appendString(buf []byte, s string) []byte {
 func Prepare(stream StreamID, events []Event) ([]Event, error) {
 	if !stream.Valid() {
 		return nil, fmt.Errorf("%w: stream %q needs tenant, type and id", ErrInvalidEvent, stream)
+	}
+	if n := max(len(stream.Tenant), len(stream.Type), len(stream.ID)); n > MaxStreamIDBytes {
+		return nil, fmt.Errorf("%w: a %s stream of tenant %.40q with a part of %d bytes, more than %d", ErrInvalidEvent, stream.Type, stream.Tenant, n, MaxStreamIDBytes)
 	}
 	if len(events) == 0 {
 		return nil, fmt.Errorf("%w: append to %s without events", ErrInvalidEvent, stream)
@@ -127,6 +142,10 @@ func Prepare(stream StreamID, events []Event) ([]Event, error) {
 		data, err := proto.MarshalOptions{Deterministic: true}.Marshal(ev.Payload)
 		if err != nil {
 			return nil, fmt.Errorf("%w: event %s: encode payload: %v", ErrInvalidEvent, ev.EventID, err)
+		}
+		if len(data) > MaxEventBytes {
+			return nil, fmt.Errorf("%w: event %s (%s) of a %s stream: %d bytes encoded, more than the %d the bus carries", ErrInvalidEvent,
+				ev.EventID, ev.Payload.ProtoReflect().Descriptor().FullName(), stream.Type, len(data), MaxEventBytes)
 		}
 		ev.Type = string(ev.Payload.ProtoReflect().Descriptor().FullName())
 		ev.Stream = stream
