@@ -3,6 +3,7 @@ package browsertest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"regexp"
 	"strings"
@@ -111,6 +112,17 @@ func TestDunningStopSkipsTheDebtor(t *testing.T) {
 		t.Errorf("the console shows %d notices for %s, want the run's one", n, demo.DisputingDebtor)
 	}
 	p.Shot("account-with-notice")
+	// The copies: the notice dunning sent and the statement, both PDFs.
+	for _, link := range []string{`[data-testid="notices"] a`, `a[href$="statement.pdf"]`} {
+		got := Eval[string](p, fmt.Sprintf(`(async () => {
+  const r = await fetch(document.querySelector(%q).href);
+  const head = new Uint8Array(await r.arrayBuffer()).slice(0, 5);
+  return r.status + " " + r.headers.get("Content-Type") + " " + String.fromCharCode(...head);
+})()`, link))
+		if got != "200 application/pdf %PDF-" {
+			t.Errorf("the copy behind %s: %q, want 200 application/pdf %%PDF-", link, got)
+		}
+	}
 
 	// The customer paid after all: customer service lifts the stop, and the
 	// account says who did.
