@@ -308,5 +308,5 @@ func PrintPack(out io.Writer, p *Pack) {
 	if !p.PeriodClosed {
 		fmt.Fprintln(out, "  The period is open: the DATEV batch is marked provisional (vorläufig) until it is closed.")
 	}
-	fmt.Fprintln(out, "  Dunning level, dunning block and collection status columns stay empty until dunning and collections feed them to the ledger.")
+	fmt.Fprintln(out, "  The open-item list's dunning level, dunning block and collection status are what dunning and collections told the ledger by the key date (the dunning story's items among them).")
 }
