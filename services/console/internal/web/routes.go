@@ -12,6 +12,7 @@ import (
 // i18n/<area>.<lang>.json.
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /lang", s.setLanguage)
+	s.handle("POST /tenant", s.switchTenant)
 
 	s.handle("GET /{$}", s.search)
 	s.handle("GET /debtors/{debtor}", s.account)

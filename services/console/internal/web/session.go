@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -183,4 +184,19 @@ func redirectAfterPost(w http.ResponseWriter, r *http.Request, path, msg string)
 		setFlash(w, msg)
 	}
 	http.Redirect(w, r, path, http.StatusSeeOther)
+}
+
+// switchTenant makes the session work for another of the user's tenants
+// (any tenant for a platform admin, whose tenants are "*").
+func (s *Server) switchTenant(w http.ResponseWriter, r *http.Request, rc *Request) (*View, error) {
+	t := strings.TrimSpace(r.PostFormValue("tenant"))
+	if t == identity.AllTenants || !rc.Session.Principal.MayActFor(t) {
+		return nil, fmt.Errorf("%w: %s does not act for tenant %q", errBadForm, rc.Session.Principal.Actor, t)
+	}
+	rc.Session.Tenant = t
+	if err := s.opt.Sessions.Put(r.Context(), rc.Session); err != nil {
+		return nil, err
+	}
+	redirectAfterPost(w, r, safeNext(r.PostFormValue("next")), "")
+	return nil, nil
 }

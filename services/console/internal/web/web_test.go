@@ -282,3 +282,55 @@ func TestSafeNext(t *testing.T) {
 		}
 	}
 }
+
+// TestSwitchTenant: a user of two tenants switches between them; a tenant
+// not its own is refused.
+func TestSwitchTenant(t *testing.T) {
+	t.Parallel()
+	users := []DevUser{{Name: "multi", Password: "pw", Roles: []identity.Role{identity.Viewer}, Tenants: []string{"acme", "beta"}}}
+	dl, err := NewDevLogin(users, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Options{Sessions: NewMemorySessions(), Login: dl, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	c := client(t)
+	if got := login(t, c, ts.URL, "multi", "pw"); got != http.StatusSeeOther {
+		t.Fatalf("login: %d", got)
+	}
+	r, err := c.Get(ts.URL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body(t, r)
+	r, err = c.Get(ts.URL + "/?q=")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := body(t, r)
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil || !strings.Contains(page, `<option value="acme" selected>`) {
+		t.Fatalf("the page offers no tenant switch with acme selected:\n%s", page)
+	}
+	for tenant, want := range map[string]int{"beta": http.StatusSeeOther, "gamma": http.StatusBadRequest} {
+		r, err := c.PostForm(ts.URL+"/tenant", url.Values{"csrf": {m[1]}, "tenant": {tenant}, "next": {"/"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body(t, r)
+		if r.StatusCode != want {
+			t.Errorf("switch to %s: %d, want %d", tenant, r.StatusCode, want)
+		}
+	}
+	r, err = c.Get(ts.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page := body(t, r); !strings.Contains(page, `<option value="beta" selected>`) {
+		t.Error("after switching, beta is not the tenant")
+	}
+}
