@@ -63,7 +63,7 @@ func TestCreditNoteWithFourEyes(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#cn-reason"), "GOODWILL"),
 		chromedp.SendKeys(chromedp.CSS("#cn-note"), "Lieferung zwei Wochen zu spät"),
 	)
-	cs.Submit(`[data-testid="credit-submit"]`)
+	submit(cs, `[data-testid="credit-submit"]`)
 	cs.Shot("creditnote-pending")
 	if flash := cs.Text(".flash"); !strings.Contains(flash, "150") {
 		t.Errorf("after the request the page says %q; want the amount waiting for approval", flash)
@@ -91,7 +91,7 @@ func TestCreditNoteWithFourEyes(t *testing.T) {
 	fin.Go("/credit-notes")
 	fin.Do("wait for the pending credit note", chromedp.WaitVisible(chromedp.CSS(row)))
 	fin.Shot("approvals")
-	fin.Submit(row + ` [data-testid="approve"]`)
+	submit(fin, row+` [data-testid="approve"]`)
 	fin.Shot("approved")
 	flash := fin.Text(".flash")
 	if !strings.Contains(flash, "GS-") {

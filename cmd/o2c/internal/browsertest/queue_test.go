@@ -101,6 +101,15 @@ func eventually(t testing.TB, what string, cond func() bool) {
 	}
 }
 
+// submit submits the form of the element sel selects and waits for the
+// page the POST redirects to, which says what was done (.flash): waiting
+// for any main element could find the old page's while the browser
+// navigates.
+func submit(p *browsertest.Page, sel string) {
+	p.Do("submit "+sel, chromedp.Submit(chromedp.CSS(sel)))
+	p.Do("wait for the answer to "+sel, chromedp.WaitVisible(chromedp.CSS(".flash")))
+}
+
 // openItems are the ledger's items of debtor with an open amount, by
 // document number.
 func openItems(t testing.TB, env *browsertest.Env, debtor string) map[string]*ledgerv1.OpenItem {
@@ -165,7 +174,7 @@ func TestConfirmAMatchingProposal(t *testing.T) {
 		p.Do("press Enter", chromedp.KeyEvent("\r"))
 		p.Do("wait for the queue again", chromedp.WaitVisible(chromedp.CSS(".flash")))
 	} else {
-		p.Submit(fmt.Sprintf(`%s [data-testid="proposal"]:nth-of-type(%d) form`, row, index+1))
+		submit(p, fmt.Sprintf(`%s [data-testid="proposal"]:nth-of-type(%d) form`, row, index+1))
 	}
 	p.Shot("queue-confirmed")
 	if flash := p.Text(".flash"); !strings.Contains(flash, id) {
@@ -202,7 +211,7 @@ func TestConfirmAMatchingProposal(t *testing.T) {
 			}
 			p.Shot("exception")
 			p.Do("give the reason to park it", chromedp.SendKeys(chromedp.CSS("#p-note"), "Zahler unbekannt, Bank fragt nach"))
-			p.Submit(`[data-testid="park"]`)
+			submit(p, `[data-testid="park"]`)
 			if st := exceptionState(t, env, oid); st != matchingv1.ExceptionState_EXCEPTION_STATE_PARKED {
 				t.Errorf("after parking, matching has %s as %v; want PARKED", oid, st)
 			}
