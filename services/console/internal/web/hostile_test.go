@@ -18,7 +18,7 @@ func TestLoginFormRefusesHostileInput(t *testing.T) {
 	t.Parallel()
 	ts, _ := newTestServer(t)
 	for _, next := range []string{"https://evil.example/", "//evil.example", "/\\evil.example", "\\\\evil.example", "javascript:alert(1)",
-		"http:/evil.example", "", "%2F%2Fevil.example"} {
+		"http:/evil.example", "", "%2F%2Fevil.example", "/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example"} {
 		c := client(t)
 		r, err := c.PostForm(ts.URL+"/login", url.Values{"user": {"cs"}, "password": {"demo"}, "next": {next}})
 		if err != nil {
