@@ -332,3 +332,29 @@ func TestDocument(t *testing.T) {
 		t.Errorf("Document = %s, %d bytes starting %q, same twice %v; want GS-000001.pdf, one PDF, the same bytes", name, len(a), a[:min(5, len(a))], string(a) == string(b))
 	}
 }
+
+func TestSameRequest(t *testing.T) {
+	t.Parallel()
+	in := input(Amount{1900, 5950}, Amount{700, 1070})
+	r, err := Request(config(t, rules), invoice(0), in, bernd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := input(Amount{1900, 5950}, Amount{700, 1071})
+	tests := []struct {
+		name  string
+		in    Input
+		actor string
+		want  bool
+	}{
+		{"the same again", in, bernd.Actor, true},
+		{"another amount", other, bernd.Actor, false},
+		{"another person", in, carla.Actor, false},
+		{"another note", func() Input { i := in; i.Note = "x"; return i }(), bernd.Actor, false},
+	}
+	for _, tt := range tests {
+		if got := SameRequest(r, tt.in, tt.actor); got != tt.want {
+			t.Errorf("%s: SameRequest = %v; want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -81,8 +81,7 @@ func (s *CreditNoteService) RequestCreditNote(ctx context.Context, req *ingestio
 			return nil, err
 		}
 		if r := st.Requested; r != nil {
-			if r.GetRequestedBy() != p.RecordedActor() || r.GetInvoiceNumber() != in.InvoiceNumber || r.GetDebtorId() != in.DebtorID ||
-				r.GetReason() != in.Reason || r.GetNote() != in.Note {
+			if !credit.SameRequest(r, in, p.RecordedActor()) {
 				return nil, fmt.Errorf("%w: %s", credit.ErrRequestChanged, in.RequestID)
 			}
 			return &ingestionv1.RequestCreditNoteResponse{CreditNote: st.View()}, nil
