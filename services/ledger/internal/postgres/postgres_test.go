@@ -515,8 +515,8 @@ func TestDebtorAccountFollowsAccountLength(t *testing.T) {
 // through Apply: in the batch that opens the item (written with the
 // item's INSERT), in a later batch (an UPDATE), and again for an item
 // stored before (a replay: the item keeps its columns and takes the
-// classification). Each item's row must be what one statement per event
-// would have left.
+// classification), and an item opened twice in one batch. Each item's row
+// must be what one statement per event would have left.
 func TestApplyClassifiesItems(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, postgres.PosterOptions{})
@@ -552,6 +552,7 @@ func TestApplyClassifiesItems(t *testing.T) {
 		&ledgerv1.OpenItemClassified{Tenant: "acme", OpenItemId: a, Component: ledgerv1.OpenItemComponent_OPEN_ITEM_COMPONENT_INTEREST, Marketplace: "amazon.de", BuyerReference: "buyer-1"},
 		opened(b, "R-B", 200),
 		opened(c, "R-C", 300),
+		opened(b, "R-B2", 222), // opened twice in a batch: the first opening counts
 		&ledgerv1.OpenItemClassified{Tenant: "acme", OpenItemId: c, Component: ledgerv1.OpenItemComponent_OPEN_ITEM_COMPONENT_COSTS, Dunnable: true},
 		&ledgerv1.OpenItemClassified{Tenant: "acme", OpenItemId: c, Component: ledgerv1.OpenItemComponent_OPEN_ITEM_COMPONENT_PRINCIPAL, Dunnable: true, Marketplace: "ebay"},
 	)

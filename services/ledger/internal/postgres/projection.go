@@ -119,9 +119,9 @@ func (p *Projector) Projection(poll time.Duration) eventstore.Projection {
 // debtor streams are recorded in command_routes.
 //
 // The statements are sent to the server together, in the events' order (a
-// pipeline; see pipeline), and the classification of an item opened in the
-// same batch is written by the item's INSERT: a new invoice's events cost
-// the projection no round trip of their own. Settlements and reopenings,
+// pipeline; see pipeline), the batch's new open items by one INSERT, each
+// with its classification when the batch classifies it: a new invoice's
+// events cost the projection no round trip and no statement of their own. Settlements and reopenings,
 // whose statements are planned for their arguments (planFresh), run on
 // their own after the statements before them.
 func Apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
@@ -217,28 +217,47 @@ func Apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
 // each. A statement's error is returned when the pipeline is flushed,
 // prefixed with what the statement projects; the transaction then fails as
 // it would have at that statement.
+//
+// The open items the batch opens are written by multi-row INSERTs at the
+// flush, with the classification of each item classified in the same
+// batch: one statement, and one run of open_items' statement triggers,
+// for all of them instead of one per item. None of the queued statements
+// reads or writes open_items, and every statement that does (settlements,
+// reopenings, classifications of items of earlier batches) flushes the
+// pipeline first, so the items are in place when it runs.
 type pipeline struct {
 	b    pgx.Batch
 	what []string
-	// items are the queued INSERTs of open items, by tenant and id, so
-	// that a classification of the same batch is written with the item.
-	items map[[2]string]*pgx.QueuedQuery
+	// items are the open items opened since the last flush, in order, and
+	// their places by tenant and id.
+	items []itemRow
+	index map[[2]string]int
 }
 
-func (q *pipeline) queue(what, sql string, args ...any) *pgx.QueuedQuery {
+// itemRow is an open item opened in the batch, with its classification
+// when the batch classifies it (nil otherwise).
+type itemRow struct {
+	ev       eventstore.Event
+	p        *ledgerv1.OpenItemOpened
+	classify *ledgerv1.OpenItemClassified
+}
+
+func (q *pipeline) queue(what, sql string, args ...any) {
 	q.what = append(q.what, what)
-	return q.b.Queue(sql, args...)
+	q.b.Queue(sql, args...)
 }
 
-// flush sends what is queued and reads every result.
+// flush sends what is queued, with the INSERTs of the items opened since
+// the last flush, and reads every result.
 func (q *pipeline) flush(ctx context.Context, tx pgx.Tx) error {
+	q.queueItems()
 	if len(q.what) == 0 {
 		return nil
 	}
 	// The results are read from the batch sent, so the pipeline starts a
 	// new one.
 	b, what := q.b, q.what
-	q.b, q.what, q.items = pgx.Batch{}, nil, nil
+	q.b, q.what = pgx.Batch{}, nil
 	br := tx.SendBatch(ctx, &b)
 	for _, w := range what {
 		if _, err := br.Exec(); err != nil {
@@ -249,45 +268,115 @@ func (q *pipeline) flush(ctx context.Context, tx pgx.Tx) error {
 	return br.Close()
 }
 
-// insertOpenItem inserts an open item; an item stored before is kept as it
-// is. insertClassifiedItem inserts an item with its classification
+// insertOpenItems inserts open items; an item stored before is kept as it
+// is. insertClassifiedItems inserts items with their classification
 // ($15-$18: part, dunning flag, marketplace, buyer); an item stored before
 // keeps its columns but takes the classification, as OpenItemClassified's
-// UPDATE after insertOpenItem would set it.
+// UPDATE after insertOpenItems would set it.
 const (
-	openItemColumns = `INSERT INTO open_items (tenant, id, debtor_id, debtor_account, kind, document_number, order_id, currency,
-		    amount_minor, open_minor, document_date, due_date, payment_reference, entry_id, recorded_at`
-	insertOpenItem = openItemColumns + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14)
-		ON CONFLICT DO NOTHING`
-	insertClassifiedItem = openItemColumns + `, part, dunnable, marketplace, buyer_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+	openItemRows = `INSERT INTO open_items AS o (tenant, id, debtor_id, debtor_account, kind, document_number, order_id, currency,
+		    amount_minor, open_minor, document_date, due_date, payment_reference, entry_id, recorded_at%s)
+		SELECT t, i::uuid, d, a, k, doc, ord, cur, m, m, dd, due, ref, e::uuid, rec%s
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+		    $9::bigint[], $10::date[], $11::date[], $12::text[], $13::text[], $14::timestamptz[]%s)
+		    AS u(t, i, d, a, k, doc, ord, cur, m, dd, due, ref, e, rec%s)`
+)
+
+var (
+	insertOpenItems       = fmt.Sprintf(openItemRows, "", "", "", "") + ` ON CONFLICT DO NOTHING`
+	insertClassifiedItems = fmt.Sprintf(openItemRows, ", part, dunnable, marketplace, buyer_id", ", part, dunnable, mp, buyer",
+		", $15::text[], $16::bool[], $17::text[], $18::text[]", ", part, dunnable, mp, buyer") + `
 		ON CONFLICT (tenant, id) DO UPDATE SET part = EXCLUDED.part, dunnable = EXCLUDED.dunnable,
 		    marketplace = EXCLUDED.marketplace, buyer_id = EXCLUDED.buyer_id`
 )
 
-// openItem queues the INSERT of p's item.
+// openItem adds p's item to the items to insert. An item the batch opened
+// before keeps the columns of its first opening, as the INSERT's ON
+// CONFLICT DO NOTHING would keep them.
 func (q *pipeline) openItem(ev eventstore.Event, p *ledgerv1.OpenItemOpened) {
-	qq := q.queue("project open item "+p.GetOpenItemId(), insertOpenItem,
-		p.GetTenant(), p.GetOpenItemId(), p.GetDebtorId(), p.GetDebtorAccount(), p.GetKind(), p.GetDocumentNumber(),
-		p.GetOrderId(), p.GetAmount().GetCurrency(), p.GetAmount().GetMinorUnits(), date(p.GetDocumentDate()),
-		date(p.GetDueDate()), p.GetPaymentReference(), p.GetEntryId(), ev.RecordedAt)
-	if q.items == nil {
-		q.items = map[[2]string]*pgx.QueuedQuery{}
+	key := [2]string{p.GetTenant(), p.GetOpenItemId()}
+	if _, ok := q.index[key]; ok {
+		return
 	}
-	q.items[[2]string{p.GetTenant(), p.GetOpenItemId()}] = qq
+	if q.index == nil {
+		q.index = map[[2]string]int{}
+	}
+	q.index[key] = len(q.items)
+	q.items = append(q.items, itemRow{ev: ev, p: p})
 }
 
-// classifyQueued writes p into the queued INSERT of its item and reports
-// whether there was one.
+// classifyQueued records p with its item when the item is among the items
+// to insert and reports whether it was; the last classification counts.
 func (q *pipeline) classifyQueued(p *ledgerv1.OpenItemClassified) bool {
-	qq := q.items[[2]string{p.GetTenant(), p.GetOpenItemId()}]
-	if qq == nil {
-		return false
+	i, ok := q.index[[2]string{p.GetTenant(), p.GetOpenItemId()}]
+	if ok {
+		q.items[i].classify = p
 	}
-	qq.SQL = insertClassifiedItem
-	qq.Arguments = append(qq.Arguments[:14:14], partOf(p), p.GetDunnable(), p.GetMarketplace(), p.GetBuyerReference())
-	return true
+	return ok
+}
+
+// queueItems queues the INSERTs of the items to insert: those without a
+// classification, then those with one.
+func (q *pipeline) queueItems() {
+	if len(q.items) == 0 {
+		return
+	}
+	var plain, classified openItemColumns
+	for _, it := range q.items {
+		if it.classify == nil {
+			plain.add(it)
+		} else {
+			classified.add(it)
+		}
+	}
+	if n := len(plain.tenants); n > 0 {
+		q.queue(fmt.Sprintf("project %d open items", n), insertOpenItems, plain.args()...)
+	}
+	if n := len(classified.tenants); n > 0 {
+		q.queue(fmt.Sprintf("project %d classified open items", n), insertClassifiedItems,
+			append(classified.args(), classified.parts, classified.dunnable, classified.marketplaces, classified.buyers)...)
+	}
+	q.items, q.index = nil, nil
+}
+
+// openItemColumns are the column arrays of insertOpenItems and
+// insertClassifiedItems.
+type openItemColumns struct {
+	tenants, ids, debtors, accounts, kinds, docs, orders, currencies, refs, entries eventstore.TextArray
+	amounts                                                                         eventstore.Int64Array
+	docDates, dueDates                                                              eventstore.DateArray
+	recorded                                                                        eventstore.TimeArray
+	parts, marketplaces, buyers                                                     eventstore.TextArray
+	dunnable                                                                        []bool
+}
+
+func (c *openItemColumns) add(it itemRow) {
+	p := it.p
+	c.tenants = append(c.tenants, p.GetTenant())
+	c.ids = append(c.ids, p.GetOpenItemId())
+	c.debtors = append(c.debtors, p.GetDebtorId())
+	c.accounts = append(c.accounts, p.GetDebtorAccount())
+	c.kinds = append(c.kinds, p.GetKind())
+	c.docs = append(c.docs, p.GetDocumentNumber())
+	c.orders = append(c.orders, p.GetOrderId())
+	c.currencies = append(c.currencies, p.GetAmount().GetCurrency())
+	c.amounts = append(c.amounts, p.GetAmount().GetMinorUnits())
+	c.docDates = append(c.docDates, date(p.GetDocumentDate()))
+	c.dueDates = append(c.dueDates, date(p.GetDueDate()))
+	c.refs = append(c.refs, p.GetPaymentReference())
+	c.entries = append(c.entries, p.GetEntryId())
+	c.recorded = append(c.recorded, it.ev.RecordedAt)
+	if k := it.classify; k != nil {
+		c.parts = append(c.parts, partOf(k))
+		c.dunnable = append(c.dunnable, k.GetDunnable())
+		c.marketplaces = append(c.marketplaces, k.GetMarketplace())
+		c.buyers = append(c.buyers, k.GetBuyerReference())
+	}
+}
+
+func (c *openItemColumns) args() []any {
+	return []any{c.tenants, c.ids, c.debtors, c.accounts, c.kinds, c.docs, c.orders, c.currencies,
+		c.amounts, c.docDates, c.dueDates, c.refs, c.entries, c.recorded}
 }
 
 // planFresh, as a statement's first argument, has pgx send it as an
