@@ -195,7 +195,8 @@ func checkConsole(t *testing.T, svc types.ServiceConfig) {
 // TestComposeServicesReachTheirPeers checks that each service that calls
 // another is given that service's address inside the compose network and
 // a client certificate of its own from ./deploy/credentials: ingestion
-// asks the ledger for a debtor's open items before erasing it, matching
+// asks the ledger for a debtor's open items before erasing it, the
+// ledger's reports ask ingestion for the debtors' names, matching
 // asks ingestion for payers and debtors' master data, refund import hands
 // ingestion the settlement reports it fetches, dunning asks ingestion for
 // the debtor's name and address on a notice, collections asks ingestion
@@ -204,6 +205,7 @@ func TestComposeServicesReachTheirPeers(t *testing.T) {
 	p := loadCompose(t)
 	for _, tc := range []struct{ caller, variable, callee, cert string }{
 		{"ingestion", "LEDGER_ADDR", "ledger", "ingestion.pem"},
+		{"ledger", "INGESTION_ADDR", "ingestion", "ledger.pem"},
 		{"matching", "INGESTION_ADDR", "ingestion", "matching.pem"},
 		{"refund-import", "INGESTION_ADDR", "ingestion", "refund-import.pem"},
 		{"dunning", "INGESTION_ADDR", "ingestion", "dunning.pem"},

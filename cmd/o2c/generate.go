@@ -31,6 +31,8 @@ const (
 	genCLIKey     = "cli-key.pem"
 	genIngCert    = "ingestion.pem"
 	genIngKey     = "ingestion-key.pem"
+	genLedgerCert = "ledger.pem"
+	genLedgerKey  = "ledger-key.pem"
 	genMatchCert  = "matching.pem"
 	genMatchKey   = "matching-key.pem"
 	genRefundCert = "refund-import.pem"
@@ -70,6 +72,11 @@ machine (docker-compose.yml: DIR is deploy/credentials) authenticate with:
   ingestion.pem, ingestion-key.pem
                               ingestion's client certificate for the ledger
                               (O2C_CLIENT_CERT, O2C_CLIENT_KEY): service:ingestion
+                              with the service role for every tenant
+  ledger.pem, ledger-key.pem
+                              the ledger's client certificate for ingestion, which its
+                              reports ask for the debtors' names
+                              (O2C_CLIENT_CERT, O2C_CLIENT_KEY): service:ledger
                               with the service role for every tenant
   matching.pem, matching-key.pem
                               matching's client certificate for ingestion, which it
@@ -184,6 +191,10 @@ func generate(out io.Writer, dir string, ids []string, actor string, hosts []str
 	if err != nil {
 		return err
 	}
+	ledgerCert, ledgerKey, err := ca.ClientCertificate(identity.Principal{Actor: "service:ledger", Tenants: ids, Roles: []identity.Role{identity.Service}})
+	if err != nil {
+		return err
+	}
 	matchCert, matchKey, err := ca.ClientCertificate(identity.Principal{Actor: "service:matching", Tenants: ids, Roles: []identity.Role{identity.Service}})
 	if err != nil {
 		return err
@@ -226,7 +237,7 @@ func generate(out io.Writer, dir string, ids []string, actor string, hosts []str
 		passwords[u] = hex.EncodeToString(secret)
 		env += natsembed.PasswordVariable(u) + "=" + passwords[u] + "\n"
 	}
-	for name, data := range map[string][]byte{genCA: ca.CertPEM(), genServerCert: srvCert, genServerKey: srvKey, genCLICert: cliCert, genCLIKey: cliKey, genIngCert: ingCert, genIngKey: ingKey, genMatchCert: matchCert, genMatchKey: matchKey, genRefundCert: refundCert, genRefundKey: refundKey, genDunCert: dunCert, genDunKey: dunKey, genCollCert: collCert, genCollKey: collKey, genAgencyCert: agencyCert, genAgencyKey: agencyKey, genConsCert: consCert, genConsKey: consKey, genOIDCSecret: nil, genComposeEnv: []byte(env)} {
+	for name, data := range map[string][]byte{genCA: ca.CertPEM(), genServerCert: srvCert, genServerKey: srvKey, genCLICert: cliCert, genCLIKey: cliKey, genIngCert: ingCert, genIngKey: ingKey, genLedgerCert: ledgerCert, genLedgerKey: ledgerKey, genMatchCert: matchCert, genMatchKey: matchKey, genRefundCert: refundCert, genRefundKey: refundKey, genDunCert: dunCert, genDunKey: dunKey, genCollCert: collCert, genCollKey: collKey, genAgencyCert: agencyCert, genAgencyKey: agencyKey, genConsCert: consCert, genConsKey: consKey, genOIDCSecret: nil, genComposeEnv: []byte(env)} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
 			return err
 		}
@@ -246,6 +257,7 @@ func generate(out io.Writer, dir string, ids []string, actor string, hosts []str
 	fmt.Fprintf(out, "  %s, %s  the services' certificate for %s\n", genServerCert, genServerKey, strings.Join(names, ", "))
 	fmt.Fprintf(out, "  %s, %s        the CLI's certificate: %s, accountant and operator of %s\n", genCLICert, genCLIKey, actor, strings.Join(ids, ", "))
 	fmt.Fprintf(out, "  %s, %s  ingestion's certificate for the ledger: service:ingestion, service of %s\n", genIngCert, genIngKey, strings.Join(ids, ", "))
+	fmt.Fprintf(out, "  %s, %s        the ledger's certificate for ingestion: service:ledger, service of %s\n", genLedgerCert, genLedgerKey, strings.Join(ids, ", "))
 	fmt.Fprintf(out, "  %s, %s    matching's certificate for ingestion: service:matching, service of %s\n", genMatchCert, genMatchKey, strings.Join(ids, ", "))
 	fmt.Fprintf(out, "  %s, %s  refund import's certificate for ingestion: service:refund-import, service of %s\n", genRefundCert, genRefundKey, strings.Join(ids, ", "))
 	fmt.Fprintf(out, "  %s, %s              dunning's certificate for ingestion: service:dunning, service of %s\n", genDunCert, genDunKey, strings.Join(ids, ", "))

@@ -40,7 +40,7 @@ func TestCredentialsGenerateFitsCompose(t *testing.T) {
 			t.Errorf("%s: mode %v (%v), want 0600", e.Name(), fi.Mode().Perm(), err)
 		}
 	}
-	want := []string{"agency-sim-key.pem", "agency-sim.pem", "ca.pem", "cli-key.pem", "cli.pem", "collections-key.pem", "collections.pem", "compose.env", "console-key.pem", "console.pem", "credentials.json", "dunning-key.pem", "dunning.pem", "ingestion-key.pem", "ingestion.pem", "matching-key.pem", "matching.pem", "oidc-client-secret", "refund-import-key.pem", "refund-import.pem", "server-key.pem", "server.pem"}
+	want := []string{"agency-sim-key.pem", "agency-sim.pem", "ca.pem", "cli-key.pem", "cli.pem", "collections-key.pem", "collections.pem", "compose.env", "console-key.pem", "console.pem", "credentials.json", "dunning-key.pem", "dunning.pem", "ingestion-key.pem", "ingestion.pem", "ledger-key.pem", "ledger.pem", "matching-key.pem", "matching.pem", "oidc-client-secret", "refund-import-key.pem", "refund-import.pem", "server-key.pem", "server.pem"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("files (-want +got):\n%s", diff)
 	}
@@ -59,7 +59,7 @@ func TestCredentialsGenerateFitsCompose(t *testing.T) {
 	if want := []string{"o2c:tenant:demo", "o2c:role:accountant", "o2c:role:operator"}; !cmp.Equal(want, sans) {
 		t.Errorf("CLI certificate SAN URIs %v, want %v", sans, want)
 	}
-	for _, svc := range []string{"ingestion", "matching", "refund-import", "dunning", "collections"} {
+	for _, svc := range []string{"ingestion", "ledger", "matching", "refund-import", "dunning", "collections"} {
 		c := certificate(t, filepath.Join(dir, svc+".pem"))
 		sans = nil
 		for _, u := range c.URIs {
@@ -117,7 +117,7 @@ func TestCredentialsGenerateFitsCompose(t *testing.T) {
 	// Ingestion's ledger client credentials and matching's, refund
 	// import's and dunning's ingestion client credentials are files
 	// generate wrote.
-	for _, svc := range []string{"ingestion", "matching", "refund-import", "dunning", "collections", "console"} {
+	for _, svc := range []string{"ingestion", "ledger", "matching", "refund-import", "dunning", "collections", "console"} {
 		for _, key := range []string{"O2C_CLIENT_CERT", "O2C_CLIENT_KEY", "O2C_CLIENT_CA"} {
 			v := p.Services[svc].Environment[key]
 			if v == nil || !strings.HasPrefix(*v, "/etc/o2c/credentials/") {

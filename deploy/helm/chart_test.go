@@ -736,7 +736,7 @@ func TestMigrationJobs(t *testing.T) {
 }
 
 // TestNetworkPolicies checks who may call whom: the ledger takes gRPC from
-// ingestion and the console only, ingestion from the services that call it
+// ingestion and the console only and calls ingestion (debtors' names), ingestion from the services that call it
 // and the console; the console reaches every backend; a backend that calls
 // none reaches no gRPC API.
 func TestNetworkPolicies(t *testing.T) {
@@ -777,8 +777,8 @@ func TestNetworkPolicies(t *testing.T) {
 		from, to   []string
 		policyType []networkingv1.PolicyType
 	}{
-		{"ledger", []string{"console", "ingestion"}, nil, nil},
-		{"ingestion", []string{"collections", "console", "dunning", "matching", "refund-import"}, []string{"ledger"}, nil},
+		{"ledger", []string{"console", "ingestion"}, []string{"ingestion"}, nil},
+		{"ingestion", []string{"collections", "console", "dunning", "ledger", "matching", "refund-import"}, []string{"ledger"}, nil},
 		{"matching", []string{"console"}, []string{"ingestion"}, nil},
 		{"console", nil, []string{"collections", "dunning", "ingestion", "ledger", "matching", "refund-import"}, nil},
 	}

@@ -51,7 +51,7 @@ underscores, then _ADDR (LEDGER_ADDR, REFUND_IMPORT_ADDR).
 */}}
 {{- define "o2c.peers" -}}
 ingestion: [ledger]
-ledger: []
+ledger: [ingestion]
 matching: [ingestion]
 dunning: [ingestion]
 collections: [ingestion]
