@@ -212,7 +212,7 @@ func readLines(ctx context.Context, path string, fn func(line int, b []byte) err
 	defer f.Close()
 	r := bufio.NewReaderSize(f, 1<<20)
 	for line := 1; ; line++ {
-		b, err := r.ReadBytes('\n')
+		b, err := readLine(r, nil)
 		if len(b) > 0 {
 			if line%4096 == 0 && ctx.Err() != nil {
 				return ctx.Err()
@@ -231,6 +231,26 @@ func readLines(ctx context.Context, path string, fn func(line int, b []byte) err
 		}
 		if err != nil {
 			return &InputError{File: path, Line: line, Err: err}
+		}
+	}
+}
+
+// maxLineBytes bounds one line of an input file: a JSON value of o2c
+// match is far smaller, and a file without line breaks (a wrong argument,
+// a binary file) must not be read whole into memory.
+const maxLineBytes = 16 << 20
+
+// readLine appends the next line of r, its '\n' included, to dst. A line
+// longer than maxLineBytes is an error after reading no more than that.
+func readLine(r *bufio.Reader, dst []byte) ([]byte, error) {
+	for {
+		frag, err := r.ReadSlice('\n')
+		dst = append(dst, frag...)
+		if len(dst) > maxLineBytes {
+			return nil, fmt.Errorf("line longer than %d bytes", maxLineBytes)
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return dst, err
 		}
 	}
 }
