@@ -129,6 +129,9 @@ type Debtor struct {
 	Account string
 	// DebtorID is the ledger's debtor id.
 	DebtorID string
+	// Profile is the debtor's master data the record is written from;
+	// nil names the debtor by its id (see Record).
+	Profile *Profile
 }
 
 // Summary is what WriteBookings wrote.
@@ -485,11 +488,12 @@ func WriteBookings(w io.Writer, c Config, b Batch, entries func(yield func(Entry
 }
 
 // WriteDebtors writes the master data of debtors (Debitoren/Kreditoren) for
-// batch b to w, one record per personal account in the order given. The
-// ledger keeps no names or addresses (ingestion does, and may have erased
-// them since): each record carries the debtor id as the name (Adressattyp
-// keine Angabe) and, where it fits DATEV's 15 characters, as Kunden-/Lief.-Nr.
-// and Nummer Fremdsystem.
+// batch b to w, one record per personal account in the order given, each
+// from its Profile (Debtor.Record): name, address, e-mail and language
+// where ingestion had them, the debtor id alone where the caller has no
+// profile, and no personal data for an erased debtor. The same debtors
+// with the same profiles give the same bytes; the caller decides which
+// profiles a closed period's export shows.
 func WriteDebtors(w io.Writer, c Config, b Batch, debtors []Debtor) error {
 	h, err := c.header(b)
 	if err != nil {
@@ -502,14 +506,7 @@ func WriteDebtors(w io.Writer, c Config, b Batch, debtors []Debtor) error {
 		return fmt.Errorf("%w: header: %w", ErrNotExportable, err)
 	}
 	for _, d := range debtors {
-		rec := extf.Debtor{Account: d.Account, AddresseeType: "0", Name: textOf(d.DebtorID)}
-		if len(rec.Name) > 50 {
-			rec.Name = rec.Name[:50]
-		}
-		if id := textOf(d.DebtorID); id == d.DebtorID && len(id) <= 15 {
-			rec.CustomerNumber, rec.ExternalNumber = id, id
-		}
-		if err := wr.Write(rec); err != nil {
+		if err := wr.Write(d.Record()); err != nil {
 			return fmt.Errorf("%w: debtor %s: %w", ErrNotExportable, d.DebtorID, err)
 		}
 	}
