@@ -221,9 +221,41 @@ func slicesContains(s []string, v string) bool {
 	return false
 }
 
+// maxLineBytes bounds one line of an opening balances file, CSV or JSON
+// Lines: a row has a few hundred bytes, and a file without line breaks (a
+// wrong argument) must not be read whole into memory.
+const maxLineBytes = 1 << 20
+
+// lineLimit reads r and fails once a line grows beyond max bytes.
+type lineLimit struct {
+	r    io.Reader
+	max  int
+	line int // bytes since the last '\n'
+	no   int // lines completed
+	err  error
+}
+
+func (l *lineLimit) Read(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	n, err := l.r.Read(p)
+	for _, c := range p[:n] {
+		if c == '\n' {
+			l.line, l.no = 0, l.no+1
+			continue
+		}
+		if l.line++; l.line > l.max {
+			l.err = fmt.Errorf("line %d longer than %d bytes", l.no+1, l.max)
+			return 0, l.err
+		}
+	}
+	return n, err
+}
+
 func readCSV(br *bufio.Reader) ([]row, rune, error) {
 	comma := detectDelimiter(br)
-	cr := csv.NewReader(br)
+	cr := csv.NewReader(&lineLimit{r: br, max: maxLineBytes})
 	cr.Comma = comma
 	// Leading space is trimmed below; encoding/csv's own trimming would
 	// swallow empty fields between tabs.
@@ -276,9 +308,10 @@ func quoteAll(ss []string) string {
 
 func readJSONLines(r io.Reader) ([]row, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	sc.Buffer(make([]byte, 64<<10), maxLineBytes)
 	var rows []row
-	for line := 1; sc.Scan(); line++ {
+	line := 1
+	for ; sc.Scan(); line++ {
 		text := bytes.TrimSpace(sc.Bytes())
 		if len(text) == 0 {
 			continue
@@ -303,7 +336,9 @@ func readJSONLines(r io.Reader) ([]row, error) {
 		}
 		rows = append(rows, row{line: line, fields: f})
 	}
-	if err := sc.Err(); err != nil {
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return nil, &Error{Line: line, Err: fmt.Errorf("longer than %d bytes", maxLineBytes)}
+	} else if err != nil {
 		return nil, fmt.Errorf("JSON Lines: %w", err)
 	}
 	return rows, nil
