@@ -8,24 +8,9 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// chromedpLogin fills and sends the login form.
-func chromedpLogin(user, password string) []chromedp.Action[chromedp.Void] {
-	return []chromedp.Action[chromedp.Void]{
-		chromedp.SendKeys(chromedp.CSS("#user"), user),
-		chromedp.SendKeys(chromedp.CSS("#password"), password),
-		chromedp.Submit(chromedp.CSS("#password")),
-		chromedp.WaitVisible(chromedp.CSS("main")),
-	}
-}
-
 // chromedpFill types value into the field sel selects.
 func chromedpFill(sel, value string) []chromedp.Action[chromedp.Void] {
 	return []chromedp.Action[chromedp.Void]{chromedp.SendKeys(chromedp.CSS(sel), value)}
-}
-
-// chromedpWaitFor waits until the element sel selects is visible.
-func chromedpWaitFor(sel string) []chromedp.Action[chromedp.Void] {
-	return []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(chromedp.CSS(sel))}
 }
 
 // chromedpForge posts a form the page does not offer to action, with the

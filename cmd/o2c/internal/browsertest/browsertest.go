@@ -188,20 +188,41 @@ func (p *Page) Login(user string) {
 	p.t.Helper()
 	p.Go("/login")
 	p.Shot("login")
-	p.Do("sign in as "+user,
-		chromedp.SendKeys(chromedp.CSS("#user"), user),
-		chromedp.SendKeys(chromedp.CSS("#password"), "demo"),
-		chromedp.Submit(chromedp.CSS("#password")),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="actor"]`)),
-	)
+	p.Do("fill the sign-in", chromedp.SendKeys(chromedp.CSS("#user"), user), chromedp.SendKeys(chromedp.CSS("#password"), "demo"))
+	p.Navigating("sign in as "+user, chromedp.Submit(chromedp.CSS("#password")))
+	p.Do("signed in as "+user, chromedp.WaitVisible(chromedp.CSS(`[data-testid="actor"]`)))
 }
 
-// Submit submits the form of the element sel selects and waits for the
-// next page's main element.
+// Submit submits the form of the element sel selects and waits until
+// the next page has loaded.
 func (p *Page) Submit(sel string) {
 	p.t.Helper()
-	p.Do("submit "+sel, chromedp.Submit(chromedp.CSS(sel)))
-	p.Do("wait after submitting "+sel, chromedp.WaitVisible(chromedp.CSS("main")))
+	p.Navigating("submit "+sel, chromedp.Submit(chromedp.CSS(sel)))
+}
+
+// Navigating runs actions that make the browser load another page and
+// waits until it has: the page marked before is gone, the new one is
+// complete and shows its main element. (Waiting for an element alone
+// could find it on the old page while the new one loads.)
+func (p *Page) Navigating(what string, actions ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`window.o2cOldPage = true`)); err != nil {
+		p.t.Fatalf("%s: mark the page: %v", what, err)
+	}
+	p.Do(what, actions...)
+	for {
+		// Evaluating fails while the old page's context goes away: try
+		// again until the new page answers or the test's time is up.
+		done, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`window.o2cOldPage === undefined && document.readyState === "complete"`))
+		if err == nil && done {
+			break
+		}
+		if p.ctx.Err() != nil {
+			p.t.Fatalf("%s: the next page did not load: %v", what, p.ctx.Err())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.Do(what+": wait for the page", chromedp.WaitVisible(chromedp.CSS("main")))
 }
 
 // Text returns the text of the first element sel selects.

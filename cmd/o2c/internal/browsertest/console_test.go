@@ -23,7 +23,9 @@ func TestSignIn(t *testing.T) {
 	env := Shared(t)
 	p := env.Open(t)
 	p.Go("/login")
-	p.Do("wrong password", chromedpLogin("cs", "wrong")...)
+	p.Do("fill the sign-in", chromedpFill("#user", "cs")...)
+	p.Do("fill the password", chromedpFill("#password", "wrong")...)
+	p.Submit("#password")
 	if got := p.Text(".error"); got == "" {
 		t.Error("a wrong password shows no message")
 	}
@@ -51,8 +53,7 @@ func TestFindDebtorByInvoiceNumber(t *testing.T) {
 		t.Errorf("searching %s finds %d debtors, want 1", demo.LateInvoice, n)
 	}
 	p.Shot("search-by-invoice")
-	p.Do("open the account", chromedpClick(`[data-testid="result"]`)...)
-	p.Do("wait for the account", chromedpWaitFor(`[data-testid="summary"]`)...)
+	p.Navigating("open the account", chromedpClick(`[data-testid="result"]`)...)
 	if h := p.Text("h1"); !strings.Contains(h, demo.LateDebtor) || !strings.Contains(h, "Jan Schmidt") {
 		t.Errorf("the account's heading is %q, want %s and Jan Schmidt", h, demo.LateDebtor)
 	}
@@ -154,8 +155,7 @@ func TestViewerCannotStopDunning(t *testing.T) {
 	}
 	p.Shot("viewer-account")
 	before := blocks(t, env, demo.DisputingDebtor)
-	p.Do("forge the stop form", chromedpForge("/debtors/"+demo.DisputingDebtor+"/blocks", map[string]string{"reason": "dispute", "source": "forged"})...)
-	p.Do("wait for the answer", chromedpWaitFor(`[data-testid="error-message"]`)...)
+	p.Navigating("forge the stop form", chromedpForge("/debtors/"+demo.DisputingDebtor+"/blocks", map[string]string{"reason": "dispute", "source": "forged"})...)
 	msg := p.Text(`[data-testid="error-message"]`)
 	if !strings.Contains(msg, "SetBlock") || !strings.Contains(msg, "user:viewer holds viewer") {
 		t.Errorf("the forged stop was not refused by dunning for the viewer; the page says %q", msg)
@@ -251,7 +251,7 @@ func TestEveryPageRenders(t *testing.T) {
 	p.Shot("rejected")
 	check("/held", "Held messages")
 	p.Shot("held")
-	p.Go("/lang?l=de&next=/debtors/" + demo.DisputingDebtor)
+	p.Go("/lang?l=de&next=/debtors/" + demo.DisputingDebtor) // a redirect: Go waits for the page it ends on
 	check("/debtors/"+demo.DisputingDebtor, "Konto "+demo.DisputingDebtor)
 	if got := p.Text(`[data-testid="open-total"]`); !strings.Contains(got, "€") || !strings.Contains(got, ",") {
 		t.Errorf("in German the open total reads %q, want a decimal comma and €", got)
