@@ -160,13 +160,20 @@ func New(ctx context.Context, cfg host.Config, opt Options, p telemetry.Provider
 	ledgerv1grpc.RegisterReportServiceServer(h.GRPC, reports)
 	ledgerv1grpc.RegisterLedgerCommandServiceServer(h.GRPC, &rpc.CommandService{Commander: commander, Tenants: opt.Tenants})
 	statusv1grpc.RegisterStatusServiceServer(h.GRPC, &rpc.StatusService{Statuses: store, Tenants: opt.Tenants})
-	ledgerv1grpc.RegisterExportServiceServer(h.GRPC, &rpc.ExportService{Store: store, Tenants: opt.Tenants,
+	export := &rpc.ExportService{Store: store, Tenants: opt.Tenants,
 		Config: func(tenant string) (datev.Config, error) {
 			t, _ := opt.Tenants.Tenant(tenant)
 			raw, path := t.Section("reports")
 			return datev.ConfigOf(raw, path, configs(tenant).Chart)
 		},
-		Classify: Errors, Log: h.Log})
+		Classify: Errors, Log: h.Log}
+	if opt.Ingestion != nil {
+		// The DATEV master data names the debtors from ingestion's
+		// profiles, recorded with a closed period's export.
+		export.Profiles = rpc.IngestionProfiles{Client: ingestionv1grpc.NewDebtorProfileServiceClient(opt.Ingestion)}
+		export.MasterData = store
+	}
+	ledgerv1grpc.RegisterExportServiceServer(h.GRPC, export)
 	if err := h.Consume(ctx, bus.Consumer{
 		// One consumer for invoices, credit notes and cancellations, so that
 		// a credit note is booked after its invoice; its name predates the

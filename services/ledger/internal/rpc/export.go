@@ -42,6 +42,12 @@ type ExportService struct {
 	// Now is the clock of an open period's default cut; nil means
 	// time.Now.
 	Now func() time.Time
+	// Profiles looks up the debtors' master data for the master data file;
+	// nil names each debtor by its id.
+	Profiles DebtorProfiles
+	// MasterData keeps the master data a closed period's export wrote, so
+	// that exporting it again gives the same bytes; nil keeps none.
+	MasterData MasterDataStore
 	// Classify sorts the RPC's errors into status codes: a streaming RPC
 	// maps its own, since the server's error interceptor sees unary calls
 	// only. Nil returns errors as they are (tests of the handler).
@@ -52,7 +58,9 @@ type ExportService struct {
 
 // ExportDATEV implements the RPC: it streams the Buchungsstapel, then the
 // debtor master data of the debtors it names, each in chunks of at most
-// 256 KiB. A closed period is read as recorded when it was closed.
+// 256 KiB. A closed period is read as recorded when it was closed, and
+// its master data is the one recorded at its first export (see
+// masterData), so that it gives the same bytes each time.
 func (s *ExportService) ExportDATEV(req *ledgerv1.ExportDATEVRequest, stream grpc.ServerStreamingServer[ledgerv1.ExportDATEVResponse]) error {
 	err := s.exportDATEV(req, stream)
 	if err == nil || s.Classify == nil {
@@ -115,8 +123,12 @@ func (s *ExportService) exportDATEV(req *ledgerv1.ExportDATEVRequest, stream grp
 	if err := w.close(); err != nil {
 		return err
 	}
+	debtors, err := s.masterData(ctx, req.GetTenant(), p, closed, knownAt, sum.Debtors)
+	if err != nil {
+		return err
+	}
 	w = &chunkWriter{stream: stream, name: datev.DebtorsFileName(p), first: header}
-	if err := datev.WriteDebtors(w, cfg, b, sum.Debtors); err != nil {
+	if err := datev.WriteDebtors(w, cfg, b, debtors); err != nil {
 		return err
 	}
 	return w.close()
