@@ -332,9 +332,9 @@ func newReportDSOCmd(lf *ledgerFlags) *cobra.Command {
 // DIN 5008 letter) from what the ledger answers, and it is not recorded.
 func newReportStatementCmd(lf *ledgerFlags) *cobra.Command {
 	f := &reportFlags{}
-	var debtor, from string
+	var debtor, from, ingestion string
 	cmd := &cobra.Command{
-		Use:   "statement --tenant T --debtor D [--from D] [--as-of D] [--known-at TIME] [--format table|pdf] [--out FILE]",
+		Use:   "statement --tenant T --debtor D [--from D] [--as-of D] [--known-at TIME] [--format table|pdf] [--out FILE] [--ingestion ADDR]",
 		Short: "A debtor's account statement (Kontoauszug) with running balance, as a table or a PDF letter (not recorded)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -362,7 +362,11 @@ func newReportStatementCmd(lf *ledgerFlags) *cobra.Command {
 				if out == "" {
 					out = fmt.Sprintf("%s_statement_%s.pdf", f.ledger.tenant, debtor)
 				}
-				n, err := writeStatementPDF(out, cmd.OutOrStdout(), f.ledger.tenant, debtor, from, f.asOf, f.ledger.knownAt, st, time.Now())
+				recipient, fallback := statementRecipient(cmd, ingestion, f.ledger.tenant, debtor, st.GetDebtorAccount())
+				if fallback != "" {
+					fmt.Fprintf(cmd.ErrOrStderr(), "statement of %s addressed to the debtor id: %s\n", debtor, fallback)
+				}
+				n, err := writeStatementPDF(out, cmd.OutOrStdout(), f.ledger.tenant, debtor, from, f.asOf, f.ledger.knownAt, recipient, st, time.Now())
 				if err != nil {
 					return err
 				}
@@ -376,14 +380,15 @@ func newReportStatementCmd(lf *ledgerFlags) *cobra.Command {
 	f.bind(cmd)
 	cmd.Flags().StringVar(&debtor, "debtor", "", "debtor id (required)")
 	cmd.Flags().StringVar(&from, "from", "", "first day YYYY-MM-DD; default the first line")
+	cmd.Flags().StringVar(&ingestion, "ingestion", envOr("O2C_INGESTION_ADDR", defaultIngestionAddr), "ingestion gRPC address for the PDF letter's name and address (env O2C_INGESTION_ADDR)")
 	_ = cmd.MarkFlagRequired("debtor")
 	return cmd
 }
 
-// writeStatementPDF renders st as a PDF letter to path ("-": w) and
-// returns its lines. The ledger holds no names or addresses: the letter
-// is addressed to the debtor id.
-func writeStatementPDF(path string, w io.Writer, tenant, debtor, from, asOf, knownAt string, st *ledgerv1.GetDebtorStatementResponse, now time.Time) (int64, error) {
+// writeStatementPDF renders st as a PDF letter to recipient (the lines of
+// the envelope's window, see statementRecipient) to path ("-": w) and
+// returns its lines.
+func writeStatementPDF(path string, w io.Writer, tenant, debtor, from, asOf, knownAt string, recipient []string, st *ledgerv1.GetDebtorStatementResponse, now time.Time) (int64, error) {
 	orDash := func(s string) string {
 		if s == "" {
 			return "-"
@@ -401,7 +406,7 @@ func writeStatementPDF(path string, w io.Writer, tenant, debtor, from, asOf, kno
 	doc := reportfile.Statement{
 		Title:     "Kontoauszug",
 		Sender:    []string{tenant},
-		Recipient: []string{"Debitor " + debtor, "Konto " + st.GetDebtorAccount()},
+		Recipient: recipient,
 		Params: [][2]string{{"Debitor", debtor}, {"Konto", st.GetDebtorAccount()}, {"von", orDash(from)}, {"bis", orDash(asOf)},
 			{"Stand (known at)", orDash(knownAt)}, {"erstellt", now.UTC().Format(time.RFC3339)}},
 		Opening: amounts(st.GetOpeningBalances()),
