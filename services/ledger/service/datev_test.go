@@ -39,8 +39,8 @@ const datevTenants = `{"tenants": {
 }}`
 
 // startDATEVLedger runs the ledger with datevTenants on a fresh database
-// and embedded NATS until the test ends.
-func startDATEVLedger(t *testing.T) *svc {
+// and embedded NATS until the test ends; with changes its Options.
+func startDATEVLedger(t *testing.T, with ...func(*Options)) *svc {
 	t.Helper()
 	ns := natsembed.Test(t)
 	dbURL := pgtest.NewDB(t, ledgerTemplate)
@@ -64,7 +64,11 @@ func startDATEVLedger(t *testing.T) *svc {
 	}
 	cfg := host.Config{MigrateDatabaseURL: dbURL, NATSURL: ns.ClientURL(), GRPCAddr: lis.Addr().String(), ManageStreams: true, ShutdownTimeout: 5 * time.Second,
 		Auth: auth.Config{Authenticator: testAuth}}
-	l, err := New(ctx, cfg, Options{Tenants: tenantstest.Parse(t, []byte(datevTenants)), Books: testBooks}, telemetry.Providers{}, slog.New(slog.NewTextHandler(io.Discard, nil)), lis)
+	opt := Options{Tenants: tenantstest.Parse(t, []byte(datevTenants)), Books: testBooks}
+	for _, w := range with {
+		w(&opt)
+	}
+	l, err := New(ctx, cfg, opt, telemetry.Providers{}, slog.New(slog.NewTextHandler(io.Discard, nil)), lis)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
