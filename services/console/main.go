@@ -103,23 +103,23 @@ func main() {
 }
 
 func run(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
-	log := slog.New(redact.NewHandler(slog.NewJSONHandler(stderr, nil)))
-	opt, closeConns, err := options(ctx, getenv, log)
-	if err != nil {
-		return err
-	}
-	defer closeConns()
+	log := telemetry.NewLogger(stderr, nil)
 	p, shutdown, err := telemetry.Setup(ctx, service.Name, getenv)
 	if err != nil {
 		return err
 	}
 	defer shutdown(context.WithoutCancel(ctx))
+	opt, closeConns, err := options(ctx, getenv, p, log)
+	if err != nil {
+		return err
+	}
+	defer closeConns()
 	return service.Run(ctx, opt, p, log, nil, nil)
 }
 
 // options reads the console's Options through getenv and dials the
 // backends; closeConns closes them.
-func options(ctx context.Context, getenv func(string) string, log *slog.Logger) (_ service.Options, closeConns func(), err error) {
+func options(ctx context.Context, getenv func(string) string, p telemetry.Providers, log *slog.Logger) (_ service.Options, closeConns func(), err error) {
 	var conns []*grpc.ClientConn
 	closeConns = func() {
 		for _, c := range conns {
@@ -153,7 +153,7 @@ func options(ctx context.Context, getenv func(string) string, log *slog.Logger) 
 	targets := []**grpc.ClientConn{&opt.Backends.Ingestion, &opt.Backends.Ledger, &opt.Backends.Matching, &opt.Backends.Dunning, &opt.Backends.Collections, &opt.Backends.RefundImport}
 	for i, b := range backendEnvs {
 		peer := host.Peer{Addr: getenv(b.env), CertFile: getenv(host.ClientCertEnv), KeyFile: getenv(host.ClientKeyEnv), CAFile: getenv(host.ClientCAEnv)}
-		conn, err := peer.Dial()
+		conn, err := peer.Dial(telemetry.GRPCDialOption(p))
 		if err != nil {
 			return opt, closeConns, fmt.Errorf("%s: %w", b.env, err)
 		}
