@@ -47,9 +47,8 @@ func (s *Store) RecordedMasterData(ctx context.Context, tenant string, year int,
 // as the master data of the tenant's month as closed at closedAt; a
 // personal account recorded before keeps its record unless its new
 // profile is erased. Every recorded profile, of any month, of a debtor
-// whose new profile is erased is pseudonymised with it, so the ledger
-// keeps no personal data of an erased debtor. Its errors are storage
-// failures.
+// whose new profile is erased is pseudonymised with it (ForgetMasterData).
+// Its errors are storage failures.
 func (s *Store) RecordMasterData(ctx context.Context, tenant string, year int, month time.Month, closedAt time.Time, debtors []datev.Debtor) error {
 	if err := checkTenant(tenant); err != nil {
 		return err
@@ -64,7 +63,7 @@ func (s *Store) RecordMasterData(ctx context.Context, tenant string, year int, m
 			return fmt.Errorf("profile of debtor %s: %w", d.DebtorID, err)
 		}
 		if d.Profile.Erased {
-			b.Queue(`UPDATE datev_master_data SET profile = $3 WHERE tenant = $1 AND debtor_id = $2`, tenant, d.DebtorID, raw)
+			b.Queue(forgetMasterData, tenant, []string{d.DebtorID})
 			b.Queue(`INSERT INTO datev_master_data (tenant, year, month, closed_at, account, debtor_id, profile)
 				VALUES ($1, $2, $3, $4, $5, $6, $7)
 				ON CONFLICT (tenant, year, month, closed_at, account) DO UPDATE SET profile = EXCLUDED.profile`,
@@ -80,6 +79,27 @@ func (s *Store) RecordMasterData(ctx context.Context, tenant string, year int, m
 	}
 	if err := s.pool.SendBatch(ctx, &b).Close(); err != nil {
 		return fmt.Errorf("record DATEV master data of %04d-%02d: %w", year, int(month), err)
+	}
+	return nil
+}
+
+// forgetMasterData pseudonymises every recorded profile of the debtors $2.
+const forgetMasterData = `UPDATE datev_master_data SET profile = '{"erased": true}'
+	WHERE tenant = $1 AND debtor_id = ANY($2) AND profile <> '{"erased": true}'`
+
+// ForgetMasterData replaces every recorded profile of debtors, of any
+// month, by the pseudonymised one ({"erased": true}): the DATEV export
+// calls it for the debtors ingestion reports erased, so the ledger keeps
+// none of their personal data. Its errors are storage failures.
+func (s *Store) ForgetMasterData(ctx context.Context, tenant string, debtors []string) error {
+	if err := checkTenant(tenant); err != nil {
+		return err
+	}
+	if len(debtors) == 0 {
+		return nil
+	}
+	if _, err := s.pool.Exec(ctx, forgetMasterData, tenant, debtors); err != nil {
+		return fmt.Errorf("pseudonymise the DATEV master data of %d erased debtors: %w", len(debtors), err)
 	}
 	return nil
 }

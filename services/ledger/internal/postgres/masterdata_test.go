@@ -13,7 +13,7 @@ import (
 // TestRecordMasterData records a closed October's master data, keeps the
 // first record of an account against a later profile, keys it by the
 // close (a period closed anew records anew), and pseudonymises every
-// recorded profile of a debtor once it is recorded erased.
+// recorded profile of a debtor once it is recorded erased or forgotten.
 func TestRecordMasterData(t *testing.T) {
 	t.Parallel()
 	db := newLedgerDB(t)
@@ -60,5 +60,12 @@ func TestRecordMasterData(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[string]datev.Profile{"10000": erased}, read(closed, time.September)); diff != "" {
 		t.Errorf("September after the erasure (-want +got):\n%s", diff)
+	}
+
+	if err := db.store.ForgetMasterData(ctx, "acme", []string{"K-1", "K-9"}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]datev.Profile{"10000": erased, "10001": erased}, read(closed, time.October)); diff != "" {
+		t.Errorf("October after K-1 is forgotten (-want +got):\n%s", diff)
 	}
 }

@@ -34,6 +34,7 @@ type DebtorProfiles interface {
 type MasterDataStore interface {
 	RecordedMasterData(ctx context.Context, tenant string, year int, month time.Month, closedAt time.Time) (map[string]datev.Profile, error)
 	RecordMasterData(ctx context.Context, tenant string, year int, month time.Month, closedAt time.Time, debtors []datev.Debtor) error
+	ForgetMasterData(ctx context.Context, tenant string, debtors []string) error
 }
 
 // IngestionProfiles is DebtorProfiles on ingestion's DebtorProfileService,
@@ -76,7 +77,9 @@ func ProfileOf(p *ingestionv1.DebtorProfile) datev.Profile {
 // file shows: for an open period ingestion's profile now; for a closed
 // one the profile recorded at its first export as closed then, recording
 // ingestion's now for a debtor not recorded yet, and pseudonymised for a
-// debtor ingestion now reports erased (recorded so as well). Without
+// debtor ingestion now reports erased (recorded so as well); whatever the
+// period, the recorded profiles of a debtor reported erased are
+// pseudonymised in every period (ForgetMasterData). Without
 // Profiles the debtors keep no profile (named by id); without MasterData
 // a closed period's profiles are ingestion's now and not recorded.
 func (s *ExportService) masterData(ctx context.Context, tenant string, p datev.Period, closed bool, closedAt time.Time, debtors []datev.Debtor) ([]datev.Debtor, error) {
@@ -109,8 +112,12 @@ func (s *ExportService) masterData(ctx context.Context, tenant string, p datev.P
 	}
 	out := make([]datev.Debtor, len(debtors))
 	var changed []datev.Debtor
+	var erased []string
 	for i, d := range debtors {
 		live, known := now[d.DebtorID]
+		if live.Erased {
+			erased = append(erased, d.DebtorID)
+		}
 		rec, wasRecorded := recorded[d.Account]
 		switch {
 		case wasRecorded && (!live.Erased || rec.Erased):
@@ -123,6 +130,13 @@ func (s *ExportService) masterData(ctx context.Context, tenant string, p datev.P
 	}
 	if record && len(changed) > 0 {
 		if err := s.MasterData.RecordMasterData(ctx, tenant, p.Year, p.Month, closedAt, changed); err != nil {
+			return nil, err
+		}
+	}
+	if s.MasterData != nil && len(erased) > 0 {
+		// Any export that sees a debtor erased (an open period's too)
+		// removes the personal data the ledger recorded of it.
+		if err := s.MasterData.ForgetMasterData(ctx, tenant, erased); err != nil {
 			return nil, err
 		}
 	}

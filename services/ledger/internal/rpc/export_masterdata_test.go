@@ -74,14 +74,7 @@ func (f *fakeMasterData) RecordMasterData(_ context.Context, _ string, year int,
 		}
 		p := *d.Profile
 		if p.Erased {
-			for _, rows := range f.rows {
-				for acc, r := range rows {
-					if r.DebtorID == d.DebtorID {
-						r.Profile = &p
-						rows[acc] = r
-					}
-				}
-			}
+			f.forget(d.DebtorID)
 			f.rows[key][d.Account] = datev.Debtor{Account: d.Account, DebtorID: d.DebtorID, Profile: &p}
 			continue
 		}
@@ -90,6 +83,27 @@ func (f *fakeMasterData) RecordMasterData(_ context.Context, _ string, year int,
 		}
 	}
 	return nil
+}
+
+func (f *fakeMasterData) ForgetMasterData(_ context.Context, _ string, debtors []string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, id := range debtors {
+		f.forget(id)
+	}
+	return nil
+}
+
+// forget pseudonymises every row of debtor id; f.mu is held.
+func (f *fakeMasterData) forget(id string) {
+	for _, rows := range f.rows {
+		for acc, r := range rows {
+			if r.DebtorID == id {
+				r.Profile = &datev.Profile{Erased: true}
+				rows[acc] = r
+			}
+		}
+	}
 }
 
 // readMasterData reads a Debitoren/Kreditoren file back, by account.
@@ -117,7 +131,8 @@ func readMasterData(tb testing.TB, file []byte) map[string]extf.Debtor {
 // after a debtor moved gives the same bytes (the master data recorded at
 // its first export), a debtor erased since comes out pseudonymised, then
 // stays so byte for byte, and the ledger keeps none of its personal data;
-// an open period shows the profiles as they are now.
+// an open period shows the profiles as they are now, and its export too
+// makes the ledger forget what it recorded of a debtor erased since.
 func TestExportDATEVMasterData(t *testing.T) {
 	t.Parallel()
 	store := octoberStore(100)
@@ -200,5 +215,17 @@ func TestExportDATEVMasterData(t *testing.T) {
 	}
 	if len(recorded.rows) != 1 {
 		t.Errorf("master data recorded for %d exports, want only the closed October's", len(recorded.rows))
+	}
+
+	// The company is erased and only the open November is exported: the
+	// ledger forgets what it recorded of it for October all the same.
+	ingestion.set("K-0", datev.Profile{Erased: true})
+	if d := readMasterData(t, export(11))["10000"]; d.Name != "[erased] K-0" || d.CompanyName != "" {
+		t.Errorf("an open period's record of an erased debtor is %+v", d)
+	}
+	for _, rows := range recorded.rows {
+		if d := rows["10000"]; !cmp.Equal(*d.Profile, datev.Profile{Erased: true}) {
+			t.Errorf("after the company's erasure, October's record keeps %+v", d.Profile)
+		}
 	}
 }
