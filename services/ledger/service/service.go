@@ -94,8 +94,10 @@ type Options struct {
 	CommandSources []string
 	// Ingestion is a connection to ingestion as the ledger (the service
 	// role), from which the open-item and debtor balance lists read the
-	// debtors' names (DebtorProfileService), never storing them beyond an
-	// issued report; nil leaves the name columns empty.
+	// debtors' names and the DATEV master data their names, addresses,
+	// e-mails and languages (DebtorProfileService), never storing them
+	// beyond an issued report or a closed period's DATEV export; nil
+	// leaves the name columns empty and names DATEV's debtors by id.
 	Ingestion grpc.ClientConnInterface
 }
 

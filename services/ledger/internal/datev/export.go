@@ -39,6 +39,12 @@
 // out of Belegfeld 1 and kept in the Buchungstext. Entries in another
 // currency than the books' are not exported (DATEV needs a rate for them,
 // which the ledger does not keep) and are reported in Summary.Skipped.
+//
+// The debtor master data names each personal account the bookings name,
+// from the debtor's Profile (ingestion's, which the caller reads and, for
+// a closed period, records): company or person, billing address, e-mail
+// and language, cut or left out where DATEV's field rules require (see
+// Debtor.Record); an erased debtor carries no personal data.
 package datev
 
 import (
