@@ -70,13 +70,18 @@ func transientState(code string) bool {
 // operation on the same data cannot cure: PostgreSQL rejected the data
 // (SQLSTATE class 22, data exception, e.g. 22021 "invalid byte sequence
 // for encoding UTF8: 0x00"), an integrity constraint (class 23), or a
-// program limit (class 54, e.g. a value too large to index), or a stored
-// event whose payload does not decode (eventstore.ErrUndecodable).
+// program limit (class 54, e.g. a value too large to index), a stored
+// event whose payload does not decode (eventstore.ErrUndecodable), or an
+// event the store refuses before storing it (eventstore.ErrInvalidEvent:
+// among others a payload above eventstore.MaxEventBytes, which NATS could
+// not carry). Every service's fault chain holds Classify, so such a refusal
+// reaches an RPC's caller as InvalidArgument with its reason, whichever
+// door let the oversized input through.
 //
 // An error can be neither transient nor permanent (a missing table, a bug
 // in a handler): IsPermanent says only what is known to be permanent.
 func IsPermanent(err error) bool {
-	if errors.Is(err, eventstore.ErrUndecodable) {
+	if errors.Is(err, eventstore.ErrUndecodable) || errors.Is(err, eventstore.ErrInvalidEvent) {
 		return true
 	}
 	var pgErr *pgconn.PgError

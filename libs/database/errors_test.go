@@ -6,16 +6,25 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/o2c-platform/o2c/libs/database"
 	"github.com/o2c-platform/o2c/libs/eventstore"
+	"github.com/o2c-platform/o2c/libs/fault"
 	"github.com/o2c-platform/o2c/libs/pgtest"
+	"github.com/o2c-platform/o2c/libs/serve"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -143,4 +152,50 @@ func TestClassifyServerErrors(t *testing.T) {
 			t.Errorf("classify(%v) = %+v, want neither (shutdown, not a failure)", err, classify(err))
 		}
 	})
+}
+
+// TestClassifyRefusedEvent follows an event the store refuses before
+// storing it (issue #22: a payload NATS could not carry) through the fault
+// chain every service has: it is Invalid, so an RPC answers
+// InvalidArgument with the store's reason instead of Internal, and a
+// consumer rejects the message instead of redelivering it.
+func TestClassifyRefusedEvent(t *testing.T) {
+	t.Parallel()
+	stream := eventstore.StreamID{Tenant: "acme", Type: "note", ID: "n-1"}
+	ev := func(payload proto.Message) eventstore.Event {
+		e := eventstore.Event{Payload: payload}
+		e.EventID, e.OccurredAt = uuid.New(), time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+		return e
+	}
+	oversized := wrapperspb.Bytes(make([]byte, eventstore.MaxEventBytes+1))
+	tests := []struct {
+		name   string
+		stream eventstore.StreamID
+		events []eventstore.Event
+	}{
+		{"payload above MaxEventBytes", stream, []eventstore.Event{ev(oversized)}},
+		{"stream id above MaxStreamIDBytes", eventstore.StreamID{Tenant: "acme", Type: "note", ID: strings.Repeat("x", eventstore.MaxStreamIDBytes+1)}, []eventstore.Event{ev(wrapperspb.String("n"))}},
+		{"no payload", stream, []eventstore.Event{ev(nil)}},
+	}
+	chain := fault.Chain(database.Classify)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := eventstore.Prepare(tt.stream, tt.events)
+			if !errors.Is(err, eventstore.ErrInvalidEvent) {
+				t.Fatalf("Prepare = %v, want ErrInvalidEvent", err)
+			}
+			err = fmt.Errorf("append note: %w", err)
+			if diff := cmp.Diff(permanent, classify(err)); diff != "" {
+				t.Errorf("IsTransient/IsPermanent (-want +got):\n%s", diff)
+			}
+			if got := database.Classify(err); got != fault.Invalid {
+				t.Errorf("Classify = %v, want invalid", got)
+			}
+			st := status.Convert(serve.Status(chain, err))
+			if st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), "invalid event") {
+				t.Errorf("status = %v %q, want InvalidArgument with the store's reason", st.Code(), st.Message())
+			}
+		})
+	}
 }
