@@ -476,9 +476,12 @@ func (s *Server) setBlock(w http.ResponseWriter, r *http.Request, rc *Request) (
 	if v := r.PostFormValue("expires"); v != "" {
 		t, err := time.Parse(time.DateOnly, v)
 		if err != nil {
-			return nil, fmt.Errorf("%w: expiry %q is not a date", errBadForm, v)
+			return nil, fmt.Errorf("%w: expiry %.40q is not a date", errBadForm, v)
 		}
 		req.Expires = &commonv1.Date{Year: int32(t.Year()), Month: int32(t.Month()), Day: int32(t.Day())}
+	}
+	if err := checkStorable(req); err != nil {
+		return nil, err
 	}
 	resp, err := s.dunning.SetBlock(rc.Ctx, req)
 	if err != nil {
@@ -494,7 +497,11 @@ func (s *Server) liftBlock(w http.ResponseWriter, r *http.Request, rc *Request) 
 		return nil, notConfigured("dunning")
 	}
 	debtor := r.PathValue("debtor")
-	resp, err := s.dunning.LiftBlock(rc.Ctx, &dunningv1.LiftBlockRequest{Tenant: rc.Tenant, DebtorId: debtor, BlockId: r.PathValue("block")})
+	req := &dunningv1.LiftBlockRequest{Tenant: rc.Tenant, DebtorId: debtor, BlockId: r.PathValue("block")}
+	if err := checkStorable(req); err != nil {
+		return nil, err
+	}
+	resp, err := s.dunning.LiftBlock(rc.Ctx, req)
 	if err != nil {
 		return nil, err
 	}

@@ -94,7 +94,7 @@ func (s *Server) requestCreditNote(w http.ResponseWriter, r *http.Request, rc *R
 	debtor := r.PathValue("debtor")
 	reason, ok := shopv1.CreditNoteReason_value["CREDIT_NOTE_REASON_"+r.PostFormValue("reason")]
 	if !ok {
-		return nil, fmt.Errorf("%w: reason %q", errBadForm, r.PostFormValue("reason"))
+		return nil, fmt.Errorf("%w: reason %.40q", errBadForm, r.PostFormValue("reason"))
 	}
 	req := &ingestionv1.RequestCreditNoteRequest{Tenant: rc.Tenant, RequestId: r.PostFormValue("request_id"), DebtorId: debtor,
 		InvoiceNumber: strings.TrimSpace(r.PostFormValue("invoice")), Full: r.PostFormValue("kind") == "full",
@@ -102,15 +102,18 @@ func (s *Server) requestCreditNote(w http.ResponseWriter, r *http.Request, rc *R
 	if !req.Full {
 		rate, err := strconv.ParseInt(r.PostFormValue("rate"), 10, 32)
 		if err != nil {
-			return nil, fmt.Errorf("%w: VAT rate %q", errBadForm, r.PostFormValue("rate"))
+			return nil, fmt.Errorf("%w: VAT rate %.40q", errBadForm, r.PostFormValue("rate"))
 		}
 		// The amount is read with two decimals (EUR); the service books
 		// it in the invoice's currency.
-		m, err := parseAmount(r.PostFormValue("amount"), "EUR")
+		m, err := parseAmount(rc.Locale, r.PostFormValue("amount"), "EUR")
 		if err != nil {
 			return nil, fmt.Errorf("%w: amount: %v", errBadForm, err)
 		}
 		req.Amounts = []*ingestionv1.CreditAmount{{RateBp: int32(rate), Gross: m}}
+	}
+	if err := checkStorable(req); err != nil {
+		return nil, err
 	}
 	resp, err := cn.RequestCreditNote(rc.Ctx, req)
 	if err != nil {
@@ -178,7 +181,11 @@ func (s *Server) approveCreditNote(w http.ResponseWriter, r *http.Request, rc *R
 	if err != nil {
 		return nil, err
 	}
-	resp, err := cn.ApproveCreditNote(rc.Ctx, &ingestionv1.ApproveCreditNoteRequest{Tenant: rc.Tenant, RequestId: r.PathValue("id")})
+	req := &ingestionv1.ApproveCreditNoteRequest{Tenant: rc.Tenant, RequestId: r.PathValue("id")}
+	if err := checkStorable(req); err != nil {
+		return nil, err
+	}
+	resp, err := cn.ApproveCreditNote(rc.Ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -192,8 +199,12 @@ func (s *Server) rejectCreditNote(w http.ResponseWriter, r *http.Request, rc *Re
 	if err != nil {
 		return nil, err
 	}
-	resp, err := cn.RejectCreditNote(rc.Ctx, &ingestionv1.RejectCreditNoteRequest{Tenant: rc.Tenant, RequestId: r.PathValue("id"),
-		Reason: strings.TrimSpace(r.PostFormValue("reason"))})
+	req := &ingestionv1.RejectCreditNoteRequest{Tenant: rc.Tenant, RequestId: r.PathValue("id"),
+		Reason: strings.TrimSpace(r.PostFormValue("reason"))}
+	if err := checkStorable(req); err != nil {
+		return nil, err
+	}
+	resp, err := cn.RejectCreditNote(rc.Ctx, req)
 	if err != nil {
 		return nil, err
 	}

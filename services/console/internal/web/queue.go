@@ -6,12 +6,10 @@ import (
 	"strconv"
 	"strings"
 
-	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	matchingv1 "github.com/o2c-platform/o2c/proto/o2c/matching/v1"
 
 	"github.com/o2c-platform/o2c/libs/identity"
-	"github.com/o2c-platform/o2c/libs/money"
 )
 
 // The matching exception queue: the payments matching could not book
@@ -123,12 +121,16 @@ func (s *Server) confirmProposal(w http.ResponseWriter, r *http.Request, rc *Req
 		return nil, notConfigured("matching")
 	}
 	idx, err := strconv.Atoi(r.PostFormValue("proposal"))
-	if err != nil || idx < 0 {
-		return nil, fmt.Errorf("%w: proposal %q", errBadForm, r.PostFormValue("proposal"))
+	if err != nil || idx < 0 || idx > 1000 {
+		return nil, fmt.Errorf("%w: proposal %.40q", errBadForm, r.PostFormValue("proposal"))
 	}
 	id := r.PathValue("payment")
-	resp, err := s.matching.ConfirmProposal(rc.Ctx, &matchingv1.ConfirmProposalRequest{Tenant: rc.Tenant, PaymentId: id,
-		ProposalIndex: int32(idx), Note: strings.TrimSpace(r.PostFormValue("note")), ExpectedVersion: formVersion(r)})
+	req := &matchingv1.ConfirmProposalRequest{Tenant: rc.Tenant, PaymentId: id,
+		ProposalIndex: int32(idx), Note: strings.TrimSpace(r.PostFormValue("note")), ExpectedVersion: formVersion(r)}
+	if err := checkStorable(req); err != nil {
+		return nil, err
+	}
+	resp, err := s.matching.ConfirmProposal(rc.Ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -148,6 +150,9 @@ func (s *Server) matchManually(w http.ResponseWriter, r *http.Request, rc *Reque
 	req := &matchingv1.MatchManuallyRequest{Tenant: rc.Tenant, PaymentId: id, DebtorId: strings.TrimSpace(r.PostFormValue("debtor")),
 		ReversesPaymentId: strings.TrimSpace(r.PostFormValue("reverses")), Note: strings.TrimSpace(r.PostFormValue("note")),
 		ExpectedVersion: formVersion(r)}
+	if err := checkStorable(req); err != nil {
+		return nil, err
+	}
 	// People know items by their document numbers: a line may name one
 	// of the debtor's open items by its number instead of its id.
 	byNumber := map[string]string{}
@@ -168,7 +173,7 @@ func (s *Server) matchManually(w http.ResponseWriter, r *http.Request, rc *Reque
 		if len(f) != 2 {
 			return nil, fmt.Errorf("%w: allocation line %d: want an open item (id or document number) and an amount", errBadForm, i+1)
 		}
-		m, err := parseAmount(f[1], cur)
+		m, err := parseAmount(rc.Locale, f[1], cur)
 		if err != nil {
 			return nil, fmt.Errorf("%w: allocation line %d: %v", errBadForm, i+1, err)
 		}
@@ -181,9 +186,12 @@ func (s *Server) matchManually(w http.ResponseWriter, r *http.Request, rc *Reque
 	if k := r.PostFormValue("difference"); k != "" {
 		v, ok := matchingv1.DifferenceKind_value["DIFFERENCE_KIND_"+k]
 		if !ok {
-			return nil, fmt.Errorf("%w: difference %q", errBadForm, k)
+			return nil, fmt.Errorf("%w: difference %.40q", errBadForm, k)
 		}
 		req.DifferenceKind = matchingv1.DifferenceKind(v)
+	}
+	if err := checkStorable(req); err != nil {
+		return nil, err
 	}
 	if _, err := s.matching.MatchManually(rc.Ctx, req); err != nil {
 		return nil, err
@@ -202,11 +210,14 @@ func (s *Server) split(w http.ResponseWriter, r *http.Request, rc *Request) (*Vi
 	cur := r.PostFormValue("currency")
 	req := &matchingv1.SplitRequest{Tenant: rc.Tenant, PaymentId: id, Note: strings.TrimSpace(r.PostFormValue("note")), ExpectedVersion: formVersion(r)}
 	for _, f := range strings.Fields(r.PostFormValue("amounts")) {
-		m, err := parseAmount(f, cur)
+		m, err := parseAmount(rc.Locale, f, cur)
 		if err != nil {
-			return nil, fmt.Errorf("%w: split amount %q: %v", errBadForm, f, err)
+			return nil, fmt.Errorf("%w: split amount %d: %v", errBadForm, len(req.Amounts)+1, err)
 		}
 		req.Amounts = append(req.Amounts, m)
+	}
+	if err := checkStorable(req); err != nil {
+		return nil, err
 	}
 	resp, err := s.matching.Split(rc.Ctx, req)
 	if err != nil {
@@ -222,8 +233,12 @@ func (s *Server) park(w http.ResponseWriter, r *http.Request, rc *Request) (*Vie
 		return nil, notConfigured("matching")
 	}
 	id := r.PathValue("payment")
-	if _, err := s.matching.Park(rc.Ctx, &matchingv1.ParkRequest{Tenant: rc.Tenant, PaymentId: id,
-		Note: strings.TrimSpace(r.PostFormValue("note")), ExpectedVersion: formVersion(r)}); err != nil {
+	req := &matchingv1.ParkRequest{Tenant: rc.Tenant, PaymentId: id,
+		Note: strings.TrimSpace(r.PostFormValue("note")), ExpectedVersion: formVersion(r)}
+	if err := checkStorable(req); err != nil {
+		return nil, err
+	}
+	if _, err := s.matching.Park(rc.Ctx, req); err != nil {
 		return nil, err
 	}
 	redirectAfterPost(w, r, queueBack(r), s.catalog.T(rc.Locale, "queue.parked", id))
@@ -236,40 +251,14 @@ func (s *Server) unmatch(w http.ResponseWriter, r *http.Request, rc *Request) (*
 		return nil, notConfigured("matching")
 	}
 	id := r.PathValue("payment")
-	if _, err := s.matching.Unmatch(rc.Ctx, &matchingv1.UnmatchRequest{Tenant: rc.Tenant, PaymentId: id,
-		Reason: strings.TrimSpace(r.PostFormValue("reason")), ExpectedVersion: formVersion(r)}); err != nil {
+	req := &matchingv1.UnmatchRequest{Tenant: rc.Tenant, PaymentId: id,
+		Reason: strings.TrimSpace(r.PostFormValue("reason")), ExpectedVersion: formVersion(r)}
+	if err := checkStorable(req); err != nil {
+		return nil, err
+	}
+	if _, err := s.matching.Unmatch(rc.Ctx, req); err != nil {
 		return nil, err
 	}
 	redirectAfterPost(w, r, queueBack(r), s.catalog.T(rc.Locale, "queue.unmatched", id))
 	return nil, nil
-}
-
-// parseAmount reads an amount a person typed ("1.234,56", "1234.56",
-// "-20") in cur's minor units. The last '.' or ',' followed by at most
-// the currency's decimals is the decimal separator; other separators
-// group digits.
-func parseAmount(s, cur string) (*commonv1.Money, error) {
-	exp, _ := money.ExponentOrTwo(cur)
-	s = strings.TrimSpace(s)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	whole, frac := s, ""
-	if i := strings.LastIndexAny(s, ".,"); i >= 0 && len(s)-i-1 <= exp && len(s)-i-1 > 0 {
-		whole, frac = s[:i], s[i+1:]
-	}
-	whole = strings.NewReplacer(".", "", ",", "", " ", "", "'", "").Replace(whole)
-	if whole == "" {
-		whole = "0"
-	}
-	for len(frac) < exp {
-		frac += "0"
-	}
-	n, err := strconv.ParseInt(whole+frac, 10, 64)
-	if err != nil || n < 0 || (whole+frac) == "" {
-		return nil, fmt.Errorf("%q is not an amount", s)
-	}
-	if neg {
-		n = -n
-	}
-	return &commonv1.Money{MinorUnits: n, Currency: cur}, nil
 }
