@@ -58,7 +58,7 @@ func TestCreditNoteWithFourEyes(t *testing.T) {
 	cs.Shot("creditnote-form")
 	cs.Do("fill in the credit note",
 		chromedp.SetValue(chromedp.CSS("#cn-invoice"), creditInvoice),
-		chromedp.SendKeys(chromedp.CSS("#cn-amount"), "150,00"),
+		chromedp.SendKeys(chromedp.CSS("#cn-amount"), "150"), // the same in German and English
 		chromedp.SetValue(chromedp.CSS("#cn-rate"), "1900"),
 		chromedp.SetValue(chromedp.CSS("#cn-reason"), "GOODWILL"),
 		chromedp.SendKeys(chromedp.CSS("#cn-note"), "Lieferung zwei Wochen zu spät"),
