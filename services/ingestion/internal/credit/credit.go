@@ -322,10 +322,22 @@ func CheckKey(field, v string, max int) error {
 	return nil
 }
 
-// checkText checks a person's explanation: 1 to 500 characters of valid
-// UTF-8 without control characters other than line breaks and tabs.
+// maxTextBytes is the most bytes an explanation may have: what
+// libs/storable lets an event's string hold (500 characters of four
+// bytes each would be 2,000).
+const maxTextBytes = 1000
+
+// checkText checks a person's explanation: 1 to 500 characters and at
+// most maxTextBytes bytes of valid UTF-8, without control characters
+// other than line breaks and tabs (a NUL is one).
 func checkText(field, v string) error {
-	if n := utf8.RuneCountInString(strings.TrimSpace(v)); n == 0 || n > 500 || !utf8.ValidString(v) {
+	switch {
+	case !utf8.ValidString(v):
+		return fmt.Errorf("%s: is not valid UTF-8", field)
+	case len(v) > maxTextBytes:
+		return fmt.Errorf("%s: %d bytes, at most %d", field, len(v), maxTextBytes)
+	}
+	if n := utf8.RuneCountInString(strings.TrimSpace(v)); n == 0 || n > 500 {
 		return fmt.Errorf("%s: say why, in 1 to 500 characters", field)
 	}
 	if strings.IndexFunc(v, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) >= 0 {

@@ -358,3 +358,44 @@ func TestSameRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestExplanationsMustBeStorable gives a request's note and a rejection's
+// reason what an event cannot store or the bus cannot carry: each is
+// ErrInvalid naming the field, and 500 two-byte characters (1,000 bytes)
+// are still an explanation.
+func TestExplanationsMustBeStorable(t *testing.T) {
+	t.Parallel()
+	pending := State{Requested: &ingestionv1.CreditNoteRequested{RequestId: "req-1", RequestedBy: "user:anna"}}
+	tests := []struct {
+		name, text, want string // want: in the error; "" for none
+	}{
+		{"NUL", "parcel\x00late", "holds a control character"},
+		{"invalid UTF-8", "parcel \xc3\x28 late", "is not valid UTF-8"},
+		{"1,002 bytes in 334 characters", strings.Repeat("€", 334), "1002 bytes, at most 1000"},
+		{"a megabyte", strings.Repeat("n", 1<<20), "1048576 bytes"},
+		{"501 characters", strings.Repeat("n", 501), "1 to 500 characters"},
+		{"blank", " \n\t", "1 to 500 characters"},
+		{"500 two-byte characters", strings.Repeat("ä", 500), ""},
+		{"a terminal escape is refused too", "a\x1b[2Jb", "control character"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			in := input(Amount{1900, 1})
+			in.Note = tt.text
+			_, reqErr := Request(config(t, rules), invoice(0), in, anna)
+			rejErr := Reject(pending, bernd, tt.text)
+			for field, err := range map[string]error{"note": reqErr, "reason": rejErr} {
+				if tt.want == "" {
+					if err != nil {
+						t.Errorf("%s: %v, want it accepted", field, err)
+					}
+					continue
+				}
+				if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), field+": ") || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("%s: %.200v, want ErrInvalid naming %s and saying %q", field, err, field, tt.want)
+				}
+			}
+		})
+	}
+}
