@@ -7,6 +7,7 @@ import (
 	"time"
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
+	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 
 	"github.com/o2c-platform/o2c/libs/money"
@@ -41,7 +42,10 @@ func (s *Server) statementPDF(w http.ResponseWriter, r *http.Request, rc *Reques
 	}
 	now := s.opt.Now()
 	de := func(key string, args ...any) string { return s.catalog.T(rc.Locale, key, args...) }
-	recipient := []string{de("statement.debtor", debtor), de("statement.account", first.GetDebtorAccount())}
+	recipient := s.statementRecipient(rc, debtor)
+	if recipient == nil {
+		recipient = []string{de("statement.debtor", debtor), de("statement.account", first.GetDebtorAccount())}
+	}
 	doc := reportfile.Statement{
 		Title:     de("account.statement"),
 		Sender:    []string{rc.Tenant},
@@ -74,6 +78,41 @@ func (s *Server) statementPDF(w http.ResponseWriter, r *http.Request, rc *Reques
 	}
 	servePDF(w, fmt.Sprintf("%s_statement_%s.pdf", rc.Tenant, debtor), buf.Bytes())
 	return nil, nil
+}
+
+// statementRecipient returns the letter's address block for debtor: the
+// name and billing address of ingestion's profile when the user may read
+// profiles (accountants, operators), else the name alone as the debtor
+// search shows it to customer service and viewers; nil when ingestion
+// knows no name (an erased debtor) or cannot be asked.
+func (s *Server) statementRecipient(rc *Request, debtor string) []string {
+	if s.profiles != nil {
+		res, err := s.profiles.ListDebtorProfiles(rc.Ctx, &ingestionv1.ListDebtorProfilesRequest{Tenant: rc.Tenant, DebtorIds: []string{debtor}})
+		if err == nil {
+			for _, p := range res.GetProfiles() {
+				if p.GetDebtorId() != debtor || p.GetErased() {
+					continue
+				}
+				a := p.GetBillingAddress()
+				return reportfile.AddressBlock(reportfile.Address{Name: p.GetName(), Lines: a.GetLines(),
+					PostalCode: a.GetPostalCode(), City: a.GetCity(), Country: a.GetCountry()}, "")
+			}
+			return nil
+		}
+	}
+	if s.debtors == nil {
+		return nil
+	}
+	res, err := s.debtors.SearchDebtors(rc.Ctx, &ingestionv1.SearchDebtorsRequest{Tenant: rc.Tenant, Query: debtor, PageSize: 5})
+	if err != nil {
+		return nil
+	}
+	for _, m := range res.GetDebtors() {
+		if m.GetDebtorId() == debtor && m.GetName() != "" {
+			return []string{m.GetName()}
+		}
+	}
+	return nil
 }
 
 // amounts converts Money messages.
