@@ -235,6 +235,30 @@ func (h *harness) checkBooked(ctx context.Context) Check {
 		return c
 	}
 
+	// What the agency reported and collections accepted: each payment on
+	// an accepted case is booked by the ledger once, under the key
+	// collections gives it.
+	payments := 0
+	err = h.events(ctx, conn, "collections", "PaymentReported", func(p []byte) error {
+		var m collectionsv1.PaymentReported
+		if err := proto.Unmarshal(p, &m); err != nil {
+			return err
+		}
+		if m.GetRecovery() || len(m.GetAllocations()) == 0 {
+			return nil
+		}
+		payments++
+		key := "collections:" + m.GetRef().GetCaseId() + ":payment:" + m.GetWrite().GetIdempotencyKey()
+		if keys[key] != 1 {
+			fail("agency payment %s of case %s (%s EUR): booked %d times; want 1", m.GetWrite().GetIdempotencyKey(), m.GetRef().GetCaseId(),
+				decimalComma(m.GetCollected().GetMinorUnits()), keys[key])
+		}
+		return nil
+	})
+	if err != nil {
+		fail("%v", err)
+	}
+
 	w := h.work
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -289,8 +313,8 @@ func (h *harness) checkBooked(ctx context.Context) Check {
 		}
 	}
 	c.OK = len(c.Details) == 0
-	c.Summary = fmt.Sprintf("%d invoices, %d credit notes, %d customer changes, %d bank transactions in %d statements, %d settlement reports; no ledger command twice (%d commands)",
-		len(w.invoices), len(w.creditNotes), len(w.customers), w.transactions, len(w.statements), len(w.settlements), len(keys))
+	c.Summary = fmt.Sprintf("%d invoices, %d credit notes, %d customer changes, %d bank transactions in %d statements, %d settlement reports, %d agency payments; no ledger command twice (%d commands)",
+		len(w.invoices), len(w.creditNotes), len(w.customers), w.transactions, len(w.statements), len(w.settlements), payments, len(keys))
 	return c
 }
 
@@ -365,7 +389,7 @@ func (h *harness) checkRefunds(ctx context.Context) Check {
 
 // checkReleases checks that each accepted release opened exactly one case.
 func (h *harness) checkReleases(ctx context.Context) Check {
-	c := Check{Name: "every accepted release to collections opened one case with the released items"}
+	c := Check{Name: "every accepted release to collections opened one case with the released items, no item in two cases"}
 	var cases []*collectionsv1.Case
 	err := retry(ctx, "list cases", func(ctx context.Context) error {
 		resp, err := collectionsv1grpc.NewCollectionsServiceClient(h.conn("collections")).ListCases(ctx, &collectionsv1.ListCasesRequest{Tenant: demo.Tenant, PageSize: 1000})
@@ -399,6 +423,27 @@ func (h *harness) checkReleases(ctx context.Context) Check {
 		if len(missing) > 0 || cs[0].GetDebtor().GetDebtorId() != rel.debtor {
 			c.Details = append(c.Details, fmt.Sprintf("release %q: case %s of %s holds items %v; released %v of %s", reason, cs[0].GetCaseId(),
 				cs[0].GetDebtor().GetDebtorId(), slices.Sorted(maps.Keys(items)), rel.items, rel.debtor))
+		}
+	}
+	// No open item is handed over twice: in two cases the agency did
+	// not reject and the merchant did not recall.
+	inCases := map[string][]string{}
+	for _, cs := range cases {
+		switch cs.GetStatus() {
+		case collectionsv1.CaseStatus_CASE_STATUS_REJECTED, collectionsv1.CaseStatus_CASE_STATUS_RECALLED:
+			continue
+		}
+		seen := map[string]bool{}
+		for _, it := range cs.GetItems() {
+			if id := it.GetOpenItemId(); !seen[id] {
+				seen[id] = true
+				inCases[id] = append(inCases[id], fmt.Sprintf("%s (%s, %q)", cs.GetCaseId(), strings.TrimPrefix(cs.GetStatus().String(), "CASE_STATUS_"), cs.GetReleaseReason()))
+			}
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(inCases)) {
+		if cs := inCases[id]; len(cs) > 1 {
+			c.Details = append(c.Details, fmt.Sprintf("open item %s handed over in %d cases: %s", id, len(cs), strings.Join(cs, ", ")))
 		}
 	}
 	c.OK = len(c.Details) == 0

@@ -493,14 +493,16 @@ func (h *harness) dunningRun(ctx context.Context, r int) error {
 	return nil
 }
 
-// release hands the open invoices of one of the harness's debtors to the
-// reference agency, which agency-sim works: a debtor of round r-1's third
-// to fifth invoice, whom the statements do not pay and the credit notes
-// do not credit (a shop's credit note on an item in collection is a
-// business conflict, not a fault, and leaves the agency's payments
-// rejected by the ledger).
+// release hands one invoice of round r-1, the third, fourth or fifth,
+// to the reference agency, which agency-sim works. Each invoice is handed
+// over once at most, and none that the statements pay or the credit notes
+// credit: a release of what the books do not show as collected yet, or a
+// shop's credit note on an item in collection, are business conflicts of
+// the harness's own making, not faults.
 func (h *harness) release(ctx context.Context, r int) error {
-	debtor := debtorID((r-1)*ownInvoices + 2 + r%3)
+	i := 2 + r%3
+	doc := invoiceNumber(r-1, i)
+	debtor := debtorID((r-1)*ownInvoices + i)
 	var items []string
 	err := retry(ctx, "open items of "+debtor, func(ctx context.Context) error {
 		resp, err := ledgerv1grpc.NewLedgerServiceClient(h.conn("ledger")).ListOpenItems(ctx, &ledgerv1.ListOpenItemsRequest{Tenant: demo.Tenant, DebtorId: debtor})
@@ -509,7 +511,7 @@ func (h *harness) release(ctx context.Context, r int) error {
 		}
 		items = items[:0]
 		for _, it := range resp.GetOpenItems() {
-			if strings.HasPrefix(it.GetDocumentNumber(), "FH-") && it.GetOpenAmount().GetMinorUnits() > 0 {
+			if it.GetDocumentNumber() == doc && it.GetOpenAmount().GetMinorUnits() > 0 {
 				items = append(items, it.GetId())
 			}
 		}
@@ -537,6 +539,13 @@ func (h *harness) release(ctx context.Context, r int) error {
 	h.work.mu.Lock()
 	defer h.work.mu.Unlock()
 	if err != nil {
+		// An earlier attempt may have opened the case and lost its
+		// answer: the retry is then refused, the items being in a case.
+		if h.caseWithReason(ctx, reason) {
+			h.work.releases[reason] = release{debtor: debtor, items: items}
+			h.logf("round %d: the release of %s was refused (%v) after an earlier attempt opened its case", r, debtor, err)
+			return nil
+		}
 		switch status.Code(err) {
 		case codes.FailedPrecondition, codes.InvalidArgument, codes.AlreadyExists, codes.NotFound:
 			// Items already in a case, paid meanwhile or not known to
@@ -550,6 +559,20 @@ func (h *harness) release(ctx context.Context, r int) error {
 	}
 	h.work.releases[reason] = release{debtor: debtor, items: items}
 	return nil
+}
+
+// caseWithReason reports whether collections has a case released with
+// reason.
+func (h *harness) caseWithReason(ctx context.Context, reason string) bool {
+	var found bool
+	_ = retry(ctx, "list cases", func(ctx context.Context) error {
+		resp, err := collectionsv1grpc.NewCollectionsServiceClient(h.conn("collections")).ListCases(ctx, &collectionsv1.ListCasesRequest{Tenant: demo.Tenant, PageSize: 1000})
+		for _, c := range resp.GetCases() {
+			found = found || c.GetReleaseReason() == reason
+		}
+		return err
+	})
+	return found
 }
 
 // stepTimeout bounds a step of a round, retries included: a step that
