@@ -186,6 +186,9 @@ func (s *CreditNoteService) RejectCreditNote(ctx context.Context, req *ingestion
 
 // ListCreditNotes pages through the read model.
 func (s *CreditNoteService) ListCreditNotes(ctx context.Context, req *ingestionv1.ListCreditNotesRequest) (*ingestionv1.ListCreditNotesResponse, error) {
+	if err := checkText(req); err != nil {
+		return nil, err
+	}
 	if err := s.Tenants.Check(req.GetTenant()); err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
@@ -20,6 +21,7 @@ import (
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
 
 	"github.com/o2c-platform/o2c/libs/identity"
+	"github.com/o2c-platform/o2c/libs/storable"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/erasure"
 	"github.com/o2c-platform/o2c/services/ingestion/internal/postgres"
 )
@@ -60,6 +62,9 @@ type DebtorService struct {
 // it, recording the caller's actor.
 func (s *DebtorService) EraseDebtor(ctx context.Context, req *ingestionv1.EraseDebtorRequest) (*ingestionv1.EraseDebtorResponse, error) {
 	tenant, id := req.GetTenant(), req.GetDebtorId()
+	if err := checkText(req); err != nil {
+		return nil, err
+	}
 	if err := s.check(tenant, id); err != nil {
 		return nil, err
 	}
@@ -102,6 +107,9 @@ func (s *DebtorService) EraseDebtor(ctx context.Context, req *ingestionv1.EraseD
 // ExportDebtor returns the debtor's master data, invoices and rejections.
 func (s *DebtorService) ExportDebtor(ctx context.Context, req *ingestionv1.ExportDebtorRequest) (*ingestionv1.ExportDebtorResponse, error) {
 	tenant, id := req.GetTenant(), req.GetDebtorId()
+	if err := checkText(req); err != nil {
+		return nil, err
+	}
 	if err := s.check(tenant, id); err != nil {
 		return nil, err
 	}
@@ -137,6 +145,18 @@ func (s *DebtorService) check(tenant, id string) error {
 	}
 	if id == "" {
 		return status.Error(codes.InvalidArgument, "debtor_id is required")
+	}
+	return nil
+}
+
+// checkText refuses a request with text PostgreSQL cannot take as a
+// parameter or o2c does not store (a NUL, invalid UTF-8, more than
+// storable.MaxStringBytes bytes) as InvalidArgument naming the field:
+// the server answered a NUL in an id with its raw encoding error, which
+// reached the caller as Internal.
+func checkText(req proto.Message) error {
+	if ps := storable.Problems(req); len(ps) > 0 {
+		return status.Error(codes.InvalidArgument, ps[0].Error())
 	}
 	return nil
 }

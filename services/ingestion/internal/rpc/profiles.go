@@ -42,6 +42,9 @@ type DebtorProfileService struct {
 
 // ListDebtorProfiles returns the profiles named, or a page of all of them.
 func (s *DebtorProfileService) ListDebtorProfiles(ctx context.Context, req *ingestionv1.ListDebtorProfilesRequest) (*ingestionv1.ListDebtorProfilesResponse, error) {
+	if err := checkText(req); err != nil {
+		return nil, err
+	}
 	if err := s.Tenants.Check(req.GetTenant()); err != nil {
 		return nil, err
 	}

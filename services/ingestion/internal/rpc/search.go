@@ -32,6 +32,9 @@ const (
 // every match up to the end of the page asked for and returns that page;
 // the page token is the offset of the next page.
 func (s *DebtorService) SearchDebtors(ctx context.Context, req *ingestionv1.SearchDebtorsRequest) (*ingestionv1.SearchDebtorsResponse, error) {
+	if err := checkText(req); err != nil {
+		return nil, err
+	}
 	if err := s.Tenants.Check(req.GetTenant()); err != nil {
 		return nil, err
 	}
@@ -72,6 +75,9 @@ func (s *DebtorService) SearchDebtors(ctx context.Context, req *ingestionv1.Sear
 
 // ListInvoices serves DebtorService.ListInvoices.
 func (s *DebtorService) ListInvoices(ctx context.Context, req *ingestionv1.ListInvoicesRequest) (*ingestionv1.ListInvoicesResponse, error) {
+	if err := checkText(req); err != nil {
+		return nil, err
+	}
 	if err := s.Tenants.Check(req.GetTenant()); err != nil {
 		return nil, err
 	}
