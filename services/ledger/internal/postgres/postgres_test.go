@@ -22,6 +22,7 @@ import (
 
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	statusv1 "github.com/o2c-platform/o2c/proto/o2c/status/v1"
 
 	"github.com/o2c-platform/o2c/libs/database"
 	"github.com/o2c-platform/o2c/libs/eventstore"
@@ -586,5 +587,72 @@ func TestApplyClassifiesItems(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("open items (-want +got):\n%s", diff)
+	}
+}
+
+// TestApplyKeepsLatestStatus projects status facts through Apply, several
+// for one invoice and one customer in a batch and out of position order:
+// each row must hold the fact with the highest event position, also
+// against a later fact stored by an earlier batch, as one upsert per fact
+// in log order would have left it.
+func TestApplyKeepsLatestStatus(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, postgres.PosterOptions{})
+	ctx := context.Background()
+	const item, other = "00000000-0000-0000-0000-00000000000a", "00000000-0000-0000-0000-00000000000b"
+	inv := func(id string, st statusv1.InvoiceStatus, pos int64) eventstore.Event {
+		return eventstore.Event{Envelope: eventstore.Envelope{Position: pos},
+			Payload: &statusv1.InvoiceStatusChanged{Tenant: "acme", OpenItemId: id, InvoiceNumber: "R-" + id[len(id)-1:], DebtorId: "D-1", Status: st}}
+	}
+	cust := func(open int64, pos int64) eventstore.Event {
+		return eventstore.Event{Envelope: eventstore.Envelope{Position: pos},
+			Payload: &statusv1.CustomerStatusChanged{Tenant: "acme", DebtorId: "D-1", Open: eur(open)}}
+	}
+	apply := func(evs ...eventstore.Event) {
+		t.Helper()
+		tx, err := e.pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx)
+		if err := postgres.Apply(ctx, tx, evs); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply(inv(other, statusv1.InvoiceStatus_INVOICE_STATUS_PAID, 100))
+	apply(
+		inv(item, statusv1.InvoiceStatus_INVOICE_STATUS_PARTLY_PAID, 12),
+		inv(item, statusv1.InvoiceStatus_INVOICE_STATUS_OPEN, 11),
+		inv(other, statusv1.InvoiceStatus_INVOICE_STATUS_OPEN, 13), // older than the stored fact at 100
+		cust(500, 15),
+		cust(300, 16),
+		cust(700, 14),
+	)
+	type row struct {
+		ID, Status string
+		Position   int64
+	}
+	rows, err := e.pool.Query(ctx, `SELECT open_item_id, status, event_position FROM invoice_status
+		UNION ALL SELECT debtor_id || '/' || currency, '', event_position FROM customer_status ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		return x, r.Scan(&x.ID, &x.Status, &x.Position)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []row{
+		{ID: item, Status: "INVOICE_STATUS_PARTLY_PAID", Position: 12},
+		{ID: other, Status: "INVOICE_STATUS_PAID", Position: 100},
+		{ID: "D-1/EUR", Position: 16},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("status rows (-want +got):\n%s", diff)
 	}
 }

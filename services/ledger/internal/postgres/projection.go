@@ -120,8 +120,9 @@ func (p *Projector) Projection(poll time.Duration) eventstore.Projection {
 //
 // The statements are sent to the server together, in the events' order (a
 // pipeline; see pipeline), the batch's new open items by one INSERT, each
-// with its classification when the batch classifies it: a new invoice's
-// events cost the projection no round trip and no statement of their own. Settlements and reopenings,
+// with its classification when the batch classifies it, and its status
+// facts by one upsert per table: a new invoice's events cost the projection
+// no round trip and no statement of their own. Settlements and reopenings,
 // whose statements are planned for their arguments (planFresh), run on
 // their own after the statements before them.
 func Apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
@@ -221,7 +222,8 @@ func Apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
 // The open items the batch opens are written by multi-row INSERTs at the
 // flush, with the classification of each item classified in the same
 // batch: one statement, and one run of open_items' statement triggers,
-// for all of them instead of one per item. None of the queued statements
+// for all of them instead of one per item. The status facts are written
+// likewise, one upsert for the invoices' and one for the customers'. None of the queued statements
 // reads or writes open_items, and every statement that does (settlements,
 // reopenings, classifications of items of earlier batches) flushes the
 // pipeline first, so the items are in place when it runs.
@@ -232,6 +234,9 @@ type pipeline struct {
 	// their places by tenant and id.
 	items []itemRow
 	index map[[2]string]int
+	// invoices and customers are the status facts since the last flush,
+	// written by one upsert each at the flush.
+	invoices, customers facts
 }
 
 // itemRow is an open item opened in the batch, with its classification
@@ -251,6 +256,7 @@ func (q *pipeline) queue(what, sql string, args ...any) {
 // the last flush, and reads every result.
 func (q *pipeline) flush(ctx context.Context, tx pgx.Tx) error {
 	q.queueItems()
+	q.queueFacts()
 	if len(q.what) == 0 {
 		return nil
 	}

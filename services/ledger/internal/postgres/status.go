@@ -35,35 +35,100 @@ func storedFact(ev eventstore.Event, p proto.Message) ([]byte, error) {
 	return factBytes(p)
 }
 
+// invoiceStatus adds p to the batch's invoice status facts.
 func invoiceStatus(q *pipeline, ev eventstore.Event, p *statusv1.InvoiceStatusChanged) error {
 	b, err := storedFact(ev, p)
 	if err != nil {
 		return fmt.Errorf("project status of invoice %s: %w", p.GetInvoiceNumber(), err)
 	}
-	q.queue("project status of invoice "+p.GetInvoiceNumber(), `
-		INSERT INTO invoice_status (tenant, open_item_id, invoice_number, debtor_id, status, fact, event_position)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (tenant, open_item_id) DO UPDATE SET invoice_number = EXCLUDED.invoice_number,
-		    debtor_id = EXCLUDED.debtor_id, status = EXCLUDED.status, fact = EXCLUDED.fact,
-		    event_position = EXCLUDED.event_position
-		WHERE invoice_status.event_position < EXCLUDED.event_position`,
-		p.GetTenant(), p.GetOpenItemId(), p.GetInvoiceNumber(), p.GetDebtorId(), p.GetStatus().String(), b, ev.Position)
+	q.invoiceFact(factRow{key: [3]string{p.GetTenant(), p.GetOpenItemId()}, fact: b, position: ev.Position, invoice: p})
 	return nil
 }
 
+// customerStatus adds p to the batch's customer status facts.
 func customerStatus(q *pipeline, ev eventstore.Event, p *statusv1.CustomerStatusChanged) error {
 	b, err := storedFact(ev, p)
 	if err != nil {
 		return fmt.Errorf("project status of customer %s: %w", p.GetDebtorId(), err)
 	}
-	q.queue("project status of customer "+p.GetDebtorId(), `
-		INSERT INTO customer_status (tenant, debtor_id, currency, fact, event_position)
-		VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (tenant, debtor_id, currency) DO UPDATE SET fact = EXCLUDED.fact, event_position = EXCLUDED.event_position
-		WHERE customer_status.event_position < EXCLUDED.event_position`,
-		p.GetTenant(), p.GetDebtorId(), p.GetOpen().GetCurrency(), b, ev.Position)
+	q.customerFact(factRow{key: [3]string{p.GetTenant(), p.GetDebtorId(), p.GetOpen().GetCurrency()}, fact: b, position: ev.Position})
 	return nil
 }
+
+// factRow is a status fact of a batch: its row's key (tenant and open
+// item, or tenant, debtor and currency), the stored fact and its event's
+// position.
+type factRow struct {
+	key      [3]string
+	fact     []byte
+	position int64
+	invoice  *statusv1.InvoiceStatusChanged // for invoice facts
+}
+
+// facts are the status facts of a batch, one per row: of several facts for
+// one row the one with the highest position, which is the one the upserts
+// below keep whatever the order they are applied in.
+type facts struct {
+	rows  []factRow
+	index map[[3]string]int
+}
+
+func (f *facts) add(r factRow) {
+	if i, ok := f.index[r.key]; ok {
+		if r.position > f.rows[i].position {
+			f.rows[i] = r
+		}
+		return
+	}
+	if f.index == nil {
+		f.index = map[[3]string]int{}
+	}
+	f.index[r.key] = len(f.rows)
+	f.rows = append(f.rows, r)
+}
+
+// upsertInvoiceStatus and upsertCustomerStatus replace each row unless a
+// later fact (higher event position) is there.
+const (
+	upsertInvoiceStatus = `
+		INSERT INTO invoice_status AS s (tenant, open_item_id, invoice_number, debtor_id, status, fact, event_position)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::bigint[])
+		ON CONFLICT (tenant, open_item_id) DO UPDATE SET invoice_number = EXCLUDED.invoice_number,
+		    debtor_id = EXCLUDED.debtor_id, status = EXCLUDED.status, fact = EXCLUDED.fact,
+		    event_position = EXCLUDED.event_position
+		WHERE s.event_position < EXCLUDED.event_position`
+	upsertCustomerStatus = `
+		INSERT INTO customer_status AS s (tenant, debtor_id, currency, fact, event_position)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::bigint[])
+		ON CONFLICT (tenant, debtor_id, currency) DO UPDATE SET fact = EXCLUDED.fact, event_position = EXCLUDED.event_position
+		WHERE s.event_position < EXCLUDED.event_position`
+)
+
+// queueFacts queues one upsert for the batch's invoice facts and one for
+// its customer facts.
+func (q *pipeline) queueFacts() {
+	if n := len(q.invoices.rows); n > 0 {
+		tenants, ids, numbers, debtors, statuses := make(eventstore.TextArray, n), make(eventstore.TextArray, n), make(eventstore.TextArray, n), make(eventstore.TextArray, n), make(eventstore.TextArray, n)
+		fs, positions := make(eventstore.BytesArray, n), make(eventstore.Int64Array, n)
+		for i, r := range q.invoices.rows {
+			tenants[i], ids[i], numbers[i], debtors[i] = r.key[0], r.key[1], r.invoice.GetInvoiceNumber(), r.invoice.GetDebtorId()
+			statuses[i], fs[i], positions[i] = r.invoice.GetStatus().String(), r.fact, r.position
+		}
+		q.queue(fmt.Sprintf("project the status of %d invoices", n), upsertInvoiceStatus, tenants, ids, numbers, debtors, statuses, fs, positions)
+	}
+	if n := len(q.customers.rows); n > 0 {
+		tenants, debtors, currencies := make(eventstore.TextArray, n), make(eventstore.TextArray, n), make(eventstore.TextArray, n)
+		fs, positions := make(eventstore.BytesArray, n), make(eventstore.Int64Array, n)
+		for i, r := range q.customers.rows {
+			tenants[i], debtors[i], currencies[i], fs[i], positions[i] = r.key[0], r.key[1], r.key[2], r.fact, r.position
+		}
+		q.queue(fmt.Sprintf("project the status of %d customers", n), upsertCustomerStatus, tenants, debtors, currencies, fs, positions)
+	}
+	q.invoices, q.customers = facts{}, facts{}
+}
+
+func (q *pipeline) invoiceFact(r factRow)  { q.invoices.add(r) }
+func (q *pipeline) customerFact(r factRow) { q.customers.add(r) }
 
 // InvoiceStatus returns the last status fact the ledger published for the
 // tenant's invoice number: after a debtor merge, the survivor's. Its errors
