@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -286,44 +287,58 @@ func assertBookedOnce(ctx context.Context, t *testing.T, dbURL string, n int) {
 }
 
 // streamMsgIDs reads every message of stream and counts them by
-// Nats-Msg-Id.
+// Nats-Msg-Id. It reads each sequence through the stream's get API and
+// retries a read that found no responder or timed out: right after a
+// node of a cluster comes back, or under load, a request can meet a
+// moment without a stream leader, which says nothing about the stream's
+// content (an ordered consumer's fetch failed so once in make test).
 func streamMsgIDs(ctx context.Context, t *testing.T, js jetstream.JetStream, stream string) map[string]int {
 	t.Helper()
-	st, err := js.Stream(ctx, stream)
+	var st jetstream.Stream
+	var info *jetstream.StreamInfo
+	err := retryTransient(ctx, func() (err error) {
+		if st, err = js.Stream(ctx, stream); err != nil {
+			return err
+		}
+		info, err = st.Info(ctx)
+		return err
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("read %s: %v", stream, err)
 	}
 	ids := map[string]int{}
 	if info.State.Msgs == 0 {
 		return ids
 	}
-	c, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for got := uint64(0); got < info.State.Msgs; {
-		batch, err := c.Fetch(int(min(info.State.Msgs-got, 500)), jetstream.FetchMaxWait(5*time.Second))
-		if err != nil {
-			t.Fatal(err)
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
+		var m *jetstream.RawStreamMsg
+		err := retryTransient(ctx, func() (err error) {
+			m, err = st.GetMsg(ctx, seq)
+			return err
+		})
+		switch {
+		case errors.Is(err, jetstream.ErrMsgNotFound):
+			continue // deleted: not a message of the stream
+		case err != nil:
+			t.Fatalf("read %s at %d: %v", stream, seq, err)
 		}
-		k := 0
-		for m := range batch.Messages() {
-			ids[m.Headers().Get(jetstream.MsgIDHeader)]++
-			k++
-		}
-		if err := batch.Error(); err != nil {
-			t.Fatalf("read %s: %v", stream, err)
-		}
-		if k == 0 {
-			t.Fatalf("read %s: no message after %d of %d", stream, got, info.State.Msgs)
-		}
-		got += uint64(k)
+		ids[m.Header.Get(jetstream.MsgIDHeader)]++
 	}
 	return ids
+}
+
+// retryTransient runs f until it returns nil or an error other than a
+// missing responder or a timeout, for at most 30 seconds.
+func retryTransient(ctx context.Context, f func() error) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := f()
+		if err == nil || !(errors.Is(err, nats.ErrNoResponders) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded)) ||
+			time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // syncBuffer collects the services' logs for a failure report.
