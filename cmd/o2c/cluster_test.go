@@ -230,33 +230,12 @@ func startBooking(ctx context.Context, t *testing.T, dbURL, natsURL string, logs
 // model.
 func assertBookedOnce(ctx context.Context, t *testing.T, dbURL string, n int) {
 	t.Helper()
+	waitIngestedAndOpened(ctx, t, dbURL, n)
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	counts := func() (ingested, opened int, err error) {
-		err = conn.QueryRow(ctx, `SELECT
-			(SELECT count(*) FROM ingestion.events WHERE event_type LIKE '%InvoiceIngested'),
-			(SELECT count(*) FROM ledger.events WHERE event_type LIKE '%OpenItemOpened')`).Scan(&ingested, &opened)
-		return ingested, opened, err
-	}
-	var ingested, opened int
-	for {
-		ingested, opened, err = counts()
-		if err == nil && ingested >= n && opened >= n {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %d invoices booked: ingested %d, opened %d (%v): %v", n, ingested, opened, err, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	time.Sleep(500 * time.Millisecond) // a late duplicate would show now
-	if ingested, opened, err = counts(); err != nil || ingested != n || opened != n {
-		t.Errorf("ingested %d, opened %d (%v); want %d each", ingested, opened, err, n)
-	}
 	rows, err := conn.Query(ctx, `SELECT document_number, count(*) FROM ledger.open_items GROUP BY document_number`)
 	if err != nil {
 		t.Fatal(err)

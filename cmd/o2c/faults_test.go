@@ -205,33 +205,7 @@ func TestKillAndRestartLosesNothing(t *testing.T) {
 	t.Logf("%d invoices published, %d publishes retried", n, retries.Load())
 
 	// Every invoice booked exactly once.
-	counts := func() (ingested, opened int, err error) {
-		conn, err := pgx.Connect(ctx, dbURL)
-		if err != nil {
-			return 0, 0, err
-		}
-		defer conn.Close(ctx)
-		err = conn.QueryRow(ctx, `SELECT
-			(SELECT count(*) FROM ingestion.events WHERE event_type LIKE '%InvoiceIngested'),
-			(SELECT count(*) FROM ledger.events WHERE event_type LIKE '%OpenItemOpened')`).Scan(&ingested, &opened)
-		return ingested, opened, err
-	}
-	var ingested, opened int
-	for {
-		ingested, opened, err = counts()
-		if err == nil && ingested >= n && opened >= n {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %d invoices booked: ingested %d, opened %d (%v): %v", n, ingested, opened, err, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	time.Sleep(500 * time.Millisecond) // a late duplicate would show now
-	if ingested, opened, err = counts(); err != nil || ingested != n || opened != n {
-		t.Errorf("ingested %d, opened %d (%v); want %d each", ingested, opened, err, n)
-	}
+	waitIngestedAndOpened(ctx, t, dbURL, n)
 	items := waitOpenItems(ctx, t, ledCfg.GRPCAddr, n)
 	seen := map[string]int{}
 	for _, it := range items {
@@ -287,5 +261,41 @@ func waitOpenItems(ctx context.Context, t *testing.T, addr string, n int) []*led
 			t.Fatalf("waiting for %d open items (have %d, %v): %v", n, len(r.GetOpenItems()), err, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
+	}
+}
+
+// waitIngestedAndOpened waits until ingestion appended n InvoiceIngested
+// and the ledger n OpenItemOpened events, then checks that no more come. It
+// connects anew for each count, so a PostgreSQL that is still restarting
+// only delays it.
+func waitIngestedAndOpened(ctx context.Context, t *testing.T, dbURL string, n int) {
+	t.Helper()
+	counts := func() (ingested, opened int, err error) {
+		conn, err := pgx.Connect(ctx, dbURL)
+		if err != nil {
+			return 0, 0, err
+		}
+		defer conn.Close(ctx)
+		err = conn.QueryRow(ctx, `SELECT
+			(SELECT count(*) FROM ingestion.events WHERE event_type LIKE '%InvoiceIngested'),
+			(SELECT count(*) FROM ledger.events WHERE event_type LIKE '%OpenItemOpened')`).Scan(&ingested, &opened)
+		return ingested, opened, err
+	}
+	var ingested, opened int
+	var err error
+	for {
+		ingested, opened, err = counts()
+		if err == nil && ingested >= n && opened >= n {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %d invoices booked: ingested %d, opened %d (%v): %v", n, ingested, opened, err, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	time.Sleep(500 * time.Millisecond) // a late duplicate would show now
+	if ingested, opened, err = counts(); err != nil || ingested != n || opened != n {
+		t.Errorf("ingested %d, opened %d (%v); want %d each", ingested, opened, err, n)
 	}
 }
