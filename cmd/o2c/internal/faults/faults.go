@@ -33,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -78,16 +79,22 @@ type Options struct {
 
 // Report is what a run found.
 type Report struct {
-	Seed     uint64
-	Rounds   int
-	Faults   map[string]int // by target
-	Exits    map[string]int64
-	Accepted map[string]int // inputs by kind
-	Events   map[string]int64
+	Seed   uint64
+	Rounds int
+	// Faults counts the kills by target.
+	Faults map[string]int
+	// Exits counts, by process, the exits the harness did not cause
+	// (the supervisor started the process again).
+	Exits map[string]int64
+	// Accepted counts the accepted inputs by kind, and the refused ones.
+	Accepted map[string]int
+	// Events counts the events each service stored, by schema.
+	Events map[string]int64
 	// Messages is the number of messages the JetStream streams took in.
 	Messages uint64
 	Checks   []Check
-	Took     time.Duration
+	// Took is the run's wall time, the build included.
+	Took time.Duration
 }
 
 // Check is one check of the end state.
@@ -185,14 +192,7 @@ func (r *Report) Print(out io.Writer) {
 	}
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // serviceNames are the six services in start order: the directories
 // under services/ and the names they serve under.
@@ -265,6 +265,7 @@ func Run(tb testing.TB, opt Options) (*Report, error) {
 	return rep, nil
 }
 
+// logf writes a line of progress, with the time, to the report's writer.
 func (h *harness) logf(format string, args ...any) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
