@@ -188,7 +188,13 @@ type CaseReleased struct {
 	// Debtor's kind ("b2c", "b2b"), group and country: no personal data.
 	Debtor *Debtor `protobuf:"bytes,7,opt,name=debtor,proto3" json:"debtor,omitempty"`
 	// Who released: the authenticated actor, or "dunning".
-	Actor         string `protobuf:"bytes,8,opt,name=actor,proto3" json:"actor,omitempty"`
+	Actor string `protobuf:"bytes,8,opt,name=actor,proto3" json:"actor,omitempty"`
+	// Idempotency key of a manual release that came with one; empty
+	// otherwise.
+	IdempotencyKey string `protobuf:"bytes,9,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	// Hash of the release request's content without its key (hex SHA-256
+	// of its deterministic encoding): a retry under the key must match it.
+	RequestHash   string `protobuf:"bytes,10,opt,name=request_hash,json=requestHash,proto3" json:"request_hash,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -275,6 +281,20 @@ func (x *CaseReleased) GetDebtor() *Debtor {
 func (x *CaseReleased) GetActor() string {
 	if x != nil {
 		return x.Actor
+	}
+	return ""
+}
+
+func (x *CaseReleased) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
+func (x *CaseReleased) GetRequestHash() string {
+	if x != nil {
+		return x.RequestHash
 	}
 	return ""
 }
@@ -1282,7 +1302,7 @@ const file_o2c_collections_v1_events_proto_rawDesc = "" +
 	"\vAgencyWrite\x12'\n" +
 	"\x0fidempotency_key\x18\x01 \x01(\tR\x0eidempotencyKey\x12!\n" +
 	"\frequest_hash\x18\x02 \x01(\tR\vrequestHash\x12\x14\n" +
-	"\x05actor\x18\x03 \x01(\tR\x05actor\"\xeb\x02\n" +
+	"\x05actor\x18\x03 \x01(\tR\x05actor\"\xb7\x03\n" +
 	"\fCaseReleased\x12-\n" +
 	"\x03ref\x18\x01 \x01(\v2\x1b.o2c.collections.v1.CaseRefR\x03ref\x122\n" +
 	"\x05items\x18\x02 \x03(\v2\x1c.o2c.collections.v1.CaseItemR\x05items\x124\n" +
@@ -1292,7 +1312,10 @@ const file_o2c_collections_v1_events_proto_rawDesc = "" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\x12H\n" +
 	"\x0fdunning_history\x18\x06 \x03(\v2\x1f.o2c.collections.v1.DunningStepR\x0edunningHistory\x122\n" +
 	"\x06debtor\x18\a \x01(\v2\x1a.o2c.collections.v1.DebtorR\x06debtor\x12\x14\n" +
-	"\x05actor\x18\b \x01(\tR\x05actor\"w\n" +
+	"\x05actor\x18\b \x01(\tR\x05actor\x12'\n" +
+	"\x0fidempotency_key\x18\t \x01(\tR\x0eidempotencyKey\x12!\n" +
+	"\frequest_hash\x18\n" +
+	" \x01(\tR\vrequestHash\"w\n" +
 	"\rCaseSubmitted\x12-\n" +
 	"\x03ref\x18\x01 \x01(\v2\x1b.o2c.collections.v1.CaseRefR\x03ref\x12\x12\n" +
 	"\x04rule\x18\x02 \x01(\tR\x04rule\x12#\n" +

@@ -36,9 +36,14 @@ type ReleaseItemsRequest struct {
 	// Agency to assign; empty lets the tenant's rules choose.
 	Agency string `protobuf:"bytes,5,opt,name=agency,proto3" json:"agency,omitempty"`
 	// Date of the release; unset means today.
-	Date          *v1.Date `protobuf:"bytes,6,opt,name=date,proto3" json:"date,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Date *v1.Date `protobuf:"bytes,6,opt,name=date,proto3" json:"date,omitempty"`
+	// Idempotency key chosen by the caller, unique per tenant; optional. A
+	// retry with the same key and the same content answers the case the
+	// first attempt opened (as it stands now) and opens none; the same key
+	// with other content is refused as ALREADY_EXISTS.
+	IdempotencyKey string `protobuf:"bytes,7,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ReleaseItemsRequest) Reset() {
@@ -111,6 +116,13 @@ func (x *ReleaseItemsRequest) GetDate() *v1.Date {
 		return x.Date
 	}
 	return nil
+}
+
+func (x *ReleaseItemsRequest) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
 }
 
 // ReleaseItemsResponse is the case opened.
@@ -932,14 +944,15 @@ var File_o2c_collections_v1_merchant_proto protoreflect.FileDescriptor
 
 const file_o2c_collections_v1_merchant_proto_rawDesc = "" +
 	"\n" +
-	"!o2c/collections/v1/merchant.proto\x12\x12o2c.collections.v1\x1a$o2c/collections/v1/collections.proto\x1a\x18o2c/common/v1/date.proto\x1a\x19o2c/common/v1/money.proto\"\xc7\x01\n" +
+	"!o2c/collections/v1/merchant.proto\x12\x12o2c.collections.v1\x1a$o2c/collections/v1/collections.proto\x1a\x18o2c/common/v1/date.proto\x1a\x19o2c/common/v1/money.proto\"\xf0\x01\n" +
 	"\x13ReleaseItemsRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1b\n" +
 	"\tdebtor_id\x18\x02 \x01(\tR\bdebtorId\x12\"\n" +
 	"\ropen_item_ids\x18\x03 \x03(\tR\vopenItemIds\x12\x16\n" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x16\n" +
 	"\x06agency\x18\x05 \x01(\tR\x06agency\x12'\n" +
-	"\x04date\x18\x06 \x01(\v2\x13.o2c.common.v1.DateR\x04date\"D\n" +
+	"\x04date\x18\x06 \x01(\v2\x13.o2c.common.v1.DateR\x04date\x12'\n" +
+	"\x0fidempotency_key\x18\a \x01(\tR\x0eidempotencyKey\"D\n" +
 	"\x14ReleaseItemsResponse\x12,\n" +
 	"\x04case\x18\x01 \x01(\v2\x18.o2c.collections.v1.CaseR\x04case\"\x9b\x01\n" +
 	"\x10ListCasesRequest\x12\x16\n" +
