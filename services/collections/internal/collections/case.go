@@ -80,6 +80,10 @@ type Case struct {
 	Collected, Recovered, Commission, PaidDirectly int64
 	// Writes are the agency's idempotency keys and their content hashes.
 	Writes map[string]string
+	// ReleaseKey and ReleaseHash are the idempotency key of the manual
+	// release that opened the case and its request's hash; empty for a
+	// release without key.
+	ReleaseKey, ReleaseHash string
 	// Version is the number of events applied; Updated the last one's time.
 	Version int64
 	Updated time.Time
@@ -136,6 +140,7 @@ func (c *Case) Apply(ev proto.Message, at time.Time) {
 		c.Tenant, c.ID, c.DebtorID = ref.GetTenant(), ref.GetCaseId(), ref.GetDebtorId()
 		c.ReleasedOn, c.Source, c.Reason = DateOf(e.GetReleasedOn()), e.GetSource(), e.GetReason()
 		c.History, c.Debtor = e.GetDunningHistory(), e.GetDebtor()
+		c.ReleaseKey, c.ReleaseHash = e.GetIdempotencyKey(), e.GetRequestHash()
 		for _, it := range e.GetItems() {
 			c.Currency = it.GetHandedOver().GetCurrency()
 			c.Items = append(c.Items, &Item{

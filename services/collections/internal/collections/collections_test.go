@@ -192,6 +192,22 @@ func TestDecideRelease(t *testing.T) {
 		{name: "the rules choose without a named agency", wantItems: []string{"i1", "f1", "z1", "i2"}, wantAgent: "nord",
 			change: func(r *Release) { r.Agency = ""; r.CaseID = "C-3" }},
 		{name: "items in two currencies", wantErr: ErrInvalid, change: func(r *Release) { r.Items[3].Currency = "USD" }},
+		{
+			name: "an item gathered but collected in full by a case stays", wantItems: []string{"i1", "f1", "z1"}, wantAgent: "nord",
+			change: func(r *Release) { r.Items[3].CollectedIn = "C-0" },
+		},
+		{
+			name: "a named item collected in full refuses the release", wantErr: ErrInCollection,
+			change: func(r *Release) { r.Named = true; r.Items[3].CollectedIn = "C-0" },
+		},
+		{
+			name: "a named item in an open case refuses the release", wantErr: ErrInCollection,
+			change: func(r *Release) { r.Named = true; r.Items[0].InCase = "C-0" },
+		},
+		{
+			name: "the release records its key and hash", wantItems: []string{"i1", "f1", "z1", "i2"}, wantAgent: "nord",
+			change: func(r *Release) { r.Named = true; r.Key, r.Hash = "k", "h" },
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,6 +233,9 @@ func TestDecideRelease(t *testing.T) {
 			}
 			if c.Agency != tt.wantAgent || c.Status != collectionsv1.CaseStatus_CASE_STATUS_SUBMITTED {
 				t.Errorf("agency %q status %v, want %q submitted", c.Agency, c.Status, tt.wantAgent)
+			}
+			if c.ReleaseKey != r.Key || c.ReleaseHash != r.Hash {
+				t.Errorf("release key %q hash %q, want %q %q", c.ReleaseKey, c.ReleaseHash, r.Key, r.Hash)
 			}
 		})
 	}

@@ -16,6 +16,12 @@ var ErrInvalidConfig = errors.New("invalid collections configuration")
 // the total is below the tenant's minimum.
 var ErrNotEligible = errors.New("not eligible for collections")
 
+// ErrInCollection means an item named for a release is in an open case
+// or was collected in full by a case (whatever the ledger's open amount,
+// which follows collections' bookings later); the message names the item
+// and the case.
+var ErrInCollection = errors.New("item already in collection")
+
 // ErrNoAgency means no agency of the tenant's rules takes the case (or the
 // agency named is not configured).
 var ErrNoAgency = errors.New("no agency takes the case")

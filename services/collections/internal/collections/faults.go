@@ -9,6 +9,7 @@ var Errors = fault.Table{
 	{Err: ErrInvalid, Class: fault.Invalid},
 	{Err: ErrInvalidConfig, Class: fault.Invalid},
 	{Err: ErrNotEligible, Class: fault.Precondition},
+	{Err: ErrInCollection, Class: fault.Precondition},
 	{Err: ErrNoAgency, Class: fault.Precondition},
 	{Err: ErrState, Class: fault.Precondition},
 	{Err: ErrUnknownCase, Class: fault.NotFound},

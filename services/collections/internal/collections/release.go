@@ -21,6 +21,11 @@ type Candidate struct {
 	Blocked, Disputed bool
 	// InCase is the active case already holding the item; empty for none.
 	InCase string
+	// CollectedIn is the case that collected the item in full (its open
+	// amount in the case is zero although the item was not recalled);
+	// empty for none. The ledger books that collection later, so its open
+	// amount may still show the item open.
+	CollectedIn string
 }
 
 // Release is a release of one debtor's items.
@@ -36,6 +41,13 @@ type Release struct {
 	History               []*collectionsv1.DunningStep
 	// Agency names the agency; empty lets the rules choose.
 	Agency string
+	// Named says the items were named by the caller rather than gathered
+	// (every open item of the debtor): a named item in an open case or
+	// collected in full refuses the whole release.
+	Named bool
+	// Key and Hash are a manual release's idempotency key and its
+	// request's hash without the key; empty without key.
+	Key, Hash string
 }
 
 // TimeBarred reports whether a claim due on due is time-barred on date:
@@ -60,6 +72,8 @@ func Eligible(items []Candidate, date time.Time) (ok []Candidate, skipped []stri
 			why = "nothing open"
 		case it.InCase != "":
 			why = "already in collection (case " + it.InCase + ")"
+		case it.CollectedIn != "":
+			why = "collected in full (case " + it.CollectedIn + ")"
 		case it.Disputed:
 			why = "disputed"
 		case it.Blocked:
@@ -78,14 +92,25 @@ func Eligible(items []Candidate, date time.Time) (ok []Candidate, skipped []stri
 
 // DecideRelease decides a release under the tenant's configuration: it
 // returns CaseReleased and CaseSubmitted for the eligible items and the
-// chosen agency, ErrNotEligible when nothing (or too little) may go, or
-// ErrNoAgency.
+// chosen agency, ErrInCollection when an item named is in an open case or
+// was collected in full, ErrNotEligible when nothing (or too little) may
+// go, or ErrNoAgency.
 func DecideRelease(r Release, cfg Config) ([]proto.Message, error) {
 	switch {
 	case r.Tenant == "" || r.CaseID == "" || r.DebtorID == "":
 		return nil, fmt.Errorf("%w: release without tenant, case or debtor", ErrInvalid)
 	case r.Date.IsZero():
 		return nil, fmt.Errorf("%w: release without date", ErrInvalid)
+	}
+	if r.Named {
+		for _, it := range r.Items {
+			switch {
+			case it.InCase != "":
+				return nil, fmt.Errorf("%w: item %s is in open case %s", ErrInCollection, it.ID, it.InCase)
+			case it.CollectedIn != "":
+				return nil, fmt.Errorf("%w: item %s was collected in full in case %s", ErrInCollection, it.ID, it.CollectedIn)
+			}
+		}
 	}
 	ok, skipped := Eligible(r.Items, r.Date)
 	if len(ok) == 0 {
@@ -135,7 +160,7 @@ func DecideRelease(r Release, cfg Config) ([]proto.Message, error) {
 	}
 	ref := &collectionsv1.CaseRef{Tenant: r.Tenant, CaseId: r.CaseID, DebtorId: r.DebtorID}
 	rel := &collectionsv1.CaseReleased{Ref: ref, ReleasedOn: DateProto(r.Date), Source: r.Source, Reason: r.Reason,
-		DunningHistory: r.History, Debtor: debtor, Actor: r.Actor}
+		DunningHistory: r.History, Debtor: debtor, Actor: r.Actor, IdempotencyKey: r.Key, RequestHash: r.Hash}
 	c := &Case{Currency: cur}
 	for _, it := range ok {
 		rel.Items = append(rel.Items, &collectionsv1.CaseItem{

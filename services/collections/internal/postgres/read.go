@@ -18,8 +18,11 @@ import (
 
 // Candidates returns a debtor's items offered for a manual release: the
 // ones named (each must be the debtor's; ErrUnknownItem otherwise), or
-// every open item of the debtor, with their blocks and the active case
-// holding each.
+// every open item of the debtor, with their blocks, the active case
+// holding each and the case that collected it in full. Which cases hold
+// an item comes from case_items, but whether one is active or collected
+// the item in full is read from the case's own stream: the projection and
+// the ledger's open amounts lag behind it.
 func (s *Store) Candidates(ctx context.Context, tenant, debtorID string, itemIDs []string) ([]collections.Candidate, error) {
 	if itemIDs == nil {
 		itemIDs = []string{} // nil would be NULL, which no cardinality equals
@@ -65,7 +68,58 @@ func (s *Store) Candidates(ctx context.Context, tenant, debtorID string, itemIDs
 			return nil, fmt.Errorf("%w: %s is not an item of debtor %s", collections.ErrUnknownItem, id, debtorID)
 		}
 	}
+	if err := s.holdings(ctx, tenant, out); err != nil {
+		return nil, fmt.Errorf("items of debtor %s: %w", debtorID, err)
+	}
 	return out, nil
+}
+
+// holdings sets each candidate's InCase and CollectedIn from the current
+// state of every case that ever held it: active with the item not
+// recalled, or the item not recalled and nothing of it open in the case.
+// It reads the event store's events table, which shares the schema.
+func (s *Store) holdings(ctx context.Context, tenant string, items []collections.Candidate) error {
+	ids := make([]string, 0, len(items))
+	for _, it := range items {
+		ids = append(ids, it.ID)
+	}
+	// The cases case_items says held the items, and every case whose
+	// stream the projection has not folded yet (opened within its last
+	// poll or so), which may hold them too.
+	rows, err := s.pool.Query(ctx, `
+		SELECT case_id FROM case_items WHERE tenant = $1 AND item_id = ANY($2::text[])
+		UNION
+		SELECT e.stream_id FROM events e
+		WHERE e.tenant = $1 AND e.stream_type = $3 AND e.version = 1
+		  AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.tenant = e.tenant AND c.case_id = e.stream_id)
+		ORDER BY 1`, tenant, ids, collections.StreamType)
+	if err != nil {
+		return fmt.Errorf("cases of the items: %w", err)
+	}
+	caseIDs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("cases of the items: %w", err)
+	}
+	for i := range items {
+		items[i].InCase = ""
+	}
+	for _, id := range caseIDs {
+		c, err := s.Load(ctx, tenant, id)
+		if err != nil {
+			return err
+		}
+		for i := range items {
+			it, ok := c.Item(items[i].ID)
+			switch {
+			case !ok || it.Recalled:
+			case c.Active():
+				items[i].InCase = c.ID
+			case it.Open <= 0 && items[i].CollectedIn == "":
+				items[i].CollectedIn = c.ID
+			}
+		}
+	}
+	return nil
 }
 
 // Debtor returns a debtor's kind and group as ingestion told them; a

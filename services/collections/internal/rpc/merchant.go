@@ -2,6 +2,9 @@ package rpc
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -40,6 +43,29 @@ func (s *CollectionsService) ReleaseItems(ctx context.Context, req *collectionsv
 	if date.IsZero() {
 		date = today(s.now())
 	}
+	caseID := "M-" + req.GetDebtorId() + "-" + uuid.NewString()[:8]
+	var h string
+	if key := req.GetIdempotencyKey(); key != "" {
+		if strings.TrimSpace(key) == "" {
+			return nil, invalid("idempotency_key", "blank")
+		}
+		if h, err = hash(req, func(m proto.Message) { m.(*collectionsv1.ReleaseItemsRequest).IdempotencyKey = "" }); err != nil {
+			return nil, err
+		}
+		caseID = ReleaseCaseID(key)
+		// A retry answers the case its key opened before looking at the
+		// items, which that case now holds.
+		c, err := s.Store.Load(ctx, req.GetTenant(), caseID)
+		if err != nil {
+			return nil, err
+		}
+		if c.ID != "" {
+			if err := sameRelease(c, key, h); err != nil {
+				return nil, err
+			}
+			return &collectionsv1.ReleaseItemsResponse{Case: c.Proto()}, nil
+		}
+	}
 	items, err := s.Store.Candidates(ctx, req.GetTenant(), req.GetDebtorId(), req.GetOpenItemIds())
 	if err != nil {
 		return nil, err
@@ -49,15 +75,39 @@ func (s *CollectionsService) ReleaseItems(ctx context.Context, req *collectionsv
 		return nil, err
 	}
 	r := collections.Release{
-		Tenant: req.GetTenant(), CaseID: "M-" + req.GetDebtorId() + "-" + uuid.NewString()[:8], DebtorID: req.GetDebtorId(),
+		Tenant: req.GetTenant(), CaseID: caseID, DebtorID: req.GetDebtorId(),
 		Debtor: debtor, Items: items, Date: date, Source: "manual", Reason: req.GetReason(), Actor: p.RecordedActor(),
-		Agency: req.GetAgency(),
+		Agency: req.GetAgency(), Named: len(req.GetOpenItemIds()) > 0, Key: req.GetIdempotencyKey(), Hash: h,
 	}
 	c, _, err := s.Store.Release(ctx, r, s.Configs[req.GetTenant()], s.now())
 	if err != nil {
 		return nil, err
 	}
+	if r.Key != "" {
+		// Two attempts under one key that raced: the loser gets the
+		// winner's case, if its content was the same.
+		if err := sameRelease(c, r.Key, h); err != nil {
+			return nil, err
+		}
+	}
 	return &collectionsv1.ReleaseItemsResponse{Case: c.Proto()}, nil
+}
+
+// ReleaseCaseID is the case id of a manual release under an idempotency
+// key: derived from the key alone (a tenant's case ids are its own), so
+// every attempt under the key names the same case whatever its content.
+func ReleaseCaseID(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "M-" + hex.EncodeToString(sum[:8])
+}
+
+// sameRelease refuses a case opened under key by a release with other
+// content (or by a release without key).
+func sameRelease(c *collections.Case, key, h string) error {
+	if c.ReleaseKey != key || c.ReleaseHash != h {
+		return fmt.Errorf("%w: release key %q opened case %s with other content", collections.ErrIdempotencyConflict, key, c.ID)
+	}
+	return nil
 }
 
 // ListCases implements the RPC.

@@ -48,8 +48,11 @@ type CollectionsServiceClient interface {
 	// tenant's rules unless named). Codes: INVALID_ARGUMENT without debtor
 	// or reason; FAILED_PRECONDITION when no item is eligible (below the
 	// minimum, blocked, disputed, time-barred or already in collection), no
-	// agency's rules fit or the agency named is not configured; NOT_FOUND
-	// for an item that is not the debtor's.
+	// agency's rules fit or the agency named is not configured, and when an
+	// item named is in an open case or was collected in full by one (the
+	// message names the item and the case); NOT_FOUND for an item that is
+	// not the debtor's; ALREADY_EXISTS for an idempotency key reused with
+	// other content.
 	ReleaseItems(ctx context.Context, in *v1.ReleaseItemsRequest, opts ...grpc.CallOption) (*v1.ReleaseItemsResponse, error)
 	// ListCases lists cases per agency and status.
 	ListCases(ctx context.Context, in *v1.ListCasesRequest, opts ...grpc.CallOption) (*v1.ListCasesResponse, error)
@@ -154,8 +157,11 @@ type CollectionsServiceServer interface {
 	// tenant's rules unless named). Codes: INVALID_ARGUMENT without debtor
 	// or reason; FAILED_PRECONDITION when no item is eligible (below the
 	// minimum, blocked, disputed, time-barred or already in collection), no
-	// agency's rules fit or the agency named is not configured; NOT_FOUND
-	// for an item that is not the debtor's.
+	// agency's rules fit or the agency named is not configured, and when an
+	// item named is in an open case or was collected in full by one (the
+	// message names the item and the case); NOT_FOUND for an item that is
+	// not the debtor's; ALREADY_EXISTS for an idempotency key reused with
+	// other content.
 	ReleaseItems(context.Context, *v1.ReleaseItemsRequest) (*v1.ReleaseItemsResponse, error)
 	// ListCases lists cases per agency and status.
 	ListCases(context.Context, *v1.ListCasesRequest) (*v1.ListCasesResponse, error)
