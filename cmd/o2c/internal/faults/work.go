@@ -527,10 +527,12 @@ func (h *harness) release(ctx context.Context, r int) error {
 	client := collectionsv1grpc.NewCollectionsServiceClient(h.conn("collections"))
 	// Collections learns of the items from the ledger's events: an item
 	// it does not know yet (NotFound) is asked about again for a while.
+	// The key makes a retry after a lost answer get the case the first
+	// attempt opened instead of a refusal.
 	unknownUntil := time.Now().Add(30 * time.Second)
 	err = retry(ctx, "release "+debtor, func(ctx context.Context) error {
 		_, err := client.ReleaseItems(ctx, &collectionsv1.ReleaseItemsRequest{Tenant: demo.Tenant, DebtorId: debtor, OpenItemIds: items,
-			Reason: reason, Agency: demo.ReferenceAgency})
+			Reason: reason, Agency: demo.ReferenceAgency, IdempotencyKey: reason})
 		if status.Code(err) == codes.NotFound && time.Now().Before(unknownUntil) {
 			return status.Error(codes.Unavailable, err.Error())
 		}
@@ -539,13 +541,6 @@ func (h *harness) release(ctx context.Context, r int) error {
 	h.work.mu.Lock()
 	defer h.work.mu.Unlock()
 	if err != nil {
-		// An earlier attempt may have opened the case and lost its
-		// answer: the retry is then refused, the items being in a case.
-		if h.caseWithReason(ctx, reason) {
-			h.work.releases[reason] = release{debtor: debtor, items: items}
-			h.logf("round %d: the release of %s was refused (%v) after an earlier attempt opened its case", r, debtor, err)
-			return nil
-		}
 		switch status.Code(err) {
 		case codes.FailedPrecondition, codes.InvalidArgument, codes.AlreadyExists, codes.NotFound:
 			// Items already in a case, paid meanwhile or not known to
@@ -559,20 +554,6 @@ func (h *harness) release(ctx context.Context, r int) error {
 	}
 	h.work.releases[reason] = release{debtor: debtor, items: items}
 	return nil
-}
-
-// caseWithReason reports whether collections has a case released with
-// reason.
-func (h *harness) caseWithReason(ctx context.Context, reason string) bool {
-	var found bool
-	_ = retry(ctx, "list cases", func(ctx context.Context) error {
-		resp, err := collectionsv1grpc.NewCollectionsServiceClient(h.conn("collections")).ListCases(ctx, &collectionsv1.ListCasesRequest{Tenant: demo.Tenant, PageSize: 1000})
-		for _, c := range resp.GetCases() {
-			found = found || c.GetReleaseReason() == reason
-		}
-		return err
-	})
-	return found
 }
 
 // stepTimeout bounds a step of a round, retries included: a step that
