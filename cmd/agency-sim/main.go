@@ -9,7 +9,9 @@
 // It authenticates with the agency's own credentials (a client
 // certificate or bearer token with the agency role and its agency id):
 // collections takes tenant and agency from them. Configuration is by
-// flags and environment (`agency-sim --help`).
+// flags and environment (`agency-sim --help`). Following the cases, it
+// waits for collections when it is unreachable and reconnects
+// (agency.RunReconnecting) instead of exiting.
 package main
 
 import (
@@ -47,13 +49,17 @@ func main() {
 
 // run parses args, connects to collections as getenv's credentials say
 // and works the agency's cases: once with --once, else as they come until
-// ctx ends. It prints a line per case worked on out.
+// ctx ends, waiting for collections when it is unreachable (--retries
+// bounds the consecutive attempts; each is logged on errOut). It prints a
+// line per case worked on out.
 func run(ctx context.Context, args []string, getenv func(string) string, out, errOut io.Writer) error {
 	terms := agency.DefaultTerms()
 	fs := flag.NewFlagSet("agency-sim", flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	tenant := fs.String("tenant", getenv("AGENCY_TENANT"), "the tenant whose cases to work, one of the credentials' (env AGENCY_TENANT)")
 	once := fs.Bool("once", false, "work the cases there are now and exit, instead of following new ones")
+	backoff := agency.DefaultBackoff()
+	fs.IntVar(&backoff.Attempts, "retries", backoff.Attempts, "consecutive attempts to reach collections, waiting 0.2 s doubling up to 10 s between them, before giving up (following only)")
 	fs.IntVar(&terms.Instalments, "instalments", terms.Instalments, "instalments the debtor pays")
 	share := fs.Int("share-bp", int(terms.ShareBP), "part of each case the debtor pays in all, in basis points (10000: everything; less closes the case uncollectable and writes off the rest)")
 	fs.Int64Var(&terms.CostsMinor, "costs", terms.CostsMinor, "the agency's collection costs per case in minor units, charged to the debtor and kept as its fees")
@@ -75,6 +81,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out, er
 		return fmt.Errorf("unexpected argument %q (agency-sim --help lists the flags)", fs.Arg(0))
 	}
 	terms.ShareBP, terms.CommissionBP, terms.VATRateBP = int32(*share), int32(*commission), int32(*vat)
+	if backoff.Attempts < 1 {
+		return fmt.Errorf("--retries %d: want at least 1", backoff.Attempts)
+	}
 	if *tenant == "" {
 		return errors.New("no tenant: set --tenant or AGENCY_TENANT")
 	}
@@ -105,5 +114,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, out, er
 		return err
 	}
 	fmt.Fprintf(out, "working the cases of tenant %s as they come (Ctrl-C ends)\n", *tenant)
-	return a.Run(ctx, func(c *collectionsv1.Case) { fmt.Fprintln(out, agency.Describe(c)) })
+	logf := func(format string, args ...any) { fmt.Fprintf(errOut, "agency-sim: "+format+"\n", args...) }
+	return a.RunReconnecting(ctx, backoff, logf, func(c *collectionsv1.Case) { fmt.Fprintln(out, agency.Describe(c)) })
 }

@@ -24,6 +24,7 @@ func TestRunRefusesWhatItCannotWorkWith(t *testing.T) {
 		{name: "address without credentials", args: []string{"--tenant", "demo"}, env: map[string]string{AddrEnv: "127.0.0.1:1"}, want: "COLLECTIONS_ADDR is set without credentials"},
 		{name: "bad terms", args: []string{"--tenant", "demo", "--instalments", "0"}, env: map[string]string{AddrEnv: "127.0.0.1:1", "O2C_CLIENT_TOKEN": "t"}, want: "want at least one instalment"},
 		{name: "an argument", args: []string{"demo"}, want: `unexpected argument "demo"`},
+		{name: "no retries", args: []string{"--tenant", "demo", "--retries", "0"}, env: map[string]string{AddrEnv: "127.0.0.1:1"}, want: "--retries 0: want at least 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -43,7 +44,7 @@ func TestHelpListsTheEnvironment(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("--help: %v, want flag.ErrHelp", err)
 	}
-	for _, want := range []string{"COLLECTIONS_ADDR", "O2C_CLIENT_CERT", "O2C_CLIENT_TOKEN", "--share-bp", "o2c:agency:<id>"} {
+	for _, want := range []string{"COLLECTIONS_ADDR", "O2C_CLIENT_CERT", "O2C_CLIENT_TOKEN", "--share-bp", "--retries", "o2c:agency:<id>"} {
 		if !strings.Contains(errOut.String(), strings.TrimPrefix(want, "-")) {
 			t.Errorf("--help does not mention %s:\n%s", want, errOut.String())
 		}

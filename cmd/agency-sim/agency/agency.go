@@ -18,8 +18,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	collectionsv1 "github.com/o2c-platform/o2c/proto/o2c/collections/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/collections/v1/collectionsv1grpc"
@@ -349,9 +353,86 @@ func (a *Agency) WorkAll(ctx context.Context) ([]*collectionsv1.Case, error) {
 // Run follows the agency's cases (StreamCases from the start) and works
 // each one that is submitted or accepted as it arrives or changes (Work),
 // handing every case it worked to worked, until ctx ends; it then returns
-// nil. A failed step ends Run with its error: the program restarts it, and
-// Work's idempotency keys make the steps already taken harmless.
+// nil. A failed step ends Run with its error: the caller restarts it (as
+// RunReconnecting does), and Work's idempotency keys make the steps
+// already taken harmless.
 func (a *Agency) Run(ctx context.Context, worked func(*collectionsv1.Case)) error {
+	return a.follow(ctx, worked, func() {})
+}
+
+// Backoff is how RunReconnecting waits for collections when it cannot be
+// reached: First after the first failure, doubling up to Max, for at most
+// Attempts consecutive failures (an attempt that receives a case from
+// collections starts the count again).
+type Backoff struct {
+	First, Max time.Duration
+	Attempts   int
+}
+
+// DefaultBackoff waits 200 ms, doubling up to 10 s, for 60 consecutive
+// failures: about nine minutes without collections.
+func DefaultBackoff() Backoff {
+	return Backoff{First: 200 * time.Millisecond, Max: 10 * time.Second, Attempts: 60}
+}
+
+// Transient reports whether err means collections could not be reached,
+// did not answer in time or ended the stream of cases (UNAVAILABLE,
+// DEADLINE_EXCEEDED, ABORTED, RESOURCE_EXHAUSTED, or the stream's end when
+// collections shuts down), so that the same step may be tried again.
+func Transient(err error) bool {
+	if errors.Is(err, io.EOF) {
+		return true
+	}
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Aborted, codes.ResourceExhausted:
+		return true
+	}
+	return false
+}
+
+// RunReconnecting is Run that outlives collections' absences: when the
+// stream or a step fails transiently (Transient), it tells logf what
+// failed and how long it waits, waits as b says and runs again, the
+// stream from the start and every case from where it stands. A step
+// retried sends the same idempotency key ("<case>/payment/2") and, for a
+// case that did not change, the same content, so a write whose answer
+// was lost is answered as the first time and booked once. It returns nil
+// when ctx ends, a permanent failure at once, and the last transient one
+// after b.Attempts consecutive failures.
+func (a *Agency) RunReconnecting(ctx context.Context, b Backoff, logf func(format string, args ...any), worked func(*collectionsv1.Case)) error {
+	if b.First <= 0 || b.Max < b.First || b.Attempts < 1 {
+		return fmt.Errorf("agency: backoff %+v: want a positive first wait, a maximum not below it and at least one attempt", b)
+	}
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	failures, wait := 0, b.First
+	for {
+		err := a.follow(ctx, worked, func() { failures, wait = 0, b.First })
+		if err == nil || ctx.Err() != nil {
+			return nil
+		}
+		if !Transient(err) {
+			return err
+		}
+		failures++
+		if failures >= b.Attempts {
+			return fmt.Errorf("collections unreachable after %d attempts: %w", failures, err)
+		}
+		logf("collections unreachable (attempt %d of %d): %v; trying again in %s", failures, b.Attempts, err, wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		wait = min(2*wait, b.Max)
+	}
+}
+
+// follow is Run; received is called for every case the stream delivers.
+func (a *Agency) follow(ctx context.Context, worked func(*collectionsv1.Case), received func()) error {
 	stream, err := a.client.StreamCases(ctx, &collectionsv1.StreamCasesRequest{Tenant: a.tenant})
 	if err != nil {
 		return fmt.Errorf("stream cases: %w", err)
@@ -364,6 +445,7 @@ func (a *Agency) Run(ctx context.Context, worked func(*collectionsv1.Case)) erro
 		if err != nil {
 			return fmt.Errorf("stream cases: %w", err)
 		}
+		received()
 		switch u.GetCase().GetStatus() {
 		case collectionsv1.CaseStatus_CASE_STATUS_SUBMITTED, collectionsv1.CaseStatus_CASE_STATUS_ACCEPTED:
 		default:

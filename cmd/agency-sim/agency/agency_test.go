@@ -36,10 +36,14 @@ type fakeAgencyService struct {
 	// failOnce fails the first write with this key (UNAVAILABLE), as a
 	// lost connection would.
 	failOnce map[string]bool
+	// loseAnswer books the first write with this key but answers it
+	// UNAVAILABLE, as a connection lost after the write would.
+	loseAnswer map[string]bool
 }
 
 func newFake(cases ...*collectionsv1.Case) *fakeAgencyService {
-	f := &fakeAgencyService{cases: map[string]*collectionsv1.Case{}, seen: map[string]proto.Message{}, failOnce: map[string]bool{}}
+	f := &fakeAgencyService{cases: map[string]*collectionsv1.Case{}, seen: map[string]proto.Message{}, failOnce: map[string]bool{},
+		loseAnswer: map[string]bool{}}
 	for _, c := range cases {
 		f.cases[c.GetCaseId()] = c
 		f.order = append(f.order, c.GetCaseId())
@@ -83,7 +87,44 @@ func (f *fakeAgencyService) write(key string, req proto.Message, caseID string, 
 	}
 	f.seen[key] = proto.Clone(req)
 	f.booked = append(f.booked, key)
+	if f.loseAnswer[key] {
+		delete(f.loseAnswer, key)
+		return nil, status.Error(codes.Unavailable, "connection lost after the write")
+	}
 	return proto.Clone(c).(*collectionsv1.Case), nil
+}
+
+// add adds a case, as a release would.
+func (f *fakeAgencyService) add(c *collectionsv1.Case) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cases[c.GetCaseId()] = c
+	f.order = append(f.order, c.GetCaseId())
+}
+
+// bookedKeys returns the keys booked so far.
+func (f *fakeAgencyService) bookedKeys() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.booked...)
+}
+
+// StreamCases sends every case as it stands and then holds the stream
+// open until the call ends (no later changes are sent).
+func (f *fakeAgencyService) StreamCases(_ *collectionsv1.StreamCasesRequest, stream grpc.ServerStreamingServer[collectionsv1.StreamCasesResponse]) error {
+	f.mu.Lock()
+	var cases []*collectionsv1.Case
+	for _, id := range f.order {
+		cases = append(cases, proto.Clone(f.cases[id]).(*collectionsv1.Case))
+	}
+	f.mu.Unlock()
+	for _, c := range cases {
+		if err := stream.Send(&collectionsv1.StreamCasesResponse{Case: c}); err != nil {
+			return err
+		}
+	}
+	<-stream.Context().Done()
+	return stream.Context().Err()
 }
 
 func (f *fakeAgencyService) ListCases(_ context.Context, req *collectionsv1.AgencyServiceListCasesRequest) (*collectionsv1.AgencyServiceListCasesResponse, error) {
