@@ -10,7 +10,10 @@ import (
 
 	collectionsv1 "github.com/o2c-platform/o2c/proto/o2c/collections/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/collections/v1/collectionsv1grpc"
+	dunningv1 "github.com/o2c-platform/o2c/proto/o2c/dunning/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+	rejectionv1 "github.com/o2c-platform/o2c/proto/o2c/rejection/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/rejection/v1/rejectionv1grpc"
 
 	"github.com/o2c-platform/o2c/libs/bus"
 )
@@ -101,7 +104,8 @@ func TestReleaseUnderIdempotencyKey(t *testing.T) {
 // TestReleaseRefusesItemsInCollection: an item whose case is open, and an
 // item its agency collected in full and closed, are refused with
 // FAILED_PRECONDITION naming the item and the case, although the ledger
-// (which has not booked the collection yet) still shows both open.
+// (which has not booked the collection yet) still shows both open; so is
+// dunning's release of the collected item, as a rejection saying why.
 func TestReleaseRefusesItemsInCollection(t *testing.T) {
 	t.Parallel()
 	e, c, merchant := releaseEnv(t, "I-1", "I-2")
@@ -157,5 +161,19 @@ func TestReleaseRefusesItemsInCollection(t *testing.T) {
 		if diff := cmp.Diff([]string(nil), missing); diff != "" {
 			t.Errorf("%s: %q does not name (-want +got):\n%s", tt.name, status.Convert(err).Message(), diff)
 		}
+	}
+
+	e.publish(t, "acme", "dunning", &dunningv1.ReleasedToCollections{Tenant: "acme", DebtorId: "D-5", Date: pday(2026, 11, 22),
+		Items: []*dunningv1.ReleasedItem{{OpenItemId: "I-1", ClaimOpenItemId: "I-1", DocumentNumber: "RE-I-1", Component: "principal",
+			Open: eur(1000), DueDate: pday(2026, 8, 1)}}})
+	rejections := rejectionv1grpc.NewRejectionServiceClient(dial(t, c.Addr(), clara))
+	var got []*rejectionv1.Rejection
+	eventually(t, "dunning's release rejected", func() bool {
+		r, err := rejections.ListRejections(ctx, &rejectionv1.ListRejectionsRequest{Tenant: "acme"})
+		got = r.GetRejections()
+		return err == nil && len(got) == 1
+	})
+	if got[0].GetReasonCode() != "not_released" || !strings.Contains(got[0].GetReason(), "I-1: collected in full (case "+collected+")") {
+		t.Errorf("rejection %v, want not_released saying I-1 was collected in full in %s", got[0], collected)
 	}
 }

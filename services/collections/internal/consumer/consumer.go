@@ -155,22 +155,22 @@ func (h *Dunning) release(ctx context.Context, ev eventstore.Event, p *dunningv1
 		}
 	}
 	for _, it := range p.GetItems() {
-		inCase, err := h.Store.ActiveCase(ctx, ev.Stream.Tenant, it.GetOpenItemId())
-		if err != nil {
-			return err
-		}
-		if inCase == caseID {
-			inCase = ""
-		}
 		component := it.GetComponent()
 		if component == "" {
 			component = collections.Principal
 		}
-		r.Items = append(r.Items, collections.Candidate{Currency: it.GetOpen().GetCurrency(), InCase: inCase, Item: collections.Item{
+		r.Items = append(r.Items, collections.Candidate{Currency: it.GetOpen().GetCurrency(), Item: collections.Item{
 			ID: it.GetOpenItemId(), Claim: it.GetClaimOpenItemId(), Document: it.GetDocumentNumber(), Component: component,
 			Open: it.GetOpen().GetMinorUnits(), DueDate: collections.DateOf(it.GetDueDate()),
 			TaxRateBP: facts[it.GetOpenItemId()].TaxRateBP, DocumentDate: facts[it.GetOpenItemId()].DocumentDate,
 		}})
+	}
+	// Items in an open case or collected in full by one stay out, read
+	// from the cases themselves (the ledger's open amounts lag behind
+	// them). A redelivered release finds its own case and decides nothing
+	// (Store.Release), so what its case holds does not count here.
+	if err := h.Store.Holdings(ctx, ev.Stream.Tenant, r.Items); err != nil {
+		return err
 	}
 	now := time.Now
 	if h.Now != nil {

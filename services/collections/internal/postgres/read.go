@@ -68,17 +68,17 @@ func (s *Store) Candidates(ctx context.Context, tenant, debtorID string, itemIDs
 			return nil, fmt.Errorf("%w: %s is not an item of debtor %s", collections.ErrUnknownItem, id, debtorID)
 		}
 	}
-	if err := s.holdings(ctx, tenant, out); err != nil {
+	if err := s.Holdings(ctx, tenant, out); err != nil {
 		return nil, fmt.Errorf("items of debtor %s: %w", debtorID, err)
 	}
 	return out, nil
 }
 
-// holdings sets each candidate's InCase and CollectedIn from the current
+// Holdings sets each candidate's InCase and CollectedIn from the current
 // state of every case that ever held it: active with the item not
 // recalled, or the item not recalled and nothing of it open in the case.
 // It reads the event store's events table, which shares the schema.
-func (s *Store) holdings(ctx context.Context, tenant string, items []collections.Candidate) error {
+func (s *Store) Holdings(ctx context.Context, tenant string, items []collections.Candidate) error {
 	ids := make([]string, 0, len(items))
 	for _, it := range items {
 		ids = append(ids, it.ID)
