@@ -42,7 +42,7 @@ func (h *Host) redriveIfLost(ctx context.Context, name string) (bool, error) {
 		// a leader yet), the relay must not start before it knows: a
 		// stream it published to first would look intact. It is retried
 		// as NATS not answering.
-		return false, fmt.Errorf("look up stream %s: %w: %w", stream, nats.ErrTimeout, err)
+		return false, lookupFailed(stream, err)
 	}
 	if s.CachedInfo().State.LastSeq > 0 {
 		return false, nil
@@ -60,4 +60,15 @@ func (h *Host) redriveIfLost(ctx context.Context, name string) (bool, error) {
 		return false, fmt.Errorf("rewind relay %s for the re-drive: %w", name, err)
 	}
 	return true, nil
+}
+
+// lookupFailed is the relay's error when it could not look its stream up:
+// NATS not answering (nats.ErrTimeout), which the task retries. The cause
+// is kept as text only: a JetStream request's own timeout is a
+// context.DeadlineExceeded, which wrapped would make the task's
+// transient check take it for the end of the service's context and stop
+// the relay for good (make test once saw ingestion's relay stop so after
+// NATS and PostgreSQL restarted).
+func lookupFailed(stream string, err error) error {
+	return fmt.Errorf("look up stream %s: %w: %v", stream, nats.ErrTimeout, err)
 }
