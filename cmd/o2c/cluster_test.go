@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -81,7 +78,7 @@ func TestClusterSurvivesAFault(t *testing.T) {
 			}
 			dbURL := pg.Cluster.DatabaseURL("o2c")
 			cl := chaos.StartNATSCluster(t, 3)
-			logs := &syncBuffer{}
+			logs := &lockedBuffer{}
 			stop := startBooking(ctx, t, dbURL, cl.URL(), logs)
 			defer stop()
 
@@ -182,7 +179,7 @@ func TestClusterSurvivesAFault(t *testing.T) {
 // startBooking starts ingestion and the ledger on the database dbURL and
 // the NATS servers natsURL, with three replicas per stream when natsURL
 // names several servers, logging to logs; stop kills both.
-func startBooking(ctx context.Context, t *testing.T, dbURL, natsURL string, logs *syncBuffer) (stop func()) {
+func startBooking(ctx context.Context, t *testing.T, dbURL, natsURL string, logs *lockedBuffer) (stop func()) {
 	t.Helper()
 	ts, err := demo.Tenants()
 	if err != nil {
@@ -191,7 +188,7 @@ func startBooking(ctx context.Context, t *testing.T, dbURL, natsURL string, logs
 	log := slog.New(redact.NewHandler(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	config := func() host.Config {
 		return host.Config{
-			MigrateDatabaseURL: dbURL, NATSURL: natsURL, GRPCAddr: loopbackAddr(t), ManageStreams: true,
+			MigrateDatabaseURL: dbURL, NATSURL: natsURL, GRPCAddr: freeAddr(t), ManageStreams: true,
 			StreamLimits:    bus.Limits{Replicas: 3},
 			ShutdownTimeout: 2 * time.Second, RetryMin: 20 * time.Millisecond, RetryMax: 500 * time.Millisecond,
 			Auth: auth.DevConfig(func(string) string { return "" }),
@@ -318,36 +315,6 @@ func retryTransient(ctx context.Context, f func() error) error {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-}
-
-// syncBuffer collects the services' logs for a failure report.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// loopbackAddr returns a loopback address with a port free now, which a
-// service restarted on it listens on again.
-func loopbackAddr(t testing.TB) string {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lis.Close()
-	return lis.Addr().String()
 }
 
 // invoiceNumber is the number of the i-th invoice shopInvoice sends.

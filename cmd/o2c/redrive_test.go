@@ -73,7 +73,7 @@ func TestRedriveAfterLosingNATSData(t *testing.T) {
 	}
 	dbURL := pg.Cluster.DatabaseURL("o2c")
 	ns := chaos.StartNATS(t)
-	logs := &syncBuffer{}
+	logs := &lockedBuffer{}
 	defer func() {
 		if t.Failed() {
 			t.Logf("service logs:\n%s", logs.String())
@@ -295,7 +295,7 @@ func (s *redriveSystem) stop() {
 
 // startRedriveSystem starts ingestion, the ledger and matching on dbURL
 // and natsURL, logging to logs.
-func startRedriveSystem(ctx context.Context, t *testing.T, dbURL, natsURL string, logs *syncBuffer) *redriveSystem {
+func startRedriveSystem(ctx context.Context, t *testing.T, dbURL, natsURL string, logs *lockedBuffer) *redriveSystem {
 	t.Helper()
 	ts, err := demo.Tenants()
 	if err != nil {
@@ -304,7 +304,7 @@ func startRedriveSystem(ctx context.Context, t *testing.T, dbURL, natsURL string
 	log := slog.New(redact.NewHandler(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	config := func() host.Config {
 		return host.Config{
-			MigrateDatabaseURL: dbURL, NATSURL: natsURL, GRPCAddr: loopbackAddr(t), ManageStreams: true,
+			MigrateDatabaseURL: dbURL, NATSURL: natsURL, GRPCAddr: freeAddr(t), ManageStreams: true,
 			ShutdownTimeout: 2 * time.Second, RetryMin: 20 * time.Millisecond, RetryMax: 500 * time.Millisecond,
 			Auth: auth.DevConfig(func(string) string { return "" }),
 		}
