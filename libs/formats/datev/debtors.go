@@ -151,27 +151,14 @@ func (w *DebtorWriter) Write(d Debtor) error {
 	if err := w.fill(d); err != nil {
 		return err
 	}
-	w.line = w.line[:0]
-	for i, v := range w.fields {
-		if i > 0 {
-			w.line = append(w.line, ';')
-		}
-		if debtorColumnsV5[i].text {
-			v = quote(v)
-		}
-		var bad rune
-		var ok bool
-		if w.line, bad, ok = encodeCP1252(w.line, v); !ok {
-			// fill checked every text already; this is a safety net.
-			return &FieldError{Record: w.record, Field: debtorColumnsV5[i].name, Value: v, Reason: cp1252Reason(bad)}
-		}
+	var ferr *FieldError
+	if w.line, ferr, w.err = writeRecord(w.w, w.line, w.record, w.fields[:], debtorColumnsV5[:]); ferr != nil {
+		return ferr
 	}
-	w.line = append(w.line, '\r', '\n')
-	if _, err := w.w.Write(w.line); err != nil {
-		w.err = fmt.Errorf("write DATEV master data record %d: %w", w.record, err)
-		return w.err
+	if w.err != nil {
+		w.err = fmt.Errorf("write DATEV master data record %d: %w", w.record, w.err)
 	}
-	return nil
+	return w.err
 }
 
 // Flush writes buffered lines to the underlying writer.

@@ -75,27 +75,40 @@ func (w *Writer) Write(b Booking) error {
 	if err := w.fill(b); err != nil {
 		return err
 	}
-	w.line = w.line[:0]
-	for i, v := range w.fields {
+	var ferr *FieldError
+	if w.line, ferr, w.err = writeRecord(w.w, w.line, w.record, w.fields[:], columnsV13[:]); ferr != nil {
+		return ferr
+	}
+	if w.err != nil {
+		w.err = fmt.Errorf("write DATEV booking %d: %w", w.record, w.err)
+	}
+	return w.err
+}
+
+// writeRecord writes fields, the values of cols, as record's line to w:
+// separated by semicolons, text columns quoted, Windows-1252 encoded, CRLF
+// ended; line is the buffer to reuse and is returned for the next record.
+// A value that Windows-1252 cannot encode is a *FieldError (the writers'
+// fill checked every text already: a safety net) and nothing is written;
+// else err is w's.
+func writeRecord(w *bufio.Writer, line []byte, record int, fields []string, cols []column) (_ []byte, _ *FieldError, err error) {
+	line = line[:0]
+	for i, v := range fields {
 		if i > 0 {
-			w.line = append(w.line, ';')
+			line = append(line, ';')
 		}
-		if columnsV13[i].text {
+		if cols[i].text {
 			v = quote(v)
 		}
 		var bad rune
 		var ok bool
-		if w.line, bad, ok = encodeCP1252(w.line, v); !ok {
-			// fill checked every text already; this is a safety net.
-			return &FieldError{Record: w.record, Field: columnsV13[i].name, Value: v, Reason: cp1252Reason(bad)}
+		if line, bad, ok = encodeCP1252(line, v); !ok {
+			return line, &FieldError{Record: record, Field: cols[i].name, Value: v, Reason: cp1252Reason(bad)}, nil
 		}
 	}
-	w.line = append(w.line, '\r', '\n')
-	if _, err := w.w.Write(w.line); err != nil {
-		w.err = fmt.Errorf("write DATEV booking %d: %w", w.record, err)
-		return w.err
-	}
-	return nil
+	line = append(line, '\r', '\n')
+	_, err = w.Write(line)
+	return line, nil, err
 }
 
 // Flush writes buffered lines to the underlying writer.
