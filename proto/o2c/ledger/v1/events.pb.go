@@ -227,9 +227,16 @@ type OpenItemOpened struct {
 	// Payment reference the debtor is expected to quote.
 	PaymentReference string `protobuf:"bytes,11,opt,name=payment_reference,json=paymentReference,proto3" json:"payment_reference,omitempty"`
 	// Journal entry that opened it.
-	EntryId       string `protobuf:"bytes,12,opt,name=entry_id,json=entryId,proto3" json:"entry_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	EntryId string `protobuf:"bytes,12,opt,name=entry_id,json=entryId,proto3" json:"entry_id,omitempty"`
+	// What allocation, VAT correction and dunning need about the item, with
+	// the same tenant and open_item_id as this event. The ledger sets it on
+	// every item it opens since 7 December 2026; before, it stored the same
+	// classification as a separate OpenItemClassified event right after this
+	// one, which consumers still read from older streams. Unset: the item is
+	// classified by that separate event.
+	Classification *OpenItemClassified `protobuf:"bytes,13,opt,name=classification,proto3" json:"classification,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *OpenItemOpened) Reset() {
@@ -346,11 +353,18 @@ func (x *OpenItemOpened) GetEntryId() string {
 	return ""
 }
 
+func (x *OpenItemOpened) GetClassification() *OpenItemClassified {
+	if x != nil {
+		return x.Classification
+	}
+	return nil
+}
+
 var File_o2c_ledger_v1_events_proto protoreflect.FileDescriptor
 
 const file_o2c_ledger_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1ao2c/ledger/v1/events.proto\x12\ro2c.ledger.v1\x1a\x18o2c/common/v1/date.proto\x1a\x19o2c/common/v1/money.proto\"\x98\x02\n" +
+	"\x1ao2c/ledger/v1/events.proto\x12\ro2c.ledger.v1\x1a\x18o2c/common/v1/date.proto\x1a\x19o2c/common/v1/money.proto\x1a%o2c/ledger/v1/settlement_events.proto\"\x98\x02\n" +
 	"\x12JournalEntryPosted\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x19\n" +
 	"\bentry_id\x18\x02 \x01(\tR\aentryId\x12:\n" +
@@ -364,7 +378,7 @@ const file_o2c_ledger_v1_events_proto_rawDesc = "" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12,\n" +
 	"\x06amount\x18\x02 \x01(\v2\x14.o2c.common.v1.MoneyR\x06amount\x12\x1b\n" +
 	"\tdebtor_id\x18\x03 \x01(\tR\bdebtorId\x12\x17\n" +
-	"\atax_key\x18\x04 \x01(\tR\x06taxKey\"\xc6\x03\n" +
+	"\atax_key\x18\x04 \x01(\tR\x06taxKey\"\x91\x04\n" +
 	"\x0eOpenItemOpened\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12 \n" +
 	"\fopen_item_id\x18\x02 \x01(\tR\n" +
@@ -379,7 +393,8 @@ const file_o2c_ledger_v1_events_proto_rawDesc = "" +
 	"\bdue_date\x18\n" +
 	" \x01(\v2\x13.o2c.common.v1.DateR\adueDate\x12+\n" +
 	"\x11payment_reference\x18\v \x01(\tR\x10paymentReference\x12\x19\n" +
-	"\bentry_id\x18\f \x01(\tR\aentryIdB\xb0\x01\n" +
+	"\bentry_id\x18\f \x01(\tR\aentryId\x12I\n" +
+	"\x0eclassification\x18\r \x01(\v2!.o2c.ledger.v1.OpenItemClassifiedR\x0eclassificationB\xb0\x01\n" +
 	"\x11com.o2c.ledger.v1B\vEventsProtoP\x01Z8github.com/o2c-platform/o2c/proto/o2c/ledger/v1;ledgerv1\xa2\x02\x03OLX\xaa\x02\rO2c.Ledger.V1\xca\x02\rO2c\\Ledger\\V1\xe2\x02\x19O2c\\Ledger\\V1\\GPBMetadata\xea\x02\x0fO2c::Ledger::V1b\x06proto3"
 
 var (
@@ -401,6 +416,7 @@ var file_o2c_ledger_v1_events_proto_goTypes = []any{
 	(*OpenItemOpened)(nil),     // 2: o2c.ledger.v1.OpenItemOpened
 	(*v1.Date)(nil),            // 3: o2c.common.v1.Date
 	(*v1.Money)(nil),           // 4: o2c.common.v1.Money
+	(*OpenItemClassified)(nil), // 5: o2c.ledger.v1.OpenItemClassified
 }
 var file_o2c_ledger_v1_events_proto_depIdxs = []int32{
 	3, // 0: o2c.ledger.v1.JournalEntryPosted.effective_date:type_name -> o2c.common.v1.Date
@@ -409,11 +425,12 @@ var file_o2c_ledger_v1_events_proto_depIdxs = []int32{
 	4, // 3: o2c.ledger.v1.OpenItemOpened.amount:type_name -> o2c.common.v1.Money
 	3, // 4: o2c.ledger.v1.OpenItemOpened.document_date:type_name -> o2c.common.v1.Date
 	3, // 5: o2c.ledger.v1.OpenItemOpened.due_date:type_name -> o2c.common.v1.Date
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	5, // 6: o2c.ledger.v1.OpenItemOpened.classification:type_name -> o2c.ledger.v1.OpenItemClassified
+	7, // [7:7] is the sub-list for method output_type
+	7, // [7:7] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_o2c_ledger_v1_events_proto_init() }
@@ -421,6 +438,7 @@ func file_o2c_ledger_v1_events_proto_init() {
 	if File_o2c_ledger_v1_events_proto != nil {
 		return
 	}
+	file_o2c_ledger_v1_settlement_events_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -275,8 +275,11 @@ func (x *CommandAccepted) GetEntryIds() []string {
 	return nil
 }
 
-// OpenItemClassified follows OpenItemOpened and adds what allocation, VAT
-// correction and dunning need about the item.
+// OpenItemClassified is what allocation, VAT correction and dunning need
+// about an open item. The ledger sets it as OpenItemOpened.classification;
+// streams written before 7 December 2026 store it as a separate event right
+// after its OpenItemOpened (subject o2c.<tenant>.ledger.open-item.classified),
+// and consumers read the classification from either.
 type OpenItemClassified struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Tenant id.
