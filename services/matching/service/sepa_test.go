@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -722,5 +723,86 @@ func TestSepaCollectionTakenInWhateverTheClock(t *testing.T) {
 	list, err := s.sepa.ListCollections(context.Background(), &matchingv1.ListCollectionsRequest{Tenant: "acme", State: "booked"}, testAuth.As(accountant("acme")))
 	if err != nil || len(list.GetDebits()) != 1 {
 		t.Errorf("booked debits %v (%v), want I-1's", list.GetDebits(), err)
+	}
+}
+
+// TestSepaMandatesErasedWithTheDebtor: when ingestion has erased a
+// debtor's personal data, matching erases the name, IBAN, BIC and address
+// of the debtor's mandates (the shop's and an operator's alike) and
+// revokes them, and leaves other debtors' mandates alone. It learns of the
+// erasure from the debtor's next CustomerIngested (D-7) or, without one,
+// at its next refresh of the debtors' master data (D-8). Erasing again
+// changes nothing.
+func TestSepaMandatesErasedWithTheDebtor(t *testing.T) {
+	t.Parallel()
+	s := startSepa(t, func(o *Options) { o.RefreshInterval = 20 * time.Millisecond })
+	addr := &shopv1.Address{Lines: []string{"Heidestraße 17"}, PostalCode: "51147", City: "Köln", Country: "DE"}
+	profile := func(id, ref, iban string) *ingestionv1.DebtorProfile {
+		return &ingestionv1.DebtorProfile{DebtorId: id, Name: "Person " + id, Ibans: []string{iban}, MandateIds: []string{ref},
+			CustomerNumber: id, BillingAddress: addr,
+			Mandates: []*ingestionv1.Mandate{{MandateId: ref, Iban: iban, SignedOn: day(2026, 1, 5),
+				SequenceType: shopv1.SequenceType_SEQUENCE_TYPE_FIRST}}}
+	}
+	s.fake.mu.Lock()
+	s.fake.profiles = append(s.fake.profiles, profile("D-7", "SHOP-M-7", ibanNew), profile("D-8", "SHOP-M-8", ibanD1),
+		profile("D-9", "SHOP-M-9", ibanNew))
+	s.fake.mu.Unlock()
+	for _, d := range []string{"D-7", "D-8", "D-9"} {
+		seq := s.publish(t, "ingestion", &ingestionv1.CustomerIngested{Tenant: "acme", DebtorId: d, DirectDebit: true})
+		s.settled(t, "O2C_INGESTION", SepaDurable, seq)
+	}
+	s.putMandate(t, &matchingv1.PutMandateRequest{Mandate: &matchingv1.Mandate{Reference: "OP-M-7", DebtorId: "D-7",
+		Name: "Person D-7", Iban: ibanD1, SignedOn: day(2026, 2, 1)}})
+	before := s.mandates(t)
+	for _, ref := range []string{"SHOP-M-7", "SHOP-M-8", "SHOP-M-9", "OP-M-7"} {
+		if m := before[ref]; m.GetIban() == "" || m.GetName() == "" || m.GetRevokedAt() != nil {
+			t.Fatalf("mandate %s before the erasure: %v, want it with its IBAN and name", ref, m)
+		}
+	}
+
+	erase := func(ids ...string) {
+		s.fake.mu.Lock()
+		defer s.fake.mu.Unlock()
+		for i, p := range s.fake.profiles {
+			if slices.Contains(ids, p.GetDebtorId()) {
+				s.fake.profiles[i] = &ingestionv1.DebtorProfile{DebtorId: p.GetDebtorId(), CustomerNumber: p.GetCustomerNumber(), Erased: true}
+			}
+		}
+	}
+	erased := func(m *matchingv1.Mandate) bool {
+		return m.GetName() == "" && m.GetIban() == "" && m.GetBic() == "" && m.GetStreet() == "" && m.GetTown() == "" &&
+			m.GetPostCode() == "" && m.GetCountry() == "" && m.GetRevokedAt() != nil
+	}
+	erase("D-7")
+	seq := s.publish(t, "ingestion", &ingestionv1.CustomerIngested{Tenant: "acme", DebtorId: "D-7", DirectDebit: true})
+	s.settled(t, "O2C_INGESTION", SepaDurable, seq)
+	after := s.mandates(t)
+	for _, ref := range []string{"SHOP-M-7", "OP-M-7"} {
+		if !erased(after[ref]) {
+			t.Errorf("mandate %s of the erased D-7: %v, want no name, IBAN or address, and revoked", ref, after[ref])
+		}
+	}
+	for _, ref := range []string{"SHOP-M-8", "SHOP-M-9"} {
+		if diff := cmp.Diff(before[ref], after[ref], protocmp.Transform()); diff != "" {
+			t.Errorf("mandate %s of a debtor not erased changed (-before +after):\n%s", ref, diff)
+		}
+	}
+
+	erase("D-8")
+	deadline := time.Now().Add(30 * time.Second)
+	for !erased(s.mandates(t)["SHOP-M-8"]) {
+		if time.Now().After(deadline) {
+			t.Fatalf("mandate SHOP-M-8 of the erased D-8 not erased by the refresh: %v", s.mandates(t)["SHOP-M-8"])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	settledOnce := s.mandates(t)
+	time.Sleep(100 * time.Millisecond) // several refreshes
+	again := s.mandates(t)
+	if diff := cmp.Diff(settledOnce, again, protocmp.Transform()); diff != "" {
+		t.Errorf("later refreshes changed erased mandates again (-first +later):\n%s", diff)
+	}
+	if m := again["SHOP-M-9"]; m.GetIban() != ibanNew || m.GetRevokedAt() != nil {
+		t.Errorf("mandate SHOP-M-9 of a debtor not erased: %v", m)
 	}
 }

@@ -420,15 +420,23 @@ func wire(ctx context.Context, h *host.Host, cfg host.Config, opt Options, confi
 			refresh = time.Hour
 		}
 		h.Go(func(ctx context.Context) error {
-			return refreshDebtors(ctx, refresh, opt.Tenants.IDs(), ing, desk, h.Log)
+			return refreshDebtors(ctx, refresh, opt.Tenants.IDs(), ing, desk, store, now, h.Log)
 		})
 	}
 	return &Matching{h: h}, nil
 }
 
+// mandateEraser is the part of the store refreshDebtors erases mandates
+// with.
+type mandateEraser interface {
+	EraseMandates(ctx context.Context, tenant string, debtors []string, now time.Time) (int64, error)
+}
+
 // refreshDebtors reads every tenant's debtors from ingestion every
-// interval, so that changed and erased master data reaches the engines.
-func refreshDebtors(ctx context.Context, interval time.Duration, ts []string, ing rpc.Ingestion, desk *queue.Desk, log *slog.Logger) error {
+// interval, so that changed and erased master data reaches the engines,
+// and erases the SEPA mandates of the debtors ingestion erased.
+func refreshDebtors(ctx context.Context, interval time.Duration, ts []string, ing rpc.Ingestion, desk *queue.Desk,
+	mandates mandateEraser, now func() time.Time, log *slog.Logger) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -438,17 +446,36 @@ func refreshDebtors(ctx context.Context, interval time.Duration, ts []string, in
 		case <-t.C:
 		}
 		for _, tenant := range ts {
-			ds, err := ing.AllDebtors(ctx, tenant)
-			if err != nil {
-				log.Warn("refreshing the debtors' master data failed; tried again at the next refresh", "tenant", tenant, "err", err)
-				continue
-			}
-			for _, d := range ds {
-				if err := desk.PutDebtor(ctx, tenant, d); err != nil {
-					log.Warn("debtor's master data refused", "tenant", tenant, "debtor", d.ID, "err", err)
-				}
-			}
+			refreshTenant(ctx, tenant, ing, desk, mandates, now, log)
 		}
+	}
+}
+
+// refreshTenant is one refresh of tenant's debtors. What fails is logged
+// and tried again at the next refresh.
+func refreshTenant(ctx context.Context, tenant string, ing rpc.Ingestion, desk *queue.Desk, mandates mandateEraser,
+	now func() time.Time, log *slog.Logger) {
+	ds, err := ing.AllDebtors(ctx, tenant)
+	if err != nil {
+		log.Warn("refreshing the debtors' master data failed; tried again at the next refresh", "tenant", tenant, "err", err)
+		return
+	}
+	var erased []string
+	for _, d := range ds {
+		if d.Erased {
+			erased = append(erased, d.ID)
+		}
+		if err := desk.PutDebtor(ctx, tenant, d); err != nil {
+			log.Warn("debtor's master data refused", "tenant", tenant, "debtor", d.ID, "err", err)
+		}
+	}
+	n, err := mandates.EraseMandates(ctx, tenant, erased, now())
+	if err != nil {
+		log.Warn("erasing the mandates of erased debtors failed; tried again at the next refresh", "tenant", tenant, "err", err)
+		return
+	}
+	if n > 0 {
+		log.Info("SEPA mandates of erased debtors erased", "tenant", tenant, "mandates", n)
 	}
 }
 

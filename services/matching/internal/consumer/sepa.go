@@ -101,6 +101,10 @@ func (h *Sepa) Handle(ctx context.Context, m bus.Msg) error {
 		if !ok {
 			return nil
 		}
+		if d.Erased {
+			_, err := h.Store.EraseMandates(ctx, tenant, []string{ev.GetDebtorId()}, now())
+			return err
+		}
 		var ms []sepa.Mandate
 		if ev.GetDirectDebit() {
 			ms = d.MandatesOf(tenant, ev.GetDebtorId())

@@ -97,6 +97,9 @@ type Debtor struct {
 	// unknown: then a return charge passed on never exceeds what the bank
 	// charged (§309 No. 5 BGB).
 	Business bool
+	// Erased is set when ingestion erased the debtor's personal data (its
+	// name, IBANs and mandates are empty then).
+	Erased bool
 }
 
 // Confirmation is an earlier payment a person (or the ledger) confirmed for

@@ -268,6 +268,37 @@ func (s *Store) ShopMandates(ctx context.Context, tenant, debtor string, ms []se
 	return nil
 }
 
+// ErasedMandateNote is the note an erased mandate carries.
+const ErasedMandateNote = "personal data erased with the debtor's master data"
+
+// EraseMandates overwrites the personal data of every mandate of tenant's
+// debtors (the account holder's name, IBAN, BIC and address) with empty
+// values and revokes the mandates that were not revoked yet, so that no
+// run collects from or pays out to them again. Ingestion erases a
+// debtor's master data only once nothing is open and the retention of its
+// last invoice has ended (services/ingestion/internal/erasure); the
+// mandate goes with it. A mandate already erased is left as it is, so a
+// repeated call changes nothing and returns 0; otherwise it returns the
+// number of mandates erased. The files of earlier runs (sepa_files) are
+// the bank's copies and stay as they were written.
+func (s *Store) EraseMandates(ctx context.Context, tenant string, debtors []string, now time.Time) (int64, error) {
+	if len(debtors) == 0 {
+		return 0, nil
+	}
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE sepa_mandates
+		SET name = '', iban = '', bic = '', country = '', post_code = '', town = '', street = '',
+		    revoked_at = COALESCE(revoked_at, $3), note = $4, version = version + 1, updated_at = $3
+		WHERE tenant = $1 AND debtor_id = ANY($2)
+		  AND (name <> '' OR iban <> '' OR bic <> '' OR country <> '' OR post_code <> '' OR town <> '' OR street <> ''
+		       OR revoked_at IS NULL)`,
+		tenant, debtors, now, ErasedMandateNote)
+	if err != nil {
+		return 0, fmt.Errorf("erase the mandates of %d debtors of %s: %w", len(debtors), tenant, err)
+	}
+	return tag.RowsAffected(), nil
+}
+
 // SetOrderDirectDebit records whether an order is paid by direct debit.
 func (s *Store) SetOrderDirectDebit(ctx context.Context, tenant, order string, dd bool) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO sepa_orders (tenant, order_id, direct_debit) VALUES ($1, $2, $3)

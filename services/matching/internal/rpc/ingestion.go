@@ -101,7 +101,7 @@ func (c Ingestion) profiles(ctx context.Context, req *ingestionv1.ListDebtorProf
 	for _, p := range res.GetProfiles() {
 		out = append(out, engine.Debtor{
 			ID: p.GetDebtorId(), Name: p.GetName(), IBANs: p.GetIbans(), MandateIDs: p.GetMandateIds(),
-			CustomerNumber: p.GetCustomerNumber(), Business: p.GetBusiness(),
+			CustomerNumber: p.GetCustomerNumber(), Business: p.GetBusiness(), Erased: p.GetErased(),
 		})
 	}
 	return out, res.GetNextPageToken(), nil
@@ -110,9 +110,10 @@ func (c Ingestion) profiles(ctx context.Context, req *ingestionv1.ListDebtorProf
 // ShopDebtors returns what the master data of the debtors named (at most
 // 1000) says for their direct debits: name, billing address and mandates,
 // each with its IBAN, signature date and whether it is one-off. A debtor
-// ingestion does not know is left out; an erased one has no mandates. An
-// ingestion that lists only references and IBANs gives the mandates
-// paired by position (sepa.PairByPosition), without signature dates.
+// ingestion does not know is left out; an erased one is there with Erased
+// set and nothing else. An ingestion that lists only references and IBANs
+// gives the mandates paired by position (sepa.PairByPosition), without
+// signature dates.
 func (c Ingestion) ShopDebtors(ctx context.Context, tenant string, ids []string) (map[string]sepa.ShopDebtor, error) {
 	out := map[string]sepa.ShopDebtor{}
 	if c.Profiles == nil || len(ids) == 0 {
@@ -127,7 +128,7 @@ func (c Ingestion) ShopDebtors(ctx context.Context, tenant string, ids []string)
 	}
 	for _, p := range res.GetProfiles() {
 		if p.GetErased() {
-			out[p.GetDebtorId()] = sepa.ShopDebtor{}
+			out[p.GetDebtorId()] = sepa.ShopDebtor{Erased: true}
 			continue
 		}
 		a := p.GetBillingAddress()

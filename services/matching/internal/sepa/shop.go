@@ -12,6 +12,10 @@ type ShopDebtor struct {
 	Name                            string
 	Country, PostCode, Town, Street string
 	Mandates                        []ShopMandate
+	// Erased is set when ingestion erased the debtor's personal data: it
+	// then has no name, address or mandates, and the mandates stored for
+	// it are erased too (postgres.Store.EraseMandates).
+	Erased bool
 }
 
 // ShopMandate is a mandate as the shop published it: the reference, the
