@@ -106,8 +106,9 @@ func (p *Projector) Projection(poll time.Duration) eventstore.Projection {
 // projected (same tenant, entry and leg) is skipped and not added twice.
 //
 // Open items and settlements follow the events in order: OpenItemOpened
-// inserts the item, OpenItemClassified sets its part, dunning flag,
-// marketplace and buyer, OpenItemCleared inserts its settlement rows and
+// inserts the item, with its part, dunning flag, marketplace and buyer
+// when it carries its classification; OpenItemClassified (older streams)
+// sets them on an item opened before, OpenItemCleared inserts its settlement rows and
 // lowers the open amount, OpenItemReopened inserts a negative row per
 // undone settlement (dated on the undoing entry's effective date) and
 // raises the open amount again. Settlement rows are keyed by id, so a
@@ -149,6 +150,12 @@ func Apply(ctx context.Context, tx pgx.Tx, evs []eventstore.Event) error {
 			}
 		case *ledgerv1.OpenItemOpened:
 			q.openItem(ev, p)
+			if c := p.GetClassification(); c != nil {
+				// The item was just queued: its INSERT carries the
+				// classification, as a separate OpenItemClassified right
+				// after it would.
+				q.classifyQueued(c)
+			}
 		case *ledgerv1.OpenItemClassified:
 			if !q.classifyQueued(p) {
 				if err = q.flush(ctx, tx); err == nil {
