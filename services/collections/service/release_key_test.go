@@ -2,6 +2,7 @@ package service
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -175,5 +176,55 @@ func TestReleaseRefusesItemsInCollection(t *testing.T) {
 	})
 	if got[0].GetReasonCode() != "not_released" || !strings.Contains(got[0].GetReason(), "I-1: collected in full (case "+collected+")") {
 		t.Errorf("rejection %v, want not_released saying I-1 was collected in full in %s", got[0], collected)
+	}
+}
+
+// TestConcurrentReleasesHandOverAnItemOnce: releases of the same debtor's
+// items that race, none with an idempotency key (two operators clicking at
+// once), open one case: every other one is refused with
+// FAILED_PRECONDITION because the items are in that case, and no item is
+// handed to an agency twice.
+func TestConcurrentReleasesHandOverAnItemOnce(t *testing.T) {
+	t.Parallel()
+	e, c, merchant := releaseEnv(t, "I-1", "I-2")
+	ctx := e.ctx
+	const racers = 12
+	var wg sync.WaitGroup
+	errs := make([]error, racers)
+	start := make(chan struct{})
+	for i := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			var items []string // every open item of the debtor, or I-1 alone
+			if i%2 == 1 {
+				items = []string{"I-1"}
+			}
+			_, errs[i] = merchant.ReleaseItems(ctx, &collectionsv1.ReleaseItemsRequest{Tenant: "acme", DebtorId: "D-5",
+				OpenItemIds: items, Reason: "unreachable", Agency: "nord"})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	var opened int
+	for i, err := range errs {
+		switch status.Code(err) {
+		case codes.OK:
+			opened++
+		case codes.FailedPrecondition:
+		default:
+			t.Errorf("release %d: %v, want OK or FAILED_PRECONDITION", i, err)
+		}
+	}
+	if opened != 1 {
+		t.Errorf("%d of %d racing releases opened a case, want 1", opened, racers)
+	}
+	var cases int
+	if err := c.h.Pool.QueryRow(ctx, `SELECT count(DISTINCT stream_id) FROM events WHERE stream_type = 'case'`).Scan(&cases); err != nil {
+		t.Fatal(err)
+	}
+	if cases != opened {
+		t.Errorf("%d case streams stored, want %d", cases, opened)
 	}
 }

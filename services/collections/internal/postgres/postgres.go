@@ -47,12 +47,16 @@ func Migrations() fs.FS {
 type Store struct {
 	pool   *pgxpool.Pool
 	events *eventstore.Store
+	// releasing bounds the releases holding a debtor's lock (and so a
+	// pooled connection) at once to half the pool, so that they always
+	// find connections for their reads and appends.
+	releasing chan struct{}
 }
 
 // New returns a store on pool (connected with search_path = Schema) and
 // the service's event store.
 func New(pool *pgxpool.Pool, events *eventstore.Store) *Store {
-	return &Store{pool: pool, events: events}
+	return &Store{pool: pool, events: events, releasing: make(chan struct{}, max(1, pool.Config().MaxConns/2))}
 }
 
 func stream(tenant, caseID string) es.StreamID {
