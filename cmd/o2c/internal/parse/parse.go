@@ -137,7 +137,12 @@ func run(files []string, opt Options, stdout, stderr io.Writer, sp *spool) int {
 	p := &parser{opt: opt, out: NewWriter(stdout), stderr: stderr, spool: sp}
 	if sp != nil {
 		defer sp.Close()
-		p.held = newWriterSize(sp, heldBuffer)
+		// Deferred after sp.Close, so it runs first: the spool's last
+		// writes end before the spool is closed.
+		var wb *writeBehind
+		p.held, wb = newWriterBehind(sp, heldBuffer)
+		defer wb.close()
+		p.ahead = newReadAhead()
 	}
 	out := p.out
 	status := 0
@@ -181,8 +186,12 @@ type parser struct {
 	// spool holds a file's JSON until the file has parsed; nil, or
 	// broken, means read every file twice.
 	spool *spool
-	// held is the Writer the format handlers write to spool with.
+	// held is the Writer the format handlers write to spool with; a
+	// goroutine of its own writes its buffers to the spool.
 	held *Writer
+	// ahead reads and hashes a file ahead of the parser when the file
+	// is read once.
+	ahead *readAhead
 }
 
 // fail writes the error line of file name, with its hash and detected
@@ -255,26 +264,26 @@ func (p *parser) readOnce(f *os.File, name string, ff format, enc string, size i
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return p.fail(name, "", "", fmt.Errorf("cannot read file: %w", err)), true
 	}
-	p.spool.reset()
+	// The held Writer's last writes of the previous file are done before
+	// the spool is emptied.
 	p.held.reset(p.spool)
+	p.spool.reset()
 	h := sha256.New()
-	pr, done := withProgress(f, p.stderr, name, "reading", size)
-	res, perr := ff.emit(decoded(io.TeeReader(pr, h), enc, ff), p.opt, p.held)
+	p.ahead.start(f, h)
+	defer p.ahead.stopReading()
+	pr, done := withProgress(p.ahead, p.stderr, name, "reading", size)
+	res, perr := ff.emit(decoded(pr, enc, ff), p.opt, p.held)
 	done()
 	if p.held.Flush() != nil {
 		// The spool's error, which the handler may also have returned.
 		return nil, false
 	}
 	// The parser may stop before EOF (trailing bytes it ignores); the hash
-	// covers the whole file regardless.
-	// A failed file whose rest cannot be read is named by the hash of what
-	// the parser read, as readTwice does.
+	// covers the whole file regardless. A failed file whose rest cannot be
+	// read is named by the hash of what could be read, as readTwice does.
+	rerr := p.ahead.rest()
 	sum := hex.EncodeToString(h.Sum(nil))
-	_, rerr := io.Copy(h, f)
 	if perr != nil {
-		if rerr == nil {
-			sum = hex.EncodeToString(h.Sum(nil))
-		}
 		return p.fail(name, sum, res.Format, perr), true
 	}
 	if rerr != nil {
@@ -432,7 +441,7 @@ func hashFile(f *os.File) (string, error) {
 // error and turn later calls into no-ops, so handlers can write freely and
 // check Err (or the Flush result) once.
 type Writer struct {
-	w   *bufio.Writer
+	w   *buffered
 	buf bytes.Buffer
 	enc *json.Encoder
 	err error
@@ -448,10 +457,22 @@ func NewWriter(w io.Writer) *Writer {
 
 // newWriterSize returns a Writer to w with a buffer of size bytes.
 func newWriterSize(w io.Writer, size int) *Writer {
-	jw := &Writer{w: bufio.NewWriterSize(w, size)}
+	jw := &Writer{w: &buffered{buf: make([]byte, 0, size), dst: w}}
 	jw.enc = json.NewEncoder(&jw.buf)
 	jw.enc.SetEscapeHTML(false)
 	return jw
+}
+
+// newWriterBehind returns a Writer to w with buffers of size bytes that a
+// goroutine of its own writes to w, while the handler fills the next; the
+// writeBehind must be closed when the Writer is no longer used. Flush
+// waits for the writes.
+func newWriterBehind(w io.Writer, size int) (*Writer, *writeBehind) {
+	wb, buf := newWriteBehind(w, size)
+	jw := &Writer{w: &buffered{buf: buf, dst: w, behind: wb}}
+	jw.enc = json.NewEncoder(&jw.buf)
+	jw.enc.SetEscapeHTML(false)
+	return jw, wb
 }
 
 // discardWriter returns a Writer for the validating pass: it writes
@@ -485,7 +506,9 @@ const minAppend = 16 << 10
 // commit usually has nothing to copy.
 func (w *Writer) buffer() []byte {
 	if w.err == nil && w.w.Available() < minAppend {
-		w.err = w.w.Flush()
+		// Handed on, not waited for: the handler goes on appending
+		// while a writeBehind writes.
+		w.err = w.w.flush()
 	}
 	return w.w.AvailableBuffer()
 }
@@ -537,4 +560,111 @@ func (w *Writer) Flush() error {
 		return w.err
 	}
 	return w.w.Flush()
+}
+
+// buffered is the buffer of a Writer: the part of bufio.Writer that Writer
+// uses, with two differences. Bytes that a handler appended to
+// AvailableBuffer are taken as they are, without copying them onto
+// themselves; and with behind set, a full buffer is handed to behind's
+// goroutine and an empty one taken in its place, so that the handler
+// appends the next JSON while the last is written (errors then show in
+// Flush).
+type buffered struct {
+	buf    []byte
+	dst    io.Writer
+	behind *writeBehind
+	err    error
+}
+
+// Available returns how many bytes fit before the buffer is flushed.
+func (b *buffered) Available() int { return cap(b.buf) - len(b.buf) }
+
+// AvailableBuffer returns an empty slice of the buffer's free space.
+func (b *buffered) AvailableBuffer() []byte { return b.buf[len(b.buf):len(b.buf)] }
+
+// Write appends p to the buffer, flushing it when full.
+func (b *buffered) Write(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	n := len(p)
+	if n > 0 && n <= b.Available() && &b.buf[:len(b.buf)+1][len(b.buf)] == &p[0] {
+		// Appended to AvailableBuffer: in place already.
+		b.buf = b.buf[:len(b.buf)+n]
+		return n, nil
+	}
+	if b.behind == nil && len(b.buf) == 0 && n >= cap(b.buf) {
+		// Large writes (a spool copied out) go through directly.
+		m, err := b.dst.Write(p)
+		b.err = err
+		return m, err
+	}
+	for len(p) > 0 {
+		if b.Available() == 0 {
+			if err := b.flush(); err != nil {
+				return n - len(p), err
+			}
+		}
+		m := copy(b.buf[len(b.buf):cap(b.buf)], p)
+		b.buf = b.buf[:len(b.buf)+m]
+		p = p[m:]
+	}
+	return n, nil
+}
+
+// WriteString appends s to the buffer, flushing it when full.
+func (b *buffered) WriteString(s string) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	n := len(s)
+	for len(s) > 0 {
+		if b.Available() == 0 {
+			if err := b.flush(); err != nil {
+				return n - len(s), err
+			}
+		}
+		m := copy(b.buf[len(b.buf):cap(b.buf)], s)
+		b.buf = b.buf[:len(b.buf)+m]
+		s = s[m:]
+	}
+	return n, nil
+}
+
+// flush hands the buffer on: to behind, or written to dst.
+func (b *buffered) flush() error {
+	if b.err != nil || len(b.buf) == 0 {
+		return b.err
+	}
+	if b.behind != nil {
+		b.buf = b.behind.swap(b.buf)
+		return nil
+	}
+	n, err := b.dst.Write(b.buf)
+	if err == nil && n < len(b.buf) {
+		err = io.ErrShortWrite
+	}
+	b.buf, b.err = b.buf[:0], err
+	return err
+}
+
+// Flush writes what the buffer holds and, with behind, waits until it and
+// everything before it is written.
+func (b *buffered) Flush() error {
+	if err := b.flush(); err != nil {
+		return err
+	}
+	if b.behind != nil {
+		b.err = b.behind.sync()
+	}
+	return b.err
+}
+
+// Reset drops what the buffer holds and makes dst the destination,
+// forgetting any error; with behind, after waiting for its writes.
+func (b *buffered) Reset(dst io.Writer) {
+	b.buf, b.err, b.dst = b.buf[:0], nil, dst
+	if b.behind != nil {
+		b.behind.reset(dst)
+	}
 }
