@@ -448,7 +448,13 @@ func (s *Store) insertRows(ctx context.Context, r *insertRows, written []int, wi
 	if err != nil {
 		return fmt.Errorf("insert: %w", err)
 	}
-	return r.scanInserted(rows)
+	if err := r.scanInserted(rows); err != nil {
+		return err
+	}
+	// The statement ran in an implicit transaction that ended with the
+	// rows (an error of its commit would have come with them).
+	s.recent.addPtrs(r.evs)
+	return nil
 }
 
 // insertRowsWith is insertRows followed by the statements with queues. A
@@ -478,6 +484,9 @@ func (s *Store) insertRowsWith(ctx context.Context, r *insertRows, written []int
 	if err := br.Close(); err != nil {
 		return fmt.Errorf("insert: %w", err)
 	}
+	// The batch's implicit transaction committed at its Sync, which
+	// Close read.
+	s.recent.addPtrs(r.evs)
 	return nil
 }
 

@@ -312,11 +312,7 @@ func (s *Store) lockProjection(ctx context.Context, tx pgx.Tx, name string) (Cur
 // returns an *EventError naming that event and no events, so that the
 // checkpoint stays where it is, as after an Apply error.
 func (s *Store) readDecoded(ctx context.Context, q querier, name string, from Cursor, limit int) ([]Event, error) {
-	rows, err := q.Query(ctx, s.q.all, strconv.FormatUint(from.TxID, 10), from.Position, limit)
-	if err != nil {
-		return nil, fmt.Errorf("read all after %v: %w", from, err)
-	}
-	evs, err := s.collect(rows, false)
+	evs, err := s.readLog(ctx, q, from, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read all after %v: %w", from, err)
 	}

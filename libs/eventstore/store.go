@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -48,10 +47,11 @@ type Store struct {
 	schema string
 	types  protoregistry.MessageTypeResolver
 	q      queries
+	recent recent
 }
 
 type queries struct {
-	head, heads, existing, existingOne, insert, insertMulti, stream, all, verify, checkpoint, saveCheckpoint string
+	head, heads, existing, existingOne, insert, insertMulti, stream, all, allCursors, byPositions, verify, checkpoint, saveCheckpoint string
 }
 
 const eventColumns = `event_id, event_type, tenant, stream_type, stream_id, version, occurred_at, recorded_at,
@@ -94,6 +94,11 @@ func New(pool *pgxpool.Pool, schema string, opt Options) (*Store, error) {
 		all: `SELECT ` + eventColumns + ` FROM ` + t + `
 		WHERE (tx_id, position) > ($1::text::xid8, $2) AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
 		ORDER BY tx_id::xid8, position LIMIT $3`, // not the bare tx_id: ORDER BY would take the text output column, and "1000" < "999"
+		// allCursors is all's condition and order, with only the cursors (see readLog).
+		allCursors: `SELECT position, tx_id::text FROM ` + t + `
+		WHERE (tx_id, position) > ($1::text::xid8, $2) AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+		ORDER BY tx_id::xid8, position LIMIT $3`,
+		byPositions:    `SELECT ` + eventColumns + ` FROM ` + t + ` WHERE position = ANY($1::bigint[])`,
 		verify:         `SELECT ` + eventColumns + ` FROM ` + t + ` ORDER BY tenant, stream_type, stream_id, version`,
 		checkpoint:     `SELECT tx_id::text, position FROM ` + c + ` WHERE name = $1`,
 		saveCheckpoint: `INSERT INTO ` + c + ` (name, tx_id, position) VALUES ($1, $2::text::xid8, $3) ON CONFLICT (name) DO UPDATE SET tx_id = EXCLUDED.tx_id, position = EXCLUDED.position, updated_at = now()`,
@@ -140,6 +145,7 @@ func (s *Store) Append(ctx context.Context, stream StreamID, expected ExpectedVe
 		if err != nil {
 			return nil, fmt.Errorf("append to %s: %w", stream, err)
 		}
+		s.recent.add(out) // committed: appendOnce's transaction (or statement) ended
 		return out, nil
 	}
 }
@@ -373,6 +379,14 @@ func (s *Store) ReadStream(ctx context.Context, stream StreamID, from int64, lim
 // therefore never skipped; while a transaction is open, events of later
 // transactions wait behind it. A reader that resumes from the last cursor
 // sees every committed event exactly once.
+//
+// Which events are returned, and in which order, PostgreSQL decides on
+// every call; the events this store committed lately (the last few
+// thousand positions) are then taken from memory instead of being read
+// back, since a stored event never changes (see recent). A row changed
+// behind the store's back (by an owner with its triggers disabled) is
+// therefore seen by other stores and by Verify, not by the store that
+// appended it, until its position leaves the store's memory.
 func (s *Store) ReadAll(ctx context.Context, after Cursor, limit int) ([]Event, Cursor, error) {
 	return s.readAll(ctx, s.pool, after, limit, true)
 }
@@ -392,13 +406,14 @@ func (s *Store) readAll(ctx context.Context, q querier, after Cursor, limit int,
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := q.Query(ctx, s.q.all, strconv.FormatUint(after.TxID, 10), after.Position, limit)
+	evs, err := s.readLog(ctx, q, after, limit)
 	if err != nil {
 		return nil, after, fmt.Errorf("read all after %v: %w", after, err)
 	}
-	evs, err := s.collect(rows, decode)
-	if err != nil {
-		return nil, after, fmt.Errorf("read all after %v: %w", after, err)
+	for i := 0; decode && i < len(evs); i++ {
+		if err := DecodePayload(&evs[i], s.types); err != nil {
+			return nil, after, fmt.Errorf("read all after %v: %w", after, err)
+		}
 	}
 	if len(evs) > 0 {
 		after = evs[len(evs)-1].Cursor
@@ -513,16 +528,9 @@ func (sc *rowScanner) scan(s *Store, rows pgx.Rows, decode bool) (Event, error) 
 	ev.Version, ev.OccurredAt, ev.RecordedAt = i64(v[5]), ts(v[6]), ts(v[7])
 	ev.CausationID, ev.CorrelationID, ev.Actor, ev.TraceParent, ev.TraceState = string(v[8]), string(v[9]), shared(v[10]), string(v[11]), string(v[12])
 	ev.Position = i64(v[13])
-	var tx uint64
-	for _, c := range v[14] {
-		d := uint64(c - '0')
-		if c < '0' || c > '9' || tx > (math.MaxUint64-d)/10 {
-			return ev, fmt.Errorf("event %s: transaction id %q", ev.EventID, v[14])
-		}
-		tx = tx*10 + d
-	}
-	if len(v[14]) == 0 {
-		return ev, fmt.Errorf("event %s: empty transaction id", ev.EventID)
+	tx, err := parseTxID(v[14])
+	if err != nil {
+		return ev, fmt.Errorf("event %s: %w", ev.EventID, err)
 	}
 	ev.Cursor = Cursor{TxID: tx, Position: ev.Position}
 	data, content, chain := v[15], v[16], v[17]
