@@ -57,8 +57,9 @@ var ErrDate = errors.New("invalid date")
 // schemes' geographical scope.
 var ErrNotSEPA = errors.New("account outside SEPA")
 
-// Errors classifies the package's errors and those of package sepa it
-// passes on: all are input the caller must correct.
+// Errors classifies the package's errors (the writers' and
+// ReadStatusReport's) and those of package sepa it passes on: all are
+// input the caller must correct.
 var Errors = append(fault.Table{
 	{Err: ErrMissing, Class: fault.Invalid},
 	{Err: ErrIdentifier, Class: fault.Invalid},
@@ -72,6 +73,8 @@ var Errors = append(fault.Table{
 	{Err: ErrAddress, Class: fault.Invalid},
 	{Err: ErrDate, Class: fault.Invalid},
 	{Err: ErrNotSEPA, Class: fault.Invalid},
+	{Err: ErrStatusReport, Class: fault.Invalid},
+	{Err: ErrReportTooLarge, Class: fault.Invalid},
 }, sepa.Errors...)
 
 // FieldError is a refusal of one field of the input: Err is one of the

@@ -3,6 +3,9 @@ package pain
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -29,5 +32,52 @@ func FuzzWriteCollection(f *testing.F) {
 			t.Fatalf("not well-formed: %v", err)
 		}
 		validate(t, "pain.008.001.08.xsd", buf.Bytes())
+	})
+}
+
+// FuzzReadStatusReport reads arbitrary bytes as a pain.002, seeded with
+// the status reports in testdata: the reader never panics, and what it
+// accepts has the required identifiers and well-formed codes.
+func FuzzReadStatusReport(f *testing.F) {
+	seeds, err := filepath.Glob(filepath.Join("testdata", "*.pain.002.xml"))
+	if err != nil || len(seeds) == 0 {
+		f.Fatalf("no seeds: %v", err)
+	}
+	for _, s := range seeds {
+		data, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := ReadStatusReport(bytes.NewReader(data))
+		if err != nil {
+			if r != nil || !errors.Is(err, ErrStatusReport) && !errors.Is(err, ErrReportTooLarge) {
+				t.Fatalf("report %v with error %v", r, err)
+			}
+			return
+		}
+		if r.MessageID == "" || r.OriginalMessageID == "" || r.OriginalMessageType == "" {
+			t.Fatalf("accepted without identifiers: %+v", r)
+		}
+		codes := []string{r.GroupStatus}
+		for _, p := range r.Payments {
+			if p.PaymentInfoID == "" {
+				t.Fatalf("payment block without id: %+v", p)
+			}
+			codes = append(codes, p.Status)
+			for _, tx := range p.Transactions {
+				codes = append(codes, tx.Status)
+				if tx.Amount < 0 {
+					t.Fatalf("negative amount %d", tx.Amount)
+				}
+			}
+		}
+		for _, c := range codes {
+			if c != "" && !isCode(c, 4) {
+				t.Fatalf("status %q", c)
+			}
+		}
 	})
 }

@@ -2,6 +2,9 @@
 // merchant sends its bank under the SEPA rulebooks of the EPC, in the form
 // the German banks' DFÜ agreement (Anlage 3) describes: pain.008.001.08
 // direct debits (SEPA Core and B2B) and pain.001.001.09 credit transfers.
+// It reads the bank's answer to them, the pain.002 Customer Payment Status
+// Report (ReadStatusReport), which accepts or rejects a file, a batch or
+// single transactions before settlement.
 //
 // The writers check their input before they write a byte: every amount
 // positive and at most 999,999,999.99 EUR, every sum and count without
