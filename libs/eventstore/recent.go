@@ -19,6 +19,12 @@ var bigEndian = binary.BigEndian
 // rate, several times what its relay and projection lag behind.
 const recentSlots = 4096
 
+// recentBytes bounds the payload bytes the kept events hold together: an
+// event that would take them past it is not kept (and is read from the
+// table), so that a store appending large events (up to MaxEventBytes)
+// keeps a few megabytes, not gigabytes.
+const recentBytes = 8 << 20
+
 // recent holds the last events a Store committed, by position, as they are
 // stored: envelope, store-assigned fields, payload bytes and hashes, no
 // decoded payload. Its readers (the ordered read of the relay and the
@@ -36,6 +42,8 @@ const recentSlots = 4096
 type recent struct {
 	mu   sync.Mutex
 	ring []Event // slot position % recentSlots; nil until the first commit
+	// bytes is the sum of the kept events' payload lengths.
+	bytes int
 	// hits counts the events the ordered read took from the ring (for
 	// tests).
 	hits atomic.Int64
@@ -46,15 +54,8 @@ type recent struct {
 func (r *recent) add(evs []Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.ring == nil {
-		r.ring = make([]Event, recentSlots)
-	}
-	for _, ev := range evs {
-		if ev.Position <= 0 {
-			continue
-		}
-		ev.Payload = nil
-		r.ring[ev.Position%recentSlots] = ev
+	for i := range evs {
+		r.keep(&evs[i])
 	}
 }
 
@@ -62,17 +63,30 @@ func (r *recent) add(evs []Event) {
 func (r *recent) addPtrs(evs []*Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	for _, ev := range evs {
+		r.keep(ev)
+	}
+}
+
+// keep puts a copy of ev, without its payload message, in its slot, or
+// empties the slot when ev would take the kept bytes past recentBytes.
+// r.mu is held.
+func (r *recent) keep(ev *Event) {
+	if ev.Position <= 0 {
+		return
+	}
 	if r.ring == nil {
 		r.ring = make([]Event, recentSlots)
 	}
-	for _, p := range evs {
-		if p.Position <= 0 {
-			continue
-		}
-		ev := *p
-		ev.Payload = nil
-		r.ring[ev.Position%recentSlots] = ev
+	slot := &r.ring[ev.Position%recentSlots]
+	r.bytes -= len(slot.Data)
+	*slot = Event{}
+	if r.bytes+len(ev.Data) > recentBytes {
+		return
 	}
+	*slot = *ev
+	slot.Payload = nil
+	r.bytes += len(ev.Data)
 }
 
 // empty reports whether nothing was committed through this store.
