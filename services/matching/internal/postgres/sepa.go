@@ -2,8 +2,10 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,9 +18,9 @@ import (
 	"github.com/o2c-platform/o2c/services/matching/internal/sepa"
 )
 
-// The SEPA storage (sepa_* tables, migration 00002): mandates, the
-// payment methods of orders and customers, blocks, debits, files and
-// payouts. Store implements sepa.Store.
+// The SEPA storage (sepa_* tables, migrations 00002 and 00004): mandates,
+// the payment methods of orders and customers, blocks, debits, files,
+// payouts and the banks' status reports. Store implements sepa.Store.
 
 const mandateColumns = `tenant, reference, debtor_id, name, iban, bic, country, post_code, town, street, signed_on, scheme,
 	one_off, account, source, first_booked, last_collected, amended, amend_original_reference, amend_original_creditor,
@@ -355,13 +357,13 @@ func (s *Store) blocks(ctx context.Context, tenant string) (map[string]string, e
 }
 
 const debitColumns = `item_id, debtor_id, document_number, attempt, end_to_end_id, mandate, amount_minor, sequence, scheme, account,
-	collection_date, pre_notified, state, file, reason`
+	collection_date, pre_notified, state, file, reason, bank_status`
 
 func scanDebit(row pgx.Row) (sepa.Debit, error) {
 	var d sepa.Debit
 	var attempt int32
 	err := row.Scan(&d.Item, &d.Debtor, &d.Document, &attempt, &d.EndToEndID, &d.Mandate, &d.Amount, &d.Sequence, &d.Scheme,
-		&d.Account, &d.Collection, &d.PreNotified, &d.State, &d.File, &d.Reason)
+		&d.Account, &d.Collection, &d.PreNotified, &d.State, &d.File, &d.Reason, &d.BankStatus)
 	d.Attempt = int(attempt)
 	d.Collection, d.PreNotified = sepa.Day(d.Collection), sepa.Day(d.PreNotified)
 	return d, err
@@ -538,9 +540,10 @@ func (s *Store) File(ctx context.Context, tenant, name string) (sepa.File, error
 
 // PayoutState reads what a payout run decides on: the credit balance
 // items, the debtors' open receivables, blocks, mandates (the IBANs on
-// file) and the credit items already paid out.
+// file), the credit items already paid out and those whose transfer the
+// bank rejected.
 func (s *Store) PayoutState(ctx context.Context, tenant string) (sepa.PayoutState, error) {
-	st := sepa.PayoutState{OpenReceivables: map[string]int{}, PaidOut: map[string]bool{}}
+	st := sepa.PayoutState{OpenReceivables: map[string]int{}, PaidOut: map[string]bool{}, Rejections: map[string]int{}}
 	rows, err := s.pool.Query(ctx, `SELECT item_id, debtor_id, document_number, currency, open_minor, COALESCE(document_date, updated_at::date)
 		FROM items WHERE tenant = $1 AND open_minor < 0 ORDER BY item_id`, tenant)
 	if err != nil {
@@ -569,23 +572,31 @@ func (s *Store) PayoutState(ctx context.Context, tenant string) (sepa.PayoutStat
 	if st.Mandates, err = s.Mandates(ctx, tenant, ""); err != nil {
 		return st, err
 	}
-	rows, err = s.pool.Query(ctx, `SELECT item_id FROM sepa_payouts WHERE tenant = $1`, tenant)
+	rows, err = s.pool.Query(ctx, `SELECT item_id, rejected, rejections FROM sepa_payouts WHERE tenant = $1`, tenant)
 	if err != nil {
 		return st, fmt.Errorf("payouts: %w", err)
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
+	var item string
+	var rejected bool
+	var rejections int
+	if _, err := pgx.ForEachRow(rows, []any{&item, &rejected, &rejections}, func() error {
+		if rejected {
+			st.Rejections[item] = rejections
+		} else {
+			st.PaidOut[item] = true
+		}
+		return nil
+	}); err != nil {
 		return st, fmt.Errorf("payouts: %w", err)
-	}
-	for _, id := range ids {
-		st.PaidOut[id] = true
 	}
 	return st, nil
 }
 
 // SavePayout stores a payout file and its credit items in one
-// transaction; an item already paid out makes it fail with
-// sepa.ErrRunConflict.
+// transaction; an item already paid out (and not rejected by the bank)
+// makes it fail with sepa.ErrRunConflict. The payout of an item whose
+// transfer was rejected replaces that one, keeping the count of
+// rejections.
 func (s *Store) SavePayout(ctx context.Context, f sepa.File, dues []sepa.PayoutDue) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := insertFile(ctx, tx, f); err != nil {
@@ -593,9 +604,14 @@ func (s *Store) SavePayout(ctx context.Context, f sepa.File, dues []sepa.PayoutD
 		}
 		for _, d := range dues {
 			for _, c := range d.Credits {
-				tag, err := tx.Exec(ctx, `INSERT INTO sepa_payouts (tenant, item_id, debtor_id, end_to_end_id, amount_minor, file, account)
-					VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant, item_id) DO NOTHING`,
-					f.Tenant, c.Item, d.Debtor, d.EndToEndID, -c.Open, f.Name, f.Account)
+				tag, err := tx.Exec(ctx, `INSERT INTO sepa_payouts (tenant, item_id, debtor_id, end_to_end_id, amount_minor, file, account, mandate)
+					VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+					ON CONFLICT (tenant, item_id) DO UPDATE SET debtor_id = EXCLUDED.debtor_id, end_to_end_id = EXCLUDED.end_to_end_id,
+					    amount_minor = EXCLUDED.amount_minor, file = EXCLUDED.file, account = EXCLUDED.account, mandate = EXCLUDED.mandate,
+					    bank_status = '', rejected = false, rejected_reason = '', debited = false, debited_on = NULL, booked = false,
+					    created_at = now()
+					WHERE sepa_payouts.rejected`,
+					f.Tenant, c.Item, d.Debtor, d.EndToEndID, -c.Open, f.Name, f.Account, d.Mandate)
 				if err != nil {
 					return fmt.Errorf("payout of %s: %w", c.Item, err)
 				}
@@ -612,24 +628,26 @@ func (s *Store) SavePayout(ctx context.Context, f sepa.File, dues []sepa.PayoutD
 	return nil
 }
 
-// Payout is a credit item paid out: its transfer and whether the
-// statement showed it.
+// Payout is a credit item paid out: its transfer, whether the statement
+// showed it, and whether the bank rejected it (with the reason code).
 type Payout struct {
 	Item, Debtor, EndToEndID, File string
 	Amount                         int64
 	Debited                        bool
+	Rejected                       bool
+	RejectedReason, BankStatus     string
 }
 
 // Payouts lists the tenant's paid-out credit items.
 func (s *Store) Payouts(ctx context.Context, tenant string) ([]Payout, error) {
-	rows, err := s.pool.Query(ctx, `SELECT item_id, debtor_id, end_to_end_id, file, amount_minor, debited FROM sepa_payouts
-		WHERE tenant = $1 ORDER BY created_at, item_id`, tenant)
+	rows, err := s.pool.Query(ctx, `SELECT item_id, debtor_id, end_to_end_id, file, amount_minor, debited, rejected, rejected_reason,
+		bank_status FROM sepa_payouts WHERE tenant = $1 ORDER BY created_at, item_id`, tenant)
 	if err != nil {
 		return nil, fmt.Errorf("payouts: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Payout, error) {
 		var p Payout
-		return p, r.Scan(&p.Item, &p.Debtor, &p.EndToEndID, &p.File, &p.Amount, &p.Debited)
+		return p, r.Scan(&p.Item, &p.Debtor, &p.EndToEndID, &p.File, &p.Amount, &p.Debited, &p.Rejected, &p.RejectedReason, &p.BankStatus)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("payouts: %w", err)
@@ -807,6 +825,153 @@ func (s *Store) MarkPayoutsBooked(ctx context.Context, tenant string, e2es []str
 	if _, err := s.pool.Exec(ctx, `UPDATE sepa_payouts SET booked = true WHERE tenant = $1 AND end_to_end_id = ANY($2)`,
 		tenant, e2es); err != nil {
 		return fmt.Errorf("payouts booked: %w", err)
+	}
+	return nil
+}
+
+// The banks' status reports (sepa_status_reports, migration 00004) and
+// what they do to debits and payouts.
+
+// StatusState reads the tenant's file whose message id a status report
+// names, with its debits (a pain.008) or transfers (a pain.001). A
+// transfer of the file whose credit items were paid out again since (the
+// bank had rejected it) is listed as rejected. No file: the zero state.
+func (s *Store) StatusState(ctx context.Context, tenant, messageID string) (sepa.StatusState, error) {
+	var st sepa.StatusState
+	f, err := scanFile(s.pool.QueryRow(ctx, `SELECT `+fileColumns+` FROM sepa_files WHERE tenant = $1 AND message_id = $2`,
+		tenant, messageID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("file of message %q: %w", messageID, err)
+	}
+	st.File = &f
+	switch f.MessageType {
+	case sepa.Pain008:
+		rows, err := s.pool.Query(ctx, `SELECT `+debitColumns+` FROM sepa_debits WHERE tenant = $1 AND end_to_end_id = ANY($2)
+			ORDER BY end_to_end_id`, tenant, f.EndToEndIDs)
+		if err != nil {
+			return st, fmt.Errorf("debits of %s: %w", f.Name, err)
+		}
+		if st.Debits, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (sepa.Debit, error) { return scanDebit(r) }); err != nil {
+			return st, fmt.Errorf("debits of %s: %w", f.Name, err)
+		}
+	case sepa.Pain001:
+		rows, err := s.pool.Query(ctx, `SELECT end_to_end_id, debtor_id, item_id, amount_minor, mandate, debited, rejected
+			FROM sepa_payouts WHERE tenant = $1 AND file = $2 ORDER BY end_to_end_id, item_id`, tenant, f.Name)
+		if err != nil {
+			return st, fmt.Errorf("transfers of %s: %w", f.Name, err)
+		}
+		var e2e, debtor, item, mandate string
+		var amount int64
+		var debited, rejected bool
+		if _, err := pgx.ForEachRow(rows, []any{&e2e, &debtor, &item, &amount, &mandate, &debited, &rejected}, func() error {
+			if n := len(st.Transfers); n == 0 || st.Transfers[n-1].EndToEndID != e2e {
+				st.Transfers = append(st.Transfers, sepa.Transfer{EndToEndID: e2e, Debtor: debtor, Mandate: mandate,
+					Debited: debited, Rejected: rejected})
+			}
+			t := &st.Transfers[len(st.Transfers)-1]
+			t.Items = append(t.Items, item)
+			t.Amount += amount
+			return nil
+		}); err != nil {
+			return st, fmt.Errorf("transfers of %s: %w", f.Name, err)
+		}
+		for _, e := range f.EndToEndIDs {
+			if !slices.ContainsFunc(st.Transfers, func(t sepa.Transfer) bool { return t.EndToEndID == e }) {
+				st.Transfers = append(st.Transfers, sepa.Transfer{EndToEndID: e, Rejected: true})
+			}
+		}
+	}
+	return st, nil
+}
+
+// SaveStatusReport implements sepa.Store: the report is stored under its
+// message id first, so a second import (or one racing this) finds it and
+// changes nothing; then each rejection is applied only while the debit
+// is still submitted or the transfer neither debited nor rejected (else
+// its outcome becomes unchanged), and the outcomes are stored with the
+// report as JSON of sepa.Applied.
+func (s *Store) SaveStatusReport(ctx context.Context, in sepa.StatusSaved) (sepa.StatusResult, error) {
+	rep := in.Report
+	res := sepa.StatusResult{MessageID: rep.MessageID, OriginalMessageID: rep.OriginalMessageID,
+		OriginalMessageType: rep.OriginalMessageType, File: in.File, GroupStatus: rep.GroupStatus}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO sepa_status_reports (tenant, message_id, name, original_message_id,
+			original_message_type, group_status, file, content, applied, received_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '[]', $9) ON CONFLICT (tenant, message_id) DO NOTHING`,
+			in.Tenant, rep.MessageID, in.Name, rep.OriginalMessageID, rep.OriginalMessageType, rep.GroupStatus, in.File,
+			in.Content, in.Received)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			var raw []byte
+			if err := tx.QueryRow(ctx, `SELECT file, applied FROM sepa_status_reports WHERE tenant = $1 AND message_id = $2`,
+				in.Tenant, rep.MessageID).Scan(&res.File, &raw); err != nil {
+				return err
+			}
+			res.Duplicate = true
+			return json.Unmarshal(raw, &res.Applied)
+		}
+		res.Applied = slices.Clone(in.Plan.Applied)
+		for i := range res.Applied {
+			if err := applyStatus(ctx, tx, in.Tenant, &res.Applied[i]); err != nil {
+				return fmt.Errorf("%s: %w", res.Applied[i].EndToEndID, err)
+			}
+		}
+		raw, err := json.Marshal(res.Applied)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE sepa_status_reports SET applied = $3 WHERE tenant = $1 AND message_id = $2`,
+			in.Tenant, rep.MessageID, raw)
+		return err
+	})
+	if err != nil {
+		return sepa.StatusResult{}, fmt.Errorf("save status report %s: %w", rep.MessageID, err)
+	}
+	return res, nil
+}
+
+// applyStatus applies one transaction's outcome; a rejection that finds
+// the debit or transfer moved on turns into unchanged.
+func applyStatus(ctx context.Context, tx pgx.Tx, tenant string, a *sepa.Applied) error {
+	var table, rejected, recorded string
+	switch a.Kind {
+	case "debit":
+		table = "sepa_debits"
+		rejected = `UPDATE sepa_debits SET state = 'rejected', reason = $3, bank_status = $4, updated_at = now()
+			WHERE tenant = $1 AND end_to_end_id = $2 AND state = 'submitted'`
+		recorded = `UPDATE sepa_debits SET bank_status = $3, updated_at = now()
+			WHERE tenant = $1 AND end_to_end_id = $2 AND state <> 'rejected'`
+	case "payout":
+		table = "sepa_payouts"
+		rejected = `UPDATE sepa_payouts SET rejected = true, rejected_reason = $3, bank_status = $4, rejections = rejections + 1
+			WHERE tenant = $1 AND end_to_end_id = $2 AND NOT debited AND NOT rejected`
+		recorded = `UPDATE sepa_payouts SET bank_status = $3 WHERE tenant = $1 AND end_to_end_id = $2 AND NOT rejected`
+	default:
+		return nil
+	}
+	switch a.Outcome {
+	case sepa.OutcomeRejected:
+		tag, err := tx.Exec(ctx, rejected, tenant, a.EndToEndID, a.Reason, a.Status)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			a.Outcome, a.Unusable, a.Note = sepa.OutcomeUnchanged, false, "settled, returned or rejected meanwhile ("+table+")"
+			return nil
+		}
+		if a.Unusable && a.Mandate != "" {
+			_, err = tx.Exec(ctx, `UPDATE sepa_mandates SET unusable = $3, version = version + 1, updated_at = now()
+				WHERE tenant = $1 AND reference = $2 AND unusable <> $3`, tenant, a.Mandate, a.Reason)
+		}
+		return err
+	case sepa.OutcomeRecorded:
+		_, err := tx.Exec(ctx, recorded, tenant, a.EndToEndID, a.Status)
+		return err
 	}
 	return nil
 }

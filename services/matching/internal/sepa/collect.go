@@ -38,6 +38,14 @@ const (
 	Booked = "booked"
 	// Returned: the collection came back (Reason says why).
 	Returned = "returned"
+	// Rejected: the bank rejected the submitted collection before
+	// settlement in a status report (pain.002; Reason is its code). No
+	// money moved and nothing was booked, so unlike a return nothing is
+	// reopened; the item is collected again under a new attempt, as after
+	// a return, unless the code made the mandate unusable. A state of its
+	// own rather than Returned: the statement never shows it, and an
+	// operator reading the list must not look there for a return.
+	Rejected = "rejected"
 	// Cancelled: pre-notified, then not collected (the item was paid,
 	// blocked, its amount changed or the mandate became unusable).
 	Cancelled = "cancelled"
@@ -65,8 +73,12 @@ type Debit struct {
 	State       string
 	// File is the name of the pain.008 file that carries it.
 	File string
-	// Reason says why it was cancelled, or the return reason code.
+	// Reason says why it was cancelled, or the return or rejection
+	// reason code.
 	Reason string
+	// BankStatus is the latest status a status report (pain.002) gave
+	// the collection (ACCP, ACSC, RJCT ...), empty before any.
+	BankStatus string
 }
 
 // Skip is an item a run left out, and why.
@@ -153,8 +165,8 @@ func CollectionDate(c Config, day, due time.Time, scheme string) time.Time {
 // PlanRun decides a collection run: which direct-debit items are
 // pre-notified now, which pre-notified ones are submitted now, which are
 // cancelled. An item with a submitted or booked debit is never collected
-// again (a rerun finds nothing new); a returned one is pre-notified again
-// under a new attempt when its mandate is still usable.
+// again (a rerun finds nothing new); a returned or rejected one is
+// pre-notified again under a new attempt when its mandate is still usable.
 func PlanRun(in RunInput) Plan {
 	day := Day(in.Date)
 	byDebtor := map[string][]Mandate{}

@@ -23,6 +23,15 @@
 // tenant's rules hold: threshold, age, no open receivable, no block, an
 // IBAN on file.
 //
+// The bank answers a file with status reports (pain.002) before
+// settlement (PlanStatus, Runner.ImportStatusReport): a rejected
+// collection never shows on a statement, so the report is the only word
+// of it. A rejected debit becomes Rejected and its item is collected
+// again by the next run, a rejected payout frees its credit items for the
+// next payout run; a reason code that makes a return's mandate unusable
+// makes it so here too. Nothing is booked: no money moved. Acceptances
+// are recorded on the debit. A report is applied once per its message id.
+//
 // Runner ties the decisions to storage (Store) and the output directory:
 // it writes the pain files and the pre-notification texts, and books the
 // payouts the statements showed through a Ledger. Registry tells the

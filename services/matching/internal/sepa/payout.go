@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,8 +34,13 @@ type PayoutInput struct {
 	// Blocks maps a debtor or item id to a block (a dispute).
 	Blocks   map[string]string
 	Mandates []Mandate
-	// PaidOut are the credit items already in a payout file.
+	// PaidOut are the credit items already in a payout file, less those
+	// whose transfer the bank rejected.
 	PaidOut map[string]bool
+	// Rejections counts, per credit item, the transfers of it the bank
+	// rejected: the next payout of the item is a new transfer with a new
+	// end-to-end id.
+	Rejections map[string]int
 }
 
 // PayoutDue is a debtor's credit balance and whether the rules release it.
@@ -50,13 +56,25 @@ type PayoutDue struct {
 	// Name and IBAN (BIC) are the account on file it goes to.
 	Name, IBAN, BIC string
 	EndToEndID      string
+	// Mandate is the reference of the mandate whose account it goes to.
+	Mandate string
 }
 
 // PayoutID returns the end-to-end id of a debtor's payout of a set of
 // credit items: "O2CP" and 24 characters of a hash, the same for the same
 // items.
 func PayoutID(tenant, debtor string, items []string) string {
-	h := sha256.Sum256([]byte(tenant + "\x00" + debtor + "\x00" + strings.Join(items, "\x00")))
+	return payoutID(tenant, debtor, items, 1)
+}
+
+// payoutID is PayoutID of the attempt'th transfer of the items: the
+// first has PayoutID's id, a transfer after a rejected one a new id.
+func payoutID(tenant, debtor string, items []string, attempt int) string {
+	s := tenant + "\x00" + debtor + "\x00" + strings.Join(items, "\x00")
+	if attempt > 1 {
+		s += "\x00" + strconv.Itoa(attempt)
+	}
+	h := sha256.Sum256([]byte(s))
 	return "O2CP" + base32.StdEncoding.EncodeToString(h[:])[:24]
 }
 
@@ -95,14 +113,16 @@ func PlanPayouts(in PayoutInput) []PayoutDue {
 		due := PayoutDue{Debtor: d, Credits: cs}
 		var youngest time.Time
 		var ids []string
+		attempt := 1
 		for _, c := range cs {
 			due.Amount -= c.Open
 			ids = append(ids, c.Item)
 			if c.IssueDate.After(youngest) {
 				youngest = c.IssueDate
 			}
+			attempt = max(attempt, in.Rejections[c.Item]+1)
 		}
-		due.EndToEndID = PayoutID(in.Tenant, d, ids)
+		due.EndToEndID = payoutID(in.Tenant, d, ids, attempt)
 		m, onFile := accounts[d]
 		age := int(day.Sub(Day(youngest)).Hours() / 24)
 		blocked := in.Blocks[d]
@@ -126,7 +146,7 @@ func PlanPayouts(in PayoutInput) []PayoutDue {
 			due.Why = "no IBAN on file (no usable mandate)"
 		default:
 			due.Released = true
-			due.Name, due.IBAN, due.BIC = m.Name, m.IBAN, m.BIC
+			due.Name, due.IBAN, due.BIC, due.Mandate = m.Name, m.IBAN, m.BIC, m.Reference
 			due.Why = fmt.Sprintf("balance %s EUR ≥ %s EUR, %d days old, no open items, no block, IBAN on file (mandate %s)",
 				euros(due.Amount), euros(r.ThresholdMinor), age, m.Reference)
 		}

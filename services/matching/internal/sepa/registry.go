@@ -28,6 +28,16 @@ func (r *Registry) Add(tenant string, ds []Debit) {
 	}
 }
 
+// Remove forgets the debits with the end-to-end ids e2es (rejected by the
+// bank: no statement will show them).
+func (r *Registry) Remove(tenant string, e2es []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, e := range e2es {
+		delete(r.m[tenant], e)
+	}
+}
+
 // Tenant returns the tenant's view, which implements engine.Collections.
 func (r *Registry) Tenant(tenant string) TenantDebits { return TenantDebits{r: r, tenant: tenant} }
 

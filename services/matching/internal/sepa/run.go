@@ -51,6 +51,7 @@ type PayoutState struct {
 	Blocks          map[string]string
 	Mandates        []Mandate
 	PaidOut         map[string]bool
+	Rejections      map[string]int
 }
 
 // Saved is what a collection run stores in one transaction.
@@ -89,6 +90,16 @@ type Store interface {
 	MarkPayoutsBooked(ctx context.Context, tenant string, e2es []string) error
 	// SavePayout stores a payout file and the credit items it pays out.
 	SavePayout(ctx context.Context, f File, dues []PayoutDue) error
+	// StatusState reads the tenant's file with the message id and its
+	// debits or transfers, for a status report on it.
+	StatusState(ctx context.Context, tenant, messageID string) (StatusState, error)
+	// SaveStatusReport stores a status report and applies its plan in one
+	// transaction: a rejected debit or transfer only while it is still
+	// submitted (not debited), its mandate made unusable when the plan
+	// says so, the status recorded. A report whose message id was stored
+	// before changes nothing: the result is the first import's, with
+	// Duplicate set.
+	SaveStatusReport(ctx context.Context, s StatusSaved) (StatusResult, error)
 }
 
 // Runner runs collections and payouts for the tenants: it reads storage,
@@ -383,7 +394,8 @@ func (r *Runner) Payouts(ctx context.Context, tenant string, day time.Time, dry 
 		return PayoutResult{}, err
 	}
 	res := PayoutResult{Due: PlanPayouts(PayoutInput{Tenant: tenant, Date: day, Config: cfg, Credits: st.Credits,
-		OpenReceivables: st.OpenReceivables, Blocks: st.Blocks, Mandates: st.Mandates, PaidOut: st.PaidOut})}
+		OpenReceivables: st.OpenReceivables, Blocks: st.Blocks, Mandates: st.Mandates, PaidOut: st.PaidOut,
+		Rejections: st.Rejections})}
 	if dry {
 		return res, nil
 	}
