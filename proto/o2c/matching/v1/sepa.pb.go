@@ -753,14 +753,20 @@ type Debit struct {
 	CollectionDate *v1.Date `protobuf:"bytes,9,opt,name=collection_date,json=collectionDate,proto3" json:"collection_date,omitempty"`
 	// Day the debtor was told.
 	PreNotified *v1.Date `protobuf:"bytes,10,opt,name=pre_notified,json=preNotified,proto3" json:"pre_notified,omitempty"`
-	// prenotified, submitted, booked, returned or cancelled.
+	// prenotified, submitted, booked, returned, rejected (by the bank's
+	// status report, before settlement: nothing was booked, the item is
+	// collected again) or cancelled.
 	State string `protobuf:"bytes,11,opt,name=state,proto3" json:"state,omitempty"`
 	// Name of the file that carries it.
 	File string `protobuf:"bytes,12,opt,name=file,proto3" json:"file,omitempty"`
-	// Why it was cancelled or held back, or the return reason code.
+	// Why it was cancelled or held back, or the return or rejection reason
+	// code.
 	Reason string `protobuf:"bytes,13,opt,name=reason,proto3" json:"reason,omitempty"`
 	// Counts the item's collections from 1.
-	Attempt       int32 `protobuf:"varint,14,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	Attempt int32 `protobuf:"varint,14,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	// The latest status the bank's status reports (pain.002) gave it: ACTC,
+	// ACCP, ACSP, ACSC, ACWC, PDNG, RCVD or RJCT; empty before any report.
+	BankStatus    string `protobuf:"bytes,15,opt,name=bank_status,json=bankStatus,proto3" json:"bank_status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -891,6 +897,13 @@ func (x *Debit) GetAttempt() int32 {
 		return x.Attempt
 	}
 	return 0
+}
+
+func (x *Debit) GetBankStatus() string {
+	if x != nil {
+		return x.BankStatus
+	}
+	return ""
 }
 
 // SepaFile is a pain.008 or pain.001 file a run wrote.
@@ -1645,6 +1658,334 @@ func (x *GetFileResponse) GetContent() []byte {
 	return nil
 }
 
+// ImportStatusReportRequest hands matching a bank's status report.
+type ImportStatusReportRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Tenant id. Required.
+	Tenant string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// The report's bytes: a pain.002.001.10 (or .09, .03), UTF-8 XML, at
+	// most 8 MiB. Required.
+	Content []byte `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
+	// The report's file name, for the record and in errors.
+	Name          string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportStatusReportRequest) Reset() {
+	*x = ImportStatusReportRequest{}
+	mi := &file_o2c_matching_v1_sepa_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportStatusReportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportStatusReportRequest) ProtoMessage() {}
+
+func (x *ImportStatusReportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_matching_v1_sepa_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportStatusReportRequest.ProtoReflect.Descriptor instead.
+func (*ImportStatusReportRequest) Descriptor() ([]byte, []int) {
+	return file_o2c_matching_v1_sepa_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ImportStatusReportRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *ImportStatusReportRequest) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *ImportStatusReportRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// StatusApplied is what a status report said of one transaction and what
+// matching did with it.
+type StatusApplied struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// End-to-end id of the debit or transfer; empty for a report on an
+	// unknown message that lists no transaction.
+	EndToEndId string `protobuf:"bytes,1,opt,name=end_to_end_id,json=endToEndId,proto3" json:"end_to_end_id,omitempty"`
+	// Payment information id of the original message's block.
+	PaymentInfoId string `protobuf:"bytes,2,opt,name=payment_info_id,json=paymentInfoId,proto3" json:"payment_info_id,omitempty"`
+	// The status that holds for the transaction (its own, else its
+	// block's, else the group's; a block's or the group's RJCT wins).
+	Status string `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`
+	// Reason code (AC04, MD01, FF01 ... or a bank's proprietary code).
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The report's additional information on the reason.
+	Info string `protobuf:"bytes,5,opt,name=info,proto3" json:"info,omitempty"`
+	// "debit" or "payout"; empty when unknown.
+	Kind string `protobuf:"bytes,6,opt,name=kind,proto3" json:"kind,omitempty"`
+	// The open items the debit collects or the transfer pays out.
+	OpenItemIds []string `protobuf:"bytes,7,rep,name=open_item_ids,json=openItemIds,proto3" json:"open_item_ids,omitempty"`
+	// Debtor id.
+	DebtorId string `protobuf:"bytes,8,opt,name=debtor_id,json=debtorId,proto3" json:"debtor_id,omitempty"`
+	// Amount of the debit or transfer.
+	Amount *v1.Money `protobuf:"bytes,9,opt,name=amount,proto3" json:"amount,omitempty"`
+	// The debit's mandate, or the mandate whose account the transfer went to.
+	Mandate string `protobuf:"bytes,10,opt,name=mandate,proto3" json:"mandate,omitempty"`
+	// Set when the rejection made the mandate unusable (the codes that make
+	// a return do so: AC01, AC04, AC06, MD01, MD07 ...).
+	MandateUnusable bool `protobuf:"varint,11,opt,name=mandate_unusable,json=mandateUnusable,proto3" json:"mandate_unusable,omitempty"`
+	// "rejected" (the debit or transfer is now rejected), "recorded" (the
+	// status is recorded, nothing else changed), "unchanged" (the debit or
+	// transfer had moved on: booked, debited, rejected before) or
+	// "unknown" (none of the tenant's messages or transactions).
+	Outcome string `protobuf:"bytes,12,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// What happened, in words.
+	Note          string `protobuf:"bytes,13,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatusApplied) Reset() {
+	*x = StatusApplied{}
+	mi := &file_o2c_matching_v1_sepa_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatusApplied) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatusApplied) ProtoMessage() {}
+
+func (x *StatusApplied) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_matching_v1_sepa_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatusApplied.ProtoReflect.Descriptor instead.
+func (*StatusApplied) Descriptor() ([]byte, []int) {
+	return file_o2c_matching_v1_sepa_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *StatusApplied) GetEndToEndId() string {
+	if x != nil {
+		return x.EndToEndId
+	}
+	return ""
+}
+
+func (x *StatusApplied) GetPaymentInfoId() string {
+	if x != nil {
+		return x.PaymentInfoId
+	}
+	return ""
+}
+
+func (x *StatusApplied) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *StatusApplied) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *StatusApplied) GetInfo() string {
+	if x != nil {
+		return x.Info
+	}
+	return ""
+}
+
+func (x *StatusApplied) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *StatusApplied) GetOpenItemIds() []string {
+	if x != nil {
+		return x.OpenItemIds
+	}
+	return nil
+}
+
+func (x *StatusApplied) GetDebtorId() string {
+	if x != nil {
+		return x.DebtorId
+	}
+	return ""
+}
+
+func (x *StatusApplied) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
+func (x *StatusApplied) GetMandate() string {
+	if x != nil {
+		return x.Mandate
+	}
+	return ""
+}
+
+func (x *StatusApplied) GetMandateUnusable() bool {
+	if x != nil {
+		return x.MandateUnusable
+	}
+	return false
+}
+
+func (x *StatusApplied) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+func (x *StatusApplied) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+// ImportStatusReportResponse is what the import did.
+type ImportStatusReportResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The report's message id (GrpHdr/MsgId), which makes it unique.
+	MessageId string `protobuf:"bytes,1,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
+	// The message the report answers (OrgnlMsgId, OrgnlMsgNmId).
+	OriginalMessageId string `protobuf:"bytes,2,opt,name=original_message_id,json=originalMessageId,proto3" json:"original_message_id,omitempty"`
+	// See original_message_id.
+	OriginalMessageType string `protobuf:"bytes,3,opt,name=original_message_type,json=originalMessageType,proto3" json:"original_message_type,omitempty"`
+	// Name of the tenant's file of that message; empty when the message is
+	// none of the tenant's.
+	File string `protobuf:"bytes,4,opt,name=file,proto3" json:"file,omitempty"`
+	// The report's group status (GrpSts); empty when it gives none.
+	GroupStatus string `protobuf:"bytes,5,opt,name=group_status,json=groupStatus,proto3" json:"group_status,omitempty"`
+	// Set when a report with the same message id was imported before:
+	// applied is what that import did, and nothing changed now.
+	Duplicate bool `protobuf:"varint,6,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
+	// Per transaction, in the report's order, then the file's others.
+	Applied       []*StatusApplied `protobuf:"bytes,7,rep,name=applied,proto3" json:"applied,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportStatusReportResponse) Reset() {
+	*x = ImportStatusReportResponse{}
+	mi := &file_o2c_matching_v1_sepa_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportStatusReportResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportStatusReportResponse) ProtoMessage() {}
+
+func (x *ImportStatusReportResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_o2c_matching_v1_sepa_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportStatusReportResponse.ProtoReflect.Descriptor instead.
+func (*ImportStatusReportResponse) Descriptor() ([]byte, []int) {
+	return file_o2c_matching_v1_sepa_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ImportStatusReportResponse) GetMessageId() string {
+	if x != nil {
+		return x.MessageId
+	}
+	return ""
+}
+
+func (x *ImportStatusReportResponse) GetOriginalMessageId() string {
+	if x != nil {
+		return x.OriginalMessageId
+	}
+	return ""
+}
+
+func (x *ImportStatusReportResponse) GetOriginalMessageType() string {
+	if x != nil {
+		return x.OriginalMessageType
+	}
+	return ""
+}
+
+func (x *ImportStatusReportResponse) GetFile() string {
+	if x != nil {
+		return x.File
+	}
+	return ""
+}
+
+func (x *ImportStatusReportResponse) GetGroupStatus() string {
+	if x != nil {
+		return x.GroupStatus
+	}
+	return ""
+}
+
+func (x *ImportStatusReportResponse) GetDuplicate() bool {
+	if x != nil {
+		return x.Duplicate
+	}
+	return false
+}
+
+func (x *ImportStatusReportResponse) GetApplied() []*StatusApplied {
+	if x != nil {
+		return x.Applied
+	}
+	return nil
+}
+
 var File_o2c_matching_v1_sepa_proto protoreflect.FileDescriptor
 
 const file_o2c_matching_v1_sepa_proto_rawDesc = "" +
@@ -1702,7 +2043,7 @@ const file_o2c_matching_v1_sepa_proto_rawDesc = "" +
 	"\x0eCollectRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12'\n" +
 	"\x04date\x18\x02 \x01(\v2\x13.o2c.common.v1.DateR\x04date\x12\x17\n" +
-	"\adry_run\x18\x03 \x01(\bR\x06dryRun\"\xe0\x03\n" +
+	"\adry_run\x18\x03 \x01(\bR\x06dryRun\"\x81\x04\n" +
 	"\x05Debit\x12 \n" +
 	"\fopen_item_id\x18\x01 \x01(\tR\n" +
 	"openItemId\x12\x1b\n" +
@@ -1720,7 +2061,9 @@ const file_o2c_matching_v1_sepa_proto_rawDesc = "" +
 	"\x05state\x18\v \x01(\tR\x05state\x12\x12\n" +
 	"\x04file\x18\f \x01(\tR\x04file\x12\x16\n" +
 	"\x06reason\x18\r \x01(\tR\x06reason\x12\x18\n" +
-	"\aattempt\x18\x0e \x01(\x05R\aattempt\"\xa1\x03\n" +
+	"\aattempt\x18\x0e \x01(\x05R\aattempt\x12\x1f\n" +
+	"\vbank_status\x18\x0f \x01(\tR\n" +
+	"bankStatus\"\xa1\x03\n" +
 	"\bSepaFile\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12!\n" +
@@ -1777,7 +2120,36 @@ const file_o2c_matching_v1_sepa_proto_rawDesc = "" +
 	"\x04name\x18\x02 \x01(\tR\x04name\"Z\n" +
 	"\x0fGetFileResponse\x12-\n" +
 	"\x04file\x18\x01 \x01(\v2\x19.o2c.matching.v1.SepaFileR\x04file\x12\x18\n" +
-	"\acontent\x18\x02 \x01(\fR\acontentB\xbc\x01\n" +
+	"\acontent\x18\x02 \x01(\fR\acontent\"a\n" +
+	"\x19ImportStatusReportRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x18\n" +
+	"\acontent\x18\x02 \x01(\fR\acontent\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\"\x94\x03\n" +
+	"\rStatusApplied\x12!\n" +
+	"\rend_to_end_id\x18\x01 \x01(\tR\n" +
+	"endToEndId\x12&\n" +
+	"\x0fpayment_info_id\x18\x02 \x01(\tR\rpaymentInfoId\x12\x16\n" +
+	"\x06status\x18\x03 \x01(\tR\x06status\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x12\n" +
+	"\x04info\x18\x05 \x01(\tR\x04info\x12\x12\n" +
+	"\x04kind\x18\x06 \x01(\tR\x04kind\x12\"\n" +
+	"\ropen_item_ids\x18\a \x03(\tR\vopenItemIds\x12\x1b\n" +
+	"\tdebtor_id\x18\b \x01(\tR\bdebtorId\x12,\n" +
+	"\x06amount\x18\t \x01(\v2\x14.o2c.common.v1.MoneyR\x06amount\x12\x18\n" +
+	"\amandate\x18\n" +
+	" \x01(\tR\amandate\x12)\n" +
+	"\x10mandate_unusable\x18\v \x01(\bR\x0fmandateUnusable\x12\x18\n" +
+	"\aoutcome\x18\f \x01(\tR\aoutcome\x12\x12\n" +
+	"\x04note\x18\r \x01(\tR\x04note\"\xae\x02\n" +
+	"\x1aImportStatusReportResponse\x12\x1d\n" +
+	"\n" +
+	"message_id\x18\x01 \x01(\tR\tmessageId\x12.\n" +
+	"\x13original_message_id\x18\x02 \x01(\tR\x11originalMessageId\x122\n" +
+	"\x15original_message_type\x18\x03 \x01(\tR\x13originalMessageType\x12\x12\n" +
+	"\x04file\x18\x04 \x01(\tR\x04file\x12!\n" +
+	"\fgroup_status\x18\x05 \x01(\tR\vgroupStatus\x12\x1c\n" +
+	"\tduplicate\x18\x06 \x01(\bR\tduplicate\x128\n" +
+	"\aapplied\x18\a \x03(\v2\x1e.o2c.matching.v1.StatusAppliedR\aappliedB\xbc\x01\n" +
 	"\x13com.o2c.matching.v1B\tSepaProtoP\x01Z<github.com/o2c-platform/o2c/proto/o2c/matching/v1;matchingv1\xa2\x02\x03OMX\xaa\x02\x0fO2c.Matching.V1\xca\x02\x0fO2c\\Matching\\V1\xe2\x02\x1bO2c\\Matching\\V1\\GPBMetadata\xea\x02\x11O2c::Matching::V1b\x06proto3"
 
 var (
@@ -1792,50 +2164,53 @@ func file_o2c_matching_v1_sepa_proto_rawDescGZIP() []byte {
 	return file_o2c_matching_v1_sepa_proto_rawDescData
 }
 
-var file_o2c_matching_v1_sepa_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_o2c_matching_v1_sepa_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_o2c_matching_v1_sepa_proto_goTypes = []any{
-	(*Mandate)(nil),                 // 0: o2c.matching.v1.Mandate
-	(*MandateAmendment)(nil),        // 1: o2c.matching.v1.MandateAmendment
-	(*ListMandatesRequest)(nil),     // 2: o2c.matching.v1.ListMandatesRequest
-	(*ListMandatesResponse)(nil),    // 3: o2c.matching.v1.ListMandatesResponse
-	(*PutMandateRequest)(nil),       // 4: o2c.matching.v1.PutMandateRequest
-	(*PutMandateResponse)(nil),      // 5: o2c.matching.v1.PutMandateResponse
-	(*RevokeMandateRequest)(nil),    // 6: o2c.matching.v1.RevokeMandateRequest
-	(*RevokeMandateResponse)(nil),   // 7: o2c.matching.v1.RevokeMandateResponse
-	(*CollectRequest)(nil),          // 8: o2c.matching.v1.CollectRequest
-	(*Debit)(nil),                   // 9: o2c.matching.v1.Debit
-	(*SepaFile)(nil),                // 10: o2c.matching.v1.SepaFile
-	(*Skipped)(nil),                 // 11: o2c.matching.v1.Skipped
-	(*CollectResponse)(nil),         // 12: o2c.matching.v1.CollectResponse
-	(*ListCollectionsRequest)(nil),  // 13: o2c.matching.v1.ListCollectionsRequest
-	(*ListCollectionsResponse)(nil), // 14: o2c.matching.v1.ListCollectionsResponse
-	(*PayoutsRequest)(nil),          // 15: o2c.matching.v1.PayoutsRequest
-	(*PayoutDue)(nil),               // 16: o2c.matching.v1.PayoutDue
-	(*PayoutsResponse)(nil),         // 17: o2c.matching.v1.PayoutsResponse
-	(*GetFileRequest)(nil),          // 18: o2c.matching.v1.GetFileRequest
-	(*GetFileResponse)(nil),         // 19: o2c.matching.v1.GetFileResponse
-	(*v1.Date)(nil),                 // 20: o2c.common.v1.Date
-	(*timestamppb.Timestamp)(nil),   // 21: google.protobuf.Timestamp
-	(*v1.Money)(nil),                // 22: o2c.common.v1.Money
+	(*Mandate)(nil),                    // 0: o2c.matching.v1.Mandate
+	(*MandateAmendment)(nil),           // 1: o2c.matching.v1.MandateAmendment
+	(*ListMandatesRequest)(nil),        // 2: o2c.matching.v1.ListMandatesRequest
+	(*ListMandatesResponse)(nil),       // 3: o2c.matching.v1.ListMandatesResponse
+	(*PutMandateRequest)(nil),          // 4: o2c.matching.v1.PutMandateRequest
+	(*PutMandateResponse)(nil),         // 5: o2c.matching.v1.PutMandateResponse
+	(*RevokeMandateRequest)(nil),       // 6: o2c.matching.v1.RevokeMandateRequest
+	(*RevokeMandateResponse)(nil),      // 7: o2c.matching.v1.RevokeMandateResponse
+	(*CollectRequest)(nil),             // 8: o2c.matching.v1.CollectRequest
+	(*Debit)(nil),                      // 9: o2c.matching.v1.Debit
+	(*SepaFile)(nil),                   // 10: o2c.matching.v1.SepaFile
+	(*Skipped)(nil),                    // 11: o2c.matching.v1.Skipped
+	(*CollectResponse)(nil),            // 12: o2c.matching.v1.CollectResponse
+	(*ListCollectionsRequest)(nil),     // 13: o2c.matching.v1.ListCollectionsRequest
+	(*ListCollectionsResponse)(nil),    // 14: o2c.matching.v1.ListCollectionsResponse
+	(*PayoutsRequest)(nil),             // 15: o2c.matching.v1.PayoutsRequest
+	(*PayoutDue)(nil),                  // 16: o2c.matching.v1.PayoutDue
+	(*PayoutsResponse)(nil),            // 17: o2c.matching.v1.PayoutsResponse
+	(*GetFileRequest)(nil),             // 18: o2c.matching.v1.GetFileRequest
+	(*GetFileResponse)(nil),            // 19: o2c.matching.v1.GetFileResponse
+	(*ImportStatusReportRequest)(nil),  // 20: o2c.matching.v1.ImportStatusReportRequest
+	(*StatusApplied)(nil),              // 21: o2c.matching.v1.StatusApplied
+	(*ImportStatusReportResponse)(nil), // 22: o2c.matching.v1.ImportStatusReportResponse
+	(*v1.Date)(nil),                    // 23: o2c.common.v1.Date
+	(*timestamppb.Timestamp)(nil),      // 24: google.protobuf.Timestamp
+	(*v1.Money)(nil),                   // 25: o2c.common.v1.Money
 }
 var file_o2c_matching_v1_sepa_proto_depIdxs = []int32{
-	20, // 0: o2c.matching.v1.Mandate.signed_on:type_name -> o2c.common.v1.Date
-	20, // 1: o2c.matching.v1.Mandate.last_collected:type_name -> o2c.common.v1.Date
-	20, // 2: o2c.matching.v1.Mandate.expires:type_name -> o2c.common.v1.Date
+	23, // 0: o2c.matching.v1.Mandate.signed_on:type_name -> o2c.common.v1.Date
+	23, // 1: o2c.matching.v1.Mandate.last_collected:type_name -> o2c.common.v1.Date
+	23, // 2: o2c.matching.v1.Mandate.expires:type_name -> o2c.common.v1.Date
 	1,  // 3: o2c.matching.v1.Mandate.amendment:type_name -> o2c.matching.v1.MandateAmendment
-	21, // 4: o2c.matching.v1.Mandate.revoked_at:type_name -> google.protobuf.Timestamp
+	24, // 4: o2c.matching.v1.Mandate.revoked_at:type_name -> google.protobuf.Timestamp
 	0,  // 5: o2c.matching.v1.ListMandatesResponse.mandates:type_name -> o2c.matching.v1.Mandate
 	0,  // 6: o2c.matching.v1.PutMandateRequest.mandate:type_name -> o2c.matching.v1.Mandate
 	0,  // 7: o2c.matching.v1.PutMandateResponse.mandate:type_name -> o2c.matching.v1.Mandate
 	0,  // 8: o2c.matching.v1.RevokeMandateResponse.mandate:type_name -> o2c.matching.v1.Mandate
-	20, // 9: o2c.matching.v1.CollectRequest.date:type_name -> o2c.common.v1.Date
-	22, // 10: o2c.matching.v1.Debit.amount:type_name -> o2c.common.v1.Money
-	20, // 11: o2c.matching.v1.Debit.collection_date:type_name -> o2c.common.v1.Date
-	20, // 12: o2c.matching.v1.Debit.pre_notified:type_name -> o2c.common.v1.Date
-	20, // 13: o2c.matching.v1.SepaFile.date:type_name -> o2c.common.v1.Date
-	22, // 14: o2c.matching.v1.SepaFile.total:type_name -> o2c.common.v1.Money
-	20, // 15: o2c.matching.v1.SepaFile.run_date:type_name -> o2c.common.v1.Date
-	21, // 16: o2c.matching.v1.SepaFile.created_at:type_name -> google.protobuf.Timestamp
+	23, // 9: o2c.matching.v1.CollectRequest.date:type_name -> o2c.common.v1.Date
+	25, // 10: o2c.matching.v1.Debit.amount:type_name -> o2c.common.v1.Money
+	23, // 11: o2c.matching.v1.Debit.collection_date:type_name -> o2c.common.v1.Date
+	23, // 12: o2c.matching.v1.Debit.pre_notified:type_name -> o2c.common.v1.Date
+	23, // 13: o2c.matching.v1.SepaFile.date:type_name -> o2c.common.v1.Date
+	25, // 14: o2c.matching.v1.SepaFile.total:type_name -> o2c.common.v1.Money
+	23, // 15: o2c.matching.v1.SepaFile.run_date:type_name -> o2c.common.v1.Date
+	24, // 16: o2c.matching.v1.SepaFile.created_at:type_name -> google.protobuf.Timestamp
 	10, // 17: o2c.matching.v1.CollectResponse.files:type_name -> o2c.matching.v1.SepaFile
 	9,  // 18: o2c.matching.v1.CollectResponse.submitted:type_name -> o2c.matching.v1.Debit
 	9,  // 19: o2c.matching.v1.CollectResponse.pre_notified:type_name -> o2c.matching.v1.Debit
@@ -1844,16 +2219,18 @@ var file_o2c_matching_v1_sepa_proto_depIdxs = []int32{
 	11, // 22: o2c.matching.v1.CollectResponse.skipped:type_name -> o2c.matching.v1.Skipped
 	9,  // 23: o2c.matching.v1.ListCollectionsResponse.debits:type_name -> o2c.matching.v1.Debit
 	10, // 24: o2c.matching.v1.ListCollectionsResponse.files:type_name -> o2c.matching.v1.SepaFile
-	20, // 25: o2c.matching.v1.PayoutsRequest.date:type_name -> o2c.common.v1.Date
-	22, // 26: o2c.matching.v1.PayoutDue.amount:type_name -> o2c.common.v1.Money
+	23, // 25: o2c.matching.v1.PayoutsRequest.date:type_name -> o2c.common.v1.Date
+	25, // 26: o2c.matching.v1.PayoutDue.amount:type_name -> o2c.common.v1.Money
 	16, // 27: o2c.matching.v1.PayoutsResponse.due:type_name -> o2c.matching.v1.PayoutDue
 	10, // 28: o2c.matching.v1.PayoutsResponse.file:type_name -> o2c.matching.v1.SepaFile
 	10, // 29: o2c.matching.v1.GetFileResponse.file:type_name -> o2c.matching.v1.SepaFile
-	30, // [30:30] is the sub-list for method output_type
-	30, // [30:30] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	25, // 30: o2c.matching.v1.StatusApplied.amount:type_name -> o2c.common.v1.Money
+	21, // 31: o2c.matching.v1.ImportStatusReportResponse.applied:type_name -> o2c.matching.v1.StatusApplied
+	32, // [32:32] is the sub-list for method output_type
+	32, // [32:32] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_o2c_matching_v1_sepa_proto_init() }
@@ -1867,7 +2244,7 @@ func file_o2c_matching_v1_sepa_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_o2c_matching_v1_sepa_proto_rawDesc), len(file_o2c_matching_v1_sepa_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

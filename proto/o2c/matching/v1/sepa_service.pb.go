@@ -24,7 +24,7 @@ var File_o2c_matching_v1_sepa_service_proto protoreflect.FileDescriptor
 
 const file_o2c_matching_v1_sepa_service_proto_rawDesc = "" +
 	"\n" +
-	"\"o2c/matching/v1/sepa_service.proto\x12\x0fo2c.matching.v1\x1a\x1ao2c/matching/v1/sepa.proto2\xf1\x04\n" +
+	"\"o2c/matching/v1/sepa_service.proto\x12\x0fo2c.matching.v1\x1a\x1ao2c/matching/v1/sepa.proto2\xe0\x05\n" +
 	"\vSepaService\x12[\n" +
 	"\fListMandates\x12$.o2c.matching.v1.ListMandatesRequest\x1a%.o2c.matching.v1.ListMandatesResponse\x12U\n" +
 	"\n" +
@@ -33,24 +33,27 @@ const file_o2c_matching_v1_sepa_service_proto_rawDesc = "" +
 	"\aCollect\x12\x1f.o2c.matching.v1.CollectRequest\x1a .o2c.matching.v1.CollectResponse\x12d\n" +
 	"\x0fListCollections\x12'.o2c.matching.v1.ListCollectionsRequest\x1a(.o2c.matching.v1.ListCollectionsResponse\x12L\n" +
 	"\aPayouts\x12\x1f.o2c.matching.v1.PayoutsRequest\x1a .o2c.matching.v1.PayoutsResponse\x12L\n" +
-	"\aGetFile\x12\x1f.o2c.matching.v1.GetFileRequest\x1a .o2c.matching.v1.GetFileResponseB\xc3\x01\n" +
+	"\aGetFile\x12\x1f.o2c.matching.v1.GetFileRequest\x1a .o2c.matching.v1.GetFileResponse\x12m\n" +
+	"\x12ImportStatusReport\x12*.o2c.matching.v1.ImportStatusReportRequest\x1a+.o2c.matching.v1.ImportStatusReportResponseB\xc3\x01\n" +
 	"\x13com.o2c.matching.v1B\x10SepaServiceProtoP\x01Z<github.com/o2c-platform/o2c/proto/o2c/matching/v1;matchingv1\xa2\x02\x03OMX\xaa\x02\x0fO2c.Matching.V1\xca\x02\x0fO2c\\Matching\\V1\xe2\x02\x1bO2c\\Matching\\V1\\GPBMetadata\xea\x02\x11O2c::Matching::V1b\x06proto3"
 
 var file_o2c_matching_v1_sepa_service_proto_goTypes = []any{
-	(*ListMandatesRequest)(nil),     // 0: o2c.matching.v1.ListMandatesRequest
-	(*PutMandateRequest)(nil),       // 1: o2c.matching.v1.PutMandateRequest
-	(*RevokeMandateRequest)(nil),    // 2: o2c.matching.v1.RevokeMandateRequest
-	(*CollectRequest)(nil),          // 3: o2c.matching.v1.CollectRequest
-	(*ListCollectionsRequest)(nil),  // 4: o2c.matching.v1.ListCollectionsRequest
-	(*PayoutsRequest)(nil),          // 5: o2c.matching.v1.PayoutsRequest
-	(*GetFileRequest)(nil),          // 6: o2c.matching.v1.GetFileRequest
-	(*ListMandatesResponse)(nil),    // 7: o2c.matching.v1.ListMandatesResponse
-	(*PutMandateResponse)(nil),      // 8: o2c.matching.v1.PutMandateResponse
-	(*RevokeMandateResponse)(nil),   // 9: o2c.matching.v1.RevokeMandateResponse
-	(*CollectResponse)(nil),         // 10: o2c.matching.v1.CollectResponse
-	(*ListCollectionsResponse)(nil), // 11: o2c.matching.v1.ListCollectionsResponse
-	(*PayoutsResponse)(nil),         // 12: o2c.matching.v1.PayoutsResponse
-	(*GetFileResponse)(nil),         // 13: o2c.matching.v1.GetFileResponse
+	(*ListMandatesRequest)(nil),        // 0: o2c.matching.v1.ListMandatesRequest
+	(*PutMandateRequest)(nil),          // 1: o2c.matching.v1.PutMandateRequest
+	(*RevokeMandateRequest)(nil),       // 2: o2c.matching.v1.RevokeMandateRequest
+	(*CollectRequest)(nil),             // 3: o2c.matching.v1.CollectRequest
+	(*ListCollectionsRequest)(nil),     // 4: o2c.matching.v1.ListCollectionsRequest
+	(*PayoutsRequest)(nil),             // 5: o2c.matching.v1.PayoutsRequest
+	(*GetFileRequest)(nil),             // 6: o2c.matching.v1.GetFileRequest
+	(*ImportStatusReportRequest)(nil),  // 7: o2c.matching.v1.ImportStatusReportRequest
+	(*ListMandatesResponse)(nil),       // 8: o2c.matching.v1.ListMandatesResponse
+	(*PutMandateResponse)(nil),         // 9: o2c.matching.v1.PutMandateResponse
+	(*RevokeMandateResponse)(nil),      // 10: o2c.matching.v1.RevokeMandateResponse
+	(*CollectResponse)(nil),            // 11: o2c.matching.v1.CollectResponse
+	(*ListCollectionsResponse)(nil),    // 12: o2c.matching.v1.ListCollectionsResponse
+	(*PayoutsResponse)(nil),            // 13: o2c.matching.v1.PayoutsResponse
+	(*GetFileResponse)(nil),            // 14: o2c.matching.v1.GetFileResponse
+	(*ImportStatusReportResponse)(nil), // 15: o2c.matching.v1.ImportStatusReportResponse
 }
 var file_o2c_matching_v1_sepa_service_proto_depIdxs = []int32{
 	0,  // 0: o2c.matching.v1.SepaService.ListMandates:input_type -> o2c.matching.v1.ListMandatesRequest
@@ -60,15 +63,17 @@ var file_o2c_matching_v1_sepa_service_proto_depIdxs = []int32{
 	4,  // 4: o2c.matching.v1.SepaService.ListCollections:input_type -> o2c.matching.v1.ListCollectionsRequest
 	5,  // 5: o2c.matching.v1.SepaService.Payouts:input_type -> o2c.matching.v1.PayoutsRequest
 	6,  // 6: o2c.matching.v1.SepaService.GetFile:input_type -> o2c.matching.v1.GetFileRequest
-	7,  // 7: o2c.matching.v1.SepaService.ListMandates:output_type -> o2c.matching.v1.ListMandatesResponse
-	8,  // 8: o2c.matching.v1.SepaService.PutMandate:output_type -> o2c.matching.v1.PutMandateResponse
-	9,  // 9: o2c.matching.v1.SepaService.RevokeMandate:output_type -> o2c.matching.v1.RevokeMandateResponse
-	10, // 10: o2c.matching.v1.SepaService.Collect:output_type -> o2c.matching.v1.CollectResponse
-	11, // 11: o2c.matching.v1.SepaService.ListCollections:output_type -> o2c.matching.v1.ListCollectionsResponse
-	12, // 12: o2c.matching.v1.SepaService.Payouts:output_type -> o2c.matching.v1.PayoutsResponse
-	13, // 13: o2c.matching.v1.SepaService.GetFile:output_type -> o2c.matching.v1.GetFileResponse
-	7,  // [7:14] is the sub-list for method output_type
-	0,  // [0:7] is the sub-list for method input_type
+	7,  // 7: o2c.matching.v1.SepaService.ImportStatusReport:input_type -> o2c.matching.v1.ImportStatusReportRequest
+	8,  // 8: o2c.matching.v1.SepaService.ListMandates:output_type -> o2c.matching.v1.ListMandatesResponse
+	9,  // 9: o2c.matching.v1.SepaService.PutMandate:output_type -> o2c.matching.v1.PutMandateResponse
+	10, // 10: o2c.matching.v1.SepaService.RevokeMandate:output_type -> o2c.matching.v1.RevokeMandateResponse
+	11, // 11: o2c.matching.v1.SepaService.Collect:output_type -> o2c.matching.v1.CollectResponse
+	12, // 12: o2c.matching.v1.SepaService.ListCollections:output_type -> o2c.matching.v1.ListCollectionsResponse
+	13, // 13: o2c.matching.v1.SepaService.Payouts:output_type -> o2c.matching.v1.PayoutsResponse
+	14, // 14: o2c.matching.v1.SepaService.GetFile:output_type -> o2c.matching.v1.GetFileResponse
+	15, // 15: o2c.matching.v1.SepaService.ImportStatusReport:output_type -> o2c.matching.v1.ImportStatusReportResponse
+	8,  // [8:16] is the sub-list for method output_type
+	0,  // [0:8] is the sub-list for method input_type
 	0,  // [0:0] is the sub-list for extension type_name
 	0,  // [0:0] is the sub-list for extension extendee
 	0,  // [0:0] is the sub-list for field type_name

@@ -34,13 +34,15 @@ var Policy = func() auth.Policy {
 		matchingv1grpc.MatchingService_Park_FullMethodName:            deciders,
 		matchingv1grpc.MatchingService_Unmatch_FullMethodName:         deciders,
 		// SEPA (issue #18): mandates are kept by operators; accountants
-		// read them and run collections and payouts too.
-		matchingv1grpc.SepaService_ListMandates_FullMethodName:    deciders,
-		matchingv1grpc.SepaService_PutMandate_FullMethodName:      auth.Allow(identity.Operator),
-		matchingv1grpc.SepaService_RevokeMandate_FullMethodName:   auth.Allow(identity.Operator),
-		matchingv1grpc.SepaService_Collect_FullMethodName:         deciders,
-		matchingv1grpc.SepaService_ListCollections_FullMethodName: deciders,
-		matchingv1grpc.SepaService_Payouts_FullMethodName:         deciders,
-		matchingv1grpc.SepaService_GetFile_FullMethodName:         deciders,
+		// read them and run collections and payouts too, and import the
+		// bank's status reports on the files (as they do Collect).
+		matchingv1grpc.SepaService_ListMandates_FullMethodName:       deciders,
+		matchingv1grpc.SepaService_PutMandate_FullMethodName:         auth.Allow(identity.Operator),
+		matchingv1grpc.SepaService_RevokeMandate_FullMethodName:      auth.Allow(identity.Operator),
+		matchingv1grpc.SepaService_Collect_FullMethodName:            deciders,
+		matchingv1grpc.SepaService_ListCollections_FullMethodName:    deciders,
+		matchingv1grpc.SepaService_Payouts_FullMethodName:            deciders,
+		matchingv1grpc.SepaService_GetFile_FullMethodName:            deciders,
+		matchingv1grpc.SepaService_ImportStatusReport_FullMethodName: deciders,
 	}
 }()

@@ -112,7 +112,7 @@ func debitOut(d sepa.Debit) *matchingv1.Debit {
 	return &matchingv1.Debit{OpenItemId: d.Item, DebtorId: d.Debtor, DocumentNumber: d.Document, EndToEndId: d.EndToEndID,
 		Mandate: d.Mandate, Amount: euros(d.Amount), Sequence: d.Sequence, Scheme: d.Scheme,
 		CollectionDate: protoDate(d.Collection), PreNotified: protoDate(d.PreNotified), State: d.State, File: d.File,
-		Reason: d.Reason, Attempt: int32(d.Attempt)}
+		Reason: d.Reason, Attempt: int32(d.Attempt), BankStatus: d.BankStatus}
 }
 
 func debitsOut(ds []sepa.Debit) []*matchingv1.Debit {
@@ -283,4 +283,35 @@ func (s *SepaService) GetFile(ctx context.Context, req *matchingv1.GetFileReques
 		return nil, err
 	}
 	return &matchingv1.GetFileResponse{File: fileOut(f), Content: f.Content}, nil
+}
+
+// ImportStatusReport implements the RPC: the report is read and applied
+// by the runner (sepa.Runner.ImportStatusReport); a report that cannot be
+// read is refused INVALID_ARGUMENT with the line and element.
+func (s *SepaService) ImportStatusReport(ctx context.Context, req *matchingv1.ImportStatusReportRequest) (*matchingv1.ImportStatusReportResponse, error) {
+	if _, err := s.tenant(ctx, req.GetTenant()); err != nil {
+		return nil, err
+	}
+	if len(req.GetContent()) == 0 {
+		return nil, invalid("content", "missing")
+	}
+	name := strings.TrimSpace(req.GetName())
+	if name == "" {
+		name = "status report"
+	}
+	if len(name) > 255 {
+		return nil, invalid("name", "longer than 255 bytes")
+	}
+	res, err := s.Runner.ImportStatusReport(ctx, req.GetTenant(), name, req.GetContent())
+	if err != nil {
+		return nil, err
+	}
+	out := &matchingv1.ImportStatusReportResponse{MessageId: res.MessageID, OriginalMessageId: res.OriginalMessageID,
+		OriginalMessageType: res.OriginalMessageType, File: res.File, GroupStatus: res.GroupStatus, Duplicate: res.Duplicate}
+	for _, a := range res.Applied {
+		out.Applied = append(out.Applied, &matchingv1.StatusApplied{EndToEndId: a.EndToEndID, PaymentInfoId: a.PaymentInfoID,
+			Status: a.Status, Reason: a.Reason, Info: a.Info, Kind: a.Kind, OpenItemIds: a.Items, DebtorId: a.Debtor,
+			Amount: euros(a.Amount), Mandate: a.Mandate, MandateUnusable: a.Unusable, Outcome: a.Outcome, Note: a.Note})
+	}
+	return out, nil
 }

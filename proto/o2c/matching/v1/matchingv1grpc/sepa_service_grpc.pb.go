@@ -20,13 +20,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	SepaService_ListMandates_FullMethodName    = "/o2c.matching.v1.SepaService/ListMandates"
-	SepaService_PutMandate_FullMethodName      = "/o2c.matching.v1.SepaService/PutMandate"
-	SepaService_RevokeMandate_FullMethodName   = "/o2c.matching.v1.SepaService/RevokeMandate"
-	SepaService_Collect_FullMethodName         = "/o2c.matching.v1.SepaService/Collect"
-	SepaService_ListCollections_FullMethodName = "/o2c.matching.v1.SepaService/ListCollections"
-	SepaService_Payouts_FullMethodName         = "/o2c.matching.v1.SepaService/Payouts"
-	SepaService_GetFile_FullMethodName         = "/o2c.matching.v1.SepaService/GetFile"
+	SepaService_ListMandates_FullMethodName       = "/o2c.matching.v1.SepaService/ListMandates"
+	SepaService_PutMandate_FullMethodName         = "/o2c.matching.v1.SepaService/PutMandate"
+	SepaService_RevokeMandate_FullMethodName      = "/o2c.matching.v1.SepaService/RevokeMandate"
+	SepaService_Collect_FullMethodName            = "/o2c.matching.v1.SepaService/Collect"
+	SepaService_ListCollections_FullMethodName    = "/o2c.matching.v1.SepaService/ListCollections"
+	SepaService_Payouts_FullMethodName            = "/o2c.matching.v1.SepaService/Payouts"
+	SepaService_GetFile_FullMethodName            = "/o2c.matching.v1.SepaService/GetFile"
+	SepaService_ImportStatusReport_FullMethodName = "/o2c.matching.v1.SepaService/ImportStatusReport"
 )
 
 // SepaServiceClient is the client API for SepaService service.
@@ -82,6 +83,19 @@ type SepaServiceClient interface {
 	// GetFile returns a file a run wrote. Codes: NOT_FOUND for an unknown
 	// name.
 	GetFile(ctx context.Context, in *v1.GetFileRequest, opts ...grpc.CallOption) (*v1.GetFileResponse, error)
+	// ImportStatusReport applies a bank's Customer Payment Status Report
+	// (pain.002) on a pain.008 or pain.001 file: a collection the bank
+	// rejected before settlement becomes rejected and its item is collected
+	// again by the next run, a rejected payout frees its credit balance for
+	// the next payout run; a reason code that makes a return's mandate
+	// unusable makes it unusable. Acceptances are recorded on the debits.
+	// Nothing is booked: no money moved. A report is applied once per its
+	// message id (again: the first import's result, duplicate set); a
+	// message or end-to-end id that is none of the tenant's is kept and
+	// reported unknown. Codes: INVALID_ARGUMENT without content, or for
+	// content that is no status report (the error names line and element)
+	// or larger than 8 MiB.
+	ImportStatusReport(ctx context.Context, in *v1.ImportStatusReportRequest, opts ...grpc.CallOption) (*v1.ImportStatusReportResponse, error)
 }
 
 type sepaServiceClient struct {
@@ -162,6 +176,16 @@ func (c *sepaServiceClient) GetFile(ctx context.Context, in *v1.GetFileRequest, 
 	return out, nil
 }
 
+func (c *sepaServiceClient) ImportStatusReport(ctx context.Context, in *v1.ImportStatusReportRequest, opts ...grpc.CallOption) (*v1.ImportStatusReportResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.ImportStatusReportResponse)
+	err := c.cc.Invoke(ctx, SepaService_ImportStatusReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SepaServiceServer is the server API for SepaService service.
 // All implementations must embed UnimplementedSepaServiceServer
 // for forward compatibility.
@@ -215,6 +239,19 @@ type SepaServiceServer interface {
 	// GetFile returns a file a run wrote. Codes: NOT_FOUND for an unknown
 	// name.
 	GetFile(context.Context, *v1.GetFileRequest) (*v1.GetFileResponse, error)
+	// ImportStatusReport applies a bank's Customer Payment Status Report
+	// (pain.002) on a pain.008 or pain.001 file: a collection the bank
+	// rejected before settlement becomes rejected and its item is collected
+	// again by the next run, a rejected payout frees its credit balance for
+	// the next payout run; a reason code that makes a return's mandate
+	// unusable makes it unusable. Acceptances are recorded on the debits.
+	// Nothing is booked: no money moved. A report is applied once per its
+	// message id (again: the first import's result, duplicate set); a
+	// message or end-to-end id that is none of the tenant's is kept and
+	// reported unknown. Codes: INVALID_ARGUMENT without content, or for
+	// content that is no status report (the error names line and element)
+	// or larger than 8 MiB.
+	ImportStatusReport(context.Context, *v1.ImportStatusReportRequest) (*v1.ImportStatusReportResponse, error)
 	mustEmbedUnimplementedSepaServiceServer()
 }
 
@@ -245,6 +282,9 @@ func (UnimplementedSepaServiceServer) Payouts(context.Context, *v1.PayoutsReques
 }
 func (UnimplementedSepaServiceServer) GetFile(context.Context, *v1.GetFileRequest) (*v1.GetFileResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetFile not implemented")
+}
+func (UnimplementedSepaServiceServer) ImportStatusReport(context.Context, *v1.ImportStatusReportRequest) (*v1.ImportStatusReportResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ImportStatusReport not implemented")
 }
 func (UnimplementedSepaServiceServer) mustEmbedUnimplementedSepaServiceServer() {}
 func (UnimplementedSepaServiceServer) testEmbeddedByValue()                     {}
@@ -393,6 +433,24 @@ func _SepaService_GetFile_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SepaService_ImportStatusReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.ImportStatusReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SepaServiceServer).ImportStatusReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SepaService_ImportStatusReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SepaServiceServer).ImportStatusReport(ctx, req.(*v1.ImportStatusReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SepaService_ServiceDesc is the grpc.ServiceDesc for SepaService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -427,6 +485,10 @@ var SepaService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetFile",
 			Handler:    _SepaService_GetFile_Handler,
+		},
+		{
+			MethodName: "ImportStatusReport",
+			Handler:    _SepaService_ImportStatusReport_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
