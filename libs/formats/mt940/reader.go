@@ -102,6 +102,14 @@ type Reader struct {
 
 	queue []Item
 	head  int // queue[head:] are the items Next has not returned yet
+	// lazy is one more than the index in queue of the entry item whose
+	// Statement snapshot is still to be taken, from lazySt, or 0. The
+	// snapshot is taken when Next returns the item, into its result
+	// instead of into the queue (a copy of the Statement's pointers into
+	// the heap that the collector had to be told about), or by snapshot
+	// before the statement changes, whichever comes first.
+	lazy   int
+	lazySt *Statement
 
 	st       *Statement
 	started  bool // KindStatementStart emitted for st
@@ -209,6 +217,10 @@ func (r *Reader) Next() (Item, error) {
 		r.step()
 	}
 	it := r.queue[r.head]
+	if r.lazy == r.head+1 {
+		it.Statement = *r.lazySt
+		r.lazy, r.lazySt = 0, nil
+	}
 	r.head++
 	if r.head == len(r.queue) {
 		// Reuse the array. The items left in it, at most a few, are
@@ -632,6 +644,7 @@ func (r *Reader) closeStatement() {
 	if r.pending != nil {
 		r.finishEntry()
 	}
+	r.snapshot()
 	st := r.st
 	r.emitStart()
 	if st.Currency == "" && st.Closing != nil {
@@ -681,6 +694,8 @@ func (r *Reader) completeField() error {
 		r.finishEntry()
 		return nil
 	}
+	// Every case but an entry's :86: may change the statement.
+	r.snapshot()
 	joined := r.fieldLines()
 	first := strings.TrimSpace(r.lines[0])
 	switch tag {
@@ -786,6 +801,7 @@ func (r *Reader) completeField() error {
 
 // finishEntry completes the pending entry and queues it.
 func (r *Reader) finishEntry() {
+	r.snapshot()
 	e := r.pending
 	r.pending = nil
 	st := r.st
@@ -832,7 +848,27 @@ func (r *Reader) finishEntry() {
 	}
 	st.Sum = sum
 	st.Entries++
-	r.queue = append(r.queue, Item{Kind: KindEntry, Statement: *st, Entry: e})
+	// Only Kind and Entry are set: the slot's Statement, left from an
+	// earlier item, is replaced by the snapshot (see lazy).
+	n := len(r.queue)
+	if n < cap(r.queue) {
+		r.queue = r.queue[:n+1]
+	} else {
+		r.queue = append(r.queue, Item{})
+	}
+	q := &r.queue[n]
+	q.Kind, q.Entry = KindEntry, e
+	r.lazy, r.lazySt = n+1, st
+}
+
+// snapshot takes the deferred Statement snapshot of the entry queued
+// last, if there is one. It must run before anything changes the
+// statement while the entry is in the queue.
+func (r *Reader) snapshot() {
+	if r.lazy > 0 {
+		r.queue[r.lazy-1].Statement = *r.lazySt
+		r.lazy, r.lazySt = 0, nil
+	}
 }
 
 func (r *Reader) parseBalance(tag, s string, line int) (Balance, error) {
