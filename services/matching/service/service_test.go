@@ -452,21 +452,45 @@ func TestConfirmedMatchTeachesThePayerAcrossRestarts(t *testing.T) {
 // 20.95 arrives before its settlement report (the order less commission,
 // fulfilment and storage fees), then it waits; once the report is
 // complete matching decides it again and sends the ApplyPayment on the
-// marketplace's debtor clearing the order, with each fee as a fee leg.
+// marketplace's debtor clearing the order, with each fee as a fee leg. The
+// item's marketplace comes from its classification, which the ledger
+// stores inside OpenItemOpened now and as a separate OpenItemClassified in
+// older streams: both must read alike.
 func TestAmazonPayoutClearsTheOrdersAndBooksTheFees(t *testing.T) {
 	t.Parallel()
+	for _, folded := range []bool{false, true} {
+		name := "separate OpenItemClassified"
+		if folded {
+			name = "classification in OpenItemOpened"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			amazonPayoutClearsTheOrders(t, folded)
+		})
+	}
+}
+
+func amazonPayoutClearsTheOrders(t *testing.T, folded bool) {
 	s := startService(t)
 	ctx := context.Background()
 	const mp = "marketplace:amazon.de:EUR"
 	s.fake.mu.Lock()
 	s.fake.payers["CP-AMZ"] = &ingestionv1.Counterparty{Id: "CP-AMZ", Name: "AMAZON PAYMENTS EUROPE S.C.A."}
 	s.fake.mu.Unlock()
-	s.publish(t, "ledger", &ledgerv1.OpenItemOpened{Tenant: "acme", OpenItemId: "I-AMZ", DebtorId: mp, Kind: "invoice",
+	opened := &ledgerv1.OpenItemOpened{Tenant: "acme", OpenItemId: "I-AMZ", DebtorId: mp, Kind: "invoice",
 		DocumentNumber: "RE-2026-1003", OrderId: "302-1234567-7654321", Amount: eur(2990), DocumentDate: nov1, DueDate: nov1,
-		PaymentReference: "RE-2026-1003", EntryId: "E-AMZ"})
-	seq := s.publish(t, "ledger", &ledgerv1.OpenItemClassified{Tenant: "acme", OpenItemId: "I-AMZ", Marketplace: "amazon.de",
+		PaymentReference: "RE-2026-1003", EntryId: "E-AMZ"}
+	classified := &ledgerv1.OpenItemClassified{Tenant: "acme", OpenItemId: "I-AMZ", Marketplace: "amazon.de",
 		Component: ledgerv1.OpenItemComponent_OPEN_ITEM_COMPONENT_PRINCIPAL, ClaimOpenItemId: "I-AMZ",
-		Vat: []*ledgerv1.VatAmount{{RateBp: 700, Net: eur(2794), Vat: eur(196)}}})
+		Vat: []*ledgerv1.VatAmount{{RateBp: 700, Net: eur(2794), Vat: eur(196)}}}
+	var seq uint64
+	if folded {
+		opened.Classification = classified
+		seq = s.publish(t, "ledger", opened)
+	} else {
+		s.publish(t, "ledger", opened)
+		seq = s.publish(t, "ledger", classified)
+	}
 	s.settled(t, "O2C_LEDGER", ItemsDurable, seq)
 	payout := bankTx("TX-AMZ", 2095, "AMAZON.DE SETTLEMENT 24601357902 03.11.2026-17.11.2026", "CP-AMZ")
 	seq = s.publish(t, "ingestion", payout)

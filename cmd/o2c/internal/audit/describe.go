@@ -35,7 +35,12 @@ func Describe(eventType string, payload proto.Message) string {
 	case *ledgerv1.JournalEntryPosted:
 		return withText(fmt.Sprintf("journal entry %s posted, %s", text(p.GetDocumentNumber()), debits(p.GetLegs())), p.GetText())
 	case *ledgerv1.OpenItemOpened:
-		return fmt.Sprintf("open item %s opened for debtor %s, %s %s", text(p.GetDocumentNumber()), text(p.GetDebtorId()), words(p.GetKind()), amount(p.GetAmount()))
+		d := fmt.Sprintf("open item %s opened for debtor %s, %s %s", text(p.GetDocumentNumber()), text(p.GetDebtorId()), words(p.GetKind()), amount(p.GetAmount()))
+		if c := p.GetClassification(); c != nil {
+			// What older streams describe in a line of its own.
+			d += ", classified as " + enumWords(c.GetComponent().String(), "OPEN_ITEM_COMPONENT_")
+		}
+		return d
 	case *ledgerv1.OpenItemClassified:
 		return fmt.Sprintf("open item %s classified as %s", p.GetOpenItemId(), enumWords(p.GetComponent().String(), "OPEN_ITEM_COMPONENT_"))
 	case *ledgerv1.OpenItemCleared:

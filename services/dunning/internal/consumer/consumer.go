@@ -84,7 +84,16 @@ func (h *Items) Handle(ctx context.Context, m bus.Msg) error {
 	}
 	switch p := ev.Payload.(type) {
 	case *ledgerv1.OpenItemOpened:
-		return h.Store.OpenItem(ctx, p, m.Sequence)
+		if err := h.Store.OpenItem(ctx, p, m.Sequence); err != nil {
+			return err
+		}
+		// Since 7 December 2026 the ledger classifies the item in the
+		// event that opens it; older streams carry a separate
+		// OpenItemClassified after it. Both are recorded alike.
+		if c := p.GetClassification(); c != nil {
+			return h.Store.ClassifyItem(ctx, c)
+		}
+		return nil
 	case *ledgerv1.OpenItemClassified:
 		return h.Store.ClassifyItem(ctx, p)
 	case *ledgerv1.OpenItemCleared:

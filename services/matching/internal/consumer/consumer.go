@@ -189,23 +189,18 @@ func (h *Items) Handle(ctx context.Context, m bus.Msg) error {
 	}
 	switch ev := msg.(type) {
 	case *ledgerv1.OpenItemOpened:
-		it, fresh, err := h.Store.OpenItem(ctx, ev, m.Sequence)
-		if err != nil || !fresh {
+		if err := h.opened(ctx, tenant, ev, m.Sequence); err != nil {
 			return err
 		}
-		if err := h.profile(ctx, tenant, it.Debtor); err != nil {
-			return err
+		// Since 7 December 2026 the ledger classifies the item in the
+		// event that opens it; older streams carry a separate
+		// OpenItemClassified after it. Both are handled alike.
+		if c := ev.GetClassification(); c != nil {
+			return h.classified(ctx, tenant, c, m.Sequence)
 		}
-		return h.Desk.PutItem(ctx, tenant, it)
+		return nil
 	case *ledgerv1.OpenItemClassified:
-		it, ok, err := h.Store.ClassifyItem(ctx, ev, m.Sequence)
-		if err != nil || !ok {
-			return err
-		}
-		if it.Channel == "" && it.Kind == engine.ItemInvoice {
-			return nil // nothing the engine does not know yet
-		}
-		return h.Desk.PutItem(ctx, tenant, it)
+		return h.classified(ctx, tenant, ev, m.Sequence)
 	case *ledgerv1.OpenItemCleared:
 		ch, err := h.Store.SettleItem(ctx, ev, m.Sequence)
 		if err != nil || !ch.Applied {
@@ -220,6 +215,32 @@ func (h *Items) Handle(ctx context.Context, m bus.Msg) error {
 		return h.Desk.ItemChanged(ctx, tenant, ev.GetOpenItemId(), ch.Open, nil, ch.Undone)
 	}
 	return nil
+}
+
+// opened records a new item and gives it to the engine, with its debtor's
+// master data, unless it was known before or is not for matching.
+func (h *Items) opened(ctx context.Context, tenant string, ev *ledgerv1.OpenItemOpened, seq uint64) error {
+	it, fresh, err := h.Store.OpenItem(ctx, ev, seq)
+	if err != nil || !fresh {
+		return err
+	}
+	if err := h.profile(ctx, tenant, it.Debtor); err != nil {
+		return err
+	}
+	return h.Desk.PutItem(ctx, tenant, it)
+}
+
+// classified records an item's classification and gives the engine the
+// item again when the classification tells it something new.
+func (h *Items) classified(ctx context.Context, tenant string, ev *ledgerv1.OpenItemClassified, seq uint64) error {
+	it, ok, err := h.Store.ClassifyItem(ctx, ev, seq)
+	if err != nil || !ok {
+		return err
+	}
+	if it.Channel == "" && it.Kind == engine.ItemInvoice {
+		return nil // nothing the engine does not know yet
+	}
+	return h.Desk.PutItem(ctx, tenant, it)
 }
 
 // profile gives the engine the master data of a debtor it has none of.

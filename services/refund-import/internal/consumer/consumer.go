@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 
@@ -65,6 +66,19 @@ func (h *Items) Handle(ctx context.Context, m bus.Msg) error {
 	case *ledgerv1.OpenItemOpened:
 		if orders, err = h.Store.OpenItem(ctx, ev); err != nil {
 			return err
+		}
+		// Since 7 December 2026 the ledger classifies the item in the
+		// event that opens it; older streams carry a separate
+		// OpenItemClassified after it. Both are recorded alike, and the
+		// refunds of the item's order are decided again after either.
+		if c := ev.GetClassification(); c != nil {
+			o, err := h.Store.ClassifyItem(ctx, c)
+			if err != nil {
+				return err
+			}
+			if o != "" && !slices.Contains(orders, o) {
+				orders = append(orders, o)
+			}
 		}
 	case *ledgerv1.OpenItemClassified:
 		o, err := h.Store.ClassifyItem(ctx, ev)
