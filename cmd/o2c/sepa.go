@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -59,11 +60,13 @@ when a file is written: the collection is booked when the bank statement shows
 it, and matching clears the item by its end-to-end id. A payout run pays the
 credit balances the tenant's rules release in a pain.001 file. The files and the
 pre-notification texts are in the service's output directory, one directory per
-tenant; the commands print their paths.`,
+tenant; the commands print their paths. The bank's status reports (pain.002) on
+the files are imported with status-report: a collection or payout the bank
+rejected before settlement never shows on a statement.`,
 	}
 	f.bind(cmd)
 	cmd.AddCommand(newSepaCollectCmd(&f), newSepaPayoutsCmd(&f), newSepaMandatesCmd(&f), newSepaMandateCmd(&f),
-		newSepaCollectionsCmd(&f), newSepaFileCmd(&f))
+		newSepaCollectionsCmd(&f), newSepaFileCmd(&f), newSepaStatusReportCmd(&f))
 	return cmd
 }
 
@@ -181,11 +184,12 @@ func writeSepaFiles(w io.Writer, files []*matchingv1.SepaFile) {
 // writeDebits prints debits, one line each.
 func writeDebits(w io.Writer, ds []*matchingv1.Debit) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  DEBTOR\tDOCUMENT\tAMOUNT\tMANDATE\tSEQ\tSCHEME\tCOLLECTION\tPRE-NOTIFIED\tEND-TO-END ID\tSTATE\tFILE\tREASON")
+	fmt.Fprintln(tw, "  DEBTOR\tDOCUMENT\tAMOUNT\tMANDATE\tSEQ\tSCHEME\tCOLLECTION\tPRE-NOTIFIED\tEND-TO-END ID\tSTATE\tBANK\tFILE\tREASON")
 	for _, d := range ds {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.GetDebtorId(), orElse(d.GetDocumentNumber(), d.GetOpenItemId()),
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.GetDebtorId(), orElse(d.GetDocumentNumber(), d.GetOpenItemId()),
 			dunningMoney(d.GetAmount()), d.GetMandate(), d.GetSequence(), d.GetScheme(), dunningDate(d.GetCollectionDate()),
-			orElse(dunningDate(d.GetPreNotified()), "-"), d.GetEndToEndId(), d.GetState(), orElse(d.GetFile(), "-"), orElse(d.GetReason(), "-"))
+			orElse(dunningDate(d.GetPreNotified()), "-"), d.GetEndToEndId(), d.GetState(), orElse(d.GetBankStatus(), "-"),
+			orElse(d.GetFile(), "-"), orElse(d.GetReason(), "-"))
 	}
 	tw.Flush()
 }
@@ -439,7 +443,7 @@ func newSepaCollectionsCmd(f *sepaFlags) *cobra.Command {
 	var state, debtor string
 	cmd := &cobra.Command{
 		Use:   "collections --tenant T [--state S] [--debtor D]",
-		Short: "List the tenant's debits (prenotified, submitted, booked, returned, cancelled) and files",
+		Short: "List the tenant's debits (prenotified, submitted, booked, returned, rejected, cancelled) and files",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return f.call(cmd, func(ctx context.Context, c matchingv1grpc.SepaServiceClient) error {
@@ -464,7 +468,7 @@ func newSepaCollectionsCmd(f *sepaFlags) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVar(&state, "state", "", "only debits in this state: prenotified|submitted|booked|returned|cancelled")
+	cmd.Flags().StringVar(&state, "state", "", "only debits in this state: prenotified|submitted|booked|returned|rejected|cancelled")
 	cmd.Flags().StringVar(&debtor, "debtor", "", "only this debtor's debits")
 	return cmd
 }
@@ -496,4 +500,99 @@ func newSepaFileCmd(f *sepaFlags) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&out, "out", "", "file to write the copy to (default: standard output)")
 	return cmd
+}
+
+// maxStatusReport is the largest status report the command sends, as
+// matching reads (pain.MaxStatusReportSize).
+const maxStatusReport = 8 << 20
+
+// newSepaStatusReportCmd is `o2c sepa status-report FILE`: a bank's
+// pain.002 on a pain.008 or pain.001 file, applied by matching.
+func newSepaStatusReportCmd(f *sepaFlags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "status-report FILE --tenant T",
+		Short: "Import the bank's status report (pain.002) on a collection or payout file",
+		Long: `status-report hands matching a Customer Payment Status Report (pain.002.001.10, or
+the .09 and .03 versions) the bank sent on a pain.008 or pain.001 file. A debit
+the bank rejected (RJCT, for the whole file, a batch or the one transaction)
+becomes rejected with the reason code and its item is collected again by the
+next run under a new end-to-end id, unless the code says the account or mandate
+is gone (AC01, AC04, AC06, MD01, MD07 ... as for a return): then the mandate is
+unusable until it is amended. A rejected payout frees the credit balance for the
+next payout run, or holds it when the account is gone. Acceptances (ACTC, ACCP,
+ACSP, ACSC ...) are recorded on the debits (the BANK column of collections).
+Nothing is booked: no money moved. Importing the same report again changes
+nothing. It prints per transaction what the report said and what was done; a
+message or end-to-end id that is none of the tenant's is listed as unknown.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			content, err := readStatusReport(args[0])
+			if err != nil {
+				return err
+			}
+			return f.call(cmd, func(ctx context.Context, c matchingv1grpc.SepaServiceClient) error {
+				res, err := c.ImportStatusReport(ctx, &matchingv1.ImportStatusReportRequest{Tenant: f.tenant, Content: content,
+					Name: filepath.Base(args[0])})
+				if err != nil {
+					return err
+				}
+				if f.output == "json" {
+					return writeJSONLine(cmd.OutOrStdout(), res)
+				}
+				writeStatusReport(cmd.OutOrStdout(), res)
+				return nil
+			})
+		},
+	}
+	return cmd
+}
+
+// readStatusReport reads a status report file, refusing one larger than
+// matching takes before anything is sent.
+func readStatusReport(path string) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	content, err := io.ReadAll(io.LimitReader(fh, maxStatusReport+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(content) > maxStatusReport {
+		return nil, fmt.Errorf("%s is larger than %d MiB, more than a status report can be: nothing was sent", path, maxStatusReport>>20)
+	}
+	if len(content) == 0 {
+		return nil, fmt.Errorf("%s is empty: nothing was sent", path)
+	}
+	return content, nil
+}
+
+// writeStatusReport prints what an imported status report did.
+func writeStatusReport(w io.Writer, res *matchingv1.ImportStatusReportResponse) {
+	file := res.GetFile()
+	if file == "" {
+		file = "none of the tenant's files"
+	}
+	fmt.Fprintf(w, "status report %s on %s %s (file: %s), group status %s\n", res.GetMessageId(), res.GetOriginalMessageType(),
+		res.GetOriginalMessageId(), file, orElse(res.GetGroupStatus(), "-"))
+	if res.GetDuplicate() {
+		fmt.Fprintln(w, "imported before: nothing changed now; this is what the first import did")
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  END-TO-END ID\tKIND\tITEMS\tDEBTOR\tAMOUNT\tSTATUS\tREASON\tOUTCOME\tNOTE")
+	count := map[string]int{}
+	for _, a := range res.GetApplied() {
+		count[a.GetOutcome()]++
+		amount := "-"
+		if a.GetAmount().GetMinorUnits() != 0 {
+			amount = dunningMoney(a.GetAmount())
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", orElse(a.GetEndToEndId(), "-"), orElse(a.GetKind(), "-"),
+			orElse(strings.Join(a.GetOpenItemIds(), ","), "-"), orElse(a.GetDebtorId(), "-"), amount, orElse(a.GetStatus(), "-"),
+			orElse(a.GetReason(), "-"), a.GetOutcome(), a.GetNote())
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%s: %d rejected, %d recorded, %d unchanged, %d unknown\n", table.Count(len(res.GetApplied()), "transaction"),
+		count["rejected"], count["recorded"], count["unchanged"], count["unknown"])
 }

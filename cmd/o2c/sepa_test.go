@@ -103,6 +103,17 @@ func (f *sepaServer) GetFile(_ context.Context, req *matchingv1.GetFileRequest) 
 	return &matchingv1.GetFileResponse{File: sepaFileOne, Content: []byte("<?xml version=\"1.0\"?><Document/>\n")}, nil
 }
 
+func (f *sepaServer) ImportStatusReport(_ context.Context, req *matchingv1.ImportStatusReportRequest) (*matchingv1.ImportStatusReportResponse, error) {
+	f.record(req)
+	return &matchingv1.ImportStatusReportResponse{MessageId: "STS-1", OriginalMessageId: sepaFileOne.MessageId,
+		OriginalMessageType: "pain.008.001.08", File: sepaFileOne.Name, GroupStatus: "PART", Applied: []*matchingv1.StatusApplied{
+			{EndToEndId: "E2E-1", PaymentInfoId: "O2C-ACME-20261120-1-FRST", Status: "RJCT", Reason: "AC04", Kind: "debit",
+				OpenItemIds: []string{"I-1"}, DebtorId: "K-1", Amount: eurMoney(11900), Mandate: "M-1", MandateUnusable: true,
+				Outcome: "rejected", Note: "rejected before settlement (AC04 account closed)"},
+			{EndToEndId: "NOT-OURS", Status: "RJCT", Reason: "AC01", Outcome: "unknown", Note: "no transaction of the file has this end-to-end id"},
+		}}, nil
+}
+
 // serveSepa serves f on a free port until the test ends and returns the
 // flags that point the CLI at it.
 func serveSepa(t testing.TB, f *sepaServer) []string {
@@ -123,6 +134,11 @@ func serveSepa(t testing.TB, f *sepaServer) []string {
 func TestSepaCommands(t *testing.T) {
 	t.Parallel()
 	copyTo := filepath.Join(t.TempDir(), "copy.xml")
+	report := filepath.Join(t.TempDir(), "sts-1.xml")
+	reportContent := []byte("<Document>a pain.002</Document>")
+	if err := os.WriteFile(report, reportContent, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		got, err := os.ReadFile(copyTo)
 		if err != nil || !strings.Contains(string(got), "<Document/>") {
@@ -165,6 +181,11 @@ func TestSepaCommands(t *testing.T) {
 		{"file copy", []string{"file", "pain008-20261123-CORE-001.xml", "--out", copyTo},
 			&matchingv1.GetFileRequest{Tenant: "acme", Name: "pain008-20261123-CORE-001.xml"},
 			[]string{"pain008-20261123-CORE-001.xml (pain.008.001.08, 1 transaction, 119.00 EUR) written to " + copyTo}},
+		{"status report", []string{"status-report", report},
+			&matchingv1.ImportStatusReportRequest{Tenant: "acme", Content: reportContent, Name: "sts-1.xml"},
+			[]string{"status report STS-1 on pain.008.001.08 O2C-ACME-20261120-1 (file: pain008-20261123-CORE-001.xml), group status PART",
+				"E2E-1", "119.00 EUR", "AC04", "rejected before settlement", "NOT-OURS", "unknown",
+				"2 transactions: 1 rejected, 0 recorded, 0 unchanged, 1 unknown"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -229,11 +250,18 @@ func TestSepaRefusals(t *testing.T) {
 			}
 		}
 	})
+	empty := filepath.Join(t.TempDir(), "empty.xml")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
 		want string
 	}{
+		{"status report missing", append([]string{"sepa", "status-report", filepath.Join(t.TempDir(), "none.xml")}, flags...), "none.xml"},
+		{"status report empty", append([]string{"sepa", "status-report", empty}, flags...), "empty: nothing was sent"},
+		{"status report without file", append([]string{"sepa", "status-report"}, flags...), "accepts 1 arg"},
 		{"no tenant", []string{"sepa", "mandates", "--matching", nothingListening(t)}, "--tenant is required"},
 		{"no date", append([]string{"sepa", "collect"}, flags...), "--date is required"},
 		{"bad date", append([]string{"sepa", "collect", "--date", "20.11.2026"}, flags...), `--date "20.11.2026": want a date YYYY-MM-DD`},
