@@ -19,7 +19,7 @@ import (
 // and readAheadChunks how many of them it has: one the parser reads, the
 // others read and hashed ahead of it.
 const (
-	readAheadChunk  = 256 << 10
+	readAheadChunk  = 64 << 10
 	readAheadChunks = 4
 )
 
