@@ -964,6 +964,16 @@ func applyStatus(ctx context.Context, tx pgx.Tx, tenant string, a *sepa.Applied)
 			a.Outcome, a.Unusable, a.Note = sepa.OutcomeUnchanged, false, "settled, returned or rejected meanwhile ("+table+")"
 			return nil
 		}
+		if a.Kind == "debit" {
+			// A rejected collection was no use of the mandate: its last
+			// use (the 36-month expiry) is that of the collections the
+			// bank took.
+			if _, err := tx.Exec(ctx, `UPDATE sepa_mandates m SET last_collected = (SELECT max(d.collection_date) FROM sepa_debits d
+				WHERE d.tenant = m.tenant AND d.mandate = m.reference AND d.state IN ('submitted', 'booked', 'returned')),
+				version = version + 1, updated_at = now() WHERE tenant = $1 AND reference = $2`, tenant, a.Mandate); err != nil {
+				return err
+			}
+		}
 		if a.Unusable && a.Mandate != "" {
 			_, err = tx.Exec(ctx, `UPDATE sepa_mandates SET unusable = $3, version = version + 1, updated_at = now()
 				WHERE tenant = $1 AND reference = $2 AND unusable <> $3`, tenant, a.Mandate, a.Reason)

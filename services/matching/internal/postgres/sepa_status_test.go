@@ -42,7 +42,8 @@ func submitted(t testing.TB, s *Store) []sepa.Debit {
 	for i := range ds {
 		ds[i].State, ds[i].File = sepa.Submitted, f.Name
 	}
-	if err := s.SaveRun(ctx, sepa.Saved{Tenant: "acme", RunDate: f.RunDate, Submit: ds, Files: []sepa.File{f}}); err != nil {
+	if err := s.SaveRun(ctx, sepa.Saved{Tenant: "acme", RunDate: f.RunDate, Submit: ds, Files: []sepa.File{f},
+		Collected: map[string]time.Time{"M-1": f.Date, "M-2": f.Date}}); err != nil {
 		t.Fatal(err)
 	}
 	return ds
@@ -79,7 +80,8 @@ func states(t testing.TB, s *Store) map[string]string {
 
 // TestStatusReportAppliedOnce: given two submitted debits, when a status
 // report rejects I-1 for AC04 and accepts I-2, then I-1 is rejected with
-// the reason, its mandate unusable, I-2's acceptance recorded; a report
+// the reason, its mandate unusable and no longer last used by it, I-2's
+// acceptance recorded; a report
 // with the same message id again (whatever it says) changes nothing and
 // answers with the first import's outcomes.
 func TestStatusReportAppliedOnce(t *testing.T) {
@@ -106,6 +108,10 @@ func TestStatusReportAppliedOnce(t *testing.T) {
 	}
 	if ms[0].Reference != "M-1" || ms[0].Unusable != "AC04" || ms[1].Unusable != "" {
 		t.Errorf("mandates %+v, want M-1 unusable for AC04", ms)
+	}
+	if !ms[0].LastCollected.IsZero() || !ms[1].LastCollected.Equal(ds[1].Collection) {
+		t.Errorf("last collected M-1 %s, M-2 %s; want none for M-1 (its one collection rejected), %s for M-2",
+			ms[0].LastCollected, ms[1].LastCollected, ds[1].Collection)
 	}
 
 	// The same report id, now rejecting I-2 as well: nothing changes.
