@@ -110,6 +110,11 @@ func ServiceStreamConfigWith(service string, l Limits) jetstream.StreamConfig {
 		// Nats-Msg-Id is the event id: within this window a re-published
 		// event (relay restart) is dropped by the server.
 		Duplicates: duplicateWindow,
+		// The relay publishes in fast batches, one acknowledgement per
+		// batch instead of one per event (see package relay); each
+		// message is still stored and deduplicated as on its own.
+		// EnsureStreams sets it on streams declared before.
+		AllowBatchPublish: true,
 	})
 }
 

@@ -171,3 +171,40 @@ func TestPoisonWithBoundedAckPending(t *testing.T) {
 		t.Errorf("processed (-want +got):\n%s", diff)
 	}
 }
+
+// TestEnsureStreamsAllowsFastBatches declares a service stream as it was
+// declared before fast batches (no AllowBatchPublish) and again with
+// today's declaration: the stream, its messages kept, now takes the relay's
+// fast batches; the status stream's declaration allows them too.
+func TestEnsureStreamsAllowsFastBatches(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	js := jetStream(t)
+	old := bus.ServiceStreamConfig("ledger")
+	old.AllowBatchPublish = false
+	if err := bus.EnsureStreams(ctx, js, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, "o2c.acme.ledger.journal-entry.posted", []byte("before")); err != nil {
+		t.Fatal(err)
+	}
+	if err := bus.EnsureStreams(ctx, js, bus.ServiceStreamConfig("ledger"), bus.StatusStreamConfig()); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{bus.ServiceStream("ledger"), bus.StatusStream} {
+		st, err := js.Stream(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !info.Config.AllowBatchPublish {
+			t.Errorf("stream %s does not allow fast batches after EnsureStreams", name)
+		}
+		if name == bus.ServiceStream("ledger") && info.State.Msgs != 1 {
+			t.Errorf("stream %s holds %d messages after the update, want the 1 published before", name, info.State.Msgs)
+		}
+	}
+}

@@ -11,6 +11,13 @@
 // Consumers must still dedupe by event id, because a re-publish after the
 // window has passed is stored again.
 //
+// Where the publisher is a JetStream client and a stream allows it
+// (AllowBatchPublish, which libs/bus declares), the events of a batch
+// that go to one stream are published as one fast batch, acknowledged
+// once instead of once per event; each message is stored and deduplicated
+// as on its own. A batch the stream did not acknowledge in full is
+// published again message by message (see fast.go).
+//
 // # Headers
 //
 // Every message carries the envelope as headers; the payload (message data)
@@ -96,6 +103,14 @@ type Publisher interface {
 	PublishMsgAsync(msg *nats.Msg, opts ...jetstream.PublishOpt) (jetstream.PubAckFuture, error)
 }
 
+// batcher is a Publisher that can also publish in JetStream's fast
+// batches (jetstream.JetStream is one): core NATS messages with the batch
+// in their reply subjects, to one stream, acknowledged once per batch.
+type batcher interface {
+	Conn() *nats.Conn
+	StreamNameBySubject(ctx context.Context, subject string) (string, error)
+}
+
 // Config configures a Relay.
 type Config struct {
 	// Name keys the relay's checkpoint in the store; "relay" when empty.
@@ -127,7 +142,13 @@ type Relay struct {
 	src Source
 	raw rawSource // src, when it reads without decoding; else nil
 	pub Publisher
-	cfg Config
+	// fast is pub, when it can publish fast batches; else nil.
+	fast batcher
+	// streams caches the stream of each subject published in fast
+	// batches; unbatched the streams that refused a fast batch.
+	streams   map[string]string
+	unbatched map[string]bool
+	cfg       Config
 	// free holds the headers of messages JetStream acknowledged, for the
 	// next batch to fill again instead of allocating new ones.
 	free []*headers
@@ -151,7 +172,8 @@ func New(src Source, pub Publisher, cfg Config) (*Relay, error) {
 		cfg.AckWait = 10 * time.Second
 	}
 	raw, _ := src.(rawSource)
-	return &Relay{src: src, raw: raw, pub: pub, cfg: cfg}, nil
+	fast, _ := pub.(batcher)
+	return &Relay{src: src, raw: raw, pub: pub, fast: fast, cfg: cfg}, nil
 }
 
 // Run publishes until ctx ends: a batch of what the log holds after the
@@ -233,36 +255,52 @@ func (r *Relay) batch(ctx context.Context, at *eventstore.Cursor) (int, *eventst
 	if len(evs) == 0 {
 		return 0, &from, nil
 	}
-	futures := make([]jetstream.PubAckFuture, 0, len(evs))
-	used := make([]*headers, 0, len(evs))
-	var pubErr error
-	for _, ev := range evs {
-		if err := ctx.Err(); err != nil {
-			pubErr = err
-			break
-		}
+	used := make([]*headers, len(evs))
+	msgs := make([]*nats.Msg, len(evs))
+	for i, ev := range evs {
 		var hs *headers
 		if n := len(r.free); n > 0 {
 			hs, r.free = r.free[n-1], r.free[:n-1]
 		} else {
 			hs = newHeaders()
 		}
-		used = append(used, hs)
-		f, err := r.pub.PublishMsgAsync(hs.message(r.cfg.Subject(ev), ev))
+		used[i] = hs
+		msgs[i] = hs.message(r.cfg.Subject(ev), ev)
+	}
+	// Acknowledgements of what was published are awaited even when ctx
+	// has ended (a graceful stop keeps what JetStream took), but no longer
+	// than AckWait.
+	waitCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.AckWait)
+	defer cancel()
+	// ok[i] is set once JetStream acknowledged evs[i]: a fast batch of its
+	// stream, or its own publish. What a fast batch did not store in full
+	// is published message by message; Nats-Msg-Id drops what the batch
+	// stored.
+	ok := make([]bool, len(evs))
+	if r.fast != nil && ctx.Err() == nil {
+		r.publishFast(ctx, waitCtx, msgs, ok)
+	}
+	var futures []jetstream.PubAckFuture
+	var pending []int
+	var pubErr error
+	for i, ev := range evs {
+		if ok[i] {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			pubErr = err
+			break
+		}
+		msgs[i].Reply = ""
+		f, err := r.pub.PublishMsgAsync(msgs[i])
 		if err != nil {
 			pubErr = fmt.Errorf("publish event %s: %w", ev.EventID, err)
 			break
 		}
-		futures = append(futures, f)
+		futures, pending = append(futures, f), append(pending, i)
 	}
-	// Acknowledgements of what was published are awaited even when ctx
-	// has ended (a graceful stop keeps what JetStream took), but no longer
-	// than AckWait. acked counts the acknowledged prefix; the first
-	// failure ends it.
-	waitCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.AckWait)
-	defer cancel()
-	acked := 0
-	for i, f := range futures {
+	for k, f := range futures {
+		i := pending[k]
 		var err error
 		select {
 		case <-f.Ok():
@@ -275,7 +313,12 @@ func (r *Relay) batch(ctx context.Context, at *eventstore.Cursor) (int, *eventst
 			pubErr = errors.Join(err, pubErr)
 			break
 		}
-		acked = i + 1
+		ok[i] = true
+	}
+	// acked counts the acknowledged prefix of the log.
+	acked := 0
+	for acked < len(ok) && ok[acked] {
+		acked++
 	}
 	if pubErr == nil && acked == len(used) {
 		// Every message is acknowledged, so the client will not send any

@@ -1,0 +1,324 @@
+package relay_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	gocmp "github.com/google/go-cmp/cmp"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/o2c-platform/o2c/libs/eventstore"
+	"github.com/o2c-platform/o2c/libs/eventstore/relay"
+	"github.com/o2c-platform/o2c/libs/eventstore/storetest"
+	"github.com/o2c-platform/o2c/libs/natsembed"
+)
+
+// countingJetStream is a JetStream client that counts the messages
+// published one by one (PublishMsgAsync); fast batches go past it.
+type countingJetStream struct {
+	jetstream.JetStream
+	single atomic.Int64
+}
+
+func (c *countingJetStream) PublishMsgAsync(m *nats.Msg, opts ...jetstream.PublishOpt) (jetstream.PubAckFuture, error) {
+	c.single.Add(1)
+	return c.JetStream.PublishMsgAsync(m, opts...)
+}
+
+// newBatchJetStream returns a JetStream client of a fresh embedded server
+// with the streams BILLING (o2c.*.billing.>) and STATUS (o2c.*.status.>),
+// both allowing fast batches when batches is set.
+func newBatchJetStream(t testing.TB, batches bool) *countingJetStream {
+	t.Helper()
+	srv := natsembed.Test(t)
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, subj := range map[string]string{"BILLING": "o2c.*.billing.>", "STATUS": "o2c.*.status.>"} {
+		if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{
+			Name: name, Subjects: []string{subj}, Storage: jetstream.FileStorage,
+			Duplicates: 10 * time.Minute, AllowBatchPublish: batches,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &countingJetStream{JetStream: js}
+}
+
+// twoStreams routes every third event to the STATUS stream.
+func twoStreams(ev eventstore.Event) string {
+	if ev.Version%3 == 0 {
+		return "o2c." + ev.Stream.Tenant + ".status." + ev.Type
+	}
+	return subject(ev)
+}
+
+// appendLog appends n events, in streams of ten, and waits until all are
+// readable; it returns them in log order.
+func appendLog(ctx context.Context, t testing.TB, s *eventstore.Store, n int) []eventstore.Event {
+	t.Helper()
+	var stored []eventstore.Event
+	for i := 0; i < n; i += 10 {
+		evs := make([]eventstore.Event, min(10, n-i))
+		for j := range evs {
+			evs[j] = storetest.NewEvent(fmt.Sprintf("e%d", i+j))
+			evs[j].Actor = "service:test"
+		}
+		out, err := s.Append(ctx, eventstore.StreamID{Tenant: "acme", Type: "invoice", ID: fmt.Sprint("INV/", i)}, eventstore.NoStream, evs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, out...)
+	}
+	for {
+		got, _, err := s.ReadAll(ctx, eventstore.Cursor{}, n+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) == n {
+			return got
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("only %d of %d events became readable", len(got), n)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// streamPositions returns the O2c-Position header of every message of
+// stream, in stream order, and checks each message's headers against
+// relay.Message of its event.
+func streamPositions(ctx context.Context, t testing.TB, js jetstream.JetStream, stream string, byPos map[int64]eventstore.Event, subj func(eventstore.Event) string) []int64 {
+	t.Helper()
+	st, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int64
+	for seq := uint64(1); seq <= info.State.LastSeq; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pos, err := strconv.ParseInt(m.Header.Get(relay.HeaderPosition), 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := byPos[pos]
+		want := relay.Message(subj(ev), ev)
+		if m.Subject != want.Subject || !gocmp.Equal(m.Data, want.Data) || !gocmp.Equal(m.Header, want.Header) {
+			t.Errorf("%s message %d: subject %s, headers %v; want %s, %v", stream, seq, m.Subject, m.Header, want.Subject, want.Header)
+		}
+		out = append(out, pos)
+	}
+	return out
+}
+
+// TestRelayPublishesFastBatches relays 1,234 events to two streams, in
+// relay batches of 500: with streams that allow fast batches nothing is
+// published one by one, without (a stream declared before the flag) every
+// event is; either way each stream holds its events once, in log order,
+// with the documented headers.
+func TestRelayPublishesFastBatches(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		batches bool
+		single  int64
+	}{
+		{name: "fast batches", batches: true, single: 0},
+		{name: "streams without AllowBatchPublish", batches: false, single: 1234},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			s := newStore(t)
+			js := newBatchJetStream(t, tc.batches)
+			stored := appendLog(ctx, t, s, 1234)
+			r, err := relay.New(s, js, relay.Config{Subject: twoStreams})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := r.Drain(ctx)
+			if err != nil || n != len(stored) {
+				t.Fatalf("Drain = %d, %v; want %d", n, err, len(stored))
+			}
+			if got := js.single.Load(); got != tc.single {
+				t.Errorf("%d events published one by one, want %d", got, tc.single)
+			}
+			byPos := make(map[int64]eventstore.Event)
+			var billing, status []int64
+			for _, ev := range stored {
+				byPos[ev.Position] = ev
+				if ev.Version%3 == 0 {
+					status = append(status, ev.Position)
+				} else {
+					billing = append(billing, ev.Position)
+				}
+			}
+			if diff := gocmp.Diff(billing, streamPositions(ctx, t, js, "BILLING", byPos, twoStreams)); diff != "" {
+				t.Errorf("BILLING's events (-want +got):\n%s", diff)
+			}
+			if diff := gocmp.Diff(status, streamPositions(ctx, t, js, "STATUS", byPos, twoStreams)); diff != "" {
+				t.Errorf("STATUS's events (-want +got):\n%s", diff)
+			}
+			if c, err := s.Checkpoint(ctx, "relay"); err != nil || c != stored[len(stored)-1].Cursor {
+				t.Errorf("checkpoint %v, %v; want the last event's %v", c, err, stored[len(stored)-1].Cursor)
+			}
+		})
+	}
+}
+
+// TestRelayFastBatchAfterCrash publishes some events of the log before
+// the relay runs, as a relay that crashed before saving its checkpoint
+// would have: the first events of the batch, or events in its middle and
+// its last (the one that commits the batch). The fast batch skips them as
+// duplicates, as single publishes would, and every event is in the stream
+// once, none published one by one.
+func TestRelayFastBatchAfterCrash(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		before []int // indexes of the log published before the relay runs
+	}{
+		{name: "first events published before", before: []int{0, 1, 2}},
+		{name: "middle and last events published before", before: []int{7, 8, 30, 99}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			s := newStore(t)
+			js := newBatchJetStream(t, true)
+			stored := appendLog(ctx, t, s, 100)
+			for _, i := range tc.before {
+				if _, err := js.PublishMsg(ctx, relay.Message(subject(stored[i]), stored[i])); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r, err := relay.New(s, js, relay.Config{Subject: subject})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, err := r.Drain(ctx); err != nil || n != len(stored) {
+				t.Fatalf("Drain = %d, %v; want %d", n, err, len(stored))
+			}
+			if got := js.single.Load(); got != 0 {
+				t.Errorf("%d events published one by one, want none", got)
+			}
+			byPos := make(map[int64]eventstore.Event)
+			var want []int64
+			for _, ev := range stored {
+				byPos[ev.Position] = ev
+				want = append(want, ev.Position)
+			}
+			got := streamPositions(ctx, t, js, "BILLING", byPos, subject)
+			slices.Sort(got)
+			if diff := gocmp.Diff(want, got); diff != "" {
+				t.Errorf("events in the stream, by position (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestRelayFastBatchEndedEarly relays a log whose 51st event is larger
+// than the stream takes: the fast batch is not acknowledged in full, the
+// relay publishes its events again one by one (what the batch stored is
+// dropped as duplicates), fails on that event and keeps its checkpoint on
+// the 50th. The events after it are in the stream, as they were before
+// fast batches: the relay publishes them again after the failure, and
+// JetStream drops them then.
+func TestRelayFastBatchEndedEarly(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s := newStore(t)
+	js := newBatchJetStream(t, true)
+	st, err := js.Stream(ctx, "BILLING")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := info.Config
+	cfg.MaxMsgSize = 4 << 10
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	var stored []eventstore.Event
+	for i := range 3 {
+		evs := make([]eventstore.Event, 25)
+		for j := range evs {
+			evs[j] = storetest.NewEvent(fmt.Sprintf("e%d-%d", i, j))
+		}
+		out, err := s.Append(ctx, eventstore.StreamID{Tenant: "acme", Type: "invoice", ID: fmt.Sprint("INV/", i)}, eventstore.NoStream, evs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, out...)
+		if i == 1 {
+			big := storetest.NewEvent(string(make([]byte, 8<<10)))
+			out, err := s.Append(ctx, eventstore.StreamID{Tenant: "acme", Type: "invoice", ID: "INV/big"}, eventstore.NoStream, []eventstore.Event{big})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored = append(stored, out...)
+		}
+	}
+	for {
+		got, _, err := s.ReadAll(ctx, eventstore.Cursor{}, len(stored)+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) == len(stored) {
+			stored = got
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	r, err := relay.New(s, js, relay.Config{Subject: subject})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.Drain(ctx); err == nil || n != 50 {
+		t.Fatalf("Drain = %d, %v; want 50 and the large event's error", n, err)
+	}
+	if js.single.Load() == 0 {
+		t.Error("nothing published one by one after the fast batch ended early")
+	}
+	if c, err := s.Checkpoint(ctx, "relay"); err != nil || c != stored[49].Cursor {
+		t.Errorf("checkpoint %v, %v; want the 50th event's %v", c, err, stored[49].Cursor)
+	}
+	byPos := make(map[int64]eventstore.Event)
+	var want []int64
+	for i, ev := range stored {
+		byPos[ev.Position] = ev
+		if i != 50 {
+			want = append(want, ev.Position)
+		}
+	}
+	got := streamPositions(ctx, t, js, "BILLING", byPos, subject)
+	if diff := gocmp.Diff(want, got); diff != "" {
+		t.Errorf("events in the stream (-want +got):\n%s", diff)
+	}
+}
