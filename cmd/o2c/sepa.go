@@ -17,6 +17,8 @@ import (
 	matchingv1 "github.com/o2c-platform/o2c/proto/o2c/matching/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/matching/v1/matchingv1grpc"
 
+	"github.com/o2c-platform/o2c/libs/formats/pain"
+
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/table"
 )
 
@@ -502,10 +504,6 @@ func newSepaFileCmd(f *sepaFlags) *cobra.Command {
 	return cmd
 }
 
-// maxStatusReport is the largest status report the command sends, as
-// matching reads (pain.MaxStatusReportSize).
-const maxStatusReport = 8 << 20
-
 // newSepaStatusReportCmd is `o2c sepa status-report FILE`: a bank's
 // pain.002 on a pain.008 or pain.001 file, applied by matching.
 func newSepaStatusReportCmd(f *sepaFlags) *cobra.Command {
@@ -555,12 +553,12 @@ func readStatusReport(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer fh.Close()
-	content, err := io.ReadAll(io.LimitReader(fh, maxStatusReport+1))
+	content, err := io.ReadAll(io.LimitReader(fh, pain.MaxStatusReportSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	if len(content) > maxStatusReport {
-		return nil, fmt.Errorf("%s is larger than %d MiB, more than a status report can be: nothing was sent", path, maxStatusReport>>20)
+	if len(content) > pain.MaxStatusReportSize {
+		return nil, fmt.Errorf("%s is larger than %d MiB, more than a status report can be: nothing was sent", path, pain.MaxStatusReportSize>>20)
 	}
 	if len(content) == 0 {
 		return nil, fmt.Errorf("%s is empty: nothing was sent", path)

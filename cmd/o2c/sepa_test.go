@@ -20,6 +20,8 @@ import (
 	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	matchingv1 "github.com/o2c-platform/o2c/proto/o2c/matching/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/matching/v1/matchingv1grpc"
+
+	"github.com/o2c-platform/o2c/libs/formats/pain"
 )
 
 // sepaServer is a fake of matching's SepaService that records every
@@ -254,6 +256,10 @@ func TestSepaRefusals(t *testing.T) {
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	huge := filepath.Join(t.TempDir(), "huge.xml")
+	if err := os.WriteFile(huge, make([]byte, pain.MaxStatusReportSize+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -261,6 +267,7 @@ func TestSepaRefusals(t *testing.T) {
 	}{
 		{"status report missing", append([]string{"sepa", "status-report", filepath.Join(t.TempDir(), "none.xml")}, flags...), "none.xml"},
 		{"status report empty", append([]string{"sepa", "status-report", empty}, flags...), "empty: nothing was sent"},
+		{"status report too large", append([]string{"sepa", "status-report", huge}, flags...), "larger than 3 MiB"},
 		{"status report without file", append([]string{"sepa", "status-report"}, flags...), "accepts 1 arg"},
 		{"no tenant", []string{"sepa", "mandates", "--matching", nothingListening(t)}, "--tenant is required"},
 		{"no date", append([]string{"sepa", "collect"}, flags...), "--date is required"},

@@ -24,9 +24,11 @@ const (
 )
 
 // MaxStatusReportSize is the largest pain.002 ReadStatusReport reads, in
-// bytes. A bank's status report of a file of a few thousand transactions
-// is well below a megabyte.
-const MaxStatusReportSize = 8 << 20
+// bytes: some 7,000 transactions with a reason each, where a bank's
+// report usually lists only the rejected ones. It stays below gRPC's
+// default message limit of 4 MiB, in which the report travels to
+// matching.
+const MaxStatusReportSize = 3 << 20
 
 // maxDepth is how deeply elements may nest; the deepest path of the
 // schema is far below it.

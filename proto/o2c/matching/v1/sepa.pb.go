@@ -1664,7 +1664,7 @@ type ImportStatusReportRequest struct {
 	// Tenant id. Required.
 	Tenant string `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
 	// The report's bytes: a pain.002.001.10 (or .09, .03), UTF-8 XML, at
-	// most 8 MiB. Required.
+	// most 3 MiB. Required.
 	Content []byte `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
 	// The report's file name, for the record and in errors.
 	Name          string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`

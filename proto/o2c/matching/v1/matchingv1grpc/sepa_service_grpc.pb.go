@@ -94,7 +94,7 @@ type SepaServiceClient interface {
 	// message or end-to-end id that is none of the tenant's is kept and
 	// reported unknown. Codes: INVALID_ARGUMENT without content, or for
 	// content that is no status report (the error names line and element)
-	// or larger than 8 MiB.
+	// or larger than 3 MiB.
 	ImportStatusReport(ctx context.Context, in *v1.ImportStatusReportRequest, opts ...grpc.CallOption) (*v1.ImportStatusReportResponse, error)
 }
 
@@ -250,7 +250,7 @@ type SepaServiceServer interface {
 	// message or end-to-end id that is none of the tenant's is kept and
 	// reported unknown. Codes: INVALID_ARGUMENT without content, or for
 	// content that is no status report (the error names line and element)
-	// or larger than 8 MiB.
+	// or larger than 3 MiB.
 	ImportStatusReport(context.Context, *v1.ImportStatusReportRequest) (*v1.ImportStatusReportResponse, error)
 	mustEmbedUnimplementedSepaServiceServer()
 }
