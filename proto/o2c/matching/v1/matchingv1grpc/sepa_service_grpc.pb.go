@@ -48,9 +48,10 @@ const (
 // Callers authenticate (see libs/auth). Every RPC answers UNAUTHENTICATED
 // without valid credentials, PERMISSION_DENIED when none of the caller's
 // roles may call it (reads: accountants and operators; the others:
-// operators, Collect and Payouts accountants too) or the tenant is not the
-// caller's, INVALID_ARGUMENT without tenant, NOT_FOUND for a tenant the
-// tenants file does not list and UNAVAILABLE when storage fails.
+// operators, Collect, Payouts and ImportStatusReport accountants too) or
+// the tenant is not the caller's, INVALID_ARGUMENT without tenant,
+// NOT_FOUND for a tenant the tenants file does not list and UNAVAILABLE
+// when storage fails.
 type SepaServiceClient interface {
 	// ListMandates lists the tenant's mandates.
 	ListMandates(ctx context.Context, in *v1.ListMandatesRequest, opts ...grpc.CallOption) (*v1.ListMandatesResponse, error)
@@ -204,9 +205,10 @@ func (c *sepaServiceClient) ImportStatusReport(ctx context.Context, in *v1.Impor
 // Callers authenticate (see libs/auth). Every RPC answers UNAUTHENTICATED
 // without valid credentials, PERMISSION_DENIED when none of the caller's
 // roles may call it (reads: accountants and operators; the others:
-// operators, Collect and Payouts accountants too) or the tenant is not the
-// caller's, INVALID_ARGUMENT without tenant, NOT_FOUND for a tenant the
-// tenants file does not list and UNAVAILABLE when storage fails.
+// operators, Collect, Payouts and ImportStatusReport accountants too) or
+// the tenant is not the caller's, INVALID_ARGUMENT without tenant,
+// NOT_FOUND for a tenant the tenants file does not list and UNAVAILABLE
+// when storage fails.
 type SepaServiceServer interface {
 	// ListMandates lists the tenant's mandates.
 	ListMandates(context.Context, *v1.ListMandatesRequest) (*v1.ListMandatesResponse, error)
