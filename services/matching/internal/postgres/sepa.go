@@ -467,9 +467,17 @@ func (s *Store) SaveRun(ctx context.Context, r sepa.Saved) error {
 			}
 		}
 		for _, d := range r.Submit {
-			tag, err := tx.Exec(ctx, `UPDATE sepa_debits SET state = 'submitted', file = $4, sequence = $5, scheme = $6, account = $7,
-				collection_date = $8, updated_at = now()
-				WHERE tenant = $1 AND item_id = $2 AND attempt = $3 AND state = 'prenotified'`,
+			// The debit keeps the amendment its mandate has now, which the
+			// file carries and which is cleared below: a rejection of the
+			// debit puts it back.
+			tag, err := tx.Exec(ctx, `UPDATE sepa_debits d SET state = 'submitted', file = $4, sequence = $5, scheme = $6, account = $7,
+				collection_date = $8, updated_at = now(), carried_amended = COALESCE(m.amended, false),
+				carried_original_reference = COALESCE(m.amend_original_reference, ''),
+				carried_original_creditor = COALESCE(m.amend_original_creditor, ''),
+				carried_new_account = COALESCE(m.amend_new_account, false)
+				FROM sepa_debits x LEFT JOIN sepa_mandates m ON m.tenant = x.tenant AND m.reference = x.mandate
+				WHERE x.tenant = $1 AND x.item_id = $2 AND x.attempt = $3
+				  AND d.tenant = x.tenant AND d.item_id = x.item_id AND d.attempt = x.attempt AND d.state = 'prenotified'`,
 				r.Tenant, d.Item, d.Attempt, d.File, d.Sequence, d.Scheme, d.Account, sepa.Day(d.Collection))
 			if err != nil {
 				return fmt.Errorf("debit %s: %w", d.EndToEndID, err)
@@ -967,10 +975,23 @@ func applyStatus(ctx context.Context, tx pgx.Tx, tenant string, a *sepa.Applied)
 		if a.Kind == "debit" {
 			// A rejected collection was no use of the mandate: its last
 			// use (the 36-month expiry) is that of the collections the
-			// bank took.
+			// bank took. The amendment it carried was not seen by the
+			// debtor's bank: while a collection the bank took is left,
+			// the next one carries it again (the reference the bank knows
+			// before any renamed since, a new account either way).
 			if _, err := tx.Exec(ctx, `UPDATE sepa_mandates m SET last_collected = (SELECT max(d.collection_date) FROM sepa_debits d
 				WHERE d.tenant = m.tenant AND d.mandate = m.reference AND d.state IN ('submitted', 'booked', 'returned')),
 				version = version + 1, updated_at = now() WHERE tenant = $1 AND reference = $2`, tenant, a.Mandate); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE sepa_mandates m SET amended = true,
+				amend_original_reference = CASE WHEN d.carried_original_reference <> '' THEN d.carried_original_reference
+				    ELSE m.amend_original_reference END,
+				amend_original_creditor = CASE WHEN d.carried_original_creditor <> '' THEN d.carried_original_creditor
+				    ELSE m.amend_original_creditor END,
+				amend_new_account = m.amend_new_account OR d.carried_new_account, updated_at = now()
+				FROM sepa_debits d WHERE d.tenant = $1 AND d.end_to_end_id = $2 AND d.carried_amended
+				  AND m.tenant = d.tenant AND m.reference = d.mandate AND m.last_collected IS NOT NULL`, tenant, a.EndToEndID); err != nil {
 				return err
 			}
 		}

@@ -184,3 +184,55 @@ func TestPayoutRejectedAndPaidAgain(t *testing.T) {
 		t.Errorf("after the new payout: paid out %v (%v)", st.PaidOut, err)
 	}
 }
+
+// TestRejectionPutsTheAmendmentBack: given M-1 collected from once, then
+// given a new IBAN, and the collection that carried the amendment
+// submitted (which clears it), when the bank rejects that collection,
+// then the mandate's amendment is pending again for the next one and its
+// last use is the first collection's.
+func TestRejectionPutsTheAmendmentBack(t *testing.T) {
+	t.Parallel()
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	ds := submitted(t, s) // I-1 under M-1, I-2 under M-2, in MSG-1
+	if err := s.StatementShowed(ctx, "acme", ds[0].EndToEndID, ds[0].Amount, "", ds[0].Collection); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 20, 9, 0, 0, 0, time.UTC)
+	m := sepa.Mandate{Tenant: "acme", Reference: "M-1", Debtor: "D-M-1", Name: "Erika Mustermann", IBAN: "DE75512108001245126199",
+		SignedOn: time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC), Scheme: sepa.SchemeCore, Source: sepa.SourceOperator}
+	amended, err := s.PutMandate(ctx, m, "", 0, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if amended.Amendment == nil || !amended.Amendment.NewAccount {
+		t.Fatalf("amendment %+v, want a new account pending", amended.Amendment)
+	}
+	d := sepa.Debit{Item: "I-3", Debtor: "D-M-1", Attempt: 1, EndToEndID: sepa.EndToEndID("acme", "I-3", 1), Mandate: "M-1",
+		Amount: 500, Sequence: sepa.SeqRecurring, Scheme: sepa.SchemeCore, Account: "DE44500105175407324931",
+		Collection: time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC), PreNotified: sepa.Day(now), State: sepa.Prenotified}
+	if err := s.SaveRun(ctx, sepa.Saved{Tenant: "acme", RunDate: sepa.Day(now), PreNotify: []sepa.Debit{d}}); err != nil {
+		t.Fatal(err)
+	}
+	d.State, d.File = sepa.Submitted, "pain008-acme-2.xml"
+	f := sepa.File{Tenant: "acme", Name: d.File, MessageType: sepa.Pain008, MessageID: "MSG-2", Account: d.Account, Scheme: sepa.SchemeCore,
+		Date: d.Collection, RunDate: sepa.Day(now), Count: 1, Total: d.Amount, EndToEndIDs: []string{d.EndToEndID}, Created: now,
+		Content: []byte("<Document/>")}
+	if err := s.SaveRun(ctx, sepa.Saved{Tenant: "acme", RunDate: sepa.Day(now), Submit: []sepa.Debit{d}, Files: []sepa.File{f},
+		Collected: map[string]time.Time{"M-1": d.Collection}}); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := s.Mandates(ctx, "acme", "D-M-1")
+	if err != nil || ms[0].Amendment != nil || !ms[0].LastCollected.Equal(d.Collection) {
+		t.Fatalf("after the submission: %+v (%v), want the amendment cleared", ms, err)
+	}
+	importReport(t, s, &pain.StatusReport{MessageID: "STS-2", OriginalMessageID: "MSG-2", OriginalMessageType: sepa.Pain008,
+		GroupStatus: pain.StatusRejected, GroupReasons: []pain.StatusReason{{Code: "FF01"}}})
+	if ms, err = s.Mandates(ctx, "acme", "D-M-1"); err != nil {
+		t.Fatal(err)
+	}
+	want := &sepa.Amendment{NewAccount: true}
+	if diff := cmp.Diff(want, ms[0].Amendment); diff != "" || !ms[0].LastCollected.Equal(ds[0].Collection) {
+		t.Errorf("after the rejection: last collected %s (want %s), amendment (-want +got):\n%s", ms[0].LastCollected, ds[0].Collection, diff)
+	}
+}

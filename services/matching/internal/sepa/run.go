@@ -97,7 +97,8 @@ type Store interface {
 	// transaction: a rejected debit or transfer only while it is still
 	// submitted (not debited), its mandate made unusable when the plan
 	// says so and, for a debit, its last collection that of the
-	// collections the bank took; the status recorded. A report whose message id was stored
+	// collections the bank took and the amendment the debit carried
+	// pending again; the status recorded. A report whose message id was stored
 	// before changes nothing: the result is the first import's, with
 	// Duplicate set.
 	SaveStatusReport(ctx context.Context, s StatusSaved) (StatusResult, error)

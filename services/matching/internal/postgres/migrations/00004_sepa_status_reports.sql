@@ -19,8 +19,15 @@ CREATE TABLE sepa_status_reports (
     PRIMARY KEY (tenant, message_id)
 );
 
--- The latest status a report gave a debit (ACCP, ACSC, RJCT ...).
-ALTER TABLE sepa_debits ADD COLUMN bank_status text NOT NULL DEFAULT '';
+-- The latest status a report gave a debit (ACCP, ACSC, RJCT ...), and the
+-- mandate amendment its file carried (carried_*, as sepa_mandates'
+-- amend_*), which a rejection of the debit puts back on the mandate.
+ALTER TABLE sepa_debits
+    ADD COLUMN bank_status                text    NOT NULL DEFAULT '',
+    ADD COLUMN carried_amended            boolean NOT NULL DEFAULT false,
+    ADD COLUMN carried_original_reference text    NOT NULL DEFAULT '',
+    ADD COLUMN carried_original_creditor  text    NOT NULL DEFAULT '',
+    ADD COLUMN carried_new_account        boolean NOT NULL DEFAULT false;
 
 -- A payout's transfer rejected by the bank: the row stays until the next
 -- payout of the item replaces it; rejections counts them (the next
@@ -40,5 +47,6 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON sepa_status_reports TO matching_app;
 DROP INDEX sepa_payouts_file;
 ALTER TABLE sepa_payouts DROP COLUMN rejections, DROP COLUMN rejected_reason, DROP COLUMN rejected, DROP COLUMN bank_status,
     DROP COLUMN mandate;
-ALTER TABLE sepa_debits DROP COLUMN bank_status;
+ALTER TABLE sepa_debits DROP COLUMN carried_new_account, DROP COLUMN carried_original_creditor,
+    DROP COLUMN carried_original_reference, DROP COLUMN carried_amended, DROP COLUMN bank_status;
 DROP TABLE sepa_status_reports;
