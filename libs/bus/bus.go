@@ -53,6 +53,22 @@ const ShopStream = subject.ShopStream
 // e.g. "O2C_INGESTION" (subject.ServiceStream).
 func ServiceStream(service string) string { return subject.ServiceStream(service) }
 
+// StreamOf returns the stream that stores a subject of the form
+// o2c.<tenant>.<area>.… (a service's events and commands, and the status
+// feed): ServiceStream of <area>; "" for any other subject.
+func StreamOf(subj string) string {
+	rest, ok := strings.CutPrefix(subj, "o2c.")
+	if !ok {
+		return ""
+	}
+	_, rest, ok = strings.Cut(rest, ".")
+	area, _, ok2 := strings.Cut(rest, ".")
+	if !ok || !ok2 || area == "" {
+		return ""
+	}
+	return ServiceStream(area)
+}
+
 // ServiceSubject returns o2c.<tenant>.<service>.<event> (subject.Service).
 func ServiceSubject(tenant, service, event string) string {
 	return subject.Service(tenant, service, event)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 )
@@ -116,4 +117,52 @@ func TestRoutesSubject(t *testing.T) {
 	if cfg.Name != "O2C_STATUS" || len(cfg.Subjects) != 1 || cfg.Subjects[0] != "o2c.*.status.>" {
 		t.Errorf("StatusStreamConfig = %s over %v, want O2C_STATUS over o2c.*.status.>", cfg.Name, cfg.Subjects)
 	}
+}
+
+// TestStreamOf checks that the stream StreamOf names for each kind of
+// subject a service publishes is the declared stream whose filter takes
+// the subject, and that other subjects have none.
+func TestStreamOf(t *testing.T) {
+	t.Parallel()
+	r := CommandsFor("ledger", "o2c.matching.v1.ApplyPayment").With(StatusFacts("o2c.status.v1.InvoiceStatusChanged"))
+	declared := []jetstream.StreamConfig{ServiceStreamConfig("matching"), ServiceStreamConfig("refund-import"), StatusStreamConfig()}
+	for _, c := range []struct{ service, fullName string }{
+		{"matching", "o2c.status.v1.InvoiceStatusChanged"},
+		{"matching", "o2c.matching.v1.ApplyPayment"},
+		{"matching", "o2c.matching.v1.PaymentMatched"},
+		{"refund-import", "o2c.refund.v1.RefundImported"},
+	} {
+		subj := r.Subject("acme", c.service, c.fullName)
+		stream := StreamOf(subj)
+		var takers []string
+		for _, d := range declared {
+			for _, f := range d.Subjects {
+				if filterTakes(f, subj) {
+					takers = append(takers, d.Name)
+				}
+			}
+		}
+		if len(takers) != 1 || takers[0] != stream {
+			t.Errorf("StreamOf(%q) = %q; the declared streams taking it: %v", subj, stream, takers)
+		}
+	}
+	for _, subj := range []string{"shop.acme.invoice.issued", "o2c.acme", "o2c.acme.", "o2c..x", "$JS.API.INFO"} {
+		if got := StreamOf(subj); got != "" {
+			t.Errorf("StreamOf(%q) = %q, want none", subj, got)
+		}
+	}
+}
+
+// filterTakes reports whether the NATS subject filter f matches subj.
+func filterTakes(f, subj string) bool {
+	ft, st := strings.Split(f, "."), strings.Split(subj, ".")
+	for i, tok := range ft {
+		if tok == ">" {
+			return len(st) > i
+		}
+		if i >= len(st) || (tok != "*" && tok != st[i]) {
+			return false
+		}
+	}
+	return len(ft) == len(st)
 }

@@ -686,6 +686,7 @@ func (h *Host) Relay() error {
 	r, err := relay.New(h.Events, h.JetStream, relay.Config{
 		Name:    name,
 		Subject: h.Subject,
+		Stream:  bus.StreamOf,
 		Poll:    RelayPoll,
 	})
 	if err != nil {

@@ -44,21 +44,18 @@ const (
 	errBatchDisabled = 10205
 )
 
-// maxCachedSubjects bounds Relay.streams.
-const maxCachedSubjects = 4096
-
 // publishFast publishes msgs in one fast batch per stream and sets ok[i]
 // for every message of a batch the stream acknowledged in full. It waits
 // for the acknowledgements until waitCtx ends. A message left without ok
 // (its stream unknown or refusing batches, its batch ended early or not
 // acknowledged in time) is for the caller to publish on its own.
-func (r *Relay) publishFast(ctx, waitCtx context.Context, msgs []*nats.Msg, ok []bool) {
+func (r *Relay) publishFast(waitCtx context.Context, msgs []*nats.Msg, ok []bool) {
 	// The messages of each stream, in log order.
 	var order []string
 	groups := make(map[string][]int)
 	for i, m := range msgs {
-		stream, found := r.streamOf(ctx, m.Subject)
-		if !found || r.unbatched[stream] {
+		stream := r.cfg.Stream(m.Subject)
+		if stream == "" || r.unbatched[stream] {
 			continue
 		}
 		if _, seen := groups[stream]; !seen {
@@ -176,21 +173,4 @@ func fastAnswer(data []byte, n int) (final bool, err error) {
 		return true, fmt.Errorf("fast batch: %d of %d messages taken", a.Count, n)
 	}
 	return true, nil
-}
-
-// streamOf returns the stream that stores subject, asking JetStream the
-// first time.
-func (r *Relay) streamOf(ctx context.Context, subject string) (string, bool) {
-	if s, ok := r.streams[subject]; ok {
-		return s, true
-	}
-	s, err := r.fast.StreamNameBySubject(ctx, subject)
-	if err != nil {
-		return "", false
-	}
-	if r.streams == nil || len(r.streams) >= maxCachedSubjects {
-		r.streams = make(map[string]string)
-	}
-	r.streams[subject] = s
-	return s, true
 }

@@ -3,8 +3,10 @@ package relay_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/eventstore"
 	"github.com/o2c-platform/o2c/libs/eventstore/relay"
 	"github.com/o2c-platform/o2c/libs/eventstore/storetest"
@@ -63,6 +66,14 @@ func twoStreams(ev eventstore.Event) string {
 		return "o2c." + ev.Stream.Tenant + ".status." + ev.Type
 	}
 	return subject(ev)
+}
+
+// streamOf is the stream of the subjects twoStreams returns.
+func streamOf(subject string) string {
+	if strings.Contains(subject, ".status.") {
+		return "STATUS"
+	}
+	return "BILLING"
 }
 
 // appendLog appends n events, in streams of ten, and waits until all are
@@ -153,7 +164,7 @@ func TestRelayPublishesFastBatches(t *testing.T) {
 			s := newStore(t)
 			js := newBatchJetStream(t, tc.batches)
 			stored := appendLog(ctx, t, s, 1234)
-			r, err := relay.New(s, js, relay.Config{Subject: twoStreams})
+			r, err := relay.New(s, js, relay.Config{Subject: twoStreams, Stream: streamOf})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -214,7 +225,7 @@ func TestRelayFastBatchAfterCrash(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			r, err := relay.New(s, js, relay.Config{Subject: subject})
+			r, err := relay.New(s, js, relay.Config{Subject: subject, Stream: streamOf})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -296,7 +307,7 @@ func TestRelayFastBatchEndedEarly(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	r, err := relay.New(s, js, relay.Config{Subject: subject})
+	r, err := relay.New(s, js, relay.Config{Subject: subject, Stream: streamOf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,5 +331,86 @@ func TestRelayFastBatchEndedEarly(t *testing.T) {
 	got := streamPositions(ctx, t, js, "BILLING", byPos, subject)
 	if diff := gocmp.Diff(want, got); diff != "" {
 		t.Errorf("events in the stream (-want +got):\n%s", diff)
+	}
+}
+
+// TestRelayFastBatchAsAServiceUser relays the ledger's events, to its own
+// stream and to the status feed, connected as the ledger's NATS user with
+// the permissions natsembed gives it (as make demo and the fault harness
+// run): every event arrives, in fast batches, and the server reports no
+// permission violation. A relay that asked JetStream for the stream of a
+// subject (STREAM.NAMES, not among the ledger's permissions) stalled
+// here until its acknowledgements timed out.
+func TestRelayFastBatchAsAServiceUser(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	path := filepath.Join(t.TempDir(), "nats-server.conf")
+	pw, err := natsembed.WriteConfig(path, natsembed.Users{Services: natsembed.Services(), Admin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := natsembed.Start(natsembed.Options{ConfigFile: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	connect := func(user string) jetstream.JetStream {
+		nc, err := nats.Connect(srv.ClientURL(), nats.UserInfo(user, pw[user]), nats.CustomInboxPrefix(natsembed.InboxPrefix(user)),
+			nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+				t.Errorf("%s: %v", user, err)
+			}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return js
+	}
+	admin := connect(natsembed.AdminUser)
+	for _, cfg := range []jetstream.StreamConfig{bus.ServiceStreamConfig("ledger"), bus.StatusStreamConfig()} {
+		if !cfg.AllowBatchPublish {
+			t.Fatalf("%s is declared without AllowBatchPublish", cfg.Name)
+		}
+		if _, err := admin.CreateStream(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	js := &countingJetStream{JetStream: connect("ledger")}
+	s := newStore(t)
+	stored := appendLog(ctx, t, s, 300)
+	ledgerSubject := func(ev eventstore.Event) string {
+		if ev.Version%3 == 0 {
+			return bus.StatusSubject(ev.Stream.Tenant, "o2c.status.v1."+ev.Type)
+		}
+		return bus.ServiceSubject(ev.Stream.Tenant, "ledger", ev.Type)
+	}
+	r, err := relay.New(s, js, relay.Config{Subject: ledgerSubject, Stream: bus.StreamOf, AckWait: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.Drain(ctx); err != nil || n != len(stored) {
+		t.Fatalf("Drain = %d, %v; want %d", n, err, len(stored))
+	}
+	if got := js.single.Load(); got != 0 {
+		t.Errorf("%d events published one by one, want none", got)
+	}
+	total := 0
+	for _, name := range []string{bus.ServiceStream("ledger"), bus.StatusStream} {
+		st, err := admin.Stream(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += int(info.State.Msgs)
+	}
+	if total != len(stored) {
+		t.Errorf("the streams hold %d messages, want %d", total, len(stored))
 	}
 }

@@ -11,10 +11,10 @@
 // Consumers must still dedupe by event id, because a re-publish after the
 // window has passed is stored again.
 //
-// Where the publisher is a JetStream client and a stream allows it
-// (AllowBatchPublish, which libs/bus declares), the events of a batch
-// that go to one stream are published as one fast batch, acknowledged
-// once instead of once per event; each message is stored and deduplicated
+// Where Config.Stream names the stream of a subject, the publisher is a
+// JetStream client and the stream allows it (AllowBatchPublish, which
+// libs/bus declares), the events of a batch that go to one stream are
+// published as one fast batch, acknowledged once instead of once per event; each message is stored and deduplicated
 // as on its own. A batch the stream did not acknowledge in full is
 // published again message by message (see fast.go).
 //
@@ -108,7 +108,6 @@ type Publisher interface {
 // in their reply subjects, to one stream, acknowledged once per batch.
 type batcher interface {
 	Conn() *nats.Conn
-	StreamNameBySubject(ctx context.Context, subject string) (string, error)
 }
 
 // Config configures a Relay.
@@ -122,6 +121,12 @@ type Config struct {
 	// follow from the envelope: where the source reads without decoding
 	// payloads (see rawSource), the event's Payload is nil.
 	Subject func(eventstore.Event) string
+	// Stream returns the JetStream stream that stores subject, or "" when
+	// the relay should not publish it in a fast batch. When nil every
+	// event is published on its own. The relay does not ask JetStream
+	// (STREAM.NAMES needs a permission a service's NATS user lacks, and a
+	// refused request only ends when it times out).
+	Stream func(subject string) string
 	// BatchSize is the number of events read and published before the
 	// checkpoint advances; 500 when zero.
 	BatchSize int
@@ -142,11 +147,10 @@ type Relay struct {
 	src Source
 	raw rawSource // src, when it reads without decoding; else nil
 	pub Publisher
-	// fast is pub, when it can publish fast batches; else nil.
+	// fast is pub, when it can publish fast batches and cfg.Stream is
+	// set; else nil.
 	fast batcher
-	// streams caches the stream of each subject published in fast
-	// batches; unbatched the streams that refused a fast batch.
-	streams   map[string]string
+	// unbatched holds the streams that refused a fast batch.
 	unbatched map[string]bool
 	cfg       Config
 	// free holds the headers of messages JetStream acknowledged, for the
@@ -173,6 +177,9 @@ func New(src Source, pub Publisher, cfg Config) (*Relay, error) {
 	}
 	raw, _ := src.(rawSource)
 	fast, _ := pub.(batcher)
+	if cfg.Stream == nil {
+		fast = nil
+	}
 	return &Relay{src: src, raw: raw, pub: pub, fast: fast, cfg: cfg}, nil
 }
 
@@ -278,7 +285,7 @@ func (r *Relay) batch(ctx context.Context, at *eventstore.Cursor) (int, *eventst
 	// stored.
 	ok := make([]bool, len(evs))
 	if r.fast != nil && ctx.Err() == nil {
-		r.publishFast(ctx, waitCtx, msgs, ok)
+		r.publishFast(waitCtx, msgs, ok)
 	}
 	var futures []jetstream.PubAckFuture
 	var pending []int
