@@ -139,13 +139,10 @@ func (b *batch) post(id string, date Date, doc, text string, legs []Leg) error {
 	return nil
 }
 
-// openItem emits OpenItemOpened and OpenItemClassified for it.
+// openItem emits OpenItemOpened for it, with its classification inside
+// (older streams hold the classification as a separate OpenItemClassified
+// after the opening; Apply reads both alike).
 func (b *batch) openItem(it *OpenItem) {
-	b.emit(&ledgerv1.OpenItemOpened{
-		Tenant: b.l.tenant, OpenItemId: it.ID, DebtorId: it.DebtorID, DebtorAccount: it.DebtorAccount, Kind: it.Kind,
-		DocumentNumber: it.DocumentNumber, OrderId: it.OrderID, Amount: &commonv1.Money{MinorUnits: it.Amount, Currency: it.Currency},
-		DocumentDate: it.DocumentDate.Proto(), DueDate: it.DueDate.Proto(), PaymentReference: it.PaymentReference, EntryId: it.EntryID,
-	})
 	c := &ledgerv1.OpenItemClassified{
 		Tenant: b.l.tenant, OpenItemId: it.ID, ClaimOpenItemId: it.Claim, Component: it.Component,
 		Marketplace: it.Marketplace, BuyerReference: it.BuyerReference, Dunnable: it.Dunnable, SourceDocument: it.SourceDocument,
@@ -153,7 +150,12 @@ func (b *batch) openItem(it *OpenItem) {
 	for _, v := range it.VAT {
 		c.Vat = append(c.Vat, v.proto(it.Currency))
 	}
-	b.emit(c)
+	b.emit(&ledgerv1.OpenItemOpened{
+		Tenant: b.l.tenant, OpenItemId: it.ID, DebtorId: it.DebtorID, DebtorAccount: it.DebtorAccount, Kind: it.Kind,
+		DocumentNumber: it.DocumentNumber, OrderId: it.OrderID, Amount: &commonv1.Money{MinorUnits: it.Amount, Currency: it.Currency},
+		DocumentDate: it.DocumentDate.Proto(), DueDate: it.DueDate.Proto(), PaymentReference: it.PaymentReference, EntryId: it.EntryID,
+		Classification: c,
+	})
 	b.fresh[it.ID] = it
 	b.open[it.ID] = it.Amount
 }

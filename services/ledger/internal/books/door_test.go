@@ -310,7 +310,8 @@ func TestWriteOffRefusesAFailedVATSplit(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, ev := range evs {
-		if c, ok := ev.(*ledgerv1.OpenItemClassified); ok {
+		if o, ok := ev.(*ledgerv1.OpenItemOpened); ok {
+			c := o.GetClassification()
 			huge := func() *ledgerv1.VatAmount {
 				return &ledgerv1.VatAmount{RateBp: 1900, Net: eur(1 << 62), Vat: eur(1 << 62)}
 			}

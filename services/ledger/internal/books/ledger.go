@@ -382,22 +382,15 @@ func (l *Ledger) apply(ev proto.Message) error {
 		l.openAmt[it.ID] = it.Amount
 		l.markLive(it)
 		l.debtors[it.DebtorID] = it.DebtorAccount
+		if c := e.GetClassification(); c != nil {
+			classifyItem(it, c)
+		}
 	case *ledgerv1.OpenItemClassified:
 		it, ok := l.items[e.GetOpenItemId()]
 		if !ok {
 			return fmt.Errorf("%w: classify unknown open item %s", ErrInconsistentEvent, e.GetOpenItemId())
 		}
-		if e.GetClaimOpenItemId() != "" {
-			it.Claim = e.GetClaimOpenItemId()
-		}
-		if e.GetComponent() != ledgerv1.OpenItemComponent_OPEN_ITEM_COMPONENT_UNSPECIFIED {
-			it.Component = e.GetComponent()
-		}
-		it.VAT = nil
-		for _, v := range e.GetVat() {
-			it.VAT = append(it.VAT, vatOf(v, v.GetNet().GetMinorUnits(), v.GetVat().GetMinorUnits()))
-		}
-		it.Marketplace, it.BuyerReference, it.Dunnable, it.SourceDocument = e.GetMarketplace(), e.GetBuyerReference(), e.GetDunnable(), e.GetSourceDocument()
+		classifyItem(it, e)
 	case *ledgerv1.OpenItemCleared:
 		it, ok := l.items[e.GetOpenItemId()]
 		if !ok {
@@ -593,3 +586,21 @@ func (l *Ledger) PersonalAccount(debtorID string) (string, bool) {
 
 // Closed reports whether period p is closed.
 func (l *Ledger) Closed(p Period) bool { return l.closed[p] }
+
+// classifyItem sets the item's claim, component, VAT, marketplace, buyer,
+// dunning flag and source document from c, which is either a separate
+// OpenItemClassified (older streams) or the OpenItemOpened's own
+// classification: both mean the same.
+func classifyItem(it *OpenItem, c *ledgerv1.OpenItemClassified) {
+	if c.GetClaimOpenItemId() != "" {
+		it.Claim = c.GetClaimOpenItemId()
+	}
+	if c.GetComponent() != ledgerv1.OpenItemComponent_OPEN_ITEM_COMPONENT_UNSPECIFIED {
+		it.Component = c.GetComponent()
+	}
+	it.VAT = nil
+	for _, v := range c.GetVat() {
+		it.VAT = append(it.VAT, vatOf(v, v.GetNet().GetMinorUnits(), v.GetVat().GetMinorUnits()))
+	}
+	it.Marketplace, it.BuyerReference, it.Dunnable, it.SourceDocument = c.GetMarketplace(), c.GetBuyerReference(), c.GetDunnable(), c.GetSourceDocument()
+}

@@ -30,9 +30,9 @@ func TestMarketplaceWithoutConfiguredAccount(t *testing.T) {
 	for _, ev := range evs {
 		switch e := ev.(type) {
 		case *ledgerv1.OpenItemOpened:
-			opened = e
+			opened, classified = e, e.GetClassification()
 		case *ledgerv1.OpenItemClassified:
-			classified = e
+			t.Errorf("a separate %v: the ledger classifies an item in the event that opens it", e)
 		}
 	}
 	if opened == nil || opened.GetDebtorId() != MarketplaceDebtorID("amazon.de", "EUR") || opened.GetDebtorAccount() != "10007" {

@@ -178,15 +178,15 @@ func TestTaxKeyIsKeptOnTheOpenItem(t *testing.T) {
 	}
 	var got []*ledgerv1.VatAmount
 	for _, ev := range evs {
-		if c, ok := ev.(*ledgerv1.OpenItemClassified); ok {
-			got = c.GetVat()
+		if o, ok := ev.(*ledgerv1.OpenItemOpened); ok {
+			got = o.GetClassification().GetVat()
 		}
 	}
 	// A domestic German amount is written as before the key had country and
 	// treatment, even when the command spelled them out.
 	want := []*ledgerv1.VatAmount{vatAt("", 1900, 0, 10000, 1900), vatAt("", 0, tax.IntraEUSupply, 5000, 0)}
 	if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
-		t.Errorf("OpenItemClassified.vat (-want +got):\n%s", diff)
+		t.Errorf("OpenItemOpened.classification.vat (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]VAT{{RateBP: 1900, Net: 10000, Tax: 1900}, {Net: 5000, Treatment: tax.IntraEUSupply}}, l.Items()[0].VAT); diff != "" {
 		t.Errorf("item VAT after Apply (-want +got):\n%s", diff)
