@@ -177,7 +177,9 @@ func PlanStatus(rep *pain.StatusReport, st StatusState) StatusPlan {
 		}
 		return t.status, t.reasons
 	}
-	seen := map[string]bool{}
+	unknown := func(e2e string) {
+		p.Applied = append(p.Applied, unknownTx(rep, e2e, listed[e2e].block, listed[e2e].status, listed[e2e].reasons, st.File))
+	}
 	note := func(a *Applied, reasons []pain.StatusReason) {
 		a.Reason = pain.Code(reasons)
 		for _, r := range reasons {
@@ -189,10 +191,6 @@ func PlanStatus(rep *pain.StatusReport, st StatusState) StatusPlan {
 	switch st.File.MessageType {
 	case Pain008:
 		p.Kind = "debit"
-		byE2E := map[string]Debit{}
-		for _, d := range st.Debits {
-			byE2E[d.EndToEndID] = d
-		}
 		apply := func(d Debit) {
 			block := cut(st.File.MessageID+"-"+d.Sequence, sepa.MaxIDLength)
 			if t, ok := listed[d.EndToEndID]; ok && t.block != "" {
@@ -217,32 +215,13 @@ func PlanStatus(rep *pain.StatusReport, st StatusState) StatusPlan {
 			case status == pain.StatusRejected || d.State == Rejected:
 				a.Outcome, a.Note = OutcomeUnchanged, "the debit is "+d.State+" already"
 			default:
-				a.Outcome, a.Note = OutcomeRecorded, pain.StatusCodes[status]
-				if a.Note == "" {
-					a.Note = "status " + status
-				}
+				a.Outcome, a.Note = OutcomeRecorded, recordedNote(status)
 			}
 			p.Applied = append(p.Applied, a)
 		}
-		for _, e2e := range order {
-			seen[e2e] = true
-			if d, ok := byE2E[e2e]; ok {
-				apply(d)
-				continue
-			}
-			p.Applied = append(p.Applied, unknownTx(rep, e2e, listed[e2e].block, listed[e2e].status, listed[e2e].reasons, st.File))
-		}
-		for _, d := range st.Debits {
-			if !seen[d.EndToEndID] {
-				apply(d)
-			}
-		}
+		inReportOrder(order, st.Debits, func(d Debit) string { return d.EndToEndID }, apply, unknown)
 	case Pain001:
 		p.Kind = "payout"
-		byE2E := map[string]Transfer{}
-		for _, t := range st.Transfers {
-			byE2E[t.EndToEndID] = t
-		}
 		apply := func(t Transfer) {
 			block := st.File.MessageID
 			if l, ok := listed[t.EndToEndID]; ok && l.block != "" {
@@ -269,26 +248,11 @@ func PlanStatus(rep *pain.StatusReport, st StatusState) StatusPlan {
 			case status == pain.StatusRejected:
 				a.Outcome, a.Note = OutcomeUnchanged, "the statement showed the payout already"
 			default:
-				a.Outcome, a.Note = OutcomeRecorded, pain.StatusCodes[status]
-				if a.Note == "" {
-					a.Note = "status " + status
-				}
+				a.Outcome, a.Note = OutcomeRecorded, recordedNote(status)
 			}
 			p.Applied = append(p.Applied, a)
 		}
-		for _, e2e := range order {
-			seen[e2e] = true
-			if t, ok := byE2E[e2e]; ok {
-				apply(t)
-				continue
-			}
-			p.Applied = append(p.Applied, unknownTx(rep, e2e, listed[e2e].block, listed[e2e].status, listed[e2e].reasons, st.File))
-		}
-		for _, t := range st.Transfers {
-			if !seen[t.EndToEndID] {
-				apply(t)
-			}
-		}
+		inReportOrder(order, st.Transfers, func(t Transfer) string { return t.EndToEndID }, apply, unknown)
 	}
 	return p
 }
@@ -411,4 +375,38 @@ func (r *Runner) ImportStatusReport(ctx context.Context, tenant, name string, co
 		r.Registry.Remove(tenant, gone)
 	}
 	return res, nil
+}
+
+// recordedNote is the note of a status that changes nothing: its meaning,
+// or the code itself where it has none.
+func recordedNote(status string) string {
+	if n := pain.StatusCodes[status]; n != "" {
+		return n
+	}
+	return "status " + status
+}
+
+// inReportOrder applies the file's transactions in the order the report
+// lists them (unknown for those the file does not hold), then the ones it
+// does not list, in the file's order: the report's status for a block or
+// the whole message covers those too.
+func inReportOrder[T any](order []string, txs []T, e2eOf func(T) string, apply func(T), unknown func(e2e string)) {
+	byE2E := make(map[string]T, len(txs))
+	for _, t := range txs {
+		byE2E[e2eOf(t)] = t
+	}
+	seen := make(map[string]bool, len(order))
+	for _, e2e := range order {
+		seen[e2e] = true
+		if t, ok := byE2E[e2e]; ok {
+			apply(t)
+			continue
+		}
+		unknown(e2e)
+	}
+	for _, t := range txs {
+		if !seen[e2eOf(t)] {
+			apply(t)
+		}
+	}
 }
