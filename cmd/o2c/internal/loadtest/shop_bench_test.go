@@ -104,7 +104,10 @@ func BenchmarkShopInvoices(b *testing.B) {
 	debtors := envInt(b, envDebtors, defaultDebtors)
 	b.Logf("%d invoices per round from %d publishers over %d debtors; %d CPUs (GOMAXPROCS %d)", n, k, debtors, runtime.NumCPU(), runtime.GOMAXPROCS(0))
 
-	b.Run("pipeline", func(b *testing.B) {
+	// booked runs the benchmark's rounds on a system of its own, the shops
+	// publishing at most rate invoices per second (0: as fast as they are
+	// acknowledged), and returns the last round's result.
+	booked := func(b *testing.B, rate int) *result {
 		sys := startSystem(b, true)
 		round := 0
 		var last *result
@@ -112,27 +115,21 @@ func BenchmarkShopInvoices(b *testing.B) {
 			round++
 			w := sys.watch(b, round, n)
 			cpu0 := sys.cpu()
-			sys.publish(b, w, n, k, debtors, 0)
+			sys.publish(b, w, n, k, debtors, rate)
 			w.wait(b, &w.booked, w.bookedAll, "booked")
 			last = w.result(sys.cpu().since(cpu0))
 		}
+		return last
+	}
+	b.Run("pipeline", func(b *testing.B) {
+		last := booked(b, 0)
 		last.report(b, "")
 		b.Logf("pipeline: %s", last.summary())
 	})
 
 	if rate := envInt(b, envRate, -1); rate > 0 {
 		b.Run("paced", func(b *testing.B) {
-			sys := startSystem(b, true)
-			round := 0
-			var last *result
-			for b.Loop() {
-				round++
-				w := sys.watch(b, round, n)
-				cpu0 := sys.cpu()
-				sys.publish(b, w, n, k, debtors, rate)
-				w.wait(b, &w.booked, w.bookedAll, "booked")
-				last = w.result(sys.cpu().since(cpu0))
-			}
+			last := booked(b, rate)
 			last.report(b, "paced-")
 			b.Logf("paced (shops limited to %d invoices/s; not the goal's measure, which is pipeline's): %s", rate, last.summary())
 		})
