@@ -44,6 +44,12 @@ const (
 	errBatchDisabled = 10205
 )
 
+// errNoFastBatches means the server answered a fast batch's message as a
+// single publish: it does not know fast batches, and the relay publishes
+// to that stream one by one from then on (what the server stored is
+// deduplicated when published again).
+var errNoFastBatches = errors.New("fast batch: the server stored the message as a single publish; it does not support fast batches")
+
 // publishFast publishes msgs in one fast batch per stream and sets ok[i]
 // for every message of a batch the stream acknowledged in full. It waits
 // for the acknowledgements until waitCtx ends. A message left without ok
@@ -136,7 +142,7 @@ func (r *Relay) publishFast(waitCtx context.Context, msgs []*nats.Msg, ok []bool
 		}
 		if o.err != nil {
 			var apiErr *jetstream.APIError
-			if errors.As(o.err, &apiErr) && apiErr.ErrorCode == errBatchDisabled {
+			if errors.Is(o.err, errNoFastBatches) || errors.As(o.err, &apiErr) && apiErr.ErrorCode == errBatchDisabled {
 				if r.unbatched == nil {
 					r.unbatched = make(map[string]bool)
 				}
@@ -155,9 +161,11 @@ func (r *Relay) publishFast(waitCtx context.Context, msgs []*nats.Msg, ok []bool
 // acknowledgement counts all n messages.
 func fastAnswer(data []byte, n int) (final bool, err error) {
 	var a struct {
-		Type  string              `json:"type"`
-		Count int                 `json:"count"`
-		Error *jetstream.APIError `json:"error"`
+		Type   string              `json:"type"`
+		Stream string              `json:"stream"`
+		Batch  string              `json:"batch"`
+		Count  int                 `json:"count"`
+		Error  *jetstream.APIError `json:"error"`
 	}
 	if err := json.Unmarshal(data, &a); err != nil {
 		return true, fmt.Errorf("fast batch: answer %q: %w", data, err)
@@ -169,6 +177,11 @@ func fastAnswer(data []byte, n int) (final bool, err error) {
 		return true, a.Error
 	case a.Type != "":
 		return true, fmt.Errorf("fast batch: %s", data)
+	case a.Batch == "" && a.Stream != "":
+		// A plain PubAck of the first message: the server stored it as
+		// a single publish with a reply subject (nats-server before
+		// fast batches; o2c supports 2.11 and later).
+		return true, errNoFastBatches
 	case a.Count != n:
 		return true, fmt.Errorf("fast batch: %d of %d messages taken", a.Count, n)
 	}
