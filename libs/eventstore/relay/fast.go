@@ -17,7 +17,7 @@ import (
 // publishes whose reply subject names the batch, the message's place in
 // it and what it does,
 //
-//	<inbox>.<batch>.<flow>.fail.<sequence>.<operation>.$FI
+//	<inbox>.<batch id>.<flow>.fail.<sequence>.<operation>.$FI
 //
 // with operation 0 for the first message, 1 for the ones after it and 2 for
 // the last, which commits the batch. The server stores each message as it
@@ -74,6 +74,13 @@ func (r *Relay) publishFast(waitCtx context.Context, msgs []*nats.Msg, ok []bool
 	}
 	nc := r.fast.Conn()
 	inbox := nc.NewInbox()
+	// The server keys a stream's fast batches by the reply subject's token
+	// before the flow (the batch id), so it must be unique: a batch that
+	// another publisher, or this relay before it was killed, left
+	// unfinished on the stream would otherwise take this one's messages as
+	// its own (the server skips them without an answer while it commits).
+	// The inbox's last token is unique; the batch of group g is <it>-<g>.
+	batchID := inbox[strings.LastIndexByte(inbox, '.')+1:] + "-"
 	type outcome struct {
 		group int
 		err   error
@@ -84,7 +91,8 @@ func (r *Relay) publishFast(waitCtx context.Context, msgs []*nats.Msg, ok []bool
 	done := make(chan outcome, len(order))
 	decided := make([]bool, len(order))
 	sub, err := nc.Subscribe(inbox+".>", func(m *nats.Msg) {
-		g, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(m.Subject, inbox+"."), ".", 2)[0])
+		id, _, _ := strings.Cut(strings.TrimPrefix(m.Subject, inbox+"."), ".")
+		g, err := strconv.Atoi(strings.TrimPrefix(id, batchID))
 		if err != nil || g < 0 || g >= len(order) || decided[g] {
 			return
 		}
@@ -114,6 +122,7 @@ func (r *Relay) publishFast(waitCtx context.Context, msgs []*nats.Msg, ok []bool
 			}
 			reply = append(reply[:0], inbox...)
 			reply = append(reply, '.')
+			reply = append(reply, batchID...)
 			reply = strconv.AppendInt(reply, int64(g), 10)
 			reply = append(reply, "."+strconv.Itoa(fastFlow)+".fail."...)
 			reply = strconv.AppendInt(reply, int64(k+1), 10)

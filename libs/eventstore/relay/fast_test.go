@@ -414,3 +414,50 @@ func TestRelayFastBatchAsAServiceUser(t *testing.T) {
 		t.Errorf("the streams hold %d messages, want %d", total, len(stored))
 	}
 }
+
+// TestRelayFastBatchBesideAnAbandonedBatch leaves fast batches unfinished
+// on the stream, as a relay killed in the middle of one does (started,
+// never committed), under the batch ids a relay that numbered its batches
+// 0, 1, … would use, and then relays: every event arrives once, in fast
+// batches, none published one by one. A relay whose batch ids repeated
+// joined the abandoned batch, whose server then skipped its messages
+// without an answer, and it waited out AckWait on every retry (CI, make
+// test: TestKillDuringImportBooksEachTransactionOnce).
+func TestRelayFastBatchBesideAnAbandonedBatch(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s := newStore(t)
+	js := newBatchJetStream(t, true)
+	stored := appendLog(ctx, t, s, 100)
+	nc := js.Conn()
+	for g := range 3 {
+		m := relay.Message(subject(stored[g]), stored[g])
+		m.Reply = fmt.Sprintf("_INBOX.killed.%d.500.fail.1.0.$FI", g)
+		if err := nc.PublishMsg(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := relay.New(s, js, relay.Config{Subject: subject, Stream: streamOf, AckWait: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.Drain(ctx); err != nil || n != len(stored) {
+		t.Fatalf("Drain = %d, %v; want %d", n, err, len(stored))
+	}
+	if got := js.single.Load(); got != 0 {
+		t.Errorf("%d events published one by one, want none", got)
+	}
+	byPos := make(map[int64]eventstore.Event)
+	var want []int64
+	for _, ev := range stored {
+		byPos[ev.Position] = ev
+		want = append(want, ev.Position)
+	}
+	if diff := gocmp.Diff(want, streamPositions(ctx, t, js, "BILLING", byPos, subject)); diff != "" {
+		t.Errorf("events in the stream (-want +got):\n%s", diff)
+	}
+}

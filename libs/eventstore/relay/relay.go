@@ -274,19 +274,22 @@ func (r *Relay) batch(ctx context.Context, at *eventstore.Cursor) (int, *eventst
 		used[i] = hs
 		msgs[i] = hs.message(r.cfg.Subject(ev), ev)
 	}
-	// Acknowledgements of what was published are awaited even when ctx
-	// has ended (a graceful stop keeps what JetStream took), but no longer
-	// than AckWait.
-	waitCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.AckWait)
-	defer cancel()
 	// ok[i] is set once JetStream acknowledged evs[i]: a fast batch of its
 	// stream, or its own publish. What a fast batch did not store in full
 	// is published message by message; Nats-Msg-Id drops what the batch
-	// stored.
+	// stored. Acknowledgements of what was published are awaited even
+	// when ctx has ended (a graceful stop keeps what JetStream took), but
+	// no longer than AckWait, for the fast batches and then for the single
+	// publishes, so that a batch whose answer never came leaves the single
+	// publishes their time.
 	ok := make([]bool, len(evs))
 	if r.fast != nil && ctx.Err() == nil {
-		r.publishFast(waitCtx, msgs, ok)
+		fastCtx, cancelFast := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.AckWait)
+		r.publishFast(fastCtx, msgs, ok)
+		cancelFast()
 	}
+	waitCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.AckWait)
+	defer cancel()
 	var futures []jetstream.PubAckFuture
 	var pending []int
 	var pubErr error
