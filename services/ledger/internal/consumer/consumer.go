@@ -518,12 +518,7 @@ func (b *Booker) creditJob(ctx context.Context, ev eventstore.Event, kind, numbe
 		switch {
 		case err == nil:
 			return nil
-		case errors.Is(err, books.ErrUnknownOpenItem),
-			// A debtor the books do not know has no booked invoice yet:
-			// the credit's invoice is still to come (its message behind
-			// this one, or its append in this batch failed and is tried
-			// again), as for an unknown item.
-			invoice != "" && errors.Is(err, books.ErrUnknownDebtor):
+		case errors.Is(err, books.ErrUnknownOpenItem):
 			return fault.WithDetail(fault.Mark(fmt.Errorf("book %s %s: invoice %s is not booked (yet): %w", kind, number, invoice, err), fault.Transient),
 				fault.Detail{Code: "invoice_not_booked", Document: number})
 		}
