@@ -197,9 +197,14 @@ func TestConcurrentReleasesHandOverAnItemOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			var items []string // every open item of the debtor, or I-1 alone
+			// Every open item of the debtor, or both named: either way
+			// the same items, so only the first release may open a case.
+			// (A release of I-1 alone would leave I-2 to a later release
+			// of every open item, a second case that hands nothing over
+			// twice.)
+			var items []string
 			if i%2 == 1 {
-				items = []string{"I-1"}
+				items = []string{"I-1", "I-2"}
 			}
 			_, errs[i] = merchant.ReleaseItems(ctx, &collectionsv1.ReleaseItemsRequest{Tenant: "acme", DebtorId: "D-5",
 				OpenItemIds: items, Reason: "unreachable", Agency: "nord"})
