@@ -210,15 +210,20 @@ func (b *batch) undoOffset(s Settlement, entryID, reason string) {
 // in the same currency, oldest first. Both sit on the same personal
 // account, so no entry is posted.
 func (b *batch) offsetCredits(debit *OpenItem, date Date) {
-	// Most debtors have no credit open: finding that out needs neither
-	// liveItems' sorted list nor its allocations, only a look at each
-	// live item's open amount (the loop below skips every item that is
-	// not a credit).
+	// Most debtors have no credit open: the running sums say so without
+	// a look at each item. An item this decision changed counts with its
+	// amount here (b.open); the loop below takes only the debtor's items
+	// the books held before it.
 	credit := false
-	for _, id := range b.l.live[debit.DebtorID] {
-		if it := b.l.items[id]; it != nil && b.openOf(it) < 0 {
-			credit = true
+	if s := b.l.sums[customerKey(debit.DebtorID, debit.Currency)]; s != nil && s.credits > 0 {
+		credit = true
+	}
+	for id, amt := range b.open {
+		if credit {
 			break
+		}
+		if it := b.l.items[id]; amt < 0 && it != nil && it.DebtorID == debit.DebtorID && it.Currency == debit.Currency {
+			credit = true
 		}
 	}
 	if !credit {

@@ -183,6 +183,37 @@ func (l *Ledger) Check() error {
 	errs = append(errs, CheckTrialBalance(TrialBalance(entries)))
 	personal := DebtorBalances(entries)
 	errs = append(errs, CheckOpenItems(personal, OpenItemBalances(l.Items())))
+	errs = append(errs, l.checkSums())
+	return errors.Join(errs...)
+}
+
+// checkSums compares the running sums of the debtors' open items with the
+// items' open amounts summed anew.
+func (l *Ledger) checkSums() error {
+	want := map[string]*openSums{}
+	for id, it := range l.items {
+		key := customerKey(it.DebtorID, it.Currency)
+		if want[key] == nil {
+			want[key] = &openSums{}
+		}
+		want[key].count(it, l.openAmt[id], 1)
+	}
+	var errs []error
+	for key, s := range l.sums {
+		w := want[key]
+		if w == nil {
+			w = &openSums{}
+		}
+		if *s != *w {
+			errs = append(errs, fmt.Errorf("%w: open item sums of %q are %+v, the items sum to %+v", ErrInvariant, key, *s, *w))
+		}
+		delete(want, key)
+	}
+	for key, w := range want {
+		if *w != (openSums{}) {
+			errs = append(errs, fmt.Errorf("%w: open item sums of %q missing, the items sum to %+v", ErrInvariant, key, *w))
+		}
+	}
 	return errors.Join(errs...)
 }
 

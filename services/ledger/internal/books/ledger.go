@@ -258,9 +258,14 @@ type Ledger struct {
 	// ones, compacted by liveItems), inLive says who is on it, and seq is
 	// each item's position in order of opening.
 	openAmt map[string]int64
-	live    map[string][]string
-	inLive  map[string]bool
-	seq     map[string]int
+	// sums are running sums of the debtors' open amounts per debtor and
+	// currency (customerKey), kept with openAmt by setOpen, so that a
+	// customer's status and the look for credits to offset cost the same
+	// for a debtor with 200 items as with 2.
+	sums   map[string]*openSums
+	live   map[string][]string
+	inLive map[string]bool
+	seq    map[string]int
 	// mergedInto maps a debtor merged away to its merge; acceptedAt is
 	// the recorded time of the last command applied, which dates a merge
 	// that moved nothing.
@@ -307,6 +312,7 @@ func New(tenant string, cfg Config) *Ledger {
 		byEntry:  map[string][]string{},
 		byDebtor: map[string][]string{},
 		openAmt:  map[string]int64{},
+		sums:     map[string]*openSums{},
 		live:     map[string][]string{},
 		inLive:   map[string]bool{},
 		seq:      map[string]int{},
@@ -379,7 +385,7 @@ func (l *Ledger) apply(ev proto.Message) error {
 		l.byEntry[it.EntryID] = append(l.byEntry[it.EntryID], it.ID)
 		l.byDebtor[it.DebtorID] = append(l.byDebtor[it.DebtorID], it.ID)
 		l.seq[it.ID] = len(l.itemOrder)
-		l.openAmt[it.ID] = it.Amount
+		l.setOpen(it, it.Amount)
 		l.markLive(it)
 		l.debtors[it.DebtorID] = it.DebtorAccount
 		if c := e.GetClassification(); c != nil {
@@ -402,7 +408,7 @@ func (l *Ledger) apply(ev proto.Message) error {
 				Document: s.GetDocument(), EntryID: s.GetEntryId(), CreditItemID: s.GetCreditItemId(), Date: DateOf(s.GetDate()),
 				Actor: s.GetActor(), Rule: s.GetRule(),
 			})
-			l.openAmt[it.ID] -= s.GetAmount().GetMinorUnits()
+			l.setOpen(it, l.openAmt[it.ID]-s.GetAmount().GetMinorUnits())
 		}
 	case *ledgerv1.OpenItemReopened:
 		it, ok := l.items[e.GetOpenItemId()]
@@ -416,7 +422,7 @@ func (l *Ledger) apply(ev proto.Message) error {
 			}
 			if !it.Settlements[i].Undone {
 				it.Settlements[i].Undone = true
-				l.openAmt[it.ID] += it.Settlements[i].Amount
+				l.setOpen(it, l.openAmt[it.ID]+it.Settlements[i].Amount)
 			}
 		}
 		l.markLive(it)
@@ -465,6 +471,47 @@ func (l *Ledger) apply(ev proto.Message) error {
 	return nil
 }
 
+// openSums are the running sums of a debtor's open items in one
+// currency.
+type openSums struct {
+	// open is the sum of the positive open amounts, credit that of the
+	// negative ones, as a positive number.
+	open, credit int64
+	// invoices counts the invoices with a positive open amount, credits
+	// the items with a negative one.
+	invoices, credits int32
+}
+
+// count adds (sign 1) or removes (sign -1) an item with open amount amt.
+// The sums wrap like the loop over the items they replace would; an
+// item's amount and every settlement were checked for overflow when they
+// were decided.
+func (s *openSums) count(it *OpenItem, amt int64, sign int64) {
+	switch {
+	case amt > 0:
+		s.open += sign * amt
+		if it.Kind == KindInvoice {
+			s.invoices += int32(sign)
+		}
+	case amt < 0:
+		s.credit -= sign * amt
+		s.credits += int32(sign)
+	}
+}
+
+// setOpen sets the item's open amount and keeps its debtor's sums.
+func (l *Ledger) setOpen(it *OpenItem, amt int64) {
+	key := customerKey(it.DebtorID, it.Currency)
+	s := l.sums[key]
+	if s == nil {
+		s = &openSums{}
+		l.sums[key] = s
+	}
+	s.count(it, l.openAmt[it.ID], -1)
+	l.openAmt[it.ID] = amt
+	s.count(it, amt, 1)
+}
+
 func (l *Ledger) markLive(it *OpenItem) {
 	if !l.inLive[it.ID] && l.openAmt[it.ID] != 0 {
 		l.inLive[it.ID] = true
@@ -489,22 +536,6 @@ func (l *Ledger) liveItems(debtor string) []*OpenItem {
 	l.live[debtor] = kept
 	slices.SortFunc(out, func(a, b *OpenItem) int { return l.seq[a.ID] - l.seq[b.ID] })
 	return out
-}
-
-// eachLive calls fn with each open item of debtor, in no particular
-// order, and compacts the debtor's live list as liveItems does.
-func (l *Ledger) eachLive(debtor string, fn func(*OpenItem)) {
-	ids := l.live[debtor]
-	kept := ids[:0]
-	for _, id := range ids {
-		if l.openAmt[id] == 0 {
-			delete(l.inLive, id)
-			continue
-		}
-		kept = append(kept, id)
-		fn(l.items[id])
-	}
-	l.live[debtor] = kept
 }
 
 // Item returns a copy of the open item with the given id.
