@@ -193,10 +193,17 @@ func overlap(a, b Rule) bool {
 // Rules returns the table's rules in order of precedence. A nil Table is
 // the Default one.
 func (t *Table) Rules() []Rule {
+	return append([]Rule(nil), t.ruleList()...)
+}
+
+// ruleList is the table's rules in order of precedence, not copied: for
+// look-ups that only read them (a Supply or Correction per invoice line
+// copied the whole table).
+func (t *Table) ruleList() []Rule {
 	if t == nil {
-		t = defaultTable
+		return defaultTable.rules
 	}
-	return append([]Rule(nil), t.rules...)
+	return t.rules
 }
 
 // Supply returns the accounts of a supply of key k dated d: the first rule
@@ -207,7 +214,7 @@ func (t *Table) Supply(k Key, d Date) (Accounts, error) {
 	if err := k.Check(); err != nil {
 		return Accounts{}, err
 	}
-	for _, r := range t.Rules() {
+	for _, r := range t.ruleList() {
 		if r.Key == k && r.covers(d) {
 			return r.Accounts, nil
 		}
@@ -226,7 +233,7 @@ func (t *Table) Correction(k Key, d Date) (Accounts, error) {
 	}
 	var best Rule
 	bestDist := int64(-1)
-	for _, r := range t.Rules() {
+	for _, r := range t.ruleList() {
 		if r.Key != k {
 			continue
 		}
@@ -261,7 +268,7 @@ func (t *Table) KeysWithTaxKey(taxKey string, d Date) []Key {
 	}
 	seen := map[Key]bool{}
 	var out []Key
-	for _, r := range t.Rules() {
+	for _, r := range t.ruleList() {
 		if seen[r.Key] {
 			continue
 		}
@@ -278,7 +285,7 @@ func (t *Table) KeysWithTaxKey(taxKey string, d Date) []Key {
 func (t *Table) Logicals() []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, r := range t.Rules() {
+	for _, r := range t.ruleList() {
 		a := r.Accounts
 		for _, l := range []string{a.Revenue, a.OutputVAT, a.CashDiscount, a.SalesDeduction, a.BadDebt} {
 			if l != "" && !seen[l] {
