@@ -273,7 +273,7 @@ type Ledger struct {
 	acceptedAt time.Time
 	// invoiceStatus is the last status fact published per invoice item,
 	// customerStatus per debtor and currency (customerKey); see status.go.
-	invoiceStatus  map[string]*statusv1.InvoiceStatusChanged
+	invoiceStatus  map[string]lastInvoice
 	customerStatus map[string]*statusv1.CustomerStatusChanged
 	// statements are the bank statement balances recorded, by statement
 	// key, in statementOrder; statementsOf counts them per IBAN.
@@ -318,7 +318,7 @@ func New(tenant string, cfg Config) *Ledger {
 		seq:      map[string]int{},
 		recovery: map[string]recovery{},
 
-		invoiceStatus:  map[string]*statusv1.InvoiceStatusChanged{},
+		invoiceStatus:  map[string]lastInvoice{},
 		customerStatus: map[string]*statusv1.CustomerStatusChanged{},
 
 		mergedInto: map[string]merger{},
@@ -462,7 +462,7 @@ func (l *Ledger) apply(ev proto.Message) error {
 	case *ledgerv1.StatementBalanceRecorded:
 		return l.applyStatement(e)
 	case *statusv1.InvoiceStatusChanged:
-		l.invoiceStatus[e.GetOpenItemId()] = e
+		l.invoiceStatus[e.GetOpenItemId()] = lastInvoiceOf(e)
 	case *statusv1.CustomerStatusChanged:
 		l.customerStatus[customerKey(e.GetDebtorId(), e.GetOpen().GetCurrency())] = e
 	default:

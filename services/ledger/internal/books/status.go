@@ -76,7 +76,7 @@ func figuresOf(it *OpenItem) invoiceFigures {
 // invoiceStatusOf returns the status of an invoice with figures f; overpaid
 // says that the decision at hand settled it and left a credit balance, and
 // prev is the status published last.
-func invoiceStatusOf(amount int64, f invoiceFigures, overpaid bool, prev *statusv1.InvoiceStatusChanged) statusv1.InvoiceStatus {
+func invoiceStatusOf(amount int64, f invoiceFigures, overpaid bool, prev statusv1.InvoiceStatus) statusv1.InvoiceStatus {
 	switch {
 	case f.open != 0 && f.open == amount:
 		return statusv1.InvoiceStatus_INVOICE_STATUS_OPEN
@@ -86,7 +86,7 @@ func invoiceStatusOf(amount int64, f invoiceFigures, overpaid bool, prev *status
 		return statusv1.InvoiceStatus_INVOICE_STATUS_WRITTEN_OFF
 	case f.paid == 0:
 		return statusv1.InvoiceStatus_INVOICE_STATUS_CANCELLED
-	case overpaid, prev.GetStatus() == statusv1.InvoiceStatus_INVOICE_STATUS_CREDIT_BALANCE:
+	case overpaid, prev == statusv1.InvoiceStatus_INVOICE_STATUS_CREDIT_BALANCE:
 		return statusv1.InvoiceStatus_INVOICE_STATUS_CREDIT_BALANCE
 	}
 	return statusv1.InvoiceStatus_INVOICE_STATUS_PAID
@@ -153,12 +153,12 @@ func (l *Ledger) StatusFacts(decided []proto.Message, now time.Time) ([]proto.Me
 			// move as a cancellation.
 			continue
 		}
-		prev := l.invoiceStatus[id]
+		prev, published := l.invoiceStatus[id]
 		overpaid := f.open == 0 && credit[key] > 0
-		st := invoiceStatusOf(it.Amount, f, overpaid, prev)
+		st := invoiceStatusOf(it.Amount, f, overpaid, prev.status)
 		fact := &statusv1.InvoiceStatusChanged{
 			Tenant: l.tenant, InvoiceNumber: it.DocumentNumber, DebtorId: it.DebtorID, OpenItemId: id,
-			Status: st, PreviousStatus: prev.GetStatus(),
+			Status: st, PreviousStatus: prev.status,
 			Amount: statusMoney(it.Amount, it.Currency), Open: statusMoney(f.open, it.Currency), Paid: statusMoney(f.paid, it.Currency),
 			Credited: statusMoney(f.credited, it.Currency), WrittenOff: statusMoney(f.writtenOff, it.Currency),
 			DueDate: it.DueDate.Proto(), ChangedAt: at,
@@ -166,10 +166,10 @@ func (l *Ledger) StatusFacts(decided []proto.Message, now time.Time) ([]proto.Me
 		switch {
 		case overpaid:
 			fact.CreditBalance = statusMoney(credit[key], it.Currency)
-		case st == statusv1.InvoiceStatus_INVOICE_STATUS_CREDIT_BALANCE:
-			fact.CreditBalance = prev.GetCreditBalance()
+		case st == statusv1.InvoiceStatus_INVOICE_STATUS_CREDIT_BALANCE && prev.hasCredit:
+			fact.CreditBalance = statusMoney(prev.creditBalance, prev.creditCurrency)
 		}
-		if prev != nil && sameInvoiceStatus(prev, fact) {
+		if published && prev.same(fact) {
 			continue
 		}
 		facts = append(facts, fact)
@@ -203,12 +203,33 @@ func splitCustomerKey(key string) (debtorID, currency string) {
 	return key, ""
 }
 
-// sameInvoiceStatus reports whether b tells the shop nothing a did not.
-func sameInvoiceStatus(a, b *statusv1.InvoiceStatusChanged) bool {
-	return a.GetStatus() == b.GetStatus() && a.GetOpen().GetMinorUnits() == b.GetOpen().GetMinorUnits() &&
-		a.GetPaid().GetMinorUnits() == b.GetPaid().GetMinorUnits() &&
-		a.GetCredited().GetMinorUnits() == b.GetCredited().GetMinorUnits() &&
-		a.GetWrittenOff().GetMinorUnits() == b.GetWrittenOff().GetMinorUnits()
+// lastInvoice is the last status fact published for an invoice, as much
+// of it as the next one is compared with or takes over: plain values, not
+// the message, which with its six money fields was a large part of the
+// cached books the garbage collector marks.
+type lastInvoice struct {
+	status                           statusv1.InvoiceStatus
+	open, paid, credited, writtenOff int64
+	creditBalance                    int64
+	hasCredit                        bool
+	creditCurrency                   string
+}
+
+func lastInvoiceOf(e *statusv1.InvoiceStatusChanged) lastInvoice {
+	return lastInvoice{
+		status: e.GetStatus(), open: e.GetOpen().GetMinorUnits(), paid: e.GetPaid().GetMinorUnits(),
+		credited: e.GetCredited().GetMinorUnits(), writtenOff: e.GetWrittenOff().GetMinorUnits(),
+		creditBalance: e.GetCreditBalance().GetMinorUnits(), hasCredit: e.GetCreditBalance() != nil,
+		creditCurrency: e.GetCreditBalance().GetCurrency(),
+	}
+}
+
+// same reports whether b tells the shop nothing a did not.
+func (a lastInvoice) same(b *statusv1.InvoiceStatusChanged) bool {
+	return a.status == b.GetStatus() && a.open == b.GetOpen().GetMinorUnits() &&
+		a.paid == b.GetPaid().GetMinorUnits() &&
+		a.credited == b.GetCredited().GetMinorUnits() &&
+		a.writtenOff == b.GetWrittenOff().GetMinorUnits()
 }
 
 // customerStatusOf is the debtor's open items in currency, from the

@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
 
+	commonv1 "github.com/o2c-platform/o2c/proto/o2c/common/v1"
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	statusv1 "github.com/o2c-platform/o2c/proto/o2c/status/v1"
 )
@@ -156,7 +157,7 @@ func TestInvoiceStatusOf(t *testing.T) {
 		{"overpaid now", invoiceFigures{paid: 100}, true, nil, statusv1.InvoiceStatus_INVOICE_STATUS_CREDIT_BALANCE},
 		{"overpaid before, touched again", invoiceFigures{paid: 100}, false, paidBefore, statusv1.InvoiceStatus_INVOICE_STATUS_CREDIT_BALANCE},
 	} {
-		if got := invoiceStatusOf(100, c.f, c.overpaid, c.prev); got != c.want {
+		if got := invoiceStatusOf(100, c.f, c.overpaid, c.prev.GetStatus()); got != c.want {
 			t.Errorf("%s: status = %v, want %v", c.name, got, c.want)
 		}
 	}
@@ -206,4 +207,42 @@ func TestMergedInvoiceIsNotCancelled(t *testing.T) {
 	}
 	w.books(t, "C-1")
 	w.books(t, "C-2")
+}
+
+// TestLastInvoiceKeepsWhatTheNextFactNeeds checks that the plain values the
+// books keep of the last invoice status fact give the status, the
+// comparison and the credit balance a later fact takes over as the message
+// itself did: a credit balance of zero is kept as one, a missing one as
+// none.
+func TestLastInvoiceKeepsWhatTheNextFactNeeds(t *testing.T) {
+	t.Parallel()
+	for _, credit := range []*commonv1.Money{nil, statusMoney(0, "EUR"), statusMoney(500, "CHF")} {
+		fact := &statusv1.InvoiceStatusChanged{Status: statusv1.InvoiceStatus_INVOICE_STATUS_CREDIT_BALANCE,
+			Open: statusMoney(0, "EUR"), Paid: statusMoney(11900, "EUR"), Credited: statusMoney(100, "EUR"),
+			WrittenOff: statusMoney(7, "EUR"), CreditBalance: credit}
+		last := lastInvoiceOf(fact)
+		if last.status != fact.GetStatus() || !last.same(fact) {
+			t.Errorf("credit %v: %+v is not the same as the fact it was taken from", credit, last)
+		}
+		var kept *commonv1.Money
+		if last.hasCredit {
+			kept = statusMoney(last.creditBalance, last.creditCurrency)
+		}
+		if !proto.Equal(kept, credit) {
+			t.Errorf("credit balance kept as %v, want %v", kept, credit)
+		}
+		for _, changed := range []func(*statusv1.InvoiceStatusChanged){
+			func(f *statusv1.InvoiceStatusChanged) { f.Status = statusv1.InvoiceStatus_INVOICE_STATUS_PAID },
+			func(f *statusv1.InvoiceStatusChanged) { f.Open = statusMoney(1, "EUR") },
+			func(f *statusv1.InvoiceStatusChanged) { f.Paid = statusMoney(11899, "EUR") },
+			func(f *statusv1.InvoiceStatusChanged) { f.Credited = statusMoney(101, "EUR") },
+			func(f *statusv1.InvoiceStatusChanged) { f.WrittenOff = statusMoney(8, "EUR") },
+		} {
+			next := proto.CloneOf(fact)
+			changed(next)
+			if last.same(next) {
+				t.Errorf("credit %v: %v counted the same as %+v", credit, next, last)
+			}
+		}
+	}
 }
