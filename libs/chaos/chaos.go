@@ -185,9 +185,14 @@ type NATS struct {
 
 // StartNATS starts an embedded server on a free port, storing in a
 // directory of tb's, and shuts it down at tb's cleanup.
-func StartNATS(tb testing.TB) *NATS {
+func StartNATS(tb testing.TB) *NATS { return StartNATSWith(tb, "") }
+
+// StartNATSWith is StartNATS with the users and permissions of the
+// nats-server configuration file configFile (natsembed.WriteConfig); it
+// keeps them across Restart. An empty configFile is StartNATS.
+func StartNATSWith(tb testing.TB, configFile string) *NATS {
 	tb.Helper()
-	srv, err := natsembed.Start(natsembed.Options{StoreDir: tb.TempDir()})
+	srv, err := natsembed.Start(natsembed.Options{StoreDir: tb.TempDir(), ConfigFile: configFile})
 	if err != nil {
 		tb.Fatalf("start embedded NATS: %v", err)
 	}
@@ -197,7 +202,7 @@ func StartNATS(tb testing.TB) *NATS {
 		tb.Fatalf("embedded NATS URL %s: %v", srv.ClientURL(), err)
 	}
 	port, _ := strconv.Atoi(u.Port())
-	n := &NATS{name: "NATS", opts: natsembed.Options{StoreDir: srv.StoreDir(), Port: port}, srv: srv}
+	n := &NATS{name: "NATS", opts: natsembed.Options{StoreDir: srv.StoreDir(), Port: port, ConfigFile: configFile}, srv: srv}
 	tb.Cleanup(func() { _ = n.Kill() })
 	return n
 }

@@ -52,6 +52,7 @@ import (
 
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/demo"
 	"github.com/o2c-platform/o2c/libs/chaos"
+	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/services/refund-import/spapifake"
 )
 
@@ -328,12 +329,20 @@ func (h *harness) start(ctx context.Context) error {
 		return err
 	}
 	h.dbURL = h.pg.Cluster.DatabaseURL("o2c")
-	h.ns = chaos.StartNATS(h.tb)
+	// NATS with the users and permissions a deployment has (as make demo
+	// runs it): each service connects as its own user, the harness as the
+	// administrator, so a service that needs a permission its user lacks
+	// fails here too.
+	natsConf := filepath.Join(h.dir, "nats-server.conf")
+	natsPasswords, err := natsembed.WriteConfig(natsConf, natsembed.Users{Services: natsembed.Services(), ManageStreams: true, Admin: true})
+	if err != nil {
+		return err
+	}
+	h.ns = chaos.StartNATSWith(h.tb, natsConf)
 	creds := filepath.Join(h.dir, "credentials")
 	if err := os.Mkdir(creds, 0o700); err != nil {
 		return err
 	}
-	var err error
 	if h.pki, err = newPKI(creds); err != nil {
 		return err
 	}
@@ -370,7 +379,7 @@ func (h *harness) start(ctx context.Context) error {
 			demo.RefundCredentialsEnv + "_REFRESH_TOKEN=" + fake.RefreshToken},
 	}
 	for _, s := range serviceNames {
-		env := append(slices.Clone(base), "GRPC_ADDR="+h.addrs[s])
+		env := append(slices.Clone(base), "GRPC_ADDR="+h.addrs[s], "NATS_USER="+s, "NATS_PASSWORD="+natsPasswords[s])
 		env = append(env, extra[s]...)
 		peerEnv, err := h.pki.clientEnv(s, demo.ServicePrincipal(s))
 		if err != nil {
@@ -406,7 +415,8 @@ func (h *harness) start(ctx context.Context) error {
 	if h.agency, err = startProcess(ctx, "agency-sim", filepath.Join(h.bin, "agency-sim"), nil, agencyEnv, filepath.Join(h.dir, "agency-sim.log"), nil); err != nil {
 		return err
 	}
-	h.nc, err = nats.Connect(h.ns.URL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	h.nc, err = nats.Connect(h.ns.URL(), nats.UserInfo(natsembed.AdminUser, natsPasswords[natsembed.AdminUser]),
+		nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	if err != nil {
 		return err
 	}
