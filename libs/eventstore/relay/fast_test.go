@@ -112,8 +112,12 @@ func appendLog(ctx context.Context, t testing.TB, s *eventstore.Store, n int) []
 // streamPositions returns the O2c-Position header of every message of
 // stream, in stream order, and checks each message's headers against
 // relay.Message of its event.
-func streamPositions(ctx context.Context, t testing.TB, js jetstream.JetStream, stream string, byPos map[int64]eventstore.Event, subj func(eventstore.Event) string) []int64 {
+func streamPositions(ctx context.Context, t testing.TB, js jetstream.JetStream, stream string, stored []eventstore.Event, subj func(eventstore.Event) string) []int64 {
 	t.Helper()
+	byPos := make(map[int64]eventstore.Event, len(stored))
+	for _, ev := range stored {
+		byPos[ev.Position] = ev
+	}
 	st, err := js.Stream(ctx, stream)
 	if err != nil {
 		t.Fatal(err)
@@ -175,20 +179,18 @@ func TestRelayPublishesFastBatches(t *testing.T) {
 			if got := js.single.Load(); got != tc.single {
 				t.Errorf("%d events published one by one, want %d", got, tc.single)
 			}
-			byPos := make(map[int64]eventstore.Event)
 			var billing, status []int64
 			for _, ev := range stored {
-				byPos[ev.Position] = ev
 				if ev.Version%3 == 0 {
 					status = append(status, ev.Position)
 				} else {
 					billing = append(billing, ev.Position)
 				}
 			}
-			if diff := gocmp.Diff(billing, streamPositions(ctx, t, js, "BILLING", byPos, twoStreams)); diff != "" {
+			if diff := gocmp.Diff(billing, streamPositions(ctx, t, js, "BILLING", stored, twoStreams)); diff != "" {
 				t.Errorf("BILLING's events (-want +got):\n%s", diff)
 			}
-			if diff := gocmp.Diff(status, streamPositions(ctx, t, js, "STATUS", byPos, twoStreams)); diff != "" {
+			if diff := gocmp.Diff(status, streamPositions(ctx, t, js, "STATUS", stored, twoStreams)); diff != "" {
 				t.Errorf("STATUS's events (-want +got):\n%s", diff)
 			}
 			if c, err := s.Checkpoint(ctx, "relay"); err != nil || c != stored[len(stored)-1].Cursor {
@@ -235,13 +237,11 @@ func TestRelayFastBatchAfterCrash(t *testing.T) {
 			if got := js.single.Load(); got != 0 {
 				t.Errorf("%d events published one by one, want none", got)
 			}
-			byPos := make(map[int64]eventstore.Event)
 			var want []int64
 			for _, ev := range stored {
-				byPos[ev.Position] = ev
 				want = append(want, ev.Position)
 			}
-			got := streamPositions(ctx, t, js, "BILLING", byPos, subject)
+			got := streamPositions(ctx, t, js, "BILLING", stored, subject)
 			slices.Sort(got)
 			if diff := gocmp.Diff(want, got); diff != "" {
 				t.Errorf("events in the stream, by position (-want +got):\n%s", diff)
@@ -320,15 +320,13 @@ func TestRelayFastBatchEndedEarly(t *testing.T) {
 	if c, err := s.Checkpoint(ctx, "relay"); err != nil || c != stored[49].Cursor {
 		t.Errorf("checkpoint %v, %v; want the 50th event's %v", c, err, stored[49].Cursor)
 	}
-	byPos := make(map[int64]eventstore.Event)
 	var want []int64
 	for i, ev := range stored {
-		byPos[ev.Position] = ev
 		if i != 50 {
 			want = append(want, ev.Position)
 		}
 	}
-	got := streamPositions(ctx, t, js, "BILLING", byPos, subject)
+	got := streamPositions(ctx, t, js, "BILLING", stored, subject)
 	if diff := gocmp.Diff(want, got); diff != "" {
 		t.Errorf("events in the stream (-want +got):\n%s", diff)
 	}
@@ -451,13 +449,11 @@ func TestRelayFastBatchBesideAnAbandonedBatch(t *testing.T) {
 	if got := js.single.Load(); got != 0 {
 		t.Errorf("%d events published one by one, want none", got)
 	}
-	byPos := make(map[int64]eventstore.Event)
 	var want []int64
 	for _, ev := range stored {
-		byPos[ev.Position] = ev
 		want = append(want, ev.Position)
 	}
-	if diff := gocmp.Diff(want, streamPositions(ctx, t, js, "BILLING", byPos, subject)); diff != "" {
+	if diff := gocmp.Diff(want, streamPositions(ctx, t, js, "BILLING", stored, subject)); diff != "" {
 		t.Errorf("events in the stream (-want +got):\n%s", diff)
 	}
 }
