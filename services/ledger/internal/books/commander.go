@@ -255,7 +255,38 @@ func (c *Commander) Execute(ctx context.Context, cmd proto.Message, m Meta) (Res
 	if err != nil {
 		return Result{}, err
 	}
-	return c.execute(ctx, spec, cmd, t, m)
+	res, err := c.execute(ctx, spec, cmd, t, m)
+	return res, c.unknownDebtorItem(ctx, cmd, err)
+}
+
+// unknownDebtorItem refines err, an ErrUnknownDebtor of a command that
+// names an open item (a credit note allocated to its invoice's item), by
+// where that item is. A debtor the books do not know holds no item; when
+// no debtor holds it either (no route), the item is not booked at all, so
+// the error also wraps ErrUnknownOpenItem: a caller that waits for an
+// item still to come (the ledger's consumer of ingested credit notes,
+// whose invoice may be behind them or have failed to append for a passing
+// reason) waits for this one too. When another debtor holds the item, the
+// command names the wrong debtor and err is returned as it is. Any other
+// err is returned as it is.
+func (c *Commander) unknownDebtorItem(ctx context.Context, cmd proto.Message, err error) error {
+	x, ok := cmd.(interface {
+		GetTenant() string
+		GetOpenItemId() string
+	})
+	if !ok || x.GetOpenItemId() == "" || !errors.Is(err, ErrUnknownDebtor) || errors.Is(err, ErrUnknownOpenItem) {
+		return err
+	}
+	holder, rerr := c.dir.Route(ctx, x.GetTenant(), RouteItem, x.GetOpenItemId())
+	switch {
+	case rerr != nil:
+		// Whether the item is booked is not known: not a verdict on the
+		// command, so not an error of the books either.
+		return fmt.Errorf("%v; find the debtor of open item %s: %w", err, x.GetOpenItemId(), rerr)
+	case holder != "":
+		return err
+	}
+	return fmt.Errorf("%w; %w %s: no debtor holds it", err, ErrUnknownOpenItem, x.GetOpenItemId())
 }
 
 // resolve finds cmd's row of the command table and its target, the

@@ -74,6 +74,10 @@ func (c *Commander) ExecuteBatch(ctx context.Context, cmds []Command) ([]Result,
 		g.decide(ctx, i, x, spec, t)
 	}
 	g.flush(ctx)
+	// After the flush every route the batch records is stored.
+	for i, x := range cmds {
+		errs[i] = c.unknownDebtorItem(ctx, x.Msg, errs[i])
+	}
 	return results, errs
 }
 

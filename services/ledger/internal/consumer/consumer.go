@@ -75,7 +75,12 @@
 // either not booked yet (its own delivery failed for a passing reason and
 // comes again) or rejected; the credit note is therefore redelivered with
 // back-off (code invoice_not_booked) until the consumer gives up and
-// records it.
+// records it. That includes a credit note of a debtor the books do not
+// know yet, as long as no other debtor holds the invoice's item (the
+// books say so by wrapping ErrUnknownOpenItem as well): a new debtor's
+// invoice whose append failed earlier in the same batch, or that comes
+// after its credit note. A credit note naming another debtor than its
+// booked invoice's is refused (unknown debtor).
 //
 // A marketplace invoice's item belongs to the marketplace's debtor
 // (books.MarketplaceDebtorID of marketplace and currency), not to the

@@ -132,7 +132,8 @@ func TestCreditNotesAndCancellationsBecomeCreditNotes(t *testing.T) {
 
 // TestIngestedFailuresAreSorted checks how the handler's failures are
 // classified: a credit note whose invoice the books do not hold waits for
-// it (transient, invoice_not_booked), what the books refuse is theirs to
+// it (transient, invoice_not_booked), also when they do not know its
+// debtor, unless another debtor holds the invoice, what the books refuse is theirs to
 // classify with the credit note's number as document, an unknown tenant is
 // rejected, and an event the ledger does not book is invalid.
 func TestIngestedFailuresAreSorted(t *testing.T) {
@@ -151,6 +152,12 @@ func TestIngestedFailuresAreSorted(t *testing.T) {
 		doc     string
 	}{
 		{"invoice not booked", credit("demo"), fmt.Errorf("open_item_id: %w", books.ErrUnknownOpenItem), fault.Transient, "invoice_not_booked", "GS-1"},
+		// The books' verdict on a credit note of a debtor they do not know:
+		// its item is booked nowhere (the invoice is still to come) or on
+		// another debtor (the credit note names the wrong one).
+		{"debtor and invoice not booked", credit("demo"), fmt.Errorf("%w \"K-1\"; %w x: no debtor holds it", books.ErrUnknownDebtor, books.ErrUnknownOpenItem),
+			fault.Transient, "invoice_not_booked", "GS-1"},
+		{"invoice booked on another debtor", credit("demo"), fmt.Errorf("%w \"K-1\"", books.ErrUnknownDebtor), fault.NotFound, "", "GS-1"},
 		{"refused by the books", credit("demo"), fmt.Errorf("allocation: %w", books.ErrInvalidAllocation), fault.Invalid, "", "GS-1"},
 		{"unknown tenant", credit("acme"), nil, fault.NotFound, "unknown_tenant", "GS-1"},
 		{"cancellation not booked", &ingestionv1.InvoiceCancellationIngested{Tenant: "demo", CancellationNumber: "ST-1", InvoiceNumber: "RE-1",
