@@ -235,8 +235,12 @@ type OpenItemOpened struct {
 	// one, which consumers still read from older streams. Unset: the item is
 	// classified by that separate event.
 	Classification *OpenItemClassified `protobuf:"bytes,13,opt,name=classification,proto3" json:"classification,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// For a credit balance a credit note opened (what it credited beyond the
+	// open amount of the item it names): that item. Empty for every other
+	// item, and for credit balances of credit notes that name none.
+	CreditedOpenItemId string `protobuf:"bytes,14,opt,name=credited_open_item_id,json=creditedOpenItemId,proto3" json:"credited_open_item_id,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *OpenItemOpened) Reset() {
@@ -360,6 +364,13 @@ func (x *OpenItemOpened) GetClassification() *OpenItemClassified {
 	return nil
 }
 
+func (x *OpenItemOpened) GetCreditedOpenItemId() string {
+	if x != nil {
+		return x.CreditedOpenItemId
+	}
+	return ""
+}
+
 var File_o2c_ledger_v1_events_proto protoreflect.FileDescriptor
 
 const file_o2c_ledger_v1_events_proto_rawDesc = "" +
@@ -378,7 +389,7 @@ const file_o2c_ledger_v1_events_proto_rawDesc = "" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12,\n" +
 	"\x06amount\x18\x02 \x01(\v2\x14.o2c.common.v1.MoneyR\x06amount\x12\x1b\n" +
 	"\tdebtor_id\x18\x03 \x01(\tR\bdebtorId\x12\x17\n" +
-	"\atax_key\x18\x04 \x01(\tR\x06taxKey\"\x91\x04\n" +
+	"\atax_key\x18\x04 \x01(\tR\x06taxKey\"\xc4\x04\n" +
 	"\x0eOpenItemOpened\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12 \n" +
 	"\fopen_item_id\x18\x02 \x01(\tR\n" +
@@ -394,7 +405,8 @@ const file_o2c_ledger_v1_events_proto_rawDesc = "" +
 	" \x01(\v2\x13.o2c.common.v1.DateR\adueDate\x12+\n" +
 	"\x11payment_reference\x18\v \x01(\tR\x10paymentReference\x12\x19\n" +
 	"\bentry_id\x18\f \x01(\tR\aentryId\x12I\n" +
-	"\x0eclassification\x18\r \x01(\v2!.o2c.ledger.v1.OpenItemClassifiedR\x0eclassificationB\xb0\x01\n" +
+	"\x0eclassification\x18\r \x01(\v2!.o2c.ledger.v1.OpenItemClassifiedR\x0eclassification\x121\n" +
+	"\x15credited_open_item_id\x18\x0e \x01(\tR\x12creditedOpenItemIdB\xb0\x01\n" +
 	"\x11com.o2c.ledger.v1B\vEventsProtoP\x01Z8github.com/o2c-platform/o2c/proto/o2c/ledger/v1;ledgerv1\xa2\x02\x03OLX\xaa\x02\rO2c.Ledger.V1\xca\x02\rO2c\\Ledger\\V1\xe2\x02\x19O2c\\Ledger\\V1\\GPBMetadata\xea\x02\x0fO2c::Ledger::V1b\x06proto3"
 
 var (

@@ -154,7 +154,7 @@ func (b *batch) openItem(it *OpenItem) {
 		Tenant: b.l.tenant, OpenItemId: it.ID, DebtorId: it.DebtorID, DebtorAccount: it.DebtorAccount, Kind: it.Kind,
 		DocumentNumber: it.DocumentNumber, OrderId: it.OrderID, Amount: &commonv1.Money{MinorUnits: it.Amount, Currency: it.Currency},
 		DocumentDate: it.DocumentDate.Proto(), DueDate: it.DueDate.Proto(), PaymentReference: it.PaymentReference, EntryId: it.EntryID,
-		Classification: c,
+		Classification: c, CreditedOpenItemId: it.CreditedItem,
 	})
 	b.fresh[it.ID] = it
 	b.open[it.ID] = it.Amount

@@ -265,7 +265,7 @@ func (l *Ledger) IssueCreditNote(cmd *ledgerv1.IssueCreditNote, o Origin) ([]pro
 			rest -= a.amount
 		}
 		if rest > 0 {
-			b.openCredit(debtor, account, cur, rest, num, entryID, date)
+			b.openCredit(debtor, account, cur, rest, num, entryID, date, cmd.GetOpenItemId())
 		}
 		return nil
 	})

@@ -449,3 +449,58 @@ func TestCommands(t *testing.T) {
 		})
 	}
 }
+
+// TestCreditBalanceNamesTheItemItsCreditNoteCredited: the credit balance a
+// credit note opens beyond the open amount of the item it names carries
+// that item (so that refund import can tell the order a shop credited
+// after its marketplace refund was booked); one of a credit note naming
+// no item, or of an overpayment, carries none. The books read it back
+// from the event.
+func TestCreditBalanceNamesTheItemItsCreditNoteCredited(t *testing.T) {
+	t.Parallel()
+	re1 := invoice("RE-1", "C-1", 10000, date(2026, 11, 16)) // 119.00
+	pay := payWith("P-1", "C-1", 11900+500, func(l *Ledger) []*ledgerv1.Allocation {
+		return []*ledgerv1.Allocation{alloc(l, "RE-1", 11900)}
+	})
+	for _, tc := range []struct {
+		name     string
+		given    []step
+		when     step
+		doc      string
+		credited string // document of the credited item, "" for none
+	}{
+		{"credit note naming the paid invoice", []step{re1, payWith("P-1", "C-1", 11900, func(l *Ledger) []*ledgerv1.Allocation {
+			return []*ledgerv1.Allocation{alloc(l, "RE-1", 11900)}
+		})}, creditNote("GS-1", "C-1", "RE-1", 5000), "GS-1", "RE-1"},
+		{"credit note naming no item", []step{re1, pay}, creditNote("GS-2", "C-1", "", 5000), "GS-2", ""},
+		{"overpayment", []step{re1}, pay, "P-1", ""},
+	} {
+		l := given(t, tc.given...)
+		evs, err := tc.when(l)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		want := ""
+		if tc.credited != "" {
+			want = itemID(l, tc.credited)
+		}
+		var opened *ledgerv1.OpenItemOpened
+		for _, ev := range evs {
+			if o, ok := ev.(*ledgerv1.OpenItemOpened); ok && o.GetKind() == KindCreditBalance && o.GetDocumentNumber() == tc.doc {
+				opened = o
+			}
+		}
+		if opened == nil {
+			t.Fatalf("%s: no credit balance %s among %v", tc.name, tc.doc, names(evs))
+		}
+		if got := opened.GetCreditedOpenItemId(); got != want {
+			t.Errorf("%s: credited_open_item_id %q, want %q", tc.name, got, want)
+		}
+		if err := l.Apply(evs...); err != nil {
+			t.Fatal(err)
+		}
+		if it, ok := l.Item(opened.GetOpenItemId()); !ok || it.CreditedItem != want {
+			t.Errorf("%s: books read back %+v, want CreditedItem %q", tc.name, it, want)
+		}
+	}
+}

@@ -161,7 +161,10 @@ type OpenItem struct {
 	BuyerReference   string
 	Dunnable         bool
 	SourceDocument   string
-	Settlements      []Settlement
+	// CreditedItem is, for a credit balance a credit note opened beyond
+	// the open amount of the item it names, that item.
+	CreditedItem string
+	Settlements  []Settlement
 	// Recovered is what was received on the item after it was written off.
 	Recovered int64
 }
@@ -377,7 +380,7 @@ func (l *Ledger) apply(ev proto.Message) error {
 			ID: e.GetOpenItemId(), DebtorID: e.GetDebtorId(), DebtorAccount: e.GetDebtorAccount(), Kind: e.GetKind(),
 			DocumentNumber: e.GetDocumentNumber(), OrderID: e.GetOrderId(), PaymentReference: e.GetPaymentReference(),
 			EntryID: e.GetEntryId(), Currency: e.GetAmount().GetCurrency(), Amount: e.GetAmount().GetMinorUnits(),
-			DocumentDate: DateOf(e.GetDocumentDate()), DueDate: DateOf(e.GetDueDate()),
+			DocumentDate: DateOf(e.GetDocumentDate()), DueDate: DateOf(e.GetDueDate()), CreditedItem: e.GetCreditedOpenItemId(),
 			Claim: e.GetOpenItemId(), Component: ledgerv1.OpenItemComponent_OPEN_ITEM_COMPONENT_PRINCIPAL, Dunnable: true,
 		}
 		l.items[it.ID] = it

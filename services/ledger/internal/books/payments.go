@@ -256,17 +256,17 @@ func (b *batch) pay(p payment) error {
 		rest -= a.amount
 	}
 	if rest > 0 {
-		b.openCredit(p.debtor, account, p.cur, rest, p.id, p.entryID, p.date)
+		b.openCredit(p.debtor, account, p.cur, rest, p.id, p.entryID, p.date, "")
 	}
 	return nil
 }
 
 // openCredit opens a credit balance (negative open item) of amount.
-func (b *batch) openCredit(debtor, account, cur string, amount int64, doc, entryID string, date Date) {
+func (b *batch) openCredit(debtor, account, cur string, amount int64, doc, entryID string, date Date, credited string) {
 	it := &OpenItem{
 		ID: b.derive("credit", entryID, "open-item"), DebtorID: debtor, DebtorAccount: account, Kind: KindCreditBalance,
 		DocumentNumber: doc, EntryID: entryID, Currency: cur, Amount: -amount, DocumentDate: date, DueDate: date,
-		Component: ledgerv1.OpenItemComponent_OPEN_ITEM_COMPONENT_CREDIT, SourceDocument: doc,
+		Component: ledgerv1.OpenItemComponent_OPEN_ITEM_COMPONENT_CREDIT, SourceDocument: doc, CreditedItem: credited,
 	}
 	it.Claim = it.ID
 	b.openItem(it)
