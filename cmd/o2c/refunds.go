@@ -296,8 +296,11 @@ amount the buyer got back (fees excluded: matching books them with the payout),
 when the marketplace posted it, where it was seen first (api or settlement),
 what became of it (booked, linked, held, waiting, reversed, duplicate), why,
 and the credit note booked (amazon-refund:<adjustment id>) or the shop's credit
-note it was linked to. --output json prints one JSON object per refund (JSON
-Lines). Without --order at most --limit refunds are listed.`,
+note it was linked to. A booked refund whose order a shop credit note of its
+amount credited afterwards is named below the table ("credited twice?", with
+both credit notes; credited_again_by in JSON): one of the two credit notes is
+to be undone. --output json prints one JSON object per refund (JSON Lines).
+Without --order at most --limit refunds are listed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if limit < 1 {
@@ -473,6 +476,9 @@ type importedRefundLine struct {
 	EntryID          string `json:"entry_id,omitempty"`
 	ReversedAdjustID string `json:"reversed_adjustment_id,omitempty"`
 	ReviewedBy       string `json:"reviewed_by,omitempty"`
+	// CreditedAgainBy are the shop credit notes that credited the order
+	// after this booked refund (Refund.credited_again_by).
+	CreditedAgainBy []string `json:"credited_again_by,omitempty"`
 }
 
 // writeRefundsJSON writes one JSON line per refund.
@@ -483,7 +489,8 @@ func writeRefundsJSON(w io.Writer, rs []*refundv1.Refund) error {
 			SellerAccount: r.GetSellerAccount(), MarketplaceID: r.GetMarketplaceId(), Kind: table.RefundKindWord(r.GetKind()),
 			AmountMinor: r.GetAmount().GetMinorUnits(), Currency: r.GetAmount().GetCurrency(), Source: table.RefundSourceWord(r.GetSource()),
 			State: table.RefundStateWord(r.GetState()), Reason: r.GetReason(), CreditNoteNumber: r.GetCreditNoteNumber(),
-			OpenItemID: r.GetOpenItemId(), EntryID: r.GetEntryId(), ReversedAdjustID: r.GetReversedAdjustmentId(), ReviewedBy: r.GetReviewedBy()}
+			OpenItemID: r.GetOpenItemId(), EntryID: r.GetEntryId(), ReversedAdjustID: r.GetReversedAdjustmentId(), ReviewedBy: r.GetReviewedBy(),
+			CreditedAgainBy: r.GetCreditedAgainBy()}
 		if r.GetPosted() != nil {
 			l.Posted = r.GetPosted().AsTime().UTC().Format(time.RFC3339)
 		}

@@ -56,6 +56,10 @@ const DefaultAddr = "127.0.0.1:9096"
 // ItemsDurable follows the ledger's open items.
 const ItemsDurable = "refund-import-items"
 
+// CreditedAgainMetric counts the booked refunds whose order a shop credit
+// note credited again afterwards (consumer.Items), by tenant.
+const CreditedAgainMetric = "o2c_refund_import_credited_again_total"
+
 // Errors is refund import's classification of its own errors: the
 // domain's, its storage's, its API's, the SP-API client's, the credit
 // note's and the tenants file's.
@@ -219,7 +223,12 @@ func wire(ctx context.Context, h *host.Host, opt Options, configs map[string]ref
 	}
 	// The ledger's stream is the ledger's to declare: binding waits until
 	// it exists.
-	items := &consumer.Items{Tenants: opt.Tenants, Store: store, Refunds: im}
+	again, err := telemetry.NewMeter(h.Telemetry, "github.com/o2c-platform/o2c/services/refund-import").Counter(CreditedAgainMetric,
+		"Booked marketplace refunds whose order a shop credit note credited again afterwards.", "{refund}")
+	if err != nil {
+		return nil, err
+	}
+	items := &consumer.Items{Tenants: opt.Tenants, Store: store, Refunds: im, Log: h.Log, Now: opt.Now, CreditedAgain: again}
 	if err := h.Consume(ctx, bus.Consumer{Stream: bus.ServiceStream("ledger"), Durable: ItemsDurable,
 		FilterSubjects: consumer.LedgerSubjects()}, items.Handle); err != nil {
 		return nil, err

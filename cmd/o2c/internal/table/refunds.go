@@ -32,8 +32,9 @@ func RefundSourceWord(s refundv1.RefundSource) string {
 // one row per refund in the order given with its adjustment id, order,
 // kind, amount (what the buyer got back, fees excluded), when the
 // marketplace posted it, where it was seen first, what became of it and
-// why, and the credit note it booked or was linked to; then how many
-// there are.
+// why, and the credit note it booked or was linked to; below them a line
+// for each booked refund whose order a shop credit note credited again
+// (Refund.credited_again_by); then how many there are.
 func Refunds(w io.Writer, rs []*refundv1.Refund) {
 	if len(rs) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -49,6 +50,12 @@ func Refunds(w io.Writer, rs []*refundv1.Refund) {
 				cmp.Or(clip(oneLine(r.GetReason()), 60), "-"), cmp.Or(r.GetCreditNoteNumber(), "-"))
 		}
 		tw.Flush()
+	}
+	for _, r := range rs {
+		if by := r.GetCreditedAgainBy(); len(by) > 0 {
+			fmt.Fprintf(w, "credited twice? order %s: the shop's %s credited it after refund %s was booked as %s\n",
+				cmp.Or(r.GetOrderId(), "-"), strings.Join(by, ", "), r.GetAdjustmentId(), cmp.Or(r.GetCreditNoteNumber(), "-"))
+		}
 	}
 	fmt.Fprintln(w, Count(len(rs), "refund"))
 }

@@ -43,3 +43,28 @@ func TestRefundsTable(t *testing.T) {
 		t.Errorf("last line %q, want the count", last)
 	}
 }
+
+// TestRefundsTableNamesOrdersCreditedTwice: a booked refund whose order a
+// shop credit note credited again gets a line below the table naming the
+// order and both credit notes; others get none.
+func TestRefundsTableNamesOrdersCreditedTwice(t *testing.T) {
+	t.Parallel()
+	rs := []*refundv1.Refund{
+		{AdjustmentId: "amzn1.adj.1", OrderId: "302-1", Kind: refundv1.RefundKind_REFUND_KIND_REFUND, Amount: eurQ(1495),
+			State: refundv1.RefundState_REFUND_STATE_BOOKED, CreditNoteNumber: "amazon-refund:amzn1.adj.1", CreditedAgainBy: []string{"GS-7", "GS-9"}},
+		{AdjustmentId: "amzn1.adj.2", OrderId: "302-2", Kind: refundv1.RefundKind_REFUND_KIND_REFUND, Amount: eurQ(500),
+			State: refundv1.RefundState_REFUND_STATE_BOOKED, CreditNoteNumber: "amazon-refund:amzn1.adj.2"},
+	}
+	var buf bytes.Buffer
+	Refunds(&buf, rs)
+	var flagged []string
+	for _, l := range strings.Split(buf.String(), "\n") {
+		if strings.HasPrefix(l, "credited twice?") {
+			flagged = append(flagged, l)
+		}
+	}
+	want := []string{"credited twice? order 302-1: the shop's GS-7, GS-9 credited it after refund amzn1.adj.1 was booked as amazon-refund:amzn1.adj.1"}
+	if diff := cmp.Diff(want, flagged); diff != "" {
+		t.Errorf("flag lines (-want +got):\n%s\n%s", diff, buf.String())
+	}
+}

@@ -345,9 +345,16 @@ type Refund struct {
 	EntryId string `protobuf:"bytes,19,opt,name=entry_id,json=entryId,proto3" json:"entry_id,omitempty"`
 	// The actor who reviewed the held refund (ReviewRefund), e.g.
 	// "user:clara"; empty for the import's own decisions.
-	ReviewedBy    string `protobuf:"bytes,20,opt,name=reviewed_by,json=reviewedBy,proto3" json:"reviewed_by,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ReviewedBy string `protobuf:"bytes,20,opt,name=reviewed_by,json=reviewedBy,proto3" json:"reviewed_by,omitempty"`
+	// For a booked refund: the shop's credit notes that credited the
+	// order's item after this refund's credit note was booked, with its
+	// amount (or, with other booked refunds of the item, their sum): the
+	// order may be credited twice, by the marketplace and by the shop.
+	// Set by ListRefunds from the ledger's item events; never in
+	// RefundDecided.
+	CreditedAgainBy []string `protobuf:"bytes,21,rep,name=credited_again_by,json=creditedAgainBy,proto3" json:"credited_again_by,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Refund) Reset() {
@@ -518,6 +525,13 @@ func (x *Refund) GetReviewedBy() string {
 		return x.ReviewedBy
 	}
 	return ""
+}
+
+func (x *Refund) GetCreditedAgainBy() []string {
+	if x != nil {
+		return x.CreditedAgainBy
+	}
+	return nil
 }
 
 // RefundDecided records a decision about a refund: its first sight, and
@@ -736,7 +750,7 @@ const file_o2c_refund_v1_events_proto_rawDesc = "" +
 	"\fRefundCharge\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12,\n" +
 	"\x06amount\x18\x02 \x01(\v2\x14.o2c.common.v1.MoneyR\x06amount\x12\x10\n" +
-	"\x03fee\x18\x03 \x01(\bR\x03fee\"\xa2\x06\n" +
+	"\x03fee\x18\x03 \x01(\bR\x03fee\"\xce\x06\n" +
 	"\x06Refund\x12#\n" +
 	"\radjustment_id\x18\x01 \x01(\tR\fadjustmentId\x12\x19\n" +
 	"\border_id\x18\x02 \x01(\tR\aorderId\x12\x10\n" +
@@ -761,7 +775,8 @@ const file_o2c_refund_v1_events_proto_rawDesc = "" +
 	"decided_at\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\tdecidedAt\x12\x19\n" +
 	"\bentry_id\x18\x13 \x01(\tR\aentryId\x12\x1f\n" +
 	"\vreviewed_by\x18\x14 \x01(\tR\n" +
-	"reviewedBy\"V\n" +
+	"reviewedBy\x12*\n" +
+	"\x11credited_again_by\x18\x15 \x03(\tR\x0fcreditedAgainBy\"V\n" +
 	"\rRefundDecided\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12-\n" +
 	"\x06refund\x18\x02 \x01(\v2\x15.o2c.refund.v1.RefundR\x06refund\"\xe5\x03\n" +

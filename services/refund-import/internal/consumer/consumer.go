@@ -16,8 +16,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
+	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"google.golang.org/protobuf/proto"
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
@@ -49,10 +53,25 @@ type Redecider interface {
 }
 
 // Items applies the ledger's item events.
+//
+// After an event that changes what credited an order's item (a credit
+// note's settlement, the credit balance a credit note opened beyond the
+// item, a reopening), the flags of the item's booked refunds are brought
+// up to date (postgres.Store.CreditedAgain): a shop credit note that
+// credits an order after its marketplace refund was booked is logged as a
+// warning naming both credit notes, counted, and shown with the refund in
+// its listing (Refund.credited_again_by).
 type Items struct {
 	Tenants Tenants
 	Store   *postgres.Store
 	Refunds Redecider
+	// Log receives the warnings of orders credited again; nil discards
+	// them.
+	Log *slog.Logger
+	// Now is the time of a new flag; nil means time.Now.
+	Now func() time.Time
+	// CreditedAgain counts the flags added, by tenant; nil counts none.
+	CreditedAgain metric.Int64Counter
 }
 
 // Handle applies one of the ledger's item events.
@@ -62,11 +81,13 @@ func (h *Items) Handle(ctx context.Context, m bus.Msg) error {
 		return err
 	}
 	var orders []string
+	var credited string // the item whose credits changed
 	switch ev := msg.(type) {
 	case *ledgerv1.OpenItemOpened:
 		if orders, err = h.Store.OpenItem(ctx, ev); err != nil {
 			return err
 		}
+		credited = ev.GetCreditedOpenItemId()
 		// Since 7 December 2026 the ledger classifies the item in the
 		// event that opens it; older streams carry a separate
 		// OpenItemClassified after it. Both are recorded alike, and the
@@ -90,12 +111,45 @@ func (h *Items) Handle(ctx context.Context, m bus.Msg) error {
 		if orders, err = h.Store.SettleItem(ctx, ev); err != nil {
 			return err
 		}
+		credited = ev.GetOpenItemId()
 	case *ledgerv1.OpenItemReopened:
-		return h.Store.ReopenItem(ctx, ev)
+		if err := h.Store.ReopenItem(ctx, ev); err != nil {
+			return err
+		}
+		credited = ev.GetOpenItemId()
+	}
+	if credited != "" {
+		if err := h.creditedAgain(ctx, tenant, credited); err != nil {
+			return err
+		}
 	}
 	for _, o := range orders {
 		if err := h.Refunds.Redecide(ctx, tenant, o); err != nil {
 			return fmt.Errorf("refunds of order %s: %w", o, err)
+		}
+	}
+	return nil
+}
+
+// creditedAgain updates the flags of item's booked refunds and reports
+// each new one.
+func (h *Items) creditedAgain(ctx context.Context, tenant, item string) error {
+	now := time.Now
+	if h.Now != nil {
+		now = h.Now
+	}
+	flags, err := h.Store.CreditedAgain(ctx, tenant, item, now().UTC())
+	if err != nil {
+		return err
+	}
+	for _, f := range flags {
+		if h.CreditedAgain != nil {
+			h.CreditedAgain.Add(ctx, 1, metric.WithAttributes(attribute.String("tenant", tenant)))
+		}
+		if h.Log != nil {
+			h.Log.WarnContext(ctx, "order credited twice? the shop's credit note credits it after its marketplace refund was booked",
+				"tenant", tenant, "order_id", f.OrderID, "open_item_id", f.ItemID, "refund", f.RefundKey,
+				"refund_credit_note", f.CreditNote, "shop_credit_note", f.By)
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -28,9 +29,12 @@ func vatOf(raw []byte) ([]*ledgerv1.VatAmount, error) {
 // OpenItem records an item the ledger opened: an order's invoice (a debit
 // item with an order id) as an item refunds may credit, and the journal
 // entry of a credit balance (what a credit note credited beyond the open
-// amount) under its document number. It returns the orders of the
-// refunds whose credit note that entry books (their waiting reversals can
-// now be decided).
+// amount) under its document number. A credit balance of a credit note
+// that named an item is also recorded as a credit note on that item, for
+// the amount beyond what it cleared there (a row of credit_notes keyed
+// "balance:" and the credit balance's id): the order was credited by that
+// much more. It returns the orders of the refunds whose credit note that
+// entry books (their waiting reversals can now be decided).
 func (s *Store) OpenItem(ctx context.Context, ev *ledgerv1.OpenItemOpened) ([]string, error) {
 	amount := ev.GetAmount().GetMinorUnits()
 	if amount < 0 && ev.GetEntryId() != "" && ev.GetDocumentNumber() != "" {
@@ -38,6 +42,14 @@ func (s *Store) OpenItem(ctx context.Context, ev *ledgerv1.OpenItemOpened) ([]st
 			ON CONFLICT (tenant, document) DO NOTHING`, ev.GetTenant(), ev.GetDocumentNumber(), ev.GetEntryId())
 		if err != nil {
 			return nil, fmt.Errorf("credit balance %s: %w", ev.GetOpenItemId(), err)
+		}
+		if credited := ev.GetCreditedOpenItemId(); credited != "" && amount != math.MinInt64 {
+			_, err := s.pool.Exec(ctx, `INSERT INTO credit_notes (tenant, settlement_id, item_id, number, amount_minor, entry_id)
+				VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, settlement_id) DO NOTHING`,
+				ev.GetTenant(), BalanceRow(ev.GetOpenItemId()), credited, ev.GetDocumentNumber(), -amount, ev.GetEntryId())
+			if err != nil {
+				return nil, fmt.Errorf("credit balance %s of item %s: %w", ev.GetOpenItemId(), credited, err)
+			}
 		}
 		rows, err := s.pool.Query(ctx, `SELECT DISTINCT order_id FROM refunds WHERE tenant = $1 AND credit_note_number = $2`,
 			ev.GetTenant(), ev.GetDocumentNumber())
@@ -123,6 +135,10 @@ func (s *Store) SettleItem(ctx context.Context, ev *ledgerv1.OpenItemCleared) ([
 	}
 	return orders, nil
 }
+
+// BalanceRow is the credit_notes key of credit balance item id: the part
+// of a credit note beyond what it cleared of the item it named.
+func BalanceRow(id string) string { return "balance:" + id }
 
 func documents(ev *ledgerv1.OpenItemCleared) []string {
 	var out []string

@@ -474,6 +474,10 @@ func (s *Store) Refunds(ctx context.Context, tenant, orderID string, size int, t
 			return nil, "", fmt.Errorf("list refunds: %w", err)
 		}
 		if len(out) == n {
+			rows.Close()
+			if err := s.flagged(ctx, tenant, out); err != nil {
+				return nil, "", err
+			}
 			return out, token(prevPosted(out), out[len(out)-1].GetKey()), nil
 		}
 		m := &refundv1.Refund{}
@@ -483,7 +487,33 @@ func (s *Store) Refunds(ctx context.Context, tenant, orderID string, size int, t
 		m.EntryId = ""
 		out = append(out, m)
 	}
-	return out, "", rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list refunds: %w", err)
+	}
+	if err := s.flagged(ctx, tenant, out); err != nil {
+		return nil, "", err
+	}
+	return out, "", nil
+}
+
+// flagged sets CreditedAgainBy on the booked refunds of out.
+func (s *Store) flagged(ctx context.Context, tenant string, out []*refundv1.Refund) error {
+	var keys []string
+	for _, m := range out {
+		if m.GetState() == refundv1.RefundState_REFUND_STATE_BOOKED {
+			keys = append(keys, m.GetKey())
+		}
+	}
+	by, err := s.creditedAgainBy(ctx, tenant, keys)
+	if err != nil {
+		return fmt.Errorf("list refunds: credited again: %w", err)
+	}
+	for _, m := range out {
+		if m.GetState() == refundv1.RefundState_REFUND_STATE_BOOKED {
+			m.CreditedAgainBy = by[m.GetKey()]
+		}
+	}
+	return nil
 }
 
 func prevPosted(out []*refundv1.Refund) time.Time {

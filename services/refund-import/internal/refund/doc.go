@@ -24,6 +24,13 @@
 // with a ledger ReverseEntry, and waits while that credit note is not
 // booked yet.
 //
+// CreditedAgain finds the opposite order: a shop credit note that credits
+// an order after its refund was booked. The ledger books both (the shop's
+// credit note is a document of the shop's and cannot be refused), so the
+// order is credited twice; refund import flags the booked refund with the
+// shop's credit note (logged, counted and listed) for a person to undo
+// one of the two.
+//
 // Review decides a held refund on a person's word: booked with the same
 // credit note, or dismissed (Linked without a credit note, so nothing is
 // booked and the refund stays open on the order's item with the

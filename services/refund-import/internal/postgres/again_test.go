@@ -1,0 +1,84 @@
+package postgres
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
+
+	"github.com/o2c-platform/o2c/services/refund-import/internal/refund"
+)
+
+// TestShopCreditNoteAfterBookedRefundIsFlagged: given an order's item and
+// a refund of it booked as a credit note, when the shop's credit note of
+// the same amount credits the order afterwards, partly as a settlement of
+// the item and the rest as a credit balance beyond it, then the refund is
+// flagged once the two parts add up to its amount (not before, not twice)
+// and listed with the shop's credit note; when the shop's settlement is
+// undone, the flag goes. The refund's own credit note flags nothing.
+func TestShopCreditNoteAfterBookedRefundIsFlagged(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	if _, err := s.OpenItem(ctx, &ledgerv1.OpenItemOpened{Tenant: "acme", OpenItemId: "I-O-1", DebtorId: "mp", Kind: "invoice",
+		OrderId: "O-1", Amount: eur(11900)}); err != nil {
+		t.Fatal(err)
+	}
+	vat := []*ledgerv1.VatAmount{{RateBp: 1900, Net: eur(10000), Vat: eur(1900)}}
+	if _, err := s.ClassifyItem(ctx, &ledgerv1.OpenItemClassified{Tenant: "acme", OpenItemId: "I-O-1", ClaimOpenItemId: "I-O-1", Vat: vat}); err != nil {
+		t.Fatal(err)
+	}
+	booked := decided("ADJ-1", "O-1", refund.Booked, 0) // 59.50 on I-O-1
+	if err := save(t, s, booked); err != nil {
+		t.Fatal(err)
+	}
+	flags := func(what string, want []Flag) {
+		t.Helper()
+		got, err := s.CreditedAgain(ctx, "acme", "I-O-1", now)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: flags added (-want +got):\n%s", what, diff)
+		}
+	}
+	listed := func(what string, want []string) {
+		t.Helper()
+		rs, _, err := s.Refunds(ctx, "acme", "O-1", 10, "")
+		if err != nil || len(rs) != 1 {
+			t.Fatalf("%s: listed %v, %v", what, rs, err)
+		}
+		if diff := cmp.Diff(want, rs[0].GetCreditedAgainBy()); diff != "" {
+			t.Errorf("%s: credited_again_by (-want +got):\n%s", what, diff)
+		}
+	}
+	if _, err := s.SettleItem(ctx, &ledgerv1.OpenItemCleared{Tenant: "acme", OpenItemId: "I-O-1", Settlements: []*ledgerv1.Settlement{
+		{SettlementId: "ST-1", Amount: eur(5950), Kind: ledgerv1.SettlementKind_SETTLEMENT_KIND_CREDIT_NOTE, Document: "amazon-refund:ADJ-1", EntryId: "E-1"},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	flags("the refund's own credit note", nil)
+	if _, err := s.SettleItem(ctx, &ledgerv1.OpenItemCleared{Tenant: "acme", OpenItemId: "I-O-1", Settlements: []*ledgerv1.Settlement{
+		{SettlementId: "ST-2", Amount: eur(3000), Kind: ledgerv1.SettlementKind_SETTLEMENT_KIND_CREDIT_NOTE, Document: "GS-1", EntryId: "E-2"},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	flags("the shop's credit note's settlement alone", nil)
+	if _, err := s.OpenItem(ctx, &ledgerv1.OpenItemOpened{Tenant: "acme", OpenItemId: "CB-2", DebtorId: "mp", Kind: "credit_balance",
+		DocumentNumber: "GS-1", Amount: eur(-2950), EntryId: "E-2", CreditedOpenItemId: "I-O-1"}); err != nil {
+		t.Fatal(err)
+	}
+	flag := Flag{Tenant: "acme", OrderID: "O-1", ItemID: "I-O-1", RefundKey: booked.Key(), CreditNote: "amazon-refund:ADJ-1", By: "GS-1"}
+	flags("with its credit balance", []Flag{flag})
+	flags("again", nil)
+	listed("flagged", []string{"GS-1"})
+	if err := s.ReopenItem(ctx, &ledgerv1.OpenItemReopened{Tenant: "acme", OpenItemId: "I-O-1", SettlementIds: []string{"ST-2"}}); err != nil {
+		t.Fatal(err)
+	}
+	flags("the shop's settlement undone", nil)
+	listed("after the undoing", nil)
+}
