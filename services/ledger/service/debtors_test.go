@@ -185,7 +185,7 @@ func TestVerifyReportsBrokenDebtorInvariants(t *testing.T) {
 // TestMarketplaceDebtorStatement is the demo's case: the chart names 69001
 // for Amazon in EUR. A marketplace invoice is booked there, and the
 // marketplace debtor's statement is the statement of 69001: it shows the
-// line and closes at the debtor's open items. No personal account number
+// line, with who booked it, and closes at the debtor's open items. No personal account number
 // was spent on the marketplace debtor, so the next customer gets the first
 // one. A marketplace the chart names no account for gets a number, and its
 // statement is on that number.
@@ -207,8 +207,9 @@ func TestMarketplaceDebtorStatement(t *testing.T) {
 	s.caughtUp(t)
 
 	line := func(doc string, debit, running int64) *ledgerv1.StatementLine {
+		// Actor: who sent the command that booked it (call's "clerk").
 		return &ledgerv1.StatementLine{EffectiveDate: mar1, DocumentNumber: doc, Text: "Rechnung " + doc,
-			Debit: eur(debit), Credit: eur(0), RunningBalance: eur(running)}
+			Debit: eur(debit), Credit: eur(0), RunningBalance: eur(running), Actor: "clerk"}
 	}
 	for _, tc := range []struct {
 		debtor string

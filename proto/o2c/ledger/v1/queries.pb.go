@@ -501,7 +501,11 @@ type StatementLine struct {
 	// Journal entry id.
 	EntryId string `protobuf:"bytes,7,opt,name=entry_id,json=entryId,proto3" json:"entry_id,omitempty"`
 	// When the ledger recorded the entry.
-	RecordedAt    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=recorded_at,json=recordedAt,proto3" json:"recorded_at,omitempty"`
+	RecordedAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=recorded_at,json=recordedAt,proto3" json:"recorded_at,omitempty"`
+	// Who booked the entry: the actor recorded on the event that posted it
+	// (the user, e.g. "user:clara", or the service, e.g. "service:matching",
+	// whose command it was).
+	Actor         string `protobuf:"bytes,9,opt,name=actor,proto3" json:"actor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -590,6 +594,13 @@ func (x *StatementLine) GetRecordedAt() *timestamppb.Timestamp {
 		return x.RecordedAt
 	}
 	return nil
+}
+
+func (x *StatementLine) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
 }
 
 // GetTrialBalanceRequest names the period.
@@ -1043,7 +1054,9 @@ type JournalListingLine struct {
 	// Tax key (DATEV BU-Schlüssel).
 	TaxKey string `protobuf:"bytes,9,opt,name=tax_key,json=taxKey,proto3" json:"tax_key,omitempty"`
 	// When the ledger recorded the entry.
-	RecordedAt    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=recorded_at,json=recordedAt,proto3" json:"recorded_at,omitempty"`
+	RecordedAt *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=recorded_at,json=recordedAt,proto3" json:"recorded_at,omitempty"`
+	// Who booked the entry: the actor recorded on the event that posted it.
+	Actor         string `protobuf:"bytes,11,opt,name=actor,proto3" json:"actor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1146,6 +1159,13 @@ func (x *JournalListingLine) GetRecordedAt() *timestamppb.Timestamp {
 		return x.RecordedAt
 	}
 	return nil
+}
+
+func (x *JournalListingLine) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
 }
 
 // ListBankReconciliationsRequest selects the statements to reconcile.
@@ -1410,7 +1430,7 @@ const file_o2c_ledger_v1_queries_proto_rawDesc = "" +
 	"\x10opening_balances\x18\x02 \x03(\v2\x14.o2c.common.v1.MoneyR\x0fopeningBalances\x122\n" +
 	"\x05lines\x18\x03 \x03(\v2\x1c.o2c.ledger.v1.StatementLineR\x05lines\x12?\n" +
 	"\x10closing_balances\x18\x04 \x03(\v2\x14.o2c.common.v1.MoneyR\x0fclosingBalances\x12&\n" +
-	"\x0fnext_page_token\x18\x05 \x01(\tR\rnextPageToken\"\xf9\x02\n" +
+	"\x0fnext_page_token\x18\x05 \x01(\tR\rnextPageToken\"\x8f\x03\n" +
 	"\rStatementLine\x12:\n" +
 	"\x0eeffective_date\x18\x01 \x01(\v2\x13.o2c.common.v1.DateR\reffectiveDate\x12'\n" +
 	"\x0fdocument_number\x18\x02 \x01(\tR\x0edocumentNumber\x12\x12\n" +
@@ -1420,7 +1440,8 @@ const file_o2c_ledger_v1_queries_proto_rawDesc = "" +
 	"\x0frunning_balance\x18\x06 \x01(\v2\x14.o2c.common.v1.MoneyR\x0erunningBalance\x12\x19\n" +
 	"\bentry_id\x18\a \x01(\tR\aentryId\x12;\n" +
 	"\vrecorded_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"recordedAt\"\xf1\x01\n" +
+	"recordedAt\x12\x14\n" +
+	"\x05actor\x18\t \x01(\tR\x05actor\"\xf1\x01\n" +
 	"\x16GetTrialBalanceRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12'\n" +
 	"\x04from\x18\x02 \x01(\v2\x13.o2c.common.v1.DateR\x04from\x12#\n" +
@@ -1456,7 +1477,7 @@ const file_o2c_ledger_v1_queries_proto_rawDesc = "" +
 	" \x01(\tR\tpageToken\"{\n" +
 	"\x18ListJournalLinesResponse\x127\n" +
 	"\x05lines\x18\x01 \x03(\v2!.o2c.ledger.v1.JournalListingLineR\x05lines\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xfa\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x90\x03\n" +
 	"\x12JournalListingLine\x12\x19\n" +
 	"\bentry_id\x18\x01 \x01(\tR\aentryId\x12\x15\n" +
 	"\x06leg_no\x18\x02 \x01(\x05R\x05legNo\x12\x18\n" +
@@ -1469,7 +1490,8 @@ const file_o2c_ledger_v1_queries_proto_rawDesc = "" +
 	"\atax_key\x18\t \x01(\tR\x06taxKey\x12;\n" +
 	"\vrecorded_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"recordedAt\"L\n" +
+	"recordedAt\x12\x14\n" +
+	"\x05actor\x18\v \x01(\tR\x05actor\"L\n" +
 	"\x1eListBankReconciliationsRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x12\n" +
 	"\x04iban\x18\x02 \x01(\tR\x04iban\"n\n" +

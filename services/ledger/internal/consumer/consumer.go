@@ -123,6 +123,7 @@
 package consumer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -548,10 +549,20 @@ func (b *Booker) bankJob(ctx context.Context, ev eventstore.Event, kind, documen
 	}}, nil
 }
 
-// ingestedMeta is the metadata of a command booked for ingestion's event ev.
+// ingestedMeta is the metadata of a command booked for ingestion's event
+// ev. Its actor is the one ingestion recorded on ev: the shop that sent
+// the document ("shop:<tenant>"), the person who requested a credit note
+// in the console or imported a bank file, the drop folder. It is what the
+// ledger's events, settlements and statements name as who booked it
+// (IngestedActor for an event that names none). A redelivered event names
+// the same actor, so a retry stores the same events.
 func ingestedMeta(ctx context.Context, ev eventstore.Event) books.Meta {
-	return withTrace(ctx, books.Meta{Actor: "service:ledger", CausationID: ev.EventID.String(), CorrelationID: ev.CorrelationID})
+	return withTrace(ctx, books.Meta{Actor: cmp.Or(ev.Actor, IngestedActor), CausationID: ev.EventID.String(), CorrelationID: ev.CorrelationID})
 }
+
+// IngestedActor is the actor of a booking for an ingestion event that
+// names none (events stored before ingestion recorded actors).
+const IngestedActor = "service:ledger"
 
 // BookCommand is the handler of the commands other services publish.
 func (b *Booker) BookCommand(ctx context.Context, msg bus.Msg) error {

@@ -22,10 +22,14 @@ import (
 )
 
 // recorder is a Commander that records what reaches it.
-type recorder struct{ cmds []proto.Message }
+type recorder struct {
+	cmds  []proto.Message
+	metas []books.Meta
+}
 
-func (r *recorder) Execute(_ context.Context, cmd proto.Message, _ books.Meta) (books.Result, error) {
+func (r *recorder) Execute(_ context.Context, cmd proto.Message, m books.Meta) (books.Result, error) {
 	r.cmds = append(r.cmds, cmd)
+	r.metas = append(r.metas, m)
 	return books.Result{}, nil
 }
 

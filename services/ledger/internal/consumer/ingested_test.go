@@ -181,3 +181,33 @@ func TestIngestedFailuresAreSorted(t *testing.T) {
 		})
 	}
 }
+
+// TestIngestedBookingsNameIngestionsActor: a document ingestion recorded
+// with an actor (the shop that sent it, the person who requested it) is
+// booked under that actor, so the ledger's statement and audit name who
+// did it; one without is booked as the ledger.
+func TestIngestedBookingsNameIngestionsActor(t *testing.T) {
+	t.Parallel()
+	for _, actor := range []string{"shop:demo", "user:cs", ""} {
+		evs, err := eventstore.Prepare(eventstore.StreamID{Tenant: "demo", Type: "invoice", ID: "RE-1"},
+			[]eventstore.Event{{Envelope: eventstore.Envelope{EventID: uuid.New(), OccurredAt: time.Now(), Actor: actor},
+				Payload: &ingestionv1.CreditNoteIngested{Tenant: "demo", CreditNoteNumber: "GS-1", InvoiceNumber: "RE-1", DebtorId: "K-1",
+					Currency: "EUR", Vat: twoRates(1000, 0), Gross: eur(1190)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := relay.Message("o2c.demo.ingestion."+bus.EventName("o2c.ingestion.v1.CreditNoteIngested"), evs[0])
+		rec := &recorder{}
+		b := &Booker{Commands: rec, Tenants: tenantstest.File(t, "demo")}
+		if err := b.BookIngested(context.Background(), bus.Msg{Subject: m.Subject, Header: m.Header, Data: m.Data}); err != nil {
+			t.Fatal(err)
+		}
+		want := actor
+		if want == "" {
+			want = IngestedActor
+		}
+		if len(rec.metas) != 1 || rec.metas[0].Actor != want {
+			t.Errorf("ingested by %q: booked with %+v, want actor %q", actor, rec.metas, want)
+		}
+	}
+}

@@ -497,7 +497,7 @@ func (s *Store) DebtorStatement(ctx context.Context, q StatementQuery) (*ledgerv
 		return nil, fmt.Errorf("statement of %s/%s: %w", q.Tenant, q.DebtorID, err)
 	}
 	for i, r := range page {
-		resp.Lines[i].Text = texts[r.position]
+		resp.Lines[i].Text, resp.Lines[i].Actor = texts[r.position].text, texts[r.position].actor
 	}
 	return resp, nil
 }
@@ -524,15 +524,19 @@ func (s *Store) personalAccount(ctx context.Context, tenant, debtorID string) (s
 	return *account, nil
 }
 
-// entryTexts returns the posting texts of the journal entries stored at
-// the given event positions. The journal lines do not keep the text; the
+// entryText is what a journal entry's event holds beyond its lines: the
+// posting text and the actor who booked it.
+type entryText struct{ text, actor string }
+
+// entryTexts returns the posting texts and actors of the journal entries
+// stored at the given event positions. The journal lines keep neither; the
 // entry's event does.
-func (s *Store) entryTexts(ctx context.Context, positions []int64) (map[int64]string, error) {
-	out := map[int64]string{}
+func (s *Store) entryTexts(ctx context.Context, positions []int64) (map[int64]entryText, error) {
+	out := map[int64]entryText{}
 	if len(positions) == 0 {
 		return out, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT position, payload FROM events WHERE position = ANY($1) AND event_type = $2`,
+	rows, err := s.pool.Query(ctx, `SELECT position, payload, actor FROM events WHERE position = ANY($1) AND event_type = $2`,
 		positions, string((&ledgerv1.JournalEntryPosted{}).ProtoReflect().Descriptor().FullName()))
 	if err != nil {
 		return nil, fmt.Errorf("posting texts: %w", err)
@@ -541,14 +545,15 @@ func (s *Store) entryTexts(ctx context.Context, positions []int64) (map[int64]st
 	for rows.Next() {
 		var pos int64
 		var payload []byte
-		if err := rows.Scan(&pos, &payload); err != nil {
+		var actor string
+		if err := rows.Scan(&pos, &payload, &actor); err != nil {
 			return nil, fmt.Errorf("posting texts: %w", err)
 		}
 		var e ledgerv1.JournalEntryPosted
 		if err := proto.Unmarshal(payload, &e); err != nil {
 			return nil, fmt.Errorf("posting text of the event at %d: %w", pos, err)
 		}
-		out[pos] = e.GetText()
+		out[pos] = entryText{text: e.GetText(), actor: actor}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("posting texts: %w", err)
@@ -746,7 +751,7 @@ func (s *Store) JournalLines(ctx context.Context, q JournalQuery) ([]*ledgerv1.J
 		return nil, "", fmt.Errorf("journal of %s: %w", q.Tenant, err)
 	}
 	for i, k := range keys {
-		out[i].Text = texts[k.position]
+		out[i].Text, out[i].Actor = texts[k.position].text, texts[k.position].actor
 	}
 	return out, next, nil
 }

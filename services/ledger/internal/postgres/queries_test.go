@@ -363,6 +363,10 @@ func TestDebtorStatement(t *testing.T) {
 			if l.GetText() != "Text "+l.GetDocumentNumber() {
 				got[len(got)-1] = "wrong text " + l.GetText()
 			}
+			// PostJournalEntry books as the ledger itself.
+			if l.GetActor() != "service:ledger" {
+				got[len(got)-1] = "wrong actor " + l.GetActor()
+			}
 		}
 		if resp.GetNextPageToken() == "" {
 			break
@@ -569,8 +573,8 @@ func TestJournalLinesFilters(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, l := range lines {
-					if l.GetText() != "Text "+l.GetDocumentNumber() {
-						t.Errorf("%s text %q", l.GetDocumentNumber(), l.GetText())
+					if l.GetText() != "Text "+l.GetDocumentNumber() || l.GetActor() != "service:ledger" {
+						t.Errorf("%s text %q, actor %q", l.GetDocumentNumber(), l.GetText(), l.GetActor())
 					}
 					got = append(got, fmt.Sprintf("%s/%d %s %d", l.GetDocumentNumber(), l.GetLegNo(), l.GetAccount(), l.GetAmount().GetMinorUnits()))
 				}
