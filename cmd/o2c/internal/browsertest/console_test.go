@@ -57,6 +57,10 @@ func TestFindDebtorByInvoiceNumber(t *testing.T) {
 	if h := p.Text("h1"); !strings.Contains(h, demo.LateDebtor) || !strings.Contains(h, "Jan Schmidt") {
 		t.Errorf("the account's heading is %q, want %s and Jan Schmidt", h, demo.LateDebtor)
 	}
+	// The statement says who booked the invoice: the shop that sent it.
+	if got := p.Text(`[data-testid="statement"] tbody`); !strings.Contains(got, "shop:"+demo.Tenant) {
+		t.Errorf("the statement does not name shop:%s as who booked the invoice:\n%s", demo.Tenant, got)
+	}
 	// The shop sent a link to its copy of the invoice: the console offers it.
 	if href := Eval[string](p, `document.querySelector('[data-testid="invoice-copy"]')?.href ?? ""`); href != demo.LateInvoiceDocument {
 		t.Errorf("the invoice copy links to %q, want the shop's %s", href, demo.LateInvoiceDocument)
