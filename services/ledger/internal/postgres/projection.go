@@ -472,7 +472,7 @@ func reopen(ctx context.Context, tx pgx.Tx, ev eventstore.Event, p *ledgerv1.Ope
 		if d, ok := dates[e]; ok {
 			day = d
 		} else {
-			err := tx.QueryRow(ctx, `SELECT effective_date FROM journal_lines WHERE tenant = $1 AND entry_id = $2 LIMIT 1`, planFresh,
+			err := tx.QueryRow(ctx, `SELECT effective_date FROM journal_lines WHERE tenant = $1 AND entry_id = $2 AND leg_no = 0`, planFresh,
 				p.GetTenant(), e).Scan(&day)
 			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 				return fmt.Errorf("project reopening of open item %s: date of entry %s: %w", p.GetOpenItemId(), e, err)
