@@ -111,7 +111,12 @@ func (h *Items) Handle(ctx context.Context, m bus.Msg) error {
 		if orders, err = h.Store.SettleItem(ctx, ev); err != nil {
 			return err
 		}
-		credited = ev.GetOpenItemId()
+		// Payments and other settlements credit nothing.
+		if slices.ContainsFunc(ev.GetSettlements(), func(st *ledgerv1.Settlement) bool {
+			return st.GetKind() == ledgerv1.SettlementKind_SETTLEMENT_KIND_CREDIT_NOTE
+		}) {
+			credited = ev.GetOpenItemId()
+		}
 	case *ledgerv1.OpenItemReopened:
 		if err := h.Store.ReopenItem(ctx, ev); err != nil {
 			return err
