@@ -85,6 +85,7 @@ func (s *Store) CreditedAgain(ctx context.Context, tenant, itemID string, now ti
 		if err != nil {
 			return err
 		}
+		defer rows.Close()
 		added = added[:0]
 		for rows.Next() {
 			f := Flag{Tenant: tenant, OrderID: order, ItemID: itemID}
