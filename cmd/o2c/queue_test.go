@@ -721,9 +721,22 @@ func TestQueueAgainstTheRunningSystem(t *testing.T) {
 	if _, err := demo.WaitForOpenAmount(ctx, sys.Conn("ledger"), total(items)-demo.MatchedAutomatically-demo.PaymentAmount-5000); err != nil {
 		t.Fatal(err)
 	}
-	if code, stdout, _ := cli("list"); code != 0 || stdout != "0 payments\n" {
-		t.Errorf("the queue after both decisions: exit %d\n%s", code, stdout)
+	listed := func(what string, ok func(stdout string) bool) {
+		t.Helper()
+		// The queue is matching's projection of its own events: it
+		// shows a decision once the projection has applied it.
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			code, stdout, _ := cli("list")
+			if code == 0 && ok(stdout) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("%s: exit %d\n%s", what, code, stdout)
+				return
+			}
+		}
 	}
+	listed("the queue after both decisions", func(stdout string) bool { return stdout == "0 payments\n" })
 	// Unmatch needs the ledger's journal entry of the booking, which
 	// matching learns from the ledger's events a moment later.
 	deadline := time.Now().Add(time.Minute)
@@ -744,20 +757,9 @@ func TestQueueAgainstTheRunningSystem(t *testing.T) {
 	if len(open) != 1 || open[0].GetDocumentNumber() != "RE-2026-1004" || open[0].GetOpenAmount().GetMinorUnits() != 2490 {
 		t.Errorf("after unmatching: open items %v, want RE-2026-1004 with 24.90 again", open)
 	}
-	// The queue is matching's projection of its own events: it shows the
-	// payment again once the projection has applied the unmatching.
-	deadline = time.Now().Add(30 * time.Second)
-	for {
-		code, stdout, _ := cli("list")
-		if code == 0 && strings.Contains(stdout, unknown) && strings.HasSuffix(stdout, "1 payment\n") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("the queue after unmatching: exit %d\n%s", code, stdout)
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	listed("the queue after unmatching", func(stdout string) bool {
+		return strings.Contains(stdout, unknown) && strings.HasSuffix(stdout, "1 payment\n")
+	})
 }
 
 // total is what items leave open.
