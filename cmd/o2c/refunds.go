@@ -392,10 +392,10 @@ func newRefundsFetchesCmd(f *refundFlags) *cobra.Command {
 
 func newRefundsReviewCmd(f *refundFlags) *cobra.Command {
 	var adjustment, order, sku, reason string
-	var book, dismiss bool
+	var book, dismiss, keep bool
 	cmd := &cobra.Command{
-		Use:   "review --tenant T --adjustment ID [--order ID] [--sku SKU] --book|--dismiss --reason TEXT",
-		Short: "Decide a refund held for review: book its credit note, or dismiss it",
+		Use:   "review --tenant T --adjustment ID [--order ID] [--sku SKU] --book|--dismiss|--keep --reason TEXT",
+		Short: "Decide a refund held for review (book its credit note, or dismiss it), or keep a booked one credited twice",
 		Long: `review decides a refund refund import held for review (state held: an
 over-refund, a refund in another currency than its order, fees only; list
 shows why). --book books its credit note as the import would have
@@ -404,23 +404,37 @@ and records it as linked without a credit note: its deduction stays with the
 marketplace's debtor, and matching books the payout that waited for it. Both
 record you as the reviewer and --reason with the decision. --order and --sku
 are needed only when the adjustment id names several refunds. A refund that is
-not held (decided already, or reviewed before) is refused. Accountants and
-operators only.`,
+not held (decided already, or reviewed before) is refused.
+
+--keep is for a booked refund that list shows as credited twice (a shop credit
+note of its amount credited the order after it was booked): both credit notes
+stay, and the shop's no longer shows as credited twice (a later one does).
+Use it when the order is meant to be credited by both, such as a goodwill on
+top; otherwise undo one of the two. Accountants and operators only.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if adjustment == "" {
 				return errors.New("--adjustment is required: the marketplace's adjustment id of the held refund (o2c refunds list)")
 			}
-			if book == dismiss {
-				return errors.New("give exactly one of --book and --dismiss")
+			n := 0
+			for _, b := range []bool{book, dismiss, keep} {
+				if b {
+					n++
+				}
+			}
+			if n != 1 {
+				return errors.New("give exactly one of --book, --dismiss and --keep")
 			}
 			if strings.TrimSpace(reason) == "" {
-				return errors.New("--reason is required: say why the refund is booked or dismissed")
+				return errors.New("--reason is required: say why the refund is booked, dismissed or kept")
 			}
 			req := &refundv1.ReviewRefundRequest{Tenant: f.tenant, AdjustmentId: adjustment, OrderId: order, Sku: sku, Reason: reason,
 				Action: refundv1.ReviewAction_REVIEW_ACTION_BOOK}
-			if dismiss {
+			switch {
+			case dismiss:
 				req.Action = refundv1.ReviewAction_REVIEW_ACTION_DISMISS
+			case keep:
+				req.Action = refundv1.ReviewAction_REVIEW_ACTION_KEEP
 			}
 			client, closeConn, err := f.connect(cmd)
 			if err != nil {
@@ -438,7 +452,10 @@ operators only.`,
 				return writeRefundsJSON(cmd.OutOrStdout(), []*refundv1.Refund{r})
 			}
 			what := "dismissed: no credit note, the deduction stays with the marketplace's debtor"
-			if r.GetState() == refundv1.RefundState_REFUND_STATE_BOOKED {
+			switch {
+			case keep:
+				what = fmt.Sprintf("kept as credit note %s beside the shop's %s", r.GetCreditNoteNumber(), strings.Join(r.GetCreditedAgainKept(), ", "))
+			case r.GetState() == refundv1.RefundState_REFUND_STATE_BOOKED:
 				what = "booked as credit note " + r.GetCreditNoteNumber()
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "refund %s of order %s (%s) %s, reviewed by %s\n", r.GetAdjustmentId(), r.GetOrderId(),
@@ -451,6 +468,7 @@ operators only.`,
 	cmd.Flags().StringVar(&sku, "sku", "", "its SKU, when the adjustment id and order name several refunds")
 	cmd.Flags().BoolVar(&book, "book", false, "book the refund's credit note")
 	cmd.Flags().BoolVar(&dismiss, "dismiss", false, "book no credit note; the deduction stays with the marketplace's debtor")
+	cmd.Flags().BoolVar(&keep, "keep", false, "keep a booked refund and the shop credit notes that credited its order again")
 	cmd.Flags().StringVar(&reason, "reason", "", "why, recorded with the decision (required)")
 	return cmd
 }

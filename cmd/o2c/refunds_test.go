@@ -75,8 +75,11 @@ func (s *refundServer) ReviewRefund(_ context.Context, req *refundv1.ReviewRefun
 	}
 	r := &refundv1.Refund{AdjustmentId: req.GetAdjustmentId(), OrderId: "302-1", Sku: "SKU-1", State: refundv1.RefundState_REFUND_STATE_LINKED,
 		ReviewedBy: "user:clara", Reason: "dismissed on review by user:clara: " + req.GetReason()}
-	if req.GetAction() == refundv1.ReviewAction_REVIEW_ACTION_BOOK {
+	switch req.GetAction() {
+	case refundv1.ReviewAction_REVIEW_ACTION_BOOK:
 		r.State, r.CreditNoteNumber = refundv1.RefundState_REFUND_STATE_BOOKED, "amazon-refund:"+req.GetAdjustmentId()
+	case refundv1.ReviewAction_REVIEW_ACTION_KEEP:
+		r.State, r.CreditNoteNumber, r.CreditedAgainKept = refundv1.RefundState_REFUND_STATE_BOOKED, "amazon-refund:"+req.GetAdjustmentId(), []string{"GS-7"}
 	}
 	return &refundv1.ReviewRefundResponse{Refund: r}, nil
 }
@@ -171,9 +174,11 @@ func TestRefundsRefusesBadArguments(t *testing.T) {
 			"seller account xx is not in tenant acme's refunds section"},
 		{"unknown tenant", []string{"list", "--tenant", "acme2", "--order", "302-1"}, status.Error(codes.NotFound, "tenant acme2 does not exist"), "tenant acme2 does not exist"},
 		{"review without adjustment", []string{"review", "--tenant", "acme", "--book", "--reason", "x"}, nil, "--adjustment is required"},
-		{"review without action", []string{"review", "--tenant", "acme", "--adjustment", "adj-1", "--reason", "x"}, nil, "exactly one of --book and --dismiss"},
+		{"review without action", []string{"review", "--tenant", "acme", "--adjustment", "adj-1", "--reason", "x"}, nil, "exactly one of --book, --dismiss and --keep"},
 		{"review with both actions", []string{"review", "--tenant", "acme", "--adjustment", "adj-1", "--book", "--dismiss", "--reason", "x"}, nil,
-			"exactly one of --book and --dismiss"},
+			"exactly one of --book, --dismiss and --keep"},
+		{"review to keep and book", []string{"review", "--tenant", "acme", "--adjustment", "adj-1", "--keep", "--book", "--reason", "x"}, nil,
+			"exactly one of --book, --dismiss and --keep"},
 		{"review without reason", []string{"review", "--tenant", "acme", "--adjustment", "adj-1", "--dismiss"}, nil, "--reason is required"},
 		{"review of a refund not held", []string{"review", "--tenant", "acme", "--adjustment", "adj-1", "--book", "--reason", "x"},
 			status.Error(codes.FailedPrecondition, "refund not held for review: refund adj-1|302-1|SKU-1 is booked"), "refund adj-1|302-1|SKU-1 is booked"},
@@ -249,6 +254,10 @@ func TestRefundsReview(t *testing.T) {
 			wantReq: &refundv1.ReviewRefundRequest{Tenant: "acme", AdjustmentId: "adj-2", OrderId: "302-1", Sku: "SKU-1",
 				Action: refundv1.ReviewAction_REVIEW_ACTION_DISMISS, Reason: "Amazon pays it back"},
 			want: "refund adj-2 of order 302-1 (SKU-1) dismissed: no credit note, the deduction stays with the marketplace's debtor, reviewed by user:clara\n"},
+		{name: "keep", args: []string{"--adjustment", "adj-3", "--keep", "--reason", "goodwill on top"},
+			wantReq: &refundv1.ReviewRefundRequest{Tenant: "acme", AdjustmentId: "adj-3", Action: refundv1.ReviewAction_REVIEW_ACTION_KEEP,
+				Reason: "goodwill on top"},
+			want: "refund adj-3 of order 302-1 (SKU-1) kept as credit note amazon-refund:adj-3 beside the shop's GS-7, reviewed by user:clara\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,9 +1,12 @@
 package service
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	refundv1 "github.com/o2c-platform/o2c/proto/o2c/refund/v1"
@@ -16,7 +19,8 @@ import (
 // amount credits the order afterwards (the ledger reports it beyond the
 // item as a credit balance naming the item, as it does once the refund
 // cleared what was open), the refund is listed with the shop's credit
-// note as credited again.
+// note as credited again; an accountant keeping both takes it off the
+// list, books nothing and cannot keep it twice.
 func TestShopCreditNoteAfterTheRefundIsListed(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, spapifake.Options{})
@@ -43,5 +47,27 @@ func TestShopCreditNoteAfterTheRefundIsListed(t *testing.T) {
 		DocumentNumber: "GS-1", Amount: eur(-5950), EntryId: "E-GS-1", CreditedOpenItemId: "I-O-1"})
 	if diff := cmp.Diff([]string{"GS-1"}, againBy()); diff != "" {
 		t.Errorf("credited again by (-want +got):\n%s", diff)
+	}
+
+	// The accountant keeps both: the refund stays booked and the shop's
+	// credit note is no longer listed; keeping again is refused.
+	kept, err := s.review(&refundv1.ReviewRefundRequest{AdjustmentId: "ADJ-1", Action: refundv1.ReviewAction_REVIEW_ACTION_KEEP,
+		Reason: "goodwill on top, agreed with the buyer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kept.GetState() != refundv1.RefundState_REFUND_STATE_BOOKED || kept.GetReviewedBy() != "user:clara" ||
+		!cmp.Equal(kept.GetCreditedAgainKept(), []string{"GS-1"}) || !strings.Contains(kept.GetReason(), "goodwill on top") {
+		t.Errorf("kept: %v", kept)
+	}
+	if by := againBy(); len(by) != 0 {
+		t.Errorf("credited again by %v after the keep, want none", by)
+	}
+	if _, err := s.review(&refundv1.ReviewRefundRequest{AdjustmentId: "ADJ-1", Action: refundv1.ReviewAction_REVIEW_ACTION_KEEP,
+		Reason: "again"}); status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("keep again: %v, want FailedPrecondition", err)
+	}
+	if n := s.stored(t, issueCreditNote); n != 1 {
+		t.Errorf("%d credit notes stored, want the refund's one", n)
 	}
 }

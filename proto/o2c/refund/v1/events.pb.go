@@ -353,8 +353,12 @@ type Refund struct {
 	// Set by ListRefunds from the ledger's item events; never in
 	// RefundDecided.
 	CreditedAgainBy []string `protobuf:"bytes,21,rep,name=credited_again_by,json=creditedAgainBy,proto3" json:"credited_again_by,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The shop credit notes a reviewer kept beside this booked refund
+	// (ReviewRefund with REVIEW_ACTION_KEEP): they are left out of
+	// credited_again_by.
+	CreditedAgainKept []string `protobuf:"bytes,22,rep,name=credited_again_kept,json=creditedAgainKept,proto3" json:"credited_again_kept,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Refund) Reset() {
@@ -530,6 +534,13 @@ func (x *Refund) GetReviewedBy() string {
 func (x *Refund) GetCreditedAgainBy() []string {
 	if x != nil {
 		return x.CreditedAgainBy
+	}
+	return nil
+}
+
+func (x *Refund) GetCreditedAgainKept() []string {
+	if x != nil {
+		return x.CreditedAgainKept
 	}
 	return nil
 }
@@ -750,7 +761,7 @@ const file_o2c_refund_v1_events_proto_rawDesc = "" +
 	"\fRefundCharge\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12,\n" +
 	"\x06amount\x18\x02 \x01(\v2\x14.o2c.common.v1.MoneyR\x06amount\x12\x10\n" +
-	"\x03fee\x18\x03 \x01(\bR\x03fee\"\xce\x06\n" +
+	"\x03fee\x18\x03 \x01(\bR\x03fee\"\xfe\x06\n" +
 	"\x06Refund\x12#\n" +
 	"\radjustment_id\x18\x01 \x01(\tR\fadjustmentId\x12\x19\n" +
 	"\border_id\x18\x02 \x01(\tR\aorderId\x12\x10\n" +
@@ -776,7 +787,8 @@ const file_o2c_refund_v1_events_proto_rawDesc = "" +
 	"\bentry_id\x18\x13 \x01(\tR\aentryId\x12\x1f\n" +
 	"\vreviewed_by\x18\x14 \x01(\tR\n" +
 	"reviewedBy\x12*\n" +
-	"\x11credited_again_by\x18\x15 \x03(\tR\x0fcreditedAgainBy\"V\n" +
+	"\x11credited_again_by\x18\x15 \x03(\tR\x0fcreditedAgainBy\x12.\n" +
+	"\x13credited_again_kept\x18\x16 \x03(\tR\x11creditedAgainKept\"V\n" +
 	"\rRefundDecided\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12-\n" +
 	"\x06refund\x18\x02 \x01(\v2\x15.o2c.refund.v1.RefundR\x06refund\"\xe5\x03\n" +

@@ -33,6 +33,11 @@ const (
 	// Book no credit note: the refund's deduction stays with the
 	// marketplace's debtor.
 	ReviewAction_REVIEW_ACTION_DISMISS ReviewAction = 2
+	// For a booked refund listed as credited again: keep both credit notes
+	// (the shop's and the refund's), for instance a goodwill the shop gave
+	// on top. The shop credit notes it names then are no longer listed in
+	// Refund.credited_again_by; one that credits the order later is.
+	ReviewAction_REVIEW_ACTION_KEEP ReviewAction = 3
 )
 
 // Enum value maps for ReviewAction.
@@ -41,11 +46,13 @@ var (
 		0: "REVIEW_ACTION_UNSPECIFIED",
 		1: "REVIEW_ACTION_BOOK",
 		2: "REVIEW_ACTION_DISMISS",
+		3: "REVIEW_ACTION_KEEP",
 	}
 	ReviewAction_value = map[string]int32{
 		"REVIEW_ACTION_UNSPECIFIED": 0,
 		"REVIEW_ACTION_BOOK":        1,
 		"REVIEW_ACTION_DISMISS":     2,
+		"REVIEW_ACTION_KEEP":        3,
 	}
 )
 
@@ -549,7 +556,8 @@ func (x *ListSettlementFetchesResponse) GetNextPageToken() string {
 	return ""
 }
 
-// ReviewRefundRequest decides a held refund.
+// ReviewRefundRequest decides a held refund, or keeps a booked refund
+// that a shop credit note credited again.
 type ReviewRefundRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Tenant id. Required.
@@ -739,11 +747,12 @@ const file_o2c_refund_v1_refunds_proto_rawDesc = "" +
 	"\x06action\x18\x05 \x01(\x0e2\x1b.o2c.refund.v1.ReviewActionR\x06action\x12\x16\n" +
 	"\x06reason\x18\x06 \x01(\tR\x06reason\"E\n" +
 	"\x14ReviewRefundResponse\x12-\n" +
-	"\x06refund\x18\x01 \x01(\v2\x15.o2c.refund.v1.RefundR\x06refund*`\n" +
+	"\x06refund\x18\x01 \x01(\v2\x15.o2c.refund.v1.RefundR\x06refund*x\n" +
 	"\fReviewAction\x12\x1d\n" +
 	"\x19REVIEW_ACTION_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12REVIEW_ACTION_BOOK\x10\x01\x12\x19\n" +
-	"\x15REVIEW_ACTION_DISMISS\x10\x02B\xb1\x01\n" +
+	"\x15REVIEW_ACTION_DISMISS\x10\x02\x12\x16\n" +
+	"\x12REVIEW_ACTION_KEEP\x10\x03B\xb1\x01\n" +
 	"\x11com.o2c.refund.v1B\fRefundsProtoP\x01Z8github.com/o2c-platform/o2c/proto/o2c/refund/v1;refundv1\xa2\x02\x03ORX\xaa\x02\rO2c.Refund.V1\xca\x02\rO2c\\Refund\\V1\xe2\x02\x19O2c\\Refund\\V1\\GPBMetadata\xea\x02\x0fO2c::Refund::V1b\x06proto3"
 
 var (

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -179,7 +180,8 @@ func scanDecided(rows pgx.Rows) ([]refund.Decided, error) {
 }
 
 // Situations returns what is known when each of the refunds of tenant is
-// decided, as stored: its prior decision, its order's classified item
+// decided, as stored: its prior decision with the shop credit notes that
+// credited its order again, its order's classified item
 // (the one in its currency when there are several) with the credit notes
 // that cleared it, and the other refunds of its order. Three queries for
 // all of them.
@@ -217,7 +219,12 @@ func (s *Store) Situations(ctx context.Context, tenant string, rs []refund.Refun
 	if err != nil {
 		return nil, err
 	}
+	flags, err := s.creditedAgainBy(ctx, tenant, keys)
+	if err != nil {
+		return nil, fmt.Errorf("refunds credited again: %w", err)
+	}
 	for i, r := range rs {
+		out[i].CreditedAgain = flags[r.Key()]
 		k := r.Key()
 		for _, d := range byOrder[r.OrderID] {
 			if d.Key() == k {
@@ -496,7 +503,8 @@ func (s *Store) Refunds(ctx context.Context, tenant, orderID string, size int, t
 	return out, "", nil
 }
 
-// flagged sets CreditedAgainBy on the booked refunds of out.
+// flagged sets CreditedAgainBy on the booked refunds of out: the shop
+// credit notes flagged, less those a reviewer kept.
 func (s *Store) flagged(ctx context.Context, tenant string, out []*refundv1.Refund) error {
 	var keys []string
 	for _, m := range out {
@@ -509,8 +517,13 @@ func (s *Store) flagged(ctx context.Context, tenant string, out []*refundv1.Refu
 		return fmt.Errorf("list refunds: credited again: %w", err)
 	}
 	for _, m := range out {
-		if m.GetState() == refundv1.RefundState_REFUND_STATE_BOOKED {
-			m.CreditedAgainBy = by[m.GetKey()]
+		if m.GetState() != refundv1.RefundState_REFUND_STATE_BOOKED {
+			continue
+		}
+		for _, n := range by[m.GetKey()] {
+			if !slices.Contains(m.GetCreditedAgainKept(), n) {
+				m.CreditedAgainBy = append(m.CreditedAgainBy, n)
+			}
 		}
 	}
 	return nil

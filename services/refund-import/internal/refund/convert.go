@@ -20,6 +20,7 @@ func (d Decided) Proto(decidedAt time.Time) *refundv1.Refund {
 		State: refundv1.RefundState(d.State), Reason: d.Reason, CreditNoteNumber: d.CreditNoteNumber, OpenItemId: d.OpenItemID,
 		SellerAccount: r.SellerAccount, MarketplaceId: r.Marketplace, OrderItemId: r.OrderItemID,
 		ReversedAdjustmentId: d.ReversedAdjustmentID, Key: r.Key(), EntryId: d.EntryID, ReviewedBy: d.ReviewedBy,
+		CreditedAgainKept: d.KeptCreditedAgain,
 	}
 	if !r.Posted.IsZero() {
 		m.Posted = timestamppb.New(r.Posted)
@@ -52,14 +53,15 @@ func DecidedOf(m *refundv1.Refund, version int64) Decided {
 		r.Charges = append(r.Charges, Charge{Type: c.GetType(), AmountType: at, Minor: c.GetAmount().GetMinorUnits()})
 	}
 	return Decided{Refund: r, State: State(m.GetState()), Version: version, Reason: m.GetReason(), OpenItemID: m.GetOpenItemId(),
-		CreditNoteNumber: m.GetCreditNoteNumber(), EntryID: m.GetEntryId(), ReversedAdjustmentID: m.GetReversedAdjustmentId(), ReviewedBy: m.GetReviewedBy()}
+		CreditNoteNumber: m.GetCreditNoteNumber(), EntryID: m.GetEntryId(), ReversedAdjustmentID: m.GetReversedAdjustmentId(), ReviewedBy: m.GetReviewedBy(),
+		KeptCreditedAgain: m.GetCreditedAgainKept()}
 }
 
 // Apply is the decision d made about r, on top of what was decided before
 // (prior, nil for none).
 func (d Decision) Apply(r Refund, prior *Decided) Decided {
 	out := Decided{Refund: r, State: d.State, Reason: d.Reason, OpenItemID: d.OpenItemID, CreditNoteNumber: d.CreditNoteNumber,
-		EntryID: d.EntryID, ReversedAdjustmentID: d.ReversedAdjustmentID, ReviewedBy: d.ReviewedBy}
+		EntryID: d.EntryID, ReversedAdjustmentID: d.ReversedAdjustmentID, ReviewedBy: d.ReviewedBy, KeptCreditedAgain: d.KeptCreditedAgain}
 	if prior != nil {
 		out.Version = prior.Version
 		out.Source = prior.Source // where it was seen first

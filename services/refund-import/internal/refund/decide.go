@@ -102,6 +102,9 @@ type Decided struct {
 	// ReviewedBy is the actor who decided the held refund on review;
 	// empty for the import's own decisions.
 	ReviewedBy string
+	// KeptCreditedAgain are the shop credit notes a reviewer kept beside
+	// this booked refund (Keep).
+	KeptCreditedAgain []string
 }
 
 // Situation is what is known when a refund is decided.
@@ -112,6 +115,10 @@ type Situation struct {
 	// Item is the order's open item; nil while the ledger does not know
 	// the order or has not classified its item.
 	Item *Item
+	// CreditedAgain are the shop credit notes that credited the order's
+	// item again after the prior decision booked the refund
+	// (CreditedAgain, as stored); the Keep review needs them.
+	CreditedAgain []string
 	// Others are the decisions on the same order (other keys), for what
 	// this import booked on the item and the shop credit notes already
 	// linked; for a reversal, the refund it takes back is among them.
@@ -130,6 +137,8 @@ type Decision struct {
 	Command              proto.Message
 	// ReviewedBy is the reviewer of a decision made by Review.
 	ReviewedBy string
+	// KeptCreditedAgain, for a Keep review, are the shop credit notes kept.
+	KeptCreditedAgain []string
 	// Store is false when nothing changed (a duplicate, a refund still
 	// waiting or held): nothing is stored.
 	Store bool

@@ -38,6 +38,10 @@ var ErrInvalidSince = errors.New("import start in the future")
 // never held, or decided (on review or otherwise) since.
 var ErrNotHeld = errors.New("refund not held for review")
 
+// ErrNotFlagged means a Keep review names a refund that is not booked, or
+// that no shop credit note credits again beyond those kept before.
+var ErrNotFlagged = errors.New("refund not credited again")
+
 // ErrNotBookable means a review asks to book a held refund that has no
 // credit note to book: refunded in another currency than its order was
 // invoiced in, nothing refunded to the buyer (fees only), a reversal, or
@@ -65,6 +69,7 @@ var Errors = fault.Table{
 	{Err: ErrInvalidSince, Class: fault.Invalid},
 	{Err: ErrNotHeld, Class: fault.Precondition},
 	{Err: ErrNotBookable, Class: fault.Precondition},
+	{Err: ErrNotFlagged, Class: fault.Precondition},
 	{Err: ErrInvalidReview, Class: fault.Invalid},
 	{Err: ErrUnknownRefund, Class: fault.NotFound},
 	{Err: ErrAmbiguousRefund, Class: fault.Precondition},

@@ -2,6 +2,8 @@ package refund
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/o2c-platform/o2c/libs/creditnote"
 )
@@ -16,6 +18,9 @@ const (
 	// Dismiss books nothing: the refund's deduction stays with the
 	// marketplace's debtor.
 	Dismiss
+	// Keep leaves a booked refund and the shop credit notes that credited
+	// its order again as they are (KeepReview).
+	Keep
 )
 
 func (a Action) String() string {
@@ -24,6 +29,8 @@ func (a Action) String() string {
 		return "book"
 	case Dismiss:
 		return "dismiss"
+	case Keep:
+		return "keep"
 	}
 	return "unknown"
 }
@@ -40,6 +47,8 @@ func (a Action) String() string {
 func Review(tenant string, s Situation, a Action, actor, reason string) (Decision, error) {
 	p := s.Prior
 	switch {
+	case a == Keep:
+		return keep(s, actor, reason)
 	case p == nil:
 		return Decision{}, fmt.Errorf("%w: nothing decided about it", ErrNotHeld)
 	case a != Book && a != Dismiss:
@@ -107,4 +116,40 @@ func Pick(adjustmentID string, ds []Decided) (Decided, error) {
 		keys[i] = d.Key()
 	}
 	return Decided{}, fmt.Errorf("%w: adjustment id %s names %d refunds (%v); give the order id and SKU", ErrAmbiguousRefund, adjustmentID, len(c), keys)
+}
+
+// keep is the Keep review of s.Prior: a booked refund whose order shop
+// credit notes credited again (s.CreditedAgain) keeps its credit note, and
+// the reviewer's word that the order is to be credited by both is
+// recorded with the shop credit notes it covers (KeptCreditedAgain, added
+// to those kept before). The decision changes nothing else: same state,
+// item, credit note and entry, no command. Errors: ErrNotFlagged for a
+// refund not booked or with no shop credit note left to keep,
+// ErrInvalidReview for a missing actor or reason.
+func keep(s Situation, actor, reason string) (Decision, error) {
+	p := s.Prior
+	switch {
+	case actor == "":
+		return Decision{}, fmt.Errorf("%w: no reviewer", ErrInvalidReview)
+	case reason == "":
+		return Decision{}, fmt.Errorf("%w: no reason", ErrInvalidReview)
+	case p == nil:
+		return Decision{}, fmt.Errorf("%w: nothing decided about it", ErrNotFlagged)
+	case p.State != Booked:
+		return Decision{}, fmt.Errorf("%w: refund %s is %s, not booked", ErrNotFlagged, p.Key(), p.State)
+	}
+	kept := slices.Clone(p.KeptCreditedAgain)
+	var added []string
+	for _, n := range s.CreditedAgain {
+		if !slices.Contains(kept, n) {
+			kept, added = append(kept, n), append(added, n)
+		}
+	}
+	if len(added) == 0 {
+		return Decision{}, fmt.Errorf("%w: no shop credit note credits order %s again beside refund %s", ErrNotFlagged, p.OrderID, p.Key())
+	}
+	return Decision{State: Booked, OpenItemID: p.OpenItemID, CreditNoteNumber: p.CreditNoteNumber, EntryID: p.EntryID,
+		ReversedAdjustmentID: p.ReversedAdjustmentID, ReviewedBy: actor, KeptCreditedAgain: kept, Store: true,
+		Reason: fmt.Sprintf("kept on review by %s: %s; the shop's %s credited order %s as well as credit note %s",
+			actor, reason, strings.Join(added, ", "), p.OrderID, p.CreditNoteNumber)}, nil
 }

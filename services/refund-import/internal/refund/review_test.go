@@ -139,3 +139,49 @@ func TestPick(t *testing.T) {
 		})
 	}
 }
+
+// TestKeepReview: a booked refund whose order shop credit notes credited
+// again is kept on a reviewer's word with those credit notes (added to
+// any kept before), changing nothing else; a refund not booked, or with
+// nothing new to keep, is refused, as is a keep without reviewer or
+// reason.
+func TestKeepReview(t *testing.T) {
+	t.Parallel()
+	r := Refund{AdjustmentID: "ADJ-1", OrderID: "O-1", SKU: "SKU-1", Kind: KindRefund, Source: SourceAPI, Currency: "EUR", Amount: 5950}
+	booked := &Decided{Refund: r, State: Booked, OpenItemID: "I-1", CreditNoteNumber: "amazon-refund:ADJ-1", EntryID: "E-1", Version: 2}
+	keptBefore := *booked
+	keptBefore.KeptCreditedAgain = []string{"GS-1"}
+	held := &Decided{Refund: r, State: Held, OpenItemID: "I-1", Version: 1}
+	tests := []struct {
+		name          string
+		s             Situation
+		actor, reason string
+		want          Decision
+		wantErr       error
+	}{
+		{"flagged", Situation{Prior: booked, CreditedAgain: []string{"GS-1"}}, "user:anna", "goodwill on top", Decision{
+			State: Booked, OpenItemID: "I-1", CreditNoteNumber: "amazon-refund:ADJ-1", EntryID: "E-1", ReviewedBy: "user:anna",
+			KeptCreditedAgain: []string{"GS-1"}, Store: true,
+			Reason: "kept on review by user:anna: goodwill on top; the shop's GS-1 credited order O-1 as well as credit note amazon-refund:ADJ-1"}, nil},
+		{"a second shop credit note after one kept", Situation{Prior: &keptBefore, CreditedAgain: []string{"GS-1", "GS-2"}}, "user:anna", "both agreed", Decision{
+			State: Booked, OpenItemID: "I-1", CreditNoteNumber: "amazon-refund:ADJ-1", EntryID: "E-1", ReviewedBy: "user:anna",
+			KeptCreditedAgain: []string{"GS-1", "GS-2"}, Store: true,
+			Reason: "kept on review by user:anna: both agreed; the shop's GS-2 credited order O-1 as well as credit note amazon-refund:ADJ-1"}, nil},
+		{"nothing new to keep", Situation{Prior: &keptBefore, CreditedAgain: []string{"GS-1"}}, "user:anna", "again", Decision{}, ErrNotFlagged},
+		{"not flagged", Situation{Prior: booked}, "user:anna", "why not", Decision{}, ErrNotFlagged},
+		{"not booked", Situation{Prior: held, CreditedAgain: []string{"GS-1"}}, "user:anna", "held", Decision{}, ErrNotFlagged},
+		{"never decided", Situation{}, "user:anna", "unknown", Decision{}, ErrNotFlagged},
+		{"no reason", Situation{Prior: booked, CreditedAgain: []string{"GS-1"}}, "user:anna", "", Decision{}, ErrInvalidReview},
+		{"no reviewer", Situation{Prior: booked, CreditedAgain: []string{"GS-1"}}, "", "goodwill", Decision{}, ErrInvalidReview},
+	}
+	for _, tt := range tests {
+		got, err := Review("acme", tt.s, Keep, tt.actor, tt.reason)
+		if !errors.Is(err, tt.wantErr) {
+			t.Errorf("%s: error %v, want %v", tt.name, err, tt.wantErr)
+			continue
+		}
+		if diff := cmp.Diff(tt.want, got, protocmp.Transform()); diff != "" {
+			t.Errorf("%s: decision (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}

@@ -149,14 +149,16 @@ func (s *RefundService) ReviewRefund(ctx context.Context, req *refundv1.ReviewRe
 		a = refund.Book
 	case refundv1.ReviewAction_REVIEW_ACTION_DISMISS:
 		a = refund.Dismiss
+	case refundv1.ReviewAction_REVIEW_ACTION_KEEP:
+		a = refund.Keep
 	default:
-		return nil, invalid("action", "%s is neither BOOK nor DISMISS", req.GetAction())
+		return nil, invalid("action", "%s is not BOOK, DISMISS or KEEP", req.GetAction())
 	}
 	if req.GetAdjustmentId() == "" {
 		return nil, invalid("adjustment_id", "required")
 	}
 	if strings.TrimSpace(req.GetReason()) == "" {
-		return nil, invalid("reason", "required: say why the refund is booked or dismissed")
+		return nil, invalid("reason", "required: say why the refund is booked, dismissed or kept")
 	}
 	if err := storableArgs(req); err != nil {
 		return nil, err
