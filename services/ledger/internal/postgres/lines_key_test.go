@@ -26,20 +26,7 @@ func TestJournalLinesProjectOncePerEvent(t *testing.T) {
 	posted := eventstore.Event{Envelope: eventstore.Envelope{Position: 7, RecordedAt: time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC)},
 		Payload: &ledgerv1.JournalEntryPosted{Tenant: "acme", EntryId: entry, EffectiveDate: march, DocumentNumber: "B-1", Legs: []*ledgerv1.JournalLeg{
 			{Account: "1200", Amount: eur(5000)}, {Account: "1360", Amount: eur(-5000)}}}}
-	apply := func(evs ...eventstore.Event) {
-		t.Helper()
-		tx, err := e.pool.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback(ctx)
-		if err := postgres.Apply(ctx, tx, evs); err != nil {
-			t.Fatal(err)
-		}
-		if err := tx.Commit(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	apply := func(evs ...eventstore.Event) { e.apply(t, evs...) }
 	apply(posted)
 	apply(posted)
 	var lines, turnover int64

@@ -84,6 +84,24 @@ func newEnv(t testing.TB, opt postgres.PosterOptions) env {
 	return env{ownerURL: owner, pool: pool, events: events, store: postgres.New(pool), poster: poster}
 }
 
+// apply projects evs in one transaction of their own, as one projection
+// batch.
+func (e env) apply(t testing.TB, evs ...eventstore.Event) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := e.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if err := postgres.Apply(ctx, tx, evs); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func eur(m int64) *commonv1.Money { return &commonv1.Money{MinorUnits: m, Currency: "EUR"} }
 
 // transfer is a two-leg entry: debit `debit`, credit `credit` with amount.
@@ -608,20 +626,7 @@ func TestApplyKeepsLatestStatus(t *testing.T) {
 		return eventstore.Event{Envelope: eventstore.Envelope{Position: pos},
 			Payload: &statusv1.CustomerStatusChanged{Tenant: "acme", DebtorId: "D-1", Open: eur(open)}}
 	}
-	apply := func(evs ...eventstore.Event) {
-		t.Helper()
-		tx, err := e.pool.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback(ctx)
-		if err := postgres.Apply(ctx, tx, evs); err != nil {
-			t.Fatal(err)
-		}
-		if err := tx.Commit(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	apply := func(evs ...eventstore.Event) { e.apply(t, evs...) }
 	apply(inv(other, statusv1.InvoiceStatus_INVOICE_STATUS_PAID, 100))
 	apply(
 		inv(item, statusv1.InvoiceStatus_INVOICE_STATUS_PARTLY_PAID, 12),
