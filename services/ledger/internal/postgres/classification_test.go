@@ -55,17 +55,7 @@ func TestApplyFoldedClassification(t *testing.T) {
 				evs = append(evs, eventstore.Event{Payload: p, Envelope: eventstore.Envelope{Position: pos, RecordedAt: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)}})
 			}
 		}
-		tx, err := e.pool.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback(ctx)
-		if err := postgres.Apply(ctx, tx, evs); err != nil {
-			t.Fatal(err)
-		}
-		if err := tx.Commit(ctx); err != nil {
-			t.Fatal(err)
-		}
+		e.apply(t, evs...)
 	}
 	for _, tenant := range []string{"old", "new"} {
 		apply(events(tenant, a, "R-A", 100, classes[a]), events(tenant, b, "R-B", 200, classes[b]))

@@ -554,17 +554,7 @@ func TestApplyClassifiesItems(t *testing.T) {
 			pos++
 			evs[i] = eventstore.Event{Payload: p, Envelope: eventstore.Envelope{Position: pos, RecordedAt: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)}}
 		}
-		tx, err := e.pool.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback(ctx)
-		if err := postgres.Apply(ctx, tx, evs); err != nil {
-			t.Fatal(err)
-		}
-		if err := tx.Commit(ctx); err != nil {
-			t.Fatal(err)
-		}
+		e.apply(t, evs...)
 	}
 	apply(
 		opened(a, "R-A", 100),
