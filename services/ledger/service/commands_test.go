@@ -283,7 +283,9 @@ func (s *svc) balances(t testing.TB, tenant string) map[string]int64 {
 func (s *svc) expect(t *testing.T, step, tenant, debtor string, items, bal map[string]int64) {
 	t.Helper()
 	if diff := cmp.Diff(items, s.openItems(t, tenant, debtor)); diff != "" {
-		t.Errorf("%s: open items of %s (-want +got):\n%s", step, debtor, diff)
+		// The service's log says whether a message was rejected (twice
+		// in full CI runs nothing was booked after waitConsumed).
+		t.Errorf("%s: open items of %s (-want +got):\n%s\nlog:\n%s", step, debtor, diff, s.logs.String())
 	}
 	if bal != nil {
 		if diff := cmp.Diff(bal, s.balances(t, tenant)); diff != "" {
