@@ -198,42 +198,9 @@ func TestShopCorrectionsAreBooked(t *testing.T) {
 }
 
 // waitConsumed waits until the ledger's durable consumer on ingestion's
-// stream has acknowledged or terminated every message the stream holds:
-// its ack floor reaches the stream's last sequence (every message these
-// tests publish there is one the consumer takes). No pending and no
-// unacknowledged messages alone is not enough: JetStream counts a
-// consumer's pending messages apart from the publish, so right after a
-// PubAck both can read 0 before the consumer saw the message (twice a full
-// CI run went on with nothing booked).
+// stream has acknowledged or terminated every message the stream holds
+// (waitDrained).
 func (s *svc) waitConsumed(t *testing.T, durable string) {
 	t.Helper()
-	ctx := context.Background()
-	stream, err := s.js.Stream(ctx, bus.ServiceStream("ingestion"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sinfo, err := stream.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	last := sinfo.State.LastSeq
-	cons, err := s.js.Consumer(ctx, bus.ServiceStream("ingestion"), durable)
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		info, err := cons.Info(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if info.AckFloor.Stream >= last && info.NumPending == 0 && info.NumAckPending == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("consumer %s: ack floor %d of the stream's %d, %d pending, %d unacknowledged after 30s; log:\n%s",
-				durable, info.AckFloor.Stream, last, info.NumPending, info.NumAckPending, s.logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	s.waitDrained(t, bus.ServiceStream("ingestion"), durable)
 }

@@ -65,10 +65,24 @@ func (s *svc) publishFeed(t *testing.T, tenant string, events []feedEvent) {
 	}
 }
 
-// waitDrained waits until durable on stream has nothing pending.
+// waitDrained waits until durable on stream has acknowledged or
+// terminated every message the stream holds: its ack floor reaches the
+// stream's last sequence. Nothing pending and nothing unacknowledged alone
+// is not enough: JetStream counts a consumer's pending messages apart from
+// the publish, so right after a PubAck both can read 0 before the consumer
+// saw the message (twice a full CI run went on with nothing booked).
 func (s *svc) waitDrained(t *testing.T, stream, durable string) {
 	t.Helper()
 	ctx := context.Background()
+	st, err := s.js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sinfo, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := sinfo.State.LastSeq
 	cons, err := s.js.Consumer(ctx, stream, durable)
 	if err != nil {
 		t.Fatal(err)
@@ -79,11 +93,12 @@ func (s *svc) waitDrained(t *testing.T, stream, durable string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if info.NumPending == 0 && info.NumAckPending == 0 {
+		if info.AckFloor.Stream >= last && info.NumPending == 0 && info.NumAckPending == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("consumer %s: %d pending, %d unacknowledged", durable, info.NumPending, info.NumAckPending)
+			t.Fatalf("consumer %s: ack floor %d of the stream's %d, %d pending, %d unacknowledged after 30s; log:\n%s", durable,
+				info.AckFloor.Stream, last, info.NumPending, info.NumAckPending, s.logs.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
