@@ -56,7 +56,7 @@ type Redecider interface {
 //
 // After an event that changes what credited an order's item (a credit
 // note's settlement, the credit balance a credit note opened beyond the
-// item, a reopening), the flags of the item's booked refunds are brought
+// item, a reopening, the reversal of such a credit balance), the flags of the item's booked refunds are brought
 // up to date (postgres.Store.CreditedAgain): a shop credit note that
 // credits an order after its marketplace refund was booked is logged as a
 // warning naming both credit notes, counted, and shown with the refund in
@@ -116,6 +116,15 @@ func (h *Items) Handle(ctx context.Context, m bus.Msg) error {
 			return st.GetKind() == ledgerv1.SettlementKind_SETTLEMENT_KIND_CREDIT_NOTE
 		}) {
 			credited = ev.GetOpenItemId()
+		}
+		// A credit note reversed takes back the credit balance it opened
+		// beyond the item it named.
+		item, err := h.Store.UndoBalance(ctx, ev)
+		if err != nil {
+			return err
+		}
+		if item != "" {
+			credited = item
 		}
 	case *ledgerv1.OpenItemReopened:
 		if err := h.Store.ReopenItem(ctx, ev); err != nil {

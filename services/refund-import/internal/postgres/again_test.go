@@ -17,8 +17,9 @@ import (
 // the same amount credits the order afterwards, partly as a settlement of
 // the item and the rest as a credit balance beyond it, then the refund is
 // flagged once the two parts add up to its amount (not before, not twice)
-// and listed with the shop's credit note; when the shop's settlement is
-// undone, the flag goes. The refund's own credit note flags nothing.
+// and listed with the shop's credit note; when the shop's credit balance
+// is reversed, or its settlement undone, the flag goes (a balance used up
+// by an offset is not undone). The refund's own credit note flags nothing.
 func TestShopCreditNoteAfterBookedRefundIsFlagged(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
@@ -76,6 +77,28 @@ func TestShopCreditNoteAfterBookedRefundIsFlagged(t *testing.T) {
 	flags("with its credit balance", []Flag{flag})
 	flags("again", nil)
 	listed("flagged", []string{"GS-1"})
+
+	// The shop's credit note reversed: the ledger clears its credit
+	// balance by a reversal (and reopens its settlement, below).
+	item, err := s.UndoBalance(ctx, &ledgerv1.OpenItemCleared{Tenant: "acme", OpenItemId: "CB-2", Settlements: []*ledgerv1.Settlement{
+		{SettlementId: "ST-3", Amount: eur(-2950), Kind: ledgerv1.SettlementKind_SETTLEMENT_KIND_REVERSAL, Document: "GS-1", EntryId: "E-3"}}})
+	if err != nil || item != "I-O-1" {
+		t.Fatalf("undo the credit balance: item %q, %v; want I-O-1", item, err)
+	}
+	flags("the shop's credit balance reversed", nil)
+	listed("after the reversal", nil)
+	if item, err := s.UndoBalance(ctx, &ledgerv1.OpenItemCleared{Tenant: "acme", OpenItemId: "CB-2", Settlements: []*ledgerv1.Settlement{
+		{SettlementId: "ST-4", Amount: eur(-100), Kind: ledgerv1.SettlementKind_SETTLEMENT_KIND_CREDIT_OFFSET}}}); err != nil || item != "" {
+		t.Errorf("a credit balance used up by an offset: item %q, %v; want none undone", item, err)
+	}
+
+	// Another credit balance of the same credit note brings it back; the
+	// shop's settlement undone takes it away again.
+	if _, err := s.OpenItem(ctx, &ledgerv1.OpenItemOpened{Tenant: "acme", OpenItemId: "CB-5", DebtorId: "mp", Kind: "credit_balance",
+		DocumentNumber: "GS-1", Amount: eur(-2950), EntryId: "E-2", CreditedOpenItemId: "I-O-1"}); err != nil {
+		t.Fatal(err)
+	}
+	flags("credited in full again", []Flag{flag})
 	if err := s.ReopenItem(ctx, &ledgerv1.OpenItemReopened{Tenant: "acme", OpenItemId: "I-O-1", SettlementIds: []string{"ST-2"}}); err != nil {
 		t.Fatal(err)
 	}

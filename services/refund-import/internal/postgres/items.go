@@ -3,8 +3,10 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -148,6 +150,29 @@ func documents(ev *ledgerv1.OpenItemCleared) []string {
 		}
 	}
 	return out
+}
+
+// UndoBalance marks the credit balance ev clears by a reversal (the
+// reversal of the credit note that opened it) as no longer crediting the
+// item it was recorded on, and returns that item; "" when ev reverses no
+// credit balance recorded so. A credit balance used up otherwise (offset,
+// paid out) still credited its order and stays.
+func (s *Store) UndoBalance(ctx context.Context, ev *ledgerv1.OpenItemCleared) (string, error) {
+	if !slices.ContainsFunc(ev.GetSettlements(), func(st *ledgerv1.Settlement) bool {
+		return st.GetKind() == ledgerv1.SettlementKind_SETTLEMENT_KIND_REVERSAL
+	}) {
+		return "", nil
+	}
+	var item string
+	err := s.pool.QueryRow(ctx, `UPDATE credit_notes SET undone = true WHERE tenant = $1 AND settlement_id = $2 RETURNING item_id`,
+		ev.GetTenant(), BalanceRow(ev.GetOpenItemId())).Scan(&item)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reversal of credit balance %s: %w", ev.GetOpenItemId(), err)
+	}
+	return item, nil
 }
 
 // ReopenItem marks the credit notes whose settlements a reopening undid
