@@ -146,6 +146,31 @@ func streamPositions(ctx context.Context, t testing.TB, js jetstream.JetStream, 
 	return out
 }
 
+// drainFast relays every stored event with cfg and checks that all went
+// out in fast batches, none one by one.
+func drainFast(ctx context.Context, t testing.TB, s *eventstore.Store, js *countingJetStream, cfg relay.Config, stored []eventstore.Event) {
+	t.Helper()
+	r, err := relay.New(s, js, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.Drain(ctx); err != nil || n != len(stored) {
+		t.Fatalf("Drain = %d, %v; want %d", n, err, len(stored))
+	}
+	if got := js.single.Load(); got != 0 {
+		t.Errorf("%d events published one by one, want none", got)
+	}
+}
+
+// positions returns the positions of evs, in order.
+func positions(evs []eventstore.Event) []int64 {
+	out := make([]int64, len(evs))
+	for i, ev := range evs {
+		out[i] = ev.Position
+	}
+	return out
+}
+
 // TestRelayPublishesFastBatches relays 1,234 events to two streams, in
 // relay batches of 500: with streams that allow fast batches nothing is
 // published one by one, without (a stream declared before the flag) every
@@ -227,23 +252,10 @@ func TestRelayFastBatchAfterCrash(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			r, err := relay.New(s, js, relay.Config{Subject: subject, Stream: streamOf})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n, err := r.Drain(ctx); err != nil || n != len(stored) {
-				t.Fatalf("Drain = %d, %v; want %d", n, err, len(stored))
-			}
-			if got := js.single.Load(); got != 0 {
-				t.Errorf("%d events published one by one, want none", got)
-			}
-			var want []int64
-			for _, ev := range stored {
-				want = append(want, ev.Position)
-			}
+			drainFast(ctx, t, s, js, relay.Config{Subject: subject, Stream: streamOf}, stored)
 			got := streamPositions(ctx, t, js, "BILLING", stored, subject)
 			slices.Sort(got)
-			if diff := gocmp.Diff(want, got); diff != "" {
+			if diff := gocmp.Diff(positions(stored), got); diff != "" {
 				t.Errorf("events in the stream, by position (-want +got):\n%s", diff)
 			}
 		})
@@ -386,16 +398,7 @@ func TestRelayFastBatchAsAServiceUser(t *testing.T) {
 		}
 		return bus.ServiceSubject(ev.Stream.Tenant, "ledger", ev.Type)
 	}
-	r, err := relay.New(s, js, relay.Config{Subject: ledgerSubject, Stream: bus.StreamOf, AckWait: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n, err := r.Drain(ctx); err != nil || n != len(stored) {
-		t.Fatalf("Drain = %d, %v; want %d", n, err, len(stored))
-	}
-	if got := js.single.Load(); got != 0 {
-		t.Errorf("%d events published one by one, want none", got)
-	}
+	drainFast(ctx, t, s, js, relay.Config{Subject: ledgerSubject, Stream: bus.StreamOf, AckWait: time.Minute}, stored)
 	total := 0
 	for _, name := range []string{bus.ServiceStream("ledger"), bus.StatusStream} {
 		st, err := admin.Stream(ctx, name)
@@ -439,21 +442,8 @@ func TestRelayFastBatchBesideAnAbandonedBatch(t *testing.T) {
 	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	r, err := relay.New(s, js, relay.Config{Subject: subject, Stream: streamOf, AckWait: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n, err := r.Drain(ctx); err != nil || n != len(stored) {
-		t.Fatalf("Drain = %d, %v; want %d", n, err, len(stored))
-	}
-	if got := js.single.Load(); got != 0 {
-		t.Errorf("%d events published one by one, want none", got)
-	}
-	var want []int64
-	for _, ev := range stored {
-		want = append(want, ev.Position)
-	}
-	if diff := gocmp.Diff(want, streamPositions(ctx, t, js, "BILLING", stored, subject)); diff != "" {
+	drainFast(ctx, t, s, js, relay.Config{Subject: subject, Stream: streamOf, AckWait: time.Minute}, stored)
+	if diff := gocmp.Diff(positions(stored), streamPositions(ctx, t, js, "BILLING", stored, subject)); diff != "" {
 		t.Errorf("events in the stream (-want +got):\n%s", diff)
 	}
 }
