@@ -521,17 +521,7 @@ func WaitForDunningInput(ctx context.Context, js jetstream.JetStream, opened int
 		{bus.ServiceStream("ledger"), dunning.ItemsDurable},
 		{bus.ServiceStream("ingestion"), dunning.IngestionDurable},
 	} {
-		err := poll(ctx, func() (bool, error) {
-			con, err := js.Consumer(ctx, c.stream, c.durable)
-			if err != nil {
-				return false, err
-			}
-			ci, err := con.Info(ctx)
-			if err != nil {
-				return false, err
-			}
-			return ci.NumPending == 0 && ci.NumAckPending == 0, nil
-		})
+		err := poll(ctx, func() (bool, error) { return bus.CaughtUp(ctx, js, c.stream, c.durable) })
 		if err != nil {
 			return fmt.Errorf("waiting for dunning's %s to take in %s: %w", c.durable, c.stream, err)
 		}

@@ -60,23 +60,7 @@ const MatchedAutomatically = 178381 + 2990
 // the open items the ledger holds.
 func WaitForMatchingItems(ctx context.Context, js jetstream.JetStream) error {
 	return poll(ctx, func() (bool, error) {
-		st, err := js.Stream(ctx, bus.ServiceStream("ledger"))
-		if err != nil {
-			return false, err
-		}
-		info, err := st.Info(ctx)
-		if err != nil {
-			return false, err
-		}
-		c, err := js.Consumer(ctx, bus.ServiceStream("ledger"), matching.ItemsDurable)
-		if err != nil {
-			return false, err
-		}
-		ci, err := c.Info(ctx)
-		if err != nil {
-			return false, err
-		}
-		return ci.AckFloor.Stream >= info.State.LastSeq, nil
+		return bus.CaughtUp(ctx, js, bus.ServiceStream("ledger"), matching.ItemsDurable)
 	})
 }
 

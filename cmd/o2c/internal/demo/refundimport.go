@@ -339,23 +339,7 @@ func waitForStatementDocuments(ctx context.Context, conn *grpc.ClientConn, docs 
 // acknowledged them).
 func waitForRefundImportItems(ctx context.Context, js jetstream.JetStream) error {
 	return poll(ctx, func() (bool, error) {
-		st, err := js.Stream(ctx, bus.ServiceStream("ledger"))
-		if err != nil {
-			return false, err
-		}
-		info, err := st.Info(ctx)
-		if err != nil {
-			return false, err
-		}
-		c, err := js.Consumer(ctx, bus.ServiceStream("ledger"), refundimport.ItemsDurable)
-		if err != nil {
-			return false, err
-		}
-		ci, err := c.Info(ctx)
-		if err != nil {
-			return false, err
-		}
-		return ci.AckFloor.Stream >= info.State.LastSeq, nil
+		return bus.CaughtUp(ctx, js, bus.ServiceStream("ledger"), refundimport.ItemsDurable)
 	})
 }
 

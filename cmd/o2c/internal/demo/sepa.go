@@ -368,15 +368,7 @@ func waitForSepaInput(ctx context.Context, js jetstream.JetStream, opened int) e
 		return fmt.Errorf("waiting for matching to take in the ledger's items: %w", err)
 	}
 	err := poll(ctx, func() (bool, error) {
-		c, err := js.Consumer(ctx, bus.ServiceStream("ingestion"), matching.SepaDurable)
-		if err != nil {
-			return false, err
-		}
-		ci, err := c.Info(ctx)
-		if err != nil {
-			return false, err
-		}
-		return ci.NumPending == 0 && ci.NumAckPending == 0, nil
+		return bus.CaughtUp(ctx, js, bus.ServiceStream("ingestion"), matching.SepaDurable)
 	})
 	if err != nil {
 		return fmt.Errorf("waiting for matching's %s to take in ingestion's orders: %w", matching.SepaDurable, err)
