@@ -333,6 +333,24 @@ func TestComposeNATSRunsTheDeployedConfiguration(t *testing.T) {
 	}
 }
 
+// TestComposeNATSIsTheVersionTheTestsEmbed: the compose file runs the
+// minor version of nats-server that go.mod pins and every test embeds, so
+// a user's stack behaves as the tested one (fast batches need 2.14).
+func TestComposeNATSIsTheVersionTheTestsEmbed(t *testing.T) {
+	mod, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s*github\.com/nats-io/nats-server/v2 v(\d+\.\d+)\.\d+`).FindSubmatch(mod)
+	if m == nil {
+		t.Fatal("go.mod does not require github.com/nats-io/nats-server/v2")
+	}
+	image := loadCompose(t).Services["nats"].Image
+	if want := "nats:" + string(m[1]) + "-alpine"; image != want {
+		t.Errorf("the nats service runs %s; want %s, the minor version go.mod pins", image, want)
+	}
+}
+
 // TestComposeWithoutCredentialsSaysHowToMakeThem loads the file without
 // compose.env: it fails, naming the command that writes it.
 func TestComposeWithoutCredentialsSaysHowToMakeThem(t *testing.T) {
