@@ -285,9 +285,10 @@ const maxRefundPages = 10_000
 
 func newRefundsListCmd(f *refundFlags) *cobra.Command {
 	var order string
+	var toReview bool
 	var limit int
 	cmd := &cobra.Command{
-		Use:   "list --tenant T [--order ID] [--limit N]",
+		Use:   "list --tenant T [--order ID] [--to-review] [--limit N]",
 		Short: "Show the refunds imported for an order (or the tenant), with what was decided and why",
 		Long: `list prints the refunds refund import took in for --order (a marketplace order
 id, 302-1234567-7654321), or for the whole tenant newest first: the adjustment
@@ -299,8 +300,10 @@ and the credit note booked (amazon-refund:<adjustment id>) or the shop's credit
 note it was linked to. A booked refund whose order a shop credit note of its
 amount credited afterwards is named below the table ("credited twice?", with
 both credit notes; credited_again_by in JSON): one of the two credit notes is
-to be undone. --output json prints one JSON object per refund (JSON Lines).
-Without --order at most --limit refunds are listed.`,
+to be undone. --to-review lists only the refunds that wait for a person: held
+ones (o2c refunds review --book or --dismiss) and booked ones credited twice
+that nobody kept (--keep). --output json prints one JSON object per refund
+(JSON Lines). Without --order at most --limit refunds are listed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if limit < 1 {
@@ -313,7 +316,7 @@ Without --order at most --limit refunds are listed.`,
 			defer closeConn()
 			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
 			defer cancel()
-			req := &refundv1.ListRefundsRequest{Tenant: f.tenant, OrderId: order, PageSize: int32(min(limit, 1000))}
+			req := &refundv1.ListRefundsRequest{Tenant: f.tenant, OrderId: order, ToReview: toReview, PageSize: int32(min(limit, 1000))}
 			var rs []*refundv1.Refund
 			for range maxRefundPages {
 				resp, err := client.ListRefunds(ctx, req)
@@ -332,6 +335,10 @@ Without --order at most --limit refunds are listed.`,
 			if f.output == "json" {
 				return writeRefundsJSON(cmd.OutOrStdout(), rs)
 			}
+			if toReview && len(rs) == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "no refund waits for review")
+				return nil
+			}
 			if order != "" && len(rs) == 0 {
 				fmt.Fprintf(cmd.OutOrStdout(), "no refund imported for order %s\n", order)
 				return nil
@@ -341,6 +348,7 @@ Without --order at most --limit refunds are listed.`,
 		},
 	}
 	cmd.Flags().StringVar(&order, "order", "", "only this marketplace order id")
+	cmd.Flags().BoolVar(&toReview, "to-review", false, "only the refunds held for review or credited twice")
 	cmd.Flags().IntVar(&limit, "limit", 100, "at most this many refunds without --order")
 	return cmd
 }

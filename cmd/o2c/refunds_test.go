@@ -233,6 +233,15 @@ func TestRefundsListShowsAnOrdersRefunds(t *testing.T) {
 	if code != 0 || stdout != "no refund imported for order 302-9\n" {
 		t.Errorf("an order without refunds: exit %d, stdout %q", code, stdout)
 	}
+
+	empty := &refundServer{}
+	code, stdout, _ = refundsCLI(t, empty, "list", "--tenant", "acme", "--to-review")
+	if code != 0 || stdout != "no refund waits for review\n" {
+		t.Errorf("nothing to review: exit %d, stdout %q", code, stdout)
+	}
+	if diff := cmp.Diff([]proto.Message{&refundv1.ListRefundsRequest{Tenant: "acme", ToReview: true, PageSize: 100}}, empty.requests(), protocmp.Transform()); diff != "" {
+		t.Errorf("--to-review requests (-want +got):\n%s", diff)
+	}
 }
 
 // TestRefundsReview books one held refund and dismisses another: the

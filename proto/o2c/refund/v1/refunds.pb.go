@@ -309,7 +309,13 @@ type ListRefundsRequest struct {
 	// At most this many (default 100, at most 1000).
 	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// The next_page_token of the previous page.
-	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only the refunds that wait for a person: held ones (ReviewRefund BOOK
+	// or DISMISS), and booked ones a shop credit note credited again that
+	// no reviewer kept (credited_again_by set: KEEP, or have the shop's
+	// credit note reversed). A page may then hold fewer than page_size
+	// refunds and still have a next page.
+	ToReview      bool `protobuf:"varint,5,opt,name=to_review,json=toReview,proto3" json:"to_review,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -370,6 +376,13 @@ func (x *ListRefundsRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListRefundsRequest) GetToReview() bool {
+	if x != nil {
+		return x.ToReview
+	}
+	return false
 }
 
 // ListRefundsResponse is a page of refunds.
@@ -720,13 +733,14 @@ const file_o2c_refund_v1_refunds_proto_rawDesc = "" +
 	"\x04done\x18\n" +
 	" \x01(\bR\x04done\x12\x14\n" +
 	"\x05error\x18\v \x01(\tR\x05error\x12-\n" +
-	"\x12settlement_reports\x18\f \x01(\x05R\x11settlementReports\"\x83\x01\n" +
+	"\x12settlement_reports\x18\f \x01(\x05R\x11settlementReports\"\xa0\x01\n" +
 	"\x12ListRefundsRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x19\n" +
 	"\border_id\x18\x02 \x01(\tR\aorderId\x12\x1b\n" +
 	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x04 \x01(\tR\tpageToken\"n\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\x12\x1b\n" +
+	"\tto_review\x18\x05 \x01(\bR\btoReview\"n\n" +
 	"\x13ListRefundsResponse\x12/\n" +
 	"\arefunds\x18\x01 \x03(\v2\x15.o2c.refund.v1.RefundR\arefunds\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x99\x01\n" +

@@ -49,7 +49,7 @@ func TestShopCreditNoteAfterBookedRefundIsFlagged(t *testing.T) {
 	}
 	listed := func(what string, want []string) {
 		t.Helper()
-		rs, _, err := s.Refunds(ctx, "acme", "O-1", 10, "")
+		rs, _, err := s.Refunds(ctx, "acme", "O-1", false, 10, "")
 		if err != nil || len(rs) != 1 {
 			t.Fatalf("%s: listed %v, %v", what, rs, err)
 		}
@@ -104,4 +104,91 @@ func TestShopCreditNoteAfterBookedRefundIsFlagged(t *testing.T) {
 	}
 	flags("the shop's settlement undone", nil)
 	listed("after the undoing", nil)
+}
+
+// TestRefundsToReview: the to-review listing holds the held refunds and
+// the booked ones flagged as credited again, newest first and paged like
+// the full one; a booked refund whose flags a reviewer kept leaves it, and
+// one flagged by a further shop credit note comes back.
+func TestRefundsToReview(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	// O-1 booked and credited again by GS-1; O-2 held; O-3 booked, not
+	// flagged; O-4 waiting; O-5 booked, flagged and kept.
+	at := func(d refund.Decided, h int) refund.Decided {
+		d.Posted = d.Posted.Add(time.Duration(h) * time.Hour)
+		return d
+	}
+	kept := at(decided("ADJ-5", "O-5", refund.Booked, 0), 5)
+	kept.KeptCreditedAgain = []string{"GS-5"}
+	for _, d := range []refund.Decided{at(decided("ADJ-1", "O-1", refund.Booked, 0), 1), at(decided("ADJ-2", "O-2", refund.Held, 0), 2),
+		at(decided("ADJ-3", "O-3", refund.Booked, 0), 3), at(decided("ADJ-4", "O-4", refund.Waiting, 0), 4), kept} {
+		if err := save(t, s, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	creditAgain := func(order, note string) {
+		t.Helper()
+		item := "I-" + order
+		if _, err := s.OpenItem(ctx, &ledgerv1.OpenItemOpened{Tenant: "acme", OpenItemId: item, DebtorId: "mp", Kind: "invoice",
+			OrderId: order, Amount: eur(11900)}); err != nil {
+			t.Fatal(err)
+		}
+		vat := []*ledgerv1.VatAmount{{RateBp: 1900, Net: eur(10000), Vat: eur(1900)}}
+		if _, err := s.ClassifyItem(ctx, &ledgerv1.OpenItemClassified{Tenant: "acme", OpenItemId: item, ClaimOpenItemId: item, Vat: vat}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SettleItem(ctx, &ledgerv1.OpenItemCleared{Tenant: "acme", OpenItemId: item, Settlements: []*ledgerv1.Settlement{
+			{SettlementId: "ST-" + note, Amount: eur(5950), Kind: ledgerv1.SettlementKind_SETTLEMENT_KIND_CREDIT_NOTE, Document: note, EntryId: "E-" + note},
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreditedAgain(ctx, "acme", item, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	creditAgain("O-1", "GS-1")
+	creditAgain("O-5", "GS-5")
+	orders := func(toReview bool, size int) []string {
+		t.Helper()
+		var got []string
+		tok := ""
+		for range 10 {
+			rs, next, err := s.Refunds(ctx, "acme", "", toReview, size, tok)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rs {
+				got = append(got, r.GetOrderId())
+			}
+			if tok = next; tok == "" {
+				return got
+			}
+		}
+		t.Fatal("more than 10 pages")
+		return nil
+	}
+	if diff := cmp.Diff([]string{"O-5", "O-4", "O-3", "O-2", "O-1"}, orders(false, 100)); diff != "" {
+		t.Errorf("all refunds (-want +got):\n%s", diff)
+	}
+	for _, size := range []int{1, 2, 100} {
+		if diff := cmp.Diff([]string{"O-2", "O-1"}, orders(true, size)); diff != "" {
+			t.Errorf("to review, pages of %d (-want +got):\n%s", size, diff)
+		}
+	}
+	// A further shop credit note of O-5 (the kept GS-5 still there) brings
+	// it back.
+	if _, err := s.SettleItem(ctx, &ledgerv1.OpenItemCleared{Tenant: "acme", OpenItemId: "I-O-5", Settlements: []*ledgerv1.Settlement{
+		{SettlementId: "ST-GS-6", Amount: eur(5950), Kind: ledgerv1.SettlementKind_SETTLEMENT_KIND_CREDIT_NOTE, Document: "GS-6", EntryId: "E-GS-6"},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreditedAgain(ctx, "acme", "I-O-5", now); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"O-5", "O-2", "O-1"}, orders(true, 100)); diff != "" {
+		t.Errorf("to review after GS-6 (-want +got):\n%s", diff)
+	}
 }

@@ -454,8 +454,12 @@ func untoken(tok string) (time.Time, string, error) {
 }
 
 // Refunds lists a tenant's refunds, of one order when orderID is set,
-// newest posted first.
-func (s *Store) Refunds(ctx context.Context, tenant, orderID string, size int, tok string) ([]*refundv1.Refund, string, error) {
+// newest posted first. With toReview it lists only the refunds that wait
+// for a person: held ones, and booked ones flagged as credited again
+// whose flags a reviewer has not all kept. The kept flags are in the
+// refund's bytes, so those are left out after the page is read: a page
+// may then be shorter than size and still have a next one.
+func (s *Store) Refunds(ctx context.Context, tenant, orderID string, toReview bool, size int, tok string) ([]*refundv1.Refund, string, error) {
 	after, afterKey := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), ""
 	if tok != "" {
 		var err error
@@ -464,28 +468,29 @@ func (s *Store) Refunds(ctx context.Context, tenant, orderID string, size int, t
 		}
 	}
 	n := pageSize(size)
-	rows, err := s.pool.Query(ctx, `SELECT refund, coalesce(posted, 'epoch'::timestamptz), key FROM refunds
+	rows, err := s.pool.Query(ctx, `SELECT refund, coalesce(posted, 'epoch'::timestamptz), key FROM refunds r
 		WHERE tenant = $1 AND ($2 = '' OR order_id = $2)
 		  AND (coalesce(posted, 'epoch'::timestamptz) < $3 OR (coalesce(posted, 'epoch'::timestamptz) = $3 AND key > $4))
-		ORDER BY coalesce(posted, 'epoch'::timestamptz) DESC, key LIMIT $5`, tenant, orderID, after, afterKey, n+1)
+		  AND (NOT $6 OR state = $7 OR (state = $8 AND EXISTS (
+		      SELECT 1 FROM credited_again c WHERE c.tenant = r.tenant AND c.refund_key = r.key)))
+		ORDER BY coalesce(posted, 'epoch'::timestamptz) DESC, key LIMIT $5`,
+		tenant, orderID, after, afterKey, n+1, toReview, int16(refund.Held), int16(refund.Booked))
 	if err != nil {
 		return nil, "", fmt.Errorf("list refunds: %w", err)
 	}
 	defer rows.Close()
 	var out []*refundv1.Refund
-	var last time.Time
-	var lastKey string
+	next := ""
 	for rows.Next() {
 		var raw []byte
-		if err := rows.Scan(&raw, &last, &lastKey); err != nil {
+		var posted time.Time
+		var key string
+		if err := rows.Scan(&raw, &posted, &key); err != nil {
 			return nil, "", fmt.Errorf("list refunds: %w", err)
 		}
 		if len(out) == n {
-			rows.Close()
-			if err := s.flagged(ctx, tenant, out); err != nil {
-				return nil, "", err
-			}
-			return out, token(prevPosted(out), out[len(out)-1].GetKey()), nil
+			next = token(prevPosted(out), out[len(out)-1].GetKey())
+			break
 		}
 		m := &refundv1.Refund{}
 		if err := proto.Unmarshal(raw, m); err != nil {
@@ -494,13 +499,19 @@ func (s *Store) Refunds(ctx context.Context, tenant, orderID string, size int, t
 		m.EntryId = ""
 		out = append(out, m)
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("list refunds: %w", err)
 	}
 	if err := s.flagged(ctx, tenant, out); err != nil {
 		return nil, "", err
 	}
-	return out, "", nil
+	if toReview {
+		out = slices.DeleteFunc(out, func(m *refundv1.Refund) bool {
+			return m.GetState() == refundv1.RefundState_REFUND_STATE_BOOKED && len(m.GetCreditedAgainBy()) == 0
+		})
+	}
+	return out, next, nil
 }
 
 // flagged sets CreditedAgainBy on the booked refunds of out: the shop

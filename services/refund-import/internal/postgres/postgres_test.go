@@ -173,7 +173,7 @@ func TestListsPage(t *testing.T) {
 	var got []string
 	tok := ""
 	for range 10 {
-		rs, next, err := s.Refunds(ctx, "acme", "O-1", 2, tok)
+		rs, next, err := s.Refunds(ctx, "acme", "O-1", false, 2, tok)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +187,7 @@ func TestListsPage(t *testing.T) {
 	if diff := cmp.Diff([]string{"E", "D", "C", "B", "A"}, got); diff != "" {
 		t.Errorf("pages (-want +got):\n%s", diff)
 	}
-	if _, _, err := s.Refunds(ctx, "acme", "", 10, "not-a-token"); !errors.Is(err, ErrBadPageToken) {
+	if _, _, err := s.Refunds(ctx, "acme", "", false, 10, "not-a-token"); !errors.Is(err, ErrBadPageToken) {
 		t.Errorf("bad token: %v, want ErrBadPageToken", err)
 	}
 	if ws, err := s.WaitingOrders(ctx, "acme"); err != nil || len(ws) != 0 {

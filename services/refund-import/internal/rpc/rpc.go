@@ -130,7 +130,7 @@ func (s *RefundService) ListRefunds(ctx context.Context, req *refundv1.ListRefun
 	if err := checkPage(req.GetPageSize()); err != nil {
 		return nil, err
 	}
-	rs, next, err := s.Store.Refunds(ctx, req.GetTenant(), req.GetOrderId(), int(req.GetPageSize()), req.GetPageToken())
+	rs, next, err := s.Store.Refunds(ctx, req.GetTenant(), req.GetOrderId(), req.GetToReview(), int(req.GetPageSize()), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
