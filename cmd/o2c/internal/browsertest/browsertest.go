@@ -54,7 +54,8 @@ var shared struct {
 
 // Shared returns the system and browser of this test binary, starting
 // them on first use: the demo's system on a fresh database with the
-// console scenario (demo.ConsoleScenario), and Chromium. It skips the
+// console scenario (demo.ConsoleScenario) and the refunds to review
+// (demo.RefundReviewScenario), and Chromium. It skips the
 // test without Chromium (fails with CI set) and under -short.
 func Shared(t *testing.T) *Env {
 	t.Helper()
@@ -121,6 +122,11 @@ func start(chromiumPath string) (*Env, error) {
 		_ = sys.Stop()
 		stopDB()
 		return nil, fmt.Errorf("console scenario: %w\n%s", err, logs.String())
+	}
+	if err := demo.RefundReviewScenario(sctx, sys); err != nil {
+		_ = sys.Stop()
+		stopDB()
+		return nil, fmt.Errorf("refund review scenario: %w\n%s", err, logs.String())
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromiumPath), chromedp.WindowSize(1280, 1000))
 	if os.Geteuid() == 0 {

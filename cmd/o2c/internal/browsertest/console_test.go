@@ -255,6 +255,11 @@ func TestEveryPageRenders(t *testing.T) {
 	p.Shot("rejected")
 	check("/held", "Held messages")
 	p.Shot("held")
+	check("/refunds?tab=all", "Marketplace refunds")
+	if n := p.Count(`[data-testid="refunds"] tbody tr`); n < demo.RefundsBooked+demo.RefundsLinked {
+		t.Errorf("the refunds page lists %d refunds; want at least the demo's %d", n, demo.RefundsBooked+demo.RefundsLinked)
+	}
+	p.Shot("refunds")
 	p.Go("/lang?l=de&next=/debtors/" + demo.DisputingDebtor) // a redirect: Go waits for the page it ends on
 	check("/debtors/"+demo.DisputingDebtor, "Konto "+demo.DisputingDebtor)
 	if got := p.Text(`[data-testid="open-total"]`); !strings.Contains(got, "€") || !strings.Contains(got, ",") {

@@ -12,10 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
@@ -276,31 +274,12 @@ const AmazonDebtor = "marketplace:amazon.de:EUR"
 // publishRefundOrders publishes RefundInvoices and ShopCreditNote as the
 // demo tenant's shop, with its NATS user.
 func publishRefundOrders(ctx context.Context, sys *System) error {
-	nc, err := sys.ConnectNATS(natsembed.ShopUser(Tenant))
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
-	publish := func(subject string, m proto.Message) error {
-		msg := nats.NewMsg(subject)
-		var err error
-		if msg.Data, err = proto.Marshal(m); err != nil {
-			return err
-		}
-		msg.Header.Set("Content-Type", "application/protobuf")
-		_, err = js.PublishMsg(ctx, msg)
-		return err
-	}
 	for _, inv := range RefundInvoices() {
-		if err := publish("shop."+Tenant+".invoice.issued", inv); err != nil {
+		if err := publishShop(ctx, sys, "invoice.issued", inv); err != nil {
 			return fmt.Errorf("publish %s: %w", inv.GetInvoiceNumber(), err)
 		}
 	}
-	if err := publish("shop."+Tenant+".credit_note.issued", ShopCreditNote()); err != nil {
+	if err := publishShop(ctx, sys, "credit_note.issued", ShopCreditNote()); err != nil {
 		return fmt.Errorf("publish %s: %w", ShopCreditNoteNumber, err)
 	}
 	return nil
@@ -392,4 +371,77 @@ func WaitForRefunds(ctx context.Context, client refundv1grpc.RefundServiceClient
 		return nil, fmt.Errorf("waiting for %d refunds booked or linked (have %d of %d listed): %w", n, decided, len(rs), err)
 	}
 	return rs, nil
+}
+
+// ClaimCreditNoteNumber is the shop's own credit note for the bag of
+// ClaimOrder that Amazon's guarantee claim already refunded
+// (RefundReviewScenario).
+const ClaimCreditNoteNumber = "GS-2026-0008"
+
+// ClaimCreditNote is the shop's credit note for one of ClaimOrder's two
+// bags (20.00), issued after Amazon's guarantee claim for the same bag
+// was booked: the order is credited twice.
+func ClaimCreditNote() *shopv1.CreditNoteIssued {
+	inv := RefundInvoices()[2]
+	bag := invoice(inv.GetInvoiceNumber(), inv.GetOrderId(), inv.GetChannel(), inv.GetDebtor(), inv.GetIssueDate(), inv.GetPaymentTerms(),
+		line{"Kaffeebohnen Crema 1 kg", "1", 1869, 700})
+	return &shopv1.CreditNoteIssued{
+		Tenant: Tenant, CreditNoteNumber: ClaimCreditNoteNumber, InvoiceNumber: inv.GetInvoiceNumber(),
+		CustomerId: inv.GetDebtor().GetCustomerId(), IssueDate: date(2026, 11, 26), Currency: "EUR",
+		Lines: bag.GetLines(), Totals: bag.GetTotals(), Reason: shopv1.CreditNoteReason_CREDIT_NOTE_REASON_RETURN,
+	}
+}
+
+// OverRefund is a second refund of ReturnOrder, which Amazon had already
+// refunded in full: booking it would credit more than was invoiced, so
+// refund import holds it for review (RefundReviewScenario).
+func OverRefund() RefundEvent {
+	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	return RefundEvent{at, spapifake.RefundEventList, "a second refund of an order refunded in full",
+		spapifake.RefundSpec{OrderID: ReturnOrder, AdjustmentID: "amzn1:crow:demo-return-1006-again", SKU: "MOKA-6", Currency: "EUR",
+			Posted: at, Principal: 1000, Tax: 190, Marketplace: "Amazon.de"}}
+}
+
+// RefundReviewScenario gives the console's refunds page two refunds to
+// review on top of the demo's (Refunds): OverRefund, held, and the
+// guarantee claim, which the shop's ClaimCreditNote credits again. It
+// returns when refund import lists both as to review.
+func RefundReviewScenario(ctx context.Context, sys *System) error {
+	nc, err := sys.ConnectNATS(natsembed.AdminUser)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	if err := Refunds(ctx, io.Discard, sys, js); err != nil {
+		return err
+	}
+	if err := publishShop(ctx, sys, "credit_note.issued", ClaimCreditNote()); err != nil {
+		return fmt.Errorf("publish %s: %w", ClaimCreditNoteNumber, err)
+	}
+	e := OverRefund()
+	sys.SPAPI.AddFinancialEvents(e.Posted, e.List, e.Event())
+	client := refundv1grpc.NewRefundServiceClient(sys.Conn(refundimport.Name))
+	if _, err := RunRefundImport(ctx, client); err != nil {
+		return err
+	}
+	var listed []string
+	err = poll(ctx, func() (bool, error) {
+		resp, err := client.ListRefunds(ctx, &refundv1.ListRefundsRequest{Tenant: Tenant, ToReview: true})
+		if err != nil {
+			return false, err
+		}
+		listed = listed[:0]
+		for _, r := range resp.GetRefunds() {
+			listed = append(listed, r.GetAdjustmentId()+" "+r.GetState().String())
+		}
+		return len(listed) == 2, nil
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for the held refund and the claim credited twice to be listed for review (listed: %v): %w", listed, err)
+	}
+	return nil
 }

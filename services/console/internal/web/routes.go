@@ -38,6 +38,8 @@ func (s *Server) routes() {
 	s.handle("POST /credit-notes/{id}/approve", s.approveCreditNote)
 	s.handle("POST /credit-notes/{id}/reject", s.rejectCreditNote)
 	s.handle("GET /credit-notes/{id}/pdf", s.creditNotePDF)
+	s.handle("GET /refunds", s.refunds)
+	s.handle("POST /refunds/review", s.reviewRefund)
 }
 
 // navigation lists the entries of the navigation bar: the path, the
@@ -53,6 +55,7 @@ var navigation = []struct {
 	{"/held", "nav.held", []identity.Role{identity.Operator, identity.PlatformAdmin}},
 	{"/queue", "nav.queue", []identity.Role{identity.Accountant, identity.Operator, identity.CustomerService, identity.Viewer}},
 	{"/credit-notes", "nav.creditnotes", []identity.Role{identity.Accountant, identity.CustomerService, identity.PlatformAdmin, identity.Operator, identity.Viewer}},
+	{"/refunds", "nav.refunds", refundReaders},
 }
 
 // nav returns the navigation entries rc's user may see.

@@ -83,22 +83,22 @@ const DefaultSessionTTL = 8 * time.Hour
 
 // Server serves the console's pages. It is an http.Handler.
 type Server struct {
-	opt      Options
-	mux      *http.ServeMux
-	handler  http.Handler
-	pages    *pages
-	catalog  *i18n.Catalog
-	ingest   ingestionv1grpc.IngestionServiceClient
-	debtors  ingestionv1grpc.DebtorServiceClient
-	profiles ingestionv1grpc.DebtorProfileServiceClient
-	ledger   ledgerv1grpc.LedgerServiceClient
-	queries  ledgerv1grpc.LedgerQueryServiceClient
-	reports  ledgerv1grpc.ReportServiceClient
-	commands ledgerv1grpc.LedgerCommandServiceClient
-	matching matchingv1grpc.MatchingServiceClient
-	dunning  dunningv1grpc.DunningServiceClient
-	cases    collectionsv1grpc.CollectionsServiceClient
-	refunds  refundv1grpc.RefundServiceClient
+	opt          Options
+	mux          *http.ServeMux
+	handler      http.Handler
+	pages        *pages
+	catalog      *i18n.Catalog
+	ingest       ingestionv1grpc.IngestionServiceClient
+	debtors      ingestionv1grpc.DebtorServiceClient
+	profiles     ingestionv1grpc.DebtorProfileServiceClient
+	ledger       ledgerv1grpc.LedgerServiceClient
+	queries      ledgerv1grpc.LedgerQueryServiceClient
+	reports      ledgerv1grpc.ReportServiceClient
+	commands     ledgerv1grpc.LedgerCommandServiceClient
+	matching     matchingv1grpc.MatchingServiceClient
+	dunning      dunningv1grpc.DunningServiceClient
+	cases        collectionsv1grpc.CollectionsServiceClient
+	refundImport refundv1grpc.RefundServiceClient
 	// rejections are the RejectionService of each backend, by service
 	// name; missing for a backend that is not configured.
 	rejections map[string]rejectionv1grpc.RejectionServiceClient
@@ -155,7 +155,7 @@ func New(opt Options) (*Server, error) {
 		s.rejections["collections"] = rejectionv1grpc.NewRejectionServiceClient(b.Collections)
 	}
 	if b.RefundImport != nil {
-		s.refunds = refundv1grpc.NewRefundServiceClient(b.RefundImport)
+		s.refundImport = refundv1grpc.NewRefundServiceClient(b.RefundImport)
 		s.rejections["refund-import"] = rejectionv1grpc.NewRejectionServiceClient(b.RefundImport)
 	}
 	if s.pages, err = parsePages(templateFiles, cat); err != nil {
