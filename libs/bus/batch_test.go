@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/fault"
@@ -24,16 +22,7 @@ import (
 // others of its batch are acknowledged and never come again.
 func TestConsumeBatches(t *testing.T) {
 	t.Parallel()
-	ns := natsembed.Test(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := natsembed.TestJetStream(t)
 	ctx := context.Background()
 	if err := bus.EnsureStreams(ctx, js, bus.ServiceStreamConfig("test")); err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/o2c-platform/o2c/libs/bus"
@@ -47,16 +46,7 @@ var errInvalid = errors.New("invalid thing")
 // consume publishes one message on a fresh stream and consumes it with h.
 func consume(t *testing.T, rec *recorder, maxDeliver int, h bus.Handler) jetstream.JetStream {
 	t.Helper()
-	ns := natsembed.Test(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := natsembed.TestJetStream(t)
 	ctx := context.Background()
 	if err := bus.EnsureStreams(ctx, js, bus.ServiceStreamConfig("test")); err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/o2c-platform/o2c/libs/bus"
@@ -56,16 +55,7 @@ func TestLimitsApply(t *testing.T) {
 // jetStream connects to a fresh embedded server.
 func jetStream(t testing.TB) jetstream.JetStream {
 	t.Helper()
-	ns := natsembed.Test(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := natsembed.TestJetStream(t)
 	return js
 }
 

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -26,16 +24,7 @@ import (
 // message. (The rejection store counts rejections by reason.)
 func TestConsumerMetrics(t *testing.T) {
 	t.Parallel()
-	ns := natsembed.Test(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := natsembed.TestJetStream(t)
 	ctx := context.Background()
 	if err := bus.EnsureStreams(ctx, js, bus.ServiceStreamConfig("test")); err != nil {
 		t.Fatal(err)

@@ -32,6 +32,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/o2c-platform/o2c/libs/procdir"
 )
@@ -298,4 +300,22 @@ func Test(t testing.TB) *Server {
 	}
 	t.Cleanup(s.Shutdown)
 	return s
+}
+
+// TestJetStream is Test with a client connected to the server, closed at
+// t's cleanup, and the client's JetStream context (js.Conn() is the
+// connection).
+func TestJetStream(t testing.TB) (*Server, jetstream.JetStream) {
+	t.Helper()
+	s := Test(t)
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatalf("connect to embedded NATS: %v", err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("JetStream of embedded NATS: %v", err)
+	}
+	return s, js
 }

@@ -17,16 +17,7 @@ import (
 
 func shopStream(t testing.TB, maxMsgs int64) jetstream.JetStream {
 	t.Helper()
-	ns := natsembed.Test(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := natsembed.TestJetStream(t)
 	if err := bus.EnsureStreams(context.Background(), js, bus.ShopStreamConfigWith(bus.Limits{MaxMsgs: maxMsgs})); err != nil {
 		t.Fatal(err)
 	}

@@ -39,16 +39,7 @@ func (c *countingJetStream) PublishMsgAsync(m *nats.Msg, opts ...jetstream.Publi
 // both allowing fast batches when batches is set.
 func newBatchJetStream(t testing.TB, batches bool) *countingJetStream {
 	t.Helper()
-	srv := natsembed.Test(t)
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := natsembed.TestJetStream(t)
 	for name, subj := range map[string]string{"BILLING": "o2c.*.billing.>", "STATUS": "o2c.*.status.>"} {
 		if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{
 			Name: name, Subjects: []string{subj}, Storage: jetstream.FileStorage,

@@ -65,17 +65,8 @@ func newStore(t testing.TB) *eventstore.Store {
 // stream BILLING on o2c.*.billing.>.
 func newJetStream(t testing.TB) jetstream.JetStream {
 	t.Helper()
-	srv := natsembed.Test(t)
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = js.CreateStream(context.Background(), jetstream.StreamConfig{
+	_, js := natsembed.TestJetStream(t)
+	_, err := js.CreateStream(context.Background(), jetstream.StreamConfig{
 		Name:       "BILLING",
 		Subjects:   []string{"o2c.*.billing.>"},
 		Duplicates: 10 * time.Minute,

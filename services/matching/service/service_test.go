@@ -155,16 +155,7 @@ type env struct {
 
 func newEnv(t testing.TB) env {
 	t.Helper()
-	ns := natsembed.Test(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ns, js := natsembed.TestJetStream(t)
 	// Ingestion and the ledger declare their streams; matching waits for
 	// them.
 	if err := bus.EnsureStreams(context.Background(), js, bus.ServiceStreamConfig("ingestion"), bus.ServiceStreamConfig("ledger")); err != nil {

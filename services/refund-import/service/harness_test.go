@@ -16,7 +16,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -118,16 +117,7 @@ type env struct {
 
 func newEnv(t testing.TB, opt spapifake.Options) *env {
 	t.Helper()
-	ns := natsembed.Test(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ns, js := natsembed.TestJetStream(t)
 	if err := bus.EnsureStreams(context.Background(), js, bus.ServiceStreamConfig("ledger")); err != nil {
 		t.Fatal(err)
 	}
