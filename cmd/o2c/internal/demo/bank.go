@@ -262,23 +262,39 @@ func PrintSettlements(w io.Writer, ss []*ingestionv1.SettlementReportReceived) {
 // returns the demo tenant's reconciliations. A difference that stays is
 // returned with the error.
 func WaitForReconciliation(ctx context.Context, conn *grpc.ClientConn) ([]*ledgerv1.BankReconciliation, error) {
-	client := ledgerv1grpc.NewLedgerQueryServiceClient(conn)
 	var recs []*ledgerv1.BankReconciliation
+	_, err := reconciled(ctx, conn, StatementID, &recs)
+	return recs, err
+}
+
+// waitReconciled polls the ledger until the demo bank account's statement
+// id reconciles and returns its reconciliation.
+func waitReconciled(ctx context.Context, conn *grpc.ClientConn, id string) (*ledgerv1.BankReconciliation, error) {
+	var recs []*ledgerv1.BankReconciliation
+	return reconciled(ctx, conn, id, &recs)
+}
+
+// reconciled polls until statement id reconciles, leaving the last
+// reconciliations in recs.
+func reconciled(ctx context.Context, conn *grpc.ClientConn, id string, recs *[]*ledgerv1.BankReconciliation) (*ledgerv1.BankReconciliation, error) {
+	client := ledgerv1grpc.NewLedgerQueryServiceClient(conn)
+	var found *ledgerv1.BankReconciliation
 	err := poll(ctx, func() (bool, error) {
 		resp, err := client.ListBankReconciliations(ctx, &ledgerv1.ListBankReconciliationsRequest{Tenant: Tenant, Iban: DemoIBAN})
 		if err != nil {
 			return false, err
 		}
-		recs = resp.GetReconciliations()
-		for _, r := range recs {
-			if r.GetStatementId() == StatementID && r.GetDifference().GetMinorUnits() == 0 {
+		*recs = resp.GetReconciliations()
+		for _, r := range *recs {
+			if r.GetStatementId() == id && r.GetDifference().GetMinorUnits() == 0 {
+				found = r
 				return true, nil
 			}
 		}
 		return false, nil
 	})
 	if err != nil {
-		return recs, fmt.Errorf("waiting for statement %s to reconcile (have %v): %w", StatementID, recs, err)
+		return nil, fmt.Errorf("waiting for statement %s to reconcile (have %v): %w", id, *recs, err)
 	}
-	return recs, nil
+	return found, nil
 }

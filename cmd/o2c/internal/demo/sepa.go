@@ -110,6 +110,10 @@ type SepaOutcome struct {
 	MandateAfter *matchingv1.Mandate
 	// Payouts is the payout run of SepaPayoutDay.
 	Payouts *matchingv1.PayoutsResponse
+	// PayoutStatement is the camt.053 that shows the payout's transfer,
+	// PayoutReconciliation its reconciliation once the payout was booked.
+	PayoutStatement      []byte
+	PayoutReconciliation *ledgerv1.BankReconciliation
 }
 
 // Sepa tells the SEPA story: an operator enters SepaDebtor's mandate (`o2c
@@ -301,11 +305,121 @@ func Sepa(ctx context.Context, out io.Writer, sys *System, js jetstream.JetStrea
 	}
 	fmt.Fprintf(out, "  %s: %s, %s %s EUR from %s, executed %s\n  written to %s\n", pf.GetName(), pf.GetMessageType(),
 		table.Count(int(pf.GetCount()), "transfer"), table.Money(pf.GetTotal().GetMinorUnits(), "EUR"), pf.GetAccount(), table.Date(pf.GetDate()), pf.GetPath())
-	fmt.Fprintf(out, "When a statement shows the transfer, matching sends the ledger its booking (PayOutCreditBalance). The files are for the bank (EBICS or its portal): o2c sends nothing itself.\n")
+	fmt.Fprintf(out, "The files are for the bank (EBICS or its portal): o2c sends nothing itself.\n")
+	if err := sepaPayoutBooked(ctx, out, sys, &res); err != nil {
+		return res, err
+	}
 	fmt.Fprintf(out, "\nThe SEPA files and pre-notifications are in %s: pain008-*.xml (collections), pain001-*.xml (payouts), prenotifications/*.txt (for the mailer).\n",
 		filepath.Dir(file.GetPath()))
 	return res, nil
 }
+
+// sepaPayoutBooked imports the bank's statement of the payout's execution
+// date, which shows the transfer (SepaPayoutStatement), and waits until
+// matching has booked the payout it recognises by the end-to-end id:
+// SepaDebtor has nothing left open or in credit, and the statement
+// reconciles (the ledger booked the statement's debit on the bank account
+// against unidentified payments, and the payout clears it from there, so
+// the money leaves the bank once).
+func sepaPayoutBooked(ctx context.Context, out io.Writer, sys *System, res *SepaOutcome) error {
+	var due *matchingv1.PayoutDue
+	for _, d := range res.Payouts.GetDue() {
+		if d.GetReleased() && d.GetDebtorId() == SepaDebtor {
+			due = d
+		}
+	}
+	if due == nil {
+		return fmt.Errorf("the payout run of %s released nothing for %s", table.Date(SepaPayoutDay), SepaDebtor)
+	}
+	day := res.Payouts.GetFile().GetDate()
+	res.PayoutStatement = SepaPayoutStatement(due.GetEndToEndId(), due.GetAmount().GetMinorUnits(), day)
+	name := "camt053_demo_" + table.Date(day) + ".xml"
+	sys.clock.Reset()
+	resp, err := importFile(ctx, ingestionv1grpc.NewImportServiceClient(sys.Conn(ingestion.Name)), BankFile{Name: name, Data: res.PayoutStatement})
+	if err != nil {
+		return fmt.Errorf("import %s: %w", name, err)
+	}
+	fmt.Fprintf(out, "\nThe bank's statement of %s shows the transfer with its end-to-end id %s (o2c import --tenant demo %s):\n  ",
+		table.Date(day), due.GetEndToEndId(), name)
+	PrintImports(out, []BankFile{{Name: name}}, []*ingestionv1.ImportResponse{resp})
+	// Matching takes the statement in with its next run (the service
+	// also runs it every minute): a dry run of the payouts, repeated
+	// until the ledger has booked the payout.
+	client := matchingv1grpc.NewSepaServiceClient(sys.Conn(matching.Name))
+	ledgerClient := ledgerv1grpc.NewLedgerServiceClient(sys.Conn(ledger.Name))
+	var open int64
+	err = poll(ctx, func() (bool, error) {
+		if _, err := client.Payouts(ctx, &matchingv1.PayoutsRequest{Tenant: Tenant, Date: day, DryRun: true}); err != nil {
+			return false, err
+		}
+		r, err := ledgerClient.ListOpenItems(ctx, &ledgerv1.ListOpenItemsRequest{Tenant: Tenant, DebtorId: SepaDebtor})
+		if err != nil {
+			return false, err
+		}
+		open = 0
+		for _, it := range r.GetOpenItems() {
+			open += it.GetOpenAmount().GetMinorUnits()
+		}
+		return open == 0, nil
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for the payout to %s to be booked (%s EUR still open): %w", SepaDebtor, table.Money(open, "EUR"), err)
+	}
+	if res.PayoutReconciliation, err = waitReconciled(ctx, sys.Conn(ledger.Name), SepaPayoutStatementID); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Matching books the payout by the end-to-end id (PayOutCreditBalance from unidentified payments, where the ledger booked the statement's debit): %s has nothing open or in credit, and the statement reconciles (closing %s EUR, booked %s EUR).\n",
+		SepaDebtor, table.Money(res.PayoutReconciliation.GetExpected().GetMinorUnits(), "EUR"), table.Money(res.PayoutReconciliation.GetBooked().GetMinorUnits(), "EUR"))
+	return nil
+}
+
+// SepaPayoutStatementID is the id of the statement that shows the payout.
+const SepaPayoutStatementID = "DEMO-STMT-2026-12-PAYOUT"
+
+// SepaPayoutOpening is the opening balance of the payout's statement: the
+// closing balance of the collection's (SepaStatement).
+const SepaPayoutOpening = StatementClosing + SepaInvoiceAmount
+
+// SepaPayoutStatement is the bank's camt.053 of day: the credit transfer
+// of amount cents with the end-to-end id to SepaDebtor's account
+// (PMNT/ICDT/ESCT, an issued SEPA credit transfer), after the statement
+// of the collection.
+func SepaPayoutStatement(endToEndID string, amount int64, day *commonv1.Date) []byte {
+	d := table.Date(day)
+	r := strings.NewReplacer("{E2E}", endToEndID, "{AMT}", table.Money(amount, "EUR"), "{OPEN}", table.Money(SepaPayoutOpening, "EUR"),
+		"{CLOSE}", table.Money(SepaPayoutOpening-amount, "EUR"), "{IBAN}", DemoIBAN, "{DEBTOR}", SepaDebtorName, "{DEBTOR_IBAN}", SepaDebtorIBAN,
+		"{CREDIT_NOTE}", SepaCreditNote, "{ID}", SepaPayoutStatementID, "{DAY}", d, "{DAYNUM}", strings.ReplaceAll(d, "-", ""))
+	return []byte(r.Replace(sepaPayoutStatementTemplate))
+}
+
+const sepaPayoutStatementTemplate = `<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
+  <BkToCstmrStmt>
+    <GrpHdr><MsgId>DEMO-053-{DAYNUM}</MsgId><CreDtTm>{DAY}T22:05:00+01:00</CreDtTm></GrpHdr>
+    <Stmt>
+      <Id>{ID}</Id><ElctrncSeqNb>230</ElctrncSeqNb><LglSeqNb>230</LglSeqNb>
+      <CreDtTm>{DAY}T22:05:00+01:00</CreDtTm>
+      <FrToDt><FrDtTm>{DAY}T00:00:00+01:00</FrDtTm><ToDtTm>{DAY}T23:59:59+01:00</ToDtTm></FrToDt>
+      <Acct><Id><IBAN>{IBAN}</IBAN></Id><Ccy>EUR</Ccy><Ownr><Nm>Demo Shop GmbH</Nm></Ownr></Acct>
+      <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">{OPEN}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{DAY}</Dt></Dt></Bal>
+      <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">{CLOSE}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{DAY}</Dt></Dt></Bal>
+      <Ntry>
+        <NtryRef>1</NtryRef><Amt Ccy="EUR">{AMT}</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+        <BookgDt><Dt>{DAY}</Dt></BookgDt><ValDt><Dt>{DAY}</Dt></ValDt><AcctSvcrRef>{DAYNUM}00001</AcctSvcrRef>
+        <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>ICDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>
+        <NtryDtls><TxDtls>
+          <Refs><EndToEndId>{E2E}</EndToEndId></Refs>
+          <Amt Ccy="EUR">{AMT}</Amt><CdtDbtInd>DBIT</CdtDbtInd>
+          <RltdPties><Dbtr><Pty><Nm>Demo Shop GmbH</Nm></Pty></Dbtr><DbtrAcct><Id><IBAN>{IBAN}</IBAN></Id></DbtrAcct>
+            <Cdtr><Pty><Nm>{DEBTOR}</Nm></Pty></Cdtr><CdtrAcct><Id><IBAN>{DEBTOR_IBAN}</IBAN></Id></CdtrAcct></RltdPties>
+          <RmtInf><Ustrd>Auszahlung Guthaben {CREDIT_NOTE}</Ustrd></RmtInf>
+        </TxDtls></NtryDtls>
+        <AddtlNtryInf>SEPA-Ueberweisung</AddtlNtryInf>
+      </Ntry>
+    </Stmt>
+  </BkToCstmrStmt>
+</Document>
+`
 
 // printSepaDebits prints debits, one line each.
 func printSepaDebits(out io.Writer, ds []*matchingv1.Debit) {

@@ -179,6 +179,13 @@ func TestSepaStory(t *testing.T) {
 			t.Errorf("the pain.001 lacks %s", want)
 		}
 	}
+	// The statement of the transfer: the payout is booked once, from
+	// where the ledger booked the statement's debit, so the bank account
+	// matches the statement's closing balance.
+	checkXSD(t, camtSchemas, "camt.053.001.08.xsd", res.PayoutStatement)
+	if rec := res.PayoutReconciliation; rec.GetExpected().GetMinorUnits() != SepaPayoutOpening-SepaCreditAmount || rec.GetDifference().GetMinorUnits() != 0 {
+		t.Errorf("the payout's statement reconciles as %v; want closing %d, no difference", rec, SepaPayoutOpening-SepaCreditAmount)
+	}
 	for _, want := range []string{file.GetPath(), pf.GetPath(), res.PreNotify.GetPreNotifications()[0]} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the demo does not say where %s is:\n%s", filepath.Base(want), out.String())
@@ -187,8 +194,9 @@ func TestSepaStory(t *testing.T) {
 
 	// The collection comes back: the account is closed (AC04). Matching
 	// books the return of the payment with the end-to-end id, the ledger
-	// reopens the invoice, and the next run marks the debit returned and
-	// the mandate unusable.
+	// reopens the invoice (in full: the credit balance was paid out, so
+	// she owes what she kept and what she was paid), and the next run
+	// marks the debit returned and the mandate unusable.
 	ret := sepaReturnStatement(e2e, SepaInvoiceAmount, "AC04")
 	checkXSD(t, camtSchemas, "camt.053.001.08.xsd", ret)
 	resp, err := importFile(ctx, ingestionv1grpc.NewImportServiceClient(sys.Conn(ingestion.Name)), BankFile{Name: "camt053_demo_2026-12-03.xml", Data: ret})
@@ -198,7 +206,7 @@ func TestSepaStory(t *testing.T) {
 	if resp.GetCounts().GetNew() != 1 {
 		t.Fatalf("the return's statement: %v", resp)
 	}
-	reopened, err := waitForDebtorItems(ctx, ledgerv1grpc.NewLedgerServiceClient(sys.Conn(ledger.Name)), SepaDebtor, 2)
+	reopened, err := waitForDebtorItems(ctx, ledgerv1grpc.NewLedgerServiceClient(sys.Conn(ledger.Name)), SepaDebtor, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,8 +214,8 @@ func TestSepaStory(t *testing.T) {
 	for _, it := range reopened {
 		open[it.GetDocumentNumber()] = it.GetOpenAmount().GetMinorUnits()
 	}
-	if open[SepaInvoice] != SepaInvoiceAmount {
-		t.Errorf("after the return the ledger has %v open of %s; want %s open again with %d", open, SepaDebtor, SepaInvoice, SepaInvoiceAmount)
+	if open[SepaInvoice] != SepaInvoiceAmount || len(open) != 1 {
+		t.Errorf("after the return the ledger has %v open of %s; want only %s open again with %d", open, SepaDebtor, SepaInvoice, SepaInvoiceAmount)
 	}
 	// The run takes in what matching's read model shows, which may be a
 	// little behind the ledger: it is repeated (idempotent) until the
@@ -250,7 +258,7 @@ func TestSepaStory(t *testing.T) {
 // (PMNT/IDDT/UPDD, an unpaid direct debit), after the statement of the
 // collection.
 func sepaReturnStatement(e2e string, amount int64, reason string) []byte {
-	opening := int64(StatementClosing + SepaInvoiceAmount)
+	opening := int64(SepaPayoutOpening - SepaCreditAmount) // after the payout's statement
 	r := strings.NewReplacer("{E2E}", e2e, "{AMT}", table.Money(amount, "EUR"), "{OPEN}", table.Money(opening, "EUR"),
 		"{CLOSE}", table.Money(opening-amount, "EUR"), "{IBAN}", DemoIBAN, "{DEBTOR}", SepaDebtorName, "{DEBTOR_IBAN}", SepaDebtorIBAN,
 		"{MANDATE}", SepaMandate, "{REASON}", reason, "{INVOICE}", SepaInvoice)
