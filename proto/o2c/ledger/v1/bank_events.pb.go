@@ -51,8 +51,14 @@ type StatementBalanceRecorded struct {
 	// Journal entry that booked the opening balance (the opening balance
 	// rule of RecordStatementBalance); empty when none was booked.
 	OpeningEntryId string `protobuf:"bytes,11,opt,name=opening_entry_id,json=openingEntryId,proto3" json:"opening_entry_id,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The opening balance entry of a later statement that this one
+	// replaced: statements recorded out of order (a later one first), so
+	// the books open with the earliest statement's opening balance and the
+	// later one's entry is reversed (JournalEntryReversed in the same
+	// batch). Empty when nothing was replaced.
+	ReplacedOpeningEntryId string `protobuf:"bytes,12,opt,name=replaced_opening_entry_id,json=replacedOpeningEntryId,proto3" json:"replaced_opening_entry_id,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *StatementBalanceRecorded) Reset() {
@@ -162,11 +168,18 @@ func (x *StatementBalanceRecorded) GetOpeningEntryId() string {
 	return ""
 }
 
+func (x *StatementBalanceRecorded) GetReplacedOpeningEntryId() string {
+	if x != nil {
+		return x.ReplacedOpeningEntryId
+	}
+	return ""
+}
+
 var File_o2c_ledger_v1_bank_events_proto protoreflect.FileDescriptor
 
 const file_o2c_ledger_v1_bank_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1fo2c/ledger/v1/bank_events.proto\x12\ro2c.ledger.v1\x1a\x18o2c/common/v1/date.proto\x1a\x19o2c/common/v1/money.proto\"\xdc\x03\n" +
+	"\x1fo2c/ledger/v1/bank_events.proto\x12\ro2c.ledger.v1\x1a\x18o2c/common/v1/date.proto\x1a\x19o2c/common/v1/money.proto\"\x97\x04\n" +
 	"\x18StatementBalanceRecorded\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12#\n" +
 	"\rstatement_key\x18\x02 \x01(\tR\fstatementKey\x12\x12\n" +
@@ -179,7 +192,8 @@ const file_o2c_ledger_v1_bank_events_proto_rawDesc = "" +
 	"\fstatement_id\x18\t \x01(\tR\vstatementId\x12\x1a\n" +
 	"\bsequence\x18\n" +
 	" \x01(\tR\bsequence\x12(\n" +
-	"\x10opening_entry_id\x18\v \x01(\tR\x0eopeningEntryIdB\xb4\x01\n" +
+	"\x10opening_entry_id\x18\v \x01(\tR\x0eopeningEntryId\x129\n" +
+	"\x19replaced_opening_entry_id\x18\f \x01(\tR\x16replacedOpeningEntryIdB\xb4\x01\n" +
 	"\x11com.o2c.ledger.v1B\x0fBankEventsProtoP\x01Z8github.com/o2c-platform/o2c/proto/o2c/ledger/v1;ledgerv1\xa2\x02\x03OLX\xaa\x02\rO2c.Ledger.V1\xca\x02\rO2c\\Ledger\\V1\xe2\x02\x19O2c\\Ledger\\V1\\GPBMetadata\xea\x02\x0fO2c::Ledger::V1b\x06proto3"
 
 var (

@@ -24,6 +24,19 @@ type StatementBalance struct {
 	Closing        int64
 	ClosingDate    Date
 	OpeningEntryID string
+	// HasOpening says whether the statement carried an opening balance,
+	// OpeningDate its date.
+	HasOpening  bool
+	OpeningDate Date
+}
+
+// start is the first day a statement covers: its opening balance's date,
+// else its closing date.
+func (s StatementBalance) start() Date {
+	if s.HasOpening {
+		return s.OpeningDate
+	}
+	return s.ClosingDate
 }
 
 // AccountHistory is what a decision on one stream cannot see: whether a
@@ -143,16 +156,23 @@ func (l *Ledger) RecordBankTransaction(cmd *ledgerv1.RecordBankTransaction, o Or
 // bank account's balance of every line effective on or before the closing
 // date.
 //
-// The opening balance rule: the first statement recorded for an IBAN that
-// carries an opening balance books it, bank account against the opening
-// balance account (OpeningBalanceAccounts), effective on the opening date,
-// when history says the bank's G/L account has no line in the statement's
-// currency effective before that date. The books then start where the bank
-// does. A later statement, or one for an account that has earlier lines
-// (booked by hand, or from an earlier import), books no opening balance:
-// the books already hold that history, and any difference shows in the
-// reconciliation instead of being papered over. A zero opening balance
-// books nothing. The same statement key recorded under another
+// The opening balance rule: the earliest statement recorded for an IBAN
+// that carries an opening balance books it, bank account against the
+// opening balance account (OpeningBalanceAccounts), effective on the
+// opening date, when history says the bank's G/L account has no line in
+// the statement's currency effective before that date. The books then
+// start where the bank does. Earliest is by date, not by arrival: a
+// statement whose opening date is before the first day of every statement
+// recorded for the IBAN (imports out of order, or a retried import that
+// arrives after the next day's) books its opening balance and reverses
+// the opening entry a later statement booked, whose opening balance
+// already contains this statement's transactions
+// (StatementBalanceRecorded.replaced_opening_entry_id). A statement
+// recorded after an earlier one, or one for an account that has earlier
+// lines (booked by hand, or from an earlier import), books no opening
+// balance: the books already hold that history, and any difference shows
+// in the reconciliation instead of being papered over. A zero opening
+// balance books nothing. The same statement key recorded under another
 // idempotency key fails with ErrDuplicateDocument.
 func (l *Ledger) RecordStatementBalance(cmd *ledgerv1.RecordStatementBalance, history AccountHistory, o Origin) ([]proto.Message, error) {
 	return l.decide(cmd, cmd.GetTenant(), cmd.GetIdempotencyKey(), o, func(b *batch) error {
@@ -197,10 +217,19 @@ func (l *Ledger) RecordStatementBalance(cmd *ledgerv1.RecordStatementBalance, hi
 				return invalid("opening_date", "%s is after the closing date %s", openingDate, closingDate)
 			}
 			rec.OpeningBalance, rec.OpeningDate = &commonv1.Money{MinorUnits: opening, Currency: cur}, openingDate.Proto()
-			first := l.statementsOf[iban] == 0
+			earliest, replaced := l.openingStatement(iban, cur, openingDate)
 			earlier := history.Posted && history.First.Compare(openingDate) < 0
-			if first && !earlier && opening != 0 {
+			if earliest && !earlier && opening != 0 {
 				id := b.derive("bank-opening", iban, "entry")
+				if replaced != nil {
+					// The first statement's id stays that of the first
+					// opening entry; a replacement's is its statement's.
+					id = b.derive("bank-opening", iban, key, "entry")
+					if err := b.reverse(replaced, replaced.EffectiveDate, "opening balance of the earlier statement "+cmp.Or(cmd.GetStatementId(), key)); err != nil {
+						return err
+					}
+					rec.ReplacedOpeningEntryId = replaced.ID
+				}
 				doc := cmp.Or(cmd.GetStatementId(), key)
 				if err := b.post(id, openingDate, doc, "Saldenvortrag Bank "+iban, []Leg{
 					{Account: bank, Currency: cur, Minor: opening},
@@ -228,6 +257,26 @@ func (l *Ledger) Statements() []StatementBalance {
 	return out
 }
 
+// openingStatement says whether a statement of iban opening on date in
+// currency cur would be the earliest the books recorded for the IBAN: its
+// date is before the first day of every statement recorded in cur. When
+// it is, replaced is the opening entry a later statement booked and no
+// one reversed (nil when none did).
+func (l *Ledger) openingStatement(iban, cur string, date Date) (earliest bool, replaced *Entry) {
+	for _, s := range l.statements {
+		if s.IBAN != iban || s.Currency != cur {
+			continue
+		}
+		if s.start().Compare(date) <= 0 {
+			return false, nil
+		}
+		if en, ok := l.entries[s.OpeningEntryID]; ok && en.ReversedBy == "" {
+			replaced = en
+		}
+	}
+	return true, replaced
+}
+
 func (l *Ledger) applyStatement(e *ledgerv1.StatementBalanceRecorded) error {
 	if _, dup := l.statements[e.GetStatementKey()]; dup {
 		return fmt.Errorf("%w: statement %s recorded twice", ErrInconsistentEvent, e.GetStatementKey())
@@ -236,9 +285,9 @@ func (l *Ledger) applyStatement(e *ledgerv1.StatementBalanceRecorded) error {
 		StatementKey: e.GetStatementKey(), IBAN: e.GetIban(), Account: e.GetAccount(),
 		Currency: e.GetClosingBalance().GetCurrency(), Closing: e.GetClosingBalance().GetMinorUnits(),
 		ClosingDate: DateOf(e.GetClosingDate()), OpeningEntryID: e.GetOpeningEntryId(),
+		HasOpening: e.GetOpeningBalance() != nil, OpeningDate: DateOf(e.GetOpeningDate()),
 	}
 	l.statementOrder = append(l.statementOrder, e.GetStatementKey())
-	l.statementsOf[e.GetIban()]++
 	return nil
 }
 

@@ -500,3 +500,165 @@ func TestBankCommandsComeOnlyFromIngestion(t *testing.T) {
 		t.Errorf("CheckSender = %v, want not entitled, booked only from ingestion's bank events", err)
 	}
 }
+
+// TestStatementsOutOfOrder: statements recorded later one first. The
+// earliest statement's opening balance opens the books, whichever
+// arrived first: a statement that starts before every statement recorded
+// for the IBAN books its opening balance and reverses the opening entry
+// of the later one (whose opening balance already holds the earlier
+// statement's transactions), once per step back; one that starts on or
+// after a recorded statement's first day, or follows lines before its
+// opening date, books none.
+func TestStatementsOutOfOrder(t *testing.T) {
+	t.Parallel()
+	// day d's statement opens at opening and closes at closing, both on
+	// 2026-11-d.
+	day := func(key string, d int, opening, closing int64) *ledgerv1.RecordStatementBalance {
+		return with(statement(key, closing, &opening), func(c *ledgerv1.RecordStatementBalance) {
+			c.OpeningDate, c.ClosingDate = date(2026, 11, d), date(2026, 11, d)
+		})
+	}
+	from := func(d int) AccountHistory { return AccountHistory{Posted: true, First: Date{2026, time.November, d}} }
+	// The bank: 1,000.00 on the 17th, +5.00 on the 18th, +3.00 on the 19th.
+	s17, s18, s19 := day("S-17", 17, 100000, 100000), day("S-18", 18, 100000, 100500), day("S-19", 19, 100500, 100800)
+	tests := []struct {
+		name    string
+		given   []step
+		when    *ledgerv1.RecordStatementBalance
+		history AccountHistory
+		wantBal map[string]int64
+		// wantReplaced says whether the statement reverses an opening entry.
+		wantReplaced bool
+	}{
+		{
+			name: "the earlier statement after the later one opens the books on its own date", given: []step{statementStep(s19, AccountHistory{})},
+			when: s18, history: from(19), wantBal: map[string]int64{"1200": 100000, "9000": -100000}, wantReplaced: true,
+		},
+		{
+			name:  "two steps back: each earlier statement moves the opening again",
+			given: []step{statementStep(s19, AccountHistory{}), statementStep(s18, from(19))},
+			when:  s17, history: from(18), wantBal: map[string]int64{"1200": 100000, "9000": -100000}, wantReplaced: true,
+		},
+		{
+			name: "a statement starting on the day of a recorded one books none", given: []step{statementStep(s18, AccountHistory{})},
+			when: day("S-18b", 18, 100000, 100000), history: from(18), wantBal: map[string]int64{"1200": 100000, "9000": -100000},
+		},
+		{
+			name: "the later statement after the earlier one books none", given: []step{statementStep(s18, AccountHistory{})},
+			when: s19, history: from(18), wantBal: map[string]int64{"1200": 100000, "9000": -100000},
+		},
+		{
+			name: "an earlier statement after lines before its opening date books none", given: []step{statementStep(s19, AccountHistory{})},
+			when: s18, history: from(10), wantBal: map[string]int64{"1200": 100500, "9000": -100500},
+		},
+		{
+			name: "an earlier statement without an opening balance books none", given: []step{statementStep(s19, AccountHistory{})},
+			when: with(s18, func(c *ledgerv1.RecordStatementBalance) { c.OpeningBalance, c.OpeningDate = nil, nil }), history: from(19),
+			wantBal: map[string]int64{"1200": 100500, "9000": -100500},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			l := given(t, tt.given...)
+			evs, err := run(t, l, statementStep(tt.when, tt.history))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.wantBal, balances(l)); diff != "" {
+				t.Errorf("balances (-want +got):\n%s", diff)
+			}
+			var rec *ledgerv1.StatementBalanceRecorded
+			var reversed []string
+			for _, ev := range evs {
+				switch e := ev.(type) {
+				case *ledgerv1.StatementBalanceRecorded:
+					rec = e
+				case *ledgerv1.JournalEntryReversed:
+					reversed = append(reversed, e.GetOriginalEntryId())
+				}
+			}
+			if got := rec.GetReplacedOpeningEntryId() != ""; got != tt.wantReplaced || len(reversed) != map[bool]int{true: 1}[tt.wantReplaced] {
+				t.Fatalf("replaced %q, reversed %v; want a replacement: %v", rec.GetReplacedOpeningEntryId(), reversed, tt.wantReplaced)
+			}
+			if tt.wantReplaced {
+				if reversed[0] != rec.GetReplacedOpeningEntryId() {
+					t.Errorf("reversed %s, but the statement says it replaced %s", reversed[0], rec.GetReplacedOpeningEntryId())
+				}
+				opening := l.entries[rec.GetOpeningEntryId()]
+				if opening == nil || opening.EffectiveDate != DateOf(tt.when.GetOpeningDate()) || opening.ReversedBy != "" {
+					t.Errorf("the new opening entry %+v, want it dated on the statement's opening date and standing", opening)
+				}
+			}
+		})
+	}
+}
+
+// TestStatementsOutOfOrderReconcile books three days of a bank account in
+// the order a retried import can deliver them (the 19th, then the 18th,
+// then the 17th, each statement's transactions before its balance): every
+// statement then reconciles, its closing balance what the bank account
+// holds on its closing date.
+func TestStatementsOutOfOrderReconcile(t *testing.T) {
+	t.Parallel()
+	on := func(d int) func(*ledgerv1.RecordBankTransaction) {
+		return func(c *ledgerv1.RecordBankTransaction) {
+			c.BookingDate, c.ValueDate = date(2026, 11, d), date(2026, 11, d)
+		}
+	}
+	day := func(key string, d int, opening, closing int64) *ledgerv1.RecordStatementBalance {
+		return with(statement(key, closing, &opening), func(c *ledgerv1.RecordStatementBalance) {
+			c.OpeningDate, c.ClosingDate = date(2026, 11, d), date(2026, 11, d)
+		})
+	}
+	l := given(t)
+	// history is what the Commander's Postings would say of 1200 now.
+	history := func() AccountHistory {
+		var h AccountHistory
+		for _, en := range l.Entries() {
+			for _, g := range en.Legs {
+				if g.Account == "1200" && (!h.Posted || en.EffectiveDate.Compare(h.First) < 0) {
+					h = AccountHistory{Posted: true, First: en.EffectiveDate}
+				}
+			}
+		}
+		return h
+	}
+	for _, s := range []step{
+		bankStep(with(receipt("T-19", 300), on(19))),
+		func(l *Ledger) ([]proto.Message, error) {
+			return l.RecordStatementBalance(day("S-19", 19, 100700, 101000), history(), origin())
+		},
+		bankStep(with(receipt("T-18", 500), on(18))),
+		bankStep(with(receipt("T-18b", 200), on(18))),
+		func(l *Ledger) ([]proto.Message, error) {
+			return l.RecordStatementBalance(day("S-18", 18, 100000, 100700), history(), origin())
+		},
+		func(l *Ledger) ([]proto.Message, error) {
+			return l.RecordStatementBalance(day("S-17", 17, 100000, 100000), history(), origin())
+		},
+	} {
+		if _, err := run(t, l, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, st := range l.Statements() {
+		var booked int64
+		for _, en := range l.Entries() {
+			if en.EffectiveDate.Compare(st.ClosingDate) > 0 {
+				continue
+			}
+			for _, g := range en.Legs {
+				if g.Account == "1200" {
+					booked += g.Minor
+				}
+			}
+		}
+		if booked != st.Closing {
+			t.Errorf("statement %s closes on %s at %d, the bank account holds %d", st.StatementKey, st.ClosingDate, st.Closing, booked)
+		}
+	}
+	if diff := cmp.Diff(map[string]int64{"1200": 101000, "9000": -100000, "1591": -1000}, balances(l)); diff != "" {
+		t.Errorf("balances (-want +got):\n%s", diff)
+	}
+}

@@ -279,10 +279,9 @@ type Ledger struct {
 	invoiceStatus  map[string]lastInvoice
 	customerStatus map[string]*statusv1.CustomerStatusChanged
 	// statements are the bank statement balances recorded, by statement
-	// key, in statementOrder; statementsOf counts them per IBAN.
+	// key, in statementOrder.
 	statements     map[string]StatementBalance
 	statementOrder []string
-	statementsOf   map[string]int
 	// checked is the command a Commander ran CheckStorable on and is
 	// deciding now (see decideChecked): the command method does not check
 	// it a second time. It is nil outside such a call.
@@ -326,8 +325,7 @@ func New(tenant string, cfg Config) *Ledger {
 
 		mergedInto: map[string]merger{},
 
-		statements:   map[string]StatementBalance{},
-		statementsOf: map[string]int{},
+		statements: map[string]StatementBalance{},
 	}
 }
 
