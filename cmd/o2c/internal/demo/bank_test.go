@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/nats-io/nats.go/jetstream"
 
 	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
 
@@ -40,15 +39,11 @@ func checkBankImport(t *testing.T, sys *System) {
 		t.Fatalf("imports (-want +got):\n%s", diff)
 	}
 
-	nc, err := sys.ConnectNATS(natsembed.AdminUser)
+	js, closeNATS, err := sys.JetStream(natsembed.AdminUser)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	defer closeNATS()
 	ev, err := ReadBankEvents(ctx, js, StatementTransactions, 1, 1)
 	if err != nil {
 		t.Fatal(err)

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	collectionsv1 "github.com/o2c-platform/o2c/proto/o2c/collections/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/collections/v1/collectionsv1grpc"
 
@@ -40,15 +38,11 @@ func startWithDunning(t testing.TB) *System {
 			t.Logf("the services' log:\n%s", logs.String())
 		}
 	})
-	nc, err := sys.ConnectNATS(natsembed.AdminUser)
+	js, closeNATS, err := sys.JetStream(natsembed.AdminUser)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	defer closeNATS()
 	var out bytes.Buffer
 	if _, err := Dunning(ctx, &out, sys, js); err != nil {
 		t.Fatalf("dunning: %v\noutput so far:\n%s", err, out.String())

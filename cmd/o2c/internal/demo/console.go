@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 
 	"github.com/o2c-platform/o2c/libs/auth"
@@ -125,15 +124,11 @@ func printConsole(out io.Writer, url string, kept bool) {
 // dunning took them in, and runs no dunning: the console's tests run it
 // themselves for the day they need.
 func ConsoleScenario(ctx context.Context, sys *System) error {
-	nc, err := sys.ConnectNATS(natsembed.AdminUser)
+	js, closeNATS, err := sys.JetStream(natsembed.AdminUser)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
+	defer closeNATS()
 	if _, err := Publish(ctx, sys, telemetry.Providers{}); err != nil {
 		return err
 	}

@@ -163,6 +163,22 @@ func (s *System) ConnectNATS(user string, opts ...nats.Option) (*nats.Conn, erro
 	return s.secrets.connectNATS(s.NATSURL, user, opts...)
 }
 
+// JetStream connects to the system's NATS as user and returns the
+// connection's JetStream context and the function that closes the
+// connection.
+func (s *System) JetStream(user string) (jetstream.JetStream, func(), error) {
+	nc, err := s.ConnectNATS(user)
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return js, nc.Close, nil
+}
+
 // Stop stops every service, then NATS and PostgreSQL, and returns the first
 // error a service returned.
 func (s *System) Stop() error { return s.stop() }
@@ -498,15 +514,11 @@ func Run(ctx context.Context, opt Options) (err error) {
 	for _, it := range items {
 		total += it.GetOpenAmount().GetMinorUnits()
 	}
-	nc, err := sys.ConnectNATS(natsembed.AdminUser)
+	js, closeNATS, err := sys.JetStream(natsembed.AdminUser)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
+	defer closeNATS()
 	// Matching decides the statement's receipts against the open items
 	// it has taken in.
 	if err := WaitForMatchingItems(ctx, js); err != nil {
@@ -722,15 +734,11 @@ func poll(ctx context.Context, done func() (bool, error)) error {
 // demo tenant's shop would, with its NATS user, each message inside a
 // producer span, and returns them.
 func Publish(ctx context.Context, sys *System, p telemetry.Providers) ([]*shopv1.InvoiceIssued, error) {
-	nc, err := sys.ConnectNATS(natsembed.ShopUser(Tenant))
+	js, closeNATS, err := sys.JetStream(natsembed.ShopUser(Tenant))
 	if err != nil {
 		return nil, err
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return nil, err
-	}
+	defer closeNATS()
 	invoices := Invoices()
 	for i, inv := range invoices {
 		msg := nats.NewMsg("shop." + inv.GetTenant() + ".invoice.issued")

@@ -407,15 +407,11 @@ func firstOf(s ...string) string {
 
 // publishInvoices publishes invs as the demo shop.
 func publishInvoices(ctx context.Context, sys *System, invs []*shopv1.InvoiceIssued) error {
-	nc, err := sys.ConnectNATS(natsembed.ShopUser(Tenant))
+	js, closeNATS, err := sys.JetStream(natsembed.ShopUser(Tenant))
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
+	defer closeNATS()
 	for _, inv := range invs {
 		msg := nats.NewMsg("shop." + inv.GetTenant() + ".invoice.issued")
 		if msg.Data, err = proto.Marshal(inv); err != nil {

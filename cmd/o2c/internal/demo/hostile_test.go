@@ -162,15 +162,11 @@ func TestHostileStream(t *testing.T) {
 	// The platform team's user: a shop's may publish only for its own
 	// tenant, and the stream takes messages that no shop user could send
 	// to show what ingestion does with them.
-	nc, err := sys.ConnectNATS(natsembed.AdminUser)
+	js, closeNATS, err := sys.JetStream(natsembed.AdminUser)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	defer closeNATS()
 	stream := hostileStream(t)
 	for _, m := range stream {
 		msg := &nats.Msg{Subject: m.subject, Header: nats.Header{}, Data: m.data}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/o2c-platform/o2c/proto/o2c/ingestion/v1/ingestionv1grpc"
@@ -183,15 +182,11 @@ func TestReturnedDirectDebitReopensTheItem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc, err := sys.ConnectNATS(natsembed.AdminUser)
+	js, closeNATS, err := sys.JetStream(natsembed.AdminUser)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	defer closeNATS()
 	if err := WaitForMatchingItems(ctx, js); err != nil {
 		t.Fatal(err)
 	}
@@ -305,15 +300,11 @@ func TestReturnedDirectDebitReopensTheItem(t *testing.T) {
 // shop does.
 func publishInvoice(ctx context.Context, t *testing.T, sys *System, inv *shopv1.InvoiceIssued) {
 	t.Helper()
-	nc, err := sys.ConnectNATS(natsembed.ShopUser(Tenant))
+	js, closeNATS, err := sys.JetStream(natsembed.ShopUser(Tenant))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	defer closeNATS()
 	msg := nats.NewMsg("shop." + Tenant + ".invoice.issued")
 	if msg.Data, err = proto.Marshal(inv); err != nil {
 		t.Fatal(err)

@@ -407,15 +407,11 @@ func OverRefund() RefundEvent {
 // guarantee claim, which the shop's ClaimCreditNote credits again. It
 // returns when refund import lists both as to review.
 func RefundReviewScenario(ctx context.Context, sys *System) error {
-	nc, err := sys.ConnectNATS(natsembed.AdminUser)
+	js, closeNATS, err := sys.JetStream(natsembed.AdminUser)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
+	defer closeNATS()
 	if err := Refunds(ctx, io.Discard, sys, js); err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/nats-io/nats.go/jetstream"
 
 	ledgerv1 "github.com/o2c-platform/o2c/proto/o2c/ledger/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
@@ -41,15 +40,11 @@ func TestRefundImport(t *testing.T) {
 			t.Errorf("stop: %v", err)
 		}
 	}()
-	nc, err := sys.ConnectNATS(natsembed.AdminUser)
+	js, closeNATS, err := sys.JetStream(natsembed.AdminUser)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	defer closeNATS()
 	var out bytes.Buffer
 	if err := Refunds(ctx, &out, sys, js); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())

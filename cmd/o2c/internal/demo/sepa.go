@@ -352,15 +352,8 @@ func sepaPayoutBooked(ctx context.Context, out io.Writer, sys *System, res *Sepa
 		if _, err := client.Payouts(ctx, &matchingv1.PayoutsRequest{Tenant: Tenant, Date: day, DryRun: true}); err != nil {
 			return false, err
 		}
-		r, err := ledgerClient.ListOpenItems(ctx, &ledgerv1.ListOpenItemsRequest{Tenant: Tenant, DebtorId: SepaDebtor})
-		if err != nil {
-			return false, err
-		}
-		open = 0
-		for _, it := range r.GetOpenItems() {
-			open += it.GetOpenAmount().GetMinorUnits()
-		}
-		return open == 0, nil
+		open, err = openTotal(ctx, ledgerClient, SepaDebtor)
+		return err == nil && open == 0, err
 	})
 	if err != nil {
 		return fmt.Errorf("waiting for the payout to %s to be booked (%s EUR still open): %w", SepaDebtor, table.Money(open, "EUR"), err)
@@ -447,15 +440,11 @@ func fileNames(fs []*matchingv1.SepaFile) []string {
 
 // publishShop publishes m on shop.<tenant>.<event> as the demo shop.
 func publishShop(ctx context.Context, sys *System, event string, m proto.Message) error {
-	nc, err := sys.ConnectNATS(natsembed.ShopUser(Tenant))
+	js, closeNATS, err := sys.JetStream(natsembed.ShopUser(Tenant))
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
+	defer closeNATS()
 	msg := nats.NewMsg("shop." + Tenant + "." + event)
 	if msg.Data, err = proto.Marshal(m); err != nil {
 		return err
@@ -490,19 +479,27 @@ func waitForSepaInput(ctx context.Context, js jetstream.JetStream, opened int) e
 	return nil
 }
 
+// openTotal is the sum of what debtor's open items have open (a credit
+// balance counts negative).
+func openTotal(ctx context.Context, client ledgerv1grpc.LedgerServiceClient, debtor string) (int64, error) {
+	r, err := client.ListOpenItems(ctx, &ledgerv1.ListOpenItemsRequest{Tenant: Tenant, DebtorId: debtor})
+	if err != nil {
+		return 0, err
+	}
+	var open int64
+	for _, it := range r.GetOpenItems() {
+		open += it.GetOpenAmount().GetMinorUnits()
+	}
+	return open, nil
+}
+
 // waitForCleared waits until debtor has no open item with an amount open.
 func waitForCleared(ctx context.Context, client ledgerv1grpc.LedgerServiceClient, debtor string) error {
 	var open int64
 	err := poll(ctx, func() (bool, error) {
-		r, err := client.ListOpenItems(ctx, &ledgerv1.ListOpenItemsRequest{Tenant: Tenant, DebtorId: debtor})
-		if err != nil {
-			return false, err
-		}
-		open = 0
-		for _, it := range r.GetOpenItems() {
-			open += it.GetOpenAmount().GetMinorUnits()
-		}
-		return open == 0, nil
+		var err error
+		open, err = openTotal(ctx, client, debtor)
+		return err == nil && open == 0, err
 	})
 	if err != nil {
 		return fmt.Errorf("waiting for the collection to clear %s's items (%d cents open): %w", debtor, open, err)

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/o2c-platform/o2c/proto/o2c/ingestion/v1/ingestionv1grpc"
 	"github.com/o2c-platform/o2c/proto/o2c/ledger/v1/ledgerv1grpc"
@@ -74,15 +73,11 @@ func TestSepaStory(t *testing.T) {
 			t.Errorf("stop: %v", err)
 		}
 	}()
-	nc, err := sys.ConnectNATS(natsembed.AdminUser)
+	js, closeNATS, err := sys.JetStream(natsembed.AdminUser)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	defer closeNATS()
 	// As in the demo, the story follows the statement of 18 November,
 	// which matching decided on real time.
 	if _, err := Publish(ctx, sys, telemetry.Providers{}); err != nil {
