@@ -106,9 +106,10 @@ func sepaDue(now time.Time, zone *time.Location, at time.Duration, last time.Tim
 }
 
 // scheduleSepa runs every tenant's collection once a day at the time of
-// day at in zone (checked every poll). A run after a restart on the same
-// day is harmless: a rerun gives the day's files back and submits nothing
-// twice.
+// day at in zone (checked every poll), and its payouts after it on the
+// days of the week the tenant's payouts.run_weekdays name. A run after a
+// restart on the same day is harmless: a rerun gives the day's files back
+// and submits or pays out nothing twice.
 func scheduleSepa(ctx context.Context, poll, at time.Duration, zone *time.Location, ts []string, r *sepa.Runner,
 	now func() time.Time, log *slog.Logger) error {
 	t := time.NewTicker(poll)
@@ -139,6 +140,29 @@ func scheduleSepa(ctx context.Context, poll, at time.Duration, zone *time.Locati
 			}
 			log.Info("scheduled SEPA collection", "tenant", tenant, "date", day.Format(time.DateOnly), "files", len(res.Files),
 				"submitted", len(res.Plan.Submit), "pre_notified", len(res.Plan.PreNotify), "held", len(res.Held))
+			if !r.Config(tenant).Payouts.RunsOn(day.Weekday()) {
+				continue
+			}
+			pr, err := r.Payouts(ctx, tenant, day, false)
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Warn("scheduled SEPA payouts failed; run them with o2c sepa payouts", "tenant", tenant,
+						"date", day.Format(time.DateOnly), "err", err)
+				}
+				continue
+			}
+			released := 0
+			for _, d := range pr.Due {
+				if d.Released {
+					released++
+				}
+			}
+			file := ""
+			if pr.File != nil {
+				file = pr.File.Name
+			}
+			log.Info("scheduled SEPA payouts", "tenant", tenant, "date", day.Format(time.DateOnly), "due", len(pr.Due), "released", released,
+				"file", file)
 		}
 	}
 }

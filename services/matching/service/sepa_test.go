@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -32,6 +33,7 @@ import (
 	"github.com/o2c-platform/o2c/libs/host"
 	"github.com/o2c-platform/o2c/libs/identity"
 	"github.com/o2c-platform/o2c/libs/telemetry"
+	"github.com/o2c-platform/o2c/libs/tenants"
 	"github.com/o2c-platform/o2c/libs/tenants/tenantstest"
 	"github.com/o2c-platform/o2c/libs/xsd"
 )
@@ -73,16 +75,16 @@ func (c *clock) at(d *commonv1.Date) {
 	c.now = time.Date(int(d.GetYear()), time.Month(d.GetMonth()), int(d.GetDay()), 9, 0, 0, 0, time.UTC)
 }
 
-// startSepa starts matching for acme (and beta) with a sepa section for
-// acme: one creditor account, 14 days' pre-notification, D-1, payouts from
-// 10.00 after 14 days.
-func startSepa(t testing.TB, opts ...func(*Options)) *sepaSvc {
+// sepaTenants is the tenants file of startSepa, with the keys of payouts
+// added to acme's payout rules.
+func sepaTenants(t testing.TB, payouts map[string]any) *tenants.File {
 	t.Helper()
-	e := newEnv(t)
+	rules := map[string]any{"threshold_minor": 1000, "min_age_days": 14}
+	maps.Copy(rules, payouts)
 	section := map[string]any{
 		"creditor_accounts":     []map[string]any{{"iban": creditorIBAN, "bic": "INGDDEFFXXX", "creditor_id": creditorID, "name": "Acme Versand GmbH"}},
 		"pre_notification_days": 14,
-		"payouts":               map[string]any{"threshold_minor": 1000, "min_age_days": 14},
+		"payouts":               rules,
 	}
 	data, err := json.Marshal(map[string]any{"tenants": map[string]any{
 		"acme": map[string]any{"name": "Acme", "sepa": section},
@@ -91,6 +93,15 @@ func startSepa(t testing.TB, opts ...func(*Options)) *sepaSvc {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return tenantstest.Parse(t, data)
+}
+
+// startSepa starts matching for acme (and beta) with a sepa section for
+// acme: one creditor account, 14 days' pre-notification, D-1, payouts from
+// 10.00 after 14 days.
+func startSepa(t testing.TB, opts ...func(*Options)) *sepaSvc {
+	t.Helper()
+	e := newEnv(t)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +112,7 @@ func startSepa(t testing.TB, opts ...func(*Options)) *sepaSvc {
 	dir := t.TempDir()
 	clk := &clock{}
 	clk.at(dec1)
-	opt := Options{Tenants: tenantstest.Parse(t, data), Ingestion: e.ing, BankHandlers: 4, SepaDir: dir, Now: clk.Now}
+	opt := Options{Tenants: sepaTenants(t, nil), Ingestion: e.ing, BankHandlers: 4, SepaDir: dir, Now: clk.Now}
 	for _, o := range opts {
 		o(&opt)
 	}
@@ -564,6 +575,40 @@ func TestSepaPayoutFileForReleasedCreditBalance(t *testing.T) {
 	call(true)
 	if n := len(s.commands(t)); n != 1 {
 		t.Errorf("%d commands after a second sync, want the one booking", n)
+	}
+}
+
+// TestSepaScheduledPayouts: with payouts.run_weekdays ["tue"], the daily
+// scheduled run of Tuesday 1 December pays the released credit balance out
+// in a pain.001 after the collections, as o2c sepa payouts would, and a
+// call of the day afterwards gives that file back.
+func TestSepaScheduledPayouts(t *testing.T) {
+	t.Parallel()
+	s := startSepa(t, func(o *Options) {
+		o.Tenants = sepaTenants(t, map[string]any{"run_weekdays": []string{"tue"}})
+		o.SepaRunAt, o.SepaZone, o.SepaPoll = 6*time.Hour, time.UTC, 20*time.Millisecond
+	})
+	s.clock.at(day(2026, 11, 29)) // a Sunday: the day's run pays nothing out
+	s.putMandate(t, &matchingv1.PutMandateRequest{Mandate: &matchingv1.Mandate{Reference: "M-9", DebtorId: "D-9",
+		Name: "Erika Mustermann", Iban: ibanNew, SignedOn: day(2026, 1, 10)}})
+	seq := s.publish(t, "ledger", &ledgerv1.OpenItemOpened{Tenant: "acme", OpenItemId: "C-9", DebtorId: "D-9", Kind: "credit_balance",
+		DocumentNumber: "GS-C-9", Amount: eur(-2500), DocumentDate: nov1, DueDate: nov1})
+	s.settled(t, "O2C_LEDGER", ItemsDurable, seq)
+	s.clock.at(dec1)
+	var files []string
+	eventually(t, "the scheduled run's pain.001", func() bool {
+		var err error
+		if files, err = filepath.Glob(filepath.Join(s.dir, "acme", "pain001-*.xml")); err != nil {
+			t.Fatal(err)
+		}
+		return len(files) > 0
+	})
+	r, err := s.sepa.Payouts(context.Background(), &matchingv1.PayoutsRequest{Tenant: "acme", Date: dec1}, testAuth.As(accountant("acme")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := r.GetFile(); f == nil || f.GetCount() != 1 || f.GetTotal().GetMinorUnits() != 2500 || !slices.Contains(files, f.GetPath()) {
+		t.Errorf("the day's payouts give %v back; want the scheduled run's file of 25.00, one of %v", f, files)
 	}
 }
 

@@ -28,6 +28,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -157,6 +158,9 @@ type Options struct {
 	// SepaZone is the zone of SepaRunAt and of the scheduled run's day;
 	// nil means Europe/Berlin.
 	SepaZone *time.Location
+	// SepaPoll is how often the schedule looks at the clock; zero means
+	// a minute.
+	SepaPoll time.Duration
 	// RefundDecisions binds a consumer of refund import's RefundDecided
 	// (stream O2C_REFUND_IMPORT): a refund refund import linked to the
 	// shop's own credit note is then not credited a second time with its
@@ -406,8 +410,9 @@ func wire(ctx context.Context, h *host.Host, cfg host.Config, opt Options, confi
 				return nil, fmt.Errorf("SEPA schedule: %w", err)
 			}
 		}
+		poll := cmp.Or(opt.SepaPoll, time.Minute)
 		h.Go(func(ctx context.Context) error {
-			return scheduleSepa(ctx, time.Minute, opt.SepaRunAt, zone, opt.Tenants.IDs(), runner, now, h.Log)
+			return scheduleSepa(ctx, poll, opt.SepaRunAt, zone, opt.Tenants.IDs(), runner, now, h.Log)
 		})
 	}
 	if err := h.Relay(); err != nil {
@@ -516,7 +521,7 @@ func IngestionVariables() []host.Variable {
 func SepaVariables() []host.Variable {
 	return []host.Variable{{Name: SepaOutputDirEnv,
 		Meaning: "directory the SEPA files (pain.008, pain.001) and pre-notification texts are written below, one directory per tenant; default $TMPDIR/o2c-sepa (a tenant's sepa.output_dir wins)"},
-		{Name: SepaRunAtEnv, Meaning: "time of the daily SEPA collection run, HH:MM in Europe/Berlin; unset or off: runs only on request (o2c sepa collect)"}}
+		{Name: SepaRunAtEnv, Meaning: "time of the daily SEPA run (collections, and payouts on the days a tenant's sepa.payouts.run_weekdays names), HH:MM in Europe/Berlin; unset or off: runs only on request (o2c sepa collect, o2c sepa payouts)"}}
 }
 
 // SepaRunAt parses SEPA_RUN_AT: HH:MM since midnight, 0 for unset or

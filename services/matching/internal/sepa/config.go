@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/o2c-platform/o2c/libs/sepa"
 )
@@ -57,6 +58,29 @@ type PayoutRules struct {
 	ExecutionDays int `json:"execution_days"`
 	// Disabled turns payouts off for the tenant.
 	Disabled bool `json:"disabled"`
+	// RunWeekdays are the days of the week ("mon" to "sun") on which the
+	// scheduled SEPA run (matching's SEPA_RUN_AT) also runs the payouts,
+	// after the collections. Empty: payouts run only on request (o2c
+	// sepa payouts).
+	RunWeekdays []string `json:"run_weekdays"`
+}
+
+// weekdays are the names RunWeekdays takes.
+var weekdays = map[string]time.Weekday{"mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday, "thu": time.Thursday,
+	"fri": time.Friday, "sat": time.Saturday, "sun": time.Sunday}
+
+// RunsOn reports whether the scheduled run of a day that is d also runs
+// the payouts.
+func (p PayoutRules) RunsOn(d time.Weekday) bool {
+	if p.Disabled {
+		return false
+	}
+	for _, w := range p.RunWeekdays {
+		if weekdays[w] == d {
+			return true
+		}
+	}
+	return false
 }
 
 // DefaultConfig is the configuration of a tenant without a sepa section:
@@ -109,6 +133,11 @@ func ParseConfig(raw []byte) (Config, error) {
 		return Config{}, fmt.Errorf("%w: payouts.threshold_minor: at least 1", ErrInvalidConfig)
 	case c.Payouts.MinAgeDays < 0 || c.Payouts.ExecutionDays < 0:
 		return Config{}, fmt.Errorf("%w: payouts: days must not be negative", ErrInvalidConfig)
+	}
+	for i, w := range c.Payouts.RunWeekdays {
+		if _, ok := weekdays[w]; !ok {
+			return Config{}, fmt.Errorf("%w: payouts.run_weekdays[%d]: %q is not a day of the week (mon, tue, wed, thu, fri, sat, sun)", ErrInvalidConfig, i, w)
+		}
 	}
 	return c, nil
 }

@@ -1,6 +1,8 @@
 package sepa
 
 import (
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -235,6 +237,36 @@ func TestParseConfig(t *testing.T) {
 		if _, err := ParseConfig([]byte(bad)); err == nil {
 			t.Errorf("ParseConfig(%s) accepted", bad)
 		}
+	}
+}
+
+// TestPayoutWeekdays: payouts.run_weekdays names the days the scheduled
+// run pays out on; an unknown name is refused naming it, none (the
+// default) and disabled payouts pay out on no day.
+func TestPayoutWeekdays(t *testing.T) {
+	t.Parallel()
+	c, err := ParseConfig([]byte(`{"payouts":{"run_weekdays":["mon","thu"]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var days []time.Weekday
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		if c.Payouts.RunsOn(d) {
+			days = append(days, d)
+		}
+	}
+	if !slices.Equal(days, []time.Weekday{time.Monday, time.Thursday}) {
+		t.Errorf("runs on %v, want Monday and Thursday", days)
+	}
+	off := c.Payouts
+	off.Disabled = true
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		if off.RunsOn(d) || DefaultConfig().Payouts.RunsOn(d) {
+			t.Errorf("disabled or default payouts run on %v", d)
+		}
+	}
+	if _, err := ParseConfig([]byte(`{"payouts":{"run_weekdays":["mon","Monday"]}}`)); !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), `run_weekdays[1]: "Monday"`) {
+		t.Errorf("an unknown weekday: %v", err)
 	}
 }
 
