@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -28,6 +30,8 @@ type StatementBalance struct {
 	// OpeningDate its date.
 	HasOpening  bool
 	OpeningDate Date
+	// Sequence is the statement's sequence as the bank wrote it.
+	Sequence string
 }
 
 // start is the first day a statement covers: its opening balance's date,
@@ -161,11 +165,12 @@ func (l *Ledger) RecordBankTransaction(cmd *ledgerv1.RecordBankTransaction, o Or
 // opening balance account (OpeningBalanceAccounts), effective on the
 // opening date, when history says the bank's G/L account has no line in
 // the statement's currency effective before that date. The books then
-// start where the bank does. Earliest is by date, not by arrival: a
-// statement whose opening date is before the first day of every statement
-// recorded for the IBAN (imports out of order, or a retried import that
-// arrives after the next day's) books its opening balance and reverses
-// the opening entry a later statement booked, whose opening balance
+// start where the bank does. Earliest is by date, not by arrival (and on
+// one day by the statements' sequence numbers): a statement whose opening
+// date is before the first day of every statement recorded for the IBAN
+// (imports out of order, or a retried import that arrives after the next
+// day's) books its opening balance and reverses the opening entry a
+// later statement booked, whose opening balance
 // already contains this statement's transactions
 // (StatementBalanceRecorded.replaced_opening_entry_id). A statement
 // recorded after an earlier one, or one for an account that has earlier
@@ -217,7 +222,7 @@ func (l *Ledger) RecordStatementBalance(cmd *ledgerv1.RecordStatementBalance, hi
 				return invalid("opening_date", "%s is after the closing date %s", openingDate, closingDate)
 			}
 			rec.OpeningBalance, rec.OpeningDate = &commonv1.Money{MinorUnits: opening, Currency: cur}, openingDate.Proto()
-			earliest, replaced := l.openingStatement(iban, cur, openingDate)
+			earliest, replaced := l.openingStatement(iban, cur, openingDate, cmd.GetSequence())
 			earlier := history.Posted && history.First.Compare(openingDate) < 0
 			if earliest && !earlier && opening != 0 {
 				id := b.derive("bank-opening", iban, "entry")
@@ -258,16 +263,17 @@ func (l *Ledger) Statements() []StatementBalance {
 }
 
 // openingStatement says whether a statement of iban opening on date in
-// currency cur would be the earliest the books recorded for the IBAN: its
-// date is before the first day of every statement recorded in cur. When
-// it is, replaced is the opening entry a later statement booked and no
-// one reversed (nil when none did).
-func (l *Ledger) openingStatement(iban, cur string, date Date) (earliest bool, replaced *Entry) {
+// currency cur, with sequence seq, would be the earliest the books
+// recorded for the IBAN: its date is before the first day of every
+// statement recorded in cur, or the same day with a lower sequence number
+// (several statements a day). When it is, replaced is the opening entry a
+// later statement booked and no one reversed (nil when none did).
+func (l *Ledger) openingStatement(iban, cur string, date Date, seq string) (earliest bool, replaced *Entry) {
 	for _, s := range l.statements {
 		if s.IBAN != iban || s.Currency != cur {
 			continue
 		}
-		if s.start().Compare(date) <= 0 {
+		if c := s.start().Compare(date); c < 0 || c == 0 && !sequenceBefore(seq, s.Sequence) {
 			return false, nil
 		}
 		if en, ok := l.entries[s.OpeningEntryID]; ok && en.ReversedBy == "" {
@@ -275,6 +281,31 @@ func (l *Ledger) openingStatement(iban, cur string, date Date) (earliest bool, r
 		}
 	}
 	return true, replaced
+}
+
+// sequenceBefore reports whether statement sequence a comes before b:
+// both are numbers, or numbers separated by "/" (MT940's statement
+// number/sequence number, "00002/001"), compared number by number. Any
+// other form compares as not before.
+func sequenceBefore(a, b string) bool {
+	x, ok1 := sequenceNumbers(a)
+	y, ok2 := sequenceNumbers(b)
+	return ok1 && ok2 && slices.Compare(x, y) < 0
+}
+
+func sequenceNumbers(s string) ([]uint64, bool) {
+	if s == "" {
+		return nil, false
+	}
+	var out []uint64
+	for part := range strings.SplitSeq(s, "/") {
+		n, err := strconv.ParseUint(part, 10, 64)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, n)
+	}
+	return out, true
 }
 
 func (l *Ledger) applyStatement(e *ledgerv1.StatementBalanceRecorded) error {
@@ -285,7 +316,7 @@ func (l *Ledger) applyStatement(e *ledgerv1.StatementBalanceRecorded) error {
 		StatementKey: e.GetStatementKey(), IBAN: e.GetIban(), Account: e.GetAccount(),
 		Currency: e.GetClosingBalance().GetCurrency(), Closing: e.GetClosingBalance().GetMinorUnits(),
 		ClosingDate: DateOf(e.GetClosingDate()), OpeningEntryID: e.GetOpeningEntryId(),
-		HasOpening: e.GetOpeningBalance() != nil, OpeningDate: DateOf(e.GetOpeningDate()),
+		HasOpening: e.GetOpeningBalance() != nil, OpeningDate: DateOf(e.GetOpeningDate()), Sequence: e.GetSequence(),
 	}
 	l.statementOrder = append(l.statementOrder, e.GetStatementKey())
 	return nil

@@ -519,6 +519,9 @@ func TestStatementsOutOfOrder(t *testing.T) {
 		})
 	}
 	from := func(d int) AccountHistory { return AccountHistory{Posted: true, First: Date{2026, time.November, d}} }
+	seq := func(c *ledgerv1.RecordStatementBalance, sequence string) *ledgerv1.RecordStatementBalance {
+		return with(c, func(c *ledgerv1.RecordStatementBalance) { c.Sequence = sequence })
+	}
 	// The bank: 1,000.00 on the 17th, +5.00 on the 18th, +3.00 on the 19th.
 	s17, s18, s19 := day("S-17", 17, 100000, 100000), day("S-18", 18, 100000, 100500), day("S-19", 19, 100500, 100800)
 	tests := []struct {
@@ -542,6 +545,24 @@ func TestStatementsOutOfOrder(t *testing.T) {
 		{
 			name: "a statement starting on the day of a recorded one books none", given: []step{statementStep(s18, AccountHistory{})},
 			when: day("S-18b", 18, 100000, 100000), history: from(18), wantBal: map[string]int64{"1200": 100000, "9000": -100000},
+		},
+		{
+			name:  "the day's first statement by sequence after its second opens the books",
+			given: []step{statementStep(seq(day("S-18-2", 18, 100300, 100500), "00002/001"), AccountHistory{})},
+			when:  seq(day("S-18-1", 18, 100000, 100300), "00001/001"), history: from(18),
+			wantBal: map[string]int64{"1200": 100000, "9000": -100000}, wantReplaced: true,
+		},
+		{
+			name:  "the day's second statement by sequence after its first books none",
+			given: []step{statementStep(seq(day("S-18-1", 18, 100000, 100300), "223"), AccountHistory{})},
+			when:  seq(day("S-18-2", 18, 100300, 100500), "224"), history: from(18),
+			wantBal: map[string]int64{"1200": 100000, "9000": -100000},
+		},
+		{
+			name:  "sequences that are not numbers do not order the day's statements",
+			given: []step{statementStep(seq(day("S-18-2", 18, 100300, 100500), "B"), AccountHistory{})},
+			when:  seq(day("S-18-1", 18, 100000, 100300), "A"), history: from(18),
+			wantBal: map[string]int64{"1200": 100300, "9000": -100300},
 		},
 		{
 			name: "the later statement after the earlier one books none", given: []step{statementStep(s18, AccountHistory{})},
