@@ -284,13 +284,14 @@ func (l *Ledger) openingStatement(iban, cur string, date Date, seq string) (earl
 }
 
 // sequenceBefore reports whether statement sequence a comes before b:
-// both are numbers, or numbers separated by "/" (MT940's statement
-// number/sequence number, "00002/001"), compared number by number. Any
-// other form compares as not before.
+// both are numbers, or both numbers separated by "/" alike (MT940's
+// statement number/sequence number, "00002/001"), compared number by
+// number. Sequences of different forms (a camt and an MT940 statement)
+// or any other form compare as not before.
 func sequenceBefore(a, b string) bool {
 	x, ok1 := sequenceNumbers(a)
 	y, ok2 := sequenceNumbers(b)
-	return ok1 && ok2 && slices.Compare(x, y) < 0
+	return ok1 && ok2 && len(x) == len(y) && slices.Compare(x, y) < 0
 }
 
 func sequenceNumbers(s string) ([]uint64, bool) {

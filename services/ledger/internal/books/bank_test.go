@@ -559,6 +559,12 @@ func TestStatementsOutOfOrder(t *testing.T) {
 			wantBal: map[string]int64{"1200": 100000, "9000": -100000},
 		},
 		{
+			name:  "sequences of different forms do not order the day's statements",
+			given: []step{statementStep(seq(day("S-18-2", 18, 100300, 100500), "00224/001"), AccountHistory{})},
+			when:  seq(day("S-18-1", 18, 100000, 100300), "224"), history: from(18),
+			wantBal: map[string]int64{"1200": 100300, "9000": -100300},
+		},
+		{
 			name:  "sequences that are not numbers do not order the day's statements",
 			given: []step{statementStep(seq(day("S-18-2", 18, 100300, 100500), "B"), AccountHistory{})},
 			when:  seq(day("S-18-1", 18, 100000, 100300), "A"), history: from(18),
