@@ -83,16 +83,17 @@ func newLedgerCmd() *cobra.Command {
 	var f ledgerFlags
 	cmd := &cobra.Command{
 		Use:   "ledger",
-		Short: "Ledger reports (balances, statements, trial balance, journal, bank reconciliation) and manual bookings (opening balances, debtor merge)",
+		Short: "Ledger reports (balances, statements, trial balance, journal, bank reconciliation) and manual bookings (opening balances, debtor merge, journal entries)",
 		Long: `ledger asks the ledger's LedgerQueryService for reports and prints them as
 tables, and books what an operator books by hand: opening balances from the
-previous system and the merge of a duplicate debtor. Every report pages through
+previous system, the merge of a duplicate debtor and manual journal entries
+between G/L accounts. Every report pages through
 all of its rows. Dates are YYYY-MM-DD (effective dates); a report's --known-at
 (RFC 3339) shows the books as the ledger knew them at that time.`,
 	}
 	f.bind(cmd)
 	cmd.AddCommand(newLedgerBalanceCmd(&f), newLedgerStatementCmd(&f), newLedgerTrialBalanceCmd(&f), newLedgerJournalCmd(&f),
-		newBankReconciliationCmd(&f), newLoadOpeningCmd(&f), newMergeDebtorCmd(&f))
+		newBankReconciliationCmd(&f), newLoadOpeningCmd(&f), newMergeDebtorCmd(&f), newLedgerPostCmd(&f))
 	return cmd
 }
 

@@ -115,6 +115,19 @@ func TestAgainstTheRunningSystem(t *testing.T) {
 		eventuallyCLI(t, "1 submitted", append([]string{"collections", "report", "--tenant", "demo", "--collections", collections}, creds...)...)
 	})
 
+	t.Run("a manual journal entry is posted once and shows in the balances", func(t *testing.T) {
+		post := []string{"ledger", "post", "--tenant", "demo", "--date", "2026-12-04", "--document", "AG-TEST", "--text", "Auszahlung Inkasso (Test)",
+			"--debit", "1591=12.34", "--credit", "1363=12.34", "--ledger", ledger}
+		code, stdout, stderr := cli(post...)
+		if code != 0 || !strings.Contains(stdout, "posted entry") {
+			t.Fatalf("ledger post: exit %d\n%s%s", code, stdout, stderr)
+		}
+		eventuallyCLI(t, "12.34", append([]string{"ledger", "balance", "--tenant", "demo", "--account", "1363", "--ledger", ledger}, creds...)...)
+		if code, stdout, stderr := cli(post...); code != 0 || !strings.Contains(stdout, "already posted") {
+			t.Errorf("the same post again: exit %d\n%s%s", code, stdout, stderr)
+		}
+	})
+
 	t.Run("a shop publishes only for its own tenant", func(t *testing.T) {
 		data, err := os.ReadFile(sampleInvoice)
 		if err != nil {
