@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -58,17 +57,7 @@ func (f *fakeRefunds) taken() []proto.Message {
 // newRefundServer serves a console whose refund import is f.
 func newRefundServer(t *testing.T, f *fakeRefunds) *httptest.Server {
 	t.Helper()
-	dl, err := NewDevLogin(DemoUsers("demo"), nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(Options{Sessions: NewMemorySessions(), Login: dl, Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.refundImport = f
-	ts := httptest.NewServer(s)
-	t.Cleanup(ts.Close)
+	ts, _ := newTestServerWith(t, func(s *Server) { s.refundImport = f })
 	return ts
 }
 

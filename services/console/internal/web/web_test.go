@@ -22,7 +22,11 @@ import (
 
 // newTestServer serves a console without backends, with the demo users of
 // tenant "demo" and a fixed clock.
-func newTestServer(tb testing.TB) (*httptest.Server, *DevLogin) {
+func newTestServer(tb testing.TB) (*httptest.Server, *DevLogin) { return newTestServerWith(tb, nil) }
+
+// newTestServerWith is newTestServer with the Server changed by set (a
+// test's fake backend client) before it serves.
+func newTestServerWith(tb testing.TB, set func(*Server)) (*httptest.Server, *DevLogin) {
 	tb.Helper()
 	dl, err := NewDevLogin(DemoUsers("demo"), nil, nil)
 	if err != nil {
@@ -31,6 +35,9 @@ func newTestServer(tb testing.TB) (*httptest.Server, *DevLogin) {
 	s, err := New(Options{Sessions: NewMemorySessions(), Login: dl, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if set != nil {
+		set(s)
 	}
 	ts := httptest.NewServer(s)
 	tb.Cleanup(ts.Close)
