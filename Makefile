@@ -47,8 +47,10 @@ faults: ## Kill ingestion, NATS and PostgreSQL under invoices and imports (FAULT
 # faults-broken builds the services with the tag o2c_fault_ackfirst (libs/bus:
 # consumers acknowledge before their handler commits) and passes only when
 # the harness catches the lost work.
-# Ten rounds: the harness sees lost work only when a kill meets a handler
-# at work, and three rounds missed it in three of four runs (7 December 2026).
+# Ten rounds, each fault within 20 ms of its step's start (the test sets
+# that): the harness sees lost work only when a kill meets a handler at
+# work, and three rounds at up to 400 ms missed it in three of four runs
+# (7 December 2026).
 FAULT_BROKEN_ROUNDS ?= 10
 faults-broken: ## Show the fault harness failing a broken build: consumers that acknowledge before committing (FAULT_BROKEN_ROUNDS, FAULT_SEED)
 	FAULT_BROKEN=1 FAULT_ROUNDS=$(FAULT_BROKEN_ROUNDS) FAULT_SEED=$(FAULT_SEED) \

@@ -73,6 +73,10 @@ type Options struct {
 	// (Process and chaos target names: "ingestion", "NATS",
 	// "PostgreSQL", ...); empty kills any.
 	Targets []string
+	// MaxDelay bounds how long after its step starts a round's fault
+	// strikes (drawn in whole milliseconds below it; default 400 ms). A
+	// short one meets the handlers at work on the step's messages.
+	MaxDelay time.Duration
 	// Timeout bounds the whole run (default 10 minutes plus a minute a
 	// round).
 	Timeout time.Duration

@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -566,7 +567,7 @@ func (h *harness) rounds(ctx context.Context, rep *Report) error {
 		steps := h.roundSteps(r)
 		target := h.targets[h.rng.IntN(len(h.targets))]
 		at := h.rng.IntN(len(steps))
-		delay := time.Duration(h.rng.IntN(400)) * time.Millisecond
+		delay := time.Duration(h.rng.IntN(max(int(cmp.Or(h.opt.MaxDelay, 400*time.Millisecond)/time.Millisecond), 1))) * time.Millisecond
 		down := time.Duration(100+h.rng.IntN(1500)) * time.Millisecond
 		h.logf("round %d/%d: %d steps; %s is killed %s into %q and down for %s", r+1, h.opt.Rounds, len(steps), target.Name(), delay, steps[at].name, down)
 		faultDone := make(chan error, 1)
