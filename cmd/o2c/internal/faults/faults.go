@@ -74,8 +74,9 @@ type Options struct {
 	// "PostgreSQL", ...); empty kills any.
 	Targets []string
 	// MaxDelay bounds how long after its step starts a round's fault
-	// strikes (drawn in whole milliseconds below it; default 400 ms). A
-	// short one meets the handlers at work on the step's messages.
+	// strikes (drawn in whole milliseconds below it). A short one meets
+	// the handlers at work on the step's messages. Zero alternates 400 ms
+	// and 20 ms by round.
 	MaxDelay time.Duration
 	// Timeout bounds the whole run (default 10 minutes plus a minute a
 	// round).

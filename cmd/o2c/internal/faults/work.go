@@ -1,7 +1,6 @@
 package faults
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -567,7 +566,7 @@ func (h *harness) rounds(ctx context.Context, rep *Report) error {
 		steps := h.roundSteps(r)
 		target := h.targets[h.rng.IntN(len(h.targets))]
 		at := h.rng.IntN(len(steps))
-		delay := time.Duration(h.rng.IntN(max(int(cmp.Or(h.opt.MaxDelay, 400*time.Millisecond)/time.Millisecond), 1))) * time.Millisecond
+		delay := time.Duration(h.rng.IntN(max(int(h.maxDelay(r)/time.Millisecond), 1))) * time.Millisecond
 		down := time.Duration(100+h.rng.IntN(1500)) * time.Millisecond
 		h.logf("round %d/%d: %d steps; %s is killed %s into %q and down for %s", r+1, h.opt.Rounds, len(steps), target.Name(), delay, steps[at].name, down)
 		faultDone := make(chan error, 1)
@@ -593,6 +592,21 @@ func (h *harness) rounds(ctx context.Context, rep *Report) error {
 		h.logf("round %d/%d done in %s", r+1, h.opt.Rounds, time.Since(began).Round(time.Millisecond))
 	}
 	return nil
+}
+
+// maxDelay bounds how long after its step's start round r's fault
+// strikes: Options.MaxDelay, else 400 ms in even rounds (a fault between
+// steps as often as in one) and 20 ms in odd ones, when the step's
+// messages are still in the handlers (the services take milliseconds for
+// a step).
+func (h *harness) maxDelay(r int) time.Duration {
+	switch {
+	case h.opt.MaxDelay > 0:
+		return h.opt.MaxDelay
+	case r%2 == 1:
+		return 20 * time.Millisecond
+	}
+	return 400 * time.Millisecond
 }
 
 // outage kills target with SIGKILL (a service) or at once (NATS,
