@@ -172,6 +172,41 @@ func count[M proto.Message](ctx context.Context, h *harness, conn *pgx.Conn, sch
 	return out, err
 }
 
+// entryKeys counts the ledger's journal entries by the idempotency key of
+// the command that posted them: the entries themselves (keys) and, apart,
+// the reversals a command posted (a JournalEntryReversed names them), as
+// RecordStatementBalance posts one beside its opening entry when an
+// earlier statement arrives late. A command decided twice shows in
+// either count.
+func (h *harness) entryKeys(ctx context.Context, conn *pgx.Conn) (keys, reversals map[string]int, err error) {
+	reversal := map[string]bool{}
+	err = h.events(ctx, conn, "ledger", "JournalEntryReversed", func(p []byte) error {
+		var m ledgerv1.JournalEntryReversed
+		if err := proto.Unmarshal(p, &m); err != nil {
+			return err
+		}
+		reversal[m.GetReversalEntryId()] = true
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, reversals = map[string]int{}, map[string]int{}
+	err = h.events(ctx, conn, "ledger", "JournalEntryPosted", func(p []byte) error {
+		var m ledgerv1.JournalEntryPosted
+		if err := proto.Unmarshal(p, &m); err != nil {
+			return err
+		}
+		if reversal[m.GetEntryId()] {
+			reversals[m.GetIdempotencyKey()]++
+		} else {
+			keys[m.GetIdempotencyKey()]++
+		}
+		return nil
+	})
+	return keys, reversals, err
+}
+
 // checkBooked checks that every accepted input is in the books exactly
 // once and that no ledger command was booked twice.
 func (h *harness) checkBooked(ctx context.Context) Check {
@@ -222,8 +257,7 @@ func (h *harness) checkBooked(ctx context.Context) Check {
 		fail("%v", err)
 		return c
 	}
-	keys, err := count(ctx, h, conn, "ledger", "JournalEntryPosted", func() *ledgerv1.JournalEntryPosted { return &ledgerv1.JournalEntryPosted{} },
-		func(m *ledgerv1.JournalEntryPosted) string { return m.GetIdempotencyKey() })
+	keys, reversals, err := h.entryKeys(ctx, conn)
 	if err != nil {
 		fail("%v", err)
 		return c
@@ -287,6 +321,11 @@ func (h *harness) checkBooked(ctx context.Context) Check {
 		}
 		if n > 1 {
 			fail("ledger command %s booked %d times", k, n)
+		}
+	}
+	for k, n := range reversals {
+		if n > 1 {
+			fail("ledger command %s reversed %d entries", k, n)
 		}
 	}
 	for id, n := range txs {
