@@ -224,7 +224,8 @@ func startBooking(ctx context.Context, t *testing.T, dbURL, natsURL string, logs
 // assertBookedOnce waits until ingestion appended n InvoiceIngested and
 // the ledger n OpenItemOpened events, then checks that no more come and
 // that each of invoiceNumber(0..n-1) has one open item in the ledger's read
-// model.
+// model. The read model follows the ledger's events asynchronously (the
+// projection polls), so it waits until the model holds n items.
 func assertBookedOnce(ctx context.Context, t *testing.T, dbURL string, n int) {
 	t.Helper()
 	waitIngestedAndOpened(ctx, t, dbURL, n)
@@ -233,33 +234,43 @@ func assertBookedOnce(ctx context.Context, t *testing.T, dbURL string, n int) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `SELECT document_number, count(*) FROM ledger.open_items GROUP BY document_number`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct {
-		Doc string
-		N   int
-	}, error) {
-		var v struct {
-			Doc string
-			N   int
+	var seen map[string]int
+	for {
+		seen, err = openItemsByDocument(ctx, conn)
+		total := 0
+		for _, c := range seen {
+			total += c
 		}
-		err := r.Scan(&v.Doc, &v.N)
-		return v, err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]int{}
-	for _, it := range items {
-		seen[it.Doc] = it.N
+		if err == nil && total >= n {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %d open items in the ledger's read model (have %d, %v): %v", n, total, err, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 	for i := range n {
 		if c := seen[invoiceNumber(i)]; c != 1 {
 			t.Errorf("invoice %s has %d open items, want 1", invoiceNumber(i), c)
 		}
 	}
+}
+
+// openItemsByDocument counts the ledger's open items by document number.
+func openItemsByDocument(ctx context.Context, conn *pgx.Conn) (map[string]int, error) {
+	rows, err := conn.Query(ctx, `SELECT document_number, count(*) FROM ledger.open_items GROUP BY document_number`)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]int{}
+	var doc string
+	var c int
+	_, err = pgx.ForEachRow(rows, []any{&doc, &c}, func() error {
+		seen[doc] = c
+		return nil
+	})
+	return seen, err
 }
 
 // streamMsgIDs reads every message of stream and counts them by
