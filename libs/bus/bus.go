@@ -214,14 +214,71 @@ func CommandName(token string) string {
 
 // EnsureStreams creates or updates the given streams. Services call it at
 // start unless the platform team manages streams (see Config.ManageStreams).
+// A declaration that meets JetStream between leaders (a cluster forming
+// or a node restarting: timeouts, no responders, "temporarily
+// unavailable", too few peers online for the replicas) is retried with
+// backoff for up to DeclareRetry, since the same request succeeds a moment
+// later; other errors, and the end of ctx, return at once.
 func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfgs ...jetstream.StreamConfig) error {
 	for _, c := range cfgs {
-		if _, err := js.CreateOrUpdateStream(ctx, c); err != nil {
+		err := retryTransient(ctx, func(ctx context.Context) error {
+			_, err := js.CreateOrUpdateStream(ctx, c)
+			return err
+		})
+		if err != nil {
 			return fmt.Errorf("declare stream %s: %w", c.Name, err)
 		}
 	}
 	return nil
 }
+
+// DeclareRetry is how long EnsureStreams and Consume retry a declaration
+// that failed for a moment, and declareCall the time each attempt has.
+const (
+	DeclareRetry = time.Minute
+	declareCall  = 5 * time.Second
+)
+
+// retryTransient runs f, each call with declareCall to answer, until it
+// succeeds, fails for a reason other than a transient one (see
+// TransientJetStream), ctx ends, or DeclareRetry has passed; it returns
+// f's last error.
+func retryTransient(ctx context.Context, f func(context.Context) error) error {
+	deadline := time.Now().Add(DeclareRetry)
+	wait := 100 * time.Millisecond
+	for {
+		cctx, cancel := context.WithTimeout(ctx, declareCall)
+		err := f(cctx)
+		cancel()
+		if err == nil || ctx.Err() != nil || !TransientJetStream(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+// TransientJetStream reports whether err is a JetStream API failure that
+// says nothing about the request: no answer in time, no responder, the
+// JetStream system temporarily unavailable (503) or too few peers online to
+// place the replicas (10005). Callers whose own context ended must check
+// it first: a deadline of theirs is not transient.
+func TransientJetStream(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, jetstream.ErrNoStreamResponse) {
+		return true
+	}
+	var api *jetstream.APIError
+	return errors.As(err, &api) && (api.Code == 503 || api.ErrorCode == jsInsufficientResources)
+}
+
+// jsInsufficientResources is the JetStream API's error code for "no
+// suitable peers for placement" (JSClusterNoPeersErr).
+const jsInsufficientResources jetstream.ErrorCode = 10005
 
 // Permanent marks err as a failure that redelivery cannot fix, for
 // failures without a sentinel of their own (an undecodable message). It is
@@ -459,11 +516,14 @@ func Consume(ctx context.Context, js jetstream.JetStream, p telemetry.Providers,
 	var cons jetstream.Consumer
 	for {
 		var err error
-		if c.Manage {
-			cons, err = js.CreateOrUpdateConsumer(ctx, c.Stream, cfg)
-		} else {
-			cons, err = js.Consumer(ctx, c.Stream, c.Durable)
-		}
+		err = retryTransient(ctx, func(ctx context.Context) (err error) {
+			if c.Manage {
+				cons, err = js.CreateOrUpdateConsumer(ctx, c.Stream, cfg)
+			} else {
+				cons, err = js.Consumer(ctx, c.Stream, c.Durable)
+			}
+			return err
+		})
 		if err == nil {
 			break
 		}

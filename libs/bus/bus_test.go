@@ -1,11 +1,13 @@
 package bus
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -165,4 +167,52 @@ func filterTakes(f, subj string) bool {
 		}
 	}
 	return len(ft) == len(st)
+}
+
+// TestRetryTransient: a declaration that meets JetStream between leaders
+// is tried again until it succeeds; one refused for a reason of its own is
+// tried once and its error returned; a deadline of the caller's own ends
+// the retries.
+func TestRetryTransient(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name      string
+		errs      []error // the answers of successive attempts; nil after them
+		wantCalls int
+		wantErr   bool
+	}{
+		{"timeouts, then the leader answers", []error{nats.ErrTimeout, context.DeadlineExceeded, nats.ErrNoResponders}, 4, false},
+		{"temporarily unavailable", []error{&jetstream.APIError{Code: 503, ErrorCode: 10008, Description: "JetStream system temporarily unavailable"}}, 2, false},
+		{"too few peers while a node restarts", []error{&jetstream.APIError{Code: 500, ErrorCode: 10005, Description: "insufficient resources"}}, 2, false},
+		{"a refused configuration", []error{&jetstream.APIError{Code: 400, ErrorCode: 10058, Description: "stream name already in use with a different configuration"}}, 1, true},
+		{"no error", nil, 1, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			calls := 0
+			err := retryTransient(t.Context(), func(ctx context.Context) error {
+				calls++
+				if _, ok := ctx.Deadline(); !ok {
+					t.Error("an attempt without a deadline of its own")
+				}
+				if calls <= len(tt.errs) {
+					return tt.errs[calls-1]
+				}
+				return nil
+			})
+			if (err != nil) != tt.wantErr || calls != tt.wantCalls {
+				t.Errorf("err %v after %d calls; want error %v after %d", err, calls, tt.wantErr, tt.wantCalls)
+			}
+		})
+	}
+	t.Run("the caller's deadline", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+		defer cancel()
+		calls := 0
+		err := retryTransient(ctx, func(context.Context) error { calls++; return nats.ErrTimeout })
+		if !errors.Is(err, nats.ErrTimeout) || ctx.Err() == nil {
+			t.Errorf("err %v, ctx %v after %d calls; want the timeout once ctx ended", err, ctx.Err(), calls)
+		}
+	})
 }
