@@ -5,7 +5,7 @@ package tenants
 var (
 	FileKeys, DefaultKeys, TenantKeys, LedgerKeys, TaxKeys = fileKeys, defaultKeys, tenantKeys, ledgerKeys, taxKeys
 	IngestionKeys                                          = ingestionKeys
-	BankKeys, BankAccountKeys, OutgoingRuleKeys            = bankKeys, bankAccountKeys, outgoingRuleKeys
+	BankKeys, BankAccountKeys, BankRuleKeys                = bankKeys, bankAccountKeys, bankRuleKeys
 	Charts, AllocationOrders, Treatments                   = charts, allocationOrders, treatments
 )
 

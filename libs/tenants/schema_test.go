@@ -33,7 +33,8 @@ var schemaCases = []struct {
 	{"bank", `{"tenants": {"a": {"ledger": {"banks": {"DE89370400440532013000": "1200"}}, "bank": {
 		"accounts": [{"iban": "DE89370400440532013000", "currency": "EUR", "account": "1200", "name": "Hausbank"}],
 		"outgoing_rules": [{"name": "salaries", "counterparty_iban": "CH9300762011623852957", "counterparty_name": "Lohnbüro",
-		"remittance": "LOHN", "bank_tx_code": "PMNT/ICDT", "account": "4120"}, {"name": "tax", "remittance": "Finanzamt", "account": "1780"}]}}}}`, true},
+		"remittance": "LOHN", "bank_tx_code": "PMNT/ICDT", "account": "4120"}, {"name": "tax", "remittance": "Finanzamt", "account": "1780"}],
+		"incoming_rules": [{"name": "inkasso-payout", "counterparty_iban": "DE75512108001245126199", "account": "1362"}]}}}}`, true},
 	{"empty bank", `{"tenants": {"a": {"bank": {}}}}`, true},
 	{"matching", `{"tenants": {"a": {"matching": {"auto_threshold": 90, "anything": [1]}}, "b": {}}, "defaults": {"matching": {}}}`, true},
 
@@ -87,6 +88,8 @@ var schemaCases = []struct {
 	{"bank G/L account", `{"tenants": {"a": {"bank": {"accounts": [{"iban": "DE89370400440532013000", "currency": "EUR", "account": "12"}]}}}}`, false},
 	{"bank account field typo", `{"tenants": {"a": {"bank": {"accounts": [{"iban": "DE89370400440532013000", "currency": "EUR", "account": "1200", "bic": "COBADEFFXXX"}]}}}}`, false},
 	{"bank account empty name", `{"tenants": {"a": {"bank": {"accounts": [{"iban": "DE89370400440532013000", "currency": "EUR", "account": "1200", "name": ""}]}}}}`, false},
+	{"incoming rule without condition", `{"tenants": {"a": {"bank": {"incoming_rules": [{"name": "inkasso", "account": "1362"}]}}}}`, false},
+	{"incoming rule without account", `{"tenants": {"a": {"bank": {"incoming_rules": [{"name": "inkasso", "remittance": "Inkasso"}]}}}}`, false},
 	{"outgoing rule without condition", `{"tenants": {"a": {"bank": {"outgoing_rules": [{"name": "salaries", "account": "4120"}]}}}}`, false},
 	{"outgoing rule without name", `{"tenants": {"a": {"bank": {"outgoing_rules": [{"remittance": "LOHN", "account": "4120"}]}}}}`, false},
 	{"outgoing rule without account", `{"tenants": {"a": {"bank": {"outgoing_rules": [{"name": "salaries", "remittance": "LOHN"}]}}}}`, false},
@@ -216,7 +219,7 @@ func TestSchemaMatchesValidator(t *testing.T) {
 		{"tax rule fields", props(defs["taxRule"].(map[string]any)), set(tenants.TaxKeys)},
 		{"bank fields", props(defs["bank"].(map[string]any)), set(tenants.BankKeys)},
 		{"bank account fields", props(defs["bankAccount"].(map[string]any)), set(tenants.BankAccountKeys)},
-		{"outgoing rule fields", props(defs["outgoingRule"].(map[string]any)), set(tenants.OutgoingRuleKeys)},
+		{"bank rule fields", props(defs["bankRule"].(map[string]any)), set(tenants.BankRuleKeys)},
 		{"charts", enum(lp["chart"]), tenants.Charts},
 		{"allocation orders", enum(lp["allocation_order"]), tenants.AllocationOrders},
 		{"treatments", enum(taxProps["treatment"]), tenants.Treatments},

@@ -36,6 +36,9 @@
 //	        "outgoing_rules": [                     // debits that are not receivables business; first match wins
 //	          {"name": "salaries", "remittance": "LOHN", "bank_tx_code": "PMNT/ICDT", "account": "4120"},
 //	          {"name": "tax-office", "counterparty_iban": "DE89370400440532013000", "account": "1780"}
+//	        ],
+//	        "incoming_rules": [                     // credits that are not a debtor's payment; first match wins
+//	          {"name": "inkasso-payout", "counterparty_iban": "DE75512108001245126199", "account": "1362"}
 //	        ]
 //	      },
 //	      "matching": {"auto_threshold": 95}        // the matching service's; it documents and checks the fields
@@ -52,9 +55,11 @@
 // the tax treatments the ledger books.
 //
 // The "bank" section lists the tenant's bank accounts (IBAN, currency, the
-// ledger's G/L account) and the outgoing rules that book a debit which is
-// not receivables business (suppliers, salaries, tax) to a G/L account:
-// every condition a rule sets must hold, strings compare ignoring case,
+// ledger's G/L account), the outgoing rules that book a debit which is
+// not receivables business (suppliers, salaries, tax) to a G/L account, and
+// the incoming rules that book a credit which is not a debtor's payment (a
+// collection agency's payout, against its clearing account) to one, never
+// into matching's queue: every condition a rule sets must hold, strings compare ignoring case,
 // counterparty_name and remittance as substrings, bank_tx_code as a prefix,
 // counterparty_iban exactly (see Bank.Classify). Bank accounts belong to one
 // merchant, so "defaults" has no bank section. The sections "matching",
@@ -215,7 +220,11 @@ type Bank struct {
 	// Accounts are the tenant's bank accounts, each IBAN once.
 	Accounts []BankAccount `json:"accounts,omitempty"`
 	// OutgoingRules classify debits, in file order (see Classify).
-	OutgoingRules []OutgoingRule `json:"outgoing_rules,omitempty"`
+	OutgoingRules []BankRule `json:"outgoing_rules,omitempty"`
+	// IncomingRules classify credits that are not a debtor's payment (a
+	// collection agency's payout, a tax refund), in file order (see
+	// ClassifyIncoming).
+	IncomingRules []BankRule `json:"incoming_rules,omitempty"`
 	// Path is "bank", or "" when the tenant has no bank section.
 	Path string `json:"-"`
 }
@@ -235,12 +244,15 @@ type BankAccount struct {
 	Name string `json:"name,omitempty"`
 }
 
-// OutgoingRule classifies a debit on a tenant bank account that is not
-// receivables business (supplier, salary, tax): every condition that is
-// set must hold (AND); strings compare case-insensitively;
-// counterparty_name and remittance are substrings, bank_tx_code a prefix,
-// counterparty_iban exact. At least one condition is required.
-type OutgoingRule struct {
+// BankRule classifies a transaction on a tenant bank account: an outgoing
+// rule a debit that is not receivables business (supplier, salary, tax),
+// an incoming rule a credit that is not a debtor's payment (a collection
+// agency's payout of what it collected, booked against the agency's
+// clearing account). Every condition that is set must hold (AND); strings
+// compare case-insensitively; counterparty_name and remittance are
+// substrings, bank_tx_code a prefix, counterparty_iban exact. At least one
+// condition is required.
+type BankRule struct {
 	// Name is a logical-account name (e.g. "salaries"), unique within the
 	// tenant.
 	Name string `json:"name"`
@@ -254,7 +266,8 @@ type OutgoingRule struct {
 	// BankTxCode must begin the bank transaction code (e.g. "PMNT/ICDT"
 	// for every issued credit transfer).
 	BankTxCode string `json:"bank_tx_code,omitempty"`
-	// Account is the G/L account the debit is booked to, 4-9 digits.
+	// Account is the G/L account the transaction is booked against, 4-9
+	// digits.
 	Account string `json:"account"`
 }
 
@@ -272,22 +285,32 @@ func (t Tenant) BankAccount(iban string) (BankAccount, bool) {
 
 // Classify returns the first outgoing rule whose conditions all hold for a
 // debit, in file order.
-func (b Bank) Classify(counterpartyIBAN, counterpartyName, remittance, bankTxCode string) (OutgoingRule, bool) {
+func (b Bank) Classify(counterpartyIBAN, counterpartyName, remittance, bankTxCode string) (BankRule, bool) {
+	return classify(b.OutgoingRules, counterpartyIBAN, counterpartyName, remittance, bankTxCode)
+}
+
+// ClassifyIncoming returns the first incoming rule whose conditions all
+// hold for a credit, in file order.
+func (b Bank) ClassifyIncoming(counterpartyIBAN, counterpartyName, remittance, bankTxCode string) (BankRule, bool) {
+	return classify(b.IncomingRules, counterpartyIBAN, counterpartyName, remittance, bankTxCode)
+}
+
+func classify(rules []BankRule, counterpartyIBAN, counterpartyName, remittance, bankTxCode string) (BankRule, bool) {
 	iban := normalIBAN(counterpartyIBAN)
 	name, rem, code := strings.ToLower(counterpartyName), strings.ToLower(remittance), strings.ToLower(bankTxCode)
-	for _, r := range b.OutgoingRules {
+	for _, r := range rules {
 		if r.matches(iban, name, rem, code) {
 			return r, true
 		}
 	}
-	return OutgoingRule{}, false
+	return BankRule{}, false
 }
 
 // matches reports whether every condition of r that is set holds for a
-// debit whose IBAN is normalised and whose other strings are lower case.
+// transaction whose IBAN is normalised and whose other strings are lower case.
 // A rule without conditions matches nothing: the validator refuses it,
-// and a rule built in code must not swallow every debit.
-func (r OutgoingRule) matches(iban, name, remittance, code string) bool {
+// and a rule built in code must not swallow every transaction.
+func (r BankRule) matches(iban, name, remittance, code string) bool {
 	set := false
 	if r.CounterpartyIBAN != "" {
 		if normalIBAN(r.CounterpartyIBAN) != iban {

@@ -86,11 +86,12 @@ func TestParseExample(t *testing.T) {
 			{IBAN: "DE02120300000000202051", Currency: "EUR", Account: "18000", Name: "Hausbank"},
 			{IBAN: "CH9300762011623852957", Currency: "CHF", Account: "18100"},
 		},
-		OutgoingRules: []tenants.OutgoingRule{
+		OutgoingRules: []tenants.BankRule{
 			{Name: "salaries", Remittance: "LOHN", BankTxCode: "PMNT/ICDT", Account: "41200"},
 			{Name: "tax-office", CounterpartyIBAN: "DE89370400440532013000", Account: "37000"},
 		},
-		Path: "bank",
+		IncomingRules: []tenants.BankRule{{Name: "inkasso-payout", CounterpartyIBAN: "DE75512108001245126199", Account: "13620"}},
+		Path:          "bank",
 	}
 	if diff := cmp.Diff(wantBank, acme.Bank); diff != "" {
 		t.Errorf("acme bank (-want +got):\n%s", diff)
@@ -246,12 +247,13 @@ func TestParseProblems(t *testing.T) {
       {"name": "salaries", "counterparty_name": "", "account": "41x0"},
       {"name": "Tax Office", "account": "1780"},
       {"counterparty_iban": "DE88370400440532013000", "bank_tx_cod": "PMNT"}],
+    "incoming_rules": [{"name": "salaries", "account": "1362"}, {"name": "salaries", "counterparty_iban": "DE75512108001245126199"}],
     "rules": []}},
-  "beta": {"bank": {"accounts": [{"iban": "DE89370400440532013000", "currency": "EUR", "account": "1300"}], "outgoing_rules": {}}}},
+  "beta": {"bank": {"accounts": [{"iban": "DE89370400440532013000", "currency": "EUR", "account": "1300"}], "outgoing_rules": {}, "incoming_rules": "x"}}},
   "defaults": {"ledger": {"banks": {"DE89370400440532013000": "1200"}}, "bank": {}}}`,
 			[]string{
-				`t.json:16: defaults.bank: not allowed here: bank accounts belong to one tenant, so there is no default bank section; write it under each tenant`,
-				`t.json:14: tenant acme: bank.rules: unknown field; want accounts, outgoing_rules`,
+				`t.json:17: defaults.bank: not allowed here: bank accounts belong to one tenant, so there is no default bank section; write it under each tenant`,
+				`t.json:15: tenant acme: bank.rules: unknown field; want accounts, outgoing_rules, incoming_rules`,
 				`t.json:5: tenant acme: bank.accounts[0].account: "1201" here, but ledger.banks["DE89370400440532013000"] books this IBAN to "1200"; give both the same G/L account`,
 				`t.json:6: tenant acme: bank.accounts[1].iban: "DE89370400440532013000" is listed twice (also accounts[0]); keep one`,
 				`t.json:6: tenant acme: bank.accounts[1].currency: "eur" is not a currency (ISO 4217: three upper-case letters, e.g. EUR)`,
@@ -268,8 +270,12 @@ func TestParseProblems(t *testing.T) {
 				`t.json:13: tenant acme: bank.outgoing_rules[3].name: missing; want a logical-account name for the rule, e.g. salaries`,
 				`t.json:13: tenant acme: bank.outgoing_rules[3].account: missing; want the G/L account the debit is booked to (4 to 9 digits)`,
 				`t.json:13: tenant acme: bank.outgoing_rules[3].counterparty_iban: "DE88370400440532013000" has wrong check digits: not an IBAN (a typo?)`,
-				`t.json:15: tenant beta: bank.accounts[0].account: "1300" here, but defaults.ledger.banks["DE89370400440532013000"] books this IBAN to "1200"; give both the same G/L account`,
-				`t.json:15: tenant beta: bank.outgoing_rules: is an object, want an array of outgoing rules`,
+				`t.json:14: tenant acme: bank.incoming_rules[0]: no condition: a rule without one would take every credit; want at least one of counterparty_iban, counterparty_name, remittance, bank_tx_code`,
+				`t.json:14: tenant acme: bank.incoming_rules[1].account: missing; want the G/L account the credit is booked against (4 to 9 digits), e.g. the agency's clearing account`,
+				`t.json:14: tenant acme: bank.incoming_rules[1].name: "salaries" is the name of incoming_rules[0] too; names are unique`,
+				`t.json:16: tenant beta: bank.accounts[0].account: "1300" here, but defaults.ledger.banks["DE89370400440532013000"] books this IBAN to "1200"; give both the same G/L account`,
+				`t.json:16: tenant beta: bank.outgoing_rules: is an object, want an array of outgoing rules`,
+				`t.json:16: tenant beta: bank.incoming_rules: is a string, want an array of incoming rules`,
 			}},
 		{"matching", `{"tenants": {"acme": {"matching": 90}, "beta": {"matching": {"anything": "goes",
   "patterns": [{"re": "a", "re": "b"}], "anything": "else"}}},
@@ -417,9 +423,43 @@ func TestClassify(t *testing.T) {
 		})
 	}
 	// A rule built in code without conditions takes nothing.
-	empty := tenants.Bank{OutgoingRules: []tenants.OutgoingRule{{Name: "all", Account: "1000"}}}
+	empty := tenants.Bank{OutgoingRules: []tenants.BankRule{{Name: "all", Account: "1000"}},
+		IncomingRules: []tenants.BankRule{{Name: "all", Account: "1000"}}}
 	if r, ok := empty.Classify("DE89370400440532013000", "x", "y", "z"); ok {
 		t.Errorf("a rule without conditions classified a debit: %+v", r)
+	}
+	if r, ok := empty.ClassifyIncoming("DE89370400440532013000", "x", "y", "z"); ok {
+		t.Errorf("a rule without conditions classified a credit: %+v", r)
+	}
+}
+
+// TestClassifyIncoming: credits are classified by the incoming rules
+// alone, in file order; an outgoing rule never takes a credit, nor an
+// incoming rule a debit.
+func TestClassifyIncoming(t *testing.T) {
+	t.Parallel()
+	f := tenantstest.Parse(t, []byte(`{"tenants": {"a": {"bank": {
+		"outgoing_rules": [{"name": "tax-office", "counterparty_iban": "DE89370400440532013000", "account": "1780"}],
+		"incoming_rules": [
+			{"name": "inkasso-payout", "counterparty_iban": "DE75512108001245126199", "account": "1362"},
+			{"name": "inkasso-by-name", "counterparty_name": "Inkasso Nord", "remittance": "Auszahlung", "account": "1363"}]}}}}`))
+	a, _ := f.Tenant("a")
+	for _, tt := range []struct {
+		name, iban, cpName, remittance, want string
+	}{
+		{"the agency's IBAN, written loosely", "de75 5121 0800 1245 1261 99", "", "", "inkasso-payout"},
+		{"the first rule wins", "DE75512108001245126199", "Inkasso Nord GmbH", "Auszahlung 11/2026", "inkasso-payout"},
+		{"name and remittance", "", "INKASSO NORD GmbH", "auszahlung Oktober", "inkasso-by-name"},
+		{"name without remittance", "", "Inkasso Nord GmbH", "Rechnung", ""},
+		{"an outgoing rule's IBAN", "DE89370400440532013000", "Finanzamt", "", ""},
+	} {
+		r, ok := a.Bank.ClassifyIncoming(tt.iban, tt.cpName, tt.remittance, "")
+		if ok != (tt.want != "") || r.Name != tt.want {
+			t.Errorf("%s: ClassifyIncoming = %q, %v; want %q", tt.name, r.Name, ok, tt.want)
+		}
+	}
+	if r, ok := a.Bank.Classify("DE75512108001245126199", "", "", ""); ok {
+		t.Errorf("the incoming rule's IBAN classified a debit: %+v", r)
 	}
 }
 

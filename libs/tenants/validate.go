@@ -61,11 +61,11 @@ var (
 		"reports", "console"}
 	ledgerKeys = []string{"chart", "account_length", "accounts", "banks", "clearing", "marketplaces", "period_actors",
 		"allocation_order", "tax"}
-	ingestionKeys    = []string{"holding_period"}
-	bankKeys         = []string{"accounts", "outgoing_rules"}
-	bankAccountKeys  = []string{"iban", "currency", "account", "name"}
-	outgoingRuleKeys = []string{"name", "counterparty_iban", "counterparty_name", "remittance", "bank_tx_code", "account"}
-	taxKeys          = []string{"country", "rate_bp", "treatment", "from", "to", "revenue", "output_vat", "cash_discount",
+	ingestionKeys   = []string{"holding_period"}
+	bankKeys        = []string{"accounts", "outgoing_rules", "incoming_rules"}
+	bankAccountKeys = []string{"iban", "currency", "account", "name"}
+	bankRuleKeys    = []string{"name", "counterparty_iban", "counterparty_name", "remittance", "bank_tx_code", "account"}
+	taxKeys         = []string{"country", "rate_bp", "treatment", "from", "to", "revenue", "output_vat", "cash_discount",
 		"sales_deduction", "bad_debt", "tax_key", "tax_key_outside"}
 )
 
@@ -97,9 +97,13 @@ var (
 		{"name", "a logical-account name for the rule, e.g. salaries"},
 		{"account", "the G/L account the debit is booked to (4 to 9 digits)"},
 	}
-	// outgoingConditions are the fields of an outgoing rule that are
-	// conditions; a rule needs at least one.
-	outgoingConditions = []string{"counterparty_iban", "counterparty_name", "remittance", "bank_tx_code"}
+	incomingRuleRequired = []field{
+		{"name", "a logical-account name for the rule, e.g. inkasso-payout"},
+		{"account", "the G/L account the credit is booked against (4 to 9 digits), e.g. the agency's clearing account"},
+	}
+	// ruleConditions are the fields of a bank rule that are conditions; a
+	// rule needs at least one.
+	ruleConditions = []string{"counterparty_iban", "counterparty_name", "remittance", "bank_tx_code"}
 )
 
 // Length limits of the bank section's free text, in characters: a SEPA
@@ -409,14 +413,25 @@ func (v *validator) bank(n *node, a at, ledger *node, ledgerPath string) {
 			}
 		}
 	}
-	if rules, ok := n.fields["outgoing_rules"]; ok {
+	for _, r := range []struct {
+		key, what string
+		required  []field
+		takes     string
+	}{
+		{"outgoing_rules", "outgoing rules", outgoingRuleRequired, "debit"},
+		{"incoming_rules", "incoming rules", incomingRuleRequired, "credit"},
+	} {
+		rules, ok := n.fields[r.key]
+		if !ok {
+			continue
+		}
 		if rules.kind != kindArray {
-			v.add(a.child("outgoing_rules"), rules.start, "is %s, want an array of outgoing rules", rules.kind)
-		} else {
-			seen := map[string]int{}
-			for i, e := range rules.elems {
-				v.outgoingRule(e, a.child("outgoing_rules").index(i), seen, i)
-			}
+			v.add(a.child(r.key), rules.start, "is %s, want an array of %s", rules.kind, r.what)
+			continue
+		}
+		seen := map[string]int{}
+		for i, e := range rules.elems {
+			v.bankRule(e, a.child(r.key).index(i), r.key, r.required, r.takes, seen, i)
 		}
 	}
 }
@@ -490,16 +505,17 @@ func (v *validator) text(n *node, a at, most int) {
 	}
 }
 
-// outgoingRule checks outgoing_rules[i]. seen maps each rule name met so
-// far to its index.
-func (v *validator) outgoingRule(n *node, a at, seen map[string]int, i int) {
-	if !v.object(n, a, outgoingRuleKeys) {
+// bankRule checks rules[i] of the bank section's list key (outgoing_rules
+// or incoming_rules), whose rules take a debit or a credit (takes). seen
+// maps each rule name met so far in the list to its index.
+func (v *validator) bankRule(n *node, a at, key string, required []field, takes string, seen map[string]int, i int) {
+	if !v.object(n, a, bankRuleKeys) {
 		return
 	}
-	v.required(n, a, outgoingRuleRequired)
-	if !slices.ContainsFunc(outgoingConditions, func(k string) bool { _, ok := n.fields[k]; return ok }) {
-		v.add(a, n.start, "no condition: a rule without one would take every debit; want at least one of %s",
-			strings.Join(outgoingConditions, ", "))
+	v.required(n, a, required)
+	if !slices.ContainsFunc(ruleConditions, func(k string) bool { _, ok := n.fields[k]; return ok }) {
+		v.add(a, n.start, "no condition: a rule without one would take every %s; want at least one of %s",
+			takes, strings.Join(ruleConditions, ", "))
 	}
 	for _, k := range n.keys {
 		e, ka := n.fields[k], a.child(k)
@@ -512,7 +528,7 @@ func (v *validator) outgoingRule(n *node, a at, seen map[string]int, i int) {
 				v.add(ka, e.start, "%d characters; want at most 100", len(s))
 			default:
 				if j, dup := seen[s]; dup {
-					v.add(ka, e.start, "%q is the name of outgoing_rules[%d] too; names are unique", s, j)
+					v.add(ka, e.start, "%q is the name of %s[%d] too; names are unique", s, key, j)
 				} else {
 					seen[s] = i
 				}

@@ -41,6 +41,11 @@ const (
 	// Another debit that no outgoing rule classified: left for the finance
 	// team, never matched as if it were a receipt.
 	BankTransactionClassification_BANK_TRANSACTION_CLASSIFICATION_OUTGOING_UNCLASSIFIED BankTransactionClassification = 4
+	// A credit that one of the tenant's incoming rules classified as no
+	// debtor's payment (a collection agency's payout of what it collected);
+	// the rule is named in `rule`. The ledger books it against the rule's
+	// account; matching leaves it alone.
+	BankTransactionClassification_BANK_TRANSACTION_CLASSIFICATION_INCOMING_CLASSIFIED BankTransactionClassification = 5
 )
 
 // Enum value maps for BankTransactionClassification.
@@ -51,6 +56,7 @@ var (
 		2: "BANK_TRANSACTION_CLASSIFICATION_RETURN",
 		3: "BANK_TRANSACTION_CLASSIFICATION_OUTGOING_CLASSIFIED",
 		4: "BANK_TRANSACTION_CLASSIFICATION_OUTGOING_UNCLASSIFIED",
+		5: "BANK_TRANSACTION_CLASSIFICATION_INCOMING_CLASSIFIED",
 	}
 	BankTransactionClassification_value = map[string]int32{
 		"BANK_TRANSACTION_CLASSIFICATION_UNSPECIFIED":           0,
@@ -58,6 +64,7 @@ var (
 		"BANK_TRANSACTION_CLASSIFICATION_RETURN":                2,
 		"BANK_TRANSACTION_CLASSIFICATION_OUTGOING_CLASSIFIED":   3,
 		"BANK_TRANSACTION_CLASSIFICATION_OUTGOING_UNCLASSIFIED": 4,
+		"BANK_TRANSACTION_CLASSIFICATION_INCOMING_CLASSIFIED":   5,
 	}
 )
 
@@ -230,8 +237,10 @@ type BankTransactionReceived struct {
 	BookingText string `protobuf:"bytes,23,opt,name=booking_text,json=bookingText,proto3" json:"booking_text,omitempty"`
 	// What kind of money movement this is.
 	Classification BankTransactionClassification `protobuf:"varint,24,opt,name=classification,proto3,enum=o2c.ingestion.v1.BankTransactionClassification" json:"classification,omitempty"`
-	// Name of the tenant's outgoing rule that classified a debit; set only
-	// for CLASSIFICATION_OUTGOING_CLASSIFIED.
+	// Name of the tenant's rule that classified the transaction: the
+	// outgoing rule of a debit (CLASSIFICATION_OUTGOING_CLASSIFIED) or the
+	// incoming rule of a credit (CLASSIFICATION_INCOMING_CLASSIFIED); empty
+	// otherwise.
 	Rule string `protobuf:"bytes,25,opt,name=rule,proto3" json:"rule,omitempty"`
 	// Key of the statement, report or notification this transaction came
 	// in (BankStatementReceived.statement_key).
@@ -1553,13 +1562,14 @@ const file_o2c_ingestion_v1_bank_proto_rawDesc = "" +
 	"\famount_exact\x18\r \x01(\tR\vamountExact\x124\n" +
 	"\vposted_date\x18\x0e \x01(\v2\x13.o2c.common.v1.DateR\n" +
 	"postedDate\x12)\n" +
-	"\x10marketplace_name\x18\x0f \x01(\tR\x0fmarketplaceName*\x9d\x02\n" +
+	"\x10marketplace_name\x18\x0f \x01(\tR\x0fmarketplaceName*\xd6\x02\n" +
 	"\x1dBankTransactionClassification\x12/\n" +
 	"+BANK_TRANSACTION_CLASSIFICATION_UNSPECIFIED\x10\x00\x12+\n" +
 	"'BANK_TRANSACTION_CLASSIFICATION_RECEIPT\x10\x01\x12*\n" +
 	"&BANK_TRANSACTION_CLASSIFICATION_RETURN\x10\x02\x127\n" +
 	"3BANK_TRANSACTION_CLASSIFICATION_OUTGOING_CLASSIFIED\x10\x03\x129\n" +
-	"5BANK_TRANSACTION_CLASSIFICATION_OUTGOING_UNCLASSIFIED\x10\x04*\x9f\x01\n" +
+	"5BANK_TRANSACTION_CLASSIFICATION_OUTGOING_UNCLASSIFIED\x10\x04\x127\n" +
+	"3BANK_TRANSACTION_CLASSIFICATION_INCOMING_CLASSIFIED\x10\x05*\x9f\x01\n" +
 	"\x11BankStatementKind\x12#\n" +
 	"\x1fBANK_STATEMENT_KIND_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19BANK_STATEMENT_KIND_FINAL\x10\x01\x12 \n" +

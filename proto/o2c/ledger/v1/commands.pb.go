@@ -156,6 +156,11 @@ const (
 	// "unidentified-payments"): a debit no rule classified, left for the
 	// finance team.
 	BankCounter_BANK_COUNTER_UNIDENTIFIED_PAYMENTS BankCounter = 3
+	// The G/L account of the incoming rule named in rule (the tenant's
+	// bank.incoming_rules): a credit that is no debtor's payment, such as a
+	// collection agency's payout against the agency's clearing account.
+	// Credits only.
+	BankCounter_BANK_COUNTER_INCOMING_RULE BankCounter = 4
 )
 
 // Enum value maps for BankCounter.
@@ -165,12 +170,14 @@ var (
 		1: "BANK_COUNTER_UNIDENTIFIED_RECEIPTS",
 		2: "BANK_COUNTER_OUTGOING_RULE",
 		3: "BANK_COUNTER_UNIDENTIFIED_PAYMENTS",
+		4: "BANK_COUNTER_INCOMING_RULE",
 	}
 	BankCounter_value = map[string]int32{
 		"BANK_COUNTER_UNSPECIFIED":           0,
 		"BANK_COUNTER_UNIDENTIFIED_RECEIPTS": 1,
 		"BANK_COUNTER_OUTGOING_RULE":         2,
 		"BANK_COUNTER_UNIDENTIFIED_PAYMENTS": 3,
+		"BANK_COUNTER_INCOMING_RULE":         4,
 	}
 )
 
@@ -2075,10 +2082,12 @@ type RecordBankTransaction struct {
 	// Value date (Valuta), for the record.
 	ValueDate *v1.Date `protobuf:"bytes,7,opt,name=value_date,json=valueDate,proto3" json:"value_date,omitempty"`
 	// What the transaction is booked against. A receipt counter takes either
-	// sign; the outgoing counters take debits only.
+	// sign; the outgoing counters take debits only, the incoming rule
+	// counter credits only.
 	Counter BankCounter `protobuf:"varint,8,opt,name=counter,proto3,enum=o2c.ledger.v1.BankCounter" json:"counter,omitempty"`
 	// Name of the tenant's outgoing rule, when counter is
-	// BANK_COUNTER_OUTGOING_RULE; the ledger takes the rule's G/L account
+	// BANK_COUNTER_OUTGOING_RULE, or incoming rule, when it is
+	// BANK_COUNTER_INCOMING_RULE; the ledger takes the rule's G/L account
 	// from its tenants file, never from the message. Empty otherwise.
 	Rule string `protobuf:"bytes,9,opt,name=rule,proto3" json:"rule,omitempty"`
 	// Booking text (e.g. the bank's booking text or the remittance), for the
@@ -2541,12 +2550,13 @@ const file_o2c_ledger_v1_commands_proto_rawDesc = "" +
 	"\x17CHARGE_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17CHARGE_KIND_DUNNING_FEE\x10\x01\x12 \n" +
 	"\x1cCHARGE_KIND_DEFAULT_INTEREST\x10\x02\x12\"\n" +
-	"\x1eCHARGE_KIND_RETURNED_DEBIT_FEE\x10\x03*\x9b\x01\n" +
+	"\x1eCHARGE_KIND_RETURNED_DEBIT_FEE\x10\x03*\xbb\x01\n" +
 	"\vBankCounter\x12\x1c\n" +
 	"\x18BANK_COUNTER_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"BANK_COUNTER_UNIDENTIFIED_RECEIPTS\x10\x01\x12\x1e\n" +
 	"\x1aBANK_COUNTER_OUTGOING_RULE\x10\x02\x12&\n" +
-	"\"BANK_COUNTER_UNIDENTIFIED_PAYMENTS\x10\x03B\xb2\x01\n" +
+	"\"BANK_COUNTER_UNIDENTIFIED_PAYMENTS\x10\x03\x12\x1e\n" +
+	"\x1aBANK_COUNTER_INCOMING_RULE\x10\x04B\xb2\x01\n" +
 	"\x11com.o2c.ledger.v1B\rCommandsProtoP\x01Z8github.com/o2c-platform/o2c/proto/o2c/ledger/v1;ledgerv1\xa2\x02\x03OLX\xaa\x02\rO2c.Ledger.V1\xca\x02\rO2c\\Ledger\\V1\xe2\x02\x19O2c\\Ledger\\V1\\GPBMetadata\xea\x02\x0fO2c::Ledger::V1b\x06proto3"
 
 var (

@@ -62,10 +62,11 @@ type fixture struct {
 func newFixture(tb testing.TB) *fixture {
 	tb.Helper()
 	t := tenants.Tenant{ID: "t1", Bank: tenants.Bank{
-		OutgoingRules: []tenants.OutgoingRule{
+		OutgoingRules: []tenants.BankRule{
 			{Name: "salaries", Remittance: "LOHN", Account: "4120"},
 			{Name: "rent", CounterpartyIBAN: "DE02120300000000202051", Account: "4210"},
 		},
+		IncomingRules: []tenants.BankRule{{Name: "inkasso-payout", CounterpartyIBAN: "DE89370400440532013000", Account: "1362"}},
 	}}
 	for iban, ccy := range fixtureAccounts {
 		t.Bank.Accounts = append(t.Bank.Accounts, tenants.BankAccount{IBAN: iban, Currency: ccy, Account: "1200"})

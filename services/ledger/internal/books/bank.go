@@ -93,8 +93,10 @@ func signedAmount(field string, m *commonv1.Money, zeroOK bool) (int64, string, 
 // the unidentified receipts clearing account (either sign: a receipt or
 // its return), the G/L account of the tenant's outgoing rule the command
 // names (debits only; the account comes from the tenants file, never from
-// the command), or the unidentified payments clearing account (debits
-// only). The transaction id is the entry's document number; a second
+// the command), the unidentified payments clearing account (debits only),
+// or the G/L account of the tenant's incoming rule the command names
+// (credits only: a collection agency's payout against its clearing
+// account, say). The transaction id is the entry's document number; a second
 // booking of it under another key fails with ErrDuplicateDocument.
 func (l *Ledger) RecordBankTransaction(cmd *ledgerv1.RecordBankTransaction, o Origin) ([]proto.Message, error) {
 	return l.decide(cmd, cmd.GetTenant(), cmd.GetIdempotencyKey(), o, func(b *batch) error {
@@ -119,8 +121,9 @@ func (l *Ledger) RecordBankTransaction(cmd *ledgerv1.RecordBankTransaction, o Or
 				return err
 			}
 		}
-		if cmd.GetRule() != "" && cmd.GetCounter() != ledgerv1.BankCounter_BANK_COUNTER_OUTGOING_RULE {
-			return invalid("rule", "%q given, but only an outgoing rule counter names a rule", cmd.GetRule())
+		ruled := cmd.GetCounter() == ledgerv1.BankCounter_BANK_COUNTER_OUTGOING_RULE || cmd.GetCounter() == ledgerv1.BankCounter_BANK_COUNTER_INCOMING_RULE
+		if cmd.GetRule() != "" && !ruled {
+			return invalid("rule", "%q given, but only an outgoing or incoming rule counter names a rule", cmd.GetRule())
 		}
 		var counter, text string
 		switch cmd.GetCounter() {
@@ -139,14 +142,28 @@ func (l *Ledger) RecordBankTransaction(cmd *ledgerv1.RecordBankTransaction, o Or
 		case ledgerv1.BankCounter_BANK_COUNTER_UNIDENTIFIED_PAYMENTS:
 			counter, err = b.chart().ClearingAccount(string(UnidentifiedPayments))
 			text = "Zahlungsausgang"
+		case ledgerv1.BankCounter_BANK_COUNTER_INCOMING_RULE:
+			if cmd.GetRule() == "" {
+				return invalid("rule", "missing for an incoming rule counter")
+			}
+			counter, err = b.chart().IncomingRule(cmd.GetRule())
+			text = "Zahlungseingang " + cmd.GetRule()
 		default:
 			return invalid("counter", "%v", cmd.GetCounter())
 		}
 		if err != nil {
 			return err
 		}
-		if amount > 0 && cmd.GetCounter() != ledgerv1.BankCounter_BANK_COUNTER_UNIDENTIFIED_RECEIPTS {
-			return invalid("amount", "%s is a credit, but %v takes debits only", amountText(amount, cur), cmd.GetCounter())
+		switch cmd.GetCounter() {
+		case ledgerv1.BankCounter_BANK_COUNTER_UNIDENTIFIED_RECEIPTS:
+		case ledgerv1.BankCounter_BANK_COUNTER_INCOMING_RULE:
+			if amount < 0 {
+				return invalid("amount", "%s is a debit, but %v takes credits only", amountText(amount, cur), cmd.GetCounter())
+			}
+		default:
+			if amount > 0 {
+				return invalid("amount", "%s is a credit, but %v takes debits only", amountText(amount, cur), cmd.GetCounter())
+			}
 		}
 		return b.post(b.derive("bank-transaction", id, "entry"), booking, id, strings.TrimSpace(text+" "+cmd.GetText()), []Leg{
 			{Account: bank, Currency: cur, Minor: amount},

@@ -64,6 +64,7 @@ func TestBankTransactions(t *testing.T) {
 		receipts = ledgerv1.BankCounter_BANK_COUNTER_UNIDENTIFIED_RECEIPTS
 		rule     = ledgerv1.BankCounter_BANK_COUNTER_OUTGOING_RULE
 		payments = ledgerv1.BankCounter_BANK_COUNTER_UNIDENTIFIED_PAYMENTS
+		incoming = ledgerv1.BankCounter_BANK_COUNTER_INCOMING_RULE
 	)
 	tests := []struct {
 		name     string
@@ -88,6 +89,22 @@ func TestBankTransactions(t *testing.T) {
 		{
 			name: "an unclassified debit books the bank against unidentified payments", when: bankTx("T-1", -3000, payments, ""),
 			wantBal: map[string]int64{"1200": -3000, "1599": 3000},
+		},
+		{
+			name: "a classified credit books the bank against its incoming rule's account", when: bankTx("T-1", 42500, incoming, "inkasso-payout"),
+			wantBal: map[string]int64{"1200": 42500, "1362": -42500},
+		},
+		{
+			name: "an incoming rule the tenant does not have is refused, naming it", when: bankTx("T-1", 100, incoming, "salaries"),
+			wantErr: ErrUnknownAccount, wantText: `incoming rule "salaries"`,
+		},
+		{
+			name: "an incoming rule counter needs a rule", when: bankTx("T-1", 100, incoming, ""),
+			wantErr: ErrInvalidCommand, wantText: "rule",
+		},
+		{
+			name: "a debit against an incoming rule is refused", when: bankTx("T-1", -100, incoming, "inkasso-payout"),
+			wantErr: ErrInvalidCommand, wantText: "debit",
 		},
 		{
 			name: "the same command again books nothing", given: []step{bankStep(receipt("T-1", 11900))}, when: receipt("T-1", 11900),

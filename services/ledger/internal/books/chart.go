@@ -250,6 +250,10 @@ type Chart struct {
 	// OutgoingRules maps the names of the tenant's outgoing rules
 	// (bank.outgoing_rules) to the G/L account their debits are booked to.
 	OutgoingRules map[string]string
+	// IncomingRules maps the names of the tenant's incoming rules
+	// (bank.incoming_rules) to the G/L account their credits are booked
+	// against.
+	IncomingRules map[string]string
 	// Clearing maps clearing account names (marketplaces, payment providers,
 	// collection agencies: "amazon", "paypal", "agency-x") to G/L accounts,
 	// e.g. Amazon payouts clear through their own account so that each
@@ -327,6 +331,15 @@ func (c Chart) OutgoingRule(name string) (string, error) {
 		return a, nil
 	}
 	return "", fmt.Errorf("%w: outgoing rule %q is not in the tenant's bank.outgoing_rules", ErrUnknownAccount, name)
+}
+
+// IncomingRule returns the G/L account of the tenant's incoming rule with
+// the given name.
+func (c Chart) IncomingRule(name string) (string, error) {
+	if a, ok := c.IncomingRules[name]; ok && a != "" {
+		return a, nil
+	}
+	return "", fmt.Errorf("%w: incoming rule %q is not in the tenant's bank.incoming_rules", ErrUnknownAccount, name)
 }
 
 // MarketplaceKey is the key of Chart.Marketplaces: one debtor per

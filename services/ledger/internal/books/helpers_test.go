@@ -27,6 +27,7 @@ func testConfig() Config {
 			// bank.outgoing_rules).
 			BankCurrencies: map[string]string{iban: "EUR"},
 			OutgoingRules:  map[string]string{"salaries": "4120"},
+			IncomingRules:  map[string]string{"inkasso-payout": "1362"},
 		},
 		PeriodActors: []string{"user:cfo"},
 	}

@@ -75,7 +75,7 @@ func ConfigOf(l tenants.Ledger) (Config, error) {
 // withBank adds the tenant's bank section to c: every bank account's IBAN
 // to the chart's banks (beside ledger.banks; package tenants refuses an
 // IBAN that both name with different accounts) with its currency, and the
-// G/L account of every outgoing rule by the rule's name.
+// G/L account of every outgoing and incoming rule by the rule's name.
 func withBank(c *Config, b tenants.Bank) {
 	if len(b.Accounts) > 0 {
 		banks := make(map[string]string, len(c.Chart.Banks)+len(b.Accounts))
@@ -93,6 +93,12 @@ func withBank(c *Config, b tenants.Bank) {
 		c.Chart.OutgoingRules = make(map[string]string, len(b.OutgoingRules))
 		for _, r := range b.OutgoingRules {
 			c.Chart.OutgoingRules[r.Name] = r.Account
+		}
+	}
+	if len(b.IncomingRules) > 0 {
+		c.Chart.IncomingRules = make(map[string]string, len(b.IncomingRules))
+		for _, r := range b.IncomingRules {
+			c.Chart.IncomingRules[r.Name] = r.Account
 		}
 	}
 }

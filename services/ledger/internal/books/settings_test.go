@@ -120,7 +120,8 @@ func TestConfigsOfTakesTheBankSection(t *testing.T) {
 			"ledger": {"banks": {"DE02120300000000202051": "1800"}},
 			"bank": {
 				"accounts": [{"iban": "DE89370400440532013000", "currency": "EUR", "account": "1210", "name": "Hausbank"}],
-				"outgoing_rules": [{"name": "salaries", "remittance": "LOHN", "account": "4120"}]
+				"outgoing_rules": [{"name": "salaries", "remittance": "LOHN", "account": "4120"}],
+				"incoming_rules": [{"name": "inkasso-payout", "counterparty_iban": "DE75512108001245126199", "account": "1362"}]
 			}
 		},
 		"beta": {}}}`)))
@@ -143,5 +144,11 @@ func TestConfigsOfTakesTheBankSection(t *testing.T) {
 	}
 	if _, err := configs("beta").Chart.OutgoingRule("salaries"); !errors.Is(err, ErrUnknownAccount) {
 		t.Errorf("beta's rule salaries: %v, want ErrUnknownAccount", err)
+	}
+	if a, err := acme.IncomingRule("inkasso-payout"); err != nil || a != "1362" {
+		t.Errorf("incoming rule inkasso-payout = %q, %v; want 1362", a, err)
+	}
+	if _, err := acme.IncomingRule("salaries"); !errors.Is(err, ErrUnknownAccount) {
+		t.Errorf("an outgoing rule's name as an incoming rule: %v, want ErrUnknownAccount", err)
 	}
 }

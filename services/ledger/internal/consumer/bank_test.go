@@ -71,6 +71,7 @@ func TestBankEventsBecomeCommands(t *testing.T) {
 		ret          = ingestionv1.BankTransactionClassification_BANK_TRANSACTION_CLASSIFICATION_RETURN
 		classified   = ingestionv1.BankTransactionClassification_BANK_TRANSACTION_CLASSIFICATION_OUTGOING_CLASSIFIED
 		unclassified = ingestionv1.BankTransactionClassification_BANK_TRANSACTION_CLASSIFICATION_OUTGOING_UNCLASSIFIED
+		incoming     = ingestionv1.BankTransactionClassification_BANK_TRANSACTION_CLASSIFICATION_INCOMING_CLASSIFIED
 		final        = ingestionv1.BankStatementKind_BANK_STATEMENT_KIND_FINAL
 	)
 	tests := []struct {
@@ -84,6 +85,8 @@ func TestBankEventsBecomeCommands(t *testing.T) {
 			cmd(-11900, ledgerv1.BankCounter_BANK_COUNTER_UNIDENTIFIED_RECEIPTS, "")},
 		{"a classified debit names its rule", tx(-500, classified, func(m *ingestionv1.BankTransactionReceived) { m.Rule = "salaries" }),
 			cmd(-500, ledgerv1.BankCounter_BANK_COUNTER_OUTGOING_RULE, "salaries")},
+		{"a classified credit names its incoming rule", tx(42500, incoming, func(m *ingestionv1.BankTransactionReceived) { m.Rule = "inkasso-payout" }),
+			cmd(42500, ledgerv1.BankCounter_BANK_COUNTER_INCOMING_RULE, "inkasso-payout")},
 		{"an unclassified debit waits on unidentified payments", tx(-500, unclassified, nil),
 			cmd(-500, ledgerv1.BankCounter_BANK_COUNTER_UNIDENTIFIED_PAYMENTS, "")},
 		{"an MT940 transaction without status books", tx(11900, receipt, func(m *ingestionv1.BankTransactionReceived) { m.Status = "" }),

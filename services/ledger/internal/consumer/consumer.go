@@ -345,6 +345,8 @@ func BankTransactionCommand(tx *ingestionv1.BankTransactionReceived) (*ledgerv1.
 		cmd.Counter = ledgerv1.BankCounter_BANK_COUNTER_UNIDENTIFIED_RECEIPTS
 	case ingestionv1.BankTransactionClassification_BANK_TRANSACTION_CLASSIFICATION_OUTGOING_CLASSIFIED:
 		cmd.Counter, cmd.Rule = ledgerv1.BankCounter_BANK_COUNTER_OUTGOING_RULE, tx.GetRule()
+	case ingestionv1.BankTransactionClassification_BANK_TRANSACTION_CLASSIFICATION_INCOMING_CLASSIFIED:
+		cmd.Counter, cmd.Rule = ledgerv1.BankCounter_BANK_COUNTER_INCOMING_RULE, tx.GetRule()
 	case ingestionv1.BankTransactionClassification_BANK_TRANSACTION_CLASSIFICATION_OUTGOING_UNCLASSIFIED:
 		cmd.Counter = ledgerv1.BankCounter_BANK_COUNTER_UNIDENTIFIED_PAYMENTS
 	}
