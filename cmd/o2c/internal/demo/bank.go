@@ -136,6 +136,20 @@ func eventSubject(m proto.Message) string {
 // ingestion's stream until it has at least transactions bank transactions,
 // statements statements and settlements settlement reports.
 func ReadBankEvents(ctx context.Context, js jetstream.JetStream, transactions, statements, settlements int) (*BankEvents, error) {
+	ev, err := ReadBankEventsUntil(ctx, js, func(ev *BankEvents) bool {
+		return len(ev.Transactions) >= transactions && len(ev.Statements) >= statements && len(ev.Settlements) >= settlements
+	})
+	if err != nil {
+		return nil, fmt.Errorf("waiting for %d bank transactions, %d statements and %d settlement reports (have %d, %d, %d): %w",
+			transactions, statements, settlements, len(ev.Transactions), len(ev.Statements), len(ev.Settlements), err)
+	}
+	return ev, nil
+}
+
+// ReadBankEventsUntil reads the demo tenant's relayed bank events from
+// ingestion's stream, from its start, until done says it has what it
+// needs; on an error it returns what it read with the error.
+func ReadBankEventsUntil(ctx context.Context, js jetstream.JetStream, done func(*BankEvents) bool) (*BankEvents, error) {
 	txSubj := eventSubject(&ingestionv1.BankTransactionReceived{})
 	stSubj := eventSubject(&ingestionv1.BankStatementReceived{})
 	setSubj := eventSubject(&ingestionv1.SettlementReportReceived{})
@@ -146,9 +160,6 @@ func ReadBankEvents(ctx context.Context, js jetstream.JetStream, transactions, s
 		return nil, fmt.Errorf("read %s: %w", bus.ServiceStream(ingestion.Name), err)
 	}
 	ev := &BankEvents{}
-	done := func() bool {
-		return len(ev.Transactions) >= transactions && len(ev.Statements) >= statements && len(ev.Settlements) >= settlements
-	}
 	err = poll(ctx, func() (bool, error) {
 		batch, err := cons.Fetch(100, jetstream.FetchMaxWait(200*time.Millisecond))
 		if err != nil {
@@ -173,13 +184,9 @@ func ReadBankEvents(ctx context.Context, js jetstream.JetStream, transactions, s
 				return false, fmt.Errorf("%s: %w", m.Subject(), err)
 			}
 		}
-		return done(), batch.Error()
+		return done(ev), batch.Error()
 	})
-	if err != nil {
-		return nil, fmt.Errorf("waiting for %d bank transactions, %d statements and %d settlement reports (have %d, %d, %d): %w",
-			transactions, statements, settlements, len(ev.Transactions), len(ev.Statements), len(ev.Settlements), err)
-	}
-	return ev, nil
+	return ev, err
 }
 
 // Counterparties resolves the counterparty ids of txs to their names in
@@ -213,6 +220,8 @@ func classification(tx *ingestionv1.BankTransactionReceived) string {
 		return "outgoing, rule " + tx.GetRule()
 	case ingestionv1.BankTransactionClassification_BANK_TRANSACTION_CLASSIFICATION_OUTGOING_UNCLASSIFIED:
 		return "outgoing, unclassified"
+	case ingestionv1.BankTransactionClassification_BANK_TRANSACTION_CLASSIFICATION_INCOMING_CLASSIFIED:
+		return "incoming, rule " + tx.GetRule()
 	}
 	return "-"
 }

@@ -9,12 +9,17 @@ import (
 
 	collectionsv1 "github.com/o2c-platform/o2c/proto/o2c/collections/v1"
 	"github.com/o2c-platform/o2c/proto/o2c/collections/v1/collectionsv1grpc"
+	ingestionv1 "github.com/o2c-platform/o2c/proto/o2c/ingestion/v1"
+	matchingv1 "github.com/o2c-platform/o2c/proto/o2c/matching/v1"
+	"github.com/o2c-platform/o2c/proto/o2c/matching/v1/matchingv1grpc"
 
 	"github.com/o2c-platform/o2c/cmd/agency-sim/agency"
 	"github.com/o2c-platform/o2c/cmd/o2c/internal/chains"
+	"github.com/o2c-platform/o2c/libs/bus"
 	"github.com/o2c-platform/o2c/libs/host"
 	"github.com/o2c-platform/o2c/libs/natsembed"
 	"github.com/o2c-platform/o2c/libs/pgtest"
+	matching "github.com/o2c-platform/o2c/services/matching/service"
 )
 
 // startWithDunning starts the demo's system on a fresh database and tells
@@ -128,6 +133,7 @@ func TestCollectionsStory(t *testing.T) {
 		}
 	}
 	verifyLedger(t, sys, "the collections story")
+	agencyPaysOut(t, sys, res.AgencyBalance)
 
 	// What a demo kept running prints for cmd/agency-sim works: its
 	// variables reach collections as the reference agency.
@@ -160,5 +166,53 @@ func TestCollectionsStory(t *testing.T) {
 	}
 	if len(cases) != 1 || cases[0].GetCaseId() != res.Closed.GetCaseId() {
 		t.Errorf("the reference agency with the printed credentials sees %v, want its case %s", cases, res.Closed.GetCaseId())
+	}
+}
+
+// agencyPaysOut runs the demo's agency payout step on sys, after the
+// collections step left the agency owing owed: ingestion classifies the
+// credit from the agency's IBAN by the tenant's incoming rule, the ledger
+// books it against the agency's clearing account, which is settled, the
+// statement reconciles, the ledger's invariants hold and matching, caught
+// up with ingestion's bank transactions, holds no payment of it in any
+// state.
+func agencyPaysOut(t *testing.T, sys *System, owed int64) {
+	t.Helper()
+	ctx := context.Background()
+	js, closeNATS, err := sys.JetStream(natsembed.AdminUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeNATS()
+	var out bytes.Buffer
+	res, err := AgencyPayout(ctx, &out, sys, js, owed)
+	if err != nil {
+		t.Fatalf("agency payout: %v\noutput so far:\n%s", err, out.String())
+	}
+	if res.Classification != ingestionv1.BankTransactionClassification_BANK_TRANSACTION_CLASSIFICATION_INCOMING_CLASSIFIED || res.Rule != AgencyPayoutRule {
+		t.Errorf("the payout is classified %s by rule %q; want incoming, by %s", res.Classification, res.Rule, AgencyPayoutRule)
+	}
+	if res.AgencyBalance != 0 || res.Reconciliation.GetDifference().GetMinorUnits() != 0 {
+		t.Errorf("after the payout: clearing account %d, reconciliation %v; want 0 and reconciled", res.AgencyBalance, res.Reconciliation)
+	}
+	if !bytes.Contains(res.Statement, []byte(AgencyIBAN)) || !strings.Contains(out.String(), "incoming, rule "+AgencyPayoutRule) {
+		t.Errorf("the story does not show the agency's credit and its rule:\n%s", out.String())
+	}
+	verifyLedger(t, sys, "the agency's payout")
+	if err := poll(ctx, func() (bool, error) {
+		return bus.CaughtUp(ctx, js, bus.ServiceStream("ingestion"), matching.BankDurable)
+	}); err != nil {
+		t.Fatalf("waiting for matching's %s: %v", matching.BankDurable, err)
+	}
+	ex, err := matchingv1grpc.NewMatchingServiceClient(sys.Conn(matching.Name)).ListExceptions(ctx, &matchingv1.ListExceptionsRequest{Tenant: Tenant,
+		States: []matchingv1.ExceptionState{matchingv1.ExceptionState_EXCEPTION_STATE_OPEN, matchingv1.ExceptionState_EXCEPTION_STATE_PARKED,
+			matchingv1.ExceptionState_EXCEPTION_STATE_MATCHED, matchingv1.ExceptionState_EXCEPTION_STATE_SPLIT}, PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ex.GetExceptions() {
+		if e.GetPayment().GetAmount().GetMinorUnits() == owed {
+			t.Errorf("matching took the agency's payout in: %v", e)
+		}
 	}
 }

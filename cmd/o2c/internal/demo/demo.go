@@ -561,10 +561,14 @@ func Run(ctx context.Context, opt Options) (err error) {
 	if _, err := Dunning(ctx, out, sys, js); err != nil {
 		return err
 	}
-	if _, err := Collections(ctx, out, sys); err != nil {
+	coll, err := Collections(ctx, out, sys)
+	if err != nil {
 		return err
 	}
 	if _, err := Sepa(ctx, out, sys, js); err != nil {
+		return err
+	}
+	if _, err := AgencyPayout(ctx, out, sys, js, coll.AgencyBalance); err != nil {
 		return err
 	}
 	if opt.PackDir == "" {

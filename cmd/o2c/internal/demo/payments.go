@@ -25,8 +25,10 @@ const DemoIBAN = "DE89370400440532013000"
 // TenantsJSON is the demo's tenants file, as an operator would write it
 // into the file O2C_TENANTS names: the demo tenant, the only one that
 // exists, with its ledger section and its bank section (the account its
-// bank statements are for, and the rule that books its rent, a debit that
-// is not receivables business, to rent expense 4210), and its refunds
+// bank statements are for, the rule that books its rent, a debit that is
+// not receivables business, to rent expense 4210, and the rule that books
+// the reference agency's payouts, credits that are no debtor's payment,
+// against the agency's clearing account), and its refunds
 // section (its Amazon seller account, whose credentials refund import
 // reads from the environment variables credentials_ref names), its
 // collections section (the reference agency, cmd/agency-sim, takes every
@@ -50,7 +52,8 @@ const TenantsJSON = `{
       },
       "bank": {
         "accounts": [{"iban": "` + DemoIBAN + `", "currency": "EUR", "account": "1200", "name": "Hausbank"}],
-        "outgoing_rules": [{"name": "` + RentRule + `", "remittance": "Miete", "account": "4210"}]
+        "outgoing_rules": [{"name": "` + RentRule + `", "remittance": "Miete", "account": "4210"}],
+        "incoming_rules": [{"name": "` + AgencyPayoutRule + `", "counterparty_iban": "` + AgencyIBAN + `", "account": "` + AgencyAccount + `"}]
       },
       "refunds": {
         "seller_accounts": [{"id": "` + RefundSeller + `", "region": "eu", "marketplaces": ["` + AmazonDE + `"],
