@@ -225,34 +225,49 @@ func startBooking(ctx context.Context, t *testing.T, dbURL, natsURL string, logs
 // the ledger n OpenItemOpened events, then checks that no more come and
 // that each of invoiceNumber(0..n-1) has one open item in the ledger's read
 // model. The read model follows the ledger's events asynchronously (the
-// projection polls), so it waits until the model holds n items.
+// projection polls), so it waits until the projection has taken in every
+// event first.
 func assertBookedOnce(ctx context.Context, t *testing.T, dbURL string, n int) {
 	t.Helper()
 	waitIngestedAndOpened(ctx, t, dbURL, n)
+	waitProjected(ctx, t, dbURL)
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	var seen map[string]int
-	for {
-		seen, err = openItemsByDocument(ctx, conn)
-		total := 0
-		for _, c := range seen {
-			total += c
-		}
-		if err == nil && total >= n {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %d open items in the ledger's read model (have %d, %v): %v", n, total, err, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
+	seen, err := openItemsByDocument(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
 	}
 	for i := range n {
 		if c := seen[invoiceNumber(i)]; c != 1 {
 			t.Errorf("invoice %s has %d open items, want 1", invoiceNumber(i), c)
+		}
+	}
+}
+
+// waitProjected waits until the ledger's read-model projection has taken
+// in every event the ledger stored: no event lies beyond its checkpoint.
+func waitProjected(ctx context.Context, t *testing.T, dbURL string) {
+	t.Helper()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for {
+		var behind bool
+		err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ledger.events e WHERE NOT EXISTS (
+			SELECT 1 FROM ledger.checkpoints c WHERE c.name = $1 AND (e.tx_id, e.position) <= (c.tx_id, c.position)))`,
+			ledger.ProjectionName).Scan(&behind)
+		if err == nil && !behind {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for the ledger's projection %s to take in every event (%v): %v", ledger.ProjectionName, err, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }

@@ -244,7 +244,8 @@ func TestRedriveAfterLosingNATSData(t *testing.T) {
 
 // settle waits until nothing moves any more: every relay has published its
 // store and every consumer (of every stream but skip) has taken in
-// everything, and no event was stored meanwhile.
+// everything, and no event was stored meanwhile; then until the ledger's
+// read models hold every event.
 func settle(ctx context.Context, t *testing.T, js jetstream.JetStream, dbURL, skip string) {
 	t.Helper()
 	total := func() int {
@@ -259,6 +260,7 @@ func settle(ctx context.Context, t *testing.T, js jetstream.JetStream, dbURL, sk
 		waitRelayed(ctx, t, dbURL)
 		waitQuiet(ctx, t, js, skip)
 		if total() == n {
+			waitProjected(ctx, t, dbURL)
 			return
 		}
 	}

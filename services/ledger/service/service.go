@@ -45,6 +45,11 @@ import (
 // Name is the service's name, schema and subject segment.
 const Name = "ledger"
 
+// ProjectionName is the checkpoint name (in the ledger's checkpoints
+// table) of the projection that keeps its read models: tests and tools
+// that read them wait until it has taken in every event.
+const ProjectionName = postgres.ProjectionName
+
 // DefaultAddr is the gRPC address when GRPC_ADDR is unset.
 const DefaultAddr = "127.0.0.1:9092"
 
