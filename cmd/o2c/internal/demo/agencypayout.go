@@ -133,36 +133,67 @@ func bankBalance(ctx context.Context, conn *grpc.ClientConn) (int64, error) {
 // account: opening at opening, one SEPA credit transfer received
 // (PMNT/RCDT/ESCT) of amount cents from the reference agency's AgencyIBAN.
 func AgencyPayoutStatement(amount, opening int64, day *commonv1.Date) []byte {
-	d := table.Date(day)
-	r := strings.NewReplacer("{AMT}", table.Money(amount, "EUR"), "{OPEN}", table.Money(opening, "EUR"),
-		"{CLOSE}", table.Money(opening+amount, "EUR"), "{IBAN}", DemoIBAN, "{AGENCY_IBAN}", AgencyIBAN,
-		"{ID}", AgencyPayoutStatementID, "{DAY}", d, "{DAYNUM}", strings.ReplaceAll(d, "-", ""))
-	return []byte(r.Replace(agencyPayoutStatementTemplate))
+	return oneEntryStatement{
+		ID: AgencyPayoutStatementID, Sequence: 232, Day: day, Opening: opening, Amount: amount,
+		EndToEndID: "SIM-PAYOUT-" + strings.ReplaceAll(table.Date(day), "-", ""), CounterpartyName: "Reference Agency Inkasso GmbH",
+		CounterpartyIBAN: AgencyIBAN, Remittance: "Auszahlung Inkasso " + table.Date(day), Info: "SEPA-Gutschrift",
+	}.camt()
 }
 
-const agencyPayoutStatementTemplate = `<?xml version="1.0" encoding="UTF-8"?>
+// oneEntryStatement is a day's camt.053 of the demo account with one
+// SEPA credit transfer: received (Amount positive, PMNT/RCDT/ESCT) or
+// issued (negative, PMNT/ICDT/ESCT).
+type oneEntryStatement struct {
+	ID                                 string
+	Sequence                           int
+	Day                                *commonv1.Date
+	Opening, Amount                    int64
+	EndToEndID                         string
+	CounterpartyName, CounterpartyIBAN string
+	Remittance, Info                   string
+}
+
+// camt renders s.
+func (s oneEntryStatement) camt() []byte {
+	d := table.Date(s.Day)
+	indicator, family := "CRDT", "RCDT"
+	debtor, debtorIBAN, creditor, creditorIBAN := s.CounterpartyName, s.CounterpartyIBAN, "Demo Shop GmbH", DemoIBAN
+	amount := s.Amount
+	if amount < 0 {
+		indicator, family, amount = "DBIT", "ICDT", -amount
+		debtor, debtorIBAN, creditor, creditorIBAN = creditor, creditorIBAN, debtor, debtorIBAN
+	}
+	r := strings.NewReplacer("{AMT}", table.Money(amount, "EUR"), "{OPEN}", table.Money(s.Opening, "EUR"),
+		"{CLOSE}", table.Money(s.Opening+s.Amount, "EUR"), "{IBAN}", DemoIBAN, "{CDI}", indicator, "{FMLY}", family,
+		"{DEBTOR}", debtor, "{DEBTOR_IBAN}", debtorIBAN, "{CREDITOR}", creditor, "{CREDITOR_IBAN}", creditorIBAN,
+		"{E2E}", s.EndToEndID, "{REMIT}", s.Remittance, "{INFO}", s.Info, "{SEQ}", fmt.Sprint(s.Sequence),
+		"{ID}", s.ID, "{DAY}", d, "{DAYNUM}", strings.ReplaceAll(d, "-", ""))
+	return []byte(r.Replace(oneEntryStatementTemplate))
+}
+
+const oneEntryStatementTemplate = `<?xml version="1.0" encoding="UTF-8"?>
 <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
   <BkToCstmrStmt>
     <GrpHdr><MsgId>DEMO-053-{DAYNUM}</MsgId><CreDtTm>{DAY}T22:05:00+01:00</CreDtTm></GrpHdr>
     <Stmt>
-      <Id>{ID}</Id><ElctrncSeqNb>232</ElctrncSeqNb><LglSeqNb>232</LglSeqNb>
+      <Id>{ID}</Id><ElctrncSeqNb>{SEQ}</ElctrncSeqNb><LglSeqNb>{SEQ}</LglSeqNb>
       <CreDtTm>{DAY}T22:05:00+01:00</CreDtTm>
       <FrToDt><FrDtTm>{DAY}T00:00:00+01:00</FrDtTm><ToDtTm>{DAY}T23:59:59+01:00</ToDtTm></FrToDt>
       <Acct><Id><IBAN>{IBAN}</IBAN></Id><Ccy>EUR</Ccy><Ownr><Nm>Demo Shop GmbH</Nm></Ownr></Acct>
       <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">{OPEN}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{DAY}</Dt></Dt></Bal>
       <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">{CLOSE}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{DAY}</Dt></Dt></Bal>
       <Ntry>
-        <NtryRef>1</NtryRef><Amt Ccy="EUR">{AMT}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+        <NtryRef>1</NtryRef><Amt Ccy="EUR">{AMT}</Amt><CdtDbtInd>{CDI}</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
         <BookgDt><Dt>{DAY}</Dt></BookgDt><ValDt><Dt>{DAY}</Dt></ValDt><AcctSvcrRef>{DAYNUM}00001</AcctSvcrRef>
-        <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>
+        <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>{FMLY}</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>
         <NtryDtls><TxDtls>
-          <Refs><EndToEndId>SIM-PAYOUT-{DAYNUM}</EndToEndId></Refs>
-          <Amt Ccy="EUR">{AMT}</Amt><CdtDbtInd>CRDT</CdtDbtInd>
-          <RltdPties><Dbtr><Pty><Nm>Reference Agency Inkasso GmbH</Nm></Pty></Dbtr><DbtrAcct><Id><IBAN>{AGENCY_IBAN}</IBAN></Id></DbtrAcct>
-            <Cdtr><Pty><Nm>Demo Shop GmbH</Nm></Pty></Cdtr><CdtrAcct><Id><IBAN>{IBAN}</IBAN></Id></CdtrAcct></RltdPties>
-          <RmtInf><Ustrd>Auszahlung Inkasso {DAYNUM}</Ustrd></RmtInf>
+          <Refs><EndToEndId>{E2E}</EndToEndId></Refs>
+          <Amt Ccy="EUR">{AMT}</Amt><CdtDbtInd>{CDI}</CdtDbtInd>
+          <RltdPties><Dbtr><Pty><Nm>{DEBTOR}</Nm></Pty></Dbtr><DbtrAcct><Id><IBAN>{DEBTOR_IBAN}</IBAN></Id></DbtrAcct>
+            <Cdtr><Pty><Nm>{CREDITOR}</Nm></Pty></Cdtr><CdtrAcct><Id><IBAN>{CREDITOR_IBAN}</IBAN></Id></CdtrAcct></RltdPties>
+          <RmtInf><Ustrd>{REMIT}</Ustrd></RmtInf>
         </TxDtls></NtryDtls>
-        <AddtlNtryInf>SEPA-Gutschrift</AddtlNtryInf>
+        <AddtlNtryInf>{INFO}</AddtlNtryInf>
       </Ntry>
     </Stmt>
   </BkToCstmrStmt>

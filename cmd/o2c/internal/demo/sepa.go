@@ -378,41 +378,12 @@ const SepaPayoutOpening = StatementClosing + SepaInvoiceAmount
 // (PMNT/ICDT/ESCT, an issued SEPA credit transfer), after the statement
 // of the collection.
 func SepaPayoutStatement(endToEndID string, amount int64, day *commonv1.Date) []byte {
-	d := table.Date(day)
-	r := strings.NewReplacer("{E2E}", endToEndID, "{AMT}", table.Money(amount, "EUR"), "{OPEN}", table.Money(SepaPayoutOpening, "EUR"),
-		"{CLOSE}", table.Money(SepaPayoutOpening-amount, "EUR"), "{IBAN}", DemoIBAN, "{DEBTOR}", SepaDebtorName, "{DEBTOR_IBAN}", SepaDebtorIBAN,
-		"{CREDIT_NOTE}", SepaCreditNote, "{ID}", SepaPayoutStatementID, "{DAY}", d, "{DAYNUM}", strings.ReplaceAll(d, "-", ""))
-	return []byte(r.Replace(sepaPayoutStatementTemplate))
+	return oneEntryStatement{
+		ID: SepaPayoutStatementID, Sequence: 230, Day: day, Opening: SepaPayoutOpening, Amount: -amount,
+		EndToEndID: endToEndID, CounterpartyName: SepaDebtorName, CounterpartyIBAN: SepaDebtorIBAN,
+		Remittance: "Auszahlung Guthaben " + SepaCreditNote, Info: "SEPA-Ueberweisung",
+	}.camt()
 }
-
-const sepaPayoutStatementTemplate = `<?xml version="1.0" encoding="UTF-8"?>
-<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
-  <BkToCstmrStmt>
-    <GrpHdr><MsgId>DEMO-053-{DAYNUM}</MsgId><CreDtTm>{DAY}T22:05:00+01:00</CreDtTm></GrpHdr>
-    <Stmt>
-      <Id>{ID}</Id><ElctrncSeqNb>230</ElctrncSeqNb><LglSeqNb>230</LglSeqNb>
-      <CreDtTm>{DAY}T22:05:00+01:00</CreDtTm>
-      <FrToDt><FrDtTm>{DAY}T00:00:00+01:00</FrDtTm><ToDtTm>{DAY}T23:59:59+01:00</ToDtTm></FrToDt>
-      <Acct><Id><IBAN>{IBAN}</IBAN></Id><Ccy>EUR</Ccy><Ownr><Nm>Demo Shop GmbH</Nm></Ownr></Acct>
-      <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">{OPEN}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{DAY}</Dt></Dt></Bal>
-      <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">{CLOSE}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{DAY}</Dt></Dt></Bal>
-      <Ntry>
-        <NtryRef>1</NtryRef><Amt Ccy="EUR">{AMT}</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
-        <BookgDt><Dt>{DAY}</Dt></BookgDt><ValDt><Dt>{DAY}</Dt></ValDt><AcctSvcrRef>{DAYNUM}00001</AcctSvcrRef>
-        <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>ICDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>
-        <NtryDtls><TxDtls>
-          <Refs><EndToEndId>{E2E}</EndToEndId></Refs>
-          <Amt Ccy="EUR">{AMT}</Amt><CdtDbtInd>DBIT</CdtDbtInd>
-          <RltdPties><Dbtr><Pty><Nm>Demo Shop GmbH</Nm></Pty></Dbtr><DbtrAcct><Id><IBAN>{IBAN}</IBAN></Id></DbtrAcct>
-            <Cdtr><Pty><Nm>{DEBTOR}</Nm></Pty></Cdtr><CdtrAcct><Id><IBAN>{DEBTOR_IBAN}</IBAN></Id></CdtrAcct></RltdPties>
-          <RmtInf><Ustrd>Auszahlung Guthaben {CREDIT_NOTE}</Ustrd></RmtInf>
-        </TxDtls></NtryDtls>
-        <AddtlNtryInf>SEPA-Ueberweisung</AddtlNtryInf>
-      </Ntry>
-    </Stmt>
-  </BkToCstmrStmt>
-</Document>
-`
 
 // printSepaDebits prints debits, one line each.
 func printSepaDebits(out io.Writer, ds []*matchingv1.Debit) {
