@@ -147,6 +147,9 @@ func (m *matcher) decide() Decision {
 		return m.unmatched()
 	}
 	best := m.hyps[0]
+	if best.noAuto == "" && best.market == originItems && best.score >= m.e.r.AutoThreshold {
+		best.noAuto = m.pointsElsewhere(best)
+	}
 	rivals := 0
 	for _, h := range m.hyps[1:] {
 		if h.raw() >= best.raw()-ambiguityMargin {
@@ -212,6 +215,80 @@ func (m *matcher) decide() Decision {
 		d.Alternatives = append(d.Alternatives, alt(named))
 	}
 	return d
+}
+
+// pointsElsewhere says why a payment that h would book automatically may
+// belong to another debtor, "" when nothing does. The text names an open
+// item of another debtor clearly, at least as well as h's own items, and
+// either h's items are named too but the money is more than they ask (one
+// transfer for the invoices of two people) or that item fits the amount
+// as well as h's (someone paying for a relative or a customer quotes the
+// number, or a customer's typo is another debtor's invoice of the same
+// amount: the signals cannot tell the two apart). Or the payer is not
+// identified as h's debtor (at most sharing a name with it) but as another one, by IBAN, mandate, customer
+// number or a name equal to the debtor's, who has an open item of exactly
+// the amount (a customer who mistyped their own invoice's number). A
+// person decides those: the books would otherwise credit the wrong
+// debtor. Another debtor's number that does not fit the amount, with h's
+// items found otherwise, is a typo and no reason to stop; nor is a payer
+// who shares a name with a debtor owing nothing of that amount (people
+// pay for each other, and names repeat).
+func (m *matcher) pointsElsewhere(h *hyp) string {
+	e := m.e
+	own := qNone
+	for _, hit := range m.hits {
+		if slices.Contains(h.items, hit.item) {
+			own = max(own, hit.q)
+		}
+	}
+	for _, hit := range m.hits {
+		it := &e.items[hit.item]
+		if !hit.q.strong() || hit.q < own || it.debtor == h.debtor || it.removed {
+			// Named less well than h's own items (a number read in
+			// another form, where h's is printed as is): no rival.
+			continue
+		}
+		// h's items named too, and money beyond them: the rest may be for
+		// the other debtor's item (one transfer for two people).
+		both := own.strong() && !h.fit.kind.close()
+		fits := slices.ContainsFunc(m.hyps, func(o *hyp) bool {
+			return o.market == originItems && o.debtor == it.debtor && o.fit.kind.close() && slices.Contains(o.items, hit.item)
+		})
+		if both || fits {
+			return "the text names " + m.itemNumber(hit.item) + " of debtor " + e.debtors[it.debtor].id + " too"
+		}
+	}
+	if m.evidence(h.debtor).pts >= weakPayerPoints {
+		return ""
+	}
+	others := slices.Clone(m.candidates())
+	others = append(others, m.nameSearch()...)
+	for _, di := range others {
+		if di == h.debtor {
+			continue
+		}
+		if ev := m.evidence(di); ev.conflict == "" && ev.pts >= 35 && m.owesAmount(di) >= 0 {
+			return "the payer is not debtor " + e.debtors[h.debtor].id + " but looks like debtor " + e.debtors[di].id + " (" + ev.why + ")"
+		}
+	}
+	return ""
+}
+
+// weakPayerPoints is where the evidence that the payer is a debtor starts
+// to count: a name like the debtor's (25); a shared surname or first name
+// (8) does not.
+const weakPayerPoints = 25
+
+// owesAmount returns an open item of debtor di whose open amount is the
+// payment's, -1 when none is.
+func (m *matcher) owesAmount(di int32) int32 {
+	for _, idx := range m.e.debtors[di].items {
+		it := &m.e.items[idx]
+		if !it.removed && it.cur == m.cur && it.open == m.amount {
+			return idx
+		}
+	}
+	return -1
 }
 
 // leavesOutNamed reports whether h leaves out an open item of its debtor

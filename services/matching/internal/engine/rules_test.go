@@ -507,3 +507,36 @@ func TestConfigThresholds(t *testing.T) {
 			want: outcome{Kind: Proposed, Debtor: "D1", Allocations: one("I1", 10000)}},
 	})
 }
+
+// TestAnotherDebtorsSignals: an automatic decision stops at signals that
+// the money is another debtor's, however well the rest fits, and only
+// there. Each case was an automatic booking to the wrong debtor before.
+func TestAnotherDebtorsSignals(t *testing.T) {
+	t.Parallel()
+	items := []OpenItem{
+		inv("I1", "D1", "RE-2026-10069", 7990), inv("I2", "D2", "RE-2026-10096", 7990),
+		inv("I3", "D2", "RE-2026-20000", 4500), inv("I4", "D1", "RE-2026-30000", 12345),
+	}
+	debtors := []Debtor{anna, {ID: "D2", Name: "Bernd Schulz"}}
+	runCases(t, []ruleCase{
+		{name: "the payer's IBAN names one debtor, the text another's invoice of that amount", items: items, debtors: debtors,
+			// Someone paying for a relative, or a typo: a person decides.
+			payments: []Payment{fromAnna(pay("P1", 7990, "Rechnung RE-2026-10096"))},
+			want:     outcome{Kind: Proposed, Debtor: "D1", Allocations: one("I1", 7990)}},
+		{name: "the payer's name is another debtor's who owes that amount", items: items, debtors: debtors,
+			payments: []Payment{with(pay("P1", 7990, "Rechnung RE-2026-10096"), func(p *Payment) { p.CounterpartyName = "Anna Müller" })},
+			want:     outcome{Kind: Proposed, Debtor: "D2", Allocations: one("I2", 7990)}},
+		{name: "a name twin who owes nothing of that amount does not stop it", items: items, debtors: debtors,
+			payments: []Payment{with(pay("P1", 4500, "Rechnung RE-2026-20000"), func(p *Payment) { p.CounterpartyName = "Anna Müller" })},
+			want:     outcome{Kind: Auto, Debtor: "D2", Allocations: one("I3", 4500)}},
+		{name: "another debtor's number of another amount beside the payer's own item", items: items, debtors: debtors,
+			payments: []Payment{fromAnna(pay("P1", 12345, "RE-2026-30000 und RE-2026-20000"))},
+			want:     outcome{Kind: Auto, Debtor: "D1", Allocations: one("I4", 12345)}},
+		{name: "two people's invoices in one transfer", items: items, debtors: debtors,
+			// More than the payer's own invoice asks, and the rest is the
+			// other debtor's: not one debtor's credit balance.
+			payments: []Payment{fromAnna(pay("P1", 12345+4500, "RE-2026-30000 und RE-2026-20000"))},
+			want: outcome{Kind: Proposed, Debtor: "D1", Allocations: one("I4", 12345),
+				Difference: diffOf(DiffOverpayment, 4500)}},
+	})
+}
