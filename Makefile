@@ -130,14 +130,15 @@ profile-ledger: ## Profile the ledger benchmark's main configuration (Go CPU, pg
 	  -test.benchtime $(PROFILE_ENTRIES)x -test.benchmem -test.timeout 30m
 	@echo "report: $(PROFILE_DIR)/inprocess_clients-20_accounts-50/report.md (Go profile: go tool pprof $(PROFILE_DIR)/ledger.test $(PROFILE_DIR)/inprocess_clients-20_accounts-50/cpu.pprof)"
 
-fuzz: ## Run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=5m)
-	@for f in $$(grep -rl --include='*_test.go' '^func Fuzz' libs cmd services 2>/dev/null); do \
+fuzz: ## Run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=5m); a failing target does not stop the others
+	@failed=""; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' libs cmd services 2>/dev/null); do \
 	  pkg=./$$(dirname $$f); \
 	  for t in $$(grep -oh '^func Fuzz[A-Za-z0-9_]*' $$f | cut -c6-); do \
 	    echo "== $$pkg $$t ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || failed="$$failed $$pkg:$$t"; \
 	  done; \
-	done
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed (a new crasher is in the package's testdata/fuzz)"; exit 1; fi
 
 # buf and the protoc plugins are pinned in tools/go.mod; proto/generate.sh
 # says how the messages and the gRPC stubs get their Go packages.
