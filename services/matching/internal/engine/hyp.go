@@ -105,6 +105,12 @@ func (m *matcher) duplicate() {
 		if it.amount == m.amount {
 			h.bonus, h.bonusBy = 25, "the amount it was paid with"
 			h.fit.note = "same amount as the item, " + h.fit.note
+		} else if m.closeFitOf(it.debtor) {
+			// A paid invoice's number with another amount, where an open
+			// item of the debtor fits the amount, is a transfer template
+			// used again for the new invoice rather than money paid twice:
+			// that item ranks above it.
+			h.refPts = 40
 		}
 		m.record(h)
 	}

@@ -388,15 +388,24 @@ func TestPaidTwiceProposal(t *testing.T) {
 }
 
 // TestDuplicatePayment: a payment naming an item paid already is kept as
-// the debtor's credit balance, not applied to another item.
+// the debtor's credit balance, not applied to another item; unless it
+// comes with another amount that an open item of the debtor asks: then the
+// payer used the old transfer as a template for the new invoice.
 func TestDuplicatePayment(t *testing.T) {
 	t.Parallel()
+	items := []OpenItem{inv("I1", "D1", "RE-7001", 5000), inv("I2", "D1", "RE-7002", 5000), inv("I3", "D1", "RE-7003", 13470)}
 	runCases(t, []ruleCase{{
-		name:     "paid twice",
-		items:    []OpenItem{inv("I1", "D1", "RE-7001", 5000), inv("I2", "D1", "RE-7002", 5000)},
-		debtors:  []Debtor{anna},
+		name: "paid twice", items: items, debtors: []Debtor{anna},
 		payments: []Payment{fromAnna(pay("P1", 5000, "RE-7001")), fromAnna(pay("P2", 5000, "RE-7001"))},
 		want:     outcome{Kind: Auto, Debtor: "D1", Difference: diffOf(DiffOverpayment, 5000)},
+	}, {
+		name: "the paid invoice's transfer used again for a new invoice", items: items, debtors: []Debtor{anna},
+		payments: []Payment{fromAnna(pay("P1", 5000, "RE-7001")), fromAnna(pay("P2", 13470, "RE-7001"))},
+		want:     outcome{Kind: Auto, Debtor: "D1", Allocations: one("I3", 13470)},
+	}, {
+		name: "another amount no open item asks stays a credit balance", items: items, debtors: []Debtor{anna},
+		payments: []Payment{fromAnna(pay("P1", 5000, "RE-7001")), fromAnna(pay("P2", 4200, "RE-7001"))},
+		want:     outcome{Kind: Auto, Debtor: "D1", Difference: diffOf(DiffOverpayment, 4200)},
 	}})
 }
 
