@@ -103,6 +103,8 @@ func (m *matcher) decide() Decision {
 			case least == 0:
 			case !h.allRef:
 				h.noAuto = "the debtor has other open items the rest may be for"
+			case m.mayName(h) != "":
+				h.noAuto = "the rest may be for " + m.mayName(h) + ", which the text may name too"
 			case m.cut || len(h.items) >= 3 && least <= h.fit.diff*m.sign:
 				h.noAuto = "the rest could pay other open items of the debtor"
 			}
@@ -289,6 +291,18 @@ func (m *matcher) owesAmount(di int32) int32 {
 		}
 	}
 	return -1
+}
+
+// mayName returns the number of an open item of h's debtor beyond h's
+// that the text names in any way, however weakly (a short form such as
+// "/11781" after a full number), "" when none.
+func (m *matcher) mayName(h *hyp) string {
+	for _, hit := range m.hits {
+		if it := &m.e.items[hit.item]; it.debtor == h.debtor && !it.removed && !slices.Contains(h.items, hit.item) {
+			return m.itemNumber(hit.item)
+		}
+	}
+	return ""
 }
 
 // leavesOutNamed reports whether h leaves out an open item of its debtor

@@ -549,3 +549,23 @@ func TestAnotherDebtorsSignals(t *testing.T) {
 				Difference: diffOf(DiffOverpayment, 4500)}},
 	})
 }
+
+// TestOverpaymentNamingMore: money beyond the items a text names clearly
+// is no credit balance to book automatically when the text also names,
+// however weakly, another open item of the debtor the rest may be for.
+func TestOverpaymentNamingMore(t *testing.T) {
+	t.Parallel()
+	items := []OpenItem{
+		inv("I1", "D1", "RE-2026-11779", 100000),
+		withItem(inv("I2", "D1", "RE-2026-11781", 80000), func(it *OpenItem) { it.Open = 40000 }),
+	}
+	runCases(t, []ruleCase{{
+		name: "a second number in short form, its item paid in part before", items: items, debtors: []Debtor{anna},
+		payments: []Payment{fromAnna(pay("P1", 180000, "RE-2026-11779/11781"))},
+		want:     outcome{Kind: Proposed, Debtor: "D1", Allocations: one("I1", 100000), Difference: diffOf(DiffOverpayment, 80000)},
+	}, {
+		name: "nothing else named: the rest is a credit balance", items: items[:1], debtors: []Debtor{anna},
+		payments: []Payment{fromAnna(pay("P1", 180000, "RE-2026-11779"))},
+		want:     outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 100000), Difference: diffOf(DiffOverpayment, 80000)},
+	}})
+}
