@@ -244,6 +244,11 @@ func (m *matcher) buildFor(di int32) {
 		for _, idx := range refs {
 			sum = saturate(sum, m.sign*e.items[idx].open)
 		}
+		if sum > m.target && len(refs) < K {
+			// Less than the named items ask: the payer may have deducted
+			// a credit note of theirs, named or not.
+			m.withCredits(di, refs, neg)
+		}
 		if sum < m.target && len(refs) < K && len(issued) > 0 {
 			var others []int32
 			for _, idx := range issued {
@@ -277,6 +282,36 @@ func (m *matcher) buildFor(di int32) {
 		return
 	}
 	m.debtorWide(di, pos, issued, neg)
+}
+
+// maxCreditsTried bounds the credit items withCredits tries one by one.
+const maxCreditsTried = 8
+
+// withCredits adds the named items refs of debtor di with each of the
+// debtor's credit items (neg: open amounts of the other sign) that brings
+// them to the payment's amount, and with all of them together: a payer
+// who nets a credit note against an invoice pays the difference.
+func (m *matcher) withCredits(di int32, refs, neg []int32) {
+	if len(neg) == 0 {
+		return
+	}
+	for i, c := range neg {
+		if i == maxCreditsTried {
+			break
+		}
+		if !slices.Contains(refs, c) {
+			m.add(di, append(slices.Clone(refs), c), false, "with the debtor's credit")
+		}
+	}
+	if len(neg) > 1 && len(neg) <= maxCreditsTried && len(refs)+len(neg) <= m.e.r.MaxSubsetSize {
+		all := slices.Clone(refs)
+		for _, c := range neg {
+			if !slices.Contains(all, c) {
+				all = append(all, c)
+			}
+		}
+		m.add(di, all, false, "with the debtor's credits")
+	}
 }
 
 // namedFit reports whether a set of named items of the debtor fits closely

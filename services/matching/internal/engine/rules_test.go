@@ -569,3 +569,25 @@ func TestOverpaymentNamingMore(t *testing.T) {
 		want:     outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 100000), Difference: diffOf(DiffOverpayment, 80000)},
 	}})
 }
+
+// TestCreditNetted: a payer who deducts a credit note from an invoice and
+// names only the invoice is offered the invoice with the credit, never
+// booked a partial payment automatically, which would leave both open.
+func TestCreditNetted(t *testing.T) {
+	t.Parallel()
+	credit := withItem(inv("C1", "D1", "GS-2026-0007", -2000), func(it *OpenItem) { it.Kind = ItemCredit })
+	items := []OpenItem{inv("I1", "D1", "RE-2026-0042", 10000), inv("I2", "D1", "RE-2026-0043", 12000), credit}
+	e := newEngine(t, DefaultConfig(), items, []Debtor{anna}, nil)
+	d := run(t, e, fromAnna(pay("P1", 8000, "RE-2026-0042 abzgl. Gutschrift")))[0]
+	if d.Kind == Auto && !slices.Contains(d.Allocations, Allocation{Item: "C1", Amount: -2000}) {
+		t.Fatalf("booked automatically without the credit: %+v (%s)", d.Allocations, d.Explanation)
+	}
+	want := []Allocation{{Item: "I1", Amount: 10000}, {Item: "C1", Amount: -2000}}
+	offered := cmp.Equal(want, d.Allocations)
+	for _, a := range d.Alternatives {
+		offered = offered || cmp.Equal(want, a.Allocations)
+	}
+	if !offered {
+		t.Errorf("the invoice with the credit is not among the proposals: %+v, alternatives %+v (%s)", d.Allocations, d.Alternatives, d.Explanation)
+	}
+}
