@@ -227,14 +227,17 @@ func (m *matcher) decide() Decision {
 // as well as h's (someone paying for a relative or a customer quotes the
 // number, or a customer's typo is another debtor's invoice of the same
 // amount: the signals cannot tell the two apart). Or the payer is not
-// identified as h's debtor (at most sharing a name with it) but as another one, by IBAN, mandate, customer
-// number or a name equal to the debtor's, who has an open item of exactly
-// the amount (a customer who mistyped their own invoice's number). A
-// person decides those: the books would otherwise credit the wrong
-// debtor. Another debtor's number that does not fit the amount, with h's
-// items found otherwise, is a typo and no reason to stop; nor is a payer
-// who shares a name with a debtor owing nothing of that amount (people
-// pay for each other, and names repeat).
+// identified as h's debtor (at most sharing a name with it) but as
+// another one, by IBAN, mandate, customer number or a name equal to the
+// debtor's, who owes an item of exactly the amount whose number is one
+// digit off the number that names h's item: a customer who mistyped their
+// own invoice's number into another customer's (where h's item is named
+// only in another form than printed, any number of that amount will do). A person decides those:
+// the books would otherwise credit the wrong debtor. Another debtor's
+// number that does not fit the amount, with h's items found otherwise, is
+// a typo and no reason to stop; nor is a payer who shares a name with
+// another debtor (people pay for each other, and names repeat: in a large
+// ledger a namesake often owes the same catalogue price too).
 func (m *matcher) pointsElsewhere(h *hyp) string {
 	e := m.e
 	own := qNone
@@ -250,9 +253,16 @@ func (m *matcher) pointsElsewhere(h *hyp) string {
 			// another form, where h's is printed as is): no rival.
 			continue
 		}
+		if slices.ContainsFunc(m.custHits, func(c custHit) bool {
+			return c.debtor == h.debtor && c.q.strong() && (strings.Contains(c.text, hit.text) || strings.Contains(hit.text, c.text))
+		}) {
+			// The text is h's debtor's customer number, whose digits
+			// another debtor's document number happens to share.
+			continue
+		}
 		// h's items named too, and money beyond them: the rest may be for
 		// the other debtor's item (one transfer for two people).
-		both := own.strong() && !h.fit.kind.close()
+		both := own.strong() && h.fit.kind == fitOver
 		fits := slices.ContainsFunc(m.hyps, func(o *hyp) bool {
 			return o.market == originItems && o.debtor == it.debtor && o.fit.kind.close() && slices.Contains(o.items, hit.item)
 		})
@@ -269,7 +279,7 @@ func (m *matcher) pointsElsewhere(h *hyp) string {
 		if di == h.debtor {
 			continue
 		}
-		if ev := m.evidence(di); ev.conflict == "" && ev.pts >= 35 && m.owesAmount(di) >= 0 {
+		if ev := m.evidence(di); ev.conflict == "" && ev.pts >= 35 && m.mistypedFor(h, di, own < qExact) {
 			return "the payer is not debtor " + e.debtors[h.debtor].id + " but looks like debtor " + e.debtors[di].id + " (" + ev.why + ")"
 		}
 	}
@@ -281,16 +291,53 @@ func (m *matcher) pointsElsewhere(h *hyp) string {
 // (8) does not.
 const weakPayerPoints = 25
 
-// owesAmount returns an open item of debtor di whose open amount is the
-// payment's, -1 when none is.
-func (m *matcher) owesAmount(di int32) int32 {
+// mistypedFor reports whether debtor di owes an item of exactly the
+// payment's amount whose number is one digit off (one substituted, or two
+// neighbours swapped) a number the text names one of h's items by; or,
+// with anyNumber (h's items are named only in another form than printed,
+// a number of another document that happens to have the same digits,
+// say), whose number is any.
+func (m *matcher) mistypedFor(h *hyp, di int32, anyNumber bool) bool {
 	for _, idx := range m.e.debtors[di].items {
 		it := &m.e.items[idx]
-		if !it.removed && it.cur == m.cur && it.open == m.amount {
-			return idx
+		if it.removed || it.cur != m.cur || it.open != m.amount {
+			continue
+		}
+		if anyNumber {
+			return true
+		}
+		owed := m.itemForms(idx)
+		for _, hit := range m.hits {
+			if !slices.Contains(h.items, hit.item) {
+				continue
+			}
+			named := m.itemForms(hit.item)
+			for a := range owed {
+				for b := range named {
+					if oneDigitOff(owed[a].digits, named[b].digits) {
+						return true
+					}
+				}
+			}
 		}
 	}
-	return -1
+	return false
+}
+
+// oneDigitOff reports whether digit strings a and b, of one length (at
+// least 5), differ in one digit or in two neighbouring digits swapped.
+func oneDigitOff(a, b string) bool {
+	if len(a) != len(b) || len(a) < 5 || a == b {
+		return false
+	}
+	i := 0
+	for a[i] == b[i] {
+		i++
+	}
+	if a[i+1:] == b[i+1:] {
+		return true
+	}
+	return i+1 < len(a) && a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
 }
 
 // mayName returns the number of an open item of h's debtor beyond h's

@@ -525,6 +525,7 @@ func TestAnotherDebtorsSignals(t *testing.T) {
 	items := []OpenItem{
 		inv("I1", "D1", "RE-2026-10069", 7990), inv("I2", "D2", "RE-2026-10096", 7990),
 		inv("I3", "D2", "RE-2026-20000", 4500), inv("I4", "D1", "RE-2026-30000", 12345),
+		inv("I5", "D2", "RE-2026-55555", 7990),
 	}
 	debtors := []Debtor{anna, {ID: "D2", Name: "Bernd Schulz"}}
 	runCases(t, []ruleCase{
@@ -535,6 +536,9 @@ func TestAnotherDebtorsSignals(t *testing.T) {
 		{name: "the payer's name is another debtor's who owes that amount", items: items, debtors: debtors,
 			payments: []Payment{with(pay("P1", 7990, "Rechnung RE-2026-10096"), func(p *Payment) { p.CounterpartyName = "Anna Müller" })},
 			want:     outcome{Kind: Proposed, Debtor: "D2", Allocations: one("I2", 7990)}},
+		{name: "a namesake who owes that amount under an unrelated number does not stop it", items: items, debtors: debtors,
+			payments: []Payment{with(pay("P1", 7990, "Rechnung RE-2026-55555"), func(p *Payment) { p.CounterpartyName = "Anna Müller" })},
+			want:     outcome{Kind: Auto, Debtor: "D2", Allocations: one("I5", 7990)}},
 		{name: "a name twin who owes nothing of that amount does not stop it", items: items, debtors: debtors,
 			payments: []Payment{with(pay("P1", 4500, "Rechnung RE-2026-20000"), func(p *Payment) { p.CounterpartyName = "Anna Müller" })},
 			want:     outcome{Kind: Auto, Debtor: "D2", Allocations: one("I3", 4500)}},
@@ -589,5 +593,23 @@ func TestCreditNetted(t *testing.T) {
 	}
 	if !offered {
 		t.Errorf("the invoice with the credit is not among the proposals: %+v, alternatives %+v (%s)", d.Allocations, d.Alternatives, d.Explanation)
+	}
+}
+
+// TestOneDigitOff: the typos a payer makes in a number: one digit
+// substituted, or two neighbours swapped; nothing else.
+func TestOneDigitOff(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"202610069", "202610096", true}, {"202610069", "202610068", true}, {"202610069", "302610069", true},
+		{"202610069", "202610069", false}, {"202610069", "202610000", false}, {"202610069", "20261006", false},
+		{"202610069", "202601069", true}, {"202610069", "202160069", true}, {"202610069", "202613060", false}, {"1234", "1243", false},
+	} {
+		if got := oneDigitOff(tc.a, tc.b); got != tc.want {
+			t.Errorf("oneDigitOff(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
 	}
 }
