@@ -149,8 +149,9 @@ func (m *matcher) decide() Decision {
 		return m.unmatched()
 	}
 	best := m.hyps[0]
+	offer := int32(-1) // an item of another debtor to offer beside best
 	if best.noAuto == "" && best.market == originItems && best.score >= m.e.r.AutoThreshold {
-		best.noAuto = m.pointsElsewhere(best)
+		best.noAuto, offer = m.pointsElsewhere(best)
 	}
 	rivals := 0
 	for _, h := range m.hyps[1:] {
@@ -216,11 +217,25 @@ func (m *matcher) decide() Decision {
 		}
 		d.Alternatives = append(d.Alternatives, alt(named))
 	}
+	if offer >= 0 && !slices.ContainsFunc(d.Alternatives, func(p Proposal) bool {
+		return len(p.Allocations) == 1 && p.Allocations[0].Item == m.e.items[offer].id
+	}) {
+		// The other debtor's item of the amount the payer may have meant
+		// comes first among the alternatives: the person deciding sees
+		// both readings.
+		it := &m.e.items[offer]
+		p := Proposal{Score: max(0, d.Score-1), Debtor: m.e.debtors[it.debtor].id,
+			Allocations: []Allocation{{Item: it.id, Amount: m.amount}},
+			Explanation: m.itemNumber(offer) + " of debtor " + m.e.debtors[it.debtor].id + ", the payer's (" + m.evidence(it.debtor).why +
+				"), asks the amount" + fmt.Sprintf(" → %d", max(0, d.Score-1))}
+		d.Alternatives = append([]Proposal{p}, d.Alternatives[:min(len(d.Alternatives), 3)]...)
+	}
 	return d
 }
 
 // pointsElsewhere says why a payment that h would book automatically may
-// belong to another debtor, "" when nothing does. The text names an open
+// belong to another debtor, "" when nothing does, and the other debtor's
+// item to offer beside h when it is not among the hypotheses (-1 else). The text names an open
 // item of another debtor clearly, at least as well as h's own items, and
 // either h's items are named too but the money is more than they ask (one
 // transfer for the invoices of two people) or that item fits the amount
@@ -238,7 +253,7 @@ func (m *matcher) decide() Decision {
 // a typo and no reason to stop; nor is a payer who shares a name with
 // another debtor (people pay for each other, and names repeat: in a large
 // ledger a namesake often owes the same catalogue price too).
-func (m *matcher) pointsElsewhere(h *hyp) string {
+func (m *matcher) pointsElsewhere(h *hyp) (why string, offer int32) {
 	e := m.e
 	own := qNone
 	for _, hit := range m.hits {
@@ -267,11 +282,11 @@ func (m *matcher) pointsElsewhere(h *hyp) string {
 			return o.market == originItems && o.debtor == it.debtor && o.fit.kind.close() && slices.Contains(o.items, hit.item)
 		})
 		if both || fits {
-			return "the text names " + m.itemNumber(hit.item) + " of debtor " + e.debtors[it.debtor].id + " too"
+			return "the text names " + m.itemNumber(hit.item) + " of debtor " + e.debtors[it.debtor].id + " too", -1
 		}
 	}
 	if m.evidence(h.debtor).pts >= weakPayerPoints {
-		return ""
+		return "", -1
 	}
 	others := slices.Clone(m.candidates())
 	others = append(others, m.nameSearch()...)
@@ -279,11 +294,13 @@ func (m *matcher) pointsElsewhere(h *hyp) string {
 		if di == h.debtor {
 			continue
 		}
-		if ev := m.evidence(di); ev.conflict == "" && ev.pts >= 35 && m.mistypedFor(h, di, own < qExact) {
-			return "the payer is not debtor " + e.debtors[h.debtor].id + " but looks like debtor " + e.debtors[di].id + " (" + ev.why + ")"
+		if ev := m.evidence(di); ev.conflict == "" && ev.pts >= 35 {
+			if idx := m.mistypedFor(h, di, own < qExact); idx >= 0 {
+				return "the payer is not debtor " + e.debtors[h.debtor].id + " but looks like debtor " + e.debtors[di].id + " (" + ev.why + ")", idx
+			}
 		}
 	}
-	return ""
+	return "", -1
 }
 
 // weakPayerPoints is where the evidence that the payer is a debtor starts
@@ -291,20 +308,20 @@ func (m *matcher) pointsElsewhere(h *hyp) string {
 // (8) does not.
 const weakPayerPoints = 25
 
-// mistypedFor reports whether debtor di owes an item of exactly the
+// mistypedFor returns an item debtor di owes of exactly the
 // payment's amount whose number is one digit off (one substituted, or two
 // neighbours swapped) a number the text names one of h's items by; or,
 // with anyNumber (h's items are named only in another form than printed,
 // a number of another document that happens to have the same digits,
-// say), whose number is any.
-func (m *matcher) mistypedFor(h *hyp, di int32, anyNumber bool) bool {
+// say), whose number is any; -1 when di owes none.
+func (m *matcher) mistypedFor(h *hyp, di int32, anyNumber bool) int32 {
 	for _, idx := range m.e.debtors[di].items {
 		it := &m.e.items[idx]
 		if it.removed || it.cur != m.cur || it.open != m.amount {
 			continue
 		}
 		if anyNumber {
-			return true
+			return idx
 		}
 		owed := m.itemForms(idx)
 		for _, hit := range m.hits {
@@ -315,13 +332,13 @@ func (m *matcher) mistypedFor(h *hyp, di int32, anyNumber bool) bool {
 			for a := range owed {
 				for b := range named {
 					if oneDigitOff(owed[a].digits, named[b].digits) {
-						return true
+						return idx
 					}
 				}
 			}
 		}
 	}
-	return false
+	return -1
 }
 
 // oneDigitOff reports whether digit strings a and b, of one length (at

@@ -613,3 +613,24 @@ func TestOneDigitOff(t *testing.T) {
 		}
 	}
 }
+
+// TestMistypedOwnInvoiceOffered: when a payer identified as one debtor
+// quotes another debtor's invoice one digit off their own, of the same
+// amount, the proposal names the quoted invoice and offers the payer's own
+// first among the alternatives.
+func TestMistypedOwnInvoiceOffered(t *testing.T) {
+	t.Parallel()
+	items := []OpenItem{inv("I1", "D1", "RE-2026-10069", 7990), inv("I2", "D2", "RE-2026-10096", 7990)}
+	e := newEngine(t, DefaultConfig(), items, []Debtor{anna, {ID: "D2", Name: "Bernd Schulz"}}, nil)
+	d := run(t, e, with(pay("P1", 7990, "Rechnung RE-2026-10096"), func(p *Payment) { p.CounterpartyName = "Anna Müller" }))[0]
+	if d.Kind != Proposed || len(d.Alternatives) == 0 {
+		t.Fatalf("%s with %d alternatives, want proposed with alternatives (%s)", d.Kind, len(d.Alternatives), d.Explanation)
+	}
+	first := d.Alternatives[0]
+	if diff := cmp.Diff(Proposal{Debtor: "D1", Allocations: one("I1", 7990)}, Proposal{Debtor: first.Debtor, Allocations: first.Allocations}); diff != "" {
+		t.Errorf("first alternative (-want +got):\n%s\n%s", diff, first.Explanation)
+	}
+	if first.Score >= d.Score || first.Explanation == "" {
+		t.Errorf("first alternative scores %d (decision %d), explanation %q", first.Score, d.Score, first.Explanation)
+	}
+}
