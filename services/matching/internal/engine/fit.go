@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/o2c-platform/o2c/libs/money"
 )
@@ -49,12 +50,23 @@ type fitResult struct {
 	// termsExact is set for a cash discount equal to the items' terms to
 	// the minor unit: the amount then fits as surely as an exact one.
 	termsExact bool
+	// onNet is set for a cash discount worked out on the net amount: it
+	// fits less surely than the terms' own (netDiscountPoints fewer).
+	onNet bool
 }
+
+// netDiscountPoints is what a cash discount worked out on the net amount
+// scores below one that follows the terms: enough that an item set
+// fitting exactly or by the terms is not a rival reading.
+const netDiscountPoints = 8
 
 // points is what the fit adds to a score.
 func (r fitResult) points() int {
-	if r.kind == fitDiscount && r.termsExact {
+	switch {
+	case r.kind == fitDiscount && r.termsExact:
 		return amountPoints[fitExact]
+	case r.kind == fitDiscount && r.onNet:
+		return amountPoints[fitDiscount] - netDiscountPoints
 	}
 	return amountPoints[r.kind]
 }
@@ -146,6 +158,9 @@ func (m *matcher) fit(S []int32, allowPartial bool) (fitResult, bool) {
 	case discN > 0 && disc > 0 && -d <= discMost && -d >= disc-int64(discN):
 		r.kind, r.termsExact = fitDiscount, -d == disc
 		r.note = fmt.Sprintf("%s cash discount (%s until %s)", fmtAmount(-d, cur), fmtBP(discBP), dayString(discUntil))
+	case discN > 0 && disc > 0 && onNet(disc, -d, int64(discN)):
+		r.kind, r.onNet = fitDiscount, true
+		r.note = fmt.Sprintf("%s cash discount worked out on the net amount (%s until %s)", fmtAmount(-d, cur), fmtBP(discBP), dayString(discUntil))
 	case lateDiscount:
 		// A cash discount taken after its period is not granted: the
 		// payment is a partial one and the discount stays open.
@@ -194,6 +209,28 @@ func (m *matcher) fit(S []int32, allowPartial bool) (fitResult, bool) {
 	}
 	r.diff = m.sign * d
 	return r, true
+}
+
+// netVATRates are the VAT rates, in percent, whose net amounts payers
+// work a cash discount out on: Germany's and Austria's.
+var netVATRates = [...]int64{19, 7, 20, 10}
+
+// onNet reports whether taken is the cash discount full (worked out on
+// gross amounts) worked out on the net amounts instead, at one of
+// netVATRates, within n minor units (one per item): a business payer
+// deducts its discount from the net and pays the VAT in full. That is less
+// than the terms allow, inside the period, and a clerk grants it.
+func onNet(full, taken, n int64) bool {
+	if full <= 0 || taken <= 0 || taken >= full || full > math.MaxInt64/100 {
+		return false
+	}
+	for _, rate := range netVATRates {
+		net := (full*100 + (100+rate)/2) / (100 + rate)
+		if abs(taken-net) <= n {
+			return true
+		}
+	}
+	return false
 }
 
 // discount returns the cash discount the items S offer (eligible: those

@@ -182,6 +182,8 @@ func TestAmounts(t *testing.T) {
 	usd := withItem(inv("I1", "D1", "RE-1001", 10000), func(it *OpenItem) { it.Amount = money.MustNew(10000, "USD") })
 	plain := []OpenItem{inv("I1", "D1", "RE-1001", 10000)}
 	p := func(minor int64) []Payment { return []Payment{fromAnna(pay("P1", minor, "RE-1001"))} }
+	big := withItem(inv("I1", "D1", "RE-1001", 245782), func(it *OpenItem) { it.CashDiscount = &CashDiscount{Until: day0, PercentBP: 200} })
+	bigLate := withItem(big, func(it *OpenItem) { it.CashDiscount = &CashDiscount{Until: day0.AddDate(0, 0, -3), PercentBP: 200} })
 	deb := []Debtor{anna}
 	runCases(t, []ruleCase{
 		{name: "exact", items: plain, debtors: deb, payments: p(10000),
@@ -199,6 +201,12 @@ func TestAmounts(t *testing.T) {
 			want: outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 10000), Difference: diffOf(DiffCashDiscount, -200)}},
 		{name: "cash discount after its period is a partial payment", items: []OpenItem{late}, debtors: deb, payments: p(9800),
 			want: outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 9800)}},
+		{name: "cash discount worked out on the net amount (19 % VAT) in its period", items: []OpenItem{big}, debtors: deb, payments: p(241651),
+			want: outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 245782), Difference: diffOf(DiffCashDiscount, -4131)}},
+		{name: "cash discount on the net amount after its period is a partial payment", items: []OpenItem{bigLate}, debtors: deb, payments: p(241651),
+			want: outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 241651)}},
+		{name: "a deduction that is no discount's is a partial payment", items: []OpenItem{big}, debtors: deb, payments: p(241000),
+			want: outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 241000)}},
 		{name: "bank fee within the tolerance", items: plain, debtors: deb, payments: p(9750),
 			want: outcome{Kind: Auto, Debtor: "D1", Allocations: one("I1", 10000), Difference: diffOf(DiffBankFee, -250)}},
 		{name: "rounding", items: plain, debtors: deb, payments: p(9998),
@@ -632,5 +640,26 @@ func TestMistypedOwnInvoiceOffered(t *testing.T) {
 	}
 	if first.Score >= d.Score || first.Explanation == "" {
 		t.Errorf("first alternative scores %d (decision %d), explanation %q", first.Score, d.Score, first.Explanation)
+	}
+}
+
+// TestOnNet: the cash discount of the terms (on the gross amount) worked
+// out on the net amount at a German or Austrian VAT rate, to the minor
+// unit per item; nothing else.
+func TestOnNet(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		full, taken, n int64
+		want           bool
+	}{
+		{4916, 4131, 1, true}, {4916, 4132, 1, true}, {4916, 4133, 1, false}, // 19 %
+		{4916, 4594, 1, true}, // 7 %
+		{4916, 4097, 1, true}, // 20 %
+		{4916, 4469, 1, true}, // 10 %
+		{4916, 4916, 1, false}, {4916, 0, 1, false}, {0, 10, 1, false}, {4916, 4300, 1, false},
+	} {
+		if got := onNet(tc.full, tc.taken, tc.n); got != tc.want {
+			t.Errorf("onNet(%d, %d, %d) = %v, want %v", tc.full, tc.taken, tc.n, got, tc.want)
+		}
 	}
 }
