@@ -217,6 +217,9 @@ func (m *matcher) decide() Decision {
 		}
 		d.Alternatives = append(d.Alternatives, alt(named))
 	}
+	if offer < 0 && best.market == originItems {
+		offer = m.payerOwes(best)
+	}
 	if offer >= 0 && !slices.ContainsFunc(d.Alternatives, func(p Proposal) bool {
 		return len(p.Allocations) == 1 && p.Allocations[0].Item == m.e.items[offer].id
 	}) {
@@ -301,6 +304,34 @@ func (m *matcher) pointsElsewhere(h *hyp) (why string, offer int32) {
 		}
 	}
 	return "", -1
+}
+
+// payerOwes returns the one open item, of exactly the payment's amount,
+// of a debtor other than h's that the payer is identified as (IBAN,
+// mandate, customer number, a name equal to the debtor's), -1 when there
+// is none or more than one: a proposal naming another debtor's number
+// then offers what the payer's own account says.
+func (m *matcher) payerOwes(h *hyp) int32 {
+	found := int32(-1)
+	seen := map[int32]bool{h.debtor: true}
+	for _, di := range append(slices.Clone(m.candidates()), m.nameSearch()...) {
+		if seen[di] {
+			continue
+		}
+		seen[di] = true
+		if ev := m.evidence(di); ev.conflict != "" || ev.pts < 35 {
+			continue
+		}
+		for _, idx := range m.e.debtors[di].items {
+			if it := &m.e.items[idx]; !it.removed && it.cur == m.cur && it.open == m.amount {
+				if found >= 0 {
+					return -1
+				}
+				found = idx
+			}
+		}
+	}
+	return found
 }
 
 // weakPayerPoints is where the evidence that the payer is a debtor starts

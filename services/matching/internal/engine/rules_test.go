@@ -663,3 +663,25 @@ func TestOnNet(t *testing.T) {
 		}
 	}
 }
+
+// TestPayerOwesOffered: a proposal led by another debtor's number (here a
+// delivery note's, whose digits are another debtor's invoice) offers the
+// one item of the amount that the debtor the payer is owes.
+func TestPayerOwesOffered(t *testing.T) {
+	t.Parallel()
+	items := []OpenItem{inv("I1", "D1", "RE-2026-10069", 7990), inv("I3", "D2", "RE-2026-20000", 4500)}
+	e := newEngine(t, DefaultConfig(), items, []Debtor{anna, {ID: "D2", Name: "Bernd Schulz"}}, nil)
+	d := run(t, e, with(pay("P1", 7990, "Lieferschein LS-2026-20000"), func(p *Payment) {
+		p.CounterpartyName, p.CounterpartyIBAN = "Anna Müller", ibanOther
+	}))[0]
+	if d.Kind == Auto {
+		t.Fatalf("booked automatically: %+v (%s)", d.Allocations, d.Explanation)
+	}
+	offered := d.Debtor == "D1" && cmp.Equal(one("I1", 7990), d.Allocations)
+	for _, a := range d.Alternatives {
+		offered = offered || a.Debtor == "D1" && cmp.Equal(one("I1", 7990), a.Allocations)
+	}
+	if !offered {
+		t.Errorf("the payer's own invoice of the amount is not offered: %s %+v, alternatives %+v (%s)", d.Debtor, d.Allocations, d.Alternatives, d.Explanation)
+	}
+}
