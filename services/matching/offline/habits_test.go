@@ -12,8 +12,9 @@ import (
 
 // TestPayerHabits runs o2c match over the payments of fifteen payer
 // habits (habits_gen_test.go), for two seeds, and checks what the engine
-// promises whatever the habit: the contract's arithmetic, and no automatic
-// booking to a debtor other than the one a clerk would book. For the
+// promises whatever the habit: the contract's arithmetic, no automatic
+// booking to a debtor other than the one a clerk would book, and a
+// proposal offering the clerk's booking among its readings. For the
 // habits the engine masters (number spellings, bank formats, duplicates)
 // every payment must be booked automatically and right. For the others it
 // logs per habit how the decisions compare with the clerk's bookings
@@ -169,6 +170,12 @@ func checkHabits(t *testing.T, shop *habitShop, decisions []decisionLine) {
 			tally.proposed++
 			if right {
 				tally.proposedRight++
+			} else if truth.habit != habitCouple && !truth.offered(d.Alternatives) {
+				// A person confirms one of the readings offered: the
+				// clerk's must be among them (two people's invoices in
+				// one transfer are no single decision's).
+				t.Errorf("payment %s (%s %s, remittance %q): proposed for %s with %v, and the clerk's booking (%s %v) is not among the alternatives: %s",
+					p.ID, truth.habit, truth.variant, p.Remittance, debtor, d.Allocations, truth.debtor, truth.accept[0], d.Explanation)
 			}
 		default:
 			tally.unmatched++
@@ -183,6 +190,16 @@ func checkHabits(t *testing.T, shop *habitShop, decisions []decisionLine) {
 		t.Logf("%-28s %2d payments: auto %2d right, %2d wrong items, %d wrong debtor; proposed %2d (%2d right); unmatched %d",
 			h, n.payments, n.autoRight, n.autoWrongItems, n.autoWrongDebtor, n.proposed, n.proposedRight, n.unmatched)
 	}
+}
+
+// offered reports whether one of the proposals books what the clerk does.
+func (tr habitTruth) offered(ps []proposalLine) bool {
+	for _, p := range ps {
+		if p.Debtor != nil && *p.Debtor == tr.debtor && tr.accepts(p.Allocations) {
+			return true
+		}
+	}
+	return false
 }
 
 // accepts reports whether allocs book what one of the clerk's acceptable
