@@ -80,18 +80,27 @@ func (r *Reader) entryFrom(prefix string) (*Entry, error) {
 	} else {
 		e.Transactions = make([]Transaction, 0, len(txs))
 		missing := 0
+		var sum int64
+		overflow := false
 		for _, c := range txs {
-			tx, given, err := r.transaction(prefix, c, e)
+			tx, given, err := r.transaction(prefix, c, e, len(txs) > 1)
 			if err != nil {
 				return nil, err
 			}
 			if !given {
 				missing++
 			}
+			next := sum + tx.Amount.Minor
+			overflow = overflow || (tx.Amount.Minor > 0 && next < sum) || (tx.Amount.Minor < 0 && next > sum)
+			sum = next
 			e.Transactions = append(e.Transactions, tx)
 		}
-		if missing > 0 && len(txs) > 1 {
-			r.warn("%s: %d of %d transactions give no amount; each was given the entry amount", prefix, missing, len(txs))
+		switch {
+		case missing > 0 && len(txs) > 1:
+			r.warn("%s: %d of %d transactions give no amount in %s; each was given the entry amount", prefix, missing, len(txs), e.Amount.Currency)
+		case len(txs) > 1 && (overflow || sum != e.Amount.Minor):
+			r.warn("%s: the %d transactions sum to %s %s, the entry is %s", prefix, len(txs),
+				formatMinor(sum, exponent(e.Amount.Currency)), e.Amount.Currency, formatMinor(e.Amount.Minor, exponent(e.Amount.Currency)))
 		}
 		if len(txs) == 1 && e.Transactions[0].Charges == 0 {
 			e.Transactions[0].Charges = e.Charges
@@ -120,24 +129,47 @@ func (r *Reader) entryFrom(prefix string) (*Entry, error) {
 	return e, nil
 }
 
-// transaction reads one TxDtls. given reports whether it had an amount of
-// its own.
-func (r *Reader) transaction(entryPrefix string, n int32, e *Entry) (Transaction, bool, error) {
+// transaction reads one TxDtls of entry e, one of several when batch.
+// given reports whether it had an amount of its own.
+//
+// The amount is the first of Amt, AmtDtls/TxAmt and AmtDtls/CntrValAmt
+// (and in a batch AmtDtls/InstdAmt) that is in the entry's currency, the
+// account's: an amount in another currency (the instructed USD of a EUR
+// booking) is not what the account moved. Without one, a lone transaction
+// is the entry's amount (InstdAmt is not: it leaves out the charges the
+// bank netted), and a batch's transaction gets the entry amount with a
+// warning.
+func (r *Reader) transaction(entryPrefix string, n int32, e *Entry, batch bool) (Transaction, bool, error) {
 	t := &r.tree
 	var tx Transaction
-	given := true
-	amtNode := t.child(n, "Amt")
-	if amtNode == none {
-		amtNode = t.at(n, "AmtDtls", "TxAmt", "Amt")
+	given := false
+	sources := [...]int32{
+		t.child(n, "Amt"), t.at(n, "AmtDtls", "TxAmt", "Amt"), t.at(n, "AmtDtls", "CntrValAmt", "Amt"), none,
 	}
-	if amtNode != none {
-		a, err := r.amount(entryPrefix, amtNode, e.Amount.Currency)
+	if batch {
+		sources[3] = t.at(n, "AmtDtls", "InstdAmt", "Amt")
+	}
+	foreign := none
+	for _, src := range sources {
+		if src == none {
+			continue
+		}
+		a, err := r.amount(entryPrefix, src, e.Amount.Currency)
 		if err != nil {
 			return tx, false, err
 		}
-		tx.Amount = a
-	} else {
-		given = false
+		if a.Currency != e.Amount.Currency {
+			foreign = src
+			continue
+		}
+		tx.Amount, given = a, true
+		break
+	}
+	if !given && foreign != none {
+		r.warn("%s: amount in %s, not the account's %s, and none in %s beside it; the entry amount is taken", t.path(entryPrefix, foreign),
+			t.ccy(foreign), e.Amount.Currency, e.Amount.Currency)
+	}
+	if !given {
 		tx.Amount = e.Amount
 		if tx.Amount.Minor < 0 {
 			tx.Amount.Minor = -tx.Amount.Minor
@@ -184,24 +216,8 @@ func (r *Reader) transaction(entryPrefix string, n int32, e *Entry) (Transaction
 		}
 	}
 
-	pties := t.child(n, "RltdPties")
-	agts := t.child(n, "RltdAgts")
-	party, acct, agt := "Dbtr", "DbtrAcct", "DbtrAgt"
-	if tx.CreditDebit == "DBIT" {
-		party, acct, agt = "Cdtr", "CdtrAcct", "CdtrAgt"
-	}
-	p := t.child(pties, party)
-	if pty := t.child(p, "Pty"); pty != none {
-		p = pty
-	}
-	tx.CounterpartyName = t.str(t.child(p, "Nm"))
-	tx.CounterpartyIBAN = t.str(t.at(pties, acct, "Id", "IBAN"))
-	fin := t.at(agts, agt, "FinInstnId")
-	tx.CounterpartyBIC = t.str(t.child(fin, "BICFI"))
-	if tx.CounterpartyBIC == "" {
-		tx.CounterpartyBIC = t.str(t.child(fin, "BIC"))
-	}
-	tx.CreditorID = creditorSchemeID(t, pties)
+	r.counterparty(&tx, n, e.Reversal)
+	tx.CreditorID = creditorSchemeID(t, t.child(n, "RltdPties"))
 
 	rsn := t.at(n, "RtrInf", "Rsn")
 	tx.ReturnReason = t.str(t.child(rsn, "Cd"))
@@ -214,6 +230,47 @@ func (r *Reader) transaction(entryPrefix string, n int32, e *Entry) (Transaction
 	}
 	applyKeywords(&tx)
 	return tx, given, nil
+}
+
+// counterparty sets tx's counterparty from the TxDtls node n: the debtor
+// of money received, the creditor of money paid. A reversal undoes a
+// payment the other way (a returned direct debit is booked as a debit, and
+// its counterparty is the debtor who did not pay), so its roles swap. When
+// that party is empty or is the statement's own account, the other party
+// is taken, unless it is the account too: banks fill the roles either
+// way.
+func (r *Reader) counterparty(tx *Transaction, n int32, reversal bool) {
+	t := &r.tree
+	pties := t.child(n, "RltdPties")
+	agts := t.child(n, "RltdAgts")
+	type role struct{ party, acct, agt string }
+	debtor, creditor := role{"Dbtr", "DbtrAcct", "DbtrAgt"}, role{"Cdtr", "CdtrAcct", "CdtrAgt"}
+	first, second := debtor, creditor
+	if (tx.CreditDebit == "DBIT") != reversal {
+		first, second = creditor, debtor
+	}
+	read := func(ro role) (name, iban, bic string) {
+		p := t.child(pties, ro.party)
+		if pty := t.child(p, "Pty"); pty != none {
+			p = pty
+		}
+		fin := t.at(agts, ro.agt, "FinInstnId")
+		bic = t.str(t.child(fin, "BICFI"))
+		if bic == "" {
+			bic = t.str(t.child(fin, "BIC"))
+		}
+		return t.str(t.child(p, "Nm")), t.str(t.at(pties, ro.acct, "Id", "IBAN")), bic
+	}
+	own := func(iban string) bool { return iban != "" && strings.EqualFold(iban, r.stmt.Account) }
+	name, iban, bic := read(first)
+	if name == "" && iban == "" || own(iban) {
+		if n2, i2, b2 := read(second); (n2 != "" || i2 != "") && !own(i2) {
+			name, iban, bic = n2, i2, b2
+		} else if own(iban) {
+			name, iban, bic = "", "", ""
+		}
+	}
+	tx.CounterpartyName, tx.CounterpartyIBAN, tx.CounterpartyBIC = name, iban, bic
 }
 
 // ustrd returns the Ustrd texts of the RmtInf node n joined without
@@ -428,7 +485,7 @@ func applyKeywords(tx *Transaction) {
 		return
 	}
 	fill := func(dst *string, k int) {
-		if *dst == "" {
+		if placeholder(*dst) && kv[k] != "" {
 			*dst = kv[k]
 		}
 	}

@@ -458,3 +458,96 @@ func TestNestingDepth(t *testing.T) {
 		})
 	}
 }
+
+// TestTransactionAmounts: a transaction's amount is what the account
+// moved: Amt, TxAmt or CntrValAmt in the account's currency, in a batch
+// also InstdAmt; an amount in another currency is not it, and a lone
+// transaction without one is the entry.
+func TestTransactionAmounts(t *testing.T) {
+	t.Parallel()
+	amts := func(e Entry) []int64 {
+		var out []int64
+		for _, tx := range e.Transactions {
+			out = append(out, tx.Amount.Minor)
+		}
+		return out
+	}
+	tests := []struct {
+		name     string
+		entry    string
+		want     []int64
+		warnings int
+	}{
+		{"a batch with instructed amounts only", ntry("53.00", "DBIT", `<NtryDtls><Btch><NbOfTxs>2</NbOfTxs></Btch>
+			<TxDtls><AmtDtls><InstdAmt><Amt Ccy="EUR">30.00</Amt></InstdAmt></AmtDtls></TxDtls>
+			<TxDtls><AmtDtls><InstdAmt><Amt Ccy="EUR">23.00</Amt></InstdAmt></AmtDtls></TxDtls></NtryDtls>`), []int64{-3000, -2300}, 0},
+		{"a foreign TxAmt beside the counter value", ntry("53.00", "DBIT", `<NtryDtls><TxDtls><AmtDtls>
+			<InstdAmt><Amt Ccy="USD">64.00</Amt></InstdAmt><TxAmt><Amt Ccy="USD">64.00</Amt></TxAmt>
+			<CntrValAmt><Amt Ccy="EUR">53.00</Amt></CntrValAmt></AmtDtls></TxDtls></NtryDtls>`), []int64{-5300}, 0},
+		{"a foreign TxAmt alone", ntry("53.00", "DBIT", `<NtryDtls><TxDtls><AmtDtls><TxAmt><Amt Ccy="USD">64.00</Amt></TxAmt></AmtDtls></TxDtls></NtryDtls>`),
+			[]int64{-5300}, 1},
+		{"a lone transaction's instructed amount leaves out the netted charges", ntry("53.00", "DBIT", `<NtryDtls><TxDtls>
+			<AmtDtls><InstdAmt><Amt Ccy="EUR">50.00</Amt></InstdAmt></AmtDtls><Chrgs><Amt Ccy="EUR">3.00</Amt></Chrgs></TxDtls></NtryDtls>`),
+			[]int64{-5300}, 0},
+		{"a batch that does not add up is said", ntry("53.00", "DBIT", `<NtryDtls>
+			<TxDtls><Amt Ccy="EUR">30.00</Amt></TxDtls><TxDtls><Amt Ccy="EUR">20.00</Amt></TxDtls></NtryDtls>`), []int64{-3000, -2000}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := parseAll(t, strings.NewReader(stmt053(tc.entry)))
+			e := p.Statements[0].Entries[0]
+			if diff := cmp.Diff(tc.want, amts(e)); diff != "" {
+				t.Errorf("amounts (-want +got):\n%s", diff)
+			}
+			if len(p.Warnings) != tc.warnings {
+				t.Errorf("warnings %q, want %d", p.Warnings, tc.warnings)
+			}
+		})
+	}
+}
+
+// TestReversalCounterparty: a reversal's counterparty is the other side of
+// the payment it undoes, and a role that names the statement's own account
+// or nobody gives way to the other role.
+func TestReversalCounterparty(t *testing.T) {
+	t.Parallel()
+	parties := `<RltdPties><Dbtr><Nm>Kunde Meier</Nm></Dbtr><DbtrAcct><Id><IBAN>NL91ABNA0417164300</IBAN></Id></DbtrAcct>
+		<Cdtr><Nm>Demo Shop</Nm></Cdtr><CdtrAcct><Id><IBAN>DE02120300000000202051</IBAN></Id></CdtrAcct></RltdPties>`
+	payee := `<RltdPties><Dbtr><Nm>Demo Shop</Nm></Dbtr><DbtrAcct><Id><IBAN>DE02120300000000202051</IBAN></Id></DbtrAcct>
+		<Cdtr><Nm>Lieferant XY</Nm></Cdtr><CdtrAcct><Id><IBAN>FR7630006000011234567890189</IBAN></Id></CdtrAcct></RltdPties>`
+	tests := []struct {
+		name, entry, wantName, wantIBAN string
+	}{
+		{"a returned direct debit (debit, reversal): the debtor who did not pay", ntry("664.05", "DBIT", `<RvslInd>true</RvslInd><NtryDtls><TxDtls>`+parties+`</TxDtls></NtryDtls>`),
+			"Kunde Meier", "NL91ABNA0417164300"},
+		{"a returned transfer of ours (credit, reversal): the payee", ntry("100.00", "CRDT", `<RvslInd>true</RvslInd><NtryDtls><TxDtls>`+payee+`</TxDtls></NtryDtls>`),
+			"Lieferant XY", "FR7630006000011234567890189"},
+		{"a receipt: the debtor", ntry("10.00", "CRDT", `<NtryDtls><TxDtls>`+parties+`</TxDtls></NtryDtls>`), "Kunde Meier", "NL91ABNA0417164300"},
+		{"a receipt whose bank names the payer as creditor", ntry("10.00", "CRDT", `<NtryDtls><TxDtls><RltdPties><Cdtr><Nm>Kunde Meier</Nm></Cdtr></RltdPties></TxDtls></NtryDtls>`),
+			"Kunde Meier", ""},
+		{"a payment whose roles both name the account: nobody", ntry("10.00", "DBIT", `<NtryDtls><TxDtls><RltdPties>
+			<Dbtr><Nm>Demo Shop</Nm></Dbtr><DbtrAcct><Id><IBAN>DE02120300000000202051</IBAN></Id></DbtrAcct>
+			<CdtrAcct><Id><IBAN>DE02120300000000202051</IBAN></Id></CdtrAcct></RltdPties></TxDtls></NtryDtls>`), "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tx := parseAll(t, strings.NewReader(stmt053(tc.entry))).Statements[0].Entries[0].Transactions[0]
+			if tx.CounterpartyName != tc.wantName || tx.CounterpartyIBAN != tc.wantIBAN {
+				t.Errorf("counterparty %q %q, want %q %q", tx.CounterpartyName, tx.CounterpartyIBAN, tc.wantName, tc.wantIBAN)
+			}
+		})
+	}
+}
+
+// TestPlaceholderEndToEndID: an end-to-end id the bank left as a
+// placeholder gives way to the EREF keyword of the remittance.
+func TestPlaceholderEndToEndID(t *testing.T) {
+	t.Parallel()
+	e := parseAll(t, strings.NewReader(stmt053(ntry("53.00", "DBIT", `<NtryDtls><TxDtls><Refs><EndToEndId>NOTPROVIDED</EndToEndId></Refs>
+		<RmtInf><Ustrd>EREF: AB72531917 SVWZ: Abschlag Strom</Ustrd></RmtInf></TxDtls></NtryDtls>`)))).Statements[0].Entries[0]
+	if got := e.Transactions[0].EndToEndID; got != "AB72531917" {
+		t.Errorf("end-to-end id %q, want the remittance's EREF AB72531917", got)
+	}
+}
