@@ -9,7 +9,8 @@
 // time, so a file of any size is read in constant memory.
 //
 // Text encodings: UTF-8 (with or without a byte order mark), ISO-8859-1,
-// ISO-8859-15 and Windows-1252 as the XML declaration names them, and UTF-16
+// ISO-8859-15, Windows-1252, ISO-8859-2 and Windows-1250 as the XML
+// declaration names them, and UTF-16
 // in either byte order when the file starts with its byte order mark.
 // Undeclared text that is not valid UTF-8 is read as Windows-1252, with a
 // warning.

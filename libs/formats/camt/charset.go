@@ -3,6 +3,8 @@ package camt
 import (
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // charset is how the bytes of the document's text are to be read.
@@ -15,6 +17,10 @@ const (
 	charsetLatin1
 	charsetLatin9
 	charsetWindows1252
+	// charsetLatin2 and charsetWindows1250 are Central European banks'
+	// (Polish, Czech, Slovak, Hungarian, Slovenian, Croatian).
+	charsetLatin2
+	charsetWindows1250
 )
 
 // charsetByName maps a declared encoding name to a charset.
@@ -28,6 +34,10 @@ func charsetByName(name string) (charset, bool) {
 		return charsetLatin9, true
 	case "windows-1252", "cp1252", "x-cp1252":
 		return charsetWindows1252, true
+	case "iso-8859-2", "iso8859-2", "iso_8859-2", "latin2", "latin-2", "l2", "iso-ir-101":
+		return charsetLatin2, true
+	case "windows-1250", "cp1250", "x-cp1250":
+		return charsetWindows1250, true
 	}
 	return 0, false
 }
@@ -74,6 +84,10 @@ func appendDecoded(dst, text []byte, cs charset) []byte {
 		switch cs {
 		case charsetLatin9:
 			r = latin9(b)
+		case charsetLatin2:
+			r = charmap.ISO8859_2.DecodeByte(b)
+		case charsetWindows1250:
+			r = charmap.Windows1250.DecodeByte(b)
 		case charsetWindows1252, charsetUTF8:
 			if b >= 0x80 && b <= 0x9F && cp1252High[b-0x80] != 0 {
 				r = cp1252High[b-0x80]

@@ -97,3 +97,35 @@ func TestUTF16Declarations(t *testing.T) {
 		})
 	}
 }
+
+// TestCentralEuropeanEncodings: documents a Polish or Czech bank declares
+// as ISO-8859-2 or Windows-1250 read with their letters.
+func TestCentralEuropeanEncodings(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		encoding string
+		bytes    map[string]byte // the letters of the name in that encoding
+	}{
+		{"ISO-8859-2", map[string]byte{"ř": 0xF8, "Ł": 0xA3, "ó": 0xF3, "ź": 0xBC}},
+		{"windows-1250", map[string]byte{"ř": 0xF8, "Ł": 0xA3, "ó": 0xF3, "ź": 0x9F}},
+	} {
+		t.Run(tc.encoding, func(t *testing.T) {
+			t.Parallel()
+			name := "Dvořák Łódź"
+			var enc []byte
+			for _, r := range name {
+				if b, ok := tc.bytes[string(r)]; ok {
+					enc = append(enc, b)
+				} else {
+					enc = append(enc, byte(r))
+				}
+			}
+			doc := stmt053(ntry("1.00", "CRDT", `<NtryDtls><TxDtls><RltdPties><Dbtr><Nm>`+string(enc)+`</Nm></Dbtr></RltdPties></TxDtls></NtryDtls>`))
+			doc = regexp.MustCompile(`encoding="UTF-8"`).ReplaceAllString(doc, `encoding="`+tc.encoding+`"`)
+			p := parseAll(t, bytes.NewReader([]byte(doc)))
+			if got := p.Statements[0].Entries[0].Transactions[0].CounterpartyName; got != name {
+				t.Errorf("name %q, want %q", got, name)
+			}
+		})
+	}
+}
