@@ -60,6 +60,9 @@ type Reader struct {
 	rootPath string // /Document/BkToCstmrStmt
 	level    int    // 0 before root, 1 in Document, 2 in message, 3 in statement
 	wrapped  bool   // root is Document (not the message element itself)
+	// envelope is the root element that wraps the Document (a SWIFT
+	// RequestPayload or DataPDU beside its AppHdr), "" when there is none.
+	envelope string
 
 	stmt       *Statement
 	stmtPath   string
@@ -231,6 +234,9 @@ func (r *Reader) next() (Kind, error) {
 			tok, err = r.tz.Next()
 			if err != nil {
 				if errors.Is(err, io.EOF) {
+					if r.level == 0 && r.envelope != "" {
+						return 0, &Error{Path: "/" + r.envelope, Err: fmt.Errorf("%w: no camt Document inside <%s>", ErrNotCamt, r.envelope)}
+					}
 					if r.level == 0 {
 						return 0, errors.New("no XML root element")
 					}
@@ -272,6 +278,21 @@ func (r *Reader) next() (Kind, error) {
 		name := string(tok.Name)
 		switch r.level {
 		case 0:
+			if r.envelope == "" && name != "Document" && !camtNamespaced(tok) {
+				if _, _, ok := messageOf(strings.TrimSuffix(name, "V01")); !ok {
+					// An envelope around the Document, as SWIFTNet and
+					// ISO 20022 business application headers wrap it:
+					// look inside.
+					r.envelope = name
+					continue
+				}
+			}
+			if r.envelope != "" && name != "Document" {
+				if err := r.skip(tok); err != nil { // AppHdr and the like
+					return 0, err
+				}
+				continue
+			}
 			if err := r.root(tok, name); err != nil {
 				return 0, err
 			}
@@ -373,11 +394,24 @@ func (r *Reader) root(tok *Token, name string) error {
 	if name == "Document" {
 		r.wrapped = true
 		r.rootPath = "/Document"
+		if r.envelope != "" {
+			r.rootPath = "/" + r.envelope + "/Document"
+		}
 		r.level = 1
 		return nil
 	}
 	r.rootPath = ""
 	return r.messageElement(tok, name)
+}
+
+// camtNamespaced reports whether the start tag declares a camt namespace.
+func camtNamespaced(tok *Token) bool {
+	for _, a := range tok.Attrs {
+		if _, ok := parseNamespace(string(a.Value)); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // parseNamespace turns urn:iso:std:iso:20022:tech:xsd:camt.053.001.02 into

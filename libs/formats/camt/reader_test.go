@@ -551,3 +551,23 @@ func TestPlaceholderEndToEndID(t *testing.T) {
 		t.Errorf("end-to-end id %q, want the remittance's EREF AB72531917", got)
 	}
 }
+
+// TestEnvelope: a Document inside an envelope (SWIFTNet's RequestPayload
+// with its business application header) reads as the Document alone; an
+// envelope without a camt Document is no camt.
+func TestEnvelope(t *testing.T) {
+	t.Parallel()
+	doc := stmt053(bal("OPBD", "10.00", "CRDT") + ntry("5.00", "CRDT", "") + bal("CLBD", "15.00", "CRDT"))
+	body := strings.TrimPrefix(doc, `<?xml version="1.0" encoding="UTF-8"?>`)
+	hdr := `<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02"><BizMsgIdr>M1</BizMsgIdr><MsgDefIdr>camt.053.001.02</MsgDefIdr></AppHdr>`
+	want := parseAll(t, strings.NewReader(doc))
+	got := parseAll(t, strings.NewReader(`<?xml version="1.0" encoding="UTF-8"?><RequestPayload>`+hdr+body+`</RequestPayload>`))
+	if diff := cmp.Diff(want.Statements, got.Statements, cmp.AllowUnexported(Statement{}, Entry{}, Transaction{})); diff != "" {
+		t.Errorf("statements (-bare +enveloped):\n%s", diff)
+	}
+	for _, other := range []string{`<RequestPayload>` + hdr + `</RequestPayload>`, `<html><body><p>statement</p></body></html>`} {
+		if _, err := tryParseAll(strings.NewReader(other)); !errors.Is(err, ErrNotCamt) {
+			t.Errorf("%s: err = %v, want ErrNotCamt", other, err)
+		}
+	}
+}
