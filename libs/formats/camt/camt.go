@@ -192,6 +192,20 @@ type Transaction struct {
 	BankTxCode string
 
 	fingerprint string
+	// fp holds what the fingerprint hashes where the reading of the
+	// transaction has improved since fingerprints were first issued: the
+	// amount, end-to-end id and counterparty IBAN as the first reading
+	// took them. A booking keeps its fingerprint whichever version read
+	// it, so an intraday report read before an upgrade and the final
+	// statement read after it still name the booking once.
+	fp fingerprintInputs
+}
+
+// fingerprintInputs are the inputs of Transaction.fp.
+type fingerprintInputs struct {
+	amount     int64
+	endToEndID string
+	iban       string
 }
 
 // Fingerprint identifies the transaction the way Entry.Fingerprint

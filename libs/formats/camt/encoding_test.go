@@ -47,7 +47,7 @@ func TestUTF16Fixtures(t *testing.T) {
 			doc := utf8Declaration.ReplaceAllString(string(b), `encoding="UTF-16"`)
 			for _, bigEndian := range []bool{false, true} {
 				got := parseAll(t, bytes.NewReader(utf16Doc(doc, bigEndian)))
-				if diff := cmp.Diff(want, got, cmp.AllowUnexported(Statement{}, Entry{}, Transaction{})); diff != "" {
+				if diff := cmp.Diff(want, got, cmp.AllowUnexported(Statement{}, Entry{}, Transaction{}, fingerprintInputs{})); diff != "" {
 					t.Errorf("big-endian %v: UTF-16 parse differs from UTF-8 (-utf8 +utf16):\n%s", bigEndian, diff)
 				}
 			}

@@ -77,6 +77,7 @@ func (r *Reader) entryFrom(prefix string) (*Entry, error) {
 			CreditDebit: e.CreditDebit,
 			Charges:     e.Charges,
 		}}
+		e.Transactions[0].fp.amount = e.Amount.Minor
 	} else {
 		e.Transactions = make([]Transaction, 0, len(txs))
 		missing := 0
@@ -150,13 +151,19 @@ func (r *Reader) transaction(entryPrefix string, n int32, e *Entry, batch bool) 
 		sources[3] = t.at(n, "AmtDtls", "InstdAmt", "Amt")
 	}
 	foreign := none
-	for _, src := range sources {
+	// firstRead: the first reading's amount (Amt, else TxAmt, in any
+	// currency, else the entry's) is in tx.fp.amount.
+	firstRead := false
+	for i, src := range sources {
 		if src == none {
 			continue
 		}
 		a, err := r.amount(entryPrefix, src, e.Amount.Currency)
 		if err != nil {
 			return tx, false, err
+		}
+		if i < 2 && !firstRead {
+			tx.fp.amount, firstRead = a.Minor, true
 		}
 		if a.Currency != e.Amount.Currency {
 			foreign = src
@@ -175,6 +182,9 @@ func (r *Reader) transaction(entryPrefix string, n int32, e *Entry, batch bool) 
 			tx.Amount.Minor = -tx.Amount.Minor
 		}
 	}
+	if !firstRead {
+		tx.fp.amount = abs64(e.Amount.Minor)
+	}
 	tx.CreditDebit = t.str(t.child(n, "CdtDbtInd"))
 	switch tx.CreditDebit {
 	case "":
@@ -185,6 +195,7 @@ func (r *Reader) transaction(entryPrefix string, n int32, e *Entry, batch bool) 
 	}
 	if tx.CreditDebit == "DBIT" {
 		tx.Amount.Minor = -tx.Amount.Minor
+		tx.fp.amount = -tx.fp.amount
 	}
 
 	refs := t.child(n, "Refs")
@@ -228,7 +239,16 @@ func (r *Reader) transaction(entryPrefix string, n int32, e *Entry, batch bool) 
 	if tx.Charges, err = r.allCharges(entryPrefix, n, tx.Amount.Currency); err != nil {
 		return tx, false, err
 	}
+	raw := tx.EndToEndID
 	applyKeywords(&tx)
+	tx.fp.endToEndID = raw
+	if raw == "" {
+		tx.fp.endToEndID = tx.EndToEndID // the first reading filled only an empty one
+	}
+	if tx.fp.iban == "" && strings.ContainsAny(tx.Remittance, ":+") {
+		kv, _ := keywordValues(tx.Remittance)
+		tx.fp.iban = kv[kwIBAN]
+	}
 	return tx, given, nil
 }
 
@@ -262,6 +282,11 @@ func (r *Reader) counterparty(tx *Transaction, n int32, reversal bool) {
 		return t.str(t.child(p, "Nm")), t.str(t.at(pties, ro.acct, "Id", "IBAN")), bic
 	}
 	own := func(iban string) bool { return iban != "" && strings.EqualFold(iban, r.stmt.Account) }
+	byDirection := debtor
+	if tx.CreditDebit == "DBIT" {
+		byDirection = creditor
+	}
+	_, tx.fp.iban, _ = read(byDirection) // the first reading's, for the fingerprint
 	name, iban, bic := read(first)
 	if name == "" && iban == "" || own(iban) {
 		if n2, i2, b2 := read(second); (n2 != "" || i2 != "") && !own(i2) {
@@ -517,9 +542,9 @@ func (r *Reader) fingerprint(e *Entry) {
 	h.add(ref)
 	for i := range e.Transactions {
 		tx := &e.Transactions[i]
-		h.add(refOrEmpty(tx.EndToEndID))
+		h.add(refOrEmpty(tx.fp.endToEndID))
 		h.add(tx.Remittance)
-		h.add(tx.CounterpartyIBAN)
+		h.add(tx.fp.iban)
 	}
 	sum := h.sum()
 	if ref == "" {
@@ -538,11 +563,11 @@ func (r *Reader) fingerprint(e *Entry) {
 		tx := &e.Transactions[i]
 		h.buf = h.buf[:0]
 		h.add(e.fingerprint)
-		h.addInt(tx.Amount.Minor)
+		h.addInt(tx.fp.amount)
 		h.add(refOrEmpty(tx.AcctSvcrRef))
-		h.add(refOrEmpty(tx.EndToEndID))
+		h.add(refOrEmpty(tx.fp.endToEndID))
 		h.add(tx.Remittance)
-		h.add(tx.CounterpartyIBAN)
+		h.add(tx.fp.iban)
 		if len(e.Transactions) > 1 {
 			base := h.sum()
 			if seen == nil {
@@ -560,4 +585,11 @@ func refOrEmpty(s string) string {
 		return ""
 	}
 	return s
+}
+
+func abs64(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
 }

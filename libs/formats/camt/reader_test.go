@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -155,7 +157,7 @@ func TestEntryDetails(t *testing.T) {
 					CounterpartyIBAN: "DE61100100100035904101", CounterpartyBIC: "GENODEF1EK1"}
 				got := Transaction{EndToEndID: tx.EndToEndID, MandateID: tx.MandateID, CreditorID: tx.CreditorID,
 					CounterpartyIBAN: tx.CounterpartyIBAN, CounterpartyBIC: tx.CounterpartyBIC, CounterpartyName: tx.CounterpartyName}
-				if diff := cmp.Diff(want, got, cmp.AllowUnexported(Transaction{})); diff != "" {
+				if diff := cmp.Diff(want, got, cmp.AllowUnexported(Transaction{}, fingerprintInputs{})); diff != "" {
 					t.Errorf("(-want +got):\n%s", diff)
 				}
 				if !strings.HasPrefix(tx.Remittance, "EREF: AB72531917 B75381784 MREF") || !strings.Contains(tx.Remittance, "DE93ZZZ") {
@@ -562,12 +564,60 @@ func TestEnvelope(t *testing.T) {
 	hdr := `<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02"><BizMsgIdr>M1</BizMsgIdr><MsgDefIdr>camt.053.001.02</MsgDefIdr></AppHdr>`
 	want := parseAll(t, strings.NewReader(doc))
 	got := parseAll(t, strings.NewReader(`<?xml version="1.0" encoding="UTF-8"?><RequestPayload>`+hdr+body+`</RequestPayload>`))
-	if diff := cmp.Diff(want.Statements, got.Statements, cmp.AllowUnexported(Statement{}, Entry{}, Transaction{})); diff != "" {
+	if diff := cmp.Diff(want.Statements, got.Statements, cmp.AllowUnexported(Statement{}, Entry{}, Transaction{}, fingerprintInputs{})); diff != "" {
 		t.Errorf("statements (-bare +enveloped):\n%s", diff)
 	}
 	for _, other := range []string{`<RequestPayload>` + hdr + `</RequestPayload>`, `<html><body><p>statement</p></body></html>`} {
 		if _, err := tryParseAll(strings.NewReader(other)); !errors.Is(err, ErrNotCamt) {
 			t.Errorf("%s: err = %v, want ErrNotCamt", other, err)
+		}
+	}
+}
+
+// TestFingerprintsStable: every booking keeps the fingerprint an earlier
+// reading gave it (testdata/stable/fingerprints.txt), although amounts,
+// end-to-end ids and counterparties are read better now (batches of
+// instructed amounts, foreign transaction amounts, reversals, placeholder
+// ids): ingestion finds an intraday report's booking in the final statement
+// by it, across an upgrade too.
+func TestFingerprintsStable(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(filepath.Join("testdata", "stable", "fingerprints.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{}
+	var files []string
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if _, ok := want[f[0]]; !ok {
+			files = append(files, f[0])
+		}
+		want[f[0]] = append(want[f[0]], f[1]+" "+f[2])
+	}
+	if len(files) == 0 {
+		t.Fatal("no fingerprints listed")
+	}
+	for _, name := range files {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, s := range parseAll(t, bytes.NewReader(b)).Statements {
+			for _, e := range s.Entries {
+				var txs []string
+				for i := range e.Transactions {
+					txs = append(txs, e.Transactions[i].Fingerprint())
+				}
+				got = append(got, e.Fingerprint()+" "+strings.Join(txs, ","))
+			}
+		}
+		if diff := cmp.Diff(want[name], got); diff != "" {
+			t.Errorf("%s: fingerprints (-before +now):\n%s", name, diff)
 		}
 	}
 }
