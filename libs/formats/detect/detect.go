@@ -107,7 +107,8 @@ func IsCamt(head []byte) bool {
 
 // IsMT940 looks for a line that starts with the :20: tag, possibly after
 // SWIFT blocks ({1:…}{2:…}{4:) or control characters such as SOH, together
-// with a :25: account line: the two tags every MT940/MT942 message opens
+// with an account line, :25: or :25P: (field 25 has no other options in
+// SWIFT's MT940 and MT942): the two tags every MT940/MT942 message opens
 // with.
 func IsMT940(head []byte) bool {
 	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
@@ -131,7 +132,7 @@ func IsMT940(head []byte) bool {
 		switch {
 		case bytes.HasPrefix(line, []byte(":20:")):
 			has20 = true
-		case bytes.HasPrefix(line, []byte(":25:")):
+		case bytes.HasPrefix(line, []byte(":25:")), bytes.HasPrefix(line, []byte(":25P:")):
 			has25 = true
 		}
 		if has20 && has25 {

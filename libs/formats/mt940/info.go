@@ -9,7 +9,8 @@ import (
 // parseInfo reads an entry's :86: field. A structured field (3-digit GVC
 // followed by "?" or ">") is unwrapped by deleting every line break, so that
 // a subfield marker split over two lines ("?2" + "2") is whole again, and is
-// then cut into subfields. Other fields are joined with joinFree.
+// then cut into subfields. A field in the slash-tag layout is joined with
+// joinSlash, any other with joinFree.
 func parseInfo(lines []string) (string, Details) {
 	var d Details
 	info := parseInfoInto(&d, lines, strings.Join(lines, ""), nil)
@@ -24,11 +25,14 @@ func parseInfoInto(d *Details, lines []string, joined string, a *arena) string {
 		parseStructured(d, joined, a)
 		return joined
 	}
-	text := joinFree(lines)
-	if sd, ok := parseSlash(text); ok {
-		*d = sd
-		return text
+	if len(lines) > 0 && strings.HasPrefix(strings.TrimSpace(lines[0]), "/") {
+		text := joinSlash(lines)
+		if sd, ok := parseSlash(text); ok {
+			*d = sd
+			return text
+		}
 	}
+	text := joinFree(lines)
 	t := strings.TrimSpace(text)
 	*d = Details{Dialect: "free", Purpose: t, Remittance: t}
 	return text
@@ -435,20 +439,52 @@ func rfReference(s string) []string {
 	return []string{strings.ToUpper(c)}
 }
 
-// isSlashTag reports whether s is a tag of the Dutch (and SWIFT-style)
-// :86: layout.
+// isSlashTag reports whether s is a code word of the slash-tag :86: layout
+// of the Dutch banks (ABN AMRO, ING, Rabobank, after SWIFT's own code
+// words): TRTP (transaction type), EREF, PREF (batch), MARF (mandate),
+// CSID (creditor id), CNTP (counterparty: account/BIC/name/city), NAME,
+// IBAN, BIC, ADDR, ID, ORDP and BENM (ordering party, beneficiary: with
+// "//" their NAME, ID and ADDR follow), ULTC, ULTD and ULTB (ultimate
+// parties), REMI (remittance: text, USTD//text or STRD/issuer/reference),
+// CDTRREFTP and CDTRREF (structured creditor reference), RTRN (return
+// reason), ISDT (settlement date), PURP, SVCL, NRTX (entries in a batch),
+// TRCD, OCMT, CHGS and EXCH.
 func isSlashTag(s string) bool {
 	switch s {
-	case "EREF", "NAME", "REMI", "IBAN", "BIC", "MARF", "CSID", "RTRN", "ORDP", "BENM", "ADDR", "ISDT",
+	case "TRTP", "EREF", "NAME", "REMI", "IBAN", "BIC", "MARF", "CSID", "RTRN", "ORDP", "BENM", "ADDR", "ISDT",
 		"CDTRREF", "CDTRREFTP", "PREF", "TRCD", "OCMT", "CHGS", "PURP", "SVCL", "ULTB", "ULTD", "ULTC",
-		"EXCH", "CNTP", "ID":
+		"EXCH", "CNTP", "ID", "NRTX":
 		return true
 	}
 	return false
 }
 
-// parseSlash reads the slash-tag layout "/EREF/…/NAME/…/REMI/…". A value
-// runs to the next known tag and may itself contain slashes.
+// joinSlash joins the lines of a slash-tag :86:. The banks that write it
+// wrap at the SWIFT width with no regard for content, even inside a code
+// word ("…///REM" + "I/USTD//…") or a value ("/CSID/NL32" +
+// "ZZZ999999991234"), and the width of the first line includes the ":86:"
+// tag. A full line continues without a separator; a shorter one ended
+// where the bank meant it to, and a space separates it from the next.
+func joinSlash(lines []string) string {
+	var sb strings.Builder
+	for i, l := range lines {
+		if i > 0 {
+			w := utf8.RuneCountInString(lines[i-1])
+			if i == 1 {
+				w += len(":86:")
+			}
+			if w < wrapWidth {
+				sb.WriteByte(' ')
+			}
+		}
+		sb.WriteString(l)
+	}
+	return strings.TrimSpace(sb.String())
+}
+
+// parseSlash reads the slash-tag layout "/TRTP/…/NAME/…/REMI/…" or
+// "/EREF/…//CNTP/…//REMI/…". A value runs to the next code word and may
+// itself contain slashes.
 func parseSlash(s string) (Details, bool) {
 	t := strings.TrimSpace(s)
 	if !strings.HasPrefix(t, "/") {
@@ -459,28 +495,52 @@ func parseSlash(s string) (Details, bool) {
 		return Details{}, false
 	}
 	d := Details{Dialect: "slash"}
-	var tag string
-	var val []string
+	var (
+		tag    string
+		val    []string
+		party  string // ORDP, BENM, ULTC, ULTD or ULTB whose parts ("//NAME/…/ID/…") are being read
+		seen   string // the parts of party read so far, each followed by "/"
+		remi   string // the unstructured remittance
+		hasRem bool
+	)
 	content := false
 	flush := func() {
 		switch tag {
-		case "EREF", "NAME", "REMI", "IBAN", "BIC", "MARF", "CSID", "RTRN", "CNTP", "CDTRREF":
+		case "TRTP", "EREF", "NAME", "REMI", "IBAN", "BIC", "MARF", "CSID", "RTRN", "CNTP", "CDTRREF", "ULTC", "ULTD", "ULTB":
 			content = true
 		}
 		v := strings.TrimRight(strings.Join(val, "/"), "/")
 		v = strings.TrimSpace(v)
 		switch tag {
+		case "TRTP":
+			d.BookingText = v
 		case "EREF":
-			if v != "NOTPROVIDED" {
+			if v != notProvided {
 				d.EndToEndID = v
 			}
 		case "NAME":
-			if d.CounterpartyName == "" {
-				d.CounterpartyName = v
+			switch party {
+			case "ULTC", "ULTD", "ULTB":
+				if d.UltimateParty == "" {
+					d.UltimateParty = v
+				}
+			default:
+				if d.CounterpartyName == "" {
+					d.CounterpartyName = v
+				}
 			}
 		case "REMI":
-			v = strings.TrimPrefix(v, "USTD//")
-			d.Purpose = v
+			text, ref, structured := splitREMI(v)
+			if structured {
+				if ref != "" {
+					d.CreditorReferences = append(d.CreditorReferences, ref)
+				}
+				if d.Purpose == "" {
+					d.Purpose = ref
+				}
+				break
+			}
+			d.Purpose, remi, hasRem = text, text, true
 		case "IBAN":
 			if looksLikeIBAN(v) {
 				d.CounterpartyIBAN = v
@@ -498,6 +558,11 @@ func parseSlash(s string) (Details, bool) {
 		case "CDTRREF":
 			if v != "" {
 				d.CreditorReferences = append(d.CreditorReferences, v)
+			}
+		case "ULTC", "ULTD", "ULTB":
+			// ING: /ULTD/name/id/; Rabobank: /ULTD//NAME/name/ID/id/.
+			if name, _, _ := strings.Cut(v, "/"); name != "" && d.UltimateParty == "" {
+				d.UltimateParty = strings.TrimSpace(name)
 			}
 		case "CNTP":
 			// /CNTP/account/BIC/name/city/
@@ -520,6 +585,15 @@ func parseSlash(s string) (Details, bool) {
 			if tag != "" {
 				flush()
 			}
+			switch {
+			case isParty(tag) && strings.TrimSpace(strings.Join(val, "")) == "" && isPartyPart(p):
+				// "/ORDP//NAME/…/ID/…": the party's parts follow.
+				party, seen = tag, p+"/"
+			case party != "" && isPartyPart(p) && !strings.Contains(seen, p+"/"):
+				seen += p + "/"
+			default:
+				party, seen = "", ""
+			}
 			tag, val = p, val[:0]
 			continue
 		}
@@ -530,8 +604,49 @@ func parseSlash(s string) (Details, bool) {
 		// Only amounts such as /OCMT/ or /CHGS/: the rest is free text.
 		return Details{}, false
 	}
-	d.Remittance = d.Purpose
+	if hasRem {
+		d.Remittance = remi
+		if len(d.CreditorReferences) == 0 {
+			d.CreditorReferences = rfReference(remi)
+		}
+	}
 	return d, true
+}
+
+// isParty reports whether tag names a party whose name, id and address
+// may follow as parts of their own: /ORDP//NAME/…/ID/…/ADDR/….
+func isParty(tag string) bool {
+	switch tag {
+	case "ORDP", "BENM", "ULTC", "ULTD", "ULTB":
+		return true
+	}
+	return false
+}
+
+// isPartyPart reports whether tag is a part of a party (see isParty).
+func isPartyPart(tag string) bool { return tag == "NAME" || tag == "ID" || tag == "ADDR" }
+
+// splitREMI reads the value of /REMI/: ING writes "USTD//text" for
+// unstructured and "STRD/CUR/reference" for a structured creditor
+// reference (issuer CUR for the Dutch betalingskenmerk, ISO for an
+// ISO 11649 RF reference); other banks write the text alone. An RF
+// reference is returned in its electronic form (upper case, no spaces).
+func splitREMI(v string) (text, ref string, structured bool) {
+	switch {
+	case strings.HasPrefix(v, "USTD/"):
+		return strings.TrimSpace(strings.TrimPrefix(v[len("USTD/"):], "/")), "", false
+	case strings.HasPrefix(v, "STRD/"):
+		ref = v[len("STRD/"):]
+		if _, after, ok := strings.Cut(ref, "/"); ok {
+			ref = after // after the issuer
+		}
+		ref = strings.TrimSpace(ref)
+		if rf := rfReference(ref); rf != nil {
+			ref = rf[0]
+		}
+		return "", ref, true
+	}
+	return v, "", false
 }
 
 // findCharges finds "/CHGS/EUR0,50/" in s and returns the amount text and

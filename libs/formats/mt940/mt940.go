@@ -89,9 +89,13 @@ type Statement struct {
 	Reference string
 	// RelatedReference is :21:.
 	RelatedReference string
-	// Account is :25: as written, minus a trailing currency code when the
-	// bank appended one (see AccountCurrency).
+	// Account is :25: as written, or the account identification of
+	// :25:'s option P (:25P:), minus a trailing currency code when the bank
+	// appended one (see AccountCurrency).
 	Account string
+	// AccountBIC is the identifier code (BIC) of the account servicing
+	// institution that :25P: gives after the account, else "".
+	AccountBIC string
 	// AccountCurrency is the currency code the bank appended to :25:
 	// ("NL10BUNQ2290325473 EUR", "…/HUF", "NL69INGB0123456789EUR"), else "".
 	AccountCurrency string
@@ -191,16 +195,18 @@ type Details struct {
 	Dialect string
 	// GVC is the 3-digit Geschäftsvorfallcode of a structured :86:.
 	GVC string
-	// BookingText is ?00.
+	// BookingText is ?00, or the transaction type /TRTP/ (slash).
 	BookingText string
 	// PrimaNota is ?10.
 	PrimaNota string
 	// Purpose is ?20-?29 and ?60-?63 joined with no separator (structured),
-	// /REMI/ (slash), or the whole text (free).
+	// the /REMI/ text, or its structured reference (slash), or the whole
+	// text (free).
 	Purpose string
 	// Remittance is, when SEPA keywords are present, the SVWZ+ value (else
 	// the purpose text before the first keyword) together with any text
-	// that overran a reference, in the order written; else Purpose.
+	// that overran a reference, in the order written; "" for a slash
+	// /REMI/ that holds only a structured reference; else Purpose.
 	Remittance string
 	// EndToEndID is EREF+ or /EREF/ ("NOTPROVIDED" is dropped). EREF+,
 	// KREF+, MREF+ and CRED+ are at most 35 characters: a later subfield
@@ -213,9 +219,11 @@ type Details struct {
 	MandateID string
 	// CreditorID is CRED+ or /CSID/.
 	CreditorID string
-	// UltimateParty is ABWA+ (abweichender Auftraggeber) or ABWE+.
+	// UltimateParty is ABWA+ (abweichender Auftraggeber) or ABWE+, or the
+	// name of /ULTD/, /ULTC/ or /ULTB/.
 	UltimateParty string
-	// CounterpartyName is ?32 and ?33 joined, or /NAME/.
+	// CounterpartyName is ?32 and ?33 joined, or /NAME/ (also after
+	// /ORDP// or /BENM//), or the name in /CNTP/.
 	CounterpartyName string
 	// CounterpartyIBAN is ?31 (or ?38, IBAN+, /IBAN/) when it has the shape
 	// of an IBAN.
@@ -232,7 +240,8 @@ type Details struct {
 	// ?34 mapped by returnReason.
 	ReturnReason string
 	// CreditorReferences lists structured creditor references: /CDTRREF/,
-	// or an ISO 11649 RF reference that makes up the whole remittance.
+	// /REMI/STRD/issuer/reference, or an ISO 11649 RF reference that makes
+	// up the whole remittance.
 	CreditorReferences []string
 }
 

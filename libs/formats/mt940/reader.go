@@ -119,6 +119,13 @@ type Reader struct {
 
 	tag     string // tag of the field being collected, "" when none
 	tagLine int
+	// held is a line such as "-AB" that ends a message if it is a bank
+	// trailer but continues the field in progress if it was wrapped
+	// there; the next line decides (see resolveHeld). holding tells
+	// whether there is one, heldLine is its line number.
+	held     []byte
+	holding  bool
+	heldLine int
 	// field holds the lines of the field being collected, decoded and
 	// back to back; ends holds where each line ends in it. completeField
 	// turns the field into one string and lines into substrings of it, so
@@ -282,6 +289,7 @@ func (r *Reader) step() {
 }
 
 func (r *Reader) finish() {
+	r.holding = false // a held line at the end of the input was a trailer
 	if err := r.completeField(); err != nil {
 		r.err = err
 		return
@@ -457,7 +465,21 @@ func (r *Reader) handleLine(s []byte) {
 	if len(t) == 0 {
 		return
 	}
+	if r.holding {
+		r.resolveHeld(t)
+		if r.err != nil {
+			return
+		}
+	}
 	if isEndOfMessage(t) {
+		if t[0] == '-' && len(t) > 1 && t[1] != '}' && continues(r.tag) && !r.ended && r.st != nil {
+			// "-AB" after a line of :86: is a bank trailer, or the
+			// text of the :86: wrapped before "-AB": resolveHeld
+			// decides on the next line.
+			r.held = append(r.held[:0], s...)
+			r.holding, r.heldLine = true, r.line
+			return
+		}
 		if err := r.completeField(); err != nil {
 			r.err = err
 			return
@@ -471,7 +493,7 @@ func (r *Reader) handleLine(s []byte) {
 	}
 	tag, val, ok := splitTag(s)
 	if !ok {
-		r.continuation(s)
+		r.continuation(s, r.line)
 		return
 	}
 	if err := r.completeField(); err != nil {
@@ -503,21 +525,52 @@ func (r *Reader) handleLine(s []byte) {
 	r.appendField(val, true)
 }
 
-func (r *Reader) continuation(s []byte) {
+// resolveHeld decides what the held line was, now that t, the next line
+// that is not blank (trimmed), has come: the text of the field in progress
+// when t is a tag of the same message (any but :20:) or the end of the
+// message ("-"), which cannot follow a trailer; else, before a new
+// message, a bank's header lines or the end of the input, a trailer that
+// ended the message.
+func (r *Reader) resolveHeld(t []byte) {
+	r.holding = false
+	tag, _, ok := splitTag(t)
+	if (ok && tag != "20" && knownTag(tag)) || string(t) == "-" || bytes.HasPrefix(t, []byte("-}")) {
+		r.continuation(r.held, r.heldLine)
+		return
+	}
+	if err := r.completeField(); err != nil {
+		r.err = err
+		return
+	}
+	r.ended = true
+}
+
+// continuation adds s, the text of line number line, to the field in
+// progress.
+func (r *Reader) continuation(s []byte, line int) {
 	if r.tag == "" || r.ended || r.st == nil {
 		return // header, trailer or preamble text outside a message
 	}
-	switch r.tag {
-	case "61", "86":
-	default:
-		r.warnf("line %d: text after :%s: ignored: %q", r.line, r.tag, clip(string(s)))
+	if !continues(r.tag) {
+		r.warnf("line %d: text after :%s: ignored: %q", line, r.tag, clip(string(s)))
 		return
 	}
 	if len(r.field)+len(s) > maxField {
-		r.err = syntaxErrorf(r.line, "field :%s: starting at line %d is longer than %d bytes", r.tag, r.tagLine, maxField)
+		r.err = syntaxErrorf(line, "field :%s: starting at line %d is longer than %d bytes", r.tag, r.tagLine, maxField)
 		return
 	}
 	r.appendField(s, false)
+}
+
+// continues reports whether a field with this tag may have more than one
+// line: :61: (the supplementary details), :86: (up to six lines of text)
+// and :25P: (the BIC after the account).
+func continues(tag string) bool {
+	switch tag {
+	case "61", "86", "25P":
+		return true
+	}
+	return false
 }
 
 // fieldLines turns the collected field into r.lines: substrings of one
@@ -575,7 +628,9 @@ func stripBlocks(s []byte) ([]byte, bool) {
 }
 
 // isEndOfMessage reports whether a trimmed line ends a message: "-", "-}"
-// followed by trailer blocks, or a bank trailer such as "-XXX".
+// followed by trailer blocks, or a bank trailer such as ING's "-XXX". A
+// trailer can also be a wrapped line of :86: text; handleLine holds it
+// until the next line tells which.
 func isEndOfMessage(t []byte) bool {
 	if string(t) == "-" || bytes.HasPrefix(t, []byte("-}")) {
 		return true
@@ -615,6 +670,8 @@ func tagName(b []byte) string {
 		return "21"
 	case "25":
 		return "25"
+	case "25P":
+		return "25P"
 	case "28":
 		return "28"
 	case "28C":
@@ -649,7 +706,7 @@ func tagName(b []byte) string {
 
 func knownTag(tag string) bool {
 	switch tag {
-	case "20", "21", "25", "28", "28C", "60F", "60M", "61", "62F", "62M", "64", "65", "86", "13D", "34F", "90D", "90C":
+	case "20", "21", "25", "25P", "28", "28C", "60F", "60M", "61", "62F", "62M", "64", "65", "86", "13D", "34F", "90D", "90C":
 		return true
 	}
 	return false
@@ -733,8 +790,16 @@ func (r *Reader) completeField() error {
 		st.Reference = first
 	case "21":
 		st.RelatedReference = first
-	case "25":
-		st.Account, st.AccountCurrency = splitAccount(first)
+	case "25", "25P":
+		acct := first
+		if tag == "25P" {
+			// The account identification, then the BIC.
+			acct, st.AccountBIC = splitAccountBIC(r.lines)
+			if len(r.lines) > 2 || (len(r.lines) == 2 && st.AccountBIC == "") {
+				r.warnf("line %d: :25P: text after the account that is no identifier code (BIC) ignored", line)
+			}
+		}
+		st.Account, st.AccountCurrency = splitAccount(acct)
 		if st.Currency == "" {
 			st.Currency = st.AccountCurrency
 		}
@@ -988,6 +1053,25 @@ func splitAccount(s string) (account, currency string) {
 		}
 	}
 	return s, ""
+}
+
+// splitAccountBIC reads field 25 option P: the account identification on
+// the first line and the identifier code (BIC) of the account servicing
+// institution on the second. A bank that writes both on one line
+// ("DE89370400440532013000/COBADEFFXXX") separates the BIC with a "/".
+// The BIC is "" when the field has none in either place.
+func splitAccountBIC(lines []string) (account, bic string) {
+	account = strings.TrimSpace(lines[0])
+	if len(lines) > 1 {
+		if b := strings.TrimSpace(lines[1]); looksLikeBIC(b) {
+			return account, b
+		}
+		return account, ""
+	}
+	if i := strings.LastIndexByte(account, '/'); i > 0 && looksLikeBIC(account[i+1:]) {
+		return strings.TrimSpace(account[:i]), account[i+1:]
+	}
+	return account, ""
 }
 
 // formatMinor renders minor units as a decimal for messages.
