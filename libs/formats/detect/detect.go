@@ -77,7 +77,11 @@ func Detect(head []byte) (Format, bool) {
 func IsCamt(head []byte) bool {
 	head = bytes.TrimPrefix(head, []byte{0xEF, 0xBB, 0xBF})
 	tz := camt.NewTokenizer(bytes.NewReader(head))
-	for i := 0; i < 2; {
+	// envelope is set when the root is neither Document nor a message
+	// element: a SWIFTNet RequestPayload or DataPDU around an AppHdr and
+	// the Document, which is then looked for among the next elements.
+	envelope := false
+	for i := 0; i < 2 || envelope && i < maxEnvelopeElements; {
 		tok, err := tz.Next()
 		if err != nil {
 			return false
@@ -98,12 +102,25 @@ func IsCamt(head []byte) bool {
 		case "BkToCstmrAcctRpt", "BkToCstmrStmt", "BkToCstmrDbtCdtNtfctn":
 			return true
 		case "Document":
+			if envelope {
+				return false // a Document of another message
+			}
 			continue
 		}
-		return false
+		if i == 1 {
+			envelope = true
+			continue
+		}
+		if !envelope {
+			return false
+		}
 	}
 	return false
 }
+
+// maxEnvelopeElements is how many elements IsCamt reads past an envelope's
+// root for its Document: a business application header has a few dozen.
+const maxEnvelopeElements = 200
 
 // IsMT940 looks for a line that starts with the :20: tag, possibly after
 // SWIFT blocks ({1:…}{2:…}{4:) or control characters such as SOH, together

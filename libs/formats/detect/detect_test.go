@@ -76,6 +76,8 @@ func TestIs(t *testing.T) {
 		{"camt BOM and long comment", Camt, "\xEF\xBB\xBF" + long + `<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">`, true},
 		{"camt without namespace", Camt, `<Document><BkToCstmrStmtV01>`, true},
 		{"amazon xml is not camt", Camt, `<?xml version="1.0"?><AmazonEnvelope><Message>`, false},
+		{"camt in a SWIFTNet envelope", Camt, `<?xml version="1.0"?><RequestPayload><AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02"><Fr><FIId><FinInstnId><BICFI>COBADEFFXXX</BICFI></FinInstnId></FIId></Fr><MsgDefIdr>camt.053.001.08</MsgDefIdr></AppHdr><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt>`, true},
+		{"pain in an envelope is not camt", Camt, `<RequestPayload><AppHdr><MsgDefIdr>pain.001.001.09</MsgDefIdr></AppHdr><Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"><CstmrCdtTrfInitn>`, false},
 		{"mt940", MT940, ":20:STARTUMS\r\n:25:50880050/0194774600888\r\n", true},
 		{"mt940 in SWIFT blocks", MT940, "{1:F01X}{2:O940}{4:\r\n:20:REF\r\n:25:NL1\r\n", true},
 		{"mt940 without :25:", MT940, ":20:STARTUMS\r\n", false},
