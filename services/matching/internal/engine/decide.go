@@ -217,7 +217,9 @@ func (m *matcher) decide() Decision {
 		}
 		d.Alternatives = append(d.Alternatives, alt(named))
 	}
-	if offer < 0 && best.market == originItems {
+	if offer < 0 && best.market == originItems && m.evidence(best.debtor).pts < weakPayerPoints {
+		// The payer is not identified as best's debtor: the debtor it is
+		// may owe the amount.
 		offer = m.payerOwes(best)
 	}
 	if offer >= 0 && !slices.ContainsFunc(d.Alternatives, func(p Proposal) bool {
