@@ -227,7 +227,7 @@ func (r *Reader) transaction(entryPrefix string, n int32, e *Entry, batch bool) 
 		}
 	}
 
-	r.counterparty(&tx, n, e.Reversal)
+	r.counterparty(&tx, n)
 	tx.CreditorID = creditorSchemeID(t, t.child(n, "RltdPties"))
 
 	rsn := t.at(n, "RtrInf", "Rsn")
@@ -253,20 +253,21 @@ func (r *Reader) transaction(entryPrefix string, n int32, e *Entry, batch bool) 
 }
 
 // counterparty sets tx's counterparty from the TxDtls node n: the debtor
-// of money received, the creditor of money paid. A reversal undoes a
-// payment the other way (a returned direct debit is booked as a debit, and
-// its counterparty is the debtor who did not pay), so its roles swap. When
-// that party is empty or is the statement's own account, the other party
-// is taken, unless it is the account too: banks fill the roles either
-// way.
-func (r *Reader) counterparty(tx *Transaction, n int32, reversal bool) {
+// of money received, the creditor of money paid. When that role is empty
+// or names the statement's own account, the other role is taken if it has
+// an account other than the statement's: banks fill the roles of a
+// reversal either way (a returned direct debit booked as a debit names the
+// debtor who did not pay as Dbtr, beside us as Cdtr or nobody), and a name
+// without an account in the other role is as likely the account holder's
+// own, which matching would otherwise learn as a payer's.
+func (r *Reader) counterparty(tx *Transaction, n int32) {
 	t := &r.tree
 	pties := t.child(n, "RltdPties")
 	agts := t.child(n, "RltdAgts")
 	type role struct{ party, acct, agt string }
 	debtor, creditor := role{"Dbtr", "DbtrAcct", "DbtrAgt"}, role{"Cdtr", "CdtrAcct", "CdtrAgt"}
 	first, second := debtor, creditor
-	if (tx.CreditDebit == "DBIT") != reversal {
+	if tx.CreditDebit == "DBIT" {
 		first, second = creditor, debtor
 	}
 	read := func(ro role) (name, iban, bic string) {
@@ -282,14 +283,10 @@ func (r *Reader) counterparty(tx *Transaction, n int32, reversal bool) {
 		return t.str(t.child(p, "Nm")), t.str(t.at(pties, ro.acct, "Id", "IBAN")), bic
 	}
 	own := func(iban string) bool { return iban != "" && strings.EqualFold(iban, r.stmt.Account) }
-	byDirection := debtor
-	if tx.CreditDebit == "DBIT" {
-		byDirection = creditor
-	}
-	_, tx.fp.iban, _ = read(byDirection) // the first reading's, for the fingerprint
 	name, iban, bic := read(first)
+	tx.fp.iban = iban // the first reading's, for the fingerprint
 	if name == "" && iban == "" || own(iban) {
-		if n2, i2, b2 := read(second); (n2 != "" || i2 != "") && !own(i2) {
+		if n2, i2, b2 := read(second); i2 != "" && !own(i2) {
 			name, iban, bic = n2, i2, b2
 		} else if own(iban) {
 			name, iban, bic = "", "", ""

@@ -526,8 +526,10 @@ func TestReversalCounterparty(t *testing.T) {
 		{"a returned transfer of ours (credit, reversal): the payee", ntry("100.00", "CRDT", `<RvslInd>true</RvslInd><NtryDtls><TxDtls>`+payee+`</TxDtls></NtryDtls>`),
 			"Lieferant XY", "FR7630006000011234567890189"},
 		{"a receipt: the debtor", ntry("10.00", "CRDT", `<NtryDtls><TxDtls>`+parties+`</TxDtls></NtryDtls>`), "Kunde Meier", "NL91ABNA0417164300"},
-		{"a receipt whose bank names the payer as creditor", ntry("10.00", "CRDT", `<NtryDtls><TxDtls><RltdPties><Cdtr><Nm>Kunde Meier</Nm></Cdtr></RltdPties></TxDtls></NtryDtls>`),
-			"Kunde Meier", ""},
+		{"a receipt whose bank names the payer as creditor", ntry("10.00", "CRDT", `<NtryDtls><TxDtls><RltdPties><Cdtr><Nm>Kunde Meier</Nm></Cdtr>
+			<CdtrAcct><Id><IBAN>NL91ABNA0417164300</IBAN></Id></CdtrAcct></RltdPties></TxDtls></NtryDtls>`), "Kunde Meier", "NL91ABNA0417164300"},
+		{"a receipt whose creditor is a name without account: not taken (likely the holder)", ntry("10.00", "CRDT",
+			`<NtryDtls><TxDtls><RltdPties><Cdtr><Nm>Demo Shop GmbH</Nm></Cdtr></RltdPties></TxDtls></NtryDtls>`), "", ""},
 		{"a payment whose roles both name the account: nobody", ntry("10.00", "DBIT", `<NtryDtls><TxDtls><RltdPties>
 			<Dbtr><Nm>Demo Shop</Nm></Dbtr><DbtrAcct><Id><IBAN>DE02120300000000202051</IBAN></Id></DbtrAcct>
 			<CdtrAcct><Id><IBAN>DE02120300000000202051</IBAN></Id></CdtrAcct></RltdPties></TxDtls></NtryDtls>`), "", ""},
