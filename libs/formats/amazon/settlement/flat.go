@@ -268,7 +268,12 @@ func (s *flatSource) complete(cells []string, no int) ([]string, error) {
 		}
 		more := strings.Split(text, "\t")
 		first := strings.TrimSpace(more[0])
-		if strings.TrimSpace(text) == "" || len(cells)+len(more)-1 > s.col.n || first == "settlement-id" || (id != "" && first == id) {
+		// A line that starts with a settlement id is a row of its own,
+		// this settlement's or the next one's (a file of several
+		// settlements with one header): a row whose trailing empty cells
+		// were cut off is complete, not broken.
+		if strings.TrimSpace(text) == "" || len(cells)+len(more)-1 > s.col.n || first == "settlement-id" ||
+			(id != "" && (first == id || len(more) > 1 && first != "" && allDigits(first))) {
 			s.back = &physLine{text: text, no: nno}
 			break
 		}

@@ -1,6 +1,9 @@
 package settlement
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -22,5 +25,37 @@ func TestSplitTabs(t *testing.T) {
 		if diff := cmp.Diff(strings.Split(row, "\t"), splitTabs(nil, row)); diff != "" {
 			t.Errorf("splitTabs(%q) (-strings.Split +splitTabs):\n%s", row, diff)
 		}
+	}
+}
+
+// TestTrailingCellsCut: a file whose rows lost their trailing empty cells
+// (an editor trimming whitespace) reads like the original, also when it
+// holds several settlements under one header: a row starting with a
+// settlement id is a row of its own, never the rest of a broken one.
+func TestTrailingCellsCut(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"v1_two_settlements.txt", "v2_two_settlements.txt"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile(filepath.Join("testdata", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := readAll(t, bytes.NewReader(data))
+			if want.err != nil || len(want.settlements) < 2 {
+				t.Fatalf("original: %d settlements, %v", len(want.settlements), want.err)
+			}
+			lines := strings.Split(string(data), "\n")
+			for i, l := range lines {
+				lines[i] = strings.TrimRight(l, "\t\r")
+			}
+			got := readAll(t, strings.NewReader(strings.Join(lines, "\n")))
+			if got.err != nil {
+				t.Fatalf("cut: %v", got.err)
+			}
+			if diff := cmp.Diff(want.settlements, got.settlements); diff != "" {
+				t.Errorf("settlements (-original +cut):\n%s", diff)
+			}
+		})
 	}
 }
