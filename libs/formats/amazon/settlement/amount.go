@@ -24,7 +24,9 @@ const maxDigits = 18
 // digits, and at most one decimal mark, which may be a dot or a comma (the
 // flat file V2 mixes both within one report). There are no thousands
 // separators, so a second separator is an error. Surrounding spaces are
-// ignored. Decimals beyond the currency's exponent exp are rounded half-even.
+// ignored. Decimals beyond the currency's exponent exp are rounded half-even,
+// except three digits after the mark of a currency without minor units
+// (JPY 1,350): a thousands separator, refused rather than read as 1.
 func parseAmount(text string, exp int) (amount, error) {
 	s := strings.TrimSpace(text)
 	if s == "" {
@@ -52,6 +54,12 @@ func parseAmount(text string, exp int) (amount, error) {
 	}
 	if !allDigits(intPart) || !allDigits(frac) {
 		return amount{}, fmt.Errorf("amount %q is not a decimal number", s)
+	}
+	if exp == 0 && len(frac) == 3 && intPart != "" {
+		// Three digits after the mark in a currency without minor units
+		// (JPY 1,350) is a thousands separator, which Amazon does not
+		// write; read as decimals it would be 1 yen.
+		return amount{}, fmt.Errorf("amount %q in a currency without minor units has three digits after its mark: a thousands separator, which is not allowed", s)
 	}
 	intPart = strings.TrimLeft(intPart, "0")
 	kept, dropped := frac, ""

@@ -37,6 +37,8 @@ func TestParseAmount(t *testing.T) {
 		{in: "0.5", exp: 0, want: amount{minor: 0, exact: "0.5", rounded: true}},
 		{in: "1.5", exp: 0, want: amount{minor: 2, exact: "1.5", rounded: true}},
 		{in: "1000.00", exp: 0, want: amount{minor: 1000, exact: "1000.00"}},
+		{in: "1,350", exp: 0, wantErr: "thousands separator"},
+		{in: "-1.350", exp: 0, wantErr: "thousands separator"},
 		{in: "999999999999999.99", exp: 2, want: amount{minor: 99999999999999999}},
 		{in: "1.234,56", exp: 2, wantErr: "two separators"},
 		{in: "1,234.56", exp: 2, wantErr: "two separators"},
