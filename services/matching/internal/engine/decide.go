@@ -299,7 +299,7 @@ func (m *matcher) pointsElsewhere(h *hyp) (why string, offer int32) {
 		if di == h.debtor {
 			continue
 		}
-		if ev := m.evidence(di); ev.conflict == "" && ev.pts >= 35 {
+		if ev := m.evidence(di); ev.conflict == "" && ev.pts >= identifiedPoints {
 			if idx := m.mistypedFor(h, di, own < qExact); idx >= 0 {
 				return "the payer is not debtor " + e.debtors[h.debtor].id + " but looks like debtor " + e.debtors[di].id + " (" + ev.why + ")", idx
 			}
@@ -321,7 +321,7 @@ func (m *matcher) payerOwes(h *hyp) int32 {
 			continue
 		}
 		seen[di] = true
-		if ev := m.evidence(di); ev.conflict != "" || ev.pts < 35 {
+		if ev := m.evidence(di); ev.conflict != "" || ev.pts < identifiedPoints {
 			continue
 		}
 		for _, idx := range m.e.debtors[di].items {
@@ -338,8 +338,12 @@ func (m *matcher) payerOwes(h *hyp) int32 {
 
 // weakPayerPoints is where the evidence that the payer is a debtor starts
 // to count: a name like the debtor's (25); a shared surname or first name
-// (8) does not.
-const weakPayerPoints = 25
+// (8) does not. identifiedPoints is evidence that identifies the payer:
+// an IBAN, a mandate, a customer number, a name equal to the debtor's.
+const (
+	weakPayerPoints  = 25
+	identifiedPoints = 35
+)
 
 // mistypedFor returns an item debtor di owes of exactly the
 // payment's amount whose number is one digit off (one substituted, or two
