@@ -129,8 +129,8 @@ type found struct {
 
 // walkMoney calls fn for every Currency object below n in file order. rel is
 // the path of n relative to the event, top the event's top-level member n is
-// under ("" for the event itself). Strings named OrderAdjustmentItemId are
-// reported through adj.
+// under ("" for the event itself). OrderAdjustmentItemId values, strings or
+// numbers as other ids, are reported through adj.
 func walkMoney(n *node, rel, top string, fn func(f found) error, adj func(string)) error {
 	switch n.kind {
 	case kindObject:
@@ -147,7 +147,7 @@ func walkMoney(n *node, rel, top string, fn func(f found) error, adj func(string
 				}
 				continue
 			}
-			if v.kind == kindString && adj != nil && strings.EqualFold(k, "OrderAdjustmentItemId") {
+			if (v.kind == kindString || v.kind == kindNumber) && adj != nil && strings.EqualFold(k, "OrderAdjustmentItemId") {
 				adj(v.text)
 			}
 			if v.kind == kindObject || v.kind == kindArray {
@@ -279,12 +279,24 @@ func (p *parser) v0Event(list, model string, n *node, path string, off int64) er
 // total sets e.Currency and e.Minor from the components.
 func (p *parser) total(e *Event, off int64) error {
 	e.Currency, e.Minor = "", 0
+	// The event's currency is the first component's that is not zero: a
+	// zero charge in another currency (CAD 0.00 beside the USD refund)
+	// says nothing about it.
+	for _, c := range e.Components {
+		if c.Amount.Minor != 0 {
+			e.Currency = c.Amount.Currency
+			break
+		}
+	}
 	var others []string
 	for _, c := range e.Components {
 		if e.Currency == "" {
 			e.Currency = c.Amount.Currency
 		}
 		if c.Amount.Currency != e.Currency {
+			if c.Amount.Minor == 0 {
+				continue
+			}
 			others = append(others, c.Amount.Currency)
 			continue
 		}

@@ -91,6 +91,18 @@ func TestParseFiles(t *testing.T) {
 			},
 		},
 		{file: "v0_empty_page.json", format: FormatV0},
+		// A zero charge in another currency first says nothing of the
+		// refund's currency: -10.00 + 1.50 - 0.50 USD.
+		{file: "probe_refund_zero_charge_other_currency_first.json", format: FormatV0, events: []summary{
+			{"RefundEventList", "Refund", "111-1111111-1111111", "oa1", "2024-01-09T18:02:44Z", "USD", -900, 5}}},
+		// An adjustment id written as a number is the refund's id all the
+		// same: refund import keys the credit note by it.
+		{file: "probe_refund_numeric_adjustment_id.json", format: FormatV0, events: []summary{
+			{"RefundEventList", "Refund", "111-1111111-1111111", "12345", "2024-01-09T18:02:44Z", "USD", -900, 4}}},
+		// No totalAmount and no breakdowns: the items' totals, with a warning.
+		{file: "probe_transaction_item_totals_only.json", format: Format20240619, events: []summary{
+			{"transactions", "Refund", "111-1111111-1111111", "oa1", "2024-07-01T10:15:30Z", "USD", -900, 1}},
+			warnings: []string{"no totalAmount and no breakdowns"}},
 		{file: "v2024_empty_page.json", format: Format20240619},
 		{file: "v0_groups_page.json", format: FormatV0, next: "GRP-NEXT-2", groups: 3},
 		{file: "sandbox_v0_groups.json", format: FormatV0, next: "3493805734095308457308475", groups: 1},

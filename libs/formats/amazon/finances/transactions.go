@@ -95,6 +95,20 @@ func (p *parser) transaction(n *node, path string, off int64) error {
 		e.Components = []Component{*total}
 		total = nil
 	}
+	if len(e.Components) == 0 {
+		// Neither totalAmount nor breakdowns: the items' totals are the
+		// transaction's, rather than an amount of 0 nobody is told of.
+		for _, d := range e.Details {
+			if strings.EqualFold(d.Kind, "totalAmount") {
+				e.Components = append(e.Components, d)
+			}
+		}
+		if len(e.Components) > 0 {
+			p.warn("%s: no totalAmount and no breakdowns; amount_minor sums the items' totalAmount", path)
+		} else if len(e.Details) > 0 {
+			p.warn("%s: no totalAmount, breakdowns or item totals; amount_minor is 0 and the amounts are in details", path)
+		}
+	}
 	if err := p.total(e, off); err != nil {
 		return err
 	}
