@@ -1,6 +1,7 @@
 package finances
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -345,9 +346,26 @@ func (p *parser) financialEvents(path string) error {
 		}
 		list, model := lookupList(k)
 		lp := join(path, k)
-		err = p.eachElement(lp, func(n *node, ep string, off int64) error {
-			return p.v0Event(list, model, n, ep, off)
-		})
+		tok, err := p.token(lp)
+		if err != nil {
+			return err
+		}
+		if d, ok := tok.(json.Delim); ok && d == '[' {
+			err = p.elements(lp, func(n *node, ep string, off int64) error {
+				return p.v0Event(list, model, n, ep, off)
+			})
+		} else if tok != nil && model != "" {
+			return p.errorf(lp, "expected an array, found %s", describe(tok))
+		} else if tok != nil {
+			// A member the models do not know that is no list (a flag a
+			// later version of the API adds, say): skipped, as extra
+			// fields are. A known list that is not one is refused: its
+			// money would be lost.
+			p.warn("%s: %s, not an event list; skipped", lp, describe(tok))
+			if d, ok := tok.(json.Delim); ok && d == '{' {
+				err = p.skipRest(lp)
+			}
+		}
 		if err != nil {
 			return err
 		}

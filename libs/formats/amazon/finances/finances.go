@@ -489,6 +489,11 @@ func (p *parser) eachElement(path string, fn func(n *node, path string, offset i
 	if err != nil || isNull {
 		return err
 	}
+	return p.elements(path, fn)
+}
+
+// elements is eachElement after the array's '[' was read.
+func (p *parser) elements(path string, fn func(n *node, path string, offset int64) error) error {
 	for i := 0; p.dec.More(); i++ {
 		ep := fmt.Sprintf("%s[%d]", path, i)
 		off := p.dec.InputOffset()
@@ -500,8 +505,27 @@ func (p *parser) eachElement(path string, fn func(n *node, path string, offset i
 			return err
 		}
 	}
-	_, err = p.token(path)
+	_, err := p.token(path)
 	return err
+}
+
+// skipRest reads and discards the rest of an object or array whose opening
+// delimiter was read.
+func (p *parser) skipRest(path string) error {
+	for depth := 1; depth > 0; {
+		tok, err := p.token(path)
+		if err != nil {
+			return err
+		}
+		if d, ok := tok.(json.Delim); ok {
+			if d == '{' || d == '[' {
+				depth++
+			} else {
+				depth--
+			}
+		}
+	}
+	return nil
 }
 
 // readValue reads the next complete value at path into a node tree.

@@ -535,3 +535,31 @@ func TestDetect(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownMemberNotAList: a member of FinancialEvents the models do not
+// know that is no list (a flag, an object) is skipped with a warning, as
+// extra fields are; the events beside it are read.
+func TestUnknownMemberNotAList(t *testing.T) {
+	t.Parallel()
+	in := `{"payload":{"FinancialEvents":{"SomeNewFlag":true,"SomeNewInfo":{"a":[1,{"b":2}],"c":{}},` +
+		`"RefundEventList":[{"AmazonOrderId":"111-1111111-1111111","PostedDate":"2024-01-09T18:02:44Z",` +
+		`"ShipmentItemAdjustmentList":[{"OrderAdjustmentItemId":"oa1","ItemChargeAdjustmentList":[{"ChargeType":"Principal",` +
+		`"ChargeAmount":{"CurrencyCode":"USD","CurrencyAmount":-10.0}}]}]}],"LaterNote":"x"}}}`
+	page, events, _, err := parseString(t, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []summary{{"RefundEventList", "Refund", "111-1111111-1111111", "oa1", "2024-01-09T18:02:44Z", "USD", -1000, 1}}
+	if diff := cmp.Diff(want, summarize(events)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	var skipped int
+	for _, w := range page.Warnings {
+		if strings.Contains(w, "not an event list; skipped") {
+			skipped++
+		}
+	}
+	if skipped != 3 {
+		t.Errorf("warnings %q, want three members skipped", page.Warnings)
+	}
+}
