@@ -10,7 +10,8 @@ import (
 // look like an SP-API Finances page: a JSON object with FinancialEvents,
 // FinancialEventGroupList or transactions under payload (or at the top level
 // of a page saved without the payload wrapper), or an SP-API error response
-// ({"errors":[{"code":…}]}) with no payload.
+// ({"errors":[{"code":…}]}) with no payload; an empty errors array before
+// the payload is read past.
 func Detect(head []byte) bool {
 	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
 	dec := json.NewDecoder(bytes.NewReader(head))
@@ -37,7 +38,11 @@ func Detect(head []byte) bool {
 			if err := dec.Decode(&errs); err != nil {
 				return false
 			}
-			return len(errs) > 0 && errs[0].Code != nil && errs[0].Message != nil
+			if len(errs) > 0 {
+				return errs[0].Code != nil && errs[0].Message != nil
+			}
+			// An empty or null errors array beside the payload, as some
+			// clients save a page: read on.
 		default:
 			if skipValue(dec, "") != nil {
 				return false
