@@ -579,8 +579,16 @@ func instant(n *node, path string, off int64) (time.Time, error) {
 	if n.kind != kindString {
 		return time.Time{}, atErr(path, off, "expected a date-time string")
 	}
+	// RFC 3339 allows the separator and the zone designator in lower
+	// case; Go's layouts want them upper.
+	text := strings.Map(func(r rune) rune {
+		if r == 't' || r == 'z' {
+			return r - ('a' - 'A')
+		}
+		return r
+	}, n.text)
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700"} {
-		if t, err := time.Parse(layout, n.text); err == nil {
+		if t, err := time.Parse(layout, text); err == nil {
 			return t.UTC(), nil
 		}
 	}

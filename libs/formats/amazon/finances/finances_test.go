@@ -566,3 +566,17 @@ func TestUnknownMemberNotAList(t *testing.T) {
 		t.Errorf("warnings %q, want three members skipped", page.Warnings)
 	}
 }
+
+// TestLowerCaseDateTime: RFC 3339 allows "t" and "z" in lower case.
+func TestLowerCaseDateTime(t *testing.T) {
+	t.Parallel()
+	in := `{"payload":{"FinancialEvents":{"ServiceFeeEventList":[{"PostedDate":"2024-01-09t18:02:44.5z",` +
+		`"FeeList":[{"FeeType":"Subscription","FeeAmount":{"CurrencyCode":"EUR","CurrencyAmount":-39.0}}]}]}}}`
+	_, events, _, err := parseString(t, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || events[0].Posted.Format(time.RFC3339Nano) != "2024-01-09T18:02:44.5Z" {
+		t.Errorf("events %+v", summarize(events))
+	}
+}
