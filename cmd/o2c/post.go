@@ -33,8 +33,9 @@ and --credit is ACCOUNT=AMOUNT (1591=1234.56), the amounts positive and exact in
 --currency, the debits summing to the credits. The entry is dated --date (an open
 period) and carries --text and --document. It names no debtor: receivables are
 booked by the commands that keep open items (credit notes, payments, write-offs).
-An agency's payout, which the bank booked on unidentified receipts, is moved to the
-agency's clearing account this way:
+An agency's payout is booked on its clearing account by the tenant's
+bank.incoming_rules; one that arrived before the rule existed, and waits on
+unidentified receipts, is moved there this way:
 
   o2c ledger post --tenant demo --date 2026-12-04 --document AG-2026-11 \
     --text "Auszahlung Inkasso November" --debit 1591=1234.56 --credit 1362=1234.56
