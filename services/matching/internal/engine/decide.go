@@ -293,12 +293,7 @@ func (m *matcher) pointsElsewhere(h *hyp) (why string, offer int32) {
 	if m.evidence(h.debtor).pts >= weakPayerPoints {
 		return "", -1
 	}
-	others := slices.Clone(m.candidates())
-	others = append(others, m.nameSearch()...)
-	for _, di := range others {
-		if di == h.debtor {
-			continue
-		}
+	for _, di := range m.otherPayers(h) {
 		if ev := m.evidence(di); ev.conflict == "" && ev.pts >= identifiedPoints {
 			if idx := m.mistypedFor(h, di, own < qExact); idx >= 0 {
 				return "the payer is not debtor " + e.debtors[h.debtor].id + " but looks like debtor " + e.debtors[di].id + " (" + ev.why + ")", idx
@@ -308,6 +303,19 @@ func (m *matcher) pointsElsewhere(h *hyp) (why string, offer int32) {
 	return "", -1
 }
 
+// otherPayers returns the debtors other than h's that the payer may be:
+// the candidates and the debtors named like the payer, each once, in that
+// order.
+func (m *matcher) otherPayers(h *hyp) []int32 {
+	var out []int32
+	for _, di := range append(slices.Clone(m.candidates()), m.nameSearch()...) {
+		if di != h.debtor && !slices.Contains(out, di) {
+			out = append(out, di)
+		}
+	}
+	return out
+}
+
 // payerOwes returns the one open item, of exactly the payment's amount,
 // of a debtor other than h's that the payer is identified as (IBAN,
 // mandate, customer number, a name equal to the debtor's), -1 when there
@@ -315,12 +323,7 @@ func (m *matcher) pointsElsewhere(h *hyp) (why string, offer int32) {
 // then offers what the payer's own account says.
 func (m *matcher) payerOwes(h *hyp) int32 {
 	found := int32(-1)
-	seen := map[int32]bool{h.debtor: true}
-	for _, di := range append(slices.Clone(m.candidates()), m.nameSearch()...) {
-		if seen[di] {
-			continue
-		}
-		seen[di] = true
+	for _, di := range m.otherPayers(h) {
 		if ev := m.evidence(di); ev.conflict != "" || ev.pts < identifiedPoints {
 			continue
 		}
